@@ -1,0 +1,102 @@
+/**
+ * The configuration every driver of the engine shares: the application id, default serdes,
+ * event time and failure policy. Validated once, when a driver is built, with messages that name
+ * the option.
+ */
+import { ConfigError } from './errors/streams-error.js';
+import {
+  logAndContinue,
+  type DeserializationExceptionHandler,
+  type ProcessingExceptionHandler,
+  type ProductionExceptionHandler,
+} from './errors/handlers.js';
+import { consoleLogger, type Logger } from './logger.js';
+import type { Serde } from './serde/serde.js';
+import { recordTimestampExtractor, type TimestampExtractor } from './processor/timestamp-extractor.js';
+
+/** Configuration of a streams application, shared by the test driver, the embedded runner and Kafka. */
+export interface StreamsConfig {
+  /** Names the application: the consumer group, and the prefix of its internal topics. */
+  readonly applicationId: string;
+  /** The key serde of sources and sinks that name none. */
+  readonly defaultKeySerde?: Serde<any>;
+  /** The value serde of sources and sinks that name none. */
+  readonly defaultValueSerde?: Serde<any>;
+  /** Event time of sources that name no extractor. Defaults to the record's timestamp. */
+  readonly defaultTimestampExtractor?: TimestampExtractor<any, any>;
+  /** Records that cannot be deserialized. Defaults to log and continue. */
+  readonly deserializationExceptionHandler?: DeserializationExceptionHandler;
+  /** Records whose processing throws. Defaults to log and continue. */
+  readonly processingExceptionHandler?: ProcessingExceptionHandler;
+  /** Output records that cannot be serialized. Defaults to log and continue. */
+  readonly productionExceptionHandler?: ProductionExceptionHandler;
+  /** Where Tributary logs. Defaults to warnings and errors on the console. */
+  readonly logger?: Logger;
+  /** Anything else, handed to processors as `context.appConfigs`. */
+  readonly [option: string]: unknown;
+}
+
+/** A configuration with every default filled in. */
+export interface ResolvedStreamsConfig {
+  readonly applicationId: string;
+  readonly defaultKeySerde: Serde<any> | undefined;
+  readonly defaultValueSerde: Serde<any> | undefined;
+  readonly defaultTimestampExtractor: TimestampExtractor<any, any>;
+  readonly deserializationExceptionHandler: DeserializationExceptionHandler;
+  readonly processingExceptionHandler: ProcessingExceptionHandler;
+  readonly productionExceptionHandler: ProductionExceptionHandler;
+  readonly logger: Logger;
+  readonly appConfigs: Readonly<Record<string, unknown>>;
+}
+
+const applicationIdPattern = /^[a-zA-Z0-9._-]+$/;
+
+function checkFunction(config: StreamsConfig, option: keyof StreamsConfig): void {
+  const value = config[option];
+  if (value !== undefined && typeof value !== 'function') {
+    throw new ConfigError(`Option '${String(option)}' must be a function, got ${typeof value}.`);
+  }
+}
+
+function checkSerde(config: StreamsConfig, option: 'defaultKeySerde' | 'defaultValueSerde'): void {
+  const serde = config[option];
+  if (serde === undefined) return;
+  if (typeof serde !== 'object' || serde === null || typeof serde.serialize !== 'function' || typeof serde.deserialize !== 'function') {
+    throw new ConfigError(`Option '${option}' must be a Serde (an object with serialize and deserialize), for example Serdes.String().`);
+  }
+}
+
+/** Checks a configuration and fills in its defaults. Throws {@link ConfigError} naming the bad option. */
+export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConfig {
+  if (typeof config !== 'object' || config === null) {
+    throw new ConfigError('The streams configuration must be an object with at least an applicationId.');
+  }
+  const { applicationId } = config;
+  if (typeof applicationId !== 'string' || !applicationIdPattern.test(applicationId)) {
+    throw new ConfigError(
+      `Option 'applicationId' must be a non-empty string of letters, digits, '.', '_' or '-' (it prefixes topic names), got ${JSON.stringify(applicationId)}.`,
+    );
+  }
+  checkSerde(config, 'defaultKeySerde');
+  checkSerde(config, 'defaultValueSerde');
+  checkFunction(config, 'defaultTimestampExtractor');
+  checkFunction(config, 'deserializationExceptionHandler');
+  checkFunction(config, 'processingExceptionHandler');
+  checkFunction(config, 'productionExceptionHandler');
+  const logger = config.logger ?? consoleLogger;
+  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+    if (typeof logger[level] !== 'function') throw new ConfigError(`Option 'logger' must have a '${level}' method.`);
+  }
+  const fallback = logAndContinue();
+  return {
+    applicationId,
+    defaultKeySerde: config.defaultKeySerde,
+    defaultValueSerde: config.defaultValueSerde,
+    defaultTimestampExtractor: config.defaultTimestampExtractor ?? recordTimestampExtractor,
+    deserializationExceptionHandler: config.deserializationExceptionHandler ?? fallback,
+    processingExceptionHandler: config.processingExceptionHandler ?? fallback,
+    productionExceptionHandler: config.productionExceptionHandler ?? fallback,
+    logger,
+    appConfigs: config,
+  };
+}

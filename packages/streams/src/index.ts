@@ -1,0 +1,98 @@
+/**
+ * `@tributary/streams`: Kafka Streams for TypeScript. The DSL (`StreamsBuilder`, `KStream`),
+ * the Processor API (`Topology`, `Processor`), serdes, state stores and the task engine that
+ * every driver runs. Test topologies with `@tributary/streams/test`.
+ *
+ * @packageDocumentation
+ */
+
+// DSL
+export { StreamsBuilder } from './kstream/streams-builder.js';
+export type { KStream, BranchedKStream } from './kstream/kstream.js';
+export { Consumed } from './kstream/consumed.js';
+export { Produced } from './kstream/produced.js';
+export { Named } from './kstream/named.js';
+export { Branched } from './kstream/branched.js';
+export { Repartitioned } from './kstream/repartitioned.js';
+export type {
+  Predicate,
+  KeyValueMapper,
+  ValueMapper,
+  ForeachAction,
+  FlatKeyValueMapper,
+  FlatValueMapper,
+} from './kstream/functions.js';
+
+// Processor API
+export { Topology } from './processor/topology.js';
+export type { SourceOptions, SinkOptions } from './processor/topology.js';
+export { TopologyDescription } from './processor/topology-description.js';
+export type { NodeDescription, SubtopologyDescription } from './processor/topology-description.js';
+export { StreamRecord, FixedKeyRecord } from './processor/stream-record.js';
+export { Headers } from './processor/headers.js';
+export type { Header } from './processor/headers.js';
+export { PunctuationType, formatTaskId } from './processor/processor.js';
+export type {
+  Processor,
+  ProcessorContext,
+  ProcessorSupplier,
+  FixedKeyProcessor,
+  FixedKeyProcessorContext,
+  FixedKeyProcessorSupplier,
+  BaseProcessorContext,
+  Punctuator,
+  Cancellable,
+  RecordMetadata,
+  TaskId,
+} from './processor/processor.js';
+export { recordTimestampExtractor, wallClockTimestampExtractor, valueTimestampExtractor } from './processor/timestamp-extractor.js';
+export type { TimestampExtractor, ConsumedRecordView } from './processor/timestamp-extractor.js';
+export type { StreamPartitioner, TopicNameExtractor } from './processor/stream-partitioner.js';
+export type { RecordCollector, ConsumedRecord } from './processor/record-collector.js';
+
+// Serdes
+export type { Serde, Serializer, Deserializer, SerdeType } from './serde/serde.js';
+export { Serdes, StringSerde, Int32Serde, Int64Serde, Float64Serde, BytesSerde, JsonSerde } from './serde/serdes.js';
+export { JsonSchemaSerde } from './serde/json-schema-serde.js';
+export type {
+  JsonSchemaSerdeOptions,
+  JsonSchemaFor,
+  JsonSchemaDefinition,
+  JsonSchemaObject,
+  JsonSchemaKeywords,
+  JsonSchemaForObject,
+  JsonSchemaTypeName,
+} from './serde/json-schema-serde.js';
+
+// State
+export type { StateStore, StateStoreContext, StoreBuilder, ChangelogConfig } from './state/state-store.js';
+export type { KeyValueStore, ReadOnlyKeyValueStore, KeyValue } from './state/key-value-store.js';
+export { pair } from './state/key-value-store.js';
+export { Stores, KeyValueStoreBuilder } from './state/stores.js';
+
+// Configuration, errors and failure policy
+export { resolveStreamsConfig } from './config.js';
+export type { StreamsConfig, ResolvedStreamsConfig } from './config.js';
+export {
+  StreamsError,
+  TopologyError,
+  ConfigError,
+  DeserializationError,
+  SerializationError,
+  ProcessingError,
+  StateStoreError,
+} from './errors/streams-error.js';
+export type { StreamsErrorOptions } from './errors/streams-error.js';
+export { logAndContinue, logAndFail, deadLetterTopic, deadLetterRecord, DeadLetterHeaders } from './errors/handlers.js';
+export type {
+  ErrorHandlerContext,
+  HandlerResponse,
+  DeadLetterRecord,
+  DeserializationExceptionHandler,
+  ProcessingExceptionHandler,
+  ProductionExceptionHandler,
+  ExceptionHandler,
+  DeadLetterTopicOptions,
+} from './errors/handlers.js';
+export { consoleLogger, silentLogger } from './logger.js';
+export type { Logger } from './logger.js';

@@ -1,0 +1,28 @@
+/** How a source reads its topic: serdes, event time, and the source node's name. */
+import type { TimestampExtractor } from '../processor/timestamp-extractor.js';
+import type { Serde } from '../serde/serde.js';
+
+/** Options of `StreamsBuilder.stream` and `table`. A plain object literal works too. */
+export interface Consumed<K, V> {
+  readonly keySerde?: Serde<K>;
+  readonly valueSerde?: Serde<V>;
+  readonly timestampExtractor?: TimestampExtractor<K, V>;
+  /** The source node's name. */
+  readonly name?: string;
+}
+
+/** Builds {@link Consumed} options, as in Kafka Streams. */
+export const Consumed = {
+  /** Reads keys and values with these serdes. */
+  with<K, V>(keySerde: Serde<K>, valueSerde: Serde<V>): Consumed<K, V> {
+    return { keySerde, valueSerde };
+  },
+  /** Takes event time from `timestampExtractor`. */
+  withTimestampExtractor<K = unknown, V = unknown>(timestampExtractor: TimestampExtractor<K, V>): Consumed<K, V> {
+    return { timestampExtractor };
+  },
+  /** Names the source node. */
+  as<K = unknown, V = unknown>(name: string): Consumed<K, V> {
+    return { name };
+  },
+};

@@ -1,0 +1,237 @@
+/**
+ * The DSL's stream: each operator adds a node under this stream's node and returns the stream
+ * of that node, carrying serdes forward where the type is unchanged and noting when the key may
+ * have changed (so that grouping and joins repartition first).
+ */
+import { TopologyError } from '../../errors/streams-error.js';
+import type { InternalTopologyBuilder } from '../../processor/internal/topology-builder.js';
+import type { FixedKeyProcessorSupplier, ProcessorSupplier } from '../../processor/processor.js';
+import type { TopicNameExtractor } from '../../processor/stream-partitioner.js';
+import type { Serde } from '../../serde/serde.js';
+import type { KeyValue } from '../../state/key-value-store.js';
+import type { Branched } from '../branched.js';
+import type { ForeachAction, KeyValueMapper, Predicate, ValueMapper } from '../functions.js';
+import type { BranchedKStream, KStream } from '../kstream.js';
+import type { Named } from '../named.js';
+import type { Produced } from '../produced.js';
+import type { Repartitioned } from '../repartitioned.js';
+import { branchProcessor, passThroughProcessor } from './ops/branch.js';
+import { filterProcessor } from './ops/filter.js';
+import { flatMapProcessor, flatMapValuesProcessor } from './ops/flat-map.js';
+import { mapProcessor, selectKeyProcessor } from './ops/map.js';
+import { mapValuesProcessor } from './ops/map-values.js';
+import { peekProcessor } from './ops/peek.js';
+import { processValuesProcessor } from './ops/process-values.js';
+
+/** Splits `process(supplier, named?, ...stores)` arguments. */
+function splitNamedArguments(rest: ReadonlyArray<Named | string>): { named: Named | undefined; stores: string[] } {
+  const [first, ...others] = rest;
+  if (first !== undefined && typeof first === 'object') {
+    return { named: first, stores: others.map((store) => checkStoreName(store)) };
+  }
+  return { named: undefined, stores: rest.map((store) => checkStoreName(store)) };
+}
+
+function checkStoreName(store: Named | string): string {
+  if (typeof store !== 'string') throw new TopologyError('State store names passed to process() must be strings; give Named only as the second argument.');
+  return store;
+}
+
+export class KStreamImpl<K, V> implements KStream<K, V> {
+  constructor(
+    readonly topology: InternalTopologyBuilder,
+    readonly nodeName: string,
+    readonly keySerde: Serde<K> | undefined,
+    readonly valueSerde: Serde<V> | undefined,
+    readonly repartitionRequired: boolean,
+  ) {}
+
+  filter(predicate: Predicate<K, V>, named?: Named): KStream<K, V> {
+    return this.addChild(filterProcessor(checkFunction(predicate, 'filter'), true), 'KSTREAM-FILTER-', named, this.keySerde, this.valueSerde, this.repartitionRequired);
+  }
+
+  filterNot(predicate: Predicate<K, V>, named?: Named): KStream<K, V> {
+    return this.addChild(filterProcessor(checkFunction(predicate, 'filterNot'), false), 'KSTREAM-FILTER-', named, this.keySerde, this.valueSerde, this.repartitionRequired);
+  }
+
+  selectKey<KR>(mapper: KeyValueMapper<K, V, KR>, named?: Named): KStream<KR, V> {
+    return this.addChild(selectKeyProcessor(checkFunction(mapper, 'selectKey')), 'KSTREAM-KEY-SELECT-', named, undefined, this.valueSerde, true);
+  }
+
+  map<KR, VR>(mapper: KeyValueMapper<K, V, KeyValue<KR, VR>>, named?: Named): KStream<KR, VR> {
+    return this.addChild(mapProcessor(checkFunction(mapper, 'map')), 'KSTREAM-MAP-', named, undefined, undefined, true);
+  }
+
+  mapValues<VR>(mapper: ValueMapper<V, VR, K>, named?: Named): KStream<K, VR> {
+    return this.addChild(mapValuesProcessor(checkFunction(mapper, 'mapValues')), 'KSTREAM-MAPVALUES-', named, this.keySerde, undefined, this.repartitionRequired);
+  }
+
+  flatMap<KR, VR>(mapper: KeyValueMapper<K, V, Iterable<KeyValue<KR, VR>>>, named?: Named): KStream<KR, VR> {
+    return this.addChild(flatMapProcessor(checkFunction(mapper, 'flatMap')), 'KSTREAM-FLATMAP-', named, undefined, undefined, true);
+  }
+
+  flatMapValues<VR>(mapper: ValueMapper<V, Iterable<VR>, K>, named?: Named): KStream<K, VR> {
+    return this.addChild(flatMapValuesProcessor(checkFunction(mapper, 'flatMapValues')), 'KSTREAM-FLATMAPVALUES-', named, this.keySerde, undefined, this.repartitionRequired);
+  }
+
+  peek(action: ForeachAction<K, V>, named?: Named): KStream<K, V> {
+    return this.addChild(peekProcessor(checkFunction(action, 'peek'), true), 'KSTREAM-PEEK-', named, this.keySerde, this.valueSerde, this.repartitionRequired);
+  }
+
+  foreach(action: ForeachAction<K, V>, named?: Named): void {
+    this.addChild(peekProcessor(checkFunction(action, 'foreach'), false), 'KSTREAM-FOREACH-', named, this.keySerde, this.valueSerde, this.repartitionRequired);
+  }
+
+  split<P extends string = string>(named?: Named<P>): BranchedKStream<K, V, P> {
+    const name = named?.name ?? this.topology.newName('KSTREAM-BRANCH-');
+    return new BranchedKStreamImpl<K, V, P>(this, name as P) as unknown as BranchedKStream<K, V, P>;
+  }
+
+  merge(other: KStream<K, V>, named?: Named): KStream<K, V> {
+    if (!(other instanceof KStreamImpl) || other.topology !== this.topology) {
+      throw new TopologyError('merge() takes a stream built by the same StreamsBuilder.');
+    }
+    const name = named?.name ?? this.topology.newName('KSTREAM-MERGE-');
+    this.topology.addProcessor(name, passThroughProcessor(), [this.nodeName, other.nodeName]);
+    const sameKeySerde = this.keySerde === other.keySerde ? this.keySerde : undefined;
+    const sameValueSerde = this.valueSerde === other.valueSerde ? this.valueSerde : undefined;
+    return new KStreamImpl<K, V>(this.topology, name, sameKeySerde, sameValueSerde, this.repartitionRequired || other.repartitionRequired);
+  }
+
+  repartition(repartitioned: Repartitioned<K, V> = {}): KStream<K, V> {
+    const partitions = repartitioned.numberOfPartitions;
+    if (partitions !== undefined && (!Number.isInteger(partitions) || partitions < 1)) {
+      throw new TopologyError(`Repartitioned option 'numberOfPartitions' must be a positive integer, got ${partitions}.`);
+    }
+    const base = repartitioned.name ?? this.topology.newName('KSTREAM-REPARTITION-');
+    return this.repartitionThrough(base, repartitioned.keySerde ?? this.keySerde, repartitioned.valueSerde ?? this.valueSerde, partitions, repartitioned);
+  }
+
+  /**
+   * Writes to `<base>-repartition` and reads it back as a new stream (a new sub-topology).
+   * Used by `repartition()` and by the stateful operators when the key has changed.
+   */
+  repartitionThrough(
+    base: string,
+    keySerde: Serde<K> | undefined,
+    valueSerde: Serde<V> | undefined,
+    partitions: number | undefined,
+    options: Pick<Repartitioned<K, V>, 'partitioner'> = {},
+  ): KStreamImpl<K, V> {
+    const topic = `${base}-repartition`;
+    this.topology.addInternalTopic({ name: topic, kind: 'repartition', partitions });
+    const sinkName = `${base}-repartition-sink`;
+    const sourceName = `${base}-repartition-source`;
+    this.topology.addSink({
+      name: sinkName,
+      topic,
+      keySerde,
+      valueSerde,
+      partitioner: options.partitioner,
+      parents: [this.nodeName],
+    });
+    this.topology.addSource({ name: sourceName, topics: [topic], keySerde, valueSerde, timestampExtractor: undefined });
+    return new KStreamImpl<K, V>(this.topology, sourceName, keySerde, valueSerde, false);
+  }
+
+  to(topic: string | TopicNameExtractor<K, V>, produced: Produced<K, V> = {}): void {
+    if (typeof topic !== 'string' && typeof topic !== 'function') throw new TopologyError('to() takes a topic name or a function that picks one per record.');
+    this.topology.addSink({
+      name: produced.name ?? this.topology.newName('KSTREAM-SINK-'),
+      topic,
+      keySerde: produced.keySerde ?? this.keySerde,
+      valueSerde: produced.valueSerde ?? this.valueSerde,
+      partitioner: produced.partitioner,
+      parents: [this.nodeName],
+    });
+  }
+
+  process<KOut, VOut>(supplier: ProcessorSupplier<K, V, KOut, VOut>, ...rest: Array<Named | string>): KStream<KOut, VOut> {
+    const { named, stores } = splitNamedArguments(rest);
+    const name = named?.name ?? this.topology.newName('KSTREAM-PROCESSOR-');
+    this.topology.addProcessor(name, checkFunction(supplier, 'process'), [this.nodeName]);
+    if (stores.length > 0) this.topology.connectProcessorAndStateStores([name], stores);
+    return new KStreamImpl<KOut, VOut>(this.topology, name, undefined, undefined, true);
+  }
+
+  processValues<VOut>(supplier: FixedKeyProcessorSupplier<K, V, VOut>, ...rest: Array<Named | string>): KStream<K, VOut> {
+    const { named, stores } = splitNamedArguments(rest);
+    const name = named?.name ?? this.topology.newName('KSTREAM-PROCESSVALUES-');
+    this.topology.addProcessor(name, processValuesProcessor(checkFunction(supplier, 'processValues')), [this.nodeName]);
+    if (stores.length > 0) this.topology.connectProcessorAndStateStores([name], stores);
+    return new KStreamImpl<K, VOut>(this.topology, name, this.keySerde, undefined, this.repartitionRequired);
+  }
+
+  /** Adds a processor below this stream's node and returns its stream. */
+  addChild<KR, VR>(
+    supplier: ProcessorSupplier<any, any, any, any>,
+    prefix: string,
+    named: Named | undefined,
+    keySerde: Serde<KR> | undefined,
+    valueSerde: Serde<VR> | undefined,
+    repartitionRequired: boolean,
+  ): KStreamImpl<KR, VR> {
+    const name = named?.name ?? this.topology.newName(prefix);
+    this.topology.addProcessor(name, supplier, [this.nodeName]);
+    return new KStreamImpl<KR, VR>(this.topology, name, keySerde, valueSerde, repartitionRequired);
+  }
+}
+
+function checkFunction<F>(candidate: F, operator: string): F {
+  if (typeof candidate !== 'function') throw new TopologyError(`${operator}() takes a function, got ${candidate === null ? 'null' : typeof candidate}.`);
+  return candidate;
+}
+
+/**
+ * Collects branches, then adds one branch processor with a child per branch. Nothing is added
+ * to the topology until `defaultBranch` or `noDefaultBranch` is called.
+ */
+class BranchedKStreamImpl<K, V, P extends string> {
+  private readonly predicates: Predicate<K, V>[] = [];
+  private readonly branches: { name: string; branched: Branched<K, V, string> }[] = [];
+
+  constructor(
+    private readonly source: KStreamImpl<K, V>,
+    private readonly prefix: P,
+  ) {}
+
+  branch(predicate: Predicate<K, V>, branched: Branched<K, V, string> = {}): this {
+    this.predicates.push(checkFunction(predicate, 'branch'));
+    this.branches.push({ name: branched.name ?? String(this.branches.length + 1), branched });
+    return this;
+  }
+
+  defaultBranch(branched: Branched<K, V, string> = {}): Record<string, KStream<K, V>> {
+    this.predicates.push(() => true);
+    this.branches.push({ name: branched.name ?? '0', branched });
+    return this.build();
+  }
+
+  noDefaultBranch(): Record<string, KStream<K, V>> {
+    return this.build();
+  }
+
+  private build(): Record<string, KStream<K, V>> {
+    const topology = this.source.topology;
+    const childNames = this.branches.map((branch) => `${this.prefix}${branch.name}`);
+    const seen = new Set<string>();
+    for (const childName of childNames) {
+      if (seen.has(childName)) throw new TopologyError(`split() has two branches named '${childName}'; give each branch its own name.`);
+      seen.add(childName);
+    }
+    topology.addProcessor(this.prefix, branchProcessor([...this.predicates], childNames), [this.source.nodeName]);
+    const result: Record<string, KStream<K, V>> = {};
+    this.branches.forEach((branch, index) => {
+      const childName = childNames[index]!;
+      topology.addProcessor(childName, passThroughProcessor(), [this.prefix]);
+      const stream = new KStreamImpl<K, V>(topology, childName, this.source.keySerde, this.source.valueSerde, this.source.repartitionRequired);
+      const { chain, consumer } = branch.branched;
+      if (consumer !== undefined) {
+        consumer(stream);
+        return;
+      }
+      result[childName] = chain === undefined ? stream : chain(stream);
+    });
+    return result;
+  }
+}

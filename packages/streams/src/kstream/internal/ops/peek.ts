@@ -1,0 +1,26 @@
+/** `peek` and `foreach`: run an action on each record; `peek` passes the record on. */
+import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
+import type { StreamRecord } from '../../../processor/stream-record.js';
+import type { ForeachAction } from '../../functions.js';
+
+class PeekProcessor<K, V> implements Processor<K, V, K, V> {
+  private context!: ProcessorContext<K, V>;
+
+  constructor(
+    private readonly action: ForeachAction<K, V>,
+    private readonly forwardAfter: boolean,
+  ) {}
+
+  init(context: ProcessorContext<K, V>): void {
+    this.context = context;
+  }
+
+  process(record: StreamRecord<K, V>): void {
+    this.action(record.key, record.value);
+    if (this.forwardAfter) this.context.forward(record);
+  }
+}
+
+export function peekProcessor<K, V>(action: ForeachAction<K, V>, forwardAfter: boolean): ProcessorSupplier<K, V, K, V> {
+  return () => new PeekProcessor(action, forwardAfter);
+}

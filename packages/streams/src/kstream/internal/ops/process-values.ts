@@ -1,0 +1,84 @@
+/**
+ * `processValues`: runs a fixed-key processor. Its context only forwards records with the key it
+ * was given, which is why the stream keeps its partitioning.
+ */
+import type {
+  Cancellable,
+  FixedKeyProcessor,
+  FixedKeyProcessorContext,
+  FixedKeyProcessorSupplier,
+  Processor,
+  ProcessorContext,
+  ProcessorSupplier,
+  PunctuationType,
+  Punctuator,
+  RecordMetadata,
+  TaskId,
+} from '../../../processor/processor.js';
+import type { StateStore } from '../../../state/state-store.js';
+import { FixedKeyRecord, StreamRecord } from '../../../processor/stream-record.js';
+
+/** The fixed-key view of a task context: the same context, forwarding only fixed-key records. */
+class FixedKeyContextView<K, VOut> implements FixedKeyProcessorContext<K, VOut> {
+  constructor(private readonly context: ProcessorContext<K, VOut>) {}
+
+  get applicationId(): string {
+    return this.context.applicationId;
+  }
+
+  get taskId(): TaskId {
+    return this.context.taskId;
+  }
+
+  get appConfigs(): Readonly<Record<string, unknown>> {
+    return this.context.appConfigs;
+  }
+
+  recordMetadata(): RecordMetadata | undefined {
+    return this.context.recordMetadata();
+  }
+
+  currentStreamTimeMs(): number {
+    return this.context.currentStreamTimeMs();
+  }
+
+  currentSystemTimeMs(): number {
+    return this.context.currentSystemTimeMs();
+  }
+
+  getStateStore<S extends StateStore = StateStore>(name: string): S {
+    return this.context.getStateStore<S>(name);
+  }
+
+  schedule(intervalMs: number, type: PunctuationType, punctuator: Punctuator): Cancellable {
+    return this.context.schedule(intervalMs, type, punctuator);
+  }
+
+  commit(): void {
+    this.context.commit();
+  }
+
+  forward<V extends VOut>(record: FixedKeyRecord<K, V>, childName?: string): void {
+    this.context.forward(new StreamRecord(record.key, record.value, record.timestamp, record.headers), childName);
+  }
+}
+
+class FixedKeyProcessorAdapter<K, V, VOut> implements Processor<K, V, K, VOut> {
+  constructor(private readonly inner: FixedKeyProcessor<K, V, VOut>) {}
+
+  init(context: ProcessorContext<K, VOut>): void {
+    this.inner.init?.(new FixedKeyContextView(context));
+  }
+
+  process(record: StreamRecord<K, V>): void {
+    this.inner.process(new FixedKeyRecord(record.key, record.value, record.timestamp, record.headers));
+  }
+
+  close(): void {
+    this.inner.close?.();
+  }
+}
+
+export function processValuesProcessor<K, V, VOut>(supplier: FixedKeyProcessorSupplier<K, V, VOut>): ProcessorSupplier<K, V, K, VOut> {
+  return () => new FixedKeyProcessorAdapter(supplier());
+}

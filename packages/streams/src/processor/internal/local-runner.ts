@@ -1,0 +1,149 @@
+/**
+ * Runs a whole topology in one process, with topics as in-memory arrays: one task per
+ * sub-topology (partition 0), and records written to a topic that a sub-topology reads (a
+ * repartition topic, or a user's `to` then `stream`) fed back in until the topology is quiet.
+ * The test driver is built on it; so is the embedded runner.
+ */
+import { resolveStreamsConfig, type ResolvedStreamsConfig, type StreamsConfig } from '../../config.js';
+import { TopologyError } from '../../errors/streams-error.js';
+import type { StateStore } from '../../state/state-store.js';
+import type { Headers } from '../headers.js';
+import type { ConsumedRecord, RecordCollector } from '../record-collector.js';
+import type { Topology } from '../topology.js';
+import { StreamTask } from './stream-task.js';
+import type { DropReason } from './task-metrics.js';
+
+/** A record written to an in-memory topic. */
+export interface StoredRecord extends ConsumedRecord {}
+
+export interface LocalRunnerOptions {
+  readonly stateDir?: string;
+  /** Wall-clock time; defaults to `Date.now`. */
+  readonly clock?: () => number;
+}
+
+export class LocalRunner implements RecordCollector {
+  readonly config: ResolvedStreamsConfig;
+  readonly tasks: StreamTask[] = [];
+  /** Every record written to each topic, in order. */
+  readonly topics = new Map<string, StoredRecord[]>();
+  private readonly taskByTopic = new Map<string, StreamTask>();
+  private readonly pending: StoredRecord[] = [];
+  private draining = false;
+
+  constructor(topology: Topology, config: StreamsConfig, options: LocalRunnerOptions = {}) {
+    this.config = resolveStreamsConfig(config);
+    const builder = topology.internal;
+    const clock = options.clock ?? Date.now;
+    for (const subtopology of builder.subtopologies()) {
+      const task = new StreamTask({
+        taskId: { subtopology: subtopology.id, partition: 0 },
+        builder,
+        subtopology,
+        config: this.config,
+        collector: this,
+        clock,
+        ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }),
+      });
+      this.tasks.push(task);
+      for (const topic of task.sourceTopics) this.taskByTopic.set(topic, task);
+    }
+    for (const task of this.tasks) task.initialize();
+  }
+
+  /** Whether some sub-topology reads `topic`. */
+  reads(topic: string): boolean {
+    return this.taskByTopic.has(topic);
+  }
+
+  /** Appends a record to an input topic and processes everything it leads to. */
+  pipe(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number): void {
+    if (!this.taskByTopic.has(topic)) {
+      throw new TopologyError(`No source reads topic '${topic}'; the topology reads [${[...this.taskByTopic.keys()].join(', ')}].`);
+    }
+    this.send(topic, key, value, headers, timestamp, 0);
+    this.drain();
+  }
+
+  send(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number, _partition: number | undefined): void {
+    let log = this.topics.get(topic);
+    if (log === undefined) {
+      log = [];
+      this.topics.set(topic, log);
+    }
+    const record: StoredRecord = { topic, partition: 0, offset: log.length, timestamp, key, value, headers };
+    log.push(record);
+    if (this.taskByTopic.has(topic)) this.pending.push(record);
+  }
+
+  partitionCount(_topic: string): number | undefined {
+    return 1;
+  }
+
+  /** Fires wall-clock punctuators due at `now` in every task. */
+  punctuateWallClock(now: number): void {
+    for (const task of this.tasks) task.punctuateWallClock(now);
+    this.drain();
+  }
+
+  /** Commits every task (flushing stores) and processes whatever that sends on. */
+  commit(): void {
+    this.drain();
+  }
+
+  /** A store by name, from the task that owns it. */
+  store(name: string): StateStore | undefined {
+    for (const task of this.tasks) {
+      const store = task.stores.get(name);
+      if (store !== undefined) return store;
+    }
+    return undefined;
+  }
+
+  /** Dropped records over all tasks, by reason. */
+  droppedRecords(): Map<DropReason, number> {
+    const total = new Map<DropReason, number>();
+    for (const task of this.tasks) for (const [reason, count] of task.metrics.dropped) total.set(reason, (total.get(reason) ?? 0) + count);
+    return total;
+  }
+
+  close(): void {
+    let failure: unknown;
+    for (const task of this.tasks) {
+      try {
+        task.close();
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  /**
+   * Delivers pending records, processes, and commits (flushing stores, which may send more),
+   * until nothing is left. Records are delivered in the order they were written.
+   */
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (;;) {
+        while (this.pending.length > 0) {
+          const batch = this.pending.splice(0, this.pending.length);
+          for (const record of batch) {
+            const task = this.taskByTopic.get(record.topic)!;
+            task.addRecords(record.topic, [record]);
+            task.process();
+          }
+        }
+        for (const task of this.tasks) {
+          task.prepareCommit();
+          task.postCommit();
+        }
+        if (this.pending.length === 0) break;
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * The buffered input of one source partition of a task. The head record is deserialized and
+ * given its event time as soon as it is at the head, so the task can pick the partition whose
+ * next record is oldest. Bad records are handed to the deserialization handler and skipped
+ * here, before they reach any processor.
+ */
+import { DeserializationError } from '../../errors/streams-error.js';
+import type { Deserializer } from '../../serde/serde.js';
+import type { ConsumedRecord } from '../record-collector.js';
+import type { ConsumedRecordView, TimestampExtractor } from '../timestamp-extractor.js';
+import type { TaskContext } from './task-context.js';
+import type { ProcessorNode } from './processor-node.js';
+
+/** Reused for every record: extractors must not keep it. */
+class MutableRecordView implements ConsumedRecordView<unknown, unknown> {
+  topic = '';
+  partition = 0;
+  offset = 0;
+  key: unknown = null;
+  value: unknown = null;
+  timestamp = 0;
+}
+
+export class RecordQueue {
+  private buffer: ConsumedRecord[] = [];
+  private next = 0;
+  private readonly view = new MutableRecordView();
+  /** The largest timestamp polled from this partition, or -1. */
+  partitionTime = -1;
+
+  // The deserialized head, valid while `head !== undefined`.
+  head: ConsumedRecord | undefined;
+  headKey: unknown = null;
+  headValue: unknown = null;
+  headTimestamp = -1;
+
+  constructor(
+    readonly topic: string,
+    readonly source: ProcessorNode,
+    private readonly keyDeserializer: Deserializer<unknown>,
+    private readonly valueDeserializer: Deserializer<unknown>,
+    private readonly timestampExtractor: TimestampExtractor<any, any>,
+    private readonly context: TaskContext,
+  ) {}
+
+  /** Records buffered, the head included. */
+  get size(): number {
+    return this.buffer.length - this.next + (this.head === undefined ? 0 : 1);
+  }
+
+  add(records: readonly ConsumedRecord[]): void {
+    for (let index = 0; index < records.length; index++) this.buffer.push(records[index]!);
+    if (this.head === undefined) this.advanceHead();
+  }
+
+  /** Consumes the head (after the caller has read it) and moves to the next valid record. */
+  poll(): void {
+    if (this.headTimestamp > this.partitionTime) this.partitionTime = this.headTimestamp;
+    this.head = undefined;
+    this.advanceHead();
+  }
+
+  /** Drops everything buffered (when the task's partition is revoked). */
+  clear(): void {
+    this.buffer = [];
+    this.next = 0;
+    this.head = undefined;
+  }
+
+  private advanceHead(): void {
+    const context = this.context;
+    while (this.next < this.buffer.length) {
+      const raw = this.buffer[this.next++]!;
+      let key: unknown;
+      let value: unknown;
+      try {
+        key = raw.key === null ? null : this.keyDeserializer.deserialize(raw.topic, raw.key, raw.headers);
+        value = raw.value === null ? null : this.valueDeserializer.deserialize(raw.topic, raw.value, raw.headers);
+      } catch (error) {
+        this.onDeserializationError(raw, error);
+        continue;
+      }
+      const view = this.view;
+      view.topic = raw.topic;
+      view.partition = raw.partition;
+      view.offset = raw.offset;
+      view.key = key;
+      view.value = value;
+      view.timestamp = raw.timestamp;
+      const timestamp = this.timestampExtractor(view, this.partitionTime);
+      if (typeof timestamp !== 'number' || !(timestamp >= 0)) {
+        context.config.logger.warn(
+          `Skipping record with invalid timestamp ${String(timestamp)} from ${raw.topic}-${raw.partition} at offset ${raw.offset}: event time must be a non-negative number of epoch milliseconds.`,
+        );
+        context.metrics.recordDropped('invalid-timestamp');
+        continue;
+      }
+      this.head = raw;
+      this.headKey = key;
+      this.headValue = value;
+      this.headTimestamp = timestamp;
+      this.compact();
+      return;
+    }
+    this.buffer = [];
+    this.next = 0;
+  }
+
+  private compact(): void {
+    if (this.next > 4096 && this.next * 2 > this.buffer.length) {
+      this.buffer = this.buffer.slice(this.next);
+      this.next = 0;
+    }
+  }
+
+  private onDeserializationError(raw: ConsumedRecord, error: unknown): void {
+    const context = this.context;
+    const cause = error instanceof Error ? error : new Error(String(error));
+    context.topic = raw.topic;
+    context.partition = raw.partition;
+    context.offset = raw.offset;
+    context.sourceKey = raw.key;
+    context.sourceValue = raw.value;
+    context.sourceHeaders = raw.headers;
+    context.sourceTimestamp = raw.timestamp;
+    const response = context.config.deserializationExceptionHandler(context.errorContext(this.source.name), cause);
+    context.applyResponse(
+      response,
+      () =>
+        new DeserializationError(
+          `Could not deserialize the record from ${raw.topic}-${raw.partition} at offset ${raw.offset}: ${cause.message}. The deserialization handler chose to fail; check the source's serdes or configure deserializationExceptionHandler.`,
+          { cause },
+        ),
+    );
+    context.metrics.recordDropped('deserialization-error');
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * A task: one partition number of one sub-topology. It buffers input per source partition,
+ * processes the oldest record first, advances stream time, fires punctuators and, at commit,
+ * flushes its stores and reports the offsets it has consumed. Everything here is synchronous;
+ * a driver (test driver, embedded runner, Kafka runtime) feeds it and commits for it.
+ */
+import type { ResolvedStreamsConfig } from '../../config.js';
+import { TopologyError } from '../../errors/streams-error.js';
+import type { Serde } from '../../serde/serde.js';
+import type { StateStore, StateStoreContext } from '../../state/state-store.js';
+import { formatTaskId, type TaskId } from '../processor.js';
+import type { ConsumedRecord, RecordCollector } from '../record-collector.js';
+import { StreamRecord } from '../stream-record.js';
+import { ProcessorNode } from './processor-node.js';
+import { RecordQueue } from './record-queue.js';
+import { SinkProcessor, SourceProcessor } from './sink-processor.js';
+import { TaskContext } from './task-context.js';
+import { TaskMetrics } from './task-metrics.js';
+import type { InternalTopologyBuilder, SubtopologySpec } from './topology-builder.js';
+
+/** What a driver gives a task. */
+export interface StreamTaskOptions {
+  readonly taskId: TaskId;
+  readonly builder: InternalTopologyBuilder;
+  readonly subtopology: SubtopologySpec;
+  readonly config: ResolvedStreamsConfig;
+  readonly collector: RecordCollector;
+  /** Wall-clock time; the test driver passes a mock. */
+  readonly clock: () => number;
+  /** Directory for persistent stores of this task, when the driver has one. */
+  readonly stateDir?: string;
+}
+
+export class StreamTask {
+  readonly id: TaskId;
+  readonly metrics = new TaskMetrics();
+  readonly context: TaskContext;
+  /** Queues by (resolved) source topic. */
+  readonly queues = new Map<string, RecordQueue>();
+  private readonly queueList: RecordQueue[] = [];
+  private readonly nodes: ProcessorNode[] = [];
+  private readonly storeList: StateStore[] = [];
+  /** Next offset to consume per source topic, for the driver to commit. */
+  private readonly consumedOffsets = new Map<string, number>();
+  private processedSinceCommit = false;
+  private state: 'created' | 'running' | 'closed' = 'created';
+
+  constructor(private readonly options: StreamTaskOptions) {
+    this.id = options.taskId;
+    const { builder, subtopology, config } = options;
+    this.context = new TaskContext(options.taskId, config, options.collector, this.metrics, options.clock);
+    const byName = new Map<string, ProcessorNode>();
+    for (const name of subtopology.nodes) {
+      const spec = builder.nodes.get(name)!;
+      let node: ProcessorNode;
+      if (spec.kind === 'source') {
+        node = new ProcessorNode(name, new SourceProcessor(this.context), new Set());
+        const keySerde = this.serdeFor(spec.keySerde, config.defaultKeySerde, `Source '${name}' (topics [${spec.topics.join(', ')}])`, 'key', 'Consumed.with');
+        const valueSerde = this.serdeFor(spec.valueSerde, config.defaultValueSerde, `Source '${name}' (topics [${spec.topics.join(', ')}])`, 'value', 'Consumed.with');
+        for (const topic of spec.topics) {
+          const resolved = builder.resolveTopic(config.applicationId, topic);
+          const queue = new RecordQueue(resolved, node, keySerde, valueSerde, spec.timestampExtractor ?? config.defaultTimestampExtractor, this.context);
+          this.queues.set(resolved, queue);
+          this.queueList.push(queue);
+        }
+      } else if (spec.kind === 'processor') {
+        const processor = spec.supplier();
+        if (processor === null || typeof processor !== 'object' || typeof processor.process !== 'function') {
+          throw new TopologyError(`The supplier of processor '${name}' must return an object with a process(record) method.`);
+        }
+        node = new ProcessorNode(name, processor, new Set(spec.stores));
+      } else {
+        const what = `Sink '${name}' (topic ${typeof spec.topic === 'string' ? `'${spec.topic}'` : '<dynamic>'})`;
+        const fix = typeof spec.topic === 'string' && builder.internalTopics.has(spec.topic) ? 'Repartitioned.with (or Grouped.with)' : 'Produced.with';
+        const keySerde = this.serdeFor(spec.keySerde, config.defaultKeySerde, what, 'key', fix);
+        const valueSerde = this.serdeFor(spec.valueSerde, config.defaultValueSerde, what, 'value', fix);
+        const topic = typeof spec.topic === 'string' ? builder.resolveTopic(config.applicationId, spec.topic) : spec.topic;
+        node = new ProcessorNode(name, new SinkProcessor(name, topic, keySerde, valueSerde, spec.partitioner, this.context), new Set());
+      }
+      byName.set(name, node);
+      this.nodes.push(node);
+    }
+    for (const node of this.nodes) {
+      for (const childName of builder.children.get(node.name) ?? []) {
+        const child = byName.get(childName);
+        if (child !== undefined) node.addChild(child);
+      }
+    }
+  }
+
+  /** Opens the task's stores and initializes its processors. */
+  initialize(): void {
+    if (this.state !== 'created') return;
+    const { builder, subtopology, config } = this.options;
+    const context = this.context;
+    const storeContext: StateStoreContext = {
+      applicationId: config.applicationId,
+      taskId: this.id,
+      appConfigs: config.appConfigs,
+      stateDir: this.options.stateDir,
+      logger: config.logger,
+      currentStreamTimeMs: () => context.streamTime,
+    };
+    for (const storeName of subtopology.stores) {
+      const store = builder.stores.get(storeName)!.builder.build();
+      store.init(storeContext);
+      context.stores.set(storeName, store);
+      this.storeList.push(store);
+    }
+    for (const node of this.nodes) {
+      const processor = node.processor as { init?: (context: TaskContext) => void };
+      if (processor.init === undefined) continue;
+      context.currentNode = node;
+      try {
+        processor.init(context);
+      } finally {
+        context.currentNode = undefined;
+      }
+    }
+    this.state = 'running';
+  }
+
+  /** The task's stream time: the largest timestamp processed, or -1. */
+  get streamTime(): number {
+    return this.context.streamTime;
+  }
+
+  /** The task's open stores, by name. */
+  get stores(): ReadonlyMap<string, StateStore> {
+    return this.context.stores;
+  }
+
+  /** Source topics this task reads (internal topics with their full names). */
+  get sourceTopics(): string[] {
+    return [...this.queues.keys()];
+  }
+
+  /** Buffers records of one source topic's partition. */
+  addRecords(topic: string, records: readonly ConsumedRecord[]): void {
+    const queue = this.queues.get(topic);
+    if (queue === undefined) throw new TopologyError(`Task ${formatTaskId(this.id)} does not read topic '${topic}'; it reads [${this.sourceTopics.join(', ')}].`);
+    queue.add(records);
+  }
+
+  /** Records buffered and not yet processed. */
+  get bufferedCount(): number {
+    let count = 0;
+    for (const queue of this.queueList) count += queue.size;
+    return count;
+  }
+
+  /**
+   * Processes up to `maxRecords` buffered records, oldest event time first across partitions,
+   * firing stream-time punctuators as time passes. Returns how many were processed.
+   */
+  process(maxRecords = Number.POSITIVE_INFINITY): number {
+    if (this.state !== 'running') this.initialize();
+    const context = this.context;
+    const queues = this.queueList;
+    let processed = 0;
+    while (processed < maxRecords) {
+      let queue: RecordQueue | undefined;
+      for (let index = 0; index < queues.length; index++) {
+        const candidate = queues[index]!;
+        if (candidate.head !== undefined && (queue === undefined || candidate.headTimestamp < queue.headTimestamp)) queue = candidate;
+      }
+      if (queue === undefined) break;
+      const raw = queue.head!;
+      const timestamp = queue.headTimestamp;
+      const record = new StreamRecord(queue.headKey, queue.headValue, timestamp, raw.headers);
+      queue.poll();
+      if (timestamp > context.streamTime) context.streamTime = timestamp;
+      context.topic = raw.topic;
+      context.partition = raw.partition;
+      context.offset = raw.offset;
+      context.sourceKey = raw.key;
+      context.sourceValue = raw.value;
+      context.sourceHeaders = raw.headers;
+      context.sourceTimestamp = raw.timestamp;
+      context.processAt(queue.source, record);
+      this.consumedOffsets.set(raw.topic, raw.offset + 1);
+      processed++;
+      if (context.streamTime >= context.streamTimePunctuations.nextTime) context.punctuate(context.streamTimePunctuations, context.streamTime);
+    }
+    context.topic = undefined;
+    if (processed > 0) {
+      this.metrics.processed += processed;
+      this.processedSinceCommit = true;
+    }
+    return processed;
+  }
+
+  /** Fires wall-clock punctuators due at `now`. Returns how many fired. */
+  punctuateWallClock(now: number): number {
+    if (this.state !== 'running') this.initialize();
+    return this.context.punctuate(this.context.wallClockPunctuations, now);
+  }
+
+  /** Whether a commit would change anything (records processed, or a processor asked). */
+  get commitNeeded(): boolean {
+    return this.processedSinceCommit || this.context.commitRequested;
+  }
+
+  /**
+   * First half of a commit: flushes every store (which may forward records and send changelog
+   * records) and returns the next offset to consume per source topic. The driver then sends the
+   * collected output, commits the offsets and calls {@link postCommit}.
+   */
+  prepareCommit(): Map<string, number> {
+    for (const store of this.storeList) store.flush();
+    return new Map(this.consumedOffsets);
+  }
+
+  /** Second half of a commit, once the driver has made output and offsets durable. */
+  postCommit(): void {
+    this.processedSinceCommit = false;
+    this.context.commitRequested = false;
+  }
+
+  /** Closes processors and stores. The task cannot be used afterwards. */
+  close(): void {
+    if (this.state === 'closed') return;
+    const context = this.context;
+    let failure: unknown;
+    for (const node of this.nodes) {
+      const processor = node.processor as { close?: () => void };
+      if (processor.close === undefined) continue;
+      context.currentNode = node;
+      try {
+        processor.close();
+      } catch (error) {
+        failure ??= error;
+      } finally {
+        context.currentNode = undefined;
+      }
+    }
+    for (const store of this.storeList) {
+      try {
+        store.close();
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    for (const queue of this.queueList) queue.clear();
+    this.state = 'closed';
+    if (failure !== undefined) throw failure;
+  }
+
+  private serdeFor(own: Serde<any> | undefined, fallback: Serde<any> | undefined, what: string, part: 'key' | 'value', fix: string): Serde<any> {
+    const serde = own ?? fallback;
+    if (serde === undefined) {
+      throw new TopologyError(
+        `${what} has no ${part} serde: give one with ${fix}(keySerde, valueSerde), or set default${part === 'key' ? 'Key' : 'Value'}Serde in the streams config.`,
+      );
+    }
+    return serde;
+  }
+}

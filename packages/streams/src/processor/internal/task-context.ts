@@ -1,0 +1,205 @@
+/**
+ * The context shared by every node of one task. It tracks which node is running and which
+ * source record is being processed, so `forward` and the error handlers need no per-record
+ * objects: the hot path is a loop over a node's children.
+ */
+import { ProcessingError, StateStoreError, StreamsError, TopologyError } from '../../errors/streams-error.js';
+import type { DeadLetterRecord, ErrorHandlerContext, HandlerResponse } from '../../errors/handlers.js';
+import type { ResolvedStreamsConfig } from '../../config.js';
+import type { StateStore } from '../../state/state-store.js';
+import { Headers } from '../headers.js';
+import {
+  PunctuationType,
+  type Cancellable,
+  type ProcessorContext,
+  type Punctuator,
+  type RecordMetadata,
+  type TaskId,
+} from '../processor.js';
+import type { RecordCollector } from '../record-collector.js';
+import { StreamRecord } from '../stream-record.js';
+import type { ProcessorNode } from './processor-node.js';
+import { PunctuationQueue, PunctuationSchedule } from './punctuation-queue.js';
+import type { TaskMetrics } from './task-metrics.js';
+
+/** Thrown once a handler has decided to fail, so enclosing nodes pass it on untouched. */
+export class HandledFailure extends ProcessingError {}
+
+const noHeaders = new Headers();
+
+export class TaskContext implements ProcessorContext<any, any> {
+  currentNode: ProcessorNode | undefined;
+  readonly stores = new Map<string, StateStore>();
+  readonly streamTimePunctuations = new PunctuationQueue();
+  readonly wallClockPunctuations = new PunctuationQueue();
+  streamTime = -1;
+  commitRequested = false;
+
+  // The source record being processed; `topic === undefined` inside a punctuator.
+  topic: string | undefined;
+  partition = -1;
+  offset = -1;
+  sourceTimestamp = -1;
+  sourceKey: Buffer | null | undefined;
+  sourceValue: Buffer | null | undefined;
+  sourceHeaders: Headers = noHeaders;
+
+  constructor(
+    readonly taskId: TaskId,
+    readonly config: ResolvedStreamsConfig,
+    readonly collector: RecordCollector,
+    readonly metrics: TaskMetrics,
+    private readonly clock: () => number,
+  ) {}
+
+  get applicationId(): string {
+    return this.config.applicationId;
+  }
+
+  get appConfigs(): Readonly<Record<string, unknown>> {
+    return this.config.appConfigs;
+  }
+
+  recordMetadata(): RecordMetadata | undefined {
+    if (this.topic === undefined) return undefined;
+    return { topic: this.topic, partition: this.partition, offset: this.offset };
+  }
+
+  currentStreamTimeMs(): number {
+    return this.streamTime;
+  }
+
+  currentSystemTimeMs(): number {
+    return this.clock();
+  }
+
+  getStateStore<S extends StateStore = StateStore>(name: string): S {
+    const node = this.currentNode;
+    if (node === undefined) throw new StateStoreError(`State store '${name}' can only be fetched by a processor, in init, process or a punctuator.`);
+    if (!node.storeNames.has(name)) {
+      throw new StateStoreError(
+        `Processor '${node.name}' is not connected to state store '${name}': pass the store name when adding the processor (process(supplier, '${name}')) or call connectProcessorAndStateStores.`,
+      );
+    }
+    const store = this.stores.get(name);
+    if (store === undefined) throw new StateStoreError(`State store '${name}' is not open in task ${this.taskId.subtopology}_${this.taskId.partition}.`);
+    return store as S;
+  }
+
+  schedule(intervalMs: number, type: PunctuationType, punctuator: Punctuator): Cancellable {
+    if (!Number.isFinite(intervalMs) || intervalMs < 1) throw new TopologyError(`A punctuation interval must be at least 1 ms, got ${intervalMs}.`);
+    const node = this.currentNode;
+    if (node === undefined) throw new TopologyError('Punctuators can only be scheduled by a processor.');
+    if (type === PunctuationType.STREAM_TIME) {
+      // Aligned to the epoch: fires as soon as the task has data, then every interval.
+      const schedule = new PunctuationSchedule(node, intervalMs, punctuator, 0);
+      this.streamTimePunctuations.add(schedule);
+      return schedule;
+    }
+    if (type === PunctuationType.WALL_CLOCK_TIME) {
+      const schedule = new PunctuationSchedule(node, intervalMs, punctuator, this.clock() + intervalMs);
+      this.wallClockPunctuations.add(schedule);
+      return schedule;
+    }
+    throw new TopologyError(`Unknown punctuation type ${String(type)}.`);
+  }
+
+  commit(): void {
+    this.commitRequested = true;
+  }
+
+  forward(record: StreamRecord<any, any>, childName?: string): void {
+    const node = this.currentNode;
+    if (node === undefined) throw new TopologyError('forward() can only be called by a processor.');
+    if (childName === undefined) {
+      const children = node.children;
+      for (let index = 0; index < children.length; index++) this.processAt(children[index]!, record);
+      return;
+    }
+    const child = node.childByName.get(childName);
+    if (child === undefined) {
+      throw new TopologyError(`Processor '${node.name}' has no child named '${childName}'; its children are [${[...node.childByName.keys()].join(', ')}].`);
+    }
+    this.processAt(child, record);
+  }
+
+  /** Runs one node on one record; a throw goes to the processing handler, not to the parent. */
+  processAt(node: ProcessorNode, record: StreamRecord<any, any>): void {
+    const previous = this.currentNode;
+    this.currentNode = node;
+    try {
+      node.processor.process(record);
+    } catch (error) {
+      this.onProcessingError(node, record, error);
+    } finally {
+      this.currentNode = previous;
+    }
+  }
+
+  /** Fires the punctuators due at `time` on one clock. */
+  punctuate(queue: PunctuationQueue, time: number): number {
+    return queue.punctuate(time, (schedule, firedAt) => {
+      const previousTopic = this.topic;
+      this.topic = undefined;
+      const previous = this.currentNode;
+      this.currentNode = schedule.node;
+      try {
+        schedule.punctuator(firedAt);
+      } catch (error) {
+        this.onProcessingError(schedule.node, new StreamRecord(null, null, firedAt), error);
+      } finally {
+        this.currentNode = previous;
+        this.topic = previousTopic;
+      }
+      this.metrics.punctuations++;
+    });
+  }
+
+  /** The handler context for the record being processed. Built only when something failed. */
+  errorContext(nodeName: string): ErrorHandlerContext {
+    return {
+      taskId: this.taskId,
+      topic: this.topic,
+      partition: this.topic === undefined ? undefined : this.partition,
+      offset: this.topic === undefined ? undefined : this.offset,
+      processorNodeName: nodeName,
+      sourceRawKey: this.sourceKey,
+      sourceRawValue: this.sourceValue,
+      headers: this.sourceHeaders,
+      timestamp: this.sourceTimestamp,
+      logger: this.config.logger,
+    };
+  }
+
+  /** Sends a handler's dead letters and returns whether to go on; throws when it chose to fail. */
+  applyResponse(response: HandlerResponse, failure: () => StreamsError): void {
+    const letters: readonly DeadLetterRecord[] | undefined = response?.deadLetterRecords;
+    if (letters !== undefined) {
+      for (const letter of letters) this.collector.send(letter.topic, letter.key, letter.value, letter.headers, letter.timestamp, undefined);
+    }
+    if (response?.action === 'continue') return;
+    if (response?.action !== 'fail') {
+      throw new StreamsError('HANDLER_INVALID', `An exception handler returned ${JSON.stringify(response)}; it must return { action: 'continue' | 'fail' }.`);
+    }
+    throw failure();
+  }
+
+  private onProcessingError(node: ProcessorNode, record: StreamRecord<any, any>, error: unknown): void {
+    if (error instanceof HandledFailure) throw error;
+    const cause = error instanceof Error ? error : new Error(String(error));
+    const response = this.config.processingExceptionHandler(this.errorContext(node.name), record, cause);
+    this.applyResponse(
+      response,
+      () =>
+        new HandledFailure(
+          `Processor '${node.name}' failed on a record from ${this.describeSource()}: ${cause.message}. The processing handler chose to fail; fix the processor or configure processingExceptionHandler.`,
+          { cause },
+        ),
+    );
+    this.metrics.recordDropped('processing-error');
+  }
+
+  describeSource(): string {
+    return this.topic === undefined ? 'a punctuator' : `${this.topic}-${this.partition} at offset ${this.offset}`;
+  }
+}

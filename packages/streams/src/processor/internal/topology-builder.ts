@@ -1,0 +1,246 @@
+/**
+ * The topology graph, as the DSL and the Processor API build it: source, processor and sink
+ * nodes, the state stores they use, and the internal topics between sub-topologies. It knows
+ * nothing of Kafka: drivers ask it for sub-topologies and instantiate them per task.
+ */
+import { TopologyError } from '../../errors/streams-error.js';
+import type { Serde } from '../../serde/serde.js';
+import type { StoreBuilder } from '../../state/state-store.js';
+import type { ProcessorSupplier } from '../processor.js';
+import type { StreamPartitioner, TopicNameExtractor } from '../stream-partitioner.js';
+import type { TimestampExtractor } from '../timestamp-extractor.js';
+
+export interface SourceSpec {
+  readonly kind: 'source';
+  readonly name: string;
+  readonly topics: readonly string[];
+  readonly keySerde: Serde<any> | undefined;
+  readonly valueSerde: Serde<any> | undefined;
+  readonly timestampExtractor: TimestampExtractor<any, any> | undefined;
+}
+
+export interface ProcessorSpec {
+  readonly kind: 'processor';
+  readonly name: string;
+  readonly parents: readonly string[];
+  readonly supplier: ProcessorSupplier<any, any, any, any>;
+  readonly stores: string[];
+}
+
+export interface SinkSpec {
+  readonly kind: 'sink';
+  readonly name: string;
+  readonly parents: readonly string[];
+  readonly topic: string | TopicNameExtractor<any, any>;
+  readonly keySerde: Serde<any> | undefined;
+  readonly valueSerde: Serde<any> | undefined;
+  readonly partitioner: StreamPartitioner<any, any> | undefined;
+}
+
+export type NodeSpec = SourceSpec | ProcessorSpec | SinkSpec;
+
+/** An internal topic the topology needs, named without the application id prefix. */
+export interface InternalTopicSpec {
+  readonly name: string;
+  readonly kind: 'repartition';
+  /** A fixed partition count, or `undefined` to match the upstream source topics. */
+  readonly partitions: number | undefined;
+}
+
+/** One connected part of the graph: the unit a task runs. */
+export interface SubtopologySpec {
+  readonly id: number;
+  /** Node names in the order they were added. */
+  readonly nodes: readonly string[];
+  /** Source topics, unprefixed for internal ones. */
+  readonly sourceTopics: readonly string[];
+  readonly stores: readonly string[];
+}
+
+export interface StoreEntry {
+  readonly builder: StoreBuilder;
+  readonly processors: Set<string>;
+}
+
+export class InternalTopologyBuilder {
+  readonly nodes = new Map<string, NodeSpec>();
+  readonly children = new Map<string, string[]>();
+  readonly stores = new Map<string, StoreEntry>();
+  readonly internalTopics = new Map<string, InternalTopicSpec>();
+  /** Groups of source topics whose partitions must match (joined inputs). */
+  readonly copartitionGroups: Set<string>[] = [];
+  private readonly sourceByTopic = new Map<string, string>();
+  private nextIndex = 0;
+  private cachedSubtopologies: SubtopologySpec[] | undefined;
+
+  /** A fresh generated node name, `PREFIX-0000000007`, numbered as Kafka Streams numbers them. */
+  newName(prefix: string): string {
+    return `${prefix}${String(this.nextIndex++).padStart(10, '0')}`;
+  }
+
+  /** A fresh index, for names that the DSL composes itself. */
+  newIndex(): number {
+    return this.nextIndex++;
+  }
+
+  addSource(spec: Omit<SourceSpec, 'kind'>): void {
+    this.checkNewName(spec.name);
+    if (spec.topics.length === 0) throw new TopologyError(`Source '${spec.name}' must read at least one topic.`);
+    for (const topic of spec.topics) {
+      checkTopicName(topic, `source '${spec.name}'`);
+      const owner = this.sourceByTopic.get(topic);
+      if (owner !== undefined) {
+        throw new TopologyError(
+          `Topic '${topic}' is already read by source '${owner}'; a topic can have one source. Read it once and share the stream (or merge streams) instead.`,
+        );
+      }
+    }
+    for (const topic of spec.topics) this.sourceByTopic.set(topic, spec.name);
+    this.addNode({ kind: 'source', ...spec, topics: [...spec.topics] });
+  }
+
+  addProcessor(name: string, supplier: ProcessorSupplier<any, any, any, any>, parents: readonly string[]): void {
+    this.checkNewName(name);
+    if (typeof supplier !== 'function') throw new TopologyError(`Processor '${name}' needs a supplier function that returns a new processor.`);
+    this.checkParents(name, parents);
+    this.addNode({ kind: 'processor', name, parents: [...parents], supplier, stores: [] });
+  }
+
+  addSink(spec: Omit<SinkSpec, 'kind'>): void {
+    this.checkNewName(spec.name);
+    if (typeof spec.topic === 'string') checkTopicName(spec.topic, `sink '${spec.name}'`);
+    this.checkParents(spec.name, spec.parents);
+    this.addNode({ kind: 'sink', ...spec, parents: [...spec.parents] });
+  }
+
+  addStateStore(builder: StoreBuilder, processorNames: readonly string[]): void {
+    if (this.stores.has(builder.name)) throw new TopologyError(`A state store named '${builder.name}' was already added.`);
+    this.stores.set(builder.name, { builder, processors: new Set() });
+    this.connectProcessorAndStateStores(processorNames, [builder.name]);
+  }
+
+  connectProcessorAndStateStores(processorNames: readonly string[], storeNames: readonly string[]): void {
+    for (const storeName of storeNames) {
+      const entry = this.stores.get(storeName);
+      if (entry === undefined) {
+        throw new TopologyError(`State store '${storeName}' is not in the topology; add it with addStateStore (or StreamsBuilder.addStateStore) first.`);
+      }
+      for (const processorName of processorNames) {
+        const node = this.nodes.get(processorName);
+        if (node === undefined || node.kind !== 'processor') {
+          throw new TopologyError(`Cannot connect store '${storeName}' to '${processorName}': no processor has that name.`);
+        }
+        if (!node.stores.includes(storeName)) node.stores.push(storeName);
+        entry.processors.add(processorName);
+      }
+    }
+    this.cachedSubtopologies = undefined;
+  }
+
+  addInternalTopic(spec: InternalTopicSpec): void {
+    this.internalTopics.set(spec.name, spec);
+  }
+
+  addCopartitionGroup(topics: Iterable<string>): void {
+    this.copartitionGroups.push(new Set(topics));
+  }
+
+  /** Topics read by sources, internal ones unprefixed. */
+  sourceTopics(): string[] {
+    return [...this.sourceByTopic.keys()];
+  }
+
+  sourceNodeForTopic(topic: string): string | undefined {
+    return this.sourceByTopic.get(topic);
+  }
+
+  /** The full name of a topic for an application: internal topics get the application id prefix. */
+  resolveTopic(applicationId: string, topic: string): string {
+    return this.internalTopics.has(topic) ? `${applicationId}-${topic}` : topic;
+  }
+
+  /** The graph's connected parts, numbered in the order their first node was added. */
+  subtopologies(): SubtopologySpec[] {
+    if (this.cachedSubtopologies !== undefined) return this.cachedSubtopologies;
+    const names = [...this.nodes.keys()];
+    const parentOf = new Map<string, string>(names.map((name) => [name, name]));
+    const find = (name: string): string => {
+      let root = name;
+      while (parentOf.get(root) !== root) root = parentOf.get(root)!;
+      let current = name;
+      while (current !== root) {
+        const next = parentOf.get(current)!;
+        parentOf.set(current, root);
+        current = next;
+      }
+      return root;
+    };
+    const union = (a: string, b: string): void => {
+      const rootA = find(a);
+      const rootB = find(b);
+      if (rootA === rootB) return;
+      // Keep the earlier-added node as root so numbering follows insertion order.
+      if (names.indexOf(rootA) < names.indexOf(rootB)) parentOf.set(rootB, rootA);
+      else parentOf.set(rootA, rootB);
+    };
+    for (const node of this.nodes.values()) {
+      if (node.kind !== 'source') for (const parent of node.parents) union(node.name, parent);
+    }
+    for (const entry of this.stores.values()) {
+      const [first, ...rest] = [...entry.processors];
+      if (first !== undefined) for (const other of rest) union(first, other);
+    }
+    const groups = new Map<string, string[]>();
+    for (const name of names) {
+      const root = find(name);
+      const group = groups.get(root);
+      if (group === undefined) groups.set(root, [name]);
+      else group.push(name);
+    }
+    const result: SubtopologySpec[] = [];
+    for (const members of groups.values()) {
+      const sourceTopics: string[] = [];
+      const stores = new Set<string>();
+      for (const name of members) {
+        const node = this.nodes.get(name)!;
+        if (node.kind === 'source') sourceTopics.push(...node.topics);
+        if (node.kind === 'processor') for (const store of node.stores) stores.add(store);
+      }
+      result.push({ id: result.length, nodes: members, sourceTopics, stores: [...stores] });
+    }
+    this.cachedSubtopologies = result;
+    return result;
+  }
+
+  private addNode(node: NodeSpec): void {
+    this.nodes.set(node.name, node);
+    this.children.set(node.name, []);
+    if (node.kind !== 'source') for (const parent of node.parents) this.children.get(parent)!.push(node.name);
+    this.cachedSubtopologies = undefined;
+  }
+
+  private checkNewName(name: string): void {
+    if (typeof name !== 'string' || name.length === 0) throw new TopologyError('A node name must be a non-empty string.');
+    if (this.nodes.has(name)) throw new TopologyError(`A node named '${name}' was already added; give each node its own name.`);
+  }
+
+  private checkParents(name: string, parents: readonly string[]): void {
+    if (parents.length === 0) throw new TopologyError(`Node '${name}' needs at least one parent.`);
+    for (const parent of parents) {
+      const node = this.nodes.get(parent);
+      if (node === undefined) throw new TopologyError(`Node '${name}' names parent '${parent}', which is not in the topology; add the parent first.`);
+      if (node.kind === 'sink') throw new TopologyError(`Node '${name}' cannot have sink '${parent}' as its parent: sinks have no children.`);
+      if (parent === name) throw new TopologyError(`Node '${name}' cannot be its own parent.`);
+    }
+  }
+}
+
+const topicPattern = /^[a-zA-Z0-9._-]{1,249}$/;
+
+function checkTopicName(topic: string, where: string): void {
+  if (typeof topic !== 'string' || !topicPattern.test(topic) || topic === '.' || topic === '..') {
+    throw new TopologyError(
+      `Topic name ${JSON.stringify(topic)} of ${where} is not a valid Kafka topic name: use 1 to 249 letters, digits, '.', '_' or '-'.`,
+    );
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * State stores: the contracts every store implements, whatever its backend. A store belongs to
+ * one task; the engine calls it synchronously on the hot path and flushes it at commit.
+ */
+import type { TaskId } from '../processor/processor.js';
+import type { Logger } from '../logger.js';
+
+/** What a store is given when its task starts. */
+export interface StateStoreContext {
+  readonly applicationId: string;
+  readonly taskId: TaskId;
+  readonly appConfigs: Readonly<Record<string, unknown>>;
+  /** The directory for persistent stores of this task; `undefined` for purely in-memory runs. */
+  readonly stateDir: string | undefined;
+  readonly logger: Logger;
+  /** The task's stream time, for stores that expire data by time. */
+  currentStreamTimeMs(): number;
+}
+
+/** A named piece of state owned by a task. */
+export interface StateStore {
+  /** The store's name, unique in its topology. */
+  readonly name: string;
+  /** Whether the store keeps its data on disk across restarts. */
+  readonly persistent: boolean;
+  /** Whether the store is open for reads and writes. */
+  readonly isOpen: boolean;
+  /** Opens the store for a task. */
+  init(context: StateStoreContext): void;
+  /** Makes every write so far durable (and, for layered stores, sends it on). */
+  flush(): void;
+  /** Releases the store's resources. */
+  close(): void;
+}
+
+/** How a store's changelog topic is configured. */
+export interface ChangelogConfig {
+  /** Whether writes are logged to `<applicationId>-<store>-changelog`. */
+  readonly enabled: boolean;
+  /** Extra topic configs for the changelog (for example `min.insync.replicas`). */
+  readonly topicConfig: Readonly<Record<string, string>>;
+}
+
+/** Builds a store for each task. Obtain one from `Stores`, or implement it for your own store. */
+export interface StoreBuilder<S extends StateStore = StateStore> {
+  readonly name: string;
+  /** Makes a new, unopened store. Called once per task. */
+  build(): S;
+  /** The store's changelog settings. */
+  readonly changelog: ChangelogConfig;
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README's test command runs it: build every package, start the
+# local Kafka broker (scripts/kafka-broker.sh) unless KAFKA_BOOTSTRAP names one, run the unit,
+# type and integration tests, and stop the broker it started, whatever the outcome.
+# Arguments go to vitest (for example `pnpm test --project unit`).
+set -euo pipefail
+root="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd "$root"
+
+pnpm run build
+
+started_broker=0
+stop_broker() {
+  if [ "$started_broker" = 1 ]; then bash scripts/kafka-broker.sh stop >/dev/null || true; fi
+}
+trap stop_broker EXIT
+
+if [ -z "${KAFKA_BOOTSTRAP:-}" ]; then
+  if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
+    if ! bash scripts/kafka-broker.sh status >/dev/null 2>&1; then started_broker=1; fi
+    bash scripts/kafka-broker.sh start >/dev/null
+    KAFKA_BOOTSTRAP="$(cat .scratch/kafka/bootstrap)"
+    export KAFKA_BOOTSTRAP
+    echo "test: Kafka broker on $KAFKA_BOOTSTRAP"
+  else
+    echo "test: no java/mvn here and KAFKA_BOOTSTRAP is unset: the integration tests will fail." >&2
+    echo "test: install JDK 17 and Maven, or start docs/docker-compose.kafka.yml and set KAFKA_BOOTSTRAP=localhost:9092." >&2
+  fi
+fi
+
+npx vitest run "$@"

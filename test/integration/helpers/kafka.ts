@@ -1,0 +1,51 @@
+/**
+ * Test helpers for the real broker: where it is, a kafkajs client, and topics that are deleted
+ * when the test ends. Integration tests fail (never skip) when no broker is named.
+ */
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { onTestFinished } from 'vitest';
+
+/** The broker's `host:port`; throws a message that says how to start one. */
+export function bootstrapServers(): string {
+  const bootstrap = process.env.KAFKA_BOOTSTRAP;
+  if (bootstrap === undefined || bootstrap.trim() === '') {
+    throw new Error(
+      'KAFKA_BOOTSTRAP is not set, so the integration tests have no broker. Run the suite with `pnpm test` (it starts scripts/kafka-broker.sh), or start a broker yourself (`bash scripts/kafka-broker.sh start`, or docs/docker-compose.kafka.yml) and set KAFKA_BOOTSTRAP=host:port.',
+    );
+  }
+  return bootstrap;
+}
+
+/** A kafkajs client for the test broker, quiet unless something is wrong. */
+export function kafkaClient(clientId = 'tributary-it'): Kafka {
+  return new Kafka({ clientId, brokers: [bootstrapServers()], logLevel: logLevel.ERROR, retry: { retries: 5 } });
+}
+
+/** A unique topic name for one test. */
+export function uniqueTopic(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Creates topics for the current test and deletes them when it finishes. */
+export async function createTopics(kafka: Kafka, topics: ReadonlyArray<{ topic: string; numPartitions?: number }>): Promise<void> {
+  const admin: Admin = kafka.admin();
+  await admin.connect();
+  onTestFinished(async () => {
+    const cleanup = kafka.admin();
+    await cleanup.connect();
+    try {
+      await cleanup.deleteTopics({ topics: topics.map((entry) => entry.topic), timeout: 10_000 });
+    } finally {
+      await cleanup.disconnect();
+    }
+  });
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((entry) => ({ topic: entry.topic, numPartitions: entry.numPartitions ?? 1, replicationFactor: 1 })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}

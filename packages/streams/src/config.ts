@@ -83,6 +83,9 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
   checkFunction(config, 'deserializationExceptionHandler');
   checkFunction(config, 'processingExceptionHandler');
   checkFunction(config, 'productionExceptionHandler');
+  if (config.logger === null || (config.logger !== undefined && typeof config.logger !== 'object')) {
+    throw new ConfigError("Option 'logger' must be an object with debug, info, warn and error methods; to log nothing, use silentLogger.");
+  }
   const logger = config.logger ?? consoleLogger;
   for (const level of ['debug', 'info', 'warn', 'error'] as const) {
     if (typeof logger[level] !== 'function') throw new ConfigError(`Option 'logger' must have a '${level}' method.`);

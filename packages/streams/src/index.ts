@@ -4,6 +4,7 @@
  * every driver runs. Test topologies with `@tributary/streams/test`.
  *
  * @packageDocumentation
+ * @module @tributary/streams
  */
 
 // DSL
@@ -21,7 +22,33 @@ export type {
   ForeachAction,
   FlatKeyValueMapper,
   FlatValueMapper,
+  Initializer,
+  Aggregator,
+  Reducer,
+  Merger,
+  ValueJoiner,
+  ValueJoinerWithKey,
 } from './kstream/functions.js';
+export type { KTable } from './kstream/ktable.js';
+export type { GlobalKTable } from './kstream/global-ktable.js';
+export type {
+  KGroupedStream,
+  TimeWindowedKStream,
+  SessionWindowedKStream,
+  CogroupedKStream,
+  TimeWindowedCogroupedKStream,
+} from './kstream/kgrouped-stream.js';
+export type { KGroupedTable } from './kstream/kgrouped-table.js';
+export { TimeWindows, SlidingWindows, SessionWindows, JoinWindows } from './kstream/windows.js';
+export { windowed, formatWindowed } from './kstream/windowed.js';
+export type { Window, Windowed } from './kstream/windowed.js';
+export { WindowedSerdes } from './kstream/windowed-serdes.js';
+export { Grouped } from './kstream/grouped.js';
+export { Materialized } from './kstream/materialized.js';
+export { Joined, StreamJoined } from './kstream/joined.js';
+export type { TableJoined } from './kstream/joined.js';
+export { Suppressed, BufferConfig } from './kstream/suppressed.js';
+export type { BufferFullStrategy } from './kstream/suppressed.js';
 
 // Processor API
 export { Topology } from './processor/topology.js';
@@ -66,9 +93,44 @@ export type {
 
 // State
 export type { StateStore, StateStoreContext, StoreBuilder, ChangelogConfig } from './state/state-store.js';
-export type { KeyValueStore, ReadOnlyKeyValueStore, KeyValue } from './state/key-value-store.js';
+export type { KeyValueStore, ReadOnlyKeyValueStore, KeyValue, TimestampedKeyValueStore } from './state/key-value-store.js';
+export type { WindowStore, ReadOnlyWindowStore, TimestampedWindowStore } from './state/window-store.js';
+export type { SessionStore, ReadOnlySessionStore } from './state/session-store.js';
+export { valueAndTimestamp } from './state/value-and-timestamp.js';
+export type { ValueAndTimestamp } from './state/value-and-timestamp.js';
 export { pair } from './state/key-value-store.js';
-export { Stores, KeyValueStoreBuilder } from './state/stores.js';
+export {
+  Stores,
+  KeyValueStoreBuilder,
+  WindowStoreBuilder,
+  SessionStoreBuilder,
+  DEFAULT_CACHE_MAX_BYTES,
+  WINDOWED_CHANGELOG_ADDITIONAL_RETENTION_MS,
+} from './state/stores.js';
+export type { CachingOptions } from './state/stores.js';
+export { isRestorableStore } from './state/store-suppliers.js';
+export { QueryableStoreTypes, queryStore } from './state/queryable-store-types.js';
+export type { QueryableStoreType } from './state/queryable-store-types.js';
+export type {
+  KeyValueBytesStoreSupplier,
+  WindowBytesStoreSupplier,
+  SessionBytesStoreSupplier,
+  BytesBackend,
+  KeyValueBytesBackend,
+  WindowBytesBackend,
+  SessionBytesBackend,
+  BytesEntry,
+  BytesWrite,
+  WindowBytesEntry,
+  WindowBytesWrite,
+  SessionBytesEntry,
+  SessionBytesWrite,
+  ChangelogRecord,
+  RestorableStateStore,
+} from './state/store-suppliers.js';
+
+// Sketches
+export { UniqueCountSketch, uniqueCountSketchSerde, countDistinct, DEFAULT_SKETCH_PRECISION } from './sketch/unique-count-sketch.js';
 
 // Configuration, errors and failure policy
 export { resolveStreamsConfig } from './config.js';

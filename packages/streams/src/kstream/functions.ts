@@ -21,3 +21,21 @@ export type FlatKeyValueMapper<K, V, KR, VR> = KeyValueMapper<K, V, Iterable<Key
 
 /** Maps a value to any number of new values. */
 export type FlatValueMapper<V, VR, K = unknown> = ValueMapper<V, Iterable<VR>, K>;
+
+/** The starting value of an aggregation. */
+export type Initializer<VA> = () => VA;
+
+/** Folds a record into an aggregate, returning the new aggregate. */
+export type Aggregator<K, V, VA> = (key: K, value: V, aggregate: VA) => VA;
+
+/** Combines an aggregate so far with a new value of the same type. */
+export type Reducer<V> = (aggregate: V, value: V) => V;
+
+/** Merges two session aggregates when a record joins their sessions. */
+export type Merger<K, VA> = (key: K, aggregate1: VA, aggregate2: VA) => VA;
+
+/** Combines the values of two joined records. In outer joins the missing side is `null`. */
+export type ValueJoiner<V1, V2, VR> = (value1: V1, value2: V2) => VR;
+
+/** Like {@link ValueJoiner}, with the key. */
+export type ValueJoinerWithKey<K, V1, V2, VR> = (key: K, value1: V1, value2: V2) => VR;

@@ -6,7 +6,14 @@ import type { FixedKeyProcessorSupplier, ProcessorSupplier } from '../processor/
 import type { TopicNameExtractor } from '../processor/stream-partitioner.js';
 import type { KeyValue } from '../state/key-value-store.js';
 import type { Branched } from './branched.js';
-import type { ForeachAction, KeyValueMapper, Predicate, ValueMapper } from './functions.js';
+import type { ForeachAction, KeyValueMapper, Predicate, ValueJoiner, ValueMapper } from './functions.js';
+import type { GlobalKTable } from './global-ktable.js';
+import type { Grouped } from './grouped.js';
+import type { Joined, StreamJoined } from './joined.js';
+import type { KGroupedStream } from './kgrouped-stream.js';
+import type { KTable } from './ktable.js';
+import type { Materialized } from './materialized.js';
+import type { JoinWindows } from './windows.js';
 import type { Named } from './named.js';
 import type { Produced } from './produced.js';
 import type { Repartitioned } from './repartitioned.js';
@@ -69,6 +76,35 @@ export interface KStream<K, V> {
   /** Runs a custom processor that may change values but not keys, so no repartition is needed. */
   processValues<VOut>(supplier: FixedKeyProcessorSupplier<K, V, VOut>, ...storeNames: string[]): KStream<K, VOut>;
   processValues<VOut>(supplier: FixedKeyProcessorSupplier<K, V, VOut>, named: Named, ...storeNames: string[]): KStream<K, VOut>;
+
+  /** Groups by the current key, repartitioning first if the key may have changed. */
+  groupByKey(grouped?: Grouped<K, V>): KGroupedStream<K, V>;
+
+  /** Groups by a new key computed from each record; always repartitions. */
+  groupBy<KR>(selector: KeyValueMapper<K, V, KR>, grouped?: Grouped<KR, V>): KGroupedStream<KR, V>;
+
+  /** Reads the stream as a table: each record is the latest value of its key, null deletes. */
+  toTable(named?: Named, materialized?: Materialized<K, V>): KTable<K, V>;
+
+  /** Windowed inner join with another stream: pairs of records with one key at most the windows apart. */
+  join<VO, VR>(other: KStream<K, VO>, joiner: ValueJoiner<V, VO, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  /** Joins each record with the table's current value for its key; records without one are dropped. */
+  join<VT, VR>(table: KTable<K, VT>, joiner: ValueJoiner<V, VT, VR>, joined?: Joined<K, V, VT>): KStream<K, VR>;
+  /** Joins each record with the global table's row for the key `keySelector` computes. */
+  join<GK, GV, VR>(globalTable: GlobalKTable<GK, GV>, keySelector: KeyValueMapper<K, V, GK>, joiner: ValueJoiner<V, GV, VR>, named?: Named): KStream<K, VR>;
+
+  /**
+   * Windowed left join with another stream. A record that found no partner is emitted with
+   * `null` once its window has closed, as in Kafka Streams 3.x (no early spurious results).
+   */
+  leftJoin<VO, VR>(other: KStream<K, VO>, joiner: ValueJoiner<V, VO | null, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  /** Joins each record with the table's current value for its key, or `null`. */
+  leftJoin<VT, VR>(table: KTable<K, VT>, joiner: ValueJoiner<V, VT | null, VR>, joined?: Joined<K, V, VT>): KStream<K, VR>;
+  /** Joins each record with the global table's row for the computed key, or `null`. */
+  leftJoin<GK, GV, VR>(globalTable: GlobalKTable<GK, GV>, keySelector: KeyValueMapper<K, V, GK>, joiner: ValueJoiner<V, GV | null, VR>, named?: Named): KStream<K, VR>;
+
+  /** Windowed outer join: unmatched records of either side are emitted with `null` once their window closes. */
+  outerJoin<VO, VR>(other: KStream<K, VO>, joiner: ValueJoiner<V | null, VO | null, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
 }
 
 /**

@@ -8,6 +8,11 @@ import type { StoreBuilder } from '../state/state-store.js';
 import type { Consumed } from './consumed.js';
 import { KStreamImpl } from './internal/kstream-impl.js';
 import type { KStream } from './kstream.js';
+import type { GlobalKTable } from './global-ktable.js';
+import { globalTable } from './internal/global-ktable-impl.js';
+import { sourceTable } from './internal/ops/table-source.js';
+import type { KTable } from './ktable.js';
+import type { Materialized } from './materialized.js';
 
 /** Builds a topology with the DSL. */
 export class StreamsBuilder {
@@ -30,6 +35,23 @@ export class StreamsBuilder {
       timestampExtractor: consumed.timestampExtractor as never,
     });
     return new KStreamImpl<K, V>(internal, name, consumed.keySerde, consumed.valueSerde, false);
+  }
+
+  /**
+   * Reads a topic as a table: each record is the latest value of its key, a null value deletes
+   * it, and a record with a null key is dropped (and counted). The table is materialized in a
+   * store named by `materialized`, or `<topic>-STATE-STORE-<n>`.
+   */
+  table<K = unknown, V = unknown>(topic: string, consumed: Consumed<K, V> = {}, materialized?: Materialized<K, V>): KTable<K, V> {
+    return sourceTable(this.topology.internal, topic, consumed, materialized);
+  }
+
+  /**
+   * Reads a topic as a table every instance holds in full, from all its partitions, kept up to
+   * date before records are processed; streams join it on any key they compute.
+   */
+  globalTable<K = unknown, V = unknown>(topic: string, consumed: Consumed<K, V> = {}, materialized?: Materialized<K, V>): GlobalKTable<K, V> {
+    return globalTable(this.topology.internal, topic, consumed, materialized);
   }
 
   /** Adds a state store that processors can then name in `process(supplier, storeName)`. */

@@ -1,8 +1,10 @@
 /**
  * The record a processor receives and forwards: key, value, event-time timestamp and headers.
- * Immutable: the `with*` methods return a copy, so a processor can forward the record it got
- * without worrying that a sibling changed it. (Kafka Streams calls this `Record`; that name is
- * TypeScript's built-in utility type, so Tributary says `StreamRecord`.)
+ * Key, value and timestamp are immutable: the `with*` methods return a copy, so a processor can
+ * forward the record it got without worrying that a sibling changed them. Headers are shared
+ * between the copies, as in Kafka Streams: a processor that changes headers for one branch
+ * should forward `record.withHeaders(record.headers.copy())`. (Kafka Streams calls this
+ * `Record`; that name is TypeScript's built-in utility type, so Tributary says `StreamRecord`.)
  */
 import { Headers } from './headers.js';
 

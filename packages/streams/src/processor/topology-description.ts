@@ -62,7 +62,8 @@ export class TopologyDescription {
       }
       lines.push('');
     }
-    return lines.join('\n');
+    // Every line ends in a newline, so each sub-topology, the last included, ends in a blank line as in Kafka.
+    return `${lines.join('\n')}\n`;
   }
 
   /** The topology as a Mermaid flowchart: one box per sub-topology, topics and stores as shapes. */

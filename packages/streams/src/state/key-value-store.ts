@@ -3,6 +3,7 @@
  * processors use. Iteration is in the order of the keys' serialized bytes, as in Kafka Streams.
  */
 import type { StateStore } from './state-store.js';
+import type { ValueAndTimestamp } from './value-and-timestamp.js';
 
 /** A key and its value, as stores and `flatMap` hand them out. */
 export interface KeyValue<K, V> {
@@ -38,3 +39,9 @@ export interface KeyValueStore<K, V> extends StateStore, ReadOnlyKeyValueStore<K
   /** Removes `key`; returns the value it had. */
   delete(key: K): V | undefined;
 }
+
+/**
+ * A key-value store of values with the timestamp of the record that last wrote them: what tables
+ * and aggregations keep. Its changelog uses Kafka's timestamped value layout.
+ */
+export type TimestampedKeyValueStore<K, V> = KeyValueStore<K, ValueAndTimestamp<V>>;

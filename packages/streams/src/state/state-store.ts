@@ -15,6 +15,16 @@ export interface StateStoreContext {
   readonly logger: Logger;
   /** The task's stream time, for stores that expire data by time. */
   currentStreamTimeMs(): number;
+  /** The changelog topic of a store of this application: `<applicationId>-<store>-changelog`. */
+  changelogTopic(storeName: string): string;
+  /**
+   * Records a change of `storeName` in its changelog, in the task's partition. Stores call this
+   * for every change they make durable (at flush); it does nothing when the store's changelog is
+   * disabled, so stores need not check.
+   */
+  logChange(storeName: string, key: Buffer, value: Buffer | null, timestamp: number): void;
+  /** Counts a record a store refused, such as a write to an expired window. */
+  recordDropped(reason: 'expired-window'): void;
 }
 
 /** A named piece of state owned by a task. */

@@ -2,6 +2,7 @@
  * `@tributary/streams/test`: run topologies in unit tests, with no broker.
  *
  * @packageDocumentation
+ * @module @tributary/streams/test
  */
 export { TopologyTestDriver } from './topology-test-driver.js';
 export type { TopologyTestDriverOptions, TestDriverConfig } from './topology-test-driver.js';

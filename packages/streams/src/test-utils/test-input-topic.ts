@@ -40,7 +40,7 @@ export class TestInputTopic<K, V> {
       this.pipeRecord(keyOrRecord);
       return;
     }
-    this.pipeRecord(new TestRecord<K, V>(keyOrRecord, value === undefined ? null : value, timestamp));
+    this.pipeParts(keyOrRecord, value === undefined ? null : value, timestamp, new Headers());
   }
 
   /** Pipes a record with a null key. */
@@ -70,14 +70,17 @@ export class TestInputTopic<K, V> {
   }
 
   private pipeRecord(record: TestRecord<K, V>): void {
-    let timestamp = record.timestamp;
+    this.pipeParts(record.key, record.value, record.timestamp, record.headers.copy());
+  }
+
+  /** `headers` must be the topic's own: serializers may add to them. */
+  private pipeParts(key: K | null, value: V | null, timestamp: number | undefined, headers: Headers): void {
     if (timestamp === undefined) {
       timestamp = this.nextTimestamp;
       this.nextTimestamp += this.autoAdvanceMs;
     }
-    const headers: Headers = record.headers.copy();
-    const key = record.key === null || record.key === undefined ? null : this.keySerializer.serialize(this.name, record.key, headers);
-    const value = record.value === null || record.value === undefined ? null : this.valueSerializer.serialize(this.name, record.value, headers);
-    this.runner.pipe(this.name, key, value, headers, timestamp);
+    const keyBytes = key === null || key === undefined ? null : this.keySerializer.serialize(this.name, key, headers);
+    const valueBytes = value === null || value === undefined ? null : this.valueSerializer.serialize(this.name, value, headers);
+    this.runner.pipe(this.name, keyBytes, valueBytes, headers, timestamp);
   }
 }

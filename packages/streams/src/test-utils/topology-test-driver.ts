@@ -13,6 +13,7 @@ import type { Topology } from '../processor/topology.js';
 import type { Deserializer, Serializer } from '../serde/serde.js';
 import type { KeyValueStore } from '../state/key-value-store.js';
 import type { StateStore } from '../state/state-store.js';
+import type { QueryableStoreType } from '../state/queryable-store-types.js';
 import { TestInputTopic, type InputTopicOptions } from './test-input-topic.js';
 import { TestOutputTopic } from './test-output-topic.js';
 
@@ -91,6 +92,15 @@ export class TopologyTestDriver {
   /** A key-value store by name, typed. */
   getKeyValueStore<K, V>(name: string): KeyValueStore<K, V> {
     return this.getStateStore<KeyValueStore<K, V>>(name);
+  }
+
+  /**
+   * A read-only view of a named store, as an application's interactive queries see it:
+   * `driver.query('counts', QueryableStoreTypes.keyValueStore<string, number>())`.
+   */
+  query<View>(name: string, type: QueryableStoreType<View>): View {
+    this.checkOpen();
+    return this.runner.query(name, type);
   }
 
   /** Records dropped so far, by reason (bad bytes, invalid timestamps, failed processing, ...). */

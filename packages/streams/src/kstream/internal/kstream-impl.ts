@@ -13,6 +13,8 @@ import type { Branched } from '../branched.js';
 import type { ForeachAction, KeyValueMapper, Predicate, ValueMapper } from '../functions.js';
 import type { BranchedKStream, KStream } from '../kstream.js';
 import type { Named } from '../named.js';
+import type { KTable } from '../ktable.js';
+import type { Materialized } from '../materialized.js';
 import type { Produced } from '../produced.js';
 import type { Repartitioned } from '../repartitioned.js';
 import { branchProcessor, passThroughProcessor } from './ops/branch.js';
@@ -22,6 +24,10 @@ import { mapProcessor, selectKeyProcessor } from './ops/map.js';
 import { mapValuesProcessor } from './ops/map-values.js';
 import { peekProcessor } from './ops/peek.js';
 import { processValuesProcessor } from './ops/process-values.js';
+import { streamToTable } from './ops/table-source.js';
+import { dispatchStreamJoin } from './ops/stream-join-dispatch.js';
+import type { Grouped } from '../grouped.js';
+import { groupBy, groupByKey, type KGroupedStreamImpl } from './kgrouped-stream-impl.js';
 
 /** Splits `process(supplier, named?, ...stores)` arguments. */
 function splitNamedArguments(rest: ReadonlyArray<Named | string>): { named: Named | undefined; stores: string[] } {
@@ -98,6 +104,16 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
     return new KStreamImpl<K, V>(this.topology, name, sameKeySerde, sameValueSerde, this.repartitionRequired || other.repartitionRequired);
   }
 
+  /** Groups by the current key, repartitioning first (at aggregation) if the key may have changed. */
+  groupByKey(grouped?: Grouped<K, V>): KGroupedStreamImpl<K, V> {
+    return groupByKey(this, grouped);
+  }
+
+  /** Groups by a key computed from each record; always repartitions. */
+  groupBy<KR>(selector: KeyValueMapper<K, V, KR>, grouped?: Grouped<KR, V>): KGroupedStreamImpl<KR, V> {
+    return groupBy(this, selector, grouped);
+  }
+
   repartition(repartitioned: Repartitioned<K, V> = {}): KStream<K, V> {
     const partitions = repartitioned.numberOfPartitions;
     if (partitions !== undefined && (!Number.isInteger(partitions) || partitions < 1)) {
@@ -154,12 +170,32 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
     return new KStreamImpl<KOut, VOut>(this.topology, name, undefined, undefined, true);
   }
 
+  /** Reads the stream as a table (repartitioning first when the key may have changed). */
+  toTable(named?: Named, materialized?: Materialized<K, V>): KTable<K, V> {
+    return streamToTable(this, named, materialized);
+  }
+
   processValues<VOut>(supplier: FixedKeyProcessorSupplier<K, V, VOut>, ...rest: Array<Named | string>): KStream<K, VOut> {
     const { named, stores } = splitNamedArguments(rest);
     const name = named?.name ?? this.topology.newName('KSTREAM-PROCESSVALUES-');
     this.topology.addProcessor(name, processValuesProcessor(checkFunction(supplier, 'processValues')), [this.nodeName]);
     if (stores.length > 0) this.topology.connectProcessorAndStateStores([name], stores);
     return new KStreamImpl<K, VOut>(this.topology, name, this.keySerde, undefined, this.repartitionRequired);
+  }
+
+  /** Joins with a stream (windowed), a table or a global table; see `KStream.join`. */
+  join(...args: unknown[]): KStream<K, any> {
+    return dispatchStreamJoin(this, 'inner', args);
+  }
+
+  /** Left join with a stream (windowed), a table or a global table; see `KStream.leftJoin`. */
+  leftJoin(...args: unknown[]): KStream<K, any> {
+    return dispatchStreamJoin(this, 'left', args);
+  }
+
+  /** Windowed outer join with another stream; see `KStream.outerJoin`. */
+  outerJoin(...args: unknown[]): KStream<K, any> {
+    return dispatchStreamJoin(this, 'outer', args);
   }
 
   /** Adds a processor below this stream's node and returns its stream. */

@@ -5,11 +5,13 @@
  * The test driver is built on it; so is the embedded runner.
  */
 import { resolveStreamsConfig, type ResolvedStreamsConfig, type StreamsConfig } from '../../config.js';
-import { TopologyError } from '../../errors/streams-error.js';
+import { StateStoreError, TopologyError } from '../../errors/streams-error.js';
 import type { StateStore } from '../../state/state-store.js';
+import { queryStore, type QueryableStoreType } from '../../state/queryable-store-types.js';
 import type { Headers } from '../headers.js';
 import type { ConsumedRecord, RecordCollector } from '../record-collector.js';
 import type { Topology } from '../topology.js';
+import { GlobalStateUpdater } from './global-state-updater.js';
 import { StreamTask } from './stream-task.js';
 import type { DropReason } from './task-metrics.js';
 
@@ -30,6 +32,9 @@ export class LocalRunner implements RecordCollector {
   private readonly taskByTopic = new Map<string, StreamTask>();
   private readonly pending: StoredRecord[] = [];
   private draining = false;
+  private closed = false;
+  /** Global tables' stores, updated as soon as their topics get a record. */
+  readonly globals: GlobalStateUpdater;
 
   constructor(topology: Topology, config: StreamsConfig, options: LocalRunnerOptions = {}) {
     this.config = resolveStreamsConfig(config);
@@ -48,17 +53,22 @@ export class LocalRunner implements RecordCollector {
       this.tasks.push(task);
       for (const topic of task.sourceTopics) this.taskByTopic.set(topic, task);
     }
+    this.globals = new GlobalStateUpdater(builder, this.config, options.stateDir);
+    // Global stores are readable from every task, with no connection to a processor (as in Kafka).
+    for (const task of this.tasks) for (const [name, store] of this.globals.stores()) task.context.stores.set(name, store);
     for (const task of this.tasks) task.initialize();
   }
 
   /** Whether some sub-topology reads `topic`. */
   reads(topic: string): boolean {
-    return this.taskByTopic.has(topic);
+    return this.taskByTopic.has(topic) || this.globals.reads(topic);
   }
 
   /** Appends a record to an input topic and processes everything it leads to. */
   pipe(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number): void {
-    if (!this.taskByTopic.has(topic)) {
+    // Closed tasks would otherwise run closed processors against closed stores.
+    if (this.closed) throw new StateStoreError('This topology was closed with its driver; records can no longer be piped in. Create a new driver for each test or run.');
+    if (!this.reads(topic)) {
       throw new TopologyError(`No source reads topic '${topic}'; the topology reads [${[...this.taskByTopic.keys()].join(', ')}].`);
     }
     this.send(topic, key, value, headers, timestamp, 0);
@@ -73,6 +83,7 @@ export class LocalRunner implements RecordCollector {
     }
     const record: StoredRecord = { topic, partition: 0, offset: log.length, timestamp, key, value, headers };
     log.push(record);
+    if (this.globals.reads(topic)) this.globals.update(record);
     if (this.taskByTopic.has(topic)) this.pending.push(record);
   }
 
@@ -97,17 +108,32 @@ export class LocalRunner implements RecordCollector {
       const store = task.stores.get(name);
       if (store !== undefined) return store;
     }
-    return undefined;
+    return this.globals.stores().get(name);
+  }
+
+  /** A read-only view of a named store, across every task that holds it (interactive queries). */
+  query<View>(name: string, type: QueryableStoreType<View>): View {
+    const stores: StateStore[] = [];
+    for (const task of this.tasks) {
+      const store = task.stores.get(name);
+      if (store !== undefined) stores.push(store);
+    }
+    const global = this.globals.stores().get(name);
+    if (global !== undefined) stores.push(global);
+    return queryStore(name, type, stores);
   }
 
   /** Dropped records over all tasks, by reason. */
   droppedRecords(): Map<DropReason, number> {
     const total = new Map<DropReason, number>();
-    for (const task of this.tasks) for (const [reason, count] of task.metrics.dropped) total.set(reason, (total.get(reason) ?? 0) + count);
+    for (const metrics of [...this.tasks.map((task) => task.metrics), this.globals.metrics]) {
+      for (const [reason, count] of metrics.dropped) total.set(reason, (total.get(reason) ?? 0) + count);
+    }
     return total;
   }
 
   close(): void {
+    this.closed = true;
     let failure: unknown;
     for (const task of this.tasks) {
       try {
@@ -115,6 +141,11 @@ export class LocalRunner implements RecordCollector {
       } catch (error) {
         failure ??= error;
       }
+    }
+    try {
+      this.globals.close();
+    } catch (error) {
+      failure ??= error;
     }
     if (failure !== undefined) throw failure;
   }
@@ -128,15 +159,17 @@ export class LocalRunner implements RecordCollector {
     this.draining = true;
     try {
       for (;;) {
-        while (this.pending.length > 0) {
-          const batch = this.pending.splice(0, this.pending.length);
-          for (const record of batch) {
-            const task = this.taskByTopic.get(record.topic)!;
-            task.addRecords(record.topic, [record]);
-            task.process();
-          }
+        // Records sent while processing are appended and reached by the same loop.
+        const pending = this.pending;
+        for (let index = 0; index < pending.length; index++) {
+          const record = pending[index]!;
+          const task = this.taskByTopic.get(record.topic)!;
+          task.addRecord(record.topic, record);
+          task.process();
         }
+        pending.length = 0;
         for (const task of this.tasks) {
+          if (!task.commitNeeded && !task.hasStores) continue;
           task.prepareCommit();
           task.postCommit();
         }

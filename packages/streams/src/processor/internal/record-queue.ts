@@ -48,6 +48,11 @@ export class RecordQueue {
     return this.buffer.length - this.next + (this.head === undefined ? 0 : 1);
   }
 
+  addOne(record: ConsumedRecord): void {
+    this.buffer.push(record);
+    if (this.head === undefined) this.advanceHead();
+  }
+
   add(records: readonly ConsumedRecord[]): void {
     for (let index = 0; index < records.length; index++) this.buffer.push(records[index]!);
     if (this.head === undefined) this.advanceHead();
@@ -133,5 +138,7 @@ export class RecordQueue {
         ),
     );
     context.metrics.recordDropped('deserialization-error');
+    // The dropped record is no longer being processed; later failures must not report its bytes.
+    context.topic = undefined;
   }
 }

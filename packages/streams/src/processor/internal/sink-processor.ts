@@ -29,7 +29,7 @@ export class SinkProcessor implements Processor<unknown, unknown> {
       value = record.value === null || record.value === undefined ? null : this.valueSerializer.serialize(topic, record.value, record.headers);
     } catch (error) {
       const cause = error instanceof Error ? error : new Error(String(error));
-      const response = context.config.productionExceptionHandler(context.errorContext(this.nodeName), record, cause);
+      const response = context.config.productionExceptionHandler(context.errorContext(this.nodeName, record.timestamp), record, cause);
       context.applyResponse(
         response,
         () =>

@@ -10,13 +10,14 @@ import type { Serde } from '../../serde/serde.js';
 import type { StateStore, StateStoreContext } from '../../state/state-store.js';
 import { formatTaskId, type TaskId } from '../processor.js';
 import type { ConsumedRecord, RecordCollector } from '../record-collector.js';
+import { Headers } from '../headers.js';
 import { StreamRecord } from '../stream-record.js';
 import { ProcessorNode } from './processor-node.js';
 import { RecordQueue } from './record-queue.js';
 import { SinkProcessor, SourceProcessor } from './sink-processor.js';
 import { TaskContext } from './task-context.js';
 import { TaskMetrics } from './task-metrics.js';
-import type { InternalTopologyBuilder, SubtopologySpec } from './topology-builder.js';
+import { changelogTopicName, type InternalTopologyBuilder, type SubtopologySpec } from './topology-builder.js';
 
 /** What a driver gives a task. */
 export interface StreamTaskOptions {
@@ -100,6 +101,13 @@ export class StreamTask {
       stateDir: this.options.stateDir,
       logger: config.logger,
       currentStreamTimeMs: () => context.streamTime,
+      changelogTopic: (storeName) => changelogTopicName(config.applicationId, storeName),
+      logChange: (storeName, key, value, timestamp) => {
+        if (!builder.stores.get(storeName)?.builder.changelog.enabled) return;
+        const topic = changelogTopicName(config.applicationId, storeName);
+        context.collector.send(topic, key, value, new Headers(), timestamp, this.id.partition);
+      },
+      recordDropped: (reason) => this.metrics.recordDropped(reason),
     };
     for (const storeName of subtopology.stores) {
       const store = builder.stores.get(storeName)!.builder.build();
@@ -140,6 +148,18 @@ export class StreamTask {
     const queue = this.queues.get(topic);
     if (queue === undefined) throw new TopologyError(`Task ${formatTaskId(this.id)} does not read topic '${topic}'; it reads [${this.sourceTopics.join(', ')}].`);
     queue.add(records);
+  }
+
+  /** Buffers one record of one source topic's partition. */
+  addRecord(topic: string, record: ConsumedRecord): void {
+    const queue = this.queues.get(topic);
+    if (queue === undefined) throw new TopologyError(`Task ${formatTaskId(this.id)} does not read topic '${topic}'; it reads [${this.sourceTopics.join(', ')}].`);
+    queue.addOne(record);
+  }
+
+  /** Whether the task holds state stores (which a commit flushes even when nothing was processed). */
+  get hasStores(): boolean {
+    return this.storeList.length > 0;
   }
 
   /** Records buffered and not yet processed. */
@@ -204,11 +224,12 @@ export class StreamTask {
   /**
    * First half of a commit: flushes every store (which may forward records and send changelog
    * records) and returns the next offset to consume per source topic. The driver then sends the
-   * collected output, commits the offsets and calls {@link postCommit}.
+   * collected output, commits the offsets and calls {@link postCommit}. The map is the task's
+   * own, read-only and valid until the task processes again: copy it to keep it.
    */
-  prepareCommit(): Map<string, number> {
+  prepareCommit(): ReadonlyMap<string, number> {
     for (const store of this.storeList) store.flush();
-    return new Map(this.consumedOffsets);
+    return this.consumedOffsets;
   }
 
   /** Second half of a commit, once the driver has made output and offsets durable. */

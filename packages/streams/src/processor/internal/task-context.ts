@@ -3,7 +3,7 @@
  * source record is being processed, so `forward` and the error handlers need no per-record
  * objects: the hot path is a loop over a node's children.
  */
-import { ProcessingError, StateStoreError, StreamsError, TopologyError } from '../../errors/streams-error.js';
+import { ProcessingError, StateStoreError, StreamsError, TopologyError, type StreamsErrorOptions } from '../../errors/streams-error.js';
 import type { DeadLetterRecord, ErrorHandlerContext, HandlerResponse } from '../../errors/handlers.js';
 import type { ResolvedStreamsConfig } from '../../config.js';
 import type { StateStore } from '../../state/state-store.js';
@@ -22,10 +22,19 @@ import type { ProcessorNode } from './processor-node.js';
 import { PunctuationQueue, PunctuationSchedule } from './punctuation-queue.js';
 import type { TaskMetrics } from './task-metrics.js';
 
-/** Thrown once a handler has decided to fail, so enclosing nodes pass it on untouched. */
-export class HandledFailure extends ProcessingError {}
-
 const noHeaders = new Headers();
+
+/**
+ * A failure that stops the task without going to the processing handler (the topology is
+ * misconfigured, or a policy says fail), so enclosing nodes pass it on untouched. Reported as a
+ * `ProcessingError`; subclasses keep their own name.
+ */
+export class HandledFailure extends ProcessingError {
+  constructor(message: string, options?: StreamsErrorOptions) {
+    super(message, options);
+    if (new.target === HandledFailure) this.name = 'ProcessingError';
+  }
+}
 
 export class TaskContext implements ProcessorContext<any, any> {
   currentNode: ProcessorNode | undefined;
@@ -34,6 +43,12 @@ export class TaskContext implements ProcessorContext<any, any> {
   readonly wallClockPunctuations = new PunctuationQueue();
   streamTime = -1;
   commitRequested = false;
+  /**
+   * Failures a handler decided on (and handlers' invalid answers). A node's failure is thrown
+   * through its ancestors' `processAt`, which must pass these on, not hand them to the
+   * processing handler again: a production handler's `fail` would otherwise become `continue`.
+   */
+  private readonly decidedFailures = new WeakSet<object>();
 
   // The source record being processed; `topic === undefined` inside a punctuator.
   topic: string | undefined;
@@ -123,6 +138,24 @@ export class TaskContext implements ProcessorContext<any, any> {
     this.processAt(child, record);
   }
 
+  /**
+   * A function that forwards records as the current node does, for later use: a caching store
+   * forwards its dirty entries at flush, when some other node (or none) is running.
+   */
+  forwarderFor<K, V>(): (record: StreamRecord<K, V>) => void {
+    const node = this.currentNode;
+    if (node === undefined) throw new TopologyError('forwarderFor() can only be called by a processor, typically in init.');
+    return (record) => {
+      const previous = this.currentNode;
+      this.currentNode = node;
+      try {
+        this.forward(record);
+      } finally {
+        this.currentNode = previous;
+      }
+    };
+  }
+
   /** Runs one node on one record; a throw goes to the processing handler, not to the parent. */
   processAt(node: ProcessorNode, record: StreamRecord<any, any>): void {
     const previous = this.currentNode;
@@ -155,18 +188,23 @@ export class TaskContext implements ProcessorContext<any, any> {
     });
   }
 
-  /** The handler context for the record being processed. Built only when something failed. */
-  errorContext(nodeName: string): ErrorHandlerContext {
+  /**
+   * The handler context for the record being processed. Built only when something failed.
+   * Outside a source record (in a punctuator, or a store flush) there are no source bytes or
+   * headers to report, only `timestamp`: the last source record's would be another record's.
+   */
+  errorContext(nodeName: string, timestamp: number = this.sourceTimestamp): ErrorHandlerContext {
+    const fromSource = this.topic !== undefined;
     return {
       taskId: this.taskId,
       topic: this.topic,
-      partition: this.topic === undefined ? undefined : this.partition,
-      offset: this.topic === undefined ? undefined : this.offset,
+      partition: fromSource ? this.partition : undefined,
+      offset: fromSource ? this.offset : undefined,
       processorNodeName: nodeName,
-      sourceRawKey: this.sourceKey,
-      sourceRawValue: this.sourceValue,
-      headers: this.sourceHeaders,
-      timestamp: this.sourceTimestamp,
+      sourceRawKey: fromSource ? this.sourceKey : undefined,
+      sourceRawValue: fromSource ? this.sourceValue : undefined,
+      headers: fromSource ? this.sourceHeaders : noHeaders,
+      timestamp: fromSource ? this.sourceTimestamp : timestamp,
       logger: this.config.logger,
     };
   }
@@ -178,20 +216,22 @@ export class TaskContext implements ProcessorContext<any, any> {
       for (const letter of letters) this.collector.send(letter.topic, letter.key, letter.value, letter.headers, letter.timestamp, undefined);
     }
     if (response?.action === 'continue') return;
-    if (response?.action !== 'fail') {
-      throw new StreamsError('HANDLER_INVALID', `An exception handler returned ${JSON.stringify(response)}; it must return { action: 'continue' | 'fail' }.`);
-    }
-    throw failure();
+    const error =
+      response?.action === 'fail'
+        ? failure()
+        : new StreamsError('HANDLER_INVALID', `An exception handler returned ${JSON.stringify(response)}; it must return { action: 'continue' | 'fail' }.`);
+    this.decidedFailures.add(error);
+    throw error;
   }
 
   private onProcessingError(node: ProcessorNode, record: StreamRecord<any, any>, error: unknown): void {
-    if (error instanceof HandledFailure) throw error;
+    if (error instanceof HandledFailure || (typeof error === 'object' && error !== null && this.decidedFailures.has(error))) throw error;
     const cause = error instanceof Error ? error : new Error(String(error));
-    const response = this.config.processingExceptionHandler(this.errorContext(node.name), record, cause);
+    const response = this.config.processingExceptionHandler(this.errorContext(node.name, record.timestamp), record, cause);
     this.applyResponse(
       response,
       () =>
-        new HandledFailure(
+        new ProcessingError(
           `Processor '${node.name}' failed on a record from ${this.describeSource()}: ${cause.message}. The processing handler chose to fail; fix the processor or configure processingExceptionHandler.`,
           { cause },
         ),
@@ -202,4 +242,13 @@ export class TaskContext implements ProcessorContext<any, any> {
   describeSource(): string {
     return this.topic === undefined ? 'a punctuator' : `${this.topic}-${this.partition} at offset ${this.offset}`;
   }
+}
+
+/** The engine's own context behind a processor context, for the DSL's internal processors. */
+export function internalContext(context: unknown): TaskContext {
+  if (!(context instanceof TaskContext)) {
+    // A fixed-key view wraps the task context; DSL processors never get one, so this is a bug.
+    throw new TopologyError('Internal DSL processors must be given the task context itself.');
+  }
+  return context;
 }

@@ -7,6 +7,8 @@ export type DropReason =
   | 'processing-error'
   | 'production-error'
   | 'null-key'
+  | 'null-value'
+  | 'null-value'
   | 'late-record'
   | 'expired-window'
   | 'suppression-buffer-full';

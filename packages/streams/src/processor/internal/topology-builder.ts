@@ -62,6 +62,18 @@ export interface StoreEntry {
   readonly processors: Set<string>;
 }
 
+/**
+ * A global store: filled from every partition of `topic` before and while tasks run, readable by
+ * every task. Not changelogged: the topic is its changelog. Its updater is `update`.
+ */
+export interface GlobalStoreSpec {
+  readonly topic: string;
+  readonly builder: StoreBuilder;
+  readonly keySerde: Serde<any> | undefined;
+  readonly valueSerde: Serde<any> | undefined;
+  readonly timestampExtractor: TimestampExtractor<any, any> | undefined;
+}
+
 export class InternalTopologyBuilder {
   readonly nodes = new Map<string, NodeSpec>();
   readonly children = new Map<string, string[]>();
@@ -69,6 +81,8 @@ export class InternalTopologyBuilder {
   readonly internalTopics = new Map<string, InternalTopicSpec>();
   /** Groups of source topics whose partitions must match (joined inputs). */
   readonly copartitionGroups: Set<string>[] = [];
+  /** Global stores by the topic that fills them. */
+  readonly globalStores = new Map<string, GlobalStoreSpec>();
   private readonly sourceByTopic = new Map<string, string>();
   private nextIndex = 0;
   private cachedSubtopologies: SubtopologySpec[] | undefined;
@@ -111,6 +125,17 @@ export class InternalTopologyBuilder {
     if (typeof spec.topic === 'string') checkTopicName(spec.topic, `sink '${spec.name}'`);
     this.checkParents(spec.name, spec.parents);
     this.addNode({ kind: 'sink', ...spec, parents: [...spec.parents] });
+  }
+
+  addGlobalStore(spec: GlobalStoreSpec): void {
+    checkTopicName(spec.topic, `global store '${spec.builder.name}'`);
+    if (this.stores.has(spec.builder.name) || [...this.globalStores.values()].some((global) => global.builder.name === spec.builder.name)) {
+      throw new TopologyError(`A state store named '${spec.builder.name}' was already added.`);
+    }
+    if (this.sourceByTopic.has(spec.topic) || this.globalStores.has(spec.topic)) {
+      throw new TopologyError(`Topic '${spec.topic}' is already read by the topology; a global table needs a topic of its own.`);
+    }
+    this.globalStores.set(spec.topic, spec);
   }
 
   addStateStore(builder: StoreBuilder, processorNames: readonly string[]): void {
@@ -157,6 +182,13 @@ export class InternalTopologyBuilder {
   /** The full name of a topic for an application: internal topics get the application id prefix. */
   resolveTopic(applicationId: string, topic: string): string {
     return this.internalTopics.has(topic) ? `${applicationId}-${topic}` : topic;
+  }
+
+  /** Stores whose writes are logged, with their changelog topics for an application. */
+  changelogTopics(applicationId: string): Map<string, string> {
+    const topics = new Map<string, string>();
+    for (const [name, entry] of this.stores) if (entry.builder.changelog.enabled) topics.set(name, changelogTopicName(applicationId, name));
+    return topics;
   }
 
   /** The graph's connected parts, numbered in the order their first node was added. */
@@ -233,6 +265,11 @@ export class InternalTopologyBuilder {
       if (parent === name) throw new TopologyError(`Node '${name}' cannot be its own parent.`);
     }
   }
+}
+
+/** The changelog topic of a store, as Kafka Streams names it. */
+export function changelogTopicName(applicationId: string, storeName: string): string {
+  return `${applicationId}-${storeName}-changelog`;
 }
 
 const topicPattern = /^[a-zA-Z0-9._-]{1,249}$/;

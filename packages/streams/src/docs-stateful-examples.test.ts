@@ -1,0 +1,117 @@
+/**
+ * The code examples of `docs/tables-windows-joins.md`, run as tests so the guide cannot drift
+ * from the API. Each code block in the guide names the test that runs it; change both together.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  Consumed,
+  countDistinct,
+  Grouped,
+  Materialized,
+  Produced,
+  QueryableStoreTypes,
+  Serdes,
+  StreamsBuilder,
+  Suppressed,
+  TimeWindows,
+  uniqueCountSketchSerde,
+  WindowedSerdes,
+  type Windowed,
+} from './index.js';
+import { TopologyTestDriver } from './test-utils/index.js';
+
+const minute = 60_000;
+
+describe('docs/tables-windows-joins.md', () => {
+  it('windowed counts with grace, emitting one final result per window', () => {
+    // --- guide: windowed-count ---
+    const builder = new StreamsBuilder();
+    builder
+      .stream('page-views', Consumed.with(Serdes.String(), Serdes.String()))
+      .groupByKey()
+      .windowedBy(TimeWindows.ofSizeAndGrace(5 * minute, 1 * minute))
+      .count(Materialized.as('views-per-5-min'))
+      .suppress(Suppressed.untilWindowCloses())
+      .toStream()
+      .to('views-final', Produced.with(WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 5 * minute), Serdes.Float64()));
+
+    const driver = new TopologyTestDriver(builder.build());
+    const views = driver.createInputTopic('page-views', Serdes.String(), Serdes.String());
+    const results = driver.createOutputTopic('views-final', WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 5 * minute), Serdes.Float64());
+    views.pipeInput('/pricing', 'u1', 1 * minute);
+    views.pipeInput('/pricing', 'u2', 4 * minute);
+    views.pipeInput('/pricing', 'u3', 5.5 * minute); // next window; the first stays open until 5 + 1 minutes
+    views.pipeInput('/pricing', 'u4', 4.5 * minute); // late but within grace: counted
+    views.pipeInput('/docs', 'u5', 6.5 * minute); // stream time passes 5 + 1 minutes: the first window closes
+    views.pipeInput('/pricing', 'u6', 2 * minute); // after grace: dropped and counted
+    // --- end ---
+    const [final] = results.readKeyValuesToList();
+    expect(final).toEqual({ key: { key: '/pricing', window: { start: 0, end: 5 * minute } }, value: 3 });
+    expect(results.isEmpty()).toBe(true);
+    expect(driver.droppedRecords().get('late-record')).toBe(1);
+  });
+
+  it('enriches a stream from a table, and sums a table regrouped by a new key', () => {
+    // --- guide: stream-table-join ---
+    interface Order { readonly productId: string; readonly quantity: number }
+    interface Product { readonly name: string; readonly category: string; readonly price: number }
+
+    const builder = new StreamsBuilder();
+    const products = builder.table('products', Consumed.with(Serdes.String(), Serdes.Json<Product>()), Materialized.as('products'));
+    builder
+      .stream('orders', Consumed.with(Serdes.String(), Serdes.Json<Order>()))
+      .selectKey((_orderId, order) => order.productId) // re-keyed: joined after a repartition
+      .join(products, (order, product) => ({ ...order, category: product.category, total: order.quantity * product.price }), {
+        keySerde: Serdes.String(),
+        valueSerde: Serdes.Json<Order>(),
+      })
+      .to('order-totals', Produced.with(Serdes.String(), Serdes.Json<Order & { category: string; total: number }>()));
+
+    // Products per category, kept right as products move between categories.
+    products
+      .groupBy((_id, product) => ({ key: product.category, value: product }), Grouped.with(Serdes.String(), Serdes.Json<Product>()))
+      .count(Materialized.as('products-per-category'));
+    // --- end ---
+
+    const driver = new TopologyTestDriver(builder.build());
+    const productInput = driver.createInputTopic('products', Serdes.String(), Serdes.Json<Product>());
+    const orders = driver.createInputTopic('orders', Serdes.String(), Serdes.Json<Order>());
+    const totals = driver.createOutputTopic('order-totals', Serdes.String(), Serdes.Json<Order & { category: string; total: number }>());
+    productInput.pipeInput('p1', { name: 'Lamp', category: 'home', price: 20 }, 1);
+    productInput.pipeInput('p2', { name: 'Mug', category: 'home', price: 5 }, 2);
+    orders.pipeInput('o1', { productId: 'p1', quantity: 2 }, 3);
+    orders.pipeInput('o2', { productId: 'unknown', quantity: 1 }, 4); // no product: an inner join drops it
+    productInput.pipeInput('p2', { name: 'Mug', category: 'kitchen', price: 5 }, 5);
+    expect(totals.readKeyValuesToList()).toEqual([{ key: 'p1', value: { productId: 'p1', quantity: 2, category: 'home', total: 40 } }]);
+    const perCategory = driver.query('products-per-category', QueryableStoreTypes.keyValueStore<string, number>());
+    expect([...perCategory.all()]).toEqual([
+      { key: 'home', value: 1 },
+      { key: 'kitchen', value: 1 },
+    ]);
+  });
+
+  it('counts unique users per product with HyperLogLog, and queries the result', () => {
+    // --- guide: unique-users ---
+    interface View { readonly userId: string }
+    const builder = new StreamsBuilder();
+    const { initializer, aggregator } = countDistinct<string, View>((view) => view.userId);
+    builder
+      .stream('views', Consumed.with(Serdes.String(), Serdes.Json<View>()))
+      .groupByKey()
+      .aggregate(initializer, aggregator, { ...Materialized.as('unique-viewers'), keySerde: Serdes.String(), valueSerde: uniqueCountSketchSerde() })
+      .mapValues((sketch) => sketch.count())
+      .toStream()
+      .to('unique-viewers', Produced.with(Serdes.String(), Serdes.Float64()));
+
+    const driver = new TopologyTestDriver(builder.build());
+    const input = driver.createInputTopic('views', Serdes.String(), Serdes.Json<View>());
+    for (const userId of ['ann', 'bob', 'ann', 'cy', 'bob']) input.pipeInput('p1', { userId });
+    const sketch = driver.query('unique-viewers', QueryableStoreTypes.keyValueStore<string, { count(): number }>()).get('p1');
+    // --- end ---
+    expect(sketch?.count()).toBe(3);
+    const counts = driver.createOutputTopic('unique-viewers', Serdes.String(), Serdes.Float64()).readValuesToList();
+    expect(counts.at(-1)).toBe(3);
+  });
+});
+
+export type { Windowed };

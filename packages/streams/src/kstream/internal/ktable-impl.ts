@@ -1,0 +1,92 @@
+/**
+ * The DSL's table: a node whose processors forward `Change`s, plus the means to look its rows up
+ * by key (a value getter) and, when materialized, the store that holds them.
+ */
+import type { InternalTopologyBuilder } from '../../processor/internal/topology-builder.js';
+import type { Processor, ProcessorContext } from '../../processor/processor.js';
+import type { StreamRecord } from '../../processor/stream-record.js';
+import type { Serde } from '../../serde/serde.js';
+import type { KTable } from '../ktable.js';
+import type { Named } from '../named.js';
+import type { Change } from './change.js';
+import { KStreamImpl } from './kstream-impl.js';
+import type { KeyValue } from '../../state/key-value-store.js';
+import type { KeyValueMapper, Predicate, ValueMapper } from '../functions.js';
+import type { Grouped } from '../grouped.js';
+import type { Materialized } from '../materialized.js';
+import { KGroupedTableImpl } from './kgrouped-table-impl.js';
+import { checkTableFunction, dispatchTableJoin } from './ktable-operations.js';
+import { filterTable } from './ops/table-filter.js';
+import { mapTableValues } from './ops/table-map-values.js';
+import type { KTableValueGetterSupplier } from './ktable-value-getter.js';
+import type { Suppressed } from '../suppressed.js';
+import { suppressTable } from './ops/suppress.js';
+import type { Windowing } from './windowed-kstream-impl.js';
+
+/** Forwards each change's new value: a table's updates as a stream (deletes as null values). */
+class TableToStreamProcessor<K, V> implements Processor<K, Change<V>, K, V | null> {
+  private context!: ProcessorContext<K, V | null>;
+
+  init(context: ProcessorContext<K, V | null>): void {
+    this.context = context;
+  }
+
+  process(record: StreamRecord<K, Change<V>>): void {
+    this.context.forward(record.withValue(record.value.newValue));
+  }
+}
+
+export class KTableImpl<K, V> implements KTable<K, V> {
+  constructor(
+    readonly topology: InternalTopologyBuilder,
+    readonly nodeName: string,
+    readonly keySerde: Serde<K> | undefined,
+    readonly valueSerde: Serde<V> | undefined,
+    /** The store holding this table's rows, when it is materialized. */
+    readonly queryableStoreName: string | undefined,
+    readonly valueGetterSupplier: KTableValueGetterSupplier<K, V>,
+  ) {}
+
+  /** For windowed aggregation results: how their windows close (read by `suppress`). */
+  windowing: Windowing | undefined;
+
+  /** Holds updates back: each window's final result, or a key's latest update after a time. */
+  suppress(suppressed: Suppressed): KTableImpl<K, V> {
+    return suppressTable(this, suppressed);
+  }
+
+  filter(predicate: Predicate<K, V>, named?: Named, materialized?: Materialized<K, V>): KTableImpl<K, V> {
+    return filterTable(this, checkTableFunction(predicate, 'filter'), true, named, materialized);
+  }
+
+  filterNot(predicate: Predicate<K, V>, named?: Named, materialized?: Materialized<K, V>): KTableImpl<K, V> {
+    return filterTable(this, checkTableFunction(predicate, 'filterNot'), false, named, materialized);
+  }
+
+  mapValues<VR>(mapper: ValueMapper<V, VR, K>, named?: Named, materialized?: Materialized<K, VR>): KTableImpl<K, VR> {
+    return mapTableValues(this, checkTableFunction(mapper, 'mapValues'), named, materialized);
+  }
+
+  groupBy<KR, VR>(selector: KeyValueMapper<K, V, KeyValue<KR, VR>>, grouped: Grouped<KR, VR> = {}): KGroupedTableImpl<KR, VR> {
+    return new KGroupedTableImpl<KR, VR>(this, checkTableFunction(selector, 'groupBy'), grouped);
+  }
+
+  /** A join on the key, or a foreign-key join when given an extractor and a joiner (see `KTable`). */
+  join(...args: unknown[]): KTableImpl<K, any> {
+    return dispatchTableJoin(this, 'inner', args);
+  }
+
+  leftJoin(...args: unknown[]): KTableImpl<K, any> {
+    return dispatchTableJoin(this, 'left', args);
+  }
+
+  outerJoin(...args: unknown[]): KTableImpl<K, any> {
+    return dispatchTableJoin(this, 'outer', args);
+  }
+
+  toStream(named?: Named): KStreamImpl<K, V> {
+    const name = named?.name ?? this.topology.newName('KTABLE-TOSTREAM-');
+    this.topology.addProcessor(name, () => new TableToStreamProcessor<K, V>(), [this.nodeName]);
+    return new KStreamImpl<K, V>(this.topology, name, this.keySerde, this.valueSerde, false);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * What every aggregation processor shares: dropping (and counting) records it cannot aggregate,
+ * logging late records, and forwarding its table's changes either at once or, when the store
+ * caches, only from the cache's flush listener (so updates are deduplicated up to commit).
+ */
+import type { ProcessorContext } from '../../../processor/processor.js';
+import { StreamRecord } from '../../../processor/stream-record.js';
+import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
+import { isFlushListenable, type CacheFlushListener } from '../../../state/internal/flush-listener.js';
+import type { Windowed } from '../../windowed.js';
+import type { Change } from '../change.js';
+
+/**
+ * Drops a record with a null key or a null value, as Kafka Streams' aggregations do, counting it
+ * under 'null-key' or 'null-value'.
+ * Returns true when the record was dropped.
+ */
+export function dropUnaggregatable(context: TaskContext, record: StreamRecord<unknown, unknown>, operator: string): boolean {
+  if (record.key !== null && record.key !== undefined && record.value !== null && record.value !== undefined) return false;
+  const what = record.key === null || record.key === undefined ? 'null key' : 'null value';
+  context.config.logger.warn(`${operator} skipped a record with a ${what}.`, {
+    processor: context.currentNode?.name,
+    source: context.describeSource(),
+    timestamp: record.timestamp,
+  });
+  context.metrics.recordDropped(what === 'null key' ? 'null-key' : 'null-value');
+  return true;
+}
+
+/** Counts and logs a record too late for a window (its end plus grace is behind stream time). */
+export function dropLate(context: TaskContext, operator: string, timestamp: number, windowStart: number, windowEnd: number, closeTime: number): void {
+  context.config.logger.debug(`${operator} skipped a record for an expired window.`, {
+    processor: context.currentNode?.name,
+    source: context.describeSource(),
+    timestamp,
+    window: `[${windowStart},${windowEnd}]`,
+    expiration: closeTime,
+    streamTime: context.streamTime,
+  });
+  context.metrics.recordDropped('late-record');
+}
+
+/**
+ * Sends an aggregation's table changes on (Kafka's `TimestampedTupleForwarder`). When the store
+ * caches, its flush listener is the only source of output: one change per key (or window, or
+ * session) per flush, with the value last flushed as the old value, and the processor must not
+ * forward itself ({@link immediate} is false). Otherwise the processor forwards each change at
+ * once with {@link forward}. Session changes carry the session's end as their timestamp, both
+ * ways, so the output is the same with caching on or off, up to deduplication.
+ */
+export class TableChangeForwarder<K, V> {
+  /** Whether the processor forwards each change itself (the store does not cache). */
+  readonly immediate: boolean;
+
+  constructor(
+    private readonly context: ProcessorContext<K, Change<V>>,
+    store: unknown,
+    values: 'timestamped' | 'session',
+  ) {
+    if (!isFlushListenable<K, unknown>(store)) {
+      this.immediate = true;
+      return;
+    }
+    const forwardLater = internalContext(context).forwarderFor<K, Change<V>>();
+    const listener: CacheFlushListener<K, unknown> =
+      values === 'session'
+        ? (key, newValue, oldValue) => forwardLater(new StreamRecord(key, { newValue: newValue as V | null, oldValue: oldValue as V | null }, (key as Windowed<unknown>).window.end))
+        : (key, newValue, oldValue, timestamp) => forwardLater(new StreamRecord(key, { newValue: unwrapTimestamped<V>(newValue), oldValue: unwrapTimestamped<V>(oldValue) }, timestamp));
+    this.immediate = !store.setFlushListener(listener, true);
+  }
+
+  /** Forwards one change at once; call only when {@link immediate}. */
+  forward(record: StreamRecord<unknown, unknown>, key: K, newValue: V | null, oldValue: V | null, timestamp: number): void {
+    this.context.forward(new StreamRecord(key, { newValue, oldValue }, timestamp, record.headers));
+  }
+}
+
+/** Reads the value out of a `ValueAndTimestamp` (or null). */
+export function unwrapTimestamped<V>(stored: unknown): V | null {
+  if (stored === null || stored === undefined) return null;
+  return (stored as { value: V }).value;
+}

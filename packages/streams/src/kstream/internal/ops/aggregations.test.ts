@@ -1,0 +1,399 @@
+/**
+ * Aggregations, windowed aggregations and suppression, tested as users test them: build a
+ * topology, pipe records through the test driver, and check the tables. Property tests compare
+ * the final per-window aggregates with brute-force oracles that replay the input in order.
+ */
+import fc from 'fast-check';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { Consumed, Produced, Serdes, StreamsBuilder, silentLogger } from '../../../index.js';
+import type { KStream, KeyValue, Topology } from '../../../index.js';
+import { TopologyTestDriver } from '../../../test-utils/index.js';
+import type { KTable } from '../../ktable.js';
+import { Materialized } from '../../materialized.js';
+import { BufferConfig, Suppressed } from '../../suppressed.js';
+import { WindowedSerdes } from '../../windowed-serdes.js';
+import type { Windowed } from '../../windowed.js';
+import { SessionWindows, SlidingWindows, TimeWindows } from '../../windows.js';
+import type { SessionStore } from '../../../state/session-store.js';
+import type { WindowStore } from '../../../state/window-store.js';
+import type { ValueAndTimestamp } from '../../../state/value-and-timestamp.js';
+import type { KeyValueStore } from '../../../state/key-value-store.js';
+
+const numbers = Consumed.with(Serdes.String(), Serdes.Int32());
+type Stream = KStream<string, number>;
+type Input = readonly [key: string | null, value: number | null, timestamp: number];
+
+function openDriver(topology: Topology): TopologyTestDriver {
+  const driver = new TopologyTestDriver(topology, { logger: silentLogger }, { initialWallClockTime: 0 });
+  onTestFinished(() => driver.close());
+  return driver;
+}
+
+function topology(build: (stream: Stream) => void): Topology {
+  const builder = new StreamsBuilder();
+  build(builder.stream('in', numbers) as Stream);
+  return builder.build();
+}
+
+function pipe(driver: TopologyTestDriver, inputs: readonly Input[]): void {
+  const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
+  for (const [key, value, timestamp] of inputs) input.pipeInput(key, value, timestamp);
+}
+
+/** `key@start` → value for every window in a window store. */
+function windowContents(driver: TopologyTestDriver, storeName: string): Map<string, number> {
+  const store = driver.getStateStore<WindowStore<string, ValueAndTimestamp<number>>>(storeName);
+  const result = new Map<string, number>();
+  for (const { key, value } of store.all()) result.set(`${key.key}@${key.window.start}`, value.value);
+  return result;
+}
+
+const sorted = (map: Map<string, number>) => [...map.entries()].sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
+
+describe('KGroupedStream aggregations', () => {
+  it('counts per key, dropping and counting null keys and null values', () => {
+    const driver = openDriver(
+      topology((stream) => stream.groupByKey().count(Materialized.as('counts')).toStream().to('out', Produced.with(Serdes.String(), Serdes.Float64()))),
+    );
+    pipe(driver, [['a', 1, 0], [null, 2, 1], ['b', 3, 2], ['a', null, 3], ['a', 4, 4]]);
+    const out = driver.createOutputTopic('out', Serdes.String(), Serdes.Float64()).readKeyValuesToList();
+    expect(out).toEqual([{ key: 'a', value: 1 }, { key: 'b', value: 1 }, { key: 'a', value: 2 }]);
+    expect(driver.droppedRecords().get('null-key')).toBe(1);
+    expect(driver.droppedRecords().get('null-value')).toBe(1);
+    expect(driver.getStateStore<KeyValueStore<string, ValueAndTimestamp<number>>>('counts').get('a')).toEqual({ value: 2, timestamp: 4 });
+  });
+
+  it('reduces and aggregates, repartitioning after groupBy through <Grouped name>-repartition', () => {
+    const builder = new StreamsBuilder();
+    const stream = builder.stream('in', numbers) as Stream;
+    stream
+      .groupBy((_key, value) => (value % 2 === 0 ? 'even' : 'odd'), { name: 'parity', keySerde: Serdes.String(), valueSerde: Serdes.Int32() })
+      .reduce((sum, value) => sum + value, Materialized.as('sums'));
+    const driver = openDriver(builder.build());
+    pipe(driver, [['x', 1, 0], ['y', 2, 1], ['z', 3, 2]]);
+    expect(driver.producedTopicNames()).toContain('test-parity-repartition');
+    const sums = driver.getStateStore<KeyValueStore<string, ValueAndTimestamp<number>>>('sums');
+    expect(sums.get('odd')?.value).toBe(4);
+    expect(sums.get('even')?.value).toBe(2);
+  });
+
+  it('cogroups two streams into one aggregate per key', () => {
+    const builder = new StreamsBuilder();
+    const clicks = (builder.stream('in', numbers) as Stream).groupByKey();
+    const views = (builder.stream('views', numbers) as Stream).groupByKey();
+    clicks
+      .cogroup<number>((_key, value, total) => total + value)
+      .cogroup(views, (_key, value, total) => total + 100 * value)
+      .aggregate(() => 0, { ...Materialized.as('totals'), ...Materialized.with(Serdes.String(), Serdes.Int32()) });
+    const driver = openDriver(builder.build());
+    pipe(driver, [['a', 1, 0]]);
+    driver.createInputTopic('views', Serdes.String(), Serdes.Int32()).pipeInput('a', 2, 1);
+    expect(driver.getStateStore<KeyValueStore<string, ValueAndTimestamp<number>>>('totals').get('a')?.value).toBe(201);
+  });
+
+  it('names the operator and Materialized.with when an aggregate has no value serde and the config no default', () => {
+    const build = () => topology((stream) => stream.groupByKey().aggregate(() => 0, (_key, value, sum) => sum + value, Materialized.as('sums')));
+    expect(() => openDriver(build())).toThrow(expect.objectContaining({ code: 'TOPOLOGY_INVALID', message: expect.stringMatching(/aggregate\(\) has no value serde for its store 'sums'.*Materialized\.with/) }));
+    // A config default is enough.
+    const driver = new TopologyTestDriver(build(), { logger: silentLogger, defaultValueSerde: Serdes.Int32() });
+    onTestFinished(() => driver.close());
+    pipe(driver, [['a', 1, 0], ['a', 2, 1]]);
+    expect(driver.getStateStore<KeyValueStore<string, ValueAndTimestamp<number>>>('sums').get('a')?.value).toBe(3);
+  });
+
+  it('reduce keeps the grouped value serde; count uses its own', () => {
+    const driver = openDriver(
+      topology((stream) => {
+        stream.groupByKey().reduce((sum, value) => sum + value, Materialized.as('reduced'));
+        stream.groupByKey().count(Materialized.as('counted'));
+      }),
+    );
+    pipe(driver, [['a', 1, 0], ['a', 2, 1]]);
+    expect(driver.getStateStore<KeyValueStore<string, ValueAndTimestamp<number>>>('reduced').get('a')?.value).toBe(3);
+    expect(driver.getStateStore<KeyValueStore<string, ValueAndTimestamp<number>>>('counted').get('a')?.value).toBe(2);
+  });
+});
+
+describe('windowed aggregations', () => {
+  it('counts in tumbling windows and drops records whose window closed (Kafka docs walkthrough)', () => {
+    const driver = openDriver(topology((stream) => stream.groupByKey().windowedBy(TimeWindows.ofSizeAndGrace(5000, 1000)).count(Materialized.as('counts'))));
+    // Windows [0,5000) and [5000,10000); grace 1 s.
+    pipe(driver, [['a', 1, 1000], ['a', 1, 4000], ['a', 1, 6000], ['a', 1, 4500], ['a', 1, 6500], ['a', 1, 3000]]);
+    // 4500 arrives at stream time 6000 (window [0,5000) still open until 6000 - 1000 = 5000 >= 5000? no: 5000 + 1000 <= 6000 closes it).
+    expect(sorted(windowContents(driver, 'counts'))).toEqual([['a@0', 2], ['a@5000', 2]]);
+    expect(driver.droppedRecords().get('late-record')).toBe(2);
+  });
+
+  it('merges sessions when a record falls within the gap of two (gap 5 minutes: 0, 3, 10, then 7)', () => {
+    const minute = 60_000;
+    const builder = new StreamsBuilder();
+    (builder.stream('in', numbers) as Stream)
+      .groupByKey()
+      .windowedBy(SessionWindows.ofInactivityGapAndGrace(5 * minute, 60 * minute))
+      .count(Materialized.as('sessions'))
+      .toStream()
+      .to('out', Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.Float64()));
+    const driver = openDriver(builder.build());
+    pipe(driver, [['u', 1, 0], ['u', 1, 3 * minute], ['u', 1, 10 * minute]]);
+    const store = driver.getStateStore<SessionStore<string, number>>('sessions');
+    const sessions = () => [...store.fetch('u')].map(({ key, value }) => [key.window.start / minute, key.window.end / minute, value]);
+    expect(sessions()).toEqual([[0, 3, 2], [10, 10, 1]]);
+    pipe(driver, [['u', 1, 7 * minute]]);
+    expect(sessions()).toEqual([[0, 10, 4]]);
+    const out = driver.createOutputTopic('out', WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.Float64()).readKeyValuesToList();
+    const shown = out.map(({ key, value }) => `${key!.window.start / minute}-${key!.window.end / minute}:${value}`);
+    // The merge deletes both old sessions (tombstones) and writes the merged one.
+    expect(shown).toEqual(['0-0:1', '0-0:null', '0-3:2', '10-10:1', '0-3:null', '10-10:null', '0-10:4']);
+  });
+
+  it('rejects a retention shorter than window size plus grace', () => {
+    expect(() =>
+      topology((stream) => stream.groupByKey().windowedBy(TimeWindows.ofSizeAndGrace(100, 50)).count({ storeName: 'short', retentionMs: 120 })),
+    ).toThrow(/retention of store 'short' \(120 ms\) must be at least/);
+  });
+});
+
+describe('suppress', () => {
+  it('emits each window final result once, after the window closes', () => {
+    const builder = new StreamsBuilder();
+    const counts = (builder.stream('in', numbers) as Stream).groupByKey().windowedBy(TimeWindows.ofSizeAndGrace(10, 5)).count() as KTable<Windowed<string>, number>;
+    counts
+      .suppress(Suppressed.untilWindowCloses())
+      .toStream()
+      .to('out', Produced.with(WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 10), Serdes.Float64()));
+    const driver = openDriver(builder.build());
+    const out = driver.createOutputTopic('out', WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 10), Serdes.Float64());
+    pipe(driver, [['a', 1, 1], ['a', 1, 5], ['b', 1, 9], ['a', 1, 12]]);
+    expect(out.isEmpty()).toBe(true);
+    pipe(driver, [['a', 1, 14]]);
+    expect(out.isEmpty()).toBe(true);
+    pipe(driver, [['a', 1, 15]]);
+    expect(out.readKeyValuesToList().map(({ key, value }) => `${key!.key}@${key!.window.start}:${value}`)).toEqual(['a@0:2', 'b@0:1']);
+  });
+
+  it('fails the task with SUPPRESSION_BUFFER_FULL when a shut-down buffer overflows', () => {
+    const builder = new StreamsBuilder();
+    ((builder.stream('in', numbers) as Stream).groupByKey().windowedBy(TimeWindows.ofSizeWithNoGrace(10)).count() as KTable<Windowed<string>, number>).suppress(
+      Suppressed.untilWindowCloses(BufferConfig.maxRecords(1, 'shut-down'), 'final-counts'),
+    );
+    const driver = openDriver(builder.build());
+    pipe(driver, [['a', 1, 1]]);
+    expect(() => pipe(driver, [['b', 1, 2]])).toThrow(expect.objectContaining({ code: 'SUPPRESSION_BUFFER_FULL', message: expect.stringContaining("'final-counts'") }));
+  });
+
+  it('untilTimeLimit emits the latest value of a key once the limit passed since it was first held', () => {
+    const builder = new StreamsBuilder();
+    ((builder.stream('in', numbers) as Stream).groupByKey().reduce((sum, value) => sum + value) as KTable<string, number>)
+      .suppress(Suppressed.untilTimeLimit(10))
+      .toStream()
+      .to('out', Produced.with(Serdes.String(), Serdes.Int32()));
+    const driver = openDriver(builder.build());
+    const out = driver.createOutputTopic('out', Serdes.String(), Serdes.Int32());
+    pipe(driver, [['a', 1, 0], ['a', 2, 5], ['b', 7, 9]]);
+    expect(out.isEmpty()).toBe(true);
+    pipe(driver, [['b', 1, 10]]);
+    expect(out.readKeyValuesToList()).toEqual([{ key: 'a', value: 3 }]);
+  });
+
+  it('refuses untilWindowCloses on a table that is not windowed', () => {
+    const builder = new StreamsBuilder();
+    const table = (builder.stream('in', numbers) as Stream).groupByKey().count() as KTable<string, number>;
+    expect(() => table.suppress(Suppressed.untilWindowCloses())).toThrow(/needs a windowed table/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Property tests against brute-force oracles
+// ---------------------------------------------------------------------------------------------
+
+/** Records mostly in order with random lateness and duplicates. */
+const recordsArbitrary = fc
+  .array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 400 }), fc.boolean()), { maxLength: 40 })
+  .map((entries) => {
+    const inputs: Input[] = [];
+    for (const [key, value, timestamp, duplicate] of entries) {
+      inputs.push([key, value, timestamp]);
+      if (duplicate) inputs.push([key, value, timestamp]);
+    }
+    return inputs;
+  });
+
+interface TimeOracle {
+  windows: Map<string, number>;
+  late: number;
+}
+
+/** Replays in order: a record joins each window containing it whose end + grace > stream time. */
+function timeWindowOracle(inputs: readonly Input[], size: number, advance: number, grace: number): TimeOracle {
+  const windows = new Map<string, number>();
+  let streamTime = -1;
+  let late = 0;
+  for (const [key, value, timestamp] of inputs) {
+    streamTime = Math.max(streamTime, timestamp);
+    for (let start = 0; start <= timestamp; start += advance) {
+      if (timestamp >= start + size) continue;
+      if (start + size + grace <= streamTime) {
+        late++;
+        continue;
+      }
+      const id = `${key}@${start}`;
+      windows.set(id, (windows.get(id) ?? 0) + value!);
+    }
+  }
+  return { windows, late };
+}
+
+describe.each([true, false])('windowed aggregations match brute-force oracles (caching: %s)', (caching) => {
+  it('tumbling and hopping windows: final sums and late drops', () => {
+    fc.assert(
+      fc.property(recordsArbitrary, fc.constantFrom([50, 50], [50, 20], [30, 10], [40, 40]), fc.integer({ min: 0, max: 60 }), (inputs, [size, advance], grace) => {
+        const windows = advance === size ? TimeWindows.ofSizeAndGrace(size!, grace) : TimeWindows.ofSizeAndGrace(size!, grace).advanceBy(advance!);
+        const windowedKeys = WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), size!);
+        const driver = new TopologyTestDriver(
+          topology((stream) =>
+            stream
+              .groupByKey()
+              .windowedBy(windows)
+              .reduce((sum, value) => sum + value, { storeName: 'sums', retentionMs: 1_000_000, cachingEnabled: caching })
+              .toStream()
+              .to('out', Produced.with(windowedKeys, Serdes.Int32())),
+          ),
+          { logger: silentLogger },
+        );
+        try {
+          pipe(driver, inputs);
+          const oracle = timeWindowOracle(inputs, size!, advance!, grace);
+          expect(sorted(windowContents(driver, 'sums'))).toEqual(sorted(oracle.windows));
+          // The latest update of each window downstream is its final value.
+          const latest = new Map<string, number>();
+          for (const { key, value } of driver.createOutputTopic('out', windowedKeys, Serdes.Int32()).readKeyValuesToList()) latest.set(`${key!.key}@${key!.window.start}`, value!);
+          expect(sorted(latest)).toEqual(sorted(oracle.windows));
+          expect(driver.droppedRecords().get('late-record') ?? 0).toBe(oracle.late);
+        } finally {
+          driver.close();
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('session windows: final sessions and late drops', () => {
+    fc.assert(
+      fc.property(recordsArbitrary, fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 60 }), (inputs, gap, grace) => {
+        const driver = new TopologyTestDriver(
+          topology((stream) =>
+            stream
+              .groupByKey()
+              .windowedBy(SessionWindows.ofInactivityGapAndGrace(gap, grace))
+              .aggregate(() => 0, (_key, value, sum) => sum + value, (_key, left, right) => left + right, { storeName: 'sessions', retentionMs: 1_000_000, valueSerde: Serdes.Int32(), cachingEnabled: caching })
+              .toStream()
+              .to('out', Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.Int32())),
+          ),
+          { logger: silentLogger },
+        );
+        try {
+          pipe(driver, inputs);
+          // Oracle: sessions as plain lists; a record merges every session within the gap.
+          const sessions = new Map<string, { start: number; end: number; sum: number }[]>();
+          let streamTime = -1;
+          let late = 0;
+          for (const [key, value, timestamp] of inputs) {
+            streamTime = Math.max(streamTime, timestamp);
+            const list = sessions.get(key!) ?? [];
+            const touching = list.filter((session) => session.end >= timestamp - gap && session.start <= timestamp + gap);
+            const merged = { start: Math.min(timestamp, ...touching.map((s) => s.start)), end: Math.max(timestamp, ...touching.map((s) => s.end)), sum: value! + touching.reduce((total, s) => total + s.sum, 0) };
+            if (merged.end < streamTime - grace) {
+              late++;
+              continue;
+            }
+            sessions.set(key!, [...list.filter((session) => !touching.includes(session)), merged]);
+          }
+          const expected = new Map<string, number>();
+          for (const [key, list] of sessions) for (const session of list) expected.set(`${key}@${session.start}-${session.end}`, session.sum);
+          const store = driver.getStateStore<SessionStore<string, number>>('sessions');
+          const actual = new Map<string, number>();
+          for (const key of ['a', 'b', 'c']) for (const { key: session, value } of store.fetch(key)) actual.set(`${key}@${session.window.start}-${session.window.end}`, value);
+          expect(sorted(actual)).toEqual(sorted(expected));
+          // Downstream, merged-away sessions were deleted (null) and the rest hold their final value.
+          const downstream = new Map<string, number>();
+          for (const { key, value } of driver.createOutputTopic('out', WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.Int32()).readKeyValuesToList()) {
+            const id = `${key!.key}@${key!.window.start}-${key!.window.end}`;
+            if (value === null) downstream.delete(id);
+            else downstream.set(id, value);
+          }
+          expect(sorted(downstream)).toEqual(sorted(expected));
+          expect(driver.droppedRecords().get('late-record') ?? 0).toBe(late);
+        } finally {
+          driver.close();
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('sliding windows (no late records): every window holds exactly the records within it', () => {
+    fc.assert(
+      fc.property(recordsArbitrary, fc.integer({ min: 1, max: 60 }), (inputs, difference) => {
+        const grace = 1000; // larger than any disorder: nothing is late
+        const driver = new TopologyTestDriver(
+          topology((stream) => stream.groupByKey().windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(difference, grace)).reduce((sum, value) => sum + value, { storeName: 'sliding', retentionMs: 1_000_000, cachingEnabled: caching })),
+          { logger: silentLogger },
+        );
+        try {
+          pipe(driver, inputs);
+          // Oracle (KIP-450): a left window [t - d, t] per record (records before d share [0, d]),
+          // and a right window [t + 1, t + 1 + d] per record with a later record within d + 1.
+          const expected = new Map<string, number>();
+          for (const key of ['a', 'b', 'c']) {
+            const times = inputs.filter((input) => input[0] === key).map((input) => input[2]);
+            const sumIn = (start: number) => inputs.filter((input) => input[0] === key && input[2] >= start && input[2] <= start + difference).reduce((total, input) => total + input[1]!, 0);
+            for (const time of times) {
+              const leftStart = Math.max(0, time - difference);
+              expected.set(`${key}@${leftStart}`, sumIn(leftStart));
+              if (times.some((other) => other > time && other <= time + 1 + difference)) expected.set(`${key}@${time + 1}`, sumIn(time + 1));
+            }
+          }
+          expect(sorted(windowContents(driver, 'sliding'))).toEqual(sorted(expected));
+          expect(driver.droppedRecords().get('late-record') ?? 0).toBe(0);
+        } finally {
+          driver.close();
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('suppress(untilWindowCloses) emits exactly one result per window and key, equal to its final value, only once closed', () => {
+    fc.assert(
+      fc.property(recordsArbitrary, fc.integer({ min: 0, max: 40 }), (inputs, grace) => {
+        const size = 50;
+        const builder = new StreamsBuilder();
+        ((builder.stream('in', numbers) as Stream).groupByKey().windowedBy(TimeWindows.ofSizeAndGrace(size, grace)).reduce((sum, value) => sum + value, { cachingEnabled: caching }) as KTable<Windowed<string>, number>)
+          .suppress(Suppressed.untilWindowCloses())
+          .toStream()
+          .to('out', Produced.with(WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), size), Serdes.Int32()));
+        const driver = new TopologyTestDriver(builder.build(), { logger: silentLogger });
+        try {
+          const out = driver.createOutputTopic('out', WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), size), Serdes.Int32());
+          const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
+          const emitted: KeyValue<string, number>[] = [];
+          let streamTime = -1;
+          for (const [key, value, timestamp] of inputs) {
+            input.pipeInput(key, value, timestamp);
+            streamTime = Math.max(streamTime, timestamp);
+            for (const record of out.readKeyValuesToList()) {
+              expect(record.key!.window.end + grace, 'emitted only once the window closed').toBeLessThanOrEqual(streamTime);
+              emitted.push({ key: `${record.key!.key}@${record.key!.window.start}`, value: record.value! });
+            }
+          }
+          const oracle = timeWindowOracle(inputs, size, size, grace);
+          const closed = [...oracle.windows].filter(([id]) => Number(id.split('@')[1]) + size + grace <= streamTime);
+          expect(emitted.map(({ key, value }) => [key, value] as const).sort()).toEqual(closed.sort());
+        } finally {
+          driver.close();
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});

@@ -1,0 +1,328 @@
+/**
+ * `KTable.join` / `leftJoin` with a foreign-key extractor (KIP-213), built as Kafka Streams
+ * builds it, over two internal topics so that neither table needs the other's partitioning:
+ *
+ * 1. left side: each left change sends subscriptions, keyed by foreign key, to
+ *    `<name>-subscription-registration-topic` (remove from the old key, register with the new);
+ * 2. right side, co-partitioned with the right table: subscriptions are kept in a store keyed by
+ *    (foreign key, primary key), so a right row's update finds every left row pointing at it
+ *    with a prefix scan (the in-memory store's `range` over key bytes); both answer with the
+ *    right row on `<name>-subscription-response-topic`, keyed by primary key;
+ * 3. left side, co-partitioned with the left table: an answer whose hash of the left value no
+ *    longer matches the left row is stale and dropped; otherwise the joiner runs and the result
+ *    is materialized as a table.
+ */
+import { internalContext } from '../../../processor/internal/task-context.js';
+import type { InternalTopologyBuilder } from '../../../processor/internal/topology-builder.js';
+import type { TaskMetrics } from '../../../processor/internal/task-metrics.js';
+import type { Processor, ProcessorContext } from '../../../processor/processor.js';
+import type { StreamRecord } from '../../../processor/stream-record.js';
+import { Headers } from '../../../processor/headers.js';
+import { Serdes } from '../../../serde/serdes.js';
+import type { Serde } from '../../../serde/serde.js';
+import type { KeyValueStore } from '../../../state/key-value-store.js';
+import type { TableJoined } from '../../joined.js';
+import type { Materialized } from '../../materialized.js';
+import type { Change } from '../change.js';
+import {
+  combinedKey,
+  decodeResponse,
+  decodeSubscription,
+  encodeResponse,
+  encodeSubscription,
+  foreignKeyPrefix,
+  hashValue,
+  Instruction,
+  prefixUpperBound,
+} from '../foreign-key-wire.js';
+import { KTableImpl } from '../ktable-impl.js';
+import { storeValueGetter, type KTableValueGetter, type KTableValueGetterSupplier } from '../ktable-value-getter.js';
+import { resolveSerde } from '../resolve-serde.js';
+import { addTableStore, bytesStoreBuilder, sourceTopicsOf, tableStoreName } from '../table-store.js';
+import { tableSourceProcessor } from './table-source.js';
+
+const noHeaders = new Headers();
+
+/** Serdes of the join, as given by the two tables (or the config's defaults, resolved in init). */
+interface JoinSerdes<K, V, KO, VO> {
+  readonly primaryKey: Serde<K> | undefined;
+  readonly leftValue: Serde<V> | undefined;
+  readonly foreignKey: Serde<KO> | undefined;
+  readonly foreignValue: Serde<VO> | undefined;
+}
+
+interface Names {
+  readonly subscriptionTopic: string;
+  readonly responseTopic: string;
+  readonly subscriptionSink: string;
+  readonly responseSink: string;
+  readonly subscriptionStore: string;
+}
+
+function serialize<T>(serde: Serde<T>, topic: string, value: T | null | undefined): Buffer | null {
+  return value === null || value === undefined ? null : serde.serialize(topic, value, noHeaders);
+}
+
+/** Step 1: turns left changes into subscriptions (and, for rows without a foreign key, answers). */
+class SubscriptionSendProcessor<K, V, KO> implements Processor<K, Change<V>, Buffer, Buffer> {
+  private context!: ProcessorContext<Buffer, Buffer>;
+  private primaryKeySerde!: Serde<K>;
+  private leftValueSerde!: Serde<V>;
+  private foreignKeySerde!: Serde<KO>;
+  private metrics!: TaskMetrics;
+
+  constructor(
+    private readonly extractor: (value: V) => KO,
+    private readonly leftJoin: boolean,
+    private readonly serdes: JoinSerdes<K, V, KO, unknown>,
+    private readonly names: Names,
+  ) {}
+
+  init(context: ProcessorContext<Buffer, Buffer>): void {
+    this.context = context;
+    const what = `The foreign-key join writing '${this.names.subscriptionTopic}'`;
+    this.primaryKeySerde = resolveSerde(context, this.serdes.primaryKey, 'key', what);
+    this.leftValueSerde = resolveSerde(context, this.serdes.leftValue, 'value', what);
+    this.foreignKeySerde = resolveSerde(context, this.serdes.foreignKey, 'key', what);
+    this.metrics = internalContext(context).metrics;
+  }
+
+  process(record: StreamRecord<K, Change<V>>): void {
+    if (record.key === null || record.key === undefined) {
+      this.metrics.recordDropped('null-key');
+      return;
+    }
+    const { newValue, oldValue } = record.value;
+    const topic = this.names.subscriptionTopic;
+    const primaryKey = this.primaryKeySerde.serialize(topic, record.key, noHeaders);
+    const newForeignKey = newValue === null ? null : serialize(this.foreignKeySerde, topic, this.extractor(newValue));
+    const oldForeignKey = oldValue === null ? null : serialize(this.foreignKeySerde, topic, this.extractor(oldValue));
+    const newHash = hashValue(serialize(this.leftValueSerde, topic, newValue));
+    const send = (foreignKey: Buffer, instruction: Instruction): void => {
+      this.context.forward(record.withKey(foreignKey).withValue(encodeSubscription(instruction, newHash, primaryKey)), this.names.subscriptionSink);
+    };
+    // Rows without a foreign key have no subscription: answer them here, through the same topic.
+    const answerDirectly = (): void => {
+      this.context.forward(record.withKey(primaryKey).withValue(encodeResponse(newHash, null)), this.names.responseSink);
+    };
+    if (oldForeignKey !== null) {
+      if (newValue === null) {
+        send(oldForeignKey, Instruction.DeleteKeyAndPropagate);
+      } else if (newForeignKey === null) {
+        send(oldForeignKey, Instruction.DeleteKeyNoPropagate);
+        answerDirectly();
+      } else if (!newForeignKey.equals(oldForeignKey)) {
+        send(oldForeignKey, Instruction.DeleteKeyNoPropagate);
+        send(newForeignKey, Instruction.PropagateNullIfNoForeignValue);
+      } else {
+        send(newForeignKey, this.leftJoin ? Instruction.PropagateNullIfNoForeignValue : Instruction.PropagateOnlyIfForeignValue);
+      }
+      return;
+    }
+    if (newForeignKey !== null) {
+      send(newForeignKey, this.leftJoin ? Instruction.PropagateNullIfNoForeignValue : Instruction.PropagateOnlyIfForeignValue);
+    } else if (this.leftJoin && (newValue !== null || oldValue !== null)) {
+      // A left join shows rows without a foreign key (joined with null), and deletes them.
+      answerDirectly();
+    }
+  }
+}
+
+/** Step 2a: keeps subscriptions and answers them with the right row. */
+class SubscriptionReceiveProcessor<KO, VO> implements Processor<Buffer, Buffer, Buffer, Buffer> {
+  private context!: ProcessorContext<Buffer, Buffer>;
+  private store!: KeyValueStore<Buffer, Buffer>;
+  private foreignValues!: KTableValueGetter<KO, VO>;
+  private foreignKeySerde!: Serde<KO>;
+  private foreignValueSerde!: Serde<VO>;
+
+  constructor(
+    private readonly rightGetter: KTableValueGetterSupplier<KO, VO>,
+    private readonly serdes: JoinSerdes<unknown, unknown, KO, VO>,
+    private readonly names: Names,
+  ) {}
+
+  init(context: ProcessorContext<Buffer, Buffer>): void {
+    this.context = context;
+    this.store = context.getStateStore<KeyValueStore<Buffer, Buffer>>(this.names.subscriptionStore);
+    this.foreignValues = this.rightGetter.get();
+    this.foreignValues.init(context as ProcessorContext<unknown, unknown>);
+    const what = `The foreign-key join reading '${this.names.subscriptionTopic}'`;
+    this.foreignKeySerde = resolveSerde(context, this.serdes.foreignKey, 'key', what);
+    this.foreignValueSerde = resolveSerde(context, this.serdes.foreignValue, 'value', what);
+  }
+
+  process(record: StreamRecord<Buffer, Buffer>): void {
+    if (record.key === null || record.value === null) return;
+    const subscription = decodeSubscription(record.value);
+    const key = combinedKey(record.key, subscription.primaryKey);
+    switch (subscription.instruction) {
+      case Instruction.DeleteKeyAndPropagate:
+        this.store.delete(key);
+        this.answer(record, subscription.primaryKey, subscription.hash, null, record.timestamp);
+        return;
+      case Instruction.DeleteKeyNoPropagate:
+        this.store.delete(key);
+        return;
+      default: {
+        this.store.put(key, record.value);
+        const found = this.foreignValues.get(this.foreignKeySerde.deserialize(this.names.subscriptionTopic, record.key, noHeaders));
+        if (found === undefined && subscription.instruction === Instruction.PropagateOnlyIfForeignValue) return;
+        const timestamp = found === undefined ? record.timestamp : Math.max(record.timestamp, found.timestamp);
+        this.answer(record, subscription.primaryKey, subscription.hash, found === undefined ? null : found.value, timestamp);
+      }
+    }
+  }
+
+  private answer(record: StreamRecord<Buffer, Buffer>, primaryKey: Buffer, hash: Buffer, foreignValue: VO | null, timestamp: number): void {
+    const bytes = serialize(this.foreignValueSerde, this.names.responseTopic, foreignValue);
+    this.context.forward(record.withKey(Buffer.from(primaryKey)).withValue(encodeResponse(hash, bytes)).withTimestamp(timestamp));
+  }
+}
+
+/** Step 2b: a right row's change answers every subscription to its key. */
+class ForeignTableJoinProcessor<KO, VO> implements Processor<KO, Change<VO>, Buffer, Buffer> {
+  private context!: ProcessorContext<Buffer, Buffer>;
+  private store!: KeyValueStore<Buffer, Buffer>;
+  private foreignKeySerde!: Serde<KO>;
+  private foreignValueSerde!: Serde<VO>;
+
+  constructor(
+    private readonly serdes: JoinSerdes<unknown, unknown, KO, VO>,
+    private readonly names: Names,
+  ) {}
+
+  init(context: ProcessorContext<Buffer, Buffer>): void {
+    this.context = context;
+    this.store = context.getStateStore<KeyValueStore<Buffer, Buffer>>(this.names.subscriptionStore);
+    const what = `The foreign-key join's right side (topic '${this.names.responseTopic}')`;
+    this.foreignKeySerde = resolveSerde(context, this.serdes.foreignKey, 'key', what);
+    this.foreignValueSerde = resolveSerde(context, this.serdes.foreignValue, 'value', what);
+  }
+
+  process(record: StreamRecord<KO, Change<VO>>): void {
+    if (record.key === null || record.key === undefined) return;
+    const { newValue, oldValue } = record.value;
+    if (newValue === null && oldValue === null) return;
+    const prefix = foreignKeyPrefix(this.foreignKeySerde.serialize(this.names.subscriptionTopic, record.key, noHeaders));
+    const upper = prefixUpperBound(prefix);
+    const foreignValue = serialize(this.foreignValueSerde, this.names.responseTopic, newValue);
+    // `range` includes its upper bound, which never starts with the prefix: the check skips it.
+    const subscriptions: Buffer[] = [];
+    for (const entry of this.store.range(prefix, upper)) {
+      if (entry.key.length >= prefix.length && entry.key.subarray(0, prefix.length).equals(prefix)) subscriptions.push(entry.value);
+    }
+    for (const bytes of subscriptions) {
+      const subscription = decodeSubscription(bytes);
+      this.context.forward(record.withKey(Buffer.from(subscription.primaryKey)).withValue(encodeResponse(subscription.hash, foreignValue)));
+    }
+  }
+}
+
+/** Step 3: joins an answer with the left row it was meant for, unless the row changed since. */
+class ResponseJoinProcessor<K, V, VO, VR> implements Processor<Buffer, Buffer, K, VR | null> {
+  private context!: ProcessorContext<K, VR | null>;
+  private leftValues!: KTableValueGetter<K, V>;
+  private primaryKeySerde!: Serde<K>;
+  private leftValueSerde!: Serde<V>;
+  private foreignValueSerde!: Serde<VO>;
+
+  constructor(
+    private readonly leftGetter: KTableValueGetterSupplier<K, V>,
+    private readonly joiner: (value: V, foreignValue: VO | null) => VR,
+    private readonly leftJoin: boolean,
+    private readonly serdes: JoinSerdes<K, V, unknown, VO>,
+    private readonly names: Names,
+  ) {}
+
+  init(context: ProcessorContext<K, VR | null>): void {
+    this.context = context;
+    this.leftValues = this.leftGetter.get();
+    this.leftValues.init(context as ProcessorContext<unknown, unknown>);
+    const what = `The foreign-key join reading '${this.names.responseTopic}'`;
+    this.primaryKeySerde = resolveSerde(context, this.serdes.primaryKey, 'key', what);
+    this.leftValueSerde = resolveSerde(context, this.serdes.leftValue, 'value', what);
+    this.foreignValueSerde = resolveSerde(context, this.serdes.foreignValue, 'value', what);
+  }
+
+  process(record: StreamRecord<Buffer, Buffer>): void {
+    if (record.key === null || record.value === null) return;
+    const response = decodeResponse(record.value);
+    const key = this.primaryKeySerde.deserialize(this.names.responseTopic, record.key, noHeaders);
+    const current = this.leftValues.get(key);
+    const currentValue = current === undefined ? null : current.value;
+    if (!hashValue(serialize(this.leftValueSerde, this.names.subscriptionTopic, currentValue)).equals(response.hash)) return;
+    const foreignValue = response.foreignValue === null ? null : this.foreignValueSerde.deserialize(this.names.responseTopic, response.foreignValue, noHeaders);
+    const result = currentValue === null || (foreignValue === null && !this.leftJoin) ? null : this.joiner(currentValue, foreignValue);
+    this.context.forward(record.withKey(key).withValue(result ?? null));
+  }
+}
+
+function joinNames(topology: InternalTopologyBuilder, tableJoined: TableJoined | undefined): Names & { base: string; responseBase: string } {
+  const named = tableJoined?.name;
+  const base = named === undefined ? topology.newName('KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-') : `${named}-subscription-registration`;
+  const responseBase = named === undefined ? topology.newName('KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-') : `${named}-subscription-response`;
+  const storePrefix = named === undefined ? 'KTABLE-FK-JOIN-SUBSCRIPTION-' : `${named}-subscription-`;
+  return {
+    base,
+    responseBase,
+    subscriptionTopic: `${base}-topic`,
+    responseTopic: `${responseBase}-topic`,
+    subscriptionSink: `${base}-sink`,
+    responseSink: `${responseBase}-sink`,
+    subscriptionStore: tableStoreName(topology, undefined, storePrefix),
+  };
+}
+
+/** Adds a foreign-key join of `left` with `right` and returns the joined table, keyed like `left`. */
+export function foreignKeyJoin<K, V, KO, VO, VR>(
+  left: KTableImpl<K, V>,
+  right: KTableImpl<KO, VO>,
+  extractor: (value: V) => KO,
+  joiner: (value: V, foreignValue: VO | null) => VR,
+  kind: 'inner' | 'left',
+  tableJoined: TableJoined | undefined,
+  materialized: Materialized<K, VR> | undefined,
+): KTableImpl<K, VR> {
+  const topology = left.topology;
+  const leftJoin = kind === 'left';
+  const names = joinNames(topology, tableJoined);
+  const serdes: JoinSerdes<K, V, KO, VO> = { primaryKey: left.keySerde, leftValue: left.valueSerde, foreignKey: right.keySerde, foreignValue: right.valueSerde };
+  const bytes = Serdes.Bytes();
+  const prefix = (suffix: string): string => (tableJoined?.name === undefined ? topology.newName(`KTABLE-FK-JOIN-${suffix}-`) : `${tableJoined.name}-${suffix.toLowerCase()}`);
+
+  // 1. Left changes → subscriptions (and direct answers for rows without a foreign key).
+  const sendName = prefix('SUBSCRIPTION-SEND');
+  topology.addProcessor(sendName, () => new SubscriptionSendProcessor<K, V, KO>(extractor, leftJoin, serdes, names), [left.nodeName]);
+  topology.addInternalTopic({ name: names.subscriptionTopic, kind: 'repartition', partitions: undefined });
+  topology.addInternalTopic({ name: names.responseTopic, kind: 'repartition', partitions: undefined });
+  topology.addSink({ name: names.subscriptionSink, topic: names.subscriptionTopic, keySerde: bytes, valueSerde: bytes, partitioner: undefined, parents: [sendName] });
+  topology.addSink({ name: names.responseSink, topic: names.responseTopic, keySerde: bytes, valueSerde: bytes, partitioner: undefined, parents: [sendName] });
+
+  // 2. Right side: subscriptions in, answers out.
+  const subscriptionSource = `${names.base}-source`;
+  topology.addSource({ name: subscriptionSource, topics: [names.subscriptionTopic], keySerde: bytes, valueSerde: bytes, timestampExtractor: undefined });
+  const receiveName = prefix('SUBSCRIPTION-PROCESSOR');
+  topology.addProcessor(receiveName, () => new SubscriptionReceiveProcessor<KO, VO>(right.valueGetterSupplier, serdes, names), [subscriptionSource]);
+  topology.addStateStore(bytesStoreBuilder(names.subscriptionStore), [receiveName]);
+  topology.connectProcessorAndStateStores([receiveName], right.valueGetterSupplier.storeNames);
+  const foreignName = prefix('FOREIGN-TABLE-PROCESSOR');
+  topology.addProcessor(foreignName, () => new ForeignTableJoinProcessor<KO, VO>(serdes, names), [right.nodeName]);
+  topology.connectProcessorAndStateStores([foreignName], [names.subscriptionStore]);
+  topology.addSink({ name: `${names.responseSink}-from-subscription`, topic: names.responseTopic, keySerde: bytes, valueSerde: bytes, partitioner: undefined, parents: [receiveName] });
+  topology.addSink({ name: `${names.responseSink}-from-foreign-table`, topic: names.responseTopic, keySerde: bytes, valueSerde: bytes, partitioner: undefined, parents: [foreignName] });
+  topology.addCopartitionGroup([names.subscriptionTopic, ...sourceTopicsOf(topology, right.nodeName)]);
+
+  // 3. Left side: answers in, results out, materialized as a table.
+  const responseSource = `${names.responseBase}-source`;
+  topology.addSource({ name: responseSource, topics: [names.responseTopic], keySerde: bytes, valueSerde: bytes, timestampExtractor: undefined });
+  const resolveName = prefix('RESPONSE-RESOLVER-PROCESSOR');
+  topology.addProcessor(resolveName, () => new ResponseJoinProcessor<K, V, VO, VR>(left.valueGetterSupplier, joiner, leftJoin, serdes, names), [responseSource]);
+  topology.connectProcessorAndStateStores([resolveName], left.valueGetterSupplier.storeNames);
+  topology.addCopartitionGroup([names.responseTopic, ...sourceTopicsOf(topology, left.nodeName)]);
+  const outputName = prefix('OUTPUT');
+  const storeName = tableStoreName(topology, materialized, 'KTABLE-FK-JOIN-OUTPUT-');
+  topology.addProcessor(outputName, tableSourceProcessor<K, VR>(storeName), [resolveName]);
+  addTableStore<K, VR>(topology, outputName, { storeName, materialized, keySerde: left.keySerde, valueSerde: undefined });
+  return new KTableImpl<K, VR>(topology, outputName, materialized?.keySerde ?? left.keySerde, materialized?.valueSerde, materialized?.storeName, storeValueGetter(storeName));
+}

@@ -1,0 +1,88 @@
+/**
+ * `SessionWindowedKStream` aggregations: a record at `t` joins every session of its key that
+ * ends at or after `t - gap` and starts at or before `t + gap`; those sessions are merged with
+ * the record into one session `[min start, max end]`. Each merged-away session is deleted
+ * downstream (a change with a null new value) and the merged session is forwarded as new. The
+ * result's timestamp is the session's end, its latest record. A record whose merged session
+ * ends before stream time minus grace is late: dropped and counted, as in Kafka Streams.
+ */
+import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
+import type { StreamRecord } from '../../../processor/stream-record.js';
+import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
+import type { SessionStore } from '../../../state/session-store.js';
+import { windowed, type Windowed } from '../../windowed.js';
+import type { SessionWindows } from '../../windows.js';
+import type { Change } from '../change.js';
+import { dropLate, dropUnaggregatable, TableChangeForwarder } from './aggregate-support.js';
+
+const operator = 'Session-window aggregation';
+
+/** How a session aggregation starts, merges sessions and folds in a record. */
+export interface SessionFunctions<K, V, VA> {
+  /** The aggregate before any session or record; `undefined` for reduce. */
+  initial(): VA | undefined;
+  /** Merges a session's aggregate into the accumulated one. */
+  merge(key: K, accumulated: VA | undefined, session: VA): VA;
+  /** Folds the record into the accumulated aggregate. */
+  fold(key: K, value: V, accumulated: VA | undefined): VA;
+}
+
+class SessionWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>, Change<VA>> {
+  private context!: TaskContext;
+  private store!: SessionStore<K, VA>;
+  private forwarder!: TableChangeForwarder<Windowed<K>, VA>;
+
+  constructor(
+    private readonly storeName: string,
+    private readonly windows: SessionWindows,
+    private readonly functions: SessionFunctions<K, V, VA>,
+  ) {}
+
+  init(context: ProcessorContext<Windowed<K>, Change<VA>>): void {
+    this.context = internalContext(context);
+    this.store = context.getStateStore<SessionStore<K, VA>>(this.storeName);
+    this.forwarder = new TableChangeForwarder<Windowed<K>, VA>(context, this.store, 'session');
+  }
+
+  process(record: StreamRecord<K, V>): void {
+    if (dropUnaggregatable(this.context, record, operator)) return;
+    const { key } = record;
+    const time = record.timestamp;
+    const gap = this.windows.inactivityGapMs;
+    const closeTime = this.context.streamTime - this.windows.graceMs;
+    const overlapping = [...this.store.findSessions(key, time - gap, time + gap)];
+    let start = time;
+    let end = time;
+    let aggregate = this.functions.initial();
+    for (const session of overlapping) {
+      aggregate = this.functions.merge(key, aggregate, session.value);
+      if (session.key.window.start < start) start = session.key.window.start;
+      if (session.key.window.end > end) end = session.key.window.end;
+    }
+    if (end < closeTime) {
+      dropLate(this.context, operator, time, start, end, closeTime);
+      return;
+    }
+    // Only a session `[t, t]` can have the bounds of the new one: it is overwritten, not deleted.
+    const sameBounds = start === time && end === time;
+    const immediate = this.forwarder.immediate;
+    if (!sameBounds) {
+      for (const session of overlapping) {
+        this.store.remove(session.key);
+        if (immediate) this.forwarder.forward(record, session.key, null, session.value, session.key.window.end);
+      }
+    }
+    aggregate = this.functions.fold(key, record.value, aggregate);
+    const merged = windowed(key, start, end);
+    this.store.put(merged, aggregate);
+    if (immediate) this.forwarder.forward(record, merged, aggregate, sameBounds ? (overlapping[0]?.value ?? null) : null, end);
+  }
+}
+
+export function sessionWindowAggregateProcessor<K, V, VA>(
+  storeName: string,
+  windows: SessionWindows,
+  functions: SessionFunctions<K, V, VA>,
+): ProcessorSupplier<K, V, Windowed<K>, Change<VA>> {
+  return () => new SessionWindowAggregateProcessor(storeName, windows, functions);
+}

@@ -1,0 +1,170 @@
+/**
+ * `TimeWindowedKStream` aggregations over sliding windows (KIP-450). Windows are `[start, start +
+ * difference]`, both ends inclusive, and exist only where records are: each record has a left
+ * window ending at it and, when later records lie within the difference, a right window starting
+ * just after it. Aggregates cannot be subtracted, so a new window's aggregate is copied from an
+ * existing window that holds exactly the same records, as Kafka Streams does:
+ * - the record's left window `[t - d, t]` starts from the latest window ending before `t` (the
+ *   window holding exactly the records in `[t - d, t)`), when the previous record is within `d`;
+ * - the record's right window `[t + 1, t + 1 + d]` copies the latest window that contains `t`
+ *   (before `t` is added) when that window holds a record after `t`;
+ * - the previous record's right window, when missing and `t` falls into it, holds only `t`.
+ * Records earlier than `d` (whose left window would start before 0) share the window `[0, d]`.
+ * A window is closed once its end is before stream time minus grace; a record whose own right
+ * window would be closed is dropped whole, otherwise each closed window it misses counts a drop.
+ */
+import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
+import type { StreamRecord } from '../../../processor/stream-record.js';
+import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
+import type { ValueAndTimestamp } from '../../../state/value-and-timestamp.js';
+import type { WindowStore } from '../../../state/window-store.js';
+import { windowed, type Windowed } from '../../windowed.js';
+import type { SlidingWindows } from '../../windows.js';
+import type { Change } from '../change.js';
+import { dropLate, dropUnaggregatable, TableChangeForwarder } from './aggregate-support.js';
+import type { Fold } from './stream-aggregate.js';
+
+const operator = 'Sliding-window aggregation';
+
+class SlidingWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>, Change<VA>> {
+  private context!: TaskContext;
+  private store!: WindowStore<K, ValueAndTimestamp<VA>>;
+  private forwarder!: TableChangeForwarder<Windowed<K>, VA>;
+  private readonly difference: number;
+
+  constructor(
+    private readonly storeName: string,
+    private readonly windows: SlidingWindows,
+    private readonly fold: Fold<K, V, VA>,
+  ) {
+    this.difference = windows.timeDifferenceMs;
+  }
+
+  init(context: ProcessorContext<Windowed<K>, Change<VA>>): void {
+    this.context = internalContext(context);
+    this.store = context.getStateStore<WindowStore<K, ValueAndTimestamp<VA>>>(this.storeName);
+    // The store's window size is the time difference, so its flush listener reports the right ends.
+    this.forwarder = new TableChangeForwarder<Windowed<K>, VA>(context, this.store, 'timestamped');
+  }
+
+  process(record: StreamRecord<K, V>): void {
+    if (dropUnaggregatable(this.context, record, operator)) return;
+    const time = record.timestamp;
+    const difference = this.difference;
+    const closeTime = this.context.streamTime - this.windows.graceMs;
+    if (time + 1 + difference <= closeTime) {
+      dropLate(this.context, operator, time, time - difference, time, closeTime);
+      return;
+    }
+    if (time < difference) this.processEarly(record, closeTime);
+    else this.processRecord(record, closeTime);
+  }
+
+  private processRecord(record: StreamRecord<K, V>, closeTime: number): void {
+    const time = record.timestamp;
+    const difference = this.difference;
+    const starts = new Set<number>();
+    let before: ValueAndTimestamp<VA> | undefined;
+    let previousTime: number | undefined;
+    let latestContaining: ValueAndTimestamp<VA> | undefined;
+    let leftExists = false;
+    let rightExists = false;
+    // Read first: updating while iterating a store is not something every backend allows.
+    const found = [...this.store.fetchRange(record.key, Math.max(0, time - 2 * difference), time + 1)];
+    for (const { key: start, value } of found) {
+      starts.add(start);
+      const end = start + difference;
+      if (end < time) {
+        before = value;
+        previousTime = value.timestamp;
+      } else if (end === time) {
+        leftExists = true;
+        if (value.timestamp < time) previousTime = value.timestamp;
+        this.update(record, start, value, closeTime);
+      } else if (start <= time) {
+        latestContaining = value;
+        this.update(record, start, value, closeTime);
+      } else if (start === time + 1) {
+        rightExists = true;
+      }
+    }
+    if (previousTime !== undefined) {
+      const previousRightStart = previousTime + 1;
+      if (!starts.has(previousRightStart) && previousRightStart + difference >= time) this.update(record, previousRightStart, undefined, closeTime);
+    }
+    if (!leftExists) {
+      const base = previousTime !== undefined && time - difference <= previousTime ? before : undefined;
+      this.create(record, time - difference, base, closeTime);
+    }
+    if (!rightExists) this.createRight(record, latestContaining);
+  }
+
+  private processEarly(record: StreamRecord<K, V>, closeTime: number): void {
+    const time = record.timestamp;
+    const starts = new Set<number>();
+    let combined: ValueAndTimestamp<VA> | undefined;
+    let previousTime: number | undefined;
+    let latestContaining: ValueAndTimestamp<VA> | undefined;
+    let rightExists = false;
+    const found = [...this.store.fetchRange(record.key, 0, time + 1)];
+    for (const { key: start, value } of found) {
+      starts.add(start);
+      if (start === 0) {
+        combined = value;
+        // A record after this one already made the previous record's right window.
+        if (value.timestamp < time) previousTime = value.timestamp;
+      } else if (start <= time) {
+        latestContaining = value;
+        this.update(record, start, value, closeTime);
+      } else if (start === time + 1) {
+        rightExists = true;
+      }
+    }
+    // With no right window of an earlier record around, `[0, d]` holds only records after this one.
+    if (latestContaining === undefined && combined !== undefined && combined.timestamp > time) latestContaining = combined;
+    if (!rightExists) this.createRight(record, latestContaining);
+    if (previousTime !== undefined && !starts.has(previousTime + 1)) this.update(record, previousTime + 1, undefined, closeTime);
+    this.update(record, 0, combined, closeTime);
+  }
+
+  /** Folds the record into the window at `start` (new when `old` is undefined), unless it closed. */
+  private update(record: StreamRecord<K, V>, start: number, old: ValueAndTimestamp<VA> | undefined, closeTime: number): void {
+    const end = start + this.difference;
+    if (end < closeTime) {
+      dropLate(this.context, operator, record.timestamp, start, end, closeTime);
+      return;
+    }
+    const value = this.fold(record.key, record.value, old?.value);
+    const timestamp = old === undefined ? record.timestamp : Math.max(record.timestamp, old.timestamp);
+    this.store.put(record.key, { value, timestamp }, start);
+    if (this.forwarder.immediate) this.forwarder.forward(record, windowed(record.key, start, end), value, old === undefined ? null : old.value, timestamp);
+  }
+
+  /** Makes a new window from a copy of `base` (or from nothing) plus the record. */
+  private create(record: StreamRecord<K, V>, start: number, base: ValueAndTimestamp<VA> | undefined, closeTime: number): void {
+    const end = start + this.difference;
+    if (end < closeTime) {
+      dropLate(this.context, operator, record.timestamp, start, end, closeTime);
+      return;
+    }
+    const value = this.fold(record.key, record.value, base?.value);
+    this.store.put(record.key, { value, timestamp: record.timestamp }, start);
+    if (this.forwarder.immediate) this.forwarder.forward(record, windowed(record.key, start, end), value, null, record.timestamp);
+  }
+
+  /** Makes the record's right window from `source` when `source` holds a record after this one. */
+  private createRight(record: StreamRecord<K, V>, source: ValueAndTimestamp<VA> | undefined): void {
+    if (source === undefined || source.timestamp <= record.timestamp) return;
+    const start = record.timestamp + 1;
+    this.store.put(record.key, source, start);
+    if (this.forwarder.immediate) this.forwarder.forward(record, windowed(record.key, start, start + this.difference), source.value, null, source.timestamp);
+  }
+}
+
+export function slidingWindowAggregateProcessor<K, V, VA>(
+  storeName: string,
+  windows: SlidingWindows,
+  fold: Fold<K, V, VA>,
+): ProcessorSupplier<K, V, Windowed<K>, Change<VA>> {
+  return () => new SlidingWindowAggregateProcessor(storeName, windows, fold);
+}

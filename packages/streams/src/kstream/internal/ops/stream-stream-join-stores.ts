@@ -1,0 +1,136 @@
+/**
+ * The stores of a stream-stream join: one window store per side (duplicates kept: every record
+ * is its own entry) and, for left and outer joins, the shared store of records still waiting for
+ * a partner, keyed so that iteration runs oldest first (Kafka Streams' `TimestampedKeyAndJoinSide`
+ * and `LeftOrRightValue`).
+ */
+import { TopologyError } from '../../../errors/streams-error.js';
+import type { Headers } from '../../../processor/headers.js';
+import type { Serde } from '../../../serde/serde.js';
+import type { StoreBuilder } from '../../../state/state-store.js';
+import { Stores } from '../../../state/stores.js';
+import type { JoinWindows } from '../../windows.js';
+
+/** A parked record's key: by timestamp, then side (right before left, as Kafka orders them), then key bytes. */
+export interface ParkedKey<K> {
+  readonly timestamp: number;
+  readonly leftSide: boolean;
+  readonly key: K;
+}
+
+/** The values of the records parked under one key, side and timestamp, in arrival order. */
+export interface ParkedValues {
+  readonly leftSide: boolean;
+  readonly values: readonly unknown[];
+}
+
+const timestampBytes = 8;
+
+function writeTimestamp(buffer: Buffer, timestamp: number, offset: number): void {
+  // Big-endian, so that byte order is time order for the non-negative timestamps the engine admits.
+  buffer.writeUInt32BE(Math.floor(timestamp / 0x1_0000_0000), offset);
+  buffer.writeUInt32BE(timestamp % 0x1_0000_0000, offset + 4);
+}
+
+function readTimestamp(buffer: Buffer, offset: number): number {
+  return buffer.readUInt32BE(offset) * 0x1_0000_0000 + buffer.readUInt32BE(offset + 4);
+}
+
+/** Serializes a {@link ParkedKey} as `<timestamp><side><key>`. */
+export function parkedKeySerde<K>(keySerde: Serde<K>): Serde<ParkedKey<K>> {
+  return {
+    serialize(topic: string, data: ParkedKey<K>, headers: Headers): Buffer {
+      const key = keySerde.serialize(topic, data.key, headers);
+      const buffer = Buffer.allocUnsafe(timestampBytes + 1 + key.length);
+      writeTimestamp(buffer, data.timestamp, 0);
+      buffer[timestampBytes] = data.leftSide ? 1 : 0;
+      key.copy(buffer, timestampBytes + 1);
+      return buffer;
+    },
+    deserialize(topic: string, data: Buffer, headers: Headers): ParkedKey<K> {
+      return {
+        timestamp: readTimestamp(data, 0),
+        leftSide: data[timestampBytes] === 1,
+        key: keySerde.deserialize(topic, data.subarray(timestampBytes + 1), headers),
+      };
+    },
+  };
+}
+
+/** Serializes {@link ParkedValues} as `<side><count>(<length><value>)*`, each value with its side's serde. */
+export function parkedValuesSerde(leftSerde: Serde<any>, rightSerde: Serde<any>): Serde<ParkedValues> {
+  return {
+    serialize(topic: string, data: ParkedValues, headers: Headers): Buffer {
+      const serde = data.leftSide ? leftSerde : rightSerde;
+      const parts: Buffer[] = [];
+      const head = Buffer.allocUnsafe(5);
+      head[0] = data.leftSide ? 1 : 0;
+      head.writeUInt32BE(data.values.length, 1);
+      parts.push(head);
+      for (const value of data.values) {
+        const bytes = serde.serialize(topic, value, headers);
+        const length = Buffer.allocUnsafe(4);
+        length.writeUInt32BE(bytes.length, 0);
+        parts.push(length, bytes);
+      }
+      return Buffer.concat(parts);
+    },
+    deserialize(topic: string, data: Buffer, headers: Headers): ParkedValues {
+      const leftSide = data[0] === 1;
+      const serde = leftSide ? leftSerde : rightSerde;
+      const count = data.readUInt32BE(1);
+      const values: unknown[] = [];
+      let offset = 5;
+      for (let index = 0; index < count; index++) {
+        const length = data.readUInt32BE(offset);
+        offset += 4;
+        values.push(serde.deserialize(topic, data.subarray(offset, offset + length), headers));
+        offset += length;
+      }
+      return { leftSide, values };
+    },
+  };
+}
+
+function requireSerde<T>(serde: Serde<T> | undefined, storeName: string, what: string): Serde<T> {
+  if (serde === undefined) {
+    throw new TopologyError(
+      `The stream-stream join store '${storeName}' needs a ${what} serde: give the input streams serdes (Consumed.with) or pass StreamJoined.with(keySerde, valueSerde, otherValueSerde).`,
+    );
+  }
+  return serde;
+}
+
+/**
+ * One side's window store. Retention is one more than Kafka's `size + grace`: our in-memory
+ * window stores forget a window at exactly `observed - retention` (Kafka's segmented stores keep
+ * whole segments), and a record at the oldest joinable timestamp must still be found.
+ */
+export function joinWindowStoreBuilder(
+  name: string,
+  windows: JoinWindows,
+  keySerde: Serde<any> | undefined,
+  valueSerde: Serde<any> | undefined,
+  logging: boolean,
+): StoreBuilder {
+  const retentionMs = windows.sizeMs + windows.graceMs + 1;
+  const supplier = Stores.inMemoryWindowStore(name, retentionMs, windows.sizeMs, true);
+  // Never cached (a store retaining duplicates cannot be): each side must see the other's writes at once.
+  const builder = Stores.windowStoreBuilder(supplier, requireSerde(keySerde, name, 'key'), requireSerde(valueSerde, name, 'value'));
+  return logging ? builder : builder.withLoggingDisabled();
+}
+
+/** The store of records waiting for a partner, shared by both sides of a left or outer join. */
+export function outerJoinStoreBuilder(
+  name: string,
+  keySerde: Serde<any> | undefined,
+  leftValueSerde: Serde<any> | undefined,
+  rightValueSerde: Serde<any> | undefined,
+  logging: boolean,
+): StoreBuilder {
+  const parkedKeys = parkedKeySerde(requireSerde(keySerde, name, 'key'));
+  const parkedValues = parkedValuesSerde(requireSerde(leftValueSerde, name, 'value'), requireSerde(rightValueSerde, name, 'other value'));
+  // Not cached: the store is scanned for closed windows right after writes, by both sides.
+  const builder = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), parkedKeys, parkedValues);
+  return logging ? builder : builder.withLoggingDisabled();
+}

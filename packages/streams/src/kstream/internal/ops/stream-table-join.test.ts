@@ -1,0 +1,208 @@
+/**
+ * Stream-table and stream-global-table joins, tested as a user would, plus a property test
+ * against an oracle that replays the inputs in order keeping the table as a Map. The tests run
+ * once `StreamsBuilder.table` / `globalTable` exist (being built alongside).
+ */
+import fc from 'fast-check';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { Consumed, Joined, Produced, Serdes, StreamsBuilder, TopologyError, silentLogger } from '../../../index.js';
+import type { Topology } from '../../../index.js';
+import { TopologyTestDriver } from '../../../test-utils/index.js';
+import type { GlobalKTable } from '../../global-ktable.js';
+import type { KTable } from '../../ktable.js';
+
+const strings = Consumed.with(Serdes.String(), Serdes.String());
+const writeStrings = Produced.with(Serdes.String(), Serdes.String());
+
+/** The parts of the builder being built alongside; typed here until they land. */
+interface TableBuilder {
+  table<K, V>(topic: string, consumed?: Consumed<K, V>): KTable<K, V>;
+  globalTable<K, V>(topic: string, consumed?: Consumed<K, V>): GlobalKTable<K, V>;
+}
+const hasTable = typeof (StreamsBuilder.prototype as Partial<TableBuilder>).table === 'function';
+const hasGlobalTable = typeof (StreamsBuilder.prototype as Partial<TableBuilder>).globalTable === 'function';
+
+function tables(builder: StreamsBuilder): TableBuilder {
+  return builder as unknown as TableBuilder;
+}
+
+const showJoin = (left: string, right: string | null): string => `${left} - ${right ?? 'null'}`;
+
+function openDriver(topology: Topology): TopologyTestDriver {
+  const driver = new TopologyTestDriver(topology, { logger: silentLogger }, { initialWallClockTime: 0 });
+  onTestFinished(() => driver.close());
+  return driver;
+}
+
+interface Arrival {
+  readonly topic: 'stream' | 'table';
+  readonly key: string | null;
+  readonly value: string | null;
+  readonly timestamp: number;
+}
+
+function streamTableTopology(leftJoin: boolean): Topology {
+  const builder = new StreamsBuilder();
+  const stream = builder.stream('stream', strings);
+  const table = tables(builder).table('table', strings);
+  (leftJoin ? stream.leftJoin(table, showJoin) : stream.join(table, showJoin)).to('out', writeStrings);
+  return builder.build();
+}
+
+function run(topology: Topology, arrivals: readonly Arrival[], tableTopic = 'table'): { outputs: string[][]; driver: TopologyTestDriver } {
+  const driver = openDriver(topology);
+  const inputs = {
+    stream: driver.createInputTopic('stream', Serdes.String(), Serdes.String()),
+    table: driver.createInputTopic(tableTopic, Serdes.String(), Serdes.String()),
+  };
+  const output = driver.createOutputTopic('out', Serdes.String(), Serdes.String());
+  const outputs = arrivals.map((arrival) => {
+    inputs[arrival.topic].pipeInput(arrival.key, arrival.value, arrival.timestamp);
+    return output.readRecordsToList().map((record) => `${record.key}:${record.value}@${record.timestamp}`);
+  });
+  return { outputs, driver };
+}
+
+// The docs' stream-table table: the stream is STREAM_1, the table STREAM_2 read as a changelog.
+const docsArrivals: Arrival[] = [
+  { topic: 'stream', key: 'k', value: null, timestamp: 1 },
+  { topic: 'table', key: 'k', value: null, timestamp: 2 },
+  { topic: 'stream', key: 'k', value: 'A', timestamp: 3 },
+  { topic: 'table', key: 'k', value: 'a', timestamp: 4 },
+  { topic: 'stream', key: 'k', value: 'B', timestamp: 5 },
+  { topic: 'table', key: 'k', value: 'b', timestamp: 6 },
+  { topic: 'stream', key: 'k', value: null, timestamp: 7 },
+  { topic: 'table', key: 'k', value: null, timestamp: 8 },
+  { topic: 'stream', key: 'k', value: 'C', timestamp: 9 },
+  { topic: 'table', key: 'k', value: 'c', timestamp: 10 },
+  { topic: 'table', key: 'k', value: null, timestamp: 11 },
+  { topic: 'stream', key: 'k', value: null, timestamp: 12 },
+  { topic: 'table', key: 'k', value: null, timestamp: 13 },
+  { topic: 'table', key: 'k', value: 'd', timestamp: 14 },
+  { topic: 'stream', key: 'k', value: 'D', timestamp: 15 },
+];
+
+describe.skipIf(!hasTable)('stream-table join', () => {
+  it('inner join: the docs table, where only stream records trigger output', () => {
+    const { outputs, driver } = run(streamTableTopology(false), docsArrivals);
+    expect(outputs).toEqual([[], [], [], [], ['k:B - a@5'], [], [], [], [], [], [], [], [], [], ['k:D - d@15']]);
+    expect(driver.droppedRecords().get('null-value')).toBe(3);
+  });
+
+  it('left join: the docs table, stream records without a row join null', () => {
+    const { outputs } = run(streamTableTopology(true), docsArrivals);
+    expect(outputs).toEqual([[], [], ['k:A - null@3'], [], ['k:B - a@5'], [], [], [], ['k:C - null@9'], [], [], [], [], [], ['k:D - d@15']]);
+  });
+
+  it('drops and counts stream records with a null key', () => {
+    const { outputs, driver } = run(streamTableTopology(true), [
+      { topic: 'table', key: 'k', value: 'a', timestamp: 1 },
+      { topic: 'stream', key: null, value: 'A', timestamp: 2 },
+    ]);
+    expect(outputs).toEqual([[], []]);
+    expect(driver.droppedRecords().get('null-key')).toBe(1);
+  });
+
+  it('records the stream and table topics as a co-partition group, after repartitioning a re-keyed stream', () => {
+    const builder = new StreamsBuilder();
+    const stream = builder.stream('stream', strings).selectKey((_key, value) => value.split(':')[0]!);
+    stream.join(tables(builder).table('table', strings), showJoin, Joined.as('enrich')).to('out', writeStrings);
+    const topology = builder.build();
+    expect(topology.internal.internalTopics.has('enrich-left-repartition')).toBe(true);
+    expect(topology.internal.copartitionGroups.map((group) => [...group].sort())).toEqual([['enrich-left-repartition', 'table']]);
+    const { outputs } = run(topology, [
+      { topic: 'table', key: 'u1', value: 'Alice', timestamp: 1 },
+      { topic: 'stream', key: 'x', value: 'u1:click', timestamp: 2 },
+    ]);
+    expect(outputs).toEqual([[], ['u1:u1:click - Alice@2']]);
+  });
+
+  it('rejects a join grace period, which needs a versioned table', () => {
+    const builder = new StreamsBuilder();
+    const stream = builder.stream('stream', strings);
+    const table = tables(builder).table('table', strings);
+    expect(() => stream.join(table, showJoin, { gracePeriodMs: 10 })).toThrow(TopologyError);
+  });
+
+  it.each([false, true])('matches an oracle that keeps the table as a Map (left join: %s)', (leftJoin) => {
+    const arrival = fc.record({
+      topic: fc.constantFrom('stream' as const, 'table' as const),
+      key: fc.constantFrom('a', 'b', 'c'),
+      value: fc.option(fc.constantFrom('1', '2', '3'), { freq: 5 }),
+      timestamp: fc.integer({ min: 0, max: 100 }),
+    });
+    fc.assert(
+      fc.property(fc.array(arrival, { maxLength: 30 }), (arrivals) => {
+        const table = new Map<string, string>();
+        const expected: string[] = [];
+        for (const { topic, key, value, timestamp } of arrivals) {
+          if (topic === 'table') {
+            if (value === null) table.delete(key);
+            else table.set(key, value);
+            continue;
+          }
+          if (value === null) continue;
+          const row = table.get(key);
+          if (row !== undefined || leftJoin) expected.push(`${key}:${showJoin(value, row ?? null)}@${timestamp}`);
+        }
+        const driver = new TopologyTestDriver(streamTableTopology(leftJoin), { logger: silentLogger }, { initialWallClockTime: 0 });
+        try {
+          const inputs = {
+            stream: driver.createInputTopic('stream', Serdes.String(), Serdes.String()),
+            table: driver.createInputTopic('table', Serdes.String(), Serdes.String()),
+          };
+          for (const { topic, key, value, timestamp } of arrivals) inputs[topic].pipeInput(key, value, timestamp);
+          const actual = driver
+            .createOutputTopic('out', Serdes.String(), Serdes.String())
+            .readRecordsToList()
+            .map((record) => `${record.key}:${record.value}@${record.timestamp}`);
+          expect(actual).toEqual(expected);
+        } finally {
+          driver.close();
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe.skipIf(!hasGlobalTable)('stream-global-table join', () => {
+  function globalTopology(leftJoin: boolean): Topology {
+    const builder = new StreamsBuilder();
+    const stream = builder.stream('stream', strings);
+    const users = tables(builder).globalTable('users', strings);
+    // The lookup key comes from the value: "user:action".
+    const selector = (_key: string, value: string): string => value.split(':')[0]!;
+    (leftJoin ? stream.leftJoin(users, selector, showJoin) : stream.join(users, selector, showJoin)).to('out', writeStrings);
+    return builder.build();
+  }
+
+  it('looks rows up by the computed key, with no repartition and no co-partitioning', () => {
+    const topology = globalTopology(false);
+    expect(topology.internal.internalTopics.size).toBe(0);
+    expect(topology.internal.copartitionGroups).toEqual([]);
+    const { outputs } = run(
+      topology,
+      [
+        { topic: 'table', key: 'u1', value: 'Alice', timestamp: 1 },
+        { topic: 'stream', key: 'e1', value: 'u1:click', timestamp: 2 },
+        { topic: 'stream', key: 'e2', value: 'u2:click', timestamp: 3 },
+      ],
+      'users',
+    );
+    expect(outputs).toEqual([[], ['e1:u1:click - Alice@2'], []]);
+  });
+
+  it('left join emits records without a row joined with null', () => {
+    const { outputs } = run(
+      globalTopology(true),
+      [
+        { topic: 'stream', key: 'e1', value: 'u1:click', timestamp: 2 },
+        { topic: 'table', key: 'u1', value: 'Alice', timestamp: 3 },
+        { topic: 'stream', key: 'e2', value: 'u1:view', timestamp: 4 },
+      ],
+      'users',
+    );
+    expect(outputs).toEqual([['e1:u1:click - null@2'], [], ['e2:u1:view - Alice@4']]);
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * Stream-table joins (inner, left): each stream record looks up the table's current row for its
+ * key. Only the stream side triggers output; table updates change what later records find.
+ */
+import { TopologyError } from '../../../errors/streams-error.js';
+import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
+import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
+import type { StreamRecord } from '../../../processor/stream-record.js';
+import type { ValueJoiner } from '../../functions.js';
+import type { Joined } from '../../joined.js';
+import type { KStream } from '../../kstream.js';
+import type { KStreamImpl } from '../kstream-impl.js';
+import type { KTableImpl } from '../ktable-impl.js';
+import type { KTableValueGetter, KTableValueGetterSupplier } from '../ktable-value-getter.js';
+import { copartitionSourceTopics } from './join-support.js';
+
+class StreamTableJoinProcessor<K, V, VT, VR> implements Processor<K, V, K, VR> {
+  private context!: ProcessorContext<K, VR>;
+  private task!: TaskContext;
+  private readonly table: KTableValueGetter<K, VT>;
+
+  constructor(
+    getterSupplier: KTableValueGetterSupplier<K, VT>,
+    private readonly joiner: ValueJoiner<V, VT | null, VR>,
+    private readonly leftJoin: boolean,
+  ) {
+    this.table = getterSupplier.get();
+  }
+
+  init(context: ProcessorContext<K, VR>): void {
+    this.context = context;
+    this.task = internalContext(context);
+    this.table.init(context as ProcessorContext<unknown, unknown>);
+  }
+
+  process(record: StreamRecord<K, V>): void {
+    if (record.key === null || record.key === undefined) {
+      this.task.metrics.recordDropped('null-key');
+      return;
+    }
+    // A null value is "no record" in a stream, and would read as a missing row to a left joiner.
+    if (record.value === null || record.value === undefined) {
+      this.task.metrics.recordDropped('null-value');
+      return;
+    }
+    const row = this.table.get(record.key);
+    if (row === undefined) {
+      if (this.leftJoin) this.context.forward(record.withValue(this.joiner(record.value, null)));
+      return;
+    }
+    this.context.forward(record.withValue(this.joiner(record.value, row.value)));
+  }
+}
+
+function streamTableJoinProcessor<K, V, VT, VR>(
+  getterSupplier: KTableValueGetterSupplier<K, VT>,
+  joiner: ValueJoiner<V, VT | null, VR>,
+  leftJoin: boolean,
+): ProcessorSupplier<K, V, K, VR> {
+  return () => new StreamTableJoinProcessor(getterSupplier, joiner, leftJoin);
+}
+
+/**
+ * Adds a stream-table join and returns the joined stream. The stream is repartitioned first if
+ * its key may have changed; its topics and the table's must be co-partitioned.
+ */
+export function joinStreamToTable<K, V, VT, VR>(
+  stream: KStreamImpl<K, V>,
+  table: KTableImpl<K, VT>,
+  joiner: ValueJoiner<V, VT | null, VR>,
+  joined: Joined<K, V, VT> | undefined,
+  leftJoin: boolean,
+): KStream<K, VR> {
+  const operator = leftJoin ? 'leftJoin' : 'join';
+  if (typeof joiner !== 'function') throw new TopologyError(`${operator}() takes a ValueJoiner function as its second argument.`);
+  if (table.topology !== stream.topology) throw new TopologyError(`${operator}() takes a table built by the same StreamsBuilder as the stream.`);
+  const options: Joined<K, V, VT> = joined ?? {};
+  if (options.gracePeriodMs !== undefined && options.gracePeriodMs !== 0) {
+    throw new TopologyError(
+      `Joined option 'gracePeriodMs' needs a versioned table, which Tributary does not support yet; leave it unset (or 0) to join with the table as it is.`,
+    );
+  }
+  const topology = stream.topology;
+  const name = options.name ?? topology.newName(leftJoin ? 'KSTREAM-LEFTJOIN-' : 'KSTREAM-JOIN-');
+  const keySerde = options.keySerde ?? stream.keySerde ?? table.keySerde;
+  const input = stream.repartitionRequired ? stream.repartitionThrough(`${name}-left`, keySerde, options.valueSerde ?? stream.valueSerde, undefined) : stream;
+  topology.addCopartitionGroup([...copartitionSourceTopics(topology, input.nodeName), ...copartitionSourceTopics(topology, table.nodeName)]);
+  const getterSupplier = table.valueGetterSupplier;
+  const result = input.addChild<K, VR>(streamTableJoinProcessor(getterSupplier, joiner, leftJoin), 'KSTREAM-JOIN-', { name }, keySerde, undefined, false);
+  if (getterSupplier.storeNames.length > 0) topology.connectProcessorAndStateStores([name], getterSupplier.storeNames);
+  return result;
+}

@@ -1,0 +1,76 @@
+/**
+ * `KTable.filter` / `filterNot` (Kafka's `KTableFilter`): a row that stops matching is deleted
+ * downstream (the old value passed, the new one does not: `Change(null, old)`); a change where
+ * neither side passes is not forwarded. Materialized when `Materialized` is given.
+ */
+import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
+import type { StreamRecord } from '../../../processor/stream-record.js';
+import { valueAndTimestamp } from '../../../state/value-and-timestamp.js';
+import type { Predicate } from '../../functions.js';
+import type { Materialized } from '../../materialized.js';
+import type { Named } from '../../named.js';
+import { change, type Change } from '../change.js';
+import { KTableImpl } from '../ktable-impl.js';
+import { mappedValueGetter, storeValueGetter } from '../ktable-value-getter.js';
+import { addTableStore, TableForwarder, tableStoreName, type TableStore } from '../table-store.js';
+
+class TableFilterProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
+  private context!: ProcessorContext<K, Change<V>>;
+  private store: TableStore<K, V> | undefined;
+  private forwarder: TableForwarder<K, V> | undefined;
+
+  constructor(
+    private readonly predicate: Predicate<K, V>,
+    private readonly keepWhen: boolean,
+    private readonly storeName: string | undefined,
+  ) {}
+
+  init(context: ProcessorContext<K, Change<V>>): void {
+    this.context = context;
+    if (this.storeName !== undefined) {
+      this.store = context.getStateStore<TableStore<K, V>>(this.storeName);
+      this.forwarder = new TableForwarder(this.store, context);
+    }
+  }
+
+  process(record: StreamRecord<K, Change<V>>): void {
+    const newValue = this.passing(record.key, record.value.newValue);
+    const oldValue = this.passing(record.key, record.value.oldValue);
+    if (newValue === null && oldValue === null) return;
+    const forwarded = record.withValue(change(newValue, oldValue));
+    if (this.store === undefined) {
+      this.context.forward(forwarded);
+      return;
+    }
+    this.store.put(record.key, newValue === null ? null : valueAndTimestamp(newValue, record.timestamp));
+    this.forwarder!.maybeForward(forwarded);
+  }
+
+  private passing(key: K, value: V | null): V | null {
+    return value !== null && this.predicate(key, value) === this.keepWhen ? value : null;
+  }
+}
+
+export function tableFilterProcessor<K, V>(predicate: Predicate<K, V>, keepWhen: boolean, storeName: string | undefined): ProcessorSupplier<K, Change<V>, K, Change<V>> {
+  return () => new TableFilterProcessor(predicate, keepWhen, storeName);
+}
+
+/** Adds a filter below `table` and returns the filtered table. */
+export function filterTable<K, V>(
+  table: KTableImpl<K, V>,
+  predicate: Predicate<K, V>,
+  keepWhen: boolean,
+  named: Named | undefined,
+  materialized: Materialized<K, V> | undefined,
+): KTableImpl<K, V> {
+  const topology = table.topology;
+  const name = named?.name ?? topology.newName('KTABLE-FILTER-');
+  const storeName = materialized === undefined ? undefined : tableStoreName(topology, materialized, 'KTABLE-FILTER-');
+  topology.addProcessor(name, tableFilterProcessor(predicate, keepWhen, storeName), [table.nodeName]);
+  if (storeName === undefined) {
+    const getter = mappedValueGetter<K, V, V>(table.valueGetterSupplier, (key, value) => (predicate(key, value) === keepWhen ? value : null));
+    return new KTableImpl(topology, name, table.keySerde, table.valueSerde, undefined, getter);
+  }
+  addTableStore(topology, name, { storeName, materialized, keySerde: table.keySerde, valueSerde: table.valueSerde });
+  return new KTableImpl(topology, name, materialized?.keySerde ?? table.keySerde, materialized?.valueSerde ?? table.valueSerde, materialized?.storeName, storeValueGetter(storeName));
+}

@@ -1,0 +1,72 @@
+/**
+ * `KTable.mapValues` (Kafka's `KTableMapValues`): maps both sides of each change, so downstream
+ * aggregations can still subtract the old row. A mapper result of `null` is a delete.
+ * Materialized when `Materialized` is given.
+ */
+import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
+import type { StreamRecord } from '../../../processor/stream-record.js';
+import { valueAndTimestamp } from '../../../state/value-and-timestamp.js';
+import type { ValueMapper } from '../../functions.js';
+import type { Materialized } from '../../materialized.js';
+import type { Named } from '../../named.js';
+import { change, type Change } from '../change.js';
+import { KTableImpl } from '../ktable-impl.js';
+import { mappedValueGetter, storeValueGetter } from '../ktable-value-getter.js';
+import { addTableStore, TableForwarder, tableStoreName, type TableStore } from '../table-store.js';
+
+class TableMapValuesProcessor<K, V, VR> implements Processor<K, Change<V>, K, Change<VR>> {
+  private context!: ProcessorContext<K, Change<VR>>;
+  private store: TableStore<K, VR> | undefined;
+  private forwarder: TableForwarder<K, VR> | undefined;
+
+  constructor(
+    private readonly mapper: ValueMapper<V, VR, K>,
+    private readonly storeName: string | undefined,
+  ) {}
+
+  init(context: ProcessorContext<K, Change<VR>>): void {
+    this.context = context;
+    if (this.storeName !== undefined) {
+      this.store = context.getStateStore<TableStore<K, VR>>(this.storeName);
+      this.forwarder = new TableForwarder(this.store, context);
+    }
+  }
+
+  process(record: StreamRecord<K, Change<V>>): void {
+    const newValue = this.map(record.key, record.value.newValue);
+    const forwarded = record.withValue(change(newValue, this.map(record.key, record.value.oldValue)));
+    if (this.store === undefined) {
+      this.context.forward(forwarded);
+      return;
+    }
+    this.store.put(record.key, newValue === null ? null : valueAndTimestamp(newValue, record.timestamp));
+    this.forwarder!.maybeForward(forwarded);
+  }
+
+  private map(key: K, value: V | null): VR | null {
+    return value === null ? null : (this.mapper(value, key) ?? null);
+  }
+}
+
+export function tableMapValuesProcessor<K, V, VR>(mapper: ValueMapper<V, VR, K>, storeName: string | undefined): ProcessorSupplier<K, Change<V>, K, Change<VR>> {
+  return () => new TableMapValuesProcessor(mapper, storeName);
+}
+
+/** Adds a value mapper below `table` and returns the mapped table. */
+export function mapTableValues<K, V, VR>(
+  table: KTableImpl<K, V>,
+  mapper: ValueMapper<V, VR, K>,
+  named: Named | undefined,
+  materialized: Materialized<K, VR> | undefined,
+): KTableImpl<K, VR> {
+  const topology = table.topology;
+  const name = named?.name ?? topology.newName('KTABLE-MAPVALUES-');
+  const storeName = materialized === undefined ? undefined : tableStoreName(topology, materialized, 'KTABLE-MAPVALUES-');
+  topology.addProcessor(name, tableMapValuesProcessor(mapper, storeName), [table.nodeName]);
+  if (storeName === undefined) {
+    const getter = mappedValueGetter<K, V, VR>(table.valueGetterSupplier, (key, value) => mapper(value, key));
+    return new KTableImpl<K, VR>(topology, name, table.keySerde, undefined, undefined, getter);
+  }
+  addTableStore<K, VR>(topology, name, { storeName, materialized, keySerde: table.keySerde, valueSerde: undefined });
+  return new KTableImpl<K, VR>(topology, name, materialized?.keySerde ?? table.keySerde, materialized?.valueSerde, materialized?.storeName, storeValueGetter(storeName));
+}

@@ -1,0 +1,356 @@
+/**
+ * The KTable DSL, tested as a user would: tables from topics and streams, filter / mapValues,
+ * re-grouped aggregations, key joins (against the Kafka Streams docs' join table), foreign-key
+ * joins and global tables, run in the test driver.
+ */
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { Consumed, Grouped, Materialized, Named, Produced, Serdes, StreamsBuilder, silentLogger } from '../../../index.js';
+import type { KTable, Topology, ValueAndTimestamp } from '../../../index.js';
+import { TopologyTestDriver } from '../../../test-utils/index.js';
+
+const strings = Consumed.with(Serdes.String(), Serdes.String());
+const numbers = Consumed.with(Serdes.String(), Serdes.Int32());
+
+function openDriver(topology: Topology): TopologyTestDriver {
+  // Stores of mapped, joined and aggregated values use the default serdes, as in Kafka Streams.
+  const driver = new TopologyTestDriver(topology, { logger: silentLogger, defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.Json() }, { initialWallClockTime: 0 });
+  onTestFinished(() => driver.close());
+  return driver;
+}
+
+function output<V>(driver: TopologyTestDriver, topic: string, valueSerde = Serdes.Json<V>()) {
+  return driver.createOutputTopic(topic, Serdes.String(), valueSerde);
+}
+
+describe('StreamsBuilder.table', () => {
+  it('materializes the latest value per key and forwards each update; tombstones delete', () => {
+    const builder = new StreamsBuilder();
+    const table = builder.table('in', strings, Materialized.as('rows'));
+    table.toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
+    expect(table.queryableStoreName).toBe('rows');
+    const driver = openDriver(builder.build());
+    const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
+    input.pipeInput('a', 'A1', 10);
+    input.pipeInput('b', 'B1', 11);
+    input.pipeInput('a', 'A2', 5); // out of order: the later offset still wins
+    input.pipeInput('b', null, 12);
+    input.pipeInput(null, 'dropped', 13);
+    expect(output(driver, 'out', Serdes.String()).readKeyValuesToList()).toEqual([
+      { key: 'a', value: 'A1' },
+      { key: 'b', value: 'B1' },
+      { key: 'a', value: 'A2' },
+      { key: 'b', value: null },
+    ]);
+    const store = driver.getKeyValueStore<string, ValueAndTimestamp<string>>('rows');
+    expect(store.get('a')).toEqual({ value: 'A2', timestamp: 5 });
+    expect(store.get('b')).toBeUndefined();
+    expect(driver.droppedRecords().get('null-key')).toBe(1);
+  });
+
+  it('names an unnamed store as Kafka Streams does', () => {
+    const builder = new StreamsBuilder();
+    const table = builder.table('in', strings);
+    expect(table.queryableStoreName).toBeUndefined();
+    const driver = openDriver(builder.build());
+    driver.createInputTopic('in', Serdes.String(), Serdes.String()).pipeInput('k', 'v', 1);
+    expect(driver.getKeyValueStore<string, ValueAndTimestamp<string>>('in-STATE-STORE-0000000000').get('k')?.value).toBe('v');
+  });
+});
+
+describe('KStream.toTable', () => {
+  it('reads a stream as a table, repartitioning after a key change', () => {
+    const builder = new StreamsBuilder();
+    const keyed = builder.stream('in', strings).selectKey((_key, value) => value.toUpperCase());
+    keyed
+      .toTable(Named.as('as-table'), { storeName: 'by-upper', keySerde: Serdes.String(), valueSerde: Serdes.String() })
+      .toStream()
+      .to('out', Produced.with(Serdes.String(), Serdes.String()));
+    const driver = openDriver(builder.build());
+    const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
+    input.pipeInput('x', 'a', 1);
+    input.pipeInput('y', 'b', 2);
+    expect(output(driver, 'out', Serdes.String()).readKeyValuesToList()).toEqual([
+      { key: 'A', value: 'a' },
+      { key: 'B', value: 'b' },
+    ]);
+    expect(driver.producedTopicNames()).toContain('test-as-table-repartition');
+  });
+});
+
+describe('KTable.filter and mapValues', () => {
+  it('deletes rows downstream when they stop matching, and forwards nothing for rows that never matched', () => {
+    const builder = new StreamsBuilder();
+    builder
+      .table('in', numbers)
+      .filter((_key, value) => value > 10)
+      .toStream()
+      .to('out', Produced.with(Serdes.String(), Serdes.Int32()));
+    const driver = openDriver(builder.build());
+    const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
+    input.pipeInput('a', 5, 1); // never matched: nothing
+    input.pipeInput('a', 20, 2); // now matches
+    input.pipeInput('a', 30, 3);
+    input.pipeInput('a', 1, 4); // stops matching: delete
+    input.pipeInput('a', null, 5); // already gone: nothing
+    expect(output(driver, 'out', Serdes.Int32()).readKeyValuesToList()).toEqual([
+      { key: 'a', value: 20 },
+      { key: 'a', value: 30 },
+      { key: 'a', value: null },
+    ]);
+  });
+
+  it('materializes a filtered and a mapped table when asked', () => {
+    const builder = new StreamsBuilder();
+    builder
+      .table('in', numbers)
+      .filterNot((_key, value) => value % 2 === 1, undefined, Materialized.as('even'))
+      .mapValues((value, key) => `${key}=${value}`, Named.as('show'), Materialized.as('shown'));
+    const driver = openDriver(builder.build());
+    const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
+    input.pipeInput('a', 2, 1);
+    input.pipeInput('b', 3, 2);
+    input.pipeInput('c', 4, 3);
+    input.pipeInput('c', 5, 4);
+    const even = driver.getKeyValueStore<string, ValueAndTimestamp<number>>('even');
+    const shown = driver.getKeyValueStore<string, ValueAndTimestamp<string>>('shown');
+    expect([...even.all()].map((entry) => [entry.key, entry.value.value])).toEqual([['a', 2]]);
+    expect([...shown.all()].map((entry) => [entry.key, entry.value.value])).toEqual([['a', 'a=2']]);
+  });
+});
+
+describe('KTable.groupBy', () => {
+  it('keeps per-group sums and counts exact as rows move between groups', () => {
+    const builder = new StreamsBuilder();
+    const grouped = builder
+      .table('in', Consumed.with(Serdes.String(), Serdes.Json<{ region: string; amount: number }>()))
+      .groupBy((_key, value) => ({ key: value.region, value: value.amount }), Grouped.with(Serdes.String(), Serdes.Int32()));
+    grouped
+      .aggregate(
+        () => 0,
+        (_region, amount, total) => total + amount,
+        (_region, amount, total) => total - amount,
+        Materialized.as<string, number>('totals'),
+      )
+      .toStream()
+      .to('totals', Produced.with(Serdes.String(), Serdes.Int32()));
+    grouped.count(Materialized.as('counts')).toStream().to('counts', Produced.with(Serdes.String(), Serdes.Float64()));
+    grouped
+      .reduce((sum, value) => sum + value, (sum, value) => sum - value, Materialized.as('reduced'))
+      .toStream()
+      .to('reduced', Produced.with(Serdes.String(), Serdes.Int32()));
+    const driver = openDriver(builder.build());
+    const input = driver.createInputTopic('in', Serdes.String(), Serdes.Json<{ region: string; amount: number }>());
+    input.pipeInput('alice', { region: 'eu', amount: 10 }, 1);
+    input.pipeInput('bob', { region: 'eu', amount: 5 }, 2);
+    input.pipeInput('alice', { region: 'us', amount: 7 }, 3); // moves from eu to us
+    input.pipeInput('bob', { region: 'eu', amount: 6 }, 4); // stays in eu: one record, both values
+    input.pipeInput('bob', null, 5);
+    expect(Object.fromEntries(output(driver, 'totals', Serdes.Int32()).readKeyValuesToMap())).toEqual({ eu: 0, us: 7 });
+    expect(Object.fromEntries(output(driver, 'counts', Serdes.Float64()).readKeyValuesToMap())).toEqual({ eu: 0, us: 1 });
+    expect(Object.fromEntries(output(driver, 'reduced', Serdes.Int32()).readKeyValuesToMap())).toEqual({ eu: 0, us: 7 });
+    expect(driver.getKeyValueStore<string, ValueAndTimestamp<number>>('totals').get('us')).toEqual({ value: 7, timestamp: 3 });
+  });
+
+  it('sends a row that keeps its group as one record carrying both values', () => {
+    const builder = new StreamsBuilder();
+    builder
+      .table('in', numbers)
+      .groupBy((_key, value) => ({ key: 'all', value }), { name: 'sum', keySerde: Serdes.String(), valueSerde: Serdes.Int32() })
+      .reduce((sum, value) => sum + value, (sum, value) => sum - value)
+      .toStream()
+      .to('out', Produced.with(Serdes.String(), Serdes.Int32()));
+    const driver = openDriver(builder.build());
+    const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
+    input.pipeInput('a', 1, 1);
+    input.pipeInput('a', 2, 2);
+    expect(output(driver, 'out', Serdes.Int32()).readValuesToList()).toEqual([1, 2]);
+    expect(driver.producedTopicNames()).toContain('test-sum-repartition');
+  });
+});
+
+/** The table-table join example of the Kafka Streams docs (DSL API, "KTable-KTable Equi-Join"). */
+describe('KTable key joins', () => {
+  const steps: Array<[number, 'left' | 'right', string | null]> = [
+    [1, 'left', null],
+    [2, 'right', null],
+    [3, 'left', 'A'],
+    [4, 'right', 'a'],
+    [5, 'left', 'B'],
+    [6, 'right', 'b'],
+    [7, 'left', null],
+    [8, 'right', null],
+    [9, 'left', 'C'],
+    [10, 'right', 'c'],
+    [11, 'right', null],
+    [12, 'left', null],
+    [13, 'right', null],
+    [14, 'right', 'd'],
+    [15, 'left', 'D'],
+  ];
+  const expected: Record<'join' | 'leftJoin' | 'outerJoin', Array<[number, string | null]>> = {
+    join: [
+      [4, 'A-a'],
+      [5, 'B-a'],
+      [6, 'B-b'],
+      [7, null],
+      [10, 'C-c'],
+      [11, null],
+      [15, 'D-d'],
+    ],
+    leftJoin: [
+      [3, 'A-null'],
+      [4, 'A-a'],
+      [5, 'B-a'],
+      [6, 'B-b'],
+      [7, null],
+      [9, 'C-null'],
+      [10, 'C-c'],
+      [11, 'C-null'],
+      [12, null],
+      [15, 'D-d'],
+    ],
+    outerJoin: [
+      [3, 'A-null'],
+      [4, 'A-a'],
+      [5, 'B-a'],
+      [6, 'B-b'],
+      [7, 'null-b'],
+      [8, null],
+      [9, 'C-null'],
+      [10, 'C-c'],
+      [11, 'C-null'],
+      [12, null],
+      [14, 'null-d'],
+      [15, 'D-d'],
+    ],
+  };
+
+  for (const operator of ['join', 'leftJoin', 'outerJoin'] as const) {
+    it(`${operator} emits the docs' sequence, with the larger timestamp of both sides`, () => {
+      const builder = new StreamsBuilder();
+      const left = builder.table('left', strings);
+      const right = builder.table('right', strings);
+      const joiner = (l: string | null, r: string | null) => `${l}-${r}`;
+      const joined: KTable<string, string> =
+        operator === 'join' ? left.join(right, joiner) : operator === 'leftJoin' ? left.leftJoin(right, joiner) : left.outerJoin(right, joiner);
+      joined.toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
+      const topology = builder.build();
+      expect(topology.internal.copartitionGroups.map((group) => [...group])).toEqual([['left', 'right']]);
+      const driver = openDriver(topology);
+      const inputs = { left: driver.createInputTopic('left', Serdes.String(), Serdes.String()), right: driver.createInputTopic('right', Serdes.String(), Serdes.String()) };
+      for (const [time, side, value] of steps) inputs[side].pipeInput('k', value, time);
+      const records = output(driver, 'out', Serdes.String()).readRecordsToList();
+      expect(records.map((record) => [record.timestamp, record.value])).toEqual(expected[operator]);
+    });
+  }
+
+  it('materializes the join result when asked, and a join of joins looks rows up through both', () => {
+    const builder = new StreamsBuilder();
+    const a = builder.table('a', strings);
+    const b = builder.table('b', strings);
+    const c = builder.table('c', strings);
+    const ab = a.join(b, (x, y) => x + y);
+    ab.join(c, (xy, z) => xy + z, Named.as('abc'), Materialized.as<string, string>('abc-store'))
+      .toStream()
+      .to('out', Produced.with(Serdes.String(), Serdes.String()));
+    const driver = openDriver(builder.build());
+    const pipe = (topic: string, key: string, value: string | null, time: number) => driver.createInputTopic(topic, Serdes.String(), Serdes.String()).pipeInput(key, value, time);
+    pipe('c', 'k', 'z', 1);
+    pipe('a', 'k', 'x', 2);
+    pipe('b', 'k', 'y', 3);
+    pipe('c', 'k', 'Z', 4);
+    expect(output(driver, 'out', Serdes.String()).readValuesToList()).toEqual(['xyz', 'xyZ']);
+    expect(driver.getKeyValueStore<string, ValueAndTimestamp<string>>('abc-store').get('k')).toEqual({ value: 'xyZ', timestamp: 4 });
+  });
+});
+
+interface Order {
+  readonly product: string | null;
+  readonly quantity: number;
+}
+
+describe('KTable foreign-key join', () => {
+  function fkTopology(kind: 'join' | 'leftJoin'): Topology {
+    const builder = new StreamsBuilder();
+    const orders = builder.table('orders', Consumed.with(Serdes.String(), Serdes.Json<Order>()));
+    const products = builder.table('products', strings);
+    const joiner = (order: Order, name: string | null) => `${order.quantity} x ${name}`;
+    const joined =
+      kind === 'join'
+        ? orders.join(products, (order: Order) => order.product, joiner, { name: 'order-product' })
+        : orders.leftJoin(products, (order: Order) => order.product, joiner, { name: 'order-product' });
+    joined.toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
+    return builder.build();
+  }
+
+  it('joins through subscription and response topics, following foreign-key changes and right-side updates', () => {
+    const driver = openDriver(fkTopology('join'));
+    const orders = driver.createInputTopic('orders', Serdes.String(), Serdes.Json<Order>());
+    const products = driver.createInputTopic('products', Serdes.String(), Serdes.String());
+    const out = output(driver, 'out', Serdes.String());
+    orders.pipeInput('o1', { product: 'p1', quantity: 2 }, 1);
+    expect(out.readKeyValuesToList()).toEqual([]);
+    products.pipeInput('p1', 'apple', 2);
+    orders.pipeInput('o2', { product: 'p1', quantity: 3 }, 3);
+    expect(out.readKeyValuesToList()).toEqual([
+      { key: 'o1', value: '2 x apple' },
+      { key: 'o2', value: '3 x apple' },
+    ]);
+    products.pipeInput('p1', 'green apple', 4); // fans out to every order of p1
+    expect(out.readKeyValuesToMap()).toEqual(new Map([['o1', '2 x green apple'], ['o2', '3 x green apple']]));
+    orders.pipeInput('o1', { product: 'p2', quantity: 2 }, 5); // p2 missing: the old result is retracted
+    expect(out.readKeyValuesToList()).toEqual([{ key: 'o1', value: null }]);
+    products.pipeInput('p1', null, 6); // right delete: inner results go
+    expect(out.readKeyValuesToList()).toEqual([{ key: 'o2', value: null }]);
+    products.pipeInput('p2', 'pear', 7);
+    orders.pipeInput('o1', null, 8);
+    expect(out.readKeyValuesToList()).toEqual([
+      { key: 'o1', value: '2 x pear' },
+      { key: 'o1', value: null },
+    ]);
+    expect(driver.producedTopicNames()).toEqual(
+      expect.arrayContaining(['test-order-product-subscription-registration-topic', 'test-order-product-subscription-response-topic']),
+    );
+  });
+
+  it('left join keeps rows without a match or without a foreign key, joined with null', () => {
+    const driver = openDriver(fkTopology('leftJoin'));
+    const orders = driver.createInputTopic('orders', Serdes.String(), Serdes.Json<Order>());
+    const products = driver.createInputTopic('products', Serdes.String(), Serdes.String());
+    const out = output(driver, 'out', Serdes.String());
+    orders.pipeInput('o1', { product: 'p1', quantity: 1 }, 1);
+    orders.pipeInput('o2', { product: null, quantity: 2 }, 2);
+    products.pipeInput('p1', 'apple', 3);
+    products.pipeInput('p1', null, 4);
+    orders.pipeInput('o2', null, 5);
+    expect(out.readKeyValuesToList()).toEqual([
+      { key: 'o1', value: '1 x null' },
+      { key: 'o2', value: '2 x null' },
+      { key: 'o1', value: '1 x apple' },
+      { key: 'o1', value: '1 x null' },
+      { key: 'o2', value: null },
+    ]);
+  });
+});
+
+describe('StreamsBuilder.globalTable', () => {
+  it('fills a global store from its topic at once, with no task, deletes on tombstones and is not changelogged', () => {
+    const builder = new StreamsBuilder();
+    const global = builder.globalTable('products', strings, Materialized.as('products-store'));
+    builder.stream('in', strings).to('out', Produced.with(Serdes.String(), Serdes.String()));
+    expect(global.queryableStoreName).toBe('products-store');
+    const topology = builder.build();
+    expect([...topology.internal.globalStores.keys()]).toEqual(['products']);
+    const driver = openDriver(topology);
+    const products = driver.createInputTopic('products', Serdes.String(), Serdes.String());
+    products.pipeInput('p1', 'apple', 1);
+    products.pipeInput('p2', 'pear', 2);
+    products.pipeInput('p2', null, 3);
+    products.pipeInput(null, 'no key', 4);
+    const store = driver.getKeyValueStore<string, ValueAndTimestamp<string>>('products-store');
+    expect(store.get('p1')).toEqual({ value: 'apple', timestamp: 1 });
+    expect(store.get('p2')).toBeUndefined();
+    expect(driver.droppedRecords().get('null-key')).toBe(1);
+    expect(driver.producedTopicNames().filter((topic) => topic.endsWith('-changelog'))).toEqual([]);
+  });
+});

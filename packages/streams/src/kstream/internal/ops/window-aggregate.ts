@@ -1,0 +1,62 @@
+/**
+ * `TimeWindowedKStream.aggregate` / `reduce` / `count` over tumbling and hopping windows: folds
+ * each record into every epoch-aligned window `[start, start + size)` containing it, except the
+ * windows already closed (end + grace <= stream time), which drop it and count it as late, once
+ * per closed window, as Kafka Streams does.
+ */
+import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
+import type { StreamRecord } from '../../../processor/stream-record.js';
+import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
+import type { ValueAndTimestamp } from '../../../state/value-and-timestamp.js';
+import type { WindowStore } from '../../../state/window-store.js';
+import { windowed, type Windowed } from '../../windowed.js';
+import type { TimeWindows } from '../../windows.js';
+import type { Change } from '../change.js';
+import { dropLate, dropUnaggregatable, TableChangeForwarder } from './aggregate-support.js';
+import type { Fold } from './stream-aggregate.js';
+
+class WindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>, Change<VA>> {
+  private context!: TaskContext;
+  private store!: WindowStore<K, ValueAndTimestamp<VA>>;
+  private forwarder!: TableChangeForwarder<Windowed<K>, VA>;
+
+  constructor(
+    private readonly storeName: string,
+    private readonly windows: TimeWindows,
+    private readonly fold: Fold<K, V, VA>,
+  ) {}
+
+  init(context: ProcessorContext<Windowed<K>, Change<VA>>): void {
+    this.context = internalContext(context);
+    this.store = context.getStateStore<WindowStore<K, ValueAndTimestamp<VA>>>(this.storeName);
+    // The store's windows have the windows' size, so its flush listener reports the right ends.
+    this.forwarder = new TableChangeForwarder<Windowed<K>, VA>(context, this.store, 'timestamped');
+  }
+
+  process(record: StreamRecord<K, V>): void {
+    if (dropUnaggregatable(this.context, record, 'Windowed aggregation')) return;
+    const { sizeMs, advanceMs, graceMs } = this.windows;
+    const timestamp = record.timestamp;
+    const closeTime = this.context.streamTime - graceMs;
+    for (let start = this.windows.firstWindowStart(timestamp); start <= timestamp; start += advanceMs) {
+      const end = start + sizeMs;
+      if (end <= closeTime) {
+        dropLate(this.context, 'Windowed aggregation', timestamp, start, end, closeTime);
+        continue;
+      }
+      const old = this.store.fetch(record.key, start);
+      const newValue = this.fold(record.key, record.value, old?.value);
+      const newTimestamp = old === undefined ? timestamp : Math.max(timestamp, old.timestamp);
+      this.store.put(record.key, { value: newValue, timestamp: newTimestamp }, start);
+      if (this.forwarder.immediate) this.forwarder.forward(record, windowed(record.key, start, end), newValue, old === undefined ? null : old.value, newTimestamp);
+    }
+  }
+}
+
+export function windowAggregateProcessor<K, V, VA>(
+  storeName: string,
+  windows: TimeWindows,
+  fold: Fold<K, V, VA>,
+): ProcessorSupplier<K, V, Windowed<K>, Change<VA>> {
+  return () => new WindowAggregateProcessor(storeName, windows, fold);
+}

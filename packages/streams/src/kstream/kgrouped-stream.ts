@@ -1,0 +1,62 @@
+/**
+ * Grouped streams: records grouped by key, ready to aggregate into a table, over all time or
+ * per window. Aggregations drop records with null keys (counted), and windowed ones drop late
+ * records (counted).
+ */
+import type { Aggregator, Initializer, Merger, Reducer } from './functions.js';
+import type { KTable } from './ktable.js';
+import type { Materialized } from './materialized.js';
+import type { Named } from './named.js';
+import type { SessionWindows, SlidingWindows, TimeWindows } from './windows.js';
+import type { Windowed } from './windowed.js';
+
+/** A stream grouped by key. */
+export interface KGroupedStream<K, V> {
+  /** The number of records per key. */
+  count(materialized?: Materialized<K, number>, named?: Named): KTable<K, number>;
+  /** Combines the values of each key with `reducer`. */
+  reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<K, V>;
+  /** Folds the values of each key into an aggregate. */
+  aggregate<VA>(initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<K, VA>;
+  /** Aggregates per time window (tumbling, hopping or sliding). */
+  windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V>;
+  /** Aggregates per session. */
+  windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>;
+  /** Starts a cogroup: several grouped streams folded into one aggregate per key. */
+  cogroup<VA>(aggregator: Aggregator<K, V, VA>): CogroupedKStream<K, VA>;
+}
+
+/** A grouped stream aggregated per time window. Results are keyed by `Windowed<K>`. */
+export interface TimeWindowedKStream<K, V> {
+  count(materialized?: Materialized<K, number>, named?: Named): KTable<Windowed<K>, number>;
+  reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V>;
+  aggregate<VA>(initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<Windowed<K>, VA>;
+}
+
+/** A grouped stream aggregated per session. Merged sessions combine their aggregates with a merger. */
+export interface SessionWindowedKStream<K, V> {
+  count(materialized?: Materialized<K, number>, named?: Named): KTable<Windowed<K>, number>;
+  reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V>;
+  aggregate<VA>(
+    initializer: Initializer<VA>,
+    aggregator: Aggregator<K, V, VA>,
+    merger: Merger<K, VA>,
+    materialized?: Materialized<K, VA>,
+    named?: Named,
+  ): KTable<Windowed<K>, VA>;
+}
+
+/** Several grouped streams folded into one aggregate per key (Kafka Streams' cogroup). */
+export interface CogroupedKStream<K, VA> {
+  /** Adds another grouped stream with its own aggregator. */
+  cogroup<V2>(groupedStream: KGroupedStream<K, V2>, aggregator: Aggregator<K, V2, VA>): CogroupedKStream<K, VA>;
+  /** The aggregate per key over all time. */
+  aggregate(initializer: Initializer<VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<K, VA>;
+  /** The aggregate per time window. */
+  windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedCogroupedKStream<K, VA>;
+}
+
+/** A cogroup aggregated per time window. */
+export interface TimeWindowedCogroupedKStream<K, VA> {
+  aggregate(initializer: Initializer<VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<Windowed<K>, VA>;
+}

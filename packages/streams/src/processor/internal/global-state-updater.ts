@@ -1,0 +1,133 @@
+/**
+ * Keeps a runner's global stores (Kafka's `GlobalStateUpdateTask`): every record of a global
+ * table's topic, from any partition, is written to its store as soon as it is consumed, before
+ * the tasks process what came after it. A null value deletes the key; a null key is dropped and
+ * counted; a record that cannot be deserialized goes to the deserialization handler. The stores
+ * are not changelogged (their topic is the changelog) and every task can read them.
+ */
+import type { ResolvedStreamsConfig } from '../../config.js';
+import { DeserializationError, TopologyError } from '../../errors/streams-error.js';
+import type { KeyValueStore } from '../../state/key-value-store.js';
+import type { StateStore, StateStoreContext } from '../../state/state-store.js';
+import { valueAndTimestamp, type ValueAndTimestamp } from '../../state/value-and-timestamp.js';
+import type { ConsumedRecord } from '../record-collector.js';
+import { TaskMetrics } from './task-metrics.js';
+import type { GlobalStoreSpec, InternalTopologyBuilder } from './topology-builder.js';
+
+/** The task id global stores report, as Kafka's global thread has no task. */
+const globalTaskId = { subtopology: -1, partition: -1 } as const;
+
+interface OpenGlobalStore {
+  readonly spec: GlobalStoreSpec;
+  readonly store: KeyValueStore<unknown, ValueAndTimestamp<unknown>>;
+}
+
+export class GlobalStateUpdater {
+  readonly metrics = new TaskMetrics();
+  private readonly byTopic = new Map<string, OpenGlobalStore>();
+
+  constructor(
+    builder: InternalTopologyBuilder,
+    private readonly config: ResolvedStreamsConfig,
+    stateDir: string | undefined,
+  ) {
+    const context: StateStoreContext = {
+      applicationId: config.applicationId,
+      taskId: globalTaskId,
+      appConfigs: config.appConfigs,
+      stateDir,
+      logger: config.logger,
+      currentStreamTimeMs: () => -1,
+      changelogTopic: (storeName) => `${config.applicationId}-${storeName}-changelog`,
+      logChange: () => {},
+      recordDropped: (reason) => this.metrics.recordDropped(reason),
+    };
+    for (const [topic, spec] of builder.globalStores) {
+      const store = spec.builder.build() as KeyValueStore<unknown, ValueAndTimestamp<unknown>>;
+      store.init(context);
+      this.byTopic.set(topic, { spec, store });
+    }
+  }
+
+  /** Whether `topic` fills a global store. */
+  reads(topic: string): boolean {
+    return this.byTopic.has(topic);
+  }
+
+  /** The global stores by name, for the tasks' contexts and for interactive queries. */
+  stores(): Map<string, StateStore> {
+    const stores = new Map<string, StateStore>();
+    for (const { store } of this.byTopic.values()) stores.set(store.name, store);
+    return stores;
+  }
+
+  /** Applies one record of a global topic to its store. */
+  update(record: ConsumedRecord): void {
+    const open = this.byTopic.get(record.topic);
+    if (open === undefined) throw new TopologyError(`No global store reads topic '${record.topic}'.`);
+    const { spec, store } = open;
+    let key: unknown;
+    let value: unknown;
+    try {
+      key = record.key === null ? null : this.serde(spec, 'key').deserialize(record.topic, record.key, record.headers);
+      value = record.value === null ? null : this.serde(spec, 'value').deserialize(record.topic, record.value, record.headers);
+    } catch (error) {
+      this.onDeserializationError(record, spec, error);
+      return;
+    }
+    if (key === null || key === undefined) {
+      this.metrics.recordDropped('null-key');
+      return;
+    }
+    const extractor = spec.timestampExtractor ?? this.config.defaultTimestampExtractor;
+    const timestamp = extractor({ topic: record.topic, partition: record.partition, offset: record.offset, key, value, timestamp: record.timestamp }, record.timestamp);
+    if (!(timestamp >= 0)) {
+      this.metrics.recordDropped('invalid-timestamp');
+      return;
+    }
+    store.put(key, value === null || value === undefined ? null : valueAndTimestamp(value, timestamp));
+  }
+
+  flush(): void {
+    for (const { store } of this.byTopic.values()) store.flush();
+  }
+
+  close(): void {
+    for (const { store } of this.byTopic.values()) store.close();
+  }
+
+  private serde(spec: GlobalStoreSpec, part: 'key' | 'value') {
+    const serde = part === 'key' ? (spec.keySerde ?? this.config.defaultKeySerde) : (spec.valueSerde ?? this.config.defaultValueSerde);
+    if (serde === undefined) {
+      throw new TopologyError(`Global table '${spec.builder.name}' (topic '${spec.topic}') has no ${part} serde: give one with Consumed.with, or set default${part === 'key' ? 'Key' : 'Value'}Serde.`);
+    }
+    return serde;
+  }
+
+  private onDeserializationError(record: ConsumedRecord, spec: GlobalStoreSpec, error: unknown): void {
+    if (error instanceof TopologyError) throw error;
+    const cause = error instanceof Error ? error : new Error(String(error));
+    const response = this.config.deserializationExceptionHandler(
+      {
+        taskId: globalTaskId,
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        processorNodeName: spec.builder.name,
+        sourceRawKey: record.key,
+        sourceRawValue: record.value,
+        headers: record.headers,
+        timestamp: record.timestamp,
+        logger: this.config.logger,
+      },
+      cause,
+    );
+    if (response?.action === 'fail') {
+      throw new DeserializationError(
+        `Could not deserialize the record of global topic ${record.topic}-${record.partition} at offset ${record.offset}: ${cause.message}. Check the global table's serdes or configure deserializationExceptionHandler.`,
+        { cause },
+      );
+    }
+    this.metrics.recordDropped('deserialization-error');
+  }
+}

@@ -1,0 +1,392 @@
+/**
+ * The task engine driven directly, with no driver in between: ordering across source queues,
+ * stream time, the `process` bound, commit bookkeeping and invalid timestamps. A property test
+ * compares the processing order with a brute-force merge of the queues.
+ */
+import fc from 'fast-check';
+import { describe, expect, it, vi, type Mock } from 'vitest';
+import { resolveStreamsConfig, type StreamsConfig } from '../../config.js';
+import { ProcessingError } from '../../errors/streams-error.js';
+import type { Logger } from '../../logger.js';
+import { Serdes } from '../../serde/serdes.js';
+import { Headers } from '../headers.js';
+import type { ProcessorContext } from '../processor.js';
+import type { ConsumedRecord, RecordCollector } from '../record-collector.js';
+import type { StreamRecord } from '../stream-record.js';
+import type { TimestampExtractor } from '../timestamp-extractor.js';
+import { Topology } from '../topology.js';
+import { StreamTask } from './stream-task.js';
+import { HandledFailure } from './task-context.js';
+
+/** What the recording processor saw of one record. */
+interface Seen {
+  readonly topic: string | undefined;
+  readonly offset: number | undefined;
+  readonly key: string;
+  readonly value: number;
+  readonly timestamp: number;
+  readonly streamTime: number;
+}
+
+interface SentRecord {
+  readonly topic: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly timestamp: number;
+  readonly partition: number | undefined;
+}
+
+interface Harness {
+  readonly task: StreamTask;
+  readonly seen: Seen[];
+  readonly sent: SentRecord[];
+  /** Set by the processor in init, for tests that call the context from outside a record. */
+  readonly contexts: ProcessorContext<string, number>[];
+}
+
+interface HarnessOptions {
+  readonly topics?: readonly string[];
+  readonly timestampExtractor?: TimestampExtractor<string, number>;
+  readonly config?: Partial<StreamsConfig>;
+  /** Called for each record after it is recorded; lets a test call the context. */
+  readonly onRecord?: (context: ProcessorContext<string, number>, record: StreamRecord<string, number>) => void;
+}
+
+/** A task with one source over `topics`, a recording processor and a sink to 'out'. */
+function harness(options: HarnessOptions = {}): Harness {
+  const topics = options.topics ?? ['a', 'b'];
+  const seen: Seen[] = [];
+  const sent: SentRecord[] = [];
+  const contexts: ProcessorContext<string, number>[] = [];
+  const topology = new Topology()
+    .addSource<string, number>('source', topics, {
+      keySerde: Serdes.String(),
+      valueSerde: Serdes.Int32(),
+      ...(options.timestampExtractor === undefined ? {} : { timestampExtractor: options.timestampExtractor }),
+    })
+    .addProcessor<string, number, string, number>(
+      'recorder',
+      () => {
+        let context: ProcessorContext<string, number>;
+        return {
+          init(given) {
+            context = given;
+            contexts.push(given);
+          },
+          process(record) {
+            const metadata = context.recordMetadata();
+            seen.push({
+              topic: metadata?.topic,
+              offset: metadata?.offset,
+              key: record.key,
+              value: record.value,
+              timestamp: record.timestamp,
+              streamTime: context.currentStreamTimeMs(),
+            });
+            options.onRecord?.(context, record);
+            context.forward(record);
+          },
+        };
+      },
+      'source',
+    )
+    .addSink<string, number>('sink', 'out', { keySerde: Serdes.String(), valueSerde: Serdes.Int32() }, 'recorder');
+  const collector: RecordCollector = {
+    send(topic, key, value, _headers, timestamp, partition) {
+      sent.push({ topic, key, value, timestamp, partition });
+    },
+    partitionCount: () => 1,
+  };
+  const builder = topology.internal;
+  const task = new StreamTask({
+    taskId: { subtopology: 0, partition: 0 },
+    builder,
+    subtopology: builder.subtopologies()[0]!,
+    config: resolveStreamsConfig({ applicationId: 'task-test', ...options.config }),
+    collector,
+    clock: () => 0,
+  });
+  task.initialize();
+  return { task, seen, sent, contexts };
+}
+
+function int32(value: number): Buffer {
+  const buffer = Buffer.alloc(4);
+  buffer.writeInt32BE(value, 0);
+  return buffer;
+}
+
+/** A raw record as a driver would hand it over; the value is its id. */
+function consumed(topic: string, offset: number, timestamp: number, value: number, key = `k${value}`): ConsumedRecord {
+  return { topic, partition: 0, offset, timestamp, key: Buffer.from(key, 'utf8'), value: int32(value), headers: new Headers() };
+}
+
+/** Raw records for one topic at offsets 0.., one per `[timestamp, value]` entry. */
+function batch(topic: string, entries: readonly (readonly [number, number])[], firstOffset = 0): ConsumedRecord[] {
+  return entries.map(([timestamp, value], index) => consumed(topic, firstOffset + index, timestamp, value));
+}
+
+function spyLogger(): { [Level in keyof Logger]: Mock<Logger[Level]> } {
+  return { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
+}
+
+describe('StreamTask', () => {
+  it('processes the record with the lowest timestamp across queues first', () => {
+    const { task, seen, sent } = harness();
+    task.addRecords('a', batch('a', [[10, 1], [30, 2], [50, 3]]));
+    task.addRecords('b', batch('b', [[20, 4], [25, 5], [60, 6]]));
+    expect(task.bufferedCount).toBe(6);
+    expect(task.process()).toBe(6);
+    expect(seen.map((record) => record.value)).toEqual([1, 4, 5, 2, 3, 6]);
+    expect(seen.map((record) => `${record.topic}@${record.offset}`)).toEqual(['a@0', 'b@0', 'b@1', 'a@1', 'a@2', 'b@2']);
+    expect(task.bufferedCount).toBe(0);
+    // Everything reached the sink, serialized, with the event time of its input.
+    expect(sent.map((record) => [record.topic, record.key?.toString('utf8'), record.value?.readInt32BE(0), record.timestamp])).toEqual([
+      ['out', 'k1', 1, 10],
+      ['out', 'k4', 4, 20],
+      ['out', 'k5', 5, 25],
+      ['out', 'k2', 2, 30],
+      ['out', 'k3', 3, 50],
+      ['out', 'k6', 6, 60],
+    ]);
+  });
+
+  it('breaks timestamp ties in favour of the earlier queue', () => {
+    const { task, seen } = harness();
+    task.addRecords('b', batch('b', [[5, 1]]));
+    task.addRecords('a', batch('a', [[5, 2]]));
+    task.process();
+    expect(seen.map((record) => record.topic)).toEqual(['a', 'b']);
+  });
+
+  it('keeps stream time at the largest timestamp processed, never moving back', () => {
+    const { task, seen } = harness();
+    expect(task.streamTime).toBe(-1);
+    // Out of order within one partition: the queue keeps offset order, time does not go back.
+    task.addRecords('a', batch('a', [[100, 1], [40, 2], [120, 3], [110, 4]]));
+    task.process();
+    expect(seen.map((record) => record.streamTime)).toEqual([100, 100, 120, 120]);
+    expect(task.streamTime).toBe(120);
+    task.addRecords('b', batch('b', [[7, 5]]));
+    task.process();
+    expect(task.streamTime).toBe(120);
+    expect(seen.at(-1)).toMatchObject({ value: 5, timestamp: 7, streamTime: 120 });
+  });
+
+  it('processes no more than maxRecords per call', () => {
+    const { task, seen } = harness();
+    task.addRecords('a', batch('a', [[1, 1], [3, 2], [5, 3]]));
+    task.addRecords('b', batch('b', [[2, 4], [4, 5]]));
+    expect(task.process(0)).toBe(0);
+    expect(seen).toEqual([]);
+    expect(task.process(2)).toBe(2);
+    expect(seen.map((record) => record.value)).toEqual([1, 4]);
+    expect(task.bufferedCount).toBe(3);
+    expect(task.process(2)).toBe(2);
+    expect(task.process(2)).toBe(1);
+    expect(task.process(2)).toBe(0);
+    expect(seen.map((record) => record.value)).toEqual([1, 4, 2, 5, 3]);
+    expect(task.metrics.processed).toBe(5);
+  });
+
+  it('reports the next offset to consume per topic at commit', () => {
+    const { task } = harness();
+    expect(task.prepareCommit()).toEqual(new Map());
+    task.addRecords('a', batch('a', [[1, 1], [2, 2]], 40));
+    task.addRecords('b', batch('b', [[3, 3]], 7));
+    task.process(2);
+    expect(task.prepareCommit()).toEqual(new Map([['a', 42]]));
+    task.process();
+    expect(task.prepareCommit()).toEqual(new Map([['a', 42], ['b', 8]]));
+    // A later batch with a gap in offsets (compaction, transaction markers) still commits last + 1.
+    task.addRecords('b', [consumed('b', 19, 9, 9)]);
+    task.process();
+    expect(task.prepareCommit()).toEqual(new Map([['a', 42], ['b', 20]]));
+  });
+
+  it('needs a commit after processing, not after postCommit, and again when a processor asks', () => {
+    let askForCommit = false;
+    const { task } = harness({
+      onRecord: (context) => {
+        if (askForCommit) context.commit();
+      },
+    });
+    expect(task.commitNeeded).toBe(false);
+    task.addRecords('a', batch('a', [[1, 1]]));
+    task.process();
+    expect(task.commitNeeded).toBe(true);
+    task.prepareCommit();
+    task.postCommit();
+    expect(task.commitNeeded).toBe(false);
+    // Processing nothing changes nothing.
+    expect(task.process()).toBe(0);
+    expect(task.commitNeeded).toBe(false);
+
+    askForCommit = true;
+    task.addRecords('a', [consumed('a', 1, 2, 2)]);
+    task.process();
+    expect(task.context.commitRequested).toBe(true);
+    expect(task.commitNeeded).toBe(true);
+    task.postCommit();
+    expect(task.commitNeeded).toBe(false);
+    expect(task.context.commitRequested).toBe(false);
+  });
+
+  it('needs a commit when a processor asks outside processing, as a punctuator would', () => {
+    const { task, contexts } = harness();
+    contexts[0]!.commit();
+    expect(task.commitNeeded).toBe(true);
+    task.postCommit();
+    expect(task.commitNeeded).toBe(false);
+  });
+
+  it('skips, counts and logs records whose extractor returns a negative timestamp', () => {
+    const logger = spyLogger();
+    const { task, seen } = harness({
+      timestampExtractor: (record) => (record.value === 13 ? -1 : record.timestamp),
+      config: { logger },
+    });
+    task.addRecords('a', batch('a', [[10, 1], [20, 13], [30, 2]]));
+    task.addRecords('b', [consumed('b', 5, 15, 13)]);
+    expect(task.process()).toBe(2);
+    expect(seen.map((record) => record.value)).toEqual([1, 2]);
+    expect(task.metrics.dropped.get('invalid-timestamp')).toBe(2);
+    expect(logger.warn).toHaveBeenCalledTimes(2);
+    const messages = logger.warn.mock.calls.map((call) => String(call[0]));
+    expect(messages.some((message) => message.includes('invalid timestamp -1') && message.includes('a-0') && message.includes('offset 1'))).toBe(true);
+    expect(messages.some((message) => message.includes('b-0') && message.includes('offset 5'))).toBe(true);
+    // The skipped records are not counted as processed, but their offsets are behind the commit point.
+    expect(task.metrics.processed).toBe(2);
+    expect(task.prepareCommit().get('a')).toBe(3);
+  });
+
+  it('treats NaN and non-number timestamps as invalid too', () => {
+    const logger = spyLogger();
+    const { task, seen } = harness({
+      timestampExtractor: (record) => (record.value === 1 ? Number.NaN : record.value === 2 ? ('soon' as unknown as number) : record.timestamp),
+      config: { logger },
+    });
+    task.addRecords('a', batch('a', [[1, 1], [2, 2], [3, 3]]));
+    task.process();
+    expect(seen.map((record) => record.value)).toEqual([3]);
+    expect(task.metrics.dropped.get('invalid-timestamp')).toBe(2);
+    expect(logger.warn).toHaveBeenCalledTimes(2);
+  });
+
+  it('drops records it cannot deserialize at the queue, and keeps no trace of them as the current record', () => {
+    const logger = spyLogger();
+    const { task, seen } = harness({ config: { logger } });
+    task.addRecords('a', [{ ...consumed('a', 0, 5, 1), value: Buffer.from([1, 2]) }]);
+    expect(task.metrics.dropped.get('deserialization-error')).toBe(1);
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+    expect(task.context.recordMetadata()).toBeUndefined();
+    task.addRecords('a', [consumed('a', 1, 6, 2)]);
+    expect(task.process()).toBe(1);
+    expect(seen.map((record) => record.value)).toEqual([2]);
+    expect(task.prepareCommit().get('a')).toBe(2);
+  });
+
+  it('passes a HandledFailure from a processor straight out, without asking the processing handler', () => {
+    const processingExceptionHandler = vi.fn(() => ({ action: 'continue' as const }));
+    const { task } = harness({
+      config: { processingExceptionHandler },
+      onRecord: () => {
+        throw new HandledFailure('the buffer is full');
+      },
+    });
+    task.addRecords('a', batch('a', [[1, 1]]));
+    let thrown: unknown;
+    try {
+      task.process();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ProcessingError);
+    expect((thrown as ProcessingError).name).toBe('ProcessingError');
+    expect((thrown as ProcessingError).message).toBe('the buffer is full');
+    expect(processingExceptionHandler).not.toHaveBeenCalled();
+  });
+
+  it('rejects records for a topic it does not read', () => {
+    const { task } = harness();
+    expect(() => task.addRecords('c', batch('c', [[1, 1]]))).toThrow(/does not read topic 'c'.*\[a, b\]/);
+  });
+
+  it('merges queues exactly as a brute-force oracle does, processing every record once', () => {
+    interface Step {
+      readonly queue: number;
+      readonly chunk: number;
+      readonly processMax: number;
+    }
+    const scenario = fc.integer({ min: 2, max: 3 }).chain((queueCount) =>
+      fc.record({
+        queueCount: fc.constant(queueCount),
+        timestamps: fc.array(fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 12 }), { minLength: queueCount, maxLength: queueCount }),
+        steps: fc.array(
+          fc.record<Step>({
+            queue: fc.integer({ min: 0, max: queueCount - 1 }),
+            chunk: fc.integer({ min: 1, max: 4 }),
+            processMax: fc.integer({ min: 0, max: 5 }),
+          }),
+          { maxLength: 30 },
+        ),
+      }),
+    );
+    fc.assert(
+      fc.property(scenario, ({ queueCount, timestamps, steps }) => {
+        const topics = ['t0', 't1', 't2'].slice(0, queueCount);
+        const { task, seen } = harness({ topics });
+        // Each record's value is a unique id; `records[q]` is queue q's input in offset order.
+        let nextId = 0;
+        const records = timestamps.map((list, queue) => list.map((timestamp, offset) => consumed(topics[queue]!, offset, timestamp, nextId++)));
+        const delivered = records.map(() => 0);
+        const pending: ConsumedRecord[][] = records.map(() => []);
+        const expected: number[] = [];
+
+        // The oracle: take the queue whose head is oldest, ties to the earlier queue.
+        const oracleProcess = (max: number): void => {
+          for (let count = 0; count < max; count++) {
+            let best = -1;
+            for (let queue = 0; queue < pending.length; queue++) {
+              const head = pending[queue]![0];
+              if (head !== undefined && (best === -1 || head.timestamp < pending[best]![0]!.timestamp)) best = queue;
+            }
+            if (best === -1) return;
+            expected.push(pending[best]!.shift()!.value!.readInt32BE(0));
+          }
+        };
+        const deliver = (queue: number, count: number): void => {
+          const slice = records[queue]!.slice(delivered[queue], delivered[queue]! + count);
+          delivered[queue]! += slice.length;
+          if (slice.length === 0) return;
+          pending[queue]!.push(...slice);
+          task.addRecords(topics[queue]!, slice);
+        };
+
+        for (const step of steps) {
+          deliver(step.queue, step.chunk);
+          const processed = task.process(step.processMax);
+          const before = expected.length;
+          oracleProcess(step.processMax);
+          expect(processed).toBe(expected.length - before);
+        }
+        for (let queue = 0; queue < queueCount; queue++) deliver(queue, Number.POSITIVE_INFINITY);
+        task.process();
+        oracleProcess(Number.POSITIVE_INFINITY);
+
+        const order = seen.map((record) => record.value);
+        expect(order).toEqual(expected);
+        expect(new Set(order).size).toBe(nextId);
+        expect(order.length).toBe(nextId);
+        // Stream time is the running maximum of the timestamps processed.
+        let max = -1;
+        for (const record of seen) {
+          max = Math.max(max, record.timestamp);
+          expect(record.streamTime).toBe(max);
+        }
+        expect(task.streamTime).toBe(max);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

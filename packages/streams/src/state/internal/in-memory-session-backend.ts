@@ -1,0 +1,65 @@
+/**
+ * The in-memory session backend (Kafka's `InMemorySessionStore`): session bytes in a
+ * {@link TimeKeyedEntries} by key, end and start, so one key's sessions are kept in Kafka's
+ * order (end, then start) and `findSessions` is a binary search and a contiguous scan.
+ */
+import type { StateStoreContext } from '../state-store.js';
+import type { SessionBytesBackend, SessionBytesEntry, SessionBytesWrite } from '../store-suppliers.js';
+import { TimeKeyedEntries } from './time-keyed-entries.js';
+
+export class InMemorySessionBackend implements SessionBytesBackend {
+  readonly persistent = false;
+  private readonly entries = new TimeKeyedEntries();
+  private observed = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly name: string,
+    readonly retentionMs: number,
+  ) {}
+
+  get observedTime(): number {
+    return this.observed;
+  }
+
+  open(_context: StateStoreContext): void {}
+
+  flush(): void {}
+
+  close(): void {
+    this.entries.clear();
+    this.observed = Number.NEGATIVE_INFINITY;
+  }
+
+  get(key: Buffer, start: number, end: number): Buffer | undefined {
+    return this.entries.get(key.toString('latin1'), end, start);
+  }
+
+  findSessions(key: Buffer, earliestSessionEnd: number, latestSessionStart: number): IterableIterator<SessionBytesEntry> {
+    const found: SessionBytesEntry[] = [];
+    for (const entry of this.entries.scanKey(key.toString('latin1'), earliestSessionEnd, Number.POSITIVE_INFINITY)) {
+      if (entry.tiebreak <= latestSessionStart) found.push({ key, start: entry.tiebreak, end: entry.time, value: entry.value });
+    }
+    return found[Symbol.iterator]();
+  }
+
+  putBatch(writes: readonly SessionBytesWrite[]): void {
+    const retentionMs = this.retentionMs;
+    for (let index = 0; index < writes.length; index++) {
+      const write = writes[index]!;
+      const keyId = write.key.toString('latin1');
+      if (write.value === null) {
+        this.entries.delete(keyId, write.end, write.start);
+        continue;
+      }
+      if (write.end > this.observed) this.observed = write.end;
+      if (write.end <= this.observed - retentionMs) continue;
+      this.entries.set(write.key, keyId, write.end, write.start, write.value);
+    }
+    this.entries.removeUpTo(this.observed - retentionMs);
+  }
+
+  /** The number of sessions held. */
+  get size(): number {
+    return this.entries.size;
+  }
+}

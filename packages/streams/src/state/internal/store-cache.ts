@@ -1,0 +1,212 @@
+/**
+ * The write-back cache of one typed store (Kafka's `NamedCache`): typed keys and values, so the
+ * hot path neither serializes values nor deserializes them twice. Reads that miss are filled from
+ * the backend as clean entries; writes make entries dirty; the store serializes each dirty entry
+ * once when it flushes (at commit, or when eviction needs room).
+ *
+ * The cache is bounded in bytes, like Kafka's, but a typed object's size is unknown until it is
+ * serialized. So each entry is charged its key bytes, a fixed per-entry overhead, and its value
+ * bytes: exact for clean entries (the bytes were read or just written) and, for dirty ones, an
+ * estimate — the store's average serialized value size, measured at every flush. Eviction is LRU
+ * (a doubly linked list through the entries, so a touch is O(1)); when the eldest entry is dirty,
+ * the store flushes every dirty entry first (as Kafka does) and then evicts.
+ */
+
+/** What an entry costs beyond its key and value bytes: the object, its Map slot, its id string. */
+export const entryOverheadBytes = 120;
+
+/** One cached key, with its typed key and value and its place in the LRU list. */
+export class CacheEntry<K, V> {
+  /** Towards the eldest entry. */
+  older: CacheEntry<K, V> | undefined = undefined;
+  /** Towards the newest entry. */
+  newer: CacheEntry<K, V> | undefined = undefined;
+  dirty = false;
+  /** Bytes this entry is charged. */
+  size = 0;
+
+  constructor(
+    /** Unique in the store: the key bytes as latin1, plus the window or session for those stores. */
+    readonly id: string,
+    /** The key bytes as latin1 (equal to `id` in key-value stores). */
+    readonly keyId: string,
+    readonly key: K,
+    readonly keyBytes: Buffer,
+    /** The value; `null` for a dirty delete. */
+    public value: V | null,
+    /** The timestamp the changelog record and flush event get. */
+    public timestamp: number,
+    /** Window start, or session end. */
+    readonly time: number,
+    /** Window seqnum, or session start. */
+    readonly tiebreak: number,
+  ) {}
+}
+
+export class StoreCache<K, V> {
+  private readonly entries = new Map<string, CacheEntry<K, V>>();
+  private eldestEntry: CacheEntry<K, V> | undefined;
+  private newestEntry: CacheEntry<K, V> | undefined;
+  private dirtyEntries: CacheEntry<K, V>[] = [];
+  private dirtySortedById: CacheEntry<K, V>[] | undefined;
+  private dirtyByKeyId: Map<string, CacheEntry<K, V>[]> | undefined;
+  private totalBytes = 0;
+  /** The average serialized value size so far; `undefined` until something was measured. */
+  private valueBytes: number | undefined;
+
+  constructor(
+    readonly maxBytes: number,
+    /** Window and session stores look dirty entries up by key; key-value stores scan them by id. */
+    indexDirtyByKey: boolean,
+  ) {
+    if (indexDirtyByKey) this.dirtyByKeyId = new Map();
+  }
+
+  /** Bytes charged to the cache. */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get dirtyCount(): number {
+    return this.dirtyEntries.length;
+  }
+
+  get eldest(): CacheEntry<K, V> | undefined {
+    return this.eldestEntry;
+  }
+
+  /** Whether the value size estimate needs a first measurement. */
+  get needsValueEstimate(): boolean {
+    return this.valueBytes === undefined;
+  }
+
+  /** Feeds the estimate one measured serialized value size. */
+  measureValue(bytes: number): void {
+    this.valueBytes = this.valueBytes === undefined ? bytes : (this.valueBytes * 7 + bytes) / 8;
+  }
+
+  /** The entry for `id`, marked as most recently used. */
+  get(id: string): CacheEntry<K, V> | undefined {
+    const entry = this.entries.get(id);
+    if (entry !== undefined && entry !== this.newestEntry) {
+      this.unlink(entry);
+      this.link(entry);
+    }
+    return entry;
+  }
+
+  /** Adds a new entry, clean with its exact value size, or dirty. */
+  add(entry: CacheEntry<K, V>, dirty: boolean, valueSize: number): void {
+    this.entries.set(entry.id, entry);
+    this.link(entry);
+    if (dirty) this.markDirty(entry, entry.value, entry.timestamp);
+    else this.charge(entry, valueSize);
+  }
+
+  /** Writes an entry's value and makes it dirty (it must be in the cache, and most recently used). */
+  markDirty(entry: CacheEntry<K, V>, value: V | null, timestamp: number): void {
+    entry.value = value;
+    entry.timestamp = timestamp;
+    this.charge(entry, value === null ? 0 : (this.valueBytes ?? 64));
+    if (entry.dirty) return;
+    entry.dirty = true;
+    this.dirtyEntries.push(entry);
+    this.dirtySortedById = undefined;
+    if (this.dirtyByKeyId !== undefined) {
+      const forKey = this.dirtyByKeyId.get(entry.keyId);
+      if (forKey === undefined) this.dirtyByKeyId.set(entry.keyId, [entry]);
+      else forKey.push(entry);
+    }
+  }
+
+  /** Dirty entries, sorted by id (byte order for key-value stores). */
+  dirtyById(): readonly CacheEntry<K, V>[] {
+    if (this.dirtySortedById === undefined) {
+      this.dirtySortedById = this.dirtyEntries.slice().sort((left, right) => (left.id < right.id ? -1 : left.id > right.id ? 1 : 0));
+    }
+    return this.dirtySortedById;
+  }
+
+  /** Dirty entries of one key, in the order they became dirty. */
+  dirtyOfKey(keyId: string): readonly CacheEntry<K, V>[] | undefined {
+    return this.dirtyByKeyId?.get(keyId);
+  }
+
+  /** Every dirty entry, in the order they became dirty. */
+  allDirty(): readonly CacheEntry<K, V>[] {
+    return this.dirtyEntries;
+  }
+
+  /**
+   * Hands the dirty entries to a flush and starts a new dirty set. The entries stay marked dirty
+   * until the flush calls {@link markClean} or {@link remove} on each.
+   */
+  takeDirty(): CacheEntry<K, V>[] {
+    const taken = this.dirtyEntries;
+    this.dirtyEntries = [];
+    this.dirtySortedById = undefined;
+    this.dirtyByKeyId?.clear();
+    return taken;
+  }
+
+  /** Marks a flushed entry clean, charging its exact serialized value size. */
+  markClean(entry: CacheEntry<K, V>, valueSize: number): void {
+    entry.dirty = false;
+    this.charge(entry, valueSize);
+  }
+
+  /** Removes an entry (a flushed delete, or an eviction). */
+  remove(entry: CacheEntry<K, V>): void {
+    if (this.entries.get(entry.id) !== entry) return;
+    this.entries.delete(entry.id);
+    this.unlink(entry);
+    this.totalBytes -= entry.size;
+    entry.size = 0;
+  }
+
+  /** Drops every clean entry; dirty ones stay. */
+  clearClean(): void {
+    for (let entry = this.eldestEntry; entry !== undefined; ) {
+      const next = entry.newer;
+      if (!entry.dirty) this.remove(entry);
+      entry = next;
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.eldestEntry = undefined;
+    this.newestEntry = undefined;
+    this.dirtyEntries = [];
+    this.dirtySortedById = undefined;
+    this.dirtyByKeyId?.clear();
+    this.totalBytes = 0;
+  }
+
+  private charge(entry: CacheEntry<K, V>, valueSize: number): void {
+    const size = entryOverheadBytes + entry.id.length + valueSize;
+    this.totalBytes += size - entry.size;
+    entry.size = size;
+  }
+
+  private link(entry: CacheEntry<K, V>): void {
+    entry.older = this.newestEntry;
+    entry.newer = undefined;
+    if (this.newestEntry === undefined) this.eldestEntry = entry;
+    else this.newestEntry.newer = entry;
+    this.newestEntry = entry;
+  }
+
+  private unlink(entry: CacheEntry<K, V>): void {
+    if (entry.older === undefined) this.eldestEntry = entry.newer;
+    else entry.older.newer = entry.newer;
+    if (entry.newer === undefined) this.newestEntry = entry.older;
+    else entry.newer.older = entry.older;
+    entry.older = undefined;
+    entry.newer = undefined;
+  }
+}

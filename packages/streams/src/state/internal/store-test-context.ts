@@ -1,0 +1,45 @@
+/**
+ * A `StateStoreContext` for store unit tests: records changelog writes and dropped records, and
+ * lets a test set the stream time. Not exported from the package.
+ */
+import { silentLogger } from '../../logger.js';
+import type { StateStoreContext } from '../state-store.js';
+import type { ChangelogRecord } from '../store-suppliers.js';
+
+export interface LoggedChange extends ChangelogRecord {
+  readonly storeName: string;
+  readonly timestamp: number;
+}
+
+export class StoreTestContext implements StateStoreContext {
+  readonly applicationId = 'app';
+  readonly taskId = { subtopology: 0, partition: 0 };
+  readonly stateDir = undefined;
+  readonly logger = silentLogger;
+  readonly changes: LoggedChange[] = [];
+  dropped = 0;
+  streamTimeMs = 0;
+
+  constructor(readonly appConfigs: Readonly<Record<string, unknown>> = {}) {}
+
+  currentStreamTimeMs(): number {
+    return this.streamTimeMs;
+  }
+
+  changelogTopic(storeName: string): string {
+    return `${this.applicationId}-${storeName}-changelog`;
+  }
+
+  logChange(storeName: string, key: Buffer, value: Buffer | null, timestamp: number): void {
+    this.changes.push({ storeName, key, value, timestamp });
+  }
+
+  recordDropped(_reason: 'expired-window'): void {
+    this.dropped++;
+  }
+
+  /** The changes logged so far, removed from the list. */
+  takeChanges(): LoggedChange[] {
+    return this.changes.splice(0);
+  }
+}

@@ -1,0 +1,227 @@
+import { describe, expect, it } from 'vitest';
+import { StateStoreError } from '../../errors/streams-error.js';
+import { Serdes } from '../../serde/serdes.js';
+import type { KeyValue, KeyValueStore } from '../key-value-store.js';
+import { Stores } from '../stores.js';
+import { isRestorableStore, type RestorableStateStore } from '../store-suppliers.js';
+import type { ValueAndTimestamp } from '../value-and-timestamp.js';
+import { isFlushListenable, type FlushListenable } from './flush-listener.js';
+import { StoreTestContext } from './store-test-context.js';
+
+type TestStore = KeyValueStore<string, number> & FlushListenable<string, number> & RestorableStateStore;
+
+function open(caching: boolean, options: { maxBytes?: number; name?: string } = {}): { store: TestStore; context: StoreTestContext } {
+  let builder = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(options.name ?? 'counts'), Serdes.String(), Serdes.Int32());
+  builder = caching ? builder.withCachingEnabled(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }) : builder.withCachingDisabled();
+  const store = builder.build() as TestStore;
+  const context = new StoreTestContext();
+  store.init(context);
+  return { store, context };
+}
+
+function pairs<K, V>(entries: Iterable<KeyValue<K, V>>): Array<[K, V]> {
+  return [...entries].map((entry) => [entry.key, entry.value]);
+}
+
+const int32 = (value: number): Buffer => Serdes.Int32().serialize('t', value, undefined as never);
+
+describe.each([false, true])('key-value store (caching %s)', (caching) => {
+  it('gets, puts and deletes', () => {
+    const { store } = open(caching);
+    expect(store.get('a')).toBeUndefined();
+    store.put('a', 1);
+    expect(store.get('a')).toBe(1);
+    expect(store.putIfAbsent('a', 2)).toBe(1);
+    expect(store.putIfAbsent('b', 2)).toBeUndefined();
+    expect(store.get('b')).toBe(2);
+    expect(store.delete('a')).toBe(1);
+    expect(store.get('a')).toBeUndefined();
+    store.putAll([
+      { key: 'c', value: 3 },
+      { key: 'b', value: null },
+    ]);
+    expect(pairs(store.all())).toEqual([['c', 3]]);
+    store.flush();
+    expect(store.get('c')).toBe(3);
+    expect(store.get('b')).toBeUndefined();
+  });
+
+  it('iterates in key-byte order, merging flushed and unflushed writes', () => {
+    const { store } = open(caching);
+    // By UTF-16 code units '\u{1f600}' < '\uffff'; by UTF-8 bytes it is greater.
+    for (const [index, key] of ['\u{1f600}', 'b', '\uffff', '', 'a', 'ab'].entries()) store.put(key, index);
+    store.flush();
+    store.put('aa', 10);
+    store.delete('b');
+    expect(pairs(store.all()).map(([key]) => key)).toEqual(['', 'a', 'aa', 'ab', '\uffff', '\u{1f600}']);
+    expect(pairs(store.range('a', 'ab'))).toEqual([
+      ['a', 4],
+      ['aa', 10],
+      ['ab', 5],
+    ]);
+    expect(pairs(store.range('aa', undefined)).map(([key]) => key)).toEqual(['aa', 'ab', '\uffff', '\u{1f600}']);
+    expect(pairs(store.range(undefined, 'a')).map(([key]) => key)).toEqual(['', 'a']);
+    expect(pairs(store.range('b', 'a'))).toEqual([]);
+  });
+
+  it('refuses null keys, and use before init or after close', () => {
+    const builder = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore('counts'), Serdes.String(), Serdes.Int32());
+    const store = (caching ? builder.withCachingEnabled() : builder).build();
+    expect(() => store.get('a')).toThrow(StateStoreError);
+    expect(() => store.put('a', 1)).toThrow(/not open/);
+    store.init(new StoreTestContext());
+    expect(() => store.put(null as unknown as string, 1)).toThrow(/cannot hold a null key/);
+    store.close();
+    expect(store.isOpen).toBe(false);
+    expect(() => store.get('a')).toThrow(/closed/);
+  });
+
+  it('rebuilds the same contents from the changelog it wrote', () => {
+    const { store, context } = open(caching);
+    store.put('a', 1);
+    store.put('b', 2);
+    store.flush();
+    store.put('a', 3);
+    store.delete('b');
+    store.put('c', 4);
+    store.flush();
+    const { store: restored } = open(caching);
+    expect(isRestorableStore(restored)).toBe(true);
+    restored.restore(context.changes);
+    expect(pairs(restored.all())).toEqual(pairs(store.all()));
+    expect(pairs(restored.all())).toEqual([
+      ['a', 3],
+      ['c', 4],
+    ]);
+  });
+
+  it('falls back to the default serdes in the streams config', () => {
+    const store = Stores.keyValueStoreBuilder<string, number>(Stores.inMemoryKeyValueStore('counts'), undefined, undefined).build();
+    expect(() => store.init(new StoreTestContext())).toThrow(/no key serde.*defaultKeySerde/);
+    const withDefaults = Stores.keyValueStoreBuilder<string, number>(Stores.inMemoryKeyValueStore('counts'), undefined, undefined).build();
+    const context = new StoreTestContext({ defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.Int32() });
+    withDefaults.init(context);
+    withDefaults.put('a', 7);
+    withDefaults.flush();
+    expect(withDefaults.get('a')).toBe(7);
+    expect(context.changes.map((change) => change.value)).toEqual([int32(7)]);
+  });
+});
+
+describe('key-value store without a cache', () => {
+  it('logs each write at once, in changelog bytes, and reports no flush events', () => {
+    const { store, context } = open(false);
+    expect(isFlushListenable(store)).toBe(true);
+    expect(store.setFlushListener(() => expect.unreachable(), true)).toBe(false);
+    context.streamTimeMs = 42;
+    store.put('a', 1);
+    store.delete('a');
+    expect(context.takeChanges()).toEqual([
+      { storeName: 'counts', key: Buffer.from('a'), value: int32(1), timestamp: 42 },
+      { storeName: 'counts', key: Buffer.from('a'), value: null, timestamp: 42 },
+    ]);
+    store.flush();
+    expect(context.changes).toEqual([]);
+  });
+});
+
+describe('key-value store with a cache', () => {
+  it('logs and reports each key once per flush, with the value last flushed as the old value', () => {
+    const { store, context } = open(true);
+    const events: unknown[] = [];
+    expect(store.setFlushListener((key, newValue, oldValue, timestamp) => events.push([key, newValue, oldValue, timestamp]), true)).toBe(true);
+    context.streamTimeMs = 5;
+    store.put('a', 1);
+    store.put('a', 2);
+    store.put('b', 1);
+    context.streamTimeMs = 6;
+    store.put('b', 3);
+    expect(context.changes).toEqual([]);
+    expect(events).toEqual([]);
+    store.flush();
+    expect(context.takeChanges().map((change) => [change.key.toString(), change.value, change.timestamp])).toEqual([
+      ['a', int32(2), 5],
+      ['b', int32(3), 6],
+    ]);
+    expect(events.splice(0)).toEqual([
+      ['a', 2, null, 5],
+      ['b', 3, null, 6],
+    ]);
+
+    store.put('a', 4);
+    store.delete('b');
+    store.delete('never-written');
+    store.flush();
+    expect(events.splice(0)).toEqual([
+      ['a', 4, 2, 6],
+      ['b', null, 3, 6],
+    ]);
+    // A delete of an absent key may be logged as a tombstone; it is never reported.
+    expect(context.takeChanges().map((change) => [change.key.toString(), change.value])).toEqual([
+      ['a', int32(4)],
+      ['b', null],
+      ['never-written', null],
+    ]);
+
+    store.flush();
+    expect(events).toEqual([]);
+    expect(context.changes).toEqual([]);
+  });
+
+  it('sends null old values when old values are not asked for', () => {
+    const { store } = open(true);
+    const events: unknown[] = [];
+    store.setFlushListener((key, newValue, oldValue) => events.push([key, newValue, oldValue]), false);
+    store.put('a', 1);
+    store.flush();
+    store.put('a', 2);
+    store.flush();
+    expect(events).toEqual([
+      ['a', 1, null],
+      ['a', 2, null],
+    ]);
+  });
+
+  it('flushes (logs and reports) dirty entries before evicting them when over its byte bound', () => {
+    const { store, context } = open(true, { maxBytes: 400 });
+    const events: unknown[] = [];
+    store.setFlushListener((key, newValue) => events.push([key, newValue]), true);
+    for (let index = 0; index < 10; index++) store.put(`key-${index}`, index);
+    // Ten entries of ~130 bytes each do not fit in 400: evictions flushed the dirty ones first.
+    expect(context.changes.length).toBeGreaterThan(0);
+    expect(events.length).toBe(context.changes.length);
+    for (const change of context.changes) expect(change.value).toEqual(int32(Number(change.key.toString().slice(4))));
+    store.flush();
+    const logged = new Map(context.changes.map((change) => [change.key.toString(), change.value]));
+    expect(logged.size).toBe(10);
+    for (let index = 0; index < 10; index++) expect(store.get(`key-${index}`)).toBe(index);
+    expect(pairs(store.all()).length).toBe(10);
+  });
+
+  it('reads through to the backend after an eviction', () => {
+    const { store } = open(true, { maxBytes: 0 });
+    store.put('a', 1);
+    store.put('b', 2);
+    expect(store.get('a')).toBe(1);
+    expect(store.get('b')).toBe(2);
+    expect(store.approximateNumEntries()).toBe(2);
+  });
+});
+
+describe('timestamped key-value store', () => {
+  it("logs values in Kafka's timestamped layout, at the value's timestamp", () => {
+    const builder = Stores.timestampedKeyValueStoreBuilder(Stores.inMemoryKeyValueStore('table'), Serdes.String(), Serdes.Int32());
+    const store: KeyValueStore<string, ValueAndTimestamp<number>> = builder.withCachingEnabled().build();
+    const context = new StoreTestContext();
+    store.init(context);
+    store.put('k', { value: 7, timestamp: 0x0102030405 });
+    store.flush();
+    expect(context.changes).toEqual([
+      { storeName: 'table', key: Buffer.from('k'), value: Buffer.from([0, 0, 0, 0x01, 0x02, 0x03, 0x04, 0x05, 0, 0, 0, 7]), timestamp: 0x0102030405 },
+    ]);
+    const restored = builder.build();
+    restored.init(new StoreTestContext());
+    (restored as unknown as { restore(records: typeof context.changes): void }).restore(context.changes);
+    expect(restored.get('k')).toEqual({ value: 7, timestamp: 0x0102030405 });
+  });
+});

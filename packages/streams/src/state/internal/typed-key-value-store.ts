@@ -1,0 +1,188 @@
+/**
+ * The typed key-value store over a bytes backend: serdes, an optional write-back cache of typed
+ * values, and changelog records at flush (Kafka's metered, caching and change-logging layers in
+ * one). Without a cache every write is serialized, written and logged at once.
+ */
+import type { KeyValue, KeyValueStore } from '../key-value-store.js';
+import type { ChangelogRecord, BytesWrite, KeyValueBytesBackend, RestorableStateStore } from '../store-suppliers.js';
+import type { FlushListenable } from './flush-listener.js';
+import { CacheEntry } from './store-cache.js';
+import { restoreBatchSize, TypedStore, type TypedStoreOptions } from './typed-store.js';
+
+export class TypedKeyValueStore<K, V> extends TypedStore<K, V, K> implements KeyValueStore<K, V>, FlushListenable<K, V>, RestorableStateStore {
+  constructor(
+    private readonly bytes: KeyValueBytesBackend,
+    options: TypedStoreOptions<K, V>,
+  ) {
+    super(bytes, options, false);
+  }
+
+  get(key: K): V | undefined {
+    this.checkOpen();
+    this.encodeKey(key);
+    const cache = this.cache;
+    if (cache !== undefined) {
+      const entry = cache.get(this.keyId);
+      if (entry !== undefined) return entry.value ?? undefined;
+    }
+    const stored = this.bytes.get(this.keyBytes);
+    if (stored === undefined) return undefined;
+    const value = this.deserializeValue(stored);
+    if (cache !== undefined) {
+      cache.add(new CacheEntry<K, V>(this.keyId, this.keyId, key, this.keyBytes, value, 0, 0, 0), false, stored.length);
+      this.maybeEvict();
+    }
+    return value;
+  }
+
+  put(key: K, value: V | null): void {
+    this.checkOpen();
+    this.encodeKey(key);
+    const newValue = value === undefined ? null : value;
+    const timestamp = this.timestampFor(newValue);
+    const cache = this.cache;
+    if (cache === undefined) {
+      const valueBytes = newValue === null ? null : this.serializeValue(newValue);
+      this.bytes.put(this.keyBytes, valueBytes);
+      this.context!.logChange(this.name, this.keyBytes, valueBytes, timestamp);
+      return;
+    }
+    const entry = cache.get(this.keyId);
+    if (entry === undefined) {
+      this.measureFirstValue(newValue);
+      cache.add(new CacheEntry<K, V>(this.keyId, this.keyId, key, this.keyBytes, newValue, timestamp, 0, 0), true, 0);
+    } else {
+      cache.markDirty(entry, newValue, timestamp);
+    }
+    this.maybeEvict();
+  }
+
+  putIfAbsent(key: K, value: V): V | undefined {
+    const existing = this.get(key);
+    if (existing === undefined) this.put(key, value);
+    return existing;
+  }
+
+  putAll(entries: Iterable<KeyValue<K, V | null>>): void {
+    for (const entry of entries) this.put(entry.key, entry.value);
+  }
+
+  delete(key: K): V | undefined {
+    const existing = this.get(key);
+    this.put(key, null);
+    return existing;
+  }
+
+  range(from: K | undefined, to: K | undefined): IterableIterator<KeyValue<K, V>> {
+    this.checkOpen();
+    const lower = from === undefined ? undefined : this.serializeKey(from);
+    const upper = to === undefined ? undefined : this.serializeKey(to);
+    if (lower !== undefined && upper !== undefined && Buffer.compare(lower, upper) > 0) return [][Symbol.iterator]();
+    return this.merged(lower, upper);
+  }
+
+  all(): IterableIterator<KeyValue<K, V>> {
+    return this.range(undefined, undefined);
+  }
+
+  /** The backend's count, plus writes still in the cache: an estimate while there are some. */
+  approximateNumEntries(): number {
+    this.checkOpen();
+    return this.bytes.approximateCount() + (this.cache?.dirtyCount ?? 0);
+  }
+
+  flush(): void {
+    this.checkOpen();
+    if (this.cache !== undefined) this.flushCache();
+    this.bytes.flush();
+  }
+
+  restore(records: Iterable<ChangelogRecord>): void {
+    this.checkOpen();
+    let batch: BytesWrite[] = [];
+    for (const record of records) {
+      batch.push(record);
+      if (batch.length === restoreBatchSize) {
+        this.bytes.putBatch(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) this.bytes.putBatch(batch);
+    // Cached reads may predate the restored values; writes still dirty are newer and stay.
+    this.cache?.clearClean();
+  }
+
+  /** The backend's range, with the cache's dirty entries laid over it, in key-byte order. */
+  private *merged(lower: Buffer | undefined, upper: Buffer | undefined): IterableIterator<KeyValue<K, V>> {
+    const cache = this.cache;
+    const lowerId = lower?.toString('latin1');
+    const upperId = upper?.toString('latin1');
+    const dirty = cache === undefined || cache.dirtyCount === 0 ? [] : cache.dirtyById();
+    let next = 0;
+    if (lowerId !== undefined) while (next < dirty.length && dirty[next]!.id < lowerId) next++;
+    for (const stored of this.bytes.range(lower, upper)) {
+      const id = stored.key.toString('latin1');
+      // Dirty entries before this key, then this key from the cache or the backend.
+      while (next < dirty.length && dirty[next]!.id < id) {
+        const entry = dirty[next++]!;
+        if (entry.value !== null) yield { key: entry.key, value: entry.value };
+      }
+      if (next < dirty.length && dirty[next]!.id === id) {
+        const entry = dirty[next++]!;
+        if (entry.value !== null) yield { key: entry.key, value: entry.value };
+        continue;
+      }
+      yield { key: this.deserializeKey(stored.key), value: this.deserializeValue(stored.value) };
+    }
+    while (next < dirty.length && (upperId === undefined || dirty[next]!.id <= upperId)) {
+      const entry = dirty[next++]!;
+      if (entry.value !== null) yield { key: entry.key, value: entry.value };
+    }
+  }
+
+  protected flushCache(): void {
+    const cache = this.cache!;
+    if (this.flushing || cache.dirtyCount === 0) return;
+    this.flushing = true;
+    try {
+      const dirty = cache.takeDirty();
+      const count = dirty.length;
+      const writes: BytesWrite[] = new Array(count);
+      const newValues: (V | null)[] = new Array(count);
+      const listener = this.listener;
+      const oldBytes: (Buffer | undefined)[] | undefined = listener === undefined ? undefined : new Array(count);
+      let measured = 0;
+      let valueCount = 0;
+      for (let index = 0; index < count; index++) {
+        const entry = dirty[index]!;
+        const value = entry.value;
+        const valueBytes = value === null ? null : this.serializeValue(value);
+        writes[index] = { key: entry.keyBytes, value: valueBytes };
+        newValues[index] = value;
+        // The old value is only needed when asked for, or to skip deletes of absent keys.
+        if (oldBytes !== undefined && (this.sendOldValues || valueBytes === null)) oldBytes[index] = this.bytes.get(entry.keyBytes);
+        if (valueBytes === null) {
+          cache.remove(entry);
+        } else {
+          cache.markClean(entry, valueBytes.length);
+          measured += valueBytes.length;
+          valueCount++;
+        }
+      }
+      if (valueCount > 0) cache.measureValue(measured / valueCount);
+      this.bytes.putBatch(writes);
+      const context = this.context!;
+      for (let index = 0; index < count; index++) context.logChange(this.name, writes[index]!.key, writes[index]!.value, dirty[index]!.timestamp);
+      if (listener === undefined) return;
+      for (let index = 0; index < count; index++) {
+        const old = oldBytes![index];
+        const value = newValues[index] as V | null;
+        if (value === null && old === undefined) continue;
+        const entry = dirty[index]!;
+        listener(entry.key, value, this.sendOldValues && old !== undefined ? this.deserializeValue(old) : null, entry.timestamp);
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+}

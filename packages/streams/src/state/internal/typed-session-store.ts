@@ -1,0 +1,226 @@
+/**
+ * The typed session store over a session bytes backend: serdes, an optional write-back cache,
+ * retention, and changelog records in Kafka's session key format. The store's observed time is
+ * the largest session end put; a session is expired once `end <= observedTime - retentionMs`
+ * (Kafka's `InMemorySessionStore`): puts of it are dropped and counted, reads skip it. Removing a
+ * session (after a merge), or putting null, does not advance the observed time: it is not new
+ * data. (Kafka's in-memory store advances on removals too; not advancing keeps the observed time
+ * exactly what a restore from the changelog, where a removal is a tombstone, rebuilds.)
+ */
+import { StateStoreError } from '../../errors/streams-error.js';
+import { windowed, type Windowed } from '../../kstream/windowed.js';
+import type { KeyValue } from '../key-value-store.js';
+import type { SessionStore } from '../session-store.js';
+import type { StateStoreContext } from '../state-store.js';
+import type { ChangelogRecord, RestorableStateStore, SessionBytesBackend, SessionBytesWrite } from '../store-suppliers.js';
+import type { FlushListenable } from './flush-listener.js';
+import { parseSessionKey, sessionKey } from './key-schemas.js';
+import { CacheEntry } from './store-cache.js';
+import { restoreBatchSize, TypedStore, type TypedStoreOptions } from './typed-store.js';
+
+export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>> implements SessionStore<K, AGG>, FlushListenable<Windowed<K>, AGG>, RestorableStateStore {
+  private observedTime = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly bytes: SessionBytesBackend,
+    options: TypedStoreOptions<K, AGG>,
+  ) {
+    super(bytes, options, true);
+  }
+
+  get retentionMs(): number {
+    return this.bytes.retentionMs;
+  }
+
+  override init(context: StateStoreContext): void {
+    super.init(context);
+    this.observedTime = this.bytes.observedTime;
+  }
+
+  put(session: Windowed<K>, aggregate: AGG | null): void {
+    this.checkOpen();
+    const { start, end } = this.checkSession(session);
+    this.encodeKey(session.key);
+    // A null removes: not new data, so it leaves the observed time alone (see remove).
+    if (aggregate === null || aggregate === undefined) {
+      if (!this.expired(end)) this.write(session.key, start, end, null);
+      return;
+    }
+    if (end > this.observedTime) this.observedTime = end;
+    if (this.expired(end)) {
+      this.context!.recordDropped('expired-window');
+      return;
+    }
+    this.write(session.key, start, end, aggregate);
+  }
+
+  remove(session: Windowed<K>): void {
+    this.checkOpen();
+    const { start, end } = this.checkSession(session);
+    this.encodeKey(session.key);
+    // An expired session is already invisible, and the backend drops it with its time slot.
+    if (this.expired(end)) return;
+    this.write(session.key, start, end, null);
+  }
+
+  fetchSession(key: K, sessionStart: number, sessionEnd: number): AGG | undefined {
+    this.checkOpen();
+    this.encodeKey(key);
+    if (this.expired(sessionEnd)) return undefined;
+    const cache = this.cache;
+    const id = `${this.keyId}|${sessionEnd}|${sessionStart}`;
+    if (cache !== undefined) {
+      const entry = cache.get(id);
+      if (entry !== undefined) return entry.value ?? undefined;
+    }
+    const stored = this.bytes.get(this.keyBytes, sessionStart, sessionEnd);
+    if (stored === undefined) return undefined;
+    const value = this.deserializeValue(stored);
+    if (cache !== undefined) {
+      cache.add(new CacheEntry<K, AGG>(id, this.keyId, key, this.keyBytes, value, 0, sessionEnd, sessionStart), false, stored.length);
+      this.maybeEvict();
+    }
+    return value;
+  }
+
+  findSessions(key: K, earliestSessionEndTime: number, latestSessionStartTime: number): IterableIterator<KeyValue<Windowed<K>, AGG>> {
+    this.checkOpen();
+    this.encodeKey(key);
+    const result: KeyValue<Windowed<K>, AGG>[] = [];
+    const earliestEnd = Math.max(earliestSessionEndTime, this.observedTime - this.retentionMs + 1);
+    const stored = this.bytes.findSessions(this.keyBytes, earliestEnd, latestSessionStartTime);
+    const dirty = (this.cache?.dirtyOfKey(this.keyId) ?? [])
+      .filter((entry) => entry.time >= earliestEnd && entry.tiebreak <= latestSessionStartTime)
+      .sort((left, right) => left.time - right.time || left.tiebreak - right.tiebreak);
+    let next = 0;
+    const push = (entry: CacheEntry<K, AGG>): void => {
+      if (entry.value !== null) result.push({ key: windowed(entry.key, entry.tiebreak, entry.time), value: entry.value });
+    };
+    for (const session of stored) {
+      while (next < dirty.length && (dirty[next]!.time < session.end || (dirty[next]!.time === session.end && dirty[next]!.tiebreak < session.start))) push(dirty[next++]!);
+      if (next < dirty.length && dirty[next]!.time === session.end && dirty[next]!.tiebreak === session.start) {
+        push(dirty[next++]!);
+        continue;
+      }
+      result.push({ key: windowed(key, session.start, session.end), value: this.deserializeValue(session.value) });
+    }
+    while (next < dirty.length) push(dirty[next++]!);
+    return result[Symbol.iterator]();
+  }
+
+  fetch(key: K): IterableIterator<KeyValue<Windowed<K>, AGG>> {
+    return this.findSessions(key, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
+  }
+
+  flush(): void {
+    this.checkOpen();
+    if (this.cache !== undefined) this.flushCache();
+    this.bytes.flush();
+  }
+
+  restore(records: Iterable<ChangelogRecord>): void {
+    this.checkOpen();
+    let batch: SessionBytesWrite[] = [];
+    for (const record of records) {
+      const parts = parseSessionKey(record.key, this.name);
+      batch.push({ key: parts.key, start: parts.start, end: parts.end, value: record.value });
+      if (batch.length === restoreBatchSize) {
+        this.bytes.putBatch(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) this.bytes.putBatch(batch);
+    if (this.bytes.observedTime > this.observedTime) this.observedTime = this.bytes.observedTime;
+    this.cache?.clearClean();
+  }
+
+  protected flushCache(): void {
+    const cache = this.cache!;
+    if (this.flushing || cache.dirtyCount === 0) return;
+    this.flushing = true;
+    try {
+      // Sessions that expired while cached are still logged and reported (they hold final
+      // results downstream must see), as Kafka's caching layer does; only the backend skips them.
+      const dirty = cache.takeDirty();
+      const count = dirty.length;
+      const writes: SessionBytesWrite[] = new Array(count);
+      const live: SessionBytesWrite[] = [];
+      const newValues: (AGG | null)[] = new Array(count);
+      const listener = this.listener;
+      const oldBytes: (Buffer | undefined)[] | undefined = listener === undefined ? undefined : new Array(count);
+      let measured = 0;
+      let valueCount = 0;
+      for (let index = 0; index < count; index++) {
+        const entry = dirty[index]!;
+        const value = entry.value;
+        const valueBytes = value === null ? null : this.serializeValue(value);
+        const write = { key: entry.keyBytes, start: entry.tiebreak, end: entry.time, value: valueBytes };
+        writes[index] = write;
+        newValues[index] = value;
+        if (oldBytes !== undefined && (this.sendOldValues || valueBytes === null)) oldBytes[index] = this.bytes.get(entry.keyBytes, entry.tiebreak, entry.time);
+        const expired = this.expired(entry.time);
+        if (!expired) live.push(write);
+        if (valueBytes === null || expired) {
+          cache.remove(entry);
+        } else {
+          cache.markClean(entry, valueBytes.length);
+          measured += valueBytes.length;
+          valueCount++;
+        }
+      }
+      if (valueCount > 0) cache.measureValue(measured / valueCount);
+      if (live.length > 0) this.bytes.putBatch(live);
+      const context = this.context!;
+      for (let index = 0; index < count; index++) {
+        const write = writes[index]!;
+        context.logChange(this.name, sessionKey(write.key, write.start, write.end), write.value, dirty[index]!.timestamp);
+      }
+      if (listener === undefined) return;
+      for (let index = 0; index < count; index++) {
+        const old = oldBytes![index];
+        const value = newValues[index] as AGG | null;
+        if (value === null && old === undefined) continue;
+        const entry = dirty[index]!;
+        listener(windowed(entry.key, entry.tiebreak, entry.time), value, this.sendOldValues && old !== undefined ? this.deserializeValue(old) : null, entry.timestamp);
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private write(key: K, start: number, end: number, aggregate: AGG | null): void {
+    this.encodeKey(key);
+    const timestamp = this.timestampFor(aggregate);
+    const cache = this.cache;
+    if (cache === undefined) {
+      const valueBytes = aggregate === null ? null : this.serializeValue(aggregate);
+      this.bytes.putBatch([{ key: this.keyBytes, start, end, value: valueBytes }]);
+      this.context!.logChange(this.name, sessionKey(this.keyBytes, start, end), valueBytes, timestamp);
+      return;
+    }
+    const id = `${this.keyId}|${end}|${start}`;
+    const entry = cache.get(id);
+    if (entry === undefined) {
+      this.measureFirstValue(aggregate);
+      cache.add(new CacheEntry<K, AGG>(id, this.keyId, key, this.keyBytes, aggregate, timestamp, end, start), true, 0);
+    } else {
+      cache.markDirty(entry, aggregate, timestamp);
+    }
+    this.maybeEvict();
+  }
+
+  private expired(sessionEnd: number): boolean {
+    return sessionEnd <= this.observedTime - this.retentionMs;
+  }
+
+  private checkSession(session: Windowed<K>): { start: number; end: number } {
+    if (session === null || session === undefined || session.window === undefined) {
+      throw new StateStoreError(`Session store '${this.name}' needs a windowed key ({ key, window: { start, end } }), got ${String(session)}.`);
+    }
+    const { start, end } = session.window;
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end < start) {
+      throw new StateStoreError(`Session store '${this.name}' got a session [${start}, ${end}]; its bounds must be integer epoch-millisecond times with start <= end.`);
+    }
+    return { start, end };
+  }
+}

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import type { Windowed } from '../../kstream/windowed.js';
+import { Serdes } from '../../serde/serdes.js';
+import type { KeyValue } from '../key-value-store.js';
+import { Stores } from '../stores.js';
+import type { RestorableStateStore } from '../store-suppliers.js';
+import type { WindowStore } from '../window-store.js';
+import type { FlushListenable } from './flush-listener.js';
+import { StoreTestContext } from './store-test-context.js';
+
+type TestStore = WindowStore<string, number> & FlushListenable<Windowed<string>, number> & RestorableStateStore;
+
+function open(caching: boolean, retainDuplicates = false, retentionMs = 100): { store: TestStore; context: StoreTestContext } {
+  const builder = Stores.windowStoreBuilder(Stores.inMemoryWindowStore('windows', retentionMs, 10, retainDuplicates), Serdes.String(), Serdes.Int32());
+  const store = (caching ? builder.withCachingEnabled() : builder).build() as TestStore;
+  const context = new StoreTestContext();
+  store.init(context);
+  return { store, context };
+}
+
+function windows(entries: Iterable<KeyValue<Windowed<string>, number>>): Array<[string, number, number, number]> {
+  return [...entries].map((entry) => [entry.key.key, entry.key.window.start, entry.key.window.end, entry.value]);
+}
+
+const int32 = (value: number): Buffer => Serdes.Int32().serialize('t', value, undefined as never);
+
+describe.each([false, true])('window store (caching %s)', (caching) => {
+  it('fetches one window, one key over time, and every key by start then key bytes', () => {
+    const { store } = open(caching);
+    store.put('b', 1, 10);
+    store.put('a', 2, 10);
+    store.put('\u{1f600}', 3, 0);
+    store.put('\uffff', 4, 0);
+    if (caching) store.flush();
+    store.put('a', 5, 0);
+    store.put('a', 6, 20);
+    expect(store.fetch('a', 10)).toBe(2);
+    expect(store.fetch('a', 15)).toBeUndefined();
+    expect([...store.fetchRange('a', 0, 20)]).toEqual([
+      { key: 0, value: 5 },
+      { key: 10, value: 2 },
+      { key: 20, value: 6 },
+    ]);
+    expect([...store.fetchRange('a', 1, 10)]).toEqual([{ key: 10, value: 2 }]);
+    expect(windows(store.fetchAll(0, 10))).toEqual([
+      ['a', 0, 10, 5],
+      ['\uffff', 0, 10, 4],
+      ['\u{1f600}', 0, 10, 3],
+      ['a', 10, 20, 2],
+      ['b', 10, 20, 1],
+    ]);
+    store.put('a', null, 10);
+    expect(store.fetch('a', 10)).toBeUndefined();
+    expect(windows(store.all()).map(([key, start]) => `${key}@${start}`)).toEqual(['a@0', '\uffff@0', '\u{1f600}@0', 'b@10', 'a@20']);
+  });
+
+  it('drops windows past retention and counts puts to them', () => {
+    const { store, context } = open(caching);
+    store.put('a', 1, 0);
+    store.put('a', 2, 50);
+    store.put('a', 3, 100);
+    // Observed time 100, retention 100: the window at 0 is expired (0 <= 100 - 100).
+    expect(store.fetch('a', 0)).toBeUndefined();
+    expect([...store.fetchRange('a', 0, 100)].map((entry) => entry.key)).toEqual([50, 100]);
+    store.put('a', 9, 0);
+    expect(context.dropped).toBe(1);
+    store.flush();
+    expect(windows(store.all()).map(([, start]) => start)).toEqual([50, 100]);
+  });
+
+  it('rebuilds the same windows from its changelog', () => {
+    const { store, context } = open(caching);
+    store.put('a', 1, 0);
+    store.put('b', 2, 10);
+    store.flush();
+    store.put('a', null, 0);
+    store.put('c', 3, 105);
+    store.flush();
+    const { store: restored } = open(caching);
+    restored.restore(context.changes);
+    expect(windows(restored.all())).toEqual(windows(store.all()));
+    expect(windows(restored.all())).toEqual([
+      ['b', 10, 20, 2],
+      ['c', 105, 115, 3],
+    ]);
+  });
+});
+
+describe('window store changelog', () => {
+  it('writes keys as key bytes, 8-byte big-endian start and 4-byte seqnum', () => {
+    const { store, context } = open(false);
+    context.streamTimeMs = 7;
+    store.put('a', 5, 0x0102030405);
+    expect(context.changes).toEqual([
+      { storeName: 'windows', key: Buffer.from([0x61, 0, 0, 0, 0x01, 0x02, 0x03, 0x04, 0x05, 0, 0, 0, 0]), value: int32(5), timestamp: 7 },
+    ]);
+  });
+
+  it('reports each window once per flush, keyed by its windowed key, with old values', () => {
+    const { store, context } = open(true);
+    const events: unknown[] = [];
+    expect(store.setFlushListener((key, newValue, oldValue) => events.push([key, newValue, oldValue]), true)).toBe(true);
+    store.put('a', 1, 10);
+    store.put('a', 2, 10);
+    expect(events).toEqual([]);
+    store.flush();
+    store.put('a', 3, 10);
+    store.flush();
+    expect(events).toEqual([
+      [{ key: 'a', window: { start: 10, end: 20 } }, 2, null],
+      [{ key: 'a', window: { start: 10, end: 20 } }, 3, 2],
+    ]);
+    expect(context.changes.map((change) => change.value)).toEqual([int32(2), int32(3)]);
+  });
+});
+
+describe('window store retaining duplicates', () => {
+  it('keeps every put with its own seqnum, ignores null puts and never caches', () => {
+    const { store, context } = open(true, true);
+    expect(store.setFlushListener(() => {}, true)).toBe(false);
+    store.put('a', 1, 10);
+    store.put('a', 2, 10);
+    store.put('a', null, 10);
+    expect([...store.fetchRange('a', 0, 20)]).toEqual([
+      { key: 10, value: 1 },
+      { key: 10, value: 2 },
+    ]);
+    expect(context.changes.map((change) => change.key.readInt32BE(change.key.length - 4))).toEqual([1, 2]);
+    const { store: restored } = open(false, true);
+    restored.restore(context.changes);
+    expect([...restored.fetchRange('a', 0, 20)].map((entry) => entry.value)).toEqual([1, 2]);
+    restored.put('a', 3, 10);
+    expect([...restored.fetchRange('a', 0, 20)].map((entry) => entry.value)).toEqual([1, 2, 3]);
+  });
+});

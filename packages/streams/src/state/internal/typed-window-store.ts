@@ -1,0 +1,262 @@
+/**
+ * The typed window store over a window bytes backend: serdes, an optional write-back cache,
+ * retention, and changelog records in Kafka's window key format. The store's observed time is
+ * the largest window start put; a window is expired once `start <= observedTime - retentionMs`
+ * (Kafka's `InMemoryWindowStore`): puts to it are dropped and counted, reads skip it.
+ *
+ * A store that retains duplicates (stream-stream joins) gives every put its own seqnum and is
+ * never cached: duplicates of one key and window cannot share a cache entry, and a join reads
+ * what it wrote at once.
+ */
+import { StateStoreError } from '../../errors/streams-error.js';
+import { windowed, type Windowed } from '../../kstream/windowed.js';
+import type { KeyValue } from '../key-value-store.js';
+import type { StateStoreContext } from '../state-store.js';
+import type { ChangelogRecord, RestorableStateStore, WindowBytesBackend, WindowBytesEntry, WindowBytesWrite } from '../store-suppliers.js';
+import type { WindowStore } from '../window-store.js';
+import type { FlushListenable } from './flush-listener.js';
+import { parseWindowKey, windowKey } from './key-schemas.js';
+import { CacheEntry } from './store-cache.js';
+import { restoreBatchSize, TypedStore, type TypedStoreOptions } from './typed-store.js';
+
+/** What a window store adds to a typed store's options. */
+export interface TypedWindowStoreOptions<K, V> extends TypedStoreOptions<K, V> {
+  readonly windowSizeMs: number;
+  readonly retainDuplicates: boolean;
+}
+
+export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>> implements WindowStore<K, V>, FlushListenable<Windowed<K>, V>, RestorableStateStore {
+  readonly windowSizeMs: number;
+  readonly retainDuplicates: boolean;
+  private observedTime = Number.NEGATIVE_INFINITY;
+  private seqnum = 0;
+
+  constructor(
+    private readonly bytes: WindowBytesBackend,
+    options: TypedWindowStoreOptions<K, V>,
+  ) {
+    // Duplicates are never cached (see above).
+    super(bytes, options.retainDuplicates ? { ...options, cacheMaxBytes: undefined } : options, true);
+    this.windowSizeMs = options.windowSizeMs;
+    this.retainDuplicates = options.retainDuplicates;
+  }
+
+  get retentionMs(): number {
+    return this.bytes.retentionMs;
+  }
+
+  override init(context: StateStoreContext): void {
+    super.init(context);
+    this.observedTime = this.bytes.observedTime;
+  }
+
+  put(key: K, value: V | null, windowStart: number): void {
+    this.checkOpen();
+    if (!Number.isSafeInteger(windowStart)) throw new StateStoreError(`Window store '${this.name}' got window start ${windowStart}; it must be an integer epoch-millisecond time.`);
+    this.encodeKey(key);
+    const newValue = value === undefined ? null : value;
+    if (windowStart > this.observedTime) this.observedTime = windowStart;
+    if (this.expired(windowStart)) {
+      this.context!.recordDropped('expired-window');
+      return;
+    }
+    const timestamp = this.timestampFor(newValue);
+    const cache = this.cache;
+    if (cache === undefined) {
+      // With duplicates a null cannot name one of them, so it deletes nothing (as in Kafka).
+      if (this.retainDuplicates && newValue === null) return;
+      const seqnum = this.retainDuplicates ? (this.seqnum = (this.seqnum + 1) & 0x7fffffff) : 0;
+      const valueBytes = newValue === null ? null : this.serializeValue(newValue);
+      this.bytes.putBatch([{ key: this.keyBytes, windowStart, seqnum, value: valueBytes }]);
+      this.context!.logChange(this.name, windowKey(this.keyBytes, windowStart, seqnum), valueBytes, timestamp);
+      return;
+    }
+    const id = `${this.keyId}|${windowStart}`;
+    const entry = cache.get(id);
+    if (entry === undefined) {
+      this.measureFirstValue(newValue);
+      cache.add(new CacheEntry<K, V>(id, this.keyId, key, this.keyBytes, newValue, timestamp, windowStart, 0), true, 0);
+    } else {
+      cache.markDirty(entry, newValue, timestamp);
+    }
+    this.maybeEvict();
+  }
+
+  fetch(key: K, windowStart: number): V | undefined {
+    this.checkOpen();
+    this.encodeKey(key);
+    if (this.expired(windowStart)) return undefined;
+    const cache = this.cache;
+    if (cache !== undefined) {
+      const entry = cache.get(`${this.keyId}|${windowStart}`);
+      if (entry !== undefined) return entry.value ?? undefined;
+    }
+    let stored: Buffer | undefined;
+    if (this.retainDuplicates) {
+      // The latest duplicate.
+      for (const found of this.bytes.fetch(this.keyBytes, windowStart, windowStart)) stored = found.value;
+    } else {
+      stored = this.bytes.get(this.keyBytes, windowStart, 0);
+    }
+    if (stored === undefined) return undefined;
+    const value = this.deserializeValue(stored);
+    if (cache !== undefined) {
+      cache.add(new CacheEntry<K, V>(`${this.keyId}|${windowStart}`, this.keyId, key, this.keyBytes, value, 0, windowStart, 0), false, stored.length);
+      this.maybeEvict();
+    }
+    return value;
+  }
+
+  fetchRange(key: K, timeFrom: number, timeTo: number): IterableIterator<KeyValue<number, V>> {
+    this.checkOpen();
+    this.encodeKey(key);
+    const result: KeyValue<number, V>[] = [];
+    const from = Math.max(timeFrom, this.observedTime - this.retentionMs + 1);
+    if (from > timeTo) return result[Symbol.iterator]();
+    const stored = this.bytes.fetch(this.keyBytes, from, timeTo);
+    const dirty = this.dirtyInRange(this.cache?.dirtyOfKey(this.keyId), from, timeTo);
+    let next = 0;
+    for (const window of stored) {
+      while (next < dirty.length && dirty[next]!.time < window.windowStart) this.pushDirty(result, dirty[next++]!, (entry) => entry.time);
+      if (next < dirty.length && dirty[next]!.time === window.windowStart) {
+        this.pushDirty(result, dirty[next++]!, (entry) => entry.time);
+        continue;
+      }
+      result.push({ key: window.windowStart, value: this.deserializeValue(window.value) });
+    }
+    while (next < dirty.length) this.pushDirty(result, dirty[next++]!, (entry) => entry.time);
+    return result[Symbol.iterator]();
+  }
+
+  fetchAll(timeFrom: number, timeTo: number): IterableIterator<KeyValue<Windowed<K>, V>> {
+    this.checkOpen();
+    const result: KeyValue<Windowed<K>, V>[] = [];
+    const from = Math.max(timeFrom, this.observedTime - this.retentionMs + 1);
+    if (from > timeTo) return result[Symbol.iterator]();
+    const stored = this.bytes.fetchAll(from, timeTo);
+    const dirty = this.dirtyInRange(this.cache?.allDirty(), from, timeTo);
+    const size = this.windowSizeMs;
+    const toWindowed = (entry: CacheEntry<K, V>): Windowed<K> => windowed(entry.key, entry.time, entry.time + size);
+    let next = 0;
+    for (const window of stored) {
+      const keyId = window.key.toString('latin1');
+      while (next < dirty.length && compareDirty(dirty[next]!, window, keyId) < 0) this.pushDirty(result, dirty[next++]!, toWindowed);
+      if (next < dirty.length && compareDirty(dirty[next]!, window, keyId) === 0) {
+        this.pushDirty(result, dirty[next++]!, toWindowed);
+        continue;
+      }
+      result.push({ key: windowed(this.deserializeKey(window.key), window.windowStart, window.windowStart + size), value: this.deserializeValue(window.value) });
+    }
+    while (next < dirty.length) this.pushDirty(result, dirty[next++]!, toWindowed);
+    return result[Symbol.iterator]();
+  }
+
+  all(): IterableIterator<KeyValue<Windowed<K>, V>> {
+    return this.fetchAll(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
+  }
+
+  flush(): void {
+    this.checkOpen();
+    if (this.cache !== undefined) this.flushCache();
+    this.bytes.flush();
+  }
+
+  restore(records: Iterable<ChangelogRecord>): void {
+    this.checkOpen();
+    let batch: WindowBytesWrite[] = [];
+    for (const record of records) {
+      const parts = parseWindowKey(record.key, this.name);
+      if (parts.seqnum > this.seqnum) this.seqnum = parts.seqnum;
+      batch.push({ key: parts.key, windowStart: parts.windowStart, seqnum: parts.seqnum, value: record.value });
+      if (batch.length === restoreBatchSize) {
+        this.bytes.putBatch(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) this.bytes.putBatch(batch);
+    if (this.bytes.observedTime > this.observedTime) this.observedTime = this.bytes.observedTime;
+    this.cache?.clearClean();
+  }
+
+  protected flushCache(): void {
+    const cache = this.cache!;
+    if (this.flushing || cache.dirtyCount === 0) return;
+    this.flushing = true;
+    try {
+      // Windows that expired while cached (stream time moved on before the commit) are still
+      // logged and reported, as Kafka's caching layer does: they hold final results that
+      // downstream (suppression, say) must see. Only the backend skips them.
+      const dirty = cache.takeDirty();
+      const count = dirty.length;
+      const writes: WindowBytesWrite[] = new Array(count);
+      const live: WindowBytesWrite[] = [];
+      const newValues: (V | null)[] = new Array(count);
+      const listener = this.listener;
+      const oldBytes: (Buffer | undefined)[] | undefined = listener === undefined ? undefined : new Array(count);
+      let measured = 0;
+      let valueCount = 0;
+      for (let index = 0; index < count; index++) {
+        const entry = dirty[index]!;
+        const value = entry.value;
+        const valueBytes = value === null ? null : this.serializeValue(value);
+        const write = { key: entry.keyBytes, windowStart: entry.time, seqnum: 0, value: valueBytes };
+        writes[index] = write;
+        newValues[index] = value;
+        if (oldBytes !== undefined && (this.sendOldValues || valueBytes === null)) oldBytes[index] = this.bytes.get(entry.keyBytes, entry.time, 0);
+        const expired = this.expired(entry.time);
+        if (!expired) live.push(write);
+        if (valueBytes === null || expired) {
+          cache.remove(entry);
+        } else {
+          cache.markClean(entry, valueBytes.length);
+          measured += valueBytes.length;
+          valueCount++;
+        }
+      }
+      if (valueCount > 0) cache.measureValue(measured / valueCount);
+      if (live.length > 0) this.bytes.putBatch(live);
+      const context = this.context!;
+      for (let index = 0; index < count; index++) {
+        const write = writes[index]!;
+        context.logChange(this.name, windowKey(write.key, write.windowStart, 0), write.value, dirty[index]!.timestamp);
+      }
+      if (listener === undefined) return;
+      for (let index = 0; index < count; index++) {
+        const old = oldBytes![index];
+        const value = newValues[index] as V | null;
+        if (value === null && old === undefined) continue;
+        const entry = dirty[index]!;
+        listener(
+          windowed(entry.key, entry.time, entry.time + this.windowSizeMs),
+          value,
+          this.sendOldValues && old !== undefined ? this.deserializeValue(old) : null,
+          entry.timestamp,
+        );
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private expired(windowStart: number): boolean {
+    return windowStart <= this.observedTime - this.retentionMs;
+  }
+
+  /** Dirty entries with `from <= start <= to`, by start then key bytes. */
+  private dirtyInRange(entries: readonly CacheEntry<K, V>[] | undefined, from: number, to: number): CacheEntry<K, V>[] {
+    if (entries === undefined || entries.length === 0) return [];
+    return entries
+      .filter((entry) => entry.time >= from && entry.time <= to)
+      .sort((left, right) => left.time - right.time || (left.keyId < right.keyId ? -1 : left.keyId > right.keyId ? 1 : 0));
+  }
+
+  private pushDirty<T>(result: KeyValue<T, V>[], entry: CacheEntry<K, V>, keyOf: (entry: CacheEntry<K, V>) => T): void {
+    if (entry.value !== null) result.push({ key: keyOf(entry), value: entry.value });
+  }
+}
+
+/** Orders a dirty entry against a stored window: by start, then key bytes. */
+function compareDirty(entry: CacheEntry<unknown, unknown>, window: WindowBytesEntry, keyId: string): number {
+  if (entry.time !== window.windowStart) return entry.time - window.windowStart;
+  return entry.keyId < keyId ? -1 : entry.keyId > keyId ? 1 : 0;
+}

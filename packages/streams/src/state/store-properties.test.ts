@@ -1,0 +1,702 @@
+/**
+ * Property tests of the in-memory state stores, with caching on and off: each drives a store
+ * through random interleavings of writes, reads and flushes and compares every answer with a
+ * brute-force oracle (plain Maps and arrays, sorted on demand). The oracles follow Kafka Streams'
+ * semantics; where a store's own TSDoc pins a rule (expiry bounds, iteration order), the oracle
+ * follows that doc.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { silentLogger } from '../logger.js';
+import { Headers } from '../processor/headers.js';
+import { windowed } from '../kstream/windowed.js';
+import type { Windowed } from '../kstream/windowed.js';
+import { Serdes } from '../serde/serdes.js';
+import type { KeyValue, KeyValueStore } from './key-value-store.js';
+import type { SessionStore } from './session-store.js';
+import type { StateStore, StateStoreContext } from './state-store.js';
+import type { WindowStore } from './window-store.js';
+import { Stores } from './stores.js';
+
+const runs = { numRuns: 200 };
+const maxOperations = 40;
+
+// ---------------------------------------------------------------------------------------------
+// Shared fakes and helpers
+// ---------------------------------------------------------------------------------------------
+
+interface LoggedChange {
+  readonly storeName: string;
+  readonly key: Buffer;
+  readonly value: Buffer | null;
+  readonly timestamp: number;
+}
+
+/** A task context that records what the store tells it, so tests can check and replay it. */
+class RecordingContext implements StateStoreContext {
+  readonly applicationId = 'store-properties';
+  readonly taskId = { subtopology: 0, partition: 0 };
+  readonly appConfigs = {};
+  readonly stateDir = undefined;
+  readonly logger = silentLogger;
+  readonly changes: LoggedChange[] = [];
+  dropped = 0;
+  streamTimeMs = 0;
+
+  currentStreamTimeMs(): number {
+    return this.streamTimeMs;
+  }
+
+  changelogTopic(storeName: string): string {
+    return `${this.applicationId}-${storeName}-changelog`;
+  }
+
+  logChange(storeName: string, key: Buffer, value: Buffer | null, timestamp: number): void {
+    // Copied: a store may reuse its buffers once the call returns.
+    this.changes.push({ storeName, key: Buffer.from(key), value: value === null ? null : Buffer.from(value), timestamp });
+  }
+
+  recordDropped(_reason: 'expired-window'): void {
+    this.dropped += 1;
+  }
+}
+
+type FlushListener<K, V> = (key: K, newValue: V | null, oldValue: V | null, timestamp: number) => void;
+
+/** What a caching layer adds; typed here so the tests need not know the store's concrete class. */
+interface FlushListenable<K, V> {
+  setFlushListener(listener: FlushListener<K, V>, sendOldValues: boolean): boolean;
+}
+
+/** How a store replays its changelog after a restart. */
+interface Restorable {
+  restore(records: Iterable<{ key: Buffer; value: Buffer | null }>): void;
+}
+
+/** Kafka Streams orders keys by their serialized bytes; a string key serializes as UTF-8. */
+function compareKeyBytes(left: string, right: string): number {
+  return Buffer.compare(Buffer.from(left, 'utf8'), Buffer.from(right, 'utf8'));
+}
+
+/**
+ * Keys chosen so that byte order and JavaScript's UTF-16 order disagree: '😀' (F0 9F 98 80) sorts
+ * after '\uffff' (EF BF BF) and '\ue000' (EE 80 80) by bytes, before them by code units. Also a
+ * prefix pair, a NUL, the empty key and two-byte characters.
+ */
+const keyPool = ['', 'a', 'a\u0000', 'ab', 'b', '\u00e9', '\u00ff', '\u0100', '\ue000', '\uffff', '\u{1f600}', 'z'];
+const keyArbitrary = fc.oneof(
+  { weight: 9, arbitrary: fc.constantFrom(...keyPool) },
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 3 }) },
+);
+const valueArbitrary = fc.integer({ min: -3, max: 30 });
+
+interface CachingMode {
+  readonly label: string;
+  readonly caching: boolean;
+  /** A cache bound small enough that writes evict (and so flush) between flushes; else the default. */
+  readonly maxBytes?: number;
+}
+
+/**
+ * Caching off, a cache that never fills in these short runs, and a tiny one that evicts all the
+ * time: eviction flushes every dirty entry, so reads and the changelog must stay right through it.
+ */
+const cachingModes: readonly CachingMode[] = [
+  { label: 'caching enabled', caching: true },
+  { label: 'caching enabled, evicting 600-byte cache', caching: true, maxBytes: 600 },
+  { label: 'caching disabled', caching: false },
+];
+
+function withCaching<B extends { withCachingEnabled(options?: { maxBytes?: number }): B; withCachingDisabled(): B }>(builder: B, mode: CachingMode): B {
+  if (!mode.caching) return builder.withCachingDisabled();
+  return mode.maxBytes === undefined ? builder.withCachingEnabled() : builder.withCachingEnabled({ maxBytes: mode.maxBytes });
+}
+
+function open<S extends StateStore>(store: S): { store: S; context: RecordingContext } {
+  const context = new RecordingContext();
+  store.init(context);
+  return { store, context };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key-value stores
+// ---------------------------------------------------------------------------------------------
+
+type KeyValueOperation =
+  | { readonly kind: 'put'; readonly key: string; readonly value: number | null }
+  | { readonly kind: 'putIfAbsent'; readonly key: string; readonly value: number }
+  | { readonly kind: 'putAll'; readonly entries: ReadonlyArray<KeyValue<string, number | null>> }
+  | { readonly kind: 'delete'; readonly key: string }
+  | { readonly kind: 'get'; readonly key: string }
+  | { readonly kind: 'range'; readonly from: string | undefined; readonly to: string | undefined }
+  | { readonly kind: 'all' }
+  | { readonly kind: 'flush' };
+
+const keyValueOperation: fc.Arbitrary<KeyValueOperation> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('put' as const), key: keyArbitrary, value: fc.option(valueArbitrary, { freq: 5 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('putIfAbsent' as const), key: keyArbitrary, value: valueArbitrary }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('putAll' as const),
+      entries: fc.array(fc.record({ key: keyArbitrary, value: fc.option(valueArbitrary, { freq: 4 }) }), { maxLength: 4 }),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), key: keyArbitrary }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('get' as const), key: keyArbitrary }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('range' as const), from: fc.option(keyArbitrary, { nil: undefined }), to: fc.option(keyArbitrary, { nil: undefined }) }),
+  },
+  { weight: 1, arbitrary: fc.constant({ kind: 'all' as const }) },
+  { weight: 2, arbitrary: fc.constant({ kind: 'flush' as const }) },
+);
+const keyValueOperations = fc.array(keyValueOperation, { maxLength: maxOperations });
+
+type KeyValueTestStore = KeyValueStore<string, number> & Partial<FlushListenable<string, number>> & Partial<Restorable>;
+
+function openKeyValueStore(mode: CachingMode): { store: KeyValueTestStore; context: RecordingContext } {
+  const builder = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore('kv-store'), Serdes.String(), Serdes.Int32());
+  return open(withCaching(builder, mode).withLoggingEnabled({}).build() as KeyValueTestStore);
+}
+
+/** The oracle's entries with `from <= key <= to` (either bound optional), in key-byte order. */
+function oracleRange(oracle: ReadonlyMap<string, number>, from: string | undefined, to: string | undefined): Array<[string, number]> {
+  return [...oracle]
+    .filter(([key]) => (from === undefined || compareKeyBytes(key, from) >= 0) && (to === undefined || compareKeyBytes(key, to) <= 0))
+    .sort(([left], [right]) => compareKeyBytes(left, right));
+}
+
+function entries<K, V>(iterator: Iterable<KeyValue<K, V>>): Array<[K, V]> {
+  return [...iterator].map((entry) => [entry.key, entry.value]);
+}
+
+/** Applies a write to the oracle, returning the keys it wrote (for dirty tracking). */
+function applyKeyValueWrite(oracle: Map<string, number>, operation: KeyValueOperation): string[] {
+  switch (operation.kind) {
+    case 'put':
+      if (operation.value === null) oracle.delete(operation.key);
+      else oracle.set(operation.key, operation.value);
+      return [operation.key];
+    case 'putIfAbsent':
+      if (oracle.has(operation.key)) return [];
+      oracle.set(operation.key, operation.value);
+      return [operation.key];
+    case 'putAll':
+      for (const entry of operation.entries) {
+        if (entry.value === null) oracle.delete(entry.key);
+        else oracle.set(entry.key, entry.value);
+      }
+      return operation.entries.map((entry) => entry.key);
+    case 'delete':
+      oracle.delete(operation.key);
+      return [operation.key];
+    default:
+      return [];
+  }
+}
+
+/** Runs one operation on the store and the oracle, checking every answer the store gives. */
+function stepKeyValue(store: KeyValueStore<string, number>, oracle: Map<string, number>, operation: KeyValueOperation): string[] {
+  switch (operation.kind) {
+    case 'put':
+      store.put(operation.key, operation.value);
+      break;
+    case 'putIfAbsent':
+      expect(store.putIfAbsent(operation.key, operation.value), `putIfAbsent(${JSON.stringify(operation.key)})`).toBe(oracle.get(operation.key));
+      break;
+    case 'putAll':
+      store.putAll(operation.entries);
+      break;
+    case 'delete':
+      expect(store.delete(operation.key), `delete(${JSON.stringify(operation.key)})`).toBe(oracle.get(operation.key));
+      break;
+    case 'get':
+      expect(store.get(operation.key), `get(${JSON.stringify(operation.key)})`).toBe(oracle.get(operation.key));
+      return [];
+    case 'range':
+      expect(entries(store.range(operation.from, operation.to)), `range(${JSON.stringify(operation.from)}, ${JSON.stringify(operation.to)})`).toEqual(
+        oracleRange(oracle, operation.from, operation.to),
+      );
+      return [];
+    case 'all':
+      expect(entries(store.all()), 'all()').toEqual(oracleRange(oracle, undefined, undefined));
+      return [];
+    case 'flush':
+      store.flush();
+      return [];
+  }
+  return applyKeyValueWrite(oracle, operation);
+}
+
+describe.each(cachingModes)('KeyValueStore<string, number> ($label)', (mode) => {
+  it('answers every read as a Map does, iterating in key-byte order', () => {
+    fc.assert(
+      fc.property(keyValueOperations, (operations) => {
+        const { store } = openKeyValueStore(mode);
+        const oracle = new Map<string, number>();
+        for (const operation of operations) stepKeyValue(store, oracle, operation);
+        // A last full comparison, after flushing, so writes still in a cache are checked too.
+        store.flush();
+        expect(entries(store.all())).toEqual(oracleRange(oracle, undefined, undefined));
+        for (const key of keyPool) expect(store.get(key)).toBe(oracle.get(key));
+        store.close();
+      }),
+      runs,
+    );
+  });
+
+  it('writes a changelog that, replayed into a fresh store, rebuilds the same contents', () => {
+    fc.assert(
+      fc.property(keyValueOperations, (operations) => {
+        const { store, context } = openKeyValueStore(mode);
+        const oracle = new Map<string, number>();
+        let dirty = new Set<string>();
+        let flushed = new Map<string, number>();
+        for (const operation of operations) {
+          const before = context.changes.length;
+          for (const key of stepKeyValue(store, oracle, operation)) dirty.add(key);
+          // Only a cache that never evicts holds every write until flush.
+          if (!mode.caching || mode.maxBytes !== undefined) continue;
+          const logged = context.changes.slice(before);
+          if (operation.kind !== 'flush') {
+            // A caching store keeps writes in its cache until flush.
+            expect(logged, `logChange outside flush, at ${JSON.stringify(operation)}`).toEqual([]);
+            continue;
+          }
+          expectOneChangePerDirtyKey(logged, dirty, flushed, oracle);
+          dirty = new Set();
+          flushed = new Map(oracle);
+        }
+        store.flush();
+        const records = context.changes.filter((change) => change.storeName === store.name);
+        // Changelog keys are the serialized keys, as Kafka writes them.
+        for (const change of records) expect(Buffer.from(change.key.toString('utf8'), 'utf8').equals(change.key)).toBe(true);
+
+        const { store: restored } = openKeyValueStore(mode);
+        expect(typeof restored.restore, 'the store offers restore()').toBe('function');
+        restored.restore?.(records.map((change) => ({ key: change.key, value: change.value })));
+        expect(entries(restored.all())).toEqual(entries(store.all()));
+        expect(entries(restored.all())).toEqual(oracleRange(oracle, undefined, undefined));
+        store.close();
+        restored.close();
+      }),
+      runs,
+    );
+  });
+
+  it('reports whether it can send flush events (only a caching store can)', () => {
+    const { store } = openKeyValueStore(mode);
+    expect(typeof store.setFlushListener, 'the store exposes setFlushListener').toBe('function');
+    expect(store.setFlushListener?.(() => {}, true)).toBe(mode.caching);
+    store.close();
+  });
+});
+
+/**
+ * At a caching store's flush, each dirty key is logged once. A key whose value is absent both now
+ * and at the last flush (a delete of a missing key) may be logged as a tombstone or skipped.
+ */
+function expectOneChangePerDirtyKey(
+  logged: readonly LoggedChange[],
+  dirty: ReadonlySet<string>,
+  flushed: ReadonlyMap<string, number>,
+  oracle: ReadonlyMap<string, number>,
+): void {
+  const loggedKeys = logged.map((change) => change.key.toString('utf8')).sort(compareKeyBytes);
+  expect(new Set(loggedKeys).size, `a key logged twice in one flush: ${JSON.stringify(loggedKeys)}`).toBe(loggedKeys.length);
+  const required = [...dirty].filter((key) => oracle.has(key) || flushed.has(key)).sort(compareKeyBytes);
+  const optional = new Set([...dirty].filter((key) => !oracle.has(key) && !flushed.has(key)));
+  expect(loggedKeys.filter((key) => !optional.has(key)), 'keys logged at flush').toEqual(required);
+  for (const change of logged) {
+    const key = change.key.toString('utf8');
+    const value = oracle.get(key);
+    expect(change.value === null ? null : Serdes.Int32().deserialize('changelog', change.value, new Headers()), `logged value of ${JSON.stringify(key)}`).toBe(
+      value ?? null,
+    );
+  }
+}
+
+interface FlushEvent {
+  readonly key: string;
+  readonly newValue: number | null;
+  readonly oldValue: number | null;
+}
+
+function sortEvents(events: FlushEvent[]): FlushEvent[] {
+  return [...events].sort((left, right) => compareKeyBytes(left.key, right.key));
+}
+
+describe('KeyValueStore flush listener (caching enabled)', () => {
+  it('sends, at each flush, one event per key written since the last flush, with its new value and (if asked) its value at the last flush', () => {
+    fc.assert(
+      fc.property(keyValueOperations, fc.boolean(), (operations, sendOldValues) => {
+        const { store } = openKeyValueStore(cachingModes[0]!);
+        const events: FlushEvent[] = [];
+        const accepted = store.setFlushListener?.((key, newValue, oldValue) => events.push({ key, newValue, oldValue }), sendOldValues);
+        expect(accepted).toBe(true);
+
+        const oracle = new Map<string, number>();
+        let dirty = new Set<string>();
+        let flushed = new Map<string, number>();
+        const flushAndCheck = (describeStep: string): void => {
+          // Kafka forwards nothing for a key absent both before and after (a delete of a missing key).
+          const expected = [...dirty]
+            .filter((key) => oracle.has(key) || flushed.has(key))
+            .map((key) => ({ key, newValue: oracle.get(key) ?? null, oldValue: sendOldValues ? (flushed.get(key) ?? null) : null }));
+          expect(sortEvents(events.splice(0)), describeStep).toEqual(sortEvents(expected));
+          dirty = new Set();
+          flushed = new Map(oracle);
+        };
+
+        operations.forEach((operation, index) => {
+          for (const key of stepKeyValue(store, oracle, operation)) dirty.add(key);
+          if (operation.kind === 'flush') flushAndCheck(`events at flush (operation ${index})`);
+          else expect(events, `events before flush, at operation ${index} (${JSON.stringify(operation)})`).toEqual([]);
+        });
+        store.flush();
+        flushAndCheck('events at the final flush');
+        store.close();
+      }),
+      runs,
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Window stores
+// ---------------------------------------------------------------------------------------------
+
+const windowSizeMs = 10;
+const windowRetentionMs = 100;
+
+/**
+ * The expiry rule of window-store.ts and `WindowBytesBackend`: the observed time is the latest
+ * window start written (by a value or a tombstone), and a window is expired once
+ * `windowStart <= observedTime - retentionMs`, as in Kafka's `InMemoryWindowStore`.
+ */
+function windowExpired(windowStart: number, observedTime: number): boolean {
+  return windowStart <= observedTime - windowRetentionMs;
+}
+
+type WindowOperation =
+  | { readonly kind: 'put'; readonly key: string; readonly value: number | null; readonly windowStart: number }
+  | { readonly kind: 'fetch'; readonly key: string; readonly windowStart: number }
+  | { readonly kind: 'fetchRange'; readonly key: string; readonly timeFrom: number; readonly timeTo: number }
+  | { readonly kind: 'fetchAll'; readonly timeFrom: number; readonly timeTo: number }
+  | { readonly kind: 'all' }
+  | { readonly kind: 'flush' };
+
+const windowKeyArbitrary = fc.constantFrom('a', 'b', '\uffff', '\u{1f600}');
+/** Multiples of 5 up to 300, so starts repeat and land exactly on the retention boundary. */
+const windowStartArbitrary = fc.integer({ min: 0, max: 60 }).map((step) => step * 5);
+const timeBoundArbitrary = fc.integer({ min: -20, max: 320 });
+
+const windowOperation: fc.Arbitrary<WindowOperation> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({ kind: fc.constant('put' as const), key: windowKeyArbitrary, value: fc.option(valueArbitrary, { freq: 6 }), windowStart: windowStartArbitrary }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('fetch' as const), key: windowKeyArbitrary, windowStart: windowStartArbitrary }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('fetchRange' as const), key: windowKeyArbitrary, timeFrom: timeBoundArbitrary, timeTo: timeBoundArbitrary }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('fetchAll' as const), timeFrom: timeBoundArbitrary, timeTo: timeBoundArbitrary }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'all' as const }) },
+  { weight: 2, arbitrary: fc.constant({ kind: 'flush' as const }) },
+);
+
+/** The window oracle: values by (key, window start), the latest start written, and drops. */
+class WindowOracle {
+  readonly windows = new Map<string, { key: string; windowStart: number; value: number }>();
+  observedTime = Number.NEGATIVE_INFINITY;
+  dropped = 0;
+
+  put(key: string, value: number | null, windowStart: number): void {
+    this.observedTime = Math.max(this.observedTime, windowStart);
+    if (windowExpired(windowStart, this.observedTime)) {
+      this.dropped += 1;
+      return;
+    }
+    const id = JSON.stringify([key, windowStart]);
+    if (value === null) this.windows.delete(id);
+    else this.windows.set(id, { key, windowStart, value });
+  }
+
+  fetch(key: string, windowStart: number): number | undefined {
+    if (windowExpired(windowStart, this.observedTime)) return undefined;
+    return this.windows.get(JSON.stringify([key, windowStart]))?.value;
+  }
+
+  /** Live windows with `timeFrom <= start <= timeTo`, by start then key bytes, as [key, start, end, value]. */
+  live(timeFrom: number, timeTo: number): Array<[string, number, number, number]> {
+    return [...this.windows.values()]
+      .filter((window) => !windowExpired(window.windowStart, this.observedTime) && window.windowStart >= timeFrom && window.windowStart <= timeTo)
+      .sort((left, right) => left.windowStart - right.windowStart || compareKeyBytes(left.key, right.key))
+      .map((window) => [window.key, window.windowStart, window.windowStart + windowSizeMs, window.value]);
+  }
+}
+
+function windowedEntries(iterator: Iterable<KeyValue<Windowed<string>, number>>): Array<[string, number, number, number]> {
+  return [...iterator].map((entry) => [entry.key.key, entry.key.window.start, entry.key.window.end, entry.value]);
+}
+
+function openWindowStore(mode: CachingMode): { store: WindowStore<string, number>; context: RecordingContext } {
+  const supplier = Stores.inMemoryWindowStore('window-store', windowRetentionMs, windowSizeMs, false);
+  const builder = withCaching(Stores.windowStoreBuilder(supplier, Serdes.String(), Serdes.Int32()), mode).withLoggingEnabled({});
+  return open(builder.build() as WindowStore<string, number>);
+}
+
+describe.each(cachingModes)('WindowStore<string, number> ($label)', (mode) => {
+  it('answers fetches as a map of (key, window start) does, forgetting windows past retention', () => {
+    fc.assert(
+      fc.property(fc.array(windowOperation, { maxLength: maxOperations }), (operations) => {
+        const { store, context } = openWindowStore(mode);
+        expect(store.windowSizeMs).toBe(windowSizeMs);
+        expect(store.retentionMs).toBe(windowRetentionMs);
+        const oracle = new WindowOracle();
+        operations.forEach((operation, index) => {
+          const step = `operation ${index}: ${JSON.stringify(operation)} (observed time ${oracle.observedTime})`;
+          switch (operation.kind) {
+            case 'put':
+              store.put(operation.key, operation.value, operation.windowStart);
+              oracle.put(operation.key, operation.value, operation.windowStart);
+              break;
+            case 'fetch':
+              expect(store.fetch(operation.key, operation.windowStart), step).toBe(oracle.fetch(operation.key, operation.windowStart));
+              break;
+            case 'fetchRange':
+              expect(entries(store.fetchRange(operation.key, operation.timeFrom, operation.timeTo)), step).toEqual(
+                oracle
+                  .live(operation.timeFrom, operation.timeTo)
+                  .filter(([key]) => key === operation.key)
+                  .map(([, windowStart, , value]) => [windowStart, value]),
+              );
+              break;
+            case 'fetchAll':
+              expect(windowedEntries(store.fetchAll(operation.timeFrom, operation.timeTo)), step).toEqual(oracle.live(operation.timeFrom, operation.timeTo));
+              break;
+            case 'all':
+              expect(windowedEntries(store.all()), step).toEqual(oracle.live(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY));
+              break;
+            case 'flush':
+              store.flush();
+              break;
+          }
+        });
+        store.flush();
+        expect(windowedEntries(store.all()), 'all() after the final flush').toEqual(oracle.live(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY));
+        // Expiry is checked at put, before any cache, so every refused write is counted once.
+        expect(context.dropped, 'recordDropped calls').toBe(oracle.dropped);
+        store.close();
+      }),
+      runs,
+    );
+  });
+
+  it('writes a changelog that, replayed into a fresh store, rebuilds the same windows', () => {
+    fc.assert(
+      fc.property(fc.array(windowOperation, { maxLength: maxOperations }), (operations) => {
+        const { store, context } = openWindowStore(mode);
+        for (const operation of operations) {
+          if (operation.kind === 'put') store.put(operation.key, operation.value, operation.windowStart);
+          else if (operation.kind === 'flush') store.flush();
+        }
+        store.flush();
+        const { store: restored } = openWindowStore(mode);
+        (restored as Partial<Restorable>).restore?.(context.changes.map((change) => ({ key: change.key, value: change.value })));
+        expect(windowedEntries(restored.all())).toEqual(windowedEntries(store.all()));
+        store.close();
+        restored.close();
+      }),
+      runs,
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Session stores
+// ---------------------------------------------------------------------------------------------
+
+const sessionRetentionMs = 60;
+
+/**
+ * The expiry rule of session-store.ts and `SessionBytesBackend`: sessions are kept for the
+ * retention period after their end, against the observed time (the latest session end written
+ * with a value); a session is expired once `end <= observedTime - retentionMs`, as in Kafka.
+ */
+function sessionExpired(sessionEnd: number, observedTime: number): boolean {
+  return sessionEnd <= observedTime - sessionRetentionMs;
+}
+
+/**
+ * "Oldest first" in session-store.ts; Kafka's session stores iterate one key's sessions by end
+ * time, then start time.
+ */
+function compareSessions(left: SessionEntry, right: SessionEntry): number {
+  return left.end - right.end || left.start - right.start;
+}
+
+interface SessionEntry {
+  readonly key: string;
+  readonly start: number;
+  readonly end: number;
+  readonly value: number;
+}
+
+type SessionOperation =
+  | { readonly kind: 'put'; readonly key: string; readonly start: number; readonly length: number; readonly value: number | null }
+  | { readonly kind: 'remove'; readonly key: string; readonly start: number; readonly length: number }
+  | { readonly kind: 'findSessions'; readonly key: string; readonly earliestEnd: number; readonly latestStart: number }
+  | { readonly kind: 'fetch'; readonly key: string }
+  | { readonly kind: 'fetchSession'; readonly key: string; readonly start: number; readonly length: number }
+  | { readonly kind: 'flush' };
+
+const sessionKeys = ['a', 'b', '\u{1f600}'];
+const sessionKeyArbitrary = fc.constantFrom(...sessionKeys);
+const sessionStartArbitrary = fc.integer({ min: 0, max: 20 }).map((step) => step * 5);
+const sessionLengthArbitrary = fc.constantFrom(0, 0, 5, 10, 15);
+const sessionBoundArbitrary = fc.integer({ min: -10, max: 130 });
+
+const sessionOperation: fc.Arbitrary<SessionOperation> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('put' as const),
+      key: sessionKeyArbitrary,
+      start: sessionStartArbitrary,
+      length: sessionLengthArbitrary,
+      value: fc.option(valueArbitrary, { freq: 8 }),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('remove' as const), key: sessionKeyArbitrary, start: sessionStartArbitrary, length: sessionLengthArbitrary }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant('findSessions' as const), key: sessionKeyArbitrary, earliestEnd: sessionBoundArbitrary, latestStart: sessionBoundArbitrary }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('fetch' as const), key: sessionKeyArbitrary }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('fetchSession' as const), key: sessionKeyArbitrary, start: sessionStartArbitrary, length: sessionLengthArbitrary }),
+  },
+  { weight: 2, arbitrary: fc.constant({ kind: 'flush' as const }) },
+);
+
+class SessionOracle {
+  readonly sessions = new Map<string, SessionEntry>();
+  observedTime = Number.NEGATIVE_INFINITY;
+  dropped = 0;
+
+  put(key: string, start: number, end: number, value: number | null): void {
+    if (value === null) {
+      this.remove(key, start, end);
+      return;
+    }
+    this.observedTime = Math.max(this.observedTime, end);
+    if (sessionExpired(end, this.observedTime)) {
+      this.dropped += 1;
+      return;
+    }
+    this.sessions.set(JSON.stringify([key, start, end]), { key, start, end, value });
+  }
+
+  /**
+   * Unlike Kafka's `InMemorySessionStore` (where a removal is a put of null and advances the
+   * observed time), removing a merged session is not new data here: tombstones leave the
+   * observed time alone (store-suppliers.ts, `SessionBytesBackend`).
+   */
+  remove(key: string, start: number, end: number): void {
+    this.sessions.delete(JSON.stringify([key, start, end]));
+  }
+
+  find(key: string, earliestEnd: number, latestStart: number): Array<[string, number, number, number]> {
+    return [...this.sessions.values()]
+      .filter((session) => session.key === key && !sessionExpired(session.end, this.observedTime) && session.end >= earliestEnd && session.start <= latestStart)
+      .sort(compareSessions)
+      .map((session) => [session.key, session.start, session.end, session.value]);
+  }
+
+  fetchSession(key: string, start: number, end: number): number | undefined {
+    const session = this.sessions.get(JSON.stringify([key, start, end]));
+    return session === undefined || sessionExpired(session.end, this.observedTime) ? undefined : session.value;
+  }
+}
+
+function openSessionStore(mode: CachingMode): { store: SessionStore<string, number>; context: RecordingContext } {
+  const supplier = Stores.inMemorySessionStore('session-store', sessionRetentionMs);
+  const builder = withCaching(Stores.sessionStoreBuilder(supplier, Serdes.String(), Serdes.Int32()), mode).withLoggingEnabled({});
+  return open(builder.build() as SessionStore<string, number>);
+}
+
+describe.each(cachingModes)('SessionStore<string, number> ($label)', (mode) => {
+  it('finds the sessions a filter over every stored session finds, oldest first', () => {
+    fc.assert(
+      fc.property(fc.array(sessionOperation, { maxLength: maxOperations }), (operations) => {
+        const { store, context } = openSessionStore(mode);
+        expect(store.retentionMs).toBe(sessionRetentionMs);
+        const oracle = new SessionOracle();
+        operations.forEach((operation, index) => {
+          const step = `operation ${index}: ${JSON.stringify(operation)} (observed time ${oracle.observedTime})`;
+          switch (operation.kind) {
+            case 'put': {
+              const end = operation.start + operation.length;
+              store.put(windowed(operation.key, operation.start, end), operation.value);
+              oracle.put(operation.key, operation.start, end, operation.value);
+              break;
+            }
+            case 'remove': {
+              const end = operation.start + operation.length;
+              store.remove(windowed(operation.key, operation.start, end));
+              oracle.remove(operation.key, operation.start, end);
+              break;
+            }
+            case 'findSessions':
+              expect(windowedEntries(store.findSessions(operation.key, operation.earliestEnd, operation.latestStart)), step).toEqual(
+                oracle.find(operation.key, operation.earliestEnd, operation.latestStart),
+              );
+              break;
+            case 'fetch':
+              expect(windowedEntries(store.fetch(operation.key)), step).toEqual(oracle.find(operation.key, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY));
+              break;
+            case 'fetchSession': {
+              const end = operation.start + operation.length;
+              expect(store.fetchSession(operation.key, operation.start, end), step).toBe(oracle.fetchSession(operation.key, operation.start, end));
+              break;
+            }
+            case 'flush':
+              store.flush();
+              break;
+          }
+        });
+        store.flush();
+        for (const key of sessionKeys) {
+          expect(windowedEntries(store.fetch(key)), `fetch(${JSON.stringify(key)}) after the final flush`).toEqual(
+            oracle.find(key, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY),
+          );
+        }
+        expect(context.dropped, 'recordDropped calls').toBe(oracle.dropped);
+        store.close();
+      }),
+      runs,
+    );
+  });
+
+  it('writes a changelog that, replayed into a fresh store, rebuilds the same sessions', () => {
+    fc.assert(
+      fc.property(fc.array(sessionOperation, { maxLength: maxOperations }), (operations) => {
+        const { store, context } = openSessionStore(mode);
+        for (const operation of operations) {
+          const session = 'length' in operation ? windowed(operation.key, operation.start, operation.start + operation.length) : undefined;
+          if (operation.kind === 'put') store.put(session!, operation.value);
+          else if (operation.kind === 'remove') store.remove(session!);
+          else if (operation.kind === 'flush') store.flush();
+        }
+        store.flush();
+        const { store: restored } = openSessionStore(mode);
+        (restored as Partial<Restorable>).restore?.(context.changes.map((change) => ({ key: change.key, value: change.value })));
+        for (const key of sessionKeys) expect(windowedEntries(restored.fetch(key)), `fetch(${JSON.stringify(key)})`).toEqual(windowedEntries(store.fetch(key)));
+        store.close();
+        restored.close();
+      }),
+      runs,
+    );
+  });
+});

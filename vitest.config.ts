@@ -15,6 +15,18 @@ export default defineConfig({
         },
       },
       {
+        // The stateful DSL suites again, with every store the DSL creates on LevelDB (test/support/store-kind.ts).
+        test: {
+          name: 'unit-level',
+          include: [
+            'packages/streams/src/kstream/internal/ops/{aggregations,aggregation-caching,table,table-properties,stream-stream-join,stream-table-join,stateful-bad-input}.test.ts',
+            'packages/streams/src/docs-stateful-examples.test.ts',
+            'packages/streams/src/state/store-properties.test.ts',
+          ],
+          env: { TRIBUTARY_TEST_STORES: 'level' },
+        },
+      },
+      {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],

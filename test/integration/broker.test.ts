@@ -3,7 +3,7 @@
  * several partitions, keyed records, consumer groups and transactions, which later tests build on.
  */
 import { describe, expect, it } from 'vitest';
-import { createTopics, kafkaClient, uniqueTopic } from './helpers/kafka.js';
+import { createTopics, inputProducer, kafkaClient, uniqueTopic } from './helpers/kafka.js';
 
 describe('local Kafka broker', () => {
   it('round-trips keyed records through a 3-partition topic with a consumer group', async () => {
@@ -11,7 +11,7 @@ describe('local Kafka broker', () => {
     const topic = uniqueTopic('it-broker');
     await createTopics(kafka, [{ topic, numPartitions: 3 }]);
 
-    const producer = kafka.producer();
+    const producer = inputProducer(kafka);
     await producer.connect();
     const sent = Array.from({ length: 30 }, (_, index) => ({ key: `k${index % 7}`, value: `v${index}` }));
     await producer.send({ topic, messages: sent });

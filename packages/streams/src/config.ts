@@ -38,14 +38,23 @@ export interface StreamsConfig {
 
 /** A configuration with every default filled in. */
 export interface ResolvedStreamsConfig {
+  /** Checked: letters, digits, `.`, `_` and `-` only, since it prefixes topic names. */
   readonly applicationId: string;
+  /** Still `undefined` when not configured: a node with no serde of its own then fails when its task starts. */
   readonly defaultKeySerde: Serde<any> | undefined;
+  /** Still `undefined` when not configured: a node with no serde of its own then fails when its task starts. */
   readonly defaultValueSerde: Serde<any> | undefined;
+  /** The configured extractor, or `recordTimestampExtractor`. */
   readonly defaultTimestampExtractor: TimestampExtractor<any, any>;
+  /** The configured handler, or `logAndContinue()`. */
   readonly deserializationExceptionHandler: DeserializationExceptionHandler;
+  /** The configured handler, or `logAndContinue()`. */
   readonly processingExceptionHandler: ProcessingExceptionHandler;
+  /** The configured handler, or `logAndContinue()`. */
   readonly productionExceptionHandler: ProductionExceptionHandler;
+  /** The configured logger, or `consoleLogger`. */
   readonly logger: Logger;
+  /** The config exactly as given, unknown options included: what processors see as `context.appConfigs`. */
   readonly appConfigs: Readonly<Record<string, unknown>>;
 }
 

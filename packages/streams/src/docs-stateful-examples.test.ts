@@ -19,13 +19,14 @@ import {
   type Windowed,
 } from './index.js';
 import { TopologyTestDriver } from './test-utils/index.js';
+import { builderOptions, openDriver } from '../../../test/support/store-kind.js';
 
 const minute = 60_000;
 
 describe('docs/tables-windows-joins.md', () => {
-  it('windowed counts with grace, emitting one final result per window', () => {
+  it('windowed counts with grace, emitting one final result per window', async () => {
     // --- guide: windowed-count ---
-    const builder = new StreamsBuilder();
+    const builder = new StreamsBuilder(builderOptions());
     builder
       .stream('page-views', Consumed.with(Serdes.String(), Serdes.String()))
       .groupByKey()
@@ -35,7 +36,7 @@ describe('docs/tables-windows-joins.md', () => {
       .toStream()
       .to('views-final', Produced.with(WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 5 * minute), Serdes.Float64()));
 
-    const driver = new TopologyTestDriver(builder.build());
+    const driver = await openDriver(builder.build());
     const views = driver.createInputTopic('page-views', Serdes.String(), Serdes.String());
     const results = driver.createOutputTopic('views-final', WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 5 * minute), Serdes.Float64());
     views.pipeInput('/pricing', 'u1', 1 * minute);
@@ -51,12 +52,12 @@ describe('docs/tables-windows-joins.md', () => {
     expect(driver.droppedRecords().get('late-record')).toBe(1);
   });
 
-  it('enriches a stream from a table, and sums a table regrouped by a new key', () => {
+  it('enriches a stream from a table, and sums a table regrouped by a new key', async () => {
     // --- guide: stream-table-join ---
     interface Order { readonly productId: string; readonly quantity: number }
     interface Product { readonly name: string; readonly category: string; readonly price: number }
 
-    const builder = new StreamsBuilder();
+    const builder = new StreamsBuilder(builderOptions());
     const products = builder.table('products', Consumed.with(Serdes.String(), Serdes.Json<Product>()), Materialized.as('products'));
     builder
       .stream('orders', Consumed.with(Serdes.String(), Serdes.Json<Order>()))
@@ -73,7 +74,7 @@ describe('docs/tables-windows-joins.md', () => {
       .count(Materialized.as('products-per-category'));
     // --- end ---
 
-    const driver = new TopologyTestDriver(builder.build());
+    const driver = await openDriver(builder.build());
     const productInput = driver.createInputTopic('products', Serdes.String(), Serdes.Json<Product>());
     const orders = driver.createInputTopic('orders', Serdes.String(), Serdes.Json<Order>());
     const totals = driver.createOutputTopic('order-totals', Serdes.String(), Serdes.Json<Order & { category: string; total: number }>());
@@ -90,10 +91,10 @@ describe('docs/tables-windows-joins.md', () => {
     ]);
   });
 
-  it('counts unique users per product with HyperLogLog, and queries the result', () => {
+  it('counts unique users per product with HyperLogLog, and queries the result', async () => {
     // --- guide: unique-users ---
     interface View { readonly userId: string }
-    const builder = new StreamsBuilder();
+    const builder = new StreamsBuilder(builderOptions());
     const { initializer, aggregator } = countDistinct<string, View>((view) => view.userId);
     builder
       .stream('views', Consumed.with(Serdes.String(), Serdes.Json<View>()))
@@ -103,7 +104,7 @@ describe('docs/tables-windows-joins.md', () => {
       .toStream()
       .to('unique-viewers', Produced.with(Serdes.String(), Serdes.Float64()));
 
-    const driver = new TopologyTestDriver(builder.build());
+    const driver = await openDriver(builder.build());
     const input = driver.createInputTopic('views', Serdes.String(), Serdes.Json<View>());
     for (const userId of ['ann', 'bob', 'ann', 'cy', 'bob']) input.pipeInput('p1', { userId });
     const sketch = driver.query('unique-viewers', QueryableStoreTypes.keyValueStore<string, { count(): number }>()).get('p1');

@@ -21,6 +21,10 @@ export type {
   StoreEntry,
   GlobalStoreSpec,
 } from './processor/internal/topology-builder.js';
+export type { StoreHandle, StoreLocation } from './state/store-suppliers.js';
+// For store backends: the sorted (key, time, tiebreak) structure the in-memory window and session backends use.
+export { TimeKeyedEntries } from './state/internal/time-keyed-entries.js';
+export type { TimedEntry, KeyedTimedEntry } from './state/internal/time-keyed-entries.js';
 export { GlobalStateUpdater } from './processor/internal/global-state-updater.js';
 export { LocalRunner } from './processor/internal/local-runner.js';
 export type { LocalRunnerOptions, StoredRecord } from './processor/internal/local-runner.js';

@@ -9,6 +9,7 @@
 
 // DSL
 export { StreamsBuilder } from './kstream/streams-builder.js';
+export type { StreamsBuilderOptions } from './kstream/streams-builder.js';
 export type { KStream, BranchedKStream } from './kstream/kstream.js';
 export { Consumed } from './kstream/consumed.js';
 export { Produced } from './kstream/produced.js';
@@ -76,6 +77,7 @@ export { recordTimestampExtractor, wallClockTimestampExtractor, valueTimestampEx
 export type { TimestampExtractor, ConsumedRecordView } from './processor/timestamp-extractor.js';
 export type { StreamPartitioner, TopicNameExtractor } from './processor/stream-partitioner.js';
 export type { RecordCollector, ConsumedRecord } from './processor/record-collector.js';
+export type { DropReason } from './processor/internal/task-metrics.js';
 
 // Serdes
 export type { Serde, Serializer, Deserializer, SerdeType } from './serde/serde.js';
@@ -109,6 +111,7 @@ export {
 } from './state/stores.js';
 export type { CachingOptions } from './state/stores.js';
 export { isRestorableStore } from './state/store-suppliers.js';
+export type { DslStoreSuppliers } from './state/dsl-store-suppliers.js';
 export { QueryableStoreTypes, queryStore } from './state/queryable-store-types.js';
 export type { QueryableStoreType } from './state/queryable-store-types.js';
 export type {

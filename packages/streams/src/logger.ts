@@ -5,9 +5,13 @@
 
 /** What Tributary logs through. Extra fields are structured context, never secrets. */
 export interface Logger {
+  /** Per-record detail that is normal but worth tracing, such as a write to an expired window. Can be frequent. */
   debug(message: string, fields?: Record<string, unknown>): void;
+  /** Lifecycle progress: internal topics created, changelogs restored, global stores loaded. */
   info(message: string, fields?: Record<string, unknown>): void;
+  /** A record skipped or diverted (null key, failed record under a continue or dead-letter handler). */
   warn(message: string, fields?: Record<string, unknown>): void;
+  /** A failure that stops processing, logged just before the error is thrown. */
   error(message: string, fields?: Record<string, unknown>): void;
 }
 

@@ -3,7 +3,7 @@
  * when the test ends. Integration tests fail (never skip) when no broker is named.
  */
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { onTestFinished } from 'vitest';
 
 /** The broker's `host:port`; throws a message that says how to start one. */
@@ -20,6 +20,15 @@ export function bootstrapServers(): string {
 /** A kafkajs client for the test broker, quiet unless something is wrong. */
 export function kafkaClient(clientId = 'tributary-it'): Kafka {
   return new Kafka({ clientId, brokers: [bootstrapServers()], logLevel: logLevel.ERROR, retry: { retries: 5 } });
+}
+
+/**
+ * A producer for test input: idempotent, because kafkajs retries a whole produce request when
+ * one partition fails (as partitions of a new topic may, briefly) and a plain producer would then
+ * write the partitions that had succeeded twice.
+ */
+export function inputProducer(kafka: Kafka, options: { allowAutoTopicCreation?: boolean } = {}): Producer {
+  return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: options.allowAutoTopicCreation ?? false });
 }
 
 /** A unique topic name for one test. */
@@ -42,9 +51,22 @@ export async function createTopics(kafka: Kafka, topics: ReadonlyArray<{ topic: 
   });
   try {
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: topics.map((entry) => ({ topic: entry.topic, numPartitions: entry.numPartitions ?? 1, replicationFactor: 1 })),
     });
+    // kafkajs' own waitForLeaders retries only LEADER_NOT_AVAILABLE, but a KRaft broker can
+    // answer UNKNOWN_TOPIC_OR_PARTITION for a moment after the create; wait through both.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      try {
+        const { topics: metadata } = await admin.fetchTopicMetadata({ topics: topics.map((entry) => entry.topic) });
+        if (metadata.every((topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0))) break;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+      if (Date.now() > deadline) throw new Error(`Topics ${topics.map((entry) => entry.topic).join(', ')} have no leaders after 15 s.`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   } finally {
     await admin.disconnect();
   }

@@ -14,10 +14,13 @@ import type { Logger } from '../logger.js';
 
 /** Where a failing record came from. */
 export interface ErrorHandlerContext {
+  /** The task that failed; `{ subtopology: -1, partition: -1 }` while filling a global store. */
   readonly taskId: TaskId;
   /** The source topic of the record being processed, when there is one. */
   readonly topic: string | undefined;
+  /** The source record's partition; `undefined` outside a source record (in a punctuator). */
   readonly partition: number | undefined;
+  /** The source record's offset; `undefined` outside a source record (in a punctuator). */
   readonly offset: number | undefined;
   /** The node that failed; for deserialization errors, the source node. */
   readonly processorNodeName: string;
@@ -35,10 +38,15 @@ export interface ErrorHandlerContext {
 
 /** A record a handler wants written to a dead-letter topic. */
 export interface DeadLetterRecord {
+  /** The dead-letter topic, written as is (not prefixed with the application id). */
   readonly topic: string;
+  /** The source record's key bytes as consumed, so the record can be replayed; `null` when unknown. */
   readonly key: Buffer | null;
+  /** The source record's value bytes as consumed; `null` when unknown (for example in a punctuator). */
   readonly value: Buffer | null;
+  /** The source record's headers plus the {@link DeadLetterHeaders} describing the failure. */
   readonly headers: Headers;
+  /** The source record's timestamp, epoch ms (the punctuation time when there was none). */
   readonly timestamp: number;
 }
 
@@ -111,11 +119,17 @@ export interface DeadLetterTopicOptions {
 
 /** Header names on a dead-letter record, as in Kafka Streams (KIP-1034). */
 export const DeadLetterHeaders = {
+  /** The error's `name` (Kafka Streams puts the exception class name here). */
   exception: '__streams.errors.exception',
+  /** The error's `message`. */
   message: '__streams.errors.message',
+  /** The error's `stack`, or empty when it has none. */
   stacktrace: '__streams.errors.stacktrace',
+  /** The source topic; absent when the failure had no source record. */
   topic: '__streams.errors.topic',
+  /** The source partition, as a decimal string; absent when the failure had no source record. */
   partition: '__streams.errors.partition',
+  /** The source offset, as a decimal string; absent when the failure had no source record. */
   offset: '__streams.errors.offset',
 } as const;
 

@@ -6,6 +6,10 @@ import type { KStream } from './kstream.js';
 
 /** Options of one branch. `N` is the branch's name, kept in the result's type. */
 export interface Branched<K, V, N extends string = string> {
+  /**
+   * The branch's key in the result map, after the split's prefix. Defaults to the branch's
+   * position (`1`, `2`, …; `0` for the default branch), as in Kafka Streams.
+   */
   readonly name?: N;
   /** Builds on the branch; its result is what the map holds for this branch. */
   readonly chain?: (stream: KStream<K, V>) => KStream<K, V>;

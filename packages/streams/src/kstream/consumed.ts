@@ -4,8 +4,11 @@ import type { Serde } from '../serde/serde.js';
 
 /** Options of `StreamsBuilder.stream` and `table`. A plain object literal works too. */
 export interface Consumed<K, V> {
+  /** Deserializes the topic's keys. Defaults to the config's `defaultKeySerde`. */
   readonly keySerde?: Serde<K>;
+  /** Deserializes the topic's values. Defaults to the config's `defaultValueSerde`. */
   readonly valueSerde?: Serde<V>;
+  /** Assigns each record its event time. Defaults to the config's `defaultTimestampExtractor`. */
   readonly timestampExtractor?: TimestampExtractor<K, V>;
   /** The source node's name. */
   readonly name?: string;

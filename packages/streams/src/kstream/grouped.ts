@@ -5,7 +5,9 @@ import type { Serde } from '../serde/serde.js';
 export interface Grouped<K, V> {
   /** Names the repartition topic `<applicationId>-<name>-repartition`. */
   readonly name?: string;
+  /** Writes and reads keys on the repartition topic. Defaults to the config's `defaultKeySerde`. */
   readonly keySerde?: Serde<K>;
+  /** Writes and reads values on the repartition topic. Defaults to the config's `defaultValueSerde`. */
   readonly valueSerde?: Serde<V>;
 }
 

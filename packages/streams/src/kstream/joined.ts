@@ -3,9 +3,13 @@ import type { Serde } from '../serde/serde.js';
 
 /** Options of a stream-table join. */
 export interface Joined<K, V, VO> {
+  /** Names the join node, and the repartition topic `<applicationId>-<name>-left-repartition` if the stream needs one. */
   readonly name?: string;
+  /** Serializes keys on the repartition topic. Defaults to the stream's key serde, then the table's. */
   readonly keySerde?: Serde<K>;
+  /** Serializes the stream's values on the repartition topic. Defaults to the stream's value serde. */
   readonly valueSerde?: Serde<V>;
+  /** The table's value serde. Unused (the table brings its own); kept for Kafka Streams' `Joined.with`. */
   readonly otherValueSerde?: Serde<VO>;
   /**
    * How long a stream record may wait for the table to catch up (versioned tables in Kafka
@@ -16,9 +20,11 @@ export interface Joined<K, V, VO> {
 
 /** Builds {@link Joined} options. */
 export const Joined = {
+  /** Joins with these serdes: the key, the stream's value and the table's value. */
   with<K, V, VO>(keySerde: Serde<K>, valueSerde: Serde<V>, otherValueSerde: Serde<VO>): Joined<K, V, VO> {
     return { keySerde, valueSerde, otherValueSerde };
   },
+  /** Names the join (and so its repartition topic). */
   as<K = unknown, V = unknown, VO = unknown>(name: string): Joined<K, V, VO> {
     return { name };
   },
@@ -30,8 +36,11 @@ export interface StreamJoined<K, V1, V2> {
   readonly name?: string;
   /** Names the two window stores `<storeName>-this-join-store` and `<storeName>-other-join-store`. */
   readonly storeName?: string;
+  /** Serializes keys in both join stores. Defaults to this stream's key serde, then the other's. */
   readonly keySerde?: Serde<K>;
+  /** Serializes this stream's values in its join store. Defaults to this stream's value serde. */
   readonly valueSerde?: Serde<V1>;
+  /** Serializes the other stream's values in its join store. Defaults to the other stream's value serde. */
   readonly otherValueSerde?: Serde<V2>;
   /** Logs the join stores' changes. Defaults to true. */
   readonly loggingEnabled?: boolean;
@@ -39,9 +48,11 @@ export interface StreamJoined<K, V1, V2> {
 
 /** Builds {@link StreamJoined} options. */
 export const StreamJoined = {
+  /** Joins with these serdes: the key, this stream's value and the other stream's value. */
   with<K, V1, V2>(keySerde: Serde<K>, valueSerde: Serde<V1>, otherValueSerde: Serde<V2>): StreamJoined<K, V1, V2> {
     return { keySerde, valueSerde, otherValueSerde };
   },
+  /** Names the join stores `<storeName>-this-join-store` and `<storeName>-other-join-store`. */
   as<K = unknown, V1 = unknown, V2 = unknown>(storeName: string): StreamJoined<K, V1, V2> {
     return { storeName };
   },

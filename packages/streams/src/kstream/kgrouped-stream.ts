@@ -28,15 +28,24 @@ export interface KGroupedStream<K, V> {
 
 /** A grouped stream aggregated per time window. Results are keyed by `Windowed<K>`. */
 export interface TimeWindowedKStream<K, V> {
+  /** The number of records per key and window. */
   count(materialized?: Materialized<K, number>, named?: Named): KTable<Windowed<K>, number>;
+  /** Combines the values of each key and window with `reducer`; a window's first value starts it. */
   reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V>;
+  /** Folds the values of each key and window into an aggregate that starts from `initializer()`. */
   aggregate<VA>(initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<Windowed<K>, VA>;
 }
 
 /** A grouped stream aggregated per session. Merged sessions combine their aggregates with a merger. */
 export interface SessionWindowedKStream<K, V> {
+  /** The number of records per key and session; merged sessions add their counts. */
   count(materialized?: Materialized<K, number>, named?: Named): KTable<Windowed<K>, number>;
+  /** Combines the values of each key's session with `reducer`, which also combines merged sessions. */
   reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V>;
+  /**
+   * Folds the values of each key's session into an aggregate; when a record bridges two
+   * sessions, `merger` combines their aggregates (as in Kafka Streams).
+   */
   aggregate<VA>(
     initializer: Initializer<VA>,
     aggregator: Aggregator<K, V, VA>,
@@ -58,5 +67,6 @@ export interface CogroupedKStream<K, VA> {
 
 /** A cogroup aggregated per time window. */
 export interface TimeWindowedCogroupedKStream<K, VA> {
+  /** Folds every cogrouped stream's values per key and window into one aggregate, starting from `initializer()`. */
   aggregate(initializer: Initializer<VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<Windowed<K>, VA>;
 }

@@ -71,10 +71,12 @@ export interface KStream<K, V> {
    * repartitioning.
    */
   process<KOut, VOut>(supplier: ProcessorSupplier<K, V, KOut, VOut>, ...storeNames: string[]): KStream<KOut, VOut>;
+  /** As above, with the processor node named by `named` instead of `KSTREAM-PROCESSOR-<n>`. */
   process<KOut, VOut>(supplier: ProcessorSupplier<K, V, KOut, VOut>, named: Named, ...storeNames: string[]): KStream<KOut, VOut>;
 
   /** Runs a custom processor that may change values but not keys, so no repartition is needed. */
   processValues<VOut>(supplier: FixedKeyProcessorSupplier<K, V, VOut>, ...storeNames: string[]): KStream<K, VOut>;
+  /** As above, with the processor node named by `named` instead of a generated name. */
   processValues<VOut>(supplier: FixedKeyProcessorSupplier<K, V, VOut>, named: Named, ...storeNames: string[]): KStream<K, VOut>;
 
   /** Groups by the current key, repartitioning first if the key may have changed. */

@@ -11,7 +11,9 @@ import type { Serde } from '../serde/serde.js';
 export interface Materialized<K, V, Supplier = unknown> {
   /** The store's name; generated when absent (and then the store is not queryable by a name you know). */
   readonly storeName?: string;
+  /** Serializes the store's keys and its changelog's. Defaults to the upstream serde, then the config's `defaultKeySerde`. */
   readonly keySerde?: Serde<K>;
+  /** Serializes the store's values and its changelog's. Defaults to the upstream serde, then the config's `defaultValueSerde`. */
   readonly valueSerde?: Serde<V>;
   /** The backend. Defaults to an in-memory store. */
   readonly storeSupplier?: Supplier;

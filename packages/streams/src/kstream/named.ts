@@ -2,6 +2,10 @@
 
 /** An explicit node name. */
 export interface Named<N extends string = string> {
+  /**
+   * Replaces the generated, position-numbered name (`KSTREAM-FILTER-0000000003`), so the node
+   * keeps its name when operators are added upstream. Must be unique in the topology.
+   */
   readonly name: N;
 }
 

@@ -4,8 +4,11 @@ import type { Serde } from '../serde/serde.js';
 
 /** Options of `KStream.to`. A plain object literal works too. */
 export interface Produced<K, V> {
+  /** Serializes the keys written. Defaults to the config's `defaultKeySerde`. */
   readonly keySerde?: Serde<K>;
+  /** Serializes the values written. Defaults to the config's `defaultValueSerde`. */
   readonly valueSerde?: Serde<V>;
+  /** Picks each record's partition. Defaults to murmur2 of the serialized key, as Kafka's producer does. */
   readonly partitioner?: StreamPartitioner<K, V>;
   /** The sink node's name. */
   readonly name?: string;

@@ -6,10 +6,13 @@ import type { Serde } from '../serde/serde.js';
 export interface Repartitioned<K, V> {
   /** Names the topic `<applicationId>-<name>-repartition`. Generated when absent. */
   readonly name?: string;
+  /** Writes and reads the topic's keys. Defaults to the config's `defaultKeySerde`. */
   readonly keySerde?: Serde<K>;
+  /** Writes and reads the topic's values. Defaults to the config's `defaultValueSerde`. */
   readonly valueSerde?: Serde<V>;
   /** The topic's partition count; by default that of the upstream source topics. */
   readonly numberOfPartitions?: number;
+  /** Picks each record's partition in the topic. Defaults to murmur2 of the serialized key. */
   readonly partitioner?: StreamPartitioner<K, V>;
 }
 

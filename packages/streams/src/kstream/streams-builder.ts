@@ -2,8 +2,10 @@
  * The entry point of the DSL: read topics as streams, add state stores, and `build()` the
  * topology a driver runs.
  */
-import { TopologyError } from '../errors/streams-error.js';
+import { ConfigError, TopologyError } from '../errors/streams-error.js';
+import { InternalTopologyBuilder } from '../processor/internal/topology-builder.js';
 import { Topology } from '../processor/topology.js';
+import type { DslStoreSuppliers } from '../state/dsl-store-suppliers.js';
 import type { StoreBuilder } from '../state/state-store.js';
 import type { Consumed } from './consumed.js';
 import { KStreamImpl } from './internal/kstream-impl.js';
@@ -14,9 +16,26 @@ import { sourceTable } from './internal/ops/table-source.js';
 import type { KTable } from './ktable.js';
 import type { Materialized } from './materialized.js';
 
+/** Options of {@link StreamsBuilder}. */
+export interface StreamsBuilderOptions {
+  /**
+   * Where the stores the DSL creates live when `Materialized` names no supplier (Kafka Streams'
+   * `dsl.store.suppliers.class`); defaults to `Stores.inMemoryDslStoreSuppliers()`.
+   */
+  readonly dslStoreSuppliers?: DslStoreSuppliers;
+}
+
 /** Builds a topology with the DSL. */
 export class StreamsBuilder {
-  private readonly topology = new Topology();
+  private readonly topology: Topology;
+
+  constructor(options: StreamsBuilderOptions = {}) {
+    const suppliers = options.dslStoreSuppliers;
+    if (suppliers !== undefined && (suppliers === null || typeof suppliers !== 'object' || typeof suppliers.keyValueStore !== 'function' || typeof suppliers.windowStore !== 'function' || typeof suppliers.sessionStore !== 'function')) {
+      throw new ConfigError(`Option 'dslStoreSuppliers' of StreamsBuilder must have keyValueStore, windowStore and sessionStore methods (for example Stores.inMemoryDslStoreSuppliers()), got ${String(suppliers)}.`);
+    }
+    this.topology = new Topology(new InternalTopologyBuilder(suppliers));
+  }
 
   /**
    * Reads one or more topics as a stream. The key and value types come from the serdes in

@@ -45,8 +45,24 @@ export const BufferConfig = {
 
 /** A suppression: when a held update is released. */
 export type Suppressed =
-  | { readonly kind: 'until-window-closes'; readonly buffer: BufferConfig; readonly name?: string }
-  | { readonly kind: 'until-time-limit'; readonly timeLimitMs: number; readonly buffer: BufferConfig; readonly name?: string };
+  | {
+      /** Releases each window's final result once stream time passes its end plus grace. */
+      readonly kind: 'until-window-closes';
+      /** Bounds the held updates; never `emit-early`, which would break the one-final-result promise. */
+      readonly buffer: BufferConfig;
+      /** Names the suppress node. Generated (`KTABLE-SUPPRESS-…`) when absent. */
+      readonly name?: string;
+    }
+  | {
+      /** Releases a key's latest update once `timeLimitMs` of stream time has passed since its first held one. */
+      readonly kind: 'until-time-limit';
+      /** How long, in ms of stream time, an update is held; 0 releases at once. */
+      readonly timeLimitMs: number;
+      /** Bounds the held updates, and says what happens when they exceed it. */
+      readonly buffer: BufferConfig;
+      /** Names the suppress node. Generated (`KTABLE-SUPPRESS-…`) when absent. */
+      readonly name?: string;
+    };
 
 /** Builds {@link Suppressed} options, as in Kafka Streams. */
 export const Suppressed = {

@@ -14,7 +14,9 @@ export interface Window {
 
 /** A key scoped to a window: the key of a windowed aggregation's results. */
 export interface Windowed<K> {
+  /** The grouping key, as the aggregation's input had it. */
   readonly key: K;
+  /** The window this result covers; one key has one result per window. */
   readonly window: Window;
 }
 

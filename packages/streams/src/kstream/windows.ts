@@ -52,7 +52,12 @@ export class TimeWindows {
   }
 
   /** Every window containing `timestamp`, oldest first. */
-  windowsFor(timestamp: number): { start: number; end: number }[] {
+  windowsFor(timestamp: number): {
+    /** Window start, epoch ms, inclusive: a multiple of `advanceMs`. */
+    start: number;
+    /** Window end, epoch ms, exclusive: `start + sizeMs`. */
+    end: number;
+  }[] {
     const windows: { start: number; end: number }[] = [];
     for (let start = this.firstWindowStart(timestamp); start <= timestamp; start += this.advanceMs) windows.push({ start, end: start + this.sizeMs });
     return windows;
@@ -64,6 +69,7 @@ export class SlidingWindows {
   private constructor(
     /** Largest time difference between two records in one window, ms (the window size). */
     readonly timeDifferenceMs: number,
+    /** How long after a window ends it still accepts out-of-order records, ms. */
     readonly graceMs: number,
   ) {}
 
@@ -81,7 +87,9 @@ export class SlidingWindows {
 /** Session windows: a key's records closer than `inactivityGapMs` to each other form one session. */
 export class SessionWindows {
   private constructor(
+    /** A gap longer than this, ms, between two of a key's records ends one session and starts another. */
     readonly inactivityGapMs: number,
+    /** How long after a session ends it still accepts out-of-order records (and merges), ms. */
     readonly graceMs: number,
   ) {}
 
@@ -102,8 +110,11 @@ export class SessionWindows {
  */
 export class JoinWindows {
   private constructor(
+    /** How far, ms, the other stream's record may be older than this one. */
     readonly beforeMs: number,
+    /** How far, ms, the other stream's record may be newer than this one. */
     readonly afterMs: number,
+    /** How long after a join window closes it still accepts out-of-order records, ms; outer joins emit unmatched records only after it. */
     readonly graceMs: number,
   ) {}
 

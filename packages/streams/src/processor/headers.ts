@@ -3,7 +3,9 @@
  * repeat. Values are bytes; strings given to {@link Headers.add} are stored as UTF-8.
  */
 export interface Header {
+  /** The header's name; may repeat within one record. */
   readonly key: string;
+  /** Raw bytes; decode with `toString('utf8')` when the producer wrote a string. */
   readonly value: Buffer;
 }
 
@@ -91,6 +93,7 @@ export class Headers implements Iterable<Header> {
     return object;
   }
 
+  /** Iterates the headers in order, repeated keys included, so `for…of` and spreads work. */
   [Symbol.iterator](): Iterator<Header> {
     return this.entries[Symbol.iterator]();
   }

@@ -7,7 +7,9 @@ import type { StateStore } from '../state/state-store.js';
 
 /** Identifies a task: the sub-topology it runs and the partition number it owns. */
 export interface TaskId {
+  /** The sub-topology's `id`, as {@link TopologyDescription} numbers it. */
   readonly subtopology: number;
+  /** The input partition the task owns, the same number across all of the sub-topology's source topics. */
   readonly partition: number;
 }
 
@@ -18,8 +20,11 @@ export function formatTaskId(taskId: TaskId): string {
 
 /** Where the record being processed came from, when it came from a topic. */
 export interface RecordMetadata {
+  /** The source topic the record was read from (a repartition topic for repartitioned streams). */
   readonly topic: string;
+  /** The partition within `topic`. */
   readonly partition: number;
+  /** The record's offset within its partition. */
   readonly offset: number;
 }
 
@@ -36,6 +41,7 @@ export type Punctuator = (timestamp: number) => void;
 
 /** Returned by {@link ProcessorContext.schedule}; cancels the schedule. */
 export interface Cancellable {
+  /** Stops the punctuator firing; calling it again does nothing. */
   cancel(): void;
 }
 
@@ -88,8 +94,11 @@ export interface Processor<KIn, VIn, KOut = never, VOut = never> {
 
 /** A processor that may change values but not keys (see `KStream.processValues`). */
 export interface FixedKeyProcessor<KIn, VIn, VOut = never> {
+  /** Called once before the first record, with the context to keep. */
   init?(context: FixedKeyProcessorContext<KIn, VOut>): void;
+  /** Handles one record; forward `record.withValue(…)` to keep its key. Must not await. */
   process(record: FixedKeyRecord<KIn, VIn>): void;
+  /** Called once when the task closes. */
   close?(): void;
 }
 

@@ -19,11 +19,18 @@ export interface RecordCollector {
 
 /** A raw record as a driver consumed it, handed to a task. */
 export interface ConsumedRecord {
+  /** The topic the record was read from; the task routes it to the source node that reads it. */
   readonly topic: string;
+  /** The partition within `topic`; it must be the partition of the task it is handed to. */
   readonly partition: number;
+  /** The record's offset; the task commits the next one after processing it. */
   readonly offset: number;
+  /** The timestamp Kafka stored with the record, epoch ms (CreateTime or LogAppendTime). */
   readonly timestamp: number;
+  /** The key's bytes, not yet deserialized; `null` when the record has none. */
   readonly key: Buffer | null;
+  /** The value's bytes, not yet deserialized; `null` for a tombstone. */
   readonly value: Buffer | null;
+  /** The record's headers, handed to processors as they are. */
   readonly headers: Headers;
 }

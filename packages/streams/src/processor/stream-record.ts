@@ -49,6 +49,12 @@ export class StreamRecord<K, V> {
  * the key cannot change, the stream keeps its partitioning and needs no repartition.
  */
 export class FixedKeyRecord<K, V> {
+  /**
+   * @param key the key, fixed for the record's life; `null` when the record has none
+   * @param value the value; `null` is a tombstone for tables
+   * @param timestamp event time, epoch milliseconds
+   * @param headers defaults to empty headers
+   */
   constructor(
     readonly key: K,
     readonly value: V,

@@ -5,10 +5,15 @@
 
 /** What an extractor sees of a consumed record. */
 export interface ConsumedRecordView<K = unknown, V = unknown> {
+  /** The topic the record was read from. */
   readonly topic: string;
+  /** The partition within `topic`. */
   readonly partition: number;
+  /** The record's offset within its partition. */
   readonly offset: number;
+  /** The key, already deserialized by the source's key serde; `null` when the record has none. */
   readonly key: K;
+  /** The value, already deserialized by the source's value serde; `null` for a tombstone. */
   readonly value: V;
   /** The timestamp Kafka stored with the record. */
   readonly timestamp: number;

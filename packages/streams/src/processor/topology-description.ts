@@ -6,26 +6,36 @@ import type { InternalTopologyBuilder } from './internal/topology-builder.js';
 
 /** One node of a described topology. */
 export interface NodeDescription {
+  /** Unique in the topology: the name given (or generated, as `KSTREAM-MAP-0000000002`). */
   readonly name: string;
+  /** A source reads topics, a processor runs records, a sink writes a topic. */
   readonly kind: 'source' | 'processor' | 'sink';
   /** Topics a source reads. */
   readonly topics: readonly string[];
   /** The topic a sink writes, or `'<dynamic>'` when a topic-name extractor picks it. */
   readonly topic: string | undefined;
+  /** State stores a processor is connected to; empty for sources and sinks. */
   readonly stores: readonly string[];
+  /** Names of the nodes that forward to this one; empty for sources. */
   readonly predecessors: readonly string[];
+  /** Names of the nodes this one forwards to; empty for sinks. */
   readonly successors: readonly string[];
 }
 
 /** One sub-topology: the part of the graph a task runs. */
 export interface SubtopologyDescription {
+  /** Numbered from 0 in the order each sub-topology's first node was added; a task id pairs it with a partition. */
   readonly id: number;
+  /** The sub-topology's nodes, in the order they were added. */
   readonly nodes: readonly NodeDescription[];
 }
 
 /** The described topology. `toString()` gives Kafka Streams' text layout. */
 export class TopologyDescription {
-  constructor(readonly subtopologies: readonly SubtopologyDescription[]) {}
+  constructor(
+    /** The connected parts of the graph, by `id`; nodes joined by a store or an edge share one. */
+    readonly subtopologies: readonly SubtopologyDescription[],
+  ) {}
 
   /** @internal */
   static of(builder: InternalTopologyBuilder): TopologyDescription {

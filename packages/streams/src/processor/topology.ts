@@ -12,15 +12,21 @@ import type { StoreBuilder } from '../state/state-store.js';
 
 /** Options of {@link Topology.addSource}. */
 export interface SourceOptions<K, V> {
+  /** Deserializes the topics' keys. Defaults to the config's `defaultKeySerde`. */
   readonly keySerde?: Serde<K>;
+  /** Deserializes the topics' values. Defaults to the config's `defaultValueSerde`. */
   readonly valueSerde?: Serde<V>;
+  /** Assigns each record its event time. Defaults to the config's `defaultTimestampExtractor`. */
   readonly timestampExtractor?: TimestampExtractor<K, V>;
 }
 
 /** Options of {@link Topology.addSink}. */
 export interface SinkOptions<K, V> {
+  /** Serializes the keys written. Defaults to the config's `defaultKeySerde`. */
   readonly keySerde?: Serde<K>;
+  /** Serializes the values written. Defaults to the config's `defaultValueSerde`. */
   readonly valueSerde?: Serde<V>;
+  /** Picks each record's partition. Defaults to murmur2 of the serialized key, as Kafka's producer does. */
   readonly partitioner?: StreamPartitioner<K, V>;
 }
 

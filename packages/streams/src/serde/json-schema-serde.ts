@@ -19,19 +19,28 @@ export type JsonSchemaTypeName = 'string' | 'number' | 'integer' | 'boolean' | '
  * and only the few that the writer and validator depend on are spelled out.
  */
 export interface JsonSchemaKeywords {
+  /** The schema's URI, which `$ref`s elsewhere in the schema may resolve against. */
   readonly $id?: string;
+  /** The draft the schema is written for; only draft-07 is supported. */
   readonly $schema?: string;
+  /** A reference to another schema, such as `#/definitions/address`, resolved by both the writer and the validator. */
   readonly $ref?: string;
+  /** The JSON type(s) allowed; the writer also coerces values to it (see {@link JsonSchemaSerde}). */
   readonly type?: JsonSchemaTypeName | readonly JsonSchemaTypeName[];
+  /** For arrays: one schema for every item, or one per position (a tuple). */
   readonly items?: JsonSchemaDefinition | readonly JsonSchemaDefinition[];
+  /** For objects: the schema of properties not listed in `properties`; the writer drops them unless this allows them. */
   readonly additionalProperties?: JsonSchemaDefinition;
+  /** The only values allowed, compared by deep equality. */
   readonly enum?: readonly unknown[];
   readonly [keyword: string]: unknown;
 }
 
 /** A draft-07 schema object, nested or at the root, with any property names. */
 export interface JsonSchemaObject extends JsonSchemaKeywords {
+  /** For objects: the schema of each named property. Properties not listed are dropped on writing unless `additionalProperties` allows them. */
   readonly properties?: { readonly [name: string]: JsonSchemaDefinition };
+  /** For objects: properties that must be present; a missing one fails reading and writing. */
   readonly required?: readonly string[];
 }
 
@@ -40,7 +49,9 @@ export type JsonSchemaDefinition = JsonSchemaObject | boolean;
 
 /** A root schema whose `properties` and `required` may name only the properties of the type it describes. */
 export interface JsonSchemaForObject<Name extends string> extends JsonSchemaKeywords {
+  /** The schema of each property, keyed only by `Name`: a misspelled property is a compile error. */
   readonly properties?: { readonly [Property in Name]?: JsonSchemaDefinition };
+  /** Properties that must be present, each one of `Name`; a missing one fails reading and writing. */
   readonly required?: readonly Name[];
 }
 
@@ -50,7 +61,9 @@ type KeyOfAnyMember<T> = T extends unknown ? keyof T : never;
 /**
  * The schema type for values of `T`: catches a misspelled property name in `properties` or
  * `required` at compile time. Declare a schema apart from the call with this annotation (or
- * `as const`) so its `type` and `required` keep their literal types.
+ * `as const`) so its `type` and `required` keep their literal types. For a union `T`, the
+ * allowed names are every key of every member (`KeyOfAnyMember<T>`), so one schema can describe
+ * all variants of an event.
  */
 export type JsonSchemaFor<T> = [T] extends [readonly unknown[]]
   ? JsonSchemaObject

@@ -8,6 +8,9 @@ import type { Headers } from '../processor/headers.js';
 /** Turns a value into bytes. */
 export interface Serializer<T> {
   /**
+   * Serializes one key or value. Runs on the hot path, synchronously; throw to reject the data
+   * (at a sink, the production exception handler then decides what happens to the record).
+   *
    * @param topic the topic the bytes are written to
    * @param data the value, never null
    * @param headers the record's headers, which the serializer may read or add to
@@ -18,6 +21,10 @@ export interface Serializer<T> {
 /** Turns bytes into a value. Throws (any error) when the bytes are not a valid `T`. */
 export interface Deserializer<T> {
   /**
+   * Deserializes one key or value. Runs on the hot path, synchronously; throw when the bytes are
+   * not a valid `T` (at a source, the deserialization exception handler then decides what happens
+   * to the record).
+   *
    * @param topic the topic the bytes were read from
    * @param data the bytes, never null
    * @param headers the record's headers

@@ -145,7 +145,12 @@ export function uniqueCountSketchSerde(): Serde<UniqueCountSketch> {
 export function countDistinct<K, V>(
   valueOf: (value: V, key: K) => string | number | bigint | null | undefined,
   precision = DEFAULT_SKETCH_PRECISION,
-): { readonly initializer: Initializer<UniqueCountSketch>; readonly aggregator: Aggregator<K, V, UniqueCountSketch> } {
+): {
+  /** Starts each key's (or window's) count from an empty sketch of `precision`. */
+  readonly initializer: Initializer<UniqueCountSketch>;
+  /** Adds `valueOf(value, key)` to the sketch, returning a new one; `null` and `undefined` leave it unchanged. */
+  readonly aggregator: Aggregator<K, V, UniqueCountSketch>;
+} {
   checkPrecision(precision);
   return {
     initializer: () => UniqueCountSketch.empty(precision),

@@ -7,7 +7,9 @@ import type { ValueAndTimestamp } from './value-and-timestamp.js';
 
 /** A key and its value, as stores and `flatMap` hand them out. */
 export interface KeyValue<K, V> {
+  /** The key, deserialized: a store entry's key, or the key a `flatMap` result is sent with. */
   readonly key: K;
+  /** The value, deserialized. Store reads never return `null` values, since putting `null` deletes the entry. */
   readonly value: V;
 }
 

@@ -7,11 +7,15 @@ import type { Logger } from '../logger.js';
 
 /** What a store is given when its task starts. */
 export interface StateStoreContext {
+  /** The application id; persistent stores put it in their directory path, changelogs in their topic name. */
   readonly applicationId: string;
+  /** The task owning this store instance; `{ subtopology: -1, partition: -1 }` for a global store. */
   readonly taskId: TaskId;
+  /** The whole streams config, for stores that read their own settings. */
   readonly appConfigs: Readonly<Record<string, unknown>>;
   /** The directory for persistent stores of this task; `undefined` for purely in-memory runs. */
   readonly stateDir: string | undefined;
+  /** The application's logger, from the config. */
   readonly logger: Logger;
   /** The task's stream time, for stores that expire data by time. */
   currentStreamTimeMs(): number;
@@ -53,9 +57,18 @@ export interface ChangelogConfig {
 
 /** Builds a store for each task. Obtain one from `Stores`, or implement it for your own store. */
 export interface StoreBuilder<S extends StateStore = StateStore> {
+  /** The name of every store it builds: how processors and queries find it, and part of its changelog topic. */
   readonly name: string;
   /** Makes a new, unopened store. Called once per task. */
   build(): S;
   /** The store's changelog settings. */
   readonly changelog: ChangelogConfig;
+  /**
+   * Where the store's bytes live, when the builder has a supplier. Drivers look here for
+   * suppliers that must be prepared (opened asynchronously) before the task starts.
+   */
+  readonly supplier?: {
+    /** The supplier's store name, the same as the builder's `name`. */
+    readonly name: string;
+  };
 }

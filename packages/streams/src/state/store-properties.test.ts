@@ -1,9 +1,10 @@
 /**
- * Property tests of the in-memory state stores, with caching on and off: each drives a store
- * through random interleavings of writes, reads and flushes and compares every answer with a
- * brute-force oracle (plain Maps and arrays, sorted on demand). The oracles follow Kafka Streams'
- * semantics; where a store's own TSDoc pins a rule (expiry bounds, iteration order), the oracle
- * follows that doc.
+ * Property tests of the state stores, with caching on and off, on the run's backend (in memory,
+ * or LevelDB in the `unit-level` project, opened as a driver opens it: `prepare`, then `init`):
+ * each drives a store through random interleavings of writes, reads and flushes and compares
+ * every answer with a brute-force oracle (plain Maps and arrays, sorted on demand). The oracles
+ * follow Kafka Streams' semantics; where a store's own TSDoc pins a rule (expiry bounds,
+ * iteration order), the oracle follows that doc.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -17,8 +18,12 @@ import type { SessionStore } from './session-store.js';
 import type { StateStore, StateStoreContext } from './state-store.js';
 import type { WindowStore } from './window-store.js';
 import { Stores } from './stores.js';
+import { isPreparableSupplier } from './store-suppliers.js';
+import { propertyRuns, storeStateDir, storeSuppliers } from '../../../../test/support/store-kind.js';
 
-const runs = { numRuns: 200 };
+const runs = { numRuns: propertyRuns(200, 50) };
+/** Each opened store gets its own task, so (on LevelDB) its own directory. */
+let nextPartition = 0;
 const maxOperations = 40;
 
 // ---------------------------------------------------------------------------------------------
@@ -35,9 +40,9 @@ interface LoggedChange {
 /** A task context that records what the store tells it, so tests can check and replay it. */
 class RecordingContext implements StateStoreContext {
   readonly applicationId = 'store-properties';
-  readonly taskId = { subtopology: 0, partition: 0 };
+  readonly taskId = { subtopology: 0, partition: nextPartition++ };
   readonly appConfigs = {};
-  readonly stateDir = undefined;
+  readonly stateDir = storeStateDir();
   readonly logger = silentLogger;
   readonly changes: LoggedChange[] = [];
   dropped = 0;
@@ -112,8 +117,9 @@ function withCaching<B extends { withCachingEnabled(options?: { maxBytes?: numbe
   return mode.maxBytes === undefined ? builder.withCachingEnabled() : builder.withCachingEnabled({ maxBytes: mode.maxBytes });
 }
 
-function open<S extends StateStore>(store: S): { store: S; context: RecordingContext } {
+async function open<S extends StateStore>(supplier: unknown, store: S): Promise<{ store: S; context: RecordingContext }> {
   const context = new RecordingContext();
+  if (isPreparableSupplier(supplier)) await supplier.prepare(context);
   store.init(context);
   return { store, context };
 }
@@ -155,9 +161,10 @@ const keyValueOperations = fc.array(keyValueOperation, { maxLength: maxOperation
 
 type KeyValueTestStore = KeyValueStore<string, number> & Partial<FlushListenable<string, number>> & Partial<Restorable>;
 
-function openKeyValueStore(mode: CachingMode): { store: KeyValueTestStore; context: RecordingContext } {
-  const builder = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore('kv-store'), Serdes.String(), Serdes.Int32());
-  return open(withCaching(builder, mode).withLoggingEnabled({}).build() as KeyValueTestStore);
+function openKeyValueStore(mode: CachingMode): Promise<{ store: KeyValueTestStore; context: RecordingContext }> {
+  const supplier = storeSuppliers().keyValueStore('kv-store');
+  const builder = Stores.keyValueStoreBuilder(supplier, Serdes.String(), Serdes.Int32());
+  return open(supplier, withCaching(builder, mode).withLoggingEnabled({}).build() as KeyValueTestStore);
 }
 
 /** The oracle's entries with `from <= key <= to` (either bound optional), in key-byte order. */
@@ -230,10 +237,10 @@ function stepKeyValue(store: KeyValueStore<string, number>, oracle: Map<string, 
 }
 
 describe.each(cachingModes)('KeyValueStore<string, number> ($label)', (mode) => {
-  it('answers every read as a Map does, iterating in key-byte order', () => {
-    fc.assert(
-      fc.property(keyValueOperations, (operations) => {
-        const { store } = openKeyValueStore(mode);
+  it('answers every read as a Map does, iterating in key-byte order', async () => {
+    await fc.assert(
+      fc.asyncProperty(keyValueOperations, async (operations) => {
+        const { store } = await openKeyValueStore(mode);
         const oracle = new Map<string, number>();
         for (const operation of operations) stepKeyValue(store, oracle, operation);
         // A last full comparison, after flushing, so writes still in a cache are checked too.
@@ -246,10 +253,10 @@ describe.each(cachingModes)('KeyValueStore<string, number> ($label)', (mode) => 
     );
   });
 
-  it('writes a changelog that, replayed into a fresh store, rebuilds the same contents', () => {
-    fc.assert(
-      fc.property(keyValueOperations, (operations) => {
-        const { store, context } = openKeyValueStore(mode);
+  it('writes a changelog that, replayed into a fresh store, rebuilds the same contents', async () => {
+    await fc.assert(
+      fc.asyncProperty(keyValueOperations, async (operations) => {
+        const { store, context } = await openKeyValueStore(mode);
         const oracle = new Map<string, number>();
         let dirty = new Set<string>();
         let flushed = new Map<string, number>();
@@ -273,7 +280,7 @@ describe.each(cachingModes)('KeyValueStore<string, number> ($label)', (mode) => 
         // Changelog keys are the serialized keys, as Kafka writes them.
         for (const change of records) expect(Buffer.from(change.key.toString('utf8'), 'utf8').equals(change.key)).toBe(true);
 
-        const { store: restored } = openKeyValueStore(mode);
+        const { store: restored } = await openKeyValueStore(mode);
         expect(typeof restored.restore, 'the store offers restore()').toBe('function');
         restored.restore?.(records.map((change) => ({ key: change.key, value: change.value })));
         expect(entries(restored.all())).toEqual(entries(store.all()));
@@ -285,8 +292,8 @@ describe.each(cachingModes)('KeyValueStore<string, number> ($label)', (mode) => 
     );
   });
 
-  it('reports whether it can send flush events (only a caching store can)', () => {
-    const { store } = openKeyValueStore(mode);
+  it('reports whether it can send flush events (only a caching store can)', async () => {
+    const { store } = await openKeyValueStore(mode);
     expect(typeof store.setFlushListener, 'the store exposes setFlushListener').toBe('function');
     expect(store.setFlushListener?.(() => {}, true)).toBe(mode.caching);
     store.close();
@@ -328,10 +335,10 @@ function sortEvents(events: FlushEvent[]): FlushEvent[] {
 }
 
 describe('KeyValueStore flush listener (caching enabled)', () => {
-  it('sends, at each flush, one event per key written since the last flush, with its new value and (if asked) its value at the last flush', () => {
-    fc.assert(
-      fc.property(keyValueOperations, fc.boolean(), (operations, sendOldValues) => {
-        const { store } = openKeyValueStore(cachingModes[0]!);
+  it('sends, at each flush, one event per key written since the last flush, with its new value and (if asked) its value at the last flush', async () => {
+    await fc.assert(
+      fc.asyncProperty(keyValueOperations, fc.boolean(), async (operations, sendOldValues) => {
+        const { store } = await openKeyValueStore(cachingModes[0]!);
         const events: FlushEvent[] = [];
         const accepted = store.setFlushListener?.((key, newValue, oldValue) => events.push({ key, newValue, oldValue }), sendOldValues);
         expect(accepted).toBe(true);
@@ -439,17 +446,17 @@ function windowedEntries(iterator: Iterable<KeyValue<Windowed<string>, number>>)
   return [...iterator].map((entry) => [entry.key.key, entry.key.window.start, entry.key.window.end, entry.value]);
 }
 
-function openWindowStore(mode: CachingMode): { store: WindowStore<string, number>; context: RecordingContext } {
-  const supplier = Stores.inMemoryWindowStore('window-store', windowRetentionMs, windowSizeMs, false);
+function openWindowStore(mode: CachingMode): Promise<{ store: WindowStore<string, number>; context: RecordingContext }> {
+  const supplier = storeSuppliers().windowStore('window-store', windowRetentionMs, windowSizeMs, false);
   const builder = withCaching(Stores.windowStoreBuilder(supplier, Serdes.String(), Serdes.Int32()), mode).withLoggingEnabled({});
-  return open(builder.build() as WindowStore<string, number>);
+  return open(supplier, builder.build() as WindowStore<string, number>);
 }
 
 describe.each(cachingModes)('WindowStore<string, number> ($label)', (mode) => {
-  it('answers fetches as a map of (key, window start) does, forgetting windows past retention', () => {
-    fc.assert(
-      fc.property(fc.array(windowOperation, { maxLength: maxOperations }), (operations) => {
-        const { store, context } = openWindowStore(mode);
+  it('answers fetches as a map of (key, window start) does, forgetting windows past retention', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(windowOperation, { maxLength: maxOperations }), async (operations) => {
+        const { store, context } = await openWindowStore(mode);
         expect(store.windowSizeMs).toBe(windowSizeMs);
         expect(store.retentionMs).toBe(windowRetentionMs);
         const oracle = new WindowOracle();
@@ -492,16 +499,16 @@ describe.each(cachingModes)('WindowStore<string, number> ($label)', (mode) => {
     );
   });
 
-  it('writes a changelog that, replayed into a fresh store, rebuilds the same windows', () => {
-    fc.assert(
-      fc.property(fc.array(windowOperation, { maxLength: maxOperations }), (operations) => {
-        const { store, context } = openWindowStore(mode);
+  it('writes a changelog that, replayed into a fresh store, rebuilds the same windows', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(windowOperation, { maxLength: maxOperations }), async (operations) => {
+        const { store, context } = await openWindowStore(mode);
         for (const operation of operations) {
           if (operation.kind === 'put') store.put(operation.key, operation.value, operation.windowStart);
           else if (operation.kind === 'flush') store.flush();
         }
         store.flush();
-        const { store: restored } = openWindowStore(mode);
+        const { store: restored } = await openWindowStore(mode);
         (restored as Partial<Restorable>).restore?.(context.changes.map((change) => ({ key: change.key, value: change.value })));
         expect(windowedEntries(restored.all())).toEqual(windowedEntries(store.all()));
         store.close();
@@ -520,8 +527,8 @@ const sessionRetentionMs = 60;
 
 /**
  * The expiry rule of session-store.ts and `SessionBytesBackend`: sessions are kept for the
- * retention period after their end, against the observed time (the latest session end written
- * with a value); a session is expired once `end <= observedTime - retentionMs`, as in Kafka.
+ * retention period after their end, against the observed time (the latest session end written,
+ * removals included); a session is expired once `end <= observedTime - retentionMs`, as in Kafka.
  */
 function sessionExpired(sessionEnd: number, observedTime: number): boolean {
   return sessionEnd <= observedTime - sessionRetentionMs;
@@ -599,11 +606,11 @@ class SessionOracle {
   }
 
   /**
-   * Unlike Kafka's `InMemorySessionStore` (where a removal is a put of null and advances the
-   * observed time), removing a merged session is not new data here: tombstones leave the
-   * observed time alone (store-suppliers.ts, `SessionBytesBackend`).
+   * As in Kafka's `InMemorySessionStore`, a removal (a put of null) advances the observed time:
+   * a cached store may log a session's removal without the put that first reached that time.
    */
   remove(key: string, start: number, end: number): void {
+    this.observedTime = Math.max(this.observedTime, end);
     this.sessions.delete(JSON.stringify([key, start, end]));
   }
 
@@ -620,17 +627,17 @@ class SessionOracle {
   }
 }
 
-function openSessionStore(mode: CachingMode): { store: SessionStore<string, number>; context: RecordingContext } {
-  const supplier = Stores.inMemorySessionStore('session-store', sessionRetentionMs);
+function openSessionStore(mode: CachingMode): Promise<{ store: SessionStore<string, number>; context: RecordingContext }> {
+  const supplier = storeSuppliers().sessionStore('session-store', sessionRetentionMs);
   const builder = withCaching(Stores.sessionStoreBuilder(supplier, Serdes.String(), Serdes.Int32()), mode).withLoggingEnabled({});
-  return open(builder.build() as SessionStore<string, number>);
+  return open(supplier, builder.build() as SessionStore<string, number>);
 }
 
 describe.each(cachingModes)('SessionStore<string, number> ($label)', (mode) => {
-  it('finds the sessions a filter over every stored session finds, oldest first', () => {
-    fc.assert(
-      fc.property(fc.array(sessionOperation, { maxLength: maxOperations }), (operations) => {
-        const { store, context } = openSessionStore(mode);
+  it('finds the sessions a filter over every stored session finds, oldest first', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(sessionOperation, { maxLength: maxOperations }), async (operations) => {
+        const { store, context } = await openSessionStore(mode);
         expect(store.retentionMs).toBe(sessionRetentionMs);
         const oracle = new SessionOracle();
         operations.forEach((operation, index) => {
@@ -679,10 +686,10 @@ describe.each(cachingModes)('SessionStore<string, number> ($label)', (mode) => {
     );
   });
 
-  it('writes a changelog that, replayed into a fresh store, rebuilds the same sessions', () => {
-    fc.assert(
-      fc.property(fc.array(sessionOperation, { maxLength: maxOperations }), (operations) => {
-        const { store, context } = openSessionStore(mode);
+  it('writes a changelog that, replayed into a fresh store, rebuilds the same sessions', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(sessionOperation, { maxLength: maxOperations }), async (operations) => {
+        const { store, context } = await openSessionStore(mode);
         for (const operation of operations) {
           const session = 'length' in operation ? windowed(operation.key, operation.start, operation.start + operation.length) : undefined;
           if (operation.kind === 'put') store.put(session!, operation.value);
@@ -690,7 +697,7 @@ describe.each(cachingModes)('SessionStore<string, number> ($label)', (mode) => {
           else if (operation.kind === 'flush') store.flush();
         }
         store.flush();
-        const { store: restored } = openSessionStore(mode);
+        const { store: restored } = await openSessionStore(mode);
         (restored as Partial<Restorable>).restore?.(context.changes.map((change) => ({ key: change.key, value: change.value })));
         for (const key of sessionKeys) expect(windowedEntries(restored.fetch(key)), `fetch(${JSON.stringify(key)})`).toEqual(windowedEntries(store.fetch(key)));
         store.close();

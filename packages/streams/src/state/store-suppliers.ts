@@ -13,24 +13,31 @@ import type { StateStoreContext } from './state-store.js';
 
 /** A key and value of bytes, as backends return them. */
 export interface BytesEntry {
+  /** The key as the store's key serde wrote it; entries are ordered by these bytes, unsigned. */
   readonly key: Buffer;
+  /** The stored bytes; never `null`, since deleted keys have no entry. */
   readonly value: Buffer;
 }
 
 /** A write of bytes: a `null` value deletes the key. */
 export interface BytesWrite {
+  /** The serialized key to write or delete. */
   readonly key: Buffer;
+  /** The bytes to store, or `null` to delete the key. */
   readonly value: Buffer | null;
 }
 
 /** A record of a store's changelog topic, as a restore reads it: a `null` value is a tombstone. */
 export interface ChangelogRecord {
+  /** The changelog record's key bytes, in the store's changelog key format (windowed stores add the window). */
   readonly key: Buffer;
+  /** The changelog record's value bytes, or `null` for a tombstone, which deletes the key on restore. */
   readonly value: Buffer | null;
 }
 
 /** What every backend shares: a name, whether it is on disk, and its lifecycle. */
 export interface BytesBackend {
+  /** The store's name, as its supplier gave it; persistent backends name their files after it. */
   readonly name: string;
   /** Whether the data survives a restart of the process. */
   readonly persistent: boolean;
@@ -61,18 +68,25 @@ export interface KeyValueBytesBackend extends BytesBackend {
 
 /** A window's bytes as a window backend returns them. */
 export interface WindowBytesEntry {
+  /** The serialized record key, without the window. */
   readonly key: Buffer;
+  /** The window's start, epoch ms. */
   readonly windowStart: number;
   /** Distinguishes duplicates of one key and window when the store retains duplicates; else 0. */
   readonly seqnum: number;
+  /** The stored bytes; never `null`, since deleted windows have no entry. */
   readonly value: Buffer;
 }
 
 /** A write to a window backend; a `null` value deletes the window. */
 export interface WindowBytesWrite {
+  /** The serialized record key, without the window. */
   readonly key: Buffer;
+  /** The window's start, epoch ms; also what advances the observed time. */
   readonly windowStart: number;
+  /** Which duplicate of the key and window to write, when the store retains duplicates; else 0. */
   readonly seqnum: number;
+  /** The bytes to store, or `null` to delete the window. */
   readonly value: Buffer | null;
 }
 
@@ -84,6 +98,7 @@ export interface WindowBytesWrite {
  * expired windows; expired data is dropped in bulk (by segment or range), not key by key.
  */
 export interface WindowBytesBackend extends BytesBackend {
+  /** How long windows are kept, ms, measured from their start back from the observed time. */
   readonly retentionMs: number;
   /** The largest window start written so far, or `-Infinity` when none. */
   readonly observedTime: number;
@@ -95,34 +110,50 @@ export interface WindowBytesBackend extends BytesBackend {
   fetchAll(timeFrom: number, timeTo: number): IterableIterator<WindowBytesEntry>;
   /** Writes windows in order, advancing the observed time and then dropping what expired. */
   putBatch(writes: readonly WindowBytesWrite[]): void;
+  /**
+   * The largest seqnum stored, or 0 when empty. A store retaining duplicates resumes after it
+   * when it opens over data (a reopened LevelDB), so new duplicates never overwrite old ones.
+   * Optional: without it the store scans {@link fetchAll} once at open.
+   */
+  maxSeqnum?(): number;
 }
 
 /** A session's bytes as a session backend returns them. */
 export interface SessionBytesEntry {
+  /** The serialized record key, without the session bounds. */
   readonly key: Buffer;
+  /** Timestamp of the session's first record, epoch ms, inclusive. */
   readonly start: number;
+  /** Timestamp of the session's last record, epoch ms, inclusive. */
   readonly end: number;
+  /** The session aggregate's bytes; never `null`, since removed sessions have no entry. */
   readonly value: Buffer;
 }
 
 /** A write to a session backend; a `null` value removes the session. */
 export interface SessionBytesWrite {
+  /** The serialized record key, without the session bounds. */
   readonly key: Buffer;
+  /** Timestamp of the session's first record, epoch ms, inclusive. */
   readonly start: number;
+  /** Timestamp of the session's last record, epoch ms, inclusive. */
   readonly end: number;
+  /** The aggregate's bytes, or `null` to remove the session (as a merge does with the sessions it absorbs). */
   readonly value: Buffer | null;
 }
 
 /**
  * Session aggregates by key bytes and session bounds, kept for `retentionMs` after the session's
- * end. The observed time is the largest session end written with a value (removing a merged
- * session is not new data, so tombstones do not advance it); a session is expired once
+ * end. The observed time is the largest session end written, tombstones included (as in Kafka:
+ * with caching, a session's removal can reach the changelog without the put that first reached
+ * its time, and a restore must reach the same time); a session is expired once
  * `end <= observedTime - retentionMs`. Writes of expired sessions are ignored; reads never
  * return them; expired data is dropped in bulk.
  */
 export interface SessionBytesBackend extends BytesBackend {
+  /** How long sessions are kept after their end, ms, measured back from the observed time. */
   readonly retentionMs: number;
-  /** The largest session end written with a value, or `-Infinity` when none. */
+  /** The largest session end written (tombstones included), or `-Infinity` when none. */
   readonly observedTime: number;
   /** The value of exactly this session, or `undefined`. */
   get(key: Buffer, start: number, end: number): Buffer | undefined;
@@ -137,6 +168,7 @@ export interface SessionBytesBackend extends BytesBackend {
 
 /** Supplies a key-value backend per task; from `Stores.inMemoryKeyValueStore` or `@tributary/level`. */
 export interface KeyValueBytesStoreSupplier {
+  /** Tells suppliers apart at run time, so `Stores.keyValueStoreBuilder` can reject a window supplier with a clear error. */
   readonly kind: 'key-value';
   /** The store's name, unique in its topology; it names the changelog topic. */
   readonly name: string;
@@ -146,7 +178,9 @@ export interface KeyValueBytesStoreSupplier {
 
 /** Supplies a window backend per task; from `Stores.inMemoryWindowStore` or `@tributary/level`. */
 export interface WindowBytesStoreSupplier {
+  /** Tells suppliers apart at run time, so `Stores.windowStoreBuilder` can reject another kind with a clear error. */
   readonly kind: 'window';
+  /** The store's name, unique in its topology; it names the changelog topic. */
   readonly name: string;
   /** How long windows are kept, measured against the store's observed time. */
   readonly retentionMs: number;
@@ -154,15 +188,19 @@ export interface WindowBytesStoreSupplier {
   readonly windowSizeMs: number;
   /** Whether every put is kept as a duplicate (stream-stream joins) instead of replacing. */
   readonly retainDuplicates: boolean;
+  /** Makes a new, unopened backend. Called once per task. */
   get(): WindowBytesBackend;
 }
 
 /** Supplies a session backend per task; from `Stores.inMemorySessionStore` or `@tributary/level`. */
 export interface SessionBytesStoreSupplier {
+  /** Tells suppliers apart at run time, so `Stores.sessionStoreBuilder` can reject another kind with a clear error. */
   readonly kind: 'session';
+  /** The store's name, unique in its topology; it names the changelog topic. */
   readonly name: string;
   /** How long sessions are kept after their end, measured against the store's observed time. */
   readonly retentionMs: number;
+  /** Makes a new, unopened backend. Called once per task. */
   get(): SessionBytesBackend;
 }
 
@@ -178,4 +216,40 @@ export interface RestorableStateStore {
 /** Whether `store` offers {@link RestorableStateStore.restore}. */
 export function isRestorableStore(store: unknown): store is RestorableStateStore {
   return typeof store === 'object' && store !== null && typeof (store as Partial<RestorableStateStore>).restore === 'function';
+}
+
+/** Where a task's store lives: enough for a persistent supplier to find its directory. */
+export type StoreLocation = Pick<StateStoreContext, 'stateDir' | 'applicationId' | 'taskId'>;
+
+/**
+ * The asynchronous side of a persistent store (LevelDB), which a driver holds per task: the
+ * engine calls stores synchronously, so opening, waiting for writes to land, checkpoints and
+ * bulk restores happen here, at task start and commit boundaries.
+ */
+export interface StoreHandle {
+  /** Whether opening found data without a matching checkpoint and wiped it: restore everything. */
+  readonly wiped: boolean;
+  /** The changelog offset the store's data reflects, from its checkpoint; `undefined` restores from the start. */
+  checkpointOffset(): number | undefined;
+  /** Waits until every flush so far has reached disk. */
+  commit(): Promise<void>;
+  /** Waits for {@link commit}, then records that the store reflects its changelog up to `offset`. */
+  writeCheckpoint(offset: number): Promise<void>;
+  /** Applies changelog records in bulk, before the task initializes the store; returns how many. */
+  restore(
+    records: Iterable<ChangelogRecord> | AsyncIterable<ChangelogRecord>,
+    options?: { readonly batchSize?: number; readonly onProgress?: (restored: number) => void },
+  ): Promise<number>;
+  /** Closes the store's files, after pending writes. */
+  close(): Promise<void>;
+}
+
+/** A supplier whose stores open asynchronously: a driver awaits `prepare` for each task before it initializes. */
+export interface PreparableStoreSupplier {
+  prepare(location: StoreLocation): Promise<StoreHandle>;
+}
+
+/** Whether `supplier` must be prepared (opened asynchronously) before its task initializes. */
+export function isPreparableSupplier(supplier: unknown): supplier is PreparableStoreSupplier {
+  return typeof supplier === 'object' && supplier !== null && typeof (supplier as Partial<PreparableStoreSupplier>).prepare === 'function';
 }

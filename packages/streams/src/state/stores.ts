@@ -13,6 +13,7 @@ import type { Serde } from '../serde/serde.js';
 import type { KeyValueStore } from './key-value-store.js';
 import type { SessionStore } from './session-store.js';
 import type { ChangelogConfig, StateStore, StoreBuilder } from './state-store.js';
+import type { DslStoreSuppliers } from './dsl-store-suppliers.js';
 import type { KeyValueBytesStoreSupplier, SessionBytesStoreSupplier, WindowBytesStoreSupplier } from './store-suppliers.js';
 import type { ValueAndTimestamp } from './value-and-timestamp.js';
 import type { WindowStore } from './window-store.js';
@@ -49,7 +50,9 @@ interface BuilderSettings {
 /** What every store builder shares: a name, caching and changelog settings, immutably. */
 abstract class AbstractStoreBuilder<S extends StateStore> implements StoreBuilder<S> {
   protected constructor(
+    /** The supplier's name, and so the name of every store built, its changelog topic's middle part. */
     readonly name: string,
+    /** @internal Cache and changelog settings; each `with*` copies them into a new builder. */
     protected readonly settings: BuilderSettings,
   ) {}
 
@@ -63,9 +66,10 @@ abstract class AbstractStoreBuilder<S extends StateStore> implements StoreBuilde
     return this.settings.cacheMaxBytes !== undefined;
   }
 
+  /** Makes a new, unopened store over a fresh backend from the supplier. Called once per task. */
   abstract build(): S;
 
-  /** A builder like this one, with other settings. */
+  /** @internal A builder like this one, with other settings. */
   protected abstract with(settings: BuilderSettings): this;
 
   /**
@@ -104,8 +108,11 @@ function defaultSettings(changelogDefaults: Readonly<Record<string, string>>): B
 export class KeyValueStoreBuilder<K, V> extends AbstractStoreBuilder<KeyValueStore<K, V>> {
   /** @internal Use `Stores.keyValueStoreBuilder` or `Stores.timestampedKeyValueStoreBuilder`. */
   constructor(
+    /** Where the bytes live: in memory, LevelDB, or your own backend. */
     readonly supplier: KeyValueBytesStoreSupplier,
+    /** `undefined` falls back to the config's `defaultKeySerde` when the store opens. */
     readonly keySerde: Serde<K> | undefined,
+    /** The plain value's serde, even for timestamped stores; `undefined` falls back to the config's `defaultValueSerde`. */
     readonly valueSerde: Serde<any> | undefined,
     private readonly timestamped: boolean,
     settings: BuilderSettings = defaultSettings({ 'cleanup.policy': 'compact' }),
@@ -113,6 +120,7 @@ export class KeyValueStoreBuilder<K, V> extends AbstractStoreBuilder<KeyValueSto
     super(supplier.name, settings);
   }
 
+  /** Makes a new, unopened key-value store over a fresh backend from the supplier. Called once per task. */
   build(): KeyValueStore<K, V> {
     return new TypedKeyValueStore<K, V>(this.supplier.get(), {
       name: this.name,
@@ -123,6 +131,7 @@ export class KeyValueStoreBuilder<K, V> extends AbstractStoreBuilder<KeyValueSto
     });
   }
 
+  /** @internal */
   protected with(settings: BuilderSettings): this {
     return new KeyValueStoreBuilder<K, V>(this.supplier, this.keySerde, this.valueSerde, this.timestamped, settings) as this;
   }
@@ -132,8 +141,11 @@ export class KeyValueStoreBuilder<K, V> extends AbstractStoreBuilder<KeyValueSto
 export class WindowStoreBuilder<K, V> extends AbstractStoreBuilder<WindowStore<K, V>> {
   /** @internal Use `Stores.windowStoreBuilder` or `Stores.timestampedWindowStoreBuilder`. */
   constructor(
+    /** Where the bytes live, with the window size, retention and duplicate policy. */
     readonly supplier: WindowBytesStoreSupplier,
+    /** `undefined` falls back to the config's `defaultKeySerde` when the store opens. */
     readonly keySerde: Serde<K> | undefined,
+    /** The plain value's serde, even for timestamped stores; `undefined` falls back to the config's `defaultValueSerde`. */
     readonly valueSerde: Serde<any> | undefined,
     private readonly timestamped: boolean,
     settings: BuilderSettings = defaultSettings(windowedChangelogDefaults(supplier.retentionMs)),
@@ -141,6 +153,7 @@ export class WindowStoreBuilder<K, V> extends AbstractStoreBuilder<WindowStore<K
     super(supplier.name, settings);
   }
 
+  /** Makes a new, unopened window store over a fresh backend from the supplier. Called once per task. */
   build(): WindowStore<K, V> {
     return new TypedWindowStore<K, V>(this.supplier.get(), {
       name: this.name,
@@ -153,6 +166,7 @@ export class WindowStoreBuilder<K, V> extends AbstractStoreBuilder<WindowStore<K
     });
   }
 
+  /** @internal */
   protected with(settings: BuilderSettings): this {
     return new WindowStoreBuilder<K, V>(this.supplier, this.keySerde, this.valueSerde, this.timestamped, settings) as this;
   }
@@ -162,14 +176,18 @@ export class WindowStoreBuilder<K, V> extends AbstractStoreBuilder<WindowStore<K
 export class SessionStoreBuilder<K, AGG> extends AbstractStoreBuilder<SessionStore<K, AGG>> {
   /** @internal Use `Stores.sessionStoreBuilder`. */
   constructor(
+    /** Where the bytes live, with the session retention. */
     readonly supplier: SessionBytesStoreSupplier,
+    /** `undefined` falls back to the config's `defaultKeySerde` when the store opens. */
     readonly keySerde: Serde<K> | undefined,
+    /** The session aggregate's serde; `undefined` falls back to the config's `defaultValueSerde`. */
     readonly valueSerde: Serde<AGG> | undefined,
     settings: BuilderSettings = defaultSettings(windowedChangelogDefaults(supplier.retentionMs)),
   ) {
     super(supplier.name, settings);
   }
 
+  /** Makes a new, unopened session store over a fresh backend from the supplier. Called once per task. */
   build(): SessionStore<K, AGG> {
     return new TypedSessionStore<K, AGG>(this.supplier.get(), {
       name: this.name,
@@ -180,6 +198,7 @@ export class SessionStoreBuilder<K, AGG> extends AbstractStoreBuilder<SessionSto
     });
   }
 
+  /** @internal */
   protected with(settings: BuilderSettings): this {
     return new SessionStoreBuilder<K, AGG>(this.supplier, this.keySerde, this.valueSerde, settings) as this;
   }
@@ -235,6 +254,11 @@ export const Stores = {
     return { kind: 'session', name, retentionMs, get: () => new InMemorySessionBackend(name, retentionMs) };
   },
 
+  /** The DSL's default: every store it creates itself is kept in memory (restored from its changelog on restart). */
+  inMemoryDslStoreSuppliers(): DslStoreSuppliers {
+    return IN_MEMORY_DSL_STORE_SUPPLIERS;
+  },
+
   /**
    * Builds key-value stores from `supplier`. A serde left `undefined` falls back to the streams
    * config's default serde when the store opens.
@@ -279,3 +303,9 @@ export const Stores = {
     return new SessionStoreBuilder<K, AGG>(supplier, keySerde, valueSerde);
   },
 };
+
+const IN_MEMORY_DSL_STORE_SUPPLIERS: DslStoreSuppliers = Object.freeze({
+  keyValueStore: (name: string) => Stores.inMemoryKeyValueStore(name),
+  windowStore: (name: string, retentionMs: number, windowSizeMs: number, retainDuplicates: boolean) => Stores.inMemoryWindowStore(name, retentionMs, windowSizeMs, retainDuplicates),
+  sessionStore: (name: string, retentionMs: number) => Stores.inMemorySessionStore(name, retentionMs),
+});

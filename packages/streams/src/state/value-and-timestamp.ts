@@ -5,7 +5,9 @@
 
 /** A stored value and its timestamp. */
 export interface ValueAndTimestamp<V> {
+  /** The stored value: a table's row, or an aggregation's current result. */
   readonly value: V;
+  /** Event time of the record that last wrote the value, epoch ms. */
   readonly timestamp: number;
 }
 

@@ -13,12 +13,17 @@ export interface InputTopicOptions {
   readonly autoAdvanceMs?: number;
 }
 
+/**
+ * An input topic of a {@link TopologyTestDriver}, as Kafka Streams' `TestInputTopic`: each pipe
+ * serializes the record and runs it, and everything it leads to, before returning.
+ */
 export class TestInputTopic<K, V> {
   private nextTimestamp: number;
   private readonly autoAdvanceMs: number;
 
   /** @internal Use `driver.createInputTopic`. */
   constructor(
+    /** The topic piped into, as given to `createInputTopic`. */
     readonly name: string,
     private readonly runner: LocalRunner,
     private readonly keySerializer: Serializer<K>,

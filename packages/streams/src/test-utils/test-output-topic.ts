@@ -5,11 +5,16 @@ import type { Deserializer } from '../serde/serde.js';
 import type { KeyValue } from '../state/key-value-store.js';
 import { TestRecord } from './test-record.js';
 
+/**
+ * An output topic of a {@link TopologyTestDriver}, as Kafka Streams' `TestOutputTopic`. Each
+ * topic object keeps its own read position: two objects for one topic each read every record.
+ */
 export class TestOutputTopic<K, V> {
   private position = 0;
 
   /** @internal Use `driver.createOutputTopic`. */
   constructor(
+    /** The topic read, as given to `createOutputTopic`. */
     readonly name: string,
     private readonly runner: LocalRunner,
     private readonly keyDeserializer: Deserializer<K>,

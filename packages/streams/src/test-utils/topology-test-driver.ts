@@ -26,8 +26,16 @@ export interface TopologyTestDriverOptions {
 }
 
 /** The streams config for a test: `applicationId` defaults to `'test'`. */
-export type TestDriverConfig = Partial<StreamsConfig> & { readonly applicationId?: string };
+export type TestDriverConfig = Partial<StreamsConfig> & {
+  /** Prefixes internal topic and changelog names, as in production. Defaults to `'test'`. */
+  readonly applicationId?: string;
+};
 
+/**
+ * Runs a {@link Topology} in memory, synchronously, as Kafka Streams' `TopologyTestDriver` does.
+ * Build one per test and {@link close} it (or `closeAsync` it, for persistent stores) afterwards.
+ * `docs/getting-started.md` walks through a full test.
+ */
 export class TopologyTestDriver {
   private wallClock: number;
   private readonly runner: LocalRunner;
@@ -41,6 +49,17 @@ export class TopologyTestDriver {
       { ...config, applicationId: config.applicationId ?? 'test' },
       { clock: () => this.wallClock, ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }) },
     );
+  }
+
+  /**
+   * Creates a driver for a topology whose stores open asynchronously (LevelDB from
+   * `@tributary/level`), opening them before it returns; works for any topology. Close it with
+   * `await driver.closeAsync()` so the store files are released.
+   */
+  static async create(topology: Topology, config: TestDriverConfig = {}, options: TopologyTestDriverOptions = {}): Promise<TopologyTestDriver> {
+    const driver = new TopologyTestDriver(topology, config, options);
+    await driver.runner.prepare();
+    return driver;
   }
 
   /** An input topic that serializes with the given serializers (a `Serde` works as either). */
@@ -113,6 +132,13 @@ export class TopologyTestDriver {
     if (this.closed) return;
     this.closed = true;
     this.runner.close();
+  }
+
+  /** Closes like {@link close} and waits until persistent stores have released their files. */
+  async closeAsync(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.runner.closeAndRelease();
   }
 
   private checkOpen(): void {

@@ -10,6 +10,7 @@ import type { Serde } from '../../serde/serde.js';
 import type { KeyValueStore } from '../../state/key-value-store.js';
 import type { SessionStore } from '../../state/session-store.js';
 import type { StateStore, StateStoreContext, StoreBuilder } from '../../state/state-store.js';
+import type { DslStoreSuppliers } from '../../state/dsl-store-suppliers.js';
 import type { KeyValueBytesStoreSupplier, SessionBytesStoreSupplier, WindowBytesStoreSupplier } from '../../state/store-suppliers.js';
 import { Stores } from '../../state/stores.js';
 import type { ValueAndTimestamp } from '../../state/value-and-timestamp.js';
@@ -66,6 +67,8 @@ export interface AggregateStoreSpec<K, VA> {
   /** `undefined` falls back to the config's default serde when the store opens. */
   readonly keySerde: Serde<K> | undefined;
   readonly valueSerde: Serde<VA> | undefined;
+  /** The builder's suppliers, used when `materialized` names no supplier. */
+  readonly dslStoreSuppliers: DslStoreSuppliers;
 }
 
 function supplierOf<S extends { readonly kind: string; readonly name: string }>(spec: AggregateStoreSpec<any, any>, kind: S['kind']): S | undefined {
@@ -93,6 +96,10 @@ function explainMissingSerdes<S extends StateStore>(builder: StoreBuilder<S>, sp
     get changelog() {
       return builder.changelog;
     },
+    // Drivers find stores that open asynchronously (LevelDB) by their supplier.
+    get supplier() {
+      return builder.supplier;
+    },
     build(): S {
       const store = builder.build();
       const init = store.init;
@@ -115,7 +122,7 @@ function explainMissingSerdes<S extends StateStore>(builder: StoreBuilder<S>, sp
 
 /** A timestamped key-value store for an aggregation over all time. */
 export function keyValueAggregateStore<K, VA>(spec: AggregateStoreSpec<K, VA>): StoreBuilder<KeyValueStore<K, ValueAndTimestamp<VA>>> {
-  const supplier = supplierOf<KeyValueBytesStoreSupplier>(spec, 'key-value') ?? Stores.inMemoryKeyValueStore(spec.name);
+  const supplier = supplierOf<KeyValueBytesStoreSupplier>(spec, 'key-value') ?? spec.dslStoreSuppliers.keyValueStore(spec.name);
   return explainMissingSerdes(configure(Stores.timestampedKeyValueStoreBuilder<K, VA>(supplier, spec.keySerde, spec.valueSerde), spec.materialized), spec);
 }
 
@@ -139,7 +146,7 @@ export function windowAggregateStore<K, VA>(
     }
     checkRetention(given.retentionMs, minimumRetentionMs, given.name, 'window size plus grace period');
   }
-  const supplier = given ?? Stores.inMemoryWindowStore(spec.name, retentionMs, windowSizeMs, false);
+  const supplier = given ?? spec.dslStoreSuppliers.windowStore(spec.name, retentionMs, windowSizeMs, false);
   return explainMissingSerdes(configure(Stores.timestampedWindowStoreBuilder<K, VA>(supplier, spec.keySerde, spec.valueSerde), spec.materialized), spec);
 }
 
@@ -147,7 +154,7 @@ export function windowAggregateStore<K, VA>(
 export function sessionAggregateStore<K, VA>(spec: AggregateStoreSpec<K, VA>, retentionMs: number, minimumRetentionMs: number): StoreBuilder<SessionStore<K, VA>> {
   const given = supplierOf<SessionBytesStoreSupplier>(spec, 'session');
   if (given !== undefined) checkRetention(given.retentionMs, minimumRetentionMs, given.name, 'inactivity gap plus grace period');
-  const supplier = given ?? Stores.inMemorySessionStore(spec.name, retentionMs);
+  const supplier = given ?? spec.dslStoreSuppliers.sessionStore(spec.name, retentionMs);
   return explainMissingSerdes(configure(Stores.sessionStoreBuilder<K, VA>(supplier, spec.keySerde, spec.valueSerde), spec.materialized), spec);
 }
 

@@ -5,6 +5,7 @@
 import { StateStoreError } from '../../errors/streams-error.js';
 import { internalContext } from '../../processor/internal/task-context.js';
 import type { InternalTopologyBuilder } from '../../processor/internal/topology-builder.js';
+import { Stores } from '../../state/stores.js';
 import type { Consumed } from '../consumed.js';
 import type { GlobalKTable } from '../global-ktable.js';
 import type { Materialized } from '../materialized.js';
@@ -48,9 +49,10 @@ export function globalTable<K, V>(
   topology.newIndex();
   const keySerde = materialized?.keySerde ?? consumed.keySerde;
   const valueSerde = materialized?.valueSerde ?? consumed.valueSerde;
+  // Kept in memory whatever the builder's suppliers: the global state updater opens stores synchronously, with no prepare step.
   topology.addGlobalStore({
     topic,
-    builder: tableStoreBuilder<K, V>({ storeName, materialized, keySerde, valueSerde, logging: false, caching: false }),
+    builder: tableStoreBuilder<K, V>({ storeName, materialized, keySerde, valueSerde, logging: false, caching: false }, Stores.inMemoryDslStoreSuppliers()),
     keySerde,
     valueSerde,
     timestampExtractor: consumed.timestampExtractor as never,

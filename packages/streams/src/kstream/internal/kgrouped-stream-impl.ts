@@ -134,7 +134,7 @@ export class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
     const keySerde = materialized?.keySerde ?? this.keySerde;
     const valueSerde = materialized?.valueSerde ?? defaultValueSerde;
     this.topology.addProcessor(name, streamAggregateProcessor(store.name, fold) as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
-    this.topology.addStateStore(keyValueAggregateStore({ name: store.name, operator, materialized, keySerde, valueSerde }), [name]);
+    this.topology.addStateStore(keyValueAggregateStore({ name: store.name, operator, materialized, keySerde, valueSerde, dslStoreSuppliers: this.topology.dslStoreSuppliers }), [name]);
     return new KTableImpl<K, VA>(this.topology, name, keySerde, valueSerde, store.queryable ? store.name : undefined, storeValueGetter(store.name)) as unknown as KTable<K, VA>;
   }
 }

@@ -10,6 +10,7 @@ import { StreamRecord } from '../../processor/stream-record.js';
 import type { Serde } from '../../serde/serde.js';
 import type { KeyValueStore } from '../../state/key-value-store.js';
 import type { StoreBuilder } from '../../state/state-store.js';
+import type { DslStoreSuppliers } from '../../state/dsl-store-suppliers.js';
 import type { KeyValueBytesStoreSupplier } from '../../state/store-suppliers.js';
 import { Serdes } from '../../serde/serdes.js';
 import { Stores } from '../../state/stores.js';
@@ -38,10 +39,10 @@ export interface TableStoreOptions<K, V> {
   readonly caching?: boolean;
 }
 
-/** Builds the timestamped store of a table, honouring `Materialized` (supplier, caching, logging). */
-export function tableStoreBuilder<K, V>(options: TableStoreOptions<K, V>): StoreBuilder<TableStore<K, V>> {
+/** Builds the timestamped store of a table, honouring `Materialized` (supplier, caching, logging); `suppliers` make it otherwise. */
+export function tableStoreBuilder<K, V>(options: TableStoreOptions<K, V>, suppliers: DslStoreSuppliers): StoreBuilder<TableStore<K, V>> {
   const { storeName, materialized } = options;
-  const supplier = (materialized?.storeSupplier as KeyValueBytesStoreSupplier | undefined) ?? Stores.inMemoryKeyValueStore(storeName);
+  const supplier = (materialized?.storeSupplier as KeyValueBytesStoreSupplier | undefined) ?? suppliers.keyValueStore(storeName);
   // Serdes left undefined fall back to the config's defaults when the store opens.
   let builder = Stores.timestampedKeyValueStoreBuilder<K, V>(supplier, materialized?.keySerde ?? options.keySerde, materialized?.valueSerde ?? options.valueSerde);
   // The DSL caches what it materializes unless told not to (Kafka's default); global stores never forward, so never cache.
@@ -53,7 +54,7 @@ export function tableStoreBuilder<K, V>(options: TableStoreOptions<K, V>): Store
 
 /** Adds a table's store to the topology, connected to the processor that writes it. */
 export function addTableStore<K, V>(topology: InternalTopologyBuilder, processorName: string, options: TableStoreOptions<K, V>): void {
-  topology.addStateStore(tableStoreBuilder(options), [processorName]);
+  topology.addStateStore(tableStoreBuilder(options, topology.dslStoreSuppliers), [processorName]);
 }
 
 type FlushListener<K, V> = (key: K, newValue: V | null, oldValue: V | null, timestamp: number) => void;
@@ -118,6 +119,6 @@ export function sourceTopicsOf(topology: InternalTopologyBuilder, nodeName: stri
 }
 
 /** A logged key-value store of raw bytes, ordered by key bytes (range scans work on prefixes). */
-export function bytesStoreBuilder(storeName: string): StoreBuilder<KeyValueStore<Buffer, Buffer>> {
-  return Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(storeName), Serdes.Bytes(), Serdes.Bytes());
+export function bytesStoreBuilder(storeName: string, suppliers: DslStoreSuppliers): StoreBuilder<KeyValueStore<Buffer, Buffer>> {
+  return Stores.keyValueStoreBuilder(suppliers.keyValueStore(storeName), Serdes.Bytes(), Serdes.Bytes());
 }

@@ -83,7 +83,7 @@ export function addTimeWindowedAggregation<K, VA>(
     topology.addProcessor(name, supplier as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
     names.push(name);
   });
-  topology.addStateStore(windowAggregateStore({ name: store.name, operator, materialized, keySerde, valueSerde }, retention, minimum, sizeMs), names);
+  topology.addStateStore(windowAggregateStore({ name: store.name, operator, materialized, keySerde, valueSerde, dslStoreSuppliers: topology.dslStoreSuppliers }, retention, minimum, sizeMs), names);
   let nodeName = names[0]!;
   if (inputs.length > 1) {
     nodeName = named?.name ?? topology.newName('COGROUPKSTREAM-MERGE-');
@@ -197,7 +197,7 @@ export class SessionWindowedKStreamImpl<K, V> implements SessionWindowedKStream<
     const keySerde = materialized?.keySerde ?? grouped.keySerde;
     const valueSerde = materialized?.valueSerde ?? defaultValueSerde;
     topology.addProcessor(name, sessionWindowAggregateProcessor(store.name, this.windows, functions) as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
-    topology.addStateStore(sessionAggregateStore({ name: store.name, operator, materialized, keySerde, valueSerde }, retention, minimum), [name]);
+    topology.addStateStore(sessionAggregateStore({ name: store.name, operator, materialized, keySerde, valueSerde, dslStoreSuppliers: topology.dslStoreSuppliers }, retention, minimum), [name]);
     return windowedTable(grouped, name, keySerde, valueSerde, store, { graceMs: this.windows.graceMs, kind: 'session', sizeMs: 0 });
   }
 }

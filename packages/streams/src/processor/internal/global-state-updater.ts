@@ -22,7 +22,13 @@ interface OpenGlobalStore {
   readonly store: KeyValueStore<unknown, ValueAndTimestamp<unknown>>;
 }
 
+/**
+ * Builds, fills and closes the global stores of one topology for one driver. The driver routes
+ * every record of a global topic to {@link update} (check with {@link reads}), flushes it with
+ * its commits and closes it with its tasks.
+ */
 export class GlobalStateUpdater {
+  /** Records dropped while filling global stores (null keys, undeserializable bytes); `processed` stays 0. */
   readonly metrics = new TaskMetrics();
   private readonly byTopic = new Map<string, OpenGlobalStore>();
 
@@ -88,10 +94,12 @@ export class GlobalStateUpdater {
     store.put(key, value === null || value === undefined ? null : valueAndTimestamp(value, timestamp));
   }
 
+  /** Flushes every global store, as a commit does for task stores. */
   flush(): void {
     for (const { store } of this.byTopic.values()) store.flush();
   }
 
+  /** Closes every global store; the updater cannot be used afterwards. */
   close(): void {
     for (const { store } of this.byTopic.values()) store.close();
   }

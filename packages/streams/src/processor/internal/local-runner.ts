@@ -18,14 +18,23 @@ import type { DropReason } from './task-metrics.js';
 /** A record written to an in-memory topic. */
 export interface StoredRecord extends ConsumedRecord {}
 
+/** Options of {@link LocalRunner}. */
 export interface LocalRunnerOptions {
+  /** Directory handed to persistent stores (such as `@tributary/level`'s) as `stateDir`; in-memory stores ignore it. */
   readonly stateDir?: string;
   /** Wall-clock time; defaults to `Date.now`. */
   readonly clock?: () => number;
 }
 
+/**
+ * Runs a topology synchronously in memory: each call ({@link pipe}, {@link commit},
+ * {@link punctuateWallClock}) returns once the topology is quiet. Collects its own output, so
+ * it is the tasks' {@link RecordCollector}.
+ */
 export class LocalRunner implements RecordCollector {
+  /** The validated config, with defaults filled in. */
   readonly config: ResolvedStreamsConfig;
+  /** One task per sub-topology, in sub-topology order, all on partition 0. */
   readonly tasks: StreamTask[] = [];
   /** Every record written to each topic, in order. */
   readonly topics = new Map<string, StoredRecord[]>();
@@ -33,6 +42,7 @@ export class LocalRunner implements RecordCollector {
   private readonly pending: StoredRecord[] = [];
   private draining = false;
   private closed = false;
+  private initialized = false;
   /** Global tables' stores, updated as soon as their topics get a record. */
   readonly globals: GlobalStateUpdater;
 
@@ -56,7 +66,25 @@ export class LocalRunner implements RecordCollector {
     this.globals = new GlobalStateUpdater(builder, this.config, options.stateDir);
     // Global stores are readable from every task, with no connection to a processor (as in Kafka).
     for (const task of this.tasks) for (const [name, store] of this.globals.stores()) task.context.stores.set(name, store);
+    // Stores that open asynchronously (LevelDB) wait for prepare(); everything else starts now.
+    if (!this.tasks.some((task) => task.needsPrepare)) this.initialize();
+  }
+
+  /** Whether the tasks have started: at construction, or after {@link prepare} for persistent stores. */
+  get ready(): boolean {
+    return this.initialized;
+  }
+
+  /** Opens the stores that open asynchronously (LevelDB), then starts every task. */
+  async prepare(): Promise<void> {
+    if (this.initialized) return;
+    for (const task of this.tasks) await task.prepare();
+    this.initialize();
+  }
+
+  private initialize(): void {
     for (const task of this.tasks) task.initialize();
+    this.initialized = true;
   }
 
   /** Whether some sub-topology reads `topic`. */
@@ -68,6 +96,9 @@ export class LocalRunner implements RecordCollector {
   pipe(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number): void {
     // Closed tasks would otherwise run closed processors against closed stores.
     if (this.closed) throw new StateStoreError('This topology was closed with its driver; records can no longer be piped in. Create a new driver for each test or run.');
+    if (!this.initialized) {
+      throw new StateStoreError('This topology has stores that open asynchronously (LevelDB): create the driver with `await TopologyTestDriver.create(topology, config, { stateDir })`.');
+    }
     if (!this.reads(topic)) {
       throw new TopologyError(`No source reads topic '${topic}'; the topology reads [${[...this.taskByTopic.keys()].join(', ')}].`);
     }
@@ -132,6 +163,10 @@ export class LocalRunner implements RecordCollector {
     return total;
   }
 
+  /**
+   * Closes every task and the global stores, even when one fails (the first failure is
+   * rethrown). Persistent stores may still hold their files: use {@link closeAndRelease}.
+   */
   close(): void {
     this.closed = true;
     let failure: unknown;
@@ -146,6 +181,24 @@ export class LocalRunner implements RecordCollector {
       this.globals.close();
     } catch (error) {
       failure ??= error;
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  /** Closes like {@link close}, then waits for persistent stores to release their files. */
+  async closeAndRelease(): Promise<void> {
+    let failure: unknown;
+    try {
+      this.close();
+    } catch (error) {
+      failure = error;
+    }
+    for (const task of this.tasks) {
+      try {
+        await task.closeAndRelease();
+      } catch (error) {
+        failure ??= error;
+      }
     }
     if (failure !== undefined) throw failure;
   }

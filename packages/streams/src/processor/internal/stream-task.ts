@@ -8,6 +8,7 @@ import type { ResolvedStreamsConfig } from '../../config.js';
 import { TopologyError } from '../../errors/streams-error.js';
 import type { Serde } from '../../serde/serde.js';
 import type { StateStore, StateStoreContext } from '../../state/state-store.js';
+import { isPreparableSupplier, type StoreHandle, type StoreLocation } from '../../state/store-suppliers.js';
 import { formatTaskId, type TaskId } from '../processor.js';
 import type { ConsumedRecord, RecordCollector } from '../record-collector.js';
 import { Headers } from '../headers.js';
@@ -21,10 +22,15 @@ import { changelogTopicName, type InternalTopologyBuilder, type SubtopologySpec 
 
 /** What a driver gives a task. */
 export interface StreamTaskOptions {
+  /** The sub-topology and partition number this task runs; stores and changelogs are keyed by it. */
   readonly taskId: TaskId;
+  /** The whole topology; the task instantiates only `subtopology`'s nodes and stores from it. */
   readonly builder: InternalTopologyBuilder;
+  /** The part of `builder` this task runs, one of `builder.subtopologies()`. */
   readonly subtopology: SubtopologySpec;
+  /** The validated config, from `resolveStreamsConfig`: default serdes, handlers, logger. */
   readonly config: ResolvedStreamsConfig;
+  /** Receives every record the task outputs (sinks, changelogs, dead letters), synchronously. */
   readonly collector: RecordCollector;
   /** Wall-clock time; the test driver passes a mock. */
   readonly clock: () => number;
@@ -32,11 +38,20 @@ export interface StreamTaskOptions {
   readonly stateDir?: string;
 }
 
+/**
+ * Runs one partition of one sub-topology, as Kafka Streams' `StreamTask` does. A driver builds
+ * one per task id, calls {@link prepare} (when {@link needsPrepare}) and {@link initialize},
+ * feeds it with {@link addRecords}, calls {@link process}, and commits through
+ * {@link prepareCommit} and {@link postCommit}. Not safe to share between drivers.
+ */
 export class StreamTask {
+  /** The task's id, from `options.taskId`. */
   readonly id: TaskId;
+  /** Records processed and dropped by this task; drivers sum these for their own metrics. */
   readonly metrics = new TaskMetrics();
+  /** @internal The processors' shared context; drivers reach into it only to wire global stores. */
   readonly context: TaskContext;
-  /** Queues by (resolved) source topic. */
+  /** @internal Queues by (resolved) source topic. */
   readonly queues = new Map<string, RecordQueue>();
   private readonly queueList: RecordQueue[] = [];
   private readonly nodes: ProcessorNode[] = [];
@@ -86,6 +101,38 @@ export class StreamTask {
         const child = byName.get(childName);
         if (child !== undefined) node.addChild(child);
       }
+    }
+  }
+
+  /** Handles of stores that open asynchronously (LevelDB), by store name, once {@link prepare} ran. */
+  readonly storeHandles = new Map<string, StoreHandle>();
+
+  /** Whether some store of this task must be opened asynchronously, with {@link prepare}, before it starts. */
+  get needsPrepare(): boolean {
+    return this.options.subtopology.stores.some((name) => isPreparableSupplier(this.options.builder.stores.get(name)?.builder.supplier));
+  }
+
+  /**
+   * Opens the stores whose backends open asynchronously and keeps their handles. Drivers await
+   * this before {@link initialize} (which is synchronous, like the rest of the engine).
+   */
+  async prepare(): Promise<void> {
+    const { builder, subtopology, config } = this.options;
+    const location: StoreLocation = { applicationId: config.applicationId, taskId: this.id, stateDir: this.options.stateDir };
+    for (const storeName of subtopology.stores) {
+      if (this.storeHandles.has(storeName)) continue;
+      const supplier = builder.stores.get(storeName)?.builder.supplier;
+      if (isPreparableSupplier(supplier)) this.storeHandles.set(storeName, await supplier.prepare(location));
+    }
+  }
+
+  /** Closes the task (if open) and waits for its persistent stores to release their files. */
+  async closeAndRelease(): Promise<void> {
+    try {
+      this.close();
+    } finally {
+      for (const handle of this.storeHandles.values()) await handle.close();
+      this.storeHandles.clear();
     }
   }
 

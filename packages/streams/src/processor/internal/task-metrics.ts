@@ -8,20 +8,31 @@ export type DropReason =
   | 'production-error'
   | 'null-key'
   | 'null-value'
-  | 'null-value'
   | 'late-record'
   | 'expired-window'
   | 'suppression-buffer-full';
 
+/**
+ * Plain counters, not a metrics registry: the hot path only increments fields, and drivers read
+ * them (the test driver exposes them, the Kafka runtime exports them).
+ */
 export class TaskMetrics {
+  /**
+   * Input records run through the topology since the task was created. Records dropped before
+   * that (undeserializable, invalid timestamp) are not counted here, only in {@link dropped}.
+   */
   processed = 0;
+  /** Punctuator calls fired, stream-time and wall-clock together. */
   punctuations = 0;
+  /** Records dropped, by reason; a reason absent from the map has dropped none. */
   readonly dropped = new Map<DropReason, number>();
 
+  /** Counts `count` records dropped for `reason`. */
   recordDropped(reason: DropReason, count = 1): void {
     this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + count);
   }
 
+  /** Records dropped for any reason. */
   droppedTotal(): number {
     let total = 0;
     for (const count of this.dropped.values()) total += count;

@@ -6,42 +6,68 @@
 import { TopologyError } from '../../errors/streams-error.js';
 import type { Serde } from '../../serde/serde.js';
 import type { StoreBuilder } from '../../state/state-store.js';
+import type { DslStoreSuppliers } from '../../state/dsl-store-suppliers.js';
+import { Stores } from '../../state/stores.js';
 import type { ProcessorSupplier } from '../processor.js';
 import type { StreamPartitioner, TopicNameExtractor } from '../stream-partitioner.js';
 import type { TimestampExtractor } from '../timestamp-extractor.js';
 
+/** A source node as recorded: it reads `topics` and forwards deserialized records. */
 export interface SourceSpec {
+  /** Discriminates {@link NodeSpec}. */
   readonly kind: 'source';
+  /** Unique among the topology's nodes. */
   readonly name: string;
+  /** Topics read; internal ones unprefixed (see {@link InternalTopologyBuilder.resolveTopic}). Each topic has one source. */
   readonly topics: readonly string[];
+  /** `undefined` falls back to the config's `defaultKeySerde` when the task is built. */
   readonly keySerde: Serde<any> | undefined;
+  /** `undefined` falls back to the config's `defaultValueSerde` when the task is built. */
   readonly valueSerde: Serde<any> | undefined;
+  /** `undefined` falls back to the config's `defaultTimestampExtractor`. */
   readonly timestampExtractor: TimestampExtractor<any, any> | undefined;
 }
 
+/** A processor node as recorded: a supplier called once per task. */
 export interface ProcessorSpec {
+  /** Discriminates {@link NodeSpec}. */
   readonly kind: 'processor';
+  /** Unique among the topology's nodes. */
   readonly name: string;
+  /** Nodes that forward to this one, added before it. */
   readonly parents: readonly string[];
+  /** Makes the node's processor; each task calls it once, so it must return a new instance. */
   readonly supplier: ProcessorSupplier<any, any, any, any>;
+  /** Names of the state stores connected to it; grows as stores are connected. */
   readonly stores: string[];
 }
 
+/** A sink node as recorded: it serializes records and hands them to the task's collector. */
 export interface SinkSpec {
+  /** Discriminates {@link NodeSpec}. */
   readonly kind: 'sink';
+  /** Unique among the topology's nodes. */
   readonly name: string;
+  /** Nodes that forward to this one, added before it. */
   readonly parents: readonly string[];
+  /** A fixed topic (internal ones unprefixed), or an extractor that picks one per record. */
   readonly topic: string | TopicNameExtractor<any, any>;
+  /** `undefined` falls back to the config's `defaultKeySerde` when the task is built. */
   readonly keySerde: Serde<any> | undefined;
+  /** `undefined` falls back to the config's `defaultValueSerde` when the task is built. */
   readonly valueSerde: Serde<any> | undefined;
+  /** `undefined` partitions by murmur2 of the serialized key. */
   readonly partitioner: StreamPartitioner<any, any> | undefined;
 }
 
+/** Any node of the graph; switch on `kind`. */
 export type NodeSpec = SourceSpec | ProcessorSpec | SinkSpec;
 
 /** An internal topic the topology needs, named without the application id prefix. */
 export interface InternalTopicSpec {
+  /** Unprefixed: the topic is `<applicationId>-<name>`, e.g. `count-repartition`. */
   readonly name: string;
+  /** Only repartition topics are recorded here; changelogs come from the stores (see {@link changelogTopicName}). */
   readonly kind: 'repartition';
   /** A fixed partition count, or `undefined` to match the upstream source topics. */
   readonly partitions: number | undefined;
@@ -49,16 +75,21 @@ export interface InternalTopicSpec {
 
 /** One connected part of the graph: the unit a task runs. */
 export interface SubtopologySpec {
+  /** Numbered from 0 in the order the sub-topology's first node was added; the `subtopology` of its task ids. */
   readonly id: number;
   /** Node names in the order they were added. */
   readonly nodes: readonly string[];
   /** Source topics, unprefixed for internal ones. */
   readonly sourceTopics: readonly string[];
+  /** Names of the (non-global) state stores its processors use; each task builds its own instance. */
   readonly stores: readonly string[];
 }
 
+/** A state store added to the topology, with the processors connected to it. */
 export interface StoreEntry {
+  /** Builds one store instance per task; its name is the store's name. */
   readonly builder: StoreBuilder;
+  /** Names of the processors connected to the store; they end up in one sub-topology. */
   readonly processors: Set<string>;
 }
 
@@ -67,17 +98,33 @@ export interface StoreEntry {
  * every task. Not changelogged: the topic is its changelog. Its updater is `update`.
  */
 export interface GlobalStoreSpec {
+  /** The topic, read from every partition, that fills the store; no other source may read it. */
   readonly topic: string;
+  /** Builds the one store instance all tasks share. */
   readonly builder: StoreBuilder;
+  /** `undefined` falls back to the config's `defaultKeySerde`. */
   readonly keySerde: Serde<any> | undefined;
+  /** `undefined` falls back to the config's `defaultValueSerde`. */
   readonly valueSerde: Serde<any> | undefined;
+  /** `undefined` falls back to the config's `defaultTimestampExtractor`. */
   readonly timestampExtractor: TimestampExtractor<any, any> | undefined;
 }
 
+/**
+ * The mutable graph behind `Topology` and `StreamsBuilder` (Kafka Streams'
+ * `InternalTopologyBuilder`). Every `add*` method validates at once and throws
+ * {@link TopologyError} naming the node, so a bad topology fails where it is built.
+ */
 export class InternalTopologyBuilder {
+  /** Where the DSL keeps the stores it creates when `Materialized` gives no supplier. */
+  readonly dslStoreSuppliers: DslStoreSuppliers;
+  /** Every node by name, in the order added (which numbering and sub-topology order follow). */
   readonly nodes = new Map<string, NodeSpec>();
+  /** Child node names of each node, in the order added; every node has an entry, sinks an empty one. */
   readonly children = new Map<string, string[]>();
+  /** Non-global state stores by name. */
   readonly stores = new Map<string, StoreEntry>();
+  /** Repartition topics by unprefixed name. */
   readonly internalTopics = new Map<string, InternalTopicSpec>();
   /** Groups of source topics whose partitions must match (joined inputs). */
   readonly copartitionGroups: Set<string>[] = [];
@@ -86,6 +133,10 @@ export class InternalTopologyBuilder {
   private readonly sourceByTopic = new Map<string, string>();
   private nextIndex = 0;
   private cachedSubtopologies: SubtopologySpec[] | undefined;
+
+  constructor(dslStoreSuppliers: DslStoreSuppliers = Stores.inMemoryDslStoreSuppliers()) {
+    this.dslStoreSuppliers = dslStoreSuppliers;
+  }
 
   /** A fresh generated node name, `PREFIX-0000000007`, numbered as Kafka Streams numbers them. */
   newName(prefix: string): string {
@@ -97,6 +148,7 @@ export class InternalTopologyBuilder {
     return this.nextIndex++;
   }
 
+  /** Adds a source node. Throws if the name is taken, a topic is invalid or already read by another source. */
   addSource(spec: Omit<SourceSpec, 'kind'>): void {
     this.checkNewName(spec.name);
     if (spec.topics.length === 0) throw new TopologyError(`Source '${spec.name}' must read at least one topic.`);
@@ -113,6 +165,7 @@ export class InternalTopologyBuilder {
     this.addNode({ kind: 'source', ...spec, topics: [...spec.topics] });
   }
 
+  /** Adds a processor node under `parents`, which must exist already and not be sinks. */
   addProcessor(name: string, supplier: ProcessorSupplier<any, any, any, any>, parents: readonly string[]): void {
     this.checkNewName(name);
     if (typeof supplier !== 'function') throw new TopologyError(`Processor '${name}' needs a supplier function that returns a new processor.`);
@@ -120,6 +173,7 @@ export class InternalTopologyBuilder {
     this.addNode({ kind: 'processor', name, parents: [...parents], supplier, stores: [] });
   }
 
+  /** Adds a sink node under `spec.parents`. Throws if the name is taken or a fixed topic name is invalid. */
   addSink(spec: Omit<SinkSpec, 'kind'>): void {
     this.checkNewName(spec.name);
     if (typeof spec.topic === 'string') checkTopicName(spec.topic, `sink '${spec.name}'`);
@@ -127,6 +181,7 @@ export class InternalTopologyBuilder {
     this.addNode({ kind: 'sink', ...spec, parents: [...spec.parents] });
   }
 
+  /** Adds a global store. Throws if its name is taken or its topic is read elsewhere in the topology. */
   addGlobalStore(spec: GlobalStoreSpec): void {
     checkTopicName(spec.topic, `global store '${spec.builder.name}'`);
     if (this.stores.has(spec.builder.name) || [...this.globalStores.values()].some((global) => global.builder.name === spec.builder.name)) {
@@ -138,12 +193,14 @@ export class InternalTopologyBuilder {
     this.globalStores.set(spec.topic, spec);
   }
 
+  /** Adds a state store and connects it to `processorNames` (possibly none yet). */
   addStateStore(builder: StoreBuilder, processorNames: readonly string[]): void {
     if (this.stores.has(builder.name)) throw new TopologyError(`A state store named '${builder.name}' was already added.`);
     this.stores.set(builder.name, { builder, processors: new Set() });
     this.connectProcessorAndStateStores(processorNames, [builder.name]);
   }
 
+  /** Connects stores already added to processors already added; connecting twice is harmless. */
   connectProcessorAndStateStores(processorNames: readonly string[], storeNames: readonly string[]): void {
     for (const storeName of storeNames) {
       const entry = this.stores.get(storeName);
@@ -162,10 +219,12 @@ export class InternalTopologyBuilder {
     this.cachedSubtopologies = undefined;
   }
 
+  /** Records a repartition topic the driver must create (Kafka) or route in memory (test driver). */
   addInternalTopic(spec: InternalTopicSpec): void {
     this.internalTopics.set(spec.name, spec);
   }
 
+  /** Records source topics that must have equal partition counts because their records are joined by key. */
   addCopartitionGroup(topics: Iterable<string>): void {
     this.copartitionGroups.push(new Set(topics));
   }
@@ -175,6 +234,7 @@ export class InternalTopologyBuilder {
     return [...this.sourceByTopic.keys()];
   }
 
+  /** The name of the source node reading `topic` (unprefixed), or `undefined` if none does. */
   sourceNodeForTopic(topic: string): string | undefined {
     return this.sourceByTopic.get(topic);
   }

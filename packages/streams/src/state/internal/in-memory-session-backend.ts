@@ -47,11 +47,13 @@ export class InMemorySessionBackend implements SessionBytesBackend {
     for (let index = 0; index < writes.length; index++) {
       const write = writes[index]!;
       const keyId = write.key.toString('latin1');
+      // Tombstones advance observed time too (as in Kafka): a cached store may log a session's
+      // removal without ever logging the put that first reached that time.
+      if (write.end > this.observed) this.observed = write.end;
       if (write.value === null) {
         this.entries.delete(keyId, write.end, write.start);
         continue;
       }
-      if (write.end > this.observed) this.observed = write.end;
       if (write.end <= this.observed - retentionMs) continue;
       this.entries.set(write.key, keyId, write.end, write.start, write.value);
     }

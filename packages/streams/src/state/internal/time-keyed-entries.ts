@@ -1,6 +1,7 @@
 /**
  * The in-memory structure under the window and session backends: values by (key bytes, time,
- * tiebreak). Each key's entries sit in one array sorted by time then tiebreak, so a per-key time
+ * tiebreak). Persistent backends reuse it (through `@tributary/streams/engine`) as an index of
+ * which entries exist, with `true` as the value and the bytes on disk. Each key's entries sit in one array sorted by time then tiebreak, so a per-key time
  * range (`fetch(key, from, to)`, `findSessions`) is a binary search and a contiguous scan. A time
  * index (distinct times, sorted, each with the keys that have an entry there) serves cross-key
  * scans in time order and drops expired data a whole time slot at a time, oldest first.
@@ -10,27 +11,34 @@
  */
 
 /** One stored value. */
-export interface TimedEntry {
+export interface TimedEntry<V = Buffer> {
+  /** The window start (windows) or the session end (sessions). */
   readonly time: number;
+  /** The seqnum (windows) or the session start (sessions). */
   readonly tiebreak: number;
-  value: Buffer;
+  value: V;
 }
 
 /** A stored value with its key, as cross-key scans return it. */
-export interface KeyedTimedEntry {
+export interface KeyedTimedEntry<V = Buffer> {
+  /** The key bytes, without the time and tiebreak. */
   readonly key: Buffer;
   readonly time: number;
   readonly tiebreak: number;
-  readonly value: Buffer;
+  readonly value: V;
 }
 
-interface KeyEntries {
+interface KeyEntries<V> {
   readonly key: Buffer;
-  readonly entries: TimedEntry[];
+  readonly entries: TimedEntry<V>[];
 }
 
-export class TimeKeyedEntries {
-  private readonly byKey = new Map<string, KeyEntries>();
+/**
+ * Values by key bytes, time and tiebreak, for backends. `keyId` is the key bytes as a latin1
+ * string (it orders as the bytes do); callers compute it once per record.
+ */
+export class TimeKeyedEntries<V = Buffer> {
+  private readonly byKey = new Map<string, KeyEntries<V>>();
   /** Distinct times with at least one entry, ascending. */
   private readonly times: number[] = [];
   private readonly keysByTime = new Map<number, Set<string>>();
@@ -40,7 +48,16 @@ export class TimeKeyedEntries {
     return this.count;
   }
 
-  get(keyId: string, time: number, tiebreak: number): Buffer | undefined {
+  /** Whether an entry exists at exactly (key, time, tiebreak). */
+  has(keyId: string, time: number, tiebreak: number): boolean {
+    const entries = this.byKey.get(keyId)?.entries;
+    if (entries === undefined) return false;
+    const entry = entries[entryIndex(entries, time, tiebreak)];
+    return entry !== undefined && entry.time === time && entry.tiebreak === tiebreak;
+  }
+
+  /** The value at exactly (key, time, tiebreak), or `undefined`. */
+  get(keyId: string, time: number, tiebreak: number): V | undefined {
     const entries = this.byKey.get(keyId)?.entries;
     if (entries === undefined) return undefined;
     const index = entryIndex(entries, time, tiebreak);
@@ -48,7 +65,8 @@ export class TimeKeyedEntries {
     return entry !== undefined && entry.time === time && entry.tiebreak === tiebreak ? entry.value : undefined;
   }
 
-  set(key: Buffer, keyId: string, time: number, tiebreak: number, value: Buffer): void {
+  /** Stores `value` at (key, time, tiebreak), replacing what was there. */
+  set(key: Buffer, keyId: string, time: number, tiebreak: number, value: V): void {
     let forKey = this.byKey.get(keyId);
     if (forKey === undefined) {
       forKey = { key, entries: [] };
@@ -98,10 +116,10 @@ export class TimeKeyedEntries {
   }
 
   /** `keyId`'s entries with `timeFrom <= time <= timeTo`, by time then tiebreak. */
-  scanKey(keyId: string, timeFrom: number, timeTo: number): TimedEntry[] {
+  scanKey(keyId: string, timeFrom: number, timeTo: number): TimedEntry<V>[] {
     const entries = this.byKey.get(keyId)?.entries;
     if (entries === undefined || timeFrom > timeTo) return [];
-    const result: TimedEntry[] = [];
+    const result: TimedEntry<V>[] = [];
     for (let index = entryIndex(entries, timeFrom, Number.NEGATIVE_INFINITY); index < entries.length; index++) {
       const entry = entries[index]!;
       if (entry.time > timeTo) break;
@@ -111,8 +129,8 @@ export class TimeKeyedEntries {
   }
 
   /** Every key's entries with `timeFrom <= time <= timeTo`, by time, then key bytes, then tiebreak. */
-  scanAll(timeFrom: number, timeTo: number): KeyedTimedEntry[] {
-    const result: KeyedTimedEntry[] = [];
+  scanAll(timeFrom: number, timeTo: number): KeyedTimedEntry<V>[] {
+    const result: KeyedTimedEntry<V>[] = [];
     if (timeFrom > timeTo) return result;
     const times = this.times;
     for (let index = numberLowerBound(times, timeFrom); index < times.length; index++) {
@@ -163,7 +181,7 @@ export class TimeKeyedEntries {
 }
 
 /** The index of the first entry at or after (time, tiebreak). */
-function entryIndex(entries: readonly TimedEntry[], time: number, tiebreak: number): number {
+function entryIndex(entries: readonly TimedEntry<unknown>[], time: number, tiebreak: number): number {
   let low = 0;
   let high = entries.length;
   while (low < high) {

@@ -2,10 +2,10 @@
  * The typed session store over a session bytes backend: serdes, an optional write-back cache,
  * retention, and changelog records in Kafka's session key format. The store's observed time is
  * the largest session end put; a session is expired once `end <= observedTime - retentionMs`
- * (Kafka's `InMemorySessionStore`): puts of it are dropped and counted, reads skip it. Removing a
- * session (after a merge), or putting null, does not advance the observed time: it is not new
- * data. (Kafka's in-memory store advances on removals too; not advancing keeps the observed time
- * exactly what a restore from the changelog, where a removal is a tombstone, rebuilds.)
+ * (Kafka's `InMemorySessionStore`): puts of it are dropped and counted, reads skip it. Removals
+ * and null puts advance the observed time too, as in Kafka: with caching, a session's put and
+ * removal may reach the changelog as the tombstone alone, and a restore must still reach the time
+ * the original store saw.
  */
 import { StateStoreError } from '../../errors/streams-error.js';
 import { windowed, type Windowed } from '../../kstream/windowed.js';
@@ -41,9 +41,8 @@ export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>> i
     this.checkOpen();
     const { start, end } = this.checkSession(session);
     this.encodeKey(session.key);
-    // A null removes: not new data, so it leaves the observed time alone (see remove).
     if (aggregate === null || aggregate === undefined) {
-      if (!this.expired(end)) this.write(session.key, start, end, null);
+      this.remove(session);
       return;
     }
     if (end > this.observedTime) this.observedTime = end;
@@ -58,6 +57,7 @@ export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>> i
     this.checkOpen();
     const { start, end } = this.checkSession(session);
     this.encodeKey(session.key);
+    if (end > this.observedTime) this.observedTime = end;
     // An expired session is already invisible, and the backend drops it with its time slot.
     if (this.expired(end)) return;
     this.write(session.key, start, end, null);
@@ -89,22 +89,17 @@ export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>> i
     const result: KeyValue<Windowed<K>, AGG>[] = [];
     const earliestEnd = Math.max(earliestSessionEndTime, this.observedTime - this.retentionMs + 1);
     const stored = this.bytes.findSessions(this.keyBytes, earliestEnd, latestSessionStartTime);
-    const dirty = (this.cache?.dirtyOfKey(this.keyId) ?? [])
-      .filter((entry) => entry.time >= earliestEnd && entry.tiebreak <= latestSessionStartTime)
-      .sort((left, right) => left.time - right.time || left.tiebreak - right.tiebreak);
+    const dirty = dirtySessionsInRange(this.cache?.dirtyOfKey(this.keyId), earliestEnd, latestSessionStartTime);
     let next = 0;
-    const push = (entry: CacheEntry<K, AGG>): void => {
-      if (entry.value !== null) result.push({ key: windowed(entry.key, entry.tiebreak, entry.time), value: entry.value });
-    };
     for (const session of stored) {
-      while (next < dirty.length && (dirty[next]!.time < session.end || (dirty[next]!.time === session.end && dirty[next]!.tiebreak < session.start))) push(dirty[next++]!);
+      while (next < dirty.length && (dirty[next]!.time < session.end || (dirty[next]!.time === session.end && dirty[next]!.tiebreak < session.start))) pushDirtySession(result, dirty[next++]!);
       if (next < dirty.length && dirty[next]!.time === session.end && dirty[next]!.tiebreak === session.start) {
-        push(dirty[next++]!);
+        pushDirtySession(result, dirty[next++]!);
         continue;
       }
       result.push({ key: windowed(key, session.start, session.end), value: this.deserializeValue(session.value) });
     }
-    while (next < dirty.length) push(dirty[next++]!);
+    while (next < dirty.length) pushDirtySession(result, dirty[next++]!);
     return result[Symbol.iterator]();
   }
 
@@ -223,4 +218,31 @@ export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>> i
     }
     return { start, end };
   }
+}
+
+const noDirtySessions: readonly CacheEntry<never, never>[] = [];
+
+/**
+ * Dirty sessions with `end >= earliestEnd` and `start <= latestStart`, by end then start. Per
+ * record on the session aggregation's path, so a plain loop, and no array when none match.
+ */
+function dirtySessionsInRange<K, AGG>(entries: readonly CacheEntry<K, AGG>[] | undefined, earliestEnd: number, latestStart: number): readonly CacheEntry<K, AGG>[] {
+  if (entries === undefined) return noDirtySessions;
+  let selected: CacheEntry<K, AGG>[] | undefined;
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index]!;
+    if (entry.time >= earliestEnd && entry.tiebreak <= latestStart) (selected ??= []).push(entry);
+  }
+  if (selected === undefined) return noDirtySessions;
+  if (selected.length > 1) selected.sort(compareSessionEntries);
+  return selected;
+}
+
+function compareSessionEntries(left: CacheEntry<unknown, unknown>, right: CacheEntry<unknown, unknown>): number {
+  return left.time - right.time || left.tiebreak - right.tiebreak;
+}
+
+/** Adds a dirty session to a `findSessions` result, unless it is a pending removal. */
+function pushDirtySession<K, AGG>(result: KeyValue<Windowed<K>, AGG>[], entry: CacheEntry<K, AGG>): void {
+  if (entry.value !== null) result.push({ key: windowed(entry.key, entry.tiebreak, entry.time), value: entry.value });
 }

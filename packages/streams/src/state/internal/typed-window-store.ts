@@ -30,6 +30,11 @@ export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>> implem
   readonly retainDuplicates: boolean;
   private observedTime = Number.NEGATIVE_INFINITY;
   private seqnum = 0;
+  // The last cache id built, and what it was built from: an aggregation fetches a window and
+  // then puts it, so the second access reuses the string (and its hash) instead of a new one.
+  private lastId = '';
+  private lastIdKeyId: string | undefined = undefined;
+  private lastIdStart = 0;
 
   constructor(
     private readonly bytes: WindowBytesBackend,
@@ -48,6 +53,8 @@ export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>> implem
   override init(context: StateStoreContext): void {
     super.init(context);
     this.observedTime = this.bytes.observedTime;
+    // A persistent backend may reopen with duplicates on disk: continue after their seqnums.
+    if (this.retainDuplicates) this.seqnum = this.bytes.maxSeqnum?.() ?? maxSeqnumOf(this.bytes);
   }
 
   put(key: K, value: V | null, windowStart: number): void {
@@ -71,7 +78,7 @@ export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>> implem
       this.context!.logChange(this.name, windowKey(this.keyBytes, windowStart, seqnum), valueBytes, timestamp);
       return;
     }
-    const id = `${this.keyId}|${windowStart}`;
+    const id = this.cacheId(windowStart);
     const entry = cache.get(id);
     if (entry === undefined) {
       this.measureFirstValue(newValue);
@@ -88,7 +95,7 @@ export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>> implem
     if (this.expired(windowStart)) return undefined;
     const cache = this.cache;
     if (cache !== undefined) {
-      const entry = cache.get(`${this.keyId}|${windowStart}`);
+      const entry = cache.get(this.cacheId(windowStart));
       if (entry !== undefined) return entry.value ?? undefined;
     }
     let stored: Buffer | undefined;
@@ -101,7 +108,7 @@ export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>> implem
     if (stored === undefined) return undefined;
     const value = this.deserializeValue(stored);
     if (cache !== undefined) {
-      cache.add(new CacheEntry<K, V>(`${this.keyId}|${windowStart}`, this.keyId, key, this.keyBytes, value, 0, windowStart, 0), false, stored.length);
+      cache.add(new CacheEntry<K, V>(this.cacheId(windowStart), this.keyId, key, this.keyBytes, value, 0, windowStart, 0), false, stored.length);
       this.maybeEvict();
     }
     return value;
@@ -242,6 +249,17 @@ export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>> implem
     return windowStart <= this.observedTime - this.retentionMs;
   }
 
+  /** The cache id of the current key's window at `windowStart` (call after `encodeKey`). */
+  private cacheId(windowStart: number): string {
+    // `keyId` is one string per encoded key, so comparing it is usually a pointer check.
+    if (this.keyId !== this.lastIdKeyId || windowStart !== this.lastIdStart) {
+      this.lastId = `${this.keyId}|${windowStart}`;
+      this.lastIdKeyId = this.keyId;
+      this.lastIdStart = windowStart;
+    }
+    return this.lastId;
+  }
+
   /** Dirty entries with `from <= start <= to`, by start then key bytes. */
   private dirtyInRange(entries: readonly CacheEntry<K, V>[] | undefined, from: number, to: number): CacheEntry<K, V>[] {
     if (entries === undefined || entries.length === 0) return [];
@@ -259,4 +277,11 @@ export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>> implem
 function compareDirty(entry: CacheEntry<unknown, unknown>, window: WindowBytesEntry, keyId: string): number {
   if (entry.time !== window.windowStart) return entry.time - window.windowStart;
   return entry.keyId < keyId ? -1 : entry.keyId > keyId ? 1 : 0;
+}
+
+/** The largest seqnum in `backend`, by one full scan (for backends without `maxSeqnum`). */
+function maxSeqnumOf(backend: WindowBytesBackend): number {
+  let max = 0;
+  for (const entry of backend.fetchAll(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)) if (entry.seqnum > max) max = entry.seqnum;
+  return max;
 }

@@ -21,6 +21,7 @@ import { TimeWindows } from '../../windows.js';
 import { countSerde } from '../aggregate-stores.js';
 import type { Change } from '../change.js';
 import type { KTableImpl } from '../ktable-impl.js';
+import { builderOptions, openDriver, openRunner } from '../../../../../../test/support/store-kind.js';
 
 type Stream = KStream<string, number>;
 
@@ -43,10 +44,8 @@ function captureChanges<K>(table: KTable<K, number>, show: (key: K) => string): 
   return seen;
 }
 
-function runner(topology: Topology): LocalRunner {
-  const local = new LocalRunner(topology, { applicationId: 'caching', logger: silentLogger });
-  onTestFinished(() => local.close());
-  return local;
+function runner(topology: Topology): Promise<LocalRunner> {
+  return openRunner(topology, { applicationId: 'caching', logger: silentLogger });
 }
 
 let offset = 0;
@@ -64,15 +63,15 @@ function processWithoutCommit(local: LocalRunner, records: ReadonlyArray<readonl
 
 describe('aggregations forward through the cache', () => {
   function countTopology(caching: boolean): { topology: Topology; seen: Seen[] } {
-    const builder = new StreamsBuilder();
+    const builder = new StreamsBuilder(builderOptions());
     const counts = (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream).groupByKey().count({ storeName: 'counts', cachingEnabled: caching });
     const seen = captureChanges(counts, (key) => key);
     return { topology: builder.build(), seen };
   }
 
-  it('with caching on, sends one update per key per commit, with the value of the previous commit as old value', () => {
+  it('with caching on, sends one update per key per commit, with the value of the previous commit as old value', async () => {
     const { topology, seen } = countTopology(true);
-    const local = runner(topology);
+    const local = await runner(topology);
     processWithoutCommit(local, [['a', 1, 0], ['a', 1, 1], ['b', 1, 2], ['a', 1, 3]]);
     expect(seen).toEqual([]);
     local.commit();
@@ -85,9 +84,9 @@ describe('aggregations forward through the cache', () => {
     expect(seen).toEqual([{ key: 'a', newValue: 5, oldValue: 3 }]);
   });
 
-  it('with caching off, forwards every update at once', () => {
+  it('with caching off, forwards every update at once', async () => {
     const { topology, seen } = countTopology(false);
-    const local = runner(topology);
+    const local = await runner(topology);
     processWithoutCommit(local, [['a', 1, 0], ['a', 1, 1], ['a', 1, 3]]);
     expect(seen).toEqual([
       { key: 'a', newValue: 1, oldValue: null },
@@ -96,14 +95,14 @@ describe('aggregations forward through the cache', () => {
     ]);
   });
 
-  it('windowed: one update per window per commit, keyed by the window', () => {
-    const builder = new StreamsBuilder();
+  it('windowed: one update per window per commit, keyed by the window', async () => {
+    const builder = new StreamsBuilder(builderOptions());
     const counts = (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream)
       .groupByKey()
       .windowedBy(TimeWindows.ofSizeWithNoGrace(10))
       .count({ storeName: 'windowed-counts' }) as KTable<Windowed<string>, number>;
     const seen = captureChanges(counts, (key) => `${key.key}@[${key.window.start},${key.window.end})`);
-    const local = runner(builder.build());
+    const local = await runner(builder.build());
     processWithoutCommit(local, [['a', 1, 1], ['a', 1, 2], ['a', 1, 12], ['a', 1, 13]]);
     local.commit();
     expect(seen.splice(0)).toEqual([
@@ -117,15 +116,15 @@ describe('aggregations forward through the cache', () => {
 });
 
 describe('an aggregation changelog', () => {
-  it.each([true, false])('rebuilds a windowed count store through restore (caching: %s)', (caching) => {
+  it.each([true, false])('rebuilds a windowed count store through restore (caching: %s)', async (caching) => {
     const size = 10;
     const retention = 1_000;
-    const builder = new StreamsBuilder();
+    const builder = new StreamsBuilder(builderOptions());
     (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream)
       .groupByKey()
       .windowedBy(TimeWindows.ofSizeAndGrace(size, 5))
       .count({ storeName: 'counts', retentionMs: retention, cachingEnabled: caching });
-    const driver = new TopologyTestDriver(builder.build(), { applicationId: 'app', logger: silentLogger });
+    const driver = await openDriver(builder.build(), { applicationId: 'app', logger: silentLogger });
     onTestFinished(() => driver.close());
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
     for (const [key, timestamp] of [['a', 1], ['b', 3], ['a', 4], ['a', 12], ['b', 25], ['a', 9], ['c', 40], ['a', 41]] as const) input.pipeInput(key, 1, timestamp);

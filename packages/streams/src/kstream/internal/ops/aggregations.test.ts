@@ -18,19 +18,20 @@ import type { SessionStore } from '../../../state/session-store.js';
 import type { WindowStore } from '../../../state/window-store.js';
 import type { ValueAndTimestamp } from '../../../state/value-and-timestamp.js';
 import type { KeyValueStore } from '../../../state/key-value-store.js';
+import { builderOptions, openDriver as openStoreDriver, propertyRuns } from '../../../../../../test/support/store-kind.js';
 
 const numbers = Consumed.with(Serdes.String(), Serdes.Int32());
 type Stream = KStream<string, number>;
 type Input = readonly [key: string | null, value: number | null, timestamp: number];
 
-function openDriver(topology: Topology): TopologyTestDriver {
-  const driver = new TopologyTestDriver(topology, { logger: silentLogger }, { initialWallClockTime: 0 });
+async function openDriver(topology: Topology): Promise<TopologyTestDriver> {
+  const driver = await openStoreDriver(topology, { logger: silentLogger }, { initialWallClockTime: 0 });
   onTestFinished(() => driver.close());
   return driver;
 }
 
 function topology(build: (stream: Stream) => void): Topology {
-  const builder = new StreamsBuilder();
+  const builder = new StreamsBuilder(builderOptions());
   build(builder.stream('in', numbers) as Stream);
   return builder.build();
 }
@@ -51,8 +52,8 @@ function windowContents(driver: TopologyTestDriver, storeName: string): Map<stri
 const sorted = (map: Map<string, number>) => [...map.entries()].sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
 
 describe('KGroupedStream aggregations', () => {
-  it('counts per key, dropping and counting null keys and null values', () => {
-    const driver = openDriver(
+  it('counts per key, dropping and counting null keys and null values', async () => {
+    const driver = await openDriver(
       topology((stream) => stream.groupByKey().count(Materialized.as('counts')).toStream().to('out', Produced.with(Serdes.String(), Serdes.Float64()))),
     );
     pipe(driver, [['a', 1, 0], [null, 2, 1], ['b', 3, 2], ['a', null, 3], ['a', 4, 4]]);
@@ -63,13 +64,13 @@ describe('KGroupedStream aggregations', () => {
     expect(driver.getStateStore<KeyValueStore<string, ValueAndTimestamp<number>>>('counts').get('a')).toEqual({ value: 2, timestamp: 4 });
   });
 
-  it('reduces and aggregates, repartitioning after groupBy through <Grouped name>-repartition', () => {
-    const builder = new StreamsBuilder();
+  it('reduces and aggregates, repartitioning after groupBy through <Grouped name>-repartition', async () => {
+    const builder = new StreamsBuilder(builderOptions());
     const stream = builder.stream('in', numbers) as Stream;
     stream
       .groupBy((_key, value) => (value % 2 === 0 ? 'even' : 'odd'), { name: 'parity', keySerde: Serdes.String(), valueSerde: Serdes.Int32() })
       .reduce((sum, value) => sum + value, Materialized.as('sums'));
-    const driver = openDriver(builder.build());
+    const driver = await openDriver(builder.build());
     pipe(driver, [['x', 1, 0], ['y', 2, 1], ['z', 3, 2]]);
     expect(driver.producedTopicNames()).toContain('test-parity-repartition');
     const sums = driver.getStateStore<KeyValueStore<string, ValueAndTimestamp<number>>>('sums');
@@ -77,32 +78,32 @@ describe('KGroupedStream aggregations', () => {
     expect(sums.get('even')?.value).toBe(2);
   });
 
-  it('cogroups two streams into one aggregate per key', () => {
-    const builder = new StreamsBuilder();
+  it('cogroups two streams into one aggregate per key', async () => {
+    const builder = new StreamsBuilder(builderOptions());
     const clicks = (builder.stream('in', numbers) as Stream).groupByKey();
     const views = (builder.stream('views', numbers) as Stream).groupByKey();
     clicks
       .cogroup<number>((_key, value, total) => total + value)
       .cogroup(views, (_key, value, total) => total + 100 * value)
       .aggregate(() => 0, { ...Materialized.as('totals'), ...Materialized.with(Serdes.String(), Serdes.Int32()) });
-    const driver = openDriver(builder.build());
+    const driver = await openDriver(builder.build());
     pipe(driver, [['a', 1, 0]]);
     driver.createInputTopic('views', Serdes.String(), Serdes.Int32()).pipeInput('a', 2, 1);
     expect(driver.getStateStore<KeyValueStore<string, ValueAndTimestamp<number>>>('totals').get('a')?.value).toBe(201);
   });
 
-  it('names the operator and Materialized.with when an aggregate has no value serde and the config no default', () => {
+  it('names the operator and Materialized.with when an aggregate has no value serde and the config no default', async () => {
     const build = () => topology((stream) => stream.groupByKey().aggregate(() => 0, (_key, value, sum) => sum + value, Materialized.as('sums')));
-    expect(() => openDriver(build())).toThrow(expect.objectContaining({ code: 'TOPOLOGY_INVALID', message: expect.stringMatching(/aggregate\(\) has no value serde for its store 'sums'.*Materialized\.with/) }));
+    await expect(openStoreDriver(build())).rejects.toThrow(expect.objectContaining({ code: 'TOPOLOGY_INVALID', message: expect.stringMatching(/aggregate\(\) has no value serde for its store 'sums'.*Materialized\.with/) }));
     // A config default is enough.
-    const driver = new TopologyTestDriver(build(), { logger: silentLogger, defaultValueSerde: Serdes.Int32() });
+    const driver = await openStoreDriver(build(), { logger: silentLogger, defaultValueSerde: Serdes.Int32() });
     onTestFinished(() => driver.close());
     pipe(driver, [['a', 1, 0], ['a', 2, 1]]);
     expect(driver.getStateStore<KeyValueStore<string, ValueAndTimestamp<number>>>('sums').get('a')?.value).toBe(3);
   });
 
-  it('reduce keeps the grouped value serde; count uses its own', () => {
-    const driver = openDriver(
+  it('reduce keeps the grouped value serde; count uses its own', async () => {
+    const driver = await openDriver(
       topology((stream) => {
         stream.groupByKey().reduce((sum, value) => sum + value, Materialized.as('reduced'));
         stream.groupByKey().count(Materialized.as('counted'));
@@ -115,8 +116,8 @@ describe('KGroupedStream aggregations', () => {
 });
 
 describe('windowed aggregations', () => {
-  it('counts in tumbling windows and drops records whose window closed (Kafka docs walkthrough)', () => {
-    const driver = openDriver(topology((stream) => stream.groupByKey().windowedBy(TimeWindows.ofSizeAndGrace(5000, 1000)).count(Materialized.as('counts'))));
+  it('counts in tumbling windows and drops records whose window closed (Kafka docs walkthrough)', async () => {
+    const driver = await openDriver(topology((stream) => stream.groupByKey().windowedBy(TimeWindows.ofSizeAndGrace(5000, 1000)).count(Materialized.as('counts'))));
     // Windows [0,5000) and [5000,10000); grace 1 s.
     pipe(driver, [['a', 1, 1000], ['a', 1, 4000], ['a', 1, 6000], ['a', 1, 4500], ['a', 1, 6500], ['a', 1, 3000]]);
     // 4500 arrives at stream time 6000 (window [0,5000) still open until 6000 - 1000 = 5000 >= 5000? no: 5000 + 1000 <= 6000 closes it).
@@ -124,16 +125,16 @@ describe('windowed aggregations', () => {
     expect(driver.droppedRecords().get('late-record')).toBe(2);
   });
 
-  it('merges sessions when a record falls within the gap of two (gap 5 minutes: 0, 3, 10, then 7)', () => {
+  it('merges sessions when a record falls within the gap of two (gap 5 minutes: 0, 3, 10, then 7)', async () => {
     const minute = 60_000;
-    const builder = new StreamsBuilder();
+    const builder = new StreamsBuilder(builderOptions());
     (builder.stream('in', numbers) as Stream)
       .groupByKey()
       .windowedBy(SessionWindows.ofInactivityGapAndGrace(5 * minute, 60 * minute))
       .count(Materialized.as('sessions'))
       .toStream()
       .to('out', Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.Float64()));
-    const driver = openDriver(builder.build());
+    const driver = await openDriver(builder.build());
     pipe(driver, [['u', 1, 0], ['u', 1, 3 * minute], ['u', 1, 10 * minute]]);
     const store = driver.getStateStore<SessionStore<string, number>>('sessions');
     const sessions = () => [...store.fetch('u')].map(({ key, value }) => [key.window.start / minute, key.window.end / minute, value]);
@@ -146,7 +147,7 @@ describe('windowed aggregations', () => {
     expect(shown).toEqual(['0-0:1', '0-0:null', '0-3:2', '10-10:1', '0-3:null', '10-10:null', '0-10:4']);
   });
 
-  it('rejects a retention shorter than window size plus grace', () => {
+  it('rejects a retention shorter than window size plus grace', async () => {
     expect(() =>
       topology((stream) => stream.groupByKey().windowedBy(TimeWindows.ofSizeAndGrace(100, 50)).count({ storeName: 'short', retentionMs: 120 })),
     ).toThrow(/retention of store 'short' \(120 ms\) must be at least/);
@@ -154,14 +155,14 @@ describe('windowed aggregations', () => {
 });
 
 describe('suppress', () => {
-  it('emits each window final result once, after the window closes', () => {
-    const builder = new StreamsBuilder();
+  it('emits each window final result once, after the window closes', async () => {
+    const builder = new StreamsBuilder(builderOptions());
     const counts = (builder.stream('in', numbers) as Stream).groupByKey().windowedBy(TimeWindows.ofSizeAndGrace(10, 5)).count() as KTable<Windowed<string>, number>;
     counts
       .suppress(Suppressed.untilWindowCloses())
       .toStream()
       .to('out', Produced.with(WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 10), Serdes.Float64()));
-    const driver = openDriver(builder.build());
+    const driver = await openDriver(builder.build());
     const out = driver.createOutputTopic('out', WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 10), Serdes.Float64());
     pipe(driver, [['a', 1, 1], ['a', 1, 5], ['b', 1, 9], ['a', 1, 12]]);
     expect(out.isEmpty()).toBe(true);
@@ -171,23 +172,23 @@ describe('suppress', () => {
     expect(out.readKeyValuesToList().map(({ key, value }) => `${key!.key}@${key!.window.start}:${value}`)).toEqual(['a@0:2', 'b@0:1']);
   });
 
-  it('fails the task with SUPPRESSION_BUFFER_FULL when a shut-down buffer overflows', () => {
-    const builder = new StreamsBuilder();
+  it('fails the task with SUPPRESSION_BUFFER_FULL when a shut-down buffer overflows', async () => {
+    const builder = new StreamsBuilder(builderOptions());
     ((builder.stream('in', numbers) as Stream).groupByKey().windowedBy(TimeWindows.ofSizeWithNoGrace(10)).count() as KTable<Windowed<string>, number>).suppress(
       Suppressed.untilWindowCloses(BufferConfig.maxRecords(1, 'shut-down'), 'final-counts'),
     );
-    const driver = openDriver(builder.build());
+    const driver = await openDriver(builder.build());
     pipe(driver, [['a', 1, 1]]);
     expect(() => pipe(driver, [['b', 1, 2]])).toThrow(expect.objectContaining({ code: 'SUPPRESSION_BUFFER_FULL', message: expect.stringContaining("'final-counts'") }));
   });
 
-  it('untilTimeLimit emits the latest value of a key once the limit passed since it was first held', () => {
-    const builder = new StreamsBuilder();
+  it('untilTimeLimit emits the latest value of a key once the limit passed since it was first held', async () => {
+    const builder = new StreamsBuilder(builderOptions());
     ((builder.stream('in', numbers) as Stream).groupByKey().reduce((sum, value) => sum + value) as KTable<string, number>)
       .suppress(Suppressed.untilTimeLimit(10))
       .toStream()
       .to('out', Produced.with(Serdes.String(), Serdes.Int32()));
-    const driver = openDriver(builder.build());
+    const driver = await openDriver(builder.build());
     const out = driver.createOutputTopic('out', Serdes.String(), Serdes.Int32());
     pipe(driver, [['a', 1, 0], ['a', 2, 5], ['b', 7, 9]]);
     expect(out.isEmpty()).toBe(true);
@@ -195,8 +196,8 @@ describe('suppress', () => {
     expect(out.readKeyValuesToList()).toEqual([{ key: 'a', value: 3 }]);
   });
 
-  it('refuses untilWindowCloses on a table that is not windowed', () => {
-    const builder = new StreamsBuilder();
+  it('refuses untilWindowCloses on a table that is not windowed', async () => {
+    const builder = new StreamsBuilder(builderOptions());
     const table = (builder.stream('in', numbers) as Stream).groupByKey().count() as KTable<string, number>;
     expect(() => table.suppress(Suppressed.untilWindowCloses())).toThrow(/needs a windowed table/);
   });
@@ -244,12 +245,12 @@ function timeWindowOracle(inputs: readonly Input[], size: number, advance: numbe
 }
 
 describe.each([true, false])('windowed aggregations match brute-force oracles (caching: %s)', (caching) => {
-  it('tumbling and hopping windows: final sums and late drops', () => {
-    fc.assert(
-      fc.property(recordsArbitrary, fc.constantFrom([50, 50], [50, 20], [30, 10], [40, 40]), fc.integer({ min: 0, max: 60 }), (inputs, [size, advance], grace) => {
+  it('tumbling and hopping windows: final sums and late drops', async () => {
+    await fc.assert(
+      fc.asyncProperty(recordsArbitrary, fc.constantFrom([50, 50], [50, 20], [30, 10], [40, 40]), fc.integer({ min: 0, max: 60 }), async (inputs, [size, advance], grace) => {
         const windows = advance === size ? TimeWindows.ofSizeAndGrace(size!, grace) : TimeWindows.ofSizeAndGrace(size!, grace).advanceBy(advance!);
         const windowedKeys = WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), size!);
-        const driver = new TopologyTestDriver(
+        const driver = await openStoreDriver(
           topology((stream) =>
             stream
               .groupByKey()
@@ -273,14 +274,14 @@ describe.each([true, false])('windowed aggregations match brute-force oracles (c
           driver.close();
         }
       }),
-      { numRuns: 150 },
+      { numRuns: propertyRuns(150) },
     );
   });
 
-  it('session windows: final sessions and late drops', () => {
-    fc.assert(
-      fc.property(recordsArbitrary, fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 60 }), (inputs, gap, grace) => {
-        const driver = new TopologyTestDriver(
+  it('session windows: final sessions and late drops', async () => {
+    await fc.assert(
+      fc.asyncProperty(recordsArbitrary, fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 60 }), async (inputs, gap, grace) => {
+        const driver = await openStoreDriver(
           topology((stream) =>
             stream
               .groupByKey()
@@ -327,15 +328,15 @@ describe.each([true, false])('windowed aggregations match brute-force oracles (c
           driver.close();
         }
       }),
-      { numRuns: 150 },
+      { numRuns: propertyRuns(150) },
     );
   });
 
-  it('sliding windows (no late records): every window holds exactly the records within it', () => {
-    fc.assert(
-      fc.property(recordsArbitrary, fc.integer({ min: 1, max: 60 }), (inputs, difference) => {
+  it('sliding windows (no late records): every window holds exactly the records within it', async () => {
+    await fc.assert(
+      fc.asyncProperty(recordsArbitrary, fc.integer({ min: 1, max: 60 }), async (inputs, difference) => {
         const grace = 1000; // larger than any disorder: nothing is late
-        const driver = new TopologyTestDriver(
+        const driver = await openStoreDriver(
           topology((stream) => stream.groupByKey().windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(difference, grace)).reduce((sum, value) => sum + value, { storeName: 'sliding', retentionMs: 1_000_000, cachingEnabled: caching })),
           { logger: silentLogger },
         );
@@ -359,20 +360,20 @@ describe.each([true, false])('windowed aggregations match brute-force oracles (c
           driver.close();
         }
       }),
-      { numRuns: 200 },
+      { numRuns: propertyRuns(200) },
     );
   });
 
-  it('suppress(untilWindowCloses) emits exactly one result per window and key, equal to its final value, only once closed', () => {
-    fc.assert(
-      fc.property(recordsArbitrary, fc.integer({ min: 0, max: 40 }), (inputs, grace) => {
+  it('suppress(untilWindowCloses) emits exactly one result per window and key, equal to its final value, only once closed', async () => {
+    await fc.assert(
+      fc.asyncProperty(recordsArbitrary, fc.integer({ min: 0, max: 40 }), async (inputs, grace) => {
         const size = 50;
-        const builder = new StreamsBuilder();
+        const builder = new StreamsBuilder(builderOptions());
         ((builder.stream('in', numbers) as Stream).groupByKey().windowedBy(TimeWindows.ofSizeAndGrace(size, grace)).reduce((sum, value) => sum + value, { cachingEnabled: caching }) as KTable<Windowed<string>, number>)
           .suppress(Suppressed.untilWindowCloses())
           .toStream()
           .to('out', Produced.with(WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), size), Serdes.Int32()));
-        const driver = new TopologyTestDriver(builder.build(), { logger: silentLogger });
+        const driver = await openStoreDriver(builder.build(), { logger: silentLogger });
         try {
           const out = driver.createOutputTopic('out', WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), size), Serdes.Int32());
           const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
@@ -393,7 +394,7 @@ describe.each([true, false])('windowed aggregations match brute-force oracles (c
           driver.close();
         }
       }),
-      { numRuns: 150 },
+      { numRuns: propertyRuns(150) },
     );
   });
 });

@@ -304,7 +304,7 @@ export function foreignKeyJoin<K, V, KO, VO, VR>(
   topology.addSource({ name: subscriptionSource, topics: [names.subscriptionTopic], keySerde: bytes, valueSerde: bytes, timestampExtractor: undefined });
   const receiveName = prefix('SUBSCRIPTION-PROCESSOR');
   topology.addProcessor(receiveName, () => new SubscriptionReceiveProcessor<KO, VO>(right.valueGetterSupplier, serdes, names), [subscriptionSource]);
-  topology.addStateStore(bytesStoreBuilder(names.subscriptionStore), [receiveName]);
+  topology.addStateStore(bytesStoreBuilder(names.subscriptionStore, topology.dslStoreSuppliers), [receiveName]);
   topology.connectProcessorAndStateStores([receiveName], right.valueGetterSupplier.storeNames);
   const foreignName = prefix('FOREIGN-TABLE-PROCESSOR');
   topology.addProcessor(foreignName, () => new ForeignTableJoinProcessor<KO, VO>(serdes, names), [right.nodeName]);

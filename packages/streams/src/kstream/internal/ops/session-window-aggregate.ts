@@ -9,6 +9,7 @@
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
 import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
+import type { KeyValue } from '../../../state/key-value-store.js';
 import type { SessionStore } from '../../../state/session-store.js';
 import { windowed, type Windowed } from '../../windowed.js';
 import type { SessionWindows } from '../../windows.js';
@@ -31,6 +32,8 @@ class SessionWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
   private context!: TaskContext;
   private store!: SessionStore<K, VA>;
   private forwarder!: TableChangeForwarder<Windowed<K>, VA>;
+  // Reused per record: the sessions a record overlaps, read before the store is changed.
+  private readonly overlapping: KeyValue<Windowed<K>, VA>[] = [];
 
   constructor(
     private readonly storeName: string,
@@ -50,7 +53,9 @@ class SessionWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
     const time = record.timestamp;
     const gap = this.windows.inactivityGapMs;
     const closeTime = this.context.streamTime - this.windows.graceMs;
-    const overlapping = [...this.store.findSessions(key, time - gap, time + gap)];
+    const overlapping = this.overlapping;
+    overlapping.length = 0;
+    for (const session of this.store.findSessions(key, time - gap, time + gap)) overlapping.push(session);
     let start = time;
     let end = time;
     let aggregate = this.functions.initial();

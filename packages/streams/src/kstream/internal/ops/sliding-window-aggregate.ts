@@ -16,6 +16,7 @@
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
 import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
+import type { KeyValue } from '../../../state/key-value-store.js';
 import type { ValueAndTimestamp } from '../../../state/value-and-timestamp.js';
 import type { WindowStore } from '../../../state/window-store.js';
 import { windowed, type Windowed } from '../../windowed.js';
@@ -31,6 +32,8 @@ class SlidingWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
   private store!: WindowStore<K, ValueAndTimestamp<VA>>;
   private forwarder!: TableChangeForwarder<Windowed<K>, VA>;
   private readonly difference: number;
+  // Reused per record: the windows a record may touch, read before any is updated.
+  private readonly found: KeyValue<number, ValueAndTimestamp<VA>>[] = [];
 
   constructor(
     private readonly storeName: string,
@@ -63,16 +66,14 @@ class SlidingWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
   private processRecord(record: StreamRecord<K, V>, closeTime: number): void {
     const time = record.timestamp;
     const difference = this.difference;
-    const starts = new Set<number>();
     let before: ValueAndTimestamp<VA> | undefined;
     let previousTime: number | undefined;
     let latestContaining: ValueAndTimestamp<VA> | undefined;
     let leftExists = false;
     let rightExists = false;
-    // Read first: updating while iterating a store is not something every backend allows.
-    const found = [...this.store.fetchRange(record.key, Math.max(0, time - 2 * difference), time + 1)];
-    for (const { key: start, value } of found) {
-      starts.add(start);
+    const found = this.readWindows(record.key, Math.max(0, time - 2 * difference), time + 1);
+    for (let index = 0; index < found.length; index++) {
+      const { key: start, value } = found[index]!;
       const end = start + difference;
       if (end < time) {
         before = value;
@@ -90,7 +91,7 @@ class SlidingWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
     }
     if (previousTime !== undefined) {
       const previousRightStart = previousTime + 1;
-      if (!starts.has(previousRightStart) && previousRightStart + difference >= time) this.update(record, previousRightStart, undefined, closeTime);
+      if (!hasStart(found, previousRightStart) && previousRightStart + difference >= time) this.update(record, previousRightStart, undefined, closeTime);
     }
     if (!leftExists) {
       const base = previousTime !== undefined && time - difference <= previousTime ? before : undefined;
@@ -101,14 +102,13 @@ class SlidingWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
 
   private processEarly(record: StreamRecord<K, V>, closeTime: number): void {
     const time = record.timestamp;
-    const starts = new Set<number>();
     let combined: ValueAndTimestamp<VA> | undefined;
     let previousTime: number | undefined;
     let latestContaining: ValueAndTimestamp<VA> | undefined;
     let rightExists = false;
-    const found = [...this.store.fetchRange(record.key, 0, time + 1)];
-    for (const { key: start, value } of found) {
-      starts.add(start);
+    const found = this.readWindows(record.key, 0, time + 1);
+    for (let index = 0; index < found.length; index++) {
+      const { key: start, value } = found[index]!;
       if (start === 0) {
         combined = value;
         // A record after this one already made the previous record's right window.
@@ -123,8 +123,16 @@ class SlidingWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
     // With no right window of an earlier record around, `[0, d]` holds only records after this one.
     if (latestContaining === undefined && combined !== undefined && combined.timestamp > time) latestContaining = combined;
     if (!rightExists) this.createRight(record, latestContaining);
-    if (previousTime !== undefined && !starts.has(previousTime + 1)) this.update(record, previousTime + 1, undefined, closeTime);
+    if (previousTime !== undefined && !hasStart(found, previousTime + 1)) this.update(record, previousTime + 1, undefined, closeTime);
     this.update(record, 0, combined, closeTime);
+  }
+
+  /** The key's windows starting in `[from, to]`, read whole: updating while iterating a store is not something every backend allows. */
+  private readWindows(key: K, from: number, to: number): readonly KeyValue<number, ValueAndTimestamp<VA>>[] {
+    const found = this.found;
+    found.length = 0;
+    for (const window of this.store.fetchRange(key, from, to)) found.push(window);
+    return found;
   }
 
   /** Folds the record into the window at `start` (new when `old` is undefined), unless it closed. */
@@ -159,6 +167,12 @@ class SlidingWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
     this.store.put(record.key, source, start);
     if (this.forwarder.immediate) this.forwarder.forward(record, windowed(record.key, start, start + this.difference), source.value, null, source.timestamp);
   }
+}
+
+/** Whether a window starting at `start` was read (a handful of windows: a scan beats a Set). */
+function hasStart(found: readonly KeyValue<number, unknown>[], start: number): boolean {
+  for (let index = 0; index < found.length; index++) if (found[index]!.key === start) return true;
+  return false;
 }
 
 export function slidingWindowAggregateProcessor<K, V, VA>(

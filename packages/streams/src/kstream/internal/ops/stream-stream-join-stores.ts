@@ -7,6 +7,7 @@
 import { TopologyError } from '../../../errors/streams-error.js';
 import type { Headers } from '../../../processor/headers.js';
 import type { Serde } from '../../../serde/serde.js';
+import type { DslStoreSuppliers } from '../../../state/dsl-store-suppliers.js';
 import type { StoreBuilder } from '../../../state/state-store.js';
 import { Stores } from '../../../state/stores.js';
 import type { JoinWindows } from '../../windows.js';
@@ -112,9 +113,10 @@ export function joinWindowStoreBuilder(
   keySerde: Serde<any> | undefined,
   valueSerde: Serde<any> | undefined,
   logging: boolean,
+  suppliers: DslStoreSuppliers,
 ): StoreBuilder {
   const retentionMs = windows.sizeMs + windows.graceMs + 1;
-  const supplier = Stores.inMemoryWindowStore(name, retentionMs, windows.sizeMs, true);
+  const supplier = suppliers.windowStore(name, retentionMs, windows.sizeMs, true);
   // Never cached (a store retaining duplicates cannot be): each side must see the other's writes at once.
   const builder = Stores.windowStoreBuilder(supplier, requireSerde(keySerde, name, 'key'), requireSerde(valueSerde, name, 'value'));
   return logging ? builder : builder.withLoggingDisabled();
@@ -127,10 +129,11 @@ export function outerJoinStoreBuilder(
   leftValueSerde: Serde<any> | undefined,
   rightValueSerde: Serde<any> | undefined,
   logging: boolean,
+  suppliers: DslStoreSuppliers,
 ): StoreBuilder {
   const parkedKeys = parkedKeySerde(requireSerde(keySerde, name, 'key'));
   const parkedValues = parkedValuesSerde(requireSerde(leftValueSerde, name, 'value'), requireSerde(rightValueSerde, name, 'other value'));
   // Not cached: the store is scanned for closed windows right after writes, by both sides.
-  const builder = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), parkedKeys, parkedValues);
+  const builder = Stores.keyValueStoreBuilder(suppliers.keyValueStore(name), parkedKeys, parkedValues);
   return logging ? builder : builder.withLoggingDisabled();
 }

@@ -11,6 +11,7 @@ import type { ValueAndTimestamp } from '../../../state/value-and-timestamp.js';
 import { Consumed, JoinWindows, Produced, Serdes, StreamJoined, StreamsBuilder, TopologyError, silentLogger } from '../../../index.js';
 import type { Topology } from '../../../index.js';
 import { TopologyTestDriver } from '../../../test-utils/index.js';
+import { builderOptions, openDriver as openStoreDriver, propertyRuns } from '../../../../../../test/support/store-kind.js';
 
 const strings = Consumed.with(Serdes.String(), Serdes.String());
 const writeStrings = Produced.with(Serdes.String(), Serdes.String());
@@ -21,7 +22,7 @@ const showJoin = (left: string | null, right: string | null): string => `${left 
 
 /** `left` and `right` (string → string) joined by `kind` into `out`, values shown as "left - right". */
 function joinTopology(kind: JoinKind, windows: JoinWindows, streamJoined?: StreamJoined<string, string, string>, countCaching?: boolean): Topology {
-  const builder = new StreamsBuilder();
+  const builder = new StreamsBuilder(builderOptions());
   const left = builder.stream('left', strings);
   const right = builder.stream('right', strings);
   const joined =
@@ -36,8 +37,8 @@ function joinTopology(kind: JoinKind, windows: JoinWindows, streamJoined?: Strea
   return builder.build();
 }
 
-function openDriver(topology: Topology): TopologyTestDriver {
-  const driver = new TopologyTestDriver(topology, { logger: silentLogger }, { initialWallClockTime: 0 });
+async function openDriver(topology: Topology): Promise<TopologyTestDriver> {
+  const driver = await openStoreDriver(topology, { logger: silentLogger }, { initialWallClockTime: 0 });
   onTestFinished(() => driver.close());
   return driver;
 }
@@ -50,8 +51,8 @@ interface Arrival {
 }
 
 /** Pipes `arrivals` one by one and returns, per arrival, what came out right after it. */
-function runStepwise(topology: Topology, arrivals: readonly Arrival[]): { outputs: string[][]; driver: TopologyTestDriver } {
-  const driver = openDriver(topology);
+async function runStepwise(topology: Topology, arrivals: readonly Arrival[]): Promise<{ outputs: string[][]; driver: TopologyTestDriver }> {
+  const driver = await openDriver(topology);
   const inputs = {
     left: driver.createInputTopic('left', Serdes.String(), Serdes.String()),
     right: driver.createInputTopic('right', Serdes.String(), Serdes.String()),
@@ -111,29 +112,29 @@ const docsJoinedRows: string[][] = [
 describe('stream-stream join: the Kafka Streams docs table', () => {
   const windows = JoinWindows.ofTimeDifferenceWithNoGrace(10);
 
-  it('inner join emits each pair within the window as the later record arrives', () => {
-    const { outputs, driver } = runStepwise(joinTopology('join', windows), docsArrivals);
+  it('inner join emits each pair within the window as the later record arrives', async () => {
+    const { outputs, driver } = await runStepwise(joinTopology('join', windows), docsArrivals);
     expect(outputs).toEqual([...docsJoinedRows, [], [], [], []]);
     // Seven null values: dropped and counted, never joined.
     expect(driver.droppedRecords().get('null-value')).toBe(7);
   });
 
-  it('left join emits a left record without a partner once stream time passes its window', () => {
-    const { outputs } = runStepwise(joinTopology('leftJoin', windows), docsArrivals);
+  it('left join emits a left record without a partner once stream time passes its window', async () => {
+    const { outputs } = await runStepwise(joinTopology('leftJoin', windows), docsArrivals);
     // E (30) waits until F (45) closes its window; F waits until f (60); G is still waiting.
     expect(outputs).toEqual([...docsJoinedRows, [], ['E - null@30'], ['F - null@45'], []]);
   });
 
-  it('outer join emits records of either side without a partner once their window closes', () => {
-    const { outputs } = runStepwise(joinTopology('outerJoin', windows), docsArrivals);
+  it('outer join emits records of either side without a partner once their window closes', async () => {
+    const { outputs } = await runStepwise(joinTopology('outerJoin', windows), docsArrivals);
     expect(outputs).toEqual([...docsJoinedRows, [], ['E - null@30'], ['F - null@45'], ['null - f@60']]);
   });
 });
 
 describe('stream-stream join: windows, grace and lateness', () => {
-  it('joins other-side records from `before` earlier to `after` later, mirrored for the right side', () => {
+  it('joins other-side records from `before` earlier to `after` later, mirrored for the right side', async () => {
     const windows = JoinWindows.ofTimeDifferenceWithNoGrace(0).before(5).after(2);
-    const { outputs } = runStepwise(joinTopology('join', windows), [
+    const { outputs } = await runStepwise(joinTopology('join', windows), [
       { side: 'right', key: 'k', value: 'r95', timestamp: 95 },
       { side: 'right', key: 'k', value: 'r94', timestamp: 94 },
       { side: 'left', key: 'k', value: 'L100', timestamp: 100 },
@@ -145,9 +146,9 @@ describe('stream-stream join: windows, grace and lateness', () => {
     expect(outputs).toEqual([[], [], ['L100 - r95@100'], ['L100 - r102@102'], []]);
   });
 
-  it('drops and counts a record whose window closed (plus grace) before it arrived', () => {
+  it('drops and counts a record whose window closed (plus grace) before it arrived', async () => {
     const windows = JoinWindows.ofTimeDifferenceAndGrace(10, 5);
-    const { outputs, driver } = runStepwise(joinTopology('leftJoin', windows), [
+    const { outputs, driver } = await runStepwise(joinTopology('leftJoin', windows), [
       { side: 'left', key: 'x', value: 'X', timestamp: 100 },
       // Window of a left record at 85 ends at 95; plus grace 100: still in time.
       { side: 'right', key: 'k', value: 'r85', timestamp: 85 },
@@ -160,9 +161,9 @@ describe('stream-stream join: windows, grace and lateness', () => {
     expect(driver.droppedRecords().get('late-record')).toBe(2);
   });
 
-  it('waits for the grace period before emitting a left record without a partner, and a partner within grace still joins', () => {
+  it('waits for the grace period before emitting a left record without a partner, and a partner within grace still joins', async () => {
     const windows = JoinWindows.ofTimeDifferenceAndGrace(10, 20);
-    const { outputs } = runStepwise(joinTopology('leftJoin', windows), [
+    const { outputs } = await runStepwise(joinTopology('leftJoin', windows), [
       { side: 'left', key: 'k', value: 'A', timestamp: 0 },
       { side: 'left', key: 'k', value: 'B', timestamp: 25 },
       // Out of order, 25 ms behind, but within A's window plus grace: joins A, so A never appears with null.
@@ -175,9 +176,9 @@ describe('stream-stream join: windows, grace and lateness', () => {
     expect(outputs).toEqual([[], [], ['A - a@5'], [], ['B - null@25', 'X - null@31']]);
   });
 
-  it('keeps each of several records with the same key and timestamp, and emits each without a partner once', () => {
+  it('keeps each of several records with the same key and timestamp, and emits each without a partner once', async () => {
     const windows = JoinWindows.ofTimeDifferenceWithNoGrace(1);
-    const { outputs } = runStepwise(joinTopology('outerJoin', windows), [
+    const { outputs } = await runStepwise(joinTopology('outerJoin', windows), [
       { side: 'left', key: 'k', value: 'A1', timestamp: 10 },
       { side: 'left', key: 'k', value: 'A2', timestamp: 10 },
       { side: 'right', key: 'k', value: 'b1', timestamp: 10 },
@@ -189,8 +190,8 @@ describe('stream-stream join: windows, grace and lateness', () => {
     expect(outputs).toEqual([[], [], ['A1 - b1@10', 'A2 - b1@10'], ['A1 - b2@10', 'A2 - b2@10'], [], [], ['null - c1@20', 'null - c2@20']]);
   });
 
-  it('drops and counts records with a null key', () => {
-    const { outputs, driver } = runStepwise(joinTopology('outerJoin', JoinWindows.ofTimeDifferenceWithNoGrace(10)), [
+  it('drops and counts records with a null key', async () => {
+    const { outputs, driver } = await runStepwise(joinTopology('outerJoin', JoinWindows.ofTimeDifferenceWithNoGrace(10)), [
       { side: 'left', key: null, value: 'A', timestamp: 1 },
       { side: 'right', key: null, value: 'a', timestamp: 1 },
       { side: 'left', key: 'k', value: 'Z', timestamp: 100 },
@@ -201,7 +202,7 @@ describe('stream-stream join: windows, grace and lateness', () => {
 });
 
 describe('stream-stream join: topology', () => {
-  it('names its stores after StreamJoined and records the inputs as a co-partition group', () => {
+  it('names its stores after StreamJoined and records the inputs as a co-partition group', async () => {
     const topology = joinTopology('outerJoin', JoinWindows.ofTimeDifferenceWithNoGrace(10), { ...StreamJoined.as('clicks'), name: 'clicks-join' });
     const internal = topology.internal;
     expect([...internal.stores.keys()].sort()).toEqual(['clicks-other-join-store', 'clicks-outer-shared-join-store', 'clicks-this-join-store']);
@@ -211,13 +212,13 @@ describe('stream-stream join: topology', () => {
     expect(internal.nodes.has('clicks-join-merge')).toBe(true);
   });
 
-  it('uses no shared store for an inner join', () => {
+  it('uses no shared store for an inner join', async () => {
     const topology = joinTopology('join', JoinWindows.ofTimeDifferenceWithNoGrace(10), StreamJoined.as('views'));
     expect([...topology.internal.stores.keys()].sort()).toEqual(['views-other-join-store', 'views-this-join-store']);
   });
 
-  it('repartitions a side whose key changed, then joins on the new key', () => {
-    const builder = new StreamsBuilder();
+  it('repartitions a side whose key changed, then joins on the new key', async () => {
+    const builder = new StreamsBuilder(builderOptions());
     const left = builder.stream('left', strings).selectKey((_key, value) => value.split(':')[0]!);
     const right = builder.stream('right', strings);
     left.join(right, showJoin, JoinWindows.ofTimeDifferenceWithNoGrace(10), { name: 'rekeyed' }).to('out', writeStrings);
@@ -226,15 +227,15 @@ describe('stream-stream join: topology', () => {
     expect(topology.internal.internalTopics.has('rekeyed-right-repartition')).toBe(false);
     expect(topology.internal.copartitionGroups.map((group) => [...group].sort())).toEqual([['rekeyed-left-repartition', 'right']]);
 
-    const { outputs } = runStepwise(topology, [
+    const { outputs } = await runStepwise(topology, [
       { side: 'left', key: 'ignored', value: 'u1:click', timestamp: 5 },
       { side: 'right', key: 'u1', value: 'view', timestamp: 6 },
     ]);
     expect(outputs).toEqual([[], ['u1:click - view@6']]);
   });
 
-  it('rejects a join without JoinWindows or without a joiner function', () => {
-    const builder = new StreamsBuilder();
+  it('rejects a join without JoinWindows or without a joiner function', async () => {
+    const builder = new StreamsBuilder(builderOptions());
     const left = builder.stream('left', strings);
     const right = builder.stream('right', strings);
     expect(() => left.join(right, showJoin, undefined as never)).toThrow(TopologyError);
@@ -308,8 +309,8 @@ function nullResult(record: Replayed): string {
 
 const flushKey = 'flush';
 
-function runJoin(kind: JoinKind, windows: JoinWindows, inputs: readonly Generated[], countCaching?: boolean): string[] {
-  const driver = openDriver(joinTopology(kind, windows, undefined, countCaching));
+async function runJoin(kind: JoinKind, windows: JoinWindows, inputs: readonly Generated[], countCaching?: boolean): Promise<string[]> {
+  const driver = await openDriver(joinTopology(kind, windows, undefined, countCaching));
   const topics = {
     left: driver.createInputTopic('left', Serdes.String(), Serdes.String()),
     right: driver.createInputTopic('right', Serdes.String(), Serdes.String()),
@@ -345,18 +346,18 @@ const generatedWindows = fc
   .map(({ before, after, grace }) => JoinWindows.ofTimeDifferenceAndGrace(0, grace).before(before).after(after));
 
 describe.each(['join', 'leftJoin', 'outerJoin'] as const)('stream-stream %s: property tests', (kind) => {
-  it.each([true, false])('emits exactly the oracle’s results for random out-of-order inputs (downstream count caching: %s)', (caching) => {
-    fc.assert(
-      fc.property(generatedWindows, generatedInputs, (windows, inputs) => {
-        expect(runJoin(kind, windows, inputs, caching)).toEqual(oracle(kind, windows, inputs));
+  it.each([true, false])('emits exactly the oracle’s results for random out-of-order inputs (downstream count caching: %s)', async (caching) => {
+    await fc.assert(
+      fc.asyncProperty(generatedWindows, generatedInputs, async (windows, inputs) => {
+        expect(await runJoin(kind, windows, inputs, caching)).toEqual(oracle(kind, windows, inputs));
       }),
-      { numRuns: 150 },
+      { numRuns: propertyRuns(150) },
     );
   });
 });
 
 describe('stream-stream join: oracle sanity', () => {
-  it('inner results are all pairs within the window when nothing is late', () => {
+  it('inner results are all pairs within the window when nothing is late', async () => {
     // In timestamp order with a wide grace nothing is late: the oracle is then the plain definition.
     const windows = JoinWindows.ofTimeDifferenceAndGrace(3, 1000);
     const inputs: Generated[] = [
@@ -366,6 +367,6 @@ describe('stream-stream join: oracle sanity', () => {
       { side: 'left', key: 'a', timestamp: 8 },
     ];
     expect(oracle('join', windows, inputs)).toEqual(['a|L0 - r1@4', 'a|L3 - r2@8'].sort());
-    expect(runJoin('join', windows, inputs)).toEqual(oracle('join', windows, inputs));
+    expect(await runJoin('join', windows, inputs)).toEqual(oracle('join', windows, inputs));
   });
 });

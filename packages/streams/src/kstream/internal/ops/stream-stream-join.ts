@@ -258,10 +258,10 @@ export function joinStreams<K, V, VO, VR>(
 
   const logging = streamJoined.loggingEnabled ?? true;
   const processors = [names.thisName, names.otherName];
-  topology.addStateStore(joinWindowStoreBuilder(names.thisStore, windows, keySerde, leftValueSerde, logging), processors);
-  topology.addStateStore(joinWindowStoreBuilder(names.otherStore, windows, keySerde, rightValueSerde, logging), processors);
+  topology.addStateStore(joinWindowStoreBuilder(names.thisStore, windows, keySerde, leftValueSerde, logging, topology.dslStoreSuppliers), processors);
+  topology.addStateStore(joinWindowStoreBuilder(names.otherStore, windows, keySerde, rightValueSerde, logging, topology.dslStoreSuppliers), processors);
   if (join.parkedStoreName !== undefined) {
-    topology.addStateStore(outerJoinStoreBuilder(join.parkedStoreName, keySerde, leftValueSerde, rightValueSerde, logging), processors);
+    topology.addStateStore(outerJoinStoreBuilder(join.parkedStoreName, keySerde, leftValueSerde, rightValueSerde, logging, topology.dslStoreSuppliers), processors);
   }
   return thisJoined.merge(otherJoined, { name: names.mergeName });
 }

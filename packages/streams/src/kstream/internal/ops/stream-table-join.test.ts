@@ -10,6 +10,7 @@ import type { Topology } from '../../../index.js';
 import { TopologyTestDriver } from '../../../test-utils/index.js';
 import type { GlobalKTable } from '../../global-ktable.js';
 import type { KTable } from '../../ktable.js';
+import { builderOptions, openDriver as openStoreDriver, propertyRuns } from '../../../../../../test/support/store-kind.js';
 
 const strings = Consumed.with(Serdes.String(), Serdes.String());
 const writeStrings = Produced.with(Serdes.String(), Serdes.String());
@@ -28,8 +29,8 @@ function tables(builder: StreamsBuilder): TableBuilder {
 
 const showJoin = (left: string, right: string | null): string => `${left} - ${right ?? 'null'}`;
 
-function openDriver(topology: Topology): TopologyTestDriver {
-  const driver = new TopologyTestDriver(topology, { logger: silentLogger }, { initialWallClockTime: 0 });
+async function openDriver(topology: Topology): Promise<TopologyTestDriver> {
+  const driver = await openStoreDriver(topology, { logger: silentLogger }, { initialWallClockTime: 0 });
   onTestFinished(() => driver.close());
   return driver;
 }
@@ -42,15 +43,15 @@ interface Arrival {
 }
 
 function streamTableTopology(leftJoin: boolean): Topology {
-  const builder = new StreamsBuilder();
+  const builder = new StreamsBuilder(builderOptions());
   const stream = builder.stream('stream', strings);
   const table = tables(builder).table('table', strings);
   (leftJoin ? stream.leftJoin(table, showJoin) : stream.join(table, showJoin)).to('out', writeStrings);
   return builder.build();
 }
 
-function run(topology: Topology, arrivals: readonly Arrival[], tableTopic = 'table'): { outputs: string[][]; driver: TopologyTestDriver } {
-  const driver = openDriver(topology);
+async function run(topology: Topology, arrivals: readonly Arrival[], tableTopic = 'table'): Promise<{ outputs: string[][]; driver: TopologyTestDriver }> {
+  const driver = await openDriver(topology);
   const inputs = {
     stream: driver.createInputTopic('stream', Serdes.String(), Serdes.String()),
     table: driver.createInputTopic(tableTopic, Serdes.String(), Serdes.String()),
@@ -83,19 +84,19 @@ const docsArrivals: Arrival[] = [
 ];
 
 describe.skipIf(!hasTable)('stream-table join', () => {
-  it('inner join: the docs table, where only stream records trigger output', () => {
-    const { outputs, driver } = run(streamTableTopology(false), docsArrivals);
+  it('inner join: the docs table, where only stream records trigger output', async () => {
+    const { outputs, driver } = await run(streamTableTopology(false), docsArrivals);
     expect(outputs).toEqual([[], [], [], [], ['k:B - a@5'], [], [], [], [], [], [], [], [], [], ['k:D - d@15']]);
     expect(driver.droppedRecords().get('null-value')).toBe(3);
   });
 
-  it('left join: the docs table, stream records without a row join null', () => {
-    const { outputs } = run(streamTableTopology(true), docsArrivals);
+  it('left join: the docs table, stream records without a row join null', async () => {
+    const { outputs } = await run(streamTableTopology(true), docsArrivals);
     expect(outputs).toEqual([[], [], ['k:A - null@3'], [], ['k:B - a@5'], [], [], [], ['k:C - null@9'], [], [], [], [], [], ['k:D - d@15']]);
   });
 
-  it('drops and counts stream records with a null key', () => {
-    const { outputs, driver } = run(streamTableTopology(true), [
+  it('drops and counts stream records with a null key', async () => {
+    const { outputs, driver } = await run(streamTableTopology(true), [
       { topic: 'table', key: 'k', value: 'a', timestamp: 1 },
       { topic: 'stream', key: null, value: 'A', timestamp: 2 },
     ]);
@@ -103,36 +104,36 @@ describe.skipIf(!hasTable)('stream-table join', () => {
     expect(driver.droppedRecords().get('null-key')).toBe(1);
   });
 
-  it('records the stream and table topics as a co-partition group, after repartitioning a re-keyed stream', () => {
-    const builder = new StreamsBuilder();
+  it('records the stream and table topics as a co-partition group, after repartitioning a re-keyed stream', async () => {
+    const builder = new StreamsBuilder(builderOptions());
     const stream = builder.stream('stream', strings).selectKey((_key, value) => value.split(':')[0]!);
     stream.join(tables(builder).table('table', strings), showJoin, Joined.as('enrich')).to('out', writeStrings);
     const topology = builder.build();
     expect(topology.internal.internalTopics.has('enrich-left-repartition')).toBe(true);
     expect(topology.internal.copartitionGroups.map((group) => [...group].sort())).toEqual([['enrich-left-repartition', 'table']]);
-    const { outputs } = run(topology, [
+    const { outputs } = await run(topology, [
       { topic: 'table', key: 'u1', value: 'Alice', timestamp: 1 },
       { topic: 'stream', key: 'x', value: 'u1:click', timestamp: 2 },
     ]);
     expect(outputs).toEqual([[], ['u1:u1:click - Alice@2']]);
   });
 
-  it('rejects a join grace period, which needs a versioned table', () => {
-    const builder = new StreamsBuilder();
+  it('rejects a join grace period, which needs a versioned table', async () => {
+    const builder = new StreamsBuilder(builderOptions());
     const stream = builder.stream('stream', strings);
     const table = tables(builder).table('table', strings);
     expect(() => stream.join(table, showJoin, { gracePeriodMs: 10 })).toThrow(TopologyError);
   });
 
-  it.each([false, true])('matches an oracle that keeps the table as a Map (left join: %s)', (leftJoin) => {
+  it.each([false, true])('matches an oracle that keeps the table as a Map (left join: %s)', async (leftJoin) => {
     const arrival = fc.record({
       topic: fc.constantFrom('stream' as const, 'table' as const),
       key: fc.constantFrom('a', 'b', 'c'),
       value: fc.option(fc.constantFrom('1', '2', '3'), { freq: 5 }),
       timestamp: fc.integer({ min: 0, max: 100 }),
     });
-    fc.assert(
-      fc.property(fc.array(arrival, { maxLength: 30 }), (arrivals) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(arrival, { maxLength: 30 }), async (arrivals) => {
         const table = new Map<string, string>();
         const expected: string[] = [];
         for (const { topic, key, value, timestamp } of arrivals) {
@@ -145,7 +146,7 @@ describe.skipIf(!hasTable)('stream-table join', () => {
           const row = table.get(key);
           if (row !== undefined || leftJoin) expected.push(`${key}:${showJoin(value, row ?? null)}@${timestamp}`);
         }
-        const driver = new TopologyTestDriver(streamTableTopology(leftJoin), { logger: silentLogger }, { initialWallClockTime: 0 });
+        const driver = await openStoreDriver(streamTableTopology(leftJoin), { logger: silentLogger }, { initialWallClockTime: 0 });
         try {
           const inputs = {
             stream: driver.createInputTopic('stream', Serdes.String(), Serdes.String()),
@@ -161,14 +162,14 @@ describe.skipIf(!hasTable)('stream-table join', () => {
           driver.close();
         }
       }),
-      { numRuns: 150 },
+      { numRuns: propertyRuns(150) },
     );
   });
 });
 
 describe.skipIf(!hasGlobalTable)('stream-global-table join', () => {
   function globalTopology(leftJoin: boolean): Topology {
-    const builder = new StreamsBuilder();
+    const builder = new StreamsBuilder(builderOptions());
     const stream = builder.stream('stream', strings);
     const users = tables(builder).globalTable('users', strings);
     // The lookup key comes from the value: "user:action".
@@ -177,11 +178,11 @@ describe.skipIf(!hasGlobalTable)('stream-global-table join', () => {
     return builder.build();
   }
 
-  it('looks rows up by the computed key, with no repartition and no co-partitioning', () => {
+  it('looks rows up by the computed key, with no repartition and no co-partitioning', async () => {
     const topology = globalTopology(false);
     expect(topology.internal.internalTopics.size).toBe(0);
     expect(topology.internal.copartitionGroups).toEqual([]);
-    const { outputs } = run(
+    const { outputs } = await run(
       topology,
       [
         { topic: 'table', key: 'u1', value: 'Alice', timestamp: 1 },
@@ -193,8 +194,8 @@ describe.skipIf(!hasGlobalTable)('stream-global-table join', () => {
     expect(outputs).toEqual([[], ['e1:u1:click - Alice@2'], []]);
   });
 
-  it('left join emits records without a row joined with null', () => {
-    const { outputs } = run(
+  it('left join emits records without a row joined with null', async () => {
+    const { outputs } = await run(
       globalTopology(true),
       [
         { topic: 'stream', key: 'e1', value: 'u1:click', timestamp: 2 },

@@ -10,8 +10,9 @@ import { Consumed, Grouped, Materialized, Produced, Serdes, StreamsBuilder, sile
 import type { Topology, ValueAndTimestamp } from '../../../index.js';
 import { TopologyTestDriver } from '../../../test-utils/index.js';
 import type { TestOutputTopic } from '../../../test-utils/index.js';
+import { builderOptions, openDriver, propertyRuns } from '../../../../../../test/support/store-kind.js';
 
-const runs = { numRuns: 150 };
+const runs = { numRuns: propertyRuns(150) };
 
 /** The latest value per key an output topic has shown so far, kept across reads. */
 class Latest<V> {
@@ -28,8 +29,8 @@ class Latest<V> {
   }
 }
 
-function withDriver(topology: Topology, body: (driver: TopologyTestDriver) => void): void {
-  const driver = new TopologyTestDriver(topology, { logger: silentLogger, defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.Json() }, { initialWallClockTime: 0 });
+async function withDriver(topology: Topology, body: (driver: TopologyTestDriver) => void): Promise<void> {
+  const driver = await openDriver(topology, { logger: silentLogger, defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.Json() }, { initialWallClockTime: 0 });
   try {
     body(driver);
   } finally {
@@ -55,8 +56,8 @@ describe('key joins equal the oracle join of the two current tables', () => {
     timestamp,
   });
 
-  it.each([true, false])('inner, left and outer (source stores caching: %s)', (caching) => {
-    const builder = new StreamsBuilder();
+  it.each([true, false])('inner, left and outer (source stores caching: %s)', async (caching) => {
+    const builder = new StreamsBuilder(builderOptions());
     const strings = Consumed.with(Serdes.String(), Serdes.String());
     const left = builder.table('left', strings, { cachingEnabled: caching });
     const right = builder.table('right', strings, { cachingEnabled: caching });
@@ -66,9 +67,9 @@ describe('key joins equal the oracle join of the two current tables', () => {
     left.leftJoin(right, joiner).toStream().to('left-join', written);
     left.outerJoin(right, joiner, undefined, { ...Materialized.as<string, string>('outer-store'), cachingEnabled: caching }).toStream().to('outer', written);
     const topology = builder.build();
-    fc.assert(
-      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
-        withDriver(topology, (driver) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 40 }), async (steps) => {
+        await withDriver(topology, (driver) => {
           const inputs = { left: driver.createInputTopic('left', Serdes.String(), Serdes.String()), right: driver.createInputTopic('right', Serdes.String(), Serdes.String()) };
           const outputs = {
             inner: new Latest(driver.createOutputTopic('inner', Serdes.String(), Serdes.String())),
@@ -116,8 +117,8 @@ describe('foreign-key joins equal the oracle recomputed from scratch', () => {
     fc.record({ side: fc.constant('right' as const), key: key('p', 3), value: fc.option(fc.constantFrom('x', 'y', 'z'), { nil: null, freq: 3 }), timestamp }),
   );
 
-  it.each([true, false])('inner and left (caching: %s)', (caching) => {
-    const builder = new StreamsBuilder();
+  it.each([true, false])('inner and left (caching: %s)', async (caching) => {
+    const builder = new StreamsBuilder(builderOptions());
     const left = builder.table('left', Consumed.with(Serdes.String(), Serdes.Json<Row>()), { cachingEnabled: caching });
     const right = builder.table('right', Consumed.with(Serdes.String(), Serdes.String()), { cachingEnabled: caching });
     const joiner = (row: Row, name: string | null) => `${row.n}:${name}`;
@@ -125,9 +126,9 @@ describe('foreign-key joins equal the oracle recomputed from scratch', () => {
     left.join(right, (row: Row) => row.fk, joiner).toStream().to('inner', written);
     left.leftJoin(right, (row: Row) => row.fk, joiner, { name: 'fk-left' }).toStream().to('left-join', written);
     const topology = builder.build();
-    fc.assert(
-      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
-        withDriver(topology, (driver) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 40 }), async (steps) => {
+        await withDriver(topology, (driver) => {
           const leftInput = driver.createInputTopic('left', Serdes.String(), Serdes.Json<Row>());
           const rightInput = driver.createInputTopic('right', Serdes.String(), Serdes.String());
           const inner = new Latest(driver.createOutputTopic('inner', Serdes.String(), Serdes.String()));
@@ -171,8 +172,8 @@ describe('KGroupedTable aggregations equal the oracle group sums as rows move be
     timestamp,
   });
 
-  it.each([true, false])('aggregate, reduce and count (caching: %s)', (caching) => {
-    const builder = new StreamsBuilder();
+  it.each([true, false])('aggregate, reduce and count (caching: %s)', async (caching) => {
+    const builder = new StreamsBuilder(builderOptions());
     const grouped = builder
       .table('rows', Consumed.with(Serdes.String(), Serdes.Json<Member>()), { cachingEnabled: caching })
       .groupBy((_key, member) => ({ key: member.group, value: member.amount }), Grouped.with(Serdes.String(), Serdes.Int32()));
@@ -189,9 +190,9 @@ describe('KGroupedTable aggregations equal the oracle group sums as rows move be
     grouped.reduce((sum, amount) => sum + amount, (sum, amount) => sum - amount, { cachingEnabled: caching }).toStream().to('reduced', ints);
     grouped.count({ cachingEnabled: caching }).toStream().to('counts', Produced.with(Serdes.String(), Serdes.Float64()));
     const topology = builder.build();
-    fc.assert(
-      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
-        withDriver(topology, (driver) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 40 }), async (steps) => {
+        await withDriver(topology, (driver) => {
           const input = driver.createInputTopic('rows', Serdes.String(), Serdes.Json<Member>());
           const sums = new Latest(driver.createOutputTopic('sums', Serdes.String(), Serdes.Int32()));
           const reduced = new Latest(driver.createOutputTopic('reduced', Serdes.String(), Serdes.Int32()));
@@ -223,8 +224,8 @@ describe('KGroupedTable aggregations equal the oracle group sums as rows move be
 describe('filter and mapValues tables equal the oracle', () => {
   const step = fc.record({ key: key('k', 5), value: fc.option(fc.integer({ min: 0, max: 10 }), { nil: null, freq: 4 }), timestamp });
 
-  it.each([true, false])('plain and materialized (caching: %s)', (caching) => {
-    const builder = new StreamsBuilder();
+  it.each([true, false])('plain and materialized (caching: %s)', async (caching) => {
+    const builder = new StreamsBuilder(builderOptions());
     const table = builder.table('in', Consumed.with(Serdes.String(), Serdes.Int32()), { cachingEnabled: caching });
     const ints = Produced.with(Serdes.String(), Serdes.Int32());
     table
@@ -238,9 +239,9 @@ describe('filter and mapValues tables equal the oracle', () => {
       .toStream()
       .to('materialized', Produced.with(Serdes.String(), Serdes.String()));
     const topology = builder.build();
-    fc.assert(
-      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
-        withDriver(topology, (driver) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 40 }), async (steps) => {
+        await withDriver(topology, (driver) => {
           const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
           const plain = new Latest(driver.createOutputTopic('plain', Serdes.String(), Serdes.Int32()));
           const materialized = new Latest(driver.createOutputTopic('materialized', Serdes.String(), Serdes.String()));

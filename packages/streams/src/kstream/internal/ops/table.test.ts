@@ -7,13 +7,14 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { Consumed, Grouped, Materialized, Named, Produced, Serdes, StreamsBuilder, silentLogger } from '../../../index.js';
 import type { KTable, Topology, ValueAndTimestamp } from '../../../index.js';
 import { TopologyTestDriver } from '../../../test-utils/index.js';
+import { builderOptions, openDriver as openStoreDriver } from '../../../../../../test/support/store-kind.js';
 
 const strings = Consumed.with(Serdes.String(), Serdes.String());
 const numbers = Consumed.with(Serdes.String(), Serdes.Int32());
 
-function openDriver(topology: Topology): TopologyTestDriver {
+async function openDriver(topology: Topology): Promise<TopologyTestDriver> {
   // Stores of mapped, joined and aggregated values use the default serdes, as in Kafka Streams.
-  const driver = new TopologyTestDriver(topology, { logger: silentLogger, defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.Json() }, { initialWallClockTime: 0 });
+  const driver = await openStoreDriver(topology, { logger: silentLogger, defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.Json() }, { initialWallClockTime: 0 });
   onTestFinished(() => driver.close());
   return driver;
 }
@@ -23,12 +24,12 @@ function output<V>(driver: TopologyTestDriver, topic: string, valueSerde = Serde
 }
 
 describe('StreamsBuilder.table', () => {
-  it('materializes the latest value per key and forwards each update; tombstones delete', () => {
-    const builder = new StreamsBuilder();
+  it('materializes the latest value per key and forwards each update; tombstones delete', async () => {
+    const builder = new StreamsBuilder(builderOptions());
     const table = builder.table('in', strings, Materialized.as('rows'));
     table.toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
     expect(table.queryableStoreName).toBe('rows');
-    const driver = openDriver(builder.build());
+    const driver = await openDriver(builder.build());
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
     input.pipeInput('a', 'A1', 10);
     input.pipeInput('b', 'B1', 11);
@@ -47,25 +48,25 @@ describe('StreamsBuilder.table', () => {
     expect(driver.droppedRecords().get('null-key')).toBe(1);
   });
 
-  it('names an unnamed store as Kafka Streams does', () => {
-    const builder = new StreamsBuilder();
+  it('names an unnamed store as Kafka Streams does', async () => {
+    const builder = new StreamsBuilder(builderOptions());
     const table = builder.table('in', strings);
     expect(table.queryableStoreName).toBeUndefined();
-    const driver = openDriver(builder.build());
+    const driver = await openDriver(builder.build());
     driver.createInputTopic('in', Serdes.String(), Serdes.String()).pipeInput('k', 'v', 1);
     expect(driver.getKeyValueStore<string, ValueAndTimestamp<string>>('in-STATE-STORE-0000000000').get('k')?.value).toBe('v');
   });
 });
 
 describe('KStream.toTable', () => {
-  it('reads a stream as a table, repartitioning after a key change', () => {
-    const builder = new StreamsBuilder();
+  it('reads a stream as a table, repartitioning after a key change', async () => {
+    const builder = new StreamsBuilder(builderOptions());
     const keyed = builder.stream('in', strings).selectKey((_key, value) => value.toUpperCase());
     keyed
       .toTable(Named.as('as-table'), { storeName: 'by-upper', keySerde: Serdes.String(), valueSerde: Serdes.String() })
       .toStream()
       .to('out', Produced.with(Serdes.String(), Serdes.String()));
-    const driver = openDriver(builder.build());
+    const driver = await openDriver(builder.build());
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
     input.pipeInput('x', 'a', 1);
     input.pipeInput('y', 'b', 2);
@@ -78,14 +79,14 @@ describe('KStream.toTable', () => {
 });
 
 describe('KTable.filter and mapValues', () => {
-  it('deletes rows downstream when they stop matching, and forwards nothing for rows that never matched', () => {
-    const builder = new StreamsBuilder();
+  it('deletes rows downstream when they stop matching, and forwards nothing for rows that never matched', async () => {
+    const builder = new StreamsBuilder(builderOptions());
     builder
       .table('in', numbers)
       .filter((_key, value) => value > 10)
       .toStream()
       .to('out', Produced.with(Serdes.String(), Serdes.Int32()));
-    const driver = openDriver(builder.build());
+    const driver = await openDriver(builder.build());
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
     input.pipeInput('a', 5, 1); // never matched: nothing
     input.pipeInput('a', 20, 2); // now matches
@@ -99,13 +100,13 @@ describe('KTable.filter and mapValues', () => {
     ]);
   });
 
-  it('materializes a filtered and a mapped table when asked', () => {
-    const builder = new StreamsBuilder();
+  it('materializes a filtered and a mapped table when asked', async () => {
+    const builder = new StreamsBuilder(builderOptions());
     builder
       .table('in', numbers)
       .filterNot((_key, value) => value % 2 === 1, undefined, Materialized.as('even'))
       .mapValues((value, key) => `${key}=${value}`, Named.as('show'), Materialized.as('shown'));
-    const driver = openDriver(builder.build());
+    const driver = await openDriver(builder.build());
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
     input.pipeInput('a', 2, 1);
     input.pipeInput('b', 3, 2);
@@ -119,8 +120,8 @@ describe('KTable.filter and mapValues', () => {
 });
 
 describe('KTable.groupBy', () => {
-  it('keeps per-group sums and counts exact as rows move between groups', () => {
-    const builder = new StreamsBuilder();
+  it('keeps per-group sums and counts exact as rows move between groups', async () => {
+    const builder = new StreamsBuilder(builderOptions());
     const grouped = builder
       .table('in', Consumed.with(Serdes.String(), Serdes.Json<{ region: string; amount: number }>()))
       .groupBy((_key, value) => ({ key: value.region, value: value.amount }), Grouped.with(Serdes.String(), Serdes.Int32()));
@@ -138,7 +139,7 @@ describe('KTable.groupBy', () => {
       .reduce((sum, value) => sum + value, (sum, value) => sum - value, Materialized.as('reduced'))
       .toStream()
       .to('reduced', Produced.with(Serdes.String(), Serdes.Int32()));
-    const driver = openDriver(builder.build());
+    const driver = await openDriver(builder.build());
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.Json<{ region: string; amount: number }>());
     input.pipeInput('alice', { region: 'eu', amount: 10 }, 1);
     input.pipeInput('bob', { region: 'eu', amount: 5 }, 2);
@@ -151,15 +152,15 @@ describe('KTable.groupBy', () => {
     expect(driver.getKeyValueStore<string, ValueAndTimestamp<number>>('totals').get('us')).toEqual({ value: 7, timestamp: 3 });
   });
 
-  it('sends a row that keeps its group as one record carrying both values', () => {
-    const builder = new StreamsBuilder();
+  it('sends a row that keeps its group as one record carrying both values', async () => {
+    const builder = new StreamsBuilder(builderOptions());
     builder
       .table('in', numbers)
       .groupBy((_key, value) => ({ key: 'all', value }), { name: 'sum', keySerde: Serdes.String(), valueSerde: Serdes.Int32() })
       .reduce((sum, value) => sum + value, (sum, value) => sum - value)
       .toStream()
       .to('out', Produced.with(Serdes.String(), Serdes.Int32()));
-    const driver = openDriver(builder.build());
+    const driver = await openDriver(builder.build());
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
     input.pipeInput('a', 1, 1);
     input.pipeInput('a', 2, 2);
@@ -226,8 +227,8 @@ describe('KTable key joins', () => {
   };
 
   for (const operator of ['join', 'leftJoin', 'outerJoin'] as const) {
-    it(`${operator} emits the docs' sequence, with the larger timestamp of both sides`, () => {
-      const builder = new StreamsBuilder();
+    it(`${operator} emits the docs' sequence, with the larger timestamp of both sides`, async () => {
+      const builder = new StreamsBuilder(builderOptions());
       const left = builder.table('left', strings);
       const right = builder.table('right', strings);
       const joiner = (l: string | null, r: string | null) => `${l}-${r}`;
@@ -236,7 +237,7 @@ describe('KTable key joins', () => {
       joined.toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
       const topology = builder.build();
       expect(topology.internal.copartitionGroups.map((group) => [...group])).toEqual([['left', 'right']]);
-      const driver = openDriver(topology);
+      const driver = await openDriver(topology);
       const inputs = { left: driver.createInputTopic('left', Serdes.String(), Serdes.String()), right: driver.createInputTopic('right', Serdes.String(), Serdes.String()) };
       for (const [time, side, value] of steps) inputs[side].pipeInput('k', value, time);
       const records = output(driver, 'out', Serdes.String()).readRecordsToList();
@@ -244,8 +245,8 @@ describe('KTable key joins', () => {
     });
   }
 
-  it('materializes the join result when asked, and a join of joins looks rows up through both', () => {
-    const builder = new StreamsBuilder();
+  it('materializes the join result when asked, and a join of joins looks rows up through both', async () => {
+    const builder = new StreamsBuilder(builderOptions());
     const a = builder.table('a', strings);
     const b = builder.table('b', strings);
     const c = builder.table('c', strings);
@@ -253,7 +254,7 @@ describe('KTable key joins', () => {
     ab.join(c, (xy, z) => xy + z, Named.as('abc'), Materialized.as<string, string>('abc-store'))
       .toStream()
       .to('out', Produced.with(Serdes.String(), Serdes.String()));
-    const driver = openDriver(builder.build());
+    const driver = await openDriver(builder.build());
     const pipe = (topic: string, key: string, value: string | null, time: number) => driver.createInputTopic(topic, Serdes.String(), Serdes.String()).pipeInput(key, value, time);
     pipe('c', 'k', 'z', 1);
     pipe('a', 'k', 'x', 2);
@@ -271,7 +272,7 @@ interface Order {
 
 describe('KTable foreign-key join', () => {
   function fkTopology(kind: 'join' | 'leftJoin'): Topology {
-    const builder = new StreamsBuilder();
+    const builder = new StreamsBuilder(builderOptions());
     const orders = builder.table('orders', Consumed.with(Serdes.String(), Serdes.Json<Order>()));
     const products = builder.table('products', strings);
     const joiner = (order: Order, name: string | null) => `${order.quantity} x ${name}`;
@@ -283,8 +284,8 @@ describe('KTable foreign-key join', () => {
     return builder.build();
   }
 
-  it('joins through subscription and response topics, following foreign-key changes and right-side updates', () => {
-    const driver = openDriver(fkTopology('join'));
+  it('joins through subscription and response topics, following foreign-key changes and right-side updates', async () => {
+    const driver = await openDriver(fkTopology('join'));
     const orders = driver.createInputTopic('orders', Serdes.String(), Serdes.Json<Order>());
     const products = driver.createInputTopic('products', Serdes.String(), Serdes.String());
     const out = output(driver, 'out', Serdes.String());
@@ -313,8 +314,8 @@ describe('KTable foreign-key join', () => {
     );
   });
 
-  it('left join keeps rows without a match or without a foreign key, joined with null', () => {
-    const driver = openDriver(fkTopology('leftJoin'));
+  it('left join keeps rows without a match or without a foreign key, joined with null', async () => {
+    const driver = await openDriver(fkTopology('leftJoin'));
     const orders = driver.createInputTopic('orders', Serdes.String(), Serdes.Json<Order>());
     const products = driver.createInputTopic('products', Serdes.String(), Serdes.String());
     const out = output(driver, 'out', Serdes.String());
@@ -334,14 +335,14 @@ describe('KTable foreign-key join', () => {
 });
 
 describe('StreamsBuilder.globalTable', () => {
-  it('fills a global store from its topic at once, with no task, deletes on tombstones and is not changelogged', () => {
-    const builder = new StreamsBuilder();
+  it('fills a global store from its topic at once, with no task, deletes on tombstones and is not changelogged', async () => {
+    const builder = new StreamsBuilder(builderOptions());
     const global = builder.globalTable('products', strings, Materialized.as('products-store'));
     builder.stream('in', strings).to('out', Produced.with(Serdes.String(), Serdes.String()));
     expect(global.queryableStoreName).toBe('products-store');
     const topology = builder.build();
     expect([...topology.internal.globalStores.keys()]).toEqual(['products']);
-    const driver = openDriver(topology);
+    const driver = await openDriver(topology);
     const products = driver.createInputTopic('products', Serdes.String(), Serdes.String());
     products.pipeInput('p1', 'apple', 1);
     products.pipeInput('p2', 'pear', 2);

@@ -1,0 +1,56 @@
+/**
+ * The errors `KafkaStreams` throws, under the streams package's root {@link StreamsError}: each
+ * has a stable `code`, the `cause` when there is one, and the fix in its message. Messages and
+ * causes never carry secrets from the client options (see `redactSecrets`).
+ */
+import { StreamsError, type StreamsErrorOptions } from '@tributary/streams';
+
+/** Source or global topics the topology reads are missing from the cluster. */
+export class MissingSourceTopicsError extends StreamsError {
+  /** The topics that do not exist. */
+  readonly topics: readonly string[];
+
+  constructor(topics: readonly string[], options?: StreamsErrorOptions) {
+    super(
+      'SOURCE_TOPICS_MISSING',
+      `The topology reads topics that do not exist on the cluster: [${topics.join(', ')}]. Create them (with the partition counts you want) before starting the application.`,
+      options,
+    );
+    this.topics = topics;
+  }
+}
+
+/** An internal topic (changelog or repartition) exists with a partition count the topology cannot use. */
+export class InternalTopicMismatchError extends StreamsError {
+  constructor(message: string, options?: StreamsErrorOptions) {
+    super('INTERNAL_TOPIC_MISMATCH', message, options);
+  }
+}
+
+/** Topics that must be co-partitioned (joined inputs) have different partition counts. */
+export class CopartitionError extends StreamsError {
+  constructor(message: string, options?: StreamsErrorOptions) {
+    super('COPARTITION_MISMATCH', message, options);
+  }
+}
+
+/** The brokers could not be reached, or did not answer in time. */
+export class BrokerUnreachableError extends StreamsError {
+  constructor(message: string, options?: StreamsErrorOptions) {
+    super('BROKER_UNREACHABLE', message, options);
+  }
+}
+
+/** A call the application's current state does not allow, such as `start()` twice. */
+export class IllegalStateError extends StreamsError {
+  constructor(message: string, options?: StreamsErrorOptions) {
+    super('ILLEGAL_STATE', message, options);
+  }
+}
+
+/** A failure that stopped the application (state `ERROR`): a handler chose to fail, or Kafka refused a commit or a send. */
+export class StreamsFatalError extends StreamsError {
+  constructor(message: string, options?: StreamsErrorOptions) {
+    super('STREAMS_FATAL', message, options);
+  }
+}

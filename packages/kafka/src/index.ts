@@ -1,0 +1,11 @@
+/**
+ * `@tributary/kafka`: runs Tributary topologies on Apache Kafka through kafkajs.
+ *
+ * @packageDocumentation
+ * @module @tributary/kafka
+ */
+export { KafkaStreams } from './kafka-streams.js';
+export type { KafkaStreamsState, StateListener, KafkaStreamsMetrics, CloseOptions } from './kafka-streams.js';
+export { DEFAULT_COMMIT_INTERVAL_MS } from './options.js';
+export type { KafkaStreamsOptions, KafkaStreamsConsumerOptions, ProcessingGuarantee } from './options.js';
+export { MissingSourceTopicsError, InternalTopicMismatchError, CopartitionError, BrokerUnreachableError, IllegalStateError, StreamsFatalError } from './errors.js';

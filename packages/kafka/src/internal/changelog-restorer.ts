@@ -1,0 +1,172 @@
+/**
+ * Restores state stores from their changelog topics before their tasks process. kafkajs has no
+ * `assign()`, so a short-lived consumer in a throwaway group (only this member, so it gets every
+ * partition of the changelogs it subscribes to) seeks each needed partition to where the store's
+ * data ends (its checkpoint, or the beginning) and reads up to the end offset taken when the
+ * restore began, handing the records to the store in bulk. It never commits offsets.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { ChangelogRecord, Logger } from '@tributary/streams';
+
+/** One store's changelog partition to replay. */
+export interface RestoreRequest {
+  readonly store: string;
+  readonly topic: string;
+  readonly partition: number;
+  /** The first offset to read (the checkpoint), or 0. */
+  readonly fromOffset: number;
+  /** Applies records in order, in bulk (awaited before the next batch). */
+  apply(records: ChangelogRecord[]): void | Promise<void>;
+}
+
+export interface RestoreOptions {
+  readonly groupIdPrefix: string;
+  readonly logger: Logger;
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  /** Called after each applied batch with its record count. */
+  readonly onRecords: (count: number) => void;
+  /** Called to abandon a restore (the application is closing). */
+  readonly cancelled: () => boolean;
+  /** How often progress is logged. Default 5000 ms. */
+  readonly progressIntervalMs?: number;
+  /** Without a record for this long, a partition is taken as restored (its tail was compacted away). Default 30000 ms. */
+  readonly idleTimeoutMs?: number;
+}
+
+interface PartitionProgress {
+  readonly request: RestoreRequest;
+  readonly end: number;
+  position: number;
+  done: boolean;
+}
+
+/** What a restore did: records applied, and the changelog offset each request's store now reflects. */
+export interface RestoreResult {
+  readonly restored: number;
+  readonly positions: Map<RestoreRequest, number>;
+}
+
+/** Replays the changelog partitions of `requests`. */
+export async function restoreChangelogs(kafka: Kafka, admin: Admin, requests: readonly RestoreRequest[], options: RestoreOptions): Promise<RestoreResult> {
+  const positions = new Map<RestoreRequest, number>();
+  const { logger } = options;
+  const progress = new Map<string, PartitionProgress>();
+  const endOffsets = new Map<string, Map<number, { low: number; high: number }>>();
+  for (const topic of new Set(requests.map((request) => request.topic))) {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    endOffsets.set(topic, new Map(offsets.map((entry) => [entry.partition, { low: Number(entry.low), high: Number(entry.high) }])));
+  }
+  for (const request of requests) {
+    const bounds = endOffsets.get(request.topic)?.get(request.partition);
+    if (bounds === undefined) continue;
+    const from = Math.max(request.fromOffset, bounds.low);
+    positions.set(request, Math.max(from, Math.min(request.fromOffset, bounds.high)));
+    if (from >= bounds.high) continue;
+    progress.set(`${request.topic}:${request.partition}`, { request, end: bounds.high, position: from, done: false });
+  }
+  if (progress.size === 0) return { restored: 0, positions };
+  const total = [...progress.values()].reduce((sum, entry) => sum + (entry.end - entry.position), 0);
+  const started = Date.now();
+  let restored = 0;
+  logger.info(`Restoring ${progress.size} changelog partition(s), up to ${total} records`, {
+    partitions: [...progress.values()].map((entry) => `${entry.request.topic}-${entry.request.partition} [${entry.position}, ${entry.end})`),
+  });
+  const topics = [...new Set([...progress.values()].map((entry) => entry.request.topic))];
+  const consumer: Consumer = kafka.consumer({
+    groupId: `${options.groupIdPrefix}-restore-${randomUUID()}`,
+    sessionTimeout: options.sessionTimeoutMs,
+    heartbeatInterval: options.heartbeatIntervalMs,
+    allowAutoTopicCreation: false,
+  });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      let lastRecordAt = Date.now();
+      let finished = false;
+      const finish = (error?: unknown): void => {
+        if (finished) return;
+        finished = true;
+        clearInterval(timer);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const checkDone = (): void => {
+        for (const entry of progress.values()) if (!entry.done) return;
+        finish();
+      };
+      const timer = setInterval(() => {
+        if (options.cancelled()) return finish();
+        const elapsed = (Date.now() - started) / 1000;
+        logger.info(`Restoring: ${restored} of up to ${total} records (${Math.round(restored / Math.max(elapsed, 0.001))} records/s)`);
+        if (Date.now() - lastRecordAt > (options.idleTimeoutMs ?? 30_000)) {
+          for (const entry of progress.values()) {
+            if (entry.done) continue;
+            logger.warn(`Changelog ${entry.request.topic}-${entry.request.partition} stopped at offset ${entry.position} before its end offset ${entry.end}; taking it as restored.`);
+            entry.done = true;
+          }
+          checkDone();
+        }
+      }, options.progressIntervalMs ?? 5000);
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        // Only this member is in the group: it has every partition. Seek the needed ones, pause the rest.
+        for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+          const idle: number[] = [];
+          for (const partition of partitions) {
+            const entry = progress.get(`${topic}:${partition}`);
+            if (entry === undefined || entry.done) idle.push(partition);
+            else consumer.seek({ topic, partition, offset: String(entry.position) });
+          }
+          if (idle.length > 0) consumer.pause([{ topic, partitions: idle }]);
+        }
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (!payload.restart) finish(payload.error);
+      });
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            const entry = progress.get(`${batch.topic}:${batch.partition}`);
+            if (entry === undefined || entry.done || finished) return;
+            try {
+              await applyBatch(entry, batch.messages, Number(batch.lastOffset()), batch.topic, batch.partition);
+            } catch (error) {
+              finish(error);
+            }
+          },
+        })
+        .catch(finish);
+      const applyBatch = async (entry: PartitionProgress, messages: KafkaMessage[], lastOffset: number, topic: string, partition: number): Promise<void> => {
+            const records: ChangelogRecord[] = [];
+            for (const message of messages) {
+              const offset = Number(message.offset);
+              if (offset < entry.position || offset >= entry.end) continue;
+              if (message.key !== null) records.push({ key: message.key, value: message.value });
+              entry.position = offset + 1;
+            }
+            const next = lastOffset + 1;
+            if (next > entry.position && next <= entry.end) entry.position = next;
+            if (records.length > 0) {
+              await entry.request.apply(records);
+              restored += records.length;
+              options.onRecords(records.length);
+              lastRecordAt = Date.now();
+            }
+            if (entry.position >= entry.end) {
+              entry.done = true;
+              consumer.pause([{ topic, partitions: [partition] }]);
+              checkDone();
+            }
+      };
+    });
+  } finally {
+    await consumer.disconnect().catch((error: unknown) => logger.warn('Could not disconnect the restore consumer', { error: String(error) }));
+  }
+  const seconds = (Date.now() - started) / 1000;
+  logger.info(`Restored ${restored} records in ${seconds.toFixed(1)} s (${Math.round(restored / Math.max(seconds, 0.001))} records/s)`);
+  for (const entry of progress.values()) positions.set(entry.request, entry.position);
+  return { restored, positions };
+}

@@ -1,0 +1,131 @@
+/**
+ * Keeps the global tables' stores. Before the application runs, every global topic is read in
+ * full — all partitions, from the beginning to the end offsets taken at start — into its store
+ * through the engine's `GlobalStateUpdater`; then the same consumer keeps reading new records.
+ * It is a consumer in a group of its own (a fresh id per start, never committing), so every
+ * instance reads every partition and the store is rebuilt from the topic on each start, as the
+ * stores are in memory. (Kafka Streams checkpoints persistent global stores instead.)
+ */
+import { randomUUID } from 'node:crypto';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
+import { Headers, type Logger, type ResolvedStreamsConfig } from '@tributary/streams';
+import { GlobalStateUpdater, type InternalTopologyBuilder } from '@tributary/streams/engine';
+
+export interface GlobalStoreOptions {
+  readonly groupIdPrefix: string;
+  readonly logger: Logger;
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  /** A failure the deserialization handler chose to fail on, or one of the consumer's. */
+  readonly onFatal: (error: unknown) => void;
+}
+
+export class GlobalStoreConsumer {
+  readonly updater: GlobalStateUpdater;
+  private consumer: Consumer | undefined;
+  private failed = false;
+  /** Records applied so far. */
+  applied = 0;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly builder: InternalTopologyBuilder,
+    config: ResolvedStreamsConfig,
+    stateDir: string,
+    private readonly options: GlobalStoreOptions,
+  ) {
+    this.updater = new GlobalStateUpdater(builder, config, stateDir);
+  }
+
+  get topics(): string[] {
+    return [...this.builder.globalStores.keys()];
+  }
+
+  /** Reads every global topic to its end offsets, then keeps consuming. Resolves once caught up. */
+  async start(admin: Admin): Promise<void> {
+    const topics = this.topics;
+    if (topics.length === 0) return;
+    const remaining = new Map<string, number>();
+    for (const topic of topics) {
+      for (const entry of await admin.fetchTopicOffsets(topic)) {
+        if (Number(entry.high) > Number(entry.low)) remaining.set(`${topic}:${entry.partition}`, Number(entry.high));
+      }
+    }
+    const started = Date.now();
+    const consumer = this.kafka.consumer({
+      groupId: `${this.options.groupIdPrefix}-global-${randomUUID()}`,
+      sessionTimeout: this.options.sessionTimeoutMs,
+      heartbeatInterval: this.options.heartbeatIntervalMs,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (error?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      if (remaining.size === 0) settle();
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (payload.restart) return;
+        settle(payload.error);
+        this.options.onFatal(payload.error);
+      });
+      void consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch, resolveOffset }) => {
+            if (this.failed) return;
+            const { topic, partition } = batch;
+            try {
+              for (const message of batch.messages) {
+                this.updater.update({
+                  topic,
+                  partition,
+                  offset: Number(message.offset),
+                  timestamp: Number(message.timestamp),
+                  key: message.key,
+                  value: message.value,
+                  headers: Headers.fromObject(message.headers),
+                });
+              }
+            } catch (error) {
+              this.failed = true;
+              settle(error);
+              this.options.onFatal(error);
+              return;
+            }
+            this.applied += batch.messages.length;
+            resolveOffset(batch.lastOffset());
+            const key = `${topic}:${partition}`;
+            const end = remaining.get(key);
+            if (end !== undefined && Number(batch.lastOffset()) + 1 >= end) {
+              remaining.delete(key);
+              if (remaining.size === 0) {
+                this.updater.flush();
+                this.options.logger.info(`Global stores loaded: ${this.applied} records in ${Date.now() - started} ms`);
+                settle();
+              }
+            }
+          },
+        })
+        .catch(settle);
+    });
+  }
+
+  /** Makes the global stores' writes so far durable (called at each commit). */
+  flush(): void {
+    this.updater.flush();
+  }
+
+  async close(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    if (consumer !== undefined) await consumer.disconnect().catch(() => {});
+    this.updater.close();
+  }
+}

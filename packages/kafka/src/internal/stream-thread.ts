@@ -1,0 +1,565 @@
+/**
+ * One member of the application's consumer group, running its tasks: one kafkajs consumer
+ * subscribed to every source topic (repartition topics included), one producer behind the
+ * record collector, and one `StreamTask` per assigned (sub-topology, partition).
+ *
+ * Batches are processed synchronously, one partition at a time, under a lock that commits,
+ * punctuation and rebalance handling also take, so a commit never interleaves with processing. A
+ * commit flushes the tasks' stores, sends the collected records and waits for their acks, and
+ * only then commits the consumed offsets (at-least-once). kafkajs has no revoke callback: on its
+ * REBALANCING event everything is committed while the old generation is still accepted; on
+ * GROUP_JOIN, tasks no longer assigned are committed and closed, new ones are created, and those
+ * with logged stores restore from their changelogs with their partitions paused.
+ */
+import type { Consumer, Kafka, KafkaMessage, Producer, TopicPartitionOffsetAndMetadata } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
+import { Headers, isRestorableStore, type ChangelogRecord, type ConsumedRecord, type StateStore, type StoreBuilder } from '@tributary/streams';
+import { StreamTask, type DropReason, type InternalTopologyBuilder, type SubtopologySpec } from '@tributary/streams/engine';
+import type { ResolvedKafkaStreamsOptions } from '../options.js';
+import { EARLY_SEND_RECORDS, KafkaRecordCollector } from './kafka-record-collector.js';
+import { restoreChangelogs, type RestoreRequest } from './changelog-restorer.js';
+import { taskAssignor, taskKey, type TaskKey } from './task-assignor.js';
+import type { TopicPlan } from './topic-plan.js';
+import type { Admin } from 'kafkajs';
+
+/** How often wall-clock punctuators and the commit interval are checked between batches. */
+const TICK_MS = 100;
+
+/**
+ * The driver side of a persistent store (`@tributary/level`'s `PersistentStoreHandle`), found by
+ * shape so this package does not depend on the LevelDB one: opened before the task initializes
+ * its stores, restored through, committed after each flush, and checkpointed after each commit.
+ */
+interface PersistentStoreHandle {
+  checkpointOffset(): number | undefined;
+  commit(): Promise<void>;
+  writeCheckpoint(offset: number): Promise<void>;
+  restore(records: Iterable<ChangelogRecord>): Promise<number>;
+  close(): Promise<void>;
+}
+
+interface PersistentStoreSupplier {
+  prepare(context: { stateDir: string; applicationId: string; taskId: { subtopology: number; partition: number } }): Promise<PersistentStoreHandle>;
+}
+
+function persistentSupplierOf(builder: StoreBuilder): PersistentStoreSupplier | undefined {
+  const supplier = (builder as { supplier?: unknown }).supplier;
+  return typeof supplier === 'object' && supplier !== null && typeof (supplier as Partial<PersistentStoreSupplier>).prepare === 'function'
+    ? (supplier as PersistentStoreSupplier)
+    : undefined;
+}
+
+interface ManagedTask {
+  readonly key: TaskKey;
+  /** Persistent stores' handles, by store name. */
+  readonly handles: Map<string, PersistentStoreHandle>;
+  readonly task: StreamTask;
+  readonly subtopology: SubtopologySpec;
+  /** The source topic-partitions of the task (full topic names). */
+  readonly topicPartitions: { topic: string; partition: number }[];
+  state: 'restoring' | 'running' | 'closed';
+}
+
+export interface StreamThreadCallbacks {
+  /** Every assigned task is restored and processing. */
+  onRunning(): void;
+  /** The group is rebalancing, or tasks are restoring. */
+  onRebalancing(): void;
+  /** Processing cannot go on; the thread has stopped consuming. */
+  onFatal(error: unknown): void;
+}
+
+export interface StreamThreadOptions {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly builder: InternalTopologyBuilder;
+  readonly options: ResolvedKafkaStreamsOptions;
+  readonly plan: TopicPlan;
+  /** Global stores, readable by every task. */
+  readonly globalStores: ReadonlyMap<string, StateStore>;
+  /** Flushes the global stores at each commit. */
+  readonly flushGlobals: () => void;
+  readonly callbacks: StreamThreadCallbacks;
+}
+
+function toConsumedRecord(topic: string, partition: number, message: KafkaMessage): ConsumedRecord {
+  return {
+    topic,
+    partition,
+    offset: Number(message.offset),
+    timestamp: Number(message.timestamp),
+    key: message.key,
+    value: message.value,
+    headers: message.headers === undefined ? new Headers() : Headers.fromObject(message.headers),
+  };
+}
+
+export class StreamThread {
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly collector: KafkaRecordCollector;
+  private readonly tasks = new Map<TaskKey, ManagedTask>();
+  private readonly subtopologyByTopic = new Map<string, SubtopologySpec>();
+  private readonly sourceTopics: string[];
+  /** Next offset fed to a task per `topic:partition`: batches fetched again after a rebalance are not processed twice. */
+  private readonly positions = new Map<string, number>();
+  /** Offset last committed per `topic:partition`. */
+  private readonly committed = new Map<string, number>();
+  private lock: Promise<void> = Promise.resolve();
+  private tickQueued = false;
+  private timer: NodeJS.Timeout | undefined;
+  private lastCommitAt = Date.now();
+  private generation = 0;
+  private restoring = 0;
+  private failed = false;
+  private closing = false;
+  private joined = false;
+  /** Counters of tasks already closed, so metrics survive rebalances. */
+  private closedProcessed = 0;
+  private readonly closedDropped = new Map<DropReason, number>();
+  restoredRecords = 0;
+
+  constructor(private readonly options: StreamThreadOptions) {
+    const { kafka, builder, plan, options: resolved } = options;
+    for (const subtopology of builder.subtopologies()) {
+      for (const topic of subtopology.sourceTopics) this.subtopologyByTopic.set(builder.resolveTopic(resolved.applicationId, topic), subtopology);
+    }
+    this.sourceTopics = [...this.subtopologyByTopic.keys()];
+    const assignable = builder.subtopologies().map((subtopology) => ({
+      id: subtopology.id,
+      sourceTopics: subtopology.sourceTopics.map((topic) => builder.resolveTopic(resolved.applicationId, topic)),
+      tasks: plan.tasksPerSubtopology.get(subtopology.id) ?? 0,
+    }));
+    this.consumer = kafka.consumer({
+      groupId: resolved.applicationId,
+      sessionTimeout: resolved.sessionTimeoutMs,
+      heartbeatInterval: resolved.heartbeatIntervalMs,
+      rebalanceTimeout: resolved.rebalanceTimeoutMs,
+      allowAutoTopicCreation: false,
+      // kafkajs waits up to 5 s in a fetch with no data, and partitions resumed after a restore,
+      // heartbeats and disconnects all wait for the fetch in flight: bound it by the commit
+      // interval so restores, rebalances and close take milliseconds, not seconds.
+      maxWaitTimeInMs: Math.min(resolved.commitIntervalMs, 500),
+      partitionAssigners: [taskAssignor(assignable, () => [...this.tasks.keys()])],
+    });
+    // Idempotent, as Kafka Streams' producers are since 3.0: a send retried after a lost ack
+    // (common while a new topic's leaders settle) is written once, not twice.
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
+    this.collector = new KafkaRecordCollector(this.producer, plan.partitionCounts);
+  }
+
+  /** Connects, joins the group and resolves once the first assignment is restored and running. */
+  async start(): Promise<void> {
+    await this.producer.connect();
+    await this.consumer.connect();
+    if (this.sourceTopics.length > 0) await this.consumer.subscribe({ topics: this.sourceTopics, fromBeginning: true });
+    const { events } = this.consumer;
+    this.consumer.on(events.REBALANCING, () => {
+      this.options.callbacks.onRebalancing();
+      // The old generation's commits are still accepted while the group prepares to rebalance.
+      void this.exclusive(() => this.commitAll('rebalance'));
+    });
+    this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
+      const assignment = payload.memberAssignment;
+      this.generation++;
+      // Pause partitions of tasks not yet running before the first fetch; restored tasks resume them.
+      const toPause: { topic: string; partitions: number[] }[] = [];
+      for (const [topic, partitions] of Object.entries(assignment)) {
+        const subtopology = this.subtopologyByTopic.get(topic);
+        const paused = partitions.filter((partition) => subtopology === undefined || this.tasks.get(taskKey(subtopology.id, partition))?.state !== 'running');
+        if (paused.length > 0) toPause.push({ topic, partitions: paused });
+      }
+      if (toPause.length > 0) this.consumer.pause(toPause);
+      void this.exclusive(() => this.applyAssignment(assignment));
+    });
+    this.consumer.on(events.CRASH, ({ payload }) => {
+      if (!payload.restart && !this.closing) this.fail(payload.error);
+    });
+    const running = new Promise<void>((resolve, reject) => {
+      this.startWaiter = { resolve, reject };
+    });
+    if (this.sourceTopics.length === 0) {
+      this.joined = true;
+      this.checkRunning();
+    } else {
+      await this.consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: async ({ batch, resolveOffset }) => {
+          if (this.failed || this.closing) return;
+          await this.exclusive(async () => {
+            if (this.failed || this.closing) return;
+            const subtopology = this.subtopologyByTopic.get(batch.topic);
+            const managed = subtopology === undefined ? undefined : this.tasks.get(taskKey(subtopology.id, batch.partition));
+            // Unresolved offsets are fetched again once the task runs (kafkajs fetches from the resolved offset).
+            if (managed === undefined || managed.state !== 'running') return;
+            this.processBatch(managed, batch.topic, batch.partition, batch.messages, batch.lastOffset());
+            if (this.failed) return;
+            resolveOffset(batch.lastOffset());
+            if (this.collector.pending >= EARLY_SEND_RECORDS) await this.sendCollected();
+            if (Date.now() - this.lastCommitAt >= this.options.options.commitIntervalMs) await this.commitAll('interval');
+          });
+        },
+      });
+    }
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer.unref();
+    await running;
+  }
+
+  private startWaiter: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+
+  /** Task ids of running tasks, as `<subtopology>_<partition>`. */
+  taskIds(): string[] {
+    return [...this.tasks.values()].filter((managed) => managed.state === 'running').map((managed) => managed.key);
+  }
+
+  /** The running tasks' instances of a store. */
+  storesNamed(name: string): StateStore[] {
+    const stores: StateStore[] = [];
+    for (const managed of this.tasks.values()) {
+      if (managed.state !== 'running') continue;
+      const store = managed.task.stores.get(name);
+      if (store !== undefined && !this.options.globalStores.has(name)) stores.push(store);
+    }
+    return stores;
+  }
+
+  processedCount(): number {
+    let total = this.closedProcessed;
+    for (const managed of this.tasks.values()) total += managed.task.metrics.processed;
+    return total;
+  }
+
+  droppedCounts(): Map<DropReason, number> {
+    const total = new Map(this.closedDropped);
+    for (const managed of this.tasks.values()) for (const [reason, count] of managed.task.metrics.dropped) total.set(reason, (total.get(reason) ?? 0) + count);
+    return total;
+  }
+
+  /** Commits what was processed (unless the thread failed), closes the tasks and leaves the group. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.startWaiter?.reject(new Error('The application was closed before it was running.'));
+    this.startWaiter = undefined;
+    try {
+      if (this.sourceTopics.length > 0) this.consumer.pause(this.sourceTopics.map((topic) => ({ topic })));
+    } catch {
+      // Not running yet: nothing to pause.
+    }
+    await this.exclusive(async () => {
+      if (!this.failed) await this.commitAll('close');
+      for (const managed of [...this.tasks.values()]) await this.closeTask(managed);
+    });
+    await this.consumer.disconnect().catch((error: unknown) => this.options.options.streams.logger.warn('Could not leave the consumer group cleanly', { error: String(error) }));
+    await this.producer.disconnect().catch(() => {});
+  }
+
+  private exclusive<T>(work: () => Promise<T> | T): Promise<T> {
+    const run = this.lock.then(work);
+    this.lock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private tick(): void {
+    if (this.tickQueued || this.failed || this.closing) return;
+    this.tickQueued = true;
+    void this.exclusive(async () => {
+      this.tickQueued = false;
+      if (this.failed || this.closing) return;
+      const now = Date.now();
+      for (const managed of this.tasks.values()) {
+        if (managed.state !== 'running') continue;
+        try {
+          managed.task.punctuateWallClock(now);
+        } catch (error) {
+          this.fail(error);
+          return;
+        }
+      }
+      if (now - this.lastCommitAt >= this.options.options.commitIntervalMs) await this.commitAll('interval');
+    });
+  }
+
+  private processBatch(managed: ManagedTask, topic: string, partition: number, messages: KafkaMessage[], lastOffset: string): void {
+    const positionKey = `${topic}:${partition}`;
+    const position = this.positions.get(positionKey) ?? -1;
+    const records: ConsumedRecord[] = [];
+    for (let index = 0; index < messages.length; index++) {
+      const message = messages[index]!;
+      if (Number(message.offset) < position) continue;
+      records.push(toConsumedRecord(topic, partition, message));
+    }
+    try {
+      if (records.length > 0) managed.task.addRecords(topic, records);
+      managed.task.process();
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.positions.set(positionKey, Math.max(position, Number(lastOffset) + 1));
+  }
+
+  private async sendCollected(): Promise<boolean> {
+    try {
+      await this.collector.flush();
+      return true;
+    } catch (error) {
+      this.fail(error);
+      return false;
+    }
+  }
+
+  /** Flushes stores, sends output and waits for acks, then commits offsets (at-least-once). Under the lock. */
+  private async commitAll(reason: string, only?: readonly ManagedTask[]): Promise<void> {
+    if (this.failed) return;
+    const offsets: TopicPartitionOffsetAndMetadata[] = [];
+    const committedTasks: StreamTask[] = [];
+    for (const managed of only ?? this.tasks.values()) {
+      if (managed.state !== 'running') continue;
+      const task = managed.task;
+      if (!task.commitNeeded && !task.hasStores) continue;
+      let consumed: ReadonlyMap<string, number>;
+      try {
+        consumed = task.prepareCommit();
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
+      for (const [topic, offset] of consumed) {
+        const key = `${topic}:${task.id.partition}`;
+        if (this.committed.get(key) !== offset) offsets.push({ topic, partition: task.id.partition, offset: String(offset) });
+      }
+      committedTasks.push(task);
+    }
+    try {
+      this.options.flushGlobals();
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    let nextOffsets: Map<string, number>;
+    try {
+      nextOffsets = await this.collector.flush();
+      // Stores' flushed writes reach disk before the offsets that cover them are committed.
+      for (const managed of only ?? this.tasks.values()) if (managed.state === 'running') for (const handle of managed.handles.values()) await handle.commit();
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (offsets.length > 0) {
+      try {
+        await this.consumer.commitOffsets(offsets);
+        for (const entry of offsets) this.committed.set(`${entry.topic}:${entry.partition}`, Number(entry.offset));
+        this.options.options.streams.logger.debug(`Committed ${offsets.length} offset(s) (${reason})`);
+      } catch (error) {
+        // A rebalance took the partitions; the new owner reprocesses from the last commit (at-least-once).
+        this.options.options.streams.logger.warn(`Could not commit offsets (${reason}); records since the last commit will be processed again`, {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+    for (const task of committedTasks) task.postCommit();
+    if (only === undefined) this.lastCommitAt = Date.now();
+    // Checkpoints: the changelog offset each persistent store now reflects, so a restart restores only what follows.
+    const changelogs = this.options.builder.changelogTopics(this.options.options.applicationId);
+    try {
+      for (const managed of only ?? this.tasks.values()) {
+        if (managed.state !== 'running') continue;
+        for (const [store, handle] of managed.handles) {
+          const topic = changelogs.get(store);
+          const next = topic === undefined ? undefined : nextOffsets.get(`${topic}:${managed.task.id.partition}`);
+          if (next !== undefined) await handle.writeCheckpoint(next);
+        }
+      }
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** Applies a new assignment: commits and closes revoked tasks, creates and restores new ones. Under the lock. */
+  private async applyAssignment(assignment: Record<string, number[]>): Promise<void> {
+    if (this.failed || this.closing) return;
+    const generation = this.generation;
+    const wanted = new Map<TaskKey, { subtopology: SubtopologySpec; partition: number }>();
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      const subtopology = this.subtopologyByTopic.get(topic);
+      if (subtopology === undefined) continue;
+      for (const partition of partitions) wanted.set(taskKey(subtopology.id, partition), { subtopology, partition });
+    }
+    const revoked = [...this.tasks.values()].filter((managed) => !wanted.has(managed.key));
+    if (revoked.length > 0) {
+      await this.commitAll('revoke', revoked);
+      for (const managed of revoked) await this.closeTask(managed);
+      this.options.options.streams.logger.info(`Closed revoked tasks [${revoked.map((managed) => managed.key).join(', ')}]`);
+    }
+    const created: ManagedTask[] = [];
+    const { builder, options } = this.options;
+    for (const [key, { subtopology, partition }] of wanted) {
+      if (this.tasks.has(key)) continue;
+      const taskId = { subtopology: subtopology.id, partition };
+      let task: StreamTask;
+      try {
+        task = new StreamTask({ taskId, builder, subtopology, config: options.streams, collector: this.collector, clock: Date.now, stateDir: options.stateDir });
+        for (const [name, store] of this.options.globalStores) task.context.stores.set(name, store);
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
+      const topicPartitions = task.sourceTopics.filter((topic) => (assignment[topic] ?? []).includes(partition)).map((topic) => ({ topic, partition }));
+      const managed: ManagedTask = { key, handles: new Map(), task, subtopology, topicPartitions, state: 'restoring' };
+      this.tasks.set(key, managed);
+      created.push(managed);
+      try {
+        for (const storeName of subtopology.stores) {
+          const supplier = persistentSupplierOf(builder.stores.get(storeName)!.builder);
+          if (supplier !== undefined) managed.handles.set(storeName, await supplier.prepare({ stateDir: options.stateDir, applicationId: options.applicationId, taskId }));
+        }
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
+    }
+    this.joined = true;
+    if (created.length === 0) {
+      this.checkRunning();
+      return;
+    }
+    this.restoring++;
+    this.options.callbacks.onRebalancing();
+    // Restoring runs outside the lock, so the consumer keeps heartbeating and running tasks keep processing.
+    void this.restoreAndRun(created, generation).then(
+      () =>
+        this.exclusive(() => {
+          this.restoring--;
+          this.markRunning(created.filter((managed) => managed.state === 'restoring'));
+        }),
+      (error: unknown) => {
+        this.restoring--;
+        this.fail(error);
+      },
+    );
+  }
+
+  /**
+   * Restores new tasks' stores and initializes the tasks: persistent stores first, through their
+   * handles from their checkpoints (before the task opens them), then in-memory stores from the
+   * beginning of their changelogs (after, as they need to be open).
+   */
+  private async restoreAndRun(created: readonly ManagedTask[], generation: number): Promise<void> {
+    const { builder, options } = this.options;
+    const changelogs = builder.changelogTopics(options.applicationId);
+    const restoreOptions = {
+      groupIdPrefix: options.applicationId,
+      logger: options.streams.logger,
+      sessionTimeoutMs: options.sessionTimeoutMs,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      onRecords: (count: number) => {
+        this.restoredRecords += count;
+      },
+      cancelled: () => this.closing || this.failed || generation !== this.generation,
+    };
+    const persistent: { request: RestoreRequest; handle: PersistentStoreHandle }[] = [];
+    for (const managed of created) {
+      for (const [storeName, handle] of managed.handles) {
+        const topic = changelogs.get(storeName);
+        if (topic === undefined) continue;
+        const request: RestoreRequest = {
+          store: storeName,
+          topic,
+          partition: managed.task.id.partition,
+          fromOffset: handle.checkpointOffset() ?? 0,
+          apply: async (records) => {
+            if (managed.state === 'restoring') await handle.restore(records);
+          },
+        };
+        persistent.push({ request, handle });
+      }
+    }
+    if (persistent.length > 0) {
+      const { positions } = await restoreChangelogs(this.options.kafka, this.options.admin, persistent.map((entry) => entry.request), restoreOptions);
+      for (const { request, handle } of persistent) {
+        const position = positions.get(request);
+        if (position !== undefined && position !== request.fromOffset) await handle.writeCheckpoint(position);
+      }
+    }
+    const inMemory: RestoreRequest[] = [];
+    for (const managed of created) {
+      if (managed.state !== 'restoring') continue;
+      managed.task.initialize();
+      for (const storeName of managed.subtopology.stores) {
+        const topic = changelogs.get(storeName);
+        const store = managed.task.stores.get(storeName);
+        if (topic === undefined || managed.handles.has(storeName) || store === undefined || !isRestorableStore(store)) continue;
+        inMemory.push({
+          store: storeName,
+          topic,
+          partition: managed.task.id.partition,
+          fromOffset: 0,
+          apply: (records) => {
+            if (managed.state === 'restoring') store.restore(records);
+          },
+        });
+      }
+    }
+    if (inMemory.length > 0) await restoreChangelogs(this.options.kafka, this.options.admin, inMemory, restoreOptions);
+  }
+
+  private markRunning(tasks: readonly ManagedTask[]): void {
+    const toResume: { topic: string; partitions: number[] }[] = [];
+    for (const managed of tasks) {
+      managed.state = 'running';
+      for (const { topic, partition } of managed.topicPartitions) toResume.push({ topic, partitions: [partition] });
+    }
+    if (toResume.length > 0 && !this.closing) this.consumer.resume(toResume);
+    this.checkRunning();
+  }
+
+  private checkRunning(): void {
+    if (this.failed || this.closing || !this.joined || this.restoring > 0) return;
+    for (const managed of this.tasks.values()) if (managed.state !== 'running') return;
+    this.startWaiter?.resolve();
+    this.startWaiter = undefined;
+    this.options.callbacks.onRunning();
+  }
+
+  private async closeTask(managed: ManagedTask): Promise<void> {
+    if (managed.state === 'closed') return;
+    managed.state = 'closed';
+    this.tasks.delete(managed.key);
+    this.closedProcessed += managed.task.metrics.processed;
+    for (const [reason, count] of managed.task.metrics.dropped) this.closedDropped.set(reason, (this.closedDropped.get(reason) ?? 0) + count);
+    for (const { topic, partition } of managed.topicPartitions) {
+      this.positions.delete(`${topic}:${partition}`);
+      this.committed.delete(`${topic}:${partition}`);
+    }
+    // Global stores belong to the application, not the task: keep them open.
+    for (const name of this.options.globalStores.keys()) managed.task.context.stores.delete(name);
+    try {
+      managed.task.close();
+      for (const handle of managed.handles.values()) await handle.close();
+    } catch (error) {
+      this.options.options.streams.logger.warn(`Task ${managed.key} did not close cleanly`, { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  /** Stops processing for good: nothing more is sent or committed. */
+  private fail(error: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.collector.discard();
+    try {
+      if (this.sourceTopics.length > 0) this.consumer.pause(this.sourceTopics.map((topic) => ({ topic })));
+    } catch {
+      // The consumer is not running: nothing is fetched anyway.
+    }
+    this.startWaiter?.reject(error);
+    this.startWaiter = undefined;
+    this.options.callbacks.onFatal(error);
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Prepares the cluster for a topology at start: checks that its source and global topics exist,
+ * works out its internal topics (see `topic-plan.ts`), verifies those that exist and creates the
+ * rest. Everything goes through one kafkajs admin client.
+ */
+import type { Admin, ITopicConfig } from 'kafkajs';
+import type { Logger } from '@tributary/streams';
+import type { InternalTopologyBuilder } from '@tributary/streams/engine';
+import { MissingSourceTopicsError } from '../errors.js';
+import { internalTopicsToCreate, planTopics, type TopicPlan } from './topic-plan.js';
+
+/** The partition count of every existing topic among `topics` (absent ones are left out). */
+export async function fetchPartitionCounts(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  if (topics.length === 0) return counts;
+  const existing = new Set(await admin.listTopics());
+  const present = topics.filter((topic) => existing.has(topic));
+  if (present.length === 0) return counts;
+  const { topics: metadata } = await admin.fetchTopicMetadata({ topics: present });
+  for (const topic of metadata) counts.set(topic.name, topic.partitions.length);
+  return counts;
+}
+
+/**
+ * Checks source and global topics, creates the missing internal topics, and returns the plan
+ * (partition counts of every topic the tasks read, and of each sub-topology's tasks).
+ */
+export async function prepareTopics(admin: Admin, builder: InternalTopologyBuilder, applicationId: string, logger: Logger): Promise<TopicPlan> {
+  const externalSources = builder.sourceTopics().filter((topic) => !builder.internalTopics.has(topic));
+  const globalTopics = [...builder.globalStores.keys()];
+  const sourceCounts = await fetchPartitionCounts(admin, [...externalSources, ...globalTopics]);
+  const missing = [...externalSources, ...globalTopics].filter((topic) => !sourceCounts.has(topic));
+  if (missing.length > 0) throw new MissingSourceTopicsError(missing);
+  const plan = planTopics(builder, applicationId, sourceCounts);
+  for (const topic of globalTopics) plan.partitionCounts.set(topic, sourceCounts.get(topic)!);
+  const existing = await fetchPartitionCounts(admin, [...plan.internalTopics.keys()]);
+  const toCreate = internalTopicsToCreate(plan, existing);
+  if (toCreate.length > 0) {
+    logger.info(`Creating internal topics: ${toCreate.map((topic) => `${topic.name} (${topic.partitions})`).join(', ')}`);
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: toCreate.map(
+        (topic): ITopicConfig => ({
+          topic: topic.name,
+          numPartitions: topic.partitions,
+          replicationFactor: -1,
+          configEntries: Object.entries(topic.configs).map(([name, value]) => ({ name, value })),
+        }),
+      ),
+    });
+    // Another instance may have created some at the same time: verify what is there now.
+    const after = await fetchPartitionCounts(admin, toCreate.map((topic) => topic.name));
+    internalTopicsToCreate({ ...plan, internalTopics: new Map(toCreate.map((topic) => [topic.name, topic])) }, after);
+  }
+  return plan;
+}

@@ -1,0 +1,293 @@
+/**
+ * `KafkaStreams`: runs a topology on Apache Kafka. It creates the topology's internal topics,
+ * loads global tables, joins the consumer group named by the application id, runs a task per
+ * assigned (sub-topology, partition) — restoring their stores from changelogs first — and commits
+ * at-least-once. More instances with the same application id share the tasks.
+ */
+import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry, type logCreator } from 'kafkajs';
+import { queryStore, type Logger, type QueryableStoreType, type StateStore, type Topology } from '@tributary/streams';
+import type { DropReason, InternalTopologyBuilder } from '@tributary/streams/engine';
+import { BrokerUnreachableError, IllegalStateError, StreamsFatalError } from './errors.js';
+import { redactError, resolveKafkaStreamsOptions, type KafkaStreamsOptions, type ResolvedKafkaStreamsOptions } from './options.js';
+import { GlobalStoreConsumer } from './internal/global-store-bootstrap.js';
+import { StreamThread } from './internal/stream-thread.js';
+import { prepareTopics } from './internal/topic-manager.js';
+
+/** The lifecycle states, as in Kafka Streams. */
+export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR';
+
+/** Told of every state change. */
+export type StateListener = (state: KafkaStreamsState, previous: KafkaStreamsState) => void;
+
+/** Counters of this instance. */
+export interface KafkaStreamsMetrics {
+  /** Records processed by this instance's tasks, since start. */
+  readonly processed: number;
+  /** Records dropped, by reason (global tables included). */
+  readonly dropped: Map<DropReason, number>;
+  /** Running tasks, as `<subtopology>_<partition>`. */
+  readonly tasks: string[];
+  /** Changelog records restored into stores since start. */
+  readonly restored: number;
+}
+
+/** Options of {@link KafkaStreams.close}. */
+export interface CloseOptions {
+  /** How long to wait for the commit and for leaving the group. Default 30000 ms. */
+  readonly timeoutMs?: number;
+}
+
+/** How long start() tries to reach the brokers before it gives up. */
+const CONNECT_TIMEOUT_MS = 30_000;
+const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
+
+const transitions: Record<KafkaStreamsState, readonly KafkaStreamsState[]> = {
+  CREATED: ['REBALANCING', 'PENDING_SHUTDOWN', 'ERROR'],
+  REBALANCING: ['RUNNING', 'REBALANCING', 'PENDING_SHUTDOWN', 'ERROR'],
+  RUNNING: ['REBALANCING', 'PENDING_SHUTDOWN', 'ERROR'],
+  PENDING_SHUTDOWN: ['NOT_RUNNING'],
+  NOT_RUNNING: [],
+  ERROR: ['PENDING_SHUTDOWN'],
+};
+
+function kafkaLogCreator(logger: Logger): logCreator {
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
+      const text = `kafkajs ${namespace}: ${message}`;
+      if (level === logLevel.ERROR) logger.error(text, fields);
+      else if (level === logLevel.WARN) logger.warn(text, fields);
+      else if (level === logLevel.INFO) logger.info(text, fields);
+      else logger.debug(text, fields);
+    };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Runs a topology on Kafka.
+ *
+ * @example
+ * ```ts
+ * const app = new KafkaStreams(builder.build(), { applicationId: 'orders-app', bootstrapServers: 'localhost:9092' });
+ * process.once('SIGTERM', () => void app.close());
+ * await app.start();
+ * ```
+ */
+export class KafkaStreams {
+  private currentState: KafkaStreamsState = 'CREATED';
+  private readonly listeners: StateListener[] = [];
+  private readonly options: ResolvedKafkaStreamsOptions;
+  private readonly builder: InternalTopologyBuilder;
+  private kafka: Kafka | undefined;
+  private admin: Admin | undefined;
+  private thread: StreamThread | undefined;
+  private globals: GlobalStoreConsumer | undefined;
+  private startPromise: Promise<void> | undefined;
+  private closePromise: Promise<void> | undefined;
+  private fatalError: unknown;
+
+  /** Validates the options; throws `ConfigError` naming a bad one. Connects nothing until {@link start}. */
+  constructor(topology: Topology, options: KafkaStreamsOptions) {
+    const internal = (topology as { internal?: unknown } | null)?.internal;
+    if (typeof internal !== 'object' || internal === null || typeof (internal as InternalTopologyBuilder).subtopologies !== 'function') {
+      throw new IllegalStateError('KafkaStreams needs a Topology: pass builder.build() or a new Topology() you added nodes to.');
+    }
+    this.builder = internal as InternalTopologyBuilder;
+    this.options = resolveKafkaStreamsOptions(options);
+    if (this.builder.nodes.size === 0 && this.builder.globalStores.size === 0) {
+      throw new IllegalStateError('The topology is empty: add sources, processors and sinks before creating KafkaStreams.');
+    }
+  }
+
+  /** The current state. */
+  get state(): KafkaStreamsState {
+    return this.currentState;
+  }
+
+  /** Registers a listener of state changes; returns a function that removes it. */
+  onStateChange(listener: StateListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const index = this.listeners.indexOf(listener);
+      if (index >= 0) this.listeners.splice(index, 1);
+    };
+  }
+
+  /**
+   * Creates internal topics, loads global tables, joins the group and restores the assigned
+   * tasks. Resolves once `RUNNING`; rejects (and the state is `ERROR`) on a fatal error, such as
+   * missing source topics or unreachable brokers.
+   */
+  start(): Promise<void> {
+    if (this.currentState !== 'CREATED' || this.startPromise !== undefined) {
+      return Promise.reject(new IllegalStateError(`start() can be called once, on a new KafkaStreams; the application is ${this.currentState}.`));
+    }
+    this.setState('REBALANCING');
+    this.startPromise = this.run().catch((error: unknown) => {
+      const safe = redactError(error, this.options.secrets);
+      if (this.currentState === 'REBALANCING' || this.currentState === 'RUNNING') {
+        this.options.streams.logger.error('The application failed to start', { error: safe instanceof Error ? safe.message : String(safe) });
+        this.fatalError = safe;
+        this.setState('ERROR');
+      }
+      throw safe;
+    });
+    return this.startPromise;
+  }
+
+  /** A read-only view of a store across this instance's running tasks (and global tables). */
+  query<View>(storeName: string, type: QueryableStoreType<View>): View {
+    if (this.currentState !== 'RUNNING' && this.currentState !== 'REBALANCING') {
+      throw new IllegalStateError(`Stores can be queried while the application is RUNNING (or REBALANCING); it is ${this.currentState}.`);
+    }
+    const stores: StateStore[] = this.thread?.storesNamed(storeName) ?? [];
+    const global = this.globals?.updater.stores().get(storeName);
+    if (global !== undefined) stores.push(global);
+    return queryStore(storeName, type, stores);
+  }
+
+  /** Counters of this instance. */
+  metrics(): KafkaStreamsMetrics {
+    const dropped = this.thread?.droppedCounts() ?? new Map<DropReason, number>();
+    for (const [reason, count] of this.globals?.updater.metrics.dropped ?? []) dropped.set(reason, (dropped.get(reason) ?? 0) + count);
+    return {
+      processed: this.thread?.processedCount() ?? 0,
+      dropped,
+      tasks: this.thread?.taskIds() ?? [],
+      restored: this.thread?.restoredRecords ?? 0,
+    };
+  }
+
+  /**
+   * Commits what was processed, closes the tasks and leaves the group. Works in any state,
+   * `ERROR` included (then nothing is committed). Resolves once `NOT_RUNNING`.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    if (this.closePromise !== undefined) return this.closePromise;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) return Promise.reject(new IllegalStateError(`close() option 'timeoutMs' must be a non-negative number, got ${timeoutMs}.`));
+    this.setState('PENDING_SHUTDOWN');
+    const work = (async () => {
+      let failure: unknown;
+      const attempt = async (step: () => Promise<void>): Promise<void> => {
+        try {
+          await step();
+        } catch (error) {
+          failure ??= error;
+        }
+      };
+      if (this.thread !== undefined) await attempt(() => this.thread!.close());
+      if (this.globals !== undefined) await attempt(() => this.globals!.close());
+      if (this.admin !== undefined) await attempt(() => this.admin!.disconnect());
+      if (failure !== undefined) this.options.streams.logger.warn('Closing did not go cleanly', { error: failure instanceof Error ? failure.message : String(failure) });
+    })();
+    this.closePromise = withTimeout(work, timeoutMs, () => new Error('timeout'))
+      .catch(() => this.options.streams.logger.warn(`close() did not finish within ${timeoutMs} ms; leaving the rest to finish in the background.`))
+      .then(() => {
+        this.setState('NOT_RUNNING');
+      });
+    return this.closePromise;
+  }
+
+  private closing(): boolean {
+    return this.closePromise !== undefined;
+  }
+
+  private async run(): Promise<void> {
+    const { options, builder } = this;
+    const kafkaOptions = options.kafka;
+    const config: KafkaConfig = {
+      ...kafkaOptions,
+      clientId: kafkaOptions.clientId ?? options.applicationId,
+      brokers: options.brokers,
+      logLevel: kafkaOptions.logLevel ?? logLevel.WARN,
+      logCreator: kafkaOptions.logCreator ?? kafkaLogCreator(options.streams.logger),
+    };
+    const kafka = new Kafka(config);
+    this.kafka = kafka;
+    const admin = kafka.admin();
+    this.admin = admin;
+    await withTimeout(
+      admin.connect(),
+      CONNECT_TIMEOUT_MS,
+      () => new BrokerUnreachableError(`Could not reach the Kafka brokers [${options.brokers.join(', ')}] within ${CONNECT_TIMEOUT_MS / 1000} s. Check 'bootstrapServers', that the brokers run, and the 'kafka.ssl' / 'kafka.sasl' options.`),
+    ).catch((error: unknown) => {
+      if (error instanceof BrokerUnreachableError) throw error;
+      throw new BrokerUnreachableError(
+        `Could not connect to the Kafka brokers [${options.brokers.join(', ')}]: ${error instanceof Error ? error.message : String(error)}. Check 'bootstrapServers', that the brokers run, and the 'kafka.ssl' / 'kafka.sasl' options.`,
+        { cause: error },
+      );
+    });
+    this.checkNotClosing();
+    const plan = await prepareTopics(admin, builder, options.applicationId, options.streams.logger);
+    this.checkNotClosing();
+    const globals = new GlobalStoreConsumer(kafka, builder, options.streams, options.stateDir, {
+      groupIdPrefix: options.applicationId,
+      logger: options.streams.logger,
+      sessionTimeoutMs: options.sessionTimeoutMs,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      onFatal: (error) => this.onFatal(error),
+    });
+    this.globals = globals;
+    await globals.start(admin);
+    this.checkNotClosing();
+    const globalStores = globals.updater.stores();
+    const thread = new StreamThread({
+      kafka,
+      admin,
+      builder,
+      options,
+      plan,
+      globalStores,
+      flushGlobals: () => globals.flush(),
+      callbacks: {
+        onRunning: () => {
+          if (this.currentState === 'REBALANCING') this.setState('RUNNING');
+        },
+        onRebalancing: () => {
+          if (this.currentState === 'RUNNING') this.setState('REBALANCING');
+        },
+        onFatal: (error) => this.onFatal(error),
+      },
+    });
+    this.thread = thread;
+    await thread.start();
+    if (this.fatalError !== undefined) throw this.fatalError;
+    if (this.currentState === 'REBALANCING') this.setState('RUNNING');
+  }
+
+  private checkNotClosing(): void {
+    if (this.closing()) throw new IllegalStateError('The application was closed before it was running.');
+    if (this.fatalError !== undefined) throw this.fatalError;
+  }
+
+  private onFatal(error: unknown): void {
+    const safe = redactError(error, this.options.secrets);
+    const wrapped = safe instanceof Error && 'code' in safe ? safe : new StreamsFatalError(`The application stopped on a fatal error: ${safe instanceof Error ? safe.message : String(safe)}`, { cause: safe });
+    this.fatalError ??= wrapped;
+    this.options.streams.logger.error('The application stopped on a fatal error; close() it and fix the cause', {
+      error: safe instanceof Error ? safe.message : String(safe),
+    });
+    if (this.currentState === 'REBALANCING' || this.currentState === 'RUNNING' || this.currentState === 'CREATED') this.setState('ERROR');
+  }
+
+  private setState(next: KafkaStreamsState): void {
+    const previous = this.currentState;
+    if (previous === next || !transitions[previous].includes(next)) return;
+    this.currentState = next;
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(next, previous);
+      } catch (error) {
+        this.options.streams.logger.warn('A state listener threw', { error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+  }
+}

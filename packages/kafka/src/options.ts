@@ -1,0 +1,277 @@
+/**
+ * The options of {@link KafkaStreams}: their types, their defaults, and their validation, done
+ * once at construction with messages that name the option. Secrets in the kafkajs client options
+ * (SASL passwords and keys, TLS keys and passphrases) are collected here so that every log line
+ * and error the runtime emits can be scrubbed of them.
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KafkaConfig } from 'kafkajs';
+import { ConfigError, resolveStreamsConfig, type Logger, type ResolvedStreamsConfig, type StreamsConfig } from '@tributary/streams';
+
+/** The processing guarantees; only at-least-once is available in this version. */
+export type ProcessingGuarantee = 'at_least_once' | 'exactly_once';
+
+/** Consumer-group timings, in milliseconds (kafkajs' consumer options of the same meaning). */
+export interface KafkaStreamsConsumerOptions {
+  /** How long the group waits for a silent member before it moves its tasks. Default 30000 (kafkajs). */
+  readonly sessionTimeoutMs?: number;
+  /** How often a member tells the group it is alive; below a third of the session timeout. Default 3000. */
+  readonly heartbeatIntervalMs?: number;
+  /** How long a rebalance waits for every member to rejoin. Default 60000 (kafkajs). */
+  readonly rebalanceTimeoutMs?: number;
+}
+
+/** The options of a {@link KafkaStreams} application: the streams config plus how to reach Kafka. */
+export interface KafkaStreamsOptions extends StreamsConfig {
+  /** Names the application: the consumer group id, and the prefix of its internal topics. */
+  readonly applicationId: string;
+  /** The brokers to bootstrap from: `'host:port'`, a comma-separated list, or an array. */
+  readonly bootstrapServers: string | readonly string[];
+  /** Where persistent stores keep their data. Default `os.tmpdir()/tributary`. */
+  readonly stateDir?: string;
+  /** `'at_least_once'` (the default). `'exactly_once'` comes in a later version. */
+  readonly processingGuarantee?: ProcessingGuarantee;
+  /**
+   * How often offsets are committed, in milliseconds. Default 1000 — not Kafka Streams' 30000,
+   * because this runtime sends output records in batches at each commit, so the interval bounds
+   * the end-to-end latency (and caches deduplicate updates up to it).
+   */
+  readonly commitIntervalMs?: number;
+  /**
+   * An application-wide budget for record caches, in bytes. Accepted and handed to processors in
+   * `appConfigs`; in this version caching is sized per store (`Materialized` / `withCachingEnabled`).
+   */
+  readonly cacheMaxBytes?: number;
+  /** Not an option: internal topics take their partition counts from the topics that feed them. */
+  readonly numPartitionsForInternalTopics?: never;
+  /** kafkajs client options passed through: `ssl`, `sasl`, `clientId`, `retry`, `logLevel`, `connectionTimeout`, ... */
+  readonly kafka?: Omit<KafkaConfig, 'brokers'>;
+  /** Consumer-group timings. */
+  readonly consumer?: KafkaStreamsConsumerOptions;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedKafkaStreamsOptions {
+  readonly applicationId: string;
+  readonly brokers: string[];
+  readonly stateDir: string;
+  readonly processingGuarantee: 'at_least_once';
+  readonly commitIntervalMs: number;
+  readonly cacheMaxBytes: number | undefined;
+  readonly kafka: Omit<KafkaConfig, 'brokers'>;
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly rebalanceTimeoutMs: number;
+  /** The engine's config; its logger scrubs secrets and its `appConfigs` hold none. */
+  readonly streams: ResolvedStreamsConfig;
+  /** The secret strings found in the client options, longest first. */
+  readonly secrets: readonly string[];
+}
+
+export const DEFAULT_COMMIT_INTERVAL_MS = 1000;
+const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
+const DEFAULT_HEARTBEAT_INTERVAL_MS = 3000;
+const DEFAULT_REBALANCE_TIMEOUT_MS = 60_000;
+
+const REDACTED = '[redacted]';
+/** Option paths (under `kafka`) whose values are secrets. */
+const secretSaslFields = ['password', 'secretAccessKey', 'sessionToken', 'accessKeyId', 'authorizationIdentity', 'token'];
+const secretSslFields = ['key', 'passphrase', 'pfx', 'cert'];
+const consumerOptionNames = new Set(['sessionTimeoutMs', 'heartbeatIntervalMs', 'rebalanceTimeoutMs']);
+const hostPortPattern = /^(\[[0-9a-fA-F:]+\]|[^\s:,/]+):(\d{1,5})$/;
+
+function fail(message: string): never {
+  throw new ConfigError(message);
+}
+
+function checkInteger(value: unknown, option: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    fail(`Option '${option}' must be an integer of at least ${min}, got ${typeof value === 'number' ? value : typeof value}.`);
+  }
+  return value;
+}
+
+function parseBrokers(value: unknown): string[] {
+  let brokers: unknown[];
+  if (typeof value === 'string') brokers = value.split(',').map((entry) => entry.trim()).filter((entry) => entry.length > 0);
+  else if (Array.isArray(value)) brokers = value;
+  else fail(`Option 'bootstrapServers' must be 'host:port', a comma-separated list of them, or an array of them; got ${value === undefined ? 'nothing' : typeof value}.`);
+  if (brokers.length === 0) fail("Option 'bootstrapServers' must name at least one broker as 'host:port'.");
+  for (const broker of brokers) {
+    const match = typeof broker === 'string' ? hostPortPattern.exec(broker) : null;
+    const port = match === null ? 0 : Number(match[2]);
+    if (match === null || port < 1 || port > 65535) {
+      fail(`Option 'bootstrapServers' has ${JSON.stringify(broker)}, which is not 'host:port' (for example '127.0.0.1:9092').`);
+    }
+  }
+  return brokers as string[];
+}
+
+/** Every secret string in kafkajs client options (`sasl` and `ssl`), longest first. */
+export function collectSecrets(kafka: Omit<KafkaConfig, 'brokers'> | undefined): string[] {
+  const secrets = new Set<string>();
+  const add = (value: unknown): void => {
+    if (typeof value === 'string' && value.length >= 3) secrets.add(value);
+    else if (Buffer.isBuffer(value) && value.length >= 3) secrets.add(value.toString('utf8'));
+    else if (Array.isArray(value)) for (const item of value) add(item);
+    else if (typeof value === 'object' && value !== null && !Buffer.isBuffer(value)) {
+      // Node's TLS options allow { pem, passphrase } objects inside `key` and `pfx`.
+      for (const nested of Object.values(value as Record<string, unknown>)) add(nested);
+    }
+  };
+  const sasl = kafka?.sasl as Record<string, unknown> | undefined;
+  if (typeof sasl === 'object' && sasl !== null) for (const field of secretSaslFields) add(sasl[field]);
+  const ssl = kafka?.ssl as Record<string, unknown> | boolean | undefined;
+  if (typeof ssl === 'object' && ssl !== null) for (const field of secretSslFields) add(ssl[field]);
+  return [...secrets].sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every secret replaced by `[redacted]`. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let result = text;
+  for (const secret of secrets) if (result.includes(secret)) result = result.split(secret).join(REDACTED);
+  return result;
+}
+
+/** A deep copy of `value` (plain objects and arrays) with secret strings and secret fields redacted. */
+export function redactValue(value: unknown, secrets: readonly string[], depth = 0): unknown {
+  if (typeof value === 'string') return redactSecrets(value, secrets);
+  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (Buffer.isBuffer(value)) return value;
+  if (value instanceof Error) return redactError(value, secrets);
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, secrets, depth + 1));
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value as Record<string, unknown>)) copy[key] = redactValue(item, secrets, depth + 1);
+  return copy;
+}
+
+/** `error` with secrets scrubbed from its message, stack and causes (in place; returns it). */
+export function redactError<E>(error: E, secrets: readonly string[], depth = 0): E {
+  if (secrets.length === 0 || !(error instanceof Error) || depth > 5) return error;
+  try {
+    error.message = redactSecrets(error.message, secrets);
+    if (typeof error.stack === 'string') error.stack = redactSecrets(error.stack, secrets);
+    if (error.cause !== undefined) redactError(error.cause, secrets, depth + 1);
+  } catch {
+    // A frozen error keeps its text; nothing here put a secret in it.
+  }
+  return error;
+}
+
+/** A logger that scrubs secrets from every message and field before passing them on. */
+export function redactingLogger(logger: Logger, secrets: readonly string[]): Logger {
+  if (secrets.length === 0) return logger;
+  const wrap =
+    (level: keyof Logger) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      const safeFields = fields === undefined ? undefined : (redactValue(fields, secrets) as Record<string, unknown>);
+      logger[level](redactSecrets(message, secrets), safeFields);
+    };
+  return { debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') };
+}
+
+/** The client options with secret fields replaced, safe to log or to hand to processors. */
+export function describeKafkaOptions(kafka: Omit<KafkaConfig, 'brokers'> | undefined): Record<string, unknown> | undefined {
+  if (kafka === undefined) return undefined;
+  const copy: Record<string, unknown> = { ...kafka };
+  if (typeof kafka.sasl === 'object' && kafka.sasl !== null) {
+    const sasl: Record<string, unknown> = { ...(kafka.sasl as unknown as Record<string, unknown>) };
+    for (const field of secretSaslFields) if (sasl[field] !== undefined) sasl[field] = REDACTED;
+    copy.sasl = sasl;
+  }
+  if (typeof kafka.ssl === 'object' && kafka.ssl !== null) {
+    const ssl: Record<string, unknown> = { ...(kafka.ssl as unknown as Record<string, unknown>) };
+    for (const field of secretSslFields) if (ssl[field] !== undefined) ssl[field] = REDACTED;
+    copy.ssl = ssl;
+  }
+  return copy;
+}
+
+function checkKafkaOptions(kafka: unknown): Omit<KafkaConfig, 'brokers'> {
+  if (kafka === undefined) return {};
+  if (typeof kafka !== 'object' || kafka === null || Array.isArray(kafka)) fail("Option 'kafka' must be an object of kafkajs client options (ssl, sasl, clientId, retry, logLevel, ...).");
+  const options = kafka as Record<string, unknown>;
+  if ('brokers' in options) fail("Option 'kafka.brokers' is not allowed: name the brokers with 'bootstrapServers'.");
+  if (options.clientId !== undefined && (typeof options.clientId !== 'string' || options.clientId.length === 0)) {
+    fail("Option 'kafka.clientId' must be a non-empty string.");
+  }
+  if (options.ssl !== undefined && typeof options.ssl !== 'boolean' && (typeof options.ssl !== 'object' || options.ssl === null)) {
+    fail("Option 'kafka.ssl' must be true or an object of Node TLS options (ca, key, cert, ...).");
+  }
+  if (options.sasl !== undefined) {
+    const sasl = options.sasl as Record<string, unknown> | null;
+    if (typeof sasl !== 'object' || sasl === null || typeof sasl.mechanism !== 'string') {
+      fail("Option 'kafka.sasl' must be an object with a 'mechanism' ('plain', 'scram-sha-256', 'scram-sha-512', 'aws' or 'oauthbearer').");
+    }
+    const mechanism = sasl.mechanism.toLowerCase();
+    if ((mechanism === 'plain' || mechanism.startsWith('scram')) && (typeof sasl.username !== 'string' || typeof sasl.password !== 'string')) {
+      fail(`Option 'kafka.sasl' with mechanism '${mechanism}' needs string 'username' and 'password'.`);
+    }
+  }
+  if (options.retry !== undefined && (typeof options.retry !== 'object' || options.retry === null)) fail("Option 'kafka.retry' must be an object of kafkajs retry options.");
+  for (const name of ['connectionTimeout', 'authenticationTimeout', 'requestTimeout'] as const) checkInteger(options[name], `kafka.${name}`, 1);
+  if (options.logCreator !== undefined && typeof options.logCreator !== 'function') fail("Option 'kafka.logCreator' must be a kafkajs log creator function.");
+  return options as Omit<KafkaConfig, 'brokers'>;
+}
+
+function checkConsumerOptions(consumer: unknown): { sessionTimeoutMs: number; heartbeatIntervalMs: number; rebalanceTimeoutMs: number } {
+  if (consumer !== undefined && (typeof consumer !== 'object' || consumer === null || Array.isArray(consumer))) {
+    fail("Option 'consumer' must be an object with sessionTimeoutMs, heartbeatIntervalMs or rebalanceTimeoutMs.");
+  }
+  const options = (consumer ?? {}) as Record<string, unknown>;
+  for (const name of Object.keys(options)) {
+    if (!consumerOptionNames.has(name)) fail(`Option 'consumer.${name}' is not known; the consumer options are sessionTimeoutMs, heartbeatIntervalMs and rebalanceTimeoutMs.`);
+  }
+  const sessionTimeoutMs = checkInteger(options.sessionTimeoutMs, 'consumer.sessionTimeoutMs', 1000) ?? DEFAULT_SESSION_TIMEOUT_MS;
+  const heartbeatIntervalMs =
+    checkInteger(options.heartbeatIntervalMs, 'consumer.heartbeatIntervalMs', 1) ?? Math.min(DEFAULT_HEARTBEAT_INTERVAL_MS, Math.floor(sessionTimeoutMs / 3));
+  const rebalanceTimeoutMs = checkInteger(options.rebalanceTimeoutMs, 'consumer.rebalanceTimeoutMs', 1000) ?? Math.max(DEFAULT_REBALANCE_TIMEOUT_MS, sessionTimeoutMs);
+  if (heartbeatIntervalMs >= sessionTimeoutMs) {
+    fail(`Option 'consumer.heartbeatIntervalMs' (${heartbeatIntervalMs}) must be below 'consumer.sessionTimeoutMs' (${sessionTimeoutMs}); about a third of it is usual.`);
+  }
+  return { sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs };
+}
+
+/** Checks the options of a `KafkaStreams` and fills in the defaults. Throws `ConfigError` naming the bad option. */
+export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): ResolvedKafkaStreamsOptions {
+  if (typeof options !== 'object' || options === null) fail('The KafkaStreams options must be an object with at least applicationId and bootstrapServers.');
+  // The client options are checked first so that no later message can quote a secret.
+  const kafka = checkKafkaOptions(options.kafka);
+  const secrets = collectSecrets(kafka);
+  try {
+    const brokers = parseBrokers(options.bootstrapServers);
+    if (options.stateDir !== undefined && (typeof options.stateDir !== 'string' || options.stateDir.trim() === '')) {
+      fail("Option 'stateDir' must be a non-empty directory path.");
+    }
+    const guarantee = options.processingGuarantee ?? 'at_least_once';
+    if (guarantee === 'exactly_once') {
+      fail("Option 'processingGuarantee' 'exactly_once' comes in a later version of @tributary/kafka; use 'at_least_once' (the default) for now.");
+    }
+    if (guarantee !== 'at_least_once') fail(`Option 'processingGuarantee' must be 'at_least_once', got ${JSON.stringify(guarantee)}.`);
+    const commitIntervalMs = checkInteger(options.commitIntervalMs, 'commitIntervalMs', 0) ?? DEFAULT_COMMIT_INTERVAL_MS;
+    const cacheMaxBytes = checkInteger(options.cacheMaxBytes, 'cacheMaxBytes', 0);
+    if ('numPartitionsForInternalTopics' in options && options.numPartitionsForInternalTopics !== undefined) {
+      fail("Option 'numPartitionsForInternalTopics' is not supported: internal topics take their partition counts from the topics that feed them (or from Repartitioned.withNumberOfPartitions).");
+    }
+    const consumer = checkConsumerOptions(options.consumer);
+    const base = resolveStreamsConfig({ ...options, kafka: describeKafkaOptions(options.kafka) });
+    const logger = redactingLogger(base.logger, secrets);
+    const streams: ResolvedStreamsConfig = { ...base, logger };
+    return {
+      applicationId: base.applicationId,
+      brokers,
+      stateDir: options.stateDir ?? join(tmpdir(), 'tributary'),
+      processingGuarantee: 'at_least_once',
+      commitIntervalMs,
+      cacheMaxBytes,
+      kafka,
+      ...consumer,
+      streams,
+      secrets,
+    };
+  } catch (error) {
+    throw redactError(error, secrets);
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The errors of `@tributary/level`: one class per failure, each a `StreamsError` with a stable
+ * `code`, naming the store's directory and the fix.
+ */
+import { StreamsError, type StreamsErrorOptions } from '@tributary/streams';
+
+/** The task has no usable state directory: none configured, missing, or not writable. */
+export class StateDirectoryError extends StreamsError {
+  constructor(
+    code: 'LEVEL_STATE_DIR_MISSING' | 'LEVEL_STATE_DIR_NOT_WRITABLE',
+    message: string,
+    /** The directory at fault. */
+    readonly path: string | undefined,
+    options?: StreamsErrorOptions,
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** A store's LevelDB directory is locked: another process (or store in this one) has it open. */
+export class StoreLockedError extends StreamsError {
+  constructor(
+    message: string,
+    readonly path: string,
+    options?: StreamsErrorOptions,
+  ) {
+    super('LEVEL_STORE_LOCKED', message, options);
+  }
+}
+
+/** A store's files are corrupt or of another store kind; its data is never served. */
+export class StoreCorruptError extends StreamsError {
+  constructor(
+    message: string,
+    readonly path: string,
+    options?: StreamsErrorOptions,
+  ) {
+    super('LEVEL_STORE_CORRUPT', message, options);
+  }
+}
+
+/** A LevelDB store was initialized before its database was opened with `supplier.prepare(context)`. */
+export class StoreNotPreparedError extends StreamsError {
+  constructor(message: string, options?: StreamsErrorOptions) {
+    super('LEVEL_STORE_NOT_PREPARED', message, options);
+  }
+}
+
+/** LevelDB refused a write, a flush or a checkpoint (disk full, I/O error). */
+export class StoreWriteError extends StreamsError {
+  constructor(
+    message: string,
+    readonly path: string,
+    options?: StreamsErrorOptions,
+  ) {
+    super('LEVEL_STORE_WRITE_FAILED', message, options);
+  }
+}

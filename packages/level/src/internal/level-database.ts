@@ -1,0 +1,334 @@
+/**
+ * One store's LevelDB, opened asynchronously before its task starts and then used synchronously:
+ * reads are the write buffer, then batches in flight, then `getSync`; writes are buffered and
+ * applied in one `batch()` per flush, on a promise chain the driver awaits at commit. Every batch
+ * also writes the store's flush sequence, and a checkpoint records the sequence it reflects, so a
+ * reopened store can tell whether its data is exactly its checkpoint's (kept) or newer (wiped).
+ *
+ * Key space: `0x00` + name holds metadata, `0x01` + the backend's own encoding holds data.
+ */
+import { mkdirSync, accessSync, constants, existsSync, statSync } from 'node:fs';
+import { open, rename, rm, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import { StateDirectoryError, StoreCorruptError, StoreLockedError, StoreWriteError } from '../errors.js';
+import type { ResolvedLevelStoreOptions } from '../options.js';
+
+/** The first byte of every data key. */
+export const dataPrefix = 0x01;
+const dataStart = Buffer.from([dataPrefix]);
+const dataEnd = Buffer.from([dataPrefix + 1]);
+const checkpointFile = '.checkpoint';
+
+/** A write waiting for (or in) a batch. */
+interface BufferedWrite {
+  readonly key: Buffer;
+  readonly value: Buffer | null;
+}
+
+/** What `.checkpoint` holds. */
+interface CheckpointContents {
+  readonly offset: number;
+  readonly flushSequence: number;
+}
+
+function metaKey(name: string): Buffer {
+  return Buffer.concat([Buffer.from([0]), Buffer.from(name, 'latin1')]);
+}
+const flushSequenceKey = metaKey('flush-sequence');
+const formatKey = metaKey('format');
+
+function encodeNumber(value: number): Buffer {
+  const bytes = Buffer.allocUnsafe(8);
+  bytes.writeDoubleBE(value, 0);
+  return bytes;
+}
+
+/** Why LevelDB refused to open, from classic-level's error or its cause. */
+function errorCode(error: unknown): string | undefined {
+  const direct = (error as { code?: unknown } | undefined)?.code;
+  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  if (cause === 'LEVEL_LOCKED' || cause === 'LEVEL_CORRUPTION' || cause === 'LEVEL_IO_ERROR') return cause;
+  return typeof direct === 'string' ? direct : undefined;
+}
+
+/** Creates `path` (and its parents) for the owner only, after checking the state directory. */
+export function ensureStoreDirectory(stateDir: string | undefined, path: string, store: string): void {
+  if (stateDir === undefined || stateDir === '') {
+    throw new StateDirectoryError(
+      'LEVEL_STATE_DIR_MISSING',
+      `LevelDB store '${store}' needs a state directory, and its task has none: set 'stateDir' in the streams config (or the driver's options).`,
+      undefined,
+    );
+  }
+  if (!existsSync(stateDir) || !statSync(stateDir).isDirectory()) {
+    throw new StateDirectoryError('LEVEL_STATE_DIR_MISSING', `The state directory ${stateDir} of LevelDB store '${store}' does not exist: create it, or point 'stateDir' at one that does.`, stateDir);
+  }
+  try {
+    accessSync(stateDir, constants.W_OK);
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+    accessSync(path, constants.W_OK);
+  } catch (error) {
+    throw new StateDirectoryError(
+      'LEVEL_STATE_DIR_NOT_WRITABLE',
+      `The state directory ${stateDir} (store directory ${path}) is not writable by this process: give its user write permission, or point 'stateDir' elsewhere.`,
+      stateDir,
+      { cause: error },
+    );
+  }
+}
+
+export class LevelDatabase {
+  /** Writes since the last flush, by the data key's latin1 string. */
+  private writes = new Map<string, BufferedWrite>();
+  /** Flushed writes whose batch has not completed yet, oldest first. */
+  private readonly inFlight: Map<string, BufferedWrite>[] = [];
+  /** Range deletes to run after the next batch. */
+  private clears: Array<{ readonly gte: Buffer; readonly lt: Buffer }> = [];
+  private chain: Promise<void> = Promise.resolve();
+  private failure: unknown = undefined;
+  private closing: Promise<void> | undefined;
+  /** The number of batches ever applied (and made to reach the disk) since the store was last wiped. */
+  flushSequence: number;
+  /** The checkpoint's offset, if the store reflects one. */
+  checkpoint: number | undefined;
+
+  private constructor(
+    readonly path: string,
+    private readonly db: ClassicLevel<Buffer, Buffer>,
+    private readonly sync: boolean,
+    flushSequence: number,
+    checkpoint: number | undefined,
+    /** Whether open found data newer than (or without) a checkpoint and wiped it. */
+    readonly wiped: boolean,
+  ) {
+    this.flushSequence = flushSequence;
+    this.checkpoint = checkpoint;
+  }
+
+  /**
+   * Opens (creating) the database at `path`. Data with no checkpoint, or a checkpoint of an older
+   * flush, is wiped: it may hold writes the changelog never committed (exactly-once), so the
+   * store is rebuilt from the changelog instead.
+   */
+  static async open(path: string, store: string, format: string, options: ResolvedLevelStoreOptions): Promise<LevelDatabase> {
+    const db = new ClassicLevel<Buffer, Buffer>(path, {
+      keyEncoding: 'buffer',
+      valueEncoding: 'buffer',
+      cacheSize: options.cacheSize,
+      writeBufferSize: options.writeBufferSize,
+    });
+    try {
+      await db.open({ createIfMissing: true });
+    } catch (error) {
+      throw openError(error, path, store);
+    }
+    try {
+      const storedFormat = db.getSync(formatKey);
+      if (storedFormat !== undefined && storedFormat.toString('latin1') !== format) {
+        throw new StoreCorruptError(
+          `The directory ${path} of store '${store}' holds a '${storedFormat.toString('latin1')}' store, not a '${format}' one: two stores of different kinds share a name, or the directory was copied. Rename the store, or delete the directory to rebuild it from its changelog.`,
+          path,
+        );
+      }
+      const stored = db.getSync(flushSequenceKey);
+      let flushSequence = stored === undefined ? 0 : stored.readDoubleBE(0);
+      const checkpoint = await readCheckpoint(path);
+      let hasData = stored !== undefined;
+      if (!hasData) for await (const _ of db.keys({ gte: dataStart, lt: dataEnd, limit: 1 })) hasData = true;
+      let wiped = false;
+      if (hasData && (checkpoint === undefined || checkpoint.flushSequence !== flushSequence)) {
+        await db.clear();
+        await rm(join(path, checkpointFile), { force: true });
+        flushSequence = 0;
+        wiped = true;
+      }
+      await db.put(formatKey, Buffer.from(format, 'latin1'));
+      return new LevelDatabase(path, db, options.syncOnCommit, flushSequence, wiped || hasData === false ? undefined : checkpoint?.offset, wiped);
+    } catch (error) {
+      await db.close().catch(() => {});
+      if (error instanceof StoreCorruptError) throw error;
+      throw openError(error, path, store);
+    }
+  }
+
+  /** Every data key (with the data prefix), in byte order: how a backend loads its index. */
+  async *dataKeys(): AsyncGenerator<Buffer> {
+    for await (const key of this.db.keys({ gte: dataStart, lt: dataEnd })) yield key;
+  }
+
+  /** A stored metadata number, or `undefined`. */
+  metaNumber(name: string): number | undefined {
+    return this.read(metaKey(name), '\u0000' + name)?.readDoubleBE(0);
+  }
+
+  /** Sets a metadata number, written with the next batch. */
+  setMetaNumber(name: string, value: number): void {
+    this.write(metaKey(name), '\u0000' + name, encodeNumber(value));
+  }
+
+  /** The value of data key `key` (whose latin1 string is `id`), buffered writes first. */
+  read(key: Buffer, id: string): Buffer | undefined {
+    if (this.writes.size === 0 && this.inFlight.length === 0) return this.getSync(key);
+    const buffered = this.writes.get(id);
+    if (buffered !== undefined) return buffered.value ?? undefined;
+    for (let index = this.inFlight.length - 1; index >= 0; index--) {
+      const write = this.inFlight[index]!.get(id);
+      if (write !== undefined) return write.value ?? undefined;
+    }
+    return this.getSync(key);
+  }
+
+  private getSync(key: Buffer): Buffer | undefined {
+    try {
+      return this.db.getSync(key);
+    } catch (error) {
+      throw this.readError(error);
+    }
+  }
+
+  /** Buffers a write until the next flush; a later write of the key replaces it. */
+  write(key: Buffer, id: string, value: Buffer | null): void {
+    this.writes.set(id, { key, value });
+  }
+
+  /** Deletes `[gte, lt)` after the next batch (expired segments). */
+  clearRange(gte: Buffer, lt: Buffer): void {
+    this.clears.push({ gte, lt });
+  }
+
+  /**
+   * Writes the buffered writes in one batch, on the chain `commit` awaits. Returns at once.
+   * `sync` overrides the store's `syncOnCommit` (a restore syncs only its last batch).
+   */
+  flush(sync = this.sync): void {
+    this.throwIfFailed();
+    if (this.writes.size === 0 && this.clears.length === 0) return;
+    this.flushSequence++;
+    const layer = this.writes;
+    this.writes = new Map();
+    const sequence = encodeNumber(this.flushSequence);
+    const clears = this.clears;
+    this.clears = [];
+    this.inFlight.push(layer);
+    const db = this.db;
+    this.chain = this.chain.then(async () => {
+      if (this.failure !== undefined) return;
+      try {
+        // A chained batch hands each operation to LevelDB's WriteBatch as it goes: faster than
+        // an array batch, which copies every operation into a new object first.
+        const batch = db.batch();
+        for (const write of layer.values()) {
+          if (write.value === null) batch.del(write.key);
+          else batch.put(write.key, write.value);
+        }
+        batch.put(flushSequenceKey, sequence);
+        await batch.write({ sync });
+        for (const range of clears) await db.clear(range);
+        this.inFlight.shift();
+      } catch (error) {
+        this.failure = error;
+      }
+    });
+  }
+
+  /** Waits until every flush so far is on disk; throws a {@link StoreWriteError} if one failed. */
+  async commit(): Promise<void> {
+    await this.chain;
+    this.throwIfFailed();
+  }
+
+  /**
+   * Records that the store reflects its changelog up to `offset`: waits for every flush, then
+   * writes `.checkpoint` atomically (temporary file, fsync, rename).
+   */
+  async writeCheckpoint(offset: number): Promise<void> {
+    await this.commit();
+    const contents: CheckpointContents = { offset, flushSequence: this.flushSequence };
+    const temporary = join(this.path, `${checkpointFile}.tmp`);
+    try {
+      const file = await open(temporary, 'w', 0o600);
+      try {
+        await file.writeFile(JSON.stringify(contents));
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(temporary, join(this.path, checkpointFile));
+    } catch (error) {
+      throw new StoreWriteError(`Could not write the checkpoint of the store at ${this.path}: check the disk has space and the directory is writable.`, this.path, { cause: error });
+    }
+    this.checkpoint = offset;
+  }
+
+  /** Closes the database once every flush so far is written. Buffered (uncommitted) writes are dropped. */
+  close(): Promise<void> {
+    if (this.closing === undefined) {
+      this.writes = new Map();
+      this.clears = [];
+      this.closing = this.chain.then(() => this.db.close());
+    }
+    return this.closing;
+  }
+
+  get isClosed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure === undefined) return;
+    throw new StoreWriteError(
+      `LevelDB could not write the store at ${this.path} (${String((this.failure as Error).message ?? this.failure)}): check disk space and permissions; the task must restart and restore from its changelog.`,
+      this.path,
+      { cause: this.failure },
+    );
+  }
+
+  private readError(error: unknown): Error {
+    if (errorCode(error) === 'LEVEL_CORRUPTION') {
+      return new StoreCorruptError(`The LevelDB store at ${this.path} is corrupt: stop the application, delete that directory and restart; the store is rebuilt from its changelog.`, this.path, {
+        cause: error,
+      });
+    }
+    return error as Error;
+  }
+}
+
+function openError(error: unknown, path: string, store: string): Error {
+  const code = errorCode(error);
+  if (code === 'LEVEL_LOCKED') {
+    return new StoreLockedError(
+      `The LevelDB directory ${path} of store '${store}' is locked by another process (or another instance in this one) that has it open: stop that instance, or give this one its own 'stateDir' (two instances of one application on one machine need different state directories).`,
+      path,
+      { cause: error },
+    );
+  }
+  if (code === 'LEVEL_CORRUPTION') {
+    return new StoreCorruptError(`The LevelDB store at ${path} ('${store}') is corrupt: delete that directory and restart; the store is rebuilt from its changelog.`, path, { cause: error });
+  }
+  const cause = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message;
+  if (/permission|EACCES|read-only/i.test(String(cause))) {
+    return new StateDirectoryError('LEVEL_STATE_DIR_NOT_WRITABLE', `The LevelDB directory ${path} of store '${store}' is not writable (${cause}): fix its permissions, or point 'stateDir' elsewhere.`, path, {
+      cause: error,
+    });
+  }
+  return new StoreCorruptError(`LevelDB could not open the store at ${path} ('${store}'): ${cause}. If the files are damaged, delete that directory and restart; the store is rebuilt from its changelog.`, path, {
+    cause: error,
+  });
+}
+
+async function readCheckpoint(path: string): Promise<CheckpointContents | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(path, checkpointFile), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const parsed = JSON.parse(text) as Partial<CheckpointContents>;
+    if (typeof parsed.offset === 'number' && typeof parsed.flushSequence === 'number') return { offset: parsed.offset, flushSequence: parsed.flushSequence };
+  } catch {
+    // A torn or damaged checkpoint counts as none: the store is wiped and restored.
+  }
+  return undefined;
+}

@@ -1,0 +1,79 @@
+/**
+ * The LevelDB session backend: session values in LevelDB under segmented keys (segment of the
+ * session end, key, end, start; see key-encoding.ts), read with `getSync`; which sessions exist
+ * is indexed in memory by key, end and start (Kafka's order), bounded by retention, so that
+ * `findSessions` runs synchronously.
+ */
+import type { ChangelogRecord, SessionBytesBackend, SessionBytesEntry, SessionBytesWrite } from '@tributary/streams';
+import type { ResolvedLevelStoreOptions } from '../options.js';
+import type { LevelDatabase } from './level-database.js';
+import { prepareStore, type StoreLocation } from './store-state.js';
+import { LevelTimedBackend, segmentIntervalFor, TimedState } from './timed-state.js';
+
+/** Bytes a session changelog key adds to the record key (Kafka's `SessionKeySchema`). */
+const sessionKeySuffixBytes = 16;
+
+function readInt64(bytes: Buffer, offset: number): number {
+  return bytes.readInt32BE(offset) * 4294967296 + bytes.readUInt32BE(offset + 4);
+}
+
+export class SessionState extends TimedState {
+  static async load(database: LevelDatabase, retentionMs: number): Promise<SessionState> {
+    const state = new SessionState(database, { tiebreakBytes: 8, retentionMs, segmentIntervalMs: segmentIntervalFor(retentionMs) });
+    await state.loadIndex();
+    return state;
+  }
+
+  putBatch(writes: readonly SessionBytesWrite[]): void {
+    const previous = this.observedTime;
+    const retentionMs = this.rules.retentionMs;
+    for (let index = 0; index < writes.length; index++) {
+      const write = writes[index]!;
+      const keyId = write.key.toString('latin1');
+      // Tombstones advance observed time too, as in the in-memory backend and in Kafka.
+      if (write.end > this.observedTime) this.observedTime = write.end;
+      if (write.value === null) {
+        this.remove(write.key, keyId, write.end, write.start);
+        continue;
+      }
+      if (write.end <= this.observedTime - retentionMs) continue;
+      this.set(write.key, keyId, write.end, write.start, write.value);
+    }
+    this.expire(previous);
+  }
+
+  protected applyChangelog(records: readonly ChangelogRecord[]): void {
+    const writes: SessionBytesWrite[] = new Array(records.length);
+    for (let index = 0; index < records.length; index++) {
+      const record = records[index]!;
+      const keyLength = record.key.length - sessionKeySuffixBytes;
+      writes[index] = { key: record.key.subarray(0, keyLength), end: readInt64(record.key, keyLength), start: readInt64(record.key, keyLength + 8), value: record.value };
+    }
+    this.putBatch(writes);
+  }
+}
+
+export function prepareSessionStore(context: StoreLocation, store: string, retentionMs: number, options: ResolvedLevelStoreOptions): Promise<SessionState> {
+  return prepareStore(context, store, 'session:1', options, (database) => SessionState.load(database, retentionMs));
+}
+
+export class LevelSessionBackend extends LevelTimedBackend<SessionState> implements SessionBytesBackend {
+  get(key: Buffer, start: number, end: number): Buffer | undefined {
+    return this.read(key, end, start);
+  }
+
+  findSessions(key: Buffer, earliestSessionEnd: number, latestSessionStart: number): IterableIterator<SessionBytesEntry> {
+    const state = this.state!;
+    const result: SessionBytesEntry[] = [];
+    for (const entry of state.index.scanKey(key.toString('latin1'), earliestSessionEnd, Number.POSITIVE_INFINITY)) {
+      if (entry.tiebreak > latestSessionStart) continue;
+      const value = state.read(key, entry.time, entry.tiebreak);
+      if (value !== undefined) result.push({ key, start: entry.tiebreak, end: entry.time, value });
+    }
+    return result[Symbol.iterator]();
+  }
+
+  putBatch(writes: readonly SessionBytesWrite[]): void {
+    this.state!.putBatch(writes);
+  }
+}

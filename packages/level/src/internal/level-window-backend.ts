@@ -1,0 +1,93 @@
+/**
+ * The LevelDB window backend: window values in LevelDB under segmented keys (see
+ * key-encoding.ts), read with `getSync`; which windows exist is indexed in memory (bounded by
+ * retention) so that `fetch` and `fetchAll` run synchronously. Expired segments are deleted with
+ * one range delete after the batch that expired them.
+ */
+import type { ChangelogRecord, WindowBytesBackend, WindowBytesEntry, WindowBytesWrite } from '@tributary/streams';
+import type { ResolvedLevelStoreOptions } from '../options.js';
+import type { LevelDatabase } from './level-database.js';
+import { prepareStore, type StoreLocation } from './store-state.js';
+import { LevelTimedBackend, segmentIntervalFor, TimedState } from './timed-state.js';
+
+/** Bytes a window changelog key adds to the record key (Kafka's `WindowKeySchema`). */
+const windowKeySuffixBytes = 12;
+
+export class WindowState extends TimedState {
+  static async load(database: LevelDatabase, retentionMs: number): Promise<WindowState> {
+    const state = new WindowState(database, { tiebreakBytes: 4, retentionMs, segmentIntervalMs: segmentIntervalFor(retentionMs) });
+    await state.loadIndex();
+    return state;
+  }
+
+  putBatch(writes: readonly WindowBytesWrite[]): void {
+    const previous = this.observedTime;
+    const retentionMs = this.rules.retentionMs;
+    for (let index = 0; index < writes.length; index++) {
+      const write = writes[index]!;
+      const windowStart = write.windowStart;
+      if (windowStart > this.observedTime) this.observedTime = windowStart;
+      if (windowStart <= this.observedTime - retentionMs) continue;
+      const keyId = write.key.toString('latin1');
+      if (write.value === null) this.remove(write.key, keyId, windowStart, write.seqnum);
+      else this.set(write.key, keyId, windowStart, write.seqnum, write.value);
+    }
+    this.expire(previous);
+  }
+
+  protected applyChangelog(records: readonly ChangelogRecord[]): void {
+    const writes: WindowBytesWrite[] = new Array(records.length);
+    for (let index = 0; index < records.length; index++) {
+      const record = records[index]!;
+      const keyLength = record.key.length - windowKeySuffixBytes;
+      const windowStart = record.key.readInt32BE(keyLength) * 4294967296 + record.key.readUInt32BE(keyLength + 4);
+      writes[index] = { key: record.key.subarray(0, keyLength), windowStart, seqnum: record.key.readInt32BE(keyLength + 8), value: record.value };
+    }
+    this.putBatch(writes);
+  }
+}
+
+export function prepareWindowStore(context: StoreLocation, store: string, retentionMs: number, options: ResolvedLevelStoreOptions): Promise<WindowState> {
+  return prepareStore(context, store, 'window:1', options, (database) => WindowState.load(database, retentionMs));
+}
+
+export class LevelWindowBackend extends LevelTimedBackend<WindowState> implements WindowBytesBackend {
+  get(key: Buffer, windowStart: number, seqnum: number): Buffer | undefined {
+    return this.read(key, windowStart, seqnum);
+  }
+
+  fetch(key: Buffer, timeFrom: number, timeTo: number): IterableIterator<WindowBytesEntry> {
+    const state = this.state!;
+    const found = state.index.scanKey(key.toString('latin1'), timeFrom, timeTo);
+    const result: WindowBytesEntry[] = [];
+    for (let index = 0; index < found.length; index++) {
+      const entry = found[index]!;
+      const value = state.read(key, entry.time, entry.tiebreak);
+      if (value !== undefined) result.push({ key, windowStart: entry.time, seqnum: entry.tiebreak, value });
+    }
+    return result[Symbol.iterator]();
+  }
+
+  fetchAll(timeFrom: number, timeTo: number): IterableIterator<WindowBytesEntry> {
+    const state = this.state!;
+    const found = state.index.scanAll(timeFrom, timeTo);
+    const result: WindowBytesEntry[] = [];
+    for (let index = 0; index < found.length; index++) {
+      const entry = found[index]!;
+      const value = state.read(entry.key, entry.time, entry.tiebreak);
+      if (value !== undefined) result.push({ key: entry.key, windowStart: entry.time, seqnum: entry.tiebreak, value });
+    }
+    return result[Symbol.iterator]();
+  }
+
+  putBatch(writes: readonly WindowBytesWrite[]): void {
+    this.state!.putBatch(writes);
+  }
+
+  /** From the in-memory index, without reading values from disk. */
+  maxSeqnum(): number {
+    let max = 0;
+    for (const entry of this.state!.index.scanAll(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)) if (entry.tiebreak > max) max = entry.tiebreak;
+    return max;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Runs the stateful DSL suites against either store backend: `TRIBUTARY_TEST_STORES=memory` (the
+ * default, the `unit` vitest project) or `level` (the `unit-level` project), so one suite proves
+ * both. It lives outside `packages/streams` because `@tributary/level` depends on the streams
+ * package; importing LevelDB only here, dynamically, keeps streams free of it at run time.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
+import type { DslStoreSuppliers, StreamsBuilderOptions, Topology } from '../../packages/streams/src/index.js';
+import { Stores } from '../../packages/streams/src/state/stores.js';
+import { TopologyTestDriver } from '../../packages/streams/src/test-utils/index.js';
+import { LocalRunner } from '../../packages/streams/src/processor/internal/local-runner.js';
+import type { LocalRunnerOptions } from '../../packages/streams/src/processor/internal/local-runner.js';
+import type { StreamsConfig } from '../../packages/streams/src/config.js';
+import type { TestDriverConfig, TopologyTestDriverOptions } from '../../packages/streams/src/test-utils/index.js';
+
+/** Which backend the DSL's own stores use in this run. */
+export type StoreKind = 'memory' | 'level';
+
+function readStoreKind(): StoreKind {
+  const value = process.env['TRIBUTARY_TEST_STORES'] ?? 'memory';
+  if (value !== 'memory' && value !== 'level') throw new Error(`TRIBUTARY_TEST_STORES must be 'memory' or 'level', got '${value}'.`);
+  return value;
+}
+
+export const storeKind: StoreKind = readStoreKind();
+
+const level = storeKind === 'level' ? await import('@tributary/level') : undefined;
+
+/** Options for `new StreamsBuilder(...)`: the DSL's stores on this run's backend. */
+export function builderOptions(): StreamsBuilderOptions {
+  return level === undefined ? {} : { dslStoreSuppliers: level.LevelStores.dslStoreSuppliers() };
+}
+
+/** Suppliers of bare stores on this run's backend, for the store-level property tests. */
+export function storeSuppliers(): DslStoreSuppliers {
+  return level === undefined ? Stores.inMemoryDslStoreSuppliers() : level.LevelStores.dslStoreSuppliers();
+}
+
+let sharedStateDir: string | undefined;
+/**
+ * A state directory for stores opened by hand (one per test process, deleted when it exits), or
+ * `undefined` in memory mode, where stores need none.
+ */
+export function storeStateDir(): string | undefined {
+  if (level === undefined) return undefined;
+  if (sharedStateDir === undefined) {
+    const directory = mkdtempSync(join(tmpdir(), 'tributary-level-stores-'));
+    process.once('exit', () => rmSync(directory, { recursive: true, force: true }));
+    sharedStateDir = directory;
+  }
+  return sharedStateDir;
+}
+
+/**
+ * The fast-check run count for a property: LevelDB opens real databases per run, so the level
+ * suite runs fewer cases of each property (the memory suite keeps the full count).
+ */
+export function propertyRuns(runs: number, levelRuns = 15): number {
+  return level === undefined ? runs : Math.min(runs, levelRuns);
+}
+
+/**
+ * A test driver on this run's backend. With LevelDB its stores are opened first, under a fresh
+ * state directory, and released and deleted when the test finishes; `close()` keeps working as
+ * the tests call it (it starts the release, which the test's end awaits).
+ */
+export async function openDriver(topology: Topology, config: TestDriverConfig = {}, options: TopologyTestDriverOptions = {}): Promise<TopologyTestDriver> {
+  if (level === undefined) return new TopologyTestDriver(topology, config, options);
+  const stateDir = mkdtempSync(join(tmpdir(), 'tributary-level-suite-'));
+  let driver: TopologyTestDriver;
+  try {
+    driver = await TopologyTestDriver.create(topology, config, { ...options, stateDir });
+  } catch (error) {
+    rmSync(stateDir, { recursive: true, force: true });
+    throw error;
+  }
+  let released: Promise<void> | undefined;
+  const release = (): Promise<void> => (released ??= driver.closeAsync());
+  driver.close = (): void => {
+    void release().catch(() => undefined);
+  };
+  onTestFinished(async () => {
+    try {
+      await release();
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+  return driver;
+}
+
+/**
+ * A started {@link LocalRunner} on this run's backend, for tests that drive tasks directly; it is
+ * closed (and with LevelDB, its stores released and their directory deleted) when the test finishes.
+ */
+export async function openRunner(topology: Topology, config: StreamsConfig, options: LocalRunnerOptions = {}): Promise<LocalRunner> {
+  if (level === undefined) {
+    const runner = new LocalRunner(topology, config, options);
+    onTestFinished(() => runner.close());
+    return runner;
+  }
+  const stateDir = mkdtempSync(join(tmpdir(), 'tributary-level-suite-'));
+  const runner = new LocalRunner(topology, config, { ...options, stateDir });
+  onTestFinished(async () => {
+    try {
+      await runner.closeAndRelease();
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+  await runner.prepare();
+  return runner;
+}

@@ -33,7 +33,12 @@ export interface KTable<K, V> {
   /** Re-groups the table's rows by a new key, for aggregation with an adder and a subtractor. */
   groupBy<KR, VR>(selector: KeyValueMapper<K, V, KeyValue<KR, VR>>, grouped?: Grouped<KR, VR>): KGroupedTable<KR, VR>;
 
-  /** Holds back updates: final window results, or the latest update per key after a time. */
+  /**
+   * Holds back updates: final window results, or the latest update per key after a time. The
+   * held updates live in a changelogged store, `<suppress name>-store` (the `Suppressed` name, or
+   * the generated node name), so they survive a restart; its values are written with the
+   * table's value serde (`Materialized.with` upstream, or `defaultValueSerde`).
+   */
   suppress(suppressed: Suppressed): KTable<K, V>;
 
   // The foreign-key forms come first: a function has a `name`, so it also passes for `Named`,

@@ -22,6 +22,8 @@ export class CacheEntry<K, V> {
   /** Towards the newest entry. */
   newer: CacheEntry<K, V> | undefined = undefined;
   dirty = false;
+  /** When the entry was last written, for flushing in write order. */
+  writeSequence = 0;
   /** Bytes this entry is charged. */
   size = 0;
 
@@ -53,9 +55,13 @@ export class StoreCache<K, V> {
   private totalBytes = 0;
   /** The average serialized value size so far; `undefined` until something was measured. */
   private valueBytes: number | undefined;
+  private writeSequence = 0;
+  /** Whether a dirty entry was written again since the last flush (so write order differs from dirty order). */
+  private rewritten = false;
 
   constructor(
-    readonly maxBytes: number,
+    /** The bound in bytes; a runtime may change it (see `TypedStore.setCacheMaxBytes`). */
+    public maxBytes: number,
     /** Window and session stores look dirty entries up by key; key-value stores scan them by id. */
     indexDirtyByKey: boolean,
   ) {
@@ -112,7 +118,11 @@ export class StoreCache<K, V> {
     entry.value = value;
     entry.timestamp = timestamp;
     this.charge(entry, value === null ? 0 : (this.valueBytes ?? 64));
-    if (entry.dirty) return;
+    entry.writeSequence = ++this.writeSequence;
+    if (entry.dirty) {
+      this.rewritten = true;
+      return;
+    }
     entry.dirty = true;
     this.dirtyEntries.push(entry);
     this.dirtySortedById = undefined;
@@ -147,6 +157,10 @@ export class StoreCache<K, V> {
    */
   takeDirty(): CacheEntry<K, V>[] {
     const taken = this.dirtyEntries;
+    // Flush in the order of the last write, as Kafka's cache does: downstream (suppression, say)
+    // then sees updates in the order their records were processed.
+    if (this.rewritten) taken.sort((left, right) => left.writeSequence - right.writeSequence);
+    this.rewritten = false;
     this.dirtyEntries = [];
     this.dirtySortedById = undefined;
     this.dirtyByKeyId?.clear();

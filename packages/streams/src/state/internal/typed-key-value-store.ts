@@ -7,9 +7,9 @@ import type { KeyValue, KeyValueStore } from '../key-value-store.js';
 import type { ChangelogRecord, BytesWrite, KeyValueBytesBackend, RestorableStateStore } from '../store-suppliers.js';
 import type { FlushListenable } from './flush-listener.js';
 import { CacheEntry } from './store-cache.js';
-import { restoreBatchSize, TypedStore, type TypedStoreOptions } from './typed-store.js';
+import { TypedStore, type TypedStoreOptions } from './typed-store.js';
 
-export class TypedKeyValueStore<K, V> extends TypedStore<K, V, K> implements KeyValueStore<K, V>, FlushListenable<K, V>, RestorableStateStore {
+export class TypedKeyValueStore<K, V> extends TypedStore<K, V, K, BytesWrite> implements KeyValueStore<K, V>, FlushListenable<K, V>, RestorableStateStore {
   constructor(
     private readonly bytes: KeyValueBytesBackend,
     options: TypedStoreOptions<K, V>,
@@ -91,27 +91,6 @@ export class TypedKeyValueStore<K, V> extends TypedStore<K, V, K> implements Key
     return this.bytes.approximateCount() + (this.cache?.dirtyCount ?? 0);
   }
 
-  flush(): void {
-    this.checkOpen();
-    if (this.cache !== undefined) this.flushCache();
-    this.bytes.flush();
-  }
-
-  restore(records: Iterable<ChangelogRecord>): void {
-    this.checkOpen();
-    let batch: BytesWrite[] = [];
-    for (const record of records) {
-      batch.push(record);
-      if (batch.length === restoreBatchSize) {
-        this.bytes.putBatch(batch);
-        batch = [];
-      }
-    }
-    if (batch.length > 0) this.bytes.putBatch(batch);
-    // Cached reads may predate the restored values; writes still dirty are newer and stay.
-    this.cache?.clearClean();
-  }
-
   /** The backend's range, with the cache's dirty entries laid over it, in key-byte order. */
   private *merged(lower: Buffer | undefined, upper: Buffer | undefined): IterableIterator<KeyValue<K, V>> {
     const cache = this.cache;
@@ -140,49 +119,23 @@ export class TypedKeyValueStore<K, V> extends TypedStore<K, V, K> implements Key
     }
   }
 
-  protected flushCache(): void {
-    const cache = this.cache!;
-    if (this.flushing || cache.dirtyCount === 0) return;
-    this.flushing = true;
-    try {
-      const dirty = cache.takeDirty();
-      const count = dirty.length;
-      const writes: BytesWrite[] = new Array(count);
-      const newValues: (V | null)[] = new Array(count);
-      const listener = this.listener;
-      const oldBytes: (Buffer | undefined)[] | undefined = listener === undefined ? undefined : new Array(count);
-      let measured = 0;
-      let valueCount = 0;
-      for (let index = 0; index < count; index++) {
-        const entry = dirty[index]!;
-        const value = entry.value;
-        const valueBytes = value === null ? null : this.serializeValue(value);
-        writes[index] = { key: entry.keyBytes, value: valueBytes };
-        newValues[index] = value;
-        // The old value is only needed when asked for, or to skip deletes of absent keys.
-        if (oldBytes !== undefined && (this.sendOldValues || valueBytes === null)) oldBytes[index] = this.bytes.get(entry.keyBytes);
-        if (valueBytes === null) {
-          cache.remove(entry);
-        } else {
-          cache.markClean(entry, valueBytes.length);
-          measured += valueBytes.length;
-          valueCount++;
-        }
-      }
-      if (valueCount > 0) cache.measureValue(measured / valueCount);
-      this.bytes.putBatch(writes);
-      const context = this.context!;
-      for (let index = 0; index < count; index++) context.logChange(this.name, writes[index]!.key, writes[index]!.value, dirty[index]!.timestamp);
-      if (listener === undefined) return;
-      for (let index = 0; index < count; index++) {
-        const old = oldBytes![index];
-        const value = newValues[index] as V | null;
-        if (value === null && old === undefined) continue;
-        const entry = dirty[index]!;
-        listener(entry.key, value, this.sendOldValues && old !== undefined ? this.deserializeValue(old) : null, entry.timestamp);
-      }
-    } finally {
-      this.flushing = false;
-    }
+  protected writeOf(entry: CacheEntry<K, V>, valueBytes: Buffer | null): BytesWrite {
+    return { key: entry.keyBytes, value: valueBytes };
+  }
+
+  protected storedBytesOf(entry: CacheEntry<K, V>): Buffer | undefined {
+    return this.bytes.get(entry.keyBytes);
+  }
+
+  protected changelogKeyOf(write: BytesWrite): Buffer {
+    return write.key;
+  }
+
+  protected listenerKeyOf(entry: CacheEntry<K, V>): K {
+    return entry.key;
+  }
+
+  protected writeOfRecord(record: ChangelogRecord): BytesWrite {
+    return record;
   }
 }

@@ -16,9 +16,9 @@ import type { ChangelogRecord, RestorableStateStore, SessionBytesBackend, Sessio
 import type { FlushListenable } from './flush-listener.js';
 import { parseSessionKey, sessionKey } from './key-schemas.js';
 import { CacheEntry } from './store-cache.js';
-import { restoreBatchSize, TypedStore, type TypedStoreOptions } from './typed-store.js';
+import { TypedStore, type TypedStoreOptions } from './typed-store.js';
 
-export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>> implements SessionStore<K, AGG>, FlushListenable<Windowed<K>, AGG>, RestorableStateStore {
+export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>, SessionBytesWrite> implements SessionStore<K, AGG>, FlushListenable<Windowed<K>, AGG>, RestorableStateStore {
   private observedTime = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -107,80 +107,35 @@ export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>> i
     return this.findSessions(key, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
   }
 
-  flush(): void {
-    this.checkOpen();
-    if (this.cache !== undefined) this.flushCache();
-    this.bytes.flush();
-  }
-
-  restore(records: Iterable<ChangelogRecord>): void {
-    this.checkOpen();
-    let batch: SessionBytesWrite[] = [];
-    for (const record of records) {
-      const parts = parseSessionKey(record.key, this.name);
-      batch.push({ key: parts.key, start: parts.start, end: parts.end, value: record.value });
-      if (batch.length === restoreBatchSize) {
-        this.bytes.putBatch(batch);
-        batch = [];
-      }
-    }
-    if (batch.length > 0) this.bytes.putBatch(batch);
+  override restore(records: Iterable<ChangelogRecord>): void {
+    super.restore(records);
     if (this.bytes.observedTime > this.observedTime) this.observedTime = this.bytes.observedTime;
-    this.cache?.clearClean();
   }
 
-  protected flushCache(): void {
-    const cache = this.cache!;
-    if (this.flushing || cache.dirtyCount === 0) return;
-    this.flushing = true;
-    try {
-      // Sessions that expired while cached are still logged and reported (they hold final
-      // results downstream must see), as Kafka's caching layer does; only the backend skips them.
-      const dirty = cache.takeDirty();
-      const count = dirty.length;
-      const writes: SessionBytesWrite[] = new Array(count);
-      const live: SessionBytesWrite[] = [];
-      const newValues: (AGG | null)[] = new Array(count);
-      const listener = this.listener;
-      const oldBytes: (Buffer | undefined)[] | undefined = listener === undefined ? undefined : new Array(count);
-      let measured = 0;
-      let valueCount = 0;
-      for (let index = 0; index < count; index++) {
-        const entry = dirty[index]!;
-        const value = entry.value;
-        const valueBytes = value === null ? null : this.serializeValue(value);
-        const write = { key: entry.keyBytes, start: entry.tiebreak, end: entry.time, value: valueBytes };
-        writes[index] = write;
-        newValues[index] = value;
-        if (oldBytes !== undefined && (this.sendOldValues || valueBytes === null)) oldBytes[index] = this.bytes.get(entry.keyBytes, entry.tiebreak, entry.time);
-        const expired = this.expired(entry.time);
-        if (!expired) live.push(write);
-        if (valueBytes === null || expired) {
-          cache.remove(entry);
-        } else {
-          cache.markClean(entry, valueBytes.length);
-          measured += valueBytes.length;
-          valueCount++;
-        }
-      }
-      if (valueCount > 0) cache.measureValue(measured / valueCount);
-      if (live.length > 0) this.bytes.putBatch(live);
-      const context = this.context!;
-      for (let index = 0; index < count; index++) {
-        const write = writes[index]!;
-        context.logChange(this.name, sessionKey(write.key, write.start, write.end), write.value, dirty[index]!.timestamp);
-      }
-      if (listener === undefined) return;
-      for (let index = 0; index < count; index++) {
-        const old = oldBytes![index];
-        const value = newValues[index] as AGG | null;
-        if (value === null && old === undefined) continue;
-        const entry = dirty[index]!;
-        listener(windowed(entry.key, entry.tiebreak, entry.time), value, this.sendOldValues && old !== undefined ? this.deserializeValue(old) : null, entry.timestamp);
-      }
-    } finally {
-      this.flushing = false;
-    }
+  protected writeOf(entry: CacheEntry<K, AGG>, valueBytes: Buffer | null): SessionBytesWrite {
+    return { key: entry.keyBytes, start: entry.tiebreak, end: entry.time, value: valueBytes };
+  }
+
+  protected storedBytesOf(entry: CacheEntry<K, AGG>): Buffer | undefined {
+    return this.bytes.get(entry.keyBytes, entry.tiebreak, entry.time);
+  }
+
+  /** Sessions that expired while cached are still logged and reported; only the backend skips them. */
+  protected override liveInBackend(entry: CacheEntry<K, AGG>): boolean {
+    return !this.expired(entry.time);
+  }
+
+  protected changelogKeyOf(write: SessionBytesWrite): Buffer {
+    return sessionKey(write.key, write.start, write.end);
+  }
+
+  protected listenerKeyOf(entry: CacheEntry<K, AGG>): Windowed<K> {
+    return windowed(entry.key, entry.tiebreak, entry.time);
+  }
+
+  protected writeOfRecord(record: ChangelogRecord): SessionBytesWrite {
+    const parts = parseSessionKey(record.key, this.name);
+    return { key: parts.key, start: parts.start, end: parts.end, value: record.value };
   }
 
   private write(key: K, start: number, end: number, aggregate: AGG | null): void {

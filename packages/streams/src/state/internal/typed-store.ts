@@ -1,18 +1,19 @@
 /**
  * What the typed store layers share (Kafka's metered and caching layers, folded into one): the
  * serdes, the lifecycle checks, key encoding, timestamps for changelog records, and the write-back
- * cache with its flush listener and byte-bounded eviction. Each store kind adds its reads,
- * writes and flush.
+ * cache with its flush listener and byte-bounded eviction, the cache's flush and the batched
+ * restore. Each store kind adds its reads and writes, and the hooks that give a flush and a
+ * restore its write shape, key formats and expiry.
  */
 import { StateStoreError } from '../../errors/streams-error.js';
 import { Headers } from '../../processor/headers.js';
 import type { Serde } from '../../serde/serde.js';
 import type { StateStoreContext } from '../state-store.js';
-import type { BytesBackend } from '../store-suppliers.js';
+import type { BytesBackend, ChangelogRecord } from '../store-suppliers.js';
 import type { CacheFlushListener } from './flush-listener.js';
 import type { ValueAndTimestamp } from '../value-and-timestamp.js';
 import { valueAndTimestampSerde } from './key-schemas.js';
-import { StoreCache } from './store-cache.js';
+import { type CacheEntry, StoreCache } from './store-cache.js';
 
 /** Shared by every serde call of the stores: store records carry no headers. */
 export const noHeaders = new Headers();
@@ -36,7 +37,14 @@ export interface TypedStoreOptions<K, V> {
   readonly cacheMaxBytes: number | undefined;
 }
 
-export abstract class TypedStore<K, V, ListenerKey> {
+/** A backend that takes its store kind's writes in batches. */
+type BatchingBackend<Write> = BytesBackend & { putBatch(writes: readonly Write[]): void };
+
+/**
+ * The base of the typed stores. `ListenerKey` is the key the flush listener gets; `Write` is the
+ * backend's write shape (a key-value write, or one with the window or session bounds).
+ */
+export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly value: Buffer | null }> {
   readonly name: string;
   protected context: StateStoreContext | undefined;
   protected keySerde!: Serde<K>;
@@ -56,7 +64,7 @@ export abstract class TypedStore<K, V, ListenerKey> {
   readonly timestamped: boolean;
 
   protected constructor(
-    private readonly backend: BytesBackend,
+    private readonly backend: BatchingBackend<Write>,
     private readonly options: TypedStoreOptions<K, V>,
     indexDirtyByKey: boolean,
   ) {
@@ -67,6 +75,21 @@ export abstract class TypedStore<K, V, ListenerKey> {
 
   get persistent(): boolean {
     return this.backend.persistent;
+  }
+
+  /** The cache's bound in bytes; `undefined` when caching is off. */
+  get cacheMaxBytes(): number | undefined {
+    return this.cache?.maxBytes;
+  }
+
+  /**
+   * Rebounds the cache (a runtime dividing its application-wide budget among its stores), evicting
+   * down to the new bound at once. Does nothing when caching is off.
+   */
+  setCacheMaxBytes(bytes: number): void {
+    if (this.cache === undefined) return;
+    this.cache.maxBytes = bytes;
+    if (this.open) this.maybeEvict();
   }
 
   get isOpen(): boolean {
@@ -153,8 +176,106 @@ export abstract class TypedStore<K, V, ListenerKey> {
     if (value !== null && this.cache!.needsValueEstimate) this.cache!.measureValue(this.serializeValue(value).length);
   }
 
+  flush(): void {
+    this.checkOpen();
+    if (this.cache !== undefined) this.flushCache();
+    this.backend.flush();
+  }
+
+  restore(records: Iterable<ChangelogRecord>): void {
+    this.checkOpen();
+    let batch: Write[] = [];
+    for (const record of records) {
+      batch.push(this.writeOfRecord(record));
+      if (batch.length === restoreBatchSize) {
+        this.backend.putBatch(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) this.backend.putBatch(batch);
+    // Cached reads may predate the restored values; writes still dirty are newer and stay.
+    this.cache?.clearClean();
+  }
+
+  /** The backend write of a cache entry, with its value's bytes (`null` deletes). */
+  protected abstract writeOf(entry: CacheEntry<K, V>, valueBytes: Buffer | null): Write;
+
+  /** The bytes the backend holds for a cache entry's key (and window), if any. */
+  protected abstract storedBytesOf(entry: CacheEntry<K, V>): Buffer | undefined;
+
+  /** Whether the backend still takes a cache entry (`false` once its window or session has expired). */
+  protected liveInBackend(_entry: CacheEntry<K, V>): boolean {
+    return true;
+  }
+
+  /** The changelog key of a write, in the store kind's changelog key format. */
+  protected abstract changelogKeyOf(write: Write): Buffer;
+
+  /** The key the flush listener gets for a cache entry. */
+  protected abstract listenerKeyOf(entry: CacheEntry<K, V>): ListenerKey;
+
+  /** The backend write of a changelog record, as a restore applies it. */
+  protected abstract writeOfRecord(record: ChangelogRecord): Write;
+
   /** Flushes the cache's dirty entries to the backend, the changelog and the listener. */
-  protected abstract flushCache(): void;
+  protected flushCache(): void {
+    const cache = this.cache!;
+    if (this.flushing || cache.dirtyCount === 0) return;
+    this.flushing = true;
+    try {
+      // Entries that expired while cached (stream time moved on before the commit) are still
+      // logged and reported, as Kafka's caching layer does: they hold final results that
+      // downstream (suppression, say) must see. Only the backend skips them.
+      const dirty = cache.takeDirty();
+      const count = dirty.length;
+      const writes: Write[] = new Array(count);
+      // What the backend takes: `writes` itself, until an entry is not live.
+      let live: Write[] | undefined;
+      const newValues: (V | null)[] = new Array(count);
+      const listener = this.listener;
+      const oldBytes: (Buffer | undefined)[] | undefined = listener === undefined ? undefined : new Array(count);
+      let measured = 0;
+      let valueCount = 0;
+      for (let index = 0; index < count; index++) {
+        const entry = dirty[index]!;
+        const value = entry.value;
+        const valueBytes = value === null ? null : this.serializeValue(value);
+        const write = this.writeOf(entry, valueBytes);
+        writes[index] = write;
+        newValues[index] = value;
+        // The old value is only needed when asked for, or to skip deletes of absent keys.
+        if (oldBytes !== undefined && (this.sendOldValues || valueBytes === null)) oldBytes[index] = this.storedBytesOf(entry);
+        const isLive = this.liveInBackend(entry);
+        if (isLive) live?.push(write);
+        else live ??= writes.slice(0, index);
+        if (valueBytes === null || !isLive) {
+          cache.remove(entry);
+        } else {
+          cache.markClean(entry, valueBytes.length);
+          measured += valueBytes.length;
+          valueCount++;
+        }
+      }
+      if (valueCount > 0) cache.measureValue(measured / valueCount);
+      const backendWrites = live ?? writes;
+      if (backendWrites.length > 0) this.backend.putBatch(backendWrites);
+      const context = this.context!;
+      for (let index = 0; index < count; index++) {
+        const write = writes[index]!;
+        context.logChange(this.name, this.changelogKeyOf(write), write.value, dirty[index]!.timestamp);
+      }
+      if (listener === undefined) return;
+      for (let index = 0; index < count; index++) {
+        const old = oldBytes![index];
+        const value = newValues[index] as V | null;
+        if (value === null && old === undefined) continue;
+        const entry = dirty[index]!;
+        listener(this.listenerKeyOf(entry), value, this.sendOldValues && old !== undefined ? this.deserializeValue(old) : null, entry.timestamp);
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
 
   /** Evicts least recently used entries while the cache is over its bound, flushing first if the eldest is dirty. */
   protected maybeEvict(): void {

@@ -17,7 +17,7 @@ import type { WindowStore } from '../window-store.js';
 import type { FlushListenable } from './flush-listener.js';
 import { parseWindowKey, windowKey } from './key-schemas.js';
 import { CacheEntry } from './store-cache.js';
-import { restoreBatchSize, TypedStore, type TypedStoreOptions } from './typed-store.js';
+import { TypedStore, type TypedStoreOptions } from './typed-store.js';
 
 /** What a window store adds to a typed store's options. */
 export interface TypedWindowStoreOptions<K, V> extends TypedStoreOptions<K, V> {
@@ -25,7 +25,7 @@ export interface TypedWindowStoreOptions<K, V> extends TypedStoreOptions<K, V> {
   readonly retainDuplicates: boolean;
 }
 
-export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>> implements WindowStore<K, V>, FlushListenable<Windowed<K>, V>, RestorableStateStore {
+export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>, WindowBytesWrite> implements WindowStore<K, V>, FlushListenable<Windowed<K>, V>, RestorableStateStore {
   readonly windowSizeMs: number;
   readonly retainDuplicates: boolean;
   private observedTime = Number.NEGATIVE_INFINITY;
@@ -162,87 +162,36 @@ export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>> implem
     return this.fetchAll(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
   }
 
-  flush(): void {
-    this.checkOpen();
-    if (this.cache !== undefined) this.flushCache();
-    this.bytes.flush();
-  }
-
-  restore(records: Iterable<ChangelogRecord>): void {
-    this.checkOpen();
-    let batch: WindowBytesWrite[] = [];
-    for (const record of records) {
-      const parts = parseWindowKey(record.key, this.name);
-      if (parts.seqnum > this.seqnum) this.seqnum = parts.seqnum;
-      batch.push({ key: parts.key, windowStart: parts.windowStart, seqnum: parts.seqnum, value: record.value });
-      if (batch.length === restoreBatchSize) {
-        this.bytes.putBatch(batch);
-        batch = [];
-      }
-    }
-    if (batch.length > 0) this.bytes.putBatch(batch);
+  override restore(records: Iterable<ChangelogRecord>): void {
+    super.restore(records);
     if (this.bytes.observedTime > this.observedTime) this.observedTime = this.bytes.observedTime;
-    this.cache?.clearClean();
   }
 
-  protected flushCache(): void {
-    const cache = this.cache!;
-    if (this.flushing || cache.dirtyCount === 0) return;
-    this.flushing = true;
-    try {
-      // Windows that expired while cached (stream time moved on before the commit) are still
-      // logged and reported, as Kafka's caching layer does: they hold final results that
-      // downstream (suppression, say) must see. Only the backend skips them.
-      const dirty = cache.takeDirty();
-      const count = dirty.length;
-      const writes: WindowBytesWrite[] = new Array(count);
-      const live: WindowBytesWrite[] = [];
-      const newValues: (V | null)[] = new Array(count);
-      const listener = this.listener;
-      const oldBytes: (Buffer | undefined)[] | undefined = listener === undefined ? undefined : new Array(count);
-      let measured = 0;
-      let valueCount = 0;
-      for (let index = 0; index < count; index++) {
-        const entry = dirty[index]!;
-        const value = entry.value;
-        const valueBytes = value === null ? null : this.serializeValue(value);
-        const write = { key: entry.keyBytes, windowStart: entry.time, seqnum: 0, value: valueBytes };
-        writes[index] = write;
-        newValues[index] = value;
-        if (oldBytes !== undefined && (this.sendOldValues || valueBytes === null)) oldBytes[index] = this.bytes.get(entry.keyBytes, entry.time, 0);
-        const expired = this.expired(entry.time);
-        if (!expired) live.push(write);
-        if (valueBytes === null || expired) {
-          cache.remove(entry);
-        } else {
-          cache.markClean(entry, valueBytes.length);
-          measured += valueBytes.length;
-          valueCount++;
-        }
-      }
-      if (valueCount > 0) cache.measureValue(measured / valueCount);
-      if (live.length > 0) this.bytes.putBatch(live);
-      const context = this.context!;
-      for (let index = 0; index < count; index++) {
-        const write = writes[index]!;
-        context.logChange(this.name, windowKey(write.key, write.windowStart, 0), write.value, dirty[index]!.timestamp);
-      }
-      if (listener === undefined) return;
-      for (let index = 0; index < count; index++) {
-        const old = oldBytes![index];
-        const value = newValues[index] as V | null;
-        if (value === null && old === undefined) continue;
-        const entry = dirty[index]!;
-        listener(
-          windowed(entry.key, entry.time, entry.time + this.windowSizeMs),
-          value,
-          this.sendOldValues && old !== undefined ? this.deserializeValue(old) : null,
-          entry.timestamp,
-        );
-      }
-    } finally {
-      this.flushing = false;
-    }
+  protected writeOf(entry: CacheEntry<K, V>, valueBytes: Buffer | null): WindowBytesWrite {
+    return { key: entry.keyBytes, windowStart: entry.time, seqnum: 0, value: valueBytes };
+  }
+
+  protected storedBytesOf(entry: CacheEntry<K, V>): Buffer | undefined {
+    return this.bytes.get(entry.keyBytes, entry.time, 0);
+  }
+
+  /** Windows that expired while cached are still logged and reported; only the backend skips them. */
+  protected override liveInBackend(entry: CacheEntry<K, V>): boolean {
+    return !this.expired(entry.time);
+  }
+
+  protected changelogKeyOf(write: WindowBytesWrite): Buffer {
+    return windowKey(write.key, write.windowStart, 0);
+  }
+
+  protected listenerKeyOf(entry: CacheEntry<K, V>): Windowed<K> {
+    return windowed(entry.key, entry.time, entry.time + this.windowSizeMs);
+  }
+
+  protected writeOfRecord(record: ChangelogRecord): WindowBytesWrite {
+    const parts = parseWindowKey(record.key, this.name);
+    if (parts.seqnum > this.seqnum) this.seqnum = parts.seqnum;
+    return { key: parts.key, windowStart: parts.windowStart, seqnum: parts.seqnum, value: record.value };
   }
 
   private expired(windowStart: number): boolean {

@@ -6,19 +6,27 @@
  * time it was first buffered plus the limit. A full buffer emits its oldest entries early or
  * fails the task, as configured.
  *
- * The buffer lives in the processor's memory and is NOT yet changelogged: after a crash the held
- * updates are lost (Kafka Streams backs it with a changelogged store).
+ * As in Kafka Streams, the buffer is backed by a changelogged key-value store
+ * (`<suppress name>-store`, uncached, made by the builder's DSL store suppliers): every held
+ * update is written to it and every emitted one deleted, so a restarted task (its store restored
+ * from the changelog, or reopened from disk) holds exactly what the failed one held. The
+ * processor keeps a time-ordered index in memory for emission order, rebuilt from the store.
  */
 import { TopologyError } from '../../../errors/streams-error.js';
 import { HandledFailure, internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { Headers } from '../../../processor/headers.js';
 import { StreamRecord } from '../../../processor/stream-record.js';
+import { changelogTopicName } from '../../../processor/internal/topology-builder.js';
 import type { Serde } from '../../../serde/serde.js';
+import { Serdes } from '../../../serde/serdes.js';
+import type { KeyValueStore } from '../../../state/key-value-store.js';
+import { Stores } from '../../../state/stores.js';
 import type { Suppressed } from '../../suppressed.js';
 import type { Windowed } from '../../windowed.js';
 import type { Change } from '../change.js';
 import { KTableImpl } from '../ktable-impl.js';
+import { decodeBufferEntry, encodeBufferEntry } from '../suppress-buffer-encoding.js';
 
 /** A suppression buffer grew past its bound and its strategy is to shut down. */
 export class SuppressionBufferFullError extends HandledFailure {
@@ -31,8 +39,9 @@ interface BufferEntry<K, V> {
   /** When the entry becomes due: its window's end, or when it was first buffered. */
   readonly time: number;
   readonly sequence: number;
-  /** The value downstream last saw for this key. */
+  /** The value downstream last saw for this key, and its bytes (kept to rewrite the store entry). */
   readonly priorValue: V | null;
+  readonly priorBytes: Buffer | null;
   newValue: V | null;
   timestamp: number;
   headers: Headers;
@@ -91,6 +100,8 @@ function before(left: BufferEntry<unknown, unknown>, right: BufferEntry<unknown,
 /** What the suppress processor needs to know about the table it suppresses. */
 export interface SuppressOptions<K, V> {
   readonly suppressed: Suppressed;
+  /** The buffer's store: raw key bytes to encoded entries (`suppress-buffer-encoding.ts`). */
+  readonly storeName: string;
   /** The upstream windows' grace; required for `until-window-closes`. */
   readonly graceMs: number | undefined;
   /** Serdes of the table's key and value; config defaults when undefined. */
@@ -101,68 +112,135 @@ export interface SuppressOptions<K, V> {
 class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
   private context!: TaskContext;
   private keySerde!: Serde<K>;
-  private valueSerde: Serde<V> | undefined;
+  private valueSerde!: Serde<V>;
+  private store!: KeyValueStore<Buffer, Buffer>;
+  /** The store's changelog topic, handed to the serdes as the topic the bytes are for. */
+  private topic = '';
+  /** Whether the index reflects the store; it is built on first use, after any restore. */
+  private loaded = false;
   private readonly entries = new Map<string, BufferEntry<K, V>>();
   private readonly queue = new DueQueue<K, V>();
   private sequence = 0;
   private bytes = 0;
   private readonly finalResults: boolean;
   private readonly delayMs: number;
+  private readonly measuresBytes: boolean;
 
   constructor(private readonly options: SuppressOptions<K, V>) {
     const { suppressed } = options;
     this.finalResults = suppressed.kind === 'until-window-closes';
     this.delayMs = suppressed.kind === 'until-window-closes' ? (options.graceMs ?? 0) : suppressed.timeLimitMs;
+    this.measuresBytes = suppressed.buffer.maxBytes !== Number.POSITIVE_INFINITY;
   }
 
   init(context: ProcessorContext<K, Change<V>>): void {
     this.context = internalContext(context);
     const config = this.context.config;
+    const node = this.context.currentNode?.name;
     const keySerde = this.options.keySerde ?? (config.defaultKeySerde as Serde<K> | undefined);
     if (keySerde === undefined) {
       throw new HandledFailure(
-        `Suppression '${this.context.currentNode?.name}' has no key serde to identify buffered keys: give the upstream table serdes (Materialized.with / Grouped.with) or set defaultKeySerde in the streams config.`,
+        `Suppression '${node}' has no key serde to identify buffered keys: give the upstream table serdes (Materialized.with / Grouped.with) or set defaultKeySerde in the streams config.`,
+      );
+    }
+    const valueSerde = this.options.valueSerde ?? (config.defaultValueSerde as Serde<V> | undefined);
+    if (valueSerde === undefined) {
+      throw new TopologyError(
+        `Suppression '${node}' (KTable.suppress(Suppressed...)) has no value serde to write held updates to its buffer store '${this.options.storeName}': give the suppressed table a value serde (Materialized.with(keySerde, valueSerde) on the operator that makes it), or set defaultValueSerde in the streams config.`,
       );
     }
     this.keySerde = keySerde;
-    this.valueSerde = this.options.valueSerde ?? (config.defaultValueSerde as Serde<V> | undefined);
+    this.valueSerde = valueSerde;
+    this.topic = changelogTopicName(config.applicationId, this.options.storeName);
+    this.store = this.context.getStateStore<KeyValueStore<Buffer, Buffer>>(this.options.storeName);
+    this.loaded = false;
+  }
+
+  /**
+   * Rebuilds the index from the store. Lazy, not in `init`: a runtime restores in-memory stores
+   * from their changelogs after the task initializes and before it processes.
+   */
+  /** The largest timestamp this processor has received, or -1. */
+  private observedStreamTime = -1;
+
+  private load(): void {
+    this.loaded = true;
+    this.entries.clear();
+    this.bytes = 0;
+    const restored: BufferEntry<K, V>[] = [];
+    for (const { key: keyBytes, value } of this.store.all()) {
+      const encoded = decodeBufferEntry(this.options.storeName, value);
+      const headers = encoded.headers;
+      const entry: BufferEntry<K, V> = {
+        id: keyBytes.toString('latin1'),
+        key: this.keySerde.deserialize(this.topic, keyBytes, headers),
+        time: encoded.time,
+        sequence: encoded.sequence,
+        priorValue: encoded.priorBytes === null ? null : this.valueSerde.deserialize(this.topic, encoded.priorBytes, headers),
+        priorBytes: encoded.priorBytes,
+        newValue: encoded.newBytes === null ? null : this.valueSerde.deserialize(this.topic, encoded.newBytes, headers),
+        timestamp: encoded.timestamp,
+        headers,
+        bytes: this.sizeOf(keyBytes, encoded.priorBytes, encoded.newBytes),
+        live: true,
+      };
+      restored.push(entry);
+      if (entry.sequence >= this.sequence) this.sequence = entry.sequence + 1;
+    }
+    for (const entry of restored) {
+      this.entries.set(entry.id, entry);
+      this.bytes += entry.bytes;
+      this.queue.push(entry);
+    }
   }
 
   process(record: StreamRecord<K, Change<V>>): void {
-    const keyBytes = this.keySerde.serialize('', record.key, record.headers);
+    if (!this.loaded) this.load();
+    // Time as this processor has seen it, not the task's: with caching, updates reach it at
+    // commit, after the task's stream time has moved on, and judging them by the task's time
+    // would close a window before its last cached update arrived (Kafka does the same).
+    if (record.timestamp > this.observedStreamTime) this.observedStreamTime = record.timestamp;
+    const keyBytes = this.keySerde.serialize(this.topic, record.key, record.headers);
     const id = keyBytes.toString('latin1');
-    const existing = this.entries.get(id);
-    if (existing !== undefined) {
-      existing.newValue = record.value.newValue;
-      existing.timestamp = record.timestamp;
-      existing.headers = record.headers;
-      this.bytes -= existing.bytes;
-      existing.bytes = this.sizeOf(keyBytes, existing.priorValue, existing.newValue, record.headers);
-      this.bytes += existing.bytes;
+    const newBytes = record.value.newValue === null ? null : this.valueSerde.serialize(this.topic, record.value.newValue, record.headers);
+    let entry = this.entries.get(id);
+    if (entry !== undefined) {
+      entry.newValue = record.value.newValue;
+      entry.timestamp = record.timestamp;
+      entry.headers = record.headers;
+      this.bytes -= entry.bytes;
+      entry.bytes = this.sizeOf(keyBytes, entry.priorBytes, newBytes);
+      this.bytes += entry.bytes;
     } else {
       const time = this.finalResults ? (record.key as Windowed<unknown>).window.end : record.timestamp;
-      const entry: BufferEntry<K, V> = {
+      const priorValue = record.value.oldValue;
+      const priorBytes = priorValue === null ? null : this.valueSerde.serialize(this.topic, priorValue, record.headers);
+      entry = {
         id,
         key: record.key,
         time,
         sequence: this.sequence++,
-        priorValue: record.value.oldValue,
+        priorValue,
+        priorBytes,
         newValue: record.value.newValue,
         timestamp: record.timestamp,
         headers: record.headers,
-        bytes: 0,
+        bytes: this.sizeOf(keyBytes, priorBytes, newBytes),
         live: true,
       };
-      entry.bytes = this.sizeOf(keyBytes, entry.priorValue, entry.newValue, record.headers);
       this.bytes += entry.bytes;
       this.entries.set(id, entry);
       this.queue.push(entry);
     }
+    this.store.put(
+      keyBytes,
+      encodeBufferEntry({ time: entry.time, timestamp: entry.timestamp, sequence: entry.sequence, headers: entry.headers, priorBytes: entry.priorBytes, newBytes }),
+    );
     this.enforceConstraints();
   }
 
   private enforceConstraints(): void {
-    const expiryTime = this.context.streamTime - this.delayMs;
+    const expiryTime = this.observedStreamTime - this.delayMs;
     for (let entry = this.queue.peek(); entry !== undefined && entry.time <= expiryTime; entry = this.queue.peek()) this.emit(entry);
     const { buffer } = this.options.suppressed;
     if (this.entries.size <= buffer.maxRecords && this.bytes <= buffer.maxBytes) return;
@@ -184,23 +262,17 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
     entry.live = false;
     this.entries.delete(entry.id);
     this.bytes -= entry.bytes;
+    // Deleted before forwarding, as Kafka Streams evicts: the changelog never outlives the emission.
+    this.store.delete(Buffer.from(entry.id, 'latin1'));
     // A window deleted before it closed has no final result.
     if (this.finalResults && entry.newValue === null) return;
     this.context.forward(new StreamRecord(entry.key, { newValue: entry.newValue, oldValue: entry.priorValue }, entry.timestamp, entry.headers));
   }
 
-  private sizeOf(keyBytes: Buffer, priorValue: V | null, newValue: V | null, headers: Headers): number {
-    if (this.options.suppressed.buffer.maxBytes === Number.POSITIVE_INFINITY) return 0;
-    const serde = this.valueSerde;
-    if (serde === undefined) {
-      throw new HandledFailure(
-        `Suppression '${this.context.currentNode?.name}' bounds its buffer in bytes but has no value serde to measure values: give the upstream table serdes (Materialized.with) or set defaultValueSerde in the streams config.`,
-      );
-    }
-    let size = keyBytes.length;
-    if (priorValue !== null) size += serde.serialize('', priorValue, headers).length;
-    if (newValue !== null) size += serde.serialize('', newValue, headers).length;
-    return size;
+  /** Bytes an entry counts against `maxBytes`: its key and values, serialized; 0 when unbounded in bytes. */
+  private sizeOf(keyBytes: Buffer, priorBytes: Buffer | null, newBytes: Buffer | null): number {
+    if (!this.measuresBytes) return 0;
+    return keyBytes.length + (priorBytes?.length ?? 0) + (newBytes?.length ?? 0);
   }
 }
 
@@ -221,7 +293,11 @@ export function suppressTable<K, V>(table: KTableImpl<K, V>, suppressed: Suppres
   }
   const topology = table.topology;
   const name = suppressed.name ?? topology.newName('KTABLE-SUPPRESS-');
-  topology.addProcessor(name, suppressProcessor<K, V>({ suppressed, graceMs: windowing?.graceMs, keySerde: table.keySerde, valueSerde: table.valueSerde }), [table.nodeName]);
+  const storeName = `${name}-store`;
+  topology.addProcessor(name, suppressProcessor<K, V>({ suppressed, storeName, graceMs: windowing?.graceMs, keySerde: table.keySerde, valueSerde: table.valueSerde }), [table.nodeName]);
+  // Uncached, so each held update reaches the changelog as it happens; logged, so it survives a restart.
+  const store = Stores.keyValueStoreBuilder(topology.dslStoreSuppliers.keyValueStore(storeName), Serdes.Bytes(), Serdes.Bytes());
+  topology.addStateStore(store.withCachingDisabled().withLoggingEnabled(), [name]);
   // Lookups read the upstream table (Kafka Streams reads the buffer first; not yet done here).
   const result = new KTableImpl<K, V>(topology, name, table.keySerde, table.valueSerde, undefined, table.valueGetterSupplier);
   if (windowing !== undefined) result.windowing = windowing;

@@ -1,0 +1,352 @@
+/**
+ * The product-analytics pipeline as a pure `buildTopology(builder, options)`: the test driver,
+ * and later the embedded runner and the Kafka runtime, all run the topology it returns.
+ *
+ * 1. Parse and validate `product-events` (read as bytes, parsed in a processor, so every reason
+ *    reaches `product-events-dlq` with the original bytes).
+ * 2. De-duplicate by eventId within a horizon of stream time.
+ * 3. Re-key by productId and left-join the catalog table (Debezium or plain upserts; deletes and
+ *    tombstones remove a product); unknown products get category 'unknown' and are counted.
+ * 4. 5-minute tumbling windows with grace per product and per category (funnel counts, revenue,
+ *    conversion, HyperLogLog unique users), and trend windows per product.
+ * 5. `ProductStats`, `CategoryStats` and `ProductTrend` out, every update or final results only.
+ * 6. Alerts on thresholds, at most one per kind and product per cool-down.
+ */
+import {
+  BufferConfig,
+  Consumed,
+  Materialized,
+  Named,
+  Produced,
+  Serdes,
+  Stores,
+  StreamsBuilder,
+  Suppressed,
+  TimeWindows,
+  Branched,
+  countDistinct,
+  pair,
+  type KTable,
+  type Serde,
+  type Topology,
+  type Windowed,
+} from '@tributary/streams';
+import {
+  unknownCategory,
+  type Alert,
+  type CatalogChange,
+  type CategoryStats,
+  type EnrichedEvent,
+  type Product,
+  type ProductEvent,
+  type ProductStats,
+  type ProductTrend,
+} from './model.js';
+import { OncePerHorizon, ParseProductEvent, type ValidEvent } from './processors.js';
+import { resolveOptions, type ProductAnalyticsOptions, type ResolvedOptions } from './options.js';
+import {
+  AlertSerde,
+  CatalogChangeSerde,
+  CategoryStatsSerde,
+  EnrichedEventSerde,
+  FunnelAggregateSerde,
+  ProductEventSerde,
+  ProductSerde,
+  ProductStatsSerde,
+  ProductTrendSerde,
+  TrendAggregateSerde,
+  type FunnelAggregate,
+  type TrendAggregate,
+} from './serdes.js';
+
+export { defaultOptions, resolveOptions } from './options.js';
+export type { AlertThresholds, ProductAnalyticsOptions, ProductAnalyticsTopics, ResolvedOptions } from './options.js';
+
+/** The names of the stores the topology creates, for interactive queries and tests. */
+export const storeNames = {
+  catalog: 'catalog',
+  dedupeIds: 'dedupe-event-ids',
+  dedupeIndex: 'dedupe-event-expiry',
+  unknownProducts: 'unknown-product-events',
+  productWindows: 'product-windows',
+  categoryWindows: 'category-windows',
+  trendWindows: 'product-trend-windows',
+  alertIds: 'alert-cooldown-ids',
+  alertIndex: 'alert-cooldown-expiry',
+} as const;
+
+const minute = 60_000;
+
+function emptyFunnel(precision: number): FunnelAggregate {
+  return { views: 0, clicks: 0, addToCarts: 0, purchases: 0, revenue: 0, name: '', category: '', lastEventAt: 0, users: countDistinctUsers(precision).initializer() };
+}
+
+const userCounters = new Map<number, ReturnType<typeof countDistinct<string, EnrichedEvent>>>();
+function countDistinctUsers(precision: number): ReturnType<typeof countDistinct<string, EnrichedEvent>> {
+  let counter = userCounters.get(precision);
+  if (counter === undefined) {
+    counter = countDistinct<string, EnrichedEvent>((event) => event.userId, precision);
+    userCounters.set(precision, counter);
+  }
+  return counter;
+}
+
+/** Adds an event to a window's funnel; returns a new aggregate (tables keep the old one). */
+function addToFunnel(key: string, event: EnrichedEvent, aggregate: FunnelAggregate, precision: number): FunnelAggregate {
+  const type = event.eventType;
+  return {
+    views: aggregate.views + (type === 'view' ? 1 : 0),
+    clicks: aggregate.clicks + (type === 'click' ? 1 : 0),
+    addToCarts: aggregate.addToCarts + (type === 'add_to_cart' ? 1 : 0),
+    purchases: aggregate.purchases + (type === 'purchase' ? 1 : 0),
+    revenue: aggregate.revenue + event.revenue,
+    // The latest event's catalog view wins, so a rename shows from the next event on.
+    name: event.name,
+    category: event.category,
+    lastEventAt: Math.max(aggregate.lastEventAt, event.timestamp),
+    users: countDistinctUsers(precision).aggregator(key, event, aggregate.users),
+  };
+}
+
+function addToTrend(event: EnrichedEvent, aggregate: TrendAggregate): TrendAggregate {
+  return {
+    views: aggregate.views + (event.eventType === 'view' ? 1 : 0),
+    purchases: aggregate.purchases + (event.eventType === 'purchase' ? 1 : 0),
+    name: event.name,
+    category: event.category,
+    lastEventAt: Math.max(aggregate.lastEventAt, event.timestamp),
+  };
+}
+
+/** Rounded to cents: revenue is a sum of floats, and readers compare it. */
+function roundMoney(amount: number): number {
+  return Math.round(amount * 100) / 100;
+}
+
+function funnelFields(windowed: Windowed<string>, aggregate: FunnelAggregate) {
+  return {
+    windowStart: windowed.window.start,
+    windowEnd: windowed.window.end,
+    views: aggregate.views,
+    clicks: aggregate.clicks,
+    addToCarts: aggregate.addToCarts,
+    purchases: aggregate.purchases,
+    revenue: roundMoney(aggregate.revenue),
+    conversionRate: aggregate.views === 0 ? 0 : aggregate.purchases / aggregate.views,
+    uniqueUsers: Math.round(aggregate.users.count()),
+    updatedAt: aggregate.lastEventAt,
+  };
+}
+
+/** The `ProductStats` of one product's window. */
+export function toProductStats(windowed: Windowed<string>, aggregate: FunnelAggregate): ProductStats {
+  return { productId: windowed.key, name: aggregate.name, category: aggregate.category, ...funnelFields(windowed, aggregate) };
+}
+
+/** The `CategoryStats` of one category's window. */
+export function toCategoryStats(windowed: Windowed<string>, aggregate: FunnelAggregate): CategoryStats {
+  return { category: windowed.key, ...funnelFields(windowed, aggregate) };
+}
+
+function toProductTrend(windowed: Windowed<string>, aggregate: TrendAggregate, windowSizeMs: number): ProductTrend {
+  const minutes = windowSizeMs / minute;
+  return {
+    productId: windowed.key,
+    name: aggregate.name,
+    category: aggregate.category,
+    windowStart: windowed.window.start,
+    windowEnd: windowed.window.end,
+    views: aggregate.views,
+    purchases: aggregate.purchases,
+    viewsPerMinute: aggregate.views / minutes,
+    purchasesPerMinute: aggregate.purchases / minutes,
+    updatedAt: aggregate.lastEventAt,
+  };
+}
+
+/**
+ * A catalog change as the table's value: the product, or null (a tombstone, which deletes it)
+ * for a delete or a tombstone. Typed `Product` because the DSL's tables type their values
+ * without the null a tombstone is at run time.
+ */
+function toProductOrTombstone(change: CatalogChange | null): Product {
+  return (change === null || change.kind === 'delete' ? null : change.product) as Product;
+}
+
+/** Joins an event with its catalog entry, or marks its product unknown. */
+function enrich(event: ProductEvent, product: Product | null): EnrichedEvent {
+  const unitPrice = event.price ?? product?.price ?? 0;
+  return {
+    eventId: event.eventId,
+    userId: event.userId,
+    productId: event.productId,
+    eventType: event.eventType,
+    timestamp: event.timestamp,
+    name: product?.name ?? event.productId,
+    category: product?.category ?? unknownCategory,
+    revenue: event.eventType === 'purchase' ? unitPrice * (event.quantity ?? 1) : 0,
+  };
+}
+
+function trendAlerts(trend: ProductTrend, options: ResolvedOptions): readonly Alert[] {
+  const { viewsPerMinute, purchasesPerMinute } = options.alerts;
+  const spike = trend.viewsPerMinute >= viewsPerMinute;
+  const surge = trend.purchasesPerMinute >= purchasesPerMinute;
+  if (!spike && !surge) return noAlerts; // the common case: no objects per update
+  const base = { productId: trend.productId, name: trend.name, category: trend.category, windowStart: trend.windowStart, windowEnd: trend.windowEnd, detectedAt: trend.updatedAt };
+  const alerts: Alert[] = [];
+  if (spike) {
+    alerts.push({ ...base, alertType: 'views_spike', value: trend.viewsPerMinute, threshold: viewsPerMinute, message: `${trend.name}: ${trend.viewsPerMinute} views/min (threshold ${viewsPerMinute})` });
+  }
+  if (surge) {
+    alerts.push({ ...base, alertType: 'purchase_surge', value: trend.purchasesPerMinute, threshold: purchasesPerMinute, message: `${trend.name}: ${trend.purchasesPerMinute} purchases/min (threshold ${purchasesPerMinute})` });
+  }
+  return alerts;
+}
+
+const noAlerts: readonly Alert[] = [];
+
+function conversionAlerts(stats: ProductStats, options: ResolvedOptions): readonly Alert[] {
+  const { conversionRateBelow, conversionMinViews } = options.alerts;
+  if (stats.views < conversionMinViews || stats.conversionRate >= conversionRateBelow) return noAlerts;
+  return [
+    {
+      alertType: 'conversion_drop',
+      productId: stats.productId,
+      name: stats.name,
+      category: stats.category,
+      windowStart: stats.windowStart,
+      windowEnd: stats.windowEnd,
+      value: stats.conversionRate,
+      threshold: conversionRateBelow,
+      message: `${stats.name}: conversion ${(stats.conversionRate * 100).toFixed(2)}% over ${stats.views} views (threshold ${(conversionRateBelow * 100).toFixed(2)}%)`,
+      detectedAt: stats.updatedAt,
+    },
+  ];
+}
+
+function finalOnly<V>(table: KTable<Windowed<string>, V>, options: ResolvedOptions, name: string): KTable<Windowed<string>, V> {
+  return options.emitFinalOnly ? table.suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded(), name)) : table;
+}
+
+/**
+ * Builds the product-analytics pipeline on `builder` and returns the topology. Options are
+ * checked here, once; see {@link ProductAnalyticsOptions} for each and its default.
+ */
+export function buildTopology(builder?: StreamsBuilder, options: ProductAnalyticsOptions = {}): Topology {
+  const resolved = resolveOptions(options);
+  builder ??= new StreamsBuilder({ dslStoreSuppliers: resolved.storeSuppliers });
+  const keyValueStore = (name: string) => resolved.storeSuppliers.keyValueStore(name);
+  const { topics } = resolved;
+  const string = Serdes.String();
+
+  // 1. Parse and validate. Bytes in, so the parse step sees every record, including ones the
+  // serde rejects, and sends each with its reason and original bytes to the dead-letter topic.
+  const parsed = builder
+    .stream(topics.events, Consumed.with(Serdes.Bytes(), Serdes.Bytes()))
+    .processValues(() => new ParseProductEvent(resolved.maxFutureSkewMs), Named.as('parse-and-validate'))
+    .split(Named.as('events-'))
+    .branch((_key, result) => result.valid, Branched.as('valid'))
+    .defaultBranch(Branched.as('invalid'));
+  parsed['events-invalid']
+    .mapValues((result) => (result.valid ? null : result.original), Named.as('original-bytes'))
+    // A null value (a tombstone on the events topic) goes to the dead-letter topic as null: no serde sees it.
+    .to(topics.deadLetter, Produced.with(Serdes.Bytes(), Serdes.Bytes() as Serde<Buffer | null>));
+
+  // 2. De-duplicate. Keyed by productId first (through a repartition topic), so the copies of
+  // an event, which share its productId, meet in one task whatever key the producer gave them.
+  builder.addStateStore(Stores.keyValueStoreBuilder(keyValueStore(storeNames.dedupeIds), string, Serdes.Float64()));
+  builder.addStateStore(Stores.keyValueStoreBuilder(keyValueStore(storeNames.dedupeIndex), string, string));
+  const events = parsed['events-valid']
+    .map((_key, result) => {
+      const { event } = result as ValidEvent; // the branch holds only valid results
+      return pair(event.productId, event);
+    }, Named.as('key-by-product'))
+    .repartition({ name: 'events-by-product', keySerde: string, valueSerde: ProductEventSerde })
+    .processValues(
+      () => new OncePerHorizon<string, ProductEvent>(storeNames.dedupeIds, storeNames.dedupeIndex, resolved.dedupeHorizonMs, (record) => record.value.eventId),
+      Named.as('dedupe-by-event-id'),
+      storeNames.dedupeIds,
+      storeNames.dedupeIndex,
+    );
+
+  // 3. Enrich from the catalog: every CDC form becomes a product or a delete (tombstones arrive as null).
+  const catalog: KTable<string, Product> = builder
+    .stream(topics.catalog, Consumed.with(string, CatalogChangeSerde))
+    .mapValues((change) => toProductOrTombstone(change), Named.as('catalog-to-product'))
+    .toTable(Named.as('catalog-table'), { storeName: storeNames.catalog, keySerde: string, valueSerde: ProductSerde });
+  const enriched = events.leftJoin(catalog, enrich, { keySerde: string, valueSerde: ProductEventSerde });
+  enriched
+    .filter((_productId, event) => event.category === unknownCategory, Named.as('unknown-products'))
+    .groupByKey({ keySerde: string, valueSerde: EnrichedEventSerde })
+    .count({ storeName: storeNames.unknownProducts, keySerde: string });
+
+  // 4. Windows. One aggregate holds the funnel counts and the unique-user sketch together: a
+  // table-table join of two windowed aggregates would emit twice per event, the first half-updated.
+  const precision = resolved.sketchPrecision;
+  const tumbling = TimeWindows.ofSizeAndGrace(resolved.windowSizeMs, resolved.gracePeriodMs);
+  const productWindows = enriched
+    .groupByKey({ keySerde: string, valueSerde: EnrichedEventSerde })
+    .windowedBy(tumbling)
+    .aggregate(
+      () => emptyFunnel(precision),
+      (productId, event, aggregate) => addToFunnel(productId, event, aggregate, precision),
+      { storeName: storeNames.productWindows, keySerde: string, valueSerde: FunnelAggregateSerde },
+    );
+  const categoryWindows = enriched
+    .groupBy((_productId, event) => event.category, { name: 'events-by-category', keySerde: string, valueSerde: EnrichedEventSerde })
+    .windowedBy(tumbling)
+    .aggregate(
+      () => emptyFunnel(precision),
+      (category, event, aggregate) => addToFunnel(category, event, aggregate, precision),
+      { storeName: storeNames.categoryWindows, keySerde: string, valueSerde: FunnelAggregateSerde },
+    );
+  // Trend windows: hopping, 5 minutes advancing by 1, rather than 1-minute sliding windows. A
+  // record updates exactly size / advance = 5 hopping windows, while a sliding-window record
+  // updates every window that holds it: as many as the key's records in the last minute, which
+  // for a popular product at 100k events/s is thousands of store writes per record. Aligned
+  // windows also compare across products and minutes (a dashboard's "last 5 minutes, per
+  // minute"), and any burst shorter than 4 minutes falls wholly inside one of them.
+  const trendWindows = enriched
+    .groupByKey({ keySerde: string, valueSerde: EnrichedEventSerde })
+    .windowedBy(TimeWindows.ofSizeAndGrace(resolved.trendWindowSizeMs, resolved.gracePeriodMs).advanceBy(resolved.trendAdvanceMs))
+    .aggregate(
+      (): TrendAggregate => ({ views: 0, purchases: 0, name: '', category: '', lastEventAt: 0 }),
+      (_productId, event, aggregate) => addToTrend(event, aggregate),
+      { storeName: storeNames.trendWindows, keySerde: string, valueSerde: TrendAggregateSerde },
+    );
+
+  // 5. Results, keyed by productId or category (the window is in the value, so any consumer reads the key).
+  finalOnly(productWindows, resolved, 'product-windows-final')
+    .toStream(Named.as('product-windows-out'))
+    .map((windowed, aggregate) => pair(windowed.key, toProductStats(windowed, aggregate)), Named.as('to-product-stats'))
+    .to(topics.productAnalytics, Produced.with(string, ProductStatsSerde));
+  finalOnly(categoryWindows, resolved, 'category-windows-final')
+    .toStream(Named.as('category-windows-out'))
+    .map((windowed, aggregate) => pair(windowed.key, toCategoryStats(windowed, aggregate)), Named.as('to-category-stats'))
+    .to(topics.categoryAnalytics, Produced.with(string, CategoryStatsSerde));
+  const trends = trendWindows
+    .toStream(Named.as('trend-windows-out'))
+    .map((windowed, aggregate) => pair(windowed.key, toProductTrend(windowed, aggregate, resolved.trendWindowSizeMs)), Named.as('to-product-trend'));
+  trends.to(topics.trends, Produced.with(string, ProductTrendSerde));
+
+  // 6. Alerts, from every update (never the suppressed results, which would come a window late).
+  builder.addStateStore(Stores.keyValueStoreBuilder(keyValueStore(storeNames.alertIds), string, Serdes.Float64()));
+  builder.addStateStore(Stores.keyValueStoreBuilder(keyValueStore(storeNames.alertIndex), string, string));
+  const conversion = productWindows
+    .toStream(Named.as('product-windows-for-alerts'))
+    .map((windowed, aggregate) => pair(windowed.key, toProductStats(windowed, aggregate)), Named.as('stats-for-alerts'))
+    .flatMapValues((stats) => conversionAlerts(stats, resolved), Named.as('conversion-alerts'));
+  trends
+    .flatMapValues((trend) => trendAlerts(trend, resolved), Named.as('trend-alerts'))
+    .merge(conversion, Named.as('all-alerts'))
+    .processValues(
+      () => new OncePerHorizon<string, Alert>(storeNames.alertIds, storeNames.alertIndex, resolved.alerts.cooldownMs, (record) => `${record.value.alertType}|${record.key}`),
+      Named.as('alert-cooldown'),
+      storeNames.alertIds,
+      storeNames.alertIndex,
+    )
+    .to(topics.alerts, Produced.with(string, AlertSerde));
+
+  return builder.build();
+}

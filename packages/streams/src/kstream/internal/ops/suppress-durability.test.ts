@@ -1,0 +1,186 @@
+/**
+ * The suppression buffer survives a restart: a task processes records so that updates are held,
+ * commits and "crashes"; a fresh task restores its stores from the changelog records the first
+ * one produced and carries on. Every held update must still be held, and each window (or key)
+ * emitted exactly once, with what an uninterrupted run emits.
+ */
+import { describe, expect, it } from 'vitest';
+import { Consumed, Serdes, StreamsBuilder, silentLogger } from '../../../index.js';
+import type { KStream, Topology } from '../../../index.js';
+import { Headers } from '../../../processor/headers.js';
+import type { LocalRunner } from '../../../processor/internal/local-runner.js';
+import type { ProcessorSupplier } from '../../../processor/processor.js';
+import { isRestorableStore } from '../../../state/store-suppliers.js';
+import type { KTable } from '../../ktable.js';
+import { BufferConfig, Suppressed } from '../../suppressed.js';
+import type { Windowed } from '../../windowed.js';
+import { TimeWindows } from '../../windows.js';
+import type { Change } from '../change.js';
+import type { KTableImpl } from '../ktable-impl.js';
+import { decodeBufferEntry, encodeBufferEntry } from '../suppress-buffer-encoding.js';
+import { builderOptions, openRunner } from '../../../../../../test/support/store-kind.js';
+
+const applicationId = 'suppress-durability';
+type Stream = KStream<string, number>;
+type Input = readonly [key: string, value: number, timestamp: number];
+
+/** Records every change the suppressed table forwards, old value included, as `key:new/old`. */
+function captureChanges<K>(table: KTable<K, number>, show: (key: K) => string): string[] {
+  const seen: string[] = [];
+  const impl = table as unknown as KTableImpl<K, number>;
+  const capture: ProcessorSupplier<K, Change<number>, never, never> = () => ({
+    process: (record) => {
+      seen.push(`${show(record.key)}:${record.value.newValue}/${record.value.oldValue}`);
+    },
+  });
+  impl.topology.addProcessor('capture', capture as ProcessorSupplier<any, any, any, any>, [impl.nodeName]);
+  return seen;
+}
+
+interface Scenario {
+  readonly topology: Topology;
+  readonly seen: string[];
+  readonly bufferStore: string;
+}
+
+let offset = 0;
+/**
+ * Feeds each batch to the task reading 'in', processes it, then commits (flushing caches). One
+ * commit per batch keeps the test about the restart: within one flush the suppression sees
+ * stream time already at the batch's end.
+ */
+function processAndCommit(local: LocalRunner, batches: readonly (readonly Input[])[]): void {
+  for (const batch of batches) processBatch(local, batch);
+}
+
+function processBatch(local: LocalRunner, records: readonly Input[]): void {
+  const task = local.tasks.find((candidate) => candidate.sourceTopics.includes('in'))!;
+  const keys = Serdes.String();
+  const values = Serdes.Int32();
+  const headers = new Headers();
+  for (const [key, value, timestamp] of records) {
+    task.addRecord('in', { topic: 'in', partition: 0, offset: offset++, timestamp, key: keys.serialize('in', key, headers), value: values.serialize('in', value, headers), headers });
+  }
+  task.process();
+  local.commit();
+}
+
+function changelogOf(local: LocalRunner, storeName: string) {
+  return (local.topics.get(`${applicationId}-${storeName}-changelog`) ?? []).map(({ key, value }) => ({ key: key!, value }));
+}
+
+/**
+ * Runs `first`, then `second` in one runner, and again across a restart: a fresh runner whose
+ * stores (the suppression buffer and the aggregation's) are restored from the changelogs the
+ * first runner produced. Returns what each run forwarded out of the suppression.
+ */
+async function runWithAndWithoutRestart(build: () => Scenario, first: readonly (readonly Input[])[], second: readonly (readonly Input[])[]) {
+  const uninterrupted = build();
+  const single = await openRunner(uninterrupted.topology, { applicationId, logger: silentLogger });
+  processAndCommit(single, first);
+  processAndCommit(single, second);
+
+  const before = build();
+  const crashed = await openRunner(before.topology, { applicationId, logger: silentLogger });
+  processAndCommit(crashed, first);
+  const held = changelogOf(crashed, before.bufferStore);
+
+  const after = build();
+  const restarted = await openRunner(after.topology, { applicationId, logger: silentLogger });
+  for (const task of restarted.tasks) {
+    for (const [storeName, store] of task.stores) {
+      if (!isRestorableStore(store)) throw new Error(`store '${storeName}' should restore from its changelog`);
+      store.restore(changelogOf(crashed, storeName));
+    }
+  }
+  processAndCommit(restarted, second);
+  return { uninterrupted: uninterrupted.seen, beforeCrash: before.seen, afterRestart: after.seen, held };
+}
+
+describe('a suppression buffer restored from its changelog', () => {
+  it('untilWindowCloses: emits each held window exactly once, with its final count', async () => {
+    const build = (): Scenario => {
+      const builder = new StreamsBuilder(builderOptions());
+      const counts = (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream)
+        .groupByKey()
+        .windowedBy(TimeWindows.ofSizeAndGrace(10, 5))
+        .count({ storeName: 'counts' }) as KTable<Windowed<string>, number>;
+      const suppressed = counts.suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded(), 'final'));
+      const seen = captureChanges(suppressed, (key) => `${key.key}@${key.window.start}`);
+      return { topology: builder.build(), seen, bufferStore: 'final-store' };
+    };
+    // Stream time 16 closes [0,10) (grace 5); a, c and e are held in [10,20).
+    const first: Input[][] = [[['a', 1, 1], ['a', 1, 5], ['b', 1, 9], ['a', 1, 12], ['e', 1, 13], ['c', 1, 16]]];
+    // a and c get one more each, e nothing; then stream time 26 closes [10,20); b and d stay held in [20,30).
+    const second: Input[][] = [[['a', 1, 18], ['c', 1, 19], ['b', 1, 24]], [['d', 1, 26]]];
+    const run = await runWithAndWithoutRestart(build, first, second);
+
+    expect(run.uninterrupted).toEqual(['a@0:2/null', 'b@0:1/null', 'a@10:2/null', 'e@10:1/null', 'c@10:2/null']);
+    expect(run.beforeCrash).toEqual(['a@0:2/null', 'b@0:1/null']);
+    expect(run.held.length).toBeGreaterThan(0);
+    expect(run.afterRestart).toEqual(['a@10:2/null', 'e@10:1/null', 'c@10:2/null']);
+    expect([...run.beforeCrash, ...run.afterRestart]).toEqual(run.uninterrupted);
+  });
+
+  it('untilTimeLimit: emits each held key exactly once, with its latest value and prior value', async () => {
+    const build = (): Scenario => {
+      const builder = new StreamsBuilder(builderOptions());
+      const sums = (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream)
+        .groupByKey()
+        .reduce((sum, value) => sum + value, { storeName: 'sums' }) as KTable<string, number>;
+      const suppressed = sums.suppress(Suppressed.untilTimeLimit(10, BufferConfig.unbounded(), 'latest'));
+      const seen = captureChanges(suppressed, (key) => key);
+      return { topology: builder.build(), seen, bufferStore: 'latest-store' };
+    };
+    // At stream time 16, 'a' (first held at 5) is released; b (9), c (12) and d (16) stay held;
+    // then 'a' is held again, with the prior value 3 that downstream saw.
+    const first: Input[][] = [[['a', 1, 0], ['a', 2, 5], ['b', 7, 9], ['c', 1, 12], ['d', 1, 16]], [['a', 4, 17]]];
+    // b is updated and released at stream time 20; c, d and a are released at 30; e stays held.
+    const second: Input[][] = [[['b', 1, 20]], [['e', 1, 30]]];
+    const run = await runWithAndWithoutRestart(build, first, second);
+
+    expect(run.beforeCrash).toEqual(['a:3/null']);
+    expect(run.afterRestart).toEqual(['b:8/null', 'c:1/null', 'd:1/null', 'a:7/3']);
+    expect([...run.beforeCrash, ...run.afterRestart]).toEqual(run.uninterrupted);
+  });
+
+  it('keeps emit-early bounds across a restart, counting the restored entries', async () => {
+    const build = (): Scenario => {
+      const builder = new StreamsBuilder(builderOptions());
+      const sums = (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream)
+        .groupByKey()
+        .reduce((sum, value) => sum + value, { storeName: 'sums' }) as KTable<string, number>;
+      const suppressed = sums.suppress(Suppressed.untilTimeLimit(100, BufferConfig.maxRecords(2), 'bounded'));
+      const seen = captureChanges(suppressed, (key) => key);
+      return { topology: builder.build(), seen, bufferStore: 'bounded-store' };
+    };
+    const run = await runWithAndWithoutRestart(build, [[['a', 1, 0], ['b', 1, 1]]], [[['c', 1, 2], ['d', 1, 3]]]);
+    expect(run.beforeCrash).toEqual([]);
+    expect(run.afterRestart).toEqual(['a:1/null', 'b:1/null']);
+    expect(run.afterRestart).toEqual(run.uninterrupted);
+  });
+
+  it('fails at start with a clear error when the suppressed table has no value serde and the config no default', async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream)
+      .groupByKey()
+      .count({ storeName: 'counts' })
+      .mapValues((count) => count * 2)
+      .suppress(Suppressed.untilTimeLimit(10, BufferConfig.unbounded(), 'doubled'));
+    await expect(openRunner(builder.build(), { applicationId, logger: silentLogger })).rejects.toThrow(
+      expect.objectContaining({ name: 'TopologyError', message: expect.stringMatching(/'doubled'.*Suppressed.*'doubled-store'.*Materialized\.with/) }),
+    );
+  });
+});
+
+describe('the suppression buffer encoding', () => {
+  it('round-trips times, sequence, headers and null or present values', () => {
+    const headers = new Headers().add('trace', 'x1').add('trace', Buffer.from([0, 255]));
+    const entry = { time: 1_700_000_000_123, timestamp: -1, sequence: 42, headers, priorBytes: null, newBytes: Buffer.from('abc') };
+    const decoded = decodeBufferEntry('s', encodeBufferEntry(entry));
+    expect({ ...decoded, headers: decoded.headers.toArray() }).toEqual({ ...entry, headers: headers.toArray() });
+    const deleted = decodeBufferEntry('s', encodeBufferEntry({ ...entry, headers: new Headers(), priorBytes: Buffer.alloc(0), newBytes: null }));
+    expect([deleted.priorBytes, deleted.newBytes]).toEqual([Buffer.alloc(0), null]);
+    expect(() => decodeBufferEntry('s', Buffer.from('nope'))).toThrow(expect.objectContaining({ code: 'SUPPRESSION_BUFFER_CORRUPT' }));
+  });
+});

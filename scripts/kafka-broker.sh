@@ -114,9 +114,15 @@ fetch_jars() {
   mv "$tmp" "$LIB_DIR"
 }
 
-# Kafka cluster ids are 16 random bytes, base64url without padding (22 chars).
+# Kafka cluster ids are 16 random bytes, base64url without padding (22 chars). One that starts
+# with '-' would read as an option to kafka-storage, so draw again, as Kafka's own
+# Uuid.randomUuid does.
 random_cluster_id() {
-  head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
+  local id
+  while :; do
+    id="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    case "$id" in -*) ;; *) printf '%s' "$id"; return ;; esac
+  done
 }
 
 write_config() {

@@ -54,3 +54,14 @@ export class StreamsFatalError extends StreamsError {
     super('STREAMS_FATAL', message, options);
   }
 }
+
+/** The brokers refused a record (after kafkajs' retries) and the production handler, or the kind of topic, says stop. */
+export class RecordSendError extends StreamsError {
+  /** The topic the record was for. */
+  readonly topic: string;
+
+  constructor(message: string, topic: string, options?: StreamsErrorOptions) {
+    super('RECORD_SEND_FAILED', message, options);
+    this.topic = topic;
+  }
+}

@@ -57,6 +57,15 @@ describe('resolveKafkaStreamsOptions', () => {
     expect(optionError(options)).toContain(`'${name}'`);
   });
 
+  it('names kafka.sasl.mechanism and lists the supported mechanisms when it is unknown', () => {
+    const message = optionError({ kafka: { sasl: { mechanism: 'gssapi', username: 'u', password: 'secret-pw' } } });
+    expect(message).toContain("'kafka.sasl.mechanism'");
+    expect(message).toContain('"gssapi"');
+    for (const mechanism of ['plain', 'scram-sha-256', 'scram-sha-512', 'aws', 'oauthbearer']) expect(message).toContain(`'${mechanism}'`);
+    expect(message).not.toContain('secret-pw');
+    expect(() => resolveKafkaStreamsOptions({ ...base, kafka: { sasl: { mechanism: 'SCRAM-SHA-256', username: 'u', password: 'p' } } } as never)).not.toThrow();
+  });
+
   it('says exactly-once comes later', () => {
     expect(optionError({ processingGuarantee: 'exactly_once' })).toMatch(/exactly_once.*later version/);
   });

@@ -39,8 +39,10 @@ export interface KafkaStreamsOptions extends StreamsConfig {
    */
   readonly commitIntervalMs?: number;
   /**
-   * An application-wide budget for record caches, in bytes. Accepted and handed to processors in
-   * `appConfigs`; in this version caching is sized per store (`Materialized` / `withCachingEnabled`).
+   * The application-wide budget for record caches, in bytes (Kafka's `statestore.cache.max.bytes`):
+   * divided evenly among the caching store instances of this instance's tasks, and divided again
+   * at every rebalance. It overrides the per-store bounds of `withCachingEnabled`; `0` turns the
+   * caches into write-through. Default 10 MiB ({@link DEFAULT_CACHE_MAX_BYTES}) per application instance.
    */
   readonly cacheMaxBytes?: number;
   /** Not an option: internal topics take their partition counts from the topics that feed them. */
@@ -58,7 +60,8 @@ export interface ResolvedKafkaStreamsOptions {
   readonly stateDir: string;
   readonly processingGuarantee: 'at_least_once';
   readonly commitIntervalMs: number;
-  readonly cacheMaxBytes: number | undefined;
+  /** The cache budget shared by the tasks' caching stores. */
+  readonly cacheMaxBytes: number;
   readonly kafka: Omit<KafkaConfig, 'brokers'>;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
@@ -70,6 +73,8 @@ export interface ResolvedKafkaStreamsOptions {
 }
 
 export const DEFAULT_COMMIT_INTERVAL_MS = 1000;
+/** The default application-wide cache budget: 10 MiB, as Kafka Streams' `statestore.cache.max.bytes`. */
+export const DEFAULT_CACHE_MAX_BYTES = 10 * 1024 * 1024;
 const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
 const DEFAULT_HEARTBEAT_INTERVAL_MS = 3000;
 const DEFAULT_REBALANCE_TIMEOUT_MS = 60_000;
@@ -78,6 +83,8 @@ const REDACTED = '[redacted]';
 /** Option paths (under `kafka`) whose values are secrets. */
 const secretSaslFields = ['password', 'secretAccessKey', 'sessionToken', 'accessKeyId', 'authorizationIdentity', 'token'];
 const secretSslFields = ['key', 'passphrase', 'pfx', 'cert'];
+/** The SASL mechanisms kafkajs supports (compared case-insensitively). */
+const saslMechanisms: readonly string[] = ['plain', 'scram-sha-256', 'scram-sha-512', 'aws', 'oauthbearer'];
 const consumerOptionNames = new Set(['sessionTimeoutMs', 'heartbeatIntervalMs', 'rebalanceTimeoutMs']);
 const hostPortPattern = /^(\[[0-9a-fA-F:]+\]|[^\s:,/]+):(\d{1,5})$/;
 
@@ -206,6 +213,9 @@ function checkKafkaOptions(kafka: unknown): Omit<KafkaConfig, 'brokers'> {
       fail("Option 'kafka.sasl' must be an object with a 'mechanism' ('plain', 'scram-sha-256', 'scram-sha-512', 'aws' or 'oauthbearer').");
     }
     const mechanism = sasl.mechanism.toLowerCase();
+    if (!saslMechanisms.includes(mechanism)) {
+      fail(`Option 'kafka.sasl.mechanism' must be one of ${saslMechanisms.map((name) => `'${name}'`).join(', ')}; got ${JSON.stringify(sasl.mechanism)}.`);
+    }
     if ((mechanism === 'plain' || mechanism.startsWith('scram')) && (typeof sasl.username !== 'string' || typeof sasl.password !== 'string')) {
       fail(`Option 'kafka.sasl' with mechanism '${mechanism}' needs string 'username' and 'password'.`);
     }
@@ -251,7 +261,7 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
     }
     if (guarantee !== 'at_least_once') fail(`Option 'processingGuarantee' must be 'at_least_once', got ${JSON.stringify(guarantee)}.`);
     const commitIntervalMs = checkInteger(options.commitIntervalMs, 'commitIntervalMs', 0) ?? DEFAULT_COMMIT_INTERVAL_MS;
-    const cacheMaxBytes = checkInteger(options.cacheMaxBytes, 'cacheMaxBytes', 0);
+    const cacheMaxBytes = checkInteger(options.cacheMaxBytes, 'cacheMaxBytes', 0) ?? DEFAULT_CACHE_MAX_BYTES;
     if ('numPartitionsForInternalTopics' in options && options.numPartitionsForInternalTopics !== undefined) {
       fail("Option 'numPartitionsForInternalTopics' is not supported: internal topics take their partition counts from the topics that feed them (or from Repartitioned.withNumberOfPartitions).");
     }

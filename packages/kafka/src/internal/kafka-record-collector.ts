@@ -1,14 +1,31 @@
 /**
  * The engine's record collector on a kafkajs producer. Tasks hand it records synchronously on the
- * hot path; it only appends them to a per-topic buffer. At a commit (or when the buffer grows
- * large) the stream thread awaits {@link KafkaRecordCollector.flush}, which sends everything in one
- * `sendBatch` and resolves once the brokers acknowledged it (acks = all).
+ * hot path (through a {@link TaskRecordCollector} that knows the task); it only appends them to a
+ * per-topic buffer, noting where each came from in fields of the record it builds anyway. At a
+ * commit (or when the buffer grows large) the stream thread awaits
+ * {@link KafkaRecordCollector.flush}, which sends everything in one `sendBatch` (one request per
+ * broker) and resolves once the brokers acknowledged it (acks = all).
+ *
+ * When that send fails, kafkajs does not say which records were refused, so the collector finds
+ * them: it sends each topic-partition's batch on its own, and for batches refused for a
+ * record-level reason (too large, invalid) each record on its own. A batch that exhausted its
+ * retries on a retriable error fails as a whole: the partition is unavailable, not one record, and
+ * trying its records one by one would only wait out the retries again per record. The idempotent
+ * producer keeps the re-sends of partitions the first request had written from being duplicated.
+ * Each failed record goes to the production handler, which drops it (`continue`, counted as a
+ * `production-error`), fails the application, and may first ask for dead letters, which are sent
+ * before the flush resolves. Records to changelog topics never go to the handler: dropping one
+ * would leave the store and its changelog apart, so their failure is fatal.
  */
-import type { IHeaders, Message, Producer, TopicMessages } from 'kafkajs';
-import type { Headers, RecordCollector } from '@tributary/streams';
+import { Partitioners, type IHeaders, type Message, type PartitionMetadata, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
+import { Headers, StreamRecord, StreamsError, type ErrorHandlerContext, type HandlerResponse, type Logger, type RecordCollector } from '@tributary/streams';
+import type { StreamTask } from '@tributary/streams/engine';
+import { RecordSendError } from '../errors.js';
 
 /** Records buffered beyond this are sent before the next commit, to bound memory. */
 export const EARLY_SEND_RECORDS = 10_000;
+
+type TaskContext = StreamTask['context'];
 
 function toKafkaHeaders(headers: Headers): IHeaders | undefined {
   if (headers.size === 0) return undefined;
@@ -23,40 +40,150 @@ function toKafkaHeaders(headers: Headers): IHeaders | undefined {
   return result;
 }
 
+/**
+ * One record to send: the kafkajs message (the fields kafkajs reads), plus what the production
+ * handler needs should it fail — the task and the source record it came from. One object per
+ * record, as the plain message was before.
+ */
+class OutgoingRecord implements Message {
+  headers: IHeaders | undefined = undefined;
+  partition: number | undefined = undefined;
+  readonly timestamp: string;
+  // Where the record came from; `context` is undefined for dead letters, whose failure is fatal.
+  readonly sourceTopic: string | undefined;
+  readonly sourcePartition: number;
+  readonly sourceOffset: number;
+  readonly sourceTimestamp: number;
+  readonly sourceKey: Buffer | null | undefined;
+  readonly sourceValue: Buffer | null | undefined;
+  readonly sourceHeaders: Headers | undefined;
+  readonly nodeName: string;
+
+  constructor(
+    readonly key: Buffer | null,
+    readonly value: Buffer | null,
+    readonly recordHeaders: Headers,
+    readonly recordTimestamp: number,
+    readonly context: TaskContext | undefined,
+  ) {
+    this.timestamp = String(recordTimestamp);
+    this.sourceTopic = context?.topic;
+    this.sourcePartition = context?.partition ?? -1;
+    this.sourceOffset = context?.offset ?? -1;
+    this.sourceTimestamp = context?.sourceTimestamp ?? recordTimestamp;
+    this.sourceKey = context?.sourceKey;
+    this.sourceValue = context?.sourceValue;
+    this.sourceHeaders = context?.sourceHeaders;
+    this.nodeName = context?.currentNode?.name ?? 'record-collector';
+  }
+
+  /** The handler context: the source record when there was one, as the engine's own handlers get it. */
+  errorContext(logger: Logger): ErrorHandlerContext {
+    const context = this.context!;
+    const fromSource = this.sourceTopic !== undefined;
+    return {
+      taskId: context.taskId,
+      topic: this.sourceTopic,
+      partition: fromSource ? this.sourcePartition : undefined,
+      offset: fromSource ? this.sourceOffset : undefined,
+      processorNodeName: this.nodeName,
+      sourceRawKey: fromSource ? this.sourceKey : undefined,
+      sourceRawValue: fromSource ? this.sourceValue : undefined,
+      headers: fromSource && this.sourceHeaders !== undefined ? this.sourceHeaders : new Headers(),
+      timestamp: fromSource ? this.sourceTimestamp : this.recordTimestamp,
+      logger,
+    };
+  }
+}
+
+/** A record the brokers refused, with why. */
+interface FailedSend {
+  readonly topic: string;
+  readonly record: OutgoingRecord;
+  readonly error: Error;
+}
+
+/** Whether kafkajs gave up after retrying a retriable error (rather than meeting a record-level one). */
+function retriesExhausted(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if (current.name === 'KafkaJSNumberOfRetriesExceeded') return true;
+  }
+  return false;
+}
+
+/** The most specific message in a kafkajs error chain. */
+function describeSendError(error: Error): string {
+  const cause = error.cause instanceof Error && error.cause.message !== error.message ? `: ${error.cause.message}` : '';
+  return `${error.message}${cause}`;
+}
+
+export interface KafkaRecordCollectorOptions {
+  readonly producer: Producer;
+  readonly partitionCounts: ReadonlyMap<string, number>;
+  /** Changelog topics: a failed send to one is fatal, never handed to the production handler. */
+  readonly changelogTopics: ReadonlySet<string>;
+  readonly productionExceptionHandler: (context: ErrorHandlerContext, record: StreamRecord<unknown, unknown>, error: Error) => HandlerResponse;
+  readonly logger: Logger;
+}
+
+/** What a task's nodes see as their collector: the thread's collector, told which task sends. */
+export class TaskRecordCollector implements RecordCollector {
+  /** Set once the task exists (its context is made by the task, from this collector). */
+  context: TaskContext | undefined;
+
+  constructor(private readonly collector: KafkaRecordCollector) {}
+
+  send(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number, partition: number | undefined): void {
+    this.collector.append(topic, key, value, headers, timestamp, partition, this.context);
+  }
+
+  partitionCount(topic: string): number | undefined {
+    return this.collector.partitionCount(topic);
+  }
+}
+
 export class KafkaRecordCollector implements RecordCollector {
-  private buffered = new Map<string, Message[]>();
+  private buffered = new Map<string, OutgoingRecord[]>();
   private count = 0;
   /** Records per `topic:partition` sent with an explicit partition (changelogs), since the last flush. */
   private explicit = new Map<string, number>();
+  private readonly partitioner = Partitioners.DefaultPartitioner();
   /** Records acknowledged so far. */
   sent = 0;
 
-  constructor(
-    private readonly producer: Producer,
-    private readonly partitionCounts: ReadonlyMap<string, number>,
-  ) {}
+  constructor(private readonly options: KafkaRecordCollectorOptions) {}
+
+  /** A collector for one task's records. */
+  forTask(): TaskRecordCollector {
+    return new TaskRecordCollector(this);
+  }
 
   send(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number, partition: number | undefined): void {
-    let messages = this.buffered.get(topic);
-    if (messages === undefined) {
-      messages = [];
-      this.buffered.set(topic, messages);
+    this.append(topic, key, value, headers, timestamp, partition, undefined);
+  }
+
+  /** Buffers one record; `context` is the sending task's, read for the source record being processed. */
+  append(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number, partition: number | undefined, context: TaskContext | undefined): void {
+    let records = this.buffered.get(topic);
+    if (records === undefined) {
+      records = [];
+      this.buffered.set(topic, records);
     }
-    const message: Message = { key, value, timestamp: String(timestamp) };
+    const record = new OutgoingRecord(key, value, headers, timestamp, context);
     const kafkaHeaders = toKafkaHeaders(headers);
-    if (kafkaHeaders !== undefined) message.headers = kafkaHeaders;
+    if (kafkaHeaders !== undefined) record.headers = kafkaHeaders;
     // Without a partition, kafkajs' default partitioner hashes the key bytes with murmur2, as Java does.
     if (partition !== undefined) {
-      message.partition = partition;
-      const key = `${topic}:${partition}`;
-      this.explicit.set(key, (this.explicit.get(key) ?? 0) + 1);
+      record.partition = partition;
+      const partitionKey = `${topic}:${partition}`;
+      this.explicit.set(partitionKey, (this.explicit.get(partitionKey) ?? 0) + 1);
     }
-    messages.push(message);
+    records.push(record);
     this.count++;
   }
 
   partitionCount(topic: string): number | undefined {
-    return this.partitionCounts.get(topic);
+    return this.options.partitionCounts.get(topic);
   }
 
   /** Records waiting to be sent. */
@@ -67,25 +194,34 @@ export class KafkaRecordCollector implements RecordCollector {
   /**
    * Sends every buffered record and waits for the brokers' acknowledgements. Returns, for each
    * partition written with an explicit partition (changelogs), the offset after its last record.
+   * Records the brokers refused go to the production handler; throws when it chose to fail.
    */
   async flush(): Promise<Map<string, number>> {
     const nextOffsets = new Map<string, number>();
-    if (this.count === 0) return nextOffsets;
-    const topicMessages: TopicMessages[] = [];
-    for (const [topic, messages] of this.buffered) if (messages.length > 0) topicMessages.push({ topic, messages });
-    const count = this.count;
-    const explicit = this.explicit;
-    this.buffered = new Map();
-    this.count = 0;
-    this.explicit = new Map();
-    const metadata = await this.producer.sendBatch({ topicMessages, acks: -1 });
-    this.sent += count;
-    // One batch per partition per request: its base offset plus the records sent to it.
-    for (const entry of metadata) {
-      const key = `${entry.topicName}:${entry.partition}`;
-      const sent = explicit.get(key);
-      const base = entry.baseOffset ?? entry.offset;
-      if (sent !== undefined && base !== undefined && Number(base) >= 0) nextOffsets.set(key, Number(base) + sent);
+    // A second round sends the dead letters of the first; a dead letter that fails is fatal.
+    for (let round = 0; this.count > 0; round++) {
+      const topicMessages: TopicMessages[] = [];
+      for (const [topic, messages] of this.buffered) if (messages.length > 0) topicMessages.push({ topic, messages });
+      const count = this.count;
+      const explicit = this.explicit;
+      this.buffered = new Map();
+      this.count = 0;
+      this.explicit = new Map();
+      let failures: FailedSend[] = [];
+      try {
+        const metadata = await this.options.producer.sendBatch({ topicMessages, acks: -1 });
+        this.sent += count;
+        this.noteOffsets(metadata, explicit, nextOffsets);
+      } catch (error) {
+        failures = await this.resendToFindFailures(topicMessages, error, nextOffsets);
+      }
+      if (failures.length === 0) continue;
+      const failure = this.handleFailures(failures, round);
+      if (failure !== undefined) {
+        // The handler chose to fail: its dead letters are still sent, on a best-effort basis.
+        await this.sendDeadLettersBeforeFailing();
+        throw failure;
+      }
     }
     return nextOffsets;
   }
@@ -95,5 +231,138 @@ export class KafkaRecordCollector implements RecordCollector {
     this.explicit = new Map();
     this.buffered = new Map();
     this.count = 0;
+  }
+
+  /** One batch per partition per request: its base offset plus the explicit records sent to it. */
+  private noteOffsets(metadata: readonly RecordMetadata[], explicit: ReadonlyMap<string, number>, nextOffsets: Map<string, number>): void {
+    for (const entry of metadata) {
+      const key = `${entry.topicName}:${entry.partition}`;
+      const sent = explicit.get(key);
+      const base = entry.baseOffset ?? entry.offset;
+      if (sent !== undefined && base !== undefined && Number(base) >= 0) nextOffsets.set(key, Number(base) + sent);
+    }
+  }
+
+  /** The partition kafkajs would pick, when it can be known without asking the brokers. */
+  private partitionOf(topic: string, record: OutgoingRecord): number | undefined {
+    if (record.partition !== undefined) return record.partition;
+    const count = this.options.partitionCounts.get(topic);
+    if (count === undefined || record.key === null) return undefined;
+    const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0 }) as PartitionMetadata);
+    return this.partitioner({ topic, partitionMetadata, message: record });
+  }
+
+  /** The slow path, after `sendBatch` failed: per topic-partition batch, then per record where the reason is the record. */
+  private async resendToFindFailures(topicMessages: readonly TopicMessages[], firstError: unknown, nextOffsets: Map<string, number>): Promise<FailedSend[]> {
+    const batches = new Map<string, { topic: string; records: OutgoingRecord[] }>();
+    for (const { topic, messages } of topicMessages) {
+      for (const message of messages) {
+        const record = message as OutgoingRecord;
+        const partition = this.partitionOf(topic, record);
+        // Pinned, so each re-send of the record goes where kafkajs would have put it.
+        if (partition !== undefined) record.partition = partition;
+        const key = `${topic}:${partition ?? '*'}`;
+        let batch = batches.get(key);
+        if (batch === undefined) {
+          batch = { topic, records: [] };
+          batches.set(key, batch);
+        }
+        batch.records.push(record);
+      }
+    }
+    this.options.logger.warn(`Sending ${batches.size} topic-partition batch(es) one by one to find the records the brokers refused`, {
+      error: firstError instanceof Error ? describeSendError(firstError) : String(firstError),
+    });
+    const failures: FailedSend[] = [];
+    for (const { topic, records } of batches.values()) {
+      const error = await this.trySend(topic, records, nextOffsets);
+      if (error === undefined) continue;
+      if (records.length === 1 || retriesExhausted(error)) {
+        for (const record of records) failures.push({ topic, record, error });
+        continue;
+      }
+      for (const record of records) {
+        const recordError = await this.trySend(topic, [record], nextOffsets);
+        if (recordError !== undefined) failures.push({ topic, record, error: recordError });
+      }
+    }
+    return failures;
+  }
+
+  /** Sends records of one topic; resolves to the error, or `undefined` once acknowledged. */
+  private async trySend(topic: string, records: OutgoingRecord[], nextOffsets: Map<string, number>): Promise<Error | undefined> {
+    try {
+      const metadata = await this.options.producer.send({ topic, messages: records, acks: -1 });
+      this.sent += records.length;
+      // Only changelogs' next offsets are used (for checkpoints); their records carry their partition.
+      if (this.options.changelogTopics.has(topic)) {
+        const explicit = new Map<string, number>();
+        for (const record of records) explicit.set(`${topic}:${record.partition}`, (explicit.get(`${topic}:${record.partition}`) ?? 0) + 1);
+        this.noteOffsets(metadata, explicit, nextOffsets);
+      }
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  private async sendDeadLettersBeforeFailing(): Promise<void> {
+    const topicMessages: TopicMessages[] = [];
+    for (const [topic, messages] of this.buffered) if (messages.length > 0) topicMessages.push({ topic, messages });
+    this.discard();
+    if (topicMessages.length === 0) return;
+    await this.options.producer.sendBatch({ topicMessages, acks: -1 }).catch((error: unknown) => {
+      this.options.logger.warn('Could not send the dead letters of a record the production handler failed on', { error: error instanceof Error ? describeSendError(error) : String(error) });
+    });
+  }
+
+  /**
+   * Asks the production handler about each refused record. Returns the error to stop with when it
+   * chose to fail (dead letters asked for are buffered); throws when no handler may decide.
+   */
+  private handleFailures(failures: readonly FailedSend[], round: number): RecordSendError | undefined {
+    const { logger, productionExceptionHandler } = this.options;
+    const dropped = new Map<string, { count: number; error: Error }>();
+    for (const { topic, record, error } of failures) {
+      const reason = describeSendError(error);
+      const where = `topic '${topic}'${record.partition === undefined ? '' : ` partition ${record.partition}`}`;
+      if (record.context === undefined || round > 0) {
+        throw new RecordSendError(`A dead-letter record could not be sent to ${where}: ${reason}. Check that the dead-letter topic exists and accepts records of that size.`, topic, { cause: error });
+      }
+      if (this.options.changelogTopics.has(topic)) {
+        throw new RecordSendError(`A changelog record could not be sent to ${where}: ${reason}. The store and its changelog would disagree, so the application stops; check the changelog topic's configs (max.message.bytes) and the brokers.`, topic, { cause: error });
+      }
+      const streamRecord = new StreamRecord<unknown, unknown>(record.key, record.value, record.recordTimestamp, record.recordHeaders);
+      const context = record.context;
+      let response: HandlerResponse;
+      try {
+        response = productionExceptionHandler(record.errorContext(logger), streamRecord, error);
+      } catch (handlerError) {
+        throw new RecordSendError(`The production handler threw on a record it was asked about: ${handlerError instanceof Error ? handlerError.message : String(handlerError)}.`, topic, { cause: handlerError });
+      }
+      for (const letter of response?.deadLetterRecords ?? []) this.append(letter.topic, letter.key, letter.value, letter.headers, letter.timestamp, undefined, undefined);
+      if (response?.action === 'continue') {
+        context.metrics.recordDropped('production-error');
+        const entry = dropped.get(where);
+        if (entry === undefined) dropped.set(where, { count: 1, error });
+        else entry.count++;
+        continue;
+      }
+      if (response?.action !== 'fail') {
+        throw new StreamsError('HANDLER_INVALID', `The production handler returned ${JSON.stringify(response)}; it must return { action: 'continue' | 'fail' }.`);
+      }
+      this.logDropped(dropped);
+      return new RecordSendError(
+        `A record from task ${context.taskId.subtopology}_${context.taskId.partition} could not be sent to ${where}: ${reason}. The production handler chose to fail; fix the cause (for a too-large record, the topic's max.message.bytes) or configure productionExceptionHandler.`,
+        topic,
+        { cause: error },
+      );
+    }
+    this.logDropped(dropped);
+    return undefined;
+  }
+
+  private logDropped(dropped: ReadonlyMap<string, { count: number; error: Error }>): void {
+    for (const [where, { count, error }] of dropped) this.options.logger.warn(`Dropped ${count} record(s) the brokers refused for ${where}: ${describeSendError(error)}`);
   }
 }

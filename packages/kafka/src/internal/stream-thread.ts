@@ -13,52 +13,17 @@
  */
 import type { Consumer, Kafka, KafkaMessage, Producer, TopicPartitionOffsetAndMetadata } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
-import { Headers, isRestorableStore, type ChangelogRecord, type ConsumedRecord, type StateStore, type StoreBuilder } from '@tributary/streams';
-import { StreamTask, type DropReason, type InternalTopologyBuilder, type SubtopologySpec } from '@tributary/streams/engine';
+import { Headers, type ConsumedRecord, type StateStore } from '@tributary/streams';
+import type { DropReason, InternalTopologyBuilder, StreamTask, SubtopologySpec } from '@tributary/streams/engine';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
 import { EARLY_SEND_RECORDS, KafkaRecordCollector } from './kafka-record-collector.js';
-import { restoreChangelogs, type RestoreRequest } from './changelog-restorer.js';
+import { TaskManager, type ManagedTask } from './task-manager.js';
 import { taskAssignor, taskKey, type TaskKey } from './task-assignor.js';
 import type { TopicPlan } from './topic-plan.js';
 import type { Admin } from 'kafkajs';
 
 /** How often wall-clock punctuators and the commit interval are checked between batches. */
 const TICK_MS = 100;
-
-/**
- * The driver side of a persistent store (`@tributary/level`'s `PersistentStoreHandle`), found by
- * shape so this package does not depend on the LevelDB one: opened before the task initializes
- * its stores, restored through, committed after each flush, and checkpointed after each commit.
- */
-interface PersistentStoreHandle {
-  checkpointOffset(): number | undefined;
-  commit(): Promise<void>;
-  writeCheckpoint(offset: number): Promise<void>;
-  restore(records: Iterable<ChangelogRecord>): Promise<number>;
-  close(): Promise<void>;
-}
-
-interface PersistentStoreSupplier {
-  prepare(context: { stateDir: string; applicationId: string; taskId: { subtopology: number; partition: number } }): Promise<PersistentStoreHandle>;
-}
-
-function persistentSupplierOf(builder: StoreBuilder): PersistentStoreSupplier | undefined {
-  const supplier = (builder as { supplier?: unknown }).supplier;
-  return typeof supplier === 'object' && supplier !== null && typeof (supplier as Partial<PersistentStoreSupplier>).prepare === 'function'
-    ? (supplier as PersistentStoreSupplier)
-    : undefined;
-}
-
-interface ManagedTask {
-  readonly key: TaskKey;
-  /** Persistent stores' handles, by store name. */
-  readonly handles: Map<string, PersistentStoreHandle>;
-  readonly task: StreamTask;
-  readonly subtopology: SubtopologySpec;
-  /** The source topic-partitions of the task (full topic names). */
-  readonly topicPartitions: { topic: string; partition: number }[];
-  state: 'restoring' | 'running' | 'closed';
-}
 
 export interface StreamThreadCallbacks {
   /** Every assigned task is restored and processing. */
@@ -98,7 +63,8 @@ export class StreamThread {
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly collector: KafkaRecordCollector;
-  private readonly tasks = new Map<TaskKey, ManagedTask>();
+  private readonly taskManager: TaskManager;
+  private readonly tasks: Map<TaskKey, ManagedTask>;
   private readonly subtopologyByTopic = new Map<string, SubtopologySpec>();
   private readonly sourceTopics: string[];
   /** Next offset fed to a task per `topic:partition`: batches fetched again after a rebalance are not processed twice. */
@@ -114,10 +80,6 @@ export class StreamThread {
   private failed = false;
   private closing = false;
   private joined = false;
-  /** Counters of tasks already closed, so metrics survive rebalances. */
-  private closedProcessed = 0;
-  private readonly closedDropped = new Map<DropReason, number>();
-  restoredRecords = 0;
 
   constructor(private readonly options: StreamThreadOptions) {
     const { kafka, builder, plan, options: resolved } = options;
@@ -145,7 +107,15 @@ export class StreamThread {
     // Idempotent, as Kafka Streams' producers are since 3.0: a send retried after a lost ack
     // (common while a new topic's leaders settle) is written once, not twice.
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
-    this.collector = new KafkaRecordCollector(this.producer, plan.partitionCounts);
+    this.collector = new KafkaRecordCollector({
+      producer: this.producer,
+      partitionCounts: plan.partitionCounts,
+      changelogTopics: new Set(builder.changelogTopics(resolved.applicationId).values()),
+      productionExceptionHandler: resolved.streams.productionExceptionHandler,
+      logger: resolved.streams.logger,
+    });
+    this.taskManager = new TaskManager({ kafka, admin: options.admin, builder, options: resolved, collector: this.collector, globalStores: options.globalStores });
+    this.tasks = this.taskManager.tasks;
   }
 
   /** Connects, joins the group and resolves once the first assignment is restored and running. */
@@ -212,30 +182,25 @@ export class StreamThread {
 
   /** Task ids of running tasks, as `<subtopology>_<partition>`. */
   taskIds(): string[] {
-    return [...this.tasks.values()].filter((managed) => managed.state === 'running').map((managed) => managed.key);
+    return this.taskManager.taskIds();
   }
 
   /** The running tasks' instances of a store. */
   storesNamed(name: string): StateStore[] {
-    const stores: StateStore[] = [];
-    for (const managed of this.tasks.values()) {
-      if (managed.state !== 'running') continue;
-      const store = managed.task.stores.get(name);
-      if (store !== undefined && !this.options.globalStores.has(name)) stores.push(store);
-    }
-    return stores;
+    return this.taskManager.storesNamed(name);
   }
 
   processedCount(): number {
-    let total = this.closedProcessed;
-    for (const managed of this.tasks.values()) total += managed.task.metrics.processed;
-    return total;
+    return this.taskManager.processedCount();
   }
 
   droppedCounts(): Map<DropReason, number> {
-    const total = new Map(this.closedDropped);
-    for (const managed of this.tasks.values()) for (const [reason, count] of managed.task.metrics.dropped) total.set(reason, (total.get(reason) ?? 0) + count);
-    return total;
+    return this.taskManager.droppedCounts();
+  }
+
+  /** Changelog records restored into stores since start. */
+  get restoredRecords(): number {
+    return this.taskManager.restoredRecords;
   }
 
   /** Commits what was processed (unless the thread failed), closes the tasks and leaves the group. */
@@ -347,7 +312,7 @@ export class StreamThread {
     try {
       nextOffsets = await this.collector.flush();
       // Stores' flushed writes reach disk before the offsets that cover them are committed.
-      for (const managed of only ?? this.tasks.values()) if (managed.state === 'running') for (const handle of managed.handles.values()) await handle.commit();
+      await this.taskManager.commitStores(only);
     } catch (error) {
       this.fail(error);
       return;
@@ -366,17 +331,8 @@ export class StreamThread {
     }
     for (const task of committedTasks) task.postCommit();
     if (only === undefined) this.lastCommitAt = Date.now();
-    // Checkpoints: the changelog offset each persistent store now reflects, so a restart restores only what follows.
-    const changelogs = this.options.builder.changelogTopics(this.options.options.applicationId);
     try {
-      for (const managed of only ?? this.tasks.values()) {
-        if (managed.state !== 'running') continue;
-        for (const [store, handle] of managed.handles) {
-          const topic = changelogs.get(store);
-          const next = topic === undefined ? undefined : nextOffsets.get(`${topic}:${managed.task.id.partition}`);
-          if (next !== undefined) await handle.writeCheckpoint(next);
-        }
-      }
+      await this.taskManager.writeCheckpoints(nextOffsets, only);
     } catch (error) {
       this.fail(error);
     }
@@ -399,32 +355,17 @@ export class StreamThread {
       this.options.options.streams.logger.info(`Closed revoked tasks [${revoked.map((managed) => managed.key).join(', ')}]`);
     }
     const created: ManagedTask[] = [];
-    const { builder, options } = this.options;
     for (const [key, { subtopology, partition }] of wanted) {
       if (this.tasks.has(key)) continue;
-      const taskId = { subtopology: subtopology.id, partition };
-      let task: StreamTask;
       try {
-        task = new StreamTask({ taskId, builder, subtopology, config: options.streams, collector: this.collector, clock: Date.now, stateDir: options.stateDir });
-        for (const [name, store] of this.options.globalStores) task.context.stores.set(name, store);
-      } catch (error) {
-        this.fail(error);
-        return;
-      }
-      const topicPartitions = task.sourceTopics.filter((topic) => (assignment[topic] ?? []).includes(partition)).map((topic) => ({ topic, partition }));
-      const managed: ManagedTask = { key, handles: new Map(), task, subtopology, topicPartitions, state: 'restoring' };
-      this.tasks.set(key, managed);
-      created.push(managed);
-      try {
-        for (const storeName of subtopology.stores) {
-          const supplier = persistentSupplierOf(builder.stores.get(storeName)!.builder);
-          if (supplier !== undefined) managed.handles.set(storeName, await supplier.prepare({ stateDir: options.stateDir, applicationId: options.applicationId, taskId }));
-        }
+        created.push(await this.taskManager.create(key, subtopology, partition, assignment));
       } catch (error) {
         this.fail(error);
         return;
       }
     }
+    // Stores exist once tasks are initialized: new tasks get their share after restoring.
+    if (revoked.length > 0) this.taskManager.applyCacheBudget();
     this.joined = true;
     if (created.length === 0) {
       this.checkRunning();
@@ -433,10 +374,11 @@ export class StreamThread {
     this.restoring++;
     this.options.callbacks.onRebalancing();
     // Restoring runs outside the lock, so the consumer keeps heartbeating and running tasks keep processing.
-    void this.restoreAndRun(created, generation).then(
+    void this.taskManager.restore(created, () => this.closing || this.failed || generation !== this.generation).then(
       () =>
         this.exclusive(() => {
           this.restoring--;
+          this.taskManager.applyCacheBudget();
           this.markRunning(created.filter((managed) => managed.state === 'restoring'));
         }),
       (error: unknown) => {
@@ -444,70 +386,6 @@ export class StreamThread {
         this.fail(error);
       },
     );
-  }
-
-  /**
-   * Restores new tasks' stores and initializes the tasks: persistent stores first, through their
-   * handles from their checkpoints (before the task opens them), then in-memory stores from the
-   * beginning of their changelogs (after, as they need to be open).
-   */
-  private async restoreAndRun(created: readonly ManagedTask[], generation: number): Promise<void> {
-    const { builder, options } = this.options;
-    const changelogs = builder.changelogTopics(options.applicationId);
-    const restoreOptions = {
-      groupIdPrefix: options.applicationId,
-      logger: options.streams.logger,
-      sessionTimeoutMs: options.sessionTimeoutMs,
-      heartbeatIntervalMs: options.heartbeatIntervalMs,
-      onRecords: (count: number) => {
-        this.restoredRecords += count;
-      },
-      cancelled: () => this.closing || this.failed || generation !== this.generation,
-    };
-    const persistent: { request: RestoreRequest; handle: PersistentStoreHandle }[] = [];
-    for (const managed of created) {
-      for (const [storeName, handle] of managed.handles) {
-        const topic = changelogs.get(storeName);
-        if (topic === undefined) continue;
-        const request: RestoreRequest = {
-          store: storeName,
-          topic,
-          partition: managed.task.id.partition,
-          fromOffset: handle.checkpointOffset() ?? 0,
-          apply: async (records) => {
-            if (managed.state === 'restoring') await handle.restore(records);
-          },
-        };
-        persistent.push({ request, handle });
-      }
-    }
-    if (persistent.length > 0) {
-      const { positions } = await restoreChangelogs(this.options.kafka, this.options.admin, persistent.map((entry) => entry.request), restoreOptions);
-      for (const { request, handle } of persistent) {
-        const position = positions.get(request);
-        if (position !== undefined && position !== request.fromOffset) await handle.writeCheckpoint(position);
-      }
-    }
-    const inMemory: RestoreRequest[] = [];
-    for (const managed of created) {
-      if (managed.state !== 'restoring') continue;
-      managed.task.initialize();
-      for (const storeName of managed.subtopology.stores) {
-        const topic = changelogs.get(storeName);
-        const store = managed.task.stores.get(storeName);
-        if (topic === undefined || managed.handles.has(storeName) || store === undefined || !isRestorableStore(store)) continue;
-        inMemory.push({
-          store: storeName,
-          topic,
-          partition: managed.task.id.partition,
-          fromOffset: 0,
-          apply: (records) => {
-            if (managed.state === 'restoring') store.restore(records);
-          },
-        });
-      }
-    }
-    if (inMemory.length > 0) await restoreChangelogs(this.options.kafka, this.options.admin, inMemory, restoreOptions);
   }
 
   private markRunning(tasks: readonly ManagedTask[]): void {
@@ -530,22 +408,11 @@ export class StreamThread {
 
   private async closeTask(managed: ManagedTask): Promise<void> {
     if (managed.state === 'closed') return;
-    managed.state = 'closed';
-    this.tasks.delete(managed.key);
-    this.closedProcessed += managed.task.metrics.processed;
-    for (const [reason, count] of managed.task.metrics.dropped) this.closedDropped.set(reason, (this.closedDropped.get(reason) ?? 0) + count);
     for (const { topic, partition } of managed.topicPartitions) {
       this.positions.delete(`${topic}:${partition}`);
       this.committed.delete(`${topic}:${partition}`);
     }
-    // Global stores belong to the application, not the task: keep them open.
-    for (const name of this.options.globalStores.keys()) managed.task.context.stores.delete(name);
-    try {
-      managed.task.close();
-      for (const handle of managed.handles.values()) await handle.close();
-    } catch (error) {
-      this.options.options.streams.logger.warn(`Task ${managed.key} did not close cleanly`, { error: error instanceof Error ? error.message : String(error) });
-    }
+    await this.taskManager.close(managed);
   }
 
   /** Stops processing for good: nothing more is sent or committed. */

@@ -8,24 +8,10 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { Consumed, Joined, Produced, Serdes, StreamsBuilder, TopologyError, silentLogger } from '../../../index.js';
 import type { Topology } from '../../../index.js';
 import { TopologyTestDriver } from '../../../test-utils/index.js';
-import type { GlobalKTable } from '../../global-ktable.js';
-import type { KTable } from '../../ktable.js';
 import { builderOptions, openDriver as openStoreDriver, propertyRuns } from '../../../../../../test/support/store-kind.js';
 
 const strings = Consumed.with(Serdes.String(), Serdes.String());
 const writeStrings = Produced.with(Serdes.String(), Serdes.String());
-
-/** The parts of the builder being built alongside; typed here until they land. */
-interface TableBuilder {
-  table<K, V>(topic: string, consumed?: Consumed<K, V>): KTable<K, V>;
-  globalTable<K, V>(topic: string, consumed?: Consumed<K, V>): GlobalKTable<K, V>;
-}
-const hasTable = typeof (StreamsBuilder.prototype as Partial<TableBuilder>).table === 'function';
-const hasGlobalTable = typeof (StreamsBuilder.prototype as Partial<TableBuilder>).globalTable === 'function';
-
-function tables(builder: StreamsBuilder): TableBuilder {
-  return builder as unknown as TableBuilder;
-}
 
 const showJoin = (left: string, right: string | null): string => `${left} - ${right ?? 'null'}`;
 
@@ -45,7 +31,7 @@ interface Arrival {
 function streamTableTopology(leftJoin: boolean): Topology {
   const builder = new StreamsBuilder(builderOptions());
   const stream = builder.stream('stream', strings);
-  const table = tables(builder).table('table', strings);
+  const table = builder.table('table', strings);
   (leftJoin ? stream.leftJoin(table, showJoin) : stream.join(table, showJoin)).to('out', writeStrings);
   return builder.build();
 }
@@ -83,7 +69,7 @@ const docsArrivals: Arrival[] = [
   { topic: 'stream', key: 'k', value: 'D', timestamp: 15 },
 ];
 
-describe.skipIf(!hasTable)('stream-table join', () => {
+describe('stream-table join', () => {
   it('inner join: the docs table, where only stream records trigger output', async () => {
     const { outputs, driver } = await run(streamTableTopology(false), docsArrivals);
     expect(outputs).toEqual([[], [], [], [], ['k:B - a@5'], [], [], [], [], [], [], [], [], [], ['k:D - d@15']]);
@@ -107,7 +93,7 @@ describe.skipIf(!hasTable)('stream-table join', () => {
   it('records the stream and table topics as a co-partition group, after repartitioning a re-keyed stream', async () => {
     const builder = new StreamsBuilder(builderOptions());
     const stream = builder.stream('stream', strings).selectKey((_key, value) => value.split(':')[0]!);
-    stream.join(tables(builder).table('table', strings), showJoin, Joined.as('enrich')).to('out', writeStrings);
+    stream.join(builder.table('table', strings), showJoin, Joined.as('enrich')).to('out', writeStrings);
     const topology = builder.build();
     expect(topology.internal.internalTopics.has('enrich-left-repartition')).toBe(true);
     expect(topology.internal.copartitionGroups.map((group) => [...group].sort())).toEqual([['enrich-left-repartition', 'table']]);
@@ -121,7 +107,7 @@ describe.skipIf(!hasTable)('stream-table join', () => {
   it('rejects a join grace period, which needs a versioned table', async () => {
     const builder = new StreamsBuilder(builderOptions());
     const stream = builder.stream('stream', strings);
-    const table = tables(builder).table('table', strings);
+    const table = builder.table('table', strings);
     expect(() => stream.join(table, showJoin, { gracePeriodMs: 10 })).toThrow(TopologyError);
   });
 
@@ -167,11 +153,11 @@ describe.skipIf(!hasTable)('stream-table join', () => {
   });
 });
 
-describe.skipIf(!hasGlobalTable)('stream-global-table join', () => {
+describe('stream-global-table join', () => {
   function globalTopology(leftJoin: boolean): Topology {
     const builder = new StreamsBuilder(builderOptions());
     const stream = builder.stream('stream', strings);
-    const users = tables(builder).globalTable('users', strings);
+    const users = builder.globalTable('users', strings);
     // The lookup key comes from the value: "user:action".
     const selector = (_key: string, value: string): string => value.split(':')[0]!;
     (leftJoin ? stream.leftJoin(users, selector, showJoin) : stream.join(users, selector, showJoin)).to('out', writeStrings);

@@ -1,0 +1,243 @@
+/**
+ * The tasks of one stream thread and their lifecycle, apart from the consume/commit loop: creating
+ * a task per assigned (sub-topology, partition) with its persistent stores' handles, restoring
+ * their stores from changelogs before they process, closing them, sharing the application's cache
+ * budget among their caching stores, and the counters that outlive closed tasks.
+ */
+import type { Admin, Kafka } from 'kafkajs';
+import { isRestorableStore, type ChangelogRecord, type StateStore, type StoreBuilder } from '@tributary/streams';
+import { StreamTask, type DropReason, type InternalTopologyBuilder, type SubtopologySpec } from '@tributary/streams/engine';
+import type { ResolvedKafkaStreamsOptions } from '../options.js';
+import type { KafkaRecordCollector } from './kafka-record-collector.js';
+import { restoreChangelogs, type RestoreRequest } from './changelog-restorer.js';
+import type { TaskKey } from './task-assignor.js';
+
+/**
+ * The driver side of a persistent store (`@tributary/level`'s `PersistentStoreHandle`), found by
+ * shape so this package does not depend on the LevelDB one: opened before the task initializes
+ * its stores, restored through, committed after each flush, and checkpointed after each commit.
+ */
+export interface PersistentStoreHandle {
+  checkpointOffset(): number | undefined;
+  commit(): Promise<void>;
+  writeCheckpoint(offset: number): Promise<void>;
+  restore(records: Iterable<ChangelogRecord>): Promise<number>;
+  close(): Promise<void>;
+}
+
+interface PersistentStoreSupplier {
+  prepare(context: { stateDir: string; applicationId: string; taskId: { subtopology: number; partition: number } }): Promise<PersistentStoreHandle>;
+}
+
+function persistentSupplierOf(builder: StoreBuilder): PersistentStoreSupplier | undefined {
+  const supplier = (builder as { supplier?: unknown }).supplier;
+  return typeof supplier === 'object' && supplier !== null && typeof (supplier as Partial<PersistentStoreSupplier>).prepare === 'function'
+    ? (supplier as PersistentStoreSupplier)
+    : undefined;
+}
+
+/** A store with a record cache whose bound can be set (the streams package's typed stores). */
+interface CachingStore {
+  readonly cacheMaxBytes: number | undefined;
+  setCacheMaxBytes(bytes: number): void;
+}
+
+function cachingStoreOf(store: StateStore): CachingStore | undefined {
+  const candidate = store as Partial<CachingStore>;
+  return typeof candidate.setCacheMaxBytes === 'function' && candidate.cacheMaxBytes !== undefined ? (candidate as CachingStore) : undefined;
+}
+
+export interface ManagedTask {
+  readonly key: TaskKey;
+  /** Persistent stores' handles, by store name. */
+  readonly handles: Map<string, PersistentStoreHandle>;
+  readonly task: StreamTask;
+  readonly subtopology: SubtopologySpec;
+  /** The source topic-partitions of the task (full topic names). */
+  readonly topicPartitions: { topic: string; partition: number }[];
+  state: 'restoring' | 'running' | 'closed';
+}
+
+export interface TaskManagerOptions {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly builder: InternalTopologyBuilder;
+  readonly options: ResolvedKafkaStreamsOptions;
+  readonly collector: KafkaRecordCollector;
+  /** Global stores, readable by every task. */
+  readonly globalStores: ReadonlyMap<string, StateStore>;
+}
+
+export class TaskManager {
+  readonly tasks = new Map<TaskKey, ManagedTask>();
+  /** Counters of tasks already closed, so metrics survive rebalances. */
+  private closedProcessed = 0;
+  private readonly closedDropped = new Map<DropReason, number>();
+  restoredRecords = 0;
+
+  constructor(private readonly options: TaskManagerOptions) {}
+
+  /** Task ids of running tasks, as `<subtopology>_<partition>`. */
+  taskIds(): string[] {
+    return [...this.tasks.values()].filter((managed) => managed.state === 'running').map((managed) => managed.key);
+  }
+
+  /** The running tasks' instances of a store. */
+  storesNamed(name: string): StateStore[] {
+    const stores: StateStore[] = [];
+    for (const managed of this.tasks.values()) {
+      if (managed.state !== 'running') continue;
+      const store = managed.task.stores.get(name);
+      if (store !== undefined && !this.options.globalStores.has(name)) stores.push(store);
+    }
+    return stores;
+  }
+
+  processedCount(): number {
+    let total = this.closedProcessed;
+    for (const managed of this.tasks.values()) total += managed.task.metrics.processed;
+    return total;
+  }
+
+  droppedCounts(): Map<DropReason, number> {
+    const total = new Map(this.closedDropped);
+    for (const managed of this.tasks.values()) for (const [reason, count] of managed.task.metrics.dropped) total.set(reason, (total.get(reason) ?? 0) + count);
+    return total;
+  }
+
+  /** Creates the task of one assigned (sub-topology, partition) and opens its persistent stores' handles. */
+  async create(key: TaskKey, subtopology: SubtopologySpec, partition: number, assignment: Record<string, number[]>): Promise<ManagedTask> {
+    const { builder, options, collector } = this.options;
+    const taskId = { subtopology: subtopology.id, partition };
+    const taskCollector = collector.forTask();
+    const task = new StreamTask({ taskId, builder, subtopology, config: options.streams, collector: taskCollector, clock: Date.now, stateDir: options.stateDir });
+    taskCollector.context = task.context;
+    for (const [name, store] of this.options.globalStores) task.context.stores.set(name, store);
+    const topicPartitions = task.sourceTopics.filter((topic) => (assignment[topic] ?? []).includes(partition)).map((topic) => ({ topic, partition }));
+    const managed: ManagedTask = { key, handles: new Map(), task, subtopology, topicPartitions, state: 'restoring' };
+    this.tasks.set(key, managed);
+    for (const storeName of subtopology.stores) {
+      const supplier = persistentSupplierOf(builder.stores.get(storeName)!.builder);
+      if (supplier !== undefined) managed.handles.set(storeName, await supplier.prepare({ stateDir: options.stateDir, applicationId: options.applicationId, taskId }));
+    }
+    return managed;
+  }
+
+  /**
+   * Divides the application's cache budget evenly among the caching stores of the tasks (as Kafka
+   * Streams divides `statestore.cache.max.bytes`); called whenever the set of tasks changes.
+   */
+  applyCacheBudget(): void {
+    const stores: CachingStore[] = [];
+    for (const managed of this.tasks.values()) {
+      if (managed.state === 'closed') continue;
+      for (const [name, store] of managed.task.stores) {
+        if (this.options.globalStores.has(name)) continue;
+        const caching = cachingStoreOf(store);
+        if (caching !== undefined) stores.push(caching);
+      }
+    }
+    if (stores.length === 0) return;
+    const share = Math.floor(this.options.options.cacheMaxBytes / stores.length);
+    for (const store of stores) store.setCacheMaxBytes(share);
+  }
+
+  /**
+   * Restores new tasks' stores and initializes the tasks: persistent stores first, through their
+   * handles from their checkpoints (before the task opens them), then in-memory stores from the
+   * beginning of their changelogs (after, as they need to be open).
+   */
+  async restore(created: readonly ManagedTask[], cancelled: () => boolean): Promise<void> {
+    const { builder, options } = this.options;
+    const changelogs = builder.changelogTopics(options.applicationId);
+    const restoreOptions = {
+      groupIdPrefix: options.applicationId,
+      logger: options.streams.logger,
+      sessionTimeoutMs: options.sessionTimeoutMs,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      onRecords: (count: number) => {
+        this.restoredRecords += count;
+      },
+      cancelled,
+    };
+    const persistent: { request: RestoreRequest; handle: PersistentStoreHandle }[] = [];
+    for (const managed of created) {
+      for (const [storeName, handle] of managed.handles) {
+        const topic = changelogs.get(storeName);
+        if (topic === undefined) continue;
+        const request: RestoreRequest = {
+          store: storeName,
+          topic,
+          partition: managed.task.id.partition,
+          fromOffset: handle.checkpointOffset() ?? 0,
+          apply: async (records) => {
+            if (managed.state === 'restoring') await handle.restore(records);
+          },
+        };
+        persistent.push({ request, handle });
+      }
+    }
+    if (persistent.length > 0) {
+      const { positions } = await restoreChangelogs(this.options.kafka, this.options.admin, persistent.map((entry) => entry.request), restoreOptions);
+      for (const { request, handle } of persistent) {
+        const position = positions.get(request);
+        if (position !== undefined && position !== request.fromOffset) await handle.writeCheckpoint(position);
+      }
+    }
+    const inMemory: RestoreRequest[] = [];
+    for (const managed of created) {
+      if (managed.state !== 'restoring') continue;
+      managed.task.initialize();
+      for (const storeName of managed.subtopology.stores) {
+        const topic = changelogs.get(storeName);
+        const store = managed.task.stores.get(storeName);
+        if (topic === undefined || managed.handles.has(storeName) || store === undefined || !isRestorableStore(store)) continue;
+        inMemory.push({
+          store: storeName,
+          topic,
+          partition: managed.task.id.partition,
+          fromOffset: 0,
+          apply: (records) => {
+            if (managed.state === 'restoring') store.restore(records);
+          },
+        });
+      }
+    }
+    if (inMemory.length > 0) await restoreChangelogs(this.options.kafka, this.options.admin, inMemory, restoreOptions);
+  }
+
+  /** Commits the persistent stores' flushed writes to disk (before the offsets that cover them are committed). */
+  async commitStores(only?: readonly ManagedTask[]): Promise<void> {
+    for (const managed of only ?? this.tasks.values()) if (managed.state === 'running') for (const handle of managed.handles.values()) await handle.commit();
+  }
+
+  /** Checkpoints the changelog offset each persistent store now reflects, so a restart restores only what follows. */
+  async writeCheckpoints(nextOffsets: ReadonlyMap<string, number>, only?: readonly ManagedTask[]): Promise<void> {
+    const changelogs = this.options.builder.changelogTopics(this.options.options.applicationId);
+    for (const managed of only ?? this.tasks.values()) {
+      if (managed.state !== 'running') continue;
+      for (const [store, handle] of managed.handles) {
+        const topic = changelogs.get(store);
+        const next = topic === undefined ? undefined : nextOffsets.get(`${topic}:${managed.task.id.partition}`);
+        if (next !== undefined) await handle.writeCheckpoint(next);
+      }
+    }
+  }
+
+  /** Closes a task and its persistent stores, keeping its counters; global stores stay open. */
+  async close(managed: ManagedTask): Promise<void> {
+    if (managed.state === 'closed') return;
+    managed.state = 'closed';
+    this.tasks.delete(managed.key);
+    this.closedProcessed += managed.task.metrics.processed;
+    for (const [reason, count] of managed.task.metrics.dropped) this.closedDropped.set(reason, (this.closedDropped.get(reason) ?? 0) + count);
+    // Global stores belong to the application, not the task: keep them open.
+    for (const name of this.options.globalStores.keys()) managed.task.context.stores.delete(name);
+    try {
+      managed.task.close();
+      for (const handle of managed.handles.values()) await handle.close();
+    } catch (error) {
+      this.options.options.streams.logger.warn(`Task ${managed.key} did not close cleanly`, { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+}

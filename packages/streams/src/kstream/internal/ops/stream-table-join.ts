@@ -6,7 +6,7 @@ import { TopologyError } from '../../../errors/streams-error.js';
 import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
-import type { ValueJoiner } from '../../functions.js';
+import type { KeyValueMapper, ValueJoiner } from '../../functions.js';
 import type { Joined } from '../../joined.js';
 import type { KStream } from '../../kstream.js';
 import type { KStreamImpl } from '../kstream-impl.js';
@@ -14,13 +14,20 @@ import type { KTableImpl } from '../ktable-impl.js';
 import type { KTableValueGetter, KTableValueGetterSupplier } from '../ktable-value-getter.js';
 import { copartitionSourceTopics } from './join-support.js';
 
-class StreamTableJoinProcessor<K, V, VT, VR> implements Processor<K, V, K, VR> {
+/**
+ * Looks each stream record up in a table and joins it: by the record's key (stream-table joins),
+ * or by the key a selector computes (stream-global-table joins, where the record's own key may
+ * be null).
+ */
+class StreamTableLookupProcessor<K, V, LK, VT, VR> implements Processor<K, V, K, VR> {
   private context!: ProcessorContext<K, VR>;
   private task!: TaskContext;
-  private readonly table: KTableValueGetter<K, VT>;
+  private readonly table: KTableValueGetter<LK, VT>;
 
   constructor(
-    getterSupplier: KTableValueGetterSupplier<K, VT>,
+    getterSupplier: KTableValueGetterSupplier<LK, VT>,
+    /** `undefined`: look up by the record's key. */
+    private readonly keySelector: KeyValueMapper<K, V, LK> | undefined,
     private readonly joiner: ValueJoiner<V, VT | null, VR>,
     private readonly leftJoin: boolean,
   ) {
@@ -34,7 +41,8 @@ class StreamTableJoinProcessor<K, V, VT, VR> implements Processor<K, V, K, VR> {
   }
 
   process(record: StreamRecord<K, V>): void {
-    if (record.key === null || record.key === undefined) {
+    const selector = this.keySelector;
+    if (selector === undefined && (record.key === null || record.key === undefined)) {
       this.task.metrics.recordDropped('null-key');
       return;
     }
@@ -43,7 +51,12 @@ class StreamTableJoinProcessor<K, V, VT, VR> implements Processor<K, V, K, VR> {
       this.task.metrics.recordDropped('null-value');
       return;
     }
-    const row = this.table.get(record.key);
+    const lookupKey = selector === undefined ? (record.key as unknown as LK) : selector(record.key, record.value);
+    if (lookupKey === null || lookupKey === undefined) {
+      this.task.metrics.recordDropped('null-key');
+      return;
+    }
+    const row = this.table.get(lookupKey);
     if (row === undefined) {
       if (this.leftJoin) this.context.forward(record.withValue(this.joiner(record.value, null)));
       return;
@@ -52,12 +65,14 @@ class StreamTableJoinProcessor<K, V, VT, VR> implements Processor<K, V, K, VR> {
   }
 }
 
-function streamTableJoinProcessor<K, V, VT, VR>(
-  getterSupplier: KTableValueGetterSupplier<K, VT>,
+/** The processor of a stream-table (no selector) or stream-global-table (with one) join. */
+export function streamTableLookupProcessor<K, V, LK, VT, VR>(
+  getterSupplier: KTableValueGetterSupplier<LK, VT>,
+  keySelector: KeyValueMapper<K, V, LK> | undefined,
   joiner: ValueJoiner<V, VT | null, VR>,
   leftJoin: boolean,
 ): ProcessorSupplier<K, V, K, VR> {
-  return () => new StreamTableJoinProcessor(getterSupplier, joiner, leftJoin);
+  return () => new StreamTableLookupProcessor(getterSupplier, keySelector, joiner, leftJoin);
 }
 
 /**
@@ -86,7 +101,7 @@ export function joinStreamToTable<K, V, VT, VR>(
   const input = stream.repartitionRequired ? stream.repartitionThrough(`${name}-left`, keySerde, options.valueSerde ?? stream.valueSerde, undefined) : stream;
   topology.addCopartitionGroup([...copartitionSourceTopics(topology, input.nodeName), ...copartitionSourceTopics(topology, table.nodeName)]);
   const getterSupplier = table.valueGetterSupplier;
-  const result = input.addChild<K, VR>(streamTableJoinProcessor(getterSupplier, joiner, leftJoin), 'KSTREAM-JOIN-', { name }, keySerde, undefined, false);
+  const result = input.addChild<K, VR>(streamTableLookupProcessor<K, V, K, VT, VR>(getterSupplier, undefined, joiner, leftJoin), 'KSTREAM-JOIN-', { name }, keySerde, undefined, false);
   if (getterSupplier.storeNames.length > 0) topology.connectProcessorAndStateStores([name], getterSupplier.storeNames);
   return result;
 }

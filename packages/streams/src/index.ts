@@ -79,6 +79,12 @@ export type { StreamPartitioner, TopicNameExtractor } from './processor/stream-p
 export type { RecordCollector, ConsumedRecord } from './processor/record-collector.js';
 export type { DropReason } from './processor/internal/task-metrics.js';
 
+// Embedded runner (the in-process driver)
+export { EmbeddedRunner } from './embedded/embedded-runner.js';
+export type { EmbeddedRecord, EmbeddedRecordListener, EmbeddedRunnerMetrics, EmbeddedSendOptions } from './embedded/embedded-runner.js';
+export { DEFAULT_EMBEDDED_COMMIT_INTERVAL_MS } from './embedded/options.js';
+export type { EmbeddedRunnerOptions } from './embedded/options.js';
+
 // Serdes
 export type { Serde, Serializer, Deserializer, SerdeType } from './serde/serde.js';
 export { Serdes, StringSerde, Int32Serde, Int64Serde, Float64Serde, BytesSerde, JsonSerde } from './serde/serdes.js';

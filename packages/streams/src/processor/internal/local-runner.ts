@@ -24,6 +24,21 @@ export interface LocalRunnerOptions {
   readonly stateDir?: string;
   /** Wall-clock time; defaults to `Date.now`. */
   readonly clock?: () => number;
+  /**
+   * Whether every input (and every punctuation) ends with a commit, so its full effect is
+   * visible at once (the test driver). Defaults to `true`. With `false`, tasks commit only on
+   * {@link LocalRunner.commit} or when a processor requests it, so store caches deduplicate
+   * updates between commits as they do on Kafka (the embedded runner).
+   */
+  readonly commitEachRecord?: boolean;
+  /**
+   * Which records {@link LocalRunner.topics} keeps: `'all'` (the default; the test driver reads
+   * its outputs from there) or `'none'`, for long runs, where records reach only sub-topologies
+   * that read their topic and {@link onRecord}, so memory does not grow with the input.
+   */
+  readonly retainRecords?: 'all' | 'none';
+  /** Called with every record written to any topic, input, output, internal or dead-letter, in order. */
+  readonly onRecord?: (record: StoredRecord) => void;
 }
 
 /**
@@ -40,6 +55,11 @@ export class LocalRunner implements RecordCollector {
   readonly topics = new Map<string, StoredRecord[]>();
   private readonly taskByTopic = new Map<string, StreamTask>();
   private readonly pending: StoredRecord[] = [];
+  /** The next offset of each topic: how many records were written to it. */
+  private readonly nextOffsets = new Map<string, number>();
+  private readonly commitEachRecord: boolean;
+  private readonly retainRecords: boolean;
+  private readonly onRecord: ((record: StoredRecord) => void) | undefined;
   private draining = false;
   private closed = false;
   private initialized = false;
@@ -50,6 +70,9 @@ export class LocalRunner implements RecordCollector {
     this.config = resolveStreamsConfig(config);
     const builder = topology.internal;
     const clock = options.clock ?? Date.now;
+    this.commitEachRecord = options.commitEachRecord ?? true;
+    this.retainRecords = (options.retainRecords ?? 'all') === 'all';
+    this.onRecord = options.onRecord;
     for (const subtopology of builder.subtopologies()) {
       const task = new StreamTask({
         taskId: { subtopology: subtopology.id, partition: 0 },
@@ -103,17 +126,38 @@ export class LocalRunner implements RecordCollector {
       throw new TopologyError(`No source reads topic '${topic}'; the topology reads [${[...this.taskByTopic.keys()].join(', ')}].`);
     }
     this.send(topic, key, value, headers, timestamp, 0);
-    this.drain();
+    this.drain(this.commitEachRecord);
+  }
+
+  /**
+   * The next offset of `topic` (partition 0): how many records were written to it so far. For a
+   * changelog topic, the offset its store's checkpoint records.
+   */
+  endOffset(topic: string): number {
+    return this.nextOffsets.get(topic) ?? 0;
+  }
+
+  /**
+   * Makes `topic` start at `offset`, as a driver that reopens persistent stores does for their
+   * changelogs, so checkpoints keep counting from where the last run left off.
+   */
+  resumeTopicAt(topic: string, offset: number): void {
+    this.nextOffsets.set(topic, offset);
   }
 
   send(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number, _partition: number | undefined): void {
-    let log = this.topics.get(topic);
-    if (log === undefined) {
-      log = [];
-      this.topics.set(topic, log);
+    const offset = this.nextOffsets.get(topic) ?? 0;
+    this.nextOffsets.set(topic, offset + 1);
+    const record: StoredRecord = { topic, partition: 0, offset, timestamp, key, value, headers };
+    if (this.retainRecords) {
+      let log = this.topics.get(topic);
+      if (log === undefined) {
+        log = [];
+        this.topics.set(topic, log);
+      }
+      log.push(record);
     }
-    const record: StoredRecord = { topic, partition: 0, offset: log.length, timestamp, key, value, headers };
-    log.push(record);
+    if (this.onRecord !== undefined) this.onRecord(record);
     if (this.globals.reads(topic)) this.globals.update(record);
     if (this.taskByTopic.has(topic)) this.pending.push(record);
   }
@@ -125,12 +169,15 @@ export class LocalRunner implements RecordCollector {
   /** Fires wall-clock punctuators due at `now` in every task. */
   punctuateWallClock(now: number): void {
     for (const task of this.tasks) task.punctuateWallClock(now);
-    this.drain();
+    this.drain(this.commitEachRecord);
   }
 
-  /** Commits every task (flushing stores) and processes whatever that sends on. */
+  /**
+   * Commits every task (flushing stores, which forwards cached updates) and processes whatever
+   * that sends on, until the topology is quiet.
+   */
   commit(): void {
-    this.drain();
+    this.drain(true);
   }
 
   /** A store by name, from the task that owns it. */
@@ -205,9 +252,10 @@ export class LocalRunner implements RecordCollector {
 
   /**
    * Delivers pending records, processes, and commits (flushing stores, which may send more),
-   * until nothing is left. Records are delivered in the order they were written.
+   * until nothing is left. Records are delivered in the order they were written. With
+   * `commitAll` false, only tasks whose processors requested a commit are committed.
    */
-  private drain(): void {
+  private drain(commitAll: boolean): void {
     if (this.draining) return;
     this.draining = true;
     try {
@@ -222,7 +270,7 @@ export class LocalRunner implements RecordCollector {
         }
         pending.length = 0;
         for (const task of this.tasks) {
-          if (!task.commitNeeded && !task.hasStores) continue;
+          if (commitAll ? !task.commitNeeded && !task.hasStores : !task.context.commitRequested) continue;
           task.prepareCommit();
           task.postCommit();
         }

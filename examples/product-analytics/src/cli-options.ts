@@ -1,0 +1,260 @@
+/**
+ * The `product-analytics` command line: each command's flags, their help, and the checks that
+ * turn argv into a validated command (or a {@link UsageError} naming the flag that is wrong).
+ * Pure, so the tests exercise every flag without starting anything.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** A mistake on the command line; the CLI prints its message and the command's usage, and exits 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  constructor(
+    message: string,
+    /** The command whose usage to print, when known. */
+    readonly command?: CommandName,
+  ) {
+    super(message);
+  }
+}
+
+export const commandNames = ['run', 'produce', 'tail'] as const;
+export type CommandName = (typeof commandNames)[number];
+
+export const defaultStateDir = '.scratch/product-analytics';
+export const defaultApplicationId = 'product-analytics';
+export const tailTopics = ['product-analytics', 'category-analytics', 'product-alerts'] as const;
+
+/** `run`: embedded (no broker) or on Kafka. */
+export interface RunCommand {
+  readonly command: 'run';
+  readonly bootstrapServers: string | undefined;
+  readonly applicationId: string;
+  readonly stateDir: string;
+  readonly rate: number;
+  /** Seconds; undefined runs until Ctrl-C (or until `events` have been sent). */
+  readonly duration: number | undefined;
+  readonly events: number | undefined;
+  readonly seed: number;
+  readonly partitions: number;
+  readonly emitFinalOnly: boolean;
+}
+
+/** `produce`: generated data into Kafka. */
+export interface ProduceCommand {
+  readonly command: 'produce';
+  readonly bootstrapServers: string;
+  readonly rate: number;
+  readonly events: number;
+  readonly seed: number;
+  readonly partitions: number;
+}
+
+/** `tail`: the output topics, printed readably. */
+export interface TailCommand {
+  readonly command: 'tail';
+  readonly bootstrapServers: string;
+  readonly topics: readonly string[];
+  readonly fromBeginning: boolean;
+  /** Stop after this many records; undefined tails until Ctrl-C. */
+  readonly max: number | undefined;
+}
+
+export type Command = RunCommand | ProduceCommand | TailCommand | { readonly command: 'help'; readonly topic: CommandName | undefined };
+
+const shared = {
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const flags = {
+  run: {
+    ...shared,
+    'bootstrap-servers': { type: 'string', short: 'b' },
+    'application-id': { type: 'string' },
+    'state-dir': { type: 'string' },
+    rate: { type: 'string' },
+    duration: { type: 'string' },
+    events: { type: 'string' },
+    seed: { type: 'string' },
+    partitions: { type: 'string' },
+    'final-only': { type: 'boolean' },
+  },
+  produce: {
+    ...shared,
+    'bootstrap-servers': { type: 'string', short: 'b' },
+    rate: { type: 'string' },
+    events: { type: 'string' },
+    seed: { type: 'string' },
+    partitions: { type: 'string' },
+  },
+  tail: {
+    ...shared,
+    'bootstrap-servers': { type: 'string', short: 'b' },
+    topics: { type: 'string' },
+    'from-beginning': { type: 'boolean' },
+    max: { type: 'string' },
+  },
+} as const satisfies Record<CommandName, ParseArgsConfig['options']>;
+
+/** The top-level help. */
+export const mainUsage = `product-analytics: real-time product and category analytics on Tributary.
+
+Usage: product-analytics <command> [flags]
+
+Commands:
+  run       Run the analytics. With no broker: embedded, fed by the built-in generator,
+            with a live view. With --bootstrap-servers: as a KafkaStreams app.
+  produce   Write generated events and catalog changes to Kafka.
+  tail      Print the analytics, category and alert topics readably.
+
+Run 'product-analytics <command> --help' for a command's flags.
+`;
+
+/** Each command's help. */
+export const commandUsage: Record<CommandName, string> = {
+  run: `Usage: product-analytics run [flags]
+
+Without --bootstrap-servers, runs embedded: the generator feeds the topology in this process
+(EmbeddedRunner, LevelDB stores) and the terminal shows top products and categories in the
+current window, alerts as they fire, throughput and dead-letter counts. Plain lines when
+stdout is not a terminal. Ctrl-C (or SIGTERM) commits and stops.
+
+Flags:
+  -b, --bootstrap-servers host:port  Run on Kafka instead (reads product-events, product-catalog)
+      --application-id id            Kafka application id (default ${defaultApplicationId})
+      --state-dir dir                Where the stores live (default ${defaultStateDir})
+      --rate n                       Embedded: generated events per second (default 2000)
+      --duration s                   Stop after s seconds (default: until Ctrl-C)
+      --events n                     Embedded: stop after n events
+      --seed n                       Embedded: generator seed (default: from the clock)
+      --partitions n                 Kafka: partitions of topics created if missing (default 3)
+      --final-only                   Emit one final result per window instead of every update
+  -h, --help                         This help
+`,
+  produce: `Usage: product-analytics produce --bootstrap-servers host:port [flags]
+
+Writes the generator's events and catalog changes (skewed popularity, sessions walking the
+funnel, out-of-order, duplicate and a few malformed events; Debezium and plain catalog
+upserts, deletes) to product-events and product-catalog, creating them if missing.
+Idempotent producer; a progress bar (plain lines when stdout is not a terminal).
+
+Flags:
+  -b, --bootstrap-servers host:port  The broker (required)
+      --rate n                       Events per second (default 2000)
+      --events n                     How many events (default 100000)
+      --seed n                       Generator seed (default 42)
+      --partitions n                 Partitions of topics created (default 3)
+  -h, --help                         This help
+`,
+  tail: `Usage: product-analytics tail --bootstrap-servers host:port [flags]
+
+Reads the output topics and prints each record on one line.
+
+Flags:
+  -b, --bootstrap-servers host:port  The broker (required)
+      --topics a,b                   Topics to read (default ${tailTopics.join(',')})
+      --from-beginning               Start at the earliest records (default: new ones only)
+      --max n                        Stop after n records
+  -h, --help                         This help
+`,
+};
+
+function positiveInteger(flag: string, text: string | undefined, command: CommandName): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`--${flag} must be a whole number >= 1, got '${text}'.`, command);
+  }
+  return Number(text);
+}
+
+function positiveNumber(flag: string, text: string | undefined, command: CommandName): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) throw new UsageError(`--${flag} must be a number > 0, got '${text}'.`, command);
+  return value;
+}
+
+function seedOf(text: string | undefined, fallback: number, command: CommandName): number {
+  if (text === undefined) return fallback;
+  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw new UsageError(`--seed must be an integer, got '${text}'.`, command);
+  return Number(text);
+}
+
+function bootstrap(text: string | undefined, command: CommandName, required: boolean): string | undefined {
+  if (text === undefined) {
+    if (required) throw new UsageError(`--bootstrap-servers host:port is required for '${command}'.`, command);
+    return undefined;
+  }
+  for (const server of text.split(',')) {
+    if (!/^[^\s:,]+:\d{1,5}$/.test(server.trim())) throw new UsageError(`--bootstrap-servers must be host:port[,host:port...], got '${text}'.`, command);
+  }
+  return text;
+}
+
+/** Turns argv (without `node` and the script) into a validated command; throws {@link UsageError}. */
+export function parseCommand(argv: readonly string[]): Command {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' ? rest[0] : undefined;
+    if (topic !== undefined && !(commandNames as readonly string[]).includes(topic)) throw new UsageError(`Unknown command '${topic}'; the commands are ${commandNames.join(', ')}.`);
+    return { command: 'help', topic: topic as CommandName | undefined };
+  }
+  if (!(commandNames as readonly string[]).includes(name)) throw new UsageError(`Unknown command '${name}'; the commands are ${commandNames.join(', ')}.`);
+  const command = name as CommandName;
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: [...rest], options: flags[command], strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+  } catch (error) {
+    // parseArgs' messages name the flag; drop its advice about '--' which does not apply here.
+    const message = error instanceof Error ? error.message.replace(/\. To specify a positional argument.*$/s, '.') : String(error);
+    throw new UsageError(message, command);
+  }
+  if (values['help'] === true) return { command: 'help', topic: command };
+  const text = (flag: string) => values[flag] as string | undefined;
+
+  if (command === 'run') {
+    const bootstrapServers = bootstrap(text('bootstrap-servers'), command, false);
+    const events = positiveInteger('events', text('events'), command);
+    if (bootstrapServers !== undefined) {
+      for (const flag of ['rate', 'events', 'seed']) {
+        if (values[flag] !== undefined) throw new UsageError(`--${flag} applies to the embedded run only; on Kafka, the input comes from 'product-analytics produce'.`, command);
+      }
+    }
+    const applicationId = text('application-id') ?? defaultApplicationId;
+    if (!/^[a-zA-Z0-9._-]+$/.test(applicationId)) throw new UsageError(`--application-id may hold letters, digits, '.', '_' and '-' only, got '${applicationId}'.`, command);
+    const stateDir = text('state-dir') ?? defaultStateDir;
+    if (stateDir.trim() === '') throw new UsageError('--state-dir must not be empty.', command);
+    return {
+      command,
+      bootstrapServers,
+      applicationId,
+      stateDir,
+      rate: positiveNumber('rate', text('rate'), command) ?? 2000,
+      duration: positiveNumber('duration', text('duration'), command),
+      events,
+      seed: seedOf(text('seed'), Date.now() % 1_000_000, command),
+      partitions: positiveInteger('partitions', text('partitions'), command) ?? 3,
+      emitFinalOnly: values['final-only'] === true,
+    };
+  }
+  if (command === 'produce') {
+    return {
+      command,
+      bootstrapServers: bootstrap(text('bootstrap-servers'), command, true)!,
+      rate: positiveNumber('rate', text('rate'), command) ?? 2000,
+      events: positiveInteger('events', text('events'), command) ?? 100_000,
+      seed: seedOf(text('seed'), 42, command),
+      partitions: positiveInteger('partitions', text('partitions'), command) ?? 3,
+    };
+  }
+  const topics = (text('topics') ?? tailTopics.join(',')).split(',').map((topic) => topic.trim());
+  for (const topic of topics) {
+    if (!/^[a-zA-Z0-9._-]{1,249}$/.test(topic)) throw new UsageError(`--topics must be a comma-separated list of topic names, got '${text('topics')}'.`, command);
+  }
+  return {
+    command,
+    bootstrapServers: bootstrap(text('bootstrap-servers'), command, true)!,
+    topics,
+    fromBeginning: values['from-beginning'] === true,
+    max: positiveInteger('max', text('max'), command),
+  };
+}

@@ -1,0 +1,88 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { commandUsage, defaultStateDir, parseCommand, UsageError } from './cli-options.js';
+
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
+
+function usageError(argv: string[]): UsageError {
+  try {
+    parseCommand(argv);
+  } catch (error) {
+    if (error instanceof UsageError) return error;
+    throw error;
+  }
+  throw new Error(`expected a UsageError for ${argv.join(' ')}`);
+}
+
+describe('parseCommand', () => {
+  it('applies the defaults of run: embedded, 2000 events/s, until stopped', () => {
+    const command = parseCommand(['run']);
+    expect(command).toMatchObject({ command: 'run', bootstrapServers: undefined, rate: 2000, duration: undefined, events: undefined, stateDir: defaultStateDir, partitions: 3, emitFinalOnly: false });
+  });
+
+  it('reads every flag of every command', () => {
+    expect(parseCommand(['run', '--rate', '500', '--duration', '1.5', '--events', '10', '--state-dir', '/tmp/x', '--seed', '9', '--final-only'])).toMatchObject({ rate: 500, duration: 1.5, events: 10, stateDir: '/tmp/x', seed: 9, emitFinalOnly: true });
+    expect(parseCommand(['run', '-b', 'localhost:9092', '--application-id', 'pa-1', '--partitions', '6'])).toMatchObject({ bootstrapServers: 'localhost:9092', applicationId: 'pa-1', partitions: 6 });
+    expect(parseCommand(['produce', '--bootstrap-servers', 'a:1,b:2', '--rate', '100', '--events', '3000', '--seed', '1'])).toEqual({ command: 'produce', bootstrapServers: 'a:1,b:2', rate: 100, events: 3000, seed: 1, partitions: 3 });
+    expect(parseCommand(['tail', '-b', 'h:9', '--topics', 'product-alerts', '--from-beginning', '--max', '5'])).toEqual({ command: 'tail', bootstrapServers: 'h:9', topics: ['product-alerts'], fromBeginning: true, max: 5 });
+  });
+
+  it('gives help for the program and for each command', () => {
+    expect(parseCommand([])).toEqual({ command: 'help', topic: undefined });
+    expect(parseCommand(['--help'])).toEqual({ command: 'help', topic: undefined });
+    for (const name of ['run', 'produce', 'tail'] as const) {
+      expect(parseCommand([name, '--help'])).toEqual({ command: 'help', topic: name });
+      expect(commandUsage[name]).toContain(`product-analytics ${name}`);
+    }
+  });
+
+  it('rejects bad flags with a message that names them', () => {
+    expect(usageError(['launch']).message).toMatch(/Unknown command 'launch'/);
+    expect(usageError(['run', '--bogus']).message).toMatch(/--bogus/);
+    expect(usageError(['run', '--rate', 'fast']).message).toMatch(/--rate must be a number > 0, got 'fast'/);
+    expect(usageError(['run', '--rate', '0']).message).toMatch(/--rate/);
+    expect(usageError(['run', '--events', '1.5']).message).toMatch(/--events must be a whole number/);
+    expect(usageError(['run', '--duration', '-3']).message).toMatch(/--duration/);
+    expect(usageError(['run', '--seed', 'abc']).message).toMatch(/--seed/);
+    expect(usageError(['run', '-b', 'nohost']).message).toMatch(/--bootstrap-servers must be host:port/);
+    expect(usageError(['run', '-b', 'h:1', '--events', '5']).message).toMatch(/--events applies to the embedded run only/);
+    expect(usageError(['run', '--application-id', 'a b']).message).toMatch(/--application-id/);
+    expect(usageError(['produce']).message).toMatch(/--bootstrap-servers host:port is required for 'produce'/);
+    expect(usageError(['tail', '-b', 'h:1', '--topics', 'a,,b']).message).toMatch(/--topics/);
+    expect(usageError(['tail', '-b', 'h:1', 'extra']).command).toBe('tail');
+  });
+});
+
+describe('the built CLI', () => {
+  beforeAll(() => {
+    if (!existsSync(cli)) throw new Error(`${cli} is missing: build the example first (pnpm --filter ./examples/product-analytics run build).`);
+  });
+
+  it('runs 2000 events embedded and prints throughput and products as plain lines', () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'product-analytics-cli-'));
+    onTestFinished(() => rmSync(stateDir, { recursive: true, force: true }));
+    const result = spawnSync(process.execPath, [cli, 'run', '--events', '2000', '--state-dir', stateDir, '--seed', '1'], { encoding: 'utf8', timeout: 30_000 });
+    expect(result.error).toBeUndefined();
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^throughput: \d+ events\/s \| sent 2000 /m);
+    expect(result.stdout).toMatch(/^product p\d{4} ".+" \S+ window \d\d:\d\d views=\d+ /m);
+    expect(result.stdout).toMatch(/^category \S+ window/m);
+    expect(result.stdout).toMatch(/^done: 2000 events in /m);
+    expect(existsSync(stateDir)).toBe(true);
+  }, 40_000);
+
+  it('exits with 2 and the usage on a bad flag, and 0 with --help', () => {
+    const bad = spawnSync(process.execPath, [cli, 'produce', '--rate', 'x', '-b', 'h:1'], { encoding: 'utf8', timeout: 10_000 });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--rate must be a number > 0, got 'x'");
+    expect(bad.stderr).toContain('Usage: product-analytics produce');
+    const help = spawnSync(process.execPath, [cli, 'tail', '--help'], { encoding: 'utf8', timeout: 10_000 });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('Usage: product-analytics tail');
+  });
+});

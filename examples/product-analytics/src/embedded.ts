@@ -1,0 +1,109 @@
+/**
+ * `product-analytics run` with no broker: the generator feeds the topology in this process on
+ * the `EmbeddedRunner` (the same engine as the Kafka runtime and the test driver) with LevelDB
+ * stores, and the dashboard shows the results live.
+ */
+import { mkdir } from 'node:fs/promises';
+import { EmbeddedRunner, StreamsBuilder, type Logger } from '@tributary/streams';
+import { LevelStores } from '@tributary/level';
+import type { RunCommand } from './cli-options.js';
+import { Dashboard, type Throughput } from './dashboard.js';
+import { EventGenerator } from './generator.js';
+import type { Alert, CategoryStats, ProductStats } from './model.js';
+import { buildTopology, defaultOptions } from './topology.js';
+
+/** Where the CLI writes, so tests can capture it. */
+export interface Terminal {
+  write(text: string): void;
+  readonly isTTY: boolean;
+  readonly columns: number;
+}
+
+/** Errors to stderr; the engine's warnings about single records (late, dropped) are counted in the metrics instead. */
+export const quietLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: (message, fields) => console.error(`error: ${message}`, fields ?? ''),
+};
+
+const tickMs = 50;
+
+/** Runs until the duration or event count is reached, or `stop` resolves (a signal); then commits and closes. */
+export async function runEmbedded(command: RunCommand, terminal: Terminal, stop: Promise<void>): Promise<void> {
+  const topics = defaultOptions.topics;
+  const storeSuppliers = LevelStores.dslStoreSuppliers();
+  const topology = buildTopology(new StreamsBuilder({ dslStoreSuppliers: storeSuppliers }), { storeSuppliers, emitFinalOnly: command.emitFinalOnly });
+  await mkdir(command.stateDir, { recursive: true });
+  const runner = await EmbeddedRunner.start(topology, { applicationId: command.applicationId, logger: quietLogger }, { stateDir: command.stateDir, commitIntervalMs: 1000 });
+
+  const dashboard = new Dashboard();
+  let deadLetters = 0;
+  runner.onRecord(topics.productAnalytics, (record) => {
+    if (record.value !== null) dashboard.addProductStats(JSON.parse(record.value.toString('utf8')) as ProductStats);
+  });
+  runner.onRecord(topics.categoryAnalytics, (record) => {
+    if (record.value !== null) dashboard.addCategoryStats(JSON.parse(record.value.toString('utf8')) as CategoryStats);
+  });
+  runner.onRecord(topics.alerts, (record) => {
+    if (record.value !== null) dashboard.addAlert(JSON.parse(record.value.toString('utf8')) as Alert);
+  });
+  runner.onRecord(topics.deadLetter, () => void deadLetters++);
+
+  // Event time follows the wall clock: the generator's clock advances at the sending rate.
+  const generator = new EventGenerator({ seed: command.seed, startTime: Date.now(), eventsPerSecond: command.rate });
+  for (const record of generator.catalogSnapshot()) runner.send(topics.catalog, record.key, record.value, { timestamp: record.timestamp });
+
+  const started = performance.now();
+  let sent = 0;
+  let lastFrameAt = started;
+  let sentAtLastFrame = 0;
+  let stopping = false;
+  void stop.then(() => {
+    stopping = true;
+  });
+  if (terminal.isTTY) terminal.write('\x1b[?25l\x1b[2J'); // hide the cursor, clear once
+
+  const frame = (now: number, final = false): void => {
+    // The last frame reports the whole run's rate; the others, the last second's.
+    const seconds = final ? (now - started) / 1000 : (now - lastFrameAt) / 1000;
+    const metrics = runner.metrics();
+    const throughput: Throughput = {
+      elapsedSeconds: (now - started) / 1000,
+      sent,
+      eventsPerSecond: seconds > 0 ? (sent - (final ? 0 : sentAtLastFrame)) / seconds : 0,
+      processed: metrics.processed,
+      dropped: metrics.dropped,
+      deadLetters,
+    };
+    lastFrameAt = now;
+    sentAtLastFrame = sent;
+    if (terminal.isTTY) terminal.write(dashboard.screen(throughput, terminal.columns));
+    else terminal.write(`${dashboard.plainLines(throughput).join('\n')}\n`);
+  };
+
+  try {
+    const limit = command.events ?? Number.POSITIVE_INFINITY;
+    const deadline = command.duration === undefined ? Number.POSITIVE_INFINITY : started + command.duration * 1000;
+    while (!stopping && sent < limit) {
+      const now = performance.now();
+      if (now >= deadline) break;
+      // Send what the rate allows by now; if the engine falls behind, the measured rate shows it.
+      const due = Math.min(limit, Math.floor(((now - started) / 1000) * command.rate) + 1);
+      while (sent < due) {
+        const record = generator.next();
+        runner.send(record.stream === 'events' ? topics.events : topics.catalog, record.key, record.value, { timestamp: record.timestamp });
+        if (record.stream === 'events') sent++;
+      }
+      if (now - lastFrameAt >= 1000) frame(now);
+      await new Promise((resolve) => setTimeout(resolve, tickMs));
+    }
+    await runner.commit(); // flush cached updates, so the last frame shows every event sent
+    frame(performance.now(), true);
+    const seconds = (performance.now() - started) / 1000;
+    terminal.write(`${terminal.isTTY ? '\x1b[?25h' : ''}done: ${sent} events in ${seconds.toFixed(1)}s (${Math.round(sent / seconds)} events/s), state in ${command.stateDir}\n`);
+  } finally {
+    if (terminal.isTTY) terminal.write('\x1b[?25h');
+    await runner.close();
+  }
+}

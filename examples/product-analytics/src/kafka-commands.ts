@@ -1,0 +1,228 @@
+/**
+ * The commands that talk to a Kafka broker: `run --bootstrap-servers` (the topology as a
+ * `KafkaStreams` app), `produce` (the generator into the input topics) and `tail` (the output
+ * topics, printed readably).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { KafkaStreams } from '@tributary/kafka';
+import { StreamsBuilder } from '@tributary/streams';
+import { LevelStores } from '@tributary/level';
+import type { ProduceCommand, RunCommand, TailCommand } from './cli-options.js';
+import { formatAlert } from './dashboard.js';
+import { quietLogger, type Terminal } from './embedded.js';
+import { EventGenerator, type GeneratedRecord } from './generator.js';
+import type { Alert, CategoryStats, ProductStats, ProductTrend } from './model.js';
+import { buildTopology, defaultOptions, type ProductAnalyticsTopics } from './topology.js';
+
+function client(bootstrapServers: string, clientId: string): Kafka {
+  return new Kafka({ clientId, brokers: bootstrapServers.split(',').map((server) => server.trim()), logLevel: logLevel.NOTHING, retry: { retries: 5 } });
+}
+
+/** Creates the topics that do not exist yet, with `partitions` partitions, and waits for their leaders. */
+export async function ensureTopics(bootstrapServers: string, topics: readonly string[], partitions: number): Promise<string[]> {
+  const admin = client(bootstrapServers, 'product-analytics-admin').admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((topic) => !existing.has(topic));
+    if (missing.length > 0) {
+      await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
+    }
+    return missing;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Progress of {@link produceRecords}. */
+export interface ProduceProgress {
+  readonly sent: number;
+  readonly total: number;
+  readonly elapsedSeconds: number;
+}
+
+/**
+ * Sends generated records to their topics, in order, paced to `rate` records per second
+ * (`Infinity` for as fast as the broker takes them), with an idempotent producer: a retried
+ * batch is never written twice.
+ */
+export async function produceRecords(
+  bootstrapServers: string,
+  records: Iterable<GeneratedRecord>,
+  options: { readonly topics?: Pick<ProductAnalyticsTopics, 'events' | 'catalog'>; readonly rate?: number; readonly total?: number; readonly onProgress?: (progress: ProduceProgress) => void; readonly stopped?: () => boolean } = {},
+): Promise<number> {
+  const topics = options.topics ?? defaultOptions.topics;
+  const rate = options.rate ?? Number.POSITIVE_INFINITY;
+  const producer: Producer = client(bootstrapServers, 'product-analytics-producer').producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await producer.connect();
+  const started = performance.now();
+  let sent = 0;
+  try {
+    const batch: GeneratedRecord[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const byTopic = new Map<string, Array<{ key: Buffer | null; value: Buffer | null; timestamp: string }>>();
+      for (const record of batch) {
+        const topic = record.stream === 'events' ? topics.events : topics.catalog;
+        const messages = byTopic.get(topic) ?? [];
+        messages.push({ key: record.key, value: record.value, timestamp: String(record.timestamp) });
+        byTopic.set(topic, messages);
+      }
+      await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      batch.length = 0;
+    };
+    const batchSize = Number.isFinite(rate) ? Math.max(1, Math.min(500, Math.ceil(rate / 20))) : 500;
+    for (const record of records) {
+      if (options.stopped?.() === true) break;
+      batch.push(record);
+      sent++;
+      if (batch.length >= batchSize) {
+        await flush();
+        options.onProgress?.({ sent, total: options.total ?? sent, elapsedSeconds: (performance.now() - started) / 1000 });
+        const ahead = sent / rate - (performance.now() - started) / 1000;
+        if (ahead > 0) await new Promise((resolve) => setTimeout(resolve, ahead * 1000));
+      }
+    }
+    await flush();
+    options.onProgress?.({ sent, total: options.total ?? sent, elapsedSeconds: (performance.now() - started) / 1000 });
+  } finally {
+    await producer.disconnect();
+  }
+  return sent;
+}
+
+function* generatedRecords(command: ProduceCommand): Generator<GeneratedRecord> {
+  // Event time starts now, so the app's future-skew check and the broker's retention accept it.
+  const generator = new EventGenerator({ seed: command.seed, startTime: Date.now(), eventsPerSecond: command.rate });
+  yield* generator.catalogSnapshot();
+  let events = 0;
+  while (events < command.events) {
+    const record = generator.next();
+    if (record.stream === 'events') events++;
+    yield record;
+  }
+}
+
+/** `produce`: the generator into Kafka, with a progress bar. */
+export async function produce(command: ProduceCommand, terminal: Terminal, stopped: () => boolean): Promise<void> {
+  const topics = defaultOptions.topics;
+  const created = await ensureTopics(command.bootstrapServers, [topics.events, topics.catalog], command.partitions);
+  if (created.length > 0) terminal.write(`created topics ${created.join(', ')} (${command.partitions} partitions)\n`);
+  // Catalog records ride along with events, so the bar counts records against an estimate of the total.
+  const generator = new EventGenerator({ seed: command.seed });
+  const total = generator.catalogSnapshot().length + command.events + Math.floor(command.events / 1000);
+  let lastLine = -1;
+  const sent = await produceRecords(command.bootstrapServers, generatedRecords(command), {
+    rate: command.rate,
+    total,
+    stopped,
+    onProgress: ({ sent, elapsedSeconds }) => {
+      const fraction = Math.min(1, sent / total);
+      const speed = elapsedSeconds > 0 ? Math.round(sent / elapsedSeconds) : 0;
+      if (terminal.isTTY) {
+        const width = 30;
+        const filled = Math.round(fraction * width);
+        terminal.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${sent}/${total} records ${speed}/s `);
+      } else {
+        const tenth = Math.floor(fraction * 10);
+        if (tenth > lastLine) {
+          lastLine = tenth;
+          terminal.write(`progress: ${(fraction * 100).toFixed(0)}% ${sent}/${total} records ${speed}/s\n`);
+        }
+      }
+    },
+  });
+  terminal.write(`${terminal.isTTY ? '\n' : ''}produced ${sent} records (${command.events} events plus catalog changes) to ${topics.events}, ${topics.catalog}\n`);
+}
+
+/** `run --bootstrap-servers`: the topology as a KafkaStreams app until `stop` resolves. */
+export async function runOnKafka(command: RunCommand, terminal: Terminal, stop: Promise<void>): Promise<void> {
+  const topics = defaultOptions.topics;
+  const bootstrapServers = command.bootstrapServers!;
+  const created = await ensureTopics(bootstrapServers, Object.values(topics), command.partitions);
+  if (created.length > 0) terminal.write(`created topics ${created.join(', ')} (${command.partitions} partitions)\n`);
+  const storeSuppliers = LevelStores.dslStoreSuppliers();
+  const topology = buildTopology(new StreamsBuilder({ dslStoreSuppliers: storeSuppliers }), { storeSuppliers, emitFinalOnly: command.emitFinalOnly });
+  await mkdir(command.stateDir, { recursive: true });
+  const app = new KafkaStreams(topology, { applicationId: command.applicationId, bootstrapServers, stateDir: command.stateDir, logger: quietLogger });
+  app.onStateChange((state, previous) => terminal.write(`${command.applicationId}: ${previous} -> ${state}\n`));
+  let stopping = false;
+  void stop.then(() => {
+    stopping = true;
+  });
+  await app.start();
+  let lastProcessed = 0;
+  let lastAt = performance.now();
+  const timer = setInterval(() => {
+    const metrics = app.metrics();
+    const now = performance.now();
+    let dropped = 0;
+    for (const count of metrics.dropped.values()) dropped += count;
+    terminal.write(`throughput: ${Math.round(((metrics.processed - lastProcessed) * 1000) / (now - lastAt))} records/s | processed ${metrics.processed} | dropped ${dropped} | tasks ${metrics.tasks.join(',')}\n`);
+    lastProcessed = metrics.processed;
+    lastAt = now;
+  }, 5_000);
+  try {
+    if (!stopping) await stop;
+  } finally {
+    clearInterval(timer);
+    terminal.write('stopping: committing and leaving the group…\n');
+    await app.close({ timeoutMs: 30_000 });
+  }
+}
+
+/** One output record as a line, by topic. */
+export function formatOutput(topic: string, value: unknown): string {
+  const time = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+  if (topic === defaultOptions.topics.productAnalytics) {
+    const stats = value as ProductStats;
+    return `[product-analytics] ${stats.productId} "${stats.name}" (${stats.category}) ${time(stats.windowStart)}–${time(stats.windowEnd)} views=${stats.views} clicks=${stats.clicks} carts=${stats.addToCarts} purchases=${stats.purchases} revenue=$${stats.revenue.toFixed(2)} conversion=${(stats.conversionRate * 100).toFixed(1)}% users=${stats.uniqueUsers}`;
+  }
+  if (topic === defaultOptions.topics.categoryAnalytics) {
+    const stats = value as CategoryStats;
+    return `[category-analytics] ${stats.category} ${time(stats.windowStart)}–${time(stats.windowEnd)} views=${stats.views} purchases=${stats.purchases} revenue=$${stats.revenue.toFixed(2)} conversion=${(stats.conversionRate * 100).toFixed(1)}% users=${stats.uniqueUsers}`;
+  }
+  if (topic === defaultOptions.topics.alerts) return `[product-alerts] ${formatAlert(value as Alert)}`;
+  if (topic === defaultOptions.topics.trends) {
+    const trend = value as ProductTrend;
+    return `[product-trends] ${trend.productId} "${trend.name}" ${time(trend.windowStart)}–${time(trend.windowEnd)} views/min=${trend.viewsPerMinute.toFixed(1)} purchases/min=${trend.purchasesPerMinute.toFixed(1)}`;
+  }
+  return `[${topic}] ${JSON.stringify(value)}`;
+}
+
+/** `tail`: prints each record of the topics until `stop` resolves or `max` records were printed. */
+export async function tail(command: TailCommand, terminal: Terminal, stop: Promise<void>): Promise<void> {
+  const consumer = client(command.bootstrapServers, 'product-analytics-tail').consumer({ groupId: `product-analytics-tail-${randomUUID().slice(0, 8)}`, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  let printed = 0;
+  let finish: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  try {
+    for (const topic of command.topics) await consumer.subscribe({ topic, fromBeginning: command.fromBeginning });
+    await consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        if (command.max !== undefined && printed >= command.max) return;
+        let line: string;
+        if (message.value === null) line = `[${topic}] ${message.key?.toString('utf8') ?? '<null>'} (tombstone)`;
+        else {
+          const text = message.value.toString('utf8');
+          try {
+            line = formatOutput(topic, JSON.parse(text));
+          } catch {
+            line = `[${topic}] ${text}`;
+          }
+        }
+        terminal.write(`${line}\n`);
+        printed++;
+        if (command.max !== undefined && printed >= command.max) finish();
+      },
+    });
+    await Promise.race([stop, done]);
+  } finally {
+    await consumer.disconnect();
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * LevelDB stores under the embedded runner: prepared at start, checkpointed at each commit, and
+ * reopened from their checkpoints by a later run with the same `stateDir`, data kept.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Consumed, EmbeddedRunner, Materialized, Produced, QueryableStoreTypes, Serdes, StreamsBuilder, silentLogger } from '@tributary/streams';
+import { LevelStores } from './index.js';
+
+const directories: string[] = [];
+afterEach(() => {
+  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+});
+
+function stateDir(): string {
+  const directory = mkdtempSync(join(tmpdir(), 'tributary-level-embedded-'));
+  directories.push(directory);
+  return directory;
+}
+
+function countTopology() {
+  const builder = new StreamsBuilder();
+  builder
+    .stream('clicks', Consumed.with(Serdes.String(), Serdes.String()))
+    .groupByKey()
+    .count(Materialized.as(LevelStores.persistentKeyValueStore('clicks-per-user')))
+    .toStream()
+    .to('counts', Produced.with(Serdes.String(), Serdes.Float64()));
+  return builder.build();
+}
+
+const config = { applicationId: 'level-embedded', logger: silentLogger };
+const counts = QueryableStoreTypes.keyValueStore<string, number>();
+
+async function run(directory: string, clicks: ReadonlyArray<readonly [string, number]>): Promise<Array<[string, number]>> {
+  const runner = await EmbeddedRunner.start(countTopology(), config, { stateDir: directory });
+  const updates: Array<[string, number]> = [];
+  runner.onRecord('counts', (record) => updates.push([record.key!.toString(), record.value!.readDoubleBE()]));
+  for (const [user, time] of clicks) runner.send('clicks', Buffer.from(user), Buffer.from('/page'), { timestamp: time });
+  await runner.commit();
+  expect(runner.query('clicks-per-user', counts).get('ann')).toBeGreaterThan(0);
+  await runner.close();
+  // One update per key per commit; the cache's flush order is not part of the contract.
+  return updates.sort(([left], [right]) => left.localeCompare(right));
+}
+
+describe('LevelDB stores in the embedded runner', () => {
+  it('keeps counts across a restart with the same stateDir', async () => {
+    const directory = stateDir();
+    expect(await run(directory, [['ann', 1], ['bob', 2], ['ann', 3]])).toEqual([['ann', 2], ['bob', 1]]);
+    // A second run continues from the checkpointed data, and checkpoints again on close.
+    expect(await run(directory, [['ann', 4]])).toEqual([['ann', 3]]);
+    expect(await run(directory, [['ann', 5], ['bob', 6]])).toEqual([['ann', 4], ['bob', 2]]);
+    // The checkpoint is the next changelog offset, counted on from the last run's: 2 + 1 + 2 records.
+    const checkpoint = JSON.parse(readFileSync(join(directory, 'level-embedded', '0_0', 'clicks-per-user', '.checkpoint'), 'utf8')) as { offset: number };
+    expect(checkpoint.offset).toBe(5);
+  });
+
+  it('keeps what was sent after the last explicit commit: close commits', async () => {
+    const directory = stateDir();
+    const first = await EmbeddedRunner.start(countTopology(), config, { stateDir: directory });
+    first.send('clicks', Buffer.from('ann'), Buffer.from('/a'), { timestamp: 1 });
+    await first.close();
+    const second = await EmbeddedRunner.start(countTopology(), config, { stateDir: directory });
+    expect(second.query('clicks-per-user', counts).get('ann')).toBe(1);
+    await second.close();
+  });
+
+  it('needs a stateDir, and says which option', async () => {
+    await expect(EmbeddedRunner.start(countTopology(), config)).rejects.toThrow(/'stateDir' is required/);
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * The embedded runner: commits on a timer and on demand (so caches deduplicate between
+ * commits), hands every written record to listeners without keeping it, queries stores, and
+ * fails loudly when the config says so.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  ConfigError,
+  Consumed,
+  DeadLetterHeaders,
+  EmbeddedRunner,
+  Materialized,
+  Produced,
+  QueryableStoreTypes,
+  Serdes,
+  StreamsBuilder,
+  deadLetterTopic,
+  logAndFail,
+  silentLogger,
+  type EmbeddedRecord,
+} from '../index.js';
+
+const runners: EmbeddedRunner[] = [];
+afterEach(async () => {
+  vi.useRealTimers();
+  for (const runner of runners.splice(0)) await runner.close().catch(() => {});
+});
+
+async function start(...args: Parameters<typeof EmbeddedRunner.start>): Promise<EmbeddedRunner> {
+  const runner = await EmbeddedRunner.start(...args);
+  runners.push(runner);
+  return runner;
+}
+
+/** Counts clicks per user into `counts` (cached, in memory); values that are not JSON fail in `mapValues`. */
+function countTopology() {
+  const builder = new StreamsBuilder();
+  builder
+    .stream('clicks', Consumed.with(Serdes.String(), Serdes.String()))
+    .mapValues((value) => JSON.parse(value) as { page: string })
+    .groupByKey()
+    .count(Materialized.as<string, number>('clicks-per-user'))
+    .toStream()
+    .to('counts', Produced.with(Serdes.String(), Serdes.Float64()));
+  return builder.build();
+}
+
+const key = (text: string) => Buffer.from(text);
+const click = (page: string) => Buffer.from(JSON.stringify({ page }));
+
+function collect(runner: EmbeddedRunner, topic: string): Array<[string, number]> {
+  const seen: Array<[string, number]> = [];
+  runner.onRecord(topic, (record: EmbeddedRecord) => seen.push([record.key!.toString(), record.value!.readDoubleBE()]));
+  return seen;
+}
+
+describe('EmbeddedRunner', () => {
+  it('processes on send, and forwards cached updates only at commit: one update per key', async () => {
+    const runner = await start(countTopology(), { applicationId: 'embedded', logger: silentLogger }, { commitIntervalMs: 60_000 });
+    const counts = collect(runner, 'counts');
+    for (const page of ['/a', '/b', '/c']) runner.send('clicks', key('ann'), click(page), { timestamp: 1 });
+    runner.send('clicks', key('bob'), click('/a'), { timestamp: 2 });
+    expect(runner.metrics().processed).toBe(4);
+    expect(runner.query('clicks-per-user', QueryableStoreTypes.keyValueStore<string, number>()).get('ann')).toBe(3);
+    expect(counts).toEqual([]);
+    expect(runner.metrics().committedAt).toBeUndefined();
+
+    await runner.commit();
+    expect(counts).toEqual([['ann', 3], ['bob', 1]]);
+    expect(runner.metrics().committedAt).toBeTypeOf('number');
+
+    runner.send('clicks', key('ann'), click('/d'), { timestamp: 3 });
+    runner.send('clicks', key('ann'), click('/e'), { timestamp: 4 });
+    await runner.commit();
+    expect(counts).toEqual([['ann', 3], ['bob', 1], ['ann', 5]]);
+  });
+
+  it('commits on its timer', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    const runner = await start(countTopology(), { applicationId: 'embedded', logger: silentLogger }, { commitIntervalMs: 500 });
+    const counts = collect(runner, 'counts');
+    runner.send('clicks', key('ann'), click('/a'), { timestamp: 1 });
+    runner.send('clicks', key('ann'), click('/b'), { timestamp: 2 });
+    await vi.advanceTimersByTimeAsync(499);
+    expect(counts).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(counts).toEqual([['ann', 2]]);
+  });
+
+  it('commits on close', async () => {
+    const runner = await EmbeddedRunner.start(countTopology(), { applicationId: 'embedded', logger: silentLogger });
+    const counts = collect(runner, 'counts');
+    runner.send('clicks', key('ann'), click('/a'), { timestamp: 1 });
+    await runner.close();
+    expect(counts).toEqual([['ann', 1]]);
+    expect(() => runner.send('clicks', key('ann'), click('/a'))).toThrow(/closed/);
+    await runner.close();
+  });
+
+  it('hands dead letters and outputs to listeners, and stops listening when asked', async () => {
+    const runner = await start(countTopology(), {
+      applicationId: 'embedded',
+      logger: silentLogger,
+      processingExceptionHandler: deadLetterTopic({ topic: 'clicks-dlq' }),
+    });
+    const deadLetters: EmbeddedRecord[] = [];
+    const stop = runner.onRecord('clicks-dlq', (record) => deadLetters.push(record));
+    runner.send('clicks', key('ann'), Buffer.from('not json'), { timestamp: 7 });
+    expect(deadLetters).toHaveLength(1);
+    expect(deadLetters[0]!.value!.toString()).toBe('not json');
+    expect(deadLetters[0]!.headers.headers(DeadLetterHeaders.exception)).toHaveLength(1);
+    expect(runner.metrics().dropped.get('processing-error')).toBe(1);
+    stop();
+    runner.send('clicks', key('ann'), Buffer.from('still not json'), { timestamp: 8 });
+    expect(deadLetters).toHaveLength(1);
+  });
+
+  it('fails loudly when the config says to fail, and stays failed', async () => {
+    const runner = await start(countTopology(), { applicationId: 'embedded', logger: silentLogger, processingExceptionHandler: logAndFail() });
+    expect(() => runner.send('clicks', key('ann'), Buffer.from('not json'))).toThrow();
+    expect(() => runner.send('clicks', key('ann'), click('/a'))).toThrow();
+    await expect(runner.commit()).rejects.toThrow();
+  });
+
+  it('rejects sends to a topic no source reads', async () => {
+    const runner = await start(countTopology(), { applicationId: 'embedded', logger: silentLogger });
+    expect(() => runner.send('clickz', key('ann'), click('/a'))).toThrow(/clickz/);
+  });
+
+  it('validates its options, naming the option', async () => {
+    const config = { applicationId: 'embedded', logger: silentLogger };
+    await expect(EmbeddedRunner.start(countTopology(), config, { commitIntervalMs: 0 })).rejects.toThrow(/'commitIntervalMs'/);
+    await expect(EmbeddedRunner.start(countTopology(), config, { commitIntervalMs: 1.5 })).rejects.toThrow(ConfigError);
+    await expect(EmbeddedRunner.start(countTopology(), config, { stateDir: '' })).rejects.toThrow(/'stateDir'/);
+    await expect(EmbeddedRunner.start(countTopology(), config, { commitInterval: 5 } as never)).rejects.toThrow(/'commitInterval'/);
+  });
+});

@@ -107,13 +107,8 @@ const debeziumRowSchema: JsonSchemaObject = {
     { type: 'null' },
     {
       type: 'object',
-      properties: {
-        productId: nonEmptyString,
-        name: { type: 'string' },
-        category: nonEmptyString,
-        price: { type: 'number', minimum: 0 },
-        updatedAt: { type: 'integer', minimum: 0 },
-      },
+      // A Debezium row is a product row, of which only the id is sure to be there.
+      properties: productSchema.properties,
       required: ['productId'],
     },
   ],

@@ -3,33 +3,10 @@
  * {@link TimeKeyedEntries} by key, end and start, so one key's sessions are kept in Kafka's
  * order (end, then start) and `findSessions` is a binary search and a contiguous scan.
  */
-import type { StateStoreContext } from '../state-store.js';
 import type { SessionBytesBackend, SessionBytesEntry, SessionBytesWrite } from '../store-suppliers.js';
-import { TimeKeyedEntries } from './time-keyed-entries.js';
+import { InMemoryTimedBackend } from './in-memory-timed-backend.js';
 
-export class InMemorySessionBackend implements SessionBytesBackend {
-  readonly persistent = false;
-  private readonly entries = new TimeKeyedEntries();
-  private observed = Number.NEGATIVE_INFINITY;
-
-  constructor(
-    readonly name: string,
-    readonly retentionMs: number,
-  ) {}
-
-  get observedTime(): number {
-    return this.observed;
-  }
-
-  open(_context: StateStoreContext): void {}
-
-  flush(): void {}
-
-  close(): void {
-    this.entries.clear();
-    this.observed = Number.NEGATIVE_INFINITY;
-  }
-
+export class InMemorySessionBackend extends InMemoryTimedBackend implements SessionBytesBackend {
   get(key: Buffer, start: number, end: number): Buffer | undefined {
     return this.entries.get(key.toString('latin1'), end, start);
   }
@@ -58,10 +35,5 @@ export class InMemorySessionBackend implements SessionBytesBackend {
       this.entries.set(write.key, keyId, write.end, write.start, write.value);
     }
     this.entries.removeUpTo(this.observed - retentionMs);
-  }
-
-  /** The number of sessions held. */
-  get size(): number {
-    return this.entries.size;
   }
 }

@@ -4,33 +4,10 @@
  * scan of that key's windows; expired windows are dropped a window start at a time after each
  * write.
  */
-import type { StateStoreContext } from '../state-store.js';
 import type { WindowBytesBackend, WindowBytesEntry, WindowBytesWrite } from '../store-suppliers.js';
-import { TimeKeyedEntries } from './time-keyed-entries.js';
+import { InMemoryTimedBackend } from './in-memory-timed-backend.js';
 
-export class InMemoryWindowBackend implements WindowBytesBackend {
-  readonly persistent = false;
-  private readonly entries = new TimeKeyedEntries();
-  private observed = Number.NEGATIVE_INFINITY;
-
-  constructor(
-    readonly name: string,
-    readonly retentionMs: number,
-  ) {}
-
-  get observedTime(): number {
-    return this.observed;
-  }
-
-  open(_context: StateStoreContext): void {}
-
-  flush(): void {}
-
-  close(): void {
-    this.entries.clear();
-    this.observed = Number.NEGATIVE_INFINITY;
-  }
-
+export class InMemoryWindowBackend extends InMemoryTimedBackend implements WindowBytesBackend {
   get(key: Buffer, windowStart: number, seqnum: number): Buffer | undefined {
     return this.entries.get(key.toString('latin1'), windowStart, seqnum);
   }
@@ -59,10 +36,5 @@ export class InMemoryWindowBackend implements WindowBytesBackend {
       else this.entries.set(write.key, keyId, windowStart, write.seqnum, write.value);
     }
     this.entries.removeUpTo(this.observed - retentionMs);
-  }
-
-  /** The number of windows held. */
-  get size(): number {
-    return this.entries.size;
   }
 }

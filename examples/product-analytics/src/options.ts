@@ -42,7 +42,7 @@ export interface AlertThresholds {
 /** Everything {@link buildTopology} can be told; all optional. */
 export interface ProductAnalyticsOptions {
   readonly topics?: Partial<ProductAnalyticsTopics>;
-  /** How long an event id is remembered for de-duplication, in stream time. Default 10 minutes. */
+  /** De-duplication: copies of an event id less than this far apart in event time are one event. Default 10 minutes. */
   readonly dedupeHorizonMs?: number;
   /** The analytics windows' size. Default 5 minutes. */
   readonly windowSizeMs?: number;

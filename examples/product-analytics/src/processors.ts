@@ -1,7 +1,7 @@
 /**
  * The app's own processors: parsing and validating raw events (so every rejected record reaches
- * the dead-letter topic with its reason), and a filter that lets each id through once within a
- * horizon of stream time (de-duplication by event id, and alert cool-downs).
+ * the dead-letter topic with its reason), de-duplication by event id in event time, and a filter
+ * that lets each id through once within a horizon of stream time (alert cool-downs).
  */
 import {
   DeadLetterHeaders,
@@ -10,6 +10,7 @@ import {
   type FixedKeyProcessorContext,
   type FixedKeyRecord,
   type KeyValueStore,
+  type WindowStore,
 } from '@tributary/streams';
 import type { ProductEvent } from './model.js';
 import { futureSkewReason, ProductEventSerde } from './serdes.js';
@@ -79,6 +80,43 @@ export class ParseProductEvent implements FixedKeyProcessor<Buffer | null, Buffe
     }
     const skew = futureSkewReason(event, this.context.currentSystemTimeMs(), this.maxFutureSkewMs);
     return skew === undefined ? event : `Validation on topic '${topic}': ${skew}`;
+  }
+}
+
+/**
+ * Drops a record when the same id was seen at an event time less than `horizonMs` away from its
+ * own, earlier or later (Confluent's de-duplication transformer over a window store). Every
+ * copy is remembered, dropped ones too, so a run of retries each within the horizon of the last
+ * stays one event. Event time, not stream time: whether an event is a duplicate depends on the
+ * event and its copies only, not on when other records (catalog changes on the same task, say)
+ * moved the task's clock.
+ *
+ * The store (`id` → the times it was seen) should retain `horizonMs` + the windows' grace, so
+ * every record the windows can still count as on time is compared with all its copies. A record
+ * later than that is compared only with the copies still retained; its own time is not kept.
+ */
+export class DeduplicateInEventTime<K, V> implements FixedKeyProcessor<K, V, V> {
+  private context!: FixedKeyProcessorContext<K, V>;
+  private seen!: WindowStore<string, number>;
+
+  constructor(
+    private readonly storeName: string,
+    private readonly horizonMs: number,
+    private readonly idOf: (record: FixedKeyRecord<K, V>) => string,
+  ) {}
+
+  init(context: FixedKeyProcessorContext<K, V>): void {
+    this.context = context;
+    this.seen = context.getStateStore<WindowStore<string, number>>(this.storeName);
+  }
+
+  process(record: FixedKeyRecord<K, V>): void {
+    const id = this.idOf(record);
+    const time = record.timestamp;
+    // Strictly within the horizon: copies exactly `horizonMs` apart are two events.
+    const duplicate = this.seen.fetchRange(id, time - this.horizonMs + 1, time + this.horizonMs - 1).next().done !== true;
+    this.seen.put(id, time, time);
+    if (!duplicate) this.context.forward(record);
   }
 }
 

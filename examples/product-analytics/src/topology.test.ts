@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { DeadLetterHeaders, QueryableStoreTypes, Serdes, StreamsBuilder, silentLogger } from '@tributary/streams';
+import { DeadLetterHeaders, QueryableStoreTypes, Serdes, StreamsBuilder, silentLogger, type WindowStore } from '@tributary/streams';
 import { TopologyTestDriver } from '@tributary/streams/test';
 import type { Alert, CategoryStats, EventType, Product, ProductEvent, ProductStats } from './model.js';
 import { AlertSerde, CategoryStatsSerde, ProductEventSerde, ProductStatsSerde } from './serdes.js';
@@ -122,12 +122,32 @@ describe('product-analytics topology', () => {
     const first = send({ productId: 'p1', timestamp: at(1) });
     events.pipeInput(null, first, first.timestamp); // a retry without a key
     events.pipeInput('p1', { ...first, timestamp: at(1.5) }, at(1.5)); // and one with another timestamp
+    events.pipeInput('p1', { ...first, timestamp: at(3.4) }, at(3.4)); // within the horizon of the last copy, though not of the first
     expect(latestStats().get(`p1@${at(0)}`)).toMatchObject({ views: 1 });
 
-    send({ productId: 'p2', timestamp: at(3.5) }); // stream time passes the horizon: p1's id is swept
-    expect(driver.getKeyValueStore<string, number>(storeNames.dedupeIds).get(first.eventId)).toBeUndefined();
-    events.pipeInput('p1', { ...first, timestamp: at(4) }, at(4)); // past the horizon: a new event
-    expect(latestStats().get(`p1@${at(0)}`)).toMatchObject({ views: 2 });
+    events.pipeInput('p1', { ...first, timestamp: at(5.5) }, at(5.5)); // past the horizon of every copy: a new event
+    expect(latestStats().get(`p1@${at(5)}`)).toMatchObject({ views: 1 });
+    // The store keeps horizon + grace (3 minutes) behind the latest event time: the copies before 2.5 are gone.
+    const seen = driver.getStateStore<WindowStore<string, number>>(storeNames.dedupeIds);
+    expect([...seen.fetchRange(first.eventId, at(0), at(10))].map((entry) => entry.key)).toEqual([at(3.4), at(5.5)]);
+  });
+
+  it('de-duplicates in event time, however far a catalog change moved stream time (fast-check seed -845753019)', () => {
+    const { catalog, events, latestStats } = openDriver();
+    catalog.pipeInput('p1', lamp, at(0)); // the task's stream time is at(0) before the first event
+    const view = { eventId: 'e33', userId: 'u0', productId: 'p1', eventType: 'view' } as const;
+    const pipe = (event: ProductEvent) => events.pipeInput(null, event, event.timestamp);
+    pipe({ ...view, timestamp: at(0) - 36_563 }); // 36.6 s behind stream time, within grace
+    pipe({ ...view, eventId: 'e0', timestamp: at(0) });
+    pipe({ ...view, timestamp: at(10) - 36_563 }); // exactly the 10-minute horizon after the first e33: a new event
+    const stats = latestStats();
+    expect([...stats.keys()].sort()).toEqual([`p1@${at(-5)}`, `p1@${at(0)}`, `p1@${at(5)}`]);
+    for (const value of stats.values()) expect(value.views).toBe(1);
+
+    pipe({ ...view, timestamp: at(10) - 36_564 }); // 1 ms inside the horizon of the first e33 (and of the second): a copy
+    pipe({ ...view, eventId: 'e9', timestamp: at(9.5) });
+    pipe({ ...view, eventId: 'e9', timestamp: at(9) }); // arrives later with an earlier time: a copy all the same
+    expect(latestStats().get(`p1@${at(5)}`)).toMatchObject({ views: 2 });
   });
 
   it('sends malformed and invalid events to the dead-letter topic with the reason and original bytes', () => {
@@ -156,7 +176,7 @@ describe('product-analytics topology', () => {
     expect(stats.isEmpty()).toBe(true);
   });
 
-  it('estimates unique users within the HyperLogLog error bound', () => {
+  it('estimates unique users within the HyperLogLog error bound', { timeout: 30_000 }, () => {
     const { send, latestStats, latestCategories } = openDriver();
     const users = 2_000;
     for (let index = 0; index < 2 * users; index++) send({ productId: 'p1', userId: `user-${(index * 7919) % users}`, timestamp: at(1) + index });
@@ -246,15 +266,20 @@ describe('product-analytics topology', () => {
         }));
         piped.forEach((event, index) => events.pipeInput(sorted[index]!.keyed ? event.productId : null, event, event.timestamp));
 
-        // The oracle: de-duplicate as the topology does (an id is remembered for the horizon of stream time), then count.
-        const expiresAt = new Map<string, number>();
-        let streamTime = Number.NEGATIVE_INFINITY;
+        // The oracle. De-duplicate as the spec says, in event time: an event is a copy when its id
+        // was seen (kept or dropped) less than the horizon before or after it. Times are kept for
+        // the horizon + grace behind the latest event time (none here is later than grace).
+        const horizon = defaultOptions.dedupeHorizonMs;
+        const retention = horizon + grace;
+        const seenAt = new Map<string, number[]>();
+        let latest = Number.NEGATIVE_INFINITY;
         const expected = new Map<string, { stats: ProductStats; users: Set<string> }>();
         for (const event of piped) {
-          streamTime = Math.max(streamTime, event.timestamp);
-          const expiry = expiresAt.get(event.eventId);
-          if (expiry !== undefined && expiry > streamTime) continue;
-          expiresAt.set(event.eventId, streamTime + defaultOptions.dedupeHorizonMs);
+          const times = seenAt.get(event.eventId) ?? [];
+          const copy = times.some((time) => time > latest - retention && Math.abs(time - event.timestamp) < horizon);
+          latest = Math.max(latest, event.timestamp);
+          if (event.timestamp > latest - retention) seenAt.set(event.eventId, [...times, event.timestamp]);
+          if (copy) continue;
           const product = products.get(event.productId);
           const windowStart = Math.floor(event.timestamp / (5 * minute)) * (5 * minute);
           const key = `${event.productId}@${windowStart}`;

@@ -4,7 +4,7 @@
  *
  * 1. Parse and validate `product-events` (read as bytes, parsed in a processor, so every reason
  *    reaches `product-events-dlq` with the original bytes).
- * 2. De-duplicate by eventId within a horizon of stream time.
+ * 2. De-duplicate by eventId: copies less than a horizon apart in event time are one event.
  * 3. Re-key by productId and left-join the catalog table (Debezium or plain upserts; deletes and
  *    tombstones remove a product); unknown products get category 'unknown' and are counted.
  * 4. 5-minute tumbling windows with grace per product and per category (funnel counts, revenue,
@@ -42,7 +42,7 @@ import {
   type ProductStats,
   type ProductTrend,
 } from './model.js';
-import { OncePerHorizon, ParseProductEvent, type ValidEvent } from './processors.js';
+import { DeduplicateInEventTime, OncePerHorizon, ParseProductEvent, type ValidEvent } from './processors.js';
 import { resolveOptions, type ProductAnalyticsOptions, type ResolvedOptions } from './options.js';
 import {
   AlertSerde,
@@ -66,7 +66,6 @@ export type { AlertThresholds, ProductAnalyticsOptions, ProductAnalyticsTopics, 
 export const storeNames = {
   catalog: 'catalog',
   dedupeIds: 'dedupe-event-ids',
-  dedupeIndex: 'dedupe-event-expiry',
   unknownProducts: 'unknown-product-events',
   productWindows: 'product-windows',
   categoryWindows: 'category-windows',
@@ -255,8 +254,12 @@ export function buildTopology(builder?: StreamsBuilder, options: ProductAnalytic
 
   // 2. De-duplicate. Keyed by productId first (through a repartition topic), so the copies of
   // an event, which share its productId, meet in one task whatever key the producer gave them.
-  builder.addStateStore(Stores.keyValueStoreBuilder(keyValueStore(storeNames.dedupeIds), string, Serdes.Float64()));
-  builder.addStateStore(Stores.keyValueStoreBuilder(keyValueStore(storeNames.dedupeIndex), string, string));
+  // Retained for the horizon plus grace: a record the windows still take on time is compared
+  // with every copy within the horizon of it, before or after.
+  const dedupeRetentionMs = resolved.dedupeHorizonMs + resolved.gracePeriodMs;
+  builder.addStateStore(
+    Stores.windowStoreBuilder(resolved.storeSuppliers.windowStore(storeNames.dedupeIds, dedupeRetentionMs, resolved.dedupeHorizonMs, false), string, Serdes.Float64()),
+  );
   const events = parsed['events-valid']
     .map((_key, result) => {
       const { event } = result as ValidEvent; // the branch holds only valid results
@@ -264,10 +267,9 @@ export function buildTopology(builder?: StreamsBuilder, options: ProductAnalytic
     }, Named.as('key-by-product'))
     .repartition({ name: 'events-by-product', keySerde: string, valueSerde: ProductEventSerde })
     .processValues(
-      () => new OncePerHorizon<string, ProductEvent>(storeNames.dedupeIds, storeNames.dedupeIndex, resolved.dedupeHorizonMs, (record) => record.value.eventId),
+      () => new DeduplicateInEventTime<string, ProductEvent>(storeNames.dedupeIds, resolved.dedupeHorizonMs, (record) => record.value.eventId),
       Named.as('dedupe-by-event-id'),
       storeNames.dedupeIds,
-      storeNames.dedupeIndex,
     );
 
   // 3. Enrich from the catalog: every CDC form becomes a product or a delete (tombstones arrive as null).

@@ -1,11 +1,14 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
+  // The stream-thread worker is its own file, so `new Worker(new URL('./stream-thread-worker.js', import.meta.url))` finds it in dist/.
+  entry: { index: 'src/index.ts', 'stream-thread-worker': 'src/internal/stream-thread-worker.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
   clean: true,
+  // import.meta.url in the CommonJS build, where the thread pool locates the worker.
+  shims: true,
   target: 'node20',
   splitting: true,
   treeshake: true,

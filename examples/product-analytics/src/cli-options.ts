@@ -37,6 +37,8 @@ export interface RunCommand {
   readonly seed: number;
   readonly partitions: number;
   readonly emitFinalOnly: boolean;
+  /** Kafka: commit in transactions (`processingGuarantee: 'exactly_once'`). */
+  readonly exactlyOnce: boolean;
 }
 
 /** `produce`: generated data into Kafka. */
@@ -77,6 +79,7 @@ const flags = {
     seed: { type: 'string' },
     partitions: { type: 'string' },
     'final-only': { type: 'boolean' },
+    'exactly-once': { type: 'boolean' },
   },
   produce: {
     ...shared,
@@ -128,6 +131,7 @@ Flags:
       --seed n                       Embedded: generator seed (default: from the clock)
       --partitions n                 Kafka: partitions of topics created if missing (default 3)
       --final-only                   Emit one final result per window instead of every update
+      --exactly-once                 Kafka: process exactly once, in transactions
   -h, --help                         This help
 `,
   produce: `Usage: product-analytics produce --bootstrap-servers host:port [flags]
@@ -219,6 +223,9 @@ export function parseCommand(argv: readonly string[]): Command {
         if (values[flag] !== undefined) throw new UsageError(`--${flag} applies to the embedded run only; on Kafka, the input comes from 'product-analytics produce'.`, command);
       }
     }
+    if (bootstrapServers === undefined && values['exactly-once'] === true) {
+      throw new UsageError("--exactly-once applies on Kafka only (with --bootstrap-servers); the embedded run has no transactions to use.", command);
+    }
     const applicationId = text('application-id') ?? defaultApplicationId;
     if (!/^[a-zA-Z0-9._-]+$/.test(applicationId)) throw new UsageError(`--application-id may hold letters, digits, '.', '_' and '-' only, got '${applicationId}'.`, command);
     const stateDir = text('state-dir') ?? defaultStateDir;
@@ -234,6 +241,7 @@ export function parseCommand(argv: readonly string[]): Command {
       seed: seedOf(text('seed'), Date.now() % 1_000_000, command),
       partitions: positiveInteger('partitions', text('partitions'), command) ?? 3,
       emitFinalOnly: values['final-only'] === true,
+      exactlyOnce: values['exactly-once'] === true,
     };
   }
   if (command === 'produce') {

@@ -146,7 +146,13 @@ export async function runOnKafka(command: RunCommand, terminal: Terminal, stop: 
   const storeSuppliers = LevelStores.dslStoreSuppliers();
   const topology = buildTopology(new StreamsBuilder({ dslStoreSuppliers: storeSuppliers }), { storeSuppliers, emitFinalOnly: command.emitFinalOnly });
   await mkdir(command.stateDir, { recursive: true });
-  const app = new KafkaStreams(topology, { applicationId: command.applicationId, bootstrapServers, stateDir: command.stateDir, logger: quietLogger });
+  const app = new KafkaStreams(topology, {
+    applicationId: command.applicationId,
+    bootstrapServers,
+    stateDir: command.stateDir,
+    logger: quietLogger,
+    processingGuarantee: command.exactlyOnce ? 'exactly_once' : 'at_least_once',
+  });
   app.onStateChange((state, previous) => terminal.write(`${command.applicationId}: ${previous} -> ${state}\n`));
   let stopping = false;
   void stop.then(() => {

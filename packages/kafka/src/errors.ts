@@ -65,3 +65,19 @@ export class RecordSendError extends StreamsError {
     this.topic = topic;
   }
 }
+
+/**
+ * A task's transaction failed with an outcome that cannot be known (a commit that timed out, an
+ * abort that failed), or its producer was fenced because another instance took the task over.
+ * The stream thread does not retry it: the runtime replaces the thread, whose new producers fence
+ * the old epoch, and the tasks resume from their last committed offsets and changelogs.
+ */
+export class TaskCorruptedError extends StreamsError {
+  /** The task whose transaction failed, as `<subtopology>_<partition>`. */
+  readonly taskId: string;
+
+  constructor(message: string, taskId: string, options?: StreamsErrorOptions) {
+    super('TASK_CORRUPTED', message, options);
+    this.taskId = taskId;
+  }
+}

@@ -5,7 +5,7 @@
  * @module @tributary/kafka
  */
 export { KafkaStreams } from './kafka-streams.js';
-export type { KafkaStreamsState, StateListener, KafkaStreamsMetrics, CloseOptions } from './kafka-streams.js';
+export type { KafkaStreamsState, StateListener, KafkaStreamsMetrics, StreamThreadMetrics, CloseOptions } from './kafka-streams.js';
 export { DEFAULT_COMMIT_INTERVAL_MS, DEFAULT_CACHE_MAX_BYTES } from './options.js';
-export type { KafkaStreamsOptions, KafkaStreamsConsumerOptions, ProcessingGuarantee } from './options.js';
+export type { KafkaStreamsOptions, KafkaStreamsConsumerOptions, ProcessingGuarantee, StreamThreadContext, StreamThreadModule } from './options.js';
 export { MissingSourceTopicsError, InternalTopicMismatchError, CopartitionError, BrokerUnreachableError, IllegalStateError, StreamsFatalError, RecordSendError } from './errors.js';

@@ -4,13 +4,15 @@
  * assigned (sub-topology, partition) — restoring their stores from changelogs first — and commits
  * at-least-once. More instances with the same application id share the tasks.
  */
+import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry, type logCreator } from 'kafkajs';
 import { queryStore, type Logger, type QueryableStoreType, type StateStore, type Topology } from '@tributary/streams';
 import type { DropReason, InternalTopologyBuilder } from '@tributary/streams/engine';
-import { BrokerUnreachableError, IllegalStateError, StreamsFatalError } from './errors.js';
-import { redactError, resolveKafkaStreamsOptions, type KafkaStreamsOptions, type ResolvedKafkaStreamsOptions } from './options.js';
+import { BrokerUnreachableError, IllegalStateError, StreamsFatalError, TaskCorruptedError } from './errors.js';
+import { redactError, resolveKafkaStreamsOptions, splitCloneableOptions, type KafkaStreamsOptions, type ResolvedKafkaStreamsOptions } from './options.js';
 import { GlobalStoreConsumer } from './internal/global-store-bootstrap.js';
-import { StreamThread } from './internal/stream-thread.js';
+import { StreamThread, type StreamThreadOptions } from './internal/stream-thread.js';
+import { ThreadPool } from './internal/thread-pool.js';
 import { prepareTopics } from './internal/topic-manager.js';
 
 /** The lifecycle states, as in Kafka Streams. */
@@ -29,6 +31,21 @@ export interface KafkaStreamsMetrics {
   readonly tasks: string[];
   /** Changelog records restored into stores since start. */
   readonly restored: number;
+  /** Standby tasks this instance holds, as `<subtopology>_<partition>` (with `numStandbyReplicas`). */
+  readonly standbyTasks: string[];
+  /** Changelog records applied to standby stores since start. */
+  readonly standbyRecords: number;
+  /** With `numStreamThreads` above 1: each thread's state and tasks (the sums above are of their last reports, at most 500 ms old). */
+  readonly threads?: readonly StreamThreadMetrics[];
+}
+
+/** One stream thread's part of the metrics, with `numStreamThreads` above 1. */
+export interface StreamThreadMetrics {
+  /** `StreamThread-<n>`, also the suffix of its kafkajs client id. */
+  readonly threadName: string;
+  readonly state: KafkaStreamsState;
+  /** Its running tasks, as `<subtopology>_<partition>`. */
+  readonly tasks: readonly string[];
 }
 
 /** Options of {@link KafkaStreams.close}. */
@@ -40,6 +57,9 @@ export interface CloseOptions {
 /** How long start() tries to reach the brokers before it gives up. */
 const CONNECT_TIMEOUT_MS = 30_000;
 const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
+/** At most this many stream-thread replacements within {@link THREAD_REPLACEMENT_WINDOW_MS}; then a corrupted task is fatal. */
+const MAX_THREAD_REPLACEMENTS = 10;
+const THREAD_REPLACEMENT_WINDOW_MS = 5 * 60_000;
 
 const transitions: Record<KafkaStreamsState, readonly KafkaStreamsState[]> = {
   CREATED: ['REBALANCING', 'PENDING_SHUTDOWN', 'ERROR'],
@@ -88,6 +108,8 @@ export class KafkaStreams {
   private kafka: Kafka | undefined;
   private admin: Admin | undefined;
   private thread: StreamThread | undefined;
+  /** The worker threads' supervisor, when `numStreamThreads` is above 1; then `run()` is not used. */
+  private readonly pool: ThreadPool | undefined;
   private globals: GlobalStoreConsumer | undefined;
   private startPromise: Promise<void> | undefined;
   private closePromise: Promise<void> | undefined;
@@ -103,6 +125,24 @@ export class KafkaStreams {
     this.options = resolveKafkaStreamsOptions(options);
     if (this.builder.nodes.size === 0 && this.builder.globalStores.size === 0) {
       throw new IllegalStateError('The topology is empty: add sources, processors and sinks before creating KafkaStreams.');
+    }
+    if (this.options.numStreamThreads > 1) {
+      this.pool = new ThreadPool({
+        numStreamThreads: this.options.numStreamThreads,
+        threadModule: this.options.threadModule!,
+        processId: this.processId,
+        options: splitCloneableOptions(options),
+        logger: this.options.streams.logger,
+        callbacks: {
+          onRunning: () => {
+            if (this.currentState === 'REBALANCING') this.setState('RUNNING');
+          },
+          onRebalancing: () => {
+            if (this.currentState === 'RUNNING') this.setState('REBALANCING');
+          },
+          onFatal: (error) => this.onFatal(error),
+        },
+      });
     }
   }
 
@@ -130,7 +170,7 @@ export class KafkaStreams {
       return Promise.reject(new IllegalStateError(`start() can be called once, on a new KafkaStreams; the application is ${this.currentState}.`));
     }
     this.setState('REBALANCING');
-    this.startPromise = this.run().catch((error: unknown) => {
+    this.startPromise = (this.pool !== undefined ? this.pool.start() : this.run()).catch((error: unknown) => {
       const safe = redactError(error, this.options.secrets);
       if (this.currentState === 'REBALANCING' || this.currentState === 'RUNNING') {
         this.options.streams.logger.error('The application failed to start', { error: safe instanceof Error ? safe.message : String(safe) });
@@ -144,6 +184,11 @@ export class KafkaStreams {
 
   /** A read-only view of a store across this instance's running tasks (and global tables). */
   query<View>(storeName: string, type: QueryableStoreType<View>): View {
+    if (this.pool !== undefined) {
+      throw new IllegalStateError(
+        "Interactive queries are not available with numStreamThreads > 1 in this version: each thread's stores live in its own worker thread. Query with numStreamThreads: 1, or serve queries from the output topics.",
+      );
+    }
     if (this.currentState !== 'RUNNING' && this.currentState !== 'REBALANCING') {
       throw new IllegalStateError(`Stores can be queried while the application is RUNNING (or REBALANCING); it is ${this.currentState}.`);
     }
@@ -155,6 +200,7 @@ export class KafkaStreams {
 
   /** Counters of this instance. */
   metrics(): KafkaStreamsMetrics {
+    if (this.pool !== undefined) return this.pool.metrics();
     const dropped = this.thread?.droppedCounts() ?? new Map<DropReason, number>();
     for (const [reason, count] of this.globals?.updater.metrics.dropped ?? []) dropped.set(reason, (dropped.get(reason) ?? 0) + count);
     return {
@@ -162,6 +208,8 @@ export class KafkaStreams {
       dropped,
       tasks: this.thread?.taskIds() ?? [],
       restored: this.thread?.restoredRecords ?? 0,
+      standbyTasks: this.thread?.standbyTaskIds() ?? [],
+      standbyRecords: this.thread?.standbyRecords ?? 0,
     };
   }
 
@@ -183,6 +231,7 @@ export class KafkaStreams {
           failure ??= error;
         }
       };
+      if (this.pool !== undefined) await attempt(() => this.pool!.close(timeoutMs));
       if (this.thread !== undefined) await attempt(() => this.thread!.close());
       if (this.globals !== undefined) await attempt(() => this.globals!.close());
       if (this.admin !== undefined) await attempt(() => this.admin!.disconnect());
@@ -239,28 +288,75 @@ export class KafkaStreams {
     await globals.start(admin);
     this.checkNotClosing();
     const globalStores = globals.updater.stores();
-    const thread = new StreamThread({
-      kafka,
-      admin,
-      builder,
-      options,
-      plan,
-      globalStores,
-      flushGlobals: () => globals.flush(),
+    const running = new Promise<void>((resolve, reject) => {
+      this.runningWaiter = { resolve, reject };
+    });
+    this.startThread({ kafka, admin, builder, options, plan, globalStores, flushGlobals: () => globals.flush(), processId: this.processId });
+    await running;
+    if (this.fatalError !== undefined) throw this.fatalError;
+    if (this.currentState === 'REBALANCING') this.setState('RUNNING');
+  }
+
+  /** Settled when the first stream thread runs (or the application fails first). */
+  private runningWaiter: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  /** When recent threads were replaced, to bound replacements. */
+  private readonly replacements: number[] = [];
+  /** This instance, to the assignor: standby replicas go to other instances. */
+  private processId: string = randomUUID();
+
+  /**
+   * Starts a stream thread. A thread that stops on a {@link TaskCorruptedError} (a transaction
+   * whose outcome is unknown, a fenced producer) is replaced: the new thread's producers fence the
+   * old ones and its tasks resume from the committed offsets and changelogs. Any other error, or
+   * too many replacements in a row, is fatal.
+   */
+  private startThread(setup: Omit<StreamThreadOptions, 'callbacks'>): void {
+    let reported = false;
+    const thread: StreamThread = new StreamThread({
+      ...setup,
       callbacks: {
         onRunning: () => {
+          if (thread !== this.thread) return;
+          this.runningWaiter?.resolve();
+          this.runningWaiter = undefined;
           if (this.currentState === 'REBALANCING') this.setState('RUNNING');
         },
         onRebalancing: () => {
-          if (this.currentState === 'RUNNING') this.setState('REBALANCING');
+          if (thread === this.thread && this.currentState === 'RUNNING') this.setState('REBALANCING');
         },
-        onFatal: (error) => this.onFatal(error),
+        onFatal: (error) => {
+          if (reported || thread !== this.thread) return;
+          reported = true;
+          if (this.closing()) {
+            this.runningWaiter?.reject(error);
+            this.runningWaiter = undefined;
+            return;
+          }
+          if (error instanceof TaskCorruptedError && !this.closing() && this.mayReplaceThread()) void this.replaceThread(thread, setup, error);
+          else this.onFatal(error);
+        },
       },
     });
     this.thread = thread;
-    await thread.start();
-    if (this.fatalError !== undefined) throw this.fatalError;
-    if (this.currentState === 'REBALANCING') this.setState('RUNNING');
+    // A failure to start is reported like any other: replaced or fatal.
+    thread.start().catch((error: unknown) => thread.reportFailure(error));
+  }
+
+  private mayReplaceThread(): boolean {
+    const now = Date.now();
+    while (this.replacements.length > 0 && now - this.replacements[0]! > THREAD_REPLACEMENT_WINDOW_MS) this.replacements.shift();
+    if (this.replacements.length >= MAX_THREAD_REPLACEMENTS) return false;
+    this.replacements.push(now);
+    return true;
+  }
+
+  private async replaceThread(failed: StreamThread, setup: Omit<StreamThreadOptions, 'callbacks'>, error: TaskCorruptedError): Promise<void> {
+    this.options.streams.logger.warn(`Replacing the stream thread: ${error.message}`, { taskId: error.taskId });
+    if (this.currentState === 'RUNNING') this.setState('REBALANCING');
+    // Closing a failed thread commits nothing; it leaves the group so the new one can join.
+    await failed.close().catch((closeError: unknown) => this.options.streams.logger.warn('The failed stream thread did not close cleanly', { error: String(closeError) }));
+    if (this.closing() || this.fatalError !== undefined) return;
+    this.startThread(setup);
   }
 
   private checkNotClosing(): void {
@@ -272,6 +368,8 @@ export class KafkaStreams {
     const safe = redactError(error, this.options.secrets);
     const wrapped = safe instanceof Error && 'code' in safe ? safe : new StreamsFatalError(`The application stopped on a fatal error: ${safe instanceof Error ? safe.message : String(safe)}`, { cause: safe });
     this.fatalError ??= wrapped;
+    this.runningWaiter?.reject(this.fatalError);
+    this.runningWaiter = undefined;
     this.options.streams.logger.error('The application stopped on a fatal error; close() it and fix the cause', {
       error: safe instanceof Error ? safe.message : String(safe),
     });
@@ -290,4 +388,14 @@ export class KafkaStreams {
       }
     }
   }
+}
+
+/** The error that stopped `app` (state `ERROR`), for a stream thread's worker to report; not exported from the package. */
+export function fatalErrorOf(app: KafkaStreams): unknown {
+  return app['fatalError'];
+}
+
+/** Internal: makes a worker thread's instance part of its process's instance, so standbys avoid its siblings. */
+export function joinProcess(app: KafkaStreams, processId: string): void {
+  app['processId'] = processId;
 }

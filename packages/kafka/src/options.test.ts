@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, type Logger } from '@tributary/streams';
-import { collectSecrets, redactError, redactingLogger, redactSecrets, resolveKafkaStreamsOptions, type KafkaStreamsOptions } from './options.js';
+import {
+  checkThreadModuleExports,
+  collectSecrets,
+  redactError,
+  redactingLogger,
+  redactSecrets,
+  resolveKafkaStreamsOptions,
+  splitCloneableOptions,
+  type KafkaStreamsOptions,
+} from './options.js';
 
 const base: KafkaStreamsOptions = { applicationId: 'orders-app', bootstrapServers: '127.0.0.1:9092' };
 
@@ -21,8 +30,15 @@ describe('resolveKafkaStreamsOptions', () => {
     expect(resolved.commitIntervalMs).toBe(1000);
     expect(resolved.processingGuarantee).toBe('at_least_once');
     expect(resolved.stateDir).toMatch(/tributary$/);
-    expect(resolved.sessionTimeoutMs).toBe(30_000);
+    expect(resolved.sessionTimeoutMs).toBe(10_000);
     expect(resolved.heartbeatIntervalMs).toBe(3000);
+  });
+
+  it('commits every 100 ms by default under exactly-once, as Kafka Streams does', () => {
+    const resolved = resolveKafkaStreamsOptions({ ...base, processingGuarantee: 'exactly_once' });
+    expect(resolved.processingGuarantee).toBe('exactly_once');
+    expect(resolved.commitIntervalMs).toBe(100);
+    expect(resolveKafkaStreamsOptions({ ...base, processingGuarantee: 'exactly_once', commitIntervalMs: 2000 }).commitIntervalMs).toBe(2000);
   });
 
   it('accepts comma-separated and array brokers', () => {
@@ -67,7 +83,7 @@ describe('resolveKafkaStreamsOptions', () => {
   });
 
   it('says exactly-once comes later', () => {
-    expect(optionError({ processingGuarantee: 'exactly_once' })).toMatch(/exactly_once.*later version/);
+    expect(optionError({ processingGuarantee: 'exactly_once_v2' as never })).toMatch(/'at_least_once' or 'exactly_once'.*exactly_once_v2 is 'exactly_once' here/);
   });
 
   it('keeps secrets out of appConfigs', () => {
@@ -120,5 +136,74 @@ describe('secret redaction', () => {
     const resolved = resolveKafkaStreamsOptions({ ...base, kafka, logger: sink });
     resolved.streams.logger.error('broker said p4ssw0rd!', { sasl: kafka.sasl });
     expect(logged.join()).not.toContain('p4ssw0rd!');
+  });
+});
+
+describe('stream thread options', () => {
+  const createTopology = (): unknown => ({});
+
+  it('run one thread by default, and resolve the thread module to a file: URL', () => {
+    expect(resolveKafkaStreamsOptions(base)).toMatchObject({ numStreamThreads: 1, threadModule: undefined });
+    const resolved = resolveKafkaStreamsOptions({ ...base, numStreamThreads: 4, threadModule: 'app/topology.js' });
+    expect(resolved.numStreamThreads).toBe(4);
+    expect(resolved.threadModule).toMatch(/^file:\/\/.*\/app\/topology\.js$/);
+    expect(resolveKafkaStreamsOptions({ ...base, numStreamThreads: 2, threadModule: new URL('file:///srv/topology.mjs') }).threadModule).toBe('file:///srv/topology.mjs');
+  });
+
+  it.each([
+    [{ numStreamThreads: 0 }, /'numStreamThreads' must be an integer of at least 1, got 0/],
+    [{ numStreamThreads: 1.5 }, /'numStreamThreads' must be an integer/],
+    [{ numStreamThreads: 65, threadModule: 'a.js' }, /'numStreamThreads' must be at most 64, got 65/],
+    [{ numStreamThreads: 2 }, /'threadModule' is required when 'numStreamThreads' is above 1: .*functions and topologies cannot be sent/],
+    [{ numStreamThreads: 2, threadModule: 'https://example.com/t.js' }, /'threadModule' must be a file path or a file: URL/],
+    [{ numStreamThreads: 2, threadModule: 42 }, /'threadModule' must be a file path or a file: URL of an ES module, got number/],
+  ])('rejects %j', (options, message) => {
+    expect(optionError(options)).toMatch(message);
+  });
+
+  it('leaves out, and names, the options a worker thread cannot receive', () => {
+    const logger: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+    const split = splitCloneableOptions({
+      ...base,
+      numStreamThreads: 2,
+      threadModule: 'a.js',
+      logger,
+      processingExceptionHandler: () => ({ action: 'continue' }),
+      kafka: { clientId: 'orders', logCreator: () => () => {}, ssl: { ca: ['public-ca'] } },
+      consumer: { sessionTimeoutMs: 6000 },
+      inputTopic: 'orders',
+    });
+    expect(split.omitted).toEqual(['logger', 'processingExceptionHandler', 'kafka.logCreator']);
+    expect(split.cloneable).toEqual({
+      ...base,
+      kafka: { clientId: 'orders', ssl: { ca: ['public-ca'] } },
+      consumer: { sessionTimeoutMs: 6000 },
+      inputTopic: 'orders',
+    });
+  });
+
+  it('treats an object with methods (a serde) as one option to give from createOptions()', () => {
+    class UpperSerde {
+      serialize(): Buffer {
+        return Buffer.alloc(0);
+      }
+    }
+    expect(splitCloneableOptions({ ...base, defaultValueSerde: new UpperSerde() as never }).omitted).toEqual(['defaultValueSerde']);
+  });
+
+  it('needs createTopology, and createOptions for the options left out other than the logger', () => {
+    expect(() => checkThreadModuleExports({}, [], 'file:///t.js')).toThrow(/'threadModule' \(file:\/\/\/t\.js\) must export a function createTopology\(\)/);
+    expect(() => checkThreadModuleExports({ createTopology }, ['logger'], 'file:///t.js')).not.toThrow();
+    const error = (() => {
+      try {
+        checkThreadModuleExports({ createTopology }, ['logger', 'processingExceptionHandler', 'kafka.logCreator'], 'file:///t.js');
+      } catch (caught) {
+        return caught as Error;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain("must export createOptions(), because these options cannot be sent to worker threads: 'processingExceptionHandler', 'kafka.logCreator'");
+    expect(() => checkThreadModuleExports({ createTopology, createOptions: () => ({}) }, ['processingExceptionHandler'], 'file:///t.js')).not.toThrow();
   });
 });

@@ -5,20 +5,29 @@
  * and error the runtime emits can be scrubbed of them.
  */
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { KafkaConfig } from 'kafkajs';
 import { ConfigError, resolveStreamsConfig, type Logger, type ResolvedStreamsConfig, type StreamsConfig } from '@tributary/streams';
 
-/** The processing guarantees; only at-least-once is available in this version. */
+/**
+ * The processing guarantees: `'at_least_once'` (the default) or `'exactly_once'` (Kafka
+ * transactions, one transactional producer per task; Java's `exactly_once_v2` is spelled
+ * `'exactly_once'` here because kafkajs cannot do v2's group-fenced offset commits).
+ */
 export type ProcessingGuarantee = 'at_least_once' | 'exactly_once';
 
 /** Consumer-group timings, in milliseconds (kafkajs' consumer options of the same meaning). */
 export interface KafkaStreamsConsumerOptions {
-  /** How long the group waits for a silent member before it moves its tasks. Default 30000 (kafkajs). */
+  /**
+   * How long the group waits for a silent member before it moves its tasks. Default 10000: a
+   * crashed instance's tasks resume elsewhere about this long after the crash (Kafka Streams'
+   * 45000 would put recovery past the 30-second target). The brokers' minimum is 6000.
+   */
   readonly sessionTimeoutMs?: number;
   /** How often a member tells the group it is alive; below a third of the session timeout. Default 3000. */
   readonly heartbeatIntervalMs?: number;
-  /** How long a rebalance waits for every member to rejoin. Default 60000 (kafkajs). */
+  /** How long a rebalance waits for every member to rejoin. Default 60000 (kafkajs), or the session timeout if longer. */
   readonly rebalanceTimeoutMs?: number;
 }
 
@@ -30,12 +39,19 @@ export interface KafkaStreamsOptions extends StreamsConfig {
   readonly bootstrapServers: string | readonly string[];
   /** Where persistent stores keep their data. Default `os.tmpdir()/tributary`. */
   readonly stateDir?: string;
-  /** `'at_least_once'` (the default). `'exactly_once'` comes in a later version. */
+  /**
+   * `'at_least_once'` (the default): outputs are acknowledged before offsets are committed, so a
+   * crash can repeat records but never lose them. `'exactly_once'`: each task's outputs,
+   * changelog writes and consumed offsets commit in one Kafka transaction, and consumers read
+   * committed data only. See docs/running-on-kafka.md.
+   */
   readonly processingGuarantee?: ProcessingGuarantee;
   /**
-   * How often offsets are committed, in milliseconds. Default 1000 — not Kafka Streams' 30000,
-   * because this runtime sends output records in batches at each commit, so the interval bounds
-   * the end-to-end latency (and caches deduplicate updates up to it).
+   * How often offsets are committed, in milliseconds. Default 1000 under at-least-once — not Kafka
+   * Streams' 30000, because this runtime sends output records in batches at each commit, so the
+   * interval bounds the end-to-end latency (and caches deduplicate updates up to it). Default 100
+   * under exactly-once, as in Kafka Streams: outputs are visible to read-committed consumers only
+   * once their transaction commits.
    */
   readonly commitIntervalMs?: number;
   /**
@@ -51,6 +67,42 @@ export interface KafkaStreamsOptions extends StreamsConfig {
   readonly kafka?: Omit<KafkaConfig, 'brokers'>;
   /** Consumer-group timings. */
   readonly consumer?: KafkaStreamsConsumerOptions;
+  /**
+   * How many stream threads this instance runs, 1 to 64. Default 1, on the calling thread. Above
+   * 1, each runs in a worker thread as a member of the consumer group with its own tasks, and
+   * {@link threadModule} must be set.
+   */
+  readonly numStreamThreads?: number;
+  /**
+   * The ES module (a file path or `file:` URL) each worker thread imports when
+   * {@link numStreamThreads} is above 1, since functions and topologies cannot be sent to a
+   * worker. It exports `createTopology()` and, when these options hold functions (handlers,
+   * serdes, `kafka.logCreator`), `createOptions()`: see {@link StreamThreadModule}.
+   */
+  readonly threadModule?: string | URL;
+  /**
+   * How many standby replicas each task has, 0 (the default) or more: warm copies of the task's
+   * persistent stores on other application instances, kept up to date from the changelog, so a
+   * task that fails over restores only the tail its standby had not read. In-memory stores are
+   * restored in full either way.
+   */
+  readonly numStandbyReplicas?: number;
+}
+
+/** Given to a {@link StreamThreadModule}'s functions in each worker thread. */
+export interface StreamThreadContext {
+  /** The thread's number, from 1. */
+  readonly threadIndex: number;
+  /** The options given on the main thread, without the fields that cannot cross to a worker. */
+  readonly options: KafkaStreamsOptions;
+}
+
+/** What a {@link KafkaStreamsOptions.threadModule} exports. */
+export interface StreamThreadModule {
+  /** Builds the thread's topology: the same one the main thread was given. */
+  createTopology(context: StreamThreadContext): unknown;
+  /** Options that override the cloneable ones: how a worker gets handlers, serdes, a logger or `kafka.logCreator`. */
+  createOptions?(context: StreamThreadContext): Partial<KafkaStreamsOptions> | Promise<Partial<KafkaStreamsOptions>>;
 }
 
 /** Options with every default filled in. */
@@ -58,10 +110,11 @@ export interface ResolvedKafkaStreamsOptions {
   readonly applicationId: string;
   readonly brokers: string[];
   readonly stateDir: string;
-  readonly processingGuarantee: 'at_least_once';
+  readonly processingGuarantee: ProcessingGuarantee;
   readonly commitIntervalMs: number;
   /** The cache budget shared by the tasks' caching stores. */
   readonly cacheMaxBytes: number;
+  readonly numStandbyReplicas: number;
   readonly kafka: Omit<KafkaConfig, 'brokers'>;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
@@ -70,12 +123,18 @@ export interface ResolvedKafkaStreamsOptions {
   readonly streams: ResolvedStreamsConfig;
   /** The secret strings found in the client options, longest first. */
   readonly secrets: readonly string[];
+  /** 1 runs the stream thread on the calling thread; more run each in a worker thread. */
+  readonly numStreamThreads: number;
+  /** The `file:` URL of the thread module, when `numStreamThreads` is above 1. */
+  readonly threadModule: string | undefined;
 }
 
 export const DEFAULT_COMMIT_INTERVAL_MS = 1000;
+/** The default commit interval under exactly-once. */
+export const DEFAULT_EOS_COMMIT_INTERVAL_MS = 100;
 /** The default application-wide cache budget: 10 MiB, as Kafka Streams' `statestore.cache.max.bytes`. */
 export const DEFAULT_CACHE_MAX_BYTES = 10 * 1024 * 1024;
-const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
+const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
 const DEFAULT_HEARTBEAT_INTERVAL_MS = 3000;
 const DEFAULT_REBALANCE_TIMEOUT_MS = 60_000;
 
@@ -85,6 +144,9 @@ const secretSaslFields = ['password', 'secretAccessKey', 'sessionToken', 'access
 const secretSslFields = ['key', 'passphrase', 'pfx', 'cert'];
 /** The SASL mechanisms kafkajs supports (compared case-insensitively). */
 const saslMechanisms: readonly string[] = ['plain', 'scram-sha-256', 'scram-sha-512', 'aws', 'oauthbearer'];
+const MAX_STREAM_THREADS = 64;
+/** A URL's scheme; two letters at least, so a Windows drive (`C:\\`) reads as a path. */
+const urlSchemePattern = /^[a-z][a-z0-9+.-]+:/i;
 const consumerOptionNames = new Set(['sessionTimeoutMs', 'heartbeatIntervalMs', 'rebalanceTimeoutMs']);
 const hostPortPattern = /^(\[[0-9a-fA-F:]+\]|[^\s:,/]+):(\d{1,5})$/;
 
@@ -244,6 +306,109 @@ function checkConsumerOptions(consumer: unknown): { sessionTimeoutMs: number; he
   return { sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs };
 }
 
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function checkStreamThreads(value: unknown, module: unknown): { numStreamThreads: number; threadModule: string | undefined } {
+  const numStreamThreads = checkInteger(value, 'numStreamThreads', 1) ?? 1;
+  if (numStreamThreads > MAX_STREAM_THREADS) fail(`Option 'numStreamThreads' must be at most ${MAX_STREAM_THREADS}, got ${numStreamThreads}.`);
+  if (module === undefined) {
+    if (numStreamThreads > 1) {
+      fail(
+        `Option 'threadModule' is required when 'numStreamThreads' is above 1: each stream thread runs in a worker thread, and functions and topologies cannot be sent to one. Name an ES module (file path or file: URL) that exports createTopology() (and createOptions() for handlers, serdes, a logger or kafka.logCreator).`,
+      );
+    }
+    return { numStreamThreads, threadModule: undefined };
+  }
+  let url: URL | undefined;
+  if (module instanceof URL) url = module;
+  else if (typeof module === 'string' && module.trim() !== '') url = urlSchemePattern.test(module) ? parseUrl(module) : pathToFileURL(resolve(module));
+  if (url === undefined || url.protocol !== 'file:') {
+    fail(`Option 'threadModule' must be a file path or a file: URL of an ES module, got ${url === undefined ? typeof module : JSON.stringify(url.href)}.`);
+  }
+  return { numStreamThreads, threadModule: url.href };
+}
+
+/** Values a worker thread receives intact: structured-cloneable and without behaviour (methods) to lose. */
+function isPlainObject(value: object): boolean {
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
+function isCloneableLeaf(value: object): boolean {
+  return ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp;
+}
+
+/** The options a worker thread gets: a copy without the fields that cannot cross (`omitted`, as dotted paths). */
+export interface SplitOptions {
+  readonly cloneable: Record<string, unknown>;
+  readonly omitted: readonly string[];
+}
+
+/**
+ * Splits options for the worker threads: functions, symbols and objects with methods (loggers,
+ * handlers, serdes, `kafka.logCreator`) would be lost or refused by `postMessage`, so they are left
+ * out and named (an option whole, or a field of `kafka`); a worker gets them from its thread
+ * module's `createOptions()` instead. `numStreamThreads` and `threadModule` are left out too: a
+ * worker runs one thread.
+ */
+export function splitCloneableOptions(options: KafkaStreamsOptions): SplitOptions {
+  const omitted: string[] = [];
+  const keepData = (source: Record<string, unknown>, prefix: string, nested: ReadonlySet<string>): Record<string, unknown> => {
+    const copy: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(source)) {
+      if (nested.has(key) && typeof value === 'object' && value !== null && isPlainObject(value)) copy[key] = keepData(value as Record<string, unknown>, `${prefix}${key}.`, new Set());
+      else if (isPlainData(value, 0)) copy[key] = value;
+      else omitted.push(`${prefix}${key}`);
+    }
+    return copy;
+  };
+  const { numStreamThreads: _threads, threadModule: _module, ...rest } = options;
+  // The kafkajs options are split a level deeper, so that `kafka.logCreator` is named on its own.
+  const cloneable = keepData(rest, '', new Set(['kafka']));
+  try {
+    structuredClone(cloneable);
+  } catch (error) {
+    fail(`The KafkaStreams options cannot be sent to worker threads (${error instanceof Error ? error.message : String(error)}): keep them to plain data and give the rest from the thread module's createOptions().`);
+  }
+  return { cloneable, omitted };
+}
+
+/** Whether `value` is data a worker receives whole: no functions, symbols or objects with methods. */
+function isPlainData(value: unknown, depth: number): boolean {
+  if (typeof value === 'function' || typeof value === 'symbol') return false;
+  if (typeof value !== 'object' || value === null || isCloneableLeaf(value)) return true;
+  if (depth > 16) return false;
+  if (Array.isArray(value)) return value.every((item) => isPlainData(item, depth + 1));
+  return isPlainObject(value) && Object.values(value).every((item) => isPlainData(item, depth + 1));
+}
+
+/** Options a worker thread does without when they are left out: its log lines go to the main thread's logger. */
+const forwardedOptions = new Set(['logger']);
+
+/**
+ * Checks what a thread module exports: `createTopology`, and `createOptions` when the options hold
+ * fields that cannot cross to a worker (other than the logger, whose lines are forwarded).
+ */
+export function checkThreadModuleExports(exports: unknown, omitted: readonly string[], href: string): StreamThreadModule {
+  const module = (exports ?? {}) as Partial<StreamThreadModule>;
+  if (typeof module.createTopology !== 'function') {
+    fail(`Option 'threadModule' (${href}) must export a function createTopology() that builds the topology each worker thread runs.`);
+  }
+  const needed = omitted.filter((path) => !forwardedOptions.has(path));
+  if (needed.length > 0 && typeof module.createOptions !== 'function') {
+    fail(
+      `Option 'threadModule' (${href}) must export createOptions(), because these options cannot be sent to worker threads: ${needed.map((path) => `'${path}'`).join(', ')}. Return them from createOptions() (it runs in each worker).`,
+    );
+  }
+  return module as StreamThreadModule;
+}
+
 /** Checks the options of a `KafkaStreams` and fills in the defaults. Throws `ConfigError` naming the bad option. */
 export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): ResolvedKafkaStreamsOptions {
   if (typeof options !== 'object' || options === null) fail('The KafkaStreams options must be an object with at least applicationId and bootstrapServers.');
@@ -256,16 +421,19 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
       fail("Option 'stateDir' must be a non-empty directory path.");
     }
     const guarantee = options.processingGuarantee ?? 'at_least_once';
-    if (guarantee === 'exactly_once') {
-      fail("Option 'processingGuarantee' 'exactly_once' comes in a later version of @tributary/kafka; use 'at_least_once' (the default) for now.");
+    if (guarantee !== 'at_least_once' && guarantee !== 'exactly_once') {
+      const requested: unknown = guarantee;
+      const hint = requested === 'exactly_once_v2' || requested === 'exactly_once_beta' ? " (Java's exactly_once_v2 is 'exactly_once' here)" : '';
+      fail(`Option 'processingGuarantee' must be 'at_least_once' or 'exactly_once', got ${JSON.stringify(guarantee)}${hint}.`);
     }
-    if (guarantee !== 'at_least_once') fail(`Option 'processingGuarantee' must be 'at_least_once', got ${JSON.stringify(guarantee)}.`);
-    const commitIntervalMs = checkInteger(options.commitIntervalMs, 'commitIntervalMs', 0) ?? DEFAULT_COMMIT_INTERVAL_MS;
+    const commitIntervalMs = checkInteger(options.commitIntervalMs, 'commitIntervalMs', 0) ?? (guarantee === 'exactly_once' ? DEFAULT_EOS_COMMIT_INTERVAL_MS : DEFAULT_COMMIT_INTERVAL_MS);
     const cacheMaxBytes = checkInteger(options.cacheMaxBytes, 'cacheMaxBytes', 0) ?? DEFAULT_CACHE_MAX_BYTES;
+    const numStandbyReplicas = checkInteger(options.numStandbyReplicas, 'numStandbyReplicas', 0) ?? 0;
     if ('numPartitionsForInternalTopics' in options && options.numPartitionsForInternalTopics !== undefined) {
       fail("Option 'numPartitionsForInternalTopics' is not supported: internal topics take their partition counts from the topics that feed them (or from Repartitioned.withNumberOfPartitions).");
     }
     const consumer = checkConsumerOptions(options.consumer);
+    const { numStreamThreads, threadModule } = checkStreamThreads(options.numStreamThreads, options.threadModule);
     const base = resolveStreamsConfig({ ...options, kafka: describeKafkaOptions(options.kafka) });
     const logger = redactingLogger(base.logger, secrets);
     const streams: ResolvedStreamsConfig = { ...base, logger };
@@ -273,13 +441,16 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
       applicationId: base.applicationId,
       brokers,
       stateDir: options.stateDir ?? join(tmpdir(), 'tributary'),
-      processingGuarantee: 'at_least_once',
+      processingGuarantee: guarantee,
       commitIntervalMs,
       cacheMaxBytes,
+      numStandbyReplicas,
       kafka,
       ...consumer,
       streams,
       secrets,
+      numStreamThreads,
+      threadModule,
     };
   } catch (error) {
     throw redactError(error, secrets);

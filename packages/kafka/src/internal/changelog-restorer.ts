@@ -122,6 +122,19 @@ export async function restoreChangelogs(kafka: Kafka, admin: Admin, requests: re
           if (idle.length > 0) consumer.pause([{ topic, partitions: idle }]);
         }
       });
+      // Batches of only transaction markers or aborted records never reach eachBatch; under
+      // exactly-once a changelog ends with a commit marker, so they must still move the position.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        const entry = progress.get(`${payload.topic}:${payload.partition}`);
+        if (entry === undefined || entry.done || finished || payload.batchSize > 0) return;
+        const next = Number(payload.lastOffset) + 1;
+        if (next > entry.position) entry.position = Math.min(next, entry.end);
+        if (entry.position >= entry.end) {
+          entry.done = true;
+          consumer.pause([{ topic: payload.topic, partitions: [payload.partition] }]);
+          checkDone();
+        }
+      });
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         if (!payload.restart) finish(payload.error);
       });

@@ -20,7 +20,7 @@
 import { Partitioners, type IHeaders, type Message, type PartitionMetadata, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
 import { Headers, StreamRecord, StreamsError, type ErrorHandlerContext, type HandlerResponse, type Logger, type RecordCollector } from '@tributary/streams';
 import type { StreamTask } from '@tributary/streams/engine';
-import { RecordSendError } from '../errors.js';
+import { RecordSendError, TaskCorruptedError } from '../errors.js';
 
 /** Records buffered beyond this are sent before the next commit, to bound memory. */
 export const EARLY_SEND_RECORDS = 10_000;
@@ -45,7 +45,7 @@ function toKafkaHeaders(headers: Headers): IHeaders | undefined {
  * handler needs should it fail — the task and the source record it came from. One object per
  * record, as the plain message was before.
  */
-class OutgoingRecord implements Message {
+export class OutgoingRecord implements Message {
   headers: IHeaders | undefined = undefined;
   partition: number | undefined = undefined;
   readonly timestamp: string;
@@ -111,14 +111,86 @@ function retriesExhausted(error: unknown): boolean {
   return false;
 }
 
+/** kafkajs error types that blame the records themselves, not the partition or the producer. */
+const recordLevelErrorTypes = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_TIMESTAMP']);
+
+/** Whether a send failed because of the records it carried. */
+function isRecordLevelError(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    const type = (current as { type?: unknown }).type;
+    if (typeof type === 'string' && recordLevelErrorTypes.has(type)) return true;
+  }
+  return false;
+}
+
+/**
+ * The most record bytes (keys, values and headers, plus a per-record allowance) put in one send
+ * request: well below the brokers' default message.max.bytes (1 MiB), which bounds each
+ * partition's record batch in the request.
+ */
+export const MAX_REQUEST_BYTES = 512 * 1024;
+const RECORD_OVERHEAD_BYTES = 64;
+
+function sizeOf(record: OutgoingRecord): number {
+  let size = RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  for (const header of record.recordHeaders) size += header.key.length + (header.value?.length ?? 0);
+  return size;
+}
+
+/** One send request: its records by topic, how many, and how many per partition were sent with an explicit partition. */
+interface SendRequest {
+  readonly topicMessages: TopicMessages[];
+  readonly count: number;
+  readonly explicit: Map<string, number>;
+}
+
+/** Buffered records cut into requests of at most {@link MAX_REQUEST_BYTES} (a larger record goes alone), in order. */
+export function requestsOf(buffered: ReadonlyMap<string, readonly OutgoingRecord[]>, maxBytes = MAX_REQUEST_BYTES): SendRequest[] {
+  const requests: SendRequest[] = [];
+  let current: { byTopic: Map<string, OutgoingRecord[]>; count: number; bytes: number; explicit: Map<string, number> } | undefined;
+  const close = (): void => {
+    if (current === undefined) return;
+    requests.push({ topicMessages: [...current.byTopic].map(([topic, messages]) => ({ topic, messages })), count: current.count, explicit: current.explicit });
+    current = undefined;
+  };
+  for (const [topic, records] of buffered) {
+    for (const record of records) {
+      const size = sizeOf(record);
+      if (current !== undefined && current.bytes + size > maxBytes) close();
+      current ??= { byTopic: new Map(), count: 0, bytes: 0, explicit: new Map() };
+      let messages = current.byTopic.get(topic);
+      if (messages === undefined) current.byTopic.set(topic, (messages = []));
+      messages.push(record);
+      current.count++;
+      current.bytes += size;
+      if (record.partition !== undefined) {
+        const key = `${topic}:${record.partition}`;
+        current.explicit.set(key, (current.explicit.get(key) ?? 0) + 1);
+      }
+    }
+  }
+  close();
+  return requests;
+}
+
 /** The most specific message in a kafkajs error chain. */
 function describeSendError(error: Error): string {
   const cause = error.cause instanceof Error && error.cause.message !== error.message ? `: ${error.cause.message}` : '';
   return `${error.message}${cause}`;
 }
 
+/** What the collector sends through: a producer, or a task's transaction (see `TransactionalSender`). */
+export type RecordSender = Pick<Producer, 'send' | 'sendBatch'>;
+
 export interface KafkaRecordCollectorOptions {
-  readonly producer: Producer;
+  readonly producer: RecordSender;
+  /**
+   * Set under exactly-once, where the sender is one task's transaction: a failed send is not
+   * re-sent to find the refused records (re-sending partitions the failed request had written
+   * would duplicate them inside the transaction). Record-level refusals are fatal; anything else
+   * leaves the transaction's outcome unknown, a {@link TaskCorruptedError}.
+   */
+  readonly transactionalTaskId?: string;
   readonly partitionCounts: ReadonlyMap<string, number>;
   /** Changelog topics: a failed send to one is fatal, never handed to the production handler. */
   readonly changelogTopics: ReadonlySet<string>;
@@ -145,8 +217,6 @@ export class TaskRecordCollector implements RecordCollector {
 export class KafkaRecordCollector implements RecordCollector {
   private buffered = new Map<string, OutgoingRecord[]>();
   private count = 0;
-  /** Records per `topic:partition` sent with an explicit partition (changelogs), since the last flush. */
-  private explicit = new Map<string, number>();
   private readonly partitioner = Partitioners.DefaultPartitioner();
   /** Records acknowledged so far. */
   sent = 0;
@@ -173,11 +243,7 @@ export class KafkaRecordCollector implements RecordCollector {
     const kafkaHeaders = toKafkaHeaders(headers);
     if (kafkaHeaders !== undefined) record.headers = kafkaHeaders;
     // Without a partition, kafkajs' default partitioner hashes the key bytes with murmur2, as Java does.
-    if (partition !== undefined) {
-      record.partition = partition;
-      const partitionKey = `${topic}:${partition}`;
-      this.explicit.set(partitionKey, (this.explicit.get(partitionKey) ?? 0) + 1);
-    }
+    if (partition !== undefined) record.partition = partition;
     records.push(record);
     this.count++;
   }
@@ -200,20 +266,21 @@ export class KafkaRecordCollector implements RecordCollector {
     const nextOffsets = new Map<string, number>();
     // A second round sends the dead letters of the first; a dead letter that fails is fatal.
     for (let round = 0; this.count > 0; round++) {
-      const topicMessages: TopicMessages[] = [];
-      for (const [topic, messages] of this.buffered) if (messages.length > 0) topicMessages.push({ topic, messages });
-      const count = this.count;
-      const explicit = this.explicit;
+      const buffered = this.buffered;
       this.buffered = new Map();
       this.count = 0;
-      this.explicit = new Map();
-      let failures: FailedSend[] = [];
-      try {
-        const metadata = await this.options.producer.sendBatch({ topicMessages, acks: -1 });
-        this.sent += count;
-        this.noteOffsets(metadata, explicit, nextOffsets);
-      } catch (error) {
-        failures = await this.resendToFindFailures(topicMessages, error, nextOffsets);
+      const failures: FailedSend[] = [];
+      // In requests of a bounded size, in order: kafkajs puts all of a request's records for a
+      // partition into one record batch, which the brokers refuse above message.max.bytes.
+      for (const { topicMessages, count, explicit } of requestsOf(buffered)) {
+        try {
+          const metadata = await this.options.producer.sendBatch({ topicMessages, acks: -1 });
+          this.sent += count;
+          this.noteOffsets(metadata, explicit, nextOffsets);
+        } catch (error) {
+          if (this.options.transactionalTaskId !== undefined) throw this.transactionalSendError(this.options.transactionalTaskId, topicMessages, error);
+          failures.push(...(await this.resendToFindFailures(topicMessages, error, nextOffsets)));
+        }
       }
       if (failures.length === 0) continue;
       const failure = this.handleFailures(failures, round);
@@ -226,9 +293,24 @@ export class KafkaRecordCollector implements RecordCollector {
     return nextOffsets;
   }
 
+  /** Why a send inside a task's transaction failed: the record's fault (fatal), or an unknown outcome. */
+  private transactionalSendError(taskId: string, topicMessages: readonly TopicMessages[], error: unknown): Error {
+    this.discard();
+    const cause = error instanceof Error ? error : new Error(String(error));
+    const reason = describeSendError(cause);
+    if (!retriesExhausted(cause) && isRecordLevelError(cause)) {
+      const topics = topicMessages.map((entry) => entry.topic).join(', ');
+      return new RecordSendError(
+        `Task ${taskId} could not send a record to [${topics}] inside its transaction: ${reason}. Under exactly_once the transaction is aborted and the application stops, because a partly written transaction cannot be repaired record by record; fix the cause (for a too-large record, the topic's max.message.bytes).`,
+        topicMessages[0]?.topic ?? '',
+        { cause },
+      );
+    }
+    return new TaskCorruptedError(`Task ${taskId} could not send its records inside its transaction: ${reason}.`, taskId, { cause });
+  }
+
   /** Forgets buffered records (after a fatal error, when nothing will be committed). */
   discard(): void {
-    this.explicit = new Map();
     this.buffered = new Map();
     this.count = 0;
   }

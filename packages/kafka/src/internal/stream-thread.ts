@@ -12,14 +12,16 @@
  * with logged stores restore from their changelogs with their partitions paused.
  */
 import type { Consumer, Kafka, KafkaMessage, Producer, TopicPartitionOffsetAndMetadata } from 'kafkajs';
-import { Partitioners } from 'kafkajs';
+import { AssignerProtocol, Partitioners } from 'kafkajs';
 import { Headers, type ConsumedRecord, type StateStore } from '@tributary/streams';
 import type { DropReason, InternalTopologyBuilder, StreamTask, SubtopologySpec } from '@tributary/streams/engine';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
-import { EARLY_SEND_RECORDS, KafkaRecordCollector } from './kafka-record-collector.js';
+import { EARLY_SEND_RECORDS, KafkaRecordCollector, type RecordSender } from './kafka-record-collector.js';
 import { TaskManager, type ManagedTask } from './task-manager.js';
-import { taskAssignor, taskKey, type TaskKey } from './task-assignor.js';
+import { decodeStandbyTasks, taskAssignor, taskKey, type TaskKey } from './task-assignor.js';
+import { StandbyTasks } from './standby-tasks.js';
 import type { TopicPlan } from './topic-plan.js';
+import { TaskCorruptedError } from '../errors.js';
 import type { Admin } from 'kafkajs';
 
 /** How often wall-clock punctuators and the commit interval are checked between batches. */
@@ -45,6 +47,8 @@ export interface StreamThreadOptions {
   /** Flushes the global stores at each commit. */
   readonly flushGlobals: () => void;
   readonly callbacks: StreamThreadCallbacks;
+  /** Identifies this application instance (process) to the assignor, which keeps standbys off it. */
+  readonly processId: string;
 }
 
 function toConsumedRecord(topic: string, partition: number, message: KafkaMessage): ConsumedRecord {
@@ -61,8 +65,10 @@ function toConsumedRecord(topic: string, partition: number, message: KafkaMessag
 
 export class StreamThread {
   private readonly consumer: Consumer;
-  private readonly producer: Producer;
-  private readonly collector: KafkaRecordCollector;
+  /** At-least-once: the thread's producer and collector, shared by its tasks. Exactly-once: each task has its own. */
+  private readonly producer: Producer | undefined;
+  private readonly collector: KafkaRecordCollector | undefined;
+  private readonly exactlyOnce: boolean;
   private readonly taskManager: TaskManager;
   private readonly tasks: Map<TaskKey, ManagedTask>;
   private readonly subtopologyByTopic = new Map<string, SubtopologySpec>();
@@ -102,25 +108,41 @@ export class StreamThread {
       // heartbeats and disconnects all wait for the fetch in flight: bound it by the commit
       // interval so restores, rebalances and close take milliseconds, not seconds.
       maxWaitTimeInMs: Math.min(resolved.commitIntervalMs, 500),
-      partitionAssigners: [taskAssignor(assignable, () => [...this.tasks.keys()])],
+      partitionAssigners: [
+        taskAssignor(assignable, () => ({ process: options.processId, active: [...this.tasks.keys()], standby: this.standbys?.keys() ?? [] }), resolved.numStandbyReplicas),
+      ],
     });
-    // Idempotent, as Kafka Streams' producers are since 3.0: a send retried after a lost ack
-    // (common while a new topic's leaders settle) is written once, not twice.
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
-    this.collector = new KafkaRecordCollector({
-      producer: this.producer,
-      partitionCounts: plan.partitionCounts,
-      changelogTopics: new Set(builder.changelogTopics(resolved.applicationId).values()),
-      productionExceptionHandler: resolved.streams.productionExceptionHandler,
-      logger: resolved.streams.logger,
-    });
-    this.taskManager = new TaskManager({ kafka, admin: options.admin, builder, options: resolved, collector: this.collector, globalStores: options.globalStores });
+    this.exactlyOnce = resolved.processingGuarantee === 'exactly_once';
+    const newCollector = (producer: RecordSender, transactionalTaskId?: string): KafkaRecordCollector =>
+      new KafkaRecordCollector({
+        producer,
+        transactionalTaskId,
+        partitionCounts: plan.partitionCounts,
+        changelogTopics: new Set(builder.changelogTopics(resolved.applicationId).values()),
+        productionExceptionHandler: resolved.streams.productionExceptionHandler,
+        logger: resolved.streams.logger,
+      });
+    if (!this.exactlyOnce) {
+      // Idempotent, as Kafka Streams' producers are since 3.0: a send retried after a lost ack
+      // (common while a new topic's leaders settle) is written once, not twice.
+      this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
+      this.collector = newCollector(this.producer);
+    }
+    const collectorFor = (transaction: RecordSender | undefined, taskId: string): KafkaRecordCollector => {
+      if (transaction !== undefined) return newCollector(transaction, taskId);
+      if (this.collector === undefined) throw new Error(`Task ${taskId} has no transaction under exactly-once`);
+      return this.collector;
+    };
+    this.taskManager = new TaskManager({ kafka, admin: options.admin, builder, options: resolved, collectorFor, globalStores: options.globalStores });
+    if (resolved.numStandbyReplicas > 0) {
+      this.standbys = new StandbyTasks({ kafka, builder, options: resolved, logger: resolved.streams.logger, onError: (error) => void this.exclusive(() => this.fail(error)) });
+    }
     this.tasks = this.taskManager.tasks;
   }
 
   /** Connects, joins the group and resolves once the first assignment is restored and running. */
   async start(): Promise<void> {
-    await this.producer.connect();
+    await this.producer?.connect();
     await this.consumer.connect();
     if (this.sourceTopics.length > 0) await this.consumer.subscribe({ topics: this.sourceTopics, fromBeginning: true });
     const { events } = this.consumer;
@@ -131,6 +153,7 @@ export class StreamThread {
     });
     this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
       const assignment = payload.memberAssignment;
+      this.memberId = payload.memberId;
       this.generation++;
       // Pause partitions of tasks not yet running before the first fetch; restored tasks resume them.
       const toPause: { topic: string; partitions: number[] }[] = [];
@@ -167,7 +190,7 @@ export class StreamThread {
             this.processBatch(managed, batch.topic, batch.partition, batch.messages, batch.lastOffset());
             if (this.failed) return;
             resolveOffset(batch.lastOffset());
-            if (this.collector.pending >= EARLY_SEND_RECORDS) await this.sendCollected();
+            if (managed.collector.pending >= EARLY_SEND_RECORDS) await this.sendCollected(managed.collector);
             if (Date.now() - this.lastCommitAt >= this.options.options.commitIntervalMs) await this.commitAll('interval');
           });
         },
@@ -179,6 +202,10 @@ export class StreamThread {
   }
 
   private startWaiter: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  /** Warm copies of other members' tasks, when `numStandbyReplicas` is above 0. */
+  private readonly standbys: StandbyTasks | undefined;
+  /** This member's id in the group, from its last join. */
+  private memberId: string | undefined;
 
   /** Task ids of running tasks, as `<subtopology>_<partition>`. */
   taskIds(): string[] {
@@ -203,6 +230,16 @@ export class StreamThread {
     return this.taskManager.restoredRecords;
   }
 
+  /** Standby tasks held, as `<subtopology>_<partition>`. */
+  standbyTaskIds(): string[] {
+    return this.standbys?.keys() ?? [];
+  }
+
+  /** Changelog records applied to standby stores since start. */
+  get standbyRecords(): number {
+    return this.standbys?.applied ?? 0;
+  }
+
   /** Commits what was processed (unless the thread failed), closes the tasks and leaves the group. */
   async close(): Promise<void> {
     this.closing = true;
@@ -217,9 +254,10 @@ export class StreamThread {
     await this.exclusive(async () => {
       if (!this.failed) await this.commitAll('close');
       for (const managed of [...this.tasks.values()]) await this.closeTask(managed);
+      await this.standbys?.close();
     });
     await this.consumer.disconnect().catch((error: unknown) => this.options.options.streams.logger.warn('Could not leave the consumer group cleanly', { error: String(error) }));
-    await this.producer.disconnect().catch(() => {});
+    await this.producer?.disconnect().catch(() => {});
   }
 
   private exclusive<T>(work: () => Promise<T> | T): Promise<T> {
@@ -270,9 +308,9 @@ export class StreamThread {
     this.positions.set(positionKey, Math.max(position, Number(lastOffset) + 1));
   }
 
-  private async sendCollected(): Promise<boolean> {
+  private async sendCollected(collector: KafkaRecordCollector): Promise<boolean> {
     try {
-      await this.collector.flush();
+      await collector.flush();
       return true;
     } catch (error) {
       this.fail(error);
@@ -283,6 +321,8 @@ export class StreamThread {
   /** Flushes stores, sends output and waits for acks, then commits offsets (at-least-once). Under the lock. */
   private async commitAll(reason: string, only?: readonly ManagedTask[]): Promise<void> {
     if (this.failed) return;
+    if (this.exactlyOnce) return this.commitTransactions(reason, only);
+    const collector = this.collector!;
     const offsets: TopicPartitionOffsetAndMetadata[] = [];
     const committedTasks: StreamTask[] = [];
     for (const managed of only ?? this.tasks.values()) {
@@ -310,7 +350,7 @@ export class StreamThread {
     }
     let nextOffsets: Map<string, number>;
     try {
-      nextOffsets = await this.collector.flush();
+      nextOffsets = await collector.flush();
       // Stores' flushed writes reach disk before the offsets that cover them are committed.
       await this.taskManager.commitStores(only);
     } catch (error) {
@@ -338,10 +378,70 @@ export class StreamThread {
     }
   }
 
+  /**
+   * Exactly-once: for each task, in parallel, flushes its stores and sends its records inside its
+   * transaction, adds its consumed offsets and commits. Only then are stores committed to disk and
+   * checkpointed. A failure is a {@link TaskCorruptedError} (or a record's fatal one): the thread
+   * stops and is replaced, never retrying a commit whose outcome is unknown. Under the lock.
+   */
+  private async commitTransactions(reason: string, only?: readonly ManagedTask[]): Promise<void> {
+    const work: { managed: ManagedTask; offsets: { topic: string; partition: number; offset: string }[] }[] = [];
+    for (const managed of only ?? this.tasks.values()) {
+      if (managed.state !== 'running') continue;
+      const task = managed.task;
+      if (!task.commitNeeded && !task.hasStores && !managed.transaction!.open) continue;
+      let consumed: ReadonlyMap<string, number>;
+      try {
+        consumed = task.prepareCommit();
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
+      const offsets: { topic: string; partition: number; offset: string }[] = [];
+      for (const [topic, offset] of consumed) {
+        if (this.committed.get(`${topic}:${task.id.partition}`) !== offset) offsets.push({ topic, partition: task.id.partition, offset: String(offset) });
+      }
+      work.push({ managed, offsets });
+    }
+    try {
+      this.options.flushGlobals();
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    const groupId = this.options.options.applicationId;
+    const nextOffsets = new Map<string, number>();
+    const results = await Promise.allSettled(
+      work.map(async ({ managed, offsets }) => {
+        for (const [key, offset] of await managed.collector.flush()) nextOffsets.set(key, offset);
+        await managed.transaction!.commit(groupId, offsets);
+      }),
+    );
+    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failure !== undefined) {
+      this.fail(failure.reason);
+      return;
+    }
+    let offsetCount = 0;
+    for (const { managed, offsets } of work) {
+      for (const entry of offsets) this.committed.set(`${entry.topic}:${entry.partition}`, Number(entry.offset));
+      offsetCount += offsets.length;
+      managed.task.postCommit();
+    }
+    if (offsetCount > 0) this.options.options.streams.logger.debug(`Committed ${work.length} transaction(s) with ${offsetCount} offset(s) (${reason})`);
+    if (only === undefined) this.lastCommitAt = Date.now();
+    try {
+      // The transaction is committed: the stores' flushed writes may now be checkpointed.
+      await this.taskManager.commitStores(only);
+      await this.taskManager.writeCheckpoints(nextOffsets, only);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
   /** Applies a new assignment: commits and closes revoked tasks, creates and restores new ones. Under the lock. */
   private async applyAssignment(assignment: Record<string, number[]>): Promise<void> {
     if (this.failed || this.closing) return;
-    const generation = this.generation;
     const wanted = new Map<TaskKey, { subtopology: SubtopologySpec; partition: number }>();
     for (const [topic, partitions] of Object.entries(assignment)) {
       const subtopology = this.subtopologyByTopic.get(topic);
@@ -353,6 +453,15 @@ export class StreamThread {
       await this.commitAll('revoke', revoked);
       for (const managed of revoked) await this.closeTask(managed);
       this.options.options.streams.logger.info(`Closed revoked tasks [${revoked.map((managed) => managed.key).join(', ')}]`);
+    }
+    // Standbys first: one promoted to an active task here must release its stores before the task opens them.
+    if (this.standbys !== undefined) {
+      try {
+        await this.standbys.update(await this.assignedStandbys(wanted));
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
     }
     const created: ManagedTask[] = [];
     for (const [key, { subtopology, partition }] of wanted) {
@@ -374,18 +483,74 @@ export class StreamThread {
     this.restoring++;
     this.options.callbacks.onRebalancing();
     // Restoring runs outside the lock, so the consumer keeps heartbeating and running tasks keep processing.
-    void this.taskManager.restore(created, () => this.closing || this.failed || generation !== this.generation).then(
+    // A rebalance does not cancel a restore: tasks it keeps here must start fully restored, and
+    // the ones it revokes are closed, after which their restore applies nothing more.
+    void this.taskManager.restore(created, () => this.closing || this.failed).then(
       () =>
-        this.exclusive(() => {
+        this.exclusive(async () => {
           this.restoring--;
           this.taskManager.applyCacheBudget();
-          this.markRunning(created.filter((managed) => managed.state === 'restoring'));
+          const restored = created.filter((managed) => managed.state === 'restoring');
+          if (this.exactlyOnce && !this.failed && !this.closing) await this.seekToCommitted(restored);
+          this.markRunning(restored);
         }),
       (error: unknown) => {
         this.restoring--;
         this.fail(error);
       },
     );
+  }
+
+  /** This member's standby tasks in the current generation, from the assignment's user data (kafkajs drops it, the group description keeps it). */
+  private async assignedStandbys(active: ReadonlyMap<TaskKey, unknown>): Promise<Map<TaskKey, { subtopology: SubtopologySpec; partition: number }>> {
+    const groupId = this.options.options.applicationId;
+    const { groups } = await this.options.admin.describeGroups([groupId]);
+    const member = groups[0]?.members.find((entry) => entry.memberId === this.memberId);
+    const keys = member === undefined ? [] : decodeStandbyTasks(AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.userData);
+    const subtopologies = new Map(this.options.builder.subtopologies().map((subtopology) => [subtopology.id, subtopology]));
+    const standbys = new Map<TaskKey, { subtopology: SubtopologySpec; partition: number }>();
+    for (const key of keys) {
+      if (active.has(key)) continue;
+      const [subtopologyId, partition] = key.split('_').map(Number);
+      const subtopology = subtopologies.get(subtopologyId!);
+      if (subtopology !== undefined && Number.isInteger(partition)) standbys.set(key, { subtopology, partition: partition! });
+    }
+    return standbys;
+  }
+
+  /**
+   * Exactly-once: starts each restored task's partitions at the offsets committed now, after its
+   * producer fenced the previous owner. kafkajs may have read the committed offsets at the
+   * assignment, before the fencing, when the previous owner could still commit a transaction.
+   */
+  private async seekToCommitted(tasks: readonly ManagedTask[]): Promise<void> {
+    const byTopic = new Map<string, number[]>();
+    for (const managed of tasks) {
+      for (const { topic, partition } of managed.topicPartitions) {
+        let partitions = byTopic.get(topic);
+        if (partitions === undefined) byTopic.set(topic, (partitions = []));
+        partitions.push(partition);
+      }
+    }
+    const { admin, options } = this.options;
+    try {
+      for (const [topic, partitions] of byTopic) {
+        const [committed] = await admin.fetchOffsets({ groupId: options.applicationId, topics: [topic] });
+        let earliest: Map<number, string> | undefined;
+        for (const partition of partitions) {
+          let offset = committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? '-1';
+          if (Number(offset) < 0) {
+            earliest ??= new Map((await admin.fetchTopicOffsets(topic)).map((entry) => [entry.partition, entry.low]));
+            offset = earliest.get(partition) ?? '0';
+          }
+          this.consumer.seek({ topic, partition, offset });
+          this.positions.set(`${topic}:${partition}`, Number(offset));
+          this.committed.set(`${topic}:${partition}`, Number(offset));
+        }
+      }
+    } catch (error) {
+      this.fail(new TaskCorruptedError(`Could not read the committed offsets of restored tasks: ${error instanceof Error ? error.message : String(error)}.`, tasks[0]?.key ?? '', { cause: error }));
+    }
   }
 
   private markRunning(tasks: readonly ManagedTask[]): void {
@@ -415,11 +580,17 @@ export class StreamThread {
     await this.taskManager.close(managed);
   }
 
+  /** Reports an error that happened outside the thread's own work (such as a failed start) as fatal to it. */
+  reportFailure(error: unknown): void {
+    this.fail(error);
+  }
+
   /** Stops processing for good: nothing more is sent or committed. */
   private fail(error: unknown): void {
     if (this.failed) return;
     this.failed = true;
-    this.collector.discard();
+    this.collector?.discard();
+    for (const managed of this.tasks.values()) managed.collector.discard();
     try {
       if (this.sourceTopics.length > 0) this.consumer.pause(this.sourceTopics.map((topic) => ({ topic })));
     } catch {

@@ -4,12 +4,17 @@
  * goes to the same member — kafkajs' round-robin assignor would split partition 0 of two joined
  * topics across members. Tasks stay with the member that had them when that keeps the load
  * balanced (each member sends its tasks in its subscription's user data), so a rebalance moves
- * as little state as it can.
+ * as little state as it can; a task that must move goes first to a member holding a standby
+ * replica of it, whose stores are warm.
+ *
+ * With `numStandbyReplicas`, each task also gets that many standby replicas, on members of other
+ * application instances (processes) than its active copy and than each other; a standby stays
+ * where it was when it can. The standby tasks travel in the assignment's user data.
  */
 import { AssignerProtocol, type Assigner, type PartitionAssigner } from 'kafkajs';
 
 export const TASK_ASSIGNOR_NAME = 'TributaryTaskAssignor';
-const VERSION = 1;
+const VERSION = 2;
 
 /** A task's id as a string, `<subtopology>_<partition>` as Kafka Streams prints it. */
 export type TaskKey = string;
@@ -25,8 +30,54 @@ export interface AssignableSubtopology {
   readonly tasks: number;
 }
 
-/** Member id → task keys; pure, for tests. `previous` holds each member's tasks before the rebalance. */
-export function assignTasks(memberIds: readonly string[], tasks: readonly TaskKey[], previous: ReadonlyMap<string, readonly TaskKey[]>): Map<string, TaskKey[]> {
+/** What a member tells the leader when it joins: its instance, and the tasks it holds. */
+export interface MemberSubscription {
+  /** The application instance (process) the member belongs to; standbys avoid their active's instance. */
+  readonly process: string;
+  readonly active: readonly TaskKey[];
+  readonly standby: readonly TaskKey[];
+}
+
+/** What the leader tells a member besides its partitions: its standby tasks. */
+export interface MemberTasks {
+  readonly active: TaskKey[];
+  readonly standby: TaskKey[];
+}
+
+/** Reads a subscription's user data (version 1 sent a bare array of active tasks). */
+export function decodeSubscription(userData: Buffer | undefined, memberId: string): MemberSubscription {
+  const strings = (value: unknown): TaskKey[] => (Array.isArray(value) ? value.filter((task): task is string => typeof task === 'string') : []);
+  try {
+    const data = userData !== undefined && userData.length > 0 ? (JSON.parse(userData.toString('utf8')) as unknown) : [];
+    if (Array.isArray(data)) return { process: memberId, active: strings(data), standby: [] };
+    const fields = data as { process?: unknown; active?: unknown; standby?: unknown };
+    return { process: typeof fields.process === 'string' ? fields.process : memberId, active: strings(fields.active), standby: strings(fields.standby) };
+  } catch {
+    // A member whose user data cannot be read simply holds nothing.
+    return { process: memberId, active: [], standby: [] };
+  }
+}
+
+/** The standby tasks in an assignment's user data (none in version 1's bare array). */
+export function decodeStandbyTasks(userData: Buffer | undefined): TaskKey[] {
+  try {
+    const data = userData !== undefined && userData.length > 0 ? (JSON.parse(userData.toString('utf8')) as { standby?: unknown }) : undefined;
+    return Array.isArray(data?.standby) ? data.standby.filter((task): task is string => typeof task === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Member id → task keys; pure, for tests. `previous` holds each member's tasks before the
+ * rebalance; `warm`, the members holding a standby of a task, preferred when the task must move.
+ */
+export function assignTasks(
+  memberIds: readonly string[],
+  tasks: readonly TaskKey[],
+  previous: ReadonlyMap<string, readonly TaskKey[]>,
+  warm: ReadonlyMap<TaskKey, readonly string[]> = new Map(),
+): Map<string, TaskKey[]> {
   const members = [...memberIds].sort();
   const result = new Map<string, TaskKey[]>(members.map((member) => [member, []]));
   if (members.length === 0) return result;
@@ -41,6 +92,11 @@ export function assignTasks(memberIds: readonly string[], tasks: readonly TaskKe
     else unassigned.push(task);
   }
   for (const task of unassigned) {
+    const warmMember = warm.get(task)?.find((member) => (result.get(member)?.length ?? capacity) < capacity);
+    if (warmMember !== undefined) {
+      result.get(warmMember)!.push(task);
+      continue;
+    }
     let target = members[0]!;
     for (const member of members) if (result.get(member)!.length < result.get(target)!.length) target = member;
     result.get(target)!.push(task);
@@ -49,10 +105,50 @@ export function assignTasks(memberIds: readonly string[], tasks: readonly TaskKe
 }
 
 /**
+ * Member id → standby task keys; pure, for tests. Each task gets up to `replicas` standbys on
+ * members of instances other than its active member's and than each other's; a member that held
+ * the standby before keeps it, the others go to the member with the fewest tasks. With fewer
+ * instances than `replicas + 1`, a task gets fewer standbys.
+ */
+export function assignStandbys(
+  active: ReadonlyMap<string, readonly TaskKey[]>,
+  processOf: ReadonlyMap<string, string>,
+  previousStandby: ReadonlyMap<string, readonly TaskKey[]>,
+  replicas: number,
+): Map<string, TaskKey[]> {
+  const members = [...active.keys()].sort();
+  const result = new Map<string, TaskKey[]>(members.map((member) => [member, []]));
+  if (replicas <= 0) return result;
+  const load = new Map<string, number>(members.map((member) => [member, active.get(member)!.length]));
+  const heldBefore = new Map<TaskKey, Set<string>>();
+  for (const [member, tasks] of previousStandby) for (const task of tasks) (heldBefore.get(task) ?? heldBefore.set(task, new Set()).get(task)!).add(member);
+  const process = (member: string): string => processOf.get(member) ?? member;
+  for (const [owner, tasks] of [...active].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    for (const task of tasks) {
+      const used = new Set([process(owner)]);
+      for (let copy = 0; copy < replicas; copy++) {
+        const candidates = members.filter((member) => !used.has(process(member)));
+        if (candidates.length === 0) break;
+        const sticky = candidates.find((member) => heldBefore.get(task)?.has(member));
+        const target = sticky ?? candidates.reduce((best, member) => (load.get(member)! < load.get(best)! ? member : best));
+        result.get(target)!.push(task);
+        load.set(target, load.get(target)! + 1);
+        used.add(process(target));
+      }
+    }
+  }
+  return result;
+}
+
+/**
  * A kafkajs `PartitionAssigner` for a topology. `ownedTasks` is read when this member joins, to
  * tell the leader which tasks it holds.
  */
-export function taskAssignor(subtopologies: readonly AssignableSubtopology[], ownedTasks: () => readonly TaskKey[]): PartitionAssigner {
+export function taskAssignor(
+  subtopologies: readonly AssignableSubtopology[],
+  heldTasks: () => MemberSubscription,
+  numStandbyReplicas = 0,
+): PartitionAssigner {
   return ({ cluster }): Assigner => ({
     name: TASK_ASSIGNOR_NAME,
     version: VERSION,
@@ -73,33 +169,39 @@ export function taskAssignor(subtopologies: readonly AssignableSubtopology[], ow
         }
       }
       const previous = new Map<string, TaskKey[]>();
+      const previousStandby = new Map<string, TaskKey[]>();
+      const processOf = new Map<string, string>();
+      const warm = new Map<TaskKey, string[]>();
       for (const member of members) {
+        let userData: Buffer | undefined;
         try {
-          const metadata = AssignerProtocol.MemberMetadata.decode(member.memberMetadata);
-          const owned = metadata?.userData !== undefined && metadata.userData.length > 0 ? (JSON.parse(metadata.userData.toString('utf8')) as unknown) : [];
-          if (Array.isArray(owned)) previous.set(member.memberId, owned.filter((task): task is string => typeof task === 'string'));
+          userData = AssignerProtocol.MemberMetadata.decode(member.memberMetadata)?.userData;
         } catch {
-          // A member whose metadata cannot be read simply has no previous tasks.
+          userData = undefined;
         }
+        const subscription = decodeSubscription(userData, member.memberId);
+        previous.set(member.memberId, [...subscription.active]);
+        previousStandby.set(member.memberId, [...subscription.standby]);
+        processOf.set(member.memberId, subscription.process);
+        for (const task of subscription.standby) (warm.get(task) ?? warm.set(task, []).get(task)!).push(member.memberId);
       }
-      const assignment = assignTasks(
-        members.map((member) => member.memberId),
-        tasks,
-        previous,
-      );
+      const memberIds = members.map((member) => member.memberId);
+      const assignment = assignTasks(memberIds, tasks, previous, warm);
+      const standbys = assignStandbys(assignment, processOf, previousStandby, numStandbyReplicas);
       return [...assignment].map(([memberId, memberTasks]) => {
         const byTopic: Record<string, number[]> = {};
         for (const task of memberTasks) for (const { topic, partition } of topicPartitionsOfTask.get(task) ?? []) (byTopic[topic] ??= []).push(partition);
+        const userData: MemberTasks = { active: memberTasks, standby: standbys.get(memberId) ?? [] };
         return {
           memberId,
-          memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: VERSION, assignment: byTopic, userData: Buffer.from(JSON.stringify(memberTasks)) }),
+          memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: VERSION, assignment: byTopic, userData: Buffer.from(JSON.stringify(userData)) }),
         };
       });
     },
     protocol({ topics }) {
       return {
         name: TASK_ASSIGNOR_NAME,
-        metadata: AssignerProtocol.MemberMetadata.encode({ version: VERSION, topics, userData: Buffer.from(JSON.stringify(ownedTasks())) }),
+        metadata: AssignerProtocol.MemberMetadata.encode({ version: VERSION, topics, userData: Buffer.from(JSON.stringify(heldTasks())) }),
       };
     },
   });

@@ -8,9 +8,11 @@ import type { Admin, Kafka } from 'kafkajs';
 import { isRestorableStore, type ChangelogRecord, type StateStore, type StoreBuilder } from '@tributary/streams';
 import { StreamTask, type DropReason, type InternalTopologyBuilder, type SubtopologySpec } from '@tributary/streams/engine';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
-import type { KafkaRecordCollector } from './kafka-record-collector.js';
+import type { KafkaRecordCollector, RecordSender } from './kafka-record-collector.js';
 import { restoreChangelogs, type RestoreRequest } from './changelog-restorer.js';
+import { retryWhileLocked } from './retry-locked.js';
 import type { TaskKey } from './task-assignor.js';
+import { TaskTransaction } from './task-transaction.js';
 
 /**
  * The driver side of a persistent store (`@tributary/level`'s `PersistentStoreHandle`), found by
@@ -29,7 +31,7 @@ interface PersistentStoreSupplier {
   prepare(context: { stateDir: string; applicationId: string; taskId: { subtopology: number; partition: number } }): Promise<PersistentStoreHandle>;
 }
 
-function persistentSupplierOf(builder: StoreBuilder): PersistentStoreSupplier | undefined {
+export function persistentSupplierOf(builder: StoreBuilder): PersistentStoreSupplier | undefined {
   const supplier = (builder as { supplier?: unknown }).supplier;
   return typeof supplier === 'object' && supplier !== null && typeof (supplier as Partial<PersistentStoreSupplier>).prepare === 'function'
     ? (supplier as PersistentStoreSupplier)
@@ -55,6 +57,10 @@ export interface ManagedTask {
   readonly subtopology: SubtopologySpec;
   /** The source topic-partitions of the task (full topic names). */
   readonly topicPartitions: { topic: string; partition: number }[];
+  /** Where the task's records go: the thread's shared collector, or (exactly-once) the task's own. */
+  readonly collector: KafkaRecordCollector;
+  /** Under exactly-once, the task's transactional producer. */
+  readonly transaction: TaskTransaction | undefined;
   state: 'restoring' | 'running' | 'closed';
 }
 
@@ -63,7 +69,11 @@ export interface TaskManagerOptions {
   readonly admin: Admin;
   readonly builder: InternalTopologyBuilder;
   readonly options: ResolvedKafkaStreamsOptions;
-  readonly collector: KafkaRecordCollector;
+  /**
+   * The collector for a task: under at-least-once the thread's shared one (whatever the sender);
+   * under exactly-once a new one sending through the task's transaction.
+   */
+  readonly collectorFor: (sender: RecordSender | undefined, taskId: string) => KafkaRecordCollector;
   /** Global stores, readable by every task. */
   readonly globalStores: ReadonlyMap<string, StateStore>;
 }
@@ -107,18 +117,32 @@ export class TaskManager {
 
   /** Creates the task of one assigned (sub-topology, partition) and opens its persistent stores' handles. */
   async create(key: TaskKey, subtopology: SubtopologySpec, partition: number, assignment: Record<string, number[]>): Promise<ManagedTask> {
-    const { builder, options, collector } = this.options;
+    const { builder, options } = this.options;
     const taskId = { subtopology: subtopology.id, partition };
+    let transaction: TaskTransaction | undefined;
+    if (options.processingGuarantee === 'exactly_once') {
+      transaction = new TaskTransaction({ kafka: this.options.kafka, applicationId: options.applicationId, taskId: key, commitIntervalMs: options.commitIntervalMs });
+      // Fence the task's previous owner before reading its changelogs or committed offsets.
+      await transaction.fence().catch(async (error: unknown) => {
+        await transaction!.close();
+        throw error;
+      });
+    }
+    const collector = this.options.collectorFor(transaction, key);
     const taskCollector = collector.forTask();
     const task = new StreamTask({ taskId, builder, subtopology, config: options.streams, collector: taskCollector, clock: Date.now, stateDir: options.stateDir });
     taskCollector.context = task.context;
     for (const [name, store] of this.options.globalStores) task.context.stores.set(name, store);
     const topicPartitions = task.sourceTopics.filter((topic) => (assignment[topic] ?? []).includes(partition)).map((topic) => ({ topic, partition }));
-    const managed: ManagedTask = { key, handles: new Map(), task, subtopology, topicPartitions, state: 'restoring' };
+    const managed: ManagedTask = { key, handles: new Map(), task, subtopology, topicPartitions, collector, transaction, state: 'restoring' };
     this.tasks.set(key, managed);
     for (const storeName of subtopology.stores) {
       const supplier = persistentSupplierOf(builder.stores.get(storeName)!.builder);
-      if (supplier !== undefined) managed.handles.set(storeName, await supplier.prepare({ stateDir: options.stateDir, applicationId: options.applicationId, taskId }));
+      // Another stream thread of this process may still hold the store's lock (see retry-locked.ts).
+      if (supplier !== undefined) {
+        const handle = await retryWhileLocked(() => supplier.prepare({ stateDir: options.stateDir, applicationId: options.applicationId, taskId }), options.rebalanceTimeoutMs);
+        managed.handles.set(storeName, handle);
+      }
     }
     return managed;
   }
@@ -236,6 +260,7 @@ export class TaskManager {
     try {
       managed.task.close();
       for (const handle of managed.handles.values()) await handle.close();
+      await managed.transaction?.close();
     } catch (error) {
       this.options.options.streams.logger.warn(`Task ${managed.key} did not close cleanly`, { error: error instanceof Error ? error.message : String(error) });
     }

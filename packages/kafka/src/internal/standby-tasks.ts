@@ -1,0 +1,193 @@
+/**
+ * Standby replicas: warm copies of other members' tasks' stores, kept up to date by reading
+ * their changelogs, so that a task moving here restores only what the standby had not yet read.
+ *
+ * A standby copies a task's persistent (LevelDB) stores only: it opens them through their
+ * handles, applies changelog records as they arrive, and checkpoints its position about once a
+ * second and when it stops. When the task becomes active here, the standby is closed first (its
+ * last checkpoint written, its lock released) and the active task opens the same store and
+ * restores from that checkpoint. In-memory stores live inside a running task, so a task that
+ * moves restores them in full, standby or not.
+ *
+ * One consumer (its own group, so it is assigned every partition of the changelogs it reads)
+ * serves all of this thread's standbys; it is rebuilt when the set of standbys changes, which
+ * happens only at a rebalance. It reads committed records only, so under exactly-once a standby
+ * never holds data an aborted transaction wrote.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { ChangelogRecord, Logger } from '@tributary/streams';
+import type { InternalTopologyBuilder, SubtopologySpec } from '@tributary/streams/engine';
+import type { ResolvedKafkaStreamsOptions } from '../options.js';
+import { retryWhileLocked } from './retry-locked.js';
+import { persistentSupplierOf, type PersistentStoreHandle } from './task-manager.js';
+import type { TaskKey } from './task-assignor.js';
+
+/** How often a standby store records its position at most. */
+const CHECKPOINT_INTERVAL_MS = 1000;
+
+interface StandbyStore {
+  readonly store: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly handle: PersistentStoreHandle;
+  /** The next changelog offset to apply. */
+  position: number;
+  checkpointed: number;
+  lastCheckpointAt: number;
+}
+
+export interface StandbyTasksOptions {
+  readonly kafka: Kafka;
+  readonly builder: InternalTopologyBuilder;
+  readonly options: ResolvedKafkaStreamsOptions;
+  readonly logger: Logger;
+  /** Standby processing cannot go on (a store failed): treated like any task failure. */
+  readonly onError: (error: unknown) => void;
+}
+
+export class StandbyTasks {
+  private readonly tasks = new Map<TaskKey, StandbyStore[]>();
+  private consumer: Consumer | undefined;
+  /** Changelog records applied to standby stores since start. */
+  applied = 0;
+
+  constructor(private readonly options: StandbyTasksOptions) {}
+
+  /** The standby tasks held now. */
+  keys(): TaskKey[] {
+    return [...this.tasks.keys()];
+  }
+
+  /**
+   * Holds exactly `wanted` as standbys: stops reading, closes the standbys no longer wanted (a
+   * task becoming active here included), opens the new ones, and reads again.
+   */
+  async update(wanted: ReadonlyMap<TaskKey, { subtopology: SubtopologySpec; partition: number }>): Promise<void> {
+    await this.stopReading();
+    for (const [key, stores] of [...this.tasks]) {
+      if (wanted.has(key)) continue;
+      this.tasks.delete(key);
+      await this.closeStores(stores);
+    }
+    const { builder, options } = this.options;
+    const changelogs = builder.changelogTopics(options.applicationId);
+    for (const [key, { subtopology, partition }] of wanted) {
+      if (this.tasks.has(key)) continue;
+      const stores: StandbyStore[] = [];
+      for (const store of subtopology.stores) {
+        const topic = changelogs.get(store);
+        const supplier = persistentSupplierOf(builder.stores.get(store)!.builder);
+        if (topic === undefined || supplier === undefined) continue;
+        const handle = await retryWhileLocked(
+          () => supplier.prepare({ stateDir: options.stateDir, applicationId: options.applicationId, taskId: { subtopology: subtopology.id, partition } }),
+          options.rebalanceTimeoutMs,
+        );
+        const position = handle.checkpointOffset() ?? 0;
+        stores.push({ store, topic, partition, handle, position, checkpointed: position, lastCheckpointAt: Date.now() });
+      }
+      if (stores.length > 0) this.tasks.set(key, stores);
+    }
+    if (this.tasks.size > 0) await this.startReading();
+  }
+
+  /** Stops reading and closes every standby store, checkpointed. */
+  async close(): Promise<void> {
+    await this.stopReading();
+    for (const stores of this.tasks.values()) await this.closeStores(stores);
+    this.tasks.clear();
+  }
+
+  private storeAt(topic: string, partition: number): StandbyStore | undefined {
+    for (const stores of this.tasks.values()) for (const entry of stores) if (entry.topic === topic && entry.partition === partition) return entry;
+    return undefined;
+  }
+
+  private async startReading(): Promise<void> {
+    const { kafka, options, logger } = this.options;
+    const topics = new Set<string>();
+    for (const stores of this.tasks.values()) for (const entry of stores) topics.add(entry.topic);
+    const consumer = kafka.consumer({
+      groupId: `${options.applicationId}-standby-${randomUUID()}`,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: options.heartbeatIntervalMs,
+      maxWaitTimeInMs: 500,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      // Alone in its group, it has every partition: seek the standbys' ones, pause the rest.
+      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+        const idle: number[] = [];
+        for (const partition of partitions) {
+          const entry = this.storeAt(topic, partition);
+          if (entry === undefined) idle.push(partition);
+          else consumer.seek({ topic, partition, offset: String(entry.position) });
+        }
+        if (idle.length > 0) consumer.pause([{ topic, partitions: idle }]);
+      }
+    });
+    // Batches of only transaction markers never reach eachBatch, but move the position.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      const entry = this.storeAt(payload.topic, payload.partition);
+      if (entry !== undefined && payload.batchSize === 0) entry.position = Math.max(entry.position, Number(payload.lastOffset) + 1);
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart && this.consumer === consumer) this.options.onError(payload.error);
+    });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const entry = this.storeAt(batch.topic, batch.partition);
+        if (entry === undefined || this.consumer !== consumer) return;
+        try {
+          await this.apply(entry, batch.messages, Number(batch.lastOffset()));
+        } catch (error) {
+          logger.error(`Standby store '${entry.store}' of partition ${entry.partition} failed`, { error: error instanceof Error ? error.message : String(error) });
+          this.options.onError(error);
+        }
+      },
+    });
+  }
+
+  private async apply(entry: StandbyStore, messages: readonly KafkaMessage[], lastOffset: number): Promise<void> {
+    const records: ChangelogRecord[] = [];
+    for (const message of messages) {
+      if (Number(message.offset) < entry.position) continue;
+      if (message.key !== null) records.push({ key: message.key, value: message.value });
+    }
+    if (records.length > 0) {
+      await entry.handle.restore(records);
+      this.applied += records.length;
+    }
+    entry.position = Math.max(entry.position, lastOffset + 1);
+    if (Date.now() - entry.lastCheckpointAt >= CHECKPOINT_INTERVAL_MS) await this.checkpoint(entry);
+  }
+
+  private async checkpoint(entry: StandbyStore): Promise<void> {
+    entry.lastCheckpointAt = Date.now();
+    if (entry.position === entry.checkpointed) return;
+    await entry.handle.writeCheckpoint(entry.position);
+    entry.checkpointed = entry.position;
+  }
+
+  private async stopReading(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    if (consumer === undefined) return;
+    await consumer.disconnect().catch((error: unknown) => this.options.logger.warn('Could not stop the standby consumer cleanly', { error: String(error) }));
+  }
+
+  private async closeStores(stores: readonly StandbyStore[]): Promise<void> {
+    for (const entry of stores) {
+      try {
+        await this.checkpoint(entry);
+      } catch (error) {
+        this.options.logger.warn(`Could not checkpoint standby store '${entry.store}' of partition ${entry.partition}`, { error: error instanceof Error ? error.message : String(error) });
+      }
+      await entry.handle.close().catch(() => {});
+    }
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * The supervisor of `numStreamThreads` above 1: runs each stream thread in a worker thread (see
+ * `stream-thread-worker.ts`), each an ordinary single-thread `KafkaStreams` and a member of the
+ * consumer group with its own tasks, and folds their states and metrics into the application's.
+ * Topologies and functions cannot cross to a worker, so each builds its own from the thread module.
+ */
+import { Worker } from 'node:worker_threads';
+import { ConfigError, type Logger } from '@tributary/streams';
+import type { DropReason } from '@tributary/streams/engine';
+import { IllegalStateError, StreamsFatalError } from '../errors.js';
+import type { KafkaStreamsMetrics, KafkaStreamsState, StreamThreadMetrics } from '../kafka-streams.js';
+import { checkThreadModuleExports, type SplitOptions } from '../options.js';
+
+/** A worker's counters, in a form `postMessage` can carry. */
+export interface MetricsSnapshot {
+  readonly processed: number;
+  readonly dropped: [DropReason, number][];
+  readonly tasks: string[];
+  readonly restored: number;
+  readonly standbyTasks?: string[];
+  readonly standbyRecords?: number;
+}
+
+/** An error, as a worker reports it. */
+export interface ErrorSnapshot {
+  readonly name: string;
+  readonly message: string;
+  readonly code: string | undefined;
+  readonly stack: string | undefined;
+}
+
+/** What a worker tells the supervisor. */
+export type WorkerMessage =
+  | { readonly type: 'state'; readonly state: KafkaStreamsState; readonly metrics: MetricsSnapshot }
+  | { readonly type: 'metrics'; readonly metrics: MetricsSnapshot }
+  | { readonly type: 'failed'; readonly error: ErrorSnapshot }
+  | { readonly type: 'log'; readonly level: keyof Logger; readonly message: string; readonly fields: Record<string, unknown> | undefined }
+  | { readonly type: 'closed'; readonly metrics: MetricsSnapshot };
+
+/** What the supervisor tells a worker. */
+export interface CloseMessage {
+  readonly type: 'close';
+  readonly timeoutMs: number;
+}
+
+/** What a worker starts from (`workerData`). */
+export interface StreamThreadWorkerData {
+  readonly threadIndex: number;
+  readonly threadName: string;
+  readonly threadModule: string;
+  readonly options: Record<string, unknown>;
+  /** Options left out of `options` because they cannot cross; the thread module's `createOptions()` gives them. */
+  readonly omitted: readonly string[];
+  readonly metricsIntervalMs: number;
+  readonly processId: string;
+}
+
+export interface ThreadPoolCallbacks {
+  /** Every thread is running. */
+  onRunning(): void;
+  /** A thread is rebalancing. */
+  onRebalancing(): void;
+  /** A thread failed or exited: the application is in error. */
+  onFatal(error: Error): void;
+}
+
+export interface ThreadPoolOptions {
+  readonly numStreamThreads: number;
+  /** The `file:` URL of the thread module. */
+  readonly threadModule: string;
+  /** The instance's id for the assignor, shared by its threads so standbys go to other instances. */
+  readonly processId: string;
+  readonly options: SplitOptions;
+  /** Where the workers' log lines go, unless the thread module gives them a logger. */
+  readonly logger: Logger;
+  readonly callbacks: ThreadPoolCallbacks;
+}
+
+interface StreamThreadHandle {
+  readonly name: string;
+  readonly worker: Worker;
+  state: KafkaStreamsState;
+  metrics: MetricsSnapshot;
+  /** Resolves when the worker has closed its application (on close(), or when another thread failed) or exited. */
+  readonly done: Promise<void>;
+}
+
+const METRICS_INTERVAL_MS = 500;
+/** How long the threads that did not fail get to close when one did. */
+const STOP_TIMEOUT_MS = 30_000;
+const emptyMetrics: MetricsSnapshot = { processed: 0, dropped: [], tasks: [], restored: 0 };
+/** The compiled worker entry, beside this module in `dist/`. */
+const workerUrl = (): URL => new URL('./stream-thread-worker.js', import.meta.url);
+
+/** `error` as a worker posts it. */
+export function snapshotError(error: unknown): ErrorSnapshot {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { name: error.name, message: error.message, code: typeof code === 'string' ? code : undefined, stack: error.stack };
+  }
+  return { name: 'Error', message: String(error), code: undefined, stack: undefined };
+}
+
+/** Runs the stream threads in worker threads and reports them as one application. */
+export class ThreadPool {
+  private readonly threads: StreamThreadHandle[] = [];
+  private closing = false;
+  private failure: Error | undefined;
+  private allRunning = false;
+  private startWaiter: { resolve: () => void; reject: (error: Error) => void } | undefined;
+
+  constructor(private readonly options: ThreadPoolOptions) {}
+
+  /** Starts every thread; resolves once all are RUNNING, rejects with the first thread's failure. */
+  async start(): Promise<void> {
+    const { options } = this;
+    let exports: unknown;
+    try {
+      exports = await import(options.threadModule);
+    } catch (error) {
+      throw new ConfigError(`Option 'threadModule' (${options.threadModule}) could not be imported: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    checkThreadModuleExports(exports, options.options.omitted, options.threadModule);
+    if (this.closing) throw new IllegalStateError('The application was closed before it was running.');
+    const running = new Promise<void>((resolve, reject) => {
+      this.startWaiter = { resolve, reject };
+    });
+    for (let index = 1; index <= options.numStreamThreads; index += 1) this.threads.push(this.spawn(index));
+    return running;
+  }
+
+  /** The threads' latest counters, summed; `threads` breaks the tasks down by thread. */
+  metrics(): KafkaStreamsMetrics & { readonly threads: readonly StreamThreadMetrics[] } {
+    let processed = 0;
+    let restored = 0;
+    let standbyRecords = 0;
+    const standbyTasks: string[] = [];
+    const dropped = new Map<DropReason, number>();
+    const tasks: string[] = [];
+    for (const thread of this.threads) {
+      processed += thread.metrics.processed;
+      restored += thread.metrics.restored;
+      for (const [reason, count] of thread.metrics.dropped) dropped.set(reason, (dropped.get(reason) ?? 0) + count);
+      tasks.push(...thread.metrics.tasks);
+      standbyRecords += thread.metrics.standbyRecords ?? 0;
+      standbyTasks.push(...(thread.metrics.standbyTasks ?? []));
+    }
+    const threads = this.threads.map((thread) => ({ threadName: thread.name, state: thread.state, tasks: [...thread.metrics.tasks] }));
+    return { processed, dropped, tasks: tasks.sort(), restored, standbyTasks: standbyTasks.sort(), standbyRecords, threads };
+  }
+
+  /** Asks every thread to close, waits for them (within `timeoutMs`), then ends the workers. */
+  async close(timeoutMs: number): Promise<void> {
+    this.closing = true;
+    this.startWaiter?.reject(new IllegalStateError('The application was closed before it was running.'));
+    this.startWaiter = undefined;
+    // Leave the workers a margin to post their last metrics before they are ended.
+    const message: CloseMessage = { type: 'close', timeoutMs: Math.floor(timeoutMs * 0.8) };
+    for (const thread of this.threads) thread.worker.postMessage(message);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.floor(timeoutMs * 0.9));
+    });
+    await Promise.race([Promise.all(this.threads.map((thread) => thread.done)), deadline]).finally(() => clearTimeout(timer));
+    await Promise.all(this.threads.map((thread) => thread.worker.terminate()));
+  }
+
+  private spawn(threadIndex: number): StreamThreadHandle {
+    const { options } = this;
+    const threadName = `StreamThread-${threadIndex}`;
+    const workerData: StreamThreadWorkerData = {
+      threadIndex,
+      threadName,
+      threadModule: options.threadModule,
+      options: options.options.cloneable,
+      omitted: options.options.omitted,
+      metricsIntervalMs: METRICS_INTERVAL_MS,
+      processId: options.processId,
+    };
+    const worker = new Worker(workerUrl(), { workerData, name: threadName });
+    let markDone: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      markDone = resolve;
+    });
+    const thread: StreamThreadHandle = { name: threadName, worker, state: 'CREATED', metrics: emptyMetrics, done };
+    worker.on('message', (message: WorkerMessage) => this.onMessage(thread, message, markDone));
+    worker.on('error', (error) => this.fail(thread, `${threadName} crashed: ${error.message}`, error));
+    worker.on('exit', (code) => {
+      markDone();
+      if (!this.closing) this.fail(thread, `${threadName} exited unexpectedly with code ${code}`, undefined);
+    });
+    return thread;
+  }
+
+  private onMessage(thread: StreamThreadHandle, message: WorkerMessage, markDone: () => void): void {
+    switch (message.type) {
+      case 'log':
+        this.options.logger[message.level](message.message, { ...message.fields, thread: thread.name });
+        return;
+      case 'metrics':
+        thread.metrics = message.metrics;
+        return;
+      case 'state':
+        thread.metrics = message.metrics;
+        thread.state = message.state;
+        this.onThreadState();
+        return;
+      case 'failed': {
+        const cause = Object.assign(new Error(message.error.message), { name: message.error.name, code: message.error.code });
+        if (message.error.stack !== undefined) cause.stack = message.error.stack;
+        this.fail(thread, `${thread.name} failed: ${message.error.message}`, cause);
+        return;
+      }
+      case 'closed':
+        thread.metrics = message.metrics;
+        markDone();
+        return;
+    }
+  }
+
+  private onThreadState(): void {
+    if (this.closing || this.failure !== undefined) return;
+    const allRunning = this.threads.length === this.options.numStreamThreads && this.threads.every((thread) => thread.state === 'RUNNING');
+    if (allRunning && !this.allRunning) {
+      this.allRunning = true;
+      this.options.callbacks.onRunning();
+      this.startWaiter?.resolve();
+      this.startWaiter = undefined;
+    } else if (!allRunning && this.allRunning) {
+      this.allRunning = false;
+      this.options.callbacks.onRebalancing();
+    }
+  }
+
+  private fail(thread: StreamThreadHandle, message: string, cause: unknown): void {
+    if (this.closing || this.failure !== undefined) return;
+    thread.state = 'ERROR';
+    const error = new StreamsFatalError(message, cause === undefined ? undefined : { cause });
+    this.failure = error;
+    this.options.callbacks.onFatal(error);
+    this.startWaiter?.reject(error);
+    this.startWaiter = undefined;
+    // As with one thread, ERROR means stopped: the other threads commit, close and leave the group now.
+    const stop: CloseMessage = { type: 'close', timeoutMs: STOP_TIMEOUT_MS };
+    for (const other of this.threads) {
+      try {
+        other.worker.postMessage(stop);
+      } catch {
+        // A worker that already exited has nothing to stop.
+      }
+    }
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Standby replicas on the real broker: with `numStandbyReplicas: 1`, each instance keeps warm
+ * copies of the other's LevelDB stores, so when one instance leaves, the survivor takes its
+ * tasks over restoring only the changelog tail its standbys had not read, not the whole log.
+ */
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { LevelStores } from '@tributary/level';
+import { Consumed, Materialized, Produced, QueryableStoreTypes, Serdes, StreamsBuilder, type Topology } from '@tributary/streams';
+import { createTopics, kafkaClient, uniqueTopic } from './helpers/kafka.js';
+import { consumeLatest, produce, startApp, waitFor, type InputRecord, type TestApp } from './helpers/streams-app.js';
+
+const testTimeout = 90_000;
+const baseTime = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+
+function countTopology(input: string, output: string): Topology {
+  const builder = new StreamsBuilder();
+  builder
+    .stream(input, Consumed.with(Serdes.String(), Serdes.String()))
+    .groupByKey()
+    .count(Materialized.as(LevelStores.persistentKeyValueStore('counts')))
+    .toStream()
+    .to(output, Produced.with(Serdes.String(), Serdes.Float64()));
+  return builder.build();
+}
+
+function keyedRecords(count: number, keys: number, prefix: string): InputRecord<string, string>[] {
+  return Array.from({ length: count }, (_, index) => ({ key: `k${index % keys}`, value: `${prefix}${index}`, timestamp: baseTime + index }));
+}
+
+function totals(records: readonly InputRecord<string, string>[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const record of records) counts.set(record.key!, (counts.get(record.key!) ?? 0) + 1);
+  return counts;
+}
+
+const sorted = (values: readonly string[]): string[] => [...values].sort();
+
+describe('KafkaStreams standby replicas', () => {
+  it('keep the other instance’s stores warm, so a takeover restores only the tail of the changelog', { timeout: testTimeout }, async () => {
+    const input = uniqueTopic('it-standby-in');
+    const output = uniqueTopic('it-standby-out');
+    await createTopics(kafkaClient(), [{ topic: input, numPartitions: 4 }, { topic: output, numPartitions: 4 }]);
+    // No record cache, so every update is a changelog record: a long changelog to restore.
+    const options = { numStandbyReplicas: 1, cacheMaxBytes: 0 };
+    const first = await startApp(countTopology(input, output), options);
+    const second = await startApp(countTopology(input, output), { ...options, applicationId: first.applicationId });
+    const describe = (app: TestApp): string => `${app.state()} active ${inspect(app.app.metrics().tasks)} standby ${inspect(app.app.metrics().standbyTasks)}`;
+    await waitFor(
+      () => {
+        const [a, b] = [first.app.metrics(), second.app.metrics()];
+        return (
+          first.state() === 'RUNNING' &&
+          second.state() === 'RUNNING' &&
+          a.tasks.length === 2 &&
+          b.tasks.length === 2 &&
+          sorted(a.standbyTasks).join() === sorted(b.tasks).join() &&
+          sorted(b.standbyTasks).join() === sorted(a.tasks).join()
+        );
+      },
+      () => `each instance to hold the other's tasks as standbys (first ${describe(first)}, second ${describe(second)})`,
+      30_000,
+    );
+
+    const records = keyedRecords(2000, 40, 'a');
+    await produce({ topic: input, records });
+    const expected = totals(records);
+    expect(await consumeLatest(output, expected, { valueSerde: Serdes.Float64() })).toEqual(expected);
+    const takenOver = first.app.metrics().tasks;
+    await waitFor(() => second.app.metrics().standbyRecords >= 1000, () => `the second instance's standbys to read the first's changelogs (${second.app.metrics().standbyRecords})`, 20_000);
+    const standbyRecords = second.app.metrics().standbyRecords;
+
+    await first.app.close({ timeoutMs: 15_000 });
+    await waitFor(() => second.state() === 'RUNNING' && second.app.metrics().tasks.length === 4, () => `the second instance to take every task (${describe(second)})`, 30_000);
+    const restored = second.app.metrics().restored;
+    console.log(`STANDBY takeover of [${takenOver.join(', ')}]: standby had applied ${standbyRecords} changelog records; the takeover restored ${restored}`);
+    // Without standbys it would restore every record of the taken-over changelog partitions (about 1000 here).
+    expect(restored).toBeLessThan(standbyRecords / 4);
+    const counts = second.app.query('counts', QueryableStoreTypes.keyValueStore<string, number>());
+    expect(new Map([...expected.keys()].map((key) => [key, counts.get(key)]))).toEqual(expected);
+
+    const more = keyedRecords(400, 40, 'b');
+    await produce({ topic: input, records: more });
+    const after = totals([...records, ...more]);
+    expect(await consumeLatest(output, after, { valueSerde: Serdes.Float64() })).toEqual(after);
+  });
+});

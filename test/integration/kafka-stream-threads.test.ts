@@ -1,0 +1,101 @@
+/**
+ * `numStreamThreads` on the real broker (issue 6): each stream thread runs in a worker thread as
+ * its own consumer-group member, the tasks spread over the threads, the results are those of one
+ * thread, and a thread that fails puts the application in ERROR with its message.
+ */
+import { describe, expect, it } from 'vitest';
+import { ConfigError, logAndFail, Serdes, type Topology } from '@tributary/streams';
+import { createTopics, kafkaClient, uniqueTopic } from './helpers/kafka.js';
+import { consumeLatest, createApp, produce, waitFor, type InputRecord } from './helpers/streams-app.js';
+
+const testTimeout = 30_000;
+const countModule = new URL('./fixtures/count-topology.mjs', import.meta.url);
+const failingModule = new URL('./fixtures/failing-topology.mjs', import.meta.url);
+const exitingModule = new URL('./fixtures/exiting-topology.mjs', import.meta.url);
+const baseTime = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+
+/** The count topology, built on the main thread from the same module the workers import. */
+async function countTopology(inputTopic: string, outputTopic: string): Promise<Topology> {
+  const module = (await import(countModule.href)) as { createTopology(context: unknown): Topology };
+  return module.createTopology({ threadIndex: 0, options: { inputTopic, outputTopic } });
+}
+
+async function countTopics(): Promise<{ inputTopic: string; outputTopic: string }> {
+  const inputTopic = uniqueTopic('threads-in');
+  const outputTopic = uniqueTopic('threads-out');
+  await createTopics(kafkaClient(), [
+    { topic: inputTopic, numPartitions: 4 },
+    { topic: outputTopic, numPartitions: 4 },
+  ]);
+  return { inputTopic, outputTopic };
+}
+
+describe('KafkaStreams with numStreamThreads', () => {
+  it('spreads the tasks over two worker threads and counts every record once', { timeout: testTimeout }, async () => {
+    const { inputTopic, outputTopic } = await countTopics();
+    const records: InputRecord<string, string>[] = Array.from({ length: 400 }, (_, index) => ({ key: `k${index % 40}`, value: `v${index}`, timestamp: baseTime + index }));
+    await produce({ topic: inputTopic, records });
+    const expected = new Map<string, number>();
+    for (const record of records) expected.set(record.key!, (expected.get(record.key!) ?? 0) + 1);
+
+    const testApp = await createApp(await countTopology(inputTopic, outputTopic), { numStreamThreads: 2, threadModule: countModule, inputTopic, outputTopic });
+    await testApp.app.start();
+    expect(testApp.app.state).toBe('RUNNING');
+
+    const threads = () => testApp.app.metrics().threads ?? [];
+    await waitFor(
+      () => testApp.app.metrics().tasks.length === 4 && threads().length === 2 && threads().every((thread) => thread.tasks.length > 0),
+      () => `4 tasks over 2 threads, have ${JSON.stringify(threads())}`,
+      20_000,
+    );
+    expect(testApp.app.metrics().tasks).toEqual(['0_0', '0_1', '0_2', '0_3']);
+    expect(threads().map((thread) => thread.threadName)).toEqual(['StreamThread-1', 'StreamThread-2']);
+    expect(() => testApp.app.query('counts', { kind: 'keyValue' } as never)).toThrow(/numStreamThreads > 1/);
+
+    const counts = await consumeLatest(outputTopic, new Map([...expected].sort(([a], [b]) => (a < b ? -1 : 1))), { valueSerde: Serdes.Float64(), timeoutMs: 15_000 });
+    expect(counts).toEqual(new Map([...expected].sort(([a], [b]) => (a < b ? -1 : 1))));
+    await waitFor(() => testApp.app.metrics().processed >= records.length, () => `processed ${testApp.app.metrics().processed} of ${records.length}`, 5_000);
+
+    await testApp.app.close({ timeoutMs: 10_000 });
+    expect(testApp.app.state).toBe('NOT_RUNNING');
+    expect(testApp.states).toEqual(expect.arrayContaining(['REBALANCING', 'RUNNING']));
+    expect(testApp.states.at(-1)).toBe('NOT_RUNNING');
+  });
+
+  it('fails start() with the message of a worker thread that failed, and is in ERROR', { timeout: testTimeout }, async () => {
+    const { inputTopic, outputTopic } = await countTopics();
+    const testApp = await createApp(await countTopology(inputTopic, outputTopic), { numStreamThreads: 2, threadModule: failingModule, inputTopic, outputTopic });
+    await expect(testApp.app.start()).rejects.toThrow(/StreamThread-\d failed: createTopology failed on purpose in the worker/);
+    expect(testApp.app.state).toBe('ERROR');
+    await testApp.app.close({ timeoutMs: 5_000 });
+    expect(testApp.app.state).toBe('NOT_RUNNING');
+  });
+
+  it('goes to ERROR, naming the thread, when a worker thread exits', { timeout: testTimeout }, async () => {
+    const { inputTopic, outputTopic } = await countTopics();
+    const testApp = await createApp(await countTopology(inputTopic, outputTopic), { numStreamThreads: 2, threadModule: exitingModule, inputTopic, outputTopic });
+    // The worker exits 3 s after it built its topology: usually once running, but start() may still be waiting.
+    await testApp.app.start().catch(() => {});
+    await waitFor(() => testApp.app.state === 'ERROR', () => `state ERROR, is ${testApp.app.state}`, 15_000);
+    expect(testApp.logger.text()).toContain('StreamThread-2 exited unexpectedly with code 3');
+    // ERROR means stopped: the thread that did not fail closes and leaves the group.
+    const firstThread = () => testApp.app.metrics().threads?.find((thread) => thread.threadName === 'StreamThread-1');
+    await waitFor(() => firstThread()?.state === 'NOT_RUNNING', () => `StreamThread-1 NOT_RUNNING, is ${firstThread()?.state}`, 15_000);
+    await testApp.app.close({ timeoutMs: 10_000 });
+    expect(testApp.app.state).toBe('NOT_RUNNING');
+  });
+
+  it('asks for createOptions() when the options hold functions a worker cannot receive', { timeout: testTimeout }, async () => {
+    const testApp = await createApp(await countTopology('in', 'out'), {
+      numStreamThreads: 2,
+      threadModule: countModule,
+      processingExceptionHandler: logAndFail(),
+      inputTopic: 'in',
+      outputTopic: 'out',
+    });
+    const failure = await testApp.app.start().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ConfigError);
+    expect((failure as Error).message).toMatch(/must export createOptions\(\).*'processingExceptionHandler'/);
+    expect(testApp.app.state).toBe('ERROR');
+  });
+});

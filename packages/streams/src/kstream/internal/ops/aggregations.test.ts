@@ -398,3 +398,30 @@ describe.each([true, false])('windowed aggregations match brute-force oracles (c
     );
   });
 });
+
+describe('window close time', () => {
+  it('follows the records the windowed aggregation sees, not newer records of other sources in its task', async () => {
+    // A stream-table join puts the table's source in the aggregation's task: a catalog change
+    // stamped "now" must not close the windows of older events (Kafka's observed stream time).
+    const builder = new StreamsBuilder(builderOptions());
+    const table = builder.table('table', Consumed.with(Serdes.String(), Serdes.String()));
+    const windows = TimeWindows.ofSizeAndGrace(100, 10);
+    (builder.stream('in', numbers) as Stream)
+      .join(table, (value, label) => `${label}:${value}`)
+      .groupByKey()
+      .windowedBy(windows)
+      .count(Materialized.as('windowed-counts'));
+    const driver = await openDriver(builder.build());
+    driver.createInputTopic('table', Serdes.String(), Serdes.String()).pipeInput('a', 'A', 1_000_000);
+    pipe(driver, [
+      ['a', 1, 5],
+      ['a', 2, 150],
+      ['a', 3, 30], // late only by the aggregation's own time: 150 - 10 > 100, the end of [0, 100)
+    ]);
+    expect(sorted(windowContents(driver, 'windowed-counts'))).toEqual([
+      ['a@0', 1],
+      ['a@100', 1],
+    ]);
+    expect(driver.droppedRecords().get('late-record') ?? 0).toBe(1);
+  });
+});

@@ -41,6 +41,13 @@ class SessionWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
     private readonly functions: SessionFunctions<K, V, VA>,
   ) {}
 
+  /**
+   * The newest record time this processor has seen: windows close by it, not by the task's stream
+   * time, as in Kafka Streams, so records of other sources of the task (a table it joins, say)
+   * cannot close its windows early.
+   */
+  private observedStreamTime = Number.NEGATIVE_INFINITY;
+
   init(context: ProcessorContext<Windowed<K>, Change<VA>>): void {
     this.context = internalContext(context);
     this.store = context.getStateStore<SessionStore<K, VA>>(this.storeName);
@@ -52,7 +59,8 @@ class SessionWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
     const { key } = record;
     const time = record.timestamp;
     const gap = this.windows.inactivityGapMs;
-    const closeTime = this.context.streamTime - this.windows.graceMs;
+    if (time > this.observedStreamTime) this.observedStreamTime = time;
+    const closeTime = this.observedStreamTime - this.windows.graceMs;
     const overlapping = this.overlapping;
     overlapping.length = 0;
     for (const session of this.store.findSessions(key, time - gap, time + gap)) overlapping.push(session);

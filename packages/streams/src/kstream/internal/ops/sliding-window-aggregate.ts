@@ -43,6 +43,13 @@ class SlidingWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
     this.difference = windows.timeDifferenceMs;
   }
 
+  /**
+   * The newest record time this processor has seen: windows close by it, not by the task's stream
+   * time, as in Kafka Streams, so records of other sources of the task (a table it joins, say)
+   * cannot close its windows early.
+   */
+  private observedStreamTime = Number.NEGATIVE_INFINITY;
+
   init(context: ProcessorContext<Windowed<K>, Change<VA>>): void {
     this.context = internalContext(context);
     this.store = context.getStateStore<WindowStore<K, ValueAndTimestamp<VA>>>(this.storeName);
@@ -54,7 +61,8 @@ class SlidingWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
     if (dropUnaggregatable(this.context, record, operator)) return;
     const time = record.timestamp;
     const difference = this.difference;
-    const closeTime = this.context.streamTime - this.windows.graceMs;
+    if (time > this.observedStreamTime) this.observedStreamTime = time;
+    const closeTime = this.observedStreamTime - this.windows.graceMs;
     if (time + 1 + difference <= closeTime) {
       dropLate(this.context, operator, time, time - difference, time, closeTime);
       return;

@@ -26,6 +26,13 @@ class WindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>,
     private readonly fold: Fold<K, V, VA>,
   ) {}
 
+  /**
+   * The newest record time this processor has seen: windows close by it, not by the task's stream
+   * time, as in Kafka Streams, so records of other sources of the task (a table it joins, say)
+   * cannot close its windows early.
+   */
+  private observedStreamTime = Number.NEGATIVE_INFINITY;
+
   init(context: ProcessorContext<Windowed<K>, Change<VA>>): void {
     this.context = internalContext(context);
     this.store = context.getStateStore<WindowStore<K, ValueAndTimestamp<VA>>>(this.storeName);
@@ -37,7 +44,8 @@ class WindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>,
     if (dropUnaggregatable(this.context, record, 'Windowed aggregation')) return;
     const { sizeMs, advanceMs, graceMs } = this.windows;
     const timestamp = record.timestamp;
-    const closeTime = this.context.streamTime - graceMs;
+    if (timestamp > this.observedStreamTime) this.observedStreamTime = timestamp;
+    const closeTime = this.observedStreamTime - graceMs;
     for (let start = this.windows.firstWindowStart(timestamp); start <= timestamp; start += advanceMs) {
       const end = start + sizeMs;
       if (end <= closeTime) {

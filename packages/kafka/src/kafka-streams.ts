@@ -5,6 +5,7 @@
  * at-least-once. More instances with the same application id share the tasks.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry, type logCreator } from 'kafkajs';
 import { queryStore, type Logger, type QueryableStoreType, type StateStore, type Topology } from '@tributary/streams';
 import type { DropReason, InternalTopologyBuilder } from '@tributary/streams/engine';
@@ -80,6 +81,21 @@ function kafkaLogCreator(logger: Logger): logCreator {
       else if (level === logLevel.INFO) logger.info(text, fields);
       else logger.debug(text, fields);
     };
+}
+
+/**
+ * Whether a stream thread that stopped on `error` may be replaced: a corrupted task (unknown
+ * transaction outcome, fenced producer, lost membership, sends the brokers could not take),
+ * brokers unreachable while the new thread connects, or an error kafkajs calls retriable.
+ */
+function recoverable(error: unknown): error is Error {
+  if (error instanceof TaskCorruptedError) return true;
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if (['KafkaJSConnectionError', 'KafkaJSNumberOfRetriesExceeded', 'KafkaJSRequestTimeoutError', 'KafkaJSConnectionClosedError', 'KafkaJSBrokerNotFound'].includes(current.name)) return true;
+    // kafkajs marks the errors worth retrying (NOT_LEADER_OR_FOLLOWER while leaders move, ...).
+    if ((current as { retriable?: unknown }).retriable === true) return true;
+  }
+  return false;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
@@ -251,6 +267,10 @@ export class KafkaStreams {
 
   private async run(): Promise<void> {
     const { options, builder } = this;
+    // As Kafka Streams does, the state directory is created when missing.
+    await mkdir(options.stateDir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+      throw new IllegalStateError(`Could not create the state directory '${options.stateDir}' (option 'stateDir'): ${error instanceof Error ? error.message : String(error)}.`, { cause: error });
+    });
     const kafkaOptions = options.kafka;
     const config: KafkaConfig = {
       ...kafkaOptions,
@@ -332,7 +352,7 @@ export class KafkaStreams {
             this.runningWaiter = undefined;
             return;
           }
-          if (error instanceof TaskCorruptedError && !this.closing() && this.mayReplaceThread()) void this.replaceThread(thread, setup, error);
+          if (recoverable(error) && !this.closing() && this.mayReplaceThread()) void this.replaceThread(thread, setup, error);
           else this.onFatal(error);
         },
       },
@@ -350,11 +370,16 @@ export class KafkaStreams {
     return true;
   }
 
-  private async replaceThread(failed: StreamThread, setup: Omit<StreamThreadOptions, 'callbacks'>, error: TaskCorruptedError): Promise<void> {
-    this.options.streams.logger.warn(`Replacing the stream thread: ${error.message}`, { taskId: error.taskId });
+  private async replaceThread(failed: StreamThread, setup: Omit<StreamThreadOptions, 'callbacks'>, error: Error): Promise<void> {
+    // Back off, so that brokers down for a while get time to come back: 0.5 s, then doubling up to 10 s.
+    const delayMs = Math.min(500 * 2 ** (this.replacements.length - 1), 10_000);
+    this.options.streams.logger.warn(`Replacing the stream thread in ${delayMs} ms: ${error.message}`, { taskId: (error as Partial<TaskCorruptedError>).taskId });
     if (this.currentState === 'RUNNING') this.setState('REBALANCING');
     // Closing a failed thread commits nothing; it leaves the group so the new one can join.
-    await failed.close().catch((closeError: unknown) => this.options.streams.logger.warn('The failed stream thread did not close cleanly', { error: String(closeError) }));
+    await withTimeout(failed.close(), DEFAULT_CLOSE_TIMEOUT_MS, () => new Error('timeout')).catch((closeError: unknown) =>
+      this.options.streams.logger.warn('The failed stream thread did not close cleanly', { error: String(closeError) }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (this.closing() || this.fatalError !== undefined) return;
     this.startThread(setup);
   }

@@ -103,6 +103,21 @@ interface FailedSend {
   readonly error: Error;
 }
 
+/**
+ * Whether a send failed for want of the brokers — a connection refused, a request timed out,
+ * retries exhausted — rather than because of its records. Such a failure says nothing about the
+ * records, so it never goes to the production handler: the records are sent again once the
+ * thread has been rebuilt and the tasks reprocess from their last commit (Kafka Streams, too,
+ * makes a task corrupted of a retriable send error).
+ */
+function brokersUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if (['KafkaJSNumberOfRetriesExceeded', 'KafkaJSConnectionError', 'KafkaJSRequestTimeoutError', 'KafkaJSConnectionClosedError'].includes(current.name)) return true;
+    if ((current as { retriable?: unknown }).retriable === true) return true;
+  }
+  return false;
+}
+
 /** Whether kafkajs gave up after retrying a retriable error (rather than meeting a record-level one). */
 function retriesExhausted(error: unknown): boolean {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
@@ -279,6 +294,7 @@ export class KafkaRecordCollector implements RecordCollector {
           this.noteOffsets(metadata, explicit, nextOffsets);
         } catch (error) {
           if (this.options.transactionalTaskId !== undefined) throw this.transactionalSendError(this.options.transactionalTaskId, topicMessages, error);
+          if (brokersUnavailable(error)) throw this.unavailable(topicMessages, error);
           failures.push(...(await this.resendToFindFailures(topicMessages, error, nextOffsets)));
         }
       }
@@ -291,6 +307,14 @@ export class KafkaRecordCollector implements RecordCollector {
       }
     }
     return nextOffsets;
+  }
+
+  /** A send the brokers could not take: the thread is rebuilt and its tasks reprocess from their last commit, nothing dropped. */
+  private unavailable(topicMessages: readonly TopicMessages[], error: unknown): TaskCorruptedError {
+    this.discard();
+    const cause = error instanceof Error ? error : new Error(String(error));
+    const topics = [...new Set(topicMessages.map((entry) => entry.topic))].join(', ');
+    return new TaskCorruptedError(`Records for [${topics}] could not be sent: ${describeSendError(cause)}. Nothing is dropped: the stream thread is rebuilt and its tasks reprocess from their last commit.`, '*', { cause });
   }
 
   /** Why a send inside a task's transaction failed: the record's fault (fatal), or an unknown outcome. */
@@ -359,6 +383,7 @@ export class KafkaRecordCollector implements RecordCollector {
     for (const { topic, records } of batches.values()) {
       const error = await this.trySend(topic, records, nextOffsets);
       if (error === undefined) continue;
+      if (brokersUnavailable(error)) throw this.unavailable([{ topic, messages: records }], error);
       if (records.length === 1 || retriesExhausted(error)) {
         for (const record of records) failures.push({ topic, record, error });
         continue;

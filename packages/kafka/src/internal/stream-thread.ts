@@ -81,6 +81,8 @@ export class StreamThread {
   private tickQueued = false;
   private timer: NodeJS.Timeout | undefined;
   private lastCommitAt = Date.now();
+  /** When the tick timer last ran: a gap longer than the session timeout means the process was stopped. */
+  private lastTickAt = Date.now();
   private generation = 0;
   private restoring = 0;
   private failed = false;
@@ -153,8 +155,16 @@ export class StreamThread {
     });
     this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
       const assignment = payload.memberAssignment;
+      const previousMember = this.memberId;
       this.memberId = payload.memberId;
       this.generation++;
+      if (previousMember !== undefined && previousMember !== payload.memberId && this.tasks.size > 0) {
+        // kafkajs rejoins under a new member id after its session expired (a long pause, a
+        // partition): its tasks may have been processed elsewhere meanwhile, so none of their
+        // state can be trusted, even if the same tasks come back. Rebuild the thread.
+        this.fail(new TaskCorruptedError(`This member lost its group membership (its session expired) while it held tasks [${[...this.tasks.keys()].join(', ')}]; they may have moved and changed meanwhile.`, '*'));
+        return;
+      }
       // Pause partitions of tasks not yet running before the first fetch; restored tasks resume them.
       const toPause: { topic: string; partitions: number[] }[] = [];
       for (const [topic, partitions] of Object.entries(assignment)) {
@@ -182,7 +192,7 @@ export class StreamThread {
         eachBatch: async ({ batch, resolveOffset }) => {
           if (this.failed || this.closing) return;
           await this.exclusive(async () => {
-            if (this.failed || this.closing) return;
+            if (this.failed || this.closing || this.expelled()) return;
             const subtopology = this.subtopologyByTopic.get(batch.topic);
             const managed = subtopology === undefined ? undefined : this.tasks.get(taskKey(subtopology.id, batch.partition));
             // Unresolved offsets are fetched again once the task runs (kafkajs fetches from the resolved offset).
@@ -196,6 +206,7 @@ export class StreamThread {
         },
       });
     }
+    this.lastTickAt = Date.now();
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
     await running;
@@ -270,6 +281,7 @@ export class StreamThread {
   }
 
   private tick(): void {
+    this.lastTickAt = Date.now();
     if (this.tickQueued || this.failed || this.closing) return;
     this.tickQueued = true;
     void this.exclusive(async () => {
@@ -309,6 +321,7 @@ export class StreamThread {
   }
 
   private async sendCollected(collector: KafkaRecordCollector): Promise<boolean> {
+    if (this.expelled()) return false;
     try {
       await collector.flush();
       return true;
@@ -320,7 +333,7 @@ export class StreamThread {
 
   /** Flushes stores, sends output and waits for acks, then commits offsets (at-least-once). Under the lock. */
   private async commitAll(reason: string, only?: readonly ManagedTask[]): Promise<void> {
-    if (this.failed) return;
+    if (this.failed || this.expelled()) return;
     if (this.exactlyOnce) return this.commitTransactions(reason, only);
     const collector = this.collector!;
     const offsets: TopicPartitionOffsetAndMetadata[] = [];
@@ -578,6 +591,19 @@ export class StreamThread {
       this.committed.delete(`${topic}:${partition}`);
     }
     await this.taskManager.close(managed);
+  }
+
+  /**
+   * Whether this process did not run (stopped, frozen, starved) for longer than the session
+   * timeout, in which case the group has expelled this member and its tasks may have moved on:
+   * then the thread fails (and is rebuilt) before it sends anything, since what it would flush —
+   * aggregates as they were when it stopped — would land after the new owner's.
+   */
+  private expelled(): boolean {
+    const silentMs = Date.now() - this.lastTickAt;
+    if (silentMs <= this.options.options.sessionTimeoutMs) return false;
+    this.fail(new TaskCorruptedError(`This process did not run for ${Math.round(silentMs / 1000)} s, longer than the session timeout; its group membership has expired and its tasks may have moved.`, '*'));
+    return true;
   }
 
   /** Reports an error that happened outside the thread's own work (such as a failed start) as fatal to it. */

@@ -37,9 +37,9 @@ export async function prepareTopics(admin: Admin, builder: InternalTopologyBuild
   const toCreate = internalTopicsToCreate(plan, existing);
   if (toCreate.length > 0) {
     logger.info(`Creating internal topics: ${toCreate.map((topic) => `${topic.name} (${topic.partitions})`).join(', ')}`);
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: toCreate.map(
+    await createTopics(
+      admin,
+      toCreate.map(
         (topic): ITopicConfig => ({
           topic: topic.name,
           numPartitions: topic.partitions,
@@ -47,10 +47,42 @@ export async function prepareTopics(admin: Admin, builder: InternalTopologyBuild
           configEntries: Object.entries(topic.configs).map(([name, value]) => ({ name, value })),
         }),
       ),
-    });
+      logger,
+    );
     // Another instance may have created some at the same time: verify what is there now.
     const after = await fetchPartitionCounts(admin, toCreate.map((topic) => topic.name));
     internalTopicsToCreate({ ...plan, internalTopics: new Map(toCreate.map((topic) => [topic.name, topic])) }, after);
   }
   return plan;
+}
+
+/** How long new internal topics may take to get partition leaders. */
+const LEADER_WAIT_MS = 30_000;
+
+/**
+ * Creates topics, taking "already exists" as success (instances starting together race to
+ * create them), then waits until every partition has a leader: a KRaft broker can answer
+ * UNKNOWN_TOPIC_OR_PARTITION for a moment after a create.
+ */
+async function createTopics(admin: Admin, topics: ITopicConfig[], logger: Logger): Promise<void> {
+  try {
+    await admin.createTopics({ waitForLeaders: false, topics });
+  } catch (error) {
+    const errors = (error as { errors?: unknown }).errors;
+    const onlyExisting = Array.isArray(errors) && errors.length > 0 && errors.every((entry) => (entry as { type?: unknown }).type === 'TOPIC_ALREADY_EXISTS');
+    if (!onlyExisting) throw error;
+    logger.debug('Another instance created some of the internal topics at the same time');
+  }
+  const names = topics.map((topic) => topic.topic);
+  const deadline = Date.now() + LEADER_WAIT_MS;
+  for (;;) {
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics: names });
+      if (metadata.every((topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0))) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`The internal topics ${names.join(', ')} have no partition leaders ${LEADER_WAIT_MS / 1000} s after they were created; check the brokers.`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }

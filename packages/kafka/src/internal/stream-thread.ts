@@ -281,8 +281,10 @@ export class StreamThread {
   }
 
   private tick(): void {
+    // The first tick after a long stop must see the gap before it resets the clock.
+    if (this.failed || this.closing || this.expelled()) return;
     this.lastTickAt = Date.now();
-    if (this.tickQueued || this.failed || this.closing) return;
+    if (this.tickQueued) return;
     this.tickQueued = true;
     void this.exclusive(async () => {
       this.tickQueued = false;

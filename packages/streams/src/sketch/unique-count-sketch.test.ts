@@ -1,9 +1,27 @@
+import HyperLogLog from 'hyperloglog-lite';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Headers } from '../processor/headers.js';
 import { countDistinct, uniqueCountSketchSerde, UniqueCountSketch } from './unique-count-sketch.js';
 
 describe('UniqueCountSketch', () => {
+  it('has hyperloglog-lite\'s registers and estimates, value by value and after merges', () => {
+    const library = HyperLogLog(12);
+    let sketch = UniqueCountSketch.empty(12);
+    let half = UniqueCountSketch.empty(12);
+    for (let value = 0; value < 20_000; value++) {
+      library.add(HyperLogLog.hash(`user-${value}`));
+      sketch = sketch.with(`user-${value}`);
+      if (value % 2 === 0) half = half.with(`user-${value}`);
+      if (value % 997 === 0) expect(sketch.count(), `after ${value + 1} values`).toBe(library.count());
+    }
+    expect(sketch.count()).toBe(library.count());
+    expect(sketch.toBytes().subarray(1)).toEqual(library.output().buckets);
+    const merged = half.merge(sketch);
+    expect(merged.count()).toBe(library.count());
+    expect(UniqueCountSketch.fromBytes(sketch.toBytes()).count()).toBe(library.count());
+  });
+
   it('counts small sets exactly and large ones within three standard errors', () => {
     for (const distinct of [0, 1, 10, 100, 1_000, 50_000]) {
       let sketch = UniqueCountSketch.empty();

@@ -1,0 +1,166 @@
+/**
+ * The broker side of the benchmarks: starting (or reusing) the local broker, creating and
+ * deleting the run's topics, loading the generated data, and reading a group's progress as
+ * committed offsets against the topic's end offsets.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { EventGenerator, type GeneratedRecord, type GeneratorOptions } from '../../../examples/product-analytics/src/generator.js';
+
+/** The local broker: its address, whether this run started it, and its Kafka version. */
+export interface Broker {
+  readonly bootstrap: string;
+  readonly startedHere: boolean;
+  readonly kafkaVersion: string;
+}
+
+/** Reuses the running local broker, or starts one (`scripts/kafka-broker.sh start`), which the runner then stops at the end. */
+export function ensureBroker(repositoryRoot: string): Broker {
+  const script = join(repositoryRoot, 'scripts/kafka-broker.sh');
+  let running = false;
+  try {
+    execFileSync('bash', [script, 'status'], { cwd: repositoryRoot, stdio: 'pipe' });
+    running = true;
+  } catch {
+    running = false;
+  }
+  const output = execFileSync('bash', [script, 'start'], { cwd: repositoryRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const match = /KAFKA_BOOTSTRAP=(\S+)/.exec(output);
+  const bootstrapFile = join(repositoryRoot, '.scratch/kafka/bootstrap');
+  const bootstrap = match?.[1] ?? (existsSync(bootstrapFile) ? readFileSync(bootstrapFile, 'utf8').trim() : '');
+  if (bootstrap === '') throw new Error(`scripts/kafka-broker.sh start printed no KAFKA_BOOTSTRAP: ${output}`);
+  return { bootstrap, startedHere: !running, kafkaVersion: kafkaVersion(repositoryRoot) };
+}
+
+export function stopBroker(repositoryRoot: string): void {
+  execFileSync('bash', [join(repositoryRoot, 'scripts/kafka-broker.sh'), 'stop'], { cwd: repositoryRoot, stdio: 'inherit' });
+}
+
+function kafkaVersion(repositoryRoot: string): string {
+  try {
+    const jars = execFileSync('ls', [join(repositoryRoot, '.scratch/kafka/lib')], { encoding: 'utf8' });
+    return /kafka_[\d.]+-([\d.]+)\.jar/.exec(jars)?.[1] ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function kafkaClient(bootstrap: string, clientId: string): Kafka {
+  return new Kafka({ clientId, brokers: bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 8 } });
+}
+
+/** Topics the run created, deleted at the end whatever happens, and its consumer groups. */
+export class Topics {
+  private readonly created = new Set<string>();
+
+  constructor(private readonly admin: Admin) {}
+
+  async create(names: readonly string[], partitions: number): Promise<void> {
+    const missing = names.filter((name) => !this.created.has(name));
+    if (missing.length === 0) return;
+    // Registered before the request, so a half-done create is still cleaned up.
+    for (const name of missing) this.created.add(name);
+    await this.admin.createTopics({ waitForLeaders: false, topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
+    await this.waitForLeaders(missing, partitions);
+  }
+
+  /**
+   * kafkajs' own `waitForLeaders` gives up on the first "does not host this topic-partition"
+   * while the broker's metadata catches up with a busy controller; this polls instead.
+   */
+  private async waitForLeaders(names: readonly string[], partitions: number): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    let problem = '';
+    while (Date.now() < deadline) {
+      try {
+        const { topics } = await this.admin.fetchTopicMetadata({ topics: [...names] });
+        const ready = topics.every((topic) => topic.partitions.length === partitions && topic.partitions.every((partition) => partition.leader >= 0));
+        if (ready && topics.length === names.length) return;
+        problem = 'partitions without a leader';
+      } catch (error) {
+        problem = error instanceof Error ? error.message : String(error);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new Error(`topics ${names.join(', ')} had no leaders within 60 s: ${problem}`);
+  }
+
+  /** Deletes the topics created here and every topic starting with `prefix` (the apps' internal topics). */
+  async deleteAll(prefix: string): Promise<number> {
+    const existing = await this.admin.listTopics();
+    const doomed = existing.filter((topic) => topic.startsWith(prefix) || this.created.has(topic));
+    for (let index = 0; index < doomed.length; index += 50) {
+      await this.admin.deleteTopics({ topics: doomed.slice(index, index + 50), timeout: 30_000 }).catch(() => {});
+    }
+    this.created.clear();
+    return doomed.length;
+  }
+
+  /** Deletes the consumer groups starting with `prefix` (the apps', the pipe's, the readers'). */
+  async deleteGroups(prefix: string): Promise<number> {
+    const { groups } = await this.admin.listGroups();
+    const doomed = groups.map((group) => group.groupId).filter((groupId) => groupId.startsWith(prefix));
+    if (doomed.length > 0) await this.admin.deleteGroups(doomed).catch(() => {});
+    return doomed.length;
+  }
+}
+
+/** Sends records as fast as the broker takes them: batches of 1,000, four in flight, acks from all replicas. */
+export async function loadRecords(producer: Producer, records: Iterable<GeneratedRecord>, topics: { events: string; catalog: string }): Promise<{ events: number; catalog: number }> {
+  const counts = { events: 0, catalog: 0 };
+  const inFlight = new Set<Promise<unknown>>();
+  let events: { key: Buffer | null; value: Buffer | null; timestamp: string }[] = [];
+  let catalog: typeof events = [];
+  const flush = async (): Promise<void> => {
+    const topicMessages = [];
+    if (events.length > 0) topicMessages.push({ topic: topics.events, messages: events });
+    if (catalog.length > 0) topicMessages.push({ topic: topics.catalog, messages: catalog });
+    events = [];
+    catalog = [];
+    if (topicMessages.length === 0) return;
+    const sending = producer.sendBatch({ topicMessages, acks: -1 });
+    inFlight.add(sending);
+    void sending.finally(() => inFlight.delete(sending)).catch(() => {});
+    if (inFlight.size >= 4) await Promise.race(inFlight);
+  };
+  for (const record of records) {
+    const message = { key: record.key, value: record.value, timestamp: String(record.timestamp) };
+    if (record.stream === 'events') {
+      events.push(message);
+      counts.events++;
+    } else {
+      catalog.push(message);
+      counts.catalog++;
+    }
+    if (events.length + catalog.length >= 1_000) await flush();
+  }
+  await flush();
+  await Promise.all(inFlight);
+  return counts;
+}
+
+/** The catalog snapshot, then `events` events (with the catalog changes the generator interleaves). */
+export function* dataSet(events: number, options: GeneratorOptions): Generator<GeneratedRecord> {
+  const generator = new EventGenerator(options);
+  yield* generator.catalogSnapshot();
+  let sent = 0;
+  while (sent < events) {
+    const record = generator.next();
+    if (record.stream === 'events') sent++;
+    yield record;
+  }
+}
+
+/** The sum of the end offsets of `topic`'s partitions. */
+export async function endOffset(admin: Admin, topic: string): Promise<number> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
+}
+
+/** The sum of `groupId`'s committed offsets on `topic` (a partition with none counts as 0). */
+export async function committedOffset(admin: Admin, groupId: string, topic: string): Promise<number> {
+  const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return (entry?.partitions ?? []).reduce((sum, partition) => sum + Math.max(0, Number(partition.offset)), 0);
+}

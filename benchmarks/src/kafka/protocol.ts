@@ -1,0 +1,65 @@
+/**
+ * What the benchmark's child processes print, one JSON object per line on stdout, and what the
+ * Tributary app and the pipe are told. The Java reference prints the same `state` and `metrics`
+ * lines, so the runner reads every child alike.
+ */
+import { readFileSync } from 'node:fs';
+
+/** A line from a child. `ts` is the child's wall clock, epoch ms (same machine as the runner). */
+export type ChildLine =
+  | { readonly event: 'state'; readonly state: string; readonly ts?: number }
+  | {
+      readonly event: 'metrics';
+      /** Records processed since start (the app's own count: input, repartition and catalog records). */
+      readonly processed: number;
+      readonly ts: number;
+      /** Changelog records restored into stores since start (Tributary only). */
+      readonly restored?: number;
+      /** Running tasks (Tributary only). */
+      readonly tasks?: readonly string[];
+    }
+  | { readonly event: 'error'; readonly message: string }
+  | { readonly event: 'result'; readonly events: number; readonly startMs: number; readonly endMs: number; readonly cpuMs: number; readonly processed: number; readonly peakRssBytes: number };
+
+/** The Tributary app's settings (`app.js` reads them as JSON from its first argument). */
+export interface AppSettings {
+  readonly applicationId: string;
+  readonly bootstrapServers: string;
+  readonly stateDir: string;
+  readonly guarantee: 'at_least_once' | 'exactly_once';
+  readonly threads: number;
+  readonly commitIntervalMs: number;
+  readonly sessionTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  /** How often to print a metrics line. */
+  readonly metricsIntervalMs: number;
+}
+
+/** The kafkajs pipe's settings (`pipe.js`, first argument). */
+export interface PipeSettings {
+  readonly groupId: string;
+  readonly bootstrapServers: string;
+  readonly inputTopic: string;
+  readonly outputTopic: string;
+  /** Partitions of the input: batches of that many partitions are handled at once. */
+  readonly partitions: number;
+  /** Events in the input topic: once it has sent on this many, the pipe prints its `result`. */
+  readonly expected: number;
+  readonly commitIntervalMs: number;
+  readonly metricsIntervalMs: number;
+}
+
+/** Prints one line for the runner. */
+export function emit(line: ChildLine): void {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Peak resident memory of this process (VmHWM), in bytes. */
+export function ownPeakRssBytes(): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return match === null ? 0 : Number(match[1]) * 1024;
+}

@@ -1,0 +1,155 @@
+/**
+ * The results of a run: each scenario's runs or the reason it has none, summarized as medians
+ * with their spread, written as JSON (everything) and as a Markdown table (the summary).
+ */
+import type { Machine } from '../harness.js';
+import type { LatencyMeasurement } from './latency.js';
+import type { RecoveryMeasurement } from './recovery.js';
+import type { ThroughputMeasurement } from './throughput.js';
+
+export type ScenarioKind = 'throughput' | 'latency' | 'recovery' | 'scaling';
+
+/** One scenario: what it is, and its runs or why it has none. */
+export interface ScenarioResult {
+  readonly id: string;
+  readonly kind: ScenarioKind;
+  readonly label: string;
+  /** Which Kafka Streams scenario it compares with, if any. */
+  readonly reference?: string;
+  readonly partitions?: number;
+  runs: (ThroughputMeasurement | LatencyMeasurement | RecoveryMeasurement)[];
+  /** Set when a run failed or the scenario was skipped: never a number in its place. */
+  outcome?: string;
+}
+
+export interface Report {
+  readonly benchmark: 'kafka';
+  readonly mode: string;
+  readonly date: string;
+  readonly machine: Machine & { readonly kafka: string; readonly kafkajs: string; readonly loadAverage: readonly number[] };
+  readonly settings: Record<string, unknown>;
+  readonly scenarios: ScenarioResult[];
+  elapsedSeconds: number;
+}
+
+export interface Spread {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+export function spread(values: readonly number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
+}
+
+const whole = (value: number): string => Math.round(value).toLocaleString('en-US');
+const megabytes = (bytes: number): string => `${Math.round(bytes / 1024 / 1024).toLocaleString('en-US')} MB`;
+const seconds = (value: number): string => `${value.toFixed(1)} s`;
+const milliseconds = (value: number): string => `${whole(value)} ms`;
+const percent = (value: number | undefined): string => (value === undefined ? '–' : `${(value * 100).toFixed(0)}%`);
+
+/** A row whose figures are replaced by why there are none; `|` in the message would end the cell. */
+function reasonRow(leading: readonly string[], reason: string, columns: number): string {
+  const cells = [...leading, reason.replace(/\|/g, '\\|')];
+  while (cells.length < columns) cells.push('');
+  return `| ${cells.join(' | ')} |`;
+}
+
+function median<T>(runs: readonly T[], pick: (run: T) => number): number {
+  return spread(runs.map(pick)).median;
+}
+
+function rateOf(result: ScenarioResult | undefined): number | undefined {
+  if (result === undefined || result.outcome !== undefined || result.runs.length === 0) return undefined;
+  return median(result.runs as ThroughputMeasurement[], (run) => run.eventsPerSecond);
+}
+
+function throughputRows(report: Report, kind: 'throughput' | 'scaling'): string[] {
+  const byId = new Map(report.scenarios.map((scenario) => [scenario.id, scenario]));
+  const ceiling = rateOf(byId.get('ceiling'));
+  const rows: string[] = [];
+  for (const scenario of report.scenarios.filter((entry) => entry.kind === kind)) {
+    const prefix = kind === 'scaling' ? `| ${scenario.partitions ?? ''} ` : '';
+    if (scenario.outcome !== undefined || scenario.runs.length === 0) {
+      const leading = kind === 'scaling' ? [String(scenario.partitions ?? ''), scenario.label] : [scenario.label];
+      rows.push(reasonRow(leading, scenario.outcome ?? 'no runs', 8));
+      continue;
+    }
+    const runs = scenario.runs as ThroughputMeasurement[];
+    const rates = spread(runs.map((run) => run.eventsPerSecond));
+    const reference = rateOf(scenario.reference === undefined ? undefined : byId.get(scenario.reference));
+    const cells = [
+      scenario.label,
+      `**${whole(rates.median)}**`,
+      runs.length > 1 ? `${whole(rates.min)}–${whole(rates.max)}` : '(1 run)',
+      median(runs, (run) => run.cpuCores).toFixed(2),
+      whole(median(runs, (run) => run.cpuMicrosecondsPerEvent)),
+      megabytes(median(runs, (run) => run.peakRssBytes)),
+    ];
+    if (kind === 'throughput') {
+      cells.push(scenario.id === 'ceiling' ? '100%' : percent(ceiling === undefined ? undefined : rates.median / ceiling));
+      cells.push(scenario.reference === undefined ? '' : reference === undefined ? '–' : percent(rates.median / reference));
+    } else {
+      const state = runs.map((run) => run.stateBytes).filter((value): value is number => value !== undefined);
+      cells.push(state.length === 0 ? '–' : megabytes(spread(state).median));
+    }
+    rows.push(`${prefix}| ${cells.join(' | ')} |`);
+  }
+  return rows;
+}
+
+/** The Markdown report: machine, then a table per kind of scenario. */
+export function toMarkdown(report: Report, jsonFile: string): string {
+  const { machine } = report;
+  const lines = [
+    `# Kafka benchmarks: ${report.mode} mode`,
+    '',
+    `${report.date}; ${machine.cpu}, ${machine.cores} cores (${machine.platform}), Node ${machine.node}, Apache Kafka ${machine.kafka} (one local broker), kafkajs ${machine.kafkajs}; load average at the start ${machine.loadAverage.map((value) => value.toFixed(1)).join(', ')}. ` +
+      `Runs per scenario: ${String(report.settings.runs)}; figures are medians, with min–max over the runs. All of it in \`${jsonFile}\`; definitions in benchmarks/README.md.`,
+    '',
+    '## Throughput',
+    '',
+    `${whole(Number(report.settings.events))} events pre-loaded in ${String(report.settings.partitions)} partitions; commit interval ${String(report.settings.commitIntervalMs)} ms.`,
+    '',
+    '| scenario | events/s | spread | CPU (cores) | CPU µs/event | peak RSS | vs ceiling | vs Kafka Streams |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...throughputRows(report, 'throughput'),
+  ];
+  const latency = report.scenarios.filter((scenario) => scenario.kind === 'latency');
+  if (latency.length > 0) {
+    lines.push('', '## Latency', '', `At ${whole(Number(report.settings.latencyRate))} events/s for ${String(report.settings.latencySeconds)} s (the first ${String(report.settings.latencyWarmupSeconds)} s not counted), commit interval 100 ms. A backlog at the end above a second's worth of events means the app fell behind the rate and its latency grew through the run.`, '');
+    lines.push('| scenario | p50 | p99 | max | samples | producer lag (max) | backlog at end |', '| --- | --- | --- | --- | --- | --- | --- |');
+    for (const scenario of latency) {
+      if (scenario.outcome !== undefined || scenario.runs.length === 0) {
+        lines.push(reasonRow([scenario.label], scenario.outcome ?? 'no runs', 7));
+        continue;
+      }
+      const runs = scenario.runs as LatencyMeasurement[];
+      lines.push(`| ${scenario.label} | **${milliseconds(median(runs, (run) => run.p50Ms))}** | ${milliseconds(median(runs, (run) => run.p99Ms))} | ${milliseconds(median(runs, (run) => run.maxMs))} | ${whole(median(runs, (run) => run.samples))} | ${milliseconds(median(runs, (run) => run.producerLagMaxMs))} | ${whole(median(runs, (run) => run.backlogAtEnd))} events |`);
+    }
+  }
+  const recovery = report.scenarios.filter((scenario) => scenario.kind === 'recovery');
+  if (recovery.length > 0) {
+    lines.push('', '## Recovery', '', 'Two instances, one killed with SIGKILL; session timeout 6 s.', '');
+    lines.push('| scenario | keys | takeover | first output on every partition | restored records | restore rate | survivor peak RSS |', '| --- | --- | --- | --- | --- | --- | --- |');
+    for (const scenario of recovery) {
+      if (scenario.outcome !== undefined || scenario.runs.length === 0) {
+        lines.push(reasonRow([scenario.label], scenario.outcome ?? 'no runs', 7));
+        continue;
+      }
+      const runs = scenario.runs as RecoveryMeasurement[];
+      lines.push(`| ${scenario.label} | ${whole(runs[0]!.keys)} | ${seconds(median(runs, (run) => run.takeoverSeconds))} | **${seconds(median(runs, (run) => run.recoverySeconds))}** | ${whole(median(runs, (run) => run.restoredRecords))} | ${whole(median(runs, (run) => run.restoreRate))}/s | ${megabytes(median(runs, (run) => run.survivorPeakRssBytes))} |`);
+    }
+  }
+  const scaling = report.scenarios.filter((scenario) => scenario.kind === 'scaling');
+  if (scaling.length > 0) {
+    lines.push('', '## Scaling: partitions per instance', '', 'Tributary, at-least-once, one thread, one instance; the same events in 1, 2 and 4 partitions.', '');
+    lines.push('| partitions | scenario | events/s | spread | CPU (cores) | CPU µs/event | peak RSS | state on disk |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
+    lines.push(...throughputRows(report, 'scaling'));
+  }
+  lines.push('', `Elapsed: ${seconds(report.elapsedSeconds)}.`, '');
+  return lines.join('\n');
+}

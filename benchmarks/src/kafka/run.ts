@@ -1,0 +1,222 @@
+/**
+ * `pnpm bench:kafka [--quick|--full] [--only scenario,...] [--events N] [--runs N]`: the Kafka
+ * benchmarks of issue #8 on the local broker (started if it is not running, and then stopped at
+ * the end; a broker that was already running is left alone). Writes
+ * `benchmarks/results/kafka-<mode>-<timestamp>.json` and `benchmarks/results/kafka-latest.md`.
+ * Scenarios, definitions and how to read the table: benchmarks/README.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describeMachine } from '../harness.js';
+import { ensureBroker, kafkaClient, stopBroker, Topics } from './cluster.js';
+import { javaUnavailable, type Context, type ModeSettings } from './context.js';
+import { runLatency } from './latency.js';
+import { runRecovery } from './recovery.js';
+import { toMarkdown, type Report, type ScenarioResult } from './report.js';
+import { runCeiling, runEngine, runFlagship } from './throughput.js';
+
+const usage = `Usage: pnpm bench:kafka [--quick | --full] [--only scenario,...] [--events N] [--runs N] [--latency-rate N] [--no-java-build]
+  --quick          a few minutes: 50,000 events, 1 run, latency at 2,000 events/s, recovery over 100,000 keys (default)
+  --full           1,000,000 events, 3 runs, latency at 5,000 events/s, recovery over 1,000,000 keys
+  --only           scenario ids or groups: ceiling, tributary, kstreams, engine, latency, recovery, scaling
+  --events N       events pre-loaded for the throughput scenarios (overrides the mode)
+  --runs N         runs per scenario (overrides the mode)
+  --latency-rate N events/s of the latency scenarios (overrides the mode)
+  --no-java-build  do not run Maven when the reference jar is missing`;
+
+const distDirectory = dirname(fileURLToPath(import.meta.url));
+const benchmarksDirectory = join(distDirectory, '..', '..');
+const repositoryRoot = join(benchmarksDirectory, '..');
+
+function modeSettings(name: 'quick' | 'full'): ModeSettings {
+  const cores = cpus().length;
+  return name === 'quick'
+    ? { name, events: 50_000, runs: 1, partitions: 4, cores, latencyRate: 2_000, latencySeconds: 30, latencyWarmupSeconds: 10, recoveryKeys: 100_000, recoveryEvents: 20_000, runTimeoutMs: 300_000 }
+    : { name, events: 1_000_000, runs: 3, partitions: 4, cores, latencyRate: 5_000, latencySeconds: 120, latencyWarmupSeconds: 20, recoveryKeys: 1_000_000, recoveryEvents: 200_000, runTimeoutMs: 1_200_000 };
+}
+
+interface Arguments {
+  mode: ModeSettings;
+  only: Set<string> | undefined;
+  javaBuild: boolean;
+}
+
+function parseArguments(argv: readonly string[]): Arguments {
+  let mode = modeSettings('quick');
+  let only: Set<string> | undefined;
+  let javaBuild = true;
+  const overrides: Partial<Record<'events' | 'runs' | 'latencyRate', number>> = {};
+  for (let index = 0; index < argv.length; index++) {
+    const flag = argv[index]!;
+    if (flag === '--') continue;
+    if (flag === '--help' || flag === '-h') {
+      console.log(usage);
+      process.exit(0);
+    } else if (flag === '--quick' || flag === '--full') mode = modeSettings(flag === '--quick' ? 'quick' : 'full');
+    else if (flag === '--no-java-build') javaBuild = false;
+    else if (flag === '--only') only = new Set((argv[++index] ?? '').split(',').map((name) => name.trim()).filter((name) => name.length > 0));
+    else if (flag === '--events' || flag === '--runs' || flag === '--latency-rate') {
+      const value = Number(argv[++index]);
+      if (!Number.isInteger(value) || value < 1) throw new Error(`Option '${flag}' takes a positive integer.\n${usage}`);
+      overrides[flag === '--events' ? 'events' : flag === '--runs' ? 'runs' : 'latencyRate'] = value;
+    } else throw new Error(`Unknown option '${flag}'.\n${usage}`);
+  }
+  return { mode: { ...mode, ...overrides }, only, javaBuild };
+}
+
+/** Every scenario, in the order they run within a round. */
+function scenarioList(mode: ModeSettings): { result: ScenarioResult; group: string; run: (context: Context) => Promise<ScenarioResult['runs'][number]> }[] {
+  const guarantees = [
+    ['alo', 'at_least_once', 'at-least-once'],
+    ['eos', 'exactly_once', 'exactly-once'],
+  ] as const;
+  const threadCounts = [...new Set([1, mode.cores])];
+  const list: ReturnType<typeof scenarioList> = [];
+  list.push({ group: 'ceiling', result: { id: 'ceiling', kind: 'throughput', label: 'ceiling: kafkajs pipe, no processing', runs: [] }, run: runCeiling });
+  for (const implementation of ['tributary', 'kstreams'] as const) {
+    for (const [short, guarantee, words] of guarantees) {
+      for (const threads of threadCounts) {
+        const id = `${implementation}-${short}-${threads}t`;
+        const name = implementation === 'tributary' ? 'Tributary' : 'Kafka Streams (Java)';
+        list.push({
+          group: implementation,
+          result: { id, kind: 'throughput', label: `${name}, ${words}, ${threads} thread${threads > 1 ? 's' : ''}`, runs: [], ...(implementation === 'tributary' ? { reference: `kstreams-${short}-${threads}t` } : {}) },
+          run: (context) => runFlagship(context, { implementation: implementation === 'tributary' ? 'tributary' : 'kafka-streams', guarantee, threads }),
+        });
+      }
+    }
+  }
+  list.push({ group: 'engine', result: { id: 'engine', kind: 'throughput', label: 'engine alone: EmbeddedRunner, no broker', runs: [] }, run: runEngine });
+  for (const implementation of ['tributary', 'kstreams'] as const) {
+    for (const [short, guarantee, words] of guarantees) {
+      list.push({
+        group: 'latency',
+        result: { id: `latency-${implementation}-${short}`, kind: 'latency', label: `${implementation === 'tributary' ? 'Tributary' : 'Kafka Streams (Java)'}, ${words}`, runs: [] },
+        run: (context) => runLatency(context, { implementation: implementation === 'tributary' ? 'tributary' : 'kafka-streams', guarantee, threads: 1 }),
+      });
+    }
+  }
+  list.push({ group: 'recovery', result: { id: 'recovery', kind: 'recovery', label: 'Tributary, at-least-once, 2 instances, kill -9 one', runs: [] }, run: runRecovery });
+  for (const partitions of [1, 2, 4]) {
+    list.push({
+      group: 'scaling',
+      result: { id: `scaling-p${partitions}`, kind: 'scaling', label: 'Tributary, at-least-once, 1 thread', partitions, runs: [] },
+      run: (context) => runFlagship(context, { implementation: 'tributary', guarantee: 'at_least_once', threads: 1 }, partitions),
+    });
+  }
+  return list;
+}
+
+/** Builds the reference jar when its pom is there and the jar is not; a failed build leaves the Java scenarios skipped. */
+function prepareJava(jar: string, build: boolean, log: (line: string) => void): void {
+  const pom = join(benchmarksDirectory, 'java', 'pom.xml');
+  if (existsSync(jar) || !existsSync(pom) || !build) return;
+  log(`building the Kafka Streams reference: mvn -q -f ${relative(repositoryRoot, pom)} package -DskipTests`);
+  try {
+    execFileSync('mvn', ['-q', '-f', pom, 'package', '-DskipTests'], { stdio: 'inherit', timeout: 15 * 60_000 });
+  } catch (error) {
+    log(`the reference jar did not build: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
+}
+
+function kafkajsVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(repositoryRoot, 'node_modules/kafkajs/package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const { mode, only, javaBuild } = parseArguments(process.argv.slice(2));
+  const all = scenarioList(mode);
+  const unknown = [...(only ?? [])].filter((name) => !all.some((scenario) => scenario.group === name || scenario.result.id === name));
+  if (unknown.length > 0) throw new Error(`--only names no scenario or group: ${unknown.join(', ')}. Ids: ${all.map((scenario) => scenario.result.id).join(', ')}.`);
+  const scenarios = all.filter((scenario) => only === undefined || only.has(scenario.group) || only.has(scenario.result.id));
+  const log = (line: string): void => console.log(`[bench:kafka ${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}`);
+  const javaJar = join(benchmarksDirectory, 'java', 'target', 'product-analytics-reference.jar');
+  if (scenarios.some((scenario) => scenario.result.id.includes('kstreams'))) prepareJava(javaJar, javaBuild, log);
+
+  const broker = ensureBroker(repositoryRoot);
+  log(`broker ${broker.bootstrap} (Kafka ${broker.kafkaVersion}${broker.startedHere ? ', started for this run' : ', already running'})`);
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  const runId = `bench-kafka-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
+  const kafka = kafkaClient(broker.bootstrap, runId);
+  const admin = kafka.admin();
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await admin.connect();
+  await producer.connect();
+  const scratchDirectory = join(repositoryRoot, '.scratch', 'bench-kafka', runId);
+  const topics = new Topics(admin);
+  const context: Context = { broker, admin, producer, topics, runId, distDirectory, scratchDirectory, mode, javaJar, commitIntervalMs: 1_000, log, dataSets: new Map(), sequence: 0 };
+  const report: Report = {
+    benchmark: 'kafka',
+    mode: mode.name,
+    date: new Date().toISOString(),
+    machine: { ...describeMachine(), kafka: broker.kafkaVersion, kafkajs: kafkajsVersion(), loadAverage: loadavg() },
+    settings: { ...mode, commitIntervalMs: context.commitIntervalMs, only: only === undefined ? 'all' : [...only] },
+    scenarios: scenarios.map((scenario) => scenario.result),
+    elapsedSeconds: 0,
+  };
+  let interrupted = false;
+  process.once('SIGINT', () => {
+    interrupted = true;
+    log('interrupted: finishing the current scenario, then cleaning up');
+  });
+  try {
+    for (let round = 1; round <= mode.runs && !interrupted; round++) {
+      for (const scenario of scenarios) {
+        if (interrupted) break;
+        const { result } = scenario;
+        if (result.outcome !== undefined) continue; // failed or skipped in an earlier round
+        if (result.id.includes('kstreams')) {
+          const missing = javaUnavailable(context);
+          if (missing !== undefined) {
+            result.outcome = missing;
+            log(`${result.id}: ${missing}`);
+            continue;
+          }
+        }
+        log(`${result.id} (run ${round}/${mode.runs}) ...`);
+        try {
+          const measurement = await scenario.run(context);
+          result.runs.push(measurement);
+          log(`${result.id}: ${JSON.stringify(measurement, (_key, value: unknown) => (typeof value === 'number' && !Number.isInteger(value) ? Number(value.toPrecision(4)) : value))}`);
+        } catch (error) {
+          result.outcome = `failed: ${error instanceof Error ? error.message : String(error)}`.replace(/\s+/g, ' ').slice(0, 300);
+          log(`${result.id}: ${result.outcome}`);
+        }
+      }
+    }
+  } finally {
+    await producer.disconnect().catch(() => {});
+    const deleted = await topics.deleteAll(runId).catch(() => 0);
+    const groups = await topics.deleteGroups(runId).catch(() => 0);
+    log(`deleted ${deleted} topics and ${groups} consumer groups of this run`);
+    await admin.disconnect().catch(() => {});
+    await rm(scratchDirectory, { recursive: true, force: true });
+    if (broker.startedHere) {
+      log('stopping the broker this run started');
+      stopBroker(repositoryRoot);
+    }
+  }
+  report.elapsedSeconds = (Date.now() - started) / 1000;
+  const resultsDirectory = join(benchmarksDirectory, 'results');
+  await mkdir(resultsDirectory, { recursive: true });
+  const jsonFile = join(resultsDirectory, `kafka-${mode.name}-${stamp}.json`);
+  await writeFile(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+  const markdown = toMarkdown(report, relative(repositoryRoot, jsonFile));
+  await writeFile(join(resultsDirectory, 'kafka-latest.md'), markdown);
+  console.log(`\n${markdown}`);
+  log(`wrote ${relative(repositoryRoot, jsonFile)} and benchmarks/results/kafka-latest.md`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+});

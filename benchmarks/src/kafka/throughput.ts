@@ -1,0 +1,167 @@
+/**
+ * Throughput scenarios: the kafkajs pipe (the ceiling), the flagship on Tributary and on Kafka
+ * Streams, the engine alone, and Tributary with 1, 2 and 4 partitions. Each run reads the same
+ * pre-loaded events topic from the beginning with a fresh group.
+ *
+ * The window of a Kafka run opens at the first sign of processing (the child's first metrics
+ * line with a record processed, or the group's first committed offset, whichever the runner
+ * sees first) and closes at the last record processed: once the group's committed offsets on
+ * the events topic reach the topic's end offsets and the child's processed count has settled,
+ * the time of the first metrics line that showed the settled count (the commit's time, if the
+ * count does not settle within 10 s). The pipe and the engine time themselves: from their first
+ * record to the last one sent on (acknowledged) or committed. events/s = events / window. CPU is
+ * the child's user + system time over the same window (/proc/<pid>/stat, every thread); memory
+ * is its peak RSS (VmHWM) at the end.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Child, sleep } from './child.js';
+import { committedOffset } from './cluster.js';
+import { freshStateDirectory, loadedData, startFlagship, uniqueName, type Context, type DataSet, type FlagshipApp } from './context.js';
+import type { EngineSettings } from './engine.js';
+import type { PipeSettings } from './protocol.js';
+
+/** What one throughput run measured. */
+export interface ThroughputMeasurement {
+  readonly events: number;
+  readonly seconds: number;
+  readonly eventsPerSecond: number;
+  /** CPU seconds per wall second over the window: 1.0 is one core busy. */
+  readonly cpuCores: number;
+  readonly cpuMicrosecondsPerEvent: number;
+  readonly peakRssBytes: number;
+  /** From the window's start until the group had committed every event (Tributary and Kafka Streams). */
+  readonly secondsToCommit?: number;
+  /** Bytes in the app's state directory at the end (Tributary and Kafka Streams). */
+  readonly stateBytes?: number;
+}
+
+const pollMs = 200;
+
+/** How long the processed count must stand still, once every event is committed, to count as finished (the Java reference prints its count every second). */
+const settleMs = 1_500;
+/** The longest the runner waits for the count to settle after the commit. */
+const settleLimitMs = 10_000;
+
+/**
+ * Follows a child through a run over `data`: the window opens at the first sign of processing
+ * and closes at the last record processed, which is when the child's processed count (input,
+ * repartition and catalog records) reached the value it settles at once the group has committed
+ * every event. `secondsToCommit` keeps the commit-based window beside it.
+ */
+async function measureGroup(context: Context, child: Child, groupId: string, data: DataSet): Promise<ThroughputMeasurement> {
+  const deadline = Date.now() + context.mode.runTimeoutMs;
+  let startAt: number | undefined;
+  let committedAt: number | undefined;
+  let committed = 0;
+  const cpuSamples: { at: number; cpuMs: number }[] = [];
+  for (;;) {
+    const failure = child.failure();
+    if (failure !== undefined) throw new Error(failure);
+    const now = Date.now();
+    if (now > deadline) {
+      const metrics = child.lastMetrics;
+      const seen = metrics === undefined ? 'no metrics' : `processed ${metrics.processed}${metrics.tasks === undefined ? '' : `, tasks [${metrics.tasks.join(', ')}]`}`;
+      throw new Error(`timed out after ${context.mode.runTimeoutMs / 1000} s with ${committed} of ${data.events} events committed (app ${child.state ?? 'with no state'}, ${seen})`);
+    }
+    if (committedAt === undefined) committed = await committedOffset(context.admin, groupId, data.eventsTopic).catch(() => committed);
+    const cpu = child.cpuMs();
+    if (cpu !== undefined) cpuSamples.push({ at: Date.now(), cpuMs: cpu });
+    if (startAt === undefined && (committed > 0 || child.firstProcessing !== undefined)) startAt = Math.min(now, child.firstProcessing?.ts ?? now);
+    if (child.result !== undefined) return fromResult(child.result);
+    if (startAt !== undefined && committed >= data.events) {
+      committedAt ??= now;
+      const last = child.lastMetrics;
+      const reachedAt = last === undefined ? undefined : child.metrics.find((line) => line.processed >= last.processed)?.ts;
+      const settled = last !== undefined && reachedAt !== undefined && last.ts - reachedAt >= settleMs;
+      if (settled || last === undefined || now - committedAt > settleLimitMs) {
+        const endAt = settled ? reachedAt : committedAt;
+        const seconds = (endAt - startAt) / 1000;
+        const cpuMs = cpuAt(cpuSamples, endAt) - cpuAt(cpuSamples, startAt);
+        return {
+          events: data.events,
+          seconds,
+          eventsPerSecond: data.events / seconds,
+          cpuCores: cpuMs / 1000 / seconds,
+          cpuMicrosecondsPerEvent: (cpuMs * 1000) / data.events,
+          peakRssBytes: child.peakRss() ?? 0,
+          secondsToCommit: (committedAt - startAt) / 1000,
+        };
+      }
+    }
+    await sleep(pollMs);
+  }
+}
+
+/** The child's CPU time at the first sample taken at or after `at` (the last sample if none). */
+function cpuAt(samples: readonly { at: number; cpuMs: number }[], at: number): number {
+  return (samples.find((sample) => sample.at >= at) ?? samples[samples.length - 1])?.cpuMs ?? 0;
+}
+
+function directoryBytes(directory: string): number | undefined {
+  try {
+    return Number(execFileSync('du', ['-sb', directory], { encoding: 'utf8' }).split('\t')[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The kafkajs pipe over the data set's events, into an output topic of its own. */
+export async function runCeiling(context: Context): Promise<ThroughputMeasurement> {
+  const data = await loadedData(context, context.mode.partitions);
+  const groupId = uniqueName(context, 'pipe');
+  const outputTopic = `${groupId}-out`;
+  await context.topics.create([outputTopic], data.partitions);
+  const settings: PipeSettings = { groupId, bootstrapServers: context.broker.bootstrap, inputTopic: data.eventsTopic, outputTopic, partitions: data.partitions, expected: data.events, commitIntervalMs: context.commitIntervalMs, metricsIntervalMs: 200 };
+  const child = new Child(groupId, process.execPath, [join(context.distDirectory, 'pipe.js'), JSON.stringify(settings)]);
+  try {
+    // The pipe times itself (see pipe.ts); kafkajs commits only after a batch, and after the
+    // last one no batch comes, so its committed offsets would not show the end.
+    return await measureGroup(context, child, groupId, data);
+  } finally {
+    await child.stop();
+  }
+}
+
+/** The flagship (Tributary or the Java reference) over the data set with `partitions` partitions. */
+export async function runFlagship(context: Context, app: Omit<FlagshipApp, 'commitIntervalMs'>, partitions = context.mode.partitions): Promise<ThroughputMeasurement> {
+  const data = await loadedData(context, partitions);
+  const applicationId = uniqueName(context, app.implementation === 'tributary' ? 'tributary' : 'kstreams');
+  const stateDirectory = await freshStateDirectory(context, applicationId);
+  const child = await startFlagship(context, { ...app, commitIntervalMs: context.commitIntervalMs }, data, applicationId, stateDirectory);
+  try {
+    const measurement = await measureGroup(context, child, applicationId, data);
+    const stateBytes = directoryBytes(stateDirectory);
+    return stateBytes === undefined ? measurement : { ...measurement, stateBytes };
+  } finally {
+    await child.stop();
+  }
+}
+
+/** The topology in process on the EmbeddedRunner, over the same generated records. */
+export async function runEngine(context: Context): Promise<ThroughputMeasurement> {
+  const data = await loadedData(context, context.mode.partitions);
+  const stateDirectory = await freshStateDirectory(context, uniqueName(context, 'engine'));
+  const settings: EngineSettings = { events: data.events, generator: data.generator, stateDir: stateDirectory, commitIntervalMs: context.commitIntervalMs };
+  const child = new Child('engine', process.execPath, [join(context.distDirectory, 'engine.js'), JSON.stringify(settings)]);
+  const exited = await child.waitForExit(context.mode.runTimeoutMs);
+  if (!exited) {
+    await child.kill();
+    throw new Error(`timed out after ${context.mode.runTimeoutMs / 1000} s`);
+  }
+  if (child.result === undefined) throw new Error(child.failure() ?? 'the engine printed no result');
+  return fromResult(child.result);
+}
+
+/** A measurement a child took of itself (the pipe and the engine know exactly when they finish). */
+function fromResult(result: NonNullable<Child['result']>): ThroughputMeasurement {
+  const seconds = (result.endMs - result.startMs) / 1000;
+  return {
+    events: result.events,
+    seconds,
+    eventsPerSecond: result.events / seconds,
+    cpuCores: result.cpuMs / 1000 / seconds,
+    cpuMicrosecondsPerEvent: (result.cpuMs * 1000) / result.events,
+    peakRssBytes: result.peakRssBytes,
+  };
+}

@@ -6,34 +6,12 @@
  * the smoke-*.test.ts files.
  */
 import { describe, expect, it } from 'vitest';
-import { LevelStores } from '@tributary/level';
-import { Consumed, Materialized, Produced, Serdes, StreamsBuilder, type Topology } from '@tributary/streams';
+import { Serdes } from '@tributary/streams';
+import { keyedRecords, levelCountTopology, totals } from './helpers/counting.js';
 import { createTopics, kafkaClient, uniqueTopic } from './helpers/kafka.js';
-import { consumeUntil, produce, sequencesByKey, startApp, waitFor, type InputRecord, type OutputRecord } from './helpers/streams-app.js';
+import { consumeUntil, produce, sequencesByKey, startApp, waitFor, type OutputRecord } from './helpers/streams-app.js';
 
 const testTimeout = 60_000;
-const baseTime = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
-
-function countTopology(input: string, output: string): Topology {
-  const builder = new StreamsBuilder();
-  builder
-    .stream(input, Consumed.with(Serdes.String(), Serdes.String()))
-    .groupByKey()
-    .count(Materialized.as(LevelStores.persistentKeyValueStore('counts')))
-    .toStream()
-    .to(output, Produced.with(Serdes.String(), Serdes.Float64()));
-  return builder.build();
-}
-
-function keyedRecords(count: number, keys: number, prefix: string): InputRecord<string, string>[] {
-  return Array.from({ length: count }, (_, index) => ({ key: `k${index % keys}`, value: `${prefix}${index}`, timestamp: baseTime + index * 1000 }));
-}
-
-function totals(records: readonly InputRecord<string, string>[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const record of records) counts.set(record.key!, (counts.get(record.key!) ?? 0) + 1);
-  return counts;
-}
 
 /** Per key, the counts read (in order): exactly-once means strictly increasing, ending at the total. */
 function checkExactCounts(records: readonly OutputRecord<string, number>[], expected: ReadonlyMap<string, number>): void {
@@ -56,7 +34,7 @@ describe('KafkaStreams with processingGuarantee exactly_once', () => {
     const input = uniqueTopic('it-eos-in');
     const output = uniqueTopic('it-eos-out');
     await createTopics(kafkaClient(), [{ topic: input, numPartitions: 3 }, { topic: output, numPartitions: 3 }]);
-    const app = await startApp(countTopology(input, output), { processingGuarantee: 'exactly_once', commitIntervalMs: 100 });
+    const app = await startApp(levelCountTopology(input, output), { processingGuarantee: 'exactly_once', commitIntervalMs: 100 });
     const batch1 = keyedRecords(120, 9, 'a');
     await produce({ topic: input, records: batch1 });
     const expected1 = totals(batch1);
@@ -64,7 +42,7 @@ describe('KafkaStreams with processingGuarantee exactly_once', () => {
 
     // A restart resumes from the transactionally committed offsets and checkpoints.
     await app.app.close({ timeoutMs: 15_000 });
-    const second = await startApp(countTopology(input, output), { applicationId: app.applicationId, stateDir: app.stateDir, processingGuarantee: 'exactly_once', commitIntervalMs: 100 });
+    const second = await startApp(levelCountTopology(input, output), { applicationId: app.applicationId, stateDir: app.stateDir, processingGuarantee: 'exactly_once', commitIntervalMs: 100 });
     const batch2 = keyedRecords(60, 9, 'b');
     await produce({ topic: input, records: batch2 });
     const expected2 = totals([...batch1, ...batch2]);
@@ -77,7 +55,7 @@ describe('KafkaStreams with processingGuarantee exactly_once', () => {
     const output = uniqueTopic('it-eos-fence-out');
     await createTopics(kafkaClient(), [{ topic: input, numPartitions: 2 }, { topic: output, numPartitions: 2 }]);
     // A long commit interval, so the fencing lands inside an open transaction.
-    const testApp = await startApp(countTopology(input, output), { processingGuarantee: 'exactly_once', commitIntervalMs: 1500 });
+    const testApp = await startApp(levelCountTopology(input, output), { processingGuarantee: 'exactly_once', commitIntervalMs: 1500 });
     const batch1 = keyedRecords(40, 6, 'a');
     await produce({ topic: input, records: batch1 });
     await consumeUntil<string, number>(output, reachedTotals(totals(batch1)), { valueSerde: Serdes.Float64() });

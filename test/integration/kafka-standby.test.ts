@@ -5,34 +5,12 @@
  */
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { LevelStores } from '@tributary/level';
-import { Consumed, Materialized, Produced, QueryableStoreTypes, Serdes, StreamsBuilder, type Topology } from '@tributary/streams';
+import { QueryableStoreTypes, Serdes } from '@tributary/streams';
+import { keyedRecords, levelCountTopology, totals } from './helpers/counting.js';
 import { createTopics, kafkaClient, uniqueTopic } from './helpers/kafka.js';
-import { consumeLatest, produce, startApp, waitFor, type InputRecord, type TestApp } from './helpers/streams-app.js';
+import { consumeLatest, produce, startApp, waitFor, type TestApp } from './helpers/streams-app.js';
 
 const testTimeout = 90_000;
-const baseTime = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
-
-function countTopology(input: string, output: string): Topology {
-  const builder = new StreamsBuilder();
-  builder
-    .stream(input, Consumed.with(Serdes.String(), Serdes.String()))
-    .groupByKey()
-    .count(Materialized.as(LevelStores.persistentKeyValueStore('counts')))
-    .toStream()
-    .to(output, Produced.with(Serdes.String(), Serdes.Float64()));
-  return builder.build();
-}
-
-function keyedRecords(count: number, keys: number, prefix: string): InputRecord<string, string>[] {
-  return Array.from({ length: count }, (_, index) => ({ key: `k${index % keys}`, value: `${prefix}${index}`, timestamp: baseTime + index }));
-}
-
-function totals(records: readonly InputRecord<string, string>[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const record of records) counts.set(record.key!, (counts.get(record.key!) ?? 0) + 1);
-  return counts;
-}
 
 const sorted = (values: readonly string[]): string[] => [...values].sort();
 
@@ -43,8 +21,8 @@ describe('KafkaStreams standby replicas', () => {
     await createTopics(kafkaClient(), [{ topic: input, numPartitions: 4 }, { topic: output, numPartitions: 4 }]);
     // No record cache, so every update is a changelog record: a long changelog to restore.
     const options = { numStandbyReplicas: 1, cacheMaxBytes: 0 };
-    const first = await startApp(countTopology(input, output), options);
-    const second = await startApp(countTopology(input, output), { ...options, applicationId: first.applicationId });
+    const first = await startApp(levelCountTopology(input, output), options);
+    const second = await startApp(levelCountTopology(input, output), { ...options, applicationId: first.applicationId });
     const describe = (app: TestApp): string => `${app.state()} active ${inspect(app.app.metrics().tasks)} standby ${inspect(app.app.metrics().standbyTasks)}`;
     await waitFor(
       () => {
@@ -62,7 +40,7 @@ describe('KafkaStreams standby replicas', () => {
       30_000,
     );
 
-    const records = keyedRecords(2000, 40, 'a');
+    const records = keyedRecords(2000, 40, 'a', 1);
     await produce({ topic: input, records });
     const expected = totals(records);
     expect(await consumeLatest(output, expected, { valueSerde: Serdes.Float64() })).toEqual(expected);
@@ -79,7 +57,7 @@ describe('KafkaStreams standby replicas', () => {
     const counts = second.app.query('counts', QueryableStoreTypes.keyValueStore<string, number>());
     expect(new Map([...expected.keys()].map((key) => [key, counts.get(key)]))).toEqual(expected);
 
-    const more = keyedRecords(400, 40, 'b');
+    const more = keyedRecords(400, 40, 'b', 1);
     await produce({ topic: input, records: more });
     const after = totals([...records, ...more]);
     expect(await consumeLatest(output, after, { valueSerde: Serdes.Float64() })).toEqual(after);

@@ -1,15 +1,23 @@
 /**
  * One member of the application's consumer group, running its tasks: one kafkajs consumer
- * subscribed to every source topic (repartition topics included), one producer behind the
- * record collector, and one `StreamTask` per assigned (sub-topology, partition).
+ * subscribed to every source topic (repartition topics included), one `StreamTask` per assigned
+ * (sub-topology, partition), and behind the record collector either one producer shared by the
+ * tasks (at-least-once) or one transactional producer per task (exactly-once, see
+ * `task-transaction.ts`).
  *
  * Batches are processed synchronously, one partition at a time, under a lock that commits,
  * punctuation and rebalance handling also take, so a commit never interleaves with processing. A
  * commit flushes the tasks' stores, sends the collected records and waits for their acks, and
- * only then commits the consumed offsets (at-least-once). kafkajs has no revoke callback: on its
- * REBALANCING event everything is committed while the old generation is still accepted; on
- * GROUP_JOIN, tasks no longer assigned are committed and closed, new ones are created, and those
- * with logged stores restore from their changelogs with their partitions paused.
+ * only then commits the consumed offsets (at-least-once), or commits each task's records and
+ * offsets in its transaction (exactly-once). kafkajs has no revoke callback: on its REBALANCING
+ * event everything is committed while the old generation is still accepted; on GROUP_JOIN,
+ * standbys are updated, tasks no longer assigned are committed and closed, new ones are created,
+ * and those with logged stores restore from their changelogs with their partitions paused.
+ *
+ * What the thread cannot get past — a transaction whose outcome is unknown, a fenced producer,
+ * lost group membership, a stop longer than the session timeout, sends the brokers could not
+ * take — fails it with a `TaskCorruptedError` before anything more is sent, and `KafkaStreams`
+ * replaces it.
  */
 import type { Consumer, Kafka, KafkaMessage, Producer, TopicPartitionOffsetAndMetadata } from 'kafkajs';
 import { AssignerProtocol, Partitioners } from 'kafkajs';
@@ -83,7 +91,6 @@ export class StreamThread {
   private lastCommitAt = Date.now();
   /** When the tick timer last ran: a gap longer than the session timeout means the process was stopped. */
   private lastTickAt = Date.now();
-  private generation = 0;
   private restoring = 0;
   private failed = false;
   private closing = false;
@@ -157,7 +164,6 @@ export class StreamThread {
       const assignment = payload.memberAssignment;
       const previousMember = this.memberId;
       this.memberId = payload.memberId;
-      this.generation++;
       if (previousMember !== undefined && previousMember !== payload.memberId && this.tasks.size > 0) {
         // kafkajs rejoins under a new member id after its session expired (a long pause, a
         // partition): its tasks may have been processed elsewhere meanwhile, so none of their

@@ -6,7 +6,7 @@
  * restore began, handing the records to the store in bulk. It never commits offsets.
  */
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, Kafka, KafkaMessage, RetryOptions } from 'kafkajs';
 import type { ChangelogRecord, Logger } from '@tributary/streams';
 
 /** One store's changelog partition to replay. */
@@ -25,6 +25,8 @@ export interface RestoreOptions {
   readonly logger: Logger;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
+  /** The client's retry options (kafkajs), if any. */
+  readonly retry?: RetryOptions;
   /** Called after each applied batch with its record count. */
   readonly onRecords: (count: number) => void;
   /** Called to abandon a restore (the application is closing). */
@@ -74,8 +76,11 @@ export async function restoreChangelogs(kafka: Kafka, admin: Admin, requests: re
     partitions: [...progress.values()].map((entry) => `${entry.request.topic}-${entry.request.partition} [${entry.position}, ${entry.end})`),
   });
   const topics = [...new Set([...progress.values()].map((entry) => entry.request.topic))];
+  let stopped = false;
   const consumer: Consumer = kafka.consumer({
     groupId: `${options.groupIdPrefix}-restore-${randomUUID()}`,
+    // A crash that races the disconnect below must not bring the consumer back.
+    retry: { ...options.retry, restartOnFailure: async () => !stopped },
     sessionTimeout: options.sessionTimeoutMs,
     heartbeatInterval: options.heartbeatIntervalMs,
     allowAutoTopicCreation: false,
@@ -176,6 +181,7 @@ export async function restoreChangelogs(kafka: Kafka, admin: Admin, requests: re
       };
     });
   } finally {
+    stopped = true;
     await consumer.disconnect().catch((error: unknown) => logger.warn('Could not disconnect the restore consumer', { error: String(error) }));
   }
   const seconds = (Date.now() - started) / 1000;

@@ -107,8 +107,10 @@ export class StandbyTasks {
     const { kafka, options, logger } = this.options;
     const topics = new Set<string>();
     for (const stores of this.tasks.values()) for (const entry of stores) topics.add(entry.topic);
-    const consumer = kafka.consumer({
+    const consumer: Consumer = kafka.consumer({
       groupId: `${options.applicationId}-standby-${randomUUID()}`,
+      // Never back from a crash once replaced or stopped.
+      retry: { ...options.kafka.retry, restartOnFailure: async () => this.consumer === consumer },
       sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: options.heartbeatIntervalMs,
       maxWaitTimeInMs: 500,

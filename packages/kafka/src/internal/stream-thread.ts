@@ -109,6 +109,10 @@ export class StreamThread {
     }));
     this.consumer = kafka.consumer({
       groupId: resolved.applicationId,
+      // kafkajs restarts a crashed consumer by itself, even one whose crash raced its
+      // disconnect: a failed or closed thread's consumer must not come back as a group member
+      // that holds partitions and processes nothing.
+      retry: { ...resolved.kafka.retry, restartOnFailure: async () => !this.failed && !this.closing },
       sessionTimeout: resolved.sessionTimeoutMs,
       heartbeatInterval: resolved.heartbeatIntervalMs,
       rebalanceTimeout: resolved.rebalanceTimeoutMs,
@@ -215,7 +219,28 @@ export class StreamThread {
     this.lastTickAt = Date.now();
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
+    this.watchStart();
     await running;
+  }
+
+  /**
+   * A join that has not completed within a rebalance timeout plus a session timeout will not
+   * (kafkajs can be left waiting after a coordinator that was loading, when the brokers come
+   * back): the thread is failed then, to be replaced, rather than wait in silence. A restore in
+   * progress is not a stuck join, and pushes the check back.
+   */
+  private watchStart(): void {
+    const { rebalanceTimeoutMs, sessionTimeoutMs } = this.options.options;
+    const limitMs = rebalanceTimeoutMs + sessionTimeoutMs;
+    const check = (): void => {
+      if (this.startWaiter === undefined || this.failed || this.closing) return;
+      if (this.restoring > 0) {
+        setTimeout(check, limitMs).unref();
+        return;
+      }
+      this.fail(new TaskCorruptedError(`The stream thread did not join its group and run its tasks within ${Math.round(limitMs / 1000)} s.`, '*'));
+    };
+    setTimeout(check, limitMs).unref();
   }
 
   private startWaiter: { resolve: () => void; reject: (error: unknown) => void } | undefined;

@@ -179,6 +179,7 @@ export class TaskManager {
       logger: options.streams.logger,
       sessionTimeoutMs: options.sessionTimeoutMs,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
+      retry: options.kafka.retry,
       onRecords: (count: number) => {
         this.restoredRecords += count;
       },

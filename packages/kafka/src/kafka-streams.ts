@@ -302,6 +302,7 @@ export class KafkaStreams {
       logger: options.streams.logger,
       sessionTimeoutMs: options.sessionTimeoutMs,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
+      retry: options.kafka.retry,
       onFatal: (error) => this.onFatal(error),
     });
     this.globals = globals;

@@ -7,7 +7,7 @@
  * stores are in memory. (Kafka Streams checkpoints persistent global stores instead.)
  */
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Admin, Consumer, Kafka, RetryOptions } from 'kafkajs';
 import { Headers, type Logger, type ResolvedStreamsConfig } from '@tributary/streams';
 import { GlobalStateUpdater, type InternalTopologyBuilder } from '@tributary/streams/engine';
 
@@ -16,6 +16,8 @@ export interface GlobalStoreOptions {
   readonly logger: Logger;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
+  /** The client's retry options (kafkajs), if any. */
+  readonly retry?: RetryOptions;
   /** A failure the deserialization handler chose to fail on, or one of the consumer's. */
   readonly onFatal: (error: unknown) => void;
 }
@@ -54,6 +56,8 @@ export class GlobalStoreConsumer {
     const started = Date.now();
     const consumer = this.kafka.consumer({
       groupId: `${this.options.groupIdPrefix}-global-${randomUUID()}`,
+      // Never back from a crash once closed (a crash can race the disconnect).
+      retry: { ...this.options.retry, restartOnFailure: async () => this.consumer === consumer },
       sessionTimeout: this.options.sessionTimeoutMs,
       heartbeatInterval: this.options.heartbeatIntervalMs,
       allowAutoTopicCreation: false,

@@ -81,3 +81,19 @@ export class TaskCorruptedError extends StreamsError {
     this.taskId = taskId;
   }
 }
+
+/** kafkajs errors that mean the brokers could not be reached or did not answer, not that a request was wrong. */
+const unavailableErrorNames = new Set(['KafkaJSNumberOfRetriesExceeded', 'KafkaJSConnectionError', 'KafkaJSRequestTimeoutError', 'KafkaJSConnectionClosedError', 'KafkaJSBrokerNotFound']);
+
+/**
+ * Whether `error` (or one of its causes) says the brokers were unavailable — a connection
+ * refused or closed, a request timed out, retries exhausted — or is one kafkajs marks retriable
+ * (NOT_LEADER_OR_FOLLOWER while leaders move, ...): trying again later may well succeed.
+ */
+export function brokersUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if (unavailableErrorNames.has(current.name)) return true;
+    if ((current as { retriable?: unknown }).retriable === true) return true;
+  }
+  return false;
+}

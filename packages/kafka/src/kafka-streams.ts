@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry, type logCreator } from 'kafkajs';
 import { queryStore, type Logger, type QueryableStoreType, type StateStore, type Topology } from '@tributary/streams';
 import type { DropReason, InternalTopologyBuilder } from '@tributary/streams/engine';
-import { BrokerUnreachableError, IllegalStateError, StreamsFatalError, TaskCorruptedError } from './errors.js';
+import { BrokerUnreachableError, brokersUnavailable, IllegalStateError, StreamsFatalError, TaskCorruptedError } from './errors.js';
 import { redactError, resolveKafkaStreamsOptions, splitCloneableOptions, type KafkaStreamsOptions, type ResolvedKafkaStreamsOptions } from './options.js';
 import { GlobalStoreConsumer } from './internal/global-store-bootstrap.js';
 import { StreamThread, type StreamThreadOptions } from './internal/stream-thread.js';
@@ -89,13 +89,7 @@ function kafkaLogCreator(logger: Logger): logCreator {
  * brokers unreachable while the new thread connects, or an error kafkajs calls retriable.
  */
 function recoverable(error: unknown): error is Error {
-  if (error instanceof TaskCorruptedError) return true;
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    if (['KafkaJSConnectionError', 'KafkaJSNumberOfRetriesExceeded', 'KafkaJSRequestTimeoutError', 'KafkaJSConnectionClosedError', 'KafkaJSBrokerNotFound'].includes(current.name)) return true;
-    // kafkajs marks the errors worth retrying (NOT_LEADER_OR_FOLLOWER while leaders move, ...).
-    if ((current as { retriable?: unknown }).retriable === true) return true;
-  }
-  return false;
+  return error instanceof TaskCorruptedError || (error instanceof Error && brokersUnavailable(error));
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {

@@ -8,9 +8,10 @@
  *
  * When that send fails, kafkajs does not say which records were refused, so the collector finds
  * them: it sends each topic-partition's batch on its own, and for batches refused for a
- * record-level reason (too large, invalid) each record on its own. A batch that exhausted its
- * retries on a retriable error fails as a whole: the partition is unavailable, not one record, and
- * trying its records one by one would only wait out the retries again per record. The idempotent
+ * record-level reason (too large, invalid) each record on its own. A send that failed because the
+ * brokers were unavailable (connection refused, timeout, retries exhausted) says nothing about
+ * its records: it is a `TaskCorruptedError`, on which the thread is rebuilt and its tasks
+ * reprocess from their last commit, and no record goes to the handler. The idempotent
  * producer keeps the re-sends of partitions the first request had written from being duplicated.
  * Each failed record goes to the production handler, which drops it (`continue`, counted as a
  * `production-error`), fails the application, and may first ask for dead letters, which are sent
@@ -20,7 +21,7 @@
 import { Partitioners, type IHeaders, type Message, type PartitionMetadata, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
 import { Headers, StreamRecord, StreamsError, type ErrorHandlerContext, type HandlerResponse, type Logger, type RecordCollector } from '@tributary/streams';
 import type { StreamTask } from '@tributary/streams/engine';
-import { RecordSendError, TaskCorruptedError } from '../errors.js';
+import { brokersUnavailable, RecordSendError, TaskCorruptedError } from '../errors.js';
 
 /** Records buffered beyond this are sent before the next commit, to bound memory. */
 export const EARLY_SEND_RECORDS = 10_000;
@@ -101,21 +102,6 @@ interface FailedSend {
   readonly topic: string;
   readonly record: OutgoingRecord;
   readonly error: Error;
-}
-
-/**
- * Whether a send failed for want of the brokers — a connection refused, a request timed out,
- * retries exhausted — rather than because of its records. Such a failure says nothing about the
- * records, so it never goes to the production handler: the records are sent again once the
- * thread has been rebuilt and the tasks reprocess from their last commit (Kafka Streams, too,
- * makes a task corrupted of a retriable send error).
- */
-function brokersUnavailable(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    if (['KafkaJSNumberOfRetriesExceeded', 'KafkaJSConnectionError', 'KafkaJSRequestTimeoutError', 'KafkaJSConnectionClosedError'].includes(current.name)) return true;
-    if ((current as { retriable?: unknown }).retriable === true) return true;
-  }
-  return false;
 }
 
 /** Whether kafkajs gave up after retrying a retriable error (rather than meeting a record-level one). */
@@ -309,7 +295,12 @@ export class KafkaRecordCollector implements RecordCollector {
     return nextOffsets;
   }
 
-  /** A send the brokers could not take: the thread is rebuilt and its tasks reprocess from their last commit, nothing dropped. */
+  /**
+   * A send the brokers could not take (see `brokersUnavailable`). It says nothing about the
+   * records, so it never goes to the production handler: the thread is rebuilt and its tasks
+   * reprocess from their last commit, nothing dropped (Kafka Streams, too, makes a task
+   * corrupted of a retriable send error).
+   */
   private unavailable(topicMessages: readonly TopicMessages[], error: unknown): TaskCorruptedError {
     this.discard();
     const cause = error instanceof Error ? error : new Error(String(error));
@@ -384,7 +375,7 @@ export class KafkaRecordCollector implements RecordCollector {
       const error = await this.trySend(topic, records, nextOffsets);
       if (error === undefined) continue;
       if (brokersUnavailable(error)) throw this.unavailable([{ topic, messages: records }], error);
-      if (records.length === 1 || retriesExhausted(error)) {
+      if (records.length === 1) {
         for (const record of records) failures.push({ topic, record, error });
         continue;
       }

@@ -22,7 +22,7 @@
 import type { Consumer, Kafka, KafkaMessage, Producer, TopicPartitionOffsetAndMetadata } from 'kafkajs';
 import { AssignerProtocol, Partitioners } from 'kafkajs';
 import { Headers, type ConsumedRecord, type StateStore } from '@tributary/streams';
-import type { DropReason, InternalTopologyBuilder, StreamTask, SubtopologySpec } from '@tributary/streams/engine';
+import type { DropReason, InternalTopologyBuilder, SubtopologySpec } from '@tributary/streams/engine';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
 import { EARLY_SEND_RECORDS, KafkaRecordCollector, type RecordSender } from './kafka-record-collector.js';
 import { TaskManager, type ManagedTask } from './task-manager.js';
@@ -69,6 +69,12 @@ function toConsumedRecord(topic: string, partition: number, message: KafkaMessag
     value: message.value,
     headers: message.headers === undefined ? new Headers() : Headers.fromObject(message.headers),
   };
+}
+
+/** A task ready to commit: its stores flushed, and the offsets it consumed since the last commit. */
+interface PreparedCommit {
+  readonly managed: ManagedTask;
+  readonly offsets: { topic: string; partition: number; offset: string }[];
 }
 
 export class StreamThread {
@@ -364,36 +370,47 @@ export class StreamThread {
     }
   }
 
-  /** Flushes stores, sends output and waits for acks, then commits offsets (at-least-once). Under the lock. */
-  private async commitAll(reason: string, only?: readonly ManagedTask[]): Promise<void> {
-    if (this.failed || this.expelled()) return;
-    if (this.exactlyOnce) return this.commitTransactions(reason, only);
-    const collector = this.collector!;
-    const offsets: TopicPartitionOffsetAndMetadata[] = [];
-    const committedTasks: StreamTask[] = [];
+  /**
+   * The first half of every commit, under the lock: flushes the stores of the running tasks that
+   * need a commit (or for which `mustCommit` says so) and notes the offsets each consumed since
+   * the last commit, then flushes the global stores. `undefined` when that failed the thread.
+   */
+  private prepareCommits(only: readonly ManagedTask[] | undefined, mustCommit: (managed: ManagedTask) => boolean): PreparedCommit[] | undefined {
+    const work: PreparedCommit[] = [];
     for (const managed of only ?? this.tasks.values()) {
       if (managed.state !== 'running') continue;
       const task = managed.task;
-      if (!task.commitNeeded && !task.hasStores) continue;
+      if (!task.commitNeeded && !task.hasStores && !mustCommit(managed)) continue;
       let consumed: ReadonlyMap<string, number>;
       try {
         consumed = task.prepareCommit();
       } catch (error) {
         this.fail(error);
-        return;
+        return undefined;
       }
+      const offsets: PreparedCommit['offsets'] = [];
       for (const [topic, offset] of consumed) {
-        const key = `${topic}:${task.id.partition}`;
-        if (this.committed.get(key) !== offset) offsets.push({ topic, partition: task.id.partition, offset: String(offset) });
+        if (this.committed.get(`${topic}:${task.id.partition}`) !== offset) offsets.push({ topic, partition: task.id.partition, offset: String(offset) });
       }
-      committedTasks.push(task);
+      work.push({ managed, offsets });
     }
     try {
       this.options.flushGlobals();
     } catch (error) {
       this.fail(error);
-      return;
+      return undefined;
     }
+    return work;
+  }
+
+  /** Flushes stores, sends output and waits for acks, then commits offsets (at-least-once). Under the lock. */
+  private async commitAll(reason: string, only?: readonly ManagedTask[]): Promise<void> {
+    if (this.failed || this.expelled()) return;
+    if (this.exactlyOnce) return this.commitTransactions(reason, only);
+    const collector = this.collector!;
+    const work = this.prepareCommits(only, () => false);
+    if (work === undefined) return;
+    const offsets: TopicPartitionOffsetAndMetadata[] = work.flatMap((entry) => entry.offsets);
     let nextOffsets: Map<string, number>;
     try {
       nextOffsets = await collector.flush();
@@ -415,7 +432,7 @@ export class StreamThread {
         });
       }
     }
-    for (const task of committedTasks) task.postCommit();
+    for (const { managed } of work) managed.task.postCommit();
     if (only === undefined) this.lastCommitAt = Date.now();
     try {
       await this.taskManager.writeCheckpoints(nextOffsets, only);
@@ -431,30 +448,9 @@ export class StreamThread {
    * stops and is replaced, never retrying a commit whose outcome is unknown. Under the lock.
    */
   private async commitTransactions(reason: string, only?: readonly ManagedTask[]): Promise<void> {
-    const work: { managed: ManagedTask; offsets: { topic: string; partition: number; offset: string }[] }[] = [];
-    for (const managed of only ?? this.tasks.values()) {
-      if (managed.state !== 'running') continue;
-      const task = managed.task;
-      if (!task.commitNeeded && !task.hasStores && !managed.transaction!.open) continue;
-      let consumed: ReadonlyMap<string, number>;
-      try {
-        consumed = task.prepareCommit();
-      } catch (error) {
-        this.fail(error);
-        return;
-      }
-      const offsets: { topic: string; partition: number; offset: string }[] = [];
-      for (const [topic, offset] of consumed) {
-        if (this.committed.get(`${topic}:${task.id.partition}`) !== offset) offsets.push({ topic, partition: task.id.partition, offset: String(offset) });
-      }
-      work.push({ managed, offsets });
-    }
-    try {
-      this.options.flushGlobals();
-    } catch (error) {
-      this.fail(error);
-      return;
-    }
+    // A task with an open transaction commits it even when it has processed nothing since.
+    const work = this.prepareCommits(only, (managed) => managed.transaction!.open);
+    if (work === undefined) return;
     const groupId = this.options.options.applicationId;
     const nextOffsets = new Map<string, number>();
     const results = await Promise.allSettled(

@@ -14,6 +14,8 @@ import type { Windowed } from './windowed.js';
 export interface KGroupedStream<K, V> {
   /** The number of records per key. */
   count(materialized?: Materialized<K, number>, named?: Named): KTable<K, number>;
+  /** The same as `bigint`, when `materialized` gives `Serdes.Int64()` (Kafka's `Serdes.Long()`) as the value serde. */
+  count(materialized: Materialized<K, bigint>, named?: Named): KTable<K, bigint>;
   /** Combines the values of each key with `reducer`. */
   reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<K, V>;
   /** Folds the values of each key into an aggregate. */
@@ -28,8 +30,19 @@ export interface KGroupedStream<K, V> {
 
 /** A grouped stream aggregated per time window. Results are keyed by `Windowed<K>`. */
 export interface TimeWindowedKStream<K, V> {
-  /** The number of records per key and window. */
+  /** The number of records per key and window (a record with a null value counts, as in Kafka Streams). */
   count(materialized?: Materialized<K, number>, named?: Named): KTable<Windowed<K>, number>;
+  /**
+   * The number of records per key and window as `bigint`, when `materialized` gives `Serdes.Int64()`
+   * as the value serde, as Kafka's `count(Materialized<K, Long, ...>)` with `Serdes.Long()`: the store,
+   * its changelog and the table's value serde use it (any other value serde counts in `number`).
+   *
+   * @example
+   * ```ts
+   * grouped.windowedBy(TimeWindows.ofSizeWithNoGrace(60_000)).count(Materialized.with(Serdes.String(), Serdes.Int64())); // KTable<Windowed<string>, bigint>
+   * ```
+   */
+  count(materialized: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint>;
   /** Combines the values of each key and window with `reducer`; a window's first value starts it. */
   reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V>;
   /** Folds the values of each key and window into an aggregate that starts from `initializer()`. */
@@ -38,8 +51,10 @@ export interface TimeWindowedKStream<K, V> {
 
 /** A grouped stream aggregated per session. Merged sessions combine their aggregates with a merger. */
 export interface SessionWindowedKStream<K, V> {
-  /** The number of records per key and session; merged sessions add their counts. */
+  /** The number of records per key and session; merged sessions add their counts. A record with a null value counts. */
   count(materialized?: Materialized<K, number>, named?: Named): KTable<Windowed<K>, number>;
+  /** The same as `bigint`, when `materialized` gives `Serdes.Int64()` (Kafka's `Serdes.Long()`) as the value serde. */
+  count(materialized: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint>;
   /** Combines the values of each key's session with `reducer`, which also combines merged sessions. */
   reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V>;
   /**

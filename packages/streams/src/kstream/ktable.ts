@@ -30,6 +30,18 @@ export interface KTable<K, V> {
   /** The table's updates as a stream; a delete arrives as a record with a null value. */
   toStream(named?: Named): KStream<K, V>;
 
+  /**
+   * The table's updates as a stream keyed by `mapper(key, value)` (Kafka Streams'
+   * `toStream(KeyValueMapper)`: `toStream(named)` then `selectKey(mapper)`). A delete reaches the
+   * mapper with a null value. `named` names the toStream node; the key selector's name is generated.
+   *
+   * @example
+   * ```ts
+   * totals.toStream((productId, total) => `${productId}:${total > 100 ? 'big' : 'small'}`); // KStream<string, number>
+   * ```
+   */
+  toStream<KR>(mapper: KeyValueMapper<K, V, KR>, named?: Named): KStream<KR, V>;
+
   /** Re-groups the table's rows by a new key, for aggregation with an adder and a subtractor. */
   groupBy<KR, VR>(selector: KeyValueMapper<K, V, KeyValue<KR, VR>>, grouped?: Grouped<KR, VR>): KGroupedTable<KR, VR>;
 

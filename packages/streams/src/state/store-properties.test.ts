@@ -592,6 +592,12 @@ class SessionOracle {
   observedTime = Number.NEGATIVE_INFINITY;
   dropped = 0;
 
+  /**
+   * `cached`: a cache takes a put of an expired session (as Kafka's caching layer does, so the
+   * flush still logs and reports it) without counting a drop; reads skip it all the same.
+   */
+  constructor(private readonly cached: boolean) {}
+
   put(key: string, start: number, end: number, value: number | null): void {
     if (value === null) {
       this.remove(key, start, end);
@@ -599,7 +605,7 @@ class SessionOracle {
     }
     this.observedTime = Math.max(this.observedTime, end);
     if (sessionExpired(end, this.observedTime)) {
-      this.dropped += 1;
+      if (!this.cached) this.dropped += 1;
       return;
     }
     this.sessions.set(JSON.stringify([key, start, end]), { key, start, end, value });
@@ -639,7 +645,7 @@ describe.each(cachingModes)('SessionStore<string, number> ($label)', (mode) => {
       fc.asyncProperty(fc.array(sessionOperation, { maxLength: maxOperations }), async (operations) => {
         const { store, context } = await openSessionStore(mode);
         expect(store.retentionMs).toBe(sessionRetentionMs);
-        const oracle = new SessionOracle();
+        const oracle = new SessionOracle(mode.caching);
         operations.forEach((operation, index) => {
           const step = `operation ${index}: ${JSON.stringify(operation)} (observed time ${oracle.observedTime})`;
           switch (operation.kind) {

@@ -7,6 +7,7 @@
 import { TopologyError } from '../../errors/streams-error.js';
 import type { InternalTopologyBuilder } from '../../processor/internal/topology-builder.js';
 import type { Serde } from '../../serde/serde.js';
+import { Int64Serde } from '../../serde/serdes.js';
 import type { KeyValueStore } from '../../state/key-value-store.js';
 import type { SessionStore } from '../../state/session-store.js';
 import type { StateStore, StateStoreContext, StoreBuilder } from '../../state/state-store.js';
@@ -208,3 +209,11 @@ export const countSerde: Serde<number> = {
   },
   deserialize: (_topic, bytes) => Number(bytes.readBigInt64BE(0)),
 };
+
+/**
+ * Whether a `count()` counts in `bigint`: its `Materialized` value serde is `Serdes.Int64()`, the
+ * serde of Kafka's `Materialized<K, Long>` counts. Any other value serde counts in `number`.
+ */
+export function countsInBigint(materialized: Materialized<any, unknown> | undefined): boolean {
+  return materialized?.valueSerde instanceof Int64Serde;
+}

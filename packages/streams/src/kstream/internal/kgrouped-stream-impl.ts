@@ -16,7 +16,7 @@ import type { KTable } from '../ktable.js';
 import type { Materialized } from '../materialized.js';
 import type { Named } from '../named.js';
 import { SessionWindows, SlidingWindows, TimeWindows } from '../windows.js';
-import { aggregateStoreName, countSerde, keyValueAggregateStore } from './aggregate-stores.js';
+import { aggregateStoreName, countSerde, countsInBigint, keyValueAggregateStore } from './aggregate-stores.js';
 import { CogroupedKStreamImpl } from './cogrouped-kstream-impl.js';
 import type { KStreamImpl } from './kstream-impl.js';
 import { KTableImpl } from './ktable-impl.js';
@@ -92,8 +92,11 @@ export class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
     return filtered.repartitionThrough(`${base}`, this.keySerde, this.valueSerde, undefined);
   }
 
-  count(materialized?: Materialized<K, number>, named?: Named): KTable<K, number> {
-    return this.aggregateWith<number>('count()', 'KSTREAM-AGGREGATE-', (_key, _value, count) => (count ?? 0) + 1, materialized, named, countSerde);
+  count(materialized?: Materialized<K, number>, named?: Named): KTable<K, number>;
+  count(materialized: Materialized<K, bigint>, named?: Named): KTable<K, bigint>;
+  count(materialized?: Materialized<K, number> | Materialized<K, bigint>, named?: Named): KTable<K, number> | KTable<K, bigint> {
+    if (countsInBigint(materialized)) return this.aggregateWith<bigint>('count()', 'KSTREAM-AGGREGATE-', (_key, _value, count) => (count ?? 0n) + 1n, materialized as Materialized<K, bigint>, named, undefined);
+    return this.aggregateWith<number>('count()', 'KSTREAM-AGGREGATE-', (_key, _value, count) => (count ?? 0) + 1, materialized as Materialized<K, number> | undefined, named, countSerde);
   }
 
   reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<K, V> {

@@ -6,6 +6,8 @@ import type { InternalTopologyBuilder } from '../../processor/internal/topology-
 import type { Processor, ProcessorContext } from '../../processor/processor.js';
 import type { StreamRecord } from '../../processor/stream-record.js';
 import type { Serde } from '../../serde/serde.js';
+import { TopologyError } from '../../errors/streams-error.js';
+import type { KStream } from '../kstream.js';
 import type { KTable } from '../ktable.js';
 import type { Named } from '../named.js';
 import type { Change } from './change.js';
@@ -84,7 +86,17 @@ export class KTableImpl<K, V> implements KTable<K, V> {
     return dispatchTableJoin(this, 'outer', args);
   }
 
-  toStream(named?: Named): KStreamImpl<K, V> {
+  toStream(named?: Named): KStreamImpl<K, V>;
+  toStream<KR>(mapper: KeyValueMapper<K, V, KR>, named?: Named): KStream<KR, V>;
+  toStream<KR>(mapperOrNamed?: KeyValueMapper<K, V, KR> | Named, named?: Named): KStreamImpl<K, V> | KStream<KR, V> {
+    if (typeof mapperOrNamed === 'function') return this.addToStream(named).selectKey(mapperOrNamed as KeyValueMapper<K, V, KR>);
+    if (named !== undefined) {
+      throw new TopologyError('toStream() takes a key mapper before its Named: toStream(named) or toStream((key, value) => newKey, named).');
+    }
+    return this.addToStream(mapperOrNamed);
+  }
+
+  private addToStream(named: Named | undefined): KStreamImpl<K, V> {
     const name = named?.name ?? this.topology.newName('KTABLE-TOSTREAM-');
     this.topology.addProcessor(name, () => new TableToStreamProcessor<K, V>(), [this.nodeName]);
     return new KStreamImpl<K, V>(this.topology, name, this.keySerde, this.valueSerde, false);

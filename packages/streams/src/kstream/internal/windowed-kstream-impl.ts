@@ -17,6 +17,7 @@ import { SlidingWindows, type SessionWindows, type TimeWindows } from '../window
 import {
   aggregateStoreName,
   countSerde,
+  countsInBigint,
   sessionAggregateStore,
   sessionStoreValueGetter,
   storeRetention,
@@ -108,8 +109,15 @@ export class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> 
     private readonly windows: TimeWindows | SlidingWindows,
   ) {}
 
-  count(materialized?: Materialized<K, number>, named?: Named): KTable<Windowed<K>, number> {
-    return addTimeWindowedAggregation([{ grouped: this.grouped, fold: (_key, _value, count: number | undefined) => (count ?? 0) + 1 }], this.windows, 'windowedBy().count()', 'KSTREAM-AGGREGATE-', materialized, named, countSerde);
+  count(materialized?: Materialized<K, number>, named?: Named): KTable<Windowed<K>, number>;
+  count(materialized: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint>;
+  count(materialized?: Materialized<K, number> | Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, number> | KTable<Windowed<K>, bigint> {
+    if (countsInBigint(materialized)) {
+      const fold: Fold<K, V, bigint> = (_key, _value, count) => (count ?? 0n) + 1n;
+      return addTimeWindowedAggregation([{ grouped: this.grouped, fold }], this.windows, 'windowedBy().count()', 'KSTREAM-AGGREGATE-', materialized as Materialized<K, bigint>, named, undefined);
+    }
+    const fold: Fold<K, V, number> = (_key, _value, count) => (count ?? 0) + 1;
+    return addTimeWindowedAggregation([{ grouped: this.grouped, fold }], this.windows, 'windowedBy().count()', 'KSTREAM-AGGREGATE-', materialized as Materialized<K, number> | undefined, named, countSerde);
   }
 
   reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V> {
@@ -131,12 +139,24 @@ export class SessionWindowedKStreamImpl<K, V> implements SessionWindowedKStream<
     private readonly windows: SessionWindows,
   ) {}
 
-  count(materialized?: Materialized<K, number>, named?: Named): KTable<Windowed<K>, number> {
+  count(materialized?: Materialized<K, number>, named?: Named): KTable<Windowed<K>, number>;
+  count(materialized: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint>;
+  count(materialized?: Materialized<K, number> | Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, number> | KTable<Windowed<K>, bigint> {
+    if (countsInBigint(materialized)) {
+      return this.aggregateWith<bigint>(
+        'windowedBy(SessionWindows).count()',
+        'KSTREAM-AGGREGATE-',
+        { initial: () => 0n, merge: (_key, accumulated, session) => (accumulated ?? 0n) + session, fold: (_key, _value, accumulated) => (accumulated ?? 0n) + 1n },
+        materialized as Materialized<K, bigint>,
+        named,
+        undefined,
+      );
+    }
     return this.aggregateWith<number>(
       'windowedBy(SessionWindows).count()',
       'KSTREAM-AGGREGATE-',
       { initial: () => 0, merge: (_key, accumulated, session) => (accumulated ?? 0) + session, fold: (_key, _value, accumulated) => (accumulated ?? 0) + 1 },
-      materialized,
+      materialized as Materialized<K, number> | undefined,
       named,
       countSerde,
     );

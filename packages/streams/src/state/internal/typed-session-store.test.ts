@@ -68,7 +68,9 @@ describe.each([false, true])('session store (caching %s)', (caching) => {
     // Observed time 110, retention 100: the session ending at 10 is expired (10 <= 110 - 100).
     expect(sessions(store.fetch('a'))).toEqual([['a', 100, 110, 2]]);
     store.put(windowed('a', 5, 10), 3);
-    expect(context.dropped).toBe(1);
+    // A cache takes it (Kafka's caching layer does; the flush logs it and skips the backend).
+    expect(context.dropped).toBe(caching ? 0 : 1);
+    expect(sessions(store.fetch('a'))).toEqual([['a', 100, 110, 2]]);
     // Removing advances the observed time too, as in Kafka (a restore sees only the tombstone).
     store.remove(windowed('a', 500, 500));
     expect(sessions(store.fetch('a'))).toEqual([]);

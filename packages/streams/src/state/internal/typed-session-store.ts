@@ -2,7 +2,8 @@
  * The typed session store over a session bytes backend: serdes, an optional write-back cache,
  * retention, and changelog records in Kafka's session key format. The store's observed time is
  * the largest session end put; a session is expired once `end <= observedTime - retentionMs`
- * (Kafka's `InMemorySessionStore`): puts of it are dropped and counted, reads skip it. Removals
+ * (Kafka's `InMemorySessionStore`): puts of it are dropped and counted (with a cache, at flush and
+ * not counted, after it is logged and reported), reads skip it. Removals
  * and null puts advance the observed time too, as in Kafka: with caching, a session's put and
  * removal may reach the changelog as the tombstone alone, and a restore must still reach the time
  * the original store saw.
@@ -46,7 +47,10 @@ export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>, S
       return;
     }
     if (end > this.observedTime) this.observedTime = end;
-    if (this.expired(end)) {
+    // A cache takes an expired session as Kafka's caching layer does, so the flush still logs and
+    // reports it (a session aggregation accepts a session ending right at its close time, which is
+    // observed time - retention by default); only the backend skips it.
+    if (this.expired(end) && this.cache === undefined) {
       this.context!.recordDropped('expired-window');
       return;
     }

@@ -11,20 +11,36 @@ import type { Windowed } from '../../windowed.js';
 import type { Change } from '../change.js';
 
 /**
- * Drops a record with a null key or a null value, as Kafka Streams' aggregations do, counting it
- * under 'null-key' or 'null-value'.
+ * Drops a record with a null key or a null value, as Kafka Streams' sliding-window and
+ * non-windowed aggregations do, counting it under 'null-key' or 'null-value'.
  * Returns true when the record was dropped.
  */
 export function dropUnaggregatable(context: TaskContext, record: StreamRecord<unknown, unknown>, operator: string): boolean {
-  if (record.key !== null && record.key !== undefined && record.value !== null && record.value !== undefined) return false;
-  const what = record.key === null || record.key === undefined ? 'null key' : 'null value';
+  if (dropNullKey(context, record, operator)) return true;
+  if (record.value !== null && record.value !== undefined) return false;
+  skip(context, record, operator, 'null value');
+  return true;
+}
+
+/**
+ * Drops a record with a null key, counting it under 'null-key'; a null value passes. Kafka
+ * Streams' time- and session-window aggregations drop only null keys: a null value reaches the
+ * initializer and aggregator (`count()` counts it, `reduce` takes it as the value).
+ * Returns true when the record was dropped.
+ */
+export function dropNullKey(context: TaskContext, record: StreamRecord<unknown, unknown>, operator: string): boolean {
+  if (record.key !== null && record.key !== undefined) return false;
+  skip(context, record, operator, 'null key');
+  return true;
+}
+
+function skip(context: TaskContext, record: StreamRecord<unknown, unknown>, operator: string, what: 'null key' | 'null value'): void {
   context.config.logger.warn(`${operator} skipped a record with a ${what}.`, {
     processor: context.currentNode?.name,
     source: context.describeSource(),
     timestamp: record.timestamp,
   });
   context.metrics.recordDropped(what === 'null key' ? 'null-key' : 'null-value');
-  return true;
 }
 
 /** Counts and logs a record too late for a window (its end plus grace is behind stream time). */

@@ -278,7 +278,14 @@ describe.each([true, false])('windowed aggregations match brute-force oracles (c
     );
   });
 
-  it('session windows: final sessions and late drops', async () => {
+  // Kafka's session rules (KStreamSessionWindowAggregate and its session store): a session closes
+  // at stream time - grace - gap, not stream time - grace; and the store's look-up skips sessions
+  // that ended at or before its observed time - retention, so with the default retention (gap +
+  // grace) a record can start a new session beside an expired one instead of merging with it.
+  it.each([
+    ['kept long', 1_000_000],
+    ['kept for gap + grace, the default', undefined],
+  ])('session windows: final sessions and late drops (sessions %s)', async (_kept, retentionMs) => {
     await fc.assert(
       fc.asyncProperty(recordsArbitrary, fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 60 }), async (inputs, gap, grace) => {
         const driver = await openStoreDriver(
@@ -286,7 +293,7 @@ describe.each([true, false])('windowed aggregations match brute-force oracles (c
             stream
               .groupByKey()
               .windowedBy(SessionWindows.ofInactivityGapAndGrace(gap, grace))
-              .aggregate(() => 0, (_key, value, sum) => sum + value, (_key, left, right) => left + right, { storeName: 'sessions', retentionMs: 1_000_000, valueSerde: Serdes.Int32(), cachingEnabled: caching })
+              .aggregate(() => 0, (_key, value, sum) => sum + value, (_key, left, right) => left + right, { storeName: 'sessions', ...(retentionMs === undefined ? {} : { retentionMs }), valueSerde: Serdes.Int32(), cachingEnabled: caching })
               .toStream()
               .to('out', Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.Int32())),
           ),
@@ -294,35 +301,46 @@ describe.each([true, false])('windowed aggregations match brute-force oracles (c
         );
         try {
           pipe(driver, inputs);
-          // Oracle: sessions as plain lists; a record merges every session within the gap.
+          // Oracle: sessions as plain lists; a record merges every session within the gap that the
+          // store still shows (ended after its observed time, the latest session end, minus retention).
+          const retention = retentionMs ?? gap + grace;
           const sessions = new Map<string, { start: number; end: number; sum: number }[]>();
           let streamTime = -1;
+          let storeTime = Number.NEGATIVE_INFINITY;
           let late = 0;
           for (const [key, value, timestamp] of inputs) {
             streamTime = Math.max(streamTime, timestamp);
             const list = sessions.get(key!) ?? [];
-            const touching = list.filter((session) => session.end >= timestamp - gap && session.start <= timestamp + gap);
+            const touching = list.filter((session) => session.end > storeTime - retention && session.end >= timestamp - gap && session.start <= timestamp + gap);
             const merged = { start: Math.min(timestamp, ...touching.map((s) => s.start)), end: Math.max(timestamp, ...touching.map((s) => s.end)), sum: value! + touching.reduce((total, s) => total + s.sum, 0) };
-            if (merged.end < streamTime - grace) {
+            if (merged.end < streamTime - grace - gap) {
               late++;
               continue;
             }
             sessions.set(key!, [...list.filter((session) => !touching.includes(session)), merged]);
+            storeTime = Math.max(storeTime, merged.end);
           }
-          const expected = new Map<string, number>();
-          for (const [key, list] of sessions) for (const session of list) expected.set(`${key}@${session.start}-${session.end}`, session.sum);
+          const stored = new Map<string, number>();
+          const forwarded = new Map<string, number>();
+          for (const [key, list] of sessions) {
+            for (const session of list) {
+              const id = `${key}@${session.start}-${session.end}`;
+              forwarded.set(id, session.sum);
+              if (session.end > storeTime - retention) stored.set(id, session.sum);
+            }
+          }
           const store = driver.getStateStore<SessionStore<string, number>>('sessions');
           const actual = new Map<string, number>();
           for (const key of ['a', 'b', 'c']) for (const { key: session, value } of store.fetch(key)) actual.set(`${key}@${session.window.start}-${session.window.end}`, value);
-          expect(sorted(actual)).toEqual(sorted(expected));
-          // Downstream, merged-away sessions were deleted (null) and the rest hold their final value.
+          expect(sorted(actual)).toEqual(sorted(stored));
+          // Downstream, merged-away sessions were deleted (null) and the rest, expired or not, hold their final value.
           const downstream = new Map<string, number>();
           for (const { key, value } of driver.createOutputTopic('out', WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.Int32()).readKeyValuesToList()) {
             const id = `${key!.key}@${key!.window.start}-${key!.window.end}`;
             if (value === null) downstream.delete(id);
             else downstream.set(id, value);
           }
-          expect(sorted(downstream)).toEqual(sorted(expected));
+          expect(sorted(downstream)).toEqual(sorted(forwarded));
           expect(driver.droppedRecords().get('late-record') ?? 0).toBe(late);
         } finally {
           driver.close();

@@ -3,8 +3,14 @@
  * ends at or after `t - gap` and starts at or before `t + gap`; those sessions are merged with
  * the record into one session `[min start, max end]`. Each merged-away session is deleted
  * downstream (a change with a null new value) and the merged session is forwarded as new. The
- * result's timestamp is the session's end, its latest record. A record whose merged session
- * ends before stream time minus grace is late: dropped and counted, as in Kafka Streams.
+ * result's timestamp is the session's end, its latest record. As in Kafka Streams'
+ * `KStreamSessionWindowAggregate`:
+ * - a session closes at observed stream time - grace - inactivity gap (not stream time - grace):
+ *   a record whose merged session ends before that is late, dropped and counted;
+ * - the store's look-up skips sessions that ended at or before its observed time - retention
+ *   (gap + grace unless `Materialized` sets it), so a record just inside the close time can start
+ *   a new session beside an expired one instead of merging with it;
+ * - only null keys are dropped: a null value reaches the aggregator (`count()` counts it).
  */
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
@@ -14,7 +20,7 @@ import type { SessionStore } from '../../../state/session-store.js';
 import { windowed, type Windowed } from '../../windowed.js';
 import type { SessionWindows } from '../../windows.js';
 import type { Change } from '../change.js';
-import { dropLate, dropUnaggregatable, TableChangeForwarder } from './aggregate-support.js';
+import { dropLate, dropNullKey, TableChangeForwarder } from './aggregate-support.js';
 
 const operator = 'Session-window aggregation';
 
@@ -55,12 +61,12 @@ class SessionWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
   }
 
   process(record: StreamRecord<K, V>): void {
-    if (dropUnaggregatable(this.context, record, operator)) return;
+    if (dropNullKey(this.context, record, operator)) return;
     const { key } = record;
     const time = record.timestamp;
     const gap = this.windows.inactivityGapMs;
     if (time > this.observedStreamTime) this.observedStreamTime = time;
-    const closeTime = this.observedStreamTime - this.windows.graceMs;
+    const closeTime = this.observedStreamTime - this.windows.graceMs - gap;
     const overlapping = this.overlapping;
     overlapping.length = 0;
     for (const session of this.store.findSessions(key, time - gap, time + gap)) overlapping.push(session);

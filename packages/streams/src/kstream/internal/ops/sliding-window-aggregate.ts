@@ -10,6 +10,10 @@
  *   (before `t` is added) when that window holds a record after `t`;
  * - the previous record's right window, when missing and `t` falls into it, holds only `t`.
  * Records earlier than `d` (whose left window would start before 0) share the window `[0, d]`.
+ * Updates and creations go downstream in Kafka's order: the existing windows holding the record,
+ * newest start first, then the previous record's right window, the record's left window, and its
+ * right window (records earlier than `d`: windows after `[0, d]` oldest first, the new right
+ * windows, then `[0, d]`).
  * A window is closed once its end is before stream time minus grace; a record whose own right
  * window would be closed is dropped whole, otherwise each closed window it misses counts a drop.
  */
@@ -71,6 +75,13 @@ class SlidingWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
     else this.processRecord(record, closeTime);
   }
 
+  /**
+   * Kafka's reverse-fetch path (`processReverse`): the record's windows are visited newest start
+   * first, so the windows it falls into are updated from the newest to the oldest, then the
+   * windows it needs are created. The walk stops at the latest window ending before the record,
+   * which holds the aggregate its left window starts from; and when the record's left window
+   * already holds a record at its time, there is nothing to create.
+   */
   private processRecord(record: StreamRecord<K, V>, closeTime: number): void {
     const time = record.timestamp;
     const difference = this.difference;
@@ -80,26 +91,30 @@ class SlidingWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
     let leftExists = false;
     let rightExists = false;
     const found = this.readWindows(record.key, Math.max(0, time - 2 * difference), time + 1);
-    for (let index = 0; index < found.length; index++) {
+    let index = found.length - 1;
+    for (; index >= 0; index--) {
       const { key: start, value } = found[index]!;
       const end = start + difference;
-      if (end < time) {
-        before = value;
-        previousTime = value.timestamp;
+      if (start === time + 1) {
+        rightExists = true;
+      } else if (end > time) {
+        latestContaining ??= value;
+        this.update(record, start, value, closeTime);
       } else if (end === time) {
         leftExists = true;
-        if (value.timestamp < time) previousTime = value.timestamp;
         this.update(record, start, value, closeTime);
-      } else if (start <= time) {
-        latestContaining = value;
-        this.update(record, start, value, closeTime);
-      } else if (start === time + 1) {
-        rightExists = true;
+        // A record at this very time made the windows already.
+        if (value.timestamp >= time) return;
+        previousTime = value.timestamp;
+      } else {
+        before = value;
+        previousTime = value.timestamp;
+        break;
       }
     }
     if (previousTime !== undefined) {
       const previousRightStart = previousTime + 1;
-      if (!hasStart(found, previousRightStart) && previousRightStart + difference >= time) this.update(record, previousRightStart, undefined, closeTime);
+      if (!hasStart(found, index, previousRightStart) && previousRightStart + difference >= time) this.update(record, previousRightStart, undefined, closeTime);
     }
     if (!leftExists) {
       const base = previousTime !== undefined && time - difference <= previousTime ? before : undefined;
@@ -131,7 +146,7 @@ class SlidingWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
     // With no right window of an earlier record around, `[0, d]` holds only records after this one.
     if (latestContaining === undefined && combined !== undefined && combined.timestamp > time) latestContaining = combined;
     if (!rightExists) this.createRight(record, latestContaining);
-    if (previousTime !== undefined && !hasStart(found, previousTime + 1)) this.update(record, previousTime + 1, undefined, closeTime);
+    if (previousTime !== undefined && !hasStart(found, 0, previousTime + 1)) this.update(record, previousTime + 1, undefined, closeTime);
     this.update(record, 0, combined, closeTime);
   }
 
@@ -177,9 +192,12 @@ class SlidingWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
   }
 }
 
-/** Whether a window starting at `start` was read (a handful of windows: a scan beats a Set). */
-function hasStart(found: readonly KeyValue<number, unknown>[], start: number): boolean {
-  for (let index = 0; index < found.length; index++) if (found[index]!.key === start) return true;
+/**
+ * Whether a window starting at `start` was visited: one of `found` from index `from` on (a
+ * handful of windows: a scan beats a Set).
+ */
+function hasStart(found: readonly KeyValue<number, unknown>[], from: number, start: number): boolean {
+  for (let index = Math.max(0, from); index < found.length; index++) if (found[index]!.key === start) return true;
   return false;
 }
 

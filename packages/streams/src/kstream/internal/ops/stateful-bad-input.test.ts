@@ -96,11 +96,29 @@ describe('tombstones', () => {
     expect(drops(driver)).toEqual({});
   });
 
-  it('into a stream aggregation are dropped and counted as null values, leaving the aggregate alone', async () => {
-    const driver = await openDriver(tumblingCount(10_000, 0));
+  it('into a non-windowed or sliding-window aggregation are dropped and counted as null values, leaving the aggregate alone', async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    const grouped = (builder.stream('in', numbers) as Stream).groupByKey();
+    grouped.count(Materialized.as('totals'));
+    grouped.windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(10_000)).count(Materialized.as('sliding'));
+    const driver = await openDriver(builder.build());
     pipe(driver, 'in', [['a', 1, 1_000], ['a', null, 2_000], ['a', 3, 3_000]]);
-    expect(windowCounts(driver, 'counts')).toEqual({ 'a@0': 2 });
-    expect(drops(driver)).toEqual({ 'null-value': 1 });
+    expect(driver.getStateStore<KeyValueStore<string, ValueAndTimestamp<number>>>('totals').get('a')?.value).toBe(2);
+    expect(windowCounts(driver, 'sliding')).toEqual({ 'a@0': 2, 'a@1001': 1 });
+    // Once per aggregation (Kafka's KStreamAggregate and KStreamSlidingWindowAggregate).
+    expect(drops(driver)).toEqual({ 'null-value': 2 });
+  });
+
+  it('into a time- or session-window count are counted, as Kafka counts them (only null keys are dropped there)', async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    const grouped = (builder.stream('in', numbers) as Stream).groupByKey();
+    grouped.windowedBy(TimeWindows.ofSizeWithNoGrace(10_000)).count(Materialized.as('counts'));
+    grouped.windowedBy(SessionWindows.ofInactivityGapWithNoGrace(5_000)).count(Materialized.as('sessions'));
+    const driver = await openDriver(builder.build());
+    pipe(driver, 'in', [['a', 1, 1_000], ['a', null, 2_000], ['a', 3, 3_000], [null, 4, 4_000]]);
+    expect(windowCounts(driver, 'counts')).toEqual({ 'a@0': 3 });
+    expect(sessionCounts(driver, 'sessions', ['a'])).toEqual({ 'a@[1000,3000]': 3 });
+    expect(drops(driver)).toEqual({ 'null-key': 2 });
   });
 });
 
@@ -224,7 +242,7 @@ describe('records after grace', () => {
     expect(drops(driver)).toEqual({ 'late-record': 2 });
   });
 
-  it('session: a record whose merged session would end before stream time minus grace is dropped and counted', async () => {
+  it('session: a record whose merged session would end before stream time minus grace minus gap is dropped and counted', async () => {
     const builder = new StreamsBuilder(builderOptions());
     (builder.stream('in', numbers) as Stream)
       .groupByKey()
@@ -233,12 +251,14 @@ describe('records after grace', () => {
       .count({ storeName: 'sessions', retentionMs: 60_000 });
     const driver = await openDriver(builder.build());
     pipe(driver, 'in', [['b', 1, 12_000], ['a', 1, 20_000], ['a', 1, 18_999]]);
-    expect(sessionCounts(driver, 'sessions', ['a', 'b'])).toEqual({ 'a@[18999,20000]': 2, 'b@[12000,12000]': 1 });
+    expect(sessionCounts(driver, 'sessions', ['a', 'b', 'c'])).toEqual({ 'a@[18999,20000]': 2, 'b@[12000,12000]': 1 });
     expect(drops(driver)).toEqual({});
-    // Close time is 19,000: a new session at 18,500 for b is late (too far from b's session at
-    // 12,000 to merge); for a it merges into [18,500, 20,000], which is not.
-    pipe(driver, 'in', [['b', 1, 18_500], ['a', 1, 18_500]]);
-    expect(sessionCounts(driver, 'sessions', ['a', 'b'])).toEqual({ 'a@[18500,20000]': 3, 'b@[12000,12000]': 1 });
+    // Kafka closes sessions at stream time - grace - gap: 20,000 - 1,000 - 5,000 = 14,000. b at
+    // 13,000 merges with b's session into [12,000, 13,000], which ends before that: late. c at
+    // 14,500 starts a session that does not (under stream time - grace it would have been late),
+    // and a at 18,500 merges into [18,500, 20,000].
+    pipe(driver, 'in', [['b', 1, 13_000], ['c', 1, 14_500], ['a', 1, 18_500]]);
+    expect(sessionCounts(driver, 'sessions', ['a', 'b', 'c'])).toEqual({ 'a@[18500,20000]': 3, 'b@[12000,12000]': 1, 'c@[14500,14500]': 1 });
     expect(drops(driver)).toEqual({ 'late-record': 1 });
   });
 

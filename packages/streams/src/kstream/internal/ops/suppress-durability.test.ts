@@ -115,10 +115,12 @@ describe('a suppression buffer restored from its changelog', () => {
     const second: Input[][] = [[['a', 1, 18], ['c', 1, 19], ['b', 1, 24]], [['d', 1, 26]]];
     const run = await runWithAndWithoutRestart(build, first, second);
 
-    expect(run.uninterrupted).toEqual(['a@0:2/null', 'b@0:1/null', 'a@10:2/null', 'e@10:1/null', 'c@10:2/null']);
+    // Windows due together go out in Kafka's buffer order, time then key bytes: c before e, though
+    // e arrived first, with or without the restart.
+    expect(run.uninterrupted).toEqual(['a@0:2/null', 'b@0:1/null', 'a@10:2/null', 'c@10:2/null', 'e@10:1/null']);
     expect(run.beforeCrash).toEqual(['a@0:2/null', 'b@0:1/null']);
     expect(run.held.length).toBeGreaterThan(0);
-    expect(run.afterRestart).toEqual(['a@10:2/null', 'e@10:1/null', 'c@10:2/null']);
+    expect(run.afterRestart).toEqual(['a@10:2/null', 'c@10:2/null', 'e@10:1/null']);
     expect([...run.beforeCrash, ...run.afterRestart]).toEqual(run.uninterrupted);
   });
 
@@ -174,9 +176,9 @@ describe('a suppression buffer restored from its changelog', () => {
 });
 
 describe('the suppression buffer encoding', () => {
-  it('round-trips times, sequence, headers and null or present values', () => {
+  it('round-trips times, headers and null or present values', () => {
     const headers = new Headers().add('trace', 'x1').add('trace', Buffer.from([0, 255]));
-    const entry = { time: 1_700_000_000_123, timestamp: -1, sequence: 42, headers, priorBytes: null, newBytes: Buffer.from('abc') };
+    const entry = { time: 1_700_000_000_123, timestamp: -1, headers, priorBytes: null, newBytes: Buffer.from('abc') };
     const decoded = decodeBufferEntry('s', encodeBufferEntry(entry));
     expect({ ...decoded, headers: decoded.headers.toArray() }).toEqual({ ...entry, headers: headers.toArray() });
     const deleted = decodeBufferEntry('s', encodeBufferEntry({ ...entry, headers: new Headers(), priorBytes: Buffer.alloc(0), newBytes: null }));

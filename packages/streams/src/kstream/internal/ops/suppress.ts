@@ -1,6 +1,7 @@
 /**
  * `KTable.suppress`: holds a table's updates back in a buffer keyed by the table's key, keeping
- * each key's first prior value and latest update. `until-window-closes` emits a window's final
+ * each key's first prior value and latest update. Entries due together are emitted in Kafka's
+ * buffer order: time, then serialized key bytes. `until-window-closes` emits a window's final
  * value once stream time reaches its end plus the upstream grace (a window deleted by then
  * emits nothing); `until-time-limit` emits a key's latest update once stream time reaches the
  * time it was first buffered plus the limit. A full buffer emits its oldest entries early or
@@ -38,7 +39,6 @@ interface BufferEntry<K, V> {
   readonly key: K;
   /** When the entry becomes due: its window's end, or when it was first buffered. */
   readonly time: number;
-  readonly sequence: number;
   /** The value downstream last saw for this key, and its bytes (kept to rewrite the store entry). */
   readonly priorValue: V | null;
   readonly priorBytes: Buffer | null;
@@ -49,7 +49,11 @@ interface BufferEntry<K, V> {
   live: boolean;
 }
 
-/** Entries by due time, then by arrival: a binary min-heap with lazy removal. */
+/**
+ * Entries by due time, then by serialized key: a binary min-heap with lazy removal. Kafka's
+ * buffer (`InMemoryTimeOrderedKeyValueChangeBuffer`) is sorted by time, then key bytes, so records
+ * due together go out in key-byte order, whatever order they arrived in.
+ */
 class DueQueue<K, V> {
   private readonly heap: BufferEntry<K, V>[] = [];
 
@@ -93,8 +97,9 @@ class DueQueue<K, V> {
   }
 }
 
+/** Ids are the key bytes as latin1, one char per byte: comparing them compares unsigned bytes, as Kafka's `Bytes` do. */
 function before(left: BufferEntry<unknown, unknown>, right: BufferEntry<unknown, unknown>): boolean {
-  return left.time < right.time || (left.time === right.time && left.sequence < right.sequence);
+  return left.time < right.time || (left.time === right.time && left.id < right.id);
 }
 
 /** What the suppress processor needs to know about the table it suppresses. */
@@ -120,7 +125,6 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
   private loaded = false;
   private readonly entries = new Map<string, BufferEntry<K, V>>();
   private readonly queue = new DueQueue<K, V>();
-  private sequence = 0;
   private bytes = 0;
   private readonly finalResults: boolean;
   private readonly delayMs: number;
@@ -156,18 +160,17 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
     this.loaded = false;
   }
 
+  /** The largest timestamp this processor has received, or -1. */
+  private observedStreamTime = -1;
+
   /**
    * Rebuilds the index from the store. Lazy, not in `init`: a runtime restores in-memory stores
    * from their changelogs after the task initializes and before it processes.
    */
-  /** The largest timestamp this processor has received, or -1. */
-  private observedStreamTime = -1;
-
   private load(): void {
     this.loaded = true;
     this.entries.clear();
     this.bytes = 0;
-    const restored: BufferEntry<K, V>[] = [];
     for (const { key: keyBytes, value } of this.store.all()) {
       const encoded = decodeBufferEntry(this.options.storeName, value);
       const headers = encoded.headers;
@@ -175,7 +178,6 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
         id: keyBytes.toString('latin1'),
         key: this.keySerde.deserialize(this.topic, keyBytes, headers),
         time: encoded.time,
-        sequence: encoded.sequence,
         priorValue: encoded.priorBytes === null ? null : this.valueSerde.deserialize(this.topic, encoded.priorBytes, headers),
         priorBytes: encoded.priorBytes,
         newValue: encoded.newBytes === null ? null : this.valueSerde.deserialize(this.topic, encoded.newBytes, headers),
@@ -184,10 +186,6 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
         bytes: this.sizeOf(keyBytes, encoded.priorBytes, encoded.newBytes),
         live: true,
       };
-      restored.push(entry);
-      if (entry.sequence >= this.sequence) this.sequence = entry.sequence + 1;
-    }
-    for (const entry of restored) {
       this.entries.set(entry.id, entry);
       this.bytes += entry.bytes;
       this.queue.push(entry);
@@ -219,7 +217,6 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
         id,
         key: record.key,
         time,
-        sequence: this.sequence++,
         priorValue,
         priorBytes,
         newValue: record.value.newValue,
@@ -234,7 +231,7 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
     }
     this.store.put(
       keyBytes,
-      encodeBufferEntry({ time: entry.time, timestamp: entry.timestamp, sequence: entry.sequence, headers: entry.headers, priorBytes: entry.priorBytes, newBytes }),
+      encodeBufferEntry({ time: entry.time, timestamp: entry.timestamp, headers: entry.headers, priorBytes: entry.priorBytes, newBytes }),
     );
     this.enforceConstraints();
   }

@@ -2,7 +2,9 @@
  * `TimeWindowedKStream.aggregate` / `reduce` / `count` over tumbling and hopping windows: folds
  * each record into every epoch-aligned window `[start, start + size)` containing it, except the
  * windows already closed (end + grace <= stream time), which drop it and count it as late, once
- * per closed window, as Kafka Streams does.
+ * per closed window, as Kafka Streams does. Only null keys are dropped: a null value is folded in
+ * like any other (Kafka's `KStreamWindowAggregate`), and an aggregate that comes out null (a
+ * reduce whose first value is null) deletes its window, as Kafka's store does with a null value.
  */
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
@@ -12,7 +14,7 @@ import type { WindowStore } from '../../../state/window-store.js';
 import { windowed, type Windowed } from '../../windowed.js';
 import type { TimeWindows } from '../../windows.js';
 import type { Change } from '../change.js';
-import { dropLate, dropUnaggregatable, TableChangeForwarder } from './aggregate-support.js';
+import { dropLate, dropNullKey, TableChangeForwarder } from './aggregate-support.js';
 import type { Fold } from './stream-aggregate.js';
 
 class WindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>, Change<VA>> {
@@ -41,7 +43,7 @@ class WindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>,
   }
 
   process(record: StreamRecord<K, V>): void {
-    if (dropUnaggregatable(this.context, record, 'Windowed aggregation')) return;
+    if (dropNullKey(this.context, record, 'Windowed aggregation')) return;
     const { sizeMs, advanceMs, graceMs } = this.windows;
     const timestamp = record.timestamp;
     if (timestamp > this.observedStreamTime) this.observedStreamTime = timestamp;
@@ -55,7 +57,7 @@ class WindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>,
       const old = this.store.fetch(record.key, start);
       const newValue = this.fold(record.key, record.value, old?.value);
       const newTimestamp = old === undefined ? timestamp : Math.max(timestamp, old.timestamp);
-      this.store.put(record.key, { value: newValue, timestamp: newTimestamp }, start);
+      this.store.put(record.key, newValue === null || newValue === undefined ? null : { value: newValue, timestamp: newTimestamp }, start);
       if (this.forwarder.immediate) this.forwarder.forward(record, windowed(record.key, start, end), newValue, old === undefined ? null : old.value, newTimestamp);
     }
   }

@@ -1,7 +1,7 @@
 /** Type tests of the KTable DSL: results infer their types from the functions given. */
 import { describe, expectTypeOf, it } from 'vitest';
-import { Consumed, Serdes, StreamsBuilder } from '../index.js';
-import type { KGroupedTable, KTable } from '../index.js';
+import { Consumed, Named, Serdes, StreamsBuilder } from '../index.js';
+import type { KGroupedTable, KStream, KTable } from '../index.js';
 
 interface Order {
   readonly product: string | null;
@@ -13,6 +13,14 @@ const orders = builder.table('orders', Consumed.with(Serdes.String(), Serdes.Jso
 const products = builder.table('products', Consumed.with(Serdes.String(), Serdes.String()));
 
 describe('KTable types', () => {
+  it('toStream keeps the key, or infers the new one from its key mapper', () => {
+    expectTypeOf(orders.toStream()).toEqualTypeOf<KStream<string, Order>>();
+    expectTypeOf(orders.toStream((_id, order) => order.quantity)).toEqualTypeOf<KStream<number, Order>>();
+    expectTypeOf(orders.toStream((id, order) => ({ id, product: order.product }), Named.as('by-product'))).toEqualTypeOf<KStream<{ id: string; product: string | null }, Order>>();
+    // @ts-expect-error the mapper gets the table's key and value, and Order has no 'price'
+    orders.toStream((_id, order) => order.price);
+  });
+
   it('filter and mapValues keep the key and infer the value', () => {
     expectTypeOf(orders.filter((_key, order) => order.quantity > 0)).toEqualTypeOf<KTable<string, Order>>();
     expectTypeOf(orders.mapValues((order) => order.quantity)).toEqualTypeOf<KTable<string, number>>();

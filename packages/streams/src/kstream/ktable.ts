@@ -27,9 +27,7 @@ export interface KTable<K, V> {
   /** Maps each row's value. */
   mapValues<VR>(mapper: ValueMapper<V, VR, K>, named?: Named, materialized?: Materialized<K, VR>): KTable<K, VR>;
 
-  /** The table's updates as a stream; a delete arrives as a record with a null value. */
-  toStream(named?: Named): KStream<K, V>;
-
+  // Declared before toStream(named): a function has a `name` too, so it would match Named.
   /**
    * The table's updates as a stream keyed by `mapper(key, value)` (Kafka Streams'
    * `toStream(KeyValueMapper)`: `toStream(named)` then `selectKey(mapper)`). A delete reaches the
@@ -41,6 +39,9 @@ export interface KTable<K, V> {
    * ```
    */
   toStream<KR>(mapper: KeyValueMapper<K, V, KR>, named?: Named): KStream<KR, V>;
+
+  /** The table's updates as a stream; a delete arrives as a record with a null value. */
+  toStream(named?: Named): KStream<K, V>;
 
   /** Re-groups the table's rows by a new key, for aggregation with an adder and a subtractor. */
   groupBy<KR, VR>(selector: KeyValueMapper<K, V, KeyValue<KR, VR>>, grouped?: Grouped<KR, VR>): KGroupedTable<KR, VR>;

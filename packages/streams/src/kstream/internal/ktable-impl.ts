@@ -86,8 +86,8 @@ export class KTableImpl<K, V> implements KTable<K, V> {
     return dispatchTableJoin(this, 'outer', args);
   }
 
-  toStream(named?: Named): KStreamImpl<K, V>;
   toStream<KR>(mapper: KeyValueMapper<K, V, KR>, named?: Named): KStream<KR, V>;
+  toStream(named?: Named): KStreamImpl<K, V>;
   toStream<KR>(mapperOrNamed?: KeyValueMapper<K, V, KR> | Named, named?: Named): KStreamImpl<K, V> | KStream<KR, V> {
     if (typeof mapperOrNamed === 'function') return this.addToStream(named).selectKey(mapperOrNamed as KeyValueMapper<K, V, KR>);
     if (named !== undefined) {

@@ -147,6 +147,105 @@ describe('windowed aggregations', () => {
     expect(shown).toEqual(['0-0:1', '0-0:null', '0-3:2', '10-10:1', '0-3:null', '10-10:null', '0-10:4']);
   });
 
+  it('passes null values to time- and session-window aggregators, as Kafka does (only null keys are dropped there)', async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    const grouped = (builder.stream('in', numbers) as Stream).groupByKey();
+    const seen = Materialized.with(Serdes.String(), Serdes.Json<(number | null)[]>());
+    grouped.windowedBy(TimeWindows.ofSizeWithNoGrace(100)).aggregate((): (number | null)[] => [], (_key, value, list) => [...list, value], { ...seen, storeName: 'lists' });
+    grouped
+      .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(100))
+      .aggregate((): (number | null)[] => [], (_key, value, list) => [...list, value], (_key, left, right) => [...left, ...right], { ...seen, storeName: 'session-lists' });
+    // Kafka's windowed reduce is an aggregate whose initializer gives null and whose aggregator
+    // takes the first value as is: a null first value leaves no window (and, uncached, a tombstone),
+    // and a null later value reaches the reducer.
+    grouped
+      .windowedBy(TimeWindows.ofSizeWithNoGrace(100))
+      .reduce((sum, value) => sum + (value ?? 100), { storeName: 'sums', cachingEnabled: false })
+      .toStream()
+      .to('out', Produced.with(WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 100), Serdes.Int32()));
+    const driver = await openDriver(builder.build());
+    pipe(driver, [['a', 1, 0], ['a', null, 1], ['a', 3, 2], ['b', null, 3], ['b', 5, 4], [null, 6, 5]]);
+    const lists = driver.getStateStore<WindowStore<string, ValueAndTimestamp<(number | null)[]>>>('lists');
+    expect(lists.fetch('a', 0)?.value).toEqual([1, null, 3]);
+    expect(lists.fetch('b', 0)?.value).toEqual([null, 5]);
+    const sessions = driver.getStateStore<SessionStore<string, (number | null)[]>>('session-lists');
+    expect([...sessions.fetch('a')].map(({ key, value }) => [key.window.start, key.window.end, value])).toEqual([[0, 2, [1, null, 3]]]);
+    expect(sorted(windowContents(driver, 'sums'))).toEqual([['a@0', 104], ['b@0', 5]]);
+    const out = driver.createOutputTopic('out', WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 100), Serdes.Int32()).readKeyValuesToList();
+    expect(out.map(({ key, value }) => `${key!.key}@${key!.window.start}=${value}`)).toEqual(['a@0=1', 'a@0=101', 'a@0=104', 'b@0=null', 'b@0=5']);
+    // One null key per aggregation; no null values dropped.
+    expect(Object.fromEntries(driver.droppedRecords())).toEqual({ 'null-key': 3 });
+  });
+
+  it('lets a record inside the session close time start a session beside one its store no longer shows (gap 10, no grace)', async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    (builder.stream('in', numbers) as Stream)
+      .groupByKey()
+      .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(10))
+      .count({ storeName: 'sessions', cachingEnabled: false })
+      .toStream()
+      .to('out', Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.Float64()));
+    const driver = await openDriver(builder.build());
+    const out = driver.createOutputTopic('out', WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.Float64());
+    const read = () => out.readKeyValuesToList().map(({ key, value }) => `${key!.key}@${key!.window.start}-${key!.window.end}=${value}`);
+    pipe(driver, [['u', 1, 80], ['u', 1, 88], ['v', 1, 97]]);
+    expect(read()).toEqual(['u@80-80=1', 'u@80-80=null', 'u@80-88=2', 'v@97-97=1']);
+    // Close time 97 - 0 - 10 = 87: u at 90 is not late (under stream time - grace, 97, it was),
+    // and it merges with [80, 88], which the store still shows (88 > 97 - retention 10).
+    pipe(driver, [['u', 1, 90]]);
+    expect(read()).toEqual(['u@80-88=null', 'u@80-90=3']);
+    // Stream time 101: the store hides sessions that ended at or before 101 - 10 = 91, so u at
+    // 92 (within the gap of [80, 90]) starts a session of its own beside it.
+    pipe(driver, [['w', 1, 101], ['u', 1, 92]]);
+    expect(read()).toEqual(['w@101-101=1', 'u@92-92=1']);
+    // u at 70 would end before the close time, 91: late.
+    pipe(driver, [['u', 1, 70]]);
+    expect(read()).toEqual([]);
+    expect(driver.droppedRecords().get('late-record')).toBe(1);
+  });
+
+  it('updates the sliding windows a record falls into newest start first, then creates its windows (Kafka\'s reverse fetch)', async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    (builder.stream('in', numbers) as Stream)
+      .groupByKey()
+      .windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(10, 1000))
+      .count({ storeName: 'sliding', cachingEnabled: false })
+      .toStream()
+      .to('out', Produced.with(WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 10), Serdes.Float64()));
+    const driver = await openDriver(builder.build());
+    const out = driver.createOutputTopic('out', WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 10), Serdes.Float64());
+    const read = () => out.readKeyValuesToList().map(({ key, value }) => `[${key!.window.start},${key!.window.start + 10}]=${value}`);
+    pipe(driver, [['a', 1, 100], ['a', 1, 105], ['a', 1, 108]]);
+    expect(read()).toEqual(['[90,100]=1', '[101,111]=1', '[95,105]=2', '[101,111]=2', '[106,116]=1', '[98,108]=3']);
+    // 109 falls into [106,116] and [101,111]: updated newest first; then the previous record's
+    // right window [109,119] and its own left window [99,109] are created.
+    pipe(driver, [['a', 1, 109]]);
+    expect(read()).toEqual(['[106,116]=2', '[101,111]=3', '[109,119]=1', '[99,109]=4']);
+    // A late record at 103 updates four windows, newest first, then creates its left window and
+    // its right window (a copy of [101,111] before the update: the records at 105, 108 and 109).
+    pipe(driver, [['a', 1, 103]]);
+    expect(read()).toEqual(['[101,111]=4', '[99,109]=5', '[98,108]=4', '[95,105]=3', '[93,103]=2', '[104,114]=3']);
+    // A second record at 109: its left window holds a record at 109 already, so it only updates.
+    pipe(driver, [['a', 1, 109]]);
+    expect(read()).toEqual(['[109,119]=2', '[106,116]=3', '[104,114]=4', '[101,111]=5', '[99,109]=6']);
+  });
+
+  it('counts in bigint with Serdes.Int64() as the Materialized value serde, as Kafka counts with Serdes.Long()', async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    (builder.stream('in', numbers) as Stream)
+      .groupByKey()
+      .windowedBy(TimeWindows.ofSizeWithNoGrace(100))
+      .count({ ...Materialized.with(Serdes.String(), Serdes.Int64()), storeName: 'counts', retentionMs: 1000 })
+      .toStream()
+      .to('out', Produced.with(WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 100), Serdes.Int64()));
+    const driver = await openDriver(builder.build());
+    pipe(driver, [['a', 1, 0], ['a', null, 1], ['a', 2, 150]]);
+    const out = driver.createOutputTopic('out', WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 100), Serdes.Int64()).readKeyValuesToList();
+    expect(out.map(({ key, value }) => [key!.window.start, value])).toEqual([[0, 1n], [0, 2n], [100, 1n]]);
+    const store = driver.getStateStore<WindowStore<string, ValueAndTimestamp<bigint>>>('counts');
+    expect(store.fetch('a', 0)).toEqual({ value: 2n, timestamp: 1 });
+  });
+
   it('rejects a retention shorter than window size plus grace', async () => {
     expect(() =>
       topology((stream) => stream.groupByKey().windowedBy(TimeWindows.ofSizeAndGrace(100, 50)).count({ storeName: 'short', retentionMs: 120 })),
@@ -180,6 +279,27 @@ describe('suppress', () => {
     const driver = await openDriver(builder.build());
     pipe(driver, [['a', 1, 1]]);
     expect(() => pipe(driver, [['b', 1, 2]])).toThrow(expect.objectContaining({ code: 'SUPPRESSION_BUFFER_FULL', message: expect.stringContaining("'final-counts'") }));
+  });
+
+  it('emits records due together in buffer-key order (time, then key bytes), not in arrival order, as Kafka does', async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    const grouped = (builder.stream('in', numbers) as Stream).groupByKey();
+    (grouped.windowedBy(TimeWindows.ofSizeWithNoGrace(10)).count({ cachingEnabled: false }) as KTable<Windowed<string>, number>)
+      .suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded()))
+      .toStream()
+      .to('final', Produced.with(WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 10), Serdes.Float64()));
+    (grouped.reduce((sum, value) => sum + value, { cachingEnabled: false }) as KTable<string, number>)
+      .suppress(Suppressed.untilTimeLimit(5))
+      .toStream()
+      .to('limited', Produced.with(Serdes.String(), Serdes.Int32()));
+    const driver = await openDriver(builder.build());
+    // Keys 'b', 'aa', 'a' all at time 3 (window [0,10)); the key bytes order them a < aa < b.
+    pipe(driver, [['b', 1, 3], ['aa', 1, 3], ['a', 1, 3], ['b', 1, 4], ['z', 1, 20]]);
+    const final = driver.createOutputTopic('final', WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 10), Serdes.Float64()).readKeyValuesToList();
+    expect(final.map(({ key, value }) => `${key!.key}@${key!.window.start}=${value}`)).toEqual(['a@0=1', 'aa@0=1', 'b@0=2']);
+    // untilTimeLimit: each key is due at the time it was first held plus 5 (b at 3, though updated at 4).
+    const limited = driver.createOutputTopic('limited', Serdes.String(), Serdes.Int32()).readKeyValuesToList();
+    expect(limited).toEqual([{ key: 'a', value: 1 }, { key: 'aa', value: 1 }, { key: 'b', value: 2 }]);
   });
 
   it('untilTimeLimit emits the latest value of a key once the limit passed since it was first held', async () => {

@@ -33,7 +33,11 @@ import { windowAggregateProcessor } from './ops/window-aggregate.js';
 
 /** How a windowed table's windows close, for suppression. */
 export interface Windowing {
-  readonly graceMs: number;
+  /**
+   * How long after a window's end (in stream time) it closes: the grace, plus the inactivity gap
+   * for sessions, as Kafka's suppression finds it (`GraphGraceSearchUtil`).
+   */
+  readonly closeDelayMs: number;
   readonly kind: 'time' | 'session';
   /** Window size (the time difference for sliding windows); 0 for sessions. */
   readonly sizeMs: number;
@@ -90,7 +94,7 @@ export function addTimeWindowedAggregation<K, VA>(
     nodeName = named?.name ?? topology.newName('COGROUPKSTREAM-MERGE-');
     topology.addProcessor(nodeName, passThrough, names);
   }
-  return windowedTable(first, nodeName, keySerde, valueSerde, store, { graceMs: windows.graceMs, kind: 'time', sizeMs });
+  return windowedTable(first, nodeName, keySerde, valueSerde, store, { closeDelayMs: windows.graceMs, kind: 'time', sizeMs });
 }
 
 const passThrough: ProcessorSupplier<any, any, any, any> = () => {
@@ -218,6 +222,6 @@ export class SessionWindowedKStreamImpl<K, V> implements SessionWindowedKStream<
     const valueSerde = materialized?.valueSerde ?? defaultValueSerde;
     topology.addProcessor(name, sessionWindowAggregateProcessor(store.name, this.windows, functions) as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
     topology.addStateStore(sessionAggregateStore({ name: store.name, operator, materialized, keySerde, valueSerde, dslStoreSuppliers: topology.dslStoreSuppliers }, retention, minimum), [name]);
-    return windowedTable(grouped, name, keySerde, valueSerde, store, { graceMs: this.windows.graceMs, kind: 'session', sizeMs: 0 });
+    return windowedTable(grouped, name, keySerde, valueSerde, store, { closeDelayMs: this.windows.graceMs + this.windows.inactivityGapMs, kind: 'session', sizeMs: 0 });
   }
 }

@@ -281,6 +281,25 @@ describe('suppress', () => {
     expect(() => pipe(driver, [['b', 1, 2]])).toThrow(expect.objectContaining({ code: 'SUPPRESSION_BUFFER_FULL', message: expect.stringContaining("'final-counts'") }));
   });
 
+  it('holds a session until stream time passes its end plus grace plus gap, when Kafka closes it', async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    ((builder.stream('in', numbers) as Stream).groupByKey().windowedBy(SessionWindows.ofInactivityGapWithNoGrace(10)).count({ cachingEnabled: false }) as KTable<Windowed<string>, number>)
+      .suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded()))
+      .toStream()
+      .to('final', Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.Float64()));
+    const driver = await openDriver(builder.build());
+    const out = driver.createOutputTopic('final', WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.Float64());
+    const read = () => out.readKeyValuesToList().map(({ key, value }) => `${key!.key}@${key!.window.start}-${key!.window.end}=${value}`);
+    // At stream time 5, a's session [0, 0] is still open: a record at up to 10 would extend it.
+    pipe(driver, [['a', 1, 0], ['b', 1, 5]]);
+    expect(read()).toEqual([]);
+    pipe(driver, [['a', 1, 8]]);
+    expect(read()).toEqual([]);
+    // Stream time 20 closes sessions ending at or before 10, in end order.
+    pipe(driver, [['b', 1, 20]]);
+    expect(read()).toEqual(['b@5-5=1', 'a@0-8=2']);
+  });
+
   it('emits records due together in buffer-key order (time, then key bytes), not in arrival order, as Kafka does', async () => {
     const builder = new StreamsBuilder(builderOptions());
     const grouped = (builder.stream('in', numbers) as Stream).groupByKey();

@@ -2,8 +2,8 @@
  * `KTable.suppress`: holds a table's updates back in a buffer keyed by the table's key, keeping
  * each key's first prior value and latest update. Entries due together are emitted in Kafka's
  * buffer order: time, then serialized key bytes. `until-window-closes` emits a window's final
- * value once stream time reaches its end plus the upstream grace (a window deleted by then
- * emits nothing); `until-time-limit` emits a key's latest update once stream time reaches the
+ * value once stream time reaches its end plus the upstream grace, plus the inactivity gap for
+ * sessions, as Kafka waits (a window deleted by then emits nothing); `until-time-limit` emits a key's latest update once stream time reaches the
  * time it was first buffered plus the limit. A full buffer emits its oldest entries early or
  * fails the task, as configured.
  *
@@ -107,8 +107,8 @@ export interface SuppressOptions<K, V> {
   readonly suppressed: Suppressed;
   /** The buffer's store: raw key bytes to encoded entries (`suppress-buffer-encoding.ts`). */
   readonly storeName: string;
-  /** The upstream windows' grace; required for `until-window-closes`. */
-  readonly graceMs: number | undefined;
+  /** How long after their end the upstream windows close; required for `until-window-closes`. */
+  readonly closeDelayMs: number | undefined;
   /** Serdes of the table's key and value; config defaults when undefined. */
   readonly keySerde: Serde<K> | undefined;
   readonly valueSerde: Serde<V> | undefined;
@@ -133,7 +133,7 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
   constructor(private readonly options: SuppressOptions<K, V>) {
     const { suppressed } = options;
     this.finalResults = suppressed.kind === 'until-window-closes';
-    this.delayMs = suppressed.kind === 'until-window-closes' ? (options.graceMs ?? 0) : suppressed.timeLimitMs;
+    this.delayMs = suppressed.kind === 'until-window-closes' ? (options.closeDelayMs ?? 0) : suppressed.timeLimitMs;
     this.measuresBytes = suppressed.buffer.maxBytes !== Number.POSITIVE_INFINITY;
   }
 
@@ -291,7 +291,7 @@ export function suppressTable<K, V>(table: KTableImpl<K, V>, suppressed: Suppres
   const topology = table.topology;
   const name = suppressed.name ?? topology.newName('KTABLE-SUPPRESS-');
   const storeName = `${name}-store`;
-  topology.addProcessor(name, suppressProcessor<K, V>({ suppressed, storeName, graceMs: windowing?.graceMs, keySerde: table.keySerde, valueSerde: table.valueSerde }), [table.nodeName]);
+  topology.addProcessor(name, suppressProcessor<K, V>({ suppressed, storeName, closeDelayMs: windowing?.closeDelayMs, keySerde: table.keySerde, valueSerde: table.valueSerde }), [table.nodeName]);
   // Uncached, so each held update reaches the changelog as it happens; logged, so it survives a restart.
   const store = Stores.keyValueStoreBuilder(topology.dslStoreSuppliers.keyValueStore(storeName), Serdes.Bytes(), Serdes.Bytes());
   topology.addStateStore(store.withCachingDisabled().withLoggingEnabled(), [name]);

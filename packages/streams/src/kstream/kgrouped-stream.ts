@@ -1,7 +1,9 @@
 /**
  * Grouped streams: records grouped by key, ready to aggregate into a table, over all time or
  * per window. Aggregations drop records with null keys (counted), and windowed ones drop late
- * records (counted).
+ * records (counted). Records with null values are dropped (counted) by non-windowed and
+ * sliding-window aggregations; time- and session-window aggregations pass them to the
+ * aggregator or reducer, as Kafka Streams does.
  */
 import type { Aggregator, Initializer, Merger, Reducer } from './functions.js';
 import type { KTable } from './ktable.js';
@@ -28,7 +30,11 @@ export interface KGroupedStream<K, V> {
   cogroup<VA>(aggregator: Aggregator<K, V, VA>): CogroupedKStream<K, VA>;
 }
 
-/** A grouped stream aggregated per time window. Results are keyed by `Windowed<K>`. */
+/**
+ * A grouped stream aggregated per time window. Results are keyed by `Windowed<K>`. Over tumbling
+ * and hopping windows a record with a null value is aggregated (the aggregator or reducer gets
+ * `null`; a null first value of a reduce leaves no window); over sliding windows it is dropped.
+ */
 export interface TimeWindowedKStream<K, V> {
   /** The number of records per key and window (a record with a null value counts, as in Kafka Streams). */
   count(materialized?: Materialized<K, number>, named?: Named): KTable<Windowed<K>, number>;
@@ -49,7 +55,11 @@ export interface TimeWindowedKStream<K, V> {
   aggregate<VA>(initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<Windowed<K>, VA>;
 }
 
-/** A grouped stream aggregated per session. Merged sessions combine their aggregates with a merger. */
+/**
+ * A grouped stream aggregated per session. Merged sessions combine their aggregates with a merger.
+ * A record with a null value is aggregated (the aggregator or reducer gets `null`). A session
+ * closes once stream time passes its end plus inactivity gap plus grace.
+ */
 export interface SessionWindowedKStream<K, V> {
   /** The number of records per key and session; merged sessions add their counts. A record with a null value counts. */
   count(materialized?: Materialized<K, number>, named?: Named): KTable<Windowed<K>, number>;

@@ -98,7 +98,11 @@ export class SessionWindows {
     return SessionWindows.ofInactivityGapAndGrace(inactivityGapMs, 0);
   }
 
-  /** Sessions split by gaps longer than `inactivityGapMs`, accepting records up to `graceMs` late. */
+  /**
+   * Sessions split by gaps longer than `inactivityGapMs`. As in Kafka Streams, a session closes
+   * once stream time passes its end plus `inactivityGapMs` plus `graceMs`: later records that
+   * would only reach it are dropped as late.
+   */
   static ofInactivityGapAndGrace(inactivityGapMs: number, graceMs: number): SessionWindows {
     return new SessionWindows(checkDuration(inactivityGapMs, 'inactivityGapMs', 1), checkDuration(graceMs, 'graceMs'));
   }

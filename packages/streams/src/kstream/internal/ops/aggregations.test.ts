@@ -489,16 +489,36 @@ describe.each([true, false])('windowed aggregations match brute-force oracles (c
     );
   });
 
-  it('sliding windows (no late records): every window holds exactly the records within it', async () => {
+  it('sliding windows (no late records): every window holds exactly the records within it, updated newest start first', async () => {
     await fc.assert(
       fc.asyncProperty(recordsArbitrary, fc.integer({ min: 1, max: 60 }), async (inputs, difference) => {
         const grace = 1000; // larger than any disorder: nothing is late
         const driver = await openStoreDriver(
-          topology((stream) => stream.groupByKey().windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(difference, grace)).reduce((sum, value) => sum + value, { storeName: 'sliding', retentionMs: 1_000_000, cachingEnabled: caching })),
+          topology((stream) =>
+            stream
+              .groupByKey()
+              .windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(difference, grace))
+              .reduce((sum, value) => sum + value, { storeName: 'sliding', retentionMs: 1_000_000, cachingEnabled: caching })
+              .toStream()
+              .to('out', Produced.with(WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), difference), Serdes.Int32())),
+          ),
           { logger: silentLogger },
         );
         try {
-          pipe(driver, inputs);
+          // Kafka's order (the reverse fetch of KStreamSlidingWindowAggregate): a record at or after
+          // the difference updates the windows that exist, newest start first, then creates new ones.
+          const out = driver.createOutputTopic('out', WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), difference), Serdes.Int32());
+          const seen = new Set<string>();
+          for (const input of inputs) {
+            pipe(driver, [input]);
+            const starts = out.readKeyValuesToList().map(({ key }) => key!.window.start);
+            const updated = starts.filter((start) => seen.has(`${input[0]}@${start}`));
+            if (input[2] >= difference) {
+              expect(starts.slice(0, updated.length), 'existing windows first').toEqual(updated);
+              expect(updated, 'newest start first').toEqual([...updated].sort((left, right) => right - left));
+            }
+            for (const start of starts) seen.add(`${input[0]}@${start}`);
+          }
           // Oracle (KIP-450): a left window [t - d, t] per record (records before d share [0, d]),
           // and a right window [t + 1, t + 1 + d] per record with a later record within d + 1.
           const expected = new Map<string, number>();

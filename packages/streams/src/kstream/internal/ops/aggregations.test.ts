@@ -230,20 +230,27 @@ describe('windowed aggregations', () => {
     expect(read()).toEqual(['[109,119]=2', '[106,116]=3', '[104,114]=4', '[101,111]=5', '[99,109]=6']);
   });
 
-  it('counts in bigint with Serdes.Int64() as the Materialized value serde, as Kafka counts with Serdes.Long()', async () => {
+  it('counts in bigint with Serdes.Int64() as the Materialized value serde, as Kafka counts with Serdes.Long() (windowed or not)', async () => {
     const builder = new StreamsBuilder(builderOptions());
-    (builder.stream('in', numbers) as Stream)
-      .groupByKey()
+    const grouped = (builder.stream('in', numbers) as Stream).groupByKey();
+    const longs = Materialized.with(Serdes.String(), Serdes.Int64());
+    grouped
       .windowedBy(TimeWindows.ofSizeWithNoGrace(100))
-      .count({ ...Materialized.with(Serdes.String(), Serdes.Int64()), storeName: 'counts', retentionMs: 1000 })
+      .count({ ...longs, storeName: 'counts', retentionMs: 1000 })
       .toStream()
       .to('out', Produced.with(WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 100), Serdes.Int64()));
+    grouped.windowedBy(SessionWindows.ofInactivityGapWithNoGrace(200)).count({ ...longs, storeName: 'session-counts' });
+    grouped.count({ ...longs, storeName: 'totals' });
     const driver = await openDriver(builder.build());
     pipe(driver, [['a', 1, 0], ['a', null, 1], ['a', 2, 150]]);
     const out = driver.createOutputTopic('out', WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 100), Serdes.Int64()).readKeyValuesToList();
     expect(out.map(({ key, value }) => [key!.window.start, value])).toEqual([[0, 1n], [0, 2n], [100, 1n]]);
     const store = driver.getStateStore<WindowStore<string, ValueAndTimestamp<bigint>>>('counts');
     expect(store.fetch('a', 0)).toEqual({ value: 2n, timestamp: 1 });
+    const sessions = driver.getStateStore<SessionStore<string, bigint>>('session-counts');
+    expect([...sessions.fetch('a')].map(({ key, value }) => [key.window.start, key.window.end, value])).toEqual([[0, 150, 3n]]);
+    // The non-windowed count drops the null value, as Kafka's KStreamAggregate does.
+    expect(driver.getStateStore<KeyValueStore<string, ValueAndTimestamp<bigint>>>('totals').get('a')).toEqual({ value: 2n, timestamp: 150 });
   });
 
   it('rejects a retention shorter than window size plus grace', async () => {

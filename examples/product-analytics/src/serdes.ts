@@ -70,6 +70,13 @@ export function futureSkewReason(event: ProductEvent, nowMs: number, maxFutureSk
 const catalogWireSerde = Serdes.JsonSchema<unknown>(catalogWireSchema);
 
 function fromDebezium(topic: string, envelope: DebeziumEnvelope): CatalogChange {
+  if (envelope.op === 't') {
+    // A truncate names no rows: applying it would mean deleting every product of every task's
+    // table, which a keyed table cannot do. Rejected, so an operator sees it and re-snapshots.
+    throw new DeserializationError(
+      `Catalog change on topic '${topic}': a Debezium truncate (op 't') is not applied; the catalog keeps its products. Delete them with tombstones or 'd' changes, or re-snapshot the table`,
+    );
+  }
   if (envelope.op === 'd') {
     const productId = envelope.before?.productId;
     if (productId === undefined) throw new DeserializationError(`Catalog change on topic '${topic}': a Debezium delete needs before.productId`);
@@ -103,7 +110,8 @@ class CatalogChangeSerdeImpl implements Serde<CatalogChange> {
 /**
  * Reads `product-catalog` values in any form it accepts: the Debezium envelope with or without
  * the `payload` wrapper (op `c`, `u`, `r` upsert, `d` deletes) and the plain upsert. A
- * tombstone (null value) never reaches a serde; the topology reads it as a delete.
+ * tombstone (null value) never reaches a serde; the topology reads it as a delete. Anything
+ * else throws a `DeserializationError` saying why, a truncate (op `t`) included.
  */
 export const CatalogChangeSerde: Serde<CatalogChange> = new CatalogChangeSerdeImpl();
 

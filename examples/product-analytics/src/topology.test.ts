@@ -22,6 +22,7 @@ function openDriver(options: ProductAnalyticsOptions = {}) {
   const events = driver.createInputTopic(topics.events, Serdes.String(), ProductEventSerde);
   const rawEvents = driver.createInputTopic(topics.events, Serdes.String(), Serdes.Bytes());
   const catalog = driver.createInputTopic(topics.catalog, Serdes.String(), Serdes.Json<unknown>());
+  const rawCatalog = driver.createInputTopic(topics.catalog, Serdes.String(), Serdes.Bytes());
   const stats = driver.createOutputTopic(topics.productAnalytics, Serdes.String(), ProductStatsSerde);
   const categories = driver.createOutputTopic(topics.categoryAnalytics, Serdes.String(), CategoryStatsSerde);
   const alerts = driver.createOutputTopic(topics.alerts, Serdes.String(), AlertSerde);
@@ -36,7 +37,7 @@ function openDriver(options: ProductAnalyticsOptions = {}) {
   /** The latest result per `key@windowStart`. */
   const latestStats = (): Map<string, ProductStats> => new Map(present(stats.readValuesToList()).map((value) => [`${value.productId}@${value.windowStart}`, value]));
   const latestCategories = (): Map<string, CategoryStats> => new Map(present(categories.readValuesToList()).map((value) => [`${value.category}@${value.windowStart}`, value]));
-  return { driver, events, rawEvents, catalog, stats, categories, alerts, deadLetters, send, latestStats, latestCategories };
+  return { driver, events, rawEvents, catalog, rawCatalog, stats, categories, alerts, deadLetters, send, latestStats, latestCategories };
 }
 
 /** Values without tombstones (the outputs never hold any; this keeps the types honest). */
@@ -174,6 +175,54 @@ describe('product-analytics topology', () => {
       expect(letter.headers.lastString(DeadLetterHeaders.topic)).toBe(topics.events);
     });
     expect(stats.isEmpty()).toBe(true);
+  });
+
+  it('sends every catalog change the table cannot apply to the dead-letter topic, with the reason and original bytes', () => {
+    const { driver, catalog, rawCatalog, deadLetters, send, latestStats } = openDriver();
+    catalog.pipeInput('p1', lamp, at(0));
+    const row = { productId: 'p1', name: 'Desk lamp', category: 'lighting', price: 25 };
+    const inputs: Array<[string | null, string, RegExp]> = [
+      ['p1', '"just a string"', /\(root\) must be object/],
+      ['p1', 'null', /\(root\) must be object/],
+      ['p1', '{"payload":"x"}', /\/payload must be object/],
+      ['p1', '{"payload":null}', /\/payload must be object/],
+      ['p1', JSON.stringify({ before: null, after: null, op: 'c' }), /a Debezium 'c' needs after.productId/],
+      ['p1', JSON.stringify({ before: null, after: row, op: 'x' }), /\/op must be equal to one of the allowed values/],
+      ['p1', JSON.stringify({ before: null, after: null, op: 't' }), /a Debezium truncate \(op 't'\) is not applied/],
+      ['p1', JSON.stringify({ before: null, after: null, op: 'd' }), /a Debezium delete needs before.productId/],
+      ['p1', '{"productId": "p1", ', /malformed JSON/],
+      ['p1', JSON.stringify({ ...lamp, category: undefined }), /must have required property 'category'/],
+      ['p1', JSON.stringify({ ...lamp, price: undefined }), /must have required property 'price'/],
+      ['p1', JSON.stringify({ ...lamp, price: '20' }), /\/price must be number/],
+      [null, JSON.stringify(lamp), /has no key; the key must be the productId/],
+      ['p15', JSON.stringify({ ...lamp, productId: 'p16' }), /is keyed 'p15' but changes product 'p16'/],
+    ];
+    for (const [key, value] of inputs) rawCatalog.pipeInput(key, Buffer.from(value), at(0));
+    // Legitimate deletes are not errors: a Debezium 'd' and a tombstone.
+    catalog.pipeInput('p2', { ...lamp, productId: 'p2' }, at(0));
+    catalog.pipeInput('p2', { before: { productId: 'p2' }, after: null, op: 'd' }, at(0));
+    rawCatalog.pipeInput('p3', null, at(0));
+
+    const letters = deadLetters.readRecordsToList();
+    expect(letters.map((letter) => letter.key)).toEqual(inputs.map(([key]) => key));
+    letters.forEach((letter, index) => {
+      const [, value, reason] = inputs[index]!;
+      expect(letter.value?.toString()).toBe(value);
+      expect(letter.headers.lastString(DeadLetterHeaders.exception)).toBe('InvalidCatalogChange');
+      expect(letter.headers.lastString(DeadLetterHeaders.message)).toMatch(reason);
+      expect(letter.headers.lastString(DeadLetterHeaders.topic)).toBe(topics.catalog);
+      expect(letter.headers.lastString(DeadLetterHeaders.offset)).toBe(String(index + 1));
+    });
+    expect(driver.droppedRecords().size).toBe(0); // every one dead-lettered, none dropped on the way
+
+    // None of them changed the table: p1 is still the lamp, and neither p15 nor p16 was stored.
+    send({ productId: 'p1', timestamp: at(1) });
+    send({ productId: 'p15', timestamp: at(1) });
+    send({ productId: 'p16', timestamp: at(1) });
+    send({ productId: 'p2', timestamp: at(1) });
+    const stats = latestStats();
+    expect(stats.get(`p1@${at(0)}`)).toMatchObject({ name: 'Desk lamp', category: 'home' });
+    for (const productId of ['p15', 'p16', 'p2']) expect(stats.get(`${productId}@${at(0)}`)).toMatchObject({ category: 'unknown' });
   });
 
   it('estimates unique users within the HyperLogLog error bound', { timeout: 30_000 }, () => {

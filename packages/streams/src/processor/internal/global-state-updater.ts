@@ -86,7 +86,7 @@ export class GlobalStateUpdater {
       return;
     }
     const extractor = spec.timestampExtractor ?? this.config.defaultTimestampExtractor;
-    const timestamp = extractor({ topic: record.topic, partition: record.partition, offset: record.offset, key, value, timestamp: record.timestamp }, record.timestamp);
+    const timestamp = extractor({ topic: record.topic, partition: record.partition, offset: record.offset, key, value, timestamp: record.timestamp, wallClockTimeMs: Date.now() }, record.timestamp);
     if (!(timestamp >= 0)) {
       this.metrics.recordDropped('invalid-timestamp');
       return;

@@ -13,7 +13,7 @@ import {
   type WindowStore,
 } from '@tributary/streams';
 import type { CatalogChange, Product, ProductEvent } from './model.js';
-import { CatalogChangeSerde, futureSkewReason, ProductEventSerde } from './serdes.js';
+import { CatalogChangeSerde, ProductEventSerde, timestampReason } from './serdes.js';
 
 /** The result of parsing one raw event: the event, or why it was rejected with its original bytes. */
 export type ParsedEvent = ValidEvent | InvalidEvent;
@@ -71,7 +71,8 @@ function forwardRejected<KIn, VIn, VOut extends { readonly valid: boolean }>(
 
 /**
  * Parses `product-events` values with {@link ProductEventSerde} and checks what the schema
- * cannot (the timestamp against the wall clock). A valid event is forwarded with its event
+ * cannot: the timestamp against the wall clock (not too far ahead) and against the record's
+ * timestamp (not produced too long after it happened). A valid event is forwarded with its event
  * time as the record's timestamp, so windows follow the device's clock, not the broker's. A
  * rejected one is forwarded with its original bytes and the reason in the dead-letter headers
  * (the same `__streams.errors.*` headers as the library's `deadLetterTopic` handler).
@@ -79,7 +80,10 @@ function forwardRejected<KIn, VIn, VOut extends { readonly valid: boolean }>(
 export class ParseProductEvent implements FixedKeyProcessor<Buffer | null, Buffer | null, ParsedEvent> {
   private context!: FixedKeyProcessorContext<Buffer | null, ParsedEvent>;
 
-  constructor(private readonly maxFutureSkewMs: number) {}
+  constructor(
+    private readonly maxFutureSkewMs: number,
+    private readonly maxLatenessMs: number,
+  ) {}
 
   init(context: FixedKeyProcessorContext<Buffer | null, ParsedEvent>): void {
     this.context = context;
@@ -104,8 +108,10 @@ export class ParseProductEvent implements FixedKeyProcessor<Buffer | null, Buffe
     } catch (error) {
       return error instanceof Error ? error.message : String(error);
     }
-    const skew = futureSkewReason(event, this.context.currentSystemTimeMs(), this.maxFutureSkewMs);
-    return skew === undefined ? event : `Validation on topic '${topic}': ${skew}`;
+    // The record's timestamp is when it reached Kafka (the source stamps a record without one
+    // with its partition's time or the wall clock, see eventsSourceTime in topology.ts).
+    const reason = timestampReason(event, this.context.currentSystemTimeMs(), this.maxFutureSkewMs, record.timestamp, this.maxLatenessMs);
+    return reason === undefined ? event : `Validation on topic '${topic}': ${reason}`;
   }
 }
 

@@ -3,7 +3,9 @@
  * and later the embedded runner and the Kafka runtime, all run the topology it returns.
  *
  * 1. Parse and validate `product-events` (read as bytes, parsed in a processor, so every reason
- *    reaches `product-events-dlq` with the original bytes).
+ *    reaches `product-events-dlq` with the original bytes). The event's own time becomes the
+ *    record's; one stamped too far ahead of the wall clock, or produced too long after it
+ *    happened, is dead-lettered before it moves any window's stream time.
  * 2. De-duplicate by eventId: copies less than a horizon apart in event time are one event.
  * 3. Re-key by productId and left-join the catalog table (Debezium or plain upserts; deletes and
  *    tombstones remove a product); unknown products get category 'unknown' and are counted.
@@ -29,6 +31,7 @@ import {
   pair,
   type KTable,
   type Serde,
+  type TimestampExtractor,
   type Topology,
   type Windowed,
 } from '@tributary/streams';
@@ -219,6 +222,16 @@ function finalOnly<V>(table: KTable<Windowed<string>, V>, options: ResolvedOptio
 }
 
 /**
+ * The input sources' time. The events carry their own event time, which the parse step puts on
+ * each valid event before anything keeps time (the first sub-topology has no windows or stores),
+ * so the source's time only orders records and stamps dead letters. A record without a Kafka
+ * timestamp (-1) is therefore kept, stamped with its partition's time (or the wall clock before
+ * the first record), instead of being dropped before its payload is read.
+ */
+const timeOrPlaceholder: TimestampExtractor<unknown, unknown> = (record, partitionTime) =>
+  record.timestamp >= 0 ? record.timestamp : partitionTime >= 0 ? partitionTime : record.wallClockTimeMs;
+
+/**
  * Builds the product-analytics pipeline on `builder` and returns the topology. Options are
  * checked here, once; see {@link ProductAnalyticsOptions} for each and its default.
  */
@@ -232,8 +245,8 @@ export function buildTopology(builder?: StreamsBuilder, options: ProductAnalytic
   // 1. Parse and validate. Bytes in, so the parse step sees every record, including ones the
   // serde rejects, and sends each with its reason and original bytes to the dead-letter topic.
   const parsed = builder
-    .stream(topics.events, Consumed.with(Serdes.Bytes(), Serdes.Bytes()))
-    .processValues(() => new ParseProductEvent(resolved.maxFutureSkewMs), Named.as('parse-and-validate'))
+    .stream(topics.events, { ...Consumed.with(Serdes.Bytes(), Serdes.Bytes()), timestampExtractor: timeOrPlaceholder })
+    .processValues(() => new ParseProductEvent(resolved.maxFutureSkewMs, resolved.maxLatenessMs), Named.as('parse-and-validate'))
     .split(Named.as('events-'))
     .branch((_key, result) => result.valid, Branched.as('valid'))
     .defaultBranch(Branched.as('invalid'));
@@ -266,7 +279,7 @@ export function buildTopology(builder?: StreamsBuilder, options: ProductAnalytic
   // as null). Bytes in and parsed in a processor, as the events are, so a change the table
   // cannot apply (malformed, keyed wrong, a truncate) reaches the dead-letter topic too.
   const catalogChanges = builder
-    .stream(topics.catalog, Consumed.with(string, Serdes.Bytes()))
+    .stream(topics.catalog, { ...Consumed.with(string, Serdes.Bytes()), timestampExtractor: timeOrPlaceholder })
     .processValues(() => new ParseCatalogChange(), Named.as('parse-catalog-change'))
     .split(Named.as('catalog-'))
     .branch((_key, result) => result.valid, Branched.as('valid'))

@@ -155,7 +155,7 @@ export {
   InvalidTimestampError,
 } from './errors/streams-error.js';
 export type { StreamsErrorOptions } from './errors/streams-error.js';
-export { logAndContinue, logAndFail, deadLetterTopic, deadLetterRecord, DeadLetterHeaders } from './errors/handlers.js';
+export { logAndContinue, logAndFail, deadLetterTopic, deadLetterRecord, fitDeadLetter, recordSizeInBytes, DeadLetterHeaders, DEFAULT_DEAD_LETTER_MAX_BYTES } from './errors/handlers.js';
 export type {
   ErrorHandlerContext,
   HandlerResponse,

@@ -140,6 +140,7 @@ export class StreamThread {
         changelogTopics: new Set(builder.changelogTopics(resolved.applicationId).values()),
         productionExceptionHandler: resolved.streams.productionExceptionHandler,
         logger: resolved.streams.logger,
+        deadLetterMaxBytes: resolved.deadLetterMaxBytes,
       });
     if (!this.exactlyOnce) {
       // Idempotent, as Kafka Streams' producers are since 3.0: a send retried after a lost ack

@@ -270,6 +270,11 @@ export class StreamThread {
     return this.taskManager.processedCount();
   }
 
+  /** The furthest a running task's stream time is ahead of the wall clock, ms, at the last tick. */
+  streamTimeAheadOfWallClockMs(): number {
+    return this.taskManager.streamTimeAheadOfWallClockMs();
+  }
+
   droppedCounts(): Map<DropReason, number> {
     return this.taskManager.droppedCounts();
   }

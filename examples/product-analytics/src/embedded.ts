@@ -78,6 +78,7 @@ export async function runEmbedded(command: RunCommand, terminal: Terminal, stop:
       processed: metrics.processed,
       dropped: metrics.dropped,
       deadLetters,
+      streamTimeAheadOfWallClockMs: metrics.streamTimeAheadOfWallClockMs,
     };
     lastFrameAt = now;
     sentAtLastFrame = sent;

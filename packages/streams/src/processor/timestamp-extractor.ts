@@ -19,7 +19,7 @@ export interface ConsumedRecordView<K = unknown, V = unknown> {
   readonly value: V;
   /** The timestamp Kafka stored with the record; -1 when it has none. */
   readonly timestamp: number;
-  /** The driver's wall-clock time, epoch ms (the test driver's mock clock under test). Read only when used. */
+  /** The driver's wall-clock time, epoch ms: the test driver's mock clock under test (the system clock for global tables). Read only when used. */
   readonly wallClockTimeMs: number;
 }
 

@@ -522,6 +522,17 @@ describe('dead letters too large for the brokers', () => {
     expect(fitted.headers.lastString(DeadLetterHeaders.originalKeySize)).toBe('5000');
   });
 
+  it('fitDeadLetter cuts the stack trace, then the message, when the headers alone do not fit', () => {
+    const record = letter(Buffer.from('k'), Buffer.alloc(100, 1));
+    record.headers.remove(DeadLetterHeaders.message).add(DeadLetterHeaders.message, 'm'.repeat(5_000)).add(DeadLetterHeaders.stacktrace, 's'.repeat(5_000));
+    const fitted = fitDeadLetter(record, 2_048);
+    expect(recordSizeInBytes(fitted.key, fitted.value, fitted.headers)).toBeLessThanOrEqual(2_048);
+    expect(fitted.headers.lastString(DeadLetterHeaders.stacktrace)).toBe('');
+    expect(fitted.headers.lastString(DeadLetterHeaders.message)).toMatch(/^m{1000,}$/);
+    expect(fitted.headers.lastString(DeadLetterHeaders.exception)).toBe('DeserializationError');
+    expect(fitted.headers.lastString(DeadLetterHeaders.originalValueSize)).toBe('100');
+  });
+
   it('deadLetterTopic truncates a near-1 MB bad record to its maxRecordBytes', () => {
     const { driver } = openDriver(readingTopology(Serdes.Int32()), { deserializationExceptionHandler: deadLetterTopic({ topic: 'dlq', maxRecordBytes: 10_000 }) });
     driver.createInputTopic('in', Serdes.Bytes(), Serdes.Bytes()).pipeInput(bytes('k1'), Buffer.alloc(1_048_400, 3), 10);

@@ -182,7 +182,19 @@ export function fitDeadLetter(record: DeadLetterRecord, maxBytes: number = DEFAU
   headers.add(DeadLetterHeaders.originalValueSize, String(valueLength));
   headers.add(DeadLetterHeaders.originalKeySize, String(keyLength));
   headers.add(DeadLetterHeaders.truncated, 'key,value'); // the longer of the two values, for the sizing below
-  const room = maxBytes - recordSizeInBytes(null, null, headers);
+  let room = maxBytes - recordSizeInBytes(null, null, headers);
+  if (room < 0) {
+    // The headers alone are too large (an error message quoting the whole record, say): the
+    // stack trace goes, then the message is cut; the exception name and the source stay.
+    const stack = headers.lastHeader(DeadLetterHeaders.stacktrace);
+    headers.remove(DeadLetterHeaders.stacktrace).add(DeadLetterHeaders.stacktrace, '');
+    room += stack?.value.length ?? 0;
+    const message = headers.lastHeader(DeadLetterHeaders.message);
+    if (room < 0 && message !== undefined) {
+      headers.remove(DeadLetterHeaders.message).add(DeadLetterHeaders.message, message.value.subarray(0, Math.max(0, message.value.length + room)));
+      room = maxBytes - recordSizeInBytes(null, null, headers);
+    }
+  }
   let key = record.key;
   let value = record.value;
   let truncated = 'value';

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { Serdes, StreamsBuilder, silentLogger } from '@tributary/streams';
+import { DeadLetterHeaders, DEFAULT_DEAD_LETTER_MAX_BYTES, Serdes, StreamsBuilder, silentLogger } from '@tributary/streams';
 import { TestRecord, TopologyTestDriver } from '@tributary/streams/test';
 import { generateDataSet } from '../../examples/product-analytics/src/generator.js';
 import { produceRecords } from '../../examples/product-analytics/src/kafka-commands.js';
@@ -61,5 +61,35 @@ describe('product-analytics on Kafka', () => {
       return latest.size === expected.size && [...expected].every(([key, stats]) => JSON.stringify(latest.get(key)) === JSON.stringify(stats));
     }, { valueSerde: ProductStatsSerde, timeoutMs: 60_000, onTimeout: 'return' });
     expect(latestPerWindow(output.map((record) => record.value))).toEqual(expected);
+  }, 90_000);
+
+  it('dead-letters a malformed event of nearly 1 MB, truncated to fit the broker, with its original size', async () => {
+    const suffix = randomUUID().slice(0, 8);
+    const topics = Object.fromEntries(Object.entries(defaultOptions.topics).map(([name, topic]) => [name, `${topic}-${suffix}`])) as unknown as ProductAnalyticsTopics;
+    await createTopics(kafkaClient(), Object.values(topics).map((topic) => ({ topic, numPartitions: 1 })));
+    // Accepted on input (under the broker's default message.max.bytes, 1,048,588), but its
+    // dead-letter copy, with the error headers, would not be.
+    const huge = Buffer.alloc(1_048_400, 'x');
+    huge.write('{"eventId": ', 0);
+    const producer = kafkaClient().producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      await producer.send({ topic: topics.events, acks: -1, messages: [{ key: 'huge', value: huge }, { key: 'small', value: '{"eventId": ' }] });
+    } finally {
+      await producer.disconnect();
+    }
+
+    await startApp(buildTopology(new StreamsBuilder(), { topics }));
+    const letters = await consumeUntil(topics.deadLetter, 2, { valueSerde: Serdes.Bytes(), timeoutMs: 60_000 });
+    expect(letters.map((letter) => letter.key)).toEqual(['huge', 'small']);
+    const [big, small] = letters;
+    expect(big!.headers[DeadLetterHeaders.truncated]).toBe('value');
+    expect(big!.headers[DeadLetterHeaders.originalValueSize]).toBe('1048400');
+    expect(big!.headers[DeadLetterHeaders.message]).toMatch(/malformed JSON/);
+    expect(big!.headers[DeadLetterHeaders.offset]).toBe('0');
+    expect(big!.rawValue!.length).toBeGreaterThan(DEFAULT_DEAD_LETTER_MAX_BYTES - 1_000);
+    expect(big!.rawValue!.equals(huge.subarray(0, big!.rawValue!.length))).toBe(true);
+    expect(small!.headers[DeadLetterHeaders.truncated]).toBeUndefined();
+    expect(small!.rawValue!.toString()).toBe('{"eventId": ');
   }, 90_000);
 });

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -76,6 +76,48 @@ describe('the built CLI', () => {
     expect(result.stdout).toMatch(/^category \S+ window/m);
     expect(result.stdout).toMatch(/^done: 2000 events in /m);
     expect(existsSync(stateDir)).toBe(true);
+  }, 40_000);
+
+  it('keeps to --duration at a rate no engine reaches, generating only as fast as it processes', () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'product-analytics-cli-'));
+    onTestFinished(() => rmSync(stateDir, { recursive: true, force: true }));
+    const startedAt = performance.now();
+    const result = spawnSync(process.execPath, [cli, 'run', '--rate', '1e308', '--duration', '3', '--state-dir', stateDir], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+    const seconds = (performance.now() - startedAt) / 1000;
+    expect(result.error).toBeUndefined(); // not killed by the timeout
+    expect(result.status).toBe(0);
+    const done = /^done: (\d+) events in ([\d.]+)s \((\d+) events\/s of 1e\+308 asked\), peak RSS (\d+) MB/m.exec(result.stdout);
+    expect(done, result.stdout.slice(-500)).not.toBeNull();
+    const [, sent, runSeconds, rate, peakMegabytes] = done!.map(Number);
+    expect(runSeconds).toBeGreaterThanOrEqual(3);
+    expect(runSeconds).toBeLessThan(6);
+    expect(seconds).toBeLessThan(15); // start, 3 s of run, commit and close, on a loaded machine
+    expect(sent).toBeGreaterThan(0);
+    expect(Math.abs(rate! - sent! / runSeconds!)).toBeLessThan(0.05 * rate!); // the rate reached (the seconds are rounded), not the one asked for
+    expect(peakMegabytes).toBeLessThan(1024);
+  }, 40_000);
+
+  it('stops cleanly at the first SIGINT, even when asked for more than it can generate', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'product-analytics-cli-'));
+    onTestFinished(() => rmSync(stateDir, { recursive: true, force: true }));
+    const child = spawn(process.execPath, [cli, 'run', '--rate', '1e308', '--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    onTestFinished(() => void child.kill('SIGKILL'));
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    const firstFrame = new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: string) => {
+        stdout += chunk;
+        if (/^throughput: /m.test(stdout)) resolve();
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await firstFrame; // running at full speed, a frame a second
+    const signalledAt = performance.now();
+    child.kill('SIGINT');
+    const code = await Promise.race([exited, new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 10_000))]);
+    expect(code).toBe(0);
+    expect(performance.now() - signalledAt).toBeLessThan(5_000);
+    expect(stdout).toMatch(/^done: \d+ events in /m);
   }, 40_000);
 
   it('exits with 2 and the usage on a bad flag, and 0 with --help', () => {

@@ -19,6 +19,8 @@ export interface Throughput {
   readonly dropped: ReadonlyMap<string, number>;
   /** Records on the dead-letter topic. */
   readonly deadLetters: number;
+  /** How far the engine's stream time is ahead of the wall clock, ms (a clock set wrong somewhere). */
+  readonly streamTimeAheadOfWallClockMs: number;
 }
 
 const topCount = 5;
@@ -41,6 +43,11 @@ function pad(text: string, width: number): string {
 
 function padStart(text: string, width: number): string {
   return text.length >= width ? text : ' '.repeat(width - text.length) + text;
+}
+
+/** A warning when stream time runs more than a second ahead of the wall clock, else nothing. */
+export function streamTimeAhead(aheadMs: number): string {
+  return aheadMs > 1_000 ? ` | stream time ${(aheadMs / 1000).toFixed(0)}s ahead of the clock: a producer's clock is wrong` : '';
 }
 
 /** One alert as a line. */
@@ -97,7 +104,7 @@ export class Dashboard {
   private throughputLine(throughput: Throughput): string {
     let dropped = 0;
     for (const count of throughput.dropped.values()) dropped += count;
-    return `throughput: ${Math.round(throughput.eventsPerSecond)} events/s | sent ${throughput.sent} | processed ${throughput.processed} | dlq ${throughput.deadLetters} | dropped ${dropped} | alerts ${this.alertCount} | ${throughput.elapsedSeconds.toFixed(0)}s`;
+    return `throughput: ${Math.round(throughput.eventsPerSecond)} events/s | sent ${throughput.sent} | processed ${throughput.processed} | dlq ${throughput.deadLetters} | dropped ${dropped} | alerts ${this.alertCount} | ${throughput.elapsedSeconds.toFixed(0)}s${streamTimeAhead(throughput.streamTimeAheadOfWallClockMs)}`;
   }
 
   /** Plain lines for a non-terminal stdout: throughput, then the top products and categories, then new alerts. */

@@ -28,6 +28,9 @@ export const quietLogger: Logger = {
 };
 
 const tickMs = 50;
+/** The longest the generator sends before it yields, ms. */
+const sliceMs = 50;
+const commitIntervalMs = 1000;
 
 /** Runs until the duration or event count is reached, or `stop` resolves (a signal); then commits and closes. */
 export async function runEmbedded(command: RunCommand, terminal: Terminal, stop: Promise<void>): Promise<void> {
@@ -35,7 +38,7 @@ export async function runEmbedded(command: RunCommand, terminal: Terminal, stop:
   const storeSuppliers = LevelStores.dslStoreSuppliers();
   const topology = buildTopology(new StreamsBuilder({ dslStoreSuppliers: storeSuppliers }), { storeSuppliers, emitFinalOnly: command.emitFinalOnly });
   await mkdir(command.stateDir, { recursive: true });
-  const runner = await EmbeddedRunner.start(topology, { applicationId: command.applicationId, logger: quietLogger }, { stateDir: command.stateDir, commitIntervalMs: 1000 });
+  const runner = await EmbeddedRunner.start(topology, { applicationId: command.applicationId, logger: quietLogger }, { stateDir: command.stateDir, commitIntervalMs });
 
   const dashboard = new Dashboard();
   let deadLetters = 0;
@@ -75,6 +78,7 @@ export async function runEmbedded(command: RunCommand, terminal: Terminal, stop:
       processed: metrics.processed,
       dropped: metrics.dropped,
       deadLetters,
+      streamTimeAheadOfWallClockMs: metrics.streamTimeAheadOfWallClockMs,
     };
     lastFrameAt = now;
     sentAtLastFrame = sent;
@@ -85,23 +89,36 @@ export async function runEmbedded(command: RunCommand, terminal: Terminal, stop:
   try {
     const limit = command.events ?? Number.POSITIVE_INFINITY;
     const deadline = command.duration === undefined ? Number.POSITIVE_INFINITY : started + command.duration * 1000;
+    let committedAt = started;
     while (!stopping && sent < limit) {
-      const now = performance.now();
+      let now = performance.now();
       if (now >= deadline) break;
-      // Send what the rate allows by now; if the engine falls behind, the measured rate shows it.
+      // Send what the rate allows by now, but for one slice at most: `send` runs the topology
+      // synchronously, so a rate the engine cannot reach would otherwise never yield to the
+      // timers, the deadline or a signal. Behind the rate, the measured rate shows the engine's.
       const due = Math.min(limit, Math.floor(((now - started) / 1000) * command.rate) + 1);
-      while (sent < due) {
+      const sliceEnd = Math.min(now + sliceMs, deadline);
+      let sentInSlice = 0;
+      while (sent < due && !stopping) {
         const record = generator.next();
         runner.send(record.stream === 'events' ? topics.events : topics.catalog, record.key, record.value, { timestamp: record.timestamp });
         if (record.stream === 'events') sent++;
+        if (++sentInSlice % 256 === 0 && performance.now() >= sliceEnd) break;
       }
+      now = performance.now();
       if (now - lastFrameAt >= 1000) frame(now);
-      await new Promise((resolve) => setTimeout(resolve, tickMs));
+      if (now - committedAt >= commitIntervalMs) {
+        // Backpressure: wait for the stores to reach disk before generating more.
+        await runner.commit();
+        committedAt = performance.now();
+      }
+      // Behind the rate: only let timers and signals in. On time: wait for the next tick.
+      await new Promise((resolve) => (sent < due ? setImmediate(resolve) : setTimeout(resolve, tickMs)));
     }
     await runner.commit(); // flush cached updates, so the last frame shows every event sent
     frame(performance.now(), true);
     const seconds = (performance.now() - started) / 1000;
-    terminal.write(`${terminal.isTTY ? '\x1b[?25h' : ''}done: ${sent} events in ${seconds.toFixed(1)}s (${Math.round(sent / seconds)} events/s), state in ${command.stateDir}\n`);
+    terminal.write(`${terminal.isTTY ? '\x1b[?25h' : ''}done: ${sent} events in ${seconds.toFixed(1)}s (${Math.round(sent / seconds)} events/s of ${command.rate} asked), peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB, state in ${command.stateDir}\n`);
   } finally {
     if (terminal.isTTY) terminal.write('\x1b[?25h');
     await runner.close();

@@ -10,7 +10,7 @@ import { KafkaStreams } from '@tributary/kafka';
 import { StreamsBuilder } from '@tributary/streams';
 import { LevelStores } from '@tributary/level';
 import type { ProduceCommand, RunCommand, TailCommand } from './cli-options.js';
-import { formatAlert } from './dashboard.js';
+import { formatAlert, streamTimeAhead } from './dashboard.js';
 import { quietLogger, type Terminal } from './embedded.js';
 import { EventGenerator, type GeneratedRecord } from './generator.js';
 import type { Alert, CategoryStats, ProductStats, ProductTrend } from './model.js';
@@ -166,7 +166,7 @@ export async function runOnKafka(command: RunCommand, terminal: Terminal, stop: 
     const now = performance.now();
     let dropped = 0;
     for (const count of metrics.dropped.values()) dropped += count;
-    terminal.write(`throughput: ${Math.round(((metrics.processed - lastProcessed) * 1000) / (now - lastAt))} records/s | processed ${metrics.processed} | dropped ${dropped} | tasks ${metrics.tasks.join(',')}\n`);
+    terminal.write(`throughput: ${Math.round(((metrics.processed - lastProcessed) * 1000) / (now - lastAt))} records/s | processed ${metrics.processed} | dropped ${dropped} | tasks ${metrics.tasks.join(',')}${streamTimeAhead(metrics.streamTimeAheadOfWallClockMs)}\n`);
     lastProcessed = metrics.processed;
     lastAt = now;
   }, 5_000);

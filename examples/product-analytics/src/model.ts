@@ -81,11 +81,14 @@ export interface DebeziumProductRow {
   readonly updatedAt?: number;
 }
 
-/** Debezium's change-event envelope (JSON converter); `op` is create, update, delete or read (snapshot). */
+/**
+ * Debezium's change-event envelope (JSON converter); `op` is create, update, delete, read
+ * (snapshot) or truncate. The app rejects a truncate (see `CatalogChangeSerde`).
+ */
 export interface DebeziumEnvelope {
   readonly before: DebeziumProductRow | null;
   readonly after: DebeziumProductRow | null;
-  readonly op: 'c' | 'u' | 'd' | 'r';
+  readonly op: 'c' | 'u' | 'd' | 'r' | 't';
   readonly ts_ms?: number;
 }
 
@@ -119,7 +122,7 @@ const debeziumEnvelopeSchema: JsonSchemaObject = {
   properties: {
     before: debeziumRowSchema,
     after: debeziumRowSchema,
-    op: { type: 'string', enum: ['c', 'u', 'd', 'r'] },
+    op: { type: 'string', enum: ['c', 'u', 'd', 'r', 't'] },
     ts_ms: { type: 'integer' },
   },
   required: ['op'],

@@ -52,8 +52,21 @@ export interface ProductAnalyticsOptions {
   readonly trendWindowSizeMs?: number;
   /** How often a new trend window starts. Default 1 minute. */
   readonly trendAdvanceMs?: number;
-  /** How far ahead of the wall clock an event's timestamp may be. Default 1 hour. */
+  /**
+   * How far ahead of the wall clock an event's timestamp may be; an event stamped further ahead
+   * goes to the dead-letter topic before it moves stream time. At most `gracePeriodMs`: an event
+   * stamped further ahead than the grace would make every on-time event late. Default 10
+   * seconds, or the grace period when that is shorter.
+   */
   readonly maxFutureSkewMs?: number;
+  /**
+   * How long after its event time an event may reach Kafka: how far its timestamp may be behind
+   * its record's timestamp (or behind the wall clock, for a record without one). An event older
+   * than that goes to the dead-letter topic, so the product and the category windows never
+   * disagree about it (an event from 1970 is not counted by one and dropped as late by the
+   * other). Default: the grace period, beyond which the windows would drop it as late anyway.
+   */
+  readonly maxLatenessMs?: number;
   /** Emit one final result per window (suppressed until it closes) instead of every update. Default false. */
   readonly emitFinalOnly?: boolean;
   /** HyperLogLog precision for unique users (4–18). Default 12: 4 KiB per window, 1.6% standard error. */
@@ -76,6 +89,7 @@ export interface ResolvedOptions {
   readonly trendWindowSizeMs: number;
   readonly trendAdvanceMs: number;
   readonly maxFutureSkewMs: number;
+  readonly maxLatenessMs: number;
   readonly emitFinalOnly: boolean;
   readonly sketchPrecision: number;
   readonly alerts: AlertThresholds;
@@ -98,7 +112,8 @@ export const defaultOptions: ResolvedOptions = {
   gracePeriodMs: 1 * minute,
   trendWindowSizeMs: 5 * minute,
   trendAdvanceMs: 1 * minute,
-  maxFutureSkewMs: 60 * minute,
+  maxFutureSkewMs: 10_000,
+  maxLatenessMs: 1 * minute,
   emitFinalOnly: false,
   sketchPrecision: 12,
   alerts: {
@@ -168,6 +183,11 @@ export function resolveOptions(options: ProductAnalyticsOptions = {}): ResolvedO
   if (typeof emitFinalOnly !== 'boolean') fail('emitFinalOnly', 'must be a boolean', emitFinalOnly);
   const sketchPrecision = integer(given['sketchPrecision'], defaultOptions.sketchPrecision, 'sketchPrecision', 4);
   if (sketchPrecision > 18) fail('sketchPrecision', 'must be an integer from 4 to 18', sketchPrecision);
+  const gracePeriodMs = integer(given['gracePeriodMs'], defaultOptions.gracePeriodMs, 'gracePeriodMs', 0);
+  const maxFutureSkewMs = integer(given['maxFutureSkewMs'], Math.min(defaultOptions.maxFutureSkewMs, gracePeriodMs), 'maxFutureSkewMs', 0);
+  if (maxFutureSkewMs > gracePeriodMs) {
+    fail('maxFutureSkewMs', `must be at most gracePeriodMs (${gracePeriodMs}): an event stamped further ahead would move stream time past every on-time event's window`, maxFutureSkewMs);
+  }
   const storeSuppliers = given['storeSuppliers'] ?? defaultOptions.storeSuppliers;
   if (typeof storeSuppliers !== 'object' || storeSuppliers === null || typeof (storeSuppliers as DslStoreSuppliers).keyValueStore !== 'function') {
     fail('storeSuppliers', 'must be DslStoreSuppliers (such as Stores.inMemoryDslStoreSuppliers())', typeof storeSuppliers);
@@ -177,10 +197,11 @@ export function resolveOptions(options: ProductAnalyticsOptions = {}): ResolvedO
     topics,
     dedupeHorizonMs: integer(given['dedupeHorizonMs'], defaultOptions.dedupeHorizonMs, 'dedupeHorizonMs', 1),
     windowSizeMs,
-    gracePeriodMs: integer(given['gracePeriodMs'], defaultOptions.gracePeriodMs, 'gracePeriodMs', 0),
+    gracePeriodMs,
     trendWindowSizeMs,
     trendAdvanceMs,
-    maxFutureSkewMs: integer(given['maxFutureSkewMs'], defaultOptions.maxFutureSkewMs, 'maxFutureSkewMs', 0),
+    maxFutureSkewMs,
+    maxLatenessMs: integer(given['maxLatenessMs'], gracePeriodMs, 'maxLatenessMs', 0),
     emitFinalOnly,
     sketchPrecision,
     alerts: {

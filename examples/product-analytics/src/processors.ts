@@ -1,6 +1,6 @@
 /**
- * The app's own processors: parsing and validating raw events (so every rejected record reaches
- * the dead-letter topic with its reason), de-duplication by event id in event time, and a filter
+ * The app's own processors: parsing and validating raw events and catalog changes (so every
+ * rejected record reaches the dead-letter topic with its reason and original bytes), de-duplication by event id in event time, and a filter
  * that lets each id through once within a horizon of stream time (alert cool-downs).
  */
 import {
@@ -12,8 +12,8 @@ import {
   type KeyValueStore,
   type WindowStore,
 } from '@tributary/streams';
-import type { ProductEvent } from './model.js';
-import { futureSkewReason, ProductEventSerde } from './serdes.js';
+import type { CatalogChange, Product, ProductEvent } from './model.js';
+import { CatalogChangeSerde, ProductEventSerde, timestampReason } from './serdes.js';
 
 /** The result of parsing one raw event: the event, or why it was rejected with its original bytes. */
 export type ParsedEvent = ValidEvent | InvalidEvent;
@@ -24,7 +24,7 @@ export interface ValidEvent {
   readonly event: ProductEvent;
 }
 
-/** A rejected record: why, and its bytes as consumed. */
+/** A rejected record (an event or a catalog change): why, and its value bytes as consumed. */
 export interface InvalidEvent {
   readonly valid: false;
   readonly reason: string;
@@ -34,9 +34,45 @@ export interface InvalidEvent {
 /** The `__streams.errors.exception` header value of a rejected event. */
 export const invalidEventException = 'InvalidProductEvent';
 
+/** The `__streams.errors.exception` header value of a rejected catalog change. */
+export const invalidCatalogChangeException = 'InvalidCatalogChange';
+
+/** The result of parsing one catalog record: the product to store, a delete, or why it was rejected. */
+export type ParsedCatalogChange = ValidCatalogChange | InvalidEvent;
+
+/** A catalog change the table applies: the product's new state, or `null` to delete it. */
+export interface ValidCatalogChange {
+  readonly valid: true;
+  readonly product: Product | null;
+}
+
+/**
+ * Forwards a rejected record with its original value bytes and the reason in the dead-letter
+ * headers (the same `__streams.errors.*` headers as the library's `deadLetterTopic` handler).
+ */
+function forwardRejected<KIn, VIn, VOut extends { readonly valid: boolean }>(
+  context: FixedKeyProcessorContext<KIn, VOut | InvalidEvent>,
+  record: FixedKeyRecord<KIn, Buffer | null>,
+  exception: string,
+  reason: string,
+): void {
+  const metadata = context.recordMetadata();
+  const headers = record.headers.copy();
+  headers.add(DeadLetterHeaders.exception, exception);
+  headers.add(DeadLetterHeaders.message, reason);
+  headers.add(DeadLetterHeaders.stacktrace, '');
+  if (metadata !== undefined) {
+    headers.add(DeadLetterHeaders.topic, metadata.topic);
+    headers.add(DeadLetterHeaders.partition, String(metadata.partition));
+    headers.add(DeadLetterHeaders.offset, String(metadata.offset));
+  }
+  context.forward(record.withValue<VOut | InvalidEvent>({ valid: false, reason, original: record.value ?? null }).withHeaders(headers));
+}
+
 /**
  * Parses `product-events` values with {@link ProductEventSerde} and checks what the schema
- * cannot (the timestamp against the wall clock). A valid event is forwarded with its event
+ * cannot: the timestamp against the wall clock (not too far ahead) and against the record's
+ * timestamp (not produced too long after it happened). A valid event is forwarded with its event
  * time as the record's timestamp, so windows follow the device's clock, not the broker's. A
  * rejected one is forwarded with its original bytes and the reason in the dead-letter headers
  * (the same `__streams.errors.*` headers as the library's `deadLetterTopic` handler).
@@ -44,7 +80,10 @@ export const invalidEventException = 'InvalidProductEvent';
 export class ParseProductEvent implements FixedKeyProcessor<Buffer | null, Buffer | null, ParsedEvent> {
   private context!: FixedKeyProcessorContext<Buffer | null, ParsedEvent>;
 
-  constructor(private readonly maxFutureSkewMs: number) {}
+  constructor(
+    private readonly maxFutureSkewMs: number,
+    private readonly maxLatenessMs: number,
+  ) {}
 
   init(context: FixedKeyProcessorContext<Buffer | null, ParsedEvent>): void {
     this.context = context;
@@ -57,16 +96,7 @@ export class ParseProductEvent implements FixedKeyProcessor<Buffer | null, Buffe
       this.context.forward(record.withValue<ParsedEvent>({ valid: true, event: result }).withTimestamp(result.timestamp));
       return;
     }
-    const headers = record.headers.copy();
-    headers.add(DeadLetterHeaders.exception, invalidEventException);
-    headers.add(DeadLetterHeaders.message, result);
-    headers.add(DeadLetterHeaders.stacktrace, '');
-    if (metadata !== undefined) {
-      headers.add(DeadLetterHeaders.topic, metadata.topic);
-      headers.add(DeadLetterHeaders.partition, String(metadata.partition));
-      headers.add(DeadLetterHeaders.offset, String(metadata.offset));
-    }
-    this.context.forward(record.withValue<ParsedEvent>({ valid: false, reason: result, original: record.value ?? null }).withHeaders(headers));
+    forwardRejected(this.context, record, invalidEventException, result);
   }
 
   /** The event, or why it is rejected. */
@@ -78,8 +108,48 @@ export class ParseProductEvent implements FixedKeyProcessor<Buffer | null, Buffe
     } catch (error) {
       return error instanceof Error ? error.message : String(error);
     }
-    const skew = futureSkewReason(event, this.context.currentSystemTimeMs(), this.maxFutureSkewMs);
-    return skew === undefined ? event : `Validation on topic '${topic}': ${skew}`;
+    // The record's timestamp is when it reached Kafka (the source stamps a record without one
+    // with its partition's time or the wall clock, see eventsSourceTime in topology.ts).
+    const reason = timestampReason(event, this.context.currentSystemTimeMs(), this.maxFutureSkewMs, record.timestamp, this.maxLatenessMs);
+    return reason === undefined ? event : `Validation on topic '${topic}': ${reason}`;
+  }
+}
+
+/**
+ * Parses `product-catalog` records with {@link CatalogChangeSerde} and checks what the serde
+ * cannot see: the key. A change is applied only to the product its key names, so a record
+ * keyed p-15 whose value is p-16 is rejected rather than stored as p-15, and a record with no
+ * key is rejected rather than dropped by the table. A tombstone (null value) with a key is a
+ * delete. Everything rejected is forwarded with its original bytes and the reason, for the
+ * dead-letter topic.
+ */
+export class ParseCatalogChange implements FixedKeyProcessor<string | null, Buffer | null, ParsedCatalogChange> {
+  private context!: FixedKeyProcessorContext<string | null, ParsedCatalogChange>;
+
+  init(context: FixedKeyProcessorContext<string | null, ParsedCatalogChange>): void {
+    this.context = context;
+  }
+
+  process(record: FixedKeyRecord<string | null, Buffer | null>): void {
+    const result = this.parse(this.context.recordMetadata()?.topic ?? 'product-catalog', record);
+    if (typeof result === 'string') forwardRejected(this.context, record, invalidCatalogChangeException, result);
+    else this.context.forward(record.withValue<ParsedCatalogChange>({ valid: true, product: result }));
+  }
+
+  /** The product's new state, `null` for a delete, or why the record is rejected. */
+  private parse(topic: string, record: FixedKeyRecord<string | null, Buffer | null>): Product | null | string {
+    const key = record.key;
+    if (key === null || key === undefined || key === '') return `Catalog change on topic '${topic}' has no key; the key must be the productId it changes`;
+    if (record.value === null || record.value === undefined) return null; // a tombstone deletes the product
+    let change: CatalogChange;
+    try {
+      change = CatalogChangeSerde.deserialize(topic, record.value, record.headers);
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+    const productId = change.kind === 'upsert' ? change.product.productId : change.productId;
+    if (productId !== key) return `Catalog change on topic '${topic}' is keyed '${key}' but changes product '${productId}'; the key must be the productId`;
+    return change.kind === 'upsert' ? change.product : null;
   }
 }
 

@@ -34,8 +34,8 @@ import {
 
 /**
  * Reads `product-events` values: required fields, a known event type, non-negative price and
- * quantity. The check that needs a clock (not too far in the future) is the topology's
- * validate step, {@link futureSkewReason}, so its reason reaches the dead-letter topic too.
+ * quantity. The checks that need a clock (not too far in the future, not too late) are the
+ * topology's validate step, {@link timestampReason}, so their reasons reach the dead-letter topic too.
  */
 export const ProductEventSerde: Serde<ProductEvent> = Serdes.JsonSchema<ProductEvent>(productEventSchema);
 
@@ -59,17 +59,28 @@ export const EnrichedEventSerde: Serde<EnrichedEvent> = Serdes.JsonSchema<Enrich
 
 /**
  * Why an event's timestamp is unacceptable, or `undefined` when it is fine: more than
- * `maxFutureSkewMs` after `nowMs` (a device clock set wrong would otherwise open windows that
- * hold back every other event's stream time).
+ * `maxFutureSkewMs` after `nowMs` (a device clock set wrong would move stream time past every
+ * on-time event's window), or more than `maxLatenessMs` before `producedAtMs`, when its record
+ * reached Kafka (an event from 1970, or one held back so long that no window takes it).
  */
-export function futureSkewReason(event: ProductEvent, nowMs: number, maxFutureSkewMs: number): string | undefined {
+export function timestampReason(event: ProductEvent, nowMs: number, maxFutureSkewMs: number, producedAtMs: number, maxLatenessMs: number): string | undefined {
   const ahead = event.timestamp - nowMs;
-  return ahead > maxFutureSkewMs ? `/timestamp is ${ahead} ms in the future; at most ${maxFutureSkewMs} ms is allowed` : undefined;
+  if (ahead > maxFutureSkewMs) return `/timestamp is ${ahead} ms in the future; at most ${maxFutureSkewMs} ms is allowed (maxFutureSkewMs)`;
+  const late = producedAtMs - event.timestamp;
+  if (late > maxLatenessMs) return `/timestamp is ${late} ms before the record was produced; at most ${maxLatenessMs} ms is allowed (maxLatenessMs)`;
+  return undefined;
 }
 
 const catalogWireSerde = Serdes.JsonSchema<unknown>(catalogWireSchema);
 
 function fromDebezium(topic: string, envelope: DebeziumEnvelope): CatalogChange {
+  if (envelope.op === 't') {
+    // A truncate names no rows: applying it would mean deleting every product of every task's
+    // table, which a keyed table cannot do. Rejected, so an operator sees it and re-snapshots.
+    throw new DeserializationError(
+      `Catalog change on topic '${topic}': a Debezium truncate (op 't') is not applied; the catalog keeps its products. Delete them with tombstones or 'd' changes, or re-snapshot the table`,
+    );
+  }
   if (envelope.op === 'd') {
     const productId = envelope.before?.productId;
     if (productId === undefined) throw new DeserializationError(`Catalog change on topic '${topic}': a Debezium delete needs before.productId`);
@@ -103,7 +114,8 @@ class CatalogChangeSerdeImpl implements Serde<CatalogChange> {
 /**
  * Reads `product-catalog` values in any form it accepts: the Debezium envelope with or without
  * the `payload` wrapper (op `c`, `u`, `r` upsert, `d` deletes) and the plain upsert. A
- * tombstone (null value) never reaches a serde; the topology reads it as a delete.
+ * tombstone (null value) never reaches a serde; the topology reads it as a delete. Anything
+ * else throws a `DeserializationError` saying why, a truncate (op `t`) included.
  */
 export const CatalogChangeSerde: Serde<CatalogChange> = new CatalogChangeSerdeImpl();
 

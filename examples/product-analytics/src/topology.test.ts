@@ -22,6 +22,7 @@ function openDriver(options: ProductAnalyticsOptions = {}) {
   const events = driver.createInputTopic(topics.events, Serdes.String(), ProductEventSerde);
   const rawEvents = driver.createInputTopic(topics.events, Serdes.String(), Serdes.Bytes());
   const catalog = driver.createInputTopic(topics.catalog, Serdes.String(), Serdes.Json<unknown>());
+  const rawCatalog = driver.createInputTopic(topics.catalog, Serdes.String(), Serdes.Bytes());
   const stats = driver.createOutputTopic(topics.productAnalytics, Serdes.String(), ProductStatsSerde);
   const categories = driver.createOutputTopic(topics.categoryAnalytics, Serdes.String(), CategoryStatsSerde);
   const alerts = driver.createOutputTopic(topics.alerts, Serdes.String(), AlertSerde);
@@ -36,7 +37,7 @@ function openDriver(options: ProductAnalyticsOptions = {}) {
   /** The latest result per `key@windowStart`. */
   const latestStats = (): Map<string, ProductStats> => new Map(present(stats.readValuesToList()).map((value) => [`${value.productId}@${value.windowStart}`, value]));
   const latestCategories = (): Map<string, CategoryStats> => new Map(present(categories.readValuesToList()).map((value) => [`${value.category}@${value.windowStart}`, value]));
-  return { driver, events, rawEvents, catalog, stats, categories, alerts, deadLetters, send, latestStats, latestCategories };
+  return { driver, events, rawEvents, catalog, rawCatalog, stats, categories, alerts, deadLetters, send, latestStats, latestCategories };
 }
 
 /** Values without tombstones (the outputs never hold any; this keeps the types honest). */
@@ -176,6 +177,100 @@ describe('product-analytics topology', () => {
     expect(stats.isEmpty()).toBe(true);
   });
 
+  it('sends every catalog change the table cannot apply to the dead-letter topic, with the reason and original bytes', () => {
+    const { driver, catalog, rawCatalog, deadLetters, send, latestStats } = openDriver();
+    catalog.pipeInput('p1', lamp, at(0));
+    const row = { productId: 'p1', name: 'Desk lamp', category: 'lighting', price: 25 };
+    const inputs: Array<[string | null, string, RegExp]> = [
+      ['p1', '"just a string"', /\(root\) must be object/],
+      ['p1', 'null', /\(root\) must be object/],
+      ['p1', '{"payload":"x"}', /\/payload must be object/],
+      ['p1', '{"payload":null}', /\/payload must be object/],
+      ['p1', JSON.stringify({ before: null, after: null, op: 'c' }), /a Debezium 'c' needs after.productId/],
+      ['p1', JSON.stringify({ before: null, after: row, op: 'x' }), /\/op must be equal to one of the allowed values/],
+      ['p1', JSON.stringify({ before: null, after: null, op: 't' }), /a Debezium truncate \(op 't'\) is not applied/],
+      ['p1', JSON.stringify({ before: null, after: null, op: 'd' }), /a Debezium delete needs before.productId/],
+      ['p1', '{"productId": "p1", ', /malformed JSON/],
+      ['p1', JSON.stringify({ ...lamp, category: undefined }), /must have required property 'category'/],
+      ['p1', JSON.stringify({ ...lamp, price: undefined }), /must have required property 'price'/],
+      ['p1', JSON.stringify({ ...lamp, price: '20' }), /\/price must be number/],
+      [null, JSON.stringify(lamp), /has no key; the key must be the productId/],
+      ['p15', JSON.stringify({ ...lamp, productId: 'p16' }), /is keyed 'p15' but changes product 'p16'/],
+    ];
+    for (const [key, value] of inputs) rawCatalog.pipeInput(key, Buffer.from(value), at(0));
+    // Legitimate deletes are not errors: a Debezium 'd' and a tombstone.
+    catalog.pipeInput('p2', { ...lamp, productId: 'p2' }, at(0));
+    catalog.pipeInput('p2', { before: { productId: 'p2' }, after: null, op: 'd' }, at(0));
+    rawCatalog.pipeInput('p3', null, at(0));
+
+    const letters = deadLetters.readRecordsToList();
+    expect(letters.map((letter) => letter.key)).toEqual(inputs.map(([key]) => key));
+    letters.forEach((letter, index) => {
+      const [, value, reason] = inputs[index]!;
+      expect(letter.value?.toString()).toBe(value);
+      expect(letter.headers.lastString(DeadLetterHeaders.exception)).toBe('InvalidCatalogChange');
+      expect(letter.headers.lastString(DeadLetterHeaders.message)).toMatch(reason);
+      expect(letter.headers.lastString(DeadLetterHeaders.topic)).toBe(topics.catalog);
+      expect(letter.headers.lastString(DeadLetterHeaders.offset)).toBe(String(index + 1));
+    });
+    expect(driver.droppedRecords().size).toBe(0); // every one dead-lettered, none dropped on the way
+
+    // None of them changed the table: p1 is still the lamp, and neither p15 nor p16 was stored.
+    send({ productId: 'p1', timestamp: at(1) });
+    send({ productId: 'p15', timestamp: at(1) });
+    send({ productId: 'p16', timestamp: at(1) });
+    send({ productId: 'p2', timestamp: at(1) });
+    const stats = latestStats();
+    expect(stats.get(`p1@${at(0)}`)).toMatchObject({ name: 'Desk lamp', category: 'home' });
+    for (const productId of ['p15', 'p16', 'p2']) expect(stats.get(`${productId}@${at(0)}`)).toMatchObject({ category: 'unknown' });
+  });
+
+  it('dead-letters an event stamped beyond the future tolerance, so on-time events are still counted', () => {
+    const { driver, send, deadLetters, latestStats, latestCategories } = openDriver();
+    const now = at(24 * 60); // the driver's wall clock
+    send({ productId: 'p1', eventId: 'skewed', timestamp: now + 30 * minute }); // a device clock 30 minutes fast
+    const products = ['p1', 'p2', 'p3'];
+    for (let index = 0; index < 180; index++) send({ productId: products[index % 3]!, userId: `u${index}`, timestamp: now - 18_000 + index * 100 });
+
+    const letters = deadLetters.readRecordsToList();
+    expect(letters.map((letter) => letter.headers.lastString(DeadLetterHeaders.message))).toEqual([
+      `Validation on topic '${topics.events}': /timestamp is ${30 * minute} ms in the future; at most 10000 ms is allowed (maxFutureSkewMs)`,
+    ]);
+    const views = (values: Iterable<{ readonly views: number }>) => [...values].reduce((sum, value) => sum + value.views, 0);
+    expect(views(latestStats().values())).toBe(180);
+    expect(views(latestCategories().values())).toBe(180);
+    expect(driver.droppedRecords().get('late-record')).toBeUndefined();
+  });
+
+  it('dead-letters an event produced long after it happened (from 1970, say), so product and category windows agree', () => {
+    const { driver, events, deadLetters, latestStats, latestCategories } = openDriver();
+    const now = at(24 * 60);
+    const old = { eventId: 'e1970', userId: 'u1', productId: 'p1', eventType: 'view', timestamp: 0 } as const;
+    events.pipeInput('p1', old, now); // first on a fresh task: no window would have called it late
+    events.pipeInput('p1', { ...old, eventId: 'e-now', timestamp: now }, now);
+    events.pipeInput('p2', { ...old, eventId: 'e1970-2', productId: 'p2' }, now); // and after stream time moved
+    events.pipeInput('p2', { ...old, eventId: 'e-late', productId: 'p2', timestamp: now - 50_000 }, now); // 50 s late: within the grace
+    const letters = deadLetters.readRecordsToList();
+    expect(letters.map((letter) => letter.key)).toEqual(['p1', 'p2']);
+    expect(letters[0]!.headers.lastString(DeadLetterHeaders.message)).toBe(
+      `Validation on topic '${topics.events}': /timestamp is ${now} ms before the record was produced; at most 60000 ms is allowed (maxLatenessMs)`,
+    );
+    expect([...latestStats().keys()].sort()).toEqual([`p1@${now}`, `p2@${at(24 * 60 - 5)}`]);
+    expect([...latestCategories().keys()].sort()).toEqual([`unknown@${at(24 * 60 - 5)}`, `unknown@${now}`]);
+    expect(driver.droppedRecords().get('late-record')).toBeUndefined();
+  });
+
+  it('counts a valid event whose Kafka record has no timestamp (-1), by its own event time, and dead-letters a bad one', () => {
+    const { driver, rawEvents, deadLetters, latestStats } = openDriver();
+    // Without a record timestamp, lateness is measured against the wall clock: a second here.
+    const event = { eventId: 'e1', userId: 'u1', productId: 'p1', eventType: 'view', timestamp: at(24 * 60) - 1_000 };
+    rawEvents.pipeInput('p1', Buffer.from(JSON.stringify(event)), -1);
+    rawEvents.pipeInput('p1', Buffer.from('{"eventId": '), -1);
+    expect(latestStats().get(`p1@${at(24 * 60 - 5)}`)).toMatchObject({ views: 1, updatedAt: event.timestamp });
+    expect(deadLetters.readRecordsToList().map((letter) => letter.headers.lastString(DeadLetterHeaders.message))).toEqual([expect.stringMatching(/malformed JSON/)]);
+    expect(driver.droppedRecords().size).toBe(0);
+  });
+
   it('estimates unique users within the HyperLogLog error bound', { timeout: 30_000 }, () => {
     const { send, latestStats, latestCategories } = openDriver();
     const users = 2_000;
@@ -233,6 +328,8 @@ describe('product-analytics topology', () => {
     expect(() => buildTopology(new StreamsBuilder(), { topics: { alerts: 'product-analytics' } })).toThrow(/'topics.alerts' must differ from topics.productAnalytics/);
     expect(() => buildTopology(new StreamsBuilder(), { alerts: { conversionRateBelow: 2 } })).toThrow(/'alerts.conversionRateBelow' must be a number from 0 to 1/);
     expect(() => buildTopology(new StreamsBuilder(), { windowSize: 1 } as ProductAnalyticsOptions)).toThrow(/'windowSize' is unknown/);
+    expect(() => buildTopology(new StreamsBuilder(), { gracePeriodMs: 5_000, maxFutureSkewMs: 5_001 })).toThrow(/'maxFutureSkewMs' must be at most gracePeriodMs \(5000\)/);
+    expect(buildTopology(new StreamsBuilder(), { gracePeriodMs: 0 })).toBeDefined(); // the future tolerance's default follows a shorter grace
   });
 
   it('matches a brute-force computation of ProductStats per product and window', () => {

@@ -3,10 +3,13 @@
  * and later the embedded runner and the Kafka runtime, all run the topology it returns.
  *
  * 1. Parse and validate `product-events` (read as bytes, parsed in a processor, so every reason
- *    reaches `product-events-dlq` with the original bytes).
+ *    reaches `product-events-dlq` with the original bytes). The event's own time becomes the
+ *    record's; one stamped too far ahead of the wall clock, or produced too long after it
+ *    happened, is dead-lettered before it moves any window's stream time.
  * 2. De-duplicate by eventId: copies less than a horizon apart in event time are one event.
  * 3. Re-key by productId and left-join the catalog table (Debezium or plain upserts; deletes and
  *    tombstones remove a product); unknown products get category 'unknown' and are counted.
+ *    Catalog records the table cannot apply go to the same dead-letter topic, with the reason.
  * 4. 5-minute tumbling windows with grace per product and per category (funnel counts, revenue,
  *    conversion, HyperLogLog unique users), and trend windows per product.
  * 5. `ProductStats`, `CategoryStats` and `ProductTrend` out, every update or final results only.
@@ -28,13 +31,13 @@ import {
   pair,
   type KTable,
   type Serde,
+  type TimestampExtractor,
   type Topology,
   type Windowed,
 } from '@tributary/streams';
 import {
   unknownCategory,
   type Alert,
-  type CatalogChange,
   type CategoryStats,
   type EnrichedEvent,
   type Product,
@@ -42,11 +45,10 @@ import {
   type ProductStats,
   type ProductTrend,
 } from './model.js';
-import { DeduplicateInEventTime, OncePerHorizon, ParseProductEvent, type ValidEvent } from './processors.js';
+import { DeduplicateInEventTime, OncePerHorizon, ParseCatalogChange, ParseProductEvent, type ValidCatalogChange, type ValidEvent } from './processors.js';
 import { resolveOptions, type ProductAnalyticsOptions, type ResolvedOptions } from './options.js';
 import {
   AlertSerde,
-  CatalogChangeSerde,
   CategoryStatsSerde,
   EnrichedEventSerde,
   FunnelAggregateSerde,
@@ -163,15 +165,6 @@ function toProductTrend(windowed: Windowed<string>, aggregate: TrendAggregate, w
   };
 }
 
-/**
- * A catalog change as the table's value: the product, or null (a tombstone, which deletes it)
- * for a delete or a tombstone. Typed `Product` because the DSL's tables type their values
- * without the null a tombstone is at run time.
- */
-function toProductOrTombstone(change: CatalogChange | null): Product {
-  return (change === null || change.kind === 'delete' ? null : change.product) as Product;
-}
-
 /** Joins an event with its catalog entry, or marks its product unknown. */
 function enrich(event: ProductEvent, product: Product | null): EnrichedEvent {
   const unitPrice = event.price ?? product?.price ?? 0;
@@ -229,6 +222,16 @@ function finalOnly<V>(table: KTable<Windowed<string>, V>, options: ResolvedOptio
 }
 
 /**
+ * The input sources' time. The events carry their own event time, which the parse step puts on
+ * each valid event before anything keeps time (the first sub-topology has no windows or stores),
+ * so the source's time only orders records and stamps dead letters. A record without a Kafka
+ * timestamp (-1) is therefore kept, stamped with its partition's time (or the wall clock before
+ * the first record), instead of being dropped before its payload is read.
+ */
+const timeOrPlaceholder: TimestampExtractor<unknown, unknown> = (record, partitionTime) =>
+  record.timestamp >= 0 ? record.timestamp : partitionTime >= 0 ? partitionTime : record.wallClockTimeMs;
+
+/**
  * Builds the product-analytics pipeline on `builder` and returns the topology. Options are
  * checked here, once; see {@link ProductAnalyticsOptions} for each and its default.
  */
@@ -242,8 +245,8 @@ export function buildTopology(builder?: StreamsBuilder, options: ProductAnalytic
   // 1. Parse and validate. Bytes in, so the parse step sees every record, including ones the
   // serde rejects, and sends each with its reason and original bytes to the dead-letter topic.
   const parsed = builder
-    .stream(topics.events, Consumed.with(Serdes.Bytes(), Serdes.Bytes()))
-    .processValues(() => new ParseProductEvent(resolved.maxFutureSkewMs), Named.as('parse-and-validate'))
+    .stream(topics.events, { ...Consumed.with(Serdes.Bytes(), Serdes.Bytes()), timestampExtractor: timeOrPlaceholder })
+    .processValues(() => new ParseProductEvent(resolved.maxFutureSkewMs, resolved.maxLatenessMs), Named.as('parse-and-validate'))
     .split(Named.as('events-'))
     .branch((_key, result) => result.valid, Branched.as('valid'))
     .defaultBranch(Branched.as('invalid'));
@@ -272,10 +275,20 @@ export function buildTopology(builder?: StreamsBuilder, options: ProductAnalytic
       storeNames.dedupeIds,
     );
 
-  // 3. Enrich from the catalog: every CDC form becomes a product or a delete (tombstones arrive as null).
-  const catalog: KTable<string, Product> = builder
-    .stream(topics.catalog, Consumed.with(string, CatalogChangeSerde))
-    .mapValues((change) => toProductOrTombstone(change), Named.as('catalog-to-product'))
+  // 3. Enrich from the catalog: every CDC form becomes a product or a delete (tombstones arrive
+  // as null). Bytes in and parsed in a processor, as the events are, so a change the table
+  // cannot apply (malformed, keyed wrong, a truncate) reaches the dead-letter topic too.
+  const catalogChanges = builder
+    .stream(topics.catalog, { ...Consumed.with(string, Serdes.Bytes()), timestampExtractor: timeOrPlaceholder })
+    .processValues(() => new ParseCatalogChange(), Named.as('parse-catalog-change'))
+    .split(Named.as('catalog-'))
+    .branch((_key, result) => result.valid, Branched.as('valid'))
+    .defaultBranch(Branched.as('invalid'));
+  catalogChanges['catalog-invalid']
+    .mapValues((result) => (result.valid ? null : result.original), Named.as('catalog-original-bytes'))
+    .to(topics.deadLetter, Produced.with(string, Serdes.Bytes() as Serde<Buffer | null>));
+  const catalog: KTable<string, Product> = catalogChanges['catalog-valid']
+    .mapValues((result) => (result as ValidCatalogChange).product as Product, Named.as('catalog-to-product')) // null deletes
     .toTable(Named.as('catalog-table'), { storeName: storeNames.catalog, keySerde: string, valueSerde: ProductSerde });
   const enriched = events.leftJoin(catalog, enrich, { keySerde: string, valueSerde: ProductEventSerde });
   enriched

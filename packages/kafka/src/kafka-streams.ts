@@ -36,6 +36,12 @@ export interface KafkaStreamsMetrics {
   readonly standbyTasks: string[];
   /** Changelog records applied to standby stores since start. */
   readonly standbyRecords: number;
+  /**
+   * The furthest any running task's stream time is ahead of the wall clock, ms (0 when none is):
+   * a record stamped in the future moved it, and records stamped now are late for windows with
+   * less grace. Each task also logs a warning, at most once a minute, when it is over a second.
+   */
+  readonly streamTimeAheadOfWallClockMs: number;
   /** With `numStreamThreads` above 1: each thread's state and tasks (the sums above are of their last reports, at most 500 ms old). */
   readonly threads?: readonly StreamThreadMetrics[];
 }
@@ -220,6 +226,7 @@ export class KafkaStreams {
       restored: this.thread?.restoredRecords ?? 0,
       standbyTasks: this.thread?.standbyTaskIds() ?? [],
       standbyRecords: this.thread?.standbyRecords ?? 0,
+      streamTimeAheadOfWallClockMs: this.thread?.streamTimeAheadOfWallClockMs() ?? 0,
     };
   }
 

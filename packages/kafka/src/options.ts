@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { KafkaConfig } from 'kafkajs';
-import { ConfigError, resolveStreamsConfig, type Logger, type ResolvedStreamsConfig, type StreamsConfig } from '@tributary/streams';
+import { ConfigError, DEFAULT_DEAD_LETTER_MAX_BYTES, resolveStreamsConfig, type Logger, type ResolvedStreamsConfig, type StreamsConfig } from '@tributary/streams';
 
 /**
  * The processing guarantees: `'at_least_once'` (the default) or `'exactly_once'` (Kafka
@@ -61,6 +61,17 @@ export interface KafkaStreamsOptions extends StreamsConfig {
    * caches into write-through. Default 10 MiB ({@link DEFAULT_CACHE_MAX_BYTES}) per application instance.
    */
   readonly cacheMaxBytes?: number;
+  /**
+   * The most bytes a dead letter may take (key, value and headers). A dead letter must always
+   * land, so a larger one (the copy of a near-1 MB bad record plus its error headers, say) has
+   * its value, then its key, truncated, with `__streams.errors.truncated` and the original sizes
+   * in its headers (see `fitDeadLetter`). It applies to every record sent with the
+   * `__streams.errors.exception` header: the handlers' dead letters and a topology's own. Default
+   * {@link DEFAULT_DEAD_LETTER_MAX_BYTES}, under the brokers' default `message.max.bytes`
+   * (1,048,588); set it below your brokers' `message.max.bytes` or the dead-letter topic's
+   * `max.message.bytes` when either is smaller.
+   */
+  readonly deadLetterMaxBytes?: number;
   /** Not an option: internal topics take their partition counts from the topics that feed them. */
   readonly numPartitionsForInternalTopics?: never;
   /** kafkajs client options passed through: `ssl`, `sasl`, `clientId`, `retry`, `logLevel`, `connectionTimeout`, ... */
@@ -114,6 +125,7 @@ export interface ResolvedKafkaStreamsOptions {
   readonly commitIntervalMs: number;
   /** The cache budget shared by the tasks' caching stores. */
   readonly cacheMaxBytes: number;
+  readonly deadLetterMaxBytes: number;
   readonly numStandbyReplicas: number;
   readonly kafka: Omit<KafkaConfig, 'brokers'>;
   readonly sessionTimeoutMs: number;
@@ -428,6 +440,7 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
     }
     const commitIntervalMs = checkInteger(options.commitIntervalMs, 'commitIntervalMs', 0) ?? (guarantee === 'exactly_once' ? DEFAULT_EOS_COMMIT_INTERVAL_MS : DEFAULT_COMMIT_INTERVAL_MS);
     const cacheMaxBytes = checkInteger(options.cacheMaxBytes, 'cacheMaxBytes', 0) ?? DEFAULT_CACHE_MAX_BYTES;
+    const deadLetterMaxBytes = checkInteger(options.deadLetterMaxBytes, 'deadLetterMaxBytes', 1024) ?? DEFAULT_DEAD_LETTER_MAX_BYTES;
     const numStandbyReplicas = checkInteger(options.numStandbyReplicas, 'numStandbyReplicas', 0) ?? 0;
     if ('numPartitionsForInternalTopics' in options && options.numPartitionsForInternalTopics !== undefined) {
       fail("Option 'numPartitionsForInternalTopics' is not supported: internal topics take their partition counts from the topics that feed them (or from Repartitioned.withNumberOfPartitions).");
@@ -444,6 +457,7 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
       processingGuarantee: guarantee,
       commitIntervalMs,
       cacheMaxBytes,
+      deadLetterMaxBytes,
       numStandbyReplicas,
       kafka,
       ...consumer,

@@ -4,8 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  boundedTimestampExtractor,
   Consumed,
   countDistinct,
+  DeadLetterHeaders,
+  deadLetterTopic,
+  recordTimestampExtractor,
   Grouped,
   Materialized,
   Produced,
@@ -24,6 +28,29 @@ import { builderOptions, openDriver } from '../../../test/support/store-kind.js'
 const minute = 60_000;
 
 describe('docs/tables-windows-joins.md', () => {
+  it('a source guarded against clocks set wrong', () => {
+    // --- guide: bounded-timestamps ---
+    const builder = new StreamsBuilder();
+    builder
+      .stream('page-views', {
+        ...Consumed.with(Serdes.String(), Serdes.String()),
+        timestampExtractor: boundedTimestampExtractor(recordTimestampExtractor, { maxFutureMs: 30_000 }),
+      })
+      .to('page-views-timed');
+    const driver = new TopologyTestDriver(builder.build(), { deserializationExceptionHandler: deadLetterTopic({ topic: 'page-views-dlq' }) }, { initialWallClockTime: 10 * minute });
+    const views = driver.createInputTopic('page-views', Serdes.String(), Serdes.String());
+    views.pipeInput('/pricing', 'u1', 10 * minute + 31_000); // 31 s ahead of the wall clock: dead-lettered
+    views.pipeInput('/pricing', 'u2', 10 * minute); // on time
+    // --- end ---
+    const [letter] = driver.createOutputTopic('page-views-dlq', Serdes.String(), Serdes.String()).readRecordsToList();
+    expect(letter!.value).toBe('u1');
+    expect(letter!.headers.lastString(DeadLetterHeaders.exception)).toBe('InvalidTimestampError');
+    expect(letter!.headers.lastString(DeadLetterHeaders.message)).toMatch(/31000 ms ahead of the wall clock; at most 30000 ms is allowed \(maxFutureMs\)/);
+    expect(driver.createOutputTopic('page-views-timed', Serdes.String(), Serdes.String()).readValuesToList()).toEqual(['u2']);
+    expect(driver.droppedRecords().get('invalid-timestamp')).toBe(1);
+    driver.close();
+  });
+
   it('windowed counts with grace, emitting one final result per window', async () => {
     // --- guide: windowed-count ---
     const builder = new StreamsBuilder(builderOptions());

@@ -73,8 +73,8 @@ export type {
   RecordMetadata,
   TaskId,
 } from './processor/processor.js';
-export { recordTimestampExtractor, wallClockTimestampExtractor, valueTimestampExtractor } from './processor/timestamp-extractor.js';
-export type { TimestampExtractor, ConsumedRecordView } from './processor/timestamp-extractor.js';
+export { recordTimestampExtractor, wallClockTimestampExtractor, valueTimestampExtractor, boundedTimestampExtractor } from './processor/timestamp-extractor.js';
+export type { TimestampExtractor, ConsumedRecordView, TimestampBounds } from './processor/timestamp-extractor.js';
 export type { StreamPartitioner, TopicNameExtractor } from './processor/stream-partitioner.js';
 export type { RecordCollector, ConsumedRecord } from './processor/record-collector.js';
 export type { DropReason } from './processor/internal/task-metrics.js';
@@ -152,9 +152,10 @@ export {
   SerializationError,
   ProcessingError,
   StateStoreError,
+  InvalidTimestampError,
 } from './errors/streams-error.js';
 export type { StreamsErrorOptions } from './errors/streams-error.js';
-export { logAndContinue, logAndFail, deadLetterTopic, deadLetterRecord, DeadLetterHeaders } from './errors/handlers.js';
+export { logAndContinue, logAndFail, deadLetterTopic, deadLetterRecord, fitDeadLetter, recordSizeInBytes, DeadLetterHeaders, DEFAULT_DEAD_LETTER_MAX_BYTES } from './errors/handlers.js';
 export type {
   ErrorHandlerContext,
   HandlerResponse,

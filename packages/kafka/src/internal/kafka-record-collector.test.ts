@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Headers } from '@tributary/streams';
-import { OutgoingRecord, requestsOf } from './kafka-record-collector.js';
+import type { Message } from 'kafkajs';
+import { DeadLetterHeaders, Headers, recordSizeInBytes, silentLogger } from '@tributary/streams';
+import { KafkaRecordCollector, OutgoingRecord, requestsOf } from './kafka-record-collector.js';
 
 function record(bytes: number, partition?: number): OutgoingRecord {
   const outgoing = new OutgoingRecord(Buffer.from('k'), Buffer.alloc(bytes), new Headers(), 0, undefined);
@@ -33,5 +34,40 @@ describe('requestsOf', () => {
   it('sends a record larger than the bound on its own rather than not at all', () => {
     const requests = requestsOf(new Map([['a', [record(10), record(5000), record(10)]]]), 1000);
     expect(requests.map((request) => request.count)).toEqual([1, 1, 1]);
+  });
+});
+
+describe('KafkaRecordCollector and dead letters', () => {
+  function collectorSending(sent: Message[]): KafkaRecordCollector {
+    return new KafkaRecordCollector({
+      producer: {
+        send: async () => [],
+        sendBatch: async ({ topicMessages }) => {
+          for (const entry of topicMessages ?? []) sent.push(...entry.messages);
+          return [];
+        },
+      },
+      partitionCounts: new Map([['dlq', 1], ['out', 1]]),
+      changelogTopics: new Set(),
+      productionExceptionHandler: () => ({ action: 'fail' }),
+      logger: silentLogger,
+      deadLetterMaxBytes: 4_096,
+    });
+  }
+
+  it('cuts a dead letter (any record with the exception header) to deadLetterMaxBytes, and leaves other records alone', async () => {
+    const sent: Message[] = [];
+    const collector = collectorSending(sent);
+    const letterHeaders = new Headers().add(DeadLetterHeaders.exception, 'InvalidProductEvent').add(DeadLetterHeaders.message, 'malformed JSON');
+    collector.send('dlq', Buffer.from('p1'), Buffer.alloc(1_048_400, 1), letterHeaders, 10, undefined);
+    collector.send('out', Buffer.from('p1'), Buffer.alloc(10_000, 2), new Headers().add('trace', 'x'), 10, undefined);
+    await collector.flush();
+    const [letter, plain] = sent as [OutgoingRecord, OutgoingRecord];
+    expect(recordSizeInBytes(letter.key, letter.value, letter.recordHeaders)).toBeLessThanOrEqual(4_096);
+    expect(letter.recordHeaders.lastString(DeadLetterHeaders.truncated)).toBe('value');
+    expect(letter.recordHeaders.lastString(DeadLetterHeaders.originalValueSize)).toBe('1048400');
+    expect(String(letter.headers?.[DeadLetterHeaders.truncated])).toBe('value'); // what kafkajs sends
+    expect(letter.key?.toString()).toBe('p1');
+    expect(plain.value).toHaveLength(10_000);
   });
 });

@@ -19,7 +19,7 @@
  * would leave the store and its changelog apart, so their failure is fatal.
  */
 import { Partitioners, type IHeaders, type Message, type PartitionMetadata, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
-import { Headers, StreamRecord, StreamsError, type ErrorHandlerContext, type HandlerResponse, type Logger, type RecordCollector } from '@tributary/streams';
+import { DeadLetterHeaders, fitDeadLetter, Headers, StreamRecord, StreamsError, type ErrorHandlerContext, type HandlerResponse, type Logger, type RecordCollector } from '@tributary/streams';
 import type { StreamTask } from '@tributary/streams/engine';
 import { brokersUnavailable, RecordSendError, TaskCorruptedError } from '../errors.js';
 
@@ -197,6 +197,8 @@ export interface KafkaRecordCollectorOptions {
   readonly changelogTopics: ReadonlySet<string>;
   readonly productionExceptionHandler: (context: ErrorHandlerContext, record: StreamRecord<unknown, unknown>, error: Error) => HandlerResponse;
   readonly logger: Logger;
+  /** Dead letters (records with the `__streams.errors.exception` header) are cut to this size; see `fitDeadLetter`. */
+  readonly deadLetterMaxBytes: number;
 }
 
 /** What a task's nodes see as their collector: the thread's collector, told which task sends. */
@@ -235,6 +237,14 @@ export class KafkaRecordCollector implements RecordCollector {
 
   /** Buffers one record; `context` is the sending task's, read for the source record being processed. */
   append(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number, partition: number | undefined, context: TaskContext | undefined): void {
+    // A dead letter must land: one too large for the brokers is cut to fit, with headers saying
+    // so, rather than refused and lost. Only records with headers pay for the lookup.
+    if (headers.size > 0 && headers.lastHeader(DeadLetterHeaders.exception) !== undefined) {
+      const fitted = fitDeadLetter({ topic, key, value, headers, timestamp }, this.options.deadLetterMaxBytes);
+      key = fitted.key;
+      value = fitted.value;
+      headers = fitted.headers;
+    }
     let records = this.buffered.get(topic);
     if (records === undefined) {
       records = [];

@@ -140,6 +140,7 @@ export class StreamThread {
         changelogTopics: new Set(builder.changelogTopics(resolved.applicationId).values()),
         productionExceptionHandler: resolved.streams.productionExceptionHandler,
         logger: resolved.streams.logger,
+        deadLetterMaxBytes: resolved.deadLetterMaxBytes,
       });
     if (!this.exactlyOnce) {
       // Idempotent, as Kafka Streams' producers are since 3.0: a send retried after a lost ack
@@ -267,6 +268,11 @@ export class StreamThread {
 
   processedCount(): number {
     return this.taskManager.processedCount();
+  }
+
+  /** The furthest a running task's stream time is ahead of the wall clock, ms, at the last tick. */
+  streamTimeAheadOfWallClockMs(): number {
+    return this.taskManager.streamTimeAheadOfWallClockMs();
   }
 
   droppedCounts(): Map<DropReason, number> {

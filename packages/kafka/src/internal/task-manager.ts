@@ -109,6 +109,12 @@ export class TaskManager {
     return total;
   }
 
+  streamTimeAheadOfWallClockMs(): number {
+    let ahead = 0;
+    for (const managed of this.tasks.values()) ahead = Math.max(ahead, managed.task.metrics.streamTimeAheadOfWallClockMs);
+    return ahead;
+  }
+
   droppedCounts(): Map<DropReason, number> {
     const total = new Map(this.closedDropped);
     for (const managed of this.tasks.values()) for (const [reason, count] of managed.task.metrics.dropped) total.set(reason, (total.get(reason) ?? 0) + count);

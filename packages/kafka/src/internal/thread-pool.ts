@@ -19,6 +19,7 @@ export interface MetricsSnapshot {
   readonly restored: number;
   readonly standbyTasks?: string[];
   readonly standbyRecords?: number;
+  readonly streamTimeAheadOfWallClockMs?: number;
 }
 
 /** An error, as a worker reports it. */
@@ -134,6 +135,7 @@ export class ThreadPool {
     let processed = 0;
     let restored = 0;
     let standbyRecords = 0;
+    let streamTimeAheadOfWallClockMs = 0;
     const standbyTasks: string[] = [];
     const dropped = new Map<DropReason, number>();
     const tasks: string[] = [];
@@ -143,10 +145,11 @@ export class ThreadPool {
       for (const [reason, count] of thread.metrics.dropped) dropped.set(reason, (dropped.get(reason) ?? 0) + count);
       tasks.push(...thread.metrics.tasks);
       standbyRecords += thread.metrics.standbyRecords ?? 0;
+      streamTimeAheadOfWallClockMs = Math.max(streamTimeAheadOfWallClockMs, thread.metrics.streamTimeAheadOfWallClockMs ?? 0);
       standbyTasks.push(...(thread.metrics.standbyTasks ?? []));
     }
     const threads = this.threads.map((thread) => ({ threadName: thread.name, state: thread.state, tasks: [...thread.metrics.tasks] }));
-    return { processed, dropped, tasks: tasks.sort(), restored, standbyTasks: standbyTasks.sort(), standbyRecords, threads };
+    return { processed, dropped, tasks: tasks.sort(), restored, standbyTasks: standbyTasks.sort(), standbyRecords, streamTimeAheadOfWallClockMs, threads };
   }
 
   /** Asks every thread to close, waits for them (within `timeoutMs`), then ends the workers. */

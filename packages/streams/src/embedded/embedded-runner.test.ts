@@ -55,6 +55,15 @@ function collect(runner: EmbeddedRunner, topic: string): Array<[string, number]>
 }
 
 describe('EmbeddedRunner', () => {
+  it('reports how far stream time runs ahead of the wall clock, and warns', async () => {
+    const warn = vi.fn();
+    const runner = await start(countTopology(), { applicationId: 'embedded', logger: { ...silentLogger, warn } }, { commitIntervalMs: 20 });
+    expect(runner.metrics().streamTimeAheadOfWallClockMs).toBe(0);
+    runner.send('clicks', key('ann'), click('/home'), { timestamp: Date.now() + 30 * 60_000 }); // a clock 30 minutes fast
+    await vi.waitFor(() => expect(runner.metrics().streamTimeAheadOfWallClockMs).toBeGreaterThan(29 * 60_000), { timeout: 5_000 });
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^Stream time of task 0_0 is \d+ ms ahead of the wall clock/), expect.anything());
+  });
+
   it('processes on send, and forwards cached updates only at commit: one update per key', async () => {
     const runner = await start(countTopology(), { applicationId: 'embedded', logger: silentLogger }, { commitIntervalMs: 60_000 });
     const counts = collect(runner, 'counts');

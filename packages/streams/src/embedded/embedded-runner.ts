@@ -44,6 +44,11 @@ export interface EmbeddedRunnerMetrics {
   readonly dropped: ReadonlyMap<DropReason, number>;
   /** Wall-clock time of the last completed commit, epoch ms, or `undefined` before the first. */
   readonly committedAt: number | undefined;
+  /**
+   * The furthest any task's stream time was ahead of the wall clock at the last commit timer, ms
+   * (0 when none was): a record stamped in the future moved it, and on-time records are late.
+   */
+  readonly streamTimeAheadOfWallClockMs: number;
 }
 
 /** Listens to every record written to one topic. */
@@ -148,8 +153,12 @@ export class EmbeddedRunner {
   /** Records processed and dropped so far, and when the last commit completed. */
   metrics(): EmbeddedRunnerMetrics {
     let processed = 0;
-    for (const task of this.runner.tasks) processed += task.metrics.processed;
-    return { processed, dropped: this.runner.droppedRecords(), committedAt: this.committedAt };
+    let ahead = 0;
+    for (const task of this.runner.tasks) {
+      processed += task.metrics.processed;
+      ahead = Math.max(ahead, task.metrics.streamTimeAheadOfWallClockMs);
+    }
+    return { processed, dropped: this.runner.droppedRecords(), committedAt: this.committedAt, streamTimeAheadOfWallClockMs: ahead };
   }
 
   /**

@@ -10,8 +10,11 @@ import type { Logger, Serde, StreamRecord } from '../index.js';
 import { TestRecord, TopologyTestDriver } from '../test-utils/index.js';
 import type { TestDriverConfig } from '../test-utils/index.js';
 import {
+  DEFAULT_DEAD_LETTER_MAX_BYTES,
   DeadLetterHeaders,
   deadLetterTopic,
+  fitDeadLetter,
+  recordSizeInBytes,
   logAndContinue,
   logAndFail,
   type ErrorHandlerContext,
@@ -481,5 +484,62 @@ describe('punctuator errors', () => {
     driver.advanceWallClockTime(250);
     expect(logger.warn).toHaveBeenCalledTimes(1);
     expect(logger.warn.mock.calls[0]![1]).toMatchObject({ node: 'ticker', topic: undefined });
+  });
+});
+
+describe('dead letters too large for the brokers', () => {
+  const letter = (key: Buffer | null, value: Buffer | null) => {
+    const headers = new Headers().add(DeadLetterHeaders.exception, 'DeserializationError').add(DeadLetterHeaders.message, 'bad bytes');
+    return { topic: 'dlq', key, value, headers, timestamp: 5 };
+  };
+
+  it('fitDeadLetter keeps a record that fits as it is', () => {
+    const record = letter(Buffer.from('k'), Buffer.alloc(1_000, 1));
+    expect(fitDeadLetter(record, 2_000)).toBe(record);
+  });
+
+  it('fitDeadLetter cuts the value to fit, saying so and giving the original sizes', () => {
+    const value = Buffer.alloc(1_048_400, 7);
+    const fitted = fitDeadLetter(letter(Buffer.from('key-1'), value));
+    expect(recordSizeInBytes(fitted.key, fitted.value, fitted.headers)).toBeLessThanOrEqual(DEFAULT_DEAD_LETTER_MAX_BYTES);
+    expect(recordSizeInBytes(fitted.key, fitted.value, fitted.headers)).toBeGreaterThan(DEFAULT_DEAD_LETTER_MAX_BYTES - 100);
+    expect(fitted.key?.toString()).toBe('key-1');
+    expect(fitted.value!.equals(value.subarray(0, fitted.value!.length))).toBe(true);
+    expect(fitted.headers.lastString(DeadLetterHeaders.truncated)).toBe('value');
+    expect(fitted.headers.lastString(DeadLetterHeaders.originalValueSize)).toBe('1048400');
+    expect(fitted.headers.lastString(DeadLetterHeaders.originalKeySize)).toBe('5');
+    expect(fitted.headers.headers(DeadLetterHeaders.truncated)).toHaveLength(1);
+    expect(fitted.headers.lastString(DeadLetterHeaders.message)).toBe('bad bytes');
+    expect(fitted.timestamp).toBe(5);
+  });
+
+  it('fitDeadLetter cuts the key too when the key alone does not fit', () => {
+    const fitted = fitDeadLetter(letter(Buffer.alloc(5_000, 1), Buffer.alloc(5_000, 2)), 2_048);
+    expect(recordSizeInBytes(fitted.key, fitted.value, fitted.headers)).toBeLessThanOrEqual(2_048);
+    expect(fitted.value).toHaveLength(0);
+    expect(fitted.key!.length).toBeGreaterThan(1_000);
+    expect(fitted.headers.lastString(DeadLetterHeaders.truncated)).toBe('key,value');
+    expect(fitted.headers.lastString(DeadLetterHeaders.originalKeySize)).toBe('5000');
+  });
+
+  it('fitDeadLetter cuts the stack trace, then the message, when the headers alone do not fit', () => {
+    const record = letter(Buffer.from('k'), Buffer.alloc(100, 1));
+    record.headers.remove(DeadLetterHeaders.message).add(DeadLetterHeaders.message, 'm'.repeat(5_000)).add(DeadLetterHeaders.stacktrace, 's'.repeat(5_000));
+    const fitted = fitDeadLetter(record, 2_048);
+    expect(recordSizeInBytes(fitted.key, fitted.value, fitted.headers)).toBeLessThanOrEqual(2_048);
+    expect(fitted.headers.lastString(DeadLetterHeaders.stacktrace)).toBe('');
+    expect(fitted.headers.lastString(DeadLetterHeaders.message)).toMatch(/^m{1000,}$/);
+    expect(fitted.headers.lastString(DeadLetterHeaders.exception)).toBe('DeserializationError');
+    expect(fitted.headers.lastString(DeadLetterHeaders.originalValueSize)).toBe('100');
+  });
+
+  it('deadLetterTopic truncates a near-1 MB bad record to its maxRecordBytes', () => {
+    const { driver } = openDriver(readingTopology(Serdes.Int32()), { deserializationExceptionHandler: deadLetterTopic({ topic: 'dlq', maxRecordBytes: 10_000 }) });
+    driver.createInputTopic('in', Serdes.Bytes(), Serdes.Bytes()).pipeInput(bytes('k1'), Buffer.alloc(1_048_400, 3), 10);
+    const [record] = driver.createOutputTopic('dlq', Serdes.Bytes(), Serdes.Bytes()).readRecordsToList();
+    expect(recordSizeInBytes(record!.key, record!.value, record!.headers)).toBeLessThanOrEqual(10_000);
+    expect(record!.headers.lastString(DeadLetterHeaders.originalValueSize)).toBe('1048400');
+    expect(record!.headers.lastString(DeadLetterHeaders.topic)).toBe('in');
+    expect(() => deadLetterTopic({ topic: 'dlq', maxRecordBytes: 10 })).toThrow(/'maxRecordBytes' must be a whole number of bytes of at least 1024/);
   });
 });

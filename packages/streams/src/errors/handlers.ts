@@ -7,10 +7,11 @@
  * Dead-letter records carry the original bytes and the `__streams.errors.*` headers that Kafka
  * Streams (KIP-1034) uses, so tooling written for Java apps reads them too.
  */
-import { Headers } from '../processor/headers.js';
+import type { Headers } from '../processor/headers.js';
 import type { TaskId } from '../processor/processor.js';
 import type { StreamRecord } from '../processor/stream-record.js';
 import type { Logger } from '../logger.js';
+import { ConfigError } from './streams-error.js';
 
 /** Where a failing record came from. */
 export interface ErrorHandlerContext {
@@ -115,7 +116,19 @@ export interface DeadLetterTopicOptions {
   readonly topic: string;
   /** After sending, `continue` (the default) or `fail`. */
   readonly then?: 'continue' | 'fail';
+  /**
+   * The most bytes a dead letter may take (key, value and headers); a larger one is truncated
+   * by {@link fitDeadLetter}. Default {@link DEFAULT_DEAD_LETTER_MAX_BYTES}; the Kafka runtime
+   * also applies its `deadLetterMaxBytes` to every dead letter it sends.
+   */
+  readonly maxRecordBytes?: number;
 }
+
+/**
+ * The default bound on a dead letter's size: under the brokers' default `message.max.bytes`
+ * (1,048,588), which bounds a record batch, with room for the batch's own overhead.
+ */
+export const DEFAULT_DEAD_LETTER_MAX_BYTES = 1_000_000;
 
 /** Header names on a dead-letter record, as in Kafka Streams (KIP-1034). */
 export const DeadLetterHeaders = {
@@ -131,10 +144,77 @@ export const DeadLetterHeaders = {
   partition: '__streams.errors.partition',
   /** The source offset, as a decimal string; absent when the failure had no source record. */
   offset: '__streams.errors.offset',
+  /**
+   * Present when {@link fitDeadLetter} cut the record to fit the brokers' limit: `value`, or
+   * `key,value`, the parts that were truncated (a Tributary addition to KIP-1034's headers).
+   */
+  truncated: '__streams.errors.truncated',
+  /** With `truncated`: the original value's size in bytes, as a decimal string. */
+  originalValueSize: '__streams.errors.original.value.size',
+  /** With `truncated`: the original key's size in bytes, as a decimal string. */
+  originalKeySize: '__streams.errors.original.key.size',
 } as const;
 
-/** Builds the dead-letter record for a failure: original bytes and headers, plus the reason. */
-export function deadLetterRecord(topic: string, context: ErrorHandlerContext, error: Error): DeadLetterRecord {
+/** Bytes a record adds to a batch beyond its key, value and headers (varint lengths, attributes, deltas), rounded up. */
+const RECORD_OVERHEAD_BYTES = 64;
+/** Bytes each header adds beyond its key and value (two varint lengths), rounded up. */
+const HEADER_OVERHEAD_BYTES = 10;
+
+/** The bytes a record takes on the wire, roughly (an upper bound for any sane header count). */
+export function recordSizeInBytes(key: Buffer | null, value: Buffer | null, headers: Headers): number {
+  let size = RECORD_OVERHEAD_BYTES + (key?.length ?? 0) + (value?.length ?? 0);
+  for (const header of headers) size += HEADER_OVERHEAD_BYTES + Buffer.byteLength(header.key) + header.value.length;
+  return size;
+}
+
+/**
+ * A dead letter that fits in `maxBytes`: the record itself when it does, else a copy with its
+ * value cut to what fits (and its key too, when the headers and key alone are too large), and
+ * headers saying what was cut and the original sizes ({@link DeadLetterHeaders.truncated}).
+ * A dead letter must always land: the brokers refuse a record above their limit, and a lost
+ * dead letter leaves no trace of which record failed.
+ */
+export function fitDeadLetter(record: DeadLetterRecord, maxBytes: number = DEFAULT_DEAD_LETTER_MAX_BYTES): DeadLetterRecord {
+  if (recordSizeInBytes(record.key, record.value, record.headers) <= maxBytes) return record;
+  const headers = record.headers.copy();
+  const keyLength = record.key?.length ?? 0;
+  const valueLength = record.value?.length ?? 0;
+  headers.add(DeadLetterHeaders.originalValueSize, String(valueLength));
+  headers.add(DeadLetterHeaders.originalKeySize, String(keyLength));
+  headers.add(DeadLetterHeaders.truncated, 'key,value'); // the longer of the two values, for the sizing below
+  let room = maxBytes - recordSizeInBytes(null, null, headers);
+  if (room < 0) {
+    // The headers alone are too large (an error message quoting the whole record, say): the
+    // stack trace goes, then the message is cut; the exception name and the source stay.
+    const stack = headers.lastHeader(DeadLetterHeaders.stacktrace);
+    headers.remove(DeadLetterHeaders.stacktrace).add(DeadLetterHeaders.stacktrace, '');
+    room += stack?.value.length ?? 0;
+    const message = headers.lastHeader(DeadLetterHeaders.message);
+    if (room < 0 && message !== undefined) {
+      headers.remove(DeadLetterHeaders.message).add(DeadLetterHeaders.message, message.value.subarray(0, Math.max(0, message.value.length + room)));
+      room = maxBytes - recordSizeInBytes(null, null, headers);
+    }
+  }
+  let key = record.key;
+  let value = record.value;
+  let truncated = 'value';
+  if (room >= keyLength) {
+    value = record.value === null ? null : record.value.subarray(0, room - keyLength);
+  } else {
+    truncated = 'key,value';
+    key = record.key === null ? null : record.key.subarray(0, Math.max(0, room));
+    value = record.value === null ? null : record.value.subarray(0, 0);
+  }
+  headers.remove(DeadLetterHeaders.truncated);
+  headers.add(DeadLetterHeaders.truncated, truncated);
+  return { topic: record.topic, key, value, headers, timestamp: record.timestamp };
+}
+
+/**
+ * Builds the dead-letter record for a failure: original bytes and headers, plus the reason;
+ * truncated by {@link fitDeadLetter} when it would be larger than `maxBytes`.
+ */
+export function deadLetterRecord(topic: string, context: ErrorHandlerContext, error: Error, maxBytes: number = DEFAULT_DEAD_LETTER_MAX_BYTES): DeadLetterRecord {
   const headers = context.headers.copy();
   headers.add(DeadLetterHeaders.exception, error.name);
   headers.add(DeadLetterHeaders.message, error.message);
@@ -142,13 +222,7 @@ export function deadLetterRecord(topic: string, context: ErrorHandlerContext, er
   if (context.topic !== undefined) headers.add(DeadLetterHeaders.topic, context.topic);
   if (context.partition !== undefined) headers.add(DeadLetterHeaders.partition, String(context.partition));
   if (context.offset !== undefined) headers.add(DeadLetterHeaders.offset, String(context.offset));
-  return {
-    topic,
-    key: context.sourceRawKey ?? null,
-    value: context.sourceRawValue ?? null,
-    headers,
-    timestamp: context.timestamp,
-  };
+  return fitDeadLetter({ topic, key: context.sourceRawKey ?? null, value: context.sourceRawValue ?? null, headers, timestamp: context.timestamp }, maxBytes);
 }
 
 /**
@@ -157,9 +231,13 @@ export function deadLetterRecord(topic: string, context: ErrorHandlerContext, er
  */
 export function deadLetterTopic(options: DeadLetterTopicOptions): ExceptionHandler {
   const then = options.then ?? 'continue';
+  const maxBytes = options.maxRecordBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES;
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1024) {
+    throw new ConfigError(`deadLetterTopic option 'maxRecordBytes' must be a whole number of bytes of at least 1024, got ${String(options.maxRecordBytes)}.`);
+  }
   return (context: ErrorHandlerContext, ...rest: [Error] | [unknown, Error]) => {
     const error = (rest.length === 1 ? rest[0] : rest[1]) as Error;
     context.logger.warn(`Sending record to dead-letter topic '${options.topic}': ${error.message}`, describe(context));
-    return { action: then, deadLetterRecords: [deadLetterRecord(options.topic, context, error)] };
+    return { action: then, deadLetterRecords: [deadLetterRecord(options.topic, context, error, maxBytes)] };
   };
 }

@@ -71,3 +71,15 @@ export class StateStoreError extends StreamsError {
     super('STATE_STORE_INVALID', message, options);
   }
 }
+
+/**
+ * A record whose event time cannot be used: the timestamp extractor returned a negative or
+ * non-numeric time, or rejected the record (as `boundedTimestampExtractor` does for one
+ * stamped too far ahead of the wall clock). The record goes to the deserialization handler, so
+ * a dead-letter handler keeps it; it never reaches a processor or moves stream time.
+ */
+export class InvalidTimestampError extends StreamsError {
+  constructor(message: string, options?: StreamsErrorOptions) {
+    super('INVALID_TIMESTAMP', message, options);
+  }
+}

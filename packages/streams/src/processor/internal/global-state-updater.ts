@@ -6,12 +6,12 @@
  * are not changelogged (their topic is the changelog) and every task can read them.
  */
 import type { ResolvedStreamsConfig } from '../../config.js';
-import { DeserializationError, TopologyError } from '../../errors/streams-error.js';
+import { DeserializationError, InvalidTimestampError, StreamsError, TopologyError } from '../../errors/streams-error.js';
 import type { KeyValueStore } from '../../state/key-value-store.js';
 import type { StateStore, StateStoreContext } from '../../state/state-store.js';
 import { valueAndTimestamp, type ValueAndTimestamp } from '../../state/value-and-timestamp.js';
 import type { ConsumedRecord } from '../record-collector.js';
-import { TaskMetrics } from './task-metrics.js';
+import { TaskMetrics, type DropReason } from './task-metrics.js';
 import type { GlobalStoreSpec, InternalTopologyBuilder } from './topology-builder.js';
 
 /** The task id global stores report, as Kafka's global thread has no task. */
@@ -86,7 +86,15 @@ export class GlobalStateUpdater {
       return;
     }
     const extractor = spec.timestampExtractor ?? this.config.defaultTimestampExtractor;
-    const timestamp = extractor({ topic: record.topic, partition: record.partition, offset: record.offset, key, value, timestamp: record.timestamp }, record.timestamp);
+    let timestamp: number;
+    try {
+      timestamp = extractor({ topic: record.topic, partition: record.partition, offset: record.offset, key, value, timestamp: record.timestamp, wallClockTimeMs: Date.now() }, record.timestamp);
+    } catch (error) {
+      // An extractor rejecting the record (boundedTimestampExtractor) is the handler's to decide; anything else is fatal.
+      if (!(StreamsError.isInstance(error) && error.code === 'INVALID_TIMESTAMP')) throw error;
+      this.onDeserializationError(record, spec, error, 'invalid-timestamp');
+      return;
+    }
     if (!(timestamp >= 0)) {
       this.metrics.recordDropped('invalid-timestamp');
       return;
@@ -112,7 +120,7 @@ export class GlobalStateUpdater {
     return serde;
   }
 
-  private onDeserializationError(record: ConsumedRecord, spec: GlobalStoreSpec, error: unknown): void {
+  private onDeserializationError(record: ConsumedRecord, spec: GlobalStoreSpec, error: unknown, reason: DropReason = 'deserialization-error'): void {
     if (error instanceof TopologyError) throw error;
     const cause = error instanceof Error ? error : new Error(String(error));
     const response = this.config.deserializationExceptionHandler(
@@ -131,11 +139,12 @@ export class GlobalStateUpdater {
       cause,
     );
     if (response?.action === 'fail') {
+      if (reason === 'invalid-timestamp') throw new InvalidTimestampError(`${cause.message} The deserialization handler chose to fail.`, { cause });
       throw new DeserializationError(
         `Could not deserialize the record of global topic ${record.topic}-${record.partition} at offset ${record.offset}: ${cause.message}. Check the global table's serdes or configure deserializationExceptionHandler.`,
         { cause },
       );
     }
-    this.metrics.recordDropped('deserialization-error');
+    this.metrics.recordDropped(reason);
   }
 }

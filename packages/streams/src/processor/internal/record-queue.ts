@@ -1,13 +1,15 @@
 /**
  * The buffered input of one source partition of a task. The head record is deserialized and
  * given its event time as soon as it is at the head, so the task can pick the partition whose
- * next record is oldest. Bad records are handed to the deserialization handler and skipped
- * here, before they reach any processor.
+ * next record is oldest. Bad records (undeserializable, or without a usable event time) are
+ * handed to the deserialization handler and skipped here, before they reach any processor or
+ * move stream time.
  */
-import { DeserializationError } from '../../errors/streams-error.js';
+import { DeserializationError, InvalidTimestampError, StreamsError } from '../../errors/streams-error.js';
 import type { Deserializer } from '../../serde/serde.js';
 import type { ConsumedRecord } from '../record-collector.js';
 import type { ConsumedRecordView, TimestampExtractor } from '../timestamp-extractor.js';
+import type { DropReason } from './task-metrics.js';
 import type { TaskContext } from './task-context.js';
 import type { ProcessorNode } from './processor-node.js';
 
@@ -19,12 +21,23 @@ class MutableRecordView implements ConsumedRecordView<unknown, unknown> {
   key: unknown = null;
   value: unknown = null;
   timestamp = 0;
+
+  constructor(private readonly context: TaskContext) {}
+
+  /** Read from the task's clock only by the extractors that ask. */
+  get wallClockTimeMs(): number {
+    return this.context.currentSystemTimeMs();
+  }
+}
+
+function isInvalidTimestamp(error: unknown): error is InvalidTimestampError {
+  return StreamsError.isInstance(error) && error.code === 'INVALID_TIMESTAMP';
 }
 
 export class RecordQueue {
   private buffer: ConsumedRecord[] = [];
   private next = 0;
-  private readonly view = new MutableRecordView();
+  private readonly view: MutableRecordView;
   /** The largest timestamp polled from this partition, or -1. */
   partitionTime = -1;
 
@@ -41,7 +54,9 @@ export class RecordQueue {
     private readonly valueDeserializer: Deserializer<unknown>,
     private readonly timestampExtractor: TimestampExtractor<any, any>,
     private readonly context: TaskContext,
-  ) {}
+  ) {
+    this.view = new MutableRecordView(context);
+  }
 
   /** Records buffered, the head included. */
   get size(): number {
@@ -82,7 +97,7 @@ export class RecordQueue {
         key = raw.key === null ? null : this.keyDeserializer.deserialize(raw.topic, raw.key, raw.headers);
         value = raw.value === null ? null : this.valueDeserializer.deserialize(raw.topic, raw.value, raw.headers);
       } catch (error) {
-        this.onDeserializationError(raw, error);
+        this.reject(raw, error, 'deserialization-error');
         continue;
       }
       const view = this.view;
@@ -92,12 +107,20 @@ export class RecordQueue {
       view.key = key;
       view.value = value;
       view.timestamp = raw.timestamp;
-      const timestamp = this.timestampExtractor(view, this.partitionTime);
+      let timestamp: number;
+      try {
+        timestamp = this.timestampExtractor(view, this.partitionTime);
+      } catch (error) {
+        // The extractor's way to reject a record; anything else it throws is a bug, and fatal (as in Kafka Streams).
+        if (!isInvalidTimestamp(error)) throw error;
+        this.reject(raw, error, 'invalid-timestamp');
+        continue;
+      }
       if (typeof timestamp !== 'number' || !(timestamp >= 0)) {
-        context.config.logger.warn(
-          `Skipping record with invalid timestamp ${String(timestamp)} from ${raw.topic}-${raw.partition} at offset ${raw.offset}: event time must be a non-negative number of epoch milliseconds.`,
+        const error = new InvalidTimestampError(
+          `Record from ${raw.topic}-${raw.partition} at offset ${raw.offset} has invalid timestamp ${String(timestamp)}: event time must be a non-negative number of epoch milliseconds. Give the source a timestampExtractor that finds the record's time.`,
         );
-        context.metrics.recordDropped('invalid-timestamp');
+        this.reject(raw, error, 'invalid-timestamp');
         continue;
       }
       this.head = raw;
@@ -118,7 +141,8 @@ export class RecordQueue {
     }
   }
 
-  private onDeserializationError(raw: ConsumedRecord, error: unknown): void {
+  /** Hands a record that cannot be processed (bad bytes, no usable time) to the deserialization handler, and counts it. */
+  private reject(raw: ConsumedRecord, error: unknown, reason: DropReason): void {
     const context = this.context;
     const cause = error instanceof Error ? error : new Error(String(error));
     context.topic = raw.topic;
@@ -129,15 +153,15 @@ export class RecordQueue {
     context.sourceHeaders = raw.headers;
     context.sourceTimestamp = raw.timestamp;
     const response = context.config.deserializationExceptionHandler(context.errorContext(this.source.name), cause);
-    context.applyResponse(
-      response,
-      () =>
-        new DeserializationError(
-          `Could not deserialize the record from ${raw.topic}-${raw.partition} at offset ${raw.offset}: ${cause.message}. The deserialization handler chose to fail; check the source's serdes or configure deserializationExceptionHandler.`,
-          { cause },
-        ),
+    context.applyResponse(response, () =>
+      reason === 'invalid-timestamp'
+        ? new InvalidTimestampError(`${cause.message} The deserialization handler chose to fail; configure deserializationExceptionHandler to skip or dead-letter such records.`, { cause })
+        : new DeserializationError(
+            `Could not deserialize the record from ${raw.topic}-${raw.partition} at offset ${raw.offset}: ${cause.message}. The deserialization handler chose to fail; check the source's serdes or configure deserializationExceptionHandler.`,
+            { cause },
+          ),
     );
-    context.metrics.recordDropped('deserialization-error');
+    context.metrics.recordDropped(reason);
     // The dropped record is no longer being processed; later failures must not report its bytes.
     context.topic = undefined;
   }

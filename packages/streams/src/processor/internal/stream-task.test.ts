@@ -6,14 +6,15 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi, type Mock } from 'vitest';
 import { resolveStreamsConfig, type StreamsConfig } from '../../config.js';
-import { ProcessingError } from '../../errors/streams-error.js';
+import { deadLetterTopic } from '../../errors/handlers.js';
+import { InvalidTimestampError, ProcessingError } from '../../errors/streams-error.js';
 import type { Logger } from '../../logger.js';
 import { Serdes } from '../../serde/serdes.js';
 import { Headers } from '../headers.js';
 import type { ProcessorContext } from '../processor.js';
 import type { ConsumedRecord, RecordCollector } from '../record-collector.js';
 import type { StreamRecord } from '../stream-record.js';
-import type { TimestampExtractor } from '../timestamp-extractor.js';
+import { boundedTimestampExtractor, type TimestampExtractor } from '../timestamp-extractor.js';
 import { Topology } from '../topology.js';
 import { StreamTask } from './stream-task.js';
 import { HandledFailure } from './task-context.js';
@@ -258,6 +259,75 @@ describe('StreamTask', () => {
     // The skipped records are not counted as processed, but their offsets are behind the commit point.
     expect(task.metrics.processed).toBe(2);
     expect(task.prepareCommit().get('a')).toBe(3);
+  });
+
+  it('sends records an extractor rejects, or cannot time, to the deserialization handler with the reason', () => {
+    const deserializationExceptionHandler = deadLetterTopic({ topic: 'dlq' });
+    const logger = spyLogger();
+    // The harness's wall clock is 0: a record stamped 30,001 ms is beyond 30 s ahead.
+    const { task, seen, sent } = harness({
+      timestampExtractor: boundedTimestampExtractor<string, number>((record) => (record.value === 3 ? -1 : record.timestamp), { maxFutureMs: 30_000 }),
+      config: { logger, deserializationExceptionHandler },
+    });
+    task.addRecords('a', batch('a', [[30_000, 1], [30_001, 2], [5, 3], [6, 4]]));
+    expect(task.process()).toBe(2);
+    expect(seen.map((record) => record.value)).toEqual([1, 4]);
+    expect(task.streamTime).toBe(30_000); // the rejected record never moved stream time
+    expect(task.metrics.dropped.get('invalid-timestamp')).toBe(2);
+    const letters = sent.filter((record) => record.topic === 'dlq');
+    expect(letters.map((record) => record.value?.readInt32BE())).toEqual([2, 3]);
+    expect(task.prepareCommit().get('a')).toBe(4);
+  });
+
+  it('hands the handler an InvalidTimestampError saying how far ahead, and fails the task when the handler fails', () => {
+    const errors: Error[] = [];
+    const { task } = harness({
+      timestampExtractor: boundedTimestampExtractor<string, number>((record) => record.timestamp, { maxFutureMs: 1_000, maxPastMs: 0 }),
+      config: {
+        deserializationExceptionHandler: (_context, error) => {
+          errors.push(error);
+          return { action: errors.length === 1 ? 'continue' : 'fail' };
+        },
+      },
+    });
+    task.addRecords('a', batch('a', [[1_001, 1]]));
+    task.addRecords('b', batch('b', [[0, 2], [2_000, 3]]));
+    expect(() => task.process()).toThrow(InvalidTimestampError); // the second rejection: the handler fails
+    expect(errors[0]).toBeInstanceOf(InvalidTimestampError);
+    expect(errors.map((error) => error.message)).toEqual([
+      expect.stringMatching(/^Record from a-0 at offset 0 has event time 1001, 1001 ms ahead of the wall clock; at most 1000 ms is allowed \(maxFutureMs\)/),
+      expect.stringMatching(/^Record from b-0 at offset 1 has event time 2000, 2000 ms ahead/),
+    ]);
+  });
+
+  it('treats anything else an extractor throws as fatal, as Kafka Streams does', () => {
+    const { task } = harness({
+      timestampExtractor: () => {
+        throw new TypeError('bug in the extractor');
+      },
+    });
+    expect(() => task.addRecords('a', batch('a', [[1, 1]]))).toThrow('bug in the extractor');
+  });
+
+  it('reports stream time ahead of the wall clock as a metric, and warns at most once a minute', () => {
+    const logger = spyLogger();
+    const { task } = harness({ config: { logger } });
+    task.addRecords('a', batch('a', [[1_800_000, 1]])); // stamped 30 minutes after the wall clock's 0
+    task.process();
+    task.punctuateWallClock(0);
+    expect(task.metrics.streamTimeAheadOfWallClockMs).toBe(1_800_000);
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+    expect(String(logger.warn.mock.calls[0]![0])).toMatch(/Stream time of task 0_0 is 1800000 ms ahead of the wall clock/);
+    task.punctuateWallClock(59_999);
+    expect(task.metrics.streamTimeAheadOfWallClockMs).toBe(1_740_001);
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+    task.punctuateWallClock(60_000);
+    expect(logger.warn).toHaveBeenCalledTimes(2);
+    task.punctuateWallClock(1_799_500); // within a second: clock jitter, not worth a warning
+    expect(task.metrics.streamTimeAheadOfWallClockMs).toBe(500);
+    task.punctuateWallClock(2_000_000);
+    expect(task.metrics.streamTimeAheadOfWallClockMs).toBe(0);
+    expect(logger.warn).toHaveBeenCalledTimes(2);
   });
 
   it('treats NaN and non-number timestamps as invalid too', () => {

@@ -20,6 +20,11 @@ import { TaskContext } from './task-context.js';
 import { TaskMetrics } from './task-metrics.js';
 import { changelogTopicName, type InternalTopologyBuilder, type SubtopologySpec } from './topology-builder.js';
 
+/** Stream time further ahead of the wall clock than this is warned about: more than clock jitter. */
+const STREAM_TIME_AHEAD_WARNING_MS = 1_000;
+/** At most one such warning per task per this much wall-clock time. */
+const STREAM_TIME_AHEAD_WARNING_INTERVAL_MS = 60_000;
+
 /** What a driver gives a task. */
 export interface StreamTaskOptions {
   /** The sub-topology and partition number this task runs; stores and changelogs are keyed by it. */
@@ -60,6 +65,8 @@ export class StreamTask {
   private readonly consumedOffsets = new Map<string, number>();
   private processedSinceCommit = false;
   private state: 'created' | 'running' | 'closed' = 'created';
+  /** When the stream-time-ahead warning was last logged, wall clock. */
+  private warnedAheadAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: StreamTaskOptions) {
     this.id = options.taskId;
@@ -257,10 +264,26 @@ export class StreamTask {
     return processed;
   }
 
-  /** Fires wall-clock punctuators due at `now`. Returns how many fired. */
+  /**
+   * Fires wall-clock punctuators due at `now`, and checks stream time against the wall clock
+   * (a metric, and a warning at most once a minute). Returns how many punctuators fired.
+   */
   punctuateWallClock(now: number): number {
     if (this.state !== 'running') this.initialize();
+    this.checkStreamTimeAhead(now);
     return this.context.punctuate(this.context.wallClockPunctuations, now);
+  }
+
+  /** Once per wall-clock check, never per record: one comparison, and a warning rate-limited per task. */
+  private checkStreamTimeAhead(now: number): void {
+    const ahead = this.context.streamTime - now;
+    this.metrics.streamTimeAheadOfWallClockMs = ahead > 0 ? ahead : 0;
+    if (ahead <= STREAM_TIME_AHEAD_WARNING_MS || now - this.warnedAheadAt < STREAM_TIME_AHEAD_WARNING_INTERVAL_MS) return;
+    this.warnedAheadAt = now;
+    this.context.config.logger.warn(
+      `Stream time of task ${formatTaskId(this.id)} is ${ahead} ms ahead of the wall clock: a record stamped in the future moved it, so records stamped now are late for windows with less grace than that. Find the producer whose clock is wrong, and guard the source with boundedTimestampExtractor so such records are dead-lettered instead.`,
+      { task: formatTaskId(this.id), streamTime: this.context.streamTime, wallClock: now, aheadMs: ahead },
+    );
   }
 
   /** Whether a commit would change anything (records processed, or a processor asked). */

@@ -26,6 +26,12 @@ export class TaskMetrics {
   punctuations = 0;
   /** Records dropped, by reason; a reason absent from the map has dropped none. */
   readonly dropped = new Map<DropReason, number>();
+  /**
+   * How far stream time was ahead of the wall clock at the last wall-clock check, ms; 0 when it
+   * was not ahead. More than a little means a record stamped in the future moved stream time,
+   * and records stamped now are late for any window with less grace than that.
+   */
+  streamTimeAheadOfWallClockMs = 0;
 
   /** Counts `count` records dropped for `reason`. */
   recordDropped(reason: DropReason, count = 1): void {

@@ -4,7 +4,7 @@
  * joins and global tables, run in the test driver.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { Consumed, Grouped, Materialized, Named, Produced, Serdes, StreamsBuilder, silentLogger } from '../../../index.js';
+import { boundedTimestampExtractor, Consumed, Grouped, Materialized, Named, Produced, recordTimestampExtractor, Serdes, StreamsBuilder, silentLogger } from '../../../index.js';
 import type { KTable, Topology, ValueAndTimestamp } from '../../../index.js';
 import { TopologyTestDriver } from '../../../test-utils/index.js';
 import { builderOptions, openDriver as openStoreDriver } from '../../../../../../test/support/store-kind.js';
@@ -375,5 +375,19 @@ describe('StreamsBuilder.globalTable', () => {
     expect(store.get('p2')).toBeUndefined();
     expect(driver.droppedRecords().get('null-key')).toBe(1);
     expect(driver.producedTopicNames().filter((topic) => topic.endsWith('-changelog'))).toEqual([]);
+  });
+
+  it('skips and counts a record its bounded timestamp extractor rejects, rather than failing', async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    builder.globalTable('products', { ...strings, timestampExtractor: boundedTimestampExtractor(recordTimestampExtractor, { maxFutureMs: 1_000 }) }, Materialized.as('products-store'));
+    builder.stream('in', strings).to('out', Produced.with(Serdes.String(), Serdes.String()));
+    const driver = await openDriver(builder.build());
+    const products = driver.createInputTopic('products', Serdes.String(), Serdes.String());
+    products.pipeInput('p1', 'apple', Date.now() + 60_000); // a minute ahead of the (real) wall clock
+    products.pipeInput('p2', 'pear', 2);
+    const store = driver.getKeyValueStore<string, ValueAndTimestamp<string>>('products-store');
+    expect(store.get('p1')).toBeUndefined();
+    expect(store.get('p2')).toEqual({ value: 'pear', timestamp: 2 });
+    expect(driver.droppedRecords().get('invalid-timestamp')).toBe(1);
   });
 });

@@ -89,6 +89,8 @@ export interface SmokeAppConfig {
   readonly applicationId: string;
   readonly topics: SmokeTopics;
   readonly processingGuarantee: 'at_least_once' | 'exactly_once';
+  /** Which topology the app runs (see smoke-app.mjs); default `smoke`. */
+  readonly topology?: 'smoke' | 'dedupe';
   readonly commitIntervalMs?: number;
   readonly stateDir: string;
   readonly consumer?: { readonly sessionTimeoutMs?: number; readonly heartbeatIntervalMs?: number; readonly rebalanceTimeoutMs?: number };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CommitMetadataError } from '../errors.js';
-import { consistentPointOf, decodeChangelogEnds, encodeChangelogEnds, MAX_COMMIT_METADATA_BYTES } from './commit-metadata.js';
+import { checkChangelogEndsFit, consistentPointOf, decodeChangelogEnds, encodeChangelogEnds, MAX_COMMIT_METADATA_BYTES } from './commit-metadata.js';
 
 describe('commit metadata', () => {
   it('encodes changelog ends as a versioned string, topics sorted, and decodes them back', () => {
@@ -16,6 +16,16 @@ describe('commit metadata', () => {
     expect(attempt).toThrow(/Task 3_7 .* more than the broker's default offset.metadata.max.bytes \(4096\): give its stores shorter names/);
     expect(() => encodeChangelogEnds('3_7', new Map([...ends].slice(0, 20)))).not.toThrow();
     expect(Buffer.byteLength(encodeChangelogEnds('3_7', new Map([...ends].slice(0, 20))))).toBeLessThanOrEqual(MAX_COMMIT_METADATA_BYTES);
+  });
+
+  it('checks at start that the changelog ends of every sub-topology fit, whatever the offsets (global stores excluded)', () => {
+    const stores = Array.from({ length: 70 }, (_, index) => `a-store-with-a-descriptive-name-${index}`);
+    const builder = (names: string[]) => ({
+      subtopologies: () => [{ id: 0, stores: ['small'] }, { id: 1, stores: names }],
+      changelogTopics: (applicationId: string) => new Map([...names, 'small'].map((name) => [name, `${applicationId}-${name}-changelog`])),
+    });
+    expect(() => checkChangelogEndsFit(builder(stores), 'shop', new Map())).toThrow(/Task 1_\* has 70 changelog topics/);
+    expect(() => checkChangelogEndsFit(builder(stores), 'shop', new Map(stores.slice(20).map((name) => [name, {}])))).not.toThrow();
   });
 
   it('takes metadata that is not ours (none, empty, another client) as none of ours', () => {

@@ -33,6 +33,23 @@ export function encodeChangelogEnds(taskId: string, ends: ChangelogEnds): string
   return text;
 }
 
+/** Throws {@link encodeChangelogEnds}' error for a sub-topology whose changelog ends could not fit, whatever the offsets. */
+export function checkChangelogEndsFit(
+  builder: { subtopologies(): readonly { readonly id: number; readonly stores: readonly string[] }[]; changelogTopics(applicationId: string): ReadonlyMap<string, string> },
+  applicationId: string,
+  globalStores: ReadonlyMap<string, unknown>,
+): void {
+  const changelogs = builder.changelogTopics(applicationId);
+  for (const subtopology of builder.subtopologies()) {
+    const ends = new Map<string, number>();
+    for (const store of subtopology.stores) {
+      const topic = changelogs.get(store);
+      if (topic !== undefined && !globalStores.has(store)) ends.set(topic, Number.MAX_SAFE_INTEGER);
+    }
+    if (ends.size > 0) encodeChangelogEnds(`${subtopology.id}_*`, ends);
+  }
+}
+
 /**
  * What a committed offset's metadata says: our changelog ends, or `undefined` when it is not ours
  * (empty, or written by another client or an older version). Throws on metadata that is ours but

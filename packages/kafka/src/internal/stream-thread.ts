@@ -8,8 +8,10 @@
  * Batches are processed synchronously, one partition at a time, under a lock that commits,
  * punctuation and rebalance handling also take, so a commit never interleaves with processing. A
  * commit flushes the tasks' stores, sends the collected records and waits for their acks, and
- * only then commits the consumed offsets (at-least-once), or commits each task's records and
- * offsets in its transaction (exactly-once). kafkajs has no revoke callback: on its REBALANCING
+ * only then commits the consumed offsets with each task's changelog ends as metadata, and then
+ * checkpoints the stores (at-least-once: a restore goes exactly to that point, see
+ * `changelog-rollback.ts`), or commits each task's records and offsets in its transaction
+ * (exactly-once). kafkajs has no revoke callback: on its REBALANCING
  * event everything is committed while the old generation is still accepted; on GROUP_JOIN,
  * standbys are updated, tasks no longer assigned are committed and closed, new ones are created,
  * and those with logged stores restore from their changelogs with their partitions paused.

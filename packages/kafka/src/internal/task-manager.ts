@@ -12,6 +12,7 @@ import type { ResolvedKafkaStreamsOptions } from '../options.js';
 import type { KafkaRecordCollector, RecordSender } from './kafka-record-collector.js';
 import { restoreChangelogs, type RestoreRequest } from './changelog-restorer.js';
 import { retryWhileLocked } from './retry-locked.js';
+import { checkChangelogEndsFit } from './commit-metadata.js';
 import { ChangelogTail, readCommittedPoints, restoreStart, sendCompensation, type CommittedPoint } from './changelog-rollback.js';
 import type { TaskKey } from './task-assignor.js';
 import { TaskTransaction } from './task-transaction.js';
@@ -111,7 +112,10 @@ export class TaskManager {
   private readonly closedDropped = new Map<DropReason, number>();
   restoredRecords = 0;
 
-  constructor(private readonly options: TaskManagerOptions) {}
+  constructor(private readonly options: TaskManagerOptions) {
+    // Fail at start, not at the first commit, when a sub-topology's changelog ends cannot fit in the commit metadata.
+    if (options.options.processingGuarantee !== 'exactly_once') checkChangelogEndsFit(options.builder, options.options.applicationId, options.globalStores);
+  }
 
   /** Task ids of running tasks, as `<subtopology>_<partition>`. */
   taskIds(): string[] {

@@ -7,6 +7,7 @@
  * changelog ahead of the count's: restoring that tail would find the replayed events already seen
  * and never count them. Every product's final count must be its number of distinct event ids.
  */
+import type { Kafka } from 'kafkajs';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Serdes } from '@tributary/streams';
 import { bootstrapServers, createTopics, inputProducer, kafkaClient, uniqueTopic } from './helpers/kafka.js';
@@ -36,6 +37,24 @@ function dedupeInput(seed: number): { records: { key: string; value: string }[];
     [records[index], records[other]] = [records[other]!, records[index]!];
   }
   return { records, distinct };
+}
+
+/** Waits until the application has committed the end of every input partition: it has processed everything. */
+async function waitCaughtUp(kafka: Kafka, groupId: string, topic: string, timeoutMs: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((entry) => [entry.partition, Number(entry.high)]));
+    let committed = new Map<number, number>();
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(500)) {
+      const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      committed = new Map((offsets?.partitions ?? []).map((entry) => [entry.partition, Number(entry.offset)]));
+      if ([...ends].every(([partition, end]) => (committed.get(partition) ?? -1) >= end)) return;
+    }
+    throw new Error(`The application did not process all its input within ${timeoutMs} ms: committed ${JSON.stringify([...committed])}, input ends ${JSON.stringify([...ends])}.`);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 describe('smoke: kill -9 of a de-duplicating, counting app under at_least_once', () => {
@@ -76,7 +95,8 @@ describe('smoke: kill -9 of a de-duplicating, counting app under at_least_once',
       cluster.start('app');
     }
     await cluster.waitRunning(60_000);
-    await cluster.waitQuiet(topics.cnt, 4000, 60_000);
+    await waitCaughtUp(kafka, applicationId, topics.data, 90_000);
+    await cluster.waitQuiet(topics.cnt, 3000, 30_000);
 
     const expected = Object.fromEntries([...distinct].sort());
     const output = await consumeUntil<string, number>(topics.cnt, (read) => JSON.stringify(Object.fromEntries([...latestByKey(read)].sort())) === JSON.stringify(expected), {

@@ -12,7 +12,8 @@
  *   echo  every record unchanged (stateless: per-record exactly-once is visible here),
  *   agg   groupByKey → aggregate {min, max, sum, count} on LevelDB, as JSON,
  *   cnt   groupBy(i % 5) → count (through a repartition topic), as JSON numbers.
- * With `topology: "dedupe"`, the de-duplicating topology of `buildDedupeTopology` instead.
+ * With `topology: "dedupe"`, the de-duplicating topology of `buildDedupeTopology` instead, on
+ * LevelDB stores, or in-memory ones with `stores: "memory"`.
  *
  * It speaks one JSON object per line on stdout:
  *   {"event":"state","state":"RUNNING","previous":"REBALANCING"}   on every state change,
@@ -104,11 +105,14 @@ class FirstSeen {
  * The de-duplicating topology of issue #12, two stores in one sub-topology: `data` (key: a
  * product, value: an event id, sent once or more) → first sighting of each id (`smoke-seen-ids`)
  * → `echo`, and → groupByKey → count (`smoke-distinct`) → `cnt`. Each product's final count is
- * the number of distinct ids sent for it, under either guarantee.
+ * the number of distinct ids sent for it, under either guarantee. `stores`: "level" (default) or
+ * "memory".
  */
-function buildDedupeTopology(topics) {
-  const builder = new StreamsBuilder({ dslStoreSuppliers: LevelStores.dslStoreSuppliers() });
-  builder.addStateStore(Stores.keyValueStoreBuilder(LevelStores.persistentKeyValueStore('smoke-seen-ids'), Serdes.String(), Serdes.Int32()));
+function buildDedupeTopology(topics, stores) {
+  const inMemory = stores === 'memory';
+  const builder = new StreamsBuilder(inMemory ? {} : { dslStoreSuppliers: LevelStores.dslStoreSuppliers() });
+  const seen = inMemory ? Stores.inMemoryKeyValueStore('smoke-seen-ids') : LevelStores.persistentKeyValueStore('smoke-seen-ids');
+  builder.addStateStore(Stores.keyValueStoreBuilder(seen, Serdes.String(), Serdes.Int32()));
   const firstSeen = builder
     .stream(topics.data, Consumed.with(Serdes.String(), Serdes.String()))
     .processValues(() => new FirstSeen(), Named.as('first-seen'), 'smoke-seen-ids');
@@ -142,7 +146,7 @@ let config;
 let app;
 try {
   config = readConfig();
-  app = new KafkaStreams(config.topology === 'dedupe' ? buildDedupeTopology(config.topics) : buildTopology(config.topics), {
+  app = new KafkaStreams(config.topology === 'dedupe' ? buildDedupeTopology(config.topics, config.stores) : buildTopology(config.topics), {
     applicationId: config.applicationId,
     bootstrapServers: config.bootstrap,
     stateDir: config.stateDir,

@@ -91,6 +91,8 @@ export interface SmokeAppConfig {
   readonly processingGuarantee: 'at_least_once' | 'exactly_once';
   /** Which topology the app runs (see smoke-app.mjs); default `smoke`. */
   readonly topology?: 'smoke' | 'dedupe';
+  /** The dedupe topology's stores: LevelDB (default) or in memory. */
+  readonly stores?: 'level' | 'memory';
   readonly commitIntervalMs?: number;
   readonly stateDir: string;
   readonly consumer?: { readonly sessionTimeoutMs?: number; readonly heartbeatIntervalMs?: number; readonly rebalanceTimeoutMs?: number };

@@ -12,6 +12,7 @@ import type { ResolvedKafkaStreamsOptions } from '../options.js';
 import type { KafkaRecordCollector, RecordSender } from './kafka-record-collector.js';
 import { restoreChangelogs, type RestoreRequest } from './changelog-restorer.js';
 import { retryWhileLocked } from './retry-locked.js';
+import { IllegalStateError } from '../errors.js';
 import { checkChangelogEndsFit } from './commit-metadata.js';
 import { ChangelogTail, readCommittedPoints, restoreStart, sendCompensation, type CommittedPoint } from './changelog-rollback.js';
 import type { TaskKey } from './task-assignor.js';
@@ -340,7 +341,7 @@ export class TaskManager {
         );
       }
       const producer = this.options.producer;
-      if (producer === undefined) throw new Error(`Task ${managed.key} has no producer to roll back its changelogs with`);
+      if (producer === undefined) throw new IllegalStateError(`Task ${managed.key} has no producer to roll back its changelogs with (they are rolled back under at-least-once only).`);
       const next = await sendCompensation(producer, tail.topic, tail.compensation((key) => store.changelogValue(key)));
       if (next !== undefined) compensated.set(`${tail.topic}:${tail.partition}`, next);
       logger.info(`Task ${managed.key}: rolled back ${tail.records} changelog record(s) of store '${storeName}' written after the last commit (${tail.size} key(s) rewritten)`);

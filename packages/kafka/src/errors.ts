@@ -97,3 +97,14 @@ export function brokersUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * The offset-commit metadata that records where a task's changelogs stood at its last
+ * at-least-once commit cannot be written or read: too long for the broker's
+ * `offset.metadata.max.bytes`, or written in a form this version does not know.
+ */
+export class CommitMetadataError extends StreamsError {
+  constructor(code: 'COMMIT_METADATA_TOO_LARGE' | 'COMMIT_METADATA_INVALID', message: string, options?: StreamsErrorOptions) {
+    super(code, message, options);
+  }
+}

@@ -4,7 +4,7 @@
  * system tests do). Plain ESM so it runs with `node` on the built packages, no TypeScript step.
  *
  * Usage: node smoke-app.mjs '<config JSON>' (or the JSON in $SMOKE_APP_CONFIG). The config:
- *   { bootstrap, applicationId, topics: { data, echo, agg, cnt }, processingGuarantee,
+ *   { bootstrap, applicationId, topics: { data, echo, agg, cnt }, processingGuarantee, topology,
  *     commitIntervalMs, stateDir, consumer: { sessionTimeoutMs, heartbeatIntervalMs, ... },
  *     kafka: { retry, ... } }
  *
@@ -12,6 +12,8 @@
  *   echo  every record unchanged (stateless: per-record exactly-once is visible here),
  *   agg   groupByKey → aggregate {min, max, sum, count} on LevelDB, as JSON,
  *   cnt   groupBy(i % 5) → count (through a repartition topic), as JSON numbers.
+ * With `topology: "dedupe"`, the de-duplicating topology of `buildDedupeTopology` instead, on
+ * LevelDB stores, or in-memory ones with `stores: "memory"`.
  *
  * It speaks one JSON object per line on stdout:
  *   {"event":"state","state":"RUNNING","previous":"REBALANCING"}   on every state change,
@@ -23,7 +25,7 @@
  */
 import { KafkaStreams } from '@tributary/kafka';
 import { LevelStores } from '@tributary/level';
-import { Consumed, Grouped, Produced, Serdes, StreamsBuilder } from '@tributary/streams';
+import { Consumed, Grouped, Named, Produced, Serdes, Stores, StreamsBuilder } from '@tributary/streams';
 
 /** @param {Record<string, unknown>} event */
 function emit(event) {
@@ -80,6 +82,49 @@ function buildTopology(topics) {
   return builder.build();
 }
 
+/**
+ * Lets an event id through once: the first record with a value (its id) not seen before. The
+ * store has no cache, so each put is logged (and sent early) as it happens, well before the
+ * count's cached writes reach their changelog at the commit: a kill between the two leaves one
+ * store's changelog ahead of the other's.
+ */
+class FirstSeen {
+  init(context) {
+    this.context = context;
+    this.seen = context.getStateStore('smoke-seen-ids');
+  }
+
+  process(record) {
+    if (this.seen.get(record.value) !== undefined) return;
+    this.seen.put(record.value, 1);
+    this.context.forward(record);
+  }
+}
+
+/**
+ * The de-duplicating topology of issue #12, two stores in one sub-topology: `data` (key: a
+ * product, value: an event id, sent once or more) → first sighting of each id (`smoke-seen-ids`)
+ * → `echo`, and → groupByKey → count (`smoke-distinct`) → `cnt`. Each product's final count is
+ * the number of distinct ids sent for it, under either guarantee. `stores`: "level" (default) or
+ * "memory".
+ */
+function buildDedupeTopology(topics, stores) {
+  const inMemory = stores === 'memory';
+  const builder = new StreamsBuilder(inMemory ? {} : { dslStoreSuppliers: LevelStores.dslStoreSuppliers() });
+  const seen = inMemory ? Stores.inMemoryKeyValueStore('smoke-seen-ids') : LevelStores.persistentKeyValueStore('smoke-seen-ids');
+  builder.addStateStore(Stores.keyValueStoreBuilder(seen, Serdes.String(), Serdes.Int32()));
+  const firstSeen = builder
+    .stream(topics.data, Consumed.with(Serdes.String(), Serdes.String()))
+    .processValues(() => new FirstSeen(), Named.as('first-seen'), 'smoke-seen-ids');
+  firstSeen.to(topics.echo, Produced.with(Serdes.String(), Serdes.String()));
+  firstSeen
+    .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
+    .count({ storeName: 'smoke-distinct', keySerde: Serdes.String() })
+    .toStream()
+    .to(topics.cnt, Produced.with(Serdes.String(), Serdes.Json()));
+  return builder.build();
+}
+
 /** Warnings and errors become events; the rest is dropped unless SMOKE_APP_LOG=1. */
 const verbose = process.env.SMOKE_APP_LOG === '1';
 function logAt(level) {
@@ -101,7 +146,7 @@ let config;
 let app;
 try {
   config = readConfig();
-  app = new KafkaStreams(buildTopology(config.topics), {
+  app = new KafkaStreams(config.topology === 'dedupe' ? buildDedupeTopology(config.topics, config.stores) : buildTopology(config.topics), {
     applicationId: config.applicationId,
     bootstrapServers: config.bootstrap,
     stateDir: config.stateDir,

@@ -19,7 +19,7 @@
  * no instance outlives its test.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, realpath, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -89,6 +89,10 @@ export interface SmokeAppConfig {
   readonly applicationId: string;
   readonly topics: SmokeTopics;
   readonly processingGuarantee: 'at_least_once' | 'exactly_once';
+  /** Which topology the app runs (see smoke-app.mjs); default `smoke`. */
+  readonly topology?: 'smoke' | 'dedupe';
+  /** The dedupe topology's stores: LevelDB (default) or in memory. */
+  readonly stores?: 'level' | 'memory';
   readonly commitIntervalMs?: number;
   readonly stateDir: string;
   readonly consumer?: { readonly sessionTimeoutMs?: number; readonly heartbeatIntervalMs?: number; readonly rebalanceTimeoutMs?: number };
@@ -171,6 +175,7 @@ export class SmokeProcess {
       if (event.event === 'state') this.state = String(event.state);
       this.events.push(event);
       if (process.env.SMOKE_LOG === '1') console.log(`[${this.name}] ${line}`);
+      if (process.env.SMOKE_LOG_FILE !== undefined) appendFileSync(process.env.SMOKE_LOG_FILE, `[${this.name} ${this.child.pid}] ${line}\n`);
     }
   }
 }

@@ -16,6 +16,14 @@ export interface RestoreRequest {
   readonly partition: number;
   /** The first offset to read (the checkpoint), or 0. */
   readonly fromOffset: number;
+  /**
+   * Where the store's consistent state ends (at-least-once: the changelog end recorded with the
+   * last offset commit): only records before it are applied, the ones from it to the end of the
+   * partition (the uncommitted tail) go to {@link onTail}. `undefined`: apply to the end.
+   */
+  readonly endOffset?: number;
+  /** Called with the key and timestamp of each tail record (see {@link endOffset}), in order. */
+  onTail?(key: Buffer, timestamp: number): void;
   /** Applies records in order, in bulk (awaited before the next batch). */
   apply(records: ChangelogRecord[]): void | Promise<void>;
 }
@@ -44,7 +52,7 @@ interface PartitionProgress {
   done: boolean;
 }
 
-/** What a restore did: records applied, and the changelog offset each request's store now reflects. */
+/** What a restore did: records applied, and the changelog offset each request's store now reflects (at most its `endOffset`). */
 export interface RestoreResult {
   readonly restored: number;
   readonly positions: Map<RestoreRequest, number>;
@@ -64,7 +72,7 @@ export async function restoreChangelogs(kafka: Kafka, admin: Admin, requests: re
     const bounds = endOffsets.get(request.topic)?.get(request.partition);
     if (bounds === undefined) continue;
     const from = Math.max(request.fromOffset, bounds.low);
-    positions.set(request, Math.max(from, Math.min(request.fromOffset, bounds.high)));
+    positions.set(request, Math.min(Math.max(from, Math.min(request.fromOffset, bounds.high)), request.endOffset ?? Number.POSITIVE_INFINITY));
     if (from >= bounds.high) continue;
     progress.set(`${request.topic}:${request.partition}`, { request, end: bounds.high, position: from, done: false });
   }
@@ -159,10 +167,14 @@ export async function restoreChangelogs(kafka: Kafka, admin: Admin, requests: re
         .catch(finish);
       const applyBatch = async (entry: PartitionProgress, messages: KafkaMessage[], lastOffset: number, topic: string, partition: number): Promise<void> => {
             const records: ChangelogRecord[] = [];
+            const { endOffset, onTail } = entry.request;
             for (const message of messages) {
               const offset = Number(message.offset);
               if (offset < entry.position || offset >= entry.end) continue;
-              if (message.key !== null) records.push({ key: message.key, value: message.value });
+              if (message.key !== null) {
+                if (endOffset === undefined || offset < endOffset) records.push({ key: message.key, value: message.value });
+                else onTail?.(message.key, Number(message.timestamp));
+              }
               entry.position = offset + 1;
             }
             const next = lastOffset + 1;
@@ -186,6 +198,6 @@ export async function restoreChangelogs(kafka: Kafka, admin: Admin, requests: re
   }
   const seconds = (Date.now() - started) / 1000;
   logger.info(`Restored ${restored} records in ${seconds.toFixed(1)} s (${Math.round(restored / Math.max(seconds, 0.001))} records/s)`);
-  for (const entry of progress.values()) positions.set(entry.request, entry.position);
+  for (const entry of progress.values()) positions.set(entry.request, Math.min(entry.position, entry.request.endOffset ?? Number.POSITIVE_INFINITY));
   return { restored, positions };
 }

@@ -223,6 +223,12 @@ export class KafkaRecordCollector implements RecordCollector {
   private readonly partitioner = Partitioners.DefaultPartitioner();
   /** Records acknowledged so far. */
   sent = 0;
+  /**
+   * For each partition written with an explicit partition (changelogs), the offset after the
+   * last record the brokers acknowledged, by `topic:partition`, over every flush: early sends
+   * included, which a commit's own flush does not return.
+   */
+  readonly acknowledged = new Map<string, number>();
 
   constructor(private readonly options: KafkaRecordCollectorOptions) {}
 
@@ -346,7 +352,10 @@ export class KafkaRecordCollector implements RecordCollector {
       const key = `${entry.topicName}:${entry.partition}`;
       const sent = explicit.get(key);
       const base = entry.baseOffset ?? entry.offset;
-      if (sent !== undefined && base !== undefined && Number(base) >= 0) nextOffsets.set(key, Number(base) + sent);
+      if (sent === undefined || base === undefined || Number(base) < 0) continue;
+      const next = Number(base) + sent;
+      nextOffsets.set(key, next);
+      if (next > (this.acknowledged.get(key) ?? 0)) this.acknowledged.set(key, next);
     }
   }
 

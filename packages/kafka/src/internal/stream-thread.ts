@@ -8,8 +8,10 @@
  * Batches are processed synchronously, one partition at a time, under a lock that commits,
  * punctuation and rebalance handling also take, so a commit never interleaves with processing. A
  * commit flushes the tasks' stores, sends the collected records and waits for their acks, and
- * only then commits the consumed offsets (at-least-once), or commits each task's records and
- * offsets in its transaction (exactly-once). kafkajs has no revoke callback: on its REBALANCING
+ * only then commits the consumed offsets with each task's changelog ends as metadata, and then
+ * checkpoints the stores (at-least-once: a restore goes exactly to that point, see
+ * `changelog-rollback.ts`), or commits each task's records and offsets in its transaction
+ * (exactly-once). kafkajs has no revoke callback: on its REBALANCING
  * event everything is committed while the old generation is still accepted; on GROUP_JOIN,
  * standbys are updated, tasks no longer assigned are committed and closed, new ones are created,
  * and those with logged stores restore from their changelogs with their partitions paused.
@@ -30,6 +32,7 @@ import { decodeStandbyTasks, taskAssignor, taskKey, type TaskKey } from './task-
 import { StandbyTasks } from './standby-tasks.js';
 import type { TopicPlan } from './topic-plan.js';
 import { TaskCorruptedError } from '../errors.js';
+import { encodeChangelogEnds } from './commit-metadata.js';
 import type { Admin } from 'kafkajs';
 
 /** How often wall-clock punctuators and the commit interval are checked between batches. */
@@ -75,6 +78,8 @@ function toConsumedRecord(topic: string, partition: number, message: KafkaMessag
 interface PreparedCommit {
   readonly managed: ManagedTask;
   readonly offsets: { topic: string; partition: number; offset: string }[];
+  /** The next offset of every input topic the task has consumed from (the task's own map: stable under the lock). */
+  readonly consumed: ReadonlyMap<string, number>;
 }
 
 export class StreamThread {
@@ -153,7 +158,7 @@ export class StreamThread {
       if (this.collector === undefined) throw new Error(`Task ${taskId} has no transaction under exactly-once`);
       return this.collector;
     };
-    this.taskManager = new TaskManager({ kafka, admin: options.admin, builder, options: resolved, collectorFor, globalStores: options.globalStores });
+    this.taskManager = new TaskManager({ kafka, admin: options.admin, builder, options: resolved, collectorFor, globalStores: options.globalStores, producer: this.producer });
     if (resolved.numStandbyReplicas > 0) {
       this.standbys = new StandbyTasks({ kafka, builder, options: resolved, logger: resolved.streams.logger, onError: (error) => void this.exclusive(() => this.fail(error)) });
     }
@@ -398,7 +403,7 @@ export class StreamThread {
       for (const [topic, offset] of consumed) {
         if (this.committed.get(`${topic}:${task.id.partition}`) !== offset) offsets.push({ topic, partition: task.id.partition, offset: String(offset) });
       }
-      work.push({ managed, offsets });
+      work.push({ managed, offsets, consumed });
     }
     try {
       this.options.flushGlobals();
@@ -409,30 +414,37 @@ export class StreamThread {
     return work;
   }
 
-  /** Flushes stores, sends output and waits for acks, then commits offsets (at-least-once). Under the lock. */
+  /**
+   * At-least-once: flushes stores, sends output and waits for acks, then commits offsets, each
+   * task's with the end offsets of its changelogs as metadata (its consistent point, see
+   * `commit-metadata.ts`), and only then commits stores to disk and checkpoints them, so local
+   * state never runs ahead of the committed offsets. Under the lock.
+   */
   private async commitAll(reason: string, only?: readonly ManagedTask[]): Promise<void> {
     if (this.failed || this.expelled()) return;
     if (this.exactlyOnce) return this.commitTransactions(reason, only);
     const collector = this.collector!;
     const work = this.prepareCommits(only, () => false);
     if (work === undefined) return;
-    const offsets: TopicPartitionOffsetAndMetadata[] = work.flatMap((entry) => entry.offsets);
-    let nextOffsets: Map<string, number>;
+    const offsets: TopicPartitionOffsetAndMetadata[] = [];
+    const metadataByTask = new Map<ManagedTask, string>();
     try {
-      nextOffsets = await collector.flush();
-      // Stores' flushed writes reach disk before the offsets that cover them are committed.
-      await this.taskManager.commitStores(only);
+      await collector.flush();
+      for (const prepared of work) offsets.push(...this.offsetsToCommit(prepared, metadataByTask));
     } catch (error) {
       this.fail(error);
       return;
     }
+    let committed = true;
     if (offsets.length > 0) {
       try {
         await this.consumer.commitOffsets(offsets);
         for (const entry of offsets) this.committed.set(`${entry.topic}:${entry.partition}`, Number(entry.offset));
+        for (const [managed, metadata] of metadataByTask) managed.committedMetadata = metadata;
         this.options.options.streams.logger.debug(`Committed ${offsets.length} offset(s) (${reason})`);
       } catch (error) {
         // A rebalance took the partitions; the new owner reprocesses from the last commit (at-least-once).
+        committed = false;
         this.options.options.streams.logger.warn(`Could not commit offsets (${reason}); records since the last commit will be processed again`, {
           error: error instanceof Error ? error.message : String(error),
         });
@@ -440,11 +452,38 @@ export class StreamThread {
     }
     for (const { managed } of work) managed.task.postCommit();
     if (only === undefined) this.lastCommitAt = Date.now();
+    // Stores' writes are checkpointed only once offsets that cover them are committed.
+    if (!committed) return;
+    const checkpoints = new Map<string, number>();
+    for (const managed of metadataByTask.keys()) {
+      for (const [topic, end] of managed.changelogEnds ?? []) checkpoints.set(`${topic}:${managed.task.id.partition}`, end);
+    }
     try {
-      await this.taskManager.writeCheckpoints(nextOffsets, only);
+      await this.taskManager.commitStores(only);
+      await this.taskManager.writeCheckpoints(checkpoints, only);
     } catch (error) {
       this.fail(error);
     }
+  }
+
+  /**
+   * At-least-once: what to commit for a prepared task. A task with logged stores commits every
+   * input partition it has an offset for, with its changelog ends as metadata, whenever its
+   * offsets or those ends moved (a punctuator may write stores without consuming); others commit
+   * the offsets that moved. Adds the metadata committed to `metadataByTask`.
+   */
+  private offsetsToCommit({ managed, offsets, consumed }: PreparedCommit, metadataByTask: Map<ManagedTask, string>): TopicPartitionOffsetAndMetadata[] {
+    const ends = this.taskManager.changelogEndsOf(managed);
+    if (ends === undefined) return offsets;
+    const metadata = encodeChangelogEnds(managed.key, ends);
+    if (offsets.length === 0 && metadata === managed.committedMetadata) return [];
+    const all: TopicPartitionOffsetAndMetadata[] = [];
+    for (const { topic, partition } of managed.topicPartitions) {
+      const offset = consumed.get(topic) ?? this.committed.get(`${topic}:${partition}`);
+      if (offset !== undefined && offset >= 0) all.push({ topic, partition, offset: String(offset), metadata });
+    }
+    if (all.length > 0) metadataByTask.set(managed, metadata);
+    return all;
   }
 
   /**
@@ -539,7 +578,7 @@ export class StreamThread {
           this.restoring--;
           this.taskManager.applyCacheBudget();
           const restored = created.filter((managed) => managed.state === 'restoring');
-          if (this.exactlyOnce && !this.failed && !this.closing) await this.seekToCommitted(restored);
+          if (!this.failed && !this.closing) await this.seekToCommitted(this.exactlyOnce ? restored : restored.filter((managed) => managed.startOffsets !== undefined));
           this.markRunning(restored);
         }),
       (error: unknown) => {
@@ -567,26 +606,27 @@ export class StreamThread {
   }
 
   /**
-   * Exactly-once: starts each restored task's partitions at the offsets committed now, after its
-   * producer fenced the previous owner. kafkajs may have read the committed offsets at the
-   * assignment, before the fencing, when the previous owner could still commit a transaction.
+   * Starts each restored task's partitions at its committed offsets. Exactly-once: those
+   * committed now, after its producer fenced the previous owner (kafkajs may have read them at
+   * the assignment, before the fencing, when the previous owner could still commit a
+   * transaction). At-least-once: those its stores were restored to the consistent point of.
    */
   private async seekToCommitted(tasks: readonly ManagedTask[]): Promise<void> {
-    const byTopic = new Map<string, number[]>();
+    const byTopic = new Map<string, { partition: number; known: number | undefined }[]>();
     for (const managed of tasks) {
       for (const { topic, partition } of managed.topicPartitions) {
         let partitions = byTopic.get(topic);
         if (partitions === undefined) byTopic.set(topic, (partitions = []));
-        partitions.push(partition);
+        partitions.push({ partition, known: managed.startOffsets?.get(topic) });
       }
     }
     const { admin, options } = this.options;
     try {
       for (const [topic, partitions] of byTopic) {
-        const [committed] = await admin.fetchOffsets({ groupId: options.applicationId, topics: [topic] });
+        const committed = partitions.some((entry) => entry.known === undefined) ? (await admin.fetchOffsets({ groupId: options.applicationId, topics: [topic] }))[0] : undefined;
         let earliest: Map<number, string> | undefined;
-        for (const partition of partitions) {
-          let offset = committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? '-1';
+        for (const { partition, known } of partitions) {
+          let offset = known !== undefined ? String(known) : (committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? '-1');
           if (Number(offset) < 0) {
             earliest ??= new Map((await admin.fetchTopicOffsets(topic)).map((entry) => [entry.partition, entry.low]));
             offset = earliest.get(partition) ?? '0';

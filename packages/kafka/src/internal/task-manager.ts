@@ -5,12 +5,16 @@
  * budget among their caching stores, and the counters that outlive closed tasks.
  */
 import type { Admin, Kafka } from 'kafkajs';
-import { isRestorableStore, type ChangelogRecord, type StateStore, type StoreBuilder } from '@tributary/streams';
+import { rm } from 'node:fs/promises';
+import { isRestorableStore, StateStoreError, type ChangelogRecord, type StateStore, type StoreBuilder } from '@tributary/streams';
 import { StreamTask, type DropReason, type InternalTopologyBuilder, type SubtopologySpec } from '@tributary/streams/engine';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
 import type { KafkaRecordCollector, RecordSender } from './kafka-record-collector.js';
 import { restoreChangelogs, type RestoreRequest } from './changelog-restorer.js';
 import { retryWhileLocked } from './retry-locked.js';
+import { IllegalStateError } from '../errors.js';
+import { checkChangelogEndsFit } from './commit-metadata.js';
+import { ChangelogTail, readCommittedPoints, restoreStart, sendCompensation, type CommittedPoint } from './changelog-rollback.js';
 import type { TaskKey } from './task-assignor.js';
 import { TaskTransaction } from './task-transaction.js';
 
@@ -20,6 +24,8 @@ import { TaskTransaction } from './task-transaction.js';
  * its stores, restored through, committed after each flush, and checkpointed after each commit.
  */
 export interface PersistentStoreHandle {
+  /** The store's directory: deleted (after `close`) to wipe a store whose state ran past the consistent point. */
+  readonly path: string;
   checkpointOffset(): number | undefined;
   commit(): Promise<void>;
   writeCheckpoint(offset: number): Promise<void>;
@@ -62,6 +68,16 @@ export interface ManagedTask {
   /** Under exactly-once, the task's transactional producer. */
   readonly transaction: TaskTransaction | undefined;
   state: 'restoring' | 'running' | 'closed';
+  /**
+   * At-least-once, for a task with logged stores: the end of each of its changelog partitions as
+   * last known (after its restore and roll-back; later acks are in the collector), by topic. Each
+   * commit records them in the offset-commit metadata. `undefined` otherwise.
+   */
+  changelogEnds: Map<string, number> | undefined;
+  /** The metadata of the task's last offset commit, to commit again when only a changelog moved. */
+  committedMetadata: string | undefined;
+  /** At-least-once: the committed offset of each input topic its restore started from (`-1`: none), for the consumer to start at. */
+  startOffsets: Map<string, number> | undefined;
 }
 
 export interface TaskManagerOptions {
@@ -76,6 +92,18 @@ export interface TaskManagerOptions {
   readonly collectorFor: (sender: RecordSender | undefined, taskId: string) => KafkaRecordCollector;
   /** Global stores, readable by every task. */
   readonly globalStores: ReadonlyMap<string, StateStore>;
+  /** At-least-once: the thread's producer, which writes the compensating records of changelog roll-backs. */
+  readonly producer: RecordSender | undefined;
+}
+
+/** One store of a new task to restore, with where its consistent state ends and its tail. */
+interface StoreRestore {
+  readonly managed: ManagedTask;
+  readonly storeName: string;
+  readonly topic: string;
+  /** The changelog end of the last commit; `undefined` restores to the end (exactly-once, or no metadata). */
+  readonly end: number | undefined;
+  readonly tail: ChangelogTail | undefined;
 }
 
 export class TaskManager {
@@ -85,7 +113,10 @@ export class TaskManager {
   private readonly closedDropped = new Map<DropReason, number>();
   restoredRecords = 0;
 
-  constructor(private readonly options: TaskManagerOptions) {}
+  constructor(private readonly options: TaskManagerOptions) {
+    // Fail at start, not at the first commit, when a sub-topology's changelog ends cannot fit in the commit metadata.
+    if (options.options.processingGuarantee !== 'exactly_once') checkChangelogEndsFit(options.builder, options.options.applicationId, options.globalStores);
+  }
 
   /** Task ids of running tasks, as `<subtopology>_<partition>`. */
   taskIds(): string[] {
@@ -140,7 +171,19 @@ export class TaskManager {
     taskCollector.context = task.context;
     for (const [name, store] of this.options.globalStores) task.context.stores.set(name, store);
     const topicPartitions = task.sourceTopics.filter((topic) => (assignment[topic] ?? []).includes(partition)).map((topic) => ({ topic, partition }));
-    const managed: ManagedTask = { key, handles: new Map(), task, subtopology, topicPartitions, collector, transaction, state: 'restoring' };
+    const managed: ManagedTask = {
+      key,
+      handles: new Map(),
+      task,
+      subtopology,
+      topicPartitions,
+      collector,
+      transaction,
+      state: 'restoring',
+      changelogEnds: undefined,
+      committedMetadata: undefined,
+      startOffsets: undefined,
+    };
     this.tasks.set(key, managed);
     for (const storeName of subtopology.stores) {
       const supplier = persistentSupplierOf(builder.stores.get(storeName)!.builder);
@@ -175,7 +218,9 @@ export class TaskManager {
   /**
    * Restores new tasks' stores and initializes the tasks: persistent stores first, through their
    * handles from their checkpoints (before the task opens them), then in-memory stores from the
-   * beginning of their changelogs (after, as they need to be open).
+   * beginning of their changelogs (after, as they need to be open). Under at-least-once each
+   * changelog is replayed only up to the end its task's last offset commit recorded, and its tail
+   * past that is rolled back (see `changelog-rollback.ts`) before the task processes.
    */
   async restore(created: readonly ManagedTask[], cancelled: () => boolean): Promise<void> {
     const { builder, options } = this.options;
@@ -191,22 +236,31 @@ export class TaskManager {
       },
       cancelled,
     };
+    const plans = await this.planRestores(created, changelogs);
+    const requestOf = (plan: StoreRestore, fromOffset: number, apply: RestoreRequest['apply']): RestoreRequest => ({
+      store: plan.storeName,
+      topic: plan.topic,
+      partition: plan.managed.task.id.partition,
+      fromOffset,
+      endOffset: plan.end,
+      onTail: plan.tail === undefined ? undefined : (key, timestamp) => plan.tail!.add(key, timestamp),
+      apply,
+    });
     const persistent: { request: RestoreRequest; handle: PersistentStoreHandle }[] = [];
-    for (const managed of created) {
-      for (const [storeName, handle] of managed.handles) {
-        const topic = changelogs.get(storeName);
-        if (topic === undefined) continue;
-        const request: RestoreRequest = {
-          store: storeName,
-          topic,
-          partition: managed.task.id.partition,
-          fromOffset: handle.checkpointOffset() ?? 0,
-          apply: async (records) => {
-            if (managed.state === 'restoring') await handle.restore(records);
-          },
-        };
-        persistent.push({ request, handle });
+    for (const plan of plans) {
+      const { managed, storeName } = plan;
+      let handle = managed.handles.get(storeName);
+      if (handle === undefined) continue;
+      const start = restoreStart(handle.checkpointOffset(), plan.end);
+      if (start.wipe) {
+        options.streams.logger.info(`Task ${managed.key}: store '${storeName}' holds changelog offsets up to ${handle.checkpointOffset()}, past the last commit's ${plan.end}; rebuilding it from the changelog.`);
+        handle = await this.reopenEmpty(managed, storeName, handle);
       }
+      const restoring = handle;
+      const request = requestOf(plan, start.fromOffset, async (records) => {
+        if (managed.state === 'restoring') await restoring.restore(records);
+      });
+      persistent.push({ request, handle });
     }
     if (persistent.length > 0) {
       const { positions } = await restoreChangelogs(this.options.kafka, this.options.admin, persistent.map((entry) => entry.request), restoreOptions);
@@ -219,22 +273,115 @@ export class TaskManager {
     for (const managed of created) {
       if (managed.state !== 'restoring') continue;
       managed.task.initialize();
-      for (const storeName of managed.subtopology.stores) {
-        const topic = changelogs.get(storeName);
-        const store = managed.task.stores.get(storeName);
-        if (topic === undefined || managed.handles.has(storeName) || store === undefined || !isRestorableStore(store)) continue;
-        inMemory.push({
-          store: storeName,
-          topic,
-          partition: managed.task.id.partition,
-          fromOffset: 0,
-          apply: (records) => {
-            if (managed.state === 'restoring') store.restore(records);
-          },
-        });
-      }
+    }
+    for (const plan of plans) {
+      const { managed, storeName } = plan;
+      const store = managed.task.stores.get(storeName);
+      if (managed.state !== 'restoring' || managed.handles.has(storeName) || store === undefined || !isRestorableStore(store)) continue;
+      inMemory.push(
+        requestOf(plan, 0, (records) => {
+          if (managed.state === 'restoring') store.restore(records);
+        }),
+      );
     }
     if (inMemory.length > 0) await restoreChangelogs(this.options.kafka, this.options.admin, inMemory, restoreOptions);
+    if (!cancelled()) await this.rollBackTails(plans, changelogs);
+  }
+
+  /**
+   * The stores of new tasks to restore. Under at-least-once, with the end of each changelog as of
+   * the task's last offset commit: none committed means state as of nothing (end 0); offsets an
+   * older version committed, without changelog ends, restore to the end as before.
+   */
+  private async planRestores(created: readonly ManagedTask[], changelogs: ReadonlyMap<string, string>): Promise<StoreRestore[]> {
+    const { options, admin } = this.options;
+    const logged = (managed: ManagedTask): string[] => managed.subtopology.stores.filter((name) => changelogs.has(name) && !this.options.globalStores.has(name));
+    const consistent = options.processingGuarantee !== 'exactly_once';
+    const withLogs = created.filter((managed) => logged(managed).length > 0);
+    const points = consistent ? await readCommittedPoints(admin, options.applicationId, withLogs) : new Map<string, CommittedPoint>();
+    const plans: StoreRestore[] = [];
+    for (const managed of withLogs) {
+      const committed = points.get(managed.key);
+      if (committed !== undefined) {
+        managed.startOffsets = committed.offsets;
+        managed.changelogEnds = new Map();
+        if (committed.point.kind === 'legacy') {
+          options.streams.logger.info(`Task ${managed.key}: its committed offsets carry no changelog offsets (an older version committed them); restoring its stores to the end of their changelogs.`);
+        }
+      }
+      for (const storeName of logged(managed)) {
+        const topic = changelogs.get(storeName)!;
+        const point = committed?.point;
+        const end = point === undefined || point.kind === 'legacy' ? undefined : point.kind === 'none' ? 0 : point.ends.get(topic);
+        const tail = end === undefined ? undefined : new ChangelogTail(storeName, topic, managed.task.id.partition);
+        plans.push({ managed, storeName, topic, end, tail });
+      }
+    }
+    return plans;
+  }
+
+  /** Closes a persistent store whose local state ran ahead, deletes its directory and opens it empty. */
+  private async reopenEmpty(managed: ManagedTask, storeName: string, handle: PersistentStoreHandle): Promise<PersistentStoreHandle> {
+    const { builder, options } = this.options;
+    await handle.close();
+    await rm(handle.path, { recursive: true, force: true });
+    const supplier = persistentSupplierOf(builder.stores.get(storeName)!.builder)!;
+    const reopened = await retryWhileLocked(() => supplier.prepare({ stateDir: options.stateDir, applicationId: options.applicationId, taskId: managed.task.id }), options.rebalanceTimeoutMs);
+    managed.handles.set(storeName, reopened);
+    return reopened;
+  }
+
+  /**
+   * Writes, after each changelog tail, what the restored store holds for every key the tail
+   * wrote, and waits for the acks; then notes where each task's changelogs end.
+   */
+  private async rollBackTails(plans: readonly StoreRestore[], changelogs: ReadonlyMap<string, string>): Promise<void> {
+    const { logger } = this.options.options.streams;
+    const compensated = new Map<string, number>();
+    for (const { managed, storeName, tail } of plans) {
+      if (tail === undefined || tail.size === 0 || managed.state !== 'restoring') continue;
+      const store = managed.task.stores.get(storeName);
+      if (store === undefined || !isRestorableStore(store) || typeof store.changelogValue !== 'function') {
+        throw new StateStoreError(
+          `Task ${managed.key}: store '${storeName}' has ${tail.records} changelog records past its last commit, and cannot say what it holds for their keys to roll them back (it has no changelogValue): build it with Stores.* or @tributary/level's suppliers.`,
+        );
+      }
+      const producer = this.options.producer;
+      if (producer === undefined) throw new IllegalStateError(`Task ${managed.key} has no producer to roll back its changelogs with (they are rolled back under at-least-once only).`);
+      const next = await sendCompensation(producer, tail.topic, tail.compensation((key) => store.changelogValue(key)));
+      if (next !== undefined) compensated.set(`${tail.topic}:${tail.partition}`, next);
+      logger.info(`Task ${managed.key}: rolled back ${tail.records} changelog record(s) of store '${storeName}' written after the last commit (${tail.size} key(s) rewritten)`);
+    }
+    const tasks = new Set(plans.map((plan) => plan.managed).filter((managed) => managed.changelogEnds !== undefined));
+    if (tasks.size === 0) return;
+    const highs = new Map<string, number>();
+    for (const topic of new Set(plans.map((plan) => plan.topic))) {
+      for (const entry of await this.options.admin.fetchTopicOffsets(topic)) highs.set(`${topic}:${entry.partition}`, Number(entry.high));
+    }
+    for (const managed of tasks) {
+      for (const storeName of managed.subtopology.stores) {
+        const topic = changelogs.get(storeName);
+        if (topic === undefined || this.options.globalStores.has(storeName)) continue;
+        const key = `${topic}:${managed.task.id.partition}`;
+        managed.changelogEnds!.set(topic, Math.max(highs.get(key) ?? 0, compensated.get(key) ?? 0));
+      }
+    }
+  }
+
+  /**
+   * At-least-once: the changelog ends to record with a task's next offset commit, from what its
+   * restore found and what the collector has had acknowledged since. `undefined` for a task
+   * without logged stores (or under exactly-once).
+   */
+  changelogEndsOf(managed: ManagedTask): Map<string, number> | undefined {
+    const ends = managed.changelogEnds;
+    if (ends === undefined) return undefined;
+    const acknowledged = managed.collector.acknowledged;
+    for (const [topic, end] of ends) {
+      const acked = acknowledged.get(`${topic}:${managed.task.id.partition}`);
+      if (acked !== undefined && acked > end) ends.set(topic, acked);
+    }
+    return ends;
   }
 
   /** Commits the persistent stores' flushed writes to disk (before the offsets that cover them are committed). */

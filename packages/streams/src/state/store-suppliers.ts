@@ -211,6 +211,13 @@ export interface SessionBytesStoreSupplier {
 export interface RestorableStateStore {
   /** Applies changelog records in order, in bulk: tombstones delete. Call after `init`, before processing. */
   restore(records: Iterable<ChangelogRecord>): void;
+  /**
+   * The value a changelog record of `changelogKey` (in the store's changelog key format) would
+   * carry for what the store's backend holds now, or `undefined` when it holds nothing there (a
+   * tombstone). Read past the cache: a driver rolling an uncommitted changelog tail back writes
+   * these as compensating records, after a restore and before the task processes.
+   */
+  changelogValue(changelogKey: Buffer): Buffer | undefined;
 }
 
 /** Whether `store` offers {@link RestorableStateStore.restore}. */

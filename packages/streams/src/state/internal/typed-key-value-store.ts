@@ -127,6 +127,10 @@ export class TypedKeyValueStore<K, V> extends TypedStore<K, V, K, BytesWrite> im
     return this.bytes.get(entry.keyBytes);
   }
 
+  protected storedBytesOfWrite(write: BytesWrite): Buffer | undefined {
+    return this.bytes.get(write.key);
+  }
+
   protected changelogKeyOf(write: BytesWrite): Buffer {
     return write.key;
   }

@@ -129,6 +129,10 @@ export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>, S
     return !this.expired(entry.time);
   }
 
+  protected storedBytesOfWrite(write: SessionBytesWrite): Buffer | undefined {
+    return this.bytes.get(write.key, write.start, write.end);
+  }
+
   protected changelogKeyOf(write: SessionBytesWrite): Buffer {
     return sessionKey(write.key, write.start, write.end);
   }

@@ -197,6 +197,14 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
     this.cache?.clearClean();
   }
 
+  changelogValue(changelogKey: Buffer): Buffer | undefined {
+    this.checkOpen();
+    return this.storedBytesOfWrite(this.writeOfRecord({ key: changelogKey, value: null }));
+  }
+
+  /** The bytes the backend holds where `write` would go (its key, and window or session), if any. */
+  protected abstract storedBytesOfWrite(write: Write): Buffer | undefined;
+
   /** The backend write of a cache entry, with its value's bytes (`null` deletes). */
   protected abstract writeOf(entry: CacheEntry<K, V>, valueBytes: Buffer | null): Write;
 

@@ -180,6 +180,10 @@ export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>, Window
     return !this.expired(entry.time);
   }
 
+  protected storedBytesOfWrite(write: WindowBytesWrite): Buffer | undefined {
+    return this.bytes.get(write.key, write.windowStart, write.seqnum);
+  }
+
   protected changelogKeyOf(write: WindowBytesWrite): Buffer {
     return windowKey(write.key, write.windowStart, 0);
   }

@@ -173,6 +173,15 @@ describe('stream-stream join: windows, grace and lateness', () => {
     expect(driver.droppedRecords().get('expired-window')).toBe(2);
   });
 
+  it('keeps records for before + after + grace exactly, as Kafka does: a zero window with no grace joins nothing', async () => {
+    // Kafka's window stores return records newer than their largest timestamp minus retention (here 0).
+    const { outputs } = await runStepwise(joinTopology('join', JoinWindows.ofTimeDifferenceWithNoGrace(0)), [
+      { side: 'left', key: 'k', value: 'A', timestamp: 10 },
+      { side: 'right', key: 'k', value: 'a', timestamp: 10 },
+    ]);
+    expect(outputs).toEqual([[], []]);
+  });
+
   it('emits a record whose join window (not grace) has passed with null at once, and it still joins a partner that comes within grace', async () => {
     const windows = JoinWindows.ofTimeDifferenceAndGrace(10, 20);
     const { outputs } = await runStepwise(joinTopology('leftJoin', windows), [

@@ -69,7 +69,8 @@ export const LevelStores = {
   persistentWindowStore(name: string, retentionMs: number, windowSizeMs: number, retainDuplicates: boolean, options?: LevelStoreOptions): LevelWindowStoreSupplier {
     checkStoreName(name);
     checkDuration(name, 'windowSizeMs', windowSizeMs, 0);
-    checkDuration(name, 'retentionMs', retentionMs, Math.max(windowSizeMs, 1));
+    // As in Kafka (and the in-memory store), 0 is allowed: a zero-size join window with no grace keeps nothing.
+    checkDuration(name, 'retentionMs', retentionMs, windowSizeMs);
     const resolved = resolveLevelStoreOptions(name, options);
     return {
       kind: 'window',

@@ -97,15 +97,23 @@ export interface KStream<K, V> {
 
   /**
    * Windowed left join with another stream. A record that found no partner is emitted with
-   * `null` once its window has closed, as in Kafka Streams 3.x (no early spurious results).
+   * `null` once its window has closed, as in Kafka Streams 3.x (no early spurious results); one
+   * whose window had already passed when it arrived, or with a null key, is emitted with `null`
+   * at once. Nothing is dropped as late (`docs/tables-windows-joins.md` has the rules).
    */
   leftJoin<VO, VR>(other: KStream<K, VO>, joiner: ValueJoiner<V, VO | null, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
-  /** Joins each record with the table's current value for its key, or `null`. */
+  /** Joins each record with the table's current value for its key, or `null` (also when its key is null). */
   leftJoin<VT, VR>(table: KTable<K, VT>, joiner: ValueJoiner<V, VT | null, VR>, joined?: Joined<K, V, VT>): KStream<K, VR>;
-  /** Joins each record with the global table's row for the computed key, or `null`. */
+  /**
+   * Joins each record with the global table's row for the computed key, or `null`. A record whose
+   * computed key is null is dropped, unless its own key is null too (then it joins `null`).
+   */
   leftJoin<GK, GV, VR>(globalTable: GlobalKTable<GK, GV>, keySelector: KeyValueMapper<K, V, GK>, joiner: ValueJoiner<V, GV | null, VR>, named?: Named): KStream<K, VR>;
 
-  /** Windowed outer join: unmatched records of either side are emitted with `null` once their window closes. */
+  /**
+   * Windowed outer join: unmatched records of either side are emitted with `null` once their
+   * window closes (at once for a null key, or a window already passed on arrival).
+   */
   outerJoin<VO, VR>(other: KStream<K, VO>, joiner: ValueJoiner<V | null, VO | null, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
 }
 

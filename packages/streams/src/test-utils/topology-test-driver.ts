@@ -7,6 +7,7 @@
  */
 import type { StreamsConfig } from '../config.js';
 import { ConfigError, StateStoreError } from '../errors/streams-error.js';
+import { outerJoinEmitIntervalConfig } from '../kstream/internal/ops/stream-stream-join.js';
 import { LocalRunner } from '../processor/internal/local-runner.js';
 import type { DropReason } from '../processor/internal/task-metrics.js';
 import type { Topology } from '../processor/topology.js';
@@ -46,7 +47,8 @@ export class TopologyTestDriver {
     if (!Number.isFinite(this.wallClock)) throw new ConfigError(`Option 'initialWallClockTime' must be a finite number, got ${this.wallClock}.`);
     this.runner = new LocalRunner(
       topology,
-      { ...config, applicationId: config.applicationId ?? 'test' },
+      // As Kafka's driver does: no wall-clock throttling of left/outer join results, unless the test sets it.
+      { [outerJoinEmitIntervalConfig]: 0, ...config, applicationId: config.applicationId ?? 'test' },
       { clock: () => this.wallClock, ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }) },
     );
   }

@@ -3,7 +3,9 @@
  * builds it, over two internal topics so that neither table needs the other's partitioning:
  *
  * 1. left side: each left change sends subscriptions, keyed by foreign key, to
- *    `<name>-subscription-registration-topic` (remove from the old key, register with the new);
+ *    `<name>-subscription-registration-topic` (remove from the old key, register with the new),
+ *    with the instructions Kafka Streams 3.9.2 sends; a left join's row without a foreign key
+ *    goes with a null key, and the right side answers it with null;
  * 2. right side, co-partitioned with the right table: subscriptions are kept in a store keyed by
  *    (foreign key, primary key), so a right row's update finds every left row pointing at it
  *    with a prefix scan (the in-memory store's `range` over key bytes); both answer with the
@@ -11,6 +13,8 @@
  * 3. left side, co-partitioned with the left table: an answer whose hash of the left value no
  *    longer matches the left row is stale and dropped; otherwise the joiner runs and the result
  *    is materialized as a table.
+ *
+ * The records on both internal topics are Kafka's, byte for byte (see `../foreign-key-wire.ts`).
  */
 import { internalContext } from '../../../processor/internal/task-context.js';
 import type { InternalTopologyBuilder } from '../../../processor/internal/topology-builder.js';
@@ -34,6 +38,7 @@ import {
   hashValue,
   Instruction,
   prefixUpperBound,
+  sameHash,
 } from '../foreign-key-wire.js';
 import { KTableImpl } from '../ktable-impl.js';
 import { storeValueGetter, type KTableValueGetter, type KTableValueGetterSupplier } from '../ktable-value-getter.js';
@@ -64,8 +69,8 @@ function serialize<T>(serde: Serde<T>, topic: string, value: T | null | undefine
 }
 
 /** Step 1: turns left changes into subscriptions (and, for rows without a foreign key, answers). */
-class SubscriptionSendProcessor<K, V, KO> implements Processor<K, Change<V>, Buffer, Buffer> {
-  private context!: ProcessorContext<Buffer, Buffer>;
+class SubscriptionSendProcessor<K, V, KO> implements Processor<K, Change<V>, Buffer | null, Buffer> {
+  private context!: ProcessorContext<Buffer | null, Buffer>;
   private primaryKeySerde!: Serde<K>;
   private leftValueSerde!: Serde<V>;
   private foreignKeySerde!: Serde<KO>;
@@ -78,7 +83,7 @@ class SubscriptionSendProcessor<K, V, KO> implements Processor<K, Change<V>, Buf
     private readonly names: Names,
   ) {}
 
-  init(context: ProcessorContext<Buffer, Buffer>): void {
+  init(context: ProcessorContext<Buffer | null, Buffer>): void {
     this.context = context;
     const what = `The foreign-key join writing '${this.names.subscriptionTopic}'`;
     this.primaryKeySerde = resolveSerde(context, this.serdes.primaryKey, 'key', what);
@@ -98,39 +103,42 @@ class SubscriptionSendProcessor<K, V, KO> implements Processor<K, Change<V>, Buf
     const newForeignKey = newValue === null ? null : serialize(this.foreignKeySerde, topic, this.extractor(newValue));
     const oldForeignKey = oldValue === null ? null : serialize(this.foreignKeySerde, topic, this.extractor(oldValue));
     const newHash = hashValue(serialize(this.leftValueSerde, topic, newValue));
-    const send = (foreignKey: Buffer, instruction: Instruction): void => {
-      this.context.forward(record.withKey(foreignKey).withValue(encodeSubscription(instruction, newHash, primaryKey)), this.names.subscriptionSink);
+    // Kafka's subscription (version 1) names the left record's partition, for the response's way back.
+    const partition = this.context.recordMetadata()?.partition ?? this.context.taskId.partition;
+    // A null foreign key goes out with a null key (left joins): the right side answers it with null.
+    const send = (foreignKey: Buffer | null, instruction: Instruction): void => {
+      this.context.forward(record.withKey(foreignKey).withValue(encodeSubscription(instruction, newHash, primaryKey, partition)), this.names.subscriptionSink);
     };
-    // Rows without a foreign key have no subscription: answer them here, through the same topic.
-    const answerDirectly = (): void => {
-      this.context.forward(record.withKey(primaryKey).withValue(encodeResponse(newHash, null)), this.names.responseSink);
-    };
-    if (oldForeignKey !== null) {
-      if (newValue === null) {
-        send(oldForeignKey, Instruction.DeleteKeyAndPropagate);
-      } else if (newForeignKey === null) {
-        send(oldForeignKey, Instruction.DeleteKeyNoPropagate);
-        answerDirectly();
-      } else if (!newForeignKey.equals(oldForeignKey)) {
-        send(oldForeignKey, Instruction.DeleteKeyNoPropagate);
-        send(newForeignKey, Instruction.PropagateNullIfNoForeignValue);
-      } else {
-        send(newForeignKey, this.leftJoin ? Instruction.PropagateNullIfNoForeignValue : Instruction.PropagateOnlyIfForeignValue);
-      }
+    const moved = oldForeignKey !== null && (newForeignKey === null || !newForeignKey.equals(oldForeignKey));
+    // The instructions Kafka Streams 3.9.2 sends for each change (SubscriptionSendProcessorSupplier).
+    if (this.leftJoin) {
+      if (oldValue === null && newValue === null) return;
+      if (moved) send(oldForeignKey, Instruction.DeleteKeyNoPropagate);
+      send(newForeignKey, Instruction.PropagateNullIfNoForeignValue);
       return;
     }
-    if (newForeignKey !== null) {
-      send(newForeignKey, this.leftJoin ? Instruction.PropagateNullIfNoForeignValue : Instruction.PropagateOnlyIfForeignValue);
-    } else if (this.leftJoin && (newValue !== null || oldValue !== null)) {
-      // A left join shows rows without a foreign key (joined with null), and deletes them.
-      answerDirectly();
+    if (oldValue === null && newValue === null) return;
+    if (oldForeignKey === null && newForeignKey === null) {
+      this.metrics.recordDropped('null-key');
+    } else if (oldForeignKey === null) {
+      send(newForeignKey, Instruction.PropagateOnlyIfForeignValue);
+    } else if (newForeignKey === null) {
+      // The row was deleted, or no longer points anywhere: its result must go.
+      send(oldForeignKey, Instruction.DeleteKeyAndPropagate);
+    } else if (moved) {
+      send(oldForeignKey, Instruction.DeleteKeyNoPropagate);
+      // Propagate null if the new key has no row, to retract the result the old key gave.
+      send(newForeignKey, Instruction.PropagateNullIfNoForeignValue);
+    } else {
+      send(newForeignKey, Instruction.PropagateOnlyIfForeignValue);
     }
   }
 }
 
 /** Step 2a: keeps subscriptions and answers them with the right row. */
-class SubscriptionReceiveProcessor<KO, VO> implements Processor<Buffer, Buffer, Buffer, Buffer> {
+class SubscriptionReceiveProcessor<KO, VO> implements Processor<Buffer | null, Buffer, Buffer, Buffer> {
   private context!: ProcessorContext<Buffer, Buffer>;
+  private metrics!: TaskMetrics;
   private store!: KeyValueStore<Buffer, Buffer>;
   private foreignValues!: KTableValueGetter<KO, VO>;
   private foreignKeySerde!: Serde<KO>;
@@ -147,34 +155,34 @@ class SubscriptionReceiveProcessor<KO, VO> implements Processor<Buffer, Buffer, 
     this.store = context.getStateStore<KeyValueStore<Buffer, Buffer>>(this.names.subscriptionStore);
     this.foreignValues = this.rightGetter.get();
     this.foreignValues.init(context as ProcessorContext<unknown, unknown>);
+    this.metrics = internalContext(context).metrics;
     const what = `The foreign-key join reading '${this.names.subscriptionTopic}'`;
     this.foreignKeySerde = resolveSerde(context, this.serdes.foreignKey, 'key', what);
     this.foreignValueSerde = resolveSerde(context, this.serdes.foreignValue, 'value', what);
   }
 
-  process(record: StreamRecord<Buffer, Buffer>): void {
-    if (record.key === null || record.value === null) return;
+  process(record: StreamRecord<Buffer | null, Buffer>): void {
+    if (record.value === null) return;
     const subscription = decodeSubscription(record.value);
-    const key = combinedKey(record.key, subscription.primaryKey);
-    switch (subscription.instruction) {
-      case Instruction.DeleteKeyAndPropagate:
-        this.store.delete(key);
-        this.answer(record, subscription.primaryKey, subscription.hash, null, record.timestamp);
-        return;
-      case Instruction.DeleteKeyNoPropagate:
-        this.store.delete(key);
-        return;
-      default: {
-        this.store.put(key, record.value);
-        const found = this.foreignValues.get(this.foreignKeySerde.deserialize(this.names.subscriptionTopic, record.key, noHeaders));
-        if (found === undefined && subscription.instruction === Instruction.PropagateOnlyIfForeignValue) return;
-        const timestamp = found === undefined ? record.timestamp : Math.max(record.timestamp, found.timestamp);
-        this.answer(record, subscription.primaryKey, subscription.hash, found === undefined ? null : found.value, timestamp);
-      }
+    const instruction = subscription.instruction;
+    if (record.key === null) {
+      // A left row without a foreign key: nothing to keep, answer with null (anything else is not Kafka's).
+      if (instruction === Instruction.PropagateNullIfNoForeignValue) this.answer(record, subscription.primaryKey, subscription.hash, null, record.timestamp);
+      else this.metrics.recordDropped('null-key');
+      return;
     }
+    const key = combinedKey(record.key, subscription.primaryKey);
+    if (instruction === Instruction.DeleteKeyAndPropagate || instruction === Instruction.DeleteKeyNoPropagate) this.store.delete(key);
+    else this.store.put(key, record.value);
+    if (instruction === Instruction.DeleteKeyNoPropagate) return;
+    const found = this.foreignValues.get(this.foreignKeySerde.deserialize(this.names.subscriptionTopic, record.key, noHeaders));
+    if (found === undefined && instruction === Instruction.PropagateOnlyIfForeignValue) return;
+    const timestamp = found === undefined ? record.timestamp : Math.max(record.timestamp, found.timestamp);
+    const foreignValue = found === undefined || instruction === Instruction.DeleteKeyAndPropagate ? null : found.value;
+    this.answer(record, subscription.primaryKey, subscription.hash, foreignValue, timestamp);
   }
 
-  private answer(record: StreamRecord<Buffer, Buffer>, primaryKey: Buffer, hash: Buffer, foreignValue: VO | null, timestamp: number): void {
+  private answer(record: StreamRecord<Buffer | null, Buffer>, primaryKey: Buffer, hash: Buffer | null, foreignValue: VO | null, timestamp: number): void {
     const bytes = serialize(this.foreignValueSerde, this.names.responseTopic, foreignValue);
     this.context.forward(record.withKey(Buffer.from(primaryKey)).withValue(encodeResponse(hash, bytes)).withTimestamp(timestamp));
   }
@@ -202,8 +210,8 @@ class ForeignTableJoinProcessor<KO, VO> implements Processor<KO, Change<VO>, Buf
 
   process(record: StreamRecord<KO, Change<VO>>): void {
     if (record.key === null || record.key === undefined) return;
-    const { newValue, oldValue } = record.value;
-    if (newValue === null && oldValue === null) return;
+    // Kafka answers every subscriber even for a tombstone of a row that was already gone.
+    const newValue = record.value.newValue;
     const prefix = foreignKeyPrefix(this.foreignKeySerde.serialize(this.names.subscriptionTopic, record.key, noHeaders));
     const upper = prefixUpperBound(prefix);
     const foreignValue = serialize(this.foreignValueSerde, this.names.responseTopic, newValue);
@@ -251,7 +259,7 @@ class ResponseJoinProcessor<K, V, VO, VR> implements Processor<Buffer, Buffer, K
     const key = this.primaryKeySerde.deserialize(this.names.responseTopic, record.key, noHeaders);
     const current = this.leftValues.get(key);
     const currentValue = current === undefined ? null : current.value;
-    if (!hashValue(serialize(this.leftValueSerde, this.names.subscriptionTopic, currentValue)).equals(response.hash)) return;
+    if (!sameHash(hashValue(serialize(this.leftValueSerde, this.names.subscriptionTopic, currentValue)), response.hash)) return;
     const foreignValue = response.foreignValue === null ? null : this.foreignValueSerde.deserialize(this.names.responseTopic, response.foreignValue, noHeaders);
     const result = currentValue === null || (foreignValue === null && !this.leftJoin) ? null : this.joiner(currentValue, foreignValue);
     this.context.forward(record.withKey(key).withValue(result ?? null));
@@ -323,6 +331,8 @@ export function foreignKeyJoin<K, V, KO, VO, VR>(
   const outputName = prefix('OUTPUT');
   const storeName = tableStoreName(topology, materialized, 'KTABLE-FK-JOIN-OUTPUT-');
   topology.addProcessor(outputName, tableSourceProcessor<K, VR>(storeName), [resolveName]);
-  addTableStore<K, VR>(topology, outputName, { storeName, materialized, keySerde: left.keySerde, valueSerde: undefined });
+  // Unmaterialized, Kafka's result table has no store and so no cache: it forwards every answer, even a
+  // delete of a row that had no result; an uncached store forwards the same.
+  addTableStore<K, VR>(topology, outputName, { storeName, materialized, keySerde: left.keySerde, valueSerde: undefined, caching: materialized !== undefined });
   return new KTableImpl<K, VR>(topology, outputName, materialized?.keySerde ?? left.keySerde, materialized?.valueSerde, materialized?.storeName, storeValueGetter(storeName));
 }

@@ -103,9 +103,9 @@ function requireSerde<T>(serde: Serde<T> | undefined, storeName: string, what: s
 }
 
 /**
- * One side's window store. Retention is one more than Kafka's `size + grace`: our in-memory
- * window stores forget a window at exactly `observed - retention` (Kafka's segmented stores keep
- * whole segments), and a record at the oldest joinable timestamp must still be found.
+ * One side's window store, retaining Kafka's `size + grace`: a fetch sees records newer than the
+ * store's observed time minus retention, so how far back a late record can join is exactly
+ * Kafka's (with no grace and a zero-size window, nothing is ever joined, as in Kafka).
  */
 export function joinWindowStoreBuilder(
   name: string,
@@ -115,7 +115,7 @@ export function joinWindowStoreBuilder(
   logging: boolean,
   suppliers: DslStoreSuppliers,
 ): StoreBuilder {
-  const retentionMs = windows.sizeMs + windows.graceMs + 1;
+  const retentionMs = windows.sizeMs + windows.graceMs;
   const supplier = suppliers.windowStore(name, retentionMs, windows.sizeMs, true);
   // Never cached (a store retaining duplicates cannot be): each side must see the other's writes at once.
   const builder = Stores.windowStoreBuilder(supplier, requireSerde(keySerde, name, 'key'), requireSerde(valueSerde, name, 'value'));

@@ -1,11 +1,22 @@
 /**
- * Windowed stream-stream joins (inner, left, outer), with Kafka Streams 3.x semantics. Each side
- * keeps its records in a window store while the other side may still join them; a record joins
- * the other side's records of its key whose timestamps lie in its join window. Left and outer
- * joins park a record that found no partner in a store both sides share, and emit it joined with
- * `null` only once its window has closed (KIP-633 / KAFKA-10847: no early "spurious" results).
+ * Windowed stream-stream joins (inner, left, outer), record for record as Kafka Streams 3.9 runs
+ * them. Each side keeps its records in a window store (retention `before + after + grace`); a
+ * record joins the other side's records of its key, within its join window, that the other store
+ * still retains. Nothing is dropped as late: a record out of order joins what is left.
+ *
+ * Left and outer joins park a record that found no partner in a store both sides share, and emit
+ * it joined with `null` once its window (plus grace) has closed (KIP-633 / KAFKA-10847: no early
+ * "spurious" results). A record whose join window has already passed when it arrives is emitted
+ * with `null` at once. The scan for closed windows follows Kafka's `emitNonJoinedOuterRecords`
+ * exactly, quirks included: it runs only for a record at stream time, at most once per emit
+ * interval of wall-clock time, and only when the shared minimum time says a window may have
+ * closed; that minimum is left, after a scan, at the timestamp where the scan stopped, so some
+ * results come out later than their window closes, as they do in Kafka.
+ *
+ * Since Kafka 3.7 (KIP-962) a record with a null key on a side that keeps its unmatched records is
+ * emitted joined with `null` at once; inner sides drop it.
  */
-import { TopologyError } from '../../../errors/streams-error.js';
+import { ConfigError, TopologyError } from '../../../errors/streams-error.js';
 import type { InternalTopologyBuilder } from '../../../processor/internal/topology-builder.js';
 import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
@@ -24,14 +35,28 @@ import { outerJoinStoreBuilder, type ParkedKey, type ParkedValues, joinWindowSto
 export type StreamJoinKind = 'inner' | 'left' | 'outer';
 
 /**
- * The stream time of one join in one task, shared by its two sides (Kafka Streams'
- * `TimeTracker`), and a lower bound of the parked records' timestamps that lets most records skip
- * the scan for closed windows.
+ * Kafka Streams' internal setting (`StreamsConfig.InternalConfig`) of the least wall-clock time,
+ * in ms, between two scans of a left or outer join for closed windows. Default 1000; Kafka's own
+ * join tests set it to 0 so that every record at stream time scans.
+ */
+export const outerJoinEmitIntervalConfig = '__emit.interval.ms.kstreams.outer.join.spurious.results.fix__';
+const defaultOuterJoinEmitIntervalMs = 1000;
+
+/** Kafka's `Long.MAX_VALUE` minimum time: no record parked since the last scan. */
+const noMinTime = Number.POSITIVE_INFINITY;
+
+/**
+ * The time of one join in one task, shared by its two sides (Kafka Streams' `TimeTracker`): the
+ * stream time, the minimum time that lets most records skip the scan for closed windows, and
+ * the wall-clock time before which no scan runs.
  */
 class JoinTimeTracker {
-  streamTime = Number.NEGATIVE_INFINITY;
-  /** Starts below any timestamp so that the first record scans records parked before a restart. */
-  minParkedTimestamp = Number.NEGATIVE_INFINITY;
+  /** Kafka's `NO_TIMESTAMP`. */
+  streamTime = -1;
+  minTime = noMinTime;
+  nextTimeToEmit = 0;
+
+  constructor(readonly emitIntervalMs: number) {}
 }
 
 /** What both sides' processors of one join share. */
@@ -43,7 +68,7 @@ interface JoinSpec {
   readonly trackers: WeakMap<TaskContext, JoinTimeTracker>;
 }
 
-/** One side of the join: where it writes, where it looks, and which way its window extends. */
+/** One side of the join: where it looks, and which way its window extends. */
 interface SideSpec {
   readonly leftSide: boolean;
   readonly thisStoreName: string;
@@ -52,8 +77,19 @@ interface SideSpec {
   readonly lookBehindMs: number;
   /** How far after; also how long after its timestamp this side's record can still be joined. */
   readonly lookAheadMs: number;
-  /** Whether this side's records without a partner are emitted with `null`. */
+  /** Whether this side's records without a partner (and with a null key) are emitted with `null`. */
   readonly emitsUnmatched: boolean;
+}
+
+/** Reads the emit interval from the app's config as Kafka does (a number or a numeric string). */
+function outerJoinEmitIntervalMs(appConfigs: Readonly<Record<string, unknown>>): number {
+  const configured = appConfigs[outerJoinEmitIntervalConfig];
+  if (configured === undefined) return defaultOuterJoinEmitIntervalMs;
+  const interval = typeof configured === 'string' && configured.trim() !== '' ? Number(configured) : configured;
+  if (typeof interval !== 'number' || !Number.isInteger(interval)) {
+    throw new ConfigError(`Option '${outerJoinEmitIntervalConfig}' must be a whole number of milliseconds, got ${JSON.stringify(configured)}; leave it unset for Kafka's 1000.`);
+  }
+  return interval;
 }
 
 class StreamStreamJoinProcessor<K> implements Processor<K, unknown, K, unknown> {
@@ -64,15 +100,12 @@ class StreamStreamJoinProcessor<K> implements Processor<K, unknown, K, unknown> 
   private otherStore!: WindowStore<K, unknown>;
   private parked: KeyValueStore<ParkedKey<K>, ParkedValues> | undefined;
   private readonly graceMs: number;
-  /** A parked record older than stream time minus this has a closed window, whichever its side. */
-  private readonly shortestLookAheadMs: number;
 
   constructor(
     private readonly join: JoinSpec,
     private readonly side: SideSpec,
   ) {
     this.graceMs = join.windows.graceMs;
-    this.shortestLookAheadMs = Math.min(join.windows.beforeMs, join.windows.afterMs);
   }
 
   init(context: ProcessorContext<K, unknown>): void {
@@ -84,7 +117,7 @@ class StreamStreamJoinProcessor<K> implements Processor<K, unknown, K, unknown> 
     this.parked = parkedName === undefined ? undefined : context.getStateStore<KeyValueStore<ParkedKey<K>, ParkedValues>>(parkedName);
     let tracker = this.join.trackers.get(this.task);
     if (tracker === undefined) {
-      tracker = new JoinTimeTracker();
+      tracker = new JoinTimeTracker(outerJoinEmitIntervalMs(context.appConfigs));
       this.join.trackers.set(this.task, tracker);
     }
     this.tracker = tracker;
@@ -97,32 +130,44 @@ class StreamStreamJoinProcessor<K> implements Processor<K, unknown, K, unknown> 
     if (timestamp > tracker.streamTime) tracker.streamTime = timestamp;
     const key = record.key;
     const value = record.value;
-    if (key === null || key === undefined) {
-      this.task.metrics.recordDropped('null-key');
-      return;
-    }
     // A null value means "no record" to the joiner of left and outer joins, so it cannot be joined.
-    if (value === null || value === undefined) {
-      this.task.metrics.recordDropped('null-value');
+    const noValue = value === null || value === undefined;
+    if (key === null || key === undefined) {
+      // KIP-962: a null key can join nothing, but a side that keeps its unmatched records emits it.
+      if (this.side.emitsUnmatched && !noValue) this.context.forward(record.withValue(this.joinWithNull(value)));
+      else this.task.metrics.recordDropped('null-key');
       return;
     }
-    // Late: its window closed (plus grace) before it arrived; the other side has moved on.
-    if (timestamp + this.side.lookAheadMs + this.graceMs < tracker.streamTime) {
-      this.task.metrics.recordDropped('late-record');
+    if (noValue) {
+      this.task.metrics.recordDropped('null-value');
       return;
     }
     if (this.parked !== undefined && timestamp === tracker.streamTime) this.emitClosedWindows(record);
 
+    // Late records are stored too: the store keeps what its retention allows, and drops (and counts) the rest.
     this.thisStore.put(key, value, timestamp);
     let matched = false;
-    const from = Math.max(0, timestamp - this.side.lookBehindMs);
-    for (const other of this.otherStore.fetchRange(key, from, timestamp + this.side.lookAheadMs)) {
+    const timeFrom = Math.max(0, timestamp - this.side.lookBehindMs);
+    const timeTo = Math.max(0, timestamp + this.side.lookAheadMs);
+    for (const other of this.otherStore.fetchRange(key, timeFrom, timeTo)) {
       matched = true;
       if (this.parked !== undefined) this.unpark(key, other.key, !this.side.leftSide);
       const joined = this.side.leftSide ? this.join.joiner(value, other.value) : this.join.joiner(other.value, value);
       this.context.forward(new StreamRecord(key, joined, Math.max(timestamp, other.key), record.headers));
     }
-    if (!matched && this.side.emitsUnmatched && this.parked !== undefined) this.park(key, value, timestamp);
+    if (matched || !this.side.emitsUnmatched) return;
+    // Its join window is already behind stream time: no partner can come that the other store would still
+    // hold for it, so Kafka emits it now rather than park it (without grace: the window, not the store, decides).
+    if (this.parked === undefined || timeTo < tracker.streamTime) {
+      this.context.forward(record.withValue(this.joinWithNull(value)));
+      return;
+    }
+    if (timestamp < tracker.minTime) tracker.minTime = timestamp;
+    this.park(key, value, timestamp);
+  }
+
+  private joinWithNull(value: unknown): unknown {
+    return this.side.leftSide ? this.join.joiner(value, null) : this.join.joiner(null, value);
   }
 
   private park(key: K, value: unknown, timestamp: number): void {
@@ -131,7 +176,6 @@ class StreamStreamJoinProcessor<K> implements Processor<K, unknown, K, unknown> 
     // Several records may share key, side and timestamp: keep them all, each is one result.
     const existing = parked.get(parkedKey);
     parked.put(parkedKey, { leftSide: this.side.leftSide, values: existing === undefined ? [value] : [...existing.values, value] });
-    if (timestamp < this.tracker.minParkedTimestamp) this.tracker.minParkedTimestamp = timestamp;
   }
 
   /** The other side's records at `timestamp` found a partner: they must not be emitted with null. */
@@ -141,38 +185,58 @@ class StreamStreamJoinProcessor<K> implements Processor<K, unknown, K, unknown> 
     if (this.parked!.get(parkedKey) !== undefined) this.parked!.delete(parkedKey);
   }
 
-  /** Emits, joined with null, every parked record whose window has closed, oldest first. */
+  /**
+   * Whether a parked record's window may have closed, by Kafka's test on the shared minimum time
+   * and this side's look-ahead. Kafka adds to `Long.MAX_VALUE` when nothing was parked since the
+   * last scan: a positive sum wraps below any stream time, so the scan runs.
+   */
+  private mayHaveClosedWindows(): boolean {
+    const tracker = this.tracker;
+    const span = this.side.lookAheadMs + this.graceMs;
+    if (tracker.minTime === noMinTime) return span > 0;
+    return tracker.minTime + span < tracker.streamTime;
+  }
+
+  /**
+   * Emits, joined with null, parked records whose window has closed, in store order (timestamp,
+   * right side before left, key bytes). Stops once records of both sides with open windows have
+   * been seen, leaving the shared minimum time at the timestamp where it stopped.
+   */
   private emitClosedWindows(trigger: StreamRecord<K, unknown>): void {
-    const streamTime = this.tracker.streamTime;
+    if (!this.mayHaveClosedWindows()) return;
+    const tracker = this.tracker;
+    // Kafka throttles the scan by wall-clock time, a cost-saving that decides when results appear.
+    const now = this.task.currentSystemTimeMs();
+    if (now < tracker.nextTimeToEmit) return;
+    tracker.nextTimeToEmit = now + tracker.emitIntervalMs;
+    tracker.minTime = noMinTime;
+    const streamTime = tracker.streamTime;
     const grace = this.graceMs;
-    if (this.tracker.minParkedTimestamp + this.shortestLookAheadMs + grace >= streamTime) return;
-    const parked = this.parked!;
     const windows = this.join.windows;
+    const parked = this.parked!;
     const emitted: ParkedKey<K>[] = [];
-    let oldestRemaining = Number.POSITIVE_INFINITY;
+    let leftWindowOpen = false;
+    let rightWindowOpen = false;
     for (const entry of parked.all()) {
       const timestamp = entry.key.timestamp;
-      if (timestamp + this.shortestLookAheadMs + grace >= streamTime) {
-        // Entries are in timestamp order: no later one can have a closed window.
-        if (timestamp < oldestRemaining) oldestRemaining = timestamp;
-        break;
-      }
+      tracker.minTime = timestamp;
+      if (leftWindowOpen && rightWindowOpen) break;
       // A left record joins right records up to `after` later; a right record left ones up to `before` later.
-      const lookAhead = entry.key.leftSide ? windows.afterMs : windows.beforeMs;
-      if (timestamp + lookAhead + grace >= streamTime) {
-        if (timestamp < oldestRemaining) oldestRemaining = timestamp;
+      const leftSide = entry.key.leftSide;
+      if (timestamp + (leftSide ? windows.afterMs : windows.beforeMs) + grace >= streamTime) {
+        if (leftSide) leftWindowOpen = true;
+        else rightWindowOpen = true;
         continue;
       }
       const values = entry.value.values;
       for (let index = 0; index < values.length; index++) {
-        const joined = entry.key.leftSide ? this.join.joiner(values[index], null) : this.join.joiner(null, values[index]);
+        const joined = leftSide ? this.join.joiner(values[index], null) : this.join.joiner(null, values[index]);
         this.context.forward(new StreamRecord(entry.key.key, joined, timestamp, trigger.headers));
       }
       emitted.push(entry.key);
     }
     // Deleted after the scan: the iterator must not see the store change under it.
     for (const parkedKey of emitted) parked.delete(parkedKey);
-    this.tracker.minParkedTimestamp = oldestRemaining;
   }
 
   close(): void {

@@ -81,8 +81,20 @@ describe('stream-table join', () => {
     expect(outputs).toEqual([[], [], ['k:A - null@3'], [], ['k:B - a@5'], [], [], [], ['k:C - null@9'], [], [], [], [], [], ['k:D - d@15']]);
   });
 
-  it('drops and counts stream records with a null key', async () => {
+  // Expected outputs from Kafka Streams 3.9.2's TopologyTestDriver, run on the same input.
+  it('left join emits a stream record with a null key joined with null (KIP-962), and drops one with a null value too', async () => {
     const { outputs, driver } = await run(streamTableTopology(true), [
+      { topic: 'table', key: 'k', value: 'a', timestamp: 1 },
+      { topic: 'stream', key: null, value: 'A', timestamp: 2 },
+      { topic: 'stream', key: null, value: null, timestamp: 3 },
+    ]);
+    expect(outputs).toEqual([[], ['null:A - null@2'], []]);
+    expect(driver.droppedRecords().get('null-key')).toBeUndefined();
+    expect(driver.droppedRecords().get('null-value')).toBe(1);
+  });
+
+  it('inner join drops and counts stream records with a null key', async () => {
+    const { outputs, driver } = await run(streamTableTopology(false), [
       { topic: 'table', key: 'k', value: 'a', timestamp: 1 },
       { topic: 'stream', key: null, value: 'A', timestamp: 2 },
     ]);
@@ -112,24 +124,28 @@ describe('stream-table join', () => {
   });
 
   it.each([false, true])('matches an oracle that keeps the table as a Map (left join: %s)', async (leftJoin) => {
-    const arrival = fc.record({
-      topic: fc.constantFrom('stream' as const, 'table' as const),
-      key: fc.constantFrom('a', 'b', 'c'),
-      value: fc.option(fc.constantFrom('1', '2', '3'), { freq: 5 }),
-      timestamp: fc.integer({ min: 0, max: 100 }),
-    });
+    // Stream records may have a null key: the oracle used to drop them all; since KIP-962 (Kafka 3.7) a
+    // left join emits them joined with null, and an inner join still drops them.
+    const arrival = fc
+      .record({
+        topic: fc.constantFrom('stream' as const, 'table' as const),
+        key: fc.constantFrom<string | null>('a', 'b', 'c', null),
+        value: fc.option(fc.constantFrom('1', '2', '3'), { freq: 5 }),
+        timestamp: fc.integer({ min: 0, max: 100 }),
+      })
+      .map((generated) => (generated.topic === 'table' && generated.key === null ? { ...generated, key: 'a' } : generated));
     await fc.assert(
       fc.asyncProperty(fc.array(arrival, { maxLength: 30 }), async (arrivals) => {
         const table = new Map<string, string>();
         const expected: string[] = [];
         for (const { topic, key, value, timestamp } of arrivals) {
           if (topic === 'table') {
-            if (value === null) table.delete(key);
-            else table.set(key, value);
+            if (value === null) table.delete(key!);
+            else table.set(key!, value);
             continue;
           }
           if (value === null) continue;
-          const row = table.get(key);
+          const row = key === null ? undefined : table.get(key);
           if (row !== undefined || leftJoin) expected.push(`${key}:${showJoin(value, row ?? null)}@${timestamp}`);
         }
         const driver = await openStoreDriver(streamTableTopology(leftJoin), { logger: silentLogger }, { initialWallClockTime: 0 });
@@ -191,5 +207,53 @@ describe('stream-global-table join', () => {
       'users',
     );
     expect(outputs).toEqual([['e1:u1:click - null@2'], [], ['e2:u1:view - Alice@4']]);
+  });
+
+  // Expected outputs from Kafka Streams 3.9.2's TopologyTestDriver, run on the same input.
+  describe('null keys (KIP-962): a selector returning null drops the record, except a left join keeps a record whose own key is null', () => {
+    function nullableSelectorTopology(leftJoin: boolean): Topology {
+      const builder = new StreamsBuilder(builderOptions());
+      const stream = builder.stream('stream', strings);
+      const users = builder.globalTable('users', strings);
+      const selector = (_key: string, value: string): string | null => (value.startsWith('nokey') ? null : value.split(':')[0]!);
+      (leftJoin ? stream.leftJoin(users, selector, showJoin) : stream.join(users, selector, showJoin)).to('out', writeStrings);
+      return builder.build();
+    }
+    const arrivals: Arrival[] = [
+      { topic: 'table', key: 'g', value: 'row', timestamp: 1 },
+      { topic: 'stream', key: null, value: 'g:A', timestamp: 2 },
+      { topic: 'stream', key: null, value: 'nokeyB', timestamp: 3 },
+      { topic: 'stream', key: 'k', value: 'nokeyC', timestamp: 4 },
+      { topic: 'stream', key: 'k', value: 'g:D', timestamp: 5 },
+      { topic: 'stream', key: 'k', value: 'h:E', timestamp: 7 },
+    ];
+
+    it('left join', async () => {
+      const { outputs, driver } = await run(nullableSelectorTopology(true), arrivals, 'users');
+      expect(outputs).toEqual([[], ['null:g:A - row@2'], ['null:nokeyB - null@3'], [], ['k:g:D - row@5'], ['k:h:E - null@7']]);
+      expect(driver.droppedRecords().get('null-key')).toBe(1);
+    });
+
+    it('inner join', async () => {
+      const { outputs, driver } = await run(nullableSelectorTopology(false), arrivals, 'users');
+      expect(outputs).toEqual([[], ['null:g:A - row@2'], [], [], ['k:g:D - row@5'], []]);
+      expect(driver.droppedRecords().get('null-key')).toBe(2);
+    });
+
+    it('calls the selector even for a record with a null value, as Kafka does, then drops the record', async () => {
+      const builder = new StreamsBuilder(builderOptions());
+      const stream = builder.stream('stream', strings);
+      const users = builder.globalTable('users', strings);
+      const seen: Array<string | null> = [];
+      const selector = (_key: string, value: string): string => {
+        seen.push(value);
+        return 'g';
+      };
+      stream.leftJoin(users, selector, showJoin).to('out', writeStrings);
+      const { outputs, driver } = await run(builder.build(), [{ topic: 'stream', key: 'k', value: null, timestamp: 1 }], 'users');
+      expect(outputs).toEqual([[]]);
+      expect(seen).toEqual([null]);
+      expect(driver.droppedRecords().get('null-value')).toBe(1);
+    });
   });
 });

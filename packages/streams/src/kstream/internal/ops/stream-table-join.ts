@@ -1,6 +1,7 @@
 /**
  * Stream-table joins (inner, left): each stream record looks up the table's current row for its
- * key. Only the stream side triggers output; table updates change what later records find.
+ * key. Only the stream side triggers output; table updates change what later records find. As
+ * in Kafka Streams 3.7+ (KIP-962), a left join emits a record with a null key joined with null.
  */
 import { TopologyError } from '../../../errors/streams-error.js';
 import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
@@ -42,26 +43,28 @@ class StreamTableLookupProcessor<K, V, LK, VT, VR> implements Processor<K, V, K,
 
   process(record: StreamRecord<K, V>): void {
     const selector = this.keySelector;
-    if (selector === undefined && (record.key === null || record.key === undefined)) {
-      this.task.metrics.recordDropped('null-key');
-      return;
-    }
+    const value = record.value;
+    // Kafka maps the key before it looks at the value, so a selector sees null values too (it calls
+    // the selector twice per record; once is enough here, as its result is the same).
+    const lookupKey = selector === undefined ? (record.key as unknown as LK) : selector(record.key, value);
     // A null value is "no record" in a stream, and would read as a missing row to a left joiner.
-    if (record.value === null || record.value === undefined) {
+    if (value === null || value === undefined) {
       this.task.metrics.recordDropped('null-value');
       return;
     }
-    const lookupKey = selector === undefined ? (record.key as unknown as LK) : selector(record.key, record.value);
-    if (lookupKey === null || lookupKey === undefined) {
+    const noLookupKey = lookupKey === null || lookupKey === undefined;
+    // KIP-962: a left join keeps a record with a null key (joined with whatever its lookup key finds);
+    // otherwise a record without a lookup key cannot join and is dropped.
+    if (noLookupKey && !(this.leftJoin && (record.key === null || record.key === undefined))) {
       this.task.metrics.recordDropped('null-key');
       return;
     }
-    const row = this.table.get(lookupKey);
+    const row = noLookupKey ? undefined : this.table.get(lookupKey);
     if (row === undefined) {
-      if (this.leftJoin) this.context.forward(record.withValue(this.joiner(record.value, null)));
+      if (this.leftJoin) this.context.forward(record.withValue(this.joiner(value, null)));
       return;
     }
-    this.context.forward(record.withValue(this.joiner(record.value, row.value)));
+    this.context.forward(record.withValue(this.joiner(value, row.value)));
   }
 }
 

@@ -2,7 +2,7 @@
  * Runs the conformance suite: for each catalogue topology and seed, the scenario with record
  * caches off and on, through Kafka Streams (one JVM, one batch) and through Tributary, then
  * compares every pair. Differing scenarios are reported with their first difference; the first
- * of each topology and cache setting is also shrunk to a small input.
+ * of each topology is also shrunk to a small input.
  */
 import { catalogue, catalogueEntry } from './catalogue.js';
 import { firstDifference, formatDifference, formatSteps, type Difference } from './diff.js';
@@ -21,8 +21,10 @@ export interface SuiteOptions {
   readonly firstSeed?: number;
   /** Only these catalogue topologies. Default: all. */
   readonly topologies?: readonly string[];
-  /** Shrinks the first differing scenario of each topology and cache setting. Default true. */
+  /** Shrinks the first differing scenario of each topology. Default true. */
   readonly shrink?: boolean;
+  /** No shrink starts once this many ms were spent shrinking. Default 120 000. */
+  readonly shrinkBudgetMs?: number;
   /** Progress lines. */
   readonly log?: (line: string) => void;
 }
@@ -33,7 +35,7 @@ export interface DifferingScenario {
   readonly difference: Difference;
   /** The exception that accepts it, if any: then it does not fail the suite. */
   readonly exception: ConformanceException | undefined;
-  /** The shrunk input and its own first difference, for the first of each topology and cache setting. */
+  /** The shrunk input and its own first difference, for the first of each topology. */
   readonly shrunk?: { readonly scenario: Scenario; readonly difference: Difference };
 }
 
@@ -64,19 +66,22 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteReport> {
     const kafkaResults = await kafka.run(scenarios);
     log(`conformance: Kafka Streams ran ${scenarios.length} scenarios in ${Date.now() - started} ms`);
     const differing: DifferingScenario[] = [];
-    const shrunkGroups = new Set<string>();
+    const shrunkTopologies = new Set<string>();
+    const shrinkBudgetMs = options.shrinkBudgetMs ?? 120_000;
+    let shrinkingMs = 0;
     for (const [index, scenario] of scenarios.entries()) {
       const difference = firstDifference(kafkaResults[index]!, runTributary(scenario));
       if (difference === undefined) continue;
       const exception = exceptionFor(scenario, exceptions);
-      const group = `${scenario.topology}/${scenario.cache}`;
       let shrunk: DifferingScenario['shrunk'];
-      if ((options.shrink ?? true) && exception === undefined && !shrunkGroups.has(group)) {
-        shrunkGroups.add(group);
+      if ((options.shrink ?? true) && exception === undefined && !shrunkTopologies.has(scenario.topology) && shrinkingMs < shrinkBudgetMs) {
+        shrunkTopologies.add(scenario.topology);
+        const shrinkStarted = Date.now();
         const small = await shrinkScenario(scenario, async (candidate) => {
           const [kafkaResult] = await kafka.run([candidate]);
           return firstDifference(kafkaResult!, runTributary(candidate)) !== undefined;
         });
+        shrinkingMs += Date.now() - shrinkStarted;
         const [kafkaResult] = await kafka.run([{ ...small, id: scenario.id }]);
         const smallDifference = firstDifference(kafkaResult!, runTributary({ ...small, id: scenario.id }));
         if (smallDifference !== undefined) shrunk = { scenario: small, difference: smallDifference };

@@ -17,7 +17,6 @@ describe('conformance with Kafka Streams 3.9', () => {
   it(`gives Kafka's output records, byte for byte, on ${catalogue.length * seeds * 2} scenario runs`, async () => {
     const report = await runSuite({ seeds, log: (line) => console.log(line) });
     const text = formatReport(report);
-    console.log(text);
     expect(report.runs).toBe(catalogue.length * seeds * 2);
     const failing = report.differing.filter((entry) => entry.exception === undefined);
     if (failing.length > 0) expect.fail(`Tributary differs from Kafka Streams on ${failing.length} of ${report.runs} scenario runs:\n${text}`);

@@ -4,10 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TopologyConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.GlobalKTable;
@@ -88,8 +91,9 @@ final class Catalogue {
     table.toStream().map((key, value) -> KeyValue.pair(windowedKey(key), str(value))).to("out");
   }
 
-  static Topology build(String name, JsonNode params) {
-    StreamsBuilder builder = new StreamsBuilder();
+  /** Builds a topology; `config` reaches the builder, so `default.dsl.store` makes every DSL store in memory. */
+  static Topology build(String name, JsonNode params, Properties config) {
+    StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(config)));
     switch (name) {
       case "filter-map-values" -> builder.<String, String>stream("a")
           .filter((key, value) -> value == null || n(value) % 3 != 0)

@@ -34,6 +34,8 @@ import org.apache.kafka.streams.test.TestRecord;
 public final class ConformanceRunner {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HexFormat HEX = HexFormat.of();
+  /** This JVM's own state directory, so that runners side by side never share store locks. */
+  private static final String STATE_DIR = createStateDir();
 
   private ConformanceRunner() {}
 
@@ -54,20 +56,21 @@ public final class ConformanceRunner {
     result.put("id", scenario.path("id").asText());
     ArrayNode records = result.putArray("records");
     JsonNode params = scenario.path("params");
-    Topology topology;
-    try {
-      topology = Catalogue.build(scenario.path("topology").asText(), params);
-    } catch (RuntimeException e) {
-      result.put("error", "catalogue: " + e);
-      return result;
-    }
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "conformance");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    props.put(StreamsConfig.STATE_DIR_CONFIG, STATE_DIR);
     props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
     props.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
     props.put(StreamsConfig.DEFAULT_DSL_STORE_CONFIG, StreamsConfig.IN_MEMORY);
     props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, scenario.path("cache").asBoolean() ? 10L * 1024 * 1024 : 0L);
+    Topology topology;
+    try {
+      topology = Catalogue.build(scenario.path("topology").asText(), params, props);
+    } catch (RuntimeException e) {
+      result.put("error", "catalogue: " + e);
+      return result;
+    }
     List<String> outputs = Catalogue.outputs(scenario.path("topology").asText());
     try (TopologyTestDriver driver = new TopologyTestDriver(topology, props, Instant.ofEpochMilli(0))) {
       java.util.Map<String, TestInputTopic<String, String>> inputs = new java.util.HashMap<>();
@@ -111,6 +114,16 @@ public final class ConformanceRunner {
       if (!result.has("error")) result.put("error", rootCause(e));
     }
     return result;
+  }
+
+  private static String createStateDir() {
+    try {
+      java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("tributary-conformance-");
+      dir.toFile().deleteOnExit();
+      return dir.toString();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   private static String rootCause(Throwable error) {

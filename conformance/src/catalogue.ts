@@ -92,6 +92,20 @@ function toOut<V>(table: KTable<Windowed<Text>, V>): void {
     .to('out');
 }
 
+/** The suppression buffer of `time-limit-suppress`: bounded in records or bytes, emitting early or shutting down. */
+function buffer(params: ScenarioParams): BufferConfig {
+  switch (params.buffer) {
+    case 'records-emit-early':
+      return BufferConfig.maxRecords(number(params, 'maxRecords'), 'emit-early');
+    case 'records-shut-down':
+      return BufferConfig.maxRecords(number(params, 'maxRecords'), 'shut-down');
+    case 'bytes-emit-early':
+      return BufferConfig.maxBytes(number(params, 'maxBytes'), 'emit-early');
+    default:
+      throw new TypeError(`unknown buffer '${String(params.buffer)}'`);
+  }
+}
+
 function number(params: ScenarioParams, name: string): number {
   const value = params[name];
   if (typeof value !== 'number') throw new TypeError(`missing parameter '${name}'`);
@@ -413,16 +427,21 @@ export const catalogue: readonly CatalogueEntry[] = [
   },
   {
     name: 'time-limit-suppress',
-    covers: 'reduce, suppress(untilTimeLimit) with a bounded buffer that emits early',
+    covers: 'reduce, suppress(untilTimeLimit) with buffers bounded in records or bytes, emitting early or shutting down',
     inputs: { a: 'stream' },
     outputs: out,
-    params: (random) => ({ limit: duration(random, 0, 40), maxRecords: random.int(1, 4) }),
+    params: (random) => ({
+      limit: duration(random, 0, 40),
+      buffer: random.pick(['records-emit-early', 'records-emit-early', 'records-shut-down', 'bytes-emit-early']),
+      maxRecords: random.int(1, 4),
+      maxBytes: random.int(20, 300),
+    }),
     build(params) {
       const builder = new StreamsBuilder();
       stream(builder, 'a')
         .groupByKey()
         .reduce((left, right) => `${left}+${right}`)
-        .suppress(Suppressed.untilTimeLimit(number(params, 'limit'), BufferConfig.maxRecords(number(params, 'maxRecords'), 'emit-early')))
+        .suppress(Suppressed.untilTimeLimit(number(params, 'limit'), buffer(params)))
         .toStream()
         .to('out');
       return builder.build();

@@ -83,6 +83,16 @@ final class Catalogue {
     return Duration.ofMillis(param(params, name));
   }
 
+  /** The suppression buffer of `time-limit-suppress`: bounded in records or bytes, emitting early or shutting down. */
+  private static Suppressed.BufferConfig<?> buffer(JsonNode params) {
+    return switch (params.path("buffer").asText()) {
+      case "records-emit-early" -> BufferConfig.maxRecords(param(params, "maxRecords")).emitEarlyWhenFull();
+      case "records-shut-down" -> BufferConfig.maxRecords(param(params, "maxRecords")).shutDownWhenFull();
+      case "bytes-emit-early" -> BufferConfig.maxBytes(param(params, "maxBytes")).emitEarlyWhenFull();
+      default -> throw new IllegalArgumentException("unknown buffer '" + params.path("buffer").asText() + "'");
+    };
+  }
+
   private static String kind(JsonNode params) {
     return params.path("kind").asText();
   }
@@ -163,7 +173,7 @@ final class Catalogue {
           .suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded())));
       case "time-limit-suppress" -> builder.<String, String>stream("a").groupByKey()
           .reduce((left, right) -> left + "+" + right)
-          .suppress(Suppressed.untilTimeLimit(ms(params, "limit"), BufferConfig.maxRecords(param(params, "maxRecords")).emitEarlyWhenFull()))
+          .suppress(Suppressed.untilTimeLimit(ms(params, "limit"), buffer(params)))
           .toStream().to("out");
       case "table-filter-map-values" -> {
         boolean materialized = params.path("materialized").asBoolean();

@@ -40,8 +40,13 @@ public final class ConformanceRunner {
   private ConformanceRunner() {}
 
   public static void main(String[] args) throws Exception {
-    PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
-    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    // `java -jar conformance-reference.jar [scenarios.jsonl [results.jsonl]]`; stdin and stdout otherwise.
+    PrintStream out = args.length > 1
+        ? new PrintStream(new java.io.FileOutputStream(args[1]), false, StandardCharsets.UTF_8)
+        : new PrintStream(System.out, false, StandardCharsets.UTF_8);
+    BufferedReader in = args.length > 0
+        ? java.nio.file.Files.newBufferedReader(java.nio.file.Path.of(args[0]), StandardCharsets.UTF_8)
+        : new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line;
     while ((line = in.readLine()) != null) {
       if (line.isBlank()) continue;
@@ -49,6 +54,7 @@ public final class ConformanceRunner {
       out.println(JSON.writeValueAsString(run(scenario)));
       out.flush();
     }
+    out.close();
   }
 
   static ObjectNode run(JsonNode scenario) {

@@ -64,6 +64,11 @@ export class KafkaRunner {
       // Keep the end of stderr for the error message, should the JVM die.
       this.stderr = (this.stderr + chunk.toString()).slice(-4000);
     });
+    this.process.on('error', (error) => {
+      // No `java` on the PATH, most likely: fail every waiting scenario with the reason.
+      this.exited = `the Kafka runner JVM could not start (${error.message}); install JDK 17`;
+      for (const next of this.waiting.splice(0)) next('');
+    });
     this.process.on('exit', (code, signal) => {
       this.exited = `the Kafka runner JVM exited (code ${code}, signal ${signal}): ${this.stderr}`;
       for (const next of this.waiting.splice(0)) next('');

@@ -148,6 +148,7 @@ export class StreamTask {
       stateDir: this.options.stateDir,
       logger: config.logger,
       currentStreamTimeMs: () => context.streamTime,
+      currentRecordTimestampMs: () => context.recordTimestamp,
       changelogTopic: (storeName) => changelogTopicName(config.applicationId, storeName),
       logChange: (storeName, key, value, timestamp) => {
         if (!builder.stores.get(storeName)?.builder.changelog.enabled) return;

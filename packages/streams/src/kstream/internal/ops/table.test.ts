@@ -48,6 +48,24 @@ describe('StreamsBuilder.table', () => {
     expect(driver.droppedRecords().get('null-key')).toBe(1);
   });
 
+  it('forwards and logs a tombstone at its own record’s timestamp, not the stream time, as Kafka’s record context does', async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    builder.table('in', strings, Materialized.as('rows')).toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
+    const driver = await openDriver(builder.build());
+    const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
+    input.pipeInput('a', 'A1', 30);
+    input.pipeInput('b', 'B1', 62);
+    input.pipeInput('a', null, 39); // stream time stays 62
+    const tombstone = output(driver, 'out', Serdes.String()).readRecordsToList()[2]!;
+    expect([tombstone.key, tombstone.value, tombstone.timestamp]).toEqual(['a', null, 39]);
+    const changelog = driver.createOutputTopic('test-rows-changelog', Serdes.String(), Serdes.Bytes()).readRecordsToList();
+    expect(changelog.map((record) => [record.key, record.value === null ? null : 'value', record.timestamp])).toEqual([
+      ['a', 'value', 30],
+      ['b', 'value', 62],
+      ['a', null, 39],
+    ]);
+  });
+
   it('names an unnamed store as Kafka Streams does', async () => {
     const builder = new StreamsBuilder(builderOptions());
     const table = builder.table('in', strings);

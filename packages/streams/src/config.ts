@@ -35,8 +35,9 @@ export interface StreamsConfig {
   /**
    * The budget for record caches, in bytes (Kafka Streams' `statestore.cache.max.bytes`): divided
    * evenly among the caching stores of the running tasks, overriding the bounds their builders
-   * set (`withCachingEnabled({ maxBytes })`, 10 MiB by default). `0` makes every cache write
-   * through, so each update is forwarded at once, as with `statestore.cache.max.bytes=0`. When
+   * set (`withCachingEnabled({ maxBytes })`, 10 MiB by default). `0` turns caching off: stores
+   * are built without a cache, as Kafka Streams builds its DSL stores when
+   * `statestore.cache.max.bytes=0`, so every update is forwarded and logged as it happens. When
    * absent, each store keeps its own bound. The test driver and the embedded runner honour it;
    * `KafkaStreams` defaults it to 10 MiB per application instance.
    */

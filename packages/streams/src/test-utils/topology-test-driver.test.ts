@@ -8,6 +8,7 @@ import {
   ConfigError,
   Consumed,
   Headers,
+  Materialized,
   Produced,
   PunctuationType,
   Serdes,
@@ -602,6 +603,19 @@ describe('record caches and commits, as in Kafka Streams’ TopologyTestDriver',
 
   it('forwards every update at once with cacheMaxBytes 0, as statestore.cache.max.bytes=0 does', () => {
     expect(counts(openDriver(doubleCount(false), { cacheMaxBytes: 0 }))).toEqual(['1', '2']);
+  });
+
+  it('builds stores without caches with cacheMaxBytes 0, so deleting a key never there is still forwarded, as Kafka does', () => {
+    const builder = new StreamsBuilder();
+    builder.table('in', strings, Materialized.as('rows')).toStream().to('out', writeStrings);
+    const tombstones = (config: TestDriverConfig): (string | null)[] => {
+      const driver = openDriver(builder.build(), config);
+      driver.createInputTopic('in', Serdes.String(), Serdes.String()).pipeInput('never-there', null, 5);
+      return driver.createOutputTopic('out', Serdes.String(), Serdes.String()).readValuesToList();
+    };
+    // A cache's flush skips a deletion of nothing (Kafka's CachingKeyValueStore does too).
+    expect(tombstones({})).toEqual([]);
+    expect(tombstones({ cacheMaxBytes: 0 })).toEqual([null]);
   });
 
   it('commits after each record fed back through a repartition topic, so each one’s update is flushed', () => {

@@ -1,12 +1,13 @@
 /**
- * `pnpm conformance [--seeds N] [--first-seed S] [--topology NAME ...] [--no-shrink]`: runs the
- * differential conformance suite for as many seeds as asked (longer fuzzing than the test's
- * fixed set) and exits non-zero when a scenario differs outside the exception list.
+ * `pnpm conformance [--seeds N] [--first-seed S] [--topology NAME ...] [--no-shrink]
+ * [--internal-topics]`: runs the differential conformance suite for as many seeds as asked
+ * (longer fuzzing than the test's fixed set) and exits non-zero when a scenario differs outside
+ * the exception list. `--internal-topics` also compares changelog and repartition topics.
  */
 import { formatReport, runSuite } from './suite.js';
 
-function parse(argv: readonly string[]): { seeds: number; firstSeed: number; topologies: string[]; shrink: boolean } {
-  const options = { seeds: 20, firstSeed: 1, topologies: [] as string[], shrink: true };
+function parse(argv: readonly string[]): { seeds: number; firstSeed: number; topologies: string[]; shrink: boolean; internalTopics: boolean } {
+  const options = { seeds: 20, firstSeed: 1, topologies: [] as string[], shrink: true, internalTopics: false };
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index]!;
     const next = (): string => {
@@ -23,8 +24,9 @@ function parse(argv: readonly string[]): { seeds: number; firstSeed: number; top
     else if (argument === '--first-seed') options.firstSeed = integer(next());
     else if (argument === '--topology') options.topologies.push(next());
     else if (argument === '--no-shrink') options.shrink = false;
+    else if (argument === '--internal-topics') options.internalTopics = true;
     else if (argument === '--') continue;
-    else throw new Error(`Unknown argument '${argument}'. Usage: pnpm conformance [--seeds N] [--first-seed S] [--topology NAME ...] [--no-shrink]`);
+    else throw new Error(`Unknown argument '${argument}'. Usage: pnpm conformance [--seeds N] [--first-seed S] [--topology NAME ...] [--no-shrink] [--internal-topics]`);
   }
   return options;
 }
@@ -34,6 +36,7 @@ const report = await runSuite({
   seeds: options.seeds,
   firstSeed: options.firstSeed,
   shrink: options.shrink,
+  internalTopics: options.internalTopics,
   log: (line) => console.error(line),
   ...(options.topologies.length === 0 ? {} : { topologies: options.topologies }),
 });

@@ -35,6 +35,8 @@ export interface Scenario {
   /** The seed the input and parameters were drawn from. */
   readonly seed: number;
   readonly steps: readonly Step[];
+  /** Also compare the changelog and repartition topics, after the outputs (`pnpm conformance --internal-topics`). */
+  readonly internalTopics?: boolean;
 }
 
 /** An output record, bytes as lowercase hex so the comparison is byte for byte. */

@@ -25,6 +25,8 @@ export interface SuiteOptions {
   readonly shrink?: boolean;
   /** No shrink starts once this many ms were spent shrinking. Default 120 000. */
   readonly shrinkBudgetMs?: number;
+  /** Also compares changelog and repartition topics (names and bytes). Default false. */
+  readonly internalTopics?: boolean;
   /** Progress lines. */
   readonly log?: (line: string) => void;
 }
@@ -58,7 +60,10 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteReport> {
   const scenarios: Scenario[] = [];
   for (const entry of entries) {
     for (let seed = firstSeed; seed < firstSeed + options.seeds; seed++) {
-      scenarios.push(generateScenario(entry, seed, false), generateScenario(entry, seed, true));
+      for (const cache of [false, true]) {
+        const scenario = generateScenario(entry, seed, cache);
+        scenarios.push(options.internalTopics === true ? { ...scenario, internalTopics: true } : scenario);
+      }
     }
   }
   const kafka = new KafkaRunner();

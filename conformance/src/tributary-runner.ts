@@ -43,6 +43,14 @@ export function runTributary(scenario: Scenario): ScenarioResult {
       error = describe(failure);
     }
     for (const [topic, output] of outputs) collect(topic, output, records);
+    if (scenario.internalTopics === true) {
+      // Changelog and repartition topics too, sorted by name, after the outputs.
+      const read = new Set(scenario.steps.flatMap((step) => ('topic' in step ? [step.topic] : [])));
+      for (const topic of driver.producedTopicNames().sort()) {
+        if (entry.outputs.includes(topic) || read.has(topic)) continue;
+        collect(topic, driver.createOutputTopic(topic, Serdes.Bytes(), Serdes.Bytes()), records);
+      }
+    }
   } finally {
     try {
       driver.close();

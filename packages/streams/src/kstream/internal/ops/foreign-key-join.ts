@@ -202,8 +202,9 @@ class ForeignTableJoinProcessor<KO, VO> implements Processor<KO, Change<VO>, Buf
 
   process(record: StreamRecord<KO, Change<VO>>): void {
     if (record.key === null || record.key === undefined) return;
-    const { newValue, oldValue } = record.value;
-    if (newValue === null && oldValue === null) return;
+    // Even a deletion of a row that was never there answers every subscriber (with null), as
+    // Kafka's ForeignTableJoinProcessorSupplier does: an inner join then deletes its result.
+    const { newValue } = record.value;
     const prefix = foreignKeyPrefix(this.foreignKeySerde.serialize(this.names.subscriptionTopic, record.key, noHeaders));
     const upper = prefixUpperBound(prefix);
     const foreignValue = serialize(this.foreignValueSerde, this.names.responseTopic, newValue);

@@ -302,6 +302,22 @@ describe('KTable foreign-key join', () => {
     return builder.build();
   }
 
+  it('inner join: deleting a right row answers its subscribers even when the row was never there, deleting their results (caches off)', async () => {
+    // Kafka's ForeignTableJoinProcessorSupplier answers every subscriber of a right-side change,
+    // and the inner join turns a null answer into a tombstone. With caches on, the right table's
+    // cache swallows the deletion of an absent row first, so only caches off show it.
+    const driver = await openStoreDriver(
+      fkTopology('join'),
+      { logger: silentLogger, defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.Json(), cacheMaxBytes: 0 },
+      { initialWallClockTime: 0 },
+    );
+    onTestFinished(() => driver.close());
+    driver.createInputTopic('orders', Serdes.String(), Serdes.Json<Order>()).pipeInput('o1', { product: 'p1', quantity: 2 }, 26);
+    driver.createInputTopic('products', Serdes.String(), Serdes.String()).pipeInput('p1', null, 47);
+    const records = output(driver, 'out', Serdes.String()).readRecordsToList();
+    expect(records.map((record) => [record.key, record.value, record.timestamp])).toEqual([['o1', null, 47]]);
+  });
+
   it('joins through subscription and response topics, following foreign-key changes and right-side updates', async () => {
     const driver = await openDriver(fkTopology('join'));
     const orders = driver.createInputTopic('orders', Serdes.String(), Serdes.Json<Order>());

@@ -27,6 +27,16 @@ export default defineConfig({
         },
       },
       {
+        // The differential conformance suite: catalogue topologies over seeded inputs through Kafka
+        // Streams 3.9's TopologyTestDriver (a JVM, built with Maven) and Tributary's (conformance/).
+        test: {
+          name: 'conformance',
+          include: ['conformance/src/**/*.test.ts'],
+          testTimeout: 900_000,
+          hookTimeout: 900_000,
+        },
+      },
+      {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],

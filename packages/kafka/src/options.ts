@@ -57,8 +57,8 @@ export interface KafkaStreamsOptions extends StreamsConfig {
   /**
    * The application-wide budget for record caches, in bytes (Kafka's `statestore.cache.max.bytes`):
    * divided evenly among the caching store instances of this instance's tasks, and divided again
-   * at every rebalance. It overrides the per-store bounds of `withCachingEnabled`; `0` turns the
-   * caches into write-through. Default 10 MiB ({@link DEFAULT_CACHE_MAX_BYTES}) per application instance.
+   * at every rebalance. It overrides the per-store bounds of `withCachingEnabled`; `0` builds the
+   * stores without caches, as Kafka Streams does. Default 10 MiB ({@link DEFAULT_CACHE_MAX_BYTES}) per application instance.
    */
   readonly cacheMaxBytes?: number;
   /**

@@ -32,6 +32,16 @@ export interface StreamsConfig {
   readonly productionExceptionHandler?: ProductionExceptionHandler;
   /** Where Tributary logs. Defaults to warnings and errors on the console. */
   readonly logger?: Logger;
+  /**
+   * The budget for record caches, in bytes (Kafka Streams' `statestore.cache.max.bytes`): divided
+   * evenly among the caching stores of the running tasks, overriding the bounds their builders
+   * set (`withCachingEnabled({ maxBytes })`, 10 MiB by default). `0` turns caching off: stores
+   * are built without a cache, as Kafka Streams builds its DSL stores when
+   * `statestore.cache.max.bytes=0`, so every update is forwarded and logged as it happens. When
+   * absent, each store keeps its own bound. The test driver and the embedded runner honour it;
+   * `KafkaStreams` defaults it to 10 MiB per application instance.
+   */
+  readonly cacheMaxBytes?: number;
   /** Anything else, handed to processors as `context.appConfigs`. */
   readonly [option: string]: unknown;
 }
@@ -54,6 +64,8 @@ export interface ResolvedStreamsConfig {
   readonly productionExceptionHandler: ProductionExceptionHandler;
   /** The configured logger, or `consoleLogger`. */
   readonly logger: Logger;
+  /** The configured cache budget, or `undefined`: then each store keeps its own bound. */
+  readonly cacheMaxBytes: number | undefined;
   /** The config exactly as given, unknown options included: what processors see as `context.appConfigs`. */
   readonly appConfigs: Readonly<Record<string, unknown>>;
 }
@@ -96,6 +108,10 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
     throw new ConfigError("Option 'logger' must be an object with debug, info, warn and error methods; to log nothing, use silentLogger.");
   }
   const logger = config.logger ?? consoleLogger;
+  const { cacheMaxBytes } = config;
+  if (cacheMaxBytes !== undefined && (typeof cacheMaxBytes !== 'number' || !Number.isSafeInteger(cacheMaxBytes) || cacheMaxBytes < 0)) {
+    throw new ConfigError(`Option 'cacheMaxBytes' must be a non-negative integer number of bytes (0 turns the record caches into write-through), got ${String(cacheMaxBytes)}.`);
+  }
   for (const level of ['debug', 'info', 'warn', 'error'] as const) {
     if (typeof logger[level] !== 'function') throw new ConfigError(`Option 'logger' must have a '${level}' method.`);
   }
@@ -109,6 +125,7 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
     processingExceptionHandler: config.processingExceptionHandler ?? fallback,
     productionExceptionHandler: config.productionExceptionHandler ?? fallback,
     logger,
+    cacheMaxBytes,
     appConfigs: config,
   };
 }

@@ -19,6 +19,13 @@ export interface StateStoreContext {
   readonly logger: Logger;
   /** The task's stream time, for stores that expire data by time. */
   currentStreamTimeMs(): number;
+  /**
+   * The timestamp of the record being processed (or of the punctuation firing), as Kafka
+   * Streams' record context has it: the timestamp a store gives a write that carries none of its
+   * own, such as a deletion, in its changelog and its cache. `undefined` outside any record; a
+   * context without it makes stores fall back to the stream time.
+   */
+  currentRecordTimestampMs?(): number | undefined;
   /** The changelog topic of a store of this application: `<applicationId>-<store>-changelog`. */
   changelogTopic(storeName: string): string;
   /**

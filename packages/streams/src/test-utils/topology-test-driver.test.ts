@@ -8,6 +8,7 @@ import {
   ConfigError,
   Consumed,
   Headers,
+  Materialized,
   Produced,
   PunctuationType,
   Serdes,
@@ -574,5 +575,59 @@ describe('state stores and configuration', () => {
     const topology = stringTopology((stream) => stream.process(withContext((context) => (seen = context.appConfigs['greeting']))));
     openDriver(topology, { greeting: 'hello' });
     expect(seen).toBe('hello');
+  });
+});
+
+describe('record caches and commits, as in Kafka Streams’ TopologyTestDriver', () => {
+  /** `in` → flatMapValues (each value twice) → `groupBy` (→ `groupByKey` when `repartition` is false) → count → `out`. */
+  function doubleCount(repartition: boolean): Topology {
+    const builder = new StreamsBuilder();
+    const doubled = builder.stream('in', strings).flatMapValues((value) => [value, value]);
+    const grouped = repartition ? doubled.groupBy((_key, value) => value, { keySerde: Serdes.String(), valueSerde: Serdes.String() }) : doubled.groupByKey();
+    grouped
+      .count()
+      .toStream()
+      .mapValues((count) => String(count))
+      .to('out', writeStrings);
+    return builder.build();
+  }
+
+  function counts(driver: TopologyTestDriver): (string | null)[] {
+    driver.createInputTopic('in', Serdes.String(), Serdes.String()).pipeInput('k', 'x', 5);
+    return driver.createOutputTopic('out', Serdes.String(), Serdes.String()).readValuesToList();
+  }
+
+  it('caches one record’s updates of a key until its commit, by default', () => {
+    expect(counts(openDriver(doubleCount(false)))).toEqual(['2']);
+  });
+
+  it('forwards every update at once with cacheMaxBytes 0, as statestore.cache.max.bytes=0 does', () => {
+    expect(counts(openDriver(doubleCount(false), { cacheMaxBytes: 0 }))).toEqual(['1', '2']);
+  });
+
+  it('builds stores without caches with cacheMaxBytes 0, so deleting a key never there is still forwarded, as Kafka does', () => {
+    const builder = new StreamsBuilder();
+    builder.table('in', strings, Materialized.as('rows')).toStream().to('out', writeStrings);
+    const tombstones = (config: TestDriverConfig): (string | null)[] => {
+      const driver = openDriver(builder.build(), config);
+      driver.createInputTopic('in', Serdes.String(), Serdes.String()).pipeInput('never-there', null, 5);
+      return driver.createOutputTopic('out', Serdes.String(), Serdes.String()).readValuesToList();
+    };
+    // A cache's flush skips a deletion of nothing (Kafka's CachingKeyValueStore does too).
+    expect(tombstones({})).toEqual([]);
+    expect(tombstones({ cacheMaxBytes: 0 })).toEqual([null]);
+  });
+
+  it('commits after each record fed back through a repartition topic, so each one’s update is flushed', () => {
+    // Kafka's driver processes one record, commits (flushing caches), then takes the next: the two
+    // repartitioned copies give two counts even with caches on.
+    expect(counts(openDriver(doubleCount(true)))).toEqual(['1', '2']);
+  });
+
+  it('rejects a cacheMaxBytes that is not a non-negative integer, naming the option', () => {
+    for (const bad of [-1, 1.5, Number.NaN, '10']) {
+      expect(() => new TopologyTestDriver(doubleCount(false), { cacheMaxBytes: bad as number })).toThrow(ConfigError);
+      expect(() => new TopologyTestDriver(doubleCount(false), { cacheMaxBytes: bad as number })).toThrow("Option 'cacheMaxBytes' must be a non-negative integer");
+    }
   });
 });

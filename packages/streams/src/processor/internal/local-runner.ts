@@ -25,8 +25,9 @@ export interface LocalRunnerOptions {
   /** Wall-clock time; defaults to `Date.now`. */
   readonly clock?: () => number;
   /**
-   * Whether every input (and every punctuation) ends with a commit, so its full effect is
-   * visible at once (the test driver). Defaults to `true`. With `false`, tasks commit only on
+   * Whether every record processed (an input, or one the topology wrote to a topic it reads) and
+   * every wall-clock punctuation is followed by a commit, so its full effect is visible at once,
+   * at the same points as in Kafka Streams' `TopologyTestDriver` (the test driver). Defaults to `true`. With `false`, tasks commit only on
    * {@link LocalRunner.commit} or when a processor requests it, so store caches deduplicate
    * updates between commits as they do on Kafka (the embedded runner).
    */
@@ -107,6 +108,7 @@ export class LocalRunner implements RecordCollector {
 
   private initialize(): void {
     for (const task of this.tasks) task.initialize();
+    if (this.config.cacheMaxBytes !== undefined) applyCacheBudget(this.tasks, this.config.cacheMaxBytes);
     this.initialized = true;
   }
 
@@ -126,7 +128,7 @@ export class LocalRunner implements RecordCollector {
       throw new TopologyError(`No source reads topic '${topic}'; the topology reads [${[...this.taskByTopic.keys()].join(', ')}].`);
     }
     this.send(topic, key, value, headers, timestamp, 0);
-    this.drain(this.commitEachRecord);
+    this.drain(this.commitEachRecord ? 'each-record' : 'requested');
   }
 
   /**
@@ -169,7 +171,7 @@ export class LocalRunner implements RecordCollector {
   /** Fires wall-clock punctuators due at `now` in every task. */
   punctuateWallClock(now: number): void {
     for (const task of this.tasks) task.punctuateWallClock(now);
-    this.drain(this.commitEachRecord);
+    this.drain(this.commitEachRecord ? 'each-record' : 'requested');
   }
 
   /**
@@ -177,7 +179,7 @@ export class LocalRunner implements RecordCollector {
    * that sends on, until the topology is quiet.
    */
   commit(): void {
-    this.drain(true);
+    this.drain(this.commitEachRecord ? 'each-record' : 'all');
   }
 
   /** A store by name, from the task that owns it. */
@@ -252,32 +254,86 @@ export class LocalRunner implements RecordCollector {
 
   /**
    * Delivers pending records, processes, and commits (flushing stores, which may send more),
-   * until nothing is left. Records are delivered in the order they were written. With
-   * `commitAll` false, only tasks whose processors requested a commit are committed.
+   * until nothing is left. Records are delivered in the order they were written. `commits` says
+   * when: after each record (the test driver), or after the batch, every task (`all`) or those
+   * whose processors asked to (`requested`).
    */
-  private drain(commitAll: boolean): void {
+  private drain(commits: 'each-record' | 'all' | 'requested'): void {
     if (this.draining) return;
     this.draining = true;
     try {
-      for (;;) {
-        // Records sent while processing are appended and reached by the same loop.
-        const pending = this.pending;
-        for (let index = 0; index < pending.length; index++) {
-          const record = pending[index]!;
-          const task = this.taskByTopic.get(record.topic)!;
-          task.addRecord(record.topic, record);
-          task.process();
-        }
-        pending.length = 0;
-        for (const task of this.tasks) {
-          if (commitAll ? !task.commitNeeded && !task.hasStores : !task.context.commitRequested) continue;
-          task.prepareCommit();
-          task.postCommit();
-        }
-        if (this.pending.length === 0) break;
-      }
+      if (commits === 'each-record') this.drainCommittingEachRecord();
+      else this.drainInBatches(commits === 'all');
     } finally {
       this.draining = false;
     }
   }
+
+  /**
+   * As Kafka Streams' `TopologyTestDriver`: commit what happened so far (a punctuation's
+   * updates), then process one record at a time, committing every task after each, so caches
+   * flush at the same points as Kafka's and records fed back in arrive after that flush.
+   */
+  private drainCommittingEachRecord(): void {
+    const pending = this.pending;
+    this.commitTasks(true);
+    // Records sent while processing or committing are appended and reached by the same loop.
+    for (let index = 0; index < pending.length; index++) {
+      const record = pending[index]!;
+      const task = this.taskByTopic.get(record.topic)!;
+      task.addRecord(record.topic, record);
+      task.process();
+      this.commitTasks(true);
+    }
+    pending.length = 0;
+  }
+
+  /** Processes every pending record, then commits (every task, or those that asked to), until quiet (the embedded runner). */
+  private drainInBatches(commitAll: boolean): void {
+    for (;;) {
+      // Records sent while processing are appended and reached by the same loop.
+      const pending = this.pending;
+      for (let index = 0; index < pending.length; index++) {
+        const record = pending[index]!;
+        const task = this.taskByTopic.get(record.topic)!;
+        task.addRecord(record.topic, record);
+        task.process();
+      }
+      pending.length = 0;
+      this.commitTasks(commitAll);
+      if (this.pending.length === 0) break;
+    }
+  }
+
+  /** Commits every task that processed or holds stores (`all`), or only those whose processors asked to. */
+  private commitTasks(all: boolean): void {
+    for (const task of this.tasks) {
+      if (all ? !task.commitNeeded && !task.hasStores : !task.context.commitRequested) continue;
+      task.prepareCommit();
+      task.postCommit();
+    }
+  }
+}
+
+/** A store whose record cache can be rebounded (the typed stores). */
+interface CachingStore {
+  readonly cacheMaxBytes: number | undefined;
+  setCacheMaxBytes(bytes: number): void;
+}
+
+/**
+ * Divides an application-wide cache budget evenly among the caching stores of the tasks, as
+ * Kafka Streams divides `statestore.cache.max.bytes`: each store's bound becomes its share.
+ */
+function applyCacheBudget(tasks: readonly StreamTask[], budget: number): void {
+  const caching: CachingStore[] = [];
+  for (const task of tasks) {
+    for (const store of task.stores.values()) {
+      const candidate = store as Partial<CachingStore>;
+      if (typeof candidate.setCacheMaxBytes === 'function' && candidate.cacheMaxBytes !== undefined) caching.push(candidate as CachingStore);
+    }
+  }
+  if (caching.length === 0) return;
+  const share = Math.floor(budget / caching.length);
+  for (const store of caching) store.setCacheMaxBytes(share);
 }

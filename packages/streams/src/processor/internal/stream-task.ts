@@ -7,7 +7,7 @@
 import type { ResolvedStreamsConfig } from '../../config.js';
 import { TopologyError } from '../../errors/streams-error.js';
 import type { Serde } from '../../serde/serde.js';
-import type { StateStore, StateStoreContext } from '../../state/state-store.js';
+import type { StateStore, StateStoreContext, StoreBuilder } from '../../state/state-store.js';
 import { isPreparableSupplier, type StoreHandle, type StoreLocation } from '../../state/store-suppliers.js';
 import { formatTaskId, type TaskId } from '../processor.js';
 import type { ConsumedRecord, RecordCollector } from '../record-collector.js';
@@ -155,6 +155,7 @@ export class StreamTask {
       stateDir: this.options.stateDir,
       logger: config.logger,
       currentStreamTimeMs: () => context.streamTime,
+      currentRecordTimestampMs: () => context.recordTimestamp,
       changelogTopic: (storeName) => changelogTopicName(config.applicationId, storeName),
       logChange: (storeName, key, value, timestamp) => {
         if (!builder.stores.get(storeName)?.builder.changelog.enabled) return;
@@ -164,7 +165,7 @@ export class StreamTask {
       recordDropped: (reason) => this.metrics.recordDropped(reason),
     };
     for (const storeName of subtopology.stores) {
-      const store = builder.stores.get(storeName)!.builder.build();
+      const store = buildStore(builder.stores.get(storeName)!.builder, config.cacheMaxBytes);
       store.init(storeContext);
       context.stores.set(storeName, store);
       this.storeList.push(store);
@@ -346,4 +347,24 @@ export class StreamTask {
     }
     return serde;
   }
+}
+
+/** A store builder that can turn its cache off (the `Stores` builders). */
+interface CacheSwitchableBuilder {
+  readonly cachingEnabled: boolean;
+  withCachingDisabled(): StoreBuilder;
+}
+
+/**
+ * Builds a task's store. With a cache budget of 0 the store is built without a cache, as Kafka
+ * Streams builds its DSL stores when `statestore.cache.max.bytes` is 0: updates are forwarded
+ * and logged as they happen, not through a cache flush (which would, for one, skip deleting a
+ * key that was never there).
+ */
+function buildStore(storeBuilder: StoreBuilder, cacheMaxBytes: number | undefined): StateStore {
+  const switchable = storeBuilder as Partial<CacheSwitchableBuilder>;
+  if (cacheMaxBytes === 0 && switchable.cachingEnabled === true && typeof switchable.withCachingDisabled === 'function') {
+    return switchable.withCachingDisabled().build();
+  }
+  return storeBuilder.build();
 }

@@ -58,6 +58,12 @@ export class TaskContext implements ProcessorContext<any, any> {
   sourceKey: Buffer | null | undefined;
   sourceValue: Buffer | null | undefined;
   sourceHeaders: Headers = noHeaders;
+  /**
+   * The timestamp of the record at the node running now (or of the punctuation firing): Kafka's
+   * record context timestamp, which stores give writes that carry none (deletions). `undefined`
+   * when nothing runs.
+   */
+  recordTimestamp: number | undefined = undefined;
 
   constructor(
     readonly taskId: TaskId,
@@ -159,13 +165,16 @@ export class TaskContext implements ProcessorContext<any, any> {
   /** Runs one node on one record; a throw goes to the processing handler, not to the parent. */
   processAt(node: ProcessorNode, record: StreamRecord<any, any>): void {
     const previous = this.currentNode;
+    const previousTimestamp = this.recordTimestamp;
     this.currentNode = node;
+    this.recordTimestamp = record.timestamp;
     try {
       node.processor.process(record);
     } catch (error) {
       this.onProcessingError(node, record, error);
     } finally {
       this.currentNode = previous;
+      this.recordTimestamp = previousTimestamp;
     }
   }
 
@@ -175,13 +184,16 @@ export class TaskContext implements ProcessorContext<any, any> {
       const previousTopic = this.topic;
       this.topic = undefined;
       const previous = this.currentNode;
+      const previousTimestamp = this.recordTimestamp;
       this.currentNode = schedule.node;
+      this.recordTimestamp = firedAt;
       try {
         schedule.punctuator(firedAt);
       } catch (error) {
         this.onProcessingError(schedule.node, new StreamRecord(null, null, firedAt), error);
       } finally {
         this.currentNode = previous;
+        this.recordTimestamp = previousTimestamp;
         this.topic = previousTopic;
       }
       this.metrics.punctuations++;

@@ -164,11 +164,15 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
     return this.keySerde.deserialize(this.topic, bytes, noHeaders);
   }
 
-  /** The timestamp of a write: the value's own, else the stream time (never negative: Kafka rejects that). */
+  /**
+   * The timestamp of a write: the value's own, else (a deletion, or a store without timestamps)
+   * the current record's, as Kafka's caching and change-logging layers take it from the record
+   * context; the stream time outside any record. Never negative: Kafka rejects that.
+   */
   protected timestampFor(value: V | null): number {
     if (value !== null && this.timestamped) return (value as ValueAndTimestamp<unknown>).timestamp;
-    const streamTime = this.context!.currentStreamTimeMs();
-    return streamTime > 0 ? streamTime : 0;
+    const time = this.context!.currentRecordTimestampMs?.() ?? this.context!.currentStreamTimeMs();
+    return time > 0 ? time : 0;
   }
 
   /** Seeds the cache's value size estimate with the first value written. */

@@ -70,6 +70,24 @@ describe('StreamsBuilder.table', () => {
     expect(() => toStream(Named.as('x'), Named.as('y'))).toThrow(/toStream\(\) takes a key mapper before its Named/);
   });
 
+  it('forwards and logs a tombstone at its own record’s timestamp, not the stream time, as Kafka’s record context does', async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    builder.table('in', strings, Materialized.as('rows')).toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
+    const driver = await openDriver(builder.build());
+    const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
+    input.pipeInput('a', 'A1', 30);
+    input.pipeInput('b', 'B1', 62);
+    input.pipeInput('a', null, 39); // stream time stays 62
+    const tombstone = output(driver, 'out', Serdes.String()).readRecordsToList()[2]!;
+    expect([tombstone.key, tombstone.value, tombstone.timestamp]).toEqual(['a', null, 39]);
+    const changelog = driver.createOutputTopic('test-rows-changelog', Serdes.String(), Serdes.Bytes()).readRecordsToList();
+    expect(changelog.map((record) => [record.key, record.value === null ? null : 'value', record.timestamp])).toEqual([
+      ['a', 'value', 30],
+      ['b', 'value', 62],
+      ['a', null, 39],
+    ]);
+  });
+
   it('names an unnamed store as Kafka Streams does', async () => {
     const builder = new StreamsBuilder(builderOptions());
     const table = builder.table('in', strings);
@@ -305,6 +323,22 @@ describe('KTable foreign-key join', () => {
     joined.toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
     return builder.build();
   }
+
+  it('inner join: deleting a right row answers its subscribers even when the row was never there, deleting their results (caches off)', async () => {
+    // Kafka's ForeignTableJoinProcessorSupplier answers every subscriber of a right-side change,
+    // and the inner join turns a null answer into a tombstone. With caches on, the right table's
+    // cache swallows the deletion of an absent row first, so only caches off show it.
+    const driver = await openStoreDriver(
+      fkTopology('join'),
+      { logger: silentLogger, defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.Json(), cacheMaxBytes: 0 },
+      { initialWallClockTime: 0 },
+    );
+    onTestFinished(() => driver.close());
+    driver.createInputTopic('orders', Serdes.String(), Serdes.Json<Order>()).pipeInput('o1', { product: 'p1', quantity: 2 }, 26);
+    driver.createInputTopic('products', Serdes.String(), Serdes.String()).pipeInput('p1', null, 47);
+    const records = output(driver, 'out', Serdes.String()).readRecordsToList();
+    expect(records.map((record) => [record.key, record.value, record.timestamp])).toEqual([['o1', null, 47]]);
+  });
 
   it('joins through subscription and response topics, following foreign-key changes and right-side updates', async () => {
     const driver = await openDriver(fkTopology('join'));

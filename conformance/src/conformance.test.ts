@@ -1,0 +1,24 @@
+/**
+ * Tributary against Kafka Streams 3.9, record for record: every catalogue topology over a fixed
+ * set of seeded inputs, with record caches off and on, through Kafka's own TopologyTestDriver (a
+ * JVM; the jar is built with Maven when older than its sources) and through Tributary's. Fails
+ * naming every differing scenario, its first differing record and, for the first of each
+ * topology, the shrunk input. Differences listed in `conformance/exceptions.json` do not fail it.
+ * Longer fuzzing: `pnpm conformance --seeds 200`.
+ */
+import { describe, expect, it } from 'vitest';
+import { catalogue } from './catalogue.js';
+import { formatReport, runSuite } from './suite.js';
+
+/** Seeds per topology: 25 topologies × 6 seeds × caches off and on = 300 scenario runs. */
+const seeds = 6;
+
+describe('conformance with Kafka Streams 3.9', () => {
+  it(`gives Kafka's output records, byte for byte, on ${catalogue.length * seeds * 2} scenario runs`, async () => {
+    const report = await runSuite({ seeds, log: (line) => console.log(line) });
+    const text = formatReport(report);
+    expect(report.runs).toBe(catalogue.length * seeds * 2);
+    const failing = report.differing.filter((entry) => entry.exception === undefined);
+    if (failing.length > 0) expect.fail(`Tributary differs from Kafka Streams on ${failing.length} of ${report.runs} scenario runs:\n${text}`);
+  });
+});

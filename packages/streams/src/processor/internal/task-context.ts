@@ -58,6 +58,8 @@ export class TaskContext implements ProcessorContext<any, any> {
   sourceKey: Buffer | null | undefined;
   sourceValue: Buffer | null | undefined;
   sourceHeaders: Headers = noHeaders;
+  /** The node whose punctuator is running, if one is. */
+  private punctuatingNode: string | undefined;
 
   constructor(
     readonly taskId: TaskId,
@@ -176,6 +178,7 @@ export class TaskContext implements ProcessorContext<any, any> {
       this.topic = undefined;
       const previous = this.currentNode;
       this.currentNode = schedule.node;
+      this.punctuatingNode = schedule.node.name;
       try {
         schedule.punctuator(firedAt);
       } catch (error) {
@@ -183,6 +186,7 @@ export class TaskContext implements ProcessorContext<any, any> {
       } finally {
         this.currentNode = previous;
         this.topic = previousTopic;
+        this.punctuatingNode = undefined;
       }
       this.metrics.punctuations++;
     });
@@ -206,6 +210,7 @@ export class TaskContext implements ProcessorContext<any, any> {
       headers: fromSource ? this.sourceHeaders : noHeaders,
       timestamp: fromSource ? this.sourceTimestamp : timestamp,
       logger: this.config.logger,
+      punctuator: this.punctuatingNode,
     };
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Headers } from '@tributary/streams';
-import { OutgoingRecord, requestsOf } from './kafka-record-collector.js';
+import { describeSendError, OutgoingRecord, requestsOf } from './kafka-record-collector.js';
 
 function record(bytes: number, partition?: number): OutgoingRecord {
   const outgoing = new OutgoingRecord(Buffer.from('k'), Buffer.alloc(bytes), new Headers(), 0, undefined);
@@ -33,5 +33,20 @@ describe('requestsOf', () => {
   it('sends a record larger than the bound on its own rather than not at all', () => {
     const requests = requestsOf(new Map([['a', [record(10), record(5000), record(10)]]]), 1000);
     expect(requests.map((request) => request.count)).toEqual([1, 1, 1]);
+  });
+});
+
+describe('describeSendError', () => {
+  it('says what to do when the brokers do not host the topic-partition (a missing sink topic)', () => {
+    const refusal = Object.assign(new Error('This server does not host this topic-partition'), { name: 'KafkaJSProtocolError', type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    const retries = new Error('This server does not host this topic-partition', { cause: refusal });
+    const text = describeSendError(retries);
+    expect(text).toContain('This server does not host this topic-partition');
+    expect(text).toContain('the topic does not exist');
+    expect(text).toContain('auto.create.topics.enable');
+  });
+
+  it('adds nothing to other failures', () => {
+    expect(describeSendError(new Error('Request timed out', { cause: new Error('socket hang up') }))).toBe('Request timed out: socket hang up');
   });
 });

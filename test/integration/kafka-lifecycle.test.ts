@@ -6,10 +6,11 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { StateDirectoryLockedError } from '@tributary/kafka';
 import { LevelStores } from '@tributary/level';
 import { Consumed, Materialized, Produced, Serdes, StreamsBuilder, type Topology } from '@tributary/streams';
-import { createTopics, kafkaClient, uniqueTopic } from './helpers/kafka.js';
-import { consumeLatest, createApp, produce, startApp, tempStateDir, type AppOverrides, type InputRecord } from './helpers/streams-app.js';
+import { bootstrapServers, createTopics, kafkaClient, uniqueTopic } from './helpers/kafka.js';
+import { consumeLatest, createApp, produce, startApp, tempStateDir, waitFor, type AppOverrides, type InputRecord } from './helpers/streams-app.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -153,5 +154,41 @@ describe('start() and close() in any interleaving', () => {
     expect(unhandled.map((reason) => (reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)))).toEqual([]);
     // Both kinds of endings were exercised: closes that beat the start, and starts that finished first.
     expect(results.some((result) => result.outcome === 'ILLEGAL_STATE')).toBe(true);
+  });
+});
+
+describe('the state directory lock', () => {
+  it('a second instance on the same state directory fails to start, naming the directory; once the holder is killed with kill -9, a new one starts', { timeout: 120_000 }, async () => {
+    const input = uniqueTopic('it-lock-in');
+    const output = uniqueTopic('it-lock-out');
+    await createTopics(kafkaClient(), [{ topic: input, numPartitions: 2 }, { topic: output, numPartitions: 2 }]);
+    const stateDir = await tempStateDir();
+    const applicationId = `it-lock-${uniqueTopic('app').slice(-8)}`;
+    const holder = spawn(process.execPath, [fixture('state-dir-holder.mjs'), bootstrapServers(), applicationId, stateDir, input, output], { stdio: ['ignore', 'pipe', 'pipe'] });
+    onTestFinished(() => void holder.kill('SIGKILL'));
+    let holderOutput = '';
+    holder.stdout.on('data', (chunk: Buffer) => (holderOutput += chunk.toString()));
+    holder.stderr.on('data', (chunk: Buffer) => (holderOutput += chunk.toString()));
+    await waitFor(() => holderOutput.includes('RUNNING'), () => `the holder to run: ${holderOutput}`, 60_000);
+
+    const { createTopology } = (await import(fixture('count-topology.mjs'))) as { createTopology: (context: unknown) => Topology };
+    const second = await createApp(createTopology({ options: { inputTopic: input, outputTopic: output } }), { applicationId, stateDir });
+    const error = await second.app.start().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StateDirectoryLockedError);
+    const message = (error as Error).message;
+    expect(message).toContain(`'${stateDir}/${applicationId}'`);
+    expect(message).toContain(`process ${holder.pid}`);
+    expect(message).toContain("own 'stateDir'");
+    expect(second.state()).toBe('ERROR');
+
+    // kill -9 leaves the lock file behind; the next instance sees its process is gone and takes it over.
+    holder.kill('SIGKILL');
+    await new Promise((resolve) => holder.once('exit', resolve));
+    const third = await startApp(createTopology({ options: { inputTopic: input, outputTopic: output } }), { applicationId, stateDir });
+    expect(third.state()).toBe('RUNNING');
+    await produce({ topic: input, records: records(20, 4, 'x') });
+    expect(await consumeLatest(output, new Map(Array.from({ length: 4 }, (_, index) => [`x${index}`, 5])), { valueSerde: Serdes.Float64() })).toEqual(
+      new Map(Array.from({ length: 4 }, (_, index) => [`x${index}`, 5])),
+    );
   });
 });

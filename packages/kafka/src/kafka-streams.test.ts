@@ -23,8 +23,8 @@ const secretOptions: KafkaStreamsOptions = {
   kafka: { sasl: { mechanism: 'plain', username: 'svc', password }, ssl: { key: sslKey } },
 };
 
-/** A TCP server on loopback that accepts connections and never answers; closed when the test ends. */
-async function silentServer(): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
+/** A TCP server on loopback that accepts connections and never answers; closed when the test ends (`onFinished` is the test's own hook, for concurrent tests). */
+async function silentServer(onFinished: typeof onTestFinished = onTestFinished): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
@@ -34,7 +34,7 @@ async function silentServer(): Promise<{ server: Server; port: number; sockets: 
     socket.resume();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => {
+  onFinished(() => {
     for (const socket of sockets) socket.destroy();
     return new Promise<void>((resolve) => server.close(() => resolve()));
   });
@@ -74,8 +74,9 @@ describe('printing a KafkaStreams or its options', () => {
 });
 
 describe('start() when the brokers cannot be reached', () => {
-  it('fails against a server that accepts connections but never answers, saying so, and leaves no connection open', { timeout: 60_000 }, async () => {
-    const { port, sockets } = await silentServer();
+  // Each waits out start()'s 30 s connect budget: run side by side.
+  it.concurrent('fails against a server that accepts connections but never answers, saying so, and leaves no connection open', { timeout: 60_000 }, async ({ expect, onTestFinished: onFinished }) => {
+    const { port, sockets } = await silentServer(onFinished);
     const app = new KafkaStreams(pipeTopology(), { ...secretOptions, bootstrapServers: `127.0.0.1:${port}`, kafka: { requestTimeout: 1000 } });
     const started = Date.now();
     const error = await app.start().catch((caught: unknown) => caught);
@@ -90,7 +91,8 @@ describe('start() when the brokers cannot be reached', () => {
     expect(sockets.size).toBe(0);
   });
 
-  it('names the address and says nothing listens there when the connection is refused', { timeout: 60_000 }, async () => {
+  // Each waits out start()'s 30 s connect budget: run side by side.
+  it.concurrent('names the address and says nothing listens there when the connection is refused', { timeout: 60_000 }, async ({ expect }) => {
     const port = await freePort();
     const app = new KafkaStreams(pipeTopology(), { ...secretOptions, bootstrapServers: `127.0.0.1:${port}`, kafka: {} });
     const error = await app.start().catch((caught: unknown) => caught);

@@ -450,7 +450,7 @@ export class KafkaStreams {
   }
 
   private onFatal(error: unknown): void {
-    const safe = redactError(error, this.options.secrets);
+    const safe = redactError(brokerFailure(error, this.options.brokers, 'while running'), this.options.secrets);
     if (this.closing()) {
       // Connections close under the clients while the application closes: not a failure.
       this.options.streams.logger.debug('A failure while closing', { error: safe instanceof Error ? safe.message : String(safe) });

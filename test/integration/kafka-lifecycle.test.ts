@@ -157,6 +157,35 @@ describe('start() and close() in any interleaving', () => {
   });
 });
 
+describe('start() and close() in any interleaving, with numStreamThreads', () => {
+  it('close() at every moment of start() with two worker threads settles both cleanly and releases the state directory', { timeout: 300_000 }, async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    onTestFinished(() => void process.off('unhandledRejection', onUnhandled));
+    const inputTopic = uniqueTopic('it-life-threads-in');
+    const outputTopic = uniqueTopic('it-life-threads-out');
+    await createTopics(kafkaClient(), [
+      { topic: inputTopic, numPartitions: 4 },
+      { topic: outputTopic, numPartitions: 4 },
+    ]);
+    const threadModule = fixture('count-topology.mjs');
+    const { createTopology } = (await import(threadModule)) as { createTopology: (context: unknown) => Topology };
+    const stateDir = await tempStateDir();
+    const applicationId = `it-life-threads-${uniqueTopic('app').slice(-8)}`;
+    const overrides = { applicationId, stateDir, numStreamThreads: 2, threadModule, inputTopic, outputTopic } as AppOverrides;
+    const results: Interleaving[] = [];
+    for (const delayMs of [0, 5, 50, 200, 500, 1000, 2000, 4000]) {
+      results.push(await closeDuringStart(createTopology({ options: { inputTopic, outputTopic } }), overrides, delayMs, `two threads, close after ${delayMs} ms`));
+    }
+    console.log(`close during start with threads: ${results.map((result) => `${result.label} → ${result.outcome}`).join('; ')}`);
+    expect(unhandled.map((reason) => (reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)))).toEqual([]);
+    // Every close released the state directory: the same directory starts again.
+    const last = await startApp(createTopology({ options: { inputTopic, outputTopic } }), overrides);
+    expect(last.state()).toBe('RUNNING');
+  });
+});
+
 describe('the state directory lock', () => {
   it('a second instance on the same state directory fails to start, naming the directory; once the holder is killed with kill -9, a new one starts', { timeout: 120_000 }, async () => {
     const input = uniqueTopic('it-lock-in');

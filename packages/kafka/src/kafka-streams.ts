@@ -16,8 +16,8 @@ import { GlobalStoreConsumer } from './internal/global-store-bootstrap.js';
 import { SocketRegistry } from './internal/socket-registry.js';
 import { createStateDirectory, StateDirectoryLock } from './internal/state-directory-lock.js';
 import { StreamThread, type StreamThreadOptions } from './internal/stream-thread.js';
-import { ThreadPool } from './internal/thread-pool.js';
 import { persistentSupplierOf } from './internal/task-manager.js';
+import { ThreadPool } from './internal/thread-pool.js';
 import { prepareTopics } from './internal/topic-manager.js';
 
 /** The lifecycle states, as in Kafka Streams. */
@@ -83,7 +83,10 @@ function kafkaLogCreator(logger: Logger, closing: () => boolean): logCreator {
     ({ namespace, level, log }: LogEntry) => {
       const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
       const text = `kafkajs ${namespace}: ${message}`;
-      if (closing()) logger.debug(text, fields);
+      // kafkajs logs every error response at ERROR before it retries the request (a topic created a
+      // moment ago, a leader that moved); what it cannot get past reaches the application as an
+      // error that names the topic or broker and the fix.
+      if (closing() || (namespace === 'Connection' && message.startsWith('Response '))) logger.debug(text, fields);
       else if (level === logLevel.ERROR) logger.error(text, fields);
       else if (level === logLevel.WARN) logger.warn(text, fields);
       else if (level === logLevel.INFO) logger.info(text, fields);
@@ -138,6 +141,8 @@ export class KafkaStreams {
   private readonly sockets: SocketRegistry;
   /** The lock on `<stateDir>/<applicationId>`, held while running (persistent stores only, as in Kafka Streams). */
   private stateLock: StateDirectoryLock | undefined;
+  /** Taking {@link stateLock}; close() waits for it, to release what it took. */
+  private locking: Promise<void> | undefined;
   /** A worker thread of `numStreamThreads`: its process's main thread holds the state directory lock. */
   private underProcessLock = false;
   /** The counters of stream threads that were replaced, so that metrics stay cumulative. */
@@ -209,7 +214,13 @@ export class KafkaStreams {
       return Promise.reject(new IllegalStateError(`start() can be called once, on a new KafkaStreams; the application is ${this.currentState}.`));
     }
     this.setState('REBALANCING');
-    const work = this.pool !== undefined ? this.lockStateDirectory().then(() => this.pool!.start()) : this.run();
+    const work =
+      this.pool !== undefined
+        ? this.lockStateDirectory().then(() => {
+            this.checkNotClosing();
+            return this.pool!.start();
+          })
+        : this.run();
     // Whatever the work was doing when close() was called, start() settles at once.
     const aborted = new Promise<never>((_, reject) => {
       this.abortStart = reject;
@@ -289,7 +300,8 @@ export class KafkaStreams {
       if (this.thread !== undefined) await attempt(() => this.thread!.close());
       if (this.globals !== undefined) await attempt(() => this.globals!.close());
       if (this.admin !== undefined) await attempt(() => this.admin!.disconnect());
-      if (this.stateLock !== undefined) await attempt(() => this.stateLock!.release());
+      // A lock still being taken is released once taken, before close() resolves: the next instance may take it then.
+      if (this.locking !== undefined) await attempt(() => this.locking!.catch(() => {}).then(() => this.stateLock?.release()));
       if (failure !== undefined) this.options.streams.logger.warn('Closing did not go cleanly', { error: failure instanceof Error ? failure.message : String(failure) });
     })();
     this.closePromise = withTimeout(work, timeoutMs, () => new Error('timeout'))
@@ -410,16 +422,14 @@ export class KafkaStreams {
    * locks it for this instance, as Kafka Streams does: a second instance on the same directory
    * fails with a {@link StateDirectoryLockedError}. Worker threads run under their process's lock.
    */
-  private async lockStateDirectory(): Promise<void> {
-    const { stateDir, applicationId } = this.options;
-    const directory = await createStateDirectory(stateDir, applicationId);
-    if (this.underProcessLock || !hasPersistentStores(this.builder)) return;
-    const lock = await StateDirectoryLock.acquire(directory, applicationId);
-    if (this.closing()) {
-      await lock.release();
-      throw new IllegalStateError(CLOSED_WHILE_STARTING);
-    }
-    this.stateLock = lock;
+  private lockStateDirectory(): Promise<void> {
+    this.locking ??= (async () => {
+      const { stateDir, applicationId } = this.options;
+      const directory = await createStateDirectory(stateDir, applicationId);
+      if (this.underProcessLock || !hasPersistentStores(this.builder)) return;
+      this.stateLock = await StateDirectoryLock.acquire(directory, applicationId);
+    })();
+    return this.locking;
   }
 
   private mayReplaceThread(): boolean {

@@ -141,7 +141,7 @@ describe('start() and close() in any interleaving', () => {
     expect(restoring.restored).toBeGreaterThanOrEqual(3000);
     const freshMs = fresh.took;
     const restoreMs = restoring.took;
-    const spread = (totalMs: number): number[] => [0, 1, 5, 20, 50, ...Array.from({ length: 10 }, (_, index) => Math.round((totalMs * (index + 1)) / 10))];
+    const spread = (totalMs: number): number[] => [0, 1, 5, 20, 50, ...Array.from({ length: 8 }, (_, index) => Math.round((totalMs * (index + 1)) / 8))];
 
     const results: Interleaving[] = [];
     for (const delayMs of spread(freshMs)) {

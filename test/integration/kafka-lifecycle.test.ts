@@ -141,7 +141,8 @@ describe('start() and close() in any interleaving', () => {
     expect(restoring.restored).toBeGreaterThanOrEqual(3000);
     const freshMs = fresh.took;
     const restoreMs = restoring.took;
-    const spread = (totalMs: number): number[] => [0, 1, 5, 20, 50, ...Array.from({ length: 8 }, (_, index) => Math.round((totalMs * (index + 1)) / 8))];
+    // Fixed early moments, then eighths of a full start, then well after it (start() usually resolved first).
+    const spread = (totalMs: number): number[] => [0, 1, 5, 20, 50, ...Array.from({ length: 8 }, (_, index) => Math.round((totalMs * (index + 1)) / 8)), totalMs * 2, totalMs * 4];
 
     const results: Interleaving[] = [];
     for (const delayMs of spread(freshMs)) {
@@ -154,6 +155,7 @@ describe('start() and close() in any interleaving', () => {
     expect(unhandled.map((reason) => (reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)))).toEqual([]);
     // Both kinds of endings were exercised: closes that beat the start, and starts that finished first.
     expect(results.some((result) => result.outcome === 'ILLEGAL_STATE')).toBe(true);
+    expect(results.some((result) => result.outcome === 'running')).toBe(true);
   });
 });
 

@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { DeadLetterHeaders, DEFAULT_DEAD_LETTER_MAX_BYTES, Serdes, StreamsBuilder, silentLogger } from '@tributary/streams';
 import { TestRecord, TopologyTestDriver } from '@tributary/streams/test';
 import { generateDataSet } from '../../examples/product-analytics/src/generator.js';
-import { produceRecords } from '../../examples/product-analytics/src/kafka-commands.js';
+import { produceRecords, tail } from '../../examples/product-analytics/src/kafka-commands.js';
 import type { ProductStats } from '../../examples/product-analytics/src/model.js';
 import { ProductStatsSerde } from '../../examples/product-analytics/src/serdes.js';
 import { buildTopology, defaultOptions, type ProductAnalyticsTopics } from '../../examples/product-analytics/src/topology.js';
@@ -92,4 +92,15 @@ describe('product-analytics on Kafka', () => {
     expect(small!.headers[DeadLetterHeaders.truncated]).toBeUndefined();
     expect(small!.rawValue!.toString()).toBe('{"eventId": ');
   }, 90_000);
+
+  it('tail of a topic that does not exist names it and says how to create it', async () => {
+    const missing = `product-analytics-missing-${randomUUID().slice(0, 8)}`;
+    let written = '';
+    const terminal = { write: (text: string) => void (written += text), isTTY: false, columns: 80 };
+    const error = await tail({ command: 'tail', bootstrapServers: bootstrapServers(), topics: [missing], fromBeginning: true, max: 1 }, terminal, new Promise(() => {})).catch((caught: unknown) => caught);
+    expect((error as Error).message).toBe(
+      `Cannot tail [${missing}]: no such topic on ${bootstrapServers()}. Run 'product-analytics run -b ${bootstrapServers()}' first (it creates its topics), or name existing topics with --topics.`,
+    );
+    expect(written).toBe('');
+  }, 30_000);
 });

@@ -4,7 +4,6 @@
  * topics, printed readably).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { KafkaStreams } from '@tributary/kafka';
 import { StreamsBuilder } from '@tributary/streams';
@@ -145,7 +144,7 @@ export async function runOnKafka(command: RunCommand, terminal: Terminal, stop: 
   if (created.length > 0) terminal.write(`created topics ${created.join(', ')} (${command.partitions} partitions)\n`);
   const storeSuppliers = LevelStores.dslStoreSuppliers();
   const topology = buildTopology(new StreamsBuilder({ dslStoreSuppliers: storeSuppliers }), { storeSuppliers, emitFinalOnly: command.emitFinalOnly });
-  await mkdir(command.stateDir, { recursive: true });
+  // KafkaStreams creates the state directory (owner-only) and locks it while it runs.
   const app = new KafkaStreams(topology, {
     applicationId: command.applicationId,
     bootstrapServers,
@@ -198,8 +197,30 @@ export function formatOutput(topic: string, value: unknown): string {
   return `[${topic}] ${JSON.stringify(value)}`;
 }
 
-/** `tail`: prints each record of the topics until `stop` resolves or `max` records were printed. */
+/** The topics among `topics` that do not exist on the cluster. */
+async function missingTopics(bootstrapServers: string, topics: readonly string[]): Promise<string[]> {
+  const admin = client(bootstrapServers, 'product-analytics-admin').admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    return topics.filter((topic) => !existing.has(topic));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * `tail`: prints each record of the topics until `stop` resolves or `max` records were printed.
+ * Topics that do not exist are refused up front, by name: kafkajs would only say "This server
+ * does not host this topic-partition".
+ */
 export async function tail(command: TailCommand, terminal: Terminal, stop: Promise<void>): Promise<void> {
+  const missing = await missingTopics(command.bootstrapServers, command.topics);
+  if (missing.length > 0) {
+    throw new Error(
+      `Cannot tail [${missing.join(', ')}]: no such topic on ${command.bootstrapServers}. Run 'product-analytics run -b ${command.bootstrapServers}' first (it creates its topics), or name existing topics with --topics.`,
+    );
+  }
   const consumer = client(command.bootstrapServers, 'product-analytics-tail').consumer({ groupId: `product-analytics-tail-${randomUUID().slice(0, 8)}`, maxWaitTimeInMs: 200 });
   await consumer.connect();
   let printed = 0;

@@ -41,6 +41,25 @@ export class BrokerUnreachableError extends StreamsError {
   }
 }
 
+/**
+ * The application's state directory is in use by another application instance: another process
+ * (or another `KafkaStreams` in this one) runs the same application id on the same `stateDir`.
+ * Two instances must not share a state directory, as in Kafka Streams: they would open the same
+ * stores.
+ */
+export class StateDirectoryLockedError extends StreamsError {
+  /** The locked directory, `<stateDir>/<applicationId>`. */
+  readonly directory: string;
+  /** The process holding the lock, when known. */
+  readonly holderPid: number | undefined;
+
+  constructor(message: string, directory: string, holderPid: number | undefined, options?: StreamsErrorOptions) {
+    super('STATE_DIRECTORY_LOCKED', message, options);
+    this.directory = directory;
+    this.holderPid = holderPid;
+  }
+}
+
 /** A call the application's current state does not allow, such as `start()` twice. */
 export class IllegalStateError extends StreamsError {
   constructor(message: string, options?: StreamsErrorOptions) {

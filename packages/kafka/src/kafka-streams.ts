@@ -5,14 +5,18 @@
  * at-least-once. More instances with the same application id share the tasks.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { inspect } from 'node:util';
 import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry, type logCreator } from 'kafkajs';
 import { queryStore, type Logger, type QueryableStoreType, type StateStore, type Topology } from '@tributary/streams';
 import type { DropReason, InternalTopologyBuilder } from '@tributary/streams/engine';
-import { BrokerUnreachableError, brokersUnavailable, IllegalStateError, StreamsFatalError, TaskCorruptedError } from './errors.js';
-import { redactError, resolveKafkaStreamsOptions, splitCloneableOptions, type KafkaStreamsOptions, type ResolvedKafkaStreamsOptions } from './options.js';
+import { brokersUnavailable, IllegalStateError, StreamsFatalError, TaskCorruptedError } from './errors.js';
+import { describeResolvedOptions, redactError, resolveKafkaStreamsOptions, splitCloneableOptions, type KafkaStreamsOptions, type ResolvedKafkaStreamsOptions } from './options.js';
+import { brokerFailure, connectAdmin } from './internal/connect.js';
 import { GlobalStoreConsumer } from './internal/global-store-bootstrap.js';
+import { SocketRegistry } from './internal/socket-registry.js';
+import { createStateDirectory, StateDirectoryLock } from './internal/state-directory-lock.js';
 import { StreamThread, type StreamThreadOptions } from './internal/stream-thread.js';
+import { persistentSupplierOf } from './internal/task-manager.js';
 import { ThreadPool } from './internal/thread-pool.js';
 import { prepareTopics } from './internal/topic-manager.js';
 
@@ -63,6 +67,8 @@ export interface CloseOptions {
 
 /** How long start() tries to reach the brokers before it gives up. */
 const CONNECT_TIMEOUT_MS = 30_000;
+/** What start() rejects with when close() was called first. */
+const CLOSED_WHILE_STARTING = 'The application was closed while starting: close() was called before start() had it RUNNING. Nothing is wrong with it; to run it, create a new KafkaStreams and start() that.';
 const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
 /** At most this many stream-thread replacements within {@link THREAD_REPLACEMENT_WINDOW_MS}; then a corrupted task is fatal. */
 const MAX_THREAD_REPLACEMENTS = 10;
@@ -77,12 +83,17 @@ const transitions: Record<KafkaStreamsState, readonly KafkaStreamsState[]> = {
   ERROR: ['PENDING_SHUTDOWN'],
 };
 
-function kafkaLogCreator(logger: Logger): logCreator {
+/** kafkajs' log lines in the application's logger; once it is closing, connections it drops are expected, so its complaints go to debug. */
+function kafkaLogCreator(logger: Logger, closing: () => boolean): logCreator {
   return () =>
     ({ namespace, level, log }: LogEntry) => {
       const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
       const text = `kafkajs ${namespace}: ${message}`;
-      if (level === logLevel.ERROR) logger.error(text, fields);
+      // kafkajs logs every error response at ERROR before it retries the request (a topic created a
+      // moment ago, a leader that moved); what it cannot get past reaches the application as an
+      // error that names the topic or broker and the fix.
+      if (closing() || (namespace === 'Connection' && message.startsWith('Response '))) logger.debug(text, fields);
+      else if (level === logLevel.ERROR) logger.error(text, fields);
       else if (level === logLevel.WARN) logger.warn(text, fields);
       else if (level === logLevel.INFO) logger.info(text, fields);
       else logger.debug(text, fields);
@@ -130,6 +141,18 @@ export class KafkaStreams {
   private startPromise: Promise<void> | undefined;
   private closePromise: Promise<void> | undefined;
   private fatalError: unknown;
+  /** Rejects start() at once when close() is called while starting. */
+  private abortStart: ((error: Error) => void) | undefined;
+  /** Every socket of this application's kafkajs clients: close() ends them all, connects in progress included. */
+  private readonly sockets: SocketRegistry;
+  /** The lock on `<stateDir>/<applicationId>`, held while running (persistent stores only, as in Kafka Streams). */
+  private stateLock: StateDirectoryLock | undefined;
+  /** Taking {@link stateLock}; close() waits for it, to release what it took. */
+  private locking: Promise<void> | undefined;
+  /** A worker thread of `numStreamThreads`: its process's main thread holds the state directory lock. */
+  private underProcessLock = false;
+  /** The counters of stream threads that were replaced, so that metrics stay cumulative. */
+  private readonly retired = { processed: 0, restored: 0, standbyRecords: 0, dropped: new Map<DropReason, number>() };
 
   /** Validates the options; throws `ConfigError` naming a bad one. Connects nothing until {@link start}. */
   constructor(topology: Topology, options: KafkaStreamsOptions) {
@@ -139,6 +162,7 @@ export class KafkaStreams {
     }
     this.builder = internal as InternalTopologyBuilder;
     this.options = resolveKafkaStreamsOptions(options);
+    this.sockets = new SocketRegistry(this.options.kafka.socketFactory);
     if (this.builder.nodes.size === 0 && this.builder.globalStores.size === 0) {
       throw new IllegalStateError('The topology is empty: add sources, processors and sinks before creating KafkaStreams.');
     }
@@ -160,6 +184,16 @@ export class KafkaStreams {
         },
       });
     }
+  }
+
+  /** What `JSON.stringify(app)` prints: the application id, state and options, secrets redacted. */
+  toJSON(): Record<string, unknown> {
+    return { applicationId: this.options.applicationId, state: this.currentState, options: describeResolvedOptions(this.options) };
+  }
+
+  /** What `util.inspect(app)` and `console.log(app)` print: as {@link toJSON}, never a client's secrets. */
+  [inspect.custom](depth: number, inspectOptions: Parameters<typeof inspect>[1]): string {
+    return `KafkaStreams ${inspect(this.toJSON(), { ...inspectOptions, depth: Math.max(depth, 4) })}`;
   }
 
   /** The current state. */
@@ -186,7 +220,23 @@ export class KafkaStreams {
       return Promise.reject(new IllegalStateError(`start() can be called once, on a new KafkaStreams; the application is ${this.currentState}.`));
     }
     this.setState('REBALANCING');
-    this.startPromise = (this.pool !== undefined ? this.pool.start() : this.run()).catch((error: unknown) => {
+    const work =
+      this.pool !== undefined
+        ? this.lockStateDirectory().then(() => {
+            this.checkNotClosing();
+            return this.pool!.start();
+          })
+        : this.run();
+    // Whatever the work was doing when close() was called, start() settles at once.
+    const aborted = new Promise<never>((_, reject) => {
+      this.abortStart = reject;
+    });
+    work.catch(() => {});
+    this.startPromise = Promise.race([work, aborted]).catch((error: unknown) => {
+      if (this.closing()) {
+        this.options.streams.logger.debug('start() stopped by close()', { error: redactError(error, this.options.secrets) });
+        throw new IllegalStateError(CLOSED_WHILE_STARTING);
+      }
       const safe = redactError(error, this.options.secrets);
       if (this.currentState === 'REBALANCING' || this.currentState === 'RUNNING') {
         this.options.streams.logger.error('The application failed to start', { error: safe instanceof Error ? safe.message : String(safe) });
@@ -217,15 +267,17 @@ export class KafkaStreams {
   /** Counters of this instance. */
   metrics(): KafkaStreamsMetrics {
     if (this.pool !== undefined) return this.pool.metrics();
-    const dropped = this.thread?.droppedCounts() ?? new Map<DropReason, number>();
+    const { retired } = this;
+    const dropped = new Map(retired.dropped);
+    for (const [reason, count] of this.thread?.droppedCounts() ?? []) dropped.set(reason, (dropped.get(reason) ?? 0) + count);
     for (const [reason, count] of this.globals?.updater.metrics.dropped ?? []) dropped.set(reason, (dropped.get(reason) ?? 0) + count);
     return {
-      processed: this.thread?.processedCount() ?? 0,
+      processed: retired.processed + (this.thread?.processedCount() ?? 0),
       dropped,
       tasks: this.thread?.taskIds() ?? [],
-      restored: this.thread?.restoredRecords ?? 0,
+      restored: retired.restored + (this.thread?.restoredRecords ?? 0),
       standbyTasks: this.thread?.standbyTaskIds() ?? [],
-      standbyRecords: this.thread?.standbyRecords ?? 0,
+      standbyRecords: retired.standbyRecords + (this.thread?.standbyRecords ?? 0),
       streamTimeAheadOfWallClockMs: this.thread?.streamTimeAheadOfWallClockMs() ?? 0,
     };
   }
@@ -239,6 +291,9 @@ export class KafkaStreams {
     const timeoutMs = options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
     if (!Number.isFinite(timeoutMs) || timeoutMs < 0) return Promise.reject(new IllegalStateError(`close() option 'timeoutMs' must be a non-negative number, got ${timeoutMs}.`));
     this.setState('PENDING_SHUTDOWN');
+    this.abortStart?.(new IllegalStateError(CLOSED_WHILE_STARTING));
+    this.runningWaiter?.reject(new IllegalStateError(CLOSED_WHILE_STARTING));
+    this.runningWaiter = undefined;
     const work = (async () => {
       let failure: unknown;
       const attempt = async (step: () => Promise<void>): Promise<void> => {
@@ -252,11 +307,15 @@ export class KafkaStreams {
       if (this.thread !== undefined) await attempt(() => this.thread!.close());
       if (this.globals !== undefined) await attempt(() => this.globals!.close());
       if (this.admin !== undefined) await attempt(() => this.admin!.disconnect());
+      // A lock still being taken is released once taken, before close() resolves: the next instance may take it then.
+      if (this.locking !== undefined) await attempt(() => this.locking!.catch(() => {}).then(() => this.stateLock?.release()));
       if (failure !== undefined) this.options.streams.logger.warn('Closing did not go cleanly', { error: failure instanceof Error ? failure.message : String(failure) });
     })();
     this.closePromise = withTimeout(work, timeoutMs, () => new Error('timeout'))
-      .catch(() => this.options.streams.logger.warn(`close() did not finish within ${timeoutMs} ms; leaving the rest to finish in the background.`))
+      .catch(() => this.options.streams.logger.warn(`close() did not finish within ${timeoutMs} ms; its connections to the brokers are dropped now.`))
       .then(() => {
+        // Nothing of this application may keep the process alive: not a connect kafkajs is still retrying, nor a socket it left open.
+        this.sockets.shutdown();
         this.setState('NOT_RUNNING');
       });
     return this.closePromise;
@@ -268,35 +327,24 @@ export class KafkaStreams {
 
   private async run(): Promise<void> {
     const { options, builder } = this;
-    // As Kafka Streams does, the state directory is created when missing.
-    await mkdir(options.stateDir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
-      throw new IllegalStateError(`Could not create the state directory '${options.stateDir}' (option 'stateDir'): ${error instanceof Error ? error.message : String(error)}.`, { cause: error });
-    });
+    await this.lockStateDirectory();
     const kafkaOptions = options.kafka;
     const config: KafkaConfig = {
       ...kafkaOptions,
       clientId: kafkaOptions.clientId ?? options.applicationId,
       brokers: options.brokers,
       logLevel: kafkaOptions.logLevel ?? logLevel.WARN,
-      logCreator: kafkaOptions.logCreator ?? kafkaLogCreator(options.streams.logger),
+      logCreator: kafkaOptions.logCreator ?? kafkaLogCreator(options.streams.logger, () => this.closing()),
+      socketFactory: this.sockets.factory,
     };
     const kafka = new Kafka(config);
     this.kafka = kafka;
-    const admin = kafka.admin();
-    this.admin = admin;
-    await withTimeout(
-      admin.connect(),
-      CONNECT_TIMEOUT_MS,
-      () => new BrokerUnreachableError(`Could not reach the Kafka brokers [${options.brokers.join(', ')}] within ${CONNECT_TIMEOUT_MS / 1000} s. Check 'bootstrapServers', that the brokers run, and the 'kafka.ssl' / 'kafka.sasl' options.`),
-    ).catch((error: unknown) => {
-      if (error instanceof BrokerUnreachableError) throw error;
-      throw new BrokerUnreachableError(
-        `Could not connect to the Kafka brokers [${options.brokers.join(', ')}]: ${error instanceof Error ? error.message : String(error)}. Check 'bootstrapServers', that the brokers run, and the 'kafka.ssl' / 'kafka.sasl' options.`,
-        { cause: error },
-      );
-    });
+    this.admin = await connectAdmin(kafka, config, { timeoutMs: CONNECT_TIMEOUT_MS, brokers: options.brokers, stopped: () => this.closing() || this.fatalError !== undefined });
+    const admin = this.admin;
     this.checkNotClosing();
-    const plan = await prepareTopics(admin, builder, options.applicationId, options.streams.logger);
+    const plan = await prepareTopics(admin, builder, options.applicationId, options.streams.logger).catch((error: unknown) => {
+      throw brokerFailure(error, options.brokers, 'while checking and creating topics');
+    });
     this.checkNotClosing();
     const globals = new GlobalStoreConsumer(kafka, builder, options.streams, options.stateDir, {
       groupIdPrefix: options.applicationId,
@@ -307,7 +355,9 @@ export class KafkaStreams {
       onFatal: (error) => this.onFatal(error),
     });
     this.globals = globals;
-    await globals.start(admin);
+    await globals.start(admin).catch((error: unknown) => {
+      throw brokerFailure(error, options.brokers, 'while loading the global tables');
+    });
     this.checkNotClosing();
     const globalStores = globals.updater.stores();
     const running = new Promise<void>((resolve, reject) => {
@@ -359,9 +409,34 @@ export class KafkaStreams {
         },
       },
     });
+    if (this.thread !== undefined) this.retire(this.thread);
     this.thread = thread;
     // A failure to start is reported like any other: replaced or fatal.
     thread.start().catch((error: unknown) => thread.reportFailure(error));
+  }
+
+  /** Adds a replaced thread's counters to the retired ones, so that metrics stay cumulative. */
+  private retire(thread: StreamThread): void {
+    const { retired } = this;
+    retired.processed += thread.processedCount();
+    retired.restored += thread.restoredRecords;
+    retired.standbyRecords += thread.standbyRecords;
+    for (const [reason, count] of thread.droppedCounts()) retired.dropped.set(reason, (retired.dropped.get(reason) ?? 0) + count);
+  }
+
+  /**
+   * Creates `<stateDir>/<applicationId>` (0700) and, when the topology has persistent stores,
+   * locks it for this instance, as Kafka Streams does: a second instance on the same directory
+   * fails with a {@link StateDirectoryLockedError}. Worker threads run under their process's lock.
+   */
+  private lockStateDirectory(): Promise<void> {
+    this.locking ??= (async () => {
+      const { stateDir, applicationId } = this.options;
+      const directory = await createStateDirectory(stateDir, applicationId);
+      if (this.underProcessLock || !hasPersistentStores(this.builder)) return;
+      this.stateLock = await StateDirectoryLock.acquire(directory, applicationId);
+    })();
+    return this.locking;
   }
 
   private mayReplaceThread(): boolean {
@@ -387,12 +462,17 @@ export class KafkaStreams {
   }
 
   private checkNotClosing(): void {
-    if (this.closing()) throw new IllegalStateError('The application was closed before it was running.');
+    if (this.closing()) throw new IllegalStateError(CLOSED_WHILE_STARTING);
     if (this.fatalError !== undefined) throw this.fatalError;
   }
 
   private onFatal(error: unknown): void {
-    const safe = redactError(error, this.options.secrets);
+    const safe = redactError(brokerFailure(error, this.options.brokers, 'while running'), this.options.secrets);
+    if (this.closing()) {
+      // Connections close under the clients while the application closes: not a failure.
+      this.options.streams.logger.debug('A failure while closing', { error: safe instanceof Error ? safe.message : String(safe) });
+      return;
+    }
     const wrapped = safe instanceof Error && 'code' in safe ? safe : new StreamsFatalError(`The application stopped on a fatal error: ${safe instanceof Error ? safe.message : String(safe)}`, { cause: safe });
     this.fatalError ??= wrapped;
     this.runningWaiter?.reject(this.fatalError);
@@ -422,7 +502,17 @@ export function fatalErrorOf(app: KafkaStreams): unknown {
   return app['fatalError'];
 }
 
-/** Internal: makes a worker thread's instance part of its process's instance, so standbys avoid its siblings. */
+/**
+ * Internal: makes a worker thread's instance part of its process's instance, so standbys avoid
+ * its siblings, and it runs under the state directory lock the process's main thread holds.
+ */
 export function joinProcess(app: KafkaStreams, processId: string): void {
   app['processId'] = processId;
+  app['underProcessLock'] = true;
+}
+
+/** Whether any store of the topology keeps its data on disk (its supplier opens a handle for the runtime). */
+function hasPersistentStores(builder: InternalTopologyBuilder): boolean {
+  for (const { builder: storeBuilder } of builder.stores.values()) if (persistentSupplierOf(storeBuilder) !== undefined) return true;
+  return false;
 }

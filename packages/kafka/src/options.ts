@@ -7,6 +7,7 @@
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { inspect } from 'node:util';
 import type { KafkaConfig } from 'kafkajs';
 import { ConfigError, DEFAULT_DEAD_LETTER_MAX_BYTES, resolveStreamsConfig, type Logger, type ResolvedStreamsConfig, type StreamsConfig } from '@tributary/streams';
 
@@ -270,6 +271,24 @@ export function describeKafkaOptions(kafka: Omit<KafkaConfig, 'brokers'> | undef
   return copy;
 }
 
+/** The resolved options as they may be printed or logged: the client's secrets redacted, the engine config left out. */
+export function describeResolvedOptions(options: ResolvedKafkaStreamsOptions): Record<string, unknown> {
+  const { secrets, kafka, streams: _streams, ...rest } = options;
+  return { ...rest, kafka: describeKafkaOptions(kafka), secrets: secrets.map(() => REDACTED) };
+}
+
+/** Makes `JSON.stringify` and `util.inspect` of the resolved options print {@link describeResolvedOptions}, never a secret. */
+function redactWhenPrinted(options: ResolvedKafkaStreamsOptions): ResolvedKafkaStreamsOptions {
+  Object.defineProperties(options, {
+    toJSON: { value: () => describeResolvedOptions(options), enumerable: false },
+    [inspect.custom]: {
+      value: (depth: number, inspectOptions: Parameters<typeof inspect>[1]) => inspect(describeResolvedOptions(options), { ...inspectOptions, depth: Math.max(depth, 4) }),
+      enumerable: false,
+    },
+  });
+  return options;
+}
+
 function checkKafkaOptions(kafka: unknown): Omit<KafkaConfig, 'brokers'> {
   if (kafka === undefined) return {};
   if (typeof kafka !== 'object' || kafka === null || Array.isArray(kafka)) fail("Option 'kafka' must be an object of kafkajs client options (ssl, sasl, clientId, retry, logLevel, ...).");
@@ -450,7 +469,7 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
     const base = resolveStreamsConfig({ ...options, kafka: describeKafkaOptions(options.kafka) });
     const logger = redactingLogger(base.logger, secrets);
     const streams: ResolvedStreamsConfig = { ...base, logger };
-    return {
+    return redactWhenPrinted({
       applicationId: base.applicationId,
       brokers,
       stateDir: options.stateDir ?? join(tmpdir(), 'tributary'),
@@ -465,7 +484,7 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
       secrets,
       numStreamThreads,
       threadModule,
-    };
+    });
   } catch (error) {
     throw redactError(error, secrets);
   }

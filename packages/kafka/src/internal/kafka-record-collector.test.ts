@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from 'kafkajs';
 import { DeadLetterHeaders, Headers, recordSizeInBytes, silentLogger } from '@tributary/streams';
-import { KafkaRecordCollector, OutgoingRecord, requestsOf } from './kafka-record-collector.js';
+import { describeSendError, KafkaRecordCollector, OutgoingRecord, requestsOf } from './kafka-record-collector.js';
 
 function record(bytes: number, partition?: number): OutgoingRecord {
   const outgoing = new OutgoingRecord(Buffer.from('k'), Buffer.alloc(bytes), new Headers(), 0, undefined);
@@ -69,5 +69,20 @@ describe('KafkaRecordCollector and dead letters', () => {
     expect(String(letter.headers?.[DeadLetterHeaders.truncated])).toBe('value'); // what kafkajs sends
     expect(letter.key?.toString()).toBe('p1');
     expect(plain.value).toHaveLength(10_000);
+  });
+});
+
+describe('describeSendError', () => {
+  it('says what to do when the brokers do not host the topic-partition (a missing sink topic)', () => {
+    const refusal = Object.assign(new Error('This server does not host this topic-partition'), { name: 'KafkaJSProtocolError', type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    const retries = new Error('This server does not host this topic-partition', { cause: refusal });
+    const text = describeSendError(retries);
+    expect(text).toContain('This server does not host this topic-partition');
+    expect(text).toContain('the topic does not exist');
+    expect(text).toContain('auto.create.topics.enable');
+  });
+
+  it('adds nothing to other failures', () => {
+    expect(describeSendError(new Error('Request timed out', { cause: new Error('socket hang up') }))).toBe('Request timed out: socket hang up');
   });
 });

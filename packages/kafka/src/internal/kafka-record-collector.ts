@@ -174,10 +174,22 @@ export function requestsOf(buffered: ReadonlyMap<string, readonly OutgoingRecord
   return requests;
 }
 
-/** The most specific message in a kafkajs error chain. */
-function describeSendError(error: Error): string {
+/** A send failure as text: its message, its cause's (the most specific in a kafkajs error chain), and what to do when the topic is missing. */
+export function describeSendError(error: Error): string {
   const cause = error.cause instanceof Error && error.cause.message !== error.message ? `: ${error.cause.message}` : '';
-  return `${error.message}${cause}`;
+  return `${error.message}${cause}${unknownTopic(error) ? ` (${UNKNOWN_TOPIC_HINT})` : ''}`;
+}
+
+/** What UNKNOWN_TOPIC_OR_PARTITION ("This server does not host this topic-partition") means for a sink. */
+const UNKNOWN_TOPIC_HINT =
+  "the topic does not exist, or has fewer partitions than the record was sent to: create it with the partitions you want before starting the application, or let the brokers create topics (auto.create.topics.enable)";
+
+/** Whether kafkajs refused a send (or one of its causes) with UNKNOWN_TOPIC_OR_PARTITION. */
+function unknownTopic(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if ((current as { type?: unknown }).type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
+  }
+  return false;
 }
 
 /** What the collector sends through: a producer, or a task's transaction (see `TransactionalSender`). */

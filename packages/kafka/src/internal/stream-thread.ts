@@ -160,7 +160,7 @@ export class StreamThread {
     };
     this.taskManager = new TaskManager({ kafka, admin: options.admin, builder, options: resolved, collectorFor, globalStores: options.globalStores, producer: this.producer });
     if (resolved.numStandbyReplicas > 0) {
-      this.standbys = new StandbyTasks({ kafka, builder, options: resolved, logger: resolved.streams.logger, onError: (error) => void this.exclusive(() => this.fail(error)) });
+      this.standbys = new StandbyTasks({ kafka, builder, options: resolved, logger: resolved.streams.logger, onError: (error) => this.background(() => this.fail(error)) });
     }
     this.tasks = this.taskManager.tasks;
   }
@@ -174,7 +174,7 @@ export class StreamThread {
     this.consumer.on(events.REBALANCING, () => {
       this.options.callbacks.onRebalancing();
       // The old generation's commits are still accepted while the group prepares to rebalance.
-      void this.exclusive(() => this.commitAll('rebalance'));
+      this.background(() => this.commitAll('rebalance'));
     });
     this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
       const assignment = payload.memberAssignment;
@@ -195,7 +195,7 @@ export class StreamThread {
         if (paused.length > 0) toPause.push({ topic, partitions: paused });
       }
       if (toPause.length > 0) this.consumer.pause(toPause);
-      void this.exclusive(() => this.applyAssignment(assignment));
+      this.background(() => this.applyAssignment(assignment));
     });
     this.consumer.on(events.CRASH, ({ payload }) => {
       if (!payload.restart && !this.closing) this.fail(payload.error);
@@ -203,6 +203,8 @@ export class StreamThread {
     const running = new Promise<void>((resolve, reject) => {
       this.startWaiter = { resolve, reject };
     });
+    // close() can reject it while start() still awaits the consumer: that is no unhandled rejection.
+    running.catch(() => {});
     if (this.sourceTopics.length === 0) {
       this.joined = true;
       this.checkRunning();
@@ -319,6 +321,13 @@ export class StreamThread {
     await this.producer?.disconnect().catch(() => {});
   }
 
+  /** Runs `work` under the lock, in the background: its failure fails the thread (unless closing), never an unhandled rejection. */
+  private background(work: () => Promise<void> | void): void {
+    this.exclusive(work).catch((error: unknown) => {
+      if (!this.closing) this.fail(error);
+    });
+  }
+
   private exclusive<T>(work: () => Promise<T> | T): Promise<T> {
     const run = this.lock.then(work);
     this.lock = run.then(
@@ -334,7 +343,7 @@ export class StreamThread {
     this.lastTickAt = Date.now();
     if (this.tickQueued) return;
     this.tickQueued = true;
-    void this.exclusive(async () => {
+    this.background(async () => {
       this.tickQueued = false;
       if (this.failed || this.closing) return;
       const now = Date.now();
@@ -585,7 +594,9 @@ export class StreamThread {
         this.restoring--;
         this.fail(error);
       },
-    );
+    ).catch((error: unknown) => {
+      if (!this.closing) this.fail(error);
+    });
   }
 
   /** This member's standby tasks in the current generation, from the assignment's user data (kafkajs drops it, the group description keeps it). */

@@ -479,11 +479,48 @@ describe('punctuator errors', () => {
     expect((thrown as ProcessingError).message).toMatch(/Processor 'ticker' failed .*punctuator/);
   });
 
-  it('with logAndContinue are logged', () => {
+  it('with logAndContinue are logged as a skipped punctuation, naming the punctuator, not as a skipped record', () => {
     const { driver, logger } = openDriver(punctuatingTopology(), { processingExceptionHandler: logAndContinue() });
     driver.advanceWallClockTime(250);
     expect(logger.warn).toHaveBeenCalledTimes(1);
-    expect(logger.warn.mock.calls[0]![1]).toMatchObject({ node: 'ticker', topic: undefined });
+    expect(logger.warn.mock.calls[0]![0]).toBe("Skipping punctuation: the punctuator of processor 'ticker' threw: tick failed");
+    expect(logger.warn.mock.calls[0]![1]).toMatchObject({ node: 'ticker', topic: undefined, punctuator: 'ticker' });
+  });
+
+  it('with logAndFail are logged as a failed punctuation, naming the punctuator', () => {
+    const { driver, logger } = openDriver(punctuatingTopology(), { processingExceptionHandler: logAndFail() });
+    expect(() => driver.advanceWallClockTime(100)).toThrow(ProcessingError);
+    expect(logger.error.mock.calls[0]![0]).toBe("Failing on punctuation: the punctuator of processor 'ticker' threw: tick failed");
+  });
+
+  it('downstream of a punctuator name the punctuator that forwarded the record, and the node that threw', () => {
+    const topology = new Topology()
+      .addSource('source', 'in', { keySerde: Serdes.String(), valueSerde: Serdes.String() })
+      .addProcessor<string, string, string, string>(
+        'emitter',
+        () => ({
+          init(context) {
+            context.schedule(100, PunctuationType.WALL_CLOCK_TIME, (time) => context.forward({ key: 'tick', value: String(time), timestamp: time } as StreamRecord<string, string>));
+          },
+          process: () => {},
+        }),
+        'source',
+      )
+      .addProcessor<string, string, string, string>(
+        'checker',
+        () => ({
+          process: () => {
+            throw tick;
+          },
+        }),
+        'emitter',
+      );
+    const { driver, logger } = openDriver(topology, { processingExceptionHandler: logAndContinue() });
+    driver.advanceWallClockTime(100);
+    expect(logger.warn.mock.calls.map((call) => call[0])).toEqual(["Skipping record forwarded by the punctuator of processor 'emitter' (processor 'checker' threw): tick failed"]);
+    // Outside a punctuation, a record is a record again.
+    driver.createInputTopic('in', Serdes.String(), Serdes.String()).pipeInput('k', 'v', 1);
+    expect(logger.warn).toHaveBeenCalledTimes(1);
   });
 });
 

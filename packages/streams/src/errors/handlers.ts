@@ -35,6 +35,12 @@ export interface ErrorHandlerContext {
   readonly timestamp: number;
   /** The logger configured for the application. */
   readonly logger: Logger;
+  /**
+   * The processor whose punctuator was running when the failure happened: the punctuator itself
+   * threw when it equals `processorNodeName`, otherwise a node it forwarded to failed. `undefined`
+   * while processing a source record.
+   */
+  readonly punctuator?: string | undefined;
 }
 
 /** A record a handler wants written to a dead-letter topic. */
@@ -89,14 +95,23 @@ function describe(context: ErrorHandlerContext): Record<string, unknown> {
     topic: context.topic,
     partition: context.partition,
     offset: context.offset,
+    ...(context.punctuator === undefined ? {} : { punctuator: context.punctuator }),
   };
+}
+
+/** What failed, for a log line: a record, a punctuator (named), or a record a punctuator forwarded. */
+function failedWork(context: ErrorHandlerContext): string {
+  const { punctuator } = context;
+  if (punctuator === undefined) return 'record';
+  if (punctuator === context.processorNodeName) return `punctuation: the punctuator of processor '${punctuator}' threw`;
+  return `record forwarded by the punctuator of processor '${punctuator}' (processor '${context.processorNodeName}' threw)`;
 }
 
 /** Logs the failure as a warning and drops the record. The default for every failure. */
 export function logAndContinue(): ExceptionHandler {
   return (context: ErrorHandlerContext, ...rest: [Error] | [unknown, Error]) => {
     const error = (rest.length === 1 ? rest[0] : rest[1]) as Error;
-    context.logger.warn(`Skipping record: ${error.message}`, describe(context));
+    context.logger.warn(`Skipping ${failedWork(context)}: ${error.message}`, describe(context));
     return CONTINUE;
   };
 }
@@ -105,7 +120,7 @@ export function logAndContinue(): ExceptionHandler {
 export function logAndFail(): ExceptionHandler {
   return (context: ErrorHandlerContext, ...rest: [Error] | [unknown, Error]) => {
     const error = (rest.length === 1 ? rest[0] : rest[1]) as Error;
-    context.logger.error(`Failing on record: ${error.message}`, describe(context));
+    context.logger.error(`Failing on ${failedWork(context)}: ${error.message}`, describe(context));
     return FAIL;
   };
 }

@@ -64,6 +64,8 @@ export class TaskContext implements ProcessorContext<any, any> {
    * when nothing runs.
    */
   recordTimestamp: number | undefined = undefined;
+  /** The node whose punctuator is running, if one is. */
+  private punctuatingNode: string | undefined;
 
   constructor(
     readonly taskId: TaskId,
@@ -187,6 +189,7 @@ export class TaskContext implements ProcessorContext<any, any> {
       const previousTimestamp = this.recordTimestamp;
       this.currentNode = schedule.node;
       this.recordTimestamp = firedAt;
+      this.punctuatingNode = schedule.node.name;
       try {
         schedule.punctuator(firedAt);
       } catch (error) {
@@ -195,6 +198,7 @@ export class TaskContext implements ProcessorContext<any, any> {
         this.currentNode = previous;
         this.recordTimestamp = previousTimestamp;
         this.topic = previousTopic;
+        this.punctuatingNode = undefined;
       }
       this.metrics.punctuations++;
     });
@@ -218,6 +222,7 @@ export class TaskContext implements ProcessorContext<any, any> {
       headers: fromSource ? this.sourceHeaders : noHeaders,
       timestamp: fromSource ? this.sourceTimestamp : timestamp,
       logger: this.config.logger,
+      punctuator: this.punctuatingNode,
     };
   }
 

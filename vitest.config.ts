@@ -6,6 +6,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // Property tests run hundreds of cases; on a loaded 2-core machine 5 s is too tight.
+          testTimeout: 30_000,
           include: ['packages/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'benchmarks/src/**/*.test.ts'],
           typecheck: {
             enabled: true,
@@ -24,6 +26,7 @@ export default defineConfig({
             'packages/streams/src/state/store-properties.test.ts',
           ],
           env: { TRIBUTARY_TEST_STORES: 'level' },
+          testTimeout: 30_000,
         },
       },
       {

@@ -1,10 +1,10 @@
 /**
- * Runs smoke-app.mjs instances as child processes and does to them what a bad day does to a
- * deployment: kill -9, freeze (SIGSTOP) and thaw (SIGCONT), restart with the same state
- * directory. Tracks each instance's state from its JSON event lines and measures how long output
- * stops after a failure.
+ * Runs smoke-app.mjs instances (or another app script, such as flagship-app.mjs) as child
+ * processes and does to them what a bad day does to a deployment: kill -9, freeze (SIGSTOP) and
+ * thaw (SIGCONT), restart with the same state directory. Tracks each instance's state from its
+ * JSON event lines and measures how long output stops after a failure.
  *
- * "Kill → resumed output" is measured on the echo topic's end offsets as kafkajs' admin lists
+ * "Kill → resumed output" is measured on the echo topic's (the app's progress topic's) end offsets as kafkajs' admin lists
  * them, which are last stable offsets (its ListOffsets defaults to read_committed): from the
  * moment of the failure until every partition's end offset has moved past where it was a second
  * later (writes already on the wire when the failure struck still land in that second).
@@ -20,7 +20,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, realpath, rm, symlink } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -31,38 +31,55 @@ import type { SmokeTopics } from './smoke-verify.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..', '..');
-const tributaryPackages = ['streams', 'kafka', 'level'];
+const libraryPackages = ['packages/streams', 'packages/kafka', 'packages/level'];
+
+/** Which application the instances of a cluster run. */
+export interface SmokeApp {
+  /** The script, a file in this directory, run as `node <script> '<config JSON>'`. */
+  readonly script: string;
+  /** Workspace packages it imports besides @tributary/streams, kafka and level (`examples/product-analytics`, say). */
+  readonly packages?: readonly string[];
+  /** The output topic whose end offsets show that output resumed after a failure (see above). */
+  readonly progressTopic: string;
+}
 
 /**
- * A copy of smoke-app.mjs beside a copy of the built @tributary packages (their dependencies
- * linked), made for each test and removed when it ends. Every instance, restarts included, then
- * runs the same code, even while someone rebuilds a package's dist/ (tsup empties it first, and
- * a process started in that moment would not find @tributary/kafka). Returns the path of the app.
+ * A copy of the app's script beside a copy of the built workspace packages it imports (their
+ * dependencies linked), made for each test and removed when it ends. Every instance, restarts
+ * included, then runs the same code, even while someone rebuilds a package's dist/ (tsup empties
+ * it first, and a process started in that moment would not find @tributary/kafka). Returns the
+ * path of the app.
  */
-async function appSnapshot(): Promise<string> {
+async function appSnapshot(app: SmokeApp): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'tributary-smoke-app-'));
   onTestFinished(() => rm(root, { recursive: true, force: true }));
+  const packages = [...libraryPackages, ...(app.packages ?? [])];
   for (let attempt = 1; ; attempt++) {
+    const names: string[] = [];
     try {
       await rm(join(root, 'node_modules'), { recursive: true, force: true });
-      for (const name of tributaryPackages) {
-        const source = join(repoRoot, 'packages', name);
-        const target = join(root, 'node_modules', '@tributary', name);
+      for (const directory of packages) {
+        const source = join(repoRoot, directory);
+        const { name } = JSON.parse(await readFile(join(source, 'package.json'), 'utf8')) as { name: string };
+        names.push(name);
+        const target = join(root, 'node_modules', name);
         await mkdir(target, { recursive: true });
         await cp(join(source, 'package.json'), join(target, 'package.json'));
         await cp(join(source, 'dist'), join(target, 'dist'), { recursive: true });
         await linkDependencies(join(source, 'node_modules'), join(root, 'node_modules'));
       }
-      await cp(join(here, 'smoke-app.mjs'), join(root, 'smoke-app.mjs'));
-      // A copy taken halfway through a rebuild does not load; take it again.
+      for (const file of [app.script, 'app-process.mjs']) await cp(join(here, file), join(root, file));
+      // A copy taken halfway through a rebuild does not load; take it again. (Packages without a
+      // main entry, such as the examples, are loaded by the app's own imports.)
+      const loadable = names.filter((name) => name.startsWith('@tributary/') && libraryPackages.includes(`packages/${name.slice('@tributary/'.length)}`));
       await new Promise<void>((resolve, reject) =>
-        execFile(process.execPath, ['--input-type=module', '-e', tributaryPackages.map((name) => `await import('@tributary/${name}');`).join(' ')], { cwd: root }, (error) =>
+        execFile(process.execPath, ['--input-type=module', '-e', loadable.map((name) => `await import('${name}');`).join(' ')], { cwd: root }, (error) =>
           error === null ? resolve() : reject(error),
         ),
       );
-      return join(root, 'smoke-app.mjs');
+      return join(root, app.script);
     } catch (error) {
-      if (attempt >= 30) throw new Error(`Could not copy a loadable build of @tributary/* (run \`pnpm -r run build\`): ${String(error)}`);
+      if (attempt >= 30) throw new Error(`Could not copy a loadable build of ${packages.join(', ')} (run \`pnpm -r run build\`): ${String(error)}`);
       await sleep(1000);
     }
   }
@@ -186,8 +203,13 @@ export interface FailureRecord {
   resumedAfterMs: number | undefined;
 }
 
-/** Instances of smoke-app.mjs with a shared base config. */
-export class SmokeCluster {
+/** The config every app script reads: at least where its state goes. */
+export interface AppConfig {
+  readonly stateDir: string;
+}
+
+/** Instances of one app script (smoke-app.mjs unless told) with a shared base config. */
+export class SmokeCluster<Config extends AppConfig = SmokeAppConfig> {
   private readonly processes = new Map<string, SmokeProcess>();
   private readonly history: SmokeProcess[] = [];
   private readonly measurements: Promise<void>[] = [];
@@ -197,9 +219,10 @@ export class SmokeCluster {
 
   constructor(
     private readonly kafka: Kafka,
-    private readonly base: Omit<SmokeAppConfig, 'stateDir'>,
+    private readonly base: Omit<Config, 'stateDir'>,
     private readonly stateRoot: string,
     private readonly appPath: string,
+    private readonly progressTopic: string,
   ) {}
 
   /** The current run of `name`. */
@@ -214,10 +237,10 @@ export class SmokeCluster {
   }
 
   /** Starts (or restarts, with the same state directory) instance `name`. */
-  start(name: string, overrides: Partial<SmokeAppConfig> = {}): SmokeProcess {
+  start(name: string, overrides: Partial<Config> = {}): SmokeProcess {
     const previous = this.processes.get(name);
     if (previous?.alive === true) throw new Error(`Smoke instance '${name}' is still running (pid ${previous.child.pid}).`);
-    const config: SmokeAppConfig = { ...this.base, stateDir: join(this.stateRoot, name), ...overrides };
+    const config = { ...this.base, stateDir: join(this.stateRoot, name), ...overrides } as Config;
     // The LevelDB stores want the state directory to exist (the runtime does not create it).
     mkdirSync(config.stateDir, { recursive: true });
     const child = spawn(process.execPath, [this.appPath, JSON.stringify(config)], { cwd: dirname(this.appPath), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -250,7 +273,7 @@ export class SmokeCluster {
 
   /** Starts measuring an outage that `act` begins (a broker stop, say). */
   async failure(name: string, kind: FailureRecord['kind'], act: () => unknown, boundMs = 90_000): Promise<FailureRecord> {
-    const echo = this.base.topics.echo;
+    const echo = this.progressTopic;
     const record: FailureRecord = { name, kind, at: Date.now(), tasks: this.processes.get(name)?.tasks ?? [], resumedAfterMs: undefined };
     this.failures.push(record);
     // When the broker is what fails, nothing can land after it, and nothing can be read a second later.
@@ -391,9 +414,14 @@ process.once('exit', () => {
  * lines.
  */
 export async function createSmokeCluster(kafka: Kafka, base: Omit<SmokeAppConfig, 'stateDir'>): Promise<SmokeCluster> {
-  const appPath = await appSnapshot();
+  return createAppCluster<SmokeAppConfig>(kafka, base, { script: 'smoke-app.mjs', progressTopic: base.topics.echo });
+}
+
+/** {@link createSmokeCluster} for any app script: instances of `app`, each given `base` and its own state directory. */
+export async function createAppCluster<Config extends AppConfig>(kafka: Kafka, base: Omit<Config, 'stateDir'>, app: SmokeApp): Promise<SmokeCluster<Config>> {
+  const appPath = await appSnapshot(app);
   const stateRoot = await mkdtemp(join(tmpdir(), 'tributary-smoke-'));
-  const cluster = new SmokeCluster(kafka, base, stateRoot, appPath);
+  const cluster = new SmokeCluster<Config>(kafka, base, stateRoot, appPath, app.progressTopic);
   onTestFinished(async () => {
     await cluster.killAll();
     await rm(stateRoot, { recursive: true, force: true });

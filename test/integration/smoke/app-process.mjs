@@ -1,8 +1,8 @@
 /**
- * What every smoke app process shares (smoke-app.mjs, flagship-app.mjs): its config from the
- * command line, one JSON event per line on stdout, a logger that turns warnings, errors and
- * commits into events, and the life cycle (start, report progress, close on SIGTERM, exit when
- * the application fails). Plain ESM, copied beside the app script by smoke-cluster.ts.
+ * What a smoke app process needs besides its topology (flagship-app.mjs uses it): its config
+ * from the command line, one JSON event per line on stdout, a logger that turns warnings, errors
+ * and commits into events, and the life cycle (start, report progress, close on SIGTERM, exit
+ * when the application fails). Plain ESM, copied beside the app script by smoke-cluster.ts.
  *
  * Events on stdout:
  *   {"event":"state","state":"RUNNING","previous":"REBALANCING"}   on every state change,

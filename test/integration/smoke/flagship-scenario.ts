@@ -26,7 +26,7 @@ export interface FlagshipAppConfig extends AppConfig {
 }
 
 const fiveMinutes = 5 * 60_000;
-/** Event time per second of the generator: 60k events span 30 s. */
+/** Event time per second of the generator: 80k events span 40 s. */
 const eventsPerSecond = 2000;
 /** Late events at most this late: with the span, well inside the 1-minute grace. */
 const lateWithinGraceMaxMs = 10_000;
@@ -174,14 +174,16 @@ export async function runFlagshipKillScenario(options: FlagshipKillOptions): Pro
   onTestFinished(() => admin.disconnect());
   const name = 'flagship-1';
   const lagAtKills: number[] = [];
+  // Nothing committed yet: the whole backlog.
+  const backlog = await eventsLag(admin, applicationId, topics.events);
+  let lag = backlog;
   cluster.start(name);
-  let lag = options.events;
   for (const plan of options.kills) {
     await cluster.waitRunning(90_000);
     const instance = cluster.process(name);
     await sleep(plan.afterMs);
-    // Each kill further into the input than the last: wait for a commit that moved the events' offsets.
-    const previous = lagAtKills.at(-1) ?? Number.POSITIVE_INFINITY;
+    // Each kill further into the input than the last (the first after the first commit): wait for a commit that moved the events' offsets.
+    const previous = lagAtKills.at(-1) ?? backlog;
     for (const deadline = Date.now() + 30_000; (lag = await eventsLag(admin, applicationId, topics.events)) >= previous; await sleep(100)) {
       if (Date.now() > deadline) throw new Error(`${name} committed no progress on ${topics.events} within 30 s of its restart:\n${instance.tail()}`);
     }

@@ -1,9 +1,10 @@
 /**
- * The flagship kill scenario (issue #12): a backlog of deterministic flagship input (catalog
- * first, then events) on the broker, one instance of flagship-app.mjs working through it, killed
- * with SIGKILL several times (some kills timed to land just after a commit started) and restarted
- * on the state directory each kill left, until the last instance finishes the backlog. Then
- * flagship-verify.ts recomputes the answer from the input topics and compares every window.
+ * The flagship kill scenario (issue #12): deterministic flagship input on the broker (the
+ * catalog, which the app takes in and commits first, then the events all at once, as a backlog),
+ * one instance of flagship-app.mjs working through it, killed with SIGKILL several times (some
+ * kills timed to land just after a commit started) and restarted on the state directory each kill
+ * left, until the last instance finishes the backlog. Then flagship-verify.ts recomputes the
+ * answer from the input topics and compares every window.
  */
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { onTestFinished } from 'vitest';
@@ -99,8 +100,8 @@ async function produceInput(kafka: Kafka, topics: ProductAnalyticsTopics, record
   return resent;
 }
 
-/** How far the app is through its input: events not yet committed (the events topic's end offsets minus the group's). */
-async function eventsLag(admin: Admin, applicationId: string, topic: string): Promise<number> {
+/** How far the app is through an input topic: records not yet committed (the topic's end offsets minus the group's). */
+async function lagOf(admin: Admin, applicationId: string, topic: string): Promise<number> {
   const ends = await admin.fetchTopicOffsets(topic);
   const [committed] = await admin.fetchOffsets({ groupId: applicationId, topics: [topic] });
   let lag = 0;
@@ -161,8 +162,9 @@ export async function runFlagshipKillScenario(options: FlagshipKillOptions): Pro
   onTestFinished(() => deleteTopicsWithPrefix(`${applicationId}-`));
 
   const records = flagshipInput({ events: options.events, seed: options.seed });
-  const resent = await produceInput(kafka, topics, records);
-  if (resent > 0) console.log(`SMOKE ${options.name}: ${resent} input batch(es) sent again after a producer failure`);
+  const catalog = records.filter((record) => record.stream === 'catalog');
+  const events = records.filter((record) => record.stream === 'events');
+  let resent = await produceInput(kafka, topics, catalog);
 
   const cluster: SmokeCluster<FlagshipAppConfig> = await createAppCluster<FlagshipAppConfig>(
     kafka,
@@ -173,18 +175,26 @@ export async function runFlagshipKillScenario(options: FlagshipKillOptions): Pro
   await admin.connect();
   onTestFinished(() => admin.disconnect());
   const name = 'flagship-1';
-  const lagAtKills: number[] = [];
-  // Nothing committed yet: the whole backlog.
-  const backlog = await eventsLag(admin, applicationId, topics.events);
-  let lag = backlog;
   cluster.start(name);
+  await cluster.waitRunning(90_000);
+  // The catalog table first. The runtime processes whatever partition has records buffered (it
+  // does not wait, as Kafka Streams' max.task.idle.ms does, for partitions with data still on
+  // the broker), so events fetched before the catalog would join an empty table.
+  for (const deadline = Date.now() + 60_000; (await lagOf(admin, applicationId, topics.catalog)) > 0; await sleep(200)) {
+    if (Date.now() > deadline) throw new Error(`${name} did not commit the catalog within 60 s:\n${cluster.process(name).tail()}`);
+  }
+  resent += await produceInput(kafka, topics, events);
+  if (resent > 0) console.log(`SMOKE ${options.name}: ${resent} input batch(es) sent again after a producer failure`);
+  const lagAtKills: number[] = [];
+  const backlog = events.length;
+  let lag = backlog;
   for (const plan of options.kills) {
     await cluster.waitRunning(90_000);
     const instance = cluster.process(name);
     await sleep(plan.afterMs);
     // Each kill further into the input than the last (the first after the first commit): wait for a commit that moved the events' offsets.
     const previous = lagAtKills.at(-1) ?? backlog;
-    for (const deadline = Date.now() + 30_000; (lag = await eventsLag(admin, applicationId, topics.events)) >= previous; await sleep(100)) {
+    for (const deadline = Date.now() + 30_000; (lag = await lagOf(admin, applicationId, topics.events)) >= previous; await sleep(100)) {
       if (Date.now() > deadline) throw new Error(`${name} committed no progress on ${topics.events} within 30 s of its restart:\n${instance.tail()}`);
     }
     if (lag === 0) break; // the backlog is done: a kill now would prove nothing
@@ -197,7 +207,7 @@ export async function runFlagshipKillScenario(options: FlagshipKillOptions): Pro
     cluster.start(name);
   }
   await cluster.waitRunning(90_000);
-  for (const deadline = Date.now() + 180_000; (await eventsLag(admin, applicationId, topics.events)) > 0; await sleep(500)) {
+  for (const deadline = Date.now() + 180_000; (await lagOf(admin, applicationId, topics.events)) > 0; await sleep(500)) {
     if (Date.now() > deadline) throw new Error(`${name} did not finish the backlog within 180 s.`);
   }
   // The events are committed; what they caused downstream is out once both outputs stay quiet for several commit intervals.

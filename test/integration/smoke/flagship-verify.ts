@@ -80,6 +80,8 @@ export interface FlagshipSummary {
   readonly expectation: FlagshipExpectation;
   readonly products: WindowComparison;
   readonly categories: WindowComparison;
+  /** Events the category windows counted as `unknown` (joined without a catalog entry), and how many the answer has there. */
+  readonly unknownCategoryEvents: { readonly expected: number; readonly actual: number };
   readonly openTransactions: readonly StuckPartition[];
   readonly killsSurvived: number;
   /** The one-line summary printed by {@link verifyFlagshipRun}. */
@@ -220,8 +222,8 @@ export function expectFlagship(events: readonly RawRecord[], catalogRecords: rea
   };
 }
 
-/** The last value per (key, window) of an output topic, in the verifier's terms. */
-function latestWindows(records: readonly RawRecord[], keyOf: (value: ProductStats & CategoryStats) => string): Map<string, WindowStats> {
+/** The last value per (key, window) of `product-analytics` or `category-analytics` records, in the verifier's terms. */
+export function latestWindows(records: readonly RawRecord[], keyOf: (value: ProductStats & CategoryStats) => string): Map<string, WindowStats> {
   const latest = new Map<string, WindowStats>();
   for (const record of records) {
     if (record.value === null) continue;
@@ -297,7 +299,10 @@ export async function verifyFlagshipRun(verify: VerifyFlagshipOptions): Promise<
   const { records, stuck } = await readCommitted(verify.kafka, [topics.events, topics.catalog, topics.productAnalytics, topics.categoryAnalytics], verify.timeoutMs ?? 60_000);
   const expectation = expectFlagship(records.get(topics.events)!, records.get(topics.catalog)!, verify.options);
   const products = compareWindows(expectation.products, latestWindows(records.get(topics.productAnalytics)!, (value) => value.productId));
-  const categories = compareWindows(expectation.categories, latestWindows(records.get(topics.categoryAnalytics)!, (value) => value.category));
+  const actualCategories = latestWindows(records.get(topics.categoryAnalytics)!, (value) => value.category);
+  const categories = compareWindows(expectation.categories, actualCategories);
+  const unknownIn = (windows: ReadonlyMap<string, WindowStats>) => [...windows.values()].filter((stats) => stats.key === unknownCategory).reduce((sum, stats) => sum + eventsOf(stats), 0);
+  const unknownCategoryEvents = { expected: unknownIn(expectation.categories), actual: unknownIn(actualCategories) };
   const describe = (comparison: WindowComparison) =>
     `expected=${comparison.expected} compared=${comparison.compared} low=${comparison.low} high=${comparison.high} wrong=${comparison.wrong}`;
   const line =
@@ -309,6 +314,11 @@ export async function verifyFlagshipRun(verify: VerifyFlagshipOptions): Promise<
   for (const [kind, comparison] of [['product', products], ['category', categories]] as const) {
     if (comparison.samples.length > 0) console.log(`SMOKE ${verify.name}: ${kind} windows not exact, e.g. ${JSON.stringify(comparison.samples)}`);
   }
+  if (unknownCategoryEvents.actual !== unknownCategoryEvents.expected) {
+    console.log(
+      `SMOKE ${verify.name}: ${unknownCategoryEvents.actual} events counted in category '${unknownCategory}', ${unknownCategoryEvents.expected} expected: the rest were joined while the catalog table lacked their product`,
+    );
+  }
   if (stuck.length > 0) console.log(`SMOKE ${verify.name}: partitions short of their end read_committed ${JSON.stringify(stuck)}`);
-  return { name: verify.name, expectation, products, categories, openTransactions: stuck, killsSurvived: verify.killsSurvived, line };
+  return { name: verify.name, expectation, products, categories, unknownCategoryEvents, openTransactions: stuck, killsSurvived: verify.killsSurvived, line };
 }

@@ -175,19 +175,23 @@ export async function runFlagshipKillScenario(options: FlagshipKillOptions): Pro
   await admin.connect();
   onTestFinished(() => admin.disconnect());
   const name = 'flagship-1';
+  // The catalog table first, by an instance closed cleanly once it committed it. The runtime
+  // processes whichever partition has records buffered (it does not wait, as Kafka Streams'
+  // max.task.idle.ms does, for partitions with data still on the broker), so events fetched
+  // before the catalog would join an empty table.
   cluster.start(name);
   await cluster.waitRunning(90_000);
-  // The catalog table first. The runtime processes whatever partition has records buffered (it
-  // does not wait, as Kafka Streams' max.task.idle.ms does, for partitions with data still on
-  // the broker), so events fetched before the catalog would join an empty table.
   for (const deadline = Date.now() + 60_000; (await lagOf(admin, applicationId, topics.catalog)) > 0; await sleep(200)) {
     if (Date.now() > deadline) throw new Error(`${name} did not commit the catalog within 60 s:\n${cluster.process(name).tail()}`);
   }
+  await cluster.stop(name);
+  // Then the events, all of them before the next instance starts: a backlog it works through at full speed.
   resent += await produceInput(kafka, topics, events);
   if (resent > 0) console.log(`SMOKE ${options.name}: ${resent} input batch(es) sent again after a producer failure`);
   const lagAtKills: number[] = [];
-  const backlog = events.length;
+  const backlog = await lagOf(admin, applicationId, topics.events);
   let lag = backlog;
+  cluster.start(name);
   for (const plan of options.kills) {
     await cluster.waitRunning(90_000);
     const instance = cluster.process(name);

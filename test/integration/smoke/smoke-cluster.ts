@@ -260,6 +260,15 @@ export class SmokeCluster<Config extends AppConfig = SmokeAppConfig> {
     return record;
   }
 
+  /** Asks `name` to close (SIGTERM) and waits until it exits; kill -9 after `timeoutMs`. */
+  async stop(name: string, timeoutMs = 15_000): Promise<void> {
+    const instance = this.process(name);
+    instance.child.kill('SIGTERM');
+    await Promise.race([instance.exited, sleep(timeoutMs)]);
+    if (instance.alive) instance.child.kill('SIGKILL');
+    await instance.exited;
+  }
+
   /** Freezes `name` (SIGSTOP): it keeps its sockets but answers nothing, as a long GC pause would. */
   async freeze(name: string): Promise<FailureRecord> {
     const instance = this.process(name);

@@ -124,10 +124,11 @@ async function nextCommit(instance: SmokeProcess, timeoutMs: number): Promise<bo
 }
 
 /**
- * When each kill strikes, counted from the moment the instance is RUNNING: after `afterMs`
- * (plus time to see one commit), and then either at once or, with `afterCommitMs`, that long
- * after the instance reported a commit: one commit interval later its next commit has just
- * started (the runtime starts the next commit a commit interval after the last one ended).
+ * When each kill strikes, counted from the moment the instance is RUNNING: after `afterMs`, once
+ * a commit has moved the events' offsets past where the last kill found them, and then either at
+ * once or, with `afterCommitMs`, that long after the instance next reports a commit: one commit
+ * interval later its next commit has just started (the runtime starts a commit a commit interval
+ * after the last one ended; `afterCommitMs` a little over the interval lands early in it).
  */
 interface KillPlan {
   readonly afterMs: number;
@@ -150,6 +151,11 @@ export interface FlagshipKillResult {
   readonly lagAtKills: readonly number[];
 }
 
+/**
+ * Runs the scenario (see the top of this file) and verifies it: topics and an application id of
+ * its own (deleted when the test ends), the input, one instance killed as `kills` says, the
+ * backlog finished, then every window compared.
+ */
 export async function runFlagshipKillScenario(options: FlagshipKillOptions): Promise<FlagshipKillResult> {
   const kafka = kafkaClient(`smoke-${options.name}`);
   const topics = Object.fromEntries(

@@ -26,6 +26,13 @@ export interface FlagshipAppConfig extends AppConfig {
   readonly consumer?: typeof FAST_CONSUMER;
 }
 
+/** The built example, which flagship-app.mjs imports `buildTopology` from. */
+const flagshipPackage = {
+  directory: 'examples/product-analytics',
+  name: '@tributary/example-product-analytics',
+  entry: '@tributary/example-product-analytics/dist/topology.js',
+} as const;
+
 const fiveMinutes = 5 * 60_000;
 /** Event time per second of the generator: 80k events span 40 s. */
 const eventsPerSecond = 2000;
@@ -175,7 +182,7 @@ export async function runFlagshipKillScenario(options: FlagshipKillOptions): Pro
   const cluster: SmokeCluster<FlagshipAppConfig> = await createAppCluster<FlagshipAppConfig>(
     kafka,
     { bootstrap: bootstrapServers(), applicationId, topics, processingGuarantee: options.guarantee, commitIntervalMs: options.commitIntervalMs, consumer: FAST_CONSUMER },
-    { script: 'flagship-app.mjs', packages: ['examples/product-analytics'], progressTopic: topics.productAnalytics },
+    { script: 'flagship-app.mjs', packages: [flagshipPackage], progressTopic: topics.productAnalytics },
   );
   const admin = kafka.admin();
   await admin.connect();

@@ -20,7 +20,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, realpath, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -31,14 +31,25 @@ import type { SmokeTopics } from './smoke-verify.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..', '..');
-const libraryPackages = ['packages/streams', 'packages/kafka', 'packages/level'];
+
+/** A workspace package an app imports. */
+export interface WorkspacePackage {
+  /** Its directory in the repository. */
+  readonly directory: string;
+  /** Its package name. */
+  readonly name: string;
+  /** A module whose import proves that a copy of its dist/ loads. */
+  readonly entry: string;
+}
+
+const libraryPackages: readonly WorkspacePackage[] = ['streams', 'kafka', 'level'].map((name) => ({ directory: `packages/${name}`, name: `@tributary/${name}`, entry: `@tributary/${name}` }));
 
 /** Which application the instances of a cluster run. */
 export interface SmokeApp {
   /** The script, a file in this directory, run as `node <script> '<config JSON>'`. */
   readonly script: string;
-  /** Workspace packages it imports besides @tributary/streams, kafka and level (`examples/product-analytics`, say). */
-  readonly packages?: readonly string[];
+  /** Workspace packages it imports besides @tributary/streams, kafka and level (the flagship example, say). */
+  readonly packages?: readonly WorkspacePackage[];
   /** The output topic whose end offsets show that output resumed after a failure (see above). */
   readonly progressTopic: string;
 }
@@ -55,13 +66,10 @@ async function appSnapshot(app: SmokeApp): Promise<string> {
   onTestFinished(() => rm(root, { recursive: true, force: true }));
   const packages = [...libraryPackages, ...(app.packages ?? [])];
   for (let attempt = 1; ; attempt++) {
-    const names: string[] = [];
     try {
       await rm(join(root, 'node_modules'), { recursive: true, force: true });
-      for (const directory of packages) {
+      for (const { directory, name } of packages) {
         const source = join(repoRoot, directory);
-        const { name } = JSON.parse(await readFile(join(source, 'package.json'), 'utf8')) as { name: string };
-        names.push(name);
         const target = join(root, 'node_modules', name);
         await mkdir(target, { recursive: true });
         await cp(join(source, 'package.json'), join(target, 'package.json'));
@@ -69,17 +77,15 @@ async function appSnapshot(app: SmokeApp): Promise<string> {
         await linkDependencies(join(source, 'node_modules'), join(root, 'node_modules'));
       }
       for (const file of [app.script, 'app-process.mjs']) await cp(join(here, file), join(root, file));
-      // A copy taken halfway through a rebuild does not load; take it again. (Packages without a
-      // main entry, such as the examples, are loaded by the app's own imports.)
-      const loadable = names.filter((name) => name.startsWith('@tributary/') && libraryPackages.includes(`packages/${name.slice('@tributary/'.length)}`));
+      // A copy taken halfway through a rebuild does not load; take it again.
       await new Promise<void>((resolve, reject) =>
-        execFile(process.execPath, ['--input-type=module', '-e', loadable.map((name) => `await import('${name}');`).join(' ')], { cwd: root }, (error) =>
+        execFile(process.execPath, ['--input-type=module', '-e', packages.map(({ entry }) => `await import('${entry}');`).join(' ')], { cwd: root }, (error) =>
           error === null ? resolve() : reject(error),
         ),
       );
       return join(root, app.script);
     } catch (error) {
-      if (attempt >= 30) throw new Error(`Could not copy a loadable build of ${packages.join(', ')} (run \`pnpm -r run build\`): ${String(error)}`);
+      if (attempt >= 30) throw new Error(`Could not copy a loadable build of ${packages.map(({ name }) => name).join(', ')} (run \`pnpm -r run build\`): ${String(error)}`);
       await sleep(1000);
     }
   }

@@ -4,8 +4,9 @@
  * thaw (SIGCONT), restart with the same state directory. Tracks each instance's state from its
  * JSON event lines and measures how long output stops after a failure.
  *
- * "Kill → resumed output" is measured on the echo topic's (the app's progress topic's) end offsets as kafkajs' admin lists
- * them, which are last stable offsets (its ListOffsets defaults to read_committed): from the
+ * "Kill → resumed output" is measured on the end offsets of the echo topic (the app's progress
+ * topic) as kafkajs' admin lists them, which are last stable offsets (its ListOffsets defaults
+ * to read_committed): from the
  * moment of the failure until every partition's end offset has moved past where it was a second
  * later (writes already on the wire when the failure struck still land in that second).
  * With input flowing into every partition and echo partitioned as the input (same key, same

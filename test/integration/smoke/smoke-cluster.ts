@@ -6,9 +6,9 @@
  *
  * "Kill → resumed output" is measured on the end offsets of the echo topic (the app's progress
  * topic) as kafkajs' admin lists them, which are last stable offsets (its ListOffsets defaults
- * to read_committed): from the
- * moment of the failure until every partition's end offset has moved past where it was a second
- * later (writes already on the wire when the failure struck still land in that second).
+ * to read_committed): from the moment of the failure until every partition's end offset has
+ * moved past where it was a second later (writes already on the wire when the failure struck
+ * still land in that second).
  * With input flowing into every partition and echo partitioned as the input (same key, same
  * murmur2 partitioner, same partition count), each echo partition is written by one task, so the
  * time is how long the failed instance's tasks gave no output a read_committed consumer could

@@ -70,9 +70,21 @@ describe('EventGenerator', () => {
     expect(values.some((value) => value === null)).toBe(true);
   });
 
+  it('keeps late events within lateWithinGraceMaxMs of their place in the sequence', () => {
+    const startTime = 1_000_000;
+    const stepMs = 1000 / 2000;
+    const records = new EventGenerator({ seed: 4, startTime, lateWithinGraceRate: 0.2, lateWithinGraceMaxMs: 8000, catalogChangeEvery: 0 }).take(5000);
+    const late = records.flatMap((record, index) => (record.kind === 'late-within-grace' ? [startTime + Math.floor(index * stepMs) - record.timestamp] : []));
+    expect(late.length).toBeGreaterThan(500);
+    expect(Math.min(...late)).toBeGreaterThanOrEqual(5000);
+    expect(Math.max(...late)).toBeLessThanOrEqual(8000);
+    expect(Math.max(...late)).toBeGreaterThan(7500);
+  });
+
   it('rejects bad options, naming them', () => {
     expect(() => new EventGenerator({ malformedRate: 2 })).toThrow(/malformedRate/);
     expect(() => new EventGenerator({ products: 0 })).toThrow(/products/);
     expect(() => new EventGenerator({ eventsPerSecond: -1 })).toThrow(/eventsPerSecond/);
+    expect(() => new EventGenerator({ lateWithinGraceMaxMs: -1 })).toThrow(/lateWithinGraceMaxMs/);
   });
 });

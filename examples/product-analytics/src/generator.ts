@@ -53,6 +53,12 @@ export interface GeneratorOptions {
   readonly duplicateRate?: number;
   /** Share of events that arrive late but within the 1-minute grace period. Default 0.02. */
   readonly lateWithinGraceRate?: number;
+  /**
+   * How late those events are at most, in ms: from 5 s (or this, if less) up to this. Default
+   * 45 s. A bound well inside the grace period keeps every event on time whichever order the
+   * partitions are interleaved in.
+   */
+  readonly lateWithinGraceMaxMs?: number;
   /** Share of events that arrive after their window has closed (beyond grace). Default 0.002. */
   readonly lateBeyondGraceRate?: number;
   /** One catalog change after about this many events; 0 for the initial snapshot only. Default 1000. */
@@ -149,8 +155,12 @@ export class EventGenerator {
       duplicateRate: checkRate('duplicateRate', options.duplicateRate ?? 0.01),
       lateWithinGraceRate: checkRate('lateWithinGraceRate', options.lateWithinGraceRate ?? 0.02),
       lateBeyondGraceRate: checkRate('lateBeyondGraceRate', options.lateBeyondGraceRate ?? 0.002),
+      lateWithinGraceMaxMs: options.lateWithinGraceMaxMs ?? 45 * second,
       catalogChangeEvery: options.catalogChangeEvery ?? 1000,
     };
+    if (!Number.isSafeInteger(this.options.lateWithinGraceMaxMs) || this.options.lateWithinGraceMaxMs < 0) {
+      throw new RangeError(`Generator option 'lateWithinGraceMaxMs' must be an integer >= 0, got ${this.options.lateWithinGraceMaxMs}.`);
+    }
     if (!Number.isSafeInteger(this.options.catalogChangeEvery) || this.options.catalogChangeEvery < 0) {
       throw new RangeError(`Generator option 'catalogChangeEvery' must be an integer >= 0, got ${this.options.catalogChangeEvery}.`);
     }
@@ -215,7 +225,9 @@ export class EventGenerator {
     let kind: GeneratedKind = 'event';
     const lateRoll = roll - malformedRate - duplicateRate;
     if (lateRoll >= 0 && lateRoll < lateWithinGraceRate) {
-      timestamp = now - Math.floor(5 * second + this.random() * 40 * second);
+      const latest = this.options.lateWithinGraceMaxMs;
+      const earliest = Math.min(5 * second, latest);
+      timestamp = now - Math.floor(earliest + this.random() * (latest - earliest));
       kind = 'late-within-grace';
     } else if (lateRoll >= lateWithinGraceRate && lateRoll < lateWithinGraceRate + lateBeyondGraceRate) {
       // Later than window size + grace (6 minutes), so its window has closed whatever its alignment.

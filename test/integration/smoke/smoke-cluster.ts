@@ -1,13 +1,14 @@
 /**
- * Runs smoke-app.mjs instances as child processes and does to them what a bad day does to a
- * deployment: kill -9, freeze (SIGSTOP) and thaw (SIGCONT), restart with the same state
- * directory. Tracks each instance's state from its JSON event lines and measures how long output
- * stops after a failure.
+ * Runs smoke-app.mjs instances (or another app script, such as flagship-app.mjs) as child
+ * processes and does to them what a bad day does to a deployment: kill -9, freeze (SIGSTOP) and
+ * thaw (SIGCONT), restart with the same state directory. Tracks each instance's state from its
+ * JSON event lines and measures how long output stops after a failure.
  *
- * "Kill → resumed output" is measured on the echo topic's end offsets as kafkajs' admin lists
- * them, which are last stable offsets (its ListOffsets defaults to read_committed): from the
- * moment of the failure until every partition's end offset has moved past where it was a second
- * later (writes already on the wire when the failure struck still land in that second).
+ * "Kill → resumed output" is measured on the end offsets of the echo topic (the app's progress
+ * topic) as kafkajs' admin lists them, which are last stable offsets (its ListOffsets defaults
+ * to read_committed): from the moment of the failure until every partition's end offset has
+ * moved past where it was a second later (writes already on the wire when the failure struck
+ * still land in that second).
  * With input flowing into every partition and echo partitioned as the input (same key, same
  * murmur2 partitioner, same partition count), each echo partition is written by one task, so the
  * time is how long the failed instance's tasks gave no output a read_committed consumer could
@@ -31,38 +32,61 @@ import type { SmokeTopics } from './smoke-verify.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..', '..');
-const tributaryPackages = ['streams', 'kafka', 'level'];
+
+/** A workspace package an app imports. */
+export interface WorkspacePackage {
+  /** Its directory in the repository. */
+  readonly directory: string;
+  /** Its package name. */
+  readonly name: string;
+  /** A module whose import proves that a copy of its dist/ loads. */
+  readonly entry: string;
+}
+
+const libraryPackages: readonly WorkspacePackage[] = ['streams', 'kafka', 'level'].map((name) => ({ directory: `packages/${name}`, name: `@tributary/${name}`, entry: `@tributary/${name}` }));
+
+/** Which application the instances of a cluster run. */
+export interface SmokeApp {
+  /** The script, a file in this directory, run as `node <script> '<config JSON>'`. */
+  readonly script: string;
+  /** Workspace packages it imports besides @tributary/streams, kafka and level (the flagship example, say). */
+  readonly packages?: readonly WorkspacePackage[];
+  /** The output topic whose end offsets show that output resumed after a failure (see above). */
+  readonly progressTopic: string;
+}
 
 /**
- * A copy of smoke-app.mjs beside a copy of the built @tributary packages (their dependencies
- * linked), made for each test and removed when it ends. Every instance, restarts included, then
- * runs the same code, even while someone rebuilds a package's dist/ (tsup empties it first, and
- * a process started in that moment would not find @tributary/kafka). Returns the path of the app.
+ * A copy of the app's script beside a copy of the built workspace packages it imports (their
+ * dependencies linked), made for each test and removed when it ends. Every instance, restarts
+ * included, then runs the same code, even while someone rebuilds a package's dist/ (tsup empties
+ * it first, and a process started in that moment would not find @tributary/kafka). Returns the
+ * path of the app.
  */
-async function appSnapshot(): Promise<string> {
+async function appSnapshot(app: SmokeApp): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'tributary-smoke-app-'));
   onTestFinished(() => rm(root, { recursive: true, force: true }));
+  const packages = [...libraryPackages, ...(app.packages ?? [])];
   for (let attempt = 1; ; attempt++) {
     try {
       await rm(join(root, 'node_modules'), { recursive: true, force: true });
-      for (const name of tributaryPackages) {
-        const source = join(repoRoot, 'packages', name);
-        const target = join(root, 'node_modules', '@tributary', name);
+      for (const { directory, name } of packages) {
+        const source = join(repoRoot, directory);
+        const target = join(root, 'node_modules', name);
         await mkdir(target, { recursive: true });
         await cp(join(source, 'package.json'), join(target, 'package.json'));
         await cp(join(source, 'dist'), join(target, 'dist'), { recursive: true });
         await linkDependencies(join(source, 'node_modules'), join(root, 'node_modules'));
       }
-      await cp(join(here, 'smoke-app.mjs'), join(root, 'smoke-app.mjs'));
+      for (const file of [app.script, 'app-process.mjs']) await cp(join(here, file), join(root, file));
       // A copy taken halfway through a rebuild does not load; take it again.
       await new Promise<void>((resolve, reject) =>
-        execFile(process.execPath, ['--input-type=module', '-e', tributaryPackages.map((name) => `await import('@tributary/${name}');`).join(' ')], { cwd: root }, (error) =>
+        execFile(process.execPath, ['--input-type=module', '-e', packages.map(({ entry }) => `await import('${entry}');`).join(' ')], { cwd: root }, (error) =>
           error === null ? resolve() : reject(error),
         ),
       );
-      return join(root, 'smoke-app.mjs');
+      return join(root, app.script);
     } catch (error) {
-      if (attempt >= 30) throw new Error(`Could not copy a loadable build of @tributary/* (run \`pnpm -r run build\`): ${String(error)}`);
+      if (attempt >= 30) throw new Error(`Could not copy a loadable build of ${packages.map(({ name }) => name).join(', ')} (run \`pnpm -r run build\`): ${String(error)}`);
       await sleep(1000);
     }
   }
@@ -191,8 +215,13 @@ export interface FailureRecord {
   resumedAfterMs: number | undefined;
 }
 
-/** Instances of smoke-app.mjs with a shared base config. */
-export class SmokeCluster {
+/** The config every app script reads: at least where its state goes. */
+export interface AppConfig {
+  readonly stateDir: string;
+}
+
+/** Instances of one app script (smoke-app.mjs unless told) with a shared base config. */
+export class SmokeCluster<Config extends AppConfig = SmokeAppConfig> {
   private readonly processes = new Map<string, SmokeProcess>();
   private readonly history: SmokeProcess[] = [];
   private readonly measurements: Promise<void>[] = [];
@@ -202,9 +231,10 @@ export class SmokeCluster {
 
   constructor(
     private readonly kafka: Kafka,
-    private readonly base: Omit<SmokeAppConfig, 'stateDir'>,
+    private readonly base: Omit<Config, 'stateDir'>,
     private readonly stateRoot: string,
     private readonly appPath: string,
+    private readonly progressTopic: string,
   ) {}
 
   /** The current run of `name`. */
@@ -219,10 +249,10 @@ export class SmokeCluster {
   }
 
   /** Starts (or restarts, with the same state directory) instance `name`. */
-  start(name: string, overrides: Partial<SmokeAppConfig> = {}): SmokeProcess {
+  start(name: string, overrides: Partial<Config> = {}): SmokeProcess {
     const previous = this.processes.get(name);
     if (previous?.alive === true) throw new Error(`Smoke instance '${name}' is still running (pid ${previous.child.pid}).`);
-    const config: SmokeAppConfig = { ...this.base, stateDir: join(this.stateRoot, name), ...overrides };
+    const config = { ...this.base, stateDir: join(this.stateRoot, name), ...overrides } as Config;
     // The LevelDB stores want the state directory to exist (the runtime does not create it).
     mkdirSync(config.stateDir, { recursive: true });
     const child = spawn(process.execPath, [this.appPath, JSON.stringify(config)], { cwd: dirname(this.appPath), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -242,6 +272,15 @@ export class SmokeCluster {
     return record;
   }
 
+  /** Asks `name` to close (SIGTERM) and waits until it exits; kill -9 after `timeoutMs`. */
+  async stop(name: string, timeoutMs = 15_000): Promise<void> {
+    const instance = this.process(name);
+    instance.child.kill('SIGTERM');
+    await Promise.race([instance.exited, sleep(timeoutMs)]);
+    if (instance.alive) instance.child.kill('SIGKILL');
+    await instance.exited;
+  }
+
   /** Freezes `name` (SIGSTOP): it keeps its sockets but answers nothing, as a long GC pause would. */
   async freeze(name: string): Promise<FailureRecord> {
     const instance = this.process(name);
@@ -255,7 +294,7 @@ export class SmokeCluster {
 
   /** Starts measuring an outage that `act` begins (a broker stop, say). */
   async failure(name: string, kind: FailureRecord['kind'], act: () => unknown, boundMs = 90_000): Promise<FailureRecord> {
-    const echo = this.base.topics.echo;
+    const echo = this.progressTopic;
     const record: FailureRecord = { name, kind, at: Date.now(), tasks: this.processes.get(name)?.tasks ?? [], resumedAfterMs: undefined };
     this.failures.push(record);
     // When the broker is what fails, nothing can land after it, and nothing can be read a second later.
@@ -396,9 +435,14 @@ process.once('exit', () => {
  * lines.
  */
 export async function createSmokeCluster(kafka: Kafka, base: Omit<SmokeAppConfig, 'stateDir'>): Promise<SmokeCluster> {
-  const appPath = await appSnapshot();
+  return createAppCluster<SmokeAppConfig>(kafka, base, { script: 'smoke-app.mjs', progressTopic: base.topics.echo });
+}
+
+/** {@link createSmokeCluster} for any app script: instances of `app`, each given `base` and its own state directory. */
+export async function createAppCluster<Config extends AppConfig>(kafka: Kafka, base: Omit<Config, 'stateDir'>, app: SmokeApp): Promise<SmokeCluster<Config>> {
+  const appPath = await appSnapshot(app);
   const stateRoot = await mkdtemp(join(tmpdir(), 'tributary-smoke-'));
-  const cluster = new SmokeCluster(kafka, base, stateRoot, appPath);
+  const cluster = new SmokeCluster<Config>(kafka, base, stateRoot, appPath, app.progressTopic);
   onTestFinished(async () => {
     await cluster.killAll();
     await rm(stateRoot, { recursive: true, force: true });

@@ -1,0 +1,115 @@
+/**
+ * What a smoke app process needs besides its topology (flagship-app.mjs uses it): its config
+ * from the command line, one JSON event per line on stdout, a logger that turns warnings, errors
+ * and commits into events, and the life cycle (start, report progress, close on SIGTERM, exit
+ * when the application fails). Plain ESM, copied beside the app script by smoke-cluster.ts.
+ *
+ * Events on stdout:
+ *   {"event":"state","state":"RUNNING","previous":"REBALANCING"}   on every state change,
+ *   {"event":"processed","n":1234,"tasks":[...]}                    every second,
+ *   {"event":"committed","message":"Committed 3 offset(s) (...)"}  after every commit that committed offsets,
+ *   {"event":"log","level":"warn"|"error","message":...,"fields":...} for warnings and errors,
+ *   {"event":"fatal","message":...}                                  when start() fails or the app goes to ERROR,
+ *   {"event":"closed"}                                               after a clean close on SIGTERM.
+ * Exit codes: 0 after SIGTERM, 2 on a bad config, 3 when the application failed (ERROR).
+ */
+
+/** @param {Record<string, unknown>} event */
+export function emit(event) {
+  process.stdout.write(`${JSON.stringify({ time: Date.now(), ...event })}\n`);
+}
+
+export function describeError(error) {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message})` : '';
+  return `${error.name}${'code' in error ? ` [${String(error.code)}]` : ''}: ${error.message}${cause}`;
+}
+
+/**
+ * The config JSON (first argument, or $SMOKE_APP_CONFIG), with `strings` and `topics.<name>`
+ * for each of `topicNames` checked to be strings; throws saying which is wrong.
+ */
+export function readConfig(scriptName, strings, topicNames) {
+  const text = process.argv[2] ?? process.env.SMOKE_APP_CONFIG;
+  if (text === undefined) throw new Error(`${scriptName}: pass the config JSON as the first argument or in $SMOKE_APP_CONFIG.`);
+  const config = JSON.parse(text);
+  for (const name of strings) {
+    if (typeof config[name] !== 'string') throw new Error(`${scriptName}: config '${name}' must be a string.`);
+  }
+  for (const name of topicNames) {
+    if (typeof config.topics?.[name] !== 'string') throw new Error(`${scriptName}: config 'topics.${name}' must be a string.`);
+  }
+  return config;
+}
+
+function safeFields(fields) {
+  if (fields === undefined) return undefined;
+  try {
+    return JSON.parse(JSON.stringify(fields, (_key, value) => (typeof value === 'bigint' ? String(value) : value instanceof Error ? describeError(value) : value)));
+  } catch {
+    return String(fields);
+  }
+}
+
+/** Warnings, errors and commits become events; the rest is dropped unless SMOKE_APP_LOG=1. */
+const verbose = process.env.SMOKE_APP_LOG === '1';
+function logAt(level) {
+  return (message, fields) => {
+    if (level === 'debug' && typeof message === 'string' && message.startsWith('Committed ')) emit({ event: 'committed', message });
+    if (level === 'warn' || level === 'error' || verbose) emit({ event: 'log', level, message, fields: safeFields(fields) });
+  };
+}
+export const logger = { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') };
+
+/**
+ * Runs the KafkaStreams app `makeApp` returns until SIGTERM, reporting its states and progress
+ * as events; exits 2 with a fatal event when `makeApp` throws (a bad config).
+ */
+export function runApp(makeApp) {
+  let app;
+  try {
+    app = makeApp();
+  } catch (error) {
+    emit({ event: 'fatal', phase: 'config', message: describeError(error) });
+    process.exit(2);
+  }
+
+  let closing = false;
+  async function shutDown(code) {
+    if (closing) return;
+    closing = true;
+    clearInterval(ticker);
+    try {
+      await app.close({ timeoutMs: 10_000 });
+      emit({ event: 'closed' });
+    } catch (error) {
+      emit({ event: 'log', level: 'error', message: `close() failed: ${describeError(error)}` });
+    }
+    process.exit(code);
+  }
+
+  app.onStateChange((state, previous) => {
+    emit({ event: 'state', state, previous });
+    // A failed application does not recover by itself; say why and exit, so the harness restarts it.
+    if (state === 'ERROR') {
+      setImmediate(() => void shutDown(3));
+    }
+  });
+
+  const ticker = setInterval(() => {
+    const metrics = app.metrics();
+    emit({ event: 'processed', n: metrics.processed, tasks: metrics.tasks });
+  }, 1000);
+
+  process.once('SIGTERM', () => void shutDown(0));
+  process.once('SIGINT', () => void shutDown(0));
+  process.on('unhandledRejection', (error) => emit({ event: 'log', level: 'error', message: `unhandled rejection: ${describeError(error)}` }));
+
+  app.start().then(
+    () => emit({ event: 'started' }),
+    (error) => {
+      emit({ event: 'fatal', phase: 'start', message: describeError(error) });
+      void shutDown(3);
+    },
+  );
+}

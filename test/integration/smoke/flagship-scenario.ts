@@ -1,0 +1,237 @@
+/**
+ * The flagship kill scenario (issue #12): deterministic flagship input on the broker (the
+ * catalog, which the app takes in and commits first, then the events all at once, as a backlog),
+ * one instance of flagship-app.mjs working through it, killed with SIGKILL several times (some
+ * kills timed to land just after a commit started) and restarted on the state directory each kill
+ * left, until the last instance finishes the backlog. Then flagship-verify.ts recomputes the
+ * answer from the input topics and compares every window.
+ */
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import { onTestFinished } from 'vitest';
+import { EventGenerator, type GeneratedRecord } from '../../../examples/product-analytics/src/generator.js';
+import { defaultOptions, resolveOptions, type ProductAnalyticsTopics, type ResolvedOptions } from '../../../examples/product-analytics/src/topology.js';
+import { bootstrapServers, createTopics, inputProducer, kafkaClient, uniqueTopic } from '../helpers/kafka.js';
+import { deleteTopicsWithPrefix } from '../helpers/streams-app.js';
+import { createAppCluster, sleep, type AppConfig, type SmokeCluster, type SmokeProcess } from './smoke-cluster.js';
+import { verifyFlagshipRun, type FlagshipSummary } from './flagship-verify.js';
+import { FAST_CONSUMER, type Guarantee } from './smoke-scenario.js';
+
+/** The config flagship-app.mjs reads. */
+export interface FlagshipAppConfig extends AppConfig {
+  readonly bootstrap: string;
+  readonly applicationId: string;
+  readonly topics: ProductAnalyticsTopics;
+  readonly processingGuarantee: Guarantee;
+  readonly commitIntervalMs: number;
+  readonly consumer?: typeof FAST_CONSUMER;
+}
+
+/** The built example, which flagship-app.mjs imports `buildTopology` from. */
+const flagshipPackage = {
+  directory: 'examples/product-analytics',
+  name: '@tributary/example-product-analytics',
+  entry: '@tributary/example-product-analytics/dist/topology.js',
+} as const;
+
+const fiveMinutes = 5 * 60_000;
+/** Event time per second of the generator: 80k events span 40 s. */
+const eventsPerSecond = 2000;
+/** Late events at most this late: with the span, well inside the 1-minute grace. */
+const lateWithinGraceMaxMs = 10_000;
+
+export interface FlagshipInputOptions {
+  readonly events: number;
+  readonly seed: number;
+}
+
+/**
+ * Deterministic flagship input whose answer does not depend on how partitions interleave: the
+ * catalog snapshot only (no changes during the run), no event later than the grace period, and
+ * event time spanning a 5-minute boundary, so products and categories have two windows each.
+ * Event time is recent (the app checks future skew against the wall clock).
+ */
+export function flagshipInput(options: FlagshipInputOptions) {
+  const spanMs = (options.events / eventsPerSecond) * 1000;
+  const boundary = Math.floor(Date.now() / fiveMinutes) * fiveMinutes;
+  const generator = new EventGenerator({
+    seed: options.seed,
+    startTime: boundary - Math.round(spanMs / 2),
+    eventsPerSecond,
+    catalogChangeEvery: 0,
+    lateBeyondGraceRate: 0,
+    lateWithinGraceMaxMs,
+  });
+  return [...generator.catalogSnapshot(), ...generator.take(options.events)];
+}
+
+/**
+ * Sends the input, in order, in batches. kafkajs' idempotent producer can fail a batch for good
+ * with OUT_OF_ORDER_SEQUENCE_NUMBER after retrying a request that had partly succeeded (seen on
+ * freshly created topics); a batch that fails is sent again by a new producer. That may write
+ * some records twice, which the verifier sees (it reads the input back) and the app's
+ * de-duplication drops, since a copy is an exact retry of its event. Returns the batches resent.
+ */
+async function produceInput(kafka: Kafka, topics: ProductAnalyticsTopics, records: readonly GeneratedRecord[]): Promise<number> {
+  const batchSize = 2000;
+  let producer: Producer | undefined;
+  let resent = 0;
+  try {
+    for (let start = 0; start < records.length; start += batchSize) {
+      const byTopic = new Map<string, Array<{ key: Buffer | null; value: Buffer | null; timestamp: string }>>();
+      for (const record of records.slice(start, start + batchSize)) {
+        const topic = record.stream === 'events' ? topics.events : topics.catalog;
+        const messages = byTopic.get(topic) ?? [];
+        messages.push({ key: record.key, value: record.value, timestamp: String(record.timestamp) });
+        byTopic.set(topic, messages);
+      }
+      for (let attempt = 1; ; attempt++) {
+        try {
+          if (producer === undefined) {
+            producer = inputProducer(kafka);
+            await producer.connect();
+          }
+          await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+          break;
+        } catch (error) {
+          if (attempt >= 5) throw error;
+          resent++;
+          await producer?.disconnect().catch(() => undefined);
+          producer = undefined;
+          await sleep(500);
+        }
+      }
+    }
+  } finally {
+    await producer?.disconnect().catch(() => undefined);
+  }
+  return resent;
+}
+
+/** How far the app is through an input topic: records not yet committed (the topic's end offsets minus the group's). */
+async function lagOf(admin: Admin, applicationId: string, topic: string): Promise<number> {
+  const ends = await admin.fetchTopicOffsets(topic);
+  const [committed] = await admin.fetchOffsets({ groupId: applicationId, topics: [topic] });
+  let lag = 0;
+  for (const { partition, high } of ends) {
+    const offset = Number(committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? -1);
+    lag += Number(high) - Math.max(0, offset);
+  }
+  return lag;
+}
+
+/** Resolves at the first `committed` event `instance` prints from now on. */
+async function nextCommit(instance: SmokeProcess, timeoutMs: number): Promise<boolean> {
+  const since = instance.events.length;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && instance.alive) {
+    if (instance.events.slice(since).some((event) => event.event === 'committed')) return true;
+    await sleep(5);
+  }
+  return false;
+}
+
+/**
+ * When each kill strikes, counted from the moment the instance is RUNNING: after `afterMs`, once
+ * a commit has moved the events' offsets past where the last kill found them, and then either at
+ * once or, with `afterCommitMs`, that long after the instance next reports a commit: one commit
+ * interval later its next commit has just started (the runtime starts a commit a commit interval
+ * after the last one ended; `afterCommitMs` a little over the interval lands early in it).
+ */
+interface KillPlan {
+  readonly afterMs: number;
+  readonly afterCommitMs?: number;
+}
+
+export interface FlagshipKillOptions {
+  readonly name: string;
+  readonly guarantee: Guarantee;
+  readonly events: number;
+  readonly seed: number;
+  readonly commitIntervalMs: number;
+  /** The kills, in order; the run stops killing early if the backlog is done. */
+  readonly kills: readonly KillPlan[];
+}
+
+export interface FlagshipKillResult {
+  readonly summary: FlagshipSummary;
+  /** The events topic's lag (events not yet committed) at each kill. */
+  readonly lagAtKills: readonly number[];
+}
+
+/**
+ * Runs the scenario (see the top of this file) and verifies it: topics and an application id of
+ * its own (deleted when the test ends), the input, one instance killed as `kills` says, the
+ * backlog finished, then every window compared.
+ */
+export async function runFlagshipKillScenario(options: FlagshipKillOptions): Promise<FlagshipKillResult> {
+  const kafka = kafkaClient(`smoke-${options.name}`);
+  const topics = Object.fromEntries(
+    Object.entries(defaultOptions.topics).map(([name, topic]) => [name, uniqueTopic(`smoke-${options.name}-${topic}`)]),
+  ) as unknown as ProductAnalyticsTopics;
+  const resolved: ResolvedOptions = resolveOptions({ topics });
+  // Four partitions everywhere: the catalog must be co-partitioned with the events repartitioned by product.
+  await createTopics(kafka, Object.values(topics).map((topic) => ({ topic, numPartitions: 4 })));
+  const applicationId = uniqueTopic(`smoke-${options.name}-app`);
+  onTestFinished(() => deleteTopicsWithPrefix(`${applicationId}-`));
+
+  const records = flagshipInput({ events: options.events, seed: options.seed });
+  const catalog = records.filter((record) => record.stream === 'catalog');
+  const events = records.filter((record) => record.stream === 'events');
+  let resent = await produceInput(kafka, topics, catalog);
+
+  const cluster: SmokeCluster<FlagshipAppConfig> = await createAppCluster<FlagshipAppConfig>(
+    kafka,
+    { bootstrap: bootstrapServers(), applicationId, topics, processingGuarantee: options.guarantee, commitIntervalMs: options.commitIntervalMs, consumer: FAST_CONSUMER },
+    { script: 'flagship-app.mjs', packages: [flagshipPackage], progressTopic: topics.productAnalytics },
+  );
+  const admin = kafka.admin();
+  await admin.connect();
+  onTestFinished(() => admin.disconnect());
+  const name = 'flagship-1';
+  // The catalog table first, by an instance closed cleanly once it committed it. The runtime
+  // processes whichever partition has records buffered (it does not wait, as Kafka Streams'
+  // max.task.idle.ms does, for partitions with data still on the broker), so events fetched
+  // before the catalog would join an empty table.
+  cluster.start(name);
+  await cluster.waitRunning(90_000);
+  for (const deadline = Date.now() + 60_000; (await lagOf(admin, applicationId, topics.catalog)) > 0; await sleep(200)) {
+    if (Date.now() > deadline) throw new Error(`${name} did not commit the catalog within 60 s:\n${cluster.process(name).tail()}`);
+  }
+  await cluster.stop(name);
+  // Then the events, all of them before the next instance starts: a backlog it works through at full speed.
+  resent += await produceInput(kafka, topics, events);
+  if (resent > 0) console.log(`SMOKE ${options.name}: ${resent} input batch(es) sent again after a producer failure`);
+  const lagAtKills: number[] = [];
+  const backlog = await lagOf(admin, applicationId, topics.events);
+  let lag = backlog;
+  cluster.start(name);
+  for (const plan of options.kills) {
+    await cluster.waitRunning(90_000);
+    const instance = cluster.process(name);
+    await sleep(plan.afterMs);
+    // Each kill further into the input than the last (the first after the first commit): wait for a commit that moved the events' offsets.
+    const previous = lagAtKills.at(-1) ?? backlog;
+    for (const deadline = Date.now() + 30_000; (lag = await lagOf(admin, applicationId, topics.events)) >= previous; await sleep(100)) {
+      if (Date.now() > deadline) throw new Error(`${name} committed no progress on ${topics.events} within 30 s of its restart:\n${instance.tail()}`);
+    }
+    if (lag === 0) break; // the backlog is done: a kill now would prove nothing
+    if (plan.afterCommitMs !== undefined) {
+      if (!(await nextCommit(instance, 10_000))) throw new Error(`${name} reported no commit within 10 s:\n${instance.tail()}`);
+      await sleep(plan.afterCommitMs);
+    }
+    await cluster.kill(name);
+    lagAtKills.push(lag);
+    cluster.start(name);
+  }
+  await cluster.waitRunning(90_000);
+  for (const deadline = Date.now() + 180_000; (await lagOf(admin, applicationId, topics.events)) > 0; await sleep(500)) {
+    if (Date.now() > deadline) throw new Error(`${name} did not finish the backlog within 180 s.`);
+  }
+  // The events are committed; what they caused downstream is out once both outputs stay quiet for several commit intervals.
+  await cluster.waitQuiet(topics.productAnalytics, 4 * options.commitIntervalMs + 2000, 90_000);
+  await cluster.waitQuiet(topics.categoryAnalytics, 4 * options.commitIntervalMs + 2000, 90_000);
+  console.log(`SMOKE ${options.name}: events not yet committed shortly before each kill: ${lagAtKills.join(', ')} of ${options.events}`);
+  const summary = await verifyFlagshipRun({ kafka, name: options.name, options: resolved, killsSurvived: lagAtKills.length });
+  await cluster.closeAll();
+  return { summary, lagAtKills };
+}

@@ -48,11 +48,14 @@ export interface FlagshipInputOptions {
  * Deterministic flagship input whose answer does not depend on how partitions interleave: the
  * catalog snapshot only (no changes during the run), no event later than the grace period, and
  * event time spanning a 5-minute boundary, so products and categories have two windows each.
- * Event time is recent (the app checks future skew against the wall clock).
+ * Event time is recent but in the past (the app dead-letters events ahead of the wall clock).
  */
 export function flagshipInput(options: FlagshipInputOptions) {
   const spanMs = (options.events / eventsPerSecond) * 1000;
-  const boundary = Math.floor(Date.now() / fiveMinutes) * fiveMinutes;
+  // A boundary at least the whole span in the past: no event is ahead of the wall clock, which
+  // the app allows only by maxFutureSkewMs (its check uses the clock when it processes, the
+  // verifier's when it verifies).
+  const boundary = Math.floor((Date.now() - spanMs) / fiveMinutes) * fiveMinutes;
   const generator = new EventGenerator({
     seed: options.seed,
     startTime: boundary - Math.round(spanMs / 2),

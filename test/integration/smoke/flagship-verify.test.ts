@@ -24,7 +24,7 @@ function runOnDriver(events: number) {
     for (const record of records) (record.stream === 'events' ? eventsTopic : catalogTopic).pipeInput(new TestRecord(record.key, record.value, record.timestamp));
     const read = (topic: string) => driver.createOutputTopic(topic, Serdes.String(), Serdes.Bytes()).readKeyValuesToList().map(({ key, value }) => ({ key, value }));
     return {
-      events: records.filter((record) => record.stream === 'events').map(({ key, value }) => ({ key: key?.toString('utf8') ?? null, value })),
+      events: records.filter((record) => record.stream === 'events').map(({ key, value, timestamp }) => ({ key: key?.toString('utf8') ?? null, value, timestamp })),
       catalog: records.filter((record) => record.stream === 'catalog').map(({ key, value }) => ({ key: key?.toString('utf8') ?? null, value })),
       products: latestWindows(read(topics.productAnalytics), (value) => value.productId),
       categories: latestWindows(read(topics.categoryAnalytics), (value) => value.category),

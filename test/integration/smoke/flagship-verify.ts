@@ -20,7 +20,7 @@
 import { Headers, UniqueCountSketch } from '@tributary/streams';
 import type { Kafka } from 'kafkajs';
 import { unknownCategory, type CategoryStats, type Product, type ProductEvent, type ProductStats } from '../../../examples/product-analytics/src/model.js';
-import { CatalogChangeSerde, ProductEventSerde, futureSkewReason } from '../../../examples/product-analytics/src/serdes.js';
+import { CatalogChangeSerde, ProductEventSerde, timestampReason } from '../../../examples/product-analytics/src/serdes.js';
 import type { ProductAnalyticsTopics, ResolvedOptions } from '../../../examples/product-analytics/src/topology.js';
 import { readCommitted, type StuckPartition } from './smoke-verify.js';
 
@@ -142,7 +142,8 @@ function finish(windows: Map<string, Accumulator>, precision: number): Map<strin
   return result;
 }
 
-type RawRecord = { readonly key: string | null; readonly value: Buffer | null };
+/** An input or output record read back; `timestamp` is its Kafka timestamp (the event's own time when absent). */
+type RawRecord = { readonly key: string | null; readonly value: Buffer | null; readonly timestamp?: number };
 
 /**
  * The per-window answer for the records of the events and catalog topics, under `options` (the
@@ -170,7 +171,7 @@ export function expectFlagship(events: readonly RawRecord[], catalogRecords: rea
     } catch {
       continue;
     }
-    if (futureSkewReason(event, nowMs, options.maxFutureSkewMs) !== undefined) continue;
+    if (timestampReason(event, nowMs, options.maxFutureSkewMs, record.timestamp ?? event.timestamp, options.maxLatenessMs) !== undefined) continue;
     valid++;
     const list = copies.get(event.eventId);
     if (list === undefined) copies.set(event.eventId, [event]);

@@ -88,7 +88,7 @@ export interface SmokeSummary {
 }
 
 interface ReadResult {
-  readonly records: Map<string, { key: string | null; value: Buffer | null }[]>;
+  readonly records: Map<string, { key: string | null; value: Buffer | null; timestamp: number }[]>;
   readonly stuck: StuckPartition[];
 }
 
@@ -113,7 +113,7 @@ export async function readCommitted(kafka: Kafka, topics: readonly string[], tim
   }
   const positions = new Map<string, number>();
   const highWatermarks = new Map<string, number>();
-  const byPartition = new Map<string, { offset: number; key: string | null; value: Buffer | null }[]>();
+  const byPartition = new Map<string, { offset: number; key: string | null; value: Buffer | null; timestamp: number }[]>();
   const consumer = kafka.consumer({
     groupId: `smoke-verify-${randomUUID().slice(0, 8)}`,
     readUncommitted: false,
@@ -149,7 +149,7 @@ export async function readCommitted(kafka: Kafka, topics: readonly string[], tim
           eachBatch: async ({ batch }) => {
             const id = `${batch.topic}:${batch.partition}`;
             const list = byPartition.get(id) ?? [];
-            for (const message of batch.messages) list.push({ offset: Number(message.offset), key: message.key?.toString('utf8') ?? null, value: message.value });
+            for (const message of batch.messages) list.push({ offset: Number(message.offset), key: message.key?.toString('utf8') ?? null, value: message.value, timestamp: Number(message.timestamp) });
             byPartition.set(id, list);
           },
         })
@@ -170,7 +170,7 @@ export async function readCommitted(kafka: Kafka, topics: readonly string[], tim
       stuck.push({ topic: id.slice(0, separator), partition: Number(id.slice(separator + 1)), committedEnd: position, end });
     }
   }
-  const records = new Map<string, { key: string | null; value: Buffer | null }[]>(topics.map((topic) => [topic, []]));
+  const records = new Map<string, { key: string | null; value: Buffer | null; timestamp: number }[]>(topics.map((topic) => [topic, []]));
   const ids = [...byPartition.keys()].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   for (const id of ids) {
     const topic = id.slice(0, id.lastIndexOf(':'));
@@ -179,7 +179,7 @@ export async function readCommitted(kafka: Kafka, topics: readonly string[], tim
     for (const record of byPartition.get(id)!.sort((a, b) => a.offset - b.offset)) {
       if (seen.has(record.offset)) continue;
       seen.add(record.offset);
-      records.get(topic)!.push({ key: record.key, value: record.value });
+      records.get(topic)!.push({ key: record.key, value: record.value, timestamp: record.timestamp });
     }
   }
   return { records, stuck };

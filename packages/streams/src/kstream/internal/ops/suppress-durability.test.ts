@@ -176,9 +176,9 @@ describe('a suppression buffer restored from its changelog', () => {
 });
 
 describe('the suppression buffer encoding', () => {
-  it('round-trips times, headers and null or present values', () => {
+  it('round-trips times, headers, sizes and null or present values', () => {
     const headers = new Headers().add('trace', 'x1').add('trace', Buffer.from([0, 255]));
-    const entry = { time: 1_700_000_000_123, timestamp: -1, headers, priorBytes: null, newBytes: Buffer.from('abc') };
+    const entry = { time: 1_700_000_000_123, timestamp: -1, headers, priorBytes: null, newBytes: Buffer.from('abc'), size: 97 };
     const decoded = decodeBufferEntry('s', encodeBufferEntry(entry));
     expect({ ...decoded, headers: decoded.headers.toArray() }).toEqual({ ...entry, headers: headers.toArray() });
     const deleted = decodeBufferEntry('s', encodeBufferEntry({ ...entry, headers: new Headers(), priorBytes: Buffer.alloc(0), newBytes: null }));

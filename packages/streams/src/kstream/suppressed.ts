@@ -11,7 +11,13 @@ export type BufferFullStrategy = 'emit-early' | 'shut-down';
 export interface BufferConfig {
   /** Most records held; `Infinity` for no bound. */
   readonly maxRecords: number;
-  /** Most bytes held (serialized key and value); `Infinity` for no bound. */
+  /**
+   * Most bytes held; `Infinity` for no bound. Each held key counts as in Kafka Streams: 8 bytes of
+   * buffer time, its serialized key, prior value (what downstream last saw), latest old value
+   * (when its bytes differ from the prior value's) and latest value, and 20 bytes plus the source
+   * topic's length and each header's key length and value bytes for its record context. The
+   * buffer is full when it holds more than `maxBytes`.
+   */
   readonly maxBytes: number;
   /**
    * `emit-early` sends the oldest records when full (not allowed for untilWindowCloses, whose

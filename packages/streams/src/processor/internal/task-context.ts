@@ -306,6 +306,8 @@ export class TaskContext implements ProcessorContext<any, any> {
   }
 
   describeSource(): string {
+    const origin = this.flushedOrigin;
+    if (origin !== undefined) return origin.topic === undefined ? 'a punctuator (flushed from a cache)' : `${origin.topic}-${origin.partition} at offset ${origin.offset} (flushed from a cache)`;
     return this.topic === undefined ? 'a punctuator' : `${this.topic}-${this.partition} at offset ${this.offset}`;
   }
 }

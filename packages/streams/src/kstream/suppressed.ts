@@ -9,7 +9,7 @@ export type BufferFullStrategy = 'emit-early' | 'shut-down';
 
 /** Bounds of a suppression buffer. */
 export interface BufferConfig {
-  /** Most records held; `Infinity` for no bound. */
+  /** Most records held; `Infinity` for no bound, 0 to emit (or fail on) every record at once. */
   readonly maxRecords: number;
   /**
    * Most bytes held; `Infinity` for no bound. Each held key counts as in Kafka Streams: 8 bytes of
@@ -26,9 +26,10 @@ export interface BufferConfig {
   readonly whenFull: BufferFullStrategy;
 }
 
+/** A bound is a count, 0 included: as in Kafka, a buffer bounded at 0 is full with any record, so it emits each at once (or fails). */
 function checkBound(value: number, option: string): number {
-  if (value !== Number.POSITIVE_INFINITY && (!Number.isInteger(value) || value < 1)) {
-    throw new ConfigError(`Suppression buffer option '${option}' must be a positive integer or Infinity, got ${value}.`);
+  if (value !== Number.POSITIVE_INFINITY && (!Number.isInteger(value) || value < 0)) {
+    throw new ConfigError(`Suppression buffer option '${option}' must be an integer >= 0 or Infinity, got ${value}.`);
   }
   return value;
 }

@@ -102,6 +102,15 @@ describe('suppression buffers bounded in bytes, sized as Kafka sizes them', () =
     expect(() => pipe(over, [['d', '98', 54]])).toThrow(expect.objectContaining({ code: 'SUPPRESSION_BUFFER_FULL', message: expect.stringContaining('66 bytes') }));
   });
 
+  it('takes bounds of 0, as Kafka does: every update is emitted at once, or fails the task', async () => {
+    const records = await open(BufferConfig.maxRecords(0, 'emit-early'));
+    pipe(records, [['a', '1', 1], ['a', '2', 2]]);
+    expect(read(records)).toEqual(['a=1@1', 'a=1+2@2']);
+    const bytes = await open(BufferConfig.maxBytes(0, 'shut-down'));
+    expect(() => pipe(bytes, [['a', '1', 1]])).toThrow(expect.objectContaining({ code: 'SUPPRESSION_BUFFER_FULL' }));
+    expect(() => BufferConfig.maxBytes(-1)).toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining("'maxBytes'") }));
+  });
+
   it('counts the source topic of updates a record cache flushes', async () => {
     // With the reduce's store cached, updates reach the buffer when the cache flushes (after each
     // record in the test driver), still counting the topic 'in' of the record that wrote them.

@@ -100,7 +100,7 @@ export type {
 } from './serde/json-schema-serde.js';
 
 // State
-export type { StateStore, StateStoreContext, StoreBuilder, ChangelogConfig } from './state/state-store.js';
+export type { StateStore, StateStoreContext, StoreBuilder, ChangelogConfig, RecordOrigin } from './state/state-store.js';
 export type { KeyValueStore, ReadOnlyKeyValueStore, KeyValue, TimestampedKeyValueStore } from './state/key-value-store.js';
 export type { WindowStore, ReadOnlyWindowStore, TimestampedWindowStore } from './state/window-store.js';
 export type { SessionStore, ReadOnlySessionStore } from './state/session-store.js';

@@ -9,9 +9,15 @@ export type BufferFullStrategy = 'emit-early' | 'shut-down';
 
 /** Bounds of a suppression buffer. */
 export interface BufferConfig {
-  /** Most records held; `Infinity` for no bound. */
+  /** Most records held; `Infinity` for no bound, 0 to emit (or fail on) every record at once. */
   readonly maxRecords: number;
-  /** Most bytes held (serialized key and value); `Infinity` for no bound. */
+  /**
+   * Most bytes held; `Infinity` for no bound. Each held key counts as in Kafka Streams: 8 bytes of
+   * buffer time, its serialized key, prior value (what downstream last saw), latest old value
+   * (when its bytes differ from the prior value's) and latest value, and 20 bytes plus the source
+   * topic's length and each header's key length and value bytes for its record context. The
+   * buffer is full when it holds more than `maxBytes`.
+   */
   readonly maxBytes: number;
   /**
    * `emit-early` sends the oldest records when full (not allowed for untilWindowCloses, whose
@@ -20,9 +26,10 @@ export interface BufferConfig {
   readonly whenFull: BufferFullStrategy;
 }
 
+/** A bound is a count, 0 included: as in Kafka, a buffer bounded at 0 is full with any record, so it emits each at once (or fails). */
 function checkBound(value: number, option: string): number {
-  if (value !== Number.POSITIVE_INFINITY && (!Number.isInteger(value) || value < 1)) {
-    throw new ConfigError(`Suppression buffer option '${option}' must be a positive integer or Infinity, got ${value}.`);
+  if (value !== Number.POSITIVE_INFINITY && (!Number.isInteger(value) || value < 0)) {
+    throw new ConfigError(`Suppression buffer option '${option}' must be an integer >= 0 or Infinity, got ${value}.`);
   }
   return value;
 }

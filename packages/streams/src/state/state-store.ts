@@ -5,6 +5,16 @@
 import type { TaskId } from '../processor/processor.js';
 import type { Logger } from '../logger.js';
 
+/** Where a record came from, as a record context has it. */
+export interface RecordOrigin {
+  /** The source topic; `undefined` when the record came from no topic (a punctuator). */
+  topic: string | undefined;
+  /** The source partition; -1 without a topic. */
+  partition: number;
+  /** The source offset; -1 without a topic. */
+  offset: number;
+}
+
 /** What a store is given when its task starts. */
 export interface StateStoreContext {
   /** The application id; persistent stores put it in their directory path, changelogs in their topic name. */
@@ -26,6 +36,21 @@ export interface StateStoreContext {
    * context without it makes stores fall back to the stream time.
    */
   currentRecordTimestampMs?(): number | undefined;
+  /**
+   * Copies where the record being processed came from (its source topic, partition and offset;
+   * `topic` undefined outside a source record, as in a punctuator or at commit) into `target`. A
+   * caching store keeps it with each write and hands it back with {@link setRecordOrigin} when it
+   * flushes the write, as Kafka's record cache keeps each entry's record context. A context
+   * without it leaves `target` as it is.
+   */
+  copyRecordOrigin?(target: RecordOrigin): void;
+  /**
+   * Makes `origin` where the record being processed came from, while a caching store hands a
+   * flushed write on, so downstream processors see the topic, partition and offset of the record
+   * that made it (in `recordMetadata()`, and a suppression buffer in its size); `undefined` ends
+   * that. Returns the origin set before, which the store sets again when its flush ends.
+   */
+  setRecordOrigin?(origin: RecordOrigin | undefined): RecordOrigin | undefined;
   /** The changelog topic of a store of this application: `<applicationId>-<store>-changelog`. */
   changelogTopic(storeName: string): string;
   /**

@@ -6,8 +6,10 @@
  *
  *   bytes 0..7    the buffer time (when the entry is due: window end, or first-buffered time), int64 BE
  *   bytes 8..15   the latest update's record timestamp, int64 BE
- *   bytes 16..23  reserved, written 0 and not read (once an arrival sequence; entries due together now
- *                 go out in key-byte order, as in Kafka, so arrival order is not needed)
+ *   bytes 16..23  the entry's size as counted against `maxBytes` (Kafka's estimate, see `suppress.ts`),
+ *                 int64 BE, kept so a restored buffer counts exactly what the failed one counted (the
+ *                 estimate includes the source topic and the update's old value, not stored here);
+ *                 0 in entries written before it was kept (these bytes once held an arrival sequence)
  *   bytes 24..27  the number of headers, then per header: key length (uint32), UTF-8 key, value length (uint32), value
  *   then          the prior value (what downstream last saw): length (int32, -1 for null), bytes
  *   then          the latest value: length (int32, -1 for null, a deleted window), bytes
@@ -24,6 +26,8 @@ export interface EncodedBufferEntry {
   readonly headers: Headers;
   readonly priorBytes: Buffer | null;
   readonly newBytes: Buffer | null;
+  /** The size counted against `maxBytes`; 0 when unknown (an entry written by an older version). */
+  readonly size: number;
 }
 
 const fixedLength = 28;
@@ -40,7 +44,7 @@ export function encodeBufferEntry(entry: EncodedBufferEntry): Buffer {
   const bytes = Buffer.allocUnsafe(length);
   bytes.writeBigInt64BE(BigInt(entry.time), 0);
   bytes.writeBigInt64BE(BigInt(entry.timestamp), 8);
-  bytes.writeBigInt64BE(0n, 16);
+  bytes.writeBigInt64BE(BigInt(entry.size), 16);
   bytes.writeUInt32BE(headers.length, 24);
   let offset = fixedLength;
   for (let index = 0; index < headers.length; index++) {
@@ -60,6 +64,7 @@ export function decodeBufferEntry(storeName: string, bytes: Buffer): EncodedBuff
   if (bytes.length < fixedLength + 8) throw corrupt(storeName, `${bytes.length} bytes`);
   const time = Number(bytes.readBigInt64BE(0));
   const timestamp = Number(bytes.readBigInt64BE(8));
+  const size = Number(bytes.readBigInt64BE(16));
   const headerCount = bytes.readUInt32BE(24);
   const headers = new Headers();
   let offset = fixedLength;
@@ -74,7 +79,7 @@ export function decodeBufferEntry(storeName: string, bytes: Buffer): EncodedBuff
   const prior = readOptional(storeName, bytes, offset);
   const latest = readOptional(storeName, bytes, prior.next);
   if (latest.next !== bytes.length) throw corrupt(storeName, `${bytes.length - latest.next} bytes left over`);
-  return { time, timestamp, headers, priorBytes: prior.value, newBytes: latest.value };
+  return { time, timestamp, headers, priorBytes: prior.value, newBytes: latest.value, size };
 }
 
 function writeOptional(bytes: Buffer, offset: number, value: Buffer | null): number {

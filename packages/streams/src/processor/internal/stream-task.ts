@@ -156,6 +156,8 @@ export class StreamTask {
       logger: config.logger,
       currentStreamTimeMs: () => context.streamTime,
       currentRecordTimestampMs: () => context.recordTimestamp,
+      copyRecordOrigin: (target) => context.copyRecordOrigin(target),
+      setRecordOrigin: (origin) => context.setRecordOrigin(origin),
       changelogTopic: (storeName) => changelogTopicName(config.applicationId, storeName),
       logChange: (storeName, key, value, timestamp) => {
         if (!builder.stores.get(storeName)?.builder.changelog.enabled) return;

@@ -6,7 +6,7 @@
 import { ProcessingError, StateStoreError, StreamsError, TopologyError, type StreamsErrorOptions } from '../../errors/streams-error.js';
 import type { DeadLetterRecord, ErrorHandlerContext, HandlerResponse } from '../../errors/handlers.js';
 import type { ResolvedStreamsConfig } from '../../config.js';
-import type { StateStore } from '../../state/state-store.js';
+import type { RecordOrigin, StateStore } from '../../state/state-store.js';
 import { Headers } from '../headers.js';
 import {
   PunctuationType,
@@ -59,6 +59,13 @@ export class TaskContext implements ProcessorContext<any, any> {
   sourceValue: Buffer | null | undefined;
   sourceHeaders: Headers = noHeaders;
   /**
+   * Where the record at the running node came from, when a cache flush hands on a write that
+   * another record made (Kafka restores the cached entry's record context); `undefined` otherwise,
+   * the origin then being `topic`, `partition` and `offset` above. The source bytes, headers and
+   * timestamp above are not that record's, so handlers are not given them.
+   */
+  private flushedOrigin: RecordOrigin | undefined = undefined;
+  /**
    * The timestamp of the record at the node running now (or of the punctuation firing): Kafka's
    * record context timestamp, which stores give writes that carry none (deletions). `undefined`
    * when nothing runs.
@@ -84,8 +91,36 @@ export class TaskContext implements ProcessorContext<any, any> {
   }
 
   recordMetadata(): RecordMetadata | undefined {
+    const origin = this.flushedOrigin;
+    if (origin !== undefined) return origin.topic === undefined ? undefined : { topic: origin.topic, partition: origin.partition, offset: origin.offset };
     if (this.topic === undefined) return undefined;
     return { topic: this.topic, partition: this.partition, offset: this.offset };
+  }
+
+  /** The source topic of the record at the running node (see {@link flushedOrigin}); `undefined` outside a source record. */
+  get recordTopic(): string | undefined {
+    return this.flushedOrigin === undefined ? this.topic : this.flushedOrigin.topic;
+  }
+
+  /** Copies where the record at the running node came from into `target`, for a caching store to keep with a write. */
+  copyRecordOrigin(target: RecordOrigin): void {
+    const origin = this.flushedOrigin;
+    if (origin !== undefined) {
+      target.topic = origin.topic;
+      target.partition = origin.partition;
+      target.offset = origin.offset;
+    } else {
+      target.topic = this.topic;
+      target.partition = this.topic === undefined ? -1 : this.partition;
+      target.offset = this.topic === undefined ? -1 : this.offset;
+    }
+  }
+
+  /** Sets where a flushed write came from (`undefined` when the flush ends), returning what was set before. */
+  setRecordOrigin(origin: RecordOrigin | undefined): RecordOrigin | undefined {
+    const previous = this.flushedOrigin;
+    this.flushedOrigin = origin;
+    return previous;
   }
 
   currentStreamTimeMs(): number {
@@ -184,7 +219,9 @@ export class TaskContext implements ProcessorContext<any, any> {
   punctuate(queue: PunctuationQueue, time: number): number {
     return queue.punctuate(time, (schedule, firedAt) => {
       const previousTopic = this.topic;
+      const previousOrigin = this.flushedOrigin;
       this.topic = undefined;
+      this.flushedOrigin = undefined;
       const previous = this.currentNode;
       const previousTimestamp = this.recordTimestamp;
       this.currentNode = schedule.node;
@@ -199,6 +236,7 @@ export class TaskContext implements ProcessorContext<any, any> {
         this.recordTimestamp = previousTimestamp;
         this.topic = previousTopic;
         this.punctuatingNode = undefined;
+        this.flushedOrigin = previousOrigin;
       }
       this.metrics.punctuations++;
     });
@@ -210,6 +248,22 @@ export class TaskContext implements ProcessorContext<any, any> {
    * headers to report, only `timestamp`: the last source record's would be another record's.
    */
   errorContext(nodeName: string, timestamp: number = this.sourceTimestamp): ErrorHandlerContext {
+    const origin = this.flushedOrigin;
+    if (origin !== undefined) {
+      const hasTopic = origin.topic !== undefined;
+      return {
+        taskId: this.taskId,
+        topic: origin.topic,
+        partition: hasTopic ? origin.partition : undefined,
+        offset: hasTopic ? origin.offset : undefined,
+        processorNodeName: nodeName,
+        sourceRawKey: undefined,
+        sourceRawValue: undefined,
+        headers: noHeaders,
+        timestamp,
+        logger: this.config.logger,
+      };
+    }
     const fromSource = this.topic !== undefined;
     return {
       taskId: this.taskId,
@@ -257,6 +311,8 @@ export class TaskContext implements ProcessorContext<any, any> {
   }
 
   describeSource(): string {
+    const origin = this.flushedOrigin;
+    if (origin !== undefined) return origin.topic === undefined ? 'a punctuator (flushed from a cache)' : `${origin.topic}-${origin.partition} at offset ${origin.offset} (flushed from a cache)`;
     return this.topic === undefined ? 'a punctuator' : `${this.topic}-${this.partition} at offset ${this.offset}`;
   }
 }

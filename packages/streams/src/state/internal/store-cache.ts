@@ -12,11 +12,13 @@
  * the store flushes every dirty entry first (as Kafka does) and then evicts.
  */
 
+import type { RecordOrigin } from '../state-store.js';
+
 /** What an entry costs beyond its key and value bytes: the object, its Map slot, its id string. */
 export const entryOverheadBytes = 120;
 
 /** One cached key, with its typed key and value and its place in the LRU list. */
-export class CacheEntry<K, V> {
+export class CacheEntry<K, V> implements RecordOrigin {
   /** Towards the eldest entry. */
   older: CacheEntry<K, V> | undefined = undefined;
   /** Towards the newest entry. */
@@ -26,6 +28,10 @@ export class CacheEntry<K, V> {
   writeSequence = 0;
   /** Bytes this entry is charged. */
   size = 0;
+  /** Where the record that last wrote the entry came from (a {@link RecordOrigin}), handed back when it flushes. */
+  topic: string | undefined = undefined;
+  partition = -1;
+  offset = -1;
 
   constructor(
     /** Unique in the store: the key bytes as latin1, plus the window or session for those stores. */

@@ -47,13 +47,15 @@ export class TypedKeyValueStore<K, V> extends TypedStore<K, V, K, BytesWrite> im
       this.context!.logChange(this.name, this.keyBytes, valueBytes, timestamp);
       return;
     }
-    const entry = cache.get(this.keyId);
+    let entry = cache.get(this.keyId);
     if (entry === undefined) {
       this.measureFirstValue(newValue);
-      cache.add(new CacheEntry<K, V>(this.keyId, this.keyId, key, this.keyBytes, newValue, timestamp, 0, 0), true, 0);
+      entry = new CacheEntry<K, V>(this.keyId, this.keyId, key, this.keyBytes, newValue, timestamp, 0, 0);
+      cache.add(entry, true, 0);
     } else {
       cache.markDirty(entry, newValue, timestamp);
     }
+    this.keepRecordOrigin(entry);
     this.maybeEvict();
   }
 

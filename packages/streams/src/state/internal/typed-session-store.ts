@@ -157,13 +157,15 @@ export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>, S
       return;
     }
     const id = `${this.keyId}|${end}|${start}`;
-    const entry = cache.get(id);
+    let entry = cache.get(id);
     if (entry === undefined) {
       this.measureFirstValue(aggregate);
-      cache.add(new CacheEntry<K, AGG>(id, this.keyId, key, this.keyBytes, aggregate, timestamp, end, start), true, 0);
+      entry = new CacheEntry<K, AGG>(id, this.keyId, key, this.keyBytes, aggregate, timestamp, end, start);
+      cache.add(entry, true, 0);
     } else {
       cache.markDirty(entry, aggregate, timestamp);
     }
+    this.keepRecordOrigin(entry);
     this.maybeEvict();
   }
 

@@ -8,7 +8,7 @@
 import { StateStoreError } from '../../errors/streams-error.js';
 import { Headers } from '../../processor/headers.js';
 import type { Serde } from '../../serde/serde.js';
-import type { StateStoreContext } from '../state-store.js';
+import type { RecordOrigin, StateStoreContext } from '../state-store.js';
 import type { BytesBackend, ChangelogRecord } from '../store-suppliers.js';
 import type { CacheFlushListener } from './flush-listener.js';
 import type { ValueAndTimestamp } from '../value-and-timestamp.js';
@@ -229,6 +229,11 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
   /** The backend write of a changelog record, as a restore applies it. */
   protected abstract writeOfRecord(record: ChangelogRecord): Write;
 
+  /** Keeps where the record writing a cache entry came from, to hand it back when the entry flushes. */
+  protected keepRecordOrigin(entry: CacheEntry<K, V>): void {
+    this.context!.copyRecordOrigin?.(entry);
+  }
+
   /** Flushes the cache's dirty entries to the backend, the changelog and the listener. */
   protected flushCache(): void {
     const cache = this.cache!;
@@ -277,12 +282,25 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
         context.logChange(this.name, this.changelogKeyOf(write), write.value, dirty[index]!.timestamp);
       }
       if (listener === undefined) return;
-      for (let index = 0; index < count; index++) {
-        const old = oldBytes![index];
-        const value = newValues[index] as V | null;
-        if (value === null && old === undefined) continue;
-        const entry = dirty[index]!;
-        listener(this.listenerKeyOf(entry), value, this.sendOldValues && old !== undefined ? this.deserializeValue(old) : null, entry.timestamp);
+      // Each write goes on as from the record that made it, as Kafka restores a cached entry's
+      // record context; the origin set before the flush is set again when it ends.
+      let outerOrigin: RecordOrigin | undefined;
+      let originSet = false;
+      try {
+        for (let index = 0; index < count; index++) {
+          const old = oldBytes![index];
+          const value = newValues[index] as V | null;
+          if (value === null && old === undefined) continue;
+          const entry = dirty[index]!;
+          const previous = context.setRecordOrigin?.(entry);
+          if (!originSet) {
+            outerOrigin = previous;
+            originSet = true;
+          }
+          listener(this.listenerKeyOf(entry), value, this.sendOldValues && old !== undefined ? this.deserializeValue(old) : null, entry.timestamp);
+        }
+      } finally {
+        if (originSet) context.setRecordOrigin?.(outerOrigin);
       }
     } finally {
       this.flushing = false;

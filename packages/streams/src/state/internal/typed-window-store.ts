@@ -79,13 +79,15 @@ export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>, Window
       return;
     }
     const id = this.cacheId(windowStart);
-    const entry = cache.get(id);
+    let entry = cache.get(id);
     if (entry === undefined) {
       this.measureFirstValue(newValue);
-      cache.add(new CacheEntry<K, V>(id, this.keyId, key, this.keyBytes, newValue, timestamp, windowStart, 0), true, 0);
+      entry = new CacheEntry<K, V>(id, this.keyId, key, this.keyBytes, newValue, timestamp, windowStart, 0);
+      cache.add(entry, true, 0);
     } else {
       cache.markDirty(entry, newValue, timestamp);
     }
+    this.keepRecordOrigin(entry);
     this.maybeEvict();
   }
 

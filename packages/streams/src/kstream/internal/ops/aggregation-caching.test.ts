@@ -8,7 +8,7 @@ import { Consumed, Serdes, StreamsBuilder, silentLogger } from '../../../index.j
 import type { KStream, Topology } from '../../../index.js';
 import { Headers } from '../../../processor/headers.js';
 import { LocalRunner } from '../../../processor/internal/local-runner.js';
-import type { ProcessorSupplier } from '../../../processor/processor.js';
+import type { ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { WindowStore } from '../../../state/window-store.js';
 import type { ValueAndTimestamp } from '../../../state/value-and-timestamp.js';
 import { isRestorableStore } from '../../../state/store-suppliers.js';
@@ -83,6 +83,32 @@ describe('aggregations forward through the cache', () => {
     processWithoutCommit(local, [['a', 1, 4], ['a', 1, 5]]);
     local.commit();
     expect(seen).toEqual([{ key: 'a', newValue: 5, oldValue: 3 }]);
+  });
+
+  it("hands each flushed update on with the topic, partition and offset of the record that wrote it, as Kafka's cache restores an entry's record context", async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    const counts = (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream).groupByKey().count({ storeName: 'counts', cachingEnabled: true });
+    const origins: string[] = [];
+    const impl = counts as unknown as KTableImpl<string, number>;
+    const origin: ProcessorSupplier<string, Change<number>, never, never> = () => {
+      let context: ProcessorContext<never, never>;
+      return {
+        init: (given) => {
+          context = given;
+        },
+        process: (record) => {
+          const metadata = context.recordMetadata();
+          origins.push(`${record.key}:${metadata?.topic}-${metadata?.partition}@${metadata?.offset}`);
+        },
+      };
+    };
+    impl.topology.addProcessor('origin', origin as ProcessorSupplier<any, any, any, any>, [impl.nodeName]);
+    const local = await runner(builder.build());
+    const first = offset;
+    processWithoutCommit(local, [['a', 1, 0], ['b', 1, 1], ['a', 1, 2]]);
+    expect(origins).toEqual([]);
+    local.commit();
+    expect(origins.sort()).toEqual([`a:in-0@${first + 2}`, `b:in-0@${first + 1}`]);
   });
 
   it('with caching off, forwards every update at once', async () => {

@@ -162,6 +162,24 @@ describe('a suppression buffer restored from its changelog', () => {
     expect(run.afterRestart).toEqual(run.uninterrupted);
   });
 
+  it('counts restored entries in bytes exactly as the failed task counted them', async () => {
+    const build = (): Scenario => {
+      const builder = new StreamsBuilder(builderOptions());
+      const sums = (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream)
+        .groupByKey()
+        .reduce((sum, value) => sum + value, { storeName: 'sums' }) as KTable<string, number>;
+      const suppressed = sums.suppress(Suppressed.untilTimeLimit(100, BufferConfig.maxBytes(73), 'bytes'));
+      const seen = captureChanges(suppressed, (key) => key);
+      return { topology: builder.build(), seen, bufferStore: 'bytes-store' };
+    };
+    // a=3 (old value 1, prior null) counts 8 + 1 + 4 + 4 + (20 + 2 for topic 'in') = 39 bytes; b=1
+    // then 35: 74 in all, one past the bound. Restored, a must still count its topic and old value.
+    const run = await runWithAndWithoutRestart(build, [[['a', 1, 0]], [['a', 2, 1]]], [[['b', 1, 2]]]);
+    expect(run.beforeCrash).toEqual([]);
+    expect(run.afterRestart).toEqual(['a:3/null']);
+    expect(run.afterRestart).toEqual(run.uninterrupted);
+  });
+
   it('fails at start with a clear error when the suppressed table has no value serde and the config no default', async () => {
     const builder = new StreamsBuilder(builderOptions());
     (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream)
@@ -176,9 +194,9 @@ describe('a suppression buffer restored from its changelog', () => {
 });
 
 describe('the suppression buffer encoding', () => {
-  it('round-trips times, headers and null or present values', () => {
+  it('round-trips times, headers, sizes and null or present values', () => {
     const headers = new Headers().add('trace', 'x1').add('trace', Buffer.from([0, 255]));
-    const entry = { time: 1_700_000_000_123, timestamp: -1, headers, priorBytes: null, newBytes: Buffer.from('abc') };
+    const entry = { time: 1_700_000_000_123, timestamp: -1, headers, priorBytes: null, newBytes: Buffer.from('abc'), size: 97 };
     const decoded = decodeBufferEntry('s', encodeBufferEntry(entry));
     expect({ ...decoded, headers: decoded.headers.toArray() }).toEqual({ ...entry, headers: headers.toArray() });
     const deleted = decodeBufferEntry('s', encodeBufferEntry({ ...entry, headers: new Headers(), priorBytes: Buffer.alloc(0), newBytes: null }));

@@ -45,6 +45,7 @@ interface BufferEntry<K, V> {
   newValue: V | null;
   timestamp: number;
   headers: Headers;
+  /** What the entry counts against `maxBytes`, as Kafka estimates it (see {@link entrySize}). */
   bytes: number;
   live: boolean;
 }
@@ -128,13 +129,11 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
   private bytes = 0;
   private readonly finalResults: boolean;
   private readonly delayMs: number;
-  private readonly measuresBytes: boolean;
 
   constructor(private readonly options: SuppressOptions<K, V>) {
     const { suppressed } = options;
     this.finalResults = suppressed.kind === 'until-window-closes';
     this.delayMs = suppressed.kind === 'until-window-closes' ? (options.closeDelayMs ?? 0) : suppressed.timeLimitMs;
-    this.measuresBytes = suppressed.buffer.maxBytes !== Number.POSITIVE_INFINITY;
   }
 
   init(context: ProcessorContext<K, Change<V>>): void {
@@ -183,7 +182,8 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
         newValue: encoded.newBytes === null ? null : this.valueSerde.deserialize(this.topic, encoded.newBytes, headers),
         timestamp: encoded.timestamp,
         headers,
-        bytes: this.sizeOf(keyBytes, encoded.priorBytes, encoded.newBytes),
+        // Entries written before sizes were kept count what can still be known: no topic, no old value.
+        bytes: encoded.size > 0 ? encoded.size : entrySize(keyBytes, encoded.priorBytes, 0, encoded.newBytes, recordContextSize(undefined, headers)),
         live: true,
       };
       this.entries.set(entry.id, entry);
@@ -201,13 +201,19 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
     const keyBytes = this.keySerde.serialize(this.topic, record.key, record.headers);
     const id = keyBytes.toString('latin1');
     const newBytes = record.value.newValue === null ? null : this.valueSerde.serialize(this.topic, record.value.newValue, record.headers);
+    const contextSize = recordContextSize(this.context.recordTopic, record.headers);
     let entry = this.entries.get(id);
     if (entry !== undefined) {
+      // Kafka keeps this update's old value beside the entry's prior value, and counts it unless
+      // its bytes equal the prior value's.
+      const oldValue = record.value.oldValue;
+      const oldBytes = oldValue === null ? null : this.valueSerde.serialize(this.topic, oldValue, record.headers);
+      const distinctOldSize = oldBytes === null || (entry.priorBytes !== null && entry.priorBytes.equals(oldBytes)) ? 0 : oldBytes.length;
       entry.newValue = record.value.newValue;
       entry.timestamp = record.timestamp;
       entry.headers = record.headers;
       this.bytes -= entry.bytes;
-      entry.bytes = this.sizeOf(keyBytes, entry.priorBytes, newBytes);
+      entry.bytes = entrySize(keyBytes, entry.priorBytes, distinctOldSize, newBytes, contextSize);
       this.bytes += entry.bytes;
     } else {
       const time = this.finalResults ? (record.key as Windowed<unknown>).window.end : record.timestamp;
@@ -222,7 +228,8 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
         newValue: record.value.newValue,
         timestamp: record.timestamp,
         headers: record.headers,
-        bytes: this.sizeOf(keyBytes, priorBytes, newBytes),
+        // The first update's old value is the prior value, counted once.
+        bytes: entrySize(keyBytes, priorBytes, 0, newBytes, contextSize),
         live: true,
       };
       this.bytes += entry.bytes;
@@ -231,7 +238,7 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
     }
     this.store.put(
       keyBytes,
-      encodeBufferEntry({ time: entry.time, timestamp: entry.timestamp, headers: entry.headers, priorBytes: entry.priorBytes, newBytes }),
+      encodeBufferEntry({ time: entry.time, timestamp: entry.timestamp, headers: entry.headers, priorBytes: entry.priorBytes, newBytes, size: entry.bytes }),
     );
     this.enforceConstraints();
   }
@@ -265,12 +272,29 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
     if (this.finalResults && entry.newValue === null) return;
     this.context.forward(new StreamRecord(entry.key, { newValue: entry.newValue, oldValue: entry.priorValue }, entry.timestamp, entry.headers));
   }
+}
 
-  /** Bytes an entry counts against `maxBytes`: its key and values, serialized; 0 when unbounded in bytes. */
-  private sizeOf(keyBytes: Buffer, priorBytes: Buffer | null, newBytes: Buffer | null): number {
-    if (!this.measuresBytes) return 0;
-    return keyBytes.length + (priorBytes?.length ?? 0) + (newBytes?.length ?? 0);
-  }
+/**
+ * What a buffered entry counts against `maxBytes`, exactly as Kafka Streams 3.9 estimates it
+ * (`InMemoryTimeOrderedKeyValueChangeBuffer.computeRecordSize`): 8 bytes of buffer time, the key
+ * bytes, the prior value, the latest update's old value when its bytes differ from the prior
+ * value's, the latest value, and the record context's estimate ({@link recordContextSize}).
+ */
+function entrySize(keyBytes: Buffer, priorBytes: Buffer | null, distinctOldSize: number, newBytes: Buffer | null, contextSize: number): number {
+  return 8 + keyBytes.length + (priorBytes?.length ?? 0) + distinctOldSize + (newBytes?.length ?? 0) + contextSize;
+}
+
+/**
+ * Kafka's estimate of a record context (`ProcessorRecordContext.residentMemorySizeEstimate`):
+ * 8 bytes each of timestamp and offset, 4 of partition, the source topic's length in UTF-16 code
+ * units (Java chars; nothing without a topic, as in a punctuator), and each header's key length
+ * in code units plus its value bytes.
+ */
+function recordContextSize(topic: string | undefined, headers: Headers): number {
+  let size = 8 + 8 + 4 + (topic?.length ?? 0);
+  if (headers.size === 0) return size;
+  for (const header of headers) size += header.key.length + header.value.length;
+  return size;
 }
 
 export function suppressProcessor<K, V>(options: SuppressOptions<K, V>): ProcessorSupplier<K, Change<V>, K, Change<V>> {

@@ -1,8 +1,8 @@
 /**
  * The LevelDB session backend: session values in LevelDB under segmented keys (segment of the
- * session end, key, end, start; see key-encoding.ts), read with `getSync`; which sessions exist
- * is indexed in memory by key, end and start (Kafka's order), bounded by retention, so that
- * `findSessions` runs synchronously.
+ * session end, key, end, start; see key-encoding.ts), read with `getSync`; `findSessions` reads
+ * the key's directories (one per live segment, entries by end then start, Kafka's order) and then
+ * each value, so it runs synchronously with no per-key memory.
  */
 import type { ChangelogRecord, SessionBytesBackend, SessionBytesEntry, SessionBytesWrite } from '@tributary/streams';
 import type { ResolvedLevelStoreOptions } from '../options.js';
@@ -18,8 +18,8 @@ function readInt64(bytes: Buffer, offset: number): number {
 }
 
 export class SessionState extends TimedState {
-  static async load(database: LevelDatabase, retentionMs: number): Promise<SessionState> {
-    const state = new SessionState(database, { tiebreakBytes: 8, retentionMs, segmentIntervalMs: segmentIntervalFor(retentionMs) });
+  static async load(database: LevelDatabase, retentionMs: number, indexMaxEntries: number): Promise<SessionState> {
+    const state = new SessionState(database, { tiebreakBytes: 8, retentionMs, segmentIntervalMs: segmentIntervalFor(retentionMs), indexMaxEntries });
     await state.loadIndex();
     return state;
   }
@@ -54,7 +54,7 @@ export class SessionState extends TimedState {
 }
 
 export function prepareSessionStore(context: StoreLocation, store: string, retentionMs: number, options: ResolvedLevelStoreOptions): Promise<SessionState> {
-  return prepareStore(context, store, 'session:1', options, (database) => SessionState.load(database, retentionMs));
+  return prepareStore(context, store, 'session:2', options, (database) => SessionState.load(database, retentionMs, options.indexMaxEntries));
 }
 
 export class LevelSessionBackend extends LevelTimedBackend<SessionState> implements SessionBytesBackend {
@@ -65,7 +65,7 @@ export class LevelSessionBackend extends LevelTimedBackend<SessionState> impleme
   findSessions(key: Buffer, earliestSessionEnd: number, latestSessionStart: number): IterableIterator<SessionBytesEntry> {
     const state = this.state!;
     const result: SessionBytesEntry[] = [];
-    for (const entry of state.index.scanKey(key.toString('latin1'), earliestSessionEnd, Number.POSITIVE_INFINITY)) {
+    for (const entry of state.scanKey(key, earliestSessionEnd, Number.POSITIVE_INFINITY)) {
       if (entry.tiebreak > latestSessionStart) continue;
       const value = state.read(key, entry.time, entry.tiebreak);
       if (value !== undefined) result.push({ key, start: entry.tiebreak, end: entry.time, value });

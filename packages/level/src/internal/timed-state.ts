@@ -1,20 +1,25 @@
 /**
- * The state of a LevelDB window or session store: the database, the in-memory index of its live
- * entries (the engine's `TimeKeyedEntries`, holding `true` where the value is on disk), the
- * observed time (persisted with each batch) and the segment below which everything has been
- * range-deleted. Window and session backends differ only in their rules,
- * passed in as a {@link TimedRules}.
+ * The state of a LevelDB window or session store: the database, the per-key directories that
+ * make per-key fetches a few `getSync` reads (time-directory.ts), a bounded in-memory index of
+ * every live entry for cross-key scans (the engine's `TimeKeyedEntries`, holding `true` where the
+ * value is on disk; dropped past `indexMaxEntries`), the observed time (persisted with each
+ * batch) and the segment below which everything has been range-deleted. Window and session
+ * backends differ only in their rules, passed in as a {@link TimedRules}.
  */
 import type { LevelDatabase } from './level-database.js';
-import { parseTimedKey, segmentStart, dataKeysStart, timedKey } from './key-encoding.js';
+import { indexFullError } from './index-bound.js';
+import { dataKeysStart, directoryKey, directoryKeysStart, directorySegmentStart, parseTimedKey, segmentStart, timedKey } from './key-encoding.js';
 import { LevelBackend, StoreState } from './store-state.js';
-import { TimeKeyedEntries } from '@tributary/streams/engine';
+import { DirectoryLayout } from './time-directory.js';
+import { TimeKeyedEntries, type KeyedTimedEntry, type TimedEntry } from '@tributary/streams/engine';
 
 export interface TimedRules {
   readonly tiebreakBytes: 4 | 8;
   readonly retentionMs: number;
   /** For a new store; a store on disk keeps the interval it was written with. */
   readonly segmentIntervalMs: number;
+  /** The most entries the in-memory index holds before it is dropped. */
+  readonly indexMaxEntries: number;
 }
 
 const observedTimeMeta = 'observed-time';
@@ -22,15 +27,16 @@ const segmentIntervalMeta = 'segment-interval';
 
 export abstract class TimedState extends StoreState {
   /**
-   * Which (key, time, tiebreak) entries exist, without their values (those stay on disk, read with
-   * `getSync`): window and session fetches are synchronous and classic-level iterators are not, so
-   * fetches walk this index; retention bounds its size.
+   * Which (key, time, tiebreak) entries exist, without their values, for `fetchAll` (a cross-key
+   * scan in time order, which classic-level cannot do synchronously); `undefined` once the store
+   * outgrew `indexMaxEntries`. Per-key reads never use it.
    */
-  readonly index = new TimeKeyedEntries<true>();
+  index: TimeKeyedEntries<true> | undefined = new TimeKeyedEntries<true>();
   observedTime = Number.NEGATIVE_INFINITY;
   /** Segments below this one are deleted (or being deleted). */
   private firstLiveSegment = Number.NEGATIVE_INFINITY;
   private segmentIntervalMs: number;
+  private readonly directories: DirectoryLayout;
 
   constructor(
     database: LevelDatabase,
@@ -38,9 +44,13 @@ export abstract class TimedState extends StoreState {
   ) {
     super(database);
     this.segmentIntervalMs = rules.segmentIntervalMs;
+    this.directories = new DirectoryLayout(rules.tiebreakBytes);
   }
 
-  /** Loads the index from the keys on disk, skipping what expired (it may linger until its segment goes). */
+  /**
+   * Loads the index from the keys of live segments on disk, skipping what expired (it may linger
+   * until its segment goes), and stops (dropping it) past the bound.
+   */
   protected async loadIndex(): Promise<void> {
     this.observedTime = this.database.metaNumber(observedTimeMeta) ?? Number.NEGATIVE_INFINITY;
     const storedInterval = this.database.metaNumber(segmentIntervalMeta);
@@ -48,45 +58,106 @@ export abstract class TimedState extends StoreState {
     else this.segmentIntervalMs = storedInterval;
     this.firstLiveSegment = this.liveSegment();
     const bound = this.observedTime - this.rules.retentionMs;
-    for await (const dataKey of this.database.dataKeys()) {
+    const from = this.firstLiveSegment === Number.NEGATIVE_INFINITY ? dataKeysStart : segmentStart(this.firstLiveSegment);
+    for await (const dataKey of this.database.dataKeys(from)) {
       const parts = parseTimedKey(dataKey, this.rules.tiebreakBytes);
       if (parts.time <= bound) continue;
-      this.index.set(parts.key, parts.key.toString('latin1'), parts.time, parts.tiebreak, true);
+      this.addToIndex(parts.key, parts.key.toString('latin1'), parts.time, parts.tiebreak);
+      if (this.index === undefined) break;
     }
   }
 
   dataKey(key: Buffer, time: number, tiebreak: number): Buffer {
-    return timedKey(key, Math.floor(time / this.segmentIntervalMs), time, tiebreak, this.rules.tiebreakBytes);
+    return timedKey(key, this.segmentOf(time), time, tiebreak, this.rules.tiebreakBytes);
   }
 
+  /** The stored value at exactly (key, time, tiebreak), or `undefined` (also when expired). */
   read(key: Buffer, time: number, tiebreak: number): Buffer | undefined {
+    if (this.expired(time)) return undefined;
     const dataKey = this.dataKey(key, time, tiebreak);
     return this.database.read(dataKey, dataKey.toString('latin1'));
   }
 
   set(key: Buffer, keyId: string, time: number, tiebreak: number, value: Buffer): void {
-    this.index.set(key, keyId, time, tiebreak, true);
+    this.addToIndex(key, keyId, time, tiebreak);
+    const directoryId = directoryKey(key, this.segmentOf(time));
+    const id = directoryId.toString('latin1');
+    const grown = this.directories.insert(this.database.read(directoryId, id), time, tiebreak);
+    if (grown !== undefined) this.database.write(directoryId, id, grown);
     const dataKey = this.dataKey(key, time, tiebreak);
     this.database.write(dataKey, dataKey.toString('latin1'), value);
   }
 
   remove(key: Buffer, keyId: string, time: number, tiebreak: number): void {
-    if (!this.index.has(keyId, time, tiebreak)) return;
-    this.index.delete(keyId, time, tiebreak);
+    const directoryId = directoryKey(key, this.segmentOf(time));
+    const id = directoryId.toString('latin1');
+    const shrunk = this.directories.remove(this.database.read(directoryId, id), time, tiebreak);
+    if (shrunk === undefined) return;
+    this.database.write(directoryId, id, shrunk);
+    this.index?.delete(keyId, time, tiebreak);
     const dataKey = this.dataKey(key, time, tiebreak);
     this.database.write(dataKey, dataKey.toString('latin1'), null);
+  }
+
+  /**
+   * `key`'s live entries with `timeFrom <= time <= timeTo`, by time then tiebreak, from its
+   * directories: one `getSync` per live segment the range touches.
+   */
+  scanKey(key: Buffer, timeFrom: number, timeTo: number): TimedEntry<true>[] {
+    const found: TimedEntry<true>[] = [];
+    if (this.observedTime === Number.NEGATIVE_INFINITY) return found;
+    // Nothing is stored after the observed time (it is the largest time written).
+    const from = Math.max(timeFrom, this.observedTime - this.rules.retentionMs + 1);
+    const to = Math.min(timeTo, this.observedTime);
+    if (from > to) return found;
+    const layout = this.directories;
+    const lastSegment = this.segmentOf(to);
+    for (let segment = this.segmentOf(from); segment <= lastSegment; segment++) {
+      const directoryId = directoryKey(key, segment);
+      const directory = this.database.read(directoryId, directoryId.toString('latin1'));
+      if (directory === undefined) continue;
+      const count = layout.count(directory);
+      for (let index = layout.firstAtOrAfter(directory, from); index < count; index++) {
+        const time = layout.time(directory, index);
+        if (time > to) break;
+        found.push({ time, tiebreak: layout.tiebreak(directory, index), value: true });
+      }
+    }
+    return found;
+  }
+
+  /** Every key's live entries with `timeFrom <= time <= timeTo`, from the index (or a {@link StoreIndexFullError}). */
+  scanAll(timeFrom: number, timeTo: number, iteration: string): KeyedTimedEntry<true>[] {
+    if (this.index === undefined) throw indexFullError(this.path, this.rules.indexMaxEntries, iteration);
+    return this.index.scanAll(timeFrom, timeTo);
   }
 
   /** After writes that may have advanced the observed time: persists it and drops what expired. */
   expire(previousObservedTime: number): void {
     if (this.observedTime === previousObservedTime) return;
     this.database.setMetaNumber(observedTimeMeta, this.observedTime);
-    this.index.removeUpTo(this.observedTime - this.rules.retentionMs);
+    this.index?.removeUpTo(this.observedTime - this.rules.retentionMs);
     const live = this.liveSegment();
     if (live > this.firstLiveSegment) {
       this.database.clearRange(dataKeysStart, segmentStart(live));
+      this.database.clearRange(directoryKeysStart, directorySegmentStart(live));
       this.firstLiveSegment = live;
     }
+  }
+
+  private addToIndex(key: Buffer, keyId: string, time: number, tiebreak: number): void {
+    const index = this.index;
+    if (index === undefined) return;
+    index.set(key, keyId, time, tiebreak, true);
+    if (index.size > this.rules.indexMaxEntries) this.index = undefined;
+  }
+
+  private expired(time: number): boolean {
+    return time <= this.observedTime - this.rules.retentionMs;
+  }
+
+  private segmentOf(time: number): number {
+    return Math.floor(time / this.segmentIntervalMs);
   }
 
   /** The first segment holding a time that has not expired. */
@@ -117,8 +188,6 @@ export abstract class LevelTimedBackend<S extends TimedState> extends LevelBacke
 
   /** The stored value at exactly (key, time, tiebreak), or `undefined`. */
   protected read(key: Buffer, time: number, tiebreak: number): Buffer | undefined {
-    const state = this.state!;
-    if (!state.index.has(key.toString('latin1'), time, tiebreak)) return undefined;
-    return state.read(key, time, tiebreak);
+    return this.state!.read(key, time, tiebreak);
   }
 }

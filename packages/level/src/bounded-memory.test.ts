@@ -137,13 +137,13 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
 );
 
 describe('LevelDB window and session stores without an index', () => {
-  it('fetch per key exactly as the in-memory stores do, across expiry and reopen (indexMaxEntries 0)', async () => {
+  it('fetch per key exactly as the in-memory stores do, across expiry and reopen, with no index, one dropped midway, or one that always fits', async () => {
     const retentionMs = 100;
     await fc.assert(
-      fc.asyncProperty(fc.boolean(), fc.array(stepArbitrary, { maxLength: 60 }), async (duplicates, steps) => {
+      fc.asyncProperty(fc.boolean(), fc.constantFrom(0, 6, Number.POSITIVE_INFINITY), fc.array(stepArbitrary, { maxLength: 60 }), async (duplicates, indexMaxEntries, steps) => {
         const stateDir = freshStateDir();
-        const levelWindows = LevelStores.persistentWindowStore('windows', retentionMs, 10, duplicates, { indexMaxEntries: 0, syncOnCommit: false });
-        const levelSessions = LevelStores.persistentSessionStore('sessions', retentionMs, { indexMaxEntries: 0, syncOnCommit: false });
+        const levelWindows = LevelStores.persistentWindowStore('windows', retentionMs, 10, duplicates, { indexMaxEntries, syncOnCommit: false });
+        const levelSessions = LevelStores.persistentSessionStore('sessions', retentionMs, { indexMaxEntries, syncOnCommit: false });
         const context = contextFor(stateDir);
         const open = async () => {
           const windowHandle = await levelWindows.prepare(context);
@@ -197,9 +197,9 @@ describe('LevelDB window and session stores without an index', () => {
           rmSync(stateDir, { recursive: true, force: true });
         }
       }),
-      { numRuns: 40 },
+      { numRuns: 60 },
     );
-  });
+  }, 120_000);
 
   it('refuse fetchAll once the index is dropped, and serve it again when reopened with room', async () => {
     const stateDir = freshStateDir();

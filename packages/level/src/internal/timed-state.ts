@@ -29,7 +29,9 @@ export abstract class TimedState extends StoreState {
   /**
    * Which (key, time, tiebreak) entries exist, without their values, for `fetchAll` (a cross-key
    * scan in time order, which classic-level cannot do synchronously); `undefined` once the store
-   * outgrew `indexMaxEntries`. Per-key reads never use it.
+   * outgrew `indexMaxEntries`. While it exists it also spares per-key reads their LevelDB reads
+   * of directories and of missing entries; the directories are kept either way, so dropping it
+   * loses nothing.
    */
   index: TimeKeyedEntries<true> | undefined = new TimeKeyedEntries<true>();
   observedTime = Number.NEGATIVE_INFINITY;
@@ -74,21 +76,27 @@ export abstract class TimedState extends StoreState {
   /** The stored value at exactly (key, time, tiebreak), or `undefined` (also when expired). */
   read(key: Buffer, time: number, tiebreak: number): Buffer | undefined {
     if (this.expired(time)) return undefined;
+    // While the index holds every entry, it answers misses without a LevelDB read.
+    if (this.index !== undefined && !this.index.has(key.toString('latin1'), time, tiebreak)) return undefined;
     const dataKey = this.dataKey(key, time, tiebreak);
     return this.database.read(dataKey, dataKey.toString('latin1'));
   }
 
   set(key: Buffer, keyId: string, time: number, tiebreak: number, value: Buffer): void {
-    this.addToIndex(key, keyId, time, tiebreak);
-    const directoryId = directoryKey(key, this.segmentOf(time));
-    const id = directoryId.toString('latin1');
-    const grown = this.directories.insert(this.database.read(directoryId, id), time, tiebreak);
-    if (grown !== undefined) this.database.write(directoryId, id, grown);
+    // An entry the index holds is in its directory already: no directory read then.
+    if (this.index === undefined || !this.index.has(keyId, time, tiebreak)) {
+      const directoryId = directoryKey(key, this.segmentOf(time));
+      const id = directoryId.toString('latin1');
+      const grown = this.directories.insert(this.database.read(directoryId, id), time, tiebreak);
+      if (grown !== undefined) this.database.write(directoryId, id, grown);
+      this.addToIndex(key, keyId, time, tiebreak);
+    }
     const dataKey = this.dataKey(key, time, tiebreak);
     this.database.write(dataKey, dataKey.toString('latin1'), value);
   }
 
   remove(key: Buffer, keyId: string, time: number, tiebreak: number): void {
+    if (this.index !== undefined && !this.index.has(keyId, time, tiebreak)) return;
     const directoryId = directoryKey(key, this.segmentOf(time));
     const id = directoryId.toString('latin1');
     const shrunk = this.directories.remove(this.database.read(directoryId, id), time, tiebreak);
@@ -100,10 +108,12 @@ export abstract class TimedState extends StoreState {
   }
 
   /**
-   * `key`'s live entries with `timeFrom <= time <= timeTo`, by time then tiebreak, from its
-   * directories: one `getSync` per live segment the range touches.
+   * `key`'s live entries with `timeFrom <= time <= timeTo`, by time then tiebreak: from the index
+   * while it holds every entry, else from the key's directories (one `getSync` per live segment
+   * the range touches).
    */
   scanKey(key: Buffer, timeFrom: number, timeTo: number): TimedEntry<true>[] {
+    if (this.index !== undefined) return this.index.scanKey(key.toString('latin1'), timeFrom, timeTo);
     const found: TimedEntry<true>[] = [];
     if (this.observedTime === Number.NEGATIVE_INFINITY) return found;
     // Nothing is stored after the observed time (it is the largest time written).

@@ -12,7 +12,7 @@ import { ClassicLevel } from 'classic-level';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, Serdes, silentLogger, Stores, windowed } from '@tributary/streams';
 import type { KeyValueStore, SessionStore, StateStoreContext, WindowStore } from '@tributary/streams';
-import { LevelStores, StoreIndexFullError } from './index.js';
+import { DEFAULT_LEVEL_INDEX_MAX_ENTRIES, LevelStores, StoreIndexFullError, type LevelKeyValueStoreSupplier } from './index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tributary-level-bounded-'));
 afterAll(async () => {
@@ -114,6 +114,14 @@ describe('LevelDB key-value store past indexMaxEntries', () => {
     for (let id = 0; id < 1_000; id++) expect(store.get(`id-${id}`)).toBe(id % 2 === 0 ? undefined : id);
     indexFull(() => [...store.range(undefined, undefined)]);
     await close(store);
+  });
+
+  it('keeps the whole index of the stores the DSL scans in key order, unless told otherwise', () => {
+    const suppliers = LevelStores.dslStoreSuppliers();
+    expect((suppliers.keyValueStore('subscriptions', { orderedScans: true }) as LevelKeyValueStoreSupplier).options.indexMaxEntries).toBe(Number.POSITIVE_INFINITY);
+    expect((suppliers.keyValueStore('counts') as LevelKeyValueStoreSupplier).options.indexMaxEntries).toBe(DEFAULT_LEVEL_INDEX_MAX_ENTRIES);
+    const bounded = LevelStores.dslStoreSuppliers({ indexMaxEntries: 10 });
+    expect((bounded.keyValueStore('subscriptions', { orderedScans: true }) as LevelKeyValueStoreSupplier).options.indexMaxEntries).toBe(10);
   });
 
   it('rejects an indexMaxEntries that is not a count, naming the option', () => {

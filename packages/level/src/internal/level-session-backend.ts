@@ -67,7 +67,7 @@ export class LevelSessionBackend extends LevelTimedBackend<SessionState> impleme
     const result: SessionBytesEntry[] = [];
     for (const entry of state.scanKey(key, earliestSessionEnd, Number.POSITIVE_INFINITY)) {
       if (entry.tiebreak > latestSessionStart) continue;
-      const value = state.read(key, entry.time, entry.tiebreak);
+      const value = state.readListed(key, entry.time, entry.tiebreak);
       if (value !== undefined) result.push({ key, start: entry.tiebreak, end: entry.time, value });
     }
     return result[Symbol.iterator]();

@@ -75,7 +75,7 @@ export class LevelWindowBackend extends LevelTimedBackend<WindowState> implement
     const result: WindowBytesEntry[] = [];
     for (let index = 0; index < found.length; index++) {
       const entry = found[index]!;
-      const value = state.read(key, entry.time, entry.tiebreak);
+      const value = state.readListed(key, entry.time, entry.tiebreak);
       if (value !== undefined) result.push({ key, windowStart: entry.time, seqnum: entry.tiebreak, value });
     }
     return result[Symbol.iterator]();
@@ -87,7 +87,7 @@ export class LevelWindowBackend extends LevelTimedBackend<WindowState> implement
     const result: WindowBytesEntry[] = [];
     for (let index = 0; index < found.length; index++) {
       const entry = found[index]!;
-      const value = state.read(entry.key, entry.time, entry.tiebreak);
+      const value = state.readListed(entry.key, entry.time, entry.tiebreak);
       if (value !== undefined) result.push({ key: entry.key, windowStart: entry.time, seqnum: entry.tiebreak, value });
     }
     return result[Symbol.iterator]();

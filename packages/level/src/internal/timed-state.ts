@@ -78,6 +78,11 @@ export abstract class TimedState extends StoreState {
     if (this.expired(time)) return undefined;
     // While the index holds every entry, it answers misses without a LevelDB read.
     if (this.index !== undefined && !this.index.has(key.toString('latin1'), time, tiebreak)) return undefined;
+    return this.readListed(key, time, tiebreak);
+  }
+
+  /** The value of an entry the index or a directory lists (a `scanKey` or `scanAll` result). */
+  readListed(key: Buffer, time: number, tiebreak: number): Buffer | undefined {
     const dataKey = this.dataKey(key, time, tiebreak);
     return this.database.read(dataKey, dataKey.toString('latin1'));
   }

@@ -61,6 +61,18 @@ export class DirectoryLayout {
     return grown;
   }
 
+  /** The directory listing `entries` (sorted by time then tiebreak), or `null` when there are none. */
+  of(entries: readonly { readonly time: number; readonly tiebreak: number }[]): Buffer | null {
+    if (entries.length === 0) return null;
+    const directory = Buffer.allocUnsafe(entries.length * this.width);
+    for (let index = 0; index < entries.length; index++) {
+      const entry = entries[index]!;
+      this.encode(entry.time, entry.tiebreak);
+      this.probe.copy(directory, index * this.width);
+    }
+    return directory;
+  }
+
   /**
    * The directory without (time, tiebreak): `null` when that leaves it empty, `undefined` when it
    * did not hold the entry.

@@ -88,28 +88,48 @@ export abstract class TimedState extends StoreState {
   }
 
   set(key: Buffer, keyId: string, time: number, tiebreak: number, value: Buffer): void {
-    // An entry the index holds is in its directory already: no directory read then.
-    if (this.index === undefined || !this.index.has(keyId, time, tiebreak)) {
+    const index = this.index;
+    if (index === undefined) {
       const directoryId = directoryKey(key, this.segmentOf(time));
       const id = directoryId.toString('latin1');
       const grown = this.directories.insert(this.database.read(directoryId, id), time, tiebreak);
       if (grown !== undefined) this.database.write(directoryId, id, grown);
-      this.addToIndex(key, keyId, time, tiebreak);
+    } else if (!index.has(keyId, time, tiebreak)) {
+      index.set(key, keyId, time, tiebreak, true);
+      this.rewriteDirectory(key, keyId, time);
+      if (index.size > this.rules.indexMaxEntries) this.index = undefined;
     }
     const dataKey = this.dataKey(key, time, tiebreak);
     this.database.write(dataKey, dataKey.toString('latin1'), value);
   }
 
   remove(key: Buffer, keyId: string, time: number, tiebreak: number): void {
-    if (this.index !== undefined && !this.index.has(keyId, time, tiebreak)) return;
-    const directoryId = directoryKey(key, this.segmentOf(time));
-    const id = directoryId.toString('latin1');
-    const shrunk = this.directories.remove(this.database.read(directoryId, id), time, tiebreak);
-    if (shrunk === undefined) return;
-    this.database.write(directoryId, id, shrunk);
-    this.index?.delete(keyId, time, tiebreak);
+    const index = this.index;
+    if (index === undefined) {
+      const directoryId = directoryKey(key, this.segmentOf(time));
+      const id = directoryId.toString('latin1');
+      const shrunk = this.directories.remove(this.database.read(directoryId, id), time, tiebreak);
+      if (shrunk === undefined) return;
+      this.database.write(directoryId, id, shrunk);
+    } else {
+      if (!index.has(keyId, time, tiebreak)) return;
+      index.delete(keyId, time, tiebreak);
+      this.rewriteDirectory(key, keyId, time);
+    }
     const dataKey = this.dataKey(key, time, tiebreak);
     this.database.write(dataKey, dataKey.toString('latin1'), null);
+  }
+
+  /**
+   * Writes the directory of `key` in the segment of `time` from the index, which holds every live
+   * entry while it exists: no LevelDB read. (Expired entries it no longer lists are never read.)
+   */
+  private rewriteDirectory(key: Buffer, keyId: string, time: number): void {
+    const segment = this.segmentOf(time);
+    const interval = this.segmentIntervalMs;
+    const listed = this.index!.scanKey(keyId, segment * interval, (segment + 1) * interval - 1);
+    const directoryId = directoryKey(key, segment);
+    this.database.write(directoryId, directoryId.toString('latin1'), this.directories.of(listed));
   }
 
   /**

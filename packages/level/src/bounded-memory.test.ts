@@ -138,8 +138,10 @@ type Step =
   | { readonly kind: 'reopen' };
 
 const keyArbitrary = fc.constantFrom('a', 'b', 'ab', 'c');
+/** Times up to 400 ms, often at the edges of the 50 ms segments (a retention of 100 ms). */
+const timeArbitrary = fc.oneof(fc.integer({ min: 0, max: 400 }), fc.integer({ min: 0, max: 8 }).chain((segment) => fc.constantFrom(segment * 50 - 1, segment * 50)));
 const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('put' as const), key: keyArbitrary, time: fc.integer({ min: 0, max: 400 }), value: fc.option(fc.integer({ min: 0, max: 99 }), { freq: 5 }) }) },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('put' as const), key: keyArbitrary, time: timeArbitrary, value: fc.option(fc.integer({ min: 0, max: 99 }), { freq: 5 }) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('fetch' as const), key: keyArbitrary, from: fc.integer({ min: -50, max: 450 }), to: fc.integer({ min: -50, max: 450 }) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'reopen' as const }) },
 );

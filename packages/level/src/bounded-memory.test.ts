@@ -135,7 +135,7 @@ describe('LevelDB key-value store past indexMaxEntries', () => {
 type Step =
   | { readonly kind: 'put'; readonly key: string; readonly time: number; readonly value: number | null }
   | { readonly kind: 'fetch'; readonly key: string; readonly from: number; readonly to: number }
-  | { readonly kind: 'reopen' };
+  | { readonly kind: 'reopen'; readonly indexMaxEntries: number };
 
 const keyArbitrary = fc.constantFrom('a', 'b', 'ab', 'c');
 /** Times up to 400 ms, often at the edges of the 50 ms segments (a retention of 100 ms). */
@@ -143,19 +143,20 @@ const timeArbitrary = fc.oneof(fc.integer({ min: 0, max: 400 }), fc.integer({ mi
 const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('put' as const), key: keyArbitrary, time: timeArbitrary, value: fc.option(fc.integer({ min: 0, max: 99 }), { freq: 5 }) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('fetch' as const), key: keyArbitrary, from: fc.integer({ min: -50, max: 450 }), to: fc.integer({ min: -50, max: 450 }) }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'reopen' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('reopen' as const), indexMaxEntries: fc.constantFrom(0, 6, Number.POSITIVE_INFINITY) }) },
 );
 
 describe('LevelDB window and session stores without an index', () => {
-  it('fetch per key exactly as the in-memory stores do, across expiry and reopen, with no index, one dropped midway, or one that always fits', async () => {
+  it('fetch per key exactly as the in-memory stores do, across expiry and reopen, with no index, one dropped midway, one that always fits, or a bound changed at reopen', async () => {
     const retentionMs = 100;
     await fc.assert(
       fc.asyncProperty(fc.boolean(), fc.constantFrom(0, 6, Number.POSITIVE_INFINITY), fc.array(stepArbitrary, { maxLength: 60 }), async (duplicates, indexMaxEntries, steps) => {
         const stateDir = freshStateDir();
-        const levelWindows = LevelStores.persistentWindowStore('windows', retentionMs, 10, duplicates, { indexMaxEntries, syncOnCommit: false });
-        const levelSessions = LevelStores.persistentSessionStore('sessions', retentionMs, { indexMaxEntries, syncOnCommit: false });
         const context = contextFor(stateDir);
-        const open = async () => {
+        // Each reopen may change the bound: a store that kept its index may now be too large for it.
+        const open = async (bound: number) => {
+          const levelWindows = LevelStores.persistentWindowStore('windows', retentionMs, 10, duplicates, { indexMaxEntries: bound, syncOnCommit: false });
+          const levelSessions = LevelStores.persistentSessionStore('sessions', retentionMs, { indexMaxEntries: bound, syncOnCommit: false });
           const windowHandle = await levelWindows.prepare(context);
           const sessionHandle = await levelSessions.prepare(context);
           const windows = Stores.windowStoreBuilder(levelWindows, Serdes.String(), Serdes.Int32()).build() as WindowStore<string, number>;
@@ -168,7 +169,7 @@ describe('LevelDB window and session stores without an index', () => {
         const memorySessions = Stores.sessionStoreBuilder(Stores.inMemorySessionStore('sessions', retentionMs), Serdes.String(), Serdes.Int32()).build() as SessionStore<string, number>;
         memoryWindows.init(contextFor(undefined));
         memorySessions.init(contextFor(undefined));
-        let level = await open();
+        let level = await open(indexMaxEntries);
         let checkpoint = 0;
         try {
           for (const step of steps) {
@@ -196,7 +197,7 @@ describe('LevelDB window and session stores without an index', () => {
               level.windows.close();
               level.sessions.close();
               await LevelStores.closed();
-              level = await open();
+              level = await open(step.indexMaxEntries);
               for (const handle of level.handles) expect(handle.wiped).toBe(false);
             }
           }

@@ -24,6 +24,8 @@ export interface TimedRules {
 
 const observedTimeMeta = 'observed-time';
 const segmentIntervalMeta = 'segment-interval';
+/** 1 while every live entry is listed in its directory (always, once the index is dropped). */
+const directoriesMeta = 'directories-kept';
 
 export abstract class TimedState extends StoreState {
   /**
@@ -39,6 +41,8 @@ export abstract class TimedState extends StoreState {
   private firstLiveSegment = Number.NEGATIVE_INFINITY;
   private segmentIntervalMs: number;
   private readonly directories: DirectoryLayout;
+  /** Whether the directories list every live entry; needed once the index is gone. */
+  private directoriesKept = false;
 
   constructor(
     database: LevelDatabase,
@@ -51,22 +55,67 @@ export abstract class TimedState extends StoreState {
 
   /**
    * Loads the index from the keys of live segments on disk, skipping what expired (it may linger
-   * until its segment goes), and stops (dropping it) past the bound.
+   * until its segment goes), and stops (dropping it) past the bound. A store too large for its
+   * index whose directories were not kept (it last ran with its index) gets them rebuilt here.
    */
   protected async loadIndex(): Promise<void> {
     this.observedTime = this.database.metaNumber(observedTimeMeta) ?? Number.NEGATIVE_INFINITY;
     const storedInterval = this.database.metaNumber(segmentIntervalMeta);
     if (storedInterval === undefined) this.database.setMetaNumber(segmentIntervalMeta, this.segmentIntervalMs);
     else this.segmentIntervalMs = storedInterval;
+    this.directoriesKept = this.database.metaNumber(directoriesMeta) === 1;
     this.firstLiveSegment = this.liveSegment();
+    for await (const parts of this.liveEntries()) {
+      const index = this.index!;
+      index.set(parts.key, parts.key.toString('latin1'), parts.time, parts.tiebreak, true);
+      if (index.size > this.rules.indexMaxEntries) {
+        this.index = undefined;
+        break;
+      }
+    }
+    if (this.index === undefined && !this.directoriesKept) await this.rebuildDirectories();
+  }
+
+  /** The live entries on disk, in data key order (segment, key, time, tiebreak). */
+  private async *liveEntries(): AsyncGenerator<{ key: Buffer; time: number; tiebreak: number }> {
     const bound = this.observedTime - this.rules.retentionMs;
     const from = this.firstLiveSegment === Number.NEGATIVE_INFINITY ? dataKeysStart : segmentStart(this.firstLiveSegment);
     for await (const dataKey of this.database.dataKeys(from)) {
       const parts = parseTimedKey(dataKey, this.rules.tiebreakBytes);
-      if (parts.time <= bound) continue;
-      this.addToIndex(parts.key, parts.key.toString('latin1'), parts.time, parts.tiebreak);
-      if (this.index === undefined) break;
+      if (parts.time > bound) yield parts;
     }
+  }
+
+  /**
+   * Writes every live key's directories from the data on disk, a (segment, key) group at a time
+   * (data keys are in that order), committing every few thousand so the write buffer stays small.
+   */
+  private async rebuildDirectories(): Promise<void> {
+    let group: { key: Buffer; segment: number; entries: { time: number; tiebreak: number }[] } | undefined;
+    let written = 0;
+    const writeGroup = async (): Promise<void> => {
+      if (group === undefined) return;
+      const directoryId = directoryKey(group.key, group.segment);
+      this.database.write(directoryId, directoryId.toString('latin1'), this.directories.of(group.entries));
+      if (++written % 4096 === 0) {
+        this.database.flush(false);
+        await this.database.commit();
+      }
+    };
+    for await (const parts of this.liveEntries()) {
+      const segment = this.segmentOf(parts.time);
+      if (group === undefined || group.segment !== segment || !group.key.equals(parts.key)) {
+        await writeGroup();
+        group = { key: parts.key, segment, entries: [] };
+      }
+      group.entries.push({ time: parts.time, tiebreak: parts.tiebreak });
+    }
+    await writeGroup();
+    this.markDirectoriesKept(true);
+    this.database.flush();
+    // Directories are derived from the data the checkpoint vouches for: the checkpoint still holds.
+    if (this.database.checkpoint === undefined) await this.database.commit();
+    else await this.database.writeCheckpoint(this.database.checkpoint);
   }
 
   dataKey(key: Buffer, time: number, tiebreak: number): Buffer {
@@ -95,9 +144,11 @@ export abstract class TimedState extends StoreState {
       const grown = this.directories.insert(this.database.read(directoryId, id), time, tiebreak);
       if (grown !== undefined) this.database.write(directoryId, id, grown);
     } else if (!index.has(keyId, time, tiebreak)) {
+      // While the index holds every entry, directories are not kept: they are written from it
+      // the moment it is dropped.
+      this.markDirectoriesKept(false);
       index.set(key, keyId, time, tiebreak, true);
-      this.rewriteDirectory(key, keyId, time);
-      if (index.size > this.rules.indexMaxEntries) this.index = undefined;
+      if (index.size > this.rules.indexMaxEntries) this.dropIndex();
     }
     const dataKey = this.dataKey(key, time, tiebreak);
     this.database.write(dataKey, dataKey.toString('latin1'), value);
@@ -113,23 +164,42 @@ export abstract class TimedState extends StoreState {
       this.database.write(directoryId, id, shrunk);
     } else {
       if (!index.has(keyId, time, tiebreak)) return;
+      this.markDirectoriesKept(false);
       index.delete(keyId, time, tiebreak);
-      this.rewriteDirectory(key, keyId, time);
     }
     const dataKey = this.dataKey(key, time, tiebreak);
     this.database.write(dataKey, dataKey.toString('latin1'), null);
   }
 
   /**
-   * Writes the directory of `key` in the segment of `time` from the index, which holds every live
-   * entry while it exists: no LevelDB read. (Expired entries it no longer lists are never read.)
+   * Drops the index after writing every key's directories from it (at most `indexMaxEntries`
+   * entries, once). A directory it does not rewrite lists only entries since deleted, which
+   * reads skip; expired entries it no longer holds are never read.
    */
-  private rewriteDirectory(key: Buffer, keyId: string, time: number): void {
-    const segment = this.segmentOf(time);
-    const interval = this.segmentIntervalMs;
-    const listed = this.index!.scanKey(keyId, segment * interval, (segment + 1) * interval - 1);
-    const directoryId = directoryKey(key, segment);
-    this.database.write(directoryId, directoryId.toString('latin1'), this.directories.of(listed));
+  private dropIndex(): void {
+    const index = this.index!;
+    this.index = undefined;
+    const groups = new Map<string, { key: Buffer; segment: number; entries: { time: number; tiebreak: number }[] }>();
+    for (const entry of index.scanAll(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)) {
+      const segment = this.segmentOf(entry.time);
+      const directoryId = directoryKey(entry.key, segment).toString('latin1');
+      let group = groups.get(directoryId);
+      if (group === undefined) {
+        group = { key: entry.key, segment, entries: [] };
+        groups.set(directoryId, group);
+      }
+      // scanAll orders by time, then key, then tiebreak: within one key, by time then tiebreak.
+      group.entries.push({ time: entry.time, tiebreak: entry.tiebreak });
+    }
+    for (const [id, group] of groups) this.database.write(Buffer.from(id, 'latin1'), id, this.directories.of(group.entries));
+    this.markDirectoriesKept(true);
+  }
+
+  /** Records (with the next batch) whether every live entry is listed in its directory. */
+  private markDirectoriesKept(kept: boolean): void {
+    if (this.directoriesKept === kept) return;
+    this.directoriesKept = kept;
+    this.database.setMetaNumber(directoriesMeta, kept ? 1 : 0);
   }
 
   /**
@@ -178,13 +248,6 @@ export abstract class TimedState extends StoreState {
       this.database.clearRange(directoryKeysStart, directorySegmentStart(live));
       this.firstLiveSegment = live;
     }
-  }
-
-  private addToIndex(key: Buffer, keyId: string, time: number, tiebreak: number): void {
-    const index = this.index;
-    if (index === undefined) return;
-    index.set(key, keyId, time, tiebreak, true);
-    if (index.size > this.rules.indexMaxEntries) this.index = undefined;
   }
 
   private expired(time: number): boolean {

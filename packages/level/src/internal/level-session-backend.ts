@@ -1,8 +1,9 @@
 /**
  * The LevelDB session backend: session values in LevelDB under segmented keys (segment of the
- * session end, key, end, start; see key-encoding.ts), read with `getSync`; `findSessions` reads
- * the key's directories (one per live segment, entries by end then start, Kafka's order) and then
- * each value, so it runs synchronously with no per-key memory.
+ * session end, key, end, start; see key-encoding.ts), read with `getSync`; `findSessions` walks
+ * the bounded in-memory index while there is one, else reads the key's directories (one per live
+ * segment, entries by end then start, Kafka's order) and then each value, so it runs
+ * synchronously with no per-key memory.
  */
 import type { ChangelogRecord, SessionBytesBackend, SessionBytesEntry, SessionBytesWrite } from '@tributary/streams';
 import type { ResolvedLevelStoreOptions } from '../options.js';

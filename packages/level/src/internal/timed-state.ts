@@ -1,10 +1,11 @@
 /**
- * The state of a LevelDB window or session store: the database, the per-key directories that
- * make per-key fetches a few `getSync` reads (time-directory.ts), a bounded in-memory index of
- * every live entry for cross-key scans (the engine's `TimeKeyedEntries`, holding `true` where the
- * value is on disk; dropped past `indexMaxEntries`), the observed time (persisted with each
- * batch) and the segment below which everything has been range-deleted. Window and session
- * backends differ only in their rules, passed in as a {@link TimedRules}.
+ * The state of a LevelDB window or session store: the database; a bounded in-memory index of
+ * every live entry (the engine's `TimeKeyedEntries`, holding `true` where the value is on disk),
+ * which serves per-key and cross-key scans while the store has at most `indexMaxEntries` entries;
+ * past that, per-key directories on disk (time-directory.ts) that make a per-key fetch a few
+ * `getSync` reads with no memory per key; the observed time (persisted with each batch) and the
+ * segment below which everything has been range-deleted. Window and session backends differ
+ * only in their rules, passed in as a {@link TimedRules}.
  */
 import type { LevelDatabase } from './level-database.js';
 import { indexFullError } from './index-bound.js';

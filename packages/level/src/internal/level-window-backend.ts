@@ -1,9 +1,9 @@
 /**
  * The LevelDB window backend: window values in LevelDB under segmented keys (see
- * key-encoding.ts), read with `getSync`; `fetch` walks the bounded in-memory index while
- * there is one, else reads the key's directories (one per live segment) and then each value, so
- * it runs synchronously with no per-key memory. `fetchAll` needs the index. Expired segments are deleted with one range delete after
- * the batch that expired them.
+ * key-encoding.ts), read with `getSync`; `fetch` walks the bounded in-memory index while there
+ * is one, else reads the key's directories (one per live segment) and then each value, so it
+ * runs synchronously with no per-key memory. `fetchAll` needs the index. Expired segments are
+ * deleted with one range delete after the batch that expired them.
  */
 import type { ChangelogRecord, WindowBytesBackend, WindowBytesEntry, WindowBytesWrite } from '@tributary/streams';
 import type { ResolvedLevelStoreOptions } from '../options.js';

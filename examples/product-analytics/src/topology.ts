@@ -238,7 +238,7 @@ const timeOrPlaceholder: TimestampExtractor<unknown, unknown> = (record, partiti
 export function buildTopology(builder?: StreamsBuilder, options: ProductAnalyticsOptions = {}): Topology {
   const resolved = resolveOptions(options);
   builder ??= new StreamsBuilder({ dslStoreSuppliers: resolved.storeSuppliers });
-  const keyValueStore = (name: string) => resolved.storeSuppliers.keyValueStore(name);
+  const keyValueStore = (name: string, orderedScans = false) => resolved.storeSuppliers.keyValueStore(name, { orderedScans });
   const { topics } = resolved;
   const string = Serdes.String();
 
@@ -347,7 +347,8 @@ export function buildTopology(builder?: StreamsBuilder, options: ProductAnalytic
 
   // 6. Alerts, from every update (never the suppressed results, which would come a window late).
   builder.addStateStore(Stores.keyValueStoreBuilder(keyValueStore(storeNames.alertIds), string, Serdes.Float64()));
-  builder.addStateStore(Stores.keyValueStoreBuilder(keyValueStore(storeNames.alertIndex), string, string));
+  // Swept in key (expiry) order by a punctuator: a persistent store keeps its whole key index.
+  builder.addStateStore(Stores.keyValueStoreBuilder(keyValueStore(storeNames.alertIndex, true), string, string));
   const conversion = productWindows
     .toStream(Named.as('product-windows-for-alerts'))
     .map((windowed, aggregate) => pair(windowed.key, toProductStats(windowed, aggregate)), Named.as('stats-for-alerts'))

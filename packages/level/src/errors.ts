@@ -56,3 +56,17 @@ export class StoreWriteError extends StreamsError {
     super('LEVEL_STORE_WRITE_FAILED', message, options);
   }
 }
+
+/**
+ * A key-value store's `range`/`all`, or a window or session store's `fetchAll`/`all`, on a
+ * LevelDB store whose in-memory index was dropped because the store outgrew `indexMaxEntries`.
+ */
+export class StoreIndexFullError extends StreamsError {
+  constructor(
+    message: string,
+    readonly path: string,
+    options?: StreamsErrorOptions,
+  ) {
+    super('LEVEL_STORE_INDEX_FULL', message, options);
+  }
+}

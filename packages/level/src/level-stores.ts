@@ -51,7 +51,7 @@ function checkDuration(store: string, option: string, value: number, minimum: nu
 
 /** Factories of LevelDB store suppliers. */
 export const LevelStores = {
-  /** A key-value store on LevelDB: values on disk, keys also indexed in memory for synchronous ranges. */
+  /** A key-value store on LevelDB: values on disk, keys also indexed in memory (up to `indexMaxEntries`) for synchronous ranges. */
   persistentKeyValueStore(name: string, options?: LevelStoreOptions): LevelKeyValueStoreSupplier {
     checkStoreName(name);
     const resolved = resolveLevelStoreOptions(name, options);
@@ -104,11 +104,15 @@ export const LevelStores = {
   /**
    * Suppliers that put every store the DSL creates on LevelDB, with `options` for each: pass them
    * to `new StreamsBuilder({ dslStoreSuppliers: LevelStores.dslStoreSuppliers() })`. Global tables
-   * stay in memory (their topic is their changelog, and they open with no prepare step).
+   * stay in memory (their topic is their changelog, and they open with no prepare step). A
+   * key-value store the DSL scans in key order as it processes (a foreign-key join's
+   * subscriptions, suppress's buffer, an outer join's waiting records) keeps its whole index
+   * (`indexMaxEntries` defaults to `Infinity` for it, unless `options` sets one).
    */
   dslStoreSuppliers(options?: LevelStoreOptions): DslStoreSuppliers {
+    const scanned: LevelStoreOptions = { ...options, indexMaxEntries: options?.indexMaxEntries ?? Number.POSITIVE_INFINITY };
     return {
-      keyValueStore: (name) => LevelStores.persistentKeyValueStore(name, options),
+      keyValueStore: (name, params) => LevelStores.persistentKeyValueStore(name, params?.orderedScans === true ? scanned : options),
       windowStore: (name, retentionMs, windowSizeMs, retainDuplicates) => LevelStores.persistentWindowStore(name, retentionMs, windowSizeMs, retainDuplicates, options),
       sessionStore: (name, retentionMs) => LevelStores.persistentSessionStore(name, retentionMs, options),
     };

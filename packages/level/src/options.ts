@@ -5,6 +5,11 @@ import { ConfigError } from '@tributary/streams';
 export const DEFAULT_LEVEL_CACHE_SIZE = 8 * 1024 * 1024;
 /** LevelDB's write buffer (memtable) per store when none is given: 4 MiB (LevelDB's own default). */
 export const DEFAULT_LEVEL_WRITE_BUFFER_SIZE = 4 * 1024 * 1024;
+/**
+ * Entries of a store's in-memory index when none is given: 100,000 (about 10 to 20 MB of heap
+ * per store and task, by key length).
+ */
+export const DEFAULT_LEVEL_INDEX_MAX_ENTRIES = 100_000;
 
 /** Options of `LevelStores.persistent*Store`. */
 export interface LevelStoreOptions {
@@ -18,12 +23,25 @@ export interface LevelStoreOptions {
    * crashes only (the OS still holds the write), and faster.
    */
   readonly syncOnCommit?: boolean;
+  /**
+   * The most entries the store's in-memory index holds (keys of a key-value store; key, time and
+   * tiebreak of a window or session store). The index serves what needs ordered iteration over
+   * every key: a key-value store's `range` and `all` (a foreign-key join's subscription store, a
+   * suppress buffer, a custom processor's scan) and a window or session store's `fetchAll` and
+   * `all` (interactive queries). Point reads and a window or session store's per-key fetches
+   * never need it: they read LevelDB with `getSync`. A store with more entries than this drops
+   * its index (until it is reopened with fewer), and those iterations then throw
+   * `StoreIndexFullError`, so heap stays bounded for any number of keys. Defaults to
+   * {@link DEFAULT_LEVEL_INDEX_MAX_ENTRIES}; `0` keeps no index; `Infinity` never drops it.
+   */
+  readonly indexMaxEntries?: number;
 }
 
 export interface ResolvedLevelStoreOptions {
   readonly cacheSize: number;
   readonly writeBufferSize: number;
   readonly syncOnCommit: boolean;
+  readonly indexMaxEntries: number;
 }
 
 export function resolveLevelStoreOptions(store: string, options: LevelStoreOptions | undefined): ResolvedLevelStoreOptions {
@@ -32,7 +50,14 @@ export function resolveLevelStoreOptions(store: string, options: LevelStoreOptio
     cacheSize: checkBytes(store, 'cacheSize', given.cacheSize, DEFAULT_LEVEL_CACHE_SIZE, 0),
     writeBufferSize: checkBytes(store, 'writeBufferSize', given.writeBufferSize, DEFAULT_LEVEL_WRITE_BUFFER_SIZE, 64 * 1024),
     syncOnCommit: given.syncOnCommit ?? true,
+    indexMaxEntries: checkIndexMaxEntries(store, given.indexMaxEntries),
   };
+}
+
+function checkIndexMaxEntries(store: string, value: number | undefined): number {
+  if (value === undefined) return DEFAULT_LEVEL_INDEX_MAX_ENTRIES;
+  if (value === Number.POSITIVE_INFINITY || (Number.isSafeInteger(value) && value >= 0)) return value;
+  throw new ConfigError(`LevelDB option 'indexMaxEntries' of store '${store}' must be a non-negative integer number of entries (or Infinity), got ${String(value)}.`);
 }
 
 function checkBytes(store: string, option: string, value: number | undefined, fallback: number, minimum: number): number {

@@ -117,7 +117,7 @@ export {
 } from './state/stores.js';
 export type { CachingOptions } from './state/stores.js';
 export { isRestorableStore } from './state/store-suppliers.js';
-export type { DslStoreSuppliers } from './state/dsl-store-suppliers.js';
+export type { DslKeyValueParams, DslStoreSuppliers } from './state/dsl-store-suppliers.js';
 export { QueryableStoreTypes, queryStore } from './state/queryable-store-types.js';
 export type { QueryableStoreType } from './state/queryable-store-types.js';
 export type {

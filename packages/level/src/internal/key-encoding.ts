@@ -5,13 +5,16 @@
  * - key-value: `0x01 | key`
  * - window:    `0x01 | segment | key | window start | seqnum (uint32)`
  * - session:   `0x01 | segment | key | end | start`
+ * - directory of a window or session key in a segment: `0x02 | segment | key` (see time-directory.ts)
  *
  * A segment is `floor(time / segmentInterval)` of the window start (session end). Segment first
  * means everything expired is one contiguous range, deleted with one `db.clear`; within a segment
- * a key's entries are contiguous and ordered by time, so a per-key fetch from LevelDB would be
- * one range scan per segment (at most three live segments), as in Kafka's segmented RocksDB stores.
+ * a key's entries are contiguous and ordered by time, as in Kafka's segmented RocksDB stores.
+ * classic-level cannot scan synchronously, so a per-key fetch reads the key's directory in each
+ * live segment (at most about three) with `getSync` instead; directories are segment-first too,
+ * and expire with their segment's data.
  */
-import { dataPrefix } from './level-database.js';
+import { dataPrefix, directoryPrefix } from './level-database.js';
 
 const twoTo32 = 4294967296;
 
@@ -67,3 +70,23 @@ export function segmentStart(segment: number): Buffer {
 
 /** The lowest data key. */
 export const dataKeysStart = Buffer.from([dataPrefix]);
+
+/** The directory key of `key`'s entries in `segment`: `0x02 | segment | key`. */
+export function directoryKey(key: Buffer, segment: number): Buffer {
+  const bytes = Buffer.allocUnsafe(key.length + 9);
+  bytes[0] = directoryPrefix;
+  writeSortableInt64(bytes, segment, 1);
+  key.copy(bytes, 9);
+  return bytes;
+}
+
+/** The first directory key of `segment`. */
+export function directorySegmentStart(segment: number): Buffer {
+  const bytes = Buffer.allocUnsafe(9);
+  bytes[0] = directoryPrefix;
+  writeSortableInt64(bytes, segment, 1);
+  return bytes;
+}
+
+/** The lowest directory key. */
+export const directoryKeysStart = Buffer.from([directoryPrefix]);

@@ -5,7 +5,9 @@
  * also writes the store's flush sequence, and a checkpoint records the sequence it reflects, so a
  * reopened store can tell whether its data is exactly its checkpoint's (kept) or newer (wiped).
  *
- * Key space: `0x00` + name holds metadata, `0x01` + the backend's own encoding holds data.
+ * Key space: `0x00` + name holds metadata, `0x01` + the backend's own encoding holds data, and
+ * `0x02` + the backend's own encoding holds what a backend derives from its data (the per-key
+ * directories of window and session stores).
  */
 import { mkdirSync, accessSync, constants, existsSync, statSync } from 'node:fs';
 import { open, rename, rm, readFile } from 'node:fs/promises';
@@ -16,6 +18,8 @@ import type { ResolvedLevelStoreOptions } from '../options.js';
 
 /** The first byte of every data key. */
 export const dataPrefix = 0x01;
+/** The first byte of every directory key (derived from data, deleted with it). */
+export const directoryPrefix = 0x02;
 const dataStart = Buffer.from([dataPrefix]);
 const dataEnd = Buffer.from([dataPrefix + 1]);
 const checkpointFile = '.checkpoint';
@@ -124,10 +128,12 @@ export class LevelDatabase {
       throw openError(error, path, store);
     }
     try {
-      const storedFormat = db.getSync(formatKey);
-      if (storedFormat !== undefined && storedFormat.toString('latin1') !== format) {
+      const storedFormat = db.getSync(formatKey)?.toString('latin1');
+      // An older layout of the same kind of store is rebuilt from the changelog, like unflushed data.
+      const outdated = storedFormat !== undefined && storedFormat !== format && isOlderFormat(storedFormat, format);
+      if (storedFormat !== undefined && storedFormat !== format && !outdated) {
         throw new StoreCorruptError(
-          `The directory ${path} of store '${store}' holds a '${storedFormat.toString('latin1')}' store, not a '${format}' one: two stores of different kinds share a name, or the directory was copied. Rename the store, or delete the directory to rebuild it from its changelog.`,
+          `The directory ${path} of store '${store}' holds a '${storedFormat}' store, not a '${format}' one: two stores of different kinds share a name, or the directory was copied. Rename the store, or delete the directory to rebuild it from its changelog.`,
           path,
         );
       }
@@ -137,7 +143,7 @@ export class LevelDatabase {
       let hasData = stored !== undefined;
       if (!hasData) for await (const _ of db.keys({ gte: dataStart, lt: dataEnd, limit: 1 })) hasData = true;
       let wiped = false;
-      if (hasData && (checkpoint === undefined || checkpoint.flushSequence !== flushSequence)) {
+      if (outdated || (hasData && (checkpoint === undefined || checkpoint.flushSequence !== flushSequence))) {
         await db.clear();
         await rm(join(path, checkpointFile), { force: true });
         flushSequence = 0;
@@ -152,9 +158,13 @@ export class LevelDatabase {
     }
   }
 
-  /** Every data key (with the data prefix), in byte order: how a backend loads its index. */
-  async *dataKeys(): AsyncGenerator<Buffer> {
-    for await (const key of this.db.keys({ gte: dataStart, lt: dataEnd })) yield key;
+  /**
+   * Data keys (with the data prefix) in byte order, from `from` (default: the first) and at most
+   * `limit` of them: how a backend loads its index.
+   */
+  async *dataKeys(from: Buffer = dataStart, limit = Number.POSITIVE_INFINITY): AsyncGenerator<Buffer> {
+    const options = limit === Number.POSITIVE_INFINITY ? { gte: from, lt: dataEnd } : { gte: from, lt: dataEnd, limit };
+    for await (const key of this.db.keys(options)) yield key;
   }
 
   /** A stored metadata number, or `undefined`. */
@@ -292,6 +302,13 @@ export class LevelDatabase {
     }
     return error as Error;
   }
+}
+
+/** Whether `stored` is an earlier version of `current`'s kind (`kind:version`). */
+function isOlderFormat(stored: string, current: string): boolean {
+  const [storedKind, storedVersion] = stored.split(':');
+  const [currentKind, currentVersion] = current.split(':');
+  return storedKind === currentKind && Number(storedVersion) < Number(currentVersion);
 }
 
 function openError(error: unknown, path: string, store: string): Error {

@@ -1,8 +1,9 @@
 /**
  * The LevelDB session backend: session values in LevelDB under segmented keys (segment of the
- * session end, key, end, start; see key-encoding.ts), read with `getSync`; which sessions exist
- * is indexed in memory by key, end and start (Kafka's order), bounded by retention, so that
- * `findSessions` runs synchronously.
+ * session end, key, end, start; see key-encoding.ts), read with `getSync`; `findSessions` walks
+ * the bounded in-memory index while there is one, else reads the key's directories (one per live
+ * segment, entries by end then start, Kafka's order) and then each value, so it runs
+ * synchronously with no per-key memory.
  */
 import type { ChangelogRecord, SessionBytesBackend, SessionBytesEntry, SessionBytesWrite } from '@tributary/streams';
 import type { ResolvedLevelStoreOptions } from '../options.js';
@@ -18,8 +19,8 @@ function readInt64(bytes: Buffer, offset: number): number {
 }
 
 export class SessionState extends TimedState {
-  static async load(database: LevelDatabase, retentionMs: number): Promise<SessionState> {
-    const state = new SessionState(database, { tiebreakBytes: 8, retentionMs, segmentIntervalMs: segmentIntervalFor(retentionMs) });
+  static async load(database: LevelDatabase, retentionMs: number, indexMaxEntries: number): Promise<SessionState> {
+    const state = new SessionState(database, { tiebreakBytes: 8, retentionMs, segmentIntervalMs: segmentIntervalFor(retentionMs), indexMaxEntries });
     await state.loadIndex();
     return state;
   }
@@ -54,7 +55,7 @@ export class SessionState extends TimedState {
 }
 
 export function prepareSessionStore(context: StoreLocation, store: string, retentionMs: number, options: ResolvedLevelStoreOptions): Promise<SessionState> {
-  return prepareStore(context, store, 'session:1', options, (database) => SessionState.load(database, retentionMs));
+  return prepareStore(context, store, 'session:2', options, (database) => SessionState.load(database, retentionMs, options.indexMaxEntries));
 }
 
 export class LevelSessionBackend extends LevelTimedBackend<SessionState> implements SessionBytesBackend {
@@ -65,9 +66,9 @@ export class LevelSessionBackend extends LevelTimedBackend<SessionState> impleme
   findSessions(key: Buffer, earliestSessionEnd: number, latestSessionStart: number): IterableIterator<SessionBytesEntry> {
     const state = this.state!;
     const result: SessionBytesEntry[] = [];
-    for (const entry of state.index.scanKey(key.toString('latin1'), earliestSessionEnd, Number.POSITIVE_INFINITY)) {
+    for (const entry of state.scanKey(key, earliestSessionEnd, Number.POSITIVE_INFINITY)) {
       if (entry.tiebreak > latestSessionStart) continue;
-      const value = state.read(key, entry.time, entry.tiebreak);
+      const value = state.readListed(key, entry.time, entry.tiebreak);
       if (value !== undefined) result.push({ key, start: entry.tiebreak, end: entry.time, value });
     }
     return result[Symbol.iterator]();

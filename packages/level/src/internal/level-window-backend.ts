@@ -1,8 +1,9 @@
 /**
  * The LevelDB window backend: window values in LevelDB under segmented keys (see
- * key-encoding.ts), read with `getSync`; which windows exist is indexed in memory (bounded by
- * retention) so that `fetch` and `fetchAll` run synchronously. Expired segments are deleted with
- * one range delete after the batch that expired them.
+ * key-encoding.ts), read with `getSync`; `fetch` walks the bounded in-memory index while there
+ * is one, else reads the key's directories (one per live segment) and then each value, so it
+ * runs synchronously with no per-key memory. `fetchAll` needs the index. Expired segments are
+ * deleted with one range delete after the batch that expired them.
  */
 import type { ChangelogRecord, WindowBytesBackend, WindowBytesEntry, WindowBytesWrite } from '@tributary/streams';
 import type { ResolvedLevelStoreOptions } from '../options.js';
@@ -12,10 +13,15 @@ import { LevelTimedBackend, segmentIntervalFor, TimedState } from './timed-state
 
 /** Bytes a window changelog key adds to the record key (Kafka's `WindowKeySchema`). */
 const windowKeySuffixBytes = 12;
+const maxSeqnumMeta = 'max-seqnum';
 
 export class WindowState extends TimedState {
-  static async load(database: LevelDatabase, retentionMs: number): Promise<WindowState> {
-    const state = new WindowState(database, { tiebreakBytes: 4, retentionMs, segmentIntervalMs: segmentIntervalFor(retentionMs) });
+  /** The largest seqnum written (persisted with each batch), so a reopened store resumes after it. */
+  maxSeqnum = 0;
+
+  static async load(database: LevelDatabase, retentionMs: number, indexMaxEntries: number): Promise<WindowState> {
+    const state = new WindowState(database, { tiebreakBytes: 4, retentionMs, segmentIntervalMs: segmentIntervalFor(retentionMs), indexMaxEntries });
+    state.maxSeqnum = database.metaNumber(maxSeqnumMeta) ?? 0;
     await state.loadIndex();
     return state;
   }
@@ -29,8 +35,15 @@ export class WindowState extends TimedState {
       if (windowStart > this.observedTime) this.observedTime = windowStart;
       if (windowStart <= this.observedTime - retentionMs) continue;
       const keyId = write.key.toString('latin1');
-      if (write.value === null) this.remove(write.key, keyId, windowStart, write.seqnum);
-      else this.set(write.key, keyId, windowStart, write.seqnum, write.value);
+      if (write.value === null) {
+        this.remove(write.key, keyId, windowStart, write.seqnum);
+        continue;
+      }
+      this.set(write.key, keyId, windowStart, write.seqnum, write.value);
+      if (write.seqnum > this.maxSeqnum) {
+        this.maxSeqnum = write.seqnum;
+        this.database.setMetaNumber(maxSeqnumMeta, write.seqnum);
+      }
     }
     this.expire(previous);
   }
@@ -48,7 +61,7 @@ export class WindowState extends TimedState {
 }
 
 export function prepareWindowStore(context: StoreLocation, store: string, retentionMs: number, options: ResolvedLevelStoreOptions): Promise<WindowState> {
-  return prepareStore(context, store, 'window:1', options, (database) => WindowState.load(database, retentionMs));
+  return prepareStore(context, store, 'window:2', options, (database) => WindowState.load(database, retentionMs, options.indexMaxEntries));
 }
 
 export class LevelWindowBackend extends LevelTimedBackend<WindowState> implements WindowBytesBackend {
@@ -58,11 +71,11 @@ export class LevelWindowBackend extends LevelTimedBackend<WindowState> implement
 
   fetch(key: Buffer, timeFrom: number, timeTo: number): IterableIterator<WindowBytesEntry> {
     const state = this.state!;
-    const found = state.index.scanKey(key.toString('latin1'), timeFrom, timeTo);
+    const found = state.scanKey(key, timeFrom, timeTo);
     const result: WindowBytesEntry[] = [];
     for (let index = 0; index < found.length; index++) {
       const entry = found[index]!;
-      const value = state.read(key, entry.time, entry.tiebreak);
+      const value = state.readListed(key, entry.time, entry.tiebreak);
       if (value !== undefined) result.push({ key, windowStart: entry.time, seqnum: entry.tiebreak, value });
     }
     return result[Symbol.iterator]();
@@ -70,11 +83,11 @@ export class LevelWindowBackend extends LevelTimedBackend<WindowState> implement
 
   fetchAll(timeFrom: number, timeTo: number): IterableIterator<WindowBytesEntry> {
     const state = this.state!;
-    const found = state.index.scanAll(timeFrom, timeTo);
+    const found = state.scanAll(timeFrom, timeTo, 'fetchAll()');
     const result: WindowBytesEntry[] = [];
     for (let index = 0; index < found.length; index++) {
       const entry = found[index]!;
-      const value = state.read(entry.key, entry.time, entry.tiebreak);
+      const value = state.readListed(entry.key, entry.time, entry.tiebreak);
       if (value !== undefined) result.push({ key: entry.key, windowStart: entry.time, seqnum: entry.tiebreak, value });
     }
     return result[Symbol.iterator]();
@@ -84,10 +97,8 @@ export class LevelWindowBackend extends LevelTimedBackend<WindowState> implement
     this.state!.putBatch(writes);
   }
 
-  /** From the in-memory index, without reading values from disk. */
+  /** The largest seqnum ever written, kept as metadata (it may belong to an expired window: new ones only need to be larger). */
   maxSeqnum(): number {
-    let max = 0;
-    for (const entry of this.state!.index.scanAll(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)) if (entry.tiebreak > max) max = entry.tiebreak;
-    return max;
+    return this.state!.maxSeqnum;
   }
 }

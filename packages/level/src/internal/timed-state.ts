@@ -1,36 +1,49 @@
 /**
- * The state of a LevelDB window or session store: the database, the in-memory index of its live
- * entries (the engine's `TimeKeyedEntries`, holding `true` where the value is on disk), the
- * observed time (persisted with each batch) and the segment below which everything has been
- * range-deleted. Window and session backends differ only in their rules,
- * passed in as a {@link TimedRules}.
+ * The state of a LevelDB window or session store: the database; a bounded in-memory index of
+ * every live entry (the engine's `TimeKeyedEntries`, holding `true` where the value is on disk),
+ * which serves per-key and cross-key scans while the store has at most `indexMaxEntries` entries;
+ * past that, per-key directories on disk (time-directory.ts) that make a per-key fetch a few
+ * `getSync` reads with no memory per key; the observed time (persisted with each batch) and the
+ * segment below which everything has been range-deleted. Window and session backends differ
+ * only in their rules, passed in as a {@link TimedRules}.
  */
 import type { LevelDatabase } from './level-database.js';
-import { parseTimedKey, segmentStart, dataKeysStart, timedKey } from './key-encoding.js';
+import { indexFullError } from './index-bound.js';
+import { dataKeysStart, directoryKey, directoryKeysStart, directorySegmentStart, parseTimedKey, segmentStart, timedKey } from './key-encoding.js';
 import { LevelBackend, StoreState } from './store-state.js';
-import { TimeKeyedEntries } from '@tributary/streams/engine';
+import { DirectoryLayout } from './time-directory.js';
+import { TimeKeyedEntries, type KeyedTimedEntry, type TimedEntry } from '@tributary/streams/engine';
 
 export interface TimedRules {
   readonly tiebreakBytes: 4 | 8;
   readonly retentionMs: number;
   /** For a new store; a store on disk keeps the interval it was written with. */
   readonly segmentIntervalMs: number;
+  /** The most entries the in-memory index holds before it is dropped. */
+  readonly indexMaxEntries: number;
 }
 
 const observedTimeMeta = 'observed-time';
 const segmentIntervalMeta = 'segment-interval';
+/** 1 while every live entry is listed in its directory (always, once the index is dropped). */
+const directoriesMeta = 'directories-kept';
 
 export abstract class TimedState extends StoreState {
   /**
-   * Which (key, time, tiebreak) entries exist, without their values (those stay on disk, read with
-   * `getSync`): window and session fetches are synchronous and classic-level iterators are not, so
-   * fetches walk this index; retention bounds its size.
+   * Which (key, time, tiebreak) entries exist, without their values, for `fetchAll` (a cross-key
+   * scan in time order, which classic-level cannot do synchronously); `undefined` once the store
+   * outgrew `indexMaxEntries`. While it exists it also spares per-key reads their LevelDB reads
+   * of directories and of missing entries; the directories are kept either way, so dropping it
+   * loses nothing.
    */
-  readonly index = new TimeKeyedEntries<true>();
+  index: TimeKeyedEntries<true> | undefined = new TimeKeyedEntries<true>();
   observedTime = Number.NEGATIVE_INFINITY;
   /** Segments below this one are deleted (or being deleted). */
   private firstLiveSegment = Number.NEGATIVE_INFINITY;
   private segmentIntervalMs: number;
+  private readonly directories: DirectoryLayout;
+  /** Whether the directories list every live entry; needed once the index is gone. */
+  private directoriesKept = false;
 
   constructor(
     database: LevelDatabase,
@@ -38,55 +51,212 @@ export abstract class TimedState extends StoreState {
   ) {
     super(database);
     this.segmentIntervalMs = rules.segmentIntervalMs;
+    this.directories = new DirectoryLayout(rules.tiebreakBytes);
   }
 
-  /** Loads the index from the keys on disk, skipping what expired (it may linger until its segment goes). */
+  /**
+   * Loads the index from the keys of live segments on disk, skipping what expired (it may linger
+   * until its segment goes), and stops (dropping it) past the bound. A store too large for its
+   * index whose directories were not kept (it last ran with its index) gets them rebuilt here.
+   */
   protected async loadIndex(): Promise<void> {
     this.observedTime = this.database.metaNumber(observedTimeMeta) ?? Number.NEGATIVE_INFINITY;
     const storedInterval = this.database.metaNumber(segmentIntervalMeta);
     if (storedInterval === undefined) this.database.setMetaNumber(segmentIntervalMeta, this.segmentIntervalMs);
     else this.segmentIntervalMs = storedInterval;
+    this.directoriesKept = this.database.metaNumber(directoriesMeta) === 1;
     this.firstLiveSegment = this.liveSegment();
+    for await (const parts of this.liveEntries()) {
+      const index = this.index!;
+      index.set(parts.key, parts.key.toString('latin1'), parts.time, parts.tiebreak, true);
+      if (index.size > this.rules.indexMaxEntries) {
+        this.index = undefined;
+        break;
+      }
+    }
+    if (this.index === undefined && !this.directoriesKept) await this.rebuildDirectories();
+  }
+
+  /** The live entries on disk, in data key order (segment, key, time, tiebreak). */
+  private async *liveEntries(): AsyncGenerator<{ key: Buffer; time: number; tiebreak: number }> {
     const bound = this.observedTime - this.rules.retentionMs;
-    for await (const dataKey of this.database.dataKeys()) {
+    const from = this.firstLiveSegment === Number.NEGATIVE_INFINITY ? dataKeysStart : segmentStart(this.firstLiveSegment);
+    for await (const dataKey of this.database.dataKeys(from)) {
       const parts = parseTimedKey(dataKey, this.rules.tiebreakBytes);
-      if (parts.time <= bound) continue;
-      this.index.set(parts.key, parts.key.toString('latin1'), parts.time, parts.tiebreak, true);
+      if (parts.time > bound) yield parts;
     }
   }
 
-  dataKey(key: Buffer, time: number, tiebreak: number): Buffer {
-    return timedKey(key, Math.floor(time / this.segmentIntervalMs), time, tiebreak, this.rules.tiebreakBytes);
+  /**
+   * Writes every live key's directories from the data on disk, a (segment, key) group at a time
+   * (data keys are in that order), committing every few thousand so the write buffer stays small.
+   */
+  private async rebuildDirectories(): Promise<void> {
+    let group: { key: Buffer; segment: number; entries: { time: number; tiebreak: number }[] } | undefined;
+    let written = 0;
+    const writeGroup = async (): Promise<void> => {
+      if (group === undefined) return;
+      const directoryId = directoryKey(group.key, group.segment);
+      this.database.write(directoryId, directoryId.toString('latin1'), this.directories.of(group.entries));
+      if (++written % 4096 === 0) {
+        this.database.flush(false);
+        await this.database.commit();
+      }
+    };
+    for await (const parts of this.liveEntries()) {
+      const segment = this.segmentOf(parts.time);
+      if (group === undefined || group.segment !== segment || !group.key.equals(parts.key)) {
+        await writeGroup();
+        group = { key: parts.key, segment, entries: [] };
+      }
+      group.entries.push({ time: parts.time, tiebreak: parts.tiebreak });
+    }
+    await writeGroup();
+    this.markDirectoriesKept(true);
+    this.database.flush();
+    // Directories are derived from the data the checkpoint vouches for: the checkpoint still holds.
+    if (this.database.checkpoint === undefined) await this.database.commit();
+    else await this.database.writeCheckpoint(this.database.checkpoint);
   }
 
+  dataKey(key: Buffer, time: number, tiebreak: number): Buffer {
+    return timedKey(key, this.segmentOf(time), time, tiebreak, this.rules.tiebreakBytes);
+  }
+
+  /** The stored value at exactly (key, time, tiebreak), or `undefined` (also when expired). */
   read(key: Buffer, time: number, tiebreak: number): Buffer | undefined {
+    if (this.expired(time)) return undefined;
+    // While the index holds every entry, it answers misses without a LevelDB read.
+    if (this.index !== undefined && !this.index.has(key.toString('latin1'), time, tiebreak)) return undefined;
+    return this.readListed(key, time, tiebreak);
+  }
+
+  /** The value of an entry the index or a directory lists (a `scanKey` or `scanAll` result). */
+  readListed(key: Buffer, time: number, tiebreak: number): Buffer | undefined {
     const dataKey = this.dataKey(key, time, tiebreak);
     return this.database.read(dataKey, dataKey.toString('latin1'));
   }
 
   set(key: Buffer, keyId: string, time: number, tiebreak: number, value: Buffer): void {
-    this.index.set(key, keyId, time, tiebreak, true);
+    const index = this.index;
+    if (index === undefined) {
+      const directoryId = directoryKey(key, this.segmentOf(time));
+      const id = directoryId.toString('latin1');
+      const grown = this.directories.insert(this.database.read(directoryId, id), time, tiebreak);
+      if (grown !== undefined) this.database.write(directoryId, id, grown);
+    } else if (!index.has(keyId, time, tiebreak)) {
+      // While the index holds every entry, directories are not kept: they are written from it
+      // the moment it is dropped.
+      this.markDirectoriesKept(false);
+      index.set(key, keyId, time, tiebreak, true);
+      if (index.size > this.rules.indexMaxEntries) this.dropIndex();
+    }
     const dataKey = this.dataKey(key, time, tiebreak);
     this.database.write(dataKey, dataKey.toString('latin1'), value);
   }
 
   remove(key: Buffer, keyId: string, time: number, tiebreak: number): void {
-    if (!this.index.has(keyId, time, tiebreak)) return;
-    this.index.delete(keyId, time, tiebreak);
+    const index = this.index;
+    if (index === undefined) {
+      const directoryId = directoryKey(key, this.segmentOf(time));
+      const id = directoryId.toString('latin1');
+      const shrunk = this.directories.remove(this.database.read(directoryId, id), time, tiebreak);
+      if (shrunk === undefined) return;
+      this.database.write(directoryId, id, shrunk);
+    } else {
+      if (!index.has(keyId, time, tiebreak)) return;
+      this.markDirectoriesKept(false);
+      index.delete(keyId, time, tiebreak);
+    }
     const dataKey = this.dataKey(key, time, tiebreak);
     this.database.write(dataKey, dataKey.toString('latin1'), null);
+  }
+
+  /**
+   * Drops the index after writing every key's directories from it (at most `indexMaxEntries`
+   * entries, once). A directory it does not rewrite lists only entries since deleted, which
+   * reads skip; expired entries it no longer holds are never read.
+   */
+  private dropIndex(): void {
+    const index = this.index!;
+    this.index = undefined;
+    const groups = new Map<string, { key: Buffer; segment: number; entries: { time: number; tiebreak: number }[] }>();
+    for (const entry of index.scanAll(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)) {
+      const segment = this.segmentOf(entry.time);
+      const directoryId = directoryKey(entry.key, segment).toString('latin1');
+      let group = groups.get(directoryId);
+      if (group === undefined) {
+        group = { key: entry.key, segment, entries: [] };
+        groups.set(directoryId, group);
+      }
+      // scanAll orders by time, then key, then tiebreak: within one key, by time then tiebreak.
+      group.entries.push({ time: entry.time, tiebreak: entry.tiebreak });
+    }
+    for (const [id, group] of groups) this.database.write(Buffer.from(id, 'latin1'), id, this.directories.of(group.entries));
+    this.markDirectoriesKept(true);
+  }
+
+  /** Records (with the next batch) whether every live entry is listed in its directory. */
+  private markDirectoriesKept(kept: boolean): void {
+    if (this.directoriesKept === kept) return;
+    this.directoriesKept = kept;
+    this.database.setMetaNumber(directoriesMeta, kept ? 1 : 0);
+  }
+
+  /**
+   * `key`'s live entries with `timeFrom <= time <= timeTo`, by time then tiebreak: from the index
+   * while it holds every entry, else from the key's directories (one `getSync` per live segment
+   * the range touches).
+   */
+  scanKey(key: Buffer, timeFrom: number, timeTo: number): TimedEntry<true>[] {
+    if (this.index !== undefined) return this.index.scanKey(key.toString('latin1'), timeFrom, timeTo);
+    const found: TimedEntry<true>[] = [];
+    if (this.observedTime === Number.NEGATIVE_INFINITY) return found;
+    // Nothing is stored after the observed time (it is the largest time written).
+    const from = Math.max(timeFrom, this.observedTime - this.rules.retentionMs + 1);
+    const to = Math.min(timeTo, this.observedTime);
+    if (from > to) return found;
+    const layout = this.directories;
+    const lastSegment = this.segmentOf(to);
+    for (let segment = this.segmentOf(from); segment <= lastSegment; segment++) {
+      const directoryId = directoryKey(key, segment);
+      const directory = this.database.read(directoryId, directoryId.toString('latin1'));
+      if (directory === undefined) continue;
+      const count = layout.count(directory);
+      for (let index = layout.firstAtOrAfter(directory, from); index < count; index++) {
+        const time = layout.time(directory, index);
+        if (time > to) break;
+        found.push({ time, tiebreak: layout.tiebreak(directory, index), value: true });
+      }
+    }
+    return found;
+  }
+
+  /** Every key's live entries with `timeFrom <= time <= timeTo`, from the index (or a {@link StoreIndexFullError}). */
+  scanAll(timeFrom: number, timeTo: number, iteration: string): KeyedTimedEntry<true>[] {
+    if (this.index === undefined) throw indexFullError(this.path, this.rules.indexMaxEntries, iteration);
+    return this.index.scanAll(timeFrom, timeTo);
   }
 
   /** After writes that may have advanced the observed time: persists it and drops what expired. */
   expire(previousObservedTime: number): void {
     if (this.observedTime === previousObservedTime) return;
     this.database.setMetaNumber(observedTimeMeta, this.observedTime);
-    this.index.removeUpTo(this.observedTime - this.rules.retentionMs);
+    this.index?.removeUpTo(this.observedTime - this.rules.retentionMs);
     const live = this.liveSegment();
     if (live > this.firstLiveSegment) {
       this.database.clearRange(dataKeysStart, segmentStart(live));
+      this.database.clearRange(directoryKeysStart, directorySegmentStart(live));
       this.firstLiveSegment = live;
     }
+  }
+
+  private expired(time: number): boolean {
+    return time <= this.observedTime - this.rules.retentionMs;
+  }
+
+  private segmentOf(time: number): number {
+    return Math.floor(time / this.segmentIntervalMs);
   }
 
   /** The first segment holding a time that has not expired. */
@@ -117,8 +287,6 @@ export abstract class LevelTimedBackend<S extends TimedState> extends LevelBacke
 
   /** The stored value at exactly (key, time, tiebreak), or `undefined`. */
   protected read(key: Buffer, time: number, tiebreak: number): Buffer | undefined {
-    const state = this.state!;
-    if (!state.index.has(key.toString('latin1'), time, tiebreak)) return undefined;
-    return state.read(key, time, tiebreak);
+    return this.state!.read(key, time, tiebreak);
   }
 }

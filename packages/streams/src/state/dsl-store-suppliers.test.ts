@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors/streams-error.js';
-import { Consumed, JoinWindows, Materialized, Serdes, SessionWindows, StreamsBuilder, TimeWindows } from '../index.js';
+import { BufferConfig, Consumed, JoinWindows, Materialized, Serdes, SessionWindows, StreamsBuilder, Suppressed, TimeWindows } from '../index.js';
 import type { DslStoreSuppliers } from './dsl-store-suppliers.js';
 import { Stores } from './stores.js';
 
@@ -14,7 +14,7 @@ function recordingSuppliers(): { suppliers: DslStoreSuppliers; made: string[] } 
   return {
     made,
     suppliers: {
-      keyValueStore: (name) => (made.push(`key-value ${name}`), memory.keyValueStore(name)),
+      keyValueStore: (name, params) => (made.push(`key-value ${name}${params?.orderedScans === true ? ' (ordered scans)' : ''}`), memory.keyValueStore(name)),
       windowStore: (name, retentionMs, windowSizeMs, retainDuplicates) => (
         made.push(`window ${name}${retainDuplicates ? ' (duplicates)' : ''}`), memory.windowStore(name, retentionMs, windowSizeMs, retainDuplicates)
       ),
@@ -42,6 +42,30 @@ describe('DslStoreSuppliers', () => {
       expect.stringMatching(/^window KSTREAM-JOINTHIS-\d+-this-join-store \(duplicates\)$/),
       expect.stringMatching(/^window KSTREAM-JOINTHIS-\d+-other-join-store \(duplicates\)$/),
     ]);
+  });
+
+  it('tells the supplier which key-value stores the DSL scans in key order as it processes', () => {
+    const { suppliers, made } = recordingSuppliers();
+    const builder = new StreamsBuilder({ dslStoreSuppliers: suppliers });
+    const consumed = Consumed.with(Serdes.String(), Serdes.String());
+    const orders = builder.table('orders', consumed, Materialized.as('orders'));
+    const customers = builder.table('customers', consumed, Materialized.as('customers'));
+    orders.join(customers, (order) => order, (order, customer) => order + customer);
+    builder
+      .stream('clicks', consumed)
+      .groupByKey()
+      .windowedBy(TimeWindows.ofSizeWithNoGrace(10))
+      .count(Materialized.as('windowed'))
+      .suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded()));
+    builder.stream('left', consumed).outerJoin(builder.stream('right', consumed), (left, right) => `${left}${right}`, JoinWindows.ofTimeDifferenceWithNoGrace(5));
+    builder.build();
+    const scanned = made.filter((entry) => entry.endsWith('(ordered scans)'));
+    expect(scanned).toEqual([
+      expect.stringMatching(/subscription/i),
+      expect.stringMatching(/^key-value KTABLE-SUPPRESS-\d+-store \(ordered scans\)$/),
+      expect.stringMatching(/^key-value .*outer.*\(ordered scans\)$/i),
+    ]);
+    expect(made.filter((entry) => entry.startsWith('key-value') && !entry.endsWith('(ordered scans)'))).toEqual(expect.arrayContaining(['key-value orders', 'key-value customers']));
   });
 
   it('defaults to in-memory stores and rejects an option without the three methods, naming it', () => {

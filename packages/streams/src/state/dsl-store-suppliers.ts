@@ -7,10 +7,21 @@
  */
 import type { KeyValueBytesStoreSupplier, SessionBytesStoreSupplier, WindowBytesStoreSupplier } from './store-suppliers.js';
 
+/** What the DSL tells a supplier about a key-value store it creates (Kafka's `DslKeyValueParams`). */
+export interface DslKeyValueParams {
+  /**
+   * Whether the operator iterates the store in key order (`range`/`all`) as it processes: a
+   * foreign-key join's subscription store, suppress's buffer, an outer stream-stream join's
+   * store of records waiting for a partner. A persistent store keeps an in-memory index of its
+   * keys for that, so it must not drop it (`@tributary/level`'s `indexMaxEntries`). Default `false`.
+   */
+  readonly orderedScans?: boolean;
+}
+
 /** Makes the bytes store suppliers for the stores the DSL creates; `Stores.inMemoryDslStoreSuppliers()` is the default. */
 export interface DslStoreSuppliers {
   /** A key-value store supplier named `name` (tables, aggregations, join bookkeeping). */
-  keyValueStore(name: string): KeyValueBytesStoreSupplier;
+  keyValueStore(name: string, params?: DslKeyValueParams): KeyValueBytesStoreSupplier;
   /** A window store supplier (windowed aggregations; stream-stream joins, which retain duplicates). */
   windowStore(name: string, retentionMs: number, windowSizeMs: number, retainDuplicates: boolean): WindowBytesStoreSupplier;
   /** A session store supplier (session-windowed aggregations). */

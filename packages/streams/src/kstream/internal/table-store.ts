@@ -118,7 +118,7 @@ export function sourceTopicsOf(topology: InternalTopologyBuilder, nodeName: stri
   return [...topics];
 }
 
-/** A logged key-value store of raw bytes, ordered by key bytes (range scans work on prefixes). */
+/** A logged key-value store of raw bytes, ordered by key bytes and scanned by prefix as records arrive. */
 export function bytesStoreBuilder(storeName: string, suppliers: DslStoreSuppliers): StoreBuilder<KeyValueStore<Buffer, Buffer>> {
-  return Stores.keyValueStoreBuilder(suppliers.keyValueStore(storeName), Serdes.Bytes(), Serdes.Bytes());
+  return Stores.keyValueStoreBuilder(suppliers.keyValueStore(storeName, { orderedScans: true }), Serdes.Bytes(), Serdes.Bytes());
 }

@@ -134,6 +134,6 @@ export function outerJoinStoreBuilder(
   const parkedKeys = parkedKeySerde(requireSerde(keySerde, name, 'key'));
   const parkedValues = parkedValuesSerde(requireSerde(leftValueSerde, name, 'value'), requireSerde(rightValueSerde, name, 'other value'));
   // Not cached: the store is scanned for closed windows right after writes, by both sides.
-  const builder = Stores.keyValueStoreBuilder(suppliers.keyValueStore(name), parkedKeys, parkedValues);
+  const builder = Stores.keyValueStoreBuilder(suppliers.keyValueStore(name, { orderedScans: true }), parkedKeys, parkedValues);
   return logging ? builder : builder.withLoggingDisabled();
 }

@@ -317,7 +317,7 @@ export function suppressTable<K, V>(table: KTableImpl<K, V>, suppressed: Suppres
   const storeName = `${name}-store`;
   topology.addProcessor(name, suppressProcessor<K, V>({ suppressed, storeName, closeDelayMs: windowing?.closeDelayMs, keySerde: table.keySerde, valueSerde: table.valueSerde }), [table.nodeName]);
   // Uncached, so each held update reaches the changelog as it happens; logged, so it survives a restart.
-  const store = Stores.keyValueStoreBuilder(topology.dslStoreSuppliers.keyValueStore(storeName), Serdes.Bytes(), Serdes.Bytes());
+  const store = Stores.keyValueStoreBuilder(topology.dslStoreSuppliers.keyValueStore(storeName, { orderedScans: true }), Serdes.Bytes(), Serdes.Bytes());
   topology.addStateStore(store.withCachingDisabled().withLoggingEnabled(), [name]);
   // Lookups read the upstream table (Kafka Streams reads the buffer first; not yet done here).
   const result = new KTableImpl<K, V>(topology, name, table.keySerde, table.valueSerde, undefined, table.valueGetterSupplier);

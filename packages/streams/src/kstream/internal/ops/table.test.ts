@@ -4,7 +4,7 @@
  * joins and global tables, run in the test driver.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { boundedTimestampExtractor, Consumed, Grouped, Materialized, Named, Produced, recordTimestampExtractor, Serdes, StreamsBuilder, silentLogger } from '../../../index.js';
+import { BufferConfig, boundedTimestampExtractor, Consumed, Grouped, Materialized, Named, Produced, recordTimestampExtractor, Serdes, StreamsBuilder, Suppressed, silentLogger } from '../../../index.js';
 import type { KTable, Topology, ValueAndTimestamp } from '../../../index.js';
 import { TopologyTestDriver } from '../../../test-utils/index.js';
 import { builderOptions, openDriver as openStoreDriver } from '../../../../../../test/support/store-kind.js';
@@ -138,6 +138,40 @@ describe('KStream.toTable', () => {
       { key: 'B', value: 'b' },
     ]);
     expect(driver.producedTopicNames()).toContain('test-as-table-repartition');
+  });
+
+  it('without a named store, has no store, cache or changelog: a delete of an absent key reaches downstream', async () => {
+    // Kafka's toTable() materializes only for a named Materialized or a downstream need; Tributary's
+    // cache used to swallow this tombstone.
+    const builder = new StreamsBuilder(builderOptions());
+    builder
+      .stream('in', strings)
+      .toTable()
+      .mapValues((value) => `${value}!`)
+      .toStream()
+      .to('out', Produced.with(Serdes.String(), Serdes.String()));
+    const topology = builder.build();
+    expect(topology.describe().toString()).not.toContain('STATE-STORE');
+    const driver = await openDriver(topology);
+    const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
+    input.pipeInput('e', null, 38);
+    input.pipeInput('f', 'x', 39);
+    expect(output(driver, 'out', Serdes.String()).readRecordsToList().map((record) => [record.key, record.value, record.timestamp])).toEqual([
+      ['e', null, 38],
+      ['f', 'x!', 39],
+    ]);
+    expect(driver.producedTopicNames().filter((topic) => topic.endsWith('-changelog'))).toEqual([]);
+  });
+
+  it('materializes under its generated name when a downstream operator needs old values (suppress)', () => {
+    const builder = new StreamsBuilder(builderOptions());
+    builder
+      .stream('in', strings)
+      .toTable()
+      .suppress(Suppressed.untilTimeLimit(10, BufferConfig.unbounded()))
+      .toStream()
+      .to('out', Produced.with(Serdes.String(), Serdes.String()));
+    expect(builder.build().describe().toString()).toContain('KSTREAM-TOTABLE-STATE-STORE-0000000001');
   });
 });
 

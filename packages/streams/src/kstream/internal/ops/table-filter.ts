@@ -1,7 +1,8 @@
 /**
  * `KTable.filter` / `filterNot` (Kafka's `KTableFilter`). A row that does not pass is a delete
- * downstream. Without old values (no downstream operator asked for them) the filter cannot know
- * whether the row passed before, so it forwards that delete every time, as Kafka does; with them
+ * downstream. Without old values (its parent is not materialized and no downstream operator asked
+ * for them) the filter cannot know whether the row passed before, so it forwards that delete every
+ * time, as Kafka does; with them
  * it forwards `Change(null, old)` only when the old row passed, and nothing when neither side
  * does. Materialized when `Materialized` is given; its old values then come from its own store.
  */
@@ -76,6 +77,9 @@ export function filterTable<K, V>(
   const name = named?.name ?? topology.newName('KTABLE-FILTER-');
   const storeName = materialized === undefined ? undefined : tableStoreName(topology, materialized, 'KTABLE-FILTER-');
   const oldValues = new OldValues();
+  // As Kafka's KTableFilter: when the parent has old values without materializing anything (it is
+  // materialized already: an aggregation, a named store), use them to avoid needless deletes.
+  oldValues.sent = table.enableSendingOldValues(false);
   const enableOldValues = oldValuesFromParentOrStore(table, oldValues, storeName !== undefined);
   topology.addProcessor(name, tableFilterProcessor(predicate, keepWhen, storeName, oldValues), [table.nodeName]);
   if (storeName === undefined) {

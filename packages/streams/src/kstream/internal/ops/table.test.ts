@@ -201,6 +201,26 @@ describe('KTable.filter and mapValues', () => {
     ]);
   });
 
+  it('below a materialized table (an aggregation), takes its old values and forwards no needless deletes', async () => {
+    // Kafka's KTableFilter asks its parent for old values unforced when it is built: a parent that
+    // has a store says yes.
+    const builder = new StreamsBuilder(builderOptions());
+    builder
+      .stream('in', numbers)
+      .groupByKey()
+      .reduce((sum, value) => sum + value, Materialized.with(Serdes.String(), Serdes.Int32()))
+      .filter((_key, sum) => sum % 2 === 0)
+      .toStream()
+      .to('out', Produced.with(Serdes.String(), Serdes.Int32()));
+    const driver = await openDriver(builder.build());
+    const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
+    input.pipeInput('a', 3, 1); // 3: never passed, nothing
+    input.pipeInput('a', 1, 2); // 4
+    input.pipeInput('a', 1, 3); // 5: stops passing, delete
+    input.pipeInput('a', 2, 4); // 7: nothing
+    expect(output(driver, 'out', Serdes.Int32()).readValuesToList()).toEqual([4, null]);
+  });
+
   it('with old values asked for (a groupBy subtractor), forwards a delete only for a row that passed before', async () => {
     const builder = new StreamsBuilder(builderOptions());
     const filtered = builder.table('in', numbers).filter((_key, value) => value > 10);

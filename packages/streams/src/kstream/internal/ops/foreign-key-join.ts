@@ -44,7 +44,7 @@ import type { KTableImpl } from '../ktable-impl.js';
 import type { KTableValueGetter, KTableValueGetterSupplier } from '../ktable-value-getter.js';
 import { resolveSerde } from '../resolve-serde.js';
 import { bytesStoreBuilder, sourceTopicsOf, tableStoreName } from '../table-store.js';
-import { materializeAsTable } from './table-source.js';
+import { addTableSource } from './table-source.js';
 
 const noHeaders = new Headers();
 
@@ -338,5 +338,5 @@ export function foreignKeyJoin<K, V, KO, VO, VR>(
   // As Kafka's, the result is a table source: without a named store it has none (so no cache and
   // no changelog) until a downstream operator needs one, and forwards every answer, even a delete
   // of a row that had no result.
-  return materializeAsTable<K, VR>(topology, resolveName, outputName, storeName, materialized, { keySerde: left.keySerde, valueSerde: undefined });
+  return addTableSource<K, VR>(topology, resolveName, outputName, storeName, materialized, { keySerde: left.keySerde, valueSerde: undefined });
 }

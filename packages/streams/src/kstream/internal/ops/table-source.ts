@@ -1,8 +1,9 @@
 /**
- * `StreamsBuilder.table` and `KStream.toTable` (Kafka's `KTableSource`): materializes each record
- * as the latest value of its key and forwards the change. A null value deletes the key; a record
- * with a null key is dropped and counted. Updates apply in offset order, whatever their
- * timestamps (Kafka's non-versioned tables).
+ * `StreamsBuilder.table`, `KStream.toTable` and a foreign-key join's result (Kafka's
+ * `KTableSource`): each record is the latest value of its key, a null value deletes it, and a
+ * record with a null key is dropped and counted. With a store, updates apply in offset order
+ * whatever their timestamps (Kafka's non-versioned tables) and each change carries the value it
+ * replaces when old values were asked for; without one, every update goes on as it came.
  */
 import { internalContext } from '../../../processor/internal/task-context.js';
 import type { InternalTopologyBuilder } from '../../../processor/internal/topology-builder.js';
@@ -71,7 +72,7 @@ class TableSourceProcessor<K, V> implements Processor<K, V | null, K, Change<V>>
  * `forceMaterialization`. The store's name is fixed now either way, so generated names and the
  * internal topics derived from them do not depend on what comes downstream.
  */
-export function materializeAsTable<K, V>(
+export function addTableSource<K, V>(
   topology: InternalTopologyBuilder,
   parentName: string,
   processorName: string,
@@ -114,7 +115,7 @@ export function streamToTable<K, V>(stream: KStreamImpl<K, V>, named: Named | un
   const keySerde = materialized?.keySerde ?? stream.keySerde;
   const valueSerde = materialized?.valueSerde ?? stream.valueSerde;
   const parent = stream.repartitionRequired ? stream.repartitionThrough(name, keySerde, valueSerde, undefined) : stream;
-  return materializeAsTable(topology, parent.nodeName, name, storeName, materialized, { keySerde: parent.keySerde, valueSerde: parent.valueSerde });
+  return addTableSource(topology, parent.nodeName, name, storeName, materialized, { keySerde: parent.keySerde, valueSerde: parent.valueSerde });
 }
 
 /**
@@ -131,5 +132,5 @@ export function sourceTable<K, V>(
   const sourceName = consumed.name ?? topology.newName('KSTREAM-SOURCE-');
   const tableName = topology.newName('KTABLE-SOURCE-');
   topology.addSource({ name: sourceName, topics: [topic], keySerde: consumed.keySerde, valueSerde: consumed.valueSerde, timestampExtractor: consumed.timestampExtractor as never });
-  return materializeAsTable(topology, sourceName, tableName, storeName, materialized, { keySerde: consumed.keySerde, valueSerde: consumed.valueSerde });
+  return addTableSource(topology, sourceName, tableName, storeName, materialized, { keySerde: consumed.keySerde, valueSerde: consumed.valueSerde });
 }

@@ -468,6 +468,34 @@ export const catalogue: readonly CatalogueEntry[] = [
     },
   },
   {
+    name: 'table-old-values',
+    covers: 'old values on request: a filter below a table that a groupBy subtractor also reads, and a filter below a stream aggregation that nothing asks',
+    inputs: { t: 'table', a: 'stream' },
+    outputs: ['out', 'sums', 'evens'],
+    params: () => ({}),
+    build() {
+      const builder = new StreamsBuilder();
+      const filtered = table(builder, 't').filter((_key, value) => n(value) % 2 === 0);
+      filtered.toStream().to('out');
+      filtered
+        .groupBy((_key, value) => pair<Text, Text>(`g${n(value) % 3}`, value))
+        .aggregate<Text>(
+          () => '0',
+          (_key, value, aggregate) => String(n(aggregate) + n(value)),
+          (_key, value, aggregate) => String(n(aggregate) - n(value)),
+        )
+        .toStream()
+        .to('sums');
+      stream(builder, 'a')
+        .groupByKey()
+        .reduce((left, right) => String(n(left) + n(right)))
+        .filter((_key, value) => n(value) % 2 === 0)
+        .toStream()
+        .to('evens');
+      return builder.build();
+    },
+  },
+  {
     name: 'table-group-by-aggregate',
     covers: 'KTable groupBy (repartition), aggregate with adder and subtractor',
     inputs: { t: 'table' },

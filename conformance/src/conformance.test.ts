@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { catalogue } from './catalogue.js';
 import { formatReport, runSuite } from './suite.js';
 
-/** Seeds per topology: 25 topologies × 6 seeds × caches off and on = 300 scenario runs. */
+/** Seeds per topology: 26 topologies × 6 seeds × caches off and on = 312 scenario runs. */
 const seeds = 6;
 
 describe('conformance with Kafka Streams 3.9', () => {

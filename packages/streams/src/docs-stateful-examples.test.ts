@@ -51,6 +51,22 @@ describe('docs/tables-windows-joins.md', () => {
     driver.close();
   });
 
+  it('a filtered table forwards a delete for every row that does not pass', async () => {
+    // --- guide: filtered-table ---
+    const builder = new StreamsBuilder(builderOptions());
+    builder
+      .table('prices', Consumed.with(Serdes.String(), Serdes.Int32()))
+      .filter((_item, price) => price > 10)
+      .toStream()
+      .to('expensive', Produced.with(Serdes.String(), Serdes.Int32()));
+    // --- end ---
+    const driver = await openDriver(builder.build());
+    const prices = driver.createInputTopic('prices', Serdes.String(), Serdes.Int32());
+    for (const price of [5, 20, 1]) prices.pipeInput('a', price);
+    expect(driver.createOutputTopic('expensive', Serdes.String(), Serdes.Int32()).readValuesToList()).toEqual([null, 20, null]);
+    driver.close();
+  });
+
   it('windowed counts with grace, emitting one final result per window', async () => {
     // --- guide: windowed-count ---
     const builder = new StreamsBuilder(builderOptions());

@@ -17,6 +17,7 @@ import { aggregateStoreName, keyValueAggregateStore } from './aggregate-stores.j
 import type { KGroupedStreamImpl } from './kgrouped-stream-impl.js';
 import { KTableImpl } from './ktable-impl.js';
 import { storeValueGetter } from './ktable-value-getter.js';
+import { OldValues, oldValuesAlwaysKnown } from './old-values.js';
 import { streamAggregateProcessor, type Fold } from './ops/stream-aggregate.js';
 import { addTimeWindowedAggregation } from './windowed-kstream-impl.js';
 
@@ -49,10 +50,11 @@ export class CogroupedKStreamImpl<K, VA> implements CogroupedKStream<K, VA> {
     if (typeof initializer !== 'function') throw new TopologyError('aggregate() takes an initializer function.');
     const topology = this.topology;
     const store = aggregateStoreName(topology, materialized, prefix);
+    const oldValues = new OldValues();
     const names = folds(this.inputs, initializer).map(({ grouped, fold }, index) => {
       const source = grouped.aggregationSource(store.name, this.inputs.length > 1 ? `-${index}` : '');
       const name = topology.newName(prefix);
-      topology.addProcessor(name, streamAggregateProcessor(store.name, fold) as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
+      topology.addProcessor(name, streamAggregateProcessor(store.name, fold, oldValues) as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
       return name;
     });
     const keySerde = materialized?.keySerde ?? this.inputs[0]!.grouped.keySerde;
@@ -60,7 +62,7 @@ export class CogroupedKStreamImpl<K, VA> implements CogroupedKStream<K, VA> {
     topology.addStateStore(keyValueAggregateStore({ name: store.name, operator: 'cogroup().aggregate()', materialized, keySerde, valueSerde, dslStoreSuppliers: topology.dslStoreSuppliers }), names);
     const mergeName = named?.name ?? topology.newName('COGROUPKSTREAM-MERGE-');
     topology.addProcessor(mergeName, passThrough, names);
-    return new KTableImpl<K, VA>(topology, mergeName, keySerde, valueSerde, store.queryable ? store.name : undefined, storeValueGetter(store.name)) as unknown as KTable<K, VA>;
+    return new KTableImpl<K, VA>(topology, mergeName, keySerde, valueSerde, store.queryable ? store.name : undefined, () => storeValueGetter(store.name), oldValuesAlwaysKnown(oldValues)) as unknown as KTable<K, VA>;
   }
 
   windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedCogroupedKStream<K, VA> {

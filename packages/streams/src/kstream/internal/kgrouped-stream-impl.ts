@@ -21,6 +21,7 @@ import { CogroupedKStreamImpl } from './cogrouped-kstream-impl.js';
 import type { KStreamImpl } from './kstream-impl.js';
 import { KTableImpl } from './ktable-impl.js';
 import { storeValueGetter } from './ktable-value-getter.js';
+import { OldValues, oldValuesAlwaysKnown } from './old-values.js';
 import { mapProcessor } from './ops/map.js';
 import { streamAggregateProcessor, type Fold } from './ops/stream-aggregate.js';
 import { SessionWindowedKStreamImpl, TimeWindowedKStreamImpl } from './windowed-kstream-impl.js';
@@ -136,8 +137,9 @@ export class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
     const name = named?.name ?? this.topology.newName(prefix);
     const keySerde = materialized?.keySerde ?? this.keySerde;
     const valueSerde = materialized?.valueSerde ?? defaultValueSerde;
-    this.topology.addProcessor(name, streamAggregateProcessor(store.name, fold) as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
+    const oldValues = new OldValues();
+    this.topology.addProcessor(name, streamAggregateProcessor(store.name, fold, oldValues) as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
     this.topology.addStateStore(keyValueAggregateStore({ name: store.name, operator, materialized, keySerde, valueSerde, dslStoreSuppliers: this.topology.dslStoreSuppliers }), [name]);
-    return new KTableImpl<K, VA>(this.topology, name, keySerde, valueSerde, store.queryable ? store.name : undefined, storeValueGetter(store.name)) as unknown as KTable<K, VA>;
+    return new KTableImpl<K, VA>(this.topology, name, keySerde, valueSerde, store.queryable ? store.name : undefined, () => storeValueGetter(store.name), oldValuesAlwaysKnown(oldValues)) as unknown as KTable<K, VA>;
   }
 }

@@ -13,7 +13,8 @@ import type { Materialized } from '../materialized.js';
 import type { Named } from '../named.js';
 import { KStreamImpl } from './kstream-impl.js';
 import { KTableImpl } from './ktable-impl.js';
-import { storeValueGetter } from './ktable-value-getter.js';
+import { storeValueGetter, type KTableValueGetterSupplier } from './ktable-value-getter.js';
+import { OldValues, oldValuesAlwaysKnown } from './old-values.js';
 import { aggregation, reduction, tableAggregateProcessor, type TableAggregation } from './ops/table-aggregate.js';
 import { tableRepartitionMapProcessor } from './ops/table-repartition-map.js';
 import { addTableStore, tableStoreName } from './table-store.js';
@@ -30,6 +31,8 @@ export class KGroupedTableImpl<K, V> implements KGroupedTable<K, V> {
     private readonly grouped: Grouped<K, V>,
   ) {
     this.topology = parent.topology;
+    // The subtractor takes a row's old value out of its group: the parent must send old values.
+    parent.enableSendingOldValues(true);
   }
 
   count(materialized?: Materialized<K, number>, named?: Named): KTableImpl<K, number> {
@@ -71,8 +74,10 @@ export class KGroupedTableImpl<K, V> implements KGroupedTable<K, V> {
     const selected = new KStreamImpl<K, Buffer>(topology, selectName, keySerde, Serdes.Bytes(), true);
     const repartitioned = selected.repartitionThrough(base, keySerde, Serdes.Bytes(), undefined);
     const name = named?.name ?? topology.newName(prefix);
-    topology.addProcessor(name, tableAggregateProcessor(aggregationOf, { storeName, valueSerde: this.grouped.valueSerde, topic }), [repartitioned.nodeName]);
+    const oldValues = new OldValues();
+    topology.addProcessor(name, tableAggregateProcessor(aggregationOf, { storeName, valueSerde: this.grouped.valueSerde, topic, oldValues }), [repartitioned.nodeName]);
     addTableStore<K, VA>(topology, name, { storeName, materialized, keySerde, valueSerde: undefined });
-    return new KTableImpl<K, VA>(topology, name, materialized?.keySerde ?? keySerde, materialized?.valueSerde, materialized?.storeName, storeValueGetter(storeName));
+    const getters = (): KTableValueGetterSupplier<K, VA> => storeValueGetter(storeName);
+    return new KTableImpl<K, VA>(topology, name, materialized?.keySerde ?? keySerde, materialized?.valueSerde, materialized?.storeName, getters, oldValuesAlwaysKnown(oldValues));
   }
 }

@@ -21,6 +21,7 @@ import { checkTableFunction, dispatchTableJoin } from './ktable-operations.js';
 import { filterTable } from './ops/table-filter.js';
 import { mapTableValues } from './ops/table-map-values.js';
 import type { KTableValueGetterSupplier } from './ktable-value-getter.js';
+import type { EnableSendingOldValues } from './old-values.js';
 import type { Suppressed } from '../suppressed.js';
 import { suppressTable } from './ops/suppress.js';
 import type { Windowing } from './windowed-kstream-impl.js';
@@ -39,6 +40,8 @@ class TableToStreamProcessor<K, V> implements Processor<K, Change<V>, K, V | nul
 }
 
 export class KTableImpl<K, V> implements KTable<K, V> {
+  private valueGetters: KTableValueGetterSupplier<K, V> | undefined;
+
   constructor(
     readonly topology: InternalTopologyBuilder,
     readonly nodeName: string,
@@ -46,8 +49,29 @@ export class KTableImpl<K, V> implements KTable<K, V> {
     readonly valueSerde: Serde<V> | undefined,
     /** The store holding this table's rows, when it is materialized. */
     readonly queryableStoreName: string | undefined,
-    readonly valueGetterSupplier: KTableValueGetterSupplier<K, V>,
+    /**
+     * Makes the lookups into this table; called once, when a downstream operator first needs
+     * them (a source table that is not materialized materializes then, as in Kafka Streams).
+     */
+    private readonly makeValueGetters: () => KTableValueGetterSupplier<K, V>,
+    /** This node's answer to a downstream request for old values (see `old-values.ts`). */
+    private readonly enableOldValues: EnableSendingOldValues,
   ) {}
+
+  /** Lookups into this table by key, for joins; materializes a source table that is not yet. */
+  get valueGetterSupplier(): KTableValueGetterSupplier<K, V> {
+    this.valueGetters ??= this.makeValueGetters();
+    return this.valueGetters;
+  }
+
+  /**
+   * Asks this table to forward old values with its changes (Kafka's `enableSendingOldValues`),
+   * for a downstream operator that needs them; `forceMaterialization` lets a source table
+   * materialize to know them. Returns whether it will send them.
+   */
+  enableSendingOldValues(forceMaterialization: boolean): boolean {
+    return this.enableOldValues(forceMaterialization);
+  }
 
   /** For windowed aggregation results: how their windows close (read by `suppress`). */
   windowing: Windowing | undefined;

@@ -71,7 +71,9 @@ function unwrap<V>(stored: ValueAndTimestamp<V> | V | null | undefined): V | nul
 /**
  * Sends a materializing processor's changes on (Kafka's `TimestampedTupleForwarder`): when its
  * store caches, the cache forwards each key's net change at flush and `maybeForward` does
- * nothing; otherwise `maybeForward` forwards at once.
+ * nothing; otherwise `maybeForward` forwards at once. Without `sendOldValues` (no downstream
+ * operator asked for them) every change goes out with a null old value, and the cache does not
+ * read or deserialize old values at flush.
  */
 export class TableForwarder<K, V> {
   private readonly forwardsAtFlush: boolean;
@@ -79,20 +81,23 @@ export class TableForwarder<K, V> {
   constructor(
     store: TableStore<K, V>,
     private readonly context: ProcessorContext<K, Change<V>>,
+    private readonly sendOldValues: boolean,
   ) {
     const listenable = store as unknown as FlushListenable<K, ValueAndTimestamp<V>>;
     if (typeof listenable.setFlushListener === 'function') {
       const forward = internalContext(context).forwarderFor<K, Change<V>>();
       this.forwardsAtFlush = listenable.setFlushListener((key, newValue, oldValue, timestamp) => {
         forward(new StreamRecord(key, change(unwrap(newValue), unwrap(oldValue)), timestamp));
-      }, true);
+      }, sendOldValues);
     } else {
       this.forwardsAtFlush = false;
     }
   }
 
   maybeForward(record: StreamRecord<K, Change<V>>): void {
-    if (!this.forwardsAtFlush) this.context.forward(record);
+    if (this.forwardsAtFlush) return;
+    if (this.sendOldValues || record.value.oldValue === null) this.context.forward(record);
+    else this.context.forward(record.withValue(change(record.value.newValue, null)));
   }
 }
 

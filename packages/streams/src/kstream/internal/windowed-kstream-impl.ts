@@ -26,6 +26,8 @@ import {
 } from './aggregate-stores.js';
 import type { KGroupedStreamImpl } from './kgrouped-stream-impl.js';
 import { KTableImpl } from './ktable-impl.js';
+import type { KTableValueGetterSupplier } from './ktable-value-getter.js';
+import { OldValues, oldValuesAlwaysKnown } from './old-values.js';
 import { sessionWindowAggregateProcessor, type SessionFunctions } from './ops/session-window-aggregate.js';
 import { slidingWindowAggregateProcessor } from './ops/sliding-window-aggregate.js';
 import type { Fold } from './ops/stream-aggregate.js';
@@ -51,11 +53,13 @@ export function windowedTable<K, VA>(
   valueSerde: Serde<VA> | undefined,
   store: { name: string; queryable: boolean },
   windowing: Windowing,
+  oldValues: OldValues,
 ): KTable<Windowed<K>, VA> {
   const windowedKeySerde =
     keySerde === undefined ? undefined : windowing.kind === 'session' ? WindowedSerdes.sessionWindowedSerdeFrom(keySerde) : WindowedSerdes.timeWindowedSerdeFrom(keySerde, windowing.sizeMs);
-  const getter = windowing.kind === 'session' ? sessionStoreValueGetter<K, VA>(store.name) : windowStoreValueGetter<K, VA>(store.name);
-  const table = new KTableImpl<Windowed<K>, VA>(grouped.topology, nodeName, windowedKeySerde, valueSerde, store.queryable ? store.name : undefined, getter);
+  const getters = (): KTableValueGetterSupplier<Windowed<K>, VA> =>
+    windowing.kind === 'session' ? sessionStoreValueGetter<K, VA>(store.name) : windowStoreValueGetter<K, VA>(store.name);
+  const table = new KTableImpl<Windowed<K>, VA>(grouped.topology, nodeName, windowedKeySerde, valueSerde, store.queryable ? store.name : undefined, getters, oldValuesAlwaysKnown(oldValues));
   table.windowing = windowing;
   return table as unknown as KTable<Windowed<K>, VA>;
 }
@@ -81,10 +85,11 @@ export function addTimeWindowedAggregation<K, VA>(
   const keySerde = materialized?.keySerde ?? first.keySerde;
   const valueSerde = materialized?.valueSerde ?? defaultValueSerde;
   const names: string[] = [];
+  const oldValues = new OldValues();
   inputs.forEach(({ grouped, fold }, index) => {
     const source = grouped.aggregationSource(store.name, inputs.length > 1 ? `-${index}` : '');
     const name = inputs.length === 1 ? (named?.name ?? topology.newName(prefix)) : topology.newName(prefix);
-    const supplier = sliding ? slidingWindowAggregateProcessor(store.name, windows, fold) : windowAggregateProcessor(store.name, windows, fold);
+    const supplier = sliding ? slidingWindowAggregateProcessor(store.name, windows, fold, oldValues) : windowAggregateProcessor(store.name, windows, fold, oldValues);
     topology.addProcessor(name, supplier as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
     names.push(name);
   });
@@ -94,7 +99,7 @@ export function addTimeWindowedAggregation<K, VA>(
     nodeName = named?.name ?? topology.newName('COGROUPKSTREAM-MERGE-');
     topology.addProcessor(nodeName, passThrough, names);
   }
-  return windowedTable(first, nodeName, keySerde, valueSerde, store, { closeDelayMs: windows.graceMs, kind: 'time', sizeMs });
+  return windowedTable(first, nodeName, keySerde, valueSerde, store, { closeDelayMs: windows.graceMs, kind: 'time', sizeMs }, oldValues);
 }
 
 const passThrough: ProcessorSupplier<any, any, any, any> = () => {
@@ -220,8 +225,9 @@ export class SessionWindowedKStreamImpl<K, V> implements SessionWindowedKStream<
     const name = named?.name ?? topology.newName(prefix);
     const keySerde = materialized?.keySerde ?? grouped.keySerde;
     const valueSerde = materialized?.valueSerde ?? defaultValueSerde;
-    topology.addProcessor(name, sessionWindowAggregateProcessor(store.name, this.windows, functions) as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
+    const oldValues = new OldValues();
+    topology.addProcessor(name, sessionWindowAggregateProcessor(store.name, this.windows, functions, oldValues) as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
     topology.addStateStore(sessionAggregateStore({ name: store.name, operator, materialized, keySerde, valueSerde, dslStoreSuppliers: topology.dslStoreSuppliers }, retention, minimum), [name]);
-    return windowedTable(grouped, name, keySerde, valueSerde, store, { closeDelayMs: this.windows.graceMs + this.windows.inactivityGapMs, kind: 'session', sizeMs: 0 });
+    return windowedTable(grouped, name, keySerde, valueSerde, store, { closeDelayMs: this.windows.graceMs + this.windows.inactivityGapMs, kind: 'session', sizeMs: 0 }, oldValues);
   }
 }

@@ -72,6 +72,8 @@ export class TableChangeForwarder<K, V> {
     private readonly context: ProcessorContext<K, Change<V>>,
     store: unknown,
     values: 'timestamped' | 'session',
+    /** Whether a downstream operator asked for old values; without, the cache does not read them. */
+    private readonly sendOldValues: boolean,
   ) {
     if (!isFlushListenable<K, unknown>(store)) {
       this.immediate = true;
@@ -82,12 +84,12 @@ export class TableChangeForwarder<K, V> {
       values === 'session'
         ? (key, newValue, oldValue) => forwardLater(new StreamRecord(key, { newValue: newValue as V | null, oldValue: oldValue as V | null }, (key as Windowed<unknown>).window.end))
         : (key, newValue, oldValue, timestamp) => forwardLater(new StreamRecord(key, { newValue: unwrapTimestamped<V>(newValue), oldValue: unwrapTimestamped<V>(oldValue) }, timestamp));
-    this.immediate = !store.setFlushListener(listener, true);
+    this.immediate = !store.setFlushListener(listener, sendOldValues);
   }
 
   /** Forwards one change at once; call only when {@link immediate}. */
   forward(record: StreamRecord<unknown, unknown>, key: K, newValue: V | null, oldValue: V | null, timestamp: number): void {
-    this.context.forward(new StreamRecord(key, { newValue, oldValue }, timestamp, record.headers));
+    this.context.forward(new StreamRecord(key, { newValue, oldValue: this.sendOldValues ? oldValue : null }, timestamp, record.headers));
   }
 }
 

@@ -31,10 +31,15 @@ interface Seen {
   readonly oldValue: number | null;
 }
 
-/** Adds a node below `table` that records every change it forwards, with its old value. */
-function captureChanges<K>(table: KTable<K, number>, show: (key: K) => string): Seen[] {
+/**
+ * Adds a node below `table` that records every change it forwards, with its old value; as an
+ * operator that needs old values (a subtractor, suppress), it asks the table for them, unless
+ * `askOldValues` is false.
+ */
+function captureChanges<K>(table: KTable<K, number>, show: (key: K) => string, askOldValues = true): Seen[] {
   const seen: Seen[] = [];
   const impl = table as unknown as KTableImpl<K, number>;
+  if (askOldValues) impl.enableSendingOldValues(true);
   const capture: ProcessorSupplier<K, Change<number>, never, never> = () => ({
     process: (record) => {
       seen.push({ key: show(record.key), newValue: record.value.newValue, oldValue: record.value.oldValue });
@@ -62,11 +67,31 @@ function processWithoutCommit(local: LocalRunner, records: ReadonlyArray<readonl
 }
 
 describe('aggregations forward through the cache', () => {
-  function countTopology(caching: boolean): { topology: Topology; seen: Seen[] } {
+  function countTopology(caching: boolean, askOldValues = true): { topology: Topology; seen: Seen[] } {
     const builder = new StreamsBuilder(builderOptions());
     const counts = (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream).groupByKey().count({ storeName: 'counts', cachingEnabled: caching });
-    const seen = captureChanges(counts, (key) => key);
+    const seen = captureChanges(counts, (key) => key, askOldValues);
     return { topology: builder.build(), seen };
+  }
+
+  for (const caching of [true, false]) {
+    it(`sends no old values when no downstream operator asked for them (caching ${caching ? 'on' : 'off'})`, async () => {
+      // Kafka's aggregations send old values only after enableSendingOldValues; without, the
+      // cache does not read or deserialize them at flush.
+      const { topology, seen } = countTopology(caching, false);
+      const local = await runner(topology);
+      processWithoutCommit(local, [['a', 1, 0], ['a', 1, 1]]);
+      local.commit();
+      processWithoutCommit(local, [['a', 1, 2]]);
+      local.commit();
+      const expected = caching
+        ? [
+            { key: 'a', newValue: 2, oldValue: null },
+            { key: 'a', newValue: 3, oldValue: null },
+          ]
+        : [1, 2, 3].map((count) => ({ key: 'a', newValue: count, oldValue: null }));
+      expect(seen).toEqual(expected);
+    });
   }
 
   it('with caching on, sends one update per key per commit, with the value of the previous commit as old value', async () => {

@@ -40,11 +40,11 @@ import {
   prefixUpperBound,
   sameHash,
 } from '../foreign-key-wire.js';
-import { KTableImpl } from '../ktable-impl.js';
-import { storeValueGetter, type KTableValueGetter, type KTableValueGetterSupplier } from '../ktable-value-getter.js';
+import type { KTableImpl } from '../ktable-impl.js';
+import type { KTableValueGetter, KTableValueGetterSupplier } from '../ktable-value-getter.js';
 import { resolveSerde } from '../resolve-serde.js';
-import { addTableStore, bytesStoreBuilder, sourceTopicsOf, tableStoreName } from '../table-store.js';
-import { tableSourceProcessor } from './table-source.js';
+import { bytesStoreBuilder, sourceTopicsOf, tableStoreName } from '../table-store.js';
+import { addTableSource } from './table-source.js';
 
 const noHeaders = new Headers();
 
@@ -293,6 +293,11 @@ export function foreignKeyJoin<K, V, KO, VO, VR>(
   materialized: Materialized<K, VR> | undefined,
 ): KTableImpl<K, VR> {
   const topology = left.topology;
+  // A row whose foreign key changes must unsubscribe from its old one: the left side's old values.
+  left.enableSendingOldValues(true);
+  // Kafka asks the right side too (to skip unchanged values), so its tables materialize and send
+  // old values as Kafka's do.
+  right.enableSendingOldValues(true);
   const leftJoin = kind === 'left';
   const names = joinNames(topology, tableJoined);
   const serdes: JoinSerdes<K, V, KO, VO> = { primaryKey: left.keySerde, leftValue: left.valueSerde, foreignKey: right.keySerde, foreignValue: right.valueSerde };
@@ -330,9 +335,8 @@ export function foreignKeyJoin<K, V, KO, VO, VR>(
   topology.addCopartitionGroup([names.responseTopic, ...sourceTopicsOf(topology, left.nodeName)]);
   const outputName = prefix('OUTPUT');
   const storeName = tableStoreName(topology, materialized, 'KTABLE-FK-JOIN-OUTPUT-');
-  topology.addProcessor(outputName, tableSourceProcessor<K, VR>(storeName), [resolveName]);
-  // Unmaterialized, Kafka's result table has no store and so no cache: it forwards every answer, even a
-  // delete of a row that had no result; an uncached store forwards the same.
-  addTableStore<K, VR>(topology, outputName, { storeName, materialized, keySerde: left.keySerde, valueSerde: undefined, caching: materialized !== undefined });
-  return new KTableImpl<K, VR>(topology, outputName, materialized?.keySerde ?? left.keySerde, materialized?.valueSerde, materialized?.storeName, storeValueGetter(storeName));
+  // As Kafka's, the result is a table source: without a named store it has none (so no cache and
+  // no changelog) until a downstream operator needs one, and forwards every answer, even a delete
+  // of a row that had no result.
+  return addTableSource<K, VR>(topology, resolveName, outputName, storeName, materialized, { keySerde: left.keySerde, valueSerde: undefined });
 }

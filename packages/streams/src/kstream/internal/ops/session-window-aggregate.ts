@@ -14,6 +14,7 @@
  */
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
+import type { OldValues } from '../old-values.js';
 import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
 import type { KeyValue } from '../../../state/key-value-store.js';
 import type { SessionStore } from '../../../state/session-store.js';
@@ -45,6 +46,7 @@ class SessionWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
     private readonly storeName: string,
     private readonly windows: SessionWindows,
     private readonly functions: SessionFunctions<K, V, VA>,
+    private readonly sendOldValues: boolean,
   ) {}
 
   /**
@@ -57,7 +59,7 @@ class SessionWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
   init(context: ProcessorContext<Windowed<K>, Change<VA>>): void {
     this.context = internalContext(context);
     this.store = context.getStateStore<SessionStore<K, VA>>(this.storeName);
-    this.forwarder = new TableChangeForwarder<Windowed<K>, VA>(context, this.store, 'session');
+    this.forwarder = new TableChangeForwarder<Windowed<K>, VA>(context, this.store, 'session', this.sendOldValues);
   }
 
   process(record: StreamRecord<K, V>): void {
@@ -102,6 +104,7 @@ export function sessionWindowAggregateProcessor<K, V, VA>(
   storeName: string,
   windows: SessionWindows,
   functions: SessionFunctions<K, V, VA>,
+  oldValues: OldValues,
 ): ProcessorSupplier<K, V, Windowed<K>, Change<VA>> {
-  return () => new SessionWindowAggregateProcessor(storeName, windows, functions);
+  return () => new SessionWindowAggregateProcessor(storeName, windows, functions, oldValues.sent);
 }

@@ -19,6 +19,7 @@
  */
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
+import type { OldValues } from '../old-values.js';
 import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
 import type { KeyValue } from '../../../state/key-value-store.js';
 import type { ValueAndTimestamp } from '../../../state/value-and-timestamp.js';
@@ -43,6 +44,7 @@ class SlidingWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
     private readonly storeName: string,
     private readonly windows: SlidingWindows,
     private readonly fold: Fold<K, V, VA>,
+    private readonly sendOldValues: boolean,
   ) {
     this.difference = windows.timeDifferenceMs;
   }
@@ -58,7 +60,7 @@ class SlidingWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
     this.context = internalContext(context);
     this.store = context.getStateStore<WindowStore<K, ValueAndTimestamp<VA>>>(this.storeName);
     // The store's window size is the time difference, so its flush listener reports the right ends.
-    this.forwarder = new TableChangeForwarder<Windowed<K>, VA>(context, this.store, 'timestamped');
+    this.forwarder = new TableChangeForwarder<Windowed<K>, VA>(context, this.store, 'timestamped', this.sendOldValues);
   }
 
   process(record: StreamRecord<K, V>): void {
@@ -205,6 +207,7 @@ export function slidingWindowAggregateProcessor<K, V, VA>(
   storeName: string,
   windows: SlidingWindows,
   fold: Fold<K, V, VA>,
+  oldValues: OldValues,
 ): ProcessorSupplier<K, V, Windowed<K>, Change<VA>> {
-  return () => new SlidingWindowAggregateProcessor(storeName, windows, fold);
+  return () => new SlidingWindowAggregateProcessor(storeName, windows, fold, oldValues.sent);
 }

@@ -5,6 +5,7 @@
  */
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
+import type { OldValues } from '../old-values.js';
 import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
 import type { KeyValueStore } from '../../../state/key-value-store.js';
 import type { ValueAndTimestamp } from '../../../state/value-and-timestamp.js';
@@ -25,12 +26,13 @@ class StreamAggregateProcessor<K, V, VA> implements Processor<K, V, K, Change<VA
   constructor(
     private readonly storeName: string,
     private readonly fold: Fold<K, V, VA>,
+    private readonly sendOldValues: boolean,
   ) {}
 
   init(context: ProcessorContext<K, Change<VA>>): void {
     this.context = internalContext(context);
     this.store = context.getStateStore<KeyValueStore<K, ValueAndTimestamp<VA>>>(this.storeName);
-    this.forwarder = new TableChangeForwarder<K, VA>(context, this.store, 'timestamped');
+    this.forwarder = new TableChangeForwarder<K, VA>(context, this.store, 'timestamped', this.sendOldValues);
   }
 
   process(record: StreamRecord<K, V>): void {
@@ -43,6 +45,6 @@ class StreamAggregateProcessor<K, V, VA> implements Processor<K, V, K, Change<VA
   }
 }
 
-export function streamAggregateProcessor<K, V, VA>(storeName: string, fold: Fold<K, V, VA>): ProcessorSupplier<K, V, K, Change<VA>> {
-  return () => new StreamAggregateProcessor(storeName, fold);
+export function streamAggregateProcessor<K, V, VA>(storeName: string, fold: Fold<K, V, VA>, oldValues: OldValues): ProcessorSupplier<K, V, K, Change<VA>> {
+  return () => new StreamAggregateProcessor(storeName, fold, oldValues.sent);
 }

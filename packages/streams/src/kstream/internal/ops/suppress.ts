@@ -313,6 +313,8 @@ export function suppressTable<K, V>(table: KTableImpl<K, V>, suppressed: Suppres
     );
   }
   const topology = table.topology;
+  // The buffer keeps each key's prior value, which downstream sees as the old value: ask for it.
+  table.enableSendingOldValues(true);
   const name = suppressed.name ?? topology.newName('KTABLE-SUPPRESS-');
   const storeName = `${name}-store`;
   topology.addProcessor(name, suppressProcessor<K, V>({ suppressed, storeName, closeDelayMs: windowing?.closeDelayMs, keySerde: table.keySerde, valueSerde: table.valueSerde }), [table.nodeName]);
@@ -320,7 +322,15 @@ export function suppressTable<K, V>(table: KTableImpl<K, V>, suppressed: Suppres
   const store = Stores.keyValueStoreBuilder(topology.dslStoreSuppliers.keyValueStore(storeName, { orderedScans: true }), Serdes.Bytes(), Serdes.Bytes());
   topology.addStateStore(store.withCachingDisabled().withLoggingEnabled(), [name]);
   // Lookups read the upstream table (Kafka Streams reads the buffer first; not yet done here).
-  const result = new KTableImpl<K, V>(topology, name, table.keySerde, table.valueSerde, undefined, table.valueGetterSupplier);
+  const result = new KTableImpl<K, V>(
+    topology,
+    name,
+    table.keySerde,
+    table.valueSerde,
+    undefined,
+    () => table.valueGetterSupplier,
+    (forceMaterialization) => table.enableSendingOldValues(forceMaterialization),
+  );
   if (windowing !== undefined) result.windowing = windowing;
   return result;
 }

@@ -12,6 +12,7 @@ import { valueAndTimestamp } from '../../../state/value-and-timestamp.js';
 import type { Aggregator, Initializer, Reducer } from '../../functions.js';
 import { change, type Change } from '../change.js';
 import { decodeChange } from '../change-encoding.js';
+import type { OldValues } from '../old-values.js';
 import { resolveSerde } from '../resolve-serde.js';
 import { TableForwarder, valueOrNull, type TableStore } from '../table-store.js';
 
@@ -37,6 +38,14 @@ export function reduction<K, V>(adder: Reducer<V>, subtractor: Reducer<V>): Tabl
   };
 }
 
+export interface TableAggregateOptions<V> {
+  readonly storeName: string;
+  readonly valueSerde: Serde<V> | undefined;
+  readonly topic: string;
+  /** Whether the result's changes carry the old aggregate (a downstream operator asked). */
+  readonly oldValues: OldValues;
+}
+
 class TableAggregateProcessor<K, V, VA> implements Processor<K, Buffer, K, Change<VA>> {
   private store!: TableStore<K, VA>;
   private forwarder!: TableForwarder<K, VA>;
@@ -45,12 +54,12 @@ class TableAggregateProcessor<K, V, VA> implements Processor<K, Buffer, K, Chang
 
   constructor(
     private readonly aggregation: TableAggregation<K, V, VA>,
-    private readonly options: { storeName: string; valueSerde: Serde<V> | undefined; topic: string },
+    private readonly options: TableAggregateOptions<V>,
   ) {}
 
   init(context: ProcessorContext<K, Change<VA>>): void {
     this.store = context.getStateStore<TableStore<K, VA>>(this.options.storeName);
-    this.forwarder = new TableForwarder(this.store, context);
+    this.forwarder = new TableForwarder(this.store, context, this.options.oldValues.sent);
     this.valueSerde = resolveSerde(context, this.options.valueSerde, 'value', `KGroupedTable aggregation '${this.options.storeName}'`);
     this.topic = `${context.applicationId}-${this.options.topic}`;
   }
@@ -78,7 +87,7 @@ class TableAggregateProcessor<K, V, VA> implements Processor<K, Buffer, K, Chang
 
 export function tableAggregateProcessor<K, V, VA>(
   aggregation: TableAggregation<K, V, VA>,
-  options: { storeName: string; valueSerde: Serde<V> | undefined; topic: string },
+  options: TableAggregateOptions<V>,
 ): ProcessorSupplier<K, Buffer, K, Change<VA>> {
   return () => new TableAggregateProcessor(aggregation, options);
 }

@@ -1,7 +1,10 @@
 /**
- * `KTable.filter` / `filterNot` (Kafka's `KTableFilter`): a row that stops matching is deleted
- * downstream (the old value passed, the new one does not: `Change(null, old)`); a change where
- * neither side passes is not forwarded. Materialized when `Materialized` is given.
+ * `KTable.filter` / `filterNot` (Kafka's `KTableFilter`). A row that does not pass is a delete
+ * downstream. Without old values (its parent is not materialized and no downstream operator asked
+ * for them) the filter cannot know whether the row passed before, so it forwards that delete every
+ * time, as Kafka does; with them
+ * it forwards `Change(null, old)` only when the old row passed, and nothing when neither side
+ * does. Materialized when `Materialized` is given; its old values then come from its own store.
  */
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
@@ -11,8 +14,9 @@ import type { Materialized } from '../../materialized.js';
 import type { Named } from '../../named.js';
 import { change, type Change } from '../change.js';
 import { KTableImpl } from '../ktable-impl.js';
-import { mappedValueGetter, storeValueGetter } from '../ktable-value-getter.js';
-import { addTableStore, TableForwarder, tableStoreName, type TableStore } from '../table-store.js';
+import { mappedValueGetter, storeValueGetter, type KTableValueGetterSupplier } from '../ktable-value-getter.js';
+import { OldValues, oldValuesFromParentOrStore } from '../old-values.js';
+import { addTableStore, TableForwarder, tableStoreName, valueOrNull, type TableStore } from '../table-store.js';
 
 class TableFilterProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
   private context!: ProcessorContext<K, Change<V>>;
@@ -23,20 +27,21 @@ class TableFilterProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>
     private readonly predicate: Predicate<K, V>,
     private readonly keepWhen: boolean,
     private readonly storeName: string | undefined,
+    private readonly sendOldValues: boolean,
   ) {}
 
   init(context: ProcessorContext<K, Change<V>>): void {
     this.context = context;
     if (this.storeName !== undefined) {
       this.store = context.getStateStore<TableStore<K, V>>(this.storeName);
-      this.forwarder = new TableForwarder(this.store, context);
+      this.forwarder = new TableForwarder(this.store, context, this.sendOldValues);
     }
   }
 
   process(record: StreamRecord<K, Change<V>>): void {
     const newValue = this.passing(record.key, record.value.newValue);
-    const oldValue = this.passing(record.key, record.value.oldValue);
-    if (newValue === null && oldValue === null) return;
+    const oldValue = this.oldValue(record.key, record.value.oldValue);
+    if (this.sendOldValues && newValue === null && oldValue === null) return;
     const forwarded = record.withValue(change(newValue, oldValue));
     if (this.store === undefined) {
       this.context.forward(forwarded);
@@ -46,13 +51,18 @@ class TableFilterProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>
     this.forwarder!.maybeForward(forwarded);
   }
 
+  private oldValue(key: K, parentOldValue: V | null): V | null {
+    if (!this.sendOldValues) return null;
+    return this.store === undefined ? this.passing(key, parentOldValue) : valueOrNull(this.store.get(key));
+  }
+
   private passing(key: K, value: V | null): V | null {
     return value !== null && this.predicate(key, value) === this.keepWhen ? value : null;
   }
 }
 
-export function tableFilterProcessor<K, V>(predicate: Predicate<K, V>, keepWhen: boolean, storeName: string | undefined): ProcessorSupplier<K, Change<V>, K, Change<V>> {
-  return () => new TableFilterProcessor(predicate, keepWhen, storeName);
+export function tableFilterProcessor<K, V>(predicate: Predicate<K, V>, keepWhen: boolean, storeName: string | undefined, oldValues: OldValues): ProcessorSupplier<K, Change<V>, K, Change<V>> {
+  return () => new TableFilterProcessor(predicate, keepWhen, storeName, oldValues.sent);
 }
 
 /** Adds a filter below `table` and returns the filtered table. */
@@ -66,11 +76,17 @@ export function filterTable<K, V>(
   const topology = table.topology;
   const name = named?.name ?? topology.newName('KTABLE-FILTER-');
   const storeName = materialized === undefined ? undefined : tableStoreName(topology, materialized, 'KTABLE-FILTER-');
-  topology.addProcessor(name, tableFilterProcessor(predicate, keepWhen, storeName), [table.nodeName]);
+  const oldValues = new OldValues();
+  // As Kafka's KTableFilter: when the parent has old values without materializing anything (it is
+  // materialized already: an aggregation, a named store), use them to avoid needless deletes.
+  oldValues.sent = table.enableSendingOldValues(false);
+  const enableOldValues = oldValuesFromParentOrStore(table, oldValues, storeName !== undefined);
+  topology.addProcessor(name, tableFilterProcessor(predicate, keepWhen, storeName, oldValues), [table.nodeName]);
   if (storeName === undefined) {
-    const getter = mappedValueGetter<K, V, V>(table.valueGetterSupplier, (key, value) => (predicate(key, value) === keepWhen ? value : null));
-    return new KTableImpl(topology, name, table.keySerde, table.valueSerde, undefined, getter);
+    const getters = (): KTableValueGetterSupplier<K, V> => mappedValueGetter<K, V, V>(table.valueGetterSupplier, (key, value) => (predicate(key, value) === keepWhen ? value : null));
+    return new KTableImpl(topology, name, table.keySerde, table.valueSerde, undefined, getters, enableOldValues);
   }
   addTableStore(topology, name, { storeName, materialized, keySerde: table.keySerde, valueSerde: table.valueSerde });
-  return new KTableImpl(topology, name, materialized?.keySerde ?? table.keySerde, materialized?.valueSerde ?? table.valueSerde, materialized?.storeName, storeValueGetter(storeName));
+  const getters = (): KTableValueGetterSupplier<K, V> => storeValueGetter(storeName);
+  return new KTableImpl(topology, name, materialized?.keySerde ?? table.keySerde, materialized?.valueSerde ?? table.valueSerde, materialized?.storeName, getters, enableOldValues);
 }

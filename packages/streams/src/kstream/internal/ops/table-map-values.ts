@@ -1,7 +1,8 @@
 /**
- * `KTable.mapValues` (Kafka's `KTableMapValues`): maps both sides of each change, so downstream
- * aggregations can still subtract the old row. A mapper result of `null` is a delete.
- * Materialized when `Materialized` is given.
+ * `KTable.mapValues` (Kafka's `KTableMapValues`): maps each change's new value, and its old value
+ * when a downstream operator asked for old values (an aggregation that subtracts the old row);
+ * a materialized mapper reads the old value from its own store. A mapper result of `null` is a
+ * delete. Materialized when `Materialized` is given.
  */
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
@@ -11,8 +12,9 @@ import type { Materialized } from '../../materialized.js';
 import type { Named } from '../../named.js';
 import { change, type Change } from '../change.js';
 import { KTableImpl } from '../ktable-impl.js';
-import { mappedValueGetter, storeValueGetter } from '../ktable-value-getter.js';
-import { addTableStore, TableForwarder, tableStoreName, type TableStore } from '../table-store.js';
+import { mappedValueGetter, storeValueGetter, type KTableValueGetterSupplier } from '../ktable-value-getter.js';
+import { OldValues, oldValuesFromParentOrStore } from '../old-values.js';
+import { addTableStore, TableForwarder, tableStoreName, valueOrNull, type TableStore } from '../table-store.js';
 
 class TableMapValuesProcessor<K, V, VR> implements Processor<K, Change<V>, K, Change<VR>> {
   private context!: ProcessorContext<K, Change<VR>>;
@@ -22,19 +24,20 @@ class TableMapValuesProcessor<K, V, VR> implements Processor<K, Change<V>, K, Ch
   constructor(
     private readonly mapper: ValueMapper<V, VR, K>,
     private readonly storeName: string | undefined,
+    private readonly sendOldValues: boolean,
   ) {}
 
   init(context: ProcessorContext<K, Change<VR>>): void {
     this.context = context;
     if (this.storeName !== undefined) {
       this.store = context.getStateStore<TableStore<K, VR>>(this.storeName);
-      this.forwarder = new TableForwarder(this.store, context);
+      this.forwarder = new TableForwarder(this.store, context, this.sendOldValues);
     }
   }
 
   process(record: StreamRecord<K, Change<V>>): void {
     const newValue = this.map(record.key, record.value.newValue);
-    const forwarded = record.withValue(change(newValue, this.map(record.key, record.value.oldValue)));
+    const forwarded = record.withValue(change(newValue, this.oldValue(record.key, record.value.oldValue)));
     if (this.store === undefined) {
       this.context.forward(forwarded);
       return;
@@ -43,13 +46,18 @@ class TableMapValuesProcessor<K, V, VR> implements Processor<K, Change<V>, K, Ch
     this.forwarder!.maybeForward(forwarded);
   }
 
+  private oldValue(key: K, parentOldValue: V | null): VR | null {
+    if (!this.sendOldValues) return null;
+    return this.store === undefined ? this.map(key, parentOldValue) : valueOrNull(this.store.get(key));
+  }
+
   private map(key: K, value: V | null): VR | null {
     return value === null ? null : (this.mapper(value, key) ?? null);
   }
 }
 
-export function tableMapValuesProcessor<K, V, VR>(mapper: ValueMapper<V, VR, K>, storeName: string | undefined): ProcessorSupplier<K, Change<V>, K, Change<VR>> {
-  return () => new TableMapValuesProcessor(mapper, storeName);
+export function tableMapValuesProcessor<K, V, VR>(mapper: ValueMapper<V, VR, K>, storeName: string | undefined, oldValues: OldValues): ProcessorSupplier<K, Change<V>, K, Change<VR>> {
+  return () => new TableMapValuesProcessor(mapper, storeName, oldValues.sent);
 }
 
 /** Adds a value mapper below `table` and returns the mapped table. */
@@ -62,11 +70,14 @@ export function mapTableValues<K, V, VR>(
   const topology = table.topology;
   const name = named?.name ?? topology.newName('KTABLE-MAPVALUES-');
   const storeName = materialized === undefined ? undefined : tableStoreName(topology, materialized, 'KTABLE-MAPVALUES-');
-  topology.addProcessor(name, tableMapValuesProcessor(mapper, storeName), [table.nodeName]);
+  const oldValues = new OldValues();
+  const enableOldValues = oldValuesFromParentOrStore(table, oldValues, storeName !== undefined);
+  topology.addProcessor(name, tableMapValuesProcessor(mapper, storeName, oldValues), [table.nodeName]);
   if (storeName === undefined) {
-    const getter = mappedValueGetter<K, V, VR>(table.valueGetterSupplier, (key, value) => mapper(value, key));
-    return new KTableImpl<K, VR>(topology, name, table.keySerde, undefined, undefined, getter);
+    const getters = (): KTableValueGetterSupplier<K, VR> => mappedValueGetter<K, V, VR>(table.valueGetterSupplier, (key, value) => mapper(value, key));
+    return new KTableImpl<K, VR>(topology, name, table.keySerde, undefined, undefined, getters, enableOldValues);
   }
   addTableStore<K, VR>(topology, name, { storeName, materialized, keySerde: table.keySerde, valueSerde: undefined });
-  return new KTableImpl<K, VR>(topology, name, materialized?.keySerde ?? table.keySerde, materialized?.valueSerde, materialized?.storeName, storeValueGetter(storeName));
+  const getters = (): KTableValueGetterSupplier<K, VR> => storeValueGetter(storeName);
+  return new KTableImpl<K, VR>(topology, name, materialized?.keySerde ?? table.keySerde, materialized?.valueSerde, materialized?.storeName, getters, enableOldValues);
 }

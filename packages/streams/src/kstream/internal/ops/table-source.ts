@@ -1,12 +1,13 @@
 /**
- * `StreamsBuilder.table` and `KStream.toTable` (Kafka's `KTableSource`): materializes each record
- * as the latest value of its key and forwards the change. A null value deletes the key; a record
- * with a null key is dropped and counted. Updates apply in offset order, whatever their
- * timestamps (Kafka's non-versioned tables).
+ * `StreamsBuilder.table`, `KStream.toTable` and a foreign-key join's result (Kafka's
+ * `KTableSource`): each record is the latest value of its key, a null value deletes it, and a
+ * record with a null key is dropped and counted. With a store, updates apply in offset order
+ * whatever their timestamps (Kafka's non-versioned tables) and each change carries the value it
+ * replaces when old values were asked for; without one, every update goes on as it came.
  */
 import { internalContext } from '../../../processor/internal/task-context.js';
 import type { InternalTopologyBuilder } from '../../../processor/internal/topology-builder.js';
-import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
+import type { Processor, ProcessorContext } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
 import type { TaskMetrics } from '../../../processor/internal/task-metrics.js';
 import { valueAndTimestamp } from '../../../state/value-and-timestamp.js';
@@ -17,19 +18,32 @@ import { change, type Change } from '../change.js';
 import { KStreamImpl } from '../kstream-impl.js';
 import { KTableImpl } from '../ktable-impl.js';
 import { storeValueGetter } from '../ktable-value-getter.js';
+import { OldValues } from '../old-values.js';
+import type { Serde } from '../../../serde/serde.js';
 import { addTableStore, TableForwarder, tableStoreName, valueOrNull, type TableStore } from '../table-store.js';
 
+/** What a table source's processors read when they are created (after the graph is built). */
+interface TableSourceState {
+  readonly storeName: string;
+  /** Whether the table has a store: named by `Materialized`, or needed downstream. */
+  materialized: boolean;
+  readonly oldValues: OldValues;
+}
+
 class TableSourceProcessor<K, V> implements Processor<K, V | null, K, Change<V>> {
-  private store!: TableStore<K, V>;
-  private forwarder!: TableForwarder<K, V>;
+  private context!: ProcessorContext<K, Change<V>>;
+  private store: TableStore<K, V> | undefined;
+  private forwarder: TableForwarder<K, V> | undefined;
   private metrics!: TaskMetrics;
 
-  constructor(private readonly storeName: string) {}
+  constructor(private readonly state: TableSourceState) {}
 
   init(context: ProcessorContext<K, Change<V>>): void {
-    this.store = context.getStateStore<TableStore<K, V>>(this.storeName);
-    this.forwarder = new TableForwarder(this.store, context);
+    this.context = context;
     this.metrics = internalContext(context).metrics;
+    if (!this.state.materialized) return;
+    this.store = context.getStateStore<TableStore<K, V>>(this.state.storeName);
+    this.forwarder = new TableForwarder(this.store, context, this.state.oldValues.sent);
   }
 
   process(record: StreamRecord<K, V | null>): void {
@@ -39,37 +53,57 @@ class TableSourceProcessor<K, V> implements Processor<K, V | null, K, Change<V>>
       return;
     }
     const value = record.value ?? null;
+    if (this.store === undefined) {
+      // Without a store there is no old value, and nothing to deduplicate: every update goes on.
+      this.context.forward(record.withValue(change(value, null)));
+      return;
+    }
     const oldValue = valueOrNull(this.store.get(key));
     this.store.put(key, value === null ? null : valueAndTimestamp(value, record.timestamp));
-    this.forwarder.maybeForward(record.withValue(change(value, oldValue)));
+    this.forwarder!.maybeForward(record.withValue(change(value, oldValue)));
   }
 }
 
-/** The materializing processor; also the result node of a foreign-key join. */
-export function tableSourceProcessor<K, V>(storeName: string): ProcessorSupplier<K, V | null, K, Change<V>> {
-  return () => new TableSourceProcessor<K, V>(storeName);
-}
-
 /**
- * Adds a table-source processor under `parent` with its store, and returns the table.
- * `storePrefix` names a generated store (`<prefix>STATE-STORE-0000000007`).
+ * Adds a table-source processor (Kafka's `KTableSource`) named `processorName` under `parentName`,
+ * and returns the table. As in Kafka Streams, it has a store (cached and logged as
+ * `materialized` says) only when `materialized` names one or gives a store supplier, or when a
+ * downstream operator needs it: a join's lookups, or old values asked for with
+ * `forceMaterialization`. The store's name is fixed now either way, so generated names and the
+ * internal topics derived from them do not depend on what comes downstream.
  */
-export function materializeAsTable<K, V>(
-  parent: KStreamImpl<K, V>,
+export function addTableSource<K, V>(
+  topology: InternalTopologyBuilder,
+  parentName: string,
   processorName: string,
   storeName: string,
   materialized: Materialized<K, V> | undefined,
+  serdes: { keySerde: Serde<K> | undefined; valueSerde: Serde<V> | undefined },
 ): KTableImpl<K, V> {
-  const topology = parent.topology;
-  topology.addProcessor(processorName, tableSourceProcessor<K, V>(storeName), [parent.nodeName]);
-  addTableStore(topology, processorName, { storeName, materialized, keySerde: parent.keySerde, valueSerde: parent.valueSerde });
+  const state: TableSourceState = { storeName, materialized: false, oldValues: new OldValues() };
+  topology.addProcessor(processorName, () => new TableSourceProcessor<K, V>(state), [parentName]);
+  const materialize = (): void => {
+    if (state.materialized) return;
+    state.materialized = true;
+    addTableStore(topology, processorName, { storeName, materialized, keySerde: serdes.keySerde, valueSerde: serdes.valueSerde });
+  };
+  if (materialized?.storeName !== undefined || materialized?.storeSupplier !== undefined) materialize();
   return new KTableImpl<K, V>(
     topology,
     processorName,
-    materialized?.keySerde ?? parent.keySerde,
-    materialized?.valueSerde ?? parent.valueSerde,
+    materialized?.keySerde ?? serdes.keySerde,
+    materialized?.valueSerde ?? serdes.valueSerde,
     materialized?.storeName,
-    storeValueGetter<K, V>(storeName),
+    () => {
+      materialize();
+      return storeValueGetter<K, V>(storeName);
+    },
+    (forceMaterialization) => {
+      if (!state.materialized && !forceMaterialization) return false;
+      materialize();
+      state.oldValues.sent = true;
+      return true;
+    },
   );
 }
 
@@ -81,7 +115,7 @@ export function streamToTable<K, V>(stream: KStreamImpl<K, V>, named: Named | un
   const keySerde = materialized?.keySerde ?? stream.keySerde;
   const valueSerde = materialized?.valueSerde ?? stream.valueSerde;
   const parent = stream.repartitionRequired ? stream.repartitionThrough(name, keySerde, valueSerde, undefined) : stream;
-  return materializeAsTable(parent, name, storeName, materialized);
+  return addTableSource(topology, parent.nodeName, name, storeName, materialized, { keySerde: parent.keySerde, valueSerde: parent.valueSerde });
 }
 
 /**
@@ -98,6 +132,5 @@ export function sourceTable<K, V>(
   const sourceName = consumed.name ?? topology.newName('KSTREAM-SOURCE-');
   const tableName = topology.newName('KTABLE-SOURCE-');
   topology.addSource({ name: sourceName, topics: [topic], keySerde: consumed.keySerde, valueSerde: consumed.valueSerde, timestampExtractor: consumed.timestampExtractor as never });
-  const source = new KStreamImpl<K, V>(topology, sourceName, consumed.keySerde, consumed.valueSerde, false);
-  return materializeAsTable(source, tableName, storeName, materialized);
+  return addTableSource(topology, sourceName, tableName, storeName, materialized, { keySerde: consumed.keySerde, valueSerde: consumed.valueSerde });
 }

@@ -15,6 +15,7 @@ import type { Named } from '../../named.js';
 import { change, type Change } from '../change.js';
 import { KTableImpl } from '../ktable-impl.js';
 import { storeValueGetter, type KTableValueGetter, type KTableValueGetterSupplier } from '../ktable-value-getter.js';
+import { OldValues } from '../old-values.js';
 import { addTableStore, sourceTopicsOf, TableForwarder, tableStoreName, type TableStore } from '../table-store.js';
 
 export type TableJoinKind = 'inner' | 'left' | 'outer';
@@ -37,6 +38,7 @@ class TableJoinSideProcessor<K, VThis, VOther, VR> implements Processor<K, Chang
     /** Joins (this side's value, the other side's value), in the user's argument order. */
     private readonly join: (thisValue: VThis | null, otherValue: VOther | null) => VR,
     private readonly rule: SideRule,
+    private readonly sendOldValues: boolean,
   ) {}
 
   init(context: ProcessorContext<K, Change<VR>>): void {
@@ -58,7 +60,7 @@ class TableJoinSideProcessor<K, VThis, VOther, VR> implements Processor<K, Chang
     const timestamp = found === undefined ? record.timestamp : Math.max(record.timestamp, found.timestamp);
     const emitsWithoutThis = !this.rule.thisRequired && otherValue !== null;
     const newResult = newValue !== null || emitsWithoutThis ? this.join(newValue, otherValue) : null;
-    const oldResult = oldValue !== null || emitsWithoutThis ? this.join(oldValue, otherValue) : null;
+    const oldResult = this.sendOldValues && (oldValue !== null || emitsWithoutThis) ? this.join(oldValue, otherValue) : null;
     this.context.forward(record.withValue(change(newResult ?? null, oldResult ?? null)).withTimestamp(timestamp));
   }
 }
@@ -69,13 +71,16 @@ class TableJoinMergeProcessor<K, VR> implements Processor<K, Change<VR>, K, Chan
   private store: TableStore<K, VR> | undefined;
   private forwarder: TableForwarder<K, VR> | undefined;
 
-  constructor(private readonly storeName: string | undefined) {}
+  constructor(
+    private readonly storeName: string | undefined,
+    private readonly sendOldValues: boolean,
+  ) {}
 
   init(context: ProcessorContext<K, Change<VR>>): void {
     this.context = context;
     if (this.storeName === undefined) return;
     this.store = context.getStateStore<TableStore<K, VR>>(this.storeName);
-    this.forwarder = new TableForwarder(this.store, context);
+    this.forwarder = new TableForwarder(this.store, context, this.sendOldValues);
   }
 
   process(record: StreamRecord<K, Change<VR>>): void {
@@ -143,16 +148,30 @@ export function joinTables<K, V1, V2, VR>(
   const storeName = materialized === undefined ? undefined : tableStoreName(topology, materialized, 'KTABLE-MERGE-');
   const leftRule: SideRule = { thisRequired: kind !== 'outer', otherRequired: kind === 'inner' };
   const rightRule: SideRule = { thisRequired: kind === 'inner', otherRequired: kind !== 'outer' };
-  topology.addProcessor(thisName, () => new TableJoinSideProcessor<K, V1, V2, VR>(right.valueGetterSupplier, (value1, value2) => joiner(value1, value2), leftRule), [left.nodeName]);
-  topology.addProcessor(otherName, () => new TableJoinSideProcessor<K, V2, V1, VR>(left.valueGetterSupplier, (value2, value1) => joiner(value1, value2), rightRule), [right.nodeName]);
+  // An outer side emits for rows the other side lacks, so it must see its own deletes as changes
+  // of a row that existed: its old values (Kafka's doJoin asks for them the same way).
+  if (kind !== 'inner') left.enableSendingOldValues(true);
+  if (kind === 'outer') right.enableSendingOldValues(true);
+  const oldValues = new OldValues();
+  topology.addProcessor(thisName, () => new TableJoinSideProcessor<K, V1, V2, VR>(right.valueGetterSupplier, (value1, value2) => joiner(value1, value2), leftRule, oldValues.sent), [left.nodeName]);
+  topology.addProcessor(otherName, () => new TableJoinSideProcessor<K, V2, V1, VR>(left.valueGetterSupplier, (value2, value1) => joiner(value1, value2), rightRule, oldValues.sent), [right.nodeName]);
   topology.connectProcessorAndStateStores([thisName], right.valueGetterSupplier.storeNames);
   topology.connectProcessorAndStateStores([otherName], left.valueGetterSupplier.storeNames);
-  topology.addProcessor(mergeName, () => new TableJoinMergeProcessor<K, VR>(storeName), [thisName, otherName]);
+  topology.addProcessor(mergeName, () => new TableJoinMergeProcessor<K, VR>(storeName, oldValues.sent), [thisName, otherName]);
+  // Old joined rows come from both sides' old rows: a request for them goes up both sides, forced.
+  const enableOldValues = (): boolean => {
+    left.enableSendingOldValues(true);
+    right.enableSendingOldValues(true);
+    oldValues.sent = true;
+    return true;
+  };
   topology.addCopartitionGroup([...sourceTopicsOf(topology, left.nodeName), ...sourceTopicsOf(topology, right.nodeName)]);
   const keySerde = materialized?.keySerde ?? left.keySerde;
   if (storeName === undefined) {
-    return new KTableImpl<K, VR>(topology, mergeName, keySerde, undefined, undefined, joinValueGetter(left.valueGetterSupplier, right.valueGetterSupplier, joiner, kind));
+    const getters = (): KTableValueGetterSupplier<K, VR> => joinValueGetter(left.valueGetterSupplier, right.valueGetterSupplier, joiner, kind);
+    return new KTableImpl<K, VR>(topology, mergeName, keySerde, undefined, undefined, getters, enableOldValues);
   }
   addTableStore<K, VR>(topology, mergeName, { storeName, materialized, keySerde: left.keySerde, valueSerde: undefined });
-  return new KTableImpl<K, VR>(topology, mergeName, keySerde, materialized?.valueSerde, materialized?.storeName, storeValueGetter(storeName));
+  const getters = (): KTableValueGetterSupplier<K, VR> => storeValueGetter(storeName);
+  return new KTableImpl<K, VR>(topology, mergeName, keySerde, materialized?.valueSerde, materialized?.storeName, getters, enableOldValues);
 }

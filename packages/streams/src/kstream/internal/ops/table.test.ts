@@ -4,7 +4,7 @@
  * joins and global tables, run in the test driver.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { boundedTimestampExtractor, Consumed, Grouped, Materialized, Named, Produced, recordTimestampExtractor, Serdes, StreamsBuilder, silentLogger } from '../../../index.js';
+import { BufferConfig, boundedTimestampExtractor, Consumed, Grouped, Materialized, Named, Produced, recordTimestampExtractor, Serdes, StreamsBuilder, Suppressed, silentLogger } from '../../../index.js';
 import type { KTable, Topology, ValueAndTimestamp } from '../../../index.js';
 import { TopologyTestDriver } from '../../../test-utils/index.js';
 import { builderOptions, openDriver as openStoreDriver } from '../../../../../../test/support/store-kind.js';
@@ -88,13 +88,36 @@ describe('StreamsBuilder.table', () => {
     ]);
   });
 
-  it('names an unnamed store as Kafka Streams does', async () => {
+  it('names an unnamed store as Kafka Streams does, and creates it only when a join needs it', async () => {
+    // Kafka's KTableSource materializes only for a named store or a downstream need (a value
+    // getter, or old values asked with forceMaterialization); the generated name is fixed either way.
+    const unread = new StreamsBuilder(builderOptions());
+    unread.table('in', strings).toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
+    expect(unread.build().describe().toString()).not.toContain('in-STATE-STORE-0000000000');
+
     const builder = new StreamsBuilder(builderOptions());
     const table = builder.table('in', strings);
     expect(table.queryableStoreName).toBeUndefined();
+    builder
+      .stream('lookups', strings)
+      .join(table, (lookup, row) => `${lookup}:${row}`)
+      .to('out', Produced.with(Serdes.String(), Serdes.String()));
     const driver = await openDriver(builder.build());
     driver.createInputTopic('in', Serdes.String(), Serdes.String()).pipeInput('k', 'v', 1);
     expect(driver.getKeyValueStore<string, ValueAndTimestamp<string>>('in-STATE-STORE-0000000000').get('k')?.value).toBe('v');
+  });
+
+  it('forwards every update of a table without a store, even a delete of an absent key, with caching on', async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    builder.table('in', strings).toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
+    const driver = await openDriver(builder.build());
+    const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
+    input.pipeInput('gone', null, 1);
+    input.pipeInput('k', 'v', 2);
+    expect(output(driver, 'out', Serdes.String()).readKeyValuesToList()).toEqual([
+      { key: 'gone', value: null },
+      { key: 'k', value: 'v' },
+    ]);
   });
 });
 
@@ -116,10 +139,46 @@ describe('KStream.toTable', () => {
     ]);
     expect(driver.producedTopicNames()).toContain('test-as-table-repartition');
   });
+
+  it('without a named store, has no store, cache or changelog: a delete of an absent key reaches downstream', async () => {
+    // Kafka's toTable() materializes only for a named Materialized or a downstream need; Tributary's
+    // cache used to swallow this tombstone.
+    const builder = new StreamsBuilder(builderOptions());
+    builder
+      .stream('in', strings)
+      .toTable()
+      .mapValues((value) => `${value}!`)
+      .toStream()
+      .to('out', Produced.with(Serdes.String(), Serdes.String()));
+    const topology = builder.build();
+    expect(topology.describe().toString()).not.toContain('STATE-STORE');
+    const driver = await openDriver(topology);
+    const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
+    input.pipeInput('e', null, 38);
+    input.pipeInput('f', 'x', 39);
+    expect(output(driver, 'out', Serdes.String()).readRecordsToList().map((record) => [record.key, record.value, record.timestamp])).toEqual([
+      ['e', null, 38],
+      ['f', 'x!', 39],
+    ]);
+    expect(driver.producedTopicNames().filter((topic) => topic.endsWith('-changelog'))).toEqual([]);
+  });
+
+  it('materializes under its generated name when a downstream operator needs old values (suppress)', () => {
+    const builder = new StreamsBuilder(builderOptions());
+    builder
+      .stream('in', strings)
+      .toTable()
+      .suppress(Suppressed.untilTimeLimit(10, BufferConfig.unbounded()))
+      .toStream()
+      .to('out', Produced.with(Serdes.String(), Serdes.String()));
+    expect(builder.build().describe().toString()).toContain('KSTREAM-TOTABLE-STATE-STORE-0000000001');
+  });
 });
 
 describe('KTable.filter and mapValues', () => {
-  it('deletes rows downstream when they stop matching, and forwards nothing for rows that never matched', async () => {
+  it('forwards a delete for every row that does not pass when no downstream operator needs old values', async () => {
+    // Kafka's KTableFilter without sendOldValues cannot know whether the row passed before, so
+    // it forwards the delete each time (Tributary used to drop rows that never matched).
     const builder = new StreamsBuilder(builderOptions());
     builder
       .table('in', numbers)
@@ -128,16 +187,67 @@ describe('KTable.filter and mapValues', () => {
       .to('out', Produced.with(Serdes.String(), Serdes.Int32()));
     const driver = await openDriver(builder.build());
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
-    input.pipeInput('a', 5, 1); // never matched: nothing
-    input.pipeInput('a', 20, 2); // now matches
+    input.pipeInput('a', 5, 1); // does not pass: delete
+    input.pipeInput('a', 20, 2); // passes
     input.pipeInput('a', 30, 3);
-    input.pipeInput('a', 1, 4); // stops matching: delete
+    input.pipeInput('a', 1, 4); // stops passing: delete
+    input.pipeInput('a', null, 5); // deleted upstream: delete
+    expect(output(driver, 'out', Serdes.Int32()).readRecordsToList().map((record) => [record.timestamp, record.value])).toEqual([
+      [1, null],
+      [2, 20],
+      [3, 30],
+      [4, null],
+      [5, null],
+    ]);
+  });
+
+  it('below a materialized table (an aggregation), takes its old values and forwards no needless deletes', async () => {
+    // Kafka's KTableFilter asks its parent for old values unforced when it is built: a parent that
+    // has a store says yes.
+    const builder = new StreamsBuilder(builderOptions());
+    builder
+      .stream('in', numbers)
+      .groupByKey()
+      .reduce((sum, value) => sum + value, Materialized.with(Serdes.String(), Serdes.Int32()))
+      .filter((_key, sum) => sum % 2 === 0)
+      .toStream()
+      .to('out', Produced.with(Serdes.String(), Serdes.Int32()));
+    const driver = await openDriver(builder.build());
+    const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
+    input.pipeInput('a', 3, 1); // 3: never passed, nothing
+    input.pipeInput('a', 1, 2); // 4
+    input.pipeInput('a', 1, 3); // 5: stops passing, delete
+    input.pipeInput('a', 2, 4); // 7: nothing
+    expect(output(driver, 'out', Serdes.Int32()).readValuesToList()).toEqual([4, null]);
+  });
+
+  it('with old values asked for (a groupBy subtractor), forwards a delete only for a row that passed before', async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    const filtered = builder.table('in', numbers).filter((_key, value) => value > 10);
+    filtered.toStream().to('out', Produced.with(Serdes.String(), Serdes.Int32()));
+    filtered
+      .groupBy((key, value) => ({ key, value }), Grouped.with(Serdes.String(), Serdes.Int32()))
+      .reduce(
+        (sum, value) => sum + value,
+        (sum, value) => sum - value,
+        Materialized.with(Serdes.String(), Serdes.Int32()),
+      )
+      .toStream()
+      .to('sums', Produced.with(Serdes.String(), Serdes.Int32()));
+    const driver = await openDriver(builder.build());
+    const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
+    input.pipeInput('a', 5, 1); // never passed: nothing
+    input.pipeInput('a', 20, 2);
+    input.pipeInput('a', 30, 3);
+    input.pipeInput('a', 1, 4); // stops passing: delete
     input.pipeInput('a', null, 5); // already gone: nothing
     expect(output(driver, 'out', Serdes.Int32()).readKeyValuesToList()).toEqual([
       { key: 'a', value: 20 },
       { key: 'a', value: 30 },
       { key: 'a', value: null },
     ]);
+    // The subtractor saw the old rows: 20, then 30 (20 out, 30 in), then 0 (30 out).
+    expect(output(driver, 'sums', Serdes.Int32()).readKeyValuesToList().map((record) => record.value)).toEqual([20, 30, 0]);
   });
 
   it('materializes a filtered and a mapped table when asked', async () => {

@@ -8,6 +8,7 @@
  */
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
+import type { OldValues } from '../old-values.js';
 import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
 import type { ValueAndTimestamp } from '../../../state/value-and-timestamp.js';
 import type { WindowStore } from '../../../state/window-store.js';
@@ -26,6 +27,7 @@ class WindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>,
     private readonly storeName: string,
     private readonly windows: TimeWindows,
     private readonly fold: Fold<K, V, VA>,
+    private readonly sendOldValues: boolean,
   ) {}
 
   /**
@@ -39,7 +41,7 @@ class WindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>,
     this.context = internalContext(context);
     this.store = context.getStateStore<WindowStore<K, ValueAndTimestamp<VA>>>(this.storeName);
     // The store's windows have the windows' size, so its flush listener reports the right ends.
-    this.forwarder = new TableChangeForwarder<Windowed<K>, VA>(context, this.store, 'timestamped');
+    this.forwarder = new TableChangeForwarder<Windowed<K>, VA>(context, this.store, 'timestamped', this.sendOldValues);
   }
 
   process(record: StreamRecord<K, V>): void {
@@ -67,6 +69,7 @@ export function windowAggregateProcessor<K, V, VA>(
   storeName: string,
   windows: TimeWindows,
   fold: Fold<K, V, VA>,
+  oldValues: OldValues,
 ): ProcessorSupplier<K, V, Windowed<K>, Change<VA>> {
-  return () => new WindowAggregateProcessor(storeName, windows, fold);
+  return () => new WindowAggregateProcessor(storeName, windows, fold, oldValues.sent);
 }

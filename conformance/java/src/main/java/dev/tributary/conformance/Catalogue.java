@@ -50,7 +50,11 @@ final class Catalogue {
   private Catalogue() {}
 
   static List<String> outputs(String name) {
-    return name.equals("split-merge") ? List.of("out", "out-null") : List.of("out");
+    return switch (name) {
+      case "split-merge" -> List.of("out", "out-null");
+      case "table-old-values" -> List.of("out", "sums", "evens");
+      default -> List.of("out");
+    };
   }
 
   static int n(String value) {
@@ -185,6 +189,19 @@ final class Catalogue {
             ? filtered.mapValues(value -> value + "m", Materialized.<String, String, KeyValueStore<Bytes, byte[]>>as("mapped"))
             : filtered.mapValues(value -> value + "m");
         mapped.toStream().to("out");
+      }
+      case "table-old-values" -> {
+        KTable<String, String> filtered = builder.<String, String>table("t").filter((key, value) -> n(value) % 2 == 0);
+        filtered.toStream().to("out");
+        filtered.groupBy((key, value) -> KeyValue.pair("g" + (n(value) % 3), value))
+            .aggregate(() -> "0",
+                (key, value, aggregate) -> String.valueOf(n(aggregate) + n(value)),
+                (key, value, aggregate) -> String.valueOf(n(aggregate) - n(value)))
+            .toStream().to("sums");
+        builder.<String, String>stream("a").groupByKey()
+            .reduce((left, right) -> String.valueOf(n(left) + n(right)))
+            .filter((key, value) -> n(value) % 2 == 0)
+            .toStream().to("evens");
       }
       case "table-group-by-aggregate" -> builder.<String, String>table("t")
           .groupBy((key, value) -> KeyValue.pair("g" + (n(value) % 3), value))

@@ -1,5 +1,5 @@
 /**
- * What a smoke app process needs besides its topology (flagship-app.mjs uses it): its config
+ * What a smoke app process needs besides its topology (smoke-app.mjs and flagship-app.mjs use it): its config
  * from the command line, one JSON event per line on stdout, a logger that turns warnings, errors
  * and commits into events, and the life cycle (start, report progress, close on SIGTERM, exit
  * when the application fails). Plain ESM, copied beside the app script by smoke-cluster.ts.

@@ -15,41 +15,12 @@
  * With `topology: "dedupe"`, the de-duplicating topology of `buildDedupeTopology` instead, on
  * LevelDB stores, or in-memory ones with `stores: "memory"`.
  *
- * It speaks one JSON object per line on stdout:
- *   {"event":"state","state":"RUNNING","previous":"REBALANCING"}   on every state change,
- *   {"event":"processed","n":1234,"tasks":[...]}                    every second,
- *   {"event":"log","level":"warn"|"error","message":...,"fields":...} for warnings and errors,
- *   {"event":"fatal","message":...}                                  when start() fails or the app goes to ERROR,
- *   {"event":"closed"}                                               after a clean close on SIGTERM.
- * It exits 0 after SIGTERM, 2 on a bad config, 3 when the application failed (ERROR).
+ * It speaks JSON event lines on stdout and exits as app-process.mjs describes.
  */
 import { KafkaStreams } from '@tributary/kafka';
 import { LevelStores } from '@tributary/level';
 import { Consumed, Grouped, Named, Produced, Serdes, Stores, StreamsBuilder } from '@tributary/streams';
-
-/** @param {Record<string, unknown>} event */
-function emit(event) {
-  process.stdout.write(`${JSON.stringify({ time: Date.now(), ...event })}\n`);
-}
-
-function describeError(error) {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message})` : '';
-  return `${error.name}${'code' in error ? ` [${String(error.code)}]` : ''}: ${error.message}${cause}`;
-}
-
-function readConfig() {
-  const text = process.argv[2] ?? process.env.SMOKE_APP_CONFIG;
-  if (text === undefined) throw new Error('smoke-app: pass the config JSON as the first argument or in $SMOKE_APP_CONFIG.');
-  const config = JSON.parse(text);
-  for (const name of ['bootstrap', 'applicationId', 'stateDir']) {
-    if (typeof config[name] !== 'string') throw new Error(`smoke-app: config '${name}' must be a string.`);
-  }
-  for (const name of ['data', 'echo', 'agg', 'cnt']) {
-    if (typeof config.topics?.[name] !== 'string') throw new Error(`smoke-app: config 'topics.${name}' must be a string.`);
-  }
-  return config;
-}
+import { logger, readConfig, runApp } from './app-process.mjs';
 
 /** The bucket of key "i-j" for the repartitioned count. */
 function bucketOf(key) {
@@ -125,28 +96,9 @@ function buildDedupeTopology(topics, stores) {
   return builder.build();
 }
 
-/** Warnings and errors become events; the rest is dropped unless SMOKE_APP_LOG=1. */
-const verbose = process.env.SMOKE_APP_LOG === '1';
-function logAt(level) {
-  return (message, fields) => {
-    if (level === 'warn' || level === 'error' || verbose) emit({ event: 'log', level, message, fields: safeFields(fields) });
-  };
-}
-function safeFields(fields) {
-  if (fields === undefined) return undefined;
-  try {
-    return JSON.parse(JSON.stringify(fields, (_key, value) => (typeof value === 'bigint' ? String(value) : value instanceof Error ? describeError(value) : value)));
-  } catch {
-    return String(fields);
-  }
-}
-const logger = { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') };
-
-let config;
-let app;
-try {
-  config = readConfig();
-  app = new KafkaStreams(config.topology === 'dedupe' ? buildDedupeTopology(config.topics, config.stores) : buildTopology(config.topics), {
+runApp(() => {
+  const config = readConfig('smoke-app', ['bootstrap', 'applicationId', 'stateDir'], ['data', 'echo', 'agg', 'cnt']);
+  return new KafkaStreams(config.topology === 'dedupe' ? buildDedupeTopology(config.topics, config.stores) : buildTopology(config.topics), {
     applicationId: config.applicationId,
     bootstrapServers: config.bootstrap,
     stateDir: config.stateDir,
@@ -156,46 +108,4 @@ try {
     kafka: config.kafka,
     logger,
   });
-} catch (error) {
-  emit({ event: 'fatal', phase: 'config', message: describeError(error) });
-  process.exit(2);
-}
-
-let closing = false;
-async function shutDown(code) {
-  if (closing) return;
-  closing = true;
-  clearInterval(ticker);
-  try {
-    await app.close({ timeoutMs: 10_000 });
-    emit({ event: 'closed' });
-  } catch (error) {
-    emit({ event: 'log', level: 'error', message: `close() failed: ${describeError(error)}` });
-  }
-  process.exit(code);
-}
-
-app.onStateChange((state, previous) => {
-  emit({ event: 'state', state, previous });
-  // A failed application does not recover by itself; say why and exit, so the harness restarts it.
-  if (state === 'ERROR') {
-    setImmediate(() => void shutDown(3));
-  }
 });
-
-const ticker = setInterval(() => {
-  const metrics = app.metrics();
-  emit({ event: 'processed', n: metrics.processed, tasks: metrics.tasks });
-}, 1000);
-
-process.once('SIGTERM', () => void shutDown(0));
-process.once('SIGINT', () => void shutDown(0));
-process.on('unhandledRejection', (error) => emit({ event: 'log', level: 'error', message: `unhandled rejection: ${describeError(error)}` }));
-
-app.start().then(
-  () => emit({ event: 'started' }),
-  (error) => {
-    emit({ event: 'fatal', phase: 'start', message: describeError(error) });
-    void shutDown(3);
-  },
-);

@@ -163,7 +163,8 @@ export class KafkaStreams {
     }
     this.builder = internal as InternalTopologyBuilder;
     this.options = resolveKafkaStreamsOptions(options);
-    // Before any consumer fetches: kafkajs 2.2.4 lets some aborted records through read_committed.
+    // Before any consumer fetches (a worker thread's KafkaStreams fixes its own kafkajs): kafkajs
+    // 2.2.4 lets some aborted records through read_committed.
     installReadCommittedFilter();
     this.sockets = new SocketRegistry(this.options.kafka.socketFactory);
     if (this.builder.nodes.size === 0 && this.builder.globalStores.size === 0) {

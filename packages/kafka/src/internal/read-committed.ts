@@ -20,8 +20,9 @@
  * the fetch response, before kafkajs builds its batches: hidden records are flagged as control
  * records, which kafkajs never delivers but still counts when it moves the fetch position past
  * them, and the aborted-transaction list is emptied so kafkajs' filter has nothing left to do.
- * It is installed on kafkajs' `Broker` class, shared by every consumer of the process: the
- * stream threads', the restorers', the standbys' and the global stores'.
+ * It is installed on kafkajs' `Broker` class, shared by every consumer of the process (or of the
+ * worker thread: each worker's `KafkaStreams` installs it again): the stream threads', the
+ * restorers', the standbys' and the global stores'.
  */
 import { createRequire } from 'node:module';
 import { IllegalStateError } from '../errors.js';

@@ -34,7 +34,6 @@ import type { TopicPlan } from './topic-plan.js';
 import { TaskCorruptedError } from '../errors.js';
 import { encodeChangelogEnds } from './commit-metadata.js';
 import type { Admin } from 'kafkajs';
-import { installReadCommittedFilter } from './read-committed.js';
 
 /** How often wall-clock punctuators and the commit interval are checked between batches. */
 const TICK_MS = 100;
@@ -110,8 +109,6 @@ export class StreamThread {
 
   constructor(private readonly options: StreamThreadOptions) {
     const { kafka, builder, plan, options: resolved } = options;
-    // A worker thread has its own kafkajs: fix its read_committed fetches too.
-    installReadCommittedFilter();
     for (const subtopology of builder.subtopologies()) {
       for (const topic of subtopology.sourceTopics) this.subtopologyByTopic.set(builder.resolveTopic(resolved.applicationId, topic), subtopology);
     }

@@ -19,6 +19,7 @@ import { StreamThread, type StreamThreadOptions } from './internal/stream-thread
 import { persistentSupplierOf } from './internal/task-manager.js';
 import { ThreadPool } from './internal/thread-pool.js';
 import { prepareTopics } from './internal/topic-manager.js';
+import { installReadCommittedFilter } from './internal/read-committed.js';
 
 /** The lifecycle states, as in Kafka Streams. */
 export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR';
@@ -162,6 +163,9 @@ export class KafkaStreams {
     }
     this.builder = internal as InternalTopologyBuilder;
     this.options = resolveKafkaStreamsOptions(options);
+    // Before any consumer fetches (a worker thread's KafkaStreams fixes its own kafkajs): kafkajs
+    // 2.2.4 lets some aborted records through read_committed.
+    installReadCommittedFilter();
     this.sockets = new SocketRegistry(this.options.kafka.socketFactory);
     if (this.builder.nodes.size === 0 && this.builder.globalStores.size === 0) {
       throw new IllegalStateError('The topology is empty: add sources, processors and sinks before creating KafkaStreams.');

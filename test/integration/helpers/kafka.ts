@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { onTestFinished } from 'vitest';
+import { fixKafkajsReadCommitted } from '@tributary/kafka';
 
 /** The broker's `host:port`; throws a message that says how to start one. */
 export function bootstrapServers(): string {
@@ -17,8 +18,14 @@ export function bootstrapServers(): string {
   return bootstrap;
 }
 
-/** A kafkajs client for the test broker, quiet unless something is wrong. */
+/**
+ * A kafkajs client for the test broker, quiet unless something is wrong. Its read_committed
+ * consumers hide every aborted record (see `fixKafkajsReadCommitted`): a verifier reading an
+ * exactly-once application's output after kill -9 would otherwise count records of aborted
+ * transactions.
+ */
 export function kafkaClient(clientId = 'tributary-it'): Kafka {
+  fixKafkajsReadCommitted();
   return new Kafka({ clientId, brokers: [bootstrapServers()], logLevel: logLevel.ERROR, retry: { retries: 5 } });
 }
 

@@ -588,8 +588,16 @@ describe('docs/running-on-kafka.md', () => {
       try {
         const leftovers = (await admin.listTopics()).filter((topic) => ['page-views', 'page-view-counts', 'page-views-dlq'].includes(topic) || topic.startsWith('page-view-counter-'));
         if (leftovers.length > 0) await admin.deleteTopics({ topics: leftovers, timeout: 10_000 });
-        const groups = (await admin.listGroups()).groups.map((group) => group.groupId);
-        if (groups.includes('page-view-counter')) await admin.deleteGroups(['page-view-counter']);
+        // A closed member may linger in the group for a moment (the broker drops it at its leave or its session timeout):
+        // wait until the group is empty before deleting it.
+        for (const deadline = Date.now() + 20_000; ; await new Promise((resolve) => setTimeout(resolve, 250))) {
+          const [group] = (await admin.describeGroups(['page-view-counter'])).groups;
+          if (group === undefined || group.state === 'Dead') break;
+          if (group.state === 'Empty' || Date.now() > deadline) {
+            await admin.deleteGroups(['page-view-counter']);
+            break;
+          }
+        }
       } finally {
         await admin.disconnect();
       }

@@ -21,4 +21,16 @@ describe('conformance with Kafka Streams 3.9', () => {
     const failing = report.differing.filter((entry) => entry.exception === undefined);
     if (failing.length > 0) expect.fail(`Tributary differs from Kafka Streams on ${failing.length} of ${report.runs} scenario runs:\n${text}`);
   });
+
+  // Topologies whose store and internal topic names already match Kafka's: their changelogs
+  // (tables, aggregations, windowed and session aggregations) are compared byte for byte too.
+  const internalTopologies = ['group-by-count', 'group-by-key-aggregate', 'select-key-reduce', 'cogroup', 'to-table', 'tumbling-count', 'hopping-aggregate', 'sliding-reduce', 'session-aggregate'];
+  const internalSeeds = 3;
+
+  it(`gives Kafka's changelog records, byte for byte, on ${internalTopologies.length * internalSeeds * 2} scenario runs with internal topics`, async () => {
+    const report = await runSuite({ seeds: internalSeeds, topologies: internalTopologies, internalTopics: true, log: (line) => console.log(line) });
+    expect(report.runs).toBe(internalTopologies.length * internalSeeds * 2);
+    const failing = report.differing.filter((entry) => entry.exception === undefined);
+    if (failing.length > 0) expect.fail(`Tributary's internal topics differ from Kafka Streams' on ${failing.length} of ${report.runs} scenario runs:\n${formatReport(report)}`);
+  });
 });

@@ -22,6 +22,7 @@ import {
   QueryableStoreTypes,
   Serdes,
   StreamsBuilder,
+  Stores,
   TimeWindows,
   WindowedSerdes,
   deadLetterTopic,
@@ -36,6 +37,7 @@ import {
   consumeLatest,
   consumeUntil,
   createApp,
+  deleteTopicsWithPrefix,
   describeTopics,
   driverOutput,
   latestByKey,
@@ -339,6 +341,46 @@ describe('KafkaStreams state survives restarts and moves between instances', () 
     const totals = expectedCounts(batch1, batch2);
     expect(await consumeLatest(output, totals, { valueSerde: Serdes.Float64() })).toEqual(totals);
   });
+
+  it.each(['in-memory', 'LevelDB'])(
+    "a %s table restores Kafka's changelog format and Tributary's old one, and logs bare values at their timestamps",
+    { timeout: testTimeout },
+    async (backend) => {
+      const input = uniqueTopic('it-tsformat-in');
+      const output = uniqueTopic('it-tsformat-out');
+      await createTopics(kafkaClient(), [{ topic: input }, { topic: output }]);
+      const applicationId = `it-app-${uniqueTopic('tsformat').slice(-8)}`;
+      const changelog = `${applicationId}-table-changelog`;
+      onTestFinished(() => deleteTopicsWithPrefix(`${applicationId}-`));
+      // A changelog written before the app starts: one record in Kafka's format, one in the old prefixed one.
+      await createTopics(kafkaClient(), [{ topic: changelog }]);
+      const oldValue = Buffer.concat([Buffer.alloc(8), Buffer.from('legacy')]);
+      oldValue.writeBigInt64BE(BigInt(baseTime + 1));
+      await produce({
+        topic: changelog,
+        keySerde: Serdes.String(),
+        valueSerde: Serdes.Bytes(),
+        records: [
+          { key: 'old', value: oldValue, timestamp: baseTime + 1 },
+          { key: 'new', value: Buffer.from('bare'), timestamp: baseTime + 2 },
+        ],
+      });
+      const builder = new StreamsBuilder();
+      const supplier = backend === 'LevelDB' ? LevelStores.persistentKeyValueStore('table') : Stores.inMemoryKeyValueStore('table');
+      builder.table(input, strings, Materialized.as<string, string>(supplier)).toStream().to(output, writeStrings);
+      // Exactly-once restores a changelog to its end (at-least-once would roll back records no commit claims).
+      const app = await startApp(builder.build(), { applicationId, processingGuarantee: 'exactly_once', commitIntervalMs: 100 });
+      await produce({ topic: input, records: [{ key: 'fresh', value: 'value', timestamp: baseTime + 3 }] });
+      await consumeUntil(output, 1);
+      const table = app.app.query('table', QueryableStoreTypes.timestampedKeyValueStore<string, string>());
+      expect(table.get('old')).toEqual({ value: 'legacy', timestamp: baseTime + 1 });
+      expect(table.get('new')).toEqual({ value: 'bare', timestamp: baseTime + 2 });
+      expect(table.get('fresh')).toEqual({ value: 'value', timestamp: baseTime + 3 });
+      const logged = await consumeUntil(changelog, 3, { valueSerde: Serdes.Bytes() });
+      const fresh = logged.find((record) => record.key === 'fresh')!;
+      expect([fresh.value?.toString(), Number(fresh.timestamp)]).toEqual(['value', baseTime + 3]);
+    },
+  );
 
   it('two instances split the partitions; when one closes the other restores its state and no output is lost', { timeout: testTimeout }, async () => {
     const input = uniqueTopic('it-scale-in');

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Serdes, silentLogger, Stores, windowed } from '@tributary/streams';
-import type { KeyValueStore, SessionStore, StateStoreContext, WindowStore } from '@tributary/streams';
+import { Serdes, silentLogger, Stores, timestampedStoreRecords, windowed } from '@tributary/streams';
+import type { KeyValueStore, SessionStore, StateStoreContext, ValueAndTimestamp, WindowStore } from '@tributary/streams';
 import { LevelStores, StateDirectoryError, StoreLockedError, StoreNotPreparedError } from './index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tributary-level-stores-'));
@@ -146,6 +146,27 @@ describe('LevelDB key-value store', () => {
     const store = Stores.keyValueStoreBuilder(second, Serdes.String(), Serdes.Int32()).build();
     expect(() => store.init(contextFor(stateDir, 9))).toThrow(StoreNotPreparedError);
     expect(() => store.init(contextFor(stateDir, 9))).toThrow(/await supplier\.prepare\(context\)/);
+  });
+});
+
+describe('LevelDB timestamped key-value store', () => {
+  it("restores Kafka's changelog format (bare value, timestamp on the record) and the old prefixed one through its handle", async () => {
+    const stateDir = freshStateDir();
+    const supplier = LevelStores.persistentKeyValueStore('table');
+    const context = contextFor(stateDir);
+    const handle = await supplier.prepare(context);
+    const int32 = (value: number) => Serdes.Int32().serialize('t', value, undefined as never);
+    const records = [
+      { key: Buffer.from('new'), value: int32(7), timestamp: 1234 },
+      { key: Buffer.from('old'), value: Buffer.concat([Buffer.from([0, 0, 0, 0, 0, 0, 0x10, 0]), int32(8)]), timestamp: 0x1000 },
+    ];
+    expect(await handle.restore(timestampedStoreRecords(records, 'table'))).toBe(2);
+    await handle.writeCheckpoint(2);
+    const store = Stores.timestampedKeyValueStoreBuilder(supplier, Serdes.String(), Serdes.Int32()).build() as KeyValueStore<string, ValueAndTimestamp<number>>;
+    store.init(context);
+    expect(store.get('new')).toEqual({ value: 7, timestamp: 1234 });
+    expect(store.get('old')).toEqual({ value: 8, timestamp: 0x1000 });
+    await closeStore(store);
   });
 });
 

@@ -135,8 +135,10 @@ export type {
   SessionBytesEntry,
   SessionBytesWrite,
   ChangelogRecord,
+  ChangelogValue,
   RestorableStateStore,
 } from './state/store-suppliers.js';
+export { BARE_VALUE_HEADER, hasBareValueHeader, timestampedStoreRecords, timestampedStoreValue } from './state/internal/timestamped-changelog.js';
 
 // Sketches
 export { UniqueCountSketch, uniqueCountSketchSerde, countDistinct, DEFAULT_SKETCH_PRECISION } from './sketch/unique-count-sketch.js';

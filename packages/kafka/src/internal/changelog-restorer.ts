@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage, RetryOptions } from 'kafkajs';
-import type { ChangelogRecord, Logger } from '@tributary/streams';
+import { hasBareValueHeader, type ChangelogRecord, type Logger } from '@tributary/streams';
 
 /** One store's changelog partition to replay. */
 export interface RestoreRequest {
@@ -172,7 +172,7 @@ export async function restoreChangelogs(kafka: Kafka, admin: Admin, requests: re
               const offset = Number(message.offset);
               if (offset < entry.position || offset >= entry.end) continue;
               if (message.key !== null) {
-                if (endOffset === undefined || offset < endOffset) records.push({ key: message.key, value: message.value });
+                if (endOffset === undefined || offset < endOffset) records.push({ key: message.key, value: message.value, timestamp: Number(message.timestamp), bareValue: hasBareValueHeader(message.headers) });
                 else onTail?.(message.key, Number(message.timestamp));
               }
               entry.position = offset + 1;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BARE_VALUE_HEADER } from '@tributary/streams';
 import type { Message, ProducerRecord, RecordMetadata } from 'kafkajs';
 import { ChangelogTail, readCommittedPoints, restoreStart, sendCompensation } from './changelog-rollback.js';
 import type { RecordSender } from './kafka-record-collector.js';
@@ -55,12 +56,31 @@ describe('ChangelogTail', () => {
     tail.add(Buffer.from('c'), 130);
     expect(tail.records).toBe(4);
     expect(tail.size).toBe(3);
-    const held = new Map([['a', Buffer.from('A@end')]]);
+    const held = new Map([['a', { value: Buffer.from('A@end'), timestamp: undefined, bareValue: false }]]);
     const messages = tail.compensation((key) => held.get(key.toString()));
     expect(messages.map((message) => [message.key!.toString(), message.value === null ? null : message.value!.toString(), message.partition, message.timestamp])).toEqual([
       ['a', 'A@end', 3, '120'],
       ['b', null, 3, '90'],
       ['c', null, 3, '130'],
+    ]);
+  });
+
+  it("writes a timestamped store's value bare, at the value's own timestamp, with the bare-value header only when it needs one", () => {
+    const tail = new ChangelogTail('table', 'app-table-changelog', 0);
+    tail.add(Buffer.from('a'), 500);
+    tail.add(Buffer.from('b'), 600);
+    tail.add(Buffer.from('c'), 700);
+    const startsWithOwnTime = Buffer.alloc(8);
+    startsWithOwnTime.writeBigInt64BE(42n);
+    const held = new Map([
+      ['a', { value: Buffer.from('A'), timestamp: 40, bareValue: false }],
+      ['b', { value: startsWithOwnTime, timestamp: 42, bareValue: true }],
+    ]);
+    const messages = tail.compensation((key) => held.get(key.toString()));
+    expect(messages.map((message) => [message.key!.toString(), message.value === null ? null : message.value!.toString('hex'), message.timestamp, message.headers])).toEqual([
+      ['a', Buffer.from('A').toString('hex'), '40', undefined],
+      ['b', startsWithOwnTime.toString('hex'), '42', { [BARE_VALUE_HEADER]: '1' }],
+      ['c', null, '700', undefined],
     ]);
   });
 });

@@ -8,6 +8,7 @@
  * restored state again: a later restore (from the start, compacted or not) agrees, and a crash
  * during the roll-back only repeats it.
  */
+import { BARE_VALUE_HEADER, type ChangelogValue } from '@tributary/streams';
 import type { Admin, Message, RecordMetadata } from 'kafkajs';
 import { consistentPointOf, type CommittedInput, type ConsistentPoint } from './commit-metadata.js';
 import type { RecordSender } from './kafka-record-collector.js';
@@ -86,11 +87,18 @@ export class ChangelogTail {
     return this.keys.size;
   }
 
-  /** One record per key: `valueOf(key)` (what the restored store holds), or a tombstone. */
-  compensation(valueOf: (changelogKey: Buffer) => Buffer | undefined): Message[] {
+  /**
+   * One record per key: `valueOf(key)` (what the restored store holds, in its changelog format,
+   * at the value's own timestamp when it has one, as a timestamped store's records are), or a
+   * tombstone at the tail's timestamp.
+   */
+  compensation(valueOf: (changelogKey: Buffer) => ChangelogValue | undefined): Message[] {
     const messages: Message[] = [];
     for (const { key, timestamp } of this.keys.values()) {
-      messages.push({ key, value: valueOf(key) ?? null, partition: this.partition, timestamp: String(Math.max(timestamp, 0)) });
+      const held = valueOf(key);
+      const message: Message = { key, value: held?.value ?? null, partition: this.partition, timestamp: String(Math.max(held?.timestamp ?? timestamp, 0)) };
+      if (held?.bareValue === true) message.headers = { [BARE_VALUE_HEADER]: '1' };
+      messages.push(message);
     }
     return messages;
   }

@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import type { ChangelogRecord, Logger } from '@tributary/streams';
+import { hasBareValueHeader, timestampedStoreRecords, type ChangelogRecord, type Logger } from '@tributary/streams';
 import type { InternalTopologyBuilder, SubtopologySpec } from '@tributary/streams/engine';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
 import { retryWhileLocked } from './retry-locked.js';
@@ -31,6 +31,8 @@ interface StandbyStore {
   readonly topic: string;
   readonly partition: number;
   readonly handle: PersistentStoreHandle;
+  /** Whether the store keeps Kafka's timestamped layout: its changelog records are converted before the handle writes them. */
+  readonly timestamped: boolean;
   /** The next changelog offset to apply. */
   position: number;
   checkpointed: number;
@@ -77,14 +79,15 @@ export class StandbyTasks {
       const stores: StandbyStore[] = [];
       for (const store of subtopology.stores) {
         const topic = changelogs.get(store);
-        const supplier = persistentSupplierOf(builder.stores.get(store)!.builder);
+        const storeBuilder = builder.stores.get(store)!.builder;
+        const supplier = persistentSupplierOf(storeBuilder);
         if (topic === undefined || supplier === undefined) continue;
         const handle = await retryWhileLocked(
           () => supplier.prepare({ stateDir: options.stateDir, applicationId: options.applicationId, taskId: { subtopology: subtopology.id, partition } }),
           options.rebalanceTimeoutMs,
         );
         const position = handle.checkpointOffset() ?? 0;
-        stores.push({ store, topic, partition, handle, position, checkpointed: position, lastCheckpointAt: Date.now() });
+        stores.push({ store, topic, partition, handle, timestamped: storeBuilder.timestamped === true, position, checkpointed: position, lastCheckpointAt: Date.now() });
       }
       if (stores.length > 0) this.tasks.set(key, stores);
     }
@@ -158,10 +161,10 @@ export class StandbyTasks {
     const records: ChangelogRecord[] = [];
     for (const message of messages) {
       if (Number(message.offset) < entry.position) continue;
-      if (message.key !== null) records.push({ key: message.key, value: message.value });
+      if (message.key !== null) records.push({ key: message.key, value: message.value, timestamp: Number(message.timestamp), bareValue: hasBareValueHeader(message.headers) });
     }
     if (records.length > 0) {
-      await entry.handle.restore(records);
+      await entry.handle.restore(entry.timestamped ? timestampedStoreRecords(records, entry.store) : records);
       this.applied += records.length;
     }
     entry.position = Math.max(entry.position, lastOffset + 1);

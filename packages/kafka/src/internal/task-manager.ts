@@ -6,7 +6,7 @@
  */
 import type { Admin, Kafka } from 'kafkajs';
 import { rm } from 'node:fs/promises';
-import { isRestorableStore, StateStoreError, type ChangelogRecord, type StateStore, type StoreBuilder } from '@tributary/streams';
+import { isRestorableStore, StateStoreError, timestampedStoreRecords, type ChangelogRecord, type StateStore, type StoreBuilder } from '@tributary/streams';
 import { StreamTask, type DropReason, type InternalTopologyBuilder, type SubtopologySpec } from '@tributary/streams/engine';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
 import type { KafkaRecordCollector, RecordSender } from './kafka-record-collector.js';
@@ -257,8 +257,10 @@ export class TaskManager {
         handle = await this.reopenEmpty(managed, storeName, handle);
       }
       const restoring = handle;
+      // The handle writes the store's bytes directly: a timestamped store's records get their timestamp back first.
+      const timestamped = this.options.builder.stores.get(storeName)!.builder.timestamped === true;
       const request = requestOf(plan, start.fromOffset, async (records) => {
-        if (managed.state === 'restoring') await restoring.restore(records);
+        if (managed.state === 'restoring') await restoring.restore(timestamped ? timestampedStoreRecords(records, storeName) : records);
       });
       persistent.push({ request, handle });
     }

@@ -2,6 +2,7 @@
  * State stores: the contracts every store implements, whatever its backend. A store belongs to
  * one task; the engine calls it synchronously on the hot path and flushes it at commit.
  */
+import type { Header } from '../processor/headers.js';
 import type { TaskId } from '../processor/processor.js';
 import type { Logger } from '../logger.js';
 
@@ -56,9 +57,9 @@ export interface StateStoreContext {
   /**
    * Records a change of `storeName` in its changelog, in the task's partition. Stores call this
    * for every change they make durable (at flush); it does nothing when the store's changelog is
-   * disabled, so stores need not check.
+   * disabled, so stores need not check. `headers` are the record's, when it needs any.
    */
-  logChange(storeName: string, key: Buffer, value: Buffer | null, timestamp: number): void;
+  logChange(storeName: string, key: Buffer, value: Buffer | null, timestamp: number, headers?: Iterable<Header>): void;
   /** Counts a record a store refused, such as a write to an expired window. */
   recordDropped(reason: 'expired-window'): void;
 }
@@ -103,4 +104,10 @@ export interface StoreBuilder<S extends StateStore = StateStore> {
     /** The supplier's store name, the same as the builder's `name`. */
     readonly name: string;
   };
+  /**
+   * Whether the store keeps values in Kafka's timestamped layout (`timestamp + value`), which its
+   * changelog logs as the bare value at the value's timestamp: a driver restoring a persistent
+   * store's bytes directly converts its records with `timestampedStoreRecords`.
+   */
+  readonly timestamped?: boolean;
 }

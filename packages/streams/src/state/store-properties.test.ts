@@ -80,7 +80,7 @@ interface Restorable {
 
 /** What a store holds for a changelog key, read past its cache (the roll-back of an uncommitted changelog tail uses it). */
 interface ChangelogReadable {
-  changelogValue(changelogKey: Buffer): Buffer | undefined;
+  changelogValue(changelogKey: Buffer): { readonly value: Buffer } | undefined;
 }
 
 /** The latest changelog record of each key (by the key's bytes), tombstones included. */
@@ -99,7 +99,7 @@ function expectChangelogValues(store: unknown, changes: readonly LoggedChange[],
   expect(typeof readable.changelogValue, 'the store offers changelogValue()').toBe('function');
   for (const change of latestByChangelogKey(changes).values()) {
     if (!live(change.key)) continue;
-    expect(readable.changelogValue!(change.key), `changelogValue(${change.key.toString('hex')})`).toEqual(change.value ?? undefined);
+    expect(readable.changelogValue!(change.key)?.value, `changelogValue(${change.key.toString('hex')})`).toEqual(change.value ?? undefined);
   }
 }
 
@@ -331,7 +331,7 @@ describe.each(cachingModes)('KeyValueStore<string, number> ($label)', (mode) => 
         const { store: atEnd } = await openKeyValueStore(mode);
         atEnd.restore?.(changes.slice(0, end));
         const tailKeys = new Map(changes.slice(end).map((change) => [change.key.toString('latin1'), change.key]));
-        const compensation = [...tailKeys.values()].map((key) => ({ key, value: (atEnd as unknown as ChangelogReadable).changelogValue(key) ?? null }));
+        const compensation = [...tailKeys.values()].map((key) => ({ key, value: (atEnd as unknown as ChangelogReadable).changelogValue(key)?.value ?? null }));
         const { store: later } = await openKeyValueStore(mode);
         later.restore?.([...changes, ...compensation]);
         expect(entries(later.all())).toEqual(entries(atEnd.all()));

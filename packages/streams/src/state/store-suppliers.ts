@@ -33,6 +33,23 @@ export interface ChangelogRecord {
   readonly key: Buffer;
   /** The changelog record's value bytes, or `null` for a tombstone, which deletes the key on restore. */
   readonly value: Buffer | null;
+  /**
+   * The changelog record's timestamp, epoch ms. Timestamped stores need it: their changelog holds
+   * the bare value, and the record's timestamp is the value's (Kafka's format).
+   */
+  readonly timestamp?: number;
+  /** Whether the record has the `tributary.changelog.bare` header: its value is bare, whatever its first bytes. */
+  readonly bareValue?: boolean;
+}
+
+/** What a changelog record of a store's key would carry for what the store holds there. */
+export interface ChangelogValue {
+  /** The record's value bytes, in the store's changelog format. */
+  readonly value: Buffer;
+  /** The record's timestamp, for stores whose changelog records carry their value's timestamp; else `undefined`. */
+  readonly timestamp: number | undefined;
+  /** Whether the record needs the `tributary.changelog.bare` header (see {@link ChangelogRecord.bareValue}). */
+  readonly bareValue: boolean;
 }
 
 /** What every backend shares: a name, whether it is on disk, and its lifecycle. */
@@ -215,9 +232,10 @@ export interface RestorableStateStore {
    * The value a changelog record of `changelogKey` (in the store's changelog key format) would
    * carry for what the store's backend holds now, or `undefined` when it holds nothing there (a
    * tombstone). Read past the cache: a driver rolling an uncommitted changelog tail back writes
-   * these as compensating records, after a restore and before the task processes.
+   * these as compensating records, after a restore and before the task processes. A timestamped
+   * store gives the bare value with its timestamp, for the record's timestamp.
    */
-  changelogValue(changelogKey: Buffer): Buffer | undefined;
+  changelogValue(changelogKey: Buffer): ChangelogValue | undefined;
 }
 
 /** Whether `store` offers {@link RestorableStateStore.restore}. */

@@ -114,7 +114,8 @@ export class KeyValueStoreBuilder<K, V> extends AbstractStoreBuilder<KeyValueSto
     readonly keySerde: Serde<K> | undefined,
     /** The plain value's serde, even for timestamped stores; `undefined` falls back to the config's `defaultValueSerde`. */
     readonly valueSerde: Serde<any> | undefined,
-    private readonly timestamped: boolean,
+    /** Whether values are kept in Kafka's timestamped layout (and logged as bare values at their timestamp). */
+    readonly timestamped: boolean,
     settings: BuilderSettings = defaultSettings({ 'cleanup.policy': 'compact' }),
   ) {
     super(supplier.name, settings);
@@ -147,7 +148,8 @@ export class WindowStoreBuilder<K, V> extends AbstractStoreBuilder<WindowStore<K
     readonly keySerde: Serde<K> | undefined,
     /** The plain value's serde, even for timestamped stores; `undefined` falls back to the config's `defaultValueSerde`. */
     readonly valueSerde: Serde<any> | undefined,
-    private readonly timestamped: boolean,
+    /** Whether values are kept in Kafka's timestamped layout (and logged as bare values at their timestamp). */
+    readonly timestamped: boolean,
     settings: BuilderSettings = defaultSettings(windowedChangelogDefaults(supplier.retentionMs)),
   ) {
     super(supplier.name, settings);

@@ -159,10 +159,10 @@ export class StreamTask {
       copyRecordOrigin: (target) => context.copyRecordOrigin(target),
       setRecordOrigin: (origin) => context.setRecordOrigin(origin),
       changelogTopic: (storeName) => changelogTopicName(config.applicationId, storeName),
-      logChange: (storeName, key, value, timestamp) => {
+      logChange: (storeName, key, value, timestamp, headers) => {
         if (!builder.stores.get(storeName)?.builder.changelog.enabled) return;
         const topic = changelogTopicName(config.applicationId, storeName);
-        context.collector.send(topic, key, value, new Headers(), timestamp, this.id.partition);
+        context.collector.send(topic, key, value, new Headers(headers), timestamp, this.id.partition);
       },
       recordDropped: (reason) => this.metrics.recordDropped(reason),
     };

@@ -4,11 +4,16 @@
  */
 import { silentLogger } from '../../logger.js';
 import type { StateStoreContext } from '../state-store.js';
+import { Headers, type Header } from '../../processor/headers.js';
 import type { ChangelogRecord } from '../store-suppliers.js';
+import { BARE_VALUE_HEADER } from './timestamped-changelog.js';
 
+/** A logged change: a changelog record (restorable as it is) with its store and headers. */
 export interface LoggedChange extends ChangelogRecord {
   readonly storeName: string;
   readonly timestamp: number;
+  /** Present only when the store gave the record headers. */
+  readonly headers?: Headers;
 }
 
 export class StoreTestContext implements StateStoreContext {
@@ -30,8 +35,13 @@ export class StoreTestContext implements StateStoreContext {
     return `${this.applicationId}-${storeName}-changelog`;
   }
 
-  logChange(storeName: string, key: Buffer, value: Buffer | null, timestamp: number): void {
-    this.changes.push({ storeName, key, value, timestamp });
+  logChange(storeName: string, key: Buffer, value: Buffer | null, timestamp: number, headers?: Iterable<Header>): void {
+    if (headers === undefined) {
+      this.changes.push({ storeName, key, value, timestamp });
+      return;
+    }
+    const logged = new Headers(headers);
+    this.changes.push({ storeName, key, value, timestamp, headers: logged, bareValue: logged.lastHeader(BARE_VALUE_HEADER) !== undefined });
   }
 
   recordDropped(_reason: 'expired-window'): void {

@@ -7,6 +7,7 @@ import { isRestorableStore, type RestorableStateStore } from '../store-suppliers
 import type { ValueAndTimestamp } from '../value-and-timestamp.js';
 import { isFlushListenable, type FlushListenable } from './flush-listener.js';
 import { StoreTestContext } from './store-test-context.js';
+import { BARE_VALUE_HEADER } from './timestamped-changelog.js';
 
 type TestStore = KeyValueStore<string, number> & FlushListenable<string, number> & RestorableStateStore;
 
@@ -209,19 +210,73 @@ describe('key-value store with a cache', () => {
 });
 
 describe('timestamped key-value store', () => {
-  it("logs values in Kafka's timestamped layout, at the value's timestamp", () => {
+  const timestampedBuilder = (caching: boolean) => {
     const builder = Stores.timestampedKeyValueStoreBuilder(Stores.inMemoryKeyValueStore('table'), Serdes.String(), Serdes.Int32());
-    const store: KeyValueStore<string, ValueAndTimestamp<number>> = builder.withCachingEnabled().build();
+    return caching ? builder.withCachingEnabled() : builder;
+  };
+  const open = (caching: boolean): { store: KeyValueStore<string, ValueAndTimestamp<number>>; context: StoreTestContext } => {
+    const store: KeyValueStore<string, ValueAndTimestamp<number>> = timestampedBuilder(caching).build();
     const context = new StoreTestContext();
     store.init(context);
-    store.put('k', { value: 7, timestamp: 0x0102030405 });
-    store.flush();
-    expect(context.changes).toEqual([
-      { storeName: 'table', key: Buffer.from('k'), value: Buffer.from([0, 0, 0, 0x01, 0x02, 0x03, 0x04, 0x05, 0, 0, 0, 7]), timestamp: 0x0102030405 },
+    return { store, context };
+  };
+  const restorable = (store: unknown) => store as RestorableStateStore;
+
+  for (const caching of [true, false]) {
+    it(`logs the bare value at the value's timestamp, as Kafka does (caching ${caching ? 'on' : 'off'})`, () => {
+      const { store, context } = open(caching);
+      store.put('k', { value: 7, timestamp: 0x0102030405 });
+      store.put('gone', { value: 1, timestamp: 3 });
+      store.delete('gone');
+      store.flush();
+      const changes = context.changes.map(({ key, value, timestamp, headers }) => ({ key: key.toString(), value: value?.toString('hex') ?? null, timestamp, headers }));
+      expect(changes.find((change) => change.key === 'k')).toEqual({ key: 'k', value: '00000007', timestamp: 0x0102030405, headers: undefined });
+      expect(changes.filter((change) => change.key === 'gone').at(-1)!.value).toBeNull();
+      const restored = open(caching).store;
+      restorable(restored).restore(context.changes);
+      expect(restored.get('k')).toEqual({ value: 7, timestamp: 0x0102030405 });
+      expect(restored.get('gone')).toBeUndefined();
+    });
+  }
+
+  it("restores records of Tributary's old format: the timestamp before the value, equal to the record's timestamp", () => {
+    const { store } = open(false);
+    restorable(store).restore([
+      { key: Buffer.from('old'), value: Buffer.from([0, 0, 0, 0x01, 0x02, 0x03, 0x04, 0x05, 0, 0, 0, 7]), timestamp: 0x0102030405 },
+      { key: Buffer.from('new'), value: Buffer.from([0, 0, 0, 9]), timestamp: 12 },
     ]);
-    const restored = builder.build();
+    expect(store.get('old')).toEqual({ value: 7, timestamp: 0x0102030405 });
+    expect(store.get('new')).toEqual({ value: 9, timestamp: 12 });
+  });
+
+  it('marks a bare value that starts with its own timestamp, so a restore does not take it for the old format', () => {
+    const builder = Stores.timestampedKeyValueStoreBuilder(Stores.inMemoryKeyValueStore('latest'), Serdes.String(), Serdes.Int64());
+    const store: KeyValueStore<string, ValueAndTimestamp<bigint>> = builder.build();
+    const context = new StoreTestContext();
+    store.init(context);
+    store.put('a', { value: 42n, timestamp: 42 });
+    store.put('b', { value: 41n, timestamp: 42 });
+    const [a, b] = context.changes;
+    expect(a!.value!.toString('hex')).toBe('000000000000002a');
+    expect(a!.headers?.lastString(BARE_VALUE_HEADER)).toBe('1');
+    expect(b!.headers).toBeUndefined();
+    expect((store as unknown as RestorableStateStore).changelogValue(Buffer.from('a'))).toEqual({ value: a!.value, timestamp: 42, bareValue: true });
+    const restored: KeyValueStore<string, ValueAndTimestamp<bigint>> = builder.build();
     restored.init(new StoreTestContext());
-    (restored as unknown as { restore(records: typeof context.changes): void }).restore(context.changes);
-    expect(restored.get('k')).toEqual({ value: 7, timestamp: 0x0102030405 });
+    (restored as unknown as RestorableStateStore).restore(context.changes);
+    expect(restored.get('a')).toEqual({ value: 42n, timestamp: 42 });
+    expect(restored.get('b')).toEqual({ value: 41n, timestamp: 42 });
+  });
+
+  it('gives changelogValue the bare value and its timestamp, for the roll-back record', () => {
+    const { store } = open(false);
+    store.put('k', { value: 7, timestamp: 99 });
+    expect(restorable(store).changelogValue(Buffer.from('k'))).toEqual({ value: Buffer.from([0, 0, 0, 7]), timestamp: 99, bareValue: false });
+    expect(restorable(store).changelogValue(Buffer.from('none'))).toBeUndefined();
+  });
+
+  it('refuses a bare value without its record timestamp, naming the store', () => {
+    const { store } = open(false);
+    expect(() => restorable(store).restore([{ key: Buffer.from('k'), value: Buffer.from([0, 0, 0, 7]) }])).toThrow(/timestamped store 'table' has no record timestamp/);
   });
 });

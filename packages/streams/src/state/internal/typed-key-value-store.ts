@@ -44,7 +44,7 @@ export class TypedKeyValueStore<K, V> extends TypedStore<K, V, K, BytesWrite> im
     if (cache === undefined) {
       const valueBytes = newValue === null ? null : this.serializeValue(newValue);
       this.bytes.put(this.keyBytes, valueBytes);
-      this.context!.logChange(this.name, this.keyBytes, valueBytes, timestamp);
+      this.logChange(this.keyBytes, valueBytes, timestamp);
       return;
     }
     let entry = cache.get(this.keyId);

@@ -153,7 +153,7 @@ export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>, S
     if (cache === undefined) {
       const valueBytes = aggregate === null ? null : this.serializeValue(aggregate);
       this.bytes.putBatch([{ key: this.keyBytes, start, end, value: valueBytes }]);
-      this.context!.logChange(this.name, sessionKey(this.keyBytes, start, end), valueBytes, timestamp);
+      this.logChange(sessionKey(this.keyBytes, start, end), valueBytes, timestamp);
       return;
     }
     const id = `${this.keyId}|${end}|${start}`;

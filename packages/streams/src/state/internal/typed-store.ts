@@ -9,11 +9,12 @@ import { StateStoreError } from '../../errors/streams-error.js';
 import { Headers } from '../../processor/headers.js';
 import type { Serde } from '../../serde/serde.js';
 import type { RecordOrigin, StateStoreContext } from '../state-store.js';
-import type { BytesBackend, ChangelogRecord } from '../store-suppliers.js';
+import type { BytesBackend, ChangelogRecord, ChangelogValue } from '../store-suppliers.js';
 import type { CacheFlushListener } from './flush-listener.js';
 import type { ValueAndTimestamp } from '../value-and-timestamp.js';
 import { valueAndTimestampSerde } from './key-schemas.js';
 import { type CacheEntry, StoreCache } from './store-cache.js';
+import { bareValueHeaders, bareValueOf, storedTimestamp, timestampedStoreValue } from './timestamped-changelog.js';
 
 /** Shared by every serde call of the stores: store records carry no headers. */
 export const noHeaders = new Headers();
@@ -190,7 +191,7 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
     this.checkOpen();
     let batch: Write[] = [];
     for (const record of records) {
-      batch.push(this.writeOfRecord(record));
+      batch.push(this.writeOfRecord(this.timestamped ? { key: record.key, value: timestampedStoreValue(record, this.name) } : record));
       if (batch.length === restoreBatchSize) {
         this.backend.putBatch(batch);
         batch = [];
@@ -201,9 +202,29 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
     this.cache?.clearClean();
   }
 
-  changelogValue(changelogKey: Buffer): Buffer | undefined {
+  changelogValue(changelogKey: Buffer): ChangelogValue | undefined {
     this.checkOpen();
-    return this.storedBytesOfWrite(this.writeOfRecord({ key: changelogKey, value: null }));
+    const stored = this.storedBytesOfWrite(this.writeOfRecord({ key: changelogKey, value: null }));
+    if (stored === undefined) return undefined;
+    if (!this.timestamped) return { value: stored, timestamp: undefined, bareValue: false };
+    const value = bareValueOf(stored);
+    const timestamp = storedTimestamp(stored);
+    return { value, timestamp, bareValue: bareValueHeaders(value, timestamp) !== undefined };
+  }
+
+  /**
+   * Logs a change in the store's changelog format: the stored bytes, or for a timestamped store
+   * the bare value at its own timestamp (Kafka's format; a deletion at `timestamp`).
+   */
+  protected logChange(changelogKey: Buffer, valueBytes: Buffer | null, timestamp: number): void {
+    const context = this.context!;
+    if (!this.timestamped || valueBytes === null) {
+      context.logChange(this.name, changelogKey, valueBytes, timestamp);
+      return;
+    }
+    const value = bareValueOf(valueBytes);
+    const valueTimestamp = storedTimestamp(valueBytes);
+    context.logChange(this.name, changelogKey, value, valueTimestamp, bareValueHeaders(value, valueTimestamp));
   }
 
   /** The bytes the backend holds where `write` would go (its key, and window or session), if any. */
@@ -276,11 +297,11 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
       if (valueCount > 0) cache.measureValue(measured / valueCount);
       const backendWrites = live ?? writes;
       if (backendWrites.length > 0) this.backend.putBatch(backendWrites);
-      const context = this.context!;
       for (let index = 0; index < count; index++) {
         const write = writes[index]!;
-        context.logChange(this.name, this.changelogKeyOf(write), write.value, dirty[index]!.timestamp);
+        this.logChange(this.changelogKeyOf(write), write.value, dirty[index]!.timestamp);
       }
+      const context = this.context!;
       if (listener === undefined) return;
       // Each write goes on as from the record that made it, as Kafka restores a cached entry's
       // record context; the origin set before the flush is set again when it ends.

@@ -4,6 +4,7 @@ import { Serdes } from '../../serde/serdes.js';
 import type { KeyValue } from '../key-value-store.js';
 import { Stores } from '../stores.js';
 import type { RestorableStateStore } from '../store-suppliers.js';
+import type { ValueAndTimestamp } from '../value-and-timestamp.js';
 import type { WindowStore } from '../window-store.js';
 import type { FlushListenable } from './flush-listener.js';
 import { StoreTestContext } from './store-test-context.js';
@@ -131,5 +132,27 @@ describe('window store retaining duplicates', () => {
     expect([...restored.fetchRange('a', 0, 20)].map((entry) => entry.value)).toEqual([1, 2]);
     restored.put('a', 3, 10);
     expect([...restored.fetchRange('a', 0, 20)].map((entry) => entry.value)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('timestamped window store changelog', () => {
+  it("logs the bare value at the value's timestamp, and restores timestamp + value from it (Kafka's format)", () => {
+    const builder = Stores.timestampedWindowStoreBuilder(Stores.inMemoryWindowStore('windows', 100, 10, false), Serdes.String(), Serdes.Int32()).withCachingEnabled();
+    const store = builder.build() as WindowStore<string, ValueAndTimestamp<number>> & RestorableStateStore;
+    const context = new StoreTestContext();
+    store.init(context);
+    store.put('a', { value: 5, timestamp: 17 }, 10);
+    store.flush();
+    expect(context.changes).toEqual([{ storeName: 'windows', key: Buffer.from([0x61, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 0]), value: int32(5), timestamp: 17 }]);
+    expect(store.changelogValue(context.changes[0]!.key)).toEqual({ value: int32(5), timestamp: 17, bareValue: false });
+    const restored = builder.build() as WindowStore<string, ValueAndTimestamp<number>> & RestorableStateStore;
+    restored.init(new StoreTestContext());
+    restored.restore([
+      ...context.changes,
+      // Tributary's old format: the timestamp (equal to the record's) before the value.
+      { key: Buffer.from([0x62, 0, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0, 0]), value: Buffer.concat([Buffer.from([0, 0, 0, 0, 0, 0, 0, 21]), int32(6)]), timestamp: 21 },
+    ]);
+    expect(restored.fetch('a', 10)).toEqual({ value: 5, timestamp: 17 });
+    expect(restored.fetch('b', 20)).toEqual({ value: 6, timestamp: 21 });
   });
 });

@@ -75,7 +75,7 @@ export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>, Window
       const seqnum = this.retainDuplicates ? (this.seqnum = (this.seqnum + 1) & 0x7fffffff) : 0;
       const valueBytes = newValue === null ? null : this.serializeValue(newValue);
       this.bytes.putBatch([{ key: this.keyBytes, windowStart, seqnum, value: valueBytes }]);
-      this.context!.logChange(this.name, windowKey(this.keyBytes, windowStart, seqnum), valueBytes, timestamp);
+      this.logChange(windowKey(this.keyBytes, windowStart, seqnum), valueBytes, timestamp);
       return;
     }
     const id = this.cacheId(windowStart);

@@ -181,12 +181,12 @@ describe('an aggregation changelog', () => {
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
     for (const [key, timestamp] of [['a', 1], ['b', 3], ['a', 4], ['a', 12], ['b', 25], ['a', 9], ['c', 40], ['a', 41]] as const) input.pipeInput(key, 1, timestamp);
     expect(driver.producedTopicNames()).toContain('app-counts-changelog');
-    const changelog = driver.createOutputTopic('app-counts-changelog', Serdes.Bytes(), Serdes.Bytes()).readKeyValuesToList();
+    const changelog = driver.createOutputTopic('app-counts-changelog', Serdes.Bytes(), Serdes.Bytes()).readRecordsToList();
 
     const restored = Stores.timestampedWindowStoreBuilder(Stores.inMemoryWindowStore('counts', retention, size, false), Serdes.String(), countSerde).build();
     restored.init(new StoreTestContext());
     if (!isRestorableStore(restored)) throw new Error('window stores restore from their changelog');
-    restored.restore(changelog.map(({ key, value }) => ({ key: key!, value })));
+    restored.restore(changelog.map(({ key, value, timestamp }) => ({ key: key!, value, timestamp })));
     const contents = (store: WindowStore<string, ValueAndTimestamp<number>>) => [...store.all()].map(({ key, value }) => [key.key, key.window.start, key.window.end, value.value, value.timestamp]);
     const original = driver.getStateStore<WindowStore<string, ValueAndTimestamp<number>>>('counts');
     expect(contents(restored)).toEqual(contents(original));

@@ -66,7 +66,7 @@ function processBatch(local: LocalRunner, records: readonly Input[]): void {
 }
 
 function changelogOf(local: LocalRunner, storeName: string) {
-  return (local.topics.get(`${applicationId}-${storeName}-changelog`) ?? []).map(({ key, value }) => ({ key: key!, value }));
+  return (local.topics.get(`${applicationId}-${storeName}-changelog`) ?? []).map(({ key, value, timestamp }) => ({ key: key!, value, timestamp }));
 }
 
 /**

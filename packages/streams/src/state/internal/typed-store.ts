@@ -220,6 +220,14 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
     return true;
   }
 
+  /**
+   * Whether an entry the backend no longer takes (expired) stays in the cache, clean, after its
+   * flush, as in Kafka's cache, which drops only flushed deletes and evictions.
+   */
+  protected keepsExpiredCached(): boolean {
+    return false;
+  }
+
   /** The changelog key of a write, in the store kind's changelog key format. */
   protected abstract changelogKeyOf(write: Write): Buffer;
 
@@ -265,7 +273,7 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
         const isLive = this.liveInBackend(entry);
         if (isLive) live?.push(write);
         else live ??= writes.slice(0, index);
-        if (valueBytes === null || !isLive) {
+        if (valueBytes === null || (!isLive && !this.keepsExpiredCached())) {
           cache.remove(entry);
         } else {
           cache.markClean(entry, valueBytes.length);

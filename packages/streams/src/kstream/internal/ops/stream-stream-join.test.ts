@@ -268,6 +268,23 @@ describe('stream-stream join: when results without a partner come out', () => {
     expect(outputs).toEqual([[], [], [], ['null - r10@10'], [], ['l12 - null@12', 'l15 - null@15']]);
   });
 
+  it('counts each parked value of a key and timestamp as one record when a scan stops, as Kafka\'s list-value store does', async () => {
+    // Kafka Streams 3.9.2's output for this input (before 10, after 10, grace 11).
+    const { outputs } = await runStepwise(joinTopology('outerJoin', JoinWindows.ofTimeDifferenceAndGrace(10, 11).after(10)), [
+      { side: 'left', key: 'e', value: '25', timestamp: 33 },
+      { side: 'right', key: 'a', value: '48', timestamp: 35 },
+      { side: 'left', key: 'c', value: '1', timestamp: 40 },
+      { side: 'left', key: 'c', value: '83', timestamp: 40 },
+      { side: 'right', key: 'a', value: '77', timestamp: 48 },
+      // The scan emits e (33 + 21 < 55), passes the open a@35 (right) and c@40 (left): both sides
+      // open, the second value of c@40 stops it with minimum time 40 (not 48, the next key's).
+      { side: 'right', key: 'a', value: '79', timestamp: 55 },
+      // 40 + 21 < 68: a scan, which emits a@35 and both values of c@40.
+      { side: 'right', key: 'c', value: '49', timestamp: 68 },
+    ]);
+    expect(outputs).toEqual([[], [], [], [], [], ['25 - null@33'], ['null - 48@35', '1 - null@40', '83 - null@40']]);
+  });
+
   it('scans at most once per emit interval of wall-clock time, as KafkaStreams does (the test driver sets it to 0, as Kafka\'s does)', async () => {
     const topology = joinTopology('leftJoin', JoinWindows.ofTimeDifferenceWithNoGrace(5));
     const driver = await openStoreDriver(topology, { logger: silentLogger, [outerJoinEmitIntervalConfig]: 1000 }, { initialWallClockTime: 0 });
@@ -402,17 +419,18 @@ function oracle(kind: JoinKind, windows: JoinWindows, inputs: readonly Generated
       minTime = Number.POSITIVE_INFINITY;
       const open = { left: false, right: false };
       const emitted = new Set<Parked>();
-      for (const entry of parked) {
-        minTime = entry.timestamp;
-        if (open.left && open.right) break;
-        if (entry.timestamp + lookAhead(entry.side) + windows.graceMs >= streamTime) {
-          open[entry.side] = true;
-          continue;
-        }
+      // Kafka's list-value store yields each parked value as an entry of its own.
+      scan: for (const entry of parked) {
         for (const parkedValue of entry.values) {
+          minTime = entry.timestamp;
+          if (open.left && open.right) break scan;
+          if (entry.timestamp + lookAhead(entry.side) + windows.graceMs >= streamTime) {
+            open[entry.side] = true;
+            continue;
+          }
           results.push(entry.side === 'left' ? show(entry.key, parkedValue, null, entry.timestamp) : show(entry.key, null, parkedValue, entry.timestamp));
+          emitted.add(entry);
         }
-        emitted.add(entry);
       }
       parked = parked.filter((entry) => !emitted.has(entry));
     }

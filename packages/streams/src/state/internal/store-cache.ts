@@ -51,6 +51,13 @@ export class CacheEntry<K, V> implements RecordOrigin {
   ) {}
 }
 
+/**
+ * Which entries a cache also indexes by key: none (key-value stores scan dirty entries by id), the
+ * dirty ones (window stores merge them into reads), or all, clean too (session stores read their
+ * whole cache, as Kafka's caching session store does).
+ */
+export type CacheKeyIndex = 'none' | 'dirty' | 'cached';
+
 export class StoreCache<K, V> {
   private readonly entries = new Map<string, CacheEntry<K, V>>();
   private eldestEntry: CacheEntry<K, V> | undefined;
@@ -58,7 +65,7 @@ export class StoreCache<K, V> {
   private dirtyEntries: CacheEntry<K, V>[] = [];
   private dirtySortedById: CacheEntry<K, V>[] | undefined;
   private dirtyByKeyId: Map<string, CacheEntry<K, V>[]> | undefined;
-  /** Every cached entry (clean or dirty) by key, for the stores that index dirty entries by key. */
+  /** Every cached entry (clean or dirty) by key, for the stores that index them all. */
   private entriesByKeyId: Map<string, CacheEntry<K, V>[]> | undefined;
   private totalBytes = 0;
   /** The average serialized value size so far; `undefined` until something was measured. */
@@ -70,13 +77,10 @@ export class StoreCache<K, V> {
   constructor(
     /** The bound in bytes; a runtime may change it (see `TypedStore.setCacheMaxBytes`). */
     public maxBytes: number,
-    /** Window and session stores look dirty entries up by key; key-value stores scan them by id. */
-    indexDirtyByKey: boolean,
+    keyIndex: CacheKeyIndex,
   ) {
-    if (indexDirtyByKey) {
-      this.dirtyByKeyId = new Map();
-      this.entriesByKeyId = new Map();
-    }
+    if (keyIndex === 'dirty') this.dirtyByKeyId = new Map();
+    else if (keyIndex === 'cached') this.entriesByKeyId = new Map();
   }
 
   /** Bytes charged to the cache. */
@@ -164,7 +168,7 @@ export class StoreCache<K, V> {
 
   /**
    * Every cached entry of one key, clean or dirty, in no particular order (only for caches that
-   * index by key). A session store's look-ups read them all, as Kafka's caching session store
+   * index them all by key). A session store's look-ups read them all, as Kafka's caching session store
    * ranges over its whole cache.
    */
   cachedOfKey(keyId: string): readonly CacheEntry<K, V>[] | undefined {

@@ -29,7 +29,7 @@ export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>, S
     private readonly bytes: SessionBytesBackend,
     options: TypedStoreOptions<K, AGG>,
   ) {
-    super(bytes, options, true);
+    super(bytes, options, 'cached');
   }
 
   get retentionMs(): number {

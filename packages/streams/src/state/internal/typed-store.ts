@@ -13,7 +13,7 @@ import type { BytesBackend, ChangelogRecord } from '../store-suppliers.js';
 import type { CacheFlushListener } from './flush-listener.js';
 import type { ValueAndTimestamp } from '../value-and-timestamp.js';
 import { valueAndTimestampSerde } from './key-schemas.js';
-import { type CacheEntry, StoreCache } from './store-cache.js';
+import { type CacheEntry, type CacheKeyIndex, StoreCache } from './store-cache.js';
 
 /** Shared by every serde call of the stores: store records carry no headers. */
 export const noHeaders = new Headers();
@@ -66,11 +66,11 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
   protected constructor(
     private readonly backend: BatchingBackend<Write>,
     private readonly options: TypedStoreOptions<K, V>,
-    indexDirtyByKey: boolean,
+    cacheKeyIndex: CacheKeyIndex,
   ) {
     this.name = options.name;
     this.timestamped = options.timestamped;
-    this.cache = options.cacheMaxBytes === undefined ? undefined : new StoreCache<K, V>(options.cacheMaxBytes, indexDirtyByKey);
+    this.cache = options.cacheMaxBytes === undefined ? undefined : new StoreCache<K, V>(options.cacheMaxBytes, cacheKeyIndex);
   }
 
   get persistent(): boolean {

@@ -173,6 +173,19 @@ describe('stream-stream join: windows, grace and lateness', () => {
     expect(driver.droppedRecords().get('expired-window')).toBe(2);
   });
 
+  it('moves a side\'s store time with a null-value record it drops, so its older records leave retention, as Kafka\'s join-window store does', async () => {
+    const windows = JoinWindows.ofTimeDifferenceAndGrace(2, 2);
+    const left: Arrival = { side: 'left', key: 'a', value: '43', timestamp: 9 };
+    const right: Arrival = { side: 'right', key: 'a', value: '6', timestamp: 9 };
+    // Without the null the two join.
+    expect((await runStepwise(joinTopology('join', windows), [left, right])).outputs).toEqual([[], ['43 - 6@9']]);
+    // Kafka Streams 3.9.2: the null value at 37 moves the left store to 37, so a@9 (retention 6) is
+    // gone when the right record comes, and nothing is joined.
+    const { outputs, driver } = await runStepwise(joinTopology('join', windows), [left, { side: 'left', key: 'e', value: null, timestamp: 37 }, right]);
+    expect(outputs).toEqual([[], [], []]);
+    expect(driver.droppedRecords().get('null-value')).toBe(1);
+  });
+
   it('keeps records for before + after + grace exactly, as Kafka does: a zero window with no grace joins nothing', async () => {
     // Kafka's window stores return records newer than their largest timestamp minus retention (here 0).
     const { outputs } = await runStepwise(joinTopology('join', JoinWindows.ofTimeDifferenceWithNoGrace(0)), [

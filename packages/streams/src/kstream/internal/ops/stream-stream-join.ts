@@ -139,6 +139,10 @@ class StreamStreamJoinProcessor<K> implements Processor<K, unknown, K, unknown> 
       return;
     }
     if (noValue) {
+      // Kafka's join-window processor puts every keyed record into this side's store before the
+      // join drops it: the null stores nothing (the store keeps duplicates), but it moves the store's
+      // observed time, so records of this side it leaves behind retention no longer join.
+      this.thisStore.put(key, null, timestamp);
       this.task.metrics.recordDropped('null-value');
       return;
     }

@@ -51,6 +51,13 @@ export class CacheEntry<K, V> implements RecordOrigin {
   ) {}
 }
 
+/**
+ * Which entries a cache also indexes by key: none (key-value stores scan dirty entries by id), the
+ * dirty ones (window stores merge them into reads), or all, clean too (session stores read their
+ * whole cache, as Kafka's caching session store does).
+ */
+export type CacheKeyIndex = 'none' | 'dirty' | 'cached';
+
 export class StoreCache<K, V> {
   private readonly entries = new Map<string, CacheEntry<K, V>>();
   private eldestEntry: CacheEntry<K, V> | undefined;
@@ -58,6 +65,8 @@ export class StoreCache<K, V> {
   private dirtyEntries: CacheEntry<K, V>[] = [];
   private dirtySortedById: CacheEntry<K, V>[] | undefined;
   private dirtyByKeyId: Map<string, CacheEntry<K, V>[]> | undefined;
+  /** Every cached entry (clean or dirty) by key, for the stores that index them all. */
+  private entriesByKeyId: Map<string, CacheEntry<K, V>[]> | undefined;
   private totalBytes = 0;
   /** The average serialized value size so far; `undefined` until something was measured. */
   private valueBytes: number | undefined;
@@ -68,10 +77,10 @@ export class StoreCache<K, V> {
   constructor(
     /** The bound in bytes; a runtime may change it (see `TypedStore.setCacheMaxBytes`). */
     public maxBytes: number,
-    /** Window and session stores look dirty entries up by key; key-value stores scan them by id. */
-    indexDirtyByKey: boolean,
+    keyIndex: CacheKeyIndex,
   ) {
-    if (indexDirtyByKey) this.dirtyByKeyId = new Map();
+    if (keyIndex === 'dirty') this.dirtyByKeyId = new Map();
+    else if (keyIndex === 'cached') this.entriesByKeyId = new Map();
   }
 
   /** Bytes charged to the cache. */
@@ -115,6 +124,11 @@ export class StoreCache<K, V> {
   add(entry: CacheEntry<K, V>, dirty: boolean, valueSize: number): void {
     this.entries.set(entry.id, entry);
     this.link(entry);
+    if (this.entriesByKeyId !== undefined) {
+      const forKey = this.entriesByKeyId.get(entry.keyId);
+      if (forKey === undefined) this.entriesByKeyId.set(entry.keyId, [entry]);
+      else forKey.push(entry);
+    }
     if (dirty) this.markDirty(entry, entry.value, entry.timestamp);
     else this.charge(entry, valueSize);
   }
@@ -152,6 +166,15 @@ export class StoreCache<K, V> {
     return this.dirtyByKeyId?.get(keyId);
   }
 
+  /**
+   * Every cached entry of one key, clean or dirty, in no particular order (only for caches that
+   * index them all by key). A session store's look-ups read them all, as Kafka's caching session store
+   * ranges over its whole cache.
+   */
+  cachedOfKey(keyId: string): readonly CacheEntry<K, V>[] | undefined {
+    return this.entriesByKeyId?.get(keyId);
+  }
+
   /** Every dirty entry, in the order they became dirty. */
   allDirty(): readonly CacheEntry<K, V>[] {
     return this.dirtyEntries;
@@ -184,6 +207,11 @@ export class StoreCache<K, V> {
     if (this.entries.get(entry.id) !== entry) return;
     this.entries.delete(entry.id);
     this.unlink(entry);
+    const forKey = this.entriesByKeyId?.get(entry.keyId);
+    if (forKey !== undefined) {
+      if (forKey.length === 1) this.entriesByKeyId!.delete(entry.keyId);
+      else forKey.splice(forKey.indexOf(entry), 1);
+    }
     this.totalBytes -= entry.size;
     entry.size = 0;
   }
@@ -204,6 +232,7 @@ export class StoreCache<K, V> {
     this.dirtyEntries = [];
     this.dirtySortedById = undefined;
     this.dirtyByKeyId?.clear();
+    this.entriesByKeyId?.clear();
     this.totalBytes = 0;
   }
 

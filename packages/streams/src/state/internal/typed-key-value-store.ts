@@ -14,7 +14,7 @@ export class TypedKeyValueStore<K, V> extends TypedStore<K, V, K, BytesWrite> im
     private readonly bytes: KeyValueBytesBackend,
     options: TypedStoreOptions<K, V>,
   ) {
-    super(bytes, options, false);
+    super(bytes, options, 'none');
   }
 
   get(key: K): V | undefined {

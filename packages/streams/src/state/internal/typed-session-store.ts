@@ -3,7 +3,10 @@
  * retention, and changelog records in Kafka's session key format. The store's observed time is
  * the largest session end put; a session is expired once `end <= observedTime - retentionMs`
  * (Kafka's `InMemorySessionStore`): puts of it are dropped and counted (with a cache, at flush and
- * not counted, after it is logged and reported), reads skip it. Removals
+ * not counted, after it is logged and reported), reads of the backend skip it. With a cache, as in
+ * Kafka's caching session store, a session written through it stays in it after its flush, expired
+ * or not, and `findSessions` and `fetchSession` still return it (a record merges with it) until it
+ * is removed or evicted. Removals
  * and null puts advance the observed time too, as in Kafka: with caching, a session's put and
  * removal may reach the changelog as the tombstone alone, and a restore must still reach the time
  * the original store saw.
@@ -26,7 +29,7 @@ export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>, S
     private readonly bytes: SessionBytesBackend,
     options: TypedStoreOptions<K, AGG>,
   ) {
-    super(bytes, options, true);
+    super(bytes, options, 'cached');
   }
 
   get retentionMs(): number {
@@ -62,29 +65,24 @@ export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>, S
     const { start, end } = this.checkSession(session);
     this.encodeKey(session.key);
     if (end > this.observedTime) this.observedTime = end;
-    // An expired session is already invisible, and the backend drops it with its time slot.
-    if (this.expired(end)) return;
+    // Without a cache an expired session is already invisible, and the backend drops it with its
+    // time slot. A cache may still hold it (see findSessions), so the removal goes to the cache, as
+    // Kafka's caching session store turns every removal into a cached delete; its flush finds no
+    // stored session and so reports nothing.
+    if (this.expired(end) && this.cache === undefined) return;
     this.write(session.key, start, end, null);
   }
 
   fetchSession(key: K, sessionStart: number, sessionEnd: number): AGG | undefined {
     this.checkOpen();
     this.encodeKey(key);
+    // The cache answers first, expired or not, and reads do not fill it, as in Kafka's caching
+    // session store: it holds only what was written through it (see findSessions).
+    const entry = this.cache?.get(`${this.keyId}|${sessionEnd}|${sessionStart}`);
+    if (entry !== undefined) return entry.value ?? undefined;
     if (this.expired(sessionEnd)) return undefined;
-    const cache = this.cache;
-    const id = `${this.keyId}|${sessionEnd}|${sessionStart}`;
-    if (cache !== undefined) {
-      const entry = cache.get(id);
-      if (entry !== undefined) return entry.value ?? undefined;
-    }
     const stored = this.bytes.get(this.keyBytes, sessionStart, sessionEnd);
-    if (stored === undefined) return undefined;
-    const value = this.deserializeValue(stored);
-    if (cache !== undefined) {
-      cache.add(new CacheEntry<K, AGG>(id, this.keyId, key, this.keyBytes, value, 0, sessionEnd, sessionStart), false, stored.length);
-      this.maybeEvict();
-    }
-    return value;
+    return stored === undefined ? undefined : this.deserializeValue(stored);
   }
 
   findSessions(key: K, earliestSessionEndTime: number, latestSessionStartTime: number): IterableIterator<KeyValue<Windowed<K>, AGG>> {
@@ -93,17 +91,20 @@ export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>, S
     const result: KeyValue<Windowed<K>, AGG>[] = [];
     const earliestEnd = Math.max(earliestSessionEndTime, this.observedTime - this.retentionMs + 1);
     const stored = this.bytes.findSessions(this.keyBytes, earliestEnd, latestSessionStartTime);
-    const dirty = dirtySessionsInRange(this.cache?.dirtyOfKey(this.keyId), earliestEnd, latestSessionStartTime);
+    // The cache's sessions are not cut at retention, as Kafka's caching session store ranges over
+    // its cache without it: a session written through the cache stays visible, once flushed and
+    // expired, until it is removed or evicted, so a record can still merge with it.
+    const cached = cachedSessionsInRange(this.cache?.cachedOfKey(this.keyId), earliestSessionEndTime, latestSessionStartTime);
     let next = 0;
     for (const session of stored) {
-      while (next < dirty.length && (dirty[next]!.time < session.end || (dirty[next]!.time === session.end && dirty[next]!.tiebreak < session.start))) pushDirtySession(result, dirty[next++]!);
-      if (next < dirty.length && dirty[next]!.time === session.end && dirty[next]!.tiebreak === session.start) {
-        pushDirtySession(result, dirty[next++]!);
+      while (next < cached.length && (cached[next]!.time < session.end || (cached[next]!.time === session.end && cached[next]!.tiebreak < session.start))) pushCachedSession(result, cached[next++]!);
+      if (next < cached.length && cached[next]!.time === session.end && cached[next]!.tiebreak === session.start) {
+        pushCachedSession(result, cached[next++]!);
         continue;
       }
       result.push({ key: windowed(key, session.start, session.end), value: this.deserializeValue(session.value) });
     }
-    while (next < dirty.length) pushDirtySession(result, dirty[next++]!);
+    while (next < cached.length) pushCachedSession(result, cached[next++]!);
     return result[Symbol.iterator]();
   }
 
@@ -127,6 +128,10 @@ export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>, S
   /** Sessions that expired while cached are still logged and reported; only the backend skips them. */
   protected override liveInBackend(entry: CacheEntry<K, AGG>): boolean {
     return !this.expired(entry.time);
+  }
+
+  protected override keepsExpiredCached(): boolean {
+    return true;
   }
 
   protected storedBytesOfWrite(write: SessionBytesWrite): Buffer | undefined {
@@ -185,20 +190,21 @@ export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>, S
   }
 }
 
-const noDirtySessions: readonly CacheEntry<never, never>[] = [];
+const noCachedSessions: readonly CacheEntry<never, never>[] = [];
 
 /**
- * Dirty sessions with `end >= earliestEnd` and `start <= latestStart`, by end then start. Per
- * record on the session aggregation's path, so a plain loop, and no array when none match.
+ * Cached sessions (clean or dirty) with `end >= earliestEnd` and `start <= latestStart`, by end
+ * then start. Per record on the session aggregation's path, so a plain loop, and no array when
+ * none match.
  */
-function dirtySessionsInRange<K, AGG>(entries: readonly CacheEntry<K, AGG>[] | undefined, earliestEnd: number, latestStart: number): readonly CacheEntry<K, AGG>[] {
-  if (entries === undefined) return noDirtySessions;
+function cachedSessionsInRange<K, AGG>(entries: readonly CacheEntry<K, AGG>[] | undefined, earliestEnd: number, latestStart: number): readonly CacheEntry<K, AGG>[] {
+  if (entries === undefined) return noCachedSessions;
   let selected: CacheEntry<K, AGG>[] | undefined;
   for (let index = 0; index < entries.length; index++) {
     const entry = entries[index]!;
     if (entry.time >= earliestEnd && entry.tiebreak <= latestStart) (selected ??= []).push(entry);
   }
-  if (selected === undefined) return noDirtySessions;
+  if (selected === undefined) return noCachedSessions;
   if (selected.length > 1) selected.sort(compareSessionEntries);
   return selected;
 }
@@ -207,7 +213,7 @@ function compareSessionEntries(left: CacheEntry<unknown, unknown>, right: CacheE
   return left.time - right.time || left.tiebreak - right.tiebreak;
 }
 
-/** Adds a dirty session to a `findSessions` result, unless it is a pending removal. */
-function pushDirtySession<K, AGG>(result: KeyValue<Windowed<K>, AGG>[], entry: CacheEntry<K, AGG>): void {
+/** Adds a cached session to a `findSessions` result, unless it is a pending removal. */
+function pushCachedSession<K, AGG>(result: KeyValue<Windowed<K>, AGG>[], entry: CacheEntry<K, AGG>): void {
   if (entry.value !== null) result.push({ key: windowed(entry.key, entry.tiebreak, entry.time), value: entry.value });
 }

@@ -13,7 +13,7 @@ import type { BytesBackend, ChangelogRecord, ChangelogValue } from '../store-sup
 import type { CacheFlushListener } from './flush-listener.js';
 import type { ValueAndTimestamp } from '../value-and-timestamp.js';
 import { valueAndTimestampSerde } from './key-schemas.js';
-import { type CacheEntry, StoreCache } from './store-cache.js';
+import { type CacheEntry, type CacheKeyIndex, StoreCache } from './store-cache.js';
 import { bareValueHeaders, bareValueOf, storedTimestamp, timestampedStoreValue } from './timestamped-changelog.js';
 
 /** Shared by every serde call of the stores: store records carry no headers. */
@@ -67,11 +67,11 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
   protected constructor(
     private readonly backend: BatchingBackend<Write>,
     private readonly options: TypedStoreOptions<K, V>,
-    indexDirtyByKey: boolean,
+    cacheKeyIndex: CacheKeyIndex,
   ) {
     this.name = options.name;
     this.timestamped = options.timestamped;
-    this.cache = options.cacheMaxBytes === undefined ? undefined : new StoreCache<K, V>(options.cacheMaxBytes, indexDirtyByKey);
+    this.cache = options.cacheMaxBytes === undefined ? undefined : new StoreCache<K, V>(options.cacheMaxBytes, cacheKeyIndex);
   }
 
   get persistent(): boolean {
@@ -241,6 +241,14 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
     return true;
   }
 
+  /**
+   * Whether an entry the backend no longer takes (expired) stays in the cache, clean, after its
+   * flush, as in Kafka's cache, which drops only flushed deletes and evictions.
+   */
+  protected keepsExpiredCached(): boolean {
+    return false;
+  }
+
   /** The changelog key of a write, in the store kind's changelog key format. */
   protected abstract changelogKeyOf(write: Write): Buffer;
 
@@ -286,7 +294,7 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
         const isLive = this.liveInBackend(entry);
         if (isLive) live?.push(write);
         else live ??= writes.slice(0, index);
-        if (valueBytes === null || !isLive) {
+        if (valueBytes === null || (!isLive && !this.keepsExpiredCached())) {
           cache.remove(entry);
         } else {
           cache.markClean(entry, valueBytes.length);

@@ -41,7 +41,7 @@ export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>, Window
     options: TypedWindowStoreOptions<K, V>,
   ) {
     // Duplicates are never cached (see above).
-    super(bytes, options.retainDuplicates ? { ...options, cacheMaxBytes: undefined } : options, true);
+    super(bytes, options.retainDuplicates ? { ...options, cacheMaxBytes: undefined } : options, 'dirty');
     this.windowSizeMs = options.windowSizeMs;
     this.retainDuplicates = options.retainDuplicates;
   }

@@ -204,6 +204,41 @@ describe('windowed aggregations', () => {
     expect(driver.droppedRecords().get('late-record')).toBe(1);
   });
 
+  it('with caching, merges a record with a session its store has expired but its cache still holds, as Kafka does (gap 30, grace 14)', async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    builder
+      .stream('in', Consumed.with(Serdes.String(), Serdes.String()))
+      .groupByKey()
+      .windowedBy(SessionWindows.ofInactivityGapAndGrace(30, 14))
+      .aggregate(
+        () => '',
+        (_key, value, aggregate) => `${aggregate}|${value}`,
+        (_key, left, right) => `${left}&${right}`,
+        { ...Materialized.with(Serdes.String(), Serdes.String()), storeName: 'sessions' },
+      )
+      .toStream()
+      .to('out', Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.String()));
+    const driver = await openStoreDriver(builder.build(), { logger: silentLogger, cacheMaxBytes: 10 * 1024 * 1024 }, { initialWallClockTime: 0 });
+    onTestFinished(() => driver.close());
+    const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
+    const out = driver.createOutputTopic('out', WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.String());
+    input.pipeInput('b', '74', 87);
+    input.pipeInput('b', '81', 131);
+    // Close time 131 - 14 - 30 = 87, retention 44: [87, 87] has expired in the store (87 <= 131 -
+    // 44) but is still in the cache, which Kafka's caching session store reads without retention.
+    // So b at 106 merges both sessions; the removal of [87, 87] reports nothing, as the store no
+    // longer has it. Kafka Streams 3.9's output for this input.
+    input.pipeInput('b', null, 106);
+    expect(out.readRecordsToList().map(({ key, value, timestamp }) => `${key!.key}@${key!.window.start}/${key!.window.end}=${value}@${timestamp}`)).toEqual([
+      'b@87/87=|74@87',
+      'b@131/131=|81@131',
+      'b@131/131=null@131',
+      'b@87/131=&|74&|81|null@131',
+    ]);
+    const sessions = driver.getStateStore<SessionStore<string, string>>('sessions');
+    expect([...sessions.fetch('b')].map(({ key, value }) => `${key.window.start}/${key.window.end}=${value}`)).toEqual(['87/131=&|74&|81|null']);
+  });
+
   it('updates the sliding windows a record falls into newest start first, then creates its windows (Kafka\'s reverse fetch)', async () => {
     const builder = new StreamsBuilder(builderOptions());
     (builder.stream('in', numbers) as Stream)
@@ -449,8 +484,15 @@ describe.each([true, false])('windowed aggregations match brute-force oracles (c
           pipe(driver, inputs);
           // Oracle: sessions as plain lists; a record merges every session within the gap that the
           // store still shows (ended after its observed time, the latest session end, minus retention).
-          const retention = retentionMs ?? gap + grace;
+          // With caching, as in Kafka's caching session store, the store shows every session written
+          // through its cache, expired or not (nothing is evicted here): retention hides none.
+          // Downstream, merged-away sessions are deleted (null) and the rest, expired or not, hold
+          // their final value; but a cached session the store had expired is removed silently, as
+          // Kafka's cache flush finds no stored session to delete.
+          const storeRetention = retentionMs ?? gap + grace;
+          const retention = caching ? Number.POSITIVE_INFINITY : storeRetention;
           const sessions = new Map<string, { start: number; end: number; sum: number }[]>();
+          const forwarded = new Map<string, number>();
           let streamTime = -1;
           let storeTime = Number.NEGATIVE_INFINITY;
           let late = 0;
@@ -464,22 +506,18 @@ describe.each([true, false])('windowed aggregations match brute-force oracles (c
               continue;
             }
             sessions.set(key!, [...list.filter((session) => !touching.includes(session)), merged]);
+            for (const session of touching) if (session.end > storeTime - storeRetention) forwarded.delete(`${key}@${session.start}-${session.end}`);
+            forwarded.set(`${key}@${merged.start}-${merged.end}`, merged.sum);
             storeTime = Math.max(storeTime, merged.end);
           }
           const stored = new Map<string, number>();
-          const forwarded = new Map<string, number>();
           for (const [key, list] of sessions) {
-            for (const session of list) {
-              const id = `${key}@${session.start}-${session.end}`;
-              forwarded.set(id, session.sum);
-              if (session.end > storeTime - retention) stored.set(id, session.sum);
-            }
+            for (const session of list) if (session.end > storeTime - retention) stored.set(`${key}@${session.start}-${session.end}`, session.sum);
           }
           const store = driver.getStateStore<SessionStore<string, number>>('sessions');
           const actual = new Map<string, number>();
           for (const key of ['a', 'b', 'c']) for (const { key: session, value } of store.fetch(key)) actual.set(`${key}@${session.window.start}-${session.window.end}`, value);
           expect(sorted(actual)).toEqual(sorted(stored));
-          // Downstream, merged-away sessions were deleted (null) and the rest, expired or not, hold their final value.
           const downstream = new Map<string, number>();
           for (const { key, value } of driver.createOutputTopic('out', WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.Int32()).readKeyValuesToList()) {
             const id = `${key!.key}@${key!.window.start}-${key!.window.end}`;

@@ -173,6 +173,19 @@ describe('stream-stream join: windows, grace and lateness', () => {
     expect(driver.droppedRecords().get('expired-window')).toBe(2);
   });
 
+  it('moves a side\'s store time with a null-value record it drops, so its older records leave retention, as Kafka\'s join-window store does', async () => {
+    const windows = JoinWindows.ofTimeDifferenceAndGrace(2, 2);
+    const left: Arrival = { side: 'left', key: 'a', value: '43', timestamp: 9 };
+    const right: Arrival = { side: 'right', key: 'a', value: '6', timestamp: 9 };
+    // Without the null the two join.
+    expect((await runStepwise(joinTopology('join', windows), [left, right])).outputs).toEqual([[], ['43 - 6@9']]);
+    // Kafka Streams 3.9.2: the null value at 37 moves the left store to 37, so a@9 (retention 6) is
+    // gone when the right record comes, and nothing is joined.
+    const { outputs, driver } = await runStepwise(joinTopology('join', windows), [left, { side: 'left', key: 'e', value: null, timestamp: 37 }, right]);
+    expect(outputs).toEqual([[], [], []]);
+    expect(driver.droppedRecords().get('null-value')).toBe(1);
+  });
+
   it('keeps records for before + after + grace exactly, as Kafka does: a zero window with no grace joins nothing', async () => {
     // Kafka's window stores return records newer than their largest timestamp minus retention (here 0).
     const { outputs } = await runStepwise(joinTopology('join', JoinWindows.ofTimeDifferenceWithNoGrace(0)), [
@@ -266,6 +279,23 @@ describe('stream-stream join: when results without a partner come out', () => {
       { side: 'left', key: 'f', value: 'z21', timestamp: 21 },
     ]);
     expect(outputs).toEqual([[], [], [], ['null - r10@10'], [], ['l12 - null@12', 'l15 - null@15']]);
+  });
+
+  it('counts each parked value of a key and timestamp as one record when a scan stops, as Kafka\'s list-value store does', async () => {
+    // Kafka Streams 3.9.2's output for this input (before 10, after 10, grace 11).
+    const { outputs } = await runStepwise(joinTopology('outerJoin', JoinWindows.ofTimeDifferenceAndGrace(10, 11).after(10)), [
+      { side: 'left', key: 'e', value: '25', timestamp: 33 },
+      { side: 'right', key: 'a', value: '48', timestamp: 35 },
+      { side: 'left', key: 'c', value: '1', timestamp: 40 },
+      { side: 'left', key: 'c', value: '83', timestamp: 40 },
+      { side: 'right', key: 'a', value: '77', timestamp: 48 },
+      // The scan emits e (33 + 21 < 55), passes the open a@35 (right) and c@40 (left): both sides
+      // open, the second value of c@40 stops it with minimum time 40 (not 48, the next key's).
+      { side: 'right', key: 'a', value: '79', timestamp: 55 },
+      // 40 + 21 < 68: a scan, which emits a@35 and both values of c@40.
+      { side: 'right', key: 'c', value: '49', timestamp: 68 },
+    ]);
+    expect(outputs).toEqual([[], [], [], [], [], ['25 - null@33'], ['null - 48@35', '1 - null@40', '83 - null@40']]);
   });
 
   it('scans at most once per emit interval of wall-clock time, as KafkaStreams does (the test driver sets it to 0, as Kafka\'s does)', async () => {
@@ -402,17 +432,18 @@ function oracle(kind: JoinKind, windows: JoinWindows, inputs: readonly Generated
       minTime = Number.POSITIVE_INFINITY;
       const open = { left: false, right: false };
       const emitted = new Set<Parked>();
-      for (const entry of parked) {
-        minTime = entry.timestamp;
-        if (open.left && open.right) break;
-        if (entry.timestamp + lookAhead(entry.side) + windows.graceMs >= streamTime) {
-          open[entry.side] = true;
-          continue;
-        }
+      // Kafka's list-value store yields each parked value as an entry of its own.
+      scan: for (const entry of parked) {
         for (const parkedValue of entry.values) {
+          minTime = entry.timestamp;
+          if (open.left && open.right) break scan;
+          if (entry.timestamp + lookAhead(entry.side) + windows.graceMs >= streamTime) {
+            open[entry.side] = true;
+            continue;
+          }
           results.push(entry.side === 'left' ? show(entry.key, parkedValue, null, entry.timestamp) : show(entry.key, null, parkedValue, entry.timestamp));
+          emitted.add(entry);
         }
-        emitted.add(entry);
       }
       parked = parked.filter((entry) => !emitted.has(entry));
     }

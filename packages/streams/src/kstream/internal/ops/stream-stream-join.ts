@@ -139,6 +139,10 @@ class StreamStreamJoinProcessor<K> implements Processor<K, unknown, K, unknown> 
       return;
     }
     if (noValue) {
+      // Kafka's join-window processor puts every keyed record into this side's store before the
+      // join drops it: the null stores nothing (the store keeps duplicates), but it moves the store's
+      // observed time, so records of this side it leaves behind retention no longer join.
+      this.thisStore.put(key, null, timestamp);
       this.task.metrics.recordDropped('null-value');
       return;
     }
@@ -199,8 +203,9 @@ class StreamStreamJoinProcessor<K> implements Processor<K, unknown, K, unknown> 
 
   /**
    * Emits, joined with null, parked records whose window has closed, in store order (timestamp,
-   * right side before left, key bytes). Stops once records of both sides with open windows have
-   * been seen, leaving the shared minimum time at the timestamp where it stopped.
+   * right side before left, key bytes; each parked value counts as one record). Stops at the first
+   * record after records of both sides with open windows have been seen, leaving the shared minimum
+   * time at that record's timestamp.
    */
   private emitClosedWindows(trigger: StreamRecord<K, unknown>): void {
     if (!this.mayHaveClosedWindows()) return;
@@ -226,6 +231,10 @@ class StreamStreamJoinProcessor<K> implements Processor<K, unknown, K, unknown> 
       if (timestamp + (leftSide ? windows.afterMs : windows.beforeMs) + grace >= streamTime) {
         if (leftSide) leftWindowOpen = true;
         else rightWindowOpen = true;
+        // Kafka's list-value store iterates each parked value as an entry of its own, so a second
+        // value at this key meets the both-open test and stops the scan here, leaving the minimum
+        // time at this timestamp rather than the next key's.
+        if (leftWindowOpen && rightWindowOpen && entry.value.values.length > 1) break;
         continue;
       }
       const values = entry.value.values;

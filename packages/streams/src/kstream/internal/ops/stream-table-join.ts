@@ -99,7 +99,7 @@ export function joinStreamToTable<K, V, VT, VR>(
     );
   }
   const topology = stream.topology;
-  const name = options.name ?? topology.newName(leftJoin ? 'KSTREAM-LEFTJOIN-' : 'KSTREAM-JOIN-');
+  const name = topology.nameOr(options.name, leftJoin ? 'KSTREAM-LEFTJOIN-' : 'KSTREAM-JOIN-');
   const keySerde = options.keySerde ?? stream.keySerde ?? table.keySerde;
   const input = stream.repartitionRequired ? stream.repartitionThrough(`${name}-left`, keySerde, options.valueSerde ?? stream.valueSerde, undefined) : stream;
   topology.addCopartitionGroup([...copartitionSourceTopics(topology, input.nodeName), ...copartitionSourceTopics(topology, table.nodeName)]);

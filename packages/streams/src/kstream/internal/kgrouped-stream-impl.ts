@@ -133,8 +133,9 @@ export class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
     defaultValueSerde: Serde<VA> | undefined,
   ): KTable<K, VA> {
     const store = aggregateStoreName(this.topology, materialized, prefix);
-    const source = this.aggregationSource(store.name);
+    // The node is named before the repartition topic's nodes, as Kafka Streams names it.
     const name = this.topology.nameOr(named?.name, prefix);
+    const source = this.aggregationSource(store.name);
     const keySerde = materialized?.keySerde ?? this.keySerde;
     const valueSerde = materialized?.valueSerde ?? defaultValueSerde;
     const oldValues = new OldValues();

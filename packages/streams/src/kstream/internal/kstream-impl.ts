@@ -214,7 +214,17 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
     valueSerde: Serde<VR> | undefined,
     repartitionRequired: boolean,
   ): KStreamImpl<KR, VR> {
-    const name = this.topology.nameOr(named?.name, prefix);
+    return this.addNamedChild(this.topology.nameOr(named?.name, prefix), supplier, keySerde, valueSerde, repartitionRequired);
+  }
+
+  /** Adds a processor named `name` (already generated or given; no index is consumed) below this stream's node. */
+  addNamedChild<KR, VR>(
+    name: string,
+    supplier: ProcessorSupplier<any, any, any, any>,
+    keySerde: Serde<KR> | undefined,
+    valueSerde: Serde<VR> | undefined,
+    repartitionRequired: boolean,
+  ): KStreamImpl<KR, VR> {
     this.topology.addProcessor(name, supplier, [this.nodeName]);
     return new KStreamImpl<KR, VR>(this.topology, name, keySerde, valueSerde, repartitionRequired);
   }

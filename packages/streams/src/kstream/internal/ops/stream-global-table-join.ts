@@ -30,7 +30,7 @@ export function joinStreamToGlobalTable<K, V, GK, GV, VR>(
   const name = topology.nameOr(named?.name, 'KSTREAM-LEFTJOIN-');
   const processor = streamTableLookupProcessor(getterSupplier, keySelector, joiner, leftJoin);
   // The key is unchanged, so the stream keeps whatever partitioning it had (or lacked).
-  const result = stream.addChild<K, VR>(processor, 'KSTREAM-JOIN-', { name }, stream.keySerde, undefined, stream.repartitionRequired);
+  const result = stream.addNamedChild<K, VR>(name, processor, stream.keySerde, undefined, stream.repartitionRequired);
   if (getterSupplier.storeNames.length > 0) topology.connectProcessorAndStateStores([name], getterSupplier.storeNames);
   return result;
 }

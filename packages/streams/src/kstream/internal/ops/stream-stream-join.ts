@@ -317,8 +317,8 @@ export function joinStreams<K, V, VO, VR>(
     lookAheadMs: windows.beforeMs,
     emitsUnmatched: kind === 'outer',
   };
-  const thisJoined = leftInput.addChild<K, VR>(sideSupplier<K>(join, leftSide), 'KSTREAM-JOINTHIS-', { name: names.thisName }, keySerde, undefined, false);
-  const otherJoined = rightInput.addChild<K, VR>(sideSupplier<K>(join, rightSide), 'KSTREAM-JOINOTHER-', { name: names.otherName }, keySerde, undefined, false);
+  const thisJoined = leftInput.addNamedChild<K, VR>(names.thisName, sideSupplier<K>(join, leftSide), keySerde, undefined, false);
+  const otherJoined = rightInput.addNamedChild<K, VR>(names.otherName, sideSupplier<K>(join, rightSide), keySerde, undefined, false);
 
   const logging = streamJoined.loggingEnabled ?? true;
   const processors = [names.thisName, names.otherName];

@@ -104,7 +104,7 @@ export function joinStreamToTable<K, V, VT, VR>(
   const input = stream.repartitionRequired ? stream.repartitionThrough(`${name}-left`, keySerde, options.valueSerde ?? stream.valueSerde, undefined) : stream;
   topology.addCopartitionGroup([...copartitionSourceTopics(topology, input.nodeName), ...copartitionSourceTopics(topology, table.nodeName)]);
   const getterSupplier = table.valueGetterSupplier;
-  const result = input.addChild<K, VR>(streamTableLookupProcessor<K, V, K, VT, VR>(getterSupplier, undefined, joiner, leftJoin), 'KSTREAM-JOIN-', { name }, keySerde, undefined, false);
+  const result = input.addNamedChild<K, VR>(name, streamTableLookupProcessor<K, V, K, VT, VR>(getterSupplier, undefined, joiner, leftJoin), keySerde, undefined, false);
   if (getterSupplier.storeNames.length > 0) topology.connectProcessorAndStateStores([name], getterSupplier.storeNames);
   return result;
 }

@@ -26,6 +26,8 @@ export class KGroupedTableImpl<K, V> implements KGroupedTable<K, V> {
   private readonly topology: InternalTopologyBuilder;
   /** The re-keying node's name, taken when groupBy() is called, as Kafka Streams takes it. */
   private readonly selectName: string;
+  /** The re-keying node, added by the first aggregation; later aggregations of this grouping read it too, as in Kafka Streams. */
+  private selected: KStreamImpl<K, Buffer> | undefined;
 
   constructor(
     private readonly parent: KTableImpl<any, any>,
@@ -73,9 +75,12 @@ export class KGroupedTableImpl<K, V> implements KGroupedTable<K, V> {
     const base = this.grouped.name ?? storeName;
     const topic = `${base}-repartition`;
     const keySerde = this.grouped.keySerde;
-    const selectName = this.selectName;
-    topology.addProcessor(selectName, tableRepartitionMapProcessor(this.selector, { keySerde, valueSerde: this.grouped.valueSerde, topic }), [this.parent.nodeName]);
-    const selected = new KStreamImpl<K, Buffer>(topology, selectName, keySerde, Serdes.Bytes(), true);
+    let selected = this.selected;
+    if (selected === undefined) {
+      topology.addProcessor(this.selectName, tableRepartitionMapProcessor(this.selector, { keySerde, valueSerde: this.grouped.valueSerde, topic }), [this.parent.nodeName]);
+      selected = new KStreamImpl<K, Buffer>(topology, this.selectName, keySerde, Serdes.Bytes(), true);
+      this.selected = selected;
+    }
     const repartitioned = selected.repartitionThrough(base, keySerde, Serdes.Bytes(), undefined, { fromTable: true });
     const name = topology.nameOr(named?.name, prefix);
     const oldValues = new OldValues();

@@ -136,10 +136,14 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
   ): KStreamImpl<K, V> {
     const topic = `${base}-repartition`;
     this.topology.addInternalTopic({ name: topic, kind: 'repartition', partitions });
-    // Named as Kafka Streams names them: a sink, a null-key filter (a KTable's groupBy has none) and a source.
-    const sinkName = this.topology.newName('KSTREAM-SINK-');
-    const filterName = options.fromTable === true ? undefined : this.topology.newName('KSTREAM-FILTER-');
-    const sourceName = this.topology.newName('KSTREAM-SOURCE-');
+    // Named as Kafka Streams names them: indices for a sink, a null-key filter (a KTable's groupBy
+    // has none) and a source are always consumed; the names are the generated ones when the topic
+    // is named after a generated name (or for a KTable's groupBy), else `<topic>-sink` and so on.
+    const generated = [this.topology.newName('KSTREAM-SINK-'), options.fromTable === true ? undefined : this.topology.newName('KSTREAM-FILTER-'), this.topology.newName('KSTREAM-SOURCE-')] as const;
+    const useGenerated = options.fromTable === true || /^KSTREAM.*-\d{10}$/.test(base);
+    const sinkName = useGenerated ? generated[0] : `${topic}-sink`;
+    const filterName = useGenerated ? generated[1] : `${topic}-filter`;
+    const sourceName = useGenerated ? generated[2] : `${topic}-source`;
     let parent = this.nodeName;
     if (options.nullKeyFilter !== undefined && filterName !== undefined) {
       this.topology.addProcessor(filterName, options.nullKeyFilter, [this.nodeName]);

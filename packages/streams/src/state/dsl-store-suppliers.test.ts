@@ -39,8 +39,8 @@ describe('DslStoreSuppliers', () => {
     builder.build();
     expect(made.filter((entry) => !entry.includes('KSTREAM-JOIN'))).toEqual(['key-value counts', 'window windowed', 'session sessions', 'key-value users']);
     expect(made.filter((entry) => entry.includes('KSTREAM-JOIN'))).toEqual([
-      expect.stringMatching(/^window KSTREAM-JOINTHIS-\d+-this-join-store \(duplicates\)$/),
-      expect.stringMatching(/^window KSTREAM-JOINTHIS-\d+-other-join-store \(duplicates\)$/),
+      expect.stringMatching(/^window KSTREAM-JOINTHIS-\d{10}-store \(duplicates\)$/),
+      expect.stringMatching(/^window KSTREAM-JOINOTHER-\d{10}-store \(duplicates\)$/),
     ]);
   });
 

@@ -97,7 +97,11 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
     if (!(other instanceof KStreamImpl) || other.topology !== this.topology) {
       throw new TopologyError('merge() takes a stream built by the same StreamsBuilder.');
     }
-    const name = this.topology.nameOr(named?.name, 'KSTREAM-MERGE-');
+    return this.mergeNamed(other, this.topology.nameOr(named?.name, 'KSTREAM-MERGE-'));
+  }
+
+  /** Merges `other` into this stream under `name`, already generated or given (no index is consumed). */
+  mergeNamed(other: KStreamImpl<K, V>, name: string): KStreamImpl<K, V> {
     this.topology.addProcessor(name, passThroughProcessor(), [this.nodeName, other.nodeName]);
     const sameKeySerde = this.keySerde === other.keySerde ? this.keySerde : undefined;
     const sameValueSerde = this.valueSerde === other.valueSerde ? this.valueSerde : undefined;

@@ -123,6 +123,24 @@ describe('generated names, as Kafka Streams 3.9 generates them', () => {
     ]);
   });
 
+  it('repartitions a re-keyed stream before naming its stream-table join, through a topic named after the stream', () => {
+    const builder = new StreamsBuilder();
+    const stream = builder.stream('s', strings).selectKey((_key, value) => value);
+    stream.join(builder.table('t', strings), (value, row) => `${value}${row}`).to('out');
+    const topology = builder.build();
+    expect([...topology.internal.internalTopics.keys()]).toEqual(['KSTREAM-KEY-SELECT-0000000001-repartition']);
+    expect(nodes(topology)).toEqual(
+      expect.arrayContaining([
+        // The table: t-STATE-STORE-2, KSTREAM-SOURCE-3, KTABLE-SOURCE-4. Index 6 is Kafka's null-key
+        // filter before the repartition sink, a node Tributary's join repartitions do not add.
+        'sink KSTREAM-SINK-0000000005 KSTREAM-KEY-SELECT-0000000001-repartition',
+        'source KSTREAM-SOURCE-0000000007 [KSTREAM-KEY-SELECT-0000000001-repartition]',
+        'processor KSTREAM-JOIN-0000000008 [t-STATE-STORE-0000000002]',
+        'sink KSTREAM-SINK-0000000009 out',
+      ]),
+    );
+  });
+
   it("names a foreign-key join's topics and subscription store in Kafka's order", () => {
     const builder = new StreamsBuilder();
     const left = builder.table('t', strings);

@@ -3,7 +3,7 @@ import type { Serde } from '../serde/serde.js';
 
 /** Options of a stream-table join. */
 export interface Joined<K, V, VO> {
-  /** Names the join node, and the repartition topic `<applicationId>-<name>-left-repartition` if the stream needs one. */
+  /** Names the join node, and the repartition topic `<applicationId>-<name>-repartition` if the stream needs one (as Kafka Streams names it). */
   readonly name?: string;
   /** Serializes keys on the repartition topic. Defaults to the stream's key serde, then the table's. */
   readonly keySerde?: Serde<K>;

@@ -95,6 +95,31 @@ describe('generated names, as Kafka Streams 3.9 generates them', () => {
     );
   });
 
+  it("takes a KTable groupBy's select name at groupBy(), then the sink, source and aggregation, named after a given aggregation name", () => {
+    const builder = new StreamsBuilder();
+    builder
+      .table('t', strings)
+      .groupBy((key, value) => ({ key: value, value: key }))
+      .reduce(
+        (left, right) => left + right,
+        (left, right) => left + right,
+        undefined,
+        Named.as('sums'),
+      )
+      .toStream()
+      .to('out');
+    expect(nodes(builder.build())).toEqual([
+      'processor KTABLE-SELECT-0000000003 []',
+      'processor KTABLE-SOURCE-0000000002 [t-STATE-STORE-0000000000]',
+      'processor KTABLE-TOSTREAM-0000000008 []',
+      'processor sums [KTABLE-AGGREGATE-STATE-STORE-0000000004]',
+      'sink KSTREAM-SINK-0000000009 out',
+      'sink sums-sink KTABLE-AGGREGATE-STATE-STORE-0000000004-repartition',
+      'source KSTREAM-SOURCE-0000000001 [t]',
+      'source sums-source [KTABLE-AGGREGATE-STATE-STORE-0000000004-repartition]',
+    ]);
+  });
+
   it('names a table-table join merge first and its sides KTABLE-JOINTHIS/JOINOTHER for every kind', () => {
     const builder = new StreamsBuilder();
     const left = builder.table('t', strings);

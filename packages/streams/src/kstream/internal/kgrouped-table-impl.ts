@@ -81,8 +81,11 @@ export class KGroupedTableImpl<K, V> implements KGroupedTable<K, V> {
       selected = new KStreamImpl<K, Buffer>(topology, this.selectName, keySerde, Serdes.Bytes(), true);
       this.selected = selected;
     }
-    const repartitioned = selected.repartitionThrough(base, keySerde, Serdes.Bytes(), undefined, { fromTable: true });
+    // Kafka Streams' order: the sink, the source, then the aggregation, `<name>-sink` and so on when it is named.
+    const sink = topology.nameOr(named === undefined ? undefined : `${named.name}-sink`, 'KSTREAM-SINK-');
+    const source = topology.nameOr(named === undefined ? undefined : `${named.name}-source`, 'KSTREAM-SOURCE-');
     const name = topology.nameOr(named?.name, prefix);
+    const repartitioned = selected.repartitionThrough(base, keySerde, Serdes.Bytes(), undefined, { tableNodeNames: { sink, source } });
     const oldValues = new OldValues();
     topology.addProcessor(name, tableAggregateProcessor(aggregationOf, { storeName, valueSerde: this.grouped.valueSerde, topic, oldValues }), [repartitioned.nodeName]);
     addTableStore<K, VA>(topology, name, { storeName, materialized, keySerde, valueSerde: undefined });

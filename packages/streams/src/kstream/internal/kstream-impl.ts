@@ -140,14 +140,15 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
   ): KStreamImpl<K, V> {
     const topic = `${base}-repartition`;
     this.topology.addInternalTopic({ name: topic, kind: 'repartition', partitions });
-    // Named as Kafka Streams names them: indices for a sink, a null-key filter (a KTable's groupBy
-    // has none) and a source are always consumed; the names are the generated ones when the topic
-    // is named after a generated name (or for a KTable's groupBy), else `<topic>-sink` and so on.
-    const generated = [this.topology.newName('KSTREAM-SINK-'), options.fromTable === true ? undefined : this.topology.newName('KSTREAM-FILTER-'), this.topology.newName('KSTREAM-SOURCE-')] as const;
-    const useGenerated = options.fromTable === true || /^KSTREAM.*-\d{10}$/.test(base);
-    const sinkName = useGenerated ? generated[0] : `${topic}-sink`;
-    const filterName = useGenerated ? generated[1] : `${topic}-filter`;
-    const sourceName = useGenerated ? generated[2] : `${topic}-source`;
+    // Named as Kafka Streams names them: indices for a sink, a null-key filter and a source are
+    // always consumed; the names are the generated ones when the topic is named after a generated
+    // name, else `<topic>-sink` and so on. A KTable's groupBy names its sink and source itself.
+    const table = options.tableNodeNames;
+    const generated = table === undefined ? ([this.topology.newName('KSTREAM-SINK-'), this.topology.newName('KSTREAM-FILTER-'), this.topology.newName('KSTREAM-SOURCE-')] as const) : undefined;
+    const useGenerated = /^KSTREAM.*-\d{10}$/.test(base);
+    const sinkName = table?.sink ?? (useGenerated ? generated![0] : `${topic}-sink`);
+    const filterName = table !== undefined ? undefined : useGenerated ? generated![1] : `${topic}-filter`;
+    const sourceName = table?.source ?? (useGenerated ? generated![2] : `${topic}-source`);
     let parent = this.nodeName;
     if (options.nullKeyFilter !== undefined && filterName !== undefined) {
       this.topology.addProcessor(filterName, options.nullKeyFilter, [this.nodeName]);
@@ -243,10 +244,11 @@ function checkFunction<F>(candidate: F, operator: string): F {
   return candidate;
 }
 
-/** How `repartitionThrough` writes: the partitioner, a processor dropping null keys before the sink, whether a KTable's groupBy repartitions. */
+/** How `repartitionThrough` writes: the partitioner, a processor dropping null keys before the sink, and a KTable groupBy's own sink and source names. */
 export interface RepartitionOptions<K, V> extends Pick<Repartitioned<K, V>, 'partitioner'> {
   readonly nullKeyFilter?: ProcessorSupplier<K, V, K, V>;
-  readonly fromTable?: boolean;
+  /** A KTable's groupBy repartitions without a null-key filter, its sink and source named by the aggregation (KGroupedTableImpl). */
+  readonly tableNodeNames?: { readonly sink: string; readonly source: string };
 }
 
 /**

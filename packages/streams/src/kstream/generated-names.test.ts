@@ -120,6 +120,12 @@ describe('generated names, as Kafka Streams 3.9 generates them', () => {
     ]);
   });
 
+  it('names a table read with Consumed.as(name) <name>-source and <name>', () => {
+    const builder = new StreamsBuilder();
+    builder.table('t', { ...strings, name: 'users' }).toStream().to('out');
+    expect(nodes(builder.build())).toEqual(['processor KTABLE-TOSTREAM-0000000003 []', 'processor users []', 'sink KSTREAM-SINK-0000000004 out', 'source users-source [t]']);
+  });
+
   it('names a table-table join merge first and its sides KTABLE-JOINTHIS/JOINOTHER for every kind', () => {
     const builder = new StreamsBuilder();
     const left = builder.table('t', strings);

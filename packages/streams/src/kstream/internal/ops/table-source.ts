@@ -129,8 +129,9 @@ export function sourceTable<K, V>(
   materialized: Materialized<K, V> | undefined,
 ): KTableImpl<K, V> {
   const storeName = tableStoreName(topology, materialized, `${topic}-`);
-  const sourceName = topology.nameOr(consumed.name, 'KSTREAM-SOURCE-');
-  const tableName = topology.newName('KTABLE-SOURCE-');
+  // As Kafka Streams names them: `Consumed.as(name)` names the source `<name>-source` and the table node `<name>`.
+  const sourceName = topology.nameOr(consumed.name === undefined ? undefined : `${consumed.name}-source`, 'KSTREAM-SOURCE-');
+  const tableName = topology.nameOr(consumed.name, 'KTABLE-SOURCE-');
   topology.addSource({ name: sourceName, topics: [topic], keySerde: consumed.keySerde, valueSerde: consumed.valueSerde, timestampExtractor: consumed.timestampExtractor as never });
   return addTableSource(topology, sourceName, tableName, storeName, materialized, { keySerde: consumed.keySerde, valueSerde: consumed.valueSerde });
 }

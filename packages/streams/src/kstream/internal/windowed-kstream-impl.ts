@@ -89,7 +89,7 @@ export function addTimeWindowedAggregation<K, VA>(
   const oldValues = new OldValues();
   inputs.forEach(({ grouped, fold }, index) => {
     const source = grouped.aggregationSource(store.name, inputs.length > 1 ? `-${index}` : '');
-    const name = inputs.length === 1 ? (topology.nameOr(named?.name, prefix)) : topology.newName(prefix);
+    const name = inputs.length === 1 ? topology.nameOr(named?.name, prefix) : topology.newName(prefix);
     const supplier = sliding ? slidingWindowAggregateProcessor(store.name, windows, fold, oldValues) : windowAggregateProcessor(store.name, windows, fold, oldValues);
     topology.addProcessor(name, supplier as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
     names.push(name);

@@ -37,6 +37,8 @@ export interface Scenario {
   readonly steps: readonly Step[];
   /** Also compare the changelog and repartition topics, after the outputs (`pnpm conformance --internal-topics`). */
   readonly internalTopics?: boolean;
+  /** Only describe the topology: the Kafka runner answers with its `describe()` nodes (`names.ts`), running nothing. */
+  readonly describeOnly?: boolean;
 }
 
 /** An output record, bytes as lowercase hex so the comparison is byte for byte. */
@@ -56,6 +58,8 @@ export interface ScenarioResult {
   readonly records: readonly OutputRecord[];
   /** Set when the run failed (the exception's class and message); records hold what came out before. */
   readonly error?: string;
+  /** A `describeOnly` scenario's answer: the topology's nodes as sorted lines (`names.ts`). */
+  readonly nodes?: readonly string[];
 }
 
 /** Whether a step moves the wall clock. */

@@ -10,7 +10,7 @@ export interface Consumed<K, V> {
   readonly valueSerde?: Serde<V>;
   /** Assigns each record its event time. Defaults to the config's `defaultTimestampExtractor`. */
   readonly timestampExtractor?: TimestampExtractor<K, V>;
-  /** The source node's name. */
+  /** The source node's name; for `table()`, the table node's, its source then being `<name>-source` (as in Kafka Streams). */
   readonly name?: string;
 }
 

@@ -3,7 +3,7 @@ import type { Serde } from '../serde/serde.js';
 
 /** Options of a stream-table join. */
 export interface Joined<K, V, VO> {
-  /** Names the join node, and the repartition topic `<applicationId>-<name>-left-repartition` if the stream needs one. */
+  /** Names the join node, and the repartition topic `<applicationId>-<name>-repartition` if the stream needs one (as Kafka Streams names it). */
   readonly name?: string;
   /** Serializes keys on the repartition topic. Defaults to the stream's key serde, then the table's. */
   readonly keySerde?: Serde<K>;
@@ -32,9 +32,19 @@ export const Joined = {
 
 /** Options of a stream-stream join: serdes of both sides' window stores and names. */
 export interface StreamJoined<K, V1, V2> {
-  /** Names the join's processors and repartition topics. */
+  /**
+   * Names the join's processors (`<name>-this-windowed`, `<name>-this-join`, `<name>-merge`, ...)
+   * and repartition topics (`<name>-left-repartition`); its stores keep generated names unless
+   * `storeName` is given, as in Kafka Streams.
+   */
   readonly name?: string;
-  /** Names the two window stores `<storeName>-this-join-store` and `<storeName>-other-join-store`. */
+  /**
+   * Names the window stores `<storeName>-this-join-store` and `<storeName>-other-join-store`, as
+   * Kafka Streams does: `-outer-this-join-store` for an outer join's left side,
+   * `-outer-other-join-store` for a left or outer join's right side, and the store of unmatched
+   * records `<storeName>-left-shared-join-store` (left join) or `-outer-shared-join-store` (outer).
+   * Unnamed, they are `KSTREAM-JOINTHIS-0000000004-store` and so on.
+   */
   readonly storeName?: string;
   /** Serializes keys in both join stores. Defaults to this stream's key serde, then the other's. */
   readonly keySerde?: Serde<K>;
@@ -52,7 +62,7 @@ export const StreamJoined = {
   with<K, V1, V2>(keySerde: Serde<K>, valueSerde: Serde<V1>, otherValueSerde: Serde<V2>): StreamJoined<K, V1, V2> {
     return { keySerde, valueSerde, otherValueSerde };
   },
-  /** Names the join stores `<storeName>-this-join-store` and `<storeName>-other-join-store`. */
+  /** Names the join stores after `storeName` (see {@link StreamJoined.storeName}). */
   as<K = unknown, V1 = unknown, V2 = unknown>(storeName: string): StreamJoined<K, V1, V2> {
     return { storeName };
   },

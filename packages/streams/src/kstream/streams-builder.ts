@@ -45,7 +45,7 @@ export class StreamsBuilder {
     const list = typeof topics === 'string' ? [topics] : [...topics];
     if (list.length === 0) throw new TopologyError('stream() needs at least one topic.');
     const internal = this.topology.internal;
-    const name = consumed.name ?? internal.newName('KSTREAM-SOURCE-');
+    const name = internal.nameOr(consumed.name, 'KSTREAM-SOURCE-');
     internal.addSource({
       name,
       topics: list,

@@ -39,8 +39,8 @@ describe('DslStoreSuppliers', () => {
     builder.build();
     expect(made.filter((entry) => !entry.includes('KSTREAM-JOIN'))).toEqual(['key-value counts', 'window windowed', 'session sessions', 'key-value users']);
     expect(made.filter((entry) => entry.includes('KSTREAM-JOIN'))).toEqual([
-      expect.stringMatching(/^window KSTREAM-JOINTHIS-\d+-this-join-store \(duplicates\)$/),
-      expect.stringMatching(/^window KSTREAM-JOINTHIS-\d+-other-join-store \(duplicates\)$/),
+      expect.stringMatching(/^window KSTREAM-JOINTHIS-\d{10}-store \(duplicates\)$/),
+      expect.stringMatching(/^window KSTREAM-JOINOTHER-\d{10}-store \(duplicates\)$/),
     ]);
   });
 
@@ -62,7 +62,7 @@ describe('DslStoreSuppliers', () => {
     const scanned = made.filter((entry) => entry.endsWith('(ordered scans)'));
     expect(scanned).toEqual([
       expect.stringMatching(/subscription/i),
-      expect.stringMatching(/^key-value KTABLE-SUPPRESS-\d+-store \(ordered scans\)$/),
+      expect.stringMatching(/^key-value KTABLE-SUPPRESS-STATE-STORE-\d{10} \(ordered scans\)$/),
       expect.stringMatching(/^key-value .*outer.*\(ordered scans\)$/i),
     ]);
     expect(made.filter((entry) => entry.startsWith('key-value') && !entry.endsWith('(ordered scans)'))).toEqual(expect.arrayContaining(['key-value orders', 'key-value customers']));

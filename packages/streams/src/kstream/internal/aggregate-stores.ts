@@ -217,3 +217,12 @@ export const countSerde: Serde<number> = {
 export function countsInBigint(materialized: Materialized<any, unknown> | undefined): boolean {
   return materialized?.valueSerde instanceof Int64Serde;
 }
+
+/**
+ * Consumes the index Kafka Streams' `count(Materialized)` burns when the Materialized names no
+ * store (KGroupedStreamImpl, TimeWindowedKStreamImpl, SessionWindowedKStreamImpl keep it for
+ * topology compatibility; sliding windows and `count()` without a Materialized do not).
+ */
+export function burnCountStoreIndex(topology: InternalTopologyBuilder, materialized: Materialized<any, any> | undefined): void {
+  if (materialized !== undefined && materialized.storeName === undefined) topology.newIndex();
+}

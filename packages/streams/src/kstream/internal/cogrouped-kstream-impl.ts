@@ -60,7 +60,7 @@ export class CogroupedKStreamImpl<K, VA> implements CogroupedKStream<K, VA> {
     const keySerde = materialized?.keySerde ?? this.inputs[0]!.grouped.keySerde;
     const valueSerde = materialized?.valueSerde;
     topology.addStateStore(keyValueAggregateStore({ name: store.name, operator: 'cogroup().aggregate()', materialized, keySerde, valueSerde, dslStoreSuppliers: topology.dslStoreSuppliers }), names);
-    const mergeName = named?.name ?? topology.newName('COGROUPKSTREAM-MERGE-');
+    const mergeName = topology.nameOr(named?.name, 'COGROUPKSTREAM-MERGE-');
     topology.addProcessor(mergeName, passThrough, names);
     return new KTableImpl<K, VA>(topology, mergeName, keySerde, valueSerde, store.queryable ? store.name : undefined, () => storeValueGetter(store.name), oldValuesAlwaysKnown(oldValues)) as unknown as KTable<K, VA>;
   }

@@ -16,7 +16,7 @@ import type { KTable } from '../ktable.js';
 import type { Materialized } from '../materialized.js';
 import type { Named } from '../named.js';
 import { SessionWindows, SlidingWindows, TimeWindows } from '../windows.js';
-import { aggregateStoreName, countSerde, countsInBigint, keyValueAggregateStore } from './aggregate-stores.js';
+import { aggregateStoreName, burnCountStoreIndex, countSerde, countsInBigint, keyValueAggregateStore } from './aggregate-stores.js';
 import { CogroupedKStreamImpl } from './cogrouped-kstream-impl.js';
 import type { KStreamImpl } from './kstream-impl.js';
 import { KTableImpl } from './ktable-impl.js';
@@ -89,13 +89,13 @@ export class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
   aggregationSource(storeName: string, suffix = ''): KStreamImpl<K, V> {
     if (!this.repartitionRequired) return this.stream;
     const base = `${this.grouped.name ?? storeName}${suffix}`;
-    const filtered = this.stream.addChild<K, V>(() => new DropNullKeyProcessor<K, V>(), '', { name: `${base}-repartition-filter` }, this.stream.keySerde, this.stream.valueSerde, true);
-    return filtered.repartitionThrough(`${base}`, this.keySerde, this.valueSerde, undefined);
+    return this.stream.repartitionThrough(`${base}`, this.keySerde, this.valueSerde, undefined, { nullKeyFilter: () => new DropNullKeyProcessor<K, V>() });
   }
 
   count(materialized?: Materialized<K, number>, named?: Named): KTable<K, number>;
   count(materialized: Materialized<K, bigint>, named?: Named): KTable<K, bigint>;
   count(materialized?: Materialized<K, number> | Materialized<K, bigint>, named?: Named): KTable<K, number> | KTable<K, bigint> {
+    burnCountStoreIndex(this.topology, materialized);
     if (countsInBigint(materialized)) return this.aggregateWith<bigint>('count()', 'KSTREAM-AGGREGATE-', (_key, _value, count) => (count ?? 0n) + 1n, materialized as Materialized<K, bigint>, named, undefined);
     return this.aggregateWith<number>('count()', 'KSTREAM-AGGREGATE-', (_key, _value, count) => (count ?? 0) + 1, materialized as Materialized<K, number> | undefined, named, countSerde);
   }
@@ -133,8 +133,9 @@ export class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
     defaultValueSerde: Serde<VA> | undefined,
   ): KTable<K, VA> {
     const store = aggregateStoreName(this.topology, materialized, prefix);
+    // The node is named before the repartition topic's nodes, as Kafka Streams names it.
+    const name = this.topology.nameOr(named?.name, prefix);
     const source = this.aggregationSource(store.name);
-    const name = named?.name ?? this.topology.newName(prefix);
     const keySerde = materialized?.keySerde ?? this.keySerde;
     const valueSerde = materialized?.valueSerde ?? defaultValueSerde;
     const oldValues = new OldValues();

@@ -24,6 +24,10 @@ const countSerde: Serde<number> = Serdes.Float64();
 
 export class KGroupedTableImpl<K, V> implements KGroupedTable<K, V> {
   private readonly topology: InternalTopologyBuilder;
+  /** The re-keying node's name, taken when groupBy() is called, as Kafka Streams takes it. */
+  private readonly selectName: string;
+  /** The re-keying node, added by the first aggregation; later aggregations of this grouping read it too, as in Kafka Streams. */
+  private selected: KStreamImpl<K, Buffer> | undefined;
 
   constructor(
     private readonly parent: KTableImpl<any, any>,
@@ -31,6 +35,7 @@ export class KGroupedTableImpl<K, V> implements KGroupedTable<K, V> {
     private readonly grouped: Grouped<K, V>,
   ) {
     this.topology = parent.topology;
+    this.selectName = this.topology.nameOr(grouped.name, 'KTABLE-SELECT-');
     // The subtractor takes a row's old value out of its group: the parent must send old values.
     parent.enableSendingOldValues(true);
   }
@@ -65,15 +70,22 @@ export class KGroupedTableImpl<K, V> implements KGroupedTable<K, V> {
 
   private build<VA>(aggregationOf: TableAggregation<K, V, VA>, materialized: Materialized<K, VA> | undefined, named: Named | undefined, prefix: string): KTableImpl<K, VA> {
     const topology = this.topology;
-    const storeName = tableStoreName(topology, materialized, `${prefix}`);
+    // Kafka Streams generates the store name with the AGGREGATE prefix for count, reduce and aggregate alike.
+    const storeName = tableStoreName(topology, materialized, 'KTABLE-AGGREGATE-');
     const base = this.grouped.name ?? storeName;
     const topic = `${base}-repartition`;
     const keySerde = this.grouped.keySerde;
-    const selectName = topology.newName('KTABLE-SELECT-');
-    topology.addProcessor(selectName, tableRepartitionMapProcessor(this.selector, { keySerde, valueSerde: this.grouped.valueSerde, topic }), [this.parent.nodeName]);
-    const selected = new KStreamImpl<K, Buffer>(topology, selectName, keySerde, Serdes.Bytes(), true);
-    const repartitioned = selected.repartitionThrough(base, keySerde, Serdes.Bytes(), undefined);
-    const name = named?.name ?? topology.newName(prefix);
+    let selected = this.selected;
+    if (selected === undefined) {
+      topology.addProcessor(this.selectName, tableRepartitionMapProcessor(this.selector, { keySerde, valueSerde: this.grouped.valueSerde, topic }), [this.parent.nodeName]);
+      selected = new KStreamImpl<K, Buffer>(topology, this.selectName, keySerde, Serdes.Bytes(), true);
+      this.selected = selected;
+    }
+    // Kafka Streams' order: the sink, the source, then the aggregation, `<name>-sink` and so on when it is named.
+    const sink = topology.nameOr(named === undefined ? undefined : `${named.name}-sink`, 'KSTREAM-SINK-');
+    const source = topology.nameOr(named === undefined ? undefined : `${named.name}-source`, 'KSTREAM-SOURCE-');
+    const name = topology.nameOr(named?.name, prefix);
+    const repartitioned = selected.repartitionThrough(base, keySerde, Serdes.Bytes(), undefined, { tableNodeNames: { sink, source } });
     const oldValues = new OldValues();
     topology.addProcessor(name, tableAggregateProcessor(aggregationOf, { storeName, valueSerde: this.grouped.valueSerde, topic, oldValues }), [repartitioned.nodeName]);
     addTableStore<K, VA>(topology, name, { storeName, materialized, keySerde, valueSerde: undefined });

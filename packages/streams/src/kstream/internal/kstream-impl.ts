@@ -89,7 +89,7 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
   }
 
   split<P extends string = string>(named?: Named<P>): BranchedKStream<K, V, P> {
-    const name = named?.name ?? this.topology.newName('KSTREAM-BRANCH-');
+    const name = this.topology.nameOr(named?.name, 'KSTREAM-BRANCH-');
     return new BranchedKStreamImpl<K, V, P>(this, name as P) as unknown as BranchedKStream<K, V, P>;
   }
 
@@ -97,7 +97,11 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
     if (!(other instanceof KStreamImpl) || other.topology !== this.topology) {
       throw new TopologyError('merge() takes a stream built by the same StreamsBuilder.');
     }
-    const name = named?.name ?? this.topology.newName('KSTREAM-MERGE-');
+    return this.mergeNamed(other, this.topology.nameOr(named?.name, 'KSTREAM-MERGE-'));
+  }
+
+  /** Merges `other` into this stream under `name`, already generated or given (no index is consumed). */
+  mergeNamed(other: KStreamImpl<K, V>, name: string): KStreamImpl<K, V> {
     this.topology.addProcessor(name, passThroughProcessor(), [this.nodeName, other.nodeName]);
     const sameKeySerde = this.keySerde === other.keySerde ? this.keySerde : undefined;
     const sameValueSerde = this.valueSerde === other.valueSerde ? this.valueSerde : undefined;
@@ -132,19 +136,31 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
     keySerde: Serde<K> | undefined,
     valueSerde: Serde<V> | undefined,
     partitions: number | undefined,
-    options: Pick<Repartitioned<K, V>, 'partitioner'> = {},
+    options: RepartitionOptions<K, V> = {},
   ): KStreamImpl<K, V> {
     const topic = `${base}-repartition`;
     this.topology.addInternalTopic({ name: topic, kind: 'repartition', partitions });
-    const sinkName = `${base}-repartition-sink`;
-    const sourceName = `${base}-repartition-source`;
+    // Named as Kafka Streams names them: indices for a sink, a null-key filter and a source are
+    // always consumed; the names are the generated ones when the topic is named after a generated
+    // name, else `<topic>-sink` and so on. A KTable's groupBy names its sink and source itself.
+    const table = options.tableNodeNames;
+    const generated = table === undefined ? ([this.topology.newName('KSTREAM-SINK-'), this.topology.newName('KSTREAM-FILTER-'), this.topology.newName('KSTREAM-SOURCE-')] as const) : undefined;
+    const useGenerated = /^KSTREAM.*-\d{10}$/.test(base);
+    const sinkName = table?.sink ?? (useGenerated ? generated![0] : `${topic}-sink`);
+    const filterName = table !== undefined ? undefined : useGenerated ? generated![1] : `${topic}-filter`;
+    const sourceName = table?.source ?? (useGenerated ? generated![2] : `${topic}-source`);
+    let parent = this.nodeName;
+    if (options.nullKeyFilter !== undefined && filterName !== undefined) {
+      this.topology.addProcessor(filterName, options.nullKeyFilter, [this.nodeName]);
+      parent = filterName;
+    }
     this.topology.addSink({
       name: sinkName,
       topic,
       keySerde,
       valueSerde,
       partitioner: options.partitioner,
-      parents: [this.nodeName],
+      parents: [parent],
     });
     this.topology.addSource({ name: sourceName, topics: [topic], keySerde, valueSerde, timestampExtractor: undefined });
     return new KStreamImpl<K, V>(this.topology, sourceName, keySerde, valueSerde, false);
@@ -153,7 +169,7 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
   to(topic: string | TopicNameExtractor<K, V>, produced: Produced<K, V> = {}): void {
     if (typeof topic !== 'string' && typeof topic !== 'function') throw new TopologyError('to() takes a topic name or a function that picks one per record.');
     this.topology.addSink({
-      name: produced.name ?? this.topology.newName('KSTREAM-SINK-'),
+      name: this.topology.nameOr(produced.name, 'KSTREAM-SINK-'),
       topic,
       keySerde: produced.keySerde ?? this.keySerde,
       valueSerde: produced.valueSerde ?? this.valueSerde,
@@ -164,7 +180,7 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
 
   process<KOut, VOut>(supplier: ProcessorSupplier<K, V, KOut, VOut>, ...rest: Array<Named | string>): KStream<KOut, VOut> {
     const { named, stores } = splitNamedArguments(rest);
-    const name = named?.name ?? this.topology.newName('KSTREAM-PROCESSOR-');
+    const name = this.topology.nameOr(named?.name, 'KSTREAM-PROCESSOR-');
     this.topology.addProcessor(name, checkFunction(supplier, 'process'), [this.nodeName]);
     if (stores.length > 0) this.topology.connectProcessorAndStateStores([name], stores);
     return new KStreamImpl<KOut, VOut>(this.topology, name, undefined, undefined, true);
@@ -177,7 +193,7 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
 
   processValues<VOut>(supplier: FixedKeyProcessorSupplier<K, V, VOut>, ...rest: Array<Named | string>): KStream<K, VOut> {
     const { named, stores } = splitNamedArguments(rest);
-    const name = named?.name ?? this.topology.newName('KSTREAM-PROCESSVALUES-');
+    const name = this.topology.nameOr(named?.name, 'KSTREAM-PROCESSVALUES-');
     this.topology.addProcessor(name, processValuesProcessor(checkFunction(supplier, 'processValues')), [this.nodeName]);
     if (stores.length > 0) this.topology.connectProcessorAndStateStores([name], stores);
     return new KStreamImpl<K, VOut>(this.topology, name, this.keySerde, undefined, this.repartitionRequired);
@@ -207,7 +223,17 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
     valueSerde: Serde<VR> | undefined,
     repartitionRequired: boolean,
   ): KStreamImpl<KR, VR> {
-    const name = named?.name ?? this.topology.newName(prefix);
+    return this.addNamedChild(this.topology.nameOr(named?.name, prefix), supplier, keySerde, valueSerde, repartitionRequired);
+  }
+
+  /** Adds a processor named `name` (already generated or given; no index is consumed) below this stream's node. */
+  addNamedChild<KR, VR>(
+    name: string,
+    supplier: ProcessorSupplier<any, any, any, any>,
+    keySerde: Serde<KR> | undefined,
+    valueSerde: Serde<VR> | undefined,
+    repartitionRequired: boolean,
+  ): KStreamImpl<KR, VR> {
     this.topology.addProcessor(name, supplier, [this.nodeName]);
     return new KStreamImpl<KR, VR>(this.topology, name, keySerde, valueSerde, repartitionRequired);
   }
@@ -216,6 +242,13 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
 function checkFunction<F>(candidate: F, operator: string): F {
   if (typeof candidate !== 'function') throw new TopologyError(`${operator}() takes a function, got ${candidate === null ? 'null' : typeof candidate}.`);
   return candidate;
+}
+
+/** How `repartitionThrough` writes: the partitioner, a processor dropping null keys before the sink, and a KTable groupBy's own sink and source names. */
+export interface RepartitionOptions<K, V> extends Pick<Repartitioned<K, V>, 'partitioner'> {
+  readonly nullKeyFilter?: ProcessorSupplier<K, V, K, V>;
+  /** A KTable's groupBy repartitions without a null-key filter, its sink and source named by the aggregation (KGroupedTableImpl). */
+  readonly tableNodeNames?: { readonly sink: string; readonly source: string };
 }
 
 /**
@@ -233,12 +266,15 @@ class BranchedKStreamImpl<K, V, P extends string> {
 
   branch(predicate: Predicate<K, V>, branched: Branched<K, V, string> = {}): this {
     this.predicates.push(checkFunction(predicate, 'branch'));
+    // Kafka Streams consumes an index per branch as it is added.
+    this.source.topology.newIndex();
     this.branches.push({ name: branched.name ?? String(this.branches.length + 1), branched });
     return this;
   }
 
   defaultBranch(branched: Branched<K, V, string> = {}): Record<string, KStream<K, V>> {
     this.predicates.push(() => true);
+    this.source.topology.newIndex();
     this.branches.push({ name: branched.name ?? '0', branched });
     return this.build();
   }

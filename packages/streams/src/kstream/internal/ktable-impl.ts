@@ -121,7 +121,7 @@ export class KTableImpl<K, V> implements KTable<K, V> {
   }
 
   private addToStream(named: Named | undefined): KStreamImpl<K, V> {
-    const name = named?.name ?? this.topology.newName('KTABLE-TOSTREAM-');
+    const name = this.topology.nameOr(named?.name, 'KTABLE-TOSTREAM-');
     this.topology.addProcessor(name, () => new TableToStreamProcessor<K, V>(), [this.nodeName]);
     return new KStreamImpl<K, V>(this.topology, name, this.keySerde, this.valueSerde, false);
   }

@@ -16,6 +16,7 @@ import { WindowedSerdes } from '../windowed-serdes.js';
 import { SlidingWindows, type SessionWindows, type TimeWindows } from '../windows.js';
 import {
   aggregateStoreName,
+  burnCountStoreIndex,
   countSerde,
   countsInBigint,
   sessionAggregateStore,
@@ -88,7 +89,7 @@ export function addTimeWindowedAggregation<K, VA>(
   const oldValues = new OldValues();
   inputs.forEach(({ grouped, fold }, index) => {
     const source = grouped.aggregationSource(store.name, inputs.length > 1 ? `-${index}` : '');
-    const name = inputs.length === 1 ? (named?.name ?? topology.newName(prefix)) : topology.newName(prefix);
+    const name = inputs.length === 1 ? topology.nameOr(named?.name, prefix) : topology.newName(prefix);
     const supplier = sliding ? slidingWindowAggregateProcessor(store.name, windows, fold, oldValues) : windowAggregateProcessor(store.name, windows, fold, oldValues);
     topology.addProcessor(name, supplier as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
     names.push(name);
@@ -96,7 +97,7 @@ export function addTimeWindowedAggregation<K, VA>(
   topology.addStateStore(windowAggregateStore({ name: store.name, operator, materialized, keySerde, valueSerde, dslStoreSuppliers: topology.dslStoreSuppliers }, retention, minimum, sizeMs), names);
   let nodeName = names[0]!;
   if (inputs.length > 1) {
-    nodeName = named?.name ?? topology.newName('COGROUPKSTREAM-MERGE-');
+    nodeName = topology.nameOr(named?.name, 'COGROUPKSTREAM-MERGE-');
     topology.addProcessor(nodeName, passThrough, names);
   }
   return windowedTable(first, nodeName, keySerde, valueSerde, store, { closeDelayMs: windows.graceMs, kind: 'time', sizeMs }, oldValues);
@@ -121,6 +122,7 @@ export class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> 
   count(materialized?: Materialized<K, number>, named?: Named): KTable<Windowed<K>, number>;
   count(materialized: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint>;
   count(materialized?: Materialized<K, number> | Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, number> | KTable<Windowed<K>, bigint> {
+    if (!(this.windows instanceof SlidingWindows)) burnCountStoreIndex(this.grouped.topology, materialized);
     if (countsInBigint(materialized)) {
       const fold: Fold<K, V, bigint> = (_key, _value, count) => (count ?? 0n) + 1n;
       return addTimeWindowedAggregation([{ grouped: this.grouped, fold }], this.windows, 'windowedBy().count()', 'KSTREAM-AGGREGATE-', materialized as Materialized<K, bigint>, named, undefined);
@@ -151,6 +153,7 @@ export class SessionWindowedKStreamImpl<K, V> implements SessionWindowedKStream<
   count(materialized?: Materialized<K, number>, named?: Named): KTable<Windowed<K>, number>;
   count(materialized: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint>;
   count(materialized?: Materialized<K, number> | Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, number> | KTable<Windowed<K>, bigint> {
+    burnCountStoreIndex(this.grouped.topology, materialized);
     if (countsInBigint(materialized)) {
       return this.aggregateWith<bigint>(
         'windowedBy(SessionWindows).count()',
@@ -222,7 +225,7 @@ export class SessionWindowedKStreamImpl<K, V> implements SessionWindowedKStream<
     const minimum = this.windows.inactivityGapMs + this.windows.graceMs;
     const retention = storeRetention(materialized, minimum, minimum, store.name, 'inactivity gap plus grace period');
     const source = grouped.aggregationSource(store.name);
-    const name = named?.name ?? topology.newName(prefix);
+    const name = topology.nameOr(named?.name, prefix);
     const keySerde = materialized?.keySerde ?? grouped.keySerde;
     const valueSerde = materialized?.valueSerde ?? defaultValueSerde;
     const oldValues = new OldValues();

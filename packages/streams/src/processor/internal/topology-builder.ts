@@ -143,6 +143,16 @@ export class InternalTopologyBuilder {
     return `${prefix}${String(this.nextIndex++).padStart(10, '0')}`;
   }
 
+  /**
+   * The `given` name, or a generated one: an index is consumed either way, as Kafka Streams'
+   * `NamedInternal.orElseGenerateWithPrefix` burns one, so naming one node leaves the generated
+   * names of the others (and the internal topics named after them) as they were.
+   */
+  nameOr(given: string | undefined, prefix: string): string {
+    const generated = this.newName(prefix);
+    return given ?? generated;
+  }
+
   /** A fresh index, for names that the DSL composes itself. */
   newIndex(): number {
     return this.nextIndex++;

@@ -39,6 +39,7 @@ import {
   Instruction,
   prefixUpperBound,
   sameHash,
+  type Subscription,
 } from '../foreign-key-wire.js';
 import type { KTableImpl } from '../ktable-impl.js';
 import type { KTableValueGetter, KTableValueGetterSupplier } from '../ktable-value-getter.js';
@@ -135,11 +136,41 @@ class SubscriptionSendProcessor<K, V, KO> implements Processor<K, Change<V>, Buf
   }
 }
 
-/** Step 2a: keeps subscriptions and answers them with the right row. */
-class SubscriptionReceiveProcessor<KO, VO> implements Processor<Buffer | null, Buffer, Buffer, Buffer> {
-  private context!: ProcessorContext<Buffer, Buffer>;
+/** Step 2a: keeps subscriptions (Kafka Streams' subscription receive node) and passes on those to answer. */
+class SubscriptionReceiveProcessor implements Processor<Buffer | null, Buffer, Buffer | null, Subscription> {
+  private context!: ProcessorContext<Buffer | null, Subscription>;
   private metrics!: TaskMetrics;
   private store!: KeyValueStore<Buffer, Buffer>;
+
+  constructor(private readonly names: Names) {}
+
+  init(context: ProcessorContext<Buffer | null, Subscription>): void {
+    this.context = context;
+    this.store = context.getStateStore<KeyValueStore<Buffer, Buffer>>(this.names.subscriptionStore);
+    this.metrics = internalContext(context).metrics;
+  }
+
+  process(record: StreamRecord<Buffer | null, Buffer>): void {
+    if (record.value === null) return;
+    const subscription = decodeSubscription(record.value);
+    const instruction = subscription.instruction;
+    if (record.key === null) {
+      // A left row without a foreign key: nothing to keep, answered with null (anything else is not Kafka's).
+      if (instruction === Instruction.PropagateNullIfNoForeignValue) this.context.forward(record.withValue(subscription));
+      else this.metrics.recordDropped('null-key');
+      return;
+    }
+    const key = combinedKey(record.key, subscription.primaryKey);
+    if (instruction === Instruction.DeleteKeyAndPropagate || instruction === Instruction.DeleteKeyNoPropagate) this.store.delete(key);
+    else this.store.put(key, record.value);
+    if (instruction === Instruction.DeleteKeyNoPropagate) return;
+    this.context.forward(record.withValue(subscription));
+  }
+}
+
+/** Step 2a, continued: answers a subscription with the right row (Kafka Streams' subscription join node). */
+class SubscriptionJoinProcessor<KO, VO> implements Processor<Buffer | null, Subscription, Buffer, Buffer> {
+  private context!: ProcessorContext<Buffer, Buffer>;
   private foreignValues!: KTableValueGetter<KO, VO>;
   private foreignKeySerde!: Serde<KO>;
   private foreignValueSerde!: Serde<VO>;
@@ -152,29 +183,20 @@ class SubscriptionReceiveProcessor<KO, VO> implements Processor<Buffer | null, B
 
   init(context: ProcessorContext<Buffer, Buffer>): void {
     this.context = context;
-    this.store = context.getStateStore<KeyValueStore<Buffer, Buffer>>(this.names.subscriptionStore);
     this.foreignValues = this.rightGetter.get();
     this.foreignValues.init(context as ProcessorContext<unknown, unknown>);
-    this.metrics = internalContext(context).metrics;
     const what = `The foreign-key join reading '${this.names.subscriptionTopic}'`;
     this.foreignKeySerde = resolveSerde(context, this.serdes.foreignKey, 'key', what);
     this.foreignValueSerde = resolveSerde(context, this.serdes.foreignValue, 'value', what);
   }
 
-  process(record: StreamRecord<Buffer | null, Buffer>): void {
-    if (record.value === null) return;
-    const subscription = decodeSubscription(record.value);
-    const instruction = subscription.instruction;
+  process(record: StreamRecord<Buffer | null, Subscription>): void {
+    const subscription = record.value;
     if (record.key === null) {
-      // A left row without a foreign key: nothing to keep, answer with null (anything else is not Kafka's).
-      if (instruction === Instruction.PropagateNullIfNoForeignValue) this.answer(record, subscription.primaryKey, subscription.hash, null, record.timestamp);
-      else this.metrics.recordDropped('null-key');
+      this.answer(record, subscription.primaryKey, subscription.hash, null, record.timestamp);
       return;
     }
-    const key = combinedKey(record.key, subscription.primaryKey);
-    if (instruction === Instruction.DeleteKeyAndPropagate || instruction === Instruction.DeleteKeyNoPropagate) this.store.delete(key);
-    else this.store.put(key, record.value);
-    if (instruction === Instruction.DeleteKeyNoPropagate) return;
+    const instruction = subscription.instruction;
     const found = this.foreignValues.get(this.foreignKeySerde.deserialize(this.names.subscriptionTopic, record.key, noHeaders));
     if (found === undefined && instruction === Instruction.PropagateOnlyIfForeignValue) return;
     const timestamp = found === undefined ? record.timestamp : Math.max(record.timestamp, found.timestamp);
@@ -182,7 +204,7 @@ class SubscriptionReceiveProcessor<KO, VO> implements Processor<Buffer | null, B
     this.answer(record, subscription.primaryKey, subscription.hash, foreignValue, timestamp);
   }
 
-  private answer(record: StreamRecord<Buffer | null, Buffer>, primaryKey: Buffer, hash: Buffer | null, foreignValue: VO | null, timestamp: number): void {
+  private answer(record: StreamRecord<Buffer | null, Subscription>, primaryKey: Buffer, hash: Buffer | null, foreignValue: VO | null, timestamp: number): void {
     const bytes = serialize(this.foreignValueSerde, this.names.responseTopic, foreignValue);
     this.context.forward(record.withKey(Buffer.from(primaryKey)).withValue(encodeResponse(hash, bytes)).withTimestamp(timestamp));
   }
@@ -266,20 +288,40 @@ class ResponseJoinProcessor<K, V, VO, VR> implements Processor<Buffer, Buffer, K
   }
 }
 
-function joinNames(topology: InternalTopologyBuilder, tableJoined: TableJoined | undefined): Names & { base: string; responseBase: string } {
+/** Every node, topic and store name of one foreign-key join. */
+interface JoinNames extends Names {
+  readonly sendName: string;
+  readonly subscriptionSource: string;
+  readonly receiveName: string;
+  readonly lookupName: string;
+  readonly foreignName: string;
+  readonly responseSource: string;
+  readonly resolveName: string;
+  readonly outputName: string;
+}
+
+/**
+ * The join's names, from `TableJoined.as(name)` (`<name>-subscription-registration-topic` and so
+ * on) or generated, consuming indices in the order Kafka Streams 3.9's
+ * `KTableImpl.doJoinOnForeignKey` does, so internal topics and stores get Kafka's names.
+ */
+function joinNames(topology: InternalTopologyBuilder, tableJoined: TableJoined | undefined): JoinNames {
   const named = tableJoined?.name;
-  const base = named === undefined ? topology.newName('KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-') : `${named}-subscription-registration`;
-  const responseBase = named === undefined ? topology.newName('KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-') : `${named}-subscription-response`;
-  const storePrefix = named === undefined ? 'KTABLE-FK-JOIN-SUBSCRIPTION-' : `${named}-subscription-`;
-  return {
-    base,
-    responseBase,
-    subscriptionTopic: `${base}-topic`,
-    responseTopic: `${responseBase}-topic`,
-    subscriptionSink: `${base}-sink`,
-    responseSink: `${responseBase}-sink`,
-    subscriptionStore: tableStoreName(topology, undefined, storePrefix),
-  };
+  const nameOr = (suffix: string, prefix: string): string => topology.nameOr(named === undefined ? undefined : `${named}${suffix}`, prefix);
+  const subscriptionTopic = `${nameOr('-subscription-registration', 'KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-')}-topic`;
+  const sendName = nameOr('-subscription-registration-processor', 'KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-');
+  const subscriptionSink = nameOr('-subscription-registration-sink', 'KTABLE-SINK-');
+  const subscriptionSource = nameOr('-subscription-registration-source', 'KTABLE-SOURCE-');
+  const subscriptionStore = nameOr('-subscription-store', 'KTABLE-FK-JOIN-SUBSCRIPTION-STATE-STORE-');
+  const receiveName = nameOr('-subscription-receive', 'KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-');
+  const lookupName = nameOr('-subscription-join-foreign', 'KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-');
+  const foreignName = nameOr('-foreign-join-subscription', 'KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-');
+  const responseTopic = `${nameOr('-subscription-response', 'KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-')}-topic`;
+  const responseSink = nameOr('-subscription-response-sink', 'KTABLE-SINK-');
+  const responseSource = nameOr('-subscription-response-source', 'KTABLE-SOURCE-');
+  const resolveName = nameOr('-subscription-response-resolver', 'KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-RESOLVER-PROCESSOR-');
+  const outputName = nameOr('-result', 'KTABLE-FK-JOIN-OUTPUT-');
+  return { subscriptionTopic, responseTopic, subscriptionSink, responseSink, subscriptionStore, sendName, subscriptionSource, receiveName, lookupName, foreignName, responseSource, resolveName, outputName };
 }
 
 /** Adds a foreign-key join of `left` with `right` and returns the joined table, keyed like `left`. */
@@ -302,38 +344,30 @@ export function foreignKeyJoin<K, V, KO, VO, VR>(
   const names = joinNames(topology, tableJoined);
   const serdes: JoinSerdes<K, V, KO, VO> = { primaryKey: left.keySerde, leftValue: left.valueSerde, foreignKey: right.keySerde, foreignValue: right.valueSerde };
   const bytes = Serdes.Bytes();
-  const prefix = (suffix: string): string => (tableJoined?.name === undefined ? topology.newName(`KTABLE-FK-JOIN-${suffix}-`) : `${tableJoined.name}-${suffix.toLowerCase()}`);
+  const { sendName, subscriptionSource, receiveName, lookupName, foreignName, responseSource, resolveName, outputName } = names;
 
-  // 1. Left changes → subscriptions (and direct answers for rows without a foreign key).
-  const sendName = prefix('SUBSCRIPTION-SEND');
+  // 1. Left changes → subscriptions (a row without a foreign key too, in a left join).
   topology.addProcessor(sendName, () => new SubscriptionSendProcessor<K, V, KO>(extractor, leftJoin, serdes, names), [left.nodeName]);
   topology.addInternalTopic({ name: names.subscriptionTopic, kind: 'repartition', partitions: undefined });
   topology.addInternalTopic({ name: names.responseTopic, kind: 'repartition', partitions: undefined });
   topology.addSink({ name: names.subscriptionSink, topic: names.subscriptionTopic, keySerde: bytes, valueSerde: bytes, partitioner: undefined, parents: [sendName] });
-  topology.addSink({ name: names.responseSink, topic: names.responseTopic, keySerde: bytes, valueSerde: bytes, partitioner: undefined, parents: [sendName] });
 
   // 2. Right side: subscriptions in, answers out.
-  const subscriptionSource = `${names.base}-source`;
   topology.addSource({ name: subscriptionSource, topics: [names.subscriptionTopic], keySerde: bytes, valueSerde: bytes, timestampExtractor: undefined });
-  const receiveName = prefix('SUBSCRIPTION-PROCESSOR');
-  topology.addProcessor(receiveName, () => new SubscriptionReceiveProcessor<KO, VO>(right.valueGetterSupplier, serdes, names), [subscriptionSource]);
+  topology.addProcessor(receiveName, () => new SubscriptionReceiveProcessor(names), [subscriptionSource]);
   topology.addStateStore(bytesStoreBuilder(names.subscriptionStore, topology.dslStoreSuppliers), [receiveName]);
-  topology.connectProcessorAndStateStores([receiveName], right.valueGetterSupplier.storeNames);
-  const foreignName = prefix('FOREIGN-TABLE-PROCESSOR');
+  topology.addProcessor(lookupName, () => new SubscriptionJoinProcessor<KO, VO>(right.valueGetterSupplier, serdes, names), [receiveName]);
+  topology.connectProcessorAndStateStores([lookupName], right.valueGetterSupplier.storeNames);
   topology.addProcessor(foreignName, () => new ForeignTableJoinProcessor<KO, VO>(serdes, names), [right.nodeName]);
   topology.connectProcessorAndStateStores([foreignName], [names.subscriptionStore]);
-  topology.addSink({ name: `${names.responseSink}-from-subscription`, topic: names.responseTopic, keySerde: bytes, valueSerde: bytes, partitioner: undefined, parents: [receiveName] });
-  topology.addSink({ name: `${names.responseSink}-from-foreign-table`, topic: names.responseTopic, keySerde: bytes, valueSerde: bytes, partitioner: undefined, parents: [foreignName] });
+  topology.addSink({ name: names.responseSink, topic: names.responseTopic, keySerde: bytes, valueSerde: bytes, partitioner: undefined, parents: [lookupName, foreignName] });
   topology.addCopartitionGroup([names.subscriptionTopic, ...sourceTopicsOf(topology, right.nodeName)]);
 
   // 3. Left side: answers in, results out, materialized as a table.
-  const responseSource = `${names.responseBase}-source`;
   topology.addSource({ name: responseSource, topics: [names.responseTopic], keySerde: bytes, valueSerde: bytes, timestampExtractor: undefined });
-  const resolveName = prefix('RESPONSE-RESOLVER-PROCESSOR');
   topology.addProcessor(resolveName, () => new ResponseJoinProcessor<K, V, VO, VR>(left.valueGetterSupplier, joiner, leftJoin, serdes, names), [responseSource]);
   topology.connectProcessorAndStateStores([resolveName], left.valueGetterSupplier.storeNames);
   topology.addCopartitionGroup([names.responseTopic, ...sourceTopicsOf(topology, left.nodeName)]);
-  const outputName = prefix('OUTPUT');
   const storeName = tableStoreName(topology, materialized, 'KTABLE-FK-JOIN-OUTPUT-');
   // As Kafka's, the result is a table source: without a named store it has none (so no cache and
   // no changelog) until a downstream operator needs one, and forwards every answer, even a delete

@@ -26,10 +26,11 @@ export function joinStreamToGlobalTable<K, V, GK, GV, VR>(
   if (typeof keySelector !== 'function') throw new TopologyError(`${operator}() with a global table takes a key selector function as its second argument.`);
   if (typeof joiner !== 'function') throw new TopologyError(`${operator}() with a global table takes a ValueJoiner function as its third argument.`);
   const topology = stream.topology;
-  const name = named?.name ?? topology.newName(leftJoin ? 'KSTREAM-LEFTJOIN-' : 'KSTREAM-JOIN-');
+  // Kafka Streams names both kinds of global-table join KSTREAM-LEFTJOIN- (KStreamImpl.globalTableJoin).
+  const name = topology.nameOr(named?.name, 'KSTREAM-LEFTJOIN-');
   const processor = streamTableLookupProcessor(getterSupplier, keySelector, joiner, leftJoin);
   // The key is unchanged, so the stream keeps whatever partitioning it had (or lacked).
-  const result = stream.addChild<K, VR>(processor, 'KSTREAM-JOIN-', { name }, stream.keySerde, undefined, stream.repartitionRequired);
+  const result = stream.addNamedChild<K, VR>(name, processor, stream.keySerde, undefined, stream.repartitionRequired);
   if (getterSupplier.storeNames.length > 0) topology.connectProcessorAndStateStores([name], getterSupplier.storeNames);
   return result;
 }

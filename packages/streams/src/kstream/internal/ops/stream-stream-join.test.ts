@@ -329,10 +329,13 @@ describe('stream-stream join: topology', () => {
   it('names its stores after StreamJoined and records the inputs as a co-partition group', async () => {
     const topology = joinTopology('outerJoin', JoinWindows.ofTimeDifferenceWithNoGrace(10), { ...StreamJoined.as('clicks'), name: 'clicks-join' });
     const internal = topology.internal;
-    expect([...internal.stores.keys()].sort()).toEqual(['clicks-other-join-store', 'clicks-outer-shared-join-store', 'clicks-this-join-store']);
+    // Kafka Streams' names for an outer join: the sides carry `-outer-` in their store and node names.
+    expect([...internal.stores.keys()].sort()).toEqual(['clicks-outer-other-join-store', 'clicks-outer-shared-join-store', 'clicks-outer-this-join-store']);
     expect(internal.copartitionGroups.map((group) => [...group].sort())).toEqual([['left', 'right']]);
-    expect(internal.nodes.has('clicks-join-this-join')).toBe(true);
-    expect(internal.nodes.has('clicks-join-other-join')).toBe(true);
+    expect(internal.nodes.has('clicks-join-this-windowed')).toBe(true);
+    expect(internal.nodes.has('clicks-join-other-windowed')).toBe(true);
+    expect(internal.nodes.has('clicks-join-outer-this-join')).toBe(true);
+    expect(internal.nodes.has('clicks-join-outer-other-join')).toBe(true);
     expect(internal.nodes.has('clicks-join-merge')).toBe(true);
   });
 

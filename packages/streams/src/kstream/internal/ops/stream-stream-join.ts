@@ -71,7 +71,7 @@ interface JoinSpec {
 /** One side of the join: where it looks, and which way its window extends. */
 interface SideSpec {
   readonly leftSide: boolean;
-  readonly thisStoreName: string;
+  /** The other side's window store, which this side's join node searches. */
   readonly otherStoreName: string;
   /** How far before this side's record the other side's records may be. */
   readonly lookBehindMs: number;
@@ -96,7 +96,6 @@ class StreamStreamJoinProcessor<K> implements Processor<K, unknown, K, unknown> 
   private context!: ProcessorContext<K, unknown>;
   private task!: TaskContext;
   private tracker!: JoinTimeTracker;
-  private thisStore!: WindowStore<K, unknown>;
   private otherStore!: WindowStore<K, unknown>;
   private parked: KeyValueStore<ParkedKey<K>, ParkedValues> | undefined;
   private readonly graceMs: number;
@@ -111,7 +110,6 @@ class StreamStreamJoinProcessor<K> implements Processor<K, unknown, K, unknown> 
   init(context: ProcessorContext<K, unknown>): void {
     this.context = context;
     this.task = internalContext(context);
-    this.thisStore = context.getStateStore<WindowStore<K, unknown>>(this.side.thisStoreName);
     this.otherStore = context.getStateStore<WindowStore<K, unknown>>(this.side.otherStoreName);
     const parkedName = this.join.parkedStoreName;
     this.parked = parkedName === undefined ? undefined : context.getStateStore<KeyValueStore<ParkedKey<K>, ParkedValues>>(parkedName);
@@ -148,8 +146,7 @@ class StreamStreamJoinProcessor<K> implements Processor<K, unknown, K, unknown> 
     }
     if (this.parked !== undefined && timestamp === tracker.streamTime) this.emitClosedWindows(record);
 
-    // Late records are stored too: the store keeps what its retention allows, and drops (and counts) the rest.
-    this.thisStore.put(key, value, timestamp);
+    // This side's own record reaches its store in the windowed node above, once this node is done.
     let matched = false;
     const timeFrom = Math.max(0, timestamp - this.side.lookBehindMs);
     const timeTo = Math.max(0, timestamp + this.side.lookAheadMs);
@@ -253,25 +250,63 @@ class StreamStreamJoinProcessor<K> implements Processor<K, unknown, K, unknown> 
   }
 }
 
+/**
+ * Kafka Streams' KSTREAM-WINDOWED node of one side: passes each record on to the side's join
+ * node, then keeps it in the side's window store for the other side to find. Late records are
+ * stored too: the store keeps what its retention allows, and drops (and counts) the rest.
+ */
+class JoinWindowProcessor<K> implements Processor<K, unknown, K, unknown> {
+  private context!: ProcessorContext<K, unknown>;
+  private store!: WindowStore<K, unknown>;
+
+  constructor(private readonly storeName: string) {}
+
+  init(context: ProcessorContext<K, unknown>): void {
+    this.context = context;
+    this.store = context.getStateStore<WindowStore<K, unknown>>(this.storeName);
+  }
+
+  process(record: StreamRecord<K, unknown>): void {
+    this.context.forward(record);
+    const { key, value } = record;
+    // Null keys and values join nothing (the join node dropped or emitted them unmatched): not stored.
+    if (key === null || key === undefined || value === null || value === undefined) return;
+    this.store.put(key, value, record.timestamp);
+  }
+}
+
 function sideSupplier<K>(join: JoinSpec, side: SideSpec): ProcessorSupplier<K, unknown, K, unknown> {
   return () => new StreamStreamJoinProcessor<K>(join, side);
 }
 
-/** Names of a join's nodes and stores, from `StreamJoined` or generated as Kafka Streams does. */
+/**
+ * Names of a join's nodes and stores, from `StreamJoined` or generated as Kafka Streams 3.9's
+ * KStreamImplJoin generates them, consuming the same indices in the same order: its two
+ * windowed nodes, the two sides, then the merge.
+ * Generated store names follow the side nodes' generated names even when `name` is given; a
+ * left or outer join's shared store is `KSTREAM-OUTERSHARED-<this side's index>-store`.
+ */
 function joinNames(topology: InternalTopologyBuilder, kind: StreamJoinKind, options: StreamJoined<any, any, any>) {
-  const name = options.name;
-  const thisName = name !== undefined ? `${name}-this-join` : topology.newName(kind === 'outer' ? 'KSTREAM-OUTERTHIS-' : 'KSTREAM-JOINTHIS-');
-  const otherName = name !== undefined ? `${name}-other-join` : topology.newName(kind === 'inner' ? 'KSTREAM-JOINOTHER-' : 'KSTREAM-OUTEROTHER-');
-  const mergeName = name !== undefined ? `${name}-merge` : topology.newName('KSTREAM-MERGE-');
-  const storeBase = options.storeName ?? name ?? thisName;
+  const { name, storeName } = options;
+  const rightOuter = kind === 'outer';
+  const leftOuter = kind !== 'inner';
+  const thisWindowed = topology.nameOr(name === undefined ? undefined : `${name}-this-windowed`, 'KSTREAM-WINDOWED-');
+  const otherWindowed = topology.nameOr(name === undefined ? undefined : `${name}-other-windowed`, 'KSTREAM-WINDOWED-');
+  const thisPrefix = rightOuter ? 'KSTREAM-OUTERTHIS-' : 'KSTREAM-JOINTHIS-';
+  const thisGenerated = topology.newName(thisPrefix);
+  const otherGenerated = topology.newName(leftOuter ? 'KSTREAM-OUTEROTHER-' : 'KSTREAM-JOINOTHER-');
+  const thisSuffix = rightOuter ? '-outer-this-join' : '-this-join';
+  const otherSuffix = leftOuter ? '-outer-other-join' : '-other-join';
+  const sharedSuffix = rightOuter ? '-outer-shared-join' : '-left-shared-join';
   return {
-    thisName,
-    otherName,
-    mergeName,
-    repartitionBase: name ?? thisName,
-    thisStore: `${storeBase}-this-join-store`,
-    otherStore: `${storeBase}-other-join-store`,
-    parkedStore: `${storeBase}-outer-shared-join-store`,
+    thisWindowed,
+    otherWindowed,
+    thisName: name === undefined ? thisGenerated : `${name}${thisSuffix}`,
+    otherName: name === undefined ? otherGenerated : `${name}${otherSuffix}`,
+    mergeName: topology.nameOr(name === undefined ? undefined : `${name}-merge`, 'KSTREAM-MERGE-'),
+    thisStore: `${storeName === undefined ? thisGenerated : `${storeName}${thisSuffix}`}-store`,
+    otherStore: `${storeName === undefined ? otherGenerated : `${storeName}${otherSuffix}`}-store`,
+    parkedStore: `${storeName === undefined ? `KSTREAM-OUTERSHARED-${thisGenerated.slice(thisPrefix.length)}` : `${storeName}${sharedSuffix}`}-store`,
   };
 }
 
@@ -295,13 +330,16 @@ export function joinStreams<K, V, VO, VR>(
   }
   const streamJoined: StreamJoined<K, V, VO> = options ?? {};
   const topology = left.topology;
-  const names = joinNames(topology, kind, streamJoined);
   const keySerde = streamJoined.keySerde ?? left.keySerde ?? right.keySerde;
   const leftValueSerde = streamJoined.valueSerde ?? left.valueSerde;
   const rightValueSerde = streamJoined.otherValueSerde ?? right.valueSerde;
 
-  const leftInput = left.repartitionRequired ? left.repartitionThrough(`${names.repartitionBase}-left`, keySerde, leftValueSerde, undefined) : left;
-  const rightInput = right.repartitionRequired ? right.repartitionThrough(`${names.repartitionBase}-right`, keySerde, rightValueSerde, undefined) : right;
+  // Repartitioned before the join's names are taken, each topic named `<name>-left` / `<name>-right`
+  // or after the side's own node, as in Kafka Streams.
+  const joinName = streamJoined.name;
+  const leftInput = left.repartitionRequired ? left.repartitionThrough(joinName === undefined ? left.nodeName : `${joinName}-left`, keySerde, leftValueSerde, undefined) : left;
+  const rightInput = right.repartitionRequired ? right.repartitionThrough(joinName === undefined ? right.nodeName : `${joinName}-right`, keySerde, rightValueSerde, undefined) : right;
+  const names = joinNames(topology, kind, streamJoined);
   topology.addCopartitionGroup([...copartitionSourceTopics(topology, leftInput.nodeName), ...copartitionSourceTopics(topology, rightInput.nodeName)]);
 
   const join: JoinSpec = {
@@ -312,7 +350,6 @@ export function joinStreams<K, V, VO, VR>(
   };
   const leftSide: SideSpec = {
     leftSide: true,
-    thisStoreName: names.thisStore,
     otherStoreName: names.otherStore,
     lookBehindMs: windows.beforeMs,
     lookAheadMs: windows.afterMs,
@@ -320,21 +357,23 @@ export function joinStreams<K, V, VO, VR>(
   };
   const rightSide: SideSpec = {
     leftSide: false,
-    thisStoreName: names.otherStore,
     otherStoreName: names.thisStore,
     lookBehindMs: windows.afterMs,
     lookAheadMs: windows.beforeMs,
     emitsUnmatched: kind === 'outer',
   };
-  const thisJoined = leftInput.addChild<K, VR>(sideSupplier<K>(join, leftSide), 'KSTREAM-JOINTHIS-', { name: names.thisName }, keySerde, undefined, false);
-  const otherJoined = rightInput.addChild<K, VR>(sideSupplier<K>(join, rightSide), 'KSTREAM-JOINOTHER-', { name: names.otherName }, keySerde, undefined, false);
+  // As in Kafka Streams: each side's windowed node keeps its records in its window store; each
+  // side's join node searches the other side's store (and shares the store of unmatched records).
+  const thisWindowed = leftInput.addNamedChild<K, unknown>(names.thisWindowed, () => new JoinWindowProcessor<K>(names.thisStore), keySerde, undefined, false);
+  const otherWindowed = rightInput.addNamedChild<K, unknown>(names.otherWindowed, () => new JoinWindowProcessor<K>(names.otherStore), keySerde, undefined, false);
+  const thisJoined = thisWindowed.addNamedChild<K, VR>(names.thisName, sideSupplier<K>(join, leftSide), keySerde, undefined, false);
+  const otherJoined = otherWindowed.addNamedChild<K, VR>(names.otherName, sideSupplier<K>(join, rightSide), keySerde, undefined, false);
 
   const logging = streamJoined.loggingEnabled ?? true;
-  const processors = [names.thisName, names.otherName];
-  topology.addStateStore(joinWindowStoreBuilder(names.thisStore, windows, keySerde, leftValueSerde, logging, topology.dslStoreSuppliers), processors);
-  topology.addStateStore(joinWindowStoreBuilder(names.otherStore, windows, keySerde, rightValueSerde, logging, topology.dslStoreSuppliers), processors);
+  topology.addStateStore(joinWindowStoreBuilder(names.thisStore, windows, keySerde, leftValueSerde, logging, topology.dslStoreSuppliers), [names.thisWindowed, names.otherName]);
+  topology.addStateStore(joinWindowStoreBuilder(names.otherStore, windows, keySerde, rightValueSerde, logging, topology.dslStoreSuppliers), [names.otherWindowed, names.thisName]);
   if (join.parkedStoreName !== undefined) {
-    topology.addStateStore(outerJoinStoreBuilder(join.parkedStoreName, keySerde, leftValueSerde, rightValueSerde, logging, topology.dslStoreSuppliers), processors);
+    topology.addStateStore(outerJoinStoreBuilder(join.parkedStoreName, keySerde, leftValueSerde, rightValueSerde, logging, topology.dslStoreSuppliers), [names.thisName, names.otherName]);
   }
-  return thisJoined.merge(otherJoined, { name: names.mergeName });
+  return thisJoined.mergeNamed(otherJoined, names.mergeName);
 }

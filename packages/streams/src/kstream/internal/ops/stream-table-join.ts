@@ -99,12 +99,14 @@ export function joinStreamToTable<K, V, VT, VR>(
     );
   }
   const topology = stream.topology;
-  const name = options.name ?? topology.newName(leftJoin ? 'KSTREAM-LEFTJOIN-' : 'KSTREAM-JOIN-');
   const keySerde = options.keySerde ?? stream.keySerde ?? table.keySerde;
-  const input = stream.repartitionRequired ? stream.repartitionThrough(`${name}-left`, keySerde, options.valueSerde ?? stream.valueSerde, undefined) : stream;
+  // As in Kafka Streams: repartitioned first, through `<Joined name>-repartition` or one named after
+  // the stream's own node, and only then is the join node named.
+  const input = stream.repartitionRequired ? stream.repartitionThrough(options.name ?? stream.nodeName, keySerde, options.valueSerde ?? stream.valueSerde, undefined) : stream;
+  const name = topology.nameOr(options.name, leftJoin ? 'KSTREAM-LEFTJOIN-' : 'KSTREAM-JOIN-');
   topology.addCopartitionGroup([...copartitionSourceTopics(topology, input.nodeName), ...copartitionSourceTopics(topology, table.nodeName)]);
   const getterSupplier = table.valueGetterSupplier;
-  const result = input.addChild<K, VR>(streamTableLookupProcessor<K, V, K, VT, VR>(getterSupplier, undefined, joiner, leftJoin), 'KSTREAM-JOIN-', { name }, keySerde, undefined, false);
+  const result = input.addNamedChild<K, VR>(name, streamTableLookupProcessor<K, V, K, VT, VR>(getterSupplier, undefined, joiner, leftJoin), keySerde, undefined, false);
   if (getterSupplier.storeNames.length > 0) topology.connectProcessorAndStateStores([name], getterSupplier.storeNames);
   return result;
 }

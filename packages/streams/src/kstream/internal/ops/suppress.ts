@@ -316,7 +316,8 @@ export function suppressTable<K, V>(table: KTableImpl<K, V>, suppressed: Suppres
   // The buffer keeps each key's prior value, which downstream sees as the old value: ask for it.
   table.enableSendingOldValues(true);
   const name = suppressed.name ?? topology.newName('KTABLE-SUPPRESS-');
-  const storeName = `${name}-store`;
+  // Kafka Streams names the buffer `<name>-store` when the suppression is named, else generates a store name.
+  const storeName = suppressed.name === undefined ? topology.newName('KTABLE-SUPPRESS-STATE-STORE-') : `${name}-store`;
   topology.addProcessor(name, suppressProcessor<K, V>({ suppressed, storeName, closeDelayMs: windowing?.closeDelayMs, keySerde: table.keySerde, valueSerde: table.valueSerde }), [table.nodeName]);
   // Uncached, so each held update reaches the changelog as it happens; logged, so it survives a restart.
   const store = Stores.keyValueStoreBuilder(topology.dslStoreSuppliers.keyValueStore(storeName, { orderedScans: true }), Serdes.Bytes(), Serdes.Bytes());

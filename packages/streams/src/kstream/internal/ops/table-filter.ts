@@ -74,7 +74,7 @@ export function filterTable<K, V>(
   materialized: Materialized<K, V> | undefined,
 ): KTableImpl<K, V> {
   const topology = table.topology;
-  const name = named?.name ?? topology.newName('KTABLE-FILTER-');
+  const name = topology.nameOr(named?.name, 'KTABLE-FILTER-');
   const storeName = materialized === undefined ? undefined : tableStoreName(topology, materialized, 'KTABLE-FILTER-');
   const oldValues = new OldValues();
   // As Kafka's KTableFilter: when the parent has old values without materializing anything (it is

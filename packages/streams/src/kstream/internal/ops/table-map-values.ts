@@ -68,7 +68,7 @@ export function mapTableValues<K, V, VR>(
   materialized: Materialized<K, VR> | undefined,
 ): KTableImpl<K, VR> {
   const topology = table.topology;
-  const name = named?.name ?? topology.newName('KTABLE-MAPVALUES-');
+  const name = topology.nameOr(named?.name, 'KTABLE-MAPVALUES-');
   const storeName = materialized === undefined ? undefined : tableStoreName(topology, materialized, 'KTABLE-MAPVALUES-');
   const oldValues = new OldValues();
   const enableOldValues = oldValuesFromParentOrStore(table, oldValues, storeName !== undefined);

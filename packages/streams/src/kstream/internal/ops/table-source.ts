@@ -110,8 +110,8 @@ export function addTableSource<K, V>(
 /** `KStream.toTable`: repartitions first when the key may have changed, as Kafka Streams does. */
 export function streamToTable<K, V>(stream: KStreamImpl<K, V>, named: Named | undefined, materialized: Materialized<K, V> | undefined): KTableImpl<K, V> {
   const topology = stream.topology;
+  const name = topology.nameOr(named?.name, 'KSTREAM-TOTABLE-');
   const storeName = tableStoreName(topology, materialized, 'KSTREAM-TOTABLE-');
-  const name = named?.name ?? topology.newName('KSTREAM-TOTABLE-');
   const keySerde = materialized?.keySerde ?? stream.keySerde;
   const valueSerde = materialized?.valueSerde ?? stream.valueSerde;
   const parent = stream.repartitionRequired ? stream.repartitionThrough(name, keySerde, valueSerde, undefined) : stream;
@@ -129,8 +129,9 @@ export function sourceTable<K, V>(
   materialized: Materialized<K, V> | undefined,
 ): KTableImpl<K, V> {
   const storeName = tableStoreName(topology, materialized, `${topic}-`);
-  const sourceName = consumed.name ?? topology.newName('KSTREAM-SOURCE-');
-  const tableName = topology.newName('KTABLE-SOURCE-');
+  // As Kafka Streams names them: `Consumed.as(name)` names the source `<name>-source` and the table node `<name>`.
+  const sourceName = topology.nameOr(consumed.name === undefined ? undefined : `${consumed.name}-source`, 'KSTREAM-SOURCE-');
+  const tableName = topology.nameOr(consumed.name, 'KTABLE-SOURCE-');
   topology.addSource({ name: sourceName, topics: [topic], keySerde: consumed.keySerde, valueSerde: consumed.valueSerde, timestampExtractor: consumed.timestampExtractor as never });
   return addTableSource(topology, sourceName, tableName, storeName, materialized, { keySerde: consumed.keySerde, valueSerde: consumed.valueSerde });
 }

@@ -125,12 +125,6 @@ function joinValueGetter<K, V1, V2, VR>(
   };
 }
 
-const processorPrefixes: Record<TableJoinKind, [string, string]> = {
-  inner: ['KTABLE-JOINTHIS-', 'KTABLE-JOINOTHER-'],
-  left: ['KTABLE-LEFTTHIS-', 'KTABLE-LEFTOTHER-'],
-  outer: ['KTABLE-OUTERTHIS-', 'KTABLE-OUTEROTHER-'],
-};
-
 /** Adds a key join of `left` and `right` and returns the joined table. */
 export function joinTables<K, V1, V2, VR>(
   left: KTableImpl<K, V1>,
@@ -141,11 +135,11 @@ export function joinTables<K, V1, V2, VR>(
   materialized: Materialized<K, VR> | undefined,
 ): KTableImpl<K, VR> {
   const topology = left.topology;
-  const [thisPrefix, otherPrefix] = processorPrefixes[kind];
-  const thisName = named === undefined ? topology.newName(thisPrefix) : `${named.name}-join-this`;
-  const otherName = named === undefined ? topology.newName(otherPrefix) : `${named.name}-join-other`;
-  const mergeName = named?.name ?? topology.newName('KTABLE-MERGE-');
+  // Kafka Streams' order and prefixes, for every kind of join: the store, the merge node, then the two sides.
   const storeName = materialized === undefined ? undefined : tableStoreName(topology, materialized, 'KTABLE-MERGE-');
+  const mergeName = topology.nameOr(named?.name, 'KTABLE-MERGE-');
+  const thisName = topology.nameOr(named === undefined ? undefined : `${named.name}-join-this`, 'KTABLE-JOINTHIS-');
+  const otherName = topology.nameOr(named === undefined ? undefined : `${named.name}-join-other`, 'KTABLE-JOINOTHER-');
   const leftRule: SideRule = { thisRequired: kind !== 'outer', otherRequired: kind === 'inner' };
   const rightRule: SideRule = { thisRequired: kind === 'inner', otherRequired: kind !== 'outer' };
   // An outer side emits for rows the other side lacks, so it must see its own deletes as changes

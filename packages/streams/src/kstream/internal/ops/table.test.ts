@@ -171,7 +171,8 @@ describe('KStream.toTable', () => {
       .suppress(Suppressed.untilTimeLimit(10, BufferConfig.unbounded()))
       .toStream()
       .to('out', Produced.with(Serdes.String(), Serdes.String()));
-    expect(builder.build().describe().toString()).toContain('KSTREAM-TOTABLE-STATE-STORE-0000000001');
+    // Kafka Streams names the node (index 1) before the store (index 2).
+    expect(builder.build().describe().toString()).toContain('KSTREAM-TOTABLE-STATE-STORE-0000000002');
   });
 });
 

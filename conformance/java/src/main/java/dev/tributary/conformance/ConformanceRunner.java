@@ -21,6 +21,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.TopologyDescription;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.test.TestRecord;
 
@@ -77,6 +78,10 @@ public final class ConformanceRunner {
       result.put("error", "catalogue: " + e);
       return result;
     }
+    if (scenario.path("describeOnly").asBoolean()) {
+      describeNodes(topology, result.putArray("nodes"));
+      return result;
+    }
     List<String> outputs = Catalogue.outputs(scenario.path("topology").asText());
     try (TopologyTestDriver driver = new TopologyTestDriver(topology, props, Instant.ofEpochMilli(0))) {
       java.util.Map<String, TestInputTopic<String, String>> inputs = new java.util.HashMap<>();
@@ -129,6 +134,28 @@ public final class ConformanceRunner {
       if (!result.has("error")) result.put("error", rootCause(e));
     }
     return result;
+  }
+
+  /**
+   * The topology's nodes, one line each, sorted: `source <name> <topics>`, `processor <name>
+   * <stores>` or `sink <name> <topic>`, the names (generated ones included) that internal topics
+   * derive from. Global stores are left out, as Tributary's describe() leaves them out.
+   */
+  private static void describeNodes(Topology topology, ArrayNode nodes) {
+    java.util.List<String> lines = new java.util.ArrayList<>();
+    for (TopologyDescription.Subtopology subtopology : topology.describe().subtopologies()) {
+      for (TopologyDescription.Node node : subtopology.nodes()) {
+        if (node instanceof TopologyDescription.Source source) {
+          lines.add("source " + node.name() + " " + new java.util.TreeSet<>(source.topicSet()));
+        } else if (node instanceof TopologyDescription.Processor processor) {
+          lines.add("processor " + node.name() + " " + new java.util.TreeSet<>(processor.stores()));
+        } else if (node instanceof TopologyDescription.Sink sink) {
+          lines.add("sink " + node.name() + " " + (sink.topic() == null ? "<dynamic>" : sink.topic()));
+        }
+      }
+    }
+    java.util.Collections.sort(lines);
+    for (String line : lines) nodes.add(line);
   }
 
   private static String createStateDir() {

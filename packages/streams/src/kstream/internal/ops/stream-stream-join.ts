@@ -137,10 +137,7 @@ class StreamStreamJoinProcessor<K> implements Processor<K, unknown, K, unknown> 
       return;
     }
     if (noValue) {
-      // Kafka's join-window processor puts every keyed record into this side's store before the
-      // join drops it: the null stores nothing (the store keeps duplicates), but it moves the store's
-      // observed time, so records of this side it leaves behind retention no longer join.
-      this.thisStore.put(key, null, timestamp);
+      // Dropped here; the windowed node above still puts it in this side's store (see JoinWindowProcessor).
       this.task.metrics.recordDropped('null-value');
       return;
     }
@@ -269,9 +266,12 @@ class JoinWindowProcessor<K> implements Processor<K, unknown, K, unknown> {
   process(record: StreamRecord<K, unknown>): void {
     this.context.forward(record);
     const { key, value } = record;
-    // Null keys and values join nothing (the join node dropped or emitted them unmatched): not stored.
-    if (key === null || key === undefined || value === null || value === undefined) return;
-    this.store.put(key, value, record.timestamp);
+    // A null key joins nothing (the join node dropped or emitted it unmatched): not stored. A null
+    // value is put, as Kafka's join-window processor puts every keyed record: it stores nothing (the
+    // store keeps duplicates) but moves the store's observed time, so records of this side it leaves
+    // behind retention no longer join.
+    if (key === null || key === undefined) return;
+    this.store.put(key, value ?? null, record.timestamp);
   }
 }
 

@@ -61,6 +61,20 @@ function logAt(level) {
 }
 export const logger = { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') };
 
+/** The `KafkaStreams` options every smoke app takes from its config, with this module's logger. */
+export function streamsOptions(config) {
+  return {
+    applicationId: config.applicationId,
+    bootstrapServers: config.bootstrap,
+    stateDir: config.stateDir,
+    processingGuarantee: config.processingGuarantee ?? 'at_least_once',
+    commitIntervalMs: config.commitIntervalMs ?? 1000,
+    consumer: config.consumer,
+    kafka: config.kafka,
+    logger,
+  };
+}
+
 /**
  * Runs the KafkaStreams app `makeApp` returns until SIGTERM, reporting its states and progress
  * as events; exits 2 with a fatal event when `makeApp` throws (a bad config).

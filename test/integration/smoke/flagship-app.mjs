@@ -15,7 +15,7 @@ import { buildTopology } from '@tributary/example-product-analytics/dist/topolog
 import { KafkaStreams } from '@tributary/kafka';
 import { LevelStores } from '@tributary/level';
 import { StreamsBuilder } from '@tributary/streams';
-import { logger, readConfig, runApp } from './app-process.mjs';
+import { readConfig, runApp, streamsOptions } from './app-process.mjs';
 
 const topicNames = ['events', 'catalog', 'deadLetter', 'productAnalytics', 'categoryAnalytics', 'trends', 'alerts'];
 
@@ -23,14 +23,5 @@ runApp(() => {
   const config = readConfig('flagship-app', ['bootstrap', 'applicationId', 'stateDir'], topicNames);
   const storeSuppliers = LevelStores.dslStoreSuppliers();
   const topology = buildTopology(new StreamsBuilder({ dslStoreSuppliers: storeSuppliers }), { storeSuppliers, topics: config.topics });
-  return new KafkaStreams(topology, {
-    applicationId: config.applicationId,
-    bootstrapServers: config.bootstrap,
-    stateDir: config.stateDir,
-    processingGuarantee: config.processingGuarantee ?? 'at_least_once',
-    commitIntervalMs: config.commitIntervalMs ?? 1000,
-    consumer: config.consumer,
-    kafka: config.kafka,
-    logger,
-  });
+  return new KafkaStreams(topology, streamsOptions(config));
 });

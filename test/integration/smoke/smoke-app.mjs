@@ -20,7 +20,7 @@
 import { KafkaStreams } from '@tributary/kafka';
 import { LevelStores } from '@tributary/level';
 import { Consumed, Grouped, Named, Produced, Serdes, Stores, StreamsBuilder } from '@tributary/streams';
-import { logger, readConfig, runApp } from './app-process.mjs';
+import { readConfig, runApp, streamsOptions } from './app-process.mjs';
 
 /** The bucket of key "i-j" for the repartitioned count. */
 function bucketOf(key) {
@@ -98,14 +98,5 @@ function buildDedupeTopology(topics, stores) {
 
 runApp(() => {
   const config = readConfig('smoke-app', ['bootstrap', 'applicationId', 'stateDir'], ['data', 'echo', 'agg', 'cnt']);
-  return new KafkaStreams(config.topology === 'dedupe' ? buildDedupeTopology(config.topics, config.stores) : buildTopology(config.topics), {
-    applicationId: config.applicationId,
-    bootstrapServers: config.bootstrap,
-    stateDir: config.stateDir,
-    processingGuarantee: config.processingGuarantee ?? 'at_least_once',
-    commitIntervalMs: config.commitIntervalMs ?? 1000,
-    consumer: config.consumer,
-    kafka: config.kafka,
-    logger,
-  });
+  return new KafkaStreams(config.topology === 'dedupe' ? buildDedupeTopology(config.topics, config.stores) : buildTopology(config.topics), streamsOptions(config));
 });

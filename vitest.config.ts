@@ -40,6 +40,16 @@ export default defineConfig({
         },
       },
       {
+        // Packs the published packages, installs them with npm into a temp project and compiles and
+        // runs a consumer under each moduleResolution, ESM and CommonJS (test/consumer/).
+        test: {
+          name: 'consumer',
+          include: ['test/consumer/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],

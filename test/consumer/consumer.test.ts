@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pack, packProblems, publishedPackages, repositoryLicense, type PackedPackage } from './packing.js';
+import { packAll, packProblems, packWithNpm, publishedPackages, repositoryLicense, type PackedPackage } from './packing.js';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const fixture = join(root, 'test/consumer/fixture');
@@ -103,15 +103,15 @@ beforeAll(() => {
   }
   workDirectory = mkdtempSync(join(tmpdir(), 'tributary-consumer-'));
   const started = Date.now();
-  for (const { directory } of publishedPackages) packed.push(pack('pnpm', root, directory, workDirectory, environment));
+  packed.push(...packAll(root, workDirectory, environment));
   const packedAt = Date.now();
 
   project = join(workDirectory, 'project');
   mkdirSync(project);
-  const dependencies = Object.fromEntries(packed.map((entry) => [entry.name, `file:../${basename(entry.tarball)}`]));
-  const devDependencies = { typescript: installedVersion('typescript'), '@types/node': installedVersion('@types/node') };
-  writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'tributary-consumer', private: true, dependencies, devDependencies }, null, 2)}\n`);
-  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], project, environment);
+  writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'tributary-consumer', private: true }, null, 2)}\n`);
+  // As the guide's "Install from a clone" does: every tarball at once, so the packages' exact pins on each other are met by them.
+  const tools = [`typescript@${installedVersion('typescript')}`, `@types/node@${installedVersion('@types/node')}`];
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...packed.map((entry) => entry.tarball), ...tools], project, environment);
   const installedAt = Date.now();
 
   for (const variant of variants) {
@@ -142,14 +142,14 @@ afterAll(() => {
 describe('the packed packages', () => {
   it('hold no workspace: ranges, a README, the LICENSE and every file their entry points name', () => {
     const license = repositoryLicense(root);
-    expect(packed.map((entry) => entry.name)).toEqual(publishedPackages.map((entry) => entry.name));
+    expect(packed.map((entry) => entry.name).sort()).toEqual(publishedPackages.map((entry) => entry.name).sort());
     expect(packed.flatMap((entry) => packProblems(entry, license))).toEqual([]);
   });
 
   it('would be caught packed with npm, which leaves workspace: ranges in', () => {
     const npmDestination = join(workDirectory, 'npm-pack');
     mkdirSync(npmDestination);
-    const packedWithNpm = pack('npm', root, 'packages/level', npmDestination, environment);
+    const packedWithNpm = packWithNpm(root, 'packages/level', npmDestination, environment);
     expect(packProblems(packedWithNpm, repositoryLicense(root))).toEqual([expect.stringMatching(/^@tributary\/level: the packed package.json still holds a 'workspace:' range/)]);
   });
 

@@ -1,6 +1,6 @@
 /**
- * Packing the published packages as a release does (`pnpm pack`, which is what `pnpm publish`
- * uploads) and checking each tarball before anyone installs it: no `workspace:` ranges left in
+ * Packing the published packages as a release does (`pnpm pack`, which makes the tarball
+ * `pnpm publish` uploads) and checking each tarball before anyone installs it: no `workspace:` ranges left in
  * its package.json, a README and the LICENSE inside, and every file its entry points name present.
  */
 import { execFileSync } from 'node:child_process';
@@ -25,21 +25,29 @@ export interface PackedPackage {
 }
 
 /**
- * Packs one package directory into `destination` and reads the tarball back. `pnpm` is how
- * releases pack; `npm` is here to prove the checks catch what npm leaves in (`workspace:*`).
+ * Packs the published packages as the guides tell users to (getting-started.md, "Install from a
+ * clone"): `pnpm -r --filter "./packages/*" pack`, run at the repository's root.
  */
-export function pack(tool: 'pnpm' | 'npm', root: string, directory: string, destination: string, environment: NodeJS.ProcessEnv): PackedPackage {
-  const output = execFileSync(tool, ['pack', '--json', '--pack-destination', destination], { cwd: join(root, directory), env: environment, encoding: 'utf8' });
-  const json = JSON.parse(output.slice(output.search(/[[{]/))) as { name: string; filename: string } | [{ name: string; filename: string }];
-  const packed = Array.isArray(json) ? json[0] : json;
-  const tarball = resolve(destination, packed.filename);
-  const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' });
-  const files = listing
+export function packAll(root: string, destination: string, environment: NodeJS.ProcessEnv): PackedPackage[] {
+  const output = execFileSync('pnpm', ['-r', '--filter', './packages/*', 'pack', '--json', '--pack-destination', destination], { cwd: root, env: environment, encoding: 'utf8' });
+  const packed = JSON.parse(output.slice(output.indexOf('['))) as { name: string; filename: string }[];
+  return packed.map((entry) => readTarball(entry.name, resolve(destination, entry.filename)));
+}
+
+/** Packs one package with npm, which leaves `workspace:*` in: here to prove the checks catch it. */
+export function packWithNpm(root: string, directory: string, destination: string, environment: NodeJS.ProcessEnv): PackedPackage {
+  const output = execFileSync('npm', ['pack', '--json', '--pack-destination', destination], { cwd: join(root, directory), env: environment, encoding: 'utf8' });
+  const [packed] = JSON.parse(output.slice(output.indexOf('['))) as [{ name: string; filename: string }];
+  return readTarball(packed.name, resolve(destination, packed.filename));
+}
+
+function readTarball(name: string, tarball: string): PackedPackage {
+  const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' })
     .split('\n')
     .filter((line) => line.startsWith('package/'))
     .map((line) => line.slice('package/'.length));
   const manifestText = execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' });
-  return { name: packed.name, tarball, manifestText, files };
+  return { name, tarball, manifestText, files };
 }
 
 /** Every file path a manifest's entry points name: `main`, `module`, `types`, `bin`, each `exports` target and `typesVersions` mapping. */

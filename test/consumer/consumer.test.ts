@@ -1,10 +1,11 @@
 /**
  * The consumer test: Tributary as a user outside this repository gets it. It packs the three
- * published packages with pnpm (as `pnpm publish` would), checks each tarball, installs them with
- * plain npm into a fresh project under the system temp directory, then compiles
- * fixture/consumer.ts with tsc (no skipLibCheck, so the packages' own .d.ts files are checked)
- * under moduleResolution nodenext, bundler and node10, to ESM and to CommonJS, and runs each
- * output with node. Needs `pnpm run build` first; npm installs with --prefer-offline.
+ * published packages with pnpm (the command getting-started.md gives; `pnpm publish` packs the
+ * same way), checks each tarball, installs them with plain npm (--prefer-offline) into a fresh
+ * project under the system temp directory, then compiles fixture/consumer.ts with tsc (no
+ * skipLibCheck, so the packages' own .d.ts files are checked) under moduleResolution nodenext,
+ * bundler and node10, to ESM and to CommonJS, and runs each output with node; and compiles and
+ * runs each package README's example. Needs `pnpm run build` first.
  * TRIBUTARY_CONSUMER_KEEP=1 keeps the temp project and prints where it is.
  */
 import { execFileSync } from 'node:child_process';

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README's test command runs it: build every package, start the
-# local Kafka broker (scripts/kafka-broker.sh) unless KAFKA_BOOTSTRAP names one, run the unit,
-# type and integration tests, and stop the broker it started, whatever the outcome.
+# local Kafka broker (scripts/kafka-broker.sh) unless KAFKA_BOOTSTRAP names one, run every vitest
+# project (unit, type, conformance, consumer and integration tests), and stop the broker it
+# started, whatever the outcome.
 # Arguments go to vitest (for example `pnpm test --project unit`).
 set -euo pipefail
 root="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packAll, packProblems, packWithNpm, publishedPackages, repositoryLicense, type PackedPackage } from './packing.js';
+import { packAll, packProblems, packWithNpm, publishedPackages, publishingProblems, repositoryLicense, type PackedPackage } from './packing.js';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const fixture = join(root, 'test/consumer/fixture');
@@ -145,6 +145,11 @@ describe('the packed packages', () => {
     const license = repositoryLicense(root);
     expect(packed.map((entry) => entry.name).sort()).toEqual(publishedPackages.map((entry) => entry.name).sort());
     expect(packed.flatMap((entry) => packProblems(entry, license))).toEqual([]);
+  });
+
+  it('say where they come from and how npm publishes them (public, with provenance)', () => {
+    const directoryOf = new Map<string, string>(publishedPackages.map((entry) => [entry.name, entry.directory]));
+    expect(packed.flatMap((entry) => publishingProblems(entry, directoryOf.get(entry.name)!))).toEqual([]);
   });
 
   it('would be caught packed with npm, which leaves workspace: ranges in', () => {

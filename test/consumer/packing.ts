@@ -80,6 +80,24 @@ export function packProblems(packed: PackedPackage, license: string): string[] {
   return problems;
 }
 
+/** What a published package's manifest must say for npm and its users, one sentence per gap. */
+export function publishingProblems(packed: PackedPackage, directory: string): string[] {
+  const manifest = JSON.parse(packed.manifestText) as {
+    license?: string;
+    repository?: { url?: string; directory?: string };
+    publishConfig?: { access?: string; provenance?: boolean };
+    engines?: { node?: string };
+    private?: boolean;
+  };
+  const problems: string[] = [];
+  if (manifest.private === true) problems.push(`${packed.name}: marked private, so it is never published.`);
+  if (manifest.license !== 'Apache-2.0') problems.push(`${packed.name}: license is ${String(manifest.license)}, not Apache-2.0.`);
+  if (manifest.repository?.url === undefined || manifest.repository.directory !== directory) problems.push(`${packed.name}: repository must give the url and directory '${directory}'.`);
+  if (manifest.publishConfig?.access !== 'public' || manifest.publishConfig.provenance !== true) problems.push(`${packed.name}: publishConfig must set access 'public' (scoped packages are private by default) and provenance true.`);
+  if (manifest.engines?.node === undefined) problems.push(`${packed.name}: no engines.node.`);
+  return problems;
+}
+
 /** The repository's LICENSE text. */
 export function repositoryLicense(root: string): string {
   return readFileSync(join(root, 'LICENSE'), 'utf8');

@@ -1,7 +1,8 @@
 /**
- * Packing the published packages as a release does (`pnpm pack`, which makes the tarball
- * `pnpm publish` uploads) and checking each tarball before anyone installs it: no `workspace:` ranges left in
- * its package.json, a README and the LICENSE inside, and every file its entry points name present.
+ * Packing the published packages as a release does (`pnpm pack` makes the tarball that
+ * `pnpm publish` uploads) and checking each tarball before anyone installs it: no `workspace:`
+ * range left in its package.json, a README and the LICENSE inside, every file its entry points
+ * name present, and the metadata npm publishes it with.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

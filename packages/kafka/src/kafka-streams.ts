@@ -55,6 +55,11 @@ export interface KafkaStreamsMetrics {
 export interface StreamThreadMetrics {
   /** `StreamThread-<n>`, also the suffix of its kafkajs client id. */
   readonly threadName: string;
+  /**
+   * The thread's own lifecycle state, as it last reported it: `REBALANCING` while it takes part
+   * in a rebalance or restores its stores, `ERROR` once it failed (which stops the instance with a
+   * `StreamsFatalError`). The instance is `RUNNING` only when every thread is.
+   */
   readonly state: KafkaStreamsState;
   /** Its running tasks, as `<subtopology>_<partition>`. */
   readonly tasks: readonly string[];

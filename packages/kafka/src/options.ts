@@ -142,6 +142,10 @@ export interface ResolvedKafkaStreamsOptions {
   readonly threadModule: string | undefined;
 }
 
+/**
+ * The default `commitIntervalMs` under at-least-once: 1000 ms (Kafka Streams has 30000 ms, but
+ * here output is sent at commits, so the interval bounds the latency).
+ */
 export const DEFAULT_COMMIT_INTERVAL_MS = 1000;
 /** The default commit interval under exactly-once. */
 export const DEFAULT_EOS_COMMIT_INTERVAL_MS = 100;

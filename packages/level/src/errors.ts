@@ -21,6 +21,7 @@ export class StateDirectoryError extends StreamsError {
 export class StoreLockedError extends StreamsError {
   constructor(
     message: string,
+    /** The locked store directory, `<stateDir>/<applicationId>/<taskId>/<store>`. */
     readonly path: string,
     options?: StreamsErrorOptions,
   ) {
@@ -32,6 +33,7 @@ export class StoreLockedError extends StreamsError {
 export class StoreCorruptError extends StreamsError {
   constructor(
     message: string,
+    /** The store directory whose files are unreadable; delete it and the store restores from its changelog. */
     readonly path: string,
     options?: StreamsErrorOptions,
   ) {
@@ -50,6 +52,7 @@ export class StoreNotPreparedError extends StreamsError {
 export class StoreWriteError extends StreamsError {
   constructor(
     message: string,
+    /** The store directory LevelDB could not write to. */
     readonly path: string,
     options?: StreamsErrorOptions,
   ) {
@@ -64,6 +67,7 @@ export class StoreWriteError extends StreamsError {
 export class StoreIndexFullError extends StreamsError {
   constructor(
     message: string,
+    /** The directory of the store that outgrew its index. */
     readonly path: string,
     options?: StreamsErrorOptions,
   ) {

@@ -114,14 +114,15 @@ function rewriteSourceLinks(project, symbolsByFile, parts, where, problems) {
     const path = project.files.resolvePath(part.target);
     if (!path || !SOURCE_FILE.test(path)) continue;
     const linked = project.files.resolve(part.target, project);
-    if (typeof linked === 'object' && !part.targetAnchor) continue; // an entry point: its module page
+    const entryPoint = typeof linked === 'object' && linked.kindOf(ReflectionKind.SomeModule | ReflectionKind.Project);
+    if (entryPoint && !part.targetAnchor) continue; // TypeDoc links it to the module's page
     if (!part.targetAnchor) {
       problems.push(`${where} links to ${part.text}, a source file that is no package entry point: add #SymbolName`);
       continue;
     }
     const [symbolName, ...memberNames] = part.targetAnchor.split('.');
     let target = (symbolsByFile.get(path) ?? []).find((reflection) => reflection.name === symbolName);
-    for (const memberName of memberNames) target = target?.getChildByName([memberName]);
+    for (const memberName of memberNames) target = memberOf(target, memberName);
     if (!target) {
       problems.push(`${where} links to ${part.text}, but no exported symbol ${part.targetAnchor} is declared in that file`);
       continue;
@@ -132,8 +133,16 @@ function rewriteSourceLinks(project, symbolsByFile, parts, where, problems) {
     part.target = project.files.registerAbsolute(symbolPath).target;
     part.targetAnchor = undefined;
     // The bare file now maps to a page too, so TypeDoc does not copy the source into the site.
-    if (typeof linked !== 'object') project.files.registerReflectionPath(path, target);
+    if (!entryPoint) project.files.registerReflectionPath(path, target);
   }
+}
+
+/** A member of a class or interface, or of a variable's object type (`LevelStores.dslStoreSuppliers`). */
+function memberOf(reflection, name) {
+  if (!reflection) return undefined;
+  const member = reflection.getChildByName([name]);
+  if (member) return member;
+  return reflection.type?.type === 'reflection' ? reflection.type.declaration.getChildByName([name]) : undefined;
 }
 
 /** TypeDoc's notExported check, for the types of every package in `workspacePackages`. */

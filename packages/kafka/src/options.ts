@@ -44,7 +44,7 @@ export interface KafkaStreamsOptions extends StreamsConfig {
    * `'at_least_once'` (the default): outputs are acknowledged before offsets are committed, so a
    * crash can repeat records but never lose them. `'exactly_once'`: each task's outputs,
    * changelog writes and consumed offsets commit in one Kafka transaction, and consumers read
-   * committed data only. See docs/running-on-kafka.md.
+   * committed data only. See [Running on Kafka](../../../docs/running-on-kafka.md#exactly-once).
    */
   readonly processingGuarantee?: ProcessingGuarantee;
   /**

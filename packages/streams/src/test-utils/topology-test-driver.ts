@@ -35,7 +35,7 @@ export type TestDriverConfig = Partial<StreamsConfig> & {
 /**
  * Runs a {@link Topology} in memory, synchronously, as Kafka Streams' `TopologyTestDriver` does.
  * Build one per test and {@link close} it (or `closeAsync` it, for persistent stores) afterwards.
- * `docs/getting-started.md` walks through a full test.
+ * [Getting started](../../../../docs/getting-started.md#test-it-with-the-topologytestdriver) walks through a full test.
  */
 export class TopologyTestDriver {
   private wallClock: number;

@@ -13,6 +13,7 @@
 //    about entries it never consults, so it stays empty).
 // 3. A guide's page is named by its `# Title` and its file by its path: `documents/getting-started.html`
 //    (router "workspace").
+import { relative } from 'node:path';
 import { Application, Converter, KindRouter, ParameterType, ReflectionKind, makeRecursiveVisitor } from 'typedoc';
 
 const SOURCE_FILE = /\.(?:ts|mts|cts|tsx)$/;
@@ -60,9 +61,10 @@ export function load(app) {
     const project = context.project;
     const symbolsByFile = indexTopLevelSymbols(project);
     const rewrite = (parts, where) => rewriteSourceLinks(project, symbolsByFile, parts, where, linkProblems);
-    if (project.readme) rewrite(project.readme, 'the project README');
+    if (project.readme) rewrite(project.readme, 'The README');
     for (const document of project.getReflectionsByKind(ReflectionKind.Document)) {
-      rewrite(document.content, `document "${document.getFriendlyFullName()}"`);
+      const file = project.files.getReflectionPath(document);
+      rewrite(document.content, file === undefined ? `Document "${document.name}"` : relative(process.cwd(), file));
       const title = firstHeading(document.content);
       if (title) {
         // TypeDoc named it after its path: docs/getting-started, examples/product-analytics/README.

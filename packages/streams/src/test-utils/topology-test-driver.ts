@@ -42,6 +42,14 @@ export class TopologyTestDriver {
   private readonly runner: LocalRunner;
   private closed = false;
 
+  /**
+   * A driver for a topology whose stores open synchronously (in-memory ones); use
+   * {@link TopologyTestDriver.create} for LevelDB stores.
+   *
+   * @param config - The streams config; `applicationId` defaults to `'test'`.
+   * @param options - The mock wall clock's start, and a state directory.
+   * @throws ConfigError when `initialWallClockTime` is not finite or a config option is invalid.
+   */
   constructor(topology: Topology, config: TestDriverConfig = {}, options: TopologyTestDriverOptions = {}) {
     this.wallClock = options.initialWallClockTime ?? Date.now();
     if (!Number.isFinite(this.wallClock)) throw new ConfigError(`Option 'initialWallClockTime' must be a finite number, got ${this.wallClock}.`);

@@ -124,7 +124,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error)
 }
 
 /**
- * Runs a topology on Kafka.
+ * Runs a topology on Kafka: one instance of the application. Instances with the same
+ * `applicationId` form a consumer group and share the input partitions (the tasks). The state
+ * goes `CREATED` → `REBALANCING` → `RUNNING` after {@link start}, back to `REBALANCING` while
+ * partitions move, `PENDING_SHUTDOWN` → `NOT_RUNNING` after {@link close}, and `ERROR` on a fatal
+ * error. [Running on Kafka](../../../docs/running-on-kafka.md) covers it start to finish.
  *
  * @example
  * ```ts
@@ -291,7 +295,11 @@ export class KafkaStreams {
     return queryStore(storeName, type, stores);
   }
 
-  /** Counters of this instance. */
+  /**
+   * A snapshot of this instance's counters, cumulative since start (stream threads that were
+   * replaced included); with `numStreamThreads` above 1, summed from the threads' last reports,
+   * at most 500 ms old.
+   */
   metrics(): KafkaStreamsMetrics {
     if (this.pool !== undefined) return this.pool.metrics();
     const { retired } = this;

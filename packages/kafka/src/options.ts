@@ -77,7 +77,10 @@ export interface KafkaStreamsOptions extends StreamsConfig {
   readonly numPartitionsForInternalTopics?: never;
   /** kafkajs client options passed through: `ssl`, `sasl`, `clientId`, `retry`, `logLevel`, `connectionTimeout`, ... */
   readonly kafka?: Omit<KafkaConfig, 'brokers'>;
-  /** Consumer-group timings. */
+  /**
+   * Consumer-group timings: how soon a crashed instance's tasks move to another (session
+   * timeout, default 10 s) and how long a rebalance waits for members.
+   */
   readonly consumer?: KafkaStreamsConsumerOptions;
   /**
    * How many stream threads this instance runs, 1 to 64. Default 1, on the calling thread. Above

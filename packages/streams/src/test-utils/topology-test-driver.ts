@@ -22,7 +22,11 @@ import { TestOutputTopic } from './test-output-topic.js';
 export interface TopologyTestDriverOptions {
   /** The mock wall clock's start, epoch ms. Defaults to the real clock at construction. */
   readonly initialWallClockTime?: number;
-  /** A directory for persistent stores. */
+  /**
+   * An existing directory where persistent stores (`@tributary/level`) keep their files, under
+   * `<applicationId>/<taskId>/<store>`; they throw `StateDirectoryError` without one. In-memory
+   * stores ignore it. No default.
+   */
   readonly stateDir?: string;
 }
 

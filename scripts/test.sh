@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, as the README's test command runs it: build every package, build the
-# API docs (`pnpm run docs`, which fails on any gap), start the local Kafka broker
-# (scripts/kafka-broker.sh) unless KAFKA_BOOTSTRAP names one, run the unit, type and integration
-# tests, and stop the broker it started, whatever the outcome.
+# The whole test suite, as the README's test command runs it: build every package, start the
+# local Kafka broker (scripts/kafka-broker.sh) unless KAFKA_BOOTSTRAP names one, run the unit,
+# type and integration tests, and stop the broker it started, whatever the outcome.
 # Arguments go to vitest (for example `pnpm test --project unit`).
 set -euo pipefail
 root="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"

@@ -27,7 +27,11 @@ export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING
 /** Told of every state change. */
 export type StateListener = (state: KafkaStreamsState, previous: KafkaStreamsState) => void;
 
-/** Counters of this instance. */
+/**
+ * Counters of this instance, as {@link KafkaStreams.metrics} returns them: a snapshot,
+ * cumulative since start (stream threads that were replaced included); with `numStreamThreads`
+ * above 1, summed from the threads' last reports, at most 500 ms old.
+ */
 export interface KafkaStreamsMetrics {
   /** Records processed by this instance's tasks, since start. */
   readonly processed: number;
@@ -295,11 +299,7 @@ export class KafkaStreams {
     return queryStore(storeName, type, stores);
   }
 
-  /**
-   * A snapshot of this instance's counters, cumulative since start (stream threads that were
-   * replaced included); with `numStreamThreads` above 1, summed from the threads' last reports,
-   * at most 500 ms old.
-   */
+  /** Counters of this instance. */
   metrics(): KafkaStreamsMetrics {
     if (this.pool !== undefined) return this.pool.metrics();
     const { retired } = this;

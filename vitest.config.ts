@@ -8,7 +8,7 @@ export default defineConfig({
           name: 'unit',
           // Property tests run hundreds of cases; on a loaded 2-core machine 5 s is too tight.
           testTimeout: 30_000,
-          include: ['packages/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'benchmarks/src/**/*.test.ts'],
+          include: ['packages/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'benchmarks/src/**/*.test.ts', 'tools/typedoc/*.test.ts'],
           typecheck: {
             enabled: true,
             include: ['packages/*/src/**/*.test-d.ts', 'examples/*/src/**/*.test-d.ts'],

@@ -3,6 +3,9 @@
  * `product-catalog`, and what the app writes to `product-analytics`, `category-analytics`,
  * `product-trends` and `product-alerts`. Each type has its JSON schema beside it, so the serdes
  * validate what they read and write with a compiled fast-json-stringify writer.
+ *
+ * @packageDocumentation
+ * @module @tributary/example-product-analytics/model
  */
 import type { JsonSchemaFor, JsonSchemaObject } from '@tributary/streams';
 
@@ -16,8 +19,11 @@ export type EventType = (typeof eventTypes)[number];
 export interface ProductEvent {
   /** Unique per interaction; retries resend the same id, which de-duplication relies on. */
   readonly eventId: string;
+  /** Who interacted: what the windows' unique-user counts count. */
   readonly userId: string;
+  /** The product interacted with: the key of the per-product windows and of the catalog join. */
   readonly productId: string;
+  /** What the user did; events of another type are dead-lettered. */
   readonly eventType: EventType;
   /** Event time, epoch ms: when the interaction happened on the device. */
   readonly timestamp: number;
@@ -25,7 +31,9 @@ export interface ProductEvent {
   readonly price?: number;
   /** Units bought (purchases); 1 when absent. */
   readonly quantity?: number;
+  /** The app session the interaction belongs to; carried, not used by the topology. */
   readonly sessionId?: string;
+  /** Which app sent the event; carried, not used by the topology. */
   readonly source?: 'web' | 'mobile';
 }
 
@@ -50,8 +58,11 @@ export const productEventSchema: JsonSchemaFor<ProductEvent> = {
 
 /** A product as the catalog knows it: the table the events are enriched from. */
 export interface Product {
+  /** The product's id: the record key on `product-catalog`, and what events name. */
   readonly productId: string;
+  /** Display name, copied into every output about the product. */
   readonly name: string;
+  /** The category the product's events count towards in `category-analytics`. */
   readonly category: string;
   /** Current list price. */
   readonly price: number;
@@ -74,10 +85,15 @@ export const productSchema: JsonSchemaFor<Product> = {
 
 /** A product row inside a Debezium envelope; `updatedAt` falls back to the envelope's `ts_ms`. */
 export interface DebeziumProductRow {
+  /** The row's primary key; the only column sure to be there. */
   readonly productId: string;
+  /** As {@link Product.name}; an upsert without it is dead-lettered. */
   readonly name?: string;
+  /** As {@link Product.category}; an upsert without it is dead-lettered. */
   readonly category?: string;
+  /** As {@link Product.price}; an upsert without it is dead-lettered. */
   readonly price?: number;
+  /** As {@link Product.updatedAt}; the envelope's `ts_ms` when absent. */
   readonly updatedAt?: number;
 }
 
@@ -86,14 +102,19 @@ export interface DebeziumProductRow {
  * (snapshot) or truncate. The app rejects a truncate (see `CatalogChangeSerde`).
  */
 export interface DebeziumEnvelope {
+  /** The row before the change: `null` on a create or snapshot read; what a delete names. */
   readonly before: DebeziumProductRow | null;
+  /** The row after the change: the upsert of a create, update or read; `null` on a delete. */
   readonly after: DebeziumProductRow | null;
+  /** Create, update, delete, read (snapshot) or truncate. */
   readonly op: 'c' | 'u' | 'd' | 'r' | 't';
+  /** When Debezium processed the change, epoch ms: the row's `updatedAt` when it has none. */
   readonly ts_ms?: number;
 }
 
 /** The envelope as Debezium writes it with schemas enabled: wrapped in `payload`. */
 export interface DebeziumMessage {
+  /** The change event itself (the schema beside it is ignored). */
   readonly payload: DebeziumEnvelope;
 }
 
@@ -102,8 +123,18 @@ export type CatalogWireValue = DebeziumEnvelope | DebeziumMessage | Product;
 
 /** A catalog change, whatever its wire form: an upsert of the whole product, or a delete. */
 export type CatalogChange =
-  | { readonly kind: 'upsert'; readonly product: Product }
-  | { readonly kind: 'delete'; readonly productId: string };
+  | {
+      /** The product is new or changed. */
+      readonly kind: 'upsert';
+      /** The whole product after the change. */
+      readonly product: Product;
+    }
+  | {
+      /** The product left the catalog: its events count as category {@link unknownCategory} from now on. */
+      readonly kind: 'delete';
+      /** The product removed. */
+      readonly productId: string;
+    };
 
 const debeziumRowSchema: JsonSchemaObject = {
   anyOf: [
@@ -139,15 +170,21 @@ export const catalogWireSchema: JsonSchemaObject = {
 
 /** The window every aggregate covers: `[windowStart, windowEnd)`, epoch ms. */
 interface WindowBounds {
+  /** The window's start, epoch ms, inclusive. */
   readonly windowStart: number;
+  /** The window's end, epoch ms, exclusive. */
   readonly windowEnd: number;
 }
 
 /** The funnel counts of one window. */
 interface FunnelCounts {
+  /** `view` events in the window. */
   readonly views: number;
+  /** `click` events in the window. */
   readonly clicks: number;
+  /** `add_to_cart` events in the window. */
   readonly addToCarts: number;
+  /** `purchase` events in the window. */
   readonly purchases: number;
   /** Sum of price × quantity over purchases. */
   readonly revenue: number;
@@ -161,27 +198,37 @@ interface FunnelCounts {
 
 /** One product's stats over one 5-minute window, on `product-analytics` (key: productId). */
 export interface ProductStats extends WindowBounds, FunnelCounts {
+  /** The product (also the record key). */
   readonly productId: string;
+  /** The catalog name as of the window's latest event, or the productId when the catalog does not know it. */
   readonly name: string;
+  /** The catalog category as of the window's latest event, or {@link unknownCategory}. */
   readonly category: string;
 }
 
 /** One category's stats over one 5-minute window, on `category-analytics` (key: category). */
 export interface CategoryStats extends WindowBounds, FunnelCounts {
+  /** The category (also the record key); {@link unknownCategory} gathers products the catalog does not know. */
   readonly category: string;
 }
 
 /** A product's velocity over a trend window (5 minutes, advancing by 1), on `product-trends` (key: productId). */
 export interface ProductTrend extends WindowBounds {
+  /** The product (also the record key). */
   readonly productId: string;
+  /** As in {@link ProductStats.name}. */
   readonly name: string;
+  /** As in {@link ProductStats.category}. */
   readonly category: string;
+  /** `view` events in the trend window. */
   readonly views: number;
+  /** `purchase` events in the trend window. */
   readonly purchases: number;
   /** views / window minutes: the window's average rate. */
   readonly viewsPerMinute: number;
   /** purchases / window minutes. */
   readonly purchasesPerMinute: number;
+  /** Event time of the latest event counted, epoch ms. */
   readonly updatedAt: number;
 }
 
@@ -193,13 +240,19 @@ export type AlertType = (typeof alertTypes)[number];
 
 /** A threshold crossed, on `product-alerts` (key: productId). */
 export interface Alert extends WindowBounds {
+  /** Which threshold was crossed; at most one alert per type and product per cool-down. */
   readonly alertType: AlertType;
+  /** The product (also the record key). */
   readonly productId: string;
+  /** The product's catalog name, as in {@link ProductStats.name}. */
   readonly name: string;
+  /** The product's category, as in {@link ProductStats.category}. */
   readonly category: string;
   /** The measured value: views or purchases per minute, or the conversion rate. */
   readonly value: number;
+  /** The configured threshold `value` reached (or, for `conversion_drop`, fell below). */
   readonly threshold: number;
+  /** A one-line summary for people, such as `Lamp: 120 views/min (threshold 100)`. */
   readonly message: string;
   /** Event time at which the threshold was crossed, epoch ms. */
   readonly detectedAt: number;
@@ -273,10 +326,15 @@ export const alertSchema: JsonSchemaFor<Alert> = {
 
 /** An event after de-duplication and the catalog join: what the windows aggregate. */
 export interface EnrichedEvent {
+  /** As in {@link ProductEvent.eventId}. */
   readonly eventId: string;
+  /** As in {@link ProductEvent.userId}. */
   readonly userId: string;
+  /** As in {@link ProductEvent.productId}. */
   readonly productId: string;
+  /** As in {@link ProductEvent.eventType}. */
   readonly eventType: EventType;
+  /** Event time, epoch ms, as in {@link ProductEvent.timestamp}. */
   readonly timestamp: number;
   /** The catalog's name, or the productId for a product the catalog does not know. */
   readonly name: string;

@@ -41,6 +41,7 @@ export interface AlertThresholds {
 
 /** Everything {@link buildTopology} can be told; all optional. */
 export interface ProductAnalyticsOptions {
+  /** Topic names to use instead of the defaults (`product-events`, `product-catalog`, ...), any subset. */
   readonly topics?: Partial<ProductAnalyticsTopics>;
   /** De-duplication: copies of an event id less than this far apart in event time are one event. Default 10 minutes. */
   readonly dedupeHorizonMs?: number;
@@ -71,6 +72,11 @@ export interface ProductAnalyticsOptions {
   readonly emitFinalOnly?: boolean;
   /** HyperLogLog precision for unique users (4–18). Default 12: 4 KiB per window, 1.6% standard error. */
   readonly sketchPrecision?: number;
+  /**
+   * Alert thresholds to use instead of the defaults, any subset: 100 views or 20 purchases per
+   * minute, conversion below 1% once a window has 200 views, one alert per kind and product per
+   * 5 minutes.
+   */
   readonly alerts?: Partial<AlertThresholds>;
   /**
    * Where the app's own stores (de-duplication, alert cool-downs) keep their bytes. Default in
@@ -82,17 +88,29 @@ export interface ProductAnalyticsOptions {
 
 /** {@link ProductAnalyticsOptions} with every default applied. */
 export interface ResolvedOptions {
+  /** Every topic's name. */
   readonly topics: ProductAnalyticsTopics;
+  /** Copies of an event id less than this many ms apart in event time are one event. */
   readonly dedupeHorizonMs: number;
+  /** The analytics windows' size, ms. */
   readonly windowSizeMs: number;
+  /** How far behind stream time an event may be and still count, ms. */
   readonly gracePeriodMs: number;
+  /** The trend windows' size, ms. */
   readonly trendWindowSizeMs: number;
+  /** How often a new trend window starts, ms. */
   readonly trendAdvanceMs: number;
+  /** How far ahead of the wall clock an event may be stamped before it is dead-lettered, ms (at most the grace). */
   readonly maxFutureSkewMs: number;
+  /** How far an event's time may be behind its record's before it is dead-lettered, ms. */
   readonly maxLatenessMs: number;
+  /** Whether each window emits one final result when it closes, instead of every update. */
   readonly emitFinalOnly: boolean;
+  /** HyperLogLog precision of the unique-user counts, 4 to 18. */
   readonly sketchPrecision: number;
+  /** Every alert threshold. */
   readonly alerts: AlertThresholds;
+  /** The backend of the app's own stores (de-duplication, alert cool-downs). */
   readonly storeSuppliers: DslStoreSuppliers;
 }
 

@@ -3,6 +3,9 @@
  * (validated with ajv on reading, written by a compiled fast-json-stringify writer) for the
  * contracts in `model.ts`, a serde that reads every catalog CDC form into one
  * {@link CatalogChange}, and the binary serde of the windows' aggregates.
+ *
+ * @packageDocumentation
+ * @module @tributary/example-product-analytics/serdes
  */
 import {
   DeserializationError,
@@ -121,14 +124,23 @@ export const CatalogChangeSerde: Serde<CatalogChange> = new CatalogChangeSerdeIm
 
 /** What a 5-minute window holds per product or category: the counts and the unique-user sketch. */
 export interface FunnelAggregate {
+  /** `view` events counted in the window. */
   readonly views: number;
+  /** `click` events counted in the window. */
   readonly clicks: number;
+  /** `add_to_cart` events counted in the window. */
   readonly addToCarts: number;
+  /** `purchase` events counted in the window. */
   readonly purchases: number;
+  /** Sum of the purchases' price × quantity. */
   readonly revenue: number;
+  /** The catalog name of the latest event's product (so a rename shows from the next event on). */
   readonly name: string;
+  /** The category of the latest event's product (in a category's window, that category). */
   readonly category: string;
+  /** Event time of the latest event counted, epoch ms: the outputs' `updatedAt`. */
   readonly lastEventAt: number;
+  /** The HyperLogLog sketch of the window's user ids: the outputs' `uniqueUsers`. */
   readonly users: UniqueCountSketch;
 }
 
@@ -160,10 +172,15 @@ export const FunnelAggregateSerde: Serde<FunnelAggregate> = new FunnelAggregateS
 
 /** What a trend window holds per product. */
 export interface TrendAggregate {
+  /** `view` events counted in the trend window. */
   readonly views: number;
+  /** `purchase` events counted in the trend window. */
   readonly purchases: number;
+  /** The product's catalog name as of the latest event. */
   readonly name: string;
+  /** The product's category as of the latest event. */
   readonly category: string;
+  /** Event time of the latest event counted, epoch ms: the trend's `updatedAt`. */
   readonly lastEventAt: number;
 }
 

@@ -14,6 +14,11 @@
  *    conversion, HyperLogLog unique users), and trend windows per product.
  * 5. `ProductStats`, `CategoryStats` and `ProductTrend` out, every update or final results only.
  * 6. Alerts on thresholds, at most one per kind and product per cool-down.
+ *
+ * The example is a private workspace package, not published; its tests import this file.
+ *
+ * @packageDocumentation
+ * @module @tributary/example-product-analytics/topology
  */
 import {
   BufferConfig,
@@ -66,13 +71,21 @@ export type { AlertThresholds, ProductAnalyticsOptions, ProductAnalyticsTopics, 
 
 /** The names of the stores the topology creates, for interactive queries and tests. */
 export const storeNames = {
+  /** Key-value, productId → `Product`: the catalog table the events are joined with. */
   catalog: 'catalog',
+  /** Window store, eventId → the event times its copies were seen at, within the de-duplication horizon. */
   dedupeIds: 'dedupe-event-ids',
+  /** Key-value, productId → count of events whose product the catalog does not know. */
   unknownProducts: 'unknown-product-events',
+  /** Window store, productId → `FunnelAggregate` per 5-minute window. */
   productWindows: 'product-windows',
+  /** Window store, category → `FunnelAggregate` per 5-minute window. */
   categoryWindows: 'category-windows',
+  /** Window store, productId → `TrendAggregate` per hopping trend window. */
   trendWindows: 'product-trend-windows',
+  /** Key-value, `<alertType>|<productId>` → when its cool-down ends (stream time, epoch ms). */
   alertIds: 'alert-cooldown-ids',
+  /** Key-value, `<expiry>|<alert id>` → alert id, in time order, so expired cool-downs are swept without a full scan. */
   alertIndex: 'alert-cooldown-expiry',
 } as const;
 

@@ -10,6 +10,10 @@ export class MissingSourceTopicsError extends StreamsError {
   /** The topics that do not exist. */
   readonly topics: readonly string[];
 
+  /**
+   * Tributary throws it with code `SOURCE_TOPICS_MISSING` and a message listing `topics`, the
+   * missing ones, and saying to create them.
+   */
   constructor(topics: readonly string[], options?: StreamsErrorOptions) {
     super(
       'SOURCE_TOPICS_MISSING',
@@ -22,6 +26,10 @@ export class MissingSourceTopicsError extends StreamsError {
 
 /** An internal topic (changelog or repartition) exists with a partition count the topology cannot use. */
 export class InternalTopicMismatchError extends StreamsError {
+  /**
+   * Tributary throws it with code `INTERNAL_TOPIC_MISMATCH`; `message` says what failed and how to
+   * fix it, `options.cause` is the error underneath, if any.
+   */
   constructor(message: string, options?: StreamsErrorOptions) {
     super('INTERNAL_TOPIC_MISMATCH', message, options);
   }
@@ -29,6 +37,10 @@ export class InternalTopicMismatchError extends StreamsError {
 
 /** Topics that must be co-partitioned (joined inputs) have different partition counts. */
 export class CopartitionError extends StreamsError {
+  /**
+   * Tributary throws it with code `COPARTITION_MISMATCH`; `message` says what failed and how to fix
+   * it, `options.cause` is the error underneath, if any.
+   */
   constructor(message: string, options?: StreamsErrorOptions) {
     super('COPARTITION_MISMATCH', message, options);
   }
@@ -36,6 +48,10 @@ export class CopartitionError extends StreamsError {
 
 /** The brokers could not be reached, or did not answer in time. */
 export class BrokerUnreachableError extends StreamsError {
+  /**
+   * Tributary throws it with code `BROKER_UNREACHABLE`; `message` says what failed and how to fix
+   * it, `options.cause` is the error underneath, if any.
+   */
   constructor(message: string, options?: StreamsErrorOptions) {
     super('BROKER_UNREACHABLE', message, options);
   }
@@ -53,6 +69,10 @@ export class StateDirectoryLockedError extends StreamsError {
   /** The process holding the lock, when known. */
   readonly holderPid: number | undefined;
 
+  /**
+   * Tributary throws it with code `STATE_DIRECTORY_LOCKED`: `directory` is the locked directory,
+   * `holderPid` the process holding it when known; `message` says how to fix it.
+   */
   constructor(message: string, directory: string, holderPid: number | undefined, options?: StreamsErrorOptions) {
     super('STATE_DIRECTORY_LOCKED', message, options);
     this.directory = directory;
@@ -62,6 +82,10 @@ export class StateDirectoryLockedError extends StreamsError {
 
 /** A call the application's current state does not allow, such as `start()` twice. */
 export class IllegalStateError extends StreamsError {
+  /**
+   * Tributary throws it with code `ILLEGAL_STATE`; `message` says what failed and how to fix it,
+   * `options.cause` is the error underneath, if any.
+   */
   constructor(message: string, options?: StreamsErrorOptions) {
     super('ILLEGAL_STATE', message, options);
   }
@@ -69,6 +93,10 @@ export class IllegalStateError extends StreamsError {
 
 /** A failure that stopped the application (state `ERROR`): a handler chose to fail, or Kafka refused a commit or a send. */
 export class StreamsFatalError extends StreamsError {
+  /**
+   * Tributary throws it with code `STREAMS_FATAL`; `message` says what failed and how to fix it,
+   * `options.cause` is the error underneath, if any.
+   */
   constructor(message: string, options?: StreamsErrorOptions) {
     super('STREAMS_FATAL', message, options);
   }
@@ -79,6 +107,10 @@ export class RecordSendError extends StreamsError {
   /** The topic the record was for. */
   readonly topic: string;
 
+  /**
+   * Tributary throws it with code `RECORD_SEND_FAILED`: `topic` is the record's topic,
+   * `options.cause` the brokers' refusal; `message` says how to fix it.
+   */
   constructor(message: string, topic: string, options?: StreamsErrorOptions) {
     super('RECORD_SEND_FAILED', message, options);
     this.topic = topic;
@@ -123,6 +155,10 @@ export function brokersUnavailable(error: unknown): boolean {
  * `offset.metadata.max.bytes`, or written in a form this version does not know.
  */
 export class CommitMetadataError extends StreamsError {
+  /**
+   * Tributary throws it with code `COMMIT_METADATA_TOO_LARGE` or `COMMIT_METADATA_INVALID`;
+   * `message` says what failed and how to fix it.
+   */
   constructor(code: 'COMMIT_METADATA_TOO_LARGE' | 'COMMIT_METADATA_INVALID', message: string, options?: StreamsErrorOptions) {
     super(code, message, options);
   }

@@ -27,7 +27,11 @@ export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING
 /** Told of every state change. */
 export type StateListener = (state: KafkaStreamsState, previous: KafkaStreamsState) => void;
 
-/** Counters of this instance. */
+/**
+ * Counters of this instance, as {@link KafkaStreams.metrics} returns them: a snapshot,
+ * cumulative since start (stream threads that were replaced included); with `numStreamThreads`
+ * above 1, summed from the threads' last reports, at most 500 ms old.
+ */
 export interface KafkaStreamsMetrics {
   /** Records processed by this instance's tasks, since start. */
   readonly processed: number;
@@ -55,6 +59,11 @@ export interface KafkaStreamsMetrics {
 export interface StreamThreadMetrics {
   /** `StreamThread-<n>`, also the suffix of its kafkajs client id. */
   readonly threadName: string;
+  /**
+   * The thread's own lifecycle state, as it last reported it: `REBALANCING` while it takes part
+   * in a rebalance or restores its stores, `ERROR` once it failed (which stops the instance with a
+   * `StreamsFatalError`). The instance is `RUNNING` only when every thread is.
+   */
   readonly state: KafkaStreamsState;
   /** Its running tasks, as `<subtopology>_<partition>`. */
   readonly tasks: readonly string[];
@@ -119,7 +128,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error)
 }
 
 /**
- * Runs a topology on Kafka.
+ * Runs a topology on Kafka: one instance of the application. Instances with the same
+ * `applicationId` form a consumer group and share the input partitions (the tasks). The state
+ * goes `CREATED` → `REBALANCING` → `RUNNING` after {@link start}, back to `REBALANCING` while
+ * partitions move, `PENDING_SHUTDOWN` → `NOT_RUNNING` after {@link close}, and `ERROR` on a fatal
+ * error. [Running on Kafka](../../../docs/running-on-kafka.md) covers it start to finish.
  *
  * @example
  * ```ts
@@ -155,7 +168,13 @@ export class KafkaStreams {
   /** The counters of stream threads that were replaced, so that metrics stay cumulative. */
   private readonly retired = { processed: 0, restored: 0, standbyRecords: 0, dropped: new Map<DropReason, number>() };
 
-  /** Validates the options; throws `ConfigError` naming a bad one. Connects nothing until {@link start}. */
+  /**
+   * Validates the options and the topology. Connects nothing until {@link start}.
+   *
+   * @throws ConfigError naming the first bad option (a missing `applicationId`, an unknown
+   *   `processingGuarantee`, a negative interval, ...).
+   * @throws IllegalStateError when `topology` is not a `Topology` or has no nodes.
+   */
   constructor(topology: Topology, options: KafkaStreamsOptions) {
     const internal = (topology as { internal?: unknown } | null)?.internal;
     if (typeof internal !== 'object' || internal === null || typeof (internal as InternalTopologyBuilder).subtopologies !== 'function') {
@@ -216,8 +235,11 @@ export class KafkaStreams {
 
   /**
    * Creates internal topics, loads global tables, joins the group and restores the assigned
-   * tasks. Resolves once `RUNNING`; rejects (and the state is `ERROR`) on a fatal error, such as
-   * missing source topics or unreachable brokers.
+   * tasks. Resolves once `RUNNING`; rejects (and the state is `ERROR`) on a fatal error:
+   * {@link MissingSourceTopicsError}, {@link BrokerUnreachableError} (nothing answered within
+   * 30 s), {@link CopartitionError}, {@link InternalTopicMismatchError},
+   * {@link StateDirectoryLockedError} or {@link StreamsFatalError}. Rejects with
+   * {@link IllegalStateError} when called twice, or when {@link close} is called before it resolves.
    */
   start(): Promise<void> {
     if (this.currentState !== 'CREATED' || this.startPromise !== undefined) {
@@ -252,7 +274,16 @@ export class KafkaStreams {
     return this.startPromise;
   }
 
-  /** A read-only view of a store across this instance's running tasks (and global tables). */
+  /**
+   * A read-only view of a store across this instance's running tasks (and global tables), for
+   * interactive queries: `app.query('counts', QueryableStoreTypes.keyValueStore())`. The view
+   * reads the tasks' stores as they are at each call.
+   *
+   * @throws IllegalStateError unless the state is `RUNNING` or `REBALANCING`, and with
+   *   `numStreamThreads` above 1 (each thread's stores live in its worker).
+   * @throws StateStoreError when no running task holds a store of that name, or it is of
+   *   another kind than `type`.
+   */
   query<View>(storeName: string, type: QueryableStoreType<View>): View {
     if (this.pool !== undefined) {
       throw new IllegalStateError(
@@ -288,7 +319,10 @@ export class KafkaStreams {
 
   /**
    * Commits what was processed, closes the tasks and leaves the group. Works in any state,
-   * `ERROR` included (then nothing is committed). Resolves once `NOT_RUNNING`.
+   * `ERROR` included (then nothing is committed), and a second call returns the first one's
+   * promise. Waits at most `options.timeoutMs` (default 30000 ms) for the commit and for leaving
+   * the group; resolves once `NOT_RUNNING`. Rejects with {@link IllegalStateError} when
+   * `timeoutMs` is negative or not a finite number.
    */
   close(options: CloseOptions = {}): Promise<void> {
     if (this.closePromise !== undefined) return this.closePromise;

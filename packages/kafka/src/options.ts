@@ -44,7 +44,7 @@ export interface KafkaStreamsOptions extends StreamsConfig {
    * `'at_least_once'` (the default): outputs are acknowledged before offsets are committed, so a
    * crash can repeat records but never lose them. `'exactly_once'`: each task's outputs,
    * changelog writes and consumed offsets commit in one Kafka transaction, and consumers read
-   * committed data only. See docs/running-on-kafka.md.
+   * committed data only. See [Running on Kafka](../../../docs/running-on-kafka.md#exactly-once).
    */
   readonly processingGuarantee?: ProcessingGuarantee;
   /**
@@ -77,7 +77,10 @@ export interface KafkaStreamsOptions extends StreamsConfig {
   readonly numPartitionsForInternalTopics?: never;
   /** kafkajs client options passed through: `ssl`, `sasl`, `clientId`, `retry`, `logLevel`, `connectionTimeout`, ... */
   readonly kafka?: Omit<KafkaConfig, 'brokers'>;
-  /** Consumer-group timings. */
+  /**
+   * Consumer-group timings: how soon a crashed instance's tasks move to another (session
+   * timeout, default 10 s) and how long a rebalance waits for members.
+   */
   readonly consumer?: KafkaStreamsConsumerOptions;
   /**
    * How many stream threads this instance runs, 1 to 64. Default 1, on the calling thread. Above
@@ -142,6 +145,10 @@ export interface ResolvedKafkaStreamsOptions {
   readonly threadModule: string | undefined;
 }
 
+/**
+ * The default `commitIntervalMs` under at-least-once: 1000 ms (Kafka Streams has 30000 ms, but
+ * here output is sent at commits, so the interval bounds the latency).
+ */
 export const DEFAULT_COMMIT_INTERVAL_MS = 1000;
 /** The default commit interval under exactly-once. */
 export const DEFAULT_EOS_COMMIT_INTERVAL_MS = 100;

@@ -1,6 +1,9 @@
 /**
  * `@tributary/level`: persistent key-value, window and session state stores on LevelDB
  * (classic-level), for `Materialized.as(supplier)` and `Stores.*StoreBuilder(supplier, ...)`.
+ *
+ * @packageDocumentation
+ * @module @tributary/level
  */
 export { LevelStores } from './level-stores.js';
 export type { PersistentStoreSupplier, LevelKeyValueStoreSupplier, LevelWindowStoreSupplier, LevelSessionStoreSupplier } from './level-stores.js';

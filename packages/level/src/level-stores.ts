@@ -18,6 +18,7 @@ import type { PersistentStoreHandle } from './store-handle.js';
 
 /** What every LevelDB supplier adds to the streams package's supplier interfaces. */
 export interface PersistentStoreSupplier {
+  /** The store's name: its directory under the task's, and its changelog topic's middle part. */
   readonly name: string;
   /** The validated LevelDB options. */
   readonly options: ResolvedLevelStoreOptions;
@@ -51,7 +52,13 @@ function checkDuration(store: string, option: string, value: number, minimum: nu
 
 /** Factories of LevelDB store suppliers. */
 export const LevelStores = {
-  /** A key-value store on LevelDB: values on disk, keys also indexed in memory (up to `indexMaxEntries`) for synchronous ranges. */
+  /**
+   * A key-value store on LevelDB: values on disk, keys also indexed in memory (up to
+   * `indexMaxEntries`) for synchronous ranges.
+   *
+   * @param name - The store's name (letters, digits, `.`, `_`, `-`): its directory and its changelog topic.
+   * @throws ConfigError when `name` has other characters or an option is out of range.
+   */
   persistentKeyValueStore(name: string, options?: LevelStoreOptions): LevelKeyValueStoreSupplier {
     checkStoreName(name);
     const resolved = resolveLevelStoreOptions(name, options);
@@ -65,7 +72,20 @@ export const LevelStores = {
     };
   },
 
-  /** A window store on LevelDB; windows expire as in `Stores.inMemoryWindowStore`, dropped a segment at a time. */
+  /**
+   * A window store on LevelDB; windows expire as in `Stores.inMemoryWindowStore`, dropped a
+   * segment at a time.
+   *
+   * @param name - The store's name (letters, digits, `.`, `_`, `-`).
+   * @param retentionMs - In milliseconds: a window is kept while its start is within this of
+   *   the latest window start written; at least `windowSizeMs` (a windowed aggregation uses
+   *   window size plus grace).
+   * @param windowSizeMs - The windows' size in milliseconds, 0 or more.
+   * @param retainDuplicates - Keep every record put under the same key and window (a
+   *   stream-stream join's buffer) instead of replacing it.
+   * @throws ConfigError when the name has other characters, a duration is not an integer in range,
+   *   or an option is out of range.
+   */
   persistentWindowStore(name: string, retentionMs: number, windowSizeMs: number, retainDuplicates: boolean, options?: LevelStoreOptions): LevelWindowStoreSupplier {
     checkStoreName(name);
     checkDuration(name, 'windowSizeMs', windowSizeMs, 0);
@@ -85,7 +105,15 @@ export const LevelStores = {
     };
   },
 
-  /** A session store on LevelDB; sessions expire as in `Stores.inMemorySessionStore`. */
+  /**
+   * A session store on LevelDB; sessions expire as in `Stores.inMemorySessionStore`.
+   *
+   * @param name - The store's name (letters, digits, `.`, `_`, `-`).
+   * @param retentionMs - In milliseconds: a session is kept while its end is within this of the
+   *   latest session end written (a session aggregation uses inactivity gap plus grace); at least 1.
+   * @throws ConfigError when the name has other characters, `retentionMs` is not a positive
+   *   integer, or an option is out of range.
+   */
   persistentSessionStore(name: string, retentionMs: number, options?: LevelStoreOptions): LevelSessionStoreSupplier {
     checkStoreName(name);
     checkDuration(name, 'retentionMs', retentionMs, 1);

@@ -13,9 +13,12 @@ export const DEFAULT_LEVEL_INDEX_MAX_ENTRIES = 100_000;
 
 /** Options of `LevelStores.persistent*Store`. */
 export interface LevelStoreOptions {
-  /** Bytes of LevelDB's block cache for this store (per task). Defaults to {@link DEFAULT_LEVEL_CACHE_SIZE}. */
+  /** Bytes of LevelDB's block cache for this store (per task), 0 or more. Defaults to {@link DEFAULT_LEVEL_CACHE_SIZE}. */
   readonly cacheSize?: number;
-  /** Bytes LevelDB buffers in memory before writing a table file. Defaults to {@link DEFAULT_LEVEL_WRITE_BUFFER_SIZE}. */
+  /**
+   * Bytes LevelDB buffers in memory (per store and task) before writing a table file, at least
+   * 64 KiB. Defaults to {@link DEFAULT_LEVEL_WRITE_BUFFER_SIZE}.
+   */
   readonly writeBufferSize?: number;
   /**
    * Whether each commit's batch is fsynced before it counts as done. Defaults to `true`, so a
@@ -37,10 +40,19 @@ export interface LevelStoreOptions {
   readonly indexMaxEntries?: number;
 }
 
+/**
+ * A supplier's {@link LevelStoreOptions} after validation, with every default filled in (the
+ * supplier's `options`). The `LevelStores` factories throw `ConfigError` for an option out of range,
+ * so these values are always usable.
+ */
 export interface ResolvedLevelStoreOptions {
+  /** Bytes of LevelDB's block cache for the store, per task: 0 or more. */
   readonly cacheSize: number;
+  /** Bytes LevelDB buffers in memory before writing a table file: at least 64 KiB. */
   readonly writeBufferSize: number;
+  /** Whether each commit's batch is fsynced before the commit resolves. */
   readonly syncOnCommit: boolean;
+  /** The most entries the in-memory index holds: a non-negative integer, or `Infinity`. */
   readonly indexMaxEntries: number;
 }
 

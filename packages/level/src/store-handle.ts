@@ -14,6 +14,11 @@ export interface RestoreOptions {
   readonly onProgress?: (restored: number) => void;
 }
 
+/**
+ * One opened LevelDB store of one task, as `supplier.prepare(context)` returns it: what a driver
+ * (the test driver, the embedded runner, `KafkaStreams`) uses to restore the store, wait for its
+ * writes after a commit and checkpoint it. Applications never need it.
+ */
 export interface PersistentStoreHandle {
   /** The store's LevelDB directory: `<stateDir>/<applicationId>/<taskId>/<store>`. */
   readonly path: string;

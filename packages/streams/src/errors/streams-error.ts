@@ -18,6 +18,10 @@ export class StreamsError extends Error {
   /** A stable identifier for this kind of failure, safe to match on. */
   readonly code: string;
 
+  /**
+   * For a failure of your own: `code` is a stable identifier to match on (`MY_APP_...`), `message`
+   * says what failed and how to fix it, `options.cause` is the error underneath.
+   */
   constructor(code: string, message: string, options: StreamsErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
@@ -32,6 +36,10 @@ export class StreamsError extends Error {
 
 /** A topology that cannot be built or run as described: a missing parent, a duplicate name, an unknown store. */
 export class TopologyError extends StreamsError {
+  /**
+   * Tributary throws it with code `TOPOLOGY_INVALID`; `message` says what failed and how to fix it,
+   * `options.cause` is the error underneath, if any.
+   */
   constructor(message: string, options?: StreamsErrorOptions) {
     super('TOPOLOGY_INVALID', message, options);
   }
@@ -39,6 +47,10 @@ export class TopologyError extends StreamsError {
 
 /** An option or configuration value that is missing or out of range. The message names the option. */
 export class ConfigError extends StreamsError {
+  /**
+   * Tributary throws it with code `CONFIG_INVALID`; `message` says what failed and how to fix it,
+   * `options.cause` is the error underneath, if any.
+   */
   constructor(message: string, options?: StreamsErrorOptions) {
     super('CONFIG_INVALID', message, options);
   }
@@ -46,6 +58,10 @@ export class ConfigError extends StreamsError {
 
 /** Bytes that a deserializer could not turn into a value. */
 export class DeserializationError extends StreamsError {
+  /**
+   * Tributary throws it with code `DESERIALIZATION_FAILED`; `message` says what failed and how to
+   * fix it, `options.cause` is the error underneath, if any.
+   */
   constructor(message: string, options?: StreamsErrorOptions) {
     super('DESERIALIZATION_FAILED', message, options);
   }
@@ -53,6 +69,10 @@ export class DeserializationError extends StreamsError {
 
 /** A value that a serializer could not turn into bytes. */
 export class SerializationError extends StreamsError {
+  /**
+   * Tributary throws it with code `SERIALIZATION_FAILED`; `message` says what failed and how to fix
+   * it, `options.cause` is the error underneath, if any.
+   */
   constructor(message: string, options?: StreamsErrorOptions) {
     super('SERIALIZATION_FAILED', message, options);
   }
@@ -60,6 +80,10 @@ export class SerializationError extends StreamsError {
 
 /** A record whose processing threw, when the processing handler chose to fail. */
 export class ProcessingError extends StreamsError {
+  /**
+   * Tributary throws it with code `PROCESSING_FAILED`; `message` says what failed and how to fix it,
+   * `options.cause` is the error underneath, if any.
+   */
   constructor(message: string, options?: StreamsErrorOptions) {
     super('PROCESSING_FAILED', message, options);
   }
@@ -67,6 +91,10 @@ export class ProcessingError extends StreamsError {
 
 /** A state store used in a way its contract forbids: closed, not connected, or of the wrong kind. */
 export class StateStoreError extends StreamsError {
+  /**
+   * Tributary throws it with code `STATE_STORE_INVALID`; `message` says what failed and how to fix
+   * it, `options.cause` is the error underneath, if any.
+   */
   constructor(message: string, options?: StreamsErrorOptions) {
     super('STATE_STORE_INVALID', message, options);
   }
@@ -79,6 +107,10 @@ export class StateStoreError extends StreamsError {
  * a dead-letter handler keeps it; it never reaches a processor or moves stream time.
  */
 export class InvalidTimestampError extends StreamsError {
+  /**
+   * Tributary throws it with code `INVALID_TIMESTAMP`; `message` says what failed and how to fix it,
+   * `options.cause` is the error underneath, if any.
+   */
   constructor(message: string, options?: StreamsErrorOptions) {
     super('INVALID_TIMESTAMP', message, options);
   }

@@ -99,7 +99,8 @@ export interface KStream<K, V> {
    * Windowed left join with another stream. A record that found no partner is emitted with
    * `null` once its window has closed, as in Kafka Streams 3.x (no early spurious results); one
    * whose window had already passed when it arrived, or with a null key, is emitted with `null`
-   * at once. Nothing is dropped as late (`docs/tables-windows-joins.md` has the rules).
+   * at once. Nothing is dropped as late ([Tables, windows, aggregations and joins](../../../../docs/tables-windows-joins.md#stream-stream-joins-late-records-null-keys-and-when-results-come-out)
+   * has the rules).
    */
   leftJoin<VO, VR>(other: KStream<K, VO>, joiner: ValueJoiner<V, VO | null, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
   /** Joins each record with the table's current value for its key, or `null` (also when its key is null). */

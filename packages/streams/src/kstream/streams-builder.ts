@@ -29,6 +29,11 @@ export interface StreamsBuilderOptions {
 export class StreamsBuilder {
   private readonly topology: Topology;
 
+  /**
+   * An empty builder; `options.dslStoreSuppliers` picks where the stores the DSL creates live.
+   *
+   * @throws ConfigError when `dslStoreSuppliers` lacks a `keyValueStore`, `windowStore` or `sessionStore` method.
+   */
   constructor(options: StreamsBuilderOptions = {}) {
     const suppliers = options.dslStoreSuppliers;
     if (suppliers !== undefined && (suppliers === null || typeof suppliers !== 'object' || typeof suppliers.keyValueStore !== 'function' || typeof suppliers.windowStore !== 'function' || typeof suppliers.sessionStore !== 'function')) {

@@ -13,6 +13,7 @@ export interface Header {
 export class Headers implements Iterable<Header> {
   private readonly entries: Header[];
 
+  /** Headers holding `entries` in order (repeated keys allowed), or none. */
   constructor(entries?: Iterable<Header>) {
     this.entries = entries === undefined ? [] : Array.from(entries);
   }

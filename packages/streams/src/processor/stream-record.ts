@@ -11,6 +11,9 @@ import { Headers } from './headers.js';
 /** A record flowing through a topology. */
 export class StreamRecord<K, V> {
   /**
+   * A record to forward from a processor (`context.forward(new StreamRecord(...))`); a record
+   * only changes through copies (`withKey`, `withValue`, ...).
+   *
    * @param key the key; `null` when the record has none
    * @param value the value; `null` is a tombstone for tables
    * @param timestamp event time, epoch milliseconds
@@ -50,6 +53,9 @@ export class StreamRecord<K, V> {
  */
 export class FixedKeyRecord<K, V> {
   /**
+   * A record whose key stays as given; a `processValues` processor forwards copies of the one it
+   * received (`record.withValue(...)`).
+   *
    * @param key the key, fixed for the record's life; `null` when the record has none
    * @param value the value; `null` is a tombstone for tables
    * @param timestamp event time, epoch milliseconds

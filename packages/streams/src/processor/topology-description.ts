@@ -32,6 +32,7 @@ export interface SubtopologyDescription {
 
 /** The described topology. `toString()` gives Kafka Streams' text layout. */
 export class TopologyDescription {
+  /** A description of these sub-topologies; `Topology.describe()` makes the real one. */
   constructor(
     /** The connected parts of the graph, by `id`; nodes joined by a store or an edge share one. */
     readonly subtopologies: readonly SubtopologyDescription[],

@@ -142,6 +142,13 @@ export class JsonSchemaSerde<T> implements Serde<T> {
   private readonly validate: ValidateFunction;
   private readonly validateOnSerialize: boolean;
 
+  /**
+   * Compiles `schema` once, for both reading (ajv) and writing (fast-json-stringify);
+   * `Serdes.JsonSchema(schema, options)` is the same.
+   *
+   * @throws ConfigError when `schema` is not an object, `options` has an unknown or mistyped
+   *   option, or ajv or fast-json-stringify cannot compile the schema.
+   */
   constructor(schema: JsonSchemaFor<T>, options?: JsonSchemaSerdeOptions) {
     const checked = validateOptions(options);
     if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {

@@ -31,7 +31,11 @@ export class TestOutputTopic<K, V> {
     return this.queueSize === 0;
   }
 
-  /** Reads the next record, with timestamp and headers. Throws when there is none. */
+  /**
+   * Reads the next record, with timestamp and headers.
+   *
+   * @throws StreamsError with code `OUTPUT_EMPTY` when every record written has been read.
+   */
   readRecord(): TestRecord<K, V> {
     const log = this.runner.topics.get(this.name);
     const raw = log?.[this.position];
@@ -42,12 +46,12 @@ export class TestOutputTopic<K, V> {
     return new TestRecord<K, V>(key, value, raw.timestamp, raw.headers);
   }
 
-  /** Reads the next value. */
+  /** Reads the next value (`null` for a tombstone); throws as {@link readRecord} does when none is left. */
   readValue(): V | null {
     return this.readRecord().value;
   }
 
-  /** Reads the next key and value. */
+  /** Reads the next key and value; throws as {@link readRecord} does when none is left. */
   readKeyValue(): KeyValue<K | null, V | null> {
     const record = this.readRecord();
     return { key: record.key, value: record.value };

@@ -10,6 +10,8 @@ export class TestRecord<K, V> {
   readonly headers: Headers;
 
   /**
+   * A record to pipe in with `TestInputTopic.pipeInput(record)`.
+   *
    * @param key the key; `null` for a record without one
    * @param value the value; `null` is a tombstone for tables
    * @param timestamp event time; `undefined` lets the input topic pick it (its auto-advancing clock)

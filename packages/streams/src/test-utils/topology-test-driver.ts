@@ -22,7 +22,11 @@ import { TestOutputTopic } from './test-output-topic.js';
 export interface TopologyTestDriverOptions {
   /** The mock wall clock's start, epoch ms. Defaults to the real clock at construction. */
   readonly initialWallClockTime?: number;
-  /** A directory for persistent stores. */
+  /**
+   * An existing directory where persistent stores (`@tributary/level`) keep their files, under
+   * `<applicationId>/<taskId>/<store>`; they throw `StateDirectoryError` without one. In-memory
+   * stores ignore it. No default.
+   */
   readonly stateDir?: string;
 }
 
@@ -35,13 +39,21 @@ export type TestDriverConfig = Partial<StreamsConfig> & {
 /**
  * Runs a {@link Topology} in memory, synchronously, as Kafka Streams' `TopologyTestDriver` does.
  * Build one per test and {@link close} it (or `closeAsync` it, for persistent stores) afterwards.
- * `docs/getting-started.md` walks through a full test.
+ * [Getting started](../../../../docs/getting-started.md#test-it-with-the-topologytestdriver) walks through a full test.
  */
 export class TopologyTestDriver {
   private wallClock: number;
   private readonly runner: LocalRunner;
   private closed = false;
 
+  /**
+   * A driver for a topology whose stores open synchronously (in-memory ones); use
+   * {@link TopologyTestDriver.create} for LevelDB stores.
+   *
+   * @param config - The streams config; `applicationId` defaults to `'test'`.
+   * @param options - The mock wall clock's start, and a state directory.
+   * @throws ConfigError when `initialWallClockTime` is not finite or a config option is invalid.
+   */
   constructor(topology: Topology, config: TestDriverConfig = {}, options: TopologyTestDriverOptions = {}) {
     this.wallClock = options.initialWallClockTime ?? Date.now();
     if (!Number.isFinite(this.wallClock)) throw new ConfigError(`Option 'initialWallClockTime' must be a finite number, got ${this.wallClock}.`);

@@ -32,6 +32,7 @@ export class GlobalStateUpdater {
   readonly metrics = new TaskMetrics();
   private readonly byTopic = new Map<string, OpenGlobalStore>();
 
+  /** Builds and initializes the global stores of `builder`'s topology, under `stateDir` when they persist. */
   constructor(
     builder: InternalTopologyBuilder,
     private readonly config: ResolvedStreamsConfig,

@@ -67,6 +67,12 @@ export class LocalRunner implements RecordCollector {
   /** Global tables' stores, updated as soon as their topics get a record. */
   readonly globals: GlobalStateUpdater;
 
+  /**
+   * Builds a task per sub-topology (one partition each) and the global stores, and starts them
+   * at once, unless a store opens asynchronously (LevelDB): then `await runner.prepare()` does.
+   *
+   * @throws ConfigError when `config` is invalid.
+   */
   constructor(topology: Topology, config: StreamsConfig, options: LocalRunnerOptions = {}) {
     this.config = resolveStreamsConfig(config);
     const builder = topology.internal;

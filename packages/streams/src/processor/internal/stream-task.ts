@@ -68,6 +68,11 @@ export class StreamTask {
   /** When the stream-time-ahead warning was last logged, wall clock. */
   private warnedAheadAt = Number.NEGATIVE_INFINITY;
 
+  /**
+   * Builds the task's processor nodes and stores for `options.subtopology` and partition
+   * `options.taskId.partition`; stores open and processors initialize in {@link initialize} (or
+   * the first {@link process}).
+   */
   constructor(private readonly options: StreamTaskOptions) {
     this.id = options.taskId;
     const { builder, subtopology, config } = options;

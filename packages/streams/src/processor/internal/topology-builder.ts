@@ -134,6 +134,7 @@ export class InternalTopologyBuilder {
   private nextIndex = 0;
   private cachedSubtopologies: SubtopologySpec[] | undefined;
 
+  /** An empty graph whose DSL-made stores come from `dslStoreSuppliers` (in memory by default). */
   constructor(dslStoreSuppliers: DslStoreSuppliers = Stores.inMemoryDslStoreSuppliers()) {
     this.dslStoreSuppliers = dslStoreSuppliers;
   }

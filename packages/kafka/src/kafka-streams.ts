@@ -12,7 +12,7 @@ import type { DropReason, InternalTopologyBuilder } from '@tributary/streams/eng
 import { brokersUnavailable, IllegalStateError, StreamsFatalError, TaskCorruptedError } from './errors.js';
 import type { AsyncStoreView } from './interactive-queries.js';
 import type { KeyLocator, KeyQueryMetadata, StreamsMetadata } from './streams-metadata.js';
-import { QueryService, type QueryServiceHost } from './internal/query-service.js';
+import { QueryService, type QueryServiceHost, type StoreKind } from './internal/query-service.js';
 import { asyncStoreView, decodeAnswer, decodeQuery, encodeAnswer, encodeQuery, isKeyQuery, type StoreQuery, type StoreQueryAnswer } from './internal/store-query.js';
 import type { GroupSnapshot } from './internal/streams-metadata-state.js';
 import { describeResolvedOptions, redactError, resolveKafkaStreamsOptions, splitCloneableOptions, type KafkaStreamsOptions, type ResolvedKafkaStreamsOptions } from './options.js';
@@ -597,6 +597,21 @@ export function joinProcess(app: KafkaStreams, processId: string): void {
 /** Internal: calls `listener` with each snapshot of the group `app`'s stream thread takes. */
 export function onGroupSnapshot(app: KafkaStreams, listener: (snapshot: GroupSnapshot) => void): void {
   app['snapshotListeners'].push(listener);
+}
+
+/** Internal: the kind of a store of `app`'s topology (`undefined` for one queries cannot read); throws `UnknownStoreError`. */
+export function storeKindOf(app: KafkaStreams, storeName: string): StoreKind | undefined {
+  return app['queries'].kindOf(storeName);
+}
+
+/** Internal: whether `storeName` is a global store of `app`'s topology; throws `UnknownStoreError`. */
+export function isGlobalStore(app: KafkaStreams, storeName: string): boolean {
+  return app['queries'].metadata.checkStore(storeName) === undefined;
+}
+
+/** Internal: `app`'s `applicationServer` option. */
+export function applicationServerOf(app: KafkaStreams): string | undefined {
+  return app['options'].applicationServer;
 }
 
 /** Internal: answers a query (its keys in bytes) from `app`'s stores, the answer in bytes, for a worker thread's supervisor. */

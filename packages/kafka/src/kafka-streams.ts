@@ -274,7 +274,7 @@ export class KafkaStreams {
   query<View>(storeName: string, type: QueryableStoreType<View>): View {
     if (this.pool !== undefined) {
       throw new IllegalStateError(
-        "Interactive queries are not available with numStreamThreads > 1 in this version: each thread's stores live in its own worker thread. Query with numStreamThreads: 1, or serve queries from the output topics.",
+        "query() reads stores synchronously, and with numStreamThreads > 1 each thread's stores live in its own worker thread: use queryAsync(storeName, type), which asks the thread holding the store.",
       );
     }
     if (this.currentState !== 'RUNNING' && this.currentState !== 'REBALANCING') {

@@ -609,6 +609,11 @@ export function isGlobalStore(app: KafkaStreams, storeName: string): boolean {
   return app['queries'].metadata.checkStore(storeName) === undefined;
 }
 
+/** Internal: the partitions of `storeName` no instance holds active now (`undefined` before the first assignment). */
+export function unhostedPartitionsOf(app: KafkaStreams, storeName: string): number[] | undefined {
+  return app['queries'].metadata.unhostedPartitions(storeName);
+}
+
 /** Internal: `app`'s `applicationServer` option. */
 export function applicationServerOf(app: KafkaStreams): string | undefined {
   return app['options'].applicationServer;

@@ -36,6 +36,13 @@ class FakeInstance implements QueryTarget {
     return false;
   }
 
+  /** Partitions of the store no instance holds now. */
+  unhosted: number[] | undefined = [];
+
+  unhostedPartitions(): number[] | undefined {
+    return this.unhosted;
+  }
+
   keyValue(): AsyncKeyValueStore<unknown, unknown> {
     const entries = () => [...this.counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, value]) => ({ key, value }));
     return {
@@ -238,6 +245,12 @@ describe('QueryServer ranges', () => {
     expect(await get(probeA, '/stores/counts/all?limit=11')).toMatchObject({ status: 400, body: { error: { message: expect.stringContaining("'limit'") } } });
     expect(await get(probeA, '/stores/counts/all?limit=0')).toMatchObject({ status: 400 });
     expect(await get(probeA, '/stores/windows/range')).toMatchObject({ status: 400 });
+    // A partition no instance holds (mid-rebalance), or no assignment yet: no partial list, a 503.
+    a.unhosted = [3];
+    expect(await get(probeA, '/stores/counts/all')).toMatchObject({ status: 503, body: { error: { message: expect.stringContaining('[3]') } } });
+    a.unhosted = undefined;
+    expect(await get(probeA, '/stores/counts/range')).toMatchObject({ status: 503 });
+    a.unhosted = [];
     // One instance out of reach: no partial list, a 503.
     await serverB.close();
     expect(await get(probeA, '/stores/counts/all')).toMatchObject({ status: 503, retryAfter: '1' });

@@ -22,14 +22,15 @@
  * replaces it.
  */
 import type { Consumer, Kafka, KafkaMessage, Producer, TopicPartitionOffsetAndMetadata } from 'kafkajs';
-import { AssignerProtocol, Partitioners } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import { Headers, type ConsumedRecord, type StateStore } from '@tributary/streams';
 import type { DropReason, InternalTopologyBuilder, SubtopologySpec } from '@tributary/streams/engine';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
 import { EARLY_SEND_RECORDS, KafkaRecordCollector, type RecordSender } from './kafka-record-collector.js';
 import { TaskManager, type ManagedTask } from './task-manager.js';
-import { decodeMemberTasks, decodeSubscription, taskAssignor, taskKey, type TaskKey } from './task-assignor.js';
-import type { GroupSnapshot, MemberTasksInfo } from './streams-metadata-state.js';
+import { taskAssignor, taskKey, type TaskKey } from './task-assignor.js';
+import { describeGroup, type DescribedGroup } from './group-description.js';
+import type { GroupSnapshot } from './streams-metadata-state.js';
 import { StandbyTasks } from './standby-tasks.js';
 import type { TopicPlan } from './topic-plan.js';
 import { TaskCorruptedError } from '../errors.js';
@@ -75,12 +76,6 @@ function toConsumedRecord(topic: string, partition: number, message: KafkaMessag
     value: message.value,
     headers: message.headers === undefined ? new Headers() : Headers.fromObject(message.headers),
   };
-}
-
-/** The group's description after a join. */
-interface DescribedGroup {
-  readonly members: MemberTasksInfo[];
-  readonly ownStandby: TaskKey[];
 }
 
 /** A task ready to commit: its stores flushed, and the offsets it consumed since the last commit. */
@@ -573,7 +568,7 @@ export class StreamThread {
     }
     let group: DescribedGroup | undefined;
     try {
-      group = await this.describeGroup();
+      group = await describeGroup(this.options.admin, this.options.options.applicationId, this.memberId);
     } catch (error) {
       // Without standbys only the query metadata needs the description: it waits for the next rebalance.
       if (this.standbys !== undefined) {
@@ -630,33 +625,6 @@ export class StreamThread {
     ).catch((error: unknown) => {
       if (!this.closing) this.fail(error);
     });
-  }
-
-  /**
-   * The group as the coordinator describes it now (kafkajs drops the assignment's user data, the
-   * description keeps it): every member's endpoint, active and standby tasks, and this member's
-   * standby tasks. A group already rebalancing again is described without assignments: its
-   * members then hold nothing until the next join, which describes it again.
-   */
-  private async describeGroup(): Promise<DescribedGroup> {
-    const groupId = this.options.options.applicationId;
-    const { groups } = await this.options.admin.describeGroups([groupId]);
-    const members: MemberTasksInfo[] = [];
-    let ownStandby: TaskKey[] = [];
-    for (const member of groups[0]?.members ?? []) {
-      let subscriptionData: Buffer | undefined;
-      let assignmentData: Buffer | undefined;
-      try {
-        subscriptionData = AssignerProtocol.MemberMetadata.decode(member.memberMetadata)?.userData;
-        assignmentData = AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.userData;
-      } catch {
-        // A member whose metadata cannot be read (not ours, or mid-rebalance) holds nothing here.
-      }
-      const tasks = decodeMemberTasks(assignmentData) ?? { active: [], standby: [] };
-      members.push({ applicationServer: decodeSubscription(subscriptionData, member.memberId).applicationServer, active: tasks.active, standby: tasks.standby });
-      if (member.memberId === this.memberId) ownStandby = tasks.standby;
-    }
-    return { members, ownStandby };
   }
 
   /** This member's standby tasks in the current generation that are not also active here. */

@@ -127,6 +127,13 @@ describe('interactive query metadata', () => {
 
   it('gives no active host for a partition no instance with an applicationServer holds (mid-rebalance)', () => {
     const queries = service();
+    expect(queries.metadata.unhostedPartitions('counts')).toBeUndefined();
+    queries.update({ partitionCounts, members: [{ applicationServer: 'b.example:8080', active: ['0_0'], standby: ['0_1'] }] });
+    expect(queries.metadata.unhostedPartitions('counts')).toEqual([1, 2, 3]);
+    expect(queries.metadata.unhostedPartitions('products')).toEqual([]);
+    queries.update(snapshot);
+    expect(queries.metadata.unhostedPartitions('counts')).toEqual([]);
+    expect(queries.metadata.unhostedPartitions('windowed-counts')).toEqual([]);
     queries.update({ partitionCounts, members: [{ applicationServer: 'b.example:8080', active: ['0_0'], standby: [] }] });
     const key = [...Array(50).keys()].map((index) => `k${index}`).find((candidate) => defaultPartition(Buffer.from(candidate), 4) === 1)!;
     expect(queries.keyQueryMetadata('counts', key)).toEqual({ activeHost: undefined, standbyHosts: [], partition: 1 });

@@ -148,6 +148,26 @@ export class StreamsMetadataState {
     return { activeHost, standbyHosts, partition };
   }
 
+  /**
+   * The partitions of a store no instance (with an `applicationServer`) holds active: none once
+   * the group is settled, some mid-rebalance. `undefined` before the first snapshot; `[]` for a
+   * global store.
+   */
+  unhostedPartitions(storeName: string): number[] | undefined {
+    const source = this.checkStore(storeName);
+    if (source === undefined) return [];
+    const count = this.partitionsOf(storeName);
+    if (count === undefined || this.hosts === undefined) return undefined;
+    const missing: number[] = [];
+    for (let partition = 0; partition < count; partition++) {
+      const task = `${source.subtopology}_${partition}`;
+      let hosted = false;
+      for (const tasks of this.hosts.values()) if (tasks.active.has(task)) hosted = true;
+      if (!hosted) missing.push(partition);
+    }
+    return missing;
+  }
+
   /** The store's source; `undefined` for a global store; throws {@link UnknownStoreError} for no store of the topology. */
   checkStore(storeName: string): StoreSource | undefined {
     const source = this.sources.stores.get(storeName);

@@ -5,7 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { QueryableStoreTypes, StreamsError } from '@tributary/streams';
-import { applicationServerOf, isGlobalStore, storeKindOf, type KafkaStreams } from '../../kafka-streams.js';
+import { applicationServerOf, isGlobalStore, storeKindOf, unhostedPartitionsOf, type KafkaStreams } from '../../kafka-streams.js';
 import type { AsyncKeyValueStore, AsyncSessionStore, AsyncWindowStore } from '../../interactive-queries.js';
 import type { StoreKind } from '../../internal/query-service.js';
 import { hostAddress, type KeyQueryMetadata, type StreamsMetadata } from '../../streams-metadata.js';
@@ -23,6 +23,8 @@ export interface QueryTarget {
   kindOf(store: string): StoreKind | undefined;
   /** Whether the store is global (every instance holds all of it). */
   isGlobal(store: string): boolean;
+  /** The store's partitions no instance holds active now; `undefined` before the first assignment. */
+  unhostedPartitions(store: string): number[] | undefined;
   keyValue(store: string): AsyncKeyValueStore<unknown, unknown>;
   window(store: string): AsyncWindowStore<unknown, unknown>;
   session(store: string): AsyncSessionStore<unknown, unknown>;
@@ -40,6 +42,7 @@ export function kafkaStreamsTarget(app: KafkaStreams): QueryTarget {
     applicationServer: applicationServerOf(app),
     kindOf: (store) => storeKindOf(app, store),
     isGlobal: (store) => isGlobalStore(app, store),
+    unhostedPartitions: (store) => unhostedPartitionsOf(app, store),
     keyValue: (store) => app.queryAsync(store, QueryableStoreTypes.keyValueStore<unknown, unknown>()),
     window: (store) => app.queryAsync(store, QueryableStoreTypes.windowStore<unknown, unknown>()),
     session: (store) => app.queryAsync(store, QueryableStoreTypes.sessionStore<unknown, unknown>()),
@@ -189,6 +192,11 @@ export function addStoreRoutes(routes: RouteTable, target: QueryTarget, options:
       if (isForwarded(context) || target.applicationServer === undefined || target.isGlobal(store)) {
         const { entries, truncated } = await hereFirst();
         return { status: 200, body: { store, entries, truncated } };
+      }
+      // Every partition must have an instance to ask: a list missing some would be wrong, not short.
+      const unhosted = target.unhostedPartitions(store);
+      if (unhosted === undefined || unhosted.length > 0) {
+        return unavailable(`Partitions ${unhosted === undefined ? 'of' : `[${unhosted.join(', ')}] of`} store '${store}' have no instance to answer for them now (a rebalance is under way).`);
       }
       const hosts = target.storeMetadata(store).filter((metadata) => metadata.stateStoreNames.includes(store));
       const parts = await Promise.all(

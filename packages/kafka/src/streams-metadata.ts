@@ -10,18 +10,23 @@ import type { Serializer, StreamPartitioner } from '@tributary/streams';
 
 /** An instance's query endpoint: its `applicationServer` option, split. */
 export interface HostInfo {
+  /** The host name or address, without brackets for IPv6. */
   readonly host: string;
+  /** The port. */
   readonly port: number;
 }
 
 /** One partition of one topic. */
 export interface TopicPartition {
+  /** The topic's full name (internal topics with the application id prefix). */
   readonly topic: string;
+  /** The partition number, from 0. */
   readonly partition: number;
 }
 
 /** What one instance (one `applicationServer`, all its stream threads) holds. */
 export interface StreamsMetadata {
+  /** The instance's `applicationServer`. */
   readonly hostInfo: HostInfo;
   /** The stores its active tasks hold, and every global store. Sorted. */
   readonly stateStoreNames: readonly string[];

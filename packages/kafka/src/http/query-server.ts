@@ -16,18 +16,23 @@ import { addStoreRoutes, kafkaStreamsTarget, sendJson, type QueryTarget } from '
 
 /** What a route handler gets. */
 export interface RouteContext {
+  /** The request, as `node:http` gives it. */
   readonly request: IncomingMessage;
   /** Write to it directly (server-sent events, a page) and return nothing; or return a {@link JsonResponse}. */
   readonly response: ServerResponse;
   /** The pattern's `:name` segments, decoded. */
   readonly params: Readonly<Record<string, string>>;
+  /** The query string's parameters. */
   readonly query: URLSearchParams;
 }
 
 /** A JSON answer. */
 export interface JsonResponse {
+  /** The HTTP status. */
   readonly status: number;
+  /** Rendered with `JSON.stringify`. */
   readonly body: unknown;
+  /** Headers besides `content-type` (JSON) and `cache-control` (`no-store`). */
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -60,14 +65,21 @@ export interface QueryServerOptions {
   readonly stores?: Readonly<Record<string, StoreHttpOptions>>;
 }
 
-/** The options with their defaults. */
+/** The options with their defaults (see {@link QueryServerOptions} for each). */
 export interface ResolvedQueryServerOptions {
+  /** The interface listened on. */
   readonly host: string;
+  /** The port asked for (0: any free one). */
   readonly port: number;
+  /** Entries a multi-entry answer holds without a `limit`. */
   readonly defaultLimit: number;
+  /** The largest `limit` accepted. */
   readonly maxLimit: number;
+  /** How long a forwarded request may take. */
   readonly forwardTimeoutMs: number;
+  /** The `Retry-After` of 503 answers, in seconds. */
   readonly retryAfterSeconds: number;
+  /** Per-store key parsing and JSON rendering. */
   readonly stores: Readonly<Record<string, StoreHttpOptions>>;
 }
 
@@ -117,6 +129,7 @@ export class QueryServer {
   /** The routes; add your own with `routes.get(pattern, handler)`. */
   readonly routes = new RouteTable();
   private readonly server: Server;
+  /** The options, checked, with their defaults. */
   readonly options: ResolvedQueryServerOptions;
 
   /** Internal: use {@link createQueryServer}. */

@@ -155,17 +155,17 @@ export function addStoreRoutes(routes: RouteTable, target: QueryTarget, options:
    * Answers a key read here, or forwards it to the instance holding the key. An instance without
    * an `applicationServer` answers everything itself.
    */
-  const byKey = (answerHere: (store: string, key: unknown, context: RouteContext) => Promise<JsonResponse>) =>
+  const byKey = (kinds: readonly StoreKind[], answerHere: (store: string, key: unknown, context: RouteContext, kind: StoreKind) => Promise<JsonResponse>) =>
     guarded(async (context) => {
       const { store } = context.params as { store: string; key: string };
-      target.kindOf(store);
+      const kind = kindOf(store, kinds);
       const key = parseKey(store, context.params.key!);
       const notRunning = checkRunning();
       if (notRunning !== undefined) return notRunning;
-      if (isForwarded(context) || target.applicationServer === undefined) return answerHere(store, key, context);
+      if (isForwarded(context) || target.applicationServer === undefined) return answerHere(store, key, context, kind);
       const metadata = target.keyMetadata(store, key);
       if (metadata.activeHost === undefined) return unavailable(`No instance holds the partition of this key of store '${store}' now (a rebalance is under way).`);
-      if (hostAddress(metadata.activeHost) === target.applicationServer || metadata.partition === -1) return answerHere(store, key, context);
+      if (hostAddress(metadata.activeHost) === target.applicationServer || metadata.partition === -1) return answerHere(store, key, context, kind);
       try {
         return fromOtherInstance(await forward(metadata.activeHost, pathAndQuery(context), options.forwardTimeoutMs));
       } catch (error) {
@@ -178,15 +178,15 @@ export function addStoreRoutes(routes: RouteTable, target: QueryTarget, options:
    * know whether it cut), joined with those of every other instance holding the store active.
    * Any instance unable to answer makes the whole answer 503: a partial list would be wrong.
    */
-  const fanOut = (local: (store: string, limit: number, context: RouteContext) => Promise<unknown[]>) =>
+  const fanOut = (kinds: readonly StoreKind[], local: (store: string, limit: number, context: RouteContext, kind: StoreKind) => Promise<unknown[]>) =>
     guarded(async (context) => {
       const { store } = context.params as { store: string };
-      target.kindOf(store);
+      const kind = kindOf(store, kinds);
       const limit = limitOf(context.query);
       const notRunning = checkRunning();
       if (notRunning !== undefined) return notRunning;
       const hereFirst = async (): Promise<{ entries: unknown[]; truncated: boolean }> => {
-        const entries = await local(store, limit + 1, context);
+        const entries = await local(store, limit + 1, context, kind);
         return { entries: entries.slice(0, limit), truncated: entries.length > limit };
       };
       if (isForwarded(context) || target.applicationServer === undefined || target.isGlobal(store)) {
@@ -241,8 +241,7 @@ export function addStoreRoutes(routes: RouteTable, target: QueryTarget, options:
 
   routes.get(
     '/stores/:store/keys/:key',
-    byKey(async (store, key, context) => {
-      const kind = kindOf(store, ['key-value', 'window', 'session']);
+    byKey(['key-value', 'window', 'session'], async (store, key, context, kind) => {
       if (kind === 'key-value') {
         const value = await target.keyValue(store).get(key);
         return value === undefined ? notFound(store, `key ${JSON.stringify(context.params.key)}`) : { status: 200, body: { store, key: json(store, key), value: json(store, value) } };
@@ -264,8 +263,7 @@ export function addStoreRoutes(routes: RouteTable, target: QueryTarget, options:
 
   routes.get(
     '/stores/:store/keys/:key/windows/:start',
-    byKey(async (store, key, context) => {
-      kindOf(store, ['window']);
+    byKey(['window'], async (store, key, context) => {
       const start = integerParam(new URLSearchParams({ start: context.params.start! }), 'start', 0, 0);
       const value = await target.window(store).fetch(key, start);
       return value === undefined ? notFound(store, `window starting at ${start} for key ${JSON.stringify(context.params.key)}`) : { status: 200, body: { store, key: json(store, key), start, value: json(store, value) } };
@@ -274,8 +272,7 @@ export function addStoreRoutes(routes: RouteTable, target: QueryTarget, options:
 
   routes.get(
     '/stores/:store/range',
-    fanOut(async (store, limit, context) => {
-      kindOf(store, ['key-value']);
+    fanOut(['key-value'], async (store, limit, context) => {
       const bound = (name: string): unknown => {
         const text = context.query.get(name);
         return text === null ? undefined : parseKey(store, text);
@@ -287,8 +284,7 @@ export function addStoreRoutes(routes: RouteTable, target: QueryTarget, options:
 
   routes.get(
     '/stores/:store/all',
-    fanOut(async (store, limit, context) => {
-      const kind = kindOf(store, ['key-value', 'window']);
+    fanOut(['key-value', 'window'], async (store, limit, context, kind) => {
       if (kind === 'key-value') {
         const entries = await target.keyValue(store).all({ limit });
         return entries.map((entry) => ({ key: json(store, entry.key), value: json(store, entry.value) }));

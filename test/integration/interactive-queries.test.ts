@@ -115,6 +115,19 @@ describe('interactive queries across three instances', () => {
     const partitions = metadata.body.instances.flatMap((instance: { topicPartitions: { partition: number }[] }) => instance.topicPartitions.map((entry) => entry.partition));
     expect(partitions.sort()).toEqual([0, 1, 2, 3, 4, 5]);
 
+    // What a key read costs, answered where it lands or forwarded once (sequential, this loaded machine).
+    const timings = { local: [] as number[], forwarded: [] as number[] };
+    for (let round = 0; round < 4; round++) {
+      for (const key of expected.keys()) {
+        const owner = (await get(ports.a!, `/metadata/stores/counts/keys/${key}`)).body.activeHost.port;
+        const started = performance.now();
+        expect((await get(ports.a!, `/stores/counts/keys/${key}`)).status).toBe(200);
+        (owner === ports.a ? timings.local : timings.forwarded).push(performance.now() - started);
+      }
+    }
+    const median = (values: number[]): number => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] ?? Number.NaN;
+    console.log(`IQ key reads through one instance: median ${median(timings.local).toFixed(2)} ms answered there (${timings.local.length}), ${median(timings.forwarded).toFixed(2)} ms forwarded (${timings.forwarded.length})`);
+
     // Offsets and changelogs of everything above are committed (every 200 ms) before the kill.
     await sleep(1500);
     const killedAt = Date.now();

@@ -178,7 +178,8 @@ export class ThreadPool {
    * Answers a query (keys in bytes) from the worker threads. A key query goes to the thread that
    * last reported `ownerTask` running, then to the others until one holds it; it rejects with a
    * `StoreUnavailableError` when none does. Other queries ask every thread and join their
-   * answers, up to the query's limit.
+   * answers, up to the query's limit; one thread unable to answer fails the query, as a list
+   * missing its tasks' entries would be wrong.
    */
   async query(query: StoreQuery, ownerTask: string | undefined): Promise<StoreQueryAnswer> {
     const threads = [...this.threads].sort((a, b) => Number(ownerTask !== undefined && b.metrics.tasks.includes(ownerTask)) - Number(ownerTask !== undefined && a.metrics.tasks.includes(ownerTask)));
@@ -198,10 +199,8 @@ export class ThreadPool {
     let count = 0;
     const limit = 'limit' in query ? query.limit : Infinity;
     for (const answer of answers) {
-      if (answer instanceof Error) {
-        if ((answer as { code?: unknown }).code === 'STORE_UNAVAILABLE') continue;
-        throw answer;
-      }
+      // A thread that cannot answer holds tasks whose entries would be missing: no partial list.
+      if (answer instanceof Error) throw answer;
       count += answer.count ?? 0;
       for (const entry of answer.entries) if (entries.length < limit) entries.push(entry);
     }

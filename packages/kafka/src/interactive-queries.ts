@@ -24,7 +24,11 @@ export interface QueryLimit {
 export interface AsyncKeyValueStore<K, V> {
   /** The value for `key`, or `undefined` when the task holding its partition has none. */
   get(key: K): Promise<V | undefined>;
-  /** Entries with `from <= key <= to` on this instance (either bound may be omitted), in key order within each task. */
+  /**
+   * Entries with `from <= key <= to` on this instance (either bound may be omitted), in key order
+   * within each task. Like every whole-store read, it rejects with `StoreUnavailableError` unless
+   * the application is RUNNING: while tasks restore or move, the list would miss theirs.
+   */
   range(from: K | undefined, to: K | undefined, options?: QueryLimit): Promise<KeyValue<K, V>[]>;
   /** Entries on this instance, in key order within each task. */
   all(options?: QueryLimit): Promise<KeyValue<K, V>[]>;

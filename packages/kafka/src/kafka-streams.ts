@@ -166,6 +166,7 @@ export class KafkaStreams {
   /** What the query service reads of this instance's stores. */
   private readonly queryHost: QueryServiceHost = {
     readable: () => this.currentState === 'RUNNING' || this.currentState === 'REBALANCING',
+    settled: () => this.currentState === 'RUNNING',
     storesNamed: (store) => this.thread?.storesNamed(store) ?? [],
     storeOfTask: (task, store) => this.thread?.storeOfTask(task, store),
     globalStore: (store) => this.globals?.updater.stores().get(store),

@@ -35,6 +35,7 @@ describe('QueryService.execute', () => {
   const partition1 = mapStore('counts', { bob: 5 });
   const host = (overrides: Partial<QueryServiceHost> = {}): QueryServiceHost => ({
     readable: () => true,
+    settled: () => true,
     storesNamed: () => [partition0, partition1],
     storeOfTask: (task) => (task === '0_0' ? partition0 : task === '0_1' ? 'restoring' : undefined),
     globalStore: (store) => (store === 'products' ? mapStore('products', { p1: 9 }) : undefined),
@@ -61,5 +62,10 @@ describe('QueryService.execute', () => {
     expect(queries.execute({ op: 'kv-get', store: 'products', key: 'p1', partition: -1 }, host())).toEqual({ entries: [{ key: 'p1', value: 9 }] });
     expect(queries.execute({ op: 'kv-all', store: 'counts', limit: 10 }, host({ storesNamed: () => [] }))).toEqual({ entries: [] });
     expect(() => queries.execute({ op: 'kv-all', store: 'counts', limit: 10 }, host({ readable: () => false }))).toThrow(/not running/);
+    // Rebalancing: key reads of running tasks go on, whole-store reads wait (they would miss tasks).
+    const rebalancing = host({ settled: () => false });
+    expect(queries.execute({ op: 'kv-get', store: 'counts', key: 'alice', partition: 0 }, rebalancing)).toEqual({ entries: [{ key: 'alice', value: 3 }] });
+    expect(() => queries.execute({ op: 'kv-all', store: 'counts', limit: 10 }, rebalancing)).toThrow(/cannot be read whole now/);
+    expect(queries.execute({ op: 'kv-all', store: 'products', limit: 10 }, rebalancing).entries).toEqual([{ key: 'p1', value: 9 }]);
   });
 });

@@ -9,7 +9,7 @@ import type { InternalTopologyBuilder } from '@tributary/streams/engine';
 import { StoreUnavailableError } from '../errors.js';
 import type { KeyLocator, KeyQueryMetadata, StreamsMetadata } from '../streams-metadata.js';
 import { defaultPartition } from './murmur2.js';
-import { executeStoreQuery, type LocalStores, type StoreQuery, type StoreQueryAnswer, type StoreSerdes } from './store-query.js';
+import { executeStoreQuery, isKeyQuery, type LocalStores, type StoreQuery, type StoreQueryAnswer, type StoreSerdes } from './store-query.js';
 import { storeSourcesOf, StreamsMetadataState, type GroupSnapshot } from './streams-metadata-state.js';
 
 /** The kinds of store a query can read. */
@@ -19,6 +19,8 @@ export type StoreKind = 'key-value' | 'window' | 'session';
 export interface QueryServiceHost {
   /** Whether stores may be read now (the application is RUNNING or REBALANCING). */
   readable(): boolean;
+  /** Whether every task is running (the application is RUNNING): a read of every task's entries needs it. */
+  settled(): boolean;
   /** Running tasks' instances of a (non-global) store. */
   storesNamed(store: string): StateStore[];
   /** A task's instance of a store: `'restoring'` while it restores, `undefined` when the task is not here. */
@@ -99,6 +101,10 @@ export class QueryService {
   execute(query: StoreQuery, host: QueryServiceHost): StoreQueryAnswer {
     if (!host.readable()) throw new StoreUnavailableError(`Store '${query.store}' cannot be queried now: the application is not running (it is starting, closing or failed). Retry once it is RUNNING.`);
     const source = this.metadata.checkStore(query.store);
+    // As Kafka Streams without stale stores: while tasks restore or move, a list would miss theirs.
+    if (source !== undefined && !isKeyQuery(query) && !host.settled()) {
+      throw new StoreUnavailableError(`Store '${query.store}' cannot be read whole now: the application is rebalancing or restoring, and the list would miss those tasks' entries. Retry once it is RUNNING.`);
+    }
     const stores: LocalStores = {
       running: (store) => {
         if (source !== undefined) return host.storesNamed(store);

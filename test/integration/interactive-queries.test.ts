@@ -3,7 +3,8 @@
  * two stream threads), each with `applicationServer` and the HTTP query server. Every key, asked
  * through every instance, gives the same (known) count; then one instance is killed with
  * SIGKILL and, while its tasks move, every answer is either that same count or a 503, never a
- * 404 or another number; afterwards every key answers again through the survivors.
+ * 404 or another number (and a whole-store read the whole store or a 503); afterwards every key
+ * answers again through the survivors.
  */
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -140,6 +141,10 @@ describe('interactive queries across three instances', () => {
       if (Date.now() > moveDeadline) throw new Error(`The survivors did not answer every key within 120 s of the kill: ${JSON.stringify(tally)}`);
       let allCorrect = true;
       for (const port of survivors) {
+        // A whole-store read is the whole store or a 503, never a list missing the moving tasks' keys.
+        const all = await get(port, '/stores/counts/all?limit=1000');
+        if (all.status === 200) expect(new Map(all.body.entries.map((entry: { key: string; value: number }) => [entry.key, entry.value]))).toEqual(expected);
+        else expect(all.status).toBe(503);
         const answers = await sweep(port);
         tally.sweeps++;
         for (const answer of answers) {

@@ -4,7 +4,7 @@
  * thread, and a thread that fails puts the application in ERROR with its message.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, logAndFail, Serdes, type Topology } from '@tributary/streams';
+import { ConfigError, logAndFail, QueryableStoreTypes, Serdes, type Topology } from '@tributary/streams';
 import { createTopics, kafkaClient, uniqueTopic } from './helpers/kafka.js';
 import { consumeLatest, createApp, produce, waitFor, type InputRecord } from './helpers/streams-app.js';
 
@@ -55,6 +55,17 @@ describe('KafkaStreams with numStreamThreads', () => {
     const counts = await consumeLatest(outputTopic, new Map([...expected].sort(([a], [b]) => (a < b ? -1 : 1))), { valueSerde: Serdes.Float64(), timeoutMs: 15_000 });
     expect(counts).toEqual(new Map([...expected].sort(([a], [b]) => (a < b ? -1 : 1))));
     await waitFor(() => testApp.app.metrics().processed >= records.length, () => `processed ${testApp.app.metrics().processed} of ${records.length}`, 5_000);
+
+    // queryAsync reaches the worker thread holding each key's task, keys and values crossing in bytes.
+    const store = testApp.app.queryAsync('counts', QueryableStoreTypes.keyValueStore<string, number>());
+    for (const [key, count] of expected) expect(await store.get(key)).toBe(count);
+    expect(await store.get('never-seen')).toBeUndefined();
+    const all = await store.all();
+    expect(new Map(all.map((entry) => [entry.key, entry.value]))).toEqual(expected);
+    expect(await store.all({ limit: 5 })).toHaveLength(5);
+    // Without applicationServer no instance is listed, but every key's partition is known.
+    expect(testApp.app.metadataForAllStreamsClients()).toEqual([]);
+    expect(testApp.app.queryMetadataForKey('counts', 'k1')).toMatchObject({ activeHost: undefined, partition: expect.any(Number) });
 
     await testApp.app.close({ timeoutMs: 10_000 });
     expect(testApp.app.state).toBe('NOT_RUNNING');

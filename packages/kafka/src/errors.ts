@@ -163,3 +163,29 @@ export class CommitMetadataError extends StreamsError {
     super(code, message, options);
   }
 }
+
+/** A query named a store the topology does not have. */
+export class UnknownStoreError extends StreamsError {
+  /** The name asked for. */
+  readonly storeName: string;
+
+  constructor(storeName: string, options?: StreamsErrorOptions) {
+    super('STORE_UNKNOWN', `The topology has no state store named '${storeName}'; check the name given to Materialized.as(...) or Stores.*Supplier(...).`, options);
+    this.storeName = storeName;
+  }
+}
+
+/**
+ * A store (or the partition of it a key lives in) cannot be queried on this instance right now:
+ * the application is rebalancing, the task holding it is restoring or has moved to another
+ * instance, or the application is not running. Retriable: ask again after a moment, or ask
+ * `queryMetadataForKey` where the key lives now.
+ */
+export class StoreUnavailableError extends StreamsError {
+  /** Always true: the store becomes queryable again once the rebalance or restore is over. */
+  readonly retriable = true;
+
+  constructor(message: string, options?: StreamsErrorOptions) {
+    super('STORE_UNAVAILABLE', message, options);
+  }
+}

@@ -10,6 +10,11 @@ import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry, type logC
 import { queryStore, type Logger, type QueryableStoreType, type StateStore, type Topology } from '@tributary/streams';
 import type { DropReason, InternalTopologyBuilder } from '@tributary/streams/engine';
 import { brokersUnavailable, IllegalStateError, StreamsFatalError, TaskCorruptedError } from './errors.js';
+import type { AsyncStoreView } from './interactive-queries.js';
+import type { KeyLocator, KeyQueryMetadata, StreamsMetadata } from './streams-metadata.js';
+import { QueryService, type QueryServiceHost, type StoreKind } from './internal/query-service.js';
+import { asyncStoreView, decodeAnswer, decodeQuery, encodeAnswer, encodeQuery, isKeyQuery, type StoreQuery, type StoreQueryAnswer } from './internal/store-query.js';
+import type { GroupSnapshot } from './internal/streams-metadata-state.js';
 import { describeResolvedOptions, redactError, resolveKafkaStreamsOptions, splitCloneableOptions, type KafkaStreamsOptions, type ResolvedKafkaStreamsOptions } from './options.js';
 import { brokerFailure, connectAdmin } from './internal/connect.js';
 import { GlobalStoreConsumer } from './internal/global-store-bootstrap.js';
@@ -167,6 +172,18 @@ export class KafkaStreams {
   private underProcessLock = false;
   /** The counters of stream threads that were replaced, so that metrics stay cumulative. */
   private readonly retired = { processed: 0, restored: 0, standbyRecords: 0, dropped: new Map<DropReason, number>() };
+  /** Interactive queries: the group's metadata, store serdes, local answers. */
+  private readonly queries: QueryService;
+  /** Told of each group snapshot (a worker thread forwards them to its supervisor). */
+  private readonly snapshotListeners: ((snapshot: GroupSnapshot) => void)[] = [];
+  /** What the query service reads of this instance's stores. */
+  private readonly queryHost: QueryServiceHost = {
+    readable: () => this.currentState === 'RUNNING' || this.currentState === 'REBALANCING',
+    settled: () => this.currentState === 'RUNNING',
+    storesNamed: (store) => this.thread?.storesNamed(store) ?? [],
+    storeOfTask: (task, store) => this.thread?.storeOfTask(task, store),
+    globalStore: (store) => this.globals?.updater.stores().get(store),
+  };
 
   /**
    * Validates the options and the topology. Connects nothing until {@link start}.
@@ -182,6 +199,7 @@ export class KafkaStreams {
     }
     this.builder = internal as InternalTopologyBuilder;
     this.options = resolveKafkaStreamsOptions(options);
+    this.queries = new QueryService(this.builder, this.options.applicationId, this.options.streams, this.options.applicationServer);
     // Before any consumer fetches (a worker thread's KafkaStreams fixes its own kafkajs): kafkajs
     // 2.2.4 lets some aborted records through read_committed.
     installReadCommittedFilter();
@@ -204,6 +222,7 @@ export class KafkaStreams {
             if (this.currentState === 'RUNNING') this.setState('REBALANCING');
           },
           onFatal: (error) => this.onFatal(error),
+          onGroupSnapshot: (snapshot) => this.onGroupSnapshot(snapshot),
         },
       });
     }
@@ -287,7 +306,7 @@ export class KafkaStreams {
   query<View>(storeName: string, type: QueryableStoreType<View>): View {
     if (this.pool !== undefined) {
       throw new IllegalStateError(
-        "Interactive queries are not available with numStreamThreads > 1 in this version: each thread's stores live in its own worker thread. Query with numStreamThreads: 1, or serve queries from the output topics.",
+        "query() reads stores synchronously, and with numStreamThreads > 1 each thread's stores live in its own worker thread: use queryAsync(storeName, type), which asks the thread holding the store.",
       );
     }
     if (this.currentState !== 'RUNNING' && this.currentState !== 'REBALANCING') {
@@ -297,6 +316,63 @@ export class KafkaStreams {
     const global = this.globals?.updater.stores().get(storeName);
     if (global !== undefined) stores.push(global);
     return queryStore(storeName, type, stores);
+  }
+
+  /**
+   * An asynchronous read-only view of a store, with any `numStreamThreads`: each read is answered
+   * by the thread holding the store (a worker thread's answers cross back in bytes, through the
+   * store's serdes). Key reads go to the task holding the key's partition and reject with
+   * `StoreUnavailableError` when it does not run here (restoring, moved, rebalancing); range
+   * and `all` reads return this instance's entries, at most `limit` of them. Takes the
+   * key-value, window and session kinds of `QueryableStoreTypes`.
+   *
+   * @example
+   * ```ts
+   * const counts = app.queryAsync('counts', QueryableStoreTypes.keyValueStore<string, number>());
+   * const count = await counts.get('alice');
+   * ```
+   */
+  queryAsync<View>(storeName: string, type: QueryableStoreType<View>): AsyncStoreView<View> {
+    const kind = type.kind;
+    this.queries.metadata.checkStore(storeName);
+    const run =
+      this.pool === undefined
+        ? async (query: StoreQuery): Promise<StoreQueryAnswer> => this.queries.execute(query, this.queryHost)
+        : async (query: StoreQuery): Promise<StoreQueryAnswer> => {
+            const serdes = this.queries.serdesOf(storeName);
+            const owner = isKeyQuery(query) && query.partition >= 0 ? `${this.queries.metadata.checkStore(storeName)!.subtopology}_${query.partition}` : undefined;
+            return decodeAnswer(query, await this.pool!.query(encodeQuery(query, serdes), owner), serdes);
+          };
+    return asyncStoreView(storeName, kind, { partitionOf: (store, key) => this.queries.partitionOf(store, key), run }) as AsyncStoreView<View>;
+  }
+
+  /**
+   * Every instance of the application that has an `applicationServer`, with the stores and
+   * partitions it holds, active and standby, as of the last rebalance (empty before the first).
+   */
+  metadataForAllStreamsClients(): StreamsMetadata[] {
+    return this.queries.allMetadata();
+  }
+
+  /** The instances holding `storeName`, active or standby; throws `UnknownStoreError` for a name the topology lacks. */
+  streamsMetadataForStore(storeName: string): StreamsMetadata[] {
+    return this.queries.metadataForStore(storeName);
+  }
+
+  /**
+   * Where `key` of `storeName` lives: the instance whose active task holds the key's partition,
+   * those holding standbys of it, and the partition. The partition is the default partitioner's
+   * (murmur2 of the key serialized with `keySerializer`, the store's key serde when omitted), or
+   * `{ partitioner }`'s when the input topic was written with a custom one. For a windowed store,
+   * pass the plain key. Throws `UnknownStoreError` for a name the topology lacks.
+   */
+  queryMetadataForKey<K>(storeName: string, key: K, keySerializer?: KeyLocator<K>): KeyQueryMetadata {
+    return this.queries.keyQueryMetadata(storeName, key, keySerializer);
+  }
+
+  private onGroupSnapshot(snapshot: GroupSnapshot): void {
+    this.queries.update(snapshot);
+    for (const listener of this.snapshotListeners) listener(snapshot);
   }
 
   /** Counters of this instance. */
@@ -354,6 +430,7 @@ export class KafkaStreams {
       .then(() => {
         // Nothing of this application may keep the process alive: not a connect kafkajs is still retrying, nor a socket it left open.
         this.sockets.shutdown();
+        this.queries.metadata.clear();
         this.setState('NOT_RUNNING');
       });
     return this.closePromise;
@@ -433,6 +510,9 @@ export class KafkaStreams {
         },
         onRebalancing: () => {
           if (thread === this.thread && this.currentState === 'RUNNING') this.setState('REBALANCING');
+        },
+        onGroupSnapshot: (snapshot) => {
+          if (thread === this.thread) this.onGroupSnapshot(snapshot);
         },
         onFatal: (error) => {
           if (reported || thread !== this.thread) return;
@@ -547,6 +627,38 @@ export function fatalErrorOf(app: KafkaStreams): unknown {
 export function joinProcess(app: KafkaStreams, processId: string): void {
   app['processId'] = processId;
   app['underProcessLock'] = true;
+}
+
+/** Internal: calls `listener` with each snapshot of the group `app`'s stream thread takes. */
+export function onGroupSnapshot(app: KafkaStreams, listener: (snapshot: GroupSnapshot) => void): void {
+  app['snapshotListeners'].push(listener);
+}
+
+/** Internal: the kind of a store of `app`'s topology (`undefined` for one queries cannot read); throws `UnknownStoreError`. */
+export function storeKindOf(app: KafkaStreams, storeName: string): StoreKind | undefined {
+  return app['queries'].kindOf(storeName);
+}
+
+/** Internal: whether `storeName` is a global store of `app`'s topology; throws `UnknownStoreError`. */
+export function isGlobalStore(app: KafkaStreams, storeName: string): boolean {
+  return app['queries'].metadata.checkStore(storeName) === undefined;
+}
+
+/** Internal: the partitions of `storeName` no instance holds active now (`undefined` before the first assignment). */
+export function unhostedPartitionsOf(app: KafkaStreams, storeName: string): number[] | undefined {
+  return app['queries'].metadata.unhostedPartitions(storeName);
+}
+
+/** Internal: `app`'s `applicationServer` option. */
+export function applicationServerOf(app: KafkaStreams): string | undefined {
+  return app['options'].applicationServer;
+}
+
+/** Internal: answers a query (its keys in bytes) from `app`'s stores, the answer in bytes, for a worker thread's supervisor. */
+export function answerEncodedQuery(app: KafkaStreams, query: StoreQuery): StoreQueryAnswer {
+  const service = app['queries'];
+  const serdes = service.serdesOf(query.store);
+  return encodeAnswer(query, service.execute(decodeQuery(query, serdes), app['queryHost']), serdes);
 }
 
 /** Whether any store of the topology keeps its data on disk (its supplier opens a handle for the runtime). */

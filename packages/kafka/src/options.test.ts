@@ -41,6 +41,13 @@ describe('resolveKafkaStreamsOptions', () => {
     expect(resolveKafkaStreamsOptions({ ...base, processingGuarantee: 'exactly_once', commitIntervalMs: 2000 }).commitIntervalMs).toBe(2000);
   });
 
+  it("takes applicationServer as 'host:port' and names it when it is not", () => {
+    expect(resolveKafkaStreamsOptions(base).applicationServer).toBeUndefined();
+    expect(resolveKafkaStreamsOptions({ ...base, applicationServer: 'app-1.internal:8080' }).applicationServer).toBe('app-1.internal:8080');
+    expect(resolveKafkaStreamsOptions({ ...base, applicationServer: '[::1]:8080' }).applicationServer).toBe('[::1]:8080');
+    for (const bad of ['localhost', 'host:0', 'host:70000', 'http://host:80', 8080]) expect(optionError({ applicationServer: bad })).toMatch(/'applicationServer' must be 'host:port'/);
+  });
+
   it('accepts comma-separated and array brokers', () => {
     expect(resolveKafkaStreamsOptions({ ...base, bootstrapServers: 'a:1, b:2' }).brokers).toEqual(['a:1', 'b:2']);
     expect(resolveKafkaStreamsOptions({ ...base, bootstrapServers: ['a:1', '[::1]:9092'] }).brokers).toEqual(['a:1', '[::1]:9092']);

@@ -102,6 +102,15 @@ export interface KafkaStreamsOptions extends StreamsConfig {
    * restored in full either way.
    */
   readonly numStandbyReplicas?: number;
+  /**
+   * This instance's endpoint for interactive queries, `'host:port'`, as Kafka Streams'
+   * `application.server`: carried in the consumer group subscription, so that after each
+   * rebalance every instance knows which instance holds which store partitions (see
+   * `KafkaStreams.queryMetadataForKey`). Not set by default: the instance then takes part in no
+   * metadata, and other instances cannot forward queries to it. The HTTP layer
+   * (`@tributary/kafka/http`) serves queries on it.
+   */
+  readonly applicationServer?: string;
 }
 
 /** Given to a {@link StreamThreadModule}'s functions in each worker thread. */
@@ -143,6 +152,8 @@ export interface ResolvedKafkaStreamsOptions {
   readonly numStreamThreads: number;
   /** The `file:` URL of the thread module, when `numStreamThreads` is above 1. */
   readonly threadModule: string | undefined;
+  /** This instance's `host:port` for interactive queries, when set. */
+  readonly applicationServer: string | undefined;
 }
 
 /**
@@ -344,6 +355,16 @@ function checkConsumerOptions(consumer: unknown): { sessionTimeoutMs: number; he
   return { sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs };
 }
 
+function checkApplicationServer(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const match = typeof value === 'string' ? hostPortPattern.exec(value) : null;
+  const port = match === null ? 0 : Number(match[2]);
+  if (match === null || port < 1 || port > 65535) {
+    fail(`Option 'applicationServer' must be 'host:port' (for example '127.0.0.1:8080'), the endpoint other instances forward queries to; got ${JSON.stringify(value)}.`);
+  }
+  return value as string;
+}
+
 function parseUrl(text: string): URL | undefined {
   try {
     return new URL(text);
@@ -472,6 +493,7 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
       fail("Option 'numPartitionsForInternalTopics' is not supported: internal topics take their partition counts from the topics that feed them (or from Repartitioned.withNumberOfPartitions).");
     }
     const consumer = checkConsumerOptions(options.consumer);
+    const applicationServer = checkApplicationServer(options.applicationServer);
     const { numStreamThreads, threadModule } = checkStreamThreads(options.numStreamThreads, options.threadModule);
     const base = resolveStreamsConfig({ ...options, kafka: describeKafkaOptions(options.kafka) });
     const logger = redactingLogger(base.logger, secrets);
@@ -491,6 +513,7 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
       secrets,
       numStreamThreads,
       threadModule,
+      applicationServer,
     });
   } catch (error) {
     throw redactError(error, secrets);

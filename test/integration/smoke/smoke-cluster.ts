@@ -53,6 +53,8 @@ export interface SmokeApp {
   readonly packages?: readonly WorkspacePackage[];
   /** The output topic whose end offsets show that output resumed after a failure (see above). */
   readonly progressTopic: string;
+  /** Other files of this directory the script imports (a thread module, say), copied beside it. */
+  readonly files?: readonly string[];
 }
 
 /**
@@ -77,7 +79,7 @@ async function appSnapshot(app: SmokeApp): Promise<string> {
         await cp(join(source, 'dist'), join(target, 'dist'), { recursive: true });
         await linkDependencies(join(source, 'node_modules'), join(root, 'node_modules'));
       }
-      for (const file of [app.script, 'app-process.mjs']) await cp(join(here, file), join(root, file));
+      for (const file of [app.script, 'app-process.mjs', ...(app.files ?? [])]) await cp(join(here, file), join(root, file));
       // A copy taken halfway through a rebuild does not load; take it again.
       await new Promise<void>((resolve, reject) =>
         execFile(process.execPath, ['--input-type=module', '-e', packages.map(({ entry }) => `await import('${entry}');`).join(' ')], { cwd: root }, (error) =>

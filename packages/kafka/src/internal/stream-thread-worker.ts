@@ -6,9 +6,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConfigError, type Logger, type Topology } from '@tributary/streams';
-import { fatalErrorOf, joinProcess, KafkaStreams } from '../kafka-streams.js';
+import { answerEncodedQuery, fatalErrorOf, joinProcess, KafkaStreams, onGroupSnapshot } from '../kafka-streams.js';
+import { StoreUnavailableError } from '../errors.js';
 import type { KafkaStreamsOptions, StreamThreadContext, StreamThreadModule } from '../options.js';
-import { snapshotError, type CloseMessage, type MetricsSnapshot, type StreamThreadWorkerData, type WorkerMessage } from './thread-pool.js';
+import { snapshotError, type CloseMessage, type MetricsSnapshot, type QueryMessage, type SupervisorMessage, type StreamThreadWorkerData, type WorkerMessage } from './thread-pool.js';
 
 const port = parentPort;
 if (port === null) throw new Error('stream-thread-worker runs in a worker thread started by KafkaStreams with numStreamThreads above 1.');
@@ -94,6 +95,7 @@ async function run(): Promise<void> {
   if (closing !== undefined) return;
   const streams = new KafkaStreams(topology, options);
   joinProcess(streams, data.processId);
+  onGroupSnapshot(streams, (snapshot) => post({ type: 'group', snapshot }));
   app = streams;
   streams.onStateChange((state) => {
     post({ type: 'state', state, metrics: snapshot() });
@@ -103,7 +105,18 @@ async function run(): Promise<void> {
   await streams.start();
 }
 
-port.on('message', (message: CloseMessage) => {
+/** Answers the supervisor's store query from this thread's stores. */
+function answer(message: QueryMessage): void {
+  try {
+    if (app === undefined) throw new StoreUnavailableError(`${data.threadName} has not started its application yet.`);
+    post({ type: 'query-answer', id: message.id, answer: answerEncodedQuery(app, message.query) });
+  } catch (error) {
+    post({ type: 'query-answer', id: message.id, error: snapshotError(error) });
+  }
+}
+
+port.on('message', (message: SupervisorMessage) => {
   if (message.type === 'close') closing ??= close(message);
+  else if (message.type === 'query') answer(message);
 });
 run().catch(reportFailure);

@@ -22,13 +22,15 @@
  * replaces it.
  */
 import type { Consumer, Kafka, KafkaMessage, Producer, TopicPartitionOffsetAndMetadata } from 'kafkajs';
-import { AssignerProtocol, Partitioners } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import { Headers, type ConsumedRecord, type StateStore } from '@tributary/streams';
 import type { DropReason, InternalTopologyBuilder, SubtopologySpec } from '@tributary/streams/engine';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
 import { EARLY_SEND_RECORDS, KafkaRecordCollector, type RecordSender } from './kafka-record-collector.js';
 import { TaskManager, type ManagedTask } from './task-manager.js';
-import { decodeStandbyTasks, taskAssignor, taskKey, type TaskKey } from './task-assignor.js';
+import { taskAssignor, taskKey, type TaskKey } from './task-assignor.js';
+import { describeGroup, type DescribedGroup } from './group-description.js';
+import type { GroupSnapshot } from './streams-metadata-state.js';
 import { StandbyTasks } from './standby-tasks.js';
 import type { TopicPlan } from './topic-plan.js';
 import { TaskCorruptedError } from '../errors.js';
@@ -45,6 +47,8 @@ export interface StreamThreadCallbacks {
   onRebalancing(): void;
   /** Processing cannot go on; the thread has stopped consuming. */
   onFatal(error: unknown): void;
+  /** The group after a rebalance: every member's endpoint and tasks, for interactive queries' metadata. */
+  onGroupSnapshot?(snapshot: GroupSnapshot): void;
 }
 
 export interface StreamThreadOptions {
@@ -133,7 +137,11 @@ export class StreamThread {
       // interval so restores, rebalances and close take milliseconds, not seconds.
       maxWaitTimeInMs: Math.min(resolved.commitIntervalMs, 500),
       partitionAssigners: [
-        taskAssignor(assignable, () => ({ process: options.processId, active: [...this.tasks.keys()], standby: this.standbys?.keys() ?? [] }), resolved.numStandbyReplicas),
+        taskAssignor(
+          assignable,
+          () => ({ process: options.processId, active: [...this.tasks.keys()], standby: this.standbys?.keys() ?? [], ...(resolved.applicationServer === undefined ? {} : { applicationServer: resolved.applicationServer }) }),
+          resolved.numStandbyReplicas,
+        ),
       ],
     });
     this.exactlyOnce = resolved.processingGuarantee === 'exactly_once';
@@ -271,6 +279,14 @@ export class StreamThread {
   /** The running tasks' instances of a store. */
   storesNamed(name: string): StateStore[] {
     return this.taskManager.storesNamed(name);
+  }
+
+  /** The instance of a store in task `key`, when that task runs here: `'restoring'` while it restores, `undefined` when not here. */
+  storeOfTask(key: TaskKey, name: string): StateStore | 'restoring' | undefined {
+    const managed = this.tasks.get(key);
+    if (managed === undefined || managed.state === 'closed') return undefined;
+    if (managed.state !== 'running') return 'restoring';
+    return managed.task.stores.get(name);
   }
 
   processedCount(): number {
@@ -550,10 +566,22 @@ export class StreamThread {
       for (const managed of revoked) await this.closeTask(managed);
       this.options.options.streams.logger.info(`Closed revoked tasks [${revoked.map((managed) => managed.key).join(', ')}]`);
     }
+    let group: DescribedGroup | undefined;
+    try {
+      group = await describeGroup(this.options.admin, this.options.options.applicationId, this.memberId);
+    } catch (error) {
+      // Without standbys only the query metadata needs the description: it waits for the next rebalance.
+      if (this.standbys !== undefined) {
+        this.fail(error);
+        return;
+      }
+      this.options.options.streams.logger.warn('Could not describe the consumer group; interactive query metadata stays as it was until the next rebalance', { error: error instanceof Error ? error.message : String(error) });
+    }
+    if (group !== undefined) this.options.callbacks.onGroupSnapshot?.({ members: group.members, partitionCounts: [...this.options.plan.partitionCounts] });
     // Standbys first: one promoted to an active task here must release its stores before the task opens them.
     if (this.standbys !== undefined) {
       try {
-        await this.standbys.update(await this.assignedStandbys(wanted));
+        await this.standbys.update(this.assignedStandbys(group?.ownStandby ?? [], wanted));
       } catch (error) {
         this.fail(error);
         return;
@@ -599,12 +627,8 @@ export class StreamThread {
     });
   }
 
-  /** This member's standby tasks in the current generation, from the assignment's user data (kafkajs drops it, the group description keeps it). */
-  private async assignedStandbys(active: ReadonlyMap<TaskKey, unknown>): Promise<Map<TaskKey, { subtopology: SubtopologySpec; partition: number }>> {
-    const groupId = this.options.options.applicationId;
-    const { groups } = await this.options.admin.describeGroups([groupId]);
-    const member = groups[0]?.members.find((entry) => entry.memberId === this.memberId);
-    const keys = member === undefined ? [] : decodeStandbyTasks(AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.userData);
+  /** This member's standby tasks in the current generation that are not also active here. */
+  private assignedStandbys(keys: readonly TaskKey[], active: ReadonlyMap<TaskKey, unknown>): Map<TaskKey, { subtopology: SubtopologySpec; partition: number }> {
     const subtopologies = new Map(this.options.builder.subtopologies().map((subtopology) => [subtopology.id, subtopology]));
     const standbys = new Map<TaskKey, { subtopology: SubtopologySpec; partition: number }>();
     for (const key of keys) {

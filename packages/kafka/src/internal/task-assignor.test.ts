@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assignStandbys, assignTasks, decodeStandbyTasks, decodeSubscription } from './task-assignor.js';
+import { AssignerProtocol } from 'kafkajs';
+import { assignStandbys, assignTasks, decodeMemberTasks, decodeStandbyTasks, decodeSubscription, taskAssignor } from './task-assignor.js';
 
 describe('assignTasks', () => {
   const tasks = ['0_0', '0_1', '0_2', '1_0', '1_1', '1_2'];
@@ -69,5 +70,15 @@ describe('assignTasks with standby replicas', () => {
     expect(decodeSubscription(Buffer.from('["0_1"]'), 'm')).toEqual({ process: 'm', active: ['0_1'], standby: [] });
     expect(decodeSubscription(Buffer.from('{"process":"P","active":["0_0"],"standby":["0_2"]}'), 'm')).toEqual({ process: 'P', active: ['0_0'], standby: ['0_2'] });
     expect(decodeStandbyTasks(Buffer.from('{"active":[],"standby":["0_2"]}'))).toEqual(['0_2']);
+  });
+
+  it("carries the instance's applicationServer in the subscription, for query metadata", () => {
+    const assigner = taskAssignor([], () => ({ process: 'P', active: ['0_0'], standby: [], applicationServer: 'host-1:8080' }))({ cluster: {} as never, groupId: 'g', logger: {} as never });
+    const { metadata } = assigner.protocol({ topics: ['t'] });
+    const userData = AssignerProtocol.MemberMetadata.decode(metadata)!.userData;
+    expect(decodeSubscription(userData, 'm')).toEqual({ process: 'P', active: ['0_0'], standby: [], applicationServer: 'host-1:8080' });
+    expect(decodeSubscription(Buffer.from('{"process":"P","active":[],"standby":[]}'), 'm')).not.toHaveProperty('applicationServer');
+    expect(decodeMemberTasks(Buffer.from('{"active":["0_1"],"standby":["0_2"]}'))).toEqual({ active: ['0_1'], standby: ['0_2'] });
+    expect(decodeMemberTasks(Buffer.from('["0_1"]'))).toBeUndefined();
   });
 });

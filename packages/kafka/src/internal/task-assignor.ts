@@ -36,6 +36,8 @@ export interface MemberSubscription {
   readonly process: string;
   readonly active: readonly TaskKey[];
   readonly standby: readonly TaskKey[];
+  /** The instance's `applicationServer` (`host:port`), when it has one: where its stores can be queried. */
+  readonly applicationServer?: string;
 }
 
 /** What the leader tells a member besides its partitions: its standby tasks. */
@@ -50,8 +52,9 @@ export function decodeSubscription(userData: Buffer | undefined, memberId: strin
   try {
     const data = userData !== undefined && userData.length > 0 ? (JSON.parse(userData.toString('utf8')) as unknown) : [];
     if (Array.isArray(data)) return { process: memberId, active: strings(data), standby: [] };
-    const fields = data as { process?: unknown; active?: unknown; standby?: unknown };
-    return { process: typeof fields.process === 'string' ? fields.process : memberId, active: strings(fields.active), standby: strings(fields.standby) };
+    const fields = data as { process?: unknown; active?: unknown; standby?: unknown; applicationServer?: unknown };
+    const subscription = { process: typeof fields.process === 'string' ? fields.process : memberId, active: strings(fields.active), standby: strings(fields.standby) };
+    return typeof fields.applicationServer === 'string' ? { ...subscription, applicationServer: fields.applicationServer } : subscription;
   } catch {
     // A member whose user data cannot be read simply holds nothing.
     return { process: memberId, active: [], standby: [] };
@@ -60,11 +63,18 @@ export function decodeSubscription(userData: Buffer | undefined, memberId: strin
 
 /** The standby tasks in an assignment's user data (none in version 1's bare array). */
 export function decodeStandbyTasks(userData: Buffer | undefined): TaskKey[] {
+  return decodeMemberTasks(userData)?.standby ?? [];
+}
+
+/** The active and standby tasks in an assignment's user data; `undefined` when it has none (version 1, or unreadable). */
+export function decodeMemberTasks(userData: Buffer | undefined): MemberTasks | undefined {
+  const strings = (value: unknown): TaskKey[] => (Array.isArray(value) ? value.filter((task): task is string => typeof task === 'string') : []);
   try {
-    const data = userData !== undefined && userData.length > 0 ? (JSON.parse(userData.toString('utf8')) as { standby?: unknown }) : undefined;
-    return Array.isArray(data?.standby) ? data.standby.filter((task): task is string => typeof task === 'string') : [];
+    const data = userData !== undefined && userData.length > 0 ? (JSON.parse(userData.toString('utf8')) as { active?: unknown; standby?: unknown }) : undefined;
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
+    return { active: strings(data.active), standby: strings(data.standby) };
   } catch {
-    return [];
+    return undefined;
   }
 }
 

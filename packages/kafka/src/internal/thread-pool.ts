@@ -10,6 +10,9 @@ import type { DropReason } from '@tributary/streams/engine';
 import { IllegalStateError, StreamsFatalError } from '../errors.js';
 import type { KafkaStreamsMetrics, KafkaStreamsState, StreamThreadMetrics } from '../kafka-streams.js';
 import { checkThreadModuleExports, type SplitOptions } from '../options.js';
+import { StoreUnavailableError } from '../errors.js';
+import { isKeyQuery, type StoreQuery, type StoreQueryAnswer } from './store-query.js';
+import type { GroupSnapshot } from './streams-metadata-state.js';
 
 /** A worker's counters, in a form `postMessage` can carry. */
 export interface MetricsSnapshot {
@@ -36,12 +39,24 @@ export type WorkerMessage =
   | { readonly type: 'metrics'; readonly metrics: MetricsSnapshot }
   | { readonly type: 'failed'; readonly error: ErrorSnapshot }
   | { readonly type: 'log'; readonly level: keyof Logger; readonly message: string; readonly fields: Record<string, unknown> | undefined }
-  | { readonly type: 'closed'; readonly metrics: MetricsSnapshot };
+  | { readonly type: 'closed'; readonly metrics: MetricsSnapshot }
+  | { readonly type: 'group'; readonly snapshot: GroupSnapshot }
+  | { readonly type: 'query-answer'; readonly id: number; readonly answer?: StoreQueryAnswer; readonly error?: ErrorSnapshot };
 
 /** What the supervisor tells a worker. */
+export type SupervisorMessage = CloseMessage | QueryMessage;
+
+/** Asks a worker to close. */
 export interface CloseMessage {
   readonly type: 'close';
   readonly timeoutMs: number;
+}
+
+/** Asks a worker to answer a store query (keys in bytes); it answers with a `query-answer` of the same id. */
+export interface QueryMessage {
+  readonly type: 'query';
+  readonly id: number;
+  readonly query: StoreQuery;
 }
 
 /** What a worker starts from (`workerData`). */
@@ -63,6 +78,8 @@ export interface ThreadPoolCallbacks {
   onRebalancing(): void;
   /** A thread failed or exited: the application is in error. */
   onFatal(error: Error): void;
+  /** A thread described the group after a rebalance. */
+  onGroupSnapshot(snapshot: GroupSnapshot): void;
 }
 
 export interface ThreadPoolOptions {
@@ -87,6 +104,8 @@ interface StreamThreadHandle {
 }
 
 const METRICS_INTERVAL_MS = 500;
+/** How long a worker gets to answer a query before the query fails as unavailable. */
+const QUERY_TIMEOUT_MS = 10_000;
 /** How long the threads that did not fail get to close when one did. */
 const STOP_TIMEOUT_MS = 30_000;
 const emptyMetrics: MetricsSnapshot = { processed: 0, dropped: [], tasks: [], restored: 0 };
@@ -109,6 +128,9 @@ export class ThreadPool {
   private failure: Error | undefined;
   private allRunning = false;
   private startWaiter: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  private nextQueryId = 1;
+  /** Queries sent to workers and not yet answered, by id. */
+  private readonly pendingQueries = new Map<number, { readonly thread: StreamThreadHandle; readonly settle: (answer: StoreQueryAnswer | Error) => void }>();
 
   constructor(private readonly options: ThreadPoolOptions) {}
 
@@ -152,6 +174,64 @@ export class ThreadPool {
     return { processed, dropped, tasks: tasks.sort(), restored, standbyTasks: standbyTasks.sort(), standbyRecords, streamTimeAheadOfWallClockMs, threads };
   }
 
+  /**
+   * Answers a query (keys in bytes) from the worker threads. A key query goes to the thread that
+   * last reported `ownerTask` running, then to the others until one holds it; it rejects with a
+   * `StoreUnavailableError` when none does. Other queries ask every thread and join their
+   * answers, up to the query's limit; one thread unable to answer fails the query, as a list
+   * missing its tasks' entries would be wrong.
+   */
+  async query(query: StoreQuery, ownerTask: string | undefined): Promise<StoreQueryAnswer> {
+    const threads = [...this.threads].sort((a, b) => Number(ownerTask !== undefined && b.metrics.tasks.includes(ownerTask)) - Number(ownerTask !== undefined && a.metrics.tasks.includes(ownerTask)));
+    if (threads.length === 0) throw new StoreUnavailableError(`Store '${query.store}' cannot be queried: no stream thread is running yet.`);
+    if (isKeyQuery(query)) {
+      let unavailable: Error | undefined;
+      for (const thread of threads) {
+        const answer = await this.ask(thread, query);
+        if (!(answer instanceof Error)) return answer;
+        if ((answer as { code?: unknown }).code !== 'STORE_UNAVAILABLE') throw answer;
+        unavailable ??= answer;
+      }
+      throw unavailable!;
+    }
+    const answers = await Promise.all(threads.map((thread) => this.ask(thread, query)));
+    const entries: StoreQueryAnswer['entries'] = [];
+    let count = 0;
+    const limit = 'limit' in query ? query.limit : Infinity;
+    for (const answer of answers) {
+      // A thread that cannot answer holds tasks whose entries would be missing: no partial list.
+      if (answer instanceof Error) throw answer;
+      count += answer.count ?? 0;
+      for (const entry of answer.entries) if (entries.length < limit) entries.push(entry);
+    }
+    return query.op === 'kv-count' ? { entries, count } : { entries };
+  }
+
+  /** Sends one query to one worker; resolves with its answer or the error it answered with (rebuilt, with its code). */
+  private ask(thread: StreamThreadHandle, query: StoreQuery): Promise<StoreQueryAnswer | Error> {
+    const id = this.nextQueryId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pendingQueries.delete(id);
+        resolve(new StoreUnavailableError(`${thread.name} did not answer a query of store '${query.store}' within ${QUERY_TIMEOUT_MS} ms.`));
+      }, QUERY_TIMEOUT_MS);
+      timer.unref();
+      this.pendingQueries.set(id, {
+        thread,
+        settle: (answer) => {
+          clearTimeout(timer);
+          this.pendingQueries.delete(id);
+          resolve(answer);
+        },
+      });
+      try {
+        thread.worker.postMessage({ type: 'query', id, query } satisfies QueryMessage);
+      } catch (error) {
+        this.pendingQueries.get(id)?.settle(new StoreUnavailableError(`${thread.name} cannot take queries: ${error instanceof Error ? error.message : String(error)}`));
+      }
+    });
+  }
+
   /** Asks every thread to close, waits for them (within `timeoutMs`), then ends the workers. */
   async close(timeoutMs: number): Promise<void> {
     this.closing = true;
@@ -190,6 +270,7 @@ export class ThreadPool {
     worker.on('error', (error) => this.fail(thread, `${threadName} crashed: ${error.message}`, error));
     worker.on('exit', (code) => {
       markDone();
+      for (const pending of [...this.pendingQueries.values()]) if (pending.thread === thread) pending.settle(new StoreUnavailableError(`${threadName} exited before answering a query.`));
       if (!this.closing) this.fail(thread, `${threadName} exited unexpectedly with code ${code}`, undefined);
     });
     return thread;
@@ -218,6 +299,18 @@ export class ThreadPool {
         thread.metrics = message.metrics;
         markDone();
         return;
+      case 'group':
+        this.options.callbacks.onGroupSnapshot(message.snapshot);
+        return;
+      case 'query-answer': {
+        const pending = this.pendingQueries.get(message.id);
+        if (pending === undefined) return;
+        if (message.error !== undefined) {
+          const { error } = message;
+          pending.settle(error.code === 'STORE_UNAVAILABLE' ? new StoreUnavailableError(error.message) : Object.assign(new Error(error.message), { name: error.name, code: error.code }));
+        } else pending.settle(message.answer ?? { entries: [] });
+        return;
+      }
     }
   }
 

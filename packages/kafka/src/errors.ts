@@ -169,6 +169,10 @@ export class UnknownStoreError extends StreamsError {
   /** The name asked for. */
   readonly storeName: string;
 
+  /**
+   * Tributary throws it with code `STORE_UNKNOWN` from `query()`, `queryAsync()` and the metadata
+   * look-ups when no store of the topology is named `storeName`.
+   */
   constructor(storeName: string, options?: StreamsErrorOptions) {
     super('STORE_UNKNOWN', `The topology has no state store named '${storeName}'; check the name given to Materialized.as(...) or Stores.*Supplier(...).`, options);
     this.storeName = storeName;
@@ -185,6 +189,10 @@ export class StoreUnavailableError extends StreamsError {
   /** Always true: the store becomes queryable again once the rebalance or restore is over. */
   readonly retriable = true;
 
+  /**
+   * Tributary throws it with code `STORE_UNAVAILABLE`; `message` says why the store cannot be read
+   * here now (rebalancing, restoring, the key's partition held elsewhere) and to retry.
+   */
   constructor(message: string, options?: StreamsErrorOptions) {
     super('STORE_UNAVAILABLE', message, options);
   }

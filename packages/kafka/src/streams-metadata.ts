@@ -57,7 +57,12 @@ export interface KeyQueryMetadata {
  * store's key (the default partitioner, murmur2 of the bytes, as Kafka's producers use), or the
  * `StreamPartitioner` the store's input topic was written with.
  */
-export type KeyLocator<K> = Serializer<K> | { readonly partitioner: StreamPartitioner<K, unknown> };
+export type KeyLocator<K> =
+  | Serializer<K>
+  | {
+      /** The partitioner the store's input topic was written with; it picks the key's partition. */
+      readonly partitioner: StreamPartitioner<K, unknown>;
+    };
 
 /** `'host:port'` of a {@link HostInfo}, the form the `applicationServer` option takes. */
 export function hostAddress(hostInfo: HostInfo): string {

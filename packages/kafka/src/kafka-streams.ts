@@ -6,11 +6,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
-import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry, type logCreator } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
 import { queryStore, type Logger, type QueryableStoreType, type StateStore, type Topology } from '@tributary/streams';
 import type { DropReason, InternalTopologyBuilder } from '@tributary/streams/engine';
 import { brokersUnavailable, IllegalStateError, StreamsFatalError, TaskCorruptedError } from './errors.js';
 import { describeResolvedOptions, redactError, resolveKafkaStreamsOptions, splitCloneableOptions, type KafkaStreamsOptions, type ResolvedKafkaStreamsOptions } from './options.js';
+import { clientLogCreator } from './internal/client-log.js';
 import { brokerFailure, connectAdmin } from './internal/connect.js';
 import { GlobalStoreConsumer } from './internal/global-store-bootstrap.js';
 import { SocketRegistry } from './internal/socket-registry.js';
@@ -83,23 +84,6 @@ const transitions: Record<KafkaStreamsState, readonly KafkaStreamsState[]> = {
   NOT_RUNNING: [],
   ERROR: ['PENDING_SHUTDOWN'],
 };
-
-/** kafkajs' log lines in the application's logger; once it is closing, connections it drops are expected, so its complaints go to debug. */
-function kafkaLogCreator(logger: Logger, closing: () => boolean): logCreator {
-  return () =>
-    ({ namespace, level, log }: LogEntry) => {
-      const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
-      const text = `kafkajs ${namespace}: ${message}`;
-      // kafkajs logs every error response at ERROR before it retries the request (a topic created a
-      // moment ago, a leader that moved); what it cannot get past reaches the application as an
-      // error that names the topic or broker and the fix.
-      if (closing() || (namespace === 'Connection' && message.startsWith('Response '))) logger.debug(text, fields);
-      else if (level === logLevel.ERROR) logger.error(text, fields);
-      else if (level === logLevel.WARN) logger.warn(text, fields);
-      else if (level === logLevel.INFO) logger.info(text, fields);
-      else logger.debug(text, fields);
-    };
-}
 
 /**
  * Whether a stream thread that stopped on `error` may be replaced: a corrupted task (unknown
@@ -338,7 +322,7 @@ export class KafkaStreams {
       clientId: kafkaOptions.clientId ?? options.applicationId,
       brokers: options.brokers,
       logLevel: kafkaOptions.logLevel ?? logLevel.WARN,
-      logCreator: kafkaOptions.logCreator ?? kafkaLogCreator(options.streams.logger, () => this.closing()),
+      logCreator: kafkaOptions.logCreator ?? clientLogCreator(options.streams.logger, () => this.closing()),
       socketFactory: this.sockets.factory,
     };
     const kafka = new Kafka(config);

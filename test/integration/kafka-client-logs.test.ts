@@ -19,7 +19,7 @@ const baseTime = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
 
 async function countTopology(inputTopic: string, outputTopic: string): Promise<Topology> {
   const module = (await import(countModule.href)) as { createTopology(context: unknown): Topology };
-  return module.createTopology({ threadIndex: 0, options: { inputTopic, outputTopic } });
+  return module.createTopology({ threadIndex: 0, options: { appConfigs: { inputTopic, outputTopic } } });
 }
 
 /** Creates a topic as an application's setup would, waiting for leaders as kafkajs does, and deletes it after the test. */
@@ -67,7 +67,7 @@ describe('kafkajs log lines in normal operation', () => {
     // partitions may answer NOT_LEADER_OR_FOLLOWER or UNKNOWN_TOPIC_OR_PARTITION for a moment.
     await createFreshTopic(outputTopic, 4);
     // Default group timeouts, as an application has them.
-    const threads = { numStreamThreads: 2, threadModule: countModule, inputTopic, outputTopic, consumer: {} };
+    const threads = { numStreamThreads: 2, threadModule: countModule, appConfigs: { inputTopic, outputTopic }, consumer: {} };
     const testApp = await createApp(await countTopology(inputTopic, outputTopic), threads);
     await testApp.app.start();
     const expected = new Map(Array.from({ length: 20 }, (_, index) => [`k${index}`, 10]));

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 import type { KafkaConfig } from 'kafkajs';
 import { ConfigError, DEFAULT_DEAD_LETTER_MAX_BYTES, resolveStreamsConfig, type Logger, type ResolvedStreamsConfig, type StreamsConfig } from '@tributary/streams';
+import { checkKnownOptions, streamsConfigOptions } from '@tributary/streams/engine';
 
 /**
  * The processing guarantees: `'at_least_once'` (the default) or `'exactly_once'` (Kafka
@@ -100,6 +101,24 @@ export interface KafkaStreamsOptions extends StreamsConfig {
    */
   readonly numStandbyReplicas?: number;
 }
+
+/** The options {@link KafkaStreamsOptions} adds to the streams config, for the check of unknown keys. */
+const kafkaStreamsOptionNames = [
+  'bootstrapServers',
+  'stateDir',
+  'processingGuarantee',
+  'commitIntervalMs',
+  'deadLetterMaxBytes',
+  'numPartitionsForInternalTopics',
+  'kafka',
+  'consumer',
+  'numStreamThreads',
+  'threadModule',
+  'numStandbyReplicas',
+] as const satisfies ReadonlyArray<keyof KafkaStreamsOptions>;
+// Fails to compile when an option of KafkaStreamsOptions is in neither list.
+const everyKafkaStreamsOption: [Exclude<keyof KafkaStreamsOptions, (typeof kafkaStreamsOptionNames)[number] | keyof StreamsConfig>] extends [never] ? true : never = true;
+void everyKafkaStreamsOption;
 
 /** Given to a {@link StreamThreadModule}'s functions in each worker thread. */
 export interface StreamThreadContext {
@@ -443,6 +462,8 @@ export function checkThreadModuleExports(exports: unknown, omitted: readonly str
 /** Checks the options of a `KafkaStreams` and fills in the defaults. Throws `ConfigError` naming the bad option. */
 export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): ResolvedKafkaStreamsOptions {
   if (typeof options !== 'object' || options === null) fail('The KafkaStreams options must be an object with at least applicationId and bootstrapServers.');
+  // A misspelt option first: its message names the option meant, which the checks below would only miss.
+  checkKnownOptions(options, [...streamsConfigOptions, ...kafkaStreamsOptionNames], 'KafkaStreams');
   // The client options are checked first so that no later message can quote a secret.
   const kafka = checkKafkaOptions(options.kafka);
   const secrets = collectSecrets(kafka);
@@ -466,7 +487,7 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
     }
     const consumer = checkConsumerOptions(options.consumer);
     const { numStreamThreads, threadModule } = checkStreamThreads(options.numStreamThreads, options.threadModule);
-    const base = resolveStreamsConfig({ ...options, kafka: describeKafkaOptions(options.kafka) });
+    const base = resolveStreamsConfig({ ...options, kafka: describeKafkaOptions(options.kafka) } as StreamsConfig, kafkaStreamsOptionNames, 'KafkaStreams');
     const logger = redactingLogger(base.logger, secrets);
     const streams: ResolvedStreamsConfig = { ...base, logger };
     return redactWhenPrinted({

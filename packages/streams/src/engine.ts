@@ -28,3 +28,5 @@ export type { TimedEntry, KeyedTimedEntry } from './state/internal/time-keyed-en
 export { GlobalStateUpdater } from './processor/internal/global-state-updater.js';
 export { LocalRunner } from './processor/internal/local-runner.js';
 export type { LocalRunnerOptions, StoredRecord } from './processor/internal/local-runner.js';
+// For drivers that add options of their own to the streams config: the check of unknown keys.
+export { checkKnownOptions, streamsConfigOptions } from './config.js';

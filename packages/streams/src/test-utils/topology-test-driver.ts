@@ -48,7 +48,7 @@ export class TopologyTestDriver {
     this.runner = new LocalRunner(
       topology,
       // As Kafka's driver does: no wall-clock throttling of left/outer join results, unless the test sets it.
-      { [outerJoinEmitIntervalConfig]: 0, ...config, applicationId: config.applicationId ?? 'test' },
+      { ...config, applicationId: config.applicationId ?? 'test', appConfigs: { [outerJoinEmitIntervalConfig]: 0, ...config.appConfigs } },
       { clock: () => this.wallClock, ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }) },
     );
   }

@@ -300,7 +300,7 @@ describe('stream-stream join: when results without a partner come out', () => {
 
   it('scans at most once per emit interval of wall-clock time, as KafkaStreams does (the test driver sets it to 0, as Kafka\'s does)', async () => {
     const topology = joinTopology('leftJoin', JoinWindows.ofTimeDifferenceWithNoGrace(5));
-    const driver = await openStoreDriver(topology, { logger: silentLogger, [outerJoinEmitIntervalConfig]: 1000 }, { initialWallClockTime: 0 });
+    const driver = await openStoreDriver(topology, { logger: silentLogger, appConfigs: { [outerJoinEmitIntervalConfig]: 1000 } }, { initialWallClockTime: 0 });
     onTestFinished(() => driver.close());
     const left = driver.createInputTopic('left', Serdes.String(), Serdes.String());
     const output = driver.createOutputTopic('out', Serdes.String(), Serdes.String());
@@ -318,7 +318,7 @@ describe('stream-stream join: when results without a partner come out', () => {
   it('rejects an emit interval that is not a number', async () => {
     const topology = joinTopology('leftJoin', JoinWindows.ofTimeDifferenceWithNoGrace(5));
     await expect(async () => {
-      const driver = await openStoreDriver(topology, { logger: silentLogger, [outerJoinEmitIntervalConfig]: 'soon' }, { initialWallClockTime: 0 });
+      const driver = await openStoreDriver(topology, { logger: silentLogger, appConfigs: { [outerJoinEmitIntervalConfig]: 'soon' } }, { initialWallClockTime: 0 });
       onTestFinished(() => driver.close());
       driver.createInputTopic('left', Serdes.String(), Serdes.String()).pipeInput('a', 'A', 0);
     }).rejects.toThrow(`Option '${outerJoinEmitIntervalConfig}' must be a whole number of milliseconds`);

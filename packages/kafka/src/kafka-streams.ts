@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
 import { queryStore, type Logger, type QueryableStoreType, type StateStore, type Topology } from '@tributary/streams';
-import type { DropReason, InternalTopologyBuilder } from '@tributary/streams/engine';
+import { topologyBuilder, type DropReason, type InternalTopologyBuilder } from '@tributary/streams/engine';
 import { brokersUnavailable, IllegalStateError, StreamsFatalError, TaskCorruptedError } from './errors.js';
 import { describeResolvedOptions, redactError, resolveKafkaStreamsOptions, splitCloneableOptions, type KafkaStreamsOptions, type ResolvedKafkaStreamsOptions } from './options.js';
 import { clientLogCreator } from './internal/client-log.js';
@@ -141,11 +141,9 @@ export class KafkaStreams {
 
   /** Validates the options; throws `ConfigError` naming a bad one. Connects nothing until {@link start}. */
   constructor(topology: Topology, options: KafkaStreamsOptions) {
-    const internal = (topology as { internal?: unknown } | null)?.internal;
-    if (typeof internal !== 'object' || internal === null || typeof (internal as InternalTopologyBuilder).subtopologies !== 'function') {
-      throw new IllegalStateError('KafkaStreams needs a Topology: pass builder.build() or a new Topology() you added nodes to.');
-    }
-    this.builder = internal as InternalTopologyBuilder;
+    const builder = topologyBuilder(topology);
+    if (builder === undefined) throw new IllegalStateError('KafkaStreams needs a Topology: pass builder.build() or a new Topology() you added nodes to.');
+    this.builder = builder;
     this.options = resolveKafkaStreamsOptions(options);
     // Before any consumer fetches (a worker thread's KafkaStreams fixes its own kafkajs): kafkajs
     // 2.2.4 lets some aborted records through read_committed.

@@ -9,8 +9,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 import type { KafkaConfig } from 'kafkajs';
-import { ConfigError, DEFAULT_DEAD_LETTER_MAX_BYTES, resolveStreamsConfig, type Logger, type ResolvedStreamsConfig, type StreamsConfig } from '@tributary/streams';
-import { checkKnownOptions, streamsConfigOptions } from '@tributary/streams/engine';
+import { ConfigError, DEFAULT_DEAD_LETTER_MAX_BYTES, type Logger, type StreamsConfig } from '@tributary/streams';
+import { checkKnownOptions, resolveStreamsConfig, streamsConfigOptions, type ResolvedStreamsConfig } from '@tributary/streams/engine';
 
 /**
  * The processing guarantees: `'at_least_once'` (the default) or `'exactly_once'` (Kafka
@@ -60,7 +60,7 @@ export interface KafkaStreamsOptions extends StreamsConfig {
    * The application-wide budget for record caches, in bytes (Kafka's `statestore.cache.max.bytes`):
    * divided evenly among the caching store instances of this instance's tasks, and divided again
    * at every rebalance. It overrides the per-store bounds of `withCachingEnabled`; `0` builds the
-   * stores without caches, as Kafka Streams does. Default 10 MiB ({@link DEFAULT_CACHE_MAX_BYTES}) per application instance.
+   * stores without caches, as Kafka Streams does. Default 10 MiB ({@link DEFAULT_INSTANCE_CACHE_MAX_BYTES}) per application instance.
    */
   readonly cacheMaxBytes?: number;
   /**
@@ -164,8 +164,12 @@ export interface ResolvedKafkaStreamsOptions {
 export const DEFAULT_COMMIT_INTERVAL_MS = 1000;
 /** The default commit interval under exactly-once. */
 export const DEFAULT_EOS_COMMIT_INTERVAL_MS = 100;
-/** The default application-wide cache budget: 10 MiB, as Kafka Streams' `statestore.cache.max.bytes`. */
-export const DEFAULT_CACHE_MAX_BYTES = 10 * 1024 * 1024;
+/**
+ * The default record-cache budget of one `KafkaStreams` instance, shared by all its tasks' caching
+ * stores: 10 MiB, as Kafka Streams' `statestore.cache.max.bytes`. Not a per-store bound: that is
+ * `DEFAULT_STORE_CACHE_MAX_BYTES` of `@tributary/streams`, which this budget overrides.
+ */
+export const DEFAULT_INSTANCE_CACHE_MAX_BYTES = 10 * 1024 * 1024;
 const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
 const DEFAULT_HEARTBEAT_INTERVAL_MS = 3000;
 const DEFAULT_REBALANCE_TIMEOUT_MS = 60_000;
@@ -479,7 +483,7 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
       fail(`Option 'processingGuarantee' must be 'at_least_once' or 'exactly_once', got ${JSON.stringify(guarantee)}${hint}.`);
     }
     const commitIntervalMs = checkInteger(options.commitIntervalMs, 'commitIntervalMs', 0) ?? (guarantee === 'exactly_once' ? DEFAULT_EOS_COMMIT_INTERVAL_MS : DEFAULT_COMMIT_INTERVAL_MS);
-    const cacheMaxBytes = checkInteger(options.cacheMaxBytes, 'cacheMaxBytes', 0) ?? DEFAULT_CACHE_MAX_BYTES;
+    const cacheMaxBytes = checkInteger(options.cacheMaxBytes, 'cacheMaxBytes', 0) ?? DEFAULT_INSTANCE_CACHE_MAX_BYTES;
     const deadLetterMaxBytes = checkInteger(options.deadLetterMaxBytes, 'deadLetterMaxBytes', 1024) ?? DEFAULT_DEAD_LETTER_MAX_BYTES;
     const numStandbyReplicas = checkInteger(options.numStandbyReplicas, 'numStandbyReplicas', 0) ?? 0;
     if ('numPartitionsForInternalTopics' in options && options.numPartitionsForInternalTopics !== undefined) {

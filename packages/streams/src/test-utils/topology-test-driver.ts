@@ -9,7 +9,7 @@ import type { StreamsConfig } from '../config.js';
 import { ConfigError, StateStoreError } from '../errors/streams-error.js';
 import { outerJoinEmitIntervalConfig } from '../kstream/internal/ops/stream-stream-join.js';
 import { LocalRunner } from '../processor/internal/local-runner.js';
-import type { DropReason } from '../processor/internal/task-metrics.js';
+import type { DropReason } from '../processor/drop-reason.js';
 import type { Topology } from '../processor/topology.js';
 import type { Deserializer, Serializer } from '../serde/serde.js';
 import type { KeyValueStore } from '../state/key-value-store.js';

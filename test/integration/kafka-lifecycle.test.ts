@@ -175,15 +175,15 @@ describe('start() and close() in any interleaving, with numStreamThreads', () =>
     const { createTopology } = (await import(threadModule)) as { createTopology: (context: unknown) => Topology };
     const stateDir = await tempStateDir();
     const applicationId = `it-life-threads-${uniqueTopic('app').slice(-8)}`;
-    const overrides = { applicationId, stateDir, numStreamThreads: 2, threadModule, inputTopic, outputTopic } as AppOverrides;
+    const overrides = { applicationId, stateDir, numStreamThreads: 2, threadModule, appConfigs: { inputTopic, outputTopic } } satisfies AppOverrides;
     const results: Interleaving[] = [];
     for (const delayMs of [0, 5, 50, 200, 500, 1000, 2000, 4000]) {
-      results.push(await closeDuringStart(createTopology({ options: { inputTopic, outputTopic } }), overrides, delayMs, `two threads, close after ${delayMs} ms`));
+      results.push(await closeDuringStart(createTopology({ options: { appConfigs: { inputTopic, outputTopic } } }), overrides, delayMs, `two threads, close after ${delayMs} ms`));
     }
     console.log(`close during start with threads: ${results.map((result) => `${result.label} → ${result.outcome}`).join('; ')}`);
     expect(unhandled.map((reason) => (reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)))).toEqual([]);
     // Every close released the state directory: the same directory starts again.
-    const last = await startApp(createTopology({ options: { inputTopic, outputTopic } }), overrides);
+    const last = await startApp(createTopology({ options: { appConfigs: { inputTopic, outputTopic } } }), overrides);
     expect(last.state()).toBe('RUNNING');
   });
 });
@@ -203,7 +203,7 @@ describe('the state directory lock', () => {
     await waitFor(() => holderOutput.includes('RUNNING'), () => `the holder to run: ${holderOutput}`, 60_000);
 
     const { createTopology } = (await import(fixture('count-topology.mjs'))) as { createTopology: (context: unknown) => Topology };
-    const second = await createApp(createTopology({ options: { inputTopic: input, outputTopic: output } }), { applicationId, stateDir });
+    const second = await createApp(createTopology({ options: { appConfigs: { inputTopic: input, outputTopic: output } } }), { applicationId, stateDir });
     const error = await second.app.start().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StateDirectoryLockedError);
     const message = (error as Error).message;
@@ -215,7 +215,7 @@ describe('the state directory lock', () => {
     // kill -9 leaves the lock file behind; the next instance sees its process is gone and takes it over.
     holder.kill('SIGKILL');
     await new Promise((resolve) => holder.once('exit', resolve));
-    const third = await startApp(createTopology({ options: { inputTopic: input, outputTopic: output } }), { applicationId, stateDir });
+    const third = await startApp(createTopology({ options: { appConfigs: { inputTopic: input, outputTopic: output } } }), { applicationId, stateDir });
     expect(third.state()).toBe('RUNNING');
     await produce({ topic: input, records: records(20, 4, 'x') });
     expect(await consumeLatest(output, new Map(Array.from({ length: 4 }, (_, index) => [`x${index}`, 5])), { valueSerde: Serdes.Float64() })).toEqual(

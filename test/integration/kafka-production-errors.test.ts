@@ -5,6 +5,7 @@
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Consumed, DeadLetterHeaders, Produced, Serdes, StreamsBuilder, deadLetterTopic, logAndFail, type ProductionExceptionHandler, type Topology } from '@tributary/streams';
+import { topologyBuilder } from '@tributary/streams/engine';
 import { createTopics, kafkaClient, uniqueTopic } from './helpers/kafka.js';
 import { consumeUntil, deleteTopicsWithPrefix, startApp, waitFor, type TestApp } from './helpers/streams-app.js';
 
@@ -122,8 +123,7 @@ describe('KafkaStreams cacheMaxBytes', () => {
       return builder.build();
     };
     const store = (): string => {
-      const names = (topology() as unknown as { internal: { stores: Map<string, unknown> } }).internal.stores;
-      return [...names.keys()][0]!;
+      return [...topologyBuilder(topology())!.stores.keys()][0]!;
     };
     const applicationId = `it-cache-${Math.random().toString(36).slice(2, 10)}`;
     onTestFinished(() => deleteTopicsWithPrefix(`${applicationId}-`));

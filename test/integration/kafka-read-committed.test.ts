@@ -55,7 +55,7 @@ describe('read_committed input', () => {
       }
 
       // More threads run in workers, which build the same count topology from a module.
-      const threads = numStreamThreads > 1 ? { numStreamThreads, threadModule: countModule, inputTopic: input, outputTopic: output } : {};
+      const threads = numStreamThreads > 1 ? { numStreamThreads, threadModule: countModule, appConfigs: { inputTopic: input, outputTopic: output } } : {};
       const app = await startApp(levelCountTopology(input, output), { processingGuarantee, commitIntervalMs: 100, ...threads });
       const records = await consumeUntil<string, number>(output, (read: readonly OutputRecord<string, number>[]) => read.some((record) => record.key === 'end'), {
         valueSerde: Serdes.Float64(),

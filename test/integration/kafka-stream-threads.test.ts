@@ -17,7 +17,7 @@ const baseTime = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
 /** The count topology, built on the main thread from the same module the workers import. */
 async function countTopology(inputTopic: string, outputTopic: string): Promise<Topology> {
   const module = (await import(countModule.href)) as { createTopology(context: unknown): Topology };
-  return module.createTopology({ threadIndex: 0, options: { inputTopic, outputTopic } });
+  return module.createTopology({ threadIndex: 0, options: { appConfigs: { inputTopic, outputTopic } } });
 }
 
 async function countTopics(): Promise<{ inputTopic: string; outputTopic: string }> {
@@ -38,7 +38,7 @@ describe('KafkaStreams with numStreamThreads', () => {
     const expected = new Map<string, number>();
     for (const record of records) expected.set(record.key!, (expected.get(record.key!) ?? 0) + 1);
 
-    const testApp = await createApp(await countTopology(inputTopic, outputTopic), { numStreamThreads: 2, threadModule: countModule, inputTopic, outputTopic });
+    const testApp = await createApp(await countTopology(inputTopic, outputTopic), { numStreamThreads: 2, threadModule: countModule, appConfigs: { inputTopic, outputTopic } });
     await testApp.app.start();
     expect(testApp.app.state).toBe('RUNNING');
 
@@ -75,7 +75,7 @@ describe('KafkaStreams with numStreamThreads', () => {
 
   it('fails start() with the message of a worker thread that failed, and is in ERROR', { timeout: testTimeout }, async () => {
     const { inputTopic, outputTopic } = await countTopics();
-    const testApp = await createApp(await countTopology(inputTopic, outputTopic), { numStreamThreads: 2, threadModule: failingModule, inputTopic, outputTopic });
+    const testApp = await createApp(await countTopology(inputTopic, outputTopic), { numStreamThreads: 2, threadModule: failingModule, appConfigs: { inputTopic, outputTopic } });
     await expect(testApp.app.start()).rejects.toThrow(/StreamThread-\d failed: createTopology failed on purpose in the worker/);
     expect(testApp.app.state).toBe('ERROR');
     await testApp.app.close({ timeoutMs: 5_000 });
@@ -84,7 +84,7 @@ describe('KafkaStreams with numStreamThreads', () => {
 
   it('goes to ERROR, naming the thread, when a worker thread exits', { timeout: testTimeout }, async () => {
     const { inputTopic, outputTopic } = await countTopics();
-    const testApp = await createApp(await countTopology(inputTopic, outputTopic), { numStreamThreads: 2, threadModule: exitingModule, inputTopic, outputTopic });
+    const testApp = await createApp(await countTopology(inputTopic, outputTopic), { numStreamThreads: 2, threadModule: exitingModule, appConfigs: { inputTopic, outputTopic } });
     // The worker exits 3 s after it built its topology: usually once running, but start() may still be waiting.
     await testApp.app.start().catch(() => {});
     await waitFor(() => testApp.app.state === 'ERROR', () => `state ERROR, is ${testApp.app.state}`, 15_000);
@@ -101,8 +101,7 @@ describe('KafkaStreams with numStreamThreads', () => {
       numStreamThreads: 2,
       threadModule: countModule,
       processingExceptionHandler: logAndFail(),
-      inputTopic: 'in',
-      outputTopic: 'out',
+      appConfigs: { inputTopic: 'in', outputTopic: 'out' },
     });
     const failure = await testApp.app.start().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ConfigError);

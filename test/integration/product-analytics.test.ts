@@ -9,12 +9,17 @@
  * spread over them and stream time (so which late events are dropped, and when de-duplication
  * forgets an id) would depend on how the runtime interleaves partitions.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { DeadLetterHeaders, DEFAULT_DEAD_LETTER_MAX_BYTES, Serdes, StreamsBuilder, silentLogger } from '@tributary/streams';
 import { TestRecord, TopologyTestDriver } from '@tributary/streams/test';
 import { generateDataSet } from '../../examples/product-analytics/src/generator.js';
-import { produceRecords, tail } from '../../examples/product-analytics/src/kafka-commands.js';
+import { ensureTopics, produceRecords, tail } from '../../examples/product-analytics/src/kafka-commands.js';
 import type { ProductStats } from '../../examples/product-analytics/src/model.js';
 import { ProductStatsSerde } from '../../examples/product-analytics/src/serdes.js';
 import { buildTopology, defaultOptions, type ProductAnalyticsTopics } from '../../examples/product-analytics/src/topology.js';
@@ -22,6 +27,26 @@ import { bootstrapServers, createTopics, kafkaClient } from './helpers/kafka.js'
 import { consumeUntil, startApp } from './helpers/streams-app.js';
 
 const fiveMinutes = 5 * 60_000;
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'product-analytics', 'dist', 'cli.js');
+
+/** Runs the built CLI to its exit; resolves with its exit code, output and how long it ran. */
+function runCli(args: readonly string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string; seconds: number }> {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: build the example first (pnpm --filter ./examples/product-analytics run build).`);
+  const startedAt = performance.now();
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  onTestFinished(() => void child.kill('SIGKILL'));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => void (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the CLI did not exit within ${timeoutMs} ms; its output:\n${stdout}\n${stderr}`)), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, seconds: (performance.now() - startedAt) / 1000 });
+    });
+  });
+}
 
 function latestPerWindow(values: ReadonlyArray<ProductStats | null>): Map<string, ProductStats> {
   const latest = new Map<string, ProductStats>();
@@ -92,6 +117,42 @@ describe('product-analytics on Kafka', () => {
     expect(small!.headers[DeadLetterHeaders.truncated]).toBeUndefined();
     expect(small!.rawValue!.toString()).toBe('{"eventId": ');
   }, 90_000);
+
+  it('run -b --duration stops by itself: processes, commits its offsets, leaves the group and exits 0', async () => {
+    const topics = defaultOptions.topics;
+    await ensureTopics(bootstrapServers(), Object.values(topics), 3);
+    const records = generateDataSet(500, { seed: 7, startTime: Date.now() - 60_000, eventsPerSecond: 50 });
+    await produceRecords(bootstrapServers(), records);
+    const applicationId = `pa-duration-${randomUUID().slice(0, 8)}`;
+    const stateDir = mkdtempSync(join(tmpdir(), 'product-analytics-duration-'));
+    onTestFinished(() => rmSync(stateDir, { recursive: true, force: true }));
+
+    const result = await runCli(['run', '-b', bootstrapServers(), '--duration', '8', '--application-id', applicationId, '--state-dir', stateDir], 75_000);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(new RegExp(`^${applicationId}: PENDING_SHUTDOWN -> NOT_RUNNING$`, 'm'));
+    const done = /^done: processed (\d+) records in ([\d.]+)s, state in /m.exec(result.stdout);
+    expect(done, result.stdout).not.toBeNull();
+    expect(Number(done![1])).toBeGreaterThanOrEqual(records.length);
+    expect(Number(done![2])).toBeGreaterThanOrEqual(8);
+    expect(Number(done![2])).toBeLessThan(20); // 8 s of running, then the commit and close
+
+    // Everything in the input topics was processed and committed before it left.
+    const admin = kafkaClient().admin();
+    await admin.connect();
+    try {
+      for (const topic of [topics.events, topics.catalog]) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [committed] = await admin.fetchOffsets({ groupId: applicationId, topics: [topic] });
+        const committedByPartition = new Map(committed!.partitions.map((partition) => [partition.partition, partition.offset]));
+        for (const end of ends) expect(committedByPartition.get(end.partition), `${topic}-${end.partition}`).toBe(end.offset);
+      }
+      const group = await admin.describeGroups([applicationId]);
+      expect(group.groups[0]!.members).toEqual([]);
+    } finally {
+      await admin.disconnect();
+    }
+  }, 120_000);
 
   it('tail of a topic that does not exist names it and says how to create it', async () => {
     const missing = `product-analytics-missing-${randomUUID().slice(0, 8)}`;

@@ -22,7 +22,7 @@ const logger: Logger = {
 async function main(): Promise<void> {
   const settings = JSON.parse(process.argv[2] ?? '') as AppSettings;
   await mkdir(settings.stateDir, { recursive: true });
-  const options: KafkaStreamsOptions & Record<string, unknown> = {
+  const options: KafkaStreamsOptions = {
     applicationId: settings.applicationId,
     bootstrapServers: settings.bootstrapServers,
     stateDir: settings.stateDir,
@@ -33,14 +33,6 @@ async function main(): Promise<void> {
     ...(settings.threads > 1 ? { numStreamThreads: settings.threads, threadModule: fileURLToPath(new URL('./flagship.js', import.meta.url)) } : {}),
   };
   const app = new KafkaStreams(buildFlagship(settingsFromEnvironment()), options);
-  if (settings.threads > 1) {
-    // Unknown options are passed to processors as app configs, not rejected: a runtime without
-    // stream threads would run one thread under an N-thread label. Its resolved options tell.
-    const resolved = (app as unknown as { options?: Record<string, unknown> }).options;
-    if (resolved?.numStreamThreads !== settings.threads) {
-      throw new Error(`Option 'numStreamThreads' is not supported by this build of @tributary/kafka (it was ignored, so the app would run one thread).`);
-    }
-  }
   app.onStateChange((state) => emit({ event: 'state', state, ts: Date.now() }));
   let stopping = false;
   const stop = async (): Promise<void> => {

@@ -126,7 +126,8 @@ Flags:
       --application-id id            Kafka application id (default ${defaultApplicationId})
       --state-dir dir                Where the stores live (default ${defaultStateDir})
       --rate n                       Embedded: generated events per second (default 2000)
-      --duration s                   Stop after s seconds (default: until Ctrl-C)
+      --duration s                   Stop after s seconds (on Kafka: of RUNNING), committing
+                                     first (default: until Ctrl-C)
       --events n                     Embedded: stop after n events
       --seed n                       Embedded: generator seed (default: from the clock)
       --partitions n                 Kafka: partitions of topics created if missing (default 3)

@@ -136,7 +136,11 @@ export async function produce(command: ProduceCommand, terminal: Terminal, stopp
   terminal.write(`${terminal.isTTY ? '\n' : ''}produced ${sent} records (${command.events} events plus catalog changes) to ${topics.events}, ${topics.catalog}\n`);
 }
 
-/** `run --bootstrap-servers`: the topology as a KafkaStreams app until `stop` resolves. */
+/**
+ * `run --bootstrap-servers`: the topology as a KafkaStreams app until `stop` resolves (a signal)
+ * or, with `--duration`, until it has run that long; then it commits, leaves the group and
+ * prints a `done:` line.
+ */
 export async function runOnKafka(command: RunCommand, terminal: Terminal, stop: Promise<void>): Promise<void> {
   const topics = defaultOptions.topics;
   const bootstrapServers = command.bootstrapServers!;
@@ -158,6 +162,10 @@ export async function runOnKafka(command: RunCommand, terminal: Terminal, stop: 
     stopping = true;
   });
   await app.start();
+  const startedAt = performance.now();
+  // The duration counts from RUNNING, as the embedded run counts from its first record.
+  let timeUp: NodeJS.Timeout | undefined;
+  const finished = command.duration === undefined ? stop : Promise.race([stop, new Promise<void>((resolve) => (timeUp = setTimeout(resolve, command.duration! * 1000)))]);
   let lastProcessed = 0;
   let lastAt = performance.now();
   const timer = setInterval(() => {
@@ -170,12 +178,15 @@ export async function runOnKafka(command: RunCommand, terminal: Terminal, stop: 
     lastAt = now;
   }, 5_000);
   try {
-    if (!stopping) await stop;
+    if (!stopping) await finished;
   } finally {
     clearInterval(timer);
+    clearTimeout(timeUp);
     terminal.write('stopping: committing and leaving the group…\n');
     await app.close({ timeoutMs: 30_000 });
   }
+  const seconds = (performance.now() - startedAt) / 1000;
+  terminal.write(`done: processed ${app.metrics().processed} records in ${seconds.toFixed(1)}s, state in ${command.stateDir}\n`);
 }
 
 /** One output record as a line, by topic. */

@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
-import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry, type logCreator } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
 import { queryStore, type Logger, type QueryableStoreType, type StateStore, type Topology } from '@tributary/streams';
-import type { DropReason, InternalTopologyBuilder } from '@tributary/streams/engine';
+import { topologyBuilder, type DropReason, type InternalTopologyBuilder } from '@tributary/streams/engine';
 import { brokersUnavailable, IllegalStateError, StreamsFatalError, TaskCorruptedError } from './errors.js';
 import type { AsyncStoreView } from './interactive-queries.js';
 import type { KeyLocator, KeyQueryMetadata, StreamsMetadata } from './streams-metadata.js';
@@ -16,6 +16,7 @@ import { QueryService, type QueryServiceHost, type StoreKind } from './internal/
 import { asyncStoreView, decodeAnswer, decodeQuery, encodeAnswer, encodeQuery, isKeyQuery, type StoreQuery, type StoreQueryAnswer } from './internal/store-query.js';
 import type { GroupSnapshot } from './internal/streams-metadata-state.js';
 import { describeResolvedOptions, redactError, resolveKafkaStreamsOptions, splitCloneableOptions, type KafkaStreamsOptions, type ResolvedKafkaStreamsOptions } from './options.js';
+import { clientLogCreator } from './internal/client-log.js';
 import { brokerFailure, connectAdmin } from './internal/connect.js';
 import { GlobalStoreConsumer } from './internal/global-store-bootstrap.js';
 import { SocketRegistry } from './internal/socket-registry.js';
@@ -98,23 +99,6 @@ const transitions: Record<KafkaStreamsState, readonly KafkaStreamsState[]> = {
   ERROR: ['PENDING_SHUTDOWN'],
 };
 
-/** kafkajs' log lines in the application's logger; once it is closing, connections it drops are expected, so its complaints go to debug. */
-function kafkaLogCreator(logger: Logger, closing: () => boolean): logCreator {
-  return () =>
-    ({ namespace, level, log }: LogEntry) => {
-      const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
-      const text = `kafkajs ${namespace}: ${message}`;
-      // kafkajs logs every error response at ERROR before it retries the request (a topic created a
-      // moment ago, a leader that moved); what it cannot get past reaches the application as an
-      // error that names the topic or broker and the fix.
-      if (closing() || (namespace === 'Connection' && message.startsWith('Response '))) logger.debug(text, fields);
-      else if (level === logLevel.ERROR) logger.error(text, fields);
-      else if (level === logLevel.WARN) logger.warn(text, fields);
-      else if (level === logLevel.INFO) logger.info(text, fields);
-      else logger.debug(text, fields);
-    };
-}
-
 /**
  * Whether a stream thread that stopped on `error` may be replaced: a corrupted task (unknown
  * transaction outcome, fenced producer, lost membership, sends the brokers could not take),
@@ -193,11 +177,9 @@ export class KafkaStreams {
    * @throws IllegalStateError when `topology` is not a `Topology` or has no nodes.
    */
   constructor(topology: Topology, options: KafkaStreamsOptions) {
-    const internal = (topology as { internal?: unknown } | null)?.internal;
-    if (typeof internal !== 'object' || internal === null || typeof (internal as InternalTopologyBuilder).subtopologies !== 'function') {
-      throw new IllegalStateError('KafkaStreams needs a Topology: pass builder.build() or a new Topology() you added nodes to.');
-    }
-    this.builder = internal as InternalTopologyBuilder;
+    const builder = topologyBuilder(topology);
+    if (builder === undefined) throw new IllegalStateError('KafkaStreams needs a Topology: pass builder.build() or a new Topology() you added nodes to.');
+    this.builder = builder;
     this.options = resolveKafkaStreamsOptions(options);
     this.queries = new QueryService(this.builder, this.options.applicationId, this.options.streams, this.options.applicationServer);
     // Before any consumer fetches (a worker thread's KafkaStreams fixes its own kafkajs): kafkajs
@@ -449,7 +431,7 @@ export class KafkaStreams {
       clientId: kafkaOptions.clientId ?? options.applicationId,
       brokers: options.brokers,
       logLevel: kafkaOptions.logLevel ?? logLevel.WARN,
-      logCreator: kafkaOptions.logCreator ?? kafkaLogCreator(options.streams.logger, () => this.closing()),
+      logCreator: kafkaOptions.logCreator ?? clientLogCreator(options.streams.logger, () => this.closing()),
       socketFactory: this.sockets.factory,
     };
     const kafka = new Kafka(config);

@@ -89,7 +89,15 @@ describe('resolveKafkaStreamsOptions', () => {
     expect(() => resolveKafkaStreamsOptions({ ...base, kafka: { sasl: { mechanism: 'SCRAM-SHA-256', username: 'u', password: 'p' } } } as never)).not.toThrow();
   });
 
-  it('says exactly-once comes later', () => {
+  it('refuses a key that is no option, naming the closest one, before any other check', () => {
+    expect(optionError({ bootstrapServer: 'x' })).toMatch(/^Unknown KafkaStreams option 'bootstrapServer'; did you mean 'bootstrapServers'\? The options are 'applicationId', .*'numStandbyReplicas'; put settings of your own for processors in 'appConfigs'\.$/);
+    expect(optionError({ numStreamThread: 2 })).toContain("did you mean 'numStreamThreads'?");
+    expect(optionError({ cacheMaxByte: 0 })).toContain("did you mean 'cacheMaxBytes'?");
+    expect(optionError({ inputTopic: 'in' })).toMatch(/^Unknown KafkaStreams option 'inputTopic'\. /);
+    expect(resolveKafkaStreamsOptions({ ...base, appConfigs: { inputTopic: 'in' } }).streams.appConfigs['inputTopic']).toBe('in');
+  });
+
+  it("names Java's exactly_once_v2 as 'exactly_once'", () => {
     expect(optionError({ processingGuarantee: 'exactly_once_v2' as never })).toMatch(/'at_least_once' or 'exactly_once'.*exactly_once_v2 is 'exactly_once' here/);
   });
 
@@ -178,14 +186,14 @@ describe('stream thread options', () => {
       processingExceptionHandler: () => ({ action: 'continue' }),
       kafka: { clientId: 'orders', logCreator: () => () => {}, ssl: { ca: ['public-ca'] } },
       consumer: { sessionTimeoutMs: 6000 },
-      inputTopic: 'orders',
+      appConfigs: { inputTopic: 'orders' },
     });
     expect(split.omitted).toEqual(['logger', 'processingExceptionHandler', 'kafka.logCreator']);
     expect(split.cloneable).toEqual({
       ...base,
       kafka: { clientId: 'orders', ssl: { ca: ['public-ca'] } },
       consumer: { sessionTimeoutMs: 6000 },
-      inputTopic: 'orders',
+      appConfigs: { inputTopic: 'orders' },
     });
   });
 

@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 import type { KafkaConfig } from 'kafkajs';
-import { ConfigError, DEFAULT_DEAD_LETTER_MAX_BYTES, resolveStreamsConfig, type Logger, type ResolvedStreamsConfig, type StreamsConfig } from '@tributary/streams';
+import { ConfigError, DEFAULT_DEAD_LETTER_MAX_BYTES, type Logger, type StreamsConfig } from '@tributary/streams';
+import { checkKnownOptions, resolveStreamsConfig, streamsConfigOptions, type ResolvedStreamsConfig } from '@tributary/streams/engine';
 
 /**
  * The processing guarantees: `'at_least_once'` (the default) or `'exactly_once'` (Kafka
@@ -59,7 +60,7 @@ export interface KafkaStreamsOptions extends StreamsConfig {
    * The application-wide budget for record caches, in bytes (Kafka's `statestore.cache.max.bytes`):
    * divided evenly among the caching store instances of this instance's tasks, and divided again
    * at every rebalance. It overrides the per-store bounds of `withCachingEnabled`; `0` builds the
-   * stores without caches, as Kafka Streams does. Default 10 MiB ({@link DEFAULT_CACHE_MAX_BYTES}) per application instance.
+   * stores without caches, as Kafka Streams does. Default 10 MiB ({@link DEFAULT_INSTANCE_CACHE_MAX_BYTES}) per application instance.
    */
   readonly cacheMaxBytes?: number;
   /**
@@ -113,6 +114,25 @@ export interface KafkaStreamsOptions extends StreamsConfig {
   readonly applicationServer?: string;
 }
 
+/** The options {@link KafkaStreamsOptions} adds to the streams config, for the check of unknown keys. */
+const kafkaStreamsOptionNames = [
+  'bootstrapServers',
+  'stateDir',
+  'processingGuarantee',
+  'commitIntervalMs',
+  'deadLetterMaxBytes',
+  'numPartitionsForInternalTopics',
+  'kafka',
+  'consumer',
+  'numStreamThreads',
+  'threadModule',
+  'numStandbyReplicas',
+  'applicationServer',
+] as const satisfies ReadonlyArray<keyof KafkaStreamsOptions>;
+// Fails to compile when an option of KafkaStreamsOptions is in neither list.
+const everyKafkaStreamsOption: [Exclude<keyof KafkaStreamsOptions, (typeof kafkaStreamsOptionNames)[number] | keyof StreamsConfig>] extends [never] ? true : never = true;
+void everyKafkaStreamsOption;
+
 /** Given to a {@link StreamThreadModule}'s functions in each worker thread. */
 export interface StreamThreadContext {
   /** The thread's number, from 1. */
@@ -163,8 +183,12 @@ export interface ResolvedKafkaStreamsOptions {
 export const DEFAULT_COMMIT_INTERVAL_MS = 1000;
 /** The default commit interval under exactly-once. */
 export const DEFAULT_EOS_COMMIT_INTERVAL_MS = 100;
-/** The default application-wide cache budget: 10 MiB, as Kafka Streams' `statestore.cache.max.bytes`. */
-export const DEFAULT_CACHE_MAX_BYTES = 10 * 1024 * 1024;
+/**
+ * The default record-cache budget of one `KafkaStreams` instance, shared by all its tasks' caching
+ * stores: 10 MiB, as Kafka Streams' `statestore.cache.max.bytes`. Not a per-store bound: that is
+ * `DEFAULT_STORE_CACHE_MAX_BYTES` of `@tributary/streams`, which this budget overrides.
+ */
+export const DEFAULT_INSTANCE_CACHE_MAX_BYTES = 10 * 1024 * 1024;
 const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
 const DEFAULT_HEARTBEAT_INTERVAL_MS = 3000;
 const DEFAULT_REBALANCE_TIMEOUT_MS = 60_000;
@@ -471,6 +495,8 @@ export function checkThreadModuleExports(exports: unknown, omitted: readonly str
 /** Checks the options of a `KafkaStreams` and fills in the defaults. Throws `ConfigError` naming the bad option. */
 export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): ResolvedKafkaStreamsOptions {
   if (typeof options !== 'object' || options === null) fail('The KafkaStreams options must be an object with at least applicationId and bootstrapServers.');
+  // A misspelt option first: its message names the option meant, which the checks below would only miss.
+  checkKnownOptions(options, [...streamsConfigOptions, ...kafkaStreamsOptionNames], 'KafkaStreams');
   // The client options are checked first so that no later message can quote a secret.
   const kafka = checkKafkaOptions(options.kafka);
   const secrets = collectSecrets(kafka);
@@ -486,7 +512,7 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
       fail(`Option 'processingGuarantee' must be 'at_least_once' or 'exactly_once', got ${JSON.stringify(guarantee)}${hint}.`);
     }
     const commitIntervalMs = checkInteger(options.commitIntervalMs, 'commitIntervalMs', 0) ?? (guarantee === 'exactly_once' ? DEFAULT_EOS_COMMIT_INTERVAL_MS : DEFAULT_COMMIT_INTERVAL_MS);
-    const cacheMaxBytes = checkInteger(options.cacheMaxBytes, 'cacheMaxBytes', 0) ?? DEFAULT_CACHE_MAX_BYTES;
+    const cacheMaxBytes = checkInteger(options.cacheMaxBytes, 'cacheMaxBytes', 0) ?? DEFAULT_INSTANCE_CACHE_MAX_BYTES;
     const deadLetterMaxBytes = checkInteger(options.deadLetterMaxBytes, 'deadLetterMaxBytes', 1024) ?? DEFAULT_DEAD_LETTER_MAX_BYTES;
     const numStandbyReplicas = checkInteger(options.numStandbyReplicas, 'numStandbyReplicas', 0) ?? 0;
     if ('numPartitionsForInternalTopics' in options && options.numPartitionsForInternalTopics !== undefined) {
@@ -495,7 +521,7 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
     const consumer = checkConsumerOptions(options.consumer);
     const applicationServer = checkApplicationServer(options.applicationServer);
     const { numStreamThreads, threadModule } = checkStreamThreads(options.numStreamThreads, options.threadModule);
-    const base = resolveStreamsConfig({ ...options, kafka: describeKafkaOptions(options.kafka) });
+    const base = resolveStreamsConfig({ ...options, kafka: describeKafkaOptions(options.kafka) } as StreamsConfig, kafkaStreamsOptionNames, 'KafkaStreams');
     const logger = redactingLogger(base.logger, secrets);
     const streams: ResolvedStreamsConfig = { ...base, logger };
     return redactWhenPrinted({

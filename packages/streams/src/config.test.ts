@@ -68,6 +68,16 @@ describe('resolveStreamsConfig', () => {
       }
     });
 
+    it('a key that is no option (a misspelling, from JavaScript), naming the closest option', () => {
+      const misspelt = configError({ applicationId: 'app', cacheMaxByte: 0 });
+      expect(misspelt.code).toBe('CONFIG_INVALID');
+      expect(misspelt.message).toMatch(/^Unknown streams config option 'cacheMaxByte'; did you mean 'cacheMaxBytes'\? The options are 'applicationId', /);
+      expect(misspelt.message).toContain("put settings of your own for processors in 'appConfigs'");
+      expect(configError({ applicationId: 'app', defaultkeyserde: Serdes.String() }).message).toContain("did you mean 'defaultKeySerde'?");
+      expect(configError({ applicationId: 'app', 'my.setting': 5 }).message).toMatch(/^Unknown streams config option 'my\.setting'\. The options are /);
+      expect(configError({ applicationId: 'app', appConfigs: [1] }).message).toBe("Option 'appConfigs' must be an object of settings for processors, got an array.");
+    });
+
     it('a logger without the four methods, naming the missing one', () => {
       expect(configError({ applicationId: 'app', logger: {} }).message).toBe("Option 'logger' must have a 'debug' method.");
       const { error: _error, ...noError } = silentLogger;
@@ -125,7 +135,7 @@ describe('resolveStreamsConfig', () => {
       processingExceptionHandler: handler,
       productionExceptionHandler: handler,
       logger: silentLogger,
-      'my.setting': 5,
+      appConfigs: { 'my.setting': 5 },
     };
     const resolved = resolveStreamsConfig(config);
     expect(resolved.defaultKeySerde).toBe(Serdes.String());
@@ -136,6 +146,7 @@ describe('resolveStreamsConfig', () => {
     expect(resolved.productionExceptionHandler).toBe(handler);
     expect(resolved.logger).toBe(silentLogger);
     expect(resolved.appConfigs['my.setting']).toBe(5);
+    expect(resolved.appConfigs['defaultKeySerde']).toBe(Serdes.String());
   });
 });
 

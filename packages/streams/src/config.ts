@@ -42,9 +42,31 @@ export interface StreamsConfig {
    * `KafkaStreams` defaults it to 10 MiB per application instance.
    */
   readonly cacheMaxBytes?: number;
-  /** Anything else, handed to processors as `context.appConfigs`. */
-  readonly [option: string]: unknown;
+  /**
+   * Settings of your own, handed to processors (and stores) as `context.appConfigs` beside the
+   * options above, as Kafka Streams hands its processors every config. Kafka Streams' internal
+   * settings go here too (`'__emit.interval.ms.kstreams.outer.join.spurious.results.fix__'`).
+   * Any other key of the config is a mistake, refused with the closest option's name.
+   */
+  readonly appConfigs?: Readonly<Record<string, unknown>>;
 }
+
+/** Every option of {@link StreamsConfig}, for the check of unknown keys (a misspelt option). */
+export const streamsConfigOptions = [
+  'applicationId',
+  'defaultKeySerde',
+  'defaultValueSerde',
+  'defaultTimestampExtractor',
+  'deserializationExceptionHandler',
+  'processingExceptionHandler',
+  'productionExceptionHandler',
+  'logger',
+  'cacheMaxBytes',
+  'appConfigs',
+] as const satisfies ReadonlyArray<keyof StreamsConfig>;
+// Fails to compile when an option of StreamsConfig is missing from the list.
+const everyStreamsOption: [Exclude<keyof StreamsConfig, (typeof streamsConfigOptions)[number]>] extends [never] ? true : never = true;
+void everyStreamsOption;
 
 /** A configuration with every default filled in. */
 export interface ResolvedStreamsConfig {
@@ -66,7 +88,7 @@ export interface ResolvedStreamsConfig {
   readonly logger: Logger;
   /** The configured cache budget, or `undefined`: then each store keeps its own bound. */
   readonly cacheMaxBytes: number | undefined;
-  /** The config exactly as given, unknown options included: what processors see as `context.appConfigs`. */
+  /** The options as given, with the entries of their `appConfigs` beside them: what processors see as `context.appConfigs`. */
   readonly appConfigs: Readonly<Record<string, unknown>>;
 }
 
@@ -87,10 +109,51 @@ function checkSerde(config: StreamsConfig, option: 'defaultKeySerde' | 'defaultV
   }
 }
 
-/** Checks a configuration and fills in its defaults. Throws {@link ConfigError} naming the bad option. */
-export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConfig {
+/** The edit distance of two option names, case ignored (a misspelling is a few edits away). */
+function editDistance(a: string, b: string): number {
+  const left = a.toLowerCase();
+  const right = b.toLowerCase();
+  let previous = Array.from({ length: right.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= left.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= right.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (left[i - 1] === right[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[right.length]!;
+}
+
+/**
+ * Refuses a key of `config` that is not one of `known` (a misspelt option, which TypeScript
+ * catches but JavaScript does not), naming the closest known option. `what` names the config in
+ * the message, as in "Unknown KafkaStreams option".
+ */
+export function checkKnownOptions(config: object, known: readonly string[], what: string): void {
+  for (const key of Object.keys(config)) {
+    if (known.includes(key)) continue;
+    let closest = known[0]!;
+    for (const option of known) if (editDistance(key, option) < editDistance(key, closest)) closest = option;
+    const likely = editDistance(key, closest) <= Math.max(2, Math.floor(closest.length / 3));
+    throw new ConfigError(
+      `Unknown ${what} option '${key}'${likely ? `; did you mean '${closest}'?` : '.'} The options are ${known.map((option) => `'${option}'`).join(', ')}; put settings of your own for processors in 'appConfigs'.`,
+    );
+  }
+}
+
+/**
+ * Checks a configuration and fills in its defaults. Throws {@link ConfigError} naming the bad
+ * option, or the closest one for a key that is no option. `driverOptions`: the options a driver
+ * adds to the config it passes (KafkaStreams' `bootstrapServers`, ...), named `what` in messages.
+ */
+export function resolveStreamsConfig(config: StreamsConfig, driverOptions: readonly string[] = [], what = 'streams config'): ResolvedStreamsConfig {
   if (typeof config !== 'object' || config === null) {
     throw new ConfigError('The streams configuration must be an object with at least an applicationId.');
+  }
+  checkKnownOptions(config, [...streamsConfigOptions, ...driverOptions], what);
+  const { appConfigs: ownSettings, ...options } = config;
+  if (ownSettings !== undefined && (typeof ownSettings !== 'object' || ownSettings === null || Array.isArray(ownSettings))) {
+    throw new ConfigError(`Option 'appConfigs' must be an object of settings for processors, got ${Array.isArray(ownSettings) ? 'an array' : String(ownSettings)}.`);
   }
   const { applicationId } = config;
   if (typeof applicationId !== 'string' || !applicationIdPattern.test(applicationId)) {
@@ -126,6 +189,6 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
     productionExceptionHandler: config.productionExceptionHandler ?? fallback,
     logger,
     cacheMaxBytes,
-    appConfigs: config,
+    appConfigs: { ...options, ...ownSettings },
   };
 }

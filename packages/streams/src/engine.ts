@@ -9,7 +9,7 @@
 export { StreamTask } from './processor/internal/stream-task.js';
 export type { StreamTaskOptions } from './processor/internal/stream-task.js';
 export { TaskMetrics } from './processor/internal/task-metrics.js';
-export type { DropReason } from './processor/internal/task-metrics.js';
+export type { DropReason } from './processor/drop-reason.js';
 export { InternalTopologyBuilder, changelogTopicName } from './processor/internal/topology-builder.js';
 export type {
   SourceSpec,
@@ -28,3 +28,12 @@ export type { TimedEntry, KeyedTimedEntry } from './state/internal/time-keyed-en
 export { GlobalStateUpdater } from './processor/internal/global-state-updater.js';
 export { LocalRunner } from './processor/internal/local-runner.js';
 export type { LocalRunnerOptions, StoredRecord } from './processor/internal/local-runner.js';
+// The streams config, validated for a driver; drivers that add options of their own name them.
+export { resolveStreamsConfig, checkKnownOptions, streamsConfigOptions } from './config.js';
+export type { ResolvedStreamsConfig } from './config.js';
+// A topology's graph, which only drivers read.
+export { topologyBuilder } from './processor/topology.js';
+// What a driver hands a task and takes from it.
+export type { RecordCollector, ConsumedRecord } from './processor/record-collector.js';
+// Stores a driver restores from their changelog in bulk.
+export { isRestorableStore } from './state/store-suppliers.js';

@@ -76,8 +76,7 @@ export type {
 export { recordTimestampExtractor, wallClockTimestampExtractor, valueTimestampExtractor, boundedTimestampExtractor } from './processor/timestamp-extractor.js';
 export type { TimestampExtractor, ConsumedRecordView, TimestampBounds } from './processor/timestamp-extractor.js';
 export type { StreamPartitioner, TopicNameExtractor } from './processor/stream-partitioner.js';
-export type { RecordCollector, ConsumedRecord } from './processor/record-collector.js';
-export type { DropReason } from './processor/internal/task-metrics.js';
+export type { DropReason } from './processor/drop-reason.js';
 
 // Embedded runner (the in-process driver)
 export { EmbeddedRunner } from './embedded/embedded-runner.js';
@@ -112,11 +111,10 @@ export {
   KeyValueStoreBuilder,
   WindowStoreBuilder,
   SessionStoreBuilder,
-  DEFAULT_CACHE_MAX_BYTES,
+  DEFAULT_STORE_CACHE_MAX_BYTES,
   WINDOWED_CHANGELOG_ADDITIONAL_RETENTION_MS,
 } from './state/stores.js';
 export type { CachingOptions } from './state/stores.js';
-export { isRestorableStore } from './state/store-suppliers.js';
 export type { DslKeyValueParams, DslStoreSuppliers } from './state/dsl-store-suppliers.js';
 export { QueryableStoreTypes, queryStore } from './state/queryable-store-types.js';
 export type { QueryableStoreType } from './state/queryable-store-types.js';
@@ -144,8 +142,7 @@ export { BARE_VALUE_HEADER, hasBareValueHeader, timestampedStoreRecords, timesta
 export { UniqueCountSketch, uniqueCountSketchSerde, countDistinct, DEFAULT_SKETCH_PRECISION } from './sketch/unique-count-sketch.js';
 
 // Configuration, errors and failure policy
-export { resolveStreamsConfig } from './config.js';
-export type { StreamsConfig, ResolvedStreamsConfig } from './config.js';
+export type { StreamsConfig } from './config.js';
 export {
   StreamsError,
   TopologyError,

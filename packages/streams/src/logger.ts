@@ -5,11 +5,15 @@
 
 /** What Tributary logs through. Extra fields are structured context, never secrets. */
 export interface Logger {
-  /** Per-record detail that is normal but worth tracing, such as a write to an expired window. Can be frequent. */
+  /** Detail that is normal but worth tracing, such as a client retry of a routine condition. Can be frequent. */
   debug(message: string, fields?: Record<string, unknown>): void;
   /** Lifecycle progress: internal topics created, changelogs restored, global stores loaded. */
   info(message: string, fields?: Record<string, unknown>): void;
-  /** A record skipped or diverted (null key, failed record under a continue or dead-letter handler). */
+  /**
+   * A record skipped or diverted: a failed record under a continue or dead-letter handler, and,
+   * at most once per task and reason every 10 s with the count since the last one, records
+   * dropped as late, for a null key or value, or written to an expired window.
+   */
   warn(message: string, fields?: Record<string, unknown>): void;
   /** A failure that stops processing, logged just before the error is thrown. */
   error(message: string, fields?: Record<string, unknown>): void;

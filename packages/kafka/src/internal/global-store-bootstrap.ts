@@ -8,8 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka, RetryOptions } from 'kafkajs';
-import { Headers, type Logger, type ResolvedStreamsConfig } from '@tributary/streams';
-import { GlobalStateUpdater, type InternalTopologyBuilder } from '@tributary/streams/engine';
+import { Headers, type Logger } from '@tributary/streams';
+import { GlobalStateUpdater, type InternalTopologyBuilder, type ResolvedStreamsConfig } from '@tributary/streams/engine';
 
 export interface GlobalStoreOptions {
   readonly groupIdPrefix: string;

@@ -19,8 +19,8 @@
  * would leave the store and its changelog apart, so their failure is fatal.
  */
 import { Partitioners, type IHeaders, type Message, type PartitionMetadata, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
-import { DeadLetterHeaders, fitDeadLetter, Headers, StreamRecord, StreamsError, type ErrorHandlerContext, type HandlerResponse, type Logger, type RecordCollector } from '@tributary/streams';
-import type { StreamTask } from '@tributary/streams/engine';
+import { DeadLetterHeaders, fitDeadLetter, Headers, StreamRecord, StreamsError, type ErrorHandlerContext, type HandlerResponse, type Logger } from '@tributary/streams';
+import type { RecordCollector, StreamTask } from '@tributary/streams/engine';
 import { brokersUnavailable, RecordSendError, TaskCorruptedError } from '../errors.js';
 
 /** Records buffered beyond this are sent before the next commit, to bound memory. */

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { Materialized, resolveStreamsConfig, Serdes, StreamsBuilder, type StateStore, type Topology } from '@tributary/streams';
-import type { InternalTopologyBuilder } from '@tributary/streams/engine';
+import { Materialized, Serdes, StreamsBuilder, type StateStore, type Topology } from '@tributary/streams';
+import { resolveStreamsConfig, topologyBuilder, type InternalTopologyBuilder } from '@tributary/streams/engine';
 import { StoreUnavailableError } from '../errors.js';
 import { QueryService, type QueryServiceHost } from './query-service.js';
 
-const internal = (topology: Topology) => (topology as unknown as { internal: InternalTopologyBuilder }).internal;
+const internal = (topology: Topology): InternalTopologyBuilder => topologyBuilder(topology)!;
 
 /** A key-value store over a Map, as a query view reads one. */
 function mapStore(name: string, entries: Record<string, number>): StateStore {

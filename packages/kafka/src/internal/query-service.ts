@@ -4,8 +4,8 @@
  * local answers to {@link StoreQuery}s. `KafkaStreams` holds one and delegates to it; a worker
  * thread's instance answers its supervisor's queries through it.
  */
-import { ConfigError, Headers, KeyValueStoreBuilder, SessionStoreBuilder, WindowStoreBuilder, type ResolvedStreamsConfig, type Serde, type StateStore } from '@tributary/streams';
-import type { InternalTopologyBuilder } from '@tributary/streams/engine';
+import { ConfigError, Headers, KeyValueStoreBuilder, SessionStoreBuilder, WindowStoreBuilder, type Serde, type StateStore } from '@tributary/streams';
+import type { InternalTopologyBuilder, ResolvedStreamsConfig } from '@tributary/streams/engine';
 import { StoreUnavailableError } from '../errors.js';
 import type { KeyLocator, KeyQueryMetadata, StreamsMetadata } from '../streams-metadata.js';
 import { defaultPartition } from './murmur2.js';

@@ -23,8 +23,8 @@
  */
 import type { Consumer, Kafka, KafkaMessage, Producer, TopicPartitionOffsetAndMetadata } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
-import { Headers, type ConsumedRecord, type StateStore } from '@tributary/streams';
-import type { DropReason, InternalTopologyBuilder, SubtopologySpec } from '@tributary/streams/engine';
+import { Headers, type StateStore } from '@tributary/streams';
+import type { ConsumedRecord, DropReason, InternalTopologyBuilder, SubtopologySpec } from '@tributary/streams/engine';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
 import { EARLY_SEND_RECORDS, KafkaRecordCollector, type RecordSender } from './kafka-record-collector.js';
 import { TaskManager, type ManagedTask } from './task-manager.js';

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Materialized, resolveStreamsConfig, Serdes, StreamsBuilder, TimeWindows, type Topology } from '@tributary/streams';
-import type { InternalTopologyBuilder } from '@tributary/streams/engine';
+import { Materialized, Serdes, StreamsBuilder, TimeWindows, type Topology } from '@tributary/streams';
+import { resolveStreamsConfig, topologyBuilder, type InternalTopologyBuilder } from '@tributary/streams/engine';
 import { UnknownStoreError } from '../errors.js';
 import { defaultPartition } from './murmur2.js';
 import { QueryService } from './query-service.js';
 import type { GroupSnapshot } from './streams-metadata-state.js';
 
-const internal = (topology: Topology) => (topology as unknown as { internal: InternalTopologyBuilder }).internal;
+const internal = (topology: Topology): InternalTopologyBuilder => topologyBuilder(topology)!;
 
 /** Sub-topology 0: clicks → counts; 1: views → windowed-counts; 2: logs → out (stateless); global table products. */
 function topology(): InternalTopologyBuilder {

@@ -6,8 +6,8 @@
  */
 import type { Admin, Kafka } from 'kafkajs';
 import { rm } from 'node:fs/promises';
-import { isRestorableStore, StateStoreError, timestampedStoreRecords, type ChangelogRecord, type StateStore, type StoreBuilder } from '@tributary/streams';
-import { StreamTask, type DropReason, type InternalTopologyBuilder, type SubtopologySpec } from '@tributary/streams/engine';
+import { StateStoreError, timestampedStoreRecords, type ChangelogRecord, type StateStore, type StoreBuilder } from '@tributary/streams';
+import { isRestorableStore, StreamTask, type DropReason, type InternalTopologyBuilder, type SubtopologySpec } from '@tributary/streams/engine';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
 import type { KafkaRecordCollector, RecordSender } from './kafka-record-collector.js';
 import { restoreChangelogs, type RestoreRequest } from './changelog-restorer.js';

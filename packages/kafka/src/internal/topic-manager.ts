@@ -61,8 +61,10 @@ const LEADER_WAIT_MS = 30_000;
 
 /**
  * Creates topics, taking "already exists" as success (instances starting together race to
- * create them), then waits until every partition has a leader: a KRaft broker can answer
- * UNKNOWN_TOPIC_OR_PARTITION for a moment after a create.
+ * create them), then waits until every partition has a leader that serves it: a KRaft broker
+ * can answer UNKNOWN_TOPIC_OR_PARTITION for a moment after a create, and a leader named in the
+ * metadata can still answer NOT_LEADER_OR_FOLLOWER until it has taken the partition on. Without
+ * the wait, the restore's first offset request failed and the stream thread was replaced.
  */
 async function createTopics(admin: Admin, topics: ITopicConfig[], logger: Logger): Promise<void> {
   try {
@@ -78,9 +80,13 @@ async function createTopics(admin: Admin, topics: ITopicConfig[], logger: Logger
   for (;;) {
     try {
       const { topics: metadata } = await admin.fetchTopicMetadata({ topics: names });
-      if (metadata.every((topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0))) return;
+      if (metadata.every((topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0))) {
+        // Each partition's leader answers an offset request only once it serves the partition.
+        for (const name of names) await admin.fetchTopicOffsets(name);
+        return;
+      }
     } catch (error) {
-      if (Date.now() > deadline) throw error;
+      if (Date.now() > deadline || (error as { retriable?: unknown }).retriable !== true) throw error;
     }
     if (Date.now() > deadline) throw new Error(`The internal topics ${names.join(', ')} have no partition leaders ${LEADER_WAIT_MS / 1000} s after they were created; check the brokers.`);
     await new Promise((resolve) => setTimeout(resolve, 200));

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Materialized, Repartitioned, Serdes, StreamsBuilder, TimeWindows, type Topology } from '@tributary/streams';
-import type { InternalTopologyBuilder } from '@tributary/streams/engine';
+import { topologyBuilder } from '@tributary/streams/engine';
 import { CopartitionError, InternalTopicMismatchError } from '../errors.js';
 import { internalTopicsToCreate, planTopics } from './topic-plan.js';
 
-const internal = (topology: Topology) => (topology as unknown as { internal: InternalTopologyBuilder }).internal;
+const internal = (topology: Topology) => topologyBuilder(topology)!;
 
 describe('planTopics', () => {
   it('sizes a repartition topic by its upstream sources and its store changelog by its sub-topology', () => {

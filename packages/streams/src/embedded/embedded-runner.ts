@@ -10,7 +10,7 @@ import type { StreamsConfig } from '../config.js';
 import { ConfigError, StateStoreError } from '../errors/streams-error.js';
 import { Headers } from '../processor/headers.js';
 import { LocalRunner, type StoredRecord } from '../processor/internal/local-runner.js';
-import type { DropReason } from '../processor/internal/task-metrics.js';
+import type { DropReason } from '../processor/drop-reason.js';
 import { changelogTopicName } from '../processor/internal/topology-builder.js';
 import type { Topology } from '../processor/topology.js';
 import type { QueryableStoreType } from '../state/queryable-store-types.js';

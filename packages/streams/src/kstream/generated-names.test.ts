@@ -6,6 +6,7 @@
  * are also the internal topics existing Kafka Streams applications use.
  */
 import { describe, expect, it } from 'vitest';
+import { topologyBuilder } from '../engine.js';
 import {
   BufferConfig,
   Grouped,
@@ -159,7 +160,7 @@ describe('generated names, as Kafka Streams 3.9 generates them', () => {
     const stream = builder.stream('s', strings).selectKey((_key, value) => value);
     stream.join(builder.table('t', strings), (value, row) => `${value}${row}`).to('out');
     const topology = builder.build();
-    expect([...topology.internal.internalTopics.keys()]).toEqual(['KSTREAM-KEY-SELECT-0000000001-repartition']);
+    expect([...topologyBuilder(topology)!.internalTopics.keys()]).toEqual(['KSTREAM-KEY-SELECT-0000000001-repartition']);
     expect(nodes(topology)).toEqual(
       expect.arrayContaining([
         // The table: t-STATE-STORE-2, KSTREAM-SOURCE-3, KTABLE-SOURCE-4. Index 6 is Kafka's null-key
@@ -178,7 +179,7 @@ describe('generated names, as Kafka Streams 3.9 generates them', () => {
     const right = builder.table('u', strings);
     left.join(right, (value) => value, (l, r) => `${l}${r}`).toStream().to('out');
     const topology = builder.build();
-    expect([...topology.internal.internalTopics.keys()].sort()).toEqual(['KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000006-topic', 'KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000014-topic']);
+    expect([...topologyBuilder(topology)!.internalTopics.keys()].sort()).toEqual(['KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000006-topic', 'KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000014-topic']);
     expect(nodes(topology)).toEqual(
       expect.arrayContaining([
         'processor KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-0000000011 [KTABLE-FK-JOIN-SUBSCRIPTION-STATE-STORE-0000000010]',

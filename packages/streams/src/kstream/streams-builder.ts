@@ -28,6 +28,7 @@ export interface StreamsBuilderOptions {
 /** Builds a topology with the DSL. */
 export class StreamsBuilder {
   private readonly topology: Topology;
+  private readonly builder: InternalTopologyBuilder;
 
   /**
    * An empty builder; `options.dslStoreSuppliers` picks where the stores the DSL creates live.
@@ -39,7 +40,8 @@ export class StreamsBuilder {
     if (suppliers !== undefined && (suppliers === null || typeof suppliers !== 'object' || typeof suppliers.keyValueStore !== 'function' || typeof suppliers.windowStore !== 'function' || typeof suppliers.sessionStore !== 'function')) {
       throw new ConfigError(`Option 'dslStoreSuppliers' of StreamsBuilder must have keyValueStore, windowStore and sessionStore methods (for example Stores.inMemoryDslStoreSuppliers()), got ${String(suppliers)}.`);
     }
-    this.topology = new Topology(new InternalTopologyBuilder(suppliers));
+    this.builder = new InternalTopologyBuilder(suppliers);
+    this.topology = new Topology(this.builder);
   }
 
   /**
@@ -49,7 +51,7 @@ export class StreamsBuilder {
   stream<K = unknown, V = unknown>(topics: string | readonly string[], consumed: Consumed<K, V> = {}): KStream<K, V> {
     const list = typeof topics === 'string' ? [topics] : [...topics];
     if (list.length === 0) throw new TopologyError('stream() needs at least one topic.');
-    const internal = this.topology.internal;
+    const internal = this.builder;
     const name = internal.nameOr(consumed.name, 'KSTREAM-SOURCE-');
     internal.addSource({
       name,
@@ -67,7 +69,7 @@ export class StreamsBuilder {
    * store named by `materialized`, or `<topic>-STATE-STORE-<n>`.
    */
   table<K = unknown, V = unknown>(topic: string, consumed: Consumed<K, V> = {}, materialized?: Materialized<K, V>): KTable<K, V> {
-    return sourceTable(this.topology.internal, topic, consumed, materialized);
+    return sourceTable(this.builder, topic, consumed, materialized);
   }
 
   /**
@@ -75,12 +77,12 @@ export class StreamsBuilder {
    * date before records are processed; streams join it on any key they compute.
    */
   globalTable<K = unknown, V = unknown>(topic: string, consumed: Consumed<K, V> = {}, materialized?: Materialized<K, V>): GlobalKTable<K, V> {
-    return globalTable(this.topology.internal, topic, consumed, materialized);
+    return globalTable(this.builder, topic, consumed, materialized);
   }
 
   /** Adds a state store that processors can then name in `process(supplier, storeName)`. */
   addStateStore(builder: StoreBuilder): this {
-    this.topology.internal.addStateStore(builder, []);
+    this.builder.addStateStore(builder, []);
     return this;
   }
 

@@ -30,19 +30,37 @@ export interface SinkOptions<K, V> {
   readonly partitioner?: StreamPartitioner<K, V>;
 }
 
+/**
+ * Where a topology keeps its builder: a non-enumerable property under a registered symbol, so it
+ * is no part of the API (drivers read it with `topologyBuilder` from `@tributary/streams/engine`)
+ * and still found when an application and a driver load two copies of this package.
+ */
+const builderKey = Symbol.for('@tributary/streams/topology-builder');
+
+/**
+ * The builder inside `topology`, for drivers; `undefined` when `topology` is not a `Topology`
+ * (a plain object, a topology of an incompatible copy of this package).
+ */
+export function topologyBuilder(topology: Topology): InternalTopologyBuilder | undefined {
+  if (typeof topology !== 'object' || topology === null) return undefined;
+  const builder = (topology as unknown as Record<symbol, unknown>)[builderKey] as InternalTopologyBuilder | undefined;
+  return typeof builder === 'object' && builder !== null && typeof builder.subtopologies === 'function' ? builder : undefined;
+}
+
+function graphOf(topology: Topology): InternalTopologyBuilder {
+  return (topology as unknown as Record<symbol, InternalTopologyBuilder>)[builderKey]!;
+}
+
 /** A graph of source, processor and sink nodes with the state stores they use. */
 export class Topology {
-  /** @internal */
-  readonly internal: InternalTopologyBuilder;
-
   /** @internal Drivers and the DSL pass their builder; users call `new Topology()`. */
-  constructor(internal: InternalTopologyBuilder = new InternalTopologyBuilder()) {
-    this.internal = internal;
+  constructor(builder: InternalTopologyBuilder = new InternalTopologyBuilder()) {
+    Object.defineProperty(this, builderKey, { value: builder, enumerable: false, writable: false, configurable: false });
   }
 
   /** Adds a source node that reads `topics`. */
   addSource<K = unknown, V = unknown>(name: string, topics: string | readonly string[], options: SourceOptions<K, V> = {}): this {
-    this.internal.addSource({
+    graphOf(this).addSource({
       name,
       topics: typeof topics === 'string' ? [topics] : topics,
       keySerde: options.keySerde,
@@ -58,7 +76,7 @@ export class Topology {
     supplier: ProcessorSupplier<KIn, VIn, KOut, VOut>,
     ...parentNames: string[]
   ): this {
-    this.internal.addProcessor(name, supplier, parentNames);
+    graphOf(this).addProcessor(name, supplier, parentNames);
     return this;
   }
 
@@ -69,7 +87,7 @@ export class Topology {
     options: SinkOptions<K, V>,
     ...parentNames: string[]
   ): this {
-    this.internal.addSink({
+    graphOf(this).addSink({
       name,
       topic,
       keySerde: options.keySerde,
@@ -82,18 +100,18 @@ export class Topology {
 
   /** Adds a state store, connected to the named processors. */
   addStateStore(builder: StoreBuilder, ...processorNames: string[]): this {
-    this.internal.addStateStore(builder, processorNames);
+    graphOf(this).addStateStore(builder, processorNames);
     return this;
   }
 
   /** Connects stores already in the topology to a processor. */
   connectProcessorAndStateStores(processorName: string, ...storeNames: string[]): this {
-    this.internal.connectProcessorAndStateStores([processorName], storeNames);
+    graphOf(this).connectProcessorAndStateStores([processorName], storeNames);
     return this;
   }
 
   /** Describes the topology: `String(topology.describe())` prints it as Kafka Streams does. */
   describe(): TopologyDescription {
-    return TopologyDescription.of(this.internal);
+    return TopologyDescription.of(graphOf(this));
   }
 }

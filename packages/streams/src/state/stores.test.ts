@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, TopologyError } from '../errors/streams-error.js';
 import { Serdes } from '../serde/serdes.js';
-import { DEFAULT_CACHE_MAX_BYTES, Stores } from './stores.js';
+import { DEFAULT_STORE_CACHE_MAX_BYTES, Stores } from './stores.js';
 
 describe('Stores', () => {
   it('supplies backends by kind, named for their changelog', () => {
@@ -27,7 +27,7 @@ describe('Stores', () => {
     expect(cached.withLoggingDisabled().changelog).toEqual({ enabled: false, topicConfig: {} });
     expect(cached.withCachingDisabled().cachingEnabled).toBe(false);
     expect(() => builder.withCachingEnabled({ maxBytes: -1 })).toThrow(/'maxBytes' of store 'kv'/);
-    expect(DEFAULT_CACHE_MAX_BYTES).toBe(10 * 1024 * 1024);
+    expect(DEFAULT_STORE_CACHE_MAX_BYTES).toBe(10 * 1024 * 1024);
   });
 
   it('gives windowed changelogs compact,delete and the retention plus a day', () => {

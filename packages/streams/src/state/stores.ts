@@ -24,8 +24,13 @@ import { TypedKeyValueStore } from './internal/typed-key-value-store.js';
 import { TypedSessionStore } from './internal/typed-session-store.js';
 import { TypedWindowStore } from './internal/typed-window-store.js';
 
-/** A store's cache bound when none is given: 10 MiB. */
-export const DEFAULT_CACHE_MAX_BYTES = 10 * 1024 * 1024;
+/**
+ * One caching store's bound when its builder gives none (`withCachingEnabled()`): 10 MiB per
+ * store instance. Not an application budget: the config's `cacheMaxBytes` is that, and overrides
+ * it (for `KafkaStreams`, Kafka Streams' `statestore.cache.max.bytes`,
+ * default `DEFAULT_INSTANCE_CACHE_MAX_BYTES` of `@tributary/kafka`).
+ */
+export const DEFAULT_STORE_CACHE_MAX_BYTES = 10 * 1024 * 1024;
 
 /** How long a windowed store's changelog keeps records beyond the store's retention: one day, as in Kafka Streams. */
 export const WINDOWED_CHANGELOG_ADDITIONAL_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -34,7 +39,7 @@ export const WINDOWED_CHANGELOG_ADDITIONAL_RETENTION_MS = 24 * 60 * 60 * 1000;
 export interface CachingOptions {
   /**
    * The cache's bound, in bytes of serialized keys and values (values not yet serialized are
-   * counted at the store's average serialized size). Defaults to {@link DEFAULT_CACHE_MAX_BYTES}.
+   * counted at the store's average serialized size). Defaults to {@link DEFAULT_STORE_CACHE_MAX_BYTES}.
    */
   readonly maxBytes?: number;
 }
@@ -77,7 +82,7 @@ abstract class AbstractStoreBuilder<S extends StateStore> implements StoreBuilde
    * and logged once per commit, and DSL operators forward one update per key per commit.
    */
   withCachingEnabled(options: CachingOptions = {}): this {
-    const maxBytes = options.maxBytes ?? DEFAULT_CACHE_MAX_BYTES;
+    const maxBytes = options.maxBytes ?? DEFAULT_STORE_CACHE_MAX_BYTES;
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
       throw new ConfigError(`Caching option 'maxBytes' of store '${this.name}' must be a non-negative integer, got ${String(maxBytes)}.`);
     }

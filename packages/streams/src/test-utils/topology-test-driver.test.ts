@@ -570,10 +570,10 @@ describe('state stores and configuration', () => {
     expect(() => driver.getStateStore('missing')).toThrow("The topology has no state store named 'missing'.");
   });
 
-  it('hands processors the rest of the config as appConfigs', () => {
+  it('hands processors the appConfigs setting, beside the options, as appConfigs', () => {
     let seen: unknown;
     const topology = stringTopology((stream) => stream.process(withContext((context) => (seen = context.appConfigs['greeting']))));
-    openDriver(topology, { greeting: 'hello' });
+    openDriver(topology, { appConfigs: { greeting: 'hello' } });
     expect(seen).toBe('hello');
   });
 });

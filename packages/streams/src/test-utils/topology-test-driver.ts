@@ -9,7 +9,7 @@ import type { StreamsConfig } from '../config.js';
 import { ConfigError, StateStoreError } from '../errors/streams-error.js';
 import { outerJoinEmitIntervalConfig } from '../kstream/internal/ops/stream-stream-join.js';
 import { LocalRunner } from '../processor/internal/local-runner.js';
-import type { DropReason } from '../processor/internal/task-metrics.js';
+import type { DropReason } from '../processor/drop-reason.js';
 import type { Topology } from '../processor/topology.js';
 import type { Deserializer, Serializer } from '../serde/serde.js';
 import type { KeyValueStore } from '../state/key-value-store.js';
@@ -60,7 +60,7 @@ export class TopologyTestDriver {
     this.runner = new LocalRunner(
       topology,
       // As Kafka's driver does: no wall-clock throttling of left/outer join results, unless the test sets it.
-      { [outerJoinEmitIntervalConfig]: 0, ...config, applicationId: config.applicationId ?? 'test' },
+      { ...config, applicationId: config.applicationId ?? 'test', appConfigs: { [outerJoinEmitIntervalConfig]: 0, ...config.appConfigs } },
       { clock: () => this.wallClock, ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }) },
     );
   }

@@ -37,9 +37,7 @@ class DropNullKeyProcessor<K, V> implements Processor<K, V, K, V> {
       this.context.forward(record);
       return;
     }
-    const task = internalContext(this.context);
-    task.config.logger.warn('Grouping skipped a record with a null key.', { processor: task.currentNode?.name, source: task.describeSource() });
-    task.metrics.recordDropped('null-key');
+    internalContext(this.context).dropRecord('null-key', 'Grouping skipped a record with a null key.');
   }
 }
 

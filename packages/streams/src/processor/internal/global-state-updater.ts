@@ -11,6 +11,7 @@ import type { KeyValueStore } from '../../state/key-value-store.js';
 import type { StateStore, StateStoreContext } from '../../state/state-store.js';
 import { valueAndTimestamp, type ValueAndTimestamp } from '../../state/value-and-timestamp.js';
 import type { ConsumedRecord } from '../record-collector.js';
+import { DropWarnings } from './drop-warnings.js';
 import { TaskMetrics, type DropReason } from './task-metrics.js';
 import type { GlobalStoreSpec, InternalTopologyBuilder } from './topology-builder.js';
 
@@ -31,6 +32,7 @@ export class GlobalStateUpdater {
   /** Records dropped while filling global stores (null keys, undeserializable bytes); `processed` stays 0. */
   readonly metrics = new TaskMetrics();
   private readonly byTopic = new Map<string, OpenGlobalStore>();
+  private readonly dropWarnings: DropWarnings;
 
   /** Builds and initializes the global stores of `builder`'s topology, under `stateDir` when they persist. */
   constructor(
@@ -38,6 +40,7 @@ export class GlobalStateUpdater {
     private readonly config: ResolvedStreamsConfig,
     stateDir: string | undefined,
   ) {
+    this.dropWarnings = new DropWarnings(this.metrics, config.logger, 'global', Date.now);
     const context: StateStoreContext = {
       applicationId: config.applicationId,
       taskId: globalTaskId,
@@ -83,7 +86,7 @@ export class GlobalStateUpdater {
       return;
     }
     if (key === null || key === undefined) {
-      this.metrics.recordDropped('null-key');
+      this.drop(record, 'null-key', `Global table '${spec.builder.name}' skipped a record with a null key.`);
       return;
     }
     const extractor = spec.timestampExtractor ?? this.config.defaultTimestampExtractor;
@@ -97,10 +100,16 @@ export class GlobalStateUpdater {
       return;
     }
     if (!(timestamp >= 0)) {
-      this.metrics.recordDropped('invalid-timestamp');
+      this.drop(record, 'invalid-timestamp', `Global table '${spec.builder.name}' skipped a record with an invalid timestamp (${timestamp}); timestamps must be >= 0.`);
       return;
     }
     store.put(key, value === null || value === undefined ? null : valueAndTimestamp(value, timestamp));
+  }
+
+  /** Counts a dropped record and warns about it, at most once per reason every 10 s. */
+  private drop(record: ConsumedRecord, reason: DropReason, message: string): void {
+    const dropped = this.dropWarnings.count(reason);
+    if (dropped > 0) this.dropWarnings.warn(dropped, reason, message, { source: `${record.topic}-${record.partition} at offset ${record.offset}`, timestamp: record.timestamp });
   }
 
   /** Flushes every global store, as a commit does for task stores. */

@@ -10,7 +10,7 @@ import type { StateStore } from '../../state/state-store.js';
 import { queryStore, type QueryableStoreType } from '../../state/queryable-store-types.js';
 import type { Headers } from '../headers.js';
 import type { ConsumedRecord, RecordCollector } from '../record-collector.js';
-import type { Topology } from '../topology.js';
+import { topologyBuilder, type Topology } from '../topology.js';
 import { GlobalStateUpdater } from './global-state-updater.js';
 import { StreamTask } from './stream-task.js';
 import type { DropReason } from './task-metrics.js';
@@ -75,7 +75,8 @@ export class LocalRunner implements RecordCollector {
    */
   constructor(topology: Topology, config: StreamsConfig, options: LocalRunnerOptions = {}) {
     this.config = resolveStreamsConfig(config);
-    const builder = topology.internal;
+    const builder = topologyBuilder(topology);
+    if (builder === undefined) throw new TopologyError('Expected a Topology: pass builder.build() or a new Topology() you added nodes to.');
     const clock = options.clock ?? Date.now;
     this.commitEachRecord = options.commitEachRecord ?? true;
     this.retainRecords = (options.retainRecords ?? 'all') === 'all';

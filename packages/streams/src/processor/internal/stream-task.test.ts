@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, vi, type Mock } from 'vitest';
+import { topologyBuilder } from '../../engine.js';
 import { resolveStreamsConfig, type StreamsConfig } from '../../config.js';
 import { deadLetterTopic } from '../../errors/handlers.js';
 import { InvalidTimestampError, ProcessingError } from '../../errors/streams-error.js';
@@ -98,7 +99,7 @@ function harness(options: HarnessOptions = {}): Harness {
     },
     partitionCount: () => 1,
   };
-  const builder = topology.internal;
+  const builder = topologyBuilder(topology)!;
   const task = new StreamTask({
     taskId: { subtopology: 0, partition: 0 },
     builder,

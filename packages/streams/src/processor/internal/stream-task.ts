@@ -169,7 +169,7 @@ export class StreamTask {
         const topic = changelogTopicName(config.applicationId, storeName);
         context.collector.send(topic, key, value, new Headers(headers), timestamp, this.id.partition);
       },
-      recordDropped: (reason) => this.metrics.recordDropped(reason),
+      recordDropped: (reason) => context.dropRecord(reason, 'A window or session store skipped a write to an expired window (older than its retention).'),
     };
     for (const storeName of subtopology.stores) {
       const store = buildStore(builder.stores.get(storeName)!.builder, config.cacheMaxBytes);

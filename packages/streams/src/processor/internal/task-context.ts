@@ -9,6 +9,7 @@ import type { ResolvedStreamsConfig } from '../../config.js';
 import type { RecordOrigin, StateStore } from '../../state/state-store.js';
 import { Headers } from '../headers.js';
 import {
+  formatTaskId,
   PunctuationType,
   type Cancellable,
   type ProcessorContext,
@@ -20,7 +21,8 @@ import type { RecordCollector } from '../record-collector.js';
 import { StreamRecord } from '../stream-record.js';
 import type { ProcessorNode } from './processor-node.js';
 import { PunctuationQueue, PunctuationSchedule } from './punctuation-queue.js';
-import type { TaskMetrics } from './task-metrics.js';
+import { DropWarnings } from './drop-warnings.js';
+import type { DropReason, TaskMetrics } from './task-metrics.js';
 
 const noHeaders = new Headers();
 
@@ -80,7 +82,26 @@ export class TaskContext implements ProcessorContext<any, any> {
     readonly collector: RecordCollector,
     readonly metrics: TaskMetrics,
     private readonly clock: () => number,
-  ) {}
+  ) {
+    this.dropWarnings = new DropWarnings(metrics, config.logger, formatTaskId(taskId), clock);
+  }
+
+  /** Counts dropped records and warns about them, at most once per reason every 10 s. */
+  readonly dropWarnings: DropWarnings;
+
+  /**
+   * Counts a record the running node drops and, when one is due (see {@link DropWarnings}),
+   * warns with `message` and where the record came from.
+   */
+  dropRecord(reason: DropReason, message: string): void {
+    const dropped = this.dropWarnings.count(reason);
+    if (dropped > 0) this.dropWarnings.warn(dropped, reason, message, this.dropFields());
+  }
+
+  /** Where the dropped record came from, for a drop warning. */
+  dropFields(): Record<string, unknown> {
+    return { processor: this.currentNode?.name, source: this.describeSource(), timestamp: this.recordTimestamp, streamTime: this.streamTime };
+  }
 
   get applicationId(): string {
     return this.config.applicationId;

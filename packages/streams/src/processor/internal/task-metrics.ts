@@ -1,16 +1,8 @@
 /** Counters of one task: what it processed, and every record it dropped, by reason. */
 
-/** Why a record was dropped. Every drop is counted under one of these. */
-export type DropReason =
-  | 'deserialization-error'
-  | 'invalid-timestamp'
-  | 'processing-error'
-  | 'production-error'
-  | 'null-key'
-  | 'null-value'
-  | 'late-record'
-  | 'expired-window'
-  | 'suppression-buffer-full';
+import type { DropReason } from '../drop-reason.js';
+
+export type { DropReason };
 
 /**
  * Plain counters, not a metrics registry: the hot path only increments fields, and drivers read

@@ -1,6 +1,6 @@
 /**
- * What every aggregation processor shares: dropping (and counting) records it cannot aggregate,
- * logging late records, and forwarding its table's changes either at once or, when the store
+ * What every aggregation processor shares: dropping (counting and warning about) records it
+ * cannot aggregate and late records, and forwarding its table's changes either at once or, when the store
  * caches, only from the cache's flush listener (so updates are deduplicated up to commit).
  */
 import type { ProcessorContext } from '../../../processor/processor.js';
@@ -18,7 +18,7 @@ import type { Change } from '../change.js';
 export function dropUnaggregatable(context: TaskContext, record: StreamRecord<unknown, unknown>, operator: string): boolean {
   if (dropNullKey(context, record, operator)) return true;
   if (record.value !== null && record.value !== undefined) return false;
-  skip(context, record, operator, 'null value');
+  skip(context, operator, 'null value');
   return true;
 }
 
@@ -30,22 +30,23 @@ export function dropUnaggregatable(context: TaskContext, record: StreamRecord<un
  */
 export function dropNullKey(context: TaskContext, record: StreamRecord<unknown, unknown>, operator: string): boolean {
   if (record.key !== null && record.key !== undefined) return false;
-  skip(context, record, operator, 'null key');
+  skip(context, operator, 'null key');
   return true;
 }
 
-function skip(context: TaskContext, record: StreamRecord<unknown, unknown>, operator: string, what: 'null key' | 'null value'): void {
-  context.config.logger.warn(`${operator} skipped a record with a ${what}.`, {
-    processor: context.currentNode?.name,
-    source: context.describeSource(),
-    timestamp: record.timestamp,
-  });
-  context.metrics.recordDropped(what === 'null key' ? 'null-key' : 'null-value');
+function skip(context: TaskContext, operator: string, what: 'null key' | 'null value'): void {
+  context.dropRecord(what === 'null key' ? 'null-key' : 'null-value', `${operator} skipped a record with a ${what}.`);
 }
 
-/** Counts and logs a record too late for a window (its end plus grace is behind stream time). */
+/**
+ * Counts and warns about a record too late for a window (its end plus grace is behind stream
+ * time), as Kafka Streams warns "Skipping record for expired window"; rate-limited, see
+ * {@link TaskContext.dropRecord}.
+ */
 export function dropLate(context: TaskContext, operator: string, timestamp: number, windowStart: number, windowEnd: number, closeTime: number): void {
-  context.config.logger.debug(`${operator} skipped a record for an expired window.`, {
+  const dropped = context.dropWarnings.count('late-record');
+  if (dropped === 0) return;
+  context.dropWarnings.warn(dropped, 'late-record', `${operator} skipped a record for an expired window [${windowStart},${windowEnd}]: windows ending at or before ${closeTime} (its stream time minus the grace period) are closed.`, {
     processor: context.currentNode?.name,
     source: context.describeSource(),
     timestamp,
@@ -53,7 +54,6 @@ export function dropLate(context: TaskContext, operator: string, timestamp: numb
     expiration: closeTime,
     streamTime: context.streamTime,
   });
-  context.metrics.recordDropped('late-record');
 }
 
 /**

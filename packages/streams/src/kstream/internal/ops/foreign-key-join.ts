@@ -16,9 +16,8 @@
  *
  * The records on both internal topics are Kafka's, byte for byte (see `../foreign-key-wire.ts`).
  */
-import { internalContext } from '../../../processor/internal/task-context.js';
+import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
 import type { InternalTopologyBuilder } from '../../../processor/internal/topology-builder.js';
-import type { TaskMetrics } from '../../../processor/internal/task-metrics.js';
 import type { Processor, ProcessorContext } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
 import { Headers } from '../../../processor/headers.js';
@@ -75,7 +74,7 @@ class SubscriptionSendProcessor<K, V, KO> implements Processor<K, Change<V>, Buf
   private primaryKeySerde!: Serde<K>;
   private leftValueSerde!: Serde<V>;
   private foreignKeySerde!: Serde<KO>;
-  private metrics!: TaskMetrics;
+  private task!: TaskContext;
 
   constructor(
     private readonly extractor: (value: V) => KO,
@@ -90,12 +89,12 @@ class SubscriptionSendProcessor<K, V, KO> implements Processor<K, Change<V>, Buf
     this.primaryKeySerde = resolveSerde(context, this.serdes.primaryKey, 'key', what);
     this.leftValueSerde = resolveSerde(context, this.serdes.leftValue, 'value', what);
     this.foreignKeySerde = resolveSerde(context, this.serdes.foreignKey, 'key', what);
-    this.metrics = internalContext(context).metrics;
+    this.task = internalContext(context);
   }
 
   process(record: StreamRecord<K, Change<V>>): void {
     if (record.key === null || record.key === undefined) {
-      this.metrics.recordDropped('null-key');
+      this.task.dropRecord('null-key', 'Foreign-key join skipped a record with a null key.');
       return;
     }
     const { newValue, oldValue } = record.value;
@@ -120,7 +119,7 @@ class SubscriptionSendProcessor<K, V, KO> implements Processor<K, Change<V>, Buf
     }
     if (oldValue === null && newValue === null) return;
     if (oldForeignKey === null && newForeignKey === null) {
-      this.metrics.recordDropped('null-key');
+      this.task.dropRecord('null-key', 'Foreign-key join skipped a record whose foreign key is null.');
     } else if (oldForeignKey === null) {
       send(newForeignKey, Instruction.PropagateOnlyIfForeignValue);
     } else if (newForeignKey === null) {
@@ -139,7 +138,7 @@ class SubscriptionSendProcessor<K, V, KO> implements Processor<K, Change<V>, Buf
 /** Step 2a: keeps subscriptions (Kafka Streams' subscription receive node) and passes on those to answer. */
 class SubscriptionReceiveProcessor implements Processor<Buffer | null, Buffer, Buffer | null, Subscription> {
   private context!: ProcessorContext<Buffer | null, Subscription>;
-  private metrics!: TaskMetrics;
+  private task!: TaskContext;
   private store!: KeyValueStore<Buffer, Buffer>;
 
   constructor(private readonly names: Names) {}
@@ -147,7 +146,7 @@ class SubscriptionReceiveProcessor implements Processor<Buffer | null, Buffer, B
   init(context: ProcessorContext<Buffer | null, Subscription>): void {
     this.context = context;
     this.store = context.getStateStore<KeyValueStore<Buffer, Buffer>>(this.names.subscriptionStore);
-    this.metrics = internalContext(context).metrics;
+    this.task = internalContext(context);
   }
 
   process(record: StreamRecord<Buffer | null, Buffer>): void {
@@ -157,7 +156,7 @@ class SubscriptionReceiveProcessor implements Processor<Buffer | null, Buffer, B
     if (record.key === null) {
       // A left row without a foreign key: nothing to keep, answered with null (anything else is not Kafka's).
       if (instruction === Instruction.PropagateNullIfNoForeignValue) this.context.forward(record.withValue(subscription));
-      else this.metrics.recordDropped('null-key');
+      else this.task.dropRecord('null-key', 'Foreign-key join skipped a subscription with a null foreign key.');
       return;
     }
     const key = combinedKey(record.key, subscription.primaryKey);

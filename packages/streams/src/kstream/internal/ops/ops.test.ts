@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { topologyBuilder } from '../../../engine.js';
 import {
   Branched,
   Consumed,
@@ -559,7 +560,7 @@ describe('repartition', () => {
   it('accepts a positive numberOfPartitions', () => {
     const topology = numberTopology((stream) => stream.repartition({ ...Repartitioned.numberOfPartitions(3), name: 'three' }).to('out', writeNumbers));
     // The driver runs one partition, so the count is only visible in the topic the topology asks for.
-    expect(topology.internal.internalTopics.get('three-repartition')).toEqual({ name: 'three-repartition', kind: 'repartition', partitions: 3 });
+    expect(topologyBuilder(topology)!.internalTopics.get('three-repartition')).toEqual({ name: 'three-repartition', kind: 'repartition', partitions: 3 });
   });
 });
 

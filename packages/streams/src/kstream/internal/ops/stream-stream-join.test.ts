@@ -9,6 +9,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { topologyBuilder } from '../../../engine.js';
 import type { KeyValueStore } from '../../../state/key-value-store.js';
 import type { ValueAndTimestamp } from '../../../state/value-and-timestamp.js';
 import { Consumed, JoinWindows, Produced, Serdes, StreamJoined, StreamsBuilder, TopologyError, silentLogger } from '../../../index.js';
@@ -300,7 +301,7 @@ describe('stream-stream join: when results without a partner come out', () => {
 
   it('scans at most once per emit interval of wall-clock time, as KafkaStreams does (the test driver sets it to 0, as Kafka\'s does)', async () => {
     const topology = joinTopology('leftJoin', JoinWindows.ofTimeDifferenceWithNoGrace(5));
-    const driver = await openStoreDriver(topology, { logger: silentLogger, [outerJoinEmitIntervalConfig]: 1000 }, { initialWallClockTime: 0 });
+    const driver = await openStoreDriver(topology, { logger: silentLogger, appConfigs: { [outerJoinEmitIntervalConfig]: 1000 } }, { initialWallClockTime: 0 });
     onTestFinished(() => driver.close());
     const left = driver.createInputTopic('left', Serdes.String(), Serdes.String());
     const output = driver.createOutputTopic('out', Serdes.String(), Serdes.String());
@@ -318,7 +319,7 @@ describe('stream-stream join: when results without a partner come out', () => {
   it('rejects an emit interval that is not a number', async () => {
     const topology = joinTopology('leftJoin', JoinWindows.ofTimeDifferenceWithNoGrace(5));
     await expect(async () => {
-      const driver = await openStoreDriver(topology, { logger: silentLogger, [outerJoinEmitIntervalConfig]: 'soon' }, { initialWallClockTime: 0 });
+      const driver = await openStoreDriver(topology, { logger: silentLogger, appConfigs: { [outerJoinEmitIntervalConfig]: 'soon' } }, { initialWallClockTime: 0 });
       onTestFinished(() => driver.close());
       driver.createInputTopic('left', Serdes.String(), Serdes.String()).pipeInput('a', 'A', 0);
     }).rejects.toThrow(`Option '${outerJoinEmitIntervalConfig}' must be a whole number of milliseconds`);
@@ -328,7 +329,7 @@ describe('stream-stream join: when results without a partner come out', () => {
 describe('stream-stream join: topology', () => {
   it('names its stores after StreamJoined and records the inputs as a co-partition group', async () => {
     const topology = joinTopology('outerJoin', JoinWindows.ofTimeDifferenceWithNoGrace(10), { ...StreamJoined.as('clicks'), name: 'clicks-join' });
-    const internal = topology.internal;
+    const internal = topologyBuilder(topology)!;
     // Kafka Streams' names for an outer join: the sides carry `-outer-` in their store and node names.
     expect([...internal.stores.keys()].sort()).toEqual(['clicks-outer-other-join-store', 'clicks-outer-shared-join-store', 'clicks-outer-this-join-store']);
     expect(internal.copartitionGroups.map((group) => [...group].sort())).toEqual([['left', 'right']]);
@@ -341,7 +342,7 @@ describe('stream-stream join: topology', () => {
 
   it('uses no shared store for an inner join', async () => {
     const topology = joinTopology('join', JoinWindows.ofTimeDifferenceWithNoGrace(10), StreamJoined.as('views'));
-    expect([...topology.internal.stores.keys()].sort()).toEqual(['views-other-join-store', 'views-this-join-store']);
+    expect([...topologyBuilder(topology)!.stores.keys()].sort()).toEqual(['views-other-join-store', 'views-this-join-store']);
   });
 
   it('repartitions a side whose key changed, then joins on the new key', async () => {
@@ -350,9 +351,9 @@ describe('stream-stream join: topology', () => {
     const right = builder.stream('right', strings);
     left.join(right, showJoin, JoinWindows.ofTimeDifferenceWithNoGrace(10), { name: 'rekeyed' }).to('out', writeStrings);
     const topology = builder.build();
-    expect(topology.internal.internalTopics.has('rekeyed-left-repartition')).toBe(true);
-    expect(topology.internal.internalTopics.has('rekeyed-right-repartition')).toBe(false);
-    expect(topology.internal.copartitionGroups.map((group) => [...group].sort())).toEqual([['rekeyed-left-repartition', 'right']]);
+    expect(topologyBuilder(topology)!.internalTopics.has('rekeyed-left-repartition')).toBe(true);
+    expect(topologyBuilder(topology)!.internalTopics.has('rekeyed-right-repartition')).toBe(false);
+    expect(topologyBuilder(topology)!.copartitionGroups.map((group) => [...group].sort())).toEqual([['rekeyed-left-repartition', 'right']]);
 
     const { outputs } = await runStepwise(topology, [
       { side: 'left', key: 'ignored', value: 'u1:click', timestamp: 5 },

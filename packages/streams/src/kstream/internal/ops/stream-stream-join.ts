@@ -133,12 +133,12 @@ class StreamStreamJoinProcessor<K> implements Processor<K, unknown, K, unknown> 
     if (key === null || key === undefined) {
       // KIP-962: a null key can join nothing, but a side that keeps its unmatched records emits it.
       if (this.side.emitsUnmatched && !noValue) this.context.forward(record.withValue(this.joinWithNull(value)));
-      else this.task.metrics.recordDropped('null-key');
+      else this.task.dropRecord('null-key', 'Stream-stream join skipped a record with a null key.');
       return;
     }
     if (noValue) {
       // Dropped here; the windowed node above still puts it in this side's store (see JoinWindowProcessor).
-      this.task.metrics.recordDropped('null-value');
+      this.task.dropRecord('null-value', 'Stream-stream join skipped a record with a null value.');
       return;
     }
     if (this.parked !== undefined && timestamp === tracker.streamTime) this.emitClosedWindows(record);

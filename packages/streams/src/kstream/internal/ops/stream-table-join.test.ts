@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { topologyBuilder } from '../../../engine.js';
 import { Consumed, Joined, Produced, Serdes, StreamsBuilder, TopologyError, silentLogger } from '../../../index.js';
 import type { Topology } from '../../../index.js';
 import { TopologyTestDriver } from '../../../test-utils/index.js';
@@ -108,8 +109,8 @@ describe('stream-table join', () => {
     stream.join(builder.table('table', strings), showJoin, Joined.as('enrich')).to('out', writeStrings);
     const topology = builder.build();
     // Kafka Streams names the topic after the Joined name alone.
-    expect(topology.internal.internalTopics.has('enrich-repartition')).toBe(true);
-    expect(topology.internal.copartitionGroups.map((group) => [...group].sort())).toEqual([['enrich-repartition', 'table']]);
+    expect(topologyBuilder(topology)!.internalTopics.has('enrich-repartition')).toBe(true);
+    expect(topologyBuilder(topology)!.copartitionGroups.map((group) => [...group].sort())).toEqual([['enrich-repartition', 'table']]);
     const { outputs } = await run(topology, [
       { topic: 'table', key: 'u1', value: 'Alice', timestamp: 1 },
       { topic: 'stream', key: 'x', value: 'u1:click', timestamp: 2 },
@@ -183,8 +184,8 @@ describe('stream-global-table join', () => {
 
   it('looks rows up by the computed key, with no repartition and no co-partitioning', async () => {
     const topology = globalTopology(false);
-    expect(topology.internal.internalTopics.size).toBe(0);
-    expect(topology.internal.copartitionGroups).toEqual([]);
+    expect(topologyBuilder(topology)!.internalTopics.size).toBe(0);
+    expect(topologyBuilder(topology)!.copartitionGroups).toEqual([]);
     const { outputs } = await run(
       topology,
       [

@@ -49,14 +49,14 @@ class StreamTableLookupProcessor<K, V, LK, VT, VR> implements Processor<K, V, K,
     const lookupKey = selector === undefined ? (record.key as unknown as LK) : selector(record.key, value);
     // A null value is "no record" in a stream, and would read as a missing row to a left joiner.
     if (value === null || value === undefined) {
-      this.task.metrics.recordDropped('null-value');
+      this.task.dropRecord('null-value', 'Stream-table join skipped a record with a null value.');
       return;
     }
     const noLookupKey = lookupKey === null || lookupKey === undefined;
     // KIP-962: a left join keeps a record with a null key (joined with whatever its lookup key finds);
     // otherwise a record without a lookup key cannot join and is dropped.
     if (noLookupKey && !(this.leftJoin && (record.key === null || record.key === undefined))) {
-      this.task.metrics.recordDropped('null-key');
+      this.task.dropRecord('null-key', 'Stream-table join skipped a record with a null join key.');
       return;
     }
     const row = noLookupKey ? undefined : this.table.get(lookupKey);

@@ -6,8 +6,7 @@
  * pairs with a null group key are dropped and counted.
  */
 import { Headers } from '../../../processor/headers.js';
-import { internalContext } from '../../../processor/internal/task-context.js';
-import type { TaskMetrics } from '../../../processor/internal/task-metrics.js';
+import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
 import type { Serde } from '../../../serde/serde.js';
@@ -21,7 +20,7 @@ const noHeaders = new Headers();
 
 class TableRepartitionMapProcessor<K, V, KR, VR> implements Processor<K, Change<V>, KR, Buffer> {
   private context!: ProcessorContext<KR, Buffer>;
-  private metrics!: TaskMetrics;
+  private task!: TaskContext;
   private keySerde!: Serde<KR>;
   private valueSerde!: Serde<VR>;
   private topic!: string;
@@ -33,7 +32,7 @@ class TableRepartitionMapProcessor<K, V, KR, VR> implements Processor<K, Change<
 
   init(context: ProcessorContext<KR, Buffer>): void {
     this.context = context;
-    this.metrics = internalContext(context).metrics;
+    this.task = internalContext(context);
     this.keySerde = resolveSerde(context, this.options.keySerde, 'key', `KTable.groupBy (repartition topic '${this.options.topic}')`);
     this.valueSerde = resolveSerde(context, this.options.valueSerde, 'value', `KTable.groupBy (repartition topic '${this.options.topic}')`);
     this.topic = `${context.applicationId}-${this.options.topic}`;
@@ -53,7 +52,7 @@ class TableRepartitionMapProcessor<K, V, KR, VR> implements Processor<K, Change<
 
   private send(record: StreamRecord<K, Change<V>>, key: KR, value: Change<VR>): void {
     if (key === null || key === undefined) {
-      this.metrics.recordDropped('null-key');
+      this.task.dropRecord('null-key', 'Table grouping skipped a record whose selected key is null.');
       return;
     }
     this.context.forward(record.withKey(key).withValue(encodeChange(this.valueSerde, this.topic, value, record.headers)));

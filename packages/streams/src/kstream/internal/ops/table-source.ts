@@ -5,11 +5,10 @@
  * whatever their timestamps (Kafka's non-versioned tables) and each change carries the value it
  * replaces when old values were asked for; without one, every update goes on as it came.
  */
-import { internalContext } from '../../../processor/internal/task-context.js';
+import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
 import type { InternalTopologyBuilder } from '../../../processor/internal/topology-builder.js';
 import type { Processor, ProcessorContext } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
-import type { TaskMetrics } from '../../../processor/internal/task-metrics.js';
 import { valueAndTimestamp } from '../../../state/value-and-timestamp.js';
 import type { Consumed } from '../../consumed.js';
 import type { Materialized } from '../../materialized.js';
@@ -34,13 +33,13 @@ class TableSourceProcessor<K, V> implements Processor<K, V | null, K, Change<V>>
   private context!: ProcessorContext<K, Change<V>>;
   private store: TableStore<K, V> | undefined;
   private forwarder: TableForwarder<K, V> | undefined;
-  private metrics!: TaskMetrics;
+  private task!: TaskContext;
 
   constructor(private readonly state: TableSourceState) {}
 
   init(context: ProcessorContext<K, Change<V>>): void {
     this.context = context;
-    this.metrics = internalContext(context).metrics;
+    this.task = internalContext(context);
     if (!this.state.materialized) return;
     this.store = context.getStateStore<TableStore<K, V>>(this.state.storeName);
     this.forwarder = new TableForwarder(this.store, context, this.state.oldValues.sent);
@@ -49,7 +48,7 @@ class TableSourceProcessor<K, V> implements Processor<K, V | null, K, Change<V>>
   process(record: StreamRecord<K, V | null>): void {
     const key = record.key;
     if (key === null || key === undefined) {
-      this.metrics.recordDropped('null-key');
+      this.task.dropRecord('null-key', 'Table source skipped a record with a null key.');
       return;
     }
     const value = record.value ?? null;

@@ -4,8 +4,7 @@
  * getter and forwards the change of the joined row; the result's timestamp is the larger of the
  * two. A merger node below both sides materializes the result when `Materialized` is given.
  */
-import { internalContext } from '../../../processor/internal/task-context.js';
-import type { TaskMetrics } from '../../../processor/internal/task-metrics.js';
+import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
 import { valueAndTimestamp } from '../../../state/value-and-timestamp.js';
@@ -31,7 +30,7 @@ interface SideRule {
 class TableJoinSideProcessor<K, VThis, VOther, VR> implements Processor<K, Change<VThis>, K, Change<VR>> {
   private context!: ProcessorContext<K, Change<VR>>;
   private other!: KTableValueGetter<K, VOther>;
-  private metrics!: TaskMetrics;
+  private task!: TaskContext;
 
   constructor(
     private readonly otherGetter: KTableValueGetterSupplier<K, VOther>,
@@ -45,12 +44,12 @@ class TableJoinSideProcessor<K, VThis, VOther, VR> implements Processor<K, Chang
     this.context = context;
     this.other = this.otherGetter.get();
     this.other.init(context as ProcessorContext<unknown, unknown>);
-    this.metrics = internalContext(context).metrics;
+    this.task = internalContext(context);
   }
 
   process(record: StreamRecord<K, Change<VThis>>): void {
     if (record.key === null || record.key === undefined) {
-      this.metrics.recordDropped('null-key');
+      this.task.dropRecord('null-key', 'Table-table join skipped a record with a null key.');
       return;
     }
     const { newValue, oldValue } = record.value;

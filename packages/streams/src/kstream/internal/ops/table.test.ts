@@ -4,6 +4,7 @@
  * joins and global tables, run in the test driver.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { topologyBuilder } from '../../../engine.js';
 import { BufferConfig, boundedTimestampExtractor, Consumed, Grouped, Materialized, Named, Produced, recordTimestampExtractor, Serdes, StreamsBuilder, Suppressed, silentLogger } from '../../../index.js';
 import type { KTable, Topology, ValueAndTimestamp } from '../../../index.js';
 import { TopologyTestDriver } from '../../../test-utils/index.js';
@@ -387,7 +388,7 @@ describe('KTable key joins', () => {
         operator === 'join' ? left.join(right, joiner) : operator === 'leftJoin' ? left.leftJoin(right, joiner) : left.outerJoin(right, joiner);
       joined.toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
       const topology = builder.build();
-      expect(topology.internal.copartitionGroups.map((group) => [...group])).toEqual([['left', 'right']]);
+      expect(topologyBuilder(topology)!.copartitionGroups.map((group) => [...group])).toEqual([['left', 'right']]);
       const driver = await openDriver(topology);
       const inputs = { left: driver.createInputTopic('left', Serdes.String(), Serdes.String()), right: driver.createInputTopic('right', Serdes.String(), Serdes.String()) };
       for (const [time, side, value] of steps) inputs[side].pipeInput('k', value, time);
@@ -508,7 +509,7 @@ describe('StreamsBuilder.globalTable', () => {
     builder.stream('in', strings).to('out', Produced.with(Serdes.String(), Serdes.String()));
     expect(global.queryableStoreName).toBe('products-store');
     const topology = builder.build();
-    expect([...topology.internal.globalStores.keys()]).toEqual(['products']);
+    expect([...topologyBuilder(topology)!.globalStores.keys()]).toEqual(['products']);
     const driver = await openDriver(topology);
     const products = driver.createInputTopic('products', Serdes.String(), Serdes.String());
     products.pipeInput('p1', 'apple', 1);

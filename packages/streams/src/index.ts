@@ -78,6 +78,8 @@ export type { TimestampExtractor, ConsumedRecordView, TimestampBounds } from './
 export type { StreamPartitioner, TopicNameExtractor } from './processor/stream-partitioner.js';
 export type { RecordCollector, ConsumedRecord } from './processor/record-collector.js';
 export type { DropReason } from './processor/internal/task-metrics.js';
+export { findMetrics, sumMetrics, recordsAt, recordingLevels } from './metrics/metrics.js';
+export type { Metric, RecordingLevel } from './metrics/metrics.js';
 
 // Embedded runner (the in-process driver)
 export { EmbeddedRunner } from './embedded/embedded-runner.js';

@@ -1,4 +1,6 @@
 /** Counters of one task: what it processed, and every record it dropped, by reason. */
+import { SampledStat } from '../../metrics/internal/sampled-stat.js';
+import type { StoreSensors } from '../../metrics/internal/store-sensors.js';
 
 /** Why a record was dropped. Every drop is counted under one of these. */
 export type DropReason =
@@ -32,6 +34,21 @@ export class TaskMetrics {
    * and records stamped now are late for any window with less grace than that.
    */
   streamTimeAheadOfWallClockMs = 0;
+  /** Changelog records restored into the task's stores (the Kafka runtime counts them). */
+  restored = 0;
+  /** Changelog records still to restore before the task can process (KIP-869); 0 once it runs. */
+  restoreRemaining = 0;
+  /** Time the driver spent processing this task, ms per pass (the Kafka runtime times each batch). */
+  readonly processTime = new SampledStat();
+  /** How far each record's timestamp was behind the task's stream time, ms; recorded at `DEBUG` only. */
+  readonly lateness = new SampledStat();
+  /**
+   * End-to-end latency per source and sink node (wall clock minus record timestamp, ms; the wall
+   * clock as of the driver's last batch or punctuation check, so no clock is read per record).
+   */
+  readonly endToEndLatency = new Map<string, SampledStat>();
+  /** Timed store operations per store, at `DEBUG`. */
+  readonly stores = new Map<string, StoreSensors>();
 
   /** Counts `count` records dropped for `reason`. */
   recordDropped(reason: DropReason, count = 1): void {

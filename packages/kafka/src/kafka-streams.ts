@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry, type logCreator } from 'kafkajs';
-import { queryStore, type Logger, type QueryableStoreType, type StateStore, type Topology } from '@tributary/streams';
-import type { DropReason, InternalTopologyBuilder } from '@tributary/streams/engine';
+import { queryStore, type Metric, type Logger, type QueryableStoreType, type StateStore, type Topology } from '@tributary/streams';
+import { StreamsMetricsReader, type ClientView, type DropReason, type InternalTopologyBuilder } from '@tributary/streams/engine';
 import { brokersUnavailable, IllegalStateError, StreamsFatalError, TaskCorruptedError } from './errors.js';
 import { describeResolvedOptions, redactError, resolveKafkaStreamsOptions, splitCloneableOptions, type KafkaStreamsOptions, type ResolvedKafkaStreamsOptions } from './options.js';
 import { brokerFailure, connectAdmin } from './internal/connect.js';
@@ -49,6 +49,13 @@ export interface KafkaStreamsMetrics {
   readonly streamTimeAheadOfWallClockMs: number;
   /** With `numStreamThreads` above 1: each thread's state and tasks (the sums above are of their last reports, at most 500 ms old). */
   readonly threads?: readonly StreamThreadMetrics[];
+  /**
+   * Kafka Streams' metrics, named as Kafka names them (group, name, tags; see docs/operating.md):
+   * client, stream threads, tasks, processor nodes, consumer lag and, at `metricsRecordingLevel`
+   * `'DEBUG'`, state stores and record caches. With `numStreamThreads` above 1, each worker
+   * thread's as of its last report. `@tributary/prometheus` exports them.
+   */
+  readonly all: readonly Metric[];
 }
 
 /** One stream thread's part of the metrics, with `numStreamThreads` above 1. */
@@ -154,6 +161,12 @@ export class KafkaStreams {
   private underProcessLock = false;
   /** The counters of stream threads that were replaced, so that metrics stay cumulative. */
   private readonly retired = { processed: 0, restored: 0, standbyRecords: 0, dropped: new Map<DropReason, number>() };
+  /** Reads the metrics; keeps the windows of their rates between reads. */
+  private readonly metricsReader: StreamsMetricsReader;
+  /** Stream threads started, for the next one's `StreamThread-<n>`. */
+  private threadCount = 0;
+  /** A worker thread of `numStreamThreads`: its client id already ends in its `StreamThread-<n>`. */
+  private workerThread = false;
 
   /** Validates the options; throws `ConfigError` naming a bad one. Connects nothing until {@link start}. */
   constructor(topology: Topology, options: KafkaStreamsOptions) {
@@ -163,6 +176,7 @@ export class KafkaStreams {
     }
     this.builder = internal as InternalTopologyBuilder;
     this.options = resolveKafkaStreamsOptions(options);
+    this.metricsReader = new StreamsMetricsReader(this.options.streams.metricsRecordingLevel);
     // Before any consumer fetches (a worker thread's KafkaStreams fixes its own kafkajs): kafkajs
     // 2.2.4 lets some aborted records through read_committed.
     installReadCommittedFilter();
@@ -270,7 +284,16 @@ export class KafkaStreams {
 
   /** Counters of this instance. */
   metrics(): KafkaStreamsMetrics {
-    if (this.pool !== undefined) return this.pool.metrics();
+    const clientId = this.clientId();
+    const client: ClientView = {
+      clientId,
+      applicationId: this.options.applicationId,
+      state: this.currentState,
+      aliveStreamThreads: this.pool !== undefined ? this.pool.aliveThreads() : this.thread !== undefined && this.currentState !== 'ERROR' && this.currentState !== 'NOT_RUNNING' ? 1 : 0,
+      failedStreamThreads: this.pool !== undefined ? this.pool.failedThreads() : this.replacements.length + (this.fatalError === undefined ? 0 : 1),
+    };
+    if (this.pool !== undefined) return this.pool.metrics(this.metricsReader.read(client, [], Date.now()));
+    const all = this.metricsReader.read(client, this.thread === undefined ? [] : [this.thread.metricsView()], Date.now());
     const { retired } = this;
     const dropped = new Map(retired.dropped);
     for (const [reason, count] of this.thread?.droppedCounts() ?? []) dropped.set(reason, (dropped.get(reason) ?? 0) + count);
@@ -283,7 +306,13 @@ export class KafkaStreams {
       standbyTasks: this.thread?.standbyTaskIds() ?? [],
       standbyRecords: retired.standbyRecords + (this.thread?.standbyRecords ?? 0),
       streamTimeAheadOfWallClockMs: this.thread?.streamTimeAheadOfWallClockMs() ?? 0,
+      all,
     };
+  }
+
+  /** Kafka's `client-id` tag: the kafkajs client id, or the application id. */
+  private clientId(): string {
+    return this.options.kafka.clientId ?? this.options.applicationId;
   }
 
   /**
@@ -386,10 +415,13 @@ export class KafkaStreams {
    * old ones and its tasks resume from the committed offsets and changelogs. Any other error, or
    * too many replacements in a row, is fatal.
    */
-  private startThread(setup: Omit<StreamThreadOptions, 'callbacks'>): void {
+  private startThread(setup: Omit<StreamThreadOptions, 'callbacks' | 'threadId'>): void {
     let reported = false;
+    this.threadCount++;
+    const threadId = this.workerThread ? this.clientId() : `${this.clientId()}-StreamThread-${this.threadCount}`;
     const thread: StreamThread = new StreamThread({
       ...setup,
+      threadId,
       callbacks: {
         onRunning: () => {
           if (thread !== this.thread) return;
@@ -451,7 +483,7 @@ export class KafkaStreams {
     return true;
   }
 
-  private async replaceThread(failed: StreamThread, setup: Omit<StreamThreadOptions, 'callbacks'>, error: Error): Promise<void> {
+  private async replaceThread(failed: StreamThread, setup: Omit<StreamThreadOptions, 'callbacks' | 'threadId'>, error: Error): Promise<void> {
     // Back off, so that brokers down for a while get time to come back: 0.5 s, then doubling up to 10 s.
     const delayMs = Math.min(500 * 2 ** (this.replacements.length - 1), 10_000);
     this.options.streams.logger.warn(`Replacing the stream thread in ${delayMs} ms: ${error.message}`, { taskId: (error as Partial<TaskCorruptedError>).taskId });
@@ -513,6 +545,7 @@ export function fatalErrorOf(app: KafkaStreams): unknown {
 export function joinProcess(app: KafkaStreams, processId: string): void {
   app['processId'] = processId;
   app['underProcessLock'] = true;
+  app['workerThread'] = true;
 }
 
 /** Whether any store of the topology keeps its data on disk (its supplier opens a handle for the runtime). */

@@ -5,6 +5,7 @@
  */
 import { formatTaskId } from '../../processor/processor.js';
 import type { StreamTask } from '../../processor/internal/stream-task.js';
+import { dropReasons } from '../../processor/internal/task-metrics.js';
 import { recordsAt, type Metric, type RecordingLevel } from '../metrics.js';
 import { CounterRate, type SampledStat } from './sampled-stat.js';
 import type { ThreadSensors } from './thread-sensors.js';
@@ -105,8 +106,8 @@ export class StreamsMetricsReader {
     const tags = { 'thread-id': thread.threadId, 'task-id': taskId };
     const dropped = metrics.droppedTotal();
     this.counterWithRate(group, 'dropped-records', tags, 'records dropped (any reason)', 'INFO', dropped);
-    for (const [reason, count] of metrics.dropped) {
-      this.counter(group, 'dropped-records-reason-total', { ...tags, reason }, 'Records dropped for this reason (Tributary: Kafka counts only the sum).', 'INFO', count);
+    for (const reason of dropReasons) {
+      this.counter(group, 'dropped-records-reason-total', { ...tags, reason }, 'Records dropped for this reason (Tributary: Kafka counts only the sum).', 'INFO', metrics.dropped.get(reason) ?? 0);
     }
     if (thread.timesTasks) this.gauge(group, 'active-process-ratio', tags, 'The share of time the thread spent processing this task.', 'INFO', Math.min(1, metrics.processTime.sumRate(now)));
     this.counterWithRate(group, 'restore', tags, 'changelog records restored', 'INFO', metrics.restored);

@@ -14,6 +14,19 @@ export type DropReason =
   | 'expired-window'
   | 'suppression-buffer-full';
 
+/** Every drop reason, in a fixed order (metrics report each, 0 included). */
+export const dropReasons: readonly DropReason[] = [
+  'deserialization-error',
+  'invalid-timestamp',
+  'processing-error',
+  'production-error',
+  'null-key',
+  'null-value',
+  'late-record',
+  'expired-window',
+  'suppression-buffer-full',
+];
+
 /**
  * Plain counters, not a metrics registry: the hot path only increments fields, and drivers read
  * them (the test driver exposes them, the Kafka runtime exports them).

@@ -79,4 +79,34 @@ describe('KafkaStreams metrics on Kafka', () => {
     expect(text).toContain(`kafka_consumer_consumer_fetch_manager_metrics_records_lag{client_id="${threadId}-consumer",topic="${input}",partition="0"} 0`);
     expect(text).toContain(`kafka_streams_stream_metrics_client_state{client_id="${testApp.applicationId}"} 2`);
   });
+
+  it('at DEBUG, time state store operations and report record lateness on Kafka', { timeout: testTimeout }, async () => {
+    const input = uniqueTopic('it-metrics-debug-in');
+    const output = uniqueTopic('it-metrics-debug-out');
+    await createTopics(kafkaClient(), [{ topic: input }, { topic: output }]);
+    const builder = new StreamsBuilder();
+    builder
+      .stream(input, Consumed.with(Serdes.String(), Serdes.String()))
+      .groupByKey()
+      .windowedBy(TimeWindows.ofSizeAndGrace(10_000, 60_000))
+      .count()
+      .toStream()
+      .to(output, Produced.with(WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 10_000), Serdes.Float64()));
+    const testApp = await startApp(builder.build(), { metricsRecordingLevel: 'DEBUG', commitIntervalMs: 200 });
+    const base = Math.floor((Date.now() - 120_000) / 10_000) * 10_000;
+    const producer = kafkaClient().producer();
+    await producer.connect();
+    await producer.send({ topic: input, acks: -1, messages: [3_000, 1_000, 2_000, 4_000].map((at, index) => ({ key: `k${index % 2}`, value: 'v', timestamp: String(base + at) })) });
+    await producer.disconnect();
+    const metrics = (): readonly Metric[] => testApp.app.metrics().all;
+    await waitFor(() => sumMetrics(metrics(), 'stream-task-metrics', 'process-total', { 'task-id': '0_0' }) === 4, 'the task to process 4 records', 30_000);
+    await waitFor(() => sumMetrics(metrics(), 'stream-state-metrics', 'flush-total') > 0, 'a commit to flush the store', 30_000);
+    const all = metrics();
+    const store = findMetrics(all, 'stream-state-metrics', 'put-total', { 'task-id': '0_0' });
+    expect(store).toHaveLength(1);
+    expect(store[0]!.value).toBe(4);
+    expect(findMetrics(all, 'stream-state-metrics', 'fetch-latency-max', { 'task-id': '0_0' })[0]?.value).toBeGreaterThanOrEqual(0);
+    expect(sumMetrics(all, 'stream-task-metrics', 'record-lateness-max', { 'task-id': '0_0' })).toBe(2_000); // 1 000 came when stream time was 3 000
+    expect(findMetrics(all, 'stream-record-cache-metrics', 'hit-ratio-avg', { 'task-id': '0_0' })).toHaveLength(1);
+  });
 });

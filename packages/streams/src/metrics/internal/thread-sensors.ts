@@ -13,6 +13,7 @@ export interface PartitionLag {
   lag: number;
 }
 
+/** One stream thread's sensors: plain counters and windowed stats the driver updates per batch, commit and punctuation pass. */
 export class ThreadSensors {
   /** Records processed by the thread's tasks; the drivers add each pass's count. */
   processedRecords = 0;

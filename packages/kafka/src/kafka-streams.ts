@@ -163,6 +163,8 @@ export class KafkaStreams {
   private readonly retired = { processed: 0, restored: 0, standbyRecords: 0, dropped: new Map<DropReason, number>() };
   /** Reads the metrics; keeps the windows of their rates between reads. */
   private readonly metricsReader: StreamsMetricsReader;
+  /** Stream threads that stopped on an error since start (Kafka's `failed-stream-threads`), replaced or not. */
+  private failedThreads = 0;
   /** Stream threads started, for the next one's `StreamThread-<n>`. */
   private threadCount = 0;
   /** A worker thread of `numStreamThreads`: its client id already ends in its `StreamThread-<n>`. */
@@ -290,7 +292,7 @@ export class KafkaStreams {
       applicationId: this.options.applicationId,
       state: this.currentState,
       aliveStreamThreads: this.pool !== undefined ? this.pool.aliveThreads() : this.thread !== undefined && this.currentState !== 'ERROR' && this.currentState !== 'NOT_RUNNING' ? 1 : 0,
-      failedStreamThreads: this.pool !== undefined ? this.pool.failedThreads() : this.replacements.length + (this.fatalError === undefined ? 0 : 1),
+      failedStreamThreads: this.pool !== undefined ? this.pool.failedThreads() : this.failedThreads,
     };
     if (this.pool !== undefined) return this.pool.metrics(this.metricsReader.read(client, [], Date.now()));
     const all = this.metricsReader.read(client, this.thread === undefined ? [] : [this.thread.metricsView()], Date.now());
@@ -440,6 +442,7 @@ export class KafkaStreams {
             this.runningWaiter = undefined;
             return;
           }
+          this.failedThreads++;
           if (recoverable(error) && !this.closing() && this.mayReplaceThread()) void this.replaceThread(thread, setup, error);
           else this.onFatal(error);
         },

@@ -1,5 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, Serdes, StreamsBuilder, silentLogger, findMetrics, sumMetrics, Consumed, Produced, Materialized, type Metric } from '../index.js';
+import {
+  BufferConfig,
+  ConfigError,
+  Consumed,
+  Materialized,
+  Produced,
+  Serdes,
+  StreamsBuilder,
+  Suppressed,
+  TimeWindows,
+  WindowedSerdes,
+  findMetrics,
+  silentLogger,
+  sumMetrics,
+  type Metric,
+} from '../index.js';
 import { TopologyTestDriver } from '../test-utils/index.js';
 import { SampledStat, CounterRate, SAMPLE_WINDOW_MS } from './internal/sampled-stat.js';
 import type { RecordingLevel } from './metrics.js';
@@ -96,6 +111,27 @@ describe('metrics through the test driver', () => {
     info.createInputTopic('words', Serdes.String(), Serdes.String()).pipeInput('k', '{"word":"a"}', start);
     expect(info.metrics().filter((metric) => metric.group === 'stream-state-metrics' || metric.group === 'stream-record-cache-metrics')).toEqual([]);
     info.close();
+  });
+
+  it('counts what a suppression node emits, at DEBUG', () => {
+    const builder = new StreamsBuilder();
+    builder
+      .stream('words', Consumed.with(Serdes.String(), Serdes.String()))
+      .groupByKey()
+      .windowedBy(TimeWindows.ofSizeWithNoGrace(10_000))
+      .count()
+      .suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded(), 'final-counts'))
+      .toStream()
+      .to('out', Produced.with(WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 10_000), Serdes.Float64()));
+    const driver = new TopologyTestDriver(builder.build(), { logger: silentLogger, metricsRecordingLevel: 'DEBUG' }, { initialWallClockTime: start });
+    const input = driver.createInputTopic('words', Serdes.String(), Serdes.String());
+    input.pipeInput('a', 'x', 1_000);
+    input.pipeInput('b', 'x', 2_000);
+    const emitted = () => value(driver.metrics(), 'stream-processor-node-metrics', 'suppression-emit-total', { 'processor-node-id': 'final-counts' });
+    expect(emitted()).toBe(0);
+    input.pipeInput('a', 'x', 25_000); // closes the first window: its two keys' final counts go out
+    expect(emitted()).toBe(2);
+    driver.close();
   });
 
   it('rejects an unknown recording level, naming the option', () => {

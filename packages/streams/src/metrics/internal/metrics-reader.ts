@@ -127,6 +127,9 @@ export class StreamsMetricsReader {
       this.gauge(nodeGroup, 'record-e2e-latency-min', nodeTags, `The smallest ${what}.`, 'INFO', stat.minimum(now));
       this.gauge(nodeGroup, 'record-e2e-latency-max', nodeTags, `The largest ${what}.`, 'INFO', stat.maximum(now));
     }
+    for (const [node, counter] of metrics.suppressionEmits) {
+      this.counterWithRate('stream-processor-node-metrics', 'suppression-emit', { ...tags, 'processor-node-id': node }, 'records the suppression emitted', 'DEBUG', counter.count);
+    }
     for (const sensors of metrics.stores.values()) {
       const storeTags = { ...tags, [`${sensors.storeType}-state-id`]: sensors.storeName };
       for (const [operation, stat] of sensors.operations) {

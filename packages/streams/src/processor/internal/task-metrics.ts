@@ -62,6 +62,15 @@ export class TaskMetrics {
   readonly endToEndLatency = new Map<string, SampledStat>();
   /** Timed store operations per store, at `DEBUG`. */
   readonly stores = new Map<string, StoreSensors>();
+  /** Records each suppression node emitted, by node name. */
+  readonly suppressionEmits = new Map<string, { count: number }>();
+
+  /** The emit counter of a suppression node, created on first use; the node increments `count`. */
+  suppressionEmitCounter(nodeName: string): { count: number } {
+    let counter = this.suppressionEmits.get(nodeName);
+    if (counter === undefined) this.suppressionEmits.set(nodeName, (counter = { count: 0 }));
+    return counter;
+  }
 
   /** Counts `count` records dropped for `reason`. */
   recordDropped(reason: DropReason, count = 1): void {

@@ -80,7 +80,7 @@ export class StreamsMetricsReader {
       this.latency(group, 'poll', tags, 'a poll: the wait for a batch', 'INFO', sensors.poll);
       this.gauge(group, 'poll-records-avg', tags, 'The average number of records in a poll.', 'INFO', sensors.pollRecords.average(now));
       this.gauge(group, 'poll-records-max', tags, 'The largest number of records in a poll.', 'INFO', sensors.pollRecords.maximum(now));
-      this.counter(group, 'blocked-time-ns-total', tags, 'The time the thread spent waiting on the brokers (for records and for acknowledgements), ns.', 'INFO', sensors.blockedNs);
+      this.counter(group, 'blocked-time-ns-total', tags, 'The time the thread spent waiting for batches of records, ns.', 'INFO', sensors.blockedNs);
     }
     this.counterWithRate(group, 'commit', tags, 'commits', 'INFO', sensors.commit.total);
     this.latency(group, 'commit', tags, 'a commit', 'INFO', sensors.commit);

@@ -31,7 +31,7 @@ export class ThreadSensors {
   closedTaskPunctuations = 0;
   tasksCreated = 0;
   tasksClosed = 0;
-  /** Time spent waiting on the brokers for records and for acknowledgements, ns. */
+  /** Time spent waiting for batches of records, ns (Kafka runtime only). */
   blockedNs = 0;
   /** Lag per input partition (`topic:partition`), updated per batch. */
   readonly recordsLag = new Map<string, PartitionLag>();

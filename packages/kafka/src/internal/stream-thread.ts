@@ -444,6 +444,7 @@ export class StreamThread {
       }
       work.push({ managed, offsets, consumed });
     }
+    this.preparedTasks = work.length;
     try {
       this.options.flushGlobals();
     } catch (error) {
@@ -462,9 +463,14 @@ export class StreamThread {
   private async commitAll(reason: string, only?: readonly ManagedTask[]): Promise<void> {
     if (this.failed || this.expelled()) return;
     const start = performance.now();
+    this.preparedTasks = 0;
     await this.commitAllUntimed(reason, only);
-    this.sensors.commit.record(performance.now() - start);
+    // As Kafka's commit sensor: a pass that had no task to commit is no commit.
+    if (this.preparedTasks > 0) this.sensors.commit.record(performance.now() - start);
   }
+
+  /** Tasks the last {@link prepareCommits} prepared, for the commit metrics. */
+  private preparedTasks = 0;
 
   private async commitAllUntimed(reason: string, only?: readonly ManagedTask[]): Promise<void> {
     if (this.exactlyOnce) return this.commitTransactions(reason, only);

@@ -6,7 +6,7 @@
  * the smoke-*.test.ts files.
  */
 import { describe, expect, it } from 'vitest';
-import { Serdes } from '@tributary/streams';
+import { findMetrics, Serdes, sumMetrics } from '@tributary/streams';
 import { keyedRecords, levelCountTopology, totals } from './helpers/counting.js';
 import { createTopics, kafkaClient, uniqueTopic } from './helpers/kafka.js';
 import { consumeUntil, produce, sequencesByKey, startApp, waitFor, type OutputRecord } from './helpers/streams-app.js';
@@ -85,5 +85,10 @@ describe('KafkaStreams with processingGuarantee exactly_once', () => {
     expect(testApp.states).not.toContain('ERROR');
     // Counters are cumulative: the replaced thread's count is kept, not restarted at 0 (what was reprocessed counts again).
     expect(testApp.app.metrics().processed).toBeGreaterThanOrEqual(batch1.length + batch2.length + batch3.length);
+    // The client's metrics: one thread failed, and its replacement, StreamThread-2, is the one alive.
+    const { all } = testApp.app.metrics();
+    expect(sumMetrics(all, 'stream-metrics', 'failed-stream-threads')).toBeGreaterThanOrEqual(1);
+    expect(sumMetrics(all, 'stream-metrics', 'alive-stream-threads')).toBe(1);
+    expect(findMetrics(all, 'stream-thread-metrics', 'thread-start-time').map((metric) => metric.tags['thread-id'])).not.toContain(`${testApp.applicationId}-StreamThread-1`);
   });
 });

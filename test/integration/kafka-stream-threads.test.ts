@@ -4,7 +4,7 @@
  * thread, and a thread that fails puts the application in ERROR with its message.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, logAndFail, QueryableStoreTypes, Serdes, type Topology } from '@tributary/streams';
+import { ConfigError, findMetrics, logAndFail, QueryableStoreTypes, Serdes, sumMetrics, type Topology } from '@tributary/streams';
 import { createTopics, kafkaClient, uniqueTopic } from './helpers/kafka.js';
 import { consumeLatest, createApp, produce, waitFor, type InputRecord } from './helpers/streams-app.js';
 
@@ -55,13 +55,21 @@ describe('KafkaStreams with numStreamThreads', () => {
     const counts = await consumeLatest(outputTopic, new Map([...expected].sort(([a], [b]) => (a < b ? -1 : 1))), { valueSerde: Serdes.Float64(), timeoutMs: 15_000 });
     expect(counts).toEqual(new Map([...expected].sort(([a], [b]) => (a < b ? -1 : 1))));
     await waitFor(() => testApp.app.metrics().processed >= records.length, () => `processed ${testApp.app.metrics().processed} of ${records.length}`, 5_000);
+    // Each worker reports its thread's and tasks' metrics, tagged with its own thread id; the client's are the main thread's.
+    // (Which thread processed the records depends on when the second joined: the first may have had every task until then.)
+    const all = () => testApp.app.metrics().all;
+    const processedBy = (thread: string) => sumMetrics(all(), 'stream-thread-metrics', 'process-total', { 'thread-id': `${testApp.applicationId}-${thread}` });
+    await waitFor(() => processedBy('StreamThread-1') + processedBy('StreamThread-2') === records.length, () => `the threads' process-total to sum to ${records.length}`, 5_000);
+    expect(findMetrics(all(), 'stream-task-metrics', 'dropped-records-total').map((metric) => metric.tags['task-id']).sort()).toEqual(['0_0', '0_1', '0_2', '0_3']);
+    expect(sumMetrics(all(), 'stream-metrics', 'alive-stream-threads')).toBe(2);
+    expect(findMetrics(all(), 'stream-metrics', 'client-state')).toHaveLength(1);
 
     // queryAsync reaches the worker thread holding each key's task, keys and values crossing in bytes.
     const store = testApp.app.queryAsync('counts', QueryableStoreTypes.keyValueStore<string, number>());
     for (const [key, count] of expected) expect(await store.get(key)).toBe(count);
     expect(await store.get('never-seen')).toBeUndefined();
-    const all = await store.all();
-    expect(new Map(all.map((entry) => [entry.key, entry.value]))).toEqual(expected);
+    const entries = await store.all();
+    expect(new Map(entries.map((entry) => [entry.key, entry.value]))).toEqual(expected);
     expect(await store.all({ limit: 5 })).toHaveLength(5);
     // Without applicationServer no instance is listed, but every key's partition is known.
     expect(testApp.app.metadataForAllStreamsClients()).toEqual([]);

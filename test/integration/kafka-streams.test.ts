@@ -26,6 +26,8 @@ import {
   TimeWindows,
   WindowedSerdes,
   deadLetterTopic,
+  findMetrics,
+  sumMetrics,
   logAndFail,
   silentLogger,
   type DeserializationExceptionHandler,
@@ -338,6 +340,10 @@ describe('KafkaStreams state survives restarts and moves between instances', () 
     await produce({ topic: input, records: batch2 });
     const second = await startApp(build(), { applicationId: first.applicationId, stateDir: first.stateDir });
     expect(second.app.metrics().restored).toBeGreaterThanOrEqual(expectedCounts(batch1).size); // a changelog record per key at least
+    // KIP-869's task metrics: every restored record counted by its task, nothing left to restore once RUNNING.
+    const restoredMetrics = second.app.metrics();
+    expect(sumMetrics(restoredMetrics.all, 'stream-task-metrics', 'restore-total')).toBe(restoredMetrics.restored);
+    expect(findMetrics(restoredMetrics.all, 'stream-task-metrics', 'restore-remaining-records-total').map((metric) => metric.value)).toEqual([0, 0, 0]);
     const totals = expectedCounts(batch1, batch2);
     expect(await consumeLatest(output, totals, { valueSerde: Serdes.Float64() })).toEqual(totals);
   });

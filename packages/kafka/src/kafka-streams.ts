@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
-import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
-import { queryStore, type Logger, type QueryableStoreType, type StateStore, type Topology } from '@tributary/streams';
-import { topologyBuilder, type DropReason, type InternalTopologyBuilder } from '@tributary/streams/engine';
+import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry, type logCreator } from 'kafkajs';
+import { queryStore, type Metric, type Logger, type QueryableStoreType, type StateStore, type Topology } from '@tributary/streams';
+import { StreamsMetricsReader, topologyBuilder, type ClientView, type DropReason, type InternalTopologyBuilder } from '@tributary/streams/engine';
 import { brokersUnavailable, IllegalStateError, StreamsFatalError, TaskCorruptedError } from './errors.js';
 import type { AsyncStoreView } from './interactive-queries.js';
 import type { KeyLocator, KeyQueryMetadata, StreamsMetadata } from './streams-metadata.js';
@@ -59,6 +59,13 @@ export interface KafkaStreamsMetrics {
   readonly streamTimeAheadOfWallClockMs: number;
   /** With `numStreamThreads` above 1: each thread's state and tasks (the sums above are of their last reports, at most 500 ms old). */
   readonly threads?: readonly StreamThreadMetrics[];
+  /**
+   * Kafka Streams' metrics, named as Kafka names them (group, name, tags; see docs/operating.md):
+   * client, stream threads, tasks, processor nodes, consumer lag and, at `metricsRecordingLevel`
+   * `'DEBUG'`, state stores and record caches. With `numStreamThreads` above 1, each worker
+   * thread's as of its last report. `@tributary/prometheus` exports them.
+   */
+  readonly all: readonly Metric[];
 }
 
 /** One stream thread's part of the metrics, with `numStreamThreads` above 1. */
@@ -168,6 +175,14 @@ export class KafkaStreams {
     storeOfTask: (task, store) => this.thread?.storeOfTask(task, store),
     globalStore: (store) => this.globals?.updater.stores().get(store),
   };
+  /** Reads the metrics; keeps the windows of their rates between reads. */
+  private readonly metricsReader: StreamsMetricsReader;
+  /** Stream threads that stopped on an error since start (Kafka's `failed-stream-threads`), replaced or not. */
+  private failedThreads = 0;
+  /** Stream threads started, for the next one's `StreamThread-<n>`. */
+  private threadCount = 0;
+  /** A worker thread of `numStreamThreads`: its client id already ends in its `StreamThread-<n>`. */
+  private workerThread = false;
 
   /**
    * Validates the options and the topology. Connects nothing until {@link start}.
@@ -182,6 +197,7 @@ export class KafkaStreams {
     this.builder = builder;
     this.options = resolveKafkaStreamsOptions(options);
     this.queries = new QueryService(this.builder, this.options.applicationId, this.options.streams, this.options.applicationServer);
+    this.metricsReader = new StreamsMetricsReader(this.options.streams.metricsRecordingLevel);
     // Before any consumer fetches (a worker thread's KafkaStreams fixes its own kafkajs): kafkajs
     // 2.2.4 lets some aborted records through read_committed.
     installReadCommittedFilter();
@@ -359,7 +375,16 @@ export class KafkaStreams {
 
   /** Counters of this instance. */
   metrics(): KafkaStreamsMetrics {
-    if (this.pool !== undefined) return this.pool.metrics();
+    const clientId = this.clientId();
+    const client: ClientView = {
+      clientId,
+      applicationId: this.options.applicationId,
+      state: this.currentState,
+      aliveStreamThreads: this.pool !== undefined ? this.pool.aliveThreads() : this.thread !== undefined && this.currentState !== 'ERROR' && this.currentState !== 'NOT_RUNNING' ? 1 : 0,
+      failedStreamThreads: this.pool !== undefined ? this.pool.failedThreads() : this.failedThreads,
+    };
+    if (this.pool !== undefined) return this.pool.metrics(this.metricsReader.read(client, [], Date.now()));
+    const all = this.metricsReader.read(client, this.thread === undefined ? [] : [this.thread.metricsView()], Date.now());
     const { retired } = this;
     const dropped = new Map(retired.dropped);
     for (const [reason, count] of this.thread?.droppedCounts() ?? []) dropped.set(reason, (dropped.get(reason) ?? 0) + count);
@@ -372,7 +397,13 @@ export class KafkaStreams {
       standbyTasks: this.thread?.standbyTaskIds() ?? [],
       standbyRecords: retired.standbyRecords + (this.thread?.standbyRecords ?? 0),
       streamTimeAheadOfWallClockMs: this.thread?.streamTimeAheadOfWallClockMs() ?? 0,
+      all,
     };
+  }
+
+  /** Kafka's `client-id` tag: the kafkajs client id, or the application id. */
+  private clientId(): string {
+    return this.options.kafka.clientId ?? this.options.applicationId;
   }
 
   /**
@@ -479,10 +510,13 @@ export class KafkaStreams {
    * old ones and its tasks resume from the committed offsets and changelogs. Any other error, or
    * too many replacements in a row, is fatal.
    */
-  private startThread(setup: Omit<StreamThreadOptions, 'callbacks'>): void {
+  private startThread(setup: Omit<StreamThreadOptions, 'callbacks' | 'threadId'>): void {
     let reported = false;
+    this.threadCount++;
+    const threadId = this.workerThread ? this.clientId() : `${this.clientId()}-StreamThread-${this.threadCount}`;
     const thread: StreamThread = new StreamThread({
       ...setup,
+      threadId,
       callbacks: {
         onRunning: () => {
           if (thread !== this.thread) return;
@@ -504,6 +538,7 @@ export class KafkaStreams {
             this.runningWaiter = undefined;
             return;
           }
+          this.failedThreads++;
           if (recoverable(error) && !this.closing() && this.mayReplaceThread()) void this.replaceThread(thread, setup, error);
           else this.onFatal(error);
         },
@@ -547,7 +582,7 @@ export class KafkaStreams {
     return true;
   }
 
-  private async replaceThread(failed: StreamThread, setup: Omit<StreamThreadOptions, 'callbacks'>, error: Error): Promise<void> {
+  private async replaceThread(failed: StreamThread, setup: Omit<StreamThreadOptions, 'callbacks' | 'threadId'>, error: Error): Promise<void> {
     // Back off, so that brokers down for a while get time to come back: 0.5 s, then doubling up to 10 s.
     const delayMs = Math.min(500 * 2 ** (this.replacements.length - 1), 10_000);
     this.options.streams.logger.warn(`Replacing the stream thread in ${delayMs} ms: ${error.message}`, { taskId: (error as Partial<TaskCorruptedError>).taskId });
@@ -609,6 +644,7 @@ export function fatalErrorOf(app: KafkaStreams): unknown {
 export function joinProcess(app: KafkaStreams, processId: string): void {
   app['processId'] = processId;
   app['underProcessLock'] = true;
+  app['workerThread'] = true;
 }
 
 /** Internal: calls `listener` with each snapshot of the group `app`'s stream thread takes. */

@@ -12,6 +12,7 @@ import {
 } from './errors/handlers.js';
 import { consoleLogger, type Logger } from './logger.js';
 import type { Serde } from './serde/serde.js';
+import { recordingLevels, type RecordingLevel } from './metrics/metrics.js';
 import { recordTimestampExtractor, type TimestampExtractor } from './processor/timestamp-extractor.js';
 
 /** Configuration of a streams application, shared by the test driver, the embedded runner and Kafka. */
@@ -49,6 +50,12 @@ export interface StreamsConfig {
    * Any other key of the config is a mistake, refused with the closest option's name.
    */
   readonly appConfigs?: Readonly<Record<string, unknown>>;
+  /**
+   * Which metrics are recorded, as Kafka's `metrics.recording.level`: `'INFO'` (the default) the
+   * cheap ones, `'DEBUG'` and `'TRACE'` also the per-task process and lateness metrics and the
+   * state store and record cache metrics, which time every store operation. See docs/operating.md.
+   */
+  readonly metricsRecordingLevel?: RecordingLevel;
 }
 
 /** Every option of {@link StreamsConfig}, for the check of unknown keys (a misspelt option). */
@@ -63,6 +70,7 @@ export const streamsConfigOptions = [
   'logger',
   'cacheMaxBytes',
   'appConfigs',
+  'metricsRecordingLevel',
 ] as const satisfies ReadonlyArray<keyof StreamsConfig>;
 // Fails to compile when an option of StreamsConfig is missing from the list.
 const everyStreamsOption: [Exclude<keyof StreamsConfig, (typeof streamsConfigOptions)[number]>] extends [never] ? true : never = true;
@@ -88,6 +96,8 @@ export interface ResolvedStreamsConfig {
   readonly logger: Logger;
   /** The configured cache budget, or `undefined`: then each store keeps its own bound. */
   readonly cacheMaxBytes: number | undefined;
+  /** The configured recording level, or `'INFO'`. */
+  readonly metricsRecordingLevel: RecordingLevel;
   /** The options as given, with the entries of their `appConfigs` beside them: what processors see as `context.appConfigs`. */
   readonly appConfigs: Readonly<Record<string, unknown>>;
 }
@@ -175,6 +185,10 @@ export function resolveStreamsConfig(config: StreamsConfig, driverOptions: reado
   if (cacheMaxBytes !== undefined && (typeof cacheMaxBytes !== 'number' || !Number.isSafeInteger(cacheMaxBytes) || cacheMaxBytes < 0)) {
     throw new ConfigError(`Option 'cacheMaxBytes' must be a non-negative integer number of bytes (0 turns the record caches into write-through), got ${String(cacheMaxBytes)}.`);
   }
+  const metricsRecordingLevel = config.metricsRecordingLevel ?? 'INFO';
+  if (!recordingLevels.includes(metricsRecordingLevel)) {
+    throw new ConfigError(`Option 'metricsRecordingLevel' must be 'INFO', 'DEBUG' or 'TRACE' (Kafka's metrics.recording.level), got ${JSON.stringify(metricsRecordingLevel)}.`);
+  }
   for (const level of ['debug', 'info', 'warn', 'error'] as const) {
     if (typeof logger[level] !== 'function') throw new ConfigError(`Option 'logger' must have a '${level}' method.`);
   }
@@ -189,6 +203,7 @@ export function resolveStreamsConfig(config: StreamsConfig, driverOptions: reado
     productionExceptionHandler: config.productionExceptionHandler ?? fallback,
     logger,
     cacheMaxBytes,
+    metricsRecordingLevel,
     appConfigs: { ...options, ...ownSettings },
   };
 }

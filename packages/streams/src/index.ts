@@ -77,6 +77,8 @@ export { recordTimestampExtractor, wallClockTimestampExtractor, valueTimestampEx
 export type { TimestampExtractor, ConsumedRecordView, TimestampBounds } from './processor/timestamp-extractor.js';
 export type { StreamPartitioner, TopicNameExtractor } from './processor/stream-partitioner.js';
 export type { DropReason } from './processor/drop-reason.js';
+export { findMetrics, sumMetrics, recordsAt, recordingLevels } from './metrics/metrics.js';
+export type { Metric, RecordingLevel } from './metrics/metrics.js';
 
 // Embedded runner (the in-process driver)
 export { EmbeddedRunner } from './embedded/embedded-runner.js';

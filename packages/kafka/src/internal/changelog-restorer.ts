@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage, RetryOptions } from 'kafkajs';
 import { hasBareValueHeader, type ChangelogRecord, type Logger } from '@tributary/streams';
+import type { TaskMetrics } from '@tributary/streams/engine';
 
 /** One store's changelog partition to replay. */
 export interface RestoreRequest {
@@ -26,6 +27,8 @@ export interface RestoreRequest {
   onTail?(key: Buffer, timestamp: number): void;
   /** Applies records in order, in bulk (awaited before the next batch). */
   apply(records: ChangelogRecord[]): void | Promise<void>;
+  /** The task's metrics: `restored` and `restoreRemaining` (KIP-869) follow the restore. */
+  readonly metrics?: TaskMetrics;
 }
 
 export interface RestoreOptions {
@@ -75,6 +78,7 @@ export async function restoreChangelogs(kafka: Kafka, admin: Admin, requests: re
     positions.set(request, Math.min(Math.max(from, Math.min(request.fromOffset, bounds.high)), request.endOffset ?? Number.POSITIVE_INFINITY));
     if (from >= bounds.high) continue;
     progress.set(`${request.topic}:${request.partition}`, { request, end: bounds.high, position: from, done: false });
+    if (request.metrics !== undefined) request.metrics.restoreRemaining += bounds.high - from;
   }
   if (progress.size === 0) return { restored: 0, positions };
   const total = [...progress.values()].reduce((sum, entry) => sum + (entry.end - entry.position), 0);
@@ -168,6 +172,7 @@ export async function restoreChangelogs(kafka: Kafka, admin: Admin, requests: re
       const applyBatch = async (entry: PartitionProgress, messages: KafkaMessage[], lastOffset: number, topic: string, partition: number): Promise<void> => {
             const records: ChangelogRecord[] = [];
             const { endOffset, onTail } = entry.request;
+            const before = entry.position;
             for (const message of messages) {
               const offset = Number(message.offset);
               if (offset < entry.position || offset >= entry.end) continue;
@@ -179,6 +184,11 @@ export async function restoreChangelogs(kafka: Kafka, admin: Admin, requests: re
             }
             const next = lastOffset + 1;
             if (next > entry.position && next <= entry.end) entry.position = next;
+            const metrics = entry.request.metrics;
+            if (metrics !== undefined) {
+              metrics.restoreRemaining -= entry.position - before;
+              metrics.restored += records.length;
+            }
             if (records.length > 0) {
               await entry.request.apply(records);
               restored += records.length;
@@ -194,6 +204,10 @@ export async function restoreChangelogs(kafka: Kafka, admin: Admin, requests: re
     });
   } finally {
     stopped = true;
+    // A partition taken as restored before its end (its tail compacted away, or the restore stopped) has nothing more to restore.
+    for (const entry of progress.values()) {
+      if (entry.request.metrics !== undefined && entry.position < entry.end) entry.request.metrics.restoreRemaining -= entry.end - entry.position;
+    }
     await consumer.disconnect().catch((error: unknown) => logger.warn('Could not disconnect the restore consumer', { error: String(error) }));
   }
   const seconds = (Date.now() - started) / 1000;

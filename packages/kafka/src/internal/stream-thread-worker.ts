@@ -27,7 +27,7 @@ function post(message: WorkerMessage): void {
 function snapshot(): MetricsSnapshot {
   if (app === undefined) return { processed: 0, dropped: [], tasks: [], restored: 0 };
   const metrics = app.metrics();
-  return { processed: metrics.processed, dropped: [...metrics.dropped], tasks: metrics.tasks, restored: metrics.restored, standbyTasks: metrics.standbyTasks, standbyRecords: metrics.standbyRecords, streamTimeAheadOfWallClockMs: metrics.streamTimeAheadOfWallClockMs };
+  return { processed: metrics.processed, dropped: [...metrics.dropped], tasks: metrics.tasks, restored: metrics.restored, standbyTasks: metrics.standbyTasks, standbyRecords: metrics.standbyRecords, streamTimeAheadOfWallClockMs: metrics.streamTimeAheadOfWallClockMs, all: metrics.all.filter((metric) => metric.group !== 'stream-metrics') };
 }
 
 function reportFailure(error: unknown): void {

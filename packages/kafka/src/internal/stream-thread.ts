@@ -24,7 +24,7 @@
 import type { Consumer, Kafka, KafkaMessage, Producer, TopicPartitionOffsetAndMetadata } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import { Headers, type StateStore } from '@tributary/streams';
-import type { ConsumedRecord, DropReason, InternalTopologyBuilder, SubtopologySpec } from '@tributary/streams/engine';
+import { ThreadSensors, type ConsumedRecord, type DropReason, type InternalTopologyBuilder, type SubtopologySpec, type ThreadView } from '@tributary/streams/engine';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
 import { EARLY_SEND_RECORDS, KafkaRecordCollector, type RecordSender } from './kafka-record-collector.js';
 import { TaskManager, type ManagedTask } from './task-manager.js';
@@ -64,6 +64,8 @@ export interface StreamThreadOptions {
   readonly callbacks: StreamThreadCallbacks;
   /** Identifies this application instance (process) to the assignor, which keeps standbys off it. */
   readonly processId: string;
+  /** Kafka's `thread-id` tag of the thread's metrics: `<clientId>-StreamThread-<n>`. */
+  readonly threadId: string;
 }
 
 function toConsumedRecord(topic: string, partition: number, message: KafkaMessage): ConsumedRecord {
@@ -107,6 +109,10 @@ export class StreamThread {
   /** When the tick timer last ran: a gap longer than the session timeout means the process was stopped. */
   private lastTickAt = Date.now();
   private restoring = 0;
+  /** What the thread records for its metrics: per batch, commit and punctuation pass, never per record. */
+  readonly sensors = new ThreadSensors(Date.now());
+  /** When the last batch's work ended (performance.now()): the wait for the next is its poll time. */
+  private lastBatchEnd = performance.now();
   private failed = false;
   private closing = false;
   private joined = false;
@@ -229,11 +235,24 @@ export class StreamThread {
             const managed = subtopology === undefined ? undefined : this.tasks.get(taskKey(subtopology.id, batch.partition));
             // Unresolved offsets are fetched again once the task runs (kafkajs fetches from the resolved offset).
             if (managed === undefined || managed.state !== 'running') return;
-            this.processBatch(managed, batch.topic, batch.partition, batch.messages, batch.lastOffset());
+            const sensors = this.sensors;
+            const arrived = performance.now();
+            const waited = arrived - this.lastBatchEnd;
+            sensors.poll.record(waited);
+            sensors.pollRecords.record(batch.messages.length);
+            sensors.blockedNs += Math.round(waited * 1e6);
+            const lastOffset = batch.lastOffset();
+            this.processBatch(managed, batch.topic, batch.partition, batch.messages, lastOffset);
+            const processed = performance.now();
+            sensors.process.record(processed - arrived);
+            managed.task.metrics.processTime.record(processed - arrived);
+            sensors.setLag(batch.topic, batch.partition, `${batch.topic}:${batch.partition}`, Math.max(0, Number(batch.highWatermark) - Number(lastOffset) - 1));
+            this.lastBatchEnd = processed;
             if (this.failed) return;
             resolveOffset(batch.lastOffset());
             if (managed.collector.pending >= EARLY_SEND_RECORDS) await this.sendCollected(managed.collector);
             if (Date.now() - this.lastCommitAt >= this.options.options.commitIntervalMs) await this.commitAll('interval');
+            this.lastBatchEnd = performance.now();
           });
         },
       });
@@ -291,6 +310,13 @@ export class StreamThread {
 
   processedCount(): number {
     return this.taskManager.processedCount();
+  }
+
+  /** The thread's sensors and tasks, for the metrics reader. */
+  metricsView(): ThreadView {
+    const sensors = this.sensors;
+    sensors.closedTaskPunctuations = this.taskManager.closedPunctuations;
+    return { threadId: this.options.threadId, sensors, tasks: [...this.tasks.values()].map((managed) => managed.task), polls: true, timesTasks: true };
   }
 
   /** The furthest a running task's stream time is ahead of the wall clock, ms, at the last tick. */
@@ -363,15 +389,18 @@ export class StreamThread {
       this.tickQueued = false;
       if (this.failed || this.closing) return;
       const now = Date.now();
+      const start = performance.now();
+      let fired = 0;
       for (const managed of this.tasks.values()) {
         if (managed.state !== 'running') continue;
         try {
-          managed.task.punctuateWallClock(now);
+          fired += managed.task.punctuateWallClock(now);
         } catch (error) {
           this.fail(error);
           return;
         }
       }
+      if (fired > 0) this.sensors.punctuate.record(performance.now() - start);
       if (now - this.lastCommitAt >= this.options.options.commitIntervalMs) await this.commitAll('interval');
     });
   }
@@ -387,7 +416,8 @@ export class StreamThread {
     }
     try {
       if (records.length > 0) managed.task.addRecords(topic, records);
-      managed.task.process();
+      managed.task.wallClockTime = Date.now();
+      this.sensors.processedRecords += managed.task.process();
     } catch (error) {
       this.fail(error);
       return;
@@ -430,6 +460,7 @@ export class StreamThread {
       }
       work.push({ managed, offsets, consumed });
     }
+    this.preparedTasks = work.length;
     try {
       this.options.flushGlobals();
     } catch (error) {
@@ -447,6 +478,17 @@ export class StreamThread {
    */
   private async commitAll(reason: string, only?: readonly ManagedTask[]): Promise<void> {
     if (this.failed || this.expelled()) return;
+    const start = performance.now();
+    this.preparedTasks = 0;
+    await this.commitAllUntimed(reason, only);
+    // As Kafka's commit sensor: a pass that had no task to commit is no commit.
+    if (this.preparedTasks > 0) this.sensors.commit.record(performance.now() - start);
+  }
+
+  /** Tasks the last {@link prepareCommits} prepared, for the commit metrics. */
+  private preparedTasks = 0;
+
+  private async commitAllUntimed(reason: string, only?: readonly ManagedTask[]): Promise<void> {
     if (this.exactlyOnce) return this.commitTransactions(reason, only);
     const collector = this.collector!;
     const work = this.prepareCommits(only, () => false);
@@ -592,6 +634,7 @@ export class StreamThread {
       if (this.tasks.has(key)) continue;
       try {
         created.push(await this.taskManager.create(key, subtopology, partition, assignment));
+        this.sensors.tasksCreated++;
       } catch (error) {
         this.fail(error);
         return;
@@ -701,6 +744,7 @@ export class StreamThread {
       this.committed.delete(`${topic}:${partition}`);
     }
     await this.taskManager.close(managed);
+    this.sensors.tasksClosed++;
   }
 
   /**

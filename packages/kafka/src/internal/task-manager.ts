@@ -112,6 +112,8 @@ export class TaskManager {
   private closedProcessed = 0;
   private readonly closedDropped = new Map<DropReason, number>();
   restoredRecords = 0;
+  /** Punctuator calls of tasks already closed, for the thread's punctuate-total. */
+  closedPunctuations = 0;
 
   constructor(private readonly options: TaskManagerOptions) {
     // Fail at start, not at the first commit, when a sub-topology's changelog ends cannot fit in the commit metadata.
@@ -245,6 +247,7 @@ export class TaskManager {
       endOffset: plan.end,
       onTail: plan.tail === undefined ? undefined : (key, timestamp) => plan.tail!.add(key, timestamp),
       apply,
+      metrics: plan.managed.task.metrics,
     });
     const persistent: { request: RestoreRequest; handle: PersistentStoreHandle }[] = [];
     for (const plan of plans) {
@@ -410,6 +413,7 @@ export class TaskManager {
     managed.state = 'closed';
     this.tasks.delete(managed.key);
     this.closedProcessed += managed.task.metrics.processed;
+    this.closedPunctuations += managed.task.metrics.punctuations;
     for (const [reason, count] of managed.task.metrics.dropped) this.closedDropped.set(reason, (this.closedDropped.get(reason) ?? 0) + count);
     // Global stores belong to the application, not the task: keep them open.
     for (const name of this.options.globalStores.keys()) managed.task.context.stores.delete(name);

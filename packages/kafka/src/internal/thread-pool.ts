@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { ConfigError, type Logger } from '@tributary/streams';
 import type { DropReason } from '@tributary/streams/engine';
 import { IllegalStateError, StreamsFatalError } from '../errors.js';
+import type { Metric } from '@tributary/streams';
 import type { KafkaStreamsMetrics, KafkaStreamsState, StreamThreadMetrics } from '../kafka-streams.js';
 import { checkThreadModuleExports, type SplitOptions } from '../options.js';
 import { StoreUnavailableError } from '../errors.js';
@@ -23,6 +24,8 @@ export interface MetricsSnapshot {
   readonly standbyTasks?: string[];
   readonly standbyRecords?: number;
   readonly streamTimeAheadOfWallClockMs?: number;
+  /** The worker's thread, task, node, store and consumer-lag metrics (not its client-level ones). */
+  readonly all?: Metric[];
 }
 
 /** An error, as a worker reports it. */
@@ -153,7 +156,7 @@ export class ThreadPool {
   }
 
   /** The threads' latest counters, summed; `threads` breaks the tasks down by thread. */
-  metrics(): KafkaStreamsMetrics & { readonly threads: readonly StreamThreadMetrics[] } {
+  metrics(clientMetrics: readonly Metric[]): KafkaStreamsMetrics & { readonly threads: readonly StreamThreadMetrics[] } {
     let processed = 0;
     let restored = 0;
     let standbyRecords = 0;
@@ -161,7 +164,9 @@ export class ThreadPool {
     const standbyTasks: string[] = [];
     const dropped = new Map<DropReason, number>();
     const tasks: string[] = [];
+    const all: Metric[] = [...clientMetrics];
     for (const thread of this.threads) {
+      if (thread.metrics.all !== undefined) all.push(...thread.metrics.all);
       processed += thread.metrics.processed;
       restored += thread.metrics.restored;
       for (const [reason, count] of thread.metrics.dropped) dropped.set(reason, (dropped.get(reason) ?? 0) + count);
@@ -171,7 +176,7 @@ export class ThreadPool {
       standbyTasks.push(...(thread.metrics.standbyTasks ?? []));
     }
     const threads = this.threads.map((thread) => ({ threadName: thread.name, state: thread.state, tasks: [...thread.metrics.tasks] }));
-    return { processed, dropped, tasks: tasks.sort(), restored, standbyTasks: standbyTasks.sort(), standbyRecords, streamTimeAheadOfWallClockMs, threads };
+    return { processed, dropped, tasks: tasks.sort(), restored, standbyTasks: standbyTasks.sort(), standbyRecords, streamTimeAheadOfWallClockMs, threads, all };
   }
 
   /**
@@ -326,6 +331,16 @@ export class ThreadPool {
       this.allRunning = false;
       this.options.callbacks.onRebalancing();
     }
+  }
+
+  /** Threads neither failed nor stopped (Kafka's `alive-stream-threads`). */
+  aliveThreads(): number {
+    return this.threads.filter((thread) => thread.state !== 'ERROR' && thread.state !== 'NOT_RUNNING').length;
+  }
+
+  /** Threads that failed (Kafka's `failed-stream-threads`). */
+  failedThreads(): number {
+    return this.threads.filter((thread) => thread.state === 'ERROR').length;
   }
 
   private fail(thread: StreamThreadHandle, message: string, cause: unknown): void {

@@ -15,6 +15,8 @@ import {
   Serdes,
   StreamsBuilder,
   deadLetterTopic,
+  findMetrics,
+  sumMetrics,
   logAndFail,
   silentLogger,
   type EmbeddedRecord,
@@ -142,5 +144,22 @@ describe('EmbeddedRunner', () => {
     await expect(EmbeddedRunner.start(countTopology(), config, { commitIntervalMs: 1.5 })).rejects.toThrow(ConfigError);
     await expect(EmbeddedRunner.start(countTopology(), config, { stateDir: '' })).rejects.toThrow(/'stateDir'/);
     await expect(EmbeddedRunner.start(countTopology(), config, { commitInterval: 5 } as never)).rejects.toThrow(/'commitInterval'/);
+  });
+});
+
+describe('EmbeddedRunner metrics', () => {
+  it('reports Kafka Streams metrics: the client, its one stream thread, and what the tasks dropped', async () => {
+    const runner = await start(countTopology(), { applicationId: 'embedded-metrics', logger: silentLogger });
+    runner.send('clicks', key('ann'), click('/home'));
+    runner.send('clicks', key('ann'), Buffer.from('not json'));
+    await runner.commit();
+    const { all } = runner.metrics();
+    expect(sumMetrics(all, 'stream-metrics', 'client-state', { 'client-id': 'embedded-metrics' })).toBe(2);
+    expect(sumMetrics(all, 'stream-metrics', 'alive-stream-threads')).toBe(1);
+    expect(sumMetrics(all, 'stream-thread-metrics', 'process-total', { 'thread-id': 'embedded-metrics-StreamThread-1' })).toBe(2);
+    expect(sumMetrics(all, 'stream-task-metrics', 'dropped-records-reason-total', { reason: 'processing-error' })).toBe(1);
+    expect(findMetrics(all, 'stream-thread-metrics', 'poll-total')).toEqual([]); // no consumer to poll
+    await runner.close();
+    expect(sumMetrics(runner.metrics().all, 'stream-metrics', 'client-state')).toBe(4); // NOT_RUNNING
   });
 });

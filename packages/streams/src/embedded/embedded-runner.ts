@@ -11,6 +11,7 @@ import { ConfigError, StateStoreError } from '../errors/streams-error.js';
 import { Headers } from '../processor/headers.js';
 import { LocalRunner, type StoredRecord } from '../processor/internal/local-runner.js';
 import type { DropReason } from '../processor/drop-reason.js';
+import type { Metric } from '../metrics/metrics.js';
 import { changelogTopicName } from '../processor/internal/topology-builder.js';
 import type { Topology } from '../processor/topology.js';
 import type { QueryableStoreType } from '../state/queryable-store-types.js';
@@ -49,6 +50,11 @@ export interface EmbeddedRunnerMetrics {
    * (0 when none was): a record stamped in the future moved it, and on-time records are late.
    */
   readonly streamTimeAheadOfWallClockMs: number;
+  /**
+   * Kafka Streams' metrics: client (`client-id` the application id), one stream thread
+   * `<applicationId>-StreamThread-1` and its tasks, processor nodes and (at `DEBUG`) stores.
+   */
+  readonly all: readonly Metric[];
 }
 
 /** Listens to every record written to one topic. */
@@ -158,7 +164,10 @@ export class EmbeddedRunner {
       processed += task.metrics.processed;
       ahead = Math.max(ahead, task.metrics.streamTimeAheadOfWallClockMs);
     }
-    return { processed, dropped: this.runner.droppedRecords(), committedAt: this.committedAt, streamTimeAheadOfWallClockMs: ahead };
+    const { applicationId } = this.runner.config;
+    const state = this.closed ? 'NOT_RUNNING' : this.failure !== undefined ? 'ERROR' : 'RUNNING';
+    const all = this.runner.metrics({ clientId: applicationId, applicationId, state, aliveStreamThreads: state === 'RUNNING' ? 1 : 0, failedStreamThreads: this.failure === undefined ? 0 : 1 });
+    return { processed, dropped: this.runner.droppedRecords(), committedAt: this.committedAt, streamTimeAheadOfWallClockMs: ahead, all };
   }
 
   /**

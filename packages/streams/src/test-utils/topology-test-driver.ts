@@ -10,6 +10,7 @@ import { ConfigError, StateStoreError } from '../errors/streams-error.js';
 import { outerJoinEmitIntervalConfig } from '../kstream/internal/ops/stream-stream-join.js';
 import { LocalRunner } from '../processor/internal/local-runner.js';
 import type { DropReason } from '../processor/drop-reason.js';
+import type { Metric } from '../metrics/metrics.js';
 import type { Topology } from '../processor/topology.js';
 import type { Deserializer, Serializer } from '../serde/serde.js';
 import type { KeyValueStore } from '../state/key-value-store.js';
@@ -134,6 +135,21 @@ export class TopologyTestDriver {
   query<View>(name: string, type: QueryableStoreType<View>): View {
     this.checkOpen();
     return this.runner.query(name, type);
+  }
+
+  /**
+   * Kafka Streams' metrics of the topology so far (thread, task, processor node and, at
+   * `metricsRecordingLevel: 'DEBUG'`, state store and record cache), with the driver as one stream
+   * thread `<applicationId>-StreamThread-1`. Rates and windows follow the mock wall clock.
+   *
+   * @example
+   * ```ts
+   * sumMetrics(driver.metrics(), 'stream-task-metrics', 'dropped-records-total'); // records dropped so far
+   * ```
+   */
+  metrics(): Metric[] {
+    this.checkOpen();
+    return this.runner.metrics();
   }
 
   /** Records dropped so far, by reason (bad bytes, invalid timestamps, failed processing, ...). */

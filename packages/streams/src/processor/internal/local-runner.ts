@@ -14,6 +14,9 @@ import { topologyBuilder, type Topology } from '../topology.js';
 import { GlobalStateUpdater } from './global-state-updater.js';
 import { StreamTask } from './stream-task.js';
 import type { DropReason } from './task-metrics.js';
+import type { Metric } from '../../metrics/metrics.js';
+import { StreamsMetricsReader, type ClientView } from '../../metrics/internal/metrics-reader.js';
+import { ThreadSensors } from '../../metrics/internal/thread-sensors.js';
 
 /** A record written to an in-memory topic. */
 export interface StoredRecord extends ConsumedRecord {}
@@ -66,6 +69,10 @@ export class LocalRunner implements RecordCollector {
   private initialized = false;
   /** Global tables' stores, updated as soon as their topics get a record. */
   readonly globals: GlobalStateUpdater;
+  /** The runner's one "stream thread": its process, commit and punctuate timings. */
+  readonly threadSensors: ThreadSensors;
+  private readonly metricsReader: StreamsMetricsReader;
+  private readonly clock: () => number;
 
   /**
    * Builds a task per sub-topology (one partition each) and the global stores, and starts them
@@ -78,6 +85,9 @@ export class LocalRunner implements RecordCollector {
     const builder = topologyBuilder(topology);
     if (builder === undefined) throw new TopologyError('Expected a Topology: pass builder.build() or a new Topology() you added nodes to.');
     const clock = options.clock ?? Date.now;
+    this.clock = clock;
+    this.threadSensors = new ThreadSensors(clock());
+    this.metricsReader = new StreamsMetricsReader(this.config.metricsRecordingLevel);
     this.commitEachRecord = options.commitEachRecord ?? true;
     this.retainRecords = (options.retainRecords ?? 'all') === 'all';
     this.onRecord = options.onRecord;
@@ -177,7 +187,10 @@ export class LocalRunner implements RecordCollector {
 
   /** Fires wall-clock punctuators due at `now` in every task. */
   punctuateWallClock(now: number): void {
-    for (const task of this.tasks) task.punctuateWallClock(now);
+    const start = performance.now();
+    let fired = 0;
+    for (const task of this.tasks) fired += task.punctuateWallClock(now);
+    if (fired > 0) this.threadSensors.punctuate.record(performance.now() - start);
     this.drain(this.commitEachRecord ? 'each-record' : 'requested');
   }
 
@@ -208,6 +221,18 @@ export class LocalRunner implements RecordCollector {
     const global = this.globals.stores().get(name);
     if (global !== undefined) stores.push(global);
     return queryStore(name, type, stores);
+  }
+
+  /**
+   * Kafka Streams' metrics of this runner's tasks, as one stream thread `<clientId>-StreamThread-1`,
+   * with the client-level ones when `client` is given. Rates and windows are as of the runner's clock.
+   */
+  metrics(client?: ClientView): Metric[] {
+    let processed = 0;
+    for (const task of this.tasks) processed += task.metrics.processed;
+    this.threadSensors.processedRecords = processed;
+    const threadId = `${client?.clientId ?? this.config.applicationId}-StreamThread-1`;
+    return this.metricsReader.read(client, [{ threadId, sensors: this.threadSensors, tasks: this.tasks, polls: false, timesTasks: false }], this.clock());
   }
 
   /** Dropped records over all tasks, by reason. */
@@ -268,11 +293,16 @@ export class LocalRunner implements RecordCollector {
   private drain(commits: 'each-record' | 'all' | 'requested'): void {
     if (this.draining) return;
     this.draining = true;
+    // The embedded runner drains after every record sent: timing those would read the clock twice
+    // per record, so it times only its commit passes (the test driver, no hot path, times all).
+    const timed = commits !== 'requested';
+    const start = timed ? performance.now() : 0;
     try {
       if (commits === 'each-record') this.drainCommittingEachRecord();
       else this.drainInBatches(commits === 'all');
     } finally {
       this.draining = false;
+      if (timed) this.threadSensors.process.record(performance.now() - start);
     }
   }
 
@@ -314,11 +344,14 @@ export class LocalRunner implements RecordCollector {
 
   /** Commits every task that processed or holds stores (`all`), or only those whose processors asked to. */
   private commitTasks(all: boolean): void {
+    let start = 0;
     for (const task of this.tasks) {
       if (all ? !task.commitNeeded && !task.hasStores : !task.context.commitRequested) continue;
+      if (start === 0) start = performance.now();
       task.prepareCommit();
       task.postCommit();
     }
+    if (start !== 0) this.threadSensors.commit.record(performance.now() - start);
   }
 }
 

@@ -8,6 +8,7 @@ import type { Processor } from '../processor.js';
 import type { StreamPartitioner, TopicNameExtractor } from '../stream-partitioner.js';
 import type { StreamRecord } from '../stream-record.js';
 import type { TaskContext } from './task-context.js';
+import type { SampledStat } from '../../metrics/internal/sampled-stat.js';
 
 export class SinkProcessor implements Processor<unknown, unknown> {
   constructor(
@@ -17,6 +18,8 @@ export class SinkProcessor implements Processor<unknown, unknown> {
     private readonly valueSerializer: Serializer<unknown>,
     private readonly partitioner: StreamPartitioner<unknown, unknown> | undefined,
     private readonly context: TaskContext,
+    /** End-to-end latency of the records this sink writes (Kafka's `record-e2e-latency` of a terminal node). */
+    private readonly endToEndLatency: SampledStat,
   ) {}
 
   process(record: StreamRecord<unknown, unknown>): void {
@@ -47,6 +50,7 @@ export class SinkProcessor implements Processor<unknown, unknown> {
       if (count !== undefined) partition = this.partitioner(topic, record.key, record.value, count);
     }
     context.collector.send(topic, key, value, record.headers, record.timestamp, partition);
+    this.endToEndLatency.record(context.wallClockTime - record.timestamp);
   }
 }
 

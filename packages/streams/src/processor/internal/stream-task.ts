@@ -18,6 +18,9 @@ import { RecordQueue } from './record-queue.js';
 import { SinkProcessor, SourceProcessor } from './sink-processor.js';
 import { TaskContext } from './task-context.js';
 import { TaskMetrics } from './task-metrics.js';
+import { recordsAt } from '../../metrics/metrics.js';
+import { SampledStat } from '../../metrics/internal/sampled-stat.js';
+import { meterStore } from '../../metrics/internal/store-sensors.js';
 import { changelogTopicName, type InternalTopologyBuilder, type SubtopologySpec } from './topology-builder.js';
 
 /** Stream time further ahead of the wall clock than this is warned about: more than clock jitter. */
@@ -59,6 +62,10 @@ export class StreamTask {
   /** @internal Queues by (resolved) source topic. */
   readonly queues = new Map<string, RecordQueue>();
   private readonly queueList: RecordQueue[] = [];
+  /** The end-to-end latency stat of each queue's source node, by the queue's index in {@link queueList}. */
+  private readonly queueLatency: SampledStat[] = [];
+  /** Whether record lateness is recorded (`DEBUG`), per record. */
+  private readonly recordsLateness: boolean;
   private readonly nodes: ProcessorNode[] = [];
   private readonly storeList: StateStore[] = [];
   /** Next offset to consume per source topic, for the driver to commit. */
@@ -77,12 +84,15 @@ export class StreamTask {
     this.id = options.taskId;
     const { builder, subtopology, config } = options;
     this.context = new TaskContext(options.taskId, config, options.collector, this.metrics, options.clock);
+    this.context.wallClockTime = options.clock();
+    this.recordsLateness = recordsAt(config.metricsRecordingLevel, 'DEBUG');
     const byName = new Map<string, ProcessorNode>();
     for (const name of subtopology.nodes) {
       const spec = builder.nodes.get(name)!;
       let node: ProcessorNode;
       if (spec.kind === 'source') {
         node = new ProcessorNode(name, new SourceProcessor(this.context), new Set());
+        const latency = this.endToEndStat(name);
         const keySerde = this.serdeFor(spec.keySerde, config.defaultKeySerde, `Source '${name}' (topics [${spec.topics.join(', ')}])`, 'key', 'Consumed.with');
         const valueSerde = this.serdeFor(spec.valueSerde, config.defaultValueSerde, `Source '${name}' (topics [${spec.topics.join(', ')}])`, 'value', 'Consumed.with');
         for (const topic of spec.topics) {
@@ -90,6 +100,7 @@ export class StreamTask {
           const queue = new RecordQueue(resolved, node, keySerde, valueSerde, spec.timestampExtractor ?? config.defaultTimestampExtractor, this.context);
           this.queues.set(resolved, queue);
           this.queueList.push(queue);
+          this.queueLatency.push(latency);
         }
       } else if (spec.kind === 'processor') {
         const processor = spec.supplier();
@@ -103,7 +114,7 @@ export class StreamTask {
         const keySerde = this.serdeFor(spec.keySerde, config.defaultKeySerde, what, 'key', fix);
         const valueSerde = this.serdeFor(spec.valueSerde, config.defaultValueSerde, what, 'value', fix);
         const topic = typeof spec.topic === 'string' ? builder.resolveTopic(config.applicationId, spec.topic) : spec.topic;
-        node = new ProcessorNode(name, new SinkProcessor(name, topic, keySerde, valueSerde, spec.partitioner, this.context), new Set());
+        node = new ProcessorNode(name, new SinkProcessor(name, topic, keySerde, valueSerde, spec.partitioner, this.context, this.endToEndStat(name)), new Set());
       }
       byName.set(name, node);
       this.nodes.push(node);
@@ -114,6 +125,26 @@ export class StreamTask {
         if (child !== undefined) node.addChild(child);
       }
     }
+  }
+
+  /**
+   * The wall clock as of the driver's last batch: end-to-end latency is measured against it. The
+   * Kafka runtime sets it before each batch; {@link punctuateWallClock} sets it too.
+   */
+  set wallClockTime(now: number) {
+    this.context.wallClockTime = now;
+  }
+
+  /** The wall clock as of the driver's last batch or wall-clock punctuation, epoch ms. */
+  get wallClockTime(): number {
+    return this.context.wallClockTime;
+  }
+
+  /** The end-to-end latency stat of a source or sink node. */
+  private endToEndStat(nodeName: string): SampledStat {
+    let stat = this.metrics.endToEndLatency.get(nodeName);
+    if (stat === undefined) this.metrics.endToEndLatency.set(nodeName, (stat = new SampledStat()));
+    return stat;
   }
 
   /** Handles of stores that open asynchronously (LevelDB), by store name, once {@link prepare} ran. */
@@ -171,8 +202,14 @@ export class StreamTask {
       },
       recordDropped: (reason) => context.dropRecord(reason, 'A window or session store skipped a write to an expired window (older than its retention).'),
     };
+    const meterStores = recordsAt(config.metricsRecordingLevel, 'DEBUG');
     for (const storeName of subtopology.stores) {
-      const store = buildStore(builder.stores.get(storeName)!.builder, config.cacheMaxBytes);
+      let store = buildStore(builder.stores.get(storeName)!.builder, config.cacheMaxBytes);
+      if (meterStores) {
+        const metered = meterStore(store);
+        store = metered.store;
+        this.metrics.stores.set(storeName, metered.sensors);
+      }
       store.init(storeContext);
       context.stores.set(storeName, store);
       this.storeList.push(store);
@@ -242,15 +279,21 @@ export class StreamTask {
     let processed = 0;
     while (processed < maxRecords) {
       let queue: RecordQueue | undefined;
+      let chosen = 0;
       for (let index = 0; index < queues.length; index++) {
         const candidate = queues[index]!;
-        if (candidate.head !== undefined && (queue === undefined || candidate.headTimestamp < queue.headTimestamp)) queue = candidate;
+        if (candidate.head !== undefined && (queue === undefined || candidate.headTimestamp < queue.headTimestamp)) {
+          queue = candidate;
+          chosen = index;
+        }
       }
       if (queue === undefined) break;
       const raw = queue.head!;
       const timestamp = queue.headTimestamp;
       const record = new StreamRecord(queue.headKey, queue.headValue, timestamp, raw.headers);
       queue.poll();
+      this.queueLatency[chosen]!.record(context.wallClockTime - timestamp);
+      if (this.recordsLateness) this.metrics.lateness.record(timestamp < context.streamTime ? context.streamTime - timestamp : 0);
       if (timestamp > context.streamTime) context.streamTime = timestamp;
       context.topic = raw.topic;
       context.partition = raw.partition;
@@ -278,6 +321,7 @@ export class StreamTask {
    */
   punctuateWallClock(now: number): number {
     if (this.state !== 'running') this.initialize();
+    this.context.wallClockTime = now;
     this.checkStreamTimeAhead(now);
     return this.context.punctuate(this.context.wallClockPunctuations, now);
   }

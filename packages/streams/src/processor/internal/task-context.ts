@@ -73,6 +73,11 @@ export class TaskContext implements ProcessorContext<any, any> {
    * when nothing runs.
    */
   recordTimestamp: number | undefined = undefined;
+  /**
+   * The wall clock as of the driver's last batch or punctuation check: what end-to-end latency is
+   * measured against, so that no clock is read per record.
+   */
+  wallClockTime = 0;
   /** The node whose punctuator is running, if one is. */
   private punctuatingNode: string | undefined;
 

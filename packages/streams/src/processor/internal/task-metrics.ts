@@ -1,8 +1,28 @@
 /** Counters of one task: what it processed, and every record it dropped, by reason. */
-
+import { SampledStat } from '../../metrics/internal/sampled-stat.js';
+import type { StoreSensors } from '../../metrics/internal/store-sensors.js';
 import type { DropReason } from '../drop-reason.js';
 
 export type { DropReason };
+
+/** Every drop reason, in a fixed order (metrics report each, 0 included). */
+export const dropReasons: readonly DropReason[] = [
+  'deserialization-error',
+  'invalid-timestamp',
+  'processing-error',
+  'production-error',
+  'null-key',
+  'null-value',
+  'late-record',
+  'expired-window',
+  'suppression-buffer-full',
+];
+
+/** The records one suppression node emitted: a field the node increments. */
+export interface SuppressionEmitCounter {
+  /** Records emitted since the task was created. */
+  count: number;
+}
 
 /**
  * Plain counters, not a metrics registry: the hot path only increments fields, and drivers read
@@ -24,6 +44,30 @@ export class TaskMetrics {
    * and records stamped now are late for any window with less grace than that.
    */
   streamTimeAheadOfWallClockMs = 0;
+  /** Changelog records restored into the task's stores (the Kafka runtime counts them). */
+  restored = 0;
+  /** Changelog records still to restore before the task can process (KIP-869); 0 once it runs. */
+  restoreRemaining = 0;
+  /** Time the driver spent processing this task, ms per pass (the Kafka runtime times each batch). */
+  readonly processTime = new SampledStat();
+  /** How far each record's timestamp was behind the task's stream time, ms; recorded at `DEBUG` only. */
+  readonly lateness = new SampledStat();
+  /**
+   * End-to-end latency per source and sink node (wall clock minus record timestamp, ms; the wall
+   * clock as of the driver's last batch or punctuation check, so no clock is read per record).
+   */
+  readonly endToEndLatency = new Map<string, SampledStat>();
+  /** Timed store operations per store, at `DEBUG`. */
+  readonly stores = new Map<string, StoreSensors>();
+  /** Records each suppression node emitted, by node name. */
+  readonly suppressionEmits = new Map<string, SuppressionEmitCounter>();
+
+  /** The emit counter of a suppression node, created on first use; the node increments `count`. */
+  suppressionEmitCounter(nodeName: string): SuppressionEmitCounter {
+    let counter = this.suppressionEmits.get(nodeName);
+    if (counter === undefined) this.suppressionEmits.set(nodeName, (counter = { count: 0 }));
+    return counter;
+  }
 
   /** Counts `count` records dropped for `reason`. */
   recordDropped(reason: DropReason, count = 1): void {

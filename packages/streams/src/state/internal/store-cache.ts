@@ -13,6 +13,7 @@
  */
 
 import type { RecordOrigin } from '../state-store.js';
+import type { SampledStat } from '../../metrics/internal/sampled-stat.js';
 
 /** What an entry costs beyond its key and value bytes: the object, its Map slot, its id string. */
 export const entryOverheadBytes = 120;
@@ -119,6 +120,25 @@ export class StoreCache<K, V> {
     }
     return entry;
   }
+
+  /**
+   * A read's look-up: {@link get}, counted as a hit or a miss. With a hit-ratio stat (metrics at
+   * `DEBUG`), each read also records the ratio so far, as Kafka's `NamedCache` does.
+   */
+  read(id: string): CacheEntry<K, V> | undefined {
+    const entry = this.get(id);
+    if (entry === undefined) this.misses++;
+    else this.hits++;
+    if (this.hitRatio !== undefined) this.hitRatio.record(this.hits / (this.hits + this.misses));
+    return entry;
+  }
+
+  /** Reads that found their key in the cache. */
+  hits = 0;
+  /** Reads that did not. */
+  misses = 0;
+  /** Where {@link read} records the hit ratio, when metrics record at `DEBUG`. */
+  hitRatio: SampledStat | undefined = undefined;
 
   /** Adds a new entry, clean with its exact value size, or dirty. */
   add(entry: CacheEntry<K, V>, dirty: boolean, valueSize: number): void {

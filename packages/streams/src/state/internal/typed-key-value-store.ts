@@ -22,7 +22,7 @@ export class TypedKeyValueStore<K, V> extends TypedStore<K, V, K, BytesWrite> im
     this.encodeKey(key);
     const cache = this.cache;
     if (cache !== undefined) {
-      const entry = cache.get(this.keyId);
+      const entry = cache.read(this.keyId);
       if (entry !== undefined) return entry.value ?? undefined;
     }
     const stored = this.bytes.get(this.keyBytes);

@@ -14,6 +14,7 @@ import type { CacheFlushListener } from './flush-listener.js';
 import type { ValueAndTimestamp } from '../value-and-timestamp.js';
 import { valueAndTimestampSerde } from './key-schemas.js';
 import { type CacheEntry, type CacheKeyIndex, StoreCache } from './store-cache.js';
+import type { SampledStat } from '../../metrics/internal/sampled-stat.js';
 import { bareValueHeaders, bareValueOf, storedTimestamp, timestampedStoreValue } from './timestamped-changelog.js';
 
 /** Shared by every serde call of the stores: store records carry no headers. */
@@ -76,6 +77,16 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
 
   get persistent(): boolean {
     return this.backend.persistent;
+  }
+
+  /**
+   * Has the record cache record its hit ratio per read into `stat` (metrics at `DEBUG`). Returns
+   * whether the store has a cache to measure.
+   */
+  recordCacheHitRatio(stat: SampledStat): boolean {
+    if (this.cache === undefined) return false;
+    this.cache.hitRatio = stat;
+    return true;
   }
 
   /** The cache's bound in bytes; `undefined` when caching is off. */

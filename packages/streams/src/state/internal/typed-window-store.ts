@@ -97,7 +97,7 @@ export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>, Window
     if (this.expired(windowStart)) return undefined;
     const cache = this.cache;
     if (cache !== undefined) {
-      const entry = cache.get(this.cacheId(windowStart));
+      const entry = cache.read(this.cacheId(windowStart));
       if (entry !== undefined) return entry.value ?? undefined;
     }
     let stored: Buffer | undefined;

@@ -129,6 +129,8 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
   private bytes = 0;
   private readonly finalResults: boolean;
   private readonly delayMs: number;
+  /** Records emitted, for the node's `suppression-emit` metrics. */
+  private emitted = { count: 0 };
 
   constructor(private readonly options: SuppressOptions<K, V>) {
     const { suppressed } = options;
@@ -157,6 +159,7 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
     this.topic = changelogTopicName(config.applicationId, this.options.storeName);
     this.store = this.context.getStateStore<KeyValueStore<Buffer, Buffer>>(this.options.storeName);
     this.loaded = false;
+    if (node !== undefined) this.emitted = this.context.metrics.suppressionEmitCounter(node);
   }
 
   /** The largest timestamp this processor has received, or -1. */
@@ -271,6 +274,7 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
     // A window deleted before it closed has no final result.
     if (this.finalResults && entry.newValue === null) return;
     this.context.forward(new StreamRecord(entry.key, { newValue: entry.newValue, oldValue: entry.priorValue }, entry.timestamp, entry.headers));
+    this.emitted.count++;
   }
 }
 

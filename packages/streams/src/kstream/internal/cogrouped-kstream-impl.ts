@@ -28,8 +28,8 @@ interface CogroupInput<K, VA> {
   readonly aggregator: Aggregator<K, any, VA>;
 }
 
-function folds<K, VA>(inputs: ReadonlyArray<CogroupInput<K, VA>>, initializer: Initializer<VA>): { grouped: KGroupedStreamImpl<K, any>; fold: Fold<K, any, VA> }[] {
-  return inputs.map(({ grouped, aggregator }) => ({ grouped, fold: (key, value, aggregate) => aggregator(key, value, aggregate === undefined ? initializer() : aggregate) }));
+function folds<K, VA>(inputs: ReadonlyArray<CogroupInput<K, VA>>, initializer: Initializer<VA>): { grouped: KGroupedStreamImpl<K, any>; fold: Fold<K, any, VA>; initializer: Initializer<VA> }[] {
+  return inputs.map(({ grouped, aggregator }) => ({ grouped, fold: (key, value, aggregate) => aggregator(key, value, aggregate === undefined ? initializer() : aggregate), initializer }));
 }
 
 export class CogroupedKStreamImpl<K, VA> implements CogroupedKStream<K, VA> {

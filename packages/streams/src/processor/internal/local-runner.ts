@@ -16,7 +16,14 @@ import { StreamTask } from './stream-task.js';
 import type { DropReason } from './task-metrics.js';
 
 /** A record written to an in-memory topic. */
-export interface StoredRecord extends ConsumedRecord {}
+export interface StoredRecord extends ConsumedRecord {
+  /**
+   * Set when the record was sent without a timestamp: `timestamp` is then the runner's clock when
+   * it was sent, as a producer stamps it, and test output topics read it as having none (Kafka's
+   * `TopologyTestDriver` gives such records a null timestamp).
+   */
+  readonly stampedBySender?: true;
+}
 
 /** Options of {@link LocalRunner}. */
 export interface LocalRunnerOptions {
@@ -61,6 +68,7 @@ export class LocalRunner implements RecordCollector {
   private readonly commitEachRecord: boolean;
   private readonly retainRecords: boolean;
   private readonly onRecord: ((record: StoredRecord) => void) | undefined;
+  private readonly clock: () => number;
   private draining = false;
   private closed = false;
   private initialized = false;
@@ -71,6 +79,7 @@ export class LocalRunner implements RecordCollector {
     this.config = resolveStreamsConfig(config);
     const builder = topology.internal;
     const clock = options.clock ?? Date.now;
+    this.clock = clock;
     this.commitEachRecord = options.commitEachRecord ?? true;
     this.retainRecords = (options.retainRecords ?? 'all') === 'all';
     this.onRecord = options.onRecord;
@@ -147,10 +156,13 @@ export class LocalRunner implements RecordCollector {
     this.nextOffsets.set(topic, offset);
   }
 
-  send(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number, _partition: number | undefined): void {
+  send(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number | undefined, _partition: number | undefined): void {
     const offset = this.nextOffsets.get(topic) ?? 0;
     this.nextOffsets.set(topic, offset + 1);
-    const record: StoredRecord = { topic, partition: 0, offset, timestamp, key, value, headers };
+    const record: StoredRecord =
+      timestamp === undefined
+        ? { topic, partition: 0, offset, timestamp: this.clock(), key, value, headers, stampedBySender: true }
+        : { topic, partition: 0, offset, timestamp, key, value, headers };
     if (this.retainRecords) {
       let log = this.topics.get(topic);
       if (log === undefined) {

@@ -15,6 +15,7 @@ import { isRestorableStore } from '../../../state/store-suppliers.js';
 import { Stores } from '../../../state/stores.js';
 import { StoreTestContext } from '../../../state/internal/store-test-context.js';
 import { TopologyTestDriver } from '../../../test-utils/index.js';
+import type { TimeWindowedKStream } from '../../kgrouped-stream.js';
 import type { KTable } from '../../ktable.js';
 import type { Windowed } from '../../windowed.js';
 import { SessionWindows, TimeWindows } from '../../windows.js';
@@ -169,11 +170,10 @@ describe('aggregations forward through the cache', () => {
 
 describe('windowed aggregations without a cache forward old values as Kafka does', () => {
   it("a window's first update carries the initializer's value (count: 0), a reduce's null", async () => {
-    type Windowing = ReturnType<ReturnType<Stream['groupByKey']>['windowedBy']>;
-    const run = async (aggregate: (windowed: Windowing) => KTable<Windowed<string>, number>): Promise<Seen[]> => {
+    const run = async (aggregate: (windowed: TimeWindowedKStream<string, number>) => KTable<Windowed<string>, number>): Promise<Seen[]> => {
       const builder = new StreamsBuilder(builderOptions());
       const windowed = (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream).groupByKey().windowedBy(TimeWindows.ofSizeWithNoGrace(10));
-      const seen = captureChanges(aggregate(windowed as Windowing), (key) => `${key.key}@${key.window.start}`);
+      const seen = captureChanges(aggregate(windowed), (key) => `${key.key}@${key.window.start}`);
       processWithoutCommit(await runner(builder.build()), [['a', 5, 1], ['a', 6, 2]]);
       return seen;
     };

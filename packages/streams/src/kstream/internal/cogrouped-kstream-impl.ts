@@ -54,7 +54,7 @@ export class CogroupedKStreamImpl<K, VA> implements CogroupedKStream<K, VA> {
     const names = folds(this.inputs, initializer).map(({ grouped, fold }, index) => {
       const source = grouped.aggregationSource(store.name, this.inputs.length > 1 ? `-${index}` : '');
       const name = topology.newName(prefix);
-      topology.addProcessor(name, streamAggregateProcessor(store.name, fold, oldValues) as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
+      topology.addProcessor(name, streamAggregateProcessor(store.name, fold, oldValues, initializer) as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
       return name;
     });
     const keySerde = materialized?.keySerde ?? this.inputs[0]!.grouped.keySerde;

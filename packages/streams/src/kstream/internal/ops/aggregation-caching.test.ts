@@ -141,8 +141,9 @@ describe('aggregations forward through the cache', () => {
     const { topology, seen } = countTopology(false);
     const local = await runner(topology);
     processWithoutCommit(local, [['a', 1, 0], ['a', 1, 1], ['a', 1, 3]]);
+    // The first update's old value is the initializer's 0, as Kafka's KStreamAggregate forwards it.
     expect(seen).toEqual([
-      { key: 'a', newValue: 1, oldValue: null },
+      { key: 'a', newValue: 1, oldValue: 0 },
       { key: 'a', newValue: 2, oldValue: 1 },
       { key: 'a', newValue: 3, oldValue: 2 },
     ]);
@@ -168,7 +169,7 @@ describe('aggregations forward through the cache', () => {
   });
 });
 
-describe('windowed aggregations without a cache forward old values as Kafka does', () => {
+describe('aggregations without a cache forward old values as Kafka does', () => {
   it("a window's first update carries the initializer's value (count: 0), a reduce's null", async () => {
     const run = async (aggregate: (windowed: TimeWindowedKStream<string, number>) => KTable<Windowed<string>, number>): Promise<Seen[]> => {
       const builder = new StreamsBuilder(builderOptions());
@@ -188,6 +189,23 @@ describe('windowed aggregations without a cache forward old values as Kafka does
     expect(await run((windowed) => windowed.reduce((sum: number, value: number) => sum + value, { storeName: 'window-reduced', cachingEnabled: false }))).toEqual([
       { key: 'a@0', newValue: 5, oldValue: null },
       { key: 'a@0', newValue: 11, oldValue: 5 },
+    ]);
+  });
+
+  it("so do aggregations over all time: a key's first update carries the initializer's value, a reduce's null", async () => {
+    const run = async (aggregate: (grouped: ReturnType<Stream['groupByKey']>) => KTable<string, number>): Promise<Seen[]> => {
+      const builder = new StreamsBuilder(builderOptions());
+      const seen = captureChanges(aggregate((builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream).groupByKey()), (key) => key);
+      processWithoutCommit(await runner(builder.build()), [['a', 5, 1], ['a', 6, 2]]);
+      return seen;
+    };
+    expect(await run((grouped) => grouped.aggregate(() => 100, (_key, value, sum: number) => sum + value, { storeName: 'sums', cachingEnabled: false, valueSerde: Serdes.Int32() }))).toEqual([
+      { key: 'a', newValue: 105, oldValue: 100 },
+      { key: 'a', newValue: 111, oldValue: 105 },
+    ]);
+    expect(await run((grouped) => grouped.reduce((sum, value) => sum + value, { storeName: 'reduced', cachingEnabled: false }))).toEqual([
+      { key: 'a', newValue: 5, oldValue: null },
+      { key: 'a', newValue: 11, oldValue: 5 },
     ]);
   });
 

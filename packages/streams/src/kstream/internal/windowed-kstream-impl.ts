@@ -90,7 +90,7 @@ export function addTimeWindowedAggregation<K, VA>(
   inputs.forEach(({ grouped, fold, initializer }, index) => {
     const source = grouped.aggregationSource(store.name, inputs.length > 1 ? `-${index}` : '');
     const name = inputs.length === 1 ? topology.nameOr(named?.name, prefix) : topology.newName(prefix);
-    const supplier = sliding ? slidingWindowAggregateProcessor(store.name, windows, fold, oldValues) : windowAggregateProcessor(store.name, windows, fold, oldValues, initializer);
+    const supplier = sliding ? slidingWindowAggregateProcessor(store.name, windows, fold, oldValues, initializer) : windowAggregateProcessor(store.name, windows, fold, oldValues, initializer);
     topology.addProcessor(name, supplier as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
     names.push(name);
   });

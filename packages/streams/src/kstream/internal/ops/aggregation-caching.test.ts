@@ -18,7 +18,7 @@ import { TopologyTestDriver } from '../../../test-utils/index.js';
 import type { TimeWindowedKStream } from '../../kgrouped-stream.js';
 import type { KTable } from '../../ktable.js';
 import type { Windowed } from '../../windowed.js';
-import { SessionWindows, TimeWindows } from '../../windows.js';
+import { SessionWindows, SlidingWindows, TimeWindows } from '../../windows.js';
 import { countSerde } from '../aggregate-stores.js';
 import type { Change } from '../change.js';
 import type { KTableImpl } from '../ktable-impl.js';
@@ -189,6 +189,27 @@ describe('aggregations without a cache forward old values as Kafka does', () => 
     expect(await run((windowed) => windowed.reduce((sum: number, value: number) => sum + value, { storeName: 'window-reduced', cachingEnabled: false }))).toEqual([
       { key: 'a@0', newValue: 5, oldValue: null },
       { key: 'a@0', newValue: 11, oldValue: 5 },
+    ]);
+  });
+
+  it('sliding windows: a window made from nothing carries the initializer\'s value, one copied from another that window\'s', async () => {
+    // As Kafka Streams 3.9.2's TopologyTestDriver showed through a grouping's subtractor (a@10, then a@12).
+    const run = async (aggregate: (windowed: TimeWindowedKStream<string, number>) => KTable<Windowed<string>, number>): Promise<Seen[]> => {
+      const builder = new StreamsBuilder(builderOptions());
+      const windowed = (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream).groupByKey().windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(5));
+      const seen = captureChanges(aggregate(windowed), (key) => `${key.key}@${key.window.start}`);
+      processWithoutCommit(await runner(builder.build()), [['a', 5, 10], ['a', 6, 12]]);
+      return seen;
+    };
+    expect(await run((windowed) => windowed.count({ storeName: 'sliding-counts', cachingEnabled: false }) as KTable<Windowed<string>, number>)).toEqual([
+      { key: 'a@5', newValue: 1, oldValue: 0 },
+      { key: 'a@11', newValue: 1, oldValue: 0 },
+      { key: 'a@7', newValue: 2, oldValue: 1 },
+    ]);
+    expect(await run((windowed) => windowed.reduce((sum: number, value: number) => sum + value, { storeName: 'sliding-reduced', cachingEnabled: false }))).toEqual([
+      { key: 'a@5', newValue: 5, oldValue: null },
+      { key: 'a@11', newValue: 6, oldValue: null },
+      { key: 'a@7', newValue: 11, oldValue: 5 },
     ]);
   });
 

@@ -23,8 +23,27 @@ describe('conformance with Kafka Streams 3.9', () => {
   });
 
   // Topologies whose store and internal topic names already match Kafka's: their changelogs
-  // (tables, aggregations, windowed and session aggregations) are compared byte for byte too.
-  const internalTopologies = ['group-by-count', 'group-by-key-aggregate', 'select-key-reduce', 'cogroup', 'to-table', 'tumbling-count', 'hopping-aggregate', 'sliding-reduce', 'session-aggregate'];
+  // (tables, aggregations, windowed and session aggregations, suppression buffers, stream-stream
+  // join stores, cached tables and joins) are compared byte for byte too.
+  const internalTopologies = [
+    'group-by-count',
+    'group-by-key-aggregate',
+    'select-key-reduce',
+    'cogroup',
+    'to-table',
+    'tumbling-count',
+    'hopping-aggregate',
+    'sliding-reduce',
+    'session-aggregate',
+    'tumbling-suppress',
+    'session-suppress',
+    'time-limit-suppress',
+    'table-filter-map-values',
+    'table-table-join',
+    'foreign-key-join',
+    'stream-stream-join',
+    'stream-table-join',
+  ];
   const internalSeeds = 3;
 
   it(`gives Kafka's changelog records, byte for byte, on ${internalTopologies.length * internalSeeds * 2} scenario runs with internal topics`, async () => {

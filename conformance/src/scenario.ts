@@ -46,7 +46,8 @@ export interface OutputRecord {
   readonly topic: string;
   readonly key: string | null;
   readonly value: string | null;
-  readonly ts: number;
+  /** `null` for a record produced without a timestamp (a suppression buffer's changelog records). */
+  readonly ts: number | null;
   /** `[key, value hex]` pairs; absent when the record has none. */
   readonly headers?: readonly (readonly [string, string | null])[];
 }

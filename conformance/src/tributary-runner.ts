@@ -83,7 +83,7 @@ function collect(topic: string, output: TestOutputTopic<Buffer, Buffer>, records
       topic,
       key: record.key === null ? null : record.key.toString('hex'),
       value: record.value === null ? null : record.value.toString('hex'),
-      ts: record.timestamp ?? 0,
+      ts: record.timestamp ?? null,
     };
     records.push(headers.length === 0 ? base : { ...base, headers });
   }

@@ -15,6 +15,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { KafkaStreams } from '@tributary/kafka';
 import { LevelStores } from '@tributary/level';
 import {
+  BufferConfig,
   Consumed,
   DeadLetterHeaders,
   Materialized,
@@ -23,6 +24,7 @@ import {
   Serdes,
   StreamsBuilder,
   Stores,
+  Suppressed,
   TimeWindows,
   WindowedSerdes,
   deadLetterTopic,
@@ -385,6 +387,49 @@ describe('KafkaStreams state survives restarts and moves between instances', () 
       const logged = await consumeUntil(changelog, 3, { valueSerde: Serdes.Bytes() });
       const fresh = logged.find((record) => record.key === 'fresh')!;
       expect([fresh.value?.toString(), Number(fresh.timestamp)]).toEqual(['value', baseTime + 3]);
+    },
+  );
+
+  it.each(['in-memory', 'LevelDB'])(
+    "a %s suppression buffer restores an earlier Tributary's changelog and logs Kafka's buffer format",
+    { timeout: testTimeout },
+    async (backend) => {
+      const input = uniqueTopic('it-suppress-in');
+      const output = uniqueTopic('it-suppress-out');
+      await createTopics(kafkaClient(), [{ topic: input }, { topic: output }]);
+      const applicationId = `it-app-${uniqueTopic('suppress').slice(-8)}`;
+      const changelog = `${applicationId}-held-store-changelog`;
+      onTestFinished(() => deleteTopicsWithPrefix(`${applicationId}-`));
+      // A buffer changelog an earlier Tributary wrote: 'old' held since baseTime + 1, in its own layout.
+      await createTopics(kafkaClient(), [{ topic: changelog }]);
+      const legacy = Buffer.concat([Buffer.alloc(28), Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 6]), Buffer.from('legacy')]);
+      legacy.writeBigInt64BE(BigInt(baseTime + 1), 0);
+      legacy.writeBigInt64BE(BigInt(baseTime + 1), 8);
+      await produce({ topic: changelog, keySerde: Serdes.String(), valueSerde: Serdes.Bytes(), records: [{ key: 'old', value: legacy, timestamp: baseTime + 1 }] });
+      const builder = new StreamsBuilder(backend === 'LevelDB' ? { dslStoreSuppliers: LevelStores.dslStoreSuppliers() } : {});
+      builder
+        .table(input, strings)
+        .suppress(Suppressed.untilTimeLimit(minute, BufferConfig.unbounded(), 'held'))
+        .toStream()
+        .to(output, writeStrings);
+      const app = await startApp(builder.build(), { applicationId, processingGuarantee: 'exactly_once', commitIntervalMs: 100 });
+      // Stream time two minutes on releases 'old'; 'fresh' is held, then released by 'later'.
+      await produce({ topic: input, records: [{ key: 'fresh', value: 'value', timestamp: baseTime + 2 * minute }] });
+      // Held across a commit, 'fresh' is logged in Kafka's buffer layout (version 3): the record
+      // context first (timestamp, offset, source topic), the buffer time last.
+      const logged = await consumeUntil(changelog, (records) => records.some((record) => record.key === 'fresh' && record.value !== null), { valueSerde: Serdes.Bytes() });
+      await produce({ topic: input, records: [{ key: 'later', value: 'x', timestamp: baseTime + 4 * minute }] });
+      const released = await consumeUntil(output, 2);
+      expect(released.map((record) => [record.key, record.value, record.timestamp])).toEqual([
+        ['old', 'legacy', baseTime + 1],
+        ['fresh', 'value', baseTime + 2 * minute],
+      ]);
+      const fresh = logged.find((record) => record.key === 'fresh' && record.value !== null)!;
+      expect(fresh.rawHeaders['v']).toEqual(Buffer.from([3]));
+      expect(Number(fresh.rawValue!.readBigInt64BE(0))).toBe(baseTime + 2 * minute);
+      expect(fresh.rawValue!.subarray(20, 20 + input.length).toString()).toBe(input);
+      expect(Number(fresh.rawValue!.readBigInt64BE(fresh.rawValue!.length - 8))).toBe(baseTime + 2 * minute);
+      await app.app.close({ timeoutMs: 15_000 });
     },
   );
 

@@ -49,7 +49,8 @@ function toKafkaHeaders(headers: Headers): IHeaders | undefined {
 export class OutgoingRecord implements Message {
   headers: IHeaders | undefined = undefined;
   partition: number | undefined = undefined;
-  readonly timestamp: string;
+  /** `undefined` when the record has none: kafkajs stamps it with the current time, as Kafka's producer does. */
+  readonly timestamp: string | undefined;
   // Where the record came from; `context` is undefined for dead letters, whose failure is fatal.
   readonly sourceTopic: string | undefined;
   readonly sourcePartition: number;
@@ -64,14 +65,14 @@ export class OutgoingRecord implements Message {
     readonly key: Buffer | null,
     readonly value: Buffer | null,
     readonly recordHeaders: Headers,
-    readonly recordTimestamp: number,
+    readonly recordTimestamp: number | undefined,
     readonly context: TaskContext | undefined,
   ) {
-    this.timestamp = String(recordTimestamp);
+    this.timestamp = recordTimestamp === undefined ? undefined : String(recordTimestamp);
     this.sourceTopic = context?.topic;
     this.sourcePartition = context?.partition ?? -1;
     this.sourceOffset = context?.offset ?? -1;
-    this.sourceTimestamp = context?.sourceTimestamp ?? recordTimestamp;
+    this.sourceTimestamp = context?.sourceTimestamp ?? recordTimestamp ?? -1;
     this.sourceKey = context?.sourceKey;
     this.sourceValue = context?.sourceValue;
     this.sourceHeaders = context?.sourceHeaders;
@@ -91,7 +92,7 @@ export class OutgoingRecord implements Message {
       sourceRawKey: fromSource ? this.sourceKey : undefined,
       sourceRawValue: fromSource ? this.sourceValue : undefined,
       headers: fromSource && this.sourceHeaders !== undefined ? this.sourceHeaders : new Headers(),
-      timestamp: fromSource ? this.sourceTimestamp : this.recordTimestamp,
+      timestamp: fromSource ? this.sourceTimestamp : (this.recordTimestamp ?? -1),
       logger,
     };
   }
@@ -220,7 +221,7 @@ export class TaskRecordCollector implements RecordCollector {
 
   constructor(private readonly collector: KafkaRecordCollector) {}
 
-  send(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number, partition: number | undefined): void {
+  send(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number | undefined, partition: number | undefined): void {
     this.collector.append(topic, key, value, headers, timestamp, partition, this.context);
   }
 
@@ -249,16 +250,16 @@ export class KafkaRecordCollector implements RecordCollector {
     return new TaskRecordCollector(this);
   }
 
-  send(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number, partition: number | undefined): void {
+  send(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number | undefined, partition: number | undefined): void {
     this.append(topic, key, value, headers, timestamp, partition, undefined);
   }
 
   /** Buffers one record; `context` is the sending task's, read for the source record being processed. */
-  append(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number, partition: number | undefined, context: TaskContext | undefined): void {
+  append(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number | undefined, partition: number | undefined, context: TaskContext | undefined): void {
     // A dead letter must land: one too large for the brokers is cut to fit, with headers saying
     // so, rather than refused and lost. Only records with headers pay for the lookup.
     if (headers.size > 0 && headers.lastHeader(DeadLetterHeaders.exception) !== undefined) {
-      const fitted = fitDeadLetter({ topic, key, value, headers, timestamp }, this.options.deadLetterMaxBytes);
+      const fitted = fitDeadLetter({ topic, key, value, headers, timestamp: timestamp ?? Date.now() }, this.options.deadLetterMaxBytes);
       key = fitted.key;
       value = fitted.value;
       headers = fitted.headers;
@@ -461,7 +462,7 @@ export class KafkaRecordCollector implements RecordCollector {
       if (this.options.changelogTopics.has(topic)) {
         throw new RecordSendError(`A changelog record could not be sent to ${where}: ${reason}. The store and its changelog would disagree, so the application stops; check the changelog topic's configs (max.message.bytes) and the brokers.`, topic, { cause: error });
       }
-      const streamRecord = new StreamRecord<unknown, unknown>(record.key, record.value, record.recordTimestamp, record.recordHeaders);
+      const streamRecord = new StreamRecord<unknown, unknown>(record.key, record.value, record.recordTimestamp ?? -1, record.recordHeaders);
       const context = record.context;
       let response: HandlerResponse;
       try {

@@ -10,9 +10,11 @@ export interface RecordCollector {
   /**
    * Queues one record for `topic`.
    *
+   * @param timestamp the record's timestamp, or `undefined` for none: the producer stamps it with
+   *   its current time, as Kafka's producer does (a suppression buffer's changelog records have none)
    * @param partition an explicit partition, or `undefined` to partition by the key's bytes
    */
-  send(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number, partition: number | undefined): void;
+  send(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number | undefined, partition: number | undefined): void;
   /** The number of partitions of an output topic, when the driver knows it (for custom partitioners). */
   partitionCount(topic: string): number | undefined;
 }

@@ -57,9 +57,11 @@ export interface StateStoreContext {
   /**
    * Records a change of `storeName` in its changelog, in the task's partition. Stores call this
    * for every change they make durable (at flush); it does nothing when the store's changelog is
-   * disabled, so stores need not check. `headers` are the record's, when it needs any.
+   * disabled, so stores need not check. `headers` are the record's, when it needs any;
+   * `timestamp` `undefined` logs a record without one, which the producer stamps (as Kafka's
+   * suppression buffer logs).
    */
-  logChange(storeName: string, key: Buffer, value: Buffer | null, timestamp: number, headers?: Iterable<Header>): void;
+  logChange(storeName: string, key: Buffer, value: Buffer | null, timestamp: number | undefined, headers?: Iterable<Header>): void;
   /** Counts a record a store refused, such as a write to an expired window. */
   recordDropped(reason: 'expired-window'): void;
 }

@@ -43,7 +43,7 @@ export class TestOutputTopic<K, V> {
     this.position++;
     const key = raw.key === null ? null : this.keyDeserializer.deserialize(this.name, raw.key, raw.headers);
     const value = raw.value === null ? null : this.valueDeserializer.deserialize(this.name, raw.value, raw.headers);
-    return new TestRecord<K, V>(key, value, raw.timestamp, raw.headers);
+    return new TestRecord<K, V>(key, value, raw.stampedBySender === true ? undefined : raw.timestamp, raw.headers);
   }
 
   /** Reads the next value (`null` for a tombstone); throws as {@link readRecord} does when none is left. */

@@ -28,8 +28,8 @@ interface CogroupInput<K, VA> {
   readonly aggregator: Aggregator<K, any, VA>;
 }
 
-function folds<K, VA>(inputs: ReadonlyArray<CogroupInput<K, VA>>, initializer: Initializer<VA>): { grouped: KGroupedStreamImpl<K, any>; fold: Fold<K, any, VA> }[] {
-  return inputs.map(({ grouped, aggregator }) => ({ grouped, fold: (key, value, aggregate) => aggregator(key, value, aggregate === undefined ? initializer() : aggregate) }));
+function folds<K, VA>(inputs: ReadonlyArray<CogroupInput<K, VA>>, initializer: Initializer<VA>): { grouped: KGroupedStreamImpl<K, any>; fold: Fold<K, any, VA>; initializer: Initializer<VA> }[] {
+  return inputs.map(({ grouped, aggregator }) => ({ grouped, fold: (key, value, aggregate) => aggregator(key, value, aggregate === undefined ? initializer() : aggregate), initializer }));
 }
 
 export class CogroupedKStreamImpl<K, VA> implements CogroupedKStream<K, VA> {
@@ -54,7 +54,7 @@ export class CogroupedKStreamImpl<K, VA> implements CogroupedKStream<K, VA> {
     const names = folds(this.inputs, initializer).map(({ grouped, fold }, index) => {
       const source = grouped.aggregationSource(store.name, this.inputs.length > 1 ? `-${index}` : '');
       const name = topology.newName(prefix);
-      topology.addProcessor(name, streamAggregateProcessor(store.name, fold, oldValues) as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
+      topology.addProcessor(name, streamAggregateProcessor(store.name, fold, oldValues, initializer) as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
       return name;
     });
     const keySerde = materialized?.keySerde ?? this.inputs[0]!.grouped.keySerde;

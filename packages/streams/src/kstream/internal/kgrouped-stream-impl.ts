@@ -94,8 +94,8 @@ export class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
   count(materialized: Materialized<K, bigint>, named?: Named): KTable<K, bigint>;
   count(materialized?: Materialized<K, number> | Materialized<K, bigint>, named?: Named): KTable<K, number> | KTable<K, bigint> {
     burnCountStoreIndex(this.topology, materialized);
-    if (countsInBigint(materialized)) return this.aggregateWith<bigint>('count()', 'KSTREAM-AGGREGATE-', (_key, _value, count) => (count ?? 0n) + 1n, materialized as Materialized<K, bigint>, named, undefined);
-    return this.aggregateWith<number>('count()', 'KSTREAM-AGGREGATE-', (_key, _value, count) => (count ?? 0) + 1, materialized as Materialized<K, number> | undefined, named, countSerde);
+    if (countsInBigint(materialized)) return this.aggregateWith<bigint>('count()', 'KSTREAM-AGGREGATE-', (_key, _value, count) => (count ?? 0n) + 1n, materialized as Materialized<K, bigint>, named, undefined, () => 0n);
+    return this.aggregateWith<number>('count()', 'KSTREAM-AGGREGATE-', (_key, _value, count) => (count ?? 0) + 1, materialized as Materialized<K, number> | undefined, named, countSerde, () => 0);
   }
 
   reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<K, V> {
@@ -105,7 +105,7 @@ export class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
 
   aggregate<VA>(initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<K, VA> {
     if (typeof initializer !== 'function' || typeof aggregator !== 'function') throw new TopologyError('aggregate() takes an initializer and an aggregator function.');
-    return this.aggregateWith<VA>('aggregate()', 'KSTREAM-AGGREGATE-', (key, value, aggregate) => aggregator(key, value, aggregate === undefined ? initializer() : aggregate), materialized, named, undefined);
+    return this.aggregateWith<VA>('aggregate()', 'KSTREAM-AGGREGATE-', (key, value, aggregate) => aggregator(key, value, aggregate === undefined ? initializer() : aggregate), materialized, named, undefined, initializer);
   }
 
   windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V>;
@@ -129,6 +129,8 @@ export class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
     materialized: Materialized<K, VA> | undefined,
     named: Named | undefined,
     defaultValueSerde: Serde<VA> | undefined,
+    /** The old value a key's first update carries (Kafka's aggregate and count); `undefined` for reduce. */
+    initializer?: () => VA,
   ): KTable<K, VA> {
     const store = aggregateStoreName(this.topology, materialized, prefix);
     // The node is named before the repartition topic's nodes, as Kafka Streams names it.
@@ -137,7 +139,7 @@ export class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
     const keySerde = materialized?.keySerde ?? this.keySerde;
     const valueSerde = materialized?.valueSerde ?? defaultValueSerde;
     const oldValues = new OldValues();
-    this.topology.addProcessor(name, streamAggregateProcessor(store.name, fold, oldValues) as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
+    this.topology.addProcessor(name, streamAggregateProcessor(store.name, fold, oldValues, initializer) as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
     this.topology.addStateStore(keyValueAggregateStore({ name: store.name, operator, materialized, keySerde, valueSerde, dslStoreSuppliers: this.topology.dslStoreSuppliers }), [name]);
     return new KTableImpl<K, VA>(this.topology, name, keySerde, valueSerde, store.queryable ? store.name : undefined, () => storeValueGetter(store.name), oldValuesAlwaysKnown(oldValues)) as unknown as KTable<K, VA>;
   }

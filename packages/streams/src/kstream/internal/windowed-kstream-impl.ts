@@ -67,7 +67,7 @@ export function windowedTable<K, VA>(
 
 /** Adds a time-windowed aggregation with `fold` below `grouped`; shared with cogroup. */
 export function addTimeWindowedAggregation<K, VA>(
-  inputs: ReadonlyArray<{ grouped: KGroupedStreamImpl<K, any>; fold: Fold<K, any, VA> }>,
+  inputs: ReadonlyArray<{ grouped: KGroupedStreamImpl<K, any>; fold: Fold<K, any, VA>; initializer?: () => VA }>,
   windows: TimeWindows | SlidingWindows,
   operator: string,
   prefix: string,
@@ -87,10 +87,10 @@ export function addTimeWindowedAggregation<K, VA>(
   const valueSerde = materialized?.valueSerde ?? defaultValueSerde;
   const names: string[] = [];
   const oldValues = new OldValues();
-  inputs.forEach(({ grouped, fold }, index) => {
+  inputs.forEach(({ grouped, fold, initializer }, index) => {
     const source = grouped.aggregationSource(store.name, inputs.length > 1 ? `-${index}` : '');
     const name = inputs.length === 1 ? topology.nameOr(named?.name, prefix) : topology.newName(prefix);
-    const supplier = sliding ? slidingWindowAggregateProcessor(store.name, windows, fold, oldValues) : windowAggregateProcessor(store.name, windows, fold, oldValues);
+    const supplier = sliding ? slidingWindowAggregateProcessor(store.name, windows, fold, oldValues, initializer) : windowAggregateProcessor(store.name, windows, fold, oldValues, initializer);
     topology.addProcessor(name, supplier as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
     names.push(name);
   });
@@ -125,10 +125,10 @@ export class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> 
     if (!(this.windows instanceof SlidingWindows)) burnCountStoreIndex(this.grouped.topology, materialized);
     if (countsInBigint(materialized)) {
       const fold: Fold<K, V, bigint> = (_key, _value, count) => (count ?? 0n) + 1n;
-      return addTimeWindowedAggregation([{ grouped: this.grouped, fold }], this.windows, 'windowedBy().count()', 'KSTREAM-AGGREGATE-', materialized as Materialized<K, bigint>, named, undefined);
+      return addTimeWindowedAggregation([{ grouped: this.grouped, fold, initializer: () => 0n }], this.windows, 'windowedBy().count()', 'KSTREAM-AGGREGATE-', materialized as Materialized<K, bigint>, named, undefined);
     }
     const fold: Fold<K, V, number> = (_key, _value, count) => (count ?? 0) + 1;
-    return addTimeWindowedAggregation([{ grouped: this.grouped, fold }], this.windows, 'windowedBy().count()', 'KSTREAM-AGGREGATE-', materialized as Materialized<K, number> | undefined, named, countSerde);
+    return addTimeWindowedAggregation([{ grouped: this.grouped, fold, initializer: () => 0 }], this.windows, 'windowedBy().count()', 'KSTREAM-AGGREGATE-', materialized as Materialized<K, number> | undefined, named, countSerde);
   }
 
   reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V> {
@@ -140,7 +140,7 @@ export class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> 
   aggregate<VA>(initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<Windowed<K>, VA> {
     if (typeof initializer !== 'function' || typeof aggregator !== 'function') throw new TopologyError('aggregate() takes an initializer and an aggregator function.');
     const fold: Fold<K, V, VA> = (key, value, aggregate) => aggregator(key, value, aggregate === undefined ? initializer() : aggregate);
-    return addTimeWindowedAggregation([{ grouped: this.grouped, fold }], this.windows, 'windowedBy().aggregate()', 'KSTREAM-AGGREGATE-', materialized, named, undefined);
+    return addTimeWindowedAggregation([{ grouped: this.grouped, fold, initializer }], this.windows, 'windowedBy().aggregate()', 'KSTREAM-AGGREGATE-', materialized, named, undefined);
   }
 }
 

@@ -19,7 +19,14 @@ import { StreamsMetricsReader, type ClientView } from '../../metrics/internal/me
 import { ThreadSensors } from '../../metrics/internal/thread-sensors.js';
 
 /** A record written to an in-memory topic. */
-export interface StoredRecord extends ConsumedRecord {}
+export interface StoredRecord extends ConsumedRecord {
+  /**
+   * Set when the record was sent without a timestamp: `timestamp` is then the runner's clock when
+   * it was sent, as a producer stamps it, and test output topics read it as having none (Kafka's
+   * `TopologyTestDriver` gives such records a null timestamp).
+   */
+  readonly stampedBySender?: true;
+}
 
 /** Options of {@link LocalRunner}. */
 export interface LocalRunnerOptions {
@@ -164,10 +171,13 @@ export class LocalRunner implements RecordCollector {
     this.nextOffsets.set(topic, offset);
   }
 
-  send(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number, _partition: number | undefined): void {
+  send(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number | undefined, _partition: number | undefined): void {
     const offset = this.nextOffsets.get(topic) ?? 0;
     this.nextOffsets.set(topic, offset + 1);
-    const record: StoredRecord = { topic, partition: 0, offset, timestamp, key, value, headers };
+    const record: StoredRecord =
+      timestamp === undefined
+        ? { topic, partition: 0, offset, timestamp: this.clock(), key, value, headers, stampedBySender: true }
+        : { topic, partition: 0, offset, timestamp, key, value, headers };
     if (this.retainRecords) {
       let log = this.topics.get(topic);
       if (log === undefined) {

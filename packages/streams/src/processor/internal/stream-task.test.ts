@@ -34,7 +34,7 @@ interface SentRecord {
   readonly topic: string;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
-  readonly timestamp: number;
+  readonly timestamp: number | undefined;
   readonly partition: number | undefined;
 }
 

@@ -11,7 +11,8 @@ import { BARE_VALUE_HEADER } from './timestamped-changelog.js';
 /** A logged change: a changelog record (restorable as it is) with its store and headers. */
 export interface LoggedChange extends ChangelogRecord {
   readonly storeName: string;
-  readonly timestamp: number;
+  /** `undefined` for a record logged without a timestamp (a suppression buffer's). */
+  readonly timestamp: number | undefined;
   /** Present only when the store gave the record headers. */
   readonly headers?: Headers;
 }
@@ -35,7 +36,7 @@ export class StoreTestContext implements StateStoreContext {
     return `${this.applicationId}-${storeName}-changelog`;
   }
 
-  logChange(storeName: string, key: Buffer, value: Buffer | null, timestamp: number, headers?: Iterable<Header>): void {
+  logChange(storeName: string, key: Buffer, value: Buffer | null, timestamp: number | undefined, headers?: Iterable<Header>): void {
     if (headers === undefined) {
       this.changes.push({ storeName, key, value, timestamp });
       return;

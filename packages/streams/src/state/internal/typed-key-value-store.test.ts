@@ -157,16 +157,34 @@ describe('key-value store with a cache', () => {
       ['a', 4, 2, 6],
       ['b', null, 3, 6],
     ]);
-    // A delete of an absent key may be logged as a tombstone; it is never reported.
+    // A delete of a key the store does not hold is neither logged nor reported (Kafka's
+    // CachingKeyValueStore skips it when a flush listener is set).
     expect(context.takeChanges().map((change) => [change.key.toString(), change.value])).toEqual([
       ['a', int32(4)],
       ['b', null],
-      ['never-written', null],
     ]);
 
     store.flush();
     expect(events).toEqual([]);
     expect(context.changes).toEqual([]);
+  });
+
+  it('skips a put-then-delete of an absent key at flush with a listener, and logs its tombstone without one', () => {
+    const withListener = open(true);
+    withListener.store.setFlushListener(() => {}, false);
+    const withoutListener = open(true);
+    for (const { store } of [withListener, withoutListener]) {
+      store.put('kept', 1);
+      store.put('gone', 2);
+      store.delete('gone');
+      store.flush();
+    }
+    expect(withListener.context.changes.map((change) => [change.key.toString(), change.value])).toEqual([['kept', int32(1)]]);
+    expect(withoutListener.context.changes.map((change) => [change.key.toString(), change.value])).toEqual([
+      ['kept', int32(1)],
+      ['gone', null],
+    ]);
+    expect(pairs(withListener.store.all())).toEqual([['kept', 1]]);
   });
 
   it('sends null old values when old values are not asked for', () => {

@@ -120,3 +120,21 @@ describe('session store changelog', () => {
     ]);
   });
 });
+
+describe('session store without a cache', () => {
+  it('logs a put and a removal of an expired session, which the store drops', () => {
+    const { store, context } = open(false);
+    context.streamTimeMs = 4;
+    store.put(windowed('a', 150, 200), 1);
+    // Retention 100 at observed time 200: a session ending at 100 is expired.
+    store.put(windowed('a', 90, 100), 2);
+    store.remove(windowed('a', 90, 100));
+    expect(context.dropped).toBe(1);
+    expect(sessions(store.findSessions('a', 0, 300))).toEqual([['a', 150, 200, 1]]);
+    expect(context.changes.map((change) => [change.key.readBigInt64BE(1), change.key.readBigInt64BE(9), change.value?.readInt32BE() ?? null, change.timestamp])).toEqual([
+      [200n, 150n, 1, 4],
+      [100n, 90n, 2, 4],
+      [100n, 90n, null, 4],
+    ]);
+  });
+});

@@ -53,10 +53,9 @@ export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>, S
     // A cache takes an expired session as Kafka's caching layer does, so the flush still logs and
     // reports it (a session aggregation accepts a session ending right at its close time, which is
     // observed time - retention by default); only the backend skips it.
-    if (this.expired(end) && this.cache === undefined) {
-      this.context!.recordDropped('expired-window');
-      return;
-    }
+    // Without a cache it is still logged, as Kafka's change-logging layer logs whatever its inner
+    // store drops.
+    if (this.expired(end) && this.cache === undefined) this.context!.recordDropped('expired-window');
     this.write(session.key, start, end, aggregate);
   }
 
@@ -66,10 +65,10 @@ export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>, S
     this.encodeKey(session.key);
     if (end > this.observedTime) this.observedTime = end;
     // Without a cache an expired session is already invisible, and the backend drops it with its
-    // time slot. A cache may still hold it (see findSessions), so the removal goes to the cache, as
-    // Kafka's caching session store turns every removal into a cached delete; its flush finds no
-    // stored session and so reports nothing.
-    if (this.expired(end) && this.cache === undefined) return;
+    // time slot, but the removal is logged (as Kafka's change-logging layer logs it). A cache may
+    // still hold it (see findSessions), so the removal goes to the cache, as Kafka's caching
+    // session store turns every removal into a cached delete; its flush finds no stored session
+    // and so reports nothing.
     this.write(session.key, start, end, null);
   }
 
@@ -157,7 +156,7 @@ export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>, S
     const cache = this.cache;
     if (cache === undefined) {
       const valueBytes = aggregate === null ? null : this.serializeValue(aggregate);
-      this.bytes.putBatch([{ key: this.keyBytes, start, end, value: valueBytes }]);
+      if (!this.expired(end)) this.bytes.putBatch([{ key: this.keyBytes, start, end, value: valueBytes }]);
       this.logChange(sessionKey(this.keyBytes, start, end), valueBytes, timestamp);
       return;
     }

@@ -285,9 +285,12 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
       // downstream (suppression, say) must see. Only the backend skips them.
       const dirty = cache.takeDirty();
       const count = dirty.length;
-      const writes: Write[] = new Array(count);
-      // What the backend takes: `writes` itself, until an entry is not live.
-      let live: Write[] | undefined;
+      // A write per entry, `undefined` for one skipped: a delete of a key the backend does not
+      // hold, when a listener is set, reaches neither the backend, the changelog nor the listener
+      // (Kafka's caching stores skip it; without a listener they put, and log, every entry).
+      const writes: (Write | undefined)[] = new Array(count);
+      // What the backend takes: `writes` itself, until an entry is skipped or not live.
+      let backendWrites: Write[] | undefined;
       const newValues: (V | null)[] = new Array(count);
       const listener = this.listener;
       const oldBytes: (Buffer | undefined)[] | undefined = listener === undefined ? undefined : new Array(count);
@@ -297,14 +300,19 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
         const entry = dirty[index]!;
         const value = entry.value;
         const valueBytes = value === null ? null : this.serializeValue(value);
-        const write = this.writeOf(entry, valueBytes);
-        writes[index] = write;
         newValues[index] = value;
         // The old value is only needed when asked for, or to skip deletes of absent keys.
         if (oldBytes !== undefined && (this.sendOldValues || valueBytes === null)) oldBytes[index] = this.storedBytesOf(entry);
+        if (valueBytes === null && oldBytes !== undefined && oldBytes[index] === undefined) {
+          backendWrites ??= writes.slice(0, index) as Write[];
+          cache.remove(entry);
+          continue;
+        }
+        const write = this.writeOf(entry, valueBytes);
+        writes[index] = write;
         const isLive = this.liveInBackend(entry);
-        if (isLive) live?.push(write);
-        else live ??= writes.slice(0, index);
+        if (isLive) backendWrites?.push(write);
+        else backendWrites ??= writes.slice(0, index) as Write[];
         if (valueBytes === null || (!isLive && !this.keepsExpiredCached())) {
           cache.remove(entry);
         } else {
@@ -314,11 +322,11 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
         }
       }
       if (valueCount > 0) cache.measureValue(measured / valueCount);
-      const backendWrites = live ?? writes;
-      if (backendWrites.length > 0) this.backend.putBatch(backendWrites);
+      const toBackend = backendWrites ?? (writes as Write[]);
+      if (toBackend.length > 0) this.backend.putBatch(toBackend);
       for (let index = 0; index < count; index++) {
-        const write = writes[index]!;
-        this.logChange(this.changelogKeyOf(write), write.value, dirty[index]!.timestamp);
+        const write = writes[index];
+        if (write !== undefined) this.logChange(this.changelogKeyOf(write), write.value, dirty[index]!.timestamp);
       }
       const context = this.context!;
       if (listener === undefined) return;
@@ -328,9 +336,9 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
       let originSet = false;
       try {
         for (let index = 0; index < count; index++) {
+          if (writes[index] === undefined) continue;
           const old = oldBytes![index];
           const value = newValues[index] as V | null;
-          if (value === null && old === undefined) continue;
           const entry = dirty[index]!;
           const previous = context.setRecordOrigin?.(entry);
           if (!originSet) {

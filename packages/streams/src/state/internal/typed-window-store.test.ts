@@ -116,7 +116,7 @@ describe('window store changelog', () => {
 });
 
 describe('window store retaining duplicates', () => {
-  it('keeps every put with its own seqnum, ignores null puts and never caches', () => {
+  it('keeps every put with its own seqnum, logs null puts under a seqnum of their own and never caches', () => {
     const { store, context } = open(true, true);
     expect(store.setFlushListener(() => {}, true)).toBe(false);
     store.put('a', 1, 10);
@@ -126,12 +126,33 @@ describe('window store retaining duplicates', () => {
       { key: 10, value: 1 },
       { key: 10, value: 2 },
     ]);
-    expect(context.changes.map((change) => change.key.readInt32BE(change.key.length - 4))).toEqual([1, 2]);
+    // Kafka's change-logging layer numbers every put, the null too, which deletes nothing.
+    expect(context.changes.map((change) => [change.key.readInt32BE(change.key.length - 4), change.value])).toEqual([
+      [1, int32(1)],
+      [2, int32(2)],
+      [3, null],
+    ]);
     const { store: restored } = open(false, true);
     restored.restore(context.changes);
     expect([...restored.fetchRange('a', 0, 20)].map((entry) => entry.value)).toEqual([1, 2]);
     restored.put('a', 3, 10);
     expect([...restored.fetchRange('a', 0, 20)].map((entry) => entry.value)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('window store without a cache', () => {
+  it.each([false, true])('logs a put to an expired window, which the store drops (duplicates %s)', (retainDuplicates) => {
+    const { store, context } = open(false, retainDuplicates);
+    context.streamTimeMs = 3;
+    store.put('a', 1, 100);
+    store.put('a', 9, 0);
+    expect(context.dropped).toBe(1);
+    expect([...store.fetchRange('a', 0, 100)].map((entry) => entry.key)).toEqual([100]);
+    const seqnum = (number: number): number => (retainDuplicates ? number : 0);
+    expect(context.changes.map((change) => [change.key.readBigInt64BE(1), change.key.readInt32BE(9), change.value, change.timestamp])).toEqual([
+      [100n, seqnum(1), int32(1), 3],
+      [0n, seqnum(2), int32(9), 3],
+    ]);
   });
 });
 

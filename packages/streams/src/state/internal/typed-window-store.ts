@@ -4,8 +4,9 @@
  * the largest window start put; a window is expired once `start <= observedTime - retentionMs`
  * (Kafka's `InMemoryWindowStore`): puts to it are dropped and counted, reads skip it.
  *
- * A store that retains duplicates (stream-stream joins) gives every put its own seqnum and is
- * never cached: duplicates of one key and window cannot share a cache entry, and a join reads
+ * Without a cache every put is logged, even one the backend drops (an expired window, a null
+ * among duplicates), as Kafka's change-logging layer does. A store that retains duplicates
+ * (stream-stream joins) gives every put its own seqnum, nulls included, and is never cached: duplicates of one key and window cannot share a cache entry, and a join reads
  * what it wrote at once.
  */
 import { StateStoreError } from '../../errors/streams-error.js';
@@ -63,21 +64,22 @@ export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>, Window
     this.encodeKey(key);
     const newValue = value === undefined ? null : value;
     if (windowStart > this.observedTime) this.observedTime = windowStart;
-    if (this.expired(windowStart)) {
-      this.context!.recordDropped('expired-window');
-      return;
-    }
-    const timestamp = this.timestampFor(newValue);
+    const expired = this.expired(windowStart);
+    if (expired) this.context!.recordDropped('expired-window');
     const cache = this.cache;
     if (cache === undefined) {
-      // With duplicates a null cannot name one of them, so it deletes nothing (as in Kafka).
-      if (this.retainDuplicates && newValue === null) return;
+      // Every put is logged, as Kafka's change-logging layer logs whatever its inner store does
+      // with it: a put to an expired window (the backend drops it), and with duplicates a null
+      // (which cannot name one duplicate, so deletes nothing) under a seqnum of its own.
+      const timestamp = this.timestampFor(newValue);
       const seqnum = this.retainDuplicates ? (this.seqnum = (this.seqnum + 1) & 0x7fffffff) : 0;
       const valueBytes = newValue === null ? null : this.serializeValue(newValue);
-      this.bytes.putBatch([{ key: this.keyBytes, windowStart, seqnum, value: valueBytes }]);
+      if (!expired && !(this.retainDuplicates && valueBytes === null)) this.bytes.putBatch([{ key: this.keyBytes, windowStart, seqnum, value: valueBytes }]);
       this.logChange(windowKey(this.keyBytes, windowStart, seqnum), valueBytes, timestamp);
       return;
     }
+    if (expired) return;
+    const timestamp = this.timestampFor(newValue);
     const id = this.cacheId(windowStart);
     let entry = cache.get(id);
     if (entry === undefined) {

@@ -15,9 +15,10 @@ import { isRestorableStore } from '../../../state/store-suppliers.js';
 import { Stores } from '../../../state/stores.js';
 import { StoreTestContext } from '../../../state/internal/store-test-context.js';
 import { TopologyTestDriver } from '../../../test-utils/index.js';
+import type { TimeWindowedKStream } from '../../kgrouped-stream.js';
 import type { KTable } from '../../ktable.js';
 import type { Windowed } from '../../windowed.js';
-import { TimeWindows } from '../../windows.js';
+import { SessionWindows, SlidingWindows, TimeWindows } from '../../windows.js';
 import { countSerde } from '../aggregate-stores.js';
 import type { Change } from '../change.js';
 import type { KTableImpl } from '../ktable-impl.js';
@@ -140,8 +141,9 @@ describe('aggregations forward through the cache', () => {
     const { topology, seen } = countTopology(false);
     const local = await runner(topology);
     processWithoutCommit(local, [['a', 1, 0], ['a', 1, 1], ['a', 1, 3]]);
+    // The first update's old value is the initializer's 0, as Kafka's KStreamAggregate forwards it.
     expect(seen).toEqual([
-      { key: 'a', newValue: 1, oldValue: null },
+      { key: 'a', newValue: 1, oldValue: 0 },
       { key: 'a', newValue: 2, oldValue: 1 },
       { key: 'a', newValue: 3, oldValue: 2 },
     ]);
@@ -164,6 +166,85 @@ describe('aggregations forward through the cache', () => {
     processWithoutCommit(local, [['a', 1, 14]]);
     local.commit();
     expect(seen).toEqual([{ key: 'a@[10,20)', newValue: 3, oldValue: 2 }]);
+  });
+});
+
+describe('aggregations without a cache forward old values as Kafka does', () => {
+  it("a window's first update carries the initializer's value (count: 0), a reduce's null", async () => {
+    const run = async (aggregate: (windowed: TimeWindowedKStream<string, number>) => KTable<Windowed<string>, number>): Promise<Seen[]> => {
+      const builder = new StreamsBuilder(builderOptions());
+      const windowed = (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream).groupByKey().windowedBy(TimeWindows.ofSizeWithNoGrace(10));
+      const seen = captureChanges(aggregate(windowed), (key) => `${key.key}@${key.window.start}`);
+      processWithoutCommit(await runner(builder.build()), [['a', 5, 1], ['a', 6, 2]]);
+      return seen;
+    };
+    expect(await run((windowed) => windowed.count({ storeName: 'window-counts', cachingEnabled: false }) as KTable<Windowed<string>, number>)).toEqual([
+      { key: 'a@0', newValue: 1, oldValue: 0 },
+      { key: 'a@0', newValue: 2, oldValue: 1 },
+    ]);
+    expect(await run((windowed) => windowed.aggregate(() => 100, (_key, value: number, sum: number) => sum + value, { storeName: 'window-sums', cachingEnabled: false, valueSerde: Serdes.Int32() }))).toEqual([
+      { key: 'a@0', newValue: 105, oldValue: 100 },
+      { key: 'a@0', newValue: 111, oldValue: 105 },
+    ]);
+    expect(await run((windowed) => windowed.reduce((sum: number, value: number) => sum + value, { storeName: 'window-reduced', cachingEnabled: false }))).toEqual([
+      { key: 'a@0', newValue: 5, oldValue: null },
+      { key: 'a@0', newValue: 11, oldValue: 5 },
+    ]);
+  });
+
+  it('sliding windows: a window made from nothing carries the initializer\'s value, one copied from another that window\'s', async () => {
+    // As Kafka Streams 3.9.2's TopologyTestDriver showed through a grouping's subtractor (a@10, then a@12).
+    const run = async (aggregate: (windowed: TimeWindowedKStream<string, number>) => KTable<Windowed<string>, number>): Promise<Seen[]> => {
+      const builder = new StreamsBuilder(builderOptions());
+      const windowed = (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream).groupByKey().windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(5));
+      const seen = captureChanges(aggregate(windowed), (key) => `${key.key}@${key.window.start}`);
+      processWithoutCommit(await runner(builder.build()), [['a', 5, 10], ['a', 6, 12]]);
+      return seen;
+    };
+    expect(await run((windowed) => windowed.count({ storeName: 'sliding-counts', cachingEnabled: false }) as KTable<Windowed<string>, number>)).toEqual([
+      { key: 'a@5', newValue: 1, oldValue: 0 },
+      { key: 'a@11', newValue: 1, oldValue: 0 },
+      { key: 'a@7', newValue: 2, oldValue: 1 },
+    ]);
+    expect(await run((windowed) => windowed.reduce((sum: number, value: number) => sum + value, { storeName: 'sliding-reduced', cachingEnabled: false }))).toEqual([
+      { key: 'a@5', newValue: 5, oldValue: null },
+      { key: 'a@11', newValue: 6, oldValue: null },
+      { key: 'a@7', newValue: 11, oldValue: 5 },
+    ]);
+  });
+
+  it("so do aggregations over all time: a key's first update carries the initializer's value, a reduce's null", async () => {
+    const run = async (aggregate: (grouped: ReturnType<Stream['groupByKey']>) => KTable<string, number>): Promise<Seen[]> => {
+      const builder = new StreamsBuilder(builderOptions());
+      const seen = captureChanges(aggregate((builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream).groupByKey()), (key) => key);
+      processWithoutCommit(await runner(builder.build()), [['a', 5, 1], ['a', 6, 2]]);
+      return seen;
+    };
+    expect(await run((grouped) => grouped.aggregate(() => 100, (_key, value, sum: number) => sum + value, { storeName: 'sums', cachingEnabled: false, valueSerde: Serdes.Int32() }))).toEqual([
+      { key: 'a', newValue: 105, oldValue: 100 },
+      { key: 'a', newValue: 111, oldValue: 105 },
+    ]);
+    expect(await run((grouped) => grouped.reduce((sum, value) => sum + value, { storeName: 'reduced', cachingEnabled: false }))).toEqual([
+      { key: 'a', newValue: 5, oldValue: null },
+      { key: 'a', newValue: 11, oldValue: 5 },
+    ]);
+  });
+
+  it('a session update forwards a null old value, even when it overwrites a session [t, t]', async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    const sessions = (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream)
+      .groupByKey()
+      .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(5))
+      .count({ storeName: 'session-counts', cachingEnabled: false }) as KTable<Windowed<string>, number>;
+    const seen = captureChanges(sessions, (key) => `${key.key}@[${key.window.start},${key.window.end}]`);
+    const local = await runner(builder.build());
+    processWithoutCommit(local, [['a', 1, 3], ['a', 1, 3], ['a', 1, 4]]);
+    expect(seen).toEqual([
+      { key: 'a@[3,3]', newValue: 1, oldValue: null },
+      { key: 'a@[3,3]', newValue: 2, oldValue: null },
+      { key: 'a@[3,3]', newValue: null, oldValue: 2 },
+      { key: 'a@[3,4]', newValue: 3, oldValue: null },
+    ]);
   });
 });
 

@@ -96,7 +96,8 @@ class SessionWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
     aggregate = this.functions.fold(key, record.value, aggregate);
     const merged = windowed(key, start, end);
     this.store.put(merged, aggregate);
-    if (immediate) this.forwarder.forward(record, merged, aggregate, sameBounds ? (overlapping[0]?.value ?? null) : null, end);
+    // Kafka forwards the merged session with a null old value, even one overwriting `[t, t]`.
+    if (immediate) this.forwarder.forward(record, merged, aggregate, null, end);
   }
 }
 

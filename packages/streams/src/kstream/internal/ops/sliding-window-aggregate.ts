@@ -45,8 +45,19 @@ class SlidingWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
     private readonly windows: SlidingWindows,
     private readonly fold: Fold<K, V, VA>,
     private readonly sendOldValues: boolean,
+    /** The aggregate a window made from nothing starts from, forwarded as its old value; `undefined` (null) for a reduce. */
+    private readonly initializer: (() => VA) | undefined,
   ) {
     this.difference = windows.timeDifferenceMs;
+  }
+
+  /**
+   * The old value Kafka forwards for a window it updates from `old`, or makes from it (a copy) or
+   * from nothing: the aggregate it started from, the initializer's value for nothing.
+   */
+  private startingValue(old: ValueAndTimestamp<VA> | undefined): VA | null {
+    if (old !== undefined) return old.value;
+    return this.initializer === undefined || !this.sendOldValues ? null : this.initializer();
   }
 
   /**
@@ -170,7 +181,7 @@ class SlidingWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
     const value = this.fold(record.key, record.value, old?.value);
     const timestamp = old === undefined ? record.timestamp : Math.max(record.timestamp, old.timestamp);
     this.store.put(record.key, { value, timestamp }, start);
-    if (this.forwarder.immediate) this.forwarder.forward(record, windowed(record.key, start, end), value, old === undefined ? null : old.value, timestamp);
+    if (this.forwarder.immediate) this.forwarder.forward(record, windowed(record.key, start, end), value, this.startingValue(old), timestamp);
   }
 
   /** Makes a new window from a copy of `base` (or from nothing) plus the record. */
@@ -182,7 +193,7 @@ class SlidingWindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
     }
     const value = this.fold(record.key, record.value, base?.value);
     this.store.put(record.key, { value, timestamp: record.timestamp }, start);
-    if (this.forwarder.immediate) this.forwarder.forward(record, windowed(record.key, start, end), value, null, record.timestamp);
+    if (this.forwarder.immediate) this.forwarder.forward(record, windowed(record.key, start, end), value, this.startingValue(base), record.timestamp);
   }
 
   /** Makes the record's right window from `source` when `source` holds a record after this one. */
@@ -208,6 +219,7 @@ export function slidingWindowAggregateProcessor<K, V, VA>(
   windows: SlidingWindows,
   fold: Fold<K, V, VA>,
   oldValues: OldValues,
+  initializer: (() => VA) | undefined,
 ): ProcessorSupplier<K, V, Windowed<K>, Change<VA>> {
-  return () => new SlidingWindowAggregateProcessor(storeName, windows, fold, oldValues.sent);
+  return () => new SlidingWindowAggregateProcessor(storeName, windows, fold, oldValues.sent, initializer);
 }

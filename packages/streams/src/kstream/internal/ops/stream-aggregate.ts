@@ -27,6 +27,8 @@ class StreamAggregateProcessor<K, V, VA> implements Processor<K, V, K, Change<VA
     private readonly storeName: string,
     private readonly fold: Fold<K, V, VA>,
     private readonly sendOldValues: boolean,
+    /** The old value of a key's first update: the initializer's value, or `undefined` (null) for a reduce. */
+    private readonly initializer: (() => VA) | undefined,
   ) {}
 
   init(context: ProcessorContext<K, Change<VA>>): void {
@@ -41,10 +43,14 @@ class StreamAggregateProcessor<K, V, VA> implements Processor<K, V, K, Change<VA
     const newValue = this.fold(record.key, record.value, old?.value);
     const timestamp = old === undefined ? record.timestamp : Math.max(record.timestamp, old.timestamp);
     this.store.put(record.key, { value: newValue, timestamp });
-    if (this.forwarder.immediate) this.forwarder.forward(record, record.key, newValue, old === undefined ? null : old.value, timestamp);
+    if (this.forwarder.immediate) {
+      // Kafka's processor forwards the aggregate it started from: for a new key, the initializer's.
+      const oldValue = old !== undefined ? old.value : this.initializer === undefined || !this.sendOldValues ? null : this.initializer();
+      this.forwarder.forward(record, record.key, newValue, oldValue, timestamp);
+    }
   }
 }
 
-export function streamAggregateProcessor<K, V, VA>(storeName: string, fold: Fold<K, V, VA>, oldValues: OldValues): ProcessorSupplier<K, V, K, Change<VA>> {
-  return () => new StreamAggregateProcessor(storeName, fold, oldValues.sent);
+export function streamAggregateProcessor<K, V, VA>(storeName: string, fold: Fold<K, V, VA>, oldValues: OldValues, initializer: (() => VA) | undefined): ProcessorSupplier<K, V, K, Change<VA>> {
+  return () => new StreamAggregateProcessor(storeName, fold, oldValues.sent, initializer);
 }

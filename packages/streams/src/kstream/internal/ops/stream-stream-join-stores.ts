@@ -58,39 +58,73 @@ export function parkedKeySerde<K>(keySerde: Serde<K>): Serde<ParkedKey<K>> {
   };
 }
 
-/** Serializes {@link ParkedValues} as `<side><count>(<length><value>)*`, each value with its side's serde. */
+/** Kafka's `ListSerializer` flag for entries of varying size, each written with its length. */
+const variableSizeFlag = 1;
+
+/**
+ * Serializes {@link ParkedValues} as Kafka Streams 3.9 logs its outer-join store's lists: the
+ * `ListSerde` layout (`<flag 1: variable size><count int32>(<length int32><entry>)*`) of
+ * `LeftOrRightValue` entries (`<side: 1 left, 0 right><value>`), each value with its side's serde.
+ *
+ * Reads Tributary's earlier layout too (`<side><count>(<length><value>)*`, values without a side
+ * byte), as a store or changelog written before may hold it: a first byte of 0 is that layout's
+ * right side; a first byte of 1 is Kafka's layout when every entry starts with one same side byte,
+ * else that layout's left side. (An earlier left-side list whose values all start with the byte 0
+ * or all with 1 reads as Kafka's layout: those bytes are taken for side bytes.)
+ */
 export function parkedValuesSerde(leftSerde: Serde<any>, rightSerde: Serde<any>): Serde<ParkedValues> {
   return {
     serialize(topic: string, data: ParkedValues, headers: Headers): Buffer {
       const serde = data.leftSide ? leftSerde : rightSerde;
-      const parts: Buffer[] = [];
-      const head = Buffer.allocUnsafe(5);
-      head[0] = data.leftSide ? 1 : 0;
-      head.writeUInt32BE(data.values.length, 1);
-      parts.push(head);
+      const side = data.leftSide ? 1 : 0;
+      const encoded: Buffer[] = [];
+      let length = 5;
       for (const value of data.values) {
         const bytes = serde.serialize(topic, value, headers);
-        const length = Buffer.allocUnsafe(4);
-        length.writeUInt32BE(bytes.length, 0);
-        parts.push(length, bytes);
+        encoded.push(bytes);
+        length += 4 + 1 + bytes.length;
       }
-      return Buffer.concat(parts);
+      const buffer = Buffer.allocUnsafe(length);
+      buffer[0] = variableSizeFlag;
+      let offset = buffer.writeUInt32BE(encoded.length, 1);
+      for (const bytes of encoded) {
+        offset = buffer.writeUInt32BE(1 + bytes.length, offset);
+        buffer[offset++] = side;
+        offset += bytes.copy(buffer, offset);
+      }
+      return buffer;
     },
     deserialize(topic: string, data: Buffer, headers: Headers): ParkedValues {
-      const leftSide = data[0] === 1;
+      const entries = listEntries(data);
+      const side = data[0] === variableSizeFlag ? sharedSideByte(entries) : undefined;
+      const leftSide = side === undefined ? data[0] === 1 : side === 1;
       const serde = leftSide ? leftSerde : rightSerde;
-      const count = data.readUInt32BE(1);
-      const values: unknown[] = [];
-      let offset = 5;
-      for (let index = 0; index < count; index++) {
-        const length = data.readUInt32BE(offset);
-        offset += 4;
-        values.push(serde.deserialize(topic, data.subarray(offset, offset + length), headers));
-        offset += length;
-      }
-      return { leftSide, values };
+      const skip = side === undefined ? 0 : 1;
+      return { leftSide, values: entries.map((entry) => serde.deserialize(topic, entry.subarray(skip), headers)) };
     },
   };
+}
+
+/** The length-prefixed entries after a list's first byte and count (both layouts share them). */
+function listEntries(data: Buffer): Buffer[] {
+  const count = data.readUInt32BE(1);
+  const entries: Buffer[] = [];
+  let offset = 5;
+  for (let index = 0; index < count; index++) {
+    const length = data.readUInt32BE(offset);
+    offset += 4;
+    entries.push(data.subarray(offset, offset + length));
+    offset += length;
+  }
+  return entries;
+}
+
+/** The side byte every entry starts with (Kafka's `LeftOrRightValue`), or `undefined` when they do not share one. */
+function sharedSideByte(entries: readonly Buffer[]): number | undefined {
+  const first = entries[0]?.[0];
+  if (first !== 0 && first !== 1) return undefined;
+  for (const entry of entries) if (entry.length === 0 || entry[0] !== first) return undefined;
+  return first;
 }
 
 function requireSerde<T>(serde: Serde<T> | undefined, storeName: string, what: string): Serde<T> {

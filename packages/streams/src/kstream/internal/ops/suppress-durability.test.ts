@@ -193,14 +193,128 @@ describe('a suppression buffer restored from its changelog', () => {
   });
 });
 
+describe('a suppression buffer changelog', () => {
+  it("is written at commit, one record per key written since the last, in Kafka's order and format", async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    const sums = (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream)
+      .groupByKey()
+      .reduce((sum, value) => sum + value, { storeName: 'sums', cachingEnabled: false }) as KTable<string, number>;
+    sums.suppress(Suppressed.untilTimeLimit(10, BufferConfig.unbounded(), 'latest'));
+    const local = await openRunner(builder.build(), { applicationId, logger: silentLogger });
+    const topic = `${applicationId}-latest-store-changelog`;
+    const logged = () =>
+      (local.topics.get(topic) ?? []).splice(0).map((record) => {
+        expect(record.stampedBySender).toBe(true);
+        const entry = record.value === null ? undefined : decodeBufferEntry('latest-store', record.value);
+        return `${record.key!.toString()}=${entry === undefined ? 'null' : `${entry.newBytes!.readInt32BE()}@${entry.time} ${record.headers.toArray().map((header) => `${header.key}:${header.value.toString('hex')}`)}`}`;
+      });
+    const task = local.tasks.find((candidate) => candidate.sourceTopics.includes('in'))!;
+    const pipe = (records: readonly Input[]): void => {
+      for (const [key, value, timestamp] of records) {
+        task.addRecord('in', { topic: 'in', partition: 0, offset: offset++, timestamp, key: Buffer.from(key), value: Serdes.Int32().serialize('in', value, new Headers()), headers: new Headers() });
+      }
+      task.process();
+    };
+    pipe([['q', 1, 0], ['b', 1, 1], ['a', 1, 2], ['a', 2, 3]]);
+    expect(logged()).toEqual([]);
+    local.commit();
+    // A Java HashSet's order: 'q' and 'a' share bucket 0 (q first), 'b' is bucket 1.
+    expect(logged()).toEqual(['q=1@0 v:03', 'a=3@2 v:03', 'b=1@1 v:03']);
+    // Stream time 20 emits q, b and a; c is held.
+    pipe([['c', 5, 20]]);
+    local.commit();
+    expect(logged()).toEqual(['q=null', 'a=null', 'b=null', 'c=5@20 v:03']);
+    // d is held and emitted in one commit interval: only its tombstone is logged.
+    pipe([['d', 1, 21], ['e', 1, 40]]);
+    local.commit();
+    expect(logged()).toEqual(['c=null', 'd=null', 'e=1@40 v:03']);
+  });
+
+  it("restores from records in Tributary's earlier layout, emitting what they held", async () => {
+    const build = (): Scenario => {
+      const builder = new StreamsBuilder(builderOptions());
+      const sums = (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream)
+        .groupByKey()
+        .reduce((sum, value) => sum + value, { storeName: 'sums' }) as KTable<string, number>;
+      const seen = captureChanges(sums.suppress(Suppressed.untilTimeLimit(10, BufferConfig.unbounded(), 'latest')), (key) => key);
+      return { topology: builder.build(), seen, bufferStore: 'latest-store' };
+    };
+    const scenario = build();
+    const restarted = await openRunner(scenario.topology, { applicationId, logger: silentLogger });
+    const int32 = (value: number): Buffer => Serdes.Int32().serialize('t', value, new Headers());
+    for (const task of restarted.tasks) {
+      const store = task.stores.get('latest-store');
+      if (store === undefined || !isRestorableStore(store)) continue;
+      store.restore([
+        { key: Buffer.from('a'), value: earlierLayout({ time: 5, timestamp: 5, size: 40, headers: new Headers(), priorBytes: int32(3), newBytes: int32(7) }) },
+        { key: Buffer.from('b'), value: earlierLayout({ time: 9, timestamp: 9, size: 0, headers: new Headers().add('h', 'x'), priorBytes: null, newBytes: int32(8) }) },
+      ]);
+    }
+    processAndCommit(restarted, [[['c', 1, 30]]]);
+    expect(scenario.seen).toEqual(['a:7/3', 'b:8/null']);
+  });
+});
+
+/** An entry in Tributary's layout before Kafka's (what an older version's store or changelog holds). */
+function earlierLayout(entry: { time: number; timestamp: number; size: number; headers: Headers; priorBytes: Buffer | null; newBytes: Buffer | null }): Buffer {
+  const optional = (value: Buffer | null): Buffer => {
+    const length = Buffer.alloc(4);
+    length.writeInt32BE(value === null ? -1 : value.length);
+    return value === null ? length : Buffer.concat([length, value]);
+  };
+  const fixed = Buffer.alloc(28);
+  fixed.writeBigInt64BE(BigInt(entry.time), 0);
+  fixed.writeBigInt64BE(BigInt(entry.timestamp), 8);
+  fixed.writeBigInt64BE(BigInt(entry.size), 16);
+  fixed.writeUInt32BE(entry.headers.size, 24);
+  const headers = entry.headers.toArray().flatMap((header) => [optional(Buffer.from(header.key)), optional(header.value)]);
+  return Buffer.concat([fixed, ...headers, optional(entry.priorBytes), optional(entry.newBytes)]);
+}
+
 describe('the suppression buffer encoding', () => {
-  it('round-trips times, headers, sizes and null or present values', () => {
+  it("writes Kafka Streams 3.9's buffer layout (version 3), byte for byte", () => {
+    // A tumbling count's window b@0 held at stream time 16 (input offset 1 of topic 'a'), as
+    // Kafka's TopologyTestDriver logged it: prior value 0 (the initializer), old value the same, new value 1, due at 20.
+    const long = (value: number): Buffer => Serdes.Int64().serialize('t', BigInt(value), new Headers());
+    const bytes = encodeBufferEntry({
+      time: 20,
+      context: { timestamp: 16, offset: 1, topic: 'a', partition: 0, headers: new Headers() },
+      priorBytes: long(0),
+      oldBytes: long(0),
+      newBytes: long(1),
+    });
+    expect(bytes.toString('hex')).toBe(
+      '0000000000000010' + '0000000000000001' + '00000001' + '61' + '00000000' + '00000000' + '00000008' + '0000000000000000' + 'fffffffe' + '00000008' + '0000000000000001' + '0000000000000014',
+    );
+  });
+
+  it('round-trips record contexts, headers and null, repeated or distinct values', () => {
     const headers = new Headers().add('trace', 'x1').add('trace', Buffer.from([0, 255]));
-    const entry = { time: 1_700_000_000_123, timestamp: -1, headers, priorBytes: null, newBytes: Buffer.from('abc'), size: 97 };
+    const entry = {
+      time: 1_700_000_000_123,
+      context: { timestamp: 7, offset: 12, topic: 'clicks', partition: 3, headers },
+      priorBytes: null,
+      oldBytes: Buffer.from('old'),
+      newBytes: Buffer.from('abc'),
+    };
     const decoded = decodeBufferEntry('s', encodeBufferEntry(entry));
-    expect({ ...decoded, headers: decoded.headers.toArray() }).toEqual({ ...entry, headers: headers.toArray() });
-    const deleted = decodeBufferEntry('s', encodeBufferEntry({ ...entry, headers: new Headers(), priorBytes: Buffer.alloc(0), newBytes: null }));
-    expect([deleted.priorBytes, deleted.newBytes]).toEqual([Buffer.alloc(0), null]);
+    expect({ ...decoded, context: { ...decoded.context, headers: decoded.context.headers.toArray() } }).toEqual({ ...entry, context: { ...entry.context, headers: headers.toArray() } });
+    const deleted = decodeBufferEntry('s', encodeBufferEntry({ ...entry, context: { ...entry.context, topic: '' }, priorBytes: Buffer.alloc(0), oldBytes: null, newBytes: null }));
+    expect([deleted.context.topic, deleted.priorBytes, deleted.oldBytes, deleted.newBytes]).toEqual(['', Buffer.alloc(0), null, null]);
     expect(() => decodeBufferEntry('s', Buffer.from('nope'))).toThrow(expect.objectContaining({ code: 'SUPPRESSION_BUFFER_CORRUPT' }));
+  });
+
+  it("reads entries of Tributary's earlier layout, with their sizes", () => {
+    const headers = new Headers().add('trace', 'x1');
+    const bytes = earlierLayout({ time: 30, timestamp: 25, size: 97, headers, priorBytes: Buffer.from('p'), newBytes: Buffer.from('n') });
+    const decoded = decodeBufferEntry('s', bytes);
+    expect({ ...decoded, context: { ...decoded.context, headers: decoded.context.headers.toArray() } }).toEqual({
+      time: 30,
+      context: { timestamp: 25, offset: -1, topic: '', partition: -1, headers: headers.toArray() },
+      priorBytes: Buffer.from('p'),
+      oldBytes: Buffer.from('p'),
+      newBytes: Buffer.from('n'),
+      legacySize: 97,
+    });
   });
 });

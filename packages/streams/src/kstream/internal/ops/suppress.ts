@@ -7,11 +7,12 @@
  * time it was first buffered plus the limit. A full buffer emits its oldest entries early or
  * fails the task, as configured.
  *
- * As in Kafka Streams, the buffer is backed by a changelogged key-value store
- * (`<suppress name>-store`, uncached, made by the builder's DSL store suppliers): every held
- * update is written to it and every emitted one deleted, so a restarted task (its store restored
- * from the changelog, or reopened from disk) holds exactly what the failed one held. The
- * processor keeps a time-ordered index in memory for emission order, rebuilt from the store.
+ * As in Kafka Streams, the buffer is backed by a changelogged store (`<suppress name>-store`,
+ * `suppression-buffer-store.ts`, over a key-value store from the builder's DSL store suppliers):
+ * every held update is written to it and every emitted one deleted, and each commit logs the keys
+ * written since the last in Kafka's format and order, so a restarted task (its store restored from
+ * the changelog, or reopened from disk) holds exactly what the failed one held. The processor
+ * keeps a time-ordered index in memory for emission order, rebuilt from the store.
  */
 import { TopologyError } from '../../../errors/streams-error.js';
 import { HandledFailure, internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
@@ -21,28 +22,34 @@ import { StreamRecord } from '../../../processor/stream-record.js';
 import { changelogTopicName } from '../../../processor/internal/topology-builder.js';
 import type { Serde } from '../../../serde/serde.js';
 import { Serdes } from '../../../serde/serdes.js';
-import type { KeyValueStore } from '../../../state/key-value-store.js';
+import type { RecordOrigin } from '../../../state/state-store.js';
 import { Stores } from '../../../state/stores.js';
 import type { Suppressed } from '../../suppressed.js';
 import type { Windowed } from '../../windowed.js';
 import type { Change } from '../change.js';
 import { KTableImpl } from '../ktable-impl.js';
 import { decodeBufferEntry, encodeBufferEntry } from '../suppress-buffer-encoding.js';
+import { suppressionBufferStoreBuilder, type SuppressionBufferStore } from '../suppression-buffer-store.js';
 
 /** A suppression buffer grew past its bound and its strategy is to shut down. */
 export class SuppressionBufferFullError extends HandledFailure {
   override readonly code = 'SUPPRESSION_BUFFER_FULL';
 }
 
-interface BufferEntry<K, V> {
+interface BufferEntry<K, V> extends RecordOrigin {
   readonly id: string;
   readonly key: K;
+  readonly keyBytes: Buffer;
   /** When the entry becomes due: its window's end, or when it was first buffered. */
   readonly time: number;
   /** The value downstream last saw for this key, and its bytes (kept to rewrite the store entry). */
   readonly priorValue: V | null;
   readonly priorBytes: Buffer | null;
+  /** The latest update's old value, as bytes (Kafka keeps it beside the prior value). */
+  oldBytes: Buffer | null;
   newValue: V | null;
+  newBytes: Buffer | null;
+  /** The latest update's timestamp, headers and source (topic, partition, offset): its record context. */
   timestamp: number;
   headers: Headers;
   /** What the entry counts against `maxBytes`, as Kafka estimates it (see {@link entrySize}). */
@@ -119,7 +126,7 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
   private context!: TaskContext;
   private keySerde!: Serde<K>;
   private valueSerde!: Serde<V>;
-  private store!: KeyValueStore<Buffer, Buffer>;
+  private store!: SuppressionBufferStore;
   /** The store's changelog topic, handed to the serdes as the topic the bytes are for. */
   private topic = '';
   /** Whether the index reflects the store; it is built on first use, after any restore. */
@@ -157,7 +164,7 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
     this.keySerde = keySerde;
     this.valueSerde = valueSerde;
     this.topic = changelogTopicName(config.applicationId, this.options.storeName);
-    this.store = this.context.getStateStore<KeyValueStore<Buffer, Buffer>>(this.options.storeName);
+    this.store = this.context.getStateStore<SuppressionBufferStore>(this.options.storeName);
     this.loaded = false;
     if (node !== undefined) this.emitted = this.context.metrics.suppressionEmitCounter(node);
   }
@@ -175,18 +182,29 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
     this.bytes = 0;
     for (const { key: keyBytes, value } of this.store.all()) {
       const encoded = decodeBufferEntry(this.options.storeName, value);
-      const headers = encoded.headers;
+      const { context } = encoded;
+      const headers = context.headers;
+      const topic = context.topic === '' ? undefined : context.topic;
       const entry: BufferEntry<K, V> = {
         id: keyBytes.toString('latin1'),
         key: this.keySerde.deserialize(this.topic, keyBytes, headers),
+        keyBytes,
         time: encoded.time,
         priorValue: encoded.priorBytes === null ? null : this.valueSerde.deserialize(this.topic, encoded.priorBytes, headers),
         priorBytes: encoded.priorBytes,
+        oldBytes: encoded.oldBytes,
         newValue: encoded.newBytes === null ? null : this.valueSerde.deserialize(this.topic, encoded.newBytes, headers),
-        timestamp: encoded.timestamp,
+        newBytes: encoded.newBytes,
+        timestamp: context.timestamp,
         headers,
-        // Entries written before sizes were kept count what can still be known: no topic, no old value.
-        bytes: encoded.size > 0 ? encoded.size : entrySize(keyBytes, encoded.priorBytes, 0, encoded.newBytes, recordContextSize(undefined, headers)),
+        topic,
+        partition: context.partition,
+        offset: context.offset,
+        // Entries of Tributary's earlier layout kept their size (0 when not yet): else count what can still be known.
+        bytes:
+          encoded.legacySize !== undefined && encoded.legacySize > 0
+            ? encoded.legacySize
+            : entrySize(keyBytes, encoded.priorBytes, distinctOldSize(encoded.priorBytes, encoded.oldBytes), encoded.newBytes, recordContextSize(topic, headers)),
         live: true,
       };
       this.entries.set(entry.id, entry);
@@ -204,46 +222,58 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
     const keyBytes = this.keySerde.serialize(this.topic, record.key, record.headers);
     const id = keyBytes.toString('latin1');
     const newBytes = record.value.newValue === null ? null : this.valueSerde.serialize(this.topic, record.value.newValue, record.headers);
-    const contextSize = recordContextSize(this.context.recordTopic, record.headers);
+    const oldValue = record.value.oldValue;
+    const oldBytes = oldValue === null ? null : this.valueSerde.serialize(this.topic, oldValue, record.headers);
     let entry = this.entries.get(id);
     if (entry !== undefined) {
       // Kafka keeps this update's old value beside the entry's prior value, and counts it unless
       // its bytes equal the prior value's.
-      const oldValue = record.value.oldValue;
-      const oldBytes = oldValue === null ? null : this.valueSerde.serialize(this.topic, oldValue, record.headers);
-      const distinctOldSize = oldBytes === null || (entry.priorBytes !== null && entry.priorBytes.equals(oldBytes)) ? 0 : oldBytes.length;
+      entry.oldBytes = oldBytes;
       entry.newValue = record.value.newValue;
+      entry.newBytes = newBytes;
       entry.timestamp = record.timestamp;
       entry.headers = record.headers;
       this.bytes -= entry.bytes;
-      entry.bytes = entrySize(keyBytes, entry.priorBytes, distinctOldSize, newBytes, contextSize);
-      this.bytes += entry.bytes;
     } else {
       const time = this.finalResults ? (record.key as Windowed<unknown>).window.end : record.timestamp;
-      const priorValue = record.value.oldValue;
-      const priorBytes = priorValue === null ? null : this.valueSerde.serialize(this.topic, priorValue, record.headers);
       entry = {
         id,
         key: record.key,
+        keyBytes,
         time,
-        priorValue,
-        priorBytes,
+        // The first update's old value is the prior value.
+        priorValue: oldValue,
+        priorBytes: oldBytes,
+        oldBytes,
         newValue: record.value.newValue,
+        newBytes,
         timestamp: record.timestamp,
         headers: record.headers,
-        // The first update's old value is the prior value, counted once.
-        bytes: entrySize(keyBytes, priorBytes, 0, newBytes, contextSize),
+        topic: undefined,
+        partition: -1,
+        offset: -1,
+        bytes: 0,
         live: true,
       };
-      this.bytes += entry.bytes;
       this.entries.set(id, entry);
       this.queue.push(entry);
     }
-    this.store.put(
-      keyBytes,
-      encodeBufferEntry({ time: entry.time, timestamp: entry.timestamp, headers: entry.headers, priorBytes: entry.priorBytes, newBytes, size: entry.bytes }),
-    );
+    // The update's source, as Kafka buffers the record context (a cached update's is its write's).
+    this.context.copyRecordOrigin(entry);
+    entry.bytes = entrySize(keyBytes, entry.priorBytes, distinctOldSize(entry.priorBytes, oldBytes), newBytes, recordContextSize(entry.topic, record.headers));
+    this.bytes += entry.bytes;
+    this.store.put(keyBytes, this.encode(entry));
     this.enforceConstraints();
+  }
+
+  private encode(entry: BufferEntry<K, V>): Buffer {
+    return encodeBufferEntry({
+      time: entry.time,
+      context: { timestamp: entry.timestamp, offset: entry.offset, topic: entry.topic ?? '', partition: entry.partition, headers: entry.headers },
+      priorBytes: entry.priorBytes,
+      oldBytes: entry.oldBytes,
+      newBytes: entry.newBytes,
+    });
   }
 
   private enforceConstraints(): void {
@@ -270,7 +300,7 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
     this.entries.delete(entry.id);
     this.bytes -= entry.bytes;
     // Deleted before forwarding, as Kafka Streams evicts: the changelog never outlives the emission.
-    this.store.delete(Buffer.from(entry.id, 'latin1'));
+    this.store.delete(entry.keyBytes);
     // A window deleted before it closed has no final result.
     if (this.finalResults && entry.newValue === null) return;
     this.context.forward(new StreamRecord(entry.key, { newValue: entry.newValue, oldValue: entry.priorValue }, entry.timestamp, entry.headers));
@@ -286,6 +316,11 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
  */
 function entrySize(keyBytes: Buffer, priorBytes: Buffer | null, distinctOldSize: number, newBytes: Buffer | null, contextSize: number): number {
   return 8 + keyBytes.length + (priorBytes?.length ?? 0) + distinctOldSize + (newBytes?.length ?? 0) + contextSize;
+}
+
+/** The old value's bytes as Kafka counts them: nothing when absent or equal to the prior value's. */
+function distinctOldSize(priorBytes: Buffer | null, oldBytes: Buffer | null): number {
+  return oldBytes === null || (priorBytes !== null && priorBytes.equals(oldBytes)) ? 0 : oldBytes.length;
 }
 
 /**
@@ -323,9 +358,9 @@ export function suppressTable<K, V>(table: KTableImpl<K, V>, suppressed: Suppres
   // Kafka Streams names the buffer `<name>-store` when the suppression is named, else generates a store name.
   const storeName = suppressed.name === undefined ? topology.newName('KTABLE-SUPPRESS-STATE-STORE-') : `${name}-store`;
   topology.addProcessor(name, suppressProcessor<K, V>({ suppressed, storeName, closeDelayMs: windowing?.closeDelayMs, keySerde: table.keySerde, valueSerde: table.valueSerde }), [table.nodeName]);
-  // Uncached, so each held update reaches the changelog as it happens; logged, so it survives a restart.
+  // Uncached: the buffer store logs its own writes at commit; logged, so it survives a restart.
   const store = Stores.keyValueStoreBuilder(topology.dslStoreSuppliers.keyValueStore(storeName, { orderedScans: true }), Serdes.Bytes(), Serdes.Bytes());
-  topology.addStateStore(store.withCachingDisabled().withLoggingEnabled(), [name]);
+  topology.addStateStore(suppressionBufferStoreBuilder(store.withCachingDisabled().withLoggingEnabled()), [name]);
   // Lookups read the upstream table (Kafka Streams reads the buffer first; not yet done here).
   const result = new KTableImpl<K, V>(
     topology,

@@ -5,6 +5,8 @@
  * per closed window, as Kafka Streams does. Only null keys are dropped: a null value is folded in
  * like any other (Kafka's `KStreamWindowAggregate`), and an aggregate that comes out null (a
  * reduce whose first value is null) deletes its window, as Kafka's store does with a null value.
+ * A window's first update carries the initializer's value as its old value when it is forwarded
+ * at once (no cache), as Kafka's processor forwards the aggregate it started from; a reduce's, null.
  */
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
@@ -28,6 +30,8 @@ class WindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>,
     private readonly windows: TimeWindows,
     private readonly fold: Fold<K, V, VA>,
     private readonly sendOldValues: boolean,
+    /** The old value of a window's first update: the initializer's value, or `undefined` (null) for a reduce. */
+    private readonly initializer: (() => VA) | undefined,
   ) {}
 
   /**
@@ -60,7 +64,10 @@ class WindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>,
       const newValue = this.fold(record.key, record.value, old?.value);
       const newTimestamp = old === undefined ? timestamp : Math.max(timestamp, old.timestamp);
       this.store.put(record.key, newValue === null || newValue === undefined ? null : { value: newValue, timestamp: newTimestamp }, start);
-      if (this.forwarder.immediate) this.forwarder.forward(record, windowed(record.key, start, end), newValue, old === undefined ? null : old.value, newTimestamp);
+      if (this.forwarder.immediate) {
+        const oldValue = old !== undefined ? old.value : this.initializer === undefined || !this.sendOldValues ? null : this.initializer();
+        this.forwarder.forward(record, windowed(record.key, start, end), newValue, oldValue, newTimestamp);
+      }
     }
   }
 }
@@ -70,6 +77,7 @@ export function windowAggregateProcessor<K, V, VA>(
   windows: TimeWindows,
   fold: Fold<K, V, VA>,
   oldValues: OldValues,
+  initializer: (() => VA) | undefined,
 ): ProcessorSupplier<K, V, Windowed<K>, Change<VA>> {
-  return () => new WindowAggregateProcessor(storeName, windows, fold, oldValues.sent);
+  return () => new WindowAggregateProcessor(storeName, windows, fold, oldValues.sent, initializer);
 }

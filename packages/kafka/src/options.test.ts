@@ -90,7 +90,7 @@ describe('resolveKafkaStreamsOptions', () => {
   });
 
   it('refuses a key that is no option, naming the closest one, before any other check', () => {
-    expect(optionError({ bootstrapServer: 'x' })).toMatch(/^Unknown KafkaStreams option 'bootstrapServer'; did you mean 'bootstrapServers'\? The options are 'applicationId', .*'numStandbyReplicas'; put settings of your own for processors in 'appConfigs'\.$/);
+    expect(optionError({ bootstrapServer: 'x' })).toMatch(/^Unknown KafkaStreams option 'bootstrapServer'; did you mean 'bootstrapServers'\? The options are 'applicationId', .*'numStandbyReplicas'.*; put settings of your own for processors in 'appConfigs'\.$/);
     expect(optionError({ numStreamThread: 2 })).toContain("did you mean 'numStreamThreads'?");
     expect(optionError({ cacheMaxByte: 0 })).toContain("did you mean 'cacheMaxBytes'?");
     expect(optionError({ inputTopic: 'in' })).toMatch(/^Unknown KafkaStreams option 'inputTopic'\. /);

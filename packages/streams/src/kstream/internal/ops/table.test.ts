@@ -347,7 +347,7 @@ describe('KTable.groupBy', () => {
     const builder = new StreamsBuilder(builderOptions());
     builder
       .table('in', numbers)
-      .groupBy((_key, value) => ({ key: 'all', value: value % 2 === 0 ? value : null }), { name: 'evens', keySerde: Serdes.String(), valueSerde: Serdes.Int32() })
+      .groupBy((_key, value) => ({ key: 'all', value: (value % 2 === 0 ? value : null) as number }), { name: 'evens', keySerde: Serdes.String(), valueSerde: Serdes.Int32() })
       .reduce((sum, value) => sum + value, (sum, value) => sum - value)
       .toStream()
       .to('out', Produced.with(Serdes.String(), Serdes.Int32()));

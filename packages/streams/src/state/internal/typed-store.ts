@@ -326,7 +326,7 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
             outerOrigin = previous;
             originSet = true;
           }
-          listener(this.listenerKeyOf(entry), value, this.sendOldValues && old !== undefined ? this.deserializeValue(old) : null, entry.timestamp);
+          listener(this.listenerKeyOf(entry), value, this.sendOldValues && old !== undefined ? this.deserializeValue(old) : null, entry.timestamp, entry.headers);
         }
       } finally {
         if (originSet) context.setRecordOrigin?.(outerOrigin);

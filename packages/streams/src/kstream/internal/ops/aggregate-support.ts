@@ -82,8 +82,9 @@ export class TableChangeForwarder<K, V> {
     const forwardLater = internalContext(context).forwarderFor<K, Change<V>>();
     const listener: CacheFlushListener<K, unknown> =
       values === 'session'
-        ? (key, newValue, oldValue) => forwardLater(new StreamRecord(key, { newValue: newValue as V | null, oldValue: oldValue as V | null }, (key as Windowed<unknown>).window.end))
-        : (key, newValue, oldValue, timestamp) => forwardLater(new StreamRecord(key, { newValue: unwrapTimestamped<V>(newValue), oldValue: unwrapTimestamped<V>(oldValue) }, timestamp));
+        ? (key, newValue, oldValue, _timestamp, headers) =>
+            forwardLater(new StreamRecord(key, { newValue: newValue as V | null, oldValue: oldValue as V | null }, (key as Windowed<unknown>).window.end, headers))
+        : (key, newValue, oldValue, timestamp, headers) => forwardLater(new StreamRecord(key, { newValue: unwrapTimestamped<V>(newValue), oldValue: unwrapTimestamped<V>(oldValue) }, timestamp, headers));
     this.immediate = !store.setFlushListener(listener, sendOldValues);
   }
 

@@ -17,7 +17,7 @@ import { StoreTestContext } from '../../../state/internal/store-test-context.js'
 import { TopologyTestDriver } from '../../../test-utils/index.js';
 import type { KTable } from '../../ktable.js';
 import type { Windowed } from '../../windowed.js';
-import { TimeWindows } from '../../windows.js';
+import { SessionWindows, TimeWindows } from '../../windows.js';
 import { countSerde } from '../aggregate-stores.js';
 import type { Change } from '../change.js';
 import type { KTableImpl } from '../ktable-impl.js';
@@ -134,6 +134,40 @@ describe('aggregations forward through the cache', () => {
     expect(origins).toEqual([]);
     local.commit();
     expect(origins.sort()).toEqual([`a:in-0@${first + 2}`, `b:in-0@${first + 1}`]);
+  });
+
+  it("forwards each flushed update with the headers of the record that last wrote it, as Kafka's caching stores forward an entry's record context", async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    const stream = builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream;
+    const tables: Array<[string, KTable<any, number>, (key: any) => string]> = [
+      ['count', stream.groupByKey().count({ storeName: 'counts', cachingEnabled: true }), (key: string) => key],
+      ['window', stream.groupByKey().windowedBy(TimeWindows.ofSizeWithNoGrace(10)).count({ storeName: 'windows', cachingEnabled: true }), (key: Windowed<string>) => key.key],
+      ['session', stream.groupByKey().windowedBy(SessionWindows.ofInactivityGapWithNoGrace(10)).count({ storeName: 'sessions', cachingEnabled: true }), (key: Windowed<string>) => key.key],
+    ];
+    const seen: string[] = [];
+    for (const [label, table, show] of tables) {
+      const impl = table as unknown as KTableImpl<unknown, number>;
+      const capture: ProcessorSupplier<unknown, Change<number>, never, never> = () => ({
+        process: (record) => {
+          seen.push(`${label} ${show(record.key)}:${record.headers.lastString('h') ?? 'none'}`);
+        },
+      });
+      impl.topology.addProcessor(`capture-${label}`, capture as ProcessorSupplier<any, any, any, any>, [impl.nodeName]);
+    }
+    const local = await runner(builder.build());
+    const task = local.tasks.find((candidate) => candidate.sourceTopics.includes('in'))!;
+    const keys = Serdes.String();
+    const values = Serdes.Int32();
+    const records: Array<[string, string | undefined]> = [['a', 'first'], ['b', undefined], ['a', 'second']];
+    for (const [index, [key, header]] of records.entries()) {
+      const headers = header === undefined ? new Headers() : new Headers().add('h', header);
+      task.addRecord('in', { topic: 'in', partition: 0, offset: offset++, timestamp: index, key: keys.serialize('in', key, headers), value: values.serialize('in', 1, headers), headers });
+    }
+    task.process();
+    expect(seen).toEqual([]);
+    local.commit();
+    // The last write of `a` had header h=second; `b`'s had none.
+    expect(seen.sort()).toEqual(['count a:second', 'count b:none', 'session a:second', 'session b:none', 'window a:second', 'window b:none']);
   });
 
   it('with caching off, forwards every update at once', async () => {

@@ -6,7 +6,8 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { BufferConfig, boundedTimestampExtractor, Consumed, Grouped, Materialized, Named, Produced, recordTimestampExtractor, Serdes, StreamsBuilder, Suppressed, silentLogger } from '../../../index.js';
 import type { KTable, Topology, ValueAndTimestamp } from '../../../index.js';
-import { TopologyTestDriver } from '../../../test-utils/index.js';
+import { TestRecord, TopologyTestDriver } from '../../../test-utils/index.js';
+import { Headers } from '../../../processor/headers.js';
 import { builderOptions, openDriver as openStoreDriver } from '../../../../../../test/support/store-kind.js';
 
 const strings = Consumed.with(Serdes.String(), Serdes.String());
@@ -267,6 +268,22 @@ describe('KTable.filter and mapValues', () => {
     const shown = driver.getKeyValueStore<string, ValueAndTimestamp<string>>('shown');
     expect([...even.all()].map((entry) => [entry.key, entry.value.value])).toEqual([['a', 2]]);
     expect([...shown.all()].map((entry) => [entry.key, entry.value.value])).toEqual([['a', 'a=2']]);
+  });
+});
+
+describe('a cached table', () => {
+  it('forwards each update with the headers of the record that made it, cache on or off', async () => {
+    for (const cacheMaxBytes of [0, 1024 * 1024]) {
+      const builder = new StreamsBuilder(builderOptions());
+      builder.table('in', strings, Materialized.as('rows')).toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
+      const driver = await openStoreDriver(builder.build(), { logger: silentLogger, cacheMaxBytes }, { initialWallClockTime: 0 });
+      onTestFinished(() => driver.close());
+      const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
+      input.pipeInput(new TestRecord('a', 'A1', 1, new Headers().add('trace', 't1')));
+      input.pipeInput(new TestRecord<string, string>('a', null, 2, new Headers().add('trace', 't2')));
+      const records = driver.createOutputTopic('out', Serdes.String(), Serdes.String()).readRecordsToList();
+      expect(records.map((record) => `${record.value}:${record.headers.lastString('trace')}`)).toEqual(['A1:t1', 'null:t2']);
+    }
   });
 });
 

@@ -2,7 +2,7 @@
  * State stores: the contracts every store implements, whatever its backend. A store belongs to
  * one task; the engine calls it synchronously on the hot path and flushes it at commit.
  */
-import type { Header, Headers } from '../processor/headers.js';
+import type { Header } from '../processor/headers.js';
 import type { TaskId } from '../processor/processor.js';
 import type { Logger } from '../logger.js';
 
@@ -18,7 +18,7 @@ export interface RecordOrigin {
    * The headers of the record at the node that made the write (Kafka's record context headers),
    * which a cache hands on with the write when it flushes; `undefined` when the context kept none.
    */
-  headers?: Headers | undefined;
+  headers?: Iterable<Header> | undefined;
 }
 
 /** What a store is given when its task starts. */

@@ -12,7 +12,7 @@
  * the store flushes every dirty entry first (as Kafka does) and then evicts.
  */
 
-import type { Headers } from '../../processor/headers.js';
+import type { Header } from '../../processor/headers.js';
 import type { RecordOrigin } from '../state-store.js';
 
 /** What an entry costs beyond its key and value bytes: the object, its Map slot, its id string. */
@@ -33,7 +33,7 @@ export class CacheEntry<K, V> implements RecordOrigin {
   topic: string | undefined = undefined;
   partition = -1;
   offset = -1;
-  headers: Headers | undefined = undefined;
+  headers: Iterable<Header> | undefined = undefined;
 
   constructor(
     /** Unique in the store: the key bytes as latin1, plus the window or session for those stores. */

@@ -72,6 +72,10 @@ export class ProcessingError extends StreamsError {
  * default) logs it and goes on, with the record kept in the buffer, still over its bound.
  */
 export class SuppressionBufferFullError extends StreamsError {
+  /**
+   * The suppress processor throws it with code `SUPPRESSION_BUFFER_FULL`; `message` names the
+   * suppression, its size and bounds, and how to fix it; `options.cause` is the error underneath, if any.
+   */
   constructor(message: string, options?: StreamsErrorOptions) {
     super('SUPPRESSION_BUFFER_FULL', message, options);
   }

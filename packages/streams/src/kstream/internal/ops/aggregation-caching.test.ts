@@ -14,7 +14,7 @@ import type { ValueAndTimestamp } from '../../../state/value-and-timestamp.js';
 import { isRestorableStore } from '../../../state/store-suppliers.js';
 import { Stores } from '../../../state/stores.js';
 import { StoreTestContext } from '../../../state/internal/store-test-context.js';
-import { TopologyTestDriver } from '../../../test-utils/index.js';
+import { TestRecord, TopologyTestDriver } from '../../../test-utils/index.js';
 import type { KTable } from '../../ktable.js';
 import type { Windowed } from '../../windowed.js';
 import { SessionWindows, TimeWindows } from '../../windows.js';
@@ -168,6 +168,32 @@ describe('aggregations forward through the cache', () => {
     local.commit();
     // The last write of `a` had header h=second; `b`'s had none.
     expect(seen.sort()).toEqual(['count a:second', 'count b:none', 'session a:second', 'session b:none', 'window a:second', 'window b:none']);
+  });
+
+  it("with a cache budget of 0, a session aggregation on the default serdes forwards at once, without headers, as Kafka's does", async () => {
+    for (const cacheMaxBytes of [0, 1024 * 1024]) {
+      const builder = new StreamsBuilder(builderOptions());
+      builder
+        .stream<string, string>('in')
+        .groupByKey()
+        .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(10))
+        .aggregate(
+          () => '',
+          (_key, value, aggregate) => `${aggregate}${value}`,
+          (_key, left, right) => `${left}${right}`,
+        )
+        .toStream()
+        .map((key, value) => ({ key: `${key.key}@${key.window.start}/${key.window.end}`, value }))
+        .to('out');
+      const driver = await openDriver(builder.build(), { logger: silentLogger, cacheMaxBytes, defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.String() }, { initialWallClockTime: 0 });
+      onTestFinished(() => driver.close());
+      const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
+      // Kafka's session aggregation forwards an uncached update as a new record, without headers;
+      // a cached one goes on with the headers of the record that wrote it.
+      input.pipeInput(new TestRecord('a', 'x', 1, new Headers().add('h', '1')));
+      const records = driver.createOutputTopic('out', Serdes.String(), Serdes.String()).readRecordsToList();
+      expect(records.map((record) => `${record.key}=${record.value} h=${record.headers.lastString('h') ?? 'none'}`)).toEqual([`a@1/1=x h=${cacheMaxBytes === 0 ? 'none' : '1'}`]);
+    }
   });
 
   it('with caching off, forwards every update at once', async () => {

@@ -609,6 +609,43 @@ export const catalogue: readonly CatalogueEntry[] = [
     },
   },
   {
+    name: 'rekeyed-join',
+    covers: "selectKey to a null key, then a join's own repartition or repartition() (also counted), before stream-stream and stream-table joins: null keys kept above left and outer joins, dropped above inner ones",
+    inputs: { a: 'stream', b: 'stream', t: 'table' },
+    outputs: ['out', 'counts'],
+    params: (random) => ({ kind: joinKind(random, ['inner', 'left', 'outer', 'table-inner', 'table-left']), via: random.pick(['join', 'repartition']), before: duration(random, 0, 20), grace: duration(random, 0, 20) }),
+    build(params) {
+      const builder = new StreamsBuilder();
+      const rekeyed = stream(builder, 'a').selectKey((key, value): Text => (value === null ? key : n(value) % 4 === 0 ? null : KEYS[n(value) % KEYS.length]!));
+      const left = params.via === 'repartition' ? rekeyed.repartition() : rekeyed;
+      if (params.via === 'repartition') {
+        left
+          .groupByKey()
+          .count()
+          .toStream()
+          .mapValues((count) => str(count))
+          .to('counts');
+      }
+      const windows = JoinWindows.ofTimeDifferenceAndGrace(number(params, 'before'), number(params, 'grace'));
+      const serdes = StreamJoined.with<Text, Text, Text>(Serdes.String(), Serdes.String(), Serdes.String());
+      // Both right sides exist whatever the kind, so that every input topic has a source.
+      const right = stream(builder, 'b');
+      const rows = table(builder, 't');
+      const joined =
+        params.kind === 'inner'
+          ? left.join(right, join, windows, serdes)
+          : params.kind === 'left'
+            ? left.leftJoin(right, join, windows, serdes)
+            : params.kind === 'outer'
+              ? left.outerJoin(right, join, windows, serdes)
+              : params.kind === 'table-inner'
+                ? left.join(rows, join)
+                : left.leftJoin(rows, join);
+      joined.to('out');
+      return builder.build();
+    },
+  },
+  {
     name: 'stream-table-join',
     covers: 'KStream-KTable inner and left joins',
     inputs: { a: 'stream', t: 'table' },

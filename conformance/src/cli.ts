@@ -1,13 +1,14 @@
 /**
  * `pnpm conformance [--seeds N] [--first-seed S] [--topology NAME ...] [--no-shrink]
- * [--internal-topics]`: runs the differential conformance suite for as many seeds as asked
- * (longer fuzzing than the test's fixed set) and exits non-zero when a scenario differs outside
- * the exception list. `--internal-topics` also compares changelog and repartition topics.
+ * [--internal-topics | --repartition-topics]`: runs the differential conformance suite for as
+ * many seeds as asked (longer fuzzing than the test's fixed set) and exits non-zero when a
+ * scenario differs outside the exception list. `--internal-topics` also compares changelog and
+ * repartition topics; `--repartition-topics` repartition topics only.
  */
 import { formatReport, runSuite } from './suite.js';
 
-function parse(argv: readonly string[]): { seeds: number; firstSeed: number; topologies: string[]; shrink: boolean; internalTopics: boolean } {
-  const options = { seeds: 20, firstSeed: 1, topologies: [] as string[], shrink: true, internalTopics: false };
+function parse(argv: readonly string[]): { seeds: number; firstSeed: number; topologies: string[]; shrink: boolean; internalTopics: boolean | 'repartition' } {
+  const options: ReturnType<typeof parse> = { seeds: 20, firstSeed: 1, topologies: [], shrink: true, internalTopics: false };
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index]!;
     const next = (): string => {
@@ -25,8 +26,9 @@ function parse(argv: readonly string[]): { seeds: number; firstSeed: number; top
     else if (argument === '--topology') options.topologies.push(next());
     else if (argument === '--no-shrink') options.shrink = false;
     else if (argument === '--internal-topics') options.internalTopics = true;
+    else if (argument === '--repartition-topics') options.internalTopics = 'repartition';
     else if (argument === '--') continue;
-    else throw new Error(`Unknown argument '${argument}'. Usage: pnpm conformance [--seeds N] [--first-seed S] [--topology NAME ...] [--no-shrink] [--internal-topics]`);
+    else throw new Error(`Unknown argument '${argument}'. Usage: pnpm conformance [--seeds N] [--first-seed S] [--topology NAME ...] [--no-shrink] [--internal-topics | --repartition-topics]`);
   }
   return options;
 }

@@ -73,6 +73,6 @@ export function formatDifference(scenario: Scenario, difference: Difference): st
 /** A scenario's input steps for a report, one per line. */
 export function formatSteps(scenario: Scenario): string {
   return scenario.steps
-    .map((step) => ('advance' in step ? `  advanceWallClockTime(${step.advance})` : `  ${step.topic} key=${JSON.stringify(step.key)} value=${JSON.stringify(step.value)} ts=${step.ts}`))
+    .map((step) => ('advance' in step ? `  advanceWallClockTime(${step.advance})` : `  ${step.topic} key=${JSON.stringify(step.key)} value=${JSON.stringify(step.value)} ts=${step.ts}${step.headers === undefined ? '' : ` headers=${JSON.stringify(step.headers)}`}`))
     .join('\n');
 }

@@ -12,6 +12,8 @@ import type { Scenario, Step } from './scenario.js';
 export function generateScenario(entry: CatalogueEntry, seed: number, cache: boolean): Scenario {
   // The entry's name mixes into the seed, so seed 1 of two topologies are different inputs.
   const random = new Random(seed * 1_000_003 + hash(entry.name));
+  // Headers come from a stream of their own, so the keys, values and times stay what they were.
+  const headerRandom = new Random(seed * 7_919 + hash(entry.name) + 1);
   const params = entry.params(random);
   const topics = Object.entries(entry.inputs);
   const steps: Step[] = [];
@@ -32,7 +34,8 @@ export function generateScenario(entry: CatalogueEntry, seed: number, cache: boo
     last = ts;
     const key = random.bool(kind === 'stream' ? 0.08 : 0.04) ? null : random.pick(KEYS);
     const value = random.bool(kind === 'stream' ? 0.1 : 0.2) ? null : String(random.int(0, 99));
-    steps.push({ topic, key, value, ts });
+    if (headerRandom.bool(0.3)) steps.push({ topic, key, value, ts, headers: [['h', String(headerRandom.int(0, 9))]] });
+    else steps.push({ topic, key, value, ts });
   }
   return { id: `${entry.name}/${seed}/cache-${cache ? 'on' : 'off'}`, topology: entry.name, params, cache, seed, steps };
 }

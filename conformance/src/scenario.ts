@@ -13,6 +13,8 @@ export interface InputStep {
   readonly key: string | null;
   readonly value: string | null;
   readonly ts: number;
+  /** Record headers, `[key, UTF-8 value]` pairs in order; absent for none. */
+  readonly headers?: readonly (readonly [string, string])[];
 }
 
 /** A move of the mock wall clock (`advanceWallClockTime`), which fires wall-clock punctuators and commits. */

@@ -4,8 +4,8 @@
  * Kafka's (application id, String serdes, wall clock at 0, the cache budget, failing on
  * processing errors as Kafka 3.9 does by default), and returns its output in bytes.
  */
-import { Serdes, logAndFail, silentLogger, type Topology } from '@tributary/streams';
-import { TopologyTestDriver, type TestInputTopic, type TestOutputTopic } from '@tributary/streams/test';
+import { Headers, Serdes, logAndFail, silentLogger, type Topology } from '@tributary/streams';
+import { TestRecord, TopologyTestDriver, type TestInputTopic, type TestOutputTopic } from '@tributary/streams/test';
 import { catalogueEntry } from './catalogue.js';
 import { isAdvance, type OutputRecord, type Scenario, type ScenarioResult } from './scenario.js';
 
@@ -37,7 +37,9 @@ export function runTributary(scenario: Scenario): ScenarioResult {
           input = driver.createInputTopic(step.topic, Serdes.String(), Serdes.String());
           inputs.set(step.topic, input);
         }
-        input.pipeInput(step.key, step.value, step.ts);
+        const headers = new Headers();
+        for (const [key, value] of step.headers ?? []) headers.add(key, value);
+        input.pipeInput(new TestRecord(step.key, step.value, step.ts, headers));
       }
     } catch (failure) {
       error = describe(failure);

@@ -154,6 +154,7 @@ export {
   ProcessingError,
   StateStoreError,
   InvalidTimestampError,
+  SuppressionBufferFullError,
 } from './errors/streams-error.js';
 export type { StreamsErrorOptions } from './errors/streams-error.js';
 export { logAndContinue, logAndFail, deadLetterTopic, deadLetterRecord, fitDeadLetter, recordSizeInBytes, DeadLetterHeaders, DEFAULT_DEAD_LETTER_MAX_BYTES } from './errors/handlers.js';

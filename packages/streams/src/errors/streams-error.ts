@@ -89,6 +89,22 @@ export class ProcessingError extends StreamsError {
   }
 }
 
+/**
+ * A suppression buffer bounded with the `'shut-down'` strategy grew past its bound. Thrown by the
+ * suppress processor, so it goes to the processing exception handler, as Kafka Streams 3.9 routes
+ * its StreamsException (KIP-1033): `logAndFail()` stops the task; `logAndContinue()` (Tributary's
+ * default) logs it and goes on, with the record kept in the buffer, still over its bound.
+ */
+export class SuppressionBufferFullError extends StreamsError {
+  /**
+   * The suppress processor throws it with code `SUPPRESSION_BUFFER_FULL`; `message` names the
+   * suppression, its size and bounds, and how to fix it; `options.cause` is the error underneath, if any.
+   */
+  constructor(message: string, options?: StreamsErrorOptions) {
+    super('SUPPRESSION_BUFFER_FULL', message, options);
+  }
+}
+
 /** A state store used in a way its contract forbids: closed, not connected, or of the wrong kind. */
 export class StateStoreError extends StreamsError {
   /**

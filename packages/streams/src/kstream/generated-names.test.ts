@@ -163,14 +163,46 @@ describe('generated names, as Kafka Streams 3.9 generates them', () => {
     expect([...topologyBuilder(topology)!.internalTopics.keys()]).toEqual(['KSTREAM-KEY-SELECT-0000000001-repartition']);
     expect(nodes(topology)).toEqual(
       expect.arrayContaining([
-        // The table: t-STATE-STORE-2, KSTREAM-SOURCE-3, KTABLE-SOURCE-4. Index 6 is Kafka's null-key
-        // filter before the repartition sink, a node Tributary's join repartitions do not add.
+        // The table: t-STATE-STORE-2, KSTREAM-SOURCE-3, KTABLE-SOURCE-4. Then the repartition's
+        // sink, its null-key filter and its source.
         'sink KSTREAM-SINK-0000000005 KSTREAM-KEY-SELECT-0000000001-repartition',
+        'processor KSTREAM-FILTER-0000000006 []',
         'source KSTREAM-SOURCE-0000000007 [KSTREAM-KEY-SELECT-0000000001-repartition]',
         'processor KSTREAM-JOIN-0000000008 [t-STATE-STORE-0000000002]',
         'sink KSTREAM-SINK-0000000009 out',
       ]),
     );
+  });
+
+  it('puts a null-key filter before the sink of every stream repartition, named as its sink and source are', () => {
+    const builder = new StreamsBuilder();
+    const rekeyed = builder.stream('s', strings).selectKey((_key, value) => value);
+    rekeyed.repartition().to('generated');
+    rekeyed.repartition({ name: 'named' }).to('given');
+    builder.stream('u', strings).selectKey((_key, value) => value).toTable().toStream().to('table');
+    // s: source 0, selectKey 1, repartition() 2 (its sink 3, filter 4, source 5), to 6; the named
+    // repartition burns 7 to 9 for its sink, filter and source, to 10; u: source 11, selectKey 12,
+    // toTable 13 (and its store name 14), its repartition's sink 15, filter 16, source 17.
+    expect(nodes(builder.build())).toEqual([
+      'processor KSTREAM-FILTER-0000000004 []',
+      'processor KSTREAM-FILTER-0000000016 []',
+      'processor KSTREAM-KEY-SELECT-0000000001 []',
+      'processor KSTREAM-KEY-SELECT-0000000012 []',
+      'processor KSTREAM-TOTABLE-0000000013 []',
+      'processor KTABLE-TOSTREAM-0000000018 []',
+      'processor named-repartition-filter []',
+      'sink KSTREAM-SINK-0000000003 KSTREAM-REPARTITION-0000000002-repartition',
+      'sink KSTREAM-SINK-0000000006 generated',
+      'sink KSTREAM-SINK-0000000010 given',
+      'sink KSTREAM-SINK-0000000015 KSTREAM-TOTABLE-0000000013-repartition',
+      'sink KSTREAM-SINK-0000000019 table',
+      'sink named-repartition-sink named-repartition',
+      'source KSTREAM-SOURCE-0000000000 [s]',
+      'source KSTREAM-SOURCE-0000000005 [KSTREAM-REPARTITION-0000000002-repartition]',
+      'source KSTREAM-SOURCE-0000000011 [u]',
+      'source KSTREAM-SOURCE-0000000017 [KSTREAM-TOTABLE-0000000013-repartition]',
+      'source named-repartition-source [named-repartition]',
+    ]);
   });
 
   it("names a foreign-key join's topics and subscription store in Kafka's order", () => {

@@ -14,6 +14,11 @@ export interface RecordOrigin {
   partition: number;
   /** The source offset; -1 without a topic. */
   offset: number;
+  /**
+   * The headers of the record at the node that made the write (Kafka's record context headers),
+   * which a cache hands on with the write when it flushes; `undefined` when the context kept none.
+   */
+  headers?: Iterable<Header> | undefined;
 }
 
 /** What a store is given when its task starts. */

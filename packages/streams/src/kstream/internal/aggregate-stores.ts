@@ -83,16 +83,29 @@ function supplierOf<S extends { readonly kind: string; readonly name: string }>(
   return supplier;
 }
 
+/** A store builder whose cache a task can turn off (see `buildStore` in `stream-task.ts`). */
+interface CacheSwitchableStoreBuilder<S extends StateStore> extends StoreBuilder<S> {
+  readonly cachingEnabled: boolean;
+  withCachingDisabled(): CacheSwitchableStoreBuilder<S>;
+}
+
 /**
  * Names the operator and `Materialized.with` when a store opens without a serde the DSL could
  * not infer and the config has no default either. Only stores missing a serde are wrapped.
  */
-function explainMissingSerdes<S extends StateStore>(builder: StoreBuilder<S>, spec: AggregateStoreSpec<any, any>): StoreBuilder<S> {
+function explainMissingSerdes<S extends StateStore>(builder: CacheSwitchableStoreBuilder<S>, spec: AggregateStoreSpec<any, any>): CacheSwitchableStoreBuilder<S> {
   const missing = [spec.keySerde === undefined ? ('key' as const) : undefined, spec.valueSerde === undefined ? ('value' as const) : undefined].filter((part) => part !== undefined);
   if (missing.length === 0) return builder;
   return {
     get name() {
       return builder.name;
+    },
+    // A task built with a cache budget of 0 turns the cache off through these, as for any store.
+    get cachingEnabled() {
+      return builder.cachingEnabled;
+    },
+    withCachingDisabled() {
+      return explainMissingSerdes(builder.withCachingDisabled(), spec);
     },
     get changelog() {
       return builder.changelog;

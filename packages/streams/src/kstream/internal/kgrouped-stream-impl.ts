@@ -5,9 +5,7 @@
  * before the sink, and adds its processor and store.
  */
 import { TopologyError } from '../../errors/streams-error.js';
-import type { Processor, ProcessorContext, ProcessorSupplier } from '../../processor/processor.js';
-import type { StreamRecord } from '../../processor/stream-record.js';
-import { internalContext } from '../../processor/internal/task-context.js';
+import type { ProcessorSupplier } from '../../processor/processor.js';
 import type { Serde } from '../../serde/serde.js';
 import type { Aggregator, Initializer, KeyValueMapper, Reducer } from '../functions.js';
 import type { Grouped } from '../grouped.js';
@@ -25,21 +23,6 @@ import { OldValues, oldValuesAlwaysKnown } from './old-values.js';
 import { mapProcessor } from './ops/map.js';
 import { streamAggregateProcessor, type Fold } from './ops/stream-aggregate.js';
 import { SessionWindowedKStreamImpl, TimeWindowedKStreamImpl } from './windowed-kstream-impl.js';
-
-/** Drops (and counts) null keys before a repartition sink, which could not partition them. */
-class DropNullKeyProcessor<K, V> implements Processor<K, V, K, V> {
-  private context!: ProcessorContext<K, V>;
-  init(context: ProcessorContext<K, V>): void {
-    this.context = context;
-  }
-  process(record: StreamRecord<K, V>): void {
-    if (record.key !== null && record.key !== undefined) {
-      this.context.forward(record);
-      return;
-    }
-    internalContext(this.context).dropRecord('null-key', 'Grouping skipped a record with a null key.');
-  }
-}
 
 /** `groupByKey`. */
 export function groupByKey<K, V>(stream: KStreamImpl<K, V>, grouped: Grouped<K, V> = {}): KGroupedStreamImpl<K, V> {
@@ -82,12 +65,12 @@ export class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
 
   /**
    * The stream to aggregate: this one, or, when the key may have changed, the same records read
-   * back from `<name>-repartition` with null keys dropped before the sink.
+   * back from `<name>-repartition` (null keys dropped before the sink, see `ops/repartition-filter.ts`).
    */
   aggregationSource(storeName: string, suffix = ''): KStreamImpl<K, V> {
     if (!this.repartitionRequired) return this.stream;
     const base = `${this.grouped.name ?? storeName}${suffix}`;
-    return this.stream.repartitionThrough(`${base}`, this.keySerde, this.valueSerde, undefined, { nullKeyFilter: () => new DropNullKeyProcessor<K, V>() });
+    return this.stream.repartitionThrough(base, this.keySerde, this.valueSerde, undefined);
   }
 
   count(materialized?: Materialized<K, number>, named?: Named): KTable<K, number>;

@@ -19,6 +19,7 @@ import type { Produced } from '../produced.js';
 import type { Repartitioned } from '../repartitioned.js';
 import { branchProcessor, passThroughProcessor } from './ops/branch.js';
 import { filterProcessor } from './ops/filter.js';
+import { repartitionFilterProcessor } from './ops/repartition-filter.js';
 import { flatMapProcessor, flatMapValuesProcessor } from './ops/flat-map.js';
 import { mapProcessor, selectKeyProcessor } from './ops/map.js';
 import { mapValuesProcessor } from './ops/map-values.js';
@@ -142,16 +143,17 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
     this.topology.addInternalTopic({ name: topic, kind: 'repartition', partitions });
     // Named as Kafka Streams names them: indices for a sink, a null-key filter and a source are
     // always consumed; the names are the generated ones when the topic is named after a generated
-    // name, else `<topic>-sink` and so on. A KTable's groupBy names its sink and source itself.
+    // name, else `<topic>-sink` and so on. A KTable's groupBy names its sink and source itself and
+    // has no filter; every other repartition has one (see `ops/repartition-filter.ts`).
     const table = options.tableNodeNames;
     const generated = table === undefined ? ([this.topology.newName('KSTREAM-SINK-'), this.topology.newName('KSTREAM-FILTER-'), this.topology.newName('KSTREAM-SOURCE-')] as const) : undefined;
     const useGenerated = /^KSTREAM.*-\d{10}$/.test(base);
     const sinkName = table?.sink ?? (useGenerated ? generated![0] : `${topic}-sink`);
-    const filterName = table !== undefined ? undefined : useGenerated ? generated![1] : `${topic}-filter`;
     const sourceName = table?.source ?? (useGenerated ? generated![2] : `${topic}-source`);
     let parent = this.nodeName;
-    if (options.nullKeyFilter !== undefined && filterName !== undefined) {
-      this.topology.addProcessor(filterName, options.nullKeyFilter, [this.nodeName]);
+    if (table === undefined) {
+      const filterName = useGenerated ? generated![1] : `${topic}-filter`;
+      this.topology.addProcessor(filterName, repartitionFilterProcessor(this.topology, filterName), [this.nodeName]);
       parent = filterName;
     }
     this.topology.addSink({
@@ -244,9 +246,8 @@ function checkFunction<F>(candidate: F, operator: string): F {
   return candidate;
 }
 
-/** How `repartitionThrough` writes: the partitioner, a processor dropping null keys before the sink, and a KTable groupBy's own sink and source names. */
+/** How `repartitionThrough` writes: the partitioner, and a KTable groupBy's own sink and source names. */
 export interface RepartitionOptions<K, V> extends Pick<Repartitioned<K, V>, 'partitioner'> {
-  readonly nullKeyFilter?: ProcessorSupplier<K, V, K, V>;
   /** A KTable's groupBy repartitions without a null-key filter, its sink and source named by the aggregation (KGroupedTableImpl). */
   readonly tableNodeNames?: { readonly sink: string; readonly source: string };
 }

@@ -5,6 +5,7 @@
  */
 import { internalContext } from '../../processor/internal/task-context.js';
 import type { InternalTopologyBuilder } from '../../processor/internal/topology-builder.js';
+import type { Headers } from '../../processor/headers.js';
 import type { ProcessorContext } from '../../processor/processor.js';
 import { StreamRecord } from '../../processor/stream-record.js';
 import type { Serde } from '../../serde/serde.js';
@@ -57,7 +58,7 @@ export function addTableStore<K, V>(topology: InternalTopologyBuilder, processor
   topology.addStateStore(tableStoreBuilder(options, topology.dslStoreSuppliers), [processorName]);
 }
 
-type FlushListener<K, V> = (key: K, newValue: V | null, oldValue: V | null, timestamp: number) => void;
+type FlushListener<K, V> = (key: K, newValue: V | null, oldValue: V | null, timestamp: number, headers: Headers | undefined) => void;
 
 interface FlushListenable<K, V> {
   setFlushListener?(listener: FlushListener<K, V>, sendOldValues: boolean): boolean;
@@ -86,8 +87,8 @@ export class TableForwarder<K, V> {
     const listenable = store as unknown as FlushListenable<K, ValueAndTimestamp<V>>;
     if (typeof listenable.setFlushListener === 'function') {
       const forward = internalContext(context).forwarderFor<K, Change<V>>();
-      this.forwardsAtFlush = listenable.setFlushListener((key, newValue, oldValue, timestamp) => {
-        forward(new StreamRecord(key, change(unwrap(newValue), unwrap(oldValue)), timestamp));
+      this.forwardsAtFlush = listenable.setFlushListener((key, newValue, oldValue, timestamp, headers) => {
+        forward(new StreamRecord(key, change(unwrap(newValue), unwrap(oldValue)), timestamp, headers));
       }, sendOldValues);
     } else {
       this.forwardsAtFlush = false;

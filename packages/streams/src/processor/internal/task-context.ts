@@ -78,6 +78,11 @@ export class TaskContext implements ProcessorContext<any, any> {
    * measured against, so that no clock is read per record.
    */
   wallClockTime = 0;
+  /**
+   * The headers of the record at the node running now: Kafka's record context headers, which a
+   * caching store keeps with a write and forwards with it at flush. Empty in a punctuator.
+   */
+  recordHeaders: Headers = noHeaders;
   /** The node whose punctuator is running, if one is. */
   private punctuatingNode: string | undefined;
 
@@ -128,8 +133,9 @@ export class TaskContext implements ProcessorContext<any, any> {
     return this.flushedOrigin === undefined ? this.topic : this.flushedOrigin.topic;
   }
 
-  /** Copies where the record at the running node came from into `target`, for a caching store to keep with a write. */
+  /** Copies where the record at the running node came from, and its headers, into `target`, for a caching store to keep with a write. */
   copyRecordOrigin(target: RecordOrigin): void {
+    target.headers = this.recordHeaders;
     const origin = this.flushedOrigin;
     if (origin !== undefined) {
       target.topic = origin.topic;
@@ -229,8 +235,10 @@ export class TaskContext implements ProcessorContext<any, any> {
   processAt(node: ProcessorNode, record: StreamRecord<any, any>): void {
     const previous = this.currentNode;
     const previousTimestamp = this.recordTimestamp;
+    const previousHeaders = this.recordHeaders;
     this.currentNode = node;
     this.recordTimestamp = record.timestamp;
+    this.recordHeaders = record.headers;
     try {
       node.processor.process(record);
     } catch (error) {
@@ -238,6 +246,7 @@ export class TaskContext implements ProcessorContext<any, any> {
     } finally {
       this.currentNode = previous;
       this.recordTimestamp = previousTimestamp;
+      this.recordHeaders = previousHeaders;
     }
   }
 
@@ -250,8 +259,10 @@ export class TaskContext implements ProcessorContext<any, any> {
       this.flushedOrigin = undefined;
       const previous = this.currentNode;
       const previousTimestamp = this.recordTimestamp;
+      const previousHeaders = this.recordHeaders;
       this.currentNode = schedule.node;
       this.recordTimestamp = firedAt;
+      this.recordHeaders = noHeaders;
       this.punctuatingNode = schedule.node.name;
       try {
         schedule.punctuator(firedAt);
@@ -260,6 +271,7 @@ export class TaskContext implements ProcessorContext<any, any> {
       } finally {
         this.currentNode = previous;
         this.recordTimestamp = previousTimestamp;
+        this.recordHeaders = previousHeaders;
         this.topic = previousTopic;
         this.punctuatingNode = undefined;
         this.flushedOrigin = previousOrigin;

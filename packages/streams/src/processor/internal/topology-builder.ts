@@ -131,6 +131,8 @@ export class InternalTopologyBuilder {
   /** Global stores by the topic that fills them. */
   readonly globalStores = new Map<string, GlobalStoreSpec>();
   private readonly sourceByTopic = new Map<string, string>();
+  /** Join processors that keep null-key records (KIP-962): left and outer stream joins; see {@link feedsNullKeyJoin}. */
+  private readonly nullKeyJoins = new Set<string>();
   private nextIndex = 0;
   private cachedSubtopologies: SubtopologySpec[] | undefined;
 
@@ -233,6 +235,38 @@ export class InternalTopologyBuilder {
   /** Records a repartition topic the driver must create (Kafka) or route in memory (test driver). */
   addInternalTopic(spec: InternalTopicSpec): void {
     this.internalTopics.set(spec.name, spec);
+  }
+
+  /**
+   * Marks a join processor that keeps records with a null key (a left or outer stream-stream join,
+   * a left stream-table or stream-global-table join): Kafka Streams' `NULL_KEY_RELAXED_JOIN` label.
+   */
+  markNullKeyJoin(processorName: string): void {
+    this.nullKeyJoins.add(processorName);
+  }
+
+  /**
+   * Whether records leaving `nodeName` can reach a join marked by {@link markNullKeyJoin}, through
+   * processors and through internal topics (a sink's topic to the source reading it), as Kafka
+   * Streams 3.9 walks its graph (`NodesWithRelaxedNullKeyJoinDownstream`) to decide which
+   * repartitions keep null keys. Topics the application writes and reads itself are not followed.
+   */
+  feedsNullKeyJoin(nodeName: string): boolean {
+    const seen = new Set<string>();
+    const pending = [nodeName];
+    for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      if (name !== nodeName && this.nullKeyJoins.has(name)) return true;
+      const node = this.nodes.get(name);
+      if (node?.kind === 'sink') {
+        const source = typeof node.topic === 'string' && this.internalTopics.has(node.topic) ? this.sourceByTopic.get(node.topic) : undefined;
+        if (source !== undefined) pending.push(source);
+        continue;
+      }
+      pending.push(...(this.children.get(name) ?? []));
+    }
+    return false;
   }
 
   /** Records source topics that must have equal partition counts because their records are joined by key. */

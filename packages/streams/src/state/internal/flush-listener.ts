@@ -4,14 +4,17 @@
  * deduplicated up to the commit (or an eviction) and sent once, with the value last flushed as
  * the old value.
  */
+import type { Headers } from '../../processor/headers.js';
 
 /**
  * Called once per key a cache flushes, after the change is in the store and its changelog.
  * `oldValue` is the value the store held at the previous flush (`null` when absent, or when the
- * listener was registered without old values). It is never called for a key absent both before
- * and after (a delete of a missing key).
+ * listener was registered without old values). `headers` are those of the record that made the
+ * write, which the change is forwarded with, as Kafka's caching stores forward a cached entry's
+ * record context; `undefined` when the store's context kept none. It is never called for a key
+ * absent both before and after (a delete of a missing key).
  */
-export type CacheFlushListener<K, V> = (key: K, newValue: V | null, oldValue: V | null, timestamp: number) => void;
+export type CacheFlushListener<K, V> = (key: K, newValue: V | null, oldValue: V | null, timestamp: number, headers: Headers | undefined) => void;
 
 /** A store whose caching layer can report what it flushes. */
 export interface FlushListenable<K, V> {

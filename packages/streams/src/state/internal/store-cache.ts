@@ -12,6 +12,7 @@
  * the store flushes every dirty entry first (as Kafka does) and then evicts.
  */
 
+import type { Header } from '../../processor/headers.js';
 import type { RecordOrigin } from '../state-store.js';
 import type { SampledStat } from '../../metrics/internal/sampled-stat.js';
 
@@ -33,6 +34,7 @@ export class CacheEntry<K, V> implements RecordOrigin {
   topic: string | undefined = undefined;
   partition = -1;
   offset = -1;
+  headers: Iterable<Header> | undefined = undefined;
 
   constructor(
     /** Unique in the store: the key bytes as latin1, plus the window or session for those stores. */

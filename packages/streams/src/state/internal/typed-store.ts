@@ -345,7 +345,14 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
             outerOrigin = previous;
             originSet = true;
           }
-          listener(this.listenerKeyOf(entry), value, this.sendOldValues && old !== undefined ? this.deserializeValue(old) : null, entry.timestamp);
+          const headers = entry.headers;
+          listener(
+            this.listenerKeyOf(entry),
+            value,
+            this.sendOldValues && old !== undefined ? this.deserializeValue(old) : null,
+            entry.timestamp,
+            headers === undefined || headers instanceof Headers ? headers : new Headers(headers),
+          );
         }
       } finally {
         if (originSet) context.setRecordOrigin?.(outerOrigin);

@@ -62,11 +62,16 @@ export function dropLate(context: TaskContext, operator: string, timestamp: numb
  * session) per flush, with the value last flushed as the old value, and the processor must not
  * forward itself ({@link immediate} is false). Otherwise the processor forwards each change at
  * once with {@link forward}. Session changes carry the session's end as their timestamp, both
- * ways, so the output is the same with caching on or off, up to deduplication.
+ * ways, so the output is the same with caching on or off, up to deduplication. Headers follow
+ * Kafka: a flushed change has those of the record that last wrote it; an immediate one has its
+ * record's, except a session change, which Kafka's session aggregation sends as a new record
+ * without headers.
  */
 export class TableChangeForwarder<K, V> {
   /** Whether the processor forwards each change itself (the store does not cache). */
   readonly immediate: boolean;
+  /** Whether an immediate change keeps its record's headers (not for sessions; see the class comment). */
+  private readonly keepsHeaders: boolean;
 
   constructor(
     private readonly context: ProcessorContext<K, Change<V>>,
@@ -75,6 +80,7 @@ export class TableChangeForwarder<K, V> {
     /** Whether a downstream operator asked for old values; without, the cache does not read them. */
     private readonly sendOldValues: boolean,
   ) {
+    this.keepsHeaders = values !== 'session';
     if (!isFlushListenable<K, unknown>(store)) {
       this.immediate = true;
       return;
@@ -82,14 +88,15 @@ export class TableChangeForwarder<K, V> {
     const forwardLater = internalContext(context).forwarderFor<K, Change<V>>();
     const listener: CacheFlushListener<K, unknown> =
       values === 'session'
-        ? (key, newValue, oldValue) => forwardLater(new StreamRecord(key, { newValue: newValue as V | null, oldValue: oldValue as V | null }, (key as Windowed<unknown>).window.end))
-        : (key, newValue, oldValue, timestamp) => forwardLater(new StreamRecord(key, { newValue: unwrapTimestamped<V>(newValue), oldValue: unwrapTimestamped<V>(oldValue) }, timestamp));
+        ? (key, newValue, oldValue, _timestamp, headers) =>
+            forwardLater(new StreamRecord(key, { newValue: newValue as V | null, oldValue: oldValue as V | null }, (key as Windowed<unknown>).window.end, headers))
+        : (key, newValue, oldValue, timestamp, headers) => forwardLater(new StreamRecord(key, { newValue: unwrapTimestamped<V>(newValue), oldValue: unwrapTimestamped<V>(oldValue) }, timestamp, headers));
     this.immediate = !store.setFlushListener(listener, sendOldValues);
   }
 
   /** Forwards one change at once; call only when {@link immediate}. */
   forward(record: StreamRecord<unknown, unknown>, key: K, newValue: V | null, oldValue: V | null, timestamp: number): void {
-    this.context.forward(new StreamRecord(key, { newValue, oldValue: this.sendOldValues ? oldValue : null }, timestamp, record.headers));
+    this.context.forward(new StreamRecord(key, { newValue, oldValue: this.sendOldValues ? oldValue : null }, timestamp, this.keepsHeaders ? record.headers : undefined));
   }
 }
 

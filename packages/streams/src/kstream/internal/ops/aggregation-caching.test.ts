@@ -14,7 +14,7 @@ import type { ValueAndTimestamp } from '../../../state/value-and-timestamp.js';
 import { isRestorableStore } from '../../../state/store-suppliers.js';
 import { Stores } from '../../../state/stores.js';
 import { StoreTestContext } from '../../../state/internal/store-test-context.js';
-import { TopologyTestDriver } from '../../../test-utils/index.js';
+import { TestRecord, TopologyTestDriver } from '../../../test-utils/index.js';
 import type { TimeWindowedKStream } from '../../kgrouped-stream.js';
 import type { KTable } from '../../ktable.js';
 import type { Windowed } from '../../windowed.js';
@@ -135,6 +135,66 @@ describe('aggregations forward through the cache', () => {
     expect(origins).toEqual([]);
     local.commit();
     expect(origins.sort()).toEqual([`a:in-0@${first + 2}`, `b:in-0@${first + 1}`]);
+  });
+
+  it("forwards each flushed update with the headers of the record that last wrote it, as Kafka's caching stores forward an entry's record context", async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    const stream = builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as Stream;
+    const tables: Array<[string, KTable<any, number>, (key: any) => string]> = [
+      ['count', stream.groupByKey().count({ storeName: 'counts', cachingEnabled: true }), (key: string) => key],
+      ['window', stream.groupByKey().windowedBy(TimeWindows.ofSizeWithNoGrace(10)).count({ storeName: 'windows', cachingEnabled: true }), (key: Windowed<string>) => key.key],
+      ['session', stream.groupByKey().windowedBy(SessionWindows.ofInactivityGapWithNoGrace(10)).count({ storeName: 'sessions', cachingEnabled: true }), (key: Windowed<string>) => key.key],
+    ];
+    const seen: string[] = [];
+    for (const [label, table, show] of tables) {
+      const impl = table as unknown as KTableImpl<unknown, number>;
+      const capture: ProcessorSupplier<unknown, Change<number>, never, never> = () => ({
+        process: (record) => {
+          seen.push(`${label} ${show(record.key)}:${record.headers.lastString('h') ?? 'none'}`);
+        },
+      });
+      impl.topology.addProcessor(`capture-${label}`, capture as ProcessorSupplier<any, any, any, any>, [impl.nodeName]);
+    }
+    const local = await runner(builder.build());
+    const task = local.tasks.find((candidate) => candidate.sourceTopics.includes('in'))!;
+    const keys = Serdes.String();
+    const values = Serdes.Int32();
+    const records: Array<[string, string | undefined]> = [['a', 'first'], ['b', undefined], ['a', 'second']];
+    for (const [index, [key, header]] of records.entries()) {
+      const headers = header === undefined ? new Headers() : new Headers().add('h', header);
+      task.addRecord('in', { topic: 'in', partition: 0, offset: offset++, timestamp: index, key: keys.serialize('in', key, headers), value: values.serialize('in', 1, headers), headers });
+    }
+    task.process();
+    expect(seen).toEqual([]);
+    local.commit();
+    // The last write of `a` had header h=second; `b`'s had none.
+    expect(seen.sort()).toEqual(['count a:second', 'count b:none', 'session a:second', 'session b:none', 'window a:second', 'window b:none']);
+  });
+
+  it("with a cache budget of 0, a session aggregation on the default serdes forwards at once, without headers, as Kafka's does", async () => {
+    for (const cacheMaxBytes of [0, 1024 * 1024]) {
+      const builder = new StreamsBuilder(builderOptions());
+      builder
+        .stream<string, string>('in')
+        .groupByKey()
+        .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(10))
+        .aggregate(
+          () => '',
+          (_key, value, aggregate) => `${aggregate}${value}`,
+          (_key, left, right) => `${left}${right}`,
+        )
+        .toStream()
+        .map((key, value) => ({ key: `${key.key}@${key.window.start}/${key.window.end}`, value }))
+        .to('out');
+      const driver = await openDriver(builder.build(), { logger: silentLogger, cacheMaxBytes, defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.String() }, { initialWallClockTime: 0 });
+      onTestFinished(() => driver.close());
+      const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
+      // Kafka's session aggregation forwards an uncached update as a new record, without headers;
+      // a cached one goes on with the headers of the record that wrote it.
+      input.pipeInput(new TestRecord('a', 'x', 1, new Headers().add('h', '1')));
+      const records = driver.createOutputTopic('out', Serdes.String(), Serdes.String()).readRecordsToList();
+      expect(records.map((record) => `${record.key}=${record.value} h=${record.headers.lastString('h') ?? 'none'}`)).toEqual([`a@1/1=x h=${cacheMaxBytes === 0 ? 'none' : '1'}`]);
+    }
   });
 
   it('with caching off, forwards every update at once', async () => {

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { Consumed, Produced, Serdes, StreamsBuilder, silentLogger } from '../../../index.js';
+import { Consumed, Produced, Serdes, StreamsBuilder, logAndFail, silentLogger } from '../../../index.js';
 import type { KStream, KeyValue, Topology } from '../../../index.js';
 import { TopologyTestDriver } from '../../../test-utils/index.js';
 import type { KTable } from '../../ktable.js';
@@ -313,14 +313,15 @@ describe('suppress', () => {
     expect(out.readKeyValuesToList().map(({ key, value }) => `${key!.key}@${key!.window.start}:${value}`)).toEqual(['a@0:2', 'b@0:1']);
   });
 
-  it('fails the task with SUPPRESSION_BUFFER_FULL when a shut-down buffer overflows', async () => {
+  it('fails the task with SUPPRESSION_BUFFER_FULL when a shut-down buffer overflows and the processing handler fails', async () => {
     const builder = new StreamsBuilder(builderOptions());
     ((builder.stream('in', numbers) as Stream).groupByKey().windowedBy(TimeWindows.ofSizeWithNoGrace(10)).count() as KTable<Windowed<string>, number>).suppress(
       Suppressed.untilWindowCloses(BufferConfig.maxRecords(1, 'shut-down'), 'final-counts'),
     );
-    const driver = await openDriver(builder.build());
+    const driver = await openStoreDriver(builder.build(), { logger: silentLogger, processingExceptionHandler: logAndFail() }, { initialWallClockTime: 0 });
+    onTestFinished(() => driver.close());
     pipe(driver, [['a', 1, 1]]);
-    expect(() => pipe(driver, [['b', 1, 2]])).toThrow(expect.objectContaining({ code: 'SUPPRESSION_BUFFER_FULL', message: expect.stringContaining("'final-counts'") }));
+    expect(() => pipe(driver, [['b', 1, 2]])).toThrow(expect.objectContaining({ cause: expect.objectContaining({ code: 'SUPPRESSION_BUFFER_FULL', message: expect.stringContaining("'final-counts'") }) }));
   });
 
   it('holds a session until stream time passes its end plus grace plus gap, when Kafka closes it', async () => {

@@ -32,5 +32,7 @@ export function joinStreamToGlobalTable<K, V, GK, GV, VR>(
   // The key is unchanged, so the stream keeps whatever partitioning it had (or lacked).
   const result = stream.addNamedChild<K, VR>(name, processor, stream.keySerde, undefined, stream.repartitionRequired);
   if (getterSupplier.storeNames.length > 0) topology.connectProcessorAndStateStores([name], getterSupplier.storeNames);
+  // A left join keeps null keys (KIP-962), so a repartition above it keeps them too, as in Kafka Streams.
+  if (leftJoin) topology.markNullKeyJoin(name);
   return result;
 }

@@ -368,6 +368,11 @@ export function joinStreams<K, V, VO, VR>(
   const otherWindowed = rightInput.addNamedChild<K, unknown>(names.otherWindowed, () => new JoinWindowProcessor<K>(names.otherStore), keySerde, undefined, false);
   const thisJoined = thisWindowed.addNamedChild<K, VR>(names.thisName, sideSupplier<K>(join, leftSide), keySerde, undefined, false);
   const otherJoined = otherWindowed.addNamedChild<K, VR>(names.otherName, sideSupplier<K>(join, rightSide), keySerde, undefined, false);
+  // Kafka Streams labels left and outer joins as keeping null keys: repartitions above them keep them too.
+  if (kind !== 'inner') {
+    topology.markNullKeyJoin(names.thisName);
+    topology.markNullKeyJoin(names.otherName);
+  }
 
   const logging = streamJoined.loggingEnabled ?? true;
   topology.addStateStore(joinWindowStoreBuilder(names.thisStore, windows, keySerde, leftValueSerde, logging, topology.dslStoreSuppliers), [names.thisWindowed, names.otherName]);

@@ -108,5 +108,7 @@ export function joinStreamToTable<K, V, VT, VR>(
   const getterSupplier = table.valueGetterSupplier;
   const result = input.addNamedChild<K, VR>(name, streamTableLookupProcessor<K, V, K, VT, VR>(getterSupplier, undefined, joiner, leftJoin), keySerde, undefined, false);
   if (getterSupplier.storeNames.length > 0) topology.connectProcessorAndStateStores([name], getterSupplier.storeNames);
+  // A left join keeps null keys (KIP-962), so a repartition above it keeps them too, as in Kafka Streams.
+  if (leftJoin) topology.markNullKeyJoin(name);
   return result;
 }

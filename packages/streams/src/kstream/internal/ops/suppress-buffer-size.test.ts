@@ -6,8 +6,8 @@
  * record context (8 + 8 + 4 bytes, the source topic's length, each header's key and value).
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { Consumed, Produced, Serdes, StreamsBuilder, silentLogger } from '../../../index.js';
-import type { KStream } from '../../../index.js';
+import { Consumed, Produced, Serdes, StreamsBuilder, logAndContinue, logAndFail, silentLogger } from '../../../index.js';
+import type { KStream, ProcessingExceptionHandler } from '../../../index.js';
 import { Headers } from '../../../processor/headers.js';
 import { TestRecord, type TopologyTestDriver } from '../../../test-utils/index.js';
 import type { KTable } from '../../ktable.js';
@@ -21,13 +21,13 @@ const strings = Consumed.with(Serdes.String(), Serdes.String());
  * with `buffer` → `out`. Each first update of a 1-byte key with a 2-byte value counts
  * 8 + 1 + 2 + (20 + 2) = 33 bytes.
  */
-async function open(buffer: BufferConfig, cachingEnabled = false): Promise<TopologyTestDriver> {
+async function open(buffer: BufferConfig, cachingEnabled = false, processingExceptionHandler: ProcessingExceptionHandler = logAndFail()): Promise<TopologyTestDriver> {
   const builder = new StreamsBuilder(builderOptions());
   ((builder.stream('in', strings) as KStream<string, string>).groupByKey().reduce((left, right) => `${left}+${right}`, { cachingEnabled }) as KTable<string, string>)
     .suppress(Suppressed.untilTimeLimit(40, buffer))
     .toStream()
     .to('out', Produced.with(Serdes.String(), Serdes.String()));
-  const driver = await openDriver(builder.build(), { logger: silentLogger }, { initialWallClockTime: 0 });
+  const driver = await openDriver(builder.build(), { logger: silentLogger, processingExceptionHandler }, { initialWallClockTime: 0 });
   onTestFinished(() => driver.close());
   return driver;
 }
@@ -99,7 +99,23 @@ describe('suppression buffers bounded in bytes, sized as Kafka sizes them', () =
     expect(read(fits)).toEqual([]);
     const over = await open(BufferConfig.maxBytes(65, 'shut-down'));
     pipe(over, [['e', '12', 45]]);
-    expect(() => pipe(over, [['d', '98', 54]])).toThrow(expect.objectContaining({ code: 'SUPPRESSION_BUFFER_FULL', message: expect.stringContaining('66 bytes') }));
+    expect(() => pipe(over, [['d', '98', 54]])).toThrow(expect.objectContaining({ cause: expect.objectContaining({ code: 'SUPPRESSION_BUFFER_FULL', message: expect.stringContaining('66 bytes') }) }));
+  });
+
+  it("hands a full 'shut-down' buffer to the processing exception handler, as Kafka 3.9 does (KIP-1033)", async () => {
+    // logAndFail: the task stops with a ProcessingError whose cause is the buffer's.
+    const failing = await open(BufferConfig.maxRecords(1, 'shut-down'), false, logAndFail());
+    pipe(failing, [['a', '1', 1]]);
+    expect(() => pipe(failing, [['b', '2', 2]])).toThrow(
+      expect.objectContaining({ name: 'ProcessingError', cause: expect.objectContaining({ name: 'SuppressionBufferFullError', message: expect.stringContaining('2 records') }) }),
+    );
+    // logAndContinue: logged and counted; the record stays buffered (Kafka buffers it before it
+    // checks the bound), so the buffer, still over its bound, fails every record until entries fall due.
+    const continuing = await open(BufferConfig.maxRecords(1, 'shut-down'), false, logAndContinue());
+    pipe(continuing, [['a', '1', 1], ['b', '2', 2], ['c', '3', 3], ['c', '4', 45]]);
+    expect(continuing.droppedRecords().get('processing-error')).toBe(2);
+    // At stream time 45, a, b and c (first buffered at 1, 2 and 3: due at 41, 42 and 43) go out.
+    expect(read(continuing)).toEqual(['a=1@1', 'b=2@2', 'c=3+4@45']);
   });
 
   it('takes bounds of 0, as Kafka does: every update is emitted at once, or fails the task', async () => {
@@ -107,7 +123,7 @@ describe('suppression buffers bounded in bytes, sized as Kafka sizes them', () =
     pipe(records, [['a', '1', 1], ['a', '2', 2]]);
     expect(read(records)).toEqual(['a=1@1', 'a=1+2@2']);
     const bytes = await open(BufferConfig.maxBytes(0, 'shut-down'));
-    expect(() => pipe(bytes, [['a', '1', 1]])).toThrow(expect.objectContaining({ code: 'SUPPRESSION_BUFFER_FULL' }));
+    expect(() => pipe(bytes, [['a', '1', 1]])).toThrow(expect.objectContaining({ cause: expect.objectContaining({ code: 'SUPPRESSION_BUFFER_FULL' }) }));
     expect(() => BufferConfig.maxBytes(-1)).toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining("'maxBytes'") }));
   });
 

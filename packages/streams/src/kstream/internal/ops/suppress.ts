@@ -5,7 +5,8 @@
  * value once stream time reaches its end plus the upstream grace, plus the inactivity gap for
  * sessions, as Kafka waits (a window deleted by then emits nothing); `until-time-limit` emits a key's latest update once stream time reaches the
  * time it was first buffered plus the limit. A full buffer emits its oldest entries early or
- * fails the task, as configured.
+ * throws {@link SuppressionBufferFullError} (after buffering the record), which goes to the
+ * processing exception handler as in Kafka Streams 3.9, as configured.
  *
  * As in Kafka Streams, the buffer is backed by a changelogged store (`<suppress name>-store`,
  * `suppression-buffer-store.ts`, over a key-value store from the builder's DSL store suppliers):
@@ -14,7 +15,7 @@
  * the changelog, or reopened from disk) holds exactly what the failed one held. The processor
  * keeps a time-ordered index in memory for emission order, rebuilt from the store.
  */
-import { TopologyError } from '../../../errors/streams-error.js';
+import { SuppressionBufferFullError, TopologyError } from '../../../errors/streams-error.js';
 import { HandledFailure, internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { Headers } from '../../../processor/headers.js';
@@ -30,11 +31,6 @@ import type { Change } from '../change.js';
 import { KTableImpl } from '../ktable-impl.js';
 import { decodeBufferEntry, encodeBufferEntry } from '../suppress-buffer-encoding.js';
 import { suppressionBufferStoreBuilder, type SuppressionBufferStore } from '../suppression-buffer-store.js';
-
-/** A suppression buffer grew past its bound and its strategy is to shut down. */
-export class SuppressionBufferFullError extends HandledFailure {
-  override readonly code = 'SUPPRESSION_BUFFER_FULL';
-}
 
 interface BufferEntry<K, V> extends RecordOrigin {
   readonly id: string;
@@ -282,6 +278,8 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
     const { buffer } = this.options.suppressed;
     if (this.entries.size <= buffer.maxRecords && this.bytes <= buffer.maxBytes) return;
     if (buffer.whenFull === 'shut-down') {
+      // Not a HandledFailure: Kafka throws a plain StreamsException here, which its processor node
+      // hands to the processing exception handler; the record stays buffered either way.
       const node = this.context.currentNode?.name;
       throw new SuppressionBufferFullError(
         `Suppression buffer of '${node}' is full (${this.entries.size} records, ${this.bytes} bytes; bounds maxRecords=${buffer.maxRecords}, maxBytes=${buffer.maxBytes}) and its strategy is 'shut-down'. Raise the bound, use BufferConfig.unbounded(), or (for untilTimeLimit) emit early.`,

@@ -3,7 +3,7 @@
  * change to (group key, value) pairs. When the row stays in its group, one record carries both
  * values; when it moves, the old pair goes to its old group as a subtraction and the new pair to
  * its new group as an addition. Records go out as encoded changes (see `change-encoding.ts`);
- * pairs with a null group key are dropped and counted.
+ * pairs with a null value are not sent, and pairs with a null group key are dropped and counted.
  */
 import { Headers } from '../../../processor/headers.js';
 import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
@@ -42,19 +42,29 @@ class TableRepartitionMapProcessor<K, V, KR, VR> implements Processor<K, Change<
     const { newValue, oldValue } = record.value;
     const newPair = newValue === null ? undefined : this.selector(record.key, newValue);
     const oldPair = oldValue === null ? undefined : this.selector(record.key, oldValue);
-    if (newPair !== undefined && oldPair !== undefined && this.sameKey(newPair.key, oldPair.key)) {
-      this.send(record, newPair.key, change(newPair.value ?? null, oldPair.value ?? null));
+    // As Kafka's KTableRepartitionMap: a pair with a null key or value is not sent, and the old
+    // pair goes first; when both pairs go to one group they travel as one change.
+    const sendOld = this.sendable(oldPair);
+    const sendNew = this.sendable(newPair);
+    if (sendOld && sendNew && this.sameKey(newPair!.key, oldPair!.key)) {
+      this.send(record, oldPair!.key, change(newPair!.value, oldPair!.value));
       return;
     }
-    if (oldPair !== undefined) this.send(record, oldPair.key, change(null, oldPair.value ?? null));
-    if (newPair !== undefined) this.send(record, newPair.key, change(newPair.value ?? null, null));
+    if (sendOld) this.send(record, oldPair!.key, change(null, oldPair!.value));
+    if (sendNew) this.send(record, newPair!.key, change(newPair!.value, null));
+  }
+
+  /** Whether a selected pair is sent: it has a key (a null one is counted as dropped) and a value. */
+  private sendable(selected: KeyValue<KR, VR> | undefined): boolean {
+    if (selected === undefined) return false;
+    if (selected.key === null || selected.key === undefined) {
+      this.task.dropRecord('null-key', 'Table grouping skipped a record whose selected key is null.');
+      return false;
+    }
+    return selected.value !== null && selected.value !== undefined;
   }
 
   private send(record: StreamRecord<K, Change<V>>, key: KR, value: Change<VR>): void {
-    if (key === null || key === undefined) {
-      this.task.dropRecord('null-key', 'Table grouping skipped a record whose selected key is null.');
-      return;
-    }
     this.context.forward(record.withKey(key).withValue(encodeChange(this.valueSerde, this.topic, value, record.headers)));
   }
 

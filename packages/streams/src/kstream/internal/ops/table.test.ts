@@ -7,7 +7,8 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { topologyBuilder } from '../../../engine.js';
 import { BufferConfig, boundedTimestampExtractor, Consumed, Grouped, Materialized, Named, Produced, recordTimestampExtractor, Serdes, StreamsBuilder, Suppressed, silentLogger } from '../../../index.js';
 import type { KTable, Topology, ValueAndTimestamp } from '../../../index.js';
-import { TopologyTestDriver } from '../../../test-utils/index.js';
+import { TestRecord, TopologyTestDriver } from '../../../test-utils/index.js';
+import { Headers } from '../../../processor/headers.js';
 import { builderOptions, openDriver as openStoreDriver } from '../../../../../../test/support/store-kind.js';
 
 const strings = Consumed.with(Serdes.String(), Serdes.String());
@@ -271,6 +272,22 @@ describe('KTable.filter and mapValues', () => {
   });
 });
 
+describe('a cached table', () => {
+  it('forwards each update with the headers of the record that made it, cache on or off', async () => {
+    for (const cacheMaxBytes of [0, 1024 * 1024]) {
+      const builder = new StreamsBuilder(builderOptions());
+      builder.table('in', strings, Materialized.as('rows')).toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
+      const driver = await openStoreDriver(builder.build(), { logger: silentLogger, cacheMaxBytes }, { initialWallClockTime: 0 });
+      onTestFinished(() => driver.close());
+      const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
+      input.pipeInput(new TestRecord('a', 'A1', 1, new Headers().add('trace', 't1')));
+      input.pipeInput(new TestRecord<string, string>('a', null, 2, new Headers().add('trace', 't2')));
+      const records = driver.createOutputTopic('out', Serdes.String(), Serdes.String()).readRecordsToList();
+      expect(records.map((record) => `${record.value}:${record.headers.lastString('trace')}`)).toEqual(['A1:t1', 'null:t2']);
+    }
+  });
+});
+
 describe('KTable.groupBy', () => {
   it('keeps per-group sums and counts exact as rows move between groups', async () => {
     const builder = new StreamsBuilder(builderOptions());
@@ -318,6 +335,48 @@ describe('KTable.groupBy', () => {
     input.pipeInput('a', 2, 2);
     expect(output(driver, 'out', Serdes.Int32()).readValuesToList()).toEqual([1, 2]);
     expect(driver.producedTopicNames()).toContain('test-sum-repartition');
+  });
+
+  it("writes the repartition topic in Kafka's layout: one record with both values, or a subtraction then an addition", async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    builder
+      .table('in', strings)
+      .groupBy((_key, value) => ({ key: value.slice(0, 1), value }), { name: 'g', keySerde: Serdes.String(), valueSerde: Serdes.String() })
+      .reduce((sum, value) => `${sum}+${value}`, (sum, value) => `${sum}-${value}`)
+      .toStream()
+      .to('out', Produced.with(Serdes.String(), Serdes.String()));
+    const driver = await openDriver(builder.build());
+    const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
+    input.pipeInput('k', 'a1', 1);
+    input.pipeInput('k', 'a2', 2); // stays in group a
+    input.pipeInput('k', 'b1', 3); // moves to group b
+    input.pipeInput('k', null, 4);
+    const repartition = driver.createOutputTopic('test-g-repartition', Serdes.String(), Serdes.Bytes()).readKeyValuesToList();
+    expect(repartition.map(({ key, value }) => `${key}:${value!.toString('hex')}`)).toEqual([
+      'a:' + Buffer.from('a1').toString('hex') + '01',
+      'a:04' + Buffer.from('a2a1').toString('hex') + '02',
+      'a:' + Buffer.from('a2').toString('hex') + '00',
+      'b:' + Buffer.from('b1').toString('hex') + '01',
+      'b:' + Buffer.from('b1').toString('hex') + '00',
+    ]);
+  });
+
+  it('sends nothing for a selected pair with a null value, as Kafka Streams does', async () => {
+    const builder = new StreamsBuilder(builderOptions());
+    builder
+      .table('in', numbers)
+      .groupBy((_key, value) => ({ key: 'all', value: (value % 2 === 0 ? value : null) as number }), { name: 'evens', keySerde: Serdes.String(), valueSerde: Serdes.Int32() })
+      .reduce((sum, value) => sum + value, (sum, value) => sum - value)
+      .toStream()
+      .to('out', Produced.with(Serdes.String(), Serdes.Int32()));
+    const driver = await openDriver(builder.build());
+    const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
+    input.pipeInput('a', 2, 1);
+    input.pipeInput('b', 3, 2); // odd: no pair to add
+    input.pipeInput('b', 5, 3); // odd to odd: nothing to subtract or add
+    input.pipeInput('a', 4, 4);
+    expect(output(driver, 'out', Serdes.Int32()).readValuesToList()).toEqual([2, 4]);
+    expect(driver.createOutputTopic('test-evens-repartition', Serdes.String(), Serdes.Bytes()).readValuesToList()).toHaveLength(2);
   });
 });
 

@@ -53,6 +53,7 @@ final class Catalogue {
     return switch (name) {
       case "split-merge" -> List.of("out", "out-null");
       case "table-old-values" -> List.of("out", "sums", "evens");
+      case "rekeyed-join" -> List.of("out", "counts");
       default -> List.of("out");
     };
   }
@@ -245,6 +246,28 @@ final class Catalogue {
           case "inner" -> left.join(right, JOINER, windows, serdes);
           case "left" -> left.leftJoin(right, JOINER, windows, serdes);
           default -> left.outerJoin(right, JOINER, windows, serdes);
+        };
+        joined.to("out");
+      }
+      case "rekeyed-join" -> {
+        KStream<String, String> rekeyed = builder.<String, String>stream("a")
+            .selectKey((key, value) -> value == null ? key : n(value) % 4 == 0 ? null : KEYS[n(value) % KEYS.length]);
+        boolean viaRepartition = params.path("via").asText().equals("repartition");
+        KStream<String, String> left = viaRepartition ? rekeyed.repartition() : rekeyed;
+        if (viaRepartition) {
+          left.groupByKey().count().toStream().mapValues(Catalogue::str).to("counts");
+        }
+        JoinWindows windows = JoinWindows.ofTimeDifferenceAndGrace(ms(params, "before"), ms(params, "grace"));
+        StreamJoined<String, String, String> serdes = StreamJoined.with(Serdes.String(), Serdes.String(), Serdes.String());
+        // Both right sides exist whatever the kind, so that every input topic has a source.
+        KStream<String, String> right = builder.stream("b");
+        KTable<String, String> rows = builder.table("t");
+        KStream<String, String> joined = switch (kind(params)) {
+          case "inner" -> left.join(right, JOINER, windows, serdes);
+          case "left" -> left.leftJoin(right, JOINER, windows, serdes);
+          case "outer" -> left.outerJoin(right, JOINER, windows, serdes);
+          case "table-inner" -> left.join(rows, JOINER);
+          default -> left.leftJoin(rows, JOINER);
         };
         joined.to("out");
       }

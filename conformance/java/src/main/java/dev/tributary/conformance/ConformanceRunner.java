@@ -100,7 +100,11 @@ public final class ConformanceRunner {
               topic, name -> driver.createInputTopic(name, new StringSerializer(), new StringSerializer()));
           String key = step.get("key").isNull() ? null : step.get("key").asText();
           String value = step.get("value").isNull() ? null : step.get("value").asText();
-          input.pipeInput(key, value, step.get("ts").asLong());
+          org.apache.kafka.common.header.internals.RecordHeaders headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+          for (JsonNode header : step.path("headers")) {
+            headers.add(header.get(0).asText(), header.get(1).asText().getBytes(StandardCharsets.UTF_8));
+          }
+          input.pipeInput(new TestRecord<>(key, value, headers, step.get("ts").asLong()));
         }
       } catch (RuntimeException e) {
         result.put("error", rootCause(e));

@@ -1,8 +1,8 @@
 /**
- * The consumer test: Tributary as a user outside this repository gets it. It packs the three
+ * The consumer test: Tributary as a user outside this repository gets it. It packs the four
  * published packages with pnpm (the command getting-started.md gives; `pnpm publish` packs the
- * same way), checks each tarball, installs them with plain npm (--prefer-offline) into a fresh
- * project under the system temp directory, then compiles fixture/consumer.ts with tsc (no
+ * same way), checks each tarball, installs them and prom-client (@tributary/prometheus' peer
+ * dependency) with plain npm (--prefer-offline) into a fresh project under the system temp directory, then compiles fixture/consumer.ts with tsc (no
  * skipLibCheck, so the packages' own .d.ts files are checked) under moduleResolution nodenext,
  * bundler and node10, to ESM and to CommonJS, and runs each output with node; and compiles and
  * runs each package README's example. Needs `pnpm run build` first.
@@ -111,7 +111,8 @@ beforeAll(() => {
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'tributary-consumer', private: true }, null, 2)}\n`);
   // As the guide's "Install from a clone" does: every tarball at once, so the packages' exact pins on each other are met by them.
-  const tools = [`typescript@${installedVersion('typescript')}`, `@types/node@${installedVersion('@types/node')}`];
+  // prom-client is @tributary/prometheus' peer dependency: the user installs it, as its README says.
+  const tools = [`typescript@${installedVersion('typescript')}`, `@types/node@${installedVersion('@types/node')}`, `prom-client@${installedVersion('prom-client')}`];
   run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...packed.map((entry) => entry.tarball), ...tools], project, environment);
   const installedAt = Date.now();
 

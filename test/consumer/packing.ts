@@ -13,6 +13,7 @@ export const publishedPackages = [
   { name: '@tributary/streams', directory: 'packages/streams' },
   { name: '@tributary/level', directory: 'packages/level' },
   { name: '@tributary/kafka', directory: 'packages/kafka' },
+  { name: '@tributary/prometheus', directory: 'packages/prometheus' },
 ] as const;
 
 /** What a packed tarball holds. */

@@ -12,7 +12,11 @@ import type { Metric } from '@tributary/streams';
 
 /** Anything with Tributary's metrics: `KafkaStreams`, `EmbeddedRunner` (`metrics().all`). */
 export interface StreamsMetricsSource {
-  metrics(): { readonly all: readonly Metric[] };
+  /** The source's metrics as they are now; called once per scrape. */
+  metrics(): {
+    /** Every metric: group, name, tags and current value. */
+    readonly all: readonly Metric[];
+  };
 }
 
 /** Options of {@link registerStreamsMetrics}. */
@@ -78,6 +82,10 @@ export class StreamsMetricsCollector {
    */
   private fresh = false;
 
+  /**
+   * Reads `source` once and registers the families it reports in the registry of `options`
+   * (prom-client's global `register` when none is given). {@link registerStreamsMetrics} does the same.
+   */
   constructor(
     private readonly source: StreamsMetricsSource,
     options: StreamsMetricsOptions = {},

@@ -346,7 +346,7 @@ export class KafkaStreams {
     this.admin = await connectAdmin(kafka, config, { timeoutMs: CONNECT_TIMEOUT_MS, brokers: options.brokers, stopped: () => this.closing() || this.fatalError !== undefined });
     const admin = this.admin;
     this.checkNotClosing();
-    const plan = await prepareTopics(admin, builder, options.applicationId, options.streams.logger).catch((error: unknown) => {
+    const plan = await prepareTopics(admin, builder, options.applicationId, options.replicationFactor, options.streams.logger).catch((error: unknown) => {
       throw brokerFailure(error, options.brokers, 'while checking and creating topics');
     });
     this.checkNotClosing();

@@ -32,6 +32,12 @@ export interface BrokerFailureOptions {
   readonly controlledShutdowns: number;
   /** How long a failed broker stays down before its restart. */
   readonly downMs: number;
+  /**
+   * The pause after a broker is back in sync before the next kill: time for the application to
+   * settle, since a kill -9 can cost it a stream-thread replacement and more than 10 in 5 minutes
+   * stop it (see docs/running-on-kafka.md, "Failure testing").
+   */
+  readonly pauseBetweenKillsMs: number;
 }
 
 /** One broker failure: which broker, how, what it led, and how long it took to be whole again. */
@@ -115,7 +121,11 @@ export async function runBrokerFailureScenario(options: BrokerFailureOptions): P
     if (Date.now() > deadline) throw new Error(`The flagship committed no progress within 60 s:\n${run.cluster.process(instanceName).tail()}`);
   }
   let failuresOver = false;
-  const liveInput = produceInput(run.kafka, run.topics, events.slice(options.backlogEvents), { ratePerSecond: options.liveRatePerSecond, stop: () => failuresOver });
+  // Settled at once, so a failure of the input waits for the failures to end without going unhandled.
+  const liveInput = produceInput(run.kafka, run.topics, events.slice(options.backlogEvents), { ratePerSecond: options.liveRatePerSecond, stop: () => failuresOver, patienceMs: 120_000 }).then(
+    (batchesResent) => ({ batchesResent, error: undefined }),
+    (error: unknown) => ({ batchesResent: 0, error }),
+  );
 
   const failures: BrokerFailure[] = [];
   try {
@@ -124,6 +134,7 @@ export async function runBrokerFailureScenario(options: BrokerFailureOptions): P
       const failure = await failBroker(run, cluster, 'kill -9', undefined, options.downMs);
       lastKilled = failure.broker;
       failures.push(failure);
+      if (cycle + 1 < options.brokerKills) await sleep(options.pauseBetweenKillsMs);
     }
     // "Another" broker: not the one just killed.
     for (let shutdown = 0; shutdown < options.controlledShutdowns; shutdown++) {
@@ -131,10 +142,10 @@ export async function runBrokerFailureScenario(options: BrokerFailureOptions): P
     }
   } finally {
     failuresOver = true;
-    resent += await liveInput.catch((error: unknown) => {
-      throw new Error(`The live input failed: ${String(error)}`);
-    });
   }
+  const input = await liveInput;
+  if (input.error !== undefined) throw new Error(`The live input failed: ${String(input.error)}`);
+  resent += input.batchesResent;
   if (resent > 0) console.log(`FAILURE ${options.name}: ${resent} input batch(es) sent again after a producer failure`);
 
   const topics = await flagshipTopics(run);

@@ -78,6 +78,13 @@ export interface InputPace {
   readonly ratePerSecond?: number;
   /** Checked before each batch: true ends the input there. */
   readonly stop?: () => boolean;
+  /**
+   * How long to keep sending a batch again (with a new producer) before giving up, in ms; at
+   * least five attempts either way. Set it past a broker failover (a killed broker's partitions
+   * get new leaders only once the controller fences it, 9 s by default) for input sent while
+   * brokers fail: the input is the test's, not the application's.
+   */
+  readonly patienceMs?: number;
 }
 
 /**
@@ -104,7 +111,7 @@ export async function produceInput(kafka: Kafka, topics: ProductAnalyticsTopics,
         messages.push({ key: record.key, value: record.value, timestamp: String(record.timestamp) });
         byTopic.set(topic, messages);
       }
-      for (let attempt = 1; ; attempt++) {
+      for (let attempt = 1, giveUpAt = Date.now() + (pace.patienceMs ?? 0); ; attempt++) {
         try {
           if (producer === undefined) {
             producer = inputProducer(kafka);
@@ -113,7 +120,7 @@ export async function produceInput(kafka: Kafka, topics: ProductAnalyticsTopics,
           await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
           break;
         } catch (error) {
-          if (attempt >= 5) throw error;
+          if (attempt >= 5 && Date.now() >= giveUpAt) throw error;
           resent++;
           await producer?.disconnect().catch(() => undefined);
           producer = undefined;

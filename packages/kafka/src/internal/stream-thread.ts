@@ -31,7 +31,7 @@ import { TaskManager, type ManagedTask } from './task-manager.js';
 import { decodeStandbyTasks, taskAssignor, taskKey, type TaskKey } from './task-assignor.js';
 import { StandbyTasks } from './standby-tasks.js';
 import type { TopicPlan } from './topic-plan.js';
-import { TaskCorruptedError } from '../errors.js';
+import { TaskCorruptedError, TaskMigratedError } from '../errors.js';
 import { encodeChangelogEnds } from './commit-metadata.js';
 import type { Admin } from 'kafkajs';
 
@@ -184,7 +184,7 @@ export class StreamThread {
         // kafkajs rejoins under a new member id after its session expired (a long pause, a
         // partition): its tasks may have been processed elsewhere meanwhile, so none of their
         // state can be trusted, even if the same tasks come back. Rebuild the thread.
-        this.fail(new TaskCorruptedError(`This member lost its group membership (its session expired) while it held tasks [${[...this.tasks.keys()].join(', ')}]; they may have moved and changed meanwhile.`, '*'));
+        this.fail(new TaskMigratedError(`This member lost its group membership (its session expired) while it held tasks [${[...this.tasks.keys()].join(', ')}]; they may have moved and changed meanwhile.`));
         return;
       }
       // Pause partitions of tasks not yet running before the first fetch; restored tasks resume them.
@@ -688,7 +688,7 @@ export class StreamThread {
   private expelled(): boolean {
     const silentMs = Date.now() - this.lastTickAt;
     if (silentMs <= this.options.options.sessionTimeoutMs) return false;
-    this.fail(new TaskCorruptedError(`This process did not run for ${Math.round(silentMs / 1000)} s, longer than the session timeout; its group membership has expired and its tasks may have moved.`, '*'));
+    this.fail(new TaskMigratedError(`This process did not run for ${Math.round(silentMs / 1000)} s, longer than the session timeout; its group membership has expired and its tasks may have moved.`));
     return true;
   }
 

@@ -167,6 +167,14 @@ export class StreamThread {
 
   /** Connects, joins the group and resolves once the first assignment is restored and running. */
   async start(): Promise<void> {
+    const running = new Promise<void>((resolve, reject) => {
+      this.startWaiter = { resolve, reject };
+    });
+    // close() can reject it while start() still awaits the consumer: that is no unhandled rejection.
+    running.catch(() => {});
+    // Armed before anything is awaited: kafkajs' run() awaits the first join, which can wait for
+    // ever (see watchStart), and nothing after it would run.
+    this.watchStart();
     await this.producer?.connect();
     await this.consumer.connect();
     if (this.sourceTopics.length > 0) await this.consumer.subscribe({ topics: this.sourceTopics, fromBeginning: true });
@@ -200,11 +208,6 @@ export class StreamThread {
     this.consumer.on(events.CRASH, ({ payload }) => {
       if (!payload.restart && !this.closing) this.fail(payload.error);
     });
-    const running = new Promise<void>((resolve, reject) => {
-      this.startWaiter = { resolve, reject };
-    });
-    // close() can reject it while start() still awaits the consumer: that is no unhandled rejection.
-    running.catch(() => {});
     if (this.sourceTopics.length === 0) {
       this.joined = true;
       this.checkRunning();
@@ -233,15 +236,15 @@ export class StreamThread {
     this.lastTickAt = Date.now();
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
-    this.watchStart();
     await running;
   }
 
   /**
    * A join that has not completed within a rebalance timeout plus a session timeout will not
    * (kafkajs can be left waiting after a coordinator that was loading, when the brokers come
-   * back): the thread is failed then, to be replaced, rather than wait in silence. A restore in
-   * progress is not a stuck join, and pushes the check back.
+   * back, or after the broker holding the group coordinator was killed): the thread is failed
+   * then, to be replaced, rather than wait in silence. A restore in progress is not a stuck join,
+   * and pushes the check back. Counted from the start of `start()`, connecting included.
    */
   private watchStart(): void {
     const { rebalanceTimeoutMs, sessionTimeoutMs } = this.options.options;

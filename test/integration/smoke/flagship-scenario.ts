@@ -252,8 +252,13 @@ export async function finishFlagship(run: FlagshipRun, commitIntervalMs: number,
   const repartition = (await run.admin.listTopics()).filter((topic) => topic.startsWith(`${run.applicationId}-`) && topic.endsWith('-repartition'));
   const lagOfAll = async () => {
     let total = 0;
-    total += await lagOf(run.admin, run.applicationId, run.topics.events);
-    for (const topic of repartition) total += await lagOf(run.admin, run.applicationId, topic, true);
+    try {
+      total += await lagOf(run.admin, run.applicationId, run.topics.events);
+      for (const topic of repartition) total += await lagOf(run.admin, run.applicationId, topic, true);
+    } catch {
+      // kafkajs' admin does not retry ListOffsets on NOT_LEADER_OR_FOLLOWER, as after a broker failure: ask again.
+      return Number.POSITIVE_INFINITY;
+    }
     return total;
   };
   for (const deadline = Date.now() + timeoutMs; (await lagOfAll()) > 0; await sleep(500)) {

@@ -32,25 +32,20 @@
 #     --bootstrap-server "$(cat .scratch/kafka/bootstrap)" --list
 set -euo pipefail
 
-SCRIPT_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)"
-REPO_ROOT="$(cd -- "$SCRIPT_DIR/.." && pwd -P)"
-POM="$REPO_ROOT/tools/kafka-broker/pom.xml"
+LOG_NAME=kafka-broker
+# shellcheck source=scripts/kafka-common.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/kafka-common.sh"
 KDIR="$REPO_ROOT/.scratch/kafka"
-LIB_DIR="$KDIR/lib"
 CONF_DIR="$KDIR/config"
 DATA_DIR="$KDIR/data"
 LOG_DIR="$KDIR/logs"
 PID_FILE="$KDIR/broker.pid"
 BOOTSTRAP_FILE="$KDIR/bootstrap"
 LOCK_FILE="$KDIR/.lock"
-HOST=127.0.0.1
 
 START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
 HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
-
-log() { echo "kafka-broker: $*" >&2; }
-die() { log "error: $*"; exit 1; }
 
 # Serialise concurrent invocations (e.g. two test jobs calling start at once).
 take_lock() {
@@ -66,63 +61,11 @@ broker_pid() {
   [[ -f "$PID_FILE" ]] || return 0
   local pid
   pid="$(cat "$PID_FILE" 2>/dev/null || true)"
-  if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null \
-     && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka'; then
+  if is_kafka_pid "$pid"; then
     echo "$pid"
   else
     rm -f "$PID_FILE"
   fi
-}
-
-port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
-
-# A port nothing listens on, below the Linux ephemeral range.
-free_port() {
-  local avoid="${1:-}" port i
-  for i in $(seq 1 200); do
-    port=$((20000 + RANDOM % 12000))
-    [[ "$port" == "$avoid" ]] && continue
-    if command -v ss >/dev/null 2>&1 && ss -Htan "sport = :$port" 2>/dev/null | grep -q .; then
-      continue
-    fi
-    port_open "$port" && continue
-    echo "$port"; return 0
-  done
-  die "no free port found"
-}
-
-lib_stamp() { cksum <"$POM" | cut -d' ' -f1; }
-
-fetch_jars() {
-  local stamp; stamp="$(lib_stamp)"
-  if [[ -f "$LIB_DIR/.complete" && "$(cat "$LIB_DIR/.complete")" == "$stamp" ]]; then
-    return 0
-  fi
-  command -v mvn >/dev/null 2>&1 || die "mvn not found (needed once to fetch the Kafka jars)"
-  log "fetching Kafka jars into $LIB_DIR (mvn, cached in ~/.m2) ..."
-  local tmp="$KDIR/lib.tmp.$$"
-  rm -rf "$tmp"
-  if ! mvn -B -q -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
-        -DoutputDirectory="$tmp" >"$KDIR/mvn.log" 2>&1; then
-    cat "$KDIR/mvn.log" >&2
-    rm -rf "$tmp"
-    die "mvn dependency:copy-dependencies failed"
-  fi
-  ls "$tmp"/kafka_2.13-*.jar >/dev/null 2>&1 || die "kafka_2.13 jar missing after fetch"
-  echo "$stamp" >"$tmp/.complete"
-  rm -rf "$LIB_DIR"
-  mv "$tmp" "$LIB_DIR"
-}
-
-# Kafka cluster ids are 16 random bytes, base64url without padding (22 chars). One that starts
-# with '-' would read as an option to kafka-storage, so draw again, as Kafka's own
-# Uuid.randomUuid does.
-random_cluster_id() {
-  local id
-  while :; do
-    id="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
-    case "$id" in -*) ;; *) printf '%s' "$id"; return ;; esac
-  done
 }
 
 write_config() {
@@ -150,63 +93,12 @@ default.replication.factor=1
 min.insync.replicas=1
 num.partitions=1
 
-# Test-friendly: no initial consumer-group rebalance delay; topics are
-# auto-created on first produce/metadata request (Kafka's default, set explicitly).
-group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=true
-delete.topic.enable=true
-
-# Small footprint (2-core machine shared with tests).
-num.network.threads=2
-num.io.threads=4
-log.cleaner.threads=1
-num.recovery.threads.per.data.dir=1
 EOF
-
-  cat >"$CONF_DIR/log4j.properties" <<EOF
-# Broker logging (reload4j): everything at INFO to server.log.
-log4j.rootLogger=INFO, file
-log4j.appender.file=org.apache.log4j.RollingFileAppender
-log4j.appender.file.File=\${kafka.logs.dir}/server.log
-log4j.appender.file.MaxFileSize=50MB
-log4j.appender.file.MaxBackupIndex=2
-log4j.appender.file.layout=org.apache.log4j.PatternLayout
-log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
-log4j.logger.kafka.request.logger=WARN
-log4j.logger.org.apache.kafka.clients=WARN
-log4j.logger.kafka.log.LogCleaner=WARN
-EOF
-
-  cat >"$CONF_DIR/tools-log4j.properties" <<'EOF'
-# For CLI tools run from .scratch/kafka/lib: warnings only, to stderr.
-log4j.rootLogger=WARN, stderr
-log4j.appender.stderr=org.apache.log4j.ConsoleAppender
-log4j.appender.stderr.Target=System.err
-log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
-log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
-EOF
+  common_server_properties >>"$CONF_DIR/server.properties"
+  write_log4j "$CONF_DIR"
 }
 
-print_log_tail() {
-  local f
-  for f in "$LOG_DIR/server.log" "$LOG_DIR/stdout.log"; do
-    [[ -s "$f" ]] || continue
-    echo "----- tail -n 60 $f -----" >&2
-    tail -n 60 "$f" >&2
-  done
-}
-
-kill_broker() { # pid timeout
-  local pid="$1" timeout="$2" i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < timeout * 5; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.2
-  done
-  log "broker (pid $pid) still alive after ${timeout}s, sending SIGKILL"
-  kill -KILL "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-}
+kill_broker() { stop_pid "$@"; }
 
 cmd_start() {
   take_lock
@@ -242,34 +134,13 @@ cmd_start() {
   mkdir -p "$DATA_DIR" "$LOG_DIR"
   write_config "$port" "$cport"
 
-  local cp="$LIB_DIR/*"
-  local tools_log="-Dlog4j.configuration=file:$CONF_DIR/tools-log4j.properties"
   if [[ ! -f "$DATA_DIR/meta.properties" ]]; then
-    local cluster_id; cluster_id="$(random_cluster_id)"
-    if ! java "$tools_log" -Xmx256m -cp "$cp" kafka.tools.StorageTool format \
-          -t "$cluster_id" -c "$CONF_DIR/server.properties" >"$LOG_DIR/format.log" 2>&1; then
-      cat "$LOG_DIR/format.log" >&2
-      die "kafka-storage format failed"
-    fi
+    format_storage "$(random_cluster_id)" "$CONF_DIR/server.properties" "$CONF_DIR" "$LOG_DIR/format.log"
   else
     log "KAFKA_KEEP_DATA=1: reusing formatted data in $DATA_DIR"
   fi
 
-  # Fresh logs for each run (the previous run's are kept as *.prev).
-  local f
-  for f in server.log stdout.log; do
-    [[ -f "$LOG_DIR/$f" ]] && mv -f "$LOG_DIR/$f" "$LOG_DIR/$f.prev"
-  done
-
-  # shellcheck disable=SC2086
-  nohup java $HEAP_OPTS -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-    -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExitOnOutOfMemoryError \
-    -Djava.awt.headless=true \
-    -Dkafka.logs.dir="$LOG_DIR" \
-    -Dlog4j.configuration="file:$CONF_DIR/log4j.properties" \
-    -cp "$cp" kafka.Kafka "$CONF_DIR/server.properties" \
-    >"$LOG_DIR/stdout.log" 2>&1 </dev/null 9>&- &
-  pid=$!
+  pid="$(launch_node "$CONF_DIR" "$LOG_DIR" "$HEAP_OPTS")"
   echo "$pid" >"$PID_FILE"
 
   # Ready = the server logged "Kafka Server started" (KRaft broker startup
@@ -279,14 +150,14 @@ cmd_start() {
   while :; do
     if ! kill -0 "$pid" 2>/dev/null; then
       rm -f "$PID_FILE"
-      print_log_tail
+      print_log_tail "$LOG_DIR"
       die "broker exited during startup"
     fi
-    if grep -q 'Kafka Server started' "$LOG_DIR/server.log" 2>/dev/null && port_open "$port"; then
+    if node_ready "$LOG_DIR" "$port"; then
       break
     fi
     if ((SECONDS >= deadline)); then
-      print_log_tail
+      print_log_tail "$LOG_DIR"
       kill_broker "$pid" 10
       rm -f "$PID_FILE"
       die "broker not ready within ${START_TIMEOUT}s"

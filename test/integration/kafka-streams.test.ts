@@ -16,6 +16,7 @@ import { KafkaStreams } from '@tributary/kafka';
 import { LevelStores } from '@tributary/level';
 import {
   BufferConfig,
+  ConfigError,
   Consumed,
   DeadLetterHeaders,
   Materialized,
@@ -505,6 +506,36 @@ describe('KafkaStreams refuses what it cannot run', () => {
     await expect(testApp.app.start()).rejects.toThrow(missing);
     expect(testApp.states).not.toContain('RUNNING');
     expect(await listTopics()).not.toContain(missing);
+  });
+
+  it('creates internal topics with the replicationFactor option, and names the option when the brokers are too few', { timeout: testTimeout }, async () => {
+    const input = uniqueTopic('it-replication-in');
+    await createTopics(kafkaClient(), [{ topic: input }]);
+    const countTopology = (): Topology => {
+      const builder = new StreamsBuilder();
+      builder.stream(input, strings).groupByKey().count(Materialized.as('counts')).toStream().to(uniqueTopic('it-replication-out'), Produced.with(Serdes.String(), Serdes.Float64()));
+      return builder.build();
+    };
+    // The test broker is one broker: two replicas cannot be placed.
+    const tooMany = await createApp(countTopology(), { replicationFactor: 2 });
+    const error = await tooMany.app.start().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(`${tooMany.applicationId}-counts-changelog`);
+    expect((error as Error).message).toContain("'replicationFactor'");
+    expect(await listTopics()).not.toContain(`${tooMany.applicationId}-counts-changelog`);
+
+    const one = await startApp(countTopology(), { replicationFactor: 1 });
+    const admin = kafkaClient().admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [`${one.applicationId}-counts-changelog`] });
+      expect(topics[0]!.partitions.map((partition) => partition.replicas.length)).toEqual([1]);
+    } finally {
+      await admin.disconnect();
+    }
   });
 });
 

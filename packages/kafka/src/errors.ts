@@ -133,6 +133,24 @@ export class TaskCorruptedError extends StreamsError {
   }
 }
 
+/**
+ * The stream thread lost its group membership while it held tasks (its session expired: the
+ * process paused, or the brokers it heartbeats to were unreachable for longer than the session
+ * timeout, as while a killed broker's partitions move), so its tasks may have moved to another
+ * member and changed meanwhile. Kafka Streams' TaskMigratedException: the runtime replaces the
+ * thread, which rejoins the group and resumes its tasks from their last commits. As in Kafka
+ * Streams, that is routine, so it does not count towards the replacements that make a failure
+ * fatal.
+ */
+export class TaskMigratedError extends StreamsError {
+  /** Every task of the thread. */
+  readonly taskId = '*';
+
+  constructor(message: string, options?: StreamsErrorOptions) {
+    super('TASK_MIGRATED', message, options);
+  }
+}
+
 /** kafkajs errors that mean the brokers could not be reached or did not answer, not that a request was wrong. */
 const unavailableErrorNames = new Set(['KafkaJSNumberOfRetriesExceeded', 'KafkaJSConnectionError', 'KafkaJSRequestTimeoutError', 'KafkaJSConnectionClosedError', 'KafkaJSBrokerNotFound']);
 

@@ -9,7 +9,7 @@ import { inspect } from 'node:util';
 import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry, type logCreator } from 'kafkajs';
 import { queryStore, type Metric, type Logger, type QueryableStoreType, type StateStore, type Topology } from '@tributary/streams';
 import { StreamsMetricsReader, topologyBuilder, type ClientView, type DropReason, type InternalTopologyBuilder } from '@tributary/streams/engine';
-import { brokersUnavailable, IllegalStateError, StreamsFatalError, TaskCorruptedError } from './errors.js';
+import { brokersUnavailable, IllegalStateError, StreamsFatalError, TaskCorruptedError, TaskMigratedError } from './errors.js';
 import type { AsyncStoreView } from './interactive-queries.js';
 import type { KeyLocator, KeyQueryMetadata, StreamsMetadata } from './streams-metadata.js';
 import { QueryService, type QueryServiceHost, type StoreKind } from './internal/query-service.js';
@@ -25,6 +25,7 @@ import { StreamThread, type StreamThreadOptions } from './internal/stream-thread
 import { persistentSupplierOf } from './internal/task-manager.js';
 import { ThreadPool } from './internal/thread-pool.js';
 import { prepareTopics } from './internal/topic-manager.js';
+import { ThreadReplacements } from './internal/thread-replacements.js';
 import { installReadCommittedFilter } from './internal/read-committed.js';
 
 /** The lifecycle states, as in Kafka Streams. */
@@ -93,9 +94,6 @@ const CONNECT_TIMEOUT_MS = 30_000;
 /** What start() rejects with when close() was called first. */
 const CLOSED_WHILE_STARTING = 'The application was closed while starting: close() was called before start() had it RUNNING. Nothing is wrong with it; to run it, create a new KafkaStreams and start() that.';
 const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
-/** At most this many stream-thread replacements within {@link THREAD_REPLACEMENT_WINDOW_MS}; then a corrupted task is fatal. */
-const MAX_THREAD_REPLACEMENTS = 10;
-const THREAD_REPLACEMENT_WINDOW_MS = 5 * 60_000;
 
 const transitions: Record<KafkaStreamsState, readonly KafkaStreamsState[]> = {
   CREATED: ['REBALANCING', 'PENDING_SHUTDOWN', 'ERROR'],
@@ -112,7 +110,7 @@ const transitions: Record<KafkaStreamsState, readonly KafkaStreamsState[]> = {
  * brokers unreachable while the new thread connects, or an error kafkajs calls retriable.
  */
 function recoverable(error: unknown): error is Error {
-  return error instanceof TaskCorruptedError || (error instanceof Error && brokersUnavailable(error));
+  return error instanceof TaskCorruptedError || error instanceof TaskMigratedError || (error instanceof Error && brokersUnavailable(error));
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
@@ -470,7 +468,7 @@ export class KafkaStreams {
     this.admin = await connectAdmin(kafka, config, { timeoutMs: CONNECT_TIMEOUT_MS, brokers: options.brokers, stopped: () => this.closing() || this.fatalError !== undefined });
     const admin = this.admin;
     this.checkNotClosing();
-    const plan = await prepareTopics(admin, builder, options.applicationId, options.streams.logger).catch((error: unknown) => {
+    const plan = await prepareTopics(admin, builder, options.applicationId, options.replicationFactor, options.streams.logger).catch((error: unknown) => {
       throw brokerFailure(error, options.brokers, 'while checking and creating topics');
     });
     this.checkNotClosing();
@@ -499,16 +497,17 @@ export class KafkaStreams {
 
   /** Settled when the first stream thread runs (or the application fails first). */
   private runningWaiter: { resolve: () => void; reject: (error: unknown) => void } | undefined;
-  /** When recent threads were replaced, to bound replacements. */
-  private readonly replacements: number[] = [];
+  /** Which failed threads may be replaced, and when (internal/thread-replacements.ts). */
+  private readonly replacements = new ThreadReplacements();
   /** This instance, to the assignor: standby replicas go to other instances. */
   private processId: string = randomUUID();
 
   /**
    * Starts a stream thread. A thread that stops on a {@link TaskCorruptedError} (a transaction
-   * whose outcome is unknown, a fenced producer) is replaced: the new thread's producers fence the
-   * old ones and its tasks resume from the committed offsets and changelogs. Any other error, or
-   * too many replacements in a row, is fatal.
+   * whose outcome is unknown, a fenced producer) or a {@link TaskMigratedError} (it lost its group
+   * membership) is replaced: the new thread's producers fence the old ones and its tasks resume
+   * from the committed offsets and changelogs. Any other error, or too many replacements of
+   * corrupted tasks in a row, is fatal (see `ThreadReplacements`).
    */
   private startThread(setup: Omit<StreamThreadOptions, 'callbacks' | 'threadId'>): void {
     let reported = false;
@@ -539,7 +538,8 @@ export class KafkaStreams {
             return;
           }
           this.failedThreads++;
-          if (recoverable(error) && !this.closing() && this.mayReplaceThread()) void this.replaceThread(thread, setup, error);
+          const delayMs = recoverable(error) && !this.closing() ? this.replacements.admit(error, Date.now()) : undefined;
+          if (delayMs !== undefined) void this.replaceThread(thread, setup, error as Error, delayMs);
           else this.onFatal(error);
         },
       },
@@ -574,17 +574,7 @@ export class KafkaStreams {
     return this.locking;
   }
 
-  private mayReplaceThread(): boolean {
-    const now = Date.now();
-    while (this.replacements.length > 0 && now - this.replacements[0]! > THREAD_REPLACEMENT_WINDOW_MS) this.replacements.shift();
-    if (this.replacements.length >= MAX_THREAD_REPLACEMENTS) return false;
-    this.replacements.push(now);
-    return true;
-  }
-
-  private async replaceThread(failed: StreamThread, setup: Omit<StreamThreadOptions, 'callbacks' | 'threadId'>, error: Error): Promise<void> {
-    // Back off, so that brokers down for a while get time to come back: 0.5 s, then doubling up to 10 s.
-    const delayMs = Math.min(500 * 2 ** (this.replacements.length - 1), 10_000);
+  private async replaceThread(failed: StreamThread, setup: Omit<StreamThreadOptions, 'callbacks' | 'threadId'>, error: Error, delayMs: number): Promise<void> {
     this.options.streams.logger.warn(`Replacing the stream thread in ${delayMs} ms: ${error.message}`, { taskId: (error as Partial<TaskCorruptedError>).taskId });
     if (this.currentState === 'RUNNING') this.setState('REBALANCING');
     // Closing a failed thread commits nothing; it leaves the group so the new one can join.

@@ -32,6 +32,13 @@ describe('resolveKafkaStreamsOptions', () => {
     expect(resolved.stateDir).toMatch(/tributary$/);
     expect(resolved.sessionTimeoutMs).toBe(10_000);
     expect(resolved.heartbeatIntervalMs).toBe(3000);
+    expect(resolved.replicationFactor).toBe(-1);
+  });
+
+  it("takes a replication factor for the internal topics: -1 (the brokers' default) or 1 and up", () => {
+    expect(resolveKafkaStreamsOptions({ ...base, replicationFactor: 3 }).replicationFactor).toBe(3);
+    expect(resolveKafkaStreamsOptions({ ...base, replicationFactor: -1 }).replicationFactor).toBe(-1);
+    for (const bad of [0, -2, 1.5, '3']) expect(optionError({ replicationFactor: bad })).toMatch(/^Option 'replicationFactor' must be -1 \(the brokers' default.replication.factor\) or a whole number of at least 1/);
   });
 
   it('commits every 100 ms by default under exactly-once, as Kafka Streams does', () => {

@@ -112,6 +112,14 @@ export interface KafkaStreamsOptions extends StreamsConfig {
    * (`@tributary/kafka/http`) serves queries on it.
    */
   readonly applicationServer?: string;
+  /**
+   * How many replicas `start()` gives the internal topics it creates (changelogs and repartition
+   * topics), as Kafka Streams' `replication.factor`: -1 (the default) takes the brokers'
+   * `default.replication.factor`; otherwise 1 or more, at most the number of brokers. Three, with
+   * the topics' `min.insync.replicas` at 2 (a broker setting), keep the application's state and
+   * its exactly-once transactions through the loss of a broker. Existing topics keep theirs.
+   */
+  readonly replicationFactor?: number;
 }
 
 /** The options {@link KafkaStreamsOptions} adds to the streams config, for the check of unknown keys. */
@@ -128,6 +136,7 @@ const kafkaStreamsOptionNames = [
   'threadModule',
   'numStandbyReplicas',
   'applicationServer',
+  'replicationFactor',
 ] as const satisfies ReadonlyArray<keyof KafkaStreamsOptions>;
 // Fails to compile when an option of KafkaStreamsOptions is in neither list.
 const everyKafkaStreamsOption: [Exclude<keyof KafkaStreamsOptions, (typeof kafkaStreamsOptionNames)[number] | keyof StreamsConfig>] extends [never] ? true : never = true;
@@ -160,6 +169,8 @@ export interface ResolvedKafkaStreamsOptions {
   readonly cacheMaxBytes: number;
   readonly deadLetterMaxBytes: number;
   readonly numStandbyReplicas: number;
+  /** Of the internal topics `start()` creates; -1 is the brokers' default. */
+  readonly replicationFactor: number;
   readonly kafka: Omit<KafkaConfig, 'brokers'>;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
@@ -213,6 +224,17 @@ function checkInteger(value: unknown, option: string, min: number): number | und
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
     fail(`Option '${option}' must be an integer of at least ${min}, got ${typeof value === 'number' ? value : typeof value}.`);
+  }
+  return value;
+}
+
+/** The brokers' default, as Kafka Streams' `replication.factor` of -1. */
+export const DEFAULT_REPLICATION_FACTOR = -1;
+
+function checkReplicationFactor(value: unknown): number {
+  if (value === undefined) return DEFAULT_REPLICATION_FACTOR;
+  if (typeof value !== 'number' || !Number.isInteger(value) || (value < 1 && value !== -1)) {
+    fail(`Option 'replicationFactor' must be -1 (the brokers' default.replication.factor) or a whole number of at least 1 (at most the number of brokers), got ${typeof value === 'number' ? value : typeof value}.`);
   }
   return value;
 }
@@ -515,6 +537,7 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
     const cacheMaxBytes = checkInteger(options.cacheMaxBytes, 'cacheMaxBytes', 0) ?? DEFAULT_INSTANCE_CACHE_MAX_BYTES;
     const deadLetterMaxBytes = checkInteger(options.deadLetterMaxBytes, 'deadLetterMaxBytes', 1024) ?? DEFAULT_DEAD_LETTER_MAX_BYTES;
     const numStandbyReplicas = checkInteger(options.numStandbyReplicas, 'numStandbyReplicas', 0) ?? 0;
+    const replicationFactor = checkReplicationFactor(options.replicationFactor);
     if ('numPartitionsForInternalTopics' in options && options.numPartitionsForInternalTopics !== undefined) {
       fail("Option 'numPartitionsForInternalTopics' is not supported: internal topics take their partition counts from the topics that feed them (or from Repartitioned.withNumberOfPartitions).");
     }
@@ -533,6 +556,7 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
       cacheMaxBytes,
       deadLetterMaxBytes,
       numStandbyReplicas,
+      replicationFactor,
       kafka,
       ...consumer,
       streams,

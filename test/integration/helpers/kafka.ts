@@ -25,8 +25,17 @@ export function bootstrapServers(): string {
  * transactions.
  */
 export function kafkaClient(clientId = 'tributary-it'): Kafka {
+  return kafkaClientFor(bootstrapServers(), clientId);
+}
+
+/**
+ * {@link kafkaClient} for other brokers (`host:port,...`): a private broker or cluster. `quiet`
+ * silences kafkajs' own log lines, for tests that take brokers away on purpose (their errors
+ * still reach the caller).
+ */
+export function kafkaClientFor(bootstrap: string, clientId = 'tributary-it', quiet = false): Kafka {
   fixKafkajsReadCommitted();
-  return new Kafka({ clientId, brokers: [bootstrapServers()], logLevel: logLevel.ERROR, retry: { retries: 5 } });
+  return new Kafka({ clientId, brokers: bootstrap.split(','), logLevel: quiet ? logLevel.NOTHING : logLevel.ERROR, retry: { retries: 5 } });
 }
 
 /**
@@ -43,8 +52,11 @@ export function uniqueTopic(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-/** Creates topics for the current test and deletes them when it finishes. */
-export async function createTopics(kafka: Kafka, topics: ReadonlyArray<{ topic: string; numPartitions?: number }>): Promise<void> {
+/**
+ * Creates topics for the current test and deletes them when it finishes. Replication factor 1
+ * (the single test broker) unless an entry says otherwise; -1 takes the brokers' default.
+ */
+export async function createTopics(kafka: Kafka, topics: ReadonlyArray<{ topic: string; numPartitions?: number; replicationFactor?: number }>): Promise<void> {
   const admin: Admin = kafka.admin();
   await admin.connect();
   onTestFinished(async () => {
@@ -59,7 +71,7 @@ export async function createTopics(kafka: Kafka, topics: ReadonlyArray<{ topic: 
   try {
     await admin.createTopics({
       waitForLeaders: false,
-      topics: topics.map((entry) => ({ topic: entry.topic, numPartitions: entry.numPartitions ?? 1, replicationFactor: 1 })),
+      topics: topics.map((entry) => ({ topic: entry.topic, numPartitions: entry.numPartitions ?? 1, replicationFactor: entry.replicationFactor ?? 1 })),
     });
     // kafkajs' own waitForLeaders retries only LEADER_NOT_AVAILABLE, but a KRaft broker can
     // answer UNKNOWN_TOPIC_OR_PARTITION for a moment after the create; wait through both.

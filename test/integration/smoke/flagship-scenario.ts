@@ -10,7 +10,7 @@ import type { Admin, Kafka, Producer } from 'kafkajs';
 import { onTestFinished } from 'vitest';
 import { EventGenerator, type GeneratedRecord } from '../../../examples/product-analytics/src/generator.js';
 import { defaultOptions, resolveOptions, type ProductAnalyticsTopics, type ResolvedOptions } from '../../../examples/product-analytics/src/topology.js';
-import { bootstrapServers, createTopics, inputProducer, kafkaClient, uniqueTopic } from '../helpers/kafka.js';
+import { bootstrapServers, createTopics, inputProducer, kafkaClient, kafkaClientFor, uniqueTopic } from '../helpers/kafka.js';
 import { deleteTopicsWithPrefix } from '../helpers/streams-app.js';
 import { createAppCluster, sleep, type AppConfig, type SmokeCluster, type SmokeProcess } from './smoke-cluster.js';
 import { verifyFlagshipRun, type FlagshipSummary } from './flagship-verify.js';
@@ -38,6 +38,8 @@ const fiveMinutes = 5 * 60_000;
 const eventsPerSecond = 2000;
 /** Late events at most this late: with the span, well inside the 1-minute grace. */
 const lateWithinGraceMaxMs = 10_000;
+/** How far past the window boundary the events of a long input reach: less than the grace period. */
+const latestAfterBoundaryMs = 50_000;
 
 export interface FlagshipInputOptions {
   readonly events: number;
@@ -47,7 +49,8 @@ export interface FlagshipInputOptions {
 /**
  * Deterministic flagship input whose answer does not depend on how partitions interleave: the
  * catalog snapshot only (no changes during the run), no event later than the grace period, and
- * event time spanning a 5-minute boundary, so products and categories have two windows each.
+ * event time spanning a 5-minute boundary, so products and categories have two windows each
+ * (up to 700k events: longer spans would reach a third window and close the first too early).
  * Event time is recent but in the past (the app dead-letters events ahead of the wall clock).
  */
 export function flagshipInput(options: FlagshipInputOptions) {
@@ -58,13 +61,30 @@ export function flagshipInput(options: FlagshipInputOptions) {
   const boundary = Math.floor((Date.now() - spanMs) / fiveMinutes) * fiveMinutes;
   const generator = new EventGenerator({
     seed: options.seed,
-    startTime: boundary - Math.round(spanMs / 2),
+    // Half the span before the boundary, or all but 50 s of a longer span: the first window must
+    // not close (its end plus the 1-minute grace) before the last event.
+    startTime: boundary - Math.round(Math.max(spanMs / 2, spanMs - latestAfterBoundaryMs)),
     eventsPerSecond,
     catalogChangeEvery: 0,
     lateBeyondGraceRate: 0,
     lateWithinGraceMaxMs,
   });
   return [...generator.catalogSnapshot(), ...generator.take(options.events)];
+}
+
+/** How {@link produceInput} sends: all at once (the default), or at a rate until done or told to stop. */
+export interface InputPace {
+  /** Records per second. */
+  readonly ratePerSecond?: number;
+  /** Checked before each batch: true ends the input there. */
+  readonly stop?: () => boolean;
+  /**
+   * How long to keep sending a batch again (with a new producer) before giving up, in ms; at
+   * least five attempts either way. Set it past a broker failover (a killed broker's partitions
+   * get new leaders only once the controller fences it, 9 s by default) for input sent while
+   * brokers fail: the input is the test's, not the application's.
+   */
+  readonly patienceMs?: number;
 }
 
 /**
@@ -74,12 +94,16 @@ export function flagshipInput(options: FlagshipInputOptions) {
  * some records twice, which the verifier sees (it reads the input back) and the app's
  * de-duplication drops, since a copy is an exact retry of its event. Returns the batches resent.
  */
-async function produceInput(kafka: Kafka, topics: ProductAnalyticsTopics, records: readonly GeneratedRecord[]): Promise<number> {
-  const batchSize = 2000;
+export async function produceInput(kafka: Kafka, topics: ProductAnalyticsTopics, records: readonly GeneratedRecord[], pace: InputPace = {}): Promise<number> {
+  const batchSize = pace.ratePerSecond === undefined ? 2000 : Math.max(1, Math.round(pace.ratePerSecond / 4));
+  const started = Date.now();
   let producer: Producer | undefined;
   let resent = 0;
   try {
     for (let start = 0; start < records.length; start += batchSize) {
+      if (pace.stop?.() === true) break;
+      // At the rate: this batch goes out once its records are due.
+      if (pace.ratePerSecond !== undefined) await sleep(started + (start / pace.ratePerSecond) * 1000 - Date.now());
       const byTopic = new Map<string, Array<{ key: Buffer | null; value: Buffer | null; timestamp: string }>>();
       for (const record of records.slice(start, start + batchSize)) {
         const topic = record.stream === 'events' ? topics.events : topics.catalog;
@@ -87,7 +111,7 @@ async function produceInput(kafka: Kafka, topics: ProductAnalyticsTopics, record
         messages.push({ key: record.key, value: record.value, timestamp: String(record.timestamp) });
         byTopic.set(topic, messages);
       }
-      for (let attempt = 1; ; attempt++) {
+      for (let attempt = 1, giveUpAt = Date.now() + (pace.patienceMs ?? 0); ; attempt++) {
         try {
           if (producer === undefined) {
             producer = inputProducer(kafka);
@@ -96,7 +120,7 @@ async function produceInput(kafka: Kafka, topics: ProductAnalyticsTopics, record
           await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
           break;
         } catch (error) {
-          if (attempt >= 5) throw error;
+          if (attempt >= 5 && Date.now() >= giveUpAt) throw error;
           resent++;
           await producer?.disconnect().catch(() => undefined);
           producer = undefined;
@@ -110,14 +134,19 @@ async function produceInput(kafka: Kafka, topics: ProductAnalyticsTopics, record
   return resent;
 }
 
-/** How far the app is through an input topic: records not yet committed (the topic's end offsets minus the group's). */
-async function lagOf(admin: Admin, applicationId: string, topic: string): Promise<number> {
+/**
+ * How far the app is through an input topic: records not yet committed (the topic's end offsets
+ * minus the group's). `markerSlack` forgives each partition one offset, for a topic written in
+ * transactions (a repartition topic under exactly-once), whose last offset may be a commit
+ * marker that no consumer position need pass; the windows are compared afterwards either way.
+ */
+export async function lagOf(admin: Admin, applicationId: string, topic: string, markerSlack = false): Promise<number> {
   const ends = await admin.fetchTopicOffsets(topic);
   const [committed] = await admin.fetchOffsets({ groupId: applicationId, topics: [topic] });
   let lag = 0;
   for (const { partition, high } of ends) {
     const offset = Number(committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? -1);
-    lag += Number(high) - Math.max(0, offset);
+    lag += Math.max(0, Number(high) - Math.max(0, offset) - (markerSlack ? 1 : 0));
   }
   return lag;
 }
@@ -145,6 +174,105 @@ interface KillPlan {
   readonly afterCommitMs?: number;
 }
 
+/** What a flagship run needs: a name, the guarantee, and the brokers when not the test broker. */
+export interface FlagshipSetupOptions {
+  readonly name: string;
+  readonly guarantee: Guarantee;
+  readonly commitIntervalMs: number;
+  /** The brokers (`host:port,...`), which the test takes away at times; default the test broker, KAFKA_BOOTSTRAP. */
+  readonly bootstrap?: string;
+  /** Of the input and output topics; default 1 (the test broker). -1 takes the brokers' default. */
+  readonly replicationFactor?: number;
+}
+
+/** A flagship run set up: its topics, client, admin and the app instances (none running yet). */
+export interface FlagshipRun {
+  readonly name: string;
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly topics: ProductAnalyticsTopics;
+  readonly resolved: ResolvedOptions;
+  readonly applicationId: string;
+  readonly cluster: SmokeCluster<FlagshipAppConfig>;
+}
+
+/**
+ * Topics and an application id of the run's own (deleted when the test ends, on the test
+ * broker), four partitions each, and a cluster of flagship-app.mjs instances.
+ */
+export async function setUpFlagship(options: FlagshipSetupOptions): Promise<FlagshipRun> {
+  const bootstrap = options.bootstrap ?? bootstrapServers();
+  const kafka = options.bootstrap === undefined ? kafkaClient(`smoke-${options.name}`) : kafkaClientFor(bootstrap, `smoke-${options.name}`, true);
+  const topics = Object.fromEntries(
+    Object.entries(defaultOptions.topics).map(([name, topic]) => [name, uniqueTopic(`smoke-${options.name}-${topic}`)]),
+  ) as unknown as ProductAnalyticsTopics;
+  const resolved: ResolvedOptions = resolveOptions({ topics });
+  // Four partitions everywhere: the catalog must be co-partitioned with the events repartitioned by product.
+  await createTopics(kafka, Object.values(topics).map((topic) => ({ topic, numPartitions: 4, replicationFactor: options.replicationFactor ?? 1 })));
+  const applicationId = uniqueTopic(`smoke-${options.name}-app`);
+  // A private cluster goes with its internal topics; the test broker keeps them unless told.
+  if (options.bootstrap === undefined) onTestFinished(() => deleteTopicsWithPrefix(`${applicationId}-`));
+  const cluster: SmokeCluster<FlagshipAppConfig> = await createAppCluster<FlagshipAppConfig>(
+    kafka,
+    { bootstrap, applicationId, topics, processingGuarantee: options.guarantee, commitIntervalMs: options.commitIntervalMs, consumer: FAST_CONSUMER },
+    { script: 'flagship-app.mjs', packages: [flagshipPackage], progressTopic: topics.productAnalytics },
+  );
+  const admin = kafka.admin();
+  await admin.connect();
+  onTestFinished(() => admin.disconnect());
+  return { name: options.name, kafka, admin, topics, resolved, applicationId, cluster };
+}
+
+/**
+ * Sends the catalog and has instance `name` take it in: started, left until it committed the
+ * whole catalog, then closed cleanly. The runtime processes whichever partition has records
+ * buffered (it does not wait, as Kafka Streams' max.task.idle.ms does, for partitions with data
+ * still on the broker), so events fetched before the catalog would join an empty table. Returns
+ * the batches sent again after a producer failure.
+ */
+export async function commitCatalog(run: FlagshipRun, catalog: readonly GeneratedRecord[], name: string): Promise<number> {
+  const resent = await produceInput(run.kafka, run.topics, catalog);
+  run.cluster.start(name);
+  await run.cluster.waitRunning(90_000);
+  for (const deadline = Date.now() + 60_000; (await lagOf(run.admin, run.applicationId, run.topics.catalog)) > 0; await sleep(200)) {
+    if (Date.now() > deadline) throw new Error(`${name} did not commit the catalog within 60 s:\n${run.cluster.process(name).tail()}`);
+  }
+  await run.cluster.stop(name);
+  return resent;
+}
+
+/**
+ * Lets the running instances finish: every event and every repartitioned record committed, then
+ * both outputs quiet for several commit intervals (what the events caused downstream is out). Then compares every window
+ * (flagship-verify.ts) and closes the instances.
+ */
+export async function finishFlagship(run: FlagshipRun, commitIntervalMs: number, killsSurvived: number, timeoutMs = 180_000): Promise<FlagshipSummary> {
+  await run.cluster.waitRunning(90_000);
+  // The events, and what they caused on the repartition topics (product and category windows sit behind them).
+  const repartition = (await run.admin.listTopics()).filter((topic) => topic.startsWith(`${run.applicationId}-`) && topic.endsWith('-repartition'));
+  const lagOfAll = async () => {
+    let total = 0;
+    try {
+      total += await lagOf(run.admin, run.applicationId, run.topics.events);
+      for (const topic of repartition) total += await lagOf(run.admin, run.applicationId, topic, true);
+    } catch {
+      // kafkajs' admin does not retry ListOffsets on NOT_LEADER_OR_FOLLOWER, as after a broker failure: ask again.
+      return Number.POSITIVE_INFINITY;
+    }
+    return total;
+  };
+  for (const deadline = Date.now() + timeoutMs; (await lagOfAll()) > 0; await sleep(500)) {
+    if (Date.now() > deadline) throw new Error(`The flagship did not finish its input within ${timeoutMs / 1000} s.`);
+    // An instance that exited (the application failed) fails the run now, with its reason.
+    await run.cluster.waitRunning(90_000);
+  }
+  await run.cluster.waitQuiet(run.topics.productAnalytics, 4 * commitIntervalMs + 2000, 90_000);
+  await run.cluster.waitQuiet(run.topics.categoryAnalytics, 4 * commitIntervalMs + 2000, 90_000);
+  const summary = await verifyFlagshipRun({ kafka: run.kafka, name: run.name, options: run.resolved, killsSurvived });
+  await run.cluster.closeAll();
+  return summary;
+}
+
 export interface FlagshipKillOptions {
   readonly name: string;
   readonly guarantee: Guarantee;
@@ -167,42 +295,21 @@ export interface FlagshipKillResult {
  * backlog finished, then every window compared.
  */
 export async function runFlagshipKillScenario(options: FlagshipKillOptions): Promise<FlagshipKillResult> {
-  const kafka = kafkaClient(`smoke-${options.name}`);
-  const topics = Object.fromEntries(
-    Object.entries(defaultOptions.topics).map(([name, topic]) => [name, uniqueTopic(`smoke-${options.name}-${topic}`)]),
-  ) as unknown as ProductAnalyticsTopics;
-  const resolved: ResolvedOptions = resolveOptions({ topics });
-  // Four partitions everywhere: the catalog must be co-partitioned with the events repartitioned by product.
-  await createTopics(kafka, Object.values(topics).map((topic) => ({ topic, numPartitions: 4 })));
-  const applicationId = uniqueTopic(`smoke-${options.name}-app`);
-  onTestFinished(() => deleteTopicsWithPrefix(`${applicationId}-`));
-
+  const run = await setUpFlagship(options);
+  const { admin, applicationId, cluster, topics } = run;
   const records = flagshipInput({ events: options.events, seed: options.seed });
-  const catalog = records.filter((record) => record.stream === 'catalog');
-  const events = records.filter((record) => record.stream === 'events');
-  let resent = await produceInput(kafka, topics, catalog);
-
-  const cluster: SmokeCluster<FlagshipAppConfig> = await createAppCluster<FlagshipAppConfig>(
-    kafka,
-    { bootstrap: bootstrapServers(), applicationId, topics, processingGuarantee: options.guarantee, commitIntervalMs: options.commitIntervalMs, consumer: FAST_CONSUMER },
-    { script: 'flagship-app.mjs', packages: [flagshipPackage], progressTopic: topics.productAnalytics },
-  );
-  const admin = kafka.admin();
-  await admin.connect();
-  onTestFinished(() => admin.disconnect());
   const name = 'flagship-1';
-  // The catalog table first, by an instance closed cleanly once it committed it. The runtime
-  // processes whichever partition has records buffered (it does not wait, as Kafka Streams'
-  // max.task.idle.ms does, for partitions with data still on the broker), so events fetched
-  // before the catalog would join an empty table.
-  cluster.start(name);
-  await cluster.waitRunning(90_000);
-  for (const deadline = Date.now() + 60_000; (await lagOf(admin, applicationId, topics.catalog)) > 0; await sleep(200)) {
-    if (Date.now() > deadline) throw new Error(`${name} did not commit the catalog within 60 s:\n${cluster.process(name).tail()}`);
-  }
-  await cluster.stop(name);
+  let resent = await commitCatalog(
+    run,
+    records.filter((record) => record.stream === 'catalog'),
+    name,
+  );
   // Then the events, all of them before the next instance starts: a backlog it works through at full speed.
-  resent += await produceInput(kafka, topics, events);
+  resent += await produceInput(
+    run.kafka,
+    topics,
+    records.filter((record) => record.stream === 'events'),
+  );
   if (resent > 0) console.log(`SMOKE ${options.name}: ${resent} input batch(es) sent again after a producer failure`);
   const lagAtKills: number[] = [];
   const backlog = await lagOf(admin, applicationId, topics.events);
@@ -226,15 +333,7 @@ export async function runFlagshipKillScenario(options: FlagshipKillOptions): Pro
     lagAtKills.push(lag);
     cluster.start(name);
   }
-  await cluster.waitRunning(90_000);
-  for (const deadline = Date.now() + 180_000; (await lagOf(admin, applicationId, topics.events)) > 0; await sleep(500)) {
-    if (Date.now() > deadline) throw new Error(`${name} did not finish the backlog within 180 s.`);
-  }
-  // The events are committed; what they caused downstream is out once both outputs stay quiet for several commit intervals.
-  await cluster.waitQuiet(topics.productAnalytics, 4 * options.commitIntervalMs + 2000, 90_000);
-  await cluster.waitQuiet(topics.categoryAnalytics, 4 * options.commitIntervalMs + 2000, 90_000);
   console.log(`SMOKE ${options.name}: events not yet committed shortly before each kill: ${lagAtKills.join(', ')} of ${options.events}`);
-  const summary = await verifyFlagshipRun({ kafka, name: options.name, options: resolved, killsSurvived: lagAtKills.length });
-  await cluster.closeAll();
+  const summary = await finishFlagship(run, options.commitIntervalMs, lagAtKills.length);
   return { summary, lagAtKills };
 }

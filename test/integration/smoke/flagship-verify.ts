@@ -83,6 +83,8 @@ export interface FlagshipSummary {
   /** Events the category windows counted as `unknown` (joined without a catalog entry), and how many the answer has there. */
   readonly unknownCategoryEvents: { readonly expected: number; readonly actual: number };
   readonly openTransactions: readonly StuckPartition[];
+  /** Records read back read_committed from the output topics. */
+  readonly outputRecords: { readonly products: number; readonly categories: number };
   readonly killsSurvived: number;
   /** The one-line summary printed by {@link verifyFlagshipRun}. */
   readonly line: string;
@@ -321,5 +323,6 @@ export async function verifyFlagshipRun(verify: VerifyFlagshipOptions): Promise<
     );
   }
   if (stuck.length > 0) console.log(`SMOKE ${verify.name}: partitions short of their end read_committed ${JSON.stringify(stuck)}`);
-  return { name: verify.name, expectation, products, categories, unknownCategoryEvents, openTransactions: stuck, killsSurvived: verify.killsSurvived, line };
+  const outputRecords = { products: records.get(topics.productAnalytics)!.length, categories: records.get(topics.categoryAnalytics)!.length };
+  return { name: verify.name, expectation, products, categories, unknownCategoryEvents, openTransactions: stuck, outputRecords, killsSurvived: verify.killsSurvived, line };
 }

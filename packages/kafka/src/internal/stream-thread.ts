@@ -33,7 +33,7 @@ import { describeGroup, type DescribedGroup } from './group-description.js';
 import type { GroupSnapshot } from './streams-metadata-state.js';
 import { StandbyTasks } from './standby-tasks.js';
 import type { TopicPlan } from './topic-plan.js';
-import { TaskCorruptedError } from '../errors.js';
+import { TaskCorruptedError, TaskMigratedError } from '../errors.js';
 import { encodeChangelogEnds } from './commit-metadata.js';
 import type { Admin } from 'kafkajs';
 
@@ -181,6 +181,14 @@ export class StreamThread {
 
   /** Connects, joins the group and resolves once the first assignment is restored and running. */
   async start(): Promise<void> {
+    const running = new Promise<void>((resolve, reject) => {
+      this.startWaiter = { resolve, reject };
+    });
+    // close() can reject it while start() still awaits the consumer: that is no unhandled rejection.
+    running.catch(() => {});
+    // Armed before anything is awaited: kafkajs' run() awaits the first join, which can wait for
+    // ever (see watchStart), and nothing after it would run.
+    this.watchStart();
     await this.producer?.connect();
     await this.consumer.connect();
     if (this.sourceTopics.length > 0) await this.consumer.subscribe({ topics: this.sourceTopics, fromBeginning: true });
@@ -198,7 +206,7 @@ export class StreamThread {
         // kafkajs rejoins under a new member id after its session expired (a long pause, a
         // partition): its tasks may have been processed elsewhere meanwhile, so none of their
         // state can be trusted, even if the same tasks come back. Rebuild the thread.
-        this.fail(new TaskCorruptedError(`This member lost its group membership (its session expired) while it held tasks [${[...this.tasks.keys()].join(', ')}]; they may have moved and changed meanwhile.`, '*'));
+        this.fail(new TaskMigratedError(`This member lost its group membership (its session expired) while it held tasks [${[...this.tasks.keys()].join(', ')}]; they may have moved and changed meanwhile.`));
         return;
       }
       // Pause partitions of tasks not yet running before the first fetch; restored tasks resume them.
@@ -214,11 +222,6 @@ export class StreamThread {
     this.consumer.on(events.CRASH, ({ payload }) => {
       if (!payload.restart && !this.closing) this.fail(payload.error);
     });
-    const running = new Promise<void>((resolve, reject) => {
-      this.startWaiter = { resolve, reject };
-    });
-    // close() can reject it while start() still awaits the consumer: that is no unhandled rejection.
-    running.catch(() => {});
     if (this.sourceTopics.length === 0) {
       this.joined = true;
       this.checkRunning();
@@ -260,15 +263,15 @@ export class StreamThread {
     this.lastTickAt = Date.now();
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
-    this.watchStart();
     await running;
   }
 
   /**
    * A join that has not completed within a rebalance timeout plus a session timeout will not
    * (kafkajs can be left waiting after a coordinator that was loading, when the brokers come
-   * back): the thread is failed then, to be replaced, rather than wait in silence. A restore in
-   * progress is not a stuck join, and pushes the check back.
+   * back, or after the broker holding the group coordinator was killed): the thread is failed
+   * then, to be replaced, rather than wait in silence. A restore in progress is not a stuck join,
+   * and pushes the check back. Counted from the start of `start()`, connecting included.
    */
   private watchStart(): void {
     const { rebalanceTimeoutMs, sessionTimeoutMs } = this.options.options;
@@ -756,7 +759,7 @@ export class StreamThread {
   private expelled(): boolean {
     const silentMs = Date.now() - this.lastTickAt;
     if (silentMs <= this.options.options.sessionTimeoutMs) return false;
-    this.fail(new TaskCorruptedError(`This process did not run for ${Math.round(silentMs / 1000)} s, longer than the session timeout; its group membership has expired and its tasks may have moved.`, '*'));
+    this.fail(new TaskMigratedError(`This process did not run for ${Math.round(silentMs / 1000)} s, longer than the session timeout; its group membership has expired and its tasks may have moved.`));
     return true;
   }
 

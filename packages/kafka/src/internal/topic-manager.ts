@@ -4,7 +4,7 @@
  * rest. Everything goes through one kafkajs admin client.
  */
 import type { Admin, ITopicConfig } from 'kafkajs';
-import type { Logger } from '@tributary/streams';
+import { ConfigError, type Logger } from '@tributary/streams';
 import type { InternalTopologyBuilder } from '@tributary/streams/engine';
 import { MissingSourceTopicsError } from '../errors.js';
 import { internalTopicsToCreate, planTopics, type TopicPlan } from './topic-plan.js';
@@ -25,7 +25,7 @@ export async function fetchPartitionCounts(admin: Admin, topics: readonly string
  * Checks source and global topics, creates the missing internal topics, and returns the plan
  * (partition counts of every topic the tasks read, and of each sub-topology's tasks).
  */
-export async function prepareTopics(admin: Admin, builder: InternalTopologyBuilder, applicationId: string, logger: Logger): Promise<TopicPlan> {
+export async function prepareTopics(admin: Admin, builder: InternalTopologyBuilder, applicationId: string, replicationFactor: number, logger: Logger): Promise<TopicPlan> {
   const externalSources = builder.sourceTopics().filter((topic) => !builder.internalTopics.has(topic));
   const globalTopics = [...builder.globalStores.keys()];
   const sourceCounts = await fetchPartitionCounts(admin, [...externalSources, ...globalTopics]);
@@ -43,7 +43,7 @@ export async function prepareTopics(admin: Admin, builder: InternalTopologyBuild
         (topic): ITopicConfig => ({
           topic: topic.name,
           numPartitions: topic.partitions,
-          replicationFactor: -1,
+          replicationFactor,
           configEntries: Object.entries(topic.configs).map(([name, value]) => ({ name, value })),
         }),
       ),
@@ -72,6 +72,14 @@ async function createTopics(admin: Admin, topics: ITopicConfig[], logger: Logger
   } catch (error) {
     const errors = (error as { errors?: unknown }).errors;
     const onlyExisting = Array.isArray(errors) && errors.length > 0 && errors.every((entry) => (entry as { type?: unknown }).type === 'TOPIC_ALREADY_EXISTS');
+    const tooFewBrokers = Array.isArray(errors) && errors.some((entry) => (entry as { type?: unknown }).type === 'INVALID_REPLICATION_FACTOR');
+    if (tooFewBrokers) {
+      const factor = topics[0]?.replicationFactor ?? -1;
+      throw new ConfigError(
+        `The brokers refused to create the internal topics ${topics.map((topic) => topic.topic).join(', ')} with ${factor === -1 ? "their default.replication.factor" : `replication factor ${factor}`}: the cluster has fewer live brokers than that. Set the option 'replicationFactor' to at most the number of brokers (-1 takes the brokers' default.replication.factor), or start more brokers.`,
+        { cause: error },
+      );
+    }
     if (!onlyExisting) throw error;
     logger.debug('Another instance created some of the internal topics at the same time');
   }

@@ -134,19 +134,14 @@ export async function produceInput(kafka: Kafka, topics: ProductAnalyticsTopics,
   return resent;
 }
 
-/**
- * How far the app is through an input topic: records not yet committed (the topic's end offsets
- * minus the group's). `markerSlack` forgives each partition one offset, for a topic written in
- * transactions (a repartition topic under exactly-once), whose last offset may be a commit
- * marker that no consumer position need pass; the windows are compared afterwards either way.
- */
-export async function lagOf(admin: Admin, applicationId: string, topic: string, markerSlack = false): Promise<number> {
+/** How far the app is through an input topic: records not yet committed (the topic's end offsets minus the group's). */
+export async function lagOf(admin: Admin, applicationId: string, topic: string): Promise<number> {
   const ends = await admin.fetchTopicOffsets(topic);
   const [committed] = await admin.fetchOffsets({ groupId: applicationId, topics: [topic] });
   let lag = 0;
   for (const { partition, high } of ends) {
     const offset = Number(committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? -1);
-    lag += Math.max(0, Number(high) - Math.max(0, offset) - (markerSlack ? 1 : 0));
+    lag += Number(high) - Math.max(0, offset);
   }
   return lag;
 }
@@ -242,26 +237,21 @@ export async function commitCatalog(run: FlagshipRun, catalog: readonly Generate
 }
 
 /**
- * Lets the running instances finish: every event and every repartitioned record committed, then
- * both outputs quiet for several commit intervals (what the events caused downstream is out). Then compares every window
+ * Lets the running instances finish: every event committed, then both outputs quiet for several
+ * commit intervals (what the events caused downstream is out). Then compares every window
  * (flagship-verify.ts) and closes the instances.
  */
 export async function finishFlagship(run: FlagshipRun, commitIntervalMs: number, killsSurvived: number, timeoutMs = 180_000): Promise<FlagshipSummary> {
   await run.cluster.waitRunning(90_000);
-  // The events, and what they caused on the repartition topics (product and category windows sit behind them).
-  const repartition = (await run.admin.listTopics()).filter((topic) => topic.startsWith(`${run.applicationId}-`) && topic.endsWith('-repartition'));
-  const lagOfAll = async () => {
-    let total = 0;
+  const lagOfEvents = async () => {
     try {
-      total += await lagOf(run.admin, run.applicationId, run.topics.events);
-      for (const topic of repartition) total += await lagOf(run.admin, run.applicationId, topic, true);
+      return await lagOf(run.admin, run.applicationId, run.topics.events);
     } catch {
       // kafkajs' admin does not retry ListOffsets on NOT_LEADER_OR_FOLLOWER, as after a broker failure: ask again.
       return Number.POSITIVE_INFINITY;
     }
-    return total;
   };
-  for (const deadline = Date.now() + timeoutMs; (await lagOfAll()) > 0; await sleep(500)) {
+  for (const deadline = Date.now() + timeoutMs; (await lagOfEvents()) > 0; await sleep(500)) {
     if (Date.now() > deadline) throw new Error(`The flagship did not finish its input within ${timeoutMs / 1000} s.`);
     // An instance that exited (the application failed) fails the run now, with its reason.
     await run.cluster.waitRunning(90_000);

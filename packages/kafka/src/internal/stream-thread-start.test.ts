@@ -1,13 +1,13 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { Serdes, StreamsBuilder, silentLogger, type Topology } from '@tributary/streams';
-import type { InternalTopologyBuilder } from '@tributary/streams/engine';
+import { topologyBuilder, type InternalTopologyBuilder } from '@tributary/streams/engine';
 import { TaskCorruptedError } from '../errors.js';
 import { resolveKafkaStreamsOptions } from '../options.js';
 import { StreamThread } from './stream-thread.js';
 import { planTopics } from './topic-plan.js';
 
-const internal = (topology: Topology) => (topology as unknown as { internal: InternalTopologyBuilder }).internal;
+const internal = (topology: Topology): InternalTopologyBuilder => topologyBuilder(topology)!;
 
 /**
  * A kafkajs client whose consumer connects and subscribes but whose `run()` never returns, as
@@ -55,6 +55,7 @@ describe('StreamThread start', () => {
       globalStores: new Map(),
       flushGlobals: () => {},
       processId: 'test',
+      threadId: 'stuck-join-StreamThread-1',
       callbacks: { onRunning: () => {}, onRebalancing: () => {}, onFatal: (error) => void failures.push(error) },
     });
     void thread.start().catch(() => {});

@@ -351,43 +351,73 @@ describe('KafkaStreams state survives restarts and moves between instances', () 
     expect(await consumeLatest(output, totals, { valueSerde: Serdes.Float64() })).toEqual(totals);
   });
 
-  it.each(['in-memory', 'LevelDB'])(
-    "a %s table restores Kafka's changelog format and Tributary's old one, and logs bare values at their timestamps",
+  it.each([
+    ['in-memory', undefined],
+    ['LevelDB', undefined],
+    ['in-memory', 'prefixed-changelogs'],
+    ['LevelDB', 'prefixed-changelogs'],
+  ] as const)(
+    "a %s table with upgradeFrom %s restores Kafka's changelog format (and with the option Tributary's old one), and logs bare values at their timestamps",
     { timeout: testTimeout },
-    async (backend) => {
+    async (backend, upgradeFrom) => {
       const input = uniqueTopic('it-tsformat-in');
       const output = uniqueTopic('it-tsformat-out');
       await createTopics(kafkaClient(), [{ topic: input }, { topic: output }]);
       const applicationId = `it-app-${uniqueTopic('tsformat').slice(-8)}`;
       const changelog = `${applicationId}-table-changelog`;
       onTestFinished(() => deleteTopicsWithPrefix(`${applicationId}-`));
-      // A changelog written before the app starts: one record in Kafka's format, one in the old prefixed one.
+      // 8 bytes of `time` (int64 BE), then `text`: a value that starts with its own record timestamp.
+      const startingWith = (time: number, text: string) => {
+        const bytes = Buffer.concat([Buffer.alloc(8), Buffer.from(text)]);
+        bytes.writeBigInt64BE(BigInt(time));
+        return bytes;
+      };
+      // A changelog written before the app starts: a bare value (Kafka's format), and one that
+      // starts with its own timestamp: a pre-0.1 build's prefixed record, or Kafka's bare value.
       await createTopics(kafkaClient(), [{ topic: changelog }]);
-      const oldValue = Buffer.concat([Buffer.alloc(8), Buffer.from('legacy')]);
-      oldValue.writeBigInt64BE(BigInt(baseTime + 1));
+      const ambiguous = startingWith(baseTime + 1, 'legacy');
       await produce({
         topic: changelog,
         keySerde: Serdes.String(),
         valueSerde: Serdes.Bytes(),
         records: [
-          { key: 'old', value: oldValue, timestamp: baseTime + 1 },
+          { key: 'ambiguous', value: ambiguous, timestamp: baseTime + 1 },
           { key: 'new', value: Buffer.from('bare'), timestamp: baseTime + 2 },
         ],
       });
       const builder = new StreamsBuilder();
       const supplier = backend === 'LevelDB' ? LevelStores.persistentKeyValueStore('table') : Stores.inMemoryKeyValueStore('table');
-      builder.table(input, strings, Materialized.as<string, string>(supplier)).toStream().to(output, writeStrings);
+      builder
+        .table(input, Consumed.with(Serdes.String(), Serdes.Bytes()), Materialized.as<string, Buffer>(supplier))
+        .toStream()
+        .to(output, Produced.with(Serdes.String(), Serdes.Bytes()));
       // Exactly-once restores a changelog to its end (at-least-once would roll back records no commit claims).
-      const app = await startApp(builder.build(), { applicationId, processingGuarantee: 'exactly_once', commitIntervalMs: 100 });
-      await produce({ topic: input, records: [{ key: 'fresh', value: 'value', timestamp: baseTime + 3 }] });
-      await consumeUntil(output, 1);
-      const table = app.app.query('table', QueryableStoreTypes.timestampedKeyValueStore<string, string>());
-      expect(table.get('old')).toEqual({ value: 'legacy', timestamp: baseTime + 1 });
-      expect(table.get('new')).toEqual({ value: 'bare', timestamp: baseTime + 2 });
-      expect(table.get('fresh')).toEqual({ value: 'value', timestamp: baseTime + 3 });
-      const logged = await consumeUntil(changelog, 3, { valueSerde: Serdes.Bytes() });
-      const fresh = logged.find((record) => record.key === 'fresh')!;
-      expect([fresh.value?.toString(), Number(fresh.timestamp)]).toEqual(['value', baseTime + 3]);
+      const app = await startApp(builder.build(), { applicationId, processingGuarantee: 'exactly_once', commitIntervalMs: 100, ...(upgradeFrom === undefined ? {} : { upgradeFrom }) });
+      const echo = startingWith(baseTime + 4, 'echo');
+      await produce({
+        topic: input,
+        valueSerde: Serdes.Bytes(),
+        records: [
+          { key: 'fresh', value: Buffer.from('value'), timestamp: baseTime + 3 },
+          { key: 'echo', value: echo, timestamp: baseTime + 4 },
+        ],
+      });
+      await consumeUntil(output, 2, { valueSerde: Serdes.Bytes() });
+      const table = app.app.query('table', QueryableStoreTypes.timestampedKeyValueStore<string, Buffer>());
+      // Only the option reads a value starting with its own timestamp as the old format.
+      const restored = upgradeFrom === undefined ? ambiguous : Buffer.from('legacy');
+      expect(table.get('ambiguous')).toEqual({ value: restored, timestamp: baseTime + 1 });
+      expect(table.get('new')).toEqual({ value: Buffer.from('bare'), timestamp: baseTime + 2 });
+      expect(table.get('fresh')).toEqual({ value: Buffer.from('value'), timestamp: baseTime + 3 });
+      expect(table.get('echo')).toEqual({ value: echo, timestamp: baseTime + 4 });
+      const logged = await consumeUntil(changelog, 4, { valueSerde: Serdes.Bytes() });
+      const loggedOf = (key: string) => {
+        const record = logged.find((entry) => entry.key === key)!;
+        return [record.value, Number(record.timestamp), record.headers];
+      };
+      expect(loggedOf('fresh')).toEqual([Buffer.from('value'), baseTime + 3, {}]);
+      // Kafka writes no header; the option marks the value so that it is not taken for the old format.
+      expect(loggedOf('echo')).toEqual([echo, baseTime + 4, upgradeFrom === undefined ? {} : { 'tributary.changelog.bare': '1' }]);
     },
   );
 

@@ -150,7 +150,7 @@ describe('LevelDB key-value store', () => {
 });
 
 describe('LevelDB timestamped key-value store', () => {
-  it("restores Kafka's changelog format (bare value, timestamp on the record) and the old prefixed one through its handle", async () => {
+  it("restores Kafka's changelog format (bare value, timestamp on the record) and, with upgradeFrom: 'prefixed-changelogs', the old prefixed one through its handle", async () => {
     const stateDir = freshStateDir();
     const supplier = LevelStores.persistentKeyValueStore('table');
     const context = contextFor(stateDir);
@@ -160,12 +160,26 @@ describe('LevelDB timestamped key-value store', () => {
       { key: Buffer.from('new'), value: int32(7), timestamp: 1234 },
       { key: Buffer.from('old'), value: Buffer.concat([Buffer.from([0, 0, 0, 0, 0, 0, 0x10, 0]), int32(8)]), timestamp: 0x1000 },
     ];
-    expect(await handle.restore(timestampedStoreRecords(records, 'table'))).toBe(2);
+    expect(await handle.restore(timestampedStoreRecords(records, 'table', 'prefixed-changelogs'))).toBe(2);
     await handle.writeCheckpoint(2);
     const store = Stores.timestampedKeyValueStoreBuilder(supplier, Serdes.String(), Serdes.Int32()).build() as KeyValueStore<string, ValueAndTimestamp<number>>;
     store.init(context);
     expect(store.get('new')).toEqual({ value: 7, timestamp: 1234 });
     expect(store.get('old')).toEqual({ value: 8, timestamp: 0x1000 });
+    await closeStore(store);
+  });
+
+  it("reads every record as Kafka's bare value by default, one starting with its own timestamp too", async () => {
+    const stateDir = freshStateDir();
+    const supplier = LevelStores.persistentKeyValueStore('table');
+    const context = contextFor(stateDir);
+    const handle = await supplier.prepare(context);
+    const value = Buffer.concat([Buffer.from([0, 0, 0, 0, 0, 0, 0x10, 0]), Buffer.from('abc')]);
+    expect(await handle.restore(timestampedStoreRecords([{ key: Buffer.from('k'), value, timestamp: 0x1000 }], 'table', undefined))).toBe(1);
+    await handle.writeCheckpoint(1);
+    const store = Stores.timestampedKeyValueStoreBuilder(supplier, Serdes.String(), Serdes.Bytes()).build() as KeyValueStore<string, ValueAndTimestamp<Buffer>>;
+    store.init(context);
+    expect(store.get('k')).toEqual({ value, timestamp: 0x1000 });
     await closeStore(store);
   });
 });

@@ -15,6 +15,14 @@ describe('StreamsConfig', () => {
     void [misspelt, loose, driver];
   });
 
+  it("takes only the older formats there are as upgradeFrom", () => {
+    // @ts-expect-error the option names a format ('prefixed-changelogs'), not a version
+    const version: StreamsConfig = { applicationId: 'app', upgradeFrom: '0.0' };
+    const upgrading: StreamsConfig = { applicationId: 'app', upgradeFrom: 'prefixed-changelogs' };
+    expectTypeOf(upgrading.upgradeFrom).toEqualTypeOf<'prefixed-changelogs' | undefined>();
+    void version;
+  });
+
   it('has no index signature', () => {
     expectTypeOf<string extends keyof StreamsConfig ? true : false>().toEqualTypeOf<false>();
   });

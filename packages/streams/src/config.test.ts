@@ -78,6 +78,13 @@ describe('resolveStreamsConfig', () => {
       expect(configError({ applicationId: 'app', appConfigs: [1] }).message).toBe("Option 'appConfigs' must be an object of settings for processors, got an array.");
     });
 
+    it.each(['prefixed', '0.0', 1, null])('an upgradeFrom that is no older format (%s), naming the one there is', (bad) => {
+      const error = configError({ applicationId: 'app', upgradeFrom: bad });
+      expect(error.message).toBe(
+        `Option 'upgradeFrom' must be 'prefixed-changelogs' (while changelogs may hold records of a pre-0.1 Tributary build) or absent (Kafka Streams' formats only), got ${JSON.stringify(bad)}.`,
+      );
+    });
+
     it('a logger without the four methods, naming the missing one', () => {
       expect(configError({ applicationId: 'app', logger: {} }).message).toBe("Option 'logger' must have a 'debug' method.");
       const { error: _error, ...noError } = silentLogger;
@@ -94,6 +101,7 @@ describe('resolveStreamsConfig', () => {
     expect(resolved.defaultValueSerde).toBeUndefined();
     expect(resolved.defaultTimestampExtractor).toBe(recordTimestampExtractor);
     expect(resolved.logger).toBe(consoleLogger);
+    expect(resolved.upgradeFrom).toBeUndefined();
     expect(resolved.appConfigs).toEqual({ applicationId: 'orders-app.v2_1' });
     for (const handler of [resolved.deserializationExceptionHandler, resolved.processingExceptionHandler, resolved.productionExceptionHandler]) {
       expect(typeof handler).toBe('function');
@@ -135,6 +143,7 @@ describe('resolveStreamsConfig', () => {
       processingExceptionHandler: handler,
       productionExceptionHandler: handler,
       logger: silentLogger,
+      upgradeFrom: 'prefixed-changelogs',
       appConfigs: { 'my.setting': 5 },
     };
     const resolved = resolveStreamsConfig(config);
@@ -145,6 +154,9 @@ describe('resolveStreamsConfig', () => {
     expect(resolved.processingExceptionHandler).toBe(handler);
     expect(resolved.productionExceptionHandler).toBe(handler);
     expect(resolved.logger).toBe(silentLogger);
+    expect(resolved.upgradeFrom).toBe('prefixed-changelogs');
+    // Stores read it there: a timestamped store's changelog format.
+    expect(resolved.appConfigs['upgradeFrom']).toBe('prefixed-changelogs');
     expect(resolved.appConfigs['my.setting']).toBe(5);
     expect(resolved.appConfigs['defaultKeySerde']).toBe(Serdes.String());
   });

@@ -56,7 +56,22 @@ export interface StreamsConfig {
    * state store and record cache metrics, which time every store operation. See docs/operating.md.
    */
   readonly metricsRecordingLevel?: RecordingLevel;
+  /**
+   * The older format an upgraded application's topics may still hold, as Kafka Streams'
+   * `upgrade.from`. Unset (the default), everything is read and written in Kafka Streams' formats
+   * only. `'prefixed-changelogs'`: the changelogs of timestamped stores (tables, aggregations,
+   * timestamped window stores) may hold records of a pre-0.1 Tributary build, which put the
+   * value's 8-byte timestamp in front of it; a restore then takes a value that starts with its
+   * own record timestamp for that format, and a new value that happens to start so is logged
+   * with the header `tributary.changelog.bare` (which Kafka Streams ignores) to keep it apart.
+   * Set it while the changelogs may hold such records, then remove it (see docs/running-on-kafka.md,
+   * "Upgrading").
+   */
+  readonly upgradeFrom?: 'prefixed-changelogs';
 }
+
+/** The values of {@link StreamsConfig.upgradeFrom}. */
+const upgradeFromValues: readonly (string | undefined)[] = [undefined, 'prefixed-changelogs'];
 
 /** Every option of {@link StreamsConfig}, for the check of unknown keys (a misspelt option). */
 export const streamsConfigOptions = [
@@ -71,6 +86,7 @@ export const streamsConfigOptions = [
   'cacheMaxBytes',
   'appConfigs',
   'metricsRecordingLevel',
+  'upgradeFrom',
 ] as const satisfies ReadonlyArray<keyof StreamsConfig>;
 // Fails to compile when an option of StreamsConfig is missing from the list.
 const everyStreamsOption: [Exclude<keyof StreamsConfig, (typeof streamsConfigOptions)[number]>] extends [never] ? true : never = true;
@@ -98,6 +114,8 @@ export interface ResolvedStreamsConfig {
   readonly cacheMaxBytes: number | undefined;
   /** The configured recording level, or `'INFO'`. */
   readonly metricsRecordingLevel: RecordingLevel;
+  /** The configured older format, or `undefined`: Kafka Streams' formats only. */
+  readonly upgradeFrom: 'prefixed-changelogs' | undefined;
   /** The options as given, with the entries of their `appConfigs` beside them: what processors see as `context.appConfigs`. */
   readonly appConfigs: Readonly<Record<string, unknown>>;
 }
@@ -189,6 +207,12 @@ export function resolveStreamsConfig(config: StreamsConfig, driverOptions: reado
   if (!recordingLevels.includes(metricsRecordingLevel)) {
     throw new ConfigError(`Option 'metricsRecordingLevel' must be 'INFO', 'DEBUG' or 'TRACE' (Kafka's metrics.recording.level), got ${JSON.stringify(metricsRecordingLevel)}.`);
   }
+  const { upgradeFrom } = config;
+  if (!upgradeFromValues.includes(upgradeFrom as string | undefined)) {
+    throw new ConfigError(
+      `Option 'upgradeFrom' must be 'prefixed-changelogs' (while changelogs may hold records of a pre-0.1 Tributary build) or absent (Kafka Streams' formats only), got ${JSON.stringify(upgradeFrom)}.`,
+    );
+  }
   for (const level of ['debug', 'info', 'warn', 'error'] as const) {
     if (typeof logger[level] !== 'function') throw new ConfigError(`Option 'logger' must have a '${level}' method.`);
   }
@@ -204,6 +228,7 @@ export function resolveStreamsConfig(config: StreamsConfig, driverOptions: reado
     logger,
     cacheMaxBytes,
     metricsRecordingLevel,
+    upgradeFrom,
     appConfigs: { ...options, ...ownSettings },
   };
 }

@@ -164,7 +164,7 @@ export class StandbyTasks {
       if (message.key !== null) records.push({ key: message.key, value: message.value, timestamp: Number(message.timestamp), bareValue: hasBareValueHeader(message.headers) });
     }
     if (records.length > 0) {
-      await entry.handle.restore(entry.timestamped ? timestampedStoreRecords(records, entry.store) : records);
+      await entry.handle.restore(entry.timestamped ? timestampedStoreRecords(records, entry.store, this.options.options.streams.upgradeFrom) : records);
       this.applied += records.length;
     }
     entry.position = Math.max(entry.position, lastOffset + 1);

@@ -263,7 +263,7 @@ export class TaskManager {
       // The handle writes the store's bytes directly: a timestamped store's records get their timestamp back first.
       const timestamped = this.options.builder.stores.get(storeName)!.builder.timestamped === true;
       const request = requestOf(plan, start.fromOffset, async (records) => {
-        if (managed.state === 'restoring') await restoring.restore(timestamped ? timestampedStoreRecords(records, storeName) : records);
+        if (managed.state === 'restoring') await restoring.restore(timestamped ? timestampedStoreRecords(records, storeName, options.streams.upgradeFrom) : records);
       });
       persistent.push({ request, handle });
     }

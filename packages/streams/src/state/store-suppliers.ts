@@ -38,7 +38,11 @@ export interface ChangelogRecord {
    * the bare value, and the record's timestamp is the value's (Kafka's format).
    */
   readonly timestamp?: number;
-  /** Whether the record has the `tributary.changelog.bare` header: its value is bare, whatever its first bytes. */
+  /**
+   * Whether the record has the `tributary.changelog.bare` header: its value is bare, whatever its
+   * first bytes. Read only under `upgradeFrom: 'prefixed-changelogs'`, where a value starting with
+   * its own timestamp is otherwise taken for a pre-0.1 build's prefixed record.
+   */
   readonly bareValue?: boolean;
 }
 
@@ -48,7 +52,7 @@ export interface ChangelogValue {
   readonly value: Buffer;
   /** The record's timestamp, for stores whose changelog records carry their value's timestamp; else `undefined`. */
   readonly timestamp: number | undefined;
-  /** Whether the record needs the `tributary.changelog.bare` header (see {@link ChangelogRecord.bareValue}). */
+  /** Whether the record needs the `tributary.changelog.bare` header (see {@link ChangelogRecord.bareValue}); always `false` without `upgradeFrom`. */
   readonly bareValue: boolean;
 }
 

@@ -17,6 +17,7 @@ import {
   StreamsError,
   Topology,
   TopologyError,
+  logAndFail,
   silentLogger,
 } from '../index.js';
 import type { Cancellable, KStream, Processor, ProcessorContext, ProcessorSupplier } from '../index.js';
@@ -189,6 +190,26 @@ describe('output topics', () => {
     expect(() => driver.createOutputTopic('out', Serdes.String(), Serdes.String()).readKeyValuesToMap()).toThrow(
       expect.objectContaining({ code: 'OUTPUT_NULL_KEY' }),
     );
+  });
+
+  it('does not show what a record that failed sent as its output, as Kafka’s driver does', () => {
+    const builder = new StreamsBuilder();
+    const stream = builder.stream('in', strings);
+    stream.to('seen', writeStrings);
+    stream
+      .mapValues((value) => {
+        if (value === 'boom') throw new Error('boom');
+        return value;
+      })
+      .to('out', writeStrings);
+    const driver = openDriver(builder.build(), { processingExceptionHandler: logAndFail() });
+    const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
+    const seen = driver.createOutputTopic('seen', Serdes.String(), Serdes.String());
+    input.pipeValue('a');
+    expect(() => input.pipeValue('boom')).toThrow('boom');
+    // Kafka's driver captures output after each record's commit, which a failed record never reaches.
+    expect(seen.readValuesToList()).toEqual(['a']);
+    expect(driver.createOutputTopic('out', Serdes.String(), Serdes.String()).readValuesToList()).toEqual(['a']);
   });
 
   it('readRecord on an empty topic throws', () => {

@@ -66,6 +66,12 @@ export class LocalRunner implements RecordCollector {
   readonly topics = new Map<string, StoredRecord[]>();
   private readonly taskByTopic = new Map<string, StreamTask>();
   private readonly pending: StoredRecord[] = [];
+  /**
+   * Records sent and not yet in {@link topics} (the test driver): as Kafka's `TopologyTestDriver`
+   * captures its producer's output only after each record's commit, a record whose processing
+   * throws leaves what it sent here until the driver next runs, so it is not read as that record's output.
+   */
+  private readonly uncaptured: StoredRecord[] = [];
   /** The next offset of each topic: how many records were written to it. */
   private readonly nextOffsets = new Map<string, number>();
   private readonly commitEachRecord: boolean;
@@ -179,16 +185,28 @@ export class LocalRunner implements RecordCollector {
         ? { topic, partition: 0, offset, timestamp: this.clock(), key, value, headers, stampedBySender: true }
         : { topic, partition: 0, offset, timestamp, key, value, headers };
     if (this.retainRecords) {
-      let log = this.topics.get(topic);
-      if (log === undefined) {
-        log = [];
-        this.topics.set(topic, log);
-      }
-      log.push(record);
+      if (this.commitEachRecord) this.uncaptured.push(record);
+      else this.retain(record);
     }
     if (this.onRecord !== undefined) this.onRecord(record);
     if (this.globals.reads(topic)) this.globals.update(record);
     if (this.taskByTopic.has(topic)) this.pending.push(record);
+  }
+
+  private retain(record: StoredRecord): void {
+    let log = this.topics.get(record.topic);
+    if (log === undefined) {
+      log = [];
+      this.topics.set(record.topic, log);
+    }
+    log.push(record);
+  }
+
+  /** Moves the records sent so far into {@link topics}, in the order they were sent. */
+  private capture(): void {
+    const uncaptured = this.uncaptured;
+    for (let index = 0; index < uncaptured.length; index++) this.retain(uncaptured[index]!);
+    uncaptured.length = 0;
   }
 
   partitionCount(_topic: string): number | undefined {
@@ -260,6 +278,8 @@ export class LocalRunner implements RecordCollector {
    */
   close(): void {
     this.closed = true;
+    // Kafka's driver captures its producer's output once more as it closes.
+    this.capture();
     let failure: unknown;
     for (const task of this.tasks) {
       try {
@@ -324,6 +344,7 @@ export class LocalRunner implements RecordCollector {
   private drainCommittingEachRecord(): void {
     const pending = this.pending;
     this.commitTasks(true);
+    this.capture();
     // Records sent while processing or committing are appended and reached by the same loop.
     for (let index = 0; index < pending.length; index++) {
       const record = pending[index]!;
@@ -331,6 +352,7 @@ export class LocalRunner implements RecordCollector {
       task.addRecord(record.topic, record);
       task.process();
       this.commitTasks(true);
+      this.capture();
     }
     pending.length = 0;
   }

@@ -257,33 +257,61 @@ describe('timestamped key-value store', () => {
     });
   }
 
-  it("restores records of Tributary's old format: the timestamp before the value, equal to the record's timestamp", () => {
-    const { store } = open(false);
-    restorable(store).restore([
-      { key: Buffer.from('old'), value: Buffer.from([0, 0, 0, 0x01, 0x02, 0x03, 0x04, 0x05, 0, 0, 0, 7]), timestamp: 0x0102030405 },
-      { key: Buffer.from('new'), value: Buffer.from([0, 0, 0, 9]), timestamp: 12 },
-    ]);
-    expect(store.get('old')).toEqual({ value: 7, timestamp: 0x0102030405 });
-    expect(store.get('new')).toEqual({ value: 9, timestamp: 12 });
+  const upgrading = { upgradeFrom: 'prefixed-changelogs' };
+  const latestTimeBuilder = () => Stores.timestampedKeyValueStoreBuilder(Stores.inMemoryKeyValueStore('latest'), Serdes.String(), Serdes.Int64());
+  const openLatestTime = (appConfigs: Readonly<Record<string, unknown>> = {}) => {
+    const store: KeyValueStore<string, ValueAndTimestamp<bigint>> = latestTimeBuilder().build();
+    const context = new StoreTestContext(appConfigs);
+    store.init(context);
+    return { store, context };
+  };
+  // A bare Int64 value of 42 at timestamp 42: its first 8 bytes are its own record timestamp.
+  const startsWithOwnTime = Buffer.from('000000000000002a', 'hex');
+
+  it('logs a bare value that starts with its own timestamp exactly as Kafka does: no header', () => {
+    const { store, context } = openLatestTime();
+    store.put('a', { value: 42n, timestamp: 42 });
+    const [a] = context.changes;
+    expect([a!.value!.toString('hex'), a!.timestamp, a!.headers]).toEqual(['000000000000002a', 42, undefined]);
+    expect((store as unknown as RestorableStateStore).changelogValue(Buffer.from('a'))).toEqual({ value: a!.value, timestamp: 42, bareValue: false });
   });
 
-  it('marks a bare value that starts with its own timestamp, so a restore does not take it for the old format', () => {
-    const builder = Stores.timestampedKeyValueStoreBuilder(Stores.inMemoryKeyValueStore('latest'), Serdes.String(), Serdes.Int64());
-    const store: KeyValueStore<string, ValueAndTimestamp<bigint>> = builder.build();
-    const context = new StoreTestContext();
-    store.init(context);
-    store.put('a', { value: 42n, timestamp: 42 });
-    store.put('b', { value: 41n, timestamp: 42 });
-    const [a, b] = context.changes;
-    expect(a!.value!.toString('hex')).toBe('000000000000002a');
-    expect(a!.headers?.lastString(BARE_VALUE_HEADER)).toBe('1');
-    expect(b!.headers).toBeUndefined();
-    expect((store as unknown as RestorableStateStore).changelogValue(Buffer.from('a'))).toEqual({ value: a!.value, timestamp: 42, bareValue: true });
-    const restored: KeyValueStore<string, ValueAndTimestamp<bigint>> = builder.build();
-    restored.init(new StoreTestContext());
-    (restored as unknown as RestorableStateStore).restore(context.changes);
-    expect(restored.get('a')).toEqual({ value: 42n, timestamp: 42 });
-    expect(restored.get('b')).toEqual({ value: 41n, timestamp: 42 });
+  it("restores a Kafka-written value that starts with its own timestamp as the bare value it is, by default", () => {
+    const { store } = openLatestTime();
+    restorable(store).restore([
+      { key: Buffer.from('a'), value: startsWithOwnTime, timestamp: 42 },
+      { key: Buffer.from('b'), value: Buffer.from('0000000000000029', 'hex'), timestamp: 42 },
+    ]);
+    expect(store.get('a')).toEqual({ value: 42n, timestamp: 42 });
+    expect(store.get('b')).toEqual({ value: 41n, timestamp: 42 });
+  });
+
+  describe("with upgradeFrom: 'prefixed-changelogs'", () => {
+    it("restores records of Tributary's old format: the timestamp before the value, equal to the record's timestamp", () => {
+      const store: KeyValueStore<string, ValueAndTimestamp<number>> = timestampedBuilder(false).build();
+      store.init(new StoreTestContext(upgrading));
+      restorable(store).restore([
+        { key: Buffer.from('old'), value: Buffer.from([0, 0, 0, 0x01, 0x02, 0x03, 0x04, 0x05, 0, 0, 0, 7]), timestamp: 0x0102030405 },
+        { key: Buffer.from('new'), value: Buffer.from([0, 0, 0, 9]), timestamp: 12 },
+      ]);
+      expect(store.get('old')).toEqual({ value: 7, timestamp: 0x0102030405 });
+      expect(store.get('new')).toEqual({ value: 9, timestamp: 12 });
+    });
+
+    it('marks a bare value that starts with its own timestamp, so a restore does not take it for the old format', () => {
+      const { store, context } = openLatestTime(upgrading);
+      store.put('a', { value: 42n, timestamp: 42 });
+      store.put('b', { value: 41n, timestamp: 42 });
+      const [a, b] = context.changes;
+      expect(a!.value!.toString('hex')).toBe('000000000000002a');
+      expect(a!.headers?.lastString(BARE_VALUE_HEADER)).toBe('1');
+      expect(b!.headers).toBeUndefined();
+      expect((store as unknown as RestorableStateStore).changelogValue(Buffer.from('a'))).toEqual({ value: a!.value, timestamp: 42, bareValue: true });
+      const restored = openLatestTime(upgrading).store;
+      (restored as unknown as RestorableStateStore).restore(context.changes);
+      expect(restored.get('a')).toEqual({ value: 42n, timestamp: 42 });
+      expect(restored.get('b')).toEqual({ value: 41n, timestamp: 42 });
+    });
   });
 
   it('gives changelogValue the bare value and its timestamp, for the roll-back record', () => {

@@ -15,7 +15,8 @@ import type { ValueAndTimestamp } from '../value-and-timestamp.js';
 import { valueAndTimestampSerde } from './key-schemas.js';
 import { type CacheEntry, type CacheKeyIndex, StoreCache } from './store-cache.js';
 import type { SampledStat } from '../../metrics/internal/sampled-stat.js';
-import { bareValueHeaders, bareValueOf, storedTimestamp, timestampedStoreValue } from './timestamped-changelog.js';
+import type { StreamsConfig } from '../../config.js';
+import { bareValueHeaders, bareValueOf, changelogUpgradeFrom, needsBareValueHeader, storedTimestamp, timestampedStoreValue } from './timestamped-changelog.js';
 
 /** Shared by every serde call of the stores: store records carry no headers. */
 export const noHeaders = new Headers();
@@ -62,6 +63,8 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
   protected keyBytes: Buffer = Buffer.alloc(0);
   protected keyId = '';
   private open = false;
+  /** The application's `upgradeFrom`: whether the changelog may hold a pre-0.1 build's prefixed records. */
+  private upgradeFrom: StreamsConfig['upgradeFrom'];
   /** Whether values are `ValueAndTimestamp`s (tables and aggregates), for read-only views that unwrap them. */
   readonly timestamped: boolean;
 
@@ -114,6 +117,7 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
     const valueSerde = this.resolveSerde<unknown>(this.options.valueSerde, context, 'defaultValueSerde', 'value');
     this.valueSerde = (this.timestamped ? valueAndTimestampSerde(valueSerde) : valueSerde) as Serde<V>;
     this.topic = context.changelogTopic(this.name);
+    this.upgradeFrom = changelogUpgradeFrom(context.appConfigs);
     this.backend.open(context);
     this.context = context;
     this.open = true;
@@ -202,7 +206,7 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
     this.checkOpen();
     let batch: Write[] = [];
     for (const record of records) {
-      batch.push(this.writeOfRecord(this.timestamped ? { key: record.key, value: timestampedStoreValue(record, this.name) } : record));
+      batch.push(this.writeOfRecord(this.timestamped ? { key: record.key, value: timestampedStoreValue(record, this.name, this.upgradeFrom) } : record));
       if (batch.length === restoreBatchSize) {
         this.backend.putBatch(batch);
         batch = [];
@@ -220,7 +224,7 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
     if (!this.timestamped) return { value: stored, timestamp: undefined, bareValue: false };
     const value = bareValueOf(stored);
     const timestamp = storedTimestamp(stored);
-    return { value, timestamp, bareValue: bareValueHeaders(value, timestamp) !== undefined };
+    return { value, timestamp, bareValue: needsBareValueHeader(value, timestamp, this.upgradeFrom) };
   }
 
   /**
@@ -235,7 +239,7 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
     }
     const value = bareValueOf(valueBytes);
     const valueTimestamp = storedTimestamp(valueBytes);
-    context.logChange(this.name, changelogKey, value, valueTimestamp, bareValueHeaders(value, valueTimestamp));
+    context.logChange(this.name, changelogKey, value, valueTimestamp, bareValueHeaders(value, valueTimestamp, this.upgradeFrom));
   }
 
   /** The bytes the backend holds where `write` would go (its key, and window or session), if any. */

@@ -168,8 +168,16 @@ describe('timestamped window store changelog', () => {
     expect(store.changelogValue(context.changes[0]!.key)).toEqual({ value: int32(5), timestamp: 17, bareValue: false });
     const restored = builder.build() as WindowStore<string, ValueAndTimestamp<number>> & RestorableStateStore;
     restored.init(new StoreTestContext());
+    restored.restore(context.changes);
+    expect(restored.fetch('a', 10)).toEqual({ value: 5, timestamp: 17 });
+  });
+
+  it("restores Tributary's old prefixed format too, with upgradeFrom: 'prefixed-changelogs'", () => {
+    const builder = Stores.timestampedWindowStoreBuilder(Stores.inMemoryWindowStore('windows', 100, 10, false), Serdes.String(), Serdes.Int32());
+    const restored = builder.build() as WindowStore<string, ValueAndTimestamp<number>> & RestorableStateStore;
+    restored.init(new StoreTestContext({ upgradeFrom: 'prefixed-changelogs' }));
     restored.restore([
-      ...context.changes,
+      { key: Buffer.from([0x61, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 0]), value: int32(5), timestamp: 17 },
       // Tributary's old format: the timestamp (equal to the record's) before the value.
       { key: Buffer.from([0x62, 0, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0, 0]), value: Buffer.concat([Buffer.from([0, 0, 0, 0, 0, 0, 0, 21]), int32(6)]), timestamp: 21 },
     ]);

@@ -47,15 +47,6 @@ START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
 HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
 
-# Serialise concurrent invocations (e.g. two test jobs calling start at once).
-take_lock() {
-  mkdir -p "$KDIR"
-  if command -v flock >/dev/null 2>&1; then
-    exec 9>"$LOCK_FILE"
-    flock -w $((START_TIMEOUT + STOP_TIMEOUT + 120)) 9 || die "could not take $LOCK_FILE"
-  fi
-}
-
 # Pid of the running broker, or nothing. Cleans up a stale pid file.
 broker_pid() {
   [[ -f "$PID_FILE" ]] || return 0
@@ -101,7 +92,7 @@ EOF
 kill_broker() { stop_pid "$@"; }
 
 cmd_start() {
-  take_lock
+  take_lock "$LOCK_FILE"
   local pid
   pid="$(broker_pid)"
   if [[ -n "$pid" && -s "$BOOTSTRAP_FILE" ]]; then
@@ -176,7 +167,7 @@ cmd_stop() {
     --purge) purge=1 ;;
     *) die "usage: $0 stop [--purge]" ;;
   esac
-  take_lock
+  take_lock "$LOCK_FILE"
   local pid; pid="$(broker_pid)"
   if [[ -n "$pid" ]]; then
     log "stopping broker (pid $pid)"

@@ -42,14 +42,6 @@ START_TIMEOUT="${KAFKA_START_TIMEOUT:-120}"
 STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
 HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx384m -Xms128m}"
 
-take_lock() {
-  mkdir -p "$CDIR"
-  if command -v flock >/dev/null 2>&1; then
-    exec 9>"$CDIR/.lock"
-    flock -w $((START_TIMEOUT + STOP_TIMEOUT + 120)) 9 || die "could not take $CDIR/.lock"
-  fi
-}
-
 check_node() {
   [[ "${1:-}" =~ ^[123]$ ]] || die "name a node: 1, 2 or 3 (got '${1:-}')"
 }
@@ -142,7 +134,7 @@ running_count() {
 }
 
 cmd_start() {
-  take_lock
+  take_lock "$CDIR/.lock"
   if [[ -s "$BOOTSTRAP_FILE" && "$(running_count)" == 3 ]]; then
     echo "KAFKA_BOOTSTRAP=$(cat "$BOOTSTRAP_FILE")"
     return 0
@@ -191,7 +183,7 @@ cmd_stop() {
     --purge) purge=1 ;;
     *) die "usage: $0 stop [--purge]" ;;
   esac
-  take_lock
+  take_lock "$CDIR/.lock"
   for n in "${NODES[@]}"; do
     pid="$(node_pid "$n")"
     [[ -n "$pid" ]] || continue

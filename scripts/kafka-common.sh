@@ -14,6 +14,16 @@ HOST=127.0.0.1
 log() { echo "${LOG_NAME:-kafka}: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
+# Serialises concurrent invocations (e.g. two test jobs calling start at once) on the lock file
+# $1, whose directory it creates; waits as long as a start and a stop may take, and some.
+take_lock() { # lock_file
+  mkdir -p "$(dirname -- "$1")"
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$1"
+    flock -w $((START_TIMEOUT + STOP_TIMEOUT + 120)) 9 || die "could not take $1"
+  fi
+}
+
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
 # A port nothing listens on, below the Linux ephemeral range, and not among the arguments.

@@ -237,8 +237,40 @@ export async function commitCatalog(run: FlagshipRun, catalog: readonly Generate
 }
 
 /**
+ * Waits until the group's committed offsets on the application's repartition topics have not
+ * moved for `quietMs` with every instance RUNNING: what the events caused there is processed.
+ * (Their lag cannot say so: under exactly-once a partition may end in several transaction
+ * markers, aborted transactions' included, which no consumer position passes.)
+ */
+async function waitRepartitionSettled(run: FlagshipRun, quietMs: number, timeoutMs: number): Promise<void> {
+  const topics = (await run.admin.listTopics()).filter((topic) => topic.startsWith(`${run.applicationId}-`) && topic.endsWith('-repartition'));
+  const committed = async (): Promise<string> => {
+    try {
+      const offsets = await run.admin.fetchOffsets({ groupId: run.applicationId, topics });
+      return JSON.stringify(offsets.map(({ topic, partitions }) => [topic, partitions.map(({ partition, offset }) => [partition, offset])]));
+    } catch {
+      return `unknown ${Date.now()}`;
+    }
+  };
+  const deadline = Date.now() + timeoutMs;
+  let last = await committed();
+  let since = Date.now();
+  for (;;) {
+    await sleep(250);
+    await run.cluster.waitRunning(90_000);
+    const now = await committed();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) return;
+    if (Date.now() > deadline) throw new Error(`The repartition topics' committed offsets kept moving for ${timeoutMs / 1000} s.`);
+  }
+}
+
+/**
  * Lets the running instances finish: every event committed, then both outputs quiet for several
- * commit intervals (what the events caused downstream is out). Then compares every window
+ * commit intervals and the repartition topics' committed offsets still for as long (what the
+ * events caused downstream is out). Then compares every window
  * (flagship-verify.ts) and closes the instances.
  */
 export async function finishFlagship(run: FlagshipRun, commitIntervalMs: number, killsSurvived: number, timeoutMs = 180_000): Promise<FlagshipSummary> {
@@ -258,6 +290,7 @@ export async function finishFlagship(run: FlagshipRun, commitIntervalMs: number,
   }
   await run.cluster.waitQuiet(run.topics.productAnalytics, 4 * commitIntervalMs + 2000, 90_000);
   await run.cluster.waitQuiet(run.topics.categoryAnalytics, 4 * commitIntervalMs + 2000, 90_000);
+  await waitRepartitionSettled(run, 4 * commitIntervalMs + 2000, 90_000);
   const summary = await verifyFlagshipRun({ kafka: run.kafka, name: run.name, options: run.resolved, killsSurvived });
   await run.cluster.closeAll();
   return summary;

@@ -131,6 +131,73 @@ describe('metrics through the test driver', () => {
     expect(emitted()).toBe(0);
     input.pipeInput('a', 'x', 25_000); // closes the first window: its two keys' final counts go out
     expect(emitted()).toBe(2);
+    // The buffer held 1, 2, then 3 records (a new window's), then 1 once the first window's two went out.
+    const buffer = { 'task-id': '0_0', 'in-memory-suppression-state-id': 'final-counts-store' };
+    const metrics = driver.metrics();
+    expect(value(metrics, 'stream-state-metrics', 'suppression-buffer-count-max', buffer)).toBe(3);
+    expect(value(metrics, 'stream-state-metrics', 'suppression-buffer-count-avg', buffer)).toBe((1 + 2 + 3 + 1) / 4);
+    const sizeMax = value(metrics, 'stream-state-metrics', 'suppression-buffer-size-max', buffer);
+    const sizeAvg = value(metrics, 'stream-state-metrics', 'suppression-buffer-size-avg', buffer);
+    // Every entry here has the same size (same key length, one count, same record context), so the bytes follow the count.
+    expect(sizeMax / 3).toBeGreaterThan(0);
+    expect(sizeAvg).toBeCloseTo((sizeMax / 3) * 1.75);
+    driver.close();
+  });
+
+  it('samples a suppression buffer at DEBUG only', () => {
+    const builder = new StreamsBuilder();
+    builder
+      .stream('words', Consumed.with(Serdes.String(), Serdes.String()))
+      .groupByKey()
+      .windowedBy(TimeWindows.ofSizeWithNoGrace(10_000))
+      .count()
+      .suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded(), 'final-counts'))
+      .toStream()
+      .to('out', Produced.with(WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 10_000), Serdes.Float64()));
+    const driver = new TopologyTestDriver(builder.build(), { logger: silentLogger }, { initialWallClockTime: start });
+    driver.createInputTopic('words', Serdes.String(), Serdes.String()).pipeInput('a', 'x', 1_000);
+    expect(driver.metrics().filter((metric) => metric.name.startsWith('suppression-buffer'))).toEqual([]);
+    driver.close();
+  });
+
+  it('counts the records each source node processed, at DEBUG only (Kafka records process-rate per node at sources)', () => {
+    const debug = countingDriver('DEBUG');
+    const input = debug.createInputTopic('words', Serdes.String(), Serdes.String());
+    input.pipeInput('k', '{"word":"a"}', start);
+    input.pipeInput('k', 'not json', start);
+    input.pipeInput('k', '{"word":"b"}', start);
+    input.pipeInput('k', '{"word":"a"}', start);
+    const metrics = debug.metrics();
+    const nodes = findMetrics(metrics, 'stream-processor-node-metrics', 'process-total');
+    // The input's source (the undeserializable record never reached it) and the repartition topic's source.
+    expect(nodes.map((metric) => [metric.tags['task-id'], metric.tags['processor-node-id'], metric.value]).sort()).toEqual([
+      ['0_0', 'KSTREAM-SOURCE-0000000000', 3],
+      ['1_0', 'counts-repartition-source', 3],
+    ]);
+    expect(value(metrics, 'stream-processor-node-metrics', 'process-rate', { 'processor-node-id': 'KSTREAM-SOURCE-0000000000' })).toBeCloseTo(3 / 30);
+    debug.close();
+    const info = countingDriver();
+    info.createInputTopic('words', Serdes.String(), Serdes.String()).pipeInput('k', '{"word":"a"}', start);
+    expect(findMetrics(info.metrics(), 'stream-processor-node-metrics', 'process-total')).toEqual([]);
+    info.close();
+  });
+
+  it('measures end-to-end latency at terminal processor nodes, as Kafka does at every node without children', () => {
+    const builder = new StreamsBuilder();
+    const seen: string[] = [];
+    builder.stream('words', Consumed.with(Serdes.String(), Serdes.String())).foreach((_key, word) => {
+      seen.push(word);
+    });
+    const driver = new TopologyTestDriver(builder.build(), { logger: silentLogger }, { initialWallClockTime: start });
+    const input = driver.createInputTopic('words', Serdes.String(), Serdes.String());
+    input.pipeInput('k', 'a', start - 4_000);
+    input.pipeInput('k', 'b', start - 2_000);
+    const terminal = { 'task-id': '0_0', 'processor-node-id': 'KSTREAM-FOREACH-0000000001' };
+    const metrics = driver.metrics();
+    expect(seen).toEqual(['a', 'b']);
+    expect(value(metrics, 'stream-processor-node-metrics', 'record-e2e-latency-max', terminal)).toBe(4_000);
+    expect(value(metrics, 'stream-processor-node-metrics', 'record-e2e-latency-min', terminal)).toBe(2_000);
+    expect(value(metrics, 'stream-processor-node-metrics', 'record-e2e-latency-avg', terminal)).toBe(3_000);
     driver.close();
   });
 

@@ -127,13 +127,26 @@ export class StreamsMetricsReader {
     for (const [node, stat] of metrics.endToEndLatency) {
       const nodeTags = { ...tags, 'processor-node-id': node };
       const nodeGroup = 'stream-processor-node-metrics';
-      const what = 'end-to-end latency of a record at this source or sink node (wall clock minus record timestamp), ms';
+      const what = 'end-to-end latency of a record at this source, sink or terminal node (wall clock minus record timestamp), ms';
       this.gauge(nodeGroup, 'record-e2e-latency-avg', nodeTags, `The average ${what}.`, 'INFO', stat.average(now));
       this.gauge(nodeGroup, 'record-e2e-latency-min', nodeTags, `The smallest ${what}.`, 'INFO', stat.minimum(now));
       this.gauge(nodeGroup, 'record-e2e-latency-max', nodeTags, `The largest ${what}.`, 'INFO', stat.maximum(now));
     }
+    for (const [node, counter] of metrics.sourceProcessed) {
+      this.counterWithRate('stream-processor-node-metrics', 'process', { ...tags, 'processor-node-id': node }, 'records processed by this source node', 'DEBUG', counter.count);
+    }
     for (const [node, counter] of metrics.suppressionEmits) {
       this.counterWithRate('stream-processor-node-metrics', 'suppression-emit', { ...tags, 'processor-node-id': node }, 'records the suppression emitted', 'DEBUG', counter.count);
+    }
+    if (recordsAt(this.level, 'DEBUG')) {
+      for (const [storeName, buffer] of metrics.suppressionBuffers) {
+        const bufferTags = { ...tags, 'in-memory-suppression-state-id': storeName };
+        const state = 'stream-state-metrics';
+        this.gauge(state, 'suppression-buffer-size-avg', bufferTags, 'The average size of buffered records, bytes.', 'DEBUG', buffer.size.average(now));
+        this.gauge(state, 'suppression-buffer-size-max', bufferTags, 'The largest size of buffered records, bytes.', 'DEBUG', buffer.size.maximum(now));
+        this.gauge(state, 'suppression-buffer-count-avg', bufferTags, 'The average count of buffered records.', 'DEBUG', buffer.count.average(now));
+        this.gauge(state, 'suppression-buffer-count-max', bufferTags, 'The largest count of buffered records.', 'DEBUG', buffer.count.maximum(now));
+      }
     }
     for (const sensors of metrics.stores.values()) {
       const storeTags = { ...tags, [`${sensors.storeType}-state-id`]: sensors.storeName };

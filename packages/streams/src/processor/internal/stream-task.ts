@@ -17,7 +17,7 @@ import { ProcessorNode } from './processor-node.js';
 import { RecordQueue } from './record-queue.js';
 import { SinkProcessor, SourceProcessor } from './sink-processor.js';
 import { TaskContext } from './task-context.js';
-import { TaskMetrics } from './task-metrics.js';
+import { TaskMetrics, type SourceProcessCounter } from './task-metrics.js';
 import { recordsAt } from '../../metrics/metrics.js';
 import { SampledStat } from '../../metrics/internal/sampled-stat.js';
 import { meterStore } from '../../metrics/internal/store-sensors.js';
@@ -64,6 +64,8 @@ export class StreamTask {
   private readonly queueList: RecordQueue[] = [];
   /** The end-to-end latency stat of each queue's source node, by the queue's index in {@link queueList}. */
   private readonly queueLatency: SampledStat[] = [];
+  /** The process counter of each queue's source node, by the queue's index in {@link queueList}. */
+  private readonly queueSourceCounters: SourceProcessCounter[] = [];
   /** Whether record lateness is recorded (`DEBUG`), per record. */
   private readonly recordsLateness: boolean;
   private readonly nodes: ProcessorNode[] = [];
@@ -93,6 +95,7 @@ export class StreamTask {
       if (spec.kind === 'source') {
         node = new ProcessorNode(name, new SourceProcessor(this.context), new Set());
         const latency = this.endToEndStat(name);
+        const sourceCounter = this.metrics.sourceProcessCounter(name);
         const keySerde = this.serdeFor(spec.keySerde, config.defaultKeySerde, `Source '${name}' (topics [${spec.topics.join(', ')}])`, 'key', 'Consumed.with');
         const valueSerde = this.serdeFor(spec.valueSerde, config.defaultValueSerde, `Source '${name}' (topics [${spec.topics.join(', ')}])`, 'value', 'Consumed.with');
         for (const topic of spec.topics) {
@@ -101,6 +104,7 @@ export class StreamTask {
           this.queues.set(resolved, queue);
           this.queueList.push(queue);
           this.queueLatency.push(latency);
+          this.queueSourceCounters.push(sourceCounter);
         }
       } else if (spec.kind === 'processor') {
         const processor = spec.supplier();
@@ -125,6 +129,10 @@ export class StreamTask {
         if (child !== undefined) node.addChild(child);
       }
     }
+    // Kafka records end-to-end latency at source and terminal nodes; sinks record their own.
+    for (const node of this.nodes) {
+      if (node.children.length === 0 && builder.nodes.get(node.name)!.kind === 'processor') node.endToEndLatency = this.endToEndStat(node.name);
+    }
   }
 
   /**
@@ -140,7 +148,7 @@ export class StreamTask {
     return this.context.wallClockTime;
   }
 
-  /** The end-to-end latency stat of a source or sink node. */
+  /** The end-to-end latency stat of a source, sink or terminal processor node. */
   private endToEndStat(nodeName: string): SampledStat {
     let stat = this.metrics.endToEndLatency.get(nodeName);
     if (stat === undefined) this.metrics.endToEndLatency.set(nodeName, (stat = new SampledStat()));
@@ -303,6 +311,7 @@ export class StreamTask {
       context.sourceHeaders = raw.headers;
       context.sourceTimestamp = raw.timestamp;
       context.processAt(queue.source, record);
+      this.queueSourceCounters[chosen]!.count++;
       this.consumedOffsets.set(raw.topic, raw.offset + 1);
       processed++;
       if (context.streamTime >= context.streamTimePunctuations.nextTime) context.punctuate(context.streamTimePunctuations, context.streamTime);

@@ -241,6 +241,9 @@ export class TaskContext implements ProcessorContext<any, any> {
     this.recordHeaders = record.headers;
     try {
       node.processor.process(record);
+      // Kafka records a terminal node's end-to-end latency once it has processed the record.
+      const latency = node.endToEndLatency;
+      if (latency !== undefined) latency.record(this.wallClockTime - record.timestamp);
     } catch (error) {
       this.onProcessingError(node, record, error);
     } finally {

@@ -24,6 +24,20 @@ export interface SuppressionEmitCounter {
   count: number;
 }
 
+/** The records one source node handed to the topology: a field the task increments. */
+export interface SourceProcessCounter {
+  /** Records processed at this source node since the task was created. */
+  count: number;
+}
+
+/** What a suppression buffer holds, sampled each time it changes (Kafka's `suppression-buffer-size` and `-count`). */
+export interface SuppressionBufferSensors {
+  /** The buffer's size in bytes, as the suppression counts it against `maxBytes`. */
+  readonly size: SampledStat;
+  /** The records the buffer holds. */
+  readonly count: SampledStat;
+}
+
 /**
  * Plain counters, not a metrics registry: the hot path only increments fields, and drivers read
  * them (the test driver exposes them, the Kafka runtime exports them).
@@ -57,10 +71,28 @@ export class TaskMetrics {
    * clock as of the driver's last batch or punctuation check, so no clock is read per record).
    */
   readonly endToEndLatency = new Map<string, SampledStat>();
+  /** Records processed per source node (Kafka's per-node `process-total`, recorded at its source nodes only). */
+  readonly sourceProcessed = new Map<string, SourceProcessCounter>();
   /** Timed store operations per store, at `DEBUG`. */
   readonly stores = new Map<string, StoreSensors>();
   /** Records each suppression node emitted, by node name. */
   readonly suppressionEmits = new Map<string, SuppressionEmitCounter>();
+  /** The size and count of each suppression buffer, by its store name; recorded at `DEBUG` only. */
+  readonly suppressionBuffers = new Map<string, SuppressionBufferSensors>();
+
+  /** The process counter of a source node, created on first use; the task increments `count`. */
+  sourceProcessCounter(nodeName: string): SourceProcessCounter {
+    let counter = this.sourceProcessed.get(nodeName);
+    if (counter === undefined) this.sourceProcessed.set(nodeName, (counter = { count: 0 }));
+    return counter;
+  }
+
+  /** The size and count stats of a suppression buffer, created on first use. */
+  suppressionBufferSensors(storeName: string): SuppressionBufferSensors {
+    let sensors = this.suppressionBuffers.get(storeName);
+    if (sensors === undefined) this.suppressionBuffers.set(storeName, (sensors = { size: new SampledStat(), count: new SampledStat() }));
+    return sensors;
+  }
 
   /** The emit counter of a suppression node, created on first use; the node increments `count`. */
   suppressionEmitCounter(nodeName: string): SuppressionEmitCounter {

@@ -16,7 +16,9 @@
  * keeps a time-ordered index in memory for emission order, rebuilt from the store.
  */
 import { SuppressionBufferFullError, TopologyError } from '../../../errors/streams-error.js';
+import { recordsAt } from '../../../metrics/metrics.js';
 import { HandledFailure, internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
+import type { SuppressionBufferSensors } from '../../../processor/internal/task-metrics.js';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { Headers } from '../../../processor/headers.js';
 import { StreamRecord } from '../../../processor/stream-record.js';
@@ -134,6 +136,8 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
   private readonly delayMs: number;
   /** Records emitted, for the node's `suppression-emit` metrics. */
   private emitted = { count: 0 };
+  /** The buffer's size and count, sampled as they change; only at `DEBUG`, as Kafka records them. */
+  private bufferSensors: SuppressionBufferSensors | undefined = undefined;
 
   constructor(private readonly options: SuppressOptions<K, V>) {
     const { suppressed } = options;
@@ -163,6 +167,7 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
     this.store = this.context.getStateStore<SuppressionBufferStore>(this.options.storeName);
     this.loaded = false;
     if (node !== undefined) this.emitted = this.context.metrics.suppressionEmitCounter(node);
+    if (recordsAt(config.metricsRecordingLevel, 'DEBUG')) this.bufferSensors = this.context.metrics.suppressionBufferSensors(this.options.storeName);
   }
 
   /** The largest timestamp this processor has received, or -1. */
@@ -259,7 +264,16 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
     entry.bytes = entrySize(keyBytes, entry.priorBytes, distinctOldSize(entry.priorBytes, oldBytes), newBytes, recordContextSize(entry.topic, record.headers));
     this.bytes += entry.bytes;
     this.store.put(keyBytes, this.encode(entry));
+    this.recordBufferMetrics();
     this.enforceConstraints();
+  }
+
+  /** Samples the buffer's size and count, after a put and after evictions, as Kafka's buffer does. */
+  private recordBufferMetrics(): void {
+    const sensors = this.bufferSensors;
+    if (sensors === undefined) return;
+    sensors.size.record(this.bytes);
+    sensors.count.record(this.entries.size);
   }
 
   private encode(entry: BufferEntry<K, V>): Buffer {
@@ -274,7 +288,9 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
 
   private enforceConstraints(): void {
     const expiryTime = this.observedStreamTime - this.delayMs;
+    const before = this.entries.size;
     for (let entry = this.queue.peek(); entry !== undefined && entry.time <= expiryTime; entry = this.queue.peek()) this.emit(entry);
+    if (this.entries.size !== before) this.recordBufferMetrics();
     const { buffer } = this.options.suppressed;
     if (this.entries.size <= buffer.maxRecords && this.bytes <= buffer.maxBytes) return;
     if (buffer.whenFull === 'shut-down') {
@@ -290,6 +306,7 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
       if (oldest === undefined) break;
       this.emit(oldest);
     }
+    this.recordBufferMetrics();
   }
 
   private emit(entry: BufferEntry<K, V>): void {

@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { KafkaStreams, type KafkaStreamsOptions } from '@tributary/kafka';
 import type { Logger } from '@tributary/streams';
+import { perRecordSensorsOffConfig } from '@tributary/streams/engine';
 import { buildFlagship, settingsFromEnvironment } from './flagship.js';
 import { emit, errorMessage, type AppSettings } from './protocol.js';
 
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
     processingGuarantee: settings.guarantee,
     commitIntervalMs: settings.commitIntervalMs,
     logger,
+    ...(settings.metricsOff === true ? { appConfigs: { [perRecordSensorsOffConfig]: true } } : {}),
     ...(settings.sessionTimeoutMs === undefined ? {} : { consumer: { sessionTimeoutMs: settings.sessionTimeoutMs, heartbeatIntervalMs: settings.heartbeatIntervalMs } }),
     ...(settings.threads > 1 ? { numStreamThreads: settings.threads, threadModule: fileURLToPath(new URL('./flagship.js', import.meta.url)) } : {}),
   };

@@ -102,6 +102,8 @@ export interface FlagshipApp {
   readonly threads: number;
   readonly commitIntervalMs: number;
   readonly sessionTimeoutMs?: number;
+  /** Tributary only: run with the engine's per-record metric sensors off, to measure what they cost. */
+  readonly metricsOff?: boolean;
 }
 
 /** Creates the outputs and starts the app as a child process; its group id is `applicationId`. */
@@ -117,6 +119,7 @@ export async function startFlagship(context: Context, app: FlagshipApp, data: Pi
       threads: app.threads,
       commitIntervalMs: app.commitIntervalMs,
       metricsIntervalMs: 200,
+      ...(app.metricsOff === true ? { metricsOff: true } : {}),
       ...(app.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: app.sessionTimeoutMs, heartbeatIntervalMs: Math.floor(app.sessionTimeoutMs / 3) }),
     };
     return new Child(applicationId, process.execPath, [join(context.distDirectory, 'app.js'), JSON.stringify(settings)], { [topologyEnvironmentVariable]: JSON.stringify(flagship) });

@@ -7,6 +7,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { EmbeddedRunner, type Logger } from '@tributary/streams';
+import { perRecordSensorsOffConfig } from '@tributary/streams/engine';
 import { generateDataSet, type GeneratorOptions } from '../../../examples/product-analytics/src/generator.js';
 import { buildFlagship } from './flagship.js';
 import { emit, errorMessage, ownPeakRssBytes } from './protocol.js';
@@ -16,6 +17,8 @@ export interface EngineSettings {
   readonly generator: GeneratorOptions;
   readonly stateDir: string;
   readonly commitIntervalMs: number;
+  /** Turn the engine's per-record metric sensors off (the metrics-cost comparison). */
+  readonly metricsOff?: boolean;
 }
 
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: (message) => console.error(`error: ${message}`) };
@@ -27,7 +30,7 @@ async function main(): Promise<void> {
   const records = generateDataSet(settings.events, settings.generator);
   const topology = buildFlagship({ eventsTopic: 'product-events', catalogTopic: 'product-catalog', outputPrefix: '', emitFinalOnly: false });
   await mkdir(settings.stateDir, { recursive: true });
-  const runner = await EmbeddedRunner.start(topology, { applicationId: 'bench-engine', logger: quiet }, { stateDir: settings.stateDir, commitIntervalMs: settings.commitIntervalMs });
+  const runner = await EmbeddedRunner.start(topology, { applicationId: 'bench-engine', logger: quiet, ...(settings.metricsOff === true ? { appConfigs: { [perRecordSensorsOffConfig]: true } } : {}) }, { stateDir: settings.stateDir, commitIntervalMs: settings.commitIntervalMs });
   let events = 0;
   const cpuBefore = process.cpuUsage();
   const startMs = Date.now();

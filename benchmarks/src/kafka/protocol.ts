@@ -33,6 +33,8 @@ export interface AppSettings {
   readonly heartbeatIntervalMs?: number;
   /** How often to print a metrics line. */
   readonly metricsIntervalMs: number;
+  /** Turn the engine's per-record metric sensors off (the metrics-cost comparison). */
+  readonly metricsOff?: boolean;
 }
 
 /** The kafkajs pipe's settings (`pipe.js`, first argument). */

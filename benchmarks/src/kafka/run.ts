@@ -90,7 +90,14 @@ function scenarioList(mode: ModeSettings): { result: ScenarioResult; group: stri
       }
     }
   }
-  list.push({ group: 'engine', result: { id: 'engine', kind: 'throughput', label: 'engine alone: EmbeddedRunner, no broker', runs: [] }, run: runEngine });
+  list.push({ group: 'engine', result: { id: 'engine', kind: 'throughput', label: 'engine alone: EmbeddedRunner, no broker', runs: [] }, run: (context) => runEngine(context) });
+  // The metrics' cost: the same runs with the engine's per-record sensors off, alternating with the ones above.
+  list.push({ group: 'metrics-off', result: { id: 'engine-metrics-off', kind: 'throughput', label: 'engine alone, per-record metric sensors off', runs: [], reference: 'engine' }, run: (context) => runEngine(context, true) });
+  list.push({
+    group: 'metrics-off',
+    result: { id: 'tributary-alo-1t-metrics-off', kind: 'throughput', label: 'Tributary, at-least-once, 1 thread, per-record metric sensors off', runs: [], reference: 'tributary-alo-1t' },
+    run: (context) => runFlagship(context, { implementation: 'tributary', guarantee: 'at_least_once', threads: 1, metricsOff: true }),
+  });
   for (const implementation of ['tributary', 'kstreams'] as const) {
     for (const [short, guarantee, words] of guarantees) {
       list.push({

@@ -139,10 +139,10 @@ export async function runFlagship(context: Context, app: Omit<FlagshipApp, 'comm
 }
 
 /** The topology in process on the EmbeddedRunner, over the same generated records. */
-export async function runEngine(context: Context): Promise<ThroughputMeasurement> {
+export async function runEngine(context: Context, metricsOff = false): Promise<ThroughputMeasurement> {
   const data = await loadedData(context, context.mode.partitions);
   const stateDirectory = await freshStateDirectory(context, uniqueName(context, 'engine'));
-  const settings: EngineSettings = { events: data.events, generator: data.generator, stateDir: stateDirectory, commitIntervalMs: context.commitIntervalMs };
+  const settings: EngineSettings = { events: data.events, generator: data.generator, stateDir: stateDirectory, commitIntervalMs: context.commitIntervalMs, ...(metricsOff ? { metricsOff } : {}) };
   const child = new Child('engine', process.execPath, [join(context.distDirectory, 'engine.js'), JSON.stringify(settings)]);
   const exited = await child.waitForExit(context.mode.runTimeoutMs);
   if (!exited) {

@@ -9,14 +9,14 @@
 export { StreamTask } from './processor/internal/stream-task.js';
 export type { StreamTaskOptions } from './processor/internal/stream-task.js';
 export { TaskMetrics } from './processor/internal/task-metrics.js';
-export type { SuppressionEmitCounter } from './processor/internal/task-metrics.js';
+export type { SuppressionEmitCounter, SourceProcessCounter, SuppressionBufferSensors } from './processor/internal/task-metrics.js';
 export type { StoreSensors } from './metrics/internal/store-sensors.js';
 export type { DropReason } from './processor/drop-reason.js';
 export { StreamsMetricsReader } from './metrics/internal/metrics-reader.js';
 export type { ClientView, ThreadView } from './metrics/internal/metrics-reader.js';
 export { ThreadSensors } from './metrics/internal/thread-sensors.js';
 export type { PartitionLag } from './metrics/internal/thread-sensors.js';
-export { SampledStat, CounterRate, SAMPLE_WINDOW_MS } from './metrics/internal/sampled-stat.js';
+export { SampledStat, CounterRate, SAMPLE_WINDOW_MS, perRecordSensorsOffConfig } from './metrics/internal/sampled-stat.js';
 export { InternalTopologyBuilder, changelogTopicName } from './processor/internal/topology-builder.js';
 export type {
   SourceSpec,

@@ -16,7 +16,7 @@ import {
   type Metric,
 } from '../index.js';
 import { TopologyTestDriver } from '../test-utils/index.js';
-import { SampledStat, CounterRate, SAMPLE_WINDOW_MS } from './internal/sampled-stat.js';
+import { SampledStat, CounterRate, SAMPLE_WINDOW_MS, perRecordSensorsOffConfig } from './internal/sampled-stat.js';
 import type { RecordingLevel } from './metrics.js';
 
 const start = 1_000_000;
@@ -198,6 +198,23 @@ describe('metrics through the test driver', () => {
     expect(value(metrics, 'stream-processor-node-metrics', 'record-e2e-latency-max', terminal)).toBe(4_000);
     expect(value(metrics, 'stream-processor-node-metrics', 'record-e2e-latency-min', terminal)).toBe(2_000);
     expect(value(metrics, 'stream-processor-node-metrics', 'record-e2e-latency-avg', terminal)).toBe(3_000);
+    driver.close();
+  });
+
+  it('records no per-record sensor when the internal benchmark switch turns them off', () => {
+    const builder = new StreamsBuilder();
+    const stream = builder.stream('words', Consumed.with(Serdes.String(), Serdes.String()));
+    stream.foreach(() => {});
+    stream.to('out', Produced.with(Serdes.String(), Serdes.String()));
+    const driver = new TopologyTestDriver(builder.build(), { logger: silentLogger, metricsRecordingLevel: 'DEBUG', appConfigs: { [perRecordSensorsOffConfig]: true } }, { initialWallClockTime: start });
+    driver.createInputTopic('words', Serdes.String(), Serdes.String()).pipeInput('k', 'a', start - 1_000);
+    const metrics = driver.metrics();
+    const latencies = findMetrics(metrics, 'stream-processor-node-metrics', 'record-e2e-latency-max');
+    // The source's stat exists but recorded nothing; the sink and the terminal foreach have none.
+    expect(latencies.map((metric) => [metric.tags['processor-node-id'], metric.value])).toEqual([['KSTREAM-SOURCE-0000000000', Number.NaN]]);
+    expect(value(metrics, 'stream-processor-node-metrics', 'process-total', { 'processor-node-id': 'KSTREAM-SOURCE-0000000000' })).toBe(0);
+    // What the application counts stays: the record was processed.
+    expect(value(metrics, 'stream-task-metrics', 'process-total', { 'task-id': '0_0' })).toBe(1);
     driver.close();
   });
 

@@ -123,3 +123,15 @@ function windowMs(now: number, previousStart: number, sampleStart: number): numb
   const oldest = Number.isNaN(previousStart) ? sampleStart : previousStart;
   return Math.max(now - oldest, SAMPLE_WINDOW_MS);
 }
+
+/**
+ * An internal setting (in `appConfigs`, as Kafka's `__...__` internal settings): `true` turns off
+ * the engine's per-record sensors (end-to-end latency, per-source-node counts), so a benchmark can
+ * measure what they cost against the same build. Not for applications: metrics then read `NaN`.
+ */
+export const perRecordSensorsOffConfig = '__tributary.metrics.per.record.sensors.off__';
+
+/** Whether `appConfigs` turns the per-record sensors off (see {@link perRecordSensorsOffConfig}). */
+export function perRecordSensorsOff(appConfigs: Readonly<Record<string, unknown>>): boolean {
+  return appConfigs[perRecordSensorsOffConfig] === true;
+}

@@ -18,8 +18,8 @@ export class SinkProcessor implements Processor<unknown, unknown> {
     private readonly valueSerializer: Serializer<unknown>,
     private readonly partitioner: StreamPartitioner<unknown, unknown> | undefined,
     private readonly context: TaskContext,
-    /** End-to-end latency of the records this sink writes (Kafka's `record-e2e-latency` of a terminal node). */
-    private readonly endToEndLatency: SampledStat,
+    /** End-to-end latency of the records this sink writes (Kafka's `record-e2e-latency` of a terminal node); `undefined` when per-record sensors are off. */
+    private readonly endToEndLatency: SampledStat | undefined,
   ) {}
 
   process(record: StreamRecord<unknown, unknown>): void {
@@ -50,7 +50,7 @@ export class SinkProcessor implements Processor<unknown, unknown> {
       if (count !== undefined) partition = this.partitioner(topic, record.key, record.value, count);
     }
     context.collector.send(topic, key, value, record.headers, record.timestamp, partition);
-    this.endToEndLatency.record(context.wallClockTime - record.timestamp);
+    this.endToEndLatency?.record(context.wallClockTime - record.timestamp);
   }
 }
 

@@ -19,7 +19,7 @@ import { SinkProcessor, SourceProcessor } from './sink-processor.js';
 import { TaskContext } from './task-context.js';
 import { TaskMetrics, type SourceProcessCounter } from './task-metrics.js';
 import { recordsAt } from '../../metrics/metrics.js';
-import { SampledStat } from '../../metrics/internal/sampled-stat.js';
+import { perRecordSensorsOff, SampledStat } from '../../metrics/internal/sampled-stat.js';
 import { meterStore } from '../../metrics/internal/store-sensors.js';
 import { changelogTopicName, type InternalTopologyBuilder, type SubtopologySpec } from './topology-builder.js';
 
@@ -68,6 +68,8 @@ export class StreamTask {
   private readonly queueSourceCounters: SourceProcessCounter[] = [];
   /** Whether record lateness is recorded (`DEBUG`), per record. */
   private readonly recordsLateness: boolean;
+  /** Whether per-record sensors (end-to-end latency, source node counts) record; off only for a benchmark's comparison. */
+  private readonly recordsPerRecord: boolean;
   private readonly nodes: ProcessorNode[] = [];
   private readonly storeList: StateStore[] = [];
   /** Next offset to consume per source topic, for the driver to commit. */
@@ -88,6 +90,7 @@ export class StreamTask {
     this.context = new TaskContext(options.taskId, config, options.collector, this.metrics, options.clock);
     this.context.wallClockTime = options.clock();
     this.recordsLateness = recordsAt(config.metricsRecordingLevel, 'DEBUG');
+    this.recordsPerRecord = !perRecordSensorsOff(config.appConfigs);
     const byName = new Map<string, ProcessorNode>();
     for (const name of subtopology.nodes) {
       const spec = builder.nodes.get(name)!;
@@ -118,7 +121,7 @@ export class StreamTask {
         const keySerde = this.serdeFor(spec.keySerde, config.defaultKeySerde, what, 'key', fix);
         const valueSerde = this.serdeFor(spec.valueSerde, config.defaultValueSerde, what, 'value', fix);
         const topic = typeof spec.topic === 'string' ? builder.resolveTopic(config.applicationId, spec.topic) : spec.topic;
-        node = new ProcessorNode(name, new SinkProcessor(name, topic, keySerde, valueSerde, spec.partitioner, this.context, this.endToEndStat(name)), new Set());
+        node = new ProcessorNode(name, new SinkProcessor(name, topic, keySerde, valueSerde, spec.partitioner, this.context, this.recordsPerRecord ? this.endToEndStat(name) : undefined), new Set());
       }
       byName.set(name, node);
       this.nodes.push(node);
@@ -131,7 +134,7 @@ export class StreamTask {
     }
     // Kafka records end-to-end latency at source and terminal nodes; sinks record their own.
     for (const node of this.nodes) {
-      if (node.children.length === 0 && builder.nodes.get(node.name)!.kind === 'processor') node.endToEndLatency = this.endToEndStat(node.name);
+      if (this.recordsPerRecord && node.children.length === 0 && builder.nodes.get(node.name)!.kind === 'processor') node.endToEndLatency = this.endToEndStat(node.name);
     }
   }
 
@@ -300,7 +303,7 @@ export class StreamTask {
       const timestamp = queue.headTimestamp;
       const record = new StreamRecord(queue.headKey, queue.headValue, timestamp, raw.headers);
       queue.poll();
-      this.queueLatency[chosen]!.record(context.wallClockTime - timestamp);
+      if (this.recordsPerRecord) this.queueLatency[chosen]!.record(context.wallClockTime - timestamp);
       if (this.recordsLateness) this.metrics.lateness.record(timestamp < context.streamTime ? context.streamTime - timestamp : 0);
       if (timestamp > context.streamTime) context.streamTime = timestamp;
       context.topic = raw.topic;
@@ -311,7 +314,7 @@ export class StreamTask {
       context.sourceHeaders = raw.headers;
       context.sourceTimestamp = raw.timestamp;
       context.processAt(queue.source, record);
-      this.queueSourceCounters[chosen]!.count++;
+      if (this.recordsPerRecord) this.queueSourceCounters[chosen]!.count++;
       this.consumedOffsets.set(raw.topic, raw.offset + 1);
       processed++;
       if (context.streamTime >= context.streamTimePunctuations.nextTime) context.punctuate(context.streamTimePunctuations, context.streamTime);

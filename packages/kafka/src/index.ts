@@ -13,4 +13,4 @@ export { MissingSourceTopicsError, InternalTopicMismatchError, CopartitionError,
 export { hostAddress, parseHostInfo } from './streams-metadata.js';
 export type { HostInfo, TopicPartition, StreamsMetadata, KeyQueryMetadata, KeyLocator } from './streams-metadata.js';
 export { DEFAULT_QUERY_LIMIT } from './interactive-queries.js';
-export type { QueryLimit, AsyncKeyValueStore, AsyncWindowStore, AsyncSessionStore, AsyncStoreView } from './interactive-queries.js';
+export type { QueryLimit, StoreQueryOptions, AsyncKeyValueStore, AsyncWindowStore, AsyncSessionStore, AsyncStoreView } from './interactive-queries.js';

@@ -17,6 +17,28 @@ export interface QueryLimit {
 }
 
 /**
+ * Options of {@link KafkaStreams.queryAsync}, as Kafka Streams' `StoreQueryParameters`.
+ *
+ * @example
+ * ```ts
+ * // Answered by a standby replica when this instance holds the key's partition only as a standby.
+ * const counts = app.queryAsync('counts', QueryableStoreTypes.keyValueStore<string, number>(), { staleStores: true });
+ * ```
+ */
+export interface StoreQueryOptions {
+  /**
+   * Also read standby replicas, and read while the application rebalances, as Kafka Streams'
+   * `enableStaleStores()`: a key read is answered by this instance's active task for the key's
+   * partition or, when it holds only a standby of it, by the standby, whose copy may lag the
+   * active one by the changelog records it has not applied yet; whole-store reads return this
+   * instance's active and standby entries, also while it rebalances. Standbys copy persistent
+   * (LevelDB) stores only, so an in-memory store is never read stale. A task restoring here is
+   * still unavailable. Default `false`: active tasks only, never stale.
+   */
+  readonly staleStores?: boolean;
+}
+
+/**
  * Key-value reads. A key read asks the task holding the key's partition, and fails with
  * `StoreUnavailableError` when that task is not running on this instance (restoring, moved, or
  * the application rebalancing): then ask `queryMetadataForKey` where it lives.

@@ -10,7 +10,7 @@ import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry, type logC
 import { queryStore, type Metric, type Logger, type QueryableStoreType, type StateStore, type Topology } from '@tributary/streams';
 import { StreamsMetricsReader, topologyBuilder, type ClientView, type DropReason, type InternalTopologyBuilder } from '@tributary/streams/engine';
 import { brokersUnavailable, IllegalStateError, StreamsFatalError, TaskCorruptedError, TaskMigratedError } from './errors.js';
-import type { AsyncStoreView } from './interactive-queries.js';
+import type { AsyncStoreView, StoreQueryOptions } from './interactive-queries.js';
 import type { KeyLocator, KeyQueryMetadata, StreamsMetadata } from './streams-metadata.js';
 import { QueryService, type QueryServiceHost, type StoreKind } from './internal/query-service.js';
 import { asyncStoreView, decodeAnswer, decodeQuery, encodeAnswer, encodeQuery, isKeyQuery, type StoreQuery, type StoreQueryAnswer } from './internal/store-query.js';
@@ -172,6 +172,8 @@ export class KafkaStreams {
     storesNamed: (store) => this.thread?.storesNamed(store) ?? [],
     storeOfTask: (task, store) => this.thread?.storeOfTask(task, store),
     globalStore: (store) => this.globals?.updater.stores().get(store),
+    standbyStoreOfTask: (task, store) => this.thread?.standbyStoreOfTask(task, store),
+    standbyStoresNamed: (store) => this.thread?.standbyStoresNamed(store) ?? [],
   };
   /** Reads the metrics; keeps the windows of their rates between reads. */
   private readonly metricsReader: StreamsMetricsReader;
@@ -320,7 +322,9 @@ export class KafkaStreams {
    * store's serdes). Key reads go to the task holding the key's partition and reject with
    * `StoreUnavailableError` when it does not run here (restoring, moved, rebalancing); range
    * and `all` reads return this instance's entries, at most `limit` of them. Takes the
-   * key-value, window and session kinds of `QueryableStoreTypes`.
+   * key-value, window and session kinds of `QueryableStoreTypes`. With `options.staleStores`,
+   * standby replicas answer too, as Kafka Streams' `enableStaleStores()` (see
+   * {@link StoreQueryOptions.staleStores}).
    *
    * @example
    * ```ts
@@ -328,10 +332,11 @@ export class KafkaStreams {
    * const count = await counts.get('alice');
    * ```
    */
-  queryAsync<View>(storeName: string, type: QueryableStoreType<View>): AsyncStoreView<View> {
+  queryAsync<View>(storeName: string, type: QueryableStoreType<View>, options: StoreQueryOptions = {}): AsyncStoreView<View> {
     const kind = type.kind;
     this.queries.metadata.checkStore(storeName);
-    const run =
+    const stale = options.staleStores === true;
+    const answer =
       this.pool === undefined
         ? async (query: StoreQuery): Promise<StoreQueryAnswer> => this.queries.execute(query, this.queryHost)
         : async (query: StoreQuery): Promise<StoreQueryAnswer> => {
@@ -339,6 +344,7 @@ export class KafkaStreams {
             const owner = isKeyQuery(query) && query.partition >= 0 ? `${this.queries.metadata.checkStore(storeName)!.subtopology}_${query.partition}` : undefined;
             return decodeAnswer(query, await this.pool!.query(encodeQuery(query, serdes), owner), serdes);
           };
+    const run = stale ? (query: StoreQuery): Promise<StoreQueryAnswer> => answer({ ...query, stale: true }) : answer;
     return asyncStoreView(storeName, kind, { partitionOf: (store, key) => this.queries.partitionOf(store, key), run }) as AsyncStoreView<View>;
   }
 

@@ -20,6 +20,10 @@ class FakeInstance implements QueryTarget {
   hosts: string[] = [];
   /** Key reads this instance answered itself. */
   readonly answered: string[] = [];
+  /** What this instance's standby replicas hold: read by stale reads only. */
+  readonly standbyCounts = new Map<string, unknown>();
+  /** Key → `host:port`s of the instances holding a standby of its partition. */
+  readonly standbyOwners = new Map<string, string[]>();
   unavailable = false;
 
   constructor(applicationServer: string | undefined) {
@@ -43,10 +47,15 @@ class FakeInstance implements QueryTarget {
     return this.unhosted;
   }
 
-  keyValue(): AsyncKeyValueStore<unknown, unknown> {
-    const entries = () => [...this.counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, value]) => ({ key, value }));
+  keyValue(_store: string, stale = false): AsyncKeyValueStore<unknown, unknown> {
+    const held = (): [string, unknown][] => (stale ? [...this.counts, ...this.standbyCounts] : [...this.counts]);
+    const entries = () => held().sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, value]) => ({ key, value }));
     return {
       get: async (key) => {
+        if (stale && this.standbyCounts.has(key as string)) {
+          this.answered.push(`${String(key)} (standby)`);
+          return this.standbyCounts.get(key as string);
+        }
         if (this.unavailable) throw new StoreUnavailableError('Partition 0 of store counts is restoring on this instance; retry in a moment.');
         this.answered.push(String(key));
         return this.counts.get(key as string);
@@ -77,7 +86,8 @@ class FakeInstance implements QueryTarget {
 
   keyMetadata(_store: string, key: unknown): KeyQueryMetadata {
     const owner = this.owners.get(key as string);
-    return { activeHost: owner === undefined ? undefined : parseHostInfo(owner), standbyHosts: [], partition: 0 };
+    const standbys = (this.standbyOwners.get(key as string) ?? []).map((host) => parseHostInfo(host));
+    return { activeHost: owner === undefined ? undefined : parseHostInfo(owner), standbyHosts: standbys, partition: 0 };
   }
 
   storeMetadata(): StreamsMetadata[] {
@@ -123,6 +133,45 @@ async function pair(options: QueryServerOptions = {}): Promise<{ a: FakeInstance
   b.counts.set('bob', 5);
   return { a, b, addressA, addressB };
 }
+
+describe('QueryServer stale reads (?stale=true)', () => {
+  it('answers a key from a standby replica when its active instance cannot, and only when asked for stale reads', async () => {
+    const { a, b, addressA, addressB } = await pair();
+    // alice is active on a, which is restoring it; b holds a standby of it, a little behind.
+    a.unavailable = true;
+    b.standbyCounts.set('alice', 2);
+    for (const instance of [a, b]) instance.standbyOwners.set('alice', [addressB]);
+    for (const address of [addressA, addressB]) {
+      expect(await get(address, '/stores/counts/keys/alice')).toMatchObject({ status: 503, body: { error: { code: 'STORE_UNAVAILABLE' } } });
+      expect(await get(address, '/stores/counts/keys/alice?stale=true')).toMatchObject({ status: 200, body: { key: 'alice', value: 2 } });
+    }
+    expect(b.answered.filter((key) => key === 'alice (standby)')).toHaveLength(2);
+    // The active instance, when it can answer, goes first: its copy is not stale.
+    a.unavailable = false;
+    expect(await get(addressB, '/stores/counts/keys/alice?stale=true')).toMatchObject({ status: 200, body: { value: 3 } });
+    // No active and no standby reachable: 503, naming what was tried.
+    for (const instance of [a, b]) instance.standbyOwners.set('alice', []);
+    a.unavailable = true;
+    const none = await get(addressB, '/stores/counts/keys/alice?stale=true');
+    expect(none).toMatchObject({ status: 503, body: { error: { code: 'STORE_UNAVAILABLE' } } });
+    expect(none.body.error.message).toContain(addressA);
+  });
+
+  it('answers while rebalancing, lists only the asked instance (active and standby), and rejects a bad value', async () => {
+    const { a, b, addressA } = await pair();
+    a.standbyCounts.set('bob', 4);
+    a.state = 'REBALANCING';
+    b.state = 'REBALANCING';
+    expect(await get(addressA, '/stores/counts/all')).toMatchObject({ status: 503 });
+    // Not joined with b's list, which would repeat bob (b active, a standby).
+    expect(await get(addressA, '/stores/counts/all?stale=true')).toMatchObject({
+      status: 200,
+      body: { entries: [{ key: 'alice', value: 3 }, { key: 'bob', value: 4 }], truncated: false },
+    });
+    expect(await get(addressA, '/stores/counts/keys/alice?stale=true')).toMatchObject({ status: 200, body: { value: 3 } });
+    expect(await get(addressA, '/stores/counts/keys/alice?stale=maybe')).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
+  });
+});
 
 describe('QueryServer key reads', () => {
   it('answers a key it holds, and 404 for a key or store it has not', async () => {

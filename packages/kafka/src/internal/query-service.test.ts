@@ -39,6 +39,8 @@ describe('QueryService.execute', () => {
     storesNamed: () => [partition0, partition1],
     storeOfTask: (task) => (task === '0_0' ? partition0 : task === '0_1' ? 'restoring' : undefined),
     globalStore: (store) => (store === 'products' ? mapStore('products', { p1: 9 }) : undefined),
+    standbyStoreOfTask: () => undefined,
+    standbyStoresNamed: () => [],
     ...overrides,
   });
 
@@ -67,5 +69,22 @@ describe('QueryService.execute', () => {
     expect(queries.execute({ op: 'kv-get', store: 'counts', key: 'alice', partition: 0 }, rebalancing)).toEqual({ entries: [{ key: 'alice', value: 3 }] });
     expect(() => queries.execute({ op: 'kv-all', store: 'counts', limit: 10 }, rebalancing)).toThrow(/cannot be read whole now/);
     expect(queries.execute({ op: 'kv-all', store: 'products', limit: 10 }, rebalancing).entries).toEqual([{ key: 'p1', value: 9 }]);
+  });
+
+  it('reads standby replicas for a stale query only: a key whose partition this instance holds as a standby, and whole stores while rebalancing', () => {
+    const queries = service();
+    const standby2 = mapStore('counts', { carol: 7 });
+    const withStandby = host({ standbyStoreOfTask: (task) => (task === '0_2' ? standby2 : undefined), standbyStoresNamed: () => [standby2] });
+    // Not stale: the standby is never read.
+    expect(() => queries.execute({ op: 'kv-get', store: 'counts', key: 'carol', partition: 2 }, withStandby)).toThrow(/not hosted by this instance/);
+    expect(queries.execute({ op: 'kv-all', store: 'counts', limit: 10 }, withStandby).entries.map((entry) => entry.key)).toEqual(['alice', 'bob']);
+    // Stale: the standby answers for its partition; the active task still answers for its own.
+    expect(queries.execute({ op: 'kv-get', store: 'counts', key: 'carol', partition: 2, stale: true }, withStandby)).toEqual({ entries: [{ key: 'carol', value: 7 }] });
+    expect(queries.execute({ op: 'kv-get', store: 'counts', key: 'alice', partition: 0, stale: true }, withStandby)).toEqual({ entries: [{ key: 'alice', value: 3 }] });
+    expect(() => queries.execute({ op: 'kv-get', store: 'counts', key: 'dan', partition: 3, stale: true }, withStandby)).toThrow(/not hosted by this instance, active or standby/);
+    // A restoring task with no standby here is still unavailable.
+    expect(() => queries.execute({ op: 'kv-get', store: 'counts', key: 'bob', partition: 1, stale: true }, withStandby)).toThrow(/restoring/);
+    const rebalancing = host({ settled: () => false, standbyStoresNamed: () => [standby2] });
+    expect(queries.execute({ op: 'kv-all', store: 'counts', limit: 10, stale: true }, rebalancing).entries.map((entry) => entry.key)).toEqual(['alice', 'bob', 'carol']);
   });
 });

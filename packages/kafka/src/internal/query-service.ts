@@ -27,6 +27,10 @@ export interface QueryServiceHost {
   storeOfTask(task: string, store: string): StateStore | 'restoring' | undefined;
   /** A global store's instance, when loaded. */
   globalStore(store: string): StateStore | undefined;
+  /** A read-only instance of a store in this instance's standby of `task`, for stale reads; `undefined` when there is none. */
+  standbyStoreOfTask(task: string, store: string): StateStore | undefined;
+  /** Read-only instances of a store in this instance's standby tasks, for stale reads. */
+  standbyStoresNamed(store: string): StateStore[];
 }
 
 export class QueryService {
@@ -101,22 +105,30 @@ export class QueryService {
   execute(query: StoreQuery, host: QueryServiceHost): StoreQueryAnswer {
     if (!host.readable()) throw new StoreUnavailableError(`Store '${query.store}' cannot be queried now: the application is not running (it is starting, closing or failed). Retry once it is RUNNING.`);
     const source = this.metadata.checkStore(query.store);
+    const stale = query.stale === true;
     // As Kafka Streams without stale stores: while tasks restore or move, a list would miss theirs.
-    if (source !== undefined && !isKeyQuery(query) && !host.settled()) {
-      throw new StoreUnavailableError(`Store '${query.store}' cannot be read whole now: the application is rebalancing or restoring, and the list would miss those tasks' entries. Retry once it is RUNNING.`);
+    if (source !== undefined && !isKeyQuery(query) && !stale && !host.settled()) {
+      throw new StoreUnavailableError(
+        `Store '${query.store}' cannot be read whole now: the application is rebalancing or restoring, and the list would miss those tasks' entries. Retry once it is RUNNING, or read stale stores (staleStores: true, ?stale=true over HTTP).`,
+      );
     }
     const stores: LocalStores = {
       running: (store) => {
-        if (source !== undefined) return host.storesNamed(store);
+        if (source !== undefined) return stale ? [...host.storesNamed(store), ...host.standbyStoresNamed(store)] : host.storesNamed(store);
         const global = host.globalStore(store);
         return global === undefined ? [] : [global];
       },
       forPartition: (store, partition) => {
         if (source === undefined) return stores.running(store);
-        const found = host.storeOfTask(`${source.subtopology}_${partition}`, store);
+        const task = `${source.subtopology}_${partition}`;
+        const found = host.storeOfTask(task, store);
+        if (found !== undefined && found !== 'restoring') return [found];
+        const standby = stale ? host.standbyStoreOfTask(task, store) : undefined;
+        if (standby !== undefined) return [standby];
         if (found === 'restoring') throw new StoreUnavailableError(`Partition ${partition} of store '${store}' is restoring on this instance; retry in a moment.`);
-        if (found === undefined) throw new StoreUnavailableError(`Partition ${partition} of store '${store}' is not hosted by this instance (its task moved, or a rebalance is under way); ask queryMetadataForKey where it lives now.`);
-        return [found];
+        throw new StoreUnavailableError(
+          `Partition ${partition} of store '${store}' is not hosted by this instance${stale ? ', active or standby' : ''} (its task moved, or a rebalance is under way); ask queryMetadataForKey where it lives now.`,
+        );
       },
     };
     return executeStoreQuery(query, stores);

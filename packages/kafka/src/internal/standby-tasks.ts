@@ -16,8 +16,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import { hasBareValueHeader, timestampedStoreRecords, type ChangelogRecord, type Logger } from '@tributary/streams';
+import { hasBareValueHeader, timestampedStoreRecords, type ChangelogRecord, type Logger, type StateStore, type StateStoreContext } from '@tributary/streams';
 import type { InternalTopologyBuilder, SubtopologySpec } from '@tributary/streams/engine';
+import { IllegalStateError } from '../errors.js';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
 import { retryWhileLocked } from './retry-locked.js';
 import { persistentSupplierOf, type PersistentStoreHandle } from './task-manager.js';
@@ -37,6 +38,8 @@ interface StandbyStore {
   position: number;
   checkpointed: number;
   lastCheckpointAt: number;
+  /** A read-only instance of the store over the standby's database, opened by the first stale query. */
+  view: StateStore | undefined;
 }
 
 export interface StandbyTasksOptions {
@@ -87,11 +90,65 @@ export class StandbyTasks {
           options.rebalanceTimeoutMs,
         );
         const position = handle.checkpointOffset() ?? 0;
-        stores.push({ store, topic, partition, handle, timestamped: storeBuilder.timestamped === true, position, checkpointed: position, lastCheckpointAt: Date.now() });
+        stores.push({ store, topic, partition, handle, timestamped: storeBuilder.timestamped === true, position, checkpointed: position, lastCheckpointAt: Date.now(), view: undefined });
       }
       if (stores.length > 0) this.tasks.set(key, stores);
     }
     if (this.tasks.size > 0) await this.startReading();
+  }
+
+  /**
+   * A read-only instance of standby task `key`'s store `name`, for stale interactive queries
+   * (Kafka's `enableStaleStores`): it reads the standby's database as the changelog records
+   * applied so far left it, with no cache in front. `undefined` when this thread holds no standby
+   * of that task, or the standby does not copy that store (in-memory stores are not copied).
+   */
+  storeOf(key: TaskKey, name: string): StateStore | undefined {
+    const entry = this.tasks.get(key)?.find((candidate) => candidate.store === name);
+    if (entry === undefined) return undefined;
+    entry.view ??= this.openView(entry);
+    return entry.view;
+  }
+
+  /** Read-only instances of every standby task's store `name` on this thread (see {@link storeOf}). */
+  storesNamed(name: string): StateStore[] {
+    const found: StateStore[] = [];
+    for (const key of this.tasks.keys()) {
+      const store = this.storeOf(key, name);
+      if (store !== undefined) found.push(store);
+    }
+    return found;
+  }
+
+  /**
+   * Builds the store without its cache (a cache would keep values the standby has since
+   * overwritten) and opens it on the database the standby prepared. It is never written to and
+   * never closed itself: closing the standby's handle closes the database under it.
+   */
+  private openView(entry: StandbyStore): StateStore {
+    const { builder, options } = this.options;
+    const storeBuilder = builder.stores.get(entry.store)!.builder as { withCachingDisabled?: () => { build(): StateStore }; build(): StateStore };
+    const store = typeof storeBuilder.withCachingDisabled === 'function' ? storeBuilder.withCachingDisabled().build() : storeBuilder.build();
+    const subtopology = builder.subtopologies().find((candidate) => candidate.stores.includes(entry.store))!;
+    const readOnly = (): never => {
+      throw new IllegalStateError(`Standby store '${entry.store}' of partition ${entry.partition} is read-only: it answers stale interactive queries and is written only from its changelog.`);
+    };
+    const context: StateStoreContext = {
+      applicationId: options.applicationId,
+      taskId: { subtopology: subtopology.id, partition: entry.partition },
+      appConfigs: options.streams.appConfigs,
+      stateDir: options.stateDir,
+      logger: this.options.logger,
+      currentStreamTimeMs: () => -1,
+      currentRecordTimestampMs: () => undefined,
+      copyRecordOrigin: readOnly,
+      setRecordOrigin: readOnly,
+      changelogTopic: (storeName) => `${options.applicationId}-${storeName}-changelog`,
+      logChange: readOnly,
+      recordDropped: readOnly,
+    };
+    store.init(context);
+    return store;
   }
 
   /** Stops reading and closes every standby store, checkpointed. */

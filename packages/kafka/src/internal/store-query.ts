@@ -10,8 +10,14 @@ import { Headers, QueryableStoreTypes, queryStore, type KeyValue, type Queryable
 import { IllegalStateError } from '../errors.js';
 import { DEFAULT_QUERY_LIMIT, type AsyncKeyValueStore, type AsyncSessionStore, type AsyncWindowStore, type QueryLimit } from '../interactive-queries.js';
 
-/** A read of one store. Key reads carry the key's partition, so the task holding it answers. */
-export type StoreQuery =
+/**
+ * A read of one store. Key reads carry the key's partition, so the task holding it answers;
+ * `stale` reads standby replicas too (`StoreQueryOptions.staleStores`).
+ */
+export type StoreQuery = StoreRead & { readonly stale?: boolean };
+
+/** The reads a {@link StoreQuery} can be. */
+type StoreRead =
   | { readonly op: 'kv-get'; readonly store: string; readonly key: unknown; readonly partition: number }
   | { readonly op: 'kv-range'; readonly store: string; readonly from: unknown; readonly to: unknown; readonly limit: number }
   | { readonly op: 'kv-all'; readonly store: string; readonly limit: number }

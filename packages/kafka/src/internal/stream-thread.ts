@@ -311,6 +311,16 @@ export class StreamThread {
     return managed.task.stores.get(name);
   }
 
+  /** A read-only instance of standby task `key`'s store, for stale queries; `undefined` when this thread holds no such standby. */
+  standbyStoreOfTask(key: TaskKey, name: string): StateStore | undefined {
+    return this.standbys?.storeOf(key, name);
+  }
+
+  /** Read-only instances of this thread's standby tasks' store `name`, for stale queries. */
+  standbyStoresNamed(name: string): StateStore[] {
+    return this.standbys?.storesNamed(name) ?? [];
+  }
+
   processedCount(): number {
     return this.taskManager.processedCount();
   }

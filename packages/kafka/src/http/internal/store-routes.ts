@@ -25,9 +25,10 @@ export interface QueryTarget {
   isGlobal(store: string): boolean;
   /** The store's partitions no instance holds active now; `undefined` before the first assignment. */
   unhostedPartitions(store: string): number[] | undefined;
-  keyValue(store: string): AsyncKeyValueStore<unknown, unknown>;
-  window(store: string): AsyncWindowStore<unknown, unknown>;
-  session(store: string): AsyncSessionStore<unknown, unknown>;
+  /** Reads of a key-value store; `stale` reads standby replicas too (`queryAsync`'s `staleStores`). */
+  keyValue(store: string, stale: boolean): AsyncKeyValueStore<unknown, unknown>;
+  window(store: string, stale: boolean): AsyncWindowStore<unknown, unknown>;
+  session(store: string, stale: boolean): AsyncSessionStore<unknown, unknown>;
   keyMetadata(store: string, key: unknown): KeyQueryMetadata;
   storeMetadata(store: string): StreamsMetadata[];
   allMetadata(): StreamsMetadata[];
@@ -43,9 +44,9 @@ export function kafkaStreamsTarget(app: KafkaStreams): QueryTarget {
     kindOf: (store) => storeKindOf(app, store),
     isGlobal: (store) => isGlobalStore(app, store),
     unhostedPartitions: (store) => unhostedPartitionsOf(app, store),
-    keyValue: (store) => app.queryAsync(store, QueryableStoreTypes.keyValueStore<unknown, unknown>()),
-    window: (store) => app.queryAsync(store, QueryableStoreTypes.windowStore<unknown, unknown>()),
-    session: (store) => app.queryAsync(store, QueryableStoreTypes.sessionStore<unknown, unknown>()),
+    keyValue: (store, stale) => app.queryAsync(store, QueryableStoreTypes.keyValueStore<unknown, unknown>(), { staleStores: stale }),
+    window: (store, stale) => app.queryAsync(store, QueryableStoreTypes.windowStore<unknown, unknown>(), { staleStores: stale }),
+    session: (store, stale) => app.queryAsync(store, QueryableStoreTypes.sessionStore<unknown, unknown>(), { staleStores: stale }),
     keyMetadata: (store, key) => app.queryMetadataForKey(store, key),
     storeMetadata: (store) => app.streamsMetadataForStore(store),
     allMetadata: () => app.metadataForAllStreamsClients(),
@@ -140,8 +141,17 @@ export function addStoreRoutes(routes: RouteTable, target: QueryTarget, options:
     }
     return kind;
   };
-  const checkRunning = (): JsonResponse | undefined =>
-    target.state === 'RUNNING' ? undefined : unavailable(`The application is ${target.state}: its stores are answered once it is RUNNING again.`);
+  /** Whether the request asks for stale reads (`?stale=true`): standby replicas answer too, also while rebalancing. */
+  const staleOf = (query: URLSearchParams): boolean => {
+    const text = query.get('stale');
+    if (text === null || text === 'false') return false;
+    if (text === 'true' || text === '') return true;
+    throw new HttpError(400, 'BAD_REQUEST', `Parameter 'stale' must be 'true' or 'false', got ${JSON.stringify(text)}.`);
+  };
+  const checkRunning = (stale = false): JsonResponse | undefined =>
+    target.state === 'RUNNING' || (stale && target.state === 'REBALANCING')
+      ? undefined
+      : unavailable(`The application is ${target.state}: its stores are answered once it is RUNNING again${stale ? '' : ' (or, with ?stale=true, while it rebalances)'}.`);
   const isForwarded = (context: RouteContext): boolean => context.request.headers[FORWARDED_HEADER] !== undefined;
   const pathAndQuery = (context: RouteContext): string => context.request.url ?? '/';
   const fromOtherInstance = (answer: ForwardedAnswer): JsonResponse => ({
@@ -160,10 +170,12 @@ export function addStoreRoutes(routes: RouteTable, target: QueryTarget, options:
       const { store } = context.params as { store: string; key: string };
       const kind = kindOf(store, kinds);
       const key = parseKey(store, context.params.key!);
-      const notRunning = checkRunning();
+      const stale = staleOf(context.query);
+      const notRunning = checkRunning(stale);
       if (notRunning !== undefined) return notRunning;
       if (isForwarded(context) || target.applicationServer === undefined) return answerHere(store, key, context, kind);
       const metadata = target.keyMetadata(store, key);
+      if (stale && metadata.partition !== -1) return staleByKey(store, key, context, kind, metadata, answerHere);
       if (metadata.activeHost === undefined) return unavailable(`No instance holds the partition of this key of store '${store}' now (a rebalance is under way).`);
       if (hostAddress(metadata.activeHost) === target.applicationServer || metadata.partition === -1) return answerHere(store, key, context, kind);
       try {
@@ -172,6 +184,44 @@ export function addStoreRoutes(routes: RouteTable, target: QueryTarget, options:
         return unavailable(`The instance holding this key of store '${store}', ${hostAddress(metadata.activeHost)}, could not be reached: ${error instanceof Error ? error.message : String(error)}.`);
       }
     });
+
+  /**
+   * A stale key read: the key's active host first, then its standby hosts, in turn until one
+   * answers (this instance answering from its own active task or standby when it is one of them).
+   * An instance that cannot be reached, or answers 503, passes the read to the next.
+   */
+  const staleByKey = async (
+    store: string,
+    key: unknown,
+    context: RouteContext,
+    kind: StoreKind,
+    metadata: KeyQueryMetadata,
+    answerHere: (store: string, key: unknown, context: RouteContext, kind: StoreKind) => Promise<JsonResponse>,
+  ): Promise<JsonResponse> => {
+    const hosts = metadata.activeHost === undefined ? metadata.standbyHosts : [metadata.activeHost, ...metadata.standbyHosts];
+    const problems: string[] = [];
+    for (const host of hosts) {
+      const address = hostAddress(host);
+      if (address === target.applicationServer) {
+        const answer = await guarded(() => answerHere(store, key, context, kind))(context);
+        if (answer.status !== 503) return answer;
+        problems.push(`${address} (this instance): ${(answer.body as { error?: { message?: string } }).error?.message ?? 'unavailable'}`);
+        continue;
+      }
+      try {
+        const answer = await forward(host, pathAndQuery(context), options.forwardTimeoutMs);
+        if (answer.status !== 503) return fromOtherInstance(answer);
+        problems.push(`${address}: answered 503`);
+      } catch (error) {
+        problems.push(`${address}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    return unavailable(
+      hosts.length === 0
+        ? `No instance holds the partition of this key of store '${store}' now, active or standby (a rebalance is under way).`
+        : `No instance holding this key of store '${store}', active or standby, could answer: ${problems.join('; ')}.`,
+    );
+  };
 
   /**
    * Answers a multi-entry read: this instance's entries (asking for one more than the limit, to
@@ -183,13 +233,16 @@ export function addStoreRoutes(routes: RouteTable, target: QueryTarget, options:
       const { store } = context.params as { store: string };
       const kind = kindOf(store, kinds);
       const limit = limitOf(context.query);
-      const notRunning = checkRunning();
+      const stale = staleOf(context.query);
+      const notRunning = checkRunning(stale);
       if (notRunning !== undefined) return notRunning;
       const hereFirst = async (): Promise<{ entries: unknown[]; truncated: boolean }> => {
         const entries = await local(store, limit + 1, context, kind);
         return { entries: entries.slice(0, limit), truncated: entries.length > limit };
       };
-      if (isForwarded(context) || target.applicationServer === undefined || target.isGlobal(store)) {
+      // A stale list is this instance's own, active and standby: joined with others' it would
+      // repeat every partition that one instance holds active and another as a standby.
+      if (stale || isForwarded(context) || target.applicationServer === undefined || target.isGlobal(store)) {
         const { entries, truncated } = await hereFirst();
         return { status: 200, body: { store, entries, truncated } };
       }
@@ -243,18 +296,18 @@ export function addStoreRoutes(routes: RouteTable, target: QueryTarget, options:
     '/stores/:store/keys/:key',
     byKey(['key-value', 'window', 'session'], async (store, key, context, kind) => {
       if (kind === 'key-value') {
-        const value = await target.keyValue(store).get(key);
+        const value = await target.keyValue(store, staleOf(context.query)).get(key);
         return value === undefined ? notFound(store, `key ${JSON.stringify(context.params.key)}`) : { status: 200, body: { store, key: json(store, key), value: json(store, value) } };
       }
       const { from, to } = windowBounds(context.query);
       const limit = limitOf(context.query);
       if (kind === 'window') {
-        const found = await target.window(store).fetchRange(key, from, to, { limit: limit + 1 });
+        const found = await target.window(store, staleOf(context.query)).fetchRange(key, from, to, { limit: limit + 1 });
         if (found.length === 0) return notFound(store, `windows of key ${JSON.stringify(context.params.key)} starting from ${from} to ${to}`);
         const windows = found.slice(0, limit).map((entry) => ({ start: entry.key, value: json(store, entry.value) }));
         return { status: 200, body: { store, key: json(store, key), windows, truncated: found.length > limit } };
       }
-      const found = await target.session(store).findSessions(key, from, to, { limit: limit + 1 });
+      const found = await target.session(store, staleOf(context.query)).findSessions(key, from, to, { limit: limit + 1 });
       if (found.length === 0) return notFound(store, `sessions of key ${JSON.stringify(context.params.key)} ending from ${from} and starting up to ${to}`);
       const sessions = found.slice(0, limit).map((entry) => ({ start: entry.key.window.start, end: entry.key.window.end, value: json(store, entry.value) }));
       return { status: 200, body: { store, key: json(store, key), sessions, truncated: found.length > limit } };
@@ -265,7 +318,7 @@ export function addStoreRoutes(routes: RouteTable, target: QueryTarget, options:
     '/stores/:store/keys/:key/windows/:start',
     byKey(['window'], async (store, key, context) => {
       const start = integerParam(new URLSearchParams({ start: context.params.start! }), 'start', 0, 0);
-      const value = await target.window(store).fetch(key, start);
+      const value = await target.window(store, staleOf(context.query)).fetch(key, start);
       return value === undefined ? notFound(store, `window starting at ${start} for key ${JSON.stringify(context.params.key)}`) : { status: 200, body: { store, key: json(store, key), start, value: json(store, value) } };
     }),
   );
@@ -277,7 +330,7 @@ export function addStoreRoutes(routes: RouteTable, target: QueryTarget, options:
         const text = context.query.get(name);
         return text === null ? undefined : parseKey(store, text);
       };
-      const entries = await target.keyValue(store).range(bound('from'), bound('to'), { limit });
+      const entries = await target.keyValue(store, staleOf(context.query)).range(bound('from'), bound('to'), { limit });
       return entries.map((entry) => ({ key: json(store, entry.key), value: json(store, entry.value) }));
     }),
   );
@@ -286,12 +339,12 @@ export function addStoreRoutes(routes: RouteTable, target: QueryTarget, options:
     '/stores/:store/all',
     fanOut(['key-value', 'window'], async (store, limit, context, kind) => {
       if (kind === 'key-value') {
-        const entries = await target.keyValue(store).all({ limit });
+        const entries = await target.keyValue(store, staleOf(context.query)).all({ limit });
         return entries.map((entry) => ({ key: json(store, entry.key), value: json(store, entry.value) }));
       }
       const timed = context.query.has('from') || context.query.has('to');
       const { from, to } = windowBounds(context.query);
-      const entries = timed ? await target.window(store).fetchAll(from, to, { limit }) : await target.window(store).all({ limit });
+      const entries = timed ? await target.window(store, staleOf(context.query)).fetchAll(from, to, { limit }) : await target.window(store, staleOf(context.query)).all({ limit });
       return entries.map((entry) => windowedEntry(store, entry));
     }),
   );

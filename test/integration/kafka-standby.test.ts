@@ -6,6 +6,8 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { QueryableStoreTypes, Serdes } from '@tributary/streams';
+import { StoreUnavailableError } from '@tributary/kafka';
+import { createQueryServer } from '@tributary/kafka/http';
 import { keyedRecords, levelCountTopology, totals } from './helpers/counting.js';
 import { createTopics, kafkaClient, uniqueTopic } from './helpers/kafka.js';
 import { consumeLatest, produce, startApp, waitFor, type TestApp } from './helpers/streams-app.js';
@@ -61,5 +63,53 @@ describe('KafkaStreams standby replicas', () => {
     await produce({ topic: input, records: more });
     const after = totals([...records, ...more]);
     expect(await consumeLatest(output, after, { valueSerde: Serdes.Float64() })).toEqual(after);
+  });
+
+  it('answer stale queries (staleStores, ?stale=true) for the partitions an instance holds only as standbys', { timeout: testTimeout }, async () => {
+    const input = uniqueTopic('it-stale-in');
+    const output = uniqueTopic('it-stale-out');
+    await createTopics(kafkaClient(), [{ topic: input, numPartitions: 4 }, { topic: output, numPartitions: 4 }]);
+    const options = { numStandbyReplicas: 1, cacheMaxBytes: 0 };
+    const first = await startApp(levelCountTopology(input, output), options);
+    const second = await startApp(levelCountTopology(input, output), { ...options, applicationId: first.applicationId });
+    await waitFor(
+      () => first.state() === 'RUNNING' && second.state() === 'RUNNING' && second.app.metrics().standbyTasks.length === 2 && sorted(second.app.metrics().standbyTasks).join() === sorted(first.app.metrics().tasks).join(),
+      () => `the second instance to hold the first's tasks as standbys (${inspect(second.app.metrics())})`,
+      30_000,
+    );
+    const records = keyedRecords(400, 40, 'a', 1);
+    await produce({ topic: input, records });
+    const expected = totals(records);
+    expect(await consumeLatest(output, expected, { valueSerde: Serdes.Float64() })).toEqual(expected);
+
+    const type = QueryableStoreTypes.keyValueStore<string, number>();
+    const active = second.app.queryAsync('counts', type);
+    const stale = second.app.queryAsync('counts', type, { staleStores: true });
+    const server = createQueryServer(second.app, { port: 0 });
+    const { port } = await server.listen();
+    try {
+      // Keys of the first instance's partitions: the second holds them only as standbys.
+      const onFirst = [...expected.keys()].filter((key) => first.app.metrics().tasks.includes(`0_${second.app.queryMetadataForKey('counts', key).partition}`));
+      expect(onFirst.length).toBeGreaterThan(0);
+      await expect(active.get(onFirst[0]!)).rejects.toBeInstanceOf(StoreUnavailableError);
+      // The standby applies the changelog shortly after the active task commits it.
+      const staleCounts = async (): Promise<[string, number | undefined][]> => Promise.all(onFirst.map(async (key): Promise<[string, number | undefined]> => [key, await stale.get(key)]));
+      const deadline = Date.now() + 20_000;
+      let seen = await staleCounts();
+      while (seen.some(([key, count]) => count !== expected.get(key)) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        seen = await staleCounts();
+      }
+      expect(new Map(seen)).toEqual(new Map(onFirst.map((key) => [key, expected.get(key)])));
+      const response = await fetch(`http://127.0.0.1:${port}/stores/counts/keys/${onFirst[0]}?stale=true`);
+      expect({ status: response.status, body: await response.json() }).toEqual({ status: 200, body: { store: 'counts', key: onFirst[0], value: expected.get(onFirst[0]!) } });
+      expect((await fetch(`http://127.0.0.1:${port}/stores/counts/keys/${onFirst[0]}`)).status).toBe(503);
+      // A stale whole-store read lists this instance's active and standby entries: every key once.
+      const all = await stale.all({ limit: 1000 });
+      expect(new Map(all.map((entry) => [entry.key, entry.value]))).toEqual(expected);
+      expect(all).toHaveLength(expected.size);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Consumed, Headers, Materialized, Produced, Serdes, StreamsBuilder, TimeWindows, silentLogger } from '@tributary/streams';
+import { BufferConfig, Consumed, Headers, Materialized, Produced, Serdes, StreamsBuilder, Suppressed, TimeWindows, silentLogger } from '@tributary/streams';
 import { LocalRunner, StreamsMetricsReader } from '@tributary/streams/engine';
 import { prometheusName } from './index.js';
 
@@ -16,7 +16,10 @@ describe('docs/grafana/tributary-dashboard.json', () => {
     const builder = new StreamsBuilder();
     const grouped = builder.stream('in', Consumed.with(Serdes.String(), Serdes.String())).groupByKey();
     grouped.count(Materialized.as<string, number>('counts')).toStream().to('out', Produced.with(Serdes.String(), Serdes.Float64()));
-    grouped.windowedBy(TimeWindows.ofSizeWithNoGrace(60_000)).count(Materialized.as<string, number>('windowed-counts'));
+    grouped
+      .windowedBy(TimeWindows.ofSizeWithNoGrace(60_000))
+      .count(Materialized.as<string, number>('windowed-counts'))
+      .suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded()));
     const runner = new LocalRunner(builder.build(), { applicationId: 'dashboard', logger: silentLogger, metricsRecordingLevel: 'DEBUG' });
     runner.pipe('in', Buffer.from('k'), Buffer.from('v'), new Headers(), 1_000);
     runner.threadSensors.setLag('in', 0, 'in:0', 0);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
-import { Consumed, Produced, Serdes, StreamsBuilder, TimeWindows, WindowedSerdes, deadLetterTopic, findMetrics, sumMetrics, type Metric } from '@tributary/streams';
+import { BufferConfig, Consumed, Produced, Serdes, StreamsBuilder, Suppressed, TimeWindows, WindowedSerdes, deadLetterTopic, findMetrics, sumMetrics, type Metric } from '@tributary/streams';
 import { registerStreamsMetrics } from '@tributary/prometheus';
 import { createTopics, kafkaClient, uniqueTopic } from './helpers/kafka.js';
 import { consumeUntil, startApp, waitFor } from './helpers/streams-app.js';
@@ -90,6 +90,7 @@ describe('KafkaStreams metrics on Kafka', () => {
       .groupByKey()
       .windowedBy(TimeWindows.ofSizeAndGrace(10_000, 60_000))
       .count()
+      .suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded()))
       .toStream()
       .to(output, Produced.with(WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 10_000), Serdes.Float64()));
     const testApp = await startApp(builder.build(), { metricsRecordingLevel: 'DEBUG', commitIntervalMs: 200 });
@@ -102,11 +103,16 @@ describe('KafkaStreams metrics on Kafka', () => {
     await waitFor(() => sumMetrics(metrics(), 'stream-task-metrics', 'process-total', { 'task-id': '0_0' }) === 4, 'the task to process 4 records', 30_000);
     await waitFor(() => sumMetrics(metrics(), 'stream-state-metrics', 'flush-total') > 0, 'a commit to flush the store', 30_000);
     const all = metrics();
-    const store = findMetrics(all, 'stream-state-metrics', 'put-total', { 'task-id': '0_0' });
+    // The window store's (the suppression buffer's store is metered too).
+    const store = findMetrics(all, 'stream-state-metrics', 'put-total', { 'task-id': '0_0', 'in-memory-window-state-id': 'KSTREAM-AGGREGATE-STATE-STORE-0000000001' });
     expect(store).toHaveLength(1);
     expect(store[0]!.value).toBe(4);
     expect(findMetrics(all, 'stream-state-metrics', 'fetch-latency-max', { 'task-id': '0_0' })[0]?.value).toBeGreaterThanOrEqual(0);
     expect(sumMetrics(all, 'stream-task-metrics', 'record-lateness-max', { 'task-id': '0_0' })).toBe(2_000); // 1 000 came when stream time was 3 000
     expect(findMetrics(all, 'stream-record-cache-metrics', 'hit-ratio-avg', { 'task-id': '0_0' })).toHaveLength(1);
+    // The source node's own count, and the suppression buffer: both keys' windows are held (60 s of grace).
+    expect(findMetrics(all, 'stream-processor-node-metrics', 'process-total', { 'task-id': '0_0' }).map((metric) => [metric.tags['processor-node-id'], metric.value])).toEqual([['KSTREAM-SOURCE-0000000000', 4]]);
+    await waitFor(() => findMetrics(metrics(), 'stream-state-metrics', 'suppression-buffer-count-max', { 'task-id': '0_0' })[0]?.value === 2, 'the suppression buffer to hold both keys\' windows', 30_000);
+    expect(findMetrics(metrics(), 'stream-state-metrics', 'suppression-buffer-size-max', { 'task-id': '0_0' })[0]?.value).toBeGreaterThan(0);
   });
 });

@@ -162,4 +162,23 @@ describe('EmbeddedRunner metrics', () => {
     await runner.close();
     expect(sumMetrics(runner.metrics().all, 'stream-metrics', 'client-state')).toBe(4); // NOT_RUNNING
   });
+
+  it('reports the per-source process counts at DEBUG and end-to-end latency at a terminal processor', async () => {
+    const builder = new StreamsBuilder();
+    const seen: string[] = [];
+    builder.stream('clicks', Consumed.with(Serdes.String(), Serdes.String())).foreach((_key, value) => void seen.push(value));
+    const runner = await start(builder.build(), { applicationId: 'embedded-node-metrics', logger: silentLogger, metricsRecordingLevel: 'DEBUG' });
+    const now = Date.now();
+    runner.send('clicks', key('ann'), click('/home'), { timestamp: now - 60_000 });
+    runner.send('clicks', key('bob'), click('/cart'), { timestamp: now - 60_000 });
+    runner.send('clicks', key('ann'), click('/buy'), { timestamp: now - 60_000 });
+    await runner.commit();
+    const { all } = runner.metrics();
+    expect(seen).toHaveLength(3);
+    expect(sumMetrics(all, 'stream-processor-node-metrics', 'process-total', { 'processor-node-id': 'KSTREAM-SOURCE-0000000000' })).toBe(3);
+    const [latency] = findMetrics(all, 'stream-processor-node-metrics', 'record-e2e-latency-min', { 'processor-node-id': 'KSTREAM-FOREACH-0000000001' });
+    // Measured against the wall clock as of the runner's last check, no later than now.
+    expect(latency?.value).toBeGreaterThanOrEqual(59_000);
+    expect(latency?.value).toBeLessThanOrEqual(60_000 + (Date.now() - now));
+  });
 });

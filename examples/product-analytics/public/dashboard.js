@@ -145,9 +145,11 @@
         {
           width: Math.max(300, container.clientWidth),
           height: 240,
+          // The page shows UTC throughout, as the windows are aligned to it.
+          tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), 'Etc/UTC'),
           scales: { x: { time: true }, views: { auto: true }, purchases: { auto: true } },
           series: [
-            { label: 'window start' },
+            { label: 'window start (UTC)' },
             { label: 'views/min', scale: 'views', stroke: '#4fb3ff', width: 2, fill: 'rgba(79,179,255,0.08)', value: (u, v) => (v === null ? '–' : decimal.format(v)) },
             { label: 'purchases/min', scale: 'purchases', stroke: '#f5a623', width: 2, value: (u, v) => (v === null ? '–' : decimal.format(v)) },
           ],

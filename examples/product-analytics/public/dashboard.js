@@ -68,7 +68,10 @@
       fresh.appendChild(row);
     }
     body.replaceChildren(fresh);
-    setText('product-count', latest === null || latest.productCount === 0 ? '' : '· ' + latest.productCount + ' in the window');
+    setText(
+      'product-count',
+      latest === null || latest.productCount === 0 ? '' : latest.productsTruncated ? '· the first ' + latest.productCount + ' read of more' : '· ' + latest.productCount + ' in the window',
+    );
   }
 
   function renderCategories(categories) {

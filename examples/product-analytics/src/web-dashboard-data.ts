@@ -96,8 +96,8 @@ function windowStats(key: string, windowStart: number, windowEnd: number, funnel
 export interface AnalyticsReader {
   /** Every category window still retained (a few windows of a few dozen categories). */
   categoryWindows(): Promise<WindowStats[]>;
-  /** Every product's window starting at `windowStart`. */
-  productWindows(windowStart: number): Promise<WindowStats[]>;
+  /** Every product's window starting at `windowStart`; `truncated` when there were more than a read returns. */
+  productWindows(windowStart: number): Promise<{ readonly entries: WindowStats[]; readonly truncated: boolean }>;
   /** A product's trend windows starting from `from` to `to`, oldest first. */
   trendWindows(productId: string, from: number, to: number): Promise<TrendPoint[]>;
 }
@@ -121,7 +121,7 @@ export function embeddedReader(runner: EmbeddedRunner): AnalyticsReader {
       for (const entry of funnels(storeNames.productWindows).fetchAll(windowStart, windowStart)) {
         found.push(windowStats(entry.key.key, entry.key.window.start, entry.key.window.end, funnelToJson(entry.value) as FunnelJson));
       }
-      return found;
+      return { entries: found, truncated: false };
     },
     async trendWindows(productId, from, to) {
       const store = runner.query(storeNames.trendWindows, QueryableStoreTypes.windowStore<string, TrendAggregate>());
@@ -168,12 +168,12 @@ export function queryServerReader(baseUrl: string, timeoutMs = 5_000): Analytics
     return answer;
   }
   type WindowedEntry = { key: string; window: { start: number; end: number }; value: FunnelJson };
-  const windows = async (path: string): Promise<WindowStats[]> => {
+  const windows = async (path: string): Promise<{ entries: WindowStats[]; truncated: boolean }> => {
     const answer = await get<WindowedEntry>(path);
-    return (answer?.entries ?? []).map((entry) => windowStats(entry.key, entry.window.start, entry.window.end, entry.value));
+    return { entries: (answer?.entries ?? []).map((entry) => windowStats(entry.key, entry.window.start, entry.window.end, entry.value)), truncated: answer?.truncated === true };
   };
   return {
-    categoryWindows: () => windows(`/stores/${storeNames.categoryWindows}/all?limit=${limit}`),
+    categoryWindows: async () => (await windows(`/stores/${storeNames.categoryWindows}/all?limit=${limit}`)).entries,
     productWindows: (windowStart) => windows(`/stores/${storeNames.productWindows}/all?from=${windowStart}&to=${windowStart}&limit=${limit}`),
     async trendWindows(productId, from, to) {
       const answer = await get<{ start: number; value: TrendAggregate }>(`/stores/${storeNames.trendWindows}/keys/${encodeURIComponent(productId)}?from=${from}&to=${to}&limit=${limit}`);
@@ -226,6 +226,8 @@ export interface DashboardSnapshot {
   readonly productsByRevenue: readonly WindowStats[];
   /** Products in the window in all (the lists hold the top ones). */
   readonly productCount: number;
+  /** More products than one read returns (1000 on Kafka): the lists rank the ones read. */
+  readonly productsTruncated: boolean;
   /** The window's categories by revenue. */
   readonly categories: readonly WindowStats[];
   readonly alerts: readonly Alert[];
@@ -239,7 +241,7 @@ export interface DashboardSnapshot {
 }
 
 /** The analytics part of a snapshot, read once per tick and shared by every page. */
-export type AnalyticsView = Pick<DashboardSnapshot, 'window' | 'streamTime' | 'productsByViews' | 'productsByRevenue' | 'productCount' | 'categories'>;
+export type AnalyticsView = Pick<DashboardSnapshot, 'window' | 'streamTime' | 'productsByViews' | 'productsByRevenue' | 'productCount' | 'productsTruncated' | 'categories'>;
 
 const topCount = 10;
 /** How far back the trend chart reaches: the trend store keeps a few windows; the page keeps what it saw. */
@@ -257,9 +259,9 @@ export async function readAnalytics(reader: AnalyticsReader): Promise<AnalyticsV
   const categoryWindows = await reader.categoryWindows();
   let newest = Number.NEGATIVE_INFINITY;
   for (const stats of categoryWindows) newest = Math.max(newest, stats.windowStart);
-  if (newest === Number.NEGATIVE_INFINITY) return { window: null, streamTime: null, productsByViews: [], productsByRevenue: [], productCount: 0, categories: [] };
+  if (newest === Number.NEGATIVE_INFINITY) return { window: null, streamTime: null, productsByViews: [], productsByRevenue: [], productCount: 0, productsTruncated: false, categories: [] };
   const categories = categoryWindows.filter((stats) => stats.windowStart === newest);
-  const products = await reader.productWindows(newest);
+  const { entries: products, truncated } = await reader.productWindows(newest);
   let streamTime = 0;
   for (const stats of categories) streamTime = Math.max(streamTime, stats.updatedAt);
   return {
@@ -268,6 +270,7 @@ export async function readAnalytics(reader: AnalyticsReader): Promise<AnalyticsV
     productsByViews: top(products, 'views'),
     productsByRevenue: top(products, 'revenue'),
     productCount: products.length,
+    productsTruncated: truncated,
     categories: top(categories, 'revenue'),
   };
 }

@@ -27,9 +27,10 @@ class FakeReader implements AnalyticsReader {
     if (this.failWith !== undefined) throw new Error(this.failWith);
     return this.categories;
   }
+  truncated = false;
   async productWindows(windowStart: number) {
     this.asked.push(`products@${windowStart}`);
-    return this.products.filter((entry) => entry.windowStart === windowStart);
+    return { entries: this.products.filter((entry) => entry.windowStart === windowStart), truncated: this.truncated };
   }
   async trendWindows(productId: string, from: number, to: number) {
     this.asked.push(`trend ${productId} ${from}-${to}`);
@@ -53,6 +54,7 @@ describe('readAnalytics', () => {
     expect(view.window).toEqual({ start: window0, end: window0 + 5 * minute });
     expect(view.categories.map((entry) => entry.key)).toEqual(['toys', 'books']); // by revenue, the older window left out
     expect(view.productCount).toBe(12);
+    expect(view.productsTruncated).toBe(false);
     expect(view.productsByViews.map((entry) => entry.key)).toEqual(['p11', 'p10', 'p9', 'p8', 'p7', 'p6', 'p5', 'p4', 'p3', 'p2']);
     expect(view.productsByRevenue[0]!.key).toBe('p0');
     expect(view.streamTime).toBe(window0 + 50);
@@ -60,7 +62,14 @@ describe('readAnalytics', () => {
   });
 
   it('says there is no window yet when the stores are empty', async () => {
-    expect(await readAnalytics(new FakeReader([], []))).toEqual({ window: null, streamTime: null, productsByViews: [], productsByRevenue: [], productCount: 0, categories: [] });
+    expect(await readAnalytics(new FakeReader([], []))).toEqual({ window: null, streamTime: null, productsByViews: [], productsByRevenue: [], productCount: 0, productsTruncated: false, categories: [] });
+  });
+
+  it('says when the window had more products than one read returns', async () => {
+    const reader = new FakeReader([stats('books', window0, 50, 30)], [stats('p1', window0, 20, 10)]);
+    expect((await readAnalytics(reader)).productsTruncated).toBe(false);
+    reader.truncated = true;
+    expect((await readAnalytics(reader)).productsTruncated).toBe(true);
   });
 });
 
@@ -158,6 +167,9 @@ describe('WebDashboard', () => {
     expect(first!.productsByViews.map((entry) => entry.key)).toEqual(['p1']);
     expect(second!.at).toBeGreaterThanOrEqual(first!.at);
     expect(third!.trend?.productId).toBe('p1');
+    // A page that goes away stops being written to.
+    for (let wait = 0; dashboard!.connectedPages > 0 && wait < 100; wait++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(dashboard!.connectedPages).toBe(0);
     // The trend reaches an hour back from the window's latest event.
     expect(reader.asked).toContain(`trend p1 ${window0 + 50 - 60 * minute}-${window0 + 50}`);
   });

@@ -67,7 +67,7 @@ export class WebDashboard {
   private readonly assets = loadAssets();
   private readonly clients = new Set<StreamClient>();
   private readonly timer: NodeJS.Timeout;
-  private lastView: AnalyticsView = { window: null, streamTime: null, productsByViews: [], productsByRevenue: [], productCount: 0, categories: [] };
+  private lastView: AnalyticsView = { window: null, streamTime: null, productsByViews: [], productsByRevenue: [], productCount: 0, productsTruncated: false, categories: [] };
   private ticking = false;
 
   constructor(
@@ -94,15 +94,21 @@ export class WebDashboard {
     routes.get('/dashboard/events', async (context) => {
       const productId = this.productOf(context);
       if (typeof productId === 'object') return productId;
-      const { request, response } = context;
+      const { response } = context;
       response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
       response.write('retry: 2000\n\n');
       const client: StreamClient = { response, productId };
       this.clients.add(client);
-      request.on('close', () => this.clients.delete(client));
+      // The response closes when the page goes away (or the server ends it).
+      response.on('close', () => this.clients.delete(client));
       // The first snapshot at once, so a page has numbers before the next tick.
       this.send(client, await this.snapshot(await this.view(), productId));
     });
+  }
+
+  /** Pages connected to the event stream now. */
+  get connectedPages(): number {
+    return this.clients.size;
   }
 
   /** Stops the ticks and ends every open event stream. */
@@ -168,6 +174,7 @@ export class WebDashboard {
       productsByViews: view.productsByViews,
       productsByRevenue: view.productsByRevenue,
       productCount: view.productCount,
+      productsTruncated: view.productsTruncated,
       categories: view.categories,
       alerts: feed.alerts,
       alertCount: feed.alertCount,

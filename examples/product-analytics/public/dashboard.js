@@ -122,10 +122,12 @@
     setText('c-instances', counters.answering === counters.instances ? String(counters.instances) : counters.answering + ' of ' + counters.instances);
   }
 
-  /** Rate per minute of a trend window; a window still filling is averaged over the time it has run (at least a minute). */
+  /** A trend window shows once it holds this much time: a rate over a few seconds would be noise. */
+  const minimumElapsedMs = 30000;
+
+  /** Rate per minute of a trend window; a window still filling is averaged over the time it has run. */
   function perMinute(count, point, streamTime) {
-    const elapsed = Math.min(trendWindowMs, Math.max(minute, streamTime - point.windowStart));
-    return count / (elapsed / minute);
+    return count / (Math.min(trendWindowMs, streamTime - point.windowStart) / minute);
   }
 
   function renderTrend(snapshot) {
@@ -135,13 +137,14 @@
     const starts = Array.from(trendPoints.keys()).sort((a, b) => a - b);
     while (starts.length > 60) trendPoints.delete(starts.shift());
     const streamTime = snapshot.streamTime === null ? Date.now() : snapshot.streamTime;
+    const shown = starts.filter((start) => streamTime - start >= minimumElapsedMs);
     const data = [
-      starts.map((start) => start / 1000),
-      starts.map((start) => perMinute(trendPoints.get(start).views, trendPoints.get(start), streamTime)),
-      starts.map((start) => perMinute(trendPoints.get(start).purchases, trendPoints.get(start), streamTime)),
+      shown.map((start) => start / 1000),
+      shown.map((start) => perMinute(trendPoints.get(start).views, trendPoints.get(start), streamTime)),
+      shown.map((start) => perMinute(trendPoints.get(start).purchases, trendPoints.get(start), streamTime)),
     ];
     const container = byId('trend-chart');
-    container.dataset.points = String(starts.length);
+    container.dataset.points = String(shown.length);
     if (chart === null) {
       const axis = { stroke: '#7d8a99', grid: { stroke: '#26303b' }, ticks: { stroke: '#26303b' } };
       chart = new uPlot(
@@ -173,7 +176,7 @@
       'trend-note',
       last === null
         ? 'No trend windows for ' + selected + ' yet.'
-        : 'Views and purchases per minute in 5-minute windows starting each minute (product-trend-windows); windows still filling are averaged over the time they have run. Latest: ' +
+        : 'Views and purchases per minute in 5-minute windows starting each minute (product-trend-windows); windows still filling are averaged over the time they have run (shown from 30 s on). Latest: ' +
             integer.format(last.views) + ' views, ' + integer.format(last.purchases) + ' purchases since ' + clock(last.windowStart) + '.',
     );
   }

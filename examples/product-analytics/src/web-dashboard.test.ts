@@ -2,6 +2,7 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RouteTable } from '@tributary/kafka/http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { resolvePort } from './kafka-dashboard.js';
 import type { Alert } from './model.js';
 import { listenError, serveRoutes, urlOf, WebDashboard, type DashboardSources, type ListeningServer } from './web-dashboard.js';
 import { readAnalytics, type AnalyticsReader, type Counters, type DashboardSnapshot, type TrendPoint, type WindowStats } from './web-dashboard-data.js';
@@ -208,6 +209,15 @@ describe('listening', () => {
     expect(listenError({ host: '10.254.254.254', port: 80 }, Object.assign(new Error('listen EADDRNOTAVAIL'), { code: 'EADDRNOTAVAIL' })).message).toBe(
       'Cannot serve the dashboard on 10.254.254.254:80 (--http): 10.254.254.254 is not an address of this machine; use 127.0.0.1, or an interface\'s address.',
     );
+  });
+
+  it('resolves port 0 to a free port before the Kafka app is built (its applicationServer needs the port)', async () => {
+    expect(await resolvePort({ host: '127.0.0.1', port: 8080 })).toBe(8080);
+    const port = await resolvePort({ host: '127.0.0.1', port: 0 });
+    expect(port).toBeGreaterThan(0);
+    const server = await serveRoutes(new RouteTable(), { host: '127.0.0.1', port }); // free: it listens
+    expect(server.url).toBe(`http://127.0.0.1:${port}`);
+    await server.close();
   });
 
   it('gives the page’s address, through loopback for a wildcard host', () => {

@@ -5,7 +5,7 @@
  * through the query server's routes, which ask every instance holding a store (or forward a key's
  * read to the one holding it). A snapshot is built from these reads once a second.
  */
-import { QueryableStoreTypes, type EmbeddedRunner } from '@tributary/streams';
+import { QueryableStoreTypes, StreamsError, type EmbeddedRunner } from '@tributary/streams';
 import type { Alert } from './model.js';
 import type { FunnelAggregate, TrendAggregate } from './serdes.js';
 import { defaultOptions, storeNames } from './topology.js';
@@ -134,9 +134,15 @@ export function embeddedReader(runner: EmbeddedRunner): AnalyticsReader {
   };
 }
 
-/** A read the query server could not answer now (503 while rebalancing or restoring, an instance unreachable). */
-export class AnalyticsUnavailableError extends Error {
-  override readonly name = 'AnalyticsUnavailableError';
+/**
+ * A read the query server could not answer now (503 while rebalancing or restoring, an instance
+ * unreachable), code `DASHBOARD_ANALYTICS_UNAVAILABLE`; the dashboard shows the message and keeps
+ * the last analytics it read.
+ */
+export class AnalyticsUnavailableError extends StreamsError {
+  constructor(message: string, cause?: unknown) {
+    super('DASHBOARD_ANALYTICS_UNAVAILABLE', message, cause === undefined ? {} : { cause });
+  }
 }
 
 interface StoreAnswer<Entry> {
@@ -160,7 +166,7 @@ export function queryServerReader(baseUrl: string, timeoutMs = 5_000): Analytics
     try {
       response = await fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
-      throw new AnalyticsUnavailableError(`The query server at ${baseUrl} did not answer ${path}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new AnalyticsUnavailableError(`The query server at ${baseUrl} did not answer ${path}: ${error instanceof Error ? error.message : String(error)}. The dashboard asks again in a second.`, error);
     }
     const answer = (await response.json()) as StoreAnswer<Entry>;
     if (response.status === 404 && answer.error?.code === 'KEY_NOT_FOUND') return undefined;

@@ -206,7 +206,9 @@ describe('listening', () => {
     } finally {
       taken.close();
     }
-    expect(listenError({ host: '10.254.254.254', port: 80 }, Object.assign(new Error('listen EADDRNOTAVAIL'), { code: 'EADDRNOTAVAIL' })).message).toBe(
+    const notHere = listenError({ host: '10.254.254.254', port: 80 }, Object.assign(new Error('listen EADDRNOTAVAIL'), { code: 'EADDRNOTAVAIL' }));
+    expect(notHere.code).toBe('DASHBOARD_LISTEN_FAILED');
+    expect(notHere.message).toBe(
       'Cannot serve the dashboard on 10.254.254.254:80 (--http): 10.254.254.254 is not an address of this machine; use 127.0.0.1, or an interface\'s address.',
     );
   });

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { RouteTable, type RouteContext } from '@tributary/kafka/http';
+import { StreamsError } from '@tributary/streams';
 import type { HttpAddress } from './cli-options.js';
 import { readAnalytics, trendLookbackMs, type AnalyticsReader, type AnalyticsView, type Counters, type DashboardSnapshot, type EventFeed } from './web-dashboard-data.js';
 
@@ -233,8 +234,15 @@ export function urlOf(address: AddressInfo): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }
 
+/** The dashboard could not listen on its `--http` address (code `DASHBOARD_LISTEN_FAILED`); the message names the address and the fix. */
+export class DashboardListenError extends StreamsError {
+  constructor(message: string, cause: unknown) {
+    super('DASHBOARD_LISTEN_FAILED', message, { cause });
+  }
+}
+
 /** Says why a server could not listen, naming the address and the fix. */
-export function listenError(address: HttpAddress, error: unknown): Error {
+export function listenError(address: HttpAddress, error: unknown): DashboardListenError {
   const code = (error as NodeJS.ErrnoException).code;
   const where = `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
   const why =
@@ -242,7 +250,7 @@ export function listenError(address: HttpAddress, error: unknown): Error {
     : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? `${address.host} is not an address of this machine; use 127.0.0.1, or an interface's address`
     : code === 'EACCES' ? 'listening on that port needs privileges; use a port above 1023'
     : error instanceof Error ? error.message : String(error);
-  return new Error(`Cannot serve the dashboard on ${where} (--http): ${why}.`, { cause: error });
+  return new DashboardListenError(`Cannot serve the dashboard on ${where} (--http): ${why}.`, error);
 }
 
 /**

@@ -50,6 +50,17 @@ export default defineConfig({
         },
       },
       {
+        // The flagship's web dashboard in a real browser (Debian's chromium through playwright-core):
+        // a project of its own, as it runs the built CLI and a browser, and is not run again on Node 24.
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],

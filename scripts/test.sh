@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README's test command runs it: build every package, start the
 # local Kafka broker (scripts/kafka-broker.sh) unless KAFKA_BOOTSTRAP names one, run every vitest
-# project (unit, type, conformance, consumer and integration tests), and stop the broker it
-# started, whatever the outcome.
+# project (unit, type, conformance, consumer, browser and integration tests), and stop the broker it
+# started, whatever the outcome. The browser project drives Chromium (TRIBUTARY_CHROMIUM, else
+# /usr/bin/chromium: `apt-get install chromium`).
 # Arguments go to vitest (for example `pnpm test --project unit`).
 set -euo pipefail
 root="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -30,6 +31,10 @@ if [ -z "${KAFKA_BOOTSTRAP:-}" ]; then
     echo "test: no java/mvn here and KAFKA_BOOTSTRAP is unset: the integration tests will fail." >&2
     echo "test: install JDK 17 and Maven, or start docs/docker-compose.kafka.yml and set KAFKA_BOOTSTRAP=localhost:9092." >&2
   fi
+fi
+
+if [ -z "${TRIBUTARY_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  echo "test: no /usr/bin/chromium and TRIBUTARY_CHROMIUM is unset: the browser test will fail. Install it: apt-get install chromium" >&2
 fi
 
 npx vitest run "$@"

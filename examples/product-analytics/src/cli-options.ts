@@ -39,6 +39,18 @@ export interface RunCommand {
   readonly emitFinalOnly: boolean;
   /** Kafka: commit in transactions (`processingGuarantee: 'exactly_once'`). */
   readonly exactlyOnce: boolean;
+  /** `--http`: where to serve the web dashboard (port 0: any free port); undefined serves none. */
+  readonly http: HttpAddress | undefined;
+  /** Kafka: the `host:port` other instances reach this one's dashboard and queries at (`applicationServer`); defaults to `http`'s. */
+  readonly applicationServer: string | undefined;
+}
+
+/** An interface and port to listen on. */
+export interface HttpAddress {
+  /** An IPv4 or IPv6 address (without brackets) or a host name. */
+  readonly host: string;
+  /** 0 to 65535; 0 picks a free port. */
+  readonly port: number;
 }
 
 /** `produce`: generated data into Kafka. */
@@ -80,6 +92,8 @@ const flags = {
     partitions: { type: 'string' },
     'final-only': { type: 'boolean' },
     'exactly-once': { type: 'boolean' },
+    http: { type: 'string' },
+    'application-server': { type: 'string' },
   },
   produce: {
     ...shared,
@@ -133,6 +147,10 @@ Flags:
       --partitions n                 Kafka: partitions of topics created if missing (default 3)
       --final-only                   Emit one final result per window instead of every update
       --exactly-once                 Kafka: process exactly once, in transactions
+      --http [host:]port             Serve the live web dashboard there (default host 127.0.0.1;
+                                     port 0 picks a free one and prints it)
+      --application-server host:port Kafka: the address other instances reach this one's
+                                     dashboard at (default: the --http address)
   -h, --help                         This help
 `,
   produce: `Usage: product-analytics produce --bootstrap-servers host:port [flags]
@@ -195,6 +213,22 @@ function bootstrap(text: string | undefined, command: CommandName, required: boo
   return text;
 }
 
+const wildcardHosts = new Set(['0.0.0.0', '::', '[::]']);
+
+/**
+ * `--http`'s `[host:]port` (an IPv6 host in brackets, `[::1]:8080`); a bare port listens on
+ * 127.0.0.1, so nothing outside this machine reaches the dashboard unless asked to.
+ */
+export function parseHttpAddress(text: string, flag = 'http'): HttpAddress {
+  const match = /^(?:(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+):)?(\d{1,5})$/.exec(text.trim());
+  const port = match === null ? Number.NaN : Number(match[2]);
+  if (match === null || port > 65535) {
+    throw new UsageError(`--${flag} must be [host:]port with a port from 0 to 65535, such as 127.0.0.1:8080 or 8080 (0 picks a free port), got '${text}'.`, 'run');
+  }
+  const host = match[1] ?? '127.0.0.1';
+  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port };
+}
+
 /** Turns argv (without `node` and the script) into a validated command; throws {@link UsageError}. */
 export function parseCommand(argv: readonly string[]): Command {
   const [name, ...rest] = argv;
@@ -231,6 +265,17 @@ export function parseCommand(argv: readonly string[]): Command {
     if (!/^[a-zA-Z0-9._-]+$/.test(applicationId)) throw new UsageError(`--application-id may hold letters, digits, '.', '_' and '-' only, got '${applicationId}'.`, command);
     const stateDir = text('state-dir') ?? defaultStateDir;
     if (stateDir.trim() === '') throw new UsageError('--state-dir must not be empty.', command);
+    const http = text('http') === undefined ? undefined : parseHttpAddress(text('http')!);
+    const applicationServer = text('application-server');
+    if (applicationServer !== undefined) {
+      if (bootstrapServers === undefined || http === undefined) throw new UsageError('--application-server applies on Kafka with --http only: it is the address other instances forward dashboard queries to.', command);
+      const advertised = parseHttpAddress(applicationServer, 'application-server');
+      if (!/:\d+$/.test(applicationServer) || advertised.port === 0 || wildcardHosts.has(advertised.host)) {
+        throw new UsageError(`--application-server must be host:port with a host other instances can connect to and a port above 0, got '${applicationServer}'.`, command);
+      }
+    } else if (bootstrapServers !== undefined && http !== undefined && wildcardHosts.has(http.host)) {
+      throw new UsageError(`--http ${text('http')} listens on every interface, and other instances cannot connect to ${http.host}: give --application-server host:port, the address they reach this one at.`, command);
+    }
     return {
       command,
       bootstrapServers,
@@ -243,6 +288,8 @@ export function parseCommand(argv: readonly string[]): Command {
       partitions: positiveInteger('partitions', text('partitions'), command) ?? 3,
       emitFinalOnly: values['final-only'] === true,
       exactlyOnce: values['exactly-once'] === true,
+      http,
+      applicationServer,
     };
   }
   if (command === 'produce') {

@@ -1,4 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -30,6 +32,31 @@ describe('parseCommand', () => {
     expect(parseCommand(['run', '-b', 'localhost:9092', '--exactly-once'])).toMatchObject({ exactlyOnce: true });
     expect(parseCommand(['produce', '--bootstrap-servers', 'a:1,b:2', '--rate', '100', '--events', '3000', '--seed', '1'])).toEqual({ command: 'produce', bootstrapServers: 'a:1,b:2', rate: 100, events: 3000, seed: 1, partitions: 3 });
     expect(parseCommand(['tail', '-b', 'h:9', '--topics', 'product-alerts', '--from-beginning', '--max', '5'])).toEqual({ command: 'tail', bootstrapServers: 'h:9', topics: ['product-alerts'], fromBeginning: true, max: 5 });
+  });
+
+  it('reads --http as [host:]port, 127.0.0.1 unless told otherwise, and --application-server on Kafka', () => {
+    expect(parseCommand(['run'])).toMatchObject({ http: undefined, applicationServer: undefined });
+    expect(parseCommand(['run', '--http', '127.0.0.1:8080'])).toMatchObject({ http: { host: '127.0.0.1', port: 8080 } });
+    expect(parseCommand(['run', '--http', '8080'])).toMatchObject({ http: { host: '127.0.0.1', port: 8080 } });
+    expect(parseCommand(['run', '--http', '127.0.0.1:0'])).toMatchObject({ http: { host: '127.0.0.1', port: 0 } });
+    expect(parseCommand(['run', '--http', '[::1]:9000'])).toMatchObject({ http: { host: '::1', port: 9000 } });
+    expect(parseCommand(['run', '--http', 'localhost:9000'])).toMatchObject({ http: { host: 'localhost', port: 9000 } });
+    expect(parseCommand(['run', '--http', '0.0.0.0:8080'])).toMatchObject({ http: { host: '0.0.0.0', port: 8080 } }); // embedded: no other instance to reach it
+    expect(parseCommand(['run', '-b', 'h:1', '--http', '0.0.0.0:8080', '--application-server', 'pa-1.internal:8080'])).toMatchObject({ applicationServer: 'pa-1.internal:8080' });
+  });
+
+  it('rejects a bad --http or --application-server with the form it takes', () => {
+    for (const bad of ['', 'localhost', '127.0.0.1:', '127.0.0.1:65536', ':8080', 'http://127.0.0.1:8080', '1.2.3.4:80:80', 'a b:80']) {
+      expect(usageError(['run', '--http', bad]).message).toBe(`--http must be [host:]port with a port from 0 to 65535, such as 127.0.0.1:8080 or 8080 (0 picks a free port), got '${bad}'.`);
+    }
+    expect(usageError(['run', '-b', 'h:1', '--http', '0.0.0.0:8080']).message).toBe(
+      "--http 0.0.0.0:8080 listens on every interface, and other instances cannot connect to 0.0.0.0: give --application-server host:port, the address they reach this one at.",
+    );
+    expect(usageError(['run', '--http', '8080', '--application-server', 'h:8080']).message).toMatch(/^--application-server applies on Kafka with --http only/);
+    expect(usageError(['run', '-b', 'h:1', '--application-server', 'h:8080']).message).toMatch(/^--application-server applies on Kafka with --http only/);
+    for (const bad of ['h:0', '0.0.0.0:8080', '8080']) {
+      expect(usageError(['run', '-b', 'h:1', '--http', '8080', '--application-server', bad]).message).toMatch(/^--application-server must be host:port with a host other instances can connect to and a port above 0/);
+    }
   });
 
   it('gives help for the program and for each command', () => {
@@ -129,4 +156,19 @@ describe('the built CLI', () => {
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('Usage: product-analytics tail');
   });
+
+  it('exits with 1 and says why when --http cannot listen, and with 2 on a malformed --http', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => void taken.close());
+    const port = (taken.address() as AddressInfo).port;
+    const stateDir = mkdtempSync(join(tmpdir(), 'product-analytics-http-'));
+    onTestFinished(() => rmSync(stateDir, { recursive: true, force: true }));
+    const inUse = spawnSync(process.execPath, [cli, 'run', '--http', `127.0.0.1:${port}`, '--events', '10', '--state-dir', stateDir], { encoding: 'utf8', timeout: 20_000 });
+    expect(inUse.status).toBe(1);
+    expect(inUse.stderr).toBe(`product-analytics: Cannot serve the dashboard on 127.0.0.1:${port} (--http): the port is in use; pick another, or 0 for any free one.\n`);
+    const malformed = spawnSync(process.execPath, [cli, 'run', '--http', 'localhost'], { encoding: 'utf8', timeout: 10_000 });
+    expect(malformed.status).toBe(2);
+    expect(malformed.stderr).toContain("--http must be [host:]port with a port from 0 to 65535, such as 127.0.0.1:8080 or 8080 (0 picks a free port), got 'localhost'.");
+  }, 30_000);
 });

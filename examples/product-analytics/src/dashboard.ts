@@ -64,6 +64,9 @@ export class Dashboard {
   private currentWindow = Number.NEGATIVE_INFINITY;
   private alertCount = 0;
 
+  /** `webUrl`: where `--http` serves the web dashboard, shown on the terminal screen. */
+  constructor(private readonly webUrl?: string) {}
+
   addProductStats(stats: ProductStats): void {
     if (stats.windowStart > this.currentWindow) {
       this.currentWindow = stats.windowStart;
@@ -141,7 +144,9 @@ export class Dashboard {
     if (this.alerts.length === 0) lines.push('  (none yet)');
     for (const alert of this.alerts.slice(-5)) lines.push(`  \x1b[33m${formatAlert(alert).slice(0, Math.max(20, width - 2))}\x1b[0m`);
     this.pendingAlerts = [];
-    lines.push('', this.throughputLine(throughput), '\x1b[2mCtrl-C to stop\x1b[0m');
+    lines.push('', this.throughputLine(throughput));
+    if (this.webUrl !== undefined) lines.push(`web dashboard: ${this.webUrl}/`);
+    lines.push('\x1b[2mCtrl-C to stop\x1b[0m');
     // Home, draw, and clear what is left of each line and below: no flicker from a full clear.
     return `\x1b[H${lines.map((line) => `${line}\x1b[K`).join('\n')}\n\x1b[J`;
   }

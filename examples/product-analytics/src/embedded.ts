@@ -5,12 +5,15 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { EmbeddedRunner, StreamsBuilder, type Logger } from '@tributary/streams';
+import { RouteTable } from '@tributary/kafka/http';
 import { LevelStores } from '@tributary/level';
 import type { RunCommand } from './cli-options.js';
 import { Dashboard, type Throughput } from './dashboard.js';
 import { EventGenerator } from './generator.js';
 import type { Alert, CategoryStats, ProductStats } from './model.js';
 import { buildTopology, defaultOptions } from './topology.js';
+import { RateSampler, serveRoutes, WebDashboard, type ListeningServer } from './web-dashboard.js';
+import { embeddedReader, feedAlerts } from './web-dashboard-data.js';
 
 /** Where the CLI writes, so tests can capture it. */
 export interface Terminal {
@@ -40,8 +43,39 @@ export async function runEmbedded(command: RunCommand, terminal: Terminal, stop:
   await mkdir(command.stateDir, { recursive: true });
   const runner = await EmbeddedRunner.start(topology, { applicationId: command.applicationId, logger: quietLogger }, { stateDir: command.stateDir, commitIntervalMs });
 
-  const dashboard = new Dashboard();
+  let sent = 0;
   let deadLetters = 0;
+  let alertCount = 0;
+  const recentAlerts: Alert[] = [];
+  /** Events the rate asked for by now that are not sent yet: the embedded run's lag. */
+  let backlog = 0;
+  let web: { readonly dashboard: WebDashboard; readonly server: ListeningServer; readonly sampler: RateSampler } | undefined;
+  if (command.http !== undefined) {
+    const sampler = new RateSampler(() => runner.metrics().processed);
+    const webDashboard = new WebDashboard({
+      mode: 'embedded',
+      reader: embeddedReader(runner),
+      counters: async () => {
+        const metrics = runner.metrics();
+        let dropped = 0;
+        for (const count of metrics.dropped.values()) dropped += count;
+        return { instances: 1, answering: 1, recordsPerSecond: sampler.perSecond, processed: metrics.processed, lag: backlog, dropped };
+      },
+      feed: () => ({ alerts: recentAlerts, alertCount, deadLetters }),
+    });
+    const routes = new RouteTable();
+    webDashboard.addRoutes(routes);
+    try {
+      web = { dashboard: webDashboard, server: await serveRoutes(routes, command.http), sampler };
+    } catch (error) {
+      webDashboard.close();
+      sampler.close();
+      await runner.close();
+      throw error;
+    }
+    terminal.write(`dashboard: ${web.server.url}/\n`);
+  }
+  const dashboard = new Dashboard(web?.server.url);
   runner.onRecord(topics.productAnalytics, (record) => {
     if (record.value !== null) dashboard.addProductStats(JSON.parse(record.value.toString('utf8')) as ProductStats);
   });
@@ -49,7 +83,12 @@ export async function runEmbedded(command: RunCommand, terminal: Terminal, stop:
     if (record.value !== null) dashboard.addCategoryStats(JSON.parse(record.value.toString('utf8')) as CategoryStats);
   });
   runner.onRecord(topics.alerts, (record) => {
-    if (record.value !== null) dashboard.addAlert(JSON.parse(record.value.toString('utf8')) as Alert);
+    if (record.value === null) return;
+    const alert = JSON.parse(record.value.toString('utf8')) as Alert;
+    dashboard.addAlert(alert);
+    alertCount++;
+    recentAlerts.push(alert);
+    if (recentAlerts.length > feedAlerts) recentAlerts.shift();
   });
   runner.onRecord(topics.deadLetter, () => void deadLetters++);
 
@@ -58,7 +97,6 @@ export async function runEmbedded(command: RunCommand, terminal: Terminal, stop:
   for (const record of generator.catalogSnapshot()) runner.send(topics.catalog, record.key, record.value, { timestamp: record.timestamp });
 
   const started = performance.now();
-  let sent = 0;
   let lastFrameAt = started;
   let sentAtLastFrame = 0;
   let stopping = false;
@@ -106,6 +144,7 @@ export async function runEmbedded(command: RunCommand, terminal: Terminal, stop:
         if (++sentInSlice % 256 === 0 && performance.now() >= sliceEnd) break;
       }
       now = performance.now();
+      backlog = due - sent;
       if (now - lastFrameAt >= 1000) frame(now);
       if (now - committedAt >= commitIntervalMs) {
         // Backpressure: wait for the stores to reach disk before generating more.
@@ -121,6 +160,11 @@ export async function runEmbedded(command: RunCommand, terminal: Terminal, stop:
     terminal.write(`${terminal.isTTY ? '\x1b[?25h' : ''}done: ${sent} events in ${seconds.toFixed(1)}s (${Math.round(sent / seconds)} events/s of ${command.rate} asked), peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB, state in ${command.stateDir}\n`);
   } finally {
     if (terminal.isTTY) terminal.write('\x1b[?25h');
+    if (web !== undefined) {
+      web.dashboard.close();
+      web.sampler.close();
+      await web.server.close();
+    }
     await runner.close();
   }
 }

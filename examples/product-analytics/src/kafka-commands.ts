@@ -11,6 +11,7 @@ import { LevelStores } from '@tributary/level';
 import type { ProduceCommand, RunCommand, TailCommand } from './cli-options.js';
 import { formatAlert, streamTimeAhead } from './dashboard.js';
 import { quietLogger, type Terminal } from './embedded.js';
+import { resolvePort, startKafkaDashboard, type KafkaDashboard } from './kafka-dashboard.js';
 import { EventGenerator, type GeneratedRecord } from './generator.js';
 import type { Alert, CategoryStats, ProductStats, ProductTrend } from './model.js';
 import { buildTopology, defaultOptions, type ProductAnalyticsTopics } from './topology.js';
@@ -148,6 +149,10 @@ export async function runOnKafka(command: RunCommand, terminal: Terminal, stop: 
   if (created.length > 0) terminal.write(`created topics ${created.join(', ')} (${command.partitions} partitions)\n`);
   const storeSuppliers = LevelStores.dslStoreSuppliers();
   const topology = buildTopology(new StreamsBuilder({ dslStoreSuppliers: storeSuppliers }), { storeSuppliers, emitFinalOnly: command.emitFinalOnly });
+  // With --http, the instance's address goes into the group metadata (`applicationServer`), so
+  // every instance's dashboard reads every instance's stores; port 0 is resolved first for that.
+  const http = command.http === undefined ? undefined : { host: command.http.host, port: await resolvePort(command.http) };
+  const applicationServer = http === undefined ? undefined : (command.applicationServer ?? `${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}`);
   // KafkaStreams creates the state directory (owner-only) and locks it while it runs.
   const app = new KafkaStreams(topology, {
     applicationId: command.applicationId,
@@ -155,13 +160,24 @@ export async function runOnKafka(command: RunCommand, terminal: Terminal, stop: 
     stateDir: command.stateDir,
     logger: quietLogger,
     processingGuarantee: command.exactlyOnce ? 'exactly_once' : 'at_least_once',
+    ...(applicationServer === undefined ? {} : { applicationServer }),
   });
   app.onStateChange((state, previous) => terminal.write(`${command.applicationId}: ${previous} -> ${state}\n`));
   let stopping = false;
   void stop.then(() => {
     stopping = true;
   });
-  await app.start();
+  let dashboard: KafkaDashboard | undefined;
+  if (http !== undefined) {
+    dashboard = await startKafkaDashboard(app, http, applicationServer!, bootstrapServers, topics);
+    terminal.write(`dashboard: ${dashboard.url}/\n`);
+  }
+  try {
+    await app.start();
+  } catch (error) {
+    await dashboard?.close();
+    throw error;
+  }
   const startedAt = performance.now();
   // The duration counts from RUNNING, as the embedded run counts from its first record.
   let timeUp: NodeJS.Timeout | undefined;
@@ -183,6 +199,7 @@ export async function runOnKafka(command: RunCommand, terminal: Terminal, stop: 
     clearInterval(timer);
     clearTimeout(timeUp);
     terminal.write('stopping: committing and leaving the group…\n');
+    await dashboard?.close();
     await app.close({ timeoutMs: 30_000 });
   }
   const seconds = (performance.now() - startedAt) / 1000;

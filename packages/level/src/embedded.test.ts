@@ -68,6 +68,19 @@ describe('LevelDB stores in the embedded runner', () => {
     await second.close();
   });
 
+  it('starts whatever its commit timer does while the stores open: a tick waits for them', async () => {
+    // Opening LevelDB is asynchronous; a commit timer firing meanwhile (a 1 ms interval here, a
+    // loaded machine with the default 1 s) used to start the tasks before their stores were open.
+    for (let round = 0; round < 5; round++) {
+      const runner = await EmbeddedRunner.start(countTopology(), config, { stateDir: stateDir(), commitIntervalMs: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      runner.send('clicks', Buffer.from('ann'), Buffer.from('/a'), { timestamp: 1 });
+      await runner.commit();
+      expect(runner.query('clicks-per-user', counts).get('ann')).toBe(1);
+      await runner.close();
+    }
+  });
+
   it('needs a stateDir, and says which option', async () => {
     await expect(EmbeddedRunner.start(countTopology(), config)).rejects.toThrow(/'stateDir' is required/);
   });

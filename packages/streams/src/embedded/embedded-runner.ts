@@ -224,7 +224,10 @@ export class EmbeddedRunner {
   }
 
   private tick(): void {
-    if (this.closed || this.failure !== undefined) return;
+    // Until `start` has opened the stores (LevelDB opens asynchronously), a tick would start the
+    // tasks on stores that are not open yet: the timer runs from construction, and a slow open
+    // (a loaded machine) outlasts its first interval.
+    if (this.closed || this.failure !== undefined || !this.runner.ready) return;
     try {
       this.runner.punctuateWallClock(Date.now());
     } catch (error) {

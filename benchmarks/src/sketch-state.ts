@@ -27,7 +27,7 @@ import { ChangelogFile, contextFor, directoryMegabytes, megabytes, numberArgumen
 
 const keyCount = numberArgument('--keys', 1_000_000);
 const eventCount = numberArgument('--events', 2_000_000);
-const hotKeyCount = numberArgument('--hot-keys', 200);
+const hotKeyCount = numberArgument('--hot-keys', 100);
 const userCount = numberArgument('--users', 200_000);
 const cacheMaxBytes = numberArgument('--cache-mb', 10) * 1024 * 1024;
 const reportEvery = numberArgument('--report-every', 1_000_000);

@@ -220,6 +220,7 @@ describe('sparse UniqueCountSketch', () => {
     reject([0x81, 4, 3, 66], /register 3 has rank 66/);
     reject([0x81, 4, 3], /register 3 has rank undefined/);
     reject([0x81, 12, 0x80], /cut short or too long at byte 3/);
+    reject([4, ...new Array<number>(15).fill(0), 66], /register 15 of the dense format is 66/);
     reject([0x81, 12, 0x80, 0x80, 0x80, 0x01, 1], /cut short or too long/);
     expect(() => uniqueCountSketchSerde().deserialize('views', Buffer.from([0x81, 4, 3, 0]), new Headers())).toThrow(/HyperLogLog deserializer on topic 'views'.*rank 0/);
   });

@@ -17,7 +17,7 @@ import type { Headers } from '../processor/headers.js';
 import type { Serde } from '../serde/serde.js';
 import type { Aggregator, Initializer } from '../kstream/functions.js';
 import { decodeSparse, encodeSparse, isDenseFormat, MAX_PRECISION, MIN_PRECISION, SPARSE_FORMAT } from './internal/sketch-bytes.js';
-import { entriesOf, entryOf, indexOf, NO_ENTRIES, positionOf, rankOf, registersOf, sparseLimit, unionOf, withInserted } from './internal/sparse-registers.js';
+import { entriesOf, entryOf, indexOf, MAX_RANK, NO_ENTRIES, positionOf, rankOf, registersOf, sparseLimit, unionOf, withInserted } from './internal/sparse-registers.js';
 
 /** The default precision: 4096 registers, 1.63% relative standard error. */
 export const DEFAULT_SKETCH_PRECISION = 12;
@@ -107,8 +107,11 @@ export class UniqueCountSketch {
     let zeros = 0;
     for (let index = 0; index < registers.length; index++) {
       const register = registers[index]!;
+      if (register > MAX_RANK) {
+        throw new DeserializationError(`Not a HyperLogLog sketch: register ${index} of the dense format is ${register}; hyperloglog-lite's registers are at most ${MAX_RANK}.`);
+      }
       if (register === 0) zeros++;
-      sum += INVERSE_POWERS[register] ?? 2 ** -register;
+      sum += INVERSE_POWERS[register]!;
     }
     const nonZero = registers.length - zeros;
     if (nonZero <= sparseLimit(precision)) return new UniqueCountSketch(precision, undefined, entriesOf(registers, nonZero), nonZero, sum, zeros);

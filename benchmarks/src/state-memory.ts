@@ -17,23 +17,15 @@
  *
  * Usage: pnpm --filter @tributary/benchmarks run bench:memory [-- --ids N --window-keys M]
  */
-import { execFileSync } from 'node:child_process';
-import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { Consumed, EmbeddedRunner, Named, QueryableStoreTypes, Serdes, silentLogger, StreamsBuilder, Stores, TimeWindows } from '@tributary/streams';
-import type { ChangelogRecord, Serde, StateStoreContext, TimestampedKeyValueStore, WindowStore } from '@tributary/streams';
+import type { Serde, TimestampedKeyValueStore, WindowStore } from '@tributary/streams';
 import { LevelStores } from '@tributary/level';
 import { DeduplicateInEventTime } from '../../examples/product-analytics/src/processors.js';
-
-function numberArgument(name: string, fallback: number): number {
-  const index = process.argv.indexOf(name);
-  if (index < 0) return fallback;
-  const value = Number(process.argv[index + 1]);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${process.argv[index + 1]}`);
-  return value;
-}
+import { ChangelogFile, contextFor, directoryMegabytes, megabytes, numberArgument, readChangelog } from './state-support.js';
 
 const idCount = numberArgument('--ids', 1_000_000);
 const windowKeyCount = Math.min(numberArgument('--window-keys', 1_000_000), idCount);
@@ -63,14 +55,6 @@ function buildTopology() {
   return builder.build();
 }
 
-function megabytes(bytes: number): string {
-  return (bytes / 1024 / 1024).toFixed(0);
-}
-
-function directoryMegabytes(path: string): string {
-  return (Number(execFileSync('du', ['-sk', path]).toString().split('\t')[0]) / 1024).toFixed(0);
-}
-
 let phaseStart = performance.now();
 let peakRss = 0;
 function report(phase: string, records: number, stateDir: string): void {
@@ -80,62 +64,6 @@ function report(phase: string, records: number, stateDir: string): void {
   console.log(
     `${phase.padEnd(8)} ${String(records).padStart(11)} ${megabytes(memory.rss).padStart(7)} ${megabytes(memory.heapUsed).padStart(8)} ${megabytes(memory.external + memory.arrayBuffers).padStart(9)} ${directoryMegabytes(stateDir).padStart(9)} ${Math.round(records / seconds).toString().padStart(9)}`,
   );
-}
-
-/** Appends changelog records to a file, length-prefixed: `topic index | key length | value length (-1: null) | key | value`. */
-class ChangelogFile {
-  private readonly descriptor: number;
-  private readonly buffer = Buffer.allocUnsafe(1 << 20);
-  private used = 0;
-  records = 0;
-
-  constructor(readonly path: string) {
-    this.descriptor = openSync(path, 'w');
-  }
-
-  append(topicIndex: number, key: Buffer, value: Buffer | null): void {
-    const length = 9 + key.length + (value?.length ?? 0);
-    if (this.used + length > this.buffer.length) this.drain();
-    this.buffer.writeUInt8(topicIndex, this.used);
-    this.buffer.writeInt32BE(key.length, this.used + 1);
-    this.buffer.writeInt32BE(value === null ? -1 : value.length, this.used + 5);
-    key.copy(this.buffer, this.used + 9);
-    value?.copy(this.buffer, this.used + 9 + key.length);
-    this.used += length;
-    this.records++;
-  }
-
-  close(): void {
-    this.drain();
-    closeSync(this.descriptor);
-  }
-
-  private drain(): void {
-    writeSync(this.descriptor, this.buffer, 0, this.used);
-    this.used = 0;
-  }
-}
-
-/** Streams one store's records back from a {@link ChangelogFile}, a chunk of the file at a time. */
-async function* readChangelog(path: string, topicIndex: number): AsyncGenerator<ChangelogRecord> {
-  let pending: Buffer = Buffer.alloc(0);
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    pending = pending.length === 0 ? (chunk as Buffer) : Buffer.concat([pending, chunk as Buffer]);
-    let offset = 0;
-    while (pending.length - offset >= 9) {
-      const keyLength = pending.readInt32BE(offset + 1);
-      const valueLength = pending.readInt32BE(offset + 5);
-      const end = offset + 9 + keyLength + Math.max(valueLength, 0);
-      if (end > pending.length) break;
-      if (pending[offset] === topicIndex) {
-        const key = Buffer.from(pending.subarray(offset + 9, offset + 9 + keyLength));
-        const value = valueLength < 0 ? null : Buffer.from(pending.subarray(offset + 9 + keyLength, end));
-        yield { key, value };
-      }
-      offset = end;
-    }
-    pending = pending.subarray(offset);
-  }
 }
 
 /** The DSL's `count()` values: 8-byte big-endian integers. */
@@ -178,22 +106,8 @@ async function load(stateDir: string, changelog: ChangelogFile): Promise<void> {
   if (count !== 1) throw new Error(`the duplicate of ${idOf(0)} was counted: ${String(count)}`);
 }
 
-function contextFor(stateDir: string): StateStoreContext {
-  return {
-    applicationId,
-    taskId: { subtopology: 0, partition: 0 },
-    appConfigs: {},
-    stateDir,
-    logger: silentLogger,
-    currentStreamTimeMs: () => 0,
-    changelogTopic: (name) => `${applicationId}-${name}-changelog`,
-    logChange: () => {},
-    recordDropped: () => {},
-  };
-}
-
 async function restore(stateDir: string, changelog: string): Promise<void> {
-  const context = contextFor(stateDir);
+  const context = contextFor(applicationId, stateDir);
   const suppliers = [
     LevelStores.persistentWindowStore(stores.dedupe, dedupeRetentionMs, horizonMs, false),
     LevelStores.persistentKeyValueStore(stores.counts),

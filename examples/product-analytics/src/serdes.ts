@@ -147,7 +147,7 @@ export interface FunnelAggregate {
 type FunnelCountsJson = Omit<FunnelAggregate, 'users'>;
 
 class FunnelAggregateSerdeImpl implements Serde<FunnelAggregate> {
-  /** A 4-byte length, the counts as JSON, then the sketch's registers. */
+  /** A 4-byte length, the counts as JSON, then the sketch's bytes (`UniqueCountSketch.toBytes`: sparse or dense). */
   serialize(_topic: string, aggregate: FunnelAggregate): Buffer {
     const { users, ...counts } = aggregate;
     const json = Buffer.from(JSON.stringify(counts), 'utf8');

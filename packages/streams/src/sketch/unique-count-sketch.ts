@@ -1,103 +1,150 @@
 /**
- * Unique counts in constant memory: a HyperLogLog sketch (hyperloglog-lite) for counting
- * distinct users, sessions or any other values per key or window.
+ * Unique counts in little memory: a HyperLogLog sketch (hyperloglog-lite's hash, registers and
+ * estimate) for counting distinct users, sessions or any other values per key or window.
  *
- * Error bound: with precision p the sketch has 2^p one-byte registers and a relative standard
- * error of 1.04 / sqrt(2^p): 1.63% at the default p = 12 (4 KiB per sketch), 0.81% at p = 14
- * (16 KiB). About 95% of estimates fall within twice that. Small counts (below about
- * 2.5 * 2^p) use linear counting and are near exact.
+ * Error bound: with precision p the sketch has 2^p registers and a relative standard error of
+ * 1.04 / sqrt(2^p): 1.63% at the default p = 12, 0.81% at p = 14. About 95% of estimates fall
+ * within twice that. Small counts (below about 2.5 * 2^p) use linear counting and are near exact.
+ *
+ * Size: a sketch starts sparse, as in HyperLogLog++: only its non-zero registers, 4 bytes each in
+ * memory and 2 to 3 encoded (a sketch of 10 values is about 32 bytes encoded), and turns dense
+ * (2^p bytes: 4 KiB at p = 12) once more than 2^p / 4 registers are non-zero, where dense is no
+ * larger. Either way the registers, and so the estimate, are the same.
  */
 import HyperLogLog from 'hyperloglog-lite';
 import { ConfigError, DeserializationError } from '../errors/streams-error.js';
 import type { Headers } from '../processor/headers.js';
 import type { Serde } from '../serde/serde.js';
 import type { Aggregator, Initializer } from '../kstream/functions.js';
+import { decodeSparse, encodeSparse, isDenseFormat, MAX_PRECISION, MIN_PRECISION, SPARSE_FORMAT } from './internal/sketch-bytes.js';
+import { entriesOf, entryOf, indexOf, MAX_RANK, NO_ENTRIES, positionOf, rankOf, registersOf, sparseLimit, unionOf, withInserted } from './internal/sparse-registers.js';
 
 /** The default precision: 4096 registers, 1.63% relative standard error. */
 export const DEFAULT_SKETCH_PRECISION = 12;
 
 function checkPrecision(precision: number): number {
-  if (!Number.isInteger(precision) || precision < 4 || precision > 18) {
-    throw new ConfigError(`HyperLogLog option 'precision' must be an integer from 4 to 18, got ${precision}.`);
+  if (!Number.isInteger(precision) || precision < MIN_PRECISION || precision > MAX_PRECISION) {
+    throw new ConfigError(`HyperLogLog option 'precision' must be an integer from ${MIN_PRECISION} to ${MAX_PRECISION}, got ${precision}.`);
   }
   return precision;
 }
 
-/** The register value hyperloglog-lite gives a hash: 1 + trailing zero bits of words 3, then 2. */
+/** The register value hyperloglog-lite gives a hash: 1 + trailing zero bits of word 3, then of word 2. */
 function rank(hash: readonly number[]): number {
-  let zeros = 1;
-  for (let word = 3; word >= 2; word--) {
-    let bits = hash[word]!;
-    for (let bit = 0; bit < 32; bit++) {
-      if (bits & 1) return zeros;
-      zeros++;
-      bits >>>= 1;
-    }
-  }
-  return zeros;
+  const low = hash[3]! | 0;
+  if (low !== 0) return 32 - Math.clz32(low & -low);
+  const high = hash[2]! | 0;
+  if (high !== 0) return 64 - Math.clz32(high & -high);
+  return 65;
 }
 
 /** 2^-r for every register value r (at most 65). */
 const INVERSE_POWERS = Float64Array.from({ length: 66 }, (_, register) => 2 ** -register);
 
 /**
- * An estimate of the number of distinct values added. Treat it as immutable in aggregations:
- * {@link UniqueCountSketch.with} returns a new sketch when a value changes the estimate and the
- * same sketch when it does not, so table updates keep correct old values.
+ * An estimate of the number of distinct values added.
+ *
+ * **Two ways to update.** {@link UniqueCountSketch.with} and {@link UniqueCountSketch.merge} never
+ * change a sketch: `with` returns a new sketch when a value changes a register and the same sketch
+ * when it does not, so aggregates held by a table or cache keep correct old values. Use them
+ * whenever the sketch may be held elsewhere (an aggregator's input is). {@link
+ * UniqueCountSketch.addInPlace} and {@link UniqueCountSketch.mergeInPlace} change this sketch
+ * and allocate nothing unless it grows: only for a sketch the caller owns, one it made with
+ * {@link UniqueCountSketch.empty}, {@link UniqueCountSketch.copy} or {@link
+ * UniqueCountSketch.fromBytes} and has handed to nobody.
+ *
+ * **Sparse, then dense.** A sketch holds only its non-zero registers (a sorted list of
+ * register and rank) until more than a quarter of its registers are non-zero, then all 2^p
+ * registers. The sparse list is exact, not an approximation: it holds the very registers the
+ * dense sketch would, so {@link UniqueCountSketch.count} is hyperloglog-lite's estimate for the
+ * same values at every size, sparse or dense. That is a choice over HyperLogLog++'s exact counts
+ * below the threshold: one estimator throughout means a count never jumps when a sketch turns
+ * dense, and every count stays what it was before sparse sketches (the flagship's outputs, its
+ * verifier and the Java reference's `Hll` agree value for value); linear counting is within
+ * about 1% at these sizes anyway.
  *
  * Values are hashed with hyperloglog-lite's hash and placed in its registers, and the estimate is
- * its formula, so sketches and counts are the library's. The registers are held here rather than
- * in a hyperloglog-lite counter, because the library has no copy: copying through its `merge`
- * zero-fills a new buffer, takes a maximum per register and recomputes every register's weight,
- * which made copying half of the flagship's processing time. Here a copy is one `memcpy`, and the
- * running sums that make `count()` cheap are carried over.
+ * its formula, carried as running sums so that `count()` is cheap.
  */
 export class UniqueCountSketch {
   private constructor(
-    private readonly registers: Buffer,
     /** log2 of the number of registers. */
     readonly precision: number,
-    /** The sum of 2^-register over the registers. */
+    /** Every register, one byte each, once dense; `undefined` while sparse. */
+    private registers: Buffer | undefined,
+    /** While sparse: the non-zero registers, `entries[0, size)`, sorted `index << 7 | rank`. */
+    private entries: Uint32Array,
+    /** While sparse: how many of `entries` are in use. */
+    private size: number,
+    /** The sum of 2^-register over all registers. */
     private sumOfInverses: number,
     /** Registers still 0. */
     private zeroRegisters: number,
   ) {}
 
-  /** An empty sketch. */
+  /** An empty sketch (sparse, holding nothing). */
   static empty(precision = DEFAULT_SKETCH_PRECISION): UniqueCountSketch {
     const registers = 2 ** checkPrecision(precision);
-    return new UniqueCountSketch(Buffer.alloc(registers), precision, registers, registers);
+    return new UniqueCountSketch(precision, undefined, NO_ENTRIES, 0, registers, registers);
   }
 
-  /** Rebuilds a sketch from {@link toBytes} output. */
+  /**
+   * Rebuilds a sketch from {@link UniqueCountSketch.toBytes} output, in the sparse format or the
+   * dense one (the only format before sparse sketches, so changelogs and stores written then still
+   * restore). A dense sketch with few enough non-zero registers comes back sparse.
+   */
   static fromBytes(bytes: Buffer): UniqueCountSketch {
-    const precision = bytes[0];
-    if (precision === undefined || precision < 4 || precision > 18 || bytes.length !== 1 + 2 ** precision) {
-      throw new DeserializationError(`Not a HyperLogLog sketch: ${bytes.length} bytes with precision byte ${String(precision)}.`);
+    const format = bytes[0];
+    if (format === SPARSE_FORMAT) return UniqueCountSketch.fromEntries(bytes[1]!, decodeSparse(bytes));
+    if (format === undefined || !isDenseFormat(format) || bytes.length !== 1 + 2 ** format) {
+      throw new DeserializationError(
+        `Not a HyperLogLog sketch: ${bytes.length} bytes starting with byte ${String(format)}; expected a precision byte from ${MIN_PRECISION} to ${MAX_PRECISION} followed by 2^precision registers, or the sparse format (first byte 0x${SPARSE_FORMAT.toString(16)}).`,
+      );
     }
-    const registers = Buffer.from(bytes.subarray(1));
+    const precision = format;
+    const registers = bytes.subarray(1);
     let sum = 0;
     let zeros = 0;
     for (let index = 0; index < registers.length; index++) {
       const register = registers[index]!;
+      if (register > MAX_RANK) {
+        throw new DeserializationError(`Not a HyperLogLog sketch: register ${index} of the dense format is ${register}; hyperloglog-lite's registers are at most ${MAX_RANK}.`);
+      }
       if (register === 0) zeros++;
-      sum += INVERSE_POWERS[register] ?? 2 ** -register;
+      sum += INVERSE_POWERS[register]!;
     }
-    return new UniqueCountSketch(registers, precision, sum, zeros);
+    const nonZero = registers.length - zeros;
+    if (nonZero <= sparseLimit(precision)) return new UniqueCountSketch(precision, undefined, entriesOf(registers, nonZero), nonZero, sum, zeros);
+    return new UniqueCountSketch(precision, Buffer.from(registers), NO_ENTRIES, 0, sum, zeros);
+  }
+
+  /** A sparse sketch of `entries` (sorted, exactly as long as its registers), dense if they are too many. */
+  private static fromEntries(precision: number, entries: Uint32Array): UniqueCountSketch {
+    const registers = 2 ** precision;
+    let sum = registers - entries.length;
+    for (let position = 0; position < entries.length; position++) sum += INVERSE_POWERS[rankOf(entries[position]!)]!;
+    const sketch = new UniqueCountSketch(precision, undefined, entries, entries.length, sum, registers - entries.length);
+    if (entries.length > sparseLimit(precision)) sketch.turnDense();
+    return sketch;
   }
 
   /** The estimated number of distinct values added (hyperloglog-lite's estimate). */
   count(): number {
-    const registers = this.registers.length;
+    const registers = 2 ** this.precision;
     let estimate = ((0.7213 / (1 + 1.079 / registers)) * registers * registers) / this.sumOfInverses;
     // Small cardinalities: linear counting.
     if (this.zeroRegisters > 0 && estimate < 2.5 * registers) estimate = registers * Math.log(registers / this.zeroRegisters);
     return Math.floor(estimate + 0.5);
   }
 
-  /** The relative standard error of {@link count}, `1.04 / sqrt(2^precision)`. */
+  /** The relative standard error of {@link UniqueCountSketch.count}, `1.04 / sqrt(2^precision)`. */
   get relativeError(): number {
     return 1.04 / Math.sqrt(2 ** this.precision);
+  }
+
+  /** Whether the sketch holds only its non-zero registers (it turns dense past 2^precision / 4 of them). */
+  get isSparse(): boolean {
+    return this.registers === undefined;
   }
 
   /**
@@ -108,39 +155,164 @@ export class UniqueCountSketch {
     const hash = HyperLogLog.hash(String(value));
     const index = hash[0]! >>> (32 - this.precision);
     const next = rank(hash);
-    const previous = this.registers[index]!;
-    // Most repeated values leave every register as it is: no copy then.
+    const registers = this.registers;
+    if (registers !== undefined) {
+      const previous = registers[index]!;
+      // Most repeated values leave every register as it is: no copy then.
+      if (next <= previous) return this;
+      const copy = new UniqueCountSketch(this.precision, Buffer.from(registers), NO_ENTRIES, 0, this.sumOfInverses, this.zeroRegisters);
+      copy.raiseDense(index, previous, next);
+      return copy;
+    }
+    const position = positionOf(this.entries, this.size, index);
+    const found = position < this.size && indexOf(this.entries[position]!) === index;
+    const previous = found ? rankOf(this.entries[position]!) : 0;
     if (next <= previous) return this;
-    const copy = new UniqueCountSketch(Buffer.from(this.registers), this.precision, this.sumOfInverses, this.zeroRegisters);
-    copy.registers[index] = next;
-    copy.sumOfInverses += INVERSE_POWERS[next]! - INVERSE_POWERS[previous]!;
-    if (previous === 0) copy.zeroRegisters--;
+    if (found) {
+      const entries = this.entries.slice(0, this.size);
+      entries[position] = entryOf(index, next);
+      return new UniqueCountSketch(this.precision, undefined, entries, this.size, this.raisedSum(previous, next), this.zeroRegisters);
+    }
+    if (this.size < sparseLimit(this.precision)) {
+      const entries = withInserted(this.entries, this.size, position, entryOf(index, next));
+      return new UniqueCountSketch(this.precision, undefined, entries, this.size + 1, this.raisedSum(0, next), this.zeroRegisters - 1);
+    }
+    const copy = new UniqueCountSketch(this.precision, registersOf(this.entries, this.size, this.precision), NO_ENTRIES, 0, this.sumOfInverses, this.zeroRegisters);
+    copy.raiseDense(index, 0, next);
     return copy;
+  }
+
+  /**
+   * Adds `value` to this sketch, changing it: only for a sketch the caller owns (see the class
+   * documentation); otherwise use {@link UniqueCountSketch.with}. Returns whether a register
+   * changed.
+   */
+  addInPlace(value: string | number | bigint): boolean {
+    const hash = HyperLogLog.hash(String(value));
+    return this.raise(hash[0]! >>> (32 - this.precision), rank(hash));
+  }
+
+  /** A copy of this sketch that the caller owns, for {@link UniqueCountSketch.addInPlace}. */
+  copy(): UniqueCountSketch {
+    const registers = this.registers === undefined ? undefined : Buffer.from(this.registers);
+    const entries = this.size === 0 ? NO_ENTRIES : this.entries.slice(0, this.size);
+    return new UniqueCountSketch(this.precision, registers, entries, this.size, this.sumOfInverses, this.zeroRegisters);
   }
 
   /** A new sketch counting the values of both. Precisions must match. */
   merge(other: UniqueCountSketch): UniqueCountSketch {
-    if (other.precision !== this.precision) {
-      throw new ConfigError(`Cannot merge HyperLogLog sketches of precision ${this.precision} and ${other.precision}; use one precision per aggregate.`);
+    this.checkSamePrecision(other);
+    if (this.registers === undefined && other.registers === undefined) {
+      return UniqueCountSketch.fromEntries(this.precision, unionOf(this.entries, this.size, other.entries, other.size));
     }
-    const registers = Buffer.from(this.registers);
-    let sum = 0;
-    let zeros = 0;
-    for (let index = 0; index < registers.length; index++) {
-      const register = Math.max(registers[index]!, other.registers[index]!);
-      registers[index] = register;
-      if (register === 0) zeros++;
-      sum += INVERSE_POWERS[register]!;
-    }
-    return new UniqueCountSketch(registers, this.precision, sum, zeros);
+    // One of them is dense: start from a copy of a dense one and raise it by the other.
+    const [dense, rest] = this.registers !== undefined ? [this, other] : [other, this];
+    const merged = dense.copy();
+    merged.mergeInPlace(rest);
+    return merged;
   }
 
-  /** One precision byte, then the registers. */
+  /**
+   * Adds the values of `other` to this sketch, changing it: only for a sketch the caller owns
+   * (see the class documentation); otherwise use {@link UniqueCountSketch.merge}. Precisions
+   * must match. Returns whether a register changed.
+   */
+  mergeInPlace(other: UniqueCountSketch): boolean {
+    this.checkSamePrecision(other);
+    let changed = false;
+    if (other.registers === undefined) {
+      for (let position = 0; position < other.size; position++) {
+        const entry = other.entries[position]!;
+        if (this.raise(indexOf(entry), rankOf(entry))) changed = true;
+      }
+      return changed;
+    }
+    if (this.registers === undefined) this.turnDense();
+    const registers = this.registers!;
+    const incoming = other.registers;
+    for (let index = 0; index < incoming.length; index++) {
+      const next = incoming[index]!;
+      const previous = registers[index]!;
+      if (next > previous) {
+        this.raiseDense(index, previous, next);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /**
+   * The sketch's bytes, for stores and topics: the sparse format while sparse, else the dense
+   * one (a precision byte, then the registers). {@link UniqueCountSketch.fromBytes} reads both.
+   */
   toBytes(): Buffer {
+    if (this.registers === undefined) return encodeSparse(this.entries, this.size, this.precision);
     const bytes = Buffer.allocUnsafe(1 + this.registers.length);
     bytes[0] = this.precision;
     this.registers.copy(bytes, 1);
     return bytes;
+  }
+
+  /** Raises register `index` to `next` if that is higher, in place, growing or turning dense as needed. */
+  private raise(index: number, next: number): boolean {
+    const registers = this.registers;
+    if (registers !== undefined) {
+      const previous = registers[index]!;
+      if (next <= previous) return false;
+      this.raiseDense(index, previous, next);
+      return true;
+    }
+    const position = positionOf(this.entries, this.size, index);
+    if (position < this.size && indexOf(this.entries[position]!) === index) {
+      const previous = rankOf(this.entries[position]!);
+      if (next <= previous) return false;
+      this.entries[position] = entryOf(index, next);
+      this.sumOfInverses = this.raisedSum(previous, next);
+      return true;
+    }
+    if (this.size >= sparseLimit(this.precision)) {
+      this.turnDense();
+      this.raiseDense(index, 0, next);
+      return true;
+    }
+    if (this.size === this.entries.length) {
+      const grown = new Uint32Array(Math.min(sparseLimit(this.precision), Math.max(4, this.size * 2)));
+      grown.set(this.entries.subarray(0, this.size));
+      this.entries = grown;
+    }
+    this.entries.copyWithin(position + 1, position, this.size);
+    this.entries[position] = entryOf(index, next);
+    this.size++;
+    this.sumOfInverses = this.raisedSum(0, next);
+    this.zeroRegisters--;
+    return true;
+  }
+
+  /** Sets dense register `index` from `previous` to the higher `next`, keeping the running sums. */
+  private raiseDense(index: number, previous: number, next: number): void {
+    this.registers![index] = next;
+    this.sumOfInverses = this.raisedSum(previous, next);
+    if (previous === 0) this.zeroRegisters--;
+  }
+
+  /**
+   * The sum of inverses after one register goes from `previous` to `next`: the same update, in
+   * the same order, as hyperloglog-lite's `add`, so estimates agree to the last bit.
+   */
+  private raisedSum(previous: number, next: number): number {
+    return this.sumOfInverses + (INVERSE_POWERS[next]! - INVERSE_POWERS[previous]!);
+  }
+
+  private turnDense(): void {
+    this.registers = registersOf(this.entries, this.size, this.precision);
+    this.entries = NO_ENTRIES;
+    this.size = 0;
+  }
+
+  private checkSamePrecision(other: UniqueCountSketch): void {
+    if (other.precision !== this.precision) {
+      throw new ConfigError(`Cannot merge HyperLogLog sketches of precision ${this.precision} and ${other.precision}; use one precision per aggregate.`);
+    }
   }
 }
 

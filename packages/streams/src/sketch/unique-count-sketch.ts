@@ -12,6 +12,7 @@ import { ConfigError, DeserializationError } from '../errors/streams-error.js';
 import type { Headers } from '../processor/headers.js';
 import type { Serde } from '../serde/serde.js';
 import type { Aggregator, Initializer } from '../kstream/functions.js';
+import { withInPlaceParts } from '../kstream/in-place-aggregator.js';
 
 /** The default precision: 4096 registers, 1.63% relative standard error. */
 export const DEFAULT_SKETCH_PRECISION = 12;
@@ -118,6 +119,28 @@ export class UniqueCountSketch {
     return copy;
   }
 
+  /**
+   * Adds `value` to this sketch, changing it: only for a sketch the caller owns (one it made, or
+   * a {@link UniqueCountSketch.copy}); otherwise use {@link UniqueCountSketch.with}. Returns
+   * whether a register changed.
+   */
+  addInPlace(value: string | number | bigint): boolean {
+    const hash = HyperLogLog.hash(String(value));
+    const index = hash[0]! >>> (32 - this.precision);
+    const next = rank(hash);
+    const previous = this.registers[index]!;
+    if (next <= previous) return false;
+    this.registers[index] = next;
+    this.sumOfInverses += INVERSE_POWERS[next]! - INVERSE_POWERS[previous]!;
+    if (previous === 0) this.zeroRegisters--;
+    return true;
+  }
+
+  /** A copy of this sketch that the caller owns, for {@link UniqueCountSketch.addInPlace}. */
+  copy(): UniqueCountSketch {
+    return new UniqueCountSketch(Buffer.from(this.registers), this.precision, this.sumOfInverses, this.zeroRegisters);
+  }
+
   /** A new sketch counting the values of both. Precisions must match. */
   merge(other: UniqueCountSketch): UniqueCountSketch {
     if (other.precision !== this.precision) {
@@ -174,15 +197,27 @@ export function countDistinct<K, V>(
 ): {
   /** Starts each key's (or window's) count from an empty sketch of `precision`. */
   readonly initializer: Initializer<UniqueCountSketch>;
-  /** Adds `valueOf(value, key)` to the sketch, returning a new one; `null` and `undefined` leave it unchanged. */
+  /**
+   * Adds `valueOf(value, key)` to the sketch, returning a new one when a register changed;
+   * `null` and `undefined` leave it unchanged. The aggregations that can (see
+   * `updateInPlace`) add to the sketch in place while their store holds it for them alone.
+   */
   readonly aggregator: Aggregator<K, V, UniqueCountSketch>;
 } {
   checkPrecision(precision);
+  const aggregator: Aggregator<K, V, UniqueCountSketch> = (key, value, sketch) => {
+    const distinct = valueOf(value, key);
+    return distinct === null || distinct === undefined ? sketch : sketch.with(distinct);
+  };
   return {
     initializer: () => UniqueCountSketch.empty(precision),
-    aggregator: (key, value, sketch) => {
-      const distinct = valueOf(value, key);
-      return distinct === null || distinct === undefined ? sketch : sketch.with(distinct);
-    },
+    aggregator: withInPlaceParts(aggregator, {
+      update: (key, value, sketch) => {
+        const distinct = valueOf(value, key);
+        if (distinct !== null && distinct !== undefined) sketch.addInPlace(distinct);
+        return sketch;
+      },
+      copy: (sketch) => sketch.copy(),
+    }),
   };
 }

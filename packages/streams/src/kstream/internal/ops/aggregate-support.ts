@@ -105,3 +105,20 @@ export function unwrapTimestamped<V>(stored: unknown): V | null {
   if (stored === null || stored === undefined) return null;
   return (stored as { value: V }).value;
 }
+
+/** A stored `ValueAndTimestamp` as its store's writer may change it, while the store holds it for the writer alone. */
+export interface MutableValueAndTimestamp<V> {
+  value: V;
+  timestamp: number;
+}
+
+/**
+ * What an aggregation puts back: `held` itself, with the new aggregate and timestamp, when the
+ * store holds it for the aggregation alone (no object per record), else a new value and timestamp.
+ */
+export function reuseOrWrap<V>(held: MutableValueAndTimestamp<V> | undefined, value: V, timestamp: number): MutableValueAndTimestamp<V> {
+  if (held === undefined) return { value, timestamp };
+  held.value = value;
+  held.timestamp = timestamp;
+  return held;
+}

@@ -67,7 +67,8 @@ class StreamAggregateProcessor<K, V, VA> implements Processor<K, V, K, Change<VA
     }
     if (this.forwarder.immediate) {
       // Kafka's processor forwards the aggregate it started from: for a new key, the initializer's.
-      const oldValue = old !== undefined ? old.value : this.initializer === undefined || !this.sendOldValues ? null : this.initializer();
+      // Old values only on request; with them, `old` was not changed in place (see init).
+      const oldValue = !this.sendOldValues ? null : old !== undefined ? old.value : this.initializer === undefined ? null : this.initializer();
       this.forwarder.forward(record, record.key, newValue, oldValue, timestamp);
     }
   }

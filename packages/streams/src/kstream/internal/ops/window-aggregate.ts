@@ -86,7 +86,8 @@ class WindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>,
         exclusive.putExclusive(record.key, newValue === null || newValue === undefined ? null : reuseOrWrap(owned ? held : undefined, newValue, newTimestamp), start);
       }
       if (this.forwarder.immediate) {
-        const oldValue = old !== undefined ? old.value : this.initializer === undefined || !this.sendOldValues ? null : this.initializer();
+        // Old values only on request; with them, `old` was not changed in place (see init).
+        const oldValue = !this.sendOldValues ? null : old !== undefined ? old.value : this.initializer === undefined ? null : this.initializer();
         this.forwarder.forward(record, windowed(record.key, start, end), newValue, oldValue, newTimestamp);
       }
     }

@@ -21,7 +21,7 @@ import { BufferConfig, Suppressed } from '../../suppressed.js';
 import { TimeWindows } from '../../windows.js';
 import type { Change } from '../change.js';
 import type { KTableImpl } from '../ktable-impl.js';
-import { openRunner, propertyRuns } from '../../../../../../test/support/store-kind.js';
+import { builderOptions, openRunner, propertyRuns } from '../../../../../../test/support/store-kind.js';
 
 interface Totals {
   count: number;
@@ -101,7 +101,7 @@ type Kind = 'windowed' | 'all-time';
 
 /** Totals per key (all time) or per 10 ms window, seen by a node below the table. */
 function totalsTopology(kind: Kind, aggregator: Aggregator<string, number, Totals>, options: { caching: boolean; askOldValues: boolean }): { topology: Topology; seen: Seen[] } {
-  const builder = new StreamsBuilder();
+  const builder = new StreamsBuilder(builderOptions());
   const grouped = (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as KStream<string, number>).groupByKey();
   const materialized = { storeName: 'totals', keySerde: Serdes.String(), valueSerde: totalsSerde, cachingEnabled: options.caching };
   if (kind === 'all-time') {
@@ -163,7 +163,7 @@ describe.each<Kind>(['windowed', 'all-time'])('an updateInPlace aggregation (%s)
 describe('a table read by another operator', () => {
   it('hands its aggregate out: the next update copies, so what the join forwarded stays as it was', async () => {
     const { aggregator, calls } = inPlaceTotals();
-    const builder = new StreamsBuilder();
+    const builder = new StreamsBuilder(builderOptions());
     const totals = (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as KStream<string, number>)
       .groupByKey()
       .aggregate(initial, aggregator, { storeName: 'totals', keySerde: Serdes.String(), valueSerde: totalsSerde });
@@ -234,7 +234,7 @@ describe('old values only when a downstream operator asks', () => {
   for (const askOldValues of [false, true]) {
     it(`a windowed count's flush reads ${askOldValues ? 'each flushed window from the store, to send its old value' : 'nothing from the store when nothing downstream asked for old values'}`, async () => {
       const { supplier, gets } = countingGets(Stores.inMemoryWindowStore('counts', 100, 10, false));
-      const builder = new StreamsBuilder();
+      const builder = new StreamsBuilder(builderOptions());
       const counts = (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as KStream<string, number>)
         .groupByKey()
         .windowedBy(TimeWindows.ofSizeWithNoGrace(10))
@@ -250,7 +250,7 @@ describe('old values only when a downstream operator asks', () => {
   }
 
   it('a windowed aggregation under suppress sends old values (Kafka forces them for the buffer); one under toStream does not', async () => {
-    const builder = new StreamsBuilder();
+    const builder = new StreamsBuilder(builderOptions());
     const grouped = (builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())) as KStream<string, number>).groupByKey().windowedBy(TimeWindows.ofSizeWithNoGrace(10));
     const suppressed = countingGets(Stores.inMemoryWindowStore('suppressed', 100, 10, false));
     const streamed = countingGets(Stores.inMemoryWindowStore('streamed', 100, 10, false));

@@ -70,7 +70,9 @@ export function updateInPlace<K, V, VA>(aggregation: InPlaceAggregation<K, V, VA
  * Gives `aggregator` (called where an aggregate cannot be updated in place) in-place parts for
  * the aggregations that can use them. For Tributary's own aggregators, whose ordinary call is
  * cheaper than a copy and an update (a sketch's copy on write copies only when a register
- * changes); not exported to applications, which use {@link updateInPlace}.
+ * changes); not exported to applications, which use {@link updateInPlace}. The ordinary call must
+ * return either the aggregate it was given, unchanged, or one sharing nothing `update` changes
+ * with it (as `updateInPlace`'s copy then update does).
  */
 export function withInPlaceParts<K, V, VA>(aggregator: Aggregator<K, V, VA>, parts: InPlaceAggregation<K, V, VA>): Aggregator<K, V, VA> {
   Object.defineProperty(aggregator, inPlaceParts, { value: parts });

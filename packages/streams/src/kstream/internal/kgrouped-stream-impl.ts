@@ -19,7 +19,7 @@ import { CogroupedKStreamImpl } from './cogrouped-kstream-impl.js';
 import type { KStreamImpl } from './kstream-impl.js';
 import { KTableImpl } from './ktable-impl.js';
 import { storeValueGetter } from './ktable-value-getter.js';
-import { inPlaceFolds } from './in-place.js';
+import { inPlaceFold } from './in-place.js';
 import { OldValues, oldValuesAlwaysKnown } from './old-values.js';
 import { mapProcessor } from './ops/map.js';
 import { streamAggregateProcessor, type Fold } from './ops/stream-aggregate.js';
@@ -89,9 +89,8 @@ export class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
 
   aggregate<VA>(initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<K, VA> {
     if (typeof initializer !== 'function' || typeof aggregator !== 'function') throw new TopologyError('aggregate() takes an initializer and an aggregator function.');
-    const inPlace = inPlaceFolds(initializer, aggregator);
-    const fold: Fold<K, V, VA> = inPlace?.fold ?? ((key, value, aggregate) => aggregator(key, value, aggregate === undefined ? initializer() : aggregate));
-    return this.aggregateWith<VA>('aggregate()', 'KSTREAM-AGGREGATE-', fold, materialized, named, undefined, initializer, inPlace?.foldInPlace);
+    const fold: Fold<K, V, VA> = (key, value, aggregate) => aggregator(key, value, aggregate === undefined ? initializer() : aggregate);
+    return this.aggregateWith<VA>('aggregate()', 'KSTREAM-AGGREGATE-', fold, materialized, named, undefined, initializer, inPlaceFold(initializer, aggregator));
   }
 
   windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V>;

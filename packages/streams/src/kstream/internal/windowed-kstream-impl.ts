@@ -28,7 +28,7 @@ import {
 import type { KGroupedStreamImpl } from './kgrouped-stream-impl.js';
 import { KTableImpl } from './ktable-impl.js';
 import type { KTableValueGetterSupplier } from './ktable-value-getter.js';
-import { inPlaceFolds } from './in-place.js';
+import { inPlaceFold } from './in-place.js';
 import { OldValues, oldValuesAlwaysKnown } from './old-values.js';
 import { sessionWindowAggregateProcessor, type SessionFunctions } from './ops/session-window-aggregate.js';
 import { slidingWindowAggregateProcessor } from './ops/sliding-window-aggregate.js';
@@ -143,9 +143,8 @@ export class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> 
     if (typeof initializer !== 'function' || typeof aggregator !== 'function') throw new TopologyError('aggregate() takes an initializer and an aggregator function.');
     const fold: Fold<K, V, VA> = (key, value, aggregate) => aggregator(key, value, aggregate === undefined ? initializer() : aggregate);
     // Sliding windows never update in place (see addTimeWindowedAggregation): they keep the ordinary fold.
-    const inPlace = this.windows instanceof SlidingWindows ? undefined : inPlaceFolds(initializer, aggregator);
-    const input = inPlace === undefined ? { grouped: this.grouped, fold, initializer } : { grouped: this.grouped, fold: inPlace.fold, initializer, foldInPlace: inPlace.foldInPlace };
-    return addTimeWindowedAggregation([input], this.windows, 'windowedBy().aggregate()', 'KSTREAM-AGGREGATE-', materialized, named, undefined);
+    const foldInPlace = this.windows instanceof SlidingWindows ? undefined : inPlaceFold(initializer, aggregator);
+    return addTimeWindowedAggregation([{ grouped: this.grouped, fold, initializer, foldInPlace }], this.windows, 'windowedBy().aggregate()', 'KSTREAM-AGGREGATE-', materialized, named, undefined);
   }
 }
 

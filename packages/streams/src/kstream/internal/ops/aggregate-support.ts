@@ -122,3 +122,15 @@ export function reuseOrWrap<V>(held: MutableValueAndTimestamp<V> | undefined, va
   held.timestamp = timestamp;
   return held;
 }
+
+/**
+ * Whether an aggregation claims the value it puts as its own (the store's `putExclusive`), so a
+ * later update may change it in place. Always with an ordinary aggregator: only the stored
+ * `ValueAndTimestamp`, which the aggregation made, is ever changed. With an in-place one, the
+ * aggregate too, so not when its ordinary call returned the aggregate others may hold unchanged
+ * (a sketch a value did not change); a new one shares nothing with it.
+ */
+export function claims<V>(inPlace: boolean, foldInPlace: unknown, held: { readonly value: V } | undefined, newValue: V): boolean {
+  return inPlace || foldInPlace === undefined || held === undefined || newValue !== held.value;
+}
+

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Consumed, Serdes, StreamsBuilder, silentLogger, updateInPlace } from '../../../index.js';
+import { Consumed, Serdes, StreamsBuilder, countDistinct, silentLogger, uniqueCountSketchSerde, updateInPlace, type UniqueCountSketch } from '../../../index.js';
 import type { KStream, Topology } from '../../../index.js';
 import { Headers } from '../../../processor/headers.js';
 import type { LocalRunner } from '../../../processor/internal/local-runner.js';
@@ -178,6 +178,43 @@ describe('a table read by another operator', () => {
     processWithoutCommit(local, [['a', 3, 4], ['a', 4, 5]]);
     expect(calls.copies).toBe(1);
     expect(joined.map((entry) => JSON.stringify(entry.value))).toEqual(['{"count":2,"sum":3}']);
+  });
+});
+
+describe("countDistinct's sketch", () => {
+  it('is added to in place, but never once forwarded: a value that changes no register leaves the shared sketch unclaimed', async () => {
+    const { initializer, aggregator } = countDistinct<string, string>((user) => user);
+    const builder = new StreamsBuilder(builderOptions());
+    const table = (builder.stream('users', Consumed.with(Serdes.String(), Serdes.String())) as KStream<string, string>)
+      .groupByKey()
+      .windowedBy(TimeWindows.ofSizeWithNoGrace(10))
+      .aggregate(initializer, aggregator, { storeName: 'sketches', keySerde: Serdes.String(), valueSerde: uniqueCountSketchSerde() });
+    const forwardedSketches: Array<{ sketch: UniqueCountSketch; countThen: number }> = [];
+    const impl = table as unknown as KTableImpl<Windowed<string>, UniqueCountSketch>;
+    const capture: ProcessorSupplier<Windowed<string>, Change<UniqueCountSketch>, never, never> = () => ({
+      process: (record) => {
+        const sketch = record.value.newValue!;
+        forwardedSketches.push({ sketch, countThen: sketch.count() });
+      },
+    });
+    impl.topology.addProcessor('capture', capture as ProcessorSupplier<any, any, any, any>, [impl.nodeName]);
+    const local = await runner(builder.build());
+    const send = (user: string, timestamp: number): void => {
+      const task = local.tasks.find((candidate) => candidate.sourceTopics.includes('users'))!;
+      const strings = Serdes.String();
+      const headers = new Headers();
+      task.addRecord('users', { topic: 'users', partition: 0, offset: offset++, timestamp, key: strings.serialize('users', 'page', headers), value: strings.serialize('users', user, headers), headers });
+      task.process();
+    };
+    send('ann', 1);
+    local.commit();
+    // `ann` again changes no register: the sketch comes back as it was, still the forwarded one.
+    send('ann', 2);
+    send('bob', 3);
+    send('cy', 4);
+    local.commit();
+    expect(forwardedSketches.map((entry) => entry.countThen)).toEqual([1, 3]);
+    expect(forwardedSketches.map((entry) => entry.sketch.count())).toEqual([1, 3]);
   });
 });
 

@@ -11,7 +11,7 @@ import type { KeyValueStore } from '../../../state/key-value-store.js';
 import type { ValueAndTimestamp } from '../../../state/value-and-timestamp.js';
 import type { Change } from '../change.js';
 import { hasExclusiveKeyValueWrites, type ExclusiveKeyValueWrites } from '../../../state/internal/exclusive-writes.js';
-import { dropUnaggregatable, reuseOrWrap, TableChangeForwarder, type MutableValueAndTimestamp } from './aggregate-support.js';
+import { claims, dropUnaggregatable, reuseOrWrap, TableChangeForwarder, type MutableValueAndTimestamp } from './aggregate-support.js';
 
 /**
  * Folds one record into an aggregate; `aggregate` is `undefined` for a key seen first, so one
@@ -54,16 +54,21 @@ class StreamAggregateProcessor<K, V, VA> implements Processor<K, V, K, Change<VA
     let timestamp: number;
     if (exclusive === undefined) {
       old = this.store.get(record.key);
-      newValue = this.fold(record.key, record.value, old?.value);
+      // The initializer's aggregate is nobody else's: a new key's is changed in place.
+      newValue = old === undefined && this.foldInPlace !== undefined ? this.foldInPlace(record.key, record.value, undefined) : this.fold(record.key, record.value, old?.value);
       timestamp = old === undefined ? record.timestamp : Math.max(record.timestamp, old.timestamp);
       this.store.put(record.key, { value: newValue, timestamp });
     } else {
       const held = exclusive.getForUpdate(record.key);
       old = held;
       const owned = held !== undefined && exclusive.fetchedExclusive;
-      newValue = owned && this.foldInPlace !== undefined ? this.foldInPlace(record.key, record.value, held.value) : this.fold(record.key, record.value, held?.value);
+      // A new aggregate starts from the initializer's, which nobody else holds either.
+      const inPlace = this.foldInPlace !== undefined && (held === undefined || owned);
+      newValue = inPlace ? this.foldInPlace!(record.key, record.value, held?.value) : this.fold(record.key, record.value, held?.value);
       timestamp = held === undefined ? record.timestamp : Math.max(record.timestamp, held.timestamp);
-      exclusive.putExclusive(record.key, reuseOrWrap(owned ? held : undefined, newValue, timestamp));
+      const stored = reuseOrWrap(owned ? held : undefined, newValue, timestamp);
+      if (claims(inPlace, this.foldInPlace, held, newValue)) exclusive.putExclusive(record.key, stored);
+      else this.store.put(record.key, stored);
     }
     if (this.forwarder.immediate) {
       // Kafka's processor forwards the aggregate it started from: for a new key, the initializer's.

@@ -18,7 +18,7 @@ import { windowed, type Windowed } from '../../windowed.js';
 import type { TimeWindows } from '../../windows.js';
 import type { Change } from '../change.js';
 import { hasExclusiveWindowWrites, type ExclusiveWindowWrites } from '../../../state/internal/exclusive-writes.js';
-import { dropLate, dropNullKey, reuseOrWrap, TableChangeForwarder, type MutableValueAndTimestamp } from './aggregate-support.js';
+import { claims, dropLate, dropNullKey, reuseOrWrap, TableChangeForwarder, type MutableValueAndTimestamp } from './aggregate-support.js';
 import type { Fold } from './stream-aggregate.js';
 
 class WindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>, Change<VA>> {
@@ -74,16 +74,21 @@ class WindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>,
       let old: ValueAndTimestamp<VA> | undefined;
       if (exclusive === undefined) {
         old = this.store.fetch(record.key, start);
-        newValue = this.fold(record.key, record.value, old?.value);
+        // The initializer's aggregate is nobody else's: a new window's is changed in place.
+        newValue = old === undefined && this.foldInPlace !== undefined ? this.foldInPlace(record.key, record.value, undefined) : this.fold(record.key, record.value, old?.value);
         newTimestamp = old === undefined ? timestamp : Math.max(timestamp, old.timestamp);
         this.store.put(record.key, newValue === null || newValue === undefined ? null : { value: newValue, timestamp: newTimestamp }, start);
       } else {
         const held = exclusive.fetchForUpdate(record.key, start);
         old = held;
         const owned = held !== undefined && exclusive.fetchedExclusive;
-        newValue = owned && this.foldInPlace !== undefined ? this.foldInPlace(record.key, record.value, held.value) : this.fold(record.key, record.value, held?.value);
+        // A new aggregate starts from the initializer's, which nobody else holds either.
+        const inPlace = this.foldInPlace !== undefined && (held === undefined || owned);
+        newValue = inPlace ? this.foldInPlace!(record.key, record.value, held?.value) : this.fold(record.key, record.value, held?.value);
         newTimestamp = held === undefined ? timestamp : Math.max(timestamp, held.timestamp);
-        exclusive.putExclusive(record.key, newValue === null || newValue === undefined ? null : reuseOrWrap(owned ? held : undefined, newValue, newTimestamp), start);
+        const stored = newValue === null || newValue === undefined ? null : reuseOrWrap(owned ? held : undefined, newValue, newTimestamp);
+        if (claims(inPlace, this.foldInPlace, held, newValue)) exclusive.putExclusive(record.key, stored, start);
+        else this.store.put(record.key, stored, start);
       }
       if (this.forwarder.immediate) {
         // Old values only on request; with them, `old` was not changed in place (see init).

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Consumed, Serdes, StreamsBuilder, countDistinct, silentLogger, uniqueCountSketchSerde, updateInPlace, type UniqueCountSketch } from '../../../index.js';
+import { Consumed, Serdes, StreamsBuilder, UniqueCountSketch, countDistinct, silentLogger, uniqueCountSketchSerde, updateInPlace } from '../../../index.js';
 import type { KStream, Topology } from '../../../index.js';
 import { Headers } from '../../../processor/headers.js';
 import type { LocalRunner } from '../../../processor/internal/local-runner.js';
@@ -182,6 +182,24 @@ describe('a table read by another operator', () => {
 });
 
 describe("countDistinct's sketch", () => {
+  it('adds in place what `with` adds, and a copy is independent of its original', () => {
+    const values = Array.from({ length: 3000 }, (_, index) => `user-${index % 2500}`);
+    let copied = UniqueCountSketch.empty(10);
+    const inPlace = UniqueCountSketch.empty(10);
+    for (const value of values) {
+      const changed = copied.with(value) !== copied;
+      copied = copied.with(value);
+      expect(inPlace.addInPlace(value)).toBe(changed);
+    }
+    expect(inPlace.toBytes().equals(copied.toBytes())).toBe(true);
+    expect(inPlace.count()).toBe(copied.count());
+    const copy = inPlace.copy();
+    copy.addInPlace('someone new');
+    copy.addInPlace('and another');
+    expect(inPlace.toBytes().equals(copied.toBytes())).toBe(true);
+    expect(copy.toBytes().equals(copied.with('someone new').with('and another').toBytes())).toBe(true);
+  });
+
   it('is added to in place, but never once forwarded: a value that changes no register leaves the shared sketch unclaimed', async () => {
     const { initializer, aggregator } = countDistinct<string, string>((user) => user);
     const builder = new StreamsBuilder(builderOptions());

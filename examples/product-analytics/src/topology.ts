@@ -34,6 +34,7 @@ import {
   Branched,
   countDistinct,
   pair,
+  updateInPlace,
   type KTable,
   type Serde,
   type TimestampExtractor,
@@ -105,32 +106,45 @@ function countDistinctUsers(precision: number): ReturnType<typeof countDistinct<
   return counter;
 }
 
-/** Adds an event to a window's funnel; returns a new aggregate (tables keep the old one). */
-function addToFunnel(key: string, event: EnrichedEvent, aggregate: FunnelAggregate, precision: number): FunnelAggregate {
-  const type = event.eventType;
-  return {
-    views: aggregate.views + (type === 'view' ? 1 : 0),
-    clicks: aggregate.clicks + (type === 'click' ? 1 : 0),
-    addToCarts: aggregate.addToCarts + (type === 'add_to_cart' ? 1 : 0),
-    purchases: aggregate.purchases + (type === 'purchase' ? 1 : 0),
-    revenue: aggregate.revenue + event.revenue,
-    // The latest event's catalog view wins, so a rename shows from the next event on.
-    name: event.name,
-    category: event.category,
-    lastEventAt: Math.max(aggregate.lastEventAt, event.timestamp),
-    users: countDistinctUsers(precision).aggregator(key, event, aggregate.users),
-  };
-}
+/** An aggregate as its window's aggregation may change it: only while its store holds it for the aggregation alone. */
+type Mutable<T> = { -readonly [P in keyof T]: T[P] };
 
-function addToTrend(event: EnrichedEvent, aggregate: TrendAggregate): TrendAggregate {
-  return {
-    views: aggregate.views + (event.eventType === 'view' ? 1 : 0),
-    purchases: aggregate.purchases + (event.eventType === 'purchase' ? 1 : 0),
-    name: event.name,
-    category: event.category,
-    lastEventAt: Math.max(aggregate.lastEventAt, event.timestamp),
-  };
-}
+/**
+ * Adds an event to a window's funnel in place: the aggregation calls it only with an aggregate
+ * nobody else holds (see `updateInPlace`), and copies the funnel and its sketch first otherwise.
+ */
+const addToFunnel = updateInPlace<string, EnrichedEvent, FunnelAggregate>({
+  update: (_key, event, aggregate) => {
+    const funnel = aggregate as Mutable<FunnelAggregate>;
+    const type = event.eventType;
+    if (type === 'view') funnel.views++;
+    else if (type === 'click') funnel.clicks++;
+    else if (type === 'add_to_cart') funnel.addToCarts++;
+    else if (type === 'purchase') funnel.purchases++;
+    funnel.revenue += event.revenue;
+    // The latest event's catalog view wins, so a rename shows from the next event on.
+    funnel.name = event.name;
+    funnel.category = event.category;
+    funnel.lastEventAt = Math.max(funnel.lastEventAt, event.timestamp);
+    funnel.users.addInPlace(event.userId);
+    return funnel;
+  },
+  copy: (aggregate) => ({ ...aggregate, users: aggregate.users.copy() }),
+});
+
+/** Adds an event to a trend window in place, as {@link addToFunnel} does. */
+const addToTrend = updateInPlace<string, EnrichedEvent, TrendAggregate>({
+  update: (_key, event, aggregate) => {
+    const trend = aggregate as Mutable<TrendAggregate>;
+    if (event.eventType === 'view') trend.views++;
+    else if (event.eventType === 'purchase') trend.purchases++;
+    trend.name = event.name;
+    trend.category = event.category;
+    trend.lastEventAt = Math.max(trend.lastEventAt, event.timestamp);
+    return trend;
+  },
+  copy: (aggregate) => ({ ...aggregate }),
+});
 
 /** Rounded to cents: revenue is a sum of floats, and readers compare it. */
 function roundMoney(amount: number): number {
@@ -318,7 +332,7 @@ export function buildTopology(builder?: StreamsBuilder, options: ProductAnalytic
     .windowedBy(tumbling)
     .aggregate(
       () => emptyFunnel(precision),
-      (productId, event, aggregate) => addToFunnel(productId, event, aggregate, precision),
+      addToFunnel,
       { storeName: storeNames.productWindows, keySerde: string, valueSerde: FunnelAggregateSerde },
     );
   const categoryWindows = enriched
@@ -326,7 +340,7 @@ export function buildTopology(builder?: StreamsBuilder, options: ProductAnalytic
     .windowedBy(tumbling)
     .aggregate(
       () => emptyFunnel(precision),
-      (category, event, aggregate) => addToFunnel(category, event, aggregate, precision),
+      addToFunnel,
       { storeName: storeNames.categoryWindows, keySerde: string, valueSerde: FunnelAggregateSerde },
     );
   // Trend windows: hopping, 5 minutes advancing by 1, rather than 1-minute sliding windows. A
@@ -340,7 +354,7 @@ export function buildTopology(builder?: StreamsBuilder, options: ProductAnalytic
     .windowedBy(TimeWindows.ofSizeAndGrace(resolved.trendWindowSizeMs, resolved.gracePeriodMs).advanceBy(resolved.trendAdvanceMs))
     .aggregate(
       (): TrendAggregate => ({ views: 0, purchases: 0, name: '', category: '', lastEventAt: 0 }),
-      (_productId, event, aggregate) => addToTrend(event, aggregate),
+      addToTrend,
       { storeName: storeNames.trendWindows, keySerde: string, valueSerde: TrendAggregateSerde },
     );
 

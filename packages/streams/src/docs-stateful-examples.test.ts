@@ -19,6 +19,7 @@ import {
   Suppressed,
   TimeWindows,
   uniqueCountSketchSerde,
+  updateInPlace,
   WindowedSerdes,
   type Windowed,
 } from './index.js';
@@ -155,6 +156,39 @@ describe('docs/tables-windows-joins.md', () => {
     expect(sketch?.count()).toBe(3);
     const counts = driver.createOutputTopic('unique-viewers', Serdes.String(), Serdes.Float64()).readValuesToList();
     expect(counts.at(-1)).toBe(3);
+  });
+
+  it('sums in place, with one copy per key per commit', async () => {
+    // --- guide: in-place ---
+    interface Totals { count: number; sum: number }
+    const builder = new StreamsBuilder(builderOptions());
+    builder
+      .stream('payments', Consumed.with(Serdes.String(), Serdes.Int32()))
+      .groupByKey()
+      .aggregate(
+        (): Totals => ({ count: 0, sum: 0 }),
+        updateInPlace<string, number, Totals>({
+          update: (_customer, amount, totals) => {
+            totals.count++;
+            totals.sum += amount;
+            return totals;
+          },
+          copy: (totals) => ({ ...totals }),
+        }),
+        { ...Materialized.as('payment-totals'), keySerde: Serdes.String(), valueSerde: Serdes.Json<Totals>() },
+      )
+      .toStream()
+      .to('payment-totals', Produced.with(Serdes.String(), Serdes.Json<Totals>()));
+    // --- end ---
+    const driver = await openDriver(builder.build());
+    const payments = driver.createInputTopic('payments', Serdes.String(), Serdes.Int32());
+    for (const amount of [5, 7, 9]) payments.pipeInput('ann', amount);
+    // The test driver commits after each record, so each update is forwarded.
+    expect(driver.createOutputTopic('payment-totals', Serdes.String(), Serdes.Json<Totals>()).readValuesToList()).toEqual([
+      { count: 1, sum: 5 },
+      { count: 2, sum: 12 },
+      { count: 3, sum: 21 },
+    ]);
   });
 });
 

@@ -30,6 +30,8 @@ export type {
   ValueJoiner,
   ValueJoinerWithKey,
 } from './kstream/functions.js';
+export { updateInPlace } from './kstream/in-place-aggregator.js';
+export type { InPlaceAggregation } from './kstream/in-place-aggregator.js';
 export type { KTable } from './kstream/ktable.js';
 export type { GlobalKTable } from './kstream/global-ktable.js';
 export type {

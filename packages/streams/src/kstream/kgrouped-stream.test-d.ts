@@ -4,7 +4,7 @@
  * `Serdes.Long()`), and the table's type says which.
  */
 import { describe, expectTypeOf, it } from 'vitest';
-import { Consumed, Materialized, Serdes, SessionWindows, SlidingWindows, StreamsBuilder, TimeWindows } from '../index.js';
+import { Consumed, Materialized, Serdes, SessionWindows, SlidingWindows, StreamsBuilder, TimeWindows, updateInPlace } from '../index.js';
 import type { KTable, Windowed } from '../index.js';
 
 const builder = new StreamsBuilder();
@@ -30,3 +30,29 @@ describe('count types', () => {
     grouped.windowedBy(TimeWindows.ofSizeWithNoGrace(10)).count(Materialized.with(Serdes.String(), Serdes.String()));
   });
 });
+
+describe('updateInPlace types', () => {
+  interface Totals {
+    count: number;
+    sum: number;
+  }
+
+  it('is an Aggregator of the stream: the table has the aggregate type', () => {
+    const totals = updateInPlace<string, number, Totals>({
+      update: (_key, value, aggregate) => {
+        aggregate.sum += value;
+        return aggregate;
+      },
+      copy: (aggregate) => ({ ...aggregate }),
+    });
+    expectTypeOf(grouped.aggregate((): Totals => ({ count: 0, sum: 0 }), totals)).toEqualTypeOf<KTable<string, Totals>>();
+    expectTypeOf(grouped.windowedBy(TimeWindows.ofSizeWithNoGrace(10)).aggregate((): Totals => ({ count: 0, sum: 0 }), totals)).toEqualTypeOf<KTable<Windowed<string>, Totals>>();
+  });
+
+  it("refuses an update whose record value is not the stream's", () => {
+    const onStrings = updateInPlace<string, string, Totals>({ update: (_key, _value, aggregate) => aggregate, copy: (aggregate) => ({ ...aggregate }) });
+    // @ts-expect-error the stream's values are numbers
+    grouped.aggregate((): Totals => ({ count: 0, sum: 0 }), onStrings);
+  });
+});
+

@@ -18,6 +18,7 @@ import type { Serde } from '../serde/serde.js';
 import type { Aggregator, Initializer } from '../kstream/functions.js';
 import { decodeSparse, encodeSparse, isDenseFormat, MAX_PRECISION, MIN_PRECISION, SPARSE_FORMAT } from './internal/sketch-bytes.js';
 import { entriesOf, entryOf, indexOf, MAX_RANK, NO_ENTRIES, positionOf, rankOf, registersOf, sparseLimit, unionOf, withInserted } from './internal/sparse-registers.js';
+import { withInPlaceParts } from '../kstream/in-place-aggregator.js';
 
 /** The default precision: 4096 registers, 1.63% relative standard error. */
 export const DEFAULT_SKETCH_PRECISION = 12;
@@ -346,15 +347,27 @@ export function countDistinct<K, V>(
 ): {
   /** Starts each key's (or window's) count from an empty sketch of `precision`. */
   readonly initializer: Initializer<UniqueCountSketch>;
-  /** Adds `valueOf(value, key)` to the sketch, returning a new one; `null` and `undefined` leave it unchanged. */
+  /**
+   * Adds `valueOf(value, key)` to the sketch, returning a new one when a register changed;
+   * `null` and `undefined` leave it unchanged. The aggregations that can (see
+   * `updateInPlace`) add to the sketch in place while their store holds it for them alone.
+   */
   readonly aggregator: Aggregator<K, V, UniqueCountSketch>;
 } {
   checkPrecision(precision);
+  const aggregator: Aggregator<K, V, UniqueCountSketch> = (key, value, sketch) => {
+    const distinct = valueOf(value, key);
+    return distinct === null || distinct === undefined ? sketch : sketch.with(distinct);
+  };
   return {
     initializer: () => UniqueCountSketch.empty(precision),
-    aggregator: (key, value, sketch) => {
-      const distinct = valueOf(value, key);
-      return distinct === null || distinct === undefined ? sketch : sketch.with(distinct);
-    },
+    aggregator: withInPlaceParts(aggregator, {
+      update: (key, value, sketch) => {
+        const distinct = valueOf(value, key);
+        if (distinct !== null && distinct !== undefined) sketch.addInPlace(distinct);
+        return sketch;
+      },
+      copy: (sketch) => sketch.copy(),
+    }),
   };
 }

@@ -19,6 +19,7 @@ import { CogroupedKStreamImpl } from './cogrouped-kstream-impl.js';
 import type { KStreamImpl } from './kstream-impl.js';
 import { KTableImpl } from './ktable-impl.js';
 import { storeValueGetter } from './ktable-value-getter.js';
+import { inPlaceFold } from './in-place.js';
 import { OldValues, oldValuesAlwaysKnown } from './old-values.js';
 import { mapProcessor } from './ops/map.js';
 import { streamAggregateProcessor, type Fold } from './ops/stream-aggregate.js';
@@ -88,7 +89,8 @@ export class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
 
   aggregate<VA>(initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<K, VA> {
     if (typeof initializer !== 'function' || typeof aggregator !== 'function') throw new TopologyError('aggregate() takes an initializer and an aggregator function.');
-    return this.aggregateWith<VA>('aggregate()', 'KSTREAM-AGGREGATE-', (key, value, aggregate) => aggregator(key, value, aggregate === undefined ? initializer() : aggregate), materialized, named, undefined, initializer);
+    const fold: Fold<K, V, VA> = (key, value, aggregate) => aggregator(key, value, aggregate === undefined ? initializer() : aggregate);
+    return this.aggregateWith<VA>('aggregate()', 'KSTREAM-AGGREGATE-', fold, materialized, named, undefined, initializer, inPlaceFold(initializer, aggregator));
   }
 
   windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V>;
@@ -114,6 +116,8 @@ export class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
     defaultValueSerde: Serde<VA> | undefined,
     /** The old value a key's first update carries (Kafka's aggregate and count); `undefined` for reduce. */
     initializer?: () => VA,
+    /** The fold of an `updateInPlace` aggregator, which may change the aggregate it is given. */
+    foldInPlace?: Fold<K, V, VA>,
   ): KTable<K, VA> {
     const store = aggregateStoreName(this.topology, materialized, prefix);
     // The node is named before the repartition topic's nodes, as Kafka Streams names it.
@@ -122,7 +126,7 @@ export class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
     const keySerde = materialized?.keySerde ?? this.keySerde;
     const valueSerde = materialized?.valueSerde ?? defaultValueSerde;
     const oldValues = new OldValues();
-    this.topology.addProcessor(name, streamAggregateProcessor(store.name, fold, oldValues, initializer) as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
+    this.topology.addProcessor(name, streamAggregateProcessor(store.name, fold, oldValues, initializer, foldInPlace) as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
     this.topology.addStateStore(keyValueAggregateStore({ name: store.name, operator, materialized, keySerde, valueSerde, dslStoreSuppliers: this.topology.dslStoreSuppliers }), [name]);
     return new KTableImpl<K, VA>(this.topology, name, keySerde, valueSerde, store.queryable ? store.name : undefined, () => storeValueGetter(store.name), oldValuesAlwaysKnown(oldValues)) as unknown as KTable<K, VA>;
   }

@@ -28,6 +28,7 @@ import {
 import type { KGroupedStreamImpl } from './kgrouped-stream-impl.js';
 import { KTableImpl } from './ktable-impl.js';
 import type { KTableValueGetterSupplier } from './ktable-value-getter.js';
+import { inPlaceFold } from './in-place.js';
 import { OldValues, oldValuesAlwaysKnown } from './old-values.js';
 import { sessionWindowAggregateProcessor, type SessionFunctions } from './ops/session-window-aggregate.js';
 import { slidingWindowAggregateProcessor } from './ops/sliding-window-aggregate.js';
@@ -67,7 +68,7 @@ export function windowedTable<K, VA>(
 
 /** Adds a time-windowed aggregation with `fold` below `grouped`; shared with cogroup. */
 export function addTimeWindowedAggregation<K, VA>(
-  inputs: ReadonlyArray<{ grouped: KGroupedStreamImpl<K, any>; fold: Fold<K, any, VA>; initializer?: () => VA }>,
+  inputs: ReadonlyArray<{ grouped: KGroupedStreamImpl<K, any>; fold: Fold<K, any, VA>; initializer?: () => VA; foldInPlace?: Fold<K, any, VA> }>,
   windows: TimeWindows | SlidingWindows,
   operator: string,
   prefix: string,
@@ -87,10 +88,11 @@ export function addTimeWindowedAggregation<K, VA>(
   const valueSerde = materialized?.valueSerde ?? defaultValueSerde;
   const names: string[] = [];
   const oldValues = new OldValues();
-  inputs.forEach(({ grouped, fold, initializer }, index) => {
+  inputs.forEach(({ grouped, fold, initializer, foldInPlace }, index) => {
     const source = grouped.aggregationSource(store.name, inputs.length > 1 ? `-${index}` : '');
     const name = inputs.length === 1 ? topology.nameOr(named?.name, prefix) : topology.newName(prefix);
-    const supplier = sliding ? slidingWindowAggregateProcessor(store.name, windows, fold, oldValues, initializer) : windowAggregateProcessor(store.name, windows, fold, oldValues, initializer);
+    // Sliding windows copy aggregates between windows, so they never update one in place.
+    const supplier = sliding ? slidingWindowAggregateProcessor(store.name, windows, fold, oldValues, initializer) : windowAggregateProcessor(store.name, windows, fold, oldValues, initializer, foldInPlace);
     topology.addProcessor(name, supplier as ProcessorSupplier<any, any, any, any>, [source.nodeName]);
     names.push(name);
   });
@@ -140,7 +142,9 @@ export class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> 
   aggregate<VA>(initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<Windowed<K>, VA> {
     if (typeof initializer !== 'function' || typeof aggregator !== 'function') throw new TopologyError('aggregate() takes an initializer and an aggregator function.');
     const fold: Fold<K, V, VA> = (key, value, aggregate) => aggregator(key, value, aggregate === undefined ? initializer() : aggregate);
-    return addTimeWindowedAggregation([{ grouped: this.grouped, fold, initializer }], this.windows, 'windowedBy().aggregate()', 'KSTREAM-AGGREGATE-', materialized, named, undefined);
+    // Sliding windows never update in place (see addTimeWindowedAggregation): they keep the ordinary fold.
+    const foldInPlace = this.windows instanceof SlidingWindows ? undefined : inPlaceFold(initializer, aggregator);
+    return addTimeWindowedAggregation([{ grouped: this.grouped, fold, initializer, foldInPlace }], this.windows, 'windowedBy().aggregate()', 'KSTREAM-AGGREGATE-', materialized, named, undefined);
   }
 }
 

@@ -9,9 +9,12 @@ import { SampledStat } from './sampled-stat.js';
 /** The store methods timed, by the Kafka operation they count as. */
 const operationOf: Readonly<Record<string, string>> = {
   put: 'put',
+  // An aggregation's reads and writes of its own store (see `state/internal/exclusive-writes.ts`).
+  putExclusive: 'put',
   putIfAbsent: 'put-if-absent',
   putAll: 'put-all',
   get: 'get',
+  getForUpdate: 'get',
   delete: 'delete',
   remove: 'remove',
   range: 'range',
@@ -20,6 +23,7 @@ const operationOf: Readonly<Record<string, string>> = {
   reverseAll: 'all',
   prefixScan: 'prefix-scan',
   fetch: 'fetch',
+  fetchForUpdate: 'fetch',
   backwardFetch: 'fetch',
   fetchAll: 'fetch',
   backwardFetchAll: 'fetch',

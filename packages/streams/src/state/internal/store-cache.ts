@@ -35,6 +35,11 @@ export class CacheEntry<K, V> implements RecordOrigin {
   partition = -1;
   offset = -1;
   headers: Iterable<Header> | undefined = undefined;
+  /**
+   * The store's hand-out count when the store's writer last claimed the value as its own (see
+   * `exclusive-writes.ts`); the value is still the writer's alone while the count is unchanged.
+   */
+  exclusiveAt = -1;
 
   constructor(
     /** Unique in the store: the key bytes as latin1, plus the window or session for those stores. */

@@ -5,11 +5,12 @@
  */
 import type { KeyValue, KeyValueStore } from '../key-value-store.js';
 import type { ChangelogRecord, BytesWrite, KeyValueBytesBackend, RestorableStateStore } from '../store-suppliers.js';
+import type { ExclusiveKeyValueWrites } from './exclusive-writes.js';
 import type { FlushListenable } from './flush-listener.js';
 import { CacheEntry } from './store-cache.js';
 import { TypedStore, type TypedStoreOptions } from './typed-store.js';
 
-export class TypedKeyValueStore<K, V> extends TypedStore<K, V, K, BytesWrite> implements KeyValueStore<K, V>, FlushListenable<K, V>, RestorableStateStore {
+export class TypedKeyValueStore<K, V> extends TypedStore<K, V, K, BytesWrite> implements KeyValueStore<K, V>, FlushListenable<K, V>, ExclusiveKeyValueWrites<K, V>, RestorableStateStore {
   constructor(
     private readonly bytes: KeyValueBytesBackend,
     options: TypedStoreOptions<K, V>,
@@ -18,24 +19,49 @@ export class TypedKeyValueStore<K, V> extends TypedStore<K, V, K, BytesWrite> im
   }
 
   get(key: K): V | undefined {
+    this.handOut();
+    return this.read(key, false);
+  }
+
+  getForUpdate(key: K): V | undefined {
+    return this.read(key, true);
+  }
+
+  /** A read through the cache; `forUpdate` for the writer (see `exclusive-writes.ts`). */
+  private read(key: K, forUpdate: boolean): V | undefined {
     this.checkOpen();
     this.encodeKey(key);
     const cache = this.cache;
     if (cache !== undefined) {
       const entry = cache.read(this.keyId);
-      if (entry !== undefined) return entry.value ?? undefined;
+      if (entry !== undefined) {
+        this.fetchedExclusive = forUpdate && this.isExclusive(entry);
+        return entry.value ?? undefined;
+      }
     }
+    // A value read from the backend is a fresh object: the writer's alone.
+    this.fetchedExclusive = forUpdate;
     const stored = this.bytes.get(this.keyBytes);
     if (stored === undefined) return undefined;
     const value = this.deserializeValue(stored);
     if (cache !== undefined) {
-      cache.add(new CacheEntry<K, V>(this.keyId, this.keyId, key, this.keyBytes, value, 0, 0, 0), false, stored.length);
+      const entry = new CacheEntry<K, V>(this.keyId, this.keyId, key, this.keyBytes, value, 0, 0, 0);
+      this.claim(entry, forUpdate);
+      cache.add(entry, false, stored.length);
       this.maybeEvict();
     }
     return value;
   }
 
   put(key: K, value: V | null): void {
+    this.write(key, value, false);
+  }
+
+  putExclusive(key: K, value: V | null): void {
+    this.write(key, value, true);
+  }
+
+  private write(key: K, value: V | null, exclusive: boolean): void {
     this.checkOpen();
     this.encodeKey(key);
     const newValue = value === undefined ? null : value;
@@ -55,6 +81,7 @@ export class TypedKeyValueStore<K, V> extends TypedStore<K, V, K, BytesWrite> im
     } else {
       cache.markDirty(entry, newValue, timestamp);
     }
+    this.claim(entry, exclusive);
     this.keepRecordOrigin(entry);
     this.maybeEvict();
   }
@@ -80,6 +107,7 @@ export class TypedKeyValueStore<K, V> extends TypedStore<K, V, K, BytesWrite> im
     const lower = from === undefined ? undefined : this.serializeKey(from);
     const upper = to === undefined ? undefined : this.serializeKey(to);
     if (lower !== undefined && upper !== undefined && Buffer.compare(lower, upper) > 0) return [][Symbol.iterator]();
+    this.handOut();
     return this.merged(lower, upper);
   }
 
@@ -106,19 +134,28 @@ export class TypedKeyValueStore<K, V> extends TypedStore<K, V, K, BytesWrite> im
       // Dirty entries before this key, then this key from the cache or the backend.
       while (next < dirty.length && dirty[next]!.id < id) {
         const entry = dirty[next++]!;
-        if (entry.value !== null) yield { key: entry.key, value: entry.value };
+        if (entry.value !== null) yield this.handedOut(entry);
       }
       if (next < dirty.length && dirty[next]!.id === id) {
         const entry = dirty[next++]!;
-        if (entry.value !== null) yield { key: entry.key, value: entry.value };
+        if (entry.value !== null) yield this.handedOut(entry);
         continue;
       }
       yield { key: this.deserializeKey(stored.key), value: this.deserializeValue(stored.value) };
     }
     while (next < dirty.length && (upperId === undefined || dirty[next]!.id <= upperId)) {
       const entry = dirty[next++]!;
-      if (entry.value !== null) yield { key: entry.key, value: entry.value };
+      if (entry.value !== null) yield this.handedOut(entry);
     }
+  }
+
+  /**
+   * A cached entry as a range yields it. The range is lazy, so the writer may have claimed the
+   * value again since the range began: hand it out once more.
+   */
+  private handedOut(entry: CacheEntry<K, V>): KeyValue<K, V> {
+    this.handOut();
+    return { key: entry.key, value: entry.value! };
   }
 
   protected writeOf(entry: CacheEntry<K, V>, valueBytes: Buffer | null): BytesWrite {

@@ -58,6 +58,13 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
   protected listener: CacheFlushListener<ListenerKey, V> | undefined;
   protected sendOldValues = false;
   protected flushing = false;
+  /**
+   * Times cached values may have been handed out (a read by anyone but the writer, a flush): a
+   * value the writer claimed before the last one may be held elsewhere (see `exclusive-writes.ts`).
+   */
+  private handOuts = 0;
+  /** Whether the value the writer's last read returned is held for it alone (see `exclusive-writes.ts`). */
+  fetchedExclusive = false;
   // The last key encoded, kept for primitive keys: a get then a put of one key encodes it once.
   private lastKey: unknown = undefined;
   protected keyBytes: Buffer = Buffer.alloc(0);
@@ -191,6 +198,21 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
     return time > 0 ? time : 0;
   }
 
+  /** Records that cached values may now be held elsewhere: values the writer claimed are no longer its alone. */
+  protected handOut(): void {
+    this.handOuts++;
+  }
+
+  /** Makes an entry's value the writer's alone (it was just made or read by the writer), or not. */
+  protected claim(entry: CacheEntry<K, V>, exclusive: boolean): void {
+    entry.exclusiveAt = exclusive ? this.handOuts : -1;
+  }
+
+  /** Whether an entry's value is still the writer's alone. */
+  protected isExclusive(entry: CacheEntry<K, V>): boolean {
+    return entry.exclusiveAt === this.handOuts;
+  }
+
   /** Seeds the cache's value size estimate with the first value written. */
   protected measureFirstValue(value: V | null): void {
     if (value !== null && this.cache!.needsValueEstimate) this.cache!.measureValue(this.serializeValue(value).length);
@@ -283,6 +305,8 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
     const cache = this.cache!;
     if (this.flushing || cache.dirtyCount === 0) return;
     this.flushing = true;
+    // The listener forwards the flushed values: from now on the writer copies before changing one.
+    this.handOut();
     try {
       // Entries that expired while cached (stream time moved on before the commit) are still
       // logged and reported, as Kafka's caching layer does: they hold final results that

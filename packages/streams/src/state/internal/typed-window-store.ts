@@ -15,6 +15,7 @@ import type { KeyValue } from '../key-value-store.js';
 import type { StateStoreContext } from '../state-store.js';
 import type { ChangelogRecord, RestorableStateStore, WindowBytesBackend, WindowBytesEntry, WindowBytesWrite } from '../store-suppliers.js';
 import type { WindowStore } from '../window-store.js';
+import type { ExclusiveWindowWrites } from './exclusive-writes.js';
 import type { FlushListenable } from './flush-listener.js';
 import { parseWindowKey, windowKey } from './key-schemas.js';
 import { CacheEntry } from './store-cache.js';
@@ -26,7 +27,7 @@ export interface TypedWindowStoreOptions<K, V> extends TypedStoreOptions<K, V> {
   readonly retainDuplicates: boolean;
 }
 
-export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>, WindowBytesWrite> implements WindowStore<K, V>, FlushListenable<Windowed<K>, V>, RestorableStateStore {
+export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>, WindowBytesWrite> implements WindowStore<K, V>, FlushListenable<Windowed<K>, V>, ExclusiveWindowWrites<K, V>, RestorableStateStore {
   readonly windowSizeMs: number;
   readonly retainDuplicates: boolean;
   private observedTime = Number.NEGATIVE_INFINITY;
@@ -59,6 +60,14 @@ export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>, Window
   }
 
   put(key: K, value: V | null, windowStart: number): void {
+    this.write(key, value, windowStart, false);
+  }
+
+  putExclusive(key: K, value: V | null, windowStart: number): void {
+    this.write(key, value, windowStart, true);
+  }
+
+  private write(key: K, value: V | null, windowStart: number, exclusive: boolean): void {
     this.checkOpen();
     if (!Number.isSafeInteger(windowStart)) throw new StateStoreError(`Window store '${this.name}' got window start ${windowStart}; it must be an integer epoch-millisecond time.`);
     this.encodeKey(key);
@@ -89,18 +98,34 @@ export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>, Window
     } else {
       cache.markDirty(entry, newValue, timestamp);
     }
+    this.claim(entry, exclusive);
     this.keepRecordOrigin(entry);
     this.maybeEvict();
   }
 
   fetch(key: K, windowStart: number): V | undefined {
+    this.handOut();
+    return this.read(key, windowStart, false);
+  }
+
+  fetchForUpdate(key: K, windowStart: number): V | undefined {
+    return this.read(key, windowStart, true);
+  }
+
+  /** A read through the cache; `forUpdate` for the writer (see `exclusive-writes.ts`). */
+  private read(key: K, windowStart: number, forUpdate: boolean): V | undefined {
     this.checkOpen();
     this.encodeKey(key);
+    // A value read from the backend is a fresh object: the writer's alone.
+    this.fetchedExclusive = forUpdate;
     if (this.expired(windowStart)) return undefined;
     const cache = this.cache;
     if (cache !== undefined) {
       const entry = cache.read(this.cacheId(windowStart));
-      if (entry !== undefined) return entry.value ?? undefined;
+      if (entry !== undefined) {
+        this.fetchedExclusive = forUpdate && this.isExclusive(entry);
+        return entry.value ?? undefined;
+      }
     }
     let stored: Buffer | undefined;
     if (this.retainDuplicates) {
@@ -112,7 +137,9 @@ export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>, Window
     if (stored === undefined) return undefined;
     const value = this.deserializeValue(stored);
     if (cache !== undefined) {
-      cache.add(new CacheEntry<K, V>(this.cacheId(windowStart), this.keyId, key, this.keyBytes, value, 0, windowStart, 0), false, stored.length);
+      const entry = new CacheEntry<K, V>(this.cacheId(windowStart), this.keyId, key, this.keyBytes, value, 0, windowStart, 0);
+      this.claim(entry, forUpdate);
+      cache.add(entry, false, stored.length);
       this.maybeEvict();
     }
     return value;
@@ -120,6 +147,7 @@ export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>, Window
 
   fetchRange(key: K, timeFrom: number, timeTo: number): IterableIterator<KeyValue<number, V>> {
     this.checkOpen();
+    this.handOut();
     this.encodeKey(key);
     const result: KeyValue<number, V>[] = [];
     const from = Math.max(timeFrom, this.observedTime - this.retentionMs + 1);
@@ -141,6 +169,7 @@ export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>, Window
 
   fetchAll(timeFrom: number, timeTo: number): IterableIterator<KeyValue<Windowed<K>, V>> {
     this.checkOpen();
+    this.handOut();
     const result: KeyValue<Windowed<K>, V>[] = [];
     const from = Math.max(timeFrom, this.observedTime - this.retentionMs + 1);
     if (from > timeTo) return result[Symbol.iterator]();

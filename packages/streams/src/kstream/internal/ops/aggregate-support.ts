@@ -105,3 +105,32 @@ export function unwrapTimestamped<V>(stored: unknown): V | null {
   if (stored === null || stored === undefined) return null;
   return (stored as { value: V }).value;
 }
+
+/** A stored `ValueAndTimestamp` as its store's writer may change it, while the store holds it for the writer alone. */
+export interface MutableValueAndTimestamp<V> {
+  value: V;
+  timestamp: number;
+}
+
+/**
+ * What an aggregation puts back: `held` itself, with the new aggregate and timestamp, when the
+ * store holds it for the aggregation alone (no object per record), else a new value and timestamp.
+ */
+export function reuseOrWrap<V>(held: MutableValueAndTimestamp<V> | undefined, value: V, timestamp: number): MutableValueAndTimestamp<V> {
+  if (held === undefined) return { value, timestamp };
+  held.value = value;
+  held.timestamp = timestamp;
+  return held;
+}
+
+/**
+ * Whether an aggregation claims the value it puts as its own (the store's `putExclusive`), so a
+ * later update may change it in place. Always with an ordinary aggregator: only the stored
+ * `ValueAndTimestamp`, which the aggregation made, is ever changed. With an in-place one, the
+ * aggregate too, so not when its ordinary call returned the aggregate others may hold unchanged
+ * (a sketch a value did not change); a new one shares nothing with it.
+ */
+export function claims<V>(inPlace: boolean, foldInPlace: unknown, held: { readonly value: V } | undefined, newValue: V): boolean {
+  return inPlace || foldInPlace === undefined || held === undefined || newValue !== held.value;
+}
+

@@ -17,13 +17,16 @@ import type { WindowStore } from '../../../state/window-store.js';
 import { windowed, type Windowed } from '../../windowed.js';
 import type { TimeWindows } from '../../windows.js';
 import type { Change } from '../change.js';
-import { dropLate, dropNullKey, TableChangeForwarder } from './aggregate-support.js';
+import { hasExclusiveWindowWrites, type ExclusiveWindowWrites } from '../../../state/internal/exclusive-writes.js';
+import { claims, dropLate, dropNullKey, reuseOrWrap, TableChangeForwarder, type MutableValueAndTimestamp } from './aggregate-support.js';
 import type { Fold } from './stream-aggregate.js';
 
 class WindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>, Change<VA>> {
   private context!: TaskContext;
   private store!: WindowStore<K, ValueAndTimestamp<VA>>;
   private forwarder!: TableChangeForwarder<Windowed<K>, VA>;
+  /** The store's writer side, when it has one; then aggregates it holds for this processor alone are updated in place. */
+  private exclusive: ExclusiveWindowWrites<K, MutableValueAndTimestamp<VA>> | undefined;
 
   constructor(
     private readonly storeName: string,
@@ -32,6 +35,8 @@ class WindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>,
     private readonly sendOldValues: boolean,
     /** The old value of a window's first update: the initializer's value, or `undefined` (null) for a reduce. */
     private readonly initializer: (() => VA) | undefined,
+    /** The fold that changes the aggregate it is given (an `updateInPlace` aggregator's); `undefined` for any other. */
+    private readonly foldInPlace: Fold<K, V, VA> | undefined,
   ) {}
 
   /**
@@ -46,6 +51,9 @@ class WindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>,
     this.store = context.getStateStore<WindowStore<K, ValueAndTimestamp<VA>>>(this.storeName);
     // The store's windows have the windows' size, so its flush listener reports the right ends.
     this.forwarder = new TableChangeForwarder<Windowed<K>, VA>(context, this.store, 'timestamped', this.sendOldValues);
+    // An update forwarded at once with its old value needs the old aggregate intact.
+    const keepsOldAggregates = this.forwarder.immediate && this.sendOldValues;
+    this.exclusive = keepsOldAggregates || !hasExclusiveWindowWrites<K, MutableValueAndTimestamp<VA>>(this.store) ? undefined : this.store;
   }
 
   process(record: StreamRecord<K, V>): void {
@@ -60,12 +68,31 @@ class WindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>,
         dropLate(this.context, 'Windowed aggregation', timestamp, start, end, closeTime);
         continue;
       }
-      const old = this.store.fetch(record.key, start);
-      const newValue = this.fold(record.key, record.value, old?.value);
-      const newTimestamp = old === undefined ? timestamp : Math.max(timestamp, old.timestamp);
-      this.store.put(record.key, newValue === null || newValue === undefined ? null : { value: newValue, timestamp: newTimestamp }, start);
+      const exclusive = this.exclusive;
+      let newValue: VA;
+      let newTimestamp: number;
+      let old: ValueAndTimestamp<VA> | undefined;
+      if (exclusive === undefined) {
+        old = this.store.fetch(record.key, start);
+        // The initializer's aggregate is nobody else's: a new window's is changed in place.
+        newValue = old === undefined && this.foldInPlace !== undefined ? this.foldInPlace(record.key, record.value, undefined) : this.fold(record.key, record.value, old?.value);
+        newTimestamp = old === undefined ? timestamp : Math.max(timestamp, old.timestamp);
+        this.store.put(record.key, newValue === null || newValue === undefined ? null : { value: newValue, timestamp: newTimestamp }, start);
+      } else {
+        const held = exclusive.fetchForUpdate(record.key, start);
+        old = held;
+        const owned = held !== undefined && exclusive.fetchedExclusive;
+        // A new aggregate starts from the initializer's, which nobody else holds either.
+        const inPlace = this.foldInPlace !== undefined && (held === undefined || owned);
+        newValue = inPlace ? this.foldInPlace!(record.key, record.value, held?.value) : this.fold(record.key, record.value, held?.value);
+        newTimestamp = held === undefined ? timestamp : Math.max(timestamp, held.timestamp);
+        const stored = newValue === null || newValue === undefined ? null : reuseOrWrap(owned ? held : undefined, newValue, newTimestamp);
+        if (claims(inPlace, this.foldInPlace, held, newValue)) exclusive.putExclusive(record.key, stored, start);
+        else this.store.put(record.key, stored, start);
+      }
       if (this.forwarder.immediate) {
-        const oldValue = old !== undefined ? old.value : this.initializer === undefined || !this.sendOldValues ? null : this.initializer();
+        // Old values only on request; with them, `old` was not changed in place (see init).
+        const oldValue = !this.sendOldValues ? null : old !== undefined ? old.value : this.initializer === undefined ? null : this.initializer();
         this.forwarder.forward(record, windowed(record.key, start, end), newValue, oldValue, newTimestamp);
       }
     }
@@ -78,6 +105,7 @@ export function windowAggregateProcessor<K, V, VA>(
   fold: Fold<K, V, VA>,
   oldValues: OldValues,
   initializer: (() => VA) | undefined,
+  foldInPlace?: Fold<K, V, VA>,
 ): ProcessorSupplier<K, V, Windowed<K>, Change<VA>> {
-  return () => new WindowAggregateProcessor(storeName, windows, fold, oldValues.sent, initializer);
+  return () => new WindowAggregateProcessor(storeName, windows, fold, oldValues.sent, initializer, foldInPlace);
 }

@@ -4,7 +4,7 @@ import { BARE_VALUE_HEADER } from '@tributary/streams';
 import { changelogRecord, consumedRecord } from './kafka-messages.js';
 
 function message(fields: { key?: Buffer | null; value?: Buffer | null; headers?: KafkaMessage['headers'] }): KafkaMessage {
-  return { key: Buffer.from('k'), value: Buffer.from('v'), timestamp: '1700000000123', attributes: 0, offset: '42', size: 0, headers: {}, ...fields };
+  return { key: Buffer.from('k'), value: Buffer.from('v'), timestamp: '1700000000123', attributes: 0, offset: '42', headers: {}, ...fields };
 }
 
 describe('kafkajs messages as engine records', () => {

@@ -22,7 +22,7 @@ import { SessionWindows, SlidingWindows, TimeWindows } from '../../windows.js';
 import { countSerde } from '../aggregate-stores.js';
 import type { Change } from '../change.js';
 import type { KTableImpl } from '../ktable-impl.js';
-import { builderOptions, openDriver, openRunner } from '../../../../../../test/support/store-kind.js';
+import { builderOptions, openDriver, openQuietDriver, openRunner } from '#test-kit';
 
 type Stream = KStream<string, number>;
 
@@ -186,7 +186,7 @@ describe('aggregations forward through the cache', () => {
         .toStream()
         .map((key, value) => ({ key: `${key.key}@${key.window.start}/${key.window.end}`, value }))
         .to('out');
-      const driver = await openDriver(builder.build(), { logger: silentLogger, cacheMaxBytes, defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.String() }, { initialWallClockTime: 0 });
+      const driver = await openQuietDriver(builder.build(), { cacheMaxBytes, defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.String() });
       onTestFinished(() => driver.close());
       const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
       // Kafka's session aggregation forwards an uncached update as a new record, without headers;

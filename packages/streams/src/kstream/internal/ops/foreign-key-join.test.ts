@@ -9,7 +9,7 @@
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Consumed, Produced, Serdes, StreamsBuilder, silentLogger } from '../../../index.js';
-import { builderOptions, openDriver } from '../../../../../../test/support/store-kind.js';
+import { builderOptions, openDriver } from '#test-kit';
 
 /** Orders (value "product/quantity", or "nofk…" for none) joined with products; piped one by one. */
 const inputs = [

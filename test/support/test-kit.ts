@@ -81,12 +81,13 @@ export function propertyRuns(runs: number, levelRuns = 15): number {
 }
 
 /**
- * A test driver on this run's backend. With LevelDB its stores are opened first, under a fresh
- * state directory, and released and deleted when the test finishes; `close()` keeps working as
- * the tests call it (it starts the release, which the test's end awaits).
+ * A test driver on this run's backend, closed when the test finishes. With LevelDB its stores
+ * are opened first, under a fresh state directory, and released and deleted when the test
+ * finishes; `close()` keeps working as the tests call it (it starts the release, which the
+ * test's end awaits).
  */
 export async function openDriver(topology: Topology, config: TestDriverConfig = {}, options: TopologyTestDriverOptions = {}): Promise<TopologyTestDriver> {
-  if (level === undefined) return new TopologyTestDriver(topology, config, options);
+  if (level === undefined) return closeWhenFinished(new TopologyTestDriver(topology, config, options));
   const stateDir = mkdtempSync(join(tmpdir(), 'tributary-level-suite-'));
   let driver: TopologyTestDriver;
   try {
@@ -138,7 +139,7 @@ export async function openRunner(topology: Topology, config: StreamsConfig, opti
  * `config` or `options` say otherwise.
  */
 export function openQuietDriver(topology: Topology, config: TestDriverConfig = {}, options: TopologyTestDriverOptions = {}): Promise<TopologyTestDriver> {
-  return openDriver(topology, { logger: silentLogger, ...config }, { initialWallClockTime: 0, ...options }).then(closeWhenFinished);
+  return openDriver(topology, { logger: silentLogger, ...config }, { initialWallClockTime: 0, ...options });
 }
 
 /**

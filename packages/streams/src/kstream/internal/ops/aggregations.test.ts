@@ -4,7 +4,7 @@
  * the final per-window aggregates with brute-force oracles that replay the input in order.
  */
 import fc from 'fast-check';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Consumed, Produced, Serdes, StreamsBuilder, logAndFail, silentLogger } from '../../../index.js';
 import type { KStream, KeyValue, Topology } from '../../../index.js';
 import { TopologyTestDriver } from '../../../test-utils/index.js';
@@ -90,7 +90,6 @@ describe('KGroupedStream aggregations', () => {
     await expect(openDriver(build())).rejects.toThrow(expect.objectContaining({ code: 'TOPOLOGY_INVALID', message: expect.stringMatching(/aggregate\(\) has no value serde for its store 'sums'.*Materialized\.with/) }));
     // A config default is enough.
     const driver = await openDriver(build(), { logger: silentLogger, defaultValueSerde: Serdes.Int32() });
-    onTestFinished(() => driver.close());
     pipe(driver, [['a', 1, 0], ['a', 2, 1]]);
     expect(driver.getStateStore<KeyValueStore<string, ValueAndTimestamp<number>>>('sums').get('a')?.value).toBe(3);
   });
@@ -212,7 +211,6 @@ describe('windowed aggregations', () => {
       .toStream()
       .to('out', Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.String()));
     const driver = await openQuietDriver(builder.build(), { cacheMaxBytes: 10 * 1024 * 1024 });
-    onTestFinished(() => driver.close());
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
     const out = driver.createOutputTopic('out', WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.String());
     input.pipeInput('b', '74', 87);
@@ -312,7 +310,6 @@ describe('suppress', () => {
       Suppressed.untilWindowCloses(BufferConfig.maxRecords(1, 'shut-down'), 'final-counts'),
     );
     const driver = await openQuietDriver(builder.build(), { processingExceptionHandler: logAndFail() });
-    onTestFinished(() => driver.close());
     pipe(driver, [['a', 1, 1]]);
     expect(() => pipe(driver, [['b', 1, 2]])).toThrow(expect.objectContaining({ cause: expect.objectContaining({ code: 'SUPPRESSION_BUFFER_FULL', message: expect.stringContaining("'final-counts'") }) }));
   });

@@ -8,7 +8,7 @@
  * TopologyTestDriver printed for the same input (a small Java program, run once by hand).
  */
 import fc from 'fast-check';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { topologyBuilder } from '../../../engine.js';
 import type { KeyValueStore } from '../../../state/key-value-store.js';
 import type { ValueAndTimestamp } from '../../../state/value-and-timestamp.js';
@@ -293,7 +293,6 @@ describe('stream-stream join: when results without a partner come out', () => {
   it('scans at most once per emit interval of wall-clock time, as KafkaStreams does (the test driver sets it to 0, as Kafka\'s does)', async () => {
     const topology = joinTopology('leftJoin', JoinWindows.ofTimeDifferenceWithNoGrace(5));
     const driver = await openQuietDriver(topology, { appConfigs: { [outerJoinEmitIntervalConfig]: 1000 } });
-    onTestFinished(() => driver.close());
     const left = driver.createInputTopic('left', Serdes.String(), Serdes.String());
     const output = driver.createOutputTopic('out', Serdes.String(), Serdes.String());
     const read = () => output.readRecordsToList().map((record) => `${record.value}@${record.timestamp}`);
@@ -311,7 +310,6 @@ describe('stream-stream join: when results without a partner come out', () => {
     const topology = joinTopology('leftJoin', JoinWindows.ofTimeDifferenceWithNoGrace(5));
     await expect(async () => {
       const driver = await openQuietDriver(topology, { appConfigs: { [outerJoinEmitIntervalConfig]: 'soon' } });
-      onTestFinished(() => driver.close());
       driver.createInputTopic('left', Serdes.String(), Serdes.String()).pipeInput('a', 'A', 0);
     }).rejects.toThrow(`Option '${outerJoinEmitIntervalConfig}' must be a whole number of milliseconds`);
   });

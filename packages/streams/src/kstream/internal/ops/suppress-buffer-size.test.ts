@@ -5,7 +5,7 @@
  * latest update's old value when its bytes differ from the prior's, the latest value, and the
  * record context (8 + 8 + 4 bytes, the source topic's length, each header's key and value).
  */
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Produced, Serdes, StreamsBuilder, logAndContinue, logAndFail } from '../../../index.js';
 import type { KStream, ProcessingExceptionHandler } from '../../../index.js';
 import { Headers } from '../../../processor/headers.js';
@@ -26,7 +26,6 @@ async function open(buffer: BufferConfig, cachingEnabled = false, processingExce
     .toStream()
     .to('out', Produced.with(Serdes.String(), Serdes.String()));
   const driver = await openQuietDriver(builder.build(), { processingExceptionHandler });
-  onTestFinished(() => driver.close());
   return driver;
 }
 

@@ -3,7 +3,7 @@
  * re-grouped aggregations, key joins (against the Kafka Streams docs' join table), foreign-key
  * joins and global tables, run in the test driver.
  */
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { topologyBuilder } from '../../../engine.js';
 import { BufferConfig, boundedTimestampExtractor, Consumed, Grouped, Materialized, Named, Produced, recordTimestampExtractor, Serdes, StreamsBuilder, Suppressed, silentLogger } from '../../../index.js';
 import type { KTable, Topology, ValueAndTimestamp } from '../../../index.js';
@@ -271,7 +271,6 @@ describe('a cached table', () => {
       const builder = new StreamsBuilder(builderOptions());
       builder.table('in', strings, Materialized.as('rows')).toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
       const driver = await openQuietDriver(builder.build(), { cacheMaxBytes });
-      onTestFinished(() => driver.close());
       const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
       input.pipeInput(new TestRecord('a', 'A1', 1, new Headers().add('trace', 't1')));
       input.pipeInput(new TestRecord<string, string>('a', null, 2, new Headers().add('trace', 't2')));
@@ -497,7 +496,6 @@ describe('KTable foreign-key join', () => {
       { logger: silentLogger, defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.Json(), cacheMaxBytes: 0 },
       { initialWallClockTime: 0 },
     );
-    onTestFinished(() => driver.close());
     driver.createInputTopic('orders', Serdes.String(), Serdes.Json<Order>()).pipeInput('o1', { product: 'p1', quantity: 2 }, 26);
     driver.createInputTopic('products', Serdes.String(), Serdes.String()).pipeInput('p1', null, 47);
     const records = output(driver, 'out', Serdes.String()).readRecordsToList();

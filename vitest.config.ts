@@ -1,9 +1,14 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+// The test kit (driver setup, store kinds, fixtures) by one name from any test file; tsconfig.json's `paths` says the same to tsc.
+const testKit = { alias: { '#test-kit': fileURLToPath(new URL('./test/support/test-kit.ts', import.meta.url)) } };
 
 export default defineConfig({
   test: {
     projects: [
       {
+        resolve: testKit,
         test: {
           name: 'unit',
           // Property tests run hundreds of cases; on a loaded 2-core machine 5 s is too tight.
@@ -17,7 +22,8 @@ export default defineConfig({
         },
       },
       {
-        // The stateful DSL suites again, with every store the DSL creates on LevelDB (test/support/store-kind.ts).
+        // The stateful DSL suites again, with every store the DSL creates on LevelDB (test/support/test-kit.ts).
+        resolve: testKit,
         test: {
           name: 'unit-level',
           include: [

@@ -5,6 +5,7 @@
  */
 import { cpus } from 'node:os';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { seededRandom } from '../../test/support/seeded-random.js';
 
 /** A product-analytics event as the shop's frontend writes it. */
 export interface ProductEvent {
@@ -81,17 +82,8 @@ export function parseOptions(argv: readonly string[], usage: string): Options {
   return values;
 }
 
-/** A small seeded generator (mulberry32), so every run pipes the same events. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+// A seeded generator, so every run pipes the same events.
+export { seededRandom };
 
 export const categoryNames = ['audio', 'books', 'garden', 'kitchen', 'toys', 'sports', 'outdoor', 'office'];
 const eventTypes: readonly ProductEvent['type'][] = ['view', 'view', 'view', 'view', 'view', 'view', 'add_to_cart', 'add_to_cart', 'purchase'];

@@ -11,6 +11,8 @@
  * driver to compare.
  */
 import { type DebeziumEnvelope, type EventType, type Product, type ProductEvent } from './model.js';
+// mulberry32, shared with the tests and benchmarks, so a seed names the same data everywhere.
+import { seededRandom } from '../../../test/support/seeded-random.js';
 
 const second = 1_000;
 const minute = 60 * second;
@@ -87,17 +89,6 @@ const nouns: Record<(typeof categories)[number], readonly string[]> = {
   pets: ['Dog Bed', 'Cat Tree', 'Leash', 'Chew Toy', 'Aquarium'],
 };
 
-/** mulberry32: a small, fast, well-distributed 32-bit PRNG; plenty for synthetic data. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Session {
   readonly sessionId: string;
@@ -143,7 +134,7 @@ export class EventGenerator {
   constructor(options: GeneratorOptions = {}) {
     const seed = options.seed ?? 42;
     if (!Number.isSafeInteger(seed)) throw new RangeError(`Generator option 'seed' must be an integer, got ${seed}.`);
-    this.random = mulberry32(seed);
+    this.random = seededRandom(seed);
     this.startTime = options.startTime ?? Date.UTC(2026, 0, 1);
     const eventsPerSecond = options.eventsPerSecond ?? 2000;
     if (!Number.isFinite(eventsPerSecond) || eventsPerSecond <= 0) throw new RangeError(`Generator option 'eventsPerSecond' must be > 0, got ${eventsPerSecond}.`);

@@ -4,6 +4,7 @@
  * causes never carry secrets from the client options (see `redactSecrets`).
  */
 import { StreamsError, type StreamsErrorOptions } from '@tributary/streams';
+import { someCause } from './internal/error-causes.js';
 
 /** Source or global topics the topology reads are missing from the cluster. */
 export class MissingSourceTopicsError extends StreamsError {
@@ -160,11 +161,7 @@ const unavailableErrorNames = new Set(['KafkaJSNumberOfRetriesExceeded', 'KafkaJ
  * (NOT_LEADER_OR_FOLLOWER while leaders move, ...): trying again later may well succeed.
  */
 export function brokersUnavailable(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    if (unavailableErrorNames.has(current.name)) return true;
-    if ((current as { retriable?: unknown }).retriable === true) return true;
-  }
-  return false;
+  return someCause(error, (current) => unavailableErrorNames.has(current.name) || (current as { retriable?: unknown }).retriable === true);
 }
 
 /**

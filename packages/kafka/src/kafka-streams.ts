@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry, type logCreator } from 'kafkajs';
 import { queryStore, type Metric, type Logger, type QueryableStoreType, type StateStore, type Topology } from '@tributary/streams';
-import { StreamsMetricsReader, topologyBuilder, type ClientView, type DropReason, type InternalTopologyBuilder } from '@tributary/streams/engine';
+import { preparableSupplierOf, StreamsMetricsReader, topologyBuilder, type ClientView, type DropReason, type InternalTopologyBuilder } from '@tributary/streams/engine';
 import { brokersUnavailable, IllegalStateError, StreamsFatalError, TaskCorruptedError, TaskMigratedError } from './errors.js';
 import type { AsyncStoreView, StoreQueryOptions } from './interactive-queries.js';
 import type { KeyLocator, KeyQueryMetadata, StreamsMetadata } from './streams-metadata.js';
@@ -22,7 +22,6 @@ import { GlobalStoreConsumer } from './internal/global-store-bootstrap.js';
 import { SocketRegistry } from './internal/socket-registry.js';
 import { createStateDirectory, StateDirectoryLock } from './internal/state-directory-lock.js';
 import { StreamThread, type StreamThreadOptions } from './internal/stream-thread.js';
-import { persistentSupplierOf } from './internal/task-manager.js';
 import { ThreadPool } from './internal/thread-pool.js';
 import { prepareTopics } from './internal/topic-manager.js';
 import { ThreadReplacements } from './internal/thread-replacements.js';
@@ -677,6 +676,6 @@ export function answerEncodedQuery(app: KafkaStreams, query: StoreQuery): StoreQ
 
 /** Whether any store of the topology keeps its data on disk (its supplier opens a handle for the runtime). */
 function hasPersistentStores(builder: InternalTopologyBuilder): boolean {
-  for (const { builder: storeBuilder } of builder.stores.values()) if (persistentSupplierOf(storeBuilder) !== undefined) return true;
+  for (const { builder: storeBuilder } of builder.stores.values()) if (preparableSupplierOf(storeBuilder) !== undefined) return true;
   return false;
 }

@@ -11,4 +11,4 @@ export type { PersistentStoreHandle, RestoreOptions } from './store-handle.js';
 export type { LevelStoreOptions, ResolvedLevelStoreOptions } from './options.js';
 export { DEFAULT_LEVEL_CACHE_SIZE, DEFAULT_LEVEL_INDEX_MAX_ENTRIES, DEFAULT_LEVEL_WRITE_BUFFER_SIZE } from './options.js';
 export { StateDirectoryError, StoreLockedError, StoreCorruptError, StoreNotPreparedError, StoreWriteError, StoreIndexFullError } from './errors.js';
-export type { StoreLocation } from './internal/store-state.js';
+export type { StoreLocation } from '@tributary/streams/engine';

@@ -237,6 +237,16 @@ describe('LevelDB window and session stores', () => {
     await closeStore(second.store);
   });
 
+  it('refuse, on restore, a changelog key too short for its window or session, naming the store', async () => {
+    const stateDir = freshStateDir();
+    const windows = await LevelStores.persistentWindowStore('short-windows', 100, 10, false).prepare(contextFor(stateDir));
+    await expect(windows.restore([{ key: Buffer.alloc(11), value: Buffer.from('v') }])).rejects.toThrow(/window store 'short-windows' has 11 bytes/);
+    await windows.close();
+    const sessions = await LevelStores.persistentSessionStore('short-sessions', 100).prepare(contextFor(stateDir));
+    await expect(sessions.restore([{ key: Buffer.alloc(15), value: Buffer.from('v') }])).rejects.toMatchObject({ code: 'DESERIALIZATION_FAILED' });
+    await sessions.close();
+  });
+
   it('keep sessions across reopen', async () => {
     const stateDir = freshStateDir();
     const open = async () => {

@@ -9,15 +9,16 @@
  * commit and checkpoints; the store's `init` then takes the opened database.
  */
 import { ConfigError, type DslStoreSuppliers, type KeyValueBytesStoreSupplier, type SessionBytesStoreSupplier, type WindowBytesStoreSupplier } from '@tributary/streams';
-import { allClosed, storePath, type StoreLocation } from './internal/store-state.js';
+import type { PreparableStoreSupplier, StoreLocation } from '@tributary/streams/engine';
+import { allClosed, storePath } from './internal/store-state.js';
 import { LevelKeyValueBackend, prepareKeyValueStore } from './internal/level-key-value-backend.js';
 import { LevelWindowBackend, prepareWindowStore } from './internal/level-window-backend.js';
 import { LevelSessionBackend, prepareSessionStore } from './internal/level-session-backend.js';
 import { resolveLevelStoreOptions, type LevelStoreOptions, type ResolvedLevelStoreOptions } from './options.js';
 import type { PersistentStoreHandle } from './store-handle.js';
 
-/** What every LevelDB supplier adds to the streams package's supplier interfaces. */
-export interface PersistentStoreSupplier {
+/** What every LevelDB supplier adds to the streams package's supplier interfaces: the engine's {@link PreparableStoreSupplier} contract, and more. */
+export interface PersistentStoreSupplier extends PreparableStoreSupplier {
   /** The store's name: its directory under the task's, and its changelog topic's middle part. */
   readonly name: string;
   /** The validated LevelDB options. */

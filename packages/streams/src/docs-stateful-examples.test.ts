@@ -24,7 +24,7 @@ import {
   type Windowed,
 } from './index.js';
 import { TopologyTestDriver } from './test-utils/index.js';
-import { builderOptions, openDriver } from '../../../test/support/store-kind.js';
+import { builderOptions, openDriver } from '#test-kit';
 
 const minute = 60_000;
 

@@ -28,10 +28,6 @@ export type {
   StoreEntry,
   GlobalStoreSpec,
 } from './processor/internal/topology-builder.js';
-export type { StoreHandle, StoreLocation } from './state/store-suppliers.js';
-// For store backends: the sorted (key, time, tiebreak) structure the in-memory window and session backends use.
-export { TimeKeyedEntries } from './state/internal/time-keyed-entries.js';
-export type { TimedEntry, KeyedTimedEntry } from './state/internal/time-keyed-entries.js';
 export { GlobalStateUpdater } from './processor/internal/global-state-updater.js';
 export { LocalRunner } from './processor/internal/local-runner.js';
 export type { LocalRunnerOptions, StoredRecord } from './processor/internal/local-runner.js';
@@ -42,5 +38,16 @@ export type { ResolvedStreamsConfig } from './config.js';
 export { topologyBuilder } from './processor/topology.js';
 // What a driver hands a task and takes from it.
 export type { RecordCollector, ConsumedRecord } from './processor/record-collector.js';
-// Stores a driver restores from their changelog in bulk.
-export { isRestorableStore } from './state/store-suppliers.js';
+// The contract between drivers and stores: stores a driver restores from their changelog in bulk,
+// stores that open asynchronously (persistent ones) and the handles a driver keeps for them, and
+// stores whose cache bound a driver sets from the application's budget.
+export { isRestorableStore, isPreparableSupplier, preparableSupplierOf, isCachingStore } from './state/store-suppliers.js';
+export type { StoreHandle, StoreLocation, RestoreOptions, PreparableStoreSupplier, CachingStateStore } from './state/store-suppliers.js';
+// For store backends: the changelog key layouts (Kafka's), the sorted key index of a key-value
+// backend, and the sorted (key, time, tiebreak) structure of window and session backends.
+export { windowKey, parseWindowKey, sessionKey, parseSessionKey, windowKeySuffixBytes, sessionKeySuffixBytes } from './state/internal/key-schemas.js';
+export type { WindowKeyParts, SessionKeyParts } from './state/internal/key-schemas.js';
+export { SortedKeyIndex } from './state/internal/sorted-key-index.js';
+export type { LiveKeys } from './state/internal/sorted-key-index.js';
+export { TimeKeyedEntries } from './state/internal/time-keyed-entries.js';
+export type { TimedEntry, KeyedTimedEntry } from './state/internal/time-keyed-entries.js';

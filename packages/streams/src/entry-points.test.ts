@@ -13,6 +13,12 @@ describe('entry points', () => {
     for (const name of ['resolveStreamsConfig', 'isRestorableStore', 'topologyBuilder', 'checkKnownOptions', 'StreamTask', 'LocalRunner']) expect(typeof (engine as Record<string, unknown>)[name], name).toBe('function');
   });
 
+  it('declares the contract between drivers and store backends on the engine entry point only', () => {
+    const contract = ['isPreparableSupplier', 'preparableSupplierOf', 'isCachingStore', 'windowKey', 'parseWindowKey', 'sessionKey', 'parseSessionKey', 'SortedKeyIndex', 'TimeKeyedEntries'];
+    for (const name of contract) expect(typeof (engine as Record<string, unknown>)[name], name).toBe('function');
+    for (const name of contract) expect(name in streams, name).toBe(false);
+  });
+
   it('names the per-store cache default for what it is', () => {
     expect(streams.DEFAULT_STORE_CACHE_MAX_BYTES).toBe(10 * 1024 * 1024);
   });

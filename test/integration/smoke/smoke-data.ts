@@ -7,6 +7,7 @@
 import type { Kafka } from 'kafkajs';
 import { Headers, Serdes } from '@tributary/streams';
 import { inputProducer } from '../helpers/kafka.js';
+import { seededRandom } from '../../support/seeded-random.js';
 
 /** One input record: key "i-j", value v with i <= v <= j. */
 export interface SmokeRecord {
@@ -44,17 +45,8 @@ export interface SmokeDataOptions {
   readonly disorderMs?: number;
 }
 
-/** A small seeded generator (mulberry32), so every run with a seed has the same data. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// A seeded generator, so every run with a seed has the same data.
+export { seededRandom };
 
 /** The bucket of key "i-j", as the app's repartitioned count computes it. */
 export function bucketOf(key: string): string {

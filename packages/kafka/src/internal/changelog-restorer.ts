@@ -7,8 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage, RetryOptions } from 'kafkajs';
-import { hasBareValueHeader, type ChangelogRecord, type Logger } from '@tributary/streams';
+import type { ChangelogRecord, Logger } from '@tributary/streams';
 import type { TaskMetrics } from '@tributary/streams/engine';
+import { changelogRecord } from './kafka-messages.js';
 
 /** One store's changelog partition to replay. */
 export interface RestoreRequest {
@@ -177,7 +178,7 @@ export async function restoreChangelogs(kafka: Kafka, admin: Admin, requests: re
               const offset = Number(message.offset);
               if (offset < entry.position || offset >= entry.end) continue;
               if (message.key !== null) {
-                if (endOffset === undefined || offset < endOffset) records.push({ key: message.key, value: message.value, timestamp: Number(message.timestamp), bareValue: hasBareValueHeader(message.headers) });
+                if (endOffset === undefined || offset < endOffset) records.push(changelogRecord(message.key, message));
                 else onTail?.(message.key, Number(message.timestamp));
               }
               entry.position = offset + 1;

@@ -9,6 +9,7 @@ import { Kafka, type Admin, type KafkaConfig } from 'kafkajs';
 import { StreamsError } from '@tributary/streams';
 import { BrokerUnreachableError, brokersUnavailable, IllegalStateError } from '../errors.js';
 import { SocketRegistry } from './socket-registry.js';
+import { findInCauses, someCause } from './error-causes.js';
 
 export interface ConnectOptions {
   /** How long to keep trying. */
@@ -48,19 +49,15 @@ function wait(ms: number, stopped: () => boolean): { done: Promise<void>; cancel
 }
 
 function codeOf(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+  return findInCauses(error, (current) => {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('E')) return code;
-  }
-  return undefined;
+    return typeof code === 'string' && code.startsWith('E') ? code : undefined;
+  });
 }
 
 /** Whether a request timed out (the connection was made, the broker did not answer), or one of its causes did. */
 function timedOut(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    if (current.name === 'KafkaJSRequestTimeoutError') return true;
-  }
-  return false;
+  return someCause(error, (current) => current.name === 'KafkaJSRequestTimeoutError');
 }
 
 /** What to check, given how connecting failed. */

@@ -8,8 +8,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka, RetryOptions } from 'kafkajs';
-import { Headers, type Logger } from '@tributary/streams';
+import type { Logger } from '@tributary/streams';
 import { GlobalStateUpdater, type InternalTopologyBuilder, type ResolvedStreamsConfig } from '@tributary/streams/engine';
+import { consumedRecord } from './kafka-messages.js';
 
 export interface GlobalStoreOptions {
   readonly groupIdPrefix: string;
@@ -87,15 +88,7 @@ export class GlobalStoreConsumer {
             const { topic, partition } = batch;
             try {
               for (const message of batch.messages) {
-                this.updater.update({
-                  topic,
-                  partition,
-                  offset: Number(message.offset),
-                  timestamp: Number(message.timestamp),
-                  key: message.key,
-                  value: message.value,
-                  headers: Headers.fromObject(message.headers),
-                });
+                this.updater.update(consumedRecord(topic, partition, message));
               }
             } catch (error) {
               this.failed = true;

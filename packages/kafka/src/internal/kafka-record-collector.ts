@@ -22,6 +22,7 @@ import { Partitioners, type IHeaders, type Message, type PartitionMetadata, type
 import { DeadLetterHeaders, fitDeadLetter, Headers, StreamRecord, StreamsError, type ErrorHandlerContext, type HandlerResponse, type Logger } from '@tributary/streams';
 import type { RecordCollector, StreamTask } from '@tributary/streams/engine';
 import { brokersUnavailable, RecordSendError, TaskCorruptedError } from '../errors.js';
+import { someCause } from './error-causes.js';
 
 /** Records buffered beyond this are sent before the next commit, to bound memory. */
 export const EARLY_SEND_RECORDS = 10_000;
@@ -107,10 +108,7 @@ interface FailedSend {
 
 /** Whether kafkajs gave up after retrying a retriable error (rather than meeting a record-level one). */
 function retriesExhausted(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    if (current.name === 'KafkaJSNumberOfRetriesExceeded') return true;
-  }
-  return false;
+  return someCause(error, (current) => current.name === 'KafkaJSNumberOfRetriesExceeded');
 }
 
 /** kafkajs error types that blame the records themselves, not the partition or the producer. */
@@ -118,11 +116,10 @@ const recordLevelErrorTypes = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LAR
 
 /** Whether a send failed because of the records it carried. */
 function isRecordLevelError(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+  return someCause(error, (current) => {
     const type = (current as { type?: unknown }).type;
-    if (typeof type === 'string' && recordLevelErrorTypes.has(type)) return true;
-  }
-  return false;
+    return typeof type === 'string' && recordLevelErrorTypes.has(type);
+  });
 }
 
 /**
@@ -187,10 +184,7 @@ const UNKNOWN_TOPIC_HINT =
 
 /** Whether kafkajs refused a send (or one of its causes) with UNKNOWN_TOPIC_OR_PARTITION. */
 function unknownTopic(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    if ((current as { type?: unknown }).type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
-  }
-  return false;
+  return someCause(error, (current) => (current as { type?: unknown }).type === 'UNKNOWN_TOPIC_OR_PARTITION');
 }
 
 /** What the collector sends through: a producer, or a task's transaction (see `TransactionalSender`). */

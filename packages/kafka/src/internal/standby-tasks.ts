@@ -16,12 +16,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import { hasBareValueHeader, timestampedStoreRecords, type ChangelogRecord, type Logger, type StateStore, type StateStoreContext } from '@tributary/streams';
-import type { InternalTopologyBuilder, SubtopologySpec } from '@tributary/streams/engine';
+import { timestampedStoreRecords, type ChangelogRecord, type Logger, type StateStore, type StateStoreContext } from '@tributary/streams';
+import { preparableSupplierOf, type InternalTopologyBuilder, type StoreHandle, type SubtopologySpec } from '@tributary/streams/engine';
 import { IllegalStateError } from '../errors.js';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
+import { changelogRecord } from './kafka-messages.js';
 import { retryWhileLocked } from './retry-locked.js';
-import { persistentSupplierOf, type PersistentStoreHandle } from './task-manager.js';
 import type { TaskKey } from './task-assignor.js';
 
 /** How often a standby store records its position at most. */
@@ -31,7 +31,7 @@ interface StandbyStore {
   readonly store: string;
   readonly topic: string;
   readonly partition: number;
-  readonly handle: PersistentStoreHandle;
+  readonly handle: StoreHandle;
   /** Whether the store keeps Kafka's timestamped layout: its changelog records are converted before the handle writes them. */
   readonly timestamped: boolean;
   /** The next changelog offset to apply. */
@@ -83,7 +83,7 @@ export class StandbyTasks {
       for (const store of subtopology.stores) {
         const topic = changelogs.get(store);
         const storeBuilder = builder.stores.get(store)!.builder;
-        const supplier = persistentSupplierOf(storeBuilder);
+        const supplier = preparableSupplierOf(storeBuilder);
         if (topic === undefined || supplier === undefined) continue;
         const handle = await retryWhileLocked(
           () => supplier.prepare({ stateDir: options.stateDir, applicationId: options.applicationId, taskId: { subtopology: subtopology.id, partition } }),
@@ -218,7 +218,7 @@ export class StandbyTasks {
     const records: ChangelogRecord[] = [];
     for (const message of messages) {
       if (Number(message.offset) < entry.position) continue;
-      if (message.key !== null) records.push({ key: message.key, value: message.value, timestamp: Number(message.timestamp), bareValue: hasBareValueHeader(message.headers) });
+      if (message.key !== null) records.push(changelogRecord(message.key, message));
     }
     if (records.length > 0) {
       await entry.handle.restore(entry.timestamped ? timestampedStoreRecords(records, entry.store, this.options.options.streams.upgradeFrom) : records);

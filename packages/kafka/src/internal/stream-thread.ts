@@ -23,10 +23,11 @@
  */
 import type { Consumer, Kafka, KafkaMessage, Producer, TopicPartitionOffsetAndMetadata } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
-import { Headers, type StateStore } from '@tributary/streams';
+import type { StateStore } from '@tributary/streams';
 import { ThreadSensors, type ConsumedRecord, type DropReason, type InternalTopologyBuilder, type SubtopologySpec, type ThreadView } from '@tributary/streams/engine';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
 import { EARLY_SEND_RECORDS, KafkaRecordCollector, type RecordSender } from './kafka-record-collector.js';
+import { consumedRecord } from './kafka-messages.js';
 import { TaskManager, type ManagedTask } from './task-manager.js';
 import { taskAssignor, taskKey, type TaskKey } from './task-assignor.js';
 import { describeGroup, type DescribedGroup } from './group-description.js';
@@ -66,18 +67,6 @@ export interface StreamThreadOptions {
   readonly processId: string;
   /** Kafka's `thread-id` tag of the thread's metrics: `<clientId>-StreamThread-<n>`. */
   readonly threadId: string;
-}
-
-function toConsumedRecord(topic: string, partition: number, message: KafkaMessage): ConsumedRecord {
-  return {
-    topic,
-    partition,
-    offset: Number(message.offset),
-    timestamp: Number(message.timestamp),
-    key: message.key,
-    value: message.value,
-    headers: message.headers === undefined ? new Headers() : Headers.fromObject(message.headers),
-  };
 }
 
 /** A task ready to commit: its stores flushed, and the offsets it consumed since the last commit. */
@@ -425,7 +414,7 @@ export class StreamThread {
     for (let index = 0; index < messages.length; index++) {
       const message = messages[index]!;
       if (Number(message.offset) < position) continue;
-      records.push(toConsumedRecord(topic, partition, message));
+      records.push(consumedRecord(topic, partition, message));
     }
     try {
       if (records.length > 0) managed.task.addRecords(topic, records);

@@ -6,8 +6,18 @@
  */
 import type { Admin, Kafka } from 'kafkajs';
 import { rm } from 'node:fs/promises';
-import { StateStoreError, timestampedStoreRecords, type ChangelogRecord, type StateStore, type StoreBuilder } from '@tributary/streams';
-import { isRestorableStore, StreamTask, type DropReason, type InternalTopologyBuilder, type SubtopologySpec } from '@tributary/streams/engine';
+import { StateStoreError, timestampedStoreRecords, type StateStore } from '@tributary/streams';
+import {
+  isCachingStore,
+  isRestorableStore,
+  preparableSupplierOf,
+  StreamTask,
+  type CachingStateStore,
+  type DropReason,
+  type InternalTopologyBuilder,
+  type StoreHandle,
+  type SubtopologySpec,
+} from '@tributary/streams/engine';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
 import type { KafkaRecordCollector, RecordSender } from './kafka-record-collector.js';
 import { restoreChangelogs, type RestoreRequest } from './changelog-restorer.js';
@@ -18,47 +28,10 @@ import { ChangelogTail, readCommittedPoints, restoreStart, sendCompensation, typ
 import type { TaskKey } from './task-assignor.js';
 import { TaskTransaction } from './task-transaction.js';
 
-/**
- * The driver side of a persistent store (`@tributary/level`'s `PersistentStoreHandle`), found by
- * shape so this package does not depend on the LevelDB one: opened before the task initializes
- * its stores, restored through, committed after each flush, and checkpointed after each commit.
- */
-export interface PersistentStoreHandle {
-  /** The store's directory: deleted (after `close`) to wipe a store whose state ran past the consistent point. */
-  readonly path: string;
-  checkpointOffset(): number | undefined;
-  commit(): Promise<void>;
-  writeCheckpoint(offset: number): Promise<void>;
-  restore(records: Iterable<ChangelogRecord>): Promise<number>;
-  close(): Promise<void>;
-}
-
-interface PersistentStoreSupplier {
-  prepare(context: { stateDir: string; applicationId: string; taskId: { subtopology: number; partition: number } }): Promise<PersistentStoreHandle>;
-}
-
-export function persistentSupplierOf(builder: StoreBuilder): PersistentStoreSupplier | undefined {
-  const supplier = (builder as { supplier?: unknown }).supplier;
-  return typeof supplier === 'object' && supplier !== null && typeof (supplier as Partial<PersistentStoreSupplier>).prepare === 'function'
-    ? (supplier as PersistentStoreSupplier)
-    : undefined;
-}
-
-/** A store with a record cache whose bound can be set (the streams package's typed stores). */
-interface CachingStore {
-  readonly cacheMaxBytes: number | undefined;
-  setCacheMaxBytes(bytes: number): void;
-}
-
-function cachingStoreOf(store: StateStore): CachingStore | undefined {
-  const candidate = store as Partial<CachingStore>;
-  return typeof candidate.setCacheMaxBytes === 'function' && candidate.cacheMaxBytes !== undefined ? (candidate as CachingStore) : undefined;
-}
-
 export interface ManagedTask {
   readonly key: TaskKey;
   /** Persistent stores' handles, by store name. */
-  readonly handles: Map<string, PersistentStoreHandle>;
+  readonly handles: Map<string, StoreHandle>;
   readonly task: StreamTask;
   readonly subtopology: SubtopologySpec;
   /** The source topic-partitions of the task (full topic names). */
@@ -188,7 +161,7 @@ export class TaskManager {
     };
     this.tasks.set(key, managed);
     for (const storeName of subtopology.stores) {
-      const supplier = persistentSupplierOf(builder.stores.get(storeName)!.builder);
+      const supplier = preparableSupplierOf(builder.stores.get(storeName)!.builder);
       // Another stream thread of this process may still hold the store's lock (see retry-locked.ts).
       if (supplier !== undefined) {
         const handle = await retryWhileLocked(() => supplier.prepare({ stateDir: options.stateDir, applicationId: options.applicationId, taskId }), options.rebalanceTimeoutMs);
@@ -203,13 +176,12 @@ export class TaskManager {
    * Streams divides `statestore.cache.max.bytes`); called whenever the set of tasks changes.
    */
   applyCacheBudget(): void {
-    const stores: CachingStore[] = [];
+    const stores: CachingStateStore[] = [];
     for (const managed of this.tasks.values()) {
       if (managed.state === 'closed') continue;
       for (const [name, store] of managed.task.stores) {
         if (this.options.globalStores.has(name)) continue;
-        const caching = cachingStoreOf(store);
-        if (caching !== undefined) stores.push(caching);
+        if (isCachingStore(store)) stores.push(store);
       }
     }
     if (stores.length === 0) return;
@@ -249,7 +221,7 @@ export class TaskManager {
       apply,
       metrics: plan.managed.task.metrics,
     });
-    const persistent: { request: RestoreRequest; handle: PersistentStoreHandle }[] = [];
+    const persistent: { request: RestoreRequest; handle: StoreHandle }[] = [];
     for (const plan of plans) {
       const { managed, storeName } = plan;
       let handle = managed.handles.get(storeName);
@@ -326,11 +298,11 @@ export class TaskManager {
   }
 
   /** Closes a persistent store whose local state ran ahead, deletes its directory and opens it empty. */
-  private async reopenEmpty(managed: ManagedTask, storeName: string, handle: PersistentStoreHandle): Promise<PersistentStoreHandle> {
+  private async reopenEmpty(managed: ManagedTask, storeName: string, handle: StoreHandle): Promise<StoreHandle> {
     const { builder, options } = this.options;
     await handle.close();
     await rm(handle.path, { recursive: true, force: true });
-    const supplier = persistentSupplierOf(builder.stores.get(storeName)!.builder)!;
+    const supplier = preparableSupplierOf(builder.stores.get(storeName)!.builder)!;
     const reopened = await retryWhileLocked(() => supplier.prepare({ stateDir: options.stateDir, applicationId: options.applicationId, taskId: managed.task.id }), options.rebalanceTimeoutMs);
     managed.handles.set(storeName, reopened);
     return reopened;

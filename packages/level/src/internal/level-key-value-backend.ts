@@ -1,7 +1,7 @@
 /**
  * The LevelDB key-value backend. Values live in LevelDB and are read with `getSync` (LevelDB's
- * bloom filters keep a miss cheap). A bounded in-memory index of the keys ({@link SortedKeySet},
- * at most `indexMaxEntries`) serves `range` synchronously, since classic-level iterators are
+ * bloom filters keep a miss cheap). A bounded in-memory index of the keys (a Set, ordered by the
+ * engine's `SortedKeyIndex`; at most `indexMaxEntries`) serves `range` synchronously, since classic-level iterators are
  * asynchronous, and answers misses without touching LevelDB while the store is small; a larger
  * store drops it (see index-bound.ts). Writes go to the database's write buffer and reach
  * LevelDB in one batch per flush.
@@ -11,14 +11,30 @@ import type { ResolvedLevelStoreOptions } from '../options.js';
 import { indexFullError } from './index-bound.js';
 import { keyValueKey } from './key-encoding.js';
 import type { LevelDatabase } from './level-database.js';
-import { SortedKeySet } from './sorted-key-set.js';
-import { LevelBackend, prepareStore, StoreState, type StoreLocation } from './store-state.js';
+import { SortedKeyIndex, type StoreLocation } from '@tributary/streams/engine';
+import { LevelBackend, prepareStore, StoreState } from './store-state.js';
 
 const dataIdPrefix = '\u0001';
 
+/** Every key of a store, as latin1 strings, and their byte order. */
+class KeyIndex {
+  readonly keys = new Set<string>();
+  readonly order = new SortedKeyIndex(this.keys);
+
+  add(id: string): void {
+    if (this.keys.has(id)) return;
+    this.keys.add(id);
+    this.order.added(id);
+  }
+
+  delete(id: string): void {
+    if (this.keys.delete(id)) this.order.removed();
+  }
+}
+
 export class KeyValueState extends StoreState {
   /** Every key of the store, or `undefined` once the store outgrew `indexMaxEntries`. */
-  keys: SortedKeySet | undefined = new SortedKeySet();
+  private index: KeyIndex | undefined = new KeyIndex();
   /** The key count when the index was dropped, then moved by every put and delete: an upper bound. */
   private countEstimate = 0;
 
@@ -33,8 +49,8 @@ export class KeyValueState extends StoreState {
   static async load(database: LevelDatabase, indexMaxEntries: number): Promise<KeyValueState> {
     const state = new KeyValueState(database, indexMaxEntries);
     for await (const key of database.dataKeys(undefined, indexMaxEntries + 1)) {
-      state.keys!.add(key.toString('latin1', 1));
-      if (state.keys!.size > indexMaxEntries) {
+      state.index!.add(key.toString('latin1', 1));
+      if (state.index!.keys.size > indexMaxEntries) {
         state.dropIndex();
         break;
       }
@@ -43,42 +59,42 @@ export class KeyValueState extends StoreState {
   }
 
   get approximateCount(): number {
-    return this.keys === undefined ? this.countEstimate : this.keys.size;
+    return this.index === undefined ? this.countEstimate : this.index.keys.size;
   }
 
   get(key: Buffer): Buffer | undefined {
     const id = key.toString('latin1');
-    if (this.keys !== undefined && !this.keys.has(id)) return undefined;
+    if (this.index !== undefined && !this.index.keys.has(id)) return undefined;
     return this.database.read(keyValueKey(key), dataIdPrefix + id);
   }
 
   put(key: Buffer, value: Buffer | null): void {
     const id = key.toString('latin1');
-    const keys = this.keys;
-    if (keys === undefined) {
+    const index = this.index;
+    if (index === undefined) {
       // Without the index, whether the key exists would cost a read: a delete of a missing key
       // writes a tombstone LevelDB drops at compaction, and the count is an estimate.
       if (value === null) this.countEstimate = Math.max(this.countEstimate - 1, 0);
       else this.countEstimate++;
     } else if (value === null) {
-      if (!keys.has(id)) return;
-      keys.delete(id);
+      if (!index.keys.has(id)) return;
+      index.delete(id);
     } else {
-      keys.add(id);
-      if (keys.size > this.indexMaxEntries) this.dropIndex();
+      index.add(id);
+      if (index.keys.size > this.indexMaxEntries) this.dropIndex();
     }
     this.database.write(keyValueKey(key), dataIdPrefix + id, value);
   }
 
   /** Keys with `from <= key <= to` in byte order (latin1 strings), from the index. */
   keysBetween(from: Buffer | undefined, to: Buffer | undefined, iteration: string): string[] {
-    if (this.keys === undefined) throw indexFullError(this.path, this.indexMaxEntries, iteration);
-    return this.keys.between(from?.toString('latin1'), to?.toString('latin1'));
+    if (this.index === undefined) throw indexFullError(this.path, this.indexMaxEntries, iteration);
+    return this.index.order.between(from?.toString('latin1'), to?.toString('latin1'));
   }
 
   private dropIndex(): void {
-    this.countEstimate = this.keys?.size ?? 0;
-    this.keys = undefined;
+    this.countEstimate = this.index?.keys.size ?? 0;
+    this.index = undefined;
   }
 
   protected applyChangelog(records: readonly ChangelogRecord[]): void {

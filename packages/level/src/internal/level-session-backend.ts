@@ -8,15 +8,10 @@
 import type { ChangelogRecord, SessionBytesBackend, SessionBytesEntry, SessionBytesWrite } from '@tributary/streams';
 import type { ResolvedLevelStoreOptions } from '../options.js';
 import type { LevelDatabase } from './level-database.js';
-import { prepareStore, type StoreLocation } from './store-state.js';
+import { basename } from 'node:path';
+import { parseSessionKey, type StoreLocation } from '@tributary/streams/engine';
+import { prepareStore } from './store-state.js';
 import { LevelTimedBackend, segmentIntervalFor, TimedState } from './timed-state.js';
-
-/** Bytes a session changelog key adds to the record key (Kafka's `SessionKeySchema`). */
-const sessionKeySuffixBytes = 16;
-
-function readInt64(bytes: Buffer, offset: number): number {
-  return bytes.readInt32BE(offset) * 4294967296 + bytes.readUInt32BE(offset + 4);
-}
 
 export class SessionState extends TimedState {
   static async load(database: LevelDatabase, retentionMs: number, indexMaxEntries: number): Promise<SessionState> {
@@ -44,11 +39,12 @@ export class SessionState extends TimedState {
   }
 
   protected applyChangelog(records: readonly ChangelogRecord[]): void {
+    const store = basename(this.database.path);
     const writes: SessionBytesWrite[] = new Array(records.length);
     for (let index = 0; index < records.length; index++) {
       const record = records[index]!;
-      const keyLength = record.key.length - sessionKeySuffixBytes;
-      writes[index] = { key: record.key.subarray(0, keyLength), end: readInt64(record.key, keyLength), start: readInt64(record.key, keyLength + 8), value: record.value };
+      const { key, start, end } = parseSessionKey(record.key, store);
+      writes[index] = { key, start, end, value: record.value };
     }
     this.putBatch(writes);
   }

@@ -8,11 +8,11 @@
 import type { ChangelogRecord, WindowBytesBackend, WindowBytesEntry, WindowBytesWrite } from '@tributary/streams';
 import type { ResolvedLevelStoreOptions } from '../options.js';
 import type { LevelDatabase } from './level-database.js';
-import { prepareStore, type StoreLocation } from './store-state.js';
+import { basename } from 'node:path';
+import { parseWindowKey, type StoreLocation } from '@tributary/streams/engine';
+import { prepareStore } from './store-state.js';
 import { LevelTimedBackend, segmentIntervalFor, TimedState } from './timed-state.js';
 
-/** Bytes a window changelog key adds to the record key (Kafka's `WindowKeySchema`). */
-const windowKeySuffixBytes = 12;
 const maxSeqnumMeta = 'max-seqnum';
 
 export class WindowState extends TimedState {
@@ -49,12 +49,12 @@ export class WindowState extends TimedState {
   }
 
   protected applyChangelog(records: readonly ChangelogRecord[]): void {
+    const store = basename(this.database.path);
     const writes: WindowBytesWrite[] = new Array(records.length);
     for (let index = 0; index < records.length; index++) {
       const record = records[index]!;
-      const keyLength = record.key.length - windowKeySuffixBytes;
-      const windowStart = record.key.readInt32BE(keyLength) * 4294967296 + record.key.readUInt32BE(keyLength + 4);
-      writes[index] = { key: record.key.subarray(0, keyLength), windowStart, seqnum: record.key.readInt32BE(keyLength + 8), value: record.value };
+      const { key, windowStart, seqnum } = parseWindowKey(record.key, store);
+      writes[index] = { key, windowStart, seqnum, value: record.value };
     }
     this.putBatch(writes);
   }

@@ -8,17 +8,14 @@ import { join } from 'node:path';
 import { formatTaskId, type ChangelogRecord, type StateStoreContext } from '@tributary/streams';
 import { StoreNotPreparedError } from '../errors.js';
 import type { ResolvedLevelStoreOptions } from '../options.js';
-import type { PersistentStoreHandle, RestoreOptions } from '../store-handle.js';
+import type { RestoreOptions, StoreHandle, StoreLocation } from '@tributary/streams/engine';
 import { ensureStoreDirectory, LevelDatabase } from './level-database.js';
-
-/** The parts of a task's context that locate a store. */
-export type StoreLocation = Pick<StateStoreContext, 'stateDir' | 'applicationId' | 'taskId'>;
 
 export function storePath(context: StoreLocation, store: string): string {
   return join(context.stateDir ?? '', context.applicationId, formatTaskId(context.taskId), store);
 }
 
-export abstract class StoreState implements PersistentStoreHandle {
+export abstract class StoreState implements StoreHandle {
   constructor(readonly database: LevelDatabase) {}
 
   get path(): string {

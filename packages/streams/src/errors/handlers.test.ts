@@ -4,7 +4,7 @@
  * dead-letter topic), plus handlers that answer nonsense and the null key and value paths.
  * Raw bytes go in through a `Bytes` input topic while the topology reads with its real serdes.
  */
-import { describe, expect, it, onTestFinished, vi, type Mock } from 'vitest';
+import { describe, expect, it, vi, type Mock } from 'vitest';
 import { Consumed, Headers, Produced, PunctuationType, Serdes, StreamsBuilder, Topology } from '../index.js';
 import type { Logger, Serde, StreamRecord } from '../index.js';
 import { TestRecord, TopologyTestDriver } from '../test-utils/index.js';
@@ -22,6 +22,7 @@ import {
   type HandlerResponse,
 } from './handlers.js';
 import { DeserializationError, ProcessingError, SerializationError, StreamsError } from './streams-error.js';
+import { openMemoryDriver } from '#test-kit';
 
 type SpyLogger = { readonly [Level in keyof Logger]: Mock<Logger[Level]> };
 
@@ -32,9 +33,7 @@ function spyLogger(): SpyLogger {
 /** A driver with a spy logger, closed when the test ends. */
 function openDriver(topology: Topology, config: TestDriverConfig = {}): { driver: TopologyTestDriver; logger: SpyLogger } {
   const logger = spyLogger();
-  const driver = new TopologyTestDriver(topology, { logger, ...config }, { initialWallClockTime: 0 });
-  onTestFinished(() => driver.close());
-  return { driver, logger };
+  return { driver: openMemoryDriver(topology, { logger, ...config }), logger };
 }
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');

@@ -3,7 +3,7 @@
  * reject a wrong graph as it is built, how the graph splits into sub-topologies, and how
  * `describe()` prints it.
  */
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   Consumed,
   Produced,
@@ -17,6 +17,7 @@ import {
 } from '../index.js';
 import type { KeyValueStore, Processor, ProcessorContext, ProcessorSupplier } from '../index.js';
 import { TopologyTestDriver } from '../test-utils/index.js';
+import { openMemoryDriver } from '#test-kit';
 
 const strings = { keySerde: Serdes.String(), valueSerde: Serdes.String() };
 
@@ -44,19 +45,13 @@ function tagWith(tag: string): ProcessorSupplier<string, string, string, string>
   };
 }
 
-function openDriver(topology: Topology): TopologyTestDriver {
-  const driver = new TopologyTestDriver(topology, { logger: silentLogger }, { initialWallClockTime: 0 });
-  onTestFinished(() => driver.close());
-  return driver;
-}
-
 describe('Topology wiring', () => {
   it('runs source → processor → sink', () => {
     const topology = new Topology()
       .addSource('source', 'in', strings)
       .addProcessor('upper', upperCase, 'source')
       .addSink('sink', 'out', strings, 'upper');
-    const driver = openDriver(topology);
+    const driver = openMemoryDriver(topology);
     driver.createInputTopic('in', Serdes.String(), Serdes.String()).pipeKeyValueList([
       ['a', 'hello'],
       ['b', 'world'],
@@ -73,14 +68,14 @@ describe('Topology wiring', () => {
       .addProcessor('first', tagWith('first'), 'source')
       .addProcessor('second', tagWith('second'), 'source')
       .addSink('sink', 'out', strings, 'first', 'second');
-    const driver = openDriver(topology);
+    const driver = openMemoryDriver(topology);
     driver.createInputTopic('in', Serdes.String(), Serdes.String()).pipeInput('k', 'v');
     expect(driver.createOutputTopic('out', Serdes.String(), Serdes.String()).readValuesToList()).toEqual(['first:v', 'second:v']);
   });
 
   it('reads several topics with one source', () => {
     const topology = new Topology().addSource('source', ['a', 'b'], strings).addSink('sink', 'out', strings, 'source');
-    const driver = openDriver(topology);
+    const driver = openMemoryDriver(topology);
     driver.createInputTopic('b', Serdes.String(), Serdes.String()).pipeInput('k', 'from-b');
     driver.createInputTopic('a', Serdes.String(), Serdes.String()).pipeInput('k', 'from-a');
     expect(driver.createOutputTopic('out', Serdes.String(), Serdes.String()).readValuesToList()).toEqual(['from-b', 'from-a']);
@@ -107,7 +102,7 @@ describe('Topology wiring', () => {
       .addProcessor('count', counter, 'source')
       .addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore('counts'), Serdes.String(), Serdes.Int32()), 'count')
       .addSink('sink', 'out', { keySerde: Serdes.String(), valueSerde: Serdes.Int32() }, 'count');
-    const driver = openDriver(topology);
+    const driver = openMemoryDriver(topology);
     driver.createInputTopic('in', Serdes.String(), Serdes.String()).pipeKeyValueList([
       ['a', 'x'],
       ['a', 'y'],
@@ -266,7 +261,7 @@ describe('Sub-topologies', () => {
       process: () => {},
     });
     topology.addProcessor('ta', recordTask('a'), 'pa').addProcessor('tb', recordTask('b'), 'pb');
-    const driver = openDriver(topology);
+    const driver = openMemoryDriver(topology);
     expect(taskIds).toEqual(['a@0_0', 'b@1_0']);
     expect(driver.getStateStore('store-a').name).toBe('store-a');
     expect(driver.getStateStore('store-b').name).toBe('store-b');

@@ -19,7 +19,7 @@ import type { StateStore, StateStoreContext } from './state-store.js';
 import type { WindowStore } from './window-store.js';
 import { Stores } from './stores.js';
 import { isPreparableSupplier } from './store-suppliers.js';
-import { propertyRuns, storeStateDir, storeSuppliers } from '../../../../test/support/store-kind.js';
+import { propertyRuns, storeStateDir, storeSuppliers } from '#test-kit';
 
 const runs = { numRuns: propertyRuns(200, 50) };
 /** Each opened store gets its own task, so (on LevelDB) its own directory. */

@@ -9,7 +9,7 @@
  * time. A backend that writes to disk should apply its writes in one batch at {@link
  * KeyValueBytesBackend.flush} (or in `putBatch`), never a promise per record.
  */
-import type { StateStoreContext } from './state-store.js';
+import type { StateStore, StateStoreContext, StoreBuilder } from './state-store.js';
 
 /** A key and value of bytes, as backends return them. */
 export interface BytesEntry {
@@ -250,35 +250,77 @@ export function isRestorableStore(store: unknown): store is RestorableStateStore
 /** Where a task's store lives: enough for a persistent supplier to find its directory. */
 export type StoreLocation = Pick<StateStoreContext, 'stateDir' | 'applicationId' | 'taskId'>;
 
+/** Options of {@link StoreHandle.restore}. */
+export interface RestoreOptions {
+  /** Changelog records per write batch. Defaults to 4096. */
+  readonly batchSize?: number;
+  /** Called after each batch is written, with the records restored so far. */
+  readonly onProgress?: (restored: number) => void;
+}
+
 /**
  * The asynchronous side of a persistent store (LevelDB), which a driver holds per task: the
  * engine calls stores synchronously, so opening, waiting for writes to land, checkpoints and
- * bulk restores happen here, at task start and commit boundaries.
+ * bulk restores happen here, at task start and commit boundaries. A driver gets one from
+ * {@link PreparableStoreSupplier.prepare} before the task's stores are initialized, restores
+ * through it, awaits {@link StoreHandle.commit} after each engine commit (which flushed the stores
+ * synchronously into a pending batch) and then writes the checkpoint.
  */
 export interface StoreHandle {
+  /** The store's directory (`<stateDir>/<applicationId>/<taskId>/<store>`): a driver deletes it, after `close`, to wipe the store. */
+  readonly path: string;
   /** Whether opening found data without a matching checkpoint and wiped it: restore everything. */
   readonly wiped: boolean;
   /** The changelog offset the store's data reflects, from its checkpoint; `undefined` restores from the start. */
   checkpointOffset(): number | undefined;
-  /** Waits until every flush so far has reached disk. */
+  /** Waits until every flush so far has reached disk; rejects if a write failed. */
   commit(): Promise<void>;
-  /** Waits for {@link commit}, then records that the store reflects its changelog up to `offset`. */
+  /** Waits for {@link StoreHandle.commit}, then records atomically that the store reflects its changelog up to `offset`. */
   writeCheckpoint(offset: number): Promise<void>;
-  /** Applies changelog records in bulk, before the task initializes the store; returns how many. */
-  restore(
-    records: Iterable<ChangelogRecord> | AsyncIterable<ChangelogRecord>,
-    options?: { readonly batchSize?: number; readonly onProgress?: (restored: number) => void },
-  ): Promise<number>;
+  /**
+   * Applies changelog records (in the changelog's key format; `null` values are tombstones) in
+   * batches straight to the store's files. Call before the store's task initializes it, then
+   * write a checkpoint. Returns how many records were applied.
+   */
+  restore(records: Iterable<ChangelogRecord> | AsyncIterable<ChangelogRecord>, options?: RestoreOptions): Promise<number>;
   /** Closes the store's files, after pending writes. */
   close(): Promise<void>;
 }
 
 /** A supplier whose stores open asynchronously: a driver awaits `prepare` for each task before it initializes. */
 export interface PreparableStoreSupplier {
+  /**
+   * Opens the store's files for the task at `location`. Await it before the task's stores are
+   * initialized; a second call for the same task before `init` returns the same handle.
+   */
   prepare(location: StoreLocation): Promise<StoreHandle>;
 }
 
 /** Whether `supplier` must be prepared (opened asynchronously) before its task initializes. */
 export function isPreparableSupplier(supplier: unknown): supplier is PreparableStoreSupplier {
   return typeof supplier === 'object' && supplier !== null && typeof (supplier as Partial<PreparableStoreSupplier>).prepare === 'function';
+}
+
+/** The supplier of `builder`'s stores when it must be prepared before its task initializes (a persistent one), else `undefined`. */
+export function preparableSupplierOf(builder: StoreBuilder): PreparableStoreSupplier | undefined {
+  const supplier = builder.supplier;
+  return isPreparableSupplier(supplier) ? supplier : undefined;
+}
+
+/**
+ * A store with a record cache whose bound a driver can set: the stores `Stores` builds. A driver
+ * divides the application's cache budget among these, as Kafka Streams divides
+ * `statestore.cache.max.bytes` among its threads' caches.
+ */
+export interface CachingStateStore extends StateStore {
+  /** The cache's bound in bytes; `undefined` when the store does not cache. */
+  readonly cacheMaxBytes: number | undefined;
+  /** Rebounds the cache, evicting down to the new bound at once. Does nothing when the store does not cache. */
+  setCacheMaxBytes(bytes: number): void;
+}
+
+/** Whether `store` has a record cache whose bound can be set ({@link CachingStateStore}). */
+export function isCachingStore(store: StateStore): store is CachingStateStore {
+  const candidate = store as Partial<CachingStateStore>;
+  return typeof candidate.setCacheMaxBytes === 'function' && candidate.cacheMaxBytes !== undefined;
 }

@@ -3,7 +3,7 @@
  * headers, reading outputs, punctuation on both clocks, feedback through topics, closing, and
  * the serde checks it makes when it starts.
  */
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
   Consumed,
@@ -22,18 +22,10 @@ import {
 } from '../index.js';
 import type { Cancellable, KStream, Processor, ProcessorContext, ProcessorSupplier } from '../index.js';
 import { TestRecord, TopologyTestDriver } from './index.js';
-import type { TestDriverConfig, TopologyTestDriverOptions } from './index.js';
-
-const strings = Consumed.with(Serdes.String(), Serdes.String());
-const writeStrings = Produced.with(Serdes.String(), Serdes.String());
+import type { TestDriverConfig } from './index.js';
+import { openMemoryDriver, strings, writeStrings } from '#test-kit';
 
 /** A driver closed when the test ends. The wall clock starts at 0 unless told otherwise. */
-function openDriver(topology: Topology, config: TestDriverConfig = {}, options: TopologyTestDriverOptions = {}): TopologyTestDriver {
-  const driver = new TopologyTestDriver(topology, { logger: silentLogger, ...config }, { initialWallClockTime: 0, ...options });
-  onTestFinished(() => driver.close());
-  return driver;
-}
-
 /** `in` → `build` → `out`, strings throughout. */
 function stringTopology(build: (stream: KStream<string, string>) => KStream<string, string> = (stream) => stream): Topology {
   const builder = new StreamsBuilder();
@@ -57,7 +49,7 @@ function withContext(onInit: (context: ProcessorContext<string, string>) => void
 
 describe('input topic timestamps', () => {
   it('start at the wall clock when no start is given, and stay there without autoAdvanceMs', () => {
-    const driver = openDriver(stringTopology(), {}, { initialWallClockTime: 1_000 });
+    const driver = openMemoryDriver(stringTopology(), {}, { initialWallClockTime: 1_000 });
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
     input.pipeValueList(['a', 'b']);
     const output = driver.createOutputTopic('out', Serdes.String(), Serdes.String());
@@ -65,7 +57,7 @@ describe('input topic timestamps', () => {
   });
 
   it('start at startTimestamp and advance by autoAdvanceMs per record piped without one', () => {
-    const driver = openDriver(stringTopology());
+    const driver = openMemoryDriver(stringTopology());
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.String(), { startTimestamp: 100, autoAdvanceMs: 10 });
     input.pipeInput('a', '1');
     input.pipeInput('b', '2', 5); // an explicit timestamp does not move the topic's clock
@@ -82,7 +74,7 @@ describe('input topic timestamps', () => {
   });
 
   it('rejects a negative autoAdvanceMs or advanceTime', () => {
-    const driver = openDriver(stringTopology());
+    const driver = openMemoryDriver(stringTopology());
     expect(() => driver.createInputTopic('in', Serdes.String(), Serdes.String(), { autoAdvanceMs: -1 })).toThrow(ConfigError);
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
     expect(() => input.advanceTime(-5)).toThrow('advanceTime takes a non-negative number of milliseconds, got -5.');
@@ -91,7 +83,7 @@ describe('input topic timestamps', () => {
 
 describe('piping lists', () => {
   it('pipeKeyValueList pipes pairs in order, with an optional timestamp each', () => {
-    const driver = openDriver(stringTopology());
+    const driver = openMemoryDriver(stringTopology());
     driver.createInputTopic('in', Serdes.String(), Serdes.String(), { startTimestamp: 50 }).pipeKeyValueList([
       ['a', '1'],
       ['b', '2', 7],
@@ -106,7 +98,7 @@ describe('piping lists', () => {
   });
 
   it('pipeValueList pipes values with null keys', () => {
-    const driver = openDriver(stringTopology());
+    const driver = openMemoryDriver(stringTopology());
     driver.createInputTopic('in', Serdes.String(), Serdes.String()).pipeValueList(['x', 'y', null]);
     expect(driver.createOutputTopic('out', Serdes.String(), Serdes.String()).readKeyValuesToList()).toEqual([
       { key: null, value: 'x' },
@@ -116,7 +108,7 @@ describe('piping lists', () => {
   });
 
   it('pipeRecordList pipes TestRecords with their timestamps and headers', () => {
-    const driver = openDriver(stringTopology());
+    const driver = openMemoryDriver(stringTopology());
     driver
       .createInputTopic('in', Serdes.String(), Serdes.String(), { startTimestamp: 9 })
       .pipeRecordList([new TestRecord('a', '1', 3, new Headers().add('h', 'one')), new TestRecord('b', '2')]);
@@ -144,7 +136,7 @@ describe('headers', () => {
         };
       }),
     );
-    const driver = openDriver(topology);
+    const driver = openMemoryDriver(topology);
     const headers = new Headers().add('trace-id', 'abc').add('tenant', Buffer.from([1, 2]));
     driver.createInputTopic('in', Serdes.String(), Serdes.String()).pipeInput(new TestRecord('k', 'v', 10, headers));
     expect(seen).toEqual(['abc']);
@@ -166,7 +158,7 @@ describe('headers', () => {
 
 describe('output topics', () => {
   it('readKeyValuesToMap keeps each key’s latest value and drops keys whose latest is a tombstone', () => {
-    const driver = openDriver(stringTopology());
+    const driver = openMemoryDriver(stringTopology());
     driver.createInputTopic('in', Serdes.String(), Serdes.String()).pipeKeyValueList([
       ['a', '1'],
       ['b', '2'],
@@ -185,7 +177,7 @@ describe('output topics', () => {
   });
 
   it('readKeyValuesToMap refuses a record with a null key', () => {
-    const driver = openDriver(stringTopology());
+    const driver = openMemoryDriver(stringTopology());
     driver.createInputTopic('in', Serdes.String(), Serdes.String()).pipeValue('v');
     expect(() => driver.createOutputTopic('out', Serdes.String(), Serdes.String()).readKeyValuesToMap()).toThrow(
       expect.objectContaining({ code: 'OUTPUT_NULL_KEY' }),
@@ -202,7 +194,7 @@ describe('output topics', () => {
         return value;
       })
       .to('out', writeStrings);
-    const driver = openDriver(builder.build(), { processingExceptionHandler: logAndFail() });
+    const driver = openMemoryDriver(builder.build(), { processingExceptionHandler: logAndFail() });
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
     const seen = driver.createOutputTopic('seen', Serdes.String(), Serdes.String());
     input.pipeValue('a');
@@ -213,7 +205,7 @@ describe('output topics', () => {
   });
 
   it('readRecord on an empty topic throws', () => {
-    const driver = openDriver(stringTopology());
+    const driver = openMemoryDriver(stringTopology());
     const output = driver.createOutputTopic('out', Serdes.String(), Serdes.String());
     expect(output.isEmpty()).toBe(true);
     expect(() => output.readRecord()).toThrow("Output topic 'out' has no more records; check isEmpty() first.");
@@ -221,7 +213,7 @@ describe('output topics', () => {
   });
 
   it('reads each record once, and two readers of one topic read independently', () => {
-    const driver = openDriver(stringTopology());
+    const driver = openMemoryDriver(stringTopology());
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
     const first = driver.createOutputTopic('out', Serdes.String(), Serdes.String());
     input.pipeInput('a', '1');
@@ -237,14 +229,14 @@ describe('output topics', () => {
   });
 
   it('reads a topic nothing was written to as empty', () => {
-    const driver = openDriver(stringTopology());
+    const driver = openMemoryDriver(stringTopology());
     expect(driver.createOutputTopic('never-written', Serdes.String(), Serdes.String()).readRecordsToList()).toEqual([]);
   });
 });
 
 describe('createInputTopic', () => {
   it('throws for a topic no source reads, naming the topics it does read', () => {
-    const driver = openDriver(stringTopology());
+    const driver = openMemoryDriver(stringTopology());
     expect(() => driver.createInputTopic('nope', Serdes.String(), Serdes.String())).toThrow(ConfigError);
     expect(() => driver.createInputTopic('nope', Serdes.String(), Serdes.String())).toThrow(
       "No source of this topology reads topic 'nope'. It reads: in.",
@@ -269,7 +261,7 @@ describe('stream-time punctuation', () => {
 
   it('fires on the first record, because schedules are aligned to the epoch', () => {
     const fired: number[] = [];
-    const driver = openDriver(streamTimeTopology(10, fired));
+    const driver = openMemoryDriver(streamTimeTopology(10, fired));
     expect(fired).toEqual([]);
     driver.createInputTopic('in', Serdes.String(), Serdes.String()).pipeInput('k', 'v', 5);
     expect(fired).toEqual([5]);
@@ -277,7 +269,7 @@ describe('stream-time punctuation', () => {
 
   it('then fires at each aligned multiple of the interval that stream time reaches', () => {
     const fired: number[] = [];
-    const driver = openDriver(streamTimeTopology(10, fired));
+    const driver = openMemoryDriver(streamTimeTopology(10, fired));
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
     for (const timestamp of [5, 8, 9, 10, 14, 19, 20]) input.pipeInput('k', 'v', timestamp);
     expect(fired).toEqual([5, 10, 20]);
@@ -285,7 +277,7 @@ describe('stream-time punctuation', () => {
 
   it('fires once for a jump over many intervals, and stays aligned afterwards', () => {
     const fired: number[] = [];
-    const driver = openDriver(streamTimeTopology(10, fired));
+    const driver = openMemoryDriver(streamTimeTopology(10, fired));
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
     for (const timestamp of [1, 95, 99, 100]) input.pipeInput('k', 'v', timestamp);
     expect(fired).toEqual([1, 95, 100]);
@@ -293,7 +285,7 @@ describe('stream-time punctuation', () => {
 
   it('does not fire for a late record: stream time does not go back', () => {
     const fired: number[] = [];
-    const driver = openDriver(streamTimeTopology(10, fired));
+    const driver = openMemoryDriver(streamTimeTopology(10, fired));
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
     for (const timestamp of [25, 3, 29]) input.pipeInput('k', 'v', timestamp);
     expect(fired).toEqual([25]);
@@ -313,7 +305,7 @@ describe('stream-time punctuation', () => {
         };
       }),
     );
-    const driver = openDriver(topology);
+    const driver = openMemoryDriver(topology);
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
     for (const timestamp of [10, 5, 20, 15]) input.pipeInput('k', 'v', timestamp);
     expect(seen).toEqual([-1, 10, 10, 20, 20]);
@@ -321,14 +313,14 @@ describe('stream-time punctuation', () => {
 
   it('does not fire on the wall clock', () => {
     const fired: number[] = [];
-    const driver = openDriver(streamTimeTopology(10, fired));
+    const driver = openMemoryDriver(streamTimeTopology(10, fired));
     driver.advanceWallClockTime(1_000);
     expect(fired).toEqual([]);
   });
 
   it('stops once cancelled', () => {
     const fired: number[] = [];
-    const driver = openDriver(streamTimeTopology(10, fired, 2));
+    const driver = openMemoryDriver(streamTimeTopology(10, fired, 2));
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
     for (const timestamp of [0, 10, 20, 30, 40]) input.pipeInput('k', 'v', timestamp);
     expect(fired).toEqual([0, 10]);
@@ -354,7 +346,7 @@ describe('stream-time punctuation', () => {
         };
       }),
     );
-    const driver = openDriver(topology);
+    const driver = openMemoryDriver(topology);
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
     input.pipeInput('a', 'x', 50);
     input.pipeInput('b', 'y', 150);
@@ -391,7 +383,7 @@ describe('wall-clock punctuation', () => {
 
   it('fires one interval after it was scheduled, as advanceWallClockTime moves the clock', () => {
     const fired: number[] = [];
-    const driver = openDriver(wallClockTopology(1_000, fired), {}, { initialWallClockTime: 5_000 });
+    const driver = openMemoryDriver(wallClockTopology(1_000, fired), {}, { initialWallClockTime: 5_000 });
     driver.advanceWallClockTime(999);
     expect(fired).toEqual([]);
     driver.advanceWallClockTime(1);
@@ -403,7 +395,7 @@ describe('wall-clock punctuation', () => {
 
   it('fires once for a jump over many intervals, and stays on the schedule afterwards', () => {
     const fired: number[] = [];
-    const driver = openDriver(wallClockTopology(1_000, fired));
+    const driver = openMemoryDriver(wallClockTopology(1_000, fired));
     driver.advanceWallClockTime(4_500);
     expect(fired).toEqual([4_500]);
     driver.advanceWallClockTime(400);
@@ -414,7 +406,7 @@ describe('wall-clock punctuation', () => {
 
   it('does not fire on stream time', () => {
     const fired: number[] = [];
-    const driver = openDriver(wallClockTopology(10, fired));
+    const driver = openMemoryDriver(wallClockTopology(10, fired));
     driver.createInputTopic('in', Serdes.String(), Serdes.String()).pipeKeyValueList([
       ['k', 'v', 0],
       ['k', 'v', 1_000_000],
@@ -424,7 +416,7 @@ describe('wall-clock punctuation', () => {
 
   it('stops once cancelled', () => {
     const fired: number[] = [];
-    const driver = openDriver(wallClockTopology(10, fired, 1));
+    const driver = openMemoryDriver(wallClockTopology(10, fired, 1));
     driver.advanceWallClockTime(10);
     driver.advanceWallClockTime(10);
     driver.advanceWallClockTime(10);
@@ -446,13 +438,13 @@ describe('wall-clock punctuation', () => {
         };
       }),
     );
-    const driver = openDriver(topology);
+    const driver = openMemoryDriver(topology);
     driver.advanceWallClockTime(60_000);
     expect(driver.createOutputTopic('out', Serdes.String(), Serdes.String()).readKeyValuesToList()).toEqual([{ key: 'tick', value: '60000' }]);
   });
 
   it('rejects a negative advance', () => {
-    const driver = openDriver(stringTopology());
+    const driver = openMemoryDriver(stringTopology());
     expect(() => driver.advanceWallClockTime(-1)).toThrow('advanceWallClockTime takes a non-negative number of milliseconds, got -1.');
   });
 });
@@ -503,7 +495,7 @@ describe('feedback through topics', () => {
       .stream('middle', strings)
       .mapValues((value) => `${value}>out`)
       .to('out', writeStrings);
-    const driver = openDriver(builder.build());
+    const driver = openMemoryDriver(builder.build());
     driver.createInputTopic('in', Serdes.String(), Serdes.String()).pipeInput('k', 'v', 3);
     expect(driver.createOutputTopic('middle', Serdes.String(), Serdes.String()).readValuesToList()).toEqual(['v>mid']);
     const out = driver.createOutputTopic('out', Serdes.String(), Serdes.String()).readRecord();
@@ -515,7 +507,7 @@ describe('feedback through topics', () => {
     const builder = new StreamsBuilder();
     const countdown = builder.stream('countdown', Consumed.with(Serdes.String(), Serdes.Int32()));
     countdown.filter((_key, value) => value > 0).mapValues((value) => value - 1).to('countdown', Produced.with(Serdes.String(), Serdes.Int32()));
-    const driver = openDriver(builder.build());
+    const driver = openMemoryDriver(builder.build());
     driver.createInputTopic('countdown', Serdes.String(), Serdes.Int32()).pipeInput('k', 3);
     expect(driver.createOutputTopic('countdown', Serdes.String(), Serdes.Int32()).readValuesToList()).toEqual([3, 2, 1, 0]);
   });
@@ -556,7 +548,7 @@ describe('serdes at driver construction', () => {
       .stream<string, string>('in')
       .mapValues((value) => value.toUpperCase())
       .to('out');
-    const driver = openDriver(builder.build(), { defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.String() });
+    const driver = openMemoryDriver(builder.build(), { defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.String() });
     driver.createInputTopic('in', Serdes.String(), Serdes.String()).pipeInput('k', 'hello');
     const raw = driver.createOutputTopic('out', Serdes.Bytes(), Serdes.Bytes()).readKeyValue();
     expect(raw).toEqual({ key: Buffer.from('k'), value: Buffer.from('HELLO') });
@@ -565,7 +557,7 @@ describe('serdes at driver construction', () => {
   it('prefers the serdes a source or sink names over the defaults', () => {
     const builder = new StreamsBuilder();
     builder.stream('in', Consumed.with(Serdes.String(), Serdes.Int32())).to('out', Produced.with(Serdes.String(), Serdes.Int32()));
-    const driver = openDriver(builder.build(), { defaultKeySerde: Serdes.Json(), defaultValueSerde: Serdes.Json() });
+    const driver = openMemoryDriver(builder.build(), { defaultKeySerde: Serdes.Json(), defaultValueSerde: Serdes.Json() });
     driver.createInputTopic('in', Serdes.String(), Serdes.Int32()).pipeInput('k', 258);
     expect(driver.createOutputTopic('out', Serdes.Bytes(), Serdes.Bytes()).readValue()).toEqual(Buffer.from([0, 0, 1, 2]));
   });
@@ -581,20 +573,20 @@ describe('state stores and configuration', () => {
   it('uses applicationId "test" unless told otherwise', () => {
     const ids: string[] = [];
     const topology = stringTopology((stream) => stream.process(withContext((context) => ids.push(context.applicationId))));
-    openDriver(topology);
-    openDriver(topology, { applicationId: 'orders-app' });
+    openMemoryDriver(topology);
+    openMemoryDriver(topology, { applicationId: 'orders-app' });
     expect(ids).toEqual(['test', 'orders-app']);
   });
 
   it('throws for a store the topology does not have', () => {
-    const driver = openDriver(stringTopology());
+    const driver = openMemoryDriver(stringTopology());
     expect(() => driver.getStateStore('missing')).toThrow("The topology has no state store named 'missing'.");
   });
 
   it('hands processors the appConfigs setting, beside the options, as appConfigs', () => {
     let seen: unknown;
     const topology = stringTopology((stream) => stream.process(withContext((context) => (seen = context.appConfigs['greeting']))));
-    openDriver(topology, { appConfigs: { greeting: 'hello' } });
+    openMemoryDriver(topology, { appConfigs: { greeting: 'hello' } });
     expect(seen).toBe('hello');
   });
 });
@@ -619,18 +611,18 @@ describe('record caches and commits, as in Kafka Streams’ TopologyTestDriver',
   }
 
   it('caches one record’s updates of a key until its commit, by default', () => {
-    expect(counts(openDriver(doubleCount(false)))).toEqual(['2']);
+    expect(counts(openMemoryDriver(doubleCount(false)))).toEqual(['2']);
   });
 
   it('forwards every update at once with cacheMaxBytes 0, as statestore.cache.max.bytes=0 does', () => {
-    expect(counts(openDriver(doubleCount(false), { cacheMaxBytes: 0 }))).toEqual(['1', '2']);
+    expect(counts(openMemoryDriver(doubleCount(false), { cacheMaxBytes: 0 }))).toEqual(['1', '2']);
   });
 
   it('builds stores without caches with cacheMaxBytes 0, so deleting a key never there is still forwarded, as Kafka does', () => {
     const builder = new StreamsBuilder();
     builder.table('in', strings, Materialized.as('rows')).toStream().to('out', writeStrings);
     const tombstones = (config: TestDriverConfig): (string | null)[] => {
-      const driver = openDriver(builder.build(), config);
+      const driver = openMemoryDriver(builder.build(), config);
       driver.createInputTopic('in', Serdes.String(), Serdes.String()).pipeInput('never-there', null, 5);
       return driver.createOutputTopic('out', Serdes.String(), Serdes.String()).readValuesToList();
     };
@@ -642,7 +634,7 @@ describe('record caches and commits, as in Kafka Streams’ TopologyTestDriver',
   it('commits after each record fed back through a repartition topic, so each one’s update is flushed', () => {
     // Kafka's driver processes one record, commits (flushing caches), then takes the next: the two
     // repartitioned copies give two counts even with caches on.
-    expect(counts(openDriver(doubleCount(true)))).toEqual(['1', '2']);
+    expect(counts(openMemoryDriver(doubleCount(true)))).toEqual(['1', '2']);
   });
 
   it('rejects a cacheMaxBytes that is not a non-negative integer, naming the option', () => {

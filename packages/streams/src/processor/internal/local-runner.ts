@@ -8,6 +8,7 @@ import { resolveStreamsConfig, type ResolvedStreamsConfig, type StreamsConfig } 
 import { StateStoreError, TopologyError } from '../../errors/streams-error.js';
 import type { StateStore } from '../../state/state-store.js';
 import { queryStore, type QueryableStoreType } from '../../state/queryable-store-types.js';
+import { isCachingStore, type CachingStateStore } from '../../state/store-suppliers.js';
 import type { Headers } from '../headers.js';
 import type { ConsumedRecord, RecordCollector } from '../record-collector.js';
 import { topologyBuilder, type Topology } from '../topology.js';
@@ -387,23 +388,14 @@ export class LocalRunner implements RecordCollector {
   }
 }
 
-/** A store whose record cache can be rebounded (the typed stores). */
-interface CachingStore {
-  readonly cacheMaxBytes: number | undefined;
-  setCacheMaxBytes(bytes: number): void;
-}
-
 /**
  * Divides an application-wide cache budget evenly among the caching stores of the tasks, as
  * Kafka Streams divides `statestore.cache.max.bytes`: each store's bound becomes its share.
  */
 function applyCacheBudget(tasks: readonly StreamTask[], budget: number): void {
-  const caching: CachingStore[] = [];
+  const caching: CachingStateStore[] = [];
   for (const task of tasks) {
-    for (const store of task.stores.values()) {
-      const candidate = store as Partial<CachingStore>;
-      if (typeof candidate.setCacheMaxBytes === 'function' && candidate.cacheMaxBytes !== undefined) caching.push(candidate as CachingStore);
-    }
+    for (const store of task.stores.values()) if (isCachingStore(store)) caching.push(store);
   }
   if (caching.length === 0) return;
   const share = Math.floor(budget / caching.length);

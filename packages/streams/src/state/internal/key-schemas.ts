@@ -28,7 +28,7 @@ export const windowKeySuffixBytes = 12;
 /** Bytes a session key adds to the record key. */
 export const sessionKeySuffixBytes = 16;
 
-/** A window store's changelog key. */
+/** A window store's changelog key: the record key's bytes, the window start (int64) and the seqnum (int32), big-endian. */
 export function windowKey(key: Buffer, windowStart: number, seqnum: number): Buffer {
   const bytes = Buffer.allocUnsafe(key.length + windowKeySuffixBytes);
   key.copy(bytes, 0);
@@ -39,11 +39,20 @@ export function windowKey(key: Buffer, windowStart: number, seqnum: number): Buf
 
 /** The parts of a window store's changelog key. */
 export interface WindowKeyParts {
+  /** The record key's bytes: a view into the changelog key, not a copy. */
   readonly key: Buffer;
+  /** The window's start, epoch ms. */
   readonly windowStart: number;
+  /** Which duplicate of the key and window (stores retaining duplicates); else 0. */
   readonly seqnum: number;
 }
 
+/**
+ * Splits a window store's changelog key ({@link windowKey}) into its parts.
+ *
+ * @param storeName - The store whose changelog it is, for the error.
+ * @throws DeserializationError when the key is too short to hold a window start and seqnum.
+ */
 export function parseWindowKey(bytes: Buffer, storeName: string): WindowKeyParts {
   if (bytes.length < windowKeySuffixBytes) {
     throw new DeserializationError(`A changelog key of window store '${storeName}' has ${bytes.length} bytes; it needs at least ${windowKeySuffixBytes} (window start and seqnum).`);
@@ -52,7 +61,7 @@ export function parseWindowKey(bytes: Buffer, storeName: string): WindowKeyParts
   return { key: bytes.subarray(0, keyLength), windowStart: readInt64(bytes, keyLength), seqnum: bytes.readInt32BE(keyLength + 8) };
 }
 
-/** A session store's changelog key. */
+/** A session store's changelog key: the record key's bytes, the session's end and then its start (int64s), big-endian. */
 export function sessionKey(key: Buffer, start: number, end: number): Buffer {
   const bytes = Buffer.allocUnsafe(key.length + sessionKeySuffixBytes);
   key.copy(bytes, 0);
@@ -63,11 +72,20 @@ export function sessionKey(key: Buffer, start: number, end: number): Buffer {
 
 /** The parts of a session store's changelog key. */
 export interface SessionKeyParts {
+  /** The record key's bytes: a view into the changelog key, not a copy. */
   readonly key: Buffer;
+  /** Timestamp of the session's first record, epoch ms. */
   readonly start: number;
+  /** Timestamp of the session's last record, epoch ms. */
   readonly end: number;
 }
 
+/**
+ * Splits a session store's changelog key ({@link sessionKey}) into its parts.
+ *
+ * @param storeName - The store whose changelog it is, for the error.
+ * @throws DeserializationError when the key is too short to hold the session's end and start.
+ */
 export function parseSessionKey(bytes: Buffer, storeName: string): SessionKeyParts {
   if (bytes.length < sessionKeySuffixBytes) {
     throw new DeserializationError(`A changelog key of session store '${storeName}' has ${bytes.length} bytes; it needs at least ${sessionKeySuffixBytes} (session end and start).`);
@@ -94,6 +112,7 @@ class ValueAndTimestampSerde<V> implements Serde<ValueAndTimestamp<V>> {
   }
 }
 
+/** A serde of `ValueAndTimestamp<V>` in Kafka's layout (8-byte timestamp, then `inner`'s bytes). */
 export function valueAndTimestampSerde<V>(inner: Serde<V>): Serde<ValueAndTimestamp<V>> {
   return new ValueAndTimestampSerde(inner);
 }

@@ -3,7 +3,7 @@
  * commits after every piped record, so here a task processes several records before one commit.
  * Also: an aggregation's changelog, as produced, rebuilds its store through `restore`.
  */
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Consumed, Serdes, StreamsBuilder, silentLogger } from '../../../index.js';
 import type { KStream, Topology } from '../../../index.js';
 import { Headers } from '../../../processor/headers.js';
@@ -22,7 +22,7 @@ import { SessionWindows, SlidingWindows, TimeWindows } from '../../windows.js';
 import { countSerde } from '../aggregate-stores.js';
 import type { Change } from '../change.js';
 import type { KTableImpl } from '../ktable-impl.js';
-import { builderOptions, openDriver, openRunner } from '../../../../../../test/support/store-kind.js';
+import { builderOptions, openDriver, openQuietDriver, openRunner } from '#test-kit';
 
 type Stream = KStream<string, number>;
 
@@ -186,8 +186,7 @@ describe('aggregations forward through the cache', () => {
         .toStream()
         .map((key, value) => ({ key: `${key.key}@${key.window.start}/${key.window.end}`, value }))
         .to('out');
-      const driver = await openDriver(builder.build(), { logger: silentLogger, cacheMaxBytes, defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.String() }, { initialWallClockTime: 0 });
-      onTestFinished(() => driver.close());
+      const driver = await openQuietDriver(builder.build(), { cacheMaxBytes, defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.String() });
       const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
       // Kafka's session aggregation forwards an uncached update as a new record, without headers;
       // a cached one goes on with the headers of the record that wrote it.
@@ -318,7 +317,6 @@ describe('an aggregation changelog', () => {
       .windowedBy(TimeWindows.ofSizeAndGrace(size, 5))
       .count({ storeName: 'counts', retentionMs: retention, cachingEnabled: caching });
     const driver = await openDriver(builder.build(), { applicationId: 'app', logger: silentLogger });
-    onTestFinished(() => driver.close());
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
     for (const [key, timestamp] of [['a', 1], ['b', 3], ['a', 4], ['a', 12], ['b', 25], ['a', 9], ['c', 40], ['a', 41]] as const) input.pipeInput(key, 1, timestamp);
     expect(driver.producedTopicNames()).toContain('app-counts-changelog');

@@ -4,7 +4,7 @@
  * the final per-window aggregates with brute-force oracles that replay the input in order.
  */
 import fc from 'fast-check';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Consumed, Produced, Serdes, StreamsBuilder, logAndFail, silentLogger } from '../../../index.js';
 import type { KStream, KeyValue, Topology } from '../../../index.js';
 import { TopologyTestDriver } from '../../../test-utils/index.js';
@@ -18,17 +18,10 @@ import type { SessionStore } from '../../../state/session-store.js';
 import type { WindowStore } from '../../../state/window-store.js';
 import type { ValueAndTimestamp } from '../../../state/value-and-timestamp.js';
 import type { KeyValueStore } from '../../../state/key-value-store.js';
-import { builderOptions, openDriver as openStoreDriver, propertyRuns } from '../../../../../../test/support/store-kind.js';
+import { builderOptions, numbers, openDriver, openQuietDriver, propertyRuns } from '#test-kit';
 
-const numbers = Consumed.with(Serdes.String(), Serdes.Int32());
 type Stream = KStream<string, number>;
 type Input = readonly [key: string | null, value: number | null, timestamp: number];
-
-async function openDriver(topology: Topology): Promise<TopologyTestDriver> {
-  const driver = await openStoreDriver(topology, { logger: silentLogger }, { initialWallClockTime: 0 });
-  onTestFinished(() => driver.close());
-  return driver;
-}
 
 function topology(build: (stream: Stream) => void): Topology {
   const builder = new StreamsBuilder(builderOptions());
@@ -53,7 +46,7 @@ const sorted = (map: Map<string, number>) => [...map.entries()].sort(([left], [r
 
 describe('KGroupedStream aggregations', () => {
   it('counts per key, dropping and counting null keys and null values', async () => {
-    const driver = await openDriver(
+    const driver = await openQuietDriver(
       topology((stream) => stream.groupByKey().count(Materialized.as('counts')).toStream().to('out', Produced.with(Serdes.String(), Serdes.Float64()))),
     );
     pipe(driver, [['a', 1, 0], [null, 2, 1], ['b', 3, 2], ['a', null, 3], ['a', 4, 4]]);
@@ -70,7 +63,7 @@ describe('KGroupedStream aggregations', () => {
     stream
       .groupBy((_key, value) => (value % 2 === 0 ? 'even' : 'odd'), { name: 'parity', keySerde: Serdes.String(), valueSerde: Serdes.Int32() })
       .reduce((sum, value) => sum + value, Materialized.as('sums'));
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     pipe(driver, [['x', 1, 0], ['y', 2, 1], ['z', 3, 2]]);
     expect(driver.producedTopicNames()).toContain('test-parity-repartition');
     const sums = driver.getStateStore<KeyValueStore<string, ValueAndTimestamp<number>>>('sums');
@@ -86,7 +79,7 @@ describe('KGroupedStream aggregations', () => {
       .cogroup<number>((_key, value, total) => total + value)
       .cogroup(views, (_key, value, total) => total + 100 * value)
       .aggregate(() => 0, { ...Materialized.as('totals'), ...Materialized.with(Serdes.String(), Serdes.Int32()) });
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     pipe(driver, [['a', 1, 0]]);
     driver.createInputTopic('views', Serdes.String(), Serdes.Int32()).pipeInput('a', 2, 1);
     expect(driver.getStateStore<KeyValueStore<string, ValueAndTimestamp<number>>>('totals').get('a')?.value).toBe(201);
@@ -94,16 +87,15 @@ describe('KGroupedStream aggregations', () => {
 
   it('names the operator and Materialized.with when an aggregate has no value serde and the config no default', async () => {
     const build = () => topology((stream) => stream.groupByKey().aggregate(() => 0, (_key, value, sum) => sum + value, Materialized.as('sums')));
-    await expect(openStoreDriver(build())).rejects.toThrow(expect.objectContaining({ code: 'TOPOLOGY_INVALID', message: expect.stringMatching(/aggregate\(\) has no value serde for its store 'sums'.*Materialized\.with/) }));
+    await expect(openDriver(build())).rejects.toThrow(expect.objectContaining({ code: 'TOPOLOGY_INVALID', message: expect.stringMatching(/aggregate\(\) has no value serde for its store 'sums'.*Materialized\.with/) }));
     // A config default is enough.
-    const driver = await openStoreDriver(build(), { logger: silentLogger, defaultValueSerde: Serdes.Int32() });
-    onTestFinished(() => driver.close());
+    const driver = await openDriver(build(), { logger: silentLogger, defaultValueSerde: Serdes.Int32() });
     pipe(driver, [['a', 1, 0], ['a', 2, 1]]);
     expect(driver.getStateStore<KeyValueStore<string, ValueAndTimestamp<number>>>('sums').get('a')?.value).toBe(3);
   });
 
   it('reduce keeps the grouped value serde; count uses its own', async () => {
-    const driver = await openDriver(
+    const driver = await openQuietDriver(
       topology((stream) => {
         stream.groupByKey().reduce((sum, value) => sum + value, Materialized.as('reduced'));
         stream.groupByKey().count(Materialized.as('counted'));
@@ -117,7 +109,7 @@ describe('KGroupedStream aggregations', () => {
 
 describe('windowed aggregations', () => {
   it('counts in tumbling windows and drops records whose window closed (Kafka docs walkthrough)', async () => {
-    const driver = await openDriver(topology((stream) => stream.groupByKey().windowedBy(TimeWindows.ofSizeAndGrace(5000, 1000)).count(Materialized.as('counts'))));
+    const driver = await openQuietDriver(topology((stream) => stream.groupByKey().windowedBy(TimeWindows.ofSizeAndGrace(5000, 1000)).count(Materialized.as('counts'))));
     // Windows [0,5000) and [5000,10000); grace 1 s.
     pipe(driver, [['a', 1, 1000], ['a', 1, 4000], ['a', 1, 6000], ['a', 1, 4500], ['a', 1, 6500], ['a', 1, 3000]]);
     // 4500 arrives at stream time 6000 (window [0,5000) still open until 6000 - 1000 = 5000 >= 5000? no: 5000 + 1000 <= 6000 closes it).
@@ -134,7 +126,7 @@ describe('windowed aggregations', () => {
       .count(Materialized.as('sessions'))
       .toStream()
       .to('out', Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.Float64()));
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     pipe(driver, [['u', 1, 0], ['u', 1, 3 * minute], ['u', 1, 10 * minute]]);
     const store = driver.getStateStore<SessionStore<string, number>>('sessions');
     const sessions = () => [...store.fetch('u')].map(({ key, value }) => [key.window.start / minute, key.window.end / minute, value]);
@@ -163,7 +155,7 @@ describe('windowed aggregations', () => {
       .reduce((sum, value) => sum + (value ?? 100), { storeName: 'sums', cachingEnabled: false })
       .toStream()
       .to('out', Produced.with(WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 100), Serdes.Int32()));
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     pipe(driver, [['a', 1, 0], ['a', null, 1], ['a', 3, 2], ['b', null, 3], ['b', 5, 4], [null, 6, 5]]);
     const lists = driver.getStateStore<WindowStore<string, ValueAndTimestamp<(number | null)[]>>>('lists');
     expect(lists.fetch('a', 0)?.value).toEqual([1, null, 3]);
@@ -185,7 +177,7 @@ describe('windowed aggregations', () => {
       .count({ storeName: 'sessions', cachingEnabled: false })
       .toStream()
       .to('out', Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.Float64()));
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     const out = driver.createOutputTopic('out', WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.Float64());
     const read = () => out.readKeyValuesToList().map(({ key, value }) => `${key!.key}@${key!.window.start}-${key!.window.end}=${value}`);
     pipe(driver, [['u', 1, 80], ['u', 1, 88], ['v', 1, 97]]);
@@ -218,8 +210,7 @@ describe('windowed aggregations', () => {
       )
       .toStream()
       .to('out', Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.String()));
-    const driver = await openStoreDriver(builder.build(), { logger: silentLogger, cacheMaxBytes: 10 * 1024 * 1024 }, { initialWallClockTime: 0 });
-    onTestFinished(() => driver.close());
+    const driver = await openQuietDriver(builder.build(), { cacheMaxBytes: 10 * 1024 * 1024 });
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
     const out = driver.createOutputTopic('out', WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.String());
     input.pipeInput('b', '74', 87);
@@ -247,7 +238,7 @@ describe('windowed aggregations', () => {
       .count({ storeName: 'sliding', cachingEnabled: false })
       .toStream()
       .to('out', Produced.with(WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 10), Serdes.Float64()));
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     const out = driver.createOutputTopic('out', WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 10), Serdes.Float64());
     const read = () => out.readKeyValuesToList().map(({ key, value }) => `[${key!.window.start},${key!.window.start + 10}]=${value}`);
     pipe(driver, [['a', 1, 100], ['a', 1, 105], ['a', 1, 108]]);
@@ -276,7 +267,7 @@ describe('windowed aggregations', () => {
       .to('out', Produced.with(WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 100), Serdes.Int64()));
     grouped.windowedBy(SessionWindows.ofInactivityGapWithNoGrace(200)).count({ ...longs, storeName: 'session-counts' });
     grouped.count({ ...longs, storeName: 'totals' });
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     pipe(driver, [['a', 1, 0], ['a', null, 1], ['a', 2, 150]]);
     const out = driver.createOutputTopic('out', WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 100), Serdes.Int64()).readKeyValuesToList();
     expect(out.map(({ key, value }) => [key!.window.start, value])).toEqual([[0, 1n], [0, 2n], [100, 1n]]);
@@ -303,7 +294,7 @@ describe('suppress', () => {
       .suppress(Suppressed.untilWindowCloses())
       .toStream()
       .to('out', Produced.with(WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 10), Serdes.Float64()));
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     const out = driver.createOutputTopic('out', WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 10), Serdes.Float64());
     pipe(driver, [['a', 1, 1], ['a', 1, 5], ['b', 1, 9], ['a', 1, 12]]);
     expect(out.isEmpty()).toBe(true);
@@ -318,8 +309,7 @@ describe('suppress', () => {
     ((builder.stream('in', numbers) as Stream).groupByKey().windowedBy(TimeWindows.ofSizeWithNoGrace(10)).count() as KTable<Windowed<string>, number>).suppress(
       Suppressed.untilWindowCloses(BufferConfig.maxRecords(1, 'shut-down'), 'final-counts'),
     );
-    const driver = await openStoreDriver(builder.build(), { logger: silentLogger, processingExceptionHandler: logAndFail() }, { initialWallClockTime: 0 });
-    onTestFinished(() => driver.close());
+    const driver = await openQuietDriver(builder.build(), { processingExceptionHandler: logAndFail() });
     pipe(driver, [['a', 1, 1]]);
     expect(() => pipe(driver, [['b', 1, 2]])).toThrow(expect.objectContaining({ cause: expect.objectContaining({ code: 'SUPPRESSION_BUFFER_FULL', message: expect.stringContaining("'final-counts'") }) }));
   });
@@ -330,7 +320,7 @@ describe('suppress', () => {
       .suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded()))
       .toStream()
       .to('final', Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.Float64()));
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     const out = driver.createOutputTopic('final', WindowedSerdes.sessionWindowedSerdeFrom(Serdes.String()), Serdes.Float64());
     const read = () => out.readKeyValuesToList().map(({ key, value }) => `${key!.key}@${key!.window.start}-${key!.window.end}=${value}`);
     // At stream time 5, a's session [0, 0] is still open: a record at up to 10 would extend it.
@@ -354,7 +344,7 @@ describe('suppress', () => {
       .suppress(Suppressed.untilTimeLimit(5))
       .toStream()
       .to('limited', Produced.with(Serdes.String(), Serdes.Int32()));
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     // Keys 'b', 'aa', 'a' all at time 3 (window [0,10)); the key bytes order them a < aa < b.
     pipe(driver, [['b', 1, 3], ['aa', 1, 3], ['a', 1, 3], ['b', 1, 4], ['z', 1, 20]]);
     const final = driver.createOutputTopic('final', WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 10), Serdes.Float64()).readKeyValuesToList();
@@ -370,7 +360,7 @@ describe('suppress', () => {
       .suppress(Suppressed.untilTimeLimit(10))
       .toStream()
       .to('out', Produced.with(Serdes.String(), Serdes.Int32()));
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     const out = driver.createOutputTopic('out', Serdes.String(), Serdes.Int32());
     pipe(driver, [['a', 1, 0], ['a', 2, 5], ['b', 7, 9]]);
     expect(out.isEmpty()).toBe(true);
@@ -432,7 +422,7 @@ describe.each([true, false])('windowed aggregations match brute-force oracles (c
       fc.asyncProperty(recordsArbitrary, fc.constantFrom([50, 50], [50, 20], [30, 10], [40, 40]), fc.integer({ min: 0, max: 60 }), async (inputs, [size, advance], grace) => {
         const windows = advance === size ? TimeWindows.ofSizeAndGrace(size!, grace) : TimeWindows.ofSizeAndGrace(size!, grace).advanceBy(advance!);
         const windowedKeys = WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), size!);
-        const driver = await openStoreDriver(
+        const driver = await openDriver(
           topology((stream) =>
             stream
               .groupByKey()
@@ -470,7 +460,7 @@ describe.each([true, false])('windowed aggregations match brute-force oracles (c
   ])('session windows: final sessions and late drops (sessions %s)', async (_kept, retentionMs) => {
     await fc.assert(
       fc.asyncProperty(recordsArbitrary, fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 60 }), async (inputs, gap, grace) => {
-        const driver = await openStoreDriver(
+        const driver = await openDriver(
           topology((stream) =>
             stream
               .groupByKey()
@@ -539,7 +529,7 @@ describe.each([true, false])('windowed aggregations match brute-force oracles (c
     await fc.assert(
       fc.asyncProperty(recordsArbitrary, fc.integer({ min: 1, max: 60 }), async (inputs, difference) => {
         const grace = 1000; // larger than any disorder: nothing is late
-        const driver = await openStoreDriver(
+        const driver = await openDriver(
           topology((stream) =>
             stream
               .groupByKey()
@@ -596,7 +586,7 @@ describe.each([true, false])('windowed aggregations match brute-force oracles (c
           .suppress(Suppressed.untilWindowCloses())
           .toStream()
           .to('out', Produced.with(WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), size), Serdes.Int32()));
-        const driver = await openStoreDriver(builder.build(), { logger: silentLogger });
+        const driver = await openDriver(builder.build(), { logger: silentLogger });
         try {
           const out = driver.createOutputTopic('out', WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), size), Serdes.Int32());
           const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
@@ -638,7 +628,7 @@ describe('window close time', () => {
       .groupByKey()
       .windowedBy(windows)
       .count(Materialized.as('windowed-counts'));
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     driver.createInputTopic('table', Serdes.String(), Serdes.String()).pipeInput('a', 'A', 1_000_000);
     pipe(driver, [
       ['a', 1, 5],

@@ -7,9 +7,9 @@
  * null-keyed subscription of a left join's row without a foreign key), and the result tombstones
  * an unmaterialized result table forwards.
  */
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Consumed, Produced, Serdes, StreamsBuilder, silentLogger } from '../../../index.js';
-import { builderOptions, openDriver } from '../../../../../../test/support/store-kind.js';
+import { builderOptions, openDriver } from '#test-kit';
 
 /** Orders (value "product/quantity", or "nofk…" for none) joined with products; piped one by one. */
 const inputs = [
@@ -101,7 +101,6 @@ async function transcript(kind: 'left' | 'inner'): Promise<string[]> {
   joined.toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
   const config = { applicationId: 'app', logger: silentLogger, defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.String() };
   const driver = await openDriver(builder.build(), config, { initialWallClockTime: 0 });
-  onTestFinished(() => driver.close());
   const topics = { orders: driver.createInputTopic('orders', Serdes.String(), Serdes.String()), products: driver.createInputTopic('products', Serdes.String(), Serdes.String()) };
   const outputs = ['app-oj-subscription-registration-topic', 'app-oj-subscription-response-topic', 'out'].map(
     (topic) => [topic.replace('app-oj-subscription-', ''), driver.createOutputTopic(topic, Serdes.Bytes(), Serdes.Bytes())] as const,

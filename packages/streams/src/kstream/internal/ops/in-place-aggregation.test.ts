@@ -21,7 +21,7 @@ import { BufferConfig, Suppressed } from '../../suppressed.js';
 import { TimeWindows } from '../../windows.js';
 import type { Change } from '../change.js';
 import type { KTableImpl } from '../ktable-impl.js';
-import { builderOptions, openRunner, propertyRuns } from '../../../../../../test/support/store-kind.js';
+import { builderOptions, openRunner, propertyRuns } from '#test-kit';
 
 interface Totals {
   count: number;

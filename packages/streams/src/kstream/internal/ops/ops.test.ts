@@ -4,7 +4,7 @@
  * and headers), so a wrong operator fails here rather than in production.
  */
 import fc from 'fast-check';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { topologyBuilder } from '../../../engine.js';
 import {
   Branched,
@@ -37,18 +37,9 @@ import type {
 } from '../../../index.js';
 import { TestRecord, TopologyTestDriver } from '../../../test-utils/index.js';
 import type { TestDriverConfig } from '../../../test-utils/index.js';
-
-const numbers = Consumed.with(Serdes.String(), Serdes.Int32());
-const writeNumbers = Produced.with(Serdes.String(), Serdes.Int32());
-const writeStrings = Produced.with(Serdes.String(), Serdes.String());
+import { numbers, openMemoryDriver, writeNumbers, writeStrings } from '#test-kit';
 
 /** A driver closed when the test ends, whatever its outcome. */
-function openDriver(topology: Topology, config: TestDriverConfig = {}): TopologyTestDriver {
-  const driver = new TopologyTestDriver(topology, { logger: silentLogger, ...config }, { initialWallClockTime: 0 });
-  onTestFinished(() => driver.close());
-  return driver;
-}
-
 /** A topology reading `in` as string → number, shaped by `build`. */
 function numberTopology(build: (stream: KStream<string, number>, builder: StreamsBuilder) => void): Topology {
   const builder = new StreamsBuilder();
@@ -63,7 +54,7 @@ function runNumbers<V>(
   outputValueSerde: Parameters<TopologyTestDriver['createOutputTopic']>[2] = Serdes.Int32(),
   config: TestDriverConfig = {},
 ): Array<{ key: string | null; value: V | null }> {
-  const driver = openDriver(topology, config);
+  const driver = openMemoryDriver(topology, config);
   const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
   const output = driver.createOutputTopic('out', Serdes.String(), outputValueSerde);
   input.pipeKeyValueList(entries);
@@ -119,7 +110,7 @@ describe('selectKey', () => {
     const topology = numberTopology((stream) =>
       stream.selectKey((_key, value) => value * 100).to('out', Produced.with(Serdes.Int32(), Serdes.Int32())),
     );
-    const driver = openDriver(topology);
+    const driver = openMemoryDriver(topology);
     driver.createInputTopic('in', Serdes.String(), Serdes.Int32()).pipeInput('a', 7);
     expect(driver.createOutputTopic('out', Serdes.Int32(), Serdes.Int32()).readKeyValuesToList()).toEqual([{ key: 700, value: 7 }]);
   });
@@ -138,7 +129,7 @@ describe('map', () => {
 
   it('reports a mapper that returns no pair as a MAPPER_RESULT_INVALID failure', () => {
     const topology = numberTopology((stream) => stream.map<string, string>(() => undefined as never).to('out', writeStrings));
-    const driver = openDriver(topology, { processingExceptionHandler: logAndFail() });
+    const driver = openMemoryDriver(topology, { processingExceptionHandler: logAndFail() });
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
     const failure = catchError(() => input.pipeInput('a', 1));
     expect(failure).toBeInstanceOf(ProcessingError);
@@ -248,7 +239,7 @@ describe('flatMapValues', () => {
 
   it('reports a mapper that returns no iterable as a MAPPER_RESULT_INVALID failure', () => {
     const topology = numberTopology((stream) => stream.flatMapValues(() => 42 as unknown as number[]).to('out', writeNumbers));
-    const driver = openDriver(topology, { processingExceptionHandler: logAndFail() });
+    const driver = openMemoryDriver(topology, { processingExceptionHandler: logAndFail() });
     const failure = catchError(() => driver.createInputTopic('in', Serdes.String(), Serdes.Int32()).pipeInput('a', 1));
     expect(failure).toBeInstanceOf(ProcessingError);
     expect((failure as ProcessingError).cause).toMatchObject({ code: 'MAPPER_RESULT_INVALID' });
@@ -272,7 +263,7 @@ describe('peek', () => {
     const topology = numberTopology((stream) =>
       stream.peek((key) => events.push(`peek ${key}`)).foreach((key) => events.push(`foreach ${key}`)),
     );
-    const driver = openDriver(topology);
+    const driver = openMemoryDriver(topology);
     driver.createInputTopic('in', Serdes.String(), Serdes.Int32()).pipeKeyValueList([['a', 1], ['b', 2]]);
     expect(events).toEqual(['peek a', 'foreach a', 'peek b', 'foreach b']);
   });
@@ -282,7 +273,7 @@ describe('foreach', () => {
   it('runs the action on every record, with key and value', () => {
     const seen: Array<[string, number]> = [];
     const topology = numberTopology((stream) => stream.foreach((key, value) => seen.push([key, value])));
-    const driver = openDriver(topology);
+    const driver = openMemoryDriver(topology);
     driver.createInputTopic('in', Serdes.String(), Serdes.Int32()).pipeKeyValueList([['a', 1], ['b', 2], ['a', 3]]);
     expect(seen).toEqual([
       ['a', 1],
@@ -306,7 +297,7 @@ describe('foreach', () => {
 describe('split() and branch()', () => {
   /** Pipes records into `in` and reads every named output topic. */
   function route(topology: Topology, entries: ReadonlyArray<readonly [string, number]>, topics: readonly string[]): Record<string, number[]> {
-    const driver = openDriver(topology);
+    const driver = openMemoryDriver(topology);
     driver.createInputTopic('in', Serdes.String(), Serdes.Int32()).pipeKeyValueList(entries);
     const result: Record<string, number[]> = {};
     for (const topic of topics) {
@@ -400,7 +391,7 @@ describe('split() and branch()', () => {
     expect(Object.keys(branches)).toEqual(['p-negative', 'p-positive']);
     branches['p-negative'].to('negative', writeNumbers);
     branches['p-positive'].to('positive', writeNumbers);
-    const driver = openDriver(builder.build());
+    const driver = openMemoryDriver(builder.build());
     driver.createInputTopic('in', Serdes.String(), Serdes.Int32()).pipeKeyValueList([['a', -1], ['b', 0], ['c', 2], ['d', 0]]);
     expect(driver.createOutputTopic('negative', Serdes.String(), Serdes.Int32()).readValuesToList()).toEqual([-1]);
     expect(driver.createOutputTopic('positive', Serdes.String(), Serdes.Int32()).readValuesToList()).toEqual([2]);
@@ -460,7 +451,7 @@ describe('merge', () => {
     const left = builder.stream('left', numbers);
     const right = builder.stream('right', numbers);
     left.merge(right).to('out', writeNumbers);
-    const driver = openDriver(builder.build());
+    const driver = openMemoryDriver(builder.build());
     const leftInput = driver.createInputTopic('left', Serdes.String(), Serdes.Int32());
     const rightInput = driver.createInputTopic('right', Serdes.String(), Serdes.Int32());
     leftInput.pipeInput('l', 1, 10);
@@ -481,7 +472,7 @@ describe('merge', () => {
       .stream('left', numbers)
       .merge(builder.stream('right', numbers), Named.as('both'))
       .to('out');
-    const driver = openDriver(builder.build());
+    const driver = openMemoryDriver(builder.build());
     driver.createInputTopic('right', Serdes.String(), Serdes.Int32()).pipeInput('r', 7);
     expect(driver.createOutputTopic('out', Serdes.String(), Serdes.Int32()).readKeyValuesToList()).toEqual([{ key: 'r', value: 7 }]);
   });
@@ -509,7 +500,7 @@ describe('repartition', () => {
         .repartition({ name: 'by-user', keySerde: Serdes.String() })
         .to('out', writeNumbers),
     );
-    const driver = openDriver(topology, { applicationId: 'shop' });
+    const driver = openMemoryDriver(topology, { applicationId: 'shop' });
     driver.createInputTopic('in', Serdes.String(), Serdes.Int32()).pipeKeyValueList([['a', 1], ['b', 2]]);
     expect(driver.producedTopicNames()).toEqual(['in', 'shop-by-user-repartition', 'out']);
     expect(driver.createOutputTopic('shop-by-user-repartition', Serdes.String(), Serdes.Int32()).readKeyValuesToList()).toEqual([
@@ -533,7 +524,7 @@ describe('repartition', () => {
 
   it('generates a topic name when none is given', () => {
     const topology = numberTopology((stream) => stream.repartition().to('out', writeNumbers));
-    const driver = openDriver(topology);
+    const driver = openMemoryDriver(topology);
     driver.createInputTopic('in', Serdes.String(), Serdes.Int32()).pipeInput('k', 1);
     expect(driver.producedTopicNames()).toHaveLength(3);
     expect(driver.producedTopicNames()[1]).toMatch(/^test-KSTREAM-REPARTITION-\d{10}-repartition$/);
@@ -582,7 +573,7 @@ describe('to', () => {
         return value % 2 === 0 ? 'even' : 'odd';
       }, writeNumbers),
     );
-    const driver = openDriver(topology);
+    const driver = openMemoryDriver(topology);
     driver.createInputTopic('in', Serdes.String(), Serdes.Int32()).pipeKeyValueList([['a', 1], ['b', 2], ['c', 4], ['d', 5]]);
     expect(driver.createOutputTopic('even', Serdes.String(), Serdes.Int32()).readKeyValuesToList()).toEqual([
       { key: 'b', value: 2 },
@@ -599,7 +590,7 @@ describe('to', () => {
   it('serializes with the serdes Produced gives, not the source serdes', () => {
     const builder = new StreamsBuilder();
     builder.stream('in', Consumed.with(Serdes.String(), Serdes.String())).mapValues((value) => value.length).to('out', Produced.with(Serdes.String(), Serdes.Int32()));
-    const driver = openDriver(builder.build());
+    const driver = openMemoryDriver(builder.build());
     driver.createInputTopic('in', Serdes.String(), Serdes.String()).pipeInput('k', 'hello');
     const raw = driver.createOutputTopic('out', Serdes.Bytes(), Serdes.Bytes()).readRecord();
     expect(raw.key).toEqual(Buffer.from('k', 'utf8'));
@@ -641,7 +632,7 @@ describe('process', () => {
       builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore('counts'), Serdes.String(), Serdes.Int32()));
       stream.process(() => new CountingProcessor(), 'counts').to('out', writeNumbers);
     });
-    const driver = openDriver(topology);
+    const driver = openMemoryDriver(topology);
     driver.createInputTopic('in', Serdes.String(), Serdes.Int32()).pipeKeyValueList([['a', 0], ['b', 0], ['a', 0], ['a', 0]]);
     expect(driver.createOutputTopic('out', Serdes.String(), Serdes.Int32()).readKeyValuesToList()).toEqual([
       { key: 'a', value: 1 },
@@ -679,7 +670,7 @@ describe('process', () => {
       routed.peek(() => {}, Named.as('evens')).to('even', writeNumbers);
       routed.peek(() => {}, Named.as('odds')).to('odd', writeNumbers);
     });
-    const driver = openDriver(topology);
+    const driver = openMemoryDriver(topology);
     driver.createInputTopic('in', Serdes.String(), Serdes.Int32()).pipeKeyValueList([['a', 1], ['b', 2], ['c', 3]]);
     expect(driver.createOutputTopic('even', Serdes.String(), Serdes.Int32()).readValuesToList()).toEqual([2]);
     expect(driver.createOutputTopic('odd', Serdes.String(), Serdes.Int32()).readValuesToList()).toEqual([1, 3]);
@@ -696,7 +687,7 @@ describe('process', () => {
       );
       routed.to('out', { ...writeNumbers, name: 'sink' });
     });
-    const driver = openDriver(topology, { processingExceptionHandler: logAndFail() });
+    const driver = openMemoryDriver(topology, { processingExceptionHandler: logAndFail() });
     const failure = catchError(() => driver.createInputTopic('in', Serdes.String(), Serdes.Int32()).pipeInput('a', 1));
     expect(failure).toBeInstanceOf(ProcessingError);
     expect(((failure as ProcessingError).cause as Error).message).toBe("Processor 'router' has no child named 'nowhere'; its children are [sink].");
@@ -726,7 +717,7 @@ describe('process', () => {
         };
       }, Named.as('late'));
     });
-    const driver = openDriver(topology, { processingExceptionHandler: logAndFail() });
+    const driver = openMemoryDriver(topology, { processingExceptionHandler: logAndFail() });
     const failure = catchError(() => driver.createInputTopic('in', Serdes.String(), Serdes.Int32()).pipeInput('a', 1));
     expect(failure).toBeInstanceOf(ProcessingError);
     expect((failure as ProcessingError).cause).toBeInstanceOf(StateStoreError);
@@ -767,7 +758,7 @@ describe('processValues', () => {
     const topology = numberTopology((stream) =>
       stream.processValues<number>(() => ({ process: (record) => void seen.push(record) })),
     );
-    const driver = openDriver(topology);
+    const driver = openMemoryDriver(topology);
     driver.createInputTopic('in', Serdes.String(), Serdes.Int32()).pipeInput('a', 1, 5);
     expect(seen).toHaveLength(1);
     expect(seen[0]).toBeInstanceOf(FixedKeyRecord);
@@ -802,7 +793,7 @@ describe('processValues', () => {
         )
         .to('out', writeNumbers);
     });
-    const driver = openDriver(topology);
+    const driver = openMemoryDriver(topology);
     driver.createInputTopic('in', Serdes.String(), Serdes.Int32()).pipeKeyValueList([['a', 5], ['a', 8], ['b', 2], ['a', 7]]);
     expect(driver.createOutputTopic('out', Serdes.String(), Serdes.Int32()).readKeyValuesToList()).toEqual([
       { key: 'a', value: 5 },
@@ -842,7 +833,7 @@ describe('timestamps and headers', () => {
   it.each(operators)('%s keeps the record timestamp and headers', (_name, apply) => {
     const builder = new StreamsBuilder();
     apply(builder.stream('in', numbers)).to('out', writeNumbers);
-    const driver = openDriver(builder.build());
+    const driver = openMemoryDriver(builder.build());
     const headers = new Headers().add('trace', 'trace-1').add('trace', 'trace-2');
     driver.createInputTopic('in', Serdes.String(), Serdes.Int32()).pipeInput(new TestRecord('k', 1, 42, headers));
     const records = driver.createOutputTopic('out', Serdes.String(), Serdes.Int32()).readRecordsToList();

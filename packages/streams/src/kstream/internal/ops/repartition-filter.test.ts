@@ -4,22 +4,16 @@
  * which keeps them (KIP-962), through processors and through further internal topics. The
  * conformance catalogue's `rekeyed-join` checks the same against Kafka's TopologyTestDriver.
  */
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { Consumed, JoinWindows, Produced, Serdes, StreamJoined, StreamsBuilder, silentLogger } from '../../../index.js';
+import { describe, expect, it } from 'vitest';
+import { JoinWindows, Serdes, StreamJoined, StreamsBuilder } from '../../../index.js';
 import type { KStream, Topology } from '../../../index.js';
 import type { TopologyTestDriver } from '../../../test-utils/index.js';
-import { builderOptions, openDriver as openStoreDriver } from '../../../../../../test/support/store-kind.js';
+import { builderOptions, openQuietDriver, strings, writeStrings } from '#test-kit';
 
-const strings = Consumed.with(Serdes.String(), Serdes.String());
-const writeStrings = Produced.with(Serdes.String(), Serdes.String());
 const joinSerdes = StreamJoined.with<string, string, string>(Serdes.String(), Serdes.String(), Serdes.String());
 const show = (left: string | null, right: string | null): string => `${left ?? 'null'}/${right ?? 'null'}`;
 
-async function openDriver(topology: Topology): Promise<TopologyTestDriver> {
-  const driver = await openStoreDriver(topology, { logger: silentLogger, applicationId: 'app', defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.String() }, { initialWallClockTime: 0 });
-  onTestFinished(() => driver.close());
-  return driver;
-}
+const openDriver = (topology: Topology): Promise<TopologyTestDriver> => openQuietDriver(topology, { applicationId: 'app', defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.String() });
 
 /** The stream of `topic` re-keyed by value, a value of `none` giving a null key. */
 function rekeyed(builder: StreamsBuilder, topic: string): KStream<string, string> {

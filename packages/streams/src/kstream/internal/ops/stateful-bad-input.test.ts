@@ -5,26 +5,19 @@
  * and window stores kept for less than size plus grace. Each case checks both what comes out
  * (stores, output topics) and what was counted as dropped, and why.
  */
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { Consumed, pair, Produced, Serdes, StreamsBuilder, Stores, silentLogger, TopologyError } from '../../../index.js';
+import { describe, expect, it } from 'vitest';
+import { pair, Produced, Serdes, StreamsBuilder, Stores, TopologyError } from '../../../index.js';
 import type { KeyValueStore, KStream, SessionStore, Topology, ValueAndTimestamp, WindowStore } from '../../../index.js';
 import { TopologyTestDriver } from '../../../test-utils/index.js';
 import { Materialized } from '../../materialized.js';
 import { BufferConfig, Suppressed } from '../../suppressed.js';
 import { WindowedSerdes } from '../../windowed-serdes.js';
 import { JoinWindows, SessionWindows, SlidingWindows, TimeWindows } from '../../windows.js';
-import { builderOptions, openDriver as openStoreDriver } from '../../../../../../test/support/store-kind.js';
+import { builderOptions, numbers, openQuietDriver } from '#test-kit';
 
-const numbers = Consumed.with(Serdes.String(), Serdes.Int32());
 type Stream = KStream<string, number>;
 type Input = readonly [key: string | null, value: number | null, timestamp: number];
 const tenYearsMs = 10 * 365 * 24 * 60 * 60 * 1000;
-
-async function openDriver(topology: Topology): Promise<TopologyTestDriver> {
-  const driver = await openStoreDriver(topology, { logger: silentLogger }, { initialWallClockTime: 0 });
-  onTestFinished(() => driver.close());
-  return driver;
-}
 
 function pipe(driver: TopologyTestDriver, topic: string, inputs: readonly Input[]): void {
   const input = driver.createInputTopic(topic, Serdes.String(), Serdes.Int32());
@@ -72,7 +65,7 @@ describe('tombstones', () => {
   it('delete a table row, forward the deletion, and skip a deletion of a row that never existed', async () => {
     const builder = new StreamsBuilder(builderOptions());
     builder.table('in', numbers, Materialized.as('table')).toStream().to('out', Produced.with(Serdes.String(), Serdes.Int32()));
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     pipe(driver, 'in', [['a', 1, 0], ['b', 2, 1], ['a', null, 2], ['never', null, 3]]);
     const table = driver.getStateStore<KeyValueStore<string, ValueAndTimestamp<number>>>('table');
     expect(table.get('a')).toBeUndefined();
@@ -89,7 +82,7 @@ describe('tombstones', () => {
       .table('in', numbers)
       .groupBy((key, value) => pair(key.slice(0, 1), value), { name: 'by-prefix', keySerde: Serdes.String(), valueSerde: Serdes.Int32() })
       .reduce((sum, value) => sum + value, (sum, value) => sum - value, Materialized.as('sums'));
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     pipe(driver, 'in', [['x1', 10, 0], ['x2', 5, 1], ['y1', 7, 2], ['x1', null, 3]]);
     const sums = driver.getStateStore<KeyValueStore<string, ValueAndTimestamp<number>>>('sums');
     expect(sums.get('x')?.value).toBe(5);
@@ -102,7 +95,7 @@ describe('tombstones', () => {
     const grouped = (builder.stream('in', numbers) as Stream).groupByKey();
     grouped.count(Materialized.as('totals'));
     grouped.windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(10_000)).count(Materialized.as('sliding'));
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     pipe(driver, 'in', [['a', 1, 1_000], ['a', null, 2_000], ['a', 3, 3_000]]);
     expect(driver.getStateStore<KeyValueStore<string, ValueAndTimestamp<number>>>('totals').get('a')?.value).toBe(2);
     expect(windowCounts(driver, 'sliding')).toEqual({ 'a@0': 2, 'a@1001': 1 });
@@ -115,7 +108,7 @@ describe('tombstones', () => {
     const grouped = (builder.stream('in', numbers) as Stream).groupByKey();
     grouped.windowedBy(TimeWindows.ofSizeWithNoGrace(10_000)).count(Materialized.as('counts'));
     grouped.windowedBy(SessionWindows.ofInactivityGapWithNoGrace(5_000)).count(Materialized.as('sessions'));
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     pipe(driver, 'in', [['a', 1, 1_000], ['a', null, 2_000], ['a', 3, 3_000], [null, 4, 4_000]]);
     expect(windowCounts(driver, 'counts')).toEqual({ 'a@0': 3 });
     expect(sessionCounts(driver, 'sessions', ['a'])).toEqual({ 'a@[1000,3000]': 3 });
@@ -131,7 +124,7 @@ describe('null keys', () => {
     stream
       .groupBy((key, value) => (value < 0 ? (null as unknown as string) : key), { name: 'regrouped', keySerde: Serdes.String(), valueSerde: Serdes.Int32() })
       .count(Materialized.as('by-selected-key'));
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     pipe(driver, 'in', [['a', 1, 0], [null, 2, 1], ['a', -1, 2]]);
     const byKey = driver.getStateStore<KeyValueStore<string, ValueAndTimestamp<number>>>('by-key');
     const bySelected = driver.getStateStore<KeyValueStore<string, ValueAndTimestamp<number>>>('by-selected-key');
@@ -148,7 +141,7 @@ describe('null keys', () => {
     const table = builder.table('table', numbers);
     left.join(table, (l, t) => l * 100 + t).to('stream-table', Produced.with(Serdes.String(), Serdes.Int32()));
     left.join(right, (l, r) => l * 10 + r, JoinWindows.ofTimeDifferenceWithNoGrace(1_000)).to('stream-stream', Produced.with(Serdes.String(), Serdes.Int32()));
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     pipe(driver, 'table', [['a', 1, 0], [null, 9, 0]]);
     pipe(driver, 'right', [['a', 2, 10], [null, 3, 10]]);
     pipe(driver, 'left', [[null, 4, 20], ['a', 5, 20]]);
@@ -161,7 +154,7 @@ describe('null keys', () => {
 
 describe('timestamps', () => {
   it('skips negative timestamps before the topology, counting them, with windows unaffected', async () => {
-    const driver = await openDriver(tumblingCount(10_000, 0, true));
+    const driver = await openQuietDriver(tumblingCount(10_000, 0, true));
     const readOut = windowedOutput(driver, 10_000);
     pipe(driver, 'in', [['a', 1, 1_000], ['a', 2, -1], ['b', 3, -10_000], ['a', 4, 2_000]]);
     expect(windowCounts(driver, 'counts')).toEqual({ 'a@0': 2 });
@@ -174,7 +167,7 @@ describe('timestamps', () => {
 
   it('lets a far-future record advance stream time and close every open window, so later normal records are late', async () => {
     const size = 10_000;
-    const driver = await openDriver(tumblingCount(size, 5_000, true));
+    const driver = await openQuietDriver(tumblingCount(size, 5_000, true));
     const readOut = windowedOutput(driver, size);
     const now = 1_700_000_000_000;
     const future = now + tenYearsMs;
@@ -198,7 +191,7 @@ describe('timestamps', () => {
 
 describe('records after grace', () => {
   it('tumbling: accepted until stream time reaches end + grace, then dropped and counted', async () => {
-    const driver = await openDriver(tumblingCount(10_000, 2_000));
+    const driver = await openQuietDriver(tumblingCount(10_000, 2_000));
     pipe(driver, 'in', [['a', 1, 1_000], ['b', 1, 11_999], ['a', 1, 9_000]]);
     expect(windowCounts(driver, 'counts')['a@0']).toBe(2);
     expect(drops(driver)).toEqual({});
@@ -213,7 +206,7 @@ describe('records after grace', () => {
       .groupByKey()
       .windowedBy(TimeWindows.ofSizeAndGrace(10_000, 0).advanceBy(5_000))
       .count(Materialized.as('counts'));
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     pipe(driver, 'in', [['a', 1, 12_000], ['a', 1, 7_000]]);
     // 7,000 is in [0, 10,000), closed at stream time 12,000, and in [5,000, 15,000), open.
     expect(windowCounts(driver, 'counts')).toEqual({ 'a@5000': 2, 'a@10000': 1 });
@@ -230,7 +223,7 @@ describe('records after grace', () => {
       .groupByKey()
       .windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(10_000, 1_000))
       .count(Materialized.as('counts'));
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     pipe(driver, 'in', [['a', 1, 30_000], ['a', 1, 15_000]]);
     // 15,000: its left window [5,000, 15,000] and right window [15,001, 25,001] both end before 29,000.
     expect(windowCounts(driver, 'counts')).toEqual({ 'a@20000': 1 });
@@ -250,7 +243,7 @@ describe('records after grace', () => {
       .windowedBy(SessionWindows.ofInactivityGapAndGrace(5_000, 1_000))
       // Kept long enough that b's closed session stays readable (by default it is kept for gap + grace).
       .count({ storeName: 'sessions', retentionMs: 60_000 });
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     pipe(driver, 'in', [['b', 1, 12_000], ['a', 1, 20_000], ['a', 1, 18_999]]);
     expect(sessionCounts(driver, 'sessions', ['a', 'b', 'c'])).toEqual({ 'a@[18999,20000]': 2, 'b@[12000,12000]': 1 });
     expect(drops(driver)).toEqual({});
@@ -268,7 +261,7 @@ describe('records after grace', () => {
     const left = builder.stream('left', numbers) as Stream;
     const right = builder.stream('right', numbers) as Stream;
     left.join(right, (l, r) => l * 10 + r, JoinWindows.ofTimeDifferenceAndGrace(5_000, 1_000)).to('out', Produced.with(Serdes.String(), Serdes.Int32()));
-    const driver = await openDriver(builder.build());
+    const driver = await openQuietDriver(builder.build());
     pipe(driver, 'left', [['a', 1, 1_000], ['b', 2, 20_000]]);
     // Within the window of a@1,000, and 1,500 + 5,000 + 1,000 < 20,000. Kafka has no late drop in the join
     // (this test used to expect one): the left store, retaining 11,000 ms, no longer holds a@1,000 (it

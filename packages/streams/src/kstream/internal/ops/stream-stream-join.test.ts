@@ -8,18 +8,15 @@
  * TopologyTestDriver printed for the same input (a small Java program, run once by hand).
  */
 import fc from 'fast-check';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { topologyBuilder } from '../../../engine.js';
 import type { KeyValueStore } from '../../../state/key-value-store.js';
 import type { ValueAndTimestamp } from '../../../state/value-and-timestamp.js';
-import { Consumed, JoinWindows, Produced, Serdes, StreamJoined, StreamsBuilder, TopologyError, silentLogger } from '../../../index.js';
+import { JoinWindows, Serdes, StreamJoined, StreamsBuilder, TopologyError } from '../../../index.js';
 import type { Topology } from '../../../index.js';
 import { TopologyTestDriver } from '../../../test-utils/index.js';
 import { outerJoinEmitIntervalConfig } from './stream-stream-join.js';
-import { builderOptions, openDriver as openStoreDriver, propertyRuns } from '../../../../../../test/support/store-kind.js';
-
-const strings = Consumed.with(Serdes.String(), Serdes.String());
-const writeStrings = Produced.with(Serdes.String(), Serdes.String());
+import { builderOptions, openQuietDriver, propertyRuns, strings, writeStrings } from '#test-kit';
 
 type JoinKind = 'join' | 'leftJoin' | 'outerJoin';
 
@@ -42,12 +39,6 @@ function joinTopology(kind: JoinKind, windows: JoinWindows, streamJoined?: Strea
   return builder.build();
 }
 
-async function openDriver(topology: Topology): Promise<TopologyTestDriver> {
-  const driver = await openStoreDriver(topology, { logger: silentLogger }, { initialWallClockTime: 0 });
-  onTestFinished(() => driver.close());
-  return driver;
-}
-
 interface Arrival {
   readonly side: 'left' | 'right';
   readonly key: string | null;
@@ -57,7 +48,7 @@ interface Arrival {
 
 /** Pipes `arrivals` one by one and returns, per arrival, what came out right after it. */
 async function runStepwise(topology: Topology, arrivals: readonly Arrival[]): Promise<{ outputs: string[][]; driver: TopologyTestDriver }> {
-  const driver = await openDriver(topology);
+  const driver = await openQuietDriver(topology);
   const inputs = {
     left: driver.createInputTopic('left', Serdes.String(), Serdes.String()),
     right: driver.createInputTopic('right', Serdes.String(), Serdes.String()),
@@ -248,7 +239,7 @@ describe('stream-stream join: windows, grace and lateness', () => {
   });
 
   it('left join emits a left record with a null key joined with null, and drops a right one', async () => {
-    const driver = await openDriver(joinTopology('leftJoin', JoinWindows.ofTimeDifferenceWithNoGrace(10)));
+    const driver = await openQuietDriver(joinTopology('leftJoin', JoinWindows.ofTimeDifferenceWithNoGrace(10)));
     driver.createInputTopic('left', Serdes.String(), Serdes.String()).pipeInput(null, 'A', 1);
     driver.createInputTopic('right', Serdes.String(), Serdes.String()).pipeInput(null, 'a', 1);
     const output = driver.createOutputTopic('out', Serdes.String(), Serdes.String()).readRecordsToList();
@@ -301,8 +292,7 @@ describe('stream-stream join: when results without a partner come out', () => {
 
   it('scans at most once per emit interval of wall-clock time, as KafkaStreams does (the test driver sets it to 0, as Kafka\'s does)', async () => {
     const topology = joinTopology('leftJoin', JoinWindows.ofTimeDifferenceWithNoGrace(5));
-    const driver = await openStoreDriver(topology, { logger: silentLogger, appConfigs: { [outerJoinEmitIntervalConfig]: 1000 } }, { initialWallClockTime: 0 });
-    onTestFinished(() => driver.close());
+    const driver = await openQuietDriver(topology, { appConfigs: { [outerJoinEmitIntervalConfig]: 1000 } });
     const left = driver.createInputTopic('left', Serdes.String(), Serdes.String());
     const output = driver.createOutputTopic('out', Serdes.String(), Serdes.String());
     const read = () => output.readRecordsToList().map((record) => `${record.value}@${record.timestamp}`);
@@ -319,8 +309,7 @@ describe('stream-stream join: when results without a partner come out', () => {
   it('rejects an emit interval that is not a number', async () => {
     const topology = joinTopology('leftJoin', JoinWindows.ofTimeDifferenceWithNoGrace(5));
     await expect(async () => {
-      const driver = await openStoreDriver(topology, { logger: silentLogger, appConfigs: { [outerJoinEmitIntervalConfig]: 'soon' } }, { initialWallClockTime: 0 });
-      onTestFinished(() => driver.close());
+      const driver = await openQuietDriver(topology, { appConfigs: { [outerJoinEmitIntervalConfig]: 'soon' } });
       driver.createInputTopic('left', Serdes.String(), Serdes.String()).pipeInput('a', 'A', 0);
     }).rejects.toThrow(`Option '${outerJoinEmitIntervalConfig}' must be a whole number of milliseconds`);
   });
@@ -483,7 +472,7 @@ const flushKey = 'flush';
 
 /** Pipes the inputs and then the flush record, and returns what came out after each, as the oracle shows it. */
 async function runJoin(kind: JoinKind, windows: JoinWindows, inputs: readonly Generated[], countCaching?: boolean): Promise<string[][]> {
-  const driver = await openDriver(joinTopology(kind, windows, undefined, countCaching));
+  const driver = await openQuietDriver(joinTopology(kind, windows, undefined, countCaching));
   const topics = {
     left: driver.createInputTopic('left', Serdes.String(), Serdes.String()),
     right: driver.createInputTopic('right', Serdes.String(), Serdes.String()),

@@ -4,23 +4,14 @@
  * once `StreamsBuilder.table` / `globalTable` exist (being built alongside).
  */
 import fc from 'fast-check';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { topologyBuilder } from '../../../engine.js';
-import { Consumed, Joined, Produced, Serdes, StreamsBuilder, TopologyError, silentLogger } from '../../../index.js';
+import { Joined, Serdes, StreamsBuilder, TopologyError } from '../../../index.js';
 import type { Topology } from '../../../index.js';
 import { TopologyTestDriver } from '../../../test-utils/index.js';
-import { builderOptions, openDriver as openStoreDriver, propertyRuns } from '../../../../../../test/support/store-kind.js';
-
-const strings = Consumed.with(Serdes.String(), Serdes.String());
-const writeStrings = Produced.with(Serdes.String(), Serdes.String());
+import { builderOptions, openQuietDriver, propertyRuns, strings, writeStrings } from '#test-kit';
 
 const showJoin = (left: string, right: string | null): string => `${left} - ${right ?? 'null'}`;
-
-async function openDriver(topology: Topology): Promise<TopologyTestDriver> {
-  const driver = await openStoreDriver(topology, { logger: silentLogger }, { initialWallClockTime: 0 });
-  onTestFinished(() => driver.close());
-  return driver;
-}
 
 interface Arrival {
   readonly topic: 'stream' | 'table';
@@ -38,7 +29,7 @@ function streamTableTopology(leftJoin: boolean): Topology {
 }
 
 async function run(topology: Topology, arrivals: readonly Arrival[], tableTopic = 'table'): Promise<{ outputs: string[][]; driver: TopologyTestDriver }> {
-  const driver = await openDriver(topology);
+  const driver = await openQuietDriver(topology);
   const inputs = {
     stream: driver.createInputTopic('stream', Serdes.String(), Serdes.String()),
     table: driver.createInputTopic(tableTopic, Serdes.String(), Serdes.String()),
@@ -150,7 +141,7 @@ describe('stream-table join', () => {
           const row = key === null ? undefined : table.get(key);
           if (row !== undefined || leftJoin) expected.push(`${key}:${showJoin(value, row ?? null)}@${timestamp}`);
         }
-        const driver = await openStoreDriver(streamTableTopology(leftJoin), { logger: silentLogger }, { initialWallClockTime: 0 });
+        const driver = await openQuietDriver(streamTableTopology(leftJoin));
         try {
           const inputs = {
             stream: driver.createInputTopic('stream', Serdes.String(), Serdes.String()),

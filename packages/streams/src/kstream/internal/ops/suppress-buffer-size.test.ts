@@ -5,16 +5,14 @@
  * latest update's old value when its bytes differ from the prior's, the latest value, and the
  * record context (8 + 8 + 4 bytes, the source topic's length, each header's key and value).
  */
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { Consumed, Produced, Serdes, StreamsBuilder, logAndContinue, logAndFail, silentLogger } from '../../../index.js';
+import { describe, expect, it } from 'vitest';
+import { Produced, Serdes, StreamsBuilder, logAndContinue, logAndFail } from '../../../index.js';
 import type { KStream, ProcessingExceptionHandler } from '../../../index.js';
 import { Headers } from '../../../processor/headers.js';
 import { TestRecord, type TopologyTestDriver } from '../../../test-utils/index.js';
 import type { KTable } from '../../ktable.js';
 import { BufferConfig, Suppressed } from '../../suppressed.js';
-import { builderOptions, openDriver } from '../../../../../../test/support/store-kind.js';
-
-const strings = Consumed.with(Serdes.String(), Serdes.String());
+import { builderOptions, openQuietDriver, strings } from '#test-kit';
 
 /**
  * `in` (a 2-char topic) → reduce by concatenation (`a` then `b` is `a+b`) → suppress for 40 ms
@@ -27,8 +25,7 @@ async function open(buffer: BufferConfig, cachingEnabled = false, processingExce
     .suppress(Suppressed.untilTimeLimit(40, buffer))
     .toStream()
     .to('out', Produced.with(Serdes.String(), Serdes.String()));
-  const driver = await openDriver(builder.build(), { logger: silentLogger, processingExceptionHandler }, { initialWallClockTime: 0 });
-  onTestFinished(() => driver.close());
+  const driver = await openQuietDriver(builder.build(), { processingExceptionHandler });
   return driver;
 }
 

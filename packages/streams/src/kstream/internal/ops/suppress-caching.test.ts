@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Consumed, Serdes, StreamsBuilder, Suppressed, TimeWindows, WindowedSerdes, silentLogger } from '../../../index.js';
 import { Headers } from '../../../processor/headers.js';
 import type { LocalRunner } from '../../../processor/internal/local-runner.js';
-import { builderOptions, openRunner } from '../../../../../../test/support/store-kind.js';
+import { builderOptions, openRunner } from '#test-kit';
 
 const windowedKeys = WindowedSerdes.timeWindowedSerdeFrom(Serdes.String(), 10);
 

@@ -18,7 +18,7 @@ import { TimeWindows } from '../../windows.js';
 import type { Change } from '../change.js';
 import type { KTableImpl } from '../ktable-impl.js';
 import { decodeBufferEntry, encodeBufferEntry } from '../suppress-buffer-encoding.js';
-import { builderOptions, openRunner } from '../../../../../../test/support/store-kind.js';
+import { builderOptions, openRunner } from '#test-kit';
 
 const applicationId = 'suppress-durability';
 type Stream = KStream<string, number>;

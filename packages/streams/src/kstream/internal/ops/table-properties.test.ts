@@ -6,11 +6,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Consumed, Grouped, Materialized, Produced, Serdes, StreamsBuilder, silentLogger } from '../../../index.js';
+import { Consumed, Grouped, Materialized, Produced, Serdes, StreamsBuilder } from '../../../index.js';
 import type { Topology, ValueAndTimestamp } from '../../../index.js';
 import { TopologyTestDriver } from '../../../test-utils/index.js';
 import type { TestOutputTopic } from '../../../test-utils/index.js';
-import { builderOptions, openDriver, propertyRuns } from '../../../../../../test/support/store-kind.js';
+import { builderOptions, openQuietDriver, propertyRuns } from '#test-kit';
 
 const runs = { numRuns: propertyRuns(150) };
 
@@ -30,7 +30,7 @@ class Latest<V> {
 }
 
 async function withDriver(topology: Topology, body: (driver: TopologyTestDriver) => void): Promise<void> {
-  const driver = await openDriver(topology, { logger: silentLogger, defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.Json() }, { initialWallClockTime: 0 });
+  const driver = await openQuietDriver(topology, { defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.Json() });
   try {
     body(driver);
   } finally {

@@ -3,23 +3,16 @@
  * re-grouped aggregations, key joins (against the Kafka Streams docs' join table), foreign-key
  * joins and global tables, run in the test driver.
  */
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { topologyBuilder } from '../../../engine.js';
 import { BufferConfig, boundedTimestampExtractor, Consumed, Grouped, Materialized, Named, Produced, recordTimestampExtractor, Serdes, StreamsBuilder, Suppressed, silentLogger } from '../../../index.js';
 import type { KTable, Topology, ValueAndTimestamp } from '../../../index.js';
 import { TestRecord, TopologyTestDriver } from '../../../test-utils/index.js';
 import { Headers } from '../../../processor/headers.js';
-import { builderOptions, openDriver as openStoreDriver } from '../../../../../../test/support/store-kind.js';
+import { builderOptions, numbers, openDriver as openStoreDriver, openQuietDriver, strings } from '#test-kit';
 
-const strings = Consumed.with(Serdes.String(), Serdes.String());
-const numbers = Consumed.with(Serdes.String(), Serdes.Int32());
-
-async function openDriver(topology: Topology): Promise<TopologyTestDriver> {
-  // Stores of mapped, joined and aggregated values use the default serdes, as in Kafka Streams.
-  const driver = await openStoreDriver(topology, { logger: silentLogger, defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.Json() }, { initialWallClockTime: 0 });
-  onTestFinished(() => driver.close());
-  return driver;
-}
+// Stores of mapped, joined and aggregated values use the default serdes, as in Kafka Streams.
+const openDriver = (topology: Topology): Promise<TopologyTestDriver> => openQuietDriver(topology, { defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.Json() });
 
 function output<V>(driver: TopologyTestDriver, topic: string, valueSerde = Serdes.Json<V>()) {
   return driver.createOutputTopic(topic, Serdes.String(), valueSerde);
@@ -277,8 +270,7 @@ describe('a cached table', () => {
     for (const cacheMaxBytes of [0, 1024 * 1024]) {
       const builder = new StreamsBuilder(builderOptions());
       builder.table('in', strings, Materialized.as('rows')).toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
-      const driver = await openStoreDriver(builder.build(), { logger: silentLogger, cacheMaxBytes }, { initialWallClockTime: 0 });
-      onTestFinished(() => driver.close());
+      const driver = await openQuietDriver(builder.build(), { cacheMaxBytes });
       const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
       input.pipeInput(new TestRecord('a', 'A1', 1, new Headers().add('trace', 't1')));
       input.pipeInput(new TestRecord<string, string>('a', null, 2, new Headers().add('trace', 't2')));
@@ -504,7 +496,6 @@ describe('KTable foreign-key join', () => {
       { logger: silentLogger, defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.Json(), cacheMaxBytes: 0 },
       { initialWallClockTime: 0 },
     );
-    onTestFinished(() => driver.close());
     driver.createInputTopic('orders', Serdes.String(), Serdes.Json<Order>()).pipeInput('o1', { product: 'p1', quantity: 2 }, 26);
     driver.createInputTopic('products', Serdes.String(), Serdes.String()).pipeInput('p1', null, 47);
     const records = output(driver, 'out', Serdes.String()).readRecordsToList();

@@ -1,20 +1,38 @@
 /**
- * Runs the stateful DSL suites against either store backend: `TRIBUTARY_TEST_STORES=memory` (the
- * default, the `unit` vitest project) or `level` (the `unit-level` project), so one suite proves
- * both. It lives outside `packages/streams` because `@tributary/level` depends on the streams
- * package; importing LevelDB only here, dynamically, keeps streams free of it at run time.
+ * The test kit of the packages' unit tests, imported as `#test-kit` (tsconfig.json's `paths` and
+ * vitest.config.ts's alias): test drivers that close themselves when the test ends, the store
+ * kind of the run, and the serde fixtures every DSL suite uses.
+ *
+ * Store kinds: the stateful DSL suites run against either store backend,
+ * `TRIBUTARY_TEST_STORES=memory` (the default, the `unit` vitest project) or `level` (the
+ * `unit-level` project), so one suite proves both. The kit lives outside `packages/streams`
+ * because `@tributary/level` depends on the streams package; importing LevelDB only here,
+ * dynamically, keeps streams free of it at run time.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
 import type { DslStoreSuppliers, StreamsBuilderOptions, Topology } from '../../packages/streams/src/index.js';
+import { Consumed } from '../../packages/streams/src/kstream/consumed.js';
+import { Produced } from '../../packages/streams/src/kstream/produced.js';
+import { silentLogger } from '../../packages/streams/src/logger.js';
+import { Serdes } from '../../packages/streams/src/serde/serdes.js';
 import { Stores } from '../../packages/streams/src/state/stores.js';
 import { TopologyTestDriver } from '../../packages/streams/src/test-utils/index.js';
 import { LocalRunner } from '../../packages/streams/src/processor/internal/local-runner.js';
 import type { LocalRunnerOptions } from '../../packages/streams/src/processor/internal/local-runner.js';
 import type { StreamsConfig } from '../../packages/streams/src/config.js';
 import type { TestDriverConfig, TopologyTestDriverOptions } from '../../packages/streams/src/test-utils/index.js';
+
+/** Reads `in` topics of string keys and values. */
+export const strings = Consumed.with(Serdes.String(), Serdes.String());
+/** Writes string keys and values. */
+export const writeStrings = Produced.with(Serdes.String(), Serdes.String());
+/** Reads string keys and Int32 values. */
+export const numbers = Consumed.with(Serdes.String(), Serdes.Int32());
+/** Writes string keys and Int32 values. */
+export const writeNumbers = Produced.with(Serdes.String(), Serdes.Int32());
 
 /** Which backend the DSL's own stores use in this run. */
 export type StoreKind = 'memory' | 'level';
@@ -63,12 +81,13 @@ export function propertyRuns(runs: number, levelRuns = 15): number {
 }
 
 /**
- * A test driver on this run's backend. With LevelDB its stores are opened first, under a fresh
- * state directory, and released and deleted when the test finishes; `close()` keeps working as
- * the tests call it (it starts the release, which the test's end awaits).
+ * A test driver on this run's backend, closed when the test finishes. With LevelDB its stores
+ * are opened first, under a fresh state directory, and released and deleted when the test
+ * finishes; `close()` keeps working as the tests call it (it starts the release, which the
+ * test's end awaits).
  */
 export async function openDriver(topology: Topology, config: TestDriverConfig = {}, options: TopologyTestDriverOptions = {}): Promise<TopologyTestDriver> {
-  if (level === undefined) return new TopologyTestDriver(topology, config, options);
+  if (level === undefined) return closeWhenFinished(new TopologyTestDriver(topology, config, options));
   const stateDir = mkdtempSync(join(tmpdir(), 'tributary-level-suite-'));
   let driver: TopologyTestDriver;
   try {
@@ -113,4 +132,26 @@ export async function openRunner(topology: Topology, config: StreamsConfig, opti
   });
   await runner.prepare();
   return runner;
+}
+
+/**
+ * {@link openDriver} as the DSL suites use it: a silent logger and the wall clock at 0 unless
+ * `config` or `options` say otherwise.
+ */
+export function openQuietDriver(topology: Topology, config: TestDriverConfig = {}, options: TopologyTestDriverOptions = {}): Promise<TopologyTestDriver> {
+  return openDriver(topology, { logger: silentLogger, ...config }, { initialWallClockTime: 0, ...options });
+}
+
+/**
+ * A test driver on in-memory stores whatever the run's store kind (for tests of the driver and
+ * the engine, not of stores), with a silent logger and the wall clock at 0 unless `config` or
+ * `options` say otherwise; closed when the test finishes.
+ */
+export function openMemoryDriver(topology: Topology, config: TestDriverConfig = {}, options: TopologyTestDriverOptions = {}): TopologyTestDriver {
+  return closeWhenFinished(new TopologyTestDriver(topology, { logger: silentLogger, ...config }, { initialWallClockTime: 0, ...options }));
+}
+
+function closeWhenFinished(driver: TopologyTestDriver): TopologyTestDriver {
+  onTestFinished(() => driver.close());
+  return driver;
 }

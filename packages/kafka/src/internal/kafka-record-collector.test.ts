@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from 'kafkajs';
 import { DeadLetterHeaders, Headers, recordSizeInBytes, silentLogger } from '@tributary/streams';
-import { describeSendError, KafkaRecordCollector, OutgoingRecord, requestsOf } from './kafka-record-collector.js';
+import { describeSendError, KafkaRecordCollector, LINGER_MS, LINGER_RECORDS, OutgoingRecord, requestsOf, type KafkaRecordCollectorOptions } from './kafka-record-collector.js';
+import { TaskCorruptedError } from '../errors.js';
 
 function record(bytes: number, partition?: number): OutgoingRecord {
   const outgoing = new OutgoingRecord(Buffer.from('k'), Buffer.alloc(bytes), new Headers(), 0, undefined);
@@ -84,5 +85,104 @@ describe('describeSendError', () => {
 
   it('adds nothing to other failures', () => {
     expect(describeSendError(new Error('Request timed out', { cause: new Error('socket hang up') }))).toBe('Request timed out: socket hang up');
+  });
+});
+
+describe('KafkaRecordCollector sending as records are produced (linger)', () => {
+  /** A producer whose sends wait until the test acknowledges them, one by one. */
+  function heldProducer() {
+    const requests: { topics: string[]; values: string[]; acknowledge: () => void; refuse: (error: Error) => void }[] = [];
+    const producer = {
+      send: async () => [],
+      sendBatch: ({ topicMessages }: { topicMessages?: { topic: string; messages: Message[] }[] }) =>
+        new Promise<[]>((resolve, reject) => {
+          requests.push({
+            topics: (topicMessages ?? []).map((entry) => entry.topic),
+            values: (topicMessages ?? []).flatMap((entry) => entry.messages.map((message) => String(message.value))),
+            acknowledge: () => resolve([]),
+            refuse: reject,
+          });
+        }),
+    };
+    return { producer, requests };
+  }
+
+  function collectorOn(producer: KafkaRecordCollectorOptions['producer'], onBackgroundSendDone?: () => void): KafkaRecordCollector {
+    return new KafkaRecordCollector({
+      producer,
+      partitionCounts: new Map([['out', 1]]),
+      changelogTopics: new Set(),
+      productionExceptionHandler: () => ({ action: 'fail' }),
+      logger: silentLogger,
+      deadLetterMaxBytes: 4_096,
+      ...(onBackgroundSendDone === undefined ? {} : { onBackgroundSendDone }),
+    });
+  }
+
+  const send = (collector: KafkaRecordCollector, value: string): void => collector.send('out', null, Buffer.from(value), new Headers(), 0, 0);
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('is due once LINGER_RECORDS records wait or the oldest has waited LINGER_MS', () => {
+    const collector = collectorOn(heldProducer().producer);
+    const start = Date.now();
+    expect(collector.sendDue(start)).toBe(false);
+    expect(collector.lingerLeft(start)).toBeUndefined();
+    send(collector, 'a');
+    expect(collector.sendDue(Date.now())).toBe(false);
+    expect(collector.lingerLeft(Date.now())).toBeLessThanOrEqual(LINGER_MS);
+    expect(collector.sendDue(Date.now() + LINGER_MS)).toBe(true);
+    expect(collector.lingerLeft(Date.now() + LINGER_MS)).toBe(0);
+    const full = collectorOn(heldProducer().producer);
+    for (let index = 0; index < LINGER_RECORDS - 1; index++) send(full, String(index));
+    expect(full.sendDue(Date.now())).toBe(false);
+    send(full, 'last');
+    expect(full.sendDue(Date.now())).toBe(true);
+  });
+
+  it('sends in the background, one send in flight at a time, in order, and a flush waits for the send in flight', async () => {
+    const { producer, requests } = heldProducer();
+    let done = 0;
+    const collector = collectorOn(producer, () => done++);
+    send(collector, 'a');
+    send(collector, 'b');
+    collector.sendInBackground();
+    await settle();
+    expect(requests.map((request) => request.values)).toEqual([['a', 'b']]);
+    expect(collector.sending).toBe(true);
+    expect(collector.pending).toBe(0);
+    // Records produced while a send is in flight wait for it: a partition's records stay in order.
+    send(collector, 'c');
+    collector.sendInBackground();
+    await settle();
+    expect(requests).toHaveLength(1);
+    let flushed = false;
+    const flush = collector.flush().then(() => (flushed = true));
+    await settle();
+    expect(flushed).toBe(false);
+    requests[0]!.acknowledge();
+    await settle();
+    expect(done).toBe(1);
+    expect(requests.map((request) => request.values)).toEqual([['a', 'b'], ['c']]);
+    expect(flushed).toBe(false);
+    requests[1]!.acknowledge();
+    await flush;
+    expect(collector.sent).toBe(3);
+    expect(collector.sending).toBe(false);
+  });
+
+  it('keeps a background send failure for the next flush, which throws it and sends nothing more', async () => {
+    const { producer, requests } = heldProducer();
+    const collector = collectorOn(producer);
+    send(collector, 'a');
+    collector.sendInBackground();
+    await settle();
+    requests[0]!.refuse(Object.assign(new Error('Connection error: ECONNREFUSED'), { name: 'KafkaJSConnectionError' }));
+    await settle();
+    expect(collector.failure).toBeInstanceOf(TaskCorruptedError);
+    send(collector, 'b');
+    collector.sendInBackground();
+    await expect(collector.flush()).rejects.toBeInstanceOf(TaskCorruptedError);
+    expect(requests).toHaveLength(1);
+    expect(collector.pending).toBe(0);
   });
 });

@@ -57,8 +57,9 @@ function stamped(value: Buffer | null, scheduledAt: number, sentAt: number): Buf
   return Buffer.from(JSON.stringify(event), 'utf8');
 }
 
-export async function runLatency(context: Context, app: Omit<FlagshipApp, 'commitIntervalMs'>): Promise<LatencyMeasurement> {
-  const { latencyRate: rate, latencySeconds, latencyWarmupSeconds, partitions } = context.mode;
+/** `rate` overrides the mode's input rate (the 10,000 events/s scenarios). */
+export async function runLatency(context: Context, app: Omit<FlagshipApp, 'commitIntervalMs'>, rate = context.mode.latencyRate): Promise<LatencyMeasurement> {
+  const { latencySeconds, latencyWarmupSeconds, partitions } = context.mode;
   const applicationId = uniqueName(context, `latency-${app.implementation}`);
   const data = { eventsTopic: `${applicationId}-product-events`, catalogTopic: `${applicationId}-product-catalog`, partitions };
   await context.topics.create([data.eventsTopic, data.catalogTopic], partitions);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Message } from 'kafkajs';
 import { DeadLetterHeaders, Headers, recordSizeInBytes, silentLogger } from '@tributary/streams';
 import { describeSendError, KafkaRecordCollector, LINGER_MS, LINGER_RECORDS, OutgoingRecord, requestsOf, type KafkaRecordCollectorOptions } from './kafka-record-collector.js';
@@ -9,6 +9,16 @@ function record(bytes: number, partition?: number): OutgoingRecord {
   if (partition !== undefined) outgoing.partition = partition;
   return outgoing;
 }
+
+describe('OutgoingRecord', () => {
+  it('has only the kafkajs message fields as own properties, since kafkajs spreads every message it encodes', () => {
+    const outgoing = new OutgoingRecord(Buffer.from('k'), Buffer.from('v'), new Headers().add('h', 'x'), 5, undefined);
+    expect(Object.keys({ ...outgoing }).sort()).toEqual(['headers', 'key', 'partition', 'timestamp', 'value']);
+    expect(outgoing.recordHeaders.lastString('h')).toBe('x');
+    expect(outgoing.recordTimestamp).toBe(5);
+    expect(outgoing.timestamp).toBe('5');
+  });
+});
 
 describe('requestsOf', () => {
   it('cuts the buffered records into requests of bounded size, keeping their order per topic', () => {
@@ -123,20 +133,28 @@ describe('KafkaRecordCollector sending as records are produced (linger)', () => 
   const settle = () => new Promise((resolve) => setImmediate(resolve));
 
   it('is due once LINGER_RECORDS records wait or the oldest has waited LINGER_MS', () => {
-    const collector = collectorOn(heldProducer().producer);
-    const start = Date.now();
-    expect(collector.sendDue(start)).toBe(false);
-    expect(collector.lingerLeft(start)).toBeUndefined();
-    send(collector, 'a');
-    expect(collector.sendDue(Date.now())).toBe(false);
-    expect(collector.lingerLeft(Date.now())).toBeLessThanOrEqual(LINGER_MS);
-    expect(collector.sendDue(Date.now() + LINGER_MS)).toBe(true);
-    expect(collector.lingerLeft(Date.now() + LINGER_MS)).toBe(0);
-    const full = collectorOn(heldProducer().producer);
-    for (let index = 0; index < LINGER_RECORDS - 1; index++) send(full, String(index));
-    expect(full.sendDue(Date.now())).toBe(false);
-    send(full, 'last');
-    expect(full.sendDue(Date.now())).toBe(true);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(1_000_000);
+      const collector = collectorOn(heldProducer().producer);
+      expect(collector.sendDue(Date.now())).toBe(false);
+      expect(collector.lingerLeft(Date.now())).toBeUndefined();
+      send(collector, 'a');
+      vi.setSystemTime(1_000_000 + LINGER_MS - 1);
+      send(collector, 'b');
+      expect(collector.sendDue(Date.now())).toBe(false);
+      expect(collector.lingerLeft(Date.now())).toBe(1);
+      // The oldest record's wait counts, not the newest's.
+      expect(collector.sendDue(1_000_000 + LINGER_MS)).toBe(true);
+      expect(collector.lingerLeft(1_000_000 + LINGER_MS)).toBe(0);
+      const full = collectorOn(heldProducer().producer);
+      for (let index = 0; index < LINGER_RECORDS - 1; index++) send(full, String(index));
+      expect(full.sendDue(Date.now())).toBe(false);
+      send(full, 'last');
+      expect(full.sendDue(Date.now())).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('sends in the background, one send in flight at a time, in order, and a flush waits for the send in flight', async () => {

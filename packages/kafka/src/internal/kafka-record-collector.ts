@@ -65,55 +65,78 @@ function toKafkaHeaders(headers: Headers): IHeaders | undefined {
 /**
  * One record to send: the kafkajs message (the fields kafkajs reads), plus what the production
  * handler needs should it fail — the task and the source record it came from. One object per
- * record, as the plain message was before.
+ * record, as the plain message was before. Only the message's fields are own properties: kafkajs
+ * spreads each message into the record it encodes (`{ ...message, offsetDelta }`), and private
+ * fields are not copied, so the bookkeeping costs nothing there.
  */
 export class OutgoingRecord implements Message {
   headers: IHeaders | undefined = undefined;
   partition: number | undefined = undefined;
   /** `undefined` when the record has none: kafkajs stamps it with the current time, as Kafka's producer does. */
   readonly timestamp: string | undefined;
+  readonly #recordHeaders: Headers;
+  readonly #recordTimestamp: number | undefined;
+  readonly #context: TaskContext | undefined;
   // Where the record came from; `context` is undefined for dead letters, whose failure is fatal.
-  readonly sourceTopic: string | undefined;
-  readonly sourcePartition: number;
-  readonly sourceOffset: number;
-  readonly sourceTimestamp: number;
-  readonly sourceKey: Buffer | null | undefined;
-  readonly sourceValue: Buffer | null | undefined;
-  readonly sourceHeaders: Headers | undefined;
-  readonly nodeName: string;
+  readonly #sourceTopic: string | undefined;
+  readonly #sourcePartition: number;
+  readonly #sourceOffset: number;
+  readonly #sourceTimestamp: number;
+  readonly #sourceKey: Buffer | null | undefined;
+  readonly #sourceValue: Buffer | null | undefined;
+  readonly #sourceHeaders: Headers | undefined;
+  readonly #nodeName: string;
 
   constructor(
     readonly key: Buffer | null,
     readonly value: Buffer | null,
-    readonly recordHeaders: Headers,
-    readonly recordTimestamp: number | undefined,
-    readonly context: TaskContext | undefined,
+    recordHeaders: Headers,
+    recordTimestamp: number | undefined,
+    context: TaskContext | undefined,
   ) {
     this.timestamp = recordTimestamp === undefined ? undefined : String(recordTimestamp);
-    this.sourceTopic = context?.topic;
-    this.sourcePartition = context?.partition ?? -1;
-    this.sourceOffset = context?.offset ?? -1;
-    this.sourceTimestamp = context?.sourceTimestamp ?? recordTimestamp ?? -1;
-    this.sourceKey = context?.sourceKey;
-    this.sourceValue = context?.sourceValue;
-    this.sourceHeaders = context?.sourceHeaders;
-    this.nodeName = context?.currentNode?.name ?? 'record-collector';
+    this.#recordHeaders = recordHeaders;
+    this.#recordTimestamp = recordTimestamp;
+    this.#context = context;
+    this.#sourceTopic = context?.topic;
+    this.#sourcePartition = context?.partition ?? -1;
+    this.#sourceOffset = context?.offset ?? -1;
+    this.#sourceTimestamp = context?.sourceTimestamp ?? recordTimestamp ?? -1;
+    this.#sourceKey = context?.sourceKey;
+    this.#sourceValue = context?.sourceValue;
+    this.#sourceHeaders = context?.sourceHeaders;
+    this.#nodeName = context?.currentNode?.name ?? 'record-collector';
+  }
+
+  /** The record's headers as the topology wrote them. */
+  get recordHeaders(): Headers {
+    return this.#recordHeaders;
+  }
+
+  /** The record's timestamp as the topology wrote it. */
+  get recordTimestamp(): number | undefined {
+    return this.#recordTimestamp;
+  }
+
+  /** The sending task's context; `undefined` for dead letters. */
+  get context(): TaskContext | undefined {
+    return this.#context;
   }
 
   /** The handler context: the source record when there was one, as the engine's own handlers get it. */
   errorContext(logger: Logger): ErrorHandlerContext {
-    const context = this.context!;
-    const fromSource = this.sourceTopic !== undefined;
+    const context = this.#context!;
+    const fromSource = this.#sourceTopic !== undefined;
     return {
       taskId: context.taskId,
-      topic: this.sourceTopic,
-      partition: fromSource ? this.sourcePartition : undefined,
-      offset: fromSource ? this.sourceOffset : undefined,
-      processorNodeName: this.nodeName,
-      sourceRawKey: fromSource ? this.sourceKey : undefined,
-      sourceRawValue: fromSource ? this.sourceValue : undefined,
-      headers: fromSource && this.sourceHeaders !== undefined ? this.sourceHeaders : new Headers(),
-      timestamp: fromSource ? this.sourceTimestamp : (this.recordTimestamp ?? -1),
+      topic: this.#sourceTopic,
+      partition: fromSource ? this.#sourcePartition : undefined,
+      offset: fromSource ? this.#sourceOffset : undefined,
+      processorNodeName: this.#nodeName,
+      sourceRawKey: fromSource ? this.#sourceKey : undefined,
+      sourceRawValue: fromSource ? this.#sourceValue : undefined,
+      headers: fromSource && this.#sourceHeaders !== undefined ? this.#sourceHeaders : new Headers(),
+      timestamp: fromSource ? this.#sourceTimestamp : (this.#recordTimestamp ?? -1),
       logger,
     };
   }
@@ -156,7 +179,9 @@ const RECORD_OVERHEAD_BYTES = 64;
 
 function sizeOf(record: OutgoingRecord): number {
   let size = RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const header of record.recordHeaders) size += header.key.length + (header.value?.length ?? 0);
+  // Most records have no headers: no iterator for them.
+  const headers = record.recordHeaders;
+  if (headers.size > 0) for (const header of headers) size += header.key.length + (header.value?.length ?? 0);
   return size;
 }
 

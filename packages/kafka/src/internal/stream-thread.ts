@@ -564,8 +564,6 @@ export class StreamThread {
 
   private async commitAllUntimed(reason: string, only?: readonly ManagedTask[]): Promise<void> {
     if (this.exactlyOnce) return this.commitTransactions(reason, only);
-    // The interval counts from the commit's start, as Kafka's does, so a commit's own duration does not stretch it.
-    const startedAt = Date.now();
     const collector = this.collector!;
     const work = this.prepareCommits(only, () => false);
     if (work === undefined) return;
@@ -594,7 +592,7 @@ export class StreamThread {
       }
     }
     for (const { managed } of work) managed.task.postCommit();
-    if (only === undefined) this.lastCommitAt = startedAt;
+    if (only === undefined) this.lastCommitAt = Date.now();
     // Stores' writes are checkpointed only once offsets that cover them are committed.
     if (!committed) return;
     const checkpoints = new Map<string, number>();
@@ -637,7 +635,6 @@ export class StreamThread {
    */
   private async commitTransactions(reason: string, only?: readonly ManagedTask[]): Promise<void> {
     // A task with an open transaction commits it even when it has processed nothing since.
-    const startedAt = Date.now();
     const work = this.prepareCommits(only, (managed) => managed.transaction!.open);
     if (work === undefined) return;
     const groupId = this.options.options.applicationId;
@@ -660,7 +657,7 @@ export class StreamThread {
       managed.task.postCommit();
     }
     if (offsetCount > 0) this.options.options.streams.logger.debug(`Committed ${work.length} transaction(s) with ${offsetCount} offset(s) (${reason})`);
-    if (only === undefined) this.lastCommitAt = startedAt;
+    if (only === undefined) this.lastCommitAt = Date.now();
     try {
       // The transaction is committed: the stores' flushed writes may now be checkpointed.
       await this.taskManager.commitStores(only);

@@ -42,6 +42,14 @@ describe('requestsOf', () => {
     expect(explicit).toEqual(new Map([['b:0', 2], ['b:1', 2]]));
   });
 
+  it('puts at most maxTopicRecords records of a topic in one request, so kafkajs regroups short arrays', () => {
+    const a = Array.from({ length: 7 }, () => record(10));
+    const b = Array.from({ length: 2 }, () => record(10));
+    const requests = requestsOf(new Map([['a', a], ['b', b]]), 1_000_000, 3);
+    expect(requests.map((request) => request.topicMessages.map((entry) => `${entry.topic}${entry.messages.length}`).join(' '))).toEqual(['a3', 'a3', 'a1 b2']);
+    expect(requests.flatMap((request) => request.topicMessages.filter((entry) => entry.topic === 'a').flatMap((entry) => entry.messages))).toEqual(a);
+  });
+
   it('sends a record larger than the bound on its own rather than not at all', () => {
     const requests = requestsOf(new Map([['a', [record(10), record(5000), record(10)]]]), 1000);
     expect(requests.map((request) => request.count)).toEqual([1, 1, 1]);

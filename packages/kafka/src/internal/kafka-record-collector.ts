@@ -176,6 +176,13 @@ function isRecordLevelError(error: unknown): boolean {
  */
 export const MAX_REQUEST_BYTES = 512 * 1024;
 const RECORD_OVERHEAD_BYTES = 64;
+/**
+ * The most records of one topic put in one send request. kafkajs regroups each topic's messages
+ * by partition by copying the partition's array for every message (`groupMessagesPerPartition`),
+ * quadratic in a partition's records per request; this bounds that copying to a few hundred
+ * elements per record, at the cost of a request per this many records.
+ */
+export const MAX_REQUEST_TOPIC_RECORDS = 1_000;
 
 function sizeOf(record: OutgoingRecord): number {
   let size = RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0);
@@ -192,8 +199,8 @@ interface SendRequest {
   readonly explicit: Map<string, number>;
 }
 
-/** Buffered records cut into requests of at most {@link MAX_REQUEST_BYTES} (a larger record goes alone), in order. */
-export function requestsOf(buffered: ReadonlyMap<string, readonly OutgoingRecord[]>, maxBytes = MAX_REQUEST_BYTES): SendRequest[] {
+/** Buffered records cut into requests of at most {@link MAX_REQUEST_BYTES} (a larger record goes alone) and {@link MAX_REQUEST_TOPIC_RECORDS} per topic, in order. */
+export function requestsOf(buffered: ReadonlyMap<string, readonly OutgoingRecord[]>, maxBytes = MAX_REQUEST_BYTES, maxTopicRecords = MAX_REQUEST_TOPIC_RECORDS): SendRequest[] {
   const requests: SendRequest[] = [];
   let current: { byTopic: Map<string, OutgoingRecord[]>; count: number; bytes: number; explicit: Map<string, number> } | undefined;
   const close = (): void => {
@@ -204,7 +211,7 @@ export function requestsOf(buffered: ReadonlyMap<string, readonly OutgoingRecord
   for (const [topic, records] of buffered) {
     for (const record of records) {
       const size = sizeOf(record);
-      if (current !== undefined && current.bytes + size > maxBytes) close();
+      if (current !== undefined && (current.bytes + size > maxBytes || (current.byTopic.get(topic)?.length ?? 0) >= maxTopicRecords)) close();
       current ??= { byTopic: new Map(), count: 0, bytes: 0, explicit: new Map() };
       let messages = current.byTopic.get(topic);
       if (messages === undefined) current.byTopic.set(topic, (messages = []));

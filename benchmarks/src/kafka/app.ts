@@ -1,6 +1,6 @@
 /**
  * The Tributary app of the Kafka benchmarks, run by the runner as a child process (so its CPU
- * and memory are its own and `kill -9` is real): the flagship topology on `KafkaStreams` with
+ * and memory are its own and `kill -9` is real): the flagship topology (or the stateless pipe) on `KafkaStreams` with
  * the guarantee and thread count it is given. Prints its state changes and, every
  * `metricsIntervalMs`, its metrics; closes on SIGTERM. An option the runtime rejects ends it
  * with an `error` line, which the runner reports as the scenario's failure.
@@ -11,6 +11,7 @@ import { KafkaStreams, type KafkaStreamsOptions } from '@tributary/kafka';
 import type { Logger } from '@tributary/streams';
 import { perRecordSensorsOffConfig } from '@tributary/streams/engine';
 import { buildFlagship, settingsFromEnvironment } from './flagship.js';
+import { buildPipe } from './pipe-topology.js';
 import { emit, errorMessage, type AppSettings } from './protocol.js';
 
 const logger: Logger = {
@@ -34,7 +35,8 @@ async function main(): Promise<void> {
     ...(settings.sessionTimeoutMs === undefined ? {} : { consumer: { sessionTimeoutMs: settings.sessionTimeoutMs, heartbeatIntervalMs: settings.heartbeatIntervalMs } }),
     ...(settings.threads > 1 ? { numStreamThreads: settings.threads, threadModule: fileURLToPath(new URL('./flagship.js', import.meta.url)) } : {}),
   };
-  const app = new KafkaStreams(buildFlagship(settingsFromEnvironment()), options);
+  const topology = settings.topology === 'pipe' ? buildPipe(settingsFromEnvironment()) : buildFlagship(settingsFromEnvironment());
+  const app = new KafkaStreams(topology, options);
   app.onStateChange((state) => emit({ event: 'state', state, ts: Date.now() }));
   let stopping = false;
   const stop = async (): Promise<void> => {

@@ -11,6 +11,7 @@ import { Child, sleep } from './child.js';
 import { dataSet, endOffset, loadRecords, type Broker, type Topics } from './cluster.js';
 import { flagshipOutputTopics, topologyEnvironmentVariable, type FlagshipSettings } from './flagship.js';
 import type { AppSettings } from './protocol.js';
+import { pipeOutputTopic } from './pipe-topology.js';
 
 /** Sizes and repetitions of a mode (`--quick` or `--full`). */
 export interface ModeSettings {
@@ -104,12 +105,14 @@ export interface FlagshipApp {
   readonly sessionTimeoutMs?: number;
   /** Tributary only: run with the engine's per-record metric sensors off, to measure what they cost. */
   readonly metricsOff?: boolean;
+  /** Tributary only: the stateless pipe (`pipe-topology.ts`) instead of the flagship. */
+  readonly topology?: 'flagship' | 'pipe';
 }
 
 /** Creates the outputs and starts the app as a child process; its group id is `applicationId`. */
 export async function startFlagship(context: Context, app: FlagshipApp, data: Pick<DataSet, 'eventsTopic' | 'catalogTopic' | 'partitions'>, applicationId: string, stateDirectory: string): Promise<Child> {
   const flagship: FlagshipSettings = { eventsTopic: data.eventsTopic, catalogTopic: data.catalogTopic, outputPrefix: `${applicationId}-out-`, emitFinalOnly: false };
-  await context.topics.create(flagshipOutputTopics(flagship), data.partitions);
+  await context.topics.create(app.topology === 'pipe' ? [pipeOutputTopic(flagship)] : flagshipOutputTopics(flagship), data.partitions);
   if (app.implementation === 'tributary') {
     const settings: AppSettings = {
       applicationId,
@@ -120,6 +123,7 @@ export async function startFlagship(context: Context, app: FlagshipApp, data: Pi
       commitIntervalMs: app.commitIntervalMs,
       metricsIntervalMs: 200,
       ...(app.metricsOff === true ? { metricsOff: true } : {}),
+      ...(app.topology === undefined ? {} : { topology: app.topology }),
       ...(app.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: app.sessionTimeoutMs, heartbeatIntervalMs: Math.floor(app.sessionTimeoutMs / 3) }),
     };
     return new Child(applicationId, process.execPath, [join(context.distDirectory, 'app.js'), JSON.stringify(settings)], { [topologyEnvironmentVariable]: JSON.stringify(flagship) });

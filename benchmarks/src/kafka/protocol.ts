@@ -29,6 +29,8 @@ export interface AppSettings {
   readonly guarantee: 'at_least_once' | 'exactly_once';
   readonly threads: number;
   readonly commitIntervalMs: number;
+  /** What to run: the flagship (the default) or the stateless pipe (`pipe-topology.ts`). */
+  readonly topology?: 'flagship' | 'pipe';
   readonly sessionTimeoutMs?: number;
   readonly heartbeatIntervalMs?: number;
   /** How often to print a metrics line. */

@@ -120,15 +120,15 @@ export function toMarkdown(report: Report, jsonFile: string): string {
   ];
   const latency = report.scenarios.filter((scenario) => scenario.kind === 'latency');
   if (latency.length > 0) {
-    lines.push('', '## Latency', '', `At ${whole(Number(report.settings.latencyRate))} events/s for ${String(report.settings.latencySeconds)} s (the first ${String(report.settings.latencyWarmupSeconds)} s not counted), commit interval 100 ms. A backlog at the end above a second's worth of events means the app fell behind the rate and its latency grew through the run.`, '');
-    lines.push('| scenario | p50 | p99 | max | samples | producer lag (max) | backlog at end |', '| --- | --- | --- | --- | --- | --- | --- |');
+    lines.push('', '## Latency', '', `At ${whole(Number(report.settings.latencyRate))} events/s (unless the row says otherwise) for ${String(report.settings.latencySeconds)} s (the first ${String(report.settings.latencyWarmupSeconds)} s not counted), commit interval 100 ms. A backlog at the end above a second's worth of events means the app fell behind the rate and its latency grew through the run.`, '');
+    lines.push('| scenario | rate | p50 | p99 | max | samples | producer lag (max) | backlog at end |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const scenario of latency) {
       if (scenario.outcome !== undefined || scenario.runs.length === 0) {
-        lines.push(reasonRow([scenario.label], scenario.outcome ?? 'no runs', 7));
+        lines.push(reasonRow([scenario.label], scenario.outcome ?? 'no runs', 8));
         continue;
       }
       const runs = scenario.runs as LatencyMeasurement[];
-      lines.push(`| ${scenario.label} | **${milliseconds(median(runs, (run) => run.p50Ms))}** | ${milliseconds(median(runs, (run) => run.p99Ms))} | ${milliseconds(median(runs, (run) => run.maxMs))} | ${whole(median(runs, (run) => run.samples))} | ${milliseconds(median(runs, (run) => run.producerLagMaxMs))} | ${whole(median(runs, (run) => run.backlogAtEnd))} events |`);
+      lines.push(`| ${scenario.label} | ${whole(runs[0]!.rate)}/s | **${milliseconds(median(runs, (run) => run.p50Ms))}** | ${milliseconds(median(runs, (run) => run.p99Ms))} | ${milliseconds(median(runs, (run) => run.maxMs))} | ${whole(median(runs, (run) => run.samples))} | ${milliseconds(median(runs, (run) => run.producerLagMaxMs))} | ${whole(median(runs, (run) => run.backlogAtEnd))} events |`);
     }
   }
   const recovery = report.scenarios.filter((scenario) => scenario.kind === 'recovery');

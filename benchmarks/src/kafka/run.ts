@@ -22,7 +22,7 @@ import { runCeiling, runEngine, runFlagship } from './throughput.js';
 const usage = `Usage: pnpm bench:kafka [--quick | --full] [--only scenario,...] [--events N] [--runs N] [--latency-rate N] [--no-java-build]
   --quick          a few minutes: 50,000 events, 1 run, latency at 2,000 events/s, recovery over 100,000 keys (default)
   --full           1,000,000 events, 3 runs, latency at 5,000 events/s, recovery over 1,000,000 keys
-  --only           scenario ids or groups: ceiling, tributary, kstreams, engine, latency, recovery, scaling
+  --only           scenario ids or groups: ceiling, pipe, tributary, kstreams, engine, latency, latency10k, recovery, scaling
   --events N       events pre-loaded for the throughput scenarios (overrides the mode)
   --runs N         runs per scenario (overrides the mode)
   --latency-rate N events/s of the latency scenarios (overrides the mode)
@@ -68,6 +68,9 @@ function parseArguments(argv: readonly string[]): Arguments {
   return { mode: { ...mode, ...overrides }, only, javaBuild };
 }
 
+/** The input rate of the `latency10k` scenarios, events/s. */
+const highLatencyRate = 10_000;
+
 /** Every scenario, in the order they run within a round. */
 function scenarioList(mode: ModeSettings): { result: ScenarioResult; group: string; run: (context: Context) => Promise<ScenarioResult['runs'][number]> }[] {
   const guarantees = [
@@ -77,6 +80,11 @@ function scenarioList(mode: ModeSettings): { result: ScenarioResult; group: stri
   const threadCounts = [...new Set([1, mode.cores])];
   const list: ReturnType<typeof scenarioList> = [];
   list.push({ group: 'ceiling', result: { id: 'ceiling', kind: 'throughput', label: 'ceiling: kafkajs pipe, no processing', runs: [] }, run: runCeiling });
+  list.push({
+    group: 'pipe',
+    result: { id: 'tributary-pipe-alo-1t', kind: 'throughput', label: 'Tributary stateless pipe (bytes in, bytes out), at-least-once, 1 thread', runs: [] },
+    run: (context) => runFlagship(context, { implementation: 'tributary', guarantee: 'at_least_once', threads: 1, topology: 'pipe' }),
+  });
   for (const implementation of ['tributary', 'kstreams'] as const) {
     for (const [short, guarantee, words] of guarantees) {
       for (const threads of threadCounts) {
@@ -106,6 +114,13 @@ function scenarioList(mode: ModeSettings): { result: ScenarioResult; group: stri
         run: (context) => runLatency(context, { implementation: implementation === 'tributary' ? 'tributary' : 'kafka-streams', guarantee, threads: 1 }),
       });
     }
+  }
+  for (const implementation of ['tributary', 'kstreams'] as const) {
+    list.push({
+      group: 'latency10k',
+      result: { id: `latency10k-${implementation}-alo`, kind: 'latency', label: `${implementation === 'tributary' ? 'Tributary' : 'Kafka Streams (Java)'}, at-least-once, 10,000 events/s`, runs: [] },
+      run: (context) => runLatency(context, { implementation: implementation === 'tributary' ? 'tributary' : 'kafka-streams', guarantee: 'at_least_once', threads: 1 }, highLatencyRate),
+    });
   }
   list.push({ group: 'recovery', result: { id: 'recovery', kind: 'recovery', label: 'Tributary, at-least-once, 2 instances, kill -9 one', runs: [] }, run: runRecovery });
   for (const partitions of [1, 2, 4]) {

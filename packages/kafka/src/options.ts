@@ -50,8 +50,9 @@ export interface KafkaStreamsOptions extends StreamsConfig {
   readonly processingGuarantee?: ProcessingGuarantee;
   /**
    * How often offsets are committed, in milliseconds. Default 1000 under at-least-once — not Kafka
-   * Streams' 30000, because this runtime sends output records in batches at each commit, so the
-   * interval bounds the end-to-end latency (and caches deduplicate updates up to it). Default 100
+   * Streams' 30000, because caches forward their updates at each commit, so the interval bounds
+   * the end-to-end latency of cached aggregations (records themselves are sent as they are
+   * produced, with a 5 ms linger, and each commit waits for their acknowledgements). Default 100
    * under exactly-once, as in Kafka Streams: outputs are visible to read-committed consumers only
    * once their transaction commits.
    */

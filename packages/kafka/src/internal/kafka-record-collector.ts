@@ -1,10 +1,18 @@
 /**
  * The engine's record collector on a kafkajs producer. Tasks hand it records synchronously on the
  * hot path (through a {@link TaskRecordCollector} that knows the task); it only appends them to a
- * per-topic buffer, noting where each came from in fields of the record it builds anyway. At a
- * commit (or when the buffer grows large) the stream thread awaits
- * {@link KafkaRecordCollector.flush}, which sends everything in one `sendBatch` (one request per
- * broker) and resolves once the brokers acknowledged it (acks = all).
+ * per-topic buffer, noting where each came from in fields of the record it builds anyway.
+ *
+ * Records go out as they are produced, batched with a short linger, as Kafka's producer sends a
+ * batch when it fills (`batch.size`) or `linger.ms` passes: the stream thread calls
+ * {@link KafkaRecordCollector.sendInBackground} after each batch it processes once
+ * {@link LINGER_RECORDS} records wait or the oldest has waited {@link LINGER_MS}, and that send
+ * runs while the thread processes on. One send is in flight at a time, so each partition's
+ * records reach the brokers in the order they were produced. A commit awaits
+ * {@link KafkaRecordCollector.flush}, which waits for the send in flight, sends what is left in one
+ * `sendBatch` per bounded request and resolves once the brokers acknowledged everything
+ * (acks = all): offsets (at-least-once) or the transaction (exactly-once, where the records sent
+ * early are inside the task's open transaction, as Kafka's are) are committed only after that.
  *
  * When that send fails, kafkajs does not say which records were refused, so the collector finds
  * them: it sends each topic-partition's batch on its own, and for batches refused for a
@@ -16,7 +24,9 @@
  * Each failed record goes to the production handler, which drops it (`continue`, counted as a
  * `production-error`), fails the application, and may first ask for dead letters, which are sent
  * before the flush resolves. Records to changelog topics never go to the handler: dropping one
- * would leave the store and its changelog apart, so their failure is fatal.
+ * would leave the store and its changelog apart, so their failure is fatal. A background send's
+ * failure is kept and thrown by the next {@link KafkaRecordCollector.flush} (the thread also
+ * checks {@link KafkaRecordCollector.failure} after each batch).
  */
 import { Partitioners, type IHeaders, type Message, type PartitionMetadata, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
 import { DeadLetterHeaders, fitDeadLetter, Headers, StreamRecord, StreamsError, type ErrorHandlerContext, type HandlerResponse, type Logger } from '@tributary/streams';
@@ -24,8 +34,19 @@ import type { RecordCollector, StreamTask } from '@tributary/streams/engine';
 import { brokersUnavailable, RecordSendError, TaskCorruptedError } from '../errors.js';
 import { someCause } from './error-causes.js';
 
-/** Records buffered beyond this are sent before the next commit, to bound memory. */
-export const EARLY_SEND_RECORDS = 10_000;
+/**
+ * Records waiting to be sent that start a send at once, without waiting for {@link LINGER_MS}:
+ * Kafka's producer sends a partition's batch when it fills `batch.size` (16 KiB), about a hundred
+ * of the flagship's records; the collector sends all partitions together, so it waits for more.
+ */
+export const LINGER_RECORDS = 500;
+/**
+ * How long the oldest record waiting to be sent may wait for others to share its send, in
+ * milliseconds: Kafka's `linger.ms`. Kafka Streams sets 100 ms for its producers; sends here are
+ * one request for every partition at once, so a short linger costs few requests and keeps the
+ * end-to-end latency of records that cross a repartition topic low.
+ */
+export const LINGER_MS = 5;
 
 type TaskContext = StreamTask['context'];
 
@@ -45,55 +66,78 @@ function toKafkaHeaders(headers: Headers): IHeaders | undefined {
 /**
  * One record to send: the kafkajs message (the fields kafkajs reads), plus what the production
  * handler needs should it fail — the task and the source record it came from. One object per
- * record, as the plain message was before.
+ * record, as the plain message was before. Only the message's fields are own properties: kafkajs
+ * spreads each message into the record it encodes (`{ ...message, offsetDelta }`), and private
+ * fields are not copied, so the bookkeeping costs nothing there.
  */
 export class OutgoingRecord implements Message {
   headers: IHeaders | undefined = undefined;
   partition: number | undefined = undefined;
   /** `undefined` when the record has none: kafkajs stamps it with the current time, as Kafka's producer does. */
   readonly timestamp: string | undefined;
+  readonly #recordHeaders: Headers;
+  readonly #recordTimestamp: number | undefined;
+  readonly #context: TaskContext | undefined;
   // Where the record came from; `context` is undefined for dead letters, whose failure is fatal.
-  readonly sourceTopic: string | undefined;
-  readonly sourcePartition: number;
-  readonly sourceOffset: number;
-  readonly sourceTimestamp: number;
-  readonly sourceKey: Buffer | null | undefined;
-  readonly sourceValue: Buffer | null | undefined;
-  readonly sourceHeaders: Headers | undefined;
-  readonly nodeName: string;
+  readonly #sourceTopic: string | undefined;
+  readonly #sourcePartition: number;
+  readonly #sourceOffset: number;
+  readonly #sourceTimestamp: number;
+  readonly #sourceKey: Buffer | null | undefined;
+  readonly #sourceValue: Buffer | null | undefined;
+  readonly #sourceHeaders: Headers | undefined;
+  readonly #nodeName: string;
 
   constructor(
     readonly key: Buffer | null,
     readonly value: Buffer | null,
-    readonly recordHeaders: Headers,
-    readonly recordTimestamp: number | undefined,
-    readonly context: TaskContext | undefined,
+    recordHeaders: Headers,
+    recordTimestamp: number | undefined,
+    context: TaskContext | undefined,
   ) {
     this.timestamp = recordTimestamp === undefined ? undefined : String(recordTimestamp);
-    this.sourceTopic = context?.topic;
-    this.sourcePartition = context?.partition ?? -1;
-    this.sourceOffset = context?.offset ?? -1;
-    this.sourceTimestamp = context?.sourceTimestamp ?? recordTimestamp ?? -1;
-    this.sourceKey = context?.sourceKey;
-    this.sourceValue = context?.sourceValue;
-    this.sourceHeaders = context?.sourceHeaders;
-    this.nodeName = context?.currentNode?.name ?? 'record-collector';
+    this.#recordHeaders = recordHeaders;
+    this.#recordTimestamp = recordTimestamp;
+    this.#context = context;
+    this.#sourceTopic = context?.topic;
+    this.#sourcePartition = context?.partition ?? -1;
+    this.#sourceOffset = context?.offset ?? -1;
+    this.#sourceTimestamp = context?.sourceTimestamp ?? recordTimestamp ?? -1;
+    this.#sourceKey = context?.sourceKey;
+    this.#sourceValue = context?.sourceValue;
+    this.#sourceHeaders = context?.sourceHeaders;
+    this.#nodeName = context?.currentNode?.name ?? 'record-collector';
+  }
+
+  /** The record's headers as the topology wrote them. */
+  get recordHeaders(): Headers {
+    return this.#recordHeaders;
+  }
+
+  /** The record's timestamp as the topology wrote it. */
+  get recordTimestamp(): number | undefined {
+    return this.#recordTimestamp;
+  }
+
+  /** The sending task's context; `undefined` for dead letters. */
+  get context(): TaskContext | undefined {
+    return this.#context;
   }
 
   /** The handler context: the source record when there was one, as the engine's own handlers get it. */
   errorContext(logger: Logger): ErrorHandlerContext {
-    const context = this.context!;
-    const fromSource = this.sourceTopic !== undefined;
+    const context = this.#context!;
+    const fromSource = this.#sourceTopic !== undefined;
     return {
       taskId: context.taskId,
-      topic: this.sourceTopic,
-      partition: fromSource ? this.sourcePartition : undefined,
-      offset: fromSource ? this.sourceOffset : undefined,
-      processorNodeName: this.nodeName,
-      sourceRawKey: fromSource ? this.sourceKey : undefined,
-      sourceRawValue: fromSource ? this.sourceValue : undefined,
-      headers: fromSource && this.sourceHeaders !== undefined ? this.sourceHeaders : new Headers(),
-      timestamp: fromSource ? this.sourceTimestamp : (this.recordTimestamp ?? -1),
+      topic: this.#sourceTopic,
+      partition: fromSource ? this.#sourcePartition : undefined,
+      offset: fromSource ? this.#sourceOffset : undefined,
+      processorNodeName: this.#nodeName,
+      sourceRawKey: fromSource ? this.#sourceKey : undefined,
+      sourceRawValue: fromSource ? this.#sourceValue : undefined,
+      headers: fromSource && this.#sourceHeaders !== undefined ? this.#sourceHeaders : new Headers(),
+      timestamp: fromSource ? this.#sourceTimestamp : (this.#recordTimestamp ?? -1),
       logger,
     };
   }
@@ -129,10 +173,19 @@ function isRecordLevelError(error: unknown): boolean {
  */
 export const MAX_REQUEST_BYTES = 512 * 1024;
 const RECORD_OVERHEAD_BYTES = 64;
+/**
+ * The most records of one topic put in one send request. kafkajs regroups each topic's messages
+ * by partition by copying the partition's array for every message (`groupMessagesPerPartition`),
+ * quadratic in a partition's records per request; this bounds that copying to a few hundred
+ * elements per record, at the cost of a request per this many records.
+ */
+export const MAX_REQUEST_TOPIC_RECORDS = 1_000;
 
 function sizeOf(record: OutgoingRecord): number {
   let size = RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const header of record.recordHeaders) size += header.key.length + (header.value?.length ?? 0);
+  // Most records have no headers: no iterator for them.
+  const headers = record.recordHeaders;
+  if (headers.size > 0) for (const header of headers) size += header.key.length + (header.value?.length ?? 0);
   return size;
 }
 
@@ -143,8 +196,8 @@ interface SendRequest {
   readonly explicit: Map<string, number>;
 }
 
-/** Buffered records cut into requests of at most {@link MAX_REQUEST_BYTES} (a larger record goes alone), in order. */
-export function requestsOf(buffered: ReadonlyMap<string, readonly OutgoingRecord[]>, maxBytes = MAX_REQUEST_BYTES): SendRequest[] {
+/** Buffered records cut into requests of at most {@link MAX_REQUEST_BYTES} (a larger record goes alone) and {@link MAX_REQUEST_TOPIC_RECORDS} per topic, in order. */
+export function requestsOf(buffered: ReadonlyMap<string, readonly OutgoingRecord[]>, maxBytes = MAX_REQUEST_BYTES, maxTopicRecords = MAX_REQUEST_TOPIC_RECORDS): SendRequest[] {
   const requests: SendRequest[] = [];
   let current: { byTopic: Map<string, OutgoingRecord[]>; count: number; bytes: number; explicit: Map<string, number> } | undefined;
   const close = (): void => {
@@ -155,7 +208,7 @@ export function requestsOf(buffered: ReadonlyMap<string, readonly OutgoingRecord
   for (const [topic, records] of buffered) {
     for (const record of records) {
       const size = sizeOf(record);
-      if (current !== undefined && current.bytes + size > maxBytes) close();
+      if (current !== undefined && (current.bytes + size > maxBytes || (current.byTopic.get(topic)?.length ?? 0) >= maxTopicRecords)) close();
       current ??= { byTopic: new Map(), count: 0, bytes: 0, explicit: new Map() };
       let messages = current.byTopic.get(topic);
       if (messages === undefined) current.byTopic.set(topic, (messages = []));
@@ -206,6 +259,8 @@ export interface KafkaRecordCollectorOptions {
   readonly logger: Logger;
   /** Dead letters (records with the `__streams.errors.exception` header) are cut to this size; see `fitDeadLetter`. */
   readonly deadLetterMaxBytes: number;
+  /** Called when a background send ends, acknowledged or failed (the stream thread re-arms its linger). */
+  readonly onBackgroundSendDone?: () => void;
 }
 
 /** What a task's nodes see as their collector: the thread's collector, told which task sends. */
@@ -227,6 +282,14 @@ export class TaskRecordCollector implements RecordCollector {
 export class KafkaRecordCollector implements RecordCollector {
   private buffered = new Map<string, OutgoingRecord[]>();
   private count = 0;
+  /** When the oldest buffered record was appended (`Date.now()`), for the linger. */
+  private oldestAt = 0;
+  /** The background send in flight; it never rejects (its error is kept in {@link failure}). */
+  private inFlight: Promise<void> | undefined;
+  /** Why a background send failed; thrown by the next {@link flush}. */
+  failure: unknown = undefined;
+  /** Changelogs' next offsets acknowledged by background sends since the last {@link flush}, which returns them. */
+  private sentEarly = new Map<string, number>();
   private readonly partitioner = Partitioners.DefaultPartitioner();
   /** Records acknowledged so far. */
   sent = 0;
@@ -263,6 +326,7 @@ export class KafkaRecordCollector implements RecordCollector {
       records = [];
       this.buffered.set(topic, records);
     }
+    if (this.count === 0) this.oldestAt = Date.now();
     const record = new OutgoingRecord(key, value, headers, timestamp, context);
     const kafkaHeaders = toKafkaHeaders(headers);
     if (kafkaHeaders !== undefined) record.headers = kafkaHeaders;
@@ -276,46 +340,97 @@ export class KafkaRecordCollector implements RecordCollector {
     return this.options.partitionCounts.get(topic);
   }
 
-  /** Records waiting to be sent. */
+  /** Records waiting to be sent (a send in flight not included). */
   get pending(): number {
     return this.count;
   }
 
+  /** Whether a background send is in flight. */
+  get sending(): boolean {
+    return this.inFlight !== undefined;
+  }
+
   /**
-   * Sends every buffered record and waits for the brokers' acknowledgements. Returns, for each
-   * partition written with an explicit partition (changelogs), the offset after its last record.
-   * Records the brokers refused go to the production handler; throws when it chose to fail.
+   * Whether buffered records are due to be sent: {@link LINGER_RECORDS} of them wait, or the
+   * oldest has waited {@link LINGER_MS} (`now` is `Date.now()`).
+   */
+  sendDue(now: number): boolean {
+    return this.count >= LINGER_RECORDS || (this.count > 0 && now - this.oldestAt >= LINGER_MS);
+  }
+
+  /** How long until the buffered records are due by the linger, in milliseconds (0 when they are); `undefined` when none wait. */
+  lingerLeft(now: number): number | undefined {
+    if (this.count === 0) return undefined;
+    return Math.max(0, LINGER_MS - (now - this.oldestAt));
+  }
+
+  /**
+   * Starts sending the buffered records without waiting for the acknowledgements, unless a send
+   * is in flight (the records wait for the next call, so a partition's records stay in order) or
+   * one failed. The caller must hold whatever keeps a commit from running meanwhile (the stream
+   * thread's lock): a commit's {@link flush} awaits this send before it commits.
+   */
+  sendInBackground(): void {
+    if (this.inFlight !== undefined || this.count === 0 || this.failure !== undefined) return;
+    this.inFlight = this.sendBuffered(this.sentEarly).then(
+      () => {
+        this.inFlight = undefined;
+        this.options.onBackgroundSendDone?.();
+      },
+      (error: unknown) => {
+        this.inFlight = undefined;
+        this.failure = error;
+        this.options.onBackgroundSendDone?.();
+      },
+    );
+  }
+
+  /**
+   * Sends every buffered record and waits for the brokers' acknowledgements, those of a
+   * background send in flight included. Returns, for each partition written with an explicit
+   * partition (changelogs) since the last flush, the offset after its last record. Records the
+   * brokers refused go to the production handler; throws when it chose to fail, or when a
+   * background send failed.
    */
   async flush(): Promise<Map<string, number>> {
-    const nextOffsets = new Map<string, number>();
-    // A second round sends the dead letters of the first; a dead letter that fails is fatal.
-    for (let round = 0; this.count > 0; round++) {
-      const buffered = this.buffered;
-      this.buffered = new Map();
-      this.count = 0;
-      const failures: FailedSend[] = [];
-      // In requests of a bounded size, in order: kafkajs puts all of a request's records for a
-      // partition into one record batch, which the brokers refuse above message.max.bytes.
-      for (const { topicMessages, count, explicit } of requestsOf(buffered)) {
-        try {
-          const metadata = await this.options.producer.sendBatch({ topicMessages, acks: -1 });
-          this.sent += count;
-          this.noteOffsets(metadata, explicit, nextOffsets);
-        } catch (error) {
-          if (this.options.transactionalTaskId !== undefined) throw this.transactionalSendError(this.options.transactionalTaskId, topicMessages, error);
-          if (brokersUnavailable(error)) throw this.unavailable(topicMessages, error);
-          failures.push(...(await this.resendToFindFailures(topicMessages, error, nextOffsets)));
-        }
-      }
-      if (failures.length === 0) continue;
-      const failure = this.handleFailures(failures, round);
-      if (failure !== undefined) {
-        // The handler chose to fail: its dead letters are still sent, on a best-effort basis.
-        await this.sendDeadLettersBeforeFailing();
-        throw failure;
+    if (this.inFlight !== undefined) await this.inFlight;
+    if (this.failure !== undefined) {
+      this.discard();
+      throw this.failure;
+    }
+    const nextOffsets = this.sentEarly;
+    this.sentEarly = new Map();
+    // A dead letter asked for by the handler is buffered: the loop sends it too.
+    while (this.count > 0) await this.sendBuffered(nextOffsets);
+    return nextOffsets;
+  }
+
+  /** Sends what is buffered now (records appended meanwhile wait for the next send). */
+  private async sendBuffered(nextOffsets: Map<string, number>): Promise<void> {
+    const buffered = this.buffered;
+    this.buffered = new Map();
+    this.count = 0;
+    const failures: FailedSend[] = [];
+    // In requests of a bounded size, in order: kafkajs puts all of a request's records for a
+    // partition into one record batch, which the brokers refuse above message.max.bytes.
+    for (const { topicMessages, count, explicit } of requestsOf(buffered)) {
+      try {
+        const metadata = await this.options.producer.sendBatch({ topicMessages, acks: -1 });
+        this.sent += count;
+        this.noteOffsets(metadata, explicit, nextOffsets);
+      } catch (error) {
+        if (this.options.transactionalTaskId !== undefined) throw this.transactionalSendError(this.options.transactionalTaskId, topicMessages, error);
+        if (brokersUnavailable(error)) throw this.unavailable(topicMessages, error);
+        failures.push(...(await this.resendToFindFailures(topicMessages, error, nextOffsets)));
       }
     }
-    return nextOffsets;
+    if (failures.length === 0) return;
+    const failure = this.handleFailures(failures);
+    if (failure !== undefined) {
+      // The handler chose to fail: its dead letters are still sent, on a best-effort basis.
+      await this.sendDeadLettersBeforeFailing();
+      throw failure;
+    }
   }
 
   /**
@@ -347,7 +462,7 @@ export class KafkaRecordCollector implements RecordCollector {
     return new TaskCorruptedError(`Task ${taskId} could not send its records inside its transaction: ${reason}.`, taskId, { cause });
   }
 
-  /** Forgets buffered records (after a fatal error, when nothing will be committed). */
+  /** Forgets buffered records (after a fatal error, when nothing will be committed); a send in flight goes on, unheeded. */
   discard(): void {
     this.buffered = new Map();
     this.count = 0;
@@ -432,7 +547,11 @@ export class KafkaRecordCollector implements RecordCollector {
 
   private async sendDeadLettersBeforeFailing(): Promise<void> {
     const topicMessages: TopicMessages[] = [];
-    for (const [topic, messages] of this.buffered) if (messages.length > 0) topicMessages.push({ topic, messages });
+    // Only the dead letters (no task context): records produced meanwhile are not sent, since nothing will be committed.
+    for (const [topic, records] of this.buffered) {
+      const letters = records.filter((record) => record.context === undefined);
+      if (letters.length > 0) topicMessages.push({ topic, messages: letters });
+    }
     this.discard();
     if (topicMessages.length === 0) return;
     await this.options.producer.sendBatch({ topicMessages, acks: -1 }).catch((error: unknown) => {
@@ -444,13 +563,14 @@ export class KafkaRecordCollector implements RecordCollector {
    * Asks the production handler about each refused record. Returns the error to stop with when it
    * chose to fail (dead letters asked for are buffered); throws when no handler may decide.
    */
-  private handleFailures(failures: readonly FailedSend[], round: number): RecordSendError | undefined {
+  private handleFailures(failures: readonly FailedSend[]): RecordSendError | undefined {
     const { logger, productionExceptionHandler } = this.options;
     const dropped = new Map<string, { count: number; error: Error }>();
     for (const { topic, record, error } of failures) {
       const reason = describeSendError(error);
       const where = `topic '${topic}'${record.partition === undefined ? '' : ` partition ${record.partition}`}`;
-      if (record.context === undefined || round > 0) {
+      // Dead letters carry no task context.
+      if (record.context === undefined) {
         throw new RecordSendError(`A dead-letter record could not be sent to ${where}: ${reason}. Check that the dead-letter topic exists and accepts records of that size.`, topic, { cause: error });
       }
       if (this.options.changelogTopics.has(topic)) {

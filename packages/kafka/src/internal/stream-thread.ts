@@ -26,7 +26,7 @@ import { Partitioners } from 'kafkajs';
 import type { StateStore } from '@tributary/streams';
 import { ThreadSensors, type ConsumedRecord, type DropReason, type InternalTopologyBuilder, type SubtopologySpec, type ThreadView } from '@tributary/streams/engine';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
-import { EARLY_SEND_RECORDS, KafkaRecordCollector, type RecordSender } from './kafka-record-collector.js';
+import { KafkaRecordCollector, type RecordSender } from './kafka-record-collector.js';
 import { consumedRecord } from './kafka-messages.js';
 import { TaskManager, type ManagedTask } from './task-manager.js';
 import { taskAssignor, taskKey, type TaskKey } from './task-assignor.js';
@@ -40,6 +40,11 @@ import type { Admin } from 'kafkajs';
 
 /** How often wall-clock punctuators and the commit interval are checked between batches. */
 const TICK_MS = 100;
+/**
+ * Records waiting to be sent beyond which processing stops until they are acknowledged: bounds
+ * the memory records take when the brokers are slower than the thread.
+ */
+const MAX_PENDING_RECORDS = 10_000;
 
 export interface StreamThreadCallbacks {
   /** Every assigned task is restored and processing. */
@@ -149,6 +154,7 @@ export class StreamThread {
         productionExceptionHandler: resolved.streams.productionExceptionHandler,
         logger: resolved.streams.logger,
         deadLetterMaxBytes: resolved.deadLetterMaxBytes,
+        onBackgroundSendDone: () => this.armLinger(),
       });
     if (!this.exactlyOnce) {
       // Idempotent, as Kafka Streams' producers are since 3.0: a send retried after a lost ack
@@ -242,7 +248,8 @@ export class StreamThread {
             this.lastBatchEnd = processed;
             if (this.failed) return;
             resolveOffset(batch.lastOffset());
-            if (managed.collector.pending >= EARLY_SEND_RECORDS) await this.sendCollected(managed.collector);
+            if (!this.sendDueRecords(managed.collector)) return;
+            if (managed.collector.pending >= MAX_PENDING_RECORDS) await this.sendCollected(managed.collector);
             if (Date.now() - this.lastCommitAt >= this.options.options.commitIntervalMs) await this.commitAll('interval');
             this.lastBatchEnd = performance.now();
           });
@@ -349,6 +356,7 @@ export class StreamThread {
   async close(): Promise<void> {
     this.closing = true;
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
     this.startWaiter?.reject(new Error('The application was closed before it was running.'));
     this.startWaiter = undefined;
     try {
@@ -425,6 +433,69 @@ export class StreamThread {
       return;
     }
     this.positions.set(positionKey, Math.max(position, Number(lastOffset) + 1));
+  }
+
+  /**
+   * After a batch, under the lock: starts a background send of the collector's records when the
+   * linger says they are due (see `LINGER_MS`), or arms the linger timer for when they will be.
+   * Returns false, having failed the thread, when a background send had failed.
+   */
+  private sendDueRecords(collector: KafkaRecordCollector): boolean {
+    if (collector.failure !== undefined) {
+      this.fail(collector.failure);
+      return false;
+    }
+    if (collector.sendDue(Date.now())) collector.sendInBackground();
+    this.armLinger();
+    return true;
+  }
+
+  /** The collectors records are sent through: the thread's, or each task's under exactly-once. */
+  private *collectors(): Iterable<KafkaRecordCollector> {
+    if (this.collector !== undefined) {
+      yield this.collector;
+      return;
+    }
+    for (const managed of this.tasks.values()) yield managed.collector;
+  }
+
+  /** The linger timer: one for the thread, armed while records wait that no send in flight will take. */
+  private lingerTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Arms the linger timer for the soonest collector whose records wait and that has no send in
+   * flight (one that has is re-armed for when its send is done). Not per record: at most one
+   * timer per linger period.
+   */
+  private armLinger(): void {
+    if (this.lingerTimer !== undefined || this.failed || this.closing) return;
+    const now = Date.now();
+    let wait: number | undefined;
+    for (const collector of this.collectors()) {
+      if (collector.sending && collector.failure === undefined) continue;
+      const left = collector.failure !== undefined ? 0 : collector.lingerLeft(now);
+      if (left !== undefined && (wait === undefined || left < wait)) wait = left;
+    }
+    if (wait === undefined) return;
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = undefined;
+      this.background(() => this.sendLingering());
+    }, wait);
+    this.lingerTimer.unref();
+  }
+
+  /** The linger timer fired: sends what is due, under the lock (so never between a commit's flush and its commit). */
+  private sendLingering(): void {
+    if (this.failed || this.closing || this.expelled()) return;
+    const now = Date.now();
+    for (const collector of this.collectors()) {
+      if (collector.failure !== undefined) {
+        this.fail(collector.failure);
+        return;
+      }
+      if (collector.sendDue(now)) collector.sendInBackground();
+    }
+    this.armLinger();
   }
 
   private async sendCollected(collector: KafkaRecordCollector): Promise<boolean> {

@@ -10,7 +10,7 @@ import type { KafkaRunner } from './kafka-runner.js';
 import type { Scenario } from './scenario.js';
 
 /** One topology's described nodes, with the parameters it was built with. */
-export interface DescribedNodes {
+interface DescribedNodes {
   readonly scenario: Scenario;
   readonly lines: readonly string[];
 }

@@ -40,7 +40,7 @@ import type { Admin } from 'kafkajs';
 /** How often wall-clock punctuators and the commit interval are checked between batches. */
 const TICK_MS = 100;
 
-export interface StreamThreadCallbacks {
+interface StreamThreadCallbacks {
   /** Every assigned task is restored and processing. */
   onRunning(): void;
   /** The group is rebalancing, or tasks are restoring. */

@@ -36,7 +36,7 @@ export function keyValueKey(key: Buffer): Buffer {
 }
 
 /** Bytes a window or session data key adds around the record key. */
-export const timedKeyOverhead = { window: 1 + 8 + 8 + 4, session: 1 + 8 + 8 + 8 } as const;
+const timedKeyOverhead = { window: 1 + 8 + 8 + 4, session: 1 + 8 + 8 + 8 } as const;
 
 /** The data key of a time-keyed entry: `0x01 | segment | key | time | tiebreak`. */
 export function timedKey(key: Buffer, segment: number, time: number, tiebreak: number, tiebreakBytes: 4 | 8): Buffer {

@@ -106,7 +106,7 @@ export class InMemoryKeyValueBackend implements KeyValueBytesBackend {
 }
 
 /** The first index whose key is `>= target`. */
-export function lowerBound(keys: readonly string[], target: string): number {
+function lowerBound(keys: readonly string[], target: string): number {
   let low = 0;
   let high = keys.length;
   while (low < high) {

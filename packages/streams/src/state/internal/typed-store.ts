@@ -19,10 +19,10 @@ import type { StreamsConfig } from '../../config.js';
 import { bareValueHeaders, bareValueOf, changelogUpgradeFrom, needsBareValueHeader, storedTimestamp, timestampedStoreValue } from './timestamped-changelog.js';
 
 /** Shared by every serde call of the stores: store records carry no headers. */
-export const noHeaders = new Headers();
+const noHeaders = new Headers();
 
 /** How many changelog records a restore hands the backend per batch. */
-export const restoreBatchSize = 4096;
+const restoreBatchSize = 4096;
 
 /** What a typed store is built with. */
 export interface TypedStoreOptions<K, V> {

@@ -7,7 +7,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { Consumed, Serdes, StreamsBuilder, silentLogger } from '../../../index.js';
 import type { KStream, Topology } from '../../../index.js';
 import { Headers } from '../../../processor/headers.js';
-import { LocalRunner } from '../../../processor/internal/local-runner.js';
+import type { LocalRunner } from '../../../processor/internal/local-runner.js';
 import type { ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { WindowStore } from '../../../state/window-store.js';
 import type { ValueAndTimestamp } from '../../../state/value-and-timestamp.js';

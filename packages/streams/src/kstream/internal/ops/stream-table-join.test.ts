@@ -8,7 +8,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { topologyBuilder } from '../../../engine.js';
 import { Consumed, Joined, Produced, Serdes, StreamsBuilder, TopologyError, silentLogger } from '../../../index.js';
 import type { Topology } from '../../../index.js';
-import { TopologyTestDriver } from '../../../test-utils/index.js';
+import type { TopologyTestDriver } from '../../../test-utils/index.js';
 import { builderOptions, openDriver as openStoreDriver, propertyRuns } from '../../../../../../test/support/store-kind.js';
 
 const strings = Consumed.with(Serdes.String(), Serdes.String());

@@ -14,7 +14,7 @@ import type { Consumed } from '../../consumed.js';
 import type { Materialized } from '../../materialized.js';
 import type { Named } from '../../named.js';
 import { change, type Change } from '../change.js';
-import { KStreamImpl } from '../kstream-impl.js';
+import type { KStreamImpl } from '../kstream-impl.js';
 import { KTableImpl } from '../ktable-impl.js';
 import { storeValueGetter } from '../ktable-value-getter.js';
 import { OldValues } from '../old-values.js';

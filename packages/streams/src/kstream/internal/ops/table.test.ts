@@ -7,7 +7,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { topologyBuilder } from '../../../engine.js';
 import { BufferConfig, boundedTimestampExtractor, Consumed, Grouped, Materialized, Named, Produced, recordTimestampExtractor, Serdes, StreamsBuilder, Suppressed, silentLogger } from '../../../index.js';
 import type { KTable, Topology, ValueAndTimestamp } from '../../../index.js';
-import { TestRecord, TopologyTestDriver } from '../../../test-utils/index.js';
+import { TestRecord, type TopologyTestDriver } from '../../../test-utils/index.js';
 import { Headers } from '../../../processor/headers.js';
 import { builderOptions, openDriver as openStoreDriver } from '../../../../../../test/support/store-kind.js';
 

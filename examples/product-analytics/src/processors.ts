@@ -50,7 +50,7 @@ export interface ValidCatalogChange {
  * Forwards a rejected record with its original value bytes and the reason in the dead-letter
  * headers (the same `__streams.errors.*` headers as the library's `deadLetterTopic` handler).
  */
-function forwardRejected<KIn, VIn, VOut extends { readonly valid: boolean }>(
+function forwardRejected<KIn, VOut extends { readonly valid: boolean }>(
   context: FixedKeyProcessorContext<KIn, VOut | InvalidEvent>,
   record: FixedKeyRecord<KIn, Buffer | null>,
   exception: string,

@@ -25,7 +25,7 @@ const noHeaders = new Headers();
 const restoreBatchSize = 4096;
 
 /** What a typed store is built with. */
-export interface TypedStoreOptions<K, V> {
+export interface TypedStoreOptions<K> {
   readonly name: string;
   /** `undefined` falls back to the application's `defaultKeySerde` at init, as in Kafka Streams. */
   readonly keySerde: Serde<K> | undefined;
@@ -70,7 +70,7 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
 
   protected constructor(
     private readonly backend: BatchingBackend<Write>,
-    private readonly options: TypedStoreOptions<K, V>,
+    private readonly options: TypedStoreOptions<K>,
     cacheKeyIndex: CacheKeyIndex,
   ) {
     this.name = options.name;

@@ -14,7 +14,7 @@ import type { ValueAndTimestamp } from '../../../state/value-and-timestamp.js';
 import { isRestorableStore } from '../../../state/store-suppliers.js';
 import { Stores } from '../../../state/stores.js';
 import { StoreTestContext } from '../../../state/internal/store-test-context.js';
-import { TestRecord, TopologyTestDriver } from '../../../test-utils/index.js';
+import { TestRecord } from '../../../test-utils/index.js';
 import type { TimeWindowedKStream } from '../../kgrouped-stream.js';
 import type { KTable } from '../../ktable.js';
 import type { Windowed } from '../../windowed.js';

@@ -5,7 +5,7 @@
  * two. A merger node below both sides materializes the result when `Materialized` is given.
  */
 import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
-import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
+import type { Processor, ProcessorContext } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
 import { valueAndTimestamp } from '../../../state/value-and-timestamp.js';
 import type { ValueJoiner } from '../../functions.js';

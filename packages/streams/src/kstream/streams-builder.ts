@@ -9,6 +9,7 @@ import type { DslStoreSuppliers } from '../state/dsl-store-suppliers.js';
 import type { StoreBuilder } from '../state/state-store.js';
 import type { Consumed } from './consumed.js';
 import { KStreamImpl } from './internal/kstream-impl.js';
+import { KTableImpl } from './internal/ktable-impl.js';
 import type { KStream } from './kstream.js';
 import type { GlobalKTable } from './global-ktable.js';
 import { globalTable } from './internal/global-ktable-impl.js';
@@ -69,7 +70,7 @@ export class StreamsBuilder {
    * store named by `materialized`, or `<topic>-STATE-STORE-<n>`.
    */
   table<K = unknown, V = unknown>(topic: string, consumed: Consumed<K, V> = {}, materialized?: Materialized<K, V>): KTable<K, V> {
-    return sourceTable(this.builder, topic, consumed, materialized);
+    return KTableImpl.of(this.builder, sourceTable(this.builder, topic, consumed, materialized));
   }
 
   /**

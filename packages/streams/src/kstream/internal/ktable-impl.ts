@@ -39,7 +39,33 @@ class TableToStreamProcessor<K, V> implements Processor<K, Change<V>, K, V | nul
   }
 }
 
+/**
+ * A table node an operator added to the topology, before it is wrapped in a `KTableImpl`: the
+ * operators return this, and only the `*-impl` DSL classes construct tables, so no operator file
+ * imports them (which would make an import cycle: the DSL classes import the operators).
+ */
+export interface KTableNode<K, V> {
+  readonly nodeName: string;
+  readonly keySerde: Serde<K> | undefined;
+  readonly valueSerde: Serde<V> | undefined;
+  /** The store holding the table's rows, when it is materialized. */
+  readonly queryableStoreName: string | undefined;
+  /** Makes the lookups into the table (see the `KTableImpl` constructor). */
+  readonly makeValueGetters: () => KTableValueGetterSupplier<K, V>;
+  /** The node's answer to a downstream request for old values (see `old-values.ts`). */
+  readonly enableOldValues: EnableSendingOldValues;
+  /** For windowed aggregation results, and tables that keep their windows (`suppress`). */
+  readonly windowing?: Windowing;
+}
+
 export class KTableImpl<K, V> implements KTable<K, V> {
+  /** Wraps a table node an operator added to `topology`. */
+  static of<K, V>(topology: InternalTopologyBuilder, node: KTableNode<K, V>): KTableImpl<K, V> {
+    const table = new KTableImpl<K, V>(topology, node.nodeName, node.keySerde, node.valueSerde, node.queryableStoreName, node.makeValueGetters, node.enableOldValues);
+    if (node.windowing !== undefined) table.windowing = node.windowing;
+    return table;
+  }
+
   private valueGetters: KTableValueGetterSupplier<K, V> | undefined;
 
   constructor(
@@ -78,19 +104,19 @@ export class KTableImpl<K, V> implements KTable<K, V> {
 
   /** Holds updates back: each window's final result, or a key's latest update after a time. */
   suppress(suppressed: Suppressed): KTableImpl<K, V> {
-    return suppressTable(this, suppressed);
+    return KTableImpl.of(this.topology, suppressTable(this, suppressed));
   }
 
   filter(predicate: Predicate<K, V>, named?: Named, materialized?: Materialized<K, V>): KTableImpl<K, V> {
-    return filterTable(this, checkTableFunction(predicate, 'filter'), true, named, materialized);
+    return KTableImpl.of(this.topology, filterTable(this, checkTableFunction(predicate, 'filter'), true, named, materialized));
   }
 
   filterNot(predicate: Predicate<K, V>, named?: Named, materialized?: Materialized<K, V>): KTableImpl<K, V> {
-    return filterTable(this, checkTableFunction(predicate, 'filterNot'), false, named, materialized);
+    return KTableImpl.of(this.topology, filterTable(this, checkTableFunction(predicate, 'filterNot'), false, named, materialized));
   }
 
   mapValues<VR>(mapper: ValueMapper<V, VR, K>, named?: Named, materialized?: Materialized<K, VR>): KTableImpl<K, VR> {
-    return mapTableValues(this, checkTableFunction(mapper, 'mapValues'), named, materialized);
+    return KTableImpl.of(this.topology, mapTableValues(this, checkTableFunction(mapper, 'mapValues'), named, materialized));
   }
 
   groupBy<KR, VR>(selector: KeyValueMapper<K, V, KeyValue<KR, VR>>, grouped: Grouped<KR, VR> = {}): KGroupedTableImpl<KR, VR> {
@@ -99,15 +125,15 @@ export class KTableImpl<K, V> implements KTable<K, V> {
 
   /** A join on the key, or a foreign-key join when given an extractor and a joiner (see `KTable`). */
   join(...args: unknown[]): KTableImpl<K, any> {
-    return dispatchTableJoin(this, 'inner', args);
+    return KTableImpl.of(this.topology, dispatchTableJoin(this, 'inner', args));
   }
 
   leftJoin(...args: unknown[]): KTableImpl<K, any> {
-    return dispatchTableJoin(this, 'left', args);
+    return KTableImpl.of(this.topology, dispatchTableJoin(this, 'left', args));
   }
 
   outerJoin(...args: unknown[]): KTableImpl<K, any> {
-    return dispatchTableJoin(this, 'outer', args);
+    return KTableImpl.of(this.topology, dispatchTableJoin(this, 'outer', args));
   }
 
   toStream<KR>(mapper: KeyValueMapper<K, V, KR>, named?: Named): KStream<KR, V>;

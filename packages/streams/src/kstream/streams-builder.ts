@@ -9,7 +9,9 @@ import type { DslStoreSuppliers } from '../state/dsl-store-suppliers.js';
 import type { StoreBuilder } from '../state/state-store.js';
 import type { Consumed } from './consumed.js';
 import { KStreamImpl } from './internal/kstream-impl.js';
+import { KGroupedTableImpl } from './internal/kgrouped-table-impl.js';
 import { KTableImpl } from './internal/ktable-impl.js';
+import { registerTableConversions } from './internal/table-conversions.js';
 import type { KStream } from './kstream.js';
 import type { GlobalKTable } from './global-ktable.js';
 import { globalTable } from './internal/global-ktable-impl.js';
@@ -43,6 +45,10 @@ export class StreamsBuilder {
     }
     this.builder = new InternalTopologyBuilder(suppliers);
     this.topology = new Topology(this.builder);
+    registerTableConversions(this.builder, {
+      stream: (topology, nodeName, keySerde, valueSerde) => new KStreamImpl(topology, nodeName, keySerde, valueSerde, false),
+      groupedTable: (table, selector, grouped) => new KGroupedTableImpl(table, selector, grouped),
+    });
   }
 
   /**

@@ -11,12 +11,12 @@ import type { KStream } from '../kstream.js';
 import type { KTable } from '../ktable.js';
 import type { Named } from '../named.js';
 import type { Change } from './change.js';
-import { KStreamImpl } from './kstream-impl.js';
+import type { KStreamImpl } from './kstream-impl.js';
 import type { KeyValue } from '../../state/key-value-store.js';
 import type { KeyValueMapper, Predicate, ValueMapper } from '../functions.js';
 import type { Grouped } from '../grouped.js';
 import type { Materialized } from '../materialized.js';
-import { KGroupedTableImpl } from './kgrouped-table-impl.js';
+import type { KGroupedTableImpl } from './kgrouped-table-impl.js';
 import { checkTableFunction, dispatchTableJoin } from './ktable-operations.js';
 import { filterTable } from './ops/table-filter.js';
 import { mapTableValues } from './ops/table-map-values.js';
@@ -24,6 +24,7 @@ import type { KTableValueGetterSupplier } from './ktable-value-getter.js';
 import type { EnableSendingOldValues } from './old-values.js';
 import type { Suppressed } from '../suppressed.js';
 import { suppressTable } from './ops/suppress.js';
+import { tableConversions } from './table-conversions.js';
 import type { Windowing } from './windowed-kstream-impl.js';
 
 /** Forwards each change's new value: a table's updates as a stream (deletes as null values). */
@@ -120,7 +121,7 @@ export class KTableImpl<K, V> implements KTable<K, V> {
   }
 
   groupBy<KR, VR>(selector: KeyValueMapper<K, V, KeyValue<KR, VR>>, grouped: Grouped<KR, VR> = {}): KGroupedTableImpl<KR, VR> {
-    return new KGroupedTableImpl<KR, VR>(this, checkTableFunction(selector, 'groupBy'), grouped);
+    return tableConversions(this.topology).groupedTable(this, checkTableFunction(selector, 'groupBy'), grouped);
   }
 
   /** A join on the key, or a foreign-key join when given an extractor and a joiner (see `KTable`). */
@@ -149,6 +150,6 @@ export class KTableImpl<K, V> implements KTable<K, V> {
   private addToStream(named: Named | undefined): KStreamImpl<K, V> {
     const name = this.topology.nameOr(named?.name, 'KTABLE-TOSTREAM-');
     this.topology.addProcessor(name, () => new TableToStreamProcessor<K, V>(), [this.nodeName]);
-    return new KStreamImpl<K, V>(this.topology, name, this.keySerde, this.valueSerde, false);
+    return tableConversions(this.topology).stream(this.topology, name, this.keySerde, this.valueSerde);
   }
 }

@@ -107,7 +107,7 @@ function before(left: BufferEntry<unknown, unknown>, right: BufferEntry<unknown,
 }
 
 /** What the suppress processor needs to know about the table it suppresses. */
-export interface SuppressOptions<K, V> {
+interface SuppressOptions<K, V> {
   readonly suppressed: Suppressed;
   /** The buffer's store: raw key bytes to encoded entries (`suppress-buffer-encoding.ts`). */
   readonly storeName: string;
@@ -334,7 +334,7 @@ function recordContextSize(topic: string | undefined, headers: Headers): number 
   return size;
 }
 
-export function suppressProcessor<K, V>(options: SuppressOptions<K, V>): ProcessorSupplier<K, Change<V>, K, Change<V>> {
+function suppressProcessor<K, V>(options: SuppressOptions<K, V>): ProcessorSupplier<K, Change<V>, K, Change<V>> {
   return () => new SuppressProcessor(options);
 }
 

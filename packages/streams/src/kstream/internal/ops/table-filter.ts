@@ -61,7 +61,7 @@ class TableFilterProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>
   }
 }
 
-export function tableFilterProcessor<K, V>(predicate: Predicate<K, V>, keepWhen: boolean, storeName: string | undefined, oldValues: OldValues): ProcessorSupplier<K, Change<V>, K, Change<V>> {
+function tableFilterProcessor<K, V>(predicate: Predicate<K, V>, keepWhen: boolean, storeName: string | undefined, oldValues: OldValues): ProcessorSupplier<K, Change<V>, K, Change<V>> {
   return () => new TableFilterProcessor(predicate, keepWhen, storeName, oldValues.sent);
 }
 

@@ -56,7 +56,7 @@ class TableMapValuesProcessor<K, V, VR> implements Processor<K, Change<V>, K, Ch
   }
 }
 
-export function tableMapValuesProcessor<K, V, VR>(mapper: ValueMapper<V, VR, K>, storeName: string | undefined, oldValues: OldValues): ProcessorSupplier<K, Change<V>, K, Change<VR>> {
+function tableMapValuesProcessor<K, V, VR>(mapper: ValueMapper<V, VR, K>, storeName: string | undefined, oldValues: OldValues): ProcessorSupplier<K, Change<V>, K, Change<VR>> {
   return () => new TableMapValuesProcessor(mapper, storeName, oldValues.sent);
 }
 

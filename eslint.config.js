@@ -5,7 +5,7 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 import { importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
-/** Files the type-aware rules read: everything a tsconfig.json of the repository compiles. */
+/** Files the type-aware rules read: every tsconfig.json of the repository compiles them (or `allowDefaultProject` below). */
 const typeScriptFiles = ['**/*.ts'];
 const javaScriptFiles = ['**/*.js', '**/*.mjs'];
 
@@ -57,11 +57,11 @@ export default tseslint.config(
     },
   },
   {
+    // The JavaScript fixtures and tools: no tsconfig.json compiles them, so no type-aware rules.
     files: javaScriptFiles,
     languageOptions: {
       ecmaVersion: 2022,
       sourceType: 'module',
-      globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly', URL: 'readonly' },
     },
     rules: {
       'no-unused-vars': ['error', { args: 'after-used', argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],

@@ -94,7 +94,7 @@ export function productId(index: number): string {
 }
 
 /** When the generated events start (epoch ms); they are 10 ms apart. */
-export const eventsStartMs = Date.UTC(2026, 0, 1);
+const eventsStartMs = Date.UTC(2026, 0, 1);
 
 /**
  * Serialized events keyed by product id, 10 ms apart in event time: 10% from bots, 10% in two

@@ -39,7 +39,7 @@ import type { ScenarioParams } from './scenario.js';
 type Text = string | null;
 
 /** How the generator fills an input topic: a stream gets any records, a table rows and tombstones. */
-export type InputKind = 'stream' | 'table';
+type InputKind = 'stream' | 'table';
 
 /** One topology of the catalogue. */
 export interface CatalogueEntry {

@@ -52,7 +52,7 @@ function text(hex: string | null): string {
 }
 
 /** A record for a report: `out key="a" value="1" ts=5`. */
-export function formatRecord(record: OutputRecord | undefined): string {
+function formatRecord(record: OutputRecord | undefined): string {
   if (record === undefined) return '(none)';
   const headers = record.headers === undefined ? '' : ` headers=${JSON.stringify(record.headers)}`;
   return `${record.topic} key=${text(record.key)} value=${text(record.value)} ts=${record.ts}${headers}`;

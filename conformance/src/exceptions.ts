@@ -23,7 +23,7 @@ export interface ConformanceException {
 }
 
 /** Where the list lives. */
-export const exceptionsPath = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'exceptions.json');
+const exceptionsPath = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'exceptions.json');
 
 /** Reads and checks the list; throws naming the bad entry. */
 export function loadExceptions(path: string = exceptionsPath): ConformanceException[] {

@@ -12,9 +12,9 @@ import { fileURLToPath } from 'node:url';
 import type { Scenario, ScenarioResult } from './scenario.js';
 
 /** The Maven module of the Java runner. */
-export const javaModule = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'java');
+const javaModule = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'java');
 /** The runnable jar `mvn package` makes. */
-export const jarPath = join(javaModule, 'target', 'conformance-reference.jar');
+const jarPath = join(javaModule, 'target', 'conformance-reference.jar');
 
 function newestSource(path: string): number {
   const stats = statSync(path);

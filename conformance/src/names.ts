@@ -9,12 +9,6 @@ import { generateScenario } from './generator.js';
 import type { KafkaRunner } from './kafka-runner.js';
 import type { Scenario } from './scenario.js';
 
-/** One topology's described nodes, with the parameters it was built with. */
-export interface DescribedNodes {
-  readonly scenario: Scenario;
-  readonly lines: readonly string[];
-}
-
 /** Tributary's describe() of a scenario's topology, as the sorted node lines. */
 export function tributaryNodes(scenario: Scenario): string[] {
   const description = catalogueEntry(scenario.topology).build(scenario.params).describe();

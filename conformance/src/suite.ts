@@ -37,7 +37,7 @@ export interface SuiteOptions {
 }
 
 /** A scenario on which the two sides differ. */
-export interface DifferingScenario {
+interface DifferingScenario {
   readonly scenario: Scenario;
   readonly difference: Difference;
   /** The exception that accepts it, if any: then it does not fail the suite. */

@@ -10,7 +10,7 @@ import { catalogueEntry } from './catalogue.js';
 import { isAdvance, type OutputRecord, type Scenario, type ScenarioResult } from './scenario.js';
 
 /** Kafka Streams' default `statestore.cache.max.bytes`: 10 MiB. */
-export const CACHE_ON_BYTES = 10 * 1024 * 1024;
+const CACHE_ON_BYTES = 10 * 1024 * 1024;
 
 /** Runs one scenario through Tributary's TopologyTestDriver. */
 export function runTributary(scenario: Scenario): ScenarioResult {

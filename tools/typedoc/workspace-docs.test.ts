@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { join, relative } from 'node:path';
-import { Application, DocumentReflection, Logger, LogLevel, ReflectionKind, TSConfigReader, type ProjectReflection, type TypeDocOptions } from 'typedoc';
+import { Application, type DocumentReflection, Logger, LogLevel, ReflectionKind, TSConfigReader, type ProjectReflection, type TypeDocOptions } from 'typedoc';
 import { describe, expect, it } from 'vitest';
 
 const here = fileURLToPath(new URL('.', import.meta.url));

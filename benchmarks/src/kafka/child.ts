@@ -14,7 +14,7 @@ type ResultLine = Extract<ChildLine, { event: 'result' }>;
 const clockTicksPerSecond = 100; // USER_HZ on Linux
 
 /** User + system CPU time of process `pid` so far, in ms; undefined once it is gone. */
-export function processCpuMs(pid: number): number | undefined {
+function processCpuMs(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name, which is in parentheses and may hold spaces.
@@ -26,7 +26,7 @@ export function processCpuMs(pid: number): number | undefined {
 }
 
 /** Peak resident memory (VmHWM) of process `pid`, in bytes; undefined once it is gone. */
-export function peakRssBytes(pid: number): number | undefined {
+function peakRssBytes(pid: number): number | undefined {
   try {
     const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match === null ? undefined : Number(match[1]) * 1024;

@@ -60,7 +60,7 @@ export interface Context {
 }
 
 /** The generator settings of the throughput data: the flagship's defaults, event time ending about now (so retention keeps it). */
-export function throughputGenerator(events: number): GeneratorOptions {
+function throughputGenerator(events: number): GeneratorOptions {
   const eventsPerSecond = 2_000;
   return { seed: 42, eventsPerSecond, startTime: Date.now() - Math.ceil(events / eventsPerSecond) * 1000 - 60_000 };
 }

@@ -7,7 +7,7 @@ import type { LatencyMeasurement } from './latency.js';
 import type { RecoveryMeasurement } from './recovery.js';
 import type { ThroughputMeasurement } from './throughput.js';
 
-export type ScenarioKind = 'throughput' | 'latency' | 'recovery' | 'scaling';
+type ScenarioKind = 'throughput' | 'latency' | 'recovery' | 'scaling';
 
 /** One scenario: what it is, and its runs or why it has none. */
 export interface ScenarioResult {
@@ -32,13 +32,13 @@ export interface Report {
   elapsedSeconds: number;
 }
 
-export interface Spread {
+interface Spread {
   readonly median: number;
   readonly min: number;
   readonly max: number;
 }
 
-export function spread(values: readonly number[]): Spread {
+function spread(values: readonly number[]): Spread {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   const median = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;

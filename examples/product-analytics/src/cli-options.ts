@@ -17,12 +17,12 @@ export class UsageError extends Error {
   }
 }
 
-export const commandNames = ['run', 'produce', 'tail'] as const;
+const commandNames = ['run', 'produce', 'tail'] as const;
 export type CommandName = (typeof commandNames)[number];
 
 export const defaultStateDir = '.scratch/product-analytics';
-export const defaultApplicationId = 'product-analytics';
-export const tailTopics = ['product-analytics', 'category-analytics', 'product-alerts'] as const;
+const defaultApplicationId = 'product-analytics';
+const tailTopics = ['product-analytics', 'category-analytics', 'product-alerts'] as const;
 
 /** `run`: embedded (no broker) or on Kafka. */
 export interface RunCommand {

@@ -10,7 +10,7 @@
  * the CLI feeds them to the embedded runner or to Kafka, and the tests pipe them into the test
  * driver to compare.
  */
-import { type DebeziumEnvelope, type EventType, type Product, type ProductEvent } from './model.js';
+import type { DebeziumEnvelope, EventType, Product, ProductEvent } from './model.js';
 // mulberry32, shared with the tests and benchmarks, so a seed names the same data everywhere.
 import { seededRandom } from '../../../test/support/seeded-random.js';
 

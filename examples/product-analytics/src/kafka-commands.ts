@@ -207,7 +207,7 @@ export async function runOnKafka(command: RunCommand, terminal: Terminal, stop: 
 }
 
 /** One output record as a line, by topic. */
-export function formatOutput(topic: string, value: unknown): string {
+function formatOutput(topic: string, value: unknown): string {
   const time = (ms: number) => new Date(ms).toISOString().slice(11, 16);
   if (topic === defaultOptions.topics.productAnalytics) {
     const stats = value as ProductStats;

@@ -25,17 +25,17 @@ export interface ValidEvent {
 }
 
 /** A rejected record (an event or a catalog change): why, and its value bytes as consumed. */
-export interface InvalidEvent {
+interface InvalidEvent {
   readonly valid: false;
   readonly reason: string;
   readonly original: Buffer | null;
 }
 
 /** The `__streams.errors.exception` header value of a rejected event. */
-export const invalidEventException = 'InvalidProductEvent';
+const invalidEventException = 'InvalidProductEvent';
 
 /** The `__streams.errors.exception` header value of a rejected catalog change. */
-export const invalidCatalogChangeException = 'InvalidCatalogChange';
+const invalidCatalogChangeException = 'InvalidCatalogChange';
 
 /** The result of parsing one catalog record: the product to store, a delete, or why it was rejected. */
 export type ParsedCatalogChange = ValidCatalogChange | InvalidEvent;
@@ -50,7 +50,7 @@ export interface ValidCatalogChange {
  * Forwards a rejected record with its original value bytes and the reason in the dead-letter
  * headers (the same `__streams.errors.*` headers as the library's `deadLetterTopic` handler).
  */
-function forwardRejected<KIn, VIn, VOut extends { readonly valid: boolean }>(
+function forwardRejected<KIn, VOut extends { readonly valid: boolean }>(
   context: FixedKeyProcessorContext<KIn, VOut | InvalidEvent>,
   record: FixedKeyRecord<KIn, Buffer | null>,
   exception: string,

@@ -23,7 +23,6 @@
 import {
   BufferConfig,
   Consumed,
-  Materialized,
   Named,
   Produced,
   Serdes,

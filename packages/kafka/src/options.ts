@@ -194,7 +194,7 @@ export interface ResolvedKafkaStreamsOptions {
  */
 export const DEFAULT_COMMIT_INTERVAL_MS = 1000;
 /** The default commit interval under exactly-once. */
-export const DEFAULT_EOS_COMMIT_INTERVAL_MS = 100;
+const DEFAULT_EOS_COMMIT_INTERVAL_MS = 100;
 /**
  * The default record-cache budget of one `KafkaStreams` instance, shared by all its tasks' caching
  * stores: 10 MiB, as Kafka Streams' `statestore.cache.max.bytes`. Not a per-store bound: that is
@@ -230,7 +230,7 @@ function checkInteger(value: unknown, option: string, min: number): number | und
 }
 
 /** The brokers' default, as Kafka Streams' `replication.factor` of -1. */
-export const DEFAULT_REPLICATION_FACTOR = -1;
+const DEFAULT_REPLICATION_FACTOR = -1;
 
 function checkReplicationFactor(value: unknown): number {
   if (value === undefined) return DEFAULT_REPLICATION_FACTOR;
@@ -283,7 +283,7 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
 }
 
 /** A deep copy of `value` (plain objects and arrays) with secret strings and secret fields redacted. */
-export function redactValue(value: unknown, secrets: readonly string[], depth = 0): unknown {
+function redactValue(value: unknown, secrets: readonly string[], depth = 0): unknown {
   if (typeof value === 'string') return redactSecrets(value, secrets);
   if (depth > 6 || value === null || typeof value !== 'object') return value;
   if (Buffer.isBuffer(value)) return value;
@@ -320,7 +320,7 @@ export function redactingLogger(logger: Logger, secrets: readonly string[]): Log
 }
 
 /** The client options with secret fields replaced, safe to log or to hand to processors. */
-export function describeKafkaOptions(kafka: Omit<KafkaConfig, 'brokers'> | undefined): Record<string, unknown> | undefined {
+function describeKafkaOptions(kafka: Omit<KafkaConfig, 'brokers'> | undefined): Record<string, unknown> | undefined {
   if (kafka === undefined) return undefined;
   const copy: Record<string, unknown> = { ...kafka };
   if (typeof kafka.sasl === 'object' && kafka.sasl !== null) {

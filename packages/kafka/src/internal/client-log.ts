@@ -10,7 +10,7 @@ import { logLevel, type LogEntry, type logCreator } from 'kafkajs';
 import type { Logger } from '@tributary/streams';
 
 /** A logger method's name. */
-export type LogLevelName = keyof Logger;
+type LogLevelName = keyof Logger;
 
 /**
  * The messages of the Kafka error codes that kafkajs retries and that normal operation meets,

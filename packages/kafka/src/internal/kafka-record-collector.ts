@@ -171,7 +171,7 @@ function isRecordLevelError(error: unknown): boolean {
  * request: well below the brokers' default message.max.bytes (1 MiB), which bounds each
  * partition's record batch in the request.
  */
-export const MAX_REQUEST_BYTES = 512 * 1024;
+const MAX_REQUEST_BYTES = 512 * 1024;
 const RECORD_OVERHEAD_BYTES = 64;
 /**
  * The most records of one topic put in one send request. kafkajs regroups each topic's messages

@@ -11,7 +11,7 @@ const FIRST_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 1000;
 
 /** Whether `error` says a store's directory is locked by another holder. */
-export function isStoreLockedError(error: unknown): boolean {
+function isStoreLockedError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === STORE_LOCKED_CODE;
 }
 

@@ -30,7 +30,7 @@ type StoreRead =
   | { readonly op: 'session-get'; readonly store: string; readonly key: unknown; readonly partition: number; readonly from: number; readonly to: number };
 
 /** One entry of an answer: `key` is the store's key (a window's start for `window-range`), `window` a windowed key's window. */
-export interface QueryEntry {
+interface QueryEntry {
   readonly key: unknown;
   readonly value: unknown;
   readonly window?: Window;

@@ -46,7 +46,7 @@ const TICK_MS = 100;
  */
 const MAX_PENDING_RECORDS = 10_000;
 
-export interface StreamThreadCallbacks {
+interface StreamThreadCallbacks {
   /** Every assigned task is restored and processing. */
   onRunning(): void;
   /** The group is rebalancing, or tasks are restoring. */

@@ -13,7 +13,7 @@
  */
 import { AssignerProtocol, type Assigner, type PartitionAssigner } from 'kafkajs';
 
-export const TASK_ASSIGNOR_NAME = 'TributaryTaskAssignor';
+const TASK_ASSIGNOR_NAME = 'TributaryTaskAssignor';
 const VERSION = 2;
 
 /** A task's id as a string, `<subtopology>_<partition>` as Kafka Streams prints it. */

@@ -31,7 +31,7 @@ export interface TaskTransactionOptions {
 }
 
 /** The transactional id of a task's producer. */
-export function transactionalIdOf(applicationId: string, taskId: string): string {
+function transactionalIdOf(applicationId: string, taskId: string): string {
   return `${applicationId}-${taskId}`;
 }
 

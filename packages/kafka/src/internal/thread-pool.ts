@@ -74,7 +74,7 @@ export interface StreamThreadWorkerData {
   readonly processId: string;
 }
 
-export interface ThreadPoolCallbacks {
+interface ThreadPoolCallbacks {
   /** Every thread is running. */
   onRunning(): void;
   /** A thread is rebalancing. */

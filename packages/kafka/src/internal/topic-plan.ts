@@ -136,7 +136,7 @@ export function planTopics(builder: InternalTopologyBuilder, applicationId: stri
 }
 
 /** Throws `CopartitionError` naming the topics and their counts when a co-partition group disagrees. */
-export function checkCopartitioning(builder: InternalTopologyBuilder, applicationId: string, counts: ReadonlyMap<string, number>): void {
+function checkCopartitioning(builder: InternalTopologyBuilder, applicationId: string, counts: ReadonlyMap<string, number>): void {
   for (const group of builder.copartitionGroups) {
     const entries = [...group].map((topic) => ({ topic: builder.resolveTopic(applicationId, topic), count: counts.get(topic) }));
     const distinct = new Set(entries.map((entry) => entry.count));

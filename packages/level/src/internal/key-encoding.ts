@@ -35,9 +35,6 @@ export function keyValueKey(key: Buffer): Buffer {
   return bytes;
 }
 
-/** Bytes a window or session data key adds around the record key. */
-export const timedKeyOverhead = { window: 1 + 8 + 8 + 4, session: 1 + 8 + 8 + 8 } as const;
-
 /** The data key of a time-keyed entry: `0x01 | segment | key | time | tiebreak`. */
 export function timedKey(key: Buffer, segment: number, time: number, tiebreak: number, tiebreakBytes: 4 | 8): Buffer {
   const bytes = Buffer.allocUnsafe(key.length + 17 + tiebreakBytes);

@@ -121,7 +121,7 @@ export function prepareStore<S extends StoreState>(
 }
 
 /** Takes the prepared store for `context` (synchronously), or explains how to prepare it. */
-export function claimStore<S extends StoreState>(context: StoreLocation, store: string): S {
+function claimStore<S extends StoreState>(context: StoreLocation, store: string): S {
   const path = storePath(context, store);
   const state = readyStores.get(path)?.state;
   if (state === undefined) {

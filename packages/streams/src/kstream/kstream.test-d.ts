@@ -139,24 +139,24 @@ describe('split() branch names', () => {
   });
 
   it('names a named default branch by its name, and noDefaultBranch has only the branches', () => {
-    const named = events
+    const _named = events
       .split(Named.as('q-'))
       .branch(() => true, Branched.as('x'))
       .defaultBranch(Branched.as('rest'));
-    expectTypeOf<keyof typeof named>().toEqualTypeOf<'q-x' | 'q-rest'>();
-    const withoutDefault = events
+    expectTypeOf<keyof typeof _named>().toEqualTypeOf<'q-x' | 'q-rest'>();
+    const _withoutDefault = events
       .split(Named.as('r-'))
       .branch(() => true, Branched.as('only'))
       .noDefaultBranch();
-    expectTypeOf<keyof typeof withoutDefault>().toEqualTypeOf<'r-only'>();
+    expectTypeOf<keyof typeof _withoutDefault>().toEqualTypeOf<'r-only'>();
   });
 
   it('types unnamed branches as the prefix plus a number', () => {
-    const branches = events
+    const _branches = events
       .split(Named.as('n-'))
       .branch(() => true)
       .defaultBranch();
-    expectTypeOf<keyof typeof branches>().toEqualTypeOf<`n-${number}` | 'n-0'>();
+    expectTypeOf<keyof typeof _branches>().toEqualTypeOf<`n-${number}` | 'n-0'>();
   });
 
   it('types Branched.withFunction chains on the branch’s own types', () => {

@@ -9,6 +9,9 @@ import type { DslStoreSuppliers } from '../state/dsl-store-suppliers.js';
 import type { StoreBuilder } from '../state/state-store.js';
 import type { Consumed } from './consumed.js';
 import { KStreamImpl } from './internal/kstream-impl.js';
+import { KGroupedTableImpl } from './internal/kgrouped-table-impl.js';
+import { KTableImpl } from './internal/ktable-impl.js';
+import { registerTableConversions } from './internal/table-conversions.js';
 import type { KStream } from './kstream.js';
 import type { GlobalKTable } from './global-ktable.js';
 import { globalTable } from './internal/global-ktable-impl.js';
@@ -42,6 +45,10 @@ export class StreamsBuilder {
     }
     this.builder = new InternalTopologyBuilder(suppliers);
     this.topology = new Topology(this.builder);
+    registerTableConversions(this.builder, {
+      stream: (topology, nodeName, keySerde, valueSerde) => new KStreamImpl(topology, nodeName, keySerde, valueSerde, false),
+      groupedTable: (table, selector, grouped) => new KGroupedTableImpl(table, selector, grouped),
+    });
   }
 
   /**
@@ -69,7 +76,7 @@ export class StreamsBuilder {
    * store named by `materialized`, or `<topic>-STATE-STORE-<n>`.
    */
   table<K = unknown, V = unknown>(topic: string, consumed: Consumed<K, V> = {}, materialized?: Materialized<K, V>): KTable<K, V> {
-    return sourceTable(this.builder, topic, consumed, materialized);
+    return KTableImpl.of(this.builder, sourceTable(this.builder, topic, consumed, materialized));
   }
 
   /**

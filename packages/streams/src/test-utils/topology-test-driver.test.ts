@@ -15,7 +15,7 @@ import {
   StreamRecord,
   StreamsBuilder,
   StreamsError,
-  Topology,
+  type Topology,
   TopologyError,
   logAndFail,
   silentLogger,

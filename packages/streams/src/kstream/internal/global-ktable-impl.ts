@@ -21,7 +21,7 @@ export class GlobalKTableImpl<K, V> implements GlobalKTable<K, V> {
 }
 
 /** Reads a global store from any task. */
-export function globalStoreValueGetter<K, V>(storeName: string): KTableValueGetterSupplier<K, V> {
+function globalStoreValueGetter<K, V>(storeName: string): KTableValueGetterSupplier<K, V> {
   return {
     storeNames: [],
     get: () => {

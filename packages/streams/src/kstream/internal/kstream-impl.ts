@@ -10,13 +10,15 @@ import type { TopicNameExtractor } from '../../processor/stream-partitioner.js';
 import type { Serde } from '../../serde/serde.js';
 import type { KeyValue } from '../../state/key-value-store.js';
 import type { Branched } from '../branched.js';
-import type { ForeachAction, KeyValueMapper, Predicate, ValueMapper } from '../functions.js';
+import type { ForeachAction, KeyValueMapper, Predicate, ValueJoiner, ValueMapper } from '../functions.js';
+import type { Joined, StreamJoined } from '../joined.js';
 import type { BranchedKStream, KStream } from '../kstream.js';
 import type { Named } from '../named.js';
 import type { KTable } from '../ktable.js';
 import type { Materialized } from '../materialized.js';
 import type { Produced } from '../produced.js';
 import type { Repartitioned } from '../repartitioned.js';
+import type { JoinWindows } from '../windows.js';
 import { branchProcessor, passThroughProcessor } from './ops/branch.js';
 import { filterProcessor } from './ops/filter.js';
 import { repartitionFilterProcessor } from './ops/repartition-filter.js';
@@ -26,7 +28,11 @@ import { mapValuesProcessor } from './ops/map-values.js';
 import { peekProcessor } from './ops/peek.js';
 import { processValuesProcessor } from './ops/process-values.js';
 import { streamToTable } from './ops/table-source.js';
-import { dispatchStreamJoin } from './ops/stream-join-dispatch.js';
+import { GlobalKTableImpl } from './global-ktable-impl.js';
+import { KTableImpl } from './ktable-impl.js';
+import { joinStreamToGlobalTable } from './ops/stream-global-table-join.js';
+import { joinStreams, type StreamJoinKind } from './ops/stream-stream-join.js';
+import { joinStreamToTable } from './ops/stream-table-join.js';
 import type { Grouped } from '../grouped.js';
 import { groupBy, groupByKey, type KGroupedStreamImpl } from './kgrouped-stream-impl.js';
 
@@ -190,7 +196,7 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
 
   /** Reads the stream as a table (repartitioning first when the key may have changed). */
   toTable(named?: Named, materialized?: Materialized<K, V>): KTable<K, V> {
-    return streamToTable(this, named, materialized);
+    return KTableImpl.of(this.topology, streamToTable(this, named, materialized));
   }
 
   processValues<VOut>(supplier: FixedKeyProcessorSupplier<K, V, VOut>, ...rest: Array<Named | string>): KStream<K, VOut> {
@@ -307,4 +313,34 @@ class BranchedKStreamImpl<K, V, P extends string> {
     });
     return result;
   }
+}
+
+/**
+ * `KStream.join` / `leftJoin` / `outerJoin`: picks the join by what the stream is joined with
+ * (another stream, a table or a global table) and checks the arguments of that overload.
+ */
+function dispatchStreamJoin<K, V>(stream: KStreamImpl<K, V>, kind: StreamJoinKind, args: readonly unknown[]): KStream<K, any> {
+  const operator = kind === 'inner' ? 'join' : kind === 'left' ? 'leftJoin' : 'outerJoin';
+  const [other, second, third, fourth] = args;
+  if (other instanceof KStreamImpl) {
+    if (other.topology !== stream.topology) throw new TopologyError(`${operator}() takes a stream built by the same StreamsBuilder.`);
+    return joinStreams(stream, other, second as ValueJoiner<any, any, any>, third as JoinWindows, fourth as StreamJoined<K, V, any> | undefined, kind);
+  }
+  if (kind === 'outer') {
+    throw new TopologyError('outerJoin() of a stream takes another stream; a stream cannot be outer-joined with a table (join the table, or convert the stream with toTable()).');
+  }
+  if (other instanceof KTableImpl) {
+    return joinStreamToTable(stream, other as KTableImpl<K, any>, second as ValueJoiner<V, any, any>, third as Joined<K, V, any> | undefined, kind === 'left');
+  }
+  if (other instanceof GlobalKTableImpl) {
+    return joinStreamToGlobalTable(
+      stream,
+      (other as GlobalKTableImpl<unknown, unknown>).valueGetterSupplier,
+      second as KeyValueMapper<K, V, unknown>,
+      third as ValueJoiner<V, any, any>,
+      fourth as Named | undefined,
+      kind === 'left',
+    );
+  }
+  throw new TopologyError(`${operator}() takes a KStream, a KTable or a GlobalKTable built by the same StreamsBuilder, got ${other === null ? 'null' : typeof other}.`);
 }

@@ -11,12 +11,12 @@ import type { KStream } from '../kstream.js';
 import type { KTable } from '../ktable.js';
 import type { Named } from '../named.js';
 import type { Change } from './change.js';
-import { KStreamImpl } from './kstream-impl.js';
+import type { KStreamImpl } from './kstream-impl.js';
 import type { KeyValue } from '../../state/key-value-store.js';
 import type { KeyValueMapper, Predicate, ValueMapper } from '../functions.js';
 import type { Grouped } from '../grouped.js';
 import type { Materialized } from '../materialized.js';
-import { KGroupedTableImpl } from './kgrouped-table-impl.js';
+import type { KGroupedTableImpl } from './kgrouped-table-impl.js';
 import { checkTableFunction, dispatchTableJoin } from './ktable-operations.js';
 import { filterTable } from './ops/table-filter.js';
 import { mapTableValues } from './ops/table-map-values.js';
@@ -24,6 +24,7 @@ import type { KTableValueGetterSupplier } from './ktable-value-getter.js';
 import type { EnableSendingOldValues } from './old-values.js';
 import type { Suppressed } from '../suppressed.js';
 import { suppressTable } from './ops/suppress.js';
+import { tableConversions } from './table-conversions.js';
 import type { Windowing } from './windowed-kstream-impl.js';
 
 /** Forwards each change's new value: a table's updates as a stream (deletes as null values). */
@@ -39,7 +40,33 @@ class TableToStreamProcessor<K, V> implements Processor<K, Change<V>, K, V | nul
   }
 }
 
+/**
+ * A table node an operator added to the topology, before it is wrapped in a `KTableImpl`: the
+ * operators return this, and only the `*-impl` DSL classes construct tables, so no operator file
+ * imports them (which would make an import cycle: the DSL classes import the operators).
+ */
+export interface KTableNode<K, V> {
+  readonly nodeName: string;
+  readonly keySerde: Serde<K> | undefined;
+  readonly valueSerde: Serde<V> | undefined;
+  /** The store holding the table's rows, when it is materialized. */
+  readonly queryableStoreName: string | undefined;
+  /** Makes the lookups into the table (see the `KTableImpl` constructor). */
+  readonly makeValueGetters: () => KTableValueGetterSupplier<K, V>;
+  /** The node's answer to a downstream request for old values (see `old-values.ts`). */
+  readonly enableOldValues: EnableSendingOldValues;
+  /** For windowed aggregation results, and tables that keep their windows (`suppress`). */
+  readonly windowing?: Windowing;
+}
+
 export class KTableImpl<K, V> implements KTable<K, V> {
+  /** Wraps a table node an operator added to `topology`. */
+  static of<K, V>(topology: InternalTopologyBuilder, node: KTableNode<K, V>): KTableImpl<K, V> {
+    const table = new KTableImpl<K, V>(topology, node.nodeName, node.keySerde, node.valueSerde, node.queryableStoreName, node.makeValueGetters, node.enableOldValues);
+    if (node.windowing !== undefined) table.windowing = node.windowing;
+    return table;
+  }
+
   private valueGetters: KTableValueGetterSupplier<K, V> | undefined;
 
   constructor(
@@ -78,36 +105,36 @@ export class KTableImpl<K, V> implements KTable<K, V> {
 
   /** Holds updates back: each window's final result, or a key's latest update after a time. */
   suppress(suppressed: Suppressed): KTableImpl<K, V> {
-    return suppressTable(this, suppressed);
+    return KTableImpl.of(this.topology, suppressTable(this, suppressed));
   }
 
   filter(predicate: Predicate<K, V>, named?: Named, materialized?: Materialized<K, V>): KTableImpl<K, V> {
-    return filterTable(this, checkTableFunction(predicate, 'filter'), true, named, materialized);
+    return KTableImpl.of(this.topology, filterTable(this, checkTableFunction(predicate, 'filter'), true, named, materialized));
   }
 
   filterNot(predicate: Predicate<K, V>, named?: Named, materialized?: Materialized<K, V>): KTableImpl<K, V> {
-    return filterTable(this, checkTableFunction(predicate, 'filterNot'), false, named, materialized);
+    return KTableImpl.of(this.topology, filterTable(this, checkTableFunction(predicate, 'filterNot'), false, named, materialized));
   }
 
   mapValues<VR>(mapper: ValueMapper<V, VR, K>, named?: Named, materialized?: Materialized<K, VR>): KTableImpl<K, VR> {
-    return mapTableValues(this, checkTableFunction(mapper, 'mapValues'), named, materialized);
+    return KTableImpl.of(this.topology, mapTableValues(this, checkTableFunction(mapper, 'mapValues'), named, materialized));
   }
 
   groupBy<KR, VR>(selector: KeyValueMapper<K, V, KeyValue<KR, VR>>, grouped: Grouped<KR, VR> = {}): KGroupedTableImpl<KR, VR> {
-    return new KGroupedTableImpl<KR, VR>(this, checkTableFunction(selector, 'groupBy'), grouped);
+    return tableConversions(this.topology).groupedTable(this, checkTableFunction(selector, 'groupBy'), grouped);
   }
 
   /** A join on the key, or a foreign-key join when given an extractor and a joiner (see `KTable`). */
   join(...args: unknown[]): KTableImpl<K, any> {
-    return dispatchTableJoin(this, 'inner', args);
+    return KTableImpl.of(this.topology, dispatchTableJoin(this, 'inner', args));
   }
 
   leftJoin(...args: unknown[]): KTableImpl<K, any> {
-    return dispatchTableJoin(this, 'left', args);
+    return KTableImpl.of(this.topology, dispatchTableJoin(this, 'left', args));
   }
 
   outerJoin(...args: unknown[]): KTableImpl<K, any> {
-    return dispatchTableJoin(this, 'outer', args);
+    return KTableImpl.of(this.topology, dispatchTableJoin(this, 'outer', args));
   }
 
   toStream<KR>(mapper: KeyValueMapper<K, V, KR>, named?: Named): KStream<KR, V>;
@@ -123,6 +150,6 @@ export class KTableImpl<K, V> implements KTable<K, V> {
   private addToStream(named: Named | undefined): KStreamImpl<K, V> {
     const name = this.topology.nameOr(named?.name, 'KTABLE-TOSTREAM-');
     this.topology.addProcessor(name, () => new TableToStreamProcessor<K, V>(), [this.nodeName]);
-    return new KStreamImpl<K, V>(this.topology, name, this.keySerde, this.valueSerde, false);
+    return tableConversions(this.topology).stream(this.topology, name, this.keySerde, this.valueSerde);
   }
 }

@@ -6,7 +6,7 @@ import { TopologyError } from '../../errors/streams-error.js';
 import type { TableJoined } from '../joined.js';
 import type { Materialized } from '../materialized.js';
 import type { Named } from '../named.js';
-import type { KTableImpl } from './ktable-impl.js';
+import type { KTableImpl, KTableNode } from './ktable-impl.js';
 import { foreignKeyJoin } from './ops/foreign-key-join.js';
 import { joinTables, type TableJoinKind } from './ops/table-table-join.js';
 
@@ -27,7 +27,7 @@ function checkTable(self: KTableImpl<any, any>, other: unknown, operator: string
  * `join` / `leftJoin` / `outerJoin`: a foreign-key join when the second and third arguments are
  * both functions (extractor, joiner), else a join on the key.
  */
-export function dispatchTableJoin(self: KTableImpl<any, any>, kind: TableJoinKind, args: readonly unknown[]): KTableImpl<any, any> {
+export function dispatchTableJoin(self: KTableImpl<any, any>, kind: TableJoinKind, args: readonly unknown[]): KTableNode<any, any> {
   const operator = kind === 'inner' ? 'join' : `${kind}Join`;
   const other = checkTable(self, args[0], operator);
   if (typeof args[1] === 'function' && typeof args[2] === 'function') {

@@ -26,7 +26,7 @@ import { StreamsError } from '../../errors/streams-error.js';
 import { Headers } from '../../processor/headers.js';
 
 /** Where the update a buffered entry holds came from: Kafka's `ProcessorRecordContext`. */
-export interface BufferRecordContext {
+interface BufferRecordContext {
   readonly timestamp: number;
   readonly offset: number;
   /** The source topic; empty when unknown (a record forwarded by a punctuator, or an entry restored from the earlier layout). */
@@ -48,7 +48,7 @@ export interface EncodedBufferEntry {
 }
 
 /** The changelog header of Kafka's buffer layout version 3. */
-export const BUFFER_VERSION_HEADER = 'v';
+const BUFFER_VERSION_HEADER = 'v';
 const version3 = Buffer.from([3]);
 
 /** The headers of a changelog record of a buffered entry (Kafka's `v` = 3). Shared: never mutate. */

@@ -48,7 +48,7 @@ export interface Windowing {
 }
 
 /** Makes a windowed table and records its windowing. */
-export function windowedTable<K, VA>(
+function windowedTable<K, VA>(
   grouped: KGroupedStreamImpl<K, any>,
   nodeName: string,
   keySerde: Serde<K> | undefined,

@@ -63,7 +63,7 @@ interface HitRatioSource {
 }
 
 /** The store-type part of Kafka's `<type>-state-id` tag for a store. */
-export function storeTypeOf(store: StateStore): string {
+function storeTypeOf(store: StateStore): string {
   const backend = store.persistent ? 'level' : 'in-memory';
   const shape = store as unknown as Record<string, unknown>;
   if (typeof shape['findSessions'] === 'function') return `${backend}-session`;

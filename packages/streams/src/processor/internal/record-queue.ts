@@ -88,7 +88,6 @@ export class RecordQueue {
   }
 
   private advanceHead(): void {
-    const context = this.context;
     while (this.next < this.buffer.length) {
       const raw = this.buffer[this.next++]!;
       let key: unknown;

@@ -17,7 +17,7 @@ import type { RecordOrigin } from '../state-store.js';
 import type { SampledStat } from '../../metrics/internal/sampled-stat.js';
 
 /** What an entry costs beyond its key and value bytes: the object, its Map slot, its id string. */
-export const entryOverheadBytes = 120;
+const entryOverheadBytes = 120;
 
 /** One cached key, with its typed key and value and its place in the LRU list. */
 export class CacheEntry<K, V> implements RecordOrigin {

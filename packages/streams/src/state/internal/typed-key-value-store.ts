@@ -13,7 +13,7 @@ import { TypedStore, type TypedStoreOptions } from './typed-store.js';
 export class TypedKeyValueStore<K, V> extends TypedStore<K, V, K, BytesWrite> implements KeyValueStore<K, V>, FlushListenable<K, V>, ExclusiveKeyValueWrites<K, V>, RestorableStateStore {
   constructor(
     private readonly bytes: KeyValueBytesBackend,
-    options: TypedStoreOptions<K, V>,
+    options: TypedStoreOptions<K>,
   ) {
     super(bytes, options, 'none');
   }

@@ -27,7 +27,7 @@ export class TypedSessionStore<K, AGG> extends TypedStore<K, AGG, Windowed<K>, S
 
   constructor(
     private readonly bytes: SessionBytesBackend,
-    options: TypedStoreOptions<K, AGG>,
+    options: TypedStoreOptions<K>,
   ) {
     super(bytes, options, 'cached');
   }

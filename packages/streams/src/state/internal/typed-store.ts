@@ -19,13 +19,13 @@ import type { StreamsConfig } from '../../config.js';
 import { bareValueHeaders, bareValueOf, changelogUpgradeFrom, needsBareValueHeader, storedTimestamp, timestampedStoreValue } from './timestamped-changelog.js';
 
 /** Shared by every serde call of the stores: store records carry no headers. */
-export const noHeaders = new Headers();
+const noHeaders = new Headers();
 
 /** How many changelog records a restore hands the backend per batch. */
-export const restoreBatchSize = 4096;
+const restoreBatchSize = 4096;
 
 /** What a typed store is built with. */
-export interface TypedStoreOptions<K, V> {
+export interface TypedStoreOptions<K> {
   readonly name: string;
   /** `undefined` falls back to the application's `defaultKeySerde` at init, as in Kafka Streams. */
   readonly keySerde: Serde<K> | undefined;
@@ -77,7 +77,7 @@ export abstract class TypedStore<K, V, ListenerKey, Write extends { readonly val
 
   protected constructor(
     private readonly backend: BatchingBackend<Write>,
-    private readonly options: TypedStoreOptions<K, V>,
+    private readonly options: TypedStoreOptions<K>,
     cacheKeyIndex: CacheKeyIndex,
   ) {
     this.name = options.name;

@@ -22,7 +22,7 @@ import { CacheEntry } from './store-cache.js';
 import { TypedStore, type TypedStoreOptions } from './typed-store.js';
 
 /** What a window store adds to a typed store's options. */
-export interface TypedWindowStoreOptions<K, V> extends TypedStoreOptions<K, V> {
+export interface TypedWindowStoreOptions<K> extends TypedStoreOptions<K> {
   readonly windowSizeMs: number;
   readonly retainDuplicates: boolean;
 }
@@ -40,7 +40,7 @@ export class TypedWindowStore<K, V> extends TypedStore<K, V, Windowed<K>, Window
 
   constructor(
     private readonly bytes: WindowBytesBackend,
-    options: TypedWindowStoreOptions<K, V>,
+    options: TypedWindowStoreOptions<K>,
   ) {
     // Duplicates are never cached (see above).
     super(bytes, options.retainDuplicates ? { ...options, cacheMaxBytes: undefined } : options, 'dirty');

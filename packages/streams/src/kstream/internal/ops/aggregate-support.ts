@@ -101,7 +101,7 @@ export class TableChangeForwarder<K, V> {
 }
 
 /** Reads the value out of a `ValueAndTimestamp` (or null). */
-export function unwrapTimestamped<V>(stored: unknown): V | null {
+function unwrapTimestamped<V>(stored: unknown): V | null {
   if (stored === null || stored === undefined) return null;
   return (stored as { value: V }).value;
 }

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Consumed, Produced, Serdes, StreamsBuilder, logAndFail, silentLogger } from '../../../index.js';
 import type { KStream, KeyValue, Topology } from '../../../index.js';
-import { TopologyTestDriver } from '../../../test-utils/index.js';
+import type { TopologyTestDriver } from '../../../test-utils/index.js';
 import type { KTable } from '../../ktable.js';
 import { Materialized } from '../../materialized.js';
 import { BufferConfig, Suppressed } from '../../suppressed.js';

@@ -40,7 +40,7 @@ import {
   sameHash,
   type Subscription,
 } from '../foreign-key-wire.js';
-import type { KTableImpl } from '../ktable-impl.js';
+import type { KTableImpl, KTableNode } from '../ktable-impl.js';
 import type { KTableValueGetter, KTableValueGetterSupplier } from '../ktable-value-getter.js';
 import { resolveSerde } from '../resolve-serde.js';
 import { bytesStoreBuilder, sourceTopicsOf, tableStoreName } from '../table-store.js';
@@ -323,7 +323,7 @@ function joinNames(topology: InternalTopologyBuilder, tableJoined: TableJoined |
   return { subscriptionTopic, responseTopic, subscriptionSink, responseSink, subscriptionStore, sendName, subscriptionSource, receiveName, lookupName, foreignName, responseSource, resolveName, outputName };
 }
 
-/** Adds a foreign-key join of `left` with `right` and returns the joined table, keyed like `left`. */
+/** Adds a foreign-key join of `left` with `right` and returns the joined table's node, keyed like `left`. */
 export function foreignKeyJoin<K, V, KO, VO, VR>(
   left: KTableImpl<K, V>,
   right: KTableImpl<KO, VO>,
@@ -332,7 +332,7 @@ export function foreignKeyJoin<K, V, KO, VO, VR>(
   kind: 'inner' | 'left',
   tableJoined: TableJoined | undefined,
   materialized: Materialized<K, VR> | undefined,
-): KTableImpl<K, VR> {
+): KTableNode<K, VR> {
   const topology = left.topology;
   // A row whose foreign key changes must unsubscribe from its old one: the left side's old values.
   left.enableSendingOldValues(true);

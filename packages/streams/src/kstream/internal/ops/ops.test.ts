@@ -17,7 +17,7 @@ import {
   Repartitioned,
   Serdes,
   StateStoreError,
-  StreamRecord,
+  type StreamRecord,
   StreamsBuilder,
   StreamsError,
   Stores,

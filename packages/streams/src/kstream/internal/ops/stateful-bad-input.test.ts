@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { pair, Produced, Serdes, StreamsBuilder, Stores, TopologyError } from '../../../index.js';
 import type { KeyValueStore, KStream, SessionStore, Topology, ValueAndTimestamp, WindowStore } from '../../../index.js';
-import { TopologyTestDriver } from '../../../test-utils/index.js';
+import type { TopologyTestDriver } from '../../../test-utils/index.js';
 import { Materialized } from '../../materialized.js';
 import { BufferConfig, Suppressed } from '../../suppressed.js';
 import { WindowedSerdes } from '../../windowed-serdes.js';

@@ -38,7 +38,7 @@ function readTimestamp(buffer: Buffer, offset: number): number {
 }
 
 /** Serializes a {@link ParkedKey} as `<timestamp><side><key>`. */
-export function parkedKeySerde<K>(keySerde: Serde<K>): Serde<ParkedKey<K>> {
+function parkedKeySerde<K>(keySerde: Serde<K>): Serde<ParkedKey<K>> {
   return {
     serialize(topic: string, data: ParkedKey<K>, headers: Headers): Buffer {
       const key = keySerde.serialize(topic, data.key, headers);

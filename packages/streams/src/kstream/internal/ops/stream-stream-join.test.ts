@@ -14,7 +14,7 @@ import type { KeyValueStore } from '../../../state/key-value-store.js';
 import type { ValueAndTimestamp } from '../../../state/value-and-timestamp.js';
 import { JoinWindows, Serdes, StreamJoined, StreamsBuilder, TopologyError } from '../../../index.js';
 import type { Topology } from '../../../index.js';
-import { TopologyTestDriver } from '../../../test-utils/index.js';
+import type { TopologyTestDriver } from '../../../test-utils/index.js';
 import { outerJoinEmitIntervalConfig } from './stream-stream-join.js';
 import { builderOptions, openQuietDriver, propertyRuns, strings, writeStrings } from '#test-kit';
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { topologyBuilder } from '../../../engine.js';
 import { Joined, Serdes, StreamsBuilder, TopologyError } from '../../../index.js';
 import type { Topology } from '../../../index.js';
-import { TopologyTestDriver } from '../../../test-utils/index.js';
+import type { TopologyTestDriver } from '../../../test-utils/index.js';
 import { builderOptions, openQuietDriver, propertyRuns, strings, writeStrings } from '#test-kit';
 
 const showJoin = (left: string, right: string | null): string => `${left} - ${right ?? 'null'}`;

@@ -30,7 +30,7 @@ import { Stores } from '../../../state/stores.js';
 import type { Suppressed } from '../../suppressed.js';
 import type { Windowed } from '../../windowed.js';
 import type { Change } from '../change.js';
-import { KTableImpl } from '../ktable-impl.js';
+import type { KTableImpl, KTableNode } from '../ktable-impl.js';
 import { decodeBufferEntry, encodeBufferEntry } from '../suppress-buffer-encoding.js';
 import { suppressionBufferStoreBuilder, type SuppressionBufferStore } from '../suppression-buffer-store.js';
 
@@ -109,7 +109,7 @@ function before(left: BufferEntry<unknown, unknown>, right: BufferEntry<unknown,
 }
 
 /** What the suppress processor needs to know about the table it suppresses. */
-export interface SuppressOptions<K, V> {
+interface SuppressOptions<K, V> {
   readonly suppressed: Suppressed;
   /** The buffer's store: raw key bytes to encoded entries (`suppress-buffer-encoding.ts`). */
   readonly storeName: string;
@@ -351,12 +351,12 @@ function recordContextSize(topic: string | undefined, headers: Headers): number 
   return size;
 }
 
-export function suppressProcessor<K, V>(options: SuppressOptions<K, V>): ProcessorSupplier<K, Change<V>, K, Change<V>> {
+function suppressProcessor<K, V>(options: SuppressOptions<K, V>): ProcessorSupplier<K, Change<V>, K, Change<V>> {
   return () => new SuppressProcessor(options);
 }
 
-/** `KTable.suppress`: adds the suppress node below `table` and returns the suppressed table. */
-export function suppressTable<K, V>(table: KTableImpl<K, V>, suppressed: Suppressed): KTableImpl<K, V> {
+/** `KTable.suppress`: adds the suppress node below `table` and returns the suppressed table's node. */
+export function suppressTable<K, V>(table: KTableImpl<K, V>, suppressed: Suppressed): KTableNode<K, V> {
   if (suppressed === null || typeof suppressed !== 'object' || (suppressed.kind !== 'until-window-closes' && suppressed.kind !== 'until-time-limit')) {
     throw new TopologyError('suppress() takes Suppressed.untilWindowCloses(...) or Suppressed.untilTimeLimit(...).');
   }
@@ -377,15 +377,13 @@ export function suppressTable<K, V>(table: KTableImpl<K, V>, suppressed: Suppres
   const store = Stores.keyValueStoreBuilder(topology.dslStoreSuppliers.keyValueStore(storeName, { orderedScans: true }), Serdes.Bytes(), Serdes.Bytes());
   topology.addStateStore(suppressionBufferStoreBuilder(store.withCachingDisabled().withLoggingEnabled()), [name]);
   // Lookups read the upstream table (Kafka Streams reads the buffer first; not yet done here).
-  const result = new KTableImpl<K, V>(
-    topology,
-    name,
-    table.keySerde,
-    table.valueSerde,
-    undefined,
-    () => table.valueGetterSupplier,
-    (forceMaterialization) => table.enableSendingOldValues(forceMaterialization),
-  );
-  if (windowing !== undefined) result.windowing = windowing;
-  return result;
+  return {
+    nodeName: name,
+    keySerde: table.keySerde,
+    valueSerde: table.valueSerde,
+    queryableStoreName: undefined,
+    makeValueGetters: () => table.valueGetterSupplier,
+    enableOldValues: (forceMaterialization) => table.enableSendingOldValues(forceMaterialization),
+    windowing,
+  };
 }

@@ -13,7 +13,7 @@ import type { Predicate } from '../../functions.js';
 import type { Materialized } from '../../materialized.js';
 import type { Named } from '../../named.js';
 import { change, type Change } from '../change.js';
-import { KTableImpl } from '../ktable-impl.js';
+import type { KTableImpl, KTableNode } from '../ktable-impl.js';
 import { mappedValueGetter, storeValueGetter, type KTableValueGetterSupplier } from '../ktable-value-getter.js';
 import { OldValues, oldValuesFromParentOrStore } from '../old-values.js';
 import { addTableStore, TableForwarder, tableStoreName, valueOrNull, type TableStore } from '../table-store.js';
@@ -61,18 +61,18 @@ class TableFilterProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>
   }
 }
 
-export function tableFilterProcessor<K, V>(predicate: Predicate<K, V>, keepWhen: boolean, storeName: string | undefined, oldValues: OldValues): ProcessorSupplier<K, Change<V>, K, Change<V>> {
+function tableFilterProcessor<K, V>(predicate: Predicate<K, V>, keepWhen: boolean, storeName: string | undefined, oldValues: OldValues): ProcessorSupplier<K, Change<V>, K, Change<V>> {
   return () => new TableFilterProcessor(predicate, keepWhen, storeName, oldValues.sent);
 }
 
-/** Adds a filter below `table` and returns the filtered table. */
+/** Adds a filter below `table` and returns the filtered table's node. */
 export function filterTable<K, V>(
   table: KTableImpl<K, V>,
   predicate: Predicate<K, V>,
   keepWhen: boolean,
   named: Named | undefined,
   materialized: Materialized<K, V> | undefined,
-): KTableImpl<K, V> {
+): KTableNode<K, V> {
   const topology = table.topology;
   const name = topology.nameOr(named?.name, 'KTABLE-FILTER-');
   const storeName = materialized === undefined ? undefined : tableStoreName(topology, materialized, 'KTABLE-FILTER-');
@@ -84,9 +84,16 @@ export function filterTable<K, V>(
   topology.addProcessor(name, tableFilterProcessor(predicate, keepWhen, storeName, oldValues), [table.nodeName]);
   if (storeName === undefined) {
     const getters = (): KTableValueGetterSupplier<K, V> => mappedValueGetter<K, V, V>(table.valueGetterSupplier, (key, value) => (predicate(key, value) === keepWhen ? value : null));
-    return new KTableImpl(topology, name, table.keySerde, table.valueSerde, undefined, getters, enableOldValues);
+    return { nodeName: name, keySerde: table.keySerde, valueSerde: table.valueSerde, queryableStoreName: undefined, makeValueGetters: getters, enableOldValues };
   }
   addTableStore(topology, name, { storeName, materialized, keySerde: table.keySerde, valueSerde: table.valueSerde });
   const getters = (): KTableValueGetterSupplier<K, V> => storeValueGetter(storeName);
-  return new KTableImpl(topology, name, materialized?.keySerde ?? table.keySerde, materialized?.valueSerde ?? table.valueSerde, materialized?.storeName, getters, enableOldValues);
+  return {
+    nodeName: name,
+    keySerde: materialized?.keySerde ?? table.keySerde,
+    valueSerde: materialized?.valueSerde ?? table.valueSerde,
+    queryableStoreName: materialized?.storeName,
+    makeValueGetters: getters,
+    enableOldValues,
+  };
 }

@@ -11,7 +11,7 @@ import type { ValueMapper } from '../../functions.js';
 import type { Materialized } from '../../materialized.js';
 import type { Named } from '../../named.js';
 import { change, type Change } from '../change.js';
-import { KTableImpl } from '../ktable-impl.js';
+import type { KTableImpl, KTableNode } from '../ktable-impl.js';
 import { mappedValueGetter, storeValueGetter, type KTableValueGetterSupplier } from '../ktable-value-getter.js';
 import { OldValues, oldValuesFromParentOrStore } from '../old-values.js';
 import { addTableStore, TableForwarder, tableStoreName, valueOrNull, type TableStore } from '../table-store.js';
@@ -56,17 +56,17 @@ class TableMapValuesProcessor<K, V, VR> implements Processor<K, Change<V>, K, Ch
   }
 }
 
-export function tableMapValuesProcessor<K, V, VR>(mapper: ValueMapper<V, VR, K>, storeName: string | undefined, oldValues: OldValues): ProcessorSupplier<K, Change<V>, K, Change<VR>> {
+function tableMapValuesProcessor<K, V, VR>(mapper: ValueMapper<V, VR, K>, storeName: string | undefined, oldValues: OldValues): ProcessorSupplier<K, Change<V>, K, Change<VR>> {
   return () => new TableMapValuesProcessor(mapper, storeName, oldValues.sent);
 }
 
-/** Adds a value mapper below `table` and returns the mapped table. */
+/** Adds a value mapper below `table` and returns the mapped table's node. */
 export function mapTableValues<K, V, VR>(
   table: KTableImpl<K, V>,
   mapper: ValueMapper<V, VR, K>,
   named: Named | undefined,
   materialized: Materialized<K, VR> | undefined,
-): KTableImpl<K, VR> {
+): KTableNode<K, VR> {
   const topology = table.topology;
   const name = topology.nameOr(named?.name, 'KTABLE-MAPVALUES-');
   const storeName = materialized === undefined ? undefined : tableStoreName(topology, materialized, 'KTABLE-MAPVALUES-');
@@ -75,9 +75,16 @@ export function mapTableValues<K, V, VR>(
   topology.addProcessor(name, tableMapValuesProcessor(mapper, storeName, oldValues), [table.nodeName]);
   if (storeName === undefined) {
     const getters = (): KTableValueGetterSupplier<K, VR> => mappedValueGetter<K, V, VR>(table.valueGetterSupplier, (key, value) => mapper(value, key));
-    return new KTableImpl<K, VR>(topology, name, table.keySerde, undefined, undefined, getters, enableOldValues);
+    return { nodeName: name, keySerde: table.keySerde, valueSerde: undefined, queryableStoreName: undefined, makeValueGetters: getters, enableOldValues };
   }
   addTableStore<K, VR>(topology, name, { storeName, materialized, keySerde: table.keySerde, valueSerde: undefined });
   const getters = (): KTableValueGetterSupplier<K, VR> => storeValueGetter(storeName);
-  return new KTableImpl<K, VR>(topology, name, materialized?.keySerde ?? table.keySerde, materialized?.valueSerde, materialized?.storeName, getters, enableOldValues);
+  return {
+    nodeName: name,
+    keySerde: materialized?.keySerde ?? table.keySerde,
+    valueSerde: materialized?.valueSerde,
+    queryableStoreName: materialized?.storeName,
+    makeValueGetters: getters,
+    enableOldValues,
+  };
 }

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Consumed, Grouped, Materialized, Produced, Serdes, StreamsBuilder } from '../../../index.js';
 import type { Topology, ValueAndTimestamp } from '../../../index.js';
-import { TopologyTestDriver } from '../../../test-utils/index.js';
+import type { TopologyTestDriver } from '../../../test-utils/index.js';
 import type { TestOutputTopic } from '../../../test-utils/index.js';
 import { builderOptions, openQuietDriver, propertyRuns } from '#test-kit';
 

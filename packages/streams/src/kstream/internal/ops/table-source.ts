@@ -14,8 +14,8 @@ import type { Consumed } from '../../consumed.js';
 import type { Materialized } from '../../materialized.js';
 import type { Named } from '../../named.js';
 import { change, type Change } from '../change.js';
-import { KStreamImpl } from '../kstream-impl.js';
-import { KTableImpl } from '../ktable-impl.js';
+import type { KStreamImpl } from '../kstream-impl.js';
+import type { KTableNode } from '../ktable-impl.js';
 import { storeValueGetter } from '../ktable-value-getter.js';
 import { OldValues } from '../old-values.js';
 import type { Serde } from '../../../serde/serde.js';
@@ -78,7 +78,7 @@ export function addTableSource<K, V>(
   storeName: string,
   materialized: Materialized<K, V> | undefined,
   serdes: { keySerde: Serde<K> | undefined; valueSerde: Serde<V> | undefined },
-): KTableImpl<K, V> {
+): KTableNode<K, V> {
   const state: TableSourceState = { storeName, materialized: false, oldValues: new OldValues() };
   topology.addProcessor(processorName, () => new TableSourceProcessor<K, V>(state), [parentName]);
   const materialize = (): void => {
@@ -87,27 +87,26 @@ export function addTableSource<K, V>(
     addTableStore(topology, processorName, { storeName, materialized, keySerde: serdes.keySerde, valueSerde: serdes.valueSerde });
   };
   if (materialized?.storeName !== undefined || materialized?.storeSupplier !== undefined) materialize();
-  return new KTableImpl<K, V>(
-    topology,
-    processorName,
-    materialized?.keySerde ?? serdes.keySerde,
-    materialized?.valueSerde ?? serdes.valueSerde,
-    materialized?.storeName,
-    () => {
+  return {
+    nodeName: processorName,
+    keySerde: materialized?.keySerde ?? serdes.keySerde,
+    valueSerde: materialized?.valueSerde ?? serdes.valueSerde,
+    queryableStoreName: materialized?.storeName,
+    makeValueGetters: () => {
       materialize();
       return storeValueGetter<K, V>(storeName);
     },
-    (forceMaterialization) => {
+    enableOldValues: (forceMaterialization) => {
       if (!state.materialized && !forceMaterialization) return false;
       materialize();
       state.oldValues.sent = true;
       return true;
     },
-  );
+  };
 }
 
 /** `KStream.toTable`: repartitions first when the key may have changed, as Kafka Streams does. */
-export function streamToTable<K, V>(stream: KStreamImpl<K, V>, named: Named | undefined, materialized: Materialized<K, V> | undefined): KTableImpl<K, V> {
+export function streamToTable<K, V>(stream: KStreamImpl<K, V>, named: Named | undefined, materialized: Materialized<K, V> | undefined): KTableNode<K, V> {
   const topology = stream.topology;
   const name = topology.nameOr(named?.name, 'KSTREAM-TOTABLE-');
   const storeName = tableStoreName(topology, materialized, 'KSTREAM-TOTABLE-');
@@ -126,7 +125,7 @@ export function sourceTable<K, V>(
   topic: string,
   consumed: Consumed<K, V>,
   materialized: Materialized<K, V> | undefined,
-): KTableImpl<K, V> {
+): KTableNode<K, V> {
   const storeName = tableStoreName(topology, materialized, `${topic}-`);
   // As Kafka Streams names them: `Consumed.as(name)` names the source `<name>-source` and the table node `<name>`.
   const sourceName = topology.nameOr(consumed.name === undefined ? undefined : `${consumed.name}-source`, 'KSTREAM-SOURCE-');

@@ -5,14 +5,14 @@
  * two. A merger node below both sides materializes the result when `Materialized` is given.
  */
 import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
-import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
+import type { Processor, ProcessorContext } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
 import { valueAndTimestamp } from '../../../state/value-and-timestamp.js';
 import type { ValueJoiner } from '../../functions.js';
 import type { Materialized } from '../../materialized.js';
 import type { Named } from '../../named.js';
 import { change, type Change } from '../change.js';
-import { KTableImpl } from '../ktable-impl.js';
+import type { KTableImpl, KTableNode } from '../ktable-impl.js';
 import { storeValueGetter, type KTableValueGetter, type KTableValueGetterSupplier } from '../ktable-value-getter.js';
 import { OldValues } from '../old-values.js';
 import { addTableStore, sourceTopicsOf, TableForwarder, tableStoreName, type TableStore } from '../table-store.js';
@@ -124,7 +124,7 @@ function joinValueGetter<K, V1, V2, VR>(
   };
 }
 
-/** Adds a key join of `left` and `right` and returns the joined table. */
+/** Adds a key join of `left` and `right` and returns the joined table's node. */
 export function joinTables<K, V1, V2, VR>(
   left: KTableImpl<K, V1>,
   right: KTableImpl<K, V2>,
@@ -132,7 +132,7 @@ export function joinTables<K, V1, V2, VR>(
   kind: TableJoinKind,
   named: Named | undefined,
   materialized: Materialized<K, VR> | undefined,
-): KTableImpl<K, VR> {
+): KTableNode<K, VR> {
   const topology = left.topology;
   // Kafka Streams' order and prefixes, for every kind of join: the store, the merge node, then the two sides.
   const storeName = materialized === undefined ? undefined : tableStoreName(topology, materialized, 'KTABLE-MERGE-');
@@ -162,9 +162,9 @@ export function joinTables<K, V1, V2, VR>(
   const keySerde = materialized?.keySerde ?? left.keySerde;
   if (storeName === undefined) {
     const getters = (): KTableValueGetterSupplier<K, VR> => joinValueGetter(left.valueGetterSupplier, right.valueGetterSupplier, joiner, kind);
-    return new KTableImpl<K, VR>(topology, mergeName, keySerde, undefined, undefined, getters, enableOldValues);
+    return { nodeName: mergeName, keySerde, valueSerde: undefined, queryableStoreName: undefined, makeValueGetters: getters, enableOldValues };
   }
   addTableStore<K, VR>(topology, mergeName, { storeName, materialized, keySerde: left.keySerde, valueSerde: undefined });
   const getters = (): KTableValueGetterSupplier<K, VR> => storeValueGetter(storeName);
-  return new KTableImpl<K, VR>(topology, mergeName, keySerde, materialized?.valueSerde, materialized?.storeName, getters, enableOldValues);
+  return { nodeName: mergeName, keySerde, valueSerde: materialized?.valueSerde, queryableStoreName: materialized?.storeName, makeValueGetters: getters, enableOldValues };
 }

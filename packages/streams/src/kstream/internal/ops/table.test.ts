@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { topologyBuilder } from '../../../engine.js';
 import { BufferConfig, boundedTimestampExtractor, Consumed, Grouped, Materialized, Named, Produced, recordTimestampExtractor, Serdes, StreamsBuilder, Suppressed, silentLogger } from '../../../index.js';
 import type { KTable, Topology, ValueAndTimestamp } from '../../../index.js';
-import { TestRecord, TopologyTestDriver } from '../../../test-utils/index.js';
+import { TestRecord, type TopologyTestDriver } from '../../../test-utils/index.js';
 import { Headers } from '../../../processor/headers.js';
 import { builderOptions, numbers, openDriver as openStoreDriver, openQuietDriver, strings } from '#test-kit';
 

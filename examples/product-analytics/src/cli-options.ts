@@ -219,7 +219,7 @@ const wildcardHosts = new Set(['0.0.0.0', '::', '[::]']);
  * `--http`'s `[host:]port` (an IPv6 host in brackets, `[::1]:8080`); a bare port listens on
  * 127.0.0.1, so nothing outside this machine reaches the dashboard unless asked to.
  */
-export function parseHttpAddress(text: string, flag = 'http'): HttpAddress {
+function parseHttpAddress(text: string, flag = 'http'): HttpAddress {
   const match = /^(?:(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+):)?(\d{1,5})$/.exec(text.trim());
   const port = match === null ? Number.NaN : Number(match[2]);
   if (match === null || port > 65535) {

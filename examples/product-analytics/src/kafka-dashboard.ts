@@ -41,7 +41,7 @@ export async function resolvePort(address: HttpAddress): Promise<number> {
 }
 
 /** Counts the alerts and dead letters on their topics, from the beginning, keeping the latest alerts. */
-export class KafkaEventFeed {
+class KafkaEventFeed {
   private readonly alerts: Alert[] = [];
   private alertCount = 0;
   private deadLetters = 0;

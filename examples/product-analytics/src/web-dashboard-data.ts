@@ -44,7 +44,7 @@ export interface TrendPoint {
 }
 
 /** A funnel aggregate as JSON carries it: the counts, and the sketch's estimate instead of its registers. */
-export interface FunnelJson {
+interface FunnelJson {
   readonly views: number;
   readonly clicks: number;
   readonly addToCarts: number;
@@ -139,7 +139,7 @@ export function embeddedReader(runner: EmbeddedRunner): AnalyticsReader {
  * unreachable), code `DASHBOARD_ANALYTICS_UNAVAILABLE`; the dashboard shows the message and keeps
  * the last analytics it read.
  */
-export class AnalyticsUnavailableError extends StreamsError {
+class AnalyticsUnavailableError extends StreamsError {
   constructor(message: string, cause?: unknown) {
     super('DASHBOARD_ANALYTICS_UNAVAILABLE', message, cause === undefined ? {} : { cause });
   }

@@ -10,7 +10,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { RouteTable, type RouteContext } from '@tributary/kafka/http';
+import type { RouteTable, RouteContext } from '@tributary/kafka/http';
 import { StreamsError } from '@tributary/streams';
 import type { HttpAddress } from './cli-options.js';
 import { readAnalytics, trendLookbackMs, type AnalyticsReader, type AnalyticsView, type Counters, type DashboardSnapshot, type EventFeed } from './web-dashboard-data.js';

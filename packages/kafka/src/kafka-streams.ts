@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
-import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry, type logCreator } from 'kafkajs';
-import { queryStore, type Metric, type Logger, type QueryableStoreType, type StateStore, type Topology } from '@tributary/streams';
+import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
+import { queryStore, type Metric, type QueryableStoreType, type StateStore, type Topology } from '@tributary/streams';
 import { preparableSupplierOf, StreamsMetricsReader, topologyBuilder, type ClientView, type DropReason, type InternalTopologyBuilder } from '@tributary/streams/engine';
 import { brokersUnavailable, IllegalStateError, StreamsFatalError, TaskCorruptedError, TaskMigratedError } from './errors.js';
 import type { AsyncStoreView, StoreQueryOptions } from './interactive-queries.js';

@@ -179,7 +179,7 @@ const RECORD_OVERHEAD_BYTES = 64;
  * quadratic in a partition's records per request; this bounds that copying to a few hundred
  * elements per record, at the cost of a request per this many records.
  */
-export const MAX_REQUEST_TOPIC_RECORDS = 1_000;
+const MAX_REQUEST_TOPIC_RECORDS = 1_000;
 
 function sizeOf(record: OutgoingRecord): number {
   let size = RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0);

@@ -7,7 +7,7 @@
 import { describe, expect, it, vi, type Mock } from 'vitest';
 import { Consumed, Headers, Produced, PunctuationType, Serdes, StreamsBuilder, Topology } from '../index.js';
 import type { Logger, Serde, StreamRecord } from '../index.js';
-import { TestRecord, TopologyTestDriver } from '../test-utils/index.js';
+import { TestRecord, type TopologyTestDriver } from '../test-utils/index.js';
 import type { TestDriverConfig } from '../test-utils/index.js';
 import {
   DEFAULT_DEAD_LETTER_MAX_BYTES,

@@ -10,7 +10,7 @@ import type { Fold } from './ops/stream-aggregate.js';
 const inPlaceParts = Symbol.for('tributary.inPlaceAggregation');
 
 /** The in-place parts of an aggregator made by `updateInPlace`; `undefined` for any other. */
-export function inPlaceAggregationOf<K, V, VA>(aggregator: Aggregator<K, V, VA>): InPlaceAggregation<K, V, VA> | undefined {
+function inPlaceAggregationOf<K, V, VA>(aggregator: Aggregator<K, V, VA>): InPlaceAggregation<K, V, VA> | undefined {
   return (aggregator as unknown as { readonly [inPlaceParts]?: InPlaceAggregation<K, V, VA> })[inPlaceParts];
 }
 

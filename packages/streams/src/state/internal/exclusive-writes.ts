@@ -9,7 +9,7 @@
  */
 
 /** The part both store kinds share. */
-export interface ExclusiveWrites {
+interface ExclusiveWrites {
   /**
    * Whether the value the last `getForUpdate` / `fetchForUpdate` returned is held by the store for
    * the writer alone: changing it in place, then putting it back with `putExclusive`, changes

@@ -24,9 +24,9 @@ export function readInt64(buffer: Buffer, offset: number): number {
 }
 
 /** Bytes a window key adds to the record key. */
-const windowKeySuffixBytes = 12;
+export const windowKeySuffixBytes = 12;
 /** Bytes a session key adds to the record key. */
-const sessionKeySuffixBytes = 16;
+export const sessionKeySuffixBytes = 16;
 
 /** A window store's changelog key: the record key's bytes, the window start (int64) and the seqnum (int32), big-endian. */
 export function windowKey(key: Buffer, windowStart: number, seqnum: number): Buffer {

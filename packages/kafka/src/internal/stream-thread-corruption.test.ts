@@ -22,7 +22,7 @@ function connectionRefused(): Error {
  * producer records what it does; the first transaction commit fails as if its coordinator had
  * been killed (the outcome unknown).
  */
-function fakeClient(committed: number) {
+function fakeClient(committed: number, offsetFetchFailures = 0) {
   const listeners = new Map<string, Listener[]>();
   let eachBatch: EachBatch | undefined;
   const seeks: string[] = [];
@@ -76,7 +76,10 @@ function fakeClient(committed: number) {
   };
   const kafka = { consumer: () => consumer, producer } as unknown as Kafka;
   const admin = {
-    fetchOffsets: async () => [{ topic: 'clicks', partitions: [{ partition: 0, offset: String(committed) }] }],
+    fetchOffsets: async () => {
+      if (offsetFetchFailures-- > 0) throw Object.assign(new Error('This is not the correct coordinator for this group'), { type: 'NOT_COORDINATOR_FOR_GROUP', retriable: true });
+      return [{ topic: 'clicks', partitions: [{ partition: 0, offset: String(committed) }] }];
+    },
     describeGroups: async () => {
       throw new Error('not needed without standbys');
     },
@@ -95,27 +98,40 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   }
 }
 
-describe('StreamThread under exactly-once, a task corrupted by a failed commit', () => {
-  it('is closed dirty and re-initialized from its committed offsets inside the thread, which is not failed', async () => {
-    const builder = new StreamsBuilder();
-    builder.stream('clicks', { keySerde: Serdes.String(), valueSerde: Serdes.String() }).to('out');
-    const topology = topologyBuilder(builder.build())!;
-    const options = resolveKafkaStreamsOptions({ applicationId: 'revive', bootstrapServers: '127.0.0.1:9', processingGuarantee: 'exactly_once', commitIntervalMs: 100, logger: silentLogger });
+function eosThread(client: ReturnType<typeof fakeClient>, failures: unknown[]): StreamThread {
+  const builder = new StreamsBuilder();
+  builder.stream('clicks', { keySerde: Serdes.String(), valueSerde: Serdes.String() }).to('out');
+  const topology = topologyBuilder(builder.build())!;
+  const options = resolveKafkaStreamsOptions({ applicationId: 'revive', bootstrapServers: '127.0.0.1:9', processingGuarantee: 'exactly_once', commitIntervalMs: 100, logger: silentLogger });
+  return new StreamThread({
+    kafka: client.kafka,
+    admin: client.admin,
+    builder: topology,
+    options,
+    plan: planTopics(topology, 'revive', new Map([['clicks', 1]])),
+    globalStores: new Map(),
+    flushGlobals: () => {},
+    processId: 'test',
+    threadId: 'revive-StreamThread-1',
+    callbacks: { onRunning: () => {}, onRebalancing: () => {}, onFatal: (error) => void failures.push(error) },
+  });
+}
+
+describe('StreamThread under exactly-once', () => {
+  it('asks again for the committed offsets of restored tasks while the group coordinator moves (NOT_COORDINATOR), without failing', async () => {
+    const client = fakeClient(5, 2);
+    const failures: unknown[] = [];
+    const thread = eosThread(client, failures);
+    await thread.start();
+    expect(failures).toEqual([]);
+    expect(client.seeks).toEqual(['clicks:0@5']);
+    await thread.close();
+  });
+
+  it('closes a task corrupted by a failed commit dirty and re-initializes it from its committed offsets inside the thread, which is not failed', async () => {
     const client = fakeClient(5);
     const failures: unknown[] = [];
-    let running = 0;
-    const thread = new StreamThread({
-      kafka: client.kafka,
-      admin: client.admin,
-      builder: topology,
-      options,
-      plan: planTopics(topology, 'revive', new Map([['clicks', 1]])),
-      globalStores: new Map(),
-      flushGlobals: () => {},
-      processId: 'test',
-      threadId: 'revive-StreamThread-1',
-      callbacks: { onRunning: () => void running++, onRebalancing: () => {}, onFatal: (error) => void failures.push(error) },
-    });
+    const thread = eosThread(client, failures);
     await thread.start();
     expect(client.seeks).toEqual(['clicks:0@5']);
 

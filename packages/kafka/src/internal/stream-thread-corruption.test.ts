@@ -22,7 +22,7 @@ function connectionRefused(): Error {
  * producer records what it does; the first transaction commit fails as if its coordinator had
  * been killed (the outcome unknown).
  */
-function fakeClient(committed: number, offsetFetchFailures = 0) {
+function fakeClient(committed: number, offsetFetchFailures = 0, fenceDelayMs = 0) {
   const listeners = new Map<string, Listener[]>();
   let eachBatch: EachBatch | undefined;
   const seeks: string[] = [];
@@ -57,6 +57,7 @@ function fakeClient(committed: number, offsetFetchFailures = 0) {
       },
       transaction: async () => ({
         abort: async () => {
+          if (record.fences === 0 && fenceDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, fenceDelayMs));
           record.fences++;
         },
         send: async () => [],
@@ -98,11 +99,11 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   }
 }
 
-function eosThread(client: ReturnType<typeof fakeClient>, failures: unknown[]): StreamThread {
+function eosThread(client: ReturnType<typeof fakeClient>, failures: unknown[], consumer?: { sessionTimeoutMs: number; heartbeatIntervalMs: number; rebalanceTimeoutMs: number }): StreamThread {
   const builder = new StreamsBuilder();
   builder.stream('clicks', { keySerde: Serdes.String(), valueSerde: Serdes.String() }).to('out');
   const topology = topologyBuilder(builder.build())!;
-  const options = resolveKafkaStreamsOptions({ applicationId: 'revive', bootstrapServers: '127.0.0.1:9', processingGuarantee: 'exactly_once', commitIntervalMs: 100, logger: silentLogger });
+  const options = resolveKafkaStreamsOptions({ applicationId: 'revive', bootstrapServers: '127.0.0.1:9', processingGuarantee: 'exactly_once', commitIntervalMs: 100, logger: silentLogger, ...(consumer === undefined ? {} : { consumer }) });
   return new StreamThread({
     kafka: client.kafka,
     admin: client.admin,
@@ -118,6 +119,17 @@ function eosThread(client: ReturnType<typeof fakeClient>, failures: unknown[]): 
 }
 
 describe('StreamThread under exactly-once', () => {
+  it('does not take a join that completed for a stuck one while the assignment is applied (its producers fencing slowly)', { timeout: 20_000 }, async () => {
+    // The join completes at once; fencing the task's previous owner takes 3 s, longer than the 2-s limit of a stuck join.
+    const client = fakeClient(5, 0, 3000);
+    const failures: unknown[] = [];
+    const thread = eosThread(client, failures, { sessionTimeoutMs: 1000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 1000 });
+    await thread.start();
+    expect(failures).toEqual([]);
+    expect(client.seeks).toEqual(['clicks:0@5']);
+    await thread.close();
+  });
+
   it('asks again for the committed offsets of restored tasks while the group coordinator moves (NOT_COORDINATOR), without failing', async () => {
     const client = fakeClient(5, 2);
     const failures: unknown[] = [];

@@ -127,6 +127,8 @@ export class StreamThread {
   /** When the tick timer last ran: a gap longer than the session timeout means the process was stopped. */
   private lastTickAt = Date.now();
   private restoring = 0;
+  /** Assignments received (the join completed) and not yet applied. */
+  private assigning = 0;
   /** What the thread records for its metrics: per batch, commit and punctuation pass, never per record. */
   readonly sensors = new ThreadSensors(Date.now());
   /** When the last batch's work ended (performance.now()): the wait for the next is its poll time. */
@@ -235,7 +237,14 @@ export class StreamThread {
         if (paused.length > 0) toPause.push({ topic, partitions: paused });
       }
       if (toPause.length > 0) this.consumer.pause(toPause);
-      this.background(() => this.applyAssignment(assignment));
+      this.assigning++;
+      this.background(async () => {
+        try {
+          await this.applyAssignment(assignment);
+        } finally {
+          this.assigning--;
+        }
+      });
     });
     this.consumer.on(events.CRASH, ({ payload }) => {
       if (!payload.restart && !this.closing) this.fail(payload.error);
@@ -288,15 +297,17 @@ export class StreamThread {
    * A join that has not completed within a rebalance timeout plus a session timeout will not
    * (kafkajs can be left waiting after a coordinator that was loading, when the brokers come
    * back, or after the broker holding the group coordinator was killed): the thread is failed
-   * then, to be replaced, rather than wait in silence. A restore in progress is not a stuck join,
-   * and pushes the check back. Counted from the start of `start()`, connecting included.
+   * then, to be replaced, rather than wait in silence. A join that completed is not stuck: an
+   * assignment being applied (its tasks' producers fencing their previous owners, their stores
+   * opening) or restored pushes the check back. Counted from the start of `start()`, connecting
+   * included.
    */
   private watchStart(): void {
     const { rebalanceTimeoutMs, sessionTimeoutMs } = this.options.options;
     const limitMs = rebalanceTimeoutMs + sessionTimeoutMs;
     const check = (): void => {
       if (this.startWaiter === undefined || this.failed || this.closing) return;
-      if (this.restoring > 0) {
+      if (this.restoring > 0 || this.assigning > 0) {
         setTimeout(check, limitMs).unref();
         return;
       }

@@ -257,10 +257,11 @@ export class StreamThread {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
-        eachBatch: async ({ batch, resolveOffset }) => {
+        eachBatch: async ({ batch, resolveOffset, isStale }) => {
           if (this.failed || this.closing) return;
           await this.exclusive(async () => {
-            if (this.failed || this.closing || this.expelled()) return;
+            // A stale batch was fetched before a seek of its partition (a task re-initialized from its committed offsets): it is fetched again from there.
+            if (this.failed || this.closing || this.expelled() || isStale()) return;
             const subtopology = this.subtopologyByTopic.get(batch.topic);
             const managed = subtopology === undefined ? undefined : this.tasks.get(taskKey(subtopology.id, batch.partition));
             // Unresolved offsets are fetched again once the task runs (kafkajs fetches from the resolved offset).

@@ -121,10 +121,8 @@ export class RecordSendError extends StreamsError {
 /**
  * A task's transaction failed with an outcome that cannot be known (a commit that timed out, an
  * abort that failed), or its producer was fenced because another instance took the task over.
- * Nothing is retried. Under exactly-once, a task whose producer was not fenced is closed dirty
- * and re-initialized inside its stream thread, as Kafka Streams handles a TaskCorruptedException:
- * its new producer fences the old epoch, and it resumes from its last committed offsets and
- * changelogs. Otherwise the runtime replaces the thread, to the same effect for all its tasks.
+ * The stream thread does not retry it: the runtime replaces the thread, whose new producers fence
+ * the old epoch, and the tasks resume from their last committed offsets and changelogs.
  */
 export class TaskCorruptedError extends StreamsError {
   /** The task whose transaction failed, as `<subtopology>_<partition>`. */

@@ -16,12 +16,10 @@
  * standbys are updated, tasks no longer assigned are committed and closed, new ones are created,
  * and those with logged stores restore from their changelogs with their partitions paused.
  *
- * Under exactly-once, a task whose transaction's outcome became unknown (a send or commit to a
- * failed broker) is closed dirty and re-initialized from its last commit inside the thread, as
- * Kafka Streams handles a TaskCorruptedException. What the thread cannot get past otherwise — a
- * fenced producer, lost group membership, a stop longer than the session timeout, sends the
- * brokers could not take under at-least-once — fails it with a `TaskCorruptedError` or
- * `TaskMigratedError` before anything more is sent, and `KafkaStreams` replaces it.
+ * What the thread cannot get past — a transaction whose outcome is unknown, a fenced producer,
+ * lost group membership, a stop longer than the session timeout, sends the brokers could not
+ * take — fails it with a `TaskCorruptedError` before anything more is sent, and `KafkaStreams`
+ * replaces it.
  */
 import type { Consumer, Kafka, KafkaMessage, Producer, TopicPartitionOffsetAndMetadata } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
@@ -36,7 +34,7 @@ import { describeGroup, type DescribedGroup } from './group-description.js';
 import type { GroupSnapshot } from './streams-metadata-state.js';
 import { StandbyTasks } from './standby-tasks.js';
 import type { TopicPlan } from './topic-plan.js';
-import { brokersUnavailable, TaskCorruptedError, TaskMigratedError } from '../errors.js';
+import { TaskCorruptedError, TaskMigratedError } from '../errors.js';
 import { encodeChangelogEnds } from './commit-metadata.js';
 import type { Admin } from 'kafkajs';
 
@@ -76,22 +74,6 @@ export interface StreamThreadOptions {
   readonly threadId: string;
 }
 
-/**
- * Runs an admin request again, for about 5 s, while it fails as retriable: kafkajs' admin does
- * not retry NOT_COORDINATOR or NOT_LEADER_OR_FOLLOWER answers, which come for a few seconds after
- * a broker failure while the cluster moves its coordinators and leaders.
- */
-async function retryBriefly<T>(request: () => Promise<T>): Promise<T> {
-  for (let attempt = 0, delayMs = 300; ; attempt++, delayMs *= 2) {
-    try {
-      return await request();
-    } catch (error) {
-      if (attempt >= 4 || !brokersUnavailable(error)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-    }
-  }
-}
-
 /** A task ready to commit: its stores flushed, and the offsets it consumed since the last commit. */
 interface PreparedCommit {
   readonly managed: ManagedTask;
@@ -121,8 +103,6 @@ export class StreamThread {
   /** When the tick timer last ran: a gap longer than the session timeout means the process was stopped. */
   private lastTickAt = Date.now();
   private restoring = 0;
-  /** Assignments received (the join completed) and not yet applied. */
-  private assigning = 0;
   /** What the thread records for its metrics: per batch, commit and punctuation pass, never per record. */
   readonly sensors = new ThreadSensors(Date.now());
   /** When the last batch's work ended (performance.now()): the wait for the next is its poll time. */
@@ -232,14 +212,7 @@ export class StreamThread {
         if (paused.length > 0) toPause.push({ topic, partitions: paused });
       }
       if (toPause.length > 0) this.consumer.pause(toPause);
-      this.assigning++;
-      this.background(async () => {
-        try {
-          await this.applyAssignment(assignment);
-        } finally {
-          this.assigning--;
-        }
-      });
+      this.background(() => this.applyAssignment(assignment));
     });
     this.consumer.on(events.CRASH, ({ payload }) => {
       if (!payload.restart && !this.closing) this.fail(payload.error);
@@ -252,11 +225,10 @@ export class StreamThread {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
-        eachBatch: async ({ batch, resolveOffset, isStale }) => {
+        eachBatch: async ({ batch, resolveOffset }) => {
           if (this.failed || this.closing) return;
           await this.exclusive(async () => {
-            // A stale batch was fetched before a seek of its partition (a task re-initialized from its committed offsets): it is fetched again from there.
-            if (this.failed || this.closing || this.expelled() || isStale()) return;
+            if (this.failed || this.closing || this.expelled()) return;
             const subtopology = this.subtopologyByTopic.get(batch.topic);
             const managed = subtopology === undefined ? undefined : this.tasks.get(taskKey(subtopology.id, batch.partition));
             // Unresolved offsets are fetched again once the task runs (kafkajs fetches from the resolved offset).
@@ -276,13 +248,8 @@ export class StreamThread {
             this.lastBatchEnd = processed;
             if (this.failed) return;
             resolveOffset(batch.lastOffset());
-            // A failed background send: the flush rethrows it, and a corrupted task under exactly-once is revived there.
-            if (managed.collector.failure !== undefined) {
-              await this.sendCollected(managed);
-              return;
-            }
-            this.sendDueRecords(managed.collector);
-            if (managed.collector.pending >= MAX_PENDING_RECORDS) await this.sendCollected(managed);
+            if (!this.sendDueRecords(managed.collector)) return;
+            if (managed.collector.pending >= MAX_PENDING_RECORDS) await this.sendCollected(managed.collector);
             if (Date.now() - this.lastCommitAt >= this.options.options.commitIntervalMs) await this.commitAll('interval');
             this.lastBatchEnd = performance.now();
           });
@@ -299,17 +266,15 @@ export class StreamThread {
    * A join that has not completed within a rebalance timeout plus a session timeout will not
    * (kafkajs can be left waiting after a coordinator that was loading, when the brokers come
    * back, or after the broker holding the group coordinator was killed): the thread is failed
-   * then, to be replaced, rather than wait in silence. A join that completed is not stuck: an
-   * assignment being applied (its tasks' producers fencing their previous owners, their stores
-   * opening) or restored pushes the check back. Counted from the start of `start()`, connecting
-   * included.
+   * then, to be replaced, rather than wait in silence. A restore in progress is not a stuck join,
+   * and pushes the check back. Counted from the start of `start()`, connecting included.
    */
   private watchStart(): void {
     const { rebalanceTimeoutMs, sessionTimeoutMs } = this.options.options;
     const limitMs = rebalanceTimeoutMs + sessionTimeoutMs;
     const check = (): void => {
       if (this.startWaiter === undefined || this.failed || this.closing) return;
-      if (this.restoring > 0 || this.assigning > 0) {
+      if (this.restoring > 0) {
         setTimeout(check, limitMs).unref();
         return;
       }
@@ -323,8 +288,6 @@ export class StreamThread {
   private readonly standbys: StandbyTasks | undefined;
   /** This member's id in the group, from its last join. */
   private memberId: string | undefined;
-  /** The assignment of the last join, by topic: what a revived task's partitions are. */
-  private assignment: Record<string, number[]> | undefined;
 
   /** Task ids of running tasks, as `<subtopology>_<partition>`. */
   taskIds(): string[] {
@@ -510,8 +473,6 @@ export class StreamThread {
     let wait: number | undefined;
     for (const collector of this.collectors()) {
       if (collector.sending && collector.failure === undefined) continue;
-      // Under exactly-once a failed send is left to the task's next flush (a batch or a commit), which revives the task.
-      if (collector.failure !== undefined && this.exactlyOnce) continue;
       const left = collector.failure !== undefined ? 0 : collector.lingerLeft(now);
       if (left !== undefined && (wait === undefined || left < wait)) wait = left;
     }
@@ -529,8 +490,6 @@ export class StreamThread {
     const now = Date.now();
     for (const collector of this.collectors()) {
       if (collector.failure !== undefined) {
-        // Under exactly-once the task's next flush rethrows it and revives the task (see `revivable`).
-        if (this.exactlyOnce) continue;
         this.fail(collector.failure);
         return;
       }
@@ -539,72 +498,15 @@ export class StreamThread {
     this.armLinger();
   }
 
-  private async sendCollected(managed: ManagedTask): Promise<boolean> {
+  private async sendCollected(collector: KafkaRecordCollector): Promise<boolean> {
     if (this.expelled()) return false;
     try {
-      await managed.collector.flush();
+      await collector.flush();
       return true;
     } catch (error) {
-      if (this.revivable(error)) await this.reviveCorrupted([managed], 'send');
-      else this.fail(error);
+      this.fail(error);
       return false;
     }
-  }
-
-  /**
-   * Whether `error` corrupted only its task, which the thread then revives itself: under
-   * exactly-once, a {@link TaskCorruptedError} of one task whose producer was not fenced (a send
-   * or commit to a failed broker: its transaction's outcome unknown). Kafka Streams' StreamThread
-   * handles a TaskCorruptedException so (`TaskManager.handleCorruption`), without leaving the
-   * group. A fenced producer means another member has the task: the thread fails, as on a
-   * TaskMigratedException.
-   */
-  private revivable(error: unknown): error is TaskCorruptedError {
-    if (!this.exactlyOnce || this.closing || !(error instanceof TaskCorruptedError) || !this.tasks.has(error.taskId as TaskKey)) return false;
-    for (let current: unknown = error.cause, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-      const type = (current as { type?: unknown }).type;
-      if (type === 'PRODUCER_FENCED' || type === 'INVALID_PRODUCER_EPOCH' || /fenced/i.test(current.message)) return false;
-    }
-    return true;
-  }
-
-  /**
-   * Kafka Streams' handling of corrupted tasks under exactly-once, within the thread: each task
-   * is closed dirty — its buffered output dropped, its stores closed uncommitted (flushed writes
-   * past their checkpoint make a store rebuild itself from its changelog when reopened), its
-   * producer closed with its transaction open (aborted by the fencing below) — and, unless it is
-   * being closed or revoked anyway, created again: its new producer fences the old epoch, its
-   * stores restore from the committed changelogs and it resumes from its committed offsets. The
-   * thread keeps its group membership and its other tasks. Under the lock. False when reviving
-   * failed the thread.
-   */
-  private async reviveCorrupted(corrupted: readonly ManagedTask[], reason: string): Promise<boolean> {
-    const keys = corrupted.map((managed) => managed.key).join(', ');
-    this.options.options.streams.logger.warn(`Tasks [${keys}] are corrupted (their transactions' outcome is unknown after a failed send or commit); closing them dirty and re-initializing them from their last commit`, { reason });
-    for (const managed of corrupted) {
-      managed.collector.discard();
-      try {
-        this.consumer.pause(managed.topicPartitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
-      } catch {
-        // Not running: nothing is fetched anyway.
-      }
-      await this.closeTask(managed);
-    }
-    const assignment = this.assignment;
-    if (reason === 'close' || reason === 'revoke' || this.closing || this.failed || assignment === undefined) return !this.failed;
-    const created: ManagedTask[] = [];
-    for (const managed of corrupted) {
-      if (this.tasks.has(managed.key)) continue;
-      try {
-        created.push(await this.taskManager.create(managed.key, managed.subtopology, managed.task.id.partition, assignment));
-        this.sensors.tasksCreated++;
-      } catch (error) {
-        this.fail(error);
-        return false;
-      }
-    }
-    if (created.length > 0) this.startRestoring(created);
-    return true;
   }
 
   /**
@@ -742,21 +644,13 @@ export class StreamThread {
         await managed.transaction!.commit(groupId, offsets);
       }),
     );
-    const corrupted: ManagedTask[] = [];
-    for (let index = 0; index < results.length; index++) {
-      const result = results[index]!;
-      if (result.status === 'fulfilled') continue;
-      if (!this.revivable(result.reason)) {
-        this.fail(result.reason);
-        return;
-      }
-      corrupted.push(work[index]!.managed);
+    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failure !== undefined) {
+      this.fail(failure.reason);
+      return;
     }
-    // Closed before the stores are committed and checkpointed below: their flushed writes belong to aborted transactions.
-    if (corrupted.length > 0 && !(await this.reviveCorrupted(corrupted, reason))) return;
     let offsetCount = 0;
     for (const { managed, offsets } of work) {
-      if (managed.state === 'closed') continue;
       for (const entry of offsets) this.committed.set(`${entry.topic}:${entry.partition}`, Number(entry.offset));
       offsetCount += offsets.length;
       managed.task.postCommit();
@@ -775,7 +669,6 @@ export class StreamThread {
   /** Applies a new assignment: commits and closes revoked tasks, creates and restores new ones. Under the lock. */
   private async applyAssignment(assignment: Record<string, number[]>): Promise<void> {
     if (this.failed || this.closing) return;
-    this.assignment = assignment;
     const wanted = new Map<TaskKey, { subtopology: SubtopologySpec; partition: number }>();
     for (const [topic, partitions] of Object.entries(assignment)) {
       const subtopology = this.subtopologyByTopic.get(topic);
@@ -827,14 +720,6 @@ export class StreamThread {
       this.checkRunning();
       return;
     }
-    this.startRestoring(created);
-  }
-
-  /**
-   * Restores new tasks outside the lock, then (under it) starts their partitions at their
-   * committed offsets and marks them running.
-   */
-  private startRestoring(created: readonly ManagedTask[]): void {
     this.restoring++;
     this.options.callbacks.onRebalancing();
     // Restoring runs outside the lock, so the consumer keeps heartbeating and running tasks keep processing.
@@ -889,12 +774,12 @@ export class StreamThread {
     const { admin, options } = this.options;
     try {
       for (const [topic, partitions] of byTopic) {
-        const committed = partitions.some((entry) => entry.known === undefined) ? (await retryBriefly(() => admin.fetchOffsets({ groupId: options.applicationId, topics: [topic] })))[0] : undefined;
+        const committed = partitions.some((entry) => entry.known === undefined) ? (await admin.fetchOffsets({ groupId: options.applicationId, topics: [topic] }))[0] : undefined;
         let earliest: Map<number, string> | undefined;
         for (const { partition, known } of partitions) {
           let offset = known !== undefined ? String(known) : (committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? '-1');
           if (Number(offset) < 0) {
-            earliest ??= new Map((await retryBriefly(() => admin.fetchTopicOffsets(topic))).map((entry) => [entry.partition, entry.low]));
+            earliest ??= new Map((await admin.fetchTopicOffsets(topic)).map((entry) => [entry.partition, entry.low]));
             offset = earliest.get(partition) ?? '0';
           }
           this.consumer.seek({ topic, partition, offset });

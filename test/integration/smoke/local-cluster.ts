@@ -61,8 +61,15 @@ export class LocalCluster {
   /** Starts a fresh cluster in a temporary directory; stopped and removed when the test ends. */
   static async start(): Promise<LocalCluster> {
     const directory = await mkdtemp(join(tmpdir(), 'tributary-cluster-'));
-    liveClusters.add(directory);
-    onTestFinished(async () => {
+    if (process.env.KEEP_FAILED_CLUSTER === '1') {
+      // For a post-mortem of a failed run: the cluster stays up with its data, stopped by hand
+      // (KAFKA_CLUSTER_DIR=<directory> bash scripts/kafka-cluster.sh stop).
+      onTestFinished(({ task }) => console.log(`FAILURE cluster kept running in ${directory} (test ${task.result?.state ?? 'unknown'})`));
+    } else {
+      liveClusters.add(directory);
+    }
+    onTestFinished(async ({ task }) => {
+      if (process.env.KEEP_FAILED_CLUSTER === '1' && task.result?.state === 'fail') return;
       await runScript(directory, ['stop'], 120_000).catch((error: unknown) => console.error(String(error)));
       liveClusters.delete(directory);
       await rm(directory, { recursive: true, force: true });

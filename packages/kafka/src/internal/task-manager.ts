@@ -221,7 +221,7 @@ export class TaskManager {
       apply,
       metrics: plan.managed.task.metrics,
     });
-    const persistent: { request: RestoreRequest; handle: StoreHandle }[] = [];
+    const persistent: { request: RestoreRequest; handle: StoreHandle; managed: ManagedTask }[] = [];
     for (const plan of plans) {
       const { managed, storeName } = plan;
       let handle = managed.handles.get(storeName);
@@ -237,11 +237,16 @@ export class TaskManager {
       const request = requestOf(plan, start.fromOffset, async (records) => {
         if (managed.state === 'restoring') await restoring.restore(timestamped ? timestampedStoreRecords(records, storeName, options.streams.upgradeFrom) : records);
       });
-      persistent.push({ request, handle });
+      persistent.push({ request, handle, managed });
     }
     if (persistent.length > 0) {
       const { positions } = await restoreChangelogs(this.options.kafka, this.options.admin, persistent.map((entry) => entry.request), restoreOptions);
-      for (const { request, handle } of persistent) {
+      for (const { request, handle, managed } of persistent) {
+        // A task closed during its restore (its thread failed, or it was revoked) stopped applying
+        // records the restore still read: its position claims more than its store holds, and a
+        // checkpoint there would make the next owner skip those records (counts lost, ids
+        // de-duplicated twice). Its store keeps the checkpoint it had.
+        if (managed.state !== 'restoring') continue;
         const position = positions.get(request);
         if (position !== undefined && position !== request.fromOffset) await handle.writeCheckpoint(position);
       }

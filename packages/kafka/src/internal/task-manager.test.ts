@@ -1,0 +1,103 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Admin, Kafka } from 'kafkajs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Materialized, Serdes, silentLogger, StreamsBuilder, Stores, type ChangelogRecord } from '@tributary/streams';
+import { topologyBuilder, type StoreHandle } from '@tributary/streams/engine';
+import { resolveKafkaStreamsOptions } from '../options.js';
+import type { RestoreOptions, RestoreRequest, RestoreResult } from './changelog-restorer.js';
+import type { KafkaRecordCollector } from './kafka-record-collector.js';
+import { TaskManager, type ManagedTask } from './task-manager.js';
+
+/** What the fake restore does with each request, given the manager and the task restoring. */
+let restoreScript: (request: RestoreRequest, options: RestoreOptions) => Promise<number>;
+
+vi.mock('./changelog-restorer.js', () => ({
+  async restoreChangelogs(_kafka: unknown, _admin: unknown, requests: readonly RestoreRequest[], options: RestoreOptions): Promise<RestoreResult> {
+    const positions = new Map<RestoreRequest, number>();
+    for (const request of requests) positions.set(request, await restoreScript(request, options));
+    return { restored: 0, positions };
+  },
+}));
+
+/** A persistent store's handle that records what it was given. */
+class RecordingHandle implements StoreHandle {
+  readonly applied: ChangelogRecord[] = [];
+  readonly checkpoints: number[] = [];
+  closed = false;
+  readonly wiped = false;
+  constructor(readonly path: string) {}
+  checkpointOffset(): number | undefined {
+    return undefined;
+  }
+  async commit(): Promise<void> {}
+  async writeCheckpoint(offset: number): Promise<void> {
+    this.checkpoints.push(offset);
+  }
+  async restore(records: Iterable<ChangelogRecord>): Promise<number> {
+    const before = this.applied.length;
+    this.applied.push(...records);
+    return this.applied.length - before;
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+const record = (key: string): ChangelogRecord => ({ key: Buffer.from(key), value: Buffer.from([0, 0, 0, 1]), timestamp: 1 });
+
+describe('TaskManager restore', () => {
+  let stateDir: string;
+  beforeEach(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'task-manager-'));
+  });
+  afterEach(async () => {
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  async function restoringTask(): Promise<{ manager: TaskManager; managed: ManagedTask; handle: RecordingHandle }> {
+    const handle = new RecordingHandle(join(stateDir, 'counts'));
+    const memory = Stores.inMemoryKeyValueStore('counts');
+    const supplier = { kind: 'key-value' as const, name: 'counts', get: () => memory.get(), prepare: async () => handle };
+    const streams = new StreamsBuilder();
+    streams.stream('clicks', { keySerde: Serdes.String(), valueSerde: Serdes.String() }).groupByKey().count(Materialized.as(supplier));
+    const builder = topologyBuilder(streams.build())!;
+    const options = resolveKafkaStreamsOptions({ applicationId: 'restore-cut', bootstrapServers: '127.0.0.1:9', processingGuarantee: 'exactly_once', stateDir, logger: silentLogger });
+    // Exactly-once: each task fences through its own producer first, which needs no broker here.
+    const kafka = { producer: () => ({ connect: async () => {}, transaction: async () => ({ abort: async () => {} }), disconnect: async () => {} }) } as unknown as Kafka;
+    const collector = { forTask: () => ({ context: undefined, send: () => {}, partitionCount: () => 1 }), discard: () => {} } as unknown as KafkaRecordCollector;
+    const manager = new TaskManager({ kafka, admin: {} as Admin, builder, options, collectorFor: () => collector, globalStores: new Map(), producer: undefined });
+    const [subtopology] = builder.subtopologies();
+    const managed = await manager.create('0_0', subtopology!, 0, { clicks: [0] });
+    return { manager, managed, handle };
+  }
+
+  it('checkpoints where a completed restore ended', async () => {
+    const { manager, managed, handle } = await restoringTask();
+    restoreScript = async (request) => {
+      await request.apply([record('a')]);
+      await request.apply([record('b')]);
+      return 2;
+    };
+    await manager.restore([managed], () => false);
+    expect(handle.applied.map((entry) => entry.key.toString())).toEqual(['a', 'b']);
+    expect(handle.checkpoints).toEqual([2]);
+  });
+
+  it('writes no checkpoint for a task closed while it restored: the records read after its close were never applied', async () => {
+    const { manager, managed, handle } = await restoringTask();
+    restoreScript = async (request) => {
+      await request.apply([record('a')]);
+      // The thread failed (or the task was revoked) meanwhile: its stores close under the restore.
+      await manager.close(managed);
+      await request.apply([record('b')]);
+      return 2;
+    };
+    await manager.restore([managed], () => managed.state === 'closed');
+    expect(handle.closed).toBe(true);
+    expect(handle.applied.map((entry) => entry.key.toString())).toEqual(['a']);
+    // A checkpoint at 2 would make the next owner restore from offset 2 and never see 'b'.
+    expect(handle.checkpoints).toEqual([]);
+  });
+});

@@ -3,13 +3,16 @@
  * `assign()`, so a short-lived consumer in a throwaway group (only this member, so it gets every
  * partition of the changelogs it subscribes to) seeks each needed partition to where the store's
  * data ends (its checkpoint, or the beginning) and reads up to the end offset taken when the
- * restore began, handing the records to the store in bulk. It never commits offsets.
+ * restore began, handing the records to the store in bulk. It never commits offsets, and never
+ * takes a partition short of that end as restored: while brokers fail over it waits, and after
+ * `stallTimeoutMs` without progress it fails as a corrupted task, to be restored again.
  */
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage, RetryOptions } from 'kafkajs';
 import type { ChangelogRecord, Logger } from '@tributary/streams';
 import type { TaskMetrics } from '@tributary/streams/engine';
 import { changelogRecord } from './kafka-messages.js';
+import { TaskCorruptedError } from '../errors.js';
 
 /** One store's changelog partition to replay. */
 export interface RestoreRequest {
@@ -45,8 +48,18 @@ export interface RestoreOptions {
   readonly cancelled: () => boolean;
   /** How often progress is logged. Default 5000 ms. */
   readonly progressIntervalMs?: number;
-  /** Without a record for this long, a partition is taken as restored (its tail was compacted away). Default 30000 ms. */
+  /**
+   * Without progress for this long, the unfinished partitions are sought again at their positions
+   * and a warning says the restore waits (the brokers may be failing over). Default 30000 ms.
+   */
   readonly idleTimeoutMs?: number;
+  /**
+   * Without progress for this long, the restore fails with a {@link TaskCorruptedError} (the
+   * thread is rebuilt and restores again), as Kafka Streams fails a task after `task.timeout.ms`.
+   * A partition short of its end is never taken as restored: its store would miss what follows.
+   * Default 300000 ms.
+   */
+  readonly stallTimeoutMs?: number;
 }
 
 interface PartitionProgress {
@@ -103,6 +116,8 @@ export async function restoreChangelogs(kafka: Kafka, admin: Admin, requests: re
     await consumer.subscribe({ topics, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       let lastRecordAt = Date.now();
+      let lastNudgeAt = 0;
+      let joined = false;
       let finished = false;
       const finish = (error?: unknown): void => {
         if (finished) return;
@@ -119,16 +134,31 @@ export async function restoreChangelogs(kafka: Kafka, admin: Admin, requests: re
         if (options.cancelled()) return finish();
         const elapsed = (Date.now() - started) / 1000;
         logger.info(`Restoring: ${restored} of up to ${total} records (${Math.round(restored / Math.max(elapsed, 0.001))} records/s)`);
-        if (Date.now() - lastRecordAt > (options.idleTimeoutMs ?? 30_000)) {
-          for (const entry of progress.values()) {
-            if (entry.done) continue;
-            logger.warn(`Changelog ${entry.request.topic}-${entry.request.partition} stopped at offset ${entry.position} before its end offset ${entry.end}; taking it as restored.`);
-            entry.done = true;
+        const idleMs = Date.now() - lastRecordAt;
+        const stuck = [...progress.values()].filter((entry) => !entry.done);
+        const describe = (): string => stuck.map((entry) => `${entry.request.topic}-${entry.request.partition} at offset ${entry.position} of ${entry.end}`).join(', ');
+        if (idleMs > (options.stallTimeoutMs ?? 300_000)) {
+          finish(
+            new TaskCorruptedError(
+              `Restoring changelog(s) ${describe()} made no progress for ${Math.round(idleMs / 1000)} s: the stream thread is rebuilt and restores them again. If this repeats, check that the brokers leading these partitions are up and that the restoring consumer can fetch from them.`,
+              '*',
+            ),
+          );
+        } else if (idleMs > (options.idleTimeoutMs ?? 30_000) && Date.now() - lastNudgeAt > (options.idleTimeoutMs ?? 30_000)) {
+          // Never taken as restored: a broker failing over can hold the records back this long.
+          lastNudgeAt = Date.now();
+          logger.warn(`Restoring changelog(s) ${describe()}: no records for ${Math.round(idleMs / 1000)} s; still waiting (a broker may be failing over).`);
+          for (const entry of joined ? stuck : []) {
+            try {
+              consumer.seek({ topic: entry.request.topic, partition: entry.request.partition, offset: String(entry.position) });
+            } catch {
+              // Between a crash and its rejoin: the join seeks every partition anyway.
+            }
           }
-          checkDone();
         }
       }, options.progressIntervalMs ?? 5000);
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        joined = true;
         // Only this member is in the group: it has every partition. Seek the needed ones, pause the rest.
         for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
           const idle: number[] = [];
@@ -146,7 +176,10 @@ export async function restoreChangelogs(kafka: Kafka, admin: Admin, requests: re
         const entry = progress.get(`${payload.topic}:${payload.partition}`);
         if (entry === undefined || entry.done || finished || payload.batchSize > 0) return;
         const next = Number(payload.lastOffset) + 1;
-        if (next > entry.position) entry.position = Math.min(next, entry.end);
+        if (next > entry.position) {
+          entry.position = Math.min(next, entry.end);
+          lastRecordAt = Date.now();
+        }
         if (entry.position >= entry.end) {
           entry.done = true;
           consumer.pause([{ topic: payload.topic, partitions: [payload.partition] }]);
@@ -194,8 +227,8 @@ export async function restoreChangelogs(kafka: Kafka, admin: Admin, requests: re
               await entry.request.apply(records);
               restored += records.length;
               options.onRecords(records.length);
-              lastRecordAt = Date.now();
             }
+            if (entry.position > before) lastRecordAt = Date.now();
             if (entry.position >= entry.end) {
               entry.done = true;
               consumer.pause([{ topic, partitions: [partition] }]);

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Message } from 'kafkajs';
+import { Partitioners, type Message, type PartitionMetadata } from 'kafkajs';
 import { DeadLetterHeaders, Headers, recordSizeInBytes, silentLogger } from '@tributary/streams';
-import { describeSendError, KafkaRecordCollector, LINGER_MS, LINGER_RECORDS, OutgoingRecord, requestsOf, type KafkaRecordCollectorOptions } from './kafka-record-collector.js';
-import { TaskCorruptedError } from '../errors.js';
+import { describeSendError, KafkaRecordCollector, LINGER_MS, LINGER_RECORDS, OutgoingRecord, requestsOf, TaskRecordCollector, type KafkaRecordCollectorOptions } from './kafka-record-collector.js';
+import { RecordSendError, TaskCorruptedError } from '../errors.js';
 
 function record(bytes: number, partition?: number): OutgoingRecord {
   const outgoing = new OutgoingRecord(Buffer.from('k'), Buffer.alloc(bytes), new Headers(), 0, undefined);
@@ -21,8 +21,8 @@ describe('OutgoingRecord', () => {
 });
 
 describe('requestsOf', () => {
-  it('cuts the buffered records into requests of bounded size, keeping their order per topic', () => {
-    const a = Array.from({ length: 10 }, () => record(300));
+  it('cuts each topic-partition into requests of its own, of bounded size, keeping its records in order', () => {
+    const a = Array.from({ length: 10 }, () => record(300, 0));
     const b = Array.from({ length: 4 }, (_, index) => record(100, index % 2));
     const requests = requestsOf(
       new Map([
@@ -32,27 +32,206 @@ describe('requestsOf', () => {
       1000,
     );
     // 'a' records are 365 bytes with their allowance (two per request), 'b' records 165.
-    expect(requests.map((request) => request.count)).toEqual([2, 2, 2, 2, 3, 3]);
-    expect(requests.flatMap((request) => request.topicMessages.filter((entry) => entry.topic === 'a').flatMap((entry) => entry.messages))).toEqual(a);
-    expect(requests.flatMap((request) => request.topicMessages.filter((entry) => entry.topic === 'b').flatMap((entry) => entry.messages))).toEqual(b);
-    expect(requests.reduce((sum, request) => sum + request.count, 0)).toBe(14);
-    // Records sent to an explicit partition are counted per request, for the changelog offsets.
-    const explicit = new Map<string, number>();
-    for (const request of requests) for (const [key, count] of request.explicit) explicit.set(key, (explicit.get(key) ?? 0) + count);
-    expect(explicit).toEqual(new Map([['b:0', 2], ['b:1', 2]]));
+    expect(requests.map((partition) => partition.map((request) => `${request.topic}-${request.partition}:${request.records.length}`))).toEqual([['a-0:2', 'a-0:2', 'a-0:2', 'a-0:2', 'a-0:2'], ['b-0:2'], ['b-1:2']]);
+    expect(requests[0]!.flatMap((request) => request.records)).toEqual(a);
+    expect(requests[1]!.flatMap((request) => request.records)).toEqual([b[0], b[2]]);
+    // Records that came with their partition (changelogs) have their request's next offset noted.
+    expect(requests.flat().every((request) => request.explicit)).toBe(true);
   });
 
-  it('puts at most maxTopicRecords records of a topic in one request, so kafkajs regroups short arrays', () => {
-    const a = Array.from({ length: 7 }, () => record(10));
-    const b = Array.from({ length: 2 }, () => record(10));
-    const requests = requestsOf(new Map([['a', a], ['b', b]]), 1_000_000, 3);
-    expect(requests.map((request) => request.topicMessages.map((entry) => `${entry.topic}${entry.messages.length}`).join(' '))).toEqual(['a3', 'a3', 'a1 b2']);
-    expect(requests.flatMap((request) => request.topicMessages.filter((entry) => entry.topic === 'a').flatMap((entry) => entry.messages))).toEqual(a);
+  it('puts at most maxRecords records in one request, so kafkajs regroups short arrays', () => {
+    const a = Array.from({ length: 7 }, () => record(10, 0));
+    const requests = requestsOf(new Map([['a', a]]), 1_000_000, 3);
+    expect(requests[0]!.map((request) => request.records.length)).toEqual([3, 3, 1]);
   });
 
   it('sends a record larger than the bound on its own rather than not at all', () => {
-    const requests = requestsOf(new Map([['a', [record(10), record(5000), record(10)]]]), 1000);
-    expect(requests.map((request) => request.count)).toEqual([1, 1, 1]);
+    const requests = requestsOf(new Map([['a', [record(10, 0), record(5000, 0), record(10, 0)]]]), 1000);
+    expect(requests[0]!.map((request) => request.records.length)).toEqual([1, 1, 1]);
+  });
+});
+
+describe('KafkaRecordCollector: one topic-partition per request', () => {
+  interface Request {
+    readonly topics: number;
+    readonly topic: string;
+    readonly partitions: number[];
+    readonly values: string[];
+  }
+  function recordingProducer(refuse?: (topic: string, messages: Message[]) => Error | undefined) {
+    const requests: Request[] = [];
+    const singles: Request[] = [];
+    const describe = (topicMessages: { topic: string; messages: Message[] }[]): Request => ({
+      topics: topicMessages.length,
+      topic: topicMessages[0]?.topic ?? '',
+      partitions: [...new Set(topicMessages.flatMap((entry) => entry.messages.map((message) => message.partition ?? -1)))],
+      values: topicMessages.flatMap((entry) => entry.messages.map((message) => String(message.value))),
+    });
+    const producer = {
+      send: async ({ topic, messages }: { topic: string; messages: Message[] }) => {
+        singles.push(describe([{ topic, messages }]));
+        const error = refuse?.(topic, messages);
+        if (error !== undefined) throw error;
+        return [];
+      },
+      sendBatch: async ({ topicMessages }: { topicMessages?: { topic: string; messages: Message[] }[] }) => {
+        requests.push(describe(topicMessages ?? []));
+        // Let other partitions' sends interleave, as real requests do.
+        await new Promise((resolve) => setImmediate(resolve));
+        for (const { topic, messages } of topicMessages ?? []) {
+          const error = refuse?.(topic, messages);
+          if (error !== undefined) throw error;
+        }
+        return [];
+      },
+    };
+    return { producer, requests, singles };
+  }
+
+  function collector(producer: KafkaRecordCollectorOptions['producer'], options: Partial<KafkaRecordCollectorOptions> = {}): KafkaRecordCollector {
+    return new KafkaRecordCollector({
+      producer,
+      partitionCounts: new Map([['in', 4]]),
+      changelogTopics: new Set(),
+      productionExceptionHandler: () => ({ action: 'continue' }),
+      logger: silentLogger,
+      deadLetterMaxBytes: 4_096,
+      ...options,
+    });
+  }
+
+  const keys = Array.from({ length: 40 }, (_, index) => `key-${index}`);
+
+  it('sends every request to exactly one topic and one partition, the one kafkajs\' default partitioner picks for a keyed record', async () => {
+    const { producer, requests } = recordingProducer();
+    const fetched: string[] = [];
+    const sender = collector(producer, { fetchPartitionCount: async (topic) => (fetched.push(topic), topic === 'out' ? 6 : undefined) });
+    for (const key of keys) {
+      sender.send('in', Buffer.from(key), Buffer.from(`in:${key}`), new Headers(), 0, undefined);
+      sender.send('out', Buffer.from(key), Buffer.from(`out:${key}`), new Headers(), 0, undefined);
+    }
+    sender.send('changelog', Buffer.from('k'), Buffer.from('c'), new Headers(), 0, 2);
+    await sender.flush();
+    expect(requests.length).toBeGreaterThan(3);
+    for (const request of requests) {
+      expect(request.topics).toBe(1);
+      expect(request.partitions).toHaveLength(1);
+      expect(request.partitions[0]).toBeGreaterThanOrEqual(0);
+    }
+    // The output topic's count, unknown to the plan, was fetched once.
+    expect(fetched).toEqual(['out']);
+    const partitioner = Partitioners.DefaultPartitioner();
+    const expected = (topic: string, count: number, key: string): number =>
+      partitioner({ topic, message: { key: Buffer.from(key), value: null }, partitionMetadata: Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0 }) as PartitionMetadata) });
+    for (const [topic, count] of [['in', 4], ['out', 6]] as const) {
+      for (const key of keys) {
+        const request = requests.find((entry) => entry.topic === topic && entry.values.includes(`${topic}:${key}`))!;
+        expect(request.partitions[0], `${topic} ${key}`).toBe(expected(topic, count, key));
+      }
+    }
+    expect(requests.find((entry) => entry.topic === 'changelog')!.partitions).toEqual([2]);
+    expect(sender.sent).toBe(81);
+  });
+
+  it('spreads records without a key over the partitions in turn', async () => {
+    const { producer, requests } = recordingProducer();
+    const sender = collector(producer);
+    for (let index = 0; index < 8; index++) sender.send('in', null, Buffer.from(String(index)), new Headers(), 0, undefined);
+    await sender.flush();
+    expect(requests.map((request) => `${request.partitions.join()}:${request.values.join()}`).sort()).toEqual(['0:0,4', '1:1,5', '2:2,6', '3:3,7']);
+  });
+
+  it('keeps each partition\'s records in order across requests, one request of a partition at a time', async () => {
+    let inFlight = new Set<string>();
+    let overlapped = false;
+    const requests: string[][] = [];
+    const producer = {
+      send: async () => [],
+      sendBatch: async ({ topicMessages }: { topicMessages?: { topic: string; messages: Message[] }[] }) => {
+        const entry = topicMessages![0]!;
+        const key = `${entry.topic}:${entry.messages[0]!.partition}`;
+        if (inFlight.has(key)) overlapped = true;
+        inFlight.add(key);
+        requests.push(entry.messages.map((message) => `${key}/${String(message.value)}`));
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        inFlight.delete(key);
+        return [];
+      },
+    };
+    const sender = collector(producer);
+    // 2,500 records for each of two partitions: three requests each (MAX_REQUEST_TOPIC_RECORDS).
+    for (let index = 0; index < 2_500; index++) {
+      sender.send('in', null, Buffer.from(String(index)), new Headers(), 0, 0);
+      sender.send('in', null, Buffer.from(String(index)), new Headers(), 0, 3);
+    }
+    await sender.flush();
+    expect(overlapped).toBe(false);
+    expect(requests).toHaveLength(6);
+    for (const partition of ['in:0', 'in:3']) {
+      const values = requests.flat().filter((value) => value.startsWith(`${partition}/`));
+      expect(values).toEqual(Array.from({ length: 2_500 }, (_, index) => `${partition}/${index}`));
+    }
+    inFlight = new Set();
+  });
+
+  it('fails clearly, sending nothing, when a topic without a known partition count does not exist', async () => {
+    const { producer, requests } = recordingProducer();
+    const sender = collector(producer, { fetchPartitionCount: async () => undefined });
+    sender.send('missing', Buffer.from('k'), Buffer.from('v'), new Headers(), 0, undefined);
+    const error = await sender.flush().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RecordSendError);
+    expect((error as RecordSendError).message).toContain("topic 'missing'");
+    expect((error as RecordSendError).message).toContain('Create the topic');
+    expect(requests).toHaveLength(0);
+  });
+
+  it('routes the records a partition refused to the production handler, one by one, and sends the other partitions', async () => {
+    const tooLarge = Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { name: 'KafkaJSProtocolError', type: 'MESSAGE_TOO_LARGE' });
+    const { producer, requests, singles } = recordingProducer((_topic, messages) => (messages.some((message) => String(message.value) === 'big') ? tooLarge : undefined));
+    const handled: string[] = [];
+    const sender = collector(producer, {
+      productionExceptionHandler: (_context, failed, error) => {
+        handled.push(`${String(failed.value)}:${error.message}`);
+        return { action: 'continue' };
+      },
+    });
+    const dropped: string[] = [];
+    const task = sender.forTask();
+    // The parts of a task's context the handler path reads.
+    task.context = { taskId: { subtopology: 0, partition: 1 }, metrics: { recordDropped: (reason: string) => dropped.push(reason) } } as unknown as TaskRecordCollector['context'];
+    task.send('in', null, Buffer.from('a'), new Headers(), 0, 1);
+    task.send('in', null, Buffer.from('big'), new Headers(), 0, 1);
+    task.send('in', null, Buffer.from('b'), new Headers(), 0, 2);
+    await sender.flush();
+    expect(handled).toEqual([`big:${tooLarge.message}`]);
+    expect(dropped).toEqual(['production-error']);
+    expect(requests.map((request) => request.partitions[0]).sort()).toEqual([1, 2]);
+    expect(singles.map((request) => `${request.partitions.join()}:${request.values.join()}`)).toEqual(['1:a', '1:big']);
+    expect(sender.sent).toBe(2);
+  });
+
+  it('makes a task corrupted of a partition the brokers could not take, and stops the other partitions\' requests', async () => {
+    const unavailable = Object.assign(new Error('Connection error: ECONNREFUSED'), { name: 'KafkaJSConnectionError' });
+    const { producer, requests } = recordingProducer((_topic, messages) => (messages[0]!.partition === 0 ? unavailable : undefined));
+    const sender = collector(producer);
+    for (let index = 0; index < 1_500; index++) {
+      sender.send('in', null, Buffer.from(String(index)), new Headers(), 0, 0);
+      sender.send('in', null, Buffer.from(String(index)), new Headers(), 0, 1);
+    }
+    await expect(sender.flush()).rejects.toBeInstanceOf(TaskCorruptedError);
+    // Partition 0's first request failed while partition 1's first was in flight: neither sent a second.
+    expect(requests.map((request) => request.partitions[0]).sort()).toEqual([0, 1]);
+  });
+
+  it('under exactly-once, a refused partition fails the transaction without re-sending anything', async () => {
+    const tooLarge = Object.assign(new Error('too large'), { name: 'KafkaJSProtocolError', type: 'MESSAGE_TOO_LARGE' });
+    const { producer, requests, singles } = recordingProducer((_topic, messages) => (messages[0]!.partition === 1 ? tooLarge : undefined));
+    const sender = collector(producer, { transactionalTaskId: '0_1' });
+    sender.send('in', null, Buffer.from('a'), new Headers(), 0, 0);
+    sender.send('in', null, Buffer.from('b'), new Headers(), 0, 1);
+    await expect(sender.flush()).rejects.toBeInstanceOf(RecordSendError);
+    expect(requests).toHaveLength(2);
+    expect(singles).toHaveLength(0);
   });
 });
 

@@ -9,14 +9,22 @@
  * {@link LINGER_RECORDS} records wait or the oldest has waited {@link LINGER_MS}, and that send
  * runs while the thread processes on. One send is in flight at a time, so each partition's
  * records reach the brokers in the order they were produced. A commit awaits
- * {@link KafkaRecordCollector.flush}, which waits for the send in flight, sends what is left in one
- * `sendBatch` per bounded request and resolves once the brokers acknowledged everything
+ * {@link KafkaRecordCollector.flush}, which waits for the send in flight, sends what is left and
+ * resolves once the brokers acknowledged everything
  * (acks = all): offsets (at-least-once) or the transaction (exactly-once, where the records sent
  * early are inside the task's open transaction, as Kafka's are) are committed only after that.
  *
- * When that send fails, kafkajs does not say which records were refused, so the collector finds
- * them: it sends each topic-partition's batch on its own, and for batches refused for a
- * record-level reason (too large, invalid) each record on its own. A send that failed because the
+ * Every `sendBatch` carries the records of exactly one topic-partition: kafkajs retries a request
+ * per broker, and a request spanning brokers could, retried after a leader failover, skip a
+ * partition whose leader moved to a broker that had answered (records lost) or send again one a
+ * reconnected broker had written (records duplicated inside a transaction). So the collector picks
+ * the partition of each record without one itself, as kafkajs' default partitioner would (murmur2
+ * of the key; round robin for records without a key), fetching the partition count of a sink topic
+ * the plan does not know. Different partitions' requests go out together; each partition's go out
+ * in order, one at a time.
+ *
+ * When a partition's send fails, kafkajs does not say which records were refused, so the collector
+ * finds them by sending each record on its own. A send that failed because the
  * brokers were unavailable (connection refused, timeout, retries exhausted) says nothing about
  * its records: it is a `TaskCorruptedError`, on which the thread is rebuilt and its tasks
  * reprocess from their last commit, and no record goes to the handler. The idempotent
@@ -28,11 +36,12 @@
  * failure is kept and thrown by the next {@link KafkaRecordCollector.flush} (the thread also
  * checks {@link KafkaRecordCollector.failure} after each batch).
  */
-import { Partitioners, type IHeaders, type Message, type PartitionMetadata, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
+import type { IHeaders, Message, Producer, RecordMetadata } from 'kafkajs';
 import { DeadLetterHeaders, fitDeadLetter, Headers, StreamRecord, StreamsError, type ErrorHandlerContext, type HandlerResponse, type Logger } from '@tributary/streams';
 import type { RecordCollector, StreamTask } from '@tributary/streams/engine';
 import { brokersUnavailable, RecordSendError, TaskCorruptedError } from '../errors.js';
 import { someCause } from './error-causes.js';
+import { defaultPartition } from './murmur2.js';
 
 /**
  * Records waiting to be sent that start a send at once, without waiting for {@link LINGER_MS}:
@@ -87,6 +96,7 @@ export class OutgoingRecord implements Message {
   readonly #sourceValue: Buffer | null | undefined;
   readonly #sourceHeaders: Headers | undefined;
   readonly #nodeName: string;
+  #assigned = false;
 
   constructor(
     readonly key: Buffer | null,
@@ -117,6 +127,17 @@ export class OutgoingRecord implements Message {
   /** The record's timestamp as the topology wrote it. */
   get recordTimestamp(): number | undefined {
     return this.#recordTimestamp;
+  }
+
+  /** Whether the collector picked the record's partition (it came without one). */
+  get partitionAssigned(): boolean {
+    return this.#assigned;
+  }
+
+  /** Sets the partition the collector picked for a record that came without one. */
+  assignPartition(partition: number): void {
+    this.partition = partition;
+    this.#assigned = true;
   }
 
   /** The sending task's context; `undefined` for dead letters. */
@@ -189,40 +210,55 @@ function sizeOf(record: OutgoingRecord): number {
   return size;
 }
 
-/** One send request: its records by topic, how many, and how many per partition were sent with an explicit partition. */
-interface SendRequest {
-  readonly topicMessages: TopicMessages[];
-  readonly count: number;
-  readonly explicit: Map<string, number>;
+/** One send request: records of one topic-partition, in order. */
+export interface SendRequest {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: OutgoingRecord[];
+  /** Whether some record came with its partition (changelogs), so the request's next offset is noted. */
+  explicit: boolean;
 }
 
-/** Buffered records cut into requests of at most {@link MAX_REQUEST_BYTES} (a larger record goes alone) and {@link MAX_REQUEST_TOPIC_RECORDS} per topic, in order. */
-export function requestsOf(buffered: ReadonlyMap<string, readonly OutgoingRecord[]>, maxBytes = MAX_REQUEST_BYTES, maxTopicRecords = MAX_REQUEST_TOPIC_RECORDS): SendRequest[] {
-  const requests: SendRequest[] = [];
-  let current: { byTopic: Map<string, OutgoingRecord[]>; count: number; bytes: number; explicit: Map<string, number> } | undefined;
-  const close = (): void => {
-    if (current === undefined) return;
-    requests.push({ topicMessages: [...current.byTopic].map(([topic, messages]) => ({ topic, messages })), count: current.count, explicit: current.explicit });
-    current = undefined;
-  };
+/** A partition's requests being cut. */
+interface PartitionRequests {
+  readonly requests: SendRequest[];
+  current: SendRequest | undefined;
+  bytes: number;
+}
+
+/**
+ * Buffered records, each with its partition, cut into requests of one topic-partition each: at
+ * most {@link MAX_REQUEST_BYTES} (a larger record goes alone) and {@link MAX_REQUEST_TOPIC_RECORDS}
+ * records. Returns each partition's requests, in the order of its records.
+ */
+export function requestsOf(buffered: ReadonlyMap<string, readonly OutgoingRecord[]>, maxBytes = MAX_REQUEST_BYTES, maxRecords = MAX_REQUEST_TOPIC_RECORDS): SendRequest[][] {
+  const result: SendRequest[][] = [];
   for (const [topic, records] of buffered) {
+    const partitions = new Map<number, PartitionRequests>();
     for (const record of records) {
-      const size = sizeOf(record);
-      if (current !== undefined && (current.bytes + size > maxBytes || (current.byTopic.get(topic)?.length ?? 0) >= maxTopicRecords)) close();
-      current ??= { byTopic: new Map(), count: 0, bytes: 0, explicit: new Map() };
-      let messages = current.byTopic.get(topic);
-      if (messages === undefined) current.byTopic.set(topic, (messages = []));
-      messages.push(record);
-      current.count++;
-      current.bytes += size;
-      if (record.partition !== undefined) {
-        const key = `${topic}:${record.partition}`;
-        current.explicit.set(key, (current.explicit.get(key) ?? 0) + 1);
+      const partition = record.partition;
+      if (partition === undefined) throw new Error(`A record for topic '${topic}' has no partition: the collector assigns one before cutting requests`);
+      let entry = partitions.get(partition);
+      if (entry === undefined) {
+        entry = { requests: [], current: undefined, bytes: 0 };
+        partitions.set(partition, entry);
+        result.push(entry.requests);
       }
+      const size = sizeOf(record);
+      let current = entry.current;
+      if (current !== undefined && (entry.bytes + size > maxBytes || current.records.length >= maxRecords)) current = undefined;
+      if (current === undefined) {
+        current = { topic, partition, records: [], explicit: false };
+        entry.current = current;
+        entry.requests.push(current);
+        entry.bytes = 0;
+      }
+      current.records.push(record);
+      entry.bytes += size;
+      if (!record.partitionAssigned) current.explicit = true;
     }
   }
-  close();
-  return requests;
+  return result;
 }
 
 /** A send failure as text: its message, its cause's (the most specific in a kafkajs error chain), and what to do when the topic is missing. */
@@ -252,7 +288,13 @@ export interface KafkaRecordCollectorOptions {
    * leaves the transaction's outcome unknown, a {@link TaskCorruptedError}.
    */
   readonly transactionalTaskId?: string;
+  /** Partition counts the plan knows (source, repartition and global topics). */
   readonly partitionCounts: ReadonlyMap<string, number>;
+  /**
+   * The partition count of a topic `partitionCounts` does not know (an output or dead-letter
+   * topic), `undefined` when the topic does not exist; without it such a topic's records fail.
+   */
+  readonly fetchPartitionCount?: (topic: string) => Promise<number | undefined>;
   /** Changelog topics: a failed send to one is fatal, never handed to the production handler. */
   readonly changelogTopics: ReadonlySet<string>;
   readonly productionExceptionHandler: (context: ErrorHandlerContext, record: StreamRecord<unknown, unknown>, error: Error) => HandlerResponse;
@@ -290,7 +332,10 @@ export class KafkaRecordCollector implements RecordCollector {
   failure: unknown = undefined;
   /** Changelogs' next offsets acknowledged by background sends since the last {@link flush}, which returns them. */
   private sentEarly = new Map<string, number>();
-  private readonly partitioner = Partitioners.DefaultPartitioner();
+  /** Partition counts fetched for topics the plan does not know. */
+  private readonly fetchedCounts = new Map<string, number>();
+  /** The next partition for a record without a key, by topic. */
+  private readonly roundRobin = new Map<string, number>();
   /** Records acknowledged so far. */
   sent = 0;
   /**
@@ -330,7 +375,7 @@ export class KafkaRecordCollector implements RecordCollector {
     const record = new OutgoingRecord(key, value, headers, timestamp, context);
     const kafkaHeaders = toKafkaHeaders(headers);
     if (kafkaHeaders !== undefined) record.headers = kafkaHeaders;
-    // Without a partition, kafkajs' default partitioner hashes the key bytes with murmur2, as Java does.
+    // Without a partition, the send picks one (see `assignPartitions`).
     if (partition !== undefined) record.partition = partition;
     records.push(record);
     this.count++;
@@ -410,20 +455,13 @@ export class KafkaRecordCollector implements RecordCollector {
     const buffered = this.buffered;
     this.buffered = new Map();
     this.count = 0;
+    await this.assignPartitions(buffered);
     const failures: FailedSend[] = [];
-    // In requests of a bounded size, in order: kafkajs puts all of a request's records for a
-    // partition into one record batch, which the brokers refuse above message.max.bytes.
-    for (const { topicMessages, count, explicit } of requestsOf(buffered)) {
-      try {
-        const metadata = await this.options.producer.sendBatch({ topicMessages, acks: -1 });
-        this.sent += count;
-        this.noteOffsets(metadata, explicit, nextOffsets);
-      } catch (error) {
-        if (this.options.transactionalTaskId !== undefined) throw this.transactionalSendError(this.options.transactionalTaskId, topicMessages, error);
-        if (brokersUnavailable(error)) throw this.unavailable(topicMessages, error);
-        failures.push(...(await this.resendToFindFailures(topicMessages, error, nextOffsets)));
-      }
-    }
+    // One request per topic-partition and bounded size: kafkajs puts all of a request's records
+    // for a partition into one record batch, which the brokers refuse above message.max.bytes.
+    const state = { stopped: false };
+    const outcomes = await Promise.allSettled(requestsOf(buffered).map((requests) => this.sendPartition(requests, nextOffsets, failures, state)));
+    for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
     if (failures.length === 0) return;
     const failure = this.handleFailures(failures);
     if (failure !== undefined) {
@@ -434,28 +472,95 @@ export class KafkaRecordCollector implements RecordCollector {
   }
 
   /**
+   * Sends one partition's requests in order, one at a time; refused records are added to
+   * `failures`. Stops, and makes the other partitions' sends stop, on an error no record is to blame for.
+   */
+  private async sendPartition(requests: readonly SendRequest[], nextOffsets: Map<string, number>, failures: FailedSend[], state: { stopped: boolean }): Promise<void> {
+    try {
+      for (const request of requests) {
+        if (state.stopped) return;
+        const { topic, records } = request;
+        try {
+          const metadata = await this.options.producer.sendBatch({ topicMessages: [{ topic, messages: records }], acks: -1 });
+          this.sent += records.length;
+          if (request.explicit) this.noteOffsets(metadata, request.records.length, nextOffsets);
+        } catch (error) {
+          if (this.options.transactionalTaskId !== undefined) throw this.transactionalSendError(this.options.transactionalTaskId, topic, error);
+          if (brokersUnavailable(error)) throw this.unavailable([topic], error);
+          failures.push(...(await this.resendToFindFailures(request, error, nextOffsets)));
+        }
+      }
+    } catch (error) {
+      state.stopped = true;
+      throw error;
+    }
+  }
+
+  /**
+   * Gives each record without a partition the one kafkajs' default partitioner would pick: murmur2
+   * of the key bytes, made positive, modulo the topic's partition count; records without a key
+   * take the topic's partitions in turn (kafkajs picks one at random). Throws when a topic's
+   * partition count cannot be known.
+   */
+  private async assignPartitions(buffered: ReadonlyMap<string, readonly OutgoingRecord[]>): Promise<void> {
+    for (const [topic, records] of buffered) {
+      let count: number | undefined;
+      for (const record of records) {
+        if (record.partition !== undefined) continue;
+        count ??= await this.partitionCountToSend(topic);
+        if (record.key === null) {
+          const next = this.roundRobin.get(topic) ?? 0;
+          this.roundRobin.set(topic, (next + 1) % count);
+          record.assignPartition(next % count);
+        } else {
+          record.assignPartition(defaultPartition(record.key, count));
+        }
+      }
+    }
+  }
+
+  /** The partition count of a sink topic: the plan's, or fetched once. */
+  private async partitionCountToSend(topic: string): Promise<number> {
+    const known = this.options.partitionCounts.get(topic) ?? this.fetchedCounts.get(topic);
+    if (known !== undefined) return known;
+    let fetched: number | undefined;
+    try {
+      fetched = await this.options.fetchPartitionCount?.(topic);
+    } catch (error) {
+      if (brokersUnavailable(error)) throw this.unavailable([topic], error);
+      this.discard();
+      throw new RecordSendError(`Could not read the partition count of topic '${topic}' to send records to it: ${error instanceof Error ? describeSendError(error) : String(error)}. Check that the application may describe the topic.`, topic, { cause: error });
+    }
+    if (fetched === undefined || fetched <= 0) {
+      this.discard();
+      throw new RecordSendError(`Cannot send records to topic '${topic}': it does not exist, so its partition count is unknown. Create the topic with the partitions you want before starting the application.`, topic);
+    }
+    this.fetchedCounts.set(topic, fetched);
+    return fetched;
+  }
+
+  /**
    * A send the brokers could not take (see `brokersUnavailable`). It says nothing about the
    * records, so it never goes to the production handler: the thread is rebuilt and its tasks
    * reprocess from their last commit, nothing dropped (Kafka Streams, too, makes a task
    * corrupted of a retriable send error).
    */
-  private unavailable(topicMessages: readonly TopicMessages[], error: unknown): TaskCorruptedError {
+  private unavailable(topicNames: readonly string[], error: unknown): TaskCorruptedError {
     this.discard();
     const cause = error instanceof Error ? error : new Error(String(error));
-    const topics = [...new Set(topicMessages.map((entry) => entry.topic))].join(', ');
+    const topics = topicNames.join(', ');
     return new TaskCorruptedError(`Records for [${topics}] could not be sent: ${describeSendError(cause)}. Nothing is dropped: the stream thread is rebuilt and its tasks reprocess from their last commit.`, '*', { cause });
   }
 
   /** Why a send inside a task's transaction failed: the record's fault (fatal), or an unknown outcome. */
-  private transactionalSendError(taskId: string, topicMessages: readonly TopicMessages[], error: unknown): Error {
+  private transactionalSendError(taskId: string, topic: string, error: unknown): Error {
     this.discard();
     const cause = error instanceof Error ? error : new Error(String(error));
     const reason = describeSendError(cause);
     if (!retriesExhausted(cause) && isRecordLevelError(cause)) {
-      const topics = topicMessages.map((entry) => entry.topic).join(', ');
       return new RecordSendError(
-        `Task ${taskId} could not send a record to [${topics}] inside its transaction: ${reason}. Under exactly_once the transaction is aborted and the application stops, because a partly written transaction cannot be repaired record by record; fix the cause (for a too-large record, the topic's max.message.bytes).`,
-        topicMessages[0]?.topic ?? '',
+        `Task ${taskId} could not send a record to [${topic}] inside its transaction: ${reason}. Under exactly_once the transaction is aborted and the application stops, because a partly written transaction cannot be repaired record by record; fix the cause (for a too-large record, the topic's max.message.bytes).`,
+        topic,
         { cause },
       );
     }
@@ -468,77 +573,40 @@ export class KafkaRecordCollector implements RecordCollector {
     this.count = 0;
   }
 
-  /** One batch per partition per request: its base offset plus the explicit records sent to it. */
-  private noteOffsets(metadata: readonly RecordMetadata[], explicit: ReadonlyMap<string, number>, nextOffsets: Map<string, number>): void {
+  /** A request's one batch: its base offset plus its records is the partition's next offset. */
+  private noteOffsets(metadata: readonly RecordMetadata[], records: number, nextOffsets: Map<string, number>): void {
     for (const entry of metadata) {
       const key = `${entry.topicName}:${entry.partition}`;
-      const sent = explicit.get(key);
       const base = entry.baseOffset ?? entry.offset;
-      if (sent === undefined || base === undefined || Number(base) < 0) continue;
-      const next = Number(base) + sent;
+      if (base === undefined || Number(base) < 0) continue;
+      const next = Number(base) + records;
       nextOffsets.set(key, next);
       if (next > (this.acknowledged.get(key) ?? 0)) this.acknowledged.set(key, next);
     }
   }
 
-  /** The partition kafkajs would pick, when it can be known without asking the brokers. */
-  private partitionOf(topic: string, record: OutgoingRecord): number | undefined {
-    if (record.partition !== undefined) return record.partition;
-    const count = this.options.partitionCounts.get(topic);
-    if (count === undefined || record.key === null) return undefined;
-    const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0 }) as PartitionMetadata);
-    return this.partitioner({ topic, partitionMetadata, message: record });
-  }
-
-  /** The slow path, after `sendBatch` failed: per topic-partition batch, then per record where the reason is the record. */
-  private async resendToFindFailures(topicMessages: readonly TopicMessages[], firstError: unknown, nextOffsets: Map<string, number>): Promise<FailedSend[]> {
-    const batches = new Map<string, { topic: string; records: OutgoingRecord[] }>();
-    for (const { topic, messages } of topicMessages) {
-      for (const message of messages) {
-        const record = message as OutgoingRecord;
-        const partition = this.partitionOf(topic, record);
-        // Pinned, so each re-send of the record goes where kafkajs would have put it.
-        if (partition !== undefined) record.partition = partition;
-        const key = `${topic}:${partition ?? '*'}`;
-        let batch = batches.get(key);
-        if (batch === undefined) {
-          batch = { topic, records: [] };
-          batches.set(key, batch);
-        }
-        batch.records.push(record);
-      }
-    }
-    this.options.logger.warn(`Sending ${batches.size} topic-partition batch(es) one by one to find the records the brokers refused`, {
-      error: firstError instanceof Error ? describeSendError(firstError) : String(firstError),
-    });
+  /** The slow path, after a partition's `sendBatch` failed: each of its records on its own. */
+  private async resendToFindFailures(request: SendRequest, firstError: unknown, nextOffsets: Map<string, number>): Promise<FailedSend[]> {
+    const { topic, partition, records } = request;
+    const error = firstError instanceof Error ? firstError : new Error(String(firstError));
+    if (records.length === 1) return [{ topic, record: records[0]!, error }];
+    this.options.logger.warn(`Sending the ${records.length} records of topic '${topic}' partition ${partition} one by one to find those the brokers refused`, { error: describeSendError(error) });
     const failures: FailedSend[] = [];
-    for (const { topic, records } of batches.values()) {
-      const error = await this.trySend(topic, records, nextOffsets);
-      if (error === undefined) continue;
-      if (brokersUnavailable(error)) throw this.unavailable([{ topic, messages: records }], error);
-      if (records.length === 1) {
-        for (const record of records) failures.push({ topic, record, error });
-        continue;
-      }
-      for (const record of records) {
-        const recordError = await this.trySend(topic, [record], nextOffsets);
-        if (recordError !== undefined) failures.push({ topic, record, error: recordError });
-      }
+    for (const record of records) {
+      const recordError = await this.trySend(topic, [record], request.explicit, nextOffsets);
+      if (recordError === undefined) continue;
+      if (brokersUnavailable(recordError)) throw this.unavailable([topic], recordError);
+      failures.push({ topic, record, error: recordError });
     }
     return failures;
   }
 
-  /** Sends records of one topic; resolves to the error, or `undefined` once acknowledged. */
-  private async trySend(topic: string, records: OutgoingRecord[], nextOffsets: Map<string, number>): Promise<Error | undefined> {
+  /** Sends records of one topic-partition; resolves to the error, or `undefined` once acknowledged. */
+  private async trySend(topic: string, records: OutgoingRecord[], explicit: boolean, nextOffsets: Map<string, number>): Promise<Error | undefined> {
     try {
       const metadata = await this.options.producer.send({ topic, messages: records, acks: -1 });
       this.sent += records.length;
-      // Only changelogs' next offsets are used (for checkpoints); their records carry their partition.
-      if (this.options.changelogTopics.has(topic)) {
-        const explicit = new Map<string, number>();
-        for (const record of records) explicit.set(`${topic}:${record.partition}`, (explicit.get(`${topic}:${record.partition}`) ?? 0) + 1);
-        this.noteOffsets(metadata, explicit, nextOffsets);
-      }
+      if (explicit) this.noteOffsets(metadata, records.length, nextOffsets);
       return undefined;
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));
@@ -546,17 +614,29 @@ export class KafkaRecordCollector implements RecordCollector {
   }
 
   private async sendDeadLettersBeforeFailing(): Promise<void> {
-    const topicMessages: TopicMessages[] = [];
+    const letters = new Map<string, OutgoingRecord[]>();
     // Only the dead letters (no task context): records produced meanwhile are not sent, since nothing will be committed.
     for (const [topic, records] of this.buffered) {
-      const letters = records.filter((record) => record.context === undefined);
-      if (letters.length > 0) topicMessages.push({ topic, messages: letters });
+      const topicLetters = records.filter((record) => record.context === undefined);
+      if (topicLetters.length > 0) letters.set(topic, topicLetters);
     }
     this.discard();
-    if (topicMessages.length === 0) return;
-    await this.options.producer.sendBatch({ topicMessages, acks: -1 }).catch((error: unknown) => {
+    if (letters.size === 0) return;
+    const warn = (error: unknown): void => {
       this.options.logger.warn('Could not send the dead letters of a record the production handler failed on', { error: error instanceof Error ? describeSendError(error) : String(error) });
-    });
+    };
+    try {
+      await this.assignPartitions(letters);
+    } catch (error) {
+      warn(error);
+      return;
+    }
+    const outcomes = await Promise.allSettled(
+      requestsOf(letters).map(async (requests) => {
+        for (const { topic, records } of requests) await this.options.producer.sendBatch({ topicMessages: [{ topic, messages: records }], acks: -1 });
+      }),
+    );
+    for (const outcome of outcomes) if (outcome.status === 'rejected') warn(outcome.reason);
   }
 
   /**

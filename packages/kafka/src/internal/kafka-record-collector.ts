@@ -533,7 +533,7 @@ export class KafkaRecordCollector implements RecordCollector {
     }
     if (fetched === undefined || fetched <= 0) {
       this.discard();
-      throw new RecordSendError(`Cannot send records to topic '${topic}': it does not exist, so its partition count is unknown. Create the topic with the partitions you want before starting the application.`, topic);
+      throw new RecordSendError(`Cannot send records to topic '${topic}': it does not exist (and the brokers do not create topics on first use), so its partition count is unknown. Create the topic with the partitions you want before starting the application, or let the brokers create topics (auto.create.topics.enable).`, topic);
     }
     this.fetchedCounts.set(topic, fetched);
     return fetched;

@@ -34,7 +34,7 @@ import { describeGroup, type DescribedGroup } from './group-description.js';
 import type { GroupSnapshot } from './streams-metadata-state.js';
 import { StandbyTasks } from './standby-tasks.js';
 import type { TopicPlan } from './topic-plan.js';
-import { fetchPartitionCounts } from './topic-manager.js';
+import { sinkPartitionCount } from './topic-manager.js';
 import { TaskCorruptedError, TaskMigratedError } from '../errors.js';
 import { encodeChangelogEnds } from './commit-metadata.js';
 import type { Admin } from 'kafkajs';
@@ -148,7 +148,7 @@ export class StreamThread {
     this.exactlyOnce = resolved.processingGuarantee === 'exactly_once';
     // Output and dead-letter topics the plan does not know: their partition counts are read once,
     // for the collectors to pick each record's partition (see KafkaRecordCollector).
-    const fetchPartitionCount = async (topic: string): Promise<number | undefined> => (await fetchPartitionCounts(options.admin, [topic])).get(topic);
+    const fetchPartitionCount = (topic: string): Promise<number | undefined> => sinkPartitionCount(options.admin, topic);
     const newCollector = (producer: RecordSender, transactionalTaskId?: string): KafkaRecordCollector =>
       new KafkaRecordCollector({
         producer,

@@ -3,7 +3,7 @@
  * works out its internal topics (see `topic-plan.ts`), verifies those that exist and creates the
  * rest. Everything goes through one kafkajs admin client.
  */
-import type { Admin, ITopicConfig } from 'kafkajs';
+import { ConfigResourceTypes, type Admin, type ITopicConfig } from 'kafkajs';
 import { ConfigError, type Logger } from '@tributary/streams';
 import type { InternalTopologyBuilder } from '@tributary/streams/engine';
 import { MissingSourceTopicsError } from '../errors.js';
@@ -99,4 +99,24 @@ async function createTopics(admin: Admin, topics: ITopicConfig[], logger: Logger
     if (Date.now() > deadline) throw new Error(`The internal topics ${names.join(', ')} have no partition leaders ${LEADER_WAIT_MS / 1000} s after they were created; check the brokers.`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/**
+ * The partition count of a topic the application writes and the plan does not know (an output
+ * or dead-letter topic), for the record collector to pick partitions. A missing topic is created
+ * with the brokers' defaults when the brokers create topics on first use
+ * (`auto.create.topics.enable`), as a producer's first send would have; otherwise `undefined`.
+ */
+export async function sinkPartitionCount(admin: Admin, topic: string): Promise<number | undefined> {
+  const known = (await fetchPartitionCounts(admin, [topic])).get(topic);
+  if (known !== undefined) return known;
+  const { brokers } = await admin.describeCluster();
+  const broker = brokers[0];
+  if (broker === undefined) return undefined;
+  const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.BROKER, name: String(broker.nodeId), configNames: ['auto.create.topics.enable'] }] });
+  const enabled = resources[0]?.configEntries.find((entry) => entry.configName === 'auto.create.topics.enable')?.configValue;
+  if (enabled !== 'true') return undefined;
+  // Another client may create it meanwhile: createTopics then reports nothing created, which is fine.
+  await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
+  return (await fetchPartitionCounts(admin, [topic])).get(topic);
 }

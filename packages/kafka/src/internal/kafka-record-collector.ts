@@ -52,8 +52,8 @@ export const LINGER_RECORDS = 500;
 /**
  * How long the oldest record waiting to be sent may wait for others to share its send, in
  * milliseconds: Kafka's `linger.ms`. Kafka Streams sets 100 ms for its producers; sends here are
- * one request for every partition at once, so a short linger costs few requests and keeps the
- * end-to-end latency of records that cross a repartition topic low.
+ * requests for every waiting partition at once, so a short linger costs few requests and keeps
+ * the end-to-end latency of records that cross a repartition topic low.
  */
 export const LINGER_MS = 5;
 

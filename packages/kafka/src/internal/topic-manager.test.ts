@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import type { Admin } from 'kafkajs';
+import { sinkPartitionCount } from './topic-manager.js';
+
+/** An admin over a set of topics (name -> partition count) on brokers whose auto.create.topics.enable is `autoCreate`. */
+function fakeAdmin(topics: Map<string, number>, autoCreate: string) {
+  const created: string[] = [];
+  const admin = {
+    listTopics: async () => [...topics.keys()],
+    fetchTopicMetadata: async ({ topics: names }: { topics: string[] }) => ({
+      topics: names.map((name) => ({ name, partitions: Array.from({ length: topics.get(name)! }, (_, partitionId) => ({ partitionId })) })),
+    }),
+    describeCluster: async () => ({ brokers: [{ nodeId: 3, host: 'h', port: 1 }], controller: 3, clusterId: 'c' }),
+    describeConfigs: async () => ({ resources: [{ configEntries: [{ configName: 'auto.create.topics.enable', configValue: autoCreate }] }] }),
+    createTopics: async ({ topics: requested }: { topics: { topic: string }[] }) => {
+      for (const { topic } of requested) {
+        created.push(topic);
+        topics.set(topic, 2); // the brokers' num.partitions
+      }
+      return true;
+    },
+  };
+  return { admin: admin as unknown as Admin, created };
+}
+
+describe('sinkPartitionCount', () => {
+  it("reads an existing topic's partition count", async () => {
+    const { admin, created } = fakeAdmin(new Map([['out', 6]]), 'false');
+    expect(await sinkPartitionCount(admin, 'out')).toBe(6);
+    expect(created).toEqual([]);
+  });
+
+  it('creates a missing topic with the brokers\' defaults when they create topics on first use, as a first send would', async () => {
+    const { admin, created } = fakeAdmin(new Map(), 'true');
+    expect(await sinkPartitionCount(admin, 'out')).toBe(2);
+    expect(created).toEqual(['out']);
+  });
+
+  it('is undefined for a missing topic the brokers would not create', async () => {
+    const { admin, created } = fakeAdmin(new Map(), 'false');
+    expect(await sinkPartitionCount(admin, 'out')).toBeUndefined();
+    expect(created).toEqual([]);
+  });
+});

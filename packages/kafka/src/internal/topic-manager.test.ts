@@ -11,7 +11,11 @@ function fakeAdmin(topics: Map<string, number>, autoCreate: string) {
       topics: names.map((name) => ({ name, partitions: Array.from({ length: topics.get(name)! }, (_, partitionId) => ({ partitionId })) })),
     }),
     describeCluster: async () => ({ brokers: [{ nodeId: 3, host: 'h', port: 1 }], controller: 3, clusterId: 'c' }),
-    describeConfigs: async () => ({ resources: [{ configEntries: [{ configName: 'auto.create.topics.enable', configValue: autoCreate }] }] }),
+    describeConfigs: async ({ resources }: { resources: { type: number; name: string }[] }) => {
+      // kafkajs' ConfigResourceTypes.BROKER, for the broker the cluster described.
+      expect(resources).toEqual([expect.objectContaining({ type: 4, name: '3' })]);
+      return { resources: [{ configEntries: [{ configName: 'auto.create.topics.enable', configValue: autoCreate }] }] };
+    },
     createTopics: async ({ topics: requested }: { topics: { topic: string }[] }) => {
       for (const { topic } of requested) {
         created.push(topic);

@@ -3,7 +3,7 @@
  * works out its internal topics (see `topic-plan.ts`), verifies those that exist and creates the
  * rest. Everything goes through one kafkajs admin client.
  */
-import { ConfigResourceTypes, type Admin, type ITopicConfig } from 'kafkajs';
+import type { Admin, ConfigResourceTypes, ITopicConfig } from 'kafkajs';
 import { ConfigError, type Logger } from '@tributary/streams';
 import type { InternalTopologyBuilder } from '@tributary/streams/engine';
 import { MissingSourceTopicsError } from '../errors.js';
@@ -101,6 +101,9 @@ async function createTopics(admin: Admin, topics: ITopicConfig[], logger: Logger
   }
 }
 
+/** kafkajs' `ConfigResourceTypes.BROKER`: the enum is not a named export Node's ES module loader finds in kafkajs' CommonJS. */
+const BROKER_RESOURCE = 4 as ConfigResourceTypes;
+
 /**
  * The partition count of a topic the application writes and the plan does not know (an output
  * or dead-letter topic), for the record collector to pick partitions. A missing topic is created
@@ -113,7 +116,7 @@ export async function sinkPartitionCount(admin: Admin, topic: string): Promise<n
   const { brokers } = await admin.describeCluster();
   const broker = brokers[0];
   if (broker === undefined) return undefined;
-  const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.BROKER, name: String(broker.nodeId), configNames: ['auto.create.topics.enable'] }] });
+  const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: BROKER_RESOURCE, name: String(broker.nodeId), configNames: ['auto.create.topics.enable'] }] });
   const enabled = resources[0]?.configEntries.find((entry) => entry.configName === 'auto.create.topics.enable')?.configValue;
   if (enabled !== 'true') return undefined;
   // Another client may create it meanwhile: createTopics then reports nothing created, which is fine.

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Partitioners, type Message, type PartitionMetadata } from 'kafkajs';
 import { DeadLetterHeaders, Headers, recordSizeInBytes, silentLogger } from '@tributary/streams';
-import { describeSendError, KafkaRecordCollector, LINGER_MS, LINGER_RECORDS, OutgoingRecord, requestsOf, TaskRecordCollector, type KafkaRecordCollectorOptions } from './kafka-record-collector.js';
+import { describeSendError, KafkaRecordCollector, LINGER_MS, LINGER_RECORDS, OutgoingRecord, requestsOf, type TaskRecordCollector, type KafkaRecordCollectorOptions } from './kafka-record-collector.js';
 import { RecordSendError, TaskCorruptedError } from '../errors.js';
 
 function record(bytes: number, partition?: number): OutgoingRecord {

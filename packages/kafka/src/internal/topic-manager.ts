@@ -10,7 +10,7 @@ import { MissingSourceTopicsError } from '../errors.js';
 import { internalTopicsToCreate, planTopics, type TopicPlan } from './topic-plan.js';
 
 /** The partition count of every existing topic among `topics` (absent ones are left out). */
-export async function fetchPartitionCounts(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
+async function fetchPartitionCounts(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   if (topics.length === 0) return counts;
   const existing = new Set(await admin.listTopics());

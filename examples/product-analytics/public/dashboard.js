@@ -60,11 +60,7 @@
       name.appendChild(document.createTextNode(stats.name));
       name.title = stats.name;
       cell(row, stats.category);
-      cell(row, integer.format(stats.views), 'n');
-      cell(row, integer.format(stats.purchases), 'n');
-      cell(row, money.format(stats.revenue), 'n');
-      cell(row, percent(stats.conversionRate), 'n');
-      cell(row, integer.format(stats.uniqueUsers), 'n');
+      funnelCells(row, stats);
       fresh.appendChild(row);
     }
     body.replaceChildren(fresh);
@@ -74,17 +70,22 @@
     );
   }
 
+  /** The funnel's columns, shared by the product and category tables. */
+  function funnelCells(row, stats) {
+    cell(row, integer.format(stats.views), 'n');
+    cell(row, integer.format(stats.purchases), 'n');
+    cell(row, money.format(stats.revenue), 'n');
+    cell(row, percent(stats.conversionRate), 'n');
+    cell(row, integer.format(stats.uniqueUsers), 'n');
+  }
+
   function renderCategories(categories) {
     const body = document.querySelector('#categories tbody');
     const fresh = document.createDocumentFragment();
     for (const stats of categories) {
       const row = document.createElement('tr');
       cell(row, stats.key);
-      cell(row, integer.format(stats.views), 'n');
-      cell(row, integer.format(stats.purchases), 'n');
-      cell(row, money.format(stats.revenue), 'n');
-      cell(row, percent(stats.conversionRate), 'n');
-      cell(row, integer.format(stats.uniqueUsers), 'n');
+      funnelCells(row, stats);
       fresh.appendChild(row);
     }
     body.replaceChildren(fresh);

@@ -14,7 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Admin } from 'kafkajs';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { onTestFinished } from 'vitest';
 import { sleep } from './smoke-cluster.js';
 
@@ -75,7 +75,35 @@ export class LocalCluster {
       await rm(directory, { recursive: true, force: true });
     });
     await runScript(directory, ['start']);
-    return new LocalCluster(directory, readFileSync(join(directory, 'bootstrap'), 'utf8').trim());
+    const cluster = new LocalCluster(directory, readFileSync(join(directory, 'bootstrap'), 'utf8').trim());
+    await cluster.waitForController(60_000);
+    return cluster;
+  }
+
+  /**
+   * Waits until the metadata names all three brokers and a controller: a KRaft broker that serves
+   * can still answer controller -1 for a moment, and kafkajs' admin then fails every create and
+   * delete with "Broker -1 not found in the cached metadata".
+   */
+  private async waitForController(timeoutMs: number): Promise<void> {
+    const kafka = new Kafka({ clientId: 'local-cluster-ready', brokers: this.bootstrap.split(','), logLevel: logLevel.NOTHING });
+    const deadline = Date.now() + timeoutMs;
+    let last = 'no answer yet';
+    for (;;) {
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        const { brokers, controller } = await admin.describeCluster();
+        if (controller !== null && controller >= 0 && brokers.length === brokerIds.length) return;
+        last = `controller ${String(controller)}, ${brokers.length} broker(s)`;
+      } catch (error) {
+        last = error instanceof Error ? error.message : String(error);
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+      if (Date.now() > deadline) throw new Error(`The three-broker cluster has no controller in its metadata after ${timeoutMs} ms (last: ${last}).`);
+      await sleep(250);
+    }
   }
 
   /** kill -9 the broker: no controlled shutdown, no flush. */

@@ -684,6 +684,8 @@ export class StreamThread {
     if (revoked.length > 0) {
       await this.commitAll('revoke', revoked);
       for (const managed of revoked) await this.closeTask(managed);
+      // The tasks kept get the revoked ones' share now, before anything else can await (a query reads them between).
+      this.taskManager.applyCacheBudget();
       this.options.options.streams.logger.info(`Closed revoked tasks [${revoked.map((managed) => managed.key).join(', ')}]`);
     }
     let group: DescribedGroup | undefined;
@@ -719,7 +721,6 @@ export class StreamThread {
       }
     }
     // Stores exist once tasks are initialized: new tasks get their share after restoring.
-    if (revoked.length > 0) this.taskManager.applyCacheBudget();
     this.joined = true;
     if (created.length === 0) {
       this.checkRunning();

@@ -70,11 +70,6 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          // The three-broker failure test runs only when asked (`pnpm test:failures`, `pnpm
-          // test:failures:long`) until its long mode has passed with the fix for kafkajs' produce
-          // retries under leader failover (docs/running-on-kafka.md, "Failure testing"): it failed
-          // 6 runs in 7 before that fix, and this suite gates every change.
-          exclude: process.env.TRIBUTARY_FAILURE_TESTS === '1' ? [] : ['test/integration/smoke-cluster-broker-failure.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,

@@ -36,6 +36,16 @@ export default defineConfig({
         },
       },
       {
+        // The guides' and READMEs' code blocks, type-checked against the built packages and run
+        // (test/docs/; DEVELOPERS.md, "Docs that run").
+        test: {
+          name: 'docs',
+          include: ['test/docs/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         // The differential conformance suite: catalogue topologies over seeded inputs through Kafka
         // Streams 3.9's TopologyTestDriver (a JVM, built with Maven) and Tributary's (conformance/).
         test: {

@@ -1,0 +1,60 @@
+/**
+ * Every ```ts block of the repository's Markdown (the guides in docs/, every README) type-checked
+ * against the built packages and, unless annotated `typecheck-only`, run, with every `// →`
+ * claim and `output of` block checked: a guide cannot drift from the code. The annotations are
+ * in DEVELOPERS.md, "Docs that run". Needs `pnpm run build` first.
+ */
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runProgram, typeCheck } from './doc-programs.js';
+import { programsOf, readPage, runnableBlocks, type Program } from './markdown-blocks.js';
+
+const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+const workDirectory = join(root, '.scratch/doc-tests/guides');
+const skippedDirectories = new Set(['node_modules', 'dist', '.git', '.scratch', 'target', 'api', 'coverage']);
+/** The harness's own fixtures hold broken blocks on purpose (harness.test.ts). */
+const fixtures = join(root, 'test/docs/fixtures');
+
+function markdownFiles(directory: string): string[] {
+  const files: string[] = [];
+  for (const entry of readdirSync(directory, { withFileTypes: true })) {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) {
+      if (!skippedDirectories.has(entry.name) && path !== fixtures) files.push(...markdownFiles(path));
+    } else if (entry.name.endsWith('.md')) files.push(path);
+  }
+  return files.sort();
+}
+
+const pages = markdownFiles(root)
+  .map((file) => readPage(relative(root, file), readFileSync(file, 'utf8')))
+  .filter((page) => page.blocks.length > 0);
+const programs = pages.flatMap(programsOf);
+let errors = new Map<string, string[]>();
+
+beforeAll(() => {
+  rmSync(workDirectory, { recursive: true, force: true });
+  errors = typeCheck(programs, workDirectory);
+}, 60_000);
+
+it('finds the code blocks of every guide and README', () => {
+  const paths = pages.map((page) => page.path);
+  for (const guide of readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md'))) expect(paths).toContain(`docs/${guide}`);
+  expect(paths).toEqual(expect.arrayContaining(['README.md', 'packages/streams/README.md', 'packages/level/README.md', 'packages/kafka/README.md', 'packages/prometheus/README.md']));
+});
+
+function describeProgram(program: Program): string {
+  const runs = runnableBlocks(program).length;
+  if (runs === program.blocks.length) return `${program.name}: compiles and runs`;
+  const stopped = program.blocks[runs]!;
+  return `${program.name}: compiles${runs > 0 ? `, runs up to line ${stopped.line - 1}` : ''} (typecheck-only: ${stopped.typecheckOnly})`;
+}
+
+describe.each(pages.map((page) => ({ page: page.path, programs: programs.filter((program) => program.page === page) })))('$page', ({ programs: ofPage }) => {
+  it.each(ofPage.map((program) => ({ program, title: describeProgram(program) })))('$title', async ({ program }) => {
+    expect(errors.get(program.name), 'type errors').toEqual([]);
+    if (runnableBlocks(program).length > 0) await runProgram(program, workDirectory);
+  });
+});

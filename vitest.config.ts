@@ -28,7 +28,6 @@ export default defineConfig({
           name: 'unit-level',
           include: [
             'packages/streams/src/kstream/internal/ops/{aggregations,aggregation-caching,in-place-aggregation,suppress-durability,suppress-caching,suppress-buffer-size,table,table-properties,stream-stream-join,stream-table-join,foreign-key-join,stateful-bad-input}.test.ts',
-            'packages/streams/src/docs-stateful-examples.test.ts',
             'packages/streams/src/state/store-properties.test.ts',
           ],
           env: { TRIBUTARY_TEST_STORES: 'level' },

@@ -56,6 +56,9 @@ function layOut(program: Program, blocks: readonly CodeBlock[], mode: Mode): Map
   };
   let current = 'index.ts';
   for (const block of blocks) {
+    // A prelude goes into the file the block starts in, which its first line may name.
+    const opening = fileMarker.exec(block.lines.find((text) => text.trim() !== '') ?? '');
+    if (opening !== null) current = opening[1]!;
     if (block.prelude !== undefined) placeSnippet(fileNamed(current), block.prelude);
     block.lines.forEach((text, offset) => {
       const marker = fileMarker.exec(text);
@@ -66,7 +69,7 @@ function layOut(program: Program, blocks: readonly CodeBlock[], mode: Mode): Map
     for (const output of block.outputs) {
       const location = JSON.stringify(`${page.path}:${output.line}`);
       fileNamed(current)[output.line - 1] =
-        mode === 'check' ? `void (${output.expression});` : `__docTest.expectText(${location}, ${output.expression}, ${JSON.stringify(output.text)});`;
+        mode === 'check' ? `void (${output.expression});` : `__docTest.expectText(${location}, ${JSON.stringify(output.expression)}, ${output.expression}, ${JSON.stringify(output.text)});`;
     }
   }
   return files;

@@ -33,10 +33,10 @@ export function takeRegisteredTests(): RegisteredTest[] {
   return registered.splice(0);
 }
 
-/** A `// →` comment did not match: says where, what the guide claims and what the code gives. */
+/** A guide's claim about an output (a `// →` comment, an output block) that the code does not bear out. */
 export class DocOutputMismatchError extends Error {
-  constructor(location: string, claim: string, actual: string, detail: string) {
-    super(`${location}: the guide says → ${claim}\nbut the code gives ${actual}\n${detail}`);
+  constructor(message: string) {
+    super(message);
     this.name = 'DocOutputMismatchError';
   }
 }
@@ -50,7 +50,8 @@ export function expectValue(location: string, claim: string, actual: unknown, ex
   try {
     expect(actual).toEqual(expected());
   } catch (error) {
-    throw new DocOutputMismatchError(location, claim, show(actual), error instanceof Error ? error.message : String(error));
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new DocOutputMismatchError(`${location}: the guide says → ${claim}\nbut the code gives ${show(actual)}\n${detail}`);
   }
 }
 
@@ -59,12 +60,14 @@ export function printed(location: string, claim: string): (...values: unknown[])
   return (...values) => {
     const text = formatWithOptions({ colors: false }, ...values);
     console.log(text);
-    if (text !== claim) throw new DocOutputMismatchError(location, claim, text, 'console.log printed other text than the comment after it');
+    if (text !== claim) throw new DocOutputMismatchError(`${location}: the guide says console.log prints → ${claim}\nbut it prints ${text}`);
   };
 }
 
 /** `<!-- doc-test: output of EXPR -->` before an output block: `String(EXPR)` is the block's text, trailing blanks aside. */
-export function expectText(location: string, actual: unknown, text: string): void {
+export function expectText(location: string, expression: string, actual: unknown, text: string): void {
   const got = String(actual).trimEnd();
-  if (got !== text.trimEnd()) throw new DocOutputMismatchError(location, `the output block after line ${location}`, `\n${got}`, `expected:\n${text.trimEnd()}`);
+  if (got !== text.trimEnd()) {
+    throw new DocOutputMismatchError(`${location}: the output block below differs from what ${expression} gives.\nThe guide shows:\n${text.trimEnd()}\nThe code gives:\n${got}`);
+  }
 }

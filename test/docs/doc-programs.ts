@@ -180,7 +180,12 @@ function rewriteArrows(path: string, text: string, mode: Mode): string {
     if (arrowAnywhere.test(lineText) && !arrowLines.has(index + 1)) throw new DocTestAnnotationError(path, index + 1, '`// →` must end the line of the statement whose value it shows');
   });
   let result = text;
-  for (const edit of edits.sort((a, b) => b.start - a.start)) result = result.slice(0, edit.start) + edit.text + result.slice(edit.end);
+  let previousStart = Infinity;
+  for (const edit of edits.sort((a, b) => b.start - a.start)) {
+    if (edit.end > previousStart) throw new DocTestAnnotationError(path, source.getLineAndCharacterOfPosition(edit.start).line + 1, 'a statement with a `// →` holds another one: keep one claim per statement');
+    result = result.slice(0, edit.start) + edit.text + result.slice(edit.end);
+    previousStart = edit.start;
+  }
   return result;
 }
 
@@ -197,6 +202,8 @@ export function generateFiles(program: Program, mode: Mode): GeneratedFile[] {
     const { body, header, origins } = mergeImports(program.page.path, lines.join('\n'), mode);
     const withArrows = rewriteArrows(program.page.path, body, mode);
     const firstLine = withArrows.indexOf('\n');
+    // Line 1 of a page is never inside a block (a fence or an annotation opens it), so the merged imports can take it.
+    if (withArrows.slice(0, firstLine).trim() !== '') throw new DocTestAnnotationError(program.page.path, 1, 'a page cannot start with code');
     return { name, text: header + withArrows.slice(firstLine === -1 ? withArrows.length : firstLine), importOrigins: origins };
   });
 }

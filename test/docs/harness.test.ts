@@ -23,8 +23,8 @@ beforeAll(() => {
 
 describe('the programs of a page', () => {
   it('start at each block, or go on where a block continues the one before; typecheck-only stops the run there', () => {
-    expect(programsOf(page).map((program) => program.blocks.map((block) => block.line - 1))).toEqual([[6], [26], [34], [47], [66], [80, 98]]);
-    expect(runnableBlocks(twoFiles).map((block) => block.line - 1)).toEqual([80]);
+    expect(programsOf(page).map((program) => program.blocks.map((block) => block.line - 1))).toEqual([[6], [26], [35], [48], [67], [81, 99]]);
+    expect(runnableBlocks(twoFiles).map((block) => block.line - 1)).toEqual([81]);
     expect(twoFiles.blocks[1]!.typecheckOnly).toBe('needs a broker');
   });
 
@@ -32,7 +32,7 @@ describe('the programs of a page', () => {
     const files = generateFiles(twoFiles, 'check');
     expect(files.map((file) => file.name)).toEqual(['shout.ts', 'main.ts']);
     const lines = files[0]!.text.split('\n');
-    expect(lines[80]).toBe('// shout.ts');
+    expect(lines[81]).toBe('// shout.ts');
     expect(lines.length).toBe(page.lineCount);
   });
 });
@@ -43,18 +43,12 @@ describe('type-checking', () => {
     expect(errors.get(twoFiles.name)).toEqual([]);
   });
 
-  it('names the page line of a call the API no longer has', () => {
+  it('names the page line of an import or a call the API no longer has', () => {
     expect(errors.get(broken.name)).toEqual([
-      expect.stringMatching(/^test\/docs\/fixtures\/drift\.md:29: TS2339: Property 'filterValues' does not exist on type 'KStream<unknown, unknown>'/),
-      expect.stringMatching(/^test\/docs\/fixtures\/drift\.md:29: TS7006: Parameter 'word' implicitly has an 'any' type/),
-    ]);
-  });
-
-  it('names the line a merged import came from', () => {
-    const misspelt = readPage('misspelt.md', ['# x', '', '```ts', "import { Serdes } from '@tributary/streams';", "import { StreamBuilder } from '@tributary/streams';", '```', ''].join('\n'));
-    const [program] = programsOf(misspelt);
-    expect(typeCheck([program!], join(workDirectory, 'misspelt')).get(program!.name)).toEqual([
-      expect.stringMatching(/^misspelt\.md:5: TS2724: '"@tributary\/streams"' has no exported member named 'StreamBuilder'/),
+      // The imports are merged into line 1 of the generated file; the message names the line the import came from.
+      expect.stringMatching(/^test\/docs\/fixtures\/drift\.md:28: TS2724: '"@tributary\/streams"' has no exported member named 'KStreamBuilder'\. Did you mean 'StreamsBuilder'\?/),
+      expect.stringMatching(/^test\/docs\/fixtures\/drift\.md:30: TS2339: Property 'filterValues' does not exist on type 'KStream<unknown, unknown>'/),
+      expect.stringMatching(/^test\/docs\/fixtures\/drift\.md:30: TS7006: Parameter 'word' implicitly has an 'any' type/),
     ]);
   });
 });
@@ -67,18 +61,18 @@ describe('running', () => {
 
   it('fails on a `// →` claim the code does not bear out, naming the line and both values', async () => {
     await expect(runProgram(wrongValue, workDirectory)).rejects.toThrow(
-      /^test\/docs\/fixtures\/drift\.md:42: the guide says → \[1, 2, 3\]\nbut the code gives \[ 2, 3 \]/,
+      /^test\/docs\/fixtures\/drift\.md:43: the guide says → \[1, 2, 3\]\nbut the code gives \[ 2, 3 \]/,
     );
   });
 
   it('fails on an output block the code does not print', async () => {
     await expect(runProgram(wrongOutput, workDirectory)).rejects.toThrow(
-      /^test\/docs\/fixtures\/drift\.md:54: the output block below differs from what String\(builder\.build\(\)\.describe\(\)\) gives\.[\s\S]*--> KSTREAM-SINK-0000000001/,
+      /^test\/docs\/fixtures\/drift\.md:55: the output block below differs from what String\(builder\.build\(\)\.describe\(\)\) gives\.[\s\S]*--> KSTREAM-SINK-0000000001/,
     );
   });
 
   it('fails on a failing test in a block, and on a console.log that prints other text than it says', async () => {
-    await expect(runProgram(failingTest, workDirectory)).rejects.toThrow(/drift\.md:72: the guide says console\.log prints → \{ a: 2 \}\nbut it prints \{ a: 1 \}/);
+    await expect(runProgram(failingTest, workDirectory)).rejects.toThrow(/drift\.md:73: the guide says console\.log prints → \{ a: 2 \}\nbut it prints \{ a: 1 \}/);
     const testOnly = programsOf(readPage('test-only.md', ['# x', '', '```ts', "import { expect, it } from 'vitest';", "it('adds', () => expect(1 + 1).toBe(3));", '```', ''].join('\n')))[0]!;
     await expect(runProgram(testOnly, join(workDirectory, 'test-only'))).rejects.toThrow(/^test-only\.md:5: expected 2 to be 3/);
   });

@@ -45,16 +45,22 @@ it('finds the code blocks of every guide and README', () => {
   expect(paths).toEqual(expect.arrayContaining(['README.md', 'packages/streams/README.md', 'packages/level/README.md', 'packages/kafka/README.md', 'packages/prometheus/README.md']));
 });
 
-function describeProgram(program: Program): string {
+/** A program's test title: the lines its blocks start at, and how far it runs. */
+function titleOf(program: Program): string {
+  const lines = `${program.blocks.length === 1 ? 'line' : 'lines'} ${program.blocks.map((block) => block.line - 1).join(', ')}`;
   const runs = runnableBlocks(program).length;
-  if (runs === program.blocks.length) return `${program.name}: compiles and runs`;
+  if (runs === program.blocks.length) return `${lines}: compiles and runs`;
   const stopped = program.blocks[runs]!;
-  return `${program.name}: compiles${runs > 0 ? `, runs up to line ${stopped.line - 1}` : ''} (typecheck-only: ${stopped.typecheckOnly})`;
+  return `${lines}: compiles${runs > 0 ? `, runs up to line ${stopped.line - 1}` : ''} (typecheck-only: ${stopped.typecheckOnly})`;
 }
 
-describe.each(pages.map((page) => ({ page: page.path, programs: programs.filter((program) => program.page === page) })))('$page', ({ programs: ofPage }) => {
-  it.each(ofPage.map((program) => ({ program, title: describeProgram(program) })))('$title', async ({ program }) => {
-    expect(errors.get(program.name), 'type errors').toEqual([]);
-    if (runnableBlocks(program).length > 0) await runProgram(program, workDirectory);
+for (const page of pages) {
+  describe(page.path, () => {
+    for (const program of programs.filter((candidate) => candidate.page === page)) {
+      it(titleOf(program), async () => {
+        expect(errors.get(program.name), 'type errors').toEqual([]);
+        if (runnableBlocks(program).length > 0) await runProgram(program, workDirectory);
+      });
+    }
   });
-});
+}

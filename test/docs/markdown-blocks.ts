@@ -204,7 +204,7 @@ export function programsOf(page: Page): Program[] {
     if (block.continues) groups.at(-1)!.push(block);
     else groups.push([block]);
   }
-  return groups.map((blocks) => ({ page, blocks, name: `${page.path}, lines ${blocks.map((block) => block.line - 1).join(', ')}` }));
+  return groups.map((blocks) => ({ page, blocks, name: `${page.path}, ${blocks.length === 1 ? 'line' : 'lines'} ${blocks.map((block) => block.line - 1).join(', ')}` }));
 }
 
 /** The blocks of a program that run: those before its first `typecheck-only` block. */

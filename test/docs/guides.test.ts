@@ -5,30 +5,17 @@
  * in DEVELOPERS.md, "Docs that run". Needs `pnpm run build` first.
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runProgram, typeCheck } from './doc-programs.js';
+import { markdownFiles, repositoryRoot as root } from './markdown-files.js';
 import { programsOf, readPage, runnableBlocks, type Program } from './markdown-blocks.js';
 
-const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const workDirectory = join(root, '.scratch/doc-tests/guides');
-const skippedDirectories = new Set(['node_modules', 'dist', '.git', '.scratch', 'target', 'api', 'coverage']);
 /** The harness's own fixtures hold broken blocks on purpose (harness.test.ts). */
 const fixtures = join(root, 'test/docs/fixtures');
 
-function markdownFiles(directory: string): string[] {
-  const files: string[] = [];
-  for (const entry of readdirSync(directory, { withFileTypes: true })) {
-    const path = join(directory, entry.name);
-    if (entry.isDirectory()) {
-      if (!skippedDirectories.has(entry.name) && path !== fixtures) files.push(...markdownFiles(path));
-    } else if (entry.name.endsWith('.md')) files.push(path);
-  }
-  return files.sort();
-}
-
-const pages = markdownFiles(root)
+const pages = markdownFiles(root, new Set([fixtures]))
   .map((file) => readPage(relative(root, file), readFileSync(file, 'utf8')))
   .filter((page) => page.blocks.length > 0);
 const programs = pages.flatMap(programsOf);

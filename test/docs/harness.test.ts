@@ -4,13 +4,12 @@
  * misused annotation; and it runs what is right (fixtures/drift.md).
  */
 import { readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateFiles, runProgram, typeCheck } from './doc-programs.js';
 import { DocTestAnnotationError, programsOf, readPage, runnableBlocks, type Program } from './markdown-blocks.js';
+import { repositoryRoot as root } from './markdown-files.js';
 
-const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const workDirectory = join(root, '.scratch/doc-tests/harness');
 const page = readPage('test/docs/fixtures/drift.md', readFileSync(join(root, 'test/docs/fixtures/drift.md'), 'utf8'));
 const [good, broken, wrongValue, wrongOutput, failingTest, twoFiles] = programsOf(page) as [Program, Program, Program, Program, Program, Program];

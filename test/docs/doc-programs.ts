@@ -196,6 +196,8 @@ export function generateFiles(program: Program, mode: Mode): GeneratedFile[] {
     for (const block of program.blocks.slice(runnableBlocks(program).length)) {
       const at = block.lines.findIndex((text) => arrowAnywhere.test(text));
       if (at !== -1) throw new DocTestAnnotationError(program.page.path, block.line + at, 'a `// →` in a block that does not run (typecheck-only) is never checked: remove it or make the block run');
+      const output = block.outputs[0];
+      if (output !== undefined) throw new DocTestAnnotationError(program.page.path, output.line, '`output of` an expression of a block that does not run (typecheck-only) is never checked');
     }
   }
   return [...layOut(program, blocks, mode)].map(([name, lines]) => {

@@ -94,6 +94,7 @@ describe('annotations', () => {
     ['a check after prose', pageOf(...block, 'Prose.', '<!-- doc-test: check', 'x;', '-->'), /page\.md:7: `check` must follow a ```ts block/],
     ['an unclosed annotation', pageOf('<!-- doc-test: prelude', 'const y = 2;'), /page\.md:3: the doc-test annotation is never closed/],
     ['a `// →` in a typecheck-only block', pageOf('<!-- doc-test: typecheck-only (needs a broker) -->', '```ts', 'const x = 1; // → 1', '```'), /page\.md:5: a `\/\/ →` in a block that does not run/],
+    ['an `output of` after a typecheck-only block', pageOf('<!-- doc-test: typecheck-only (needs a broker) -->', ...block, '<!-- doc-test: output of x -->', '```text', '1', '```'), /page\.md:7: `output of` an expression of a block that does not run/],
     ['a `// →` after no statement', pageOf('```ts', 'const x = [', '  1, // → 1', '];', '```'), /page\.md:5: `\/\/ →` must end the line of the statement/],
     ['a `// →` that is not an expression', pageOf('```ts', 'const x = 1; // → one, as a number', '```'), /page\.md:4: `\/\/ → one, as a number` is not a JavaScript expression/],
   ])('refuses %s', (_what, read, message) => {

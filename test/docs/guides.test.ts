@@ -4,7 +4,7 @@
  * claim and `output of` block checked: a guide cannot drift from the code. The annotations are
  * in DEVELOPERS.md, "Docs that run". Needs `pnpm run build` first.
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runProgram, typeCheck } from './doc-programs.js';
@@ -27,9 +27,9 @@ beforeAll(() => {
 }, 60_000);
 
 it('finds the code blocks of every guide and README', () => {
-  const paths = pages.map((page) => page.path);
-  for (const guide of readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md'))) expect(paths).toContain(`docs/${guide}`);
-  expect(paths).toEqual(expect.arrayContaining(['README.md', 'packages/streams/README.md', 'packages/level/README.md', 'packages/kafka/README.md', 'packages/prometheus/README.md']));
+  const guides = ['getting-started', 'tables-windows-joins', 'state-stores', 'processor-api', 'running-on-kafka', 'operating'].map((name) => `docs/${name}.md`);
+  const readmes = ['README.md', 'packages/streams/README.md', 'packages/level/README.md', 'packages/kafka/README.md', 'packages/prometheus/README.md'];
+  expect(pages.map((page) => page.path)).toEqual(expect.arrayContaining([...guides, ...readmes]));
 });
 
 /** A program's test title: the lines its blocks start at, and how far it runs. */

@@ -28,11 +28,20 @@ export default defineConfig({
           name: 'unit-level',
           include: [
             'packages/streams/src/kstream/internal/ops/{aggregations,aggregation-caching,in-place-aggregation,suppress-durability,suppress-caching,suppress-buffer-size,table,table-properties,stream-stream-join,stream-table-join,foreign-key-join,stateful-bad-input}.test.ts',
-            'packages/streams/src/docs-stateful-examples.test.ts',
             'packages/streams/src/state/store-properties.test.ts',
           ],
           env: { TRIBUTARY_TEST_STORES: 'level' },
           testTimeout: 30_000,
+        },
+      },
+      {
+        // The guides' and READMEs' code blocks, type-checked against the built packages and run
+        // (test/docs/; DEVELOPERS.md, "Docs that run").
+        test: {
+          name: 'docs',
+          include: ['test/docs/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
         },
       },
       {

@@ -69,9 +69,9 @@ function firstTypeScriptBlock(readme: string): string {
   return block[1]!;
 }
 
-/** What a README example says it prints: the `// ...` comment after each `console.log(...);`. */
+/** What a README example says it prints: the `// → ...` comment after each `console.log(...);` (as test/docs/ reads it). */
 function documentedOutput(example: string): string[] {
-  return [...example.matchAll(/^console\.log\(.*\); \/\/ (.*)$/gm)].map((line) => line[1]!);
+  return [...example.matchAll(/^console\.log\(.*\); \/\/ → (.*)$/gm)].map((line) => line[1]!);
 }
 
 /** Options every consumer project shares: strict, and the packages' own .d.ts files checked. */

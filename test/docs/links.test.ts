@@ -4,23 +4,10 @@
  * exists; so does every relative path written as code (`../x.md`). Links rot silently when a
  * file moves; this fails instead.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const skippedDirectories = new Set(['node_modules', 'dist', '.git', '.scratch', 'target', 'api', 'coverage']);
-
-function markdownFiles(directory: string): string[] {
-  const files: string[] = [];
-  for (const entry of readdirSync(directory, { withFileTypes: true })) {
-    if (entry.isDirectory()) {
-      if (!skippedDirectories.has(entry.name)) files.push(...markdownFiles(join(directory, entry.name)));
-    } else if (entry.name.endsWith('.md')) files.push(join(directory, entry.name));
-  }
-  return files;
-}
+import { markdownFiles, repositoryRoot as root } from './markdown-files.js';
 
 /** The text outside fenced code blocks, with inline code spans blanked out, and the code spans. */
 function split(markdown: string): { prose: string; codeSpans: string[] } {

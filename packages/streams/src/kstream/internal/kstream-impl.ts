@@ -9,7 +9,6 @@ import type { FixedKeyProcessorSupplier, ProcessorSupplier } from '../../process
 import type { TopicNameExtractor } from '../../processor/stream-partitioner.js';
 import type { Serde } from '../../serde/serde.js';
 import type { KeyValue } from '../../state/key-value-store.js';
-import type { Branched } from '../branched.js';
 import type { ForeachAction, KeyValueMapper, Predicate, ValueJoiner, ValueMapper } from '../functions.js';
 import type { Joined, StreamJoined } from '../joined.js';
 import type { BranchedKStream, KStream } from '../kstream.js';
@@ -19,13 +18,18 @@ import type { Materialized } from '../materialized.js';
 import type { Produced } from '../produced.js';
 import type { Repartitioned } from '../repartitioned.js';
 import type { JoinWindows } from '../windows.js';
-import { branchProcessor, passThroughProcessor } from './ops/branch.js';
+import { BranchedKStreamImpl } from './branched-kstream-impl.js';
+import { checkFunction } from './check-function.js';
 import { filterProcessor } from './ops/filter.js';
 import { repartitionFilterProcessor } from './ops/repartition-filter.js';
-import { flatMapProcessor, flatMapValuesProcessor } from './ops/flat-map.js';
-import { mapProcessor, selectKeyProcessor } from './ops/map.js';
+import { flatMapProcessor } from './ops/flat-map.js';
+import { flatMapValuesProcessor } from './ops/flat-map-values.js';
+import { foreachProcessor } from './ops/foreach.js';
+import { mapProcessor } from './ops/map.js';
 import { mapValuesProcessor } from './ops/map-values.js';
+import { mergeStreams } from './ops/merge.js';
 import { peekProcessor } from './ops/peek.js';
+import { selectKeyProcessor } from './ops/select-key.js';
 import { processValuesProcessor } from './ops/process-values.js';
 import { streamToTable } from './ops/table-source.js';
 import { GlobalKTableImpl } from './global-ktable-impl.js';
@@ -50,7 +54,25 @@ function checkStoreName(store: Named | string): string {
   return store;
 }
 
+/**
+ * A stream node an operator added to the topology, before it is wrapped in a `KStreamImpl`: the
+ * operators return this, and only the `*-impl` DSL classes construct streams, so no operator file
+ * imports them (which would make an import cycle: the DSL classes import the operators).
+ */
+export interface KStreamNode<K, V> {
+  readonly nodeName: string;
+  readonly keySerde: Serde<K> | undefined;
+  readonly valueSerde: Serde<V> | undefined;
+  /** Whether the key may have changed since the last partitioning: grouping and joins repartition first. */
+  readonly repartitionRequired: boolean;
+}
+
 export class KStreamImpl<K, V> implements KStream<K, V> {
+  /** Wraps a stream node an operator added to `topology`. */
+  static of<K, V>(topology: InternalTopologyBuilder, node: KStreamNode<K, V>): KStreamImpl<K, V> {
+    return new KStreamImpl<K, V>(topology, node.nodeName, node.keySerde, node.valueSerde, node.repartitionRequired);
+  }
+
   constructor(
     readonly topology: InternalTopologyBuilder,
     readonly nodeName: string,
@@ -88,11 +110,11 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
   }
 
   peek(action: ForeachAction<K, V>, named?: Named): KStream<K, V> {
-    return this.addChild(peekProcessor(checkFunction(action, 'peek'), true), 'KSTREAM-PEEK-', named, this.keySerde, this.valueSerde, this.repartitionRequired);
+    return this.addChild(peekProcessor(checkFunction(action, 'peek')), 'KSTREAM-PEEK-', named, this.keySerde, this.valueSerde, this.repartitionRequired);
   }
 
   foreach(action: ForeachAction<K, V>, named?: Named): void {
-    this.addChild(peekProcessor(checkFunction(action, 'foreach'), false), 'KSTREAM-FOREACH-', named, this.keySerde, this.valueSerde, this.repartitionRequired);
+    this.addChild(foreachProcessor(checkFunction(action, 'foreach')), 'KSTREAM-FOREACH-', named, this.keySerde, this.valueSerde, this.repartitionRequired);
   }
 
   split<P extends string = string>(named?: Named<P>): BranchedKStream<K, V, P> {
@@ -109,10 +131,7 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
 
   /** Merges `other` into this stream under `name`, already generated or given (no index is consumed). */
   mergeNamed(other: KStreamImpl<K, V>, name: string): KStreamImpl<K, V> {
-    this.topology.addProcessor(name, passThroughProcessor(), [this.nodeName, other.nodeName]);
-    const sameKeySerde = this.keySerde === other.keySerde ? this.keySerde : undefined;
-    const sameValueSerde = this.valueSerde === other.valueSerde ? this.valueSerde : undefined;
-    return new KStreamImpl<K, V>(this.topology, name, sameKeySerde, sameValueSerde, this.repartitionRequired || other.repartitionRequired);
+    return KStreamImpl.of(this.topology, mergeStreams(this, other, name));
   }
 
   /** Groups by the current key, repartitioning first (at aggregation) if the key may have changed. */
@@ -247,72 +266,10 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
   }
 }
 
-function checkFunction<F>(candidate: F, operator: string): F {
-  if (typeof candidate !== 'function') throw new TopologyError(`${operator}() takes a function, got ${candidate === null ? 'null' : typeof candidate}.`);
-  return candidate;
-}
-
 /** How `repartitionThrough` writes: the partitioner, and a KTable groupBy's own sink and source names. */
 export interface RepartitionOptions<K, V> extends Pick<Repartitioned<K, V>, 'partitioner'> {
   /** A KTable's groupBy repartitions without a null-key filter, its sink and source named by the aggregation (KGroupedTableImpl). */
   readonly tableNodeNames?: { readonly sink: string; readonly source: string };
-}
-
-/**
- * Collects branches, then adds one branch processor with a child per branch. Nothing is added
- * to the topology until `defaultBranch` or `noDefaultBranch` is called.
- */
-class BranchedKStreamImpl<K, V, P extends string> {
-  private readonly predicates: Predicate<K, V>[] = [];
-  private readonly branches: { name: string; branched: Branched<K, V, string> }[] = [];
-
-  constructor(
-    private readonly source: KStreamImpl<K, V>,
-    private readonly prefix: P,
-  ) {}
-
-  branch(predicate: Predicate<K, V>, branched: Branched<K, V, string> = {}): this {
-    this.predicates.push(checkFunction(predicate, 'branch'));
-    // Kafka Streams consumes an index per branch as it is added.
-    this.source.topology.newIndex();
-    this.branches.push({ name: branched.name ?? String(this.branches.length + 1), branched });
-    return this;
-  }
-
-  defaultBranch(branched: Branched<K, V, string> = {}): Record<string, KStream<K, V>> {
-    this.predicates.push(() => true);
-    this.source.topology.newIndex();
-    this.branches.push({ name: branched.name ?? '0', branched });
-    return this.build();
-  }
-
-  noDefaultBranch(): Record<string, KStream<K, V>> {
-    return this.build();
-  }
-
-  private build(): Record<string, KStream<K, V>> {
-    const topology = this.source.topology;
-    const childNames = this.branches.map((branch) => `${this.prefix}${branch.name}`);
-    const seen = new Set<string>();
-    for (const childName of childNames) {
-      if (seen.has(childName)) throw new TopologyError(`split() has two branches named '${childName}'; give each branch its own name.`);
-      seen.add(childName);
-    }
-    topology.addProcessor(this.prefix, branchProcessor([...this.predicates], childNames), [this.source.nodeName]);
-    const result: Record<string, KStream<K, V>> = {};
-    this.branches.forEach((branch, index) => {
-      const childName = childNames[index]!;
-      topology.addProcessor(childName, passThroughProcessor(), [this.prefix]);
-      const stream = new KStreamImpl<K, V>(topology, childName, this.source.keySerde, this.source.valueSerde, this.source.repartitionRequired);
-      const { chain, consumer } = branch.branched;
-      if (consumer !== undefined) {
-        consumer(stream);
-        return;
-      }
-      result[childName] = chain === undefined ? stream : chain(stream);
-    });
-    return result;
-  }
 }
 
 /**

@@ -21,7 +21,6 @@ import type { JoinWindows } from '../windows.js';
 import { BranchedKStreamImpl } from './branched-kstream-impl.js';
 import { checkFunction } from './check-function.js';
 import { filterProcessor } from './ops/filter.js';
-import { repartitionFilterProcessor } from './ops/repartition-filter.js';
 import { flatMapProcessor } from './ops/flat-map.js';
 import { flatMapValuesProcessor } from './ops/flat-map-values.js';
 import { foreachProcessor } from './ops/foreach.js';
@@ -29,8 +28,11 @@ import { mapProcessor } from './ops/map.js';
 import { mapValuesProcessor } from './ops/map-values.js';
 import { mergeStreams } from './ops/merge.js';
 import { peekProcessor } from './ops/peek.js';
+import { processStream } from './ops/process.js';
+import { processStreamValues } from './ops/process-values.js';
+import { repartitionStream, repartitionThrough, type RepartitionOptions } from './ops/repartition.js';
 import { selectKeyProcessor } from './ops/select-key.js';
-import { processValuesProcessor } from './ops/process-values.js';
+import { addStreamSink } from './ops/to.js';
 import { streamToTable } from './ops/table-source.js';
 import { GlobalKTableImpl } from './global-ktable-impl.js';
 import { KTableImpl } from './ktable-impl.js';
@@ -39,20 +41,6 @@ import { joinStreams, type StreamJoinKind } from './ops/stream-stream-join.js';
 import { joinStreamToTable } from './ops/stream-table-join.js';
 import type { Grouped } from '../grouped.js';
 import { groupBy, groupByKey, type KGroupedStreamImpl } from './kgrouped-stream-impl.js';
-
-/** Splits `process(supplier, named?, ...stores)` arguments. */
-function splitNamedArguments(rest: ReadonlyArray<Named | string>): { named: Named | undefined; stores: string[] } {
-  const [first, ...others] = rest;
-  if (first !== undefined && typeof first === 'object') {
-    return { named: first, stores: others.map((store) => checkStoreName(store)) };
-  }
-  return { named: undefined, stores: rest.map((store) => checkStoreName(store)) };
-}
-
-function checkStoreName(store: Named | string): string {
-  if (typeof store !== 'string') throw new TopologyError('State store names passed to process() must be strings; give Named only as the second argument.');
-  return store;
-}
 
 /**
  * A stream node an operator added to the topology, before it is wrapped in a `KStreamImpl`: the
@@ -145,12 +133,7 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
   }
 
   repartition(repartitioned: Repartitioned<K, V> = {}): KStream<K, V> {
-    const partitions = repartitioned.numberOfPartitions;
-    if (partitions !== undefined && (!Number.isInteger(partitions) || partitions < 1)) {
-      throw new TopologyError(`Repartitioned option 'numberOfPartitions' must be a positive integer, got ${partitions}.`);
-    }
-    const base = repartitioned.name ?? this.topology.newName('KSTREAM-REPARTITION-');
-    return this.repartitionThrough(base, repartitioned.keySerde ?? this.keySerde, repartitioned.valueSerde ?? this.valueSerde, partitions, repartitioned);
+    return KStreamImpl.of(this.topology, repartitionStream(this, repartitioned));
   }
 
   /**
@@ -164,53 +147,15 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
     partitions: number | undefined,
     options: RepartitionOptions<K, V> = {},
   ): KStreamImpl<K, V> {
-    const topic = `${base}-repartition`;
-    this.topology.addInternalTopic({ name: topic, kind: 'repartition', partitions });
-    // Named as Kafka Streams names them: indices for a sink, a null-key filter and a source are
-    // always consumed; the names are the generated ones when the topic is named after a generated
-    // name, else `<topic>-sink` and so on. A KTable's groupBy names its sink and source itself and
-    // has no filter; every other repartition has one (see `ops/repartition-filter.ts`).
-    const table = options.tableNodeNames;
-    const generated = table === undefined ? ([this.topology.newName('KSTREAM-SINK-'), this.topology.newName('KSTREAM-FILTER-'), this.topology.newName('KSTREAM-SOURCE-')] as const) : undefined;
-    const useGenerated = /^KSTREAM.*-\d{10}$/.test(base);
-    const sinkName = table?.sink ?? (useGenerated ? generated![0] : `${topic}-sink`);
-    const sourceName = table?.source ?? (useGenerated ? generated![2] : `${topic}-source`);
-    let parent = this.nodeName;
-    if (table === undefined) {
-      const filterName = useGenerated ? generated![1] : `${topic}-filter`;
-      this.topology.addProcessor(filterName, repartitionFilterProcessor(this.topology, filterName), [this.nodeName]);
-      parent = filterName;
-    }
-    this.topology.addSink({
-      name: sinkName,
-      topic,
-      keySerde,
-      valueSerde,
-      partitioner: options.partitioner,
-      parents: [parent],
-    });
-    this.topology.addSource({ name: sourceName, topics: [topic], keySerde, valueSerde, timestampExtractor: undefined });
-    return new KStreamImpl<K, V>(this.topology, sourceName, keySerde, valueSerde, false);
+    return KStreamImpl.of(this.topology, repartitionThrough(this, base, keySerde, valueSerde, partitions, options));
   }
 
   to(topic: string | TopicNameExtractor<K, V>, produced: Produced<K, V> = {}): void {
-    if (typeof topic !== 'string' && typeof topic !== 'function') throw new TopologyError('to() takes a topic name or a function that picks one per record.');
-    this.topology.addSink({
-      name: this.topology.nameOr(produced.name, 'KSTREAM-SINK-'),
-      topic,
-      keySerde: produced.keySerde ?? this.keySerde,
-      valueSerde: produced.valueSerde ?? this.valueSerde,
-      partitioner: produced.partitioner,
-      parents: [this.nodeName],
-    });
+    addStreamSink(this, topic, produced);
   }
 
   process<KOut, VOut>(supplier: ProcessorSupplier<K, V, KOut, VOut>, ...rest: Array<Named | string>): KStream<KOut, VOut> {
-    const { named, stores } = splitNamedArguments(rest);
-    const name = this.topology.nameOr(named?.name, 'KSTREAM-PROCESSOR-');
-    this.topology.addProcessor(name, checkFunction(supplier, 'process'), [this.nodeName]);
-    if (stores.length > 0) this.topology.connectProcessorAndStateStores([name], stores);
-    return new KStreamImpl<KOut, VOut>(this.topology, name, undefined, undefined, true);
+    return KStreamImpl.of(this.topology, processStream(this, supplier, rest));
   }
 
   /** Reads the stream as a table (repartitioning first when the key may have changed). */
@@ -219,11 +164,7 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
   }
 
   processValues<VOut>(supplier: FixedKeyProcessorSupplier<K, V, VOut>, ...rest: Array<Named | string>): KStream<K, VOut> {
-    const { named, stores } = splitNamedArguments(rest);
-    const name = this.topology.nameOr(named?.name, 'KSTREAM-PROCESSVALUES-');
-    this.topology.addProcessor(name, processValuesProcessor(checkFunction(supplier, 'processValues')), [this.nodeName]);
-    if (stores.length > 0) this.topology.connectProcessorAndStateStores([name], stores);
-    return new KStreamImpl<K, VOut>(this.topology, name, this.keySerde, undefined, this.repartitionRequired);
+    return KStreamImpl.of(this.topology, processStreamValues(this, supplier, rest));
   }
 
   /** Joins with a stream (windowed), a table or a global table; see `KStream.join`. */
@@ -264,12 +205,6 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
     this.topology.addProcessor(name, supplier, [this.nodeName]);
     return new KStreamImpl<KR, VR>(this.topology, name, keySerde, valueSerde, repartitionRequired);
   }
-}
-
-/** How `repartitionThrough` writes: the partitioner, and a KTable groupBy's own sink and source names. */
-export interface RepartitionOptions<K, V> extends Pick<Repartitioned<K, V>, 'partitioner'> {
-  /** A KTable's groupBy repartitions without a null-key filter, its sink and source named by the aggregation (KGroupedTableImpl). */
-  readonly tableNodeNames?: { readonly sink: string; readonly source: string };
 }
 
 /**

@@ -9,3 +9,9 @@ export function checkFunction<F>(candidate: F, operator: string): F {
   if (typeof candidate !== 'function') throw new TopologyError(`${operator}() takes a function, got ${candidate === null ? 'null' : typeof candidate}.`);
   return candidate;
 }
+
+/** `candidate`, when it is a function; else a `TopologyError` naming the `KTable` operator. */
+export function checkTableFunction<F>(candidate: F, operator: string): F {
+  if (typeof candidate !== 'function') throw new TopologyError(`KTable.${operator}() takes a function, got ${candidate === null ? 'null' : typeof candidate}.`);
+  return candidate;
+}

@@ -33,7 +33,7 @@ import { processStreamValues } from './ops/process-values.js';
 import { repartitionStream, repartitionThrough, type RepartitionOptions } from './ops/repartition.js';
 import { selectKeyProcessor } from './ops/select-key.js';
 import { addStreamSink } from './ops/to.js';
-import { streamToTable } from './ops/table-source.js';
+import { streamToTable } from './ops/to-table.js';
 import { GlobalKTableImpl } from './global-ktable-impl.js';
 import { KTableImpl } from './ktable-impl.js';
 import { joinStreamToGlobalTable } from './ops/stream-global-table-join.js';

@@ -1,7 +1,8 @@
 /**
  * The DSL's stream: each operator adds a node under this stream's node and returns the stream
  * of that node, carrying serdes forward where the type is unchanged and noting when the key may
- * have changed (so that grouping and joins repartition first).
+ * have changed (so that grouping and joins repartition first). The operators' processors and
+ * node builders sit in `ops/`, one file each; this class checks arguments, wires and wraps.
  */
 import { TopologyError } from '../../errors/streams-error.js';
 import type { InternalTopologyBuilder } from '../../processor/internal/topology-builder.js';

@@ -1,7 +1,7 @@
 /**
  * `StreamsBuilder.table`, and the table node of `KStream.toTable` and of a foreign-key join's
- * result (Kafka's `KTableSource`): each record is the latest value of its key, a null value deletes it,
- * and a record with a null key is dropped and counted. With a store, updates apply in offset order
+ * result (Kafka's `KTableSource`): each record is the latest value of its key, a null value
+ * deletes it, and a record with a null key is dropped and counted. With a store, updates apply in offset order
  * whatever their timestamps (Kafka's non-versioned tables) and each change carries the value it
  * replaces when old values were asked for; without one, every update goes on as it came.
  */

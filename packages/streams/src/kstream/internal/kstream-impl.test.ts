@@ -5,10 +5,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Named, Serdes, StreamsBuilder, silentLogger } from '../../index.js';
+import { Named, Serdes, StreamsBuilder } from '../../index.js';
 import type { KStream } from '../../index.js';
-import { TopologyTestDriver } from '../../test-utils/index.js';
-import { numbers, writeNumbers } from '#test-kit';
+import { numbers, openMemoryDriver, writeNumbers } from '#test-kit';
 
 describe('Named', () => {
   it('gives every operator node the name asked for', () => {
@@ -105,21 +104,17 @@ describe('a chain of filter, mapValues and flatMapValues', () => {
           else stream = stream.flatMapValues(spread(current.copies));
         }
         stream.to('out', { valueSerde: Serdes.Int32() });
-        const driver = new TopologyTestDriver(builder.build(), { logger: silentLogger }, { initialWallClockTime: 0 });
-        try {
-          const topic = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
-          for (const record of records) topic.pipeInput(record.key, record.value, record.timestamp);
-          const actual = driver
-            .createOutputTopic('out', Serdes.String(), Serdes.Int32())
-            .readRecordsToList()
-            .map((record) => ({ key: record.key, value: record.value, timestamp: record.timestamp }));
-          const expected = records.flatMap((record) =>
-            oracle(steps, record.value).map((value) => ({ key: record.key, value, timestamp: record.timestamp })),
-          );
-          expect(actual).toEqual(expected);
-        } finally {
-          driver.close();
-        }
+        const driver = openMemoryDriver(builder.build());
+        const topic = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
+        for (const record of records) topic.pipeInput(record.key, record.value, record.timestamp);
+        const actual = driver
+          .createOutputTopic('out', Serdes.String(), Serdes.Int32())
+          .readRecordsToList()
+          .map((record) => ({ key: record.key, value: record.value, timestamp: record.timestamp }));
+        const expected = records.flatMap((record) =>
+          oracle(steps, record.value).map((value) => ({ key: record.key, value, timestamp: record.timestamp })),
+        );
+        expect(actual).toEqual(expected);
       }),
       { numRuns: 150 },
     );

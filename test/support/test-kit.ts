@@ -1,7 +1,9 @@
 /**
  * The test kit of the packages' unit tests, imported as `#test-kit` (tsconfig.json's `paths` and
  * vitest.config.ts's alias): test drivers that close themselves when the test ends, the store
- * kind of the run, and the serde fixtures every DSL suite uses.
+ * kind of the run, the serde fixtures every DSL suite uses, and the helpers the stateless
+ * operators' tests share (`numberTopology`, `runNumbers`, `catchStreamsError`,
+ * `expectTimestampAndHeadersKept`).
  *
  * Store kinds: the stateful DSL suites run against either store backend,
  * `TRIBUTARY_TEST_STORES=memory` (the default, the `unit` vitest project) or `level` (the
@@ -12,14 +14,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onTestFinished } from 'vitest';
-import type { DslStoreSuppliers, StreamsBuilderOptions, Topology } from '../../packages/streams/src/index.js';
+import { expect, onTestFinished } from 'vitest';
+import type { DslStoreSuppliers, KStream, StreamsBuilderOptions, Topology } from '../../packages/streams/src/index.js';
+import { StreamsError } from '../../packages/streams/src/errors/streams-error.js';
 import { Consumed } from '../../packages/streams/src/kstream/consumed.js';
 import { Produced } from '../../packages/streams/src/kstream/produced.js';
+import { StreamsBuilder } from '../../packages/streams/src/kstream/streams-builder.js';
+import { Headers } from '../../packages/streams/src/processor/headers.js';
 import { silentLogger } from '../../packages/streams/src/logger.js';
 import { Serdes } from '../../packages/streams/src/serde/serdes.js';
 import { Stores } from '../../packages/streams/src/state/stores.js';
-import { TopologyTestDriver } from '../../packages/streams/src/test-utils/index.js';
+import { TestRecord, TopologyTestDriver } from '../../packages/streams/src/test-utils/index.js';
 import { LocalRunner } from '../../packages/streams/src/processor/internal/local-runner.js';
 import type { LocalRunnerOptions } from '../../packages/streams/src/processor/internal/local-runner.js';
 import type { StreamsConfig } from '../../packages/streams/src/config.js';
@@ -154,4 +159,56 @@ export function openMemoryDriver(topology: Topology, config: TestDriverConfig = 
 function closeWhenFinished(driver: TopologyTestDriver): TopologyTestDriver {
   onTestFinished(() => driver.close());
   return driver;
+}
+
+/** A topology reading `in` with string keys and Int32 values ({@link numbers}), shaped by `build`. */
+export function numberTopology(build: (stream: KStream<string, number>, builder: StreamsBuilder) => void): Topology {
+  const builder = new StreamsBuilder();
+  build(builder.stream('in', numbers), builder);
+  return builder.build();
+}
+
+/**
+ * Pipes `entries` into `in` (string keys, Int32 values) on an in-memory driver and returns what
+ * `out` got, as key-value pairs read with string keys and `outputValueSerde` (Int32 unless given).
+ */
+export function runNumbers<V>(
+  topology: Topology,
+  entries: ReadonlyArray<readonly [string | null, number | null]>,
+  outputValueSerde: Parameters<TopologyTestDriver['createOutputTopic']>[2] = Serdes.Int32(),
+  config: TestDriverConfig = {},
+): Array<{ key: string | null; value: V | null }> {
+  const driver = openMemoryDriver(topology, config);
+  const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
+  const output = driver.createOutputTopic('out', Serdes.String(), outputValueSerde);
+  input.pipeKeyValueList(entries);
+  return output.readKeyValuesToList() as Array<{ key: string | null; value: V | null }>;
+}
+
+/** Runs `action` and returns what it threw, which must be a `StreamsError`; fails the test when it throws nothing. */
+export function catchStreamsError(action: () => void): unknown {
+  try {
+    action();
+  } catch (error) {
+    expect(StreamsError.isInstance(error)).toBe(true);
+    return error;
+  }
+  throw new Error('Expected the action to throw.');
+}
+
+/**
+ * Pipes one record (timestamp 42, two `trace` headers) from `in` through the stream `apply`
+ * makes to `out`, and checks that exactly one record comes out with that timestamp and those
+ * headers, in order.
+ */
+export function expectTimestampAndHeadersKept(apply: (stream: KStream<string, number>) => KStream<string, number>): void {
+  const builder = new StreamsBuilder();
+  apply(builder.stream('in', numbers)).to('out', writeNumbers);
+  const driver = openMemoryDriver(builder.build());
+  const headers = new Headers().add('trace', 'trace-1').add('trace', 'trace-2');
+  driver.createInputTopic('in', Serdes.String(), Serdes.Int32()).pipeInput(new TestRecord('k', 1, 42, headers));
+  const records = driver.createOutputTopic('out', Serdes.String(), Serdes.Int32()).readRecordsToList();
+  expect(records).toHaveLength(1);
+  expect(records[0]!.timestamp).toBe(42);
+  expect(records[0]!.headers.headers('trace').map((header) => header.value.toString('utf8'))).toEqual(['trace-1', 'trace-2']);
 }

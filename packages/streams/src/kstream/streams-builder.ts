@@ -46,7 +46,7 @@ export class StreamsBuilder {
     this.builder = new InternalTopologyBuilder(suppliers);
     this.topology = new Topology(this.builder);
     registerTableConversions(this.builder, {
-      stream: (topology, nodeName, keySerde, valueSerde) => new KStreamImpl(topology, nodeName, keySerde, valueSerde, false),
+      stream: (topology, node) => KStreamImpl.of(topology, node),
       groupedTable: (table, selector, grouped) => new KGroupedTableImpl(table, selector, grouped),
     });
   }

@@ -18,6 +18,7 @@ import type { KGroupedStreamImpl } from './kgrouped-stream-impl.js';
 import { KTableImpl } from './ktable-impl.js';
 import { storeValueGetter } from './ktable-value-getter.js';
 import { OldValues, oldValuesAlwaysKnown } from './old-values.js';
+import { passThroughProcessor } from './ops/pass-through.js';
 import { streamAggregateProcessor, type Fold } from './ops/stream-aggregate.js';
 import { addTimeWindowedAggregation } from './windowed-kstream-impl.js';
 
@@ -61,7 +62,7 @@ export class CogroupedKStreamImpl<K, VA> implements CogroupedKStream<K, VA> {
     const valueSerde = materialized?.valueSerde;
     topology.addStateStore(keyValueAggregateStore({ name: store.name, operator: 'cogroup().aggregate()', materialized, keySerde, valueSerde, dslStoreSuppliers: topology.dslStoreSuppliers }), names);
     const mergeName = topology.nameOr(named?.name, 'COGROUPKSTREAM-MERGE-');
-    topology.addProcessor(mergeName, passThrough, names);
+    topology.addProcessor(mergeName, passThroughProcessor(), names);
     return new KTableImpl<K, VA>(topology, mergeName, keySerde, valueSerde, store.queryable ? store.name : undefined, () => storeValueGetter(store.name), oldValuesAlwaysKnown(oldValues)) as unknown as KTable<K, VA>;
   }
 
@@ -74,13 +75,3 @@ export class CogroupedKStreamImpl<K, VA> implements CogroupedKStream<K, VA> {
     };
   }
 }
-
-const passThrough: ProcessorSupplier<any, any, any, any> = () => {
-  let forward: (record: any) => void;
-  return {
-    init: (context) => {
-      forward = (record) => context.forward(record);
-    },
-    process: (record) => forward(record),
-  };
-};

@@ -1,7 +1,8 @@
 /**
  * The DSL's stream: each operator adds a node under this stream's node and returns the stream
  * of that node, carrying serdes forward where the type is unchanged and noting when the key may
- * have changed (so that grouping and joins repartition first).
+ * have changed (so that grouping and joins repartition first). The operators' processors and
+ * node builders sit in `ops/`, one file each; this class checks arguments, wires and wraps.
  */
 import { TopologyError } from '../../errors/streams-error.js';
 import type { InternalTopologyBuilder } from '../../processor/internal/topology-builder.js';
@@ -9,7 +10,6 @@ import type { FixedKeyProcessorSupplier, ProcessorSupplier } from '../../process
 import type { TopicNameExtractor } from '../../processor/stream-partitioner.js';
 import type { Serde } from '../../serde/serde.js';
 import type { KeyValue } from '../../state/key-value-store.js';
-import type { Branched } from '../branched.js';
 import type { ForeachAction, KeyValueMapper, Predicate, ValueJoiner, ValueMapper } from '../functions.js';
 import type { Joined, StreamJoined } from '../joined.js';
 import type { BranchedKStream, KStream } from '../kstream.js';
@@ -19,15 +19,22 @@ import type { Materialized } from '../materialized.js';
 import type { Produced } from '../produced.js';
 import type { Repartitioned } from '../repartitioned.js';
 import type { JoinWindows } from '../windows.js';
-import { branchProcessor, passThroughProcessor } from './ops/branch.js';
+import { BranchedKStreamImpl } from './branched-kstream-impl.js';
+import { checkFunction } from './check-function.js';
 import { filterProcessor } from './ops/filter.js';
-import { repartitionFilterProcessor } from './ops/repartition-filter.js';
-import { flatMapProcessor, flatMapValuesProcessor } from './ops/flat-map.js';
-import { mapProcessor, selectKeyProcessor } from './ops/map.js';
+import { flatMapProcessor } from './ops/flat-map.js';
+import { flatMapValuesProcessor } from './ops/flat-map-values.js';
+import { foreachProcessor } from './ops/foreach.js';
+import { mapProcessor } from './ops/map.js';
 import { mapValuesProcessor } from './ops/map-values.js';
+import { mergeStreams } from './ops/merge.js';
 import { peekProcessor } from './ops/peek.js';
-import { processValuesProcessor } from './ops/process-values.js';
-import { streamToTable } from './ops/table-source.js';
+import { processStream } from './ops/process.js';
+import { processStreamValues } from './ops/process-values.js';
+import { repartitionStream, repartitionThrough, type RepartitionOptions } from './ops/repartition.js';
+import { selectKeyProcessor } from './ops/select-key.js';
+import { addStreamSink } from './ops/to.js';
+import { streamToTable } from './ops/to-table.js';
 import { GlobalKTableImpl } from './global-ktable-impl.js';
 import { KTableImpl } from './ktable-impl.js';
 import { joinStreamToGlobalTable } from './ops/stream-global-table-join.js';
@@ -36,21 +43,25 @@ import { joinStreamToTable } from './ops/stream-table-join.js';
 import type { Grouped } from '../grouped.js';
 import { groupBy, groupByKey, type KGroupedStreamImpl } from './kgrouped-stream-impl.js';
 
-/** Splits `process(supplier, named?, ...stores)` arguments. */
-function splitNamedArguments(rest: ReadonlyArray<Named | string>): { named: Named | undefined; stores: string[] } {
-  const [first, ...others] = rest;
-  if (first !== undefined && typeof first === 'object') {
-    return { named: first, stores: others.map((store) => checkStoreName(store)) };
-  }
-  return { named: undefined, stores: rest.map((store) => checkStoreName(store)) };
-}
-
-function checkStoreName(store: Named | string): string {
-  if (typeof store !== 'string') throw new TopologyError('State store names passed to process() must be strings; give Named only as the second argument.');
-  return store;
+/**
+ * A stream node an operator added to the topology, before it is wrapped in a `KStreamImpl`: the
+ * operators return this, and only the `*-impl` DSL classes construct streams, so no operator file
+ * imports them (which would make an import cycle: the DSL classes import the operators).
+ */
+export interface KStreamNode<K, V> {
+  readonly nodeName: string;
+  readonly keySerde: Serde<K> | undefined;
+  readonly valueSerde: Serde<V> | undefined;
+  /** Whether the key may have changed since the last partitioning: grouping and joins repartition first. */
+  readonly repartitionRequired: boolean;
 }
 
 export class KStreamImpl<K, V> implements KStream<K, V> {
+  /** Wraps a stream node an operator added to `topology`. */
+  static of<K, V>(topology: InternalTopologyBuilder, node: KStreamNode<K, V>): KStreamImpl<K, V> {
+    return new KStreamImpl<K, V>(topology, node.nodeName, node.keySerde, node.valueSerde, node.repartitionRequired);
+  }
+
   constructor(
     readonly topology: InternalTopologyBuilder,
     readonly nodeName: string,
@@ -88,11 +99,11 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
   }
 
   peek(action: ForeachAction<K, V>, named?: Named): KStream<K, V> {
-    return this.addChild(peekProcessor(checkFunction(action, 'peek'), true), 'KSTREAM-PEEK-', named, this.keySerde, this.valueSerde, this.repartitionRequired);
+    return this.addChild(peekProcessor(checkFunction(action, 'peek')), 'KSTREAM-PEEK-', named, this.keySerde, this.valueSerde, this.repartitionRequired);
   }
 
   foreach(action: ForeachAction<K, V>, named?: Named): void {
-    this.addChild(peekProcessor(checkFunction(action, 'foreach'), false), 'KSTREAM-FOREACH-', named, this.keySerde, this.valueSerde, this.repartitionRequired);
+    this.addChild(foreachProcessor(checkFunction(action, 'foreach')), 'KSTREAM-FOREACH-', named, this.keySerde, this.valueSerde, this.repartitionRequired);
   }
 
   split<P extends string = string>(named?: Named<P>): BranchedKStream<K, V, P> {
@@ -109,10 +120,7 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
 
   /** Merges `other` into this stream under `name`, already generated or given (no index is consumed). */
   mergeNamed(other: KStreamImpl<K, V>, name: string): KStreamImpl<K, V> {
-    this.topology.addProcessor(name, passThroughProcessor(), [this.nodeName, other.nodeName]);
-    const sameKeySerde = this.keySerde === other.keySerde ? this.keySerde : undefined;
-    const sameValueSerde = this.valueSerde === other.valueSerde ? this.valueSerde : undefined;
-    return new KStreamImpl<K, V>(this.topology, name, sameKeySerde, sameValueSerde, this.repartitionRequired || other.repartitionRequired);
+    return KStreamImpl.of(this.topology, mergeStreams(this, other, name));
   }
 
   /** Groups by the current key, repartitioning first (at aggregation) if the key may have changed. */
@@ -126,12 +134,7 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
   }
 
   repartition(repartitioned: Repartitioned<K, V> = {}): KStream<K, V> {
-    const partitions = repartitioned.numberOfPartitions;
-    if (partitions !== undefined && (!Number.isInteger(partitions) || partitions < 1)) {
-      throw new TopologyError(`Repartitioned option 'numberOfPartitions' must be a positive integer, got ${partitions}.`);
-    }
-    const base = repartitioned.name ?? this.topology.newName('KSTREAM-REPARTITION-');
-    return this.repartitionThrough(base, repartitioned.keySerde ?? this.keySerde, repartitioned.valueSerde ?? this.valueSerde, partitions, repartitioned);
+    return KStreamImpl.of(this.topology, repartitionStream(this, repartitioned));
   }
 
   /**
@@ -145,53 +148,15 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
     partitions: number | undefined,
     options: RepartitionOptions<K, V> = {},
   ): KStreamImpl<K, V> {
-    const topic = `${base}-repartition`;
-    this.topology.addInternalTopic({ name: topic, kind: 'repartition', partitions });
-    // Named as Kafka Streams names them: indices for a sink, a null-key filter and a source are
-    // always consumed; the names are the generated ones when the topic is named after a generated
-    // name, else `<topic>-sink` and so on. A KTable's groupBy names its sink and source itself and
-    // has no filter; every other repartition has one (see `ops/repartition-filter.ts`).
-    const table = options.tableNodeNames;
-    const generated = table === undefined ? ([this.topology.newName('KSTREAM-SINK-'), this.topology.newName('KSTREAM-FILTER-'), this.topology.newName('KSTREAM-SOURCE-')] as const) : undefined;
-    const useGenerated = /^KSTREAM.*-\d{10}$/.test(base);
-    const sinkName = table?.sink ?? (useGenerated ? generated![0] : `${topic}-sink`);
-    const sourceName = table?.source ?? (useGenerated ? generated![2] : `${topic}-source`);
-    let parent = this.nodeName;
-    if (table === undefined) {
-      const filterName = useGenerated ? generated![1] : `${topic}-filter`;
-      this.topology.addProcessor(filterName, repartitionFilterProcessor(this.topology, filterName), [this.nodeName]);
-      parent = filterName;
-    }
-    this.topology.addSink({
-      name: sinkName,
-      topic,
-      keySerde,
-      valueSerde,
-      partitioner: options.partitioner,
-      parents: [parent],
-    });
-    this.topology.addSource({ name: sourceName, topics: [topic], keySerde, valueSerde, timestampExtractor: undefined });
-    return new KStreamImpl<K, V>(this.topology, sourceName, keySerde, valueSerde, false);
+    return KStreamImpl.of(this.topology, repartitionThrough(this, base, keySerde, valueSerde, partitions, options));
   }
 
   to(topic: string | TopicNameExtractor<K, V>, produced: Produced<K, V> = {}): void {
-    if (typeof topic !== 'string' && typeof topic !== 'function') throw new TopologyError('to() takes a topic name or a function that picks one per record.');
-    this.topology.addSink({
-      name: this.topology.nameOr(produced.name, 'KSTREAM-SINK-'),
-      topic,
-      keySerde: produced.keySerde ?? this.keySerde,
-      valueSerde: produced.valueSerde ?? this.valueSerde,
-      partitioner: produced.partitioner,
-      parents: [this.nodeName],
-    });
+    addStreamSink(this, topic, produced);
   }
 
   process<KOut, VOut>(supplier: ProcessorSupplier<K, V, KOut, VOut>, ...rest: Array<Named | string>): KStream<KOut, VOut> {
-    const { named, stores } = splitNamedArguments(rest);
-    const name = this.topology.nameOr(named?.name, 'KSTREAM-PROCESSOR-');
-    this.topology.addProcessor(name, checkFunction(supplier, 'process'), [this.nodeName]);
-    if (stores.length > 0) this.topology.connectProcessorAndStateStores([name], stores);
-    return new KStreamImpl<KOut, VOut>(this.topology, name, undefined, undefined, true);
+    return KStreamImpl.of(this.topology, processStream(this, supplier, rest));
   }
 
   /** Reads the stream as a table (repartitioning first when the key may have changed). */
@@ -200,11 +165,7 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
   }
 
   processValues<VOut>(supplier: FixedKeyProcessorSupplier<K, V, VOut>, ...rest: Array<Named | string>): KStream<K, VOut> {
-    const { named, stores } = splitNamedArguments(rest);
-    const name = this.topology.nameOr(named?.name, 'KSTREAM-PROCESSVALUES-');
-    this.topology.addProcessor(name, processValuesProcessor(checkFunction(supplier, 'processValues')), [this.nodeName]);
-    if (stores.length > 0) this.topology.connectProcessorAndStateStores([name], stores);
-    return new KStreamImpl<K, VOut>(this.topology, name, this.keySerde, undefined, this.repartitionRequired);
+    return KStreamImpl.of(this.topology, processStreamValues(this, supplier, rest));
   }
 
   /** Joins with a stream (windowed), a table or a global table; see `KStream.join`. */
@@ -244,74 +205,6 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
   ): KStreamImpl<KR, VR> {
     this.topology.addProcessor(name, supplier, [this.nodeName]);
     return new KStreamImpl<KR, VR>(this.topology, name, keySerde, valueSerde, repartitionRequired);
-  }
-}
-
-function checkFunction<F>(candidate: F, operator: string): F {
-  if (typeof candidate !== 'function') throw new TopologyError(`${operator}() takes a function, got ${candidate === null ? 'null' : typeof candidate}.`);
-  return candidate;
-}
-
-/** How `repartitionThrough` writes: the partitioner, and a KTable groupBy's own sink and source names. */
-export interface RepartitionOptions<K, V> extends Pick<Repartitioned<K, V>, 'partitioner'> {
-  /** A KTable's groupBy repartitions without a null-key filter, its sink and source named by the aggregation (KGroupedTableImpl). */
-  readonly tableNodeNames?: { readonly sink: string; readonly source: string };
-}
-
-/**
- * Collects branches, then adds one branch processor with a child per branch. Nothing is added
- * to the topology until `defaultBranch` or `noDefaultBranch` is called.
- */
-class BranchedKStreamImpl<K, V, P extends string> {
-  private readonly predicates: Predicate<K, V>[] = [];
-  private readonly branches: { name: string; branched: Branched<K, V, string> }[] = [];
-
-  constructor(
-    private readonly source: KStreamImpl<K, V>,
-    private readonly prefix: P,
-  ) {}
-
-  branch(predicate: Predicate<K, V>, branched: Branched<K, V, string> = {}): this {
-    this.predicates.push(checkFunction(predicate, 'branch'));
-    // Kafka Streams consumes an index per branch as it is added.
-    this.source.topology.newIndex();
-    this.branches.push({ name: branched.name ?? String(this.branches.length + 1), branched });
-    return this;
-  }
-
-  defaultBranch(branched: Branched<K, V, string> = {}): Record<string, KStream<K, V>> {
-    this.predicates.push(() => true);
-    this.source.topology.newIndex();
-    this.branches.push({ name: branched.name ?? '0', branched });
-    return this.build();
-  }
-
-  noDefaultBranch(): Record<string, KStream<K, V>> {
-    return this.build();
-  }
-
-  private build(): Record<string, KStream<K, V>> {
-    const topology = this.source.topology;
-    const childNames = this.branches.map((branch) => `${this.prefix}${branch.name}`);
-    const seen = new Set<string>();
-    for (const childName of childNames) {
-      if (seen.has(childName)) throw new TopologyError(`split() has two branches named '${childName}'; give each branch its own name.`);
-      seen.add(childName);
-    }
-    topology.addProcessor(this.prefix, branchProcessor([...this.predicates], childNames), [this.source.nodeName]);
-    const result: Record<string, KStream<K, V>> = {};
-    this.branches.forEach((branch, index) => {
-      const childName = childNames[index]!;
-      topology.addProcessor(childName, passThroughProcessor(), [this.prefix]);
-      const stream = new KStreamImpl<K, V>(topology, childName, this.source.keySerde, this.source.valueSerde, this.source.repartitionRequired);
-      const { chain, consumer } = branch.branched;
-      if (consumer !== undefined) {
-        consumer(stream);
-        return;
-      }
-      result[childName] = chain === undefined ? stream : chain(stream);
-    });
-    return result;
   }
 }
 

@@ -3,21 +3,22 @@
  * by key (a value getter) and, when materialized, the store that holds them.
  */
 import type { InternalTopologyBuilder } from '../../processor/internal/topology-builder.js';
-import type { Processor, ProcessorContext } from '../../processor/processor.js';
-import type { StreamRecord } from '../../processor/stream-record.js';
 import type { Serde } from '../../serde/serde.js';
 import { TopologyError } from '../../errors/streams-error.js';
 import type { KStream } from '../kstream.js';
 import type { KTable } from '../ktable.js';
 import type { Named } from '../named.js';
-import type { Change } from './change.js';
 import type { KStreamImpl } from './kstream-impl.js';
 import type { KeyValue } from '../../state/key-value-store.js';
 import type { KeyValueMapper, Predicate, ValueMapper } from '../functions.js';
 import type { Grouped } from '../grouped.js';
 import type { Materialized } from '../materialized.js';
+import type { TableJoined } from '../joined.js';
 import type { KGroupedTableImpl } from './kgrouped-table-impl.js';
-import { checkTableFunction, dispatchTableJoin } from './ktable-operations.js';
+import { checkTableFunction } from './check-function.js';
+import { foreignKeyJoin } from './ops/foreign-key-join.js';
+import { joinTables, type TableJoinKind } from './ops/table-table-join.js';
+import { tableToStream } from './ops/to-stream.js';
 import { filterTable } from './ops/table-filter.js';
 import { mapTableValues } from './ops/table-map-values.js';
 import type { KTableValueGetterSupplier } from './ktable-value-getter.js';
@@ -26,19 +27,6 @@ import type { Suppressed } from '../suppressed.js';
 import { suppressTable } from './ops/suppress.js';
 import { tableConversions } from './table-conversions.js';
 import type { Windowing } from './windowed-kstream-impl.js';
-
-/** Forwards each change's new value: a table's updates as a stream (deletes as null values). */
-class TableToStreamProcessor<K, V> implements Processor<K, Change<V>, K, V | null> {
-  private context!: ProcessorContext<K, V | null>;
-
-  init(context: ProcessorContext<K, V | null>): void {
-    this.context = context;
-  }
-
-  process(record: StreamRecord<K, Change<V>>): void {
-    this.context.forward(record.withValue(record.value.newValue));
-  }
-}
 
 /**
  * A table node an operator added to the topology, before it is wrapped in a `KTableImpl`: the
@@ -148,8 +136,29 @@ export class KTableImpl<K, V> implements KTable<K, V> {
   }
 
   private addToStream(named: Named | undefined): KStreamImpl<K, V> {
-    const name = this.topology.nameOr(named?.name, 'KTABLE-TOSTREAM-');
-    this.topology.addProcessor(name, () => new TableToStreamProcessor<K, V>(), [this.nodeName]);
-    return tableConversions(this.topology).stream(this.topology, name, this.keySerde, this.valueSerde);
+    return tableConversions(this.topology).stream(this.topology, tableToStream(this, named));
   }
+}
+
+function checkTable(self: KTableImpl<any, any>, other: unknown, operator: string): KTableImpl<any, any> {
+  const candidate = other as KTableImpl<any, any> | null;
+  if (candidate === null || typeof candidate !== 'object' || candidate.topology !== self.topology || candidate.valueGetterSupplier === undefined) {
+    throw new TopologyError(`KTable.${operator}() takes a table built by the same StreamsBuilder.`);
+  }
+  return candidate;
+}
+
+/**
+ * `join` / `leftJoin` / `outerJoin`: a foreign-key join when the second and third arguments are
+ * both functions (extractor, joiner), else a join on the key.
+ */
+function dispatchTableJoin(self: KTableImpl<any, any>, kind: TableJoinKind, args: readonly unknown[]): KTableNode<any, any> {
+  const operator = kind === 'inner' ? 'join' : `${kind}Join`;
+  const other = checkTable(self, args[0], operator);
+  if (typeof args[1] === 'function' && typeof args[2] === 'function') {
+    if (kind === 'outer') throw new TopologyError('KTable.outerJoin() has no foreign-key form; use join or leftJoin with a foreign-key extractor.');
+    return foreignKeyJoin(self, other, args[1] as (value: unknown) => unknown, args[2] as (left: unknown, right: unknown) => unknown, kind, args[3] as TableJoined | undefined, args[4] as Materialized<any, any> | undefined);
+  }
+  const joiner = checkTableFunction(args[1] as (left: unknown, right: unknown) => unknown, operator);
+  return joinTables(self, other, joiner, kind, args[2] as Named | undefined, args[3] as Materialized<any, any> | undefined);
 }

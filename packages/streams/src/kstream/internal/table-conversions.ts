@@ -6,18 +6,17 @@
  */
 import { TopologyError } from '../../errors/streams-error.js';
 import type { InternalTopologyBuilder } from '../../processor/internal/topology-builder.js';
-import type { Serde } from '../../serde/serde.js';
 import type { KeyValue } from '../../state/key-value-store.js';
 import type { KeyValueMapper } from '../functions.js';
 import type { Grouped } from '../grouped.js';
 import type { KGroupedTableImpl } from './kgrouped-table-impl.js';
-import type { KStreamImpl } from './kstream-impl.js';
+import type { KStreamImpl, KStreamNode } from './kstream-impl.js';
 import type { KTableImpl } from './ktable-impl.js';
 
 /** The constructors a table's conversions call. */
 export interface TableConversions {
-  /** A stream below `nodeName`, keyed as the table is (no repartition needed). */
-  stream<K, V>(topology: InternalTopologyBuilder, nodeName: string, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined): KStreamImpl<K, V>;
+  /** The stream of a node `toStream` added. */
+  stream<K, V>(topology: InternalTopologyBuilder, node: KStreamNode<K, V>): KStreamImpl<K, V>;
   /** The grouping of `table` by `selector`'s new keys and values. */
   groupedTable<K, V, KR, VR>(table: KTableImpl<K, V>, selector: KeyValueMapper<K, V, KeyValue<KR, VR>>, grouped: Grouped<KR, VR>): KGroupedTableImpl<KR, VR>;
 }

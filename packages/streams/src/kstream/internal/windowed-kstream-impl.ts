@@ -30,6 +30,7 @@ import { KTableImpl } from './ktable-impl.js';
 import type { KTableValueGetterSupplier } from './ktable-value-getter.js';
 import { inPlaceFold } from './in-place.js';
 import { OldValues, oldValuesAlwaysKnown } from './old-values.js';
+import { passThroughProcessor } from './ops/pass-through.js';
 import { sessionWindowAggregateProcessor, type SessionFunctions } from './ops/session-window-aggregate.js';
 import { slidingWindowAggregateProcessor } from './ops/sliding-window-aggregate.js';
 import type { Fold } from './ops/stream-aggregate.js';
@@ -100,20 +101,11 @@ export function addTimeWindowedAggregation<K, VA>(
   let nodeName = names[0]!;
   if (inputs.length > 1) {
     nodeName = topology.nameOr(named?.name, 'COGROUPKSTREAM-MERGE-');
-    topology.addProcessor(nodeName, passThrough, names);
+    topology.addProcessor(nodeName, passThroughProcessor(), names);
   }
   return windowedTable(first, nodeName, keySerde, valueSerde, store, { closeDelayMs: windows.graceMs, kind: 'time', sizeMs }, oldValues);
 }
 
-const passThrough: ProcessorSupplier<any, any, any, any> = () => {
-  let forward: (record: any) => void;
-  return {
-    init: (context) => {
-      forward = (record) => context.forward(record);
-    },
-    process: (record) => forward(record),
-  };
-};
 
 export class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
   constructor(

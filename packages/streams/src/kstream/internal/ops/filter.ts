@@ -1,4 +1,4 @@
-/** `filter` and `filterNot`: forward the records a predicate accepts (or rejects). */
+/** `filter` and `filterNot`: forward the records a predicate accepts (or rejects), Kafka's `KStreamFilter`. */
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
 import type { Predicate } from '../../functions.js';

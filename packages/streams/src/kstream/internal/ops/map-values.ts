@@ -1,4 +1,4 @@
-/** `mapValues`: forward each record with a new value and the same key. */
+/** `mapValues`: forward each record with a new value and the same key (Kafka's `KStreamMapValues`). */
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
 import type { ValueMapper } from '../../functions.js';

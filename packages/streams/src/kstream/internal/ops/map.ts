@@ -1,4 +1,4 @@
-/** `map` and `selectKey`: forward each record with a new key (and, for `map`, a new value). */
+/** `map`: forward each record with the key and value its mapper returns (Kafka's `KStreamMap`). */
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import { StreamRecord } from '../../../processor/stream-record.js';
 import { StreamsError } from '../../../errors/streams-error.js';
@@ -23,24 +23,6 @@ class MapProcessor<K, V, KR, VR> implements Processor<K, V, KR, VR> {
   }
 }
 
-class SelectKeyProcessor<K, V, KR> implements Processor<K, V, KR, V> {
-  private context!: ProcessorContext<KR, V>;
-
-  constructor(private readonly mapper: KeyValueMapper<K, V, KR>) {}
-
-  init(context: ProcessorContext<KR, V>): void {
-    this.context = context;
-  }
-
-  process(record: StreamRecord<K, V>): void {
-    this.context.forward(record.withKey(this.mapper(record.key, record.value)));
-  }
-}
-
 export function mapProcessor<K, V, KR, VR>(mapper: KeyValueMapper<K, V, KeyValue<KR, VR>>): ProcessorSupplier<K, V, KR, VR> {
   return () => new MapProcessor(mapper);
-}
-
-export function selectKeyProcessor<K, V, KR>(mapper: KeyValueMapper<K, V, KR>): ProcessorSupplier<K, V, KR, V> {
-  return () => new SelectKeyProcessor(mapper);
 }

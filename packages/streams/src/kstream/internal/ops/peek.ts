@@ -1,4 +1,4 @@
-/** `peek` and `foreach`: run an action on each record; `peek` passes the record on. */
+/** `peek`: run an action on each record and pass the record on unchanged (Kafka's `KStreamPeek`). */
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
 import type { ForeachAction } from '../../functions.js';
@@ -6,10 +6,7 @@ import type { ForeachAction } from '../../functions.js';
 class PeekProcessor<K, V> implements Processor<K, V, K, V> {
   private context!: ProcessorContext<K, V>;
 
-  constructor(
-    private readonly action: ForeachAction<K, V>,
-    private readonly forwardAfter: boolean,
-  ) {}
+  constructor(private readonly action: ForeachAction<K, V>) {}
 
   init(context: ProcessorContext<K, V>): void {
     this.context = context;
@@ -17,10 +14,10 @@ class PeekProcessor<K, V> implements Processor<K, V, K, V> {
 
   process(record: StreamRecord<K, V>): void {
     this.action(record.key, record.value);
-    if (this.forwardAfter) this.context.forward(record);
+    this.context.forward(record);
   }
 }
 
-export function peekProcessor<K, V>(action: ForeachAction<K, V>, forwardAfter: boolean): ProcessorSupplier<K, V, K, V> {
-  return () => new PeekProcessor(action, forwardAfter);
+export function peekProcessor<K, V>(action: ForeachAction<K, V>): ProcessorSupplier<K, V, K, V> {
+  return () => new PeekProcessor(action);
 }

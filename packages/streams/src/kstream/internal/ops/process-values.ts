@@ -1,6 +1,7 @@
 /**
- * `processValues`: runs a fixed-key processor. Its context only forwards records with the key it
- * was given, which is why the stream keeps its partitioning.
+ * `processValues`: runs a fixed-key processor, connected to the state stores it names (Kafka's
+ * `KStreamImpl.processValues`). Its context only forwards records with the key it was given,
+ * which is why the stream keeps its partitioning.
  */
 import type {
   Cancellable,
@@ -17,6 +18,10 @@ import type {
 } from '../../../processor/processor.js';
 import type { StateStore } from '../../../state/state-store.js';
 import { FixedKeyRecord, StreamRecord } from '../../../processor/stream-record.js';
+import type { Named } from '../../named.js';
+import { checkFunction } from '../check-function.js';
+import type { KStreamImpl, KStreamNode } from '../kstream-impl.js';
+import { splitNamedArguments } from './process.js';
 
 /** The fixed-key view of a task context: the same context, forwarding only fixed-key records. */
 class FixedKeyContextView<K, VOut> implements FixedKeyProcessorContext<K, VOut> {
@@ -79,6 +84,16 @@ class FixedKeyProcessorAdapter<K, V, VOut> implements Processor<K, V, K, VOut> {
   }
 }
 
-export function processValuesProcessor<K, V, VOut>(supplier: FixedKeyProcessorSupplier<K, V, VOut>): ProcessorSupplier<K, V, K, VOut> {
+function processValuesProcessor<K, V, VOut>(supplier: FixedKeyProcessorSupplier<K, V, VOut>): ProcessorSupplier<K, V, K, VOut> {
   return () => new FixedKeyProcessorAdapter(supplier());
+}
+
+/** Adds the processor node, named by `Named` or generated, and connects the stores named after it. */
+export function processStreamValues<K, V, VOut>(stream: KStreamImpl<K, V>, supplier: FixedKeyProcessorSupplier<K, V, VOut>, rest: ReadonlyArray<Named | string>): KStreamNode<K, VOut> {
+  const { named, stores } = splitNamedArguments(rest);
+  const topology = stream.topology;
+  const name = topology.nameOr(named?.name, 'KSTREAM-PROCESSVALUES-');
+  topology.addProcessor(name, processValuesProcessor(checkFunction(supplier, 'processValues')), [stream.nodeName]);
+  if (stores.length > 0) topology.connectProcessorAndStateStores([name], stores);
+  return { nodeName: name, keySerde: stream.keySerde, valueSerde: undefined, repartitionRequired: stream.repartitionRequired };
 }

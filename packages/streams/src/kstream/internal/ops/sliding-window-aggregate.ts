@@ -1,9 +1,10 @@
 /**
- * `TimeWindowedKStream` aggregations over sliding windows (KIP-450). Windows are `[start, start +
- * difference]`, both ends inclusive, and exist only where records are: each record has a left
- * window ending at it and, when later records lie within the difference, a right window starting
- * just after it. Aggregates cannot be subtracted, so a new window's aggregate is copied from an
- * existing window that holds exactly the same records, as Kafka Streams does:
+ * `TimeWindowedKStream` aggregations over sliding windows (KIP-450, Kafka's
+ * `KStreamSlidingWindowAggregate`). Windows are `[start, start + difference]`, both ends
+ * inclusive, and exist only where records are: each record has a left window ending at it and,
+ * when later records lie within the difference, a right window starting just after it. Aggregates
+ * cannot be subtracted, so a new window's aggregate is copied from an existing window that holds
+ * exactly the same records, as Kafka Streams does:
  * - the record's left window `[t - d, t]` starts from the latest window ending before `t` (the
  *   window holding exactly the records in `[t - d, t)`), when the previous record is within `d`;
  * - the record's right window `[t + 1, t + 1 + d]` copies the latest window that contains `t`

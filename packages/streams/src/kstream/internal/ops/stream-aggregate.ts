@@ -1,7 +1,8 @@
 /**
- * `KGroupedStream.aggregate` / `reduce` / `count` (and each input of a cogroup): folds each
- * record into its key's aggregate in a timestamped key-value store and forwards the change. The
- * aggregate's timestamp is the largest timestamp of the records folded into it.
+ * `KGroupedStream.aggregate` / `reduce` / `count` (and each input of a cogroup; Kafka's
+ * `KStreamAggregate` and `KStreamReduce`): folds each record into its key's aggregate in a
+ * timestamped key-value store and forwards the change. The aggregate's timestamp is the largest
+ * timestamp of the records folded into it.
  */
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';

@@ -1,9 +1,9 @@
 /**
- * Stream-global-table joins (inner, left): each stream record looks up the global table's row
- * for the key its key selector computes. The global table holds every partition, so the stream
- * needs no repartition and no co-partitioning. As in Kafka Streams 3.9, a record whose selector
- * returns null is dropped, except that a left join keeps a record whose own key is null (KIP-962):
- * it joins the row its selected key finds, or null.
+ * Stream-global-table joins (inner, left; Kafka's `KStreamGlobalKTableJoin`): each stream record
+ * looks up the global table's row for the key its key selector computes. The global table holds
+ * every partition, so the stream needs no repartition and no co-partitioning. As in Kafka Streams
+ * 3.9, a record whose selector returns null is dropped, except that a left join keeps a record
+ * whose own key is null (KIP-962): it joins the row its selected key finds, or null.
  */
 import { TopologyError } from '../../../errors/streams-error.js';
 import type { KeyValueMapper, ValueJoiner } from '../../functions.js';

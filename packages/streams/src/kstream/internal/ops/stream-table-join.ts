@@ -1,7 +1,8 @@
 /**
- * Stream-table joins (inner, left): each stream record looks up the table's current row for its
- * key. Only the stream side triggers output; table updates change what later records find. As
- * in Kafka Streams 3.7+ (KIP-962), a left join emits a record with a null key joined with null.
+ * Stream-table joins (inner, left; Kafka's `KStreamKTableJoin`): each stream record looks up the
+ * table's current row for its key. Only the stream side triggers output; table updates change what
+ * later records find. As in Kafka Streams 3.7+ (KIP-962), a left join emits a record with a null
+ * key joined with null.
  */
 import { TopologyError } from '../../../errors/streams-error.js';
 import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';

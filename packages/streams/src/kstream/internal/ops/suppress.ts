@@ -1,12 +1,13 @@
 /**
- * `KTable.suppress`: holds a table's updates back in a buffer keyed by the table's key, keeping
- * each key's first prior value and latest update. Entries due together are emitted in Kafka's
- * buffer order: time, then serialized key bytes. `until-window-closes` emits a window's final
- * value once stream time reaches its end plus the upstream grace, plus the inactivity gap for
- * sessions, as Kafka waits (a window deleted by then emits nothing); `until-time-limit` emits a key's latest update once stream time reaches the
- * time it was first buffered plus the limit. A full buffer emits its oldest entries early or
- * throws {@link SuppressionBufferFullError} (after buffering the record), which goes to the
- * processing exception handler as in Kafka Streams 3.9, as configured.
+ * `KTable.suppress` (Kafka's `KTableSuppressProcessorSupplier`): holds a table's updates back in a
+ * buffer keyed by the table's key, keeping each key's first prior value and latest update. Entries
+ * due together are emitted in Kafka's buffer order: time, then serialized key bytes.
+ * `until-window-closes` emits a window's final value once stream time reaches its end plus the
+ * upstream grace, plus the inactivity gap for sessions, as Kafka waits (a window deleted by then
+ * emits nothing); `until-time-limit` emits a key's latest update once stream time reaches the time
+ * it was first buffered plus the limit. A full buffer emits its oldest entries early or throws
+ * {@link SuppressionBufferFullError} (after buffering the record), which goes to the processing
+ * exception handler as in Kafka Streams 3.9, as configured.
  *
  * As in Kafka Streams, the buffer is backed by a changelogged store (`<suppress name>-store`,
  * `suppression-buffer-store.ts`, over a key-value store from the builder's DSL store suppliers):

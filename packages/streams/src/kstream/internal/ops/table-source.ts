@@ -1,7 +1,7 @@
 /**
- * `StreamsBuilder.table`, `KStream.toTable` and a foreign-key join's result (Kafka's
- * `KTableSource`): each record is the latest value of its key, a null value deletes it, and a
- * record with a null key is dropped and counted. With a store, updates apply in offset order
+ * `StreamsBuilder.table`, and the table node of `KStream.toTable` and of a foreign-key join's
+ * result (Kafka's `KTableSource`): each record is the latest value of its key, a null value
+ * deletes it, and a record with a null key is dropped and counted. With a store, updates apply in offset order
  * whatever their timestamps (Kafka's non-versioned tables) and each change carries the value it
  * replaces when old values were asked for; without one, every update goes on as it came.
  */
@@ -12,9 +12,7 @@ import type { StreamRecord } from '../../../processor/stream-record.js';
 import { valueAndTimestamp } from '../../../state/value-and-timestamp.js';
 import type { Consumed } from '../../consumed.js';
 import type { Materialized } from '../../materialized.js';
-import type { Named } from '../../named.js';
 import { change, type Change } from '../change.js';
-import type { KStreamImpl } from '../kstream-impl.js';
 import type { KTableNode } from '../ktable-impl.js';
 import { storeValueGetter } from '../ktable-value-getter.js';
 import { OldValues } from '../old-values.js';
@@ -103,17 +101,6 @@ export function addTableSource<K, V>(
       return true;
     },
   };
-}
-
-/** `KStream.toTable`: repartitions first when the key may have changed, as Kafka Streams does. */
-export function streamToTable<K, V>(stream: KStreamImpl<K, V>, named: Named | undefined, materialized: Materialized<K, V> | undefined): KTableNode<K, V> {
-  const topology = stream.topology;
-  const name = topology.nameOr(named?.name, 'KSTREAM-TOTABLE-');
-  const storeName = tableStoreName(topology, materialized, 'KSTREAM-TOTABLE-');
-  const keySerde = materialized?.keySerde ?? stream.keySerde;
-  const valueSerde = materialized?.valueSerde ?? stream.valueSerde;
-  const parent = stream.repartitionRequired ? stream.repartitionThrough(name, keySerde, valueSerde, undefined) : stream;
-  return addTableSource(topology, parent.nodeName, name, storeName, materialized, { keySerde: parent.keySerde, valueSerde: parent.valueSerde });
 }
 
 /**

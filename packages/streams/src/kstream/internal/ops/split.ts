@@ -1,4 +1,8 @@
-/** `split()`: send each record to the first branch whose predicate accepts it. */
+/**
+ * `split()`: send each record to the first branch whose predicate accepts it (Kafka's
+ * `KStreamBranch`). The branches are collected by `BranchedKStreamImpl`
+ * (`branched-kstream-impl.ts`), which adds this node and one pass-through child per branch.
+ */
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
 import type { Predicate } from '../../functions.js';
@@ -30,21 +34,4 @@ class BranchProcessor<K, V> implements Processor<K, V, K, V> {
 /** The predicates and child names are read when the task starts, after every branch is added. */
 export function branchProcessor<K, V>(predicates: readonly Predicate<K, V>[], childNames: readonly string[]): ProcessorSupplier<K, V, K, V> {
   return () => new BranchProcessor(predicates, childNames);
-}
-
-/** A node that passes records through: the entry of a branch, or the join point of `merge`. */
-class PassThroughProcessor<K, V> implements Processor<K, V, K, V> {
-  private context!: ProcessorContext<K, V>;
-
-  init(context: ProcessorContext<K, V>): void {
-    this.context = context;
-  }
-
-  process(record: StreamRecord<K, V>): void {
-    this.context.forward(record);
-  }
-}
-
-export function passThroughProcessor<K, V>(): ProcessorSupplier<K, V, K, V> {
-  return () => new PassThroughProcessor<K, V>();
 }

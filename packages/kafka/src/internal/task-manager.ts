@@ -142,7 +142,7 @@ export class TaskManager {
     }
     const collector = this.options.collectorFor(transaction, key);
     const taskCollector = collector.forTask();
-    const task = new StreamTask({ taskId, builder, subtopology, config: options.streams, collector: taskCollector, clock: Date.now, stateDir: options.stateDir });
+    const task = new StreamTask({ taskId, builder, subtopology, config: options.streams, collector: taskCollector, clock: Date.now, stateDir: options.stateDir, fetchesInput: true });
     taskCollector.context = task.context;
     for (const [name, store] of this.options.globalStores) task.context.stores.set(name, store);
     const topicPartitions = task.sourceTopics.filter((topic) => (assignment[topic] ?? []).includes(partition)).map((topic) => ({ topic, partition }));

@@ -15,7 +15,7 @@ export const ENFORCED = 2;
 /** A verdict of {@link TaskIdling.readiness}: some empty partition is still waited for. */
 export const WAIT = 0;
 /** A verdict of {@link TaskIdling.readiness}: no partition is waited for. */
-export const READY = 1;
+const READY = 1;
 
 /** The fetched lag of a partition the driver has not reported yet. */
 const UNKNOWN_LAG = -1;
@@ -43,11 +43,6 @@ export class TaskIdling {
   /** Records the driver's latest knowledge of a partition's lag (0: fetched to its end). */
   setLag(queueIndex: number, lag: number): void {
     this.lags[queueIndex] = lag;
-  }
-
-  /** The last lag reported for a partition, or -1 when none was. */
-  lag(queueIndex: number): number {
-    return this.lags[queueIndex]!;
   }
 
   /** Records arrived on a partition: a later wait for it starts afresh. */

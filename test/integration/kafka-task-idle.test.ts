@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Consumed, Produced, Serdes, StreamsBuilder, sumMetrics, type Topology } from '@tributary/streams';
-import { createTopics, kafkaClient, uniqueTopic } from './helpers/kafka.js';
+import { createTopics, inputProducer, kafkaClient, uniqueTopic } from './helpers/kafka.js';
 import { consumeUntil, produce, sleep, startApp, waitFor } from './helpers/streams-app.js';
 
 const testTimeout = 60_000;
@@ -77,5 +77,20 @@ describe('maxTaskIdleMs on Kafka', () => {
     expect(merged.map((record) => record.value)).toEqual(['left at 1', 'left at 2', 'left at 3']);
     // maxTaskIdleMs 0: once the right partition is known to be at its end, nothing more is waited for.
     expect(sumMetrics(testApp.app.metrics().all, 'stream-task-metrics', 'enforced-processing-total', { 'task-id': '0_0' })).toBe(3);
+  });
+
+  it('does not wait for a partition that does not exist: a merge of a 2-partition topic with a 1-partition one', { timeout: testTimeout }, async () => {
+    const left = uniqueTopic('it-idle-wide-left');
+    const right = uniqueTopic('it-idle-narrow-right');
+    const output = uniqueTopic('it-idle-wide-out');
+    await createTopics(kafkaClient(), [{ topic: left, numPartitions: 2 }, { topic: right }, { topic: output }]);
+    await startApp(mergeTopology(left, right, output), { maxTaskIdleMs: 60_000 });
+    const producer = inputProducer(kafkaClient('tributary-it-producer'));
+    await producer.connect();
+    // Task 0_1 reads left's partition 1 only: right has no partition 1, so nothing is waited for.
+    await producer.send({ topic: left, acks: -1, messages: [{ partition: 1, key: 'k', value: 'left partition 1', timestamp: String(Date.now() - 60_000) }] });
+    await producer.disconnect();
+    const merged = await consumeUntil(output, 1, { timeoutMs: 15_000 });
+    expect(merged.map((record) => record.value)).toEqual(['left partition 1']);
   });
 });

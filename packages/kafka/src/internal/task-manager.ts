@@ -146,6 +146,8 @@ export class TaskManager {
     taskCollector.context = task.context;
     for (const [name, store] of this.options.globalStores) task.context.stores.set(name, store);
     const topicPartitions = task.sourceTopics.filter((topic) => (assignment[topic] ?? []).includes(partition)).map((topic) => ({ topic, partition }));
+    // A topic with fewer partitions than the sub-topology has tasks has none for this one: never waited for.
+    for (const topic of task.sourceTopics) if (!topicPartitions.some((entry) => entry.topic === topic)) task.markPartitionMissing(topic);
     const managed: ManagedTask = {
       key,
       handles: new Map(),

@@ -588,6 +588,17 @@ describe('StreamTask waiting for empty input partitions (maxTaskIdleMs, KIP-695)
     expect(local.task.metrics.enforcedProcessing).toBe(0);
   });
 
+  it('never waits for a partition that does not exist (a merged topic with fewer partitions than the task count)', () => {
+    const { task, seen } = waitingHarness(10_000);
+    task.markPartitionMissing('b');
+    task.setFetchedLag('b', 3);
+    task.addRecords('a', batch('a', [[10, 1], [30, 2]]));
+    expect(task.emptyTopicsNotAtEnd()).toEqual([]);
+    expect(task.process()).toBe(2);
+    expect(values(seen)).toEqual([1, 2]);
+    expect(task.metrics.enforcedProcessing).toBe(0);
+  });
+
   it('rejects a lag for a topic the task does not read', () => {
     const { task } = waitingHarness();
     expect(() => task.setFetchedLag('c', 0)).toThrow(/does not read topic 'c'/);

@@ -304,6 +304,17 @@ export class StreamTask {
   }
 
   /**
+   * Tells a task that fetches its input that its partition of `topic` does not exist: the topic
+   * has fewer partitions than the sub-topology has tasks (a `merge` or a multi-topic source of
+   * topics that are not co-partitioned), so Kafka assigns the task no partition of it. The task
+   * never waits for it.
+   */
+  markPartitionMissing(topic: string): void {
+    const index = this.indexOf(topic);
+    this.idling?.setMissing(index);
+  }
+
+  /**
    * When the task, having records buffered, last started waiting for an empty input partition
    * (wall clock, ms, from the driver's clock), or `undefined` while it is not waiting. A driver
    * calls {@link process} again for a waiting task as time passes or lags change: a wait for new

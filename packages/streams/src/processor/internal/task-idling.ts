@@ -19,6 +19,8 @@ const READY = 1;
 
 /** The fetched lag of a partition the driver has not reported yet. */
 const UNKNOWN_LAG = -1;
+/** The "lag" of a partition that does not exist: one of the task's topics has fewer partitions than the sub-topology has tasks. */
+const MISSING = -2;
 /** No idle deadline runs for the partition. Deadlines are wall-clock times, never negative. */
 const NO_DEADLINE = -1;
 
@@ -42,7 +44,12 @@ export class TaskIdling {
 
   /** Records the driver's latest knowledge of a partition's lag (0: fetched to its end). */
   setLag(queueIndex: number, lag: number): void {
-    this.lags[queueIndex] = lag;
+    if (this.lags[queueIndex] !== MISSING) this.lags[queueIndex] = lag;
+  }
+
+  /** The partition does not exist: it is never waited for, as Kafka's task does not have it. */
+  setMissing(queueIndex: number): void {
+    this.lags[queueIndex] = MISSING;
   }
 
   /** Records arrived on a partition: a later wait for it starts afresh. */
@@ -61,7 +68,9 @@ export class TaskIdling {
         this.deadlines[index] = NO_DEADLINE;
         continue;
       }
-      if (this.lags[index] !== 0) {
+      const lag = this.lags[index]!;
+      if (lag === MISSING) continue;
+      if (lag !== 0) {
         // Records the broker holds (or may hold) come first: they could be older than any buffered.
         this.deadlines[index] = NO_DEADLINE;
         return WAIT;
@@ -78,7 +87,8 @@ export class TaskIdling {
   emptyTopicsNotAtEnd(queues: readonly RecordQueue[]): string[] {
     const topics: string[] = [];
     for (let index = 0; index < queues.length; index++) {
-      if (queues[index]!.head === undefined && this.lags[index] !== 0) topics.push(this.topics[index]!);
+      const lag = this.lags[index]!;
+      if (queues[index]!.head === undefined && lag !== 0 && lag !== MISSING) topics.push(this.topics[index]!);
     }
     return topics;
   }

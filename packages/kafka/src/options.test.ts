@@ -41,6 +41,14 @@ describe('resolveKafkaStreamsOptions', () => {
     for (const bad of [0, -2, 1.5, '3']) expect(optionError({ replicationFactor: bad })).toMatch(/^Option 'replicationFactor' must be -1 \(the brokers' default.replication.factor\) or a whole number of at least 1/);
   });
 
+  it("takes maxTaskIdleMs as Kafka Streams' max.task.idle.ms: 0 by default, -1 never waits, and names it when bad", () => {
+    expect(resolveKafkaStreamsOptions(base).streams.maxTaskIdleMs).toBe(0);
+    expect(resolveKafkaStreamsOptions({ ...base, maxTaskIdleMs: 500 }).streams.maxTaskIdleMs).toBe(500);
+    expect(resolveKafkaStreamsOptions({ ...base, maxTaskIdleMs: -1 }).streams.maxTaskIdleMs).toBe(-1);
+    expect(optionError({ maxTaskIdleMs: -3 })).toMatch(/^Option 'maxTaskIdleMs' must be an integer/);
+    expect(optionError({ maxTaskIdelMs: 100 })).toContain("did you mean 'maxTaskIdleMs'?");
+  });
+
   it('commits every 100 ms by default under exactly-once, as Kafka Streams does', () => {
     const resolved = resolveKafkaStreamsOptions({ ...base, processingGuarantee: 'exactly_once' });
     expect(resolved.processingGuarantee).toBe('exactly_once');

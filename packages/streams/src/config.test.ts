@@ -92,6 +92,12 @@ describe('resolveStreamsConfig', () => {
       expect(configError({ applicationId: 'app', logger: console.log }).message).toContain("Option 'logger'");
       expect(configError({ applicationId: 'app', logger: null }).message).toContain('use silentLogger');
     });
+
+    it('a maxTaskIdleMs that is not an integer of -1 or more', () => {
+      for (const bad of [-2, 1.5, '100', Number.NaN, Number.POSITIVE_INFINITY]) {
+        expect(configError({ applicationId: 'app', maxTaskIdleMs: bad }).message).toMatch(/^Option 'maxTaskIdleMs' must be an integer number of milliseconds, 0 or more .* or -1 \(never wait/);
+      }
+    });
   });
 
   it('fills in the defaults', () => {
@@ -102,6 +108,10 @@ describe('resolveStreamsConfig', () => {
     expect(resolved.defaultTimestampExtractor).toBe(recordTimestampExtractor);
     expect(resolved.logger).toBe(consoleLogger);
     expect(resolved.upgradeFrom).toBeUndefined();
+    // Kafka's default: wait for records already on the broker, not for new ones.
+    expect(resolved.maxTaskIdleMs).toBe(0);
+    expect(resolveStreamsConfig({ applicationId: 'app', maxTaskIdleMs: -1 }).maxTaskIdleMs).toBe(-1);
+    expect(resolveStreamsConfig({ applicationId: 'app', maxTaskIdleMs: 250 }).maxTaskIdleMs).toBe(250);
     expect(resolved.appConfigs).toEqual({ applicationId: 'orders-app.v2_1' });
     for (const handler of [resolved.deserializationExceptionHandler, resolved.processingExceptionHandler, resolved.productionExceptionHandler]) {
       expect(typeof handler).toBe('function');

@@ -68,6 +68,19 @@ export interface StreamsConfig {
    * "Upgrading").
    */
   readonly upgradeFrom?: 'prefixed-changelogs';
+  /**
+   * How long a task with several input partitions (a join, a merge, several source topics) waits,
+   * in wall-clock ms, for a partition it has no records of, as Kafka Streams'
+   * `max.task.idle.ms` (KIP-695). It keeps the order of event time across the partitions: a task
+   * processes the oldest buffered record first, which is only right when every partition has
+   * records buffered. With some empty, a task always waits for records its driver knows are on
+   * the broker but has not fetched yet; once every empty partition is known to be at its end, it
+   * waits this long more for new records to be produced, then processes what it has (counted as
+   * `enforced-processing`). `0` (the default) waits for records already on the broker but not for
+   * new ones; `-1` never waits, processing whatever is buffered. Only `KafkaStreams` waits: the
+   * test driver and the embedded runner hold all their input locally, so their tasks never wait.
+   */
+  readonly maxTaskIdleMs?: number;
 }
 
 /** The values of {@link StreamsConfig.upgradeFrom}. */
@@ -87,6 +100,7 @@ export const streamsConfigOptions = [
   'appConfigs',
   'metricsRecordingLevel',
   'upgradeFrom',
+  'maxTaskIdleMs',
 ] as const satisfies ReadonlyArray<keyof StreamsConfig>;
 // Fails to compile when an option of StreamsConfig is missing from the list.
 const everyStreamsOption: [Exclude<keyof StreamsConfig, (typeof streamsConfigOptions)[number]>] extends [never] ? true : never = true;
@@ -116,6 +130,8 @@ export interface ResolvedStreamsConfig {
   readonly metricsRecordingLevel: RecordingLevel;
   /** The configured older format, or `undefined`: Kafka Streams' formats only. */
   readonly upgradeFrom: 'prefixed-changelogs' | undefined;
+  /** The configured wait for empty input partitions, ms, or `0`; `-1` never waits. */
+  readonly maxTaskIdleMs: number;
   /** The options as given, with the entries of their `appConfigs` beside them: what processors see as `context.appConfigs`. */
   readonly appConfigs: Readonly<Record<string, unknown>>;
 }
@@ -213,6 +229,12 @@ export function resolveStreamsConfig(config: StreamsConfig, driverOptions: reado
       `Option 'upgradeFrom' must be 'prefixed-changelogs' (while changelogs may hold records of a pre-0.1 Tributary build) or absent (Kafka Streams' formats only), got ${JSON.stringify(upgradeFrom)}.`,
     );
   }
+  const maxTaskIdleMs = config.maxTaskIdleMs ?? 0;
+  if (typeof maxTaskIdleMs !== 'number' || !Number.isSafeInteger(maxTaskIdleMs) || maxTaskIdleMs < -1) {
+    throw new ConfigError(
+      `Option 'maxTaskIdleMs' must be an integer number of milliseconds, 0 or more (0, the default, waits only for records already on the broker), or -1 (never wait, process whatever is buffered), got ${String(maxTaskIdleMs)}.`,
+    );
+  }
   for (const level of ['debug', 'info', 'warn', 'error'] as const) {
     if (typeof logger[level] !== 'function') throw new ConfigError(`Option 'logger' must have a '${level}' method.`);
   }
@@ -229,6 +251,7 @@ export function resolveStreamsConfig(config: StreamsConfig, driverOptions: reado
     cacheMaxBytes,
     metricsRecordingLevel,
     upgradeFrom,
+    maxTaskIdleMs,
     appConfigs: { ...options, ...ownSettings },
   };
 }

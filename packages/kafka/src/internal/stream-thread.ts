@@ -37,6 +37,7 @@ import type { TopicPlan } from './topic-plan.js';
 import { sinkPartitionCount } from './topic-manager.js';
 import { TaskCorruptedError, TaskMigratedError } from '../errors.js';
 import { encodeChangelogEnds } from './commit-metadata.js';
+import { PartitionEndProbe } from './partition-ends.js';
 import type { Admin } from 'kafkajs';
 
 /** How often wall-clock punctuators and the commit interval are checked between batches. */
@@ -111,6 +112,8 @@ export class StreamThread {
   private failed = false;
   private closing = false;
   private joined = false;
+  /** Finds the ends of input partitions no batch has reported, for tasks that wait for them (maxTaskIdleMs). */
+  private readonly partitionEnds: PartitionEndProbe;
 
   constructor(private readonly options: StreamThreadOptions) {
     const { kafka, builder, plan, options: resolved } = options;
@@ -177,6 +180,7 @@ export class StreamThread {
       this.standbys = new StandbyTasks({ kafka, builder, options: resolved, logger: resolved.streams.logger, onError: (error) => this.background(() => this.fail(error)) });
     }
     this.tasks = this.taskManager.tasks;
+    this.partitionEnds = new PartitionEndProbe(options.admin, resolved.applicationId, resolved.streams.logger);
   }
 
   /** Connects, joins the group and resolves once the first assignment is restored and running. */
@@ -245,11 +249,12 @@ export class StreamThread {
             sensors.pollRecords.record(batch.messages.length);
             sensors.blockedNs += Math.round(waited * 1e6);
             const lastOffset = batch.lastOffset();
-            this.processBatch(managed, batch.topic, batch.partition, batch.messages, lastOffset);
+            const lag = Math.max(0, Number(batch.highWatermark) - Number(lastOffset) - 1);
+            this.processBatch(managed, batch.topic, batch.partition, batch.messages, lastOffset, lag);
             const processed = performance.now();
             sensors.process.record(processed - arrived);
             managed.task.metrics.processTime.record(processed - arrived);
-            sensors.setLag(batch.topic, batch.partition, `${batch.topic}:${batch.partition}`, Math.max(0, Number(batch.highWatermark) - Number(lastOffset) - 1));
+            sensors.setLag(batch.topic, batch.partition, `${batch.topic}:${batch.partition}`, lag);
             this.lastBatchEnd = processed;
             if (this.failed) return;
             resolveOffset(batch.lastOffset());
@@ -416,11 +421,35 @@ export class StreamThread {
         }
       }
       if (fired > 0) this.sensors.punctuate.record(performance.now() - start);
+      await this.processWaitingTasks(now);
+      if (this.failed) return;
       if (now - this.lastCommitAt >= this.options.options.commitIntervalMs) await this.commitAll('interval');
     });
   }
 
-  private processBatch(managed: ManagedTask, topic: string, partition: number, messages: KafkaMessage[], lastOffset: string): void {
+  /**
+   * A task waiting for an empty input partition (maxTaskIdleMs) goes on when its wait is over or a
+   * probe found the partition's end, not only when a batch comes: each tick processes it again.
+   * Under the lock.
+   */
+  private async processWaitingTasks(now: number): Promise<void> {
+    this.partitionEnds.check(this.tasks, this.positions, now);
+    for (const managed of this.tasks.values()) {
+      if (managed.state !== 'running' || managed.task.idlingSince === undefined) continue;
+      try {
+        managed.task.wallClockTime = now;
+        this.sensors.processedRecords += managed.task.process();
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
+      if (!this.sendDueRecords(managed.collector)) return;
+      if (managed.collector.pending >= MAX_PENDING_RECORDS && !(await this.sendCollected(managed.collector))) return;
+    }
+  }
+
+  /** Feeds a batch to its task, with the partition's lag after it (high watermark against the batch's end), and processes. */
+  private processBatch(managed: ManagedTask, topic: string, partition: number, messages: KafkaMessage[], lastOffset: string, lag: number): void {
     const positionKey = `${topic}:${partition}`;
     const position = this.positions.get(positionKey) ?? -1;
     const records: ConsumedRecord[] = [];
@@ -431,6 +460,7 @@ export class StreamThread {
     }
     try {
       if (records.length > 0) managed.task.addRecords(topic, records);
+      managed.task.setFetchedLag(topic, lag);
       managed.task.wallClockTime = Date.now();
       this.sensors.processedRecords += managed.task.process();
     } catch (error) {

@@ -142,10 +142,12 @@ export class TaskManager {
     }
     const collector = this.options.collectorFor(transaction, key);
     const taskCollector = collector.forTask();
-    const task = new StreamTask({ taskId, builder, subtopology, config: options.streams, collector: taskCollector, clock: Date.now, stateDir: options.stateDir });
+    const task = new StreamTask({ taskId, builder, subtopology, config: options.streams, collector: taskCollector, clock: Date.now, stateDir: options.stateDir, fetchesInput: true });
     taskCollector.context = task.context;
     for (const [name, store] of this.options.globalStores) task.context.stores.set(name, store);
     const topicPartitions = task.sourceTopics.filter((topic) => (assignment[topic] ?? []).includes(partition)).map((topic) => ({ topic, partition }));
+    // A topic with fewer partitions than the sub-topology has tasks has none for this one: never waited for.
+    for (const topic of task.sourceTopics) if (!topicPartitions.some((entry) => entry.topic === topic)) task.markPartitionMissing(topic);
     const managed: ManagedTask = {
       key,
       handles: new Map(),

@@ -86,6 +86,20 @@ describe('EmbeddedRunner', () => {
     expect(counts).toEqual([['ann', 3], ['bob', 1], ['ann', 5]]);
   });
 
+  it('never waits for an empty input partition, whatever maxTaskIdleMs says: all its input is local', async () => {
+    const builder = new StreamsBuilder();
+    builder
+      .stream('left', Consumed.with(Serdes.String(), Serdes.String()))
+      .merge(builder.stream('right', Consumed.with(Serdes.String(), Serdes.String())))
+      .to('merged', Produced.with(Serdes.String(), Serdes.String()));
+    const runner = await start(builder.build(), { applicationId: 'embedded', logger: silentLogger, maxTaskIdleMs: 60_000, metricsRecordingLevel: 'DEBUG' }, { commitIntervalMs: 60_000 });
+    const merged: string[] = [];
+    runner.onRecord('merged', (record) => merged.push(record.value!.toString()));
+    runner.send('left', key('a'), Buffer.from('only left'), { timestamp: 1 });
+    expect(merged).toEqual(['only left']);
+    expect(sumMetrics(runner.metrics().all, 'stream-task-metrics', 'enforced-processing-total')).toBe(0);
+  });
+
   it('commits on its timer', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
     const runner = await start(countTopology(), { applicationId: 'embedded', logger: silentLogger }, { commitIntervalMs: 500 });

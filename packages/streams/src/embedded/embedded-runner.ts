@@ -62,7 +62,8 @@ export type EmbeddedRecordListener = (record: EmbeddedRecord) => void;
 
 /**
  * Runs a topology in process, with no broker: `send` records in, listen to topics with
- * `onRecord`, query stores, and `close` when done.
+ * `onRecord`, query stores, and `close` when done. A record is processed as it is sent: its tasks
+ * never wait for an empty input partition (all input is local), whatever `maxTaskIdleMs` says.
  *
  * ```ts
  * const runner = await EmbeddedRunner.start(builder.build(), { applicationId: 'analytics' }, { stateDir: './state' });

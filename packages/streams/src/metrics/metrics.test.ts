@@ -18,6 +18,12 @@ import {
 import { TopologyTestDriver } from '../test-utils/index.js';
 import { SampledStat, CounterRate, SAMPLE_WINDOW_MS, perRecordSensorsOffConfig } from './internal/sampled-stat.js';
 import type { RecordingLevel } from './metrics.js';
+import { StreamsMetricsReader } from './internal/metrics-reader.js';
+import { ThreadSensors } from './internal/thread-sensors.js';
+import { StreamTask } from '../processor/internal/stream-task.js';
+import { topologyBuilder } from '../processor/topology.js';
+import { resolveStreamsConfig } from '../config.js';
+import { Headers } from '../processor/headers.js';
 
 const start = 1_000_000;
 
@@ -216,6 +222,39 @@ describe('metrics through the test driver', () => {
     // What the application counts stays: the record was processed.
     expect(value(metrics, 'stream-task-metrics', 'process-total', { 'task-id': '0_0' })).toBe(1);
     driver.close();
+  });
+
+  it("reports enforced processing per task at DEBUG only, with Kafka's group, name and tags", () => {
+    const builder = new StreamsBuilder();
+    builder
+      .stream('left', Consumed.with(Serdes.String(), Serdes.String()))
+      .merge(builder.stream('right', Consumed.with(Serdes.String(), Serdes.String())))
+      .to('out', Produced.with(Serdes.String(), Serdes.String()));
+    const internal = topologyBuilder(builder.build())!;
+    const taskOf = (level: RecordingLevel): StreamTask =>
+      new StreamTask({
+        taskId: { subtopology: 0, partition: 0 },
+        builder: internal,
+        subtopology: internal.subtopologies()[0]!,
+        config: resolveStreamsConfig({ applicationId: 'app', logger: silentLogger, metricsRecordingLevel: level }),
+        collector: { send: () => {}, partitionCount: () => 1 },
+        clock: () => start,
+        fetchesInput: true,
+      });
+    const read = (level: RecordingLevel): Metric[] => {
+      const task = taskOf(level);
+      // right is known to be at its end; with maxTaskIdleMs 0 the two records of left go at once.
+      task.setFetchedLag('right', 0);
+      const record = (offset: number) => ({ topic: 'left', partition: 0, offset, timestamp: start - 10, key: Buffer.from('k'), value: Buffer.from('v'), headers: new Headers() });
+      task.addRecords('left', [record(0), record(1)]);
+      expect(task.process()).toBe(2);
+      return new StreamsMetricsReader(level).read(undefined, [{ threadId: 'app-StreamThread-1', sensors: new ThreadSensors(start), tasks: [task], polls: true, timesTasks: true }], start + 1_000);
+    };
+    const debug = read('DEBUG');
+    const tags = { 'thread-id': 'app-StreamThread-1', 'task-id': '0_0' };
+    expect(findMetrics(debug, 'stream-task-metrics', 'enforced-processing-total', tags)).toEqual([expect.objectContaining({ level: 'DEBUG', type: 'counter', value: 2 })]);
+    expect(value(debug, 'stream-task-metrics', 'enforced-processing-rate', tags)).toBeCloseTo(2 / 30);
+    expect(findMetrics(read('INFO'), 'stream-task-metrics', 'enforced-processing-total')).toEqual([]);
   });
 
   it('rejects an unknown recording level, naming the option', () => {

@@ -47,6 +47,17 @@ function withContext(onInit: (context: ProcessorContext<string, string>) => void
   };
 }
 
+describe('maxTaskIdleMs', () => {
+  it('never makes a task wait for an empty input partition: piped records are all the input there is', () => {
+    const builder = new StreamsBuilder();
+    builder.stream('left', strings).merge(builder.stream('right', strings)).to('out', writeStrings);
+    const driver = openMemoryDriver(builder.build(), { maxTaskIdleMs: 60_000 });
+    const out = driver.createOutputTopic('out', Serdes.String(), Serdes.String());
+    driver.createInputTopic('left', Serdes.String(), Serdes.String()).pipeInput('k', 'left only', 5);
+    expect(out.readValuesToList()).toEqual(['left only']);
+  });
+});
+
 describe('input topic timestamps', () => {
   it('start at the wall clock when no start is given, and stay there without autoAdvanceMs', () => {
     const driver = openMemoryDriver(stringTopology(), {}, { initialWallClockTime: 1_000 });

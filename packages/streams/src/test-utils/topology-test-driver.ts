@@ -39,6 +39,8 @@ export type TestDriverConfig = Partial<StreamsConfig> & {
 
 /**
  * Runs a {@link Topology} in memory, synchronously, as Kafka Streams' `TopologyTestDriver` does.
+ * Every piped record is processed at once: its tasks never wait for an empty input partition
+ * (`maxTaskIdleMs` changes nothing here), since all their input is local.
  * Build one per test and {@link close} it (or `closeAsync` it, for persistent stores) afterwards.
  * [Getting started](../../../../docs/getting-started.md#test-it-with-the-topologytestdriver) walks through a full test.
  */

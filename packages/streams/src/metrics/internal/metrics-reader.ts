@@ -119,6 +119,7 @@ export class StreamsMetricsReader {
     this.gauge(group, 'restore-remaining-records-total', tags, 'The changelog records still to restore before the task processes.', 'INFO', metrics.restoreRemaining);
     this.counterWithRate(group, 'process', tags, 'records processed', 'DEBUG', metrics.processed);
     this.counterWithRate(group, 'punctuate', tags, 'punctuator calls', 'DEBUG', metrics.punctuations);
+    this.counterWithRate(group, 'enforced-processing', tags, 'records processed although an input partition was empty, once the wait for it (maxTaskIdleMs) was over', 'DEBUG', metrics.enforcedProcessing);
     if (recordsAt(this.level, 'DEBUG')) {
       this.gauge(group, 'record-lateness-avg', tags, 'The average lateness of records: how far behind stream time they came, ms.', 'DEBUG', metrics.lateness.average(now));
       this.gauge(group, 'record-lateness-max', tags, 'The largest lateness of a record, ms.', 'DEBUG', metrics.lateness.maximum(now));

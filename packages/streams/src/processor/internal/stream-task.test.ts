@@ -52,6 +52,10 @@ interface HarnessOptions {
   readonly config?: Partial<StreamsConfig>;
   /** Called for each record after it is recorded; lets a test call the context. */
   readonly onRecord?: (context: ProcessorContext<string, number>, record: StreamRecord<string, number>) => void;
+  /** The task's wall clock; 0 when absent. */
+  readonly clock?: () => number;
+  /** As the Kafka runtime builds tasks: input fetched, so empty partitions may be waited for. */
+  readonly fetchesInput?: boolean;
 }
 
 /** A task with one source over `topics`, a recording processor and a sink to 'out'. */
@@ -106,7 +110,8 @@ function harness(options: HarnessOptions = {}): Harness {
     subtopology: builder.subtopologies()[0]!,
     config: resolveStreamsConfig({ applicationId: 'task-test', ...options.config }),
     collector,
-    clock: () => 0,
+    clock: options.clock ?? (() => 0),
+    ...(options.fetchesInput === undefined ? {} : { fetchesInput: options.fetchesInput }),
   });
   task.initialize();
   return { task, seen, sent, contexts };
@@ -459,5 +464,143 @@ describe('StreamTask', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('StreamTask waiting for empty input partitions (maxTaskIdleMs, KIP-695)', () => {
+  /** A task fetching topics a and b, its wall clock at `time.now`. */
+  function waitingHarness(maxTaskIdleMs?: number, topics?: readonly string[]): Harness & { readonly time: { now: number } } {
+    const time = { now: 1_000 };
+    const config = maxTaskIdleMs === undefined ? {} : { maxTaskIdleMs };
+    return { ...harness({ fetchesInput: true, clock: () => time.now, config, ...(topics === undefined ? {} : { topics }) }), time };
+  }
+  const values = (seen: readonly Seen[]): number[] => seen.map((record) => record.value);
+
+  it('waits while an empty partition has records on the broker, or its end is not known, then keeps event-time order', () => {
+    const { task, seen, time } = waitingHarness();
+    task.addRecords('a', batch('a', [[10, 1], [30, 2]]));
+    // Nothing fetched from b yet: its end is unknown, so b's first record may be older than a's.
+    expect(task.process()).toBe(0);
+    expect(task.idlingSince).toBe(1_000);
+    expect(task.emptyTopicsNotAtEnd()).toEqual(['b']);
+    task.setFetchedLag('b', 2);
+    time.now = 60_000;
+    // Records known to be on the broker are waited for however long it takes (no deadline).
+    expect(task.process()).toBe(0);
+    expect(task.idlingSince).toBe(1_000);
+    task.addRecords('b', batch('b', [[20, 3], [40, 4]]));
+    task.setFetchedLag('b', 0);
+    // b's 20 goes between a's 10 and 30; a's 30 goes while b's 40 is buffered; then a is empty, its end unknown: b's 40 waits.
+    expect(task.process()).toBe(3);
+    expect(values(seen)).toEqual([1, 3, 2]);
+    expect(task.idlingSince).toBe(60_000);
+    expect(task.emptyTopicsNotAtEnd()).toEqual(['a']);
+    expect(task.metrics.enforcedProcessing).toBe(0);
+  });
+
+  it('processes at once, counting each record as enforced, when the empty partition is at its end and maxTaskIdleMs is 0 (the default)', () => {
+    const { task, seen } = waitingHarness();
+    task.setFetchedLag('b', 0);
+    task.addRecords('a', batch('a', [[10, 1], [30, 2]]));
+    expect(task.emptyTopicsNotAtEnd()).toEqual([]);
+    expect(task.process()).toBe(2);
+    expect(values(seen)).toEqual([1, 2]);
+    expect(task.idlingSince).toBeUndefined();
+    // As Kafka: every record processed while a partition was given up on is one enforced processing.
+    expect(task.metrics.enforcedProcessing).toBe(2);
+  });
+
+  it('processes without enforcing anything when every partition has records buffered', () => {
+    const { task, seen } = waitingHarness(5_000);
+    task.addRecords('a', batch('a', [[10, 1]]));
+    task.addRecords('b', batch('b', [[5, 2], [50, 3]]));
+    task.setFetchedLag('a', 0);
+    task.setFetchedLag('b', 0);
+    // a's 10 and b's 5 are both buffered; after a's 10, a is empty and at its end: the wait for it begins.
+    expect(task.process()).toBe(2);
+    expect(values(seen)).toEqual([2, 1]);
+    expect(task.metrics.enforcedProcessing).toBe(0);
+    expect(task.idlingSince).toBe(1_000);
+  });
+
+  it('waits maxTaskIdleMs of wall-clock time for new records on a partition at its end, then processes and counts enforced processing', () => {
+    const { task, seen, time } = waitingHarness(100);
+    task.setFetchedLag('b', 0);
+    task.addRecords('a', batch('a', [[10, 1], [30, 2]]));
+    expect(task.process()).toBe(0);
+    expect(task.idlingSince).toBe(1_000);
+    time.now = 1_099;
+    expect(task.process()).toBe(0);
+    time.now = 1_100;
+    expect(task.process()).toBe(2);
+    expect(values(seen)).toEqual([1, 2]);
+    expect(task.metrics.enforcedProcessing).toBe(2);
+    expect(task.idlingSince).toBeUndefined();
+    // The deadline passed stays passed while b has no records: more of a go at once.
+    task.addRecords('a', batch('a', [[50, 3]], 2));
+    expect(task.process()).toBe(1);
+    expect(task.metrics.enforcedProcessing).toBe(3);
+  });
+
+  it('starts a fresh wait once records arrived on the partition in between', () => {
+    const { task, seen, time } = waitingHarness(100);
+    task.setFetchedLag('b', 0);
+    task.addRecords('a', batch('a', [[10, 1]]));
+    expect(task.process()).toBe(0);
+    time.now = 1_100;
+    expect(task.process()).toBe(1);
+    // b gets a record at 2 000; a's next is older, so b's is processed after it, without waiting.
+    time.now = 2_000;
+    task.addRecords('b', batch('b', [[40, 2]]));
+    task.addRecords('a', batch('a', [[20, 3], [60, 4]], 1));
+    expect(task.process()).toBe(2);
+    expect(values(seen)).toEqual([1, 3, 2]);
+    // b is empty again at its end: a's 60 waits a whole new maxTaskIdleMs, from now.
+    expect(task.idlingSince).toBe(2_000);
+    time.now = 2_099;
+    expect(task.process()).toBe(0);
+    time.now = 2_100;
+    expect(task.process()).toBe(1);
+    expect(values(seen)).toEqual([1, 3, 2, 4]);
+    expect(task.metrics.enforcedProcessing).toBe(2);
+  });
+
+  it('never waits with maxTaskIdleMs -1, even for an empty partition of unknown end', () => {
+    const { task, seen } = waitingHarness(-1);
+    task.addRecords('a', batch('a', [[10, 1], [30, 2]]));
+    task.setFetchedLag('b', 5);
+    expect(task.process()).toBe(2);
+    expect(values(seen)).toEqual([1, 2]);
+    expect(task.idlingSince).toBeUndefined();
+    expect(task.emptyTopicsNotAtEnd()).toEqual([]);
+    expect(task.metrics.enforcedProcessing).toBe(0);
+  });
+
+  it('never waits in a task of one partition, nor in a task whose input is local (test driver, embedded runner)', () => {
+    const single = waitingHarness(10_000, ['a']);
+    single.task.addRecords('a', batch('a', [[10, 1]]));
+    expect(single.task.process()).toBe(1);
+    const local = harness({ config: { maxTaskIdleMs: 10_000 } });
+    local.task.addRecords('a', batch('a', [[10, 1], [30, 2]]));
+    local.task.setFetchedLag('b', 3);
+    expect(local.task.process()).toBe(2);
+    expect(local.task.idlingSince).toBeUndefined();
+    expect(local.task.metrics.enforcedProcessing).toBe(0);
+  });
+
+  it('never waits for a partition that does not exist (a merged topic with fewer partitions than the task count)', () => {
+    const { task, seen } = waitingHarness(10_000);
+    task.markPartitionMissing('b');
+    task.setFetchedLag('b', 3);
+    task.addRecords('a', batch('a', [[10, 1], [30, 2]]));
+    expect(task.emptyTopicsNotAtEnd()).toEqual([]);
+    expect(task.process()).toBe(2);
+    expect(values(seen)).toEqual([1, 2]);
+    expect(task.metrics.enforcedProcessing).toBe(0);
+  });
+
+  it('rejects a lag for a topic the task does not read', () => {
+    const { task } = waitingHarness();
+    expect(() => task.setFetchedLag('c', 0)).toThrow(/does not read topic 'c'/);
   });
 });

@@ -17,6 +17,7 @@ import { ProcessorNode } from './processor-node.js';
 import { RecordQueue } from './record-queue.js';
 import { SinkProcessor, SourceProcessor } from './sink-processor.js';
 import { TaskContext } from './task-context.js';
+import { ENFORCED, TaskIdling, WAIT } from './task-idling.js';
 import { TaskMetrics, type SourceProcessCounter } from './task-metrics.js';
 import { recordsAt } from '../../metrics/metrics.js';
 import { perRecordSensorsOff, SampledStat } from '../../metrics/internal/sampled-stat.js';
@@ -44,6 +45,15 @@ export interface StreamTaskOptions {
   readonly clock: () => number;
   /** Directory for persistent stores of this task, when the driver has one. */
   readonly stateDir?: string;
+  /**
+   * Whether the task's input is fetched from brokers, so that a partition with nothing buffered
+   * may hold records the driver has not fetched yet (the Kafka runtime). Such a task, when it
+   * reads several partitions, waits for them as the config's `maxTaskIdleMs` says, and the driver
+   * reports each partition's lag with {@link StreamTask.setFetchedLag}. Absent or `false` (the
+   * test driver, the embedded runner): all input is local and already buffered, and the task
+   * never waits.
+   */
+  readonly fetchesInput?: boolean;
 }
 
 /**
@@ -78,6 +88,10 @@ export class StreamTask {
   private state: 'created' | 'running' | 'closed' = 'created';
   /** When the stream-time-ahead warning was last logged, wall clock. */
   private warnedAheadAt = Number.NEGATIVE_INFINITY;
+  /** The wait for empty input partitions; `undefined` when the task never waits (one partition, local input, or `maxTaskIdleMs` -1). */
+  private readonly idling: TaskIdling | undefined;
+  /** The index of each queue in {@link queueList}, by topic. */
+  private readonly queueIndex = new Map<string, number>();
 
   /**
    * Builds the task's processor nodes and stores for `options.subtopology` and partition
@@ -131,6 +145,10 @@ export class StreamTask {
         const child = byName.get(childName);
         if (child !== undefined) node.addChild(child);
       }
+    }
+    for (let index = 0; index < this.queueList.length; index++) this.queueIndex.set(this.queueList[index]!.topic, index);
+    if (options.fetchesInput === true && config.maxTaskIdleMs !== -1 && this.queueList.length > 1) {
+      this.idling = new TaskIdling(config.maxTaskIdleMs, this.queueList.map((queue) => queue.topic));
     }
     // Kafka records end-to-end latency at source and terminal nodes; sinks record their own.
     for (const node of this.nodes) {
@@ -255,16 +273,64 @@ export class StreamTask {
 
   /** Buffers records of one source topic's partition. */
   addRecords(topic: string, records: readonly ConsumedRecord[]): void {
-    const queue = this.queues.get(topic);
-    if (queue === undefined) throw new TopologyError(`Task ${formatTaskId(this.id)} does not read topic '${topic}'; it reads [${this.sourceTopics.join(', ')}].`);
-    queue.add(records);
+    const index = this.indexOf(topic);
+    this.queueList[index]!.add(records);
+    if (records.length > 0) this.idling?.dataArrived(index);
   }
 
   /** Buffers one record of one source topic's partition. */
   addRecord(topic: string, record: ConsumedRecord): void {
-    const queue = this.queues.get(topic);
-    if (queue === undefined) throw new TopologyError(`Task ${formatTaskId(this.id)} does not read topic '${topic}'; it reads [${this.sourceTopics.join(', ')}].`);
-    queue.addOne(record);
+    const index = this.indexOf(topic);
+    this.queueList[index]!.addOne(record);
+    this.idling?.dataArrived(index);
+  }
+
+  private indexOf(topic: string): number {
+    const index = this.queueIndex.get(topic);
+    if (index === undefined) throw new TopologyError(`Task ${formatTaskId(this.id)} does not read topic '${topic}'; it reads [${this.sourceTopics.join(', ')}].`);
+    return index;
+  }
+
+  /**
+   * Tells a task that fetches its input (`fetchesInput`) how far the driver's fetch position in
+   * one source topic's partition is behind the partition's end: `0` when it has fetched
+   * everything the broker holds (the high watermark), more when records are still to fetch, `-1`
+   * when it does not know. While that partition has nothing buffered, a lag other than 0 makes
+   * the task wait (see `maxTaskIdleMs`). Ignored by a task that never waits.
+   */
+  setFetchedLag(topic: string, lag: number): void {
+    const index = this.indexOf(topic);
+    this.idling?.setLag(index, lag);
+  }
+
+  /**
+   * Tells a task that fetches its input that its partition of `topic` does not exist: the topic
+   * has fewer partitions than the sub-topology has tasks (a `merge` or a multi-topic source of
+   * topics that are not co-partitioned), so Kafka assigns the task no partition of it. The task
+   * never waits for it.
+   */
+  markPartitionMissing(topic: string): void {
+    const index = this.indexOf(topic);
+    this.idling?.setMissing(index);
+  }
+
+  /**
+   * When the task, having records buffered, last started waiting for an empty input partition
+   * (wall clock, ms, from the driver's clock), or `undefined` while it is not waiting. A driver
+   * calls {@link process} again for a waiting task as time passes or lags change: a wait for new
+   * records ends with the wall clock, not with input.
+   */
+  get idlingSince(): number | undefined {
+    return this.idling?.since;
+  }
+
+  /**
+   * The source topics whose partition has nothing buffered and is not known to be fetched to its
+   * end (no lag of 0 reported): what a waiting task waits for, and what a driver that has not
+   * fetched anything from them should find the end of.
+   */
+  emptyTopicsNotAtEnd(): string[] {
+    return this.idling?.emptyTopicsNotAtEnd(this.queueList) ?? [];
   }
 
   /** Whether the task holds state stores (which a commit flushes even when nothing was processed). */
@@ -281,24 +347,39 @@ export class StreamTask {
 
   /**
    * Processes up to `maxRecords` buffered records, oldest event time first across partitions,
-   * firing stream-time punctuators as time passes. Returns how many were processed.
+   * firing stream-time punctuators as time passes. Returns how many were processed. A task that
+   * fetches its input stops early while it waits for an empty partition (see {@link idlingSince}).
    */
   process(maxRecords = Number.POSITIVE_INFINITY): number {
     if (this.state !== 'running') this.initialize();
     const context = this.context;
     const queues = this.queueList;
+    const idling = this.idling;
+    // One clock read per call, as Kafka reads it once per pass of its thread.
+    const now = idling === undefined ? 0 : this.options.clock();
     let processed = 0;
     while (processed < maxRecords) {
       let queue: RecordQueue | undefined;
       let chosen = 0;
+      let someEmpty = false;
       for (let index = 0; index < queues.length; index++) {
         const candidate = queues[index]!;
-        if (candidate.head !== undefined && (queue === undefined || candidate.headTimestamp < queue.headTimestamp)) {
+        if (candidate.head === undefined) someEmpty = true;
+        else if (queue === undefined || candidate.headTimestamp < queue.headTimestamp) {
           queue = candidate;
           chosen = index;
         }
       }
       if (queue === undefined) break;
+      if (someEmpty && idling !== undefined) {
+        const readiness = idling.readiness(queues, now);
+        if (readiness === WAIT) {
+          idling.since ??= now;
+          break;
+        }
+        if (readiness === ENFORCED) this.metrics.enforcedProcessing++;
+      }
+      if (idling !== undefined) idling.since = undefined;
       const raw = queue.head!;
       const timestamp = queue.headTimestamp;
       const record = new StreamRecord(queue.headKey, queue.headValue, timestamp, raw.headers);

@@ -50,6 +50,12 @@ export class TaskMetrics {
   processed = 0;
   /** Punctuator calls fired, stream-time and wall-clock together. */
   punctuations = 0;
+  /**
+   * Records processed while some input partition was empty and the task had waited for it as long
+   * as `maxTaskIdleMs` allows (Kafka's `enforced-processing`): their order against that
+   * partition's next records is not guaranteed.
+   */
+  enforcedProcessing = 0;
   /** Records dropped, by reason; a reason absent from the map has dropped none. */
   readonly dropped = new Map<DropReason, number>();
   /**

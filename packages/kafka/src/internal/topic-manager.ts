@@ -3,7 +3,7 @@
  * works out its internal topics (see `topic-plan.ts`), verifies those that exist and creates the
  * rest. Everything goes through one admin client of the client seam.
  */
-import { ConfigError, type Logger } from '@tributary/streams';
+import type { Logger } from '@tributary/streams';
 import type { InternalTopologyBuilder } from '@tributary/streams/engine';
 import { MissingSourceTopicsError } from '../errors.js';
 import { internalTopicsToCreate, planTopics, type TopicPlan } from './topic-plan.js';

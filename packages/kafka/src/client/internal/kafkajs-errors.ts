@@ -13,6 +13,9 @@ const unavailableErrorNames = new Set(['KafkaJSNumberOfRetriesExceeded', 'KafkaJ
 /** kafkajs error types that blame the records themselves, not the partition or the producer. */
 const recordLevelErrorTypes = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_TIMESTAMP']);
 
+/** The Kafka error types that say a newer producer of the transactional id took over. */
+const fencedTypes = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH']);
+
 /** kafkajs' text when a request goes to a broker whose connection is gone. */
 const NOT_CONNECTED = 'Broker not connected';
 
@@ -33,7 +36,8 @@ function retriable(error: unknown): boolean {
 }
 
 function kindOf(error: Error): KafkaClientErrorKind {
-  if (hasType(error, new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH']))) return 'fenced';
+  // kafkajs 2.2.4 knows no PRODUCER_FENCED (code 90); brokers answer its old request versions with INVALID_PRODUCER_EPOCH.
+  if (hasType(error, fencedTypes) || someCause(error, (current) => /\bfenced\b/i.test(current.message))) return 'fenced';
   if (hasType(error, 'REBALANCE_IN_PROGRESS')) return 'rebalance-in-progress';
   if (hasType(error, 'UNKNOWN_TOPIC_OR_PARTITION')) return 'unknown-topic';
   const exhausted = someCause(error, (current) => current.name === 'KafkaJSNumberOfRetriesExceeded');

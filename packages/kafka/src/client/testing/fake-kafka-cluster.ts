@@ -1,0 +1,504 @@
+/**
+ * An in-memory Kafka behind the client seam, for unit tests of the runtime's parts (test
+ * support: no entry point of the package exports it). It keeps a log per topic-partition with
+ * its high watermark, consumer groups whose membership the test drives (every member is told of
+ * a rebalance: revoked, then assigned, as Kafka's eager protocol does), committed offsets with
+ * metadata, idempotent sends, and transactions: records sent in one are hidden from consumers
+ * (read_committed) until it commits, dropped when it aborts, and a transactional id initialized
+ * again fences the producer that held it. Faults are injected one request at a time with
+ * {@link FakeKafkaCluster.failNext}.
+ */
+import { KafkaClientError } from '../client-error.js';
+import type {
+  CommittedOffset,
+  ConsumerConfig,
+  ConsumerGroupMetadata,
+  DescribedMember,
+  FetchedBatch,
+  FetchedRecord,
+  GroupMembershipListener,
+  KafkaClientSupplier,
+  NewTopic,
+  OffsetCommit,
+  OutgoingKafkaRecord,
+  PartitionOffsets,
+  RecordHeaders,
+  SendAcknowledgement,
+  StreamsAdmin,
+  StreamsConsumer,
+  StreamsProducer,
+  TopicPartitions,
+  TransactionalProducer,
+  TransactionalProducerConfig,
+} from '../kafka-client.js';
+
+/** A record in a fake log. */
+export interface FakeLogRecord {
+  readonly offset: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly timestamp: number;
+  readonly headers: RecordHeaders | undefined;
+  /** `'open'` while its transaction is: consumers stop before it. */
+  state: 'committed' | 'open' | 'aborted';
+}
+
+/** The requests {@link FakeKafkaCluster.failNext} can make fail. */
+export type FakeOperation = 'send' | 'commitOffsets' | 'beginTransaction' | 'sendOffsetsToTransaction' | 'commitTransaction' | 'listOffsets' | 'fetchCommittedOffsets' | 'describeGroup';
+
+interface FakeGroup {
+  generation: number;
+  readonly members: FakeConsumer[];
+  readonly committed: Map<string, { offset: number; metadata: string | null }>;
+  /** The member id each member's last assignment carried user data for. */
+  readonly assignmentData: Map<string, Buffer>;
+}
+
+const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
+
+export class FakeKafkaCluster {
+  private readonly topics = new Map<string, number>();
+  private readonly logs = new Map<string, FakeLogRecord[]>();
+  private readonly groups = new Map<string, FakeGroup>();
+  /** The current epoch of each transactional id. */
+  private readonly epochs = new Map<string, number>();
+  private readonly failures = new Map<FakeOperation, Error[]>();
+  private nextMember = 1;
+  /** Every request made, by operation, for assertions. */
+  readonly requests: { operation: string; detail: string }[] = [];
+
+  /** Creates a topic (idempotent for the same count). */
+  createTopic(name: string, partitions: number): void {
+    const known = this.topics.get(name);
+    if (known !== undefined && known !== partitions) throw new Error(`Topic ${name} exists with ${known} partitions`);
+    this.topics.set(name, partitions);
+    for (let partition = 0; partition < partitions; partition++) if (!this.logs.has(partitionKey(name, partition))) this.logs.set(partitionKey(name, partition), []);
+  }
+
+  /** Appends committed records to a partition, as another application's producer would. */
+  produce(topic: string, partition: number, records: readonly { key: string | null; value: string | null; timestamp?: number }[]): void {
+    const log = this.log(topic, partition);
+    for (const { key, value, timestamp } of records) {
+      log.push({ offset: log.length, key: key === null ? null : Buffer.from(key), value: value === null ? null : Buffer.from(value), timestamp: timestamp ?? 0, headers: undefined, state: 'committed' });
+    }
+  }
+
+  /** What a read_committed consumer sees of a partition. */
+  committedRecords(topic: string, partition: number): FakeLogRecord[] {
+    return this.visible(topic, partition);
+  }
+
+  /** The whole log of a partition, open and aborted records included. */
+  logOf(topic: string, partition: number): readonly FakeLogRecord[] {
+    return this.log(topic, partition);
+  }
+
+  /** The group's committed offset and metadata for a partition, if any. */
+  committedOffset(groupId: string, topic: string, partition: number): { offset: number; metadata: string | null } | undefined {
+    return this.groups.get(groupId)?.committed.get(partitionKey(topic, partition));
+  }
+
+  /** Makes the next request of `operation` fail with `error` (one failure per call; they queue). */
+  failNext(operation: FakeOperation, error: Error): void {
+    const queue = this.failures.get(operation) ?? [];
+    queue.push(error);
+    this.failures.set(operation, queue);
+  }
+
+  /**
+   * Initializes `transactionalId` again, as another instance taking the task over does: the
+   * producer holding it is fenced, and its open transaction aborted.
+   */
+  fenceTransactionalId(transactionalId: string): void {
+    this.initTransactionalId(transactionalId);
+  }
+
+  /**
+   * Rebalances `groupId`: every member is told its partitions may be revoked, then gets its new
+   * assignment. `assign` decides it (member ids to topic partitions); by default the members'
+   * assignor, or without one every partition of the subscribed topics to the first member.
+   */
+  rebalance(groupId: string, assign?: (memberIds: readonly string[]) => Map<string, Record<string, number[]>>): void {
+    const group = this.groups.get(groupId);
+    if (group === undefined) throw new Error(`No group ${groupId}`);
+    for (const member of group.members) member.listener.onRevoked?.();
+    group.generation++;
+    const assignments = assign?.(group.members.map((member) => member.memberId)) ?? this.assignByAssignor(group);
+    for (const member of group.members) {
+      member.generation = group.generation;
+      member.assignment = assignments.get(member.memberId) ?? {};
+      member.listener.onAssigned?.({ memberId: member.memberId, generationId: group.generation, partitions: member.assignment });
+    }
+  }
+
+  /** The member ids of a group. */
+  memberIds(groupId: string): string[] {
+    return this.groups.get(groupId)?.members.map((member) => member.memberId) ?? [];
+  }
+
+  /** A supplier of clients on this cluster. */
+  supplier(): KafkaClientSupplier {
+    return {
+      name: 'fake',
+      consumer: (config) => new FakeConsumer(this, config),
+      producer: () => new FakeProducer(this),
+      transactionalProducer: (config) => new FakeTransactionalProducer(this, config),
+      admin: () => new FakeAdmin(this),
+      shutdown: () => {},
+    };
+  }
+
+  // What the fake clients use.
+
+  /** @internal Throws the failure queued for `operation`, if any, and records the request. */
+  request(operation: string, detail: string): void {
+    this.requests.push({ operation, detail });
+    const error = this.failures.get(operation as FakeOperation)?.shift();
+    if (error !== undefined) throw error;
+  }
+
+  /** @internal */
+  partitionCount(topic: string): number {
+    return this.topics.get(topic) ?? 0;
+  }
+
+  /** @internal */
+  log(topic: string, partition: number): FakeLogRecord[] {
+    const log = this.logs.get(partitionKey(topic, partition));
+    if (log === undefined) throw new KafkaClientError('unknown-topic', `This server does not host this topic-partition (${topic}-${partition})`, true);
+    return log;
+  }
+
+  /** @internal Records up to the first open transaction's, without aborted ones. */
+  visible(topic: string, partition: number, from = 0): FakeLogRecord[] {
+    const result: FakeLogRecord[] = [];
+    for (const record of this.log(topic, partition)) {
+      if (record.state === 'open') break;
+      if (record.state === 'committed' && record.offset >= from) result.push(record);
+    }
+    return result;
+  }
+
+  /** @internal The last stable offset: the first open record's, or the log end. */
+  stableEnd(topic: string, partition: number): number {
+    const log = this.log(topic, partition);
+    const open = log.find((record) => record.state === 'open');
+    return open === undefined ? log.length : open.offset;
+  }
+
+  /** @internal */
+  append(topic: string, records: readonly OutgoingKafkaRecord[], state: FakeLogRecord['state']): { acknowledgement: SendAcknowledgement; appended: FakeLogRecord[] } {
+    const partition = records[0]?.partition ?? 0;
+    if (records.some((record) => (record.partition ?? 0) !== partition)) throw new Error('A send carried records of several partitions');
+    const log = this.log(topic, partition);
+    const baseOffset = log.length;
+    const appended: FakeLogRecord[] = [];
+    for (const record of records) {
+      const entry: FakeLogRecord = { offset: log.length, key: record.key, value: record.value, timestamp: record.timestamp === undefined ? Date.now() : Number(record.timestamp), headers: record.headers, state };
+      log.push(entry);
+      appended.push(entry);
+    }
+    return { acknowledgement: { topic, partition, baseOffset }, appended };
+  }
+
+  /** @internal */
+  group(groupId: string): FakeGroup {
+    let group = this.groups.get(groupId);
+    if (group === undefined) this.groups.set(groupId, (group = { generation: 0, members: [], committed: new Map(), assignmentData: new Map() }));
+    return group;
+  }
+
+  /** @internal */
+  newMemberId(groupId: string): string {
+    return `${groupId}-member-${this.nextMember++}`;
+  }
+
+  /** @internal Bumps the epoch of `transactionalId`, fencing its holder and aborting its open transaction. */
+  initTransactionalId(transactionalId: string): number {
+    const epoch = (this.epochs.get(transactionalId) ?? 0) + 1;
+    this.epochs.set(transactionalId, epoch);
+    this.openTransactions.get(transactionalId)?.abort();
+    this.openTransactions.delete(transactionalId);
+    return epoch;
+  }
+
+  /** @internal */
+  epochOf(transactionalId: string): number {
+    return this.epochs.get(transactionalId) ?? 0;
+  }
+
+  /** @internal The open transaction of each transactional id, for aborts by fencing. */
+  readonly openTransactions = new Map<string, { abort(): void }>();
+
+  /** @internal Commits offsets for a group: refused when the member's generation is not the group's. */
+  commitGroupOffsets(groupId: string, offsets: readonly OffsetCommit[], generation: number | undefined): void {
+    const group = this.group(groupId);
+    if (generation !== undefined && generation !== group.generation) {
+      throw new KafkaClientError('rebalance-in-progress', `The group ${groupId} has rebalanced (generation ${group.generation}, the commit's ${generation})`, true);
+    }
+    for (const { topic, partition, offset, metadata } of offsets) group.committed.set(partitionKey(topic, partition), { offset, metadata: metadata ?? null });
+  }
+
+  private assignByAssignor(group: FakeGroup): Map<string, Record<string, number[]>> {
+    const result = new Map<string, Record<string, number[]>>();
+    const assignor = group.members[0]?.config.assignor;
+    if (assignor !== undefined) {
+      const members = group.members.map((member) => ({ memberId: member.memberId, userData: member.config.assignor?.subscriptionUserData() }));
+      for (const assignment of assignor.assign(members, (topic) => this.partitionCount(topic))) {
+        const partitions: Record<string, number[]> = {};
+        for (const [topic, numbers] of Object.entries(assignment.partitions)) partitions[topic] = [...numbers];
+        result.set(assignment.memberId, partitions);
+        group.assignmentData.set(assignment.memberId, assignment.userData);
+      }
+      return result;
+    }
+    const first = group.members[0];
+    if (first === undefined) return result;
+    const partitions: Record<string, number[]> = {};
+    for (const topic of first.topics) partitions[topic] = Array.from({ length: this.partitionCount(topic) }, (_, partition) => partition);
+    result.set(first.memberId, partitions);
+    return result;
+  }
+}
+
+/** How often a fake consumer looks for new records. */
+const FETCH_INTERVAL_MS = 2;
+
+class FakeConsumer implements StreamsConsumer {
+  readonly memberId: string;
+  listener: GroupMembershipListener = {};
+  topics: readonly string[] = [];
+  assignment: Readonly<Record<string, readonly number[]>> = {};
+  generation = 0;
+  private readonly positions = new Map<string, number>();
+  private readonly paused = new Set<string>();
+  private running = false;
+  private stopped = false;
+
+  constructor(
+    private readonly cluster: FakeKafkaCluster,
+    readonly config: ConsumerConfig,
+  ) {
+    this.memberId = cluster.newMemberId(config.groupId);
+  }
+
+  async connect(): Promise<void> {}
+
+  async subscribe(topics: readonly string[], listener: GroupMembershipListener): Promise<void> {
+    this.topics = topics;
+    this.listener = listener;
+  }
+
+  /** Joins the group (a rebalance of every member), then fetches until disconnected. */
+  async run(onBatch: (batch: FetchedBatch, markConsumed: () => void) => Promise<void>, options: { readonly manualPositions?: boolean } = {}): Promise<void> {
+    if (this.running) throw new Error('run() called twice');
+    this.running = true;
+    this.cluster.group(this.config.groupId).members.push(this);
+    this.cluster.rebalance(this.config.groupId);
+    void this.fetchLoop(onBatch, options.manualPositions === true);
+  }
+
+  pause(partitions: readonly TopicPartitions[]): void {
+    for (const key of this.keysOf(partitions)) this.paused.add(key);
+  }
+
+  resume(partitions: readonly TopicPartitions[]): void {
+    for (const key of this.keysOf(partitions)) this.paused.delete(key);
+  }
+
+  seek(topic: string, partition: number, offset: number): void {
+    this.positions.set(partitionKey(topic, partition), offset);
+  }
+
+  async commitOffsets(offsets: readonly OffsetCommit[]): Promise<void> {
+    this.cluster.request('commitOffsets', offsets.map((entry) => `${entry.topic}:${entry.partition}@${entry.offset}`).join(','));
+    this.cluster.commitGroupOffsets(this.config.groupId, offsets, this.generation);
+  }
+
+  async disconnect(): Promise<void> {
+    this.stopped = true;
+    const members = this.cluster.group(this.config.groupId).members;
+    const index = members.indexOf(this);
+    if (index >= 0) members.splice(index, 1);
+  }
+
+  private keysOf(partitions: readonly TopicPartitions[]): string[] {
+    const keys: string[] = [];
+    for (const { topic, partitions: numbers } of partitions) {
+      for (const partition of numbers ?? Array.from({ length: this.cluster.partitionCount(topic) }, (_, index) => index)) keys.push(partitionKey(topic, partition));
+    }
+    return keys;
+  }
+
+  private async fetchLoop(onBatch: (batch: FetchedBatch, markConsumed: () => void) => Promise<void>, manual: boolean): Promise<void> {
+    while (!this.stopped) {
+      let delivered = false;
+      for (const [topic, partitions] of Object.entries(this.assignment)) {
+        for (const partition of partitions) {
+          const key = partitionKey(topic, partition);
+          if (this.stopped || this.paused.has(key)) continue;
+          const position = this.positions.get(key) ?? this.committedOrZero(topic, partition);
+          const end = this.cluster.stableEnd(topic, partition);
+          if (position >= end) continue;
+          const records: FetchedRecord[] = this.cluster.visible(topic, partition, position).filter((record) => record.offset < end).map((record) => ({
+            offset: String(record.offset),
+            timestamp: String(record.timestamp),
+            key: record.key,
+            value: record.value,
+            ...(record.headers === undefined ? {} : { headers: record.headers }),
+          }));
+          const lastOffset = end - 1;
+          let marked = !manual;
+          await onBatch({ topic, partition, records, lastOffset, highWatermark: end }, () => {
+            marked = true;
+          });
+          // A batch left unmarked is fetched again from where the position was (unless the consumer sought meanwhile).
+          if (marked && (this.positions.get(key) ?? position) === position) this.positions.set(key, lastOffset + 1);
+          delivered ||= marked;
+        }
+      }
+      // Timers (the runtime's ticks and lingers) run between fetches, as they do between a real client's.
+      if (delivered) await new Promise((resolve) => setImmediate(resolve));
+      else await new Promise((resolve) => setTimeout(resolve, FETCH_INTERVAL_MS));
+    }
+  }
+
+  private committedOrZero(topic: string, partition: number): number {
+    const committed = this.cluster.committedOffset(this.config.groupId, topic, partition)?.offset;
+    return committed === undefined || committed < 0 ? 0 : committed;
+  }
+}
+
+class FakeProducer implements StreamsProducer {
+  constructor(private readonly cluster: FakeKafkaCluster) {}
+
+  async connect(): Promise<void> {}
+  async disconnect(): Promise<void> {}
+
+  async send(topic: string, records: readonly OutgoingKafkaRecord[]): Promise<SendAcknowledgement[]> {
+    this.cluster.request('send', `${topic}:${records[0]?.partition ?? 0}x${records.length}`);
+    return [this.cluster.append(topic, records, 'committed').acknowledgement];
+  }
+}
+
+class FakeTransactionalProducer implements TransactionalProducer {
+  private epoch = -1;
+  private open: { records: FakeLogRecord[]; offsets: OffsetCommit[]; groupId: string | undefined } | undefined;
+
+  constructor(
+    private readonly cluster: FakeKafkaCluster,
+    private readonly config: TransactionalProducerConfig,
+  ) {}
+
+  async initTransactions(): Promise<void> {
+    this.epoch = this.cluster.initTransactionalId(this.config.transactionalId);
+  }
+
+  async beginTransaction(): Promise<void> {
+    this.cluster.request('beginTransaction', this.config.transactionalId);
+    this.checkEpoch();
+    if (this.open !== undefined) throw new Error(`${this.config.transactionalId} began a transaction while one was open`);
+    const transaction = { records: [] as FakeLogRecord[], offsets: [] as OffsetCommit[], groupId: undefined as string | undefined };
+    this.open = transaction;
+    this.cluster.openTransactions.set(this.config.transactionalId, {
+      abort: () => {
+        for (const record of transaction.records) record.state = 'aborted';
+        if (this.open === transaction) this.open = undefined;
+      },
+    });
+  }
+
+  async send(topic: string, records: readonly OutgoingKafkaRecord[]): Promise<SendAcknowledgement[]> {
+    this.cluster.request('send', `${this.config.transactionalId} ${topic}:${records[0]?.partition ?? 0}x${records.length}`);
+    const transaction = this.transaction();
+    const { acknowledgement, appended } = this.cluster.append(topic, records, 'open');
+    transaction.records.push(...appended);
+    return [acknowledgement];
+  }
+
+  async sendOffsetsToTransaction(offsets: readonly OffsetCommit[], group: ConsumerGroupMetadata): Promise<void> {
+    this.cluster.request('sendOffsetsToTransaction', `${this.config.transactionalId} ${group.groupId}`);
+    const transaction = this.transaction();
+    transaction.offsets.push(...offsets);
+    transaction.groupId = group.groupId;
+  }
+
+  async commitTransaction(): Promise<void> {
+    this.cluster.request('commitTransaction', this.config.transactionalId);
+    const transaction = this.transaction();
+    this.open = undefined;
+    this.cluster.openTransactions.delete(this.config.transactionalId);
+    for (const record of transaction.records) record.state = 'committed';
+    if (transaction.groupId !== undefined) this.cluster.commitGroupOffsets(transaction.groupId, transaction.offsets, undefined);
+  }
+
+  async abortTransaction(): Promise<void> {
+    const transaction = this.transaction();
+    this.open = undefined;
+    this.cluster.openTransactions.delete(this.config.transactionalId);
+    for (const record of transaction.records) record.state = 'aborted';
+  }
+
+  async disconnect(): Promise<void> {}
+
+  private transaction(): NonNullable<FakeTransactionalProducer['open']> {
+    this.checkEpoch();
+    if (this.open === undefined) throw new Error(`${this.config.transactionalId} has no open transaction`);
+    return this.open;
+  }
+
+  private checkEpoch(): void {
+    if (this.epoch !== this.cluster.epochOf(this.config.transactionalId)) {
+      throw new KafkaClientError('fenced', `There is a newer producer with the same transactionalId (${this.config.transactionalId}) which fences the current one`, false);
+    }
+  }
+}
+
+class FakeAdmin implements StreamsAdmin {
+  constructor(private readonly cluster: FakeKafkaCluster) {}
+
+  async connect(): Promise<void> {}
+  async disconnect(): Promise<void> {}
+
+  async partitionCounts(topics: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const topic of topics) {
+      const count = this.cluster.partitionCount(topic);
+      if (count > 0) counts.set(topic, count);
+    }
+    return counts;
+  }
+
+  async createTopics(topics: readonly NewTopic[]): Promise<void> {
+    for (const topic of topics) this.cluster.createTopic(topic.name, topic.partitions);
+  }
+
+  async createTopicIfAutoCreated(): Promise<boolean> {
+    return false;
+  }
+
+  async listOffsets(topic: string): Promise<PartitionOffsets[]> {
+    this.cluster.request('listOffsets', topic);
+    return Array.from({ length: this.cluster.partitionCount(topic) }, (_, partition) => ({ partition, low: 0, high: this.cluster.log(topic, partition).length }));
+  }
+
+  async fetchCommittedOffsets(groupId: string, topics: readonly string[]): Promise<CommittedOffset[]> {
+    this.cluster.request('fetchCommittedOffsets', `${groupId} ${topics.join(',')}`);
+    const result: CommittedOffset[] = [];
+    for (const topic of topics) {
+      for (let partition = 0; partition < this.cluster.partitionCount(topic); partition++) {
+        const committed = this.cluster.committedOffset(groupId, topic, partition);
+        result.push({ topic, partition, offset: committed?.offset ?? -1, metadata: committed?.metadata ?? null });
+      }
+    }
+    return result;
+  }
+
+  async describeGroup(groupId: string): Promise<DescribedMember[]> {
+    this.cluster.request('describeGroup', groupId);
+    const group = this.cluster.group(groupId);
+    return group.members.map((member) => ({ memberId: member.memberId, subscriptionUserData: member.config.assignor?.subscriptionUserData(), assignmentUserData: group.assignmentData.get(member.memberId) }));
+  }
+
+  async deleteRecords(): Promise<void> {}
+}

@@ -19,8 +19,11 @@ export interface FetchedRecord {
   readonly offset: string;
   /** The record's timestamp in milliseconds, as a decimal string. */
   readonly timestamp: string;
+  /** The key bytes; `null` for none. */
   readonly key: Buffer | null;
+  /** The value bytes; `null` for a tombstone. */
   readonly value: Buffer | null;
+  /** The record's headers; absent or empty for none. */
   readonly headers?: RecordHeaders;
 }
 
@@ -30,8 +33,11 @@ export interface FetchedRecord {
  * transactions: it still moves the partition's position to {@link lastOffset} + 1.
  */
 export interface FetchedBatch {
+  /** The topic fetched from. */
   readonly topic: string;
+  /** The partition fetched from. */
   readonly partition: number;
+  /** The records, in offset order; none when the fetch held only markers or aborted records. */
   readonly records: readonly FetchedRecord[];
   /** The last offset the fetch covered (at least the last record's). */
   readonly lastOffset: number;
@@ -41,14 +47,19 @@ export interface FetchedBatch {
 
 /** Partitions of one topic; no `partitions` means every partition of the topic. */
 export interface TopicPartitions {
+  /** The topic. */
   readonly topic: string;
+  /** Partition numbers; absent: every partition of the topic. */
   readonly partitions?: readonly number[];
 }
 
 /** An offset to commit for a consumer group: the next offset to consume, with optional metadata. */
 export interface OffsetCommit {
+  /** The topic consumed. */
   readonly topic: string;
+  /** The partition consumed. */
   readonly partition: number;
+  /** The next offset to consume. */
   readonly offset: number;
   /** Stored with the offset (Kafka Streams keeps its own data here); `null` or absent for none. */
   readonly metadata?: string | null;
@@ -56,21 +67,29 @@ export interface OffsetCommit {
 
 /** A committed offset as read back: `offset` is -1 when the group has none for the partition. */
 export interface CommittedOffset {
+  /** The topic. */
   readonly topic: string;
+  /** The partition. */
   readonly partition: number;
+  /** The committed offset (the next to consume); -1 for none. */
   readonly offset: number;
+  /** The metadata committed with it; `null` for none. */
   readonly metadata: string | null;
 }
 
 /** A partition's offsets: the first still held (`low`) and the next to be written (`high`). */
 export interface PartitionOffsets {
+  /** The partition. */
   readonly partition: number;
+  /** The first offset still held (the log start). */
   readonly low: number;
+  /** The next offset to be written (the high watermark). */
   readonly high: number;
 }
 
 /** This member's share of a rebalance: its id and generation, and the partitions it now owns. */
 export interface GroupAssignment {
+  /** This member's id in the generation. */
   readonly memberId: string;
   /** The group's generation; -1 when the client does not say. */
   readonly generationId: number;
@@ -101,6 +120,7 @@ export interface GroupMembershipListener {
 
 /** What a member of a group assignment sees of another: its id and subscription user data. */
 export interface AssignorMember {
+  /** The member's id. */
   readonly memberId: string;
   /** The user data of the member's subscription (see {@link GroupAssignor.subscriptionUserData}). */
   readonly userData: Buffer | undefined;
@@ -108,6 +128,7 @@ export interface AssignorMember {
 
 /** One member's assignment, as the group leader's assignor decided it. */
 export interface MemberAssignment {
+  /** The member this is for. */
   readonly memberId: string;
   /** Topic to partition numbers. */
   readonly partitions: Readonly<Record<string, readonly number[]>>;
@@ -135,7 +156,9 @@ export interface GroupAssignor {
 export interface ConsumerConfig {
   /** The consumer group: the application id for the stream threads, a fresh id for restore, standby and global readers. */
   readonly groupId: string;
+  /** How long the group waits for a silent member before it moves its partitions. */
   readonly sessionTimeoutMs: number;
+  /** How often the member heartbeats to the group. */
   readonly heartbeatIntervalMs: number;
   /** How long a rebalance waits for members to rejoin; the client's default when absent. */
   readonly rebalanceTimeoutMs?: number;
@@ -156,6 +179,7 @@ export interface ConsumerConfig {
  * never creates topics. Partitions without a committed offset start at their beginning.
  */
 export interface StreamsConsumer {
+  /** Connects to the brokers (joining the group waits for {@link run}). */
   connect(): Promise<void>;
   /** Subscribes to `topics` and reports membership to `listener`; call once, after {@link connect}. */
   subscribe(topics: readonly string[], listener: GroupMembershipListener): Promise<void>;
@@ -168,6 +192,7 @@ export interface StreamsConsumer {
   run(onBatch: (batch: FetchedBatch, markConsumed: () => void) => Promise<void>, options?: { readonly manualPositions?: boolean }): Promise<void>;
   /** Stops fetching from these partitions (none is dropped from the assignment). */
   pause(partitions: readonly TopicPartitions[]): void;
+  /** Fetches from these partitions again. */
   resume(partitions: readonly TopicPartitions[]): void;
   /** The next fetch of the partition starts at `offset`. */
   seek(topic: string, partition: number, offset: number): void;
@@ -179,10 +204,13 @@ export interface StreamsConsumer {
 
 /** One record to send. */
 export interface OutgoingKafkaRecord {
+  /** The key bytes; `null` for none. */
   readonly key: Buffer | null;
+  /** The value bytes; `null` for a tombstone. */
   readonly value: Buffer | null;
   /** The record's timestamp as a decimal string; absent: the client stamps the current time. */
   readonly timestamp?: string | undefined;
+  /** The record's headers; absent for none. */
   readonly headers?: RecordHeaders | undefined;
   /** The partition; every record of one send names the same one. */
   readonly partition?: number | undefined;
@@ -190,7 +218,9 @@ export interface OutgoingKafkaRecord {
 
 /** The acknowledgement of a send: the offset of the first record written in each partition. */
 export interface SendAcknowledgement {
+  /** The topic written. */
   readonly topic: string;
+  /** The partition written. */
   readonly partition: number;
   /** The first record's offset; -1 when the broker did not say. */
   readonly baseOffset: number;
@@ -202,12 +232,15 @@ export interface SendAcknowledgement {
  * resolves with the acknowledgements. Sends are idempotent: a retried request is written once.
  */
 export interface RecordSender {
+  /** Sends `records`, all of one partition of `topic`, and resolves once every in-sync replica has them. */
   send(topic: string, records: readonly OutgoingKafkaRecord[]): Promise<SendAcknowledgement[]>;
 }
 
 /** A producer outside transactions (at-least-once). */
 export interface StreamsProducer extends RecordSender {
+  /** Connects to the brokers. */
   connect(): Promise<void>;
+  /** Closes, once the sends in flight are done. */
   disconnect(): Promise<void>;
 }
 
@@ -217,9 +250,13 @@ export interface StreamsProducer extends RecordSender {
  * thread) also gives the generation and member id, so the coordinator fences a zombie's offsets.
  */
 export interface ConsumerGroupMetadata {
+  /** The consumer group whose offsets the transaction commits. */
   readonly groupId: string;
+  /** The group generation the offsets were consumed in (v2). */
   readonly generationId?: number;
+  /** The member that consumed them (v2). */
   readonly memberId?: string;
+  /** The member's static group instance id, if it has one (v2). */
   readonly groupInstanceId?: string;
 }
 
@@ -234,7 +271,9 @@ export interface TransactionalProducer extends RecordSender {
   beginTransaction(): Promise<void>;
   /** Adds consumed offsets to the open transaction: they commit with it, for the group in `group`. */
   sendOffsetsToTransaction(offsets: readonly OffsetCommit[], group: ConsumerGroupMetadata): Promise<void>;
+  /** Commits the open transaction: its records become visible to read_committed consumers and its offsets committed, together. */
   commitTransaction(): Promise<void>;
+  /** Aborts the open transaction: its records are never visible to read_committed consumers. */
   abortTransaction(): Promise<void>;
   /** Closes; an open transaction is left to the next producer of the id to abort (or to the brokers' timeout). */
   disconnect(): Promise<void>;
@@ -250,15 +289,19 @@ export interface TransactionalProducerConfig {
 
 /** A topic to create. */
 export interface NewTopic {
+  /** The topic's name. */
   readonly name: string;
+  /** Its partition count. */
   readonly partitions: number;
   /** -1: the brokers' `default.replication.factor`. */
   readonly replicationFactor: number;
+  /** Topic configs (`cleanup.policy`, `retention.ms`, ...). */
   readonly configs: Readonly<Record<string, string>>;
 }
 
 /** A consumer group member as the coordinator describes it. */
 export interface DescribedMember {
+  /** The member's id. */
   readonly memberId: string;
   /** The user data of its subscription. */
   readonly subscriptionUserData: Buffer | undefined;
@@ -273,6 +316,7 @@ export interface StreamsAdmin {
    * check after `timeoutMs`, or when `stopped()` turns true.
    */
   connect(options: { readonly timeoutMs: number; readonly stopped: () => boolean }): Promise<void>;
+  /** Closes. */
   disconnect(): Promise<void>;
   /** The partition count of each of `topics` that exists (absent ones are left out). */
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
@@ -303,11 +347,13 @@ export interface StreamsAdmin {
 export interface KafkaClientSupplier {
   /** A name for logs and errors, such as `'kafkajs'`. */
   readonly name: string;
+  /** A consumer (see {@link ConsumerConfig} for which). */
   consumer(config: ConsumerConfig): StreamsConsumer;
   /** The idempotent producer a stream thread shares among its tasks under at-least-once. */
   producer(): StreamsProducer;
   /** A transactional producer (exactly-once). */
   transactionalProducer(config: TransactionalProducerConfig): TransactionalProducer;
+  /** An admin client. */
   admin(): StreamsAdmin;
   /**
    * Drops every connection the clients still hold, connects in progress included: called as the

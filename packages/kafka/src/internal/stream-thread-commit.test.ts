@@ -6,7 +6,7 @@ import { Serdes, StreamsBuilder, silentLogger } from '@tributary/streams';
 import { topologyBuilder } from '@tributary/streams/engine';
 import { KafkaClientError } from '../client/client-error.js';
 import { FakeKafkaCluster } from '../client/testing/fake-kafka-cluster.js';
-import { TaskCorruptedError } from '../errors.js';
+import { TaskCorruptedError, TaskMigratedError } from '../errors.js';
 import { resolveKafkaStreamsOptions, type KafkaStreamsOptions } from '../options.js';
 import { StreamThread } from './stream-thread.js';
 import { planTopics } from './topic-plan.js';
@@ -69,7 +69,7 @@ describe('StreamThread at-least-once commits', () => {
     await vi.waitFor(() => expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE', 'TWO', 'THREE']));
     expect(cluster.committedOffset('app', 'in', 0)).toBeUndefined();
     // The group takes the partition away: the revoke commits first, in the old generation.
-    cluster.rebalance('app', () => new Map());
+    await cluster.rebalance('app', () => new Map());
     await vi.waitFor(() => expect(thread.taskIds()).toEqual([]));
     expect(cluster.committedOffset('app', 'in', 0)?.offset).toBe(3);
     const commits = cluster.requests.filter((request) => request.operation === 'commitOffsets');
@@ -87,12 +87,12 @@ describe('StreamThread at-least-once commits', () => {
     await vi.waitFor(() => expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE']));
     cluster.failNext('commitOffsets', new KafkaClientError('rebalance-in-progress', 'The group is rebalancing, so a rejoin is needed', true));
     // The same assignment again: the revoke's commit is refused, the task stays.
-    cluster.rebalance('app');
+    await cluster.rebalance('app');
     await vi.waitFor(() => expect(cluster.requests.filter((request) => request.operation === 'commitOffsets')).toHaveLength(1));
     expect(cluster.committedOffset('app', 'in', 0)).toBeUndefined();
     cluster.produce('in', 0, [{ key: 'b', value: 'two' }]);
     await vi.waitFor(() => expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE', 'TWO']));
-    cluster.rebalance('app');
+    await cluster.rebalance('app');
     await vi.waitFor(() => expect(cluster.committedOffset('app', 'in', 0)?.offset).toBe(2));
     expect(thread.taskIds()).toEqual(['0_0']);
     expect(fatal).toEqual([]);
@@ -105,10 +105,31 @@ describe('StreamThread at-least-once commits', () => {
     cluster.produce('in', 0, [{ key: 'a', value: 'one' }]);
     await vi.waitFor(() => expect(fatal).toHaveLength(1));
     expect(fatal[0]).toBeInstanceOf(TaskCorruptedError);
-    cluster.rebalance('app');
+    await cluster.rebalance('app');
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(cluster.committedOffset('app', 'in', 0)).toBeUndefined();
     expect(cluster.requests.filter((request) => request.operation === 'commitOffsets')).toEqual([]);
+  });
+});
+
+describe('StreamThread group membership', () => {
+  it('fails with TaskMigratedError, committing nothing more, when it lost its membership while holding tasks', async () => {
+    const cluster = new FakeKafkaCluster();
+    const { fatal } = await startThread(cluster);
+    cluster.produce('in', 0, [{ key: 'a', value: 'one' }]);
+    await vi.waitFor(() => expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE']));
+    const [memberId] = cluster.memberIds('app');
+    await cluster.expireSession('app', memberId!);
+    await vi.waitFor(() => expect(fatal).toHaveLength(1));
+    expect(fatal[0]).toBeInstanceOf(TaskMigratedError);
+    expect((fatal[0] as Error).message).toContain('[0_0]');
+    // The revoke's commit went to the old generation before the loss was known; nothing after.
+    expect(cluster.committedOffset('app', 'in', 0)?.offset).toBe(1);
+    const commits = cluster.requests.filter((request) => request.operation === 'commitOffsets').length;
+    cluster.produce('in', 0, [{ key: 'b', value: 'two' }]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(cluster.requests.filter((request) => request.operation === 'commitOffsets')).toHaveLength(commits);
+    expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE']);
   });
 });
 
@@ -123,7 +144,7 @@ describe('StreamThread exactly-once commits', () => {
     // Sent inside the open transaction: not visible to read_committed yet.
     await vi.waitFor(() => expect(cluster.logOf('out', 0)).toHaveLength(2));
     expect(cluster.committedRecords('out', 0)).toEqual([]);
-    cluster.rebalance('app');
+    await cluster.rebalance('app');
     await vi.waitFor(() => expect(cluster.committedOffset('app', 'in', 0)?.offset).toBe(2));
     expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE', 'TWO']);
     expect(cluster.requests.filter((request) => request.operation === 'sendOffsetsToTransaction').map((request) => request.detail)).toEqual(['app-0_0 app']);
@@ -137,7 +158,7 @@ describe('StreamThread exactly-once commits', () => {
     await vi.waitFor(() => expect(cluster.logOf('out', 0)).toHaveLength(1));
     // Another instance takes task 0_0 over: its producer's init aborts this one's transaction.
     cluster.fenceTransactionalId('app-0_0');
-    cluster.rebalance('app');
+    await cluster.rebalance('app');
     await vi.waitFor(() => expect(fatal).toHaveLength(1));
     const error = fatal[0] as TaskCorruptedError;
     expect(error).toBeInstanceOf(TaskCorruptedError);
@@ -159,7 +180,7 @@ describe('StreamThread exactly-once commits', () => {
     cluster.produce('in', 0, [{ key: 'a', value: 'one' }]);
     await vi.waitFor(() => expect(cluster.logOf('out', 0)).toHaveLength(1));
     cluster.failNext('commitTransaction', new KafkaClientError('fenced', 'There is a newer producer with the same transactionalId which fences the current one', false));
-    cluster.rebalance('app');
+    await cluster.rebalance('app');
     await vi.waitFor(() => expect(fatal).toHaveLength(1));
     expect(fatal[0]).toBeInstanceOf(TaskCorruptedError);
     expect((fatal[0] as Error).message).toContain('could not commit its transaction (another instance has taken the task over)');

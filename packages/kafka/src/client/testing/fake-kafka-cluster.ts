@@ -54,6 +54,9 @@ interface FakeGroup {
   readonly assignmentData: Map<string, Buffer>;
 }
 
+/** How long a fake rebalance takes between the revoke and the assignment. */
+const JOIN_ROUND_TRIP_MS = 10;
+
 const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
 
 export class FakeKafkaCluster {
@@ -64,6 +67,8 @@ export class FakeKafkaCluster {
   private readonly epochs = new Map<string, number>();
   private readonly failures = new Map<FakeOperation, Error[]>();
   private nextMember = 1;
+  /** Members whose session expired, until the next rebalance. */
+  private readonly expired = new Set<FakeConsumer>();
   /** Every request made, by operation, for assertions. */
   readonly requests: { operation: string; detail: string }[] = [];
 
@@ -114,21 +119,41 @@ export class FakeKafkaCluster {
   }
 
   /**
-   * Rebalances `groupId`: every member is told its partitions may be revoked, then gets its new
-   * assignment. `assign` decides it (member ids to topic partitions); by default the members'
+   * Rebalances `groupId`: every member is told its partitions may be revoked, and some
+   * milliseconds later (the join round trip, during which the old generation's commits are
+   * still accepted) gets its new assignment; resolves once assigned. `assign` decides it (member ids to topic partitions); by default the members'
    * assignor, or without one every partition of the subscribed topics to the first member.
    */
-  rebalance(groupId: string, assign?: (memberIds: readonly string[]) => Map<string, Record<string, number[]>>): void {
+  async rebalance(groupId: string, assign?: (memberIds: readonly string[]) => Map<string, Record<string, number[]>>): Promise<void> {
     const group = this.groups.get(groupId);
     if (group === undefined) throw new Error(`No group ${groupId}`);
     for (const member of group.members) member.listener.onRevoked?.();
+    await new Promise((resolve) => setTimeout(resolve, JOIN_ROUND_TRIP_MS));
     group.generation++;
+    // A member whose session expired rejoins under a new id, and is told so before its assignment.
+    for (const member of group.members) {
+      if (!this.expired.delete(member)) continue;
+      const previous = member.memberId;
+      member.memberId = this.newMemberId(groupId);
+      member.listener.onLost?.(previous, member.memberId);
+    }
     const assignments = assign?.(group.members.map((member) => member.memberId)) ?? this.assignByAssignor(group);
     for (const member of group.members) {
       member.generation = group.generation;
       member.assignment = assignments.get(member.memberId) ?? {};
       member.listener.onAssigned?.({ memberId: member.memberId, generationId: group.generation, partitions: member.assignment });
     }
+  }
+
+  /**
+   * Expires the session of `groupId`'s member `memberId` (a long pause, a partition): it rejoins
+   * under a new member id, is told it lost its membership, and the group rebalances.
+   */
+  async expireSession(groupId: string, memberId: string): Promise<void> {
+    const member = this.groups.get(groupId)?.members.find((candidate) => candidate.memberId === memberId);
+    if (member === undefined) throw new Error(`No member ${memberId} in group ${groupId}`);
+    this.expired.add(member);
+    await this.rebalance(groupId);
   }
 
   /** The member ids of a group. */
@@ -265,7 +290,7 @@ export class FakeKafkaCluster {
 const FETCH_INTERVAL_MS = 2;
 
 class FakeConsumer implements StreamsConsumer {
-  readonly memberId: string;
+  memberId: string;
   listener: GroupMembershipListener = {};
   topics: readonly string[] = [];
   assignment: Readonly<Record<string, readonly number[]>> = {};
@@ -294,7 +319,8 @@ class FakeConsumer implements StreamsConsumer {
     if (this.running) throw new Error('run() called twice');
     this.running = true;
     this.cluster.group(this.config.groupId).members.push(this);
-    this.cluster.rebalance(this.config.groupId);
+    // The join completes in the background, as a real client's run() may return before it.
+    this.cluster.rebalance(this.config.groupId).catch((error: unknown) => this.listener.onFailed?.(error));
     void this.fetchLoop(onBatch, options.manualPositions === true);
   }
 

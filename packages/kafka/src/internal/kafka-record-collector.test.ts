@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { KafkaClientError } from '../client/client-error.js';
 import type { OutgoingKafkaRecord } from '../client/kafka-client.js';
 import { DeadLetterHeaders, Headers, recordSizeInBytes, silentLogger } from '@tributary/streams';
 import { describeSendError, KafkaRecordCollector, LINGER_MS, LINGER_RECORDS, OutgoingRecord, requestsOf, type TaskRecordCollector, type KafkaRecordCollectorOptions } from './kafka-record-collector.js';
 import { RecordSendError, TaskCorruptedError } from '../errors.js';
+import { defaultPartition } from './murmur2.js';
 
 function record(bytes: number, partition?: number): OutgoingRecord {
   const outgoing = new OutgoingRecord(Buffer.from('k'), Buffer.alloc(bytes), new Headers(), 0, undefined);
@@ -122,9 +122,8 @@ describe('KafkaRecordCollector: one topic-partition per request', () => {
     }
     // The output topic's count, unknown to the plan, was fetched once.
     expect(fetched).toEqual(['out']);
-    const partitioner = Partitioners.DefaultPartitioner();
-    const expected = (topic: string, count: number, key: string): number =>
-      partitioner({ topic, message: { key: Buffer.from(key), value: null }, partitionMetadata: Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0 }) as PartitionMetadata) });
+    // murmur2 of the key, as kafkajs' and Java's default partitioners (client/internal/kafkajs-partitioner.test.ts).
+    const expected = (_topic: string, count: number, key: string): number => defaultPartition(Buffer.from(key), count);
     for (const [topic, count] of [['in', 4], ['out', 6]] as const) {
       for (const key of keys) {
         const request = requests.find((entry) => entry.topic === topic && entry.values.includes(`${topic}:${key}`))!;

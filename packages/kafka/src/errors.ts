@@ -4,7 +4,7 @@
  * causes never carry secrets from the client options (see `redactSecrets`).
  */
 import { StreamsError, type StreamsErrorOptions } from '@tributary/streams';
-import { someCause } from './internal/error-causes.js';
+import { clientErrorIn } from './client/client-error.js';
 
 /** Source or global topics the topology reads are missing from the cluster. */
 export class MissingSourceTopicsError extends StreamsError {
@@ -152,16 +152,13 @@ export class TaskMigratedError extends StreamsError {
   }
 }
 
-/** kafkajs errors that mean the brokers could not be reached or did not answer, not that a request was wrong. */
-const unavailableErrorNames = new Set(['KafkaJSNumberOfRetriesExceeded', 'KafkaJSConnectionError', 'KafkaJSRequestTimeoutError', 'KafkaJSConnectionClosedError', 'KafkaJSBrokerNotFound']);
-
 /**
- * Whether `error` (or one of its causes) says the brokers were unavailable — a connection
- * refused or closed, a request timed out, retries exhausted — or is one kafkajs marks retriable
- * (NOT_LEADER_OR_FOLLOWER while leaders move, ...): trying again later may well succeed.
+ * Whether `error` (or one of its causes) is a client error the client marked retriable — the
+ * brokers unreachable, a request timed out, retries exhausted, a leader moving: trying again
+ * later may well succeed.
  */
 export function brokersUnavailable(error: unknown): boolean {
-  return someCause(error, (current) => unavailableErrorNames.has(current.name) || (current as { retriable?: unknown }).retriable === true);
+  return clientErrorIn(error)?.retriable === true;
 }
 
 /**

@@ -1,5 +1,6 @@
 /**
- * `@tributary/kafka`: runs Tributary topologies on Apache Kafka through kafkajs.
+ * `@tributary/kafka`: runs Tributary topologies on Apache Kafka, through kafkajs by default or
+ * through Kafka clients of your own (`KafkaClientSupplier`).
  *
  * @packageDocumentation
  * @module @tributary/kafka
@@ -10,6 +11,35 @@ export { fixKafkajsReadCommitted } from './read-committed.js';
 export { DEFAULT_COMMIT_INTERVAL_MS, DEFAULT_INSTANCE_CACHE_MAX_BYTES } from './options.js';
 export type { KafkaStreamsOptions, KafkaStreamsConsumerOptions, ProcessingGuarantee, StreamThreadContext, StreamThreadModule } from './options.js';
 export { MissingSourceTopicsError, InternalTopicMismatchError, CopartitionError, BrokerUnreachableError, IllegalStateError, StreamsFatalError, RecordSendError, CommitMetadataError, StateDirectoryLockedError, UnknownStoreError, StoreUnavailableError } from './errors.js';
+export { KafkaClientError } from './client/client-error.js';
+export type { KafkaClientErrorKind } from './client/client-error.js';
+export type {
+  KafkaClientSupplier,
+  StreamsConsumer,
+  StreamsProducer,
+  TransactionalProducer,
+  StreamsAdmin,
+  RecordSender,
+  ConsumerConfig,
+  TransactionalProducerConfig,
+  GroupMembershipListener,
+  GroupAssignment,
+  GroupAssignor,
+  AssignorMember,
+  MemberAssignment,
+  FetchedBatch,
+  FetchedRecord,
+  RecordHeaders,
+  TopicPartitions,
+  OffsetCommit,
+  CommittedOffset,
+  PartitionOffsets,
+  OutgoingKafkaRecord,
+  SendAcknowledgement,
+  ConsumerGroupMetadata,
+  NewTopic,
+  DescribedMember,
+} from './client/kafka-client.js';
 export { hostAddress, parseHostInfo } from './streams-metadata.js';
 export type { HostInfo, TopicPartition, StreamsMetadata, KeyQueryMetadata, KeyLocator } from './streams-metadata.js';
 export { DEFAULT_QUERY_LIMIT } from './interactive-queries.js';

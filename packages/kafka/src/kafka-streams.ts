@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
-import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
 import { queryStore, type Metric, type QueryableStoreType, type StateStore, type Topology } from '@tributary/streams';
 import { preparableSupplierOf, StreamsMetricsReader, topologyBuilder, type ClientView, type DropReason, type InternalTopologyBuilder } from '@tributary/streams/engine';
 import { brokersUnavailable, IllegalStateError, StreamsFatalError, TaskCorruptedError, TaskMigratedError } from './errors.js';
@@ -16,16 +15,15 @@ import { QueryService, type QueryServiceHost, type StoreKind } from './internal/
 import { asyncStoreView, decodeAnswer, decodeQuery, encodeAnswer, encodeQuery, isKeyQuery, type StoreQuery, type StoreQueryAnswer } from './internal/store-query.js';
 import type { GroupSnapshot } from './internal/streams-metadata-state.js';
 import { describeResolvedOptions, redactError, resolveKafkaStreamsOptions, splitCloneableOptions, type KafkaStreamsOptions, type ResolvedKafkaStreamsOptions } from './options.js';
-import { clientLogCreator } from './internal/client-log.js';
-import { brokerFailure, connectAdmin } from './internal/connect.js';
+import { brokerFailure } from './internal/connect.js';
+import type { KafkaClientSupplier, StreamsAdmin } from './client/kafka-client.js';
+import { kafkajsClientSupplier } from './client/internal/kafkajs-supplier.js';
 import { GlobalStoreConsumer } from './internal/global-store-bootstrap.js';
-import { SocketRegistry } from './internal/socket-registry.js';
 import { createStateDirectory, StateDirectoryLock } from './internal/state-directory-lock.js';
 import { StreamThread, type StreamThreadOptions } from './internal/stream-thread.js';
 import { ThreadPool } from './internal/thread-pool.js';
 import { prepareTopics } from './internal/topic-manager.js';
 import { ThreadReplacements } from './internal/thread-replacements.js';
-import { installReadCommittedFilter } from './internal/read-committed.js';
 
 /** The lifecycle states, as in Kafka Streams. */
 export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR';
@@ -139,8 +137,9 @@ export class KafkaStreams {
   private readonly listeners: StateListener[] = [];
   private readonly options: ResolvedKafkaStreamsOptions;
   private readonly builder: InternalTopologyBuilder;
-  private kafka: Kafka | undefined;
-  private admin: Admin | undefined;
+  /** Makes this instance's Kafka clients: the option `client`, or kafkajs ones from the option `kafka`. */
+  private readonly client: KafkaClientSupplier;
+  private admin: StreamsAdmin | undefined;
   private thread: StreamThread | undefined;
   /** The worker threads' supervisor, when `numStreamThreads` is above 1; then `run()` is not used. */
   private readonly pool: ThreadPool | undefined;
@@ -150,8 +149,6 @@ export class KafkaStreams {
   private fatalError: unknown;
   /** Rejects start() at once when close() is called while starting. */
   private abortStart: ((error: Error) => void) | undefined;
-  /** Every socket of this application's kafkajs clients: close() ends them all, connects in progress included. */
-  private readonly sockets: SocketRegistry;
   /** The lock on `<stateDir>/<applicationId>`, held while running (persistent stores only, as in Kafka Streams). */
   private stateLock: StateDirectoryLock | undefined;
   /** Taking {@link stateLock}; close() waits for it, to release what it took. */
@@ -197,10 +194,11 @@ export class KafkaStreams {
     this.options = resolveKafkaStreamsOptions(options);
     this.queries = new QueryService(this.builder, this.options.applicationId, this.options.streams, this.options.applicationServer);
     this.metricsReader = new StreamsMetricsReader(this.options.streams.metricsRecordingLevel);
-    // Before any consumer fetches (a worker thread's KafkaStreams fixes its own kafkajs): kafkajs
-    // 2.2.4 lets some aborted records through read_committed.
-    installReadCommittedFilter();
-    this.sockets = new SocketRegistry(this.options.kafka.socketFactory);
+    // Built before any consumer fetches: the kafkajs supplier fixes kafkajs 2.2.4's read_committed
+    // filter, which lets some aborted records through (a worker thread's KafkaStreams fixes its own).
+    this.client =
+      this.options.client ??
+      kafkajsClientSupplier({ kafka: this.options.kafka, clientId: this.clientId(), brokers: this.options.brokers, logger: this.options.streams.logger, closing: () => this.closing() });
     if (this.builder.nodes.size === 0 && this.builder.globalStores.size === 0) {
       throw new IllegalStateError('The topology is empty: add sources, processors and sinks before creating KafkaStreams.');
     }
@@ -444,8 +442,8 @@ export class KafkaStreams {
     this.closePromise = withTimeout(work, timeoutMs, () => new Error('timeout'))
       .catch(() => this.options.streams.logger.warn(`close() did not finish within ${timeoutMs} ms; its connections to the brokers are dropped now.`))
       .then(() => {
-        // Nothing of this application may keep the process alive: not a connect kafkajs is still retrying, nor a socket it left open.
-        this.sockets.shutdown();
+        // Nothing of this application may keep the process alive: not a connect a client is still retrying, nor a socket it left open.
+        this.client.shutdown();
         this.queries.metadata.clear();
         this.setState('NOT_RUNNING');
       });
@@ -459,30 +457,19 @@ export class KafkaStreams {
   private async run(): Promise<void> {
     const { options, builder } = this;
     await this.lockStateDirectory();
-    const kafkaOptions = options.kafka;
-    const config: KafkaConfig = {
-      ...kafkaOptions,
-      clientId: kafkaOptions.clientId ?? options.applicationId,
-      brokers: options.brokers,
-      logLevel: kafkaOptions.logLevel ?? logLevel.WARN,
-      logCreator: kafkaOptions.logCreator ?? clientLogCreator(options.streams.logger, () => this.closing()),
-      socketFactory: this.sockets.factory,
-    };
-    const kafka = new Kafka(config);
-    this.kafka = kafka;
-    this.admin = await connectAdmin(kafka, config, { timeoutMs: CONNECT_TIMEOUT_MS, brokers: options.brokers, stopped: () => this.closing() || this.fatalError !== undefined });
-    const admin = this.admin;
+    const admin = this.client.admin();
+    this.admin = admin;
+    await admin.connect({ timeoutMs: CONNECT_TIMEOUT_MS, stopped: () => this.closing() || this.fatalError !== undefined });
     this.checkNotClosing();
     const plan = await prepareTopics(admin, builder, options.applicationId, options.replicationFactor, options.streams.logger).catch((error: unknown) => {
       throw brokerFailure(error, options.brokers, 'while checking and creating topics');
     });
     this.checkNotClosing();
-    const globals = new GlobalStoreConsumer(kafka, builder, options.streams, options.stateDir, {
+    const globals = new GlobalStoreConsumer(this.client, builder, options.streams, options.stateDir, {
       groupIdPrefix: options.applicationId,
       logger: options.streams.logger,
       sessionTimeoutMs: options.sessionTimeoutMs,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
-      retry: options.kafka.retry,
       onFatal: (error) => this.onFatal(error),
     });
     this.globals = globals;
@@ -494,7 +481,7 @@ export class KafkaStreams {
     const running = new Promise<void>((resolve, reject) => {
       this.runningWaiter = { resolve, reject };
     });
-    this.startThread({ kafka, admin, builder, options, plan, globalStores, flushGlobals: () => globals.flush(), processId: this.processId });
+    this.startThread({ client: this.client, admin, builder, options, plan, globalStores, flushGlobals: () => globals.flush(), processId: this.processId });
     await running;
     if (this.fatalError !== undefined) throw this.fatalError;
     if (this.currentState === 'REBALANCING') this.setState('RUNNING');

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 import type { KafkaConfig } from 'kafkajs';
+import type { KafkaClientSupplier } from './client/kafka-client.js';
 import { ConfigError, DEFAULT_DEAD_LETTER_MAX_BYTES, type Logger, type StreamsConfig } from '@tributary/streams';
 import { checkKnownOptions, resolveStreamsConfig, streamsConfigOptions, type ResolvedStreamsConfig } from '@tributary/streams/engine';
 
@@ -80,6 +81,15 @@ export interface KafkaStreamsOptions extends StreamsConfig {
   /** kafkajs client options passed through: `ssl`, `sasl`, `clientId`, `retry`, `logLevel`, `connectionTimeout`, ... */
   readonly kafka?: Omit<KafkaConfig, 'brokers'>;
   /**
+   * Makes the Kafka clients (consumers, producers, admin) the runtime uses, as Kafka Streams'
+   * `KafkaClientSupplier`. Default: kafkajs clients built from {@link kafka} and
+   * {@link bootstrapServers}. A supplier of your own replaces them all, and `kafka` is then not
+   * read; see [Running on Kafka](../../../docs/running-on-kafka.md#kafka-clients). With
+   * {@link numStreamThreads} above 1, each worker gets its supplier from the thread module's
+   * `createOptions()`.
+   */
+  readonly client?: KafkaClientSupplier;
+  /**
    * Consumer-group timings: how soon a crashed instance's tasks move to another (session
    * timeout, default 10 s) and how long a rebalance waits for members.
    */
@@ -132,6 +142,7 @@ const kafkaStreamsOptionNames = [
   'deadLetterMaxBytes',
   'numPartitionsForInternalTopics',
   'kafka',
+  'client',
   'consumer',
   'numStreamThreads',
   'threadModule',
@@ -173,6 +184,8 @@ export interface ResolvedKafkaStreamsOptions {
   /** Of the internal topics `start()` creates; -1 is the brokers' default. */
   readonly replicationFactor: number;
   readonly kafka: Omit<KafkaConfig, 'brokers'>;
+  /** The option `client`; `undefined`: the kafkajs supplier. */
+  readonly client: KafkaClientSupplier | undefined;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly rebalanceTimeoutMs: number;
@@ -516,6 +529,16 @@ export function checkThreadModuleExports(exports: unknown, omitted: readonly str
 }
 
 /** Checks the options of a `KafkaStreams` and fills in the defaults. Throws `ConfigError` naming the bad option. */
+const supplierMethods = ['consumer', 'producer', 'transactionalProducer', 'admin', 'shutdown'] as const;
+
+function checkClientSupplier(client: unknown): KafkaClientSupplier | undefined {
+  if (client === undefined) return undefined;
+  const supplier = client as Record<string, unknown> | null;
+  const missing = typeof supplier === 'object' && supplier !== null ? supplierMethods.filter((method) => typeof supplier[method] !== 'function') : supplierMethods;
+  if (missing.length > 0) fail(`Option 'client' must be a KafkaClientSupplier, an object with the methods ${supplierMethods.join(', ')}; it lacks ${missing.join(', ')}.`);
+  return client as KafkaClientSupplier;
+}
+
 export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): ResolvedKafkaStreamsOptions {
   if (typeof options !== 'object' || options === null) fail('The KafkaStreams options must be an object with at least applicationId and bootstrapServers.');
   // A misspelt option first: its message names the option meant, which the checks below would only miss.
@@ -543,6 +566,7 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
       fail("Option 'numPartitionsForInternalTopics' is not supported: internal topics take their partition counts from the topics that feed them (or from Repartitioned.withNumberOfPartitions).");
     }
     const consumer = checkConsumerOptions(options.consumer);
+    const client = checkClientSupplier(options.client);
     const applicationServer = checkApplicationServer(options.applicationServer);
     const { numStreamThreads, threadModule } = checkStreamThreads(options.numStreamThreads, options.threadModule);
     const base = resolveStreamsConfig({ ...options, kafka: describeKafkaOptions(options.kafka) } as StreamsConfig, kafkaStreamsOptionNames, 'KafkaStreams');
@@ -559,6 +583,7 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
       numStandbyReplicas,
       replicationFactor,
       kafka,
+      client,
       ...consumer,
       streams,
       secrets,

@@ -1,49 +1,40 @@
-import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { silentLogger, type ChangelogRecord } from '@tributary/streams';
 import { TaskCorruptedError } from '../errors.js';
 import { restoreChangelogs, type RestoreOptions, type RestoreRequest } from './changelog-restorer.js';
-
-type Listener = (event: { payload: Record<string, unknown> }) => void;
+import type { FetchedRecord, GroupMembershipListener, KafkaClientSupplier, StreamsAdmin, StreamsConsumer } from '../client/kafka-client.js';
 
 /**
- * A kafkajs client whose restore consumer joins its group only after `joinAfterMs` (as while the
- * broker holding the group's coordinator is down), then delivers `records` of changelog
- * `changelog-0` in one batch, as kafkajs does: `eachBatch`, then END_BATCH_PROCESS.
+ * A client whose restore consumer joins its group only after `joinAfterMs` (as while the broker
+ * holding the group's coordinator is down), then delivers `records` of changelog `changelog-0`
+ * in one batch.
  */
-function clientJoiningLate(records: readonly string[], joinAfterMs: number): Kafka {
-  const listeners = new Map<string, Listener[]>();
-  const emit = (event: string, payload: Record<string, unknown>): void => {
-    for (const listener of listeners.get(event) ?? []) listener({ payload });
-  };
+function clientJoiningLate(records: readonly string[], joinAfterMs: number): KafkaClientSupplier {
   let stopped = false;
-  const consumer = {
-    events: { GROUP_JOIN: 'group-join', END_BATCH_PROCESS: 'end-batch', CRASH: 'crash' },
-    on: (event: string, listener: Listener) => {
-      listeners.set(event, [...(listeners.get(event) ?? []), listener]);
-      return () => {};
-    },
+  let listener: GroupMembershipListener = {};
+  const consumer: Partial<StreamsConsumer> = {
     connect: async () => {},
-    subscribe: async () => {},
+    subscribe: async (_topics, membership) => {
+      listener = membership;
+    },
     seek: () => {},
     pause: () => {},
     disconnect: async () => {
       stopped = true;
     },
-    run: async ({ eachBatch }: { eachBatch: (payload: { batch: unknown }) => Promise<void> }) => {
+    run: async (onBatch) => {
       setTimeout(() => {
         if (stopped) return;
-        emit('group-join', { memberAssignment: { changelog: [0] } });
-        const messages: KafkaMessage[] = records.map((key, offset) => ({ key: Buffer.from(key), value: Buffer.from('1'), timestamp: '1', offset: String(offset), attributes: 0, headers: {} }) as KafkaMessage);
-        const batch = { topic: 'changelog', partition: 0, messages, lastOffset: () => String(records.length - 1) };
-        void eachBatch({ batch }).then(() => emit('end-batch', { topic: 'changelog', partition: 0, batchSize: messages.length, lastOffset: String(records.length - 1) }));
+        listener.onAssigned?.({ memberId: 'm', generationId: 1, partitions: { changelog: [0] } });
+        const fetched: FetchedRecord[] = records.map((key, offset) => ({ key: Buffer.from(key), value: Buffer.from('1'), timestamp: '1', offset: String(offset), headers: {} }));
+        void onBatch({ topic: 'changelog', partition: 0, records: fetched, lastOffset: records.length - 1, highWatermark: records.length }, () => {});
       }, joinAfterMs);
     },
   };
-  return { consumer: () => consumer } as unknown as Kafka;
+  return { consumer: () => consumer as StreamsConsumer } as unknown as KafkaClientSupplier;
 }
 
-const admin = { fetchTopicOffsets: async () => [{ partition: 0, low: '0', high: '3', offset: '3' }] } as unknown as Admin;
+const admin = { listOffsets: async () => [{ partition: 0, low: 0, high: 3 }] } as unknown as StreamsAdmin;
 
 const options: RestoreOptions = {
   groupIdPrefix: 'app',

@@ -1,6 +1,6 @@
 /**
- * Restores state stores from their changelog topics before their tasks process. kafkajs has no
- * `assign()`, so a short-lived consumer in a throwaway group (only this member, so it gets every
+ * Restores state stores from their changelog topics before their tasks process. The client seam
+ * has no `assign()` (kafkajs has none), so a short-lived consumer in a throwaway group (only this member, so it gets every
  * partition of the changelogs it subscribes to) seeks each needed partition to where the store's
  * data ends (its checkpoint, or the beginning) and reads up to the end offset taken when the
  * restore began, handing the records to the store in bulk. It never commits offsets, and never
@@ -8,7 +8,7 @@
  * `stallTimeoutMs` without progress it fails as a corrupted task, to be restored again.
  */
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, Kafka, KafkaMessage, RetryOptions } from 'kafkajs';
+import type { FetchedBatch, FetchedRecord, KafkaClientSupplier, StreamsAdmin, StreamsConsumer } from '../client/kafka-client.js';
 import type { ChangelogRecord, Logger } from '@tributary/streams';
 import type { TaskMetrics } from '@tributary/streams/engine';
 import { changelogRecord } from './kafka-messages.js';
@@ -40,8 +40,6 @@ export interface RestoreOptions {
   readonly logger: Logger;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
-  /** The client's retry options (kafkajs), if any. */
-  readonly retry?: RetryOptions;
   /** Called after each applied batch with its record count. */
   readonly onRecords: (count: number) => void;
   /** Called to abandon a restore (the application is closing). */
@@ -76,14 +74,14 @@ export interface RestoreResult {
 }
 
 /** Replays the changelog partitions of `requests`. */
-export async function restoreChangelogs(kafka: Kafka, admin: Admin, requests: readonly RestoreRequest[], options: RestoreOptions): Promise<RestoreResult> {
+export async function restoreChangelogs(client: KafkaClientSupplier, admin: StreamsAdmin, requests: readonly RestoreRequest[], options: RestoreOptions): Promise<RestoreResult> {
   const positions = new Map<RestoreRequest, number>();
   const { logger } = options;
   const progress = new Map<string, PartitionProgress>();
   const endOffsets = new Map<string, Map<number, { low: number; high: number }>>();
   for (const topic of new Set(requests.map((request) => request.topic))) {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    endOffsets.set(topic, new Map(offsets.map((entry) => [entry.partition, { low: Number(entry.low), high: Number(entry.high) }])));
+    const offsets = await admin.listOffsets(topic);
+    endOffsets.set(topic, new Map(offsets.map((entry) => [entry.partition, { low: entry.low, high: entry.high }])));
   }
   for (const request of requests) {
     const bounds = endOffsets.get(request.topic)?.get(request.partition);
@@ -103,17 +101,15 @@ export async function restoreChangelogs(kafka: Kafka, admin: Admin, requests: re
   });
   const topics = [...new Set([...progress.values()].map((entry) => entry.request.topic))];
   let stopped = false;
-  const consumer: Consumer = kafka.consumer({
+  const consumer: StreamsConsumer = client.consumer({
     groupId: `${options.groupIdPrefix}-restore-${randomUUID()}`,
+    sessionTimeoutMs: options.sessionTimeoutMs,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
     // A crash that races the disconnect below must not bring the consumer back.
-    retry: { ...options.retry, restartOnFailure: async () => !stopped },
-    sessionTimeout: options.sessionTimeoutMs,
-    heartbeatInterval: options.heartbeatIntervalMs,
-    allowAutoTopicCreation: false,
+    mayRestart: () => !stopped,
   });
   await consumer.connect();
   try {
-    await consumer.subscribe({ topics, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       let lastRecordAt = Date.now();
       let lastNudgeAt = 0;
@@ -150,60 +146,57 @@ export async function restoreChangelogs(kafka: Kafka, admin: Admin, requests: re
           logger.warn(`Restoring changelog(s) ${describe()}: no records for ${Math.round(idleMs / 1000)} s; still waiting (a broker may be failing over).`);
           for (const entry of joined ? stuck : []) {
             try {
-              consumer.seek({ topic: entry.request.topic, partition: entry.request.partition, offset: String(entry.position) });
+              consumer.seek(entry.request.topic, entry.request.partition, entry.position);
             } catch {
               // Between a crash and its rejoin: the join seeks every partition anyway.
             }
           }
         }
       }, options.progressIntervalMs ?? 5000);
-      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const onAssigned = (assigned: Readonly<Record<string, readonly number[]>>): void => {
         joined = true;
         // Only this member is in the group: it has every partition. Seek the needed ones, pause the rest.
-        for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+        for (const [topic, partitions] of Object.entries(assigned)) {
           const idle: number[] = [];
           for (const partition of partitions) {
             const entry = progress.get(`${topic}:${partition}`);
             if (entry === undefined || entry.done) idle.push(partition);
-            else consumer.seek({ topic, partition, offset: String(entry.position) });
+            else consumer.seek(topic, partition, entry.position);
           }
           if (idle.length > 0) consumer.pause([{ topic, partitions: idle }]);
         }
-      });
-      // Batches of only transaction markers or aborted records never reach eachBatch; under
-      // exactly-once a changelog ends with a commit marker, so they must still move the position.
-      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-        const entry = progress.get(`${payload.topic}:${payload.partition}`);
-        if (entry === undefined || entry.done || finished || payload.batchSize > 0) return;
-        const next = Number(payload.lastOffset) + 1;
+      };
+      // A batch of only transaction markers or aborted records has no record; under exactly-once
+      // a changelog ends with a commit marker, so it must still move the position.
+      const skipped = ({ topic, partition, lastOffset }: FetchedBatch): void => {
+        const entry = progress.get(`${topic}:${partition}`);
+        if (entry === undefined || entry.done || finished) return;
+        const next = lastOffset + 1;
         if (next > entry.position) {
           entry.position = Math.min(next, entry.end);
           lastRecordAt = Date.now();
         }
         if (entry.position >= entry.end) {
           entry.done = true;
-          consumer.pause([{ topic: payload.topic, partitions: [payload.partition] }]);
+          consumer.pause([{ topic, partitions: [partition] }]);
           checkDone();
         }
-      });
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        if (!payload.restart) finish(payload.error);
-      });
+      };
+      const onBatch = async (batch: FetchedBatch): Promise<void> => {
+        if (batch.records.length === 0) return skipped(batch);
+        const entry = progress.get(`${batch.topic}:${batch.partition}`);
+        if (entry === undefined || entry.done || finished) return;
+        try {
+          await applyBatch(entry, batch.records, batch.lastOffset, batch.topic, batch.partition);
+        } catch (error) {
+          finish(error);
+        }
+      };
       consumer
-        .run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            const entry = progress.get(`${batch.topic}:${batch.partition}`);
-            if (entry === undefined || entry.done || finished) return;
-            try {
-              await applyBatch(entry, batch.messages, Number(batch.lastOffset()), batch.topic, batch.partition);
-            } catch (error) {
-              finish(error);
-            }
-          },
-        })
+        .subscribe(topics, { onAssigned: ({ partitions }) => onAssigned(partitions), onFailed: (error) => finish(error) })
+        .then(() => consumer.run(onBatch))
         .catch(finish);
-      const applyBatch = async (entry: PartitionProgress, messages: KafkaMessage[], lastOffset: number, topic: string, partition: number): Promise<void> => {
+      const applyBatch = async (entry: PartitionProgress, messages: readonly FetchedRecord[], lastOffset: number, topic: string, partition: number): Promise<void> => {
             const records: ChangelogRecord[] = [];
             const { endOffset, onTail } = entry.request;
             const before = entry.position;

@@ -1,35 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { BARE_VALUE_HEADER } from '@tributary/streams';
-import type { Message, ProducerRecord, RecordMetadata } from 'kafkajs';
 import { ChangelogTail, readCommittedPoints, restoreStart, sendCompensation } from './changelog-rollback.js';
-import type { RecordSender } from './kafka-record-collector.js';
+import type { OutgoingKafkaRecord, RecordSender, SendAcknowledgement } from '../client/kafka-client.js';
 
 /** A producer that appends to in-memory partitions and answers as the brokers do. */
 class FakeProducer implements RecordSender {
-  readonly partitions = new Map<string, Message[]>();
+  readonly partitions = new Map<string, OutgoingKafkaRecord[]>();
   requests = 0;
 
   constructor(private readonly startAt = 0) {}
 
-  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+  async send(topic: string, records: readonly OutgoingKafkaRecord[]): Promise<SendAcknowledgement[]> {
     this.requests++;
-    const byPartition = new Map<number, Message[]>();
-    for (const message of record.messages) {
-      const partition = message.partition ?? 0;
-      byPartition.set(partition, [...(byPartition.get(partition) ?? []), message]);
-    }
-    return [...byPartition].map(([partition, messages]) => {
-      const key = `${record.topic}:${partition}`;
-      const log = this.partitions.get(key) ?? Array.from({ length: this.startAt }, () => ({ value: null }) as Message);
-      const baseOffset = log.length;
-      log.push(...messages);
-      this.partitions.set(key, log);
-      return { topicName: record.topic, partition, errorCode: 0, baseOffset: String(baseOffset) } as RecordMetadata;
-    });
-  }
-
-  async sendBatch(): Promise<RecordMetadata[]> {
-    throw new Error('not used');
+    const partition = records[0]?.partition ?? 0;
+    // One topic-partition per send, as the seam says.
+    expect(records.every((record) => (record.partition ?? 0) === partition)).toBe(true);
+    const key = `${topic}:${partition}`;
+    const log = this.partitions.get(key) ?? Array.from({ length: this.startAt }, (): OutgoingKafkaRecord => ({ key: null, value: null }));
+    const baseOffset = log.length;
+    log.push(...records);
+    this.partitions.set(key, log);
+    return [{ topic, partition, baseOffset }];
   }
 }
 
@@ -89,7 +80,7 @@ describe('sendCompensation', () => {
   it('sends in order, in bounded requests, and returns the offset after the last record', async () => {
     const producer = new FakeProducer(40);
     const value = Buffer.alloc(200 * 1024, 1);
-    const messages: Message[] = Array.from({ length: 7 }, (_, index) => ({ key: Buffer.from(`k${index}`), value, partition: 2 }));
+    const messages: OutgoingKafkaRecord[] = Array.from({ length: 7 }, (_, index) => ({ key: Buffer.from(`k${index}`), value, partition: 2 }));
     const next = await sendCompensation(producer, 'app-store-changelog', messages);
     expect(next).toBe(47);
     expect(producer.requests).toBeGreaterThan(1);
@@ -107,11 +98,13 @@ describe('readCommittedPoints', () => {
   it("reads each task's input partitions' committed offsets and metadata, in one request per group", async () => {
     const requests: unknown[] = [];
     const admin = {
-      fetchOffsets: async (request: { groupId: string; topics?: string[] }) => {
-        requests.push(request);
+      fetchCommittedOffsets: async (groupId: string, topics: readonly string[]) => {
+        requests.push({ groupId, topics });
         return [
-          { topic: 'in', partitions: [{ partition: 0, offset: '17', metadata: 'tributary:1:{"app-s-changelog":8}' }, { partition: 1, offset: '-1', metadata: null }, { partition: 2, offset: '5', metadata: '' }] },
-          { topic: 'other', partitions: [{ partition: 0, offset: '4', metadata: 'tributary:1:{"app-s-changelog":6}' }] },
+          { topic: 'in', partition: 0, offset: 17, metadata: 'tributary:1:{"app-s-changelog":8}' },
+          { topic: 'in', partition: 1, offset: -1, metadata: null },
+          { topic: 'in', partition: 2, offset: 5, metadata: '' },
+          { topic: 'other', partition: 0, offset: 4, metadata: 'tributary:1:{"app-s-changelog":6}' },
         ];
       },
     };

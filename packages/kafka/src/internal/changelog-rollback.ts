@@ -9,9 +9,8 @@
  * during the roll-back only repeats it.
  */
 import { BARE_VALUE_HEADER, type ChangelogValue } from '@tributary/streams';
-import type { Admin, Message, RecordMetadata } from 'kafkajs';
 import { consistentPointOf, type CommittedInput, type ConsistentPoint } from './commit-metadata.js';
-import type { RecordSender } from './kafka-record-collector.js';
+import type { OutgoingKafkaRecord, RecordSender, StreamsAdmin } from '../client/kafka-client.js';
 
 /** The committed offsets of a task's input partitions and the consistent point they record. */
 export interface CommittedPoint {
@@ -22,16 +21,14 @@ export interface CommittedPoint {
 
 /** Reads the committed offsets (with metadata) of every `topic:partition` the tasks read, in one request per topic. */
 export async function readCommittedPoints(
-  admin: Pick<Admin, 'fetchOffsets'>,
+  admin: Pick<StreamsAdmin, 'fetchCommittedOffsets'>,
   groupId: string,
   tasks: readonly { readonly key: string; readonly topicPartitions: readonly { readonly topic: string; readonly partition: number }[] }[],
 ): Promise<Map<string, CommittedPoint>> {
   const topics = [...new Set(tasks.flatMap((task) => task.topicPartitions.map((entry) => entry.topic)))];
   const committed = new Map<string, CommittedInput>();
   if (topics.length > 0) {
-    for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics })) {
-      for (const entry of partitions) committed.set(`${topic}:${entry.partition}`, { offset: Number(entry.offset), metadata: entry.metadata });
-    }
+    for (const entry of await admin.fetchCommittedOffsets(groupId, topics)) committed.set(`${entry.topic}:${entry.partition}`, { offset: entry.offset, metadata: entry.metadata });
   }
   const points = new Map<string, CommittedPoint>();
   for (const task of tasks) {
@@ -92,13 +89,13 @@ export class ChangelogTail {
    * at the value's own timestamp when it has one, as a timestamped store's records are), or a
    * tombstone at the tail's timestamp.
    */
-  compensation(valueOf: (changelogKey: Buffer) => ChangelogValue | undefined): Message[] {
-    const messages: Message[] = [];
+  compensation(valueOf: (changelogKey: Buffer) => ChangelogValue | undefined): OutgoingKafkaRecord[] {
+    const messages: OutgoingKafkaRecord[] = [];
     for (const { key, timestamp } of this.keys.values()) {
       const held = valueOf(key);
-      const message: Message = { key, value: held?.value ?? null, partition: this.partition, timestamp: String(Math.max(held?.timestamp ?? timestamp, 0)) };
-      if (held?.bareValue === true) message.headers = { [BARE_VALUE_HEADER]: '1' };
-      messages.push(message);
+      const value = held?.value ?? null;
+      const recordTimestamp = String(Math.max(held?.timestamp ?? timestamp, 0));
+      messages.push(held?.bareValue === true ? { key, value, partition: this.partition, timestamp: recordTimestamp, headers: { [BARE_VALUE_HEADER]: '1' } } : { key, value, partition: this.partition, timestamp: recordTimestamp });
     }
     return messages;
   }
@@ -109,7 +106,7 @@ export class ChangelogTail {
  * size, waiting for every acknowledgement (acks = all). Returns the offset after the last one,
  * or `undefined` when there was nothing to send.
  */
-export async function sendCompensation(producer: RecordSender, topic: string, messages: readonly Message[]): Promise<number | undefined> {
+export async function sendCompensation(producer: RecordSender, topic: string, messages: readonly OutgoingKafkaRecord[]): Promise<number | undefined> {
   let next: number | undefined;
   let start = 0;
   while (start < messages.length) {
@@ -117,14 +114,12 @@ export async function sendCompensation(producer: RecordSender, topic: string, me
     let bytes = 0;
     do {
       const message = messages[end]!;
-      bytes += RECORD_OVERHEAD_BYTES + (message.key?.length ?? 0) + ((message.value as Buffer | null)?.length ?? 0);
+      bytes += RECORD_OVERHEAD_BYTES + (message.key?.length ?? 0) + (message.value?.length ?? 0);
       end++;
     } while (end < messages.length && bytes < MAX_SEND_BYTES);
     const batch = messages.slice(start, end);
-    const metadata: RecordMetadata[] = await producer.send({ topic, messages: batch, acks: -1 });
-    for (const entry of metadata) {
-      const base = Number(entry.baseOffset ?? entry.offset);
-      if (Number.isFinite(base) && base >= 0) next = Math.max(next ?? 0, base + batch.length);
+    for (const { baseOffset } of await producer.send(topic, batch)) {
+      if (Number.isFinite(baseOffset) && baseOffset >= 0) next = Math.max(next ?? 0, baseOffset + batch.length);
     }
     start = end;
   }

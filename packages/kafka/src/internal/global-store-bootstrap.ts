@@ -7,31 +7,29 @@
  * stores are in memory. (Kafka Streams checkpoints persistent global stores instead.)
  */
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, Kafka, RetryOptions } from 'kafkajs';
 import type { Logger } from '@tributary/streams';
 import { GlobalStateUpdater, type InternalTopologyBuilder, type ResolvedStreamsConfig } from '@tributary/streams/engine';
 import { consumedRecord } from './kafka-messages.js';
+import type { KafkaClientSupplier, StreamsAdmin, StreamsConsumer } from '../client/kafka-client.js';
 
 export interface GlobalStoreOptions {
   readonly groupIdPrefix: string;
   readonly logger: Logger;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
-  /** The client's retry options (kafkajs), if any. */
-  readonly retry?: RetryOptions;
   /** A failure the deserialization handler chose to fail on, or one of the consumer's. */
   readonly onFatal: (error: unknown) => void;
 }
 
 export class GlobalStoreConsumer {
   readonly updater: GlobalStateUpdater;
-  private consumer: Consumer | undefined;
+  private consumer: StreamsConsumer | undefined;
   private failed = false;
   /** Records applied so far. */
   applied = 0;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly client: KafkaClientSupplier,
     private readonly builder: InternalTopologyBuilder,
     config: ResolvedStreamsConfig,
     stateDir: string,
@@ -45,27 +43,25 @@ export class GlobalStoreConsumer {
   }
 
   /** Reads every global topic to its end offsets, then keeps consuming. Resolves once caught up. */
-  async start(admin: Admin): Promise<void> {
+  async start(admin: StreamsAdmin): Promise<void> {
     const topics = this.topics;
     if (topics.length === 0) return;
     const remaining = new Map<string, number>();
     for (const topic of topics) {
-      for (const entry of await admin.fetchTopicOffsets(topic)) {
-        if (Number(entry.high) > Number(entry.low)) remaining.set(`${topic}:${entry.partition}`, Number(entry.high));
+      for (const entry of await admin.listOffsets(topic)) {
+        if (entry.high > entry.low) remaining.set(`${topic}:${entry.partition}`, entry.high);
       }
     }
     const started = Date.now();
-    const consumer = this.kafka.consumer({
+    const consumer = this.client.consumer({
       groupId: `${this.options.groupIdPrefix}-global-${randomUUID()}`,
+      sessionTimeoutMs: this.options.sessionTimeoutMs,
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs,
       // Never back from a crash once closed (a crash can race the disconnect).
-      retry: { ...this.options.retry, restartOnFailure: async () => this.consumer === consumer },
-      sessionTimeout: this.options.sessionTimeoutMs,
-      heartbeatInterval: this.options.heartbeatIntervalMs,
-      allowAutoTopicCreation: false,
+      mayRestart: () => this.consumer === consumer,
     });
     this.consumer = consumer;
     await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       let settled = false;
       const settle = (error?: unknown): void => {
@@ -75,20 +71,19 @@ export class GlobalStoreConsumer {
         else reject(error);
       };
       if (remaining.size === 0) settle();
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        if (payload.restart) return;
-        settle(payload.error);
-        this.options.onFatal(payload.error);
-      });
-      void consumer
-        .run({
-          autoCommit: false,
-          eachBatch: async ({ batch, resolveOffset }) => {
+      const onFailed = (error: unknown): void => {
+        settle(error);
+        this.options.onFatal(error);
+      };
+      consumer
+        .subscribe(topics, { onFailed })
+        .then(() =>
+          consumer.run(async (batch) => {
             if (this.failed) return;
-            const { topic, partition } = batch;
+            const { topic, partition, records } = batch;
             try {
-              for (const message of batch.messages) {
-                this.updater.update(consumedRecord(topic, partition, message));
+              for (const record of records) {
+                this.updater.update(consumedRecord(topic, partition, record));
               }
             } catch (error) {
               this.failed = true;
@@ -96,11 +91,10 @@ export class GlobalStoreConsumer {
               this.options.onFatal(error);
               return;
             }
-            this.applied += batch.messages.length;
-            resolveOffset(batch.lastOffset());
+            this.applied += records.length;
             const key = `${topic}:${partition}`;
             const end = remaining.get(key);
-            if (end !== undefined && Number(batch.lastOffset()) + 1 >= end) {
+            if (end !== undefined && batch.lastOffset + 1 >= end) {
               remaining.delete(key);
               if (remaining.size === 0) {
                 this.updater.flush();
@@ -108,8 +102,8 @@ export class GlobalStoreConsumer {
                 settle();
               }
             }
-          },
-        })
+          }),
+        )
         .catch(settle);
     });
   }

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { KafkaMessage } from 'kafkajs';
 import { BARE_VALUE_HEADER } from '@tributary/streams';
 import { changelogRecord, consumedRecord } from './kafka-messages.js';
+import type { FetchedRecord } from '../client/kafka-client.js';
 
-function message(fields: { key?: Buffer | null; value?: Buffer | null; headers?: KafkaMessage['headers'] }): KafkaMessage {
-  return { key: Buffer.from('k'), value: Buffer.from('v'), timestamp: '1700000000123', attributes: 0, offset: '42', headers: {}, ...fields };
+function message(fields: { key?: Buffer | null; value?: Buffer | null; headers?: FetchedRecord['headers'] }): FetchedRecord {
+  return { key: Buffer.from('k'), value: Buffer.from('v'), timestamp: '1700000000123', offset: '42', headers: {}, ...fields };
 }
 
-describe('kafkajs messages as engine records', () => {
-  it('reads offsets and timestamps as numbers and headers in order, with none when kafkajs gives none', () => {
+describe('fetched records as engine records', () => {
+  it('reads offsets and timestamps as numbers and headers in order, with none when the client gives none', () => {
     const record = consumedRecord('in', 3, message({ headers: { trace: Buffer.from('a'), tags: [Buffer.from('x'), 'y'] } }));
     expect(record).toMatchObject({ topic: 'in', partition: 3, offset: 42, timestamp: 1_700_000_000_123, key: Buffer.from('k'), value: Buffer.from('v') });
     expect(record.headers.toArray().map((header) => [header.key, Buffer.from(header.value!).toString()])).toEqual([

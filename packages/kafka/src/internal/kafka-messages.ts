@@ -1,14 +1,14 @@
 /**
- * kafkajs messages as the engine takes them: one conversion for every consumer of the runtime
+ * Fetched records as the engine takes them: one conversion for every consumer of the runtime
  * (the stream thread's input, global stores' bootstrap, changelog restores and standbys), so a
  * change of how offsets, timestamps or headers are read is made once.
  */
-import type { KafkaMessage } from 'kafkajs';
+import type { FetchedRecord } from '../client/kafka-client.js';
 import { Headers, hasBareValueHeader, type ChangelogRecord } from '@tributary/streams';
 import type { ConsumedRecord } from '@tributary/streams/engine';
 
 /** A consumed input (or global-topic) message as a task's raw record. */
-export function consumedRecord(topic: string, partition: number, message: KafkaMessage): ConsumedRecord {
+export function consumedRecord(topic: string, partition: number, message: FetchedRecord): ConsumedRecord {
   return {
     topic,
     partition,
@@ -21,6 +21,6 @@ export function consumedRecord(topic: string, partition: number, message: KafkaM
 }
 
 /** A changelog message, whose key is `key` (changelog records always have one), as a store restores it. */
-export function changelogRecord(key: Buffer, message: KafkaMessage): ChangelogRecord {
+export function changelogRecord(key: Buffer, message: FetchedRecord): ChangelogRecord {
   return { key, value: message.value, timestamp: Number(message.timestamp), bareValue: hasBareValueHeader(message.headers) };
 }

@@ -1,8 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Partitioners, type Message, type PartitionMetadata } from 'kafkajs';
+import { KafkaClientError } from '../client/client-error.js';
+import type { OutgoingKafkaRecord } from '../client/kafka-client.js';
 import { DeadLetterHeaders, Headers, recordSizeInBytes, silentLogger } from '@tributary/streams';
 import { describeSendError, KafkaRecordCollector, LINGER_MS, LINGER_RECORDS, OutgoingRecord, requestsOf, type TaskRecordCollector, type KafkaRecordCollectorOptions } from './kafka-record-collector.js';
 import { RecordSendError, TaskCorruptedError } from '../errors.js';
+import { defaultPartition } from './murmur2.js';
 
 function record(bytes: number, partition?: number): OutgoingRecord {
   const outgoing = new OutgoingRecord(Buffer.from('k'), Buffer.alloc(bytes), new Headers(), 0, undefined);
@@ -58,29 +60,29 @@ describe('KafkaRecordCollector: one topic-partition per request', () => {
     readonly partitions: number[];
     readonly values: string[];
   }
-  function recordingProducer(refuse?: (topic: string, messages: Message[]) => Error | undefined) {
+  function recordingProducer(refuse?: (topic: string, messages: OutgoingKafkaRecord[]) => Error | undefined) {
     const requests: Request[] = [];
     const singles: Request[] = [];
-    const describe = (topicMessages: { topic: string; messages: Message[] }[]): Request => ({
+    const describe = (topicMessages: { topic: string; messages: OutgoingKafkaRecord[] }[]): Request => ({
       topics: topicMessages.length,
       topic: topicMessages[0]?.topic ?? '',
       partitions: [...new Set(topicMessages.flatMap((entry) => entry.messages.map((message) => message.partition ?? -1)))],
       values: topicMessages.flatMap((entry) => entry.messages.map((message) => String(message.value))),
     });
+    /** Partitions a send was refused for: the collector's one-record sends to them after are its slow path. */
+    const refused = new Set<string>();
     const producer = {
-      send: async ({ topic, messages }: { topic: string; messages: Message[] }) => {
-        singles.push(describe([{ topic, messages }]));
-        const error = refuse?.(topic, messages);
-        if (error !== undefined) throw error;
-        return [];
-      },
-      sendBatch: async ({ topicMessages }: { topicMessages?: { topic: string; messages: Message[] }[] }) => {
-        requests.push(describe(topicMessages ?? []));
+      send: async (topic: string, records: readonly OutgoingKafkaRecord[]) => {
+        const messages = [...records];
+        const partition = `${topic}:${messages[0]?.partition ?? -1}`;
+        const single = messages.length === 1 && refused.has(partition);
+        (single ? singles : requests).push(describe([{ topic, messages }]));
         // Let other partitions' sends interleave, as real requests do.
-        await new Promise((resolve) => setImmediate(resolve));
-        for (const { topic, messages } of topicMessages ?? []) {
-          const error = refuse?.(topic, messages);
-          if (error !== undefined) throw error;
+        if (!single) await new Promise((resolve) => setImmediate(resolve));
+        const error = refuse?.(topic, messages);
+        if (error !== undefined) {
+          refused.add(partition);
+          throw error;
         }
         return [];
       },
@@ -120,9 +122,8 @@ describe('KafkaRecordCollector: one topic-partition per request', () => {
     }
     // The output topic's count, unknown to the plan, was fetched once.
     expect(fetched).toEqual(['out']);
-    const partitioner = Partitioners.DefaultPartitioner();
-    const expected = (topic: string, count: number, key: string): number =>
-      partitioner({ topic, message: { key: Buffer.from(key), value: null }, partitionMetadata: Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0 }) as PartitionMetadata) });
+    // murmur2 of the key, as kafkajs' and Java's default partitioners (client/internal/kafkajs-partitioner.test.ts).
+    const expected = (_topic: string, count: number, key: string): number => defaultPartition(Buffer.from(key), count);
     for (const [topic, count] of [['in', 4], ['out', 6]] as const) {
       for (const key of keys) {
         const request = requests.find((entry) => entry.topic === topic && entry.values.includes(`${topic}:${key}`))!;
@@ -146,9 +147,8 @@ describe('KafkaRecordCollector: one topic-partition per request', () => {
     let overlapped = false;
     const requests: string[][] = [];
     const producer = {
-      send: async () => [],
-      sendBatch: async ({ topicMessages }: { topicMessages?: { topic: string; messages: Message[] }[] }) => {
-        const entry = topicMessages![0]!;
+      send: async (topic: string, records: readonly OutgoingKafkaRecord[]) => {
+        const entry = { topic, messages: records };
         const key = `${entry.topic}:${entry.messages[0]!.partition}`;
         if (inFlight.has(key)) overlapped = true;
         inFlight.add(key);
@@ -186,7 +186,7 @@ describe('KafkaRecordCollector: one topic-partition per request', () => {
   });
 
   it('routes the records a partition refused to the production handler, one by one, and sends the other partitions', async () => {
-    const tooLarge = Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { name: 'KafkaJSProtocolError', type: 'MESSAGE_TOO_LARGE' });
+    const tooLarge = new KafkaClientError('record-rejected', 'The request included a message larger than the max message size the server will accept', false);
     const { producer, requests, singles } = recordingProducer((_topic, messages) => (messages.some((message) => String(message.value) === 'big') ? tooLarge : undefined));
     const handled: string[] = [];
     const sender = collector(producer, {
@@ -211,7 +211,7 @@ describe('KafkaRecordCollector: one topic-partition per request', () => {
   });
 
   it('makes a task corrupted of a partition the brokers could not take, and stops the other partitions\' requests', async () => {
-    const unavailable = Object.assign(new Error('Connection error: ECONNREFUSED'), { name: 'KafkaJSConnectionError' });
+    const unavailable = new KafkaClientError('unavailable', 'Connection error: ECONNREFUSED', true);
     const { producer, requests } = recordingProducer((_topic, messages) => (messages[0]!.partition === 0 ? unavailable : undefined));
     const sender = collector(producer);
     for (let index = 0; index < 1_500; index++) {
@@ -224,7 +224,7 @@ describe('KafkaRecordCollector: one topic-partition per request', () => {
   });
 
   it('under exactly-once, a refused partition fails the transaction without re-sending anything', async () => {
-    const tooLarge = Object.assign(new Error('too large'), { name: 'KafkaJSProtocolError', type: 'MESSAGE_TOO_LARGE' });
+    const tooLarge = new KafkaClientError('record-rejected', 'too large', false);
     const { producer, requests, singles } = recordingProducer((_topic, messages) => (messages[0]!.partition === 1 ? tooLarge : undefined));
     const sender = collector(producer, { transactionalTaskId: '0_1' });
     sender.send('in', null, Buffer.from('a'), new Headers(), 0, 0);
@@ -236,12 +236,11 @@ describe('KafkaRecordCollector: one topic-partition per request', () => {
 });
 
 describe('KafkaRecordCollector and dead letters', () => {
-  function collectorSending(sent: Message[]): KafkaRecordCollector {
+  function collectorSending(sent: OutgoingKafkaRecord[]): KafkaRecordCollector {
     return new KafkaRecordCollector({
       producer: {
-        send: async () => [],
-        sendBatch: async ({ topicMessages }) => {
-          for (const entry of topicMessages ?? []) sent.push(...entry.messages);
+        send: async (_topic, records) => {
+          sent.push(...records);
           return [];
         },
       },
@@ -254,7 +253,7 @@ describe('KafkaRecordCollector and dead letters', () => {
   }
 
   it('cuts a dead letter (any record with the exception header) to deadLetterMaxBytes, and leaves other records alone', async () => {
-    const sent: Message[] = [];
+    const sent: OutgoingKafkaRecord[] = [];
     const collector = collectorSending(sent);
     const letterHeaders = new Headers().add(DeadLetterHeaders.exception, 'InvalidProductEvent').add(DeadLetterHeaders.message, 'malformed JSON');
     collector.send('dlq', Buffer.from('p1'), Buffer.alloc(1_048_400, 1), letterHeaders, 10, undefined);
@@ -272,9 +271,8 @@ describe('KafkaRecordCollector and dead letters', () => {
 
 describe('describeSendError', () => {
   it('says what to do when the brokers do not host the topic-partition (a missing sink topic)', () => {
-    const refusal = Object.assign(new Error('This server does not host this topic-partition'), { name: 'KafkaJSProtocolError', type: 'UNKNOWN_TOPIC_OR_PARTITION' });
-    const retries = new Error('This server does not host this topic-partition', { cause: refusal });
-    const text = describeSendError(retries);
+    const refusal = new Error('This server does not host this topic-partition');
+    const text = describeSendError(new KafkaClientError('unknown-topic', refusal.message, true, { cause: refusal }));
     expect(text).toContain('This server does not host this topic-partition');
     expect(text).toContain('the topic does not exist');
     expect(text).toContain('auto.create.topics.enable');
@@ -290,12 +288,11 @@ describe('KafkaRecordCollector sending as records are produced (linger)', () => 
   function heldProducer() {
     const requests: { topics: string[]; values: string[]; acknowledge: () => void; refuse: (error: Error) => void }[] = [];
     const producer = {
-      send: async () => [],
-      sendBatch: ({ topicMessages }: { topicMessages?: { topic: string; messages: Message[] }[] }) =>
+      send: (topic: string, records: readonly OutgoingKafkaRecord[]) =>
         new Promise<[]>((resolve, reject) => {
           requests.push({
-            topics: (topicMessages ?? []).map((entry) => entry.topic),
-            values: (topicMessages ?? []).flatMap((entry) => entry.messages.map((message) => String(message.value))),
+            topics: [topic],
+            values: records.map((message) => String(message.value)),
             acknowledge: () => resolve([]),
             refuse: reject,
           });
@@ -381,7 +378,7 @@ describe('KafkaRecordCollector sending as records are produced (linger)', () => 
     send(collector, 'a');
     collector.sendInBackground();
     await settle();
-    requests[0]!.refuse(Object.assign(new Error('Connection error: ECONNREFUSED'), { name: 'KafkaJSConnectionError' }));
+    requests[0]!.refuse(new KafkaClientError('unavailable', 'Connection error: ECONNREFUSED', true));
     await settle();
     expect(collector.failure).toBeInstanceOf(TaskCorruptedError);
     send(collector, 'b');

@@ -1,5 +1,5 @@
 /**
- * The engine's record collector on a kafkajs producer. Tasks hand it records synchronously on the
+ * The engine's record collector on a producer of the client seam (`client/kafka-client.ts`). Tasks hand it records synchronously on the
  * hot path (through a {@link TaskRecordCollector} that knows the task); it only appends them to a
  * per-topic buffer, noting where each came from in fields of the record it builds anyway.
  *
@@ -14,7 +14,7 @@
  * (acks = all): offsets (at-least-once) or the transaction (exactly-once, where the records sent
  * early are inside the task's open transaction, as Kafka's are) are committed only after that.
  *
- * Every `sendBatch` carries the records of exactly one topic-partition: kafkajs retries a request
+ * Every send carries the records of exactly one topic-partition: kafkajs retries a request
  * per broker, and a request spanning brokers could, retried after a leader failover, skip a
  * partition whose leader moved to a broker that had answered (records lost) or send again one a
  * reconnected broker had written (records duplicated inside a transaction). So the collector picks
@@ -36,11 +36,11 @@
  * failure is kept and thrown by the next {@link KafkaRecordCollector.flush} (the thread also
  * checks {@link KafkaRecordCollector.failure} after each batch).
  */
-import type { IHeaders, Message, Producer, RecordMetadata } from 'kafkajs';
 import { DeadLetterHeaders, fitDeadLetter, Headers, StreamRecord, StreamsError, type ErrorHandlerContext, type HandlerResponse, type Logger } from '@tributary/streams';
 import type { RecordCollector, StreamTask } from '@tributary/streams/engine';
 import { brokersUnavailable, RecordSendError, TaskCorruptedError } from '../errors.js';
-import { someCause } from './error-causes.js';
+import { clientErrorIn, KafkaClientError } from '../client/client-error.js';
+import type { OutgoingKafkaRecord, RecordHeaders, RecordSender, SendAcknowledgement } from '../client/kafka-client.js';
 import { defaultPartition } from './murmur2.js';
 
 /**
@@ -59,9 +59,9 @@ export const LINGER_MS = 5;
 
 type TaskContext = StreamTask['context'];
 
-function toKafkaHeaders(headers: Headers): IHeaders | undefined {
+function toKafkaHeaders(headers: Headers): RecordHeaders | undefined {
   if (headers.size === 0) return undefined;
-  const result: IHeaders = {};
+  const result: RecordHeaders = {};
   for (const header of headers) {
     const value = header.value;
     const previous = result[header.key];
@@ -79,8 +79,8 @@ function toKafkaHeaders(headers: Headers): IHeaders | undefined {
  * spreads each message into the record it encodes (`{ ...message, offsetDelta }`), and private
  * fields are not copied, so the bookkeeping costs nothing there.
  */
-export class OutgoingRecord implements Message {
-  headers: IHeaders | undefined = undefined;
+export class OutgoingRecord implements OutgoingKafkaRecord {
+  headers: RecordHeaders | undefined = undefined;
   partition: number | undefined = undefined;
   /** `undefined` when the record has none: kafkajs stamps it with the current time, as Kafka's producer does. */
   readonly timestamp: string | undefined;
@@ -171,22 +171,6 @@ interface FailedSend {
   readonly error: Error;
 }
 
-/** Whether kafkajs gave up after retrying a retriable error (rather than meeting a record-level one). */
-function retriesExhausted(error: unknown): boolean {
-  return someCause(error, (current) => current.name === 'KafkaJSNumberOfRetriesExceeded');
-}
-
-/** kafkajs error types that blame the records themselves, not the partition or the producer. */
-const recordLevelErrorTypes = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_TIMESTAMP']);
-
-/** Whether a send failed because of the records it carried. */
-function isRecordLevelError(error: unknown): boolean {
-  return someCause(error, (current) => {
-    const type = (current as { type?: unknown }).type;
-    return typeof type === 'string' && recordLevelErrorTypes.has(type);
-  });
-}
-
 /**
  * The most record bytes (keys, values and headers, plus a per-record allowance) put in one send
  * request: well below the brokers' default message.max.bytes (1 MiB), which bounds each
@@ -262,22 +246,16 @@ export function requestsOf(buffered: ReadonlyMap<string, readonly OutgoingRecord
 }
 
 /** A send failure as text: its message, its cause's (the most specific in a kafkajs error chain), and what to do when the topic is missing. */
-export function describeSendError(error: Error): string {
+export function describeSendError(clientError: Error): string {
+  // The client's own error, as its library worded it (a KafkaClientError repeats its message).
+  const error = clientError instanceof KafkaClientError && clientError.cause instanceof Error ? clientError.cause : clientError;
   const cause = error.cause instanceof Error && error.cause.message !== error.message ? `: ${error.cause.message}` : '';
-  return `${error.message}${cause}${unknownTopic(error) ? ` (${UNKNOWN_TOPIC_HINT})` : ''}`;
+  return `${error.message}${cause}${clientErrorIn(clientError)?.kind === 'unknown-topic' ? ` (${UNKNOWN_TOPIC_HINT})` : ''}`;
 }
 
 /** What UNKNOWN_TOPIC_OR_PARTITION ("This server does not host this topic-partition") means for a sink. */
 const UNKNOWN_TOPIC_HINT =
   "the topic does not exist, or has fewer partitions than the record was sent to: create it with the partitions you want before starting the application, or let the brokers create topics (auto.create.topics.enable)";
-
-/** Whether kafkajs refused a send (or one of its causes) with UNKNOWN_TOPIC_OR_PARTITION. */
-function unknownTopic(error: unknown): boolean {
-  return someCause(error, (current) => (current as { type?: unknown }).type === 'UNKNOWN_TOPIC_OR_PARTITION');
-}
-
-/** What the collector sends through: a producer, or a task's transaction (see `TransactionalSender`). */
-export type RecordSender = Pick<Producer, 'send' | 'sendBatch'>;
 
 export interface KafkaRecordCollectorOptions {
   readonly producer: RecordSender;
@@ -481,7 +459,7 @@ export class KafkaRecordCollector implements RecordCollector {
         if (state.stopped) return;
         const { topic, records } = request;
         try {
-          const metadata = await this.options.producer.sendBatch({ topicMessages: [{ topic, messages: records }], acks: -1 });
+          const metadata = await this.options.producer.send(topic, records);
           this.sent += records.length;
           if (request.explicit) this.noteOffsets(metadata, request.records.length, nextOffsets);
         } catch (error) {
@@ -557,7 +535,7 @@ export class KafkaRecordCollector implements RecordCollector {
     this.discard();
     const cause = error instanceof Error ? error : new Error(String(error));
     const reason = describeSendError(cause);
-    if (!retriesExhausted(cause) && isRecordLevelError(cause)) {
+    if (clientErrorIn(cause)?.kind === 'record-rejected') {
       return new RecordSendError(
         `Task ${taskId} could not send a record to [${topic}] inside its transaction: ${reason}. Under exactly_once the transaction is aborted and the application stops, because a partly written transaction cannot be repaired record by record; fix the cause (for a too-large record, the topic's max.message.bytes).`,
         topic,
@@ -574,18 +552,18 @@ export class KafkaRecordCollector implements RecordCollector {
   }
 
   /** A request's one batch: its base offset plus its records is the partition's next offset. */
-  private noteOffsets(metadata: readonly RecordMetadata[], records: number, nextOffsets: Map<string, number>): void {
+  private noteOffsets(metadata: readonly SendAcknowledgement[], records: number, nextOffsets: Map<string, number>): void {
     for (const entry of metadata) {
-      const key = `${entry.topicName}:${entry.partition}`;
-      const base = entry.baseOffset ?? entry.offset;
-      if (base === undefined || Number(base) < 0) continue;
-      const next = Number(base) + records;
+      const key = `${entry.topic}:${entry.partition}`;
+      const base = entry.baseOffset;
+      if (base < 0) continue;
+      const next = base + records;
       nextOffsets.set(key, next);
       if (next > (this.acknowledged.get(key) ?? 0)) this.acknowledged.set(key, next);
     }
   }
 
-  /** The slow path, after a partition's `sendBatch` failed: each of its records on its own. */
+  /** The slow path, after a partition's send failed: each of its records on its own. */
   private async resendToFindFailures(request: SendRequest, firstError: unknown, nextOffsets: Map<string, number>): Promise<FailedSend[]> {
     const { topic, partition, records } = request;
     const error = firstError instanceof Error ? firstError : new Error(String(firstError));
@@ -604,7 +582,7 @@ export class KafkaRecordCollector implements RecordCollector {
   /** Sends records of one topic-partition; resolves to the error, or `undefined` once acknowledged. */
   private async trySend(topic: string, records: OutgoingRecord[], explicit: boolean, nextOffsets: Map<string, number>): Promise<Error | undefined> {
     try {
-      const metadata = await this.options.producer.send({ topic, messages: records, acks: -1 });
+      const metadata = await this.options.producer.send(topic, records);
       this.sent += records.length;
       if (explicit) this.noteOffsets(metadata, records.length, nextOffsets);
       return undefined;
@@ -633,7 +611,7 @@ export class KafkaRecordCollector implements RecordCollector {
     }
     const outcomes = await Promise.allSettled(
       requestsOf(letters).map(async (requests) => {
-        for (const { topic, records } of requests) await this.options.producer.sendBatch({ topicMessages: [{ topic, messages: records }], acks: -1 });
+        for (const { topic, records } of requests) await this.options.producer.send(topic, records);
       }),
     );
     for (const outcome of outcomes) if (outcome.status === 'rejected') warn(outcome.reason);

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
-import { Partitioners } from 'kafkajs';
-import { defaultPartition, murmur2 } from './murmur2.js';
+import { murmur2 } from './murmur2.js';
 
 describe('murmur2', () => {
   it("gives Kafka's Utils.murmur2 values (clients' UtilsTest vectors)", () => {
@@ -14,17 +12,5 @@ describe('murmur2', () => {
       [Buffer.from('abc'), 479470107],
     ];
     for (const [bytes, expected] of cases) expect(murmur2(bytes)).toBe(expected);
-  });
-
-  it("picks the partition kafkajs' default partitioner writes a key to", () => {
-    const partitioner = Partitioners.DefaultPartitioner();
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 40 }), fc.integer({ min: 1, max: 64 }), (bytes, count) => {
-        const partitionMetadata = Array.from({ length: count }, (_, partition) => ({ partitionId: partition, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
-        const written = partitioner({ topic: 't', partitionMetadata, message: { key: Buffer.from(bytes), value: null } });
-        expect(defaultPartition(bytes, count)).toBe(written);
-      }),
-      { numRuns: 500 },
-    );
   });
 });

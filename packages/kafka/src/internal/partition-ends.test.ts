@@ -3,10 +3,10 @@
  * skips empty batches) learns its lag from the brokers, computed against the thread's fetch
  * position, else the committed offset, else the partition's start; a stale answer is dropped.
  */
-import type { Admin } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
 import { Consumed, Headers, Produced, Serdes, silentLogger, StreamsBuilder } from '@tributary/streams';
 import { resolveStreamsConfig, StreamTask, topologyBuilder } from '@tributary/streams/engine';
+import type { StreamsAdmin } from '../client/kafka-client.js';
 import { PartitionEndProbe } from './partition-ends.js';
 import type { ManagedTask } from './task-manager.js';
 import type { TaskKey } from './task-assignor.js';
@@ -35,19 +35,19 @@ function waitingTask(): ManagedTask {
 }
 
 /** An admin whose `right` partition 0 spans offsets [low, high) and whose group committed `committed` (-1: nothing). */
-function fakeAdmin(low: number, high: number, committed: number): Admin & { fetchOffsets: ReturnType<typeof vi.fn>; fetchTopicOffsets: ReturnType<typeof vi.fn> } {
+function fakeAdmin(low: number, high: number, committed: number): StreamsAdmin & { fetchCommittedOffsets: ReturnType<typeof vi.fn>; listOffsets: ReturnType<typeof vi.fn> } {
   return {
-    fetchOffsets: vi.fn(async () => [{ topic: 'right', partitions: [{ partition: 0, offset: String(committed), metadata: null }] }]),
-    fetchTopicOffsets: vi.fn(async () => [{ partition: 0, offset: String(high), high: String(high), low: String(low) }]),
+    fetchCommittedOffsets: vi.fn(async () => [{ topic: 'right', partition: 0, offset: committed, metadata: null }]),
+    listOffsets: vi.fn(async () => [{ partition: 0, high, low }]),
   } as never;
 }
 
 /** Runs one probe: a check that starts it, the answer, and a check that applies it. */
-async function probeOnce(admin: Admin, managed: ManagedTask, positions: Map<string, number>, between: () => void = () => {}): Promise<void> {
+async function probeOnce(admin: StreamsAdmin, managed: ManagedTask, positions: Map<string, number>, between: () => void = () => {}): Promise<void> {
   const probe = new PartitionEndProbe(admin, 'app', silentLogger);
   const tasks = new Map<TaskKey, ManagedTask>([[managed.key, managed]]);
   probe.check(tasks, positions, 10_000);
-  await vi.waitFor(() => expect(admin.fetchTopicOffsets).toHaveBeenCalled());
+  await vi.waitFor(() => expect(admin.listOffsets).toHaveBeenCalled());
   await new Promise((resolve) => setTimeout(resolve, 0));
   between();
   probe.check(tasks, positions, 10_001);
@@ -59,7 +59,7 @@ describe('PartitionEndProbe', () => {
     expect(managed.task.emptyTopicsNotAtEnd()).toEqual(['right']);
     const admin = fakeAdmin(0, 7, 7);
     await probeOnce(admin, managed, new Map());
-    expect(admin.fetchOffsets).toHaveBeenCalledWith({ groupId: 'app', topics: ['right'] });
+    expect(admin.fetchCommittedOffsets).toHaveBeenCalledWith({ groupId: 'app', topics: ['right'] });
     expect(managed.task.emptyTopicsNotAtEnd()).toEqual([]);
     // With maxTaskIdleMs 0 the task now goes on, as an enforced processing.
     expect(managed.task.process()).toBe(1);
@@ -88,6 +88,6 @@ describe('PartitionEndProbe', () => {
     ready.task.setFetchedLag('right', 0);
     expect(ready.task.process()).toBe(1);
     new PartitionEndProbe(idle, 'app', silentLogger).check(new Map([[ready.key, ready]]), new Map(), 10_000);
-    expect(idle.fetchOffsets).not.toHaveBeenCalled();
+    expect(idle.fetchCommittedOffsets).not.toHaveBeenCalled();
   });
 });

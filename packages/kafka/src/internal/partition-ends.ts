@@ -9,7 +9,7 @@
  * committed offset, or else the partition's first offset (the consumer reads from the beginning).
  * At most one probe at a time, and one a second, and only while some task waits.
  */
-import type { Admin } from 'kafkajs';
+import type { StreamsAdmin } from '../client/kafka-client.js';
 import type { Logger } from '@tributary/streams';
 import type { ManagedTask } from './task-manager.js';
 import type { TaskKey } from './task-assignor.js';
@@ -39,7 +39,7 @@ export class PartitionEndProbe {
 
   /** A probe for the group `groupId`'s input partitions. */
   constructor(
-    private readonly admin: Admin,
+    private readonly admin: StreamsAdmin,
     private readonly groupId: string,
     private readonly logger: Logger,
   ) {}
@@ -79,17 +79,15 @@ export class PartitionEndProbe {
   private async probe(wanted: readonly { key: TaskKey; topic: string; partition: number; positionAtStart: number | undefined }[]): Promise<PartitionEnd[]> {
     const topics = [...new Set(wanted.map((entry) => entry.topic))];
     const committed = new Map<string, number>();
-    for (const { topic, partitions } of await this.admin.fetchOffsets({ groupId: this.groupId, topics })) {
-      for (const { partition, offset } of partitions) committed.set(`${topic}:${partition}`, Number(offset));
-    }
+    for (const { topic, partition, offset } of await this.admin.fetchCommittedOffsets(this.groupId, topics)) committed.set(`${topic}:${partition}`, offset);
     const answer: PartitionEnd[] = [];
     for (const topic of topics) {
-      const offsets = new Map((await this.admin.fetchTopicOffsets(topic)).map((entry) => [entry.partition, entry]));
+      const offsets = new Map((await this.admin.listOffsets(topic)).map((entry) => [entry.partition, entry]));
       for (const entry of wanted) {
         const found = entry.topic === topic ? offsets.get(entry.partition) : undefined;
         if (found === undefined) continue;
         const committedOffset = committed.get(`${topic}:${entry.partition}`) ?? -1;
-        answer.push({ ...entry, end: Number(found.high), start: committedOffset >= 0 ? committedOffset : Number(found.low) });
+        answer.push({ ...entry, end: found.high, start: committedOffset >= 0 ? committedOffset : found.low });
       }
     }
     return answer;

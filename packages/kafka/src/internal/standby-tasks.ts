@@ -15,12 +15,12 @@
  * never holds data an aborted transaction wrote.
  */
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { timestampedStoreRecords, type ChangelogRecord, type Logger, type StateStore, type StateStoreContext } from '@tributary/streams';
 import { preparableSupplierOf, type InternalTopologyBuilder, type StoreHandle, type SubtopologySpec } from '@tributary/streams/engine';
 import { IllegalStateError } from '../errors.js';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
 import { changelogRecord } from './kafka-messages.js';
+import type { FetchedBatch, FetchedRecord, KafkaClientSupplier, StreamsConsumer } from '../client/kafka-client.js';
 import { retryWhileLocked } from './retry-locked.js';
 import type { TaskKey } from './task-assignor.js';
 
@@ -43,7 +43,7 @@ interface StandbyStore {
 }
 
 export interface StandbyTasksOptions {
-  readonly kafka: Kafka;
+  readonly client: KafkaClientSupplier;
   readonly builder: InternalTopologyBuilder;
   readonly options: ResolvedKafkaStreamsOptions;
   readonly logger: Logger;
@@ -53,7 +53,7 @@ export interface StandbyTasksOptions {
 
 export class StandbyTasks {
   private readonly tasks = new Map<TaskKey, StandbyStore[]>();
-  private consumer: Consumer | undefined;
+  private consumer: StreamsConsumer | undefined;
   /** Changelog records applied to standby stores since start. */
   applied = 0;
 
@@ -164,57 +164,54 @@ export class StandbyTasks {
   }
 
   private async startReading(): Promise<void> {
-    const { kafka, options, logger } = this.options;
+    const { client, options, logger } = this.options;
     const topics = new Set<string>();
     for (const stores of this.tasks.values()) for (const entry of stores) topics.add(entry.topic);
-    const consumer: Consumer = kafka.consumer({
+    const consumer: StreamsConsumer = client.consumer({
       groupId: `${options.applicationId}-standby-${randomUUID()}`,
-      // Never back from a crash once replaced or stopped.
-      retry: { ...options.kafka.retry, restartOnFailure: async () => this.consumer === consumer },
-      sessionTimeout: options.sessionTimeoutMs,
-      heartbeatInterval: options.heartbeatIntervalMs,
-      maxWaitTimeInMs: 500,
-      allowAutoTopicCreation: false,
+      sessionTimeoutMs: options.sessionTimeoutMs,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      maxWaitTimeMs: 500,
+      // Never back from a crash once replaced or stopped (a crash can race the disconnect).
+      mayRestart: () => this.consumer === consumer,
     });
     this.consumer = consumer;
     await consumer.connect();
-    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      // Alone in its group, it has every partition: seek the standbys' ones, pause the rest.
-      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
-        const idle: number[] = [];
-        for (const partition of partitions) {
-          const entry = this.storeAt(topic, partition);
-          if (entry === undefined) idle.push(partition);
-          else consumer.seek({ topic, partition, offset: String(entry.position) });
-        }
-        if (idle.length > 0) consumer.pause([{ topic, partitions: idle }]);
-      }
-    });
-    // Batches of only transaction markers never reach eachBatch, but move the position.
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      const entry = this.storeAt(payload.topic, payload.partition);
-      if (entry !== undefined && payload.batchSize === 0) entry.position = Math.max(entry.position, Number(payload.lastOffset) + 1);
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart && this.consumer === consumer) this.options.onError(payload.error);
-    });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        const entry = this.storeAt(batch.topic, batch.partition);
-        if (entry === undefined || this.consumer !== consumer) return;
-        try {
-          await this.apply(entry, batch.messages, Number(batch.lastOffset()));
-        } catch (error) {
-          logger.error(`Standby store '${entry.store}' of partition ${entry.partition} failed`, { error: error instanceof Error ? error.message : String(error) });
-          this.options.onError(error);
+    await consumer.subscribe([...topics], {
+      onAssigned: ({ partitions: assigned }) => {
+        // Only this member is in the group: it has every partition. Seek the standbys' ones, pause the rest.
+        for (const [topic, partitions] of Object.entries(assigned)) {
+          const idle: number[] = [];
+          for (const partition of partitions) {
+            const entry = this.storeAt(topic, partition);
+            if (entry === undefined) idle.push(partition);
+            else consumer.seek(topic, partition, entry.position);
+          }
+          if (idle.length > 0) consumer.pause([{ topic, partitions: idle }]);
         }
       },
+      onFailed: (error) => {
+        if (this.consumer === consumer) this.options.onError(error);
+      },
+    });
+    await consumer.run(async (batch: FetchedBatch) => {
+      const entry = this.storeAt(batch.topic, batch.partition);
+      if (entry === undefined || this.consumer !== consumer) return;
+      // A batch of only transaction markers or aborted records still moves the position.
+      if (batch.records.length === 0) {
+        entry.position = Math.max(entry.position, batch.lastOffset + 1);
+        return;
+      }
+      try {
+        await this.apply(entry, batch.records, batch.lastOffset);
+      } catch (error) {
+        logger.error(`Standby store '${entry.store}' of partition ${entry.partition} failed`, { error: error instanceof Error ? error.message : String(error) });
+        this.options.onError(error);
+      }
     });
   }
 
-  private async apply(entry: StandbyStore, messages: readonly KafkaMessage[], lastOffset: number): Promise<void> {
+  private async apply(entry: StandbyStore, messages: readonly FetchedRecord[], lastOffset: number): Promise<void> {
     const records: ChangelogRecord[] = [];
     for (const message of messages) {
       if (Number(message.offset) < entry.position) continue;

@@ -1,35 +1,32 @@
-import type { Admin, Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { Serdes, StreamsBuilder, silentLogger, type Topology } from '@tributary/streams';
 import { topologyBuilder, type InternalTopologyBuilder } from '@tributary/streams/engine';
 import { TaskCorruptedError } from '../errors.js';
 import { resolveKafkaStreamsOptions } from '../options.js';
 import { StreamThread } from './stream-thread.js';
+import type { KafkaClientSupplier, StreamsAdmin, StreamsConsumer } from '../client/kafka-client.js';
 import { planTopics } from './topic-plan.js';
 
 const internal = (topology: Topology): InternalTopologyBuilder => topologyBuilder(topology)!;
 
 /**
- * A kafkajs client whose consumer connects and subscribes but whose `run()` never returns, as
- * kafkajs' does when its first join waits for ever (`run()` awaits the join; seen after a broker
- * holding the group coordinator was killed).
+ * A client whose consumer connects and subscribes but whose `run()` never returns, as kafkajs'
+ * does when its first join waits for ever (`run()` awaits the join; seen after a broker holding
+ * the group coordinator was killed).
  */
-function clientWithStuckJoin(): { kafka: Kafka; disconnected: () => boolean } {
+function clientWithStuckJoin(): { client: KafkaClientSupplier; disconnected: () => boolean } {
   let disconnected = false;
-  const consumer = {
-    events: { REBALANCING: 'rebalancing', GROUP_JOIN: 'group-join', CRASH: 'crash' },
-    on: () => () => {},
+  const consumer: Partial<StreamsConsumer> = {
     connect: async () => {},
     subscribe: async () => {},
     run: () => new Promise<void>(() => {}),
     pause: () => {},
-    stop: async () => {},
     disconnect: async () => {
       disconnected = true;
     },
   };
-  const kafka = { consumer: () => consumer, producer: () => ({ connect: async () => {}, disconnect: async () => {} }) } as unknown as Kafka;
-  return { kafka, disconnected: () => disconnected };
+  const client = { consumer: () => consumer as StreamsConsumer, producer: () => ({ connect: async () => {}, disconnect: async () => {} }) } as unknown as KafkaClientSupplier;
+  return { client, disconnected: () => disconnected };
 }
 
 describe('StreamThread start', () => {
@@ -44,11 +41,11 @@ describe('StreamThread start', () => {
       consumer: { sessionTimeoutMs: 1000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 1000 },
       logger: silentLogger,
     });
-    const { kafka } = clientWithStuckJoin();
+    const { client } = clientWithStuckJoin();
     const failures: unknown[] = [];
     const thread = new StreamThread({
-      kafka,
-      admin: {} as Admin,
+      client,
+      admin: {} as StreamsAdmin,
       builder: topology,
       options,
       plan: planTopics(topology, 'stuck-join', new Map([['clicks', 1]])),

@@ -1,5 +1,5 @@
 /**
- * One member of the application's consumer group, running its tasks: one kafkajs consumer
+ * One member of the application's consumer group, running its tasks: one consumer
  * subscribed to every source topic (repartition topics included), one `StreamTask` per assigned
  * (sub-topology, partition), and behind the record collector either one producer shared by the
  * tasks (at-least-once) or one transactional producer per task (exactly-once, see
@@ -11,8 +11,8 @@
  * only then commits the consumed offsets with each task's changelog ends as metadata, and then
  * checkpoints the stores (at-least-once: a restore goes exactly to that point, see
  * `changelog-rollback.ts`), or commits each task's records and offsets in its transaction
- * (exactly-once). kafkajs has no revoke callback: on its REBALANCING
- * event everything is committed while the old generation is still accepted; on GROUP_JOIN,
+ * (exactly-once). The clients come from the client seam (`client/kafka-client.ts`). When a
+ * rebalance begins (the revoke) everything is committed while the old generation is still accepted; on the assignment,
  * standbys are updated, tasks no longer assigned are committed and closed, new ones are created,
  * and those with logged stores restore from their changelogs with their partitions paused.
  *
@@ -21,12 +21,11 @@
  * take — fails it with a `TaskCorruptedError` before anything more is sent, and `KafkaStreams`
  * replaces it.
  */
-import type { Consumer, Kafka, KafkaMessage, Producer, TopicPartitionOffsetAndMetadata } from 'kafkajs';
-import { Partitioners } from 'kafkajs';
 import type { StateStore } from '@tributary/streams';
 import { ThreadSensors, type ConsumedRecord, type DropReason, type InternalTopologyBuilder, type SubtopologySpec, type ThreadView } from '@tributary/streams/engine';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
-import { KafkaRecordCollector, type RecordSender } from './kafka-record-collector.js';
+import { KafkaRecordCollector } from './kafka-record-collector.js';
+import type { FetchedBatch, FetchedRecord, GroupAssignment, KafkaClientSupplier, OffsetCommit, RecordSender, StreamsAdmin, StreamsConsumer, StreamsProducer } from '../client/kafka-client.js';
 import { consumedRecord } from './kafka-messages.js';
 import { TaskManager, type ManagedTask } from './task-manager.js';
 import { taskAssignor, taskKey, type TaskKey } from './task-assignor.js';
@@ -38,7 +37,6 @@ import { sinkPartitionCount } from './topic-manager.js';
 import { TaskCorruptedError, TaskMigratedError } from '../errors.js';
 import { encodeChangelogEnds } from './commit-metadata.js';
 import { PartitionEndProbe } from './partition-ends.js';
-import type { Admin } from 'kafkajs';
 
 /** How often wall-clock punctuators and the commit interval are checked between batches. */
 const TICK_MS = 100;
@@ -60,8 +58,8 @@ interface StreamThreadCallbacks {
 }
 
 export interface StreamThreadOptions {
-  readonly kafka: Kafka;
-  readonly admin: Admin;
+  readonly client: KafkaClientSupplier;
+  readonly admin: StreamsAdmin;
   readonly builder: InternalTopologyBuilder;
   readonly options: ResolvedKafkaStreamsOptions;
   readonly plan: TopicPlan;
@@ -79,15 +77,15 @@ export interface StreamThreadOptions {
 /** A task ready to commit: its stores flushed, and the offsets it consumed since the last commit. */
 interface PreparedCommit {
   readonly managed: ManagedTask;
-  readonly offsets: { topic: string; partition: number; offset: string }[];
+  readonly offsets: OffsetCommit[];
   /** The next offset of every input topic the task has consumed from (the task's own map: stable under the lock). */
   readonly consumed: ReadonlyMap<string, number>;
 }
 
 export class StreamThread {
-  private readonly consumer: Consumer;
+  private readonly consumer: StreamsConsumer;
   /** At-least-once: the thread's producer and collector, shared by its tasks. Exactly-once: each task has its own. */
-  private readonly producer: Producer | undefined;
+  private readonly producer: StreamsProducer | undefined;
   private readonly collector: KafkaRecordCollector | undefined;
   private readonly exactlyOnce: boolean;
   private readonly taskManager: TaskManager;
@@ -116,7 +114,7 @@ export class StreamThread {
   private readonly partitionEnds: PartitionEndProbe;
 
   constructor(private readonly options: StreamThreadOptions) {
-    const { kafka, builder, plan, options: resolved } = options;
+    const { client, builder, plan, options: resolved } = options;
     for (const subtopology of builder.subtopologies()) {
       for (const topic of subtopology.sourceTopics) this.subtopologyByTopic.set(builder.resolveTopic(resolved.applicationId, topic), subtopology);
     }
@@ -126,27 +124,24 @@ export class StreamThread {
       sourceTopics: subtopology.sourceTopics.map((topic) => builder.resolveTopic(resolved.applicationId, topic)),
       tasks: plan.tasksPerSubtopology.get(subtopology.id) ?? 0,
     }));
-    this.consumer = kafka.consumer({
+    this.consumer = client.consumer({
       groupId: resolved.applicationId,
-      // kafkajs restarts a crashed consumer by itself, even one whose crash raced its
-      // disconnect: a failed or closed thread's consumer must not come back as a group member
-      // that holds partitions and processes nothing.
-      retry: { ...resolved.kafka.retry, restartOnFailure: async () => !this.failed && !this.closing },
-      sessionTimeout: resolved.sessionTimeoutMs,
-      heartbeatInterval: resolved.heartbeatIntervalMs,
-      rebalanceTimeout: resolved.rebalanceTimeoutMs,
-      allowAutoTopicCreation: false,
+      sessionTimeoutMs: resolved.sessionTimeoutMs,
+      heartbeatIntervalMs: resolved.heartbeatIntervalMs,
+      rebalanceTimeoutMs: resolved.rebalanceTimeoutMs,
       // kafkajs waits up to 5 s in a fetch with no data, and partitions resumed after a restore,
       // heartbeats and disconnects all wait for the fetch in flight: bound it by the commit
       // interval so restores, rebalances and close take milliseconds, not seconds.
-      maxWaitTimeInMs: Math.min(resolved.commitIntervalMs, 500),
-      partitionAssigners: [
-        taskAssignor(
-          assignable,
-          () => ({ process: options.processId, active: [...this.tasks.keys()], standby: this.standbys?.keys() ?? [], ...(resolved.applicationServer === undefined ? {} : { applicationServer: resolved.applicationServer }) }),
-          resolved.numStandbyReplicas,
-        ),
-      ],
+      maxWaitTimeMs: Math.min(resolved.commitIntervalMs, 500),
+      assignor: taskAssignor(
+        assignable,
+        () => ({ process: options.processId, active: [...this.tasks.keys()], standby: this.standbys?.keys() ?? [], ...(resolved.applicationServer === undefined ? {} : { applicationServer: resolved.applicationServer }) }),
+        resolved.numStandbyReplicas,
+      ),
+      // A client may restart a crashed consumer by itself, even one whose crash raced its
+      // disconnect: a failed or closed thread's consumer must not come back as a group member
+      // that holds partitions and processes nothing.
+      mayRestart: () => !this.failed && !this.closing,
     });
     this.exactlyOnce = resolved.processingGuarantee === 'exactly_once';
     // Output and dead-letter topics the plan does not know: their partition counts are read once,
@@ -165,9 +160,8 @@ export class StreamThread {
         onBackgroundSendDone: () => this.armLinger(),
       });
     if (!this.exactlyOnce) {
-      // Idempotent, as Kafka Streams' producers are since 3.0: a send retried after a lost ack
-      // (common while a new topic's leaders settle) is written once, not twice.
-      this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
+      // Idempotent, as Kafka Streams' producers are since 3.0 (see RecordSender).
+      this.producer = client.producer();
       this.collector = newCollector(this.producer);
     }
     const collectorFor = (transaction: RecordSender | undefined, taskId: string): KafkaRecordCollector => {
@@ -175,9 +169,9 @@ export class StreamThread {
       if (this.collector === undefined) throw new Error(`Task ${taskId} has no transaction under exactly-once`);
       return this.collector;
     };
-    this.taskManager = new TaskManager({ kafka, admin: options.admin, builder, options: resolved, collectorFor, globalStores: options.globalStores, producer: this.producer });
+    this.taskManager = new TaskManager({ client, admin: options.admin, builder, options: resolved, collectorFor, globalStores: options.globalStores, producer: this.producer });
     if (resolved.numStandbyReplicas > 0) {
-      this.standbys = new StandbyTasks({ kafka, builder, options: resolved, logger: resolved.streams.logger, onError: (error) => this.background(() => this.fail(error)) });
+      this.standbys = new StandbyTasks({ client, builder, options: resolved, logger: resolved.streams.logger, onError: (error) => this.background(() => this.fail(error)) });
     }
     this.tasks = this.taskManager.tasks;
     this.partitionEnds = new PartitionEndProbe(options.admin, resolved.applicationId, resolved.streams.logger);
@@ -195,76 +189,32 @@ export class StreamThread {
     this.watchStart();
     await this.producer?.connect();
     await this.consumer.connect();
-    if (this.sourceTopics.length > 0) await this.consumer.subscribe({ topics: this.sourceTopics, fromBeginning: true });
-    const { events } = this.consumer;
-    this.consumer.on(events.REBALANCING, () => {
-      this.options.callbacks.onRebalancing();
-      // The old generation's commits are still accepted while the group prepares to rebalance.
-      this.background(() => this.commitAll('rebalance'));
-    });
-    this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
-      const assignment = payload.memberAssignment;
-      const previousMember = this.memberId;
-      this.memberId = payload.memberId;
-      if (previousMember !== undefined && previousMember !== payload.memberId && this.tasks.size > 0) {
-        // kafkajs rejoins under a new member id after its session expired (a long pause, a
-        // partition): its tasks may have been processed elsewhere meanwhile, so none of their
-        // state can be trusted, even if the same tasks come back. Rebuild the thread.
-        this.fail(new TaskMigratedError(`This member lost its group membership (its session expired) while it held tasks [${[...this.tasks.keys()].join(', ')}]; they may have moved and changed meanwhile.`));
-        return;
-      }
-      // Pause partitions of tasks not yet running before the first fetch; restored tasks resume them.
-      const toPause: { topic: string; partitions: number[] }[] = [];
-      for (const [topic, partitions] of Object.entries(assignment)) {
-        const subtopology = this.subtopologyByTopic.get(topic);
-        const paused = partitions.filter((partition) => subtopology === undefined || this.tasks.get(taskKey(subtopology.id, partition))?.state !== 'running');
-        if (paused.length > 0) toPause.push({ topic, partitions: paused });
-      }
-      if (toPause.length > 0) this.consumer.pause(toPause);
-      this.background(() => this.applyAssignment(assignment));
-    });
-    this.consumer.on(events.CRASH, ({ payload }) => {
-      if (!payload.restart && !this.closing) this.fail(payload.error);
-    });
+    if (this.sourceTopics.length > 0) {
+      await this.consumer.subscribe(this.sourceTopics, {
+        onRevoked: () => {
+          this.options.callbacks.onRebalancing();
+          // The old generation's commits are still accepted while the group prepares to rebalance.
+          this.background(() => this.commitAll('rebalance'));
+        },
+        onLost: () => {
+          // The client rejoined under a new member id after its session expired (a long pause, a
+          // partition): the tasks may have been processed elsewhere meanwhile, so none of their
+          // state can be trusted, even if the same tasks come back. Rebuild the thread.
+          if (this.tasks.size > 0) {
+            this.fail(new TaskMigratedError(`This member lost its group membership (its session expired) while it held tasks [${[...this.tasks.keys()].join(', ')}]; they may have moved and changed meanwhile.`));
+          }
+        },
+        onAssigned: (assignment) => this.onAssigned(assignment),
+        onFailed: (error) => {
+          if (!this.closing) this.fail(error);
+        },
+      });
+    }
     if (this.sourceTopics.length === 0) {
       this.joined = true;
       this.checkRunning();
     } else {
-      await this.consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
-        eachBatch: async ({ batch, resolveOffset }) => {
-          if (this.failed || this.closing) return;
-          await this.exclusive(async () => {
-            if (this.failed || this.closing || this.expelled()) return;
-            const subtopology = this.subtopologyByTopic.get(batch.topic);
-            const managed = subtopology === undefined ? undefined : this.tasks.get(taskKey(subtopology.id, batch.partition));
-            // Unresolved offsets are fetched again once the task runs (kafkajs fetches from the resolved offset).
-            if (managed === undefined || managed.state !== 'running') return;
-            const sensors = this.sensors;
-            const arrived = performance.now();
-            const waited = arrived - this.lastBatchEnd;
-            sensors.poll.record(waited);
-            sensors.pollRecords.record(batch.messages.length);
-            sensors.blockedNs += Math.round(waited * 1e6);
-            const lastOffset = batch.lastOffset();
-            const lag = Math.max(0, Number(batch.highWatermark) - Number(lastOffset) - 1);
-            this.processBatch(managed, batch.topic, batch.partition, batch.messages, lastOffset, lag);
-            const processed = performance.now();
-            sensors.process.record(processed - arrived);
-            managed.task.metrics.processTime.record(processed - arrived);
-            sensors.setLag(batch.topic, batch.partition, `${batch.topic}:${batch.partition}`, lag);
-            this.lastBatchEnd = processed;
-            if (this.failed) return;
-            resolveOffset(batch.lastOffset());
-            if (!this.sendDueRecords(managed.collector)) return;
-            if (managed.collector.pending >= MAX_PENDING_RECORDS) await this.sendCollected(managed.collector);
-            if (Date.now() - this.lastCommitAt >= this.options.options.commitIntervalMs) await this.commitAll('interval');
-            this.lastBatchEnd = performance.now();
-          });
-        },
-      });
+      await this.consumer.run((batch, markConsumed) => this.onBatch(batch, markConsumed), { manualPositions: true });
     }
     this.lastTickAt = Date.now();
     this.timer = setInterval(() => this.tick(), TICK_MS);
@@ -291,6 +241,59 @@ export class StreamThread {
       this.fail(new TaskCorruptedError(`The stream thread did not join its group and run its tasks within ${Math.round(limitMs / 1000)} s.`, '*'));
     };
     setTimeout(check, limitMs).unref();
+  }
+
+  /** A new generation's assignment: pauses the partitions of tasks not yet running, then applies it in the background. */
+  private onAssigned({ memberId, partitions }: GroupAssignment): void {
+    this.memberId = memberId;
+    if (this.failed) return;
+    // Pause partitions of tasks not yet running before the first fetch; restored tasks resume them.
+    const toPause: { topic: string; partitions: number[] }[] = [];
+    for (const [topic, numbers] of Object.entries(partitions)) {
+      const subtopology = this.subtopologyByTopic.get(topic);
+      const paused = numbers.filter((partition) => subtopology === undefined || this.tasks.get(taskKey(subtopology.id, partition))?.state !== 'running');
+      if (paused.length > 0) toPause.push({ topic, partitions: paused });
+    }
+    if (toPause.length > 0) this.consumer.pause(toPause);
+    this.background(() => this.applyAssignment(partitions));
+  }
+
+  /** One fetched batch: processed under the lock, its records sent when due, and a commit when the interval has passed. */
+  private async onBatch(batch: FetchedBatch, markConsumed: () => void): Promise<void> {
+    if (this.failed || this.closing) return;
+    await this.exclusive(async () => {
+      if (this.failed || this.closing || this.expelled()) return;
+      const subtopology = this.subtopologyByTopic.get(batch.topic);
+      const managed = subtopology === undefined ? undefined : this.tasks.get(taskKey(subtopology.id, batch.partition));
+      // Batches not marked consumed are fetched again once the task runs (the client fetches from the last marked offset).
+      if (managed === undefined || managed.state !== 'running') return;
+      const lag = Math.max(0, batch.highWatermark - batch.lastOffset - 1);
+      if (batch.records.length === 0) {
+        // Only transaction markers or aborted records: the client has moved past them, and the
+        // partition's lag tells a task waiting for it (maxTaskIdleMs) whether it is at its end.
+        managed.task.setFetchedLag(batch.topic, lag);
+        return;
+      }
+      const sensors = this.sensors;
+      const arrived = performance.now();
+      const waited = arrived - this.lastBatchEnd;
+      sensors.poll.record(waited);
+      sensors.pollRecords.record(batch.records.length);
+      sensors.blockedNs += Math.round(waited * 1e6);
+      const lastOffset = batch.lastOffset;
+      this.processBatch(managed, batch.topic, batch.partition, batch.records, lastOffset, lag);
+      const processed = performance.now();
+      sensors.process.record(processed - arrived);
+      managed.task.metrics.processTime.record(processed - arrived);
+      sensors.setLag(batch.topic, batch.partition, `${batch.topic}:${batch.partition}`, lag);
+      this.lastBatchEnd = processed;
+      if (this.failed) return;
+      markConsumed();
+      if (!this.sendDueRecords(managed.collector)) return;
+      if (managed.collector.pending >= MAX_PENDING_RECORDS) await this.sendCollected(managed.collector);
+      if (Date.now() - this.lastCommitAt >= this.options.options.commitIntervalMs) await this.commitAll('interval');
+      this.lastBatchEnd = performance.now();
+    });
   }
 
   private startWaiter: { resolve: () => void; reject: (error: unknown) => void } | undefined;
@@ -449,7 +452,7 @@ export class StreamThread {
   }
 
   /** Feeds a batch to its task, with the partition's lag after it (high watermark against the batch's end), and processes. */
-  private processBatch(managed: ManagedTask, topic: string, partition: number, messages: KafkaMessage[], lastOffset: string, lag: number): void {
+  private processBatch(managed: ManagedTask, topic: string, partition: number, messages: readonly FetchedRecord[], lastOffset: number, lag: number): void {
     const positionKey = `${topic}:${partition}`;
     const position = this.positions.get(positionKey) ?? -1;
     const records: ConsumedRecord[] = [];
@@ -467,7 +470,7 @@ export class StreamThread {
       this.fail(error);
       return;
     }
-    this.positions.set(positionKey, Math.max(position, Number(lastOffset) + 1));
+    this.positions.set(positionKey, Math.max(position, lastOffset + 1));
   }
 
   /**
@@ -564,7 +567,7 @@ export class StreamThread {
       }
       const offsets: PreparedCommit['offsets'] = [];
       for (const [topic, offset] of consumed) {
-        if (this.committed.get(`${topic}:${task.id.partition}`) !== offset) offsets.push({ topic, partition: task.id.partition, offset: String(offset) });
+        if (this.committed.get(`${topic}:${task.id.partition}`) !== offset) offsets.push({ topic, partition: task.id.partition, offset });
       }
       work.push({ managed, offsets, consumed });
     }
@@ -601,7 +604,7 @@ export class StreamThread {
     const collector = this.collector!;
     const work = this.prepareCommits(only, () => false);
     if (work === undefined) return;
-    const offsets: TopicPartitionOffsetAndMetadata[] = [];
+    const offsets: OffsetCommit[] = [];
     const metadataByTask = new Map<ManagedTask, string>();
     try {
       await collector.flush();
@@ -614,7 +617,7 @@ export class StreamThread {
     if (offsets.length > 0) {
       try {
         await this.consumer.commitOffsets(offsets);
-        for (const entry of offsets) this.committed.set(`${entry.topic}:${entry.partition}`, Number(entry.offset));
+        for (const entry of offsets) this.committed.set(`${entry.topic}:${entry.partition}`, entry.offset);
         for (const [managed, metadata] of metadataByTask) managed.committedMetadata = metadata;
         this.options.options.streams.logger.debug(`Committed ${offsets.length} offset(s) (${reason})`);
       } catch (error) {
@@ -647,15 +650,15 @@ export class StreamThread {
    * offsets or those ends moved (a punctuator may write stores without consuming); others commit
    * the offsets that moved. Adds the metadata committed to `metadataByTask`.
    */
-  private offsetsToCommit({ managed, offsets, consumed }: PreparedCommit, metadataByTask: Map<ManagedTask, string>): TopicPartitionOffsetAndMetadata[] {
+  private offsetsToCommit({ managed, offsets, consumed }: PreparedCommit, metadataByTask: Map<ManagedTask, string>): OffsetCommit[] {
     const ends = this.taskManager.changelogEndsOf(managed);
     if (ends === undefined) return offsets;
     const metadata = encodeChangelogEnds(managed.key, ends);
     if (offsets.length === 0 && metadata === managed.committedMetadata) return [];
-    const all: TopicPartitionOffsetAndMetadata[] = [];
+    const all: OffsetCommit[] = [];
     for (const { topic, partition } of managed.topicPartitions) {
       const offset = consumed.get(topic) ?? this.committed.get(`${topic}:${partition}`);
-      if (offset !== undefined && offset >= 0) all.push({ topic, partition, offset: String(offset), metadata });
+      if (offset !== undefined && offset >= 0) all.push({ topic, partition, offset, metadata });
     }
     if (all.length > 0) metadataByTask.set(managed, metadata);
     return all;
@@ -686,7 +689,7 @@ export class StreamThread {
     }
     let offsetCount = 0;
     for (const { managed, offsets } of work) {
-      for (const entry of offsets) this.committed.set(`${entry.topic}:${entry.partition}`, Number(entry.offset));
+      for (const entry of offsets) this.committed.set(`${entry.topic}:${entry.partition}`, entry.offset);
       offsetCount += offsets.length;
       managed.task.postCommit();
     }
@@ -702,7 +705,7 @@ export class StreamThread {
   }
 
   /** Applies a new assignment: commits and closes revoked tasks, creates and restores new ones. Under the lock. */
-  private async applyAssignment(assignment: Record<string, number[]>): Promise<void> {
+  private async applyAssignment(assignment: Readonly<Record<string, readonly number[]>>): Promise<void> {
     if (this.failed || this.closing) return;
     const wanted = new Map<TaskKey, { subtopology: SubtopologySpec; partition: number }>();
     for (const [topic, partitions] of Object.entries(assignment)) {
@@ -810,17 +813,17 @@ export class StreamThread {
     const { admin, options } = this.options;
     try {
       for (const [topic, partitions] of byTopic) {
-        const committed = partitions.some((entry) => entry.known === undefined) ? (await admin.fetchOffsets({ groupId: options.applicationId, topics: [topic] }))[0] : undefined;
-        let earliest: Map<number, string> | undefined;
+        const committed = partitions.some((entry) => entry.known === undefined) ? await admin.fetchCommittedOffsets(options.applicationId, [topic]) : undefined;
+        let earliest: Map<number, number> | undefined;
         for (const { partition, known } of partitions) {
-          let offset = known !== undefined ? String(known) : (committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? '-1');
-          if (Number(offset) < 0) {
-            earliest ??= new Map((await admin.fetchTopicOffsets(topic)).map((entry) => [entry.partition, entry.low]));
-            offset = earliest.get(partition) ?? '0';
+          let offset = known ?? committed?.find((entry) => entry.partition === partition)?.offset ?? -1;
+          if (offset < 0) {
+            earliest ??= new Map((await admin.listOffsets(topic)).map((entry) => [entry.partition, entry.low]));
+            offset = earliest.get(partition) ?? 0;
           }
-          this.consumer.seek({ topic, partition, offset });
-          this.positions.set(`${topic}:${partition}`, Number(offset));
-          this.committed.set(`${topic}:${partition}`, Number(offset));
+          this.consumer.seek(topic, partition, offset);
+          this.positions.set(`${topic}:${partition}`, offset);
+          this.committed.set(`${topic}:${partition}`, offset);
         }
       }
     } catch (error) {

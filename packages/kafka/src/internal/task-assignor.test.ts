@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { AssignerProtocol } from 'kafkajs';
 import { assignStandbys, assignTasks, decodeMemberTasks, decodeStandbyTasks, decodeSubscription, taskAssignor } from './task-assignor.js';
 
 describe('assignTasks', () => {
@@ -73,9 +72,8 @@ describe('assignTasks with standby replicas', () => {
   });
 
   it("carries the instance's applicationServer in the subscription, for query metadata", () => {
-    const assigner = taskAssignor([], () => ({ process: 'P', active: ['0_0'], standby: [], applicationServer: 'host-1:8080' }))({ cluster: {} as never, groupId: 'g', logger: {} as never });
-    const { metadata } = assigner.protocol({ topics: ['t'] });
-    const userData = AssignerProtocol.MemberMetadata.decode(metadata)!.userData;
+    const assignor = taskAssignor([], () => ({ process: 'P', active: ['0_0'], standby: [], applicationServer: 'host-1:8080' }));
+    const userData = assignor.subscriptionUserData();
     expect(decodeSubscription(userData, 'm')).toEqual({ process: 'P', active: ['0_0'], standby: [], applicationServer: 'host-1:8080' });
     expect(decodeSubscription(Buffer.from('{"process":"P","active":[],"standby":[]}'), 'm')).not.toHaveProperty('applicationServer');
     expect(decodeMemberTasks(Buffer.from('{"active":["0_1"],"standby":["0_2"]}'))).toEqual({ active: ['0_1'], standby: ['0_2'] });

@@ -11,7 +11,7 @@
  * application instances (processes) than its active copy and than each other; a standby stays
  * where it was when it can. The standby tasks travel in the assignment's user data.
  */
-import { AssignerProtocol, type Assigner, type PartitionAssigner } from 'kafkajs';
+import type { GroupAssignor } from '../client/kafka-client.js';
 
 const TASK_ASSIGNOR_NAME = 'TributaryTaskAssignor';
 const VERSION = 2;
@@ -151,23 +151,23 @@ export function assignStandbys(
 }
 
 /**
- * A kafkajs `PartitionAssigner` for a topology. `ownedTasks` is read when this member joins, to
- * tell the leader which tasks it holds.
+ * The group assignor for a topology (the client encodes it in Kafka's consumer protocol).
+ * `heldTasks` is read when this member joins, to tell the leader which tasks it holds.
  */
 export function taskAssignor(
   subtopologies: readonly AssignableSubtopology[],
   heldTasks: () => MemberSubscription,
   numStandbyReplicas = 0,
-): PartitionAssigner {
-  return ({ cluster }): Assigner => ({
+): GroupAssignor {
+  return {
     name: TASK_ASSIGNOR_NAME,
     version: VERSION,
-    async assign({ members }) {
+    assign(members, partitionCount) {
       const tasks: TaskKey[] = [];
       const topicPartitionsOfTask = new Map<TaskKey, { topic: string; partition: number }[]>();
       // Ask the cluster rather than trusting the plan alone: partitions can be added under us.
       for (const subtopology of subtopologies) {
-        const counts = subtopology.sourceTopics.map((topic) => ({ topic, count: cluster.findTopicPartitionMetadata(topic).length }));
+        const counts = subtopology.sourceTopics.map((topic) => ({ topic, count: partitionCount(topic) }));
         const taskCount = Math.max(subtopology.tasks, ...counts.map((entry) => entry.count));
         for (let partition = 0; partition < taskCount; partition++) {
           const key = taskKey(subtopology.id, partition);
@@ -183,13 +183,7 @@ export function taskAssignor(
       const processOf = new Map<string, string>();
       const warm = new Map<TaskKey, string[]>();
       for (const member of members) {
-        let userData: Buffer | undefined;
-        try {
-          userData = AssignerProtocol.MemberMetadata.decode(member.memberMetadata)?.userData;
-        } catch {
-          userData = undefined;
-        }
-        const subscription = decodeSubscription(userData, member.memberId);
+        const subscription = decodeSubscription(member.userData, member.memberId);
         previous.set(member.memberId, [...subscription.active]);
         previousStandby.set(member.memberId, [...subscription.standby]);
         processOf.set(member.memberId, subscription.process);
@@ -199,20 +193,12 @@ export function taskAssignor(
       const assignment = assignTasks(memberIds, tasks, previous, warm);
       const standbys = assignStandbys(assignment, processOf, previousStandby, numStandbyReplicas);
       return [...assignment].map(([memberId, memberTasks]) => {
-        const byTopic: Record<string, number[]> = {};
-        for (const task of memberTasks) for (const { topic, partition } of topicPartitionsOfTask.get(task) ?? []) (byTopic[topic] ??= []).push(partition);
+        const partitions: Record<string, number[]> = {};
+        for (const task of memberTasks) for (const { topic, partition } of topicPartitionsOfTask.get(task) ?? []) (partitions[topic] ??= []).push(partition);
         const userData: MemberTasks = { active: memberTasks, standby: standbys.get(memberId) ?? [] };
-        return {
-          memberId,
-          memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: VERSION, assignment: byTopic, userData: Buffer.from(JSON.stringify(userData)) }),
-        };
+        return { memberId, partitions, userData: Buffer.from(JSON.stringify(userData)) };
       });
     },
-    protocol({ topics }) {
-      return {
-        name: TASK_ASSIGNOR_NAME,
-        metadata: AssignerProtocol.MemberMetadata.encode({ version: VERSION, topics, userData: Buffer.from(JSON.stringify(heldTasks())) }),
-      };
-    },
-  });
+    subscriptionUserData: () => Buffer.from(JSON.stringify(heldTasks())),
+  };
 }

@@ -1,20 +1,20 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Admin, Kafka } from 'kafkajs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Materialized, Serdes, silentLogger, StreamsBuilder, Stores, type ChangelogRecord } from '@tributary/streams';
 import { topologyBuilder, type StoreHandle } from '@tributary/streams/engine';
 import { resolveKafkaStreamsOptions } from '../options.js';
 import type { RestoreOptions, RestoreRequest, RestoreResult } from './changelog-restorer.js';
 import type { KafkaRecordCollector } from './kafka-record-collector.js';
+import type { KafkaClientSupplier, StreamsAdmin } from '../client/kafka-client.js';
 import { TaskManager, type ManagedTask } from './task-manager.js';
 
 /** What the fake restore does with each request, given the manager and the task restoring. */
 let restoreScript: (request: RestoreRequest, options: RestoreOptions) => Promise<number>;
 
 vi.mock('./changelog-restorer.js', () => ({
-  async restoreChangelogs(_kafka: unknown, _admin: unknown, requests: readonly RestoreRequest[], options: RestoreOptions): Promise<RestoreResult> {
+  async restoreChangelogs(_client: unknown, _admin: unknown, requests: readonly RestoreRequest[], options: RestoreOptions): Promise<RestoreResult> {
     const positions = new Map<RestoreRequest, number>();
     for (const request of requests) positions.set(request, await restoreScript(request, options));
     return { restored: 0, positions };
@@ -65,9 +65,9 @@ describe('TaskManager restore', () => {
     const builder = topologyBuilder(streams.build())!;
     const options = resolveKafkaStreamsOptions({ applicationId: 'restore-cut', bootstrapServers: '127.0.0.1:9', processingGuarantee: 'exactly_once', stateDir, logger: silentLogger });
     // Exactly-once: each task fences through its own producer first, which needs no broker here.
-    const kafka = { producer: () => ({ connect: async () => {}, transaction: async () => ({ abort: async () => {} }), disconnect: async () => {} }) } as unknown as Kafka;
+    const client = { transactionalProducer: () => ({ initTransactions: async () => {}, disconnect: async () => {} }) } as unknown as KafkaClientSupplier;
     const collector = { forTask: () => ({ context: undefined, send: () => {}, partitionCount: () => 1 }), discard: () => {} } as unknown as KafkaRecordCollector;
-    const manager = new TaskManager({ kafka, admin: {} as Admin, builder, options, collectorFor: () => collector, globalStores: new Map(), producer: undefined });
+    const manager = new TaskManager({ client, admin: {} as StreamsAdmin, builder, options, collectorFor: () => collector, globalStores: new Map(), producer: undefined });
     const [subtopology] = builder.subtopologies();
     const managed = await manager.create('0_0', subtopology!, 0, { clicks: [0] });
     return { manager, managed, handle };

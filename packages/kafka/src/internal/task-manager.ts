@@ -4,7 +4,6 @@
  * their stores from changelogs before they process, closing them, sharing the application's cache
  * budget among their caching stores, and the counters that outlive closed tasks.
  */
-import type { Admin, Kafka } from 'kafkajs';
 import { rm } from 'node:fs/promises';
 import { StateStoreError, timestampedStoreRecords, type StateStore } from '@tributary/streams';
 import {
@@ -19,7 +18,8 @@ import {
   type SubtopologySpec,
 } from '@tributary/streams/engine';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
-import type { KafkaRecordCollector, RecordSender } from './kafka-record-collector.js';
+import type { KafkaRecordCollector } from './kafka-record-collector.js';
+import type { KafkaClientSupplier, RecordSender, StreamsAdmin } from '../client/kafka-client.js';
 import { restoreChangelogs, type RestoreRequest } from './changelog-restorer.js';
 import { retryWhileLocked } from './retry-locked.js';
 import { IllegalStateError } from '../errors.js';
@@ -54,8 +54,8 @@ export interface ManagedTask {
 }
 
 export interface TaskManagerOptions {
-  readonly kafka: Kafka;
-  readonly admin: Admin;
+  readonly client: KafkaClientSupplier;
+  readonly admin: StreamsAdmin;
   readonly builder: InternalTopologyBuilder;
   readonly options: ResolvedKafkaStreamsOptions;
   /**
@@ -128,12 +128,12 @@ export class TaskManager {
   }
 
   /** Creates the task of one assigned (sub-topology, partition) and opens its persistent stores' handles. */
-  async create(key: TaskKey, subtopology: SubtopologySpec, partition: number, assignment: Record<string, number[]>): Promise<ManagedTask> {
+  async create(key: TaskKey, subtopology: SubtopologySpec, partition: number, assignment: Readonly<Record<string, readonly number[]>>): Promise<ManagedTask> {
     const { builder, options } = this.options;
     const taskId = { subtopology: subtopology.id, partition };
     let transaction: TaskTransaction | undefined;
     if (options.processingGuarantee === 'exactly_once') {
-      transaction = new TaskTransaction({ kafka: this.options.kafka, applicationId: options.applicationId, taskId: key, commitIntervalMs: options.commitIntervalMs });
+      transaction = new TaskTransaction({ client: this.options.client, applicationId: options.applicationId, taskId: key, commitIntervalMs: options.commitIntervalMs });
       // Fence the task's previous owner before reading its changelogs or committed offsets.
       await transaction.fence().catch(async (error: unknown) => {
         await transaction!.close();
@@ -206,7 +206,6 @@ export class TaskManager {
       logger: options.streams.logger,
       sessionTimeoutMs: options.sessionTimeoutMs,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
-      retry: options.kafka.retry,
       onRecords: (count: number) => {
         this.restoredRecords += count;
       },
@@ -242,7 +241,7 @@ export class TaskManager {
       persistent.push({ request, handle, managed });
     }
     if (persistent.length > 0) {
-      const { positions } = await restoreChangelogs(this.options.kafka, this.options.admin, persistent.map((entry) => entry.request), restoreOptions);
+      const { positions } = await restoreChangelogs(this.options.client, this.options.admin, persistent.map((entry) => entry.request), restoreOptions);
       for (const { request, handle, managed } of persistent) {
         // A task closed during its restore (its thread failed, or it was revoked) stopped applying
         // records the restore still read: its position claims more than its store holds, and a
@@ -268,7 +267,7 @@ export class TaskManager {
         }),
       );
     }
-    if (inMemory.length > 0) await restoreChangelogs(this.options.kafka, this.options.admin, inMemory, restoreOptions);
+    if (inMemory.length > 0) await restoreChangelogs(this.options.client, this.options.admin, inMemory, restoreOptions);
     if (!cancelled()) await this.rollBackTails(plans, changelogs);
   }
 
@@ -340,7 +339,7 @@ export class TaskManager {
     if (tasks.size === 0) return;
     const highs = new Map<string, number>();
     for (const topic of new Set(plans.map((plan) => plan.topic))) {
-      for (const entry of await this.options.admin.fetchTopicOffsets(topic)) highs.set(`${topic}:${entry.partition}`, Number(entry.high));
+      for (const entry of await this.options.admin.listOffsets(topic)) highs.set(`${topic}:${entry.partition}`, entry.high);
     }
     for (const managed of tasks) {
       for (const storeName of managed.subtopology.stores) {

@@ -14,16 +14,15 @@
  * {@link TaskCorruptedError}, on which the runtime rebuilds the thread and its producers (fencing
  * this epoch) and resumes from the last committed offsets.
  */
-import type { Kafka, Producer, ProducerBatch, ProducerRecord, RecordMetadata, Transaction } from 'kafkajs';
-import { Partitioners } from 'kafkajs';
 import { TaskCorruptedError } from '../errors.js';
-import type { RecordSender } from './kafka-record-collector.js';
+import { clientErrorIn } from '../client/client-error.js';
+import type { KafkaClientSupplier, OutgoingKafkaRecord, RecordSender, SendAcknowledgement, TransactionalProducer } from '../client/kafka-client.js';
 
 /** Kafka Streams' `transaction.timeout.ms` under exactly-once: an abandoned transaction is aborted by the brokers after this. */
 const MIN_TRANSACTION_TIMEOUT_MS = 10_000;
 
 export interface TaskTransactionOptions {
-  readonly kafka: Kafka;
+  readonly client: KafkaClientSupplier;
   readonly applicationId: string;
   /** The task, as `<subtopology>_<partition>`. */
   readonly taskId: string;
@@ -37,21 +36,14 @@ function transactionalIdOf(applicationId: string, taskId: string): string {
 
 export class TaskTransaction implements RecordSender {
   readonly transactionalId: string;
-  private readonly producer: Producer;
-  private transaction: Transaction | undefined;
-  private beginning: Promise<Transaction> | undefined;
+  private readonly producer: TransactionalProducer;
+  private began = false;
+  private beginning: Promise<void> | undefined;
 
   constructor(private readonly options: TaskTransactionOptions) {
     this.transactionalId = transactionalIdOf(options.applicationId, options.taskId);
-    this.producer = options.kafka.producer({
-      transactionalId: this.transactionalId,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      // Longer than a commit interval, so only an abandoned transaction times out.
-      transactionTimeout: Math.max(MIN_TRANSACTION_TIMEOUT_MS, 3 * options.commitIntervalMs),
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
+    // Longer than a commit interval, so only an abandoned transaction times out.
+    this.producer = options.client.transactionalProducer({ transactionalId: this.transactionalId, transactionTimeoutMs: Math.max(MIN_TRANSACTION_TIMEOUT_MS, 3 * options.commitIntervalMs) });
   }
 
   /**
@@ -61,11 +53,7 @@ export class TaskTransaction implements RecordSender {
    */
   async fence(): Promise<void> {
     try {
-      await this.producer.connect();
-      // kafkajs initializes the transactional id (InitProducerId, the fencing) at the first
-      // transaction, not at connect. An empty transaction ends locally, without a request.
-      const transaction = await this.producer.transaction();
-      await transaction.abort();
+      await this.producer.initTransactions();
     } catch (error) {
       throw this.corrupted('could not initialize its transactional producer', error);
     }
@@ -73,58 +61,44 @@ export class TaskTransaction implements RecordSender {
 
   /** Whether a transaction is open (records were sent since the last commit). */
   get open(): boolean {
-    return this.transaction !== undefined;
+    return this.began;
   }
 
-  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
-    const transaction = await this.begin();
-    return transaction.send(record);
-  }
-
-  async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
-    const transaction = await this.begin();
-    return transaction.sendBatch(batch);
+  async send(topic: string, records: readonly OutgoingKafkaRecord[]): Promise<SendAcknowledgement[]> {
+    await this.begin();
+    return this.producer.send(topic, records);
   }
 
   /**
    * Adds the consumed offsets to the transaction and commits it. With no records sent and no
-   * offsets to commit, there is nothing to do.
+   * offsets to commit, there is nothing to do. v1 (a producer per task) gives the group id only.
    */
-  async commit(consumerGroupId: string, offsets: readonly { topic: string; partition: number; offset: string }[]): Promise<void> {
-    if (this.transaction === undefined && offsets.length === 0) return;
-    const transaction = await this.begin();
+  async commit(consumerGroupId: string, offsets: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
+    if (!this.began && offsets.length === 0) return;
+    await this.begin();
     try {
-      if (offsets.length > 0) {
-        const topics = new Map<string, { partition: number; offset: string }[]>();
-        for (const { topic, partition, offset } of offsets) {
-          let partitions = topics.get(topic);
-          if (partitions === undefined) topics.set(topic, (partitions = []));
-          partitions.push({ partition, offset });
-        }
-        await transaction.sendOffsets({ consumerGroupId, topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) });
-      }
-      await transaction.commit();
+      if (offsets.length > 0) await this.producer.sendOffsetsToTransaction(offsets, { groupId: consumerGroupId });
+      await this.producer.commitTransaction();
     } catch (error) {
       throw this.corrupted('could not commit its transaction', error);
     } finally {
-      this.transaction = undefined;
+      this.began = false;
       this.beginning = undefined;
     }
   }
 
   /** Disconnects. An open transaction is left to the next owner's fencing (or the brokers' timeout). */
   async close(): Promise<void> {
-    this.transaction = undefined;
+    this.began = false;
     this.beginning = undefined;
     await this.producer.disconnect().catch(() => {});
   }
 
-  private begin(): Promise<Transaction> {
-    if (this.transaction !== undefined) return Promise.resolve(this.transaction);
-    this.beginning ??= this.producer.transaction().then(
-      (transaction) => {
-        this.transaction = transaction;
-        return transaction;
+  private begin(): Promise<void> {
+    if (this.began) return Promise.resolve();
+    this.beginning ??= this.producer.beginTransaction().then(
+      () => {
+        this.began = true;
       },
       (error: unknown) => {
         this.beginning = undefined;
@@ -136,7 +110,7 @@ export class TaskTransaction implements RecordSender {
 
   private corrupted(what: string, error: unknown): TaskCorruptedError {
     const reason = error instanceof Error ? error.message : String(error);
-    const fenced = /fenced|epoch/i.test(reason) ? ' (another instance has taken the task over)' : '';
+    const fenced = clientErrorIn(error)?.kind === 'fenced' ? ' (another instance has taken the task over)' : '';
     return new TaskCorruptedError(`Task ${this.options.taskId} ${what}${fenced}: ${reason}. The thread is rebuilt and the task resumes from its last committed offsets.`, this.options.taskId, {
       cause: error,
     });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Admin } from 'kafkajs';
-import { sinkPartitionCount } from './topic-manager.js';
+import type { Admin, Kafka } from 'kafkajs';
+import { silentLogger } from '@tributary/streams';
+import { sinkPartitionCount } from '../../internal/topic-manager.js';
+import { KafkajsAdmin } from './kafkajs-admin.js';
 
 /** An admin over a set of topics (name -> partition count) on brokers whose auto.create.topics.enable is `autoCreate`. */
 function fakeAdmin(topics: Map<string, number>, autoCreate: string) {
@@ -24,10 +26,11 @@ function fakeAdmin(topics: Map<string, number>, autoCreate: string) {
       return true;
     },
   };
-  return { admin: admin as unknown as Admin, created };
+  const kafka = { admin: () => admin as unknown as Admin } as unknown as Kafka;
+  return { admin: new KafkajsAdmin(kafka, { brokers: [] }, [], silentLogger), created };
 }
 
-describe('sinkPartitionCount', () => {
+describe('sinkPartitionCount on the kafkajs admin', () => {
   it("reads an existing topic's partition count", async () => {
     const { admin, created } = fakeAdmin(new Map([['out', 6]]), 'false');
     expect(await sinkPartitionCount(admin, 'out')).toBe(6);

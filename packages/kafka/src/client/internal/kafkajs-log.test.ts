@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { logLevel, type LogEntry } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import type { Logger } from '@tributary/streams';
-import { clientLogCreator, mapClientLog, routineClientErrors } from './client-log.js';
+import { clientLogCreator, mapClientLog, routineClientErrors } from './kafkajs-log.js';
 
 function entry(namespace: string, level: logLevel, message: string, fields: Record<string, unknown> = {}): LogEntry {
   return { namespace, level, label: logLevel[level], log: { timestamp: '2026-12-05T00:00:00.000Z', logger: 'kafkajs', message, ...fields } };

@@ -1,6 +1,6 @@
 import { createServer, type Socket } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { SocketRegistry } from './socket-registry.js';
+import { SocketRegistry } from './kafkajs-sockets.js';
 
 describe('SocketRegistry', () => {
   it('destroys the sockets it opened on shutdown, and refuses new ones after', async () => {

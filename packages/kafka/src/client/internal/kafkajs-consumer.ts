@@ -1,0 +1,130 @@
+/**
+ * The consumer of the kafkajs adapter. kafkajs pushes batches (`run({ eachBatch })`) and reports
+ * membership as instrumentation events; this turns them into the seam's batches and
+ * {@link GroupMembershipListener} calls: REBALANCING is the revoke (kafkajs has no revoke
+ * callback, and the old generation's commits are still accepted then), GROUP_JOIN the
+ * assignment (a member id other than the last one's means the membership was lost meanwhile),
+ * a CRASH kafkajs will not restart from the failure. Batches kafkajs skips without calling
+ * `eachBatch` (only transaction markers or aborted records) come through END_BATCH_PROCESS with
+ * no records: they are handed on empty, as they still move the position.
+ */
+import { AssignerProtocol, type Assigner, type Consumer, type Kafka, type KafkaConfig, type PartitionAssigner } from 'kafkajs';
+import type { ConsumerConfig, FetchedBatch, GroupAssignor, GroupMembershipListener, OffsetCommit, StreamsConsumer, TopicPartitions } from '../kafka-client.js';
+import { fromKafkajs, kafkajsCall } from './kafkajs-errors.js';
+
+function noop(): void {}
+
+/** A {@link GroupAssignor} as a kafkajs partition assigner: Kafka's consumer protocol around its user data. */
+function kafkajsAssigner(assignor: GroupAssignor): PartitionAssigner {
+  const { name, version } = assignor;
+  return ({ cluster }): Assigner => ({
+    name,
+    version,
+    async assign({ members }) {
+      const decoded = members.map((member) => {
+        let userData: Buffer | undefined;
+        try {
+          userData = AssignerProtocol.MemberMetadata.decode(member.memberMetadata)?.userData;
+        } catch {
+          userData = undefined;
+        }
+        return { memberId: member.memberId, userData };
+      });
+      const assignments = assignor.assign(decoded, (topic) => cluster.findTopicPartitionMetadata(topic).length);
+      return assignments.map(({ memberId, partitions, userData }) => ({
+        memberId,
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version, assignment: partitions as Record<string, number[]>, userData }),
+      }));
+    },
+    protocol({ topics }) {
+      return { name, metadata: AssignerProtocol.MemberMetadata.encode({ version, topics, userData: assignor.subscriptionUserData() }) };
+    },
+  });
+}
+
+function kafkajsPartitions(partitions: readonly TopicPartitions[]): { topic: string; partitions?: number[] }[] {
+  return partitions.map(({ topic, partitions: numbers }) => (numbers === undefined ? { topic } : { topic, partitions: [...numbers] }));
+}
+
+export class KafkajsConsumer implements StreamsConsumer {
+  private readonly consumer: Consumer;
+  private listener: GroupMembershipListener = {};
+  private memberId: string | undefined;
+
+  constructor(kafka: Kafka, retry: KafkaConfig['retry'], config: ConsumerConfig) {
+    const mayRestart = config.mayRestart;
+    this.consumer = kafka.consumer({
+      groupId: config.groupId,
+      retry: { ...retry, restartOnFailure: async () => mayRestart?.() ?? true },
+      sessionTimeout: config.sessionTimeoutMs,
+      heartbeatInterval: config.heartbeatIntervalMs,
+      ...(config.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeout: config.rebalanceTimeoutMs }),
+      ...(config.maxWaitTimeMs === undefined ? {} : { maxWaitTimeInMs: config.maxWaitTimeMs }),
+      allowAutoTopicCreation: false,
+      ...(config.assignor === undefined ? {} : { partitionAssigners: [kafkajsAssigner(config.assignor)] }),
+    });
+  }
+
+  connect(): Promise<void> {
+    return kafkajsCall(() => this.consumer.connect());
+  }
+
+  async subscribe(topics: readonly string[], listener: GroupMembershipListener): Promise<void> {
+    this.listener = listener;
+    await kafkajsCall(() => this.consumer.subscribe({ topics: [...topics], fromBeginning: true }));
+    const { events } = this.consumer;
+    this.consumer.on(events.REBALANCING, () => listener.onRevoked?.());
+    this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
+      const previous = this.memberId;
+      this.memberId = payload.memberId;
+      if (previous !== undefined && previous !== payload.memberId) listener.onLost?.(previous, payload.memberId);
+      listener.onAssigned?.({ memberId: payload.memberId, generationId: -1, partitions: payload.memberAssignment });
+    });
+    this.consumer.on(events.CRASH, ({ payload }) => {
+      if (!payload.restart) listener.onFailed?.(fromKafkajs(payload.error));
+    });
+  }
+
+  async run(onBatch: (batch: FetchedBatch, markConsumed: () => void) => Promise<void>, options: { readonly manualPositions?: boolean } = {}): Promise<void> {
+    const manual = options.manualPositions === true;
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize > 0) return;
+      const batch: FetchedBatch = { topic: payload.topic, partition: payload.partition, records: [], lastOffset: Number(payload.lastOffset), highWatermark: Number(payload.highWatermark) };
+      onBatch(batch, noop).catch((error: unknown) => this.listener.onFailed?.(error));
+    });
+    await kafkajsCall(() =>
+      this.consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: !manual,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: async ({ batch, resolveOffset }) => {
+          const lastOffset = batch.lastOffset();
+          const fetched: FetchedBatch = { topic: batch.topic, partition: batch.partition, records: batch.messages, lastOffset: Number(lastOffset), highWatermark: Number(batch.highWatermark) };
+          await onBatch(fetched, manual ? () => resolveOffset(lastOffset) : noop);
+        },
+      }),
+    );
+  }
+
+  pause(partitions: readonly TopicPartitions[]): void {
+    this.consumer.pause(kafkajsPartitions(partitions));
+  }
+
+  resume(partitions: readonly TopicPartitions[]): void {
+    this.consumer.resume(kafkajsPartitions(partitions));
+  }
+
+  seek(topic: string, partition: number, offset: number): void {
+    this.consumer.seek({ topic, partition, offset: String(offset) });
+  }
+
+  async commitOffsets(offsets: readonly OffsetCommit[]): Promise<void> {
+    await kafkajsCall(() =>
+      this.consumer.commitOffsets(offsets.map(({ topic, partition, offset, metadata }) => (metadata === undefined ? { topic, partition, offset: String(offset) } : { topic, partition, offset: String(offset), metadata }))),
+    );
+  }
+
+  disconnect(): Promise<void> {
+    return kafkajsCall(() => this.consumer.disconnect());
+  }
+}

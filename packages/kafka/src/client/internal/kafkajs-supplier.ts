@@ -1,0 +1,47 @@
+/**
+ * The default {@link KafkaClientSupplier}: every client on one kafkajs `Kafka` instance built
+ * from the application's `kafka` options, its sockets in one registry (so `shutdown()` ends them
+ * all, connects kafkajs is still retrying included), its log lines in the application's logger,
+ * and kafkajs' read_committed filter replaced by a correct one (see `read-committed.ts`).
+ */
+import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import type { Logger } from '@tributary/streams';
+import { installReadCommittedFilter } from '../../internal/read-committed.js';
+import type { KafkaClientSupplier } from '../kafka-client.js';
+import { KafkajsAdmin } from './kafkajs-admin.js';
+import { KafkajsConsumer } from './kafkajs-consumer.js';
+import { clientLogCreator } from './kafkajs-log.js';
+import { KafkajsProducer, KafkajsTransactionalProducer } from './kafkajs-producer.js';
+import { SocketRegistry } from './kafkajs-sockets.js';
+
+export interface KafkajsSupplierOptions {
+  /** The application's `kafka` option. */
+  readonly kafka: Omit<KafkaConfig, 'brokers'>;
+  readonly clientId: string;
+  readonly brokers: readonly string[];
+  readonly logger: Logger;
+  /** Whether the application is closing: kafkajs' complaints about connections it drops are quieter then. */
+  readonly closing: () => boolean;
+}
+
+export function kafkajsClientSupplier(options: KafkajsSupplierOptions): KafkaClientSupplier {
+  installReadCommittedFilter();
+  const sockets = new SocketRegistry(options.kafka.socketFactory);
+  const config: KafkaConfig = {
+    ...options.kafka,
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    logLevel: options.kafka.logLevel ?? logLevel.WARN,
+    logCreator: options.kafka.logCreator ?? clientLogCreator(options.logger, options.closing),
+    socketFactory: sockets.factory,
+  };
+  const kafka = new Kafka(config);
+  return {
+    name: 'kafkajs',
+    consumer: (consumerConfig) => new KafkajsConsumer(kafka, config.retry, consumerConfig),
+    producer: () => new KafkajsProducer(kafka),
+    transactionalProducer: (producerConfig) => new KafkajsTransactionalProducer(kafka, producerConfig),
+    admin: () => new KafkajsAdmin(kafka, config, options.brokers, options.logger),
+    shutdown: () => sockets.shutdown(),
+  };
+}

@@ -59,7 +59,7 @@ describe('PartitionEndProbe', () => {
     expect(managed.task.emptyTopicsNotAtEnd()).toEqual(['right']);
     const admin = fakeAdmin(0, 7, 7);
     await probeOnce(admin, managed, new Map());
-    expect(admin.fetchCommittedOffsets).toHaveBeenCalledWith({ groupId: 'app', topics: ['right'] });
+    expect(admin.fetchCommittedOffsets).toHaveBeenCalledWith('app', ['right']);
     expect(managed.task.emptyTopicsNotAtEnd()).toEqual([]);
     // With maxTaskIdleMs 0 the task now goes on, as an enforced processing.
     expect(managed.task.process()).toBe(1);

@@ -83,7 +83,7 @@ export class StoreCache<K, V> {
   private rewritten = false;
 
   constructor(
-    /** The bound in bytes; a runtime may change it (see `TypedStore.setCacheMaxBytes`). */
+    /** The bound in bytes; a runtime may change it (see `MeteredStore.setCacheMaxBytes`). */
     public maxBytes: number,
     keyIndex: CacheKeyIndex,
   ) {

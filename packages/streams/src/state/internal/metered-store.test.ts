@@ -64,7 +64,7 @@ describe('metered key-value layer', () => {
     context.streamTimeMs = 40;
     store.put('a', '1');
     let recordTimestamp: number | undefined = 25;
-    context.currentRecordTimestampMs = () => recordTimestamp;
+    Object.assign(context, { currentRecordTimestampMs: () => recordTimestamp });
     store.put('b', '2');
     recordTimestamp = undefined;
     expect(store.delete('a')).toBe('1');

@@ -1,6 +1,6 @@
 /**
- * The write-back cache of one typed store (Kafka's `NamedCache`): typed keys and values, so the
- * hot path neither serializes values nor deserializes them twice. Reads that miss are filled from
+ * The write-back cache of one store's caching layer (Kafka's `NamedCache`): typed keys and
+ * values, so the hot path neither serializes values nor deserializes them twice. Reads that miss are filled from
  * the backend as clean entries; writes make entries dirty; the store serializes each dirty entry
  * once when it flushes (at commit, or when eviction needs room).
  *

@@ -137,7 +137,7 @@ export class KeyValueStoreBuilder<K, V> extends AbstractStoreBuilder<KeyValueSto
   build(): KeyValueStore<K, V> {
     const { cacheMaxBytes, changelog } = this.settings;
     const backend = this.supplier.get();
-    const logged = changelog.enabled ? new ChangeLoggingKeyValueStore(backend, this.timestamped) : backend;
+    const logged = changelog.enabled ? new ChangeLoggingKeyValueStore(backend, this.name, this.timestamped) : backend;
     const cached = cacheMaxBytes === undefined ? undefined : new CachingKeyValueStore<K, V>(logged, cacheMaxBytes);
     return new MeteredKeyValueStore<K, V>(backend, logged, cached, { name: this.name, keySerde: this.keySerde, valueSerde: this.valueSerde, timestamped: this.timestamped });
   }
@@ -171,7 +171,7 @@ export class WindowStoreBuilder<K, V> extends AbstractStoreBuilder<WindowStore<K
     const { windowSizeMs, retainDuplicates } = this.supplier;
     const backend = this.supplier.get();
     const observed = new ObservedTime(backend.retentionMs);
-    const logged = changelog.enabled ? new ChangeLoggingWindowStore(backend, this.timestamped) : backend;
+    const logged = changelog.enabled ? new ChangeLoggingWindowStore(backend, this.name, this.timestamped) : backend;
     // Duplicates of one key and window cannot share a cache entry: such stores are never cached.
     const cached = cacheMaxBytes === undefined || retainDuplicates ? undefined : new CachingWindowStore<K, V>(logged, cacheMaxBytes, windowSizeMs, observed);
     const options = { name: this.name, keySerde: this.keySerde, valueSerde: this.valueSerde, timestamped: this.timestamped, windowSizeMs, retainDuplicates };
@@ -204,7 +204,7 @@ export class SessionStoreBuilder<K, AGG> extends AbstractStoreBuilder<SessionSto
     const { cacheMaxBytes, changelog } = this.settings;
     const backend = this.supplier.get();
     const observed = new ObservedTime(backend.retentionMs);
-    const logged = changelog.enabled ? new ChangeLoggingSessionStore(backend, false) : backend;
+    const logged = changelog.enabled ? new ChangeLoggingSessionStore(backend, this.name, false) : backend;
     const cached = cacheMaxBytes === undefined ? undefined : new CachingSessionStore<K, AGG>(logged, cacheMaxBytes, observed);
     return new MeteredSessionStore<K, AGG>(backend, logged, cached, observed, { name: this.name, keySerde: this.keySerde, valueSerde: this.valueSerde, timestamped: false });
   }

@@ -67,7 +67,8 @@ function sortedMapSupplier(name: string, made: SortedMapBackend[]): KeyValueByte
     kind: 'key-value',
     name,
     get: () => {
-      const backend = new SortedMapBackend(name);
+      // A backend may call itself anything: the store, and so its changelog, is named by the supplier.
+      const backend = new SortedMapBackend('sorted-map');
       made.push(backend);
       return backend;
     },

@@ -67,7 +67,7 @@ describe('change-logging key-value layer', () => {
   it('writes to the backend, then logs the same key and value at the write timestamp', () => {
     const events: string[] = [];
     const context = recordingContext(events);
-    const layer = new ChangeLoggingKeyValueStore(new FakeKeyValueBackend(events), false);
+    const layer = new ChangeLoggingKeyValueStore(new FakeKeyValueBackend(events), 'kv', false);
     layer.open(context);
     layer.put(bytes('a'), bytes('1'), 10);
     layer.putBatch(
@@ -87,7 +87,7 @@ describe('change-logging key-value layer', () => {
   });
 
   it('passes reads and counts straight through', () => {
-    const layer = new ChangeLoggingKeyValueStore(new FakeKeyValueBackend([]), false);
+    const layer = new ChangeLoggingKeyValueStore(new FakeKeyValueBackend([]), 'kv', false);
     layer.open(new StoreTestContext());
     expect(layer.get(bytes('held'))?.toString()).toBe('value');
     expect([...layer.range(undefined, undefined)].map((entry) => entry.key.toString())).toEqual(['held']);
@@ -97,7 +97,7 @@ describe('change-logging key-value layer', () => {
 
   it("logs a timestamped store's bare value at the value's own timestamp, and a deletion at the write's", () => {
     const context = new StoreTestContext();
-    const layer = new ChangeLoggingKeyValueStore(new FakeKeyValueBackend([]), true);
+    const layer = new ChangeLoggingKeyValueStore(new FakeKeyValueBackend([]), 'kv', true);
     layer.open(context);
     layer.put(bytes('a'), timestamped(42, 'v'), 99);
     layer.put(bytes('a'), null, 50);
@@ -126,7 +126,7 @@ describe('change-logging window layer', () => {
       putBatch: (writes) => void handed.push(...writes),
     };
     const context = new StoreTestContext();
-    const layer = new ChangeLoggingWindowStore(backend, false);
+    const layer = new ChangeLoggingWindowStore(backend, 'windows', false);
     layer.open(context);
     layer.putBatch(
       [
@@ -160,7 +160,7 @@ describe('change-logging session layer', () => {
       putBatch: (writes) => void handed.push(...writes),
     };
     const context = new StoreTestContext();
-    const layer = new ChangeLoggingSessionStore(backend, false);
+    const layer = new ChangeLoggingSessionStore(backend, 'sessions', false);
     layer.open(context);
     layer.putBatch([{ key: bytes('k'), start: 10, end: 20, value: bytes('agg') }], [20]);
     expect(handed).toEqual([{ key: bytes('k'), start: 10, end: 20, value: bytes('agg') }]);

@@ -18,13 +18,11 @@ export abstract class ChangeLoggingStore<Backend extends BytesBackend> {
 
   constructor(
     protected readonly inner: Backend,
+    /** The store's name, which names its changelog (the builder's, whatever the backend calls itself). */
+    readonly name: string,
     /** Whether the backend holds Kafka's timestamped layout, which the changelog logs as the bare value at its timestamp. */
     readonly timestamped: boolean,
   ) {}
-
-  get name(): string {
-    return this.inner.name;
-  }
 
   get persistent(): boolean {
     return this.inner.persistent;
@@ -51,11 +49,11 @@ export abstract class ChangeLoggingStore<Backend extends BytesBackend> {
   protected log(changelogKey: Buffer, valueBytes: Buffer | null, timestamp: number): void {
     const context = this.context!;
     if (!this.timestamped || valueBytes === null) {
-      context.logChange(this.inner.name, changelogKey, valueBytes, timestamp);
+      context.logChange(this.name, changelogKey, valueBytes, timestamp);
       return;
     }
     const value = bareValueOf(valueBytes);
     const valueTimestamp = storedTimestamp(valueBytes);
-    context.logChange(this.inner.name, changelogKey, value, valueTimestamp, bareValueHeaders(value, valueTimestamp, this.upgradeFrom));
+    context.logChange(this.name, changelogKey, value, valueTimestamp, bareValueHeaders(value, valueTimestamp, this.upgradeFrom));
   }
 }

@@ -130,7 +130,7 @@ async function restore(stateDir: string, changelog: string): Promise<void> {
     await handle.writeCheckpoint(restored);
   }
   report('restore', restored, stateDir);
-  // Read the restored stores back through typed stores, as the topology would after a restart.
+  // Read the restored stores back through the store layers, as the topology would after a restart.
   const dedupe = Stores.windowStoreBuilder(suppliers[0], Serdes.String(), Serdes.Float64()).withLoggingDisabled().build() as WindowStore<string, number>;
   const counts = Stores.timestampedKeyValueStoreBuilder(suppliers[1], Serdes.String(), countSerde).withLoggingDisabled().build() as TimestampedKeyValueStore<string, number>;
   dedupe.init(context);

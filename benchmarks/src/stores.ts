@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * State store throughput, in-memory against LevelDB (`@tributary/level`), through the typed
- * stores the DSL uses (String keys, 100-byte values): puts/s (put every key, flush, and for
+ * State store throughput, in-memory against LevelDB (`@tributary/level`), through the store layers
+ * the DSL uses (String keys, 100-byte values): puts/s (put every key, flush, and for
  * LevelDB await the batch), cached gets/s (a caching store whose cache holds every key), uncached
  * gets/s (no cache: a Map lookup, or LevelDB `getSync`), window fetches/s (`fetchRange` of one
  * key over ten windows) and restore records/s (changelog records in bulk). Prints a table and one

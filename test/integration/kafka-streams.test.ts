@@ -341,12 +341,15 @@ describe('KafkaStreams state survives restarts and moves between instances', () 
 
     const batch2 = keyedRecords(30, 9, baseTime + 10 * minute, 'w');
     await produce({ topic: input, records: batch2 });
-    const second = await startApp(build(), { applicationId: first.applicationId, stateDir: first.stateDir });
+    const second = await startApp(build(), { applicationId: first.applicationId, stateDir: first.stateDir, metricsRecordingLevel: 'DEBUG' });
     expect(second.app.metrics().restored).toBeGreaterThanOrEqual(expectedCounts(batch1).size); // a changelog record per key at least
     // KIP-869's task metrics: every restored record counted by its task, nothing left to restore once RUNNING.
     const restoredMetrics = second.app.metrics();
     expect(sumMetrics(restoredMetrics.all, 'stream-task-metrics', 'restore-total')).toBe(restoredMetrics.restored);
     expect(findMetrics(restoredMetrics.all, 'stream-task-metrics', 'restore-remaining-records-total').map((metric) => metric.value)).toEqual([0, 0, 0]);
+    // The store's own restore metric, timed by its metered layer (Kafka's store-level restore-rate and -latency).
+    expect(sumMetrics(restoredMetrics.all, 'stream-state-metrics', 'restore-total', { 'in-memory-state-id': 'counts' })).toBeGreaterThan(0);
+    expect(findMetrics(restoredMetrics.all, 'stream-state-metrics', 'restore-latency-max', { 'in-memory-state-id': 'counts' }).length).toBeGreaterThan(0);
     const totals = expectedCounts(batch1, batch2);
     expect(await consumeLatest(output, totals, { valueSerde: Serdes.Float64() })).toEqual(totals);
   });

@@ -22,17 +22,22 @@ export class SessionState extends TimedState {
 
   putBatch(writes: readonly SessionBytesWrite[]): void {
     const previous = this.observedTime;
-    const retentionMs = this.rules.retentionMs;
+    // Tombstones advance observed time too, as in the in-memory backend and in Kafka. A session
+    // is judged against the observed time at the batch's end: one the batch itself expires (a
+    // session that expired in a store's cache before its flush) is skipped rather than written
+    // and then dropped.
+    let observed = previous;
+    for (let index = 0; index < writes.length; index++) if (writes[index]!.end > observed) observed = writes[index]!.end;
+    this.observedTime = observed;
+    const expiredUpTo = observed - this.rules.retentionMs;
     for (let index = 0; index < writes.length; index++) {
       const write = writes[index]!;
       const keyId = write.key.toString('latin1');
-      // Tombstones advance observed time too, as in the in-memory backend and in Kafka.
-      if (write.end > this.observedTime) this.observedTime = write.end;
       if (write.value === null) {
         this.remove(write.key, keyId, write.end, write.start);
         continue;
       }
-      if (write.end <= this.observedTime - retentionMs) continue;
+      if (write.end <= expiredUpTo) continue;
       this.set(write.key, keyId, write.end, write.start, write.value);
     }
     this.expire(previous);

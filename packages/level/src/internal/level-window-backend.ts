@@ -28,12 +28,16 @@ export class WindowState extends TimedState {
 
   putBatch(writes: readonly WindowBytesWrite[]): void {
     const previous = this.observedTime;
-    const retentionMs = this.rules.retentionMs;
+    // A write is judged against the observed time at the batch's end: one the batch itself
+    // expires (a window that expired in a store's cache before its flush) is skipped rather than
+    // written and then dropped, so it never grows the index or a directory.
+    const observed = batchObservedTime(writes, previous);
+    this.observedTime = observed;
+    const expiredUpTo = observed - this.rules.retentionMs;
     for (let index = 0; index < writes.length; index++) {
       const write = writes[index]!;
       const windowStart = write.windowStart;
-      if (windowStart > this.observedTime) this.observedTime = windowStart;
-      if (windowStart <= this.observedTime - retentionMs) continue;
+      if (windowStart <= expiredUpTo) continue;
       const keyId = write.key.toString('latin1');
       if (write.value === null) {
         this.remove(write.key, keyId, windowStart, write.seqnum);
@@ -58,6 +62,13 @@ export class WindowState extends TimedState {
     }
     this.putBatch(writes);
   }
+}
+
+/** The largest window start among `writes` and `observedTime`. */
+function batchObservedTime(writes: readonly WindowBytesWrite[], observedTime: number): number {
+  let observed = observedTime;
+  for (let index = 0; index < writes.length; index++) if (writes[index]!.windowStart > observed) observed = writes[index]!.windowStart;
+  return observed;
 }
 
 export function prepareWindowStore(context: StoreLocation, store: string, retentionMs: number, options: ResolvedLevelStoreOptions): Promise<WindowState> {

@@ -1,9 +1,10 @@
 /**
- * Store suppliers and the byte-level backends they supply: the seam between Tributary's typed
- * stores (serdes, write-back cache, changelog) and where the bytes live (in memory here, LevelDB
- * in `@tributary/level`). A backend only stores and orders bytes; everything else — serdes, the
- * cache, changelog records in Kafka's formats, dropped-record counting — is done above it, so a
- * new backend implements only the small interfaces below.
+ * Store suppliers and the byte-level backends they supply: the bottom of a store's layers, as
+ * Kafka Streams stacks them (metered, caching, change-logging, then the backend; see
+ * docs/state-stores.md), where the bytes live (in memory here, LevelDB in `@tributary/level`, or
+ * your own). A backend only stores and orders bytes; everything else — serdes, the cache,
+ * changelog records in Kafka's formats, metrics, dropped-record counting — is done by the layers
+ * above it, so a new backend implements only the small interfaces below and gets all of that.
  *
  * Every backend call is synchronous: the engine calls stores on the hot path, one record at a
  * time. A backend that writes to disk should apply its writes in one batch at {@link
@@ -115,8 +116,10 @@ export interface WindowBytesWrite {
  * Values by key bytes and window start, kept for `retentionMs` (Kafka's segmented window bytes
  * stores). The backend tracks its observed time, the largest window start written to it (by a
  * value or a tombstone); a window is expired once `windowStart <= observedTime - retentionMs`.
- * Writes to expired windows are ignored (the typed store above counts them); reads never return
- * expired windows; expired data is dropped in bulk (by segment or range), not key by key.
+ * Writes to expired windows are ignored (the metered layer above counts them; the change-logging
+ * layer logs them all the same); reads never return expired windows; expired data is dropped in
+ * bulk (by segment or range), not key by key. In a store retaining duplicates every write names a
+ * seqnum never used before, so a `null` one deletes nothing.
  */
 export interface WindowBytesBackend extends BytesBackend {
   /** How long windows are kept, ms, measured from their start back from the observed time. */

@@ -20,9 +20,16 @@ import type { WindowStore } from './window-store.js';
 import { InMemoryKeyValueBackend } from './internal/in-memory-key-value-backend.js';
 import { InMemorySessionBackend } from './internal/in-memory-session-backend.js';
 import { InMemoryWindowBackend } from './internal/in-memory-window-backend.js';
-import { TypedKeyValueStore } from './internal/typed-key-value-store.js';
-import { TypedSessionStore } from './internal/typed-session-store.js';
-import { TypedWindowStore } from './internal/typed-window-store.js';
+import { CachingKeyValueStore } from './internal/caching-key-value-store.js';
+import { ChangeLoggingKeyValueStore } from './internal/change-logging-key-value-store.js';
+import { MeteredKeyValueStore } from './internal/metered-key-value-store.js';
+import { CachingSessionStore } from './internal/caching-session-store.js';
+import { ChangeLoggingSessionStore } from './internal/change-logging-session-store.js';
+import { MeteredSessionStore } from './internal/metered-session-store.js';
+import { CachingWindowStore } from './internal/caching-window-store.js';
+import { ChangeLoggingWindowStore } from './internal/change-logging-window-store.js';
+import { MeteredWindowStore } from './internal/metered-window-store.js';
+import { ObservedTime } from './internal/observed-time.js';
 
 /**
  * One caching store's bound when its builder gives none (`withCachingEnabled()`): 10 MiB per
@@ -128,13 +135,11 @@ export class KeyValueStoreBuilder<K, V> extends AbstractStoreBuilder<KeyValueSto
 
   /** Makes a new, unopened key-value store over a fresh backend from the supplier. Called once per task. */
   build(): KeyValueStore<K, V> {
-    return new TypedKeyValueStore<K, V>(this.supplier.get(), {
-      name: this.name,
-      keySerde: this.keySerde,
-      valueSerde: this.valueSerde,
-      timestamped: this.timestamped,
-      cacheMaxBytes: this.settings.cacheMaxBytes,
-    });
+    const { cacheMaxBytes, changelog } = this.settings;
+    const backend = this.supplier.get();
+    const logged = changelog.enabled ? new ChangeLoggingKeyValueStore(backend, this.name, this.timestamped) : backend;
+    const cached = cacheMaxBytes === undefined ? undefined : new CachingKeyValueStore<K, V>(logged, cacheMaxBytes);
+    return new MeteredKeyValueStore<K, V>(backend, logged, cached, { name: this.name, keySerde: this.keySerde, valueSerde: this.valueSerde, timestamped: this.timestamped });
   }
 
   /** @internal */
@@ -162,15 +167,15 @@ export class WindowStoreBuilder<K, V> extends AbstractStoreBuilder<WindowStore<K
 
   /** Makes a new, unopened window store over a fresh backend from the supplier. Called once per task. */
   build(): WindowStore<K, V> {
-    return new TypedWindowStore<K, V>(this.supplier.get(), {
-      name: this.name,
-      keySerde: this.keySerde,
-      valueSerde: this.valueSerde,
-      timestamped: this.timestamped,
-      cacheMaxBytes: this.settings.cacheMaxBytes,
-      windowSizeMs: this.supplier.windowSizeMs,
-      retainDuplicates: this.supplier.retainDuplicates,
-    });
+    const { cacheMaxBytes, changelog } = this.settings;
+    const { windowSizeMs, retainDuplicates } = this.supplier;
+    const backend = this.supplier.get();
+    const observed = new ObservedTime(backend.retentionMs);
+    const logged = changelog.enabled ? new ChangeLoggingWindowStore(backend, this.name, this.timestamped) : backend;
+    // Duplicates of one key and window cannot share a cache entry: such stores are never cached.
+    const cached = cacheMaxBytes === undefined || retainDuplicates ? undefined : new CachingWindowStore<K, V>(logged, cacheMaxBytes, windowSizeMs, observed);
+    const options = { name: this.name, keySerde: this.keySerde, valueSerde: this.valueSerde, timestamped: this.timestamped, windowSizeMs, retainDuplicates };
+    return new MeteredWindowStore<K, V>(backend, logged, cached, observed, options);
   }
 
   /** @internal */
@@ -196,13 +201,12 @@ export class SessionStoreBuilder<K, AGG> extends AbstractStoreBuilder<SessionSto
 
   /** Makes a new, unopened session store over a fresh backend from the supplier. Called once per task. */
   build(): SessionStore<K, AGG> {
-    return new TypedSessionStore<K, AGG>(this.supplier.get(), {
-      name: this.name,
-      keySerde: this.keySerde,
-      valueSerde: this.valueSerde,
-      timestamped: false,
-      cacheMaxBytes: this.settings.cacheMaxBytes,
-    });
+    const { cacheMaxBytes, changelog } = this.settings;
+    const backend = this.supplier.get();
+    const observed = new ObservedTime(backend.retentionMs);
+    const logged = changelog.enabled ? new ChangeLoggingSessionStore(backend, this.name, false) : backend;
+    const cached = cacheMaxBytes === undefined ? undefined : new CachingSessionStore<K, AGG>(logged, cacheMaxBytes, observed);
+    return new MeteredSessionStore<K, AGG>(backend, logged, cached, observed, { name: this.name, keySerde: this.keySerde, valueSerde: this.valueSerde, timestamped: false });
   }
 
   /** @internal */

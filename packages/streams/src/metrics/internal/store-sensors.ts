@@ -1,7 +1,8 @@
 /**
  * State store and record cache metrics (Kafka's `StateStoreMetrics` and the cache's hit ratio),
- * recorded at `DEBUG` only: a store of a task is then wrapped so each operation is timed, which
- * costs two clock reads per call, so `INFO` leaves stores unwrapped and free.
+ * recorded at `DEBUG` only, since timing an operation costs two clock reads. The stores `Stores`
+ * builds time themselves in their metered layer (`state/internal/metered-store.ts`); any other
+ * store (a suppression buffer, your own `StateStore`) is wrapped so each operation is timed.
  */
 import type { StateStore } from '../../state/state-store.js';
 import { SampledStat } from './sampled-stat.js';
@@ -37,9 +38,6 @@ const operationOf: Readonly<Record<string, string>> = {
 export class StoreSensors {
   /** Latency of each operation, ms, by Kafka operation name (`put`, `get`, `range`, ...). */
   readonly operations = new Map<string, SampledStat>();
-  /** Records restored into the store from its changelog, counted by the driver. */
-  readonly restore = new SampledStat();
-
   constructor(
     /** The store's name. */
     readonly storeName: string,
@@ -57,9 +55,10 @@ export class StoreSensors {
   }
 }
 
-/** A store that can report its record cache's hit ratio (the typed stores with a cache). */
-interface HitRatioSource {
-  recordCacheHitRatio(stat: SampledStat): boolean;
+/** A store with a metered layer of its own, which times its operations once given sensors. */
+interface SelfMeteredStore {
+  /** Starts timing the store's operations (and its cache's hit ratio); returns the sensors. Call before `init`. */
+  recordMetrics(): StoreSensors;
 }
 
 /** The store-type part of Kafka's `<type>-state-id` tag for a store. */
@@ -72,14 +71,15 @@ function storeTypeOf(store: StateStore): string {
 }
 
 /**
- * Wraps `store` so each operation records its latency into a new {@link StoreSensors}. Methods
- * run on the store itself (so private fields work); other properties read through.
+ * Has `store` record its operations' latencies into a new {@link StoreSensors}: a store with a
+ * metered layer times itself; any other is wrapped, and the wrapper is what the task must use.
+ * The wrapper's methods run on the store itself (so private fields work); other properties read
+ * through.
  */
 export function meterStore<S extends StateStore>(store: S): { store: S; sensors: StoreSensors } {
-  const hitRatio = new SampledStat();
-  const source = store as unknown as Partial<HitRatioSource>;
-  const cached = typeof source.recordCacheHitRatio === 'function' && source.recordCacheHitRatio(hitRatio);
-  const sensors = new StoreSensors(store.name, storeTypeOf(store), cached ? hitRatio : undefined);
+  const selfMetered = store as unknown as Partial<SelfMeteredStore>;
+  if (typeof selfMetered.recordMetrics === 'function') return { store, sensors: selfMetered.recordMetrics() };
+  const sensors = new StoreSensors(store.name, storeTypeOf(store), undefined);
   const wrapped = new Map<PropertyKey, unknown>();
   const metered = new Proxy(store, {
     get(target, property) {

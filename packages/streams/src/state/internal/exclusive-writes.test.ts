@@ -1,6 +1,7 @@
 /**
- * The writer side of the typed stores: a value the writer put with `putExclusive` stays its own
- * (`fetchedExclusive`) until anything else may hold it: another read, a flush, a plain put.
+ * The writer side of the stores `Stores` builds (their metered and caching layers): a value the
+ * writer put with `putExclusive` stays its own (`fetchedExclusive`) until anything else may hold
+ * it: another read, a flush, a plain put.
  */
 import { describe, expect, it } from 'vitest';
 import { Serdes } from '../../serde/serdes.js';

@@ -1,6 +1,7 @@
 /**
- * What a typed store offers the one processor that writes it (an aggregation), so that it can
- * change a value in place instead of replacing it (see `kstream/in-place-aggregator.ts`). A value
+ * What a store's metered layer (with its caching layer) offers the one processor that writes it
+ * (an aggregation), so that it can change a value in place instead of replacing it (see
+ * `kstream/in-place-aggregator.ts`). A value
  * the writer put with `putExclusive` stays the writer's while nothing else can hold it: until
  * any other read of the store (a join's value getter, an interactive query, a range), or a flush
  * (which forwards cached values downstream and logs them). A value read from the backend is
@@ -34,7 +35,7 @@ export interface ExclusiveWindowWrites<K, V> extends ExclusiveWrites {
   putExclusive(key: K, value: V | null, windowStart: number): void;
 }
 
-/** Whether `store` is a key-value store with a writer side (Tributary's typed store; not a wrapper or a custom store). */
+/** Whether `store` is a key-value store with a writer side (a store `Stores` builds; not a wrapper or a custom store). */
 export function hasExclusiveKeyValueWrites<K, V>(store: unknown): store is ExclusiveKeyValueWrites<K, V> {
   return typeof store === 'object' && store !== null && typeof (store as Partial<ExclusiveKeyValueWrites<K, V>>).getForUpdate === 'function';
 }

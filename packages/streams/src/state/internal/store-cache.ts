@@ -1,6 +1,6 @@
 /**
- * The write-back cache of one typed store (Kafka's `NamedCache`): typed keys and values, so the
- * hot path neither serializes values nor deserializes them twice. Reads that miss are filled from
+ * The write-back cache of one store's caching layer (Kafka's `NamedCache`): typed keys and
+ * values, so the hot path neither serializes values nor deserializes them twice. Reads that miss are filled from
  * the backend as clean entries; writes make entries dirty; the store serializes each dirty entry
  * once when it flushes (at commit, or when eviction needs room).
  *
@@ -83,7 +83,7 @@ export class StoreCache<K, V> {
   private rewritten = false;
 
   constructor(
-    /** The bound in bytes; a runtime may change it (see `TypedStore.setCacheMaxBytes`). */
+    /** The bound in bytes; a runtime may change it (see `MeteredStore.setCacheMaxBytes`). */
     public maxBytes: number,
     keyIndex: CacheKeyIndex,
   ) {

@@ -1,0 +1,159 @@
+/**
+ * The caching layer of a window store (Kafka's `CachingWindowStore`): one entry per key and
+ * window, read first and filled from the layer below on a miss; writes stay dirty until a flush;
+ * fetches lay the dirty entries over the layer below's windows. A window that expired while
+ * cached is still flushed (logged and reported), and then leaves the cache. Stores retaining
+ * duplicates are never cached: duplicates of one key and window cannot share an entry.
+ */
+import { windowed, type Windowed } from '../../kstream/windowed.js';
+import type { KeyValue } from '../key-value-store.js';
+import type { WindowBytesEntry, WindowBytesWrite } from '../store-suppliers.js';
+import type { WindowBytesLayer } from './bytes-layers.js';
+import { CachingStore } from './caching-store.js';
+import type { ObservedTime } from './observed-time.js';
+import { CacheEntry } from './store-cache.js';
+
+export class CachingWindowStore<K, V> extends CachingStore<K, V, Windowed<K>, WindowBytesWrite> {
+  // The last cache id built, and what it was built from: an aggregation fetches a window and
+  // then puts it, so the second access reuses the string (and its hash) instead of a new one.
+  private lastId = '';
+  private lastIdKeyId: string | undefined = undefined;
+  private lastIdStart = 0;
+
+  constructor(
+    private readonly below: WindowBytesLayer,
+    maxBytes: number,
+    private readonly windowSizeMs: number,
+    /** The store's observed time, which its metered layer advances. */
+    private readonly observed: ObservedTime,
+  ) {
+    super(below, maxBytes, 'dirty');
+  }
+
+  /** The value of one window, through the cache; `forUpdate` for the writer (see `exclusive-writes.ts`). */
+  get(keyId: string, keyBytes: Buffer, key: K, windowStart: number, forUpdate: boolean): V | undefined {
+    if (!forUpdate) this.handOut();
+    const cache = this.cache;
+    const id = this.cacheId(keyId, windowStart);
+    const entry = cache.read(id);
+    if (entry !== undefined) {
+      this.fetchedExclusive = forUpdate && this.isExclusive(entry);
+      return entry.value ?? undefined;
+    }
+    // A value read from below is a fresh object: the writer's alone.
+    this.fetchedExclusive = forUpdate;
+    const stored = this.below.get(keyBytes, windowStart, 0);
+    if (stored === undefined) return undefined;
+    const value = this.serdes.valueFrom(stored);
+    const added = new CacheEntry<K, V>(id, keyId, key, keyBytes, value, 0, windowStart, 0);
+    this.claim(added, forUpdate);
+    cache.add(added, false, stored.length);
+    this.maybeEvict();
+    return value;
+  }
+
+  /** Writes a window's value (`null` deletes) into the cache, dirty; `exclusive` when the writer alone holds it. */
+  put(keyId: string, keyBytes: Buffer, key: K, value: V | null, timestamp: number, windowStart: number, exclusive: boolean): void {
+    const cache = this.cache;
+    const id = this.cacheId(keyId, windowStart);
+    let entry = cache.get(id);
+    if (entry === undefined) {
+      this.measureFirstValue(value);
+      entry = new CacheEntry<K, V>(id, keyId, key, keyBytes, value, timestamp, windowStart, 0);
+      cache.add(entry, true, 0);
+    } else {
+      cache.markDirty(entry, value, timestamp);
+    }
+    this.claim(entry, exclusive);
+    this.keepRecordOrigin(entry);
+    this.maybeEvict();
+  }
+
+  /** One key's windows with `from <= start <= to`, by start: those below with the dirty ones laid over them. */
+  fetchRange(keyId: string, keyBytes: Buffer, from: number, to: number): IterableIterator<KeyValue<number, V>> {
+    this.handOut();
+    const result: KeyValue<number, V>[] = [];
+    const dirty = dirtyInRange(this.cache.dirtyOfKey(keyId), from, to);
+    let next = 0;
+    for (const window of this.below.fetch(keyBytes, from, to)) {
+      while (next < dirty.length && dirty[next]!.time < window.windowStart) pushDirty(result, dirty[next++]!, entryTime);
+      if (next < dirty.length && dirty[next]!.time === window.windowStart) {
+        pushDirty(result, dirty[next++]!, entryTime);
+        continue;
+      }
+      result.push({ key: window.windowStart, value: this.serdes.valueFrom(window.value) });
+    }
+    while (next < dirty.length) pushDirty(result, dirty[next++]!, entryTime);
+    return result[Symbol.iterator]();
+  }
+
+  /** Every key's windows with `from <= start <= to`, by start then key bytes, with the dirty ones laid over them. */
+  fetchAll(from: number, to: number): IterableIterator<KeyValue<Windowed<K>, V>> {
+    this.handOut();
+    const result: KeyValue<Windowed<K>, V>[] = [];
+    const dirty = dirtyInRange(this.cache.allDirty(), from, to);
+    const size = this.windowSizeMs;
+    const toWindowed = (entry: CacheEntry<K, V>): Windowed<K> => windowed(entry.key, entry.time, entry.time + size);
+    let next = 0;
+    for (const window of this.below.fetchAll(from, to)) {
+      const keyId = window.key.toString('latin1');
+      while (next < dirty.length && compareDirty(dirty[next]!, window, keyId) < 0) pushDirty(result, dirty[next++]!, toWindowed);
+      if (next < dirty.length && compareDirty(dirty[next]!, window, keyId) === 0) {
+        pushDirty(result, dirty[next++]!, toWindowed);
+        continue;
+      }
+      result.push({ key: windowed(this.serdes.keyFrom(window.key), window.windowStart, window.windowStart + size), value: this.serdes.valueFrom(window.value) });
+    }
+    while (next < dirty.length) pushDirty(result, dirty[next++]!, toWindowed);
+    return result[Symbol.iterator]();
+  }
+
+  protected writeOf(entry: CacheEntry<K, V>, valueBytes: Buffer | null): WindowBytesWrite {
+    return { key: entry.keyBytes, windowStart: entry.time, seqnum: 0, value: valueBytes };
+  }
+
+  protected storedBytesOf(entry: CacheEntry<K, V>): Buffer | undefined {
+    return this.below.get(entry.keyBytes, entry.time, 0);
+  }
+
+  protected listenerKeyOf(entry: CacheEntry<K, V>): Windowed<K> {
+    return windowed(entry.key, entry.time, entry.time + this.windowSizeMs);
+  }
+
+  protected override expired(entry: CacheEntry<K, V>): boolean {
+    return this.observed.expired(entry.time);
+  }
+
+  /** The cache id of a key's window at `windowStart`. */
+  private cacheId(keyId: string, windowStart: number): string {
+    // `keyId` is one string per encoded key, so comparing it is usually a pointer check.
+    if (keyId !== this.lastIdKeyId || windowStart !== this.lastIdStart) {
+      this.lastId = `${keyId}|${windowStart}`;
+      this.lastIdKeyId = keyId;
+      this.lastIdStart = windowStart;
+    }
+    return this.lastId;
+  }
+}
+
+function entryTime(entry: CacheEntry<unknown, unknown>): number {
+  return entry.time;
+}
+
+/** Dirty entries with `from <= start <= to`, by start then key bytes. */
+function dirtyInRange<K, V>(entries: readonly CacheEntry<K, V>[] | undefined, from: number, to: number): CacheEntry<K, V>[] {
+  if (entries === undefined || entries.length === 0) return [];
+  return entries
+    .filter((entry) => entry.time >= from && entry.time <= to)
+    .sort((left, right) => left.time - right.time || (left.keyId < right.keyId ? -1 : left.keyId > right.keyId ? 1 : 0));
+}
+
+function pushDirty<K, V, T>(result: KeyValue<T, V>[], entry: CacheEntry<K, V>, keyOf: (entry: CacheEntry<K, V>) => T): void {
+  if (entry.value !== null) result.push({ key: keyOf(entry), value: entry.value });
+}
+
+/** Orders a dirty entry against a stored window: by start, then key bytes. */
+function compareDirty(entry: CacheEntry<unknown, unknown>, window: WindowBytesEntry, keyId: string): number {
+  if (entry.time !== window.windowStart) return entry.time - window.windowStart;
+  return entry.keyId < keyId ? -1 : entry.keyId > keyId ? 1 : 0;
+}

@@ -28,7 +28,7 @@ export default defineConfig({
           name: 'unit-level',
           include: [
             'packages/streams/src/kstream/internal/ops/{stream-aggregate,window-aggregate,session-window-aggregate,sliding-window-aggregate,aggregation-caching,in-place-aggregation,suppress,suppress-durability,suppress-caching,suppress-buffer-size}.test.ts',
-            'packages/streams/src/kstream/internal/ops/{table-source,to-table,to-stream,table-filter,table-map-values,table-repartition-map,table-aggregate,table-table-join,table-properties,stream-stream-join,stream-table-join,foreign-key-join,stateful-bad-input}.test.ts',
+            'packages/streams/src/kstream/internal/ops/{table-source,to-table,to-stream,table-filter,table-map-values,table-repartition-map,table-aggregate,table-table-join,table-properties,stream-stream-join,stream-table-join,stream-global-table-join,foreign-key-join,stateful-bad-input}.test.ts',
             'packages/streams/src/kstream/internal/global-ktable-impl.test.ts',
             'packages/streams/src/state/store-properties.test.ts',
           ],

@@ -1,7 +1,8 @@
 /**
- * Helpers the table and aggregation operators' tests share (beside `#test-kit`, which holds the
- * drivers and fixtures of every suite): a driver on the default serdes tables need, piping timed
- * records into `in`, reading a window store, and the windowed aggregations' brute-force oracles.
+ * Helpers the table, join and aggregation operators' tests share (beside `#test-kit`, which holds
+ * the drivers and fixtures of every suite): a driver on the default serdes tables need, stream-table
+ * joins run arrival by arrival, piping timed records into `in`, reading a window store, and the
+ * windowed aggregations' brute-force oracles.
  */
 import fc from 'fast-check';
 import { Serdes } from '../../../serde/serdes.js';
@@ -23,6 +24,35 @@ export function openTableDriver(topology: Topology): Promise<TopologyTestDriver>
 /** The output topic `topic` read with String keys and `valueSerde` (JSON unless given). */
 export function stringKeyedOutput<V>(driver: TopologyTestDriver, topic: string, valueSerde: Deserializer<V> = Serdes.Json<V>()): TestOutputTopic<string, V> {
   return driver.createOutputTopic(topic, Serdes.String(), valueSerde);
+}
+
+/** A stream-table join's result as the join tests show it: `left - right`, a missing row as null. */
+export const showJoin = (left: string, right: string | null): string => `${left} - ${right ?? 'null'}`;
+
+/** One record for a join test: to the stream (`stream`) or to the table. */
+export interface JoinArrival {
+  readonly topic: 'stream' | 'table';
+  readonly key: string | null;
+  readonly value: string | null;
+  readonly timestamp: number;
+}
+
+/**
+ * Pipes `arrivals` one by one into `stream` or the table's topic (`tableTopic`) on a quiet driver,
+ * and returns what `out` got after each one, as `key:value@timestamp`, with the driver.
+ */
+export async function runJoin(topology: Topology, arrivals: readonly JoinArrival[], tableTopic = 'table'): Promise<{ outputs: string[][]; driver: TopologyTestDriver }> {
+  const driver = await openQuietDriver(topology);
+  const inputs = {
+    stream: driver.createInputTopic('stream', Serdes.String(), Serdes.String()),
+    table: driver.createInputTopic(tableTopic, Serdes.String(), Serdes.String()),
+  };
+  const output = driver.createOutputTopic('out', Serdes.String(), Serdes.String());
+  const outputs = arrivals.map((arrival) => {
+    inputs[arrival.topic].pipeInput(arrival.key, arrival.value, arrival.timestamp);
+    return output.readRecordsToList().map((record) => `${record.key}:${record.value}@${record.timestamp}`);
+  });
+  return { outputs, driver };
 }
 
 /** One record for `in`: a String key, an Int32 value (either may be null) and its timestamp. */

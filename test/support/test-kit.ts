@@ -3,8 +3,8 @@
  * vitest.config.ts's alias): test drivers that close themselves when the test ends, the store
  * kind of the run, the serde fixtures every DSL suite uses, `numberTopology`, and the helpers the
  * stateless operators' tests share (`runNumbers`, `catchStreamsError`,
- * `expectTimestampAndHeadersKept`). The table, join and aggregation operators' own helpers sit beside
- * them, in `kstream/internal/ops/stateful-test-kit.ts`.
+ * `expectTimestampAndHeadersKept`). The table, join and aggregation operators' own helpers sit
+ * beside them, in `kstream/internal/ops/stateful-test-kit.ts`.
  *
  * Store kinds: the stateful DSL suites run against either store backend,
  * `TRIBUTARY_TEST_STORES=memory` (the default, the `unit` vitest project) or `level` (the

@@ -27,7 +27,9 @@ export default defineConfig({
         test: {
           name: 'unit-level',
           include: [
-            'packages/streams/src/kstream/internal/ops/{aggregations,aggregation-caching,in-place-aggregation,suppress-durability,suppress-caching,suppress-buffer-size,table,table-properties,stream-stream-join,stream-table-join,foreign-key-join,stateful-bad-input}.test.ts',
+            'packages/streams/src/kstream/internal/ops/{stream-aggregate,window-aggregate,session-window-aggregate,sliding-window-aggregate,aggregation-caching,in-place-aggregation,suppress,suppress-durability,suppress-caching,suppress-buffer-size}.test.ts',
+            'packages/streams/src/kstream/internal/ops/{table-source,to-table,to-stream,table-filter,table-map-values,table-repartition-map,table-aggregate,table-table-join,table-properties,stream-stream-join,stream-table-join,stream-global-table-join,foreign-key-join,stateful-bad-input}.test.ts',
+            'packages/streams/src/kstream/internal/global-ktable-impl.test.ts',
             'packages/streams/src/state/store-properties.test.ts',
           ],
           env: { TRIBUTARY_TEST_STORES: 'level' },

@@ -1,9 +1,10 @@
 /**
  * The test kit of the packages' unit tests, imported as `#test-kit` (tsconfig.json's `paths` and
  * vitest.config.ts's alias): test drivers that close themselves when the test ends, the store
- * kind of the run, the serde fixtures every DSL suite uses, and the helpers the stateless
- * operators' tests share (`numberTopology`, `runNumbers`, `catchStreamsError`,
- * `expectTimestampAndHeadersKept`).
+ * kind of the run, the serde fixtures every DSL suite uses, `numberTopology`, and the helpers the
+ * stateless operators' tests share (`runNumbers`, `catchStreamsError`,
+ * `expectTimestampAndHeadersKept`). The table, join and aggregation operators' own helpers sit
+ * beside them, in `kstream/internal/ops/stateful-test-kit.ts`.
  *
  * Store kinds: the stateful DSL suites run against either store backend,
  * `TRIBUTARY_TEST_STORES=memory` (the default, the `unit` vitest project) or `level` (the
@@ -161,9 +162,12 @@ function closeWhenFinished(driver: TopologyTestDriver): TopologyTestDriver {
   return driver;
 }
 
-/** A topology reading `in` with string keys and Int32 values ({@link numbers}), shaped by `build`. */
+/**
+ * A topology reading `in` with string keys and Int32 values ({@link numbers}), shaped by `build`;
+ * the DSL's stores on this run's backend ({@link builderOptions}).
+ */
 export function numberTopology(build: (stream: KStream<string, number>, builder: StreamsBuilder) => void): Topology {
-  const builder = new StreamsBuilder();
+  const builder = new StreamsBuilder(builderOptions());
   build(builder.stream('in', numbers), builder);
   return builder.build();
 }

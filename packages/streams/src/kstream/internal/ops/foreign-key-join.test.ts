@@ -5,11 +5,14 @@
  * They pin the wire formats (SubscriptionWrapper version 1 with the left partition, the response
  * wrapper, Murmur3 hashes), the instructions each left change sends (3.9.2's, including the
  * null-keyed subscription of a left join's row without a foreign key), and the result tombstones
- * an unmaterialized result table forwards.
+ * an unmaterialized result table forwards. Then the join as a user sees it in the test driver:
+ * results following foreign-key changes and right-side updates, inner and left.
  */
 import { describe, expect, it } from 'vitest';
 import { Consumed, Produced, Serdes, StreamsBuilder, silentLogger } from '../../../index.js';
-import { builderOptions, openDriver } from '#test-kit';
+import type { Topology } from '../../../index.js';
+import { builderOptions, openDriver, strings } from '#test-kit';
+import { openTableDriver, stringKeyedOutput } from './stateful-test-kit.js';
 
 /** Orders (value "product/quantity", or "nofk…" for none) joined with products; piped one by one. */
 const inputs = [
@@ -125,5 +128,89 @@ describe('foreign-key join: internal topics as Kafka writes them', () => {
 
   it('inner join', async () => {
     expect(await transcript('inner')).toEqual(kafkaInnerJoin);
+  });
+});
+
+interface Order {
+  readonly product: string | null;
+  readonly quantity: number;
+}
+
+describe('KTable foreign-key join', () => {
+  function fkTopology(kind: 'join' | 'leftJoin'): Topology {
+    const builder = new StreamsBuilder(builderOptions());
+    const orders = builder.table('orders', Consumed.with(Serdes.String(), Serdes.Json<Order>()));
+    const products = builder.table('products', strings);
+    const joiner = (order: Order, name: string | null) => `${order.quantity} x ${name}`;
+    const joined =
+      kind === 'join'
+        ? orders.join(products, (order: Order) => order.product, joiner, { name: 'order-product' })
+        : orders.leftJoin(products, (order: Order) => order.product, joiner, { name: 'order-product' });
+    joined.toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
+    return builder.build();
+  }
+
+  it('inner join: deleting a right row answers its subscribers even when the row was never there, deleting their results (caches off)', async () => {
+    // Kafka's ForeignTableJoinProcessorSupplier answers every subscriber of a right-side change,
+    // and the inner join turns a null answer into a tombstone. With caches on, the right table's
+    // cache swallows the deletion of an absent row first, so only caches off show it.
+    const driver = await openDriver(
+      fkTopology('join'),
+      { logger: silentLogger, defaultKeySerde: Serdes.String(), defaultValueSerde: Serdes.Json(), cacheMaxBytes: 0 },
+      { initialWallClockTime: 0 },
+    );
+    driver.createInputTopic('orders', Serdes.String(), Serdes.Json<Order>()).pipeInput('o1', { product: 'p1', quantity: 2 }, 26);
+    driver.createInputTopic('products', Serdes.String(), Serdes.String()).pipeInput('p1', null, 47);
+    const records = stringKeyedOutput(driver, 'out', Serdes.String()).readRecordsToList();
+    expect(records.map((record) => [record.key, record.value, record.timestamp])).toEqual([['o1', null, 47]]);
+  });
+
+  it('joins through subscription and response topics, following foreign-key changes and right-side updates', async () => {
+    const driver = await openTableDriver(fkTopology('join'));
+    const orders = driver.createInputTopic('orders', Serdes.String(), Serdes.Json<Order>());
+    const products = driver.createInputTopic('products', Serdes.String(), Serdes.String());
+    const out = stringKeyedOutput(driver, 'out', Serdes.String());
+    orders.pipeInput('o1', { product: 'p1', quantity: 2 }, 1);
+    expect(out.readKeyValuesToList()).toEqual([]);
+    products.pipeInput('p1', 'apple', 2);
+    orders.pipeInput('o2', { product: 'p1', quantity: 3 }, 3);
+    expect(out.readKeyValuesToList()).toEqual([
+      { key: 'o1', value: '2 x apple' },
+      { key: 'o2', value: '3 x apple' },
+    ]);
+    products.pipeInput('p1', 'green apple', 4); // fans out to every order of p1
+    expect(out.readKeyValuesToMap()).toEqual(new Map([['o1', '2 x green apple'], ['o2', '3 x green apple']]));
+    orders.pipeInput('o1', { product: 'p2', quantity: 2 }, 5); // p2 missing: the old result is retracted
+    expect(out.readKeyValuesToList()).toEqual([{ key: 'o1', value: null }]);
+    products.pipeInput('p1', null, 6); // right delete: inner results go
+    expect(out.readKeyValuesToList()).toEqual([{ key: 'o2', value: null }]);
+    products.pipeInput('p2', 'pear', 7);
+    orders.pipeInput('o1', null, 8);
+    expect(out.readKeyValuesToList()).toEqual([
+      { key: 'o1', value: '2 x pear' },
+      { key: 'o1', value: null },
+    ]);
+    expect(driver.producedTopicNames()).toEqual(
+      expect.arrayContaining(['test-order-product-subscription-registration-topic', 'test-order-product-subscription-response-topic']),
+    );
+  });
+
+  it('left join keeps rows without a match or without a foreign key, joined with null', async () => {
+    const driver = await openTableDriver(fkTopology('leftJoin'));
+    const orders = driver.createInputTopic('orders', Serdes.String(), Serdes.Json<Order>());
+    const products = driver.createInputTopic('products', Serdes.String(), Serdes.String());
+    const out = stringKeyedOutput(driver, 'out', Serdes.String());
+    orders.pipeInput('o1', { product: 'p1', quantity: 1 }, 1);
+    orders.pipeInput('o2', { product: null, quantity: 2 }, 2);
+    products.pipeInput('p1', 'apple', 3);
+    products.pipeInput('p1', null, 4);
+    orders.pipeInput('o2', null, 5);
+    expect(out.readKeyValuesToList()).toEqual([
+      { key: 'o1', value: '1 x null' },
+      { key: 'o2', value: '2 x null' },
+      { key: 'o1', value: '1 x apple' },
+      { key: 'o1', value: '1 x null' },
+      { key: 'o2', value: null },
+    ]);
   });
 });

@@ -1,24 +1,15 @@
 /**
- * Stream-table and stream-global-table joins, tested as a user would, plus a property test
- * against an oracle that replays the inputs in order keeping the table as a Map. The tests run
- * once `StreamsBuilder.table` / `globalTable` exist (being built alongside).
+ * Stream-table joins, tested as a user would, plus a property test against an oracle that replays
+ * the inputs in order keeping the table as a Map.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { topologyBuilder } from '../../../engine.js';
 import { Joined, Serdes, StreamsBuilder, TopologyError } from '../../../index.js';
 import type { Topology } from '../../../index.js';
-import type { TopologyTestDriver } from '../../../test-utils/index.js';
 import { builderOptions, openQuietDriver, propertyRuns, strings, writeStrings } from '#test-kit';
-
-const showJoin = (left: string, right: string | null): string => `${left} - ${right ?? 'null'}`;
-
-interface Arrival {
-  readonly topic: 'stream' | 'table';
-  readonly key: string | null;
-  readonly value: string | null;
-  readonly timestamp: number;
-}
+import { runJoin, showJoin } from './stateful-test-kit.js';
+import type { JoinArrival } from './stateful-test-kit.js';
 
 function streamTableTopology(leftJoin: boolean): Topology {
   const builder = new StreamsBuilder(builderOptions());
@@ -28,22 +19,8 @@ function streamTableTopology(leftJoin: boolean): Topology {
   return builder.build();
 }
 
-async function run(topology: Topology, arrivals: readonly Arrival[], tableTopic = 'table'): Promise<{ outputs: string[][]; driver: TopologyTestDriver }> {
-  const driver = await openQuietDriver(topology);
-  const inputs = {
-    stream: driver.createInputTopic('stream', Serdes.String(), Serdes.String()),
-    table: driver.createInputTopic(tableTopic, Serdes.String(), Serdes.String()),
-  };
-  const output = driver.createOutputTopic('out', Serdes.String(), Serdes.String());
-  const outputs = arrivals.map((arrival) => {
-    inputs[arrival.topic].pipeInput(arrival.key, arrival.value, arrival.timestamp);
-    return output.readRecordsToList().map((record) => `${record.key}:${record.value}@${record.timestamp}`);
-  });
-  return { outputs, driver };
-}
-
 // The docs' stream-table table: the stream is STREAM_1, the table STREAM_2 read as a changelog.
-const docsArrivals: Arrival[] = [
+const docsArrivals: JoinArrival[] = [
   { topic: 'stream', key: 'k', value: null, timestamp: 1 },
   { topic: 'table', key: 'k', value: null, timestamp: 2 },
   { topic: 'stream', key: 'k', value: 'A', timestamp: 3 },
@@ -63,19 +40,19 @@ const docsArrivals: Arrival[] = [
 
 describe('stream-table join', () => {
   it('inner join: the docs table, where only stream records trigger output', async () => {
-    const { outputs, driver } = await run(streamTableTopology(false), docsArrivals);
+    const { outputs, driver } = await runJoin(streamTableTopology(false), docsArrivals);
     expect(outputs).toEqual([[], [], [], [], ['k:B - a@5'], [], [], [], [], [], [], [], [], [], ['k:D - d@15']]);
     expect(driver.droppedRecords().get('null-value')).toBe(3);
   });
 
   it('left join: the docs table, stream records without a row join null', async () => {
-    const { outputs } = await run(streamTableTopology(true), docsArrivals);
+    const { outputs } = await runJoin(streamTableTopology(true), docsArrivals);
     expect(outputs).toEqual([[], [], ['k:A - null@3'], [], ['k:B - a@5'], [], [], [], ['k:C - null@9'], [], [], [], [], [], ['k:D - d@15']]);
   });
 
   // Expected outputs from Kafka Streams 3.9.2's TopologyTestDriver, run on the same input.
   it('left join emits a stream record with a null key joined with null (KIP-962), and drops one with a null value too', async () => {
-    const { outputs, driver } = await run(streamTableTopology(true), [
+    const { outputs, driver } = await runJoin(streamTableTopology(true), [
       { topic: 'table', key: 'k', value: 'a', timestamp: 1 },
       { topic: 'stream', key: null, value: 'A', timestamp: 2 },
       { topic: 'stream', key: null, value: null, timestamp: 3 },
@@ -86,7 +63,7 @@ describe('stream-table join', () => {
   });
 
   it('inner join drops and counts stream records with a null key', async () => {
-    const { outputs, driver } = await run(streamTableTopology(false), [
+    const { outputs, driver } = await runJoin(streamTableTopology(false), [
       { topic: 'table', key: 'k', value: 'a', timestamp: 1 },
       { topic: 'stream', key: null, value: 'A', timestamp: 2 },
     ]);
@@ -102,7 +79,7 @@ describe('stream-table join', () => {
     // Kafka Streams names the topic after the Joined name alone.
     expect(topologyBuilder(topology)!.internalTopics.has('enrich-repartition')).toBe(true);
     expect(topologyBuilder(topology)!.copartitionGroups.map((group) => [...group].sort())).toEqual([['enrich-repartition', 'table']]);
-    const { outputs } = await run(topology, [
+    const { outputs } = await runJoin(topology, [
       { topic: 'table', key: 'u1', value: 'Alice', timestamp: 1 },
       { topic: 'stream', key: 'x', value: 'u1:click', timestamp: 2 },
     ]);
@@ -159,94 +136,5 @@ describe('stream-table join', () => {
       }),
       { numRuns: propertyRuns(150) },
     );
-  });
-});
-
-describe('stream-global-table join', () => {
-  function globalTopology(leftJoin: boolean): Topology {
-    const builder = new StreamsBuilder(builderOptions());
-    const stream = builder.stream('stream', strings);
-    const users = builder.globalTable('users', strings);
-    // The lookup key comes from the value: "user:action".
-    const selector = (_key: string, value: string): string => value.split(':')[0]!;
-    (leftJoin ? stream.leftJoin(users, selector, showJoin) : stream.join(users, selector, showJoin)).to('out', writeStrings);
-    return builder.build();
-  }
-
-  it('looks rows up by the computed key, with no repartition and no co-partitioning', async () => {
-    const topology = globalTopology(false);
-    expect(topologyBuilder(topology)!.internalTopics.size).toBe(0);
-    expect(topologyBuilder(topology)!.copartitionGroups).toEqual([]);
-    const { outputs } = await run(
-      topology,
-      [
-        { topic: 'table', key: 'u1', value: 'Alice', timestamp: 1 },
-        { topic: 'stream', key: 'e1', value: 'u1:click', timestamp: 2 },
-        { topic: 'stream', key: 'e2', value: 'u2:click', timestamp: 3 },
-      ],
-      'users',
-    );
-    expect(outputs).toEqual([[], ['e1:u1:click - Alice@2'], []]);
-  });
-
-  it('left join emits records without a row joined with null', async () => {
-    const { outputs } = await run(
-      globalTopology(true),
-      [
-        { topic: 'stream', key: 'e1', value: 'u1:click', timestamp: 2 },
-        { topic: 'table', key: 'u1', value: 'Alice', timestamp: 3 },
-        { topic: 'stream', key: 'e2', value: 'u1:view', timestamp: 4 },
-      ],
-      'users',
-    );
-    expect(outputs).toEqual([['e1:u1:click - null@2'], [], ['e2:u1:view - Alice@4']]);
-  });
-
-  // Expected outputs from Kafka Streams 3.9.2's TopologyTestDriver, run on the same input.
-  describe('null keys (KIP-962): a selector returning null drops the record, except a left join keeps a record whose own key is null', () => {
-    function nullableSelectorTopology(leftJoin: boolean): Topology {
-      const builder = new StreamsBuilder(builderOptions());
-      const stream = builder.stream('stream', strings);
-      const users = builder.globalTable('users', strings);
-      const selector = (_key: string, value: string): string | null => (value.startsWith('nokey') ? null : value.split(':')[0]!);
-      (leftJoin ? stream.leftJoin(users, selector, showJoin) : stream.join(users, selector, showJoin)).to('out', writeStrings);
-      return builder.build();
-    }
-    const arrivals: Arrival[] = [
-      { topic: 'table', key: 'g', value: 'row', timestamp: 1 },
-      { topic: 'stream', key: null, value: 'g:A', timestamp: 2 },
-      { topic: 'stream', key: null, value: 'nokeyB', timestamp: 3 },
-      { topic: 'stream', key: 'k', value: 'nokeyC', timestamp: 4 },
-      { topic: 'stream', key: 'k', value: 'g:D', timestamp: 5 },
-      { topic: 'stream', key: 'k', value: 'h:E', timestamp: 7 },
-    ];
-
-    it('left join', async () => {
-      const { outputs, driver } = await run(nullableSelectorTopology(true), arrivals, 'users');
-      expect(outputs).toEqual([[], ['null:g:A - row@2'], ['null:nokeyB - null@3'], [], ['k:g:D - row@5'], ['k:h:E - null@7']]);
-      expect(driver.droppedRecords().get('null-key')).toBe(1);
-    });
-
-    it('inner join', async () => {
-      const { outputs, driver } = await run(nullableSelectorTopology(false), arrivals, 'users');
-      expect(outputs).toEqual([[], ['null:g:A - row@2'], [], [], ['k:g:D - row@5'], []]);
-      expect(driver.droppedRecords().get('null-key')).toBe(2);
-    });
-
-    it('calls the selector even for a record with a null value, as Kafka does, then drops the record', async () => {
-      const builder = new StreamsBuilder(builderOptions());
-      const stream = builder.stream('stream', strings);
-      const users = builder.globalTable('users', strings);
-      const seen: Array<string | null> = [];
-      const selector = (_key: string, value: string): string => {
-        seen.push(value);
-        return 'g';
-      };
-      stream.leftJoin(users, selector, showJoin).to('out', writeStrings);
-      const { outputs, driver } = await run(builder.build(), [{ topic: 'stream', key: 'k', value: null, timestamp: 1 }], 'users');
-      expect(outputs).toEqual([[]]);
-      expect(seen).toEqual([null]);
-      expect(driver.droppedRecords().get('null-value')).toBe(1);
-    });
   });
 });

@@ -21,9 +21,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { countDistinct, Consumed, EmbeddedRunner, Materialized, Serdes, silentLogger, StreamsBuilder, Stores, TimeWindows, UniqueCountSketch, uniqueCountSketchSerde } from '@tributary/streams';
-import type { WindowStore } from '@tributary/streams';
+import type { TimestampedWindowStore } from '@tributary/streams';
 import { DEFAULT_LEVEL_CACHE_SIZE, DEFAULT_LEVEL_WRITE_BUFFER_SIZE, DEFAULT_LEVEL_INDEX_MAX_ENTRIES, LevelStores } from '@tributary/level';
-import { ChangelogFile, contextFor, directoryMegabytes, megabytes, numberArgument, readChangelog } from './state-support.js';
+import { ChangelogFile, contextFor, directoryMegabytes, megabytes, numberArgument, readChangelog, timestampedRecords } from './state-support.js';
 
 const keyCount = numberArgument('--keys', 1_000_000);
 const eventCount = numberArgument('--events', 2_000_000);
@@ -88,10 +88,10 @@ async function load(stateDir: string, changelog: ChangelogFile): Promise<void> {
     const value = record.value!;
     changelogStats.records++;
     changelogStats.valueBytes += value.length;
-    // The value is the sketch's bytes (first byte 0x81: sparse), as the store holds it.
+    // The value is the sketch's bytes (first byte 0x81: sparse); the store holds them behind their timestamp.
     if (value[0] === 0x81) changelogStats.sparse++;
     else changelogStats.dense++;
-    changelog.append(0, record.key!, value);
+    changelog.append(0, record.key!, value, record.timestamp);
   });
   phaseStart = performance.now();
   for (let index = 0; index < eventCount; index++) {
@@ -113,7 +113,8 @@ async function restore(stateDir: string, changelog: string): Promise<void> {
   phaseStart = performance.now();
   const handle = await supplier.prepare(context);
   let nextReport = reportEvery;
-  const restored = await handle.restore(readChangelog(changelog, 0), {
+  // A windowed aggregation's store is timestamped: its changelog's bare values go back behind their record timestamps.
+  const restored = await handle.restore(timestampedRecords(readChangelog(changelog, 0), store), {
     onProgress: (count) => {
       if (count >= nextReport) {
         report('restore', count, stateDir);
@@ -123,7 +124,7 @@ async function restore(stateDir: string, changelog: string): Promise<void> {
   });
   await handle.writeCheckpoint(restored);
   report('restore', restored, stateDir);
-  const windows = Stores.windowStoreBuilder(supplier, Serdes.String(), uniqueCountSketchSerde()).withLoggingDisabled().build() as WindowStore<string, UniqueCountSketch>;
+  const windows = Stores.timestampedWindowStoreBuilder(supplier, Serdes.String(), uniqueCountSketchSerde()).withLoggingDisabled().build() as TimestampedWindowStore<string, UniqueCountSketch>;
   windows.init(context);
   const probes = [keyOf(0), keyOf(10 * (hotKeyCount - 1)), keyOf(1), keyOf(eventCount - 1), keyOf(Math.floor(eventCount / 2) + 1)];
   const users = new Map(probes.map((key) => [key, new Set<string>()]));
@@ -132,7 +133,7 @@ async function restore(stateDir: string, changelog: string): Promise<void> {
     const exact = users.get(key)!;
     let expected = UniqueCountSketch.empty();
     for (const user of exact) expected = expected.with(user);
-    const sketch = windows.fetch(key, startTime);
+    const sketch = windows.fetch(key, startTime)?.value;
     console.log(`restored ${key}: ${String(sketch?.count())} users (${exact.size} exactly; recomputed sketch ${expected.count()}; ${sketch?.isSparse ? 'sparse' : 'dense'})`);
     if (sketch === undefined || sketch.count() !== expected.count() || !sketch.toBytes().equals(expected.toBytes())) throw new Error(`restored window of ${key} disagrees with the input`);
   }

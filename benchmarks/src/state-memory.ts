@@ -22,10 +22,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { Consumed, EmbeddedRunner, Named, QueryableStoreTypes, Serdes, silentLogger, StreamsBuilder, Stores, TimeWindows } from '@tributary/streams';
-import type { Serde, TimestampedKeyValueStore, WindowStore } from '@tributary/streams';
+import type { Serde, TimestampedKeyValueStore, TimestampedWindowStore, WindowStore } from '@tributary/streams';
+import { topologyBuilder } from '@tributary/streams/engine';
 import { LevelStores } from '@tributary/level';
 import { DeduplicateInEventTime } from '../../examples/product-analytics/src/processors.js';
-import { ChangelogFile, contextFor, directoryMegabytes, megabytes, numberArgument, readChangelog } from './state-support.js';
+import { ChangelogFile, contextFor, directoryMegabytes, megabytes, numberArgument, readChangelog, timestampedRecords } from './state-support.js';
 
 const idCount = numberArgument('--ids', 1_000_000);
 const windowKeyCount = Math.min(numberArgument('--window-keys', 1_000_000), idCount);
@@ -87,7 +88,7 @@ function windowKeyOf(index: number): string {
 async function load(stateDir: string, changelog: ChangelogFile): Promise<void> {
   const runner = await EmbeddedRunner.start(buildTopology(), { applicationId, logger: silentLogger }, { stateDir, commitIntervalMs: 1_000 });
   const storeNames = [stores.dedupe, stores.counts, stores.windows];
-  storeNames.forEach((store, topicIndex) => runner.onRecord(`${applicationId}-${store}-changelog`, (record) => changelog.append(topicIndex, record.key!, record.value)));
+  storeNames.forEach((store, topicIndex) => runner.onRecord(`${applicationId}-${store}-changelog`, (record) => changelog.append(topicIndex, record.key!, record.value, record.timestamp)));
   phaseStart = performance.now();
   for (let index = 0; index < idCount; index++) {
     runner.send('events', Buffer.from(idOf(index)), Buffer.from(windowKeyOf(index)), { timestamp: startTime + Math.floor(index / recordsPerMs) });
@@ -113,13 +114,18 @@ async function restore(stateDir: string, changelog: string): Promise<void> {
     LevelStores.persistentKeyValueStore(stores.counts),
     LevelStores.persistentWindowStore(stores.windows, windowRetentionMs, windowSizeMs, false),
   ] as const;
+  // The count stores are timestamped: their changelogs hold bare values, which a restore puts back behind their record timestamps.
+  const topologyStores = topologyBuilder(buildTopology())!.stores;
   let restored = 0;
   phaseStart = performance.now();
   for (let topicIndex = 0; topicIndex < suppliers.length; topicIndex++) {
-    const handle = await suppliers[topicIndex]!.prepare(context);
+    const supplier = suppliers[topicIndex]!;
+    const handle = await supplier.prepare(context);
     const base = restored;
     let nextReport = Math.ceil((base + 1) / reportEvery) * reportEvery;
-    restored += await handle.restore(readChangelog(changelog, topicIndex), {
+    const records = readChangelog(changelog, topicIndex);
+    const timestamped = topologyStores.get(supplier.name)?.builder.timestamped === true;
+    restored += await handle.restore(timestamped ? timestampedRecords(records, supplier.name) : records, {
       onProgress: (count) => {
         if (base + count >= nextReport) {
           report('restore', base + count, stateDir);
@@ -133,8 +139,10 @@ async function restore(stateDir: string, changelog: string): Promise<void> {
   // Read the restored stores back through the store layers, as the topology would after a restart.
   const dedupe = Stores.windowStoreBuilder(suppliers[0], Serdes.String(), Serdes.Float64()).withLoggingDisabled().build() as WindowStore<string, number>;
   const counts = Stores.timestampedKeyValueStoreBuilder(suppliers[1], Serdes.String(), countSerde).withLoggingDisabled().build() as TimestampedKeyValueStore<string, number>;
+  const windows = Stores.timestampedWindowStoreBuilder(suppliers[2], Serdes.String(), countSerde).withLoggingDisabled().build() as TimestampedWindowStore<string, number>;
   dedupe.init(context);
   counts.init(context);
+  windows.init(context);
   const probes = [0, Math.floor(idCount / 2), idCount - 1];
   for (const index of probes) {
     const id = idOf(index);
@@ -144,8 +152,16 @@ async function restore(stateDir: string, changelog: string): Promise<void> {
     // The first id was sent twice: de-duplication keeps both times (it dropped the second record), the count only one.
     if (seen !== (index === 0 ? 2 : 1) || count !== 1) throw new Error(`restored stores disagree with the load for ${id}`);
   }
+  // The first window key's count in its first window: every id sent in that minute with that window key (the duplicate was dropped before the grouping).
+  const firstWindow = Math.floor(startTime / windowSizeMs) * windowSizeMs;
+  let expected = 0;
+  for (let index = 0; index < idCount; index += windowKeyCount) if (Math.floor((startTime + Math.floor(index / recordsPerMs)) / windowSizeMs) * windowSizeMs === firstWindow) expected++;
+  const windowCount = windows.fetch(windowKeyOf(0), firstWindow)?.value;
+  console.log(`after restore: ${windowKeyOf(0)} counted ${String(windowCount)} time(s) in the window at ${new Date(firstWindow).toISOString()} (${expected} expected)`);
+  if (windowCount !== expected) throw new Error(`restored window store disagrees with the load for ${windowKeyOf(0)}`);
   dedupe.close();
   counts.close();
+  windows.close();
   await LevelStores.closed();
 }
 

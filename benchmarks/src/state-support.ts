@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
-import { silentLogger } from '@tributary/streams';
+import { silentLogger, timestampedStoreValue } from '@tributary/streams';
 import type { ChangelogRecord, StateStoreContext } from '@tributary/streams';
 
 /** The positive integer after `name` on the command line, or `fallback`. */
@@ -27,7 +27,14 @@ export function directoryMegabytes(path: string): string {
   return (Number(execFileSync('du', ['-sk', path]).toString().split('\t')[0]) / 1024).toFixed(0);
 }
 
-/** Appends changelog records to a file, length-prefixed: `topic index | key length | value length (-1: null) | key | value`. */
+/** The bytes before a {@link ChangelogFile} record's key: topic index, timestamp, key length, value length. */
+const headerBytes = 17;
+
+/**
+ * Appends changelog records to a file, length-prefixed: `topic index | timestamp (int64) | key
+ * length | value length (-1: null) | key | value`. The timestamp is kept because a timestamped
+ * store's changelog value is bare: its record timestamp is the value's (Kafka's format).
+ */
 export class ChangelogFile {
   private readonly descriptor: number;
   private readonly buffer = Buffer.allocUnsafe(1 << 20);
@@ -38,14 +45,15 @@ export class ChangelogFile {
     this.descriptor = openSync(path, 'w');
   }
 
-  append(topicIndex: number, key: Buffer, value: Buffer | null): void {
-    const length = 9 + key.length + (value?.length ?? 0);
+  append(topicIndex: number, key: Buffer, value: Buffer | null, timestamp: number): void {
+    const length = headerBytes + key.length + (value?.length ?? 0);
     if (this.used + length > this.buffer.length) this.drain();
     this.buffer.writeUInt8(topicIndex, this.used);
-    this.buffer.writeInt32BE(key.length, this.used + 1);
-    this.buffer.writeInt32BE(value === null ? -1 : value.length, this.used + 5);
-    key.copy(this.buffer, this.used + 9);
-    value?.copy(this.buffer, this.used + 9 + key.length);
+    this.buffer.writeBigInt64BE(BigInt(timestamp), this.used + 1);
+    this.buffer.writeInt32BE(key.length, this.used + 9);
+    this.buffer.writeInt32BE(value === null ? -1 : value.length, this.used + 13);
+    key.copy(this.buffer, this.used + headerBytes);
+    value?.copy(this.buffer, this.used + headerBytes + key.length);
     this.used += length;
     this.records++;
   }
@@ -67,20 +75,30 @@ export async function* readChangelog(path: string, topicIndex: number): AsyncGen
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
     pending = pending.length === 0 ? (chunk as Buffer) : Buffer.concat([pending, chunk as Buffer]);
     let offset = 0;
-    while (pending.length - offset >= 9) {
-      const keyLength = pending.readInt32BE(offset + 1);
-      const valueLength = pending.readInt32BE(offset + 5);
-      const end = offset + 9 + keyLength + Math.max(valueLength, 0);
+    while (pending.length - offset >= headerBytes) {
+      const keyLength = pending.readInt32BE(offset + 9);
+      const valueLength = pending.readInt32BE(offset + 13);
+      const end = offset + headerBytes + keyLength + Math.max(valueLength, 0);
       if (end > pending.length) break;
       if (pending[offset] === topicIndex) {
-        const key = Buffer.from(pending.subarray(offset + 9, offset + 9 + keyLength));
-        const value = valueLength < 0 ? null : Buffer.from(pending.subarray(offset + 9 + keyLength, end));
-        yield { key, value };
+        const timestamp = Number(pending.readBigInt64BE(offset + 1));
+        const key = Buffer.from(pending.subarray(offset + headerBytes, offset + headerBytes + keyLength));
+        const value = valueLength < 0 ? null : Buffer.from(pending.subarray(offset + headerBytes + keyLength, end));
+        yield { key, value, timestamp };
       }
       offset = end;
     }
     pending = pending.subarray(offset);
   }
+}
+
+/**
+ * The records a timestamped store's handle restores from its changelog records: each bare value
+ * back with its record timestamp in front (`timestamp + value`, the store's bytes), as the Kafka
+ * runtime converts them (`timestampedStoreRecords`) before a handle writes them.
+ */
+export async function* timestampedRecords(records: AsyncIterable<ChangelogRecord>, storeName: string): AsyncGenerator<ChangelogRecord> {
+  for await (const record of records) yield { key: record.key, value: timestampedStoreValue(record, storeName, undefined) };
 }
 
 /** A store context for restoring and reading stores outside a topology. */

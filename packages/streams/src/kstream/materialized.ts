@@ -9,13 +9,17 @@ import type { Serde } from '../serde/serde.js';
  * (key-value, window or session), from `Stores` or `@tributary/level`.
  */
 export interface Materialized<K, V, Supplier = unknown> {
-  /** The store's name; generated when absent (and then the store is not queryable by a name you know). */
+  /**
+   * The store's name. Defaults to the name of `storeSupplier` when there is one (as
+   * `Materialized.as(supplier)` gives), else generated (and then the store is not queryable by a
+   * name you know). A name other than the supplier's is a `TopologyError`.
+   */
   readonly storeName?: string;
   /** Serializes the store's keys and its changelog's. Defaults to the upstream serde, then the config's `defaultKeySerde`. */
   readonly keySerde?: Serde<K>;
   /** Serializes the store's values and its changelog's. Defaults to the upstream serde, then the config's `defaultValueSerde`. */
   readonly valueSerde?: Serde<V>;
-  /** The backend. Defaults to an in-memory store. */
+  /** The backend; the store takes its name. Defaults to the builder's `dslStoreSuppliers` (in memory unless set). */
   readonly storeSupplier?: Supplier;
   /** Dedupes updates in a cache until commit. Defaults to true. */
   readonly cachingEnabled?: boolean;

@@ -19,6 +19,7 @@ import type { WindowStore } from '../../state/window-store.js';
 import type { Materialized } from '../materialized.js';
 import type { Windowed } from '../windowed.js';
 import type { KTableValueGetterSupplier } from './ktable-value-getter.js';
+import { materializedStoreName } from './materialized-store-name.js';
 
 /** A store's name and whether users know it (and so can query it). */
 export interface StoreName {
@@ -28,7 +29,8 @@ export interface StoreName {
 
 /** `prefix` is the operator's, as in Kafka Streams: `KSTREAM-AGGREGATE-`, `KSTREAM-REDUCE-`, `COGROUPKSTREAM-AGGREGATE-`. */
 export function aggregateStoreName(topology: InternalTopologyBuilder, materialized: Materialized<any, any> | undefined, prefix: string): StoreName {
-  if (materialized?.storeName !== undefined) return { name: materialized.storeName, queryable: true };
+  const named = materializedStoreName(materialized);
+  if (named !== undefined) return { name: named, queryable: true };
   return { name: topology.newName(`${prefix}STATE-STORE-`), queryable: false };
 }
 
@@ -237,5 +239,5 @@ export function countsInBigint(materialized: Materialized<any, unknown> | undefi
  * topology compatibility; sliding windows and `count()` without a Materialized do not).
  */
 export function burnCountStoreIndex(topology: InternalTopologyBuilder, materialized: Materialized<any, any> | undefined): void {
-  if (materialized !== undefined && materialized.storeName === undefined) topology.newIndex();
+  if (materialized !== undefined && materializedStoreName(materialized) === undefined) topology.newIndex();
 }

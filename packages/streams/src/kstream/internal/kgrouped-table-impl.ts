@@ -17,6 +17,7 @@ import { storeValueGetter, type KTableValueGetterSupplier } from './ktable-value
 import { OldValues, oldValuesAlwaysKnown } from './old-values.js';
 import { aggregation, reduction, tableAggregateProcessor, type TableAggregation } from './ops/table-aggregate.js';
 import { tableRepartitionMapProcessor } from './ops/table-repartition-map.js';
+import { materializedStoreName } from './materialized-store-name.js';
 import { addTableStore, tableStoreName } from './table-store.js';
 
 /** Counts are stored as 8-byte doubles: exact for every integer a count reaches. */
@@ -90,6 +91,6 @@ export class KGroupedTableImpl<K, V> implements KGroupedTable<K, V> {
     topology.addProcessor(name, tableAggregateProcessor(aggregationOf, { storeName, valueSerde: this.grouped.valueSerde, topic, oldValues }), [repartitioned.nodeName]);
     addTableStore<K, VA>(topology, name, { storeName, materialized, keySerde, valueSerde: undefined });
     const getters = (): KTableValueGetterSupplier<K, VA> => storeValueGetter(storeName);
-    return new KTableImpl<K, VA>(topology, name, materialized?.keySerde ?? keySerde, materialized?.valueSerde, materialized?.storeName, getters, oldValuesAlwaysKnown(oldValues));
+    return new KTableImpl<K, VA>(topology, name, materialized?.keySerde ?? keySerde, materialized?.valueSerde, materializedStoreName(materialized), getters, oldValuesAlwaysKnown(oldValues));
   }
 }

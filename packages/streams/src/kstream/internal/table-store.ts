@@ -18,13 +18,14 @@ import { Stores } from '../../state/stores.js';
 import type { ValueAndTimestamp } from '../../state/value-and-timestamp.js';
 import type { Materialized } from '../materialized.js';
 import { change, type Change } from './change.js';
+import { materializedStoreName } from './materialized-store-name.js';
 
 /** The store of a table: values with the timestamp of the record that wrote them. */
 export type TableStore<K, V> = KeyValueStore<K, ValueAndTimestamp<V>>;
 
 /** The store name `materialized` gives, or a generated `<prefix>STATE-STORE-0000000007`. */
 export function tableStoreName(topology: InternalTopologyBuilder, materialized: Materialized<any, any> | undefined, prefix: string): string {
-  return materialized?.storeName ?? `${prefix}STATE-STORE-${String(topology.newIndex()).padStart(10, '0')}`;
+  return materializedStoreName(materialized) ?? `${prefix}STATE-STORE-${String(topology.newIndex()).padStart(10, '0')}`;
 }
 
 /** Options of {@link addTableStore}. */

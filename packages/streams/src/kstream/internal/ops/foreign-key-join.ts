@@ -16,6 +16,7 @@
  *
  * The records on both internal topics are Kafka's, byte for byte (see `../foreign-key-wire.ts`).
  */
+import { StreamsError } from '../../../errors/streams-error.js';
 import { internalContext, type TaskContext } from '../../../processor/internal/task-context.js';
 import type { InternalTopologyBuilder } from '../../../processor/internal/topology-builder.js';
 import type { Processor, ProcessorContext } from '../../../processor/processor.js';
@@ -150,7 +151,7 @@ class SubscriptionReceiveProcessor implements Processor<Buffer | null, Buffer, B
   }
 
   process(record: StreamRecord<Buffer | null, Buffer>): void {
-    if (record.value === null) return;
+    if (record.value === null) throw nullPartError(this.names.subscriptionTopic, 'value');
     const subscription = decodeSubscription(record.value);
     const instruction = subscription.instruction;
     if (record.key === null) {
@@ -275,7 +276,7 @@ class ResponseJoinProcessor<K, V, VO, VR> implements Processor<Buffer, Buffer, K
   }
 
   process(record: StreamRecord<Buffer, Buffer>): void {
-    if (record.key === null || record.value === null) return;
+    if (record.key === null || record.value === null) throw nullPartError(this.names.responseTopic, record.key === null ? 'key' : 'value');
     const response = decodeResponse(record.value);
     const key = this.primaryKeySerde.deserialize(this.names.responseTopic, record.key, noHeaders);
     const current = this.leftValues.get(key);
@@ -285,6 +286,14 @@ class ResponseJoinProcessor<K, V, VO, VR> implements Processor<Buffer, Buffer, K
     const result = currentValue === null || (foreignValue === null && !this.leftJoin) ? null : this.joiner(currentValue, foreignValue);
     this.context.forward(record.withKey(key).withValue(result ?? null));
   }
+}
+
+/** A record on one of the join's internal topics with a part the join always writes missing (Kafka Streams fails on it too, in its deserializer or store). */
+function nullPartError(topic: string, part: 'key' | 'value'): StreamsError {
+  return new StreamsError(
+    'FK_JOIN_WIRE',
+    `A record on the foreign-key join's internal topic '${topic}' has a null ${part}, which the join never writes. The topic holds records another program wrote: reset the application (or delete the topic) so that only the join writes it.`,
+  );
 }
 
 /** Every node, topic and store name of one foreign-key join. */

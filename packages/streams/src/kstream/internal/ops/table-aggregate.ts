@@ -5,6 +5,7 @@
  * goes to 0 and stays), only when a reducer returns null. The result's timestamp is the larger of
  * the record's and the aggregate's.
  */
+import { DeserializationError, StreamsError } from '../../../errors/streams-error.js';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor.js';
 import type { StreamRecord } from '../../../processor/stream-record.js';
 import type { Serde } from '../../../serde/serde.js';
@@ -65,7 +66,9 @@ class TableAggregateProcessor<K, V, VA> implements Processor<K, Buffer, K, Chang
   }
 
   process(record: StreamRecord<K, Buffer>): void {
-    if (record.key === null || record.key === undefined || record.value === null) return;
+    // As Kafka's KTableAggregate and KTableReduce, neither is dropped: the groupBy writing this topic sends neither.
+    if (record.key === null || record.key === undefined) throw nullKeyError(this.options.storeName, this.topic);
+    if (record.value === null) throw new DeserializationError(`A record on '${this.topic}' has a null value, not a table change as KTable.groupBy writes it; only the groupBy's own repartition processor should write to this topic.`);
     const { newValue, oldValue } = decodeChange(this.valueSerde, this.topic, record.value, record.headers);
     const stored = this.store.get(record.key);
     const oldAggregate = valueOrNull(stored);
@@ -83,6 +86,13 @@ class TableAggregateProcessor<K, V, VA> implements Processor<K, Buffer, K, Chang
     this.store.put(record.key, aggregate === null ? null : valueAndTimestamp(aggregate, timestamp));
     this.forwarder.maybeForward(record.withValue(change(aggregate, oldAggregate)).withTimestamp(timestamp));
   }
+}
+
+function nullKeyError(storeName: string, topic: string): StreamsError {
+  return new StreamsError(
+    'NULL_KEY_UNEXPECTED',
+    `The KGroupedTable aggregation of store '${storeName}' read a record with a null key from '${topic}' (Kafka Streams throws here too): the KTable.groupBy writing this topic never sends one, so only the groupBy's own repartition processor should write to it.`,
+  );
 }
 
 export function tableAggregateProcessor<K, V, VA>(

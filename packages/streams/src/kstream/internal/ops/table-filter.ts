@@ -17,6 +17,7 @@ import type { KTableImpl, KTableNode } from '../ktable-impl.js';
 import { mappedValueGetter, storeValueGetter, type KTableValueGetterSupplier } from '../ktable-value-getter.js';
 import { OldValues, oldValuesFromParentOrStore } from '../old-values.js';
 import { addTableStore, TableForwarder, tableStoreName, valueOrNull, type TableStore } from '../table-store.js';
+import { materializedStoreName } from '../materialized-store-name.js';
 
 class TableFilterProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
   private context!: ProcessorContext<K, Change<V>>;
@@ -92,7 +93,7 @@ export function filterTable<K, V>(
     nodeName: name,
     keySerde: materialized?.keySerde ?? table.keySerde,
     valueSerde: materialized?.valueSerde ?? table.valueSerde,
-    queryableStoreName: materialized?.storeName,
+    queryableStoreName: materializedStoreName(materialized),
     makeValueGetters: getters,
     enableOldValues,
   };

@@ -15,6 +15,7 @@ import type { KTableImpl, KTableNode } from '../ktable-impl.js';
 import { mappedValueGetter, storeValueGetter, type KTableValueGetterSupplier } from '../ktable-value-getter.js';
 import { OldValues, oldValuesFromParentOrStore } from '../old-values.js';
 import { addTableStore, TableForwarder, tableStoreName, valueOrNull, type TableStore } from '../table-store.js';
+import { materializedStoreName } from '../materialized-store-name.js';
 
 class TableMapValuesProcessor<K, V, VR> implements Processor<K, Change<V>, K, Change<VR>> {
   private context!: ProcessorContext<K, Change<VR>>;
@@ -83,7 +84,7 @@ export function mapTableValues<K, V, VR>(
     nodeName: name,
     keySerde: materialized?.keySerde ?? table.keySerde,
     valueSerde: materialized?.valueSerde,
-    queryableStoreName: materialized?.storeName,
+    queryableStoreName: materializedStoreName(materialized),
     makeValueGetters: getters,
     enableOldValues,
   };

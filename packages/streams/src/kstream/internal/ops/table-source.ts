@@ -18,6 +18,7 @@ import { storeValueGetter } from '../ktable-value-getter.js';
 import { OldValues } from '../old-values.js';
 import type { Serde } from '../../../serde/serde.js';
 import { addTableStore, TableForwarder, tableStoreName, valueOrNull, type TableStore } from '../table-store.js';
+import { materializedStoreName } from '../materialized-store-name.js';
 
 /** What a table source's processors read when they are created (after the graph is built). */
 interface TableSourceState {
@@ -89,7 +90,7 @@ export function addTableSource<K, V>(
     nodeName: processorName,
     keySerde: materialized?.keySerde ?? serdes.keySerde,
     valueSerde: materialized?.valueSerde ?? serdes.valueSerde,
-    queryableStoreName: materialized?.storeName,
+    queryableStoreName: materializedStoreName(materialized),
     makeValueGetters: () => {
       materialize();
       return storeValueGetter<K, V>(storeName);

@@ -16,6 +16,7 @@ import type { KTableImpl, KTableNode } from '../ktable-impl.js';
 import { storeValueGetter, type KTableValueGetter, type KTableValueGetterSupplier } from '../ktable-value-getter.js';
 import { OldValues } from '../old-values.js';
 import { addTableStore, sourceTopicsOf, TableForwarder, tableStoreName, type TableStore } from '../table-store.js';
+import { materializedStoreName } from '../materialized-store-name.js';
 
 export type TableJoinKind = 'inner' | 'left' | 'outer';
 
@@ -166,5 +167,5 @@ export function joinTables<K, V1, V2, VR>(
   }
   addTableStore<K, VR>(topology, mergeName, { storeName, materialized, keySerde: left.keySerde, valueSerde: undefined });
   const getters = (): KTableValueGetterSupplier<K, VR> => storeValueGetter(storeName);
-  return { nodeName: mergeName, keySerde, valueSerde: materialized?.valueSerde, queryableStoreName: materialized?.storeName, makeValueGetters: getters, enableOldValues };
+  return { nodeName: mergeName, keySerde, valueSerde: materialized?.valueSerde, queryableStoreName: materializedStoreName(materialized), makeValueGetters: getters, enableOldValues };
 }

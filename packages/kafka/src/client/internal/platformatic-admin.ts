@@ -134,11 +134,12 @@ export class PlatformaticAdmin implements StreamsAdmin {
     return partitions.map((partition) => ({ partition, low: low.get(partition) ?? 0, high: high.get(partition) ?? 0 }));
   }
 
+  /** Stable offsets only: while a transaction that commits offsets of the group is completing, the brokers answer UNSTABLE_OFFSET_COMMIT and platformatic retries. */
   async fetchCommittedOffsets(groupId: string, topics: readonly string[]): Promise<CommittedOffset[]> {
     if (topics.length === 0) return [];
     const metadata = await this.metadata([...topics], false);
     const requested = topics.map((name) => ({ name, partitionIndexes: Array.from({ length: metadata.topics.get(name)?.partitionsCount ?? 0 }, (_, index) => index) }));
-    const groups = await platformaticCall(() => this.admin.listConsumerGroupOffsets({ groups: [{ groupId, topics: requested }] }));
+    const groups = await platformaticCall(() => this.admin.listConsumerGroupOffsets({ groups: [{ groupId, topics: requested }], requireStable: true }));
     const result: CommittedOffset[] = [];
     for (const topic of groups[0]?.topics ?? []) {
       for (const entry of topic.partitions) result.push({ topic: topic.name, partition: entry.partitionIndex, offset: Number(entry.committedOffset), metadata: entry.metadata === '' || entry.metadata === undefined ? null : entry.metadata });

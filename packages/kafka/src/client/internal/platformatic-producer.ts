@@ -19,6 +19,13 @@ import { messageOf } from './platformatic-records.js';
 /** What every platformatic client of one supplier is built from. */
 export type PlatformaticBaseOptions = Omit<ProducerOptions<Buffer, Buffer, Buffer, Buffer>, 'serializers' | 'registry' | 'beforeSerialization' | 'transactionalId' | 'idempotent' | 'acks'>;
 
+/**
+ * InitProducerId for a new producer of the id: platformatic otherwise sends producer id 0 and
+ * epoch 0, which the transaction coordinator takes as a claim to be producer 0 and answers with
+ * PRODUCER_FENCED once another producer has initialized the id.
+ */
+const FRESH_PRODUCER = { producerId: -1n, producerEpoch: -1 };
+
 /** A platformatic transaction (the package exports no name for it). */
 type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
 
@@ -70,13 +77,13 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
   async initTransactions(): Promise<void> {
     // The first transaction initializes the id (and fences the earlier producers); ending it
     // locally, with nothing in it, sends no request.
-    const transaction = await this.call(() => this.producer.beginTransaction());
+    const transaction = await this.call(() => this.producer.beginTransaction(FRESH_PRODUCER));
     await this.call(() => transaction.cancel());
   }
 
   async beginTransaction(): Promise<void> {
     if (this.transaction !== undefined) throw new IllegalStateError(`Producer ${this.config.transactionalId} began a transaction while one was open.`);
-    this.transaction = await this.call(() => this.producer.beginTransaction());
+    this.transaction = await this.call(() => this.producer.beginTransaction(FRESH_PRODUCER));
     this.touched = false;
   }
 

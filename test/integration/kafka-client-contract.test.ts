@@ -215,6 +215,21 @@ describe(`the Kafka client seam on ${clientUnderTest()}`, () => {
     expect(read.failures).toEqual([]);
   });
 
+  it('takes concurrent sends to partitions new to the transaction, as the runtime sends a changelog and an output at once', async () => {
+    const { supplier, onClose } = await clients('concurrent');
+    const topic = uniqueTopic('contract-concurrent');
+    await createTopic(supplier, onClose, topic, 3);
+    const producer = supplier.transactionalProducer({ transactionalId: uniqueTopic('contract-concurrent-id'), transactionTimeoutMs: 30_000 });
+    await producer.initTransactions();
+    onClose(() => producer.disconnect());
+    await producer.beginTransaction();
+    await Promise.all([0, 1, 2].map((partition) => producer.send(topic, [{ key: null, value: Buffer.from(`p${partition}`), partition }])));
+    await producer.commitTransaction();
+    const read = await reader(supplier, onClose, uniqueTopic('contract-concurrent-group'), topic);
+    await waitFor('a record from every partition', () => read.values().length >= 3);
+    expect(read.values().sort()).toEqual(['p0', 'p1', 'p2']);
+  });
+
   it('fences the first producer of a transactional id when a second one initializes it', async () => {
     const { supplier, onClose } = await clients('fencing');
     const topic = uniqueTopic('contract-fence');

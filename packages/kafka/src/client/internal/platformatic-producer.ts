@@ -64,6 +64,10 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
   /** Whether the open transaction holds records or offsets (an empty one ends without a request). */
   private touched = false;
   private fenced: KafkaClientError | undefined;
+  /** The open transaction's partitions, `topic:partition`, that a send has added to it. */
+  private readonly added = new Set<string>();
+  /** The last send that adds a partition to the open transaction (see {@link send}). */
+  private adding: Promise<unknown> = Promise.resolve();
 
   constructor(
     options: PlatformaticBaseOptions,
@@ -85,13 +89,28 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
     if (this.transaction !== undefined) throw new IllegalStateError(`Producer ${this.config.transactionalId} began a transaction while one was open.`);
     this.transaction = await this.call(() => this.producer.beginTransaction(FRESH_PRODUCER));
     this.touched = false;
+    this.added.clear();
   }
 
+  /**
+   * Sends to a partition the transaction already holds go at once; a send that adds a partition
+   * waits for the one before it that added one. platformatic deduplicates concurrent
+   * AddPartitionsToTxn requests into the first one, so a second send adding another partition at
+   * the same time would produce to a partition the transaction does not hold, and the brokers
+   * answer TRANSACTION_ABORTABLE.
+   */
   async send(topic: string, records: readonly OutgoingKafkaRecord[]): Promise<SendAcknowledgement[]> {
     const transaction = this.open();
     this.touched = true;
     const messages = records.map((record) => messageOf(topic, record));
-    return acknowledgements(topic, await this.call(() => transaction.send({ messages })));
+    const partition = records[0]?.partition;
+    const key = `${topic}:${partition ?? '?'}`;
+    if (partition !== undefined && this.added.has(key)) return acknowledgements(topic, await this.call(() => transaction.send({ messages })));
+    const sent = this.adding.then(() => this.call(() => transaction.send({ messages })));
+    this.adding = sent.catch(() => {});
+    const result = await sent;
+    if (partition !== undefined) this.added.add(key);
+    return acknowledgements(topic, result);
   }
 
   /**

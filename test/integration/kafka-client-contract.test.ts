@@ -285,4 +285,32 @@ describe(`the Kafka client seam on ${clientUnderTest()}`, () => {
     await producer.commitTransaction();
     expect(await offsetsOf()).toEqual([5, 7]);
   });
+
+  it('commits transactional offsets with the group generation, refused for another generation where the client speaks KIP-447', async () => {
+    const { supplier, onClose } = await clients('generation');
+    const topic = uniqueTopic('contract-generation');
+    await createTopic(supplier, onClose, topic, 1);
+    const groupId = uniqueTopic('contract-generation-group');
+    const member = await reader(supplier, onClose, groupId, topic);
+    await waitFor('the member assigned', () => member.assignments.length > 0);
+    const { memberId, generationId } = member.assignments.at(-1)!;
+    const producer = supplier.transactionalProducer({ transactionalId: uniqueTopic('contract-generation-id'), transactionTimeoutMs: 30_000 });
+    await producer.initTransactions();
+    onClose(() => producer.disconnect());
+
+    await producer.beginTransaction();
+    await producer.sendOffsetsToTransaction([{ topic, partition: 0, offset: 1 }], { groupId, generationId, memberId });
+    await producer.commitTransaction();
+
+    if (clientUnderTest() === 'kafkajs') {
+      // TxnOffsetCommit v0/v1 carries no generation, and kafkajs does not report one.
+      expect(generationId).toBe(-1);
+      return;
+    }
+    expect(generationId).toBeGreaterThan(0);
+    await producer.beginTransaction();
+    const stale = producer.sendOffsetsToTransaction([{ topic, partition: 0, offset: 2 }], { groupId, generationId: generationId + 1, memberId });
+    await expect(stale).rejects.toMatchObject({ kind: 'rebalance-in-progress' });
+    await producer.abortTransaction();
+  });
 });

@@ -90,4 +90,58 @@ describe(`KafkaStreams on ${clientUnderTest()}`, () => {
       await admin.disconnect();
     }
   });
+
+  it('shares the partitions between two instances under exactly-once: each task on one of them, every input counted once', async () => {
+    const kafka = kafkaClient();
+    const input = uniqueTopic('client-share-in');
+    const output = uniqueTopic('client-share-out');
+    await createTopics(kafka, [
+      { topic: input, numPartitions: 4 },
+      { topic: output, numPartitions: 4 },
+    ]);
+    const applicationId = uniqueTopic('client-share-app');
+    const apps: KafkaStreams[] = [];
+    const start = async (): Promise<KafkaStreams> => {
+      const supplier = await client();
+      const app = new KafkaStreams(countTopology(input, output), {
+        applicationId,
+        bootstrapServers: bootstrapServers(),
+        processingGuarantee: 'exactly_once',
+        commitIntervalMs: 200,
+        logger: silentLogger,
+        consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500 },
+        ...(supplier === undefined ? {} : { client: supplier }),
+      });
+      apps.push(app);
+      await app.start();
+      return app;
+    };
+    try {
+      const first = await start();
+      const second = await start();
+      await expect.poll(() => [first.metrics().tasks.length, second.metrics().tasks.length], { timeout: 60_000 }).toEqual([2, 2]);
+      expect([...first.metrics().tasks, ...second.metrics().tasks].sort()).toEqual(['0_0', '0_1', '0_2', '0_3']);
+
+      const keys = Array.from({ length: 12 }, (_, index) => `key-${index}`);
+      const producer = inputProducer(kafka);
+      await producer.connect();
+      await producer.send({ topic: input, messages: keys.flatMap((key) => [1, 2, 3].map((round) => ({ key, value: `${key}-${round}` }))) });
+      await producer.disconnect();
+
+      const latest = new Map<string, number>();
+      const reader = kafka.consumer({ groupId: uniqueTopic('client-share-reader'), readUncommitted: false });
+      await reader.connect();
+      await reader.subscribe({ topic: output, fromBeginning: true });
+      await reader.run({
+        eachMessage: async ({ message }) => {
+          latest.set(message.key!.toString(), message.value!.readDoubleBE(0));
+        },
+      });
+      await expect.poll(() => latest.size === keys.length && [...latest.values()].every((count) => count === 3), { timeout: 60_000 }).toBe(true);
+      await reader.disconnect();
+      expect(first.metrics().processed + second.metrics().processed).toBe(keys.length * 3);
+    } finally {
+      for (const app of apps) await app.close();
+    }
+  });
 });

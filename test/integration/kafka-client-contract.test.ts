@@ -313,4 +313,33 @@ describe(`the Kafka client seam on ${clientUnderTest()}`, () => {
     await expect(stale).rejects.toMatchObject({ kind: 'rebalance-in-progress' });
     await producer.abortTransaction();
   });
+
+  it("starts a partition at offsets a pending transaction commits for the group only once it completes, where the client reads offsets stable", async () => {
+    // kafkajs' OffsetFetch never asks for stable offsets: it starts from the last completed commit at once.
+    const readsStable = { kafkajs: false, platformatic: true }[clientUnderTest()];
+    const { supplier, onClose } = await clients('stable');
+    const topic = uniqueTopic('contract-stable');
+    await createTopic(supplier, onClose, topic, 1);
+    const producer = supplier.producer();
+    await producer.connect();
+    onClose(() => producer.disconnect());
+    await producer.send(topic, ['r0', 'r1', 'r2', 'r3'].map((value) => ({ key: null, value: Buffer.from(value), partition: 0 })));
+
+    const groupId = uniqueTopic('contract-stable-group');
+    const transactional = supplier.transactionalProducer({ transactionalId: uniqueTopic('contract-stable-id'), transactionTimeoutMs: 30_000 });
+    await transactional.initTransactions();
+    onClose(() => transactional.disconnect());
+    await transactional.beginTransaction();
+    await transactional.sendOffsetsToTransaction([{ topic, partition: 0, offset: 2 }], { groupId });
+
+    const read = await reader(supplier, onClose, groupId, topic);
+    await waitFor('the member assigned', () => read.assignments.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(read.values()).toEqual(readsStable ? [] : ['r0', 'r1', 'r2', 'r3']);
+    await transactional.commitTransaction();
+    if (readsStable) {
+      await waitFor('the records after the committed offset', () => read.values().length >= 2);
+      expect(read.values()).toEqual(['r2', 'r3']);
+    }
+  });
 });

@@ -25,6 +25,11 @@ const DEFAULT_MAX_WAIT_MS = 500;
 /** What a fetch answers (the package exports no name for it). */
 type FetchResponse = Awaited<ReturnType<Consumer['fetch']>>;
 
+/** What OffsetFetch answers, as far as this reads it. */
+interface OffsetFetchResponse {
+  readonly groups: readonly { readonly topics: readonly { readonly name: string; readonly partitions: readonly { readonly partitionIndex: number; readonly committedOffset: bigint }[] }[] }[];
+}
+
 type OnBatch = (batch: FetchedBatch, markConsumed: () => void) => Promise<void>;
 
 function keyOf(topic: string, partition: number): string {
@@ -170,20 +175,31 @@ export class PlatformaticConsumer implements StreamsConsumer {
     this.listener.onAssigned?.({ memberId: payload.memberId, generationId: payload.generationId ?? -1, partitions });
   }
 
-  /** Positions for the assigned partitions that have none: the committed offset, or the log start. */
+  /**
+   * Positions for the assigned partitions that have none: the committed offset, or the log
+   * start. The committed offsets are read stable (OffsetFetch with `requireStable`, as Kafka's
+   * read_committed consumer does): while a transaction that commits offsets of the group is
+   * completing, the coordinator answers UNSTABLE_OFFSET_COMMIT and the fetch loop asks again,
+   * so a task taken over never starts before offsets its last owner committed.
+   */
   private async loadPositions(): Promise<void> {
     const epoch = this.epoch;
     const missing = [...this.assigned].filter(([key]) => !this.positions.has(key)).map(([, value]) => value);
-    if (missing.length === 0) return;
+    const { coordinatorId, memberId } = this.consumer;
+    if (missing.length === 0 || coordinatorId === null) return;
     const byTopic = new Map<string, number[]>();
     for (const { topic, partition } of missing) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
-    const committed = await this.consumer.listCommittedOffsets({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+    const broker = await brokerOf(this.consumer, coordinatorId);
+    const group = { groupId: this.config.groupId, memberId, memberEpoch: -1, topics: [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes })) };
+    const response = await request<OffsetFetchResponse>(this.consumer, broker, 'OffsetFetch', [group], true);
+    const committed = new Map<string, bigint>();
+    for (const topic of response.groups[0]?.topics ?? []) for (const entry of topic.partitions) committed.set(keyOf(topic.name, entry.partitionIndex), entry.committedOffset);
     const earliest = await this.consumer.listOffsets({ topics: [...byTopic.keys()], partitions: Object.fromEntries(byTopic), timestamp: ListOffsetTimestamps.EARLIEST });
     if (epoch !== this.epoch) return;
     for (const { topic, partition } of missing) {
       const key = keyOf(topic, partition);
       if (this.positions.has(key)) continue;
-      const offset = committed.get(topic)?.[partition];
+      const offset = committed.get(key);
       this.positions.set(key, offset !== undefined && offset >= 0n ? offset : (earliest.get(topic)?.[partition] ?? 0n));
     }
   }

@@ -1,0 +1,188 @@
+/**
+ * The producers of the @platformatic/kafka adapter: the idempotent producer a stream thread
+ * shares under at-least-once, and a transactional producer. Every send is one topic-partition's
+ * records, acks = all. platformatic initializes the transactional id (InitProducerId, which
+ * fences every earlier producer of the id) at the first transaction, and sends TxnOffsetCommit
+ * at a version that carries the group's generation and member id (KIP-447), so offsets sent
+ * with a {@link ConsumerGroupMetadata} of a stale generation are refused by the coordinator.
+ *
+ * Once fenced, a producer stays fenced here: platformatic would initialize the id again at the
+ * next transaction, taking the id back from the producer that fenced it.
+ */
+import { Producer, ProduceAcks, type Admin, type Message, type ProduceResult, type ProducerOptions } from '@platformatic/kafka';
+import { IllegalStateError } from '../../errors.js';
+import { KafkaClientError } from '../client-error.js';
+import type { ConsumerGroupMetadata, OffsetCommit, OutgoingKafkaRecord, SendAcknowledgement, StreamsProducer, TransactionalProducer, TransactionalProducerConfig } from '../kafka-client.js';
+import { fromPlatformatic, platformaticCall } from './platformatic-errors.js';
+import { messageOf } from './platformatic-records.js';
+
+/** What every platformatic client of one supplier is built from. */
+export type PlatformaticBaseOptions = Omit<ProducerOptions<Buffer, Buffer, Buffer, Buffer>, 'serializers' | 'registry' | 'beforeSerialization' | 'transactionalId' | 'idempotent' | 'acks'>;
+
+/**
+ * InitProducerId for a new producer of the id: platformatic otherwise sends producer id 0 and
+ * epoch 0, which the transaction coordinator takes as a claim to be producer 0 and answers with
+ * PRODUCER_FENCED once another producer has initialized the id.
+ */
+const FRESH_PRODUCER = { producerId: -1n, producerEpoch: -1 };
+
+/** A platformatic transaction (the package exports no name for it). */
+type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
+
+/** platformatic reports one offset per partition written: the first record's. */
+function acknowledgements(topic: string, result: ProduceResult): SendAcknowledgement[] {
+  return (result.offsets ?? []).map((entry) => ({ topic: entry.topic || topic, partition: entry.partition, baseOffset: Number(entry.offset) }));
+}
+
+export class PlatformaticProducer implements StreamsProducer {
+  private readonly producer: Producer;
+
+  constructor(options: PlatformaticBaseOptions) {
+    this.producer = new Producer({ ...options, idempotent: true, acks: ProduceAcks.ALL, autocreateTopics: true });
+  }
+
+  async connect(): Promise<void> {
+    await platformaticCall(() => this.producer.metadata({ topics: [] }));
+  }
+
+  async disconnect(): Promise<void> {
+    await platformaticCall(() => this.producer.close());
+  }
+
+  async send(topic: string, records: readonly OutgoingKafkaRecord[]): Promise<SendAcknowledgement[]> {
+    const messages = records.map((record) => messageOf(topic, record));
+    return acknowledgements(topic, await platformaticCall(() => this.producer.send({ messages })));
+  }
+}
+
+/** Finds a consumer group's coordinator: the broker that takes the group's transactional offsets. */
+export type GroupCoordinatorLookup = (groupId: string) => Promise<number>;
+
+export class PlatformaticTransactionalProducer implements TransactionalProducer {
+  private readonly producer: Producer;
+  private transaction: Transaction | undefined;
+  /** Whether the open transaction holds records or offsets (an empty one ends without a request). */
+  private touched = false;
+  private fenced: KafkaClientError | undefined;
+  /** The open transaction's partitions, `topic:partition`, that a send has added to it. */
+  private readonly added = new Set<string>();
+  /** The last send that adds a partition to the open transaction (see {@link send}). */
+  private adding: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    options: PlatformaticBaseOptions,
+    private readonly config: TransactionalProducerConfig,
+    private readonly groupCoordinator: GroupCoordinatorLookup,
+  ) {
+    // platformatic sends its request timeout as the transaction timeout of InitProducerId.
+    this.producer = new Producer({ ...options, transactionalId: config.transactionalId, idempotent: true, acks: ProduceAcks.ALL, autocreateTopics: false, timeout: config.transactionTimeoutMs });
+  }
+
+  async initTransactions(): Promise<void> {
+    // The first transaction initializes the id (and fences the earlier producers); ending it
+    // locally, with nothing in it, sends no request.
+    const transaction = await this.call(() => this.producer.beginTransaction(FRESH_PRODUCER));
+    await this.call(() => transaction.cancel());
+  }
+
+  async beginTransaction(): Promise<void> {
+    if (this.transaction !== undefined) throw new IllegalStateError(`Producer ${this.config.transactionalId} began a transaction while one was open.`);
+    this.transaction = await this.call(() => this.producer.beginTransaction(FRESH_PRODUCER));
+    this.touched = false;
+    this.added.clear();
+  }
+
+  /**
+   * Sends to a partition the transaction already holds go at once; a send that adds a partition
+   * waits for the one before it that added one. platformatic deduplicates concurrent
+   * AddPartitionsToTxn requests into the first one, so a second send adding another partition at
+   * the same time would produce to a partition the transaction does not hold, and the brokers
+   * answer TRANSACTION_ABORTABLE.
+   */
+  async send(topic: string, records: readonly OutgoingKafkaRecord[]): Promise<SendAcknowledgement[]> {
+    const transaction = this.open();
+    this.touched = true;
+    const messages = records.map((record) => messageOf(topic, record));
+    const partition = records[0]?.partition;
+    const key = `${topic}:${partition ?? '?'}`;
+    if (partition !== undefined && this.added.has(key)) return acknowledgements(topic, await this.call(() => transaction.send({ messages })));
+    const sent = this.adding.then(() => this.call(() => transaction.send({ messages })));
+    this.adding = sent.catch(() => {});
+    const result = await sent;
+    if (partition !== undefined) this.added.add(key);
+    return acknowledgements(topic, result);
+  }
+
+  /**
+   * AddOffsetsToTxn for the group, then TxnOffsetCommit with the group's generation and member id
+   * when `group` has them (v2), -1 and '' when not (v1: the coordinator checks no generation).
+   * platformatic commits no offset metadata in a transaction.
+   */
+  async sendOffsetsToTransaction(offsets: readonly OffsetCommit[], group: ConsumerGroupMetadata): Promise<void> {
+    const transaction = this.open();
+    if (offsets.length === 0) return;
+    this.touched = true;
+    const coordinatorId = await this.call(() => this.groupCoordinator(group.groupId));
+    // platformatic reads only the group id of the consumer it is handed here.
+    await this.call(() => transaction.addConsumer({ groupId: group.groupId } as Parameters<Transaction['addConsumer']>[0]));
+    const consumer = { groupId: group.groupId, generationId: group.generationId ?? -1, memberId: group.memberId ?? '', coordinatorId };
+    for (const { topic, partition, offset } of offsets) {
+      // platformatic commits the offset after the message's: the next one to consume is `offset`.
+      const consumed = { topic, partition, offset: BigInt(offset) - 1n, metadata: { consumer } } as unknown as Message;
+      await this.call(() => transaction.addOffset(consumed));
+    }
+  }
+
+  async commitTransaction(): Promise<void> {
+    await this.end(true);
+  }
+
+  async abortTransaction(): Promise<void> {
+    await this.end(false);
+  }
+
+  async disconnect(): Promise<void> {
+    this.transaction = undefined;
+    await platformaticCall(() => this.producer.close(true));
+  }
+
+  private async end(commit: boolean): Promise<void> {
+    const transaction = this.open();
+    this.transaction = undefined;
+    if (!this.touched) {
+      await this.call(() => transaction.cancel());
+      return;
+    }
+    await this.call(() => (commit ? transaction.commit() : transaction.abort()));
+  }
+
+  private open(): Transaction {
+    if (this.fenced !== undefined) throw this.fenced;
+    if (this.transaction === undefined) throw new IllegalStateError(`Producer ${this.config.transactionalId} has no open transaction.`);
+    return this.transaction;
+  }
+
+  /** Runs a request; a fencing error fences this producer for good. */
+  private async call<T>(request: () => Promise<T>): Promise<T> {
+    if (this.fenced !== undefined) throw this.fenced;
+    try {
+      return await request();
+    } catch (error) {
+      const normalized = fromPlatformatic(error);
+      if (normalized instanceof KafkaClientError && normalized.kind === 'fenced') {
+        this.fenced = normalized;
+        this.transaction = undefined;
+      }
+      throw normalized;
+    }
+  }
+}
+
+/** The group coordinator lookup over an admin client (FindCoordinator, asked at each transactional offset commit). */
+export function groupCoordinatorLookup(admin: () => Admin): GroupCoordinatorLookup {
+  return async (groupId) => {
+    const [found] = await admin().findCoordinator({ keyType: 0, keys: [groupId] });
+    if (found === undefined) throw new KafkaClientError('unavailable', `No coordinator was found for the consumer group ${groupId}; check that the brokers are up.`, true);
+    return found.nodeId;
+  };
+}

@@ -1,0 +1,345 @@
+/**
+ * The client seam's contract, against the real broker: the same cases for every
+ * `KafkaClientSupplier` Tributary ships, chosen by `TRIBUTARY_CLIENT` (kafkajs on any Node;
+ * `pnpm test:platformatic` runs them on @platformatic/kafka under Node 24). Each case checks what
+ * the runtime relies on: batches with the high watermark, positions, commits with metadata, a
+ * rebalance run by the runtime's own kind of assignor, read_committed, fencing, and offsets
+ * committed in a transaction.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FetchedBatch, GroupAssignment, GroupAssignor, KafkaClientSupplier, StreamsConsumer } from '../../packages/kafka/src/client/kafka-client.js';
+import { clientUnderTest, supplierUnderTest } from './helpers/client-under-test.js';
+import { uniqueTopic } from './helpers/kafka.js';
+
+const open: { supplier: KafkaClientSupplier; close: (() => Promise<void>)[] }[] = [];
+
+afterEach(async () => {
+  for (const { supplier, close } of open.splice(0)) {
+    for (const step of close.reverse()) await step().catch(() => {});
+    supplier.shutdown();
+  }
+});
+
+async function clients(name: string): Promise<{ supplier: KafkaClientSupplier; onClose: (step: () => Promise<void>) => void }> {
+  const supplier = await supplierUnderTest(`contract-${name}`);
+  const entry = { supplier, close: [] as (() => Promise<void>)[] };
+  open.push(entry);
+  return { supplier, onClose: (step) => entry.close.push(step) };
+}
+
+async function waitFor(what: string, condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function createTopic(supplier: KafkaClientSupplier, onClose: (step: () => Promise<void>) => void, name: string, partitions: number): Promise<void> {
+  const admin = supplier.admin();
+  await admin.connect({ timeoutMs: 30_000, stopped: () => false });
+  onClose(() => admin.disconnect());
+  await admin.createTopics([{ name, partitions, replicationFactor: 1, configs: {} }]);
+}
+
+/** Splits the partitions of every topic among the members, round robin in member id order; each member's user data names it. */
+function splittingAssignor(label: string): GroupAssignor {
+  return {
+    name: 'contract-split',
+    version: 1,
+    subscriptionUserData: () => Buffer.from(label),
+    assign(members, partitionCount) {
+      const sorted = [...members].sort((a, b) => a.memberId.localeCompare(b.memberId));
+      const shares = sorted.map(() => [] as number[]);
+      for (let partition = 0; partition < partitionCount(topicOfAssignor); partition++) shares[partition % sorted.length]!.push(partition);
+      return sorted.map((member, index) => ({ memberId: member.memberId, partitions: { [topicOfAssignor]: shares[index]! }, userData: Buffer.from(`for ${member.userData?.toString() ?? '?'}`) }));
+    },
+  };
+}
+let topicOfAssignor = '';
+
+/** A consumer of `topic` in `groupId` that keeps every batch and membership event. */
+async function reader(supplier: KafkaClientSupplier, onClose: (step: () => Promise<void>) => void, groupId: string, topic: string, options: { assignor?: GroupAssignor; manual?: boolean } = {}) {
+  const batches: FetchedBatch[] = [];
+  const assignments: GroupAssignment[] = [];
+  const events: string[] = [];
+  const failures: unknown[] = [];
+  const consumer: StreamsConsumer = supplier.consumer({ groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500, rebalanceTimeoutMs: 20_000, maxWaitTimeMs: 200, ...(options.assignor === undefined ? {} : { assignor: options.assignor }) });
+  await consumer.connect();
+  onClose(() => consumer.disconnect());
+  await consumer.subscribe([topic], {
+    onRevoked: () => events.push('revoked'),
+    onAssigned: (assignment) => {
+      events.push('assigned');
+      assignments.push(assignment);
+    },
+    onFailed: (error) => failures.push(error),
+  });
+  await consumer.run(
+    async (batch, markConsumed) => {
+      batches.push(batch);
+      markConsumed();
+    },
+    { manualPositions: options.manual ?? false },
+  );
+  const values = (): string[] => batches.flatMap((batch) => batch.records.map((record) => record.value?.toString() ?? 'null'));
+  return { consumer, batches, assignments, events, failures, values };
+}
+
+describe(`the Kafka client seam on ${clientUnderTest()}`, () => {
+  it('sends one partition at a time and fetches batches with the high watermark; seeks, pauses and commits with metadata', async () => {
+    const { supplier, onClose } = await clients('produce');
+    const topic = uniqueTopic('contract-produce');
+    await createTopic(supplier, onClose, topic, 2);
+    const producer = supplier.producer();
+    await producer.connect();
+    onClose(() => producer.disconnect());
+    const first = await producer.send(topic, [
+      { key: Buffer.from('a'), value: Buffer.from('a0'), partition: 0, timestamp: '1700000000000', headers: { trace: 'x', repeated: ['1', '2'] } },
+      { key: Buffer.from('a'), value: Buffer.from('a1'), partition: 0, timestamp: '1700000000001' },
+    ]);
+    expect(first).toEqual([{ topic, partition: 0, baseOffset: 0 }]);
+    const second = await producer.send(topic, [{ key: null, value: null, partition: 1, timestamp: '1700000000002' }]);
+    expect(second).toEqual([{ topic, partition: 1, baseOffset: 0 }]);
+
+    const groupId = uniqueTopic('contract-produce-group');
+    const read = await reader(supplier, onClose, groupId, topic);
+    await waitFor('three records', () => read.batches.reduce((sum, batch) => sum + batch.records.length, 0) >= 3);
+    const zero = read.batches.filter((batch) => batch.partition === 0).flatMap((batch) => batch.records);
+    expect(zero.map((record) => [record.offset, record.timestamp, record.key?.toString(), record.value?.toString()])).toEqual([
+      ['0', '1700000000000', 'a', 'a0'],
+      ['1', '1700000000001', 'a', 'a1'],
+    ]);
+    const headers = zero[0]!.headers!;
+    expect(String(headers['trace'])).toBe('x');
+    expect((headers['repeated'] as Buffer[]).map(String)).toEqual(['1', '2']);
+    const one = read.batches.find((batch) => batch.partition === 1)!;
+    expect(one.records[0]).toMatchObject({ offset: '0', key: null, value: null });
+    expect(read.batches.find((batch) => batch.partition === 0)).toMatchObject({ highWatermark: 2, lastOffset: 1 });
+
+    // Seek back: the partition's records come again.
+    const before = read.values().length;
+    read.consumer.seek(topic, 0, 1);
+    await waitFor('the sought record again', () => read.values().length > before);
+    expect(read.values().slice(before)).toEqual(['a1']);
+
+    // Paused, a partition's new records wait; resumed, they come.
+    read.consumer.pause([{ topic, partitions: [0] }]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const paused = read.values().length;
+    await producer.send(topic, [{ key: null, value: Buffer.from('a2'), partition: 0 }]);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(read.values().length).toBe(paused);
+    read.consumer.resume([{ topic, partitions: [0] }]);
+    await waitFor('the resumed record', () => read.values().includes('a2'));
+
+    await read.consumer.commitOffsets([
+      { topic, partition: 0, offset: 3, metadata: 'ends:0=3' },
+      { topic, partition: 1, offset: 1 },
+    ]);
+    const admin = supplier.admin();
+    await admin.connect({ timeoutMs: 30_000, stopped: () => false });
+    onClose(() => admin.disconnect());
+    const committed = await admin.fetchCommittedOffsets(groupId, [topic]);
+    expect([...committed].sort((a, b) => a.partition - b.partition)).toEqual([
+      { topic, partition: 0, offset: 3, metadata: 'ends:0=3' },
+      { topic, partition: 1, offset: 1, metadata: expect.toBeOneOf([null, '']) },
+    ]);
+    const byPartition = async () => (await admin.listOffsets(topic)).sort((a, b) => a.partition - b.partition);
+    expect(await byPartition()).toEqual([
+      { partition: 0, low: 0, high: 3 },
+      { partition: 1, low: 0, high: 1 },
+    ]);
+    expect(await admin.partitionCounts([topic, uniqueTopic('absent')])).toEqual(new Map([[topic, 2]]));
+    await admin.deleteRecords(topic, [{ partition: 0, offset: 2 }]);
+    expect((await byPartition())[0]).toEqual({ partition: 0, low: 2, high: 3 });
+    expect(read.failures).toEqual([]);
+  });
+
+  it('rebalances two members with the runtime-style assignor: disjoint partitions, each member its own assignment user data', async () => {
+    const { supplier, onClose } = await clients('rebalance');
+    const topic = uniqueTopic('contract-rebalance');
+    topicOfAssignor = topic;
+    await createTopic(supplier, onClose, topic, 4);
+    const groupId = uniqueTopic('contract-rebalance-group');
+    const first = await reader(supplier, onClose, groupId, topic, { assignor: splittingAssignor('first') });
+    await waitFor('the first member assigned', () => first.assignments.length > 0);
+    expect(first.assignments[0]!.partitions[topic]).toEqual([0, 1, 2, 3]);
+
+    const second = await reader(supplier, onClose, groupId, topic, { assignor: splittingAssignor('second') });
+    await waitFor('both members in one generation', () => {
+      const a = first.assignments.at(-1)?.partitions[topic] ?? [];
+      const b = second.assignments.at(-1)?.partitions[topic] ?? [];
+      return a.length === 2 && b.length === 2;
+    });
+    expect([...first.assignments.at(-1)!.partitions[topic]!, ...second.assignments.at(-1)!.partitions[topic]!].sort()).toEqual([0, 1, 2, 3]);
+    expect(first.events).toContain('revoked');
+    expect(first.events.at(-1)).toBe('assigned');
+
+    const admin = supplier.admin();
+    await admin.connect({ timeoutMs: 30_000, stopped: () => false });
+    onClose(() => admin.disconnect());
+    const members = await admin.describeGroup(groupId);
+    expect(members.map((member) => [member.subscriptionUserData?.toString(), member.assignmentUserData?.toString()]).sort()).toEqual([
+      ['first', 'for first'],
+      ['second', 'for second'],
+    ]);
+    const ids = new Set([first.assignments.at(-1)!.memberId, second.assignments.at(-1)!.memberId]);
+    expect(new Set(members.map((member) => member.memberId))).toEqual(ids);
+    expect(first.failures).toEqual([]);
+    expect(second.failures).toEqual([]);
+  });
+
+  it('commits and aborts transactions: read_committed sees only the committed records, and positions move past the aborted ones', async () => {
+    const { supplier, onClose } = await clients('transactions');
+    const topic = uniqueTopic('contract-txn');
+    await createTopic(supplier, onClose, topic, 1);
+    const producer = supplier.transactionalProducer({ transactionalId: uniqueTopic('contract-txn-id'), transactionTimeoutMs: 30_000 });
+    await producer.initTransactions();
+    onClose(() => producer.disconnect());
+    await producer.beginTransaction();
+    await producer.send(topic, [{ key: null, value: Buffer.from('committed-1'), partition: 0 }]);
+    await producer.commitTransaction();
+    await producer.beginTransaction();
+    await producer.send(topic, [{ key: null, value: Buffer.from('aborted-1'), partition: 0 }, { key: null, value: Buffer.from('aborted-2'), partition: 0 }]);
+    await producer.abortTransaction();
+    await producer.beginTransaction();
+    await producer.send(topic, [{ key: null, value: Buffer.from('committed-2'), partition: 0 }]);
+    await producer.commitTransaction();
+
+    const read = await reader(supplier, onClose, uniqueTopic('contract-txn-group'), topic);
+    // committed-1, its marker, two aborted, their marker, committed-2, its marker: offsets 0..6.
+    await waitFor('the end of the partition', () => read.batches.some((batch) => batch.lastOffset >= 5));
+    expect(read.values()).toEqual(['committed-1', 'committed-2']);
+    expect(Math.max(...read.batches.map((batch) => batch.highWatermark))).toBe(7);
+    expect(read.failures).toEqual([]);
+  });
+
+  it('takes concurrent sends to partitions new to the transaction, as the runtime sends a changelog and an output at once', async () => {
+    const { supplier, onClose } = await clients('concurrent');
+    const topic = uniqueTopic('contract-concurrent');
+    await createTopic(supplier, onClose, topic, 3);
+    const producer = supplier.transactionalProducer({ transactionalId: uniqueTopic('contract-concurrent-id'), transactionTimeoutMs: 30_000 });
+    await producer.initTransactions();
+    onClose(() => producer.disconnect());
+    await producer.beginTransaction();
+    await Promise.all([0, 1, 2].map((partition) => producer.send(topic, [{ key: null, value: Buffer.from(`p${partition}`), partition }])));
+    await producer.commitTransaction();
+    const read = await reader(supplier, onClose, uniqueTopic('contract-concurrent-group'), topic);
+    await waitFor('a record from every partition', () => read.values().length >= 3);
+    expect(read.values().sort()).toEqual(['p0', 'p1', 'p2']);
+  });
+
+  it('fences the first producer of a transactional id when a second one initializes it', async () => {
+    const { supplier, onClose } = await clients('fencing');
+    const topic = uniqueTopic('contract-fence');
+    await createTopic(supplier, onClose, topic, 1);
+    const transactionalId = uniqueTopic('contract-fence-id');
+    const zombie = supplier.transactionalProducer({ transactionalId, transactionTimeoutMs: 30_000 });
+    await zombie.initTransactions();
+    onClose(() => zombie.disconnect());
+    await zombie.beginTransaction();
+    await zombie.send(topic, [{ key: null, value: Buffer.from('zombie'), partition: 0 }]);
+
+    const successor = supplier.transactionalProducer({ transactionalId, transactionTimeoutMs: 30_000 });
+    await successor.initTransactions();
+    onClose(() => successor.disconnect());
+
+    const failure = await (async () => {
+      await zombie.send(topic, [{ key: null, value: Buffer.from('zombie-again'), partition: 0 }]);
+      await zombie.commitTransaction();
+    })().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toMatchObject({ kind: 'fenced', code: 'KAFKA_CLIENT_FENCED' });
+
+    await successor.beginTransaction();
+    await successor.send(topic, [{ key: null, value: Buffer.from('successor'), partition: 0 }]);
+    await successor.commitTransaction();
+    const read = await reader(supplier, onClose, uniqueTopic('contract-fence-group'), topic);
+    await waitFor("the successor's record", () => read.values().includes('successor'));
+    expect(read.values()).toEqual(['successor']);
+  });
+
+  it('commits consumed offsets with the transaction, and only when it commits', async () => {
+    const { supplier, onClose } = await clients('offsets');
+    const topic = uniqueTopic('contract-offsets');
+    await createTopic(supplier, onClose, topic, 2);
+    const groupId = uniqueTopic('contract-offsets-group');
+    const producer = supplier.transactionalProducer({ transactionalId: uniqueTopic('contract-offsets-id'), transactionTimeoutMs: 30_000 });
+    await producer.initTransactions();
+    onClose(() => producer.disconnect());
+    await producer.beginTransaction();
+    await producer.send(topic, [{ key: null, value: Buffer.from('out'), partition: 0 }]);
+    await producer.sendOffsetsToTransaction([{ topic, partition: 0, offset: 5 }, { topic, partition: 1, offset: 7 }], { groupId });
+    await producer.abortTransaction();
+    const admin = supplier.admin();
+    await admin.connect({ timeoutMs: 30_000, stopped: () => false });
+    onClose(() => admin.disconnect());
+    const offsetsOf = async (): Promise<number[]> => (await admin.fetchCommittedOffsets(groupId, [topic])).sort((a, b) => a.partition - b.partition).map((entry) => entry.offset);
+    expect(await offsetsOf()).toEqual([-1, -1]);
+
+    await producer.beginTransaction();
+    await producer.sendOffsetsToTransaction([{ topic, partition: 0, offset: 5 }, { topic, partition: 1, offset: 7 }], { groupId });
+    await producer.commitTransaction();
+    expect(await offsetsOf()).toEqual([5, 7]);
+  });
+
+  it('commits transactional offsets with the group generation, refused for another generation where the client speaks KIP-447', async () => {
+    const { supplier, onClose } = await clients('generation');
+    const topic = uniqueTopic('contract-generation');
+    await createTopic(supplier, onClose, topic, 1);
+    const groupId = uniqueTopic('contract-generation-group');
+    const member = await reader(supplier, onClose, groupId, topic);
+    await waitFor('the member assigned', () => member.assignments.length > 0);
+    const { memberId, generationId } = member.assignments.at(-1)!;
+    const producer = supplier.transactionalProducer({ transactionalId: uniqueTopic('contract-generation-id'), transactionTimeoutMs: 30_000 });
+    await producer.initTransactions();
+    onClose(() => producer.disconnect());
+
+    await producer.beginTransaction();
+    await producer.sendOffsetsToTransaction([{ topic, partition: 0, offset: 1 }], { groupId, generationId, memberId });
+    await producer.commitTransaction();
+
+    if (clientUnderTest() === 'kafkajs') {
+      // TxnOffsetCommit v0/v1 carries no generation, and kafkajs does not report one.
+      expect(generationId).toBe(-1);
+      return;
+    }
+    expect(generationId).toBeGreaterThan(0);
+    await producer.beginTransaction();
+    const stale = producer.sendOffsetsToTransaction([{ topic, partition: 0, offset: 2 }], { groupId, generationId: generationId + 1, memberId });
+    await expect(stale).rejects.toMatchObject({ kind: 'rebalance-in-progress' });
+    await producer.abortTransaction();
+  });
+
+  it("starts a partition at offsets a pending transaction commits for the group only once it completes, where the client reads offsets stable", async () => {
+    // kafkajs' OffsetFetch never asks for stable offsets: it starts from the last completed commit at once.
+    const readsStable = { kafkajs: false, platformatic: true }[clientUnderTest()];
+    const { supplier, onClose } = await clients('stable');
+    const topic = uniqueTopic('contract-stable');
+    await createTopic(supplier, onClose, topic, 1);
+    const producer = supplier.producer();
+    await producer.connect();
+    onClose(() => producer.disconnect());
+    await producer.send(topic, ['r0', 'r1', 'r2', 'r3'].map((value) => ({ key: null, value: Buffer.from(value), partition: 0 })));
+
+    const groupId = uniqueTopic('contract-stable-group');
+    const transactional = supplier.transactionalProducer({ transactionalId: uniqueTopic('contract-stable-id'), transactionTimeoutMs: 30_000 });
+    await transactional.initTransactions();
+    onClose(() => transactional.disconnect());
+    await transactional.beginTransaction();
+    await transactional.sendOffsetsToTransaction([{ topic, partition: 0, offset: 2 }], { groupId });
+
+    const read = await reader(supplier, onClose, groupId, topic);
+    await waitFor('the member assigned', () => read.assignments.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(read.values()).toEqual(readsStable ? [] : ['r0', 'r1', 'r2', 'r3']);
+    await transactional.commitTransaction();
+    if (readsStable) {
+      await waitFor('the records after the committed offset', () => read.values().length >= 2);
+      expect(read.values()).toEqual(['r2', 'r3']);
+    }
+  });
+});

@@ -57,6 +57,8 @@ export interface ThreadUnderTestOptions {
   readonly options?: Partial<KafkaStreamsOptions>;
   /** The process the thread belongs to: threads of different processes may hold each other's standbys. */
   readonly processId?: string;
+  /** Input topics besides `in` the topology reads, with as many partitions. */
+  readonly moreInputs?: readonly string[];
   /** The clients, when a test wraps the cluster's (to hold a request back). */
   readonly client?: KafkaClientSupplier;
   /** A state directory of its own by default; threads of one process share theirs. */
@@ -69,6 +71,8 @@ export async function startThread(cluster: FakeKafkaCluster, setup: ThreadUnderT
   cluster.createTopic('in', partitions);
   cluster.createTopic('out', partitions);
   cluster.createTopic('app-counts-changelog', partitions);
+  const inputs = ['in', ...(setup.moreInputs ?? [])];
+  for (const topic of inputs) cluster.createTopic(topic, partitions);
   const topology = topologyBuilder(setup.topology ?? upperCaseTopology())!;
   const stateDir = setup.stateDir ?? (await mkdtemp(join(tmpdir(), 'stream-thread-')));
   const resolved = resolveKafkaStreamsOptions({ applicationId: 'app', bootstrapServers: '127.0.0.1:9', stateDir, logger: silentLogger, commitIntervalMs: 600_000, ...setup.options });
@@ -80,7 +84,7 @@ export async function startThread(cluster: FakeKafkaCluster, setup: ThreadUnderT
     admin: client.admin(),
     builder: topology,
     options: resolved,
-    plan: planTopics(topology, 'app', new Map([['in', partitions]])),
+    plan: planTopics(topology, 'app', new Map(inputs.map((topic) => [topic, partitions]))),
     globalStores: new Map(),
     flushGlobals: () => {},
     processId: setup.processId ?? 'process',

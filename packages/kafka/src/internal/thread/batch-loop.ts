@@ -4,7 +4,7 @@
  * tick every {@link TICK_MS} runs wall-clock punctuators, processes tasks waiting for an empty
  * input partition (KIP-695's `maxTaskIdleMs`, with the partition-end probe) and commits when due.
  */
-import { type ConsumedRecord, type SubtopologySpec, type ThreadSensors } from '@tributary/streams/engine';
+import type { ConsumedRecord, SubtopologySpec, ThreadSensors } from '@tributary/streams/engine';
 import type { FetchedBatch, FetchedRecord } from '../../client/kafka-client.js';
 import { consumedRecord } from '../kafka-messages.js';
 import type { PartitionEndProbe } from '../partition-ends.js';

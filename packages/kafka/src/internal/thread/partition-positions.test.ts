@@ -53,7 +53,7 @@ describe('PartitionPositions', () => {
   it('throws a TaskCorruptedError naming the task when the committed offsets cannot be read', async () => {
     const cluster = new FakeKafkaCluster();
     cluster.createTopic('in', 1);
-    cluster.failNext('fetchCommittedOffsets', new KafkaClientError('coordinator-not-available', 'The coordinator is not available', true));
+    cluster.failNext('fetchCommittedOffsets', new KafkaClientError('unavailable', 'The coordinator is not available', true));
     const { positions, seeks } = positionsOn(cluster);
     const failure = positions.seekToCommitted([task('0_0', [['in', 0]])]);
     await expect(failure).rejects.toBeInstanceOf(TaskCorruptedError);

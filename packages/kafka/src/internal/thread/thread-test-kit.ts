@@ -19,7 +19,7 @@ import { planTopics } from '../topic-plan.js';
 import type { ThreadState } from './thread-state.js';
 
 /** `in` to `out`, values upper-cased: no state. */
-export function upperCaseTopology(): Topology {
+function upperCaseTopology(): Topology {
   const builder = new StreamsBuilder();
   builder
     .stream('in', { keySerde: Serdes.String(), valueSerde: Serdes.String() })

@@ -5,13 +5,13 @@
  * (at-least-once) or one transactional producer per task (exactly-once, see
  * `task-transaction.ts`). The clients come from the client seam (`client/kafka-client.ts`).
  *
- * This file only wires the thread's parts, under `thread/`: its lifecycle (`thread-state.ts`,
- * Kafka's `StreamThread.State`), the lock every part takes (`thread-lock.ts`), the rebalance
- * listener (`rebalance-listener.ts`), the commit strategies (`commit-strategy.ts`,
- * `at-least-once-commit.ts`, `exactly-once-commit.ts`), the liveness watchdog
- * (`liveness-watchdog.ts`), positions and the seek to committed offsets
- * (`partition-positions.ts`), and the batch loop with its tick (`batch-loop.ts`) and output linger
- * (`output-linger.ts`).
+ * This file only wires the thread's parts, under `thread/`: its clients (`thread-clients.ts`),
+ * its lifecycle (`thread-state.ts`, Kafka's `StreamThread.State`), the lock every part takes
+ * (`thread-lock.ts`), the rebalance listener (`rebalance-listener.ts`), the commit strategies
+ * (`commit-strategy.ts`, `at-least-once-commit.ts`, `exactly-once-commit.ts`), the liveness
+ * watchdog (`liveness-watchdog.ts`), positions and the seek to committed offsets
+ * (`partition-positions.ts`), and the batch loop with its tick (`batch-loop.ts`) and output
+ * linger (`output-linger.ts`).
  *
  * What the thread cannot get past — a transaction whose outcome is unknown, a fenced producer,
  * lost group membership, a stop longer than the session timeout, sends the brokers could not
@@ -21,14 +21,12 @@
 import type { StateStore } from '@tributary/streams';
 import { ThreadSensors, type DropReason, type InternalTopologyBuilder, type SubtopologySpec, type ThreadView } from '@tributary/streams/engine';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
-import { KafkaRecordCollector } from './kafka-record-collector.js';
-import type { KafkaClientSupplier, RecordSender, StreamsAdmin, StreamsConsumer, StreamsProducer } from '../client/kafka-client.js';
+import type { KafkaClientSupplier, StreamsAdmin, StreamsConsumer, StreamsProducer } from '../client/kafka-client.js';
 import { TaskManager } from './task-manager.js';
-import { taskAssignor, type TaskKey } from './task-assignor.js';
+import type { TaskKey } from './task-assignor.js';
 import type { GroupSnapshot } from './streams-metadata-state.js';
 import { StandbyTasks } from './standby-tasks.js';
 import type { TopicPlan } from './topic-plan.js';
-import { sinkPartitionCount } from './topic-manager.js';
 import { PartitionEndProbe } from './partition-ends.js';
 import { ThreadStateMachine, type ThreadState } from './thread/thread-state.js';
 import { ThreadLock } from './thread/thread-lock.js';
@@ -40,6 +38,7 @@ import { ExactlyOnceCommit } from './thread/exactly-once-commit.js';
 import { OutputLinger } from './thread/output-linger.js';
 import { BatchLoop } from './thread/batch-loop.js';
 import { RebalanceListener } from './thread/rebalance-listener.js';
+import { threadClients } from './thread/thread-clients.js';
 
 interface StreamThreadCallbacks {
   /** Every assigned task is restored and processing (the thread moved to `RUNNING`). */
@@ -98,54 +97,20 @@ export class StreamThread {
       for (const topic of subtopology.sourceTopics) subtopologyByTopic.set(builder.resolveTopic(resolved.applicationId, topic), subtopology);
     }
     this.sourceTopics = [...subtopologyByTopic.keys()];
-    const assignable = builder.subtopologies().map((subtopology) => ({
-      id: subtopology.id,
-      sourceTopics: subtopology.sourceTopics.map((topic) => builder.resolveTopic(resolved.applicationId, topic)),
-      tasks: plan.tasksPerSubtopology.get(subtopology.id) ?? 0,
-    }));
-    this.consumer = client.consumer({
-      groupId: resolved.applicationId,
-      sessionTimeoutMs: resolved.sessionTimeoutMs,
-      heartbeatIntervalMs: resolved.heartbeatIntervalMs,
-      rebalanceTimeoutMs: resolved.rebalanceTimeoutMs,
-      // kafkajs waits up to 5 s in a fetch with no data, and partitions resumed after a restore,
-      // heartbeats and disconnects all wait for the fetch in flight: bound it by the commit
-      // interval so restores, rebalances and close take milliseconds, not seconds.
-      maxWaitTimeMs: Math.min(resolved.commitIntervalMs, 500),
-      assignor: taskAssignor(
-        assignable,
-        () => ({ process: options.processId, active: [...this.taskManager.tasks.keys()], standby: this.standbys?.keys() ?? [], ...(resolved.applicationServer === undefined ? {} : { applicationServer: resolved.applicationServer }) }),
-        resolved.numStandbyReplicas,
-      ),
-      // A client may restart a crashed consumer by itself, even one whose crash raced its
-      // disconnect: a failed or closed thread's consumer must not come back as a group member
-      // that holds partitions and processes nothing.
+    const clients = threadClients({
+      client,
+      admin,
+      builder,
+      plan,
+      options: resolved,
+      processId: options.processId,
+      heldTasks: () => ({ active: [...this.taskManager.tasks.keys()], standby: this.standbys?.keys() ?? [] }),
       mayRestart: () => this.lifecycle.isActive,
+      onBackgroundSendDone: () => this.linger.arm(),
     });
-    // Output and dead-letter topics the plan does not know: their partition counts are read once,
-    // for the collectors to pick each record's partition (see KafkaRecordCollector).
-    const fetchPartitionCount = (topic: string): Promise<number | undefined> => sinkPartitionCount(admin, topic);
-    const newCollector = (producer: RecordSender, transactionalTaskId?: string): KafkaRecordCollector =>
-      new KafkaRecordCollector({
-        producer,
-        transactionalTaskId,
-        partitionCounts: plan.partitionCounts,
-        fetchPartitionCount,
-        changelogTopics: new Set(builder.changelogTopics(resolved.applicationId).values()),
-        productionExceptionHandler: resolved.streams.productionExceptionHandler,
-        logger,
-        deadLetterMaxBytes: resolved.deadLetterMaxBytes,
-        onBackgroundSendDone: () => this.linger.arm(),
-      });
-    const exactlyOnce = resolved.processingGuarantee === 'exactly_once';
-    // At-least-once: one idempotent producer, as Kafka Streams' producers are since 3.0 (see RecordSender).
-    this.producer = exactlyOnce ? undefined : client.producer();
-    const sharedCollector = this.producer === undefined ? undefined : newCollector(this.producer);
-    const collectorFor = (transaction: RecordSender | undefined, taskId: string): KafkaRecordCollector => {
-      if (transaction !== undefined) return newCollector(transaction, taskId);
-      if (sharedCollector === undefined) throw new Error(`Task ${taskId} has no transaction under exactly-once`);
-      return sharedCollector;
-    };
+    const { sharedCollector, collectorFor } = clients;
+    this.consumer = clients.consumer;
+    this.producer = clients.producer;
     this.taskManager = new TaskManager({ client, admin, builder, options: resolved, collectorFor, globalStores: options.globalStores, producer: this.producer });
     this.lock = new ThreadLock((error) => {
       if (this.lifecycle.isActive) this.fail(error);
@@ -196,7 +161,7 @@ export class StreamThread {
       lock: this.lock,
       sensors: this.sensors,
       logger,
-      exactlyOnce,
+      exactlyOnce: sharedCollector === undefined,
       partitionCounts: plan.partitionCounts,
       onGroupSnapshot: callbacks.onGroupSnapshot?.bind(callbacks),
       fail,

@@ -1,0 +1,130 @@
+import { describe, expect, it, vi } from 'vitest';
+import { KafkaClientError } from '../../client/client-error.js';
+import type { KafkaClientSupplier, StreamsProducer } from '../../client/kafka-client.js';
+import { FakeKafkaCluster } from '../../client/testing/fake-kafka-cluster.js';
+import { TaskCorruptedError } from '../../errors.js';
+import { startThread, values } from './thread-test-kit.js';
+
+/**
+ * At-least-once commits through the client seam, on the in-memory cluster: one input partition,
+ * an upper-casing topology, commits only on a revoke or a close.
+ */
+describe('AtLeastOnceCommit', () => {
+  it('commits the offsets of what it processed when its partitions are revoked, after the output is written, and closes the task', async () => {
+    const cluster = new FakeKafkaCluster();
+    const { thread, fatal, started } = await startThread(cluster);
+    await started;
+    expect(thread.taskIds()).toEqual(['0_0']);
+    cluster.produce('in', 0, [
+      { key: 'a', value: 'one' },
+      { key: 'b', value: 'two' },
+      { key: 'c', value: 'three' },
+    ]);
+    await vi.waitFor(() => expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE', 'TWO', 'THREE']));
+    expect(cluster.committedOffset('app', 'in', 0)).toBeUndefined();
+    // The group takes the partition away: the revoke commits first, in the old generation.
+    await cluster.rebalance('app', () => new Map());
+    await vi.waitFor(() => expect(thread.taskIds()).toEqual([]));
+    expect(cluster.committedOffset('app', 'in', 0)?.offset).toBe(3);
+    const commits = cluster.requests.filter((request) => request.operation === 'commitOffsets');
+    expect(commits.map((request) => request.detail)).toEqual(['in:0@3']);
+    // Every output send came before the offset commit that covers it.
+    const sends = cluster.requests.map((request, index) => ({ ...request, index })).filter((request) => request.operation === 'send');
+    expect(Math.max(...sends.map((request) => request.index))).toBeLessThan(cluster.requests.findIndex((request) => request.operation === 'commitOffsets'));
+    expect(fatal).toEqual([]);
+  });
+
+  it('keeps running when a commit meets a rebalance, and commits the offsets with its next commit', async () => {
+    const cluster = new FakeKafkaCluster();
+    const { thread, fatal, started } = await startThread(cluster);
+    await started;
+    cluster.produce('in', 0, [{ key: 'a', value: 'one' }]);
+    await vi.waitFor(() => expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE']));
+    cluster.failNext('commitOffsets', new KafkaClientError('rebalance-in-progress', 'The group is rebalancing, so a rejoin is needed', true));
+    // The same assignment again: the revoke's commit is refused, the task stays.
+    await cluster.rebalance('app');
+    await vi.waitFor(() => expect(cluster.requests.filter((request) => request.operation === 'commitOffsets')).toHaveLength(1));
+    expect(cluster.committedOffset('app', 'in', 0)).toBeUndefined();
+    cluster.produce('in', 0, [{ key: 'b', value: 'two' }]);
+    await vi.waitFor(() => expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE', 'TWO']));
+    await cluster.rebalance('app');
+    await vi.waitFor(() => expect(cluster.committedOffset('app', 'in', 0)?.offset).toBe(2));
+    expect(thread.taskIds()).toEqual(['0_0']);
+    expect(fatal).toEqual([]);
+  });
+
+  it('finishes a commit in flight before it applies an assignment that arrived meanwhile, then closes the revoked task', async () => {
+    const cluster = new FakeKafkaCluster();
+    const held = holdSends(cluster.supplier());
+    const { thread, fatal, states, started } = await startThread(cluster, { client: held.client });
+    await started;
+    cluster.produce('in', 0, [{ key: 'a', value: 'one' }]);
+    await vi.waitFor(() => expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE']));
+    held.hold();
+    cluster.produce('in', 0, [{ key: 'b', value: 'two' }]);
+    await vi.waitFor(() => expect(held.waiting()).toBe(1));
+    // The revoke's commit now waits for the held send; the assignment (without the partition) arrives meanwhile.
+    await cluster.rebalance('app', () => new Map());
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(thread.state).toBe('PARTITIONS_REVOKED');
+    expect(thread.taskIds()).toEqual(['0_0']);
+    expect(cluster.requests.filter((request) => request.operation === 'commitOffsets')).toEqual([]);
+    held.release();
+    await vi.waitFor(() => expect(thread.taskIds()).toEqual([]));
+    expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE', 'TWO']);
+    expect(cluster.committedOffset('app', 'in', 0)?.offset).toBe(2);
+    const sends = cluster.requests.map((request, index) => (request.operation === 'send' ? index : -1));
+    expect(Math.max(...sends)).toBeLessThan(cluster.requests.findIndex((request) => request.operation === 'commitOffsets'));
+    await vi.waitFor(() => expect(thread.state).toBe('RUNNING'));
+    // The first join revokes (nothing) too, as the group's eager protocol does.
+    expect(states).toEqual(['PARTITIONS_REVOKED', 'PARTITIONS_ASSIGNED', 'RUNNING', 'PARTITIONS_REVOKED', 'PARTITIONS_ASSIGNED', 'RUNNING']);
+    expect(fatal).toEqual([]);
+  });
+
+  it('commits no offset when the output could not be written, and fails the thread to be rebuilt', async () => {
+    const cluster = new FakeKafkaCluster();
+    const { fatal, started } = await startThread(cluster);
+    await started;
+    cluster.failNext('send', new KafkaClientError('unavailable', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092', true));
+    cluster.produce('in', 0, [{ key: 'a', value: 'one' }]);
+    await vi.waitFor(() => expect(fatal).toHaveLength(1));
+    expect(fatal[0]).toBeInstanceOf(TaskCorruptedError);
+    await cluster.rebalance('app');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(cluster.committedOffset('app', 'in', 0)).toBeUndefined();
+    expect(cluster.requests.filter((request) => request.operation === 'commitOffsets')).toEqual([]);
+  });
+});
+
+/** The cluster's clients, with the shared producer's sends held back while the test says so. */
+function holdSends(base: KafkaClientSupplier): { client: KafkaClientSupplier; hold(): void; release(): void; waiting(): number } {
+  let gate: Promise<void> | undefined;
+  let open = (): void => {};
+  let waiting = 0;
+  const producer = (): StreamsProducer => {
+    const inner = base.producer();
+    return {
+      connect: () => inner.connect(),
+      disconnect: () => inner.disconnect(),
+      send: async (topic, records) => {
+        if (gate !== undefined) {
+          waiting++;
+          await gate;
+          waiting--;
+        }
+        return inner.send(topic, records);
+      },
+    };
+  };
+  return {
+    client: { ...base, producer },
+    hold: () => {
+      gate = new Promise((resolve) => (open = resolve));
+    },
+    release: () => {
+      gate = undefined;
+      open();
+    },
+    waiting: () => waiting,
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * At-least-once commits: one idempotent producer and collector shared by the thread's tasks. A
+ * commit flushes stores, sends the output and waits for its acks, then commits the consumed
+ * offsets, each task's with the end offsets of its changelogs as metadata (its consistent point,
+ * see `commit-metadata.ts`), and only then commits the stores to disk and checkpoints them, so
+ * local state never runs ahead of the committed offsets (a restore goes exactly to that point,
+ * see `changelog-rollback.ts`).
+ */
+import type { OffsetCommit, StreamsConsumer } from '../../client/kafka-client.js';
+import { encodeChangelogEnds } from '../commit-metadata.js';
+import type { KafkaRecordCollector } from '../kafka-record-collector.js';
+import type { ManagedTask } from '../task-manager.js';
+import { prepareCommits, type CommitContext, type CommitStrategy, type PreparedCommit } from './commit-strategy.js';
+
+export class AtLeastOnceCommit implements CommitStrategy {
+  constructor(
+    private readonly context: CommitContext,
+    private readonly consumer: StreamsConsumer,
+    readonly sharedCollector: KafkaRecordCollector,
+  ) {}
+
+  async commit(reason: string, only?: readonly ManagedTask[]): Promise<number> {
+    const { context } = this;
+    const work = prepareCommits(context, only, () => false);
+    if (work === undefined) return 0;
+    const offsets: OffsetCommit[] = [];
+    const metadataByTask = new Map<ManagedTask, string>();
+    try {
+      await this.sharedCollector.flush();
+      for (const prepared of work) offsets.push(...this.offsetsToCommit(prepared, metadataByTask));
+    } catch (error) {
+      context.fail(error);
+      return work.length;
+    }
+    let committed = true;
+    if (offsets.length > 0) {
+      try {
+        await this.consumer.commitOffsets(offsets);
+        context.positions.markCommitted(offsets);
+        for (const [managed, metadata] of metadataByTask) managed.committedMetadata = metadata;
+        context.logger.debug(`Committed ${offsets.length} offset(s) (${reason})`);
+      } catch (error) {
+        // A rebalance took the partitions; the new owner reprocesses from the last commit (at-least-once).
+        committed = false;
+        context.logger.warn(`Could not commit offsets (${reason}); records since the last commit will be processed again`, {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+    for (const { managed } of work) managed.task.postCommit();
+    // Stores' writes are checkpointed only once offsets that cover them are committed.
+    if (!committed) return work.length;
+    const checkpoints = new Map<string, number>();
+    for (const managed of metadataByTask.keys()) {
+      for (const [topic, end] of managed.changelogEnds ?? []) checkpoints.set(`${topic}:${managed.task.id.partition}`, end);
+    }
+    try {
+      await context.taskManager.commitStores(only);
+      await context.taskManager.writeCheckpoints(checkpoints, only);
+    } catch (error) {
+      context.fail(error);
+    }
+    return work.length;
+  }
+
+  /**
+   * What to commit for a prepared task. A task with logged stores commits every input partition
+   * it has an offset for, with its changelog ends as metadata, whenever its offsets or those ends
+   * moved (a punctuator may write stores without consuming); others commit the offsets that
+   * moved. Adds the metadata committed to `metadataByTask`.
+   */
+  private offsetsToCommit({ managed, offsets, consumed }: PreparedCommit, metadataByTask: Map<ManagedTask, string>): OffsetCommit[] {
+    const ends = this.context.taskManager.changelogEndsOf(managed);
+    if (ends === undefined) return offsets;
+    const metadata = encodeChangelogEnds(managed.key, ends);
+    if (offsets.length === 0 && metadata === managed.committedMetadata) return [];
+    const all: OffsetCommit[] = [];
+    for (const { topic, partition } of managed.topicPartitions) {
+      const offset = consumed.get(topic) ?? this.context.positions.committedOf(topic, partition);
+      if (offset !== undefined && offset >= 0) all.push({ topic, partition, offset, metadata });
+    }
+    if (all.length > 0) metadataByTask.set(managed, metadata);
+    return all;
+  }
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it, vi } from 'vitest';
+import { Serdes, StreamsBuilder } from '@tributary/streams';
+import type { FetchedBatch, KafkaClientSupplier, StreamsConsumer } from '../../client/kafka-client.js';
+import { FakeKafkaCluster } from '../../client/testing/fake-kafka-cluster.js';
+import { startThread, values } from './thread-test-kit.js';
+
+/** The cluster's clients, with the thread's consumer delivering each batch twice, as a client may after a rebalance. */
+function deliverTwice(base: KafkaClientSupplier): KafkaClientSupplier {
+  const consumer = (config: Parameters<KafkaClientSupplier['consumer']>[0]): StreamsConsumer => {
+    const inner = base.consumer(config);
+    return new Proxy(inner, {
+      get(target, property, receiver) {
+        if (property !== 'run') {
+          const value: unknown = Reflect.get(target, property, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        const run: StreamsConsumer['run'] = (onBatch, options) =>
+          target.run(async (batch: FetchedBatch, markConsumed) => {
+            await onBatch(batch, markConsumed);
+            await onBatch(batch, markConsumed);
+          }, options);
+        return run;
+      },
+    });
+  };
+  return { ...base, consumer };
+}
+
+describe('BatchLoop', () => {
+  it('feeds a task each record once, though its batch is delivered again', async () => {
+    const cluster = new FakeKafkaCluster();
+    const { thread, fatal, started } = await startThread(cluster, { client: deliverTwice(cluster.supplier()) });
+    await started;
+    cluster.produce('in', 0, [
+      { key: 'a', value: 'one' },
+      { key: 'b', value: 'two' },
+    ]);
+    await vi.waitFor(() => expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE', 'TWO']));
+    cluster.produce('in', 0, [{ key: 'c', value: 'three' }]);
+    await vi.waitFor(() => expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE', 'TWO', 'THREE']));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE', 'TWO', 'THREE']);
+    expect(thread.processedCount()).toBe(3);
+    expect(fatal).toEqual([]);
+  });
+
+  it('processes a task waiting for an input partition that never delivers once its idle time is over, on a tick (KIP-695)', async () => {
+    const cluster = new FakeKafkaCluster();
+    const builder = new StreamsBuilder();
+    const strings = { keySerde: Serdes.String(), valueSerde: Serdes.String() };
+    builder.stream('in', strings).merge(builder.stream('in2', strings)).to('out', strings);
+    // The end of `in2` cannot be probed in time: only the wait ends it.
+    cluster.failNext('listOffsets', new Error('no answer'));
+    const { fatal, started } = await startThread(cluster, { topology: builder.build(), moreInputs: ['in2'], options: { maxTaskIdleMs: 300 } });
+    await started;
+    const producedAt = Date.now();
+    cluster.produce('in', 0, [{ key: 'a', value: 'one' }]);
+    await vi.waitFor(() => expect(values(cluster.committedRecords('out', 0))).toEqual(['one']), { timeout: 3_000 });
+    expect(Date.now() - producedAt).toBeGreaterThanOrEqual(250);
+    expect(fatal).toEqual([]);
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * The clients of one stream thread, from the client seam: its group consumer, with the task
+ * assignor, and the producer and record collectors behind its tasks (at-least-once: one
+ * idempotent producer and collector the tasks share; exactly-once: a collector per task, over the
+ * task's transaction).
+ */
+import type { InternalTopologyBuilder } from '@tributary/streams/engine';
+import type { KafkaClientSupplier, RecordSender, StreamsAdmin, StreamsConsumer, StreamsProducer } from '../../client/kafka-client.js';
+import type { ResolvedKafkaStreamsOptions } from '../../options.js';
+import { KafkaRecordCollector } from '../kafka-record-collector.js';
+import { taskAssignor, type TaskKey } from '../task-assignor.js';
+import { sinkPartitionCount } from '../topic-manager.js';
+import type { TopicPlan } from '../topic-plan.js';
+
+export interface ThreadClientsOptions {
+  readonly client: KafkaClientSupplier;
+  readonly admin: StreamsAdmin;
+  readonly builder: InternalTopologyBuilder;
+  readonly plan: TopicPlan;
+  readonly options: ResolvedKafkaStreamsOptions;
+  /** Identifies this application instance (process) to the assignor, which keeps standbys off it. */
+  readonly processId: string;
+  /** The tasks the thread holds now, for its subscription (the assignor keeps them where they are). */
+  readonly heldTasks: () => { readonly active: TaskKey[]; readonly standby: TaskKey[] };
+  /** Whether a crashed consumer may come back: a failed or closed thread's must not. */
+  readonly mayRestart: () => boolean;
+  /** A collector's background send is done: the linger may arm again. */
+  readonly onBackgroundSendDone: () => void;
+}
+
+export interface ThreadClients {
+  readonly consumer: StreamsConsumer;
+  /** At-least-once: the producer the tasks share. Exactly-once: `undefined` (each task has its own). */
+  readonly producer: StreamsProducer | undefined;
+  /** At-least-once: the collector the tasks share. */
+  readonly sharedCollector: KafkaRecordCollector | undefined;
+  /** The collector of a task: over its transaction (exactly-once), else the shared one. */
+  readonly collectorFor: (transaction: RecordSender | undefined, taskId: string) => KafkaRecordCollector;
+}
+
+export function threadClients({ client, admin, builder, plan, options, processId, heldTasks, mayRestart, onBackgroundSendDone }: ThreadClientsOptions): ThreadClients {
+  const assignable = builder.subtopologies().map((subtopology) => ({
+    id: subtopology.id,
+    sourceTopics: subtopology.sourceTopics.map((topic) => builder.resolveTopic(options.applicationId, topic)),
+    tasks: plan.tasksPerSubtopology.get(subtopology.id) ?? 0,
+  }));
+  const consumer = client.consumer({
+    groupId: options.applicationId,
+    sessionTimeoutMs: options.sessionTimeoutMs,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    rebalanceTimeoutMs: options.rebalanceTimeoutMs,
+    // kafkajs waits up to 5 s in a fetch with no data, and partitions resumed after a restore,
+    // heartbeats and disconnects all wait for the fetch in flight: bound it by the commit
+    // interval so restores, rebalances and close take milliseconds, not seconds.
+    maxWaitTimeMs: Math.min(options.commitIntervalMs, 500),
+    assignor: taskAssignor(assignable, () => ({ process: processId, ...heldTasks(), ...(options.applicationServer === undefined ? {} : { applicationServer: options.applicationServer }) }), options.numStandbyReplicas),
+    // A client may restart a crashed consumer by itself, even one whose crash raced its
+    // disconnect: a failed or closed thread's consumer must not come back as a group member
+    // that holds partitions and processes nothing.
+    mayRestart,
+  });
+  // Output and dead-letter topics the plan does not know: their partition counts are read once,
+  // for the collectors to pick each record's partition (see KafkaRecordCollector).
+  const fetchPartitionCount = (topic: string): Promise<number | undefined> => sinkPartitionCount(admin, topic);
+  const changelogTopics = new Set(builder.changelogTopics(options.applicationId).values());
+  const newCollector = (producer: RecordSender, transactionalTaskId?: string): KafkaRecordCollector =>
+    new KafkaRecordCollector({
+      producer,
+      transactionalTaskId,
+      partitionCounts: plan.partitionCounts,
+      fetchPartitionCount,
+      changelogTopics,
+      productionExceptionHandler: options.streams.productionExceptionHandler,
+      logger: options.streams.logger,
+      deadLetterMaxBytes: options.deadLetterMaxBytes,
+      onBackgroundSendDone,
+    });
+  // At-least-once: one idempotent producer, as Kafka Streams' producers are since 3.0 (see RecordSender).
+  const producer = options.processingGuarantee === 'exactly_once' ? undefined : client.producer();
+  const sharedCollector = producer === undefined ? undefined : newCollector(producer);
+  const collectorFor = (transaction: RecordSender | undefined, taskId: string): KafkaRecordCollector => {
+    if (transaction !== undefined) return newCollector(transaction, taskId);
+    if (sharedCollector === undefined) throw new Error(`Task ${taskId} has no transaction under exactly-once`);
+    return sharedCollector;
+  };
+  return { consumer, producer, sharedCollector, collectorFor };
+}

@@ -7,14 +7,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Windowed } from '../../kstream/windowed.js';
 import { Serdes } from '../../serde/serdes.js';
-import type { BytesEntry, BytesWrite, SessionBytesWrite, WindowBytesEntry, WindowBytesWrite } from '../store-suppliers.js';
+import type { BytesEntry, BytesWrite, SessionBytesWrite, WindowBytesWrite } from '../store-suppliers.js';
 import type { KeyValueBytesLayer, SessionBytesLayer, WindowBytesLayer } from './bytes-layers.js';
 import { CachingKeyValueStore } from './caching-key-value-store.js';
 import { CachingSessionStore } from './caching-session-store.js';
 import { CachingWindowStore } from './caching-window-store.js';
 import { ObservedTime } from './observed-time.js';
 import { StoreSerdes } from './store-serdes.js';
-import { StoreTestContext } from './store-test-context.js';
+import { recordingTimedLayer, StoreTestContext } from './store-test-context.js';
 
 const bytes = (text: string): Buffer => Buffer.from(text);
 
@@ -134,20 +134,7 @@ describe('caching key-value layer', () => {
 
 /** A window or session layer that records its batches and holds nothing. */
 function recordingLayer<Write>(batches: Batch<Write>[]): WindowBytesLayer & SessionBytesLayer {
-  return {
-    name: 'timed',
-    persistent: false,
-    retentionMs: 100,
-    observedTime: Number.NEGATIVE_INFINITY,
-    open: () => {},
-    flush: () => {},
-    close: () => {},
-    get: () => undefined,
-    fetch: (): IterableIterator<WindowBytesEntry> => [][Symbol.iterator](),
-    fetchAll: (): IterableIterator<WindowBytesEntry> => [][Symbol.iterator](),
-    findSessions: () => [][Symbol.iterator](),
-    putBatch: (writes: readonly unknown[], timestamps: readonly number[]) => void batches.push({ writes: writes as Write[], timestamps: [...timestamps] }),
-  };
+  return recordingTimedLayer('timed', (writes, timestamps) => void batches.push({ writes: writes as unknown as Write[], timestamps: [...timestamps] }));
 }
 
 describe('caching window layer', () => {

@@ -4,12 +4,12 @@
  * backend keeps of it; reads pass straight through.
  */
 import { describe, expect, it } from 'vitest';
-import type { BytesEntry, BytesWrite, KeyValueBytesBackend, SessionBytesBackend, SessionBytesEntry, SessionBytesWrite, WindowBytesBackend, WindowBytesEntry, WindowBytesWrite } from '../store-suppliers.js';
+import type { BytesEntry, BytesWrite, KeyValueBytesBackend, SessionBytesBackend, SessionBytesWrite, WindowBytesBackend, WindowBytesEntry, WindowBytesWrite } from '../store-suppliers.js';
 import { ChangeLoggingKeyValueStore } from './change-logging-key-value-store.js';
 import { ChangeLoggingSessionStore } from './change-logging-session-store.js';
 import { ChangeLoggingWindowStore } from './change-logging-window-store.js';
 import { sessionKey, windowKey } from './key-schemas.js';
-import { StoreTestContext } from './store-test-context.js';
+import { recordingTimedLayer, StoreTestContext } from './store-test-context.js';
 
 const bytes = (text: string): Buffer => Buffer.from(text);
 
@@ -147,18 +147,7 @@ describe('change-logging window layer', () => {
 describe('change-logging session layer', () => {
   it("logs each write under Kafka's session key (key, end, start)", () => {
     const handed: SessionBytesWrite[] = [];
-    const backend: SessionBytesBackend = {
-      name: 'sessions',
-      persistent: false,
-      retentionMs: 100,
-      observedTime: Number.NEGATIVE_INFINITY,
-      open: () => {},
-      flush: () => {},
-      close: () => {},
-      get: () => undefined,
-      findSessions: (): IterableIterator<SessionBytesEntry> => [][Symbol.iterator](),
-      putBatch: (writes) => void handed.push(...writes),
-    };
+    const backend: SessionBytesBackend = { ...recordingTimedLayer('sessions', () => {}), putBatch: (writes) => void handed.push(...writes) };
     const context = new StoreTestContext();
     const layer = new ChangeLoggingSessionStore(backend, 'sessions', false);
     layer.open(context);

@@ -5,13 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Serdes } from '../../serde/serdes.js';
-import type { BytesEntry, BytesWrite, ChangelogRecord, KeyValueBytesBackend, WindowBytesEntry, WindowBytesWrite } from '../store-suppliers.js';
+import type { BytesEntry, BytesWrite, ChangelogRecord, KeyValueBytesBackend, WindowBytesWrite } from '../store-suppliers.js';
 import type { KeyValueBytesLayer, WindowBytesLayer } from './bytes-layers.js';
 import { windowKey } from './key-schemas.js';
 import { MeteredKeyValueStore } from './metered-key-value-store.js';
 import { MeteredWindowStore } from './metered-window-store.js';
 import { ObservedTime } from './observed-time.js';
-import { StoreTestContext } from './store-test-context.js';
+import { recordingTimedLayer, StoreTestContext } from './store-test-context.js';
 
 const bytes = (text: string): Buffer => Buffer.from(text);
 
@@ -106,19 +106,7 @@ describe('metered key-value layer', () => {
 describe('metered window layer', () => {
   it('counts a put to an expired window as dropped and still hands it down, to be logged', () => {
     const handed: { writes: readonly WindowBytesWrite[]; timestamps: readonly number[] }[] = [];
-    const below: WindowBytesLayer = {
-      name: 'windows',
-      persistent: false,
-      retentionMs: 100,
-      observedTime: Number.NEGATIVE_INFINITY,
-      open: () => {},
-      flush: () => {},
-      close: () => {},
-      get: () => undefined,
-      fetch: (): IterableIterator<WindowBytesEntry> => [][Symbol.iterator](),
-      fetchAll: (): IterableIterator<WindowBytesEntry> => [][Symbol.iterator](),
-      putBatch: (writes, timestamps) => void handed.push({ writes, timestamps: [...timestamps] }),
-    };
+    const below: WindowBytesLayer = recordingTimedLayer('windows', (writes, timestamps) => void handed.push({ writes, timestamps: [...timestamps] }));
     const backend = { ...below, putBatch: () => {} };
     const store = new MeteredWindowStore<string, string>(backend, below, undefined, new ObservedTime(100), {
       name: 'windows',

@@ -5,7 +5,8 @@
 import { silentLogger } from '../../logger.js';
 import type { StateStoreContext } from '../state-store.js';
 import { Headers, type Header } from '../../processor/headers.js';
-import type { ChangelogRecord } from '../store-suppliers.js';
+import type { ChangelogRecord, SessionBytesEntry, SessionBytesWrite, WindowBytesEntry, WindowBytesWrite } from '../store-suppliers.js';
+import type { SessionBytesLayer, WindowBytesLayer } from './bytes-layers.js';
 import { BARE_VALUE_HEADER } from './timestamped-changelog.js';
 
 /** A logged change: a changelog record (restorable as it is) with its store and headers. */
@@ -53,4 +54,25 @@ export class StoreTestContext implements StateStoreContext {
   takeChanges(): LoggedChange[] {
     return this.changes.splice(0);
   }
+}
+
+/**
+ * A window and session layer (or backend) for layer tests that holds nothing and hands each
+ * batch to `onBatch`: what the layer above wrote, with the changelog timestamps it gave.
+ */
+export function recordingTimedLayer(name: string, onBatch: (writes: readonly (WindowBytesWrite & SessionBytesWrite)[], timestamps: readonly number[]) => void): WindowBytesLayer & SessionBytesLayer {
+  return {
+    name,
+    persistent: false,
+    retentionMs: 100,
+    observedTime: Number.NEGATIVE_INFINITY,
+    open: () => {},
+    flush: () => {},
+    close: () => {},
+    get: () => undefined,
+    fetch: (): IterableIterator<WindowBytesEntry> => [][Symbol.iterator](),
+    fetchAll: (): IterableIterator<WindowBytesEntry> => [][Symbol.iterator](),
+    findSessions: (): IterableIterator<SessionBytesEntry> => [][Symbol.iterator](),
+    putBatch: (writes: readonly unknown[], timestamps: readonly number[]) => onBatch(writes as (WindowBytesWrite & SessionBytesWrite)[], timestamps),
+  };
 }

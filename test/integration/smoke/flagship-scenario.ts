@@ -158,14 +158,15 @@ async function nextCommit(instance: SmokeProcess, timeoutMs: number): Promise<bo
 }
 
 /**
- * When each kill strikes, counted from the moment the instance is RUNNING: after `afterMs`, once
- * a commit has moved the events' offsets past where the last kill found them, and then either at
- * once or, with `afterCommitMs`, that long after the instance next reports a commit: one commit
- * interval later its next commit has just started (the runtime starts a commit a commit interval
- * after the last one ended; `afterCommitMs` a little over the interval lands early in it).
+ * When each kill strikes. Kill i of n waits until the instance has committed past
+ * `(n - i) / (n + 1)` of the backlog and past where the last kill found it (so the kills spread
+ * over the input, each further than the last, whatever the machine's speed: a kill after a fixed
+ * time could find the backlog already done), and then strikes at once or, with `afterCommitMs`, that long after the instance next reports a commit:
+ * one commit interval later its next commit has just started (the runtime starts a commit a
+ * commit interval after the last one ended; `afterCommitMs` a little over the interval lands
+ * early in it).
  */
 interface KillPlan {
-  readonly afterMs: number;
   readonly afterCommitMs?: number;
 }
 
@@ -338,14 +339,14 @@ export async function runFlagshipKillScenario(options: FlagshipKillOptions): Pro
   const backlog = await lagOf(admin, applicationId, topics.events);
   let lag = backlog;
   cluster.start(name);
-  for (const plan of options.kills) {
+  for (const [index, plan] of options.kills.entries()) {
     await cluster.waitRunning(90_000);
     const instance = cluster.process(name);
-    await sleep(plan.afterMs);
-    // Each kill further into the input than the last (the first after the first commit): wait for a commit that moved the events' offsets.
+    // Each kill further into the input than the last (a commit moved the offsets since), and past an even share of the backlog.
     const previous = lagAtKills.at(-1) ?? backlog;
-    for (const deadline = Date.now() + 30_000; (lag = await lagOf(admin, applicationId, topics.events)) >= previous; await sleep(100)) {
-      if (Date.now() > deadline) throw new Error(`${name} committed no progress on ${topics.events} within 30 s of its restart:\n${instance.tail()}`);
+    const target = Math.min(previous - 1, Math.floor((backlog * (options.kills.length - index)) / (options.kills.length + 1)));
+    for (const deadline = Date.now() + 60_000; (lag = await lagOf(admin, applicationId, topics.events)) > target; await sleep(50)) {
+      if (Date.now() > deadline) throw new Error(`${name} did not commit past ${backlog - target} of ${backlog} events on ${topics.events} within 60 s of its restart (lag ${lag}):\n${instance.tail()}`);
     }
     if (lag === 0) break; // the backlog is done: a kill now would prove nothing
     if (plan.afterCommitMs !== undefined) {

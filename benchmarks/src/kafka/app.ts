@@ -1,18 +1,28 @@
 /**
  * The Tributary app of the Kafka benchmarks, run by the runner as a child process (so its CPU
  * and memory are its own and `kill -9` is real): the flagship topology (or the stateless pipe) on `KafkaStreams` with
- * the guarantee and thread count it is given. Prints its state changes and, every
- * `metricsIntervalMs`, its metrics; closes on SIGTERM. An option the runtime rejects ends it
- * with an `error` line, which the runner reports as the scenario's failure.
+ * the guarantee, thread count and Kafka client (kafkajs or @platformatic/kafka) it is given.
+ * Prints its state changes and, every `metricsIntervalMs`, its metrics (with its commits, and on
+ * @platformatic/kafka the transactions it committed); closes on SIGTERM. An option the runtime
+ * rejects ends it with an `error` line, which the runner reports as the scenario's failure
+ * (`checkOnly`: the app only constructs `KafkaStreams` and says whether it accepted the options).
  */
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { KafkaStreams, type KafkaStreamsOptions } from '@tributary/kafka';
 import type { Logger } from '@tributary/streams';
 import { perRecordSensorsOffConfig } from '@tributary/streams/engine';
-import { buildFlagship, settingsFromEnvironment } from './flagship.js';
+import { countingTransactions } from './counting-client.js';
+import { buildFlagship, clientEnvironmentVariable, platformaticSupplier, settingsFromEnvironment } from './flagship.js';
 import { buildPipe } from './pipe-topology.js';
 import { emit, errorMessage, type AppSettings } from './protocol.js';
+
+/** The stream threads' commits so far: the sum of their `commit-total`. */
+function commitTotal(metrics: ReturnType<KafkaStreams['metrics']>): number {
+  let total = 0;
+  for (const metric of metrics.all) if (metric.name === 'commit-total' && metric.group === 'stream-thread-metrics') total += metric.value;
+  return total;
+}
 
 const logger: Logger = {
   debug: () => {},
@@ -24,11 +34,16 @@ const logger: Logger = {
 async function main(): Promise<void> {
   const settings = JSON.parse(process.argv[2] ?? '') as AppSettings;
   await mkdir(settings.stateDir, { recursive: true });
+  // On @platformatic/kafka the app counts its transactions (one stream thread: see counting-client.ts).
+  const counting = settings.client === 'platformatic' ? countingTransactions(await platformaticSupplier(settings.bootstrapServers)) : undefined;
+  if (settings.client === 'platformatic') process.env[clientEnvironmentVariable] = 'platformatic'; // for the worker threads' createOptions()
   const options: KafkaStreamsOptions = {
     applicationId: settings.applicationId,
     bootstrapServers: settings.bootstrapServers,
     stateDir: settings.stateDir,
-    processingGuarantee: settings.guarantee,
+    // 'exactly_once_v2' goes to the runtime as it is, whether this build's type names it or not: a runtime that does not know it refuses it.
+    processingGuarantee: settings.guarantee as KafkaStreamsOptions['processingGuarantee'],
+    ...(counting === undefined ? {} : { client: counting.supplier }),
     commitIntervalMs: settings.commitIntervalMs,
     logger,
     ...(settings.metricsOff === true ? { appConfigs: { [perRecordSensorsOffConfig]: true } } : {}),
@@ -37,6 +52,10 @@ async function main(): Promise<void> {
   };
   const topology = settings.topology === 'pipe' ? buildPipe(settingsFromEnvironment()) : buildFlagship(settingsFromEnvironment());
   const app = new KafkaStreams(topology, options);
+  if (settings.checkOnly === true) {
+    emit({ event: 'accepted' });
+    process.exit(0);
+  }
   app.onStateChange((state) => emit({ event: 'state', state, ts: Date.now() }));
   let stopping = false;
   const stop = async (): Promise<void> => {
@@ -50,7 +69,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop());
   const timer = setInterval(() => {
     const metrics = app.metrics();
-    emit({ event: 'metrics', processed: metrics.processed, restored: metrics.restored, tasks: metrics.tasks, ts: Date.now() });
+    const transactions = settings.threads === 1 ? counting?.transactions() : undefined;
+    emit({ event: 'metrics', processed: metrics.processed, restored: metrics.restored, tasks: metrics.tasks, commits: commitTotal(metrics), ...(transactions === undefined ? {} : { transactions }), ts: Date.now() });
   }, settings.metricsIntervalMs);
   await app.start();
 }

@@ -45,6 +45,8 @@ export class Child {
   firstProcessing: MetricsLine | undefined;
   readonly metrics: MetricsLine[] = [];
   result: ResultLine | undefined;
+  /** Whether the app said its options were accepted (an app started with `checkOnly`). */
+  accepted = false;
   error: string | undefined;
   exitCode: number | null | undefined;
   private readonly stderrTail: string[] = [];
@@ -147,6 +149,7 @@ export class Child {
       this.metrics.push(line);
       if (this.firstProcessing === undefined && line.processed > 0) this.firstProcessing = line;
     } else if (line.event === 'error') this.error = line.message;
+    else if (line.event === 'accepted') this.accepted = true;
     else if (line.event === 'result') this.result = line;
   }
 }

@@ -10,7 +10,8 @@ import type { GeneratorOptions } from '../../../examples/product-analytics/src/g
 import { Child, sleep } from './child.js';
 import { dataSet, endOffset, loadRecords, type Broker, type Topics } from './cluster.js';
 import { flagshipOutputTopics, topologyEnvironmentVariable, type FlagshipSettings } from './flagship.js';
-import type { AppSettings } from './protocol.js';
+import { nodeFor, type AppNodes } from './node-binaries.js';
+import type { AppSettings, BenchClient, BenchGuarantee } from './protocol.js';
 import { pipeOutputTopic } from './pipe-topology.js';
 
 /** Sizes and repetitions of a mode (`--quick` or `--full`). */
@@ -54,6 +55,8 @@ export interface Context {
   readonly mode: ModeSettings;
   readonly javaJar: string;
   readonly commitIntervalMs: number;
+  /** The Node binaries the app processes run on, per client. */
+  readonly nodes: AppNodes;
   readonly log: (line: string) => void;
   readonly dataSets: Map<number, DataSet>;
   sequence: number;
@@ -99,7 +102,9 @@ export async function freshStateDirectory(context: Context, name: string): Promi
 /** A flagship app in the same topics, Tributary or the Java reference. */
 export interface FlagshipApp {
   readonly implementation: 'tributary' | 'kafka-streams';
-  readonly guarantee: 'at_least_once' | 'exactly_once';
+  readonly guarantee: BenchGuarantee;
+  /** Tributary only: its Kafka client; default kafkajs. */
+  readonly client?: BenchClient;
   readonly threads: number;
   readonly commitIntervalMs: number;
   readonly sessionTimeoutMs?: number;
@@ -119,6 +124,7 @@ export async function startFlagship(context: Context, app: FlagshipApp, data: Pi
       bootstrapServers: context.broker.bootstrap,
       stateDir: stateDirectory,
       guarantee: app.guarantee,
+      ...(app.client === undefined ? {} : { client: app.client }),
       threads: app.threads,
       commitIntervalMs: app.commitIntervalMs,
       metricsIntervalMs: 200,
@@ -126,11 +132,11 @@ export async function startFlagship(context: Context, app: FlagshipApp, data: Pi
       ...(app.topology === undefined ? {} : { topology: app.topology }),
       ...(app.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: app.sessionTimeoutMs, heartbeatIntervalMs: Math.floor(app.sessionTimeoutMs / 3) }),
     };
-    return new Child(applicationId, process.execPath, [join(context.distDirectory, 'app.js'), JSON.stringify(settings)], { [topologyEnvironmentVariable]: JSON.stringify(flagship) });
+    return new Child(applicationId, nodeFor(context.nodes, app.client).path, [join(context.distDirectory, 'app.js'), JSON.stringify(settings)], { [topologyEnvironmentVariable]: JSON.stringify(flagship) });
   }
   const args = ['-Xmx1g', '-jar', context.javaJar, '--bootstrap-servers', context.broker.bootstrap, '--application-id', applicationId];
   args.push('--events-topic', data.eventsTopic, '--catalog-topic', data.catalogTopic, '--output-prefix', flagship.outputPrefix);
-  args.push('--guarantee', app.guarantee === 'exactly_once' ? 'exactly_once_v2' : 'at_least_once', '--threads', String(app.threads));
+  args.push('--guarantee', app.guarantee === 'at_least_once' ? 'at_least_once' : 'exactly_once_v2', '--threads', String(app.threads));
   args.push('--state-dir', stateDirectory, '--commit-interval-ms', String(app.commitIntervalMs));
   return new Child(applicationId, 'java', args);
 }

@@ -4,6 +4,7 @@
  * `numStreamThreads > 1`: each stream thread imports it and calls `createTopology()`, reading the
  * topic names from the environment the runner gave the app process (worker threads inherit it).
  */
+import type { KafkaClientSupplier, KafkaStreamsOptions, StreamThreadContext } from '@tributary/kafka';
 import { StreamsBuilder, type Topology } from '@tributary/streams';
 import { LevelStores } from '@tributary/level';
 import { buildTopology, defaultOptions, type ProductAnalyticsTopics } from '../../../examples/product-analytics/src/topology.js';
@@ -18,6 +19,9 @@ export interface FlagshipSettings {
 }
 
 export const topologyEnvironmentVariable = 'TRIBUTARY_BENCH_TOPOLOGY';
+
+/** Names the app's Kafka client (`'platformatic'`, or unset for kafkajs); the app sets it for its worker threads. */
+export const clientEnvironmentVariable = 'TRIBUTARY_BENCH_CLIENT';
 
 /** The topics a run of the flagship reads and writes. */
 export function flagshipTopics(settings: FlagshipSettings): ProductAnalyticsTopics {
@@ -58,4 +62,20 @@ export function settingsFromEnvironment(): FlagshipSettings {
 /** The thread module's entry point: a fresh topology per stream thread. */
 export function createTopology(): Topology {
   return buildFlagship(settingsFromEnvironment());
+}
+
+/**
+ * Clients on @platformatic/kafka for `bootstrapServers`. Imported only when asked for: the entry
+ * point refuses to load below Node 22.22, and the kafkajs runs may be on Node 20.
+ */
+export async function platformaticSupplier(bootstrapServers: string | readonly string[]): Promise<KafkaClientSupplier> {
+  const { platformaticClient } = await import('@tributary/kafka/platformatic');
+  const brokers = typeof bootstrapServers === 'string' ? bootstrapServers.split(',') : bootstrapServers;
+  return platformaticClient({ brokers, clientId: 'tributary-bench' });
+}
+
+/** The thread module's options: each worker's own @platformatic/kafka clients when the app runs on them (a supplier cannot cross to a worker). */
+export async function createOptions(context: StreamThreadContext): Promise<Partial<KafkaStreamsOptions>> {
+  if (process.env[clientEnvironmentVariable] !== 'platformatic') return {};
+  return { client: await platformaticSupplier(context.options.bootstrapServers) };
 }

@@ -16,6 +16,7 @@
 import { EventGenerator } from '../../../examples/product-analytics/src/generator.js';
 import { sleep } from './child.js';
 import { committedOffset, endOffset, kafkaClient, loadRecords } from './cluster.js';
+import { commitRates } from './commit-rates.js';
 import { freshStateDirectory, startFlagship, uniqueName, waitForRunning, type Context, type FlagshipApp } from './context.js';
 import { flagshipTopics } from './flagship.js';
 
@@ -32,6 +33,10 @@ export interface LatencyMeasurement {
    * worth means the app did not keep up with the rate, and its latency grew with the run.
    */
   readonly backlogAtEnd: number;
+  /** The stream threads' commits per second over the measured part (Tributary). */
+  readonly commitsPerSecond?: number;
+  /** Transactions committed per second over the measured part (Tributary on @platformatic/kafka). */
+  readonly transactionsPerSecond?: number;
 }
 
 const latencyCommitIntervalMs = 100;
@@ -59,9 +64,9 @@ function stamped(value: Buffer | null, scheduledAt: number, sentAt: number): Buf
   return Buffer.from(JSON.stringify(event), 'utf8');
 }
 
-/** `rate` overrides the mode's input rate (the 10,000 events/s scenarios). */
-export async function runLatency(context: Context, app: Omit<FlagshipApp, 'commitIntervalMs'>, rate = context.mode.latencyRate): Promise<LatencyMeasurement> {
-  const { latencySeconds, latencyWarmupSeconds, partitions } = context.mode;
+/** `rate` overrides the mode's input rate (the 10,000 events/s scenarios), `partitions` the mode's partition count. */
+export async function runLatency(context: Context, app: Omit<FlagshipApp, 'commitIntervalMs'>, rate = context.mode.latencyRate, partitions = context.mode.partitions): Promise<LatencyMeasurement> {
+  const { latencySeconds, latencyWarmupSeconds } = context.mode;
   const applicationId = uniqueName(context, `latency-${app.implementation}`);
   const data = { eventsTopic: `${applicationId}-product-events`, catalogTopic: `${applicationId}-product-catalog`, partitions };
   await context.topics.create([data.eventsTopic, data.catalogTopic], partitions);
@@ -131,7 +136,7 @@ export async function runLatency(context: Context, app: Omit<FlagshipApp, 'commi
     await sleep(3_000);
     const sorted = [...latencies].sort((a, b) => a - b);
     if (sorted.length === 0) throw new Error(`no output on ${outputTopic} reflected an event of the measured ${latencySeconds - latencyWarmupSeconds} s`);
-    return { rate, samples: sorted.length, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), maxMs: sorted[sorted.length - 1]!, producerLagMaxMs, eventsSent: sent, backlogAtEnd };
+    return { rate, samples: sorted.length, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), maxMs: sorted[sorted.length - 1]!, producerLagMaxMs, eventsSent: sent, backlogAtEnd, ...commitRates(child.metrics, measureFrom, measureTo) };
   } finally {
     await consumer.disconnect().catch(() => {});
     await child.stop();

@@ -17,16 +17,36 @@ export type ChildLine =
       readonly restored?: number;
       /** Running tasks (Tributary only). */
       readonly tasks?: readonly string[];
+      /** The stream threads' commits since start, Kafka's `commit-total` (Tributary only). */
+      readonly commits?: number;
+      /** Transactions committed since start (Tributary on @platformatic/kafka, one stream thread; see `counting-client.ts`). */
+      readonly transactions?: number;
     }
   | { readonly event: 'error'; readonly message: string }
+  | { readonly event: 'accepted' }
   | { readonly event: 'result'; readonly events: number; readonly startMs: number; readonly endMs: number; readonly cpuMs: number; readonly processed: number; readonly peakRssBytes: number };
+
+/** The processing guarantees the benchmarks run Tributary with. */
+export type BenchGuarantee = 'at_least_once' | 'exactly_once' | 'exactly_once_v2';
+
+/** The Kafka clients the benchmarks compare: kafkajs (the default) and @platformatic/kafka. */
+export type BenchClient = 'kafkajs' | 'platformatic';
 
 /** The Tributary app's settings (`app.js` reads them as JSON from its first argument). */
 export interface AppSettings {
   readonly applicationId: string;
   readonly bootstrapServers: string;
   readonly stateDir: string;
-  readonly guarantee: 'at_least_once' | 'exactly_once';
+  /**
+   * `'exactly_once_v2'` (one transactional producer per stream thread) is passed to the runtime
+   * as it is: a build that does not know it refuses it, and the runner reports the scenario as
+   * skipped (`eos-commits.ts`).
+   */
+  readonly guarantee: BenchGuarantee;
+  /** The Kafka client the runtime uses; default `'kafkajs'`. */
+  readonly client?: BenchClient;
+  /** Only check that the runtime accepts these options: print `accepted` (or the error) and exit. */
+  readonly checkOnly?: boolean;
   readonly threads: number;
   readonly commitIntervalMs: number;
   /** What to run: the flagship (the default) or the stateless pipe (`pipe-topology.ts`). */
@@ -39,7 +59,7 @@ export interface AppSettings {
   readonly metricsOff?: boolean;
 }
 
-/** The kafkajs pipe's settings (`pipe.js`, first argument). */
+/** The pipes' settings (`pipe.js` on kafkajs, `pipe-platformatic.js`; first argument). */
 export interface PipeSettings {
   readonly groupId: string;
   readonly bootstrapServers: string;

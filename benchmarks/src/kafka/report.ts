@@ -3,11 +3,16 @@
  * with their spread, written as JSON (everything) and as a Markdown table (the summary).
  */
 import type { Machine } from '../harness.js';
+import type { CommitsMeasurement } from './eos-commits.js';
 import type { LatencyMeasurement } from './latency.js';
+import type { BenchClient } from './protocol.js';
 import type { RecoveryMeasurement } from './recovery.js';
 import type { ThroughputMeasurement } from './throughput.js';
 
-type ScenarioKind = 'throughput' | 'latency' | 'recovery' | 'scaling';
+type ScenarioKind = 'throughput' | 'latency' | 'recovery' | 'scaling' | 'commits';
+
+/** Thrown by a scenario that cannot run here (a missing Node, a runtime without the guarantee): its message is the row's outcome, `skipped: ...`. */
+export class ScenarioSkipped extends Error {}
 
 /** One scenario: what it is, and its runs or why it has none. */
 export interface ScenarioResult {
@@ -17,7 +22,9 @@ export interface ScenarioResult {
   /** Which Kafka Streams scenario it compares with, if any. */
   readonly reference?: string;
   readonly partitions?: number;
-  runs: (ThroughputMeasurement | LatencyMeasurement | RecoveryMeasurement)[];
+  /** The Kafka client of a Tributary app or pipe when it is not kafkajs (the Java reference's and the engine's rows say so by their ids). */
+  readonly client?: BenchClient;
+  runs: (ThroughputMeasurement | LatencyMeasurement | RecoveryMeasurement | CommitsMeasurement)[];
   /** Set when a run failed or the scenario was skipped: never a number in its place. */
   outcome?: string;
 }
@@ -26,7 +33,14 @@ export interface Report {
   readonly benchmark: 'kafka';
   readonly mode: string;
   readonly date: string;
-  readonly machine: Machine & { readonly kafka: string; readonly kafkajs: string; readonly loadAverage: readonly number[] };
+  readonly machine: Machine & {
+    readonly kafka: string;
+    readonly kafkajs: string;
+    readonly platformaticKafka: string;
+    /** The Node version each client's apps ran on; absent for @platformatic/kafka when it had none. */
+    readonly appNode: { readonly kafkajs: string; readonly platformatic?: string };
+    readonly loadAverage: readonly number[];
+  };
   readonly settings: Record<string, unknown>;
   readonly scenarios: ScenarioResult[];
   elapsedSeconds: number;
@@ -67,22 +81,36 @@ function rateOf(result: ScenarioResult | undefined): number | undefined {
   return median(result.runs as ThroughputMeasurement[], (run) => run.eventsPerSecond);
 }
 
+/** The Kafka client of a row and the Node it ran on: the Java reference and the engine (no client) say so. */
+export function clientCell(report: Report, scenario: ScenarioResult): string {
+  if (scenario.id.includes('kstreams')) return 'Java (kafka-clients)';
+  if (scenario.id.startsWith('engine')) return 'none';
+  const { appNode } = report.machine;
+  return scenario.client === 'platformatic' ? `@platformatic/kafka (Node ${appNode.platformatic ?? '–'})` : `kafkajs (Node ${appNode.kafkajs})`;
+}
+
+/** The id of the pipe that is the row's ceiling: the one on its own client. */
+function ceilingOf(scenario: ScenarioResult): string {
+  return scenario.client === 'platformatic' ? 'ceiling-pf' : 'ceiling';
+}
+
 function throughputRows(report: Report, kind: 'throughput' | 'scaling'): string[] {
   const byId = new Map(report.scenarios.map((scenario) => [scenario.id, scenario]));
-  const ceiling = rateOf(byId.get('ceiling'));
   const rows: string[] = [];
   for (const scenario of report.scenarios.filter((entry) => entry.kind === kind)) {
     const prefix = kind === 'scaling' ? `| ${scenario.partitions ?? ''} ` : '';
     if (scenario.outcome !== undefined || scenario.runs.length === 0) {
-      const leading = kind === 'scaling' ? [String(scenario.partitions ?? ''), scenario.label] : [scenario.label];
-      rows.push(reasonRow(leading, scenario.outcome ?? 'no runs', 8));
+      const leading = kind === 'scaling' ? [String(scenario.partitions ?? ''), scenario.label, clientCell(report, scenario)] : [scenario.label, clientCell(report, scenario)];
+      rows.push(reasonRow(leading, scenario.outcome ?? 'no runs', 9));
       continue;
     }
+    const ceiling = rateOf(byId.get(ceilingOf(scenario)));
     const runs = scenario.runs as ThroughputMeasurement[];
     const rates = spread(runs.map((run) => run.eventsPerSecond));
     const reference = rateOf(scenario.reference === undefined ? undefined : byId.get(scenario.reference));
     const cells = [
       scenario.label,
+      clientCell(report, scenario),
       `**${whole(rates.median)}**`,
       runs.length > 1 ? `${whole(rates.min)}–${whole(rates.max)}` : '(1 run)',
       median(runs, (run) => run.cpuCores).toFixed(2),
@@ -90,7 +118,7 @@ function throughputRows(report: Report, kind: 'throughput' | 'scaling'): string[
       megabytes(median(runs, (run) => run.peakRssBytes)),
     ];
     if (kind === 'throughput') {
-      cells.push(scenario.id === 'ceiling' ? '100%' : percent(ceiling === undefined ? undefined : rates.median / ceiling));
+      cells.push(scenario.id === ceilingOf(scenario) ? '100%' : percent(ceiling === undefined ? undefined : rates.median / ceiling));
       cells.push(scenario.reference === undefined ? '' : reference === undefined ? '–' : percent(rates.median / reference));
     } else {
       const state = runs.map((run) => run.stateBytes).filter((value): value is number => value !== undefined);
@@ -107,33 +135,33 @@ export function toMarkdown(report: Report, jsonFile: string): string {
   const lines = [
     `# Kafka benchmarks: ${report.mode} mode`,
     '',
-    `${report.date}; ${machine.cpu}, ${machine.cores} cores (${machine.platform}), Node ${machine.node}, Apache Kafka ${machine.kafka} (one local broker), kafkajs ${machine.kafkajs}; load average at the start ${machine.loadAverage.map((value) => value.toFixed(1)).join(', ')}. ` +
+    `${report.date}; ${machine.cpu}, ${machine.cores} cores (${machine.platform}), runner on Node ${machine.node}, Apache Kafka ${machine.kafka} (one local broker), kafkajs ${machine.kafkajs}, @platformatic/kafka ${machine.platformaticKafka}; load average at the start ${machine.loadAverage.map((value) => value.toFixed(1)).join(', ')}. ` +
       `Runs per scenario: ${String(report.settings.runs)}; figures are medians, with min–max over the runs. All of it in \`${jsonFile}\`; definitions in benchmarks/README.md.`,
     '',
     '## Throughput',
     '',
-    `${whole(Number(report.settings.events))} events pre-loaded in ${String(report.settings.partitions)} partitions; commit interval ${String(report.settings.commitIntervalMs)} ms.`,
+    `${whole(Number(report.settings.events))} events pre-loaded in ${String(report.settings.partitions)} partitions; commit interval ${String(report.settings.commitIntervalMs)} ms. Each row's ceiling is the pipe on its own client.`,
     '',
-    '| scenario | events/s | spread | CPU (cores) | CPU µs/event | peak RSS | vs ceiling | vs Kafka Streams |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| scenario | client | events/s | spread | CPU (cores) | CPU µs/event | peak RSS | vs ceiling | vs Kafka Streams |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...throughputRows(report, 'throughput'),
   ];
   const latency = report.scenarios.filter((scenario) => scenario.kind === 'latency');
   if (latency.length > 0) {
     lines.push('', '## Latency', '', `At ${whole(Number(report.settings.latencyRate))} events/s (unless the row says otherwise) for ${String(report.settings.latencySeconds)} s (the first ${String(report.settings.latencyWarmupSeconds)} s not counted), commit interval 100 ms. A backlog at the end above a second's worth of events means the app fell behind the rate and its latency grew through the run.`, '');
-    lines.push('| scenario | rate | p50 | p99 | max | samples | producer lag (max) | backlog at end |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
+    lines.push('| scenario | client | rate | p50 | p99 | max | samples | producer lag (max) | backlog at end |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const scenario of latency) {
       if (scenario.outcome !== undefined || scenario.runs.length === 0) {
-        lines.push(reasonRow([scenario.label], scenario.outcome ?? 'no runs', 8));
+        lines.push(reasonRow([scenario.label, clientCell(report, scenario)], scenario.outcome ?? 'no runs', 9));
         continue;
       }
       const runs = scenario.runs as LatencyMeasurement[];
-      lines.push(`| ${scenario.label} | ${whole(runs[0]!.rate)}/s | **${milliseconds(median(runs, (run) => run.p50Ms))}** | ${milliseconds(median(runs, (run) => run.p99Ms))} | ${milliseconds(median(runs, (run) => run.maxMs))} | ${whole(median(runs, (run) => run.samples))} | ${milliseconds(median(runs, (run) => run.producerLagMaxMs))} | ${whole(median(runs, (run) => run.backlogAtEnd))} events |`);
+      lines.push(`| ${scenario.label} | ${clientCell(report, scenario)} | ${whole(runs[0]!.rate)}/s | **${milliseconds(median(runs, (run) => run.p50Ms))}** | ${milliseconds(median(runs, (run) => run.p99Ms))} | ${milliseconds(median(runs, (run) => run.maxMs))} | ${whole(median(runs, (run) => run.samples))} | ${milliseconds(median(runs, (run) => run.producerLagMaxMs))} | ${whole(median(runs, (run) => run.backlogAtEnd))} events |`);
     }
   }
   const recovery = report.scenarios.filter((scenario) => scenario.kind === 'recovery');
   if (recovery.length > 0) {
-    lines.push('', '## Recovery', '', 'Two instances, one killed with SIGKILL; session timeout 6 s.', '');
+    lines.push('', '## Recovery', '', 'Two instances on kafkajs, one killed with SIGKILL; session timeout 6 s.', '');
     lines.push('| scenario | keys | takeover | first output on every partition | restored records | restore rate | survivor peak RSS |', '| --- | --- | --- | --- | --- | --- | --- |');
     for (const scenario of recovery) {
       if (scenario.outcome !== undefined || scenario.runs.length === 0) {
@@ -147,9 +175,52 @@ export function toMarkdown(report: Report, jsonFile: string): string {
   const scaling = report.scenarios.filter((scenario) => scenario.kind === 'scaling');
   if (scaling.length > 0) {
     lines.push('', '## Scaling: partitions per instance', '', 'Tributary, at-least-once, one thread, one instance; the same events in 1, 2 and 4 partitions.', '');
-    lines.push('| partitions | scenario | events/s | spread | CPU (cores) | CPU µs/event | peak RSS | state on disk |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
+    lines.push('| partitions | scenario | client | events/s | spread | CPU (cores) | CPU µs/event | peak RSS | state on disk |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     lines.push(...throughputRows(report, 'scaling'));
   }
+  lines.push(...commitsTable(report));
   lines.push('', `Elapsed: ${seconds(report.elapsedSeconds)}.`, '');
   return lines.join('\n');
+}
+
+const perSecond = (value: number | undefined): string => (value === undefined ? '–' : value < 100 ? value.toFixed(1) : whole(value));
+
+/** The exactly-once commits table (`eos-commits.ts`): throughput, commits and latency side by side, per partition count and producer model. */
+function commitsTable(report: Report): string[] {
+  const scenarios = report.scenarios.filter((scenario) => scenario.kind === 'commits');
+  if (scenarios.length === 0) return [];
+  const lines = [
+    '',
+    '## Exactly-once commits: per-task (v1) against per-thread (v2) producers',
+    '',
+    `One stream thread, commit interval 100 ms. Throughput over the ${whole(Number(report.settings.events))} pre-loaded events in each partition count; latency at ${whole(Number(report.settings.latencyRate))} events/s as in the latency table. transactions/s: transactions the app's client committed; commits/s: the thread's commits (\`commit-total\`).`,
+    '',
+    '| partitions | scenario | client | events/s | CPU µs/event | transactions/s | commits/s | latency p50 | p99 | transactions/s at the rate | backlog at end |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const scenario of scenarios) {
+    const leading = [String(scenario.partitions ?? ''), scenario.label, clientCell(report, scenario)];
+    if (scenario.outcome !== undefined || scenario.runs.length === 0) {
+      lines.push(reasonRow(leading, scenario.outcome ?? 'no runs', 11));
+      continue;
+    }
+    const runs = scenario.runs as CommitsMeasurement[];
+    const optional = (pick: (run: CommitsMeasurement) => number | undefined): number | undefined => {
+      const values = runs.map(pick).filter((value): value is number => value !== undefined);
+      return values.length === 0 ? undefined : spread(values).median;
+    };
+    const cells = [
+      ...leading,
+      `**${whole(median(runs, (run) => run.throughput.eventsPerSecond))}**`,
+      whole(median(runs, (run) => run.throughput.cpuMicrosecondsPerEvent)),
+      perSecond(optional((run) => run.throughput.transactionsPerSecond)),
+      perSecond(optional((run) => run.throughput.commitsPerSecond)),
+      `**${milliseconds(median(runs, (run) => run.latency.p50Ms))}**`,
+      milliseconds(median(runs, (run) => run.latency.p99Ms)),
+      perSecond(optional((run) => run.latency.transactionsPerSecond)),
+      `${whole(median(runs, (run) => run.latency.backlogAtEnd))} events`,
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines;
 }

@@ -1,6 +1,6 @@
 /**
- * `pnpm bench:kafka [--quick|--full] [--only scenario,...] [--events N] [--runs N]`: the Kafka
- * benchmarks of issue #8 on the local broker (started if it is not running, and then stopped at
+ * `pnpm bench:kafka [--quick|--full] [--only scenario,...] [--events N] [--runs N] [--app-node current|24|PATH]`:
+ * the Kafka benchmarks of issues #8 and #16 (kafkajs and @platformatic/kafka) on the local broker (started if it is not running, and then stopped at
  * the end; a broker that was already running is left alone). Writes
  * `benchmarks/results/kafka-<mode>-<timestamp>.json` and `benchmarks/results/kafka-latest.md`.
  * Scenarios, definitions and how to read the table: benchmarks/README.md.
@@ -14,18 +14,23 @@ import { fileURLToPath } from 'node:url';
 import { describeMachine } from '../harness.js';
 import { ensureBroker, kafkaClient, stopBroker, Topics } from './cluster.js';
 import { javaUnavailable, type Context, type ModeSettings } from './context.js';
+import { eosCommitScenarios } from './eos-commits.js';
 import { runLatency } from './latency.js';
 import { runRecovery } from './recovery.js';
-import { toMarkdown, type Report, type ScenarioResult } from './report.js';
+import { appNodes } from './node-binaries.js';
+import { platformaticLatencyScenarios, platformaticThroughputScenarios } from './platformatic-scenarios.js';
+import { ScenarioSkipped, toMarkdown, type Report, type ScenarioResult } from './report.js';
 import { runCeiling, runEngine, runFlagship } from './throughput.js';
 
-const usage = `Usage: pnpm bench:kafka [--quick | --full] [--only scenario,...] [--events N] [--runs N] [--latency-rate N] [--no-java-build]
+const usage = `Usage: pnpm bench:kafka [--quick | --full] [--only scenario,...] [--events N] [--runs N] [--latency-rate N] [--app-node current|24|PATH] [--no-java-build]
   --quick          a few minutes: 50,000 events, 1 run, latency at 2,000 events/s, recovery over 100,000 keys (default)
   --full           1,000,000 events, 3 runs, latency at 5,000 events/s, recovery over 1,000,000 keys
-  --only           scenario ids or groups: ceiling, pipe, tributary, kstreams, engine, latency, latency10k, recovery, scaling
+  --only           scenario ids or groups: ceiling, pipe, tributary, kstreams, platformatic, engine, latency, latency10k, recovery, scaling, eos-commits
   --events N       events pre-loaded for the throughput scenarios (overrides the mode)
   --runs N         runs per scenario (overrides the mode)
   --latency-rate N events/s of the latency scenarios (overrides the mode)
+  --app-node X     the Node of the app processes: current (this one, the default), 24 (.scratch/node24, installed
+                   when missing) or a path; apps on @platformatic/kafka need >= 22.22 and take Node 24 when X is older
   --no-java-build  do not run Maven when the reference jar is missing`;
 
 const distDirectory = dirname(fileURLToPath(import.meta.url));
@@ -43,12 +48,14 @@ interface Arguments {
   mode: ModeSettings;
   only: Set<string> | undefined;
   javaBuild: boolean;
+  appNode: string;
 }
 
 function parseArguments(argv: readonly string[]): Arguments {
   let mode = modeSettings('quick');
   let only: Set<string> | undefined;
   let javaBuild = true;
+  let appNode = 'current';
   const overrides: Partial<Record<'events' | 'runs' | 'latencyRate', number>> = {};
   for (let index = 0; index < argv.length; index++) {
     const flag = argv[index]!;
@@ -58,6 +65,10 @@ function parseArguments(argv: readonly string[]): Arguments {
       process.exit(0);
     } else if (flag === '--quick' || flag === '--full') mode = modeSettings(flag === '--quick' ? 'quick' : 'full');
     else if (flag === '--no-java-build') javaBuild = false;
+    else if (flag === '--app-node') {
+      appNode = argv[++index] ?? '';
+      if (appNode === '') throw new Error(`Option '--app-node' takes current, 24 or the path of a node binary.\n${usage}`);
+    }
     else if (flag === '--only') only = new Set((argv[++index] ?? '').split(',').map((name) => name.trim()).filter((name) => name.length > 0));
     else if (flag === '--events' || flag === '--runs' || flag === '--latency-rate') {
       const value = Number(argv[++index]);
@@ -65,7 +76,7 @@ function parseArguments(argv: readonly string[]): Arguments {
       overrides[flag === '--events' ? 'events' : flag === '--runs' ? 'runs' : 'latencyRate'] = value;
     } else throw new Error(`Unknown option '${flag}'.\n${usage}`);
   }
-  return { mode: { ...mode, ...overrides }, only, javaBuild };
+  return { mode: { ...mode, ...overrides }, only, javaBuild, appNode };
 }
 
 /** The input rate of the `latency10k` scenarios, events/s. */
@@ -98,6 +109,7 @@ function scenarioList(mode: ModeSettings): { result: ScenarioResult; group: stri
       }
     }
   }
+  list.push(...platformaticThroughputScenarios(mode));
   list.push({ group: 'engine', result: { id: 'engine', kind: 'throughput', label: 'engine alone: EmbeddedRunner, no broker', runs: [] }, run: (context) => runEngine(context) });
   // The metrics' cost: the same runs with the engine's per-record sensors off, alternating with the ones above.
   list.push({ group: 'metrics-off', result: { id: 'engine-metrics-off', kind: 'throughput', label: 'engine alone, per-record metric sensors off', runs: [], reference: 'engine' }, run: (context) => runEngine(context, true) });
@@ -115,6 +127,7 @@ function scenarioList(mode: ModeSettings): { result: ScenarioResult; group: stri
       });
     }
   }
+  list.push(...platformaticLatencyScenarios());
   for (const implementation of ['tributary', 'kstreams'] as const) {
     list.push({
       group: 'latency10k',
@@ -130,6 +143,7 @@ function scenarioList(mode: ModeSettings): { result: ScenarioResult; group: stri
       run: (context) => runFlagship(context, { implementation: 'tributary', guarantee: 'at_least_once', threads: 1 }, partitions),
     });
   }
+  list.push(...eosCommitScenarios());
   return list;
 }
 
@@ -145,9 +159,9 @@ function prepareJava(jar: string, build: boolean, log: (line: string) => void): 
   }
 }
 
-function kafkajsVersion(): string {
+function packageVersion(directory: string): string {
   try {
-    return (JSON.parse(readFileSync(join(repositoryRoot, 'node_modules/kafkajs/package.json'), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }
@@ -155,7 +169,7 @@ function kafkajsVersion(): string {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const { mode, only, javaBuild } = parseArguments(process.argv.slice(2));
+  const { mode, only, javaBuild, appNode } = parseArguments(process.argv.slice(2));
   const all = scenarioList(mode);
   const unknown = [...(only ?? [])].filter((name) => !all.some((scenario) => scenario.group === name || scenario.result.id === name));
   if (unknown.length > 0) throw new Error(`--only names no scenario or group: ${unknown.join(', ')}. Ids: ${all.map((scenario) => scenario.result.id).join(', ')}.`);
@@ -163,6 +177,8 @@ async function main(): Promise<void> {
   const log = (line: string): void => console.log(`[bench:kafka ${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}`);
   const javaJar = join(benchmarksDirectory, 'java', 'target', 'product-analytics-reference.jar');
   if (scenarios.some((scenario) => scenario.result.id.includes('kstreams'))) prepareJava(javaJar, javaBuild, log);
+  const nodes = appNodes(repositoryRoot, appNode, scenarios.some((scenario) => scenario.result.client === 'platformatic'), log);
+  log(`apps on Node ${nodes.kafkajs.version} (kafkajs)${'unavailable' in nodes.platformatic ? '' : ` and ${nodes.platformatic.version} (@platformatic/kafka)`}`);
 
   const broker = ensureBroker(repositoryRoot);
   log(`broker ${broker.bootstrap} (Kafka ${broker.kafkaVersion}${broker.startedHere ? ', started for this run' : ', already running'})`);
@@ -175,12 +191,19 @@ async function main(): Promise<void> {
   await producer.connect();
   const scratchDirectory = join(repositoryRoot, '.scratch', 'bench-kafka', runId);
   const topics = new Topics(admin);
-  const context: Context = { broker, admin, producer, topics, runId, distDirectory, scratchDirectory, mode, javaJar, commitIntervalMs: 1_000, log, dataSets: new Map(), sequence: 0 };
+  const context: Context = { broker, admin, producer, topics, runId, distDirectory, scratchDirectory, mode, javaJar, commitIntervalMs: 1_000, nodes, log, dataSets: new Map(), sequence: 0 };
   const report: Report = {
     benchmark: 'kafka',
     mode: mode.name,
     date: new Date().toISOString(),
-    machine: { ...describeMachine(), kafka: broker.kafkaVersion, kafkajs: kafkajsVersion(), loadAverage: loadavg() },
+    machine: {
+      ...describeMachine(),
+      kafka: broker.kafkaVersion,
+      kafkajs: packageVersion(join(repositoryRoot, 'node_modules/kafkajs')),
+      platformaticKafka: packageVersion(join(benchmarksDirectory, 'node_modules/@platformatic/kafka')),
+      appNode: { kafkajs: nodes.kafkajs.version, ...('unavailable' in nodes.platformatic ? {} : { platformatic: nodes.platformatic.version }) },
+      loadAverage: loadavg(),
+    },
     settings: { ...mode, commitIntervalMs: context.commitIntervalMs, only: only === undefined ? 'all' : [...only] },
     scenarios: scenarios.map((scenario) => scenario.result),
     elapsedSeconds: 0,
@@ -196,6 +219,11 @@ async function main(): Promise<void> {
         if (interrupted) break;
         const { result } = scenario;
         if (result.outcome !== undefined) continue; // failed or skipped in an earlier round
+        if (result.client === 'platformatic' && 'unavailable' in nodes.platformatic) {
+          result.outcome = nodes.platformatic.unavailable;
+          log(`${result.id}: ${result.outcome}`);
+          continue;
+        }
         if (result.id.includes('kstreams')) {
           const missing = javaUnavailable(context);
           if (missing !== undefined) {
@@ -210,7 +238,7 @@ async function main(): Promise<void> {
           result.runs.push(measurement);
           log(`${result.id}: ${JSON.stringify(measurement, (_key, value: unknown) => (typeof value === 'number' && !Number.isInteger(value) ? Number(value.toPrecision(4)) : value))}`);
         } catch (error) {
-          result.outcome = `failed: ${error instanceof Error ? error.message : String(error)}`.replace(/\s+/g, ' ').slice(0, 300);
+          result.outcome = error instanceof ScenarioSkipped ? error.message : `failed: ${error instanceof Error ? error.message : String(error)}`.replace(/\s+/g, ' ').slice(0, 300);
           log(`${result.id}: ${result.outcome}`);
         }
       }

@@ -1,5 +1,5 @@
 /**
- * Throughput scenarios: the kafkajs pipe (the ceiling), the flagship on Tributary and on Kafka
+ * Throughput scenarios: the pipes on kafkajs and @platformatic/kafka (the ceilings), the flagship on Tributary and on Kafka
  * Streams, the engine alone, and Tributary with 1, 2 and 4 partitions. Each run reads the same
  * pre-loaded events topic from the beginning with a fresh group.
  *
@@ -17,9 +17,11 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Child, sleep } from './child.js';
 import { committedOffset } from './cluster.js';
+import { commitRates } from './commit-rates.js';
 import { freshStateDirectory, loadedData, startFlagship, uniqueName, type Context, type DataSet, type FlagshipApp } from './context.js';
 import type { EngineSettings } from './engine.js';
-import type { PipeSettings } from './protocol.js';
+import { nodeFor } from './node-binaries.js';
+import type { BenchClient, PipeSettings } from './protocol.js';
 
 /** What one throughput run measured. */
 export interface ThroughputMeasurement {
@@ -34,6 +36,10 @@ export interface ThroughputMeasurement {
   readonly secondsToCommit?: number;
   /** Bytes in the app's state directory at the end (Tributary and Kafka Streams). */
   readonly stateBytes?: number;
+  /** The stream threads' commits per second over the window (Tributary). */
+  readonly commitsPerSecond?: number;
+  /** Transactions committed per second over the window (Tributary on @platformatic/kafka, one thread). */
+  readonly transactionsPerSecond?: number;
 }
 
 const pollMs = 200;
@@ -77,6 +83,8 @@ async function measureGroup(context: Context, child: Child, groupId: string, dat
       if (settled || last === undefined || now - committedAt > settleLimitMs) {
         const endAt = settled ? reachedAt : committedAt;
         const seconds = (endAt - startAt) / 1000;
+        // The app's metrics lines come every 200 ms: a run inside one interval has no window to divide by.
+        if (seconds <= 0) throw new Error(`all ${data.events} events were processed between two metrics lines (200 ms apart), too fast to time: load more events (--events)`);
         const cpuMs = cpuAt(cpuSamples, endAt) - cpuAt(cpuSamples, startAt);
         return {
           events: data.events,
@@ -86,6 +94,7 @@ async function measureGroup(context: Context, child: Child, groupId: string, dat
           cpuMicrosecondsPerEvent: (cpuMs * 1000) / data.events,
           peakRssBytes: child.peakRss() ?? 0,
           secondsToCommit: (committedAt - startAt) / 1000,
+          ...commitRates(child.metrics, startAt, endAt),
         };
       }
     }
@@ -106,16 +115,16 @@ function directoryBytes(directory: string): number | undefined {
   }
 }
 
-/** The kafkajs pipe over the data set's events, into an output topic of its own. */
-export async function runCeiling(context: Context): Promise<ThroughputMeasurement> {
+/** The pipe on `client` (kafkajs: `pipe.ts`; @platformatic/kafka: `pipe-platformatic.ts`) over the data set's events, into an output topic of its own. */
+export async function runCeiling(context: Context, client: BenchClient = 'kafkajs'): Promise<ThroughputMeasurement> {
   const data = await loadedData(context, context.mode.partitions);
   const groupId = uniqueName(context, 'pipe');
   const outputTopic = `${groupId}-out`;
   await context.topics.create([outputTopic], data.partitions);
   const settings: PipeSettings = { groupId, bootstrapServers: context.broker.bootstrap, inputTopic: data.eventsTopic, outputTopic, partitions: data.partitions, expected: data.events, commitIntervalMs: context.commitIntervalMs, metricsIntervalMs: 200 };
-  const child = new Child(groupId, process.execPath, [join(context.distDirectory, 'pipe.js'), JSON.stringify(settings)]);
+  const child = new Child(groupId, nodeFor(context.nodes, client).path, [join(context.distDirectory, client === 'platformatic' ? 'pipe-platformatic.js' : 'pipe.js'), JSON.stringify(settings)]);
   try {
-    // The pipe times itself (see pipe.ts); kafkajs commits only after a batch, and after the
+    // The pipes time themselves (see pipe.ts); kafkajs commits only after a batch, and after the
     // last one no batch comes, so its committed offsets would not show the end.
     return await measureGroup(context, child, groupId, data);
   } finally {
@@ -123,12 +132,12 @@ export async function runCeiling(context: Context): Promise<ThroughputMeasuremen
   }
 }
 
-/** The flagship (Tributary or the Java reference) over the data set with `partitions` partitions. */
-export async function runFlagship(context: Context, app: Omit<FlagshipApp, 'commitIntervalMs'>, partitions = context.mode.partitions): Promise<ThroughputMeasurement> {
+/** The flagship (Tributary or the Java reference) over the data set with `partitions` partitions; commit interval the run's unless `app` sets one. */
+export async function runFlagship(context: Context, app: Omit<FlagshipApp, 'commitIntervalMs'> & { readonly commitIntervalMs?: number }, partitions = context.mode.partitions): Promise<ThroughputMeasurement> {
   const data = await loadedData(context, partitions);
   const applicationId = uniqueName(context, app.implementation === 'tributary' ? 'tributary' : 'kstreams');
   const stateDirectory = await freshStateDirectory(context, applicationId);
-  const child = await startFlagship(context, { ...app, commitIntervalMs: context.commitIntervalMs }, data, applicationId, stateDirectory);
+  const child = await startFlagship(context, { commitIntervalMs: context.commitIntervalMs, ...app }, data, applicationId, stateDirectory);
   try {
     const measurement = await measureGroup(context, child, applicationId, data);
     const stateBytes = directoryBytes(stateDirectory);
@@ -143,7 +152,7 @@ export async function runEngine(context: Context, metricsOff = false): Promise<T
   const data = await loadedData(context, context.mode.partitions);
   const stateDirectory = await freshStateDirectory(context, uniqueName(context, 'engine'));
   const settings: EngineSettings = { events: data.events, generator: data.generator, stateDir: stateDirectory, commitIntervalMs: context.commitIntervalMs, ...(metricsOff ? { metricsOff } : {}) };
-  const child = new Child('engine', process.execPath, [join(context.distDirectory, 'engine.js'), JSON.stringify(settings)]);
+  const child = new Child('engine', nodeFor(context.nodes, 'kafkajs').path, [join(context.distDirectory, 'engine.js'), JSON.stringify(settings)]);
   const exited = await child.waitForExit(context.mode.runTimeoutMs);
   if (!exited) {
     await child.kill();

@@ -55,3 +55,24 @@ export function platformaticLatencyScenarios(): Scenario[] {
     run: (context: Context) => runLatency(context, { implementation: 'tributary', guarantee, client, threads: 1 }),
   }));
 }
+
+/**
+ * `list` with each @platformatic/kafka row moved to just after its kafkajs twin (`ceiling-pf`
+ * after `ceiling`, `tributary-pf-alo-1t` after `tributary-alo-1t`, ...), so that within a round
+ * the two run back to back and the load of the moment hits both alike. Rows without a twin in
+ * the list keep their place.
+ */
+export function besideTheirTwins<T extends { readonly result: { readonly id: string } }>(list: readonly T[]): T[] {
+  const ids = new Set(list.map((scenario) => scenario.result.id));
+  const twinOf = (scenario: T): string | undefined => {
+    const twin = scenario.result.id.replace('-pf', '');
+    return twin !== scenario.result.id && ids.has(twin) ? twin : undefined;
+  };
+  const ordered: T[] = [];
+  for (const scenario of list) {
+    if (twinOf(scenario) !== undefined) continue;
+    ordered.push(scenario);
+    ordered.push(...list.filter((candidate) => twinOf(candidate) === scenario.result.id));
+  }
+  return ordered;
+}

@@ -36,6 +36,8 @@ export interface ThroughputMeasurement {
   readonly secondsToCommit?: number;
   /** Bytes in the app's state directory at the end (Tributary and Kafka Streams). */
   readonly stateBytes?: number;
+  /** Records the app counted as processed at the end (input, repartition and catalog records): the same for every client on one data set. */
+  readonly processed?: number;
   /** The stream threads' commits per second over the window (Tributary). */
   readonly commitsPerSecond?: number;
   /** Transactions committed per second over the window (Tributary on @platformatic/kafka, one thread). */
@@ -94,6 +96,7 @@ async function measureGroup(context: Context, child: Child, groupId: string, dat
           cpuMicrosecondsPerEvent: (cpuMs * 1000) / data.events,
           peakRssBytes: child.peakRss() ?? 0,
           secondsToCommit: (committedAt - startAt) / 1000,
+          ...(last === undefined ? {} : { processed: last.processed }),
           ...commitRates(child.metrics, startAt, endAt),
         };
       }

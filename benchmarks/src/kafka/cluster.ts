@@ -68,7 +68,8 @@ export class Topics {
 
   /**
    * kafkajs' own `waitForLeaders` gives up on the first "does not host this topic-partition"
-   * while the broker's metadata catches up with a busy controller; this polls instead.
+   * while the broker's metadata catches up with a busy controller; this polls instead, until
+   * every partition's leader also answers for it.
    */
   private async waitForLeaders(names: readonly string[], partitions: number): Promise<void> {
     const deadline = Date.now() + 60_000;
@@ -77,7 +78,14 @@ export class Topics {
       try {
         const { topics } = await this.admin.fetchTopicMetadata({ topics: [...names] });
         const ready = topics.every((topic) => topic.partitions.length === partitions && topic.partitions.every((partition) => partition.leader >= 0));
-        if (ready && topics.length === names.length) return;
+        if (ready && topics.length === names.length) {
+          // A leader named in the metadata may not host its partition yet: a send to many new
+          // partitions then fails on some of them and kafkajs retries the request, writing the
+          // others twice (seen with 32 partitions on a loaded machine). ListOffsets is answered
+          // by each partition's leader only once it hosts the partition.
+          for (const name of names) await this.admin.fetchTopicOffsets(name);
+          return;
+        }
         problem = 'partitions without a leader';
       } catch (error) {
         problem = error instanceof Error ? error.message : String(error);

@@ -186,9 +186,7 @@ async function main(): Promise<void> {
   const runId = `bench-kafka-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
   const kafka = kafkaClient(broker.bootstrap, runId);
   const admin = kafka.admin();
-  // Idempotent: on a loaded machine a request can time out after the broker wrote it, and a plain
-  // producer's retry then loads events twice (the end-offset check in loadedData refuses that set).
-  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
   await admin.connect();
   await producer.connect();
   const scratchDirectory = join(repositoryRoot, '.scratch', 'bench-kafka', runId);

@@ -23,6 +23,22 @@ interface DescribeGroupsResponse {
   readonly groups: readonly { readonly errorCode: number; readonly members: readonly { readonly memberId: string; readonly memberMetadata: Buffer; readonly memberAssignment: Buffer }[] }[];
 }
 
+/**
+ * Whether `error` (or a cause of it) says the broker does not know one of `names` yet: the
+ * broker's UNKNOWN_TOPIC_OR_PARTITION, which platformatic's metadata request turns into a
+ * `UserError` "Unknown topic <name>." carrying no Kafka error id.
+ */
+function unknownTopicAmong(error: unknown, names: readonly string[]): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+    if (hasKafkaError(current, 'UNKNOWN_TOPIC_OR_PARTITION')) return true;
+    const message = current.message;
+    if (names.some((name) => message === `Unknown topic ${name}.`)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
 export class PlatformaticAdmin implements StreamsAdmin {
   private readonly admin: Admin;
 
@@ -196,7 +212,8 @@ export class PlatformaticAdmin implements StreamsAdmin {
         }
       } catch (error) {
         const normalized = fromPlatformatic(error);
-        if (Date.now() > deadline || !(normalized as { retriable?: boolean }).retriable) throw normalized;
+        const notKnownYet = unknownTopicAmong(error, names);
+        if (Date.now() > deadline || !(notKnownYet || (normalized as { retriable?: boolean }).retriable)) throw normalized;
       }
       if (Date.now() > deadline) throw new Error(`The topics ${names.join(', ')} have no partition leaders ${LEADER_WAIT_MS / 1000} s after they were created; check the brokers.`);
       await new Promise((resolve) => setTimeout(resolve, 200));

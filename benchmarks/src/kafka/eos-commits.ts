@@ -35,8 +35,8 @@ interface Scenario {
   readonly run: (context: Context) => Promise<ScenarioResult['runs'][number]>;
 }
 
-/** The commit interval of these scenarios, ms (the latency scenarios' too). */
-export const eosCommitIntervalMs = 100;
+/** The commit interval of these scenarios, ms (the latency runs use the same). */
+const eosCommitIntervalMs = 100;
 
 const v2Unavailable = 'skipped: exactly_once_v2 not available in this build';
 

@@ -82,7 +82,7 @@ function rateOf(result: ScenarioResult | undefined): number | undefined {
 }
 
 /** The Kafka client of a row and the Node it ran on: the Java reference and the engine (no client) say so. */
-export function clientCell(report: Report, scenario: ScenarioResult): string {
+function clientCell(report: Report, scenario: ScenarioResult): string {
   if (scenario.id.includes('kstreams')) return 'Java (kafka-clients)';
   if (scenario.id.startsWith('engine')) return 'none';
   const { appNode } = report.machine;

@@ -1,7 +1,8 @@
 /**
  * `pnpm bench:kafka [--quick|--full] [--only scenario,...] [--events N] [--runs N] [--app-node current|24|PATH]`:
- * the Kafka benchmarks of issues #8 and #16 (kafkajs and @platformatic/kafka) on the local broker (started if it is not running, and then stopped at
- * the end; a broker that was already running is left alone). Writes
+ * the Kafka benchmarks of issues #8 and #16 (kafkajs and @platformatic/kafka) on the local broker
+ * (started if it is not running, and then stopped at the end; a broker that was already running
+ * is left alone). Writes
  * `benchmarks/results/kafka-<mode>-<timestamp>.json` and `benchmarks/results/kafka-latest.md`.
  * Scenarios, definitions and how to read the table: benchmarks/README.md.
  */

@@ -33,7 +33,7 @@ export interface ThreadTransactionOptions {
 }
 
 /** The transactional id of a stream thread's producer under exactly-once v2. */
-export function threadTransactionalId(applicationId: string, processId: string, threadIndex: number): string {
+function threadTransactionalId(applicationId: string, processId: string, threadIndex: number): string {
   return `${applicationId}-${processId}-${threadIndex}`;
 }
 

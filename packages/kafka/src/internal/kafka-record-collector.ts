@@ -547,10 +547,14 @@ export class KafkaRecordCollector implements RecordCollector {
     return new TaskCorruptedError(`${owner} could not send its records inside its transaction: ${reason}.`, taskId, { cause });
   }
 
-  /** Forgets buffered records (after a fatal error, when nothing will be committed); a send in flight goes on, unheeded. */
+  /**
+   * Forgets buffered records, and the offsets of early sends (after a failure, when what was
+   * sent will not be committed); a send in flight goes on, unheeded.
+   */
   discard(): void {
     this.buffered = new Map();
     this.count = 0;
+    this.sentEarly = new Map();
   }
 
   /** A request's one batch: its base offset plus its records is the partition's next offset. */

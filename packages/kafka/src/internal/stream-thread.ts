@@ -144,7 +144,7 @@ export class StreamThread {
     });
     const context: CommitContext = { taskManager: this.taskManager, positions, groupId: resolved.applicationId, logger, flushGlobals: options.flushGlobals, fail };
     if (sharedCollector === undefined) this.strategy = new ExactlyOnceCommit(context);
-    else if (this.transaction !== undefined) this.strategy = new ExactlyOnceV2Commit(context, this.transaction, sharedCollector, () => this.listener.groupMetadata());
+    else if (this.transaction !== undefined) this.strategy = new ExactlyOnceV2Commit(context, this.transaction, sharedCollector, () => this.listener.groupMetadata(), (reason) => this.listener.loseAll(reason));
     else this.strategy = new AtLeastOnceCommit(context, this.consumer, sharedCollector);
     const committer = new ThreadCommitter(this.strategy, resolved.commitIntervalMs, this.sensors, () => !this.lifecycle.failed && !this.watchdog.expelled());
     const active = (): boolean => this.lifecycle.isActive;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { KafkaClientError } from '../../client/client-error.js';
 import { FakeKafkaCluster, type FakeLogRecord } from '../../client/testing/fake-kafka-cluster.js';
-import { TaskCorruptedError, TaskMigratedError } from '../../errors.js';
+import { TaskCorruptedError } from '../../errors.js';
 import { countTopology, startThread, values } from './thread-test-kit.js';
 
 /** Exactly-once v2 (KIP-447: one transactional producer per stream thread) through the client seam, on the in-memory cluster. */
@@ -52,7 +52,7 @@ describe('ExactlyOnceV2Commit', () => {
     expect(fatal).toEqual([]);
   });
 
-  it('fences a zombie thread by the group generation: its offsets are refused once the group moved on without it, and its transaction aborted', async () => {
+  it('fences a zombie thread by the group generation: its offsets are refused once the group moved on without it, its transaction aborted and its tasks closed', async () => {
     const cluster = new FakeKafkaCluster();
     const { thread, fatal, started } = await startThread(cluster, { options: { ...exactlyOnceV2, commitIntervalMs: 50 } });
     await started;
@@ -61,17 +61,48 @@ describe('ExactlyOnceV2Commit', () => {
     // The process froze past its session timeout: the group rebalanced without it, and it has not heard.
     cluster.expelSilently('app', cluster.memberIds('app')[0]!);
     cluster.produce('in', 0, [{ key: 'b', value: 'two' }]);
-    await vi.waitFor(() => expect(fatal).toHaveLength(1));
-    const error = fatal[0] as TaskMigratedError;
-    expect(error).toBeInstanceOf(TaskMigratedError);
-    expect(error.message).toContain(`The stream thread's transaction (${TRANSACTIONAL_ID}) could not add its tasks' offsets to its transaction: the consumer group has moved on without this member`);
-    expect(error.message).toContain('UNKNOWN_MEMBER_ID');
-    expect(thread.state).toBe('PENDING_SHUTDOWN');
+    await vi.waitFor(() => expect(thread.taskIds()).toEqual([]));
     // Nothing of the zombie's transaction became visible, and its offsets stayed where the group had them.
+    await vi.waitFor(() => expect(cluster.logOf('out', 0).map((record) => record.state)).toEqual(['committed', 'aborted']));
     expect(cluster.committedOffset('app', 'in', 0)?.offset).toBe(1);
     expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE']);
-    await vi.waitFor(() => expect(cluster.logOf('out', 0).map((record) => record.state)).toEqual(['committed', 'aborted']));
     expect(requestsOf(cluster, 'abortTransaction')).toEqual([TRANSACTIONAL_ID]);
+    // The refused commit named the generation it was made in.
+    expect(requestsOf(cluster, 'sendOffsetsToTransaction').at(-1)).toMatch(new RegExp(`^${TRANSACTIONAL_ID} app generation 1 `));
+    // Its tasks are closed without a commit (Kafka's handleLostAll): it sends nothing more until the group assigns it tasks again.
+    const sent = requestsOf(cluster, 'send').length;
+    cluster.produce('in', 0, [{ key: 'c', value: 'three' }]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(requestsOf(cluster, 'send')).toHaveLength(sent);
+    expect(fatal).toEqual([]);
+  });
+
+  it('closes every task without a commit when a revoke’s offsets are refused, and the assignment restores them from the last commit, counting nothing twice, with no thread replaced', async () => {
+    const cluster = new FakeKafkaCluster();
+    const options = { ...exactlyOnceV2, cacheMaxBytes: 0 };
+    const { thread, fatal, started } = await startThread(cluster, { topology: countTopology(), options, stateDir: await temporaryDirectory() });
+    await started;
+    cluster.produce('in', 0, [
+      { key: 'a', value: 'a0' },
+      { key: 'a', value: 'a1' },
+    ]);
+    await vi.waitFor(() => expect(cluster.logOf('out', 0)).toHaveLength(2));
+    await cluster.rebalance('app');
+    await vi.waitFor(() => expect(committedCounts(cluster)).toEqual(['a=1', 'a=2']));
+    cluster.produce('in', 0, [{ key: 'a', value: 'a2' }]);
+    await vi.waitFor(() => expect(cluster.logOf('out', 0)).toHaveLength(3));
+    // The group completes its rebalance before the revoke's offsets reach the coordinator.
+    cluster.failNext('sendOffsetsToTransaction', new KafkaClientError('group-fenced', 'Specified group generation id is not valid (ILLEGAL_GENERATION)', false));
+    await cluster.rebalance('app');
+    // a2 is processed again from the last commit, on the store as of that commit.
+    await vi.waitFor(() => expect(cluster.logOf('out', 0)).toHaveLength(4));
+    expect(thread.taskIds()).toEqual(['0_0']);
+    expect(cluster.logOf('app-counts-changelog', 0).map((record) => record.state)).toEqual(['committed', 'committed', 'aborted', 'open']);
+    await cluster.rebalance('app');
+    await vi.waitFor(() => expect(committedCounts(cluster)).toEqual(['a=1', 'a=2', 'a=3']));
+    expect(cluster.committedOffset('app', 'in', 0)?.offset).toBe(3);
+    await vi.waitFor(() => expect(thread.state).toBe('RUNNING'));
+    expect(fatal).toEqual([]);
   });
 
   it('aborts the shared transaction, every task’s records with it, when a send fails', async () => {

@@ -5,9 +5,13 @@
  * asked for it (a revoke's included: the others' records are in the same transaction). It
  * flushes every task's stores, sends every record, adds every task's consumed offsets with the
  * group's generation and member id, and commits once; only then are stores committed to disk
- * and checkpointed. A failure fails the thread, all its tasks with it (one transaction): it is
- * replaced, and they resume from the last commit.
+ * and checkpointed. A failure takes all the thread's tasks with it (one transaction), and they
+ * resume from the last commit: offsets the group coordinator refused (the group moved on
+ * without this member, typically a rebalance that completed before the revoke's commit reached
+ * it) close them all while the thread stays in the group, as Kafka's `handleLostAll`; any other
+ * failure fails the thread, which is replaced.
  */
+import { clientErrorIn } from '../../client/client-error.js';
 import type { ConsumerGroupMetadata, OffsetCommit } from '../../client/kafka-client.js';
 import type { KafkaRecordCollector } from '../kafka-record-collector.js';
 import { prepareCommits, type CommitContext, type CommitStrategy } from './commit-strategy.js';
@@ -21,6 +25,8 @@ export class ExactlyOnceV2Commit implements CommitStrategy {
     readonly sharedCollector: KafkaRecordCollector,
     /** The group's metadata as of the assignment the thread's tasks run under. */
     private readonly groupMetadata: () => ConsumerGroupMetadata,
+    /** Closes every task without a commit, the thread staying in its group (see `RebalanceListener.loseAll`). */
+    private readonly loseAll: (reason: unknown) => Promise<void>,
   ) {}
 
   async commit(reason: string): Promise<number> {
@@ -38,7 +44,10 @@ export class ExactlyOnceV2Commit implements CommitStrategy {
       await transaction.commit(offsets, offsets.length > 0 ? this.groupMetadata() : { groupId: context.groupId });
     } catch (error) {
       await transaction.abortQuietly();
-      context.fail(error);
+      this.sharedCollector.discard();
+      const kind = clientErrorIn(error)?.kind;
+      if (kind === 'group-fenced' || kind === 'rebalance-in-progress') await this.loseAll(error);
+      else context.fail(error);
       return work.length;
     }
     context.positions.markCommitted(offsets);

@@ -118,6 +118,31 @@ export class RebalanceListener implements GroupMembershipListener {
     state.transitionTo('RUNNING');
   }
 
+  /**
+   * The group moved on without this member's offsets (exactly-once v2: the coordinator refused
+   * them, and the thread's transaction was aborted): as Kafka's `handleLostAll`, every task is
+   * closed without a commit, its partitions paused, and the thread stays a member. The group's
+   * next assignment, which the consumer joins for at its next heartbeat, creates the tasks again
+   * from their committed offsets and changelogs. Replacing the thread instead would leave and
+   * rejoin the group, a rebalance more for every member. Under the lock.
+   */
+  async loseAll(reason: unknown): Promise<void> {
+    const { taskManager, consumer, logger } = this.options;
+    const lost = [...taskManager.tasks.values()];
+    const partitions = lost.flatMap((managed) => managed.topicPartitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
+    try {
+      if (partitions.length > 0) consumer.pause(partitions);
+    } catch {
+      // The consumer is not running: nothing is fetched anyway.
+    }
+    for (const managed of lost) await this.closeTask(managed);
+    taskManager.applyCacheBudget();
+    logger.warn(
+      `The consumer group moved on without this member's offsets; its tasks [${lost.map((managed) => managed.key).join(', ')}] are closed without a commit and resume from their last commit when the group assigns them again`,
+      { error: reason instanceof Error ? reason.message : String(reason) },
+    );
+  }
+
   /** Commits what the tasks processed (unless the thread failed), closes them and the standbys. Under the lock. */
   async closeAll(): Promise<void> {
     const { state, committer, taskManager, standbys } = this.options;

@@ -79,8 +79,12 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
   private fenced: KafkaClientError | undefined;
   /** The open transaction's partitions, `topic:partition`, that a send has added to it. */
   private readonly added = new Set<string>();
-  /** The last send that adds a partition to the open transaction (see {@link send}). */
+  /** The last addition of partitions to the open transaction (see {@link send}). */
   private adding: Promise<unknown> = Promise.resolve();
+  /** Partitions asked for since the last addition began, `topic:partition` to the partition. */
+  private readonly pendingAdditions = new Map<string, { readonly topic: string; readonly partition: number }>();
+  /** The addition that will take {@link pendingAdditions}, once the one before it is done. */
+  private nextAddition: Promise<void> | undefined;
 
   constructor(
     options: PlatformaticBaseOptions,
@@ -103,14 +107,19 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
     this.transaction = await this.call(() => this.producer.beginTransaction(FRESH_PRODUCER));
     this.touched = false;
     this.added.clear();
+    this.pendingAdditions.clear();
+    this.nextAddition = undefined;
+    this.adding = Promise.resolve();
   }
 
   /**
-   * Sends to a partition the transaction already holds go at once; a send that adds a partition
-   * waits for the one before it that added one. platformatic deduplicates concurrent
-   * AddPartitionsToTxn requests into the first one, so a second send adding another partition at
-   * the same time would produce to a partition the transaction does not hold, and the brokers
-   * answer TRANSACTION_ABORTABLE.
+   * Sends to a partition the transaction already holds go at once. The partitions that sends of
+   * one moment add are added together, in one AddPartitionsToTxn request, before those sends go:
+   * platformatic deduplicates concurrent AddPartitionsToTxn requests into the first one, so
+   * sends adding different partitions at the same time would produce to partitions the
+   * transaction does not hold (the brokers answer TRANSACTION_ABORTABLE), and adding them one
+   * send after the other costs a round trip per partition: under exactly_once_v2 a commit's
+   * first sends write to every output, repartition and changelog partition of the thread's tasks.
    */
   async send(topic: string, records: readonly OutgoingKafkaRecord[]): Promise<SendAcknowledgement[]> {
     const transaction = this.open();
@@ -118,12 +127,36 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
     const messages = records.map((record) => messageOf(topic, record));
     const partition = records[0]?.partition;
     const key = `${topic}:${partition ?? '?'}`;
-    if (partition !== undefined && this.added.has(key)) return acknowledgements(topic, await this.call(() => transaction.send({ messages })));
+    if (partition !== undefined && !this.added.has(key)) await this.addPartition(transaction, key, topic, partition);
+    if (partition !== undefined) return acknowledgements(topic, await this.call(() => transaction.send({ messages })));
     const sent = this.adding.then(() => this.call(() => transaction.send({ messages })));
     this.adding = sent.catch(() => {});
-    const result = await sent;
-    if (partition !== undefined) this.added.add(key);
-    return acknowledgements(topic, result);
+    return acknowledgements(topic, await sent);
+  }
+
+  /**
+   * Adds `topic`-`partition` to the transaction with the other partitions asked for in the same
+   * moment (the sends of one flush start together), after the additions asked for before.
+   */
+  private addPartition(transaction: Transaction, key: string, topic: string, partition: number): Promise<void> {
+    this.pendingAdditions.set(key, { topic, partition });
+    if (this.nextAddition === undefined) {
+      const addition = this.adding
+        .then(() => new Promise((resolve) => setImmediate(resolve)))
+        .then(async () => {
+          const wanted = [...this.pendingAdditions];
+          this.pendingAdditions.clear();
+          this.nextAddition = undefined;
+          const metadata = await this.call(() => this.producer.metadata({ topics: [...new Set(wanted.map(([, entry]) => entry.topic))] }));
+          // platformatic reads only each message's topic and partition here.
+          const messages = wanted.map(([, entry]) => ({ ...entry }) as unknown as Parameters<Transaction['addPartitions']>[1][number]);
+          await this.call(() => transaction.addPartitions(metadata, messages));
+          for (const [added] of wanted) this.added.add(added);
+        });
+      this.nextAddition = addition;
+      this.adding = addition.catch(() => {});
+    }
+    return this.nextAddition;
   }
 
   /**

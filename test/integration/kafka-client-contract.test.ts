@@ -312,7 +312,9 @@ describe(`the Kafka client seam on ${clientUnderTest()}`, () => {
     expect(generationId).toBeGreaterThan(0);
     await producer.beginTransaction();
     const stale = producer.sendOffsetsToTransaction([{ topic, partition: 0, offset: 2 }], { groupId, generationId: generationId + 1, memberId });
-    await expect(stale).rejects.toMatchObject({ kind: 'rebalance-in-progress' });
+    await expect(stale).rejects.toMatchObject({ kind: 'group-fenced', code: 'KAFKA_CLIENT_GROUP_FENCED' });
+    const unknownMember = producer.sendOffsetsToTransaction([{ topic, partition: 0, offset: 2 }], { groupId, generationId, memberId: 'no-such-member' });
+    await expect(unknownMember).rejects.toMatchObject({ kind: 'group-fenced' });
     await producer.abortTransaction();
   });
 

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { findMetrics, Serdes, sumMetrics } from '@tributary/streams';
+import { exactlyOnceOptions, exactlyOnceUnderTest } from './helpers/client-under-test.js';
 import { keyedRecords, levelCountTopology, totals } from './helpers/counting.js';
 import { createTopics, kafkaClient, uniqueTopic } from './helpers/kafka.js';
 import { consumeUntil, produce, sequencesByKey, startApp, waitFor, type OutputRecord } from './helpers/streams-app.js';
@@ -29,12 +30,12 @@ const reachedTotals = (expected: ReadonlyMap<string, number>) => (records: reado
   return [...expected].every(([key, count]) => latest.get(key) === count);
 };
 
-describe('KafkaStreams with processingGuarantee exactly_once', () => {
+describe(`KafkaStreams with processingGuarantee ${exactlyOnceUnderTest()}`, () => {
   it('commits outputs, changelogs and offsets in transactions: read_committed counts are exact and never repeat', { timeout: testTimeout }, async () => {
     const input = uniqueTopic('it-eos-in');
     const output = uniqueTopic('it-eos-out');
     await createTopics(kafkaClient(), [{ topic: input, numPartitions: 3 }, { topic: output, numPartitions: 3 }]);
-    const app = await startApp(levelCountTopology(input, output), { processingGuarantee: 'exactly_once', commitIntervalMs: 100 });
+    const app = await startApp(levelCountTopology(input, output), { ...(await exactlyOnceOptions('it-eos')), commitIntervalMs: 100 });
     const batch1 = keyedRecords(120, 9, 'a');
     await produce({ topic: input, records: batch1 });
     const expected1 = totals(batch1);
@@ -42,7 +43,7 @@ describe('KafkaStreams with processingGuarantee exactly_once', () => {
 
     // A restart resumes from the transactionally committed offsets and checkpoints.
     await app.app.close({ timeoutMs: 15_000 });
-    const second = await startApp(levelCountTopology(input, output), { applicationId: app.applicationId, stateDir: app.stateDir, processingGuarantee: 'exactly_once', commitIntervalMs: 100 });
+    const second = await startApp(levelCountTopology(input, output), { applicationId: app.applicationId, stateDir: app.stateDir, ...(await exactlyOnceOptions('it-eos-second')), commitIntervalMs: 100 });
     const batch2 = keyedRecords(60, 9, 'b');
     await produce({ topic: input, records: batch2 });
     const expected2 = totals([...batch1, ...batch2]);
@@ -55,7 +56,7 @@ describe('KafkaStreams with processingGuarantee exactly_once', () => {
     const output = uniqueTopic('it-eos-fence-out');
     await createTopics(kafkaClient(), [{ topic: input, numPartitions: 2 }, { topic: output, numPartitions: 2 }]);
     // A long commit interval, so the fencing lands inside an open transaction.
-    const testApp = await startApp(levelCountTopology(input, output), { processingGuarantee: 'exactly_once', commitIntervalMs: 1500 });
+    const testApp = await startApp(levelCountTopology(input, output), { ...(await exactlyOnceOptions('it-eos-fence')), commitIntervalMs: 1500 });
     const batch1 = keyedRecords(40, 6, 'a');
     await produce({ topic: input, records: batch1 });
     await consumeUntil<string, number>(output, reachedTotals(totals(batch1)), { valueSerde: Serdes.Float64() });
@@ -64,8 +65,10 @@ describe('KafkaStreams with processingGuarantee exactly_once', () => {
     await produce({ topic: input, records: batch2 });
     // Processed, and (commits being 1.5 s apart) most likely not yet committed.
     await waitFor(() => testApp.app.metrics().processed >= batch1.length + batch2.length, 'batch 2 to be processed', 10_000);
-    // What a task's new owner does: initialize the task's transactional id, fencing the current producer.
-    const intruder = kafkaClient('it-eos-intruder').producer({ transactionalId: `${testApp.applicationId}-0_0`, idempotent: true, maxInFlightRequests: 1 });
+    // What a task's new owner does (v1), or the thread's replacement (v2): initialize the
+    // transactional id (v1: the task's; v2: the stream thread's, with the instance's process id), fencing the current producer.
+    const transactionalId = exactlyOnceUnderTest() === 'exactly_once' ? `${testApp.applicationId}-0_0` : `${testApp.applicationId}-${(testApp.app as unknown as { processId: string }).processId}-1`;
+    const intruder = kafkaClient('it-eos-intruder').producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 });
     await intruder.connect();
     // kafkajs initializes a transactional id at the first transaction; an empty one ends locally.
     await (await intruder.transaction()).abort();

@@ -9,11 +9,12 @@
  * never skipped.
  */
 import { describe, expect, it } from 'vitest';
+import { exactlyOnceUnderTest } from './helpers/client-under-test.js';
 import { runKillScenario } from './smoke/smoke-scenario.js';
 
-describe('smoke: kill -9 under exactly_once', () => {
+describe(`smoke: kill -9 under ${exactlyOnceUnderTest()}`, () => {
   it('writes every record once, with exact aggregates, while instances are killed and restarted in turn', { timeout: 200_000 }, async () => {
-    const summary = await runKillScenario({ name: 'eos-kill', guarantee: 'exactly_once', commitIntervalMs: 2000 });
+    const summary = await runKillScenario({ name: 'eos-kill', guarantee: exactlyOnceUnderTest(), commitIntervalMs: 2000 });
     expect(summary.killsSurvived).toBeGreaterThanOrEqual(3);
     expect(summary.recordsIn).toBe(summary.expectedRecords);
     expect(summary.lost).toBe(0);

@@ -8,11 +8,12 @@
  * nothing may be lost.
  */
 import { describe, expect, it } from 'vitest';
+import { exactlyOnceUnderTest } from './helpers/client-under-test.js';
 import { runZombieScenario } from './smoke/smoke-scenario.js';
 
 describe('smoke: a frozen instance comes back', () => {
   it('fences the late writes of an instance frozen past its session timeout', { timeout: 200_000 }, async () => {
-    const summary = await runZombieScenario({ name: 'eos-zombie', guarantee: 'exactly_once', commitIntervalMs: 2000 });
+    const summary = await runZombieScenario({ name: 'eos-zombie', guarantee: exactlyOnceUnderTest(), commitIntervalMs: 2000 });
     expect(summary.recordsIn).toBe(summary.expectedRecords);
     expect(summary.lost).toBe(0);
     expect(summary.duplicated).toBe(0);

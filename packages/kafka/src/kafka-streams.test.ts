@@ -2,7 +2,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { inspect } from 'node:util';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { Consumed, Produced, Serdes, StreamsBuilder, silentLogger, type Topology } from '@tributary/streams';
+import { ConfigError, Consumed, Produced, Serdes, StreamsBuilder, silentLogger, type Topology } from '@tributary/streams';
 import { BrokerUnreachableError } from './errors.js';
 import { KafkaStreams } from './kafka-streams.js';
 import { resolveKafkaStreamsOptions, type KafkaStreamsOptions } from './options.js';
@@ -117,5 +117,13 @@ describe('start() when the brokers cannot be reached', () => {
     const deadline = Date.now() + 5000;
     while (sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(sockets.size).toBe(0);
+  });
+});
+
+describe('KafkaStreams with exactly_once_v2', () => {
+  it('fails at construction on the default kafkajs client, which cannot send group-fenced offset commits', () => {
+    const construct = (): KafkaStreams => new KafkaStreams(pipeTopology(), { applicationId: 'orders-app', bootstrapServers: '127.0.0.1:9092', logger: silentLogger, processingGuarantee: 'exactly_once_v2' });
+    expect(construct).toThrow(ConfigError);
+    expect(construct).toThrow(/kafkajs cannot send them \(it speaks TxnOffsetCommit v0 and v1 only\)\. Use the @platformatic\/kafka client/);
   });
 });

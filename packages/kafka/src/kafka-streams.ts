@@ -179,6 +179,8 @@ export class KafkaStreams {
   private threadCount = 0;
   /** A worker thread of `numStreamThreads`: its client id already ends in its `StreamThread-<n>`. */
   private workerThread = false;
+  /** The stream thread's index in this process (a worker's `<n>`), which its replacements keep. */
+  private threadIndex = 1;
 
   /**
    * Validates the options and the topology. Connects nothing until {@link start}.
@@ -501,13 +503,14 @@ export class KafkaStreams {
    * from the committed offsets and changelogs. Any other error, or too many replacements of
    * corrupted tasks in a row, is fatal (see `ThreadReplacements`).
    */
-  private startThread(setup: Omit<StreamThreadOptions, 'callbacks' | 'threadId'>): void {
+  private startThread(setup: Omit<StreamThreadOptions, 'callbacks' | 'threadId' | 'threadIndex'>): void {
     let reported = false;
     this.threadCount++;
     const threadId = this.workerThread ? this.clientId() : `${this.clientId()}-StreamThread-${this.threadCount}`;
     const thread: StreamThread = new StreamThread({
       ...setup,
       threadId,
+      threadIndex: this.threadIndex,
       callbacks: {
         onRunning: () => {
           if (thread !== this.thread) return;
@@ -566,7 +569,7 @@ export class KafkaStreams {
     return this.locking;
   }
 
-  private async replaceThread(failed: StreamThread, setup: Omit<StreamThreadOptions, 'callbacks' | 'threadId'>, error: Error, delayMs: number): Promise<void> {
+  private async replaceThread(failed: StreamThread, setup: Omit<StreamThreadOptions, 'callbacks' | 'threadId' | 'threadIndex'>, error: Error, delayMs: number): Promise<void> {
     this.options.streams.logger.warn(`Replacing the stream thread in ${delayMs} ms: ${error.message}`, { taskId: (error as Partial<TaskCorruptedError>).taskId });
     if (this.currentState === 'RUNNING') this.setState('REBALANCING');
     // Closing a failed thread commits nothing; it leaves the group so the new one can join.
@@ -623,8 +626,9 @@ export function fatalErrorOf(app: KafkaStreams): unknown {
  * Internal: makes a worker thread's instance part of its process's instance, so standbys avoid
  * its siblings, and it runs under the state directory lock the process's main thread holds.
  */
-export function joinProcess(app: KafkaStreams, processId: string): void {
+export function joinProcess(app: KafkaStreams, processId: string, threadIndex: number): void {
   app['processId'] = processId;
+  app['threadIndex'] = threadIndex;
   app['underProcessLock'] = true;
   app['workerThread'] = true;
 }

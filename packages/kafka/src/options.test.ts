@@ -112,8 +112,22 @@ describe('resolveKafkaStreamsOptions', () => {
     expect(resolveKafkaStreamsOptions({ ...base, appConfigs: { inputTopic: 'in' } }).streams.appConfigs['inputTopic']).toBe('in');
   });
 
-  it("names Java's exactly_once_v2 as 'exactly_once'", () => {
-    expect(optionError({ processingGuarantee: 'exactly_once_v2' as never })).toMatch(/'at_least_once' or 'exactly_once'.*exactly_once_v2 is 'exactly_once' here/);
+  it("names Java's exactly_once_beta as 'exactly_once_v2'", () => {
+    expect(optionError({ processingGuarantee: 'exactly_once_beta' })).toMatch(/'at_least_once', 'exactly_once' or 'exactly_once_v2'.*exactly_once_beta is 'exactly_once_v2'/);
+  });
+
+  it("refuses exactly_once_v2 on kafkajs, which cannot send group-fenced offset commits, and on a client that does not say it can", () => {
+    const kafkajs = optionError({ processingGuarantee: 'exactly_once_v2' });
+    expect(kafkajs).toContain('kafkajs cannot send them');
+    expect(kafkajs).toContain('TxnOffsetCommit v3');
+    expect(kafkajs).toContain("platformaticClient({ brokers }) from '@tributary/kafka/platformatic'");
+    expect(kafkajs).toContain("or 'exactly_once'");
+    const supplier = { name: 'mine', consumer: () => {}, producer: () => {}, transactionalProducer: () => {}, admin: () => {}, shutdown: () => {} };
+    expect(optionError({ processingGuarantee: 'exactly_once_v2', client: supplier })).toContain("the client 'mine' does not say it sends them");
+    const fencing = { ...supplier, groupFencedOffsetCommits: true } as unknown as KafkaStreamsOptions['client'];
+    const resolved = resolveKafkaStreamsOptions({ ...base, processingGuarantee: 'exactly_once_v2', client: fencing });
+    expect(resolved.processingGuarantee).toBe('exactly_once_v2');
+    expect(resolved.commitIntervalMs).toBe(100);
   });
 
   it('keeps secrets out of appConfigs', () => {

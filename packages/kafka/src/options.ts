@@ -14,11 +14,14 @@ import { ConfigError, DEFAULT_DEAD_LETTER_MAX_BYTES, type Logger, type StreamsCo
 import { checkKnownOptions, resolveStreamsConfig, streamsConfigOptions, type ResolvedStreamsConfig } from '@tributary/streams/engine';
 
 /**
- * The processing guarantees: `'at_least_once'` (the default) or `'exactly_once'` (Kafka
- * transactions, one transactional producer per task; Java's `exactly_once_v2` is spelled
- * `'exactly_once'` here because kafkajs cannot do v2's group-fenced offset commits).
+ * The processing guarantees: `'at_least_once'` (the default); `'exactly_once'`, Kafka
+ * transactions with one transactional producer per task (Kafka Streams' original exactly-once,
+ * on any client); `'exactly_once_v2'`, Kafka transactions with one transactional producer per
+ * stream thread (Kafka Streams' `exactly_once_v2`, KIP-447), which needs a client whose
+ * transactional offset commits carry the group's generation
+ * ({@link KafkaClientSupplier.groupFencedOffsetCommits}: `@tributary/kafka/platformatic`, not kafkajs).
  */
-export type ProcessingGuarantee = 'at_least_once' | 'exactly_once';
+export type ProcessingGuarantee = 'at_least_once' | 'exactly_once' | 'exactly_once_v2';
 
 /** Consumer-group timings, in milliseconds (kafkajs' consumer options of the same meaning). */
 export interface KafkaStreamsConsumerOptions {
@@ -45,8 +48,15 @@ export interface KafkaStreamsOptions extends StreamsConfig {
   /**
    * `'at_least_once'` (the default): outputs are acknowledged before offsets are committed, so a
    * crash can repeat records but never lose them. `'exactly_once'`: each task's outputs,
-   * changelog writes and consumed offsets commit in one Kafka transaction, and consumers read
-   * committed data only. See [Running on Kafka](../../../docs/running-on-kafka.md#exactly-once).
+   * changelog writes and consumed offsets commit in one Kafka transaction of its own (a
+   * transactional producer per task, `<applicationId>-<taskId>`, which fences the task's previous
+   * owner), and consumers read committed data only; works on every client. `'exactly_once_v2'`:
+   * the same guarantee with one transactional producer per stream thread
+   * (`<applicationId>-<processId>-<threadIndex>`): all its tasks commit in one transaction, whose
+   * offsets carry the consumer group's generation and member id, so the group coordinator fences
+   * a zombie (KIP-447) — one commit per interval per thread instead of one per task. It needs
+   * the `@tributary/kafka/platformatic` client (Node >= 22.22): with kafkajs the constructor
+   * throws a `ConfigError`. See [Running on Kafka](../../../docs/running-on-kafka.md#exactly-once).
    */
   readonly processingGuarantee?: ProcessingGuarantee;
   /**
@@ -531,6 +541,19 @@ export function checkThreadModuleExports(exports: unknown, omitted: readonly str
 /** Checks the options of a `KafkaStreams` and fills in the defaults. Throws `ConfigError` naming the bad option. */
 const supplierMethods = ['consumer', 'producer', 'transactionalProducer', 'admin', 'shutdown'] as const;
 
+/** `exactly_once_v2` needs transactional offset commits the group coordinator can fence (KIP-447). */
+function checkGroupFencedOffsetCommits(client: KafkaClientSupplier | undefined): void {
+  if (client?.groupFencedOffsetCommits === true) return;
+  if (client === undefined || client.name === 'kafkajs') {
+    fail(
+      "Option 'processingGuarantee' 'exactly_once_v2' needs transactional offset commits that carry the consumer group's generation and member id (TxnOffsetCommit v3, KIP-447), and kafkajs cannot send them (it speaks TxnOffsetCommit v0 and v1 only). Use the @platformatic/kafka client (option 'client': platformaticClient({ brokers }) from '@tributary/kafka/platformatic', Node >= 22.22), or 'exactly_once' (a transactional producer per task, on kafkajs).",
+    );
+  }
+  fail(
+    `Option 'processingGuarantee' 'exactly_once_v2' needs a client whose transactional offset commits carry the consumer group's generation and member id (TxnOffsetCommit v3, KIP-447), and the client '${client.name}' does not say it sends them (its groupFencedOffsetCommits is not true). Use 'exactly_once', or a client that does.`,
+  );
+}
+
 function checkClientSupplier(client: unknown): KafkaClientSupplier | undefined {
   if (client === undefined) return undefined;
   const supplier = client as Record<string, unknown> | null;
@@ -552,12 +575,12 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
       fail("Option 'stateDir' must be a non-empty directory path.");
     }
     const guarantee = options.processingGuarantee ?? 'at_least_once';
-    if (guarantee !== 'at_least_once' && guarantee !== 'exactly_once') {
+    if (guarantee !== 'at_least_once' && guarantee !== 'exactly_once' && guarantee !== 'exactly_once_v2') {
       const requested: unknown = guarantee;
-      const hint = requested === 'exactly_once_v2' || requested === 'exactly_once_beta' ? " (Java's exactly_once_v2 is 'exactly_once' here)" : '';
-      fail(`Option 'processingGuarantee' must be 'at_least_once' or 'exactly_once', got ${JSON.stringify(guarantee)}${hint}.`);
+      const hint = requested === 'exactly_once_beta' ? " (Java's exactly_once_beta is 'exactly_once_v2')" : '';
+      fail(`Option 'processingGuarantee' must be 'at_least_once', 'exactly_once' or 'exactly_once_v2', got ${JSON.stringify(guarantee)}${hint}.`);
     }
-    const commitIntervalMs = checkInteger(options.commitIntervalMs, 'commitIntervalMs', 0) ?? (guarantee === 'exactly_once' ? DEFAULT_EOS_COMMIT_INTERVAL_MS : DEFAULT_COMMIT_INTERVAL_MS);
+    const commitIntervalMs = checkInteger(options.commitIntervalMs, 'commitIntervalMs', 0) ?? (guarantee === 'at_least_once' ? DEFAULT_COMMIT_INTERVAL_MS : DEFAULT_EOS_COMMIT_INTERVAL_MS);
     const cacheMaxBytes = checkInteger(options.cacheMaxBytes, 'cacheMaxBytes', 0) ?? DEFAULT_INSTANCE_CACHE_MAX_BYTES;
     const deadLetterMaxBytes = checkInteger(options.deadLetterMaxBytes, 'deadLetterMaxBytes', 1024) ?? DEFAULT_DEAD_LETTER_MAX_BYTES;
     const numStandbyReplicas = checkInteger(options.numStandbyReplicas, 'numStandbyReplicas', 0) ?? 0;
@@ -567,8 +590,10 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
     }
     const consumer = checkConsumerOptions(options.consumer);
     const client = checkClientSupplier(options.client);
-    const applicationServer = checkApplicationServer(options.applicationServer);
     const { numStreamThreads, threadModule } = checkStreamThreads(options.numStreamThreads, options.threadModule);
+    // Worker threads build their own clients (the thread module's createOptions()): each checks its own.
+    if (guarantee === 'exactly_once_v2' && (client !== undefined || numStreamThreads === 1)) checkGroupFencedOffsetCommits(client);
+    const applicationServer = checkApplicationServer(options.applicationServer);
     const base = resolveStreamsConfig({ ...options, kafka: describeKafkaOptions(options.kafka) } as StreamsConfig, kafkaStreamsOptionNames, 'KafkaStreams');
     const logger = redactingLogger(base.logger, secrets);
     const streams: ResolvedStreamsConfig = { ...base, logger };

@@ -1,7 +1,9 @@
 /**
  * The Kafka client supplier the client contract test runs against: `TRIBUTARY_CLIENT=platformatic`
  * (Node >= 22.22 or >= 24.6; `pnpm test:platformatic`) or kafkajs, the default. Loaded from the
- * sources, as the kafkajs supplier is internal to `@tributary/kafka`.
+ * sources, as the kafkajs supplier is internal to `@tributary/kafka`. The exactly-once tests run
+ * the exactly-once `TRIBUTARY_EXACTLY_ONCE` names: `exactly_once` (v1, the default) or
+ * `exactly_once_v2` (which needs `TRIBUTARY_CLIENT=platformatic`).
  */
 import { silentLogger } from '@tributary/streams';
 import type { KafkaClientSupplier } from '../../../packages/kafka/src/client/kafka-client.js';
@@ -26,4 +28,25 @@ export async function supplierUnderTest(clientId: string): Promise<KafkaClientSu
   }
   const { kafkajsClientSupplier } = await import('../../../packages/kafka/src/client/internal/kafkajs-supplier.js');
   return kafkajsClientSupplier({ kafka: { retry: { retries: 5 } }, clientId, brokers, logger: silentLogger, closing: () => false });
+}
+
+/** Which exactly-once the exactly-once tests run. */
+export type ExactlyOnceUnderTest = 'exactly_once' | 'exactly_once_v2';
+
+/** The exactly-once named by `TRIBUTARY_EXACTLY_ONCE`; anything else is an error, never a silent default. */
+export function exactlyOnceUnderTest(): ExactlyOnceUnderTest {
+  const name = process.env.TRIBUTARY_EXACTLY_ONCE ?? 'exactly_once';
+  if (name !== 'exactly_once' && name !== 'exactly_once_v2') throw new Error(`TRIBUTARY_EXACTLY_ONCE must be 'exactly_once' or 'exactly_once_v2', not '${name}'.`);
+  return name;
+}
+
+/**
+ * The `KafkaStreams` options of an exactly-once test: the guarantee under test, and the client
+ * under test (from the published entry point; none on kafkajs, the default).
+ */
+export async function exactlyOnceOptions(clientId: string): Promise<{ processingGuarantee: ExactlyOnceUnderTest; client?: KafkaClientSupplier }> {
+  const processingGuarantee = exactlyOnceUnderTest();
+  if (clientUnderTest() === 'kafkajs') return { processingGuarantee };
+  const { platformaticClient } = await import('@tributary/kafka/platformatic');
+  return { processingGuarantee, client: platformaticClient({ brokers: bootstrapServers().split(','), clientId }) };
 }

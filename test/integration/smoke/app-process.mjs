@@ -61,9 +61,16 @@ function logAt(level) {
 }
 export const logger = { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') };
 
+/**
+ * The client the apps run on: @platformatic/kafka when the harness runs with
+ * `TRIBUTARY_CLIENT=platformatic` (the apps inherit its environment), kafkajs (no `client`) otherwise.
+ */
+const platformatic = process.env.TRIBUTARY_CLIENT === 'platformatic' ? await import('@tributary/kafka/platformatic') : undefined;
+
 /** The `KafkaStreams` options every smoke app takes from its config, with this module's logger. */
 export function streamsOptions(config) {
   return {
+    ...(platformatic === undefined ? {} : { client: platformatic.platformaticClient({ brokers: config.bootstrap.split(','), clientId: config.applicationId }) }),
     applicationId: config.applicationId,
     bootstrapServers: config.bootstrap,
     stateDir: config.stateDir,

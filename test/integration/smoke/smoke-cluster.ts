@@ -114,7 +114,7 @@ export interface SmokeAppConfig {
   readonly bootstrap: string;
   readonly applicationId: string;
   readonly topics: SmokeTopics;
-  readonly processingGuarantee: 'at_least_once' | 'exactly_once';
+  readonly processingGuarantee: 'at_least_once' | 'exactly_once' | 'exactly_once_v2';
   /** Which topology the app runs (see smoke-app.mjs); default `smoke`. */
   readonly topology?: 'smoke' | 'dedupe';
   /** The dedupe topology's stores: LevelDB (default) or in memory. */

@@ -114,7 +114,7 @@ export async function finishAndVerify(options: FinishOptions): Promise<SmokeSumm
     name: options.name,
     topics,
     expected: expectationOf(options.records.slice(0, acknowledged)),
-    aggregates: options.guarantee === 'exactly_once' ? 'exact' : 'at-least',
+    aggregates: options.guarantee === 'at_least_once' ? 'at-least' : 'exact',
     killsSurvived: options.killsSurvived,
     maxKillToResumeMs: cluster.maxResumeMs(),
   });

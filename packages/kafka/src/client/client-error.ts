@@ -9,14 +9,18 @@ import { StreamsError, type StreamsErrorOptions } from '@tributary/streams';
  * What a client's failure means to the runtime:
  * - `'unavailable'`: the brokers could not be reached, did not answer in time, or kept refusing
  *   with retriable errors (a leader moving) until the client gave up; trying later may succeed.
- * - `'fenced'`: a newer producer with the same transactional id (or a newer group generation)
- *   took over; this producer can do nothing more.
+ * - `'fenced'`: a newer producer with the same transactional id took over; this producer can
+ *   do nothing more.
+ * - `'group-fenced'`: the group coordinator refused an offset commit because the group moved on
+ *   without this member (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID): what it
+ *   consumed may belong to another member now (under `exactly_once_v2`, its transaction is a
+ *   zombie's).
  * - `'unknown-topic'`: the topic or partition does not exist (or not yet, on this broker).
  * - `'rebalance-in-progress'`: the group is rebalancing; the commit belongs to the old generation.
  * - `'record-rejected'`: the brokers refused the records themselves (too large, invalid).
  * - `'other'`: anything else.
  */
-export type KafkaClientErrorKind = 'unavailable' | 'fenced' | 'unknown-topic' | 'rebalance-in-progress' | 'record-rejected' | 'other';
+export type KafkaClientErrorKind = 'unavailable' | 'fenced' | 'group-fenced' | 'unknown-topic' | 'rebalance-in-progress' | 'record-rejected' | 'other';
 
 /**
  * A Kafka client request failed. Thrown by the adapters behind the client seam; `kind` says

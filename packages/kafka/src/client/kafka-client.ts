@@ -281,7 +281,10 @@ export interface TransactionalProducer extends RecordSender {
 
 /** How a {@link TransactionalProducer} is set up. */
 export interface TransactionalProducerConfig {
-  /** Stable across restarts: `<applicationId>-<taskId>` for a task's producer. */
+  /**
+   * `<applicationId>-<taskId>` for a task's producer (`exactly_once`, stable across restarts),
+   * `<applicationId>-<processId>-<threadIndex>` for a stream thread's (`exactly_once_v2`).
+   */
   readonly transactionalId: string;
   /** After this, the brokers abort a transaction left open. */
   readonly transactionTimeoutMs: number;
@@ -353,6 +356,14 @@ export interface KafkaClientSupplier {
   producer(): StreamsProducer;
   /** A transactional producer (exactly-once). */
   transactionalProducer(config: TransactionalProducerConfig): TransactionalProducer;
+  /**
+   * Whether its transactional producers send a {@link ConsumerGroupMetadata}'s generation and
+   * member id with the offsets (TxnOffsetCommit v3 or later, KIP-447), so that the group
+   * coordinator refuses a zombie's offsets: what `processingGuarantee: 'exactly_once_v2'` needs.
+   * The @platformatic/kafka supplier does; kafkajs, which speaks TxnOffsetCommit v0 and v1 only,
+   * does not. Default: `false`.
+   */
+  readonly groupFencedOffsetCommits?: boolean;
   /** An admin client. */
   admin(): StreamsAdmin;
   /**

@@ -260,7 +260,8 @@ const UNKNOWN_TOPIC_HINT =
 export interface KafkaRecordCollectorOptions {
   readonly producer: RecordSender;
   /**
-   * Set under exactly-once, where the sender is one task's transaction: a failed send is not
+   * Set under exactly-once, where the sender is one task's transaction (v1), or the stream
+   * thread's, every task's (v2, `'*'`): a failed send is not
    * re-sent to find the refused records (re-sending partitions the failed request had written
    * would duplicate them inside the transaction). Record-level refusals are fatal; anything else
    * leaves the transaction's outcome unknown, a {@link TaskCorruptedError}.
@@ -535,20 +536,25 @@ export class KafkaRecordCollector implements RecordCollector {
     this.discard();
     const cause = error instanceof Error ? error : new Error(String(error));
     const reason = describeSendError(cause);
+    const owner = taskId === '*' ? 'The stream thread' : `Task ${taskId}`;
     if (clientErrorIn(cause)?.kind === 'record-rejected') {
       return new RecordSendError(
-        `Task ${taskId} could not send a record to [${topic}] inside its transaction: ${reason}. Under exactly_once the transaction is aborted and the application stops, because a partly written transaction cannot be repaired record by record; fix the cause (for a too-large record, the topic's max.message.bytes).`,
+        `${owner} could not send a record to [${topic}] inside its transaction: ${reason}. Under exactly-once the transaction is aborted and the application stops, because a partly written transaction cannot be repaired record by record; fix the cause (for a too-large record, the topic's max.message.bytes).`,
         topic,
         { cause },
       );
     }
-    return new TaskCorruptedError(`Task ${taskId} could not send its records inside its transaction: ${reason}.`, taskId, { cause });
+    return new TaskCorruptedError(`${owner} could not send its records inside its transaction: ${reason}.`, taskId, { cause });
   }
 
-  /** Forgets buffered records (after a fatal error, when nothing will be committed); a send in flight goes on, unheeded. */
+  /**
+   * Forgets buffered records, and the offsets of early sends (after a failure, when what was
+   * sent will not be committed); a send in flight goes on, unheeded.
+   */
   discard(): void {
     this.buffered = new Map();
     this.count = 0;
+    this.sentEarly = new Map();
   }
 
   /** A request's one batch: its base offset plus its records is the partition's next offset. */

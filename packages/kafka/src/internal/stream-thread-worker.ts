@@ -94,7 +94,7 @@ async function run(): Promise<void> {
   const topology = (await module.createTopology(context)) as Topology;
   if (closing !== undefined) return;
   const streams = new KafkaStreams(topology, options);
-  joinProcess(streams, data.processId);
+  joinProcess(streams, data.processId, data.threadIndex);
   onGroupSnapshot(streams, (snapshot) => post({ type: 'group', snapshot }));
   app = streams;
   streams.onStateChange((state) => {

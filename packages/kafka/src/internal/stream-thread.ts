@@ -1,14 +1,16 @@
 /**
  * One member of the application's consumer group, running its tasks: one consumer subscribed to
  * every source topic (repartition topics included), one `StreamTask` per assigned (sub-topology,
- * partition), and behind the record collector either one producer shared by the tasks
- * (at-least-once) or one transactional producer per task (exactly-once, see
- * `task-transaction.ts`). The clients come from the client seam (`client/kafka-client.ts`).
+ * partition), and behind the record collector one producer shared by the tasks (at-least-once),
+ * one transactional producer per task (exactly-once v1, see `task-transaction.ts`), or one
+ * transactional producer shared by the tasks (exactly-once v2, see `thread/thread-transaction.ts`).
+ * The clients come from the client seam (`client/kafka-client.ts`).
  *
  * This file only wires the thread's parts, under `thread/`: its clients (`thread-clients.ts`),
  * its lifecycle (`thread-state.ts`, Kafka's `StreamThread.State`), the lock every part takes
  * (`thread-lock.ts`), the rebalance listener (`rebalance-listener.ts`), the commit strategies
- * (`commit-strategy.ts`, `at-least-once-commit.ts`, `exactly-once-commit.ts`), the liveness
+ * (`commit-strategy.ts`, `at-least-once-commit.ts`, `exactly-once-commit.ts`,
+ * `exactly-once-v2-commit.ts`), the liveness
  * watchdog (`liveness-watchdog.ts`), positions and the seek to committed offsets
  * (`partition-positions.ts`), and the batch loop with its tick (`batch-loop.ts`) and output
  * linger (`output-linger.ts`).
@@ -35,6 +37,8 @@ import { LivenessWatchdog } from './thread/liveness-watchdog.js';
 import { ThreadCommitter, type CommitContext, type CommitStrategy } from './thread/commit-strategy.js';
 import { AtLeastOnceCommit } from './thread/at-least-once-commit.js';
 import { ExactlyOnceCommit } from './thread/exactly-once-commit.js';
+import { ExactlyOnceV2Commit } from './thread/exactly-once-v2-commit.js';
+import type { ThreadTransaction } from './thread/thread-transaction.js';
 import { OutputLinger } from './thread/output-linger.js';
 import { BatchLoop } from './thread/batch-loop.js';
 import { RebalanceListener } from './thread/rebalance-listener.js';
@@ -66,6 +70,12 @@ export interface StreamThreadOptions {
   readonly processId: string;
   /** Kafka's `thread-id` tag of the thread's metrics: `<clientId>-StreamThread-<n>`. */
   readonly threadId: string;
+  /**
+   * The thread's index in its process, 1 for the first: its replacements keep it, so under
+   * exactly-once v2 a replacement's producer (`<applicationId>-<processId>-<threadIndex>`)
+   * fences the failed thread's and aborts its open transaction.
+   */
+  readonly threadIndex: number;
 }
 
 export class StreamThread {
@@ -73,8 +83,12 @@ export class StreamThread {
   readonly sensors = new ThreadSensors(Date.now());
   private readonly lifecycle: ThreadStateMachine;
   private readonly consumer: StreamsConsumer;
-  /** At-least-once: the thread's producer, shared by its tasks. Exactly-once: each task has its own. */
+  /** At-least-once: the thread's producer, shared by its tasks. Exactly-once: a transactional one instead. */
   private readonly producer: StreamsProducer | undefined;
+  /** Exactly-once v2: the thread's transaction, shared by its tasks. */
+  private readonly transaction: ThreadTransaction | undefined;
+  /** Exactly-once v2: the abort of the open transaction when the thread failed, awaited by {@link close}. */
+  private aborting: Promise<void> | undefined;
   private readonly strategy: CommitStrategy;
   private readonly taskManager: TaskManager;
   /** Warm copies of other members' tasks, when `numStandbyReplicas` is above 0. */
@@ -104,6 +118,7 @@ export class StreamThread {
       plan,
       options: resolved,
       processId: options.processId,
+      threadIndex: options.threadIndex,
       heldTasks: () => ({ active: [...this.taskManager.tasks.keys()], standby: this.standbys?.keys() ?? [] }),
       mayRestart: () => this.lifecycle.isActive,
       onBackgroundSendDone: () => this.linger.arm(),
@@ -111,6 +126,7 @@ export class StreamThread {
     const { sharedCollector, collectorFor } = clients;
     this.consumer = clients.consumer;
     this.producer = clients.producer;
+    this.transaction = clients.transaction;
     this.taskManager = new TaskManager({ client, admin, builder, options: resolved, collectorFor, globalStores: options.globalStores, producer: this.producer });
     this.lock = new ThreadLock((error) => {
       if (this.lifecycle.isActive) this.fail(error);
@@ -127,7 +143,9 @@ export class StreamThread {
       restoring: () => [...this.taskManager.tasks.values()].some((managed) => managed.state === 'restoring'),
     });
     const context: CommitContext = { taskManager: this.taskManager, positions, groupId: resolved.applicationId, logger, flushGlobals: options.flushGlobals, fail };
-    this.strategy = sharedCollector === undefined ? new ExactlyOnceCommit(context) : new AtLeastOnceCommit(context, this.consumer, sharedCollector);
+    if (sharedCollector === undefined) this.strategy = new ExactlyOnceCommit(context);
+    else if (this.transaction !== undefined) this.strategy = new ExactlyOnceV2Commit(context, this.transaction, sharedCollector, () => this.listener.groupMetadata(), (reason) => this.listener.loseAll(reason));
+    else this.strategy = new AtLeastOnceCommit(context, this.consumer, sharedCollector);
     const committer = new ThreadCommitter(this.strategy, resolved.commitIntervalMs, this.sensors, () => !this.lifecycle.failed && !this.watchdog.expelled());
     const active = (): boolean => this.lifecycle.isActive;
     const tasks = this.taskManager.tasks;
@@ -161,7 +179,7 @@ export class StreamThread {
       lock: this.lock,
       sensors: this.sensors,
       logger,
-      exactlyOnce: sharedCollector === undefined,
+      exactlyOnce: resolved.processingGuarantee !== 'at_least_once',
       partitionCounts: plan.partitionCounts,
       onGroupSnapshot: callbacks.onGroupSnapshot?.bind(callbacks),
       fail,
@@ -185,6 +203,8 @@ export class StreamThread {
     // wait for ever (see LivenessWatchdog.watchStart), and nothing after it would run.
     this.watchdog.watchStart();
     await this.producer?.connect();
+    // Exactly-once v2: InitProducerId once per thread start, before the group join (it fences the thread this one replaces).
+    await this.transaction?.initialize();
     await this.consumer.connect();
     if (this.sourceTopics.length > 0) {
       await this.consumer.subscribe(this.sourceTopics, this.listener);
@@ -279,6 +299,8 @@ export class StreamThread {
     await this.lock.exclusive(() => this.listener.closeAll());
     await this.consumer.disconnect().catch((error: unknown) => this.options.options.streams.logger.warn('Could not leave the consumer group cleanly', { error: String(error) }));
     await this.producer?.disconnect().catch(() => {});
+    await this.aborting;
+    await this.transaction?.close();
     this.lifecycle.completeShutdown();
   }
 
@@ -292,6 +314,8 @@ export class StreamThread {
     if (!this.lifecycle.fail(error)) return;
     this.strategy.sharedCollector?.discard();
     for (const managed of this.taskManager.tasks.values()) managed.collector.discard();
+    // Exactly-once v2: nothing of the open transaction may become visible, and the tasks' next owners need not wait for its timeout.
+    this.aborting = this.transaction?.abortQuietly();
     this.pauseAll();
     this.startWaiter?.reject(error);
     this.startWaiter = undefined;

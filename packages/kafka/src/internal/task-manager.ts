@@ -36,9 +36,9 @@ export interface ManagedTask {
   readonly subtopology: SubtopologySpec;
   /** The source topic-partitions of the task (full topic names). */
   readonly topicPartitions: { topic: string; partition: number }[];
-  /** Where the task's records go: the thread's shared collector, or (exactly-once) the task's own. */
+  /** Where the task's records go: the thread's shared collector, or (exactly-once v1) the task's own. */
   readonly collector: KafkaRecordCollector;
-  /** Under exactly-once, the task's transactional producer. */
+  /** Under exactly-once v1, the task's transactional producer (v2: the thread's, in its collector). */
   readonly transaction: TaskTransaction | undefined;
   state: 'restoring' | 'running' | 'closed';
   /**
@@ -90,7 +90,7 @@ export class TaskManager {
 
   constructor(private readonly options: TaskManagerOptions) {
     // Fail at start, not at the first commit, when a sub-topology's changelog ends cannot fit in the commit metadata.
-    if (options.options.processingGuarantee !== 'exactly_once') checkChangelogEndsFit(options.builder, options.options.applicationId, options.globalStores);
+    if (options.options.processingGuarantee === 'at_least_once') checkChangelogEndsFit(options.builder, options.options.applicationId, options.globalStores);
   }
 
   /** Task ids of running tasks, as `<subtopology>_<partition>`. */
@@ -279,7 +279,7 @@ export class TaskManager {
   private async planRestores(created: readonly ManagedTask[], changelogs: ReadonlyMap<string, string>): Promise<StoreRestore[]> {
     const { options, admin } = this.options;
     const logged = (managed: ManagedTask): string[] => managed.subtopology.stores.filter((name) => changelogs.has(name) && !this.options.globalStores.has(name));
-    const consistent = options.processingGuarantee !== 'exactly_once';
+    const consistent = options.processingGuarantee === 'at_least_once';
     const withLogs = created.filter((managed) => logged(managed).length > 0);
     const points = consistent ? await readCommittedPoints(admin, options.applicationId, withLogs) : new Map<string, CommittedPoint>();
     const plans: StoreRestore[] = [];

@@ -37,9 +37,10 @@ describe('kafkajs errors in the runtime terms', () => {
     expect(normalized(new KafkaJSNumberOfRetriesExceeded(protocolError(10), { retryCount: 5, retryTime: 100 })).kind).toBe('unavailable');
   });
 
-  it('names a missing topic and a rebalancing group', () => {
+  it('names a missing topic, a rebalancing group and a group that moved on without the member', () => {
     expect(normalized(protocolError(3))).toMatchObject({ kind: 'unknown-topic', retriable: true }); // UNKNOWN_TOPIC_OR_PARTITION
     expect(normalized(protocolError(27)).kind).toBe('rebalance-in-progress'); // REBALANCE_IN_PROGRESS
+    for (const code of [22, 25]) expect(normalized(protocolError(code)).kind).toBe('group-fenced'); // ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID
   });
 
   it("leaves Tributary's own errors and non-errors as they are", () => {

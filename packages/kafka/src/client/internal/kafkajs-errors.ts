@@ -16,6 +16,9 @@ const recordLevelErrorTypes = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LAR
 /** The Kafka error types that say a newer producer of the transactional id took over. */
 const fencedTypes = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH']);
 
+/** The Kafka error types that say the group moved on without this member. */
+const groupFencedTypes = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
+
 /** kafkajs' text when a request goes to a broker whose connection is gone. */
 const NOT_CONNECTED = 'Broker not connected';
 
@@ -38,6 +41,7 @@ function retriable(error: unknown): boolean {
 function kindOf(error: Error): KafkaClientErrorKind {
   // kafkajs 2.2.4 knows no PRODUCER_FENCED (code 90); brokers answer its old request versions with INVALID_PRODUCER_EPOCH.
   if (hasType(error, fencedTypes) || someCause(error, (current) => /\bfenced\b/i.test(current.message))) return 'fenced';
+  if (hasType(error, groupFencedTypes)) return 'group-fenced';
   if (hasType(error, 'REBALANCE_IN_PROGRESS')) return 'rebalance-in-progress';
   if (hasType(error, 'UNKNOWN_TOPIC_OR_PARTITION')) return 'unknown-topic';
   const exhausted = someCause(error, (current) => current.name === 'KafkaJSNumberOfRetriesExceeded');

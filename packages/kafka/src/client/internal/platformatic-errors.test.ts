@@ -23,8 +23,9 @@ describe('@platformatic/kafka errors in the runtime terms', () => {
     expect(normalized(response(74)).kind).not.toBe('fenced'); // FENCED_LEADER_EPOCH is no producer's
   });
 
-  it("takes a group that moved on as a rebalance, and names a missing topic and refused records", () => {
-    for (const code of [27, 22, 25]) expect(normalized(response(code)).kind).toBe('rebalance-in-progress'); // REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID
+  it("takes a rebalance as one, a group that moved on without the member as group fencing, and names a missing topic and refused records", () => {
+    expect(normalized(response(27)).kind).toBe('rebalance-in-progress'); // REBALANCE_IN_PROGRESS
+    for (const code of [22, 25, 82]) expect(normalized(response(code))).toMatchObject({ kind: 'group-fenced', code: 'KAFKA_CLIENT_GROUP_FENCED' }); // ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID
     expect(normalized(response(3))).toMatchObject({ kind: 'unknown-topic', retriable: true }); // UNKNOWN_TOPIC_OR_PARTITION
     expect(normalized(response(10))).toMatchObject({ kind: 'record-rejected', retriable: false }); // MESSAGE_TOO_LARGE
     expect(normalized(response(10)).message).toContain('MESSAGE_TOO_LARGE');

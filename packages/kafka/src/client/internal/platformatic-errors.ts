@@ -11,8 +11,8 @@ import { KafkaClientError, type KafkaClientErrorKind } from '../client-error.js'
 /** Kafka error ids that say a newer producer of the transactional id took over. */
 const fencedIds = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
 
-/** Kafka error ids that say the group moved on to another generation (or this member left it). */
-const generationIds = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
+/** Kafka error ids that say the group moved on to another generation without this member (or it left the group). */
+const generationIds = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
 
 /** Kafka error ids that blame the records themselves. */
 const recordIds = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_TIMESTAMP']);
@@ -43,7 +43,8 @@ function kindOf(tree: readonly Error[]): KafkaClientErrorKind {
   const ids = new Set(tree.map((error) => field(error, 'apiId')).filter((id): id is string => typeof id === 'string'));
   const has = (set: ReadonlySet<string>): boolean => [...ids].some((id) => set.has(id));
   if (has(fencedIds) || tree.some((error) => field(error, 'producerFenced') === true)) return 'fenced';
-  if (has(generationIds)) return 'rebalance-in-progress';
+  if (has(generationIds)) return 'group-fenced';
+  if (ids.has('REBALANCE_IN_PROGRESS')) return 'rebalance-in-progress';
   if (ids.has('UNKNOWN_TOPIC_OR_PARTITION') || ids.has('UNKNOWN_TOPIC_ID')) return 'unknown-topic';
   if (has(recordIds)) return 'record-rejected';
   if (tree.some((error) => unavailableCodes.has(String(field(error, 'code'))) || field(error, 'canRetry') === true)) return 'unavailable';

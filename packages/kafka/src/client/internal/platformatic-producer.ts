@@ -2,19 +2,22 @@
  * The producers of the @platformatic/kafka adapter: the idempotent producer a stream thread
  * shares under at-least-once, and a transactional producer. Every send is one topic-partition's
  * records, acks = all. platformatic initializes the transactional id (InitProducerId, which
- * fences every earlier producer of the id) at the first transaction, and sends TxnOffsetCommit
- * at a version that carries the group's generation and member id (KIP-447), so offsets sent
- * with a {@link ConsumerGroupMetadata} of a stale generation are refused by the coordinator.
+ * fences every earlier producer of the id) at the first transaction. The transactional offset
+ * commit is one TxnOffsetCommit request for every partition, sent on platformatic's connection
+ * at the highest version both sides speak (v3 and later carry the group's generation and member
+ * id, KIP-447), so offsets sent with a {@link ConsumerGroupMetadata} of a stale generation are
+ * refused by the coordinator (a `'group-fenced'` error).
  *
  * Once fenced, a producer stays fenced here: platformatic would initialize the id again at the
  * next transaction, taking the id back from the producer that fenced it.
  */
-import { Producer, ProduceAcks, type Admin, type Message, type ProduceResult, type ProducerOptions } from '@platformatic/kafka';
+import { Producer, ProduceAcks, type Admin, type ProduceResult, type ProducerOptions } from '@platformatic/kafka';
 import { IllegalStateError } from '../../errors.js';
 import { KafkaClientError } from '../client-error.js';
 import type { ConsumerGroupMetadata, OffsetCommit, OutgoingKafkaRecord, SendAcknowledgement, StreamsProducer, TransactionalProducer, TransactionalProducerConfig } from '../kafka-client.js';
 import { fromPlatformatic, platformaticCall } from './platformatic-errors.js';
 import { messageOf } from './platformatic-records.js';
+import { brokerOf, request } from './platformatic-requests.js';
 
 /** What every platformatic client of one supplier is built from. */
 export type PlatformaticBaseOptions = Omit<ProducerOptions<Buffer, Buffer, Buffer, Buffer>, 'serializers' | 'registry' | 'beforeSerialization' | 'transactionalId' | 'idempotent' | 'acks'>;
@@ -25,6 +28,16 @@ export type PlatformaticBaseOptions = Omit<ProducerOptions<Buffer, Buffer, Buffe
  * PRODUCER_FENCED once another producer has initialized the id.
  */
 const FRESH_PRODUCER = { producerId: -1n, producerEpoch: -1 };
+
+/** How often a transactional offset commit is tried when the coordinator is moving or loading. */
+const OFFSET_COMMIT_ATTEMPTS = 5;
+const OFFSET_COMMIT_BACKOFF_MS = 100;
+
+/** A TxnOffsetCommit request's topics. */
+interface TxnOffsetCommitTopic {
+  readonly name: string;
+  readonly partitions: { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string | null }[];
+}
 
 /** A platformatic transaction (the package exports no name for it). */
 type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
@@ -66,8 +79,12 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
   private fenced: KafkaClientError | undefined;
   /** The open transaction's partitions, `topic:partition`, that a send has added to it. */
   private readonly added = new Set<string>();
-  /** The last send that adds a partition to the open transaction (see {@link send}). */
+  /** The last addition of partitions to the open transaction (see {@link send}). */
   private adding: Promise<unknown> = Promise.resolve();
+  /** Partitions asked for since the last addition began, `topic:partition` to the partition. */
+  private readonly pendingAdditions = new Map<string, { readonly topic: string; readonly partition: number }>();
+  /** The addition that will take {@link pendingAdditions}, once the one before it is done. */
+  private nextAddition: Promise<void> | undefined;
 
   constructor(
     options: PlatformaticBaseOptions,
@@ -90,14 +107,19 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
     this.transaction = await this.call(() => this.producer.beginTransaction(FRESH_PRODUCER));
     this.touched = false;
     this.added.clear();
+    this.pendingAdditions.clear();
+    this.nextAddition = undefined;
+    this.adding = Promise.resolve();
   }
 
   /**
-   * Sends to a partition the transaction already holds go at once; a send that adds a partition
-   * waits for the one before it that added one. platformatic deduplicates concurrent
-   * AddPartitionsToTxn requests into the first one, so a second send adding another partition at
-   * the same time would produce to a partition the transaction does not hold, and the brokers
-   * answer TRANSACTION_ABORTABLE.
+   * Sends to a partition the transaction already holds go at once. The partitions that sends of
+   * one moment add are added together, in one AddPartitionsToTxn request, before those sends go:
+   * platformatic deduplicates concurrent AddPartitionsToTxn requests into the first one, so
+   * sends adding different partitions at the same time would produce to partitions the
+   * transaction does not hold (the brokers answer TRANSACTION_ABORTABLE), and adding them one
+   * send after the other costs a round trip per partition: under exactly_once_v2 a commit's
+   * first sends write to every output, repartition and changelog partition of the thread's tasks.
    */
   async send(topic: string, records: readonly OutgoingKafkaRecord[]): Promise<SendAcknowledgement[]> {
     const transaction = this.open();
@@ -105,31 +127,72 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
     const messages = records.map((record) => messageOf(topic, record));
     const partition = records[0]?.partition;
     const key = `${topic}:${partition ?? '?'}`;
-    if (partition !== undefined && this.added.has(key)) return acknowledgements(topic, await this.call(() => transaction.send({ messages })));
+    if (partition !== undefined && !this.added.has(key)) await this.addPartition(transaction, key, topic, partition);
+    if (partition !== undefined) return acknowledgements(topic, await this.call(() => transaction.send({ messages })));
     const sent = this.adding.then(() => this.call(() => transaction.send({ messages })));
     this.adding = sent.catch(() => {});
-    const result = await sent;
-    if (partition !== undefined) this.added.add(key);
-    return acknowledgements(topic, result);
+    return acknowledgements(topic, await sent);
   }
 
   /**
-   * AddOffsetsToTxn for the group, then TxnOffsetCommit with the group's generation and member id
-   * when `group` has them (v2), -1 and '' when not (v1: the coordinator checks no generation).
-   * platformatic commits no offset metadata in a transaction.
+   * Adds `topic`-`partition` to the transaction with the other partitions asked for in the same
+   * moment (the sends of one flush start together), after the additions asked for before.
+   */
+  private addPartition(transaction: Transaction, key: string, topic: string, partition: number): Promise<void> {
+    this.pendingAdditions.set(key, { topic, partition });
+    if (this.nextAddition === undefined) {
+      const addition = this.adding
+        .then(() => new Promise((resolve) => setImmediate(resolve)))
+        .then(async () => {
+          const wanted = [...this.pendingAdditions];
+          this.pendingAdditions.clear();
+          this.nextAddition = undefined;
+          const metadata = await this.call(() => this.producer.metadata({ topics: [...new Set(wanted.map(([, entry]) => entry.topic))] }));
+          // platformatic reads only each message's topic and partition here.
+          const messages = wanted.map(([, entry]) => ({ ...entry }) as unknown as Parameters<Transaction['addPartitions']>[1][number]);
+          await this.call(() => transaction.addPartitions(metadata, messages));
+          for (const [added] of wanted) this.added.add(added);
+        });
+      this.nextAddition = addition;
+      this.adding = addition.catch(() => {});
+    }
+    return this.nextAddition;
+  }
+
+  /**
+   * AddOffsetsToTxn for the group, then one TxnOffsetCommit for every partition, with the group's
+   * generation and member id when `group` has them (v2), -1 and '' when not (v1: the coordinator
+   * checks no generation), and each offset's metadata. platformatic's own `addOffset` sends one
+   * request per partition, one after the other; a commit of many partitions takes one round trip
+   * here. Tried again while the group coordinator moves or loads (the request is idempotent
+   * within the transaction); a refusal for the group's generation or member is not.
    */
   async sendOffsetsToTransaction(offsets: readonly OffsetCommit[], group: ConsumerGroupMetadata): Promise<void> {
     const transaction = this.open();
     if (offsets.length === 0) return;
     this.touched = true;
-    const coordinatorId = await this.call(() => this.groupCoordinator(group.groupId));
     // platformatic reads only the group id of the consumer it is handed here.
     await this.call(() => transaction.addConsumer({ groupId: group.groupId } as Parameters<Transaction['addConsumer']>[0]));
-    const consumer = { groupId: group.groupId, generationId: group.generationId ?? -1, memberId: group.memberId ?? '', coordinatorId };
-    for (const { topic, partition, offset } of offsets) {
-      // platformatic commits the offset after the message's: the next one to consume is `offset`.
-      const consumed = { topic, partition, offset: BigInt(offset) - 1n, metadata: { consumer } } as unknown as Message;
-      await this.call(() => transaction.addOffset(consumed));
+    const topics = new Map<string, TxnOffsetCommitTopic>();
+    for (const { topic, partition, offset, metadata } of offsets) {
+      let entry = topics.get(topic);
+      if (entry === undefined) topics.set(topic, (entry = { name: topic, partitions: [] }));
+      entry.partitions.push({ partitionIndex: partition, committedOffset: BigInt(offset), committedLeaderEpoch: -1, committedMetadata: metadata ?? null });
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.call(async () => {
+          const { producerId, producerEpoch } = this.producer;
+          if (producerId === undefined || producerEpoch === undefined) throw new IllegalStateError(`Producer ${this.config.transactionalId} has no producer id inside its transaction.`);
+          const broker = await brokerOf(this.producer, await this.groupCoordinator(group.groupId));
+          await request(this.producer, broker, 'TxnOffsetCommit', this.config.transactionalId, group.groupId, producerId, producerEpoch, group.generationId ?? -1, group.memberId ?? '', group.groupInstanceId ?? null, [...topics.values()]);
+        });
+        return;
+      } catch (error) {
+        const again = error instanceof KafkaClientError && error.retriable && error.kind !== 'group-fenced' && error.kind !== 'fenced' && attempt < OFFSET_COMMIT_ATTEMPTS;
+        if (!again) throw error;
+        await new Promise((resolve) => setTimeout(resolve, OFFSET_COMMIT_BACKOFF_MS * attempt));
+      }
     }
   }
 

@@ -24,6 +24,7 @@ export function platformaticSupplier(options: PlatformaticBaseOptions, brokers: 
   const admin = (): Admin => (lookupAdmin ??= track(new PlatformaticAdmin(options, brokers))).client;
   return {
     name: 'platformatic',
+    groupFencedOffsetCommits: true,
     consumer: (config) => track(new PlatformaticConsumer(options, config)),
     producer: () => track(new PlatformaticProducer(options)),
     transactionalProducer: (config) => track(new PlatformaticTransactionalProducer(options, config, groupCoordinatorLookup(admin))),

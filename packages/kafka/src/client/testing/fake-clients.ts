@@ -185,8 +185,10 @@ export class FakeTransactionalProducer implements TransactionalProducer {
   }
 
   async sendOffsetsToTransaction(offsets: readonly OffsetCommit[], group: ConsumerGroupMetadata): Promise<void> {
-    this.cluster.request('sendOffsetsToTransaction', `${this.config.transactionalId} ${group.groupId}`);
+    const generation = group.generationId === undefined ? '' : ` generation ${group.generationId} ${group.memberId ?? ''}`;
+    this.cluster.request('sendOffsetsToTransaction', `${this.config.transactionalId} ${group.groupId}${generation} ${offsets.map((entry) => `${entry.topic}:${entry.partition}@${entry.offset}`).join(',')}`);
     const transaction = this.transaction();
+    this.cluster.checkTransactionalCommit(group);
     transaction.offsets.push(...offsets);
     transaction.groupId = group.groupId;
   }
@@ -201,6 +203,7 @@ export class FakeTransactionalProducer implements TransactionalProducer {
   }
 
   async abortTransaction(): Promise<void> {
+    this.cluster.request('abortTransaction', this.config.transactionalId);
     const transaction = this.transaction();
     this.open = undefined;
     this.cluster.openTransactions.delete(this.config.transactionalId);

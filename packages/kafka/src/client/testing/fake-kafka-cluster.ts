@@ -5,8 +5,10 @@
  * a rebalance: revoked, then assigned, as Kafka's eager protocol does), committed offsets with
  * metadata, idempotent sends, and transactions: records sent in one are hidden from consumers
  * (read_committed) until it commits, dropped when it aborts, and a transactional id initialized
- * again fences the producer that held it. Faults are injected one request at a time with
- * {@link FakeKafkaCluster.failNext}.
+ * again fences the producer that held it. Transactional offsets sent with a group generation
+ * (exactly-once v2, KIP-447) are refused, as the group coordinator refuses them, when the
+ * generation or the member is not the group's current one. Faults are injected one request at a
+ * time with {@link FakeKafkaCluster.failNext}.
  */
 import { KafkaClientError } from '../client-error.js';
 import type { KafkaClientSupplier, OffsetCommit, OutgoingKafkaRecord, RecordHeaders, SendAcknowledgement } from '../kafka-client.js';
@@ -136,6 +138,20 @@ export class FakeKafkaCluster {
     await this.rebalance(groupId);
   }
 
+  /**
+   * The group moves on to a new generation without `memberId`, and nobody is told: what a
+   * coordinator does to a member that stopped heartbeating (a frozen process, a zombie) while
+   * the others rebalance. The member still thinks it holds its partitions; its group-fenced
+   * commits are refused from now on.
+   */
+  expelSilently(groupId: string, memberId: string): void {
+    const group = this.groups.get(groupId);
+    const index = group?.members.findIndex((member) => member.memberId === memberId) ?? -1;
+    if (group === undefined || index < 0) throw new Error(`No member ${memberId} in group ${groupId}`);
+    group.members.splice(index, 1);
+    group.generation++;
+  }
+
   /** The member ids of a group. */
   memberIds(groupId: string): string[] {
     return this.groups.get(groupId)?.members.map((member) => member.memberId) ?? [];
@@ -145,6 +161,7 @@ export class FakeKafkaCluster {
   supplier(): KafkaClientSupplier {
     return {
       name: 'fake',
+      groupFencedOffsetCommits: true,
       consumer: (config) => new FakeConsumer(this, config),
       producer: () => new FakeProducer(this),
       transactionalProducer: (config) => new FakeTransactionalProducer(this, config),
@@ -234,6 +251,22 @@ export class FakeKafkaCluster {
 
   /** @internal The open transaction of each transactional id, for aborts by fencing. */
   readonly openTransactions = new Map<string, { abort(): void }>();
+
+  /**
+   * @internal Checks a transactional offset commit's group metadata as the group coordinator does
+   * (TxnOffsetCommit v3): without a generation (v1) nothing is checked; otherwise the member must
+   * be in the group, in its current generation.
+   */
+  checkTransactionalCommit(group: { readonly groupId: string; readonly generationId?: number; readonly memberId?: string }): void {
+    if (group.generationId === undefined && group.memberId === undefined) return;
+    const current = this.group(group.groupId);
+    if (group.memberId !== undefined && !current.members.some((member) => member.memberId === group.memberId)) {
+      throw new KafkaClientError('group-fenced', `The coordinator is not aware of this member (UNKNOWN_MEMBER_ID): ${group.memberId} is not in group ${group.groupId}`, false);
+    }
+    if (group.generationId !== undefined && group.generationId !== current.generation) {
+      throw new KafkaClientError('group-fenced', `Specified group generation id is not valid (ILLEGAL_GENERATION): group ${group.groupId} is at generation ${current.generation}, the commit's is ${group.generationId}`, false);
+    }
+  }
 
   /** @internal Commits offsets for a group: refused when the member's generation is not the group's. */
   commitGroupOffsets(groupId: string, offsets: readonly OffsetCommit[], generation: number | undefined): void {

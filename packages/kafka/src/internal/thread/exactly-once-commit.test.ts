@@ -22,7 +22,7 @@ describe('ExactlyOnceCommit', () => {
     await cluster.rebalance('app');
     await vi.waitFor(() => expect(cluster.committedOffset('app', 'in', 0)?.offset).toBe(2));
     expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE', 'TWO']);
-    expect(cluster.requests.filter((request) => request.operation === 'sendOffsetsToTransaction').map((request) => request.detail)).toEqual(['app-0_0 app']);
+    expect(cluster.requests.filter((request) => request.operation === 'sendOffsetsToTransaction').map((request) => request.detail)).toEqual(['app-0_0 app in:0@2']);
     expect(fatal).toEqual([]);
   });
 

@@ -126,6 +126,7 @@ describe('StreamThread liveness, through the client seam', () => {
       flushGlobals: () => {},
       processId: 'test',
       threadId: 'stuck-join-StreamThread-1',
+      threadIndex: 1,
       callbacks: { onRunning: () => {}, onRebalancing: () => {}, onFatal: (error) => void failures.push(error) },
     });
     void thread.start().catch(() => {});

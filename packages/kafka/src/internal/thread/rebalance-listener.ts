@@ -8,7 +8,8 @@
  */
 import type { InternalTopologyBuilder, SubtopologySpec, ThreadSensors } from '@tributary/streams/engine';
 import type { Logger } from '@tributary/streams';
-import type { GroupAssignment, GroupMembershipListener, StreamsAdmin, StreamsConsumer } from '../../client/kafka-client.js';
+import type { ConsumerGroupMetadata, GroupAssignment, GroupMembershipListener, StreamsAdmin, StreamsConsumer } from '../../client/kafka-client.js';
+import { IllegalStateError } from '../../errors.js';
 import { describeGroup, type DescribedGroup } from '../group-description.js';
 import type { StandbyTasks } from '../standby-tasks.js';
 import type { GroupSnapshot } from '../streams-metadata-state.js';
@@ -37,7 +38,11 @@ export interface RebalanceListenerOptions {
   readonly lock: ThreadLock;
   readonly sensors: ThreadSensors;
   readonly logger: Logger;
-  /** Exactly-once: every restored task seeks to its offsets committed after the fencing. */
+  /**
+   * Exactly-once: every restored task seeks to its committed offsets, read after the fencing (v1:
+   * its producer's; v2: the coordinator's, which refuses the previous owner's offsets once the
+   * group moved on) and stable (a transaction of them still completing is waited for).
+   */
   readonly exactlyOnce: boolean;
   /** Every input topic's partition count, for the group snapshot. */
   readonly partitionCounts: ReadonlyMap<string, number>;
@@ -48,6 +53,8 @@ export interface RebalanceListenerOptions {
 export class RebalanceListener implements GroupMembershipListener {
   /** This member's id in the group, from its last join. */
   private memberId: string | undefined;
+  /** The assignment the thread's tasks run under: set once it is applied, after the revoked tasks' commit. */
+  private applied: { readonly memberId: string; readonly generationId: number } | undefined;
 
   constructor(private readonly options: RebalanceListenerOptions) {}
 
@@ -68,7 +75,7 @@ export class RebalanceListener implements GroupMembershipListener {
   }
 
   /** A new generation's assignment: pauses the partitions of tasks not yet running, then applies it in the background. */
-  onAssigned({ memberId, partitions }: GroupAssignment): void {
+  onAssigned({ memberId, generationId, partitions }: GroupAssignment): void {
     this.memberId = memberId;
     const { state, subtopologyByTopic, taskManager, consumer, lock } = this.options;
     if (state.failed) return;
@@ -80,7 +87,23 @@ export class RebalanceListener implements GroupMembershipListener {
       if (paused.length > 0) toPause.push({ topic, partitions: paused });
     }
     if (toPause.length > 0) consumer.pause(toPause);
-    lock.background(() => this.applyAssignment(partitions));
+    lock.background(() => this.applyAssignment(partitions, { memberId, generationId }));
+  }
+
+  /**
+   * The consumer group's metadata for exactly-once v2's offsets: the member id and generation of
+   * the assignment the tasks run under, not the client's latest, so the coordinator refuses
+   * offsets of tasks processed in a generation the group has left behind.
+   */
+  groupMetadata(): ConsumerGroupMetadata {
+    const { groupId } = this.options;
+    const applied = this.applied;
+    if (applied === undefined || applied.generationId < 0) {
+      throw new IllegalStateError(
+        `The consumer of group ${groupId} did not report its generation with its assignment, which exactly_once_v2 sends with the offsets: use a client that reports it (the @platformatic/kafka client does), or 'exactly_once'.`,
+      );
+    }
+    return { groupId, generationId: applied.generationId, memberId: applied.memberId };
   }
 
   /**
@@ -95,6 +118,31 @@ export class RebalanceListener implements GroupMembershipListener {
     state.transitionTo('RUNNING');
   }
 
+  /**
+   * The group moved on without this member's offsets (exactly-once v2: the coordinator refused
+   * them, and the thread's transaction was aborted): as Kafka's `handleLostAll`, every task is
+   * closed without a commit, its partitions paused, and the thread stays a member. The group's
+   * next assignment, which the consumer joins for at its next heartbeat, creates the tasks again
+   * from their committed offsets and changelogs. Replacing the thread instead would leave and
+   * rejoin the group, a rebalance more for every member. Under the lock.
+   */
+  async loseAll(reason: unknown): Promise<void> {
+    const { taskManager, consumer, logger } = this.options;
+    const lost = [...taskManager.tasks.values()];
+    const partitions = lost.flatMap((managed) => managed.topicPartitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
+    try {
+      if (partitions.length > 0) consumer.pause(partitions);
+    } catch {
+      // The consumer is not running: nothing is fetched anyway.
+    }
+    for (const managed of lost) await this.closeTask(managed);
+    taskManager.applyCacheBudget();
+    logger.warn(
+      `The consumer group moved on without this member's offsets; its tasks [${lost.map((managed) => managed.key).join(', ')}] are closed without a commit and resume from their last commit when the group assigns them again`,
+      { error: reason instanceof Error ? reason.message : String(reason) },
+    );
+  }
+
   /** Commits what the tasks processed (unless the thread failed), closes them and the standbys. Under the lock. */
   async closeAll(): Promise<void> {
     const { state, committer, taskManager, standbys } = this.options;
@@ -104,7 +152,7 @@ export class RebalanceListener implements GroupMembershipListener {
   }
 
   /** Applies a new assignment: commits and closes revoked tasks, creates and restores new ones. Under the lock. */
-  private async applyAssignment(assignment: Readonly<Record<string, readonly number[]>>): Promise<void> {
+  private async applyAssignment(assignment: Readonly<Record<string, readonly number[]>>, member: { readonly memberId: string; readonly generationId: number }): Promise<void> {
     const { state, taskManager, committer, logger, standbys, sensors } = this.options;
     if (!state.isActive) return;
     state.transitionTo('PARTITIONS_ASSIGNED');
@@ -122,6 +170,8 @@ export class RebalanceListener implements GroupMembershipListener {
       taskManager.applyCacheBudget();
       logger.info(`Closed revoked tasks [${revoked.map((managed) => managed.key).join(', ')}]`);
     }
+    // What was processed before is committed under the generation it was processed in (above, or at the revoke).
+    this.applied = member;
     const group = await this.describeGroup();
     if (group === 'failed') return;
     // Standbys first: one promoted to an active task here must release its stores before the task opens them.

@@ -1,8 +1,9 @@
 /**
  * The clients of one stream thread, from the client seam: its group consumer, with the task
  * assignor, and the producer and record collectors behind its tasks (at-least-once: one
- * idempotent producer and collector the tasks share; exactly-once: a collector per task, over the
- * task's transaction).
+ * idempotent producer and collector the tasks share; exactly-once v1: a collector per task, over
+ * the task's transaction; exactly-once v2: one transactional producer, and a collector over it,
+ * the tasks share).
  */
 import type { InternalTopologyBuilder } from '@tributary/streams/engine';
 import type { KafkaClientSupplier, RecordSender, StreamsAdmin, StreamsConsumer, StreamsProducer } from '../../client/kafka-client.js';
@@ -11,6 +12,7 @@ import { KafkaRecordCollector } from '../kafka-record-collector.js';
 import { taskAssignor, type TaskKey } from '../task-assignor.js';
 import { sinkPartitionCount } from '../topic-manager.js';
 import type { TopicPlan } from '../topic-plan.js';
+import { ThreadTransaction } from './thread-transaction.js';
 
 export interface ThreadClientsOptions {
   readonly client: KafkaClientSupplier;
@@ -20,6 +22,8 @@ export interface ThreadClientsOptions {
   readonly options: ResolvedKafkaStreamsOptions;
   /** Identifies this application instance (process) to the assignor, which keeps standbys off it. */
   readonly processId: string;
+  /** The thread's index in its process (exactly-once v2: part of its transactional id). */
+  readonly threadIndex: number;
   /** The tasks the thread holds now, for its subscription (the assignor keeps them where they are). */
   readonly heldTasks: () => { readonly active: TaskKey[]; readonly standby: TaskKey[] };
   /** Whether a crashed consumer may come back: a failed or closed thread's must not. */
@@ -30,15 +34,17 @@ export interface ThreadClientsOptions {
 
 export interface ThreadClients {
   readonly consumer: StreamsConsumer;
-  /** At-least-once: the producer the tasks share. Exactly-once: `undefined` (each task has its own). */
+  /** At-least-once: the producer the tasks share. Exactly-once: `undefined` (a transactional producer instead). */
   readonly producer: StreamsProducer | undefined;
-  /** At-least-once: the collector the tasks share. */
+  /** Exactly-once v2: the thread's transaction, which every task sends through. */
+  readonly transaction: ThreadTransaction | undefined;
+  /** At-least-once and exactly-once v2: the collector the tasks share. */
   readonly sharedCollector: KafkaRecordCollector | undefined;
-  /** The collector of a task: over its transaction (exactly-once), else the shared one. */
+  /** The collector of a task: over its transaction (exactly-once v1), else the shared one. */
   readonly collectorFor: (transaction: RecordSender | undefined, taskId: string) => KafkaRecordCollector;
 }
 
-export function threadClients({ client, admin, builder, plan, options, processId, heldTasks, mayRestart, onBackgroundSendDone }: ThreadClientsOptions): ThreadClients {
+export function threadClients({ client, admin, builder, plan, options, processId, threadIndex, heldTasks, mayRestart, onBackgroundSendDone }: ThreadClientsOptions): ThreadClients {
   const assignable = builder.subtopologies().map((subtopology) => ({
     id: subtopology.id,
     sourceTopics: subtopology.sourceTopics.map((topic) => builder.resolveTopic(options.applicationId, topic)),
@@ -63,6 +69,7 @@ export function threadClients({ client, admin, builder, plan, options, processId
   // for the collectors to pick each record's partition (see KafkaRecordCollector).
   const fetchPartitionCount = (topic: string): Promise<number | undefined> => sinkPartitionCount(admin, topic);
   const changelogTopics = new Set(builder.changelogTopics(options.applicationId).values());
+  // A transactional collector's owner: a task (v1), or '*', every task of the thread (v2).
   const newCollector = (producer: RecordSender, transactionalTaskId?: string): KafkaRecordCollector =>
     new KafkaRecordCollector({
       producer,
@@ -76,12 +83,15 @@ export function threadClients({ client, admin, builder, plan, options, processId
       onBackgroundSendDone,
     });
   // At-least-once: one idempotent producer, as Kafka Streams' producers are since 3.0 (see RecordSender).
-  const producer = options.processingGuarantee === 'exactly_once' ? undefined : client.producer();
-  const sharedCollector = producer === undefined ? undefined : newCollector(producer);
-  const collectorFor = (transaction: RecordSender | undefined, taskId: string): KafkaRecordCollector => {
-    if (transaction !== undefined) return newCollector(transaction, taskId);
+  const guarantee = options.processingGuarantee;
+  const producer = guarantee === 'at_least_once' ? client.producer() : undefined;
+  const transaction =
+    guarantee === 'exactly_once_v2' ? new ThreadTransaction({ client, applicationId: options.applicationId, processId, threadIndex, commitIntervalMs: options.commitIntervalMs }) : undefined;
+  const sharedCollector = producer !== undefined ? newCollector(producer) : transaction !== undefined ? newCollector(transaction, '*') : undefined;
+  const collectorFor = (taskTransaction: RecordSender | undefined, taskId: string): KafkaRecordCollector => {
+    if (taskTransaction !== undefined) return newCollector(taskTransaction, taskId);
     if (sharedCollector === undefined) throw new Error(`Task ${taskId} has no transaction under exactly-once`);
     return sharedCollector;
   };
-  return { consumer, producer, sharedCollector, collectorFor };
+  return { consumer, producer, transaction, sharedCollector, collectorFor };
 }

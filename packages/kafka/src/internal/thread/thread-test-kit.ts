@@ -75,10 +75,10 @@ export async function startThread(cluster: FakeKafkaCluster, setup: ThreadUnderT
   for (const topic of inputs) cluster.createTopic(topic, partitions);
   const topology = topologyBuilder(setup.topology ?? upperCaseTopology())!;
   const stateDir = setup.stateDir ?? (await mkdtemp(join(tmpdir(), 'stream-thread-')));
-  const resolved = resolveKafkaStreamsOptions({ applicationId: 'app', bootstrapServers: '127.0.0.1:9', stateDir, logger: silentLogger, commitIntervalMs: 600_000, ...setup.options });
+  const client = setup.client ?? cluster.supplier();
+  const resolved = resolveKafkaStreamsOptions({ applicationId: 'app', bootstrapServers: '127.0.0.1:9', stateDir, logger: silentLogger, commitIntervalMs: 600_000, client, ...setup.options });
   const fatal: unknown[] = [];
   const states: ThreadState[] = [];
-  const client = setup.client ?? cluster.supplier();
   const thread: StreamThread = new StreamThread({
     client,
     admin: client.admin(),
@@ -89,6 +89,7 @@ export async function startThread(cluster: FakeKafkaCluster, setup: ThreadUnderT
     flushGlobals: () => {},
     processId: setup.processId ?? 'process',
     threadId: 'app-StreamThread-1',
+    threadIndex: 1,
     callbacks: {
       onRunning: () => void states.push(thread.state),
       onRebalancing: () => void states.push(thread.state),

@@ -11,6 +11,7 @@ import { KafkaStreams, type KafkaStreamsOptions } from '@tributary/kafka';
 import type { Logger } from '@tributary/streams';
 import { perRecordSensorsOffConfig } from '@tributary/streams/engine';
 import { buildFlagship, settingsFromEnvironment } from './flagship.js';
+import { buildKeyedState } from './keyed-state-topology.js';
 import { buildPipe } from './pipe-topology.js';
 import { emit, errorMessage, type AppSettings } from './protocol.js';
 
@@ -35,7 +36,8 @@ async function main(): Promise<void> {
     ...(settings.sessionTimeoutMs === undefined ? {} : { consumer: { sessionTimeoutMs: settings.sessionTimeoutMs, heartbeatIntervalMs: settings.heartbeatIntervalMs } }),
     ...(settings.threads > 1 ? { numStreamThreads: settings.threads, threadModule: fileURLToPath(new URL('./flagship.js', import.meta.url)) } : {}),
   };
-  const topology = settings.topology === 'pipe' ? buildPipe(settingsFromEnvironment()) : buildFlagship(settingsFromEnvironment());
+  const builders = { pipe: buildPipe, 'keyed-state': buildKeyedState, flagship: buildFlagship };
+  const topology = builders[settings.topology ?? 'flagship'](settingsFromEnvironment());
   const app = new KafkaStreams(topology, options);
   app.onStateChange((state) => emit({ event: 'state', state, ts: Date.now() }));
   let stopping = false;

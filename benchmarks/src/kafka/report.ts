@@ -3,11 +3,12 @@
  * with their spread, written as JSON (everything) and as a Markdown table (the summary).
  */
 import type { Machine } from '../harness.js';
+import type { KeyedStateMeasurement } from './keyed-state.js';
 import type { LatencyMeasurement } from './latency.js';
 import type { RecoveryMeasurement } from './recovery.js';
 import type { ThroughputMeasurement } from './throughput.js';
 
-type ScenarioKind = 'throughput' | 'latency' | 'recovery' | 'scaling';
+type ScenarioKind = 'throughput' | 'latency' | 'recovery' | 'scaling' | 'state';
 
 /** One scenario: what it is, and its runs or why it has none. */
 export interface ScenarioResult {
@@ -17,7 +18,7 @@ export interface ScenarioResult {
   /** Which Kafka Streams scenario it compares with, if any. */
   readonly reference?: string;
   readonly partitions?: number;
-  runs: (ThroughputMeasurement | LatencyMeasurement | RecoveryMeasurement)[];
+  runs: (ThroughputMeasurement | LatencyMeasurement | RecoveryMeasurement | KeyedStateMeasurement)[];
   /** Set when a run failed or the scenario was skipped: never a number in its place. */
   outcome?: string;
 }
@@ -149,6 +150,31 @@ export function toMarkdown(report: Report, jsonFile: string): string {
     lines.push('', '## Scaling: partitions per instance', '', 'Tributary, at-least-once, one thread, one instance; the same events in 1, 2 and 4 partitions.', '');
     lines.push('| partitions | scenario | events/s | spread | CPU (cores) | CPU µs/event | peak RSS | state on disk |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
     lines.push(...throughputRows(report, 'scaling'));
+  }
+  const state = report.scenarios.filter((scenario) => scenario.kind === 'state');
+  if (state.length > 0) {
+    lines.push('', '## Keyed state: build and restore', '', 'A count per key over distinct keys (LevelDB, default memory settings); then the state directory deleted and the instance restarted, restoring from the changelog.', '');
+    lines.push('| scenario | keys | build events/s | build CPU µs/event | build peak RSS | state on disk | restored records | restore | restore rate | restore peak RSS |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const scenario of state) {
+      if (scenario.outcome !== undefined || scenario.runs.length === 0) {
+        lines.push(reasonRow([scenario.label], scenario.outcome ?? 'no runs', 10));
+        continue;
+      }
+      const runs = scenario.runs as KeyedStateMeasurement[];
+      const cells = [
+        scenario.label,
+        whole(runs[0]!.keys),
+        whole(median(runs, (run) => run.eventsPerSecond)),
+        whole(median(runs, (run) => run.cpuMicrosecondsPerEvent)),
+        `**${megabytes(median(runs, (run) => run.peakRssBytes))}**`,
+        megabytes(median(runs, (run) => run.stateBytes)),
+        `${whole(median(runs, (run) => run.restoredRecords))} of ${whole(median(runs, (run) => run.changelogRecords))}`,
+        seconds(median(runs, (run) => run.restoreSeconds)),
+        `${whole(median(runs, (run) => run.restoreRate))}/s`,
+        `**${megabytes(median(runs, (run) => run.restorePeakRssBytes))}**`,
+      ];
+      lines.push(`| ${cells.join(' | ')} |`);
+    }
   }
   lines.push('', `Elapsed: ${seconds(report.elapsedSeconds)}.`, '');
   return lines.join('\n');

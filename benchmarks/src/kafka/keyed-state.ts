@@ -13,7 +13,10 @@
  * start-up included), its rate and the second process's peak RSS. Memory is bounded by
  * configuration, not by the key count: the record cache (`cacheMaxBytes`), the store's in-memory
  * key index (`indexMaxEntries`, which a million keys outgrow), LevelDB's block cache and write
- * buffer per store and task, and the consumer's fetch sizes.
+ * buffer per store and task, the consumer's fetch sizes, and V8's heap: the app runs with
+ * `--max-old-space-size=256` (`appHeapMb`), Node's counterpart of the `-Xmx1g` the Java
+ * reference runs with. Without it V8 lets garbage grow the old generation to several times the
+ * live heap between full collections (benchmarks/README.md has both runs).
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -43,6 +46,9 @@ export interface KeyedStateMeasurement {
   readonly restorePeakRssBytes: number;
 }
 
+/** The app's V8 old-generation cap, MB: about twice its live heap at the bounds above. */
+const appHeapMb = 256;
+
 /** How long the restored count must stand still, with the instance RUNNING, to count as the end of the restore. */
 const settleMs = 1_500;
 
@@ -71,7 +77,8 @@ function startApp(context: Context, applicationId: string, stateDirectory: strin
     metricsIntervalMs: 200,
     topology: 'keyed-state',
   };
-  return new Child(applicationId, process.execPath, [join(context.distDirectory, 'app.js'), JSON.stringify(settings)], { [topologyEnvironmentVariable]: JSON.stringify(topology) });
+  const args = [`--max-old-space-size=${appHeapMb}`, join(context.distDirectory, 'app.js'), JSON.stringify(settings)];
+  return new Child(applicationId, process.execPath, args, { [topologyEnvironmentVariable]: JSON.stringify(topology) });
 }
 
 export async function runKeyedState(context: Context): Promise<KeyedStateMeasurement> {

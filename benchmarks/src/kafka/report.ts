@@ -153,7 +153,7 @@ export function toMarkdown(report: Report, jsonFile: string): string {
   }
   const state = report.scenarios.filter((scenario) => scenario.kind === 'state');
   if (state.length > 0) {
-    lines.push('', '## Keyed state: build and restore', '', 'A count per key over distinct keys (LevelDB, default memory settings); then the state directory deleted and the instance restarted, restoring from the changelog.', '');
+    lines.push('', '## Keyed state: build and restore', '', 'A count per key over distinct keys (LevelDB, default memory settings, the app under `--max-old-space-size=256`); then the state directory deleted and the instance restarted, restoring from the changelog.', '');
     lines.push('| scenario | keys | build events/s | build CPU µs/event | build peak RSS | state on disk | restored records | restore | restore rate | restore peak RSS |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const scenario of state) {
       if (scenario.outcome !== undefined || scenario.runs.length === 0) {

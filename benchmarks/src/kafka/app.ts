@@ -14,6 +14,7 @@ import type { Logger } from '@tributary/streams';
 import { perRecordSensorsOffConfig } from '@tributary/streams/engine';
 import { countingTransactions } from './counting-client.js';
 import { buildFlagship, clientEnvironmentVariable, platformaticSupplier, settingsFromEnvironment } from './flagship.js';
+import { buildKeyedState } from './keyed-state-topology.js';
 import { buildPipe } from './pipe-topology.js';
 import { emit, errorMessage, type AppSettings } from './protocol.js';
 
@@ -50,7 +51,8 @@ async function main(): Promise<void> {
     ...(settings.sessionTimeoutMs === undefined ? {} : { consumer: { sessionTimeoutMs: settings.sessionTimeoutMs, heartbeatIntervalMs: settings.heartbeatIntervalMs } }),
     ...(settings.threads > 1 ? { numStreamThreads: settings.threads, threadModule: fileURLToPath(new URL('./flagship.js', import.meta.url)) } : {}),
   };
-  const topology = settings.topology === 'pipe' ? buildPipe(settingsFromEnvironment()) : buildFlagship(settingsFromEnvironment());
+  const builders = { pipe: buildPipe, 'keyed-state': buildKeyedState, flagship: buildFlagship };
+  const topology = builders[settings.topology ?? 'flagship'](settingsFromEnvironment());
   const app = new KafkaStreams(topology, options);
   if (settings.checkOnly === true) {
     emit({ event: 'accepted' });

@@ -29,6 +29,8 @@ export interface ModeSettings {
   /** Products (catalog keys) of the recovery scenario. */
   readonly recoveryKeys: number;
   readonly recoveryEvents: number;
+  /** Distinct keys of the keyed-state scenario (`keyed-state.ts`). */
+  readonly stateKeys: number;
   /** Longest a throughput run may take before it is reported as failed. */
   readonly runTimeoutMs: number;
 }

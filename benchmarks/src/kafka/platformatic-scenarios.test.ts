@@ -6,7 +6,7 @@ const ids = (list: readonly { result: { id: string } }[]) => list.map((entry) =>
 
 describe('the @platformatic/kafka scenarios', () => {
   it('mirror the kafkajs ones: the ceiling, the stateless pipe, the flagship per guarantee and thread count, latency', () => {
-    const mode = { name: 'quick', events: 50_000, runs: 1, partitions: 4, cores: 2, latencyRate: 2_000, latencySeconds: 30, latencyWarmupSeconds: 10, recoveryKeys: 1, recoveryEvents: 1, runTimeoutMs: 1 } as const;
+    const mode = { name: 'quick', events: 50_000, runs: 1, partitions: 4, cores: 2, latencyRate: 2_000, latencySeconds: 30, latencyWarmupSeconds: 10, recoveryKeys: 1, recoveryEvents: 1, stateKeys: 1, runTimeoutMs: 1 } as const;
     const list = [...platformaticThroughputScenarios(mode), ...platformaticLatencyScenarios()];
     expect(ids(list)).toEqual(['ceiling-pf', 'tributary-pf-pipe-alo-1t', 'tributary-pf-alo-1t', 'tributary-pf-alo-2t', 'tributary-pf-eos-1t', 'tributary-pf-eos-2t', 'latency-tributary-pf-alo', 'latency-tributary-pf-eos']);
     expect(new Set(list.map((entry) => `${entry.group} ${entry.result.client ?? 'kafkajs'}`))).toEqual(new Set(['platformatic platformatic']));

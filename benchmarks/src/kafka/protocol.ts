@@ -49,8 +49,8 @@ export interface AppSettings {
   readonly checkOnly?: boolean;
   readonly threads: number;
   readonly commitIntervalMs: number;
-  /** What to run: the flagship (the default) or the stateless pipe (`pipe-topology.ts`). */
-  readonly topology?: 'flagship' | 'pipe';
+  /** What to run: the flagship (the default), the stateless pipe (`pipe-topology.ts`) or the count per key (`keyed-state-topology.ts`). */
+  readonly topology?: 'flagship' | 'pipe' | 'keyed-state';
   readonly sessionTimeoutMs?: number;
   readonly heartbeatIntervalMs?: number;
   /** How often to print a metrics line. */

@@ -4,12 +4,13 @@
  */
 import type { Machine } from '../harness.js';
 import type { CommitsMeasurement } from './eos-commits.js';
+import type { KeyedStateMeasurement } from './keyed-state.js';
 import type { LatencyMeasurement } from './latency.js';
 import type { BenchClient } from './protocol.js';
 import type { RecoveryMeasurement } from './recovery.js';
 import type { ThroughputMeasurement } from './throughput.js';
 
-type ScenarioKind = 'throughput' | 'latency' | 'recovery' | 'scaling' | 'commits';
+type ScenarioKind = 'throughput' | 'latency' | 'recovery' | 'scaling' | 'commits' | 'state';
 
 /** Thrown by a scenario that cannot run here (a missing Node, a runtime without the guarantee): its message is the row's outcome, `skipped: ...`. */
 export class ScenarioSkipped extends Error {}
@@ -24,7 +25,7 @@ export interface ScenarioResult {
   readonly partitions?: number;
   /** The Kafka client of a Tributary app or pipe when it is not kafkajs (the Java reference's and the engine's rows say so by their ids). */
   readonly client?: BenchClient;
-  runs: (ThroughputMeasurement | LatencyMeasurement | RecoveryMeasurement | CommitsMeasurement)[];
+  runs: (ThroughputMeasurement | LatencyMeasurement | RecoveryMeasurement | CommitsMeasurement | KeyedStateMeasurement)[];
   /** Set when a run failed or the scenario was skipped: never a number in its place. */
   outcome?: string;
 }
@@ -179,6 +180,31 @@ export function toMarkdown(report: Report, jsonFile: string): string {
     lines.push(...throughputRows(report, 'scaling'));
   }
   lines.push(...commitsTable(report));
+  const state = report.scenarios.filter((scenario) => scenario.kind === 'state');
+  if (state.length > 0) {
+    lines.push('', '## Keyed state: build and restore', '', 'A count per key over distinct keys (LevelDB, default memory settings, the app under `--max-old-space-size=256`); then the state directory deleted and the instance restarted, restoring from the changelog.', '');
+    lines.push('| scenario | keys | build events/s | build CPU µs/event | build peak RSS | state on disk | restored records | restore | restore rate | restore peak RSS |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const scenario of state) {
+      if (scenario.outcome !== undefined || scenario.runs.length === 0) {
+        lines.push(reasonRow([scenario.label], scenario.outcome ?? 'no runs', 10));
+        continue;
+      }
+      const runs = scenario.runs as KeyedStateMeasurement[];
+      const cells = [
+        scenario.label,
+        whole(runs[0]!.keys),
+        whole(median(runs, (run) => run.eventsPerSecond)),
+        whole(median(runs, (run) => run.cpuMicrosecondsPerEvent)),
+        `**${megabytes(median(runs, (run) => run.peakRssBytes))}**`,
+        megabytes(median(runs, (run) => run.stateBytes)),
+        `${whole(median(runs, (run) => run.restoredRecords))} of ${whole(median(runs, (run) => run.changelogRecords))}`,
+        seconds(median(runs, (run) => run.restoreSeconds)),
+        `${whole(median(runs, (run) => run.restoreRate))}/s`,
+        `**${megabytes(median(runs, (run) => run.restorePeakRssBytes))}**`,
+      ];
+      lines.push(`| ${cells.join(' | ')} |`);
+    }
+  }
   lines.push('', `Elapsed: ${seconds(report.elapsedSeconds)}.`, '');
   return lines.join('\n');
 }

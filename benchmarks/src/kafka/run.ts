@@ -16,6 +16,7 @@ import { describeMachine } from '../harness.js';
 import { ensureBroker, kafkaClient, stopBroker, Topics } from './cluster.js';
 import { javaUnavailable, type Context, type ModeSettings } from './context.js';
 import { eosCommitScenarios } from './eos-commits.js';
+import { runKeyedState } from './keyed-state.js';
 import { runLatency } from './latency.js';
 import { runRecovery } from './recovery.js';
 import { appNodes } from './node-binaries.js';
@@ -23,13 +24,14 @@ import { besideTheirTwins, platformaticLatencyScenarios, platformaticThroughputS
 import { ScenarioSkipped, toMarkdown, type Report, type ScenarioResult } from './report.js';
 import { runCeiling, runEngine, runFlagship } from './throughput.js';
 
-const usage = `Usage: pnpm bench:kafka [--quick | --full] [--only scenario,...] [--events N] [--runs N] [--latency-rate N] [--app-node current|24|PATH] [--no-java-build]
+const usage = `Usage: pnpm bench:kafka [--quick | --full] [--only scenario,...] [--events N] [--runs N] [--latency-rate N] [--state-keys N] [--app-node current|24|PATH] [--no-java-build]
   --quick          a few minutes: 50,000 events, 1 run, latency at 2,000 events/s, recovery over 100,000 keys (default)
   --full           1,000,000 events, 3 runs, latency at 5,000 events/s, recovery over 1,000,000 keys
-  --only           scenario ids or groups: ceiling, pipe, tributary, kstreams, platformatic, engine, latency, latency10k, recovery, scaling, eos-commits
+  --only           scenario ids or groups: ceiling, pipe, tributary, kstreams, platformatic, engine, latency, latency10k, recovery, scaling, eos-commits, state
   --events N       events pre-loaded for the throughput scenarios (overrides the mode)
   --runs N         runs per scenario (overrides the mode)
   --latency-rate N events/s of the latency scenarios (overrides the mode)
+  --state-keys N   distinct keys of the keyed-state scenario (default 1,000,000)
   --app-node X     the Node of the app processes: current (this one, the default), 24 (.scratch/node24, installed
                    when missing) or a path; apps on @platformatic/kafka need >= 22.22 and take Node 24 when X is older
   --no-java-build  do not run Maven when the reference jar is missing`;
@@ -41,8 +43,8 @@ const repositoryRoot = join(benchmarksDirectory, '..');
 function modeSettings(name: 'quick' | 'full'): ModeSettings {
   const cores = cpus().length;
   return name === 'quick'
-    ? { name, events: 50_000, runs: 1, partitions: 4, cores, latencyRate: 2_000, latencySeconds: 30, latencyWarmupSeconds: 10, recoveryKeys: 100_000, recoveryEvents: 20_000, runTimeoutMs: 300_000 }
-    : { name, events: 1_000_000, runs: 3, partitions: 4, cores, latencyRate: 5_000, latencySeconds: 120, latencyWarmupSeconds: 20, recoveryKeys: 1_000_000, recoveryEvents: 200_000, runTimeoutMs: 1_200_000 };
+    ? { name, events: 50_000, runs: 1, partitions: 4, cores, latencyRate: 2_000, latencySeconds: 30, latencyWarmupSeconds: 10, recoveryKeys: 100_000, recoveryEvents: 20_000, stateKeys: 1_000_000, runTimeoutMs: 300_000 }
+    : { name, events: 1_000_000, runs: 3, partitions: 4, cores, latencyRate: 5_000, latencySeconds: 120, latencyWarmupSeconds: 20, recoveryKeys: 1_000_000, recoveryEvents: 200_000, stateKeys: 1_000_000, runTimeoutMs: 1_200_000 };
 }
 
 interface Arguments {
@@ -57,7 +59,7 @@ function parseArguments(argv: readonly string[]): Arguments {
   let only: Set<string> | undefined;
   let javaBuild = true;
   let appNode = 'current';
-  const overrides: Partial<Record<'events' | 'runs' | 'latencyRate', number>> = {};
+  const overrides: Partial<Record<'events' | 'runs' | 'latencyRate' | 'stateKeys', number>> = {};
   for (let index = 0; index < argv.length; index++) {
     const flag = argv[index]!;
     if (flag === '--') continue;
@@ -71,10 +73,10 @@ function parseArguments(argv: readonly string[]): Arguments {
       if (appNode === '') throw new Error(`Option '--app-node' takes current, 24 or the path of a node binary.\n${usage}`);
     }
     else if (flag === '--only') only = new Set((argv[++index] ?? '').split(',').map((name) => name.trim()).filter((name) => name.length > 0));
-    else if (flag === '--events' || flag === '--runs' || flag === '--latency-rate') {
+    else if (flag === '--events' || flag === '--runs' || flag === '--latency-rate' || flag === '--state-keys') {
       const value = Number(argv[++index]);
       if (!Number.isInteger(value) || value < 1) throw new Error(`Option '${flag}' takes a positive integer.\n${usage}`);
-      overrides[flag === '--events' ? 'events' : flag === '--runs' ? 'runs' : 'latencyRate'] = value;
+      overrides[flag === '--events' ? 'events' : flag === '--runs' ? 'runs' : flag === '--latency-rate' ? 'latencyRate' : 'stateKeys'] = value;
     } else throw new Error(`Unknown option '${flag}'.\n${usage}`);
   }
   return { mode: { ...mode, ...overrides }, only, javaBuild, appNode };
@@ -145,6 +147,7 @@ function scenarioList(mode: ModeSettings): { result: ScenarioResult; group: stri
     });
   }
   list.push(...eosCommitScenarios());
+  list.push({ group: 'state', result: { id: 'keyed-state', kind: 'state', label: 'Tributary, count per key, at-least-once, 1 thread', runs: [] }, run: runKeyedState });
   return besideTheirTwins(list);
 }
 

@@ -107,8 +107,8 @@ describe('caching key-value layer', () => {
   });
 
   it('flushes before evicting a dirty entry, and then reads evicted keys from below', () => {
-    // Room for about one entry: each is charged 120 bytes of overhead plus its key and value.
-    const { cache, below } = openKeyValueCache(200);
+    // Room for about one entry: each is charged 400 bytes of overhead plus its key and value.
+    const { cache, below } = openKeyValueCache(600);
     put(cache, 'a', '1', 10);
     put(cache, 'b', '2', 20);
     expect(below.batches).toEqual([{ writes: ['a=1', 'b=2'], timestamps: [10, 20] }]);

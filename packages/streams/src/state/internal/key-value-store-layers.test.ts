@@ -206,7 +206,7 @@ describe('key-value store with a cache', () => {
     const events: unknown[] = [];
     store.setFlushListener((key, newValue) => events.push([key, newValue]), true);
     for (let index = 0; index < 10; index++) store.put(`key-${index}`, index);
-    // Ten entries of ~130 bytes each do not fit in 400: evictions flushed the dirty ones first.
+    // Ten entries of ~410 bytes each do not fit in 400: evictions flushed the dirty ones first.
     expect(context.changes.length).toBeGreaterThan(0);
     expect(events.length).toBe(context.changes.length);
     for (const change of context.changes) expect(change.value).toEqual(int32(Number(change.key.toString().slice(4))));

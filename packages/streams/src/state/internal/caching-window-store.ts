@@ -13,12 +13,19 @@ import { CachingStore } from './caching-store.js';
 import type { ObservedTime } from './observed-time.js';
 import { CacheEntry } from './store-cache.js';
 
+/** The most cache ids {@link CachingWindowStore} remembers before it forgets them all (about 5 MB of strings). */
+const maxRememberedIds = 65_536;
+
 export class CachingWindowStore<K, V> extends CachingStore<K, V, Windowed<K>, WindowBytesWrite> {
-  // The last cache id built, and what it was built from: an aggregation fetches a window and
-  // then puts it, so the second access reuses the string (and its hash) instead of a new one.
-  private lastId = '';
-  private lastIdKeyId: string | undefined = undefined;
-  private lastIdStart = 0;
+  /**
+   * Cache ids by window start, then key id. An id prints the window start, a number (too large
+   * for V8's small integers, so each print is slow), and joins two strings, which the cache's map
+   * must then flatten and hash: remembered, an access to a window finds its id by two look-ups
+   * and hands the map a string it has hashed before. Windows that expire are forgotten, and all
+   * of them past {@link maxRememberedIds}.
+   */
+  private readonly ids = new Map<number, Map<string, string>>();
+  private rememberedIds = 0;
 
   constructor(
     private readonly below: WindowBytesLayer,
@@ -126,13 +133,39 @@ export class CachingWindowStore<K, V> extends CachingStore<K, V, Windowed<K>, Wi
 
   /** The cache id of a key's window at `windowStart`. */
   private cacheId(keyId: string, windowStart: number): string {
-    // `keyId` is one string per encoded key, so comparing it is usually a pointer check.
-    if (keyId !== this.lastIdKeyId || windowStart !== this.lastIdStart) {
-      this.lastId = `${keyId}|${windowStart}`;
-      this.lastIdKeyId = keyId;
-      this.lastIdStart = windowStart;
+    if (this.rememberedIds >= maxRememberedIds) this.forgetIds();
+    let ofWindow = this.ids.get(windowStart);
+    if (ofWindow === undefined) {
+      this.forgetExpiredIds();
+      ofWindow = new Map();
+      this.ids.set(windowStart, ofWindow);
     }
-    return this.lastId;
+    let id = ofWindow.get(keyId);
+    if (id === undefined) {
+      id = `${keyId}|${windowStart}`;
+      ofWindow.set(keyId, id);
+      this.rememberedIds++;
+    }
+    return id;
+  }
+
+  /** Forgets the ids of windows that have expired (a new window start is rare: one per advance). */
+  private forgetExpiredIds(): void {
+    for (const [windowStart, ofWindow] of this.ids) {
+      if (!this.observed.expired(windowStart)) continue;
+      this.rememberedIds -= ofWindow.size;
+      this.ids.delete(windowStart);
+    }
+  }
+
+  private forgetIds(): void {
+    this.ids.clear();
+    this.rememberedIds = 0;
+  }
+
+  override close(): void {
+    this.forgetIds();
+    super.close();
   }
 }
 

@@ -15,16 +15,25 @@ import { CacheEntry } from './store-cache.js';
 
 /** The most cache ids {@link CachingWindowStore} remembers before it forgets them all (about 5 MB of strings). */
 const maxRememberedIds = 65_536;
+/** The most window ids remembered per key. */
+const maxIdsPerKey = 16;
+
+/** The cache ids remembered for one key: window starts and their ids, at the same positions. */
+interface KeyWindowIds {
+  readonly starts: number[];
+  readonly ids: string[];
+}
 
 export class CachingWindowStore<K, V> extends CachingStore<K, V, Windowed<K>, WindowBytesWrite> {
   /**
-   * Cache ids by window start, then key id. An id prints the window start, a number (too large
+   * Cache ids by key id, then window start. An id prints the window start, a number (too large
    * for V8's small integers, so each print is slow), and joins two strings, which the cache's map
-   * must then flatten and hash: remembered, an access to a window finds its id by two look-ups
-   * and hands the map a string it has hashed before. Windows that expire are forgotten, and all
-   * of them past {@link maxRememberedIds}.
+   * must then flatten and hash: remembered, an access to a window finds its id by one look-up of
+   * a string hashed before and a scan of the key's few live windows, and hands the map a string
+   * it has hashed before. A key's expired windows are forgotten when it gets a new one, and all
+   * ids past {@link maxRememberedIds}.
    */
-  private readonly ids = new Map<number, Map<string, string>>();
+  private readonly ids = new Map<string, KeyWindowIds>();
   private rememberedIds = 0;
 
   constructor(
@@ -133,29 +142,43 @@ export class CachingWindowStore<K, V> extends CachingStore<K, V, Windowed<K>, Wi
 
   /** The cache id of a key's window at `windowStart`. */
   private cacheId(keyId: string, windowStart: number): string {
-    if (this.rememberedIds >= maxRememberedIds) this.forgetIds();
-    let ofWindow = this.ids.get(windowStart);
-    if (ofWindow === undefined) {
-      this.forgetExpiredIds();
-      ofWindow = new Map();
-      this.ids.set(windowStart, ofWindow);
+    let ofKey = this.ids.get(keyId);
+    if (ofKey === undefined) {
+      if (this.rememberedIds >= maxRememberedIds) this.forgetIds();
+      ofKey = { starts: [], ids: [] };
+      this.ids.set(keyId, ofKey);
     }
-    let id = ofWindow.get(keyId);
-    if (id === undefined) {
-      id = `${keyId}|${windowStart}`;
-      ofWindow.set(keyId, id);
-      this.rememberedIds++;
-    }
+    const starts = ofKey.starts;
+    for (let index = 0; index < starts.length; index++) if (starts[index] === windowStart) return ofKey.ids[index]!;
+    this.forgetExpiredIds(ofKey);
+    // A key with many live windows (short advances, long retention) starts its list again, so scans stay short.
+    if (starts.length >= maxIdsPerKey) this.forgetIdsOf(ofKey);
+    const id = `${keyId}|${windowStart}`;
+    starts.push(windowStart);
+    ofKey.ids.push(id);
+    this.rememberedIds++;
     return id;
   }
 
-  /** Forgets the ids of windows that have expired (a new window start is rare: one per advance). */
-  private forgetExpiredIds(): void {
-    for (const [windowStart, ofWindow] of this.ids) {
-      if (!this.observed.expired(windowStart)) continue;
-      this.rememberedIds -= ofWindow.size;
-      this.ids.delete(windowStart);
+  /** Forgets the ids of a key's windows that have expired. */
+  private forgetExpiredIds(ofKey: KeyWindowIds): void {
+    const { starts, ids } = ofKey;
+    let kept = 0;
+    for (let index = 0; index < starts.length; index++) {
+      if (this.observed.expired(starts[index]!)) continue;
+      starts[kept] = starts[index]!;
+      ids[kept] = ids[index]!;
+      kept++;
     }
+    this.rememberedIds -= starts.length - kept;
+    starts.length = kept;
+    ids.length = kept;
+  }
+
+  private forgetIdsOf(ofKey: KeyWindowIds): void {
+    this.rememberedIds -= ofKey.starts.length;
+    ofKey.starts.length = 0;
+    ofKey.ids.length = 0;
   }
 
   private forgetIds(): void {

@@ -70,6 +70,9 @@ describe.each([false, true])('window store (caching %s)', (caching) => {
     store.flush();
     for (let key = 0; key < keys; key += 89) expect([...store.fetchRange(`k${key}`, 0, 1_000)]).toEqual([{ key: 10, value: key + 10 }, { key: 20, value: key + 20 }]);
     expect(store.fetch('late', 1_005)).toBe(1);
+    // One key in more live windows than it remembers ids for.
+    for (let start = 1_000; start < 1_400; start += 10) store.put('many', start, start);
+    for (let start = 1_390; start >= 1_000; start -= 10) expect(store.fetch('many', start)).toBe(start);
   });
 
   it('drops windows past retention and counts puts to them', () => {

@@ -207,20 +207,19 @@ export abstract class TimedState extends StoreState {
     this.index = undefined;
     // The index lists every entry, so the filters built from it are complete for every segment.
     this.startFilters(Number.NEGATIVE_INFINITY);
-    const groups = new Map<string, { key: Buffer; segment: number; entries: { time: number; tiebreak: number }[] }>();
-    for (const entry of index.scanAll(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)) {
-      const segment = this.segmentOf(entry.time);
-      const directoryId = directoryKey(entry.key, segment).toString('latin1');
-      let group = groups.get(directoryId);
-      if (group === undefined) {
-        group = { key: entry.key, segment, entries: [] };
-        groups.set(directoryId, group);
-        this.remember(segment, keyHash(entry.key));
+    // Each key's entries are in time order, so a directory is a run of them in one segment.
+    index.forEachKey((key, entries) => {
+      const hash = keyHash(key);
+      for (let from = 0; from < entries.length; ) {
+        const segment = this.segmentOf(entries[from]!.time);
+        let to = from + 1;
+        while (to < entries.length && this.segmentOf(entries[to]!.time) === segment) to++;
+        const directoryId = directoryKey(key, segment);
+        this.database.write(directoryId, directoryId.toString('latin1'), this.directories.of(from === 0 && to === entries.length ? entries : entries.slice(from, to)));
+        this.remember(segment, hash);
+        from = to;
       }
-      // scanAll orders by time, then key, then tiebreak: within one key, by time then tiebreak.
-      group.entries.push({ time: entry.time, tiebreak: entry.tiebreak });
-    }
-    for (const [id, group] of groups) this.database.write(Buffer.from(id, 'latin1'), id, this.directories.of(group.entries));
+    });
     this.markDirectoriesKept(true);
   }
 

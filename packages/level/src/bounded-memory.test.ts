@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { ClassicLevel } from 'classic-level';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError, Serdes, silentLogger, Stores, windowed } from '@tributary/streams';
 import type { KeyValueStore, SessionStore, StateStoreContext, WindowStore } from '@tributary/streams';
 import { DEFAULT_LEVEL_INDEX_MAX_ENTRIES, LevelStores, StoreIndexFullError, type LevelKeyValueStoreSupplier } from './index.js';
@@ -215,6 +215,62 @@ describe('LevelDB window and session stores without an index', () => {
       { numRuns: 60 },
     );
   }, 120_000);
+
+  it('read no LevelDB for a key a segment never held once the index is dropped, and still find every key written', async () => {
+    const stateDir = freshStateDir();
+    const context = contextFor(stateDir);
+    // Retention 10 s: segments of 5 s, so a fetch over the whole range touches three of them.
+    const open = async (indexMaxEntries: number) => {
+      const supplier = LevelStores.persistentWindowStore('ids', 10_000, 1, false, { indexMaxEntries, syncOnCommit: false });
+      const handle = await supplier.prepare(context);
+      const store = Stores.windowStoreBuilder(supplier, Serdes.String(), Serdes.Int32()).build() as WindowStore<string, number>;
+      store.init(context);
+      return { store, handle };
+    };
+    const getSync = vi.spyOn(ClassicLevel.prototype, 'getSync');
+    try {
+      // Dropped midway (at 100 entries), so the filters start from the index.
+      const first = await open(100);
+      for (let index = 0; index < 2_000; index++) first.store.put(`seen-${index}`, index, index * 5);
+      first.store.flush();
+      await first.handle.writeCheckpoint(1);
+      getSync.mockClear();
+      for (let index = 0; index < 2_000; index++) {
+        expect([...first.store.fetchRange(`new-${index}`, 0, 10_000)]).toEqual([]);
+        expect(first.store.fetch(`new-${index}`, index * 5)).toBeUndefined();
+      }
+      // Without the filters: three directory reads per fetchRange and one value read per fetch.
+      expect(getSync.mock.calls.length).toBeLessThan(400);
+      getSync.mockClear();
+      for (let index = 2_000; index < 3_000; index++) first.store.put(`seen-${index}`, index, index * 5);
+      // A new key's directory is not read (one read per put without the filters).
+      expect(getSync.mock.calls.length).toBeLessThan(100);
+      // Live: newer than the observed time (2,999 × 5) less the retention.
+      const liveIn = (time: number, observed: number) => time > observed - 10_000;
+      for (let index = 0; index < 3_000; index += 7) {
+        expect([...first.store.fetchRange(`seen-${index}`, 0, 20_000)]).toEqual(liveIn(index * 5, 14_995) ? [{ key: index * 5, value: index }] : []);
+      }
+      first.store.flush();
+      await first.handle.writeCheckpoint(2);
+      await close(first.store);
+
+      // Reopened too large for its index: segments up to the observed time's are read as before,
+      // later ones are filtered from their first write.
+      const second = await open(10);
+      for (let index = 3_000; index < 5_000; index++) second.store.put(`seen-${index}`, index, index * 5);
+      for (let index = 0; index < 5_000; index += 7) {
+        expect([...second.store.fetchRange(`seen-${index}`, 0, 30_000)]).toEqual(liveIn(index * 5, 24_995) ? [{ key: index * 5, value: index }] : []);
+      }
+      second.store.flush();
+      await second.handle.writeCheckpoint(3);
+      getSync.mockClear();
+      for (let index = 0; index < 1_000; index++) expect([...second.store.fetchRange(`new-${index}`, 15_000, 30_000)]).toEqual([]);
+      expect(getSync.mock.calls.length).toBeLessThan(100);
+      await close(second.store);
+    } finally {
+      getSync.mockRestore();
+    }
+  });
 
   it('refuse fetchAll once the index is dropped, and serve it again when reopened with room', async () => {
     const stateDir = freshStateDir();

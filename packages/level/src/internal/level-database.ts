@@ -36,8 +36,26 @@ interface CheckpointContents {
   readonly flushSequence: number;
 }
 
+/** A metadata key and its latin1 id. */
+interface MetaKey {
+  readonly key: Buffer;
+  readonly id: string;
+}
+
+/** Metadata keys by name: a store sets some of them with every batch, so each is built once. */
+const metaKeys = new Map<string, MetaKey>();
+
+function metaKeyOf(name: string): MetaKey {
+  let meta = metaKeys.get(name);
+  if (meta === undefined) {
+    meta = { key: Buffer.concat([Buffer.from([0]), Buffer.from(name, 'latin1')]), id: '\u0000' + name };
+    metaKeys.set(name, meta);
+  }
+  return meta;
+}
+
 function metaKey(name: string): Buffer {
-  return Buffer.concat([Buffer.from([0]), Buffer.from(name, 'latin1')]);
+  return metaKeyOf(name).key;
 }
 const flushSequenceKey = metaKey('flush-sequence');
 const formatKey = metaKey('format');
@@ -169,12 +187,14 @@ export class LevelDatabase {
 
   /** A stored metadata number, or `undefined`. */
   metaNumber(name: string): number | undefined {
-    return this.read(metaKey(name), '\u0000' + name)?.readDoubleBE(0);
+    const meta = metaKeyOf(name);
+    return this.read(meta.key, meta.id)?.readDoubleBE(0);
   }
 
   /** Sets a metadata number, written with the next batch. */
   setMetaNumber(name: string, value: number): void {
-    this.write(metaKey(name), '\u0000' + name, encodeNumber(value));
+    const meta = metaKeyOf(name);
+    this.write(meta.key, meta.id, encodeNumber(value));
   }
 
   /** The value of data key `key` (whose latin1 string is `id`), buffered writes first. */

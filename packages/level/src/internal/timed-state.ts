@@ -12,6 +12,7 @@ import { indexFullError } from './index-bound.js';
 import { dataKeysStart, directoryKey, directoryKeysStart, directorySegmentStart, parseTimedKey, segmentStart, timedKey } from './key-encoding.js';
 import { LevelBackend, StoreState } from './store-state.js';
 import { DirectoryLayout } from './time-directory.js';
+import { keyHash, SegmentKeyFilter } from './segment-key-filter.js';
 import { TimeKeyedEntries, type KeyedTimedEntry, type TimedEntry } from '@tributary/streams/engine';
 
 export interface TimedRules {
@@ -44,6 +45,21 @@ export abstract class TimedState extends StoreState {
   private readonly directories: DirectoryLayout;
   /** Whether the directories list every live entry; needed once the index is gone. */
   private directoriesKept = false;
+  /**
+   * Once the index is gone: the keys written to each segment from {@link filteredFrom} on, so a
+   * read of a key a segment never held skips that segment's LevelDB reads. A filtered segment
+   * without a filter holds no keys.
+   */
+  private filters: Map<number, SegmentKeyFilter> | undefined;
+  /**
+   * The first segment whose filter lists every key it holds: all of them when the index was
+   * dropped while running (the filters are built from it), the segments after the observed time's
+   * when the store opened too large for its index (earlier ones hold keys no filter saw; they
+   * expire within one retention period).
+   */
+  private filteredFrom = Number.POSITIVE_INFINITY;
+  /** The most keys a segment's filter has taken: a new segment's filter is sized for as many. */
+  private keysPerSegment = 0;
 
   constructor(
     database: LevelDatabase,
@@ -71,6 +87,8 @@ export abstract class TimedState extends StoreState {
       index.set(parts.key, parts.key.toString('latin1'), parts.time, parts.tiebreak, true);
       if (index.size > this.rules.indexMaxEntries) {
         this.index = undefined;
+        // Nothing is stored after the observed time, so later segments start empty and filtered.
+        this.startFilters(this.segmentOf(this.observedTime) + 1);
         break;
       }
     }
@@ -126,8 +144,8 @@ export abstract class TimedState extends StoreState {
   /** The stored value at exactly (key, time, tiebreak), or `undefined` (also when expired). */
   read(key: Buffer, time: number, tiebreak: number): Buffer | undefined {
     if (this.expired(time)) return undefined;
-    // While the index holds every entry, it answers misses without a LevelDB read.
-    if (this.index !== undefined && !this.index.has(key.toString('latin1'), time, tiebreak)) return undefined;
+    // While the index holds every entry, it answers misses without a LevelDB read; then the filters answer most.
+    if (this.index === undefined ? !this.mayHold(this.segmentOf(time), keyHash(key)) : !this.index.has(key.toString('latin1'), time, tiebreak)) return undefined;
     return this.readListed(key, time, tiebreak);
   }
 
@@ -140,10 +158,15 @@ export abstract class TimedState extends StoreState {
   set(key: Buffer, keyId: string, time: number, tiebreak: number, value: Buffer): void {
     const index = this.index;
     if (index === undefined) {
-      const directoryId = directoryKey(key, this.segmentOf(time));
+      const segment = this.segmentOf(time);
+      const hash = keyHash(key);
+      const directoryId = directoryKey(key, segment);
       const id = directoryId.toString('latin1');
-      const grown = this.directories.insert(this.database.read(directoryId, id), time, tiebreak);
+      const held = this.mayHold(segment, hash);
+      const grown = this.directories.insert(held ? this.database.read(directoryId, id) : undefined, time, tiebreak);
       if (grown !== undefined) this.database.write(directoryId, id, grown);
+      // A key the filter may hold has its bits set already.
+      if (!held) this.remember(segment, hash);
     } else if (!index.has(keyId, time, tiebreak)) {
       // While the index holds every entry, directories are not kept: they are written from it
       // the moment it is dropped.
@@ -158,7 +181,9 @@ export abstract class TimedState extends StoreState {
   remove(key: Buffer, keyId: string, time: number, tiebreak: number): void {
     const index = this.index;
     if (index === undefined) {
-      const directoryId = directoryKey(key, this.segmentOf(time));
+      const segment = this.segmentOf(time);
+      if (!this.mayHold(segment, keyHash(key))) return;
+      const directoryId = directoryKey(key, segment);
       const id = directoryId.toString('latin1');
       const shrunk = this.directories.remove(this.database.read(directoryId, id), time, tiebreak);
       if (shrunk === undefined) return;
@@ -180,19 +205,21 @@ export abstract class TimedState extends StoreState {
   private dropIndex(): void {
     const index = this.index!;
     this.index = undefined;
-    const groups = new Map<string, { key: Buffer; segment: number; entries: { time: number; tiebreak: number }[] }>();
-    for (const entry of index.scanAll(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)) {
-      const segment = this.segmentOf(entry.time);
-      const directoryId = directoryKey(entry.key, segment).toString('latin1');
-      let group = groups.get(directoryId);
-      if (group === undefined) {
-        group = { key: entry.key, segment, entries: [] };
-        groups.set(directoryId, group);
+    // The index lists every entry, so the filters built from it are complete for every segment.
+    this.startFilters(Number.NEGATIVE_INFINITY);
+    // Each key's entries are in time order, so a directory is a run of them in one segment.
+    index.forEachKey((key, entries) => {
+      const hash = keyHash(key);
+      for (let from = 0; from < entries.length; ) {
+        const segment = this.segmentOf(entries[from]!.time);
+        let to = from + 1;
+        while (to < entries.length && this.segmentOf(entries[to]!.time) === segment) to++;
+        const directoryId = directoryKey(key, segment);
+        this.database.write(directoryId, directoryId.toString('latin1'), this.directories.of(from === 0 && to === entries.length ? entries : entries.slice(from, to)));
+        this.remember(segment, hash);
+        from = to;
       }
-      // scanAll orders by time, then key, then tiebreak: within one key, by time then tiebreak.
-      group.entries.push({ time: entry.time, tiebreak: entry.tiebreak });
-    }
-    for (const [id, group] of groups) this.database.write(Buffer.from(id, 'latin1'), id, this.directories.of(group.entries));
+    });
     this.markDirectoriesKept(true);
   }
 
@@ -217,8 +244,10 @@ export abstract class TimedState extends StoreState {
     const to = Math.min(timeTo, this.observedTime);
     if (from > to) return found;
     const layout = this.directories;
+    const hash = keyHash(key);
     const lastSegment = this.segmentOf(to);
     for (let segment = this.segmentOf(from); segment <= lastSegment; segment++) {
+      if (!this.mayHold(segment, hash)) continue;
       const directoryId = directoryKey(key, segment);
       const directory = this.database.read(directoryId, directoryId.toString('latin1'));
       if (directory === undefined) continue;
@@ -248,7 +277,34 @@ export abstract class TimedState extends StoreState {
       this.database.clearRange(dataKeysStart, segmentStart(live));
       this.database.clearRange(directoryKeysStart, directorySegmentStart(live));
       this.firstLiveSegment = live;
+      if (this.filters !== undefined) for (const segment of this.filters.keys()) if (segment < live) this.filters.delete(segment);
     }
+  }
+
+  /** Starts filtering keys per segment (the index is gone), from segment `from` on. */
+  private startFilters(from: number): void {
+    this.filters = new Map();
+    this.filteredFrom = from;
+  }
+
+  /** Whether the key whose {@link keyHash} is `hash` may have entries in `segment` (only once the index is gone). */
+  private mayHold(segment: number, hash: number): boolean {
+    if (segment < this.filteredFrom) return true;
+    const filter = this.filters!.get(segment);
+    return filter !== undefined && filter.mightContain(hash);
+  }
+
+  /** Adds a key written to `segment` to its filter (only once the index is gone; only keys it does not hold yet). */
+  private remember(segment: number, hash: number): void {
+    if (segment < this.filteredFrom) return;
+    const filters = this.filters!;
+    let filter = filters.get(segment);
+    if (filter === undefined) {
+      filter = new SegmentKeyFilter(this.keysPerSegment);
+      filters.set(segment, filter);
+    }
+    filter.add(hash);
+    if (filter.count > this.keysPerSegment) this.keysPerSegment = filter.count;
   }
 
   private expired(time: number): boolean {

@@ -1,10 +1,24 @@
 import HyperLogLog from 'hyperloglog-lite';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Headers } from '../processor/headers.js';
 import { countDistinct, uniqueCountSketchSerde, UniqueCountSketch } from './unique-count-sketch.js';
 
 describe('UniqueCountSketch', () => {
+  it('hashes a value without a Buffer or an array per value (hyperloglog-lite made four of each)', () => {
+    const sketch = UniqueCountSketch.empty(12);
+    sketch.addInPlace('warm-up');
+    const from = vi.spyOn(Buffer, 'from');
+    try {
+      for (let user = 0; user < 100; user++) sketch.addInPlace(`u${user}`);
+      expect(sketch.with('u-new')).not.toBe(undefined);
+      // Only the copy-on-write `with` copies its registers; hashing takes none.
+      expect(from.mock.calls.filter((call) => typeof call[0] === 'string')).toEqual([]);
+    } finally {
+      from.mockRestore();
+    }
+  });
+
   it('has hyperloglog-lite\'s registers and estimates, value by value and after merges', () => {
     const library = HyperLogLog(12);
     let sketch = UniqueCountSketch.empty(12);

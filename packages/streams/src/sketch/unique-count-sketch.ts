@@ -11,7 +11,6 @@
  * (2^p bytes: 4 KiB at p = 12) once more than 2^p / 4 registers are non-zero, where dense is no
  * larger. Either way the registers, and so the estimate, are the same.
  */
-import HyperLogLog from 'hyperloglog-lite';
 import { ConfigError, DeserializationError } from '../errors/streams-error.js';
 import type { Headers } from '../processor/headers.js';
 import type { Serde } from '../serde/serde.js';
@@ -19,6 +18,7 @@ import type { Aggregator, Initializer } from '../kstream/functions.js';
 import { decodeSparse, encodeSparse, isDenseFormat, MAX_PRECISION, MIN_PRECISION, SPARSE_FORMAT } from './internal/sketch-bytes.js';
 import { entriesOf, entryOf, indexOf, MAX_RANK, NO_ENTRIES, positionOf, rankOf, registersOf, sparseLimit, unionOf, withInserted } from './internal/sparse-registers.js';
 import { withInPlaceParts } from '../kstream/in-place-aggregator.js';
+import { hashValue } from './internal/value-hash.js';
 
 /** The default precision: 4096 registers, 1.63% relative standard error. */
 export const DEFAULT_SKETCH_PRECISION = 12;
@@ -28,15 +28,6 @@ function checkPrecision(precision: number): number {
     throw new ConfigError(`HyperLogLog option 'precision' must be an integer from ${MIN_PRECISION} to ${MAX_PRECISION}, got ${precision}.`);
   }
   return precision;
-}
-
-/** The register value hyperloglog-lite gives a hash: 1 + trailing zero bits of word 3, then of word 2. */
-function rank(hash: readonly number[]): number {
-  const low = hash[3]! | 0;
-  if (low !== 0) return 32 - Math.clz32(low & -low);
-  const high = hash[2]! | 0;
-  if (high !== 0) return 64 - Math.clz32(high & -high);
-  return 65;
 }
 
 /** 2^-r for every register value r (at most 65). */
@@ -153,9 +144,9 @@ export class UniqueCountSketch {
    * are hashed by their string form, so `1` and `'1'` count as one value.
    */
   with(value: string | number | bigint): UniqueCountSketch {
-    const hash = HyperLogLog.hash(String(value));
-    const index = hash[0]! >>> (32 - this.precision);
-    const next = rank(hash);
+    const hash = hashValue(String(value));
+    const index = hash.first >>> (32 - this.precision);
+    const next = hash.rank;
     const registers = this.registers;
     if (registers !== undefined) {
       const previous = registers[index]!;
@@ -189,8 +180,8 @@ export class UniqueCountSketch {
    * changed.
    */
   addInPlace(value: string | number | bigint): boolean {
-    const hash = HyperLogLog.hash(String(value));
-    return this.raise(hash[0]! >>> (32 - this.precision), rank(hash));
+    const hash = hashValue(String(value));
+    return this.raise(hash.first >>> (32 - this.precision), hash.rank);
   }
 
   /** A copy of this sketch that the caller owns, for {@link UniqueCountSketch.addInPlace}. */

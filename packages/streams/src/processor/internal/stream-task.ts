@@ -213,6 +213,16 @@ export class StreamTask {
     if (this.state !== 'created') return;
     const { builder, subtopology, config } = this.options;
     const context = this.context;
+    // Each store's changelog topic, or `null` when its changelog is off: looked up once, not per changelog record.
+    const changelogTopics = new Map<string, string | null>();
+    const changelogTopicOf = (storeName: string): string | null => {
+      let topic = changelogTopics.get(storeName);
+      if (topic === undefined) {
+        topic = builder.stores.get(storeName)?.builder.changelog.enabled === true ? changelogTopicName(config.applicationId, storeName) : null;
+        changelogTopics.set(storeName, topic);
+      }
+      return topic;
+    };
     const storeContext: StateStoreContext = {
       applicationId: config.applicationId,
       taskId: this.id,
@@ -225,8 +235,8 @@ export class StreamTask {
       setRecordOrigin: (origin) => context.setRecordOrigin(origin),
       changelogTopic: (storeName) => changelogTopicName(config.applicationId, storeName),
       logChange: (storeName, key, value, timestamp, headers) => {
-        if (!builder.stores.get(storeName)?.builder.changelog.enabled) return;
-        const topic = changelogTopicName(config.applicationId, storeName);
+        const topic = changelogTopicOf(storeName);
+        if (topic === null) return;
         context.collector.send(topic, key, value, new Headers(headers), timestamp, this.id.partition);
       },
       recordDropped: (reason) => context.dropRecord(reason, 'A window or session store skipped a write to an expired window (older than its retention).'),

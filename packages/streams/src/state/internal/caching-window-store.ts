@@ -13,12 +13,28 @@ import { CachingStore } from './caching-store.js';
 import type { ObservedTime } from './observed-time.js';
 import { CacheEntry } from './store-cache.js';
 
+/** The most cache ids {@link CachingWindowStore} remembers before it forgets them all (about 5 MB of strings). */
+const maxRememberedIds = 65_536;
+/** The most window ids remembered per key. */
+const maxIdsPerKey = 16;
+
+/** The cache ids remembered for one key: window starts and their ids, at the same positions. */
+interface KeyWindowIds {
+  readonly starts: number[];
+  readonly ids: string[];
+}
+
 export class CachingWindowStore<K, V> extends CachingStore<K, V, Windowed<K>, WindowBytesWrite> {
-  // The last cache id built, and what it was built from: an aggregation fetches a window and
-  // then puts it, so the second access reuses the string (and its hash) instead of a new one.
-  private lastId = '';
-  private lastIdKeyId: string | undefined = undefined;
-  private lastIdStart = 0;
+  /**
+   * Cache ids by key id, then window start. An id prints the window start, a number (too large
+   * for V8's small integers, so each print is slow), and joins two strings, which the cache's map
+   * must then flatten and hash: remembered, an access to a window finds its id by one look-up of
+   * a string hashed before and a scan of the key's few live windows, and hands the map a string
+   * it has hashed before. A key's expired windows are forgotten when it gets a new one, and all
+   * ids past {@link maxRememberedIds}.
+   */
+  private readonly ids = new Map<string, KeyWindowIds>();
+  private rememberedIds = 0;
 
   constructor(
     private readonly below: WindowBytesLayer,
@@ -126,13 +142,53 @@ export class CachingWindowStore<K, V> extends CachingStore<K, V, Windowed<K>, Wi
 
   /** The cache id of a key's window at `windowStart`. */
   private cacheId(keyId: string, windowStart: number): string {
-    // `keyId` is one string per encoded key, so comparing it is usually a pointer check.
-    if (keyId !== this.lastIdKeyId || windowStart !== this.lastIdStart) {
-      this.lastId = `${keyId}|${windowStart}`;
-      this.lastIdKeyId = keyId;
-      this.lastIdStart = windowStart;
+    let ofKey = this.ids.get(keyId);
+    if (ofKey === undefined) {
+      if (this.rememberedIds >= maxRememberedIds) this.forgetIds();
+      ofKey = { starts: [], ids: [] };
+      this.ids.set(keyId, ofKey);
     }
-    return this.lastId;
+    const starts = ofKey.starts;
+    for (let index = 0; index < starts.length; index++) if (starts[index] === windowStart) return ofKey.ids[index]!;
+    this.forgetExpiredIds(ofKey);
+    // A key with many live windows (short advances, long retention) starts its list again, so scans stay short.
+    if (starts.length >= maxIdsPerKey) this.forgetIdsOf(ofKey);
+    const id = `${keyId}|${windowStart}`;
+    starts.push(windowStart);
+    ofKey.ids.push(id);
+    this.rememberedIds++;
+    return id;
+  }
+
+  /** Forgets the ids of a key's windows that have expired. */
+  private forgetExpiredIds(ofKey: KeyWindowIds): void {
+    const { starts, ids } = ofKey;
+    let kept = 0;
+    for (let index = 0; index < starts.length; index++) {
+      if (this.observed.expired(starts[index]!)) continue;
+      starts[kept] = starts[index]!;
+      ids[kept] = ids[index]!;
+      kept++;
+    }
+    this.rememberedIds -= starts.length - kept;
+    starts.length = kept;
+    ids.length = kept;
+  }
+
+  private forgetIdsOf(ofKey: KeyWindowIds): void {
+    this.rememberedIds -= ofKey.starts.length;
+    ofKey.starts.length = 0;
+    ofKey.ids.length = 0;
+  }
+
+  private forgetIds(): void {
+    this.ids.clear();
+    this.rememberedIds = 0;
+  }
+
+  override close(): void {
+    this.forgetIds();
+    super.close();
   }
 }
 

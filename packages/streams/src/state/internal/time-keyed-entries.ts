@@ -169,6 +169,11 @@ export class TimeKeyedEntries<V = Buffer> {
     return result;
   }
 
+  /** Calls `visit` with each key's bytes and its entries, by time then tiebreak (keys in no particular order); `visit` must not change them. */
+  forEachKey(visit: (key: Buffer, entries: readonly TimedEntry<V>[]) => void): void {
+    for (const forKey of this.byKey.values()) visit(forKey.key, forKey.entries);
+  }
+
   /** Drops every entry with `time <= bound`, a time slot at a time from the oldest. */
   removeUpTo(bound: number): void {
     const times = this.times;

@@ -55,6 +55,26 @@ describe.each([false, true])('window store (caching %s)', (caching) => {
     expect(windows(store.all()).map(([key, start]) => `${key}@${start}`)).toEqual(['a@0', '\uffff@0', '\u{1f600}@0', 'b@10', 'a@20']);
   });
 
+  it('reads and writes every window right past the cache ids a caching store remembers, and as windows expire', () => {
+    const { store } = open(caching, false, 1_000);
+    // More keys than the 65,536 ids remembered, in three windows, the first of which expires.
+    const keys = 70_000;
+    for (const start of [0, 10]) for (let key = 0; key < keys; key++) store.put(`k${key}`, key + start, start);
+    for (let key = 0; key < keys; key += 97) expect(store.fetch(`k${key}`, 0)).toBe(key);
+    store.put('late', 1, 1_005);
+    for (let key = 0; key < keys; key += 89) {
+      expect(store.fetch(`k${key}`, 0)).toBeUndefined();
+      expect(store.fetch(`k${key}`, 10)).toBe(key + 10);
+      store.put(`k${key}`, key + 20, 20);
+    }
+    store.flush();
+    for (let key = 0; key < keys; key += 89) expect([...store.fetchRange(`k${key}`, 0, 1_000)]).toEqual([{ key: 10, value: key + 10 }, { key: 20, value: key + 20 }]);
+    expect(store.fetch('late', 1_005)).toBe(1);
+    // One key in more live windows than it remembers ids for.
+    for (let start = 1_000; start < 1_400; start += 10) store.put('many', start, start);
+    for (let start = 1_390; start >= 1_000; start -= 10) expect(store.fetch('many', start)).toBe(start);
+  });
+
   it('drops windows past retention and counts puts to them', () => {
     const { store, context } = open(caching);
     store.put('a', 1, 0);

@@ -171,7 +171,7 @@ export class TimeKeyedEntries<V = Buffer> {
 
   /** Calls `visit` with each key's bytes and its entries, by time then tiebreak (keys in no particular order); `visit` must not change them. */
   forEachKey(visit: (key: Buffer, entries: readonly TimedEntry<V>[]) => void): void {
-    for (const forKey of this.byKey.values()) visit(forKey.key, forKey.entries);
+    for (const [keyId, slot] of this.byKey) visit(Buffer.from(keyId, 'latin1'), Array.isArray(slot) ? slot : [slot]);
   }
 
   /** Drops every entry with `time <= bound`, a time slot at a time from the oldest. */

@@ -60,10 +60,10 @@ export interface BrokerFailureResult {
   /** The instance's warnings and errors during the run, in short. */
   readonly appWarnings: readonly string[];
   /**
-   * When a window was not exact: the file holding every event the instance logged (debug
-   * included: each task's commits, checkpoints and restores, the thread's replacements).
+   * The file holding every event the instance logged (debug included: each task's commits,
+   * checkpoints and restores, the thread's replacements), under `.scratch/failure-logs/`.
    */
-  readonly appLogFile: string | undefined;
+  readonly appLogFile: string;
   /** The longest time from a failure until every output partition had new committed records, if measured. */
   readonly maxResumeMs: number | undefined;
 }
@@ -171,14 +171,10 @@ export async function runBrokerFailureScenario(options: BrokerFailureOptions): P
     .filter((event) => event.event === 'log' && (event.level === 'warn' || event.level === 'error'))
     .map((event) => `${String(event.level)}: ${String(event.message).slice(0, 160)}`);
   console.log(`FAILURE ${options.name}: output resumed after each failure in ${measured.map((failure) => failure.resumedAfterMs ?? 'not measured').join(', ')} ms`);
-  let appLogFile: string | undefined;
-  const { products, categories } = summary;
-  if (products.low + products.high + products.wrong + categories.low + categories.high + categories.wrong > 0) {
-    const directory = join(import.meta.dirname, '../../../.scratch/failure-logs');
-    await mkdir(directory, { recursive: true });
-    appLogFile = join(directory, `${options.name}-${Date.now()}.jsonl`);
-    await writeFile(appLogFile, appEvents.map((event) => JSON.stringify(event)).join('\n') + '\n');
-    console.log(`FAILURE ${options.name}: the instance's whole log (debug included) is in ${appLogFile}`);
-  }
+  const directory = join(import.meta.dirname, '../../../.scratch/failure-logs');
+  await mkdir(directory, { recursive: true });
+  const appLogFile = join(directory, `${options.name}-${Date.now()}.jsonl`);
+  await writeFile(appLogFile, appEvents.map((event) => JSON.stringify(event)).join('\n') + '\n');
+  console.log(`FAILURE ${options.name}: the instance's whole log (debug included) is in ${appLogFile}`);
   return { summary, failures, replicationFactors, appWarnings, appLogFile, maxResumeMs };
 }

@@ -576,9 +576,11 @@ export class KafkaStreams {
     await withTimeout(failed.close(), DEFAULT_CLOSE_TIMEOUT_MS, () => new Error('timeout')).catch((closeError: unknown) =>
       this.options.streams.logger.warn('The failed stream thread did not close cleanly', { error: String(closeError) }),
     );
+    this.options.streams.logger.debug(`The failed stream thread closed; its replacement starts in ${delayMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (this.closing() || this.fatalError !== undefined) return;
     this.startThread(setup);
+    this.options.streams.logger.debug('Started the replacement stream thread');
   }
 
   private checkNotClosing(): void {

@@ -10,6 +10,8 @@
  * never restarted: it must ride through every failure. Then flagship-verify.ts recomputes the
  * answer from the input topics and compares every window, read_committed.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { sleep } from './smoke-cluster.js';
 import { commitCatalog, finishFlagship, flagshipInput, lagOf, produceInput, setUpFlagship, type FlagshipRun } from './flagship-scenario.js';
 import type { FlagshipSummary } from './flagship-verify.js';
@@ -57,6 +59,11 @@ export interface BrokerFailureResult {
   readonly replicationFactors: ReadonlyMap<string, number>;
   /** The instance's warnings and errors during the run, in short. */
   readonly appWarnings: readonly string[];
+  /**
+   * The file holding every event the instance logged (debug included: each task's commits,
+   * checkpoints and restores, the thread's replacements), under `.scratch/failure-logs/`.
+   */
+  readonly appLogFile: string;
   /** The longest time from a failure until every output partition had new committed records, if measured. */
   readonly maxResumeMs: number | undefined;
 }
@@ -114,7 +121,8 @@ export async function runBrokerFailureScenario(options: BrokerFailureOptions): P
   const backlog = events.slice(0, options.backlogEvents);
   resent += await produceInput(run.kafka, run.topics, backlog);
 
-  run.cluster.start(instanceName);
+  // With its debug log (each task's commits and restores), kept in a file should a window not be exact.
+  run.cluster.start(instanceName, {}, { SMOKE_APP_LOG: '1' });
   await run.cluster.waitRunning(90_000);
   // The failures strike once the instance has committed some of the backlog.
   for (const deadline = Date.now() + 60_000; (await lagOf(run.admin, run.applicationId, run.topics.events)) >= backlog.length; await sleep(200)) {
@@ -158,10 +166,15 @@ export async function runBrokerFailureScenario(options: BrokerFailureOptions): P
   const summary = await finishFlagship(run, options.commitIntervalMs, failures.length, 300_000);
   const measured = await run.cluster.measured();
   const maxResumeMs = run.cluster.maxResumeMs();
-  const appWarnings = run.cluster
-    .process(instanceName)
-    .events.filter((event) => event.event === 'log')
+  const appEvents = run.cluster.process(instanceName).events;
+  const appWarnings = appEvents
+    .filter((event) => event.event === 'log' && (event.level === 'warn' || event.level === 'error'))
     .map((event) => `${String(event.level)}: ${String(event.message).slice(0, 160)}`);
   console.log(`FAILURE ${options.name}: output resumed after each failure in ${measured.map((failure) => failure.resumedAfterMs ?? 'not measured').join(', ')} ms`);
-  return { summary, failures, replicationFactors, appWarnings, maxResumeMs };
+  const directory = join(import.meta.dirname, '../../../.scratch/failure-logs');
+  await mkdir(directory, { recursive: true });
+  const appLogFile = join(directory, `${options.name}-${Date.now()}.jsonl`);
+  await writeFile(appLogFile, appEvents.map((event) => JSON.stringify(event)).join('\n') + '\n');
+  console.log(`FAILURE ${options.name}: the instance's whole log (debug included) is in ${appLogFile}`);
+  return { summary, failures, replicationFactors, appWarnings, appLogFile, maxResumeMs };
 }

@@ -258,9 +258,12 @@ async function waitRepartitionSettled(run: FlagshipRun, quietMs: number, timeout
   let since = Date.now();
   for (;;) {
     await sleep(250);
+    // Time an instance spent not RUNNING (a stream-thread replacement, a rebalance) is no quiet
+    // time: offsets still then may be a thread about to restore and go on, not a settled run.
+    const wasRunning = run.cluster.names.every((name) => !run.cluster.process(name).alive || run.cluster.process(name).state === 'RUNNING');
     await run.cluster.waitRunning(90_000);
     const now = await committed();
-    if (now !== last) {
+    if (now !== last || !wasRunning) {
       last = now;
       since = Date.now();
     } else if (Date.now() - since >= quietMs) return;

@@ -9,7 +9,8 @@ import { Serdes, StreamsBuilder, silentLogger } from '@tributary/streams';
 import { TestRecord, TopologyTestDriver } from '@tributary/streams/test';
 import { buildTopology, defaultOptions, resolveOptions } from '../../../examples/product-analytics/src/topology.js';
 import { flagshipInput } from './flagship-scenario.js';
-import { AmbiguousInputError, compareWindows, expectFlagship, latestWindows, type WindowStats } from './flagship-verify.js';
+import { defaultPartition } from '../../../packages/kafka/src/internal/murmur2.js';
+import { AmbiguousInputError, compareWindows, expectFlagship, latestWindows, lostByProductTask, type WindowStats } from './flagship-verify.js';
 
 const options = resolveOptions({});
 const topics = defaultOptions.topics;
@@ -64,6 +65,14 @@ describe('the flagship smoke verifier', () => {
     expect(compareWindows(expected, withChange(expected, id, { uniqueUsers: stats.uniqueUsers + 1 }))).toMatchObject({ low: 0, high: 0, wrong: 1 });
     expect(compareWindows(expected, withChange(expected, id, undefined))).toMatchObject({ compared: expected.size - 1, low: 1, lostEvents: stats.views + stats.clicks + stats.addToCarts + stats.purchases });
     expect(compareWindows(expected, withChange(expected, 'p9999@0', { ...stats, key: 'p9999', windowStart: 0 }))).toMatchObject({ high: 1 });
+    // Losses by the task counting them: the repartition topic's partition of the product.
+    const other = [...expected.values()].find((window) => defaultPartition(Buffer.from(window.key), 4) !== defaultPartition(Buffer.from(stats.key), 4))!;
+    const short = withChange(withChange(expected, id, { views: stats.views - 2 }), `${other.key}@${other.windowStart}`, undefined);
+    expect(lostByProductTask(expected, short, 4)).toEqual({
+      [`1_${defaultPartition(Buffer.from(stats.key), 4)}`]: 2,
+      [`1_${defaultPartition(Buffer.from(other.key), 4)}`]: other.views + other.clicks + other.addToCarts + other.purchases,
+    });
+    expect(lostByProductTask(expected, expected, 4)).toEqual({});
   });
 
   it('refuses input whose answer depends on the order of the events', () => {

@@ -250,14 +250,14 @@ export class SmokeCluster<Config extends AppConfig = SmokeAppConfig> {
     return [...this.processes.keys()];
   }
 
-  /** Starts (or restarts, with the same state directory) instance `name`. */
-  start(name: string, overrides: Partial<Config> = {}): SmokeProcess {
+  /** Starts (or restarts, with the same state directory) instance `name`; `env` adds to the app's environment (`SMOKE_APP_LOG: '1'` for its debug log). */
+  start(name: string, overrides: Partial<Config> = {}, env: Readonly<Record<string, string>> = {}): SmokeProcess {
     const previous = this.processes.get(name);
     if (previous?.alive === true) throw new Error(`Smoke instance '${name}' is still running (pid ${previous.child.pid}).`);
     const config = { ...this.base, stateDir: join(this.stateRoot, name), ...overrides } as Config;
     // The LevelDB stores want the state directory to exist (the runtime does not create it).
     mkdirSync(config.stateDir, { recursive: true });
-    const child = spawn(process.execPath, [this.appPath, JSON.stringify(config)], { cwd: dirname(this.appPath), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [this.appPath, JSON.stringify(config)], { cwd: dirname(this.appPath), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     liveChildren.add(child);
     child.once('exit', () => liveChildren.delete(child));
     const instance = new SmokeProcess(name, child);

@@ -64,4 +64,25 @@ describe('restoreChangelogs', () => {
     await expect(restore).rejects.toThrow(/changelog-0 at offset 0 of 3 made no progress/);
     expect(applied).toEqual([]);
   });
+
+  it('reports no position past what its store applied when the restore is cancelled while a batch is being applied', async () => {
+    let release = (): void => {};
+    const applying = new Promise<void>((resolve) => (release = resolve));
+    let cancelled = false;
+    const request: RestoreRequest = {
+      store: 'counts',
+      topic: 'changelog',
+      partition: 0,
+      fromOffset: 0,
+      // The thread fails while the store writes the batch; this client's disconnect does not wait for it.
+      apply: () => {
+        cancelled = true;
+        return applying;
+      },
+    };
+    const result = await restoreChangelogs(clientJoiningLate(['a', 'b', 'c'], 10), admin, [request], { ...options, cancelled: () => cancelled });
+    // A checkpoint at 3 would make the next owner skip records the store may never have written.
+    expect(result.positions.get(request)).toBe(0);
+    release();
+  });
 });

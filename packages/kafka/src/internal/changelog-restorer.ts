@@ -200,20 +200,21 @@ export async function restoreChangelogs(client: KafkaClientSupplier, admin: Stre
             const records: ChangelogRecord[] = [];
             const { endOffset, onTail } = entry.request;
             const before = entry.position;
+            let position = before;
             for (const message of messages) {
               const offset = Number(message.offset);
-              if (offset < entry.position || offset >= entry.end) continue;
+              if (offset < position || offset >= entry.end) continue;
               if (message.key !== null) {
                 if (endOffset === undefined || offset < endOffset) records.push(changelogRecord(message.key, message));
                 else onTail?.(message.key, Number(message.timestamp));
               }
-              entry.position = offset + 1;
+              position = offset + 1;
             }
             const next = lastOffset + 1;
-            if (next > entry.position && next <= entry.end) entry.position = next;
+            if (next > position && next <= entry.end) position = next;
             const metrics = entry.request.metrics;
             if (metrics !== undefined) {
-              metrics.restoreRemaining -= entry.position - before;
+              metrics.restoreRemaining -= position - before;
               metrics.restored += records.length;
             }
             if (records.length > 0) {
@@ -221,6 +222,10 @@ export async function restoreChangelogs(client: KafkaClientSupplier, admin: Stre
               restored += records.length;
               options.onRecords(records.length);
             }
+            // Moved only once the store holds the batch: a restore that stops meanwhile (cancelled,
+            // its client's disconnect not waiting for the batch) reports no position, and so writes
+            // no checkpoint, past what its store holds.
+            entry.position = position;
             if (entry.position > before) lastRecordAt = Date.now();
             if (entry.position >= entry.end) {
               entry.done = true;

@@ -387,4 +387,36 @@ describe('KafkaRecordCollector sending as records are produced (linger)', () => 
     expect(requests).toHaveLength(1);
     expect(collector.pending).toBe(0);
   });
+
+  it('never resolves a flush that lost records to a discard (the thread failed): waiting for a send in flight, or sending', async () => {
+    const { producer, requests } = heldProducer();
+    const collector = collectorOn(producer);
+    send(collector, 'a');
+    collector.sendInBackground();
+    await settle();
+    // A commit flushes the cache behind the send in flight ('b', a changelog record), then the thread fails.
+    send(collector, 'b');
+    const waiting = collector.flush();
+    waiting.catch(() => {});
+    collector.discard();
+    requests[0]!.acknowledge();
+    await expect(waiting).rejects.toThrow(/discarded/);
+    expect(requests.map((request) => request.values)).toEqual([['a']]);
+    // A discard while the flush itself sends, and records appended after it: no flush succeeds again.
+    const held = heldProducer();
+    const other = collectorOn(held.producer);
+    send(other, 'c');
+    const sending = other.flush();
+    sending.catch(() => {});
+    await settle();
+    send(other, 'd');
+    other.discard();
+    held.requests[0]!.acknowledge();
+    await expect(sending).rejects.toBeInstanceOf(TaskCorruptedError);
+    send(other, 'e');
+    other.sendInBackground();
+    expect(other.sending).toBe(false);
+    await expect(other.flush()).rejects.toBeInstanceOf(TaskCorruptedError);
+  });
 });
+

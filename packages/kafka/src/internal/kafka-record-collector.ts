@@ -309,6 +309,12 @@ export class KafkaRecordCollector implements RecordCollector {
   private inFlight: Promise<void> | undefined;
   /** Why a background send failed; thrown by the next {@link flush}. */
   failure: unknown = undefined;
+  /**
+   * Set by {@link discard}: records were dropped, so no flush may succeed again. A commit that
+   * flushed its stores' writes (changelog records) into the buffer before the thread failed must
+   * not then commit its offsets, or its transaction, without them.
+   */
+  private discarded = false;
   /** Changelogs' next offsets acknowledged by background sends since the last {@link flush}, which returns them. */
   private sentEarly = new Map<string, number>();
   /** Partition counts fetched for topics the plan does not know. */
@@ -395,7 +401,7 @@ export class KafkaRecordCollector implements RecordCollector {
    * thread's lock): a commit's {@link flush} awaits this send before it commits.
    */
   sendInBackground(): void {
-    if (this.inFlight !== undefined || this.count === 0 || this.failure !== undefined) return;
+    if (this.inFlight !== undefined || this.count === 0 || this.failure !== undefined || this.discarded) return;
     this.inFlight = this.sendBuffered(this.sentEarly).then(
       () => {
         this.inFlight = undefined;
@@ -413,8 +419,9 @@ export class KafkaRecordCollector implements RecordCollector {
    * Sends every buffered record and waits for the brokers' acknowledgements, those of a
    * background send in flight included. Returns, for each partition written with an explicit
    * partition (changelogs) since the last flush, the offset after its last record. Records the
-   * brokers refused go to the production handler; throws when it chose to fail, or when a
-   * background send failed.
+   * brokers refused go to the production handler; throws when it chose to fail, when a
+   * background send failed, and when records were discarded (before or during the flush): what
+   * was flushed is then not all in the brokers, and nothing may be committed on it.
    */
   async flush(): Promise<Map<string, number>> {
     if (this.inFlight !== undefined) await this.inFlight;
@@ -422,11 +429,26 @@ export class KafkaRecordCollector implements RecordCollector {
       this.discard();
       throw this.failure;
     }
+    this.checkNotDiscarded();
     const nextOffsets = this.sentEarly;
     this.sentEarly = new Map();
     // A dead letter asked for by the handler is buffered: the loop sends it too.
-    while (this.count > 0) await this.sendBuffered(nextOffsets);
+    while (this.count > 0) {
+      await this.sendBuffered(nextOffsets);
+      // The thread may have failed (and discarded the records appended meanwhile) during the send.
+      this.checkNotDiscarded();
+    }
     return nextOffsets;
+  }
+
+  /** Throws once records were discarded: the thread failed, and nothing it flushed may be committed. */
+  private checkNotDiscarded(): void {
+    if (!this.discarded) return;
+    const taskId = this.options.transactionalTaskId ?? '*';
+    throw new TaskCorruptedError(
+      `Records of ${taskId === '*' ? "the stream thread's tasks" : `task ${taskId}`} were discarded when the thread failed, so nothing they belong to is committed: the thread is rebuilt and its tasks resume from their last commit.`,
+      taskId,
+    );
   }
 
   /** Sends what is buffered now (records appended meanwhile wait for the next send). */
@@ -548,13 +570,29 @@ export class KafkaRecordCollector implements RecordCollector {
   }
 
   /**
-   * Forgets buffered records, and the offsets of early sends (after a failure, when what was
-   * sent will not be committed); a send in flight goes on, unheeded.
+   * Forgets buffered records and the offsets of early sends (after a failure, when what was sent
+   * will not be committed); a send in flight goes on, unheeded. For good: every later
+   * {@link flush} throws, and nothing more is sent in the background, until {@link reopen}.
    */
   discard(): void {
     this.buffered = new Map();
     this.count = 0;
     this.sentEarly = new Map();
+    this.discarded = true;
+  }
+
+  /**
+   * Takes records again after {@link discard}, for a thread that goes on with new tasks and a new
+   * transaction (exactly-once v2 closing every task after its group moved on without it). Waits
+   * for a send still in flight, whose records were in the aborted transaction, and forgets its outcome.
+   */
+  async reopen(): Promise<void> {
+    if (this.inFlight !== undefined) await this.inFlight;
+    this.failure = undefined;
+    this.buffered = new Map();
+    this.count = 0;
+    this.sentEarly = new Map();
+    this.discarded = false;
   }
 
   /** A request's one batch: its base offset plus its records is the partition's next offset. */

@@ -311,7 +311,11 @@ export class StreamThread {
 
   /** Stops processing for good: nothing more is sent or committed. */
   private fail(error: unknown): void {
-    if (!this.lifecycle.fail(error)) return;
+    if (!this.lifecycle.fail(error)) {
+      // What went wrong after the failure (a commit it stopped, say), for a post-mortem.
+      this.options.options.streams.logger.debug(`After the stream thread failed: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
     this.strategy.sharedCollector?.discard();
     for (const managed of this.taskManager.tasks.values()) managed.collector.discard();
     // Exactly-once v2: nothing of the open transaction may become visible, and the tasks' next owners need not wait for its timeout.

@@ -200,10 +200,11 @@ export class TaskManager {
    */
   async restore(created: readonly ManagedTask[], cancelled: () => boolean): Promise<void> {
     const { builder, options } = this.options;
+    const { logger } = options.streams;
     const changelogs = builder.changelogTopics(options.applicationId);
     const restoreOptions = {
       groupIdPrefix: options.applicationId,
-      logger: options.streams.logger,
+      logger,
       sessionTimeoutMs: options.sessionTimeoutMs,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       onRecords: (count: number) => {
@@ -229,7 +230,7 @@ export class TaskManager {
       if (handle === undefined) continue;
       const start = restoreStart(handle.checkpointOffset(), plan.end);
       if (start.wipe) {
-        options.streams.logger.info(`Task ${managed.key}: store '${storeName}' holds changelog offsets up to ${handle.checkpointOffset()}, past the last commit's ${plan.end}; rebuilding it from the changelog.`);
+        logger.info(`Task ${managed.key}: store '${storeName}' holds changelog offsets up to ${handle.checkpointOffset()}, past the last commit's ${plan.end}; rebuilding it from the changelog.`);
         handle = await this.reopenEmpty(managed, storeName, handle);
       }
       const restoring = handle;
@@ -247,8 +248,12 @@ export class TaskManager {
         // records the restore still read: its position claims more than its store holds, and a
         // checkpoint there would make the next owner skip those records (counts lost, ids
         // de-duplicated twice). Its store keeps the checkpoint it had.
-        if (managed.state !== 'restoring') continue;
         const position = positions.get(request);
+        if (managed.state !== 'restoring') {
+          logger.debug(`Task ${managed.key}: store '${request.store}' closed while it restored ${request.topic}-${request.partition} from offset ${request.fromOffset}; its checkpoint stays as it was`);
+          continue;
+        }
+        logger.debug(`Task ${managed.key}: store '${request.store}' restored ${request.topic}-${request.partition} from offset ${request.fromOffset} to ${position ?? 'its start'}${request.endOffset === undefined ? '' : ` (its consistent end ${request.endOffset})`}`);
         if (position !== undefined && position !== request.fromOffset) await handle.writeCheckpoint(position);
       }
     }
@@ -375,13 +380,18 @@ export class TaskManager {
   /** Checkpoints the changelog offset each persistent store now reflects, so a restart restores only what follows. */
   async writeCheckpoints(nextOffsets: ReadonlyMap<string, number>, only?: readonly ManagedTask[]): Promise<void> {
     const changelogs = this.options.builder.changelogTopics(this.options.options.applicationId);
+    const { logger } = this.options.options.streams;
     for (const managed of only ?? this.tasks.values()) {
       if (managed.state !== 'running') continue;
+      const written: string[] = [];
       for (const [store, handle] of managed.handles) {
         const topic = changelogs.get(store);
         const next = topic === undefined ? undefined : nextOffsets.get(`${topic}:${managed.task.id.partition}`);
-        if (next !== undefined) await handle.writeCheckpoint(next);
+        if (next === undefined) continue;
+        await handle.writeCheckpoint(next);
+        written.push(`${store}@${next}`);
       }
+      if (written.length > 0) logger.debug(`Task ${managed.key} checkpointed [${written.join(', ')}]`);
     }
   }
 

@@ -2,8 +2,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { KafkaClientError } from '../../client/client-error.js';
 import type { KafkaClientSupplier, StreamsProducer } from '../../client/kafka-client.js';
 import { FakeKafkaCluster } from '../../client/testing/fake-kafka-cluster.js';
-import { TaskCorruptedError } from '../../errors.js';
-import { startThread, values } from './thread-test-kit.js';
+import { TaskCorruptedError, TaskMigratedError } from '../../errors.js';
+import { forwardAndCountTopology, startThread, values } from './thread-test-kit.js';
 
 /**
  * At-least-once commits through the client seam, on the in-memory cluster: one input partition,
@@ -91,6 +91,28 @@ describe('AtLeastOnceCommit', () => {
     expect(fatal[0]).toBeInstanceOf(TaskCorruptedError);
     await cluster.rebalance('app');
     await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(cluster.committedOffset('app', 'in', 0)).toBeUndefined();
+    expect(cluster.requests.filter((request) => request.operation === 'commitOffsets')).toEqual([]);
+  });
+
+  it('commits no offset when the thread fails while the commit waits for a send, since the failure dropped what the commit flushed', async () => {
+    const cluster = new FakeKafkaCluster();
+    cluster.createTopic('through', 1);
+    const held = holdSends(cluster.supplier());
+    const { thread, fatal, started } = await startThread(cluster, { topology: forwardAndCountTopology(), client: held.client });
+    await started;
+    held.hold();
+    cluster.produce('in', 0, [{ key: 'a', value: 'one' }]);
+    await vi.waitFor(() => expect(held.waiting()).toBe(1));
+    // The revoke's commit flushes the count behind the held send; then the member learns its
+    // session expired, and the thread fails and drops the count's changelog record and output.
+    await cluster.expireSession('app', cluster.memberIds('app')[0]!);
+    await vi.waitFor(() => expect(fatal).toHaveLength(1));
+    expect(fatal[0]).toBeInstanceOf(TaskMigratedError);
+    held.release();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await thread.close();
+    // The rejoined consumer's generation would accept the commit: 'a' would never be counted again.
     expect(cluster.committedOffset('app', 'in', 0)).toBeUndefined();
     expect(cluster.requests.filter((request) => request.operation === 'commitOffsets')).toEqual([]);
   });

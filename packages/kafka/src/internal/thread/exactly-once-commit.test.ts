@@ -1,8 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { KafkaClientError } from '../../client/client-error.js';
+import type { KafkaClientSupplier, TransactionalProducer } from '../../client/kafka-client.js';
 import { FakeKafkaCluster } from '../../client/testing/fake-kafka-cluster.js';
-import { TaskCorruptedError } from '../../errors.js';
-import { startThread, values } from './thread-test-kit.js';
+import { TaskCorruptedError, TaskMigratedError } from '../../errors.js';
+import { forwardAndCountTopology, startThread, values } from './thread-test-kit.js';
 
 /** Exactly-once (v1, a transactional producer per task) commits through the client seam, on the in-memory cluster. */
 const exactlyOnce = { processingGuarantee: 'exactly_once', commitIntervalMs: 600_000 } as const;
@@ -81,4 +82,71 @@ describe('ExactlyOnceCommit', () => {
     expect(cluster.requests.filter((request) => request.operation === 'commitTransaction').map((request) => request.detail)).toEqual(['app-0_0']);
     expect(fatal).toEqual([]);
   });
+
+  it('commits no transaction without the records the commit flushed when the thread fails while the commit waits for a send', async () => {
+    const cluster = new FakeKafkaCluster();
+    cluster.createTopic('through', 1);
+    const held = holdTransactionalSends(cluster.supplier());
+    const { thread, fatal, started } = await startThread(cluster, { topology: forwardAndCountTopology(), options: exactlyOnce, client: held.client });
+    await started;
+    const memberId = cluster.memberIds('app')[0]!;
+    held.hold();
+    cluster.produce('in', 0, [{ key: 'a', value: 'one' }]);
+    // The record forwarded to 'through' goes out in the background (the flagship's repartition
+    // records do); its send is held, so the commit below waits for it.
+    await vi.waitFor(() => expect(held.waiting()).toBe(1));
+    // The session expires: the revoke's commit flushes the cached count (its changelog record and
+    // 'out') behind the held send, then the thread learns it lost its membership and fails.
+    await cluster.expireSession('app', memberId);
+    await vi.waitFor(() => expect(fatal).toHaveLength(1));
+    expect(fatal[0]).toBeInstanceOf(TaskMigratedError);
+    held.release();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await thread.close();
+    // The failure dropped the count's records: a commit now would make the input offset and the
+    // record to 'through' visible without them, and the next owner, restoring the count from its
+    // changelog, would never count 'a'. Nothing is committed instead; the next owner fences the
+    // open transaction and processes 'a' again.
+    expect(cluster.committedOffset('app', 'in', 0)).toBeUndefined();
+    expect(cluster.committedRecords('through', 0)).toEqual([]);
+    expect(cluster.requests.filter((request) => request.operation === 'commitTransaction')).toEqual([]);
+  });
 });
+
+/** The cluster's clients, with the transactional producers' sends held back while the test says so. */
+function holdTransactionalSends(base: KafkaClientSupplier): { client: KafkaClientSupplier; hold(): void; release(): void; waiting(): number } {
+  let gate: Promise<void> | undefined;
+  let open = (): void => {};
+  let waiting = 0;
+  const transactionalProducer: KafkaClientSupplier['transactionalProducer'] = (config) => {
+    const inner = base.transactionalProducer(config);
+    const producer: TransactionalProducer = {
+      initTransactions: () => inner.initTransactions(),
+      beginTransaction: () => inner.beginTransaction(),
+      sendOffsetsToTransaction: (offsets, group) => inner.sendOffsetsToTransaction(offsets, group),
+      commitTransaction: () => inner.commitTransaction(),
+      abortTransaction: () => inner.abortTransaction(),
+      disconnect: () => inner.disconnect(),
+      send: async (topic, records) => {
+        if (gate !== undefined) {
+          waiting++;
+          await gate;
+          waiting--;
+        }
+        return inner.send(topic, records);
+      },
+    };
+    return producer;
+  };
+  return {
+    client: { ...base, transactionalProducer },
+    hold: () => {
+      gate = new Promise((resolve) => (open = resolve));
+    },
+    release: () => {
+      gate = undefined;
+      open();
+    },
+    waiting: () => waiting,
+  };
+}

@@ -36,6 +36,7 @@ export class ExactlyOnceCommit implements CommitStrategy {
       context.positions.markCommitted(offsets);
       offsetCount += offsets.length;
       managed.task.postCommit();
+      if (offsets.length > 0) context.logger.debug(`Task ${managed.key} committed its transaction with offsets [${offsets.map(({ topic, partition, offset }) => `${topic}-${partition}@${offset}`).join(', ')}] (${reason})`);
     }
     if (offsetCount > 0) context.logger.debug(`Committed ${work.length} transaction(s) with ${offsetCount} offset(s) (${reason})`);
     try {

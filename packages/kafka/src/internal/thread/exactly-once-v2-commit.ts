@@ -46,8 +46,13 @@ export class ExactlyOnceV2Commit implements CommitStrategy {
       await transaction.abortQuietly();
       this.sharedCollector.discard();
       const kind = clientErrorIn(error)?.kind;
-      if (kind === 'group-fenced' || kind === 'rebalance-in-progress') await this.loseAll(error);
-      else context.fail(error);
+      if (kind === 'group-fenced' || kind === 'rebalance-in-progress') {
+        await this.loseAll(error);
+        // The thread stays in its group: the tasks it is assigned next send through this collector.
+        await this.sharedCollector.reopen();
+      } else {
+        context.fail(error);
+      }
       return work.length;
     }
     context.positions.markCommitted(offsets);

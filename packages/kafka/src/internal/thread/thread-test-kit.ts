@@ -40,6 +40,23 @@ export function countTopology(): Topology {
   return builder.build();
 }
 
+/**
+ * `in` forwarded to `through` as it comes (as the flagship's repartition records go out early),
+ * and counted by key into the cached LevelDB store `counts`, each count to `out` at the commit (the
+ * store caches).
+ */
+export function forwardAndCountTopology(): Topology {
+  const builder = new StreamsBuilder();
+  const events = builder.stream('in', Consumed.with(Serdes.String(), Serdes.String()));
+  events.to('through', Produced.with(Serdes.String(), Serdes.String()));
+  events
+    .groupByKey()
+    .count(Materialized.as(LevelStores.persistentKeyValueStore('counts')))
+    .toStream()
+    .to('out', Produced.with(Serdes.String(), Serdes.Float64()));
+  return builder.build();
+}
+
 export interface ThreadUnderTest {
   readonly thread: StreamThread;
   /** What the thread reported to `onFatal`. */

@@ -92,7 +92,7 @@ export class ThreadCommitter {
     private readonly mayCommit: () => boolean,
   ) {}
 
-  /** Whether the commit interval has passed since the last full commit. */
+  /** Whether the commit interval has passed since the last full commit began (as Kafka's StreamThread counts it). */
   due(now: number): boolean {
     return now - this.lastCommitAt >= this.commitIntervalMs;
   }
@@ -101,8 +101,10 @@ export class ThreadCommitter {
   async commitAll(reason: string, only?: readonly ManagedTask[]): Promise<void> {
     if (!this.mayCommit()) return;
     const start = performance.now();
+    // From when the commit begins: its duration must not stretch the wait of cached outputs for the next.
+    const began = Date.now();
     const prepared = await this.strategy.commit(reason, only);
-    if (only === undefined) this.lastCommitAt = Date.now();
+    if (only === undefined) this.lastCommitAt = began;
     // As Kafka's commit sensor: a pass that had no task to commit is no commit.
     if (prepared > 0) this.sensors.commit.record(performance.now() - start);
   }

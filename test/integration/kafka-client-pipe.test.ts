@@ -6,9 +6,9 @@
  * `client: platformaticClient(...)` from the published entry point.
  */
 import { describe, expect, it } from 'vitest';
-import { KafkaStreams, type KafkaClientSupplier, type ProcessingGuarantee } from '@tributary/kafka';
+import { KafkaStreams, type ProcessingGuarantee } from '@tributary/kafka';
 import { Consumed, Materialized, Produced, Serdes, StreamsBuilder, Stores, consoleLogger, silentLogger, type Topology } from '@tributary/streams';
-import { clientUnderTest } from './helpers/client-under-test.js';
+import { clientName, clientOption } from './helpers/client-option.mjs';
 import { bootstrapServers, createTopics, inputProducer, kafkaClient, uniqueTopic } from './helpers/kafka.js';
 
 function countTopology(input: string, output: string): Topology {
@@ -23,13 +23,7 @@ function countTopology(input: string, output: string): Topology {
   return builder.build();
 }
 
-async function client(): Promise<KafkaClientSupplier | undefined> {
-  if (clientUnderTest() === 'kafkajs') return undefined;
-  const { platformaticClient } = await import('@tributary/kafka/platformatic');
-  return platformaticClient({ brokers: bootstrapServers().split(','), clientId: 'pipe-test' });
-}
-
-describe(`KafkaStreams on ${clientUnderTest()}`, () => {
+describe(`KafkaStreams on ${clientName}`, () => {
   it.each<ProcessingGuarantee>(['at_least_once', 'exactly_once'])('counts every input once, %s', async (processingGuarantee) => {
     const kafka = kafkaClient();
     const input = uniqueTopic('client-pipe-in');
@@ -45,7 +39,6 @@ describe(`KafkaStreams on ${clientUnderTest()}`, () => {
     await producer.disconnect();
 
     const applicationId = uniqueTopic('client-pipe-app');
-    const supplier = await client();
     const app = new KafkaStreams(countTopology(input, output), {
       applicationId,
       bootstrapServers: bootstrapServers(),
@@ -53,7 +46,7 @@ describe(`KafkaStreams on ${clientUnderTest()}`, () => {
       commitIntervalMs: 200,
       logger: process.env.PIPE_DEBUG ? consoleLogger : silentLogger,
       consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000 },
-      ...(supplier === undefined ? {} : { client: supplier }),
+      ...clientOption(bootstrapServers(), 'pipe-test'),
     });
     try {
       await app.start();
@@ -102,7 +95,6 @@ describe(`KafkaStreams on ${clientUnderTest()}`, () => {
     const applicationId = uniqueTopic('client-share-app');
     const apps: KafkaStreams[] = [];
     const start = async (): Promise<KafkaStreams> => {
-      const supplier = await client();
       const app = new KafkaStreams(countTopology(input, output), {
         applicationId,
         bootstrapServers: bootstrapServers(),
@@ -110,7 +102,7 @@ describe(`KafkaStreams on ${clientUnderTest()}`, () => {
         commitIntervalMs: 200,
         logger: silentLogger,
         consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500 },
-        ...(supplier === undefined ? {} : { client: supplier }),
+        ...clientOption(bootstrapServers(), 'pipe-test'),
       });
       apps.push(app);
       await app.start();

@@ -37,7 +37,8 @@ import {
   type Topology,
   type Windowed,
 } from '@tributary/streams';
-import { createTopics, kafkaClient, uniqueTopic } from './helpers/kafka.js';
+import { clientOption } from './helpers/client-option.mjs';
+import { bootstrapServers, createTopics, kafkaClient, uniqueTopic } from './helpers/kafka.js';
 import {
   consumeLatest,
   consumeUntil,
@@ -774,7 +775,7 @@ describe('docs/running-on-kafka.md', () => {
         .to('page-view-counts', Produced.with(Serdes.String(), Serdes.Float64()));
       return builder.build();
     }
-    // --- guide: main.ts (stateDir and logger aside) ---
+    // --- guide: main.ts (stateDir, logger and the client under test aside) ---
     const stateDir = await tempStateDir();
     const changes: string[] = [];
     const app = new KafkaStreams(buildTopology(), {
@@ -783,6 +784,7 @@ describe('docs/running-on-kafka.md', () => {
       stateDir,
       deserializationExceptionHandler: deadLetterTopic({ topic: 'page-views-dlq' }),
       logger: silentLogger,
+      ...clientOption(bootstrapServers(), 'page-view-counter'),
     });
     app.onStateChange((state, previous) => changes.push(`${previous} -> ${state}`));
     onTestFinished(() => app.close({ timeoutMs: 15_000 }));

@@ -28,6 +28,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Admin, Kafka } from 'kafkajs';
 import { onTestFailed, onTestFinished } from 'vitest';
+import { clientName } from '../helpers/client-option.mjs';
 import type { SmokeTopics } from './smoke-verify.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -79,14 +80,19 @@ async function appSnapshot(app: SmokeApp): Promise<string> {
         await cp(join(source, 'dist'), join(target, 'dist'), { recursive: true });
         await linkDependencies(join(source, 'node_modules'), join(root, 'node_modules'));
       }
-      for (const file of [app.script, 'app-process.mjs', ...(app.files ?? [])]) await cp(join(here, file), join(root, file));
+      // The scripts keep their place beside ../helpers, where app-process.mjs finds the client choice.
+      await mkdir(join(root, 'smoke'), { recursive: true });
+      await mkdir(join(root, 'helpers'), { recursive: true });
+      for (const file of [app.script, 'app-process.mjs', ...(app.files ?? [])]) await cp(join(here, file), join(root, 'smoke', file));
+      await cp(join(here, '..', 'helpers', 'client-option.mjs'), join(root, 'helpers', 'client-option.mjs'));
       // A copy taken halfway through a rebuild does not load; take it again.
+      const entries = [...packages.map(({ entry }) => entry), ...(clientName === 'platformatic' ? ['@tributary/kafka/platformatic'] : [])];
       await new Promise<void>((resolve, reject) =>
-        execFile(process.execPath, ['--input-type=module', '-e', packages.map(({ entry }) => `await import('${entry}');`).join(' ')], { cwd: root }, (error) =>
+        execFile(process.execPath, ['--input-type=module', '-e', entries.map((entry) => `await import('${entry}');`).join(' ')], { cwd: root }, (error) =>
           error === null ? resolve() : reject(error),
         ),
       );
-      return join(root, app.script);
+      return join(root, 'smoke', app.script);
     } catch (error) {
       if (attempt >= 30) throw new Error(`Could not copy a loadable build of ${packages.map(({ name }) => name).join(', ')} (run \`pnpm -r run build\`): ${String(error)}`);
       await sleep(1000);

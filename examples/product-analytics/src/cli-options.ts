@@ -26,7 +26,7 @@ const tailTopics = ['product-analytics', 'category-analytics', 'product-alerts']
 
 const kafkaClientNames = ['kafkajs', 'platformatic'] as const;
 /** The Kafka clients `run --client` takes. */
-export type KafkaClientName = (typeof kafkaClientNames)[number];
+type KafkaClientName = (typeof kafkaClientNames)[number];
 
 /** `run`: embedded (no broker) or on Kafka. */
 export interface RunCommand {

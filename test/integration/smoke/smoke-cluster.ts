@@ -147,6 +147,8 @@ export class SmokeProcess {
   processed = 0;
   /** The tasks it ran at its last report. */
   tasks: string[] = [];
+  /** When its last progress report (one a second while its event loop runs) arrived. */
+  lastReportAt = Date.now();
   exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   readonly exited: Promise<void>;
   readonly startedAt = Date.now();
@@ -197,6 +199,7 @@ export class SmokeProcess {
       return;
     }
     if (event.event === 'processed') {
+      this.lastReportAt = Date.now();
       this.processed = Number(event.n);
       const tasks = Array.isArray(event.tasks) ? event.tasks.map(String) : [];
       // Kept as an event when they change, so a report shows which tasks went where and when.
@@ -380,6 +383,16 @@ export class SmokeCluster<Config extends AppConfig = SmokeAppConfig> {
   }
 
   /** Waits until `topic`'s total end offset has not grown for `quietMs` and every instance is RUNNING. */
+  /**
+   * Whether every live instance reported its progress within `withinMs`. An instance whose event
+   * loop stalls (a long synchronous batch, a starved machine) reports nothing and writes nothing
+   * meanwhile, however much it still has to do: its quiet topics do not mean it is done.
+   */
+  reporting(withinMs = 2500): boolean {
+    const now = Date.now();
+    return [...this.processes.values()].every((instance) => !instance.alive || now - instance.lastReportAt <= withinMs);
+  }
+
   async waitQuiet(topic: string, quietMs: number, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let last = -1;
@@ -391,7 +404,7 @@ export class SmokeCluster<Config extends AppConfig = SmokeAppConfig> {
       } catch {
         // Try again on the next round.
       }
-      const running = [...this.processes.values()].every((instance) => !instance.alive || instance.state === 'RUNNING');
+      const running = [...this.processes.values()].every((instance) => !instance.alive || instance.state === 'RUNNING') && this.reporting();
       if (total !== last || !running) {
         last = total;
         since = Date.now();

@@ -8,7 +8,8 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { FetchedBatch, GroupAssignment, GroupAssignor, KafkaClientSupplier, StreamsConsumer } from '../../packages/kafka/src/client/kafka-client.js';
-import { clientUnderTest, supplierUnderTest } from './helpers/client-under-test.js';
+import { clientName } from './helpers/client-option.mjs';
+import { supplierUnderTest } from './helpers/client-under-test.js';
 import { uniqueTopic } from './helpers/kafka.js';
 
 const open: { supplier: KafkaClientSupplier; close: (() => Promise<void>)[] }[] = [];
@@ -86,7 +87,7 @@ async function reader(supplier: KafkaClientSupplier, onClose: (step: () => Promi
   return { consumer, batches, assignments, events, failures, values };
 }
 
-describe(`the Kafka client seam on ${clientUnderTest()}`, () => {
+describe(`the Kafka client seam on ${clientName}`, () => {
   it('sends one partition at a time and fetches batches with the high watermark; seeks, pauses and commits with metadata', async () => {
     const { supplier, onClose } = await clients('produce');
     const topic = uniqueTopic('contract-produce');
@@ -304,7 +305,7 @@ describe(`the Kafka client seam on ${clientUnderTest()}`, () => {
     await producer.sendOffsetsToTransaction([{ topic, partition: 0, offset: 1 }], { groupId, generationId, memberId });
     await producer.commitTransaction();
 
-    if (clientUnderTest() === 'kafkajs') {
+    if (clientName === 'kafkajs') {
       // TxnOffsetCommit v0/v1 carries no generation, and kafkajs does not report one.
       expect(generationId).toBe(-1);
       return;
@@ -320,7 +321,7 @@ describe(`the Kafka client seam on ${clientUnderTest()}`, () => {
 
   it("starts a partition at offsets a pending transaction commits for the group only once it completes, where the client reads offsets stable", async () => {
     // kafkajs' OffsetFetch never asks for stable offsets: it starts from the last completed commit at once.
-    const readsStable = { kafkajs: false, platformatic: true }[clientUnderTest()];
+    const readsStable = { kafkajs: false, platformatic: true }[clientName];
     const { supplier, onClose } = await clients('stable');
     const topic = uniqueTopic('contract-stable');
     await createTopic(supplier, onClose, topic, 1);

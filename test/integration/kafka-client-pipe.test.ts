@@ -6,9 +6,9 @@
  * `client: platformaticClient(...)` from the published entry point.
  */
 import { describe, expect, it } from 'vitest';
-import { KafkaStreams, type KafkaClientSupplier, type ProcessingGuarantee } from '@tributary/kafka';
+import { KafkaStreams, type ProcessingGuarantee } from '@tributary/kafka';
 import { Consumed, Materialized, Produced, Serdes, StreamsBuilder, Stores, consoleLogger, silentLogger, type Topology } from '@tributary/streams';
-import { clientUnderTest } from './helpers/client-under-test.js';
+import { clientName, clientOption } from './helpers/client-option.mjs';
 import { bootstrapServers, createTopics, inputProducer, kafkaClient, uniqueTopic } from './helpers/kafka.js';
 
 function countTopology(input: string, output: string): Topology {
@@ -23,16 +23,10 @@ function countTopology(input: string, output: string): Topology {
   return builder.build();
 }
 
-async function client(): Promise<KafkaClientSupplier | undefined> {
-  if (clientUnderTest() === 'kafkajs') return undefined;
-  const { platformaticClient } = await import('@tributary/kafka/platformatic');
-  return platformaticClient({ brokers: bootstrapServers().split(','), clientId: 'pipe-test' });
-}
-
 /** The exactly-once guarantees of the client under test: v2 (a producer per stream thread) needs the group-fenced offset commits kafkajs cannot send. */
-const exactlyOnceGuarantees: ProcessingGuarantee[] = clientUnderTest() === 'kafkajs' ? ['exactly_once'] : ['exactly_once', 'exactly_once_v2'];
+const exactlyOnceGuarantees: ProcessingGuarantee[] = clientName === 'kafkajs' ? ['exactly_once'] : ['exactly_once', 'exactly_once_v2'];
 
-describe(`KafkaStreams on ${clientUnderTest()}`, () => {
+describe(`KafkaStreams on ${clientName}`, () => {
   it.each<ProcessingGuarantee>(['at_least_once', ...exactlyOnceGuarantees])('counts every input once, %s', async (processingGuarantee) => {
     const kafka = kafkaClient();
     const input = uniqueTopic('client-pipe-in');
@@ -48,7 +42,6 @@ describe(`KafkaStreams on ${clientUnderTest()}`, () => {
     await producer.disconnect();
 
     const applicationId = uniqueTopic('client-pipe-app');
-    const supplier = await client();
     const app = new KafkaStreams(countTopology(input, output), {
       applicationId,
       bootstrapServers: bootstrapServers(),
@@ -56,7 +49,7 @@ describe(`KafkaStreams on ${clientUnderTest()}`, () => {
       commitIntervalMs: 200,
       logger: process.env.PIPE_DEBUG ? consoleLogger : silentLogger,
       consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000 },
-      ...(supplier === undefined ? {} : { client: supplier }),
+      ...clientOption(bootstrapServers(), 'pipe-test'),
     });
     try {
       await app.start();
@@ -105,7 +98,6 @@ describe(`KafkaStreams on ${clientUnderTest()}`, () => {
     const applicationId = uniqueTopic('client-share-app');
     const apps: KafkaStreams[] = [];
     const start = async (): Promise<KafkaStreams> => {
-      const supplier = await client();
       const app = new KafkaStreams(countTopology(input, output), {
         applicationId,
         bootstrapServers: bootstrapServers(),
@@ -113,7 +105,7 @@ describe(`KafkaStreams on ${clientUnderTest()}`, () => {
         commitIntervalMs: 200,
         logger: silentLogger,
         consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500 },
-        ...(supplier === undefined ? {} : { client: supplier }),
+        ...clientOption(bootstrapServers(), 'pipe-test'),
       });
       apps.push(app);
       await app.start();

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { KafkaStreams, type KafkaStreamsState } from '@tributary/kafka';
 import { Serdes, StreamsBuilder, silentLogger, type Topology } from '@tributary/streams';
 import { TopologyTestDriver } from '@tributary/streams/test';
+import { clientOption } from './helpers/client-option.mjs';
 import { bootstrapServers, createTopics, inputProducer, kafkaClient, uniqueTopic } from './helpers/kafka.js';
 
 function pipeTopology(input: string, output: string): Topology {
@@ -43,6 +44,7 @@ describe('KafkaStreams smoke', () => {
     const app = new KafkaStreams(pipeTopology(input, output), {
       ...config,
       bootstrapServers: bootstrapServers(),
+      ...clientOption(bootstrapServers(), config.applicationId),
       commitIntervalMs: 200,
       consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000 },
     });
@@ -108,6 +110,7 @@ describe('KafkaStreams smoke', () => {
     const app = new KafkaStreams(pipeTopology(missing, uniqueTopic('smoke-out')), {
       applicationId: uniqueTopic('smoke-missing-app'),
       bootstrapServers: bootstrapServers(),
+      ...clientOption(bootstrapServers(), 'smoke-missing-app'),
       defaultKeySerde: Serdes.String(),
       defaultValueSerde: Serdes.String(),
       logger: silentLogger,

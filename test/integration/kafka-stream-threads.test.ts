@@ -12,6 +12,7 @@ const testTimeout = 30_000;
 const countModule = new URL('./fixtures/count-topology.mjs', import.meta.url);
 const failingModule = new URL('./fixtures/failing-topology.mjs', import.meta.url);
 const exitingModule = new URL('./fixtures/exiting-topology.mjs', import.meta.url);
+const topologyOnlyModule = new URL('./fixtures/topology-only.mjs', import.meta.url);
 const baseTime = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
 
 /** The count topology, built on the main thread from the same module the workers import. */
@@ -107,7 +108,7 @@ describe('KafkaStreams with numStreamThreads', () => {
   it('asks for createOptions() when the options hold functions a worker cannot receive', { timeout: testTimeout }, async () => {
     const testApp = await createApp(await countTopology('in', 'out'), {
       numStreamThreads: 2,
-      threadModule: countModule,
+      threadModule: topologyOnlyModule,
       processingExceptionHandler: logAndFail(),
       appConfigs: { inputTopic: 'in', outputTopic: 'out' },
     });

@@ -17,6 +17,7 @@ import { EventGenerator, generateDataSet } from '../../examples/product-analytic
 import { ensureTopics, produceRecords } from '../../examples/product-analytics/src/kafka-commands.js';
 import { defaultOptions } from '../../examples/product-analytics/src/topology.js';
 import type { DashboardSnapshot } from '../../examples/product-analytics/src/web-dashboard-data.js';
+import { clientName } from './helpers/client-option.mjs';
 import { bootstrapServers } from './helpers/kafka.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'product-analytics', 'dist', 'cli.js');
@@ -99,7 +100,7 @@ describe('the flagship dashboard on Kafka', () => {
       ['a', 'b'].map((name) => {
         const stateDir = mkdtempSync(join(tmpdir(), `product-analytics-dashboard-${name}-`));
         onTestFinished(() => rmSync(stateDir, { recursive: true, force: true }));
-        return startInstance(['run', '-b', bootstrapServers(), '--http', '127.0.0.1:0', '--application-id', applicationId, '--state-dir', stateDir, '--duration', '50']);
+        return startInstance(['run', '-b', bootstrapServers(), '--client', clientName, '--http', '127.0.0.1:0', '--application-id', applicationId, '--state-dir', stateDir, '--duration', '50']);
       }),
     );
     const streams = instances.map((instance) => follow(`${instance.url}/dashboard/events`));

@@ -24,6 +24,10 @@ export const defaultStateDir = '.scratch/product-analytics';
 const defaultApplicationId = 'product-analytics';
 const tailTopics = ['product-analytics', 'category-analytics', 'product-alerts'] as const;
 
+const kafkaClientNames = ['kafkajs', 'platformatic'] as const;
+/** The Kafka clients `run --client` takes. */
+type KafkaClientName = (typeof kafkaClientNames)[number];
+
 /** `run`: embedded (no broker) or on Kafka. */
 export interface RunCommand {
   readonly command: 'run';
@@ -39,6 +43,8 @@ export interface RunCommand {
   readonly emitFinalOnly: boolean;
   /** Kafka: commit in transactions (`processingGuarantee: 'exactly_once'`). */
   readonly exactlyOnce: boolean;
+  /** Kafka: the client library the application runs on (`kafkajs`, or `platformatic` for @tributary/kafka/platformatic). */
+  readonly client: KafkaClientName;
   /** `--http`: where to serve the web dashboard (port 0: any free port); undefined serves none. */
   readonly http: HttpAddress | undefined;
   /** Kafka: the `host:port` other instances reach this one's dashboard and queries at (`applicationServer`); defaults to `http`'s. */
@@ -92,6 +98,7 @@ const flags = {
     partitions: { type: 'string' },
     'final-only': { type: 'boolean' },
     'exactly-once': { type: 'boolean' },
+    client: { type: 'string' },
     http: { type: 'string' },
     'application-server': { type: 'string' },
   },
@@ -147,6 +154,8 @@ Flags:
       --partitions n                 Kafka: partitions of topics created if missing (default 3)
       --final-only                   Emit one final result per window instead of every update
       --exactly-once                 Kafka: process exactly once, in transactions
+      --client kafkajs|platformatic  Kafka: the client library (default kafkajs; platformatic
+                                     is @platformatic/kafka, on Node >= 22.22)
       --http [host:]port             Serve the live web dashboard there (default host 127.0.0.1;
                                      port 0 picks a free one and prints it)
       --application-server host:port Kafka: the address other instances reach this one's
@@ -261,6 +270,9 @@ export function parseCommand(argv: readonly string[]): Command {
     if (bootstrapServers === undefined && values['exactly-once'] === true) {
       throw new UsageError("--exactly-once applies on Kafka only (with --bootstrap-servers); the embedded run has no transactions to use.", command);
     }
+    const client = text('client') ?? 'kafkajs';
+    if (!(kafkaClientNames as readonly string[]).includes(client)) throw new UsageError(`--client must be ${kafkaClientNames.join(' or ')}, got '${client}'.`, command);
+    if (bootstrapServers === undefined && text('client') !== undefined) throw new UsageError('--client applies on Kafka only (with --bootstrap-servers).', command);
     const applicationId = text('application-id') ?? defaultApplicationId;
     if (!/^[a-zA-Z0-9._-]+$/.test(applicationId)) throw new UsageError(`--application-id may hold letters, digits, '.', '_' and '-' only, got '${applicationId}'.`, command);
     const stateDir = text('state-dir') ?? defaultStateDir;
@@ -288,6 +300,7 @@ export function parseCommand(argv: readonly string[]): Command {
       partitions: positiveInteger('partitions', text('partitions'), command) ?? 3,
       emitFinalOnly: values['final-only'] === true,
       exactlyOnce: values['exactly-once'] === true,
+      client: client as KafkaClientName,
       http,
       applicationServer,
     };

@@ -29,7 +29,8 @@ describe('parseCommand', () => {
   it('reads every flag of every command', () => {
     expect(parseCommand(['run', '--rate', '500', '--duration', '1.5', '--events', '10', '--state-dir', '/tmp/x', '--seed', '9', '--final-only'])).toMatchObject({ rate: 500, duration: 1.5, events: 10, stateDir: '/tmp/x', seed: 9, emitFinalOnly: true });
     expect(parseCommand(['run', '-b', 'localhost:9092', '--application-id', 'pa-1', '--partitions', '6'])).toMatchObject({ bootstrapServers: 'localhost:9092', applicationId: 'pa-1', partitions: 6, exactlyOnce: false });
-    expect(parseCommand(['run', '-b', 'localhost:9092', '--exactly-once'])).toMatchObject({ exactlyOnce: true });
+    expect(parseCommand(['run', '-b', 'localhost:9092', '--exactly-once'])).toMatchObject({ exactlyOnce: true, client: 'kafkajs' });
+    expect(parseCommand(['run', '-b', 'localhost:9092', '--client', 'platformatic'])).toMatchObject({ client: 'platformatic' });
     expect(parseCommand(['produce', '--bootstrap-servers', 'a:1,b:2', '--rate', '100', '--events', '3000', '--seed', '1'])).toEqual({ command: 'produce', bootstrapServers: 'a:1,b:2', rate: 100, events: 3000, seed: 1, partitions: 3 });
     expect(parseCommand(['tail', '-b', 'h:9', '--topics', 'product-alerts', '--from-beginning', '--max', '5'])).toEqual({ command: 'tail', bootstrapServers: 'h:9', topics: ['product-alerts'], fromBeginning: true, max: 5 });
   });
@@ -72,6 +73,8 @@ describe('parseCommand', () => {
     expect(usageError(['launch']).message).toMatch(/Unknown command 'launch'/);
     expect(usageError(['run', '--bogus']).message).toMatch(/--bogus/);
     expect(usageError(['run', '--exactly-once']).message).toMatch(/--exactly-once applies on Kafka only/);
+    expect(usageError(['run', '--client', 'platformatic']).message).toMatch(/--client applies on Kafka only/);
+    expect(usageError(['run', '-b', 'localhost:9092', '--client', 'rdkafka']).message).toBe("--client must be kafkajs or platformatic, got 'rdkafka'.");
     expect(usageError(['run', '--rate', 'fast']).message).toMatch(/--rate must be a number > 0, got 'fast'/);
     expect(usageError(['run', '--rate', '0']).message).toMatch(/--rate/);
     expect(usageError(['run', '--events', '1.5']).message).toMatch(/--events must be a whole number/);

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { KafkaStreams } from '@tributary/kafka';
+import { KafkaStreams, type KafkaClientSupplier } from '@tributary/kafka';
 import { StreamsBuilder } from '@tributary/streams';
 import { LevelStores } from '@tributary/level';
 import type { ProduceCommand, RunCommand, TailCommand } from './cli-options.js';
@@ -138,6 +138,15 @@ export async function produce(command: ProduceCommand, terminal: Terminal, stopp
 }
 
 /**
+ * `--client platformatic`: Kafka clients on @platformatic/kafka. Its entry point is loaded only
+ * then, as it refuses to load on a Node older than 22.22.
+ */
+async function platformaticSupplier(bootstrapServers: string, clientId: string): Promise<KafkaClientSupplier> {
+  const { platformaticClient } = await import('@tributary/kafka/platformatic');
+  return platformaticClient({ brokers: bootstrapServers.split(',').map((server) => server.trim()), clientId });
+}
+
+/**
  * `run --bootstrap-servers`: the topology as a KafkaStreams app until `stop` resolves (a signal)
  * or, with `--duration`, until it has run that long; then it commits, leaves the group and
  * prints a `done:` line.
@@ -157,6 +166,7 @@ export async function runOnKafka(command: RunCommand, terminal: Terminal, stop: 
   const app = new KafkaStreams(topology, {
     applicationId: command.applicationId,
     bootstrapServers,
+    ...(command.client === 'platformatic' ? { client: await platformaticSupplier(bootstrapServers, command.applicationId) } : {}),
     stateDir: command.stateDir,
     logger: quietLogger,
     processingGuarantee: command.exactlyOnce ? 'exactly_once' : 'at_least_once',

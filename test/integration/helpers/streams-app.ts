@@ -19,6 +19,7 @@ import { KafkaStreams } from '@tributary/kafka';
 import { Headers, Serdes, type Logger, type Serde, type StreamsConfig, type Topology } from '@tributary/streams';
 import { TestRecord, TopologyTestDriver } from '@tributary/streams/test';
 import { onTestFailed, onTestFinished } from 'vitest';
+import { clientOption } from './client-option.mjs';
 import { bootstrapServers, inputProducer, kafkaClient } from './kafka.js';
 
 /** The configuration `KafkaStreams` takes. */
@@ -139,7 +140,8 @@ export async function tempStateDir(): Promise<string> {
 /**
  * Builds an application with test settings: a unique `applicationId` (unless given), its own
  * temporary `stateDir` (unless given), a 200 ms commit interval, fast consumer-group timeouts and
- * a logger that stays silent unless the test fails. It is closed when the test ends; an
+ * a logger that stays silent unless the test fails, on the client `TRIBUTARY_CLIENT` names
+ * (client-option.mjs). It is closed when the test ends; an
  * application id it made up also has its internal topics deleted then. Not started.
  */
 export async function createApp(topology: Topology, overrides: AppOverrides = {}): Promise<TestApp> {
@@ -158,6 +160,7 @@ export async function createApp(topology: Topology, overrides: AppOverrides = {}
     bootstrapServers: bootstrapServers(),
     stateDir,
     logger,
+    ...clientOption(bootstrapServers(), applicationId),
     ...testDefaults,
     ...overrides,
   } as KafkaStreamsOptions;

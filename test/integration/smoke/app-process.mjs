@@ -2,7 +2,8 @@
  * What a smoke app process needs besides its topology (smoke-app.mjs and flagship-app.mjs use it): its config
  * from the command line, one JSON event per line on stdout, a logger that turns warnings, errors
  * and commits into events, and the life cycle (start, report progress, close on SIGTERM, exit
- * when the application fails). Plain ESM, copied beside the app script by smoke-cluster.ts.
+ * when the application fails). Plain ESM, copied beside the app script by smoke-cluster.ts (with
+ * ../helpers/client-option.mjs, which picks the Kafka client).
  *
  * Events on stdout:
  *   {"event":"state","state":"RUNNING","previous":"REBALANCING"}   on every state change,
@@ -13,6 +14,8 @@
  *   {"event":"closed"}                                               after a clean close on SIGTERM.
  * Exit codes: 0 after SIGTERM, 2 on a bad config, 3 when the application failed (ERROR).
  */
+
+import { clientOption } from '../helpers/client-option.mjs';
 
 /** @param {Record<string, unknown>} event */
 export function emit(event) {
@@ -62,17 +65,14 @@ function logAt(level) {
 export const logger = { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') };
 
 /**
- * The client the apps run on: @platformatic/kafka when the harness runs with
- * `TRIBUTARY_CLIENT=platformatic` (the apps inherit its environment), kafkajs (no `client`) otherwise.
+ * The `KafkaStreams` options every smoke app takes from its config, with this module's logger, on
+ * the client `TRIBUTARY_CLIENT` names (helpers/client-option.mjs).
  */
-const platformatic = process.env.TRIBUTARY_CLIENT === 'platformatic' ? await import('@tributary/kafka/platformatic') : undefined;
-
-/** The `KafkaStreams` options every smoke app takes from its config, with this module's logger. */
 export function streamsOptions(config) {
   return {
-    ...(platformatic === undefined ? {} : { client: platformatic.platformaticClient({ brokers: config.bootstrap.split(','), clientId: config.applicationId }) }),
     applicationId: config.applicationId,
     bootstrapServers: config.bootstrap,
+    ...clientOption(config.bootstrap, config.applicationId),
     stateDir: config.stateDir,
     processingGuarantee: config.processingGuarantee ?? 'at_least_once',
     commitIntervalMs: config.commitIntervalMs ?? 1000,

@@ -239,7 +239,8 @@ export async function commitCatalog(run: FlagshipRun, catalog: readonly Generate
 
 /**
  * Waits until the group's committed offsets on the application's repartition topics have not
- * moved for `quietMs` with every instance RUNNING: what the events caused there is processed.
+ * moved for `quietMs` with every instance RUNNING and reporting: what the events caused there is
+ * processed.
  * (Their lag cannot say so: under exactly-once a partition may end in several transaction
  * markers, aborted transactions' included, which no consumer position passes.)
  */
@@ -263,7 +264,7 @@ async function waitRepartitionSettled(run: FlagshipRun, quietMs: number, timeout
     const wasRunning = run.cluster.names.every((name) => !run.cluster.process(name).alive || run.cluster.process(name).state === 'RUNNING');
     await run.cluster.waitRunning(90_000);
     const now = await committed();
-    if (now !== last || !wasRunning) {
+    if (now !== last || !wasRunning || !run.cluster.reporting()) {
       last = now;
       since = Date.now();
     } else if (Date.now() - since >= quietMs) return;

@@ -28,6 +28,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Admin, Kafka } from 'kafkajs';
 import { onTestFailed, onTestFinished } from 'vitest';
+import { clientName } from '../helpers/client-option.mjs';
 import type { SmokeTopics } from './smoke-verify.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -79,14 +80,19 @@ async function appSnapshot(app: SmokeApp): Promise<string> {
         await cp(join(source, 'dist'), join(target, 'dist'), { recursive: true });
         await linkDependencies(join(source, 'node_modules'), join(root, 'node_modules'));
       }
-      for (const file of [app.script, 'app-process.mjs', ...(app.files ?? [])]) await cp(join(here, file), join(root, file));
+      // The scripts keep their place beside ../helpers, where app-process.mjs finds the client choice.
+      await mkdir(join(root, 'smoke'), { recursive: true });
+      await mkdir(join(root, 'helpers'), { recursive: true });
+      for (const file of [app.script, 'app-process.mjs', ...(app.files ?? [])]) await cp(join(here, file), join(root, 'smoke', file));
+      await cp(join(here, '..', 'helpers', 'client-option.mjs'), join(root, 'helpers', 'client-option.mjs'));
       // A copy taken halfway through a rebuild does not load; take it again.
+      const entries = [...packages.map(({ entry }) => entry), ...(clientName === 'platformatic' ? ['@tributary/kafka/platformatic'] : [])];
       await new Promise<void>((resolve, reject) =>
-        execFile(process.execPath, ['--input-type=module', '-e', packages.map(({ entry }) => `await import('${entry}');`).join(' ')], { cwd: root }, (error) =>
+        execFile(process.execPath, ['--input-type=module', '-e', entries.map((entry) => `await import('${entry}');`).join(' ')], { cwd: root }, (error) =>
           error === null ? resolve() : reject(error),
         ),
       );
-      return join(root, app.script);
+      return join(root, 'smoke', app.script);
     } catch (error) {
       if (attempt >= 30) throw new Error(`Could not copy a loadable build of ${packages.map(({ name }) => name).join(', ')} (run \`pnpm -r run build\`): ${String(error)}`);
       await sleep(1000);
@@ -141,6 +147,8 @@ export class SmokeProcess {
   processed = 0;
   /** The tasks it ran at its last report. */
   tasks: string[] = [];
+  /** When its last progress report (one a second while its event loop runs) arrived. */
+  lastReportAt = Date.now();
   exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   readonly exited: Promise<void>;
   readonly startedAt = Date.now();
@@ -191,6 +199,7 @@ export class SmokeProcess {
       return;
     }
     if (event.event === 'processed') {
+      this.lastReportAt = Date.now();
       this.processed = Number(event.n);
       const tasks = Array.isArray(event.tasks) ? event.tasks.map(String) : [];
       // Kept as an event when they change, so a report shows which tasks went where and when.
@@ -374,6 +383,16 @@ export class SmokeCluster<Config extends AppConfig = SmokeAppConfig> {
   }
 
   /** Waits until `topic`'s total end offset has not grown for `quietMs` and every instance is RUNNING. */
+  /**
+   * Whether every live instance reported its progress within `withinMs`. An instance whose event
+   * loop stalls (a long synchronous batch, a starved machine) reports nothing and writes nothing
+   * meanwhile, however much it still has to do: its quiet topics do not mean it is done.
+   */
+  reporting(withinMs = 2500): boolean {
+    const now = Date.now();
+    return [...this.processes.values()].every((instance) => !instance.alive || now - instance.lastReportAt <= withinMs);
+  }
+
   async waitQuiet(topic: string, quietMs: number, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let last = -1;
@@ -385,7 +404,7 @@ export class SmokeCluster<Config extends AppConfig = SmokeAppConfig> {
       } catch {
         // Try again on the next round.
       }
-      const running = [...this.processes.values()].every((instance) => !instance.alive || instance.state === 'RUNNING');
+      const running = [...this.processes.values()].every((instance) => !instance.alive || instance.state === 'RUNNING') && this.reporting();
       if (total !== last || !running) {
         last = total;
         since = Date.now();

@@ -8,7 +8,7 @@ import { ConfigError } from '@tributary/streams';
 import { brokerFailure, unreachable, waitUnlessStopped } from '../../internal/connect.js';
 import { IllegalStateError } from '../../errors.js';
 import type { CommittedOffset, DescribedMember, NewTopic, PartitionOffsets, StreamsAdmin } from '../kafka-client.js';
-import { fromPlatformatic, hasKafkaError, platformaticCall } from './platformatic-errors.js';
+import { fromPlatformatic, hasKafkaError, platformaticCall, requestUnanswered } from './platformatic-errors.js';
 import type { PlatformaticBaseOptions } from './platformatic-producer.js';
 import { brokerOf, request } from './platformatic-requests.js';
 
@@ -60,7 +60,7 @@ export class PlatformaticAdmin implements StreamsAdmin {
     let lastError: unknown;
     for (let backoffMs = FIRST_BACKOFF_MS; ; backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS)) {
       if (options.stopped()) throw new IllegalStateError('The application stopped while connecting.');
-      if (Date.now() >= deadline) throw unreachable({ ...options, brokers: this.brokers }, lastError, false);
+      if (Date.now() >= deadline) throw unreachable({ ...options, brokers: this.brokers }, lastError, requestUnanswered(lastError));
       const probe = new Admin({ ...this.options, retries: 0, timeout: Math.max(1, Math.min(deadline - Date.now(), this.options.timeout ?? 30_000)) });
       try {
         await probe.metadata({ topics: [] });

@@ -2,7 +2,7 @@ import { MultipleErrors, NetworkError, ProtocolError, ResponseError, TimeoutErro
 import { describe, expect, it } from 'vitest';
 import { StreamsError } from '@tributary/streams';
 import { KafkaClientError } from '../client-error.js';
-import { fromPlatformatic, hasKafkaError } from './platformatic-errors.js';
+import { fromPlatformatic, hasKafkaError, requestUnanswered } from './platformatic-errors.js';
 
 /** platformatic's error for a response whose partitions failed with these Kafka error codes. */
 function response(...codes: number[]): Error {
@@ -36,6 +36,15 @@ describe('@platformatic/kafka errors in the runtime terms', () => {
     expect(normalized(new TimeoutError('Request timed out')).kind).toBe('unavailable');
     expect(normalized(response(6))).toMatchObject({ kind: 'unavailable', retriable: true }); // NOT_LEADER_OR_FOLLOWER
     expect(hasKafkaError(new MultipleErrors('x', [new ProtocolError('OFFSET_OUT_OF_RANGE')]), 'OFFSET_OUT_OF_RANGE')).toBe(true);
+  });
+
+  it('tells a connection that was accepted and never answered from a broker that could not be reached', () => {
+    // What a request to a server that accepts connections and stays silent rejects with (start() then says so).
+    expect(requestUnanswered(new TimeoutError('Request timed out', { canRetry: true }))).toBe(true);
+    // Refused, or closed while connecting.
+    expect(requestUnanswered(new MultipleErrors('Cannot connect to any broker.', [new NetworkError('Connection to 127.0.0.1:1 failed.')]))).toBe(false);
+    expect(requestUnanswered(new NetworkError('Connection closed'))).toBe(false);
+    expect(requestUnanswered(undefined)).toBe(false);
   });
 
   it("leaves Tributary's own errors and non-errors as they are", () => {

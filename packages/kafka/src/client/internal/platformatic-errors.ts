@@ -5,6 +5,7 @@
  * partition in `errors`, a retry wrapper holds the attempts'), so the kind is read from every
  * error in the tree: the Kafka error id (`apiId`), the network and timeout codes, `canRetry`.
  */
+import { TimeoutError } from '@platformatic/kafka';
 import { StreamsError } from '@tributary/streams';
 import { KafkaClientError, type KafkaClientErrorKind } from '../client-error.js';
 
@@ -65,6 +66,15 @@ export function fromPlatformatic(error: unknown): unknown {
 /** Whether `error` (a platformatic error, or a {@link KafkaClientError} around one) carries the Kafka error `id`. */
 export function hasKafkaError(error: unknown, id: string): boolean {
   return errorTree(error).some((entry) => field(entry, 'apiId') === id);
+}
+
+/**
+ * Whether a request failed because the connection it went out on was accepted and then never
+ * answered: platformatic rejects such a request with its `TimeoutError` itself, while a broker it
+ * could not connect to fails as a `NetworkError` (or several, in a `MultipleErrors`).
+ */
+export function requestUnanswered(error: unknown): boolean {
+  return error instanceof TimeoutError;
 }
 
 /** Runs a platformatic request, its failure normalized by {@link fromPlatformatic}. */

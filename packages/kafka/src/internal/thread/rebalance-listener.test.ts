@@ -93,6 +93,20 @@ describe('RebalanceListener', () => {
     expect(second.fatal).toEqual([]);
   });
 
+  it("forgets a revoked partition's consumer lag, as Kafka's consumer drops the lag metrics of a partition it no longer has", async () => {
+    const cluster = new FakeKafkaCluster();
+    const { thread, started } = await startThread(cluster, { partitions: 2 });
+    await started;
+    cluster.produce('in', 0, records('a', 2));
+    cluster.produce('in', 1, records('b', 2));
+    await vi.waitFor(() => expect([...thread.sensors.recordsLag.keys()].sort()).toEqual(['in:0', 'in:1']));
+    // Partition 1 moves to another member: a lag kept for it would be reported, stale, for as long as the thread runs.
+    await cluster.rebalance('app', (members) => new Map([[members[0]!, { in: [0] }]]));
+    await vi.waitFor(() => expect(thread.taskIds()).toEqual(['0_0']));
+    await vi.waitFor(() => expect(thread.state).toBe('RUNNING'));
+    expect([...thread.sensors.recordsLag.keys()]).toEqual(['in:0']);
+  });
+
   it('promotes a standby to the active task when its owner leaves, restoring only what the standby had not read', async () => {
     const cluster = new FakeKafkaCluster();
     // No record cache: every update is a changelog record, so the standby has a log to copy.

@@ -265,6 +265,9 @@ export class RebalanceListener implements GroupMembershipListener {
   private async closeTask(managed: ManagedTask): Promise<void> {
     if (managed.state === 'closed') return;
     this.options.positions.forget(managed);
+    // Its partitions' lag goes with it (Kafka's consumer drops an unassigned partition's lag metrics):
+    // kept, the last batch's lag would be reported for as long as the thread runs, however its new owner does.
+    for (const { topic, partition } of managed.topicPartitions) this.options.sensors.recordsLag.delete(`${topic}:${partition}`);
     await this.options.taskManager.close(managed);
     this.options.sensors.tasksClosed++;
   }

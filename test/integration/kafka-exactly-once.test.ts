@@ -35,7 +35,7 @@ describe(`KafkaStreams with processingGuarantee ${exactlyOnceUnderTest()}`, () =
     const input = uniqueTopic('it-eos-in');
     const output = uniqueTopic('it-eos-out');
     await createTopics(kafkaClient(), [{ topic: input, numPartitions: 3 }, { topic: output, numPartitions: 3 }]);
-    const app = await startApp(levelCountTopology(input, output), { ...(await exactlyOnceOptions('it-eos')), commitIntervalMs: 100 });
+    const app = await startApp(levelCountTopology(input, output), { ...exactlyOnceOptions('it-eos'), commitIntervalMs: 100 });
     const batch1 = keyedRecords(120, 9, 'a');
     await produce({ topic: input, records: batch1 });
     const expected1 = totals(batch1);
@@ -43,7 +43,7 @@ describe(`KafkaStreams with processingGuarantee ${exactlyOnceUnderTest()}`, () =
 
     // A restart resumes from the transactionally committed offsets and checkpoints.
     await app.app.close({ timeoutMs: 15_000 });
-    const second = await startApp(levelCountTopology(input, output), { applicationId: app.applicationId, stateDir: app.stateDir, ...(await exactlyOnceOptions('it-eos-second')), commitIntervalMs: 100 });
+    const second = await startApp(levelCountTopology(input, output), { applicationId: app.applicationId, stateDir: app.stateDir, ...exactlyOnceOptions('it-eos-second'), commitIntervalMs: 100 });
     const batch2 = keyedRecords(60, 9, 'b');
     await produce({ topic: input, records: batch2 });
     const expected2 = totals([...batch1, ...batch2]);
@@ -56,7 +56,7 @@ describe(`KafkaStreams with processingGuarantee ${exactlyOnceUnderTest()}`, () =
     const output = uniqueTopic('it-eos-fence-out');
     await createTopics(kafkaClient(), [{ topic: input, numPartitions: 2 }, { topic: output, numPartitions: 2 }]);
     // A long commit interval, so the fencing lands inside an open transaction.
-    const testApp = await startApp(levelCountTopology(input, output), { ...(await exactlyOnceOptions('it-eos-fence')), commitIntervalMs: 1500 });
+    const testApp = await startApp(levelCountTopology(input, output), { ...exactlyOnceOptions('it-eos-fence'), commitIntervalMs: 1500 });
     const batch1 = keyedRecords(40, 6, 'a');
     await produce({ topic: input, records: batch1 });
     await consumeUntil<string, number>(output, reachedTotals(totals(batch1)), { valueSerde: Serdes.Float64() });

@@ -7,7 +7,7 @@
  */
 import { silentLogger } from '@tributary/streams';
 import type { KafkaClientSupplier } from '../../../packages/kafka/src/client/kafka-client.js';
-import { clientName } from './client-option.mjs';
+import { clientName, clientOption } from './client-option.mjs';
 import { bootstrapServers } from './kafka.js';
 
 /** A supplier of the client under test, for the test broker; shut down by the caller. */
@@ -35,9 +35,6 @@ export function exactlyOnceUnderTest(): ExactlyOnceUnderTest {
  * The `KafkaStreams` options of an exactly-once test: the guarantee under test, and the client
  * under test (from the published entry point; none on kafkajs, the default).
  */
-export async function exactlyOnceOptions(clientId: string): Promise<{ processingGuarantee: ExactlyOnceUnderTest; client?: KafkaClientSupplier }> {
-  const processingGuarantee = exactlyOnceUnderTest();
-  if (clientUnderTest() === 'kafkajs') return { processingGuarantee };
-  const { platformaticClient } = await import('@tributary/kafka/platformatic');
-  return { processingGuarantee, client: platformaticClient({ brokers: bootstrapServers().split(','), clientId }) };
+export function exactlyOnceOptions(clientId: string): { processingGuarantee: ExactlyOnceUnderTest } & ReturnType<typeof clientOption> {
+  return { processingGuarantee: exactlyOnceUnderTest(), ...clientOption(bootstrapServers(), clientId) };
 }

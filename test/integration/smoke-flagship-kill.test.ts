@@ -15,14 +15,16 @@ import type { WindowComparison } from './smoke/flagship-verify.js';
 
 /**
  * 80k events (about 40 s of event time, two windows per product and category). The instance is
- * killed once it has committed past each fifth of the backlog, at once or just after it began a
- * commit (a commit interval, plus a little, after it reported one).
+ * killed once it has committed past each fifth of the backlog, at once or about when it begins
+ * a commit (a commit interval, plus a little, after it reported one). Commits every 200 ms: on an
+ * unloaded machine one 500 ms interval covered the last 26k events of the backlog, leaving no
+ * lag for the third kill to find.
  */
 const scenario = {
   events: 80_000,
   seed: 12,
-  commitIntervalMs: 500,
-  kills: [{}, { afterCommitMs: 520 }, {}, { afterCommitMs: 540 }],
+  commitIntervalMs: 200,
+  kills: [{}, { afterCommitMs: 220 }, {}, { afterCommitMs: 240 }],
 } as const;
 
 /** The counts a window check asserts on: windows missing from the output, verdicts, events lost and duplicated. */

@@ -162,9 +162,9 @@ async function nextCommit(instance: SmokeProcess, timeoutMs: number): Promise<bo
  * `(n - i) / (n + 1)` of the backlog and past where the last kill found it (so the kills spread
  * over the input, each further than the last, whatever the machine's speed: a kill after a fixed
  * time could find the backlog already done), and then strikes at once or, with `afterCommitMs`, that long after the instance next reports a commit:
- * one commit interval later its next commit has just started (the runtime starts a commit a
- * commit interval after the last one ended; `afterCommitMs` a little over the interval lands
- * early in it).
+ * about one commit interval later its next commit starts (the runtime starts a commit a commit
+ * interval after the last one began, and the report comes as it ends; `afterCommitMs` a little
+ * over the interval lands about when the next begins).
  */
 interface KillPlan {
   readonly afterCommitMs?: number;

@@ -1,9 +1,15 @@
 /** `KafkaStreams` without a broker: what printing it shows, and how it fails to reach brokers that are not there. */
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { ConfigError, Consumed, Produced, Serdes, StreamsBuilder, silentLogger, type Topology } from '@tributary/streams';
-import { BrokerUnreachableError } from './errors.js';
+import { FakeKafkaCluster } from './client/testing/fake-kafka-cluster.js';
+import { BrokerUnreachableError, StateDirectoryLockedError } from './errors.js';
+import { PROCESS_FILE_NAME } from './internal/process-id.js';
+import { countTopology } from './internal/thread/thread-test-kit.js';
 import { KafkaStreams } from './kafka-streams.js';
 import { resolveKafkaStreamsOptions, type KafkaStreamsOptions } from './options.js';
 
@@ -125,5 +131,80 @@ describe('KafkaStreams with exactly_once_v2', () => {
     const construct = (): KafkaStreams => new KafkaStreams(pipeTopology(), { applicationId: 'orders-app', bootstrapServers: '127.0.0.1:9092', logger: silentLogger, processingGuarantee: 'exactly_once_v2' });
     expect(construct).toThrow(ConfigError);
     expect(construct).toThrow(/kafkajs cannot send them \(it speaks TxnOffsetCommit v0 and v1 only\)\. Use the @platformatic\/kafka client/);
+  });
+});
+
+describe('the process id, kept in the state directory (exactly_once_v2 on the in-memory cluster)', () => {
+  /** Starts `topology` as application `app` on `cluster` under exactly_once_v2, caches off (each record sends at once), closed when the test ends. */
+  async function startOnCluster(cluster: FakeKafkaCluster, topology: Topology, stateDir: string): Promise<KafkaStreams> {
+    const app = new KafkaStreams(topology, { applicationId: 'app', bootstrapServers: '127.0.0.1:9', stateDir, logger: silentLogger, client: cluster.supplier(), processingGuarantee: 'exactly_once_v2', commitIntervalMs: 600_000, cacheMaxBytes: 0 });
+    onTestFinished(() => app.close());
+    await app.start();
+    return app;
+  }
+
+  /** The transactional id of the transaction a record sent to `in` opens (the thread's producer begins one at its first send). */
+  async function transactionalIdOfNextSend(cluster: FakeKafkaCluster, key: string): Promise<string> {
+    const seen = cluster.requests.length;
+    cluster.produce('in', 0, [{ key, value: 'x' }]);
+    return vi.waitFor(() => {
+      const begun = cluster.requests.slice(seen).find((request) => request.operation === 'beginTransaction');
+      if (begun === undefined) throw new Error('no transaction begun yet');
+      return begun.detail;
+    });
+  }
+
+  async function stateDirectory(): Promise<string> {
+    const directory = await mkdtemp(join(tmpdir(), 'kafka-streams-process-id-'));
+    onTestFinished(() => rm(directory, { recursive: true, force: true }));
+    return directory;
+  }
+
+  function newCluster(): FakeKafkaCluster {
+    const cluster = new FakeKafkaCluster();
+    cluster.createTopic('in', 1);
+    cluster.createTopic('out', 1);
+    return cluster;
+  }
+
+  it('with persistent stores, a restart on the same state directory keeps the process id, and so its thread transactional id', async () => {
+    const cluster = newCluster();
+    const stateDir = await stateDirectory();
+    const first = await startOnCluster(cluster, countTopology(), stateDir);
+    const firstId = await transactionalIdOfNextSend(cluster, 'a');
+    await first.close();
+
+    await startOnCluster(cluster, countTopology(), stateDir);
+    expect(await transactionalIdOfNextSend(cluster, 'b')).toBe(firstId);
+    const kept = JSON.parse(await readFile(join(stateDir, 'app', PROCESS_FILE_NAME), 'utf8')) as { processId: string };
+    expect(firstId).toBe(`app-${kept.processId}-1`);
+  });
+
+  it('a fresh state directory draws a new process id', async () => {
+    const cluster = newCluster();
+    const first = await startOnCluster(cluster, countTopology(), await stateDirectory());
+    const firstId = await transactionalIdOfNextSend(cluster, 'a');
+    await first.close();
+    await startOnCluster(cluster, countTopology(), await stateDirectory());
+    expect(await transactionalIdOfNextSend(cluster, 'b')).not.toBe(firstId);
+  });
+
+  it('without persistent stores there is no lock and no process file: each instance draws its own id, as in Kafka Streams', async () => {
+    const cluster = newCluster();
+    const stateDir = await stateDirectory();
+    const first = await startOnCluster(cluster, pipeTopology(), stateDir);
+    const firstId = await transactionalIdOfNextSend(cluster, 'a');
+    await first.close();
+    await startOnCluster(cluster, pipeTopology(), stateDir);
+    expect(await transactionalIdOfNextSend(cluster, 'b')).not.toBe(firstId);
+    expect(await readdir(join(stateDir, 'app'))).not.toContain(PROCESS_FILE_NAME);
+  });
+
+  it('a second instance on the same state directory does not start, so two live instances never share a process id', async () => {
+    const cluster = newCluster();
+    const stateDir = await stateDirectory();
+    await startOnCluster(cluster, countTopology(), stateDir);
+    const error = await startOnCluster(cluster, countTopology(), stateDir).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StateDirectoryLockedError);
   });
 });

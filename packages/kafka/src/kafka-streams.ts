@@ -20,6 +20,7 @@ import type { KafkaClientSupplier, StreamsAdmin } from './client/kafka-client.js
 import { kafkajsClientSupplier } from './client/internal/kafkajs-supplier.js';
 import { GlobalStoreConsumer } from './internal/global-store-bootstrap.js';
 import { createStateDirectory, StateDirectoryLock } from './internal/state-directory-lock.js';
+import { initializeProcessId } from './internal/process-id.js';
 import { StreamThread, type StreamThreadOptions } from './internal/stream-thread.js';
 import { ThreadPool } from './internal/thread-pool.js';
 import { prepareTopics } from './internal/topic-manager.js';
@@ -208,7 +209,6 @@ export class KafkaStreams {
       this.pool = new ThreadPool({
         numStreamThreads: this.options.numStreamThreads,
         threadModule: this.options.threadModule!,
-        processId: this.processId,
         options: splitCloneableOptions(options),
         logger: this.options.streams.logger,
         callbacks: {
@@ -266,7 +266,7 @@ export class KafkaStreams {
       this.pool !== undefined
         ? this.lockStateDirectory().then(() => {
             this.checkNotClosing();
-            return this.pool!.start();
+            return this.pool!.start(this.processId);
           })
         : this.run();
     // Whatever the work was doing when close() was called, start() settles at once.
@@ -493,7 +493,11 @@ export class KafkaStreams {
   private runningWaiter: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   /** Which failed threads may be replaced, and when (internal/thread-replacements.ts). */
   private readonly replacements = new ThreadReplacements();
-  /** This instance, to the assignor: standby replicas go to other instances. */
+  /**
+   * This instance, to the assignor (standby replicas go to other instances) and in its threads'
+   * transactional ids under exactly-once v2. Kept in the state directory across restarts when the
+   * topology has persistent stores (set when the directory is locked); else a new one per instance.
+   */
   private processId: string = randomUUID();
 
   /**
@@ -557,7 +561,9 @@ export class KafkaStreams {
   /**
    * Creates `<stateDir>/<applicationId>` (0700) and, when the topology has persistent stores,
    * locks it for this instance, as Kafka Streams does: a second instance on the same directory
-   * fails with a {@link StateDirectoryLockedError}. Worker threads run under their process's lock.
+   * fails with a {@link StateDirectoryLockedError}. Under the lock, it reads the process id kept
+   * there (or keeps a new one there), as Kafka's `StateDirectory.initializeProcessId`. Worker
+   * threads run under their process's lock, with its process id.
    */
   private lockStateDirectory(): Promise<void> {
     this.locking ??= (async () => {
@@ -565,6 +571,7 @@ export class KafkaStreams {
       const directory = await createStateDirectory(stateDir, applicationId);
       if (this.underProcessLock || !hasPersistentStores(this.builder)) return;
       this.stateLock = await StateDirectoryLock.acquire(directory, applicationId);
+      this.processId = await initializeProcessId(directory, this.options.streams.logger);
     })();
     return this.locking;
   }

@@ -89,8 +89,6 @@ export interface ThreadPoolOptions {
   readonly numStreamThreads: number;
   /** The `file:` URL of the thread module. */
   readonly threadModule: string;
-  /** The instance's id for the assignor, shared by its threads so standbys go to other instances. */
-  readonly processId: string;
   readonly options: SplitOptions;
   /** Where the workers' log lines go, unless the thread module gives them a logger. */
   readonly logger: Logger;
@@ -137,8 +135,12 @@ export class ThreadPool {
 
   constructor(private readonly options: ThreadPoolOptions) {}
 
-  /** Starts every thread; resolves once all are RUNNING, rejects with the first thread's failure. */
-  async start(): Promise<void> {
+  /**
+   * Starts every thread with the instance's `processId` (shared by its threads: standbys go to
+   * other instances, and exactly-once v2's transactional ids are `<applicationId>-<processId>-<threadIndex>`);
+   * resolves once all are RUNNING, rejects with the first thread's failure.
+   */
+  async start(processId: string): Promise<void> {
     const { options } = this;
     let exports: unknown;
     try {
@@ -151,7 +153,7 @@ export class ThreadPool {
     const running = new Promise<void>((resolve, reject) => {
       this.startWaiter = { resolve, reject };
     });
-    for (let index = 1; index <= options.numStreamThreads; index += 1) this.threads.push(this.spawn(index));
+    for (let index = 1; index <= options.numStreamThreads; index += 1) this.threads.push(this.spawn(index, processId));
     return running;
   }
 
@@ -253,7 +255,7 @@ export class ThreadPool {
     await Promise.all(this.threads.map((thread) => thread.worker.terminate()));
   }
 
-  private spawn(threadIndex: number): StreamThreadHandle {
+  private spawn(threadIndex: number, processId: string): StreamThreadHandle {
     const { options } = this;
     const threadName = `StreamThread-${threadIndex}`;
     const workerData: StreamThreadWorkerData = {
@@ -263,7 +265,7 @@ export class ThreadPool {
       options: options.options.cloneable,
       omitted: options.options.omitted,
       metricsIntervalMs: METRICS_INTERVAL_MS,
-      processId: options.processId,
+      processId,
     };
     const worker = new Worker(workerUrl(), { workerData, name: threadName });
     let markDone: () => void = () => {};

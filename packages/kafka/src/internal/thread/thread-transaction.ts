@@ -25,7 +25,7 @@ const MIN_TRANSACTION_TIMEOUT_MS = 10_000;
 export interface ThreadTransactionOptions {
   readonly client: KafkaClientSupplier;
   readonly applicationId: string;
-  /** This application instance's id (a random UUID per `KafkaStreams`). */
+  /** This application instance's id: kept in its state directory across restarts with persistent stores, else drawn per `KafkaStreams` (see `process-id.ts`). */
   readonly processId: string;
   /** The stream thread's index in its process, kept by its replacements (so a replacement fences it). */
   readonly threadIndex: number;

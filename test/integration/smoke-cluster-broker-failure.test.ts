@@ -8,6 +8,7 @@
  * `FAILURE_CYCLES=<n>` kills n times instead of once: `pnpm test:failures:long` runs 20.
  */
 import { describe, expect, it } from 'vitest';
+import { exactlyOnceUnderTest } from './helpers/client-under-test.js';
 import { runBrokerFailureScenario } from './smoke/flagship-broker-failure.js';
 import type { WindowComparison } from './smoke/flagship-verify.js';
 
@@ -15,13 +16,16 @@ const cycles = Number(process.env.FAILURE_CYCLES ?? '1');
 if (!Number.isInteger(cycles) || cycles < 1) throw new Error(`FAILURE_CYCLES must be a whole number of at least 1, got '${process.env.FAILURE_CYCLES}'.`);
 const long = cycles > 1;
 
+/** The exactly-once `TRIBUTARY_EXACTLY_ONCE` names: `exactly_once` (v1) by default, `exactly_once_v2` on platformatic. */
+const guarantee = exactlyOnceUnderTest();
+
 /**
  * Default: 20k events of backlog and up to 40k live at 400/s while one broker is killed and
  * another stopped. Long: live input at 300/s for as long as the cycles take (up to 400k events).
  */
 const scenario = {
-  name: long ? `cluster-eos-${cycles}-kills` : 'cluster-eos',
-  guarantee: 'exactly_once',
+  name: `cluster-${guarantee === 'exactly_once' ? 'eos' : 'eos-v2'}${long ? `-${cycles}-kills` : ''}`,
+  guarantee,
   seed: 121,
   commitIntervalMs: 500,
   backlogEvents: 20_000,
@@ -39,7 +43,7 @@ function verdicts(comparison: WindowComparison) {
 }
 
 describe('failure: the flagship on a three-broker cluster', () => {
-  it(`exactly_once through ${cycles} broker kill(s) and a controlled shutdown: every window exact`, { timeout: (long ? 150_000 * cycles : 420_000) + 300_000 }, async () => {
+  it(`${guarantee} through ${cycles} broker kill(s) and a controlled shutdown: every window exact`, { timeout: (long ? 150_000 * cycles : 420_000) + 300_000 }, async () => {
     const { summary, failures, replicationFactors, appWarnings, maxResumeMs } = await runBrokerFailureScenario(scenario);
     const lost = summary.products.lostEvents + summary.categories.lostEvents;
     const duplicated = summary.products.duplicatedEvents + summary.categories.duplicatedEvents;

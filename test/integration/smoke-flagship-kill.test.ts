@@ -10,6 +10,7 @@
  * behind a repartition topic, where a replay may count an event twice).
  */
 import { describe, expect, it } from 'vitest';
+import { exactlyOnceUnderTest } from './helpers/client-under-test.js';
 import { runFlagshipKillScenario } from './smoke/flagship-scenario.js';
 import type { WindowComparison } from './smoke/flagship-verify.js';
 
@@ -43,8 +44,10 @@ describe('smoke: the flagship under kill -9', () => {
     expect(verdicts(summary.categories)).toMatchObject({ missing: 0, low: 0, wrong: 0, lostEvents: 0 });
   });
 
-  it('exactly_once: every window exact', { timeout: 240_000 }, async () => {
-    const { summary } = await runFlagshipKillScenario({ name: 'flagship-eos', guarantee: 'exactly_once', ...scenario });
+  // The exactly-once `TRIBUTARY_EXACTLY_ONCE` names: `exactly_once` (v1) by default, `exactly_once_v2` on platformatic.
+  const guarantee = exactlyOnceUnderTest();
+  it(`${guarantee}: every window exact`, { timeout: 240_000 }, async () => {
+    const { summary } = await runFlagshipKillScenario({ name: guarantee === 'exactly_once' ? 'flagship-eos' : 'flagship-eos-v2', guarantee, ...scenario });
     expect(summary.killsSurvived).toBeGreaterThanOrEqual(3);
     expect(summary.expectation.unique).toBeGreaterThan(75_000);
     expect(verdicts(summary.products)).toEqual({ missing: 0, low: 0, high: 0, wrong: 0, lostEvents: 0, duplicatedEvents: 0 });

@@ -4,6 +4,7 @@
  * Pure, so the tests exercise every flag without starting anything.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ProcessingGuarantee } from '@tributary/kafka';
 
 /** A mistake on the command line; the CLI prints its message and the command's usage, and exits 2. */
 export class UsageError extends Error {
@@ -28,6 +29,9 @@ const kafkaClientNames = ['kafkajs', 'platformatic'] as const;
 /** The Kafka clients `run --client` takes. */
 type KafkaClientName = (typeof kafkaClientNames)[number];
 
+/** What `run --processing-guarantee` takes: `KafkaStreams`' `processingGuarantee` values. */
+const processingGuarantees = ['at_least_once', 'exactly_once', 'exactly_once_v2'] as const satisfies readonly ProcessingGuarantee[];
+
 /** `run`: embedded (no broker) or on Kafka. */
 export interface RunCommand {
   readonly command: 'run';
@@ -41,8 +45,11 @@ export interface RunCommand {
   readonly seed: number;
   readonly partitions: number;
   readonly emitFinalOnly: boolean;
-  /** Kafka: commit in transactions (`processingGuarantee: 'exactly_once'`). */
-  readonly exactlyOnce: boolean;
+  /**
+   * Kafka: `--processing-guarantee` (`--exactly-once` is `exactly_once`); `at_least_once` by
+   * default. `exactly_once_v2` needs `--client platformatic`: on kafkajs, `KafkaStreams` refuses it.
+   */
+  readonly processingGuarantee: ProcessingGuarantee;
   /** Kafka: the client library the application runs on (`kafkajs`, or `platformatic` for @tributary/kafka/platformatic). */
   readonly client: KafkaClientName;
   /** `--http`: where to serve the web dashboard (port 0: any free port); undefined serves none. */
@@ -98,6 +105,7 @@ const flags = {
     partitions: { type: 'string' },
     'final-only': { type: 'boolean' },
     'exactly-once': { type: 'boolean' },
+    'processing-guarantee': { type: 'string' },
     client: { type: 'string' },
     http: { type: 'string' },
     'application-server': { type: 'string' },
@@ -153,7 +161,10 @@ Flags:
       --seed n                       Embedded: generator seed (default: from the clock)
       --partitions n                 Kafka: partitions of topics created if missing (default 3)
       --final-only                   Emit one final result per window instead of every update
-      --exactly-once                 Kafka: process exactly once, in transactions
+      --processing-guarantee g       Kafka: at_least_once (default), exactly_once (a transaction
+                                     per task) or exactly_once_v2 (one transaction per stream
+                                     thread; needs --client platformatic)
+      --exactly-once                 Kafka: the same as --processing-guarantee exactly_once
       --client kafkajs|platformatic  Kafka: the client library (default kafkajs; platformatic
                                      is @platformatic/kafka, on Node >= 22.22)
       --http [host:]port             Serve the live web dashboard there (default host 127.0.0.1;
@@ -238,6 +249,15 @@ function parseHttpAddress(text: string, flag = 'http'): HttpAddress {
   return { host: host.startsWith('[') ? host.slice(1, -1) : host, port };
 }
 
+/** `run`'s guarantee: `--processing-guarantee`, or `exactly_once` for `--exactly-once`, which may name the same one only. */
+function guaranteeOf(text: string | undefined, exactlyOnce: boolean, onKafka: boolean): ProcessingGuarantee {
+  if (text === undefined) return exactlyOnce ? 'exactly_once' : 'at_least_once';
+  if (!(processingGuarantees as readonly string[]).includes(text)) throw new UsageError(`--processing-guarantee must be ${processingGuarantees.join(', ')}, got '${text}'.`, 'run');
+  if (!onKafka) throw new UsageError('--processing-guarantee applies on Kafka only (with --bootstrap-servers); the embedded run has no transactions to use.', 'run');
+  if (exactlyOnce && text !== 'exactly_once') throw new UsageError(`--exactly-once means --processing-guarantee exactly_once, which contradicts --processing-guarantee ${text}: give one of them.`, 'run');
+  return text as ProcessingGuarantee;
+}
+
 /** Turns argv (without `node` and the script) into a validated command; throws {@link UsageError}. */
 export function parseCommand(argv: readonly string[]): Command {
   const [name, ...rest] = argv;
@@ -270,6 +290,7 @@ export function parseCommand(argv: readonly string[]): Command {
     if (bootstrapServers === undefined && values['exactly-once'] === true) {
       throw new UsageError("--exactly-once applies on Kafka only (with --bootstrap-servers); the embedded run has no transactions to use.", command);
     }
+    const processingGuarantee = guaranteeOf(text('processing-guarantee'), values['exactly-once'] === true, bootstrapServers !== undefined);
     const client = text('client') ?? 'kafkajs';
     if (!(kafkaClientNames as readonly string[]).includes(client)) throw new UsageError(`--client must be ${kafkaClientNames.join(' or ')}, got '${client}'.`, command);
     if (bootstrapServers === undefined && text('client') !== undefined) throw new UsageError('--client applies on Kafka only (with --bootstrap-servers).', command);
@@ -299,7 +320,7 @@ export function parseCommand(argv: readonly string[]): Command {
       seed: seedOf(text('seed'), Date.now() % 1_000_000, command),
       partitions: positiveInteger('partitions', text('partitions'), command) ?? 3,
       emitFinalOnly: values['final-only'] === true,
-      exactlyOnce: values['exactly-once'] === true,
+      processingGuarantee,
       client: client as KafkaClientName,
       http,
       applicationServer,

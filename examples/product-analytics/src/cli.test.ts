@@ -28,8 +28,12 @@ describe('parseCommand', () => {
 
   it('reads every flag of every command', () => {
     expect(parseCommand(['run', '--rate', '500', '--duration', '1.5', '--events', '10', '--state-dir', '/tmp/x', '--seed', '9', '--final-only'])).toMatchObject({ rate: 500, duration: 1.5, events: 10, stateDir: '/tmp/x', seed: 9, emitFinalOnly: true });
-    expect(parseCommand(['run', '-b', 'localhost:9092', '--application-id', 'pa-1', '--partitions', '6'])).toMatchObject({ bootstrapServers: 'localhost:9092', applicationId: 'pa-1', partitions: 6, exactlyOnce: false });
-    expect(parseCommand(['run', '-b', 'localhost:9092', '--exactly-once'])).toMatchObject({ exactlyOnce: true, client: 'kafkajs' });
+    expect(parseCommand(['run', '-b', 'localhost:9092', '--application-id', 'pa-1', '--partitions', '6'])).toMatchObject({ bootstrapServers: 'localhost:9092', applicationId: 'pa-1', partitions: 6, processingGuarantee: 'at_least_once' });
+    expect(parseCommand(['run', '-b', 'localhost:9092', '--exactly-once'])).toMatchObject({ processingGuarantee: 'exactly_once', client: 'kafkajs' });
+    for (const guarantee of ['at_least_once', 'exactly_once', 'exactly_once_v2']) {
+      expect(parseCommand(['run', '-b', 'localhost:9092', '--processing-guarantee', guarantee, '--client', 'platformatic'])).toMatchObject({ processingGuarantee: guarantee, client: 'platformatic' });
+    }
+    expect(parseCommand(['run', '-b', 'localhost:9092', '--exactly-once', '--processing-guarantee', 'exactly_once'])).toMatchObject({ processingGuarantee: 'exactly_once' });
     expect(parseCommand(['run', '-b', 'localhost:9092', '--client', 'platformatic'])).toMatchObject({ client: 'platformatic' });
     expect(parseCommand(['produce', '--bootstrap-servers', 'a:1,b:2', '--rate', '100', '--events', '3000', '--seed', '1'])).toEqual({ command: 'produce', bootstrapServers: 'a:1,b:2', rate: 100, events: 3000, seed: 1, partitions: 3 });
     expect(parseCommand(['tail', '-b', 'h:9', '--topics', 'product-alerts', '--from-beginning', '--max', '5'])).toEqual({ command: 'tail', bootstrapServers: 'h:9', topics: ['product-alerts'], fromBeginning: true, max: 5 });
@@ -73,6 +77,9 @@ describe('parseCommand', () => {
     expect(usageError(['launch']).message).toMatch(/Unknown command 'launch'/);
     expect(usageError(['run', '--bogus']).message).toMatch(/--bogus/);
     expect(usageError(['run', '--exactly-once']).message).toMatch(/--exactly-once applies on Kafka only/);
+    expect(usageError(['run', '--processing-guarantee', 'exactly_once_v2']).message).toMatch(/--processing-guarantee applies on Kafka only/);
+    expect(usageError(['run', '-b', 'h:1', '--processing-guarantee', 'exactly_once_beta']).message).toBe("--processing-guarantee must be at_least_once, exactly_once, exactly_once_v2, got 'exactly_once_beta'.");
+    expect(usageError(['run', '-b', 'h:1', '--exactly-once', '--processing-guarantee', 'exactly_once_v2']).message).toMatch(/--exactly-once means --processing-guarantee exactly_once, which contradicts --processing-guarantee exactly_once_v2/);
     expect(usageError(['run', '--client', 'platformatic']).message).toMatch(/--client applies on Kafka only/);
     expect(usageError(['run', '-b', 'localhost:9092', '--client', 'rdkafka']).message).toBe("--client must be kafkajs or platformatic, got 'rdkafka'.");
     expect(usageError(['run', '--rate', 'fast']).message).toMatch(/--rate must be a number > 0, got 'fast'/);
@@ -158,6 +165,17 @@ describe('the built CLI', () => {
     const help = spawnSync(process.execPath, [cli, 'tail', '--help'], { encoding: 'utf8', timeout: 10_000 });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('Usage: product-analytics tail');
+  });
+
+  it("refuses exactly_once_v2 on kafkajs with the runtime's error, before it reaches for the broker", () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'product-analytics-v2-'));
+    onTestFinished(() => rmSync(stateDir, { recursive: true, force: true }));
+    // Nothing listens on port 1: reaching for the broker would fail otherwise, and slowly.
+    const refused = spawnSync(process.execPath, [cli, 'run', '-b', '127.0.0.1:1', '--processing-guarantee', 'exactly_once_v2', '--state-dir', stateDir], { encoding: 'utf8', timeout: 20_000 });
+    expect(refused.error).toBeUndefined();
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/^product-analytics: Option 'processingGuarantee' 'exactly_once_v2' needs transactional offset commits .* kafkajs cannot send them .* Use the @platformatic\/kafka client/);
+    expect(refused.stdout).toBe('');
   });
 
   it('exits with 1 and says why when --http cannot listen, and with 2 on a malformed --http', async () => {

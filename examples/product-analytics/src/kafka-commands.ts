@@ -154,8 +154,6 @@ async function platformaticSupplier(bootstrapServers: string, clientId: string):
 export async function runOnKafka(command: RunCommand, terminal: Terminal, stop: Promise<void>): Promise<void> {
   const topics = defaultOptions.topics;
   const bootstrapServers = command.bootstrapServers!;
-  const created = await ensureTopics(bootstrapServers, Object.values(topics), command.partitions);
-  if (created.length > 0) terminal.write(`created topics ${created.join(', ')} (${command.partitions} partitions)\n`);
   const storeSuppliers = LevelStores.dslStoreSuppliers();
   const topology = buildTopology(new StreamsBuilder({ dslStoreSuppliers: storeSuppliers }), { storeSuppliers, emitFinalOnly: command.emitFinalOnly });
   // With --http, the instance's address goes into the group metadata (`applicationServer`), so
@@ -169,9 +167,18 @@ export async function runOnKafka(command: RunCommand, terminal: Terminal, stop: 
     ...(command.client === 'platformatic' ? { client: await platformaticSupplier(bootstrapServers, command.applicationId) } : {}),
     stateDir: command.stateDir,
     logger: quietLogger,
-    processingGuarantee: command.exactlyOnce ? 'exactly_once' : 'at_least_once',
+    // exactly_once_v2 on kafkajs: the constructor refuses it with a ConfigError that says what to use instead.
+    processingGuarantee: command.processingGuarantee,
     ...(applicationServer === undefined ? {} : { applicationServer }),
   });
+  // Options are checked before anything reaches the broker.
+  try {
+    const created = await ensureTopics(bootstrapServers, Object.values(topics), command.partitions);
+    if (created.length > 0) terminal.write(`created topics ${created.join(', ')} (${command.partitions} partitions)\n`);
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
   app.onStateChange((state, previous) => terminal.write(`${command.applicationId}: ${previous} -> ${state}\n`));
   let stopping = false;
   void stop.then(() => {

@@ -3,6 +3,9 @@
  * its own consumer-group member, the tasks spread over the threads, the results are those of one
  * thread, and a thread that fails puts the application in ERROR with its message.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AssignerProtocol } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, findMetrics, logAndFail, QueryableStoreTypes, Serdes, sumMetrics, type Topology } from '@tributary/streams';
 import { createTopics, kafkaClient, uniqueTopic } from './helpers/kafka.js';
@@ -19,6 +22,18 @@ const baseTime = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
 async function countTopology(inputTopic: string, outputTopic: string): Promise<Topology> {
   const module = (await import(countModule.href)) as { createTopology(context: unknown): Topology };
   return module.createTopology({ threadIndex: 0, options: { appConfigs: { inputTopic, outputTopic } } });
+}
+
+/** The process each member of the group subscribed as (its subscription's user data, as the runtime's assignor reads it). */
+async function subscribedProcesses(groupId: string): Promise<string[]> {
+  const admin = kafkaClient().admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups([groupId]);
+    return groups[0]!.members.map((member) => (JSON.parse(AssignerProtocol.MemberMetadata.decode(member.memberMetadata)!.userData.toString('utf8')) as { process: string }).process);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 async function countTopics(): Promise<{ inputTopic: string; outputTopic: string }> {
@@ -51,6 +66,9 @@ describe('KafkaStreams with numStreamThreads', () => {
     );
     expect(testApp.app.metrics().tasks).toEqual(['0_0', '0_1', '0_2', '0_3']);
     expect(threads().map((thread) => thread.threadName)).toEqual(['StreamThread-1', 'StreamThread-2']);
+    // Both workers subscribe as the process whose id the main thread keeps in the state directory (LevelDB stores: locked, so kept).
+    const { processId } = JSON.parse(await readFile(join(testApp.stateDir, testApp.applicationId, 'kafka-streams-process-metadata'), 'utf8')) as { processId: string };
+    expect(await subscribedProcesses(testApp.applicationId)).toEqual([processId, processId]);
     expect(() => testApp.app.query('counts', { kind: 'keyValue' } as never)).toThrow(/numStreamThreads > 1/);
 
     const counts = await consumeLatest(outputTopic, new Map([...expected].sort(([a], [b]) => (a < b ? -1 : 1))), { valueSerde: Serdes.Float64(), timeoutMs: 15_000 });

@@ -43,7 +43,11 @@ export interface KafkaStreamsOptions extends StreamsConfig {
   readonly applicationId: string;
   /** The brokers to bootstrap from: `'host:port'`, a comma-separated list, or an array. */
   readonly bootstrapServers: string | readonly string[];
-  /** Where persistent stores keep their data. Default `os.tmpdir()/tributary`. */
+  /**
+   * Where persistent stores keep their data, under `<stateDir>/<applicationId>`, with the
+   * instance's process id (`kafka-streams-process-metadata`), kept across restarts. Default
+   * `os.tmpdir()/tributary`.
+   */
   readonly stateDir?: string;
   /**
    * `'at_least_once'` (the default): outputs are acknowledged before offsets are committed, so a
@@ -52,7 +56,9 @@ export interface KafkaStreamsOptions extends StreamsConfig {
    * transactional producer per task, `<applicationId>-<taskId>`, which fences the task's previous
    * owner), and consumers read committed data only; works on every client. `'exactly_once_v2'`:
    * the same guarantee with one transactional producer per stream thread
-   * (`<applicationId>-<processId>-<threadIndex>`): all its tasks commit in one transaction, whose
+   * (`<applicationId>-<processId>-<threadIndex>`, the process id kept in `stateDir` when the
+   * topology has persistent stores, so a restarted instance fences its dead self's open
+   * transaction): all its tasks commit in one transaction, whose
    * offsets carry the consumer group's generation and member id, so the group coordinator fences
    * a zombie (KIP-447) — one commit per interval per thread instead of one per task. It needs
    * the `@tributary/kafka/platformatic` client (Node >= 22.22): with kafkajs the constructor

@@ -12,14 +12,17 @@ root="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$root"
 
 # Left out of this run (each runs on kafkajs in `pnpm test`), for CI time only: no client reason.
-# Both pass on @platformatic/kafka (docs/running-on-kafka.md, "Kafka clients"); run them with
+# Each passes on @platformatic/kafka (docs/running-on-kafka.md, "Kafka clients"); run them with
 # `bash scripts/test-platformatic.sh test/integration/smoke-alos-dedupe-kill.test.ts ...`.
 #  - smoke-alos-dedupe-kill: kill -9 at-least-once is covered here by smoke-alos-kill;
 #  - smoke-flagship-kill: kill -9 exactly-once is covered here by smoke-eos-kill (its exactly_once_v2
 #    case runs in the exactly_once_v2 pass below: about 90 s).
 #  - smoke-cluster-broker-failure: the three-broker cluster (exactly-once, kafkajs) runs in `pnpm test`.
+#  - smoke-eos-restart: runs in the exactly_once_v2 pass below, where a fresh state directory must
+#    wait and the kept process id must not; under v1 both are quick on either client (`pnpm test`).
 left_out=(
   test/integration/smoke-alos-dedupe-kill.test.ts
+  test/integration/smoke-eos-restart.test.ts
   test/integration/smoke-flagship-kill.test.ts
   test/integration/smoke-cluster-broker-failure.test.ts
 )

@@ -135,7 +135,7 @@ export class TaskManager {
     if (options.processingGuarantee === 'exactly_once') {
       transaction = new TaskTransaction({ client: this.options.client, applicationId: options.applicationId, taskId: key, commitIntervalMs: options.commitIntervalMs });
       // Fence the task's previous owner before reading its changelogs or committed offsets.
-      await transaction.fence().catch(async (error: unknown) => {
+      await transaction.initialize().catch(async (error: unknown) => {
         await transaction!.close();
         throw error;
       });

@@ -31,6 +31,15 @@ function newCluster(): FakeKafkaCluster {
   return cluster;
 }
 
+/** A cluster and an initialized sender on it, its transaction open with `sent` when given. */
+async function initialized(create: (cluster: FakeKafkaCluster) => TransactionalSender, sent?: string): Promise<{ cluster: FakeKafkaCluster; sender: TransactionalSender }> {
+  const cluster = newCluster();
+  const sender = create(cluster);
+  await sender.initialize();
+  if (sent !== undefined) await sender.send('out', [record(sent)]);
+  return { cluster, sender };
+}
+
 describe.each(guarantees)('TransactionalSender, $name', ({ transactionalId, create }) => {
   it('begins one transaction at the first send and commits its records with the offsets', async () => {
     const cluster = newCluster();
@@ -49,9 +58,7 @@ describe.each(guarantees)('TransactionalSender, $name', ({ transactionalId, crea
   });
 
   it('sends nothing at a commit with no records and no offsets, and commits offsets alone in a transaction', async () => {
-    const cluster = newCluster();
-    const sender = create(cluster);
-    await sender.initialize();
+    const { cluster, sender } = await initialized(create);
     await sender.commit([], { groupId: 'app' });
     expect(operations(cluster)).toEqual([]);
     await sender.commit(offsets, { groupId: 'app' });
@@ -74,9 +81,7 @@ describe.each(guarantees)('TransactionalSender, $name', ({ transactionalId, crea
   });
 
   it('throws the guarantee\'s error when a transaction cannot begin, and begins again at the next send', async () => {
-    const cluster = newCluster();
-    const sender = create(cluster);
-    await sender.initialize();
+    const { cluster, sender } = await initialized(create);
     cluster.failNext('beginTransaction', new KafkaClientError('unavailable', 'Request timed out', true));
     const error: unknown = await sender.send('out', [record('a')]).catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(TaskCorruptedError);
@@ -88,10 +93,7 @@ describe.each(guarantees)('TransactionalSender, $name', ({ transactionalId, crea
   });
 
   it('leaves no transaction open after a failed commit', async () => {
-    const cluster = newCluster();
-    const sender = create(cluster);
-    await sender.initialize();
-    await sender.send('out', [record('a')]);
+    const { cluster, sender } = await initialized(create, 'a');
     cluster.failNext('commitTransaction', new KafkaClientError('unavailable', 'Request timed out', true));
     await expect(sender.commit(offsets, { groupId: 'app' })).rejects.toThrow('could not commit its transaction: Request timed out');
     expect(sender.open).toBe(false);
@@ -101,13 +103,16 @@ describe.each(guarantees)('TransactionalSender, $name', ({ transactionalId, crea
 describe('TransactionalSender, offsets the brokers refuse', () => {
   const refused = (): KafkaClientError => new KafkaClientError('group-fenced', 'Specified group generation id is not valid (ILLEGAL_GENERATION)', false);
 
-  it('v2 aborts the open transaction before it throws, since the tasks\' next owners use other transactional ids', async () => {
-    const cluster = newCluster();
-    const sender = guarantees[1]!.create(cluster);
-    await sender.initialize();
-    await sender.send('out', [record('a')]);
-    cluster.failNext('sendOffsetsToTransaction', refused());
+  /** Sends a record, then commits with `operation` failing as `failure`: the cluster, and what the commit threw. */
+  async function failedCommit(create: (cluster: FakeKafkaCluster) => TransactionalSender, operation: 'sendOffsetsToTransaction' | 'commitTransaction', failure: Error): Promise<{ cluster: FakeKafkaCluster; error: unknown }> {
+    const { cluster, sender } = await initialized(create, 'a');
+    cluster.failNext(operation, failure);
     const error: unknown = await sender.commit(offsets, { groupId: 'app' }).catch((thrown: unknown) => thrown);
+    return { cluster, error };
+  }
+
+  it('v2 aborts the open transaction before it throws, since the tasks\' next owners use other transactional ids', async () => {
+    const { cluster, error } = await failedCommit(guarantees[1]!.create, 'sendOffsetsToTransaction', refused());
     expect(error).toBeInstanceOf(TaskMigratedError);
     expect((error as Error).message).toContain('could not add its offsets to its transaction: the consumer group has moved on without this member');
     expect(cluster.logOf('out', 0).map((entry) => entry.state)).toEqual(['aborted']);
@@ -115,12 +120,7 @@ describe('TransactionalSender, offsets the brokers refuse', () => {
   });
 
   it('v1 leaves the transaction to the task\'s next owner, whose initialize of the same id aborts it', async () => {
-    const cluster = newCluster();
-    const sender = guarantees[0]!.create(cluster);
-    await sender.initialize();
-    await sender.send('out', [record('a')]);
-    cluster.failNext('sendOffsetsToTransaction', refused());
-    const error: unknown = await sender.commit(offsets, { groupId: 'app' }).catch((thrown: unknown) => thrown);
+    const { cluster, error } = await failedCommit(guarantees[0]!.create, 'sendOffsetsToTransaction', refused());
     expect(error).toBeInstanceOf(TaskCorruptedError);
     expect((error as TaskCorruptedError).taskId).toBe('0_1');
     expect(operations(cluster)).not.toContain('abortTransaction');
@@ -135,12 +135,7 @@ describe('TransactionalSender, offsets the brokers refuse', () => {
       [0, 'another instance has taken the task over'],
       [1, 'a newer producer of its transactional id took over'],
     ] as const) {
-      const cluster = newCluster();
-      const sender = guarantees[index]!.create(cluster);
-      await sender.initialize();
-      await sender.send('out', [record('a')]);
-      cluster.failNext('commitTransaction', fenced());
-      const error: unknown = await sender.commit(offsets, { groupId: 'app' }).catch((thrown: unknown) => thrown);
+      const { error } = await failedCommit(guarantees[index]!.create, 'commitTransaction', fenced());
       expect(error).toBeInstanceOf(index === 0 ? TaskCorruptedError : TaskMigratedError);
       expect((error as Error).message).toContain(expected);
     }

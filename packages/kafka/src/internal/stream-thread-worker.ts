@@ -2,14 +2,14 @@
  * The entry of a worker thread of `numStreamThreads` (see `thread-pool.ts`): imports the thread
  * module, builds the topology and the options there (functions cannot be sent here), and runs an
  * ordinary single-thread `KafkaStreams`, reporting its states, metrics, log lines and failure to
- * the supervisor and closing it when asked.
+ * the supervisor and closing it when asked (the messages are in `worker-messages.ts`).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConfigError, type Logger, type Topology } from '@tributary/streams';
 import { answerEncodedQuery, fatalErrorOf, joinProcess, KafkaStreams, onGroupSnapshot } from '../kafka-streams.js';
 import { StoreUnavailableError } from '../errors.js';
 import type { KafkaStreamsOptions, StreamThreadContext, StreamThreadModule } from '../options.js';
-import { snapshotError, type CloseMessage, type MetricsSnapshot, type QueryMessage, type SupervisorMessage, type StreamThreadWorkerData, type WorkerMessage } from './thread-pool.js';
+import { snapshotError, type CloseMessage, type MetricsSnapshot, type QueryMessage, type SupervisorMessage, type StreamThreadWorkerData, type WorkerMessage } from './worker-messages.js';
 
 const port = parentPort;
 if (port === null) throw new Error('stream-thread-worker runs in a worker thread started by KafkaStreams with numStreamThreads above 1.');

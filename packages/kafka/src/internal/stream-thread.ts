@@ -13,7 +13,8 @@
  * `exactly-once-v2-commit.ts`), the liveness
  * watchdog (`liveness-watchdog.ts`), positions and the seek to committed offsets
  * (`partition-positions.ts`), and the batch loop with its tick (`batch-loop.ts`) and output
- * linger (`output-linger.ts`).
+ * linger (`output-linger.ts`). What it shows the application of its tasks (ids, stores for
+ * queries, counters for metrics) is its base class's (`thread-tasks-view.ts`).
  *
  * What the thread cannot get past — a transaction whose outcome is unknown, a fenced producer,
  * lost group membership, a stop longer than the session timeout, sends the brokers could not
@@ -21,11 +22,10 @@
  * sent, and `KafkaStreams` replaces it.
  */
 import type { StateStore } from '@tributary/streams';
-import { ThreadSensors, type DropReason, type InternalTopologyBuilder, type SubtopologySpec, type ThreadView } from '@tributary/streams/engine';
+import type { InternalTopologyBuilder } from '@tributary/streams/engine';
 import type { ResolvedKafkaStreamsOptions } from '../options.js';
 import type { KafkaClientSupplier, StreamsAdmin, StreamsConsumer, StreamsProducer } from '../client/kafka-client.js';
 import { TaskManager } from './task-manager.js';
-import type { TaskKey } from './task-assignor.js';
 import type { GroupSnapshot } from './streams-metadata-state.js';
 import { StandbyTasks } from './standby-tasks.js';
 import type { TopicPlan } from './topic-plan.js';
@@ -43,6 +43,8 @@ import { OutputLinger } from './thread/output-linger.js';
 import { BatchLoop } from './thread/batch-loop.js';
 import { RebalanceListener } from './thread/rebalance-listener.js';
 import { threadClients } from './thread/thread-clients.js';
+import { ThreadTasksView } from './thread/thread-tasks-view.js';
+import { StartSignal } from './start-signal.js';
 
 interface StreamThreadCallbacks {
   /** Every assigned task is restored and processing (the thread moved to `RUNNING`). */
@@ -78,9 +80,7 @@ export interface StreamThreadOptions {
   readonly threadIndex: number;
 }
 
-export class StreamThread {
-  /** What the thread records for its metrics: per batch, commit and punctuation pass, never per record. */
-  readonly sensors = new ThreadSensors(Date.now());
+export class StreamThread extends ThreadTasksView {
   private readonly lifecycle: ThreadStateMachine;
   private readonly consumer: StreamsConsumer;
   /** At-least-once: the thread's producer, shared by its tasks. Exactly-once: a transactional one instead. */
@@ -90,27 +90,22 @@ export class StreamThread {
   /** Exactly-once v2: the abort of the open transaction when the thread failed, awaited by {@link close}. */
   private aborting: Promise<void> | undefined;
   private readonly strategy: CommitStrategy;
-  private readonly taskManager: TaskManager;
-  /** Warm copies of other members' tasks, when `numStandbyReplicas` is above 0. */
-  private readonly standbys: StandbyTasks | undefined;
+  protected readonly taskManager: TaskManager;
+  protected readonly standbys: StandbyTasks | undefined;
   private readonly sourceTopics: string[];
   private readonly lock: ThreadLock;
   private readonly watchdog: LivenessWatchdog;
   private readonly linger: OutputLinger;
   private readonly batches: BatchLoop;
   private readonly listener: RebalanceListener;
-  private startWaiter: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  private readonly started = new StartSignal();
 
   constructor(private readonly options: StreamThreadOptions) {
+    super(options.threadId);
     const { client, admin, builder, plan, options: resolved, callbacks } = options;
     const logger = resolved.streams.logger;
     this.lifecycle = new ThreadStateMachine(options.threadId, (next) => this.onStateChange(next));
     const fail = (error: unknown): void => this.fail(error);
-    const subtopologyByTopic = new Map<string, SubtopologySpec>();
-    for (const subtopology of builder.subtopologies()) {
-      for (const topic of subtopology.sourceTopics) subtopologyByTopic.set(builder.resolveTopic(resolved.applicationId, topic), subtopology);
-    }
-    this.sourceTopics = [...subtopologyByTopic.keys()];
     const clients = threadClients({
       client,
       admin,
@@ -123,7 +118,8 @@ export class StreamThread {
       mayRestart: () => this.lifecycle.isActive,
       onBackgroundSendDone: () => this.linger.arm(),
     });
-    const { sharedCollector, collectorFor } = clients;
+    const { sharedCollector, collectorFor, subtopologyByTopic } = clients;
+    this.sourceTopics = [...subtopologyByTopic.keys()];
     this.consumer = clients.consumer;
     this.producer = clients.producer;
     this.transaction = clients.transaction;
@@ -139,7 +135,7 @@ export class StreamThread {
       sessionTimeoutMs: resolved.sessionTimeoutMs,
       rebalanceTimeoutMs: resolved.rebalanceTimeoutMs,
       fail,
-      starting: () => this.startWaiter !== undefined && this.lifecycle.isActive,
+      starting: () => this.started.waiting && this.lifecycle.isActive,
       restoring: () => [...this.taskManager.tasks.values()].some((managed) => managed.state === 'restoring'),
     });
     const context: CommitContext = { taskManager: this.taskManager, positions, groupId: resolved.applicationId, logger, flushGlobals: options.flushGlobals, fail };
@@ -194,9 +190,7 @@ export class StreamThread {
   /** Connects, joins the group and resolves once the first assignment is restored and running. */
   async start(): Promise<void> {
     this.lifecycle.transitionTo('STARTING');
-    const running = new Promise<void>((resolve, reject) => {
-      this.startWaiter = { resolve, reject };
-    });
+    const running = this.started.wait();
     // close() can reject it while start() still awaits the consumer: that is no unhandled rejection.
     running.catch(() => {});
     // Armed before anything is awaited: a client's run() may await the first join, which can
@@ -221,71 +215,8 @@ export class StreamThread {
   private onStateChange(next: ThreadState): void {
     if (next === 'PARTITIONS_REVOKED' || next === 'PARTITIONS_ASSIGNED') this.options.callbacks.onRebalancing();
     if (next !== 'RUNNING') return;
-    this.startWaiter?.resolve();
-    this.startWaiter = undefined;
+    this.started.resolve();
     this.options.callbacks.onRunning();
-  }
-  /** Task ids of running tasks, as `<subtopology>_<partition>`. */
-  taskIds(): string[] {
-    return this.taskManager.taskIds();
-  }
-
-  /** The running tasks' instances of a store. */
-  storesNamed(name: string): StateStore[] {
-    return this.taskManager.storesNamed(name);
-  }
-
-  /** The instance of a store in task `key`, when that task runs here: `'restoring'` while it restores, `undefined` when not here. */
-  storeOfTask(key: TaskKey, name: string): StateStore | 'restoring' | undefined {
-    const managed = this.taskManager.tasks.get(key);
-    if (managed === undefined || managed.state === 'closed') return undefined;
-    if (managed.state !== 'running') return 'restoring';
-    return managed.task.stores.get(name);
-  }
-
-  /** A read-only instance of standby task `key`'s store, for stale queries; `undefined` when this thread holds no such standby. */
-  standbyStoreOfTask(key: TaskKey, name: string): StateStore | undefined {
-    return this.standbys?.storeOf(key, name);
-  }
-
-  /** Read-only instances of this thread's standby tasks' store `name`, for stale queries. */
-  standbyStoresNamed(name: string): StateStore[] {
-    return this.standbys?.storesNamed(name) ?? [];
-  }
-
-  processedCount(): number {
-    return this.taskManager.processedCount();
-  }
-
-  /** The thread's sensors and tasks, for the metrics reader. */
-  metricsView(): ThreadView {
-    const sensors = this.sensors;
-    sensors.closedTaskPunctuations = this.taskManager.closedPunctuations;
-    return { threadId: this.options.threadId, sensors, tasks: [...this.taskManager.tasks.values()].map((managed) => managed.task), polls: true, timesTasks: true };
-  }
-
-  /** The furthest a running task's stream time is ahead of the wall clock, ms, at the last tick. */
-  streamTimeAheadOfWallClockMs(): number {
-    return this.taskManager.streamTimeAheadOfWallClockMs();
-  }
-
-  droppedCounts(): Map<DropReason, number> {
-    return this.taskManager.droppedCounts();
-  }
-
-  /** Changelog records restored into stores since start. */
-  get restoredRecords(): number {
-    return this.taskManager.restoredRecords;
-  }
-
-  /** Standby tasks held, as `<subtopology>_<partition>`. */
-  standbyTaskIds(): string[] {
-    return this.standbys?.keys() ?? [];
-  }
-
-  /** Changelog records applied to standby stores since start. */
-  get standbyRecords(): number {
-    return this.standbys?.applied ?? 0;
   }
 
   /** Commits what was processed (unless the thread failed), closes the tasks and leaves the group. */
@@ -293,8 +224,7 @@ export class StreamThread {
     this.lifecycle.beginShutdown();
     this.batches.stop();
     this.linger.stop();
-    this.startWaiter?.reject(new Error('The application was closed before it was running.'));
-    this.startWaiter = undefined;
+    this.started.reject(new Error('The application was closed before it was running.'));
     this.pauseAll();
     await this.lock.exclusive(() => this.listener.closeAll());
     await this.consumer.disconnect().catch((error: unknown) => this.options.options.streams.logger.warn('Could not leave the consumer group cleanly', { error: String(error) }));
@@ -321,8 +251,7 @@ export class StreamThread {
     // Exactly-once v2: nothing of the open transaction may become visible, and the tasks' next owners need not wait for its timeout.
     this.aborting = this.transaction?.abortQuietly();
     this.pauseAll();
-    this.startWaiter?.reject(error);
-    this.startWaiter = undefined;
+    this.started.reject(error);
     this.options.callbacks.onFatal(error);
   }
 

@@ -23,7 +23,7 @@ export class ExactlyOnceCommit implements CommitStrategy {
     const results = await Promise.allSettled(
       work.map(async ({ managed, offsets }) => {
         for (const [key, offset] of await managed.collector.flush()) nextOffsets.set(key, offset);
-        await managed.transaction!.commit(context.groupId, offsets);
+        await managed.transaction!.commit(offsets, { groupId: context.groupId });
       }),
     );
     const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');

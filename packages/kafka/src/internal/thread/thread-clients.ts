@@ -1,11 +1,11 @@
 /**
  * The clients of one stream thread, from the client seam: its group consumer, with the task
- * assignor, and the producer and record collectors behind its tasks (at-least-once: one
- * idempotent producer and collector the tasks share; exactly-once v1: a collector per task, over
- * the task's transaction; exactly-once v2: one transactional producer, and a collector over it,
- * the tasks share).
+ * assignor and the source topics (by sub-topology) it subscribes to, and the producer and record
+ * collectors behind its tasks (at-least-once: one idempotent producer and collector the tasks
+ * share; exactly-once v1: a collector per task, over the task's transaction; exactly-once v2: one
+ * transactional producer, and a collector over it, the tasks share).
  */
-import type { InternalTopologyBuilder } from '@tributary/streams/engine';
+import type { InternalTopologyBuilder, SubtopologySpec } from '@tributary/streams/engine';
 import type { KafkaClientSupplier, RecordSender, StreamsAdmin, StreamsConsumer, StreamsProducer } from '../../client/kafka-client.js';
 import type { ResolvedKafkaStreamsOptions } from '../../options.js';
 import { KafkaRecordCollector } from '../kafka-record-collector.js';
@@ -33,6 +33,8 @@ export interface ThreadClientsOptions {
 }
 
 export interface ThreadClients {
+  /** The sub-topology reading each source topic (full names, repartition topics included): what the consumer subscribes to. */
+  readonly subtopologyByTopic: ReadonlyMap<string, SubtopologySpec>;
   readonly consumer: StreamsConsumer;
   /** At-least-once: the producer the tasks share. Exactly-once: `undefined` (a transactional producer instead). */
   readonly producer: StreamsProducer | undefined;
@@ -45,11 +47,12 @@ export interface ThreadClients {
 }
 
 export function threadClients({ client, admin, builder, plan, options, processId, threadIndex, heldTasks, mayRestart, onBackgroundSendDone }: ThreadClientsOptions): ThreadClients {
-  const assignable = builder.subtopologies().map((subtopology) => ({
-    id: subtopology.id,
-    sourceTopics: subtopology.sourceTopics.map((topic) => builder.resolveTopic(options.applicationId, topic)),
-    tasks: plan.tasksPerSubtopology.get(subtopology.id) ?? 0,
-  }));
+  const subtopologyByTopic = new Map<string, SubtopologySpec>();
+  const assignable = builder.subtopologies().map((subtopology) => {
+    const sourceTopics = subtopology.sourceTopics.map((topic) => builder.resolveTopic(options.applicationId, topic));
+    for (const topic of sourceTopics) subtopologyByTopic.set(topic, subtopology);
+    return { id: subtopology.id, sourceTopics, tasks: plan.tasksPerSubtopology.get(subtopology.id) ?? 0 };
+  });
   const consumer = client.consumer({
     groupId: options.applicationId,
     sessionTimeoutMs: options.sessionTimeoutMs,
@@ -93,5 +96,5 @@ export function threadClients({ client, admin, builder, plan, options, processId
     if (sharedCollector === undefined) throw new Error(`Task ${taskId} has no transaction under exactly-once`);
     return sharedCollector;
   };
-  return { consumer, producer, transaction, sharedCollector, collectorFor };
+  return { subtopologyByTopic, consumer, producer, transaction, sharedCollector, collectorFor };
 }

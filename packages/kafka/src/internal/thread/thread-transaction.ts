@@ -3,7 +3,7 @@
  * with the transactional id `<applicationId>-<processId>-<threadIndex>`, as Kafka Streams'
  * `StreamsProducer` under `exactly_once_v2`. Records any task sends join a transaction begun at
  * the first send; at a commit every task's consumed offsets join it, sent with the consumer
- * group's metadata (generation and member id), and it commits once.
+ * group's metadata (generation and member id), and it commits once (`../transactional-sender.ts`).
  *
  * Who fences a zombie: not the transactional id (the task's new owner is another thread, with
  * another id) but the group coordinator, which refuses offsets sent with a generation the group
@@ -17,10 +17,8 @@
  */
 import { TaskCorruptedError, TaskMigratedError } from '../../errors.js';
 import { clientErrorIn } from '../../client/client-error.js';
-import type { ConsumerGroupMetadata, KafkaClientSupplier, OffsetCommit, OutgoingKafkaRecord, RecordSender, SendAcknowledgement, TransactionalProducer } from '../../client/kafka-client.js';
-
-/** Kafka Streams' `transaction.timeout.ms` under exactly-once: an abandoned transaction is aborted by the brokers after this. */
-const MIN_TRANSACTION_TIMEOUT_MS = 10_000;
+import type { KafkaClientSupplier } from '../../client/kafka-client.js';
+import { TransactionalSender } from '../transactional-sender.js';
 
 export interface ThreadTransactionOptions {
   readonly client: KafkaClientSupplier;
@@ -32,100 +30,12 @@ export interface ThreadTransactionOptions {
   readonly commitIntervalMs: number;
 }
 
-/** The transactional id of a stream thread's producer under exactly-once v2. */
-function threadTransactionalId(applicationId: string, processId: string, threadIndex: number): string {
-  return `${applicationId}-${processId}-${threadIndex}`;
-}
-
-export class ThreadTransaction implements RecordSender {
-  readonly transactionalId: string;
-  private readonly producer: TransactionalProducer;
-  private began = false;
-  private beginning: Promise<void> | undefined;
-
-  constructor(options: ThreadTransactionOptions) {
-    this.transactionalId = threadTransactionalId(options.applicationId, options.processId, options.threadIndex);
-    // Longer than a commit interval, so only an abandoned transaction times out.
-    this.producer = options.client.transactionalProducer({ transactionalId: this.transactionalId, transactionTimeoutMs: Math.max(MIN_TRANSACTION_TIMEOUT_MS, 3 * options.commitIntervalMs) });
+export class ThreadTransaction extends TransactionalSender {
+  constructor({ client, applicationId, processId, threadIndex, commitIntervalMs }: ThreadTransactionOptions) {
+    super({ client, transactionalId: `${applicationId}-${processId}-${threadIndex}`, commitIntervalMs, abortWhenOffsetsFail: true });
   }
 
-  /**
-   * Connects and initializes the transactional id, once per thread start: it fences the producer
-   * of the thread this one replaces and aborts its open transaction.
-   */
-  async initialize(): Promise<void> {
-    try {
-      await this.producer.initTransactions();
-    } catch (error) {
-      throw this.failure('could not initialize its transactional producer', error);
-    }
-  }
-
-  /** Whether a transaction is open (records were sent since the last commit). */
-  get open(): boolean {
-    return this.began;
-  }
-
-  async send(topic: string, records: readonly OutgoingKafkaRecord[]): Promise<SendAcknowledgement[]> {
-    await this.begin();
-    return this.producer.send(topic, records);
-  }
-
-  /**
-   * Adds every task's consumed offsets to the transaction, with the group's metadata, and commits
-   * it. With no records sent and no offsets to commit, there is nothing to do.
-   */
-  async commit(offsets: readonly OffsetCommit[], group: ConsumerGroupMetadata): Promise<void> {
-    if (!this.began && offsets.length === 0) return;
-    await this.begin();
-    let committing = false;
-    try {
-      if (offsets.length > 0) await this.producer.sendOffsetsToTransaction(offsets, group);
-      committing = true;
-      await this.producer.commitTransaction();
-    } catch (error) {
-      // Before the commit request the outcome is known: nothing of it may become visible.
-      if (!committing) await this.abortQuietly();
-      throw this.failure(committing ? 'could not commit its transaction' : 'could not add its tasks\' offsets to its transaction', error);
-    } finally {
-      this.began = false;
-      this.beginning = undefined;
-    }
-  }
-
-  /**
-   * Aborts the open transaction, if any, ignoring a failure (a fenced producer cannot abort: its
-   * successor's initialization, or the brokers' timeout, does).
-   */
-  async abortQuietly(): Promise<void> {
-    const wasOpen = this.began || this.beginning !== undefined;
-    this.began = false;
-    this.beginning = undefined;
-    if (wasOpen) await this.producer.abortTransaction().catch(() => {});
-  }
-
-  /** Disconnects. An open transaction is left to the thread's replacement (same id) or the brokers' timeout. */
-  async close(): Promise<void> {
-    this.began = false;
-    this.beginning = undefined;
-    await this.producer.disconnect().catch(() => {});
-  }
-
-  private begin(): Promise<void> {
-    if (this.began) return Promise.resolve();
-    this.beginning ??= this.producer.beginTransaction().then(
-      () => {
-        this.began = true;
-      },
-      (error: unknown) => {
-        this.beginning = undefined;
-        throw this.failure('could not begin a transaction', error);
-      },
-    );
-    return this.beginning;
-  }
-
-  private failure(what: string, error: unknown): TaskCorruptedError | TaskMigratedError {
+  protected failure(what: string, error: unknown): TaskCorruptedError | TaskMigratedError {
     const reason = error instanceof Error ? error.message : String(error);
     const kind = clientErrorIn(error)?.kind;
     if (kind === 'group-fenced' || kind === 'rebalance-in-progress' || kind === 'fenced') {

@@ -10,7 +10,9 @@ const slowCommits: TransactionalProducer = {
   beginTransaction: async () => {},
   send: async (): Promise<SendAcknowledgement[]> => [],
   sendOffsetsToTransaction: async () => {},
-  commitTransaction: async () => wait(60),
+  commitTransaction: async () => {
+    await wait(60);
+  },
   abortTransaction: async () => {
     await wait(60);
     throw new Error('PRODUCER_FENCED');

@@ -47,7 +47,7 @@ const CONCURRENT_TRANSACTIONS_RETRY_MS = 20;
  * The retry delay of a transactional producer: short and growing for CONCURRENT_TRANSACTIONS,
  * `base` (the options' delay, or platformatic's) for every other error.
  */
-export function transactionalRetryDelay(base: number | RetryDelayGetter | undefined): RetryDelayGetter {
+function transactionalRetryDelay(base: number | RetryDelayGetter | undefined): RetryDelayGetter {
   return (client, operationId, attempt, retries, error) => {
     const usual = typeof base === 'function' ? base(client, operationId, attempt, retries, error) : (base ?? PLATFORMATIC_RETRY_DELAY_MS);
     if (!hasKafkaError(error, 'CONCURRENT_TRANSACTIONS')) return usual;

@@ -12,11 +12,13 @@ import { fileURLToPath } from 'node:url';
 import { KafkaStreams, type KafkaStreamsOptions } from '@tributary/kafka';
 import type { Logger } from '@tributary/streams';
 import { perRecordSensorsOffConfig } from '@tributary/streams/engine';
+import { appLogEnvironmentVariable } from './child.js';
 import { countingTransactions } from './counting-client.js';
 import { buildFlagship, clientEnvironmentVariable, platformaticSupplier, settingsFromEnvironment } from './flagship.js';
 import { buildKeyedState } from './keyed-state-topology.js';
 import { buildPipe } from './pipe-topology.js';
 import { emit, errorMessage, type AppSettings } from './protocol.js';
+import { reportingSlowTransactionCalls } from './slow-transaction-calls.js';
 
 /** The stream threads' commits so far: the sum of their `commit-total`. */
 function commitTotal(metrics: ReturnType<KafkaStreams['metrics']>): number {
@@ -25,18 +27,32 @@ function commitTotal(metrics: ReturnType<KafkaStreams['metrics']>): number {
   return total;
 }
 
+/** Whether the runner keeps this app's stderr (`child.ts`): then the runtime's debug log goes there too, timestamped. */
+const diagnosing = (process.env[appLogEnvironmentVariable] ?? '') !== '';
+
+const logLine = (level: string, message: string, fields: unknown): void => console.error(`${new Date().toISOString()} ${level}: ${message}`, fields === undefined ? '' : JSON.stringify(fields));
+
+/** Transactional calls at least this long are logged when diagnosing. */
+const slowCallMs = 200;
+
 const logger: Logger = {
-  debug: () => {},
-  info: () => {},
-  warn: (message, fields) => console.error(`warn: ${message}`, fields === undefined ? '' : JSON.stringify(fields)),
-  error: (message, fields) => console.error(`error: ${message}`, fields === undefined ? '' : JSON.stringify(fields)),
+  debug: (message, fields) => {
+    if (diagnosing) logLine('debug', message, fields);
+  },
+  info: (message, fields) => {
+    if (diagnosing) logLine('info', message, fields);
+  },
+  warn: (message, fields) => logLine('warn', message, fields),
+  error: (message, fields) => logLine('error', message, fields),
 };
 
 async function main(): Promise<void> {
   const settings = JSON.parse(process.argv[2] ?? '') as AppSettings;
   await mkdir(settings.stateDir, { recursive: true });
   // On @platformatic/kafka the app counts its transactions (one stream thread: see counting-client.ts).
-  const counting = settings.client === 'platformatic' ? countingTransactions(await platformaticSupplier(settings.bootstrapServers)) : undefined;
+  const base = settings.client === 'platformatic' ? await platformaticSupplier(settings.bootstrapServers) : undefined;
+  const traced = base === undefined || !diagnosing ? base : reportingSlowTransactionCalls(base, slowCallMs, (call) => logLine('slow', `${call.method} of ${call.transactionalId} took ${call.durationMs} ms`, call));
+  const counting = traced === undefined ? undefined : countingTransactions(traced);
   if (settings.client === 'platformatic') process.env[clientEnvironmentVariable] = 'platformatic'; // for the worker threads' createOptions()
   const options: KafkaStreamsOptions = {
     applicationId: settings.applicationId,

@@ -1,10 +1,14 @@
 /**
  * A child process as the runner sees it: started with its own environment, its JSON lines
  * parsed as they come (state, metrics, errors), and its CPU time and peak memory read from
- * `/proc/<pid>` (all threads of the process, worker threads and the JVM's included).
+ * `/proc/<pid>` (all threads of the process, worker threads and the JVM's included). With
+ * {@link appLogEnvironmentVariable} set to a directory, every child's whole stderr is kept there
+ * as `<label>.log` (the Tributary app then writes its debug log and its slow transaction calls to
+ * it, see `app.ts`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ChildLine } from './protocol.js';
 
@@ -12,6 +16,9 @@ type MetricsLine = Extract<ChildLine, { event: 'metrics' }>;
 type ResultLine = Extract<ChildLine, { event: 'result' }>;
 
 const clockTicksPerSecond = 100; // USER_HZ on Linux
+
+/** Names a directory for the children's whole stderr (diagnosis: where a commit's time went). */
+export const appLogEnvironmentVariable = 'TRIBUTARY_BENCH_APP_LOG';
 
 /** User + system CPU time of process `pid` so far, in ms; undefined once it is gone. */
 function processCpuMs(pid: number): number | undefined {
@@ -71,7 +78,10 @@ export class Child {
       });
     });
     createInterface({ input: this.process.stdout! }).on('line', (text) => this.onLine(text));
+    const logDirectory = process.env[appLogEnvironmentVariable];
+    const logFile = logDirectory === undefined || logDirectory === '' ? undefined : join(logDirectory, `${label}.log`);
     createInterface({ input: this.process.stderr! }).on('line', (text) => {
+      if (logFile !== undefined) appendFileSync(logFile, `${text}\n`);
       this.stderrTail.push(text);
       if (this.stderrTail.length > 20) this.stderrTail.shift();
     });

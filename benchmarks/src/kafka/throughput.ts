@@ -5,10 +5,9 @@
  *
  * The window of a Kafka run opens at the first sign of processing (the child's first metrics
  * line with a record processed, or the group's first committed offset, whichever the runner
- * sees first) and closes at the last record processed: once the group's committed offsets on
- * the events topic reach the topic's end offsets and the child's processed count has settled,
- * the time of the first metrics line that showed the settled count (the commit's time, if the
- * count does not settle within 10 s). The pipe and the engine time themselves: from their first
+ * sees first) and closes at the last record processed once the whole topology is done (every
+ * sub-topology's input committed to its end, repartition topics included: `completion.ts`), the
+ * time of the first metrics line that showed the final processed count. The pipe and the engine time themselves: from their first
  * record to the last one sent on (acknowledged) or committed. events/s = events / window. CPU is
  * the child's user + system time over the same window (/proc/<pid>/stat, every thread); memory
  * is its peak RSS (VmHWM) at the end.
@@ -16,7 +15,8 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Child, sleep } from './child.js';
-import { committedOffset } from './cluster.js';
+import { committedOffset, groupProgress, recordsAfterCommitted, repartitionTopics, type PartitionProgress } from './cluster.js';
+import { completion, countStill, windowEnd } from './completion.js';
 import { commitRates } from './commit-rates.js';
 import { freshStateDirectory, loadedData, startFlagship, uniqueName, type Context, type DataSet, type FlagshipApp } from './context.js';
 import type { EngineSettings } from './engine.js';
@@ -32,7 +32,7 @@ export interface ThroughputMeasurement {
   readonly cpuCores: number;
   readonly cpuMicrosecondsPerEvent: number;
   readonly peakRssBytes: number;
-  /** From the window's start until the group had committed every event (Tributary and Kafka Streams). */
+  /** From the window's start until the group had committed the whole topology's inputs, repartition topics included (Tributary and Kafka Streams). */
   readonly secondsToCommit?: number;
   /** Bytes in the app's state directory at the end (Tributary and Kafka Streams). */
   readonly stateBytes?: number;
@@ -46,22 +46,35 @@ export interface ThroughputMeasurement {
 
 const pollMs = 200;
 
-/** How long the processed count must stand still, once every event is committed, to count as finished (the Java reference prints its count every second). */
+/** How long the processed count and the committed offsets must stand still before the runner reads what lies after offsets short of their end (see `completion.ts`). */
 const settleMs = 1_500;
-/** The longest the runner waits for the count to settle after the commit. */
-const settleLimitMs = 10_000;
+
+/** What a run consumes: the loaded inputs it reads, and (an app) its id, whose repartition topics it reads too. */
+interface Consumed {
+  readonly inputs: readonly string[];
+  readonly applicationId?: string;
+}
 
 /**
  * Follows a child through a run over `data`: the window opens at the first sign of processing
- * and closes at the last record processed, which is when the child's processed count (input,
- * repartition and catalog records) reached the value it settles at once the group has committed
- * every event. `secondsToCommit` keeps the commit-based window beside it.
+ * and closes at the last record processed, once the whole topology is done: the group's
+ * committed offsets on every topic the app consumes, its repartition topics included, at their
+ * ends (or short of them by transaction markers alone), and the end is the first metrics line
+ * that showed the final processed count. `secondsToCommit` runs to the first poll that saw the
+ * committed offsets the run ended with.
  */
-async function measureGroup(context: Context, child: Child, groupId: string, data: DataSet): Promise<ThroughputMeasurement> {
+async function measureGroup(context: Context, child: Child, groupId: string, data: DataSet, consumed: Consumed): Promise<ThroughputMeasurement> {
   const deadline = Date.now() + context.mode.runTimeoutMs;
+  const loadedInputs = new Set(consumed.inputs);
   let startAt: number | undefined;
-  let committedAt: number | undefined;
   let committed = 0;
+  let progress: PartitionProgress[] = [];
+  /** The committed and end offsets of the last poll, and since when they have stood. */
+  let progressKey = '';
+  let progressSince = 0;
+  let checkedAt = 0;
+  let doneAt: number | undefined;
+  let committedAt = 0;
   const cpuSamples: { at: number; cpuMs: number }[] = [];
   for (;;) {
     const failure = child.failure();
@@ -70,20 +83,34 @@ async function measureGroup(context: Context, child: Child, groupId: string, dat
     if (now > deadline) {
       const metrics = child.lastMetrics;
       const seen = metrics === undefined ? 'no metrics' : `processed ${metrics.processed}${metrics.tasks === undefined ? '' : `, tasks [${metrics.tasks.join(', ')}]`}`;
-      throw new Error(`timed out after ${context.mode.runTimeoutMs / 1000} s with ${committed} of ${data.events} events committed (app ${child.state ?? 'with no state'}, ${seen})`);
+      const behind = progress.filter((entry) => entry.committed < entry.end).map((entry) => `${entry.topic}-${entry.partition} at ${entry.committed} of ${entry.end}`);
+      throw new Error(`timed out after ${context.mode.runTimeoutMs / 1000} s with ${committed} of ${data.events} events committed${behind.length === 0 ? '' : ` (behind: ${behind.slice(0, 8).join(', ')}${behind.length > 8 ? ', ...' : ''})`} (app ${child.state ?? 'with no state'}, ${seen})`);
     }
-    if (committedAt === undefined) committed = await committedOffset(context.admin, groupId, data.eventsTopic).catch(() => committed);
+    if (committed < data.events) committed = await committedOffset(context.admin, groupId, data.eventsTopic).catch(() => committed);
     const cpu = child.cpuMs();
     if (cpu !== undefined) cpuSamples.push({ at: Date.now(), cpuMs: cpu });
     if (startAt === undefined && (committed > 0 || child.firstProcessing !== undefined)) startAt = Math.min(now, child.firstProcessing?.ts ?? now);
     if (child.result !== undefined) return fromResult(child.result);
-    if (startAt !== undefined && committed >= data.events) {
-      committedAt ??= now;
-      const last = child.lastMetrics;
-      const reachedAt = last === undefined ? undefined : child.metrics.find((line) => line.processed >= last.processed)?.ts;
-      const settled = last !== undefined && reachedAt !== undefined && last.ts - reachedAt >= settleMs;
-      if (settled || last === undefined || now - committedAt > settleLimitMs) {
-        const endAt = settled ? reachedAt : committedAt;
+    if (startAt !== undefined && committed >= data.events && doneAt === undefined) {
+      const topics = [...consumed.inputs, ...(consumed.applicationId === undefined ? [] : await repartitionTopics(context.admin, consumed.applicationId))];
+      progress = await groupProgress(context.admin, groupId, topics);
+      const key = JSON.stringify(progress);
+      if (key !== progressKey) {
+        progressKey = key;
+        progressSince = now;
+      }
+      const state = completion(progress, loadedInputs);
+      if (state.state === 'done') doneAt = now;
+      else if (state.state === 'unsure' && now - progressSince >= settleMs && countStill(child.metrics, settleMs) && now - checkedAt >= settleMs) {
+        checkedAt = now;
+        if (!(await recordsAfterCommitted(context.broker.bootstrap, context.admin, uniqueName(context, 'probe'), state.unsure))) doneAt = Date.now();
+      }
+      if (doneAt !== undefined) committedAt = progressSince;
+    }
+    if (startAt !== undefined && doneAt !== undefined) {
+      const end = child.metrics.length === 0 ? { endAt: committedAt, processed: undefined } : windowEnd(child.metrics, doneAt);
+      if (end !== undefined) {
+        const endAt = end.endAt;
         const seconds = (endAt - startAt) / 1000;
         // The app's metrics lines come every 200 ms: a run inside one interval has no window to divide by.
         if (seconds <= 0) throw new Error(`all ${data.events} events were processed between two metrics lines (200 ms apart), too fast to time: load more events (--events)`);
@@ -96,7 +123,7 @@ async function measureGroup(context: Context, child: Child, groupId: string, dat
           cpuMicrosecondsPerEvent: (cpuMs * 1000) / data.events,
           peakRssBytes: child.peakRss() ?? 0,
           secondsToCommit: (committedAt - startAt) / 1000,
-          ...(last === undefined ? {} : { processed: last.processed }),
+          ...(end.processed === undefined ? {} : { processed: end.processed }),
           ...commitRates(child.metrics, startAt, endAt),
         };
       }
@@ -129,7 +156,7 @@ export async function runCeiling(context: Context, client: BenchClient = 'kafkaj
   try {
     // The pipes time themselves (see pipe.ts); kafkajs commits only after a batch, and after the
     // last one no batch comes, so its committed offsets would not show the end.
-    return await measureGroup(context, child, groupId, data);
+    return await measureGroup(context, child, groupId, data, { inputs: [data.eventsTopic] });
   } finally {
     await child.stop();
   }
@@ -142,7 +169,8 @@ export async function runFlagship(context: Context, app: Omit<FlagshipApp, 'comm
   const stateDirectory = await freshStateDirectory(context, applicationId);
   const child = await startFlagship(context, { commitIntervalMs: context.commitIntervalMs, ...app }, data, applicationId, stateDirectory);
   try {
-    const measurement = await measureGroup(context, child, applicationId, data);
+    const inputs = app.topology === 'pipe' ? [data.eventsTopic] : [data.eventsTopic, data.catalogTopic];
+    const measurement = await measureGroup(context, child, applicationId, data, { inputs, applicationId });
     const stateBytes = directoryBytes(stateDirectory);
     return stateBytes === undefined ? measurement : { ...measurement, stateBytes };
   } finally {

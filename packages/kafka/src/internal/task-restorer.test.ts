@@ -101,3 +101,73 @@ describe('TaskManager restore', () => {
     expect(handle.checkpoints).toEqual([]);
   });
 });
+
+describe('TaskManager commits of stores', () => {
+  let stateDir: string;
+  beforeEach(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'task-manager-'));
+  });
+  afterEach(async () => {
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  /** A handle whose commits and checkpoint writes wait for {@link release}, counting those begun. */
+  class SlowDiskHandle extends RecordingHandle {
+    static begun = 0;
+    static release: () => void = () => {};
+    static readonly disk = new Promise<void>((resolve) => (SlowDiskHandle.release = resolve));
+    override async commit(): Promise<void> {
+      SlowDiskHandle.begun++;
+      await SlowDiskHandle.disk;
+    }
+    override async writeCheckpoint(offset: number): Promise<void> {
+      SlowDiskHandle.begun++;
+      await SlowDiskHandle.disk;
+      await super.writeCheckpoint(offset);
+    }
+  }
+
+  async function runningTasks(count: number): Promise<{ manager: TaskManager; handles: SlowDiskHandle[] }> {
+    const handles: SlowDiskHandle[] = [];
+    const memory = Stores.inMemoryKeyValueStore('counts');
+    const supplier = {
+      kind: 'key-value' as const,
+      name: 'counts',
+      get: () => memory.get(),
+      prepare: async () => {
+        const handle = new SlowDiskHandle(join(stateDir, `counts-${handles.length}`));
+        handles.push(handle);
+        return handle;
+      },
+    };
+    const streams = new StreamsBuilder();
+    streams.stream('clicks', { keySerde: Serdes.String(), valueSerde: Serdes.String() }).groupByKey().count(Materialized.as(supplier));
+    const builder = topologyBuilder(streams.build())!;
+    const options = resolveKafkaStreamsOptions({ applicationId: 'disk', bootstrapServers: '127.0.0.1:9', stateDir, logger: silentLogger });
+    const collector = { forTask: () => ({ context: undefined, send: () => {}, partitionCount: () => count }), discard: () => {} } as unknown as KafkaRecordCollector;
+    const manager = new TaskManager({ client: {} as KafkaClientSupplier, admin: {} as StreamsAdmin, builder, options, collectorFor: () => collector, globalStores: new Map(), producer: undefined });
+    const [subtopology] = builder.subtopologies();
+    for (let partition = 0; partition < count; partition++) {
+      const managed = await manager.create(`0_${partition}`, subtopology!, partition, { clicks: [partition] });
+      managed.state = 'running';
+    }
+    return { manager, handles };
+  }
+
+  it("commits every task's stores and writes every checkpoint at once, not one disk wait after another", async () => {
+    const { manager, handles } = await runningTasks(3);
+    expect(handles).toHaveLength(3);
+    const committing = manager.commitStores();
+    await new Promise((resolve) => setImmediate(resolve));
+    // One at a time, the second would wait for the first's disk.
+    expect(SlowDiskHandle.begun).toBe(3);
+    const offsets = new Map([0, 1, 2].map((partition) => [`disk-counts-changelog:${partition}`, 10 + partition]));
+    const checkpointing = manager.writeCheckpoints(offsets);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(SlowDiskHandle.begun).toBe(6);
+    SlowDiskHandle.release();
+    await committing;
+    await checkpointing;
+    expect(handles.map((handle) => handle.checkpoints)).toEqual([[10], [11], [12]]);
+  });
+});

@@ -24,6 +24,9 @@
  *   `timestamp` (float64), `name`, `category` (strings), `revenue` (float64);
  * - a string: a uint32 header, its byte length × 2, plus 1 when the bytes are UTF-16LE rather
  *   than UTF-8 (a string with a lone surrogate, which UTF-8 cannot hold), then the bytes.
+ *
+ * @packageDocumentation
+ * @module @tributary/example-product-analytics/repartition-serdes
  */
 import { DeserializationError, JsonSchemaSerde, SerializationError, type Headers, type Serde } from '@tributary/streams';
 import { enrichedEventSchema, productEventSchema, type EnrichedEvent, type EventType, type ProductEvent } from './model.js';

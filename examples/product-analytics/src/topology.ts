@@ -55,9 +55,7 @@ import { resolveOptions, type ProductAnalyticsOptions, type ResolvedOptions } fr
 import {
   AlertSerde,
   CategoryStatsSerde,
-  EnrichedEventSerde,
   FunnelAggregateSerde,
-  ProductEventSerde,
   ProductSerde,
   ProductStatsSerde,
   ProductTrendSerde,
@@ -65,6 +63,7 @@ import {
   type FunnelAggregate,
   type TrendAggregate,
 } from './serdes.js';
+import { EnrichedEventRepartitionSerde, ProductEventRepartitionSerde } from './repartition-serdes.js';
 
 export { defaultOptions, resolveOptions } from './options.js';
 export type { AlertThresholds, ProductAnalyticsOptions, ProductAnalyticsTopics, ResolvedOptions } from './options.js';
@@ -294,7 +293,7 @@ export function buildTopology(builder?: StreamsBuilder, options: ProductAnalytic
       const { event } = result as ValidEvent; // the branch holds only valid results
       return pair(event.productId, event);
     }, Named.as('key-by-product'))
-    .repartition({ name: 'events-by-product', keySerde: string, valueSerde: ProductEventSerde })
+    .repartition({ name: 'events-by-product', keySerde: string, valueSerde: ProductEventRepartitionSerde })
     .processValues(
       () => new DeduplicateInEventTime<string, ProductEvent>(storeNames.dedupeIds, resolved.dedupeHorizonMs, (record) => record.value.eventId),
       Named.as('dedupe-by-event-id'),
@@ -316,10 +315,10 @@ export function buildTopology(builder?: StreamsBuilder, options: ProductAnalytic
   const catalog: KTable<string, Product> = catalogChanges['catalog-valid']
     .mapValues((result) => (result as ValidCatalogChange).product as Product, Named.as('catalog-to-product')) // null deletes
     .toTable(Named.as('catalog-table'), { storeName: storeNames.catalog, keySerde: string, valueSerde: ProductSerde });
-  const enriched = events.leftJoin(catalog, enrich, { keySerde: string, valueSerde: ProductEventSerde });
+  const enriched = events.leftJoin(catalog, enrich, { keySerde: string, valueSerde: ProductEventRepartitionSerde });
   enriched
     .filter((_productId, event) => event.category === unknownCategory, Named.as('unknown-products'))
-    .groupByKey({ keySerde: string, valueSerde: EnrichedEventSerde })
+    .groupByKey({ keySerde: string, valueSerde: EnrichedEventRepartitionSerde })
     .count({ storeName: storeNames.unknownProducts, keySerde: string });
 
   // 4. Windows. One aggregate holds the funnel counts and the unique-user sketch together: a
@@ -327,7 +326,7 @@ export function buildTopology(builder?: StreamsBuilder, options: ProductAnalytic
   const precision = resolved.sketchPrecision;
   const tumbling = TimeWindows.ofSizeAndGrace(resolved.windowSizeMs, resolved.gracePeriodMs);
   const productWindows = enriched
-    .groupByKey({ keySerde: string, valueSerde: EnrichedEventSerde })
+    .groupByKey({ keySerde: string, valueSerde: EnrichedEventRepartitionSerde })
     .windowedBy(tumbling)
     .aggregate(
       () => emptyFunnel(precision),
@@ -335,7 +334,7 @@ export function buildTopology(builder?: StreamsBuilder, options: ProductAnalytic
       { storeName: storeNames.productWindows, keySerde: string, valueSerde: FunnelAggregateSerde },
     );
   const categoryWindows = enriched
-    .groupBy((_productId, event) => event.category, { name: 'events-by-category', keySerde: string, valueSerde: EnrichedEventSerde })
+    .groupBy((_productId, event) => event.category, { name: 'events-by-category', keySerde: string, valueSerde: EnrichedEventRepartitionSerde })
     .windowedBy(tumbling)
     .aggregate(
       () => emptyFunnel(precision),
@@ -349,7 +348,7 @@ export function buildTopology(builder?: StreamsBuilder, options: ProductAnalytic
   // windows also compare across products and minutes (a dashboard's "last 5 minutes, per
   // minute"), and any burst shorter than 4 minutes falls wholly inside one of them.
   const trendWindows = enriched
-    .groupByKey({ keySerde: string, valueSerde: EnrichedEventSerde })
+    .groupByKey({ keySerde: string, valueSerde: EnrichedEventRepartitionSerde })
     .windowedBy(TimeWindows.ofSizeAndGrace(resolved.trendWindowSizeMs, resolved.gracePeriodMs).advanceBy(resolved.trendAdvanceMs))
     .aggregate(
       (): TrendAggregate => ({ views: 0, purchases: 0, name: '', category: '', lastEventAt: 0 }),

@@ -119,6 +119,15 @@ describe('JsonSchemaSerde', () => {
     }
   });
 
+  it('checks a value decoded elsewhere as deserialize checks a parsed one', () => {
+    const checker = new JsonSchemaSerde<ProductEvent>(productSchema);
+    const good = { id: 'p-1', price: 2, quantity: 1, tags: [] };
+    expect(checker.validated(topic, good)).toBe(good);
+    const error = thrown(() => checker.validated(topic, { id: 'p-1', price: -1, quantity: 1, tags: [] }));
+    expect(error).toBeInstanceOf(DeserializationError);
+    expect(error.message).toBe("JsonSchema deserializer on topic 'events': /price must be >= 0");
+  });
+
   it('names the extra property when additionalProperties is false', () => {
     const strict = Serdes.JsonSchema<{ id: string }>({
       type: 'object',

@@ -199,6 +199,17 @@ export class JsonSchemaSerde<T> implements Serde<T> {
         { cause: error },
       );
     }
+    return this.validated(topic, value);
+  }
+
+  /**
+   * Checks a value that was decoded some other way (a binary serde of the same type, say)
+   * against the schema, as {@link deserialize} checks what it parsed, and returns it as `T`.
+   *
+   * @param topic the topic the value was read from, named in the error
+   * @throws DeserializationError listing what does not match, as `deserialize` throws it.
+   */
+  validated(topic: string, value: unknown): T {
     if (!this.validate(value)) {
       throw new DeserializationError(`JsonSchema deserializer on topic '${topic}': ${describeSchemaErrors(this.validate.errors)}`);
     }

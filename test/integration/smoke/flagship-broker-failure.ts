@@ -72,6 +72,15 @@ const instanceName = 'flagship-1';
 /** Kafka's own topics that exactly-once depends on: a restarted broker must be back in their ISR too. */
 const kafkaInternalTopics = ['__transaction_state', '__consumer_offsets'];
 
+/**
+ * Those of {@link kafkaInternalTopics} the cluster has: the transaction state log exists only once
+ * a transaction was begun, never under at-least-once (a metadata request naming it then fails).
+ */
+async function existingInternalTopics(run: FlagshipRun): Promise<string[]> {
+  const topics = new Set(await run.admin.listTopics());
+  return kafkaInternalTopics.filter((topic) => topics.has(topic));
+}
+
 /** The flagship's topics now: inputs and outputs, and the internal topics the app created. */
 async function flagshipTopics(run: FlagshipRun): Promise<string[]> {
   const internal = (await run.admin.listTopics()).filter((topic) => topic.startsWith(`${run.applicationId}-`));
@@ -90,13 +99,14 @@ function checkAlive(run: FlagshipRun): void {
  */
 async function failBroker(run: FlagshipRun, cluster: LocalCluster, kind: BrokerFailure['kind'], spare: BrokerId | undefined, downMs: number): Promise<BrokerFailure> {
   const topics = await flagshipTopics(run);
+  const internalTopics = await existingInternalTopics(run);
   const { broker, leads } = await busiestLeader(run.admin, topics, spare);
   const act = kind === 'kill -9' ? () => cluster.killBroker(broker) : () => cluster.stopBroker(broker);
   await run.cluster.failure(instanceName, 'broker', act);
   await sleep(downMs);
   checkAlive(run);
   await cluster.startBroker(broker);
-  const rejoinMs = await waitInSync(run.admin, [...topics, ...kafkaInternalTopics], broker, 180_000);
+  const rejoinMs = await waitInSync(run.admin, [...topics, ...internalTopics], broker, 180_000);
   checkAlive(run);
   const failure = { kind, broker, partitionsLed: leads.get(broker) ?? 0, rejoinMs };
   const partitions = [...leads.values()].reduce((sum, count) => sum + count, 0);
@@ -158,7 +168,7 @@ export async function runBrokerFailureScenario(options: BrokerFailureOptions): P
 
   const topics = await flagshipTopics(run);
   const replicationFactors = new Map<string, number>();
-  const { topics: metadata } = await run.admin.fetchTopicMetadata({ topics: [...topics, ...kafkaInternalTopics] });
+  const { topics: metadata } = await run.admin.fetchTopicMetadata({ topics: [...topics, ...(await existingInternalTopics(run))] });
   for (const { name, partitions } of metadata) replicationFactors.set(name, Math.min(...partitions.map((partition) => partition.replicas.length)));
   // Every broker up again and in sync before the count.
   for (const id of brokerIds) await waitInSync(run.admin, topics, id, 60_000);

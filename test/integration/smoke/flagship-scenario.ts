@@ -6,6 +6,8 @@
  * left, until the last instance finishes the backlog. Then flagship-verify.ts recomputes the
  * answer from the input topics and compares every window.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { onTestFinished } from 'vitest';
 import { EventGenerator, type GeneratedRecord } from '../../../examples/product-analytics/src/generator.js';
@@ -301,6 +303,16 @@ export async function finishFlagship(run: FlagshipRun, commitIntervalMs: number,
   return summary;
 }
 
+/** Writes every instance's events, in start order, to `.scratch/failure-logs/<name>-<time>.jsonl`. */
+async function writeInstanceLogs(run: FlagshipRun, name: string): Promise<void> {
+  const directory = join(import.meta.dirname, '../../../.scratch/failure-logs');
+  await mkdir(directory, { recursive: true });
+  const file = join(directory, `${name}-${Date.now()}.jsonl`);
+  const lines = run.cluster.instances.flatMap((instance) => [JSON.stringify({ event: 'instance', name: instance.name, pid: instance.child.pid, exit: instance.exit }), ...instance.events.map((event) => JSON.stringify(event))]);
+  await writeFile(file, lines.join('\n') + '\n');
+  console.log(`SMOKE ${name}: every instance's log (debug included) is in ${file}`);
+}
+
 export interface FlagshipKillOptions {
   readonly name: string;
   readonly guarantee: Guarantee;
@@ -362,6 +374,11 @@ export async function runFlagshipKillScenario(options: FlagshipKillOptions): Pro
     cluster.start(name);
   }
   console.log(`SMOKE ${options.name}: events not yet committed shortly before each kill: ${lagAtKills.join(', ')} of ${options.events}`);
-  const summary = await finishFlagship(run, options.commitIntervalMs, lagAtKills.length);
-  return { summary, lagAtKills };
+  try {
+    const summary = await finishFlagship(run, options.commitIntervalMs, lagAtKills.length);
+    return { summary, lagAtKills };
+  } finally {
+    // With SMOKE_APP_LOG=1 (each task's commits, checkpoints and restores), every instance's log, killed ones included.
+    if (process.env.SMOKE_APP_LOG === '1') await writeInstanceLogs(run, options.name);
+  }
 }

@@ -255,6 +255,11 @@ export class SmokeCluster<Config extends AppConfig = SmokeAppConfig> {
     return found;
   }
 
+  /** Every instance started so far, restarts included, in order. */
+  get instances(): readonly SmokeProcess[] {
+    return this.history;
+  }
+
   get names(): string[] {
     return [...this.processes.keys()];
   }

@@ -2,7 +2,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { KafkaClientError } from '../client/client-error.js';
 import type { OutgoingKafkaRecord } from '../client/kafka-client.js';
 import { DeadLetterHeaders, Headers, recordSizeInBytes, silentLogger } from '@tributary/streams';
-import { describeSendError, KafkaRecordCollector, LINGER_MS, LINGER_RECORDS, OutgoingRecord, requestsOf, type TaskRecordCollector, type KafkaRecordCollectorOptions } from './kafka-record-collector.js';
+import { KafkaRecordCollector, LINGER_MS, LINGER_RECORDS, type TaskRecordCollector, type KafkaRecordCollectorOptions } from './kafka-record-collector.js';
+import { OutgoingRecord } from './outgoing-record.js';
+import { describeSendError, requestsOf } from './send-requests.js';
 import { RecordSendError, TaskCorruptedError } from '../errors.js';
 import { defaultPartition } from './murmur2.js';
 

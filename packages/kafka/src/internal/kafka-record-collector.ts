@@ -36,11 +36,13 @@
  * failure is kept and thrown by the next {@link KafkaRecordCollector.flush} (the thread also
  * checks {@link KafkaRecordCollector.failure} after each batch).
  */
-import { DeadLetterHeaders, fitDeadLetter, Headers, StreamRecord, StreamsError, type ErrorHandlerContext, type HandlerResponse, type Logger } from '@tributary/streams';
-import type { RecordCollector, StreamTask } from '@tributary/streams/engine';
+import { DeadLetterHeaders, fitDeadLetter, StreamRecord, StreamsError, type ErrorHandlerContext, type HandlerResponse, type Headers, type Logger } from '@tributary/streams';
+import type { RecordCollector } from '@tributary/streams/engine';
 import { brokersUnavailable, RecordSendError, TaskCorruptedError } from '../errors.js';
-import { clientErrorIn, KafkaClientError } from '../client/client-error.js';
-import type { OutgoingKafkaRecord, RecordHeaders, RecordSender, SendAcknowledgement } from '../client/kafka-client.js';
+import { clientErrorIn } from '../client/client-error.js';
+import type { RecordSender, SendAcknowledgement } from '../client/kafka-client.js';
+import { OutgoingRecord, toKafkaHeaders, type TaskContext } from './outgoing-record.js';
+import { describeSendError, requestsOf, type SendRequest } from './send-requests.js';
 import { defaultPartition } from './murmur2.js';
 
 /**
@@ -57,205 +59,12 @@ export const LINGER_RECORDS = 500;
  */
 export const LINGER_MS = 5;
 
-type TaskContext = StreamTask['context'];
-
-function toKafkaHeaders(headers: Headers): RecordHeaders | undefined {
-  if (headers.size === 0) return undefined;
-  const result: RecordHeaders = {};
-  for (const header of headers) {
-    const value = header.value;
-    const previous = result[header.key];
-    if (previous === undefined) result[header.key] = value;
-    else if (Array.isArray(previous)) previous.push(value);
-    else result[header.key] = [previous, value];
-  }
-  return result;
-}
-
-/**
- * One record to send: the kafkajs message (the fields kafkajs reads), plus what the production
- * handler needs should it fail — the task and the source record it came from. One object per
- * record, as the plain message was before. Only the message's fields are own properties: kafkajs
- * spreads each message into the record it encodes (`{ ...message, offsetDelta }`), and private
- * fields are not copied, so the bookkeeping costs nothing there.
- */
-export class OutgoingRecord implements OutgoingKafkaRecord {
-  headers: RecordHeaders | undefined = undefined;
-  partition: number | undefined = undefined;
-  /** `undefined` when the record has none: kafkajs stamps it with the current time, as Kafka's producer does. */
-  readonly timestamp: string | undefined;
-  readonly #recordHeaders: Headers;
-  readonly #recordTimestamp: number | undefined;
-  readonly #context: TaskContext | undefined;
-  // Where the record came from; `context` is undefined for dead letters, whose failure is fatal.
-  readonly #sourceTopic: string | undefined;
-  readonly #sourcePartition: number;
-  readonly #sourceOffset: number;
-  readonly #sourceTimestamp: number;
-  readonly #sourceKey: Buffer | null | undefined;
-  readonly #sourceValue: Buffer | null | undefined;
-  readonly #sourceHeaders: Headers | undefined;
-  readonly #nodeName: string;
-  #assigned = false;
-
-  constructor(
-    readonly key: Buffer | null,
-    readonly value: Buffer | null,
-    recordHeaders: Headers,
-    recordTimestamp: number | undefined,
-    context: TaskContext | undefined,
-  ) {
-    this.timestamp = recordTimestamp === undefined ? undefined : String(recordTimestamp);
-    this.#recordHeaders = recordHeaders;
-    this.#recordTimestamp = recordTimestamp;
-    this.#context = context;
-    this.#sourceTopic = context?.topic;
-    this.#sourcePartition = context?.partition ?? -1;
-    this.#sourceOffset = context?.offset ?? -1;
-    this.#sourceTimestamp = context?.sourceTimestamp ?? recordTimestamp ?? -1;
-    this.#sourceKey = context?.sourceKey;
-    this.#sourceValue = context?.sourceValue;
-    this.#sourceHeaders = context?.sourceHeaders;
-    this.#nodeName = context?.currentNode?.name ?? 'record-collector';
-  }
-
-  /** The record's headers as the topology wrote them. */
-  get recordHeaders(): Headers {
-    return this.#recordHeaders;
-  }
-
-  /** The record's timestamp as the topology wrote it. */
-  get recordTimestamp(): number | undefined {
-    return this.#recordTimestamp;
-  }
-
-  /** Whether the collector picked the record's partition (it came without one). */
-  get partitionAssigned(): boolean {
-    return this.#assigned;
-  }
-
-  /** Sets the partition the collector picked for a record that came without one. */
-  assignPartition(partition: number): void {
-    this.partition = partition;
-    this.#assigned = true;
-  }
-
-  /** The sending task's context; `undefined` for dead letters. */
-  get context(): TaskContext | undefined {
-    return this.#context;
-  }
-
-  /** The handler context: the source record when there was one, as the engine's own handlers get it. */
-  errorContext(logger: Logger): ErrorHandlerContext {
-    const context = this.#context!;
-    const fromSource = this.#sourceTopic !== undefined;
-    return {
-      taskId: context.taskId,
-      topic: this.#sourceTopic,
-      partition: fromSource ? this.#sourcePartition : undefined,
-      offset: fromSource ? this.#sourceOffset : undefined,
-      processorNodeName: this.#nodeName,
-      sourceRawKey: fromSource ? this.#sourceKey : undefined,
-      sourceRawValue: fromSource ? this.#sourceValue : undefined,
-      headers: fromSource && this.#sourceHeaders !== undefined ? this.#sourceHeaders : new Headers(),
-      timestamp: fromSource ? this.#sourceTimestamp : (this.#recordTimestamp ?? -1),
-      logger,
-    };
-  }
-}
-
 /** A record the brokers refused, with why. */
 interface FailedSend {
   readonly topic: string;
   readonly record: OutgoingRecord;
   readonly error: Error;
 }
-
-/**
- * The most record bytes (keys, values and headers, plus a per-record allowance) put in one send
- * request: well below the brokers' default message.max.bytes (1 MiB), which bounds each
- * partition's record batch in the request.
- */
-const MAX_REQUEST_BYTES = 512 * 1024;
-const RECORD_OVERHEAD_BYTES = 64;
-/**
- * The most records of one topic put in one send request. kafkajs regroups each topic's messages
- * by partition by copying the partition's array for every message (`groupMessagesPerPartition`),
- * quadratic in a partition's records per request; this bounds that copying to a few hundred
- * elements per record, at the cost of a request per this many records.
- */
-const MAX_REQUEST_TOPIC_RECORDS = 1_000;
-
-function sizeOf(record: OutgoingRecord): number {
-  let size = RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  // Most records have no headers: no iterator for them.
-  const headers = record.recordHeaders;
-  if (headers.size > 0) for (const header of headers) size += header.key.length + (header.value?.length ?? 0);
-  return size;
-}
-
-/** One send request: records of one topic-partition, in order. */
-export interface SendRequest {
-  readonly topic: string;
-  readonly partition: number;
-  readonly records: OutgoingRecord[];
-  /** Whether some record came with its partition (changelogs), so the request's next offset is noted. */
-  explicit: boolean;
-}
-
-/** A partition's requests being cut. */
-interface PartitionRequests {
-  readonly requests: SendRequest[];
-  current: SendRequest | undefined;
-  bytes: number;
-}
-
-/**
- * Buffered records, each with its partition, cut into requests of one topic-partition each: at
- * most {@link MAX_REQUEST_BYTES} (a larger record goes alone) and {@link MAX_REQUEST_TOPIC_RECORDS}
- * records. Returns each partition's requests, in the order of its records.
- */
-export function requestsOf(buffered: ReadonlyMap<string, readonly OutgoingRecord[]>, maxBytes = MAX_REQUEST_BYTES, maxRecords = MAX_REQUEST_TOPIC_RECORDS): SendRequest[][] {
-  const result: SendRequest[][] = [];
-  for (const [topic, records] of buffered) {
-    const partitions = new Map<number, PartitionRequests>();
-    for (const record of records) {
-      const partition = record.partition;
-      if (partition === undefined) throw new Error(`A record for topic '${topic}' has no partition: the collector assigns one before cutting requests`);
-      let entry = partitions.get(partition);
-      if (entry === undefined) {
-        entry = { requests: [], current: undefined, bytes: 0 };
-        partitions.set(partition, entry);
-        result.push(entry.requests);
-      }
-      const size = sizeOf(record);
-      let current = entry.current;
-      if (current !== undefined && (entry.bytes + size > maxBytes || current.records.length >= maxRecords)) current = undefined;
-      if (current === undefined) {
-        current = { topic, partition, records: [], explicit: false };
-        entry.current = current;
-        entry.requests.push(current);
-        entry.bytes = 0;
-      }
-      current.records.push(record);
-      entry.bytes += size;
-      if (!record.partitionAssigned) current.explicit = true;
-    }
-  }
-  return result;
-}
-
-/** A send failure as text: its message, its cause's (the most specific in a kafkajs error chain), and what to do when the topic is missing. */
-export function describeSendError(clientError: Error): string {
-  // The client's own error, as its library worded it (a KafkaClientError repeats its message).
-  const error = clientError instanceof KafkaClientError && clientError.cause instanceof Error ? clientError.cause : clientError;
-  const cause = error.cause instanceof Error && error.cause.message !== error.message ? `: ${error.cause.message}` : '';
-  return `${error.message}${cause}${clientErrorIn(clientError)?.kind === 'unknown-topic' ? ` (${UNKNOWN_TOPIC_HINT})` : ''}`;
-}
-
-/** What UNKNOWN_TOPIC_OR_PARTITION ("This server does not host this topic-partition") means for a sink. */
-const UNKNOWN_TOPIC_HINT =
-  "the topic does not exist, or has fewer partitions than the record was sent to: create it with the partitions you want before starting the application, or let the brokers create topics (auto.create.topics.enable)";
 
 export interface KafkaRecordCollectorOptions {
   readonly producer: RecordSender;

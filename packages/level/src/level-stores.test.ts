@@ -103,6 +103,24 @@ describe('LevelDB key-value store', () => {
     await closeStore(newer.store);
   });
 
+  it('checkpoints only the flushes made before the checkpoint was asked for: one made while it waits is newer data, wiped on reopen', async () => {
+    const stateDir = freshStateDir();
+    const first = await openKeyValue(stateDir);
+    first.store.put('a', 1);
+    first.store.flush();
+    const checkpoint = first.handle.writeCheckpoint(5);
+    // A flush while the checkpoint waits for the one before it: its writes lie past offset 5.
+    first.store.put('b', 2);
+    first.store.flush();
+    await checkpoint;
+    await first.handle.commit();
+    await closeStore(first.store);
+    const reopened = await openKeyValue(stateDir);
+    expect(reopened.handle.wiped).toBe(true);
+    expect(reopened.store.get('b')).toBeUndefined();
+    await closeStore(reopened.store);
+  });
+
   it('restores changelog records in batches, honouring tombstones and reporting progress', async () => {
     const stateDir = freshStateDir();
     const supplier = LevelStores.persistentKeyValueStore('counts');

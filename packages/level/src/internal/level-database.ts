@@ -269,12 +269,15 @@ export class LevelDatabase {
   }
 
   /**
-   * Records that the store reflects its changelog up to `offset`: waits for every flush, then
-   * writes `.checkpoint` atomically (temporary file, fsync, rename).
+   * Records that the store reflects its changelog up to `offset`: waits for every flush so far,
+   * then writes `.checkpoint` atomically (temporary file, fsync, rename). The checkpoint vouches
+   * for the flushes made before this call only: one made while it waits would hold writes past
+   * `offset`, so the sequence is taken
+   * now, and such a batch on disk counts as newer data at the next open (wiped and restored).
    */
   async writeCheckpoint(offset: number): Promise<void> {
-    await this.commit();
     const contents: CheckpointContents = { offset, flushSequence: this.flushSequence };
+    await this.commit();
     const temporary = join(this.path, `${checkpointFile}.tmp`);
     try {
       const file = await open(temporary, 'w', 0o600);

@@ -278,7 +278,10 @@ export interface StoreHandle {
   checkpointOffset(): number | undefined;
   /** Waits until every flush so far has reached disk; rejects if a write failed. */
   commit(): Promise<void>;
-  /** Waits for {@link StoreHandle.commit}, then records atomically that the store reflects its changelog up to `offset`. */
+  /**
+   * Waits for {@link StoreHandle.commit}, then records atomically that the store reflects its
+   * changelog up to `offset`: the flushes made before this call, not one made while it waits.
+   */
   writeCheckpoint(offset: number): Promise<void>;
   /**
    * Applies changelog records (in the changelog's key format; `null` values are tombstones) in

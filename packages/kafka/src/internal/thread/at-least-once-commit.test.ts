@@ -3,7 +3,7 @@ import { KafkaClientError } from '../../client/client-error.js';
 import type { KafkaClientSupplier, StreamsProducer } from '../../client/kafka-client.js';
 import { FakeKafkaCluster } from '../../client/testing/fake-kafka-cluster.js';
 import { TaskCorruptedError, TaskMigratedError } from '../../errors.js';
-import { forwardAndCountTopology, startThread, values } from './thread-test-kit.js';
+import { forwardAndCountTopology, SendGate, startThread, values } from './thread-test-kit.js';
 
 /**
  * At-least-once commits through the client seam, on the in-memory cluster: one input partition,
@@ -119,34 +119,18 @@ describe('AtLeastOnceCommit', () => {
 });
 
 /** The cluster's clients, with the shared producer's sends held back while the test says so. */
-function holdSends(base: KafkaClientSupplier): { client: KafkaClientSupplier; hold(): void; release(): void; waiting(): number } {
-  let gate: Promise<void> | undefined;
-  let open = (): void => {};
-  let waiting = 0;
+function holdSends(base: KafkaClientSupplier): { client: KafkaClientSupplier } & SendGate {
+  const gate = new SendGate();
   const producer = (): StreamsProducer => {
     const inner = base.producer();
     return {
       connect: () => inner.connect(),
       disconnect: () => inner.disconnect(),
       send: async (topic, records) => {
-        if (gate !== undefined) {
-          waiting++;
-          await gate;
-          waiting--;
-        }
+        await gate.pass();
         return inner.send(topic, records);
       },
     };
   };
-  return {
-    client: { ...base, producer },
-    hold: () => {
-      gate = new Promise((resolve) => (open = resolve));
-    },
-    release: () => {
-      gate = undefined;
-      open();
-    },
-    waiting: () => waiting,
-  };
+  return Object.assign(gate, { client: { ...base, producer } });
 }

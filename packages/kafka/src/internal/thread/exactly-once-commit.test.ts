@@ -3,7 +3,7 @@ import { KafkaClientError } from '../../client/client-error.js';
 import type { KafkaClientSupplier, TransactionalProducer } from '../../client/kafka-client.js';
 import { FakeKafkaCluster } from '../../client/testing/fake-kafka-cluster.js';
 import { TaskCorruptedError, TaskMigratedError } from '../../errors.js';
-import { forwardAndCountTopology, startThread, values } from './thread-test-kit.js';
+import { forwardAndCountTopology, SendGate, startThread, values } from './thread-test-kit.js';
 
 /** Exactly-once (v1, a transactional producer per task) commits through the client seam, on the in-memory cluster. */
 const exactlyOnce = { processingGuarantee: 'exactly_once', commitIntervalMs: 600_000 } as const;
@@ -114,10 +114,8 @@ describe('ExactlyOnceCommit', () => {
 });
 
 /** The cluster's clients, with the transactional producers' sends held back while the test says so. */
-function holdTransactionalSends(base: KafkaClientSupplier): { client: KafkaClientSupplier; hold(): void; release(): void; waiting(): number } {
-  let gate: Promise<void> | undefined;
-  let open = (): void => {};
-  let waiting = 0;
+function holdTransactionalSends(base: KafkaClientSupplier): { client: KafkaClientSupplier } & SendGate {
+  const gate = new SendGate();
   const transactionalProducer: KafkaClientSupplier['transactionalProducer'] = (config) => {
     const inner = base.transactionalProducer(config);
     const producer: TransactionalProducer = {
@@ -128,25 +126,11 @@ function holdTransactionalSends(base: KafkaClientSupplier): { client: KafkaClien
       abortTransaction: () => inner.abortTransaction(),
       disconnect: () => inner.disconnect(),
       send: async (topic, records) => {
-        if (gate !== undefined) {
-          waiting++;
-          await gate;
-          waiting--;
-        }
+        await gate.pass();
         return inner.send(topic, records);
       },
     };
     return producer;
   };
-  return {
-    client: { ...base, transactionalProducer },
-    hold: () => {
-      gate = new Promise((resolve) => (open = resolve));
-    },
-    release: () => {
-      gate = undefined;
-      open();
-    },
-    waiting: () => waiting,
-  };
+  return Object.assign(gate, { client: { ...base, transactionalProducer } });
 }

@@ -124,3 +124,34 @@ export async function startThread(cluster: FakeKafkaCluster, setup: ThreadUnderT
 
 /** The values of fake log records, as strings. */
 export const values = (records: readonly { value: Buffer | null }[]): (string | null)[] => records.map((record) => record.value?.toString() ?? null);
+
+/** A gate a test closes to hold sends back (`hold`), opens again (`release`), and asks how many sends wait at it. */
+export class SendGate {
+  private gate: Promise<void> | undefined;
+  private open = (): void => {};
+  private held = 0;
+
+  /** Sends from now on wait until {@link release}. */
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.open = resolve));
+  }
+
+  /** Lets every held send go on. */
+  release(): void {
+    this.gate = undefined;
+    this.open();
+  }
+
+  /** How many sends wait at the gate now. */
+  waiting(): number {
+    return this.held;
+  }
+
+  /** Waits while the gate is held; a send calls it first. */
+  async pass(): Promise<void> {
+    if (this.gate === undefined) return;
+    this.held++;
+    await this.gate;
+    this.held--;
+  }
+}

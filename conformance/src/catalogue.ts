@@ -73,8 +73,8 @@ function str(value: unknown): Text {
 
 /** The foreign key of a row: none for multiples of 7, else one of the keys. */
 function foreignKey(value: Text): Text {
-  const number = n(value);
-  return number % 7 === 0 ? null : KEYS[number % KEYS.length]!;
+  const parsed = n(value);
+  return parsed % 7 === 0 ? null : KEYS[parsed % KEYS.length]!;
 }
 
 function join<Left, Right>(left: Left, right: Right): string {
@@ -85,8 +85,8 @@ function windowedKey(key: Windowed<Text>): string {
   return `${key.key}@${key.window.start}/${key.window.end}`;
 }
 
-function toOut<V>(table: KTable<Windowed<Text>, V>): void {
-  table
+function toOut<V>(windowedTable: KTable<Windowed<Text>, V>): void {
+  windowedTable
     .toStream()
     .map((key, value) => pair(windowedKey(key), str(value)))
     .to('out');

@@ -6,13 +6,13 @@
  */
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Scenario, ScenarioResult } from './scenario.js';
 
 /** The Maven module of the Java runner. */
-const javaModule = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'java');
+const javaModule = resolvePath(dirname(fileURLToPath(import.meta.url)), '..', 'java');
 /** The runnable jar `mvn package` makes. */
 const jarPath = join(javaModule, 'target', 'conformance-reference.jar');
 

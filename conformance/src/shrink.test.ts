@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { InputStep, Scenario } from './scenario.js';
 import { shrinkScenario } from './shrink.js';
 
-function scenario(values: readonly string[]): Scenario {
-  const steps: InputStep[] = values.map((value, index) => ({ topic: 'a', key: 'k', value, ts: index }));
+function scenario(stepValues: readonly string[]): Scenario {
+  const steps: InputStep[] = stepValues.map((value, index) => ({ topic: 'a', key: 'k', value, ts: index }));
   return { id: 'synthetic/1/cache-off', topology: 'filter-map-values', params: {}, cache: false, seed: 1, steps };
 }
 

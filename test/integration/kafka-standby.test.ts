@@ -25,7 +25,7 @@ describe('KafkaStreams standby replicas', () => {
     const options = { numStandbyReplicas: 1, cacheMaxBytes: 0 };
     const first = await startApp(levelCountTopology(input, output), options);
     const second = await startApp(levelCountTopology(input, output), { ...options, applicationId: first.applicationId });
-    const describe = (app: TestApp): string => `${app.state()} active ${inspect(app.app.metrics().tasks)} standby ${inspect(app.app.metrics().standbyTasks)}`;
+    const assignmentOf = (app: TestApp): string => `${app.state()} active ${inspect(app.app.metrics().tasks)} standby ${inspect(app.app.metrics().standbyTasks)}`;
     await waitFor(
       () => {
         const [a, b] = [first.app.metrics(), second.app.metrics()];
@@ -38,7 +38,7 @@ describe('KafkaStreams standby replicas', () => {
           sorted(b.standbyTasks).join() === sorted(a.tasks).join()
         );
       },
-      () => `each instance to hold the other's tasks as standbys (first ${describe(first)}, second ${describe(second)})`,
+      () => `each instance to hold the other's tasks as standbys (first ${assignmentOf(first)}, second ${assignmentOf(second)})`,
       30_000,
     );
 
@@ -51,7 +51,7 @@ describe('KafkaStreams standby replicas', () => {
     const standbyRecords = second.app.metrics().standbyRecords;
 
     await first.app.close({ timeoutMs: 15_000 });
-    await waitFor(() => second.state() === 'RUNNING' && second.app.metrics().tasks.length === 4, () => `the second instance to take every task (${describe(second)})`, 30_000);
+    await waitFor(() => second.state() === 'RUNNING' && second.app.metrics().tasks.length === 4, () => `the second instance to take every task (${assignmentOf(second)})`, 30_000);
     const restored = second.app.metrics().restored;
     console.log(`STANDBY takeover of [${takenOver.join(', ')}]: standby had applied ${standbyRecords} changelog records; the takeover restored ${restored}`);
     // Without standbys it would restore every record of the taken-over changelog partitions (about 1000 here).

@@ -545,13 +545,13 @@ describe('KafkaStreams refuses what it cannot run', () => {
   it('creates internal topics with the replicationFactor option, and names the option when the brokers are too few', { timeout: testTimeout }, async () => {
     const input = uniqueTopic('it-replication-in');
     await createTopics(kafkaClient(), [{ topic: input }]);
-    const countTopology = (): Topology => {
+    const replicatedCountTopology = (): Topology => {
       const builder = new StreamsBuilder();
       builder.stream(input, strings).groupByKey().count(Materialized.as('counts')).toStream().to(uniqueTopic('it-replication-out'), Produced.with(Serdes.String(), Serdes.Float64()));
       return builder.build();
     };
     // The test broker is one broker: two replicas cannot be placed.
-    const tooMany = await createApp(countTopology(), { replicationFactor: 2 });
+    const tooMany = await createApp(replicatedCountTopology(), { replicationFactor: 2 });
     const error = await tooMany.app.start().then(
       () => undefined,
       (caught: unknown) => caught,
@@ -561,7 +561,7 @@ describe('KafkaStreams refuses what it cannot run', () => {
     expect((error as Error).message).toContain("'replicationFactor'");
     expect(await listTopics()).not.toContain(`${tooMany.applicationId}-counts-changelog`);
 
-    const one = await startApp(countTopology(), { replicationFactor: 1 });
+    const one = await startApp(replicatedCountTopology(), { replicationFactor: 1 });
     const admin = kafkaClient().admin();
     await admin.connect();
     try {

@@ -111,12 +111,12 @@ describe('the flagship dashboard on Kafka', () => {
     const [a, b] = await until(
       'both pages to show the same settled picture',
       () => {
-        const [a, b] = streams.map((stream) => stream.latest());
-        if (a === undefined || b === undefined) return undefined;
+        const [latestA, latestB] = streams.map((stream) => stream.latest());
+        if (latestA === undefined || latestB === undefined) return undefined;
         const settled = (snapshot: DashboardSnapshot) => snapshot.status === null && snapshot.window !== null && snapshot.counters.instances === 2 && snapshot.counters.answering === 2 && snapshot.counters.lag === 0 && snapshot.counters.recordsPerSecond === 0;
-        if (!settled(a) || !settled(b)) return undefined;
-        if (JSON.stringify(a.categories) !== JSON.stringify(b.categories) || a.productCount !== b.productCount || a.counters.processed !== b.counters.processed) return undefined;
-        return [a, b] as const;
+        if (!settled(latestA) || !settled(latestB)) return undefined;
+        if (JSON.stringify(latestA.categories) !== JSON.stringify(latestB.categories) || latestA.productCount !== latestB.productCount || latestA.counters.processed !== latestB.counters.processed) return undefined;
+        return [latestA, latestB] as const;
       },
       45_000,
       state,

@@ -46,9 +46,9 @@ async function build(options: Partial<TypeDocOptions> & Record<string, unknown>)
 
 /** Where each Markdown link of the guide leads: a reflection's full name, or the file TypeDoc would copy. */
 function guideLinks(project: ProjectReflection): Map<string, string> {
-  const [guide] = project.getReflectionsByKind(ReflectionKind.Document) as DocumentReflection[];
+  const [guideDocument] = project.getReflectionsByKind(ReflectionKind.Document) as DocumentReflection[];
   const links = new Map<string, string>();
-  for (const part of guide!.content) {
+  for (const part of guideDocument!.content) {
     if (part.kind !== 'relative-link' || typeof part.target !== 'number') continue;
     const target = project.files.resolve(part.target, project);
     const anchor = part.targetAnchor === undefined ? '' : `#${part.targetAnchor}`;

@@ -56,8 +56,8 @@ interface Spread {
 function spread(values: readonly number[]): Spread {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
+  const middleValue = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return { median: middleValue, min: sorted[0]!, max: sorted[sorted.length - 1]! };
 }
 
 const whole = (value: number): string => Math.round(value).toLocaleString('en-US');

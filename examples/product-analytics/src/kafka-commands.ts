@@ -114,7 +114,7 @@ export async function produce(command: ProduceCommand, terminal: Terminal, stopp
   const generator = new EventGenerator({ seed: command.seed });
   const total = generator.catalogSnapshot().length + command.events + Math.floor(command.events / 1000);
   let lastLine = -1;
-  const sent = await produceRecords(command.bootstrapServers, generatedRecords(command), {
+  const produced = await produceRecords(command.bootstrapServers, generatedRecords(command), {
     rate: command.rate,
     total,
     stopped,
@@ -134,7 +134,7 @@ export async function produce(command: ProduceCommand, terminal: Terminal, stopp
       }
     },
   });
-  terminal.write(`${terminal.isTTY ? '\n' : ''}produced ${sent} records (${command.events} events plus catalog changes) to ${topics.events}, ${topics.catalog}\n`);
+  terminal.write(`${terminal.isTTY ? '\n' : ''}produced ${produced} records (${command.events} events plus catalog changes) to ${topics.events}, ${topics.catalog}\n`);
 }
 
 /**

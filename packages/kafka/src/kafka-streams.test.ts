@@ -80,32 +80,34 @@ describe('printing a KafkaStreams or its options', () => {
 });
 
 describe('start() when the brokers cannot be reached', () => {
-  // Each waits out start()'s 30 s connect budget: run side by side.
-  it.concurrent('fails against a server that accepts connections but never answers, saying so, and leaves no connection open', { timeout: 60_000 }, async ({ expect, onTestFinished: onFinished }) => {
-    const { port, sockets } = await silentServer(onFinished);
+  // Each waits out start()'s 30 s connect budget: run side by side, asserting through its own
+  // test context's expect, as vitest asks of concurrent tests.
+  it.concurrent('fails against a server that accepts connections but never answers, saying so, and leaves no connection open', { timeout: 60_000 }, async (context) => {
+    const { port, sockets } = await silentServer(context.onTestFinished);
     const app = new KafkaStreams(pipeTopology(), { ...secretOptions, bootstrapServers: `127.0.0.1:${port}`, kafka: { requestTimeout: 1000 } });
     const started = Date.now();
     const error = await app.start().catch((caught: unknown) => caught);
-    expect(Date.now() - started).toBeLessThan(40_000);
-    expect(error).toBeInstanceOf(BrokerUnreachableError);
-    expect((error as Error).message).toContain(`127.0.0.1:${port}`);
-    expect((error as Error).message).toContain('accepted but nothing answered');
+    context.expect(Date.now() - started).toBeLessThan(40_000);
+    context.expect(error).toBeInstanceOf(BrokerUnreachableError);
+    context.expect((error as Error).message).toContain(`127.0.0.1:${port}`);
+    context.expect((error as Error).message).toContain('accepted but nothing answered');
     await app.close();
     // The server sees every connection of the application closed.
     const deadline = Date.now() + 5000;
     while (sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(sockets.size).toBe(0);
+    context.expect(sockets.size).toBe(0);
   });
 
-  // Each waits out start()'s 30 s connect budget: run side by side.
-  it.concurrent('names the address and says nothing listens there when the connection is refused', { timeout: 60_000 }, async ({ expect }) => {
+  // Each waits out start()'s 30 s connect budget: run side by side, asserting through its own
+  // test context's expect, as vitest asks of concurrent tests.
+  it.concurrent('names the address and says nothing listens there when the connection is refused', { timeout: 60_000 }, async (context) => {
     const port = await freePort();
     const app = new KafkaStreams(pipeTopology(), { ...secretOptions, bootstrapServers: `127.0.0.1:${port}`, kafka: {} });
     const error = await app.start().catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(BrokerUnreachableError);
-    expect((error as Error).message).toContain(`127.0.0.1:${port}`);
-    expect((error as Error).message, (error as Error).message).toContain('ECONNREFUSED');
-    expect((error as Error).message).toContain('Nothing listens at');
+    context.expect(error).toBeInstanceOf(BrokerUnreachableError);
+    context.expect((error as Error).message).toContain(`127.0.0.1:${port}`);
+    context.expect((error as Error).message, (error as Error).message).toContain('ECONNREFUSED');
+    context.expect((error as Error).message).toContain('Nothing listens at');
     await app.close();
   });
 

@@ -176,7 +176,7 @@ describe('secret redaction', () => {
     expect(message).toContain('kafka.clientId');
     expect(message).not.toMatch(/p4ssw0rd!|keypass/);
     const logged: string[] = [];
-    const sink: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: (message, fields) => logged.push(message + JSON.stringify(fields)) };
+    const sink: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: (loggedMessage, fields) => logged.push(loggedMessage + JSON.stringify(fields)) };
     const resolved = resolveKafkaStreamsOptions({ ...base, kafka, logger: sink });
     resolved.streams.logger.error('broker said p4ssw0rd!', { sasl: kafka.sasl });
     expect(logged.join()).not.toContain('p4ssw0rd!');

@@ -68,7 +68,7 @@ class FakeInstance implements QueryTarget {
 
   window(): AsyncWindowStore<unknown, unknown> {
     return {
-      fetch: async (key, start) => this.windows.get(key as string)?.find((entry) => entry.key === start)?.value,
+      fetch: async (key, windowStart) => this.windows.get(key as string)?.find((entry) => entry.key === windowStart)?.value,
       fetchRange: async (key, from, to, options) => (this.windows.get(key as string) ?? []).filter((entry) => entry.key >= from && entry.key <= to).slice(0, options?.limit),
       fetchAll: async () => [],
       all: async (options) =>

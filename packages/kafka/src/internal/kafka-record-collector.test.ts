@@ -65,7 +65,7 @@ describe('KafkaRecordCollector: one topic-partition per request', () => {
   function recordingProducer(refuse?: (topic: string, messages: OutgoingKafkaRecord[]) => Error | undefined) {
     const requests: Request[] = [];
     const singles: Request[] = [];
-    const describe = (topicMessages: { topic: string; messages: OutgoingKafkaRecord[] }[]): Request => ({
+    const summarize = (topicMessages: { topic: string; messages: OutgoingKafkaRecord[] }[]): Request => ({
       topics: topicMessages.length,
       topic: topicMessages[0]?.topic ?? '',
       partitions: [...new Set(topicMessages.flatMap((entry) => entry.messages.map((message) => message.partition ?? -1)))],
@@ -78,7 +78,7 @@ describe('KafkaRecordCollector: one topic-partition per request', () => {
         const messages = [...records];
         const partition = `${topic}:${messages[0]?.partition ?? -1}`;
         const single = messages.length === 1 && refused.has(partition);
-        (single ? singles : requests).push(describe([{ topic, messages }]));
+        (single ? singles : requests).push(summarize([{ topic, messages }]));
         // Let other partitions' sends interleave, as real requests do.
         if (!single) await new Promise((resolve) => setImmediate(resolve));
         const error = refuse?.(topic, messages);

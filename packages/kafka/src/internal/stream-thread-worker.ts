@@ -95,7 +95,7 @@ async function run(): Promise<void> {
   if (closing !== undefined) return;
   const streams = new KafkaStreams(topology, options);
   joinProcess(streams, data.processId, data.threadIndex);
-  onGroupSnapshot(streams, (snapshot) => post({ type: 'group', snapshot }));
+  onGroupSnapshot(streams, (groupSnapshot) => post({ type: 'group', snapshot: groupSnapshot }));
   app = streams;
   streams.onStateChange((state) => {
     post({ type: 'state', state, metrics: snapshot() });

@@ -6,7 +6,7 @@ import { defaultPartition } from './murmur2.js';
 import { QueryService } from './query-service.js';
 import type { GroupSnapshot } from './streams-metadata-state.js';
 
-const internal = (topology: Topology): InternalTopologyBuilder => topologyBuilder(topology)!;
+const internal = (publicTopology: Topology): InternalTopologyBuilder => topologyBuilder(publicTopology)!;
 
 /** Sub-topology 0: clicks → counts; 1: views → windowed-counts; 2: logs → out (stateless); global table products. */
 function topology(): InternalTopologyBuilder {

@@ -166,7 +166,7 @@ describe('Materialized with a store supplier and no store name', () => {
   });
 
   it('builds the same topology as Materialized.as(supplier), naming no generated store', () => {
-    const describe = (asNamed: boolean) =>
+    const describedTopology = (asNamed: boolean) =>
       String(
         grouped((stream) => {
           const counts = keyValue('counts');
@@ -175,8 +175,8 @@ describe('Materialized with a store supplier and no store name', () => {
           stream.windowedBy(TimeWindows.ofSizeWithNoGrace(10)).count(asNamed ? Materialized.as(windows) : { storeSupplier: windows });
         }).describe(),
       );
-    const supplied = describe(false);
-    expect(supplied).toBe(describe(true));
+    const supplied = describedTopology(false);
+    expect(supplied).toBe(describedTopology(true));
     // Kafka's MaterializedInternal takes the supplier's name, so no store index is consumed: the aggregation is node 1.
     expect(supplied).toContain('KSTREAM-AGGREGATE-0000000001 (stores: [counts])');
   });

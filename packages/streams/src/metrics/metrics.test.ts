@@ -32,7 +32,7 @@ function countingDriver(level?: RecordingLevel): TopologyTestDriver {
   const builder = new StreamsBuilder();
   builder
     .stream('words', Consumed.with(Serdes.String(), Serdes.Json<{ word: string }>()))
-    .groupBy((_key, value) => value.word, { keySerde: Serdes.String(), valueSerde: Serdes.Json<{ word: string }>() } as never)
+    .groupBy((_key, wordRecord) => wordRecord.word, { keySerde: Serdes.String(), valueSerde: Serdes.Json<{ word: string }>() } as never)
     .count(Materialized.as<string, number>('counts'))
     .toStream()
     .to('counts-out', Produced.with(Serdes.String(), Serdes.Float64()));

@@ -7,8 +7,8 @@ import { Serdes } from './serdes.js';
 
 const topic = 'orders';
 
-function bytes(hex: string): Buffer {
-  return Buffer.from(hex.replace(/ /g, ''), 'hex');
+function bytes(hexDigits: string): Buffer {
+  return Buffer.from(hexDigits.replace(/ /g, ''), 'hex');
 }
 
 function hex(buffer: Buffer): string {

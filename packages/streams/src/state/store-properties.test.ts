@@ -695,7 +695,7 @@ class SessionOracle {
       expect(actual, message).toEqual(expected);
       return;
     }
-    const live = (entries: Array<[string, number, number, number]>) => entries.filter((entry) => !sessionExpired(entry[2], this.observedTime));
+    const live = (sessions: Array<[string, number, number, number]>) => sessions.filter((entry) => !sessionExpired(entry[2], this.observedTime));
     expect(live(actual), message).toEqual(live(expected));
     for (const entry of actual) expect(expected, message).toContainEqual(entry);
   }
@@ -783,7 +783,7 @@ describe.each(cachingModes)('SessionStore<string, number> ($label)', (mode) => {
         const observed = Math.max(Number.NEGATIVE_INFINITY, ...context.changes.map((change) => endOf(change.key)));
         // The sessions not expired: a cache may still show expired ones it holds (as Kafka's does),
         // which a restored store, its cache empty, does not.
-        const live = (entries: Array<[string, number, number, number]>) => entries.filter((entry) => !sessionExpired(entry[2], observed));
+        const live = (sessions: Array<[string, number, number, number]>) => sessions.filter((entry) => !sessionExpired(entry[2], observed));
         for (const key of sessionKeys) expect(live(windowedEntries(restored.fetch(key))), `fetch(${JSON.stringify(key)})`).toEqual(live(windowedEntries(store.fetch(key))));
         for (const readable of [store, restored]) expectChangelogValues(readable, context.changes, (key) => !sessionExpired(endOf(key), observed));
         store.close();

@@ -260,10 +260,10 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
   }
 
   /** Runs a request; a fencing error fences this producer for good. */
-  private async call<T>(request: () => Promise<T>): Promise<T> {
+  private async call<T>(operation: () => Promise<T>): Promise<T> {
     if (this.fenced !== undefined) throw this.fenced;
     try {
-      return await request();
+      return await operation();
     } catch (error) {
       const normalized = fromPlatformatic(error);
       if (normalized instanceof KafkaClientError && normalized.kind === 'fenced') {

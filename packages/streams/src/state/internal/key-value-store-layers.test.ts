@@ -232,7 +232,7 @@ describe('timestamped key-value store', () => {
     const builder = Stores.timestampedKeyValueStoreBuilder(Stores.inMemoryKeyValueStore('table'), Serdes.String(), Serdes.Int32());
     return caching ? builder.withCachingEnabled() : builder;
   };
-  const open = (caching: boolean): { store: KeyValueStore<string, ValueAndTimestamp<number>>; context: StoreTestContext } => {
+  const openTimestamped = (caching: boolean): { store: KeyValueStore<string, ValueAndTimestamp<number>>; context: StoreTestContext } => {
     const store: KeyValueStore<string, ValueAndTimestamp<number>> = timestampedBuilder(caching).build();
     const context = new StoreTestContext();
     store.init(context);
@@ -242,7 +242,7 @@ describe('timestamped key-value store', () => {
 
   for (const caching of [true, false]) {
     it(`logs the bare value at the value's timestamp, as Kafka does (caching ${caching ? 'on' : 'off'})`, () => {
-      const { store, context } = open(caching);
+      const { store, context } = openTimestamped(caching);
       store.put('k', { value: 7, timestamp: 0x0102030405 });
       store.put('gone', { value: 1, timestamp: 3 });
       store.delete('gone');
@@ -250,7 +250,7 @@ describe('timestamped key-value store', () => {
       const changes = context.changes.map(({ key, value, timestamp, headers }) => ({ key: key.toString(), value: value?.toString('hex') ?? null, timestamp, headers }));
       expect(changes.find((change) => change.key === 'k')).toEqual({ key: 'k', value: '00000007', timestamp: 0x0102030405, headers: undefined });
       expect(changes.filter((change) => change.key === 'gone').at(-1)!.value).toBeNull();
-      const restored = open(caching).store;
+      const restored = openTimestamped(caching).store;
       restorable(restored).restore(context.changes);
       expect(restored.get('k')).toEqual({ value: 7, timestamp: 0x0102030405 });
       expect(restored.get('gone')).toBeUndefined();
@@ -315,14 +315,14 @@ describe('timestamped key-value store', () => {
   });
 
   it('gives changelogValue the bare value and its timestamp, for the roll-back record', () => {
-    const { store } = open(false);
+    const { store } = openTimestamped(false);
     store.put('k', { value: 7, timestamp: 99 });
     expect(restorable(store).changelogValue(Buffer.from('k'))).toEqual({ value: Buffer.from([0, 0, 0, 7]), timestamp: 99, bareValue: false });
     expect(restorable(store).changelogValue(Buffer.from('none'))).toBeUndefined();
   });
 
   it('refuses a bare value without its record timestamp, naming the store', () => {
-    const { store } = open(false);
+    const { store } = openTimestamped(false);
     expect(() => restorable(store).restore([{ key: Buffer.from('k'), value: Buffer.from([0, 0, 0, 7]) }])).toThrow(/timestamped store 'table' has no record timestamp/);
   });
 });

@@ -41,15 +41,15 @@ function plain(entries: readonly KeyedTimedEntry<number>[]): { keyId: string; ti
 }
 
 // Few keys, times and tiebreaks, so keys collect several entries and times many keys (past the small-slot bound of 8).
-const keyId = fc.constantFrom('', 'a', 'ab', 'b', '\u00ff', 'k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8', 'k9');
-const time = fc.integer({ min: -3, max: 12 });
-const tiebreak = fc.integer({ min: 0, max: 3 });
+const keyIds = fc.constantFrom('', 'a', 'ab', 'b', '\u00ff', 'k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8', 'k9');
+const times = fc.integer({ min: -3, max: 12 });
+const tiebreaks = fc.integer({ min: 0, max: 3 });
 const step = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('set' as const), keyId, time, tiebreak, value: fc.integer() }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('delete' as const), keyId, time, tiebreak }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('removeUpTo' as const), bound: time }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('scanAll' as const), from: time, to: time }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('scanKey' as const), keyId, from: time, to: time }) },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('set' as const), keyId: keyIds, time: times, tiebreak: tiebreaks, value: fc.integer() }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('delete' as const), keyId: keyIds, time: times, tiebreak: tiebreaks }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('removeUpTo' as const), bound: times }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('scanAll' as const), from: times, to: times }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('scanKey' as const), keyId: keyIds, from: times, to: times }) },
 );
 
 /** V8's heap in use after a full collection. */

@@ -94,7 +94,6 @@ const kafkaInnerJoin = [
 ];
 
 async function transcript(kind: 'left' | 'inner'): Promise<string[]> {
-  const strings = Consumed.with(Serdes.String(), Serdes.String());
   const builder = new StreamsBuilder(builderOptions());
   const orders = builder.table('orders', strings);
   const products = builder.table('products', strings);

@@ -289,9 +289,9 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
 
   private enforceConstraints(): void {
     const expiryTime = this.observedStreamTime - this.delayMs;
-    const before = this.entries.size;
+    const entriesBefore = this.entries.size;
     for (let entry = this.queue.peek(); entry !== undefined && entry.time <= expiryTime; entry = this.queue.peek()) this.emit(entry);
-    if (this.entries.size !== before) this.recordBufferMetrics();
+    if (this.entries.size !== entriesBefore) this.recordBufferMetrics();
     const { buffer } = this.options.suppressed;
     if (this.entries.size <= buffer.maxRecords && this.bytes <= buffer.maxBytes) return;
     if (buffer.whenFull === 'shut-down') {
@@ -330,8 +330,8 @@ class SuppressProcessor<K, V> implements Processor<K, Change<V>, K, Change<V>> {
  * bytes, the prior value, the latest update's old value when its bytes differ from the prior
  * value's, the latest value, and the record context's estimate ({@link recordContextSize}).
  */
-function entrySize(keyBytes: Buffer, priorBytes: Buffer | null, distinctOldSize: number, newBytes: Buffer | null, contextSize: number): number {
-  return 8 + keyBytes.length + (priorBytes?.length ?? 0) + distinctOldSize + (newBytes?.length ?? 0) + contextSize;
+function entrySize(keyBytes: Buffer, priorBytes: Buffer | null, oldValueSize: number, newBytes: Buffer | null, contextSize: number): number {
+  return 8 + keyBytes.length + (priorBytes?.length ?? 0) + oldValueSize + (newBytes?.length ?? 0) + contextSize;
 }
 
 /** The old value's bytes as Kafka counts them: nothing when absent or equal to the prior value's. */

@@ -54,7 +54,7 @@ class TableAggregateProcessor<K, V, VA> implements Processor<K, Buffer, K, Chang
   private topic!: string;
 
   constructor(
-    private readonly aggregation: TableAggregation<K, V, VA>,
+    private readonly groupAggregation: TableAggregation<K, V, VA>,
     private readonly options: TableAggregateOptions<V>,
   ) {}
 
@@ -75,11 +75,11 @@ class TableAggregateProcessor<K, V, VA> implements Processor<K, Buffer, K, Chang
     let timestamp = record.timestamp;
     let aggregate = oldAggregate;
     if (oldValue !== null && aggregate !== null) {
-      aggregate = this.aggregation.subtract(record.key, oldValue, aggregate);
+      aggregate = this.groupAggregation.subtract(record.key, oldValue, aggregate);
       timestamp = Math.max(timestamp, stored!.timestamp);
     }
     if (newValue !== null) {
-      aggregate = this.aggregation.add(record.key, newValue, aggregate);
+      aggregate = this.groupAggregation.add(record.key, newValue, aggregate);
       if (stored !== undefined) timestamp = Math.max(timestamp, stored.timestamp);
     }
     aggregate ??= null;
@@ -96,8 +96,8 @@ function nullKeyError(storeName: string, topic: string): StreamsError {
 }
 
 export function tableAggregateProcessor<K, V, VA>(
-  aggregation: TableAggregation<K, V, VA>,
+  groupAggregation: TableAggregation<K, V, VA>,
   options: TableAggregateOptions<V>,
 ): ProcessorSupplier<K, Buffer, K, Change<VA>> {
-  return () => new TableAggregateProcessor(aggregation, options);
+  return () => new TableAggregateProcessor(groupAggregation, options);
 }

@@ -116,6 +116,31 @@ describe('AtLeastOnceCommit', () => {
     expect(cluster.committedOffset('app', 'in', 0)).toBeUndefined();
     expect(cluster.requests.filter((request) => request.operation === 'commitOffsets')).toEqual([]);
   });
+
+  it("sends one changelog record and one output per dirty key per commit, as Kafka Streams' cache does, whatever the updates between", async () => {
+    const cluster = new FakeKafkaCluster();
+    const { fatal, started } = await startThread(cluster, { topology: forwardAndCountTopology() });
+    await started;
+    cluster.createTopic('through', 1);
+    const updates = (keys: readonly string[], times: number): { key: string; value: string }[] => Array.from({ length: times }, (_, index) => ({ key: keys[index % keys.length]!, value: String(index) }));
+    const counts = (topic: string): string[] => cluster.committedRecords(topic, 0).map((record) => `${record.key?.toString()}=${record.value?.readDoubleBE(0)}`);
+    cluster.produce('in', 0, updates(['a', 'b', 'c'], 30));
+    // Every record is forwarded as it comes; the cached counts wait for the commit.
+    await vi.waitFor(() => expect(cluster.committedRecords('through', 0)).toHaveLength(30));
+    expect(cluster.committedRecords('app-counts-changelog', 0)).toEqual([]);
+    await cluster.rebalance('app');
+    await vi.waitFor(() => expect(cluster.committedOffset('app', 'in', 0)?.offset).toBe(30));
+    expect(cluster.committedRecords('app-counts-changelog', 0).map((record) => record.key?.toString())).toEqual(['a', 'b', 'c']);
+    expect(counts('out')).toEqual(['a=10', 'b=10', 'c=10']);
+    // The next commit sends only the keys updated since: two of them, 20 updates.
+    cluster.produce('in', 0, updates(['c', 'a'], 20));
+    await vi.waitFor(() => expect(cluster.committedRecords('through', 0)).toHaveLength(50));
+    await cluster.rebalance('app');
+    await vi.waitFor(() => expect(cluster.committedOffset('app', 'in', 0)?.offset).toBe(50));
+    expect(cluster.committedRecords('app-counts-changelog', 0)).toHaveLength(5);
+    expect(counts('out')).toEqual(['a=10', 'b=10', 'c=10', 'c=20', 'a=20']);
+    expect(fatal).toEqual([]);
+  });
 });
 
 /** The cluster's clients, with the shared producer's sends held back while the test says so. */

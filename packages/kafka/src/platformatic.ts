@@ -43,13 +43,14 @@ export interface PlatformaticClientOptions {
    * A stream thread decodes a fetch's records whole and holds them until it has processed them, so
    * this and {@link fetchMaxBytes} bound the fetched data in memory. A record batch larger than
    * this still comes back whole when it is the first one of the fetch (Kafka's rule), so no record
-   * is too large to read. Default: 1 MiB (Kafka's).
+   * is too large to read. Default: 256 KiB (Kafka's consumer asks 1 MiB, which it keeps as
+   * bytes; this client decodes a whole fetch into objects).
    */
   readonly partitionFetchMaxBytes?: number;
   /**
    * The most record bytes one fetch asks a broker for, over all its partitions (Kafka's
-   * `fetch.max.bytes`); a stream thread has one fetch per broker in flight. Default: 50 MiB
-   * (Kafka's), which {@link partitionFetchMaxBytes} bounds first below 50 partitions per broker.
+   * `fetch.max.bytes`); a stream thread has one fetch per broker in flight. Default: 4 MiB
+   * (Kafka's: 50 MiB).
    */
   readonly fetchMaxBytes?: number;
 }

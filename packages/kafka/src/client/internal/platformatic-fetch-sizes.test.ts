@@ -7,21 +7,21 @@ import { PlatformaticConsumer } from './platformatic-consumer.js';
 import { DEFAULT_FETCH_MAX_BYTES, DEFAULT_PARTITION_FETCH_MAX_BYTES, fetchSizesOf, type FetchSizes } from './platformatic-fetch-sizes.js';
 
 describe('fetchSizesOf', () => {
-  it("asks Kafka's consumer's sizes by default: 1 MiB a partition, 50 MiB a fetch", () => {
-    expect(fetchSizesOf({})).toEqual({ partitionMaxBytes: 1024 * 1024, maxBytes: 50 * 1024 * 1024 });
-    expect(DEFAULT_PARTITION_FETCH_MAX_BYTES).toBe(1024 * 1024);
-    expect(DEFAULT_FETCH_MAX_BYTES).toBe(50 * 1024 * 1024);
+  it("bounds a fetch to 256 KiB a partition and 4 MiB in all by default, a quarter and a twelfth of Kafka's consumer's", () => {
+    expect(fetchSizesOf({})).toEqual({ partitionMaxBytes: 256 * 1024, maxBytes: 4 * 1024 * 1024 });
+    expect(DEFAULT_PARTITION_FETCH_MAX_BYTES).toBe(256 * 1024);
+    expect(DEFAULT_FETCH_MAX_BYTES).toBe(4 * 1024 * 1024);
   });
 
   it('takes the sizes asked for', () => {
-    expect(fetchSizesOf({ partitionFetchMaxBytes: 256 * 1024, fetchMaxBytes: 4 * 1024 * 1024 })).toEqual({ partitionMaxBytes: 256 * 1024, maxBytes: 4 * 1024 * 1024 });
+    expect(fetchSizesOf({ partitionFetchMaxBytes: 1024 * 1024, fetchMaxBytes: 50 * 1024 * 1024 })).toEqual({ partitionMaxBytes: 1024 * 1024, maxBytes: 50 * 1024 * 1024 });
     expect(fetchSizesOf({ partitionFetchMaxBytes: 1, fetchMaxBytes: 2 ** 31 - 1 })).toEqual({ partitionMaxBytes: 1, maxBytes: 2 ** 31 - 1 });
   });
 
   it.each([0, -1, 1.5, 2 ** 31, Number.NaN, Number.POSITIVE_INFINITY, '1024' as unknown as number])('refuses %s with a ConfigError naming the option', (value) => {
     expect(() => fetchSizesOf({ partitionFetchMaxBytes: value })).toThrow(ConfigError);
     expect(() => fetchSizesOf({ partitionFetchMaxBytes: value })).toThrow(`option 'partitionFetchMaxBytes' must be a whole number of bytes from 1 to 2147483647; got ${String(value)}`);
-    expect(() => fetchSizesOf({ fetchMaxBytes: value })).toThrow(`option 'fetchMaxBytes' must be a whole number of bytes from 1 to 2147483647; got ${String(value)}. Leave it out for the default (52428800).`);
+    expect(() => fetchSizesOf({ fetchMaxBytes: value })).toThrow(`option 'fetchMaxBytes' must be a whole number of bytes from 1 to 2147483647; got ${String(value)}. Leave it out for the default (4194304).`);
   });
 });
 

@@ -18,8 +18,8 @@ export interface FetchSizes {
  * The default bytes of a partition in a fetch, a quarter of Kafka's consumer's 1 MiB: Kafka's
  * consumer keeps fetched bytes compact until polled, where this consumer decodes a whole fetch
  * into objects, several hundred heap bytes a record however small the record. A million-key
- * count per key (records of about 35 bytes, 30,000 of them in 1 MiB) peaked at 412 MB building
- * its state with 1 MiB and at 322 MB with 256 KiB, for no more CPU per event; the flagship (170
+ * count per key (records of about 35 bytes, 30,000 of them in 1 MiB) peaked at 393 MB building
+ * its state with 1 MiB and at 307 MB with 256 KiB, for no more CPU per event; the flagship (170
  * bytes a record) alike at either size (benchmarks/README.md, "Memory on Node 24").
  */
 export const DEFAULT_PARTITION_FETCH_MAX_BYTES = 256 * 1024;

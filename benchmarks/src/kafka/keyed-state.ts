@@ -15,8 +15,10 @@
  * key index (`indexMaxEntries`, which a million keys outgrow), LevelDB's block cache and write
  * buffer per store and task, the consumer's fetch sizes, and V8's heap: the app runs with
  * `--max-old-space-size=256` (`appHeapMb`), Node's counterpart of the `-Xmx1g` the Java
- * reference runs with. Without it V8 lets garbage grow the old generation to several times the
- * live heap between full collections (benchmarks/README.md has both runs).
+ * reference runs with, and `--max-semi-space-size=16` (`appSemiSpaceMb`, Node 20's default young
+ * generation, a quarter of Node 24's). Without it V8 lets garbage grow the old generation to several times the
+ * live heap between full collections (benchmarks/README.md has both runs). `keyed-state-pf` runs
+ * it on @platformatic/kafka; each runs on the Node its client's apps run on (`--app-node`).
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -25,7 +27,8 @@ import { committedOffset, endOffset } from './cluster.js';
 import { freshStateDirectory, uniqueName, waitForRunning, type Context } from './context.js';
 import { topologyEnvironmentVariable, type FlagshipSettings } from './flagship.js';
 import { keyedStateOutputTopic, keyedStateStoreName } from './keyed-state-topology.js';
-import type { AppSettings } from './protocol.js';
+import { nodeFor } from './node-binaries.js';
+import type { AppSettings, BenchClient } from './protocol.js';
 
 export interface KeyedStateMeasurement {
   readonly keys: number;
@@ -49,6 +52,12 @@ export interface KeyedStateMeasurement {
 /** The app's V8 old-generation cap, MB: about twice its live heap at the bounds above. */
 const appHeapMb = 256;
 
+/**
+ * The app's V8 semi-space, MB: Node 20's default. Node 24's (64 MB, two of them) alone kept a
+ * million-key build at 485 MB of RSS on either client (benchmarks/README.md, "Memory on Node 24").
+ */
+const appSemiSpaceMb = 16;
+
 /** How long the restored count must stand still, with the instance RUNNING, to count as the end of the restore. */
 const settleMs = 1_500;
 
@@ -66,22 +75,24 @@ async function loadKeys(context: Context, topic: string, keys: number): Promise<
   await Promise.all(inFlight);
 }
 
-function startApp(context: Context, applicationId: string, stateDirectory: string, topology: FlagshipSettings): Child {
+function startApp(context: Context, client: BenchClient, applicationId: string, stateDirectory: string, topology: FlagshipSettings): Child {
   const settings: AppSettings = {
     applicationId,
     bootstrapServers: context.broker.bootstrap,
     stateDir: stateDirectory,
     guarantee: 'at_least_once',
+    ...(client === 'kafkajs' ? {} : { client }),
     threads: 1,
     commitIntervalMs: context.commitIntervalMs,
     metricsIntervalMs: 200,
     topology: 'keyed-state',
   };
-  const args = [`--max-old-space-size=${appHeapMb}`, join(context.distDirectory, 'app.js'), JSON.stringify(settings)];
-  return new Child(applicationId, process.execPath, args, { [topologyEnvironmentVariable]: JSON.stringify(topology) });
+  const args = [`--max-old-space-size=${appHeapMb}`, `--max-semi-space-size=${appSemiSpaceMb}`, join(context.distDirectory, 'app.js'), JSON.stringify(settings)];
+  return new Child(applicationId, nodeFor(context.nodes, client).path, args, { [topologyEnvironmentVariable]: JSON.stringify(topology) });
 }
 
-export async function runKeyedState(context: Context): Promise<KeyedStateMeasurement> {
+/** The scenario on `client` (kafkajs by default), its app on the Node the runner gives that client's apps. */
+export async function runKeyedState(context: Context, client: BenchClient = 'kafkajs'): Promise<KeyedStateMeasurement> {
   const keys = context.mode.stateKeys;
   const applicationId = uniqueName(context, 'keyed-state');
   const eventsTopic = `${applicationId}-keys`;
@@ -93,7 +104,7 @@ export async function runKeyedState(context: Context): Promise<KeyedStateMeasure
 
   // 1. Build the state.
   const stateDirectory = await freshStateDirectory(context, applicationId);
-  const builder = startApp(context, applicationId, stateDirectory, topology);
+  const builder = startApp(context, client, applicationId, stateDirectory, topology);
   let build: Pick<KeyedStateMeasurement, 'seconds' | 'eventsPerSecond' | 'cpuMicrosecondsPerEvent' | 'peakRssBytes' | 'stateBytes'>;
   try {
     const deadline = Date.now() + context.mode.runTimeoutMs;
@@ -125,7 +136,7 @@ export async function runKeyedState(context: Context): Promise<KeyedStateMeasure
   const changelogRecords = await endOffset(context.admin, `${applicationId}-${keyedStateStoreName}-changelog`);
   const restoreDirectory = await freshStateDirectory(context, applicationId);
   const startedAt = Date.now();
-  const restorer = startApp(context, applicationId, restoreDirectory, topology);
+  const restorer = startApp(context, client, applicationId, restoreDirectory, topology);
   try {
     await waitForRunning(restorer, context.mode.runTimeoutMs);
     const deadline = Date.now() + context.mode.runTimeoutMs;

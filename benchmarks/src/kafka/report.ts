@@ -182,16 +182,17 @@ export function toMarkdown(report: Report, jsonFile: string): string {
   lines.push(...commitsTable(report));
   const state = report.scenarios.filter((scenario) => scenario.kind === 'state');
   if (state.length > 0) {
-    lines.push('', '## Keyed state: build and restore', '', 'A count per key over distinct keys (LevelDB, default memory settings, the app under `--max-old-space-size=256`); then the state directory deleted and the instance restarted, restoring from the changelog.', '');
-    lines.push('| scenario | keys | build events/s | build CPU µs/event | build peak RSS | state on disk | restored records | restore | restore rate | restore peak RSS |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    lines.push('', '## Keyed state: build and restore', '', 'A count per key over distinct keys (LevelDB, default memory settings, the app under `--max-old-space-size=256 --max-semi-space-size=16`); then the state directory deleted and the instance restarted, restoring from the changelog.', '');
+    lines.push('| scenario | client | keys | build events/s | build CPU µs/event | build peak RSS | state on disk | restored records | restore | restore rate | restore peak RSS |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const scenario of state) {
       if (scenario.outcome !== undefined || scenario.runs.length === 0) {
-        lines.push(reasonRow([scenario.label], scenario.outcome ?? 'no runs', 10));
+        lines.push(reasonRow([scenario.label, clientCell(report, scenario)], scenario.outcome ?? 'no runs', 11));
         continue;
       }
       const runs = scenario.runs as KeyedStateMeasurement[];
       const cells = [
         scenario.label,
+        clientCell(report, scenario),
         whole(runs[0]!.keys),
         whole(median(runs, (run) => run.eventsPerSecond)),
         whole(median(runs, (run) => run.cpuMicrosecondsPerEvent)),

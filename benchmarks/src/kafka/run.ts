@@ -27,7 +27,7 @@ import { runCeiling, runEngine, runFlagship } from './throughput.js';
 const usage = `Usage: pnpm bench:kafka [--quick | --full] [--only scenario,...] [--events N] [--runs N] [--latency-rate N] [--state-keys N] [--app-node current|24|PATH] [--no-java-build]
   --quick          a few minutes: 50,000 events, 1 run, latency at 2,000 events/s, recovery over 100,000 keys (default)
   --full           1,000,000 events, 3 runs, latency at 5,000 events/s, recovery over 1,000,000 keys
-  --only           scenario ids or groups: ceiling, pipe, tributary, kstreams, platformatic, engine, latency, latency10k, recovery, scaling, eos-commits, state
+  --only           scenario ids or groups: ceiling, pipe, tributary, kstreams, platformatic, engine, latency, latency10k, recovery, scaling, eos-commits, state, semi-space
   --events N       events pre-loaded for the throughput scenarios (overrides the mode)
   --runs N         runs per scenario (overrides the mode)
   --latency-rate N events/s of the latency scenarios (overrides the mode)
@@ -82,6 +82,9 @@ function parseArguments(argv: readonly string[]): Arguments {
   return { mode: { ...mode, ...overrides }, only, javaBuild, appNode };
 }
 
+/** The semi-space of the `semi-space` scenarios, MB: Node 20's default, a quarter of Node 24's. */
+const semiSpaceMb = 16;
+
 /** The input rate of the `latency10k` scenarios, events/s. */
 const highLatencyRate = 10_000;
 
@@ -121,6 +124,17 @@ function scenarioList(mode: ModeSettings): { result: ScenarioResult; group: stri
     result: { id: 'tributary-alo-1t-metrics-off', kind: 'throughput', label: 'Tributary, at-least-once, 1 thread, per-record metric sensors off', runs: [], reference: 'tributary-alo-1t' },
     run: (context) => runFlagship(context, { implementation: 'tributary', guarantee: 'at_least_once', threads: 1, metricsOff: true }),
   });
+  // Node 24's young generation against Node 20's: the one-thread rows with 16 MB semi-spaces (Node 20's default).
+  for (const client of ['kafkajs', 'platformatic'] as const) {
+    for (const [short, guarantee, words] of guarantees) {
+      const twin = `tributary-${client === 'platformatic' ? 'pf-' : ''}${short}-1t`;
+      list.push({
+        group: 'semi-space',
+        result: { id: `${twin}-semi16`, kind: 'throughput', label: `Tributary, ${words}, 1 thread, --max-semi-space-size=16`, runs: [], reference: `kstreams-${short}-1t`, ...(client === 'platformatic' ? { client } : {}) },
+        run: (context) => runFlagship(context, { implementation: 'tributary', guarantee, threads: 1, client, semiSpaceMb }),
+      });
+    }
+  }
   for (const implementation of ['tributary', 'kstreams'] as const) {
     for (const [short, guarantee, words] of guarantees) {
       list.push({
@@ -147,7 +161,8 @@ function scenarioList(mode: ModeSettings): { result: ScenarioResult; group: stri
     });
   }
   list.push(...eosCommitScenarios());
-  list.push({ group: 'state', result: { id: 'keyed-state', kind: 'state', label: 'Tributary, count per key, at-least-once, 1 thread', runs: [] }, run: runKeyedState });
+  list.push({ group: 'state', result: { id: 'keyed-state', kind: 'state', label: 'Tributary, count per key, at-least-once, 1 thread', runs: [] }, run: (context) => runKeyedState(context) });
+  list.push({ group: 'state', result: { id: 'keyed-state-pf', kind: 'state', label: 'Tributary, count per key, at-least-once, 1 thread', client: 'platformatic', runs: [] }, run: (context) => runKeyedState(context, 'platformatic') });
   return besideTheirTwins(list);
 }
 

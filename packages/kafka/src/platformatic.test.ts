@@ -19,6 +19,9 @@ describe('@tributary/kafka/platformatic', () => {
     const { platformaticClient } = await loading;
     expect(() => platformaticClient({ brokers: [] })).toThrow(ConfigError);
     expect(() => platformaticClient({ brokers: ['localhost'] })).toThrow("option 'brokers' must be a non-empty list of 'host:port' strings");
+    expect(() => platformaticClient({ brokers: ['localhost:9092'], partitionFetchMaxBytes: 0 })).toThrow("option 'partitionFetchMaxBytes' must be a whole number of bytes");
+    expect(() => platformaticClient({ brokers: ['localhost:9092'], fetchMaxBytes: 2 ** 31 })).toThrow("option 'fetchMaxBytes' must be a whole number of bytes");
+    platformaticClient({ brokers: ['localhost:9092'], partitionFetchMaxBytes: 1024 * 1024, fetchMaxBytes: 50 * 1024 * 1024 }).shutdown();
     const supplier = platformaticClient({ brokers: ['localhost:9092'] });
     expect(supplier.name).toBe('platformatic');
     supplier.shutdown();

@@ -11,6 +11,7 @@
 import type { ConnectionOptions } from '@platformatic/kafka';
 import { ConfigError } from '@tributary/streams';
 import type { KafkaClientSupplier } from './client/kafka-client.js';
+import { fetchSizesOf } from './client/internal/platformatic-fetch-sizes.js';
 import { platformaticSupplier } from './client/internal/platformatic-supplier.js';
 import { requireNode } from './client/node-version.js';
 
@@ -37,6 +38,21 @@ export interface PlatformaticClientOptions {
   readonly retries?: number;
   /** How long a request may take, in milliseconds. Default: @platformatic/kafka's (5000). */
   readonly timeoutMs?: number;
+  /**
+   * The most record bytes of one partition a fetch asks for (Kafka's `max.partition.fetch.bytes`).
+   * A stream thread decodes a fetch's records whole and holds them until it has processed them, so
+   * this and {@link fetchMaxBytes} bound the fetched data in memory. A record batch larger than
+   * this still comes back whole when it is the first one of the fetch (Kafka's rule), so no record
+   * is too large to read. Default: 256 KiB (Kafka's consumer asks 1 MiB, which it keeps as
+   * bytes; this client decodes a whole fetch into objects).
+   */
+  readonly partitionFetchMaxBytes?: number;
+  /**
+   * The most record bytes one fetch asks a broker for, over all its partitions (Kafka's
+   * `fetch.max.bytes`); a stream thread has one fetch per broker in flight. Default: 4 MiB
+   * (Kafka's: 50 MiB).
+   */
+  readonly fetchMaxBytes?: number;
 }
 
 /**
@@ -45,7 +61,8 @@ export interface PlatformaticClientOptions {
  * fetch read_committed, idempotent producers, transactional producers whose transactional offset
  * commits carry the consumer group's generation and member id (KIP-447), and an admin client.
  *
- * @throws ConfigError when `brokers` is empty or not a list of `host:port` strings.
+ * @throws ConfigError when `brokers` is empty or not a list of `host:port` strings, or a fetch
+ *   size is not a whole number of bytes from 1 to 2^31 - 1.
  */
 export function platformaticClient(options: PlatformaticClientOptions): KafkaClientSupplier {
   const brokers: unknown = options.brokers;
@@ -53,6 +70,7 @@ export function platformaticClient(options: PlatformaticClientOptions): KafkaCli
     throw new ConfigError(`platformaticClient: option 'brokers' must be a non-empty list of 'host:port' strings, such as ['localhost:9092'].`);
   }
   const list = brokers as string[];
+  const fetchSizes = fetchSizesOf(options);
   return platformaticSupplier(
     {
       ...options.connection,
@@ -62,5 +80,6 @@ export function platformaticClient(options: PlatformaticClientOptions): KafkaCli
       ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
     },
     list,
+    fetchSizes,
   );
 }

@@ -12,14 +12,13 @@ import { KafkaClientError } from '../client-error.js';
 import type { ConsumerConfig, FetchedBatch, GroupMembershipListener, OffsetCommit, StreamsConsumer, TopicPartitions } from '../kafka-client.js';
 import { platformaticGroupOptions } from './platformatic-assignor.js';
 import { fromPlatformatic, hasKafkaError, platformaticCall } from './platformatic-errors.js';
+import type { FetchSizes } from './platformatic-fetch-sizes.js';
 import type { PlatformaticBaseOptions } from './platformatic-producer.js';
 import { committedBatches, fetchedRecords, nextOffsetAfter } from './platformatic-records.js';
 import { brokerOf, request } from './platformatic-requests.js';
 
 const IDLE_MS = 20;
 const MAX_BACKOFF_MS = 1000;
-const PARTITION_MAX_BYTES = 1024 * 1024;
-const FETCH_MAX_BYTES = 50 * 1024 * 1024;
 const DEFAULT_MAX_WAIT_MS = 500;
 
 /** What a fetch answers (the package exports no name for it). */
@@ -68,6 +67,7 @@ export class PlatformaticConsumer implements StreamsConsumer {
   constructor(
     options: PlatformaticBaseOptions,
     private readonly config: ConsumerConfig,
+    private readonly sizes: FetchSizes,
   ) {
     this.consumer = new Consumer({
       ...options,
@@ -253,10 +253,10 @@ export class PlatformaticConsumer implements StreamsConsumer {
       if (topicId === undefined) continue;
       let entry = byTopic.get(topic);
       if (entry === undefined) byTopic.set(topic, (entry = { topicId, partitions: [] }));
-      entry.partitions.push({ partition, fetchOffset: offset, partitionMaxBytes: PARTITION_MAX_BYTES, currentLeaderEpoch: -1, lastFetchedEpoch: -1 });
+      entry.partitions.push({ partition, fetchOffset: offset, partitionMaxBytes: this.sizes.partitionMaxBytes, currentLeaderEpoch: -1, lastFetchedEpoch: -1 });
     }
     try {
-      return await this.consumer.fetch({ node, topics: [...byTopic.values()], maxBytes: FETCH_MAX_BYTES, isolationLevel: FetchIsolationLevels.READ_COMMITTED });
+      return await this.consumer.fetch({ node, topics: [...byTopic.values()], maxBytes: this.sizes.maxBytes, isolationLevel: FetchIsolationLevels.READ_COMMITTED });
     } catch (error) {
       if (!hasKafkaError(error, 'OFFSET_OUT_OF_RANGE')) throw error;
       const earliest = await this.consumer.listOffsets({ topics: [...byTopic.keys()], timestamp: ListOffsetTimestamps.EARLIEST });

@@ -8,13 +8,14 @@ import type { Admin } from '@platformatic/kafka';
 import type { KafkaClientSupplier } from '../kafka-client.js';
 import { PlatformaticAdmin } from './platformatic-admin.js';
 import { PlatformaticConsumer } from './platformatic-consumer.js';
+import type { FetchSizes } from './platformatic-fetch-sizes.js';
 import { groupCoordinatorLookup, PlatformaticProducer, PlatformaticTransactionalProducer, type PlatformaticBaseOptions } from './platformatic-producer.js';
 
 interface Closable {
   disconnect(): Promise<void>;
 }
 
-export function platformaticSupplier(options: PlatformaticBaseOptions, brokers: readonly string[]): KafkaClientSupplier {
+export function platformaticSupplier(options: PlatformaticBaseOptions, brokers: readonly string[], fetchSizes: FetchSizes): KafkaClientSupplier {
   const open = new Set<Closable>();
   const track = <T extends Closable>(client: T): T => {
     open.add(client);
@@ -25,7 +26,7 @@ export function platformaticSupplier(options: PlatformaticBaseOptions, brokers: 
   return {
     name: 'platformatic',
     groupFencedOffsetCommits: true,
-    consumer: (config) => track(new PlatformaticConsumer(options, config)),
+    consumer: (config) => track(new PlatformaticConsumer(options, config, fetchSizes)),
     producer: () => track(new PlatformaticProducer(options)),
     transactionalProducer: (config) => track(new PlatformaticTransactionalProducer(options, config, groupCoordinatorLookup(admin))),
     admin: () => track(new PlatformaticAdmin(options, brokers)),

@@ -13,6 +13,7 @@ import type { Headers } from '../headers.js';
 import type { ConsumedRecord, RecordCollector } from '../record-collector.js';
 import { topologyBuilder, type Topology } from '../topology.js';
 import { GlobalStateUpdater } from './global-state-updater.js';
+import { RecordList } from './record-list.js';
 import { StreamTask } from './stream-task.js';
 import type { DropReason } from './task-metrics.js';
 import type { Metric } from '../../metrics/metrics.js';
@@ -66,7 +67,8 @@ export class LocalRunner implements RecordCollector {
   /** Every record written to each topic, in order. */
   readonly topics = new Map<string, StoredRecord[]>();
   private readonly taskByTopic = new Map<string, StreamTask>();
-  private readonly pending: StoredRecord[] = [];
+  /** Records sent to topics that a task reads, not yet handed to it. */
+  private readonly pending = new RecordList<StoredRecord>();
   /**
    * Records sent and not yet in {@link topics} (the test driver): as Kafka's `TopologyTestDriver`
    * captures its producer's output only after each record's commit, a record whose processing
@@ -348,14 +350,14 @@ export class LocalRunner implements RecordCollector {
     this.capture();
     // Records sent while processing or committing are appended and reached by the same loop.
     for (let index = 0; index < pending.length; index++) {
-      const record = pending[index]!;
+      const record = pending.at(index);
       const task = this.taskByTopic.get(record.topic)!;
       task.addRecord(record.topic, record);
       task.process();
       this.commitTasks(true);
       this.capture();
     }
-    pending.length = 0;
+    pending.clear();
   }
 
   /** Processes every pending record, then commits (every task, or those that asked to), until quiet (the embedded runner). */
@@ -364,12 +366,12 @@ export class LocalRunner implements RecordCollector {
       // Records sent while processing are appended and reached by the same loop.
       const pending = this.pending;
       for (let index = 0; index < pending.length; index++) {
-        const record = pending[index]!;
+        const record = pending.at(index);
         const task = this.taskByTopic.get(record.topic)!;
         task.addRecord(record.topic, record);
         task.process();
       }
-      pending.length = 0;
+      pending.clear();
       this.commitTasks(commitAll);
       if (this.pending.length === 0) break;
     }

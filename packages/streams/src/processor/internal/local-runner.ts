@@ -52,6 +52,12 @@ export interface LocalRunnerOptions {
   readonly retainRecords?: 'all' | 'none';
   /** Called with every record written to any topic, input, output, internal or dead-letter, in order. */
   readonly onRecord?: (record: StoredRecord) => void;
+  /**
+   * The topics {@link onRecord} wants records of, asked at each record; defaults to all. With
+   * `retainRecords: 'none'`, a record no task, global store or listener reads (a changelog record
+   * of the embedded runner, say) only moves its topic's offset on: no record object is made.
+   */
+  readonly listensTo?: (topic: string) => boolean;
 }
 
 /**
@@ -80,6 +86,7 @@ export class LocalRunner implements RecordCollector {
   private readonly commitEachRecord: boolean;
   private readonly retainRecords: boolean;
   private readonly onRecord: ((record: StoredRecord) => void) | undefined;
+  private readonly listensTo: ((topic: string) => boolean) | undefined;
   private draining = false;
   private closed = false;
   private initialized = false;
@@ -107,6 +114,7 @@ export class LocalRunner implements RecordCollector {
     this.commitEachRecord = options.commitEachRecord ?? true;
     this.retainRecords = (options.retainRecords ?? 'all') === 'all';
     this.onRecord = options.onRecord;
+    this.listensTo = options.listensTo;
     for (const subtopology of builder.subtopologies()) {
       const task = new StreamTask({
         taskId: { subtopology: subtopology.id, partition: 0 },
@@ -183,6 +191,10 @@ export class LocalRunner implements RecordCollector {
   send(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number | undefined, _partition: number | undefined): void {
     const offset = this.nextOffsets.get(topic) ?? 0;
     this.nextOffsets.set(topic, offset + 1);
+    const global = this.globals.reads(topic);
+    const task = this.taskByTopic.has(topic);
+    const listened = this.onRecord !== undefined && (this.listensTo === undefined || this.listensTo(topic));
+    if (!this.retainRecords && !listened && !global && !task) return;
     const record: StoredRecord =
       timestamp === undefined
         ? { topic, partition: 0, offset, timestamp: this.clock(), key, value, headers, stampedBySender: true }
@@ -191,9 +203,9 @@ export class LocalRunner implements RecordCollector {
       if (this.commitEachRecord) this.uncaptured.push(record);
       else this.retain(record);
     }
-    if (this.onRecord !== undefined) this.onRecord(record);
-    if (this.globals.reads(topic)) this.globals.update(record);
-    if (this.taskByTopic.has(topic)) this.pending.push(record);
+    if (listened) this.onRecord!(record);
+    if (global) this.globals.update(record);
+    if (task) this.pending.push(record);
   }
 
   private retain(record: StoredRecord): void {

@@ -33,7 +33,7 @@ export class StoreSerdes<K, V> {
   /** Whether keys go through {@link lastStringKey}: the key serde is the built-in String serde itself (not a subclass). */
   private readonly stringKeys: boolean;
   /** What {@link encodeKey} returns for keys that do not go through {@link lastStringKey}, reused. */
-  private readonly encoded = { bytes: Buffer.alloc(0), id: '' };
+  private readonly encoded: { bytes: Buffer; id: string } = { bytes: Buffer.alloc(0), id: '' };
 
   private constructor(
     private readonly keySerde: Serde<K>,

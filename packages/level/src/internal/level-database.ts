@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { StateDirectoryError, StoreCorruptError, StoreLockedError, StoreWriteError } from '../errors.js';
 import type { ResolvedLevelStoreOptions } from '../options.js';
+import { WriteLayer } from './write-layer.js';
 
 /** The first byte of every data key. */
 export const dataPrefix = 0x01;
@@ -23,12 +24,6 @@ export const directoryPrefix = 0x02;
 const dataStart = Buffer.from([dataPrefix]);
 const dataEnd = Buffer.from([dataPrefix + 1]);
 const checkpointFile = '.checkpoint';
-
-/** A write waiting for (or in) a batch. */
-interface BufferedWrite {
-  readonly key: Buffer;
-  readonly value: Buffer | null;
-}
 
 /** What `.checkpoint` holds. */
 interface CheckpointContents {
@@ -102,9 +97,9 @@ export function ensureStoreDirectory(stateDir: string | undefined, path: string,
 
 export class LevelDatabase {
   /** Writes since the last flush, by the data key's latin1 string. */
-  private writes = new Map<string, BufferedWrite>();
+  private writes = new WriteLayer();
   /** Flushed writes whose batch has not completed yet, oldest first. */
-  private readonly inFlight: Map<string, BufferedWrite>[] = [];
+  private readonly inFlight: WriteLayer[] = [];
   /** Range deletes to run after the next batch. */
   private clears: Array<{ readonly gte: Buffer; readonly lt: Buffer }> = [];
   private chain: Promise<void> = Promise.resolve();
@@ -201,10 +196,10 @@ export class LevelDatabase {
   read(key: Buffer, id: string): Buffer | undefined {
     if (this.writes.size === 0 && this.inFlight.length === 0) return this.getSync(key);
     const buffered = this.writes.get(id);
-    if (buffered !== undefined) return buffered.value ?? undefined;
+    if (buffered !== undefined) return buffered ?? undefined;
     for (let index = this.inFlight.length - 1; index >= 0; index--) {
-      const write = this.inFlight[index]!.get(id);
-      if (write !== undefined) return write.value ?? undefined;
+      const written = this.inFlight[index]!.get(id);
+      if (written !== undefined) return written ?? undefined;
     }
     return this.getSync(key);
   }
@@ -219,7 +214,7 @@ export class LevelDatabase {
 
   /** Buffers a write until the next flush; a later write of the key replaces it. */
   write(key: Buffer, id: string, value: Buffer | null): void {
-    this.writes.set(id, { key, value });
+    this.writes.set(key, id, value);
   }
 
   /** Deletes `[gte, lt)` after the next batch (expired segments). */
@@ -236,7 +231,7 @@ export class LevelDatabase {
     if (this.writes.size === 0 && this.clears.length === 0) return;
     this.flushSequence++;
     const layer = this.writes;
-    this.writes = new Map();
+    this.writes = new WriteLayer();
     const sequence = encodeNumber(this.flushSequence);
     const clears = this.clears;
     this.clears = [];
@@ -248,9 +243,11 @@ export class LevelDatabase {
         // A chained batch hands each operation to LevelDB's WriteBatch as it goes: faster than
         // an array batch, which copies every operation into a new object first.
         const batch = db.batch();
-        for (const write of layer.values()) {
-          if (write.value === null) batch.del(write.key);
-          else batch.put(write.key, write.value);
+        const { keys, values } = layer;
+        for (let index = 0; index < keys.length; index++) {
+          const value = values[index];
+          if (value === null) batch.del(keys[index]!);
+          else batch.put(keys[index]!, value!);
         }
         batch.put(flushSequenceKey, sequence);
         await batch.write({ sync });
@@ -297,7 +294,7 @@ export class LevelDatabase {
   /** Closes the database once every flush so far is written. Buffered (uncommitted) writes are dropped. */
   close(): Promise<void> {
     if (this.closing === undefined) {
-      this.writes = new Map();
+      this.writes = new WriteLayer();
       this.clears = [];
       this.closing = this.chain.then(() => this.db.close());
     }

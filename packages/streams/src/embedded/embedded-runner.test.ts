@@ -140,6 +140,23 @@ describe('EmbeddedRunner', () => {
     expect(deadLetters).toHaveLength(1);
   });
 
+  it('counts the offsets of records nobody listens to, so a listener that starts later sees them continue', async () => {
+    const runner = await start(countTopology(), { applicationId: 'embedded', logger: silentLogger });
+    runner.send('clicks', key('ann'), click('/a'), { timestamp: 1 });
+    await runner.commit();
+    const offsets: Array<[string, number]> = [];
+    for (const topic of ['counts', 'embedded-clicks-per-user-changelog']) {
+      // The listeners get the runner's stored records, whose offsets the public type leaves out.
+      runner.onRecord(topic, (record) => offsets.push([topic, (record as EmbeddedRecord & { readonly offset: number }).offset]));
+    }
+    runner.send('clicks', key('bob'), click('/b'), { timestamp: 2 });
+    await runner.commit();
+    expect(offsets).toEqual([
+      ['embedded-clicks-per-user-changelog', 1],
+      ['counts', 1],
+    ]);
+  });
+
   it('fails loudly when the config says to fail, and stays failed', async () => {
     const runner = await start(countTopology(), { applicationId: 'embedded', logger: silentLogger, processingExceptionHandler: logAndFail() });
     expect(() => runner.send('clicks', key('ann'), Buffer.from('not json'))).toThrow();

@@ -88,6 +88,7 @@ export class EmbeddedRunner {
       commitEachRecord: false,
       retainRecords: 'none',
       onRecord: (record) => this.deliver(record),
+      listensTo: (topic) => (this.listeners.get(topic)?.size ?? 0) > 0,
       ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }),
     });
     if (options.stateDir === undefined && this.runner.tasks.some((task) => task.needsPrepare)) {

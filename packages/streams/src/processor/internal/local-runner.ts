@@ -13,6 +13,7 @@ import type { Headers } from '../headers.js';
 import type { ConsumedRecord, RecordCollector } from '../record-collector.js';
 import { topologyBuilder, type Topology } from '../topology.js';
 import { GlobalStateUpdater } from './global-state-updater.js';
+import { RecordList } from './record-list.js';
 import { StreamTask } from './stream-task.js';
 import type { DropReason } from './task-metrics.js';
 import type { Metric } from '../../metrics/metrics.js';
@@ -51,6 +52,12 @@ export interface LocalRunnerOptions {
   readonly retainRecords?: 'all' | 'none';
   /** Called with every record written to any topic, input, output, internal or dead-letter, in order. */
   readonly onRecord?: (record: StoredRecord) => void;
+  /**
+   * The topics {@link onRecord} wants records of, asked at each record; defaults to all. With
+   * `retainRecords: 'none'`, a record no task, global store or listener reads (a changelog record
+   * of the embedded runner, say) only moves its topic's offset on: no record object is made.
+   */
+  readonly listensTo?: (topic: string) => boolean;
 }
 
 /**
@@ -66,7 +73,8 @@ export class LocalRunner implements RecordCollector {
   /** Every record written to each topic, in order. */
   readonly topics = new Map<string, StoredRecord[]>();
   private readonly taskByTopic = new Map<string, StreamTask>();
-  private readonly pending: StoredRecord[] = [];
+  /** Records sent to topics that a task reads, not yet handed to it. */
+  private readonly pending = new RecordList<StoredRecord>();
   /**
    * Records sent and not yet in {@link topics} (the test driver): as Kafka's `TopologyTestDriver`
    * captures its producer's output only after each record's commit, a record whose processing
@@ -78,6 +86,7 @@ export class LocalRunner implements RecordCollector {
   private readonly commitEachRecord: boolean;
   private readonly retainRecords: boolean;
   private readonly onRecord: ((record: StoredRecord) => void) | undefined;
+  private readonly listensTo: ((topic: string) => boolean) | undefined;
   private draining = false;
   private closed = false;
   private initialized = false;
@@ -105,6 +114,7 @@ export class LocalRunner implements RecordCollector {
     this.commitEachRecord = options.commitEachRecord ?? true;
     this.retainRecords = (options.retainRecords ?? 'all') === 'all';
     this.onRecord = options.onRecord;
+    this.listensTo = options.listensTo;
     for (const subtopology of builder.subtopologies()) {
       const task = new StreamTask({
         taskId: { subtopology: subtopology.id, partition: 0 },
@@ -181,6 +191,10 @@ export class LocalRunner implements RecordCollector {
   send(topic: string, key: Buffer | null, value: Buffer | null, headers: Headers, timestamp: number | undefined, _partition: number | undefined): void {
     const offset = this.nextOffsets.get(topic) ?? 0;
     this.nextOffsets.set(topic, offset + 1);
+    const global = this.globals.reads(topic);
+    const task = this.taskByTopic.has(topic);
+    const listened = this.onRecord !== undefined && (this.listensTo === undefined || this.listensTo(topic));
+    if (!this.retainRecords && !listened && !global && !task) return;
     const record: StoredRecord =
       timestamp === undefined
         ? { topic, partition: 0, offset, timestamp: this.clock(), key, value, headers, stampedBySender: true }
@@ -189,9 +203,9 @@ export class LocalRunner implements RecordCollector {
       if (this.commitEachRecord) this.uncaptured.push(record);
       else this.retain(record);
     }
-    if (this.onRecord !== undefined) this.onRecord(record);
-    if (this.globals.reads(topic)) this.globals.update(record);
-    if (this.taskByTopic.has(topic)) this.pending.push(record);
+    if (listened) this.onRecord!(record);
+    if (global) this.globals.update(record);
+    if (task) this.pending.push(record);
   }
 
   private retain(record: StoredRecord): void {
@@ -348,14 +362,14 @@ export class LocalRunner implements RecordCollector {
     this.capture();
     // Records sent while processing or committing are appended and reached by the same loop.
     for (let index = 0; index < pending.length; index++) {
-      const record = pending[index]!;
+      const record = pending.at(index);
       const task = this.taskByTopic.get(record.topic)!;
       task.addRecord(record.topic, record);
       task.process();
       this.commitTasks(true);
       this.capture();
     }
-    pending.length = 0;
+    pending.clear();
   }
 
   /** Processes every pending record, then commits (every task, or those that asked to), until quiet (the embedded runner). */
@@ -364,12 +378,12 @@ export class LocalRunner implements RecordCollector {
       // Records sent while processing are appended and reached by the same loop.
       const pending = this.pending;
       for (let index = 0; index < pending.length; index++) {
-        const record = pending[index]!;
+        const record = pending.at(index);
         const task = this.taskByTopic.get(record.topic)!;
         task.addRecord(record.topic, record);
         task.process();
       }
-      pending.length = 0;
+      pending.clear();
       this.commitTasks(commitAll);
       if (this.pending.length === 0) break;
     }

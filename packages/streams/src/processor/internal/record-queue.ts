@@ -12,6 +12,7 @@ import type { ConsumedRecordView, TimestampExtractor } from '../timestamp-extrac
 import type { DropReason } from './task-metrics.js';
 import type { TaskContext } from './task-context.js';
 import type { ProcessorNode } from './processor-node.js';
+import { RecordList } from './record-list.js';
 
 /** Reused for every record: extractors must not keep it. */
 class MutableRecordView implements ConsumedRecordView<unknown, unknown> {
@@ -35,7 +36,8 @@ function isInvalidTimestamp(error: unknown): error is InvalidTimestampError {
 }
 
 export class RecordQueue {
-  private buffer: ConsumedRecord[] = [];
+  /** Records added and not yet at the head, from {@link next} on. */
+  private readonly buffer = new RecordList<ConsumedRecord>();
   private next = 0;
   private readonly view: MutableRecordView;
   /** The largest timestamp polled from this partition, or -1. */
@@ -82,14 +84,15 @@ export class RecordQueue {
 
   /** Drops everything buffered (when the task's partition is revoked). */
   clear(): void {
-    this.buffer = [];
+    this.buffer.clear();
     this.next = 0;
     this.head = undefined;
   }
 
   private advanceHead(): void {
-    while (this.next < this.buffer.length) {
-      const raw = this.buffer[this.next++]!;
+    const buffer = this.buffer;
+    while (this.next < buffer.length) {
+      const raw = buffer.at(this.next++);
       let key: unknown;
       let value: unknown;
       try {
@@ -129,13 +132,13 @@ export class RecordQueue {
       this.compact();
       return;
     }
-    this.buffer = [];
+    buffer.clear();
     this.next = 0;
   }
 
   private compact(): void {
     if (this.next > 4096 && this.next * 2 > this.buffer.length) {
-      this.buffer = this.buffer.slice(this.next);
+      this.buffer.removeFirst(this.next);
       this.next = 0;
     }
   }

@@ -18,23 +18,31 @@ const maxRememberedIds = 65_536;
 /** The most window ids remembered per key. */
 const maxIdsPerKey = 16;
 
-/** The cache ids remembered for one key: window starts and their ids, at the same positions. */
-interface KeyWindowIds {
+/**
+ * What is remembered of one key's windows: their starts, their cache ids and their cache entries
+ * (`undefined` when not cached), at the same positions.
+ */
+interface KeyWindowIds<K, V> {
   readonly starts: number[];
   readonly ids: string[];
+  readonly entries: (CacheEntry<K, V> | undefined)[];
 }
 
 export class CachingWindowStore<K, V> extends CachingStore<K, V, Windowed<K>, WindowBytesWrite> {
   /**
-   * Cache ids by key id, then window start. An id prints the window start, a number (too large
-   * for V8's small integers, so each print is slow), and joins two strings, which the cache's map
-   * must then flatten and hash: remembered, an access to a window finds its id by one look-up of
-   * a string hashed before and a scan of the key's few live windows, and hands the map a string
-   * it has hashed before. A key's expired windows are forgotten when it gets a new one, and all
-   * ids past {@link maxRememberedIds}.
+   * Cache ids and entries by key id, then window start. An id prints the window start, a number
+   * (too large for V8's small integers, so each print is slow), and joins two strings, which the
+   * cache's map would then flatten and hash: remembered, an access to a window finds its entry by
+   * one look-up of a string hashed before (the key's id) and a scan of the key's few live windows,
+   * with no look-up by id. Every entry of this store is added through {@link get} or {@link put},
+   * which remember it, so an entry remembered and no longer cached means the window is not cached.
+   * A key's expired windows are forgotten when it gets a new one, and all past
+   * {@link maxRememberedIds}; a window remembered anew looks its entry up by id once.
    */
-  private readonly ids = new Map<string, KeyWindowIds>();
+  private readonly ids = new Map<string, KeyWindowIds<K, V>>();
   private rememberedIds = 0;
+  /** The position in its key's {@link KeyWindowIds} of the window {@link windowOf} found last. */
+  private position = 0;
 
   constructor(
     private readonly below: WindowBytesLayer,
@@ -50,8 +58,10 @@ export class CachingWindowStore<K, V> extends CachingStore<K, V, Windowed<K>, Wi
   get(keyId: string, keyBytes: Buffer, key: K, windowStart: number, forUpdate: boolean): V | undefined {
     if (!forUpdate) this.handOut();
     const cache = this.cache;
-    const id = this.cacheId(keyId, windowStart);
-    const entry = cache.read(id);
+    const ofKey = this.windowOf(keyId, windowStart);
+    const position = this.position;
+    const remembered = ofKey.entries[position];
+    const entry = cache.readEntry(remembered !== undefined && remembered.cached ? remembered : undefined);
     if (entry !== undefined) {
       this.fetchedExclusive = forUpdate && this.isExclusive(entry);
       return entry.value ?? undefined;
@@ -61,7 +71,8 @@ export class CachingWindowStore<K, V> extends CachingStore<K, V, Windowed<K>, Wi
     const stored = this.below.get(keyBytes, windowStart, 0);
     if (stored === undefined) return undefined;
     const value = this.serdes.valueFrom(stored);
-    const added = new CacheEntry<K, V>(id, keyId, key, keyBytes, value, 0, windowStart, 0);
+    const added = new CacheEntry<K, V>(ofKey.ids[position]!, keyId, key, keyBytes, value, 0, windowStart, 0);
+    ofKey.entries[position] = added;
     this.claim(added, forUpdate);
     cache.add(added, false, stored.length);
     this.maybeEvict();
@@ -71,13 +82,18 @@ export class CachingWindowStore<K, V> extends CachingStore<K, V, Windowed<K>, Wi
   /** Writes a window's value (`null` deletes) into the cache, dirty; `exclusive` when the writer alone holds it. */
   put(keyId: string, keyBytes: Buffer, key: K, value: V | null, timestamp: number, windowStart: number, exclusive: boolean): void {
     const cache = this.cache;
-    const id = this.cacheId(keyId, windowStart);
-    let entry = cache.get(id);
-    if (entry === undefined) {
+    const ofKey = this.windowOf(keyId, windowStart);
+    const position = this.position;
+    const remembered = ofKey.entries[position];
+    let entry: CacheEntry<K, V>;
+    if (remembered === undefined || !remembered.cached) {
       this.measureFirstValue(value);
-      entry = new CacheEntry<K, V>(id, keyId, key, keyBytes, value, timestamp, windowStart, 0);
+      entry = new CacheEntry<K, V>(ofKey.ids[position]!, keyId, key, keyBytes, value, timestamp, windowStart, 0);
+      ofKey.entries[position] = entry;
       cache.add(entry, true, 0);
     } else {
+      entry = remembered;
+      cache.touch(entry);
       cache.markDirty(entry, value, timestamp);
     }
     this.claim(entry, exclusive);
@@ -140,45 +156,58 @@ export class CachingWindowStore<K, V> extends CachingStore<K, V, Windowed<K>, Wi
     return this.observed.expired(entry.time);
   }
 
-  /** The cache id of a key's window at `windowStart`. */
-  private cacheId(keyId: string, windowStart: number): string {
+  /**
+   * What is remembered of `keyId`'s windows, with the window at `windowStart` among them at
+   * {@link position} (remembered now if it was not, its entry looked up by id).
+   */
+  private windowOf(keyId: string, windowStart: number): KeyWindowIds<K, V> {
     let ofKey = this.ids.get(keyId);
     if (ofKey === undefined) {
       if (this.rememberedIds >= maxRememberedIds) this.forgetIds();
-      ofKey = { starts: [], ids: [] };
+      ofKey = { starts: [], ids: [], entries: [] };
       this.ids.set(keyId, ofKey);
     }
     const starts = ofKey.starts;
-    for (let index = 0; index < starts.length; index++) if (starts[index] === windowStart) return ofKey.ids[index]!;
+    for (let index = 0; index < starts.length; index++) {
+      if (starts[index] === windowStart) {
+        this.position = index;
+        return ofKey;
+      }
+    }
     this.forgetExpiredIds(ofKey);
     // A key with many live windows (short advances, long retention) starts its list again, so scans stay short.
     if (starts.length >= maxIdsPerKey) this.forgetIdsOf(ofKey);
     const id = `${keyId}|${windowStart}`;
+    this.position = starts.length;
     starts.push(windowStart);
     ofKey.ids.push(id);
+    ofKey.entries.push(this.cache.peek(id));
     this.rememberedIds++;
-    return id;
+    return ofKey;
   }
 
-  /** Forgets the ids of a key's windows that have expired. */
-  private forgetExpiredIds(ofKey: KeyWindowIds): void {
-    const { starts, ids } = ofKey;
+  /** Forgets what is remembered of a key's windows that have expired. */
+  private forgetExpiredIds(ofKey: KeyWindowIds<K, V>): void {
+    const { starts, ids, entries } = ofKey;
     let kept = 0;
     for (let index = 0; index < starts.length; index++) {
       if (this.observed.expired(starts[index]!)) continue;
       starts[kept] = starts[index]!;
       ids[kept] = ids[index]!;
+      entries[kept] = entries[index];
       kept++;
     }
     this.rememberedIds -= starts.length - kept;
     starts.length = kept;
     ids.length = kept;
+    entries.length = kept;
   }
 
-  private forgetIdsOf(ofKey: KeyWindowIds): void {
+  private forgetIdsOf(ofKey: KeyWindowIds<K, V>): void {
     this.rememberedIds -= ofKey.starts.length;
     ofKey.starts.length = 0;
     ofKey.ids.length = 0;
+    ofKey.entries.length = 0;
   }
 
   private forgetIds(): void {

@@ -208,9 +208,9 @@ export abstract class MeteredStore<K, V, ListenerKey, Write extends { readonly v
   protected encodeKey(key: K): void {
     if (key === this.lastKey && key !== undefined) return;
     if (key === null || key === undefined) throw new StateStoreError(`State store '${this.name}' cannot hold a null key; drop or re-key such records before the store.`);
-    const bytes = this.serdes.rawKey(key);
-    this.keyBytes = bytes;
-    this.keyId = bytes.toString('latin1');
+    const encoded = this.serdes.encodeKey(key);
+    this.keyBytes = encoded.bytes;
+    this.keyId = encoded.id;
     // Objects could be mutated between calls, so only primitives are remembered.
     this.lastKey = typeof key === 'object' || typeof key === 'function' ? undefined : key;
   }

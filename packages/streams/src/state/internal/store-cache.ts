@@ -48,6 +48,8 @@ export class CacheEntry<K, V> implements RecordOrigin {
    * `exclusive-writes.ts`); the value is still the writer's alone while the count is unchanged.
    */
   exclusiveAt = -1;
+  /** Whether the entry is in its cache: from {@link StoreCache.add} until it is removed or the cache cleared. */
+  cached = false;
 
   constructor(
     /** Unique in the store: the key bytes as latin1, plus the window or session for those stores. */
@@ -129,11 +131,15 @@ export class StoreCache<K, V> {
   /** The entry for `id`, marked as most recently used. */
   get(id: string): CacheEntry<K, V> | undefined {
     const entry = this.entries.get(id);
-    if (entry !== undefined && entry !== this.newestEntry) {
-      this.unlink(entry);
-      this.link(entry);
-    }
+    if (entry !== undefined) this.touch(entry);
     return entry;
+  }
+
+  /** Marks an entry (which must be in the cache) as most recently used. */
+  touch(entry: CacheEntry<K, V>): void {
+    if (entry === this.newestEntry) return;
+    this.unlink(entry);
+    this.link(entry);
   }
 
   /**
@@ -141,11 +147,27 @@ export class StoreCache<K, V> {
    * `DEBUG`), each read also records the ratio so far, as Kafka's `NamedCache` does.
    */
   read(id: string): CacheEntry<K, V> | undefined {
-    const entry = this.get(id);
-    if (entry === undefined) this.misses++;
-    else this.hits++;
+    return this.readEntry(this.entries.get(id));
+  }
+
+  /**
+   * A read's look-up, for a store that found the entry itself (or found there is none) without
+   * its id: as {@link read}, marks it most recently used and counts a hit or a miss.
+   */
+  readEntry(entry: CacheEntry<K, V> | undefined): CacheEntry<K, V> | undefined {
+    if (entry === undefined) {
+      this.misses++;
+    } else {
+      this.hits++;
+      this.touch(entry);
+    }
     if (this.hitRatio !== undefined) this.hitRatio.record(this.hits / (this.hits + this.misses));
     return entry;
+  }
+
+  /** The entry for `id`, without marking it used. */
+  peek(id: string): CacheEntry<K, V> | undefined {
+    return this.entries.get(id);
   }
 
   /** Reads that found their key in the cache. */
@@ -158,6 +180,7 @@ export class StoreCache<K, V> {
   /** Adds a new entry, clean with its exact value size, or dirty. */
   add(entry: CacheEntry<K, V>, dirty: boolean, valueSize: number): void {
     this.entries.set(entry.id, entry);
+    entry.cached = true;
     this.link(entry);
     if (this.entriesByKeyId !== undefined) {
       const forKey = this.entriesByKeyId.get(entry.keyId);
@@ -241,6 +264,7 @@ export class StoreCache<K, V> {
   remove(entry: CacheEntry<K, V>): void {
     if (this.entries.get(entry.id) !== entry) return;
     this.entries.delete(entry.id);
+    entry.cached = false;
     this.unlink(entry);
     const forKey = this.entriesByKeyId?.get(entry.keyId);
     if (forKey !== undefined) {
@@ -261,6 +285,7 @@ export class StoreCache<K, V> {
   }
 
   clear(): void {
+    for (const entry of this.entries.values()) entry.cached = false;
     this.entries.clear();
     this.eldestEntry = undefined;
     this.newestEntry = undefined;

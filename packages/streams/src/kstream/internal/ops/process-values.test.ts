@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FixedKeyRecord, Named, Serdes, Stores } from '../../../index.js';
-import type { FixedKeyProcessor, FixedKeyProcessorContext, KeyValueStore } from '../../../index.js';
+import type { FixedKeyProcessor, FixedKeyProcessorContext, KeyValueStore, StreamRecord } from '../../../index.js';
 import { writeNumbers, openMemoryDriver, numberTopology, runNumbers, expectTimestampAndHeadersKept } from '#test-kit';
 
 describe('processValues', () => {
@@ -79,6 +79,42 @@ describe('processValues', () => {
     expect(closed).toBe(0);
     driver.close();
     expect(closed).toBe(1);
+  });
+
+  it('forwards the record it was given as the record it came from, and a record kept from before as itself', () => {
+    const direct: StreamRecord<string, number>[] = [];
+    const passed: StreamRecord<string, number>[] = [];
+    const topology = numberTopology((stream) => {
+      stream.process(() => ({ process: (record) => void direct.push(record) }));
+      stream
+        .processValues<number>(() => {
+          let context: FixedKeyProcessorContext<string, number>;
+          let first: FixedKeyRecord<string, number> | undefined;
+          return {
+            init: (given) => void (context = given),
+            process: (record) => {
+              // The first record goes on again before the third: by then it is not the record being processed.
+              if (first === undefined) first = record;
+              else if (record.key === 'c') context.forward(first);
+              context.forward(record);
+            },
+          };
+        })
+        .process(() => ({ process: (record) => void passed.push(record) }));
+    });
+    const driver = openMemoryDriver(topology);
+    const input = driver.createInputTopic('in', Serdes.String(), Serdes.Int32());
+    input.pipeInput('a', 1, 1);
+    input.pipeInput('b', 2, 3);
+    input.pipeInput('c', 3, 12);
+    const fields = (record: StreamRecord<string, number>) => [record.key, record.value, record.timestamp, record.headers];
+    expect(passed.map(fields)).toEqual([direct[0]!, direct[1]!, direct[0]!, direct[2]!].map(fields));
+    // Records passed straight through are the very records the stream's other processors got...
+    expect(passed[0]).toBe(direct[0]);
+    expect(passed[1]).toBe(direct[1]);
+    expect(passed[3]).toBe(direct[2]);
+    // ...and one kept from an earlier call is a record of its own, with its fields.
+    expect(passed[2]).not.toBe(direct[0]);
   });
 
   it('keeps the record timestamp and headers', () => {

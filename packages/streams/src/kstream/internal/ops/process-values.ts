@@ -25,6 +25,14 @@ import { splitNamedArguments } from './process.js';
 
 /** The fixed-key view of a task context: the same context, forwarding only fixed-key records. */
 class FixedKeyContextView<K, VOut> implements FixedKeyProcessorContext<K, VOut> {
+  /**
+   * The last record handed to the processor, and the record it was made from: a processor that
+   * forwards the record it got (a filter, a de-duplication) forwards that one, with no copy.
+   * Both are immutable but for their shared headers, so they stay interchangeable.
+   */
+  received: FixedKeyRecord<K, unknown> | undefined = undefined;
+  receivedFrom: StreamRecord<K, unknown> | undefined = undefined;
+
   constructor(private readonly context: ProcessorContext<K, VOut>) {}
 
   get applicationId(): string {
@@ -64,19 +72,29 @@ class FixedKeyContextView<K, VOut> implements FixedKeyProcessorContext<K, VOut> 
   }
 
   forward<V extends VOut>(record: FixedKeyRecord<K, V>, childName?: string): void {
-    this.context.forward(new StreamRecord(record.key, record.value, record.timestamp, record.headers), childName);
+    const same = record === this.received ? (this.receivedFrom as StreamRecord<K, V>) : new StreamRecord(record.key, record.value, record.timestamp, record.headers);
+    this.context.forward(same, childName);
   }
 }
 
 class FixedKeyProcessorAdapter<K, V, VOut> implements Processor<K, V, K, VOut> {
+  private view: FixedKeyContextView<K, VOut> | undefined;
+
   constructor(private readonly inner: FixedKeyProcessor<K, V, VOut>) {}
 
   init(context: ProcessorContext<K, VOut>): void {
-    this.inner.init?.(new FixedKeyContextView(context));
+    this.view = new FixedKeyContextView(context);
+    this.inner.init?.(this.view);
   }
 
   process(record: StreamRecord<K, V>): void {
-    this.inner.process(new FixedKeyRecord(record.key, record.value, record.timestamp, record.headers));
+    const fixed = new FixedKeyRecord(record.key, record.value, record.timestamp, record.headers);
+    const view = this.view;
+    if (view !== undefined) {
+      view.received = fixed;
+      view.receivedFrom = record;
+    }
+    this.inner.process(fixed);
   }
 
   close(): void {

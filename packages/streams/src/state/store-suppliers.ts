@@ -279,6 +279,15 @@ export interface StoreHandle {
   /** Waits until every flush so far has reached disk; rejects if a write failed. */
   commit(): Promise<void>;
   /**
+   * Optional. From now on the store keeps each flush in memory (still readable) until the next
+   * {@link StoreHandle.commit}, which a driver awaits only once the flush's offsets (or its
+   * transaction) are committed: its files then never hold an uncommitted write, so a checkpoint
+   * vouches for the committed flushes after it too, and after a crash the driver replays the
+   * changelog from that older checkpoint instead of rebuilding the store from the start. Call
+   * before the task's first flush. A store without it keeps what its checkpoint says exactly.
+   */
+  holdFlushesUntilCommit?(): void;
+  /**
    * Waits for {@link StoreHandle.commit}, then records atomically that the store reflects its
    * changelog up to `offset`: the flushes made before this call, not one made while it waits.
    */

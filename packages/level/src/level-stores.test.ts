@@ -129,7 +129,12 @@ describe('LevelDB key-value store', () => {
     first.store.flush();
     await first.handle.writeCheckpoint(1);
     first.store.put('b', 2);
+    first.store.put('a', 5);
     first.store.flush();
+    // A second flush before the commit (the first one's offsets refused): the later value wins.
+    first.store.put('a', 6);
+    first.store.flush();
+    expect(first.store.get('a')).toBe(6);
     await first.handle.commit();
     // Flushed, readable, but its offsets (or transaction) never committed: the task dies.
     first.store.put('c', 3);
@@ -141,7 +146,7 @@ describe('LevelDB key-value store', () => {
     // Newer than the checkpoint but committed: kept, the checkpoint's offset still where a restore starts.
     expect(reopened.handle.wiped).toBe(false);
     expect(reopened.handle.checkpointOffset()).toBe(1);
-    expect([reopened.store.get('a'), reopened.store.get('b'), reopened.store.get('c')]).toEqual([1, 2, undefined]);
+    expect([reopened.store.get('a'), reopened.store.get('b'), reopened.store.get('c')]).toEqual([6, 2, undefined]);
     await closeStore(reopened.store);
   });
 

@@ -50,12 +50,12 @@ interface CheckpointContents {
   readonly laterFlushesCommitted?: true;
 }
 
-/** A flush held until the driver's commit. */
+/** A flush held until the driver's commit (or several, merged: see `flush`). */
 interface HeldFlush {
   readonly layer: Map<string, BufferedWrite>;
   readonly clears: ReadonlyArray<{ readonly gte: Buffer; readonly lt: Buffer }>;
-  readonly sequence: number;
-  readonly sync: boolean;
+  sequence: number;
+  sync: boolean;
 }
 
 /** A metadata key and its latin1 id. */
@@ -282,6 +282,16 @@ export class LevelDatabase {
     this.throwIfFailed();
     if (this.writes.size === 0 && this.clears.length === 0) return;
     this.flushSequence++;
+    const last = this.held.at(-1);
+    if (last !== undefined && last.clears.length === 0 && this.clears.length === 0) {
+      // A commit that did not come (its offsets refused, say) left a flush held: one layer takes
+      // both, so reads do not walk a layer per commit while commits keep failing.
+      for (const [id, write] of this.writes) last.layer.set(id, write);
+      this.writes = new Map();
+      last.sequence = this.flushSequence;
+      last.sync ||= sync;
+      return;
+    }
     const held: HeldFlush = { layer: this.writes, clears: this.clears, sequence: this.flushSequence, sync };
     this.writes = new Map();
     this.clears = [];

@@ -267,7 +267,7 @@ export interface RestoreOptions {
  * bulk restores happen here, at task start and commit boundaries. A driver gets one from
  * {@link PreparableStoreSupplier.prepare} before the task's stores are initialized, restores
  * through it, awaits {@link StoreHandle.commit} after each engine commit (which flushed the stores
- * synchronously into a pending batch) and then writes the checkpoint.
+ * synchronously into a pending batch) and then, at every commit or only now and then, writes the checkpoint.
  */
 export interface StoreHandle {
   /** The store's directory (`<stateDir>/<applicationId>/<taskId>/<store>`): a driver deletes it, after `close`, to wipe the store. */

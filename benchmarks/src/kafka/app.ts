@@ -27,6 +27,15 @@ function commitTotal(metrics: ReturnType<KafkaStreams['metrics']>): number {
   return total;
 }
 
+/** The longest `commit-latency-avg` of the stream threads, ms; `undefined` before the first commit. */
+function commitLatencyAvg(metrics: ReturnType<KafkaStreams['metrics']>): number | undefined {
+  let longest: number | undefined;
+  for (const metric of metrics.all) {
+    if (metric.name === 'commit-latency-avg' && metric.group === 'stream-thread-metrics' && Number.isFinite(metric.value)) longest = Math.max(longest ?? 0, metric.value);
+  }
+  return longest;
+}
+
 /** Whether the runner keeps this app's stderr (`child.ts`): then the runtime's debug log goes there too, timestamped. */
 const diagnosing = (process.env[appLogEnvironmentVariable] ?? '') !== '';
 
@@ -88,7 +97,7 @@ async function main(): Promise<void> {
   const timer = setInterval(() => {
     const metrics = app.metrics();
     const transactions = settings.threads === 1 ? counting?.transactions() : undefined;
-    emit({ event: 'metrics', processed: metrics.processed, restored: metrics.restored, tasks: metrics.tasks, commits: commitTotal(metrics), ...(transactions === undefined ? {} : { transactions }), ts: Date.now() });
+    emit({ event: 'metrics', processed: metrics.processed, restored: metrics.restored, tasks: metrics.tasks, commits: commitTotal(metrics), commitLatencyAvgMs: commitLatencyAvg(metrics), ...(transactions === undefined ? {} : { transactions }), ts: Date.now() });
   }, settings.metricsIntervalMs);
   await app.start();
 }

@@ -21,6 +21,8 @@ export type ChildLine =
       readonly commits?: number;
       /** Transactions committed since start (Tributary on @platformatic/kafka, one stream thread; see `counting-client.ts`). */
       readonly transactions?: number;
+      /** The stream threads' `commit-latency-avg` (the largest), ms: how long a commit takes lately (Tributary only). */
+      readonly commitLatencyAvgMs?: number;
     }
   | { readonly event: 'error'; readonly message: string }
   | { readonly event: 'accepted' }

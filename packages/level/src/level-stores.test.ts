@@ -384,12 +384,14 @@ describe('crash consistency', () => {
     const outcomes: string[] = [];
     for (let kill = 0; kill < 5; kill++) {
       const process_ = spawn(process.execPath, [child, stateDir, String(keyCount)], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let generations = 0;
-      // Kill at a random moment once the child has checkpointed at least once.
+      let killScheduled = false;
+      // Kill at a random moment once the child has checkpointed at least once. Under load one
+      // chunk of its output may carry several generations, so the first chunk schedules the kill.
       await new Promise<void>((resolve) => {
         process_.stdout!.on('data', (chunk: Buffer) => {
-          generations += chunk.toString().split('\n').filter(Boolean).length;
-          if (generations === 1) setTimeout(() => process_.kill('SIGKILL'), 5 + Math.random() * 150);
+          if (killScheduled || !chunk.toString().includes('\n')) return;
+          killScheduled = true;
+          setTimeout(() => process_.kill('SIGKILL'), 5 + Math.random() * 150);
         });
         process_.on('exit', () => resolve());
       });

@@ -12,7 +12,7 @@ import type { Consumer } from 'kafkajs';
 import { kafkaClient } from './cluster.js';
 
 /** The median and 99th percentile of one hop's delays, with how many records gave them. */
-export interface HopLatency {
+interface HopLatency {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly samples: number;

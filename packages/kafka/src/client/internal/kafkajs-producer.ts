@@ -34,7 +34,7 @@ function messagesOf(records: readonly OutgoingKafkaRecord[]): Message[] {
  * partitions' requests may be in flight to a broker at once (Java's producer allows 5 requests in
  * flight per broker, each for any number of partitions).
  */
-export const PRODUCERS_PER_THREAD = 4;
+const PRODUCERS_PER_THREAD = 4;
 
 export class KafkajsProducer implements StreamsProducer {
   private readonly producers: Producer[] = [];

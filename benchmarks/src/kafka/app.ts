@@ -2,8 +2,9 @@
  * The Tributary app of the Kafka benchmarks, run by the runner as a child process (so its CPU
  * and memory are its own and `kill -9` is real): the flagship topology (or the stateless pipe) on `KafkaStreams` with
  * the guarantee, thread count and Kafka client (kafkajs or @platformatic/kafka) it is given.
- * Prints its state changes and, every `metricsIntervalMs`, its metrics (with its commits, and on
- * @platformatic/kafka the transactions it committed); closes on SIGTERM. An option the runtime
+ * Prints its state changes and, every `metricsIntervalMs`, its metrics (with its commits, what held
+ * its event loop (`app-timing.ts`), and on @platformatic/kafka the transactions it committed);
+ * closes on SIGTERM. An option the runtime
  * rejects ends it with an `error` line, which the runner reports as the scenario's failure
  * (`checkOnly`: the app only constructs `KafkaStreams` and says whether it accepted the options).
  */
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { KafkaStreams, type KafkaStreamsOptions } from '@tributary/kafka';
 import type { Logger } from '@tributary/streams';
 import { perRecordSensorsOffConfig } from '@tributary/streams/engine';
+import { AppTimingSampler } from './app-timing.js';
 import { appLogEnvironmentVariable } from './child.js';
 import { countingTransactions } from './counting-client.js';
 import { buildFlagship, clientEnvironmentVariable, platformaticSupplier, settingsFromEnvironment } from './flagship.js';
@@ -94,10 +96,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
+  const timing = new AppTimingSampler();
   const timer = setInterval(() => {
     const metrics = app.metrics();
     const transactions = settings.threads === 1 ? counting?.transactions() : undefined;
-    emit({ event: 'metrics', processed: metrics.processed, restored: metrics.restored, tasks: metrics.tasks, commits: commitTotal(metrics), commitLatencyAvgMs: commitLatencyAvg(metrics), ...(transactions === undefined ? {} : { transactions }), ts: Date.now() });
+    emit({ event: 'metrics', processed: metrics.processed, restored: metrics.restored, tasks: metrics.tasks, commits: commitTotal(metrics), commitLatencyAvgMs: commitLatencyAvg(metrics), ...(transactions === undefined ? {} : { transactions }), timing: timing.take(metrics), ts: Date.now() });
   }, settings.metricsIntervalMs);
   await app.start();
 }

@@ -61,6 +61,8 @@ export interface Context {
   readonly nodes: AppNodes;
   readonly log: (line: string) => void;
   readonly dataSets: Map<number, DataSet>;
+  /** Whether the latency scenarios also time each hop (`--latency-hops`, `latency-hops.ts`). */
+  readonly latencyHops: boolean;
   sequence: number;
 }
 

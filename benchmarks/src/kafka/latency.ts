@@ -14,7 +14,9 @@
  * when the late event was sent, so that difference would not be a latency. Outputs whose
  * `updatedAt` falls in the warm-up are left out. Reported: p50, p99, max, the
  * number of samples, the producer's worst lag behind its schedule (which the latency would
- * include), and the app's backlog when sending stopped (whether it kept up with the rate).
+ * include), and the app's backlog when sending stopped (whether it kept up with the rate); for
+ * Tributary, what held its event loop over the measured part (`timing-summary.ts`); and with
+ * `--latency-hops`, how long events took to be readable after each hop (`latency-hops.ts`).
  */
 import { EventGenerator } from '../../../examples/product-analytics/src/generator.js';
 import { sleep } from './child.js';
@@ -22,6 +24,8 @@ import { committedOffset, endOffset, kafkaClient, loadRecords } from './cluster.
 import { commitRates } from './commit-rates.js';
 import { freshStateDirectory, startFlagship, uniqueName, waitForRunning, type Context, type FlagshipApp } from './context.js';
 import { flagshipTopics } from './flagship.js';
+import { HopReader, percentile, type LatencyHops } from './latency-hops.js';
+import { timingSummary, type TimingSummary } from './timing-summary.js';
 
 export interface LatencyMeasurement {
   readonly rate: number;
@@ -40,17 +44,16 @@ export interface LatencyMeasurement {
   readonly commitsPerSecond?: number;
   /** Transactions committed per second over the measured part (Tributary on @platformatic/kafka). */
   readonly transactionsPerSecond?: number;
+  /** What held the app over the measured part (Tributary). */
+  readonly timing?: TimingSummary;
+  /** With `--latency-hops`: from sending an event to its being readable after each hop. */
+  readonly hops?: LatencyHops;
 }
 
 const latencyCommitIntervalMs = 100;
 const tickMs = 10;
 /** Events per send: well under the broker's message.max.bytes (1 MiB) at about 200 bytes each. */
 const maxMessagesPerSend = 1_000;
-
-function percentile(sorted: readonly number[], fraction: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
-}
 
 /** `value` with its `timestamp` set to `sentAt`, unless the generator made it late or it does not parse (malformed input stays as it is). */
 function stamped(value: Buffer | null, scheduledAt: number, sentAt: number): Buffer | null {
@@ -86,6 +89,7 @@ export async function runLatency(context: Context, app: Omit<FlagshipApp, 'commi
   const child = await startFlagship(context, { ...app, commitIntervalMs: latencyCommitIntervalMs }, data, applicationId, stateDirectory);
   const outputTopic = flagshipTopics({ ...data, outputPrefix: `${applicationId}-out-`, emitFinalOnly: false }).productAnalytics;
   const consumer = kafkaClient(context.broker.bootstrap, `${applicationId}-reader`).consumer({ groupId: `${applicationId}-reader`, maxWaitTimeInMs: 20 });
+  const hopReader = context.latencyHops ? new HopReader(context.broker.bootstrap, applicationId, data.eventsTopic) : undefined;
   const latencies: number[] = [];
   let measureFrom = Number.POSITIVE_INFINITY;
   let measureTo = Number.POSITIVE_INFINITY;
@@ -106,6 +110,7 @@ export async function runLatency(context: Context, app: Omit<FlagshipApp, 'commi
       },
     });
     for (let waited = 0; !joined && waited < 30_000; waited += 100) await sleep(100);
+    await hopReader?.start();
 
     // Event n is due at start + n / rate; each tick sends what is due, stamped with the send time.
     const producer = context.producer;
@@ -113,6 +118,7 @@ export async function runLatency(context: Context, app: Omit<FlagshipApp, 'commi
     const end = start + latencySeconds * 1000;
     measureFrom = start + latencyWarmupSeconds * 1000;
     measureTo = end;
+    hopReader?.measure(measureFrom, measureTo);
     const stepMs = 1000 / rate;
     let sent = 0;
     let producerLagMaxMs = 0;
@@ -142,9 +148,23 @@ export async function runLatency(context: Context, app: Omit<FlagshipApp, 'commi
     await sleep(3_000);
     const sorted = [...latencies].sort((a, b) => a - b);
     if (sorted.length === 0) throw new Error(`no output on ${outputTopic} reflected an event of the measured ${latencySeconds - latencyWarmupSeconds} s`);
-    return { rate, samples: sorted.length, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), maxMs: sorted[sorted.length - 1]!, producerLagMaxMs, eventsSent: sent, backlogAtEnd, ...commitRates(child.metrics, measureFrom, measureTo) };
+    const timing = timingSummary(child.metrics, measureFrom, measureTo);
+    return {
+      rate,
+      samples: sorted.length,
+      p50Ms: percentile(sorted, 0.5),
+      p99Ms: percentile(sorted, 0.99),
+      maxMs: sorted[sorted.length - 1]!,
+      producerLagMaxMs,
+      eventsSent: sent,
+      backlogAtEnd,
+      ...commitRates(child.metrics, measureFrom, measureTo),
+      ...(timing === undefined ? {} : { timing }),
+      ...(hopReader === undefined ? {} : { hops: hopReader.hops() }),
+    };
   } finally {
     await consumer.disconnect().catch(() => {});
+    await hopReader?.stop();
     await child.stop();
   }
 }

@@ -23,10 +23,29 @@ export type ChildLine =
       readonly transactions?: number;
       /** The stream threads' `commit-latency-avg` (the largest), ms: how long a commit takes lately (Tributary only). */
       readonly commitLatencyAvgMs?: number;
+      /** Where the app's time went since its previous metrics line (Tributary only): see {@link AppTiming}. */
+      readonly timing?: AppTiming;
     }
   | { readonly event: 'error'; readonly message: string }
   | { readonly event: 'accepted' }
   | { readonly event: 'result'; readonly events: number; readonly startMs: number; readonly endMs: number; readonly cpuMs: number; readonly processed: number; readonly peakRssBytes: number };
+
+/**
+ * What held the Tributary app's event loop since its previous metrics line, and its commits: what
+ * the latency scenarios report beside the end-to-end figures (`latency.ts`).
+ */
+export interface AppTiming {
+  /** The longest event-loop delay in the slice (`monitorEventLoopDelay`, 10 ms resolution), ms. */
+  readonly loopDelayMaxMs: number;
+  /** Garbage-collection pauses in the slice (V8's `gc` performance entries), summed, ms. */
+  readonly gcPauseMs: number;
+  /** The longest of those pauses, ms. */
+  readonly gcPauseMaxMs: number;
+  /** Kafka's `commit-latency-avg` of the stream threads (over its 30 to 60 s window), ms: how long a commit holds the thread; absent before the first commit. */
+  readonly commitLatencyAvgMs?: number;
+  /** Kafka's `commit-latency-max`, the same way. */
+  readonly commitLatencyMaxMs?: number;
+}
 
 /** The processing guarantees the benchmarks run Tributary with. */
 export type BenchGuarantee = 'at_least_once' | 'exactly_once' | 'exactly_once_v2';

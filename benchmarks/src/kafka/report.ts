@@ -159,6 +159,7 @@ export function toMarkdown(report: Report, jsonFile: string): string {
       const runs = scenario.runs as LatencyMeasurement[];
       lines.push(`| ${scenario.label} | ${clientCell(report, scenario)} | ${whole(runs[0]!.rate)}/s | **${milliseconds(median(runs, (run) => run.p50Ms))}** | ${milliseconds(median(runs, (run) => run.p99Ms))} | ${milliseconds(median(runs, (run) => run.maxMs))} | ${whole(median(runs, (run) => run.samples))} | ${milliseconds(median(runs, (run) => run.producerLagMaxMs))} | ${whole(median(runs, (run) => run.backlogAtEnd))} events |`);
     }
+    lines.push(...latencyDetailTable(latency));
   }
   const recovery = report.scenarios.filter((scenario) => scenario.kind === 'recovery');
   if (recovery.length > 0) {
@@ -208,6 +209,46 @@ export function toMarkdown(report: Report, jsonFile: string): string {
   }
   lines.push('', `Elapsed: ${seconds(report.elapsedSeconds)}.`, '');
   return lines.join('\n');
+}
+
+/**
+ * Where the latency scenarios' time went: each hop's p50/p99 (with `--latency-hops`) beside the
+ * output's, and what held Tributary's event loop (medians over the runs). Empty when no run has either.
+ */
+function latencyDetailTable(latency: readonly ScenarioResult[]): string[] {
+  const rows: string[] = [];
+  const hop = (runs: readonly LatencyMeasurement[], pick: (run: LatencyMeasurement) => { p50Ms: number; p99Ms: number } | undefined): string => {
+    const measured = runs.filter((run) => pick(run) !== undefined);
+    return measured.length === 0 ? '–' : `${milliseconds(median(measured, (run) => pick(run)!.p50Ms))} / ${milliseconds(median(measured, (run) => pick(run)!.p99Ms))}`;
+  };
+  const timed = (runs: readonly LatencyMeasurement[], pick: (timing: NonNullable<LatencyMeasurement['timing']>) => number | undefined, format: (value: number) => string): string => {
+    const measured = runs.filter((run) => run.timing !== undefined && pick(run.timing) !== undefined);
+    return measured.length === 0 ? '–' : format(median(measured, (run) => pick(run.timing!)!));
+  };
+  for (const scenario of latency) {
+    const runs = scenario.runs as LatencyMeasurement[];
+    if (scenario.outcome !== undefined || !runs.some((run) => run.hops !== undefined || run.timing !== undefined)) continue;
+    const cells = [
+      scenario.label,
+      hop(runs, (run) => run.hops?.input),
+      hop(runs, (run) => run.hops?.byProduct),
+      hop(runs, (run) => run.hops?.byCategory),
+      hop(runs, (run) => run),
+      timed(runs, (timing) => timing.commitLatencyAvgMs, milliseconds) + ' / ' + timed(runs, (timing) => timing.commitLatencyMaxMs, milliseconds),
+      timed(runs, (timing) => timing.gcShare, (share) => `${(share * 100).toFixed(1)}%`) + ' / ' + timed(runs, (timing) => timing.gcPauseMaxMs, milliseconds),
+      timed(runs, (timing) => timing.loopDelaySliceMedianMs, milliseconds) + ' / ' + timed(runs, (timing) => timing.loopDelayMaxMs, milliseconds),
+    ];
+    rows.push(`| ${cells.join(' | ')} |`);
+  }
+  if (rows.length === 0) return [];
+  return [
+    '',
+    'Where the time went. Each hop: from sending an event to its being readable on that topic, p50 / p99 (`--latency-hops`); the output as above. Commit: how long a commit held the thread, Kafka\'s `commit-latency` avg / max. GC: pauses\' share of the time / longest pause. Event loop: the longest delay per 200 ms, median / max (10 ms resolution).',
+    '',
+    '| scenario | input | events-by-product | events-by-category | output | commit | GC | event loop |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ];
 }
 
 const perSecond = (value: number | undefined): string => (value === undefined ? '–' : value < 100 ? value.toFixed(1) : whole(value));

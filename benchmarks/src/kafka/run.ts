@@ -24,7 +24,7 @@ import { besideTheirTwins, platformaticLatencyScenarios, platformaticThroughputS
 import { ScenarioSkipped, toMarkdown, type Report, type ScenarioResult } from './report.js';
 import { runCeiling, runEngine, runFlagship } from './throughput.js';
 
-const usage = `Usage: pnpm bench:kafka [--quick | --full] [--only scenario,...] [--events N] [--runs N] [--latency-rate N] [--state-keys N] [--app-node current|24|PATH] [--no-java-build]
+const usage = `Usage: pnpm bench:kafka [--quick | --full] [--only scenario,...] [--events N] [--runs N] [--latency-rate N] [--state-keys N] [--app-node current|24|PATH] [--no-java-build] [--latency-hops]
   --quick          a few minutes: 50,000 events, 1 run, latency at 2,000 events/s, recovery over 100,000 keys (default)
   --full           1,000,000 events, 3 runs, latency at 5,000 events/s, recovery over 1,000,000 keys
   --only           scenario ids or groups: ceiling, pipe, tributary, kstreams, platformatic, engine, latency, latency10k, recovery, scaling, eos-commits, state, semi-space
@@ -34,7 +34,8 @@ const usage = `Usage: pnpm bench:kafka [--quick | --full] [--only scenario,...] 
   --state-keys N   distinct keys of the keyed-state scenario (default 1,000,000)
   --app-node X     the Node of the app processes: current (this one, the default), 24 (.scratch/node24, installed
                    when missing) or a path; apps on @platformatic/kafka need >= 22.22 and take Node 24 when X is older
-  --no-java-build  do not run Maven when the reference jar is missing`;
+  --no-java-build  do not run Maven when the reference jar is missing
+  --latency-hops   the latency scenarios also time each hop: the input and both repartition topics, read as the output is`;
 
 const distDirectory = dirname(fileURLToPath(import.meta.url));
 const benchmarksDirectory = join(distDirectory, '..', '..');
@@ -52,6 +53,7 @@ interface Arguments {
   only: Set<string> | undefined;
   javaBuild: boolean;
   appNode: string;
+  latencyHops: boolean;
 }
 
 function parseArguments(argv: readonly string[]): Arguments {
@@ -59,6 +61,7 @@ function parseArguments(argv: readonly string[]): Arguments {
   let only: Set<string> | undefined;
   let javaBuild = true;
   let appNode = 'current';
+  let latencyHops = false;
   const overrides: Partial<Record<'events' | 'runs' | 'latencyRate' | 'stateKeys', number>> = {};
   for (let index = 0; index < argv.length; index++) {
     const flag = argv[index]!;
@@ -68,6 +71,7 @@ function parseArguments(argv: readonly string[]): Arguments {
       process.exit(0);
     } else if (flag === '--quick' || flag === '--full') mode = modeSettings(flag === '--quick' ? 'quick' : 'full');
     else if (flag === '--no-java-build') javaBuild = false;
+    else if (flag === '--latency-hops') latencyHops = true;
     else if (flag === '--app-node') {
       appNode = argv[++index] ?? '';
       if (appNode === '') throw new Error(`Option '--app-node' takes current, 24 or the path of a node binary.\n${usage}`);
@@ -79,7 +83,7 @@ function parseArguments(argv: readonly string[]): Arguments {
       overrides[flag === '--events' ? 'events' : flag === '--runs' ? 'runs' : flag === '--latency-rate' ? 'latencyRate' : 'stateKeys'] = value;
     } else throw new Error(`Unknown option '${flag}'.\n${usage}`);
   }
-  return { mode: { ...mode, ...overrides }, only, javaBuild, appNode };
+  return { mode: { ...mode, ...overrides }, only, javaBuild, appNode, latencyHops };
 }
 
 /** The semi-space of the `semi-space` scenarios, MB: Node 20's default, a quarter of Node 24's. */
@@ -188,7 +192,7 @@ function packageVersion(directory: string): string {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const { mode, only, javaBuild, appNode } = parseArguments(process.argv.slice(2));
+  const { mode, only, javaBuild, appNode, latencyHops } = parseArguments(process.argv.slice(2));
   const all = scenarioList(mode);
   const unknown = [...(only ?? [])].filter((name) => !all.some((scenario) => scenario.group === name || scenario.result.id === name));
   if (unknown.length > 0) throw new Error(`--only names no scenario or group: ${unknown.join(', ')}. Ids: ${all.map((scenario) => scenario.result.id).join(', ')}.`);
@@ -210,7 +214,7 @@ async function main(): Promise<void> {
   await producer.connect();
   const scratchDirectory = join(repositoryRoot, '.scratch', 'bench-kafka', runId);
   const topics = new Topics(admin);
-  const context: Context = { broker, admin, producer, topics, runId, distDirectory, scratchDirectory, mode, javaJar, commitIntervalMs: 1_000, nodes, log, dataSets: new Map(), sequence: 0 };
+  const context: Context = { broker, admin, producer, topics, runId, distDirectory, scratchDirectory, mode, javaJar, commitIntervalMs: 1_000, nodes, log, dataSets: new Map(), latencyHops, sequence: 0 };
   const report: Report = {
     benchmark: 'kafka',
     mode: mode.name,

@@ -6,6 +6,14 @@
  * records in one request: kafkajs retries a failed request as a whole against the broker it
  * thought led each partition, and a request mixing partitions led by different brokers could be
  * retried into the wrong one under a leader change (see `kafka-record-collector.ts`).
+ *
+ * kafkajs holds an idempotent producer's produce requests to one broker to one at a time (a lock
+ * per broker, so its sequence numbers reach the broker in order), where Java's producer puts every
+ * partition's batch for a broker in one request. With one partition per request, a commit's flush
+ * of the flagship's 50 or so partitions (repartition, changelog and output topics) waited for 50
+ * round trips one after the other. So the at-least-once producer is {@link PRODUCERS_PER_THREAD}
+ * kafkajs producers, each partition always sent through the same one: a partition's records keep
+ * their order and their sequence numbers, and different partitions' requests overlap.
  */
 import { Partitioners, type Kafka, type Message, type Producer, type RecordMetadata, type Transaction } from 'kafkajs';
 import { IllegalStateError } from '../../errors.js';
@@ -21,25 +29,48 @@ function messagesOf(records: readonly OutgoingKafkaRecord[]): Message[] {
   return records as Message[];
 }
 
+/**
+ * The idempotent kafkajs producers behind one at-least-once {@link KafkajsProducer}: how many
+ * partitions' requests may be in flight to a broker at once (Java's producer allows 5 requests in
+ * flight per broker, each for any number of partitions).
+ */
+const PRODUCERS_PER_THREAD = 4;
+
 export class KafkajsProducer implements StreamsProducer {
-  private readonly producer: Producer;
+  private readonly producers: Producer[] = [];
+  /** The producer each topic-partition goes through (`<topic>:<partition>`), given out in turn as partitions first appear. */
+  private readonly route = new Map<string, Producer>();
 
   constructor(kafka: Kafka) {
-    // Idempotent, as Kafka Streams' producers are since 3.0: a send retried after a lost ack
-    // (common while a new topic's leaders settle) is written once, not twice.
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
+    for (let index = 0; index < PRODUCERS_PER_THREAD; index++) {
+      // Idempotent, as Kafka Streams' producers are since 3.0: a send retried after a lost ack
+      // (common while a new topic's leaders settle) is written once, not twice.
+      this.producers.push(kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner }));
+    }
   }
 
-  connect(): Promise<void> {
-    return kafkajsCall(() => this.producer.connect());
+  async connect(): Promise<void> {
+    await kafkajsCall(() => Promise.all(this.producers.map((producer) => producer.connect())));
   }
 
-  disconnect(): Promise<void> {
-    return kafkajsCall(() => this.producer.disconnect());
+  async disconnect(): Promise<void> {
+    await kafkajsCall(() => Promise.all(this.producers.map((producer) => producer.disconnect())));
   }
 
   async send(topic: string, records: readonly OutgoingKafkaRecord[]): Promise<SendAcknowledgement[]> {
-    return acknowledgements(await kafkajsCall(() => this.producer.sendBatch({ topicMessages: [{ topic, messages: messagesOf(records) }], acks: -1 })));
+    const producer = this.producerFor(topic, records[0]?.partition);
+    return acknowledgements(await kafkajsCall(() => producer.sendBatch({ topicMessages: [{ topic, messages: messagesOf(records) }], acks: -1 })));
+  }
+
+  /** The producer of one topic-partition, the same for every send to it. */
+  private producerFor(topic: string, partition: number | undefined): Producer {
+    const key = `${topic}:${partition ?? -1}`;
+    let producer = this.route.get(key);
+    if (producer === undefined) {
+      producer = this.producers[this.route.size % this.producers.length]!;
+      this.route.set(key, producer);
+    }
+    return producer;
   }
 }
 

@@ -53,6 +53,26 @@ describe('AtLeastOnceCommit', () => {
     expect(fatal).toEqual([]);
   });
 
+  it('fails the thread to rejoin when an interval commit finds the group moved on without it, rather than processing on with every commit refused', async () => {
+    const cluster = new FakeKafkaCluster();
+    const { thread, fatal, started } = await startThread(cluster, { options: { commitIntervalMs: 20 } });
+    await started;
+    cluster.produce('in', 0, [{ key: 'a', value: 'one' }]);
+    await vi.waitFor(() => expect(cluster.committedOffset('app', 'in', 0)?.offset).toBe(1));
+    // kafkajs learns of an expired session only from a refused commit or heartbeat, and rejoins later.
+    cluster.failNext('commitOffsets', new KafkaClientError('group-fenced', 'The coordinator is not aware of this member', false));
+    cluster.produce('in', 0, [{ key: 'b', value: 'two' }]);
+    await vi.waitFor(() => expect(fatal).toHaveLength(1));
+    expect(fatal[0]).toBeInstanceOf(TaskMigratedError);
+    expect((fatal[0] as TaskMigratedError).message).toContain('no longer in its group');
+    // Nothing more is processed by the thread that lost its membership: its successor reprocesses from offset 1.
+    cluster.produce('in', 0, [{ key: 'c', value: 'three' }]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(values(cluster.committedRecords('out', 0))).not.toContain('THREE');
+    expect(cluster.committedOffset('app', 'in', 0)?.offset).toBe(1);
+    expect(thread.state).not.toBe('RUNNING');
+  });
+
   it('finishes a commit in flight before it applies an assignment that arrived meanwhile, then closes the revoked task', async () => {
     const cluster = new FakeKafkaCluster();
     const held = holdSends(cluster.supplier());

@@ -7,7 +7,9 @@
  * to that point, see `changelog-rollback.ts`), and checkpoints a task's stores when its
  * changelogs moved far enough or the commit suspends or closes it (`TaskManager.writeCheckpoints`).
  */
+import { clientErrorIn } from '../../client/client-error.js';
 import type { OffsetCommit, StreamsConsumer } from '../../client/kafka-client.js';
+import { TaskMigratedError } from '../../errors.js';
 import { encodeChangelogEnds } from '../commit-metadata.js';
 import type { KafkaRecordCollector } from '../kafka-record-collector.js';
 import type { ManagedTask } from '../task-manager.js';
@@ -41,7 +43,22 @@ export class AtLeastOnceCommit implements CommitStrategy {
         for (const [managed, metadata] of metadataByTask) managed.committedMetadata = metadata;
         context.logger.debug(`Committed ${offsets.length} offset(s) (${reason})`);
       } catch (error) {
-        // A rebalance took the partitions; the new owner reprocesses from the last commit (at-least-once).
+        if (reason !== 'close' && clientErrorIn(error)?.kind === 'group-fenced') {
+          // The group moved on without this member (its session expired, and kafkajs has not
+          // rejoined yet): every commit until it rejoins would fail too, and all it processed
+          // meanwhile be processed again. As Kafka Streams turns a CommitFailedException into a
+          // TaskMigratedException, the thread is rebuilt and rejoins now (a closing thread just
+          // closes, as before).
+          context.fail(
+            new TaskMigratedError(
+              `Could not commit offsets (${reason}): ${error instanceof Error ? error.message : String(error)}. This member is no longer in its group (its session expired, often a process starved of CPU); the stream thread is rebuilt, rejoins the group and reprocesses from its tasks' last commits. If it recurs, raise consumer.sessionTimeoutMs.`,
+              { cause: error },
+            ),
+          );
+          return work.length;
+        }
+        // A rebalance in progress: the commit is tried again with the next one, or the new owner
+        // reprocesses from the last commit (at-least-once).
         committed = false;
         context.logger.warn(`Could not commit offsets (${reason}); records since the last commit will be processed again`, {
           error: error instanceof Error ? error.message : String(error),

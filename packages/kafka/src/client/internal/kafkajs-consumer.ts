@@ -50,9 +50,11 @@ export class KafkajsConsumer implements StreamsConsumer {
   private readonly consumer: Consumer;
   private listener: GroupMembershipListener = {};
   private memberId: string | undefined;
+  private readonly heartbeatIntervalMs: number;
 
   constructor(kafka: Kafka, retry: KafkaConfig['retry'], config: ConsumerConfig) {
     const mayRestart = config.mayRestart;
+    this.heartbeatIntervalMs = config.heartbeatIntervalMs;
     this.consumer = kafka.consumer({
       groupId: config.groupId,
       retry: { ...retry, restartOnFailure: async () => mayRestart?.() ?? true },
@@ -97,10 +99,18 @@ export class KafkajsConsumer implements StreamsConsumer {
         autoCommit: false,
         eachBatchAutoResolve: !manual,
         partitionsConsumedConcurrently: 1,
-        eachBatch: async ({ batch, resolveOffset }) => {
+        eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
           const lastOffset = batch.lastOffset();
           const fetched: FetchedBatch = { topic: batch.topic, partition: batch.partition, records: batch.messages, lastOffset: Number(lastOffset), highWatermark: Number(batch.highWatermark) };
-          await onBatch(fetched, manual ? () => resolveOffset(lastOffset) : noop);
+          // kafkajs heartbeats only between batches: a batch whose processing and commit outlast the
+          // session (a starved process or broker) would lose the membership. Heartbeat meanwhile, as
+          // the Java consumer's heartbeat thread does; kafkajs' loop sees any error itself after the batch.
+          const keepAlive = setInterval(() => void heartbeat().catch(noop), this.heartbeatIntervalMs);
+          try {
+            await onBatch(fetched, manual ? () => resolveOffset(lastOffset) : noop);
+          } finally {
+            clearInterval(keepAlive);
+          }
         },
       }),
     );

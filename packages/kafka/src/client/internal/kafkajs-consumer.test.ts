@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import type { Consumer, ConsumerRunConfig, EachBatchPayload, Kafka } from 'kafkajs';
+import { KafkajsConsumer } from './kafkajs-consumer.js';
+
+/** A kafkajs consumer whose `run` hands one batch of partition 0 of `in` to `eachBatch`, counting the heartbeats it is sent meanwhile. */
+function fakeKafka() {
+  const heartbeats: number[] = [];
+  let batchDone: Promise<void> | undefined;
+  const consumer = {
+    events: { END_BATCH_PROCESS: 'end-batch' },
+    on: () => () => {},
+    run: async ({ eachBatch }: ConsumerRunConfig) => {
+      const batch = { topic: 'in', partition: 0, messages: [], highWatermark: '1', lastOffset: () => '0' };
+      const payload = { batch, resolveOffset: () => {}, heartbeat: async () => void heartbeats.push(Date.now()) } as unknown as EachBatchPayload;
+      batchDone = eachBatch!(payload);
+    },
+  };
+  const kafka = { consumer: () => consumer as unknown as Consumer } as unknown as Kafka;
+  return { kafka, heartbeats, batchDone: () => batchDone! };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('KafkajsConsumer', () => {
+  it('heartbeats while a batch is processed (kafkajs itself heartbeats only between batches), and stops when it is done', async () => {
+    const { kafka, heartbeats, batchDone } = fakeKafka();
+    const consumer = new KafkajsConsumer(kafka, undefined, { groupId: 'app', sessionTimeoutMs: 300, heartbeatIntervalMs: 20 });
+    // A batch whose processing (with a commit) outlasts the session: without heartbeats the group would drop the member.
+    await consumer.run(() => sleep(400), { manualPositions: true });
+    await batchDone();
+    expect(heartbeats.length).toBeGreaterThanOrEqual(5);
+    const gaps = heartbeats.slice(1).map((at, index) => at - heartbeats[index]!);
+    expect(Math.max(...gaps)).toBeLessThan(300);
+    const after = heartbeats.length;
+    await sleep(100);
+    expect(heartbeats.length).toBe(after);
+  });
+});

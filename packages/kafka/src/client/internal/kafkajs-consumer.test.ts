@@ -19,7 +19,7 @@ function fakeKafka() {
   return { kafka, heartbeats, batchDone: () => batchDone! };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('KafkajsConsumer', () => {
   it('heartbeats while a batch is processed (kafkajs itself heartbeats only between batches), and stops when it is done', async () => {

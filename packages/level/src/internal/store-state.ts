@@ -38,10 +38,6 @@ export abstract class StoreState implements StoreHandle {
     return this.database.writeCheckpoint(offset);
   }
 
-  holdFlushesUntilCommit(): void {
-    this.database.holdFlushesUntilCommit();
-  }
-
   /** Applies a chunk of changelog records to the index and the write buffer. */
   protected abstract applyChangelog(records: readonly ChangelogRecord[]): void;
 
@@ -51,7 +47,7 @@ export abstract class StoreState implements StoreHandle {
     let restored = 0;
     const write = async (): Promise<void> => {
       this.applyChangelog(chunk);
-      // Unsynced: nothing claims these batches until the checkpoint, which syncs them all.
+      // Unsynced: nothing claims these batches until the checkpoint, and the last one syncs them all.
       this.database.flush(false);
       await this.database.commit();
       restored += chunk.length;
@@ -63,8 +59,9 @@ export abstract class StoreState implements StoreHandle {
       if (chunk.length >= batchSize) await write();
     }
     if (chunk.length > 0) await write();
+    // One synced batch: LevelDB's log is sequential, so this makes every batch before it durable.
     this.database.setMetaNumber('restored-records', restored);
-    this.database.flush(false);
+    this.database.flush();
     await this.database.commit();
     return restored;
   }

@@ -106,7 +106,8 @@ export class FakeConsumer implements StreamsConsumer {
           const key = partitionKey(topic, partition);
           if (this.stopped || this.paused.has(key)) continue;
           const position = this.positions.get(key) ?? this.committedOrZero(topic, partition);
-          const end = this.cluster.stableEnd(topic, partition);
+          const stable = this.cluster.stableEnd(topic, partition);
+          const end = this.cluster.fetchMaxOffsets === undefined ? stable : Math.min(stable, position + this.cluster.fetchMaxOffsets);
           if (position >= end) continue;
           const records: FetchedRecord[] = this.cluster.visible(topic, partition, position).filter((record) => record.offset < end).map((record) => ({
             offset: String(record.offset),
@@ -117,7 +118,7 @@ export class FakeConsumer implements StreamsConsumer {
           }));
           const lastOffset = end - 1;
           let marked = !manual;
-          await onBatch({ topic, partition, records, lastOffset, highWatermark: end }, () => {
+          await onBatch({ topic, partition, records, lastOffset, highWatermark: stable }, () => {
             marked = true;
           });
           // A batch left unmarked is fetched again from where the position was (unless the consumer sought meanwhile).

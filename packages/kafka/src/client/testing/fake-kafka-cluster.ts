@@ -53,6 +53,11 @@ export class FakeKafkaCluster {
   private readonly expired = new Set<FakeConsumer>();
   /** Every request made, by operation, for assertions. */
   readonly requests: { operation: string; detail: string }[] = [];
+  /**
+   * The most log offsets one fetch of a partition covers (markers and aborted records count),
+   * as a real fetch is bounded by bytes; `undefined` fetches up to the last stable offset.
+   */
+  fetchMaxOffsets: number | undefined;
 
   /** Creates a topic (idempotent for the same count). */
   createTopic(name: string, partitions: number): void {

@@ -44,6 +44,18 @@ describe('BatchLoop', () => {
     expect(fatal).toEqual([]);
   });
 
+  it('moves past a fetch holding only aborted records, which a client fetching from the last marked offset would fetch for ever', async () => {
+    const cluster = new FakeKafkaCluster();
+    // A fetch bounded by bytes: here two offsets, so the aborted transaction fills the first fetches whole.
+    cluster.fetchMaxOffsets = 2;
+    const { fatal, started } = await startThread(cluster);
+    await started;
+    cluster.append('in', ['x', 'y', 'z', 'w', 'v'].map((value) => ({ key: Buffer.from('k'), value: Buffer.from(value), partition: 0 })), 'aborted');
+    cluster.produce('in', 0, [{ key: 'a', value: 'one' }]);
+    await vi.waitFor(() => expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE']), { timeout: 3_000 });
+    expect(fatal).toEqual([]);
+  });
+
   it('processes a task waiting for an input partition that never delivers once its idle time is over, on a tick (KIP-695)', async () => {
     const cluster = new FakeKafkaCluster();
     const builder = new StreamsBuilder();

@@ -68,9 +68,13 @@ export class BatchLoop {
       if (managed === undefined || managed.state !== 'running') return;
       const lag = Math.max(0, batch.highWatermark - batch.lastOffset - 1);
       if (batch.records.length === 0) {
-        // Only transaction markers or aborted records: the client has moved past them, and the
-        // partition's lag tells a task waiting for it (maxTaskIdleMs) whether it is at its end.
+        // Only transaction markers or aborted records: nothing to process, so the client moves
+        // past them. Left unmarked, a client that fetches from the last marked offset (with
+        // manual positions) would fetch them again for ever when they fill a whole fetch, as
+        // the aborted transactions of a killed instance can. The partition's lag tells a task
+        // waiting for it (maxTaskIdleMs) whether it is at its end.
         managed.task.setFetchedLag(batch.topic, lag);
+        markConsumed();
         return;
       }
       const arrived = performance.now();

@@ -12,6 +12,8 @@ type MetricsLine = Extract<ChildLine, { event: 'metrics' }>;
 export interface CommitRates {
   readonly commitsPerSecond?: number;
   readonly transactionsPerSecond?: number;
+  /** The mean of the app's `commit-latency-avg` over the window's metrics lines, ms. */
+  readonly commitLatencyAvgMs?: number;
 }
 
 function rateOf(lines: readonly MetricsLine[], field: 'commits' | 'transactions', fromMs: number, toMs: number): number | undefined {
@@ -28,5 +30,11 @@ function rateOf(lines: readonly MetricsLine[], field: 'commits' | 'transactions'
 export function commitRates(lines: readonly MetricsLine[], fromMs: number, toMs: number): CommitRates {
   const commitsPerSecond = rateOf(lines, 'commits', fromMs, toMs);
   const transactionsPerSecond = rateOf(lines, 'transactions', fromMs, toMs);
-  return { ...(commitsPerSecond === undefined ? {} : { commitsPerSecond }), ...(transactionsPerSecond === undefined ? {} : { transactionsPerSecond }) };
+  const latencies = lines.filter((line) => line.ts >= fromMs && line.ts <= toMs && line.commitLatencyAvgMs !== undefined).map((line) => line.commitLatencyAvgMs!);
+  const commitLatencyAvgMs = latencies.length === 0 ? undefined : latencies.reduce((sum, value) => sum + value, 0) / latencies.length;
+  return {
+    ...(commitsPerSecond === undefined ? {} : { commitsPerSecond }),
+    ...(transactionsPerSecond === undefined ? {} : { transactionsPerSecond }),
+    ...(commitLatencyAvgMs === undefined ? {} : { commitLatencyAvgMs }),
+  };
 }

@@ -28,6 +28,8 @@ describe('resolveKafkaStreamsOptions', () => {
     const resolved = resolveKafkaStreamsOptions(base);
     expect(resolved.brokers).toEqual(['127.0.0.1:9092']);
     expect(resolved.commitIntervalMs).toBe(1000);
+    expect(resolved.checkpointThresholdRecords).toBe(10_000);
+    expect(resolveKafkaStreamsOptions({ ...base, checkpointThresholdRecords: 0 }).checkpointThresholdRecords).toBe(0);
     expect(resolved.processingGuarantee).toBe('at_least_once');
     expect(resolved.stateDir).toMatch(/tributary$/);
     expect(resolved.sessionTimeoutMs).toBe(10_000);
@@ -78,6 +80,8 @@ describe('resolveKafkaStreamsOptions', () => {
     [{ processingGuarantee: 'at_most_once' }, 'processingGuarantee'],
     [{ commitIntervalMs: -1 }, 'commitIntervalMs'],
     [{ commitIntervalMs: 1.5 }, 'commitIntervalMs'],
+    [{ checkpointThresholdRecords: -1 }, 'checkpointThresholdRecords'],
+    [{ checkpointThresholdRecords: '10000' }, 'checkpointThresholdRecords'],
     [{ cacheMaxBytes: 'big' }, 'cacheMaxBytes'],
     [{ numPartitionsForInternalTopics: 3 }, 'numPartitionsForInternalTopics'],
     [{ kafka: 'x' }, 'kafka'],

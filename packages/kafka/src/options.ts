@@ -75,6 +75,18 @@ export interface KafkaStreamsOptions extends StreamsConfig {
    */
   readonly commitIntervalMs?: number;
   /**
+   * How far a task's changelogs move, in records (summed over its stores' changelog partitions),
+   * before a commit also checkpoints its LevelDB stores: writes each store's `.checkpoint` and
+   * syncs its files to disk. Default {@link DEFAULT_CHECKPOINT_THRESHOLD_RECORDS} (10,000, Kafka
+   * Streams' fixed `OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT`); `0` checkpoints at every commit
+   * that wrote anything. Every commit still sends the stores' changelog records and commits the
+   * offsets, and the stores' files never hold an uncommitted write; a revoke, a rebalance and a
+   * close always checkpoint. A larger value makes commits cheaper and the restore after a crash
+   * longer: it replays the changelog from the last checkpoint (up to about this many records per
+   * task). See [Running on Kafka](../../../docs/running-on-kafka.md#checkpoints).
+   */
+  readonly checkpointThresholdRecords?: number;
+  /**
    * The application-wide budget for record caches, in bytes (Kafka's `statestore.cache.max.bytes`):
    * divided evenly among the caching store instances of this instance's tasks, and divided again
    * at every rebalance. It overrides the per-store bounds of `withCachingEnabled`; `0` builds the
@@ -155,6 +167,7 @@ const kafkaStreamsOptionNames = [
   'stateDir',
   'processingGuarantee',
   'commitIntervalMs',
+  'checkpointThresholdRecords',
   'deadLetterMaxBytes',
   'numPartitionsForInternalTopics',
   'kafka',
@@ -193,6 +206,8 @@ export interface ResolvedKafkaStreamsOptions {
   readonly stateDir: string;
   readonly processingGuarantee: ProcessingGuarantee;
   readonly commitIntervalMs: number;
+  /** How many changelog records a task's stores take before a commit checkpoints them. */
+  readonly checkpointThresholdRecords: number;
   /** The cache budget shared by the tasks' caching stores. */
   readonly cacheMaxBytes: number;
   readonly deadLetterMaxBytes: number;
@@ -222,6 +237,11 @@ export interface ResolvedKafkaStreamsOptions {
  * here output is sent at commits, so the interval bounds the latency).
  */
 export const DEFAULT_COMMIT_INTERVAL_MS = 1000;
+/**
+ * The default `checkpointThresholdRecords`: a task's stores are checkpointed once their changelogs
+ * moved by more than 10,000 records since their last checkpoint, as Kafka Streams does.
+ */
+export const DEFAULT_CHECKPOINT_THRESHOLD_RECORDS = 10_000;
 /** The default commit interval under exactly-once. */
 const DEFAULT_EOS_COMMIT_INTERVAL_MS = 100;
 /**
@@ -587,6 +607,7 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
       fail(`Option 'processingGuarantee' must be 'at_least_once', 'exactly_once' or 'exactly_once_v2', got ${JSON.stringify(guarantee)}${hint}.`);
     }
     const commitIntervalMs = checkInteger(options.commitIntervalMs, 'commitIntervalMs', 0) ?? (guarantee === 'at_least_once' ? DEFAULT_COMMIT_INTERVAL_MS : DEFAULT_EOS_COMMIT_INTERVAL_MS);
+    const checkpointThresholdRecords = checkInteger(options.checkpointThresholdRecords, 'checkpointThresholdRecords', 0) ?? DEFAULT_CHECKPOINT_THRESHOLD_RECORDS;
     const cacheMaxBytes = checkInteger(options.cacheMaxBytes, 'cacheMaxBytes', 0) ?? DEFAULT_INSTANCE_CACHE_MAX_BYTES;
     const deadLetterMaxBytes = checkInteger(options.deadLetterMaxBytes, 'deadLetterMaxBytes', 1024) ?? DEFAULT_DEAD_LETTER_MAX_BYTES;
     const numStandbyReplicas = checkInteger(options.numStandbyReplicas, 'numStandbyReplicas', 0) ?? 0;
@@ -609,6 +630,7 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
       stateDir: options.stateDir ?? join(tmpdir(), 'tributary'),
       processingGuarantee: guarantee,
       commitIntervalMs,
+      checkpointThresholdRecords,
       cacheMaxBytes,
       deadLetterMaxBytes,
       numStandbyReplicas,

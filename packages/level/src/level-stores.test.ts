@@ -121,6 +121,73 @@ describe('LevelDB key-value store', () => {
     await closeStore(reopened.store);
   });
 
+  it('holding flushes until commit: a flush reaches the files only at commit, and close drops one never committed', async () => {
+    const stateDir = freshStateDir();
+    const first = await openKeyValue(stateDir);
+    first.handle.holdFlushesUntilCommit!();
+    first.store.put('a', 1);
+    first.store.flush();
+    await first.handle.writeCheckpoint(1);
+    first.store.put('b', 2);
+    first.store.put('a', 5);
+    first.store.flush();
+    // A second flush before the commit (the first one's offsets refused): the later value wins.
+    first.store.put('a', 6);
+    first.store.flush();
+    expect(first.store.get('a')).toBe(6);
+    await first.handle.commit();
+    // Flushed, readable, but its offsets (or transaction) never committed: the task dies.
+    first.store.put('c', 3);
+    first.store.flush();
+    expect(first.store.get('c')).toBe(3);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await closeStore(first.store);
+    const reopened = await openKeyValue(stateDir);
+    // Newer than the checkpoint but committed: kept, the checkpoint's offset still where a restore starts.
+    expect(reopened.handle.wiped).toBe(false);
+    expect(reopened.handle.checkpointOffset()).toBe(1);
+    expect([reopened.store.get('a'), reopened.store.get('b'), reopened.store.get('c')]).toEqual([6, 2, undefined]);
+    await closeStore(reopened.store);
+  });
+
+  it('a store written at flush (not holding) stops trusting a checkpoint that vouched for later committed flushes, so its own newer writes are wiped', async () => {
+    const stateDir = freshStateDir();
+    const holding = await openKeyValue(stateDir);
+    holding.handle.holdFlushesUntilCommit!();
+    holding.store.put('a', 1);
+    holding.store.flush();
+    await holding.handle.writeCheckpoint(1);
+    await closeStore(holding.store);
+    const writing = await openKeyValue(stateDir);
+    writing.store.put('b', 2);
+    writing.store.flush();
+    await writing.handle.commit();
+    await closeStore(writing.store);
+    const reopened = await openKeyValue(stateDir);
+    expect(reopened.handle.wiped).toBe(true);
+    expect(reopened.store.get('b')).toBeUndefined();
+    await closeStore(reopened.store);
+  });
+
+  it('syncs before it checkpoints, though no commit syncs (syncOnCommit defaults to false)', async () => {
+    const stateDir = freshStateDir();
+    const opened = await openKeyValue(stateDir);
+    const database = (opened.handle as unknown as { database: { db: { put: (...args: unknown[]) => Promise<void> } } }).database;
+    const puts: unknown[] = [];
+    const put = database.db.put.bind(database.db);
+    database.db.put = (...args: unknown[]) => {
+      puts.push(args[2]);
+      return put(...args);
+    };
+    opened.store.put('a', 1);
+    opened.store.flush();
+    await opened.handle.commit();
+    expect(puts).toEqual([]);
+    await opened.handle.writeCheckpoint(1);
+    expect(puts).toEqual([{ sync: true }]);
+    await closeStore(opened.store);
+  });
+
   it('restores changelog records in batches, honouring tombstones and reporting progress', async () => {
     const stateDir = freshStateDir();
     const supplier = LevelStores.persistentKeyValueStore('counts');

@@ -23,9 +23,10 @@ export interface LevelStoreOptions {
    */
   readonly writeBufferSize?: number;
   /**
-   * Whether each commit's batch is fsynced before it counts as done. Defaults to `true`, so a
-   * checkpoint never claims data a power loss could take back; `false` is safe against process
-   * crashes only (the OS still holds the write), and faster.
+   * Whether each commit's batch is fsynced before it counts as done. Defaults to `false`: a
+   * checkpoint syncs LevelDB's log itself before it claims anything, so a power loss can take
+   * back only batches newer than the last checkpoint, which a restart replays from the changelog
+   * (or wipes) anyway. `true` syncs every commit as well, and only costs time.
    */
   readonly syncOnCommit?: boolean;
   /**
@@ -63,7 +64,7 @@ export function resolveLevelStoreOptions(store: string, options: LevelStoreOptio
   return {
     cacheSize: checkBytes(store, 'cacheSize', given.cacheSize, DEFAULT_LEVEL_CACHE_SIZE, 0),
     writeBufferSize: checkBytes(store, 'writeBufferSize', given.writeBufferSize, DEFAULT_LEVEL_WRITE_BUFFER_SIZE, 64 * 1024),
-    syncOnCommit: given.syncOnCommit ?? true,
+    syncOnCommit: given.syncOnCommit ?? false,
     indexMaxEntries: checkIndexMaxEntries(store, given.indexMaxEntries),
   };
 }

@@ -149,6 +149,8 @@ export class TaskManager {
       // Another stream thread of this process may still hold the store's lock (see retry-locked.ts).
       if (supplier !== undefined) {
         const handle = await retryWhileLocked(() => supplier.prepare({ stateDir: options.stateDir, applicationId: options.applicationId, taskId }), options.rebalanceTimeoutMs);
+        // Flushes reach the files only at commitStores, once their offsets or transaction are committed.
+        handle.holdFlushesUntilCommit?.();
         managed.handles.set(storeName, handle);
       }
     }
@@ -199,9 +201,9 @@ export class TaskManager {
   }
 
   /**
-   * Commits the persistent stores' flushed writes to disk (before the offsets that cover them are
-   * committed), every store at once: each waits on its own disk writes, and one after the other
-   * a thread of many tasks spent most of each commit waiting on the disk.
+   * Writes the persistent stores' held flushes to disk, once the offsets or transaction that cover
+   * them are committed, every store at once: each waits on its own disk writes, and one after the
+   * other a thread of many tasks spent most of each commit waiting on the disk.
    */
   async commitStores(only?: readonly ManagedTask[]): Promise<void> {
     const commits: Promise<void>[] = [];
@@ -210,27 +212,38 @@ export class TaskManager {
   }
 
   /**
-   * Checkpoints the changelog offset each persistent store now reflects, so a restart restores
-   * only what follows. Every store's checkpoint is written at once: each is a file of its own
-   * synced to disk, and written one after the other, a thread with 32 tasks of three stores took
-   * a second or two of every commit (under its lock) on a busy disk.
+   * Checkpoints the changelog offset each persistent store of the running tasks (or `only` those)
+   * reflects, as of the commit just made (`offsetsOf`: a task's changelog ends by
+   * `topic:partition`), so a restart restores only what follows. As Kafka Streams'
+   * `StreamTask.maybeCheckpoint`, a task's stores are checkpointed together when `always` (the
+   * commit suspends or closes tasks) or once its changelogs moved by more than
+   * `checkpointThresholdRecords` since its last checkpoint: each checkpoint syncs the disk. The
+   * stores hold their flushes until commit, so between checkpoints their files hold committed
+   * writes only, and a crash means replaying the changelog from the older checkpoint. The stores
+   * are checkpointed at once: each is a file of its own synced to disk, and one after the other a
+   * thread with 32 tasks of three stores took a second or two (under its lock) on a busy disk.
    */
-  async writeCheckpoints(nextOffsets: ReadonlyMap<string, number>, only?: readonly ManagedTask[]): Promise<void> {
+  async writeCheckpoints(offsetsOf: (managed: ManagedTask) => ReadonlyMap<string, number> | undefined, always: boolean, only?: readonly ManagedTask[]): Promise<void> {
     const changelogs = this.options.builder.changelogTopics(this.options.options.applicationId);
+    const threshold = this.options.options.checkpointThresholdRecords;
     const { logger } = this.options.options.streams;
     const tasks: Promise<void>[] = [];
     for (const managed of only ?? this.tasks.values()) {
       if (managed.state !== 'running') continue;
-      const written: string[] = [];
-      const writes: Promise<void>[] = [];
+      const offsets = offsetsOf(managed);
+      if (offsets === undefined) continue;
+      const due: { readonly store: string; readonly handle: StoreHandle; readonly next: number }[] = [];
+      let moved = 0;
       for (const [store, handle] of managed.handles) {
         const topic = changelogs.get(store);
-        const next = topic === undefined ? undefined : nextOffsets.get(`${topic}:${managed.task.id.partition}`);
+        const next = topic === undefined ? undefined : offsets.get(`${topic}:${managed.task.id.partition}`);
         if (next === undefined) continue;
-        writes.push(handle.writeCheckpoint(next));
-        written.push(`${store}@${next}`);
+        moved += next - (handle.checkpointOffset() ?? 0);
+        due.push({ store, handle, next });
       }
-      if (writes.length > 0) tasks.push(settleAll(writes).then(() => logger.debug(`Task ${managed.key} checkpointed [${written.join(', ')}]`)));
+      if (due.length === 0 || (!always && moved <= threshold)) continue;
+      const writes = due.map(({ handle, next }) => handle.writeCheckpoint(next));
+      tasks.push(settleAll(writes).then(() => logger.debug(`Task ${managed.key} checkpointed [${due.map(({ store, next }) => `${store}@${next}`).join(', ')}]`)));
     }
     await settleAll(tasks);
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Materialized, Serdes, silentLogger, StreamsBuilder, Stores, type ChangelogRecord } from '@tributary/streams';
 import { topologyBuilder, type StoreHandle } from '@tributary/streams/engine';
-import { resolveKafkaStreamsOptions } from '../options.js';
+import { resolveKafkaStreamsOptions, type KafkaStreamsOptions } from '../options.js';
 import type { RestoreOptions, RestoreRequest, RestoreResult } from './changelog-restorer.js';
 import type { KafkaRecordCollector } from './kafka-record-collector.js';
 import type { KafkaClientSupplier, StreamsAdmin } from '../client/kafka-client.js';
@@ -26,10 +26,14 @@ class RecordingHandle implements StoreHandle {
   readonly applied: ChangelogRecord[] = [];
   readonly checkpoints: number[] = [];
   closed = false;
+  holdsFlushes = false;
   readonly wiped = false;
   constructor(readonly path: string) {}
   checkpointOffset(): number | undefined {
-    return undefined;
+    return this.checkpoints.at(-1);
+  }
+  holdFlushesUntilCommit(): void {
+    this.holdsFlushes = true;
   }
   async commit(): Promise<void> {}
   async writeCheckpoint(offset: number): Promise<void> {
@@ -127,15 +131,20 @@ describe('TaskManager commits of stores', () => {
     }
   }
 
-  async function runningTasks(count: number): Promise<{ manager: TaskManager; handles: SlowDiskHandle[] }> {
-    const handles: SlowDiskHandle[] = [];
+  async function runningTasks<H extends RecordingHandle>(
+    count: number,
+    Handle: new (path: string) => H,
+    given: Partial<KafkaStreamsOptions> = {},
+  ): Promise<{ manager: TaskManager; handles: H[]; tasks: ManagedTask[] }> {
+    const handles: H[] = [];
+    const tasks: ManagedTask[] = [];
     const memory = Stores.inMemoryKeyValueStore('counts');
     const supplier = {
       kind: 'key-value' as const,
       name: 'counts',
       get: () => memory.get(),
       prepare: async () => {
-        const handle = new SlowDiskHandle(join(stateDir, `counts-${handles.length}`));
+        const handle = new Handle(join(stateDir, `counts-${handles.length}`));
         handles.push(handle);
         return handle;
       },
@@ -143,31 +152,62 @@ describe('TaskManager commits of stores', () => {
     const streams = new StreamsBuilder();
     streams.stream('clicks', { keySerde: Serdes.String(), valueSerde: Serdes.String() }).groupByKey().count(Materialized.as(supplier));
     const builder = topologyBuilder(streams.build())!;
-    const options = resolveKafkaStreamsOptions({ applicationId: 'disk', bootstrapServers: '127.0.0.1:9', stateDir, logger: silentLogger });
+    const options = resolveKafkaStreamsOptions({ applicationId: 'disk', bootstrapServers: '127.0.0.1:9', stateDir, logger: silentLogger, ...given });
     const collector = { forTask: () => ({ context: undefined, send: () => {}, partitionCount: () => count }), discard: () => {} } as unknown as KafkaRecordCollector;
     const manager = new TaskManager({ client: {} as KafkaClientSupplier, admin: {} as StreamsAdmin, builder, options, collectorFor: () => collector, globalStores: new Map(), producer: undefined });
     const [subtopology] = builder.subtopologies();
     for (let partition = 0; partition < count; partition++) {
       const managed = await manager.create(`0_${partition}`, subtopology!, partition, { clicks: [partition] });
       managed.state = 'running';
+      tasks.push(managed);
     }
-    return { manager, handles };
+    return { manager, handles, tasks };
   }
 
   it("commits every task's stores and writes every checkpoint at once, not one disk wait after another", async () => {
-    const { manager, handles } = await runningTasks(3);
+    const { manager, handles } = await runningTasks(3, SlowDiskHandle);
     expect(handles).toHaveLength(3);
     const committing = manager.commitStores();
     await new Promise((resolve) => setImmediate(resolve));
     // One at a time, the second would wait for the first's disk.
     expect(SlowDiskHandle.begun).toBe(3);
     const offsets = new Map([0, 1, 2].map((partition) => [`disk-counts-changelog:${partition}`, 10 + partition]));
-    const checkpointing = manager.writeCheckpoints(offsets);
+    const checkpointing = manager.writeCheckpoints(() => offsets, true);
     await new Promise((resolve) => setImmediate(resolve));
     expect(SlowDiskHandle.begun).toBe(6);
     SlowDiskHandle.release();
     await committing;
     await checkpointing;
     expect(handles.map((handle) => handle.checkpoints)).toEqual([[10], [11], [12]]);
+  });
+
+  it("holds every store's flushes until its commit, so no uncommitted write reaches its files", async () => {
+    const { handles } = await runningTasks(2, RecordingHandle);
+    expect(handles.map((handle) => handle.holdsFlushes)).toEqual([true, true]);
+  });
+
+  it("checkpoints a task at an interval commit only once its changelogs moved by more than checkpointThresholdRecords, and always when told to (a close, a revoke)", async () => {
+    const { manager, handles, tasks } = await runningTasks(2, RecordingHandle, { checkpointThresholdRecords: 100 });
+    const at = (first: number, second: number) => new Map([[`disk-counts-changelog:0`, first], [`disk-counts-changelog:1`, second]]);
+    // 100 records is not more than the threshold; 101 is.
+    await manager.writeCheckpoints(() => at(100, 101), false);
+    expect(handles.map((handle) => handle.checkpoints)).toEqual([[], [101]]);
+    // Counted from each task's own last checkpoint: the second moved 50 since.
+    await manager.writeCheckpoints(() => at(150, 151), false);
+    expect(handles.map((handle) => handle.checkpoints)).toEqual([[150], [101]]);
+    await manager.writeCheckpoints(() => at(160, 161), true);
+    expect(handles.map((handle) => handle.checkpoints)).toEqual([[150, 160], [101, 161]]);
+    // A task the commit could not vouch for (no offsets) is never checkpointed, and `only` limits the tasks.
+    await manager.writeCheckpoints((managed) => (managed === tasks[0] ? undefined : at(170, 171)), true);
+    await manager.writeCheckpoints(() => at(180, 181), true, [tasks[0]!]);
+    expect(handles.map((handle) => handle.checkpoints)).toEqual([[150, 160, 180], [101, 161, 171]]);
+  });
+
+  it('checkpoints at every commit that moved a changelog with checkpointThresholdRecords 0', async () => {
+    const { manager, handles } = await runningTasks(1, RecordingHandle, { checkpointThresholdRecords: 0 });
+    await manager.writeCheckpoints(() => new Map([['disk-counts-changelog:0', 1]]), false);
+    await manager.writeCheckpoints(() => new Map([['disk-counts-changelog:0', 1]]), false);
+    await manager.writeCheckpoints(() => new Map([['disk-counts-changelog:0', 2]]), false);
+    expect(handles[0]!.checkpoints).toEqual([1, 2]);
   });
 });

@@ -154,6 +154,7 @@ export class TaskRestorer {
     await rm(handle.path, { recursive: true, force: true });
     const supplier = preparableSupplierOf(builder.stores.get(storeName)!.builder)!;
     const reopened = await retryWhileLocked(() => supplier.prepare({ stateDir: options.stateDir, applicationId: options.applicationId, taskId: managed.task.id }), options.rebalanceTimeoutMs);
+    reopened.holdFlushesUntilCommit?.();
     managed.handles.set(storeName, reopened);
     return reopened;
   }

@@ -5,6 +5,14 @@
  * also writes the store's flush sequence, and a checkpoint records the sequence it reflects, so a
  * reopened store can tell whether its data is exactly its checkpoint's (kept) or newer (wiped).
  *
+ * A driver that commits offsets or transactions (the Kafka runtime) holds each flush in memory
+ * until its commit (`holdFlushesUntilCommit`): then the files never hold a write that was not
+ * committed, its checkpoints say so (`laterFlushesCommitted`), and a reopened store with newer
+ * data than such a checkpoint is kept, its changelog replayed from the checkpoint over it (every
+ * key written since has its latest value in the changelog after that offset), as Kafka Streams'
+ * transactional stores (KIP-892) are. Only the checkpoint syncs the disk: what it vouches for
+ * must survive a power loss; a newer flush lost with the page cache is replayed like any other.
+ *
  * Key space: `0x00` + name holds metadata, `0x01` + the backend's own encoding holds data, and
  * `0x02` + the backend's own encoding holds what a backend derives from its data (the per-key
  * directories of window and session stores).
@@ -29,6 +37,20 @@ const checkpointFile = '.checkpoint';
 interface CheckpointContents {
   readonly offset: number;
   readonly flushSequence: number;
+  /**
+   * Whether every batch after `flushSequence` holds committed writes only (the store held its
+   * flushes until their commit): newer data is then kept at open, and replayed over. Absent in
+   * checkpoints of stores that write at flush, whose newer data may be uncommitted (wiped).
+   */
+  readonly laterFlushesCommitted?: true;
+}
+
+/** A flush held until the driver's commit (or several, merged: see `flush`). */
+interface HeldFlush {
+  readonly layer: WriteLayer;
+  readonly clears: ReadonlyArray<{ readonly gte: Buffer; readonly lt: Buffer }>;
+  sequence: number;
+  sync: boolean;
 }
 
 /** A metadata key and its latin1 id. */
@@ -98,8 +120,19 @@ export function ensureStoreDirectory(stateDir: string | undefined, path: string,
 export class LevelDatabase {
   /** Writes since the last flush, by the data key's latin1 string. */
   private writes = new WriteLayer();
-  /** Flushed writes whose batch has not completed yet, oldest first. */
+  /** Flushed writes whose batch has not completed yet (held ones included), oldest first. */
   private readonly inFlight: WriteLayer[] = [];
+  /** Flushes held until the next `commit` (see `holdFlushesUntilCommit`), oldest first. */
+  private held: HeldFlush[] = [];
+  private holdsFlushes = false;
+  /** The sequence of the last batch written, and of the last one written with `sync` (or synced after). */
+  private writtenSequence: number;
+  private syncedSequence: number;
+  /**
+   * The checkpoint on disk when it trusts later flushes to be committed: the first flush written
+   * at once (not held) rewrites it without that trust, before its batch lands.
+   */
+  private trustingCheckpoint: CheckpointContents | undefined;
   /** Range deletes to run after the next batch. */
   private clears: Array<{ readonly gte: Buffer; readonly lt: Buffer }> = [];
   private chain: Promise<void> = Promise.resolve();
@@ -115,18 +148,22 @@ export class LevelDatabase {
     private readonly db: ClassicLevel<Buffer, Buffer>,
     private readonly sync: boolean,
     flushSequence: number,
-    checkpoint: number | undefined,
+    checkpoint: CheckpointContents | undefined,
     /** Whether open found data newer than (or without) a checkpoint and wiped it. */
     readonly wiped: boolean,
   ) {
     this.flushSequence = flushSequence;
-    this.checkpoint = checkpoint;
+    this.writtenSequence = flushSequence;
+    this.syncedSequence = flushSequence;
+    this.checkpoint = checkpoint?.offset;
+    this.trustingCheckpoint = checkpoint?.laterFlushesCommitted === true ? checkpoint : undefined;
   }
 
   /**
    * Opens (creating) the database at `path`. Data with no checkpoint, or a checkpoint of an older
    * flush, is wiped: it may hold writes the changelog never committed (exactly-once), so the
-   * store is rebuilt from the changelog instead.
+   * store is rebuilt from the changelog instead; unless the checkpoint says every later flush was
+   * committed (`laterFlushesCommitted`), when it is kept and the checkpoint's offset still holds.
    */
   static async open(path: string, store: string, format: string, options: ResolvedLevelStoreOptions): Promise<LevelDatabase> {
     const db = new ClassicLevel<Buffer, Buffer>(path, {
@@ -156,14 +193,14 @@ export class LevelDatabase {
       let hasData = stored !== undefined;
       if (!hasData) for await (const _ of db.keys({ gte: dataStart, lt: dataEnd, limit: 1 })) hasData = true;
       let wiped = false;
-      if (outdated || (hasData && (checkpoint === undefined || checkpoint.flushSequence !== flushSequence))) {
+      if (outdated || (hasData && !vouchesFor(checkpoint, flushSequence))) {
         await db.clear();
         await rm(join(path, checkpointFile), { force: true });
         flushSequence = 0;
         wiped = true;
       }
       await db.put(formatKey, Buffer.from(format, 'latin1'));
-      return new LevelDatabase(path, db, options.syncOnCommit, flushSequence, wiped || hasData === false ? undefined : checkpoint?.offset, wiped);
+      return new LevelDatabase(path, db, options.syncOnCommit, flushSequence, wiped || hasData === false ? undefined : checkpoint, wiped);
     } catch (error) {
       await db.close().catch(() => {});
       if (error instanceof StoreCorruptError) throw error;
@@ -223,19 +260,59 @@ export class LevelDatabase {
   }
 
   /**
-   * Writes the buffered writes in one batch, on the chain `commit` awaits. Returns at once.
-   * `sync` overrides the store's `syncOnCommit` (a restore syncs only its last batch).
+   * From now on, keeps each flush in memory (readable) until the next {@link commit} instead of
+   * writing it at once, so the files hold committed writes only, and checkpoints say so. Call
+   * before the first flush of the store's task.
+   */
+  holdFlushesUntilCommit(): void {
+    this.holdsFlushes = true;
+  }
+
+  /**
+   * Writes the buffered writes in one batch, on the chain `commit` awaits (or, holding flushes,
+   * keeps them for the next `commit`). Returns at once. `sync` overrides the store's
+   * `syncOnCommit` (a restore syncs only its last batch).
    */
   flush(sync = this.sync): void {
     this.throwIfFailed();
     if (this.writes.size === 0 && this.clears.length === 0) return;
     this.flushSequence++;
-    const layer = this.writes;
+    const last = this.held.at(-1);
+    if (last !== undefined && last.clears.length === 0 && this.clears.length === 0) {
+      // A commit that did not come (its offsets refused, say) left a flush held: one layer takes
+      // both, so reads do not walk a layer per commit while commits keep failing.
+      last.layer.absorb(this.writes);
+      this.writes = new WriteLayer();
+      last.sequence = this.flushSequence;
+      last.sync ||= sync;
+      return;
+    }
+    const held: HeldFlush = { layer: this.writes, clears: this.clears, sequence: this.flushSequence, sync };
     this.writes = new WriteLayer();
-    const sequence = encodeNumber(this.flushSequence);
-    const clears = this.clears;
     this.clears = [];
-    this.inFlight.push(layer);
+    this.inFlight.push(held.layer);
+    if (this.holdsFlushes) {
+      this.held.push(held);
+      return;
+    }
+    const trusting = this.trustingCheckpoint;
+    if (trusting !== undefined) {
+      // This batch may hold writes nobody commits: the checkpoint must stop vouching for what follows it.
+      this.trustingCheckpoint = undefined;
+      this.chain = this.chain.then(async () => {
+        if (this.failure !== undefined) return;
+        try {
+          await this.writeCheckpointFile({ offset: trusting.offset, flushSequence: trusting.flushSequence });
+        } catch (error) {
+          this.failure = error;
+        }
+      });
+    }
+    this.writeBatch(held);
+  }
+
+  /** Puts one flush's batch on the chain. */
+  private writeBatch({ layer, clears, sequence, sync }: HeldFlush): void {
     const db = this.db;
     this.chain = this.chain.then(async () => {
       if (this.failure !== undefined) return;
@@ -249,8 +326,10 @@ export class LevelDatabase {
           if (value === null) batch.del(keys[index]!);
           else batch.put(keys[index]!, value!);
         }
-        batch.put(flushSequenceKey, sequence);
+        batch.put(flushSequenceKey, encodeNumber(sequence));
         await batch.write({ sync });
+        this.writtenSequence = sequence;
+        if (sync) this.syncedSequence = sequence;
         for (const range of clears) await db.clear(range);
         this.inFlight.shift();
       } catch (error) {
@@ -259,43 +338,75 @@ export class LevelDatabase {
     });
   }
 
-  /** Waits until every flush so far is on disk; throws a {@link StoreWriteError} if one failed. */
+  /**
+   * Writes the flushes held so far (when the store holds them) and waits until every flush so far
+   * is on disk; throws a {@link StoreWriteError} if one failed.
+   */
   async commit(): Promise<void> {
+    if (this.held.length > 0) {
+      const held = this.held;
+      this.held = [];
+      for (const flush of held) this.writeBatch(flush);
+    }
     await this.chain;
     this.throwIfFailed();
   }
 
   /**
-   * Records that the store reflects its changelog up to `offset`: waits for every flush so far,
-   * then writes `.checkpoint` atomically (temporary file, fsync, rename). The checkpoint vouches
-   * for the flushes made before this call only: one made while it waits would hold writes past
-   * `offset`, so the sequence is taken
-   * now, and such a batch on disk counts as newer data at the next open (wiped and restored).
+   * Records that the store reflects its changelog up to `offset`: writes the flushes so far (see
+   * {@link commit}), syncs LevelDB's log so they survive a power loss, then writes `.checkpoint`
+   * atomically (temporary file, fsync, rename). The checkpoint vouches for the flushes made
+   * before this call only: one made while it waits would hold writes past `offset`, so the
+   * sequence is taken now, and such a batch on disk counts as newer data at the next open (wiped
+   * and restored, unless the store holds its flushes until commit: then it is committed data).
    */
   async writeCheckpoint(offset: number): Promise<void> {
-    const contents: CheckpointContents = { offset, flushSequence: this.flushSequence };
+    const contents: CheckpointContents = this.holdsFlushes ? { offset, flushSequence: this.flushSequence, laterFlushesCommitted: true } : { offset, flushSequence: this.flushSequence };
     await this.commit();
-    const temporary = join(this.path, `${checkpointFile}.tmp`);
+    if (this.syncedSequence < contents.flushSequence) {
+      // LevelDB's log is sequential: one synced write makes every batch before it durable.
+      this.chain = this.chain.then(async () => {
+        if (this.failure !== undefined) return;
+        try {
+          const written = this.writtenSequence;
+          await this.db.put(flushSequenceKey, encodeNumber(written), { sync: true });
+          this.syncedSequence = Math.max(this.syncedSequence, written);
+        } catch (error) {
+          this.failure = error;
+        }
+      });
+      await this.commit();
+    }
     try {
-      const file = await open(temporary, 'w', 0o600);
-      try {
-        await file.writeFile(JSON.stringify(contents));
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      await rename(temporary, join(this.path, checkpointFile));
+      await this.writeCheckpointFile(contents);
     } catch (error) {
       throw new StoreWriteError(`Could not write the checkpoint of the store at ${this.path}: check the disk has space and the directory is writable.`, this.path, { cause: error });
     }
     this.checkpoint = offset;
+    if (!this.holdsFlushes) this.trustingCheckpoint = undefined;
   }
 
-  /** Closes the database once every flush so far is written. Buffered (uncommitted) writes are dropped. */
+  private async writeCheckpointFile(contents: CheckpointContents): Promise<void> {
+    const temporary = join(this.path, `${checkpointFile}.tmp`);
+    const file = await open(temporary, 'w', 0o600);
+    try {
+      await file.writeFile(JSON.stringify(contents));
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, join(this.path, checkpointFile));
+  }
+
+  /**
+   * Closes the database once every flush so far is written. Buffered writes, and flushes held
+   * for a commit that did not come, are dropped.
+   */
   close(): Promise<void> {
     if (this.closing === undefined) {
       this.writes = new WriteLayer();
       this.clears = [];
+      this.held = [];
       this.closing = this.chain.then(() => this.db.close());
     }
     return this.closing;
@@ -354,6 +465,16 @@ function openError(error: unknown, path: string, store: string): Error {
   });
 }
 
+/**
+ * Whether `checkpoint` vouches for data whose last batch is `flushSequence`: its own flush, or
+ * (when every later flush was committed) an older one.
+ */
+function vouchesFor(checkpoint: CheckpointContents | undefined, flushSequence: number): boolean {
+  if (checkpoint === undefined) return false;
+  if (checkpoint.flushSequence === flushSequence) return true;
+  return checkpoint.laterFlushesCommitted === true && checkpoint.flushSequence < flushSequence;
+}
+
 async function readCheckpoint(path: string): Promise<CheckpointContents | undefined> {
   let text: string;
   try {
@@ -363,7 +484,9 @@ async function readCheckpoint(path: string): Promise<CheckpointContents | undefi
   }
   try {
     const parsed = JSON.parse(text) as Partial<CheckpointContents>;
-    if (typeof parsed.offset === 'number' && typeof parsed.flushSequence === 'number') return { offset: parsed.offset, flushSequence: parsed.flushSequence };
+    if (typeof parsed.offset === 'number' && typeof parsed.flushSequence === 'number') {
+      return parsed.laterFlushesCommitted === true ? { offset: parsed.offset, flushSequence: parsed.flushSequence, laterFlushesCommitted: true } : { offset: parsed.offset, flushSequence: parsed.flushSequence };
+    }
   } catch {
     // A torn or damaged checkpoint counts as none: the store is wiped and restored.
   }

@@ -38,6 +38,10 @@ export abstract class StoreState implements StoreHandle {
     return this.database.writeCheckpoint(offset);
   }
 
+  holdFlushesUntilCommit(): void {
+    this.database.holdFlushesUntilCommit();
+  }
+
   /** Applies a chunk of changelog records to the index and the write buffer. */
   protected abstract applyChangelog(records: readonly ChangelogRecord[]): void;
 
@@ -47,7 +51,7 @@ export abstract class StoreState implements StoreHandle {
     let restored = 0;
     const write = async (): Promise<void> => {
       this.applyChangelog(chunk);
-      // Unsynced: nothing claims these batches until the checkpoint, and the last one syncs them all.
+      // Unsynced: nothing claims these batches until the checkpoint, which syncs them all.
       this.database.flush(false);
       await this.database.commit();
       restored += chunk.length;
@@ -59,9 +63,8 @@ export abstract class StoreState implements StoreHandle {
       if (chunk.length >= batchSize) await write();
     }
     if (chunk.length > 0) await write();
-    // One synced batch: LevelDB's log is sequential, so this makes every batch before it durable.
     this.database.setMetaNumber('restored-records', restored);
-    this.database.flush();
+    this.database.flush(false);
     await this.database.commit();
     return restored;
   }

@@ -29,4 +29,29 @@ describe('WriteLayer', () => {
       { numRuns: 300 },
     );
   });
+
+  it('absorbs a later layer as if its writes had been set after its own (a held flush merged with the next)', () => {
+    const write = fc.record({ key: fc.integer({ min: 0, max: 20 }), value: fc.option(fc.integer({ min: 0, max: 9 }), { nil: null }) });
+    fc.assert(
+      fc.property(fc.array(write, { maxLength: 60 }), fc.array(write, { maxLength: 60 }), (earlier, later) => {
+        const fill = (layer: WriteLayer, writes: typeof earlier): WriteLayer => {
+          for (const { key, value } of writes) {
+            const keyBytes = Buffer.from([0x01, key]);
+            layer.set(keyBytes, keyBytes.toString('latin1'), value === null ? null : Buffer.from([value]));
+          }
+          return layer;
+        };
+        const merged = fill(new WriteLayer(), earlier);
+        merged.absorb(fill(new WriteLayer(), later));
+        const oneLayer = fill(new WriteLayer(), [...earlier, ...later]);
+        expect(merged.keys).toEqual(oneLayer.keys);
+        expect(merged.values).toEqual(oneLayer.values);
+        for (let key = 0; key <= 20; key++) {
+          const id = Buffer.from([0x01, key]).toString('latin1');
+          expect(merged.get(id)).toEqual(oneLayer.get(id));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -34,4 +34,9 @@ export class WriteLayer {
     const slot = this.slots.get(id);
     return slot === undefined ? undefined : this.values[slot];
   }
+
+  /** Buffers every write of `later` over this layer's, as if each had been `set` here after the writes already here. */
+  absorb(later: WriteLayer): void {
+    for (const [id, slot] of later.slots) this.set(later.keys[slot]!, id, later.values[slot]!);
+  }
 }

@@ -267,7 +267,7 @@ export interface RestoreOptions {
  * bulk restores happen here, at task start and commit boundaries. A driver gets one from
  * {@link PreparableStoreSupplier.prepare} before the task's stores are initialized, restores
  * through it, awaits {@link StoreHandle.commit} after each engine commit (which flushed the stores
- * synchronously into a pending batch) and then writes the checkpoint.
+ * synchronously into a pending batch) and then, at every commit or only now and then, writes the checkpoint.
  */
 export interface StoreHandle {
   /** The store's directory (`<stateDir>/<applicationId>/<taskId>/<store>`): a driver deletes it, after `close`, to wipe the store. */
@@ -278,6 +278,15 @@ export interface StoreHandle {
   checkpointOffset(): number | undefined;
   /** Waits until every flush so far has reached disk; rejects if a write failed. */
   commit(): Promise<void>;
+  /**
+   * Optional. From now on the store keeps each flush in memory (still readable) until the next
+   * {@link StoreHandle.commit}, which a driver awaits only once the flush's offsets (or its
+   * transaction) are committed: its files then never hold an uncommitted write, so a checkpoint
+   * vouches for the committed flushes after it too, and after a crash the driver replays the
+   * changelog from that older checkpoint instead of rebuilding the store from the start. Call
+   * before the task's first flush. A store without it keeps what its checkpoint says exactly.
+   */
+  holdFlushesUntilCommit?(): void;
   /**
    * Waits for {@link StoreHandle.commit}, then records atomically that the store reflects its
    * changelog up to `offset`: the flushes made before this call, not one made while it waits.

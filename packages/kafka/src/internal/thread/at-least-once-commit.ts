@@ -2,9 +2,10 @@
  * At-least-once commits: one idempotent producer and collector shared by the thread's tasks. A
  * commit flushes stores, sends the output and waits for its acks, then commits the consumed
  * offsets, each task's with the end offsets of its changelogs as metadata (its consistent point,
- * see `commit-metadata.ts`), and only then commits the stores to disk and checkpoints them, so
- * local state never runs ahead of the committed offsets (a restore goes exactly to that point,
- * see `changelog-rollback.ts`).
+ * see `commit-metadata.ts`), and only then writes the stores' flushes to disk (they hold them
+ * until then), so local state never runs ahead of the committed offsets (a restore goes exactly
+ * to that point, see `changelog-rollback.ts`), and checkpoints a task's stores when its
+ * changelogs moved far enough or the commit suspends or closes it (`TaskManager.writeCheckpoints`).
  */
 import { clientErrorIn } from '../../client/client-error.js';
 import type { OffsetCommit, StreamsConsumer } from '../../client/kafka-client.js';
@@ -12,7 +13,7 @@ import { TaskMigratedError } from '../../errors.js';
 import { encodeChangelogEnds } from '../commit-metadata.js';
 import type { KafkaRecordCollector } from '../kafka-record-collector.js';
 import type { ManagedTask } from '../task-manager.js';
-import { prepareCommits, type CommitContext, type CommitStrategy, type PreparedCommit } from './commit-strategy.js';
+import { checkpointsAlways, prepareCommits, type CommitContext, type CommitReason, type CommitStrategy, type PreparedCommit } from './commit-strategy.js';
 
 export class AtLeastOnceCommit implements CommitStrategy {
   constructor(
@@ -21,7 +22,7 @@ export class AtLeastOnceCommit implements CommitStrategy {
     readonly sharedCollector: KafkaRecordCollector,
   ) {}
 
-  async commit(reason: string, only?: readonly ManagedTask[]): Promise<number> {
+  async commit(reason: CommitReason, only?: readonly ManagedTask[]): Promise<number> {
     const { context } = this;
     const work = prepareCommits(context, only, () => false);
     if (work === undefined) return 0;
@@ -73,7 +74,7 @@ export class AtLeastOnceCommit implements CommitStrategy {
     }
     try {
       await context.taskManager.commitStores(only);
-      await context.taskManager.writeCheckpoints(checkpoints, only);
+      await context.taskManager.writeCheckpoints((managed) => (metadataByTask.has(managed) ? checkpoints : undefined), checkpointsAlways(reason), only);
     } catch (error) {
       context.fail(error);
     }
@@ -84,13 +85,18 @@ export class AtLeastOnceCommit implements CommitStrategy {
    * What to commit for a prepared task. A task with logged stores commits every input partition
    * it has an offset for, with its changelog ends as metadata, whenever its offsets or those ends
    * moved (a punctuator may write stores without consuming); others commit the offsets that
-   * moved. Adds the metadata committed to `metadataByTask`.
+   * moved. Adds the metadata committed (or committed already) to `metadataByTask`: the tasks whose
+   * changelog ends the commit makes checkpointable.
    */
   private offsetsToCommit({ managed, offsets, consumed }: PreparedCommit, metadataByTask: Map<ManagedTask, string>): OffsetCommit[] {
     const ends = this.context.taskManager.changelogEndsOf(managed);
     if (ends === undefined) return offsets;
     const metadata = encodeChangelogEnds(managed.key, ends);
-    if (offsets.length === 0 && metadata === managed.committedMetadata) return [];
+    if (offsets.length === 0 && metadata === managed.committedMetadata) {
+      // Nothing moved: its ends are committed already, and a checkpoint this commit forces may claim them.
+      metadataByTask.set(managed, metadata);
+      return [];
+    }
     const all: OffsetCommit[] = [];
     for (const { topic, partition } of managed.topicPartitions) {
       const offset = consumed.get(topic) ?? this.context.positions.committedOf(topic, partition);

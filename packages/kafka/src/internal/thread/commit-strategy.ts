@@ -30,6 +30,18 @@ export interface PreparedCommit {
   readonly consumed: ReadonlyMap<string, number>;
 }
 
+/**
+ * Why a thread commits: its interval, or a rebalance, a revoke or a close, which suspend or close
+ * tasks and so always checkpoint their stores (Kafka's enforced checkpoint); an interval commit
+ * checkpoints a task only once its changelogs moved far enough (see `TaskManager.writeCheckpoints`).
+ */
+export type CommitReason = 'interval' | 'rebalance' | 'revoke' | 'close';
+
+/** Whether a commit for `reason` checkpoints every task it commits, however little its changelogs moved. */
+export function checkpointsAlways(reason: CommitReason): boolean {
+  return reason !== 'interval';
+}
+
 export interface CommitStrategy {
   /**
    * The collector every task shares (at-least-once), or `undefined` when each task has its own
@@ -41,7 +53,7 @@ export interface CommitStrategy {
    * stores, in the order the guarantee needs. A failure fails the thread through the context.
    * Returns how many tasks it prepared (none: no commit happened, for the metrics).
    */
-  commit(reason: string, only?: readonly ManagedTask[]): Promise<number>;
+  commit(reason: CommitReason, only?: readonly ManagedTask[]): Promise<number>;
 }
 
 /**
@@ -98,7 +110,7 @@ export class ThreadCommitter {
   }
 
   /** Commits every running task, or `only` those (a revoke's). Under the lock. */
-  async commitAll(reason: string, only?: readonly ManagedTask[]): Promise<void> {
+  async commitAll(reason: CommitReason, only?: readonly ManagedTask[]): Promise<void> {
     if (!this.mayCommit()) return;
     const start = performance.now();
     // From when the commit begins: its duration must not stretch the wait of cached outputs for the next.

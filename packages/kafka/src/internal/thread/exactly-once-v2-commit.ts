@@ -4,8 +4,8 @@
  * every task of the thread shares one transaction, so a commit takes them all, whichever tasks
  * asked for it (a revoke's included: the others' records are in the same transaction). It
  * flushes every task's stores, sends every record, adds every task's consumed offsets with the
- * group's generation and member id, and commits once; only then are stores committed to disk
- * and checkpointed. A failure takes all the thread's tasks with it (one transaction), and they
+ * group's generation and member id, and commits once; only then are the stores' flushes written
+ * to disk (held until then) and, when due, checkpointed. A failure takes all the thread's tasks with it (one transaction), and they
  * resume from the last commit: offsets the group coordinator refused (the group moved on
  * without this member, typically a rebalance that completed before the revoke's commit reached
  * it) close them all while the thread stays in the group, as Kafka's `handleLostAll`; any other
@@ -14,7 +14,7 @@
 import { clientErrorIn } from '../../client/client-error.js';
 import type { ConsumerGroupMetadata, OffsetCommit } from '../../client/kafka-client.js';
 import type { KafkaRecordCollector } from '../kafka-record-collector.js';
-import { prepareCommits, type CommitContext, type CommitStrategy } from './commit-strategy.js';
+import { checkpointsAlways, prepareCommits, type CommitContext, type CommitReason, type CommitStrategy } from './commit-strategy.js';
 import type { ThreadTransaction } from './thread-transaction.js';
 
 export class ExactlyOnceV2Commit implements CommitStrategy {
@@ -29,7 +29,7 @@ export class ExactlyOnceV2Commit implements CommitStrategy {
     private readonly loseAll: (reason: unknown) => Promise<void>,
   ) {}
 
-  async commit(reason: string): Promise<number> {
+  async commit(reason: CommitReason): Promise<number> {
     const { context, transaction } = this;
     const work = prepareCommits(context, undefined, () => false);
     if (work === undefined) {
@@ -38,9 +38,8 @@ export class ExactlyOnceV2Commit implements CommitStrategy {
     }
     const offsets: OffsetCommit[] = [];
     for (const prepared of work) offsets.push(...prepared.offsets);
-    let nextOffsets: Map<string, number>;
     try {
-      nextOffsets = await this.sharedCollector.flush();
+      await this.sharedCollector.flush();
       await transaction.commit(offsets, offsets.length > 0 ? this.groupMetadata() : { groupId: context.groupId });
     } catch (error) {
       await transaction.abortQuietly();
@@ -59,9 +58,10 @@ export class ExactlyOnceV2Commit implements CommitStrategy {
     for (const { managed } of work) managed.task.postCommit();
     if (offsets.length > 0) context.logger.debug(`Committed one transaction for ${work.length} task(s) with ${offsets.length} offset(s) (${reason})`);
     try {
-      // The transaction is committed: the stores' flushed writes may now be checkpointed.
+      // The transaction is committed: the stores' flushes may reach disk, and every changelog
+      // record the collector had acknowledged is in a committed transaction (a checkpoint's offsets).
       await context.taskManager.commitStores();
-      await context.taskManager.writeCheckpoints(nextOffsets);
+      await context.taskManager.writeCheckpoints(() => this.sharedCollector.acknowledged, checkpointsAlways(reason));
     } catch (error) {
       context.fail(error);
     }

@@ -31,26 +31,16 @@ interface CheckpointContents {
   readonly flushSequence: number;
 }
 
-/** A metadata key and its latin1 id. */
-interface MetaKey {
-  readonly key: Buffer;
-  readonly id: string;
-}
-
 /** Metadata keys by name: a store sets some of them with every batch, so each is built once. */
-const metaKeys = new Map<string, MetaKey>();
-
-function metaKeyOf(name: string): MetaKey {
-  let meta = metaKeys.get(name);
-  if (meta === undefined) {
-    meta = { key: Buffer.concat([Buffer.from([0]), Buffer.from(name, 'latin1')]), id: '\u0000' + name };
-    metaKeys.set(name, meta);
-  }
-  return meta;
-}
+const metaKeys = new Map<string, Buffer>();
 
 function metaKey(name: string): Buffer {
-  return metaKeyOf(name).key;
+  let key = metaKeys.get(name);
+  if (key === undefined) {
+    key = Buffer.concat([Buffer.from([0]), Buffer.from(name, 'latin1')]);
+    metaKeys.set(name, key);
+  }
+  return key;
 }
 const flushSequenceKey = metaKey('flush-sequence');
 const formatKey = metaKey('format');
@@ -96,7 +86,7 @@ export function ensureStoreDirectory(stateDir: string | undefined, path: string,
 }
 
 export class LevelDatabase {
-  /** Writes since the last flush, by the data key's latin1 string. */
+  /** Writes since the last flush, by key. */
   private writes = new WriteLayer();
   /** Flushed writes whose batch has not completed yet, oldest first. */
   private readonly inFlight: WriteLayer[] = [];
@@ -182,23 +172,21 @@ export class LevelDatabase {
 
   /** A stored metadata number, or `undefined`. */
   metaNumber(name: string): number | undefined {
-    const meta = metaKeyOf(name);
-    return this.read(meta.key, meta.id)?.readDoubleBE(0);
+    return this.read(metaKey(name))?.readDoubleBE(0);
   }
 
   /** Sets a metadata number, written with the next batch. */
   setMetaNumber(name: string, value: number): void {
-    const meta = metaKeyOf(name);
-    this.write(meta.key, meta.id, encodeNumber(value));
+    this.write(metaKey(name), encodeNumber(value));
   }
 
-  /** The value of data key `key` (whose latin1 string is `id`), buffered writes first. */
-  read(key: Buffer, id: string): Buffer | undefined {
+  /** The value of data key `key`, buffered writes first. */
+  read(key: Buffer): Buffer | undefined {
     if (this.writes.size === 0 && this.inFlight.length === 0) return this.getSync(key);
-    const buffered = this.writes.get(id);
+    const buffered = this.writes.get(key);
     if (buffered !== undefined) return buffered ?? undefined;
     for (let index = this.inFlight.length - 1; index >= 0; index--) {
-      const written = this.inFlight[index]!.get(id);
+      const written = this.inFlight[index]!.get(key);
       if (written !== undefined) return written ?? undefined;
     }
     return this.getSync(key);
@@ -213,8 +201,8 @@ export class LevelDatabase {
   }
 
   /** Buffers a write until the next flush; a later write of the key replaces it. */
-  write(key: Buffer, id: string, value: Buffer | null): void {
-    this.writes.set(key, id, value);
+  write(key: Buffer, value: Buffer | null): void {
+    this.writes.set(key, value);
   }
 
   /** Deletes `[gte, lt)` after the next batch (expired segments). */

@@ -155,7 +155,8 @@ export abstract class TimedState extends StoreState {
     return this.database.read(dataKey);
   }
 
-  set(key: Buffer, keyId: string, time: number, tiebreak: number, value: Buffer): void {
+  /** Writes the entry at (key, time, tiebreak). */
+  set(key: Buffer, time: number, tiebreak: number, value: Buffer): void {
     const index = this.index;
     if (index === undefined) {
       const segment = this.segmentOf(time);
@@ -166,18 +167,23 @@ export abstract class TimedState extends StoreState {
       if (grown !== undefined) this.database.write(directoryId, grown);
       // A key the filter may hold has its bits set already.
       if (!held) this.remember(segment, hash);
-    } else if (!index.has(keyId, time, tiebreak)) {
-      // While the index holds every entry, directories are not kept: they are written from it
-      // the moment it is dropped.
-      this.markDirectoriesKept(false);
-      index.set(key, keyId, time, tiebreak, true);
-      if (index.size > this.rules.indexMaxEntries) this.dropIndex();
+    } else {
+      // The key's latin1 id only while the index needs it: after the drop, no string per write.
+      const keyId = key.toString('latin1');
+      if (!index.has(keyId, time, tiebreak)) {
+        // While the index holds every entry, directories are not kept: they are written from it
+        // the moment it is dropped.
+        this.markDirectoriesKept(false);
+        index.set(key, keyId, time, tiebreak, true);
+        if (index.size > this.rules.indexMaxEntries) this.dropIndex();
+      }
     }
     const dataKey = this.dataKey(key, time, tiebreak);
     this.database.write(dataKey, value);
   }
 
-  remove(key: Buffer, keyId: string, time: number, tiebreak: number): void {
+  /** Deletes the entry at (key, time, tiebreak), if there is one. */
+  remove(key: Buffer, time: number, tiebreak: number): void {
     const index = this.index;
     if (index === undefined) {
       const segment = this.segmentOf(time);
@@ -187,6 +193,7 @@ export abstract class TimedState extends StoreState {
       if (shrunk === undefined) return;
       this.database.write(directoryId, shrunk);
     } else {
+      const keyId = key.toString('latin1');
       if (!index.has(keyId, time, tiebreak)) return;
       this.markDirectoriesKept(false);
       index.delete(keyId, time, tiebreak);

@@ -116,9 +116,11 @@ export class LevelDatabase {
   /**
    * Opens (creating) the database at `path`. Data with no checkpoint, or a checkpoint of an older
    * flush, is wiped: it may hold writes the changelog never committed (exactly-once), so the
-   * store is rebuilt from the changelog instead.
+   * store is rebuilt from the changelog instead. Unless `dataOnlyOnDisk` (no changelog to rebuild
+   * it from: the embedded runner): then such data is kept, as of its last flush, each flush being
+   * one atomic batch, and the checkpoint's offset (if any) is the one reported.
    */
-  static async open(path: string, store: string, format: string, options: ResolvedLevelStoreOptions): Promise<LevelDatabase> {
+  static async open(path: string, store: string, format: string, options: ResolvedLevelStoreOptions, dataOnlyOnDisk = false): Promise<LevelDatabase> {
     const db = new ClassicLevel<Buffer, Buffer>(path, {
       keyEncoding: 'buffer',
       valueEncoding: 'buffer',
@@ -146,7 +148,8 @@ export class LevelDatabase {
       let hasData = stored !== undefined;
       if (!hasData) for await (const _ of db.keys({ gte: dataStart, lt: dataEnd, limit: 1 })) hasData = true;
       let wiped = false;
-      if (outdated || (hasData && (checkpoint === undefined || checkpoint.flushSequence !== flushSequence))) {
+      const newerThanCheckpoint = hasData && (checkpoint === undefined || checkpoint.flushSequence !== flushSequence);
+      if (outdated || (newerThanCheckpoint && !dataOnlyOnDisk)) {
         await db.clear();
         await rm(join(path, checkpointFile), { force: true });
         flushSequence = 0;

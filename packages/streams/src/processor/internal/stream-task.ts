@@ -45,7 +45,7 @@ export interface StreamTaskOptions {
   readonly clock: () => number;
   /** Directory for persistent stores of this task, when the driver has one. */
   readonly stateDir?: string;
-  /** Tells persistent stores they have no changelog to be restored from ({@link StoreLocation.dataOnlyOnDisk}). */
+  /** Tells persistent stores they have no changelog to be restored from (`dataOnlyOnDisk` of {@link StoreLocation}). */
   readonly dataOnlyOnDisk?: boolean;
   /**
    * Whether the task's input is fetched from brokers, so that a partition with nothing buffered

@@ -111,8 +111,8 @@ export class EmbeddedRunner {
   }
 
   /**
-   * Validates the options, opens the stores (reopening persistent ones from their checkpoints
-   * in `stateDir`) and starts the topology and its commit timer.
+   * Validates the options, opens the stores (reopening persistent ones in `stateDir` with their
+   * data) and starts the topology and its commit timer.
    */
   static async start(topology: Topology, config: StreamsConfig, options?: EmbeddedRunnerOptions): Promise<EmbeddedRunner> {
     const resolved = resolveEmbeddedRunnerOptions(options);

@@ -1,10 +1,13 @@
 /**
- * LevelDB stores under the embedded runner: prepared at start, checkpointed at each commit, and
- * reopened from their checkpoints by a later run with the same `stateDir`, data kept.
+ * LevelDB stores under the embedded runner: prepared at start, flushed at each commit,
+ * checkpointed as Kafka Streams checkpoints, and reopened by a later run with the same
+ * `stateDir`, data kept, after a close or a kill.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Consumed, EmbeddedRunner, Materialized, Produced, QueryableStoreTypes, Serdes, StreamsBuilder, silentLogger } from '@tributary/streams';
 import { LevelStores } from './index.js';
@@ -80,6 +83,43 @@ describe('LevelDB stores in the embedded runner', () => {
       await runner.close();
     }
   });
+
+  it('keeps every committed click after a kill -9, between checkpoints or during a commit', async () => {
+    // The child commits 500 clicks at a time, 50 changelog records a commit, so most commits
+    // write no checkpoint (10,000 records apart), and a kill lands between a flush and its
+    // checkpoint or amid a commit. The store is the only copy of its data (the changelog topic
+    // holds nothing): before, the reopened store found data newer than its checkpoint and wiped it.
+    const directory = stateDir();
+    const child = fileURLToPath(new URL('./test-fixtures/embedded-crash-counter.mjs', import.meta.url));
+    let expectedAtLeast = 0;
+    for (let kill = 0; kill < 4; kill++) {
+      const process_ = spawn(process.execPath, [child, directory], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let output = '';
+      let killScheduled = false;
+      await new Promise<void>((resolve) => {
+        process_.stdout!.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          // Kill at a random moment once the child has committed on top of what it started from.
+          if (killScheduled || !output.includes('committed')) return;
+          killScheduled = true;
+          setTimeout(() => process_.kill('SIGKILL'), Math.random() * 200);
+        });
+        process_.on('exit', () => resolve());
+      });
+      const lines = output.trim().split('\n');
+      expect(lines[0]).toBe(`start ${expectedAtLeast}`);
+      const lastCommitted = Number(lines.at(-1)!.split(' ')[1]);
+      const runner = await EmbeddedRunner.start(countTopology(), config, { stateDir: directory });
+      const store = runner.query('clicks-per-user', counts);
+      const perUser = [...store.all()].map((entry) => entry.value);
+      await runner.close();
+      // Every commit it printed, and at most the one it finished but was killed before printing; each user 10 clicks a commit.
+      const total = perUser.reduce((sum, count) => sum + count, 0);
+      expect(total === lastCommitted || total === lastCommitted + 500, `${total} clicks restored, ${lastCommitted} committed`).toBe(true);
+      expect(perUser).toEqual(new Array<number>(50).fill(total / 50));
+      expectedAtLeast = total;
+    }
+  }, 60_000);
 
   it('needs a stateDir, and says which option', async () => {
     await expect(EmbeddedRunner.start(countTopology(), config)).rejects.toThrow(/'stateDir' is required/);

@@ -40,10 +40,10 @@ function contextFor(stateDir: string | undefined, partition = 0): StateStoreCont
   };
 }
 
-async function openKeyValue(stateDir: string) {
+async function openKeyValue(stateDir: string, dataOnlyOnDisk = false) {
   const supplier = LevelStores.persistentKeyValueStore('counts');
   const context = contextFor(stateDir);
-  const handle = await supplier.prepare(context);
+  const handle = await supplier.prepare({ ...context, dataOnlyOnDisk });
   const store = Stores.keyValueStoreBuilder(supplier, Serdes.String(), Serdes.Int32()).withCachingEnabled().build() as KeyValueStore<string, number>;
   store.init(context);
   return { store, handle, supplier, context };
@@ -100,6 +100,34 @@ describe('LevelDB key-value store', () => {
     expect(newer.handle.wiped).toBe(true);
     expect(newer.store.get('b')).toBeUndefined();
     expect(newer.store.approximateNumEntries()).toBe(0);
+    await closeStore(newer.store);
+  });
+
+  it('keeps data without a checkpoint, or newer than it, as of its last flush, when it is the only copy (dataOnlyOnDisk)', async () => {
+    const stateDir = freshStateDir();
+    const first = await openKeyValue(stateDir, true);
+    first.store.put('a', 1);
+    first.store.flush();
+    await first.handle.commit();
+    await closeStore(first.store);
+    const noCheckpoint = await openKeyValue(stateDir, true);
+    expect(noCheckpoint.handle.wiped).toBe(false);
+    expect(noCheckpoint.handle.checkpointOffset()).toBeUndefined();
+    expect(noCheckpoint.store.get('a')).toBe(1);
+
+    noCheckpoint.store.put('b', 2);
+    noCheckpoint.store.flush();
+    await noCheckpoint.handle.writeCheckpoint(5);
+    noCheckpoint.store.put('c', 3);
+    noCheckpoint.store.flush();
+    await noCheckpoint.handle.commit();
+    // Not flushed: a close drops it, as a crash would.
+    noCheckpoint.store.put('d', 4);
+    await closeStore(noCheckpoint.store);
+    const newer = await openKeyValue(stateDir, true);
+    expect(newer.handle.wiped).toBe(false);
+    expect(newer.handle.checkpointOffset()).toBe(5);
+    expect([...newer.store.all()].map((entry) => [entry.key, entry.value])).toEqual([['a', 1], ['b', 2], ['c', 3]]);
     await closeStore(newer.store);
   });
 

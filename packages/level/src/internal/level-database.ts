@@ -53,26 +53,16 @@ interface HeldFlush {
   sync: boolean;
 }
 
-/** A metadata key and its latin1 id. */
-interface MetaKey {
-  readonly key: Buffer;
-  readonly id: string;
-}
-
 /** Metadata keys by name: a store sets some of them with every batch, so each is built once. */
-const metaKeys = new Map<string, MetaKey>();
-
-function metaKeyOf(name: string): MetaKey {
-  let meta = metaKeys.get(name);
-  if (meta === undefined) {
-    meta = { key: Buffer.concat([Buffer.from([0]), Buffer.from(name, 'latin1')]), id: '\u0000' + name };
-    metaKeys.set(name, meta);
-  }
-  return meta;
-}
+const metaKeys = new Map<string, Buffer>();
 
 function metaKey(name: string): Buffer {
-  return metaKeyOf(name).key;
+  let key = metaKeys.get(name);
+  if (key === undefined) {
+    key = Buffer.concat([Buffer.from([0]), Buffer.from(name, 'latin1')]);
+    metaKeys.set(name, key);
+  }
+  return key;
 }
 const flushSequenceKey = metaKey('flush-sequence');
 const formatKey = metaKey('format');
@@ -118,7 +108,7 @@ export function ensureStoreDirectory(stateDir: string | undefined, path: string,
 }
 
 export class LevelDatabase {
-  /** Writes since the last flush, by the data key's latin1 string. */
+  /** Writes since the last flush, by key. */
   private writes = new WriteLayer();
   /** Flushed writes whose batch has not completed yet (held ones included), oldest first. */
   private readonly inFlight: WriteLayer[] = [];
@@ -163,9 +153,12 @@ export class LevelDatabase {
    * Opens (creating) the database at `path`. Data with no checkpoint, or a checkpoint of an older
    * flush, is wiped: it may hold writes the changelog never committed (exactly-once), so the
    * store is rebuilt from the changelog instead; unless the checkpoint says every later flush was
-   * committed (`laterFlushesCommitted`), when it is kept and the checkpoint's offset still holds.
+   * committed (`laterFlushesCommitted`), when it is kept and the checkpoint's offset still holds,
+   * or unless `dataOnlyOnDisk` (no changelog to rebuild it from: the embedded runner), when it is
+   * kept as of its last flush, each flush being one atomic batch, and the checkpoint's offset (if
+   * any) is the one reported.
    */
-  static async open(path: string, store: string, format: string, options: ResolvedLevelStoreOptions): Promise<LevelDatabase> {
+  static async open(path: string, store: string, format: string, options: ResolvedLevelStoreOptions, dataOnlyOnDisk = false): Promise<LevelDatabase> {
     const db = new ClassicLevel<Buffer, Buffer>(path, {
       keyEncoding: 'buffer',
       valueEncoding: 'buffer',
@@ -193,7 +186,7 @@ export class LevelDatabase {
       let hasData = stored !== undefined;
       if (!hasData) for await (const _ of db.keys({ gte: dataStart, lt: dataEnd, limit: 1 })) hasData = true;
       let wiped = false;
-      if (outdated || (hasData && !vouchesFor(checkpoint, flushSequence))) {
+      if (outdated || (hasData && !vouchesFor(checkpoint, flushSequence) && !dataOnlyOnDisk)) {
         await db.clear();
         await rm(join(path, checkpointFile), { force: true });
         flushSequence = 0;
@@ -219,23 +212,21 @@ export class LevelDatabase {
 
   /** A stored metadata number, or `undefined`. */
   metaNumber(name: string): number | undefined {
-    const meta = metaKeyOf(name);
-    return this.read(meta.key, meta.id)?.readDoubleBE(0);
+    return this.read(metaKey(name))?.readDoubleBE(0);
   }
 
   /** Sets a metadata number, written with the next batch. */
   setMetaNumber(name: string, value: number): void {
-    const meta = metaKeyOf(name);
-    this.write(meta.key, meta.id, encodeNumber(value));
+    this.write(metaKey(name), encodeNumber(value));
   }
 
-  /** The value of data key `key` (whose latin1 string is `id`), buffered writes first. */
-  read(key: Buffer, id: string): Buffer | undefined {
+  /** The value of data key `key`, buffered writes first. */
+  read(key: Buffer): Buffer | undefined {
     if (this.writes.size === 0 && this.inFlight.length === 0) return this.getSync(key);
-    const buffered = this.writes.get(id);
+    const buffered = this.writes.get(key);
     if (buffered !== undefined) return buffered ?? undefined;
     for (let index = this.inFlight.length - 1; index >= 0; index--) {
-      const written = this.inFlight[index]!.get(id);
+      const written = this.inFlight[index]!.get(key);
       if (written !== undefined) return written ?? undefined;
     }
     return this.getSync(key);
@@ -250,8 +241,8 @@ export class LevelDatabase {
   }
 
   /** Buffers a write until the next flush; a later write of the key replaces it. */
-  write(key: Buffer, id: string, value: Buffer | null): void {
-    this.writes.set(key, id, value);
+  write(key: Buffer, value: Buffer | null): void {
+    this.writes.set(key, value);
   }
 
   /** Deletes `[gte, lt)` after the next batch (expired segments). */

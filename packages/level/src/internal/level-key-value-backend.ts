@@ -14,8 +14,6 @@ import type { LevelDatabase } from './level-database.js';
 import { SortedKeyIndex, type StoreLocation } from '@tributary/streams/engine';
 import { LevelBackend, prepareStore, StoreState } from './store-state.js';
 
-const dataIdPrefix = '\u0001';
-
 /** Every key of a store, as latin1 strings, and their byte order. */
 class KeyIndex {
   readonly keys = new Set<string>();
@@ -63,13 +61,11 @@ export class KeyValueState extends StoreState {
   }
 
   get(key: Buffer): Buffer | undefined {
-    const id = key.toString('latin1');
-    if (this.index !== undefined && !this.index.keys.has(id)) return undefined;
-    return this.database.read(keyValueKey(key), dataIdPrefix + id);
+    if (this.index !== undefined && !this.index.keys.has(key.toString('latin1'))) return undefined;
+    return this.database.read(keyValueKey(key));
   }
 
   put(key: Buffer, value: Buffer | null): void {
-    const id = key.toString('latin1');
     const index = this.index;
     if (index === undefined) {
       // Without the index, whether the key exists would cost a read: a delete of a missing key
@@ -77,13 +73,14 @@ export class KeyValueState extends StoreState {
       if (value === null) this.countEstimate = Math.max(this.countEstimate - 1, 0);
       else this.countEstimate++;
     } else if (value === null) {
+      const id = key.toString('latin1');
       if (!index.keys.has(id)) return;
       index.delete(id);
     } else {
-      index.add(id);
+      index.add(key.toString('latin1'));
       if (index.keys.size > this.indexMaxEntries) this.dropIndex();
     }
-    this.database.write(keyValueKey(key), dataIdPrefix + id, value);
+    this.database.write(keyValueKey(key), value);
   }
 
   /** Keys with `from <= key <= to` in byte order (latin1 strings), from the index. */
@@ -141,7 +138,7 @@ export class LevelKeyValueBackend extends LevelBackend<KeyValueState> implements
 function* readEntries(state: KeyValueState, ids: readonly string[]): IterableIterator<BytesEntry> {
   for (const id of ids) {
     const key = Buffer.from(id, 'latin1');
-    const value = state.database.read(keyValueKey(key), dataIdPrefix + id);
+    const value = state.database.read(keyValueKey(key));
     if (value !== undefined) yield { key, value };
   }
 }

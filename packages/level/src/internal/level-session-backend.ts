@@ -32,13 +32,12 @@ export class SessionState extends TimedState {
     const expiredUpTo = observed - this.rules.retentionMs;
     for (let index = 0; index < writes.length; index++) {
       const write = writes[index]!;
-      const keyId = write.key.toString('latin1');
       if (write.value === null) {
-        this.remove(write.key, keyId, write.end, write.start);
+        this.remove(write.key, write.end, write.start);
         continue;
       }
       if (write.end <= expiredUpTo) continue;
-      this.set(write.key, keyId, write.end, write.start, write.value);
+      this.set(write.key, write.end, write.start, write.value);
     }
     this.expire(previous);
   }

@@ -38,12 +38,11 @@ export class WindowState extends TimedState {
       const write = writes[index]!;
       const windowStart = write.windowStart;
       if (windowStart <= expiredUpTo) continue;
-      const keyId = write.key.toString('latin1');
       if (write.value === null) {
-        this.remove(write.key, keyId, windowStart, write.seqnum);
+        this.remove(write.key, windowStart, write.seqnum);
         continue;
       }
-      this.set(write.key, keyId, windowStart, write.seqnum, write.value);
+      this.set(write.key, windowStart, write.seqnum, write.value);
       if (write.seqnum > this.maxSeqnum) {
         this.maxSeqnum = write.seqnum;
         this.database.setMetaNumber(maxSeqnumMeta, write.seqnum);

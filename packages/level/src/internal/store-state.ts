@@ -102,7 +102,7 @@ export function prepareStore<S extends StoreState>(
   const opening = (async () => {
     await closingStores.get(path)?.catch(() => {});
     ensureStoreDirectory(context.stateDir, path, store);
-    const database = await LevelDatabase.open(path, store, format, options);
+    const database = await LevelDatabase.open(path, store, format, options, context.dataOnlyOnDisk === true);
     try {
       return await load(database);
     } catch (error) {

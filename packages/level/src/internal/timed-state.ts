@@ -115,7 +115,7 @@ export abstract class TimedState extends StoreState {
     const writeGroup = async (): Promise<void> => {
       if (group === undefined) return;
       const directoryId = directoryKey(group.key, group.segment);
-      this.database.write(directoryId, directoryId.toString('latin1'), this.directories.of(group.entries));
+      this.database.write(directoryId, this.directories.of(group.entries));
       if (++written % 4096 === 0) {
         this.database.flush(false);
         await this.database.commit();
@@ -152,49 +152,54 @@ export abstract class TimedState extends StoreState {
   /** The value of an entry the index or a directory lists (a `scanKey` or `scanAll` result). */
   readListed(key: Buffer, time: number, tiebreak: number): Buffer | undefined {
     const dataKey = this.dataKey(key, time, tiebreak);
-    return this.database.read(dataKey, dataKey.toString('latin1'));
+    return this.database.read(dataKey);
   }
 
-  set(key: Buffer, keyId: string, time: number, tiebreak: number, value: Buffer): void {
+  /** Writes the entry at (key, time, tiebreak). */
+  set(key: Buffer, time: number, tiebreak: number, value: Buffer): void {
     const index = this.index;
     if (index === undefined) {
       const segment = this.segmentOf(time);
       const hash = keyHash(key);
       const directoryId = directoryKey(key, segment);
-      const id = directoryId.toString('latin1');
       const held = this.mayHold(segment, hash);
-      const grown = this.directories.insert(held ? this.database.read(directoryId, id) : undefined, time, tiebreak);
-      if (grown !== undefined) this.database.write(directoryId, id, grown);
+      const grown = this.directories.insert(held ? this.database.read(directoryId) : undefined, time, tiebreak);
+      if (grown !== undefined) this.database.write(directoryId, grown);
       // A key the filter may hold has its bits set already.
       if (!held) this.remember(segment, hash);
-    } else if (!index.has(keyId, time, tiebreak)) {
-      // While the index holds every entry, directories are not kept: they are written from it
-      // the moment it is dropped.
-      this.markDirectoriesKept(false);
-      index.set(key, keyId, time, tiebreak, true);
-      if (index.size > this.rules.indexMaxEntries) this.dropIndex();
+    } else {
+      // The key's latin1 id only while the index needs it: after the drop, no string per write.
+      const keyId = key.toString('latin1');
+      if (!index.has(keyId, time, tiebreak)) {
+        // While the index holds every entry, directories are not kept: they are written from it
+        // the moment it is dropped.
+        this.markDirectoriesKept(false);
+        index.set(key, keyId, time, tiebreak, true);
+        if (index.size > this.rules.indexMaxEntries) this.dropIndex();
+      }
     }
     const dataKey = this.dataKey(key, time, tiebreak);
-    this.database.write(dataKey, dataKey.toString('latin1'), value);
+    this.database.write(dataKey, value);
   }
 
-  remove(key: Buffer, keyId: string, time: number, tiebreak: number): void {
+  /** Deletes the entry at (key, time, tiebreak), if there is one. */
+  remove(key: Buffer, time: number, tiebreak: number): void {
     const index = this.index;
     if (index === undefined) {
       const segment = this.segmentOf(time);
       if (!this.mayHold(segment, keyHash(key))) return;
       const directoryId = directoryKey(key, segment);
-      const id = directoryId.toString('latin1');
-      const shrunk = this.directories.remove(this.database.read(directoryId, id), time, tiebreak);
+      const shrunk = this.directories.remove(this.database.read(directoryId), time, tiebreak);
       if (shrunk === undefined) return;
-      this.database.write(directoryId, id, shrunk);
+      this.database.write(directoryId, shrunk);
     } else {
+      const keyId = key.toString('latin1');
       if (!index.has(keyId, time, tiebreak)) return;
       this.markDirectoriesKept(false);
       index.delete(keyId, time, tiebreak);
     }
     const dataKey = this.dataKey(key, time, tiebreak);
-    this.database.write(dataKey, dataKey.toString('latin1'), null);
+    this.database.write(dataKey, null);
   }
 
   /**
@@ -215,7 +220,7 @@ export abstract class TimedState extends StoreState {
         let to = from + 1;
         while (to < entries.length && this.segmentOf(entries[to]!.time) === segment) to++;
         const directoryId = directoryKey(key, segment);
-        this.database.write(directoryId, directoryId.toString('latin1'), this.directories.of(from === 0 && to === entries.length ? entries : entries.slice(from, to)));
+        this.database.write(directoryId, this.directories.of(from === 0 && to === entries.length ? entries : entries.slice(from, to)));
         this.remember(segment, hash);
         from = to;
       }
@@ -249,7 +254,7 @@ export abstract class TimedState extends StoreState {
     for (let segment = this.segmentOf(from); segment <= lastSegment; segment++) {
       if (!this.mayHold(segment, hash)) continue;
       const directoryId = directoryKey(key, segment);
-      const directory = this.database.read(directoryId, directoryId.toString('latin1'));
+      const directory = this.database.read(directoryId);
       if (directory === undefined) continue;
       const count = layout.count(directory);
       for (let index = layout.firstAtOrAfter(directory, from); index < count; index++) {

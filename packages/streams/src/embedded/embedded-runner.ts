@@ -3,8 +3,15 @@
  * in this process with no broker. Topics are in memory and hold nothing: a record reaches the
  * sub-topologies that read its topic and the listeners of that topic, then is gone, so a long
  * run does not grow. Unlike the test driver, it commits on a timer (and on `commit()` and
- * `close()`), so store caches deduplicate updates between commits as they do on Kafka, and it
- * checkpoints persistent (LevelDB) stores so a restart with the same `stateDir` keeps their data.
+ * `close()`), so store caches deduplicate updates between commits as they do on Kafka.
+ *
+ * Persistent (LevelDB) stores are the only copy of their data here: their changelogs hold
+ * nothing to restore from. So they are opened with `dataOnlyOnDisk`, and a restart with the same
+ * `stateDir`, after a close or a crash, keeps each store as of its last completed flush. Every
+ * commit waits for the stores' flushes to reach disk; checkpoint files, which only carry the
+ * changelog offsets on to the next run, are written as Kafka Streams writes them: when a task's
+ * changelogs moved more than 10,000 records past its last one, and at
+ * close.
  */
 import type { StreamsConfig } from '../config.js';
 import { ConfigError, StateStoreError } from '../errors/streams-error.js';
@@ -16,6 +23,9 @@ import { changelogTopicName } from '../processor/internal/topology-builder.js';
 import type { Topology } from '../processor/topology.js';
 import type { QueryableStoreType } from '../state/queryable-store-types.js';
 import { resolveEmbeddedRunnerOptions, type EmbeddedRunnerOptions, type ResolvedEmbeddedRunnerOptions } from './options.js';
+
+/** Changelog records a task's stores may move past their checkpoints before a commit writes new ones (Kafka Streams' `OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT`). */
+const checkpointThresholdRecords = 10_000;
 
 /** A record written to a topic, as {@link EmbeddedRunner.onRecord} listeners get it. */
 export interface EmbeddedRecord {
@@ -87,6 +97,7 @@ export class EmbeddedRunner {
     this.runner = new LocalRunner(topology, config, {
       commitEachRecord: false,
       retainRecords: 'none',
+      dataOnlyOnDisk: true,
       onRecord: (record) => this.deliver(record),
       listensTo: (topic) => (this.listeners.get(topic)?.size ?? 0) > 0,
       ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }),
@@ -100,8 +111,8 @@ export class EmbeddedRunner {
   }
 
   /**
-   * Validates the options, opens the stores (reopening persistent ones from their checkpoints
-   * in `stateDir`) and starts the topology and its commit timer.
+   * Validates the options, opens the stores (reopening persistent ones in `stateDir` with their
+   * data) and starts the topology and its commit timer.
    */
   static async start(topology: Topology, config: StreamsConfig, options?: EmbeddedRunnerOptions): Promise<EmbeddedRunner> {
     const resolved = resolveEmbeddedRunnerOptions(options);
@@ -174,7 +185,8 @@ export class EmbeddedRunner {
 
   /**
    * Commits now: flushes every store (forwarding cached updates downstream) until the topology
-   * is quiet, waits for persistent stores to reach disk, and writes their checkpoints.
+   * is quiet, and waits for persistent stores to reach disk (and writes their checkpoints when
+   * their changelogs moved more than 10,000 records since the last ones).
    */
   async commit(): Promise<void> {
     this.checkUsable();
@@ -189,7 +201,7 @@ export class EmbeddedRunner {
     this.failure = undefined;
     if (failure === undefined) {
       try {
-        await this.enqueueCommit();
+        await this.enqueueCommit(true);
       } catch (error) {
         failure = error;
       }
@@ -203,25 +215,30 @@ export class EmbeddedRunner {
     if (failure !== undefined) throw failure;
   }
 
-  private enqueueCommit(): Promise<void> {
-    const next = this.commitChain.then(() => this.commitNow());
+  /** Queues a commit; `checkpoint` writes every store's checkpoint whatever its changelogs moved (at close). */
+  private enqueueCommit(checkpoint = false): Promise<void> {
+    const next = this.commitChain.then(() => this.commitNow(checkpoint));
     // The chain survives a failed commit; the caller still sees the failure through `next`.
     this.commitChain = next.catch(() => {});
     return next;
   }
 
-  private async commitNow(): Promise<void> {
+  private async commitNow(checkpoint: boolean): Promise<void> {
     if (this.closed) return;
     this.runner.commit();
     // Offsets are taken now, synchronously after the flush that produced them.
-    const checkpoints: Promise<void>[] = [];
+    const writes: Promise<void>[] = [];
     const applicationId = this.runner.config.applicationId;
     for (const task of this.runner.tasks) {
+      // As Kafka Streams decides per task: the changelog records its stores moved past their checkpoints, summed.
+      let moved = 0;
+      for (const [storeName, handle] of task.storeHandles) moved += this.runner.endOffset(changelogTopicName(applicationId, storeName)) - (handle.checkpointOffset() ?? 0);
+      const checkpointTask = checkpoint || moved > checkpointThresholdRecords;
       for (const [storeName, handle] of task.storeHandles) {
-        checkpoints.push(handle.writeCheckpoint(this.runner.endOffset(changelogTopicName(applicationId, storeName))));
+        writes.push(checkpointTask ? handle.writeCheckpoint(this.runner.endOffset(changelogTopicName(applicationId, storeName))) : handle.commit());
       }
     }
-    await Promise.all(checkpoints);
+    await Promise.all(writes);
     this.committedAt = Date.now();
   }
 

@@ -8,13 +8,15 @@ export const DEFAULT_EMBEDDED_COMMIT_INTERVAL_MS = 1000;
 export interface EmbeddedRunnerOptions {
   /**
    * Directory for persistent stores (LevelDB from `@tributary/level`). Required when the topology
-   * has any; a later run with the same directory reopens the stores from their checkpoints.
+   * has any; a later run with the same directory reopens the stores with their data, as of
+   * their last completed commit (also after a crash).
    */
   readonly stateDir?: string;
   /**
    * Milliseconds between commits: stores are flushed (forwarding their cached updates) and
-   * checkpointed at this interval, and at `commit()` and `close()`. Defaults to
-   * {@link DEFAULT_EMBEDDED_COMMIT_INTERVAL_MS}.
+   * persistent ones written to disk at this interval, and at `commit()` and `close()` (their
+   * checkpoint files as Kafka Streams writes them: every 10,000 changelog records, and at
+   * close). Defaults to {@link DEFAULT_EMBEDDED_COMMIT_INTERVAL_MS}.
    */
   readonly commitIntervalMs?: number;
 }

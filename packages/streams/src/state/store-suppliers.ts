@@ -251,7 +251,16 @@ export function isRestorableStore(store: unknown): store is RestorableStateStore
 }
 
 /** Where a task's store lives: enough for a persistent supplier to find its directory. */
-export type StoreLocation = Pick<StateStoreContext, 'stateDir' | 'applicationId' | 'taskId'>;
+export type StoreLocation = Pick<StateStoreContext, 'stateDir' | 'applicationId' | 'taskId'> & {
+  /**
+   * Whether the store's own files are the only copy of its data, with no changelog to restore
+   * it from (the embedded runner, whose topics hold nothing). A persistent store that finds data
+   * newer than its checkpoint (a crash between a flush and the checkpoint after it) then keeps
+   * that data, each flush being atomic, rather than wiping it to restore from the changelog.
+   * Defaults to `false`.
+   */
+  readonly dataOnlyOnDisk?: boolean;
+};
 
 /** Options of {@link StoreHandle.restore}. */
 export interface RestoreOptions {
@@ -267,7 +276,9 @@ export interface RestoreOptions {
  * bulk restores happen here, at task start and commit boundaries. A driver gets one from
  * {@link PreparableStoreSupplier.prepare} before the task's stores are initialized, restores
  * through it, awaits {@link StoreHandle.commit} after each engine commit (which flushed the stores
- * synchronously into a pending batch) and then, at every commit or only now and then, writes the checkpoint.
+ * synchronously into a pending batch) and writes the checkpoint, at every commit or, as Kafka
+ * Streams does, once the task's changelogs moved far enough past the last one (the Kafka
+ * runtime: `checkpointThresholdRecords`; the embedded runner: 10,000 records) and at close.
  */
 export interface StoreHandle {
   /** The store's directory (`<stateDir>/<applicationId>/<taskId>/<store>`): a driver deletes it, after `close`, to wipe the store. */

@@ -34,6 +34,8 @@ export interface StoredRecord extends ConsumedRecord {
 export interface LocalRunnerOptions {
   /** Directory handed to persistent stores (such as `@tributary/level`'s) as `stateDir`; in-memory stores ignore it. */
   readonly stateDir?: string;
+  /** Tells persistent stores their files are the only copy of their data (`StoreLocation.dataOnlyOnDisk`): the embedded runner. */
+  readonly dataOnlyOnDisk?: boolean;
   /** Wall-clock time; defaults to `Date.now`. */
   readonly clock?: () => number;
   /**
@@ -124,6 +126,7 @@ export class LocalRunner implements RecordCollector {
         collector: this,
         clock,
         ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }),
+        ...(options.dataOnlyOnDisk === true ? { dataOnlyOnDisk: true } : {}),
       });
       this.tasks.push(task);
       for (const topic of task.sourceTopics) this.taskByTopic.set(topic, task);

@@ -45,6 +45,8 @@ export interface StreamTaskOptions {
   readonly clock: () => number;
   /** Directory for persistent stores of this task, when the driver has one. */
   readonly stateDir?: string;
+  /** Tells persistent stores they have no changelog to be restored from (`dataOnlyOnDisk` of {@link StoreLocation}). */
+  readonly dataOnlyOnDisk?: boolean;
   /**
    * Whether the task's input is fetched from brokers, so that a partition with nothing buffered
    * may hold records the driver has not fetched yet (the Kafka runtime). Such a task, when it
@@ -190,7 +192,7 @@ export class StreamTask {
    */
   async prepare(): Promise<void> {
     const { builder, subtopology, config } = this.options;
-    const location: StoreLocation = { applicationId: config.applicationId, taskId: this.id, stateDir: this.options.stateDir };
+    const location: StoreLocation = { applicationId: config.applicationId, taskId: this.id, stateDir: this.options.stateDir, dataOnlyOnDisk: this.options.dataOnlyOnDisk === true };
     for (const storeName of subtopology.stores) {
       if (this.storeHandles.has(storeName)) continue;
       const supplier = builder.stores.get(storeName)?.builder.supplier;

@@ -65,7 +65,9 @@ export class StoreSerdes<K, V> {
       if (memo.key !== key) {
         const bytes = this.rawKey(key);
         memo.bytes = bytes;
-        memo.id = bytes.toString('latin1');
+        // UTF-8 writes one byte per character only for ASCII, whose latin1 reading is the key
+        // itself: no second string to make, and its hash, once computed, is the key's own.
+        memo.id = bytes.length === key.length ? key : bytes.toString('latin1');
         memo.key = key;
       }
       return memo;

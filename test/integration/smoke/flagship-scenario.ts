@@ -275,6 +275,29 @@ async function waitRepartitionSettled(run: FlagshipRun, quietMs: number, timeout
 }
 
 /**
+ * Logs each repartition partition whose end lies far past the group's committed offset once the
+ * run settled: a task that stopped reading its input (as one did when a fetch of only aborted
+ * records was never marked consumed), which the window verdicts show only as low windows. A few
+ * offsets past it are the last transactions' markers.
+ */
+async function reportUnreadRepartitions(run: FlagshipRun): Promise<void> {
+  const topics = (await run.admin.listTopics()).filter((topic) => topic.startsWith(`${run.applicationId}-`) && topic.endsWith('-repartition'));
+  const unread: string[] = [];
+  try {
+    for (const { topic, partitions } of await run.admin.fetchOffsets({ groupId: run.applicationId, topics })) {
+      const ends = await run.admin.fetchTopicOffsets(topic);
+      for (const { partition, offset } of partitions) {
+        const end = Number(ends.find((entry) => entry.partition === partition)?.high ?? 0);
+        if (end - Math.max(0, Number(offset)) > 100) unread.push(`${topic}-${partition}: committed ${offset}, end ${end}`);
+      }
+    }
+  } catch (error) {
+    unread.push(`(not read: ${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (unread.length > 0) console.log(`SMOKE ${run.name}: repartition partitions far from read to their end: ${unread.join('; ')}`);
+}
+
+/**
  * Lets the running instances finish: every event committed, then both outputs quiet for several
  * commit intervals and the repartition topics' committed offsets still for as long (what the
  * events caused downstream is out). Then compares every window
@@ -298,6 +321,7 @@ export async function finishFlagship(run: FlagshipRun, commitIntervalMs: number,
   await run.cluster.waitQuiet(run.topics.productAnalytics, 4 * commitIntervalMs + 2000, 90_000);
   await run.cluster.waitQuiet(run.topics.categoryAnalytics, 4 * commitIntervalMs + 2000, 90_000);
   await waitRepartitionSettled(run, 4 * commitIntervalMs + 2000, 90_000);
+  await reportUnreadRepartitions(run);
   const summary = await verifyFlagshipRun({ kafka: run.kafka, name: run.name, options: run.resolved, killsSurvived });
   await run.cluster.closeAll();
   return summary;

@@ -38,8 +38,8 @@ describe('WriteLayer', () => {
       fc.property(fc.array(write, { maxLength: 60 }), fc.array(write, { maxLength: 60 }), (earlier, later) => {
         const fill = (layer: WriteLayer, writes: typeof earlier): WriteLayer => {
           for (const { key, value } of writes) {
-            const keyBytes = Buffer.from([0x01, key]);
-            layer.set(keyBytes, value === null ? null : Buffer.from([value]));
+            const bytes = Buffer.from([0x01, key]);
+            layer.set(bytes, value === null ? null : Buffer.from([value]));
           }
           return layer;
         };
@@ -49,8 +49,8 @@ describe('WriteLayer', () => {
         expect(merged.keys).toEqual(oneLayer.keys);
         expect(merged.values).toEqual(oneLayer.values);
         for (let key = 0; key <= 20; key++) {
-          const keyBytes = Buffer.from([0x01, key]);
-          expect(merged.get(keyBytes)).toEqual(oneLayer.get(keyBytes));
+          const bytes = Buffer.from([0x01, key]);
+          expect(merged.get(bytes)).toEqual(oneLayer.get(bytes));
         }
       }),
       { numRuns: 300 },

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Consumed, EmbeddedRunner, Materialized, Produced, QueryableStoreTypes, Serdes, StreamsBuilder, silentLogger } from '@tributary/streams';
-import { LevelStores } from './index.js';
+import { EmbeddedRunner, QueryableStoreTypes, silentLogger } from '@tributary/streams';
+import { clickCountApplicationId, clickCountTopology } from './test-fixtures/click-count-topology.mjs';
 
 const directories: string[] = [];
 afterEach(() => {
@@ -23,22 +23,11 @@ function stateDir(): string {
   return directory;
 }
 
-function countTopology() {
-  const builder = new StreamsBuilder();
-  builder
-    .stream('clicks', Consumed.with(Serdes.String(), Serdes.String()))
-    .groupByKey()
-    .count(Materialized.as(LevelStores.persistentKeyValueStore('clicks-per-user')))
-    .toStream()
-    .to('counts', Produced.with(Serdes.String(), Serdes.Float64()));
-  return builder.build();
-}
-
-const config = { applicationId: 'level-embedded', logger: silentLogger };
+const config = { applicationId: clickCountApplicationId, logger: silentLogger };
 const counts = QueryableStoreTypes.keyValueStore<string, number>();
 
 async function run(directory: string, clicks: ReadonlyArray<readonly [string, number]>): Promise<Array<[string, number]>> {
-  const runner = await EmbeddedRunner.start(countTopology(), config, { stateDir: directory });
+  const runner = await EmbeddedRunner.start(clickCountTopology(), config, { stateDir: directory });
   const updates: Array<[string, number]> = [];
   runner.onRecord('counts', (record) => updates.push([record.key!.toString(), record.value!.readDoubleBE()]));
   for (const [user, time] of clicks) runner.send('clicks', Buffer.from(user), Buffer.from('/page'), { timestamp: time });
@@ -63,10 +52,10 @@ describe('LevelDB stores in the embedded runner', () => {
 
   it('keeps what was sent after the last explicit commit: close commits', async () => {
     const directory = stateDir();
-    const first = await EmbeddedRunner.start(countTopology(), config, { stateDir: directory });
+    const first = await EmbeddedRunner.start(clickCountTopology(), config, { stateDir: directory });
     first.send('clicks', Buffer.from('ann'), Buffer.from('/a'), { timestamp: 1 });
     await first.close();
-    const second = await EmbeddedRunner.start(countTopology(), config, { stateDir: directory });
+    const second = await EmbeddedRunner.start(clickCountTopology(), config, { stateDir: directory });
     expect(second.query('clicks-per-user', counts).get('ann')).toBe(1);
     await second.close();
   });
@@ -75,7 +64,7 @@ describe('LevelDB stores in the embedded runner', () => {
     // Opening LevelDB is asynchronous; a commit timer firing meanwhile (a 1 ms interval here, a
     // loaded machine with the default 1 s) used to start the tasks before their stores were open.
     for (let round = 0; round < 5; round++) {
-      const runner = await EmbeddedRunner.start(countTopology(), config, { stateDir: stateDir(), commitIntervalMs: 1 });
+      const runner = await EmbeddedRunner.start(clickCountTopology(), config, { stateDir: stateDir(), commitIntervalMs: 1 });
       await new Promise((resolve) => setTimeout(resolve, 10));
       runner.send('clicks', Buffer.from('ann'), Buffer.from('/a'), { timestamp: 1 });
       await runner.commit();
@@ -109,7 +98,7 @@ describe('LevelDB stores in the embedded runner', () => {
       const lines = output.trim().split('\n');
       expect(lines[0]).toBe(`start ${expectedAtLeast}`);
       const lastCommitted = Number(lines.at(-1)!.split(' ')[1]);
-      const runner = await EmbeddedRunner.start(countTopology(), config, { stateDir: directory });
+      const runner = await EmbeddedRunner.start(clickCountTopology(), config, { stateDir: directory });
       const store = runner.query('clicks-per-user', counts);
       const perUser = [...store.all()].map((entry) => entry.value);
       await runner.close();
@@ -122,6 +111,6 @@ describe('LevelDB stores in the embedded runner', () => {
   }, 60_000);
 
   it('needs a stateDir, and says which option', async () => {
-    await expect(EmbeddedRunner.start(countTopology(), config)).rejects.toThrow(/'stateDir' is required/);
+    await expect(EmbeddedRunner.start(clickCountTopology(), config)).rejects.toThrow(/'stateDir' is required/);
   });
 });

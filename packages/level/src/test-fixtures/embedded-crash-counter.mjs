@@ -3,22 +3,11 @@
 // killed, and prints the total it started from and then the total after each commit. The
 // commit timer is off, so only those commits flush the store. The topology and application id
 // are embedded.test.ts's, which reopens the state after each kill.
-import { Consumed, EmbeddedRunner, Materialized, Produced, QueryableStoreTypes, Serdes, StreamsBuilder, silentLogger } from '@tributary/streams';
-import { LevelStores } from '@tributary/level';
-
-function clickCountTopology() {
-  const builder = new StreamsBuilder();
-  builder
-    .stream('clicks', Consumed.with(Serdes.String(), Serdes.String()))
-    .groupByKey()
-    .count(Materialized.as(LevelStores.persistentKeyValueStore('clicks-per-user')))
-    .toStream()
-    .to('counts', Produced.with(Serdes.String(), Serdes.Float64()));
-  return builder.build();
-}
+import { EmbeddedRunner, QueryableStoreTypes, silentLogger } from '@tributary/streams';
+import { clickCountApplicationId, clickCountTopology } from './click-count-topology.mjs';
 
 const [stateDir] = process.argv.slice(2);
-const runner = await EmbeddedRunner.start(clickCountTopology(), { applicationId: 'level-embedded', logger: silentLogger }, { stateDir, commitIntervalMs: 3_600_000 });
+const runner = await EmbeddedRunner.start(clickCountTopology(), { applicationId: clickCountApplicationId, logger: silentLogger }, { stateDir, commitIntervalMs: 3_600_000 });
 let total = 0;
 for (const { value } of runner.query('clicks-per-user', QueryableStoreTypes.keyValueStore()).all()) total += value;
 process.stdout.write(`start ${total}\n`);

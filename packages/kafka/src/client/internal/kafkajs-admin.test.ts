@@ -49,3 +49,33 @@ describe('sinkPartitionCount on the kafkajs admin', () => {
     expect(created).toEqual([]);
   });
 });
+
+describe('listOffsets on the kafkajs admin', () => {
+  /** kafkajs 2.2.4's own failure when its second ListOffsets found no leader: a TypeError. */
+  const emptyAnswer = () => new TypeError("Cannot destructure property 'partitions' of 'low.pop(...)' as it is undefined.");
+
+  function adminFailing(failures: number) {
+    let calls = 0;
+    const admin = {
+      fetchTopicOffsets: async () => {
+        calls++;
+        if (calls <= failures) throw emptyAnswer();
+        return [{ partition: 0, offset: '7', high: '7', low: '2' }];
+      },
+    };
+    const kafka = { admin: () => admin as unknown as Admin } as unknown as Kafka;
+    return { admin: new KafkajsAdmin(kafka, { brokers: [] }, [], silentLogger), calls: () => calls };
+  }
+
+  it("asks again when kafkajs' answer came back empty during a metadata refresh", async () => {
+    const { admin, calls } = adminFailing(2);
+    expect(await admin.listOffsets('in')).toEqual([{ partition: 0, low: 2, high: 7 }]);
+    expect(calls()).toBe(3);
+  });
+
+  it('gives up with a retriable client error when it stays empty', async () => {
+    const { admin, calls } = adminFailing(100);
+    await expect(admin.listOffsets('in')).rejects.toMatchObject({ kind: 'unavailable', retriable: true });
+    expect(calls()).toBe(5);
+  });
+});

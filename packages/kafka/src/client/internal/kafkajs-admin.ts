@@ -9,6 +9,7 @@ import { brokerFailure, unreachable, waitUnlessStopped } from '../../internal/co
 import { IllegalStateError } from '../../errors.js';
 import { someCause } from '../../internal/error-causes.js';
 import type { CommittedOffset, DescribedMember, NewTopic, PartitionOffsets, StreamsAdmin } from '../kafka-client.js';
+import { KafkaClientError } from '../client-error.js';
 import { fromKafkajs, kafkajsCall } from './kafkajs-errors.js';
 import { SocketRegistry } from './kafkajs-sockets.js';
 
@@ -16,6 +17,20 @@ const FIRST_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 4000;
 /** How long new topics may take to get partition leaders. */
 const LEADER_WAIT_MS = 30_000;
+/** How often `listOffsets` asks again when kafkajs' answer came back empty (see {@link isEmptyOffsetsAnswer}). */
+const LIST_OFFSETS_ATTEMPTS = 5;
+
+/**
+ * kafkajs 2.2.4's `fetchTopicOffsets` asks for the latest and then the earliest offsets, each
+ * time for the partitions whose leaders its shared metadata knows at that moment, and takes the
+ * answers apart without checking them: when a metadata refresh in between (the group's topics
+ * being created or moving) left it no leader to ask, the second answer is empty and it throws a
+ * TypeError, not a Kafka error. Seen in a kill -9 test, where it stopped an instance with a
+ * fatal error during a rebalance. Asking again finds the leaders.
+ */
+function isEmptyOffsetsAnswer(error: unknown): boolean {
+  return error instanceof TypeError && error.message.includes("property 'partitions'");
+}
 /** kafkajs' `ConfigResourceTypes.BROKER`: the enum is not a named export Node's ES module loader finds in kafkajs' CommonJS. */
 const BROKER_RESOURCE = 4 as ConfigResourceTypes;
 
@@ -155,8 +170,18 @@ export class KafkajsAdmin implements StreamsAdmin {
   }
 
   async listOffsets(topic: string): Promise<PartitionOffsets[]> {
-    const offsets = await kafkajsCall(() => this.admin.fetchTopicOffsets(topic));
-    return offsets.map((entry) => ({ partition: entry.partition, low: Number(entry.low), high: Number(entry.high) }));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const offsets = await this.admin.fetchTopicOffsets(topic);
+        return offsets.map((entry) => ({ partition: entry.partition, low: Number(entry.low), high: Number(entry.high) }));
+      } catch (error) {
+        if (!isEmptyOffsetsAnswer(error)) throw fromKafkajs(error);
+        if (attempt >= LIST_OFFSETS_ATTEMPTS) {
+          throw new KafkaClientError('unavailable', `The offsets of ${topic} came back empty ${attempt} times (no partition leader known to kafkajs); try again once the brokers' metadata settles.`, true, { cause: error });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
   }
 
   async fetchCommittedOffsets(groupId: string, topics: readonly string[]): Promise<CommittedOffset[]> {

@@ -82,12 +82,14 @@ describe('printing a KafkaStreams or its options', () => {
 describe('start() when the brokers cannot be reached', () => {
   // Each waits out start()'s 30 s connect budget: run side by side, asserting through its own
   // test context's expect, as vitest asks of concurrent tests.
-  it.concurrent('fails against a server that accepts connections but never answers, saying so, and leaves no connection open', { timeout: 60_000 }, async (context) => {
+  it.concurrent('fails against a server that accepts connections but never answers, saying so, and leaves no connection open', { timeout: 90_000 }, async (context) => {
     const { port, sockets } = await silentServer(context.onTestFinished);
     const app = new KafkaStreams(pipeTopology(), { ...secretOptions, bootstrapServers: `127.0.0.1:${port}`, kafka: { requestTimeout: 1000 } });
     const started = Date.now();
     const error = await app.start().catch((caught: unknown) => caught);
-    context.expect(Date.now() - started).toBeLessThan(40_000);
+    // start()'s connect budget is 30 s; the margin is for a loaded machine's timers (a CI run
+    // sharing two cores took 43 s once). What this guards is that start() fails, not hangs.
+    context.expect(Date.now() - started).toBeLessThan(55_000);
     context.expect(error).toBeInstanceOf(BrokerUnreachableError);
     context.expect((error as Error).message).toContain(`127.0.0.1:${port}`);
     context.expect((error as Error).message).toContain('accepted but nothing answered');

@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { exactlyOnceUnderTest } from './helpers/client-under-test.js';
-import { runFlagshipKillScenario } from './smoke/flagship-scenario.js';
+import { runFlagshipKillScenario, type FlagshipKillResult } from './smoke/flagship-scenario.js';
 import type { WindowComparison } from './smoke/flagship-verify.js';
 
 /**
@@ -34,24 +34,35 @@ function verdicts(comparison: WindowComparison) {
   return { missing: expected - compared, low, high, wrong, lostEvents, duplicatedEvents };
 }
 
+/**
+ * What a failed window check prints, since a CI log keeps only its end: the run's summary, where
+ * the kills struck, the repartition partitions left unread and the windows that were not exact.
+ */
+function explain({ summary, lagAtKills }: FlagshipKillResult): string {
+  const samples = [...summary.products.samples, ...summary.categories.samples].map(({ window, verdict, expected, actual }) => `${verdict} ${window}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  return [summary.line, `lag at kills: ${lagAtKills.join(', ')}`, `repartition partitions unread: ${summary.unreadRepartitions.join('; ') || 'none'}`, ...samples].join('\n');
+}
+
 describe('smoke: the flagship under kill -9', () => {
   it('at_least_once: every product window exact, no category window low', { timeout: 240_000 }, async () => {
-    const { summary } = await runFlagshipKillScenario({ name: 'flagship-alos', guarantee: 'at_least_once', ...scenario });
+    const result = await runFlagshipKillScenario({ name: 'flagship-alos', guarantee: 'at_least_once', ...scenario });
+    const { summary } = result;
     expect(summary.killsSurvived).toBeGreaterThanOrEqual(3);
     expect(summary.expectation.unique).toBeGreaterThan(75_000);
-    expect(verdicts(summary.products)).toEqual({ missing: 0, low: 0, high: 0, wrong: 0, lostEvents: 0, duplicatedEvents: 0 });
+    expect(verdicts(summary.products), explain(result)).toEqual({ missing: 0, low: 0, high: 0, wrong: 0, lostEvents: 0, duplicatedEvents: 0 });
     // A replay may count an event twice behind the category repartition topic, never lose one.
-    expect(verdicts(summary.categories)).toMatchObject({ missing: 0, low: 0, wrong: 0, lostEvents: 0 });
+    expect(verdicts(summary.categories), explain(result)).toMatchObject({ missing: 0, low: 0, wrong: 0, lostEvents: 0 });
   });
 
   // The exactly-once `TRIBUTARY_EXACTLY_ONCE` names: `exactly_once` (v1) by default, `exactly_once_v2` on platformatic.
   const guarantee = exactlyOnceUnderTest();
   it(`${guarantee}: every window exact`, { timeout: 240_000 }, async () => {
-    const { summary } = await runFlagshipKillScenario({ name: guarantee === 'exactly_once' ? 'flagship-eos' : 'flagship-eos-v2', guarantee, ...scenario });
+    const result = await runFlagshipKillScenario({ name: guarantee === 'exactly_once' ? 'flagship-eos' : 'flagship-eos-v2', guarantee, ...scenario });
+    const { summary } = result;
     expect(summary.killsSurvived).toBeGreaterThanOrEqual(3);
     expect(summary.expectation.unique).toBeGreaterThan(75_000);
-    expect(verdicts(summary.products)).toEqual({ missing: 0, low: 0, high: 0, wrong: 0, lostEvents: 0, duplicatedEvents: 0 });
-    expect(verdicts(summary.categories)).toEqual({ missing: 0, low: 0, high: 0, wrong: 0, lostEvents: 0, duplicatedEvents: 0 });
+    expect(verdicts(summary.products), explain(result)).toEqual({ missing: 0, low: 0, high: 0, wrong: 0, lostEvents: 0, duplicatedEvents: 0 });
+    expect(verdicts(summary.categories), explain(result)).toEqual({ missing: 0, low: 0, high: 0, wrong: 0, lostEvents: 0, duplicatedEvents: 0 });
     expect(summary.openTransactions).toEqual([]);
   });
 });

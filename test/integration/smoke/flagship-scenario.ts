@@ -280,7 +280,7 @@ async function waitRepartitionSettled(run: FlagshipRun, quietMs: number, timeout
  * records was never marked consumed), which the window verdicts show only as low windows. A few
  * offsets past it are the last transactions' markers.
  */
-async function reportUnreadRepartitions(run: FlagshipRun): Promise<void> {
+async function reportUnreadRepartitions(run: FlagshipRun): Promise<string[]> {
   const topics = (await run.admin.listTopics()).filter((topic) => topic.startsWith(`${run.applicationId}-`) && topic.endsWith('-repartition'));
   const unread: string[] = [];
   try {
@@ -295,6 +295,12 @@ async function reportUnreadRepartitions(run: FlagshipRun): Promise<void> {
     unread.push(`(not read: ${error instanceof Error ? error.message : String(error)})`);
   }
   if (unread.length > 0) console.log(`SMOKE ${run.name}: repartition partitions far from read to their end: ${unread.join('; ')}`);
+  return unread;
+}
+
+/** A verified run, with the repartition partitions it left far from read (see `reportUnreadRepartitions`). */
+export interface FlagshipFinish extends FlagshipSummary {
+  readonly unreadRepartitions: readonly string[];
 }
 
 /**
@@ -303,7 +309,7 @@ async function reportUnreadRepartitions(run: FlagshipRun): Promise<void> {
  * events caused downstream is out). Then compares every window
  * (flagship-verify.ts) and closes the instances.
  */
-export async function finishFlagship(run: FlagshipRun, commitIntervalMs: number, killsSurvived: number, timeoutMs = 180_000): Promise<FlagshipSummary> {
+export async function finishFlagship(run: FlagshipRun, commitIntervalMs: number, killsSurvived: number, timeoutMs = 180_000): Promise<FlagshipFinish> {
   await run.cluster.waitRunning(90_000);
   const lagOfEvents = async () => {
     try {
@@ -321,10 +327,10 @@ export async function finishFlagship(run: FlagshipRun, commitIntervalMs: number,
   await run.cluster.waitQuiet(run.topics.productAnalytics, 4 * commitIntervalMs + 2000, 90_000);
   await run.cluster.waitQuiet(run.topics.categoryAnalytics, 4 * commitIntervalMs + 2000, 90_000);
   await waitRepartitionSettled(run, 4 * commitIntervalMs + 2000, 90_000);
-  await reportUnreadRepartitions(run);
+  const unreadRepartitions = await reportUnreadRepartitions(run);
   const summary = await verifyFlagshipRun({ kafka: run.kafka, name: run.name, options: run.resolved, killsSurvived });
   await run.cluster.closeAll();
-  return summary;
+  return { ...summary, unreadRepartitions };
 }
 
 /** Writes every instance's events, in start order, to `.scratch/failure-logs/<name>-<time>.jsonl`. */
@@ -348,7 +354,7 @@ export interface FlagshipKillOptions {
 }
 
 export interface FlagshipKillResult {
-  readonly summary: FlagshipSummary;
+  readonly summary: FlagshipFinish;
   /** The events topic's lag (events not yet committed) at each kill. */
   readonly lagAtKills: readonly number[];
 }

@@ -72,7 +72,7 @@ export interface WindowComparison {
   readonly lostEvents: number;
   /** Events the high windows counted more than once, summed over windows. */
   readonly duplicatedEvents: number;
-  /** A few windows that were not exact, with both sides, for the report. */
+  /** Up to 12 windows that were not exact, with both sides, for the report. */
   readonly samples: ReadonlyArray<{ readonly window: string; readonly verdict: WindowVerdict; readonly expected: WindowStats | undefined; readonly actual: WindowStats | undefined }>;
 }
 
@@ -281,7 +281,7 @@ export function compareWindows(expected: ReadonlyMap<string, WindowStats>, actua
     if (verdict === 'low') low++;
     else if (verdict === 'high') high++;
     else wrong++;
-    if (samples.length < 5) samples.push({ window: id, verdict, expected: want, actual: got });
+    if (samples.length < 12) samples.push({ window: id, verdict, expected: want, actual: got });
   }
   return { expected: expected.size, compared, low, high, wrong, lostEvents, duplicatedEvents, samples };
 }

@@ -239,15 +239,45 @@ export async function commitCatalog(run: FlagshipRun, catalog: readonly Generate
   return resent;
 }
 
+/** The application's repartition topics. */
+async function repartitionTopics(run: FlagshipRun): Promise<string[]> {
+  return (await run.admin.listTopics()).filter((topic) => topic.startsWith(`${run.applicationId}-`) && topic.endsWith('-repartition'));
+}
+
+/**
+ * Each repartition partition whose end lies more than 100 offsets past the group's committed
+ * offset, as `topic-partition: committed c, end e`: a task that has not read its input to the end.
+ * (A few offsets past it are the last transactions' markers, which no consumer position passes.)
+ */
+async function unreadRepartitions(run: FlagshipRun, topics: readonly string[]): Promise<string[]> {
+  const unread: string[] = [];
+  try {
+    for (const { topic, partitions } of await run.admin.fetchOffsets({ groupId: run.applicationId, topics: [...topics] })) {
+      const ends = await run.admin.fetchTopicOffsets(topic);
+      for (const { partition, offset } of partitions) {
+        const end = Number(ends.find((entry) => entry.partition === partition)?.high ?? 0);
+        if (end - Math.max(0, Number(offset)) > 100) unread.push(`${topic}-${partition}: committed ${offset}, end ${end}`);
+      }
+    }
+  } catch (error) {
+    unread.push(`(not read: ${error instanceof Error ? error.message : String(error)})`);
+  }
+  return unread;
+}
+
 /**
  * Waits until the group's committed offsets on the application's repartition topics have not
- * moved for `quietMs` with every instance RUNNING and reporting: what the events caused there is
- * processed.
+ * moved for `quietMs` with every instance RUNNING and reporting, and every partition is read to
+ * its end: what the events caused there is processed. A partition left unread holds the wait up
+ * to `unreadPatienceMs` of quiet (a transaction a kill left open holds its readers back until the
+ * brokers abort it; a consumer may rejoin): then the run goes on to the verdicts, and the partition
+ * is reported (see {@link reportUnreadRepartitions}). Settling on quiet alone took a task that
+ * was only held back for one that had lost events.
  * (Their lag cannot say so: under exactly-once a partition may end in several transaction
  * markers, aborted transactions' included, which no consumer position passes.)
  */
-async function waitRepartitionSettled(run: FlagshipRun, quietMs: number, timeoutMs: number): Promise<void> {
-  const topics = (await run.admin.listTopics()).filter((topic) => topic.startsWith(`${run.applicationId}-`) && topic.endsWith('-repartition'));
+async function waitRepartitionSettled(run: FlagshipRun, quietMs: number, timeoutMs: number, unreadPatienceMs = 30_000): Promise<void> {
+  const topics = await repartitionTopics(run);
   const committed = async (): Promise<string> => {
     try {
       const offsets = await run.admin.fetchOffsets({ groupId: run.applicationId, topics });
@@ -256,9 +286,11 @@ async function waitRepartitionSettled(run: FlagshipRun, quietMs: number, timeout
       return `unknown ${Date.now()}`;
     }
   };
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
   let last = await committed();
   let since = Date.now();
+  let heldBy: string[] = [];
   for (;;) {
     await sleep(250);
     // Time an instance spent not RUNNING (a stream-thread replacement, a rebalance) is no quiet
@@ -269,31 +301,26 @@ async function waitRepartitionSettled(run: FlagshipRun, quietMs: number, timeout
     if (now !== last || !wasRunning || !run.cluster.reporting()) {
       last = now;
       since = Date.now();
-    } else if (Date.now() - since >= quietMs) return;
+    } else if (Date.now() - since >= quietMs) {
+      const unread = await unreadRepartitions(run, topics);
+      if (unread.length === 0) {
+        if (heldBy.length > 0) console.log(`SMOKE ${run.name}: repartition partitions read to their end only ${Math.round((Date.now() - started) / 1000)} s after the outputs went quiet; held back were: ${heldBy.join('; ')}`);
+        return;
+      }
+      heldBy = unread;
+      if (Date.now() - since >= unreadPatienceMs) return;
+    }
     if (Date.now() > deadline) throw new Error(`The repartition topics' committed offsets kept moving for ${timeoutMs / 1000} s.`);
   }
 }
 
 /**
- * Logs each repartition partition whose end lies far past the group's committed offset once the
- * run settled: a task that stopped reading its input (as one did when a fetch of only aborted
- * records was never marked consumed), which the window verdicts show only as low windows. A few
- * offsets past it are the last transactions' markers.
+ * Logs each repartition partition left unread once the run settled: a task that stopped reading
+ * its input (as one did when a fetch of only aborted records was never marked consumed), which
+ * the window verdicts show only as low windows.
  */
 async function reportUnreadRepartitions(run: FlagshipRun): Promise<string[]> {
-  const topics = (await run.admin.listTopics()).filter((topic) => topic.startsWith(`${run.applicationId}-`) && topic.endsWith('-repartition'));
-  const unread: string[] = [];
-  try {
-    for (const { topic, partitions } of await run.admin.fetchOffsets({ groupId: run.applicationId, topics })) {
-      const ends = await run.admin.fetchTopicOffsets(topic);
-      for (const { partition, offset } of partitions) {
-        const end = Number(ends.find((entry) => entry.partition === partition)?.high ?? 0);
-        if (end - Math.max(0, Number(offset)) > 100) unread.push(`${topic}-${partition}: committed ${offset}, end ${end}`);
-      }
-    }
-  } catch (error) {
-    unread.push(`(not read: ${error instanceof Error ? error.message : String(error)})`);
-  }
+  const unread = await unreadRepartitions(run, await repartitionTopics(run));
   if (unread.length > 0) console.log(`SMOKE ${run.name}: repartition partitions far from read to their end: ${unread.join('; ')}`);
   return unread;
 }

@@ -354,10 +354,10 @@ export async function finishFlagship(run: FlagshipRun, commitIntervalMs: number,
   await run.cluster.waitQuiet(run.topics.productAnalytics, 4 * commitIntervalMs + 2000, 90_000);
   await run.cluster.waitQuiet(run.topics.categoryAnalytics, 4 * commitIntervalMs + 2000, 90_000);
   await waitRepartitionSettled(run, 4 * commitIntervalMs + 2000, 90_000);
-  const unreadRepartitions = await reportUnreadRepartitions(run);
+  const unread = await reportUnreadRepartitions(run);
   const summary = await verifyFlagshipRun({ kafka: run.kafka, name: run.name, options: run.resolved, killsSurvived });
   await run.cluster.closeAll();
-  return { ...summary, unreadRepartitions };
+  return { ...summary, unreadRepartitions: unread };
 }
 
 /** Writes every instance's events, in start order, to `.scratch/failure-logs/<name>-<time>.jsonl`. */

@@ -136,8 +136,24 @@ export async function produceInput(kafka: Kafka, topics: ProductAnalyticsTopics,
   return resent;
 }
 
-/** How far the app is through an input topic: records not yet committed (the topic's end offsets minus the group's). */
+/**
+ * How far the app is through an input topic: records not yet committed (the topic's end offsets
+ * minus the group's). Asks again, up to 10 times half a second apart, while kafkajs calls the
+ * error retriable: its admin does not retry a partition whose leader is being elected
+ * (LEADER_NOT_AVAILABLE), which a test that restarts brokers meets right after one is back in sync.
+ */
 export async function lagOf(admin: Admin, applicationId: string, topic: string): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await lagOnce(admin, applicationId, topic);
+    } catch (error) {
+      if (attempt >= 10 || (error as { retriable?: unknown }).retriable !== true) throw error;
+      await sleep(500);
+    }
+  }
+}
+
+async function lagOnce(admin: Admin, applicationId: string, topic: string): Promise<number> {
   const ends = await admin.fetchTopicOffsets(topic);
   const [committed] = await admin.fetchOffsets({ groupId: applicationId, topics: [topic] });
   let lag = 0;

@@ -131,8 +131,6 @@ export class KafkaRecordCollector implements RecordCollector {
    * not then commit its offsets, or its transaction, without them.
    */
   private discarded = false;
-  /** Changelogs' next offsets acknowledged by background sends since the last {@link flush}, which returns them. */
-  private sentEarly = new Map<string, number>();
   /** Partition counts fetched for topics the plan does not know. */
   private readonly fetchedCounts = new Map<string, number>();
   /** The next partition for a record without a key, by topic. */
@@ -141,8 +139,8 @@ export class KafkaRecordCollector implements RecordCollector {
   sent = 0;
   /**
    * For each partition written with an explicit partition (changelogs), the offset after the
-   * last record the brokers acknowledged, by `topic:partition`, over every flush: early sends
-   * included, which a commit's own flush does not return.
+   * last record the brokers acknowledged, by `topic:partition`, over every send (background
+   * sends included): what checkpoints record.
    */
   readonly acknowledged = new Map<string, number>();
 
@@ -228,7 +226,7 @@ export class KafkaRecordCollector implements RecordCollector {
    */
   sendInBackground(): void {
     if (this.inFlight !== undefined || this.count === 0 || this.failure !== undefined || this.discarded) return;
-    this.inFlight = this.sendBuffered(this.sentEarly).then(
+    this.inFlight = this.sendBuffered().then(
       () => {
         this.inFlight = undefined;
         this.options.onBackgroundSendDone?.();
@@ -243,28 +241,24 @@ export class KafkaRecordCollector implements RecordCollector {
 
   /**
    * Sends every buffered record and waits for the brokers' acknowledgements, those of a
-   * background send in flight included. Returns, for each partition written with an explicit
-   * partition (changelogs) since the last flush, the offset after its last record. Records the
-   * brokers refused go to the production handler; throws when it chose to fail, when a
+   * background send in flight included (each changelog partition's offset after its last
+   * acknowledged record is in {@link acknowledged}). Records the brokers refused go to the production handler; throws when it chose to fail, when a
    * background send failed, and when records were discarded (before or during the flush): what
    * was flushed is then not all in the brokers, and nothing may be committed on it.
    */
-  async flush(): Promise<Map<string, number>> {
+  async flush(): Promise<void> {
     if (this.inFlight !== undefined) await this.inFlight;
     if (this.failure !== undefined) {
       this.discard();
       throw this.failure;
     }
     this.checkNotDiscarded();
-    const nextOffsets = this.sentEarly;
-    this.sentEarly = new Map();
     // A dead letter asked for by the handler is buffered: the loop sends it too.
     while (this.count > 0) {
-      await this.sendBuffered(nextOffsets);
+      await this.sendBuffered();
       // The thread may have failed (and discarded the records appended meanwhile) during the send.
       this.checkNotDiscarded();
     }
-    return nextOffsets;
   }
 
   /** Throws once records were discarded: the thread failed, and nothing it flushed may be committed. */
@@ -278,7 +272,7 @@ export class KafkaRecordCollector implements RecordCollector {
   }
 
   /** Sends what is buffered now (records appended meanwhile wait for the next send). */
-  private async sendBuffered(nextOffsets: Map<string, number>): Promise<void> {
+  private async sendBuffered(): Promise<void> {
     const buffered = this.buffered;
     this.buffered = new Map();
     this.count = 0;
@@ -288,7 +282,7 @@ export class KafkaRecordCollector implements RecordCollector {
     // One request per topic-partition and bounded size: kafkajs puts all of a request's records
     // for a partition into one record batch, which the brokers refuse above message.max.bytes.
     const state = { stopped: false };
-    const outcomes = await Promise.allSettled(requestsOf(buffered).map((requests) => this.sendPartition(requests, nextOffsets, failures, state)));
+    const outcomes = await Promise.allSettled(requestsOf(buffered).map((requests) => this.sendPartition(requests, failures, state)));
     for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
     if (failures.length === 0) return;
     const failure = this.handleFailures(failures);
@@ -303,7 +297,7 @@ export class KafkaRecordCollector implements RecordCollector {
    * Sends one partition's requests in order, one at a time; refused records are added to
    * `failures`. Stops, and makes the other partitions' sends stop, on an error no record is to blame for.
    */
-  private async sendPartition(requests: readonly SendRequest[], nextOffsets: Map<string, number>, failures: FailedSend[], state: { stopped: boolean }): Promise<void> {
+  private async sendPartition(requests: readonly SendRequest[], failures: FailedSend[], state: { stopped: boolean }): Promise<void> {
     try {
       for (const request of requests) {
         if (state.stopped) return;
@@ -311,11 +305,11 @@ export class KafkaRecordCollector implements RecordCollector {
         try {
           const metadata = await this.options.producer.send(topic, records);
           this.sent += records.length;
-          if (request.explicit) this.noteOffsets(metadata, request.records.length, nextOffsets);
+          if (request.explicit) this.noteOffsets(metadata, request.records.length);
         } catch (error) {
           if (this.options.transactionalTaskId !== undefined) throw this.transactionalSendError(this.options.transactionalTaskId, topic, error);
           if (brokersUnavailable(error)) throw this.unavailable([topic], error);
-          failures.push(...(await this.resendToFindFailures(request, error, nextOffsets)));
+          failures.push(...(await this.resendToFindFailures(request, error)));
         }
       }
     } catch (error) {
@@ -397,15 +391,14 @@ export class KafkaRecordCollector implements RecordCollector {
   }
 
   /**
-   * Forgets buffered records and the offsets of early sends (after a failure, when what was sent
-   * will not be committed); a send in flight goes on, unheeded. For good: every later
+   * Forgets buffered records (after a failure, when what was sent will not be committed); a send
+   * in flight goes on, unheeded. For good: every later
    * {@link flush} throws, and nothing more is sent in the background, until {@link reopen}.
    */
   discard(): void {
     this.buffered = new Map();
     this.count = 0;
     this.bytes = 0;
-    this.sentEarly = new Map();
     this.discarded = true;
   }
 
@@ -420,31 +413,29 @@ export class KafkaRecordCollector implements RecordCollector {
     this.buffered = new Map();
     this.count = 0;
     this.bytes = 0;
-    this.sentEarly = new Map();
     this.discarded = false;
   }
 
   /** A request's one batch: its base offset plus its records is the partition's next offset. */
-  private noteOffsets(metadata: readonly SendAcknowledgement[], records: number, nextOffsets: Map<string, number>): void {
+  private noteOffsets(metadata: readonly SendAcknowledgement[], records: number): void {
     for (const entry of metadata) {
       const key = `${entry.topic}:${entry.partition}`;
       const base = entry.baseOffset;
       if (base < 0) continue;
       const next = base + records;
-      nextOffsets.set(key, next);
       if (next > (this.acknowledged.get(key) ?? 0)) this.acknowledged.set(key, next);
     }
   }
 
   /** The slow path, after a partition's send failed: each of its records on its own. */
-  private async resendToFindFailures(request: SendRequest, firstError: unknown, nextOffsets: Map<string, number>): Promise<FailedSend[]> {
+  private async resendToFindFailures(request: SendRequest, firstError: unknown): Promise<FailedSend[]> {
     const { topic, partition, records } = request;
     const error = firstError instanceof Error ? firstError : new Error(String(firstError));
     if (records.length === 1) return [{ topic, record: records[0]!, error }];
     this.options.logger.warn(`Sending the ${records.length} records of topic '${topic}' partition ${partition} one by one to find those the brokers refused`, { error: describeSendError(error) });
     const failures: FailedSend[] = [];
     for (const record of records) {
-      const recordError = await this.trySend(topic, [record], request.explicit, nextOffsets);
+      const recordError = await this.trySend(topic, [record], request.explicit);
       if (recordError === undefined) continue;
       if (brokersUnavailable(recordError)) throw this.unavailable([topic], recordError);
       failures.push({ topic, record, error: recordError });
@@ -453,11 +444,11 @@ export class KafkaRecordCollector implements RecordCollector {
   }
 
   /** Sends records of one topic-partition; resolves to the error, or `undefined` once acknowledged. */
-  private async trySend(topic: string, records: OutgoingRecord[], explicit: boolean, nextOffsets: Map<string, number>): Promise<Error | undefined> {
+  private async trySend(topic: string, records: OutgoingRecord[], explicit: boolean): Promise<Error | undefined> {
     try {
       const metadata = await this.options.producer.send(topic, records);
       this.sent += records.length;
-      if (explicit) this.noteOffsets(metadata, records.length, nextOffsets);
+      if (explicit) this.noteOffsets(metadata, records.length);
       return undefined;
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));

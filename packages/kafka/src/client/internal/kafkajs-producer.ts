@@ -30,7 +30,7 @@ function acknowledgements(metadata: readonly RecordMetadata[]): SendAcknowledgem
  *
  * kafkajs groups a send's messages by partition (`groupMessagesPerPartition`) with
  * `messages.reduce`, copying the partition's array for every message: quadratic in a request's
- * records, 6.6% of the flagship's CPU and half of its allocated bytes on kafkajs
+ * records, 6.6 to 8.5% of the flagship's busy samples and half of its allocated bytes on kafkajs
  * (benchmarks/PROFILE.md), plus a filter of the topic's partitions per message in its default
  * partitioner. That grouping is the one reduce kafkajs makes over the messages it is given, and
  * every send here is one partition's records, each carrying its partition, which the default

@@ -2,8 +2,8 @@
  * When the thread's collected output is sent between commits: a collector's records go out in the
  * background once its linger says they are due (see `LINGER_MS` in the collector), at most one
  * timer per thread is armed for the soonest collector still waiting, and a collector holding too
- * much ({@link MAX_PENDING_BYTES}) is flushed before more are processed. Sends happen under the lock, so never between
- * a commit's flush and its commit.
+ * much ({@link MAX_PENDING_BYTES}) is flushed before more are processed. Sends happen under the
+ * lock, so never between a commit's flush and its commit.
  */
 import type { KafkaRecordCollector } from '../kafka-record-collector.js';
 import type { ManagedTask } from '../task-manager.js';
@@ -13,10 +13,11 @@ import type { ThreadLock } from './thread-lock.js';
 /**
  * The memory of records waiting to be sent (`KafkaRecordCollector.pendingBytes`) beyond which
  * processing stops until they are acknowledged: bounds what they hold when the brokers are slower
- * than the thread, as Kafka's producer blocks a send once `buffer.memory` (32 MiB) is full. It
- * was 10,000 records, whatever their size: 10 GB of 1 MB records, and for the flagship's small ones
- * a wait for every acknowledgement after nearly each fetched batch (about a third of the wall time of
- * a run, in which the thread neither processed nor fetched).
+ * than the thread, as Kafka's producer blocks a send once `buffer.memory` (32 MiB) is full. It is
+ * per collector, as Kafka's is per producer: the thread's, or each task's under exactly-once v1.
+ * It was 10,000 records, whatever their size: 10 GB of 1 MB records, and for the flagship's small
+ * ones a wait for every acknowledgement after nearly each fetched batch (about a fifth of a
+ * benchmark run's wall time, in which the thread neither processed nor fetched).
  */
 export const MAX_PENDING_BYTES = 32 * 1024 * 1024;
 

@@ -226,8 +226,9 @@ export class KafkaRecordCollector implements RecordCollector {
    * Sends every buffered record and waits for the brokers' acknowledgements, those of a
    * background send in flight included (each changelog partition's offset after its last
    * acknowledged record is in {@link acknowledged}). Records the brokers refused go to the
-   * production handler; throws when it chose to fail, when a background send failed, and when records were discarded (before or during the flush): what
-   * was flushed is then not all in the brokers, and nothing may be committed on it.
+   * production handler; throws when it chose to fail, when a background send failed, and when
+   * records were discarded (before or during the flush): what was flushed is then not all in the
+   * brokers, and nothing may be committed on it.
    */
   async flush(): Promise<void> {
     if (this.inFlight !== undefined) await this.inFlight;

@@ -348,3 +348,30 @@ describe(`the Kafka client seam on ${clientName}`, () => {
     }
   });
 });
+
+describe.runIf(clientName === 'platformatic')('@platformatic/kafka: the transactional producer', () => {
+  it('adds partitions to its transaction after the transaction coordinator went missing from its list of brokers', async () => {
+    const { supplier, onClose } = await clients('stale-brokers');
+    const topic = uniqueTopic('contract-stale-brokers');
+    await createTopic(supplier, onClose, topic, 2);
+    const producer = supplier.transactionalProducer({ transactionalId: uniqueTopic('contract-stale-brokers-id'), transactionTimeoutMs: 30_000 });
+    await producer.initTransactions();
+    onClose(() => producer.disconnect());
+    await producer.beginTransaction();
+    await producer.send(topic, [{ key: null, value: Buffer.from('first'), partition: 0 }]);
+    await producer.commitTransaction();
+
+    // As after a broker's controlled shutdown: the list read while the broker was away lacks it.
+    // platformatic hands out its cached list itself, so emptying it is what a stale read leaves.
+    const inner = (producer as unknown as { producer: { metadata(options: { topics: string[] }): Promise<{ brokers: Map<number, unknown> }> } }).producer;
+    (await inner.metadata({ topics: [] })).brokers.clear();
+    await producer.beginTransaction();
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('The send waited 15 s: the producer kept retrying AddPartitionsToTxn against a broker list it never refreshed.')), 15_000);
+    });
+    const sent = await Promise.race([producer.send(topic, [{ key: null, value: Buffer.from('second'), partition: 1 }]), stuck]).finally(() => clearTimeout(timer));
+    expect(sent).toMatchObject([{ topic, partition: 1 }]);
+    await producer.commitTransaction();
+  });
+});

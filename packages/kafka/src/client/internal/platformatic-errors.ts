@@ -69,6 +69,14 @@ export function hasKafkaError(error: unknown, id: string): boolean {
 }
 
 /**
+ * Whether a request failed because the broker it was for is not in the client's list of brokers
+ * (platformatic marks the error as one of stale metadata).
+ */
+export function brokerNotInMetadata(error: unknown): boolean {
+  return errorTree(error).some((entry) => field(entry, 'hasStaleMetadata') === true);
+}
+
+/**
  * Whether a request failed because the connection it went out on was accepted and then never
  * answered: platformatic rejects such a request with its `TimeoutError` itself, while a broker it
  * could not connect to fails as a `NetworkError` (or several, in a `MultipleErrors`).

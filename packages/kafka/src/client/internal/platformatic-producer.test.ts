@@ -1,7 +1,7 @@
 // The errors module first, as the runtime loads it: platformatic-producer.ts reaching it through errors.ts would meet a half-loaded cycle.
 import '../client-error.js';
 import { kOptions, kPerformWithRetry, NetworkError, ProtocolError, type Producer, type RetryDelayGetter } from '@platformatic/kafka';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PlatformaticTransactionalProducer } from './platformatic-producer.js';
 
 /** The platformatic producer inside a transactional producer of the adapter (no broker: nothing here connects). */
@@ -41,5 +41,17 @@ describe('PlatformaticTransactionalProducer retries', () => {
     expect(delay(producer, 'addPartitionsToTransaction', 1, 10, new ProtocolError('CONCURRENT_TRANSACTIONS'))).toBe(20);
     expect(delay(producer, 'addPartitionsToTransaction', 3, 10, new ProtocolError('CONCURRENT_TRANSACTIONS'))).toBe(80);
     expect(delay(producer, 'addPartitionsToTransaction', 9, 10, new ProtocolError('CONCURRENT_TRANSACTIONS'))).toBe(300);
+  });
+
+  it('reads the list of brokers again before it retries a request for a broker missing from it (the coordinator of a transaction)', () => {
+    const producer = innerProducer({ retryDelay: 300 });
+    const delay = producer[kOptions].retryDelay as RetryDelayGetter;
+    const metadata = vi.spyOn(producer, 'metadata').mockResolvedValue(undefined as never);
+    expect(delay(producer, 'addPartitionsToTransaction', 1, 10, new ProtocolError('CONCURRENT_TRANSACTIONS'))).toBe(20);
+    expect(delay(producer, 'endTransaction', 1, 10, new NetworkError('Connection closed'))).toBe(300);
+    expect(metadata).not.toHaveBeenCalled();
+    const missing = new NetworkError('Cannot get a connection: the broker is not available in the current cluster metadata.', { canRetry: true, hasStaleMetadata: true });
+    expect(delay(producer, 'addPartitionsToTransaction', 2, 10, missing)).toBe(300);
+    expect(metadata).toHaveBeenCalledExactlyOnceWith({ topics: [], forceUpdate: true });
   });
 });

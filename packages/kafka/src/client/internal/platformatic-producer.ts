@@ -11,11 +11,11 @@
  * Once fenced, a producer stays fenced here: platformatic would initialize the id again at the
  * next transaction, taking the id back from the producer that fenced it.
  */
-import { Producer, ProduceAcks, type Admin, type ProduceResult, type ProducerOptions, type RetryDelayGetter } from '@platformatic/kafka';
+import { Base, Producer, ProduceAcks, type Admin, type ProduceResult, type ProducerOptions, type RetryDelayGetter } from '@platformatic/kafka';
 import { IllegalStateError } from '../../errors.js';
 import { KafkaClientError } from '../client-error.js';
 import type { ConsumerGroupMetadata, OffsetCommit, OutgoingKafkaRecord, SendAcknowledgement, StreamsProducer, TransactionalProducer, TransactionalProducerConfig } from '../kafka-client.js';
-import { fromPlatformatic, hasKafkaError, platformaticCall } from './platformatic-errors.js';
+import { brokerNotInMetadata, fromPlatformatic, hasKafkaError, platformaticCall } from './platformatic-errors.js';
 import { messageOf } from './platformatic-records.js';
 import { brokerOf, request } from './platformatic-requests.js';
 
@@ -46,9 +46,17 @@ const CONCURRENT_TRANSACTIONS_RETRY_MS = 20;
 /**
  * The retry delay of a transactional producer: short and growing for CONCURRENT_TRANSACTIONS,
  * `base` (the options' delay, or platformatic's) for every other error.
+ *
+ * A retry for a broker missing from the client's list of brokers first has the list read again.
+ * platformatic looks the transaction coordinator up in that list before each AddPartitionsToTxn,
+ * AddOffsetsToTxn and EndTxn, and reads it without naming topics, which never refreshes it: a
+ * broker left out while it was shut down stayed out after it came back, and the transaction's
+ * requests failed once a second without end (platformatic retries a transactional producer's
+ * requests without limit), holding the stream thread for good.
  */
 function transactionalRetryDelay(base: number | RetryDelayGetter | undefined): RetryDelayGetter {
   return (client, operationId, attempt, retries, error) => {
+    if (brokerNotInMetadata(error) && client instanceof Base) void client.metadata({ topics: [], forceUpdate: true }).catch(() => {});
     const usual = typeof base === 'function' ? base(client, operationId, attempt, retries, error) : (base ?? PLATFORMATIC_RETRY_DELAY_MS);
     if (!hasKafkaError(error, 'CONCURRENT_TRANSACTIONS')) return usual;
     return Math.min(CONCURRENT_TRANSACTIONS_RETRY_MS * 2 ** Math.max(0, attempt - 1), usual);

@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { KafkaClientError } from '../client/client-error.js';
 import { FakeKafkaCluster } from '../client/testing/fake-kafka-cluster.js';
 import { TaskCorruptedError, TaskMigratedError } from '../errors.js';
 import { TaskTransaction } from './task-transaction.js';
 import { ThreadTransaction } from './thread/thread-transaction.js';
 import type { TransactionalSender } from './transactional-sender.js';
+import { MAX_BLOCK_MS } from './broker-wait.js';
 
 /** The two exactly-once guarantees' transactions, on the in-memory cluster, with the transactional id each derives. */
 const guarantees = [
@@ -138,6 +139,38 @@ describe('TransactionalSender, offsets the brokers refuse', () => {
       const { error } = await failedCommit(guarantees[index]!.create, 'commitTransaction', fenced());
       expect(error).toBeInstanceOf(index === 0 ? TaskCorruptedError : TaskMigratedError);
       expect((error as Error).message).toContain(expected);
+    }
+  });
+});
+
+describe.each(guarantees)('TransactionalSender, $name, when the brokers never answer', ({ create }) => {
+  /** A cluster whose producers' `operation` never completes, as a client that retries without end. */
+  function silentOn(operation: 'beginTransaction' | 'sendOffsetsToTransaction' | 'commitTransaction'): FakeKafkaCluster {
+    const cluster = newCluster();
+    const supplier = cluster.supplier();
+    const transactionalProducer = supplier.transactionalProducer.bind(supplier);
+    vi.spyOn(cluster, 'supplier').mockReturnValue({
+      ...supplier,
+      transactionalProducer: (config) => {
+        const producer = transactionalProducer(config);
+        return Object.assign(Object.create(producer) as typeof producer, { [operation]: () => new Promise(() => {}) });
+      },
+    });
+    return cluster;
+  }
+
+  it.each(['beginTransaction', 'sendOffsetsToTransaction', 'commitTransaction'] as const)("fails the thread once %s waited Kafka's max.block.ms", async (operation) => {
+    const sender = create(silentOn(operation));
+    await sender.initialize();
+    vi.useFakeTimers();
+    try {
+      const committed = operation === 'beginTransaction' ? sender.send('out', [record('a')]) : sender.send('out', [record('a')]).then(() => sender.commit(offsets, { groupId: 'app' }));
+      const outcome = expect(committed).rejects.toBeInstanceOf(TaskCorruptedError);
+      await vi.advanceTimersByTimeAsync(MAX_BLOCK_MS);
+      await outcome;
+      await expect(committed).rejects.toThrow(/did not (begin a transaction|take the offsets into the transaction|commit the transaction) within 60000 ms/);
+    } finally {
+      vi.useRealTimers();
     }
   });
 });

@@ -7,9 +7,12 @@
  * thread's (`thread/thread-transaction.ts`, exactly-once v2).
  *
  * Any failure leaves the transaction's outcome unknown or the producer fenced, so nothing here is
- * retried: it becomes the subclass's error, on which the runtime replaces the thread.
+ * retried: it becomes the subclass's error, on which the runtime replaces the thread. Each call
+ * but a send (which the record collector bounds) fails once it waited {@link MAX_BLOCK_MS}
+ * (`broker-wait.ts`).
  */
 import type { ConsumerGroupMetadata, KafkaClientSupplier, OffsetCommit, OutgoingKafkaRecord, RecordSender, SendAcknowledgement, TransactionalProducer } from '../client/kafka-client.js';
+import { MAX_BLOCK_MS, withinLimit } from './broker-wait.js';
 
 /** Kafka Streams' `transaction.timeout.ms` under exactly-once: an abandoned transaction is aborted by the brokers after this. */
 const MIN_TRANSACTION_TIMEOUT_MS = 10_000;
@@ -47,7 +50,7 @@ export abstract class TransactionalSender implements RecordSender {
    */
   async initialize(): Promise<void> {
     try {
-      await this.producer.initTransactions();
+      await withinLimit(this.producer.initTransactions(), MAX_BLOCK_MS, 'initialize the transactional id');
     } catch (error) {
       throw this.failure('could not initialize its transactional producer', error);
     }
@@ -72,9 +75,9 @@ export abstract class TransactionalSender implements RecordSender {
     await this.begin();
     let committing = false;
     try {
-      if (offsets.length > 0) await this.producer.sendOffsetsToTransaction(offsets, group);
+      if (offsets.length > 0) await withinLimit(this.producer.sendOffsetsToTransaction(offsets, group), MAX_BLOCK_MS, 'take the offsets into the transaction');
       committing = true;
-      await this.producer.commitTransaction();
+      await withinLimit(this.producer.commitTransaction(), MAX_BLOCK_MS, 'commit the transaction');
     } catch (error) {
       // Before the commit request the outcome is known: nothing of it may become visible.
       if (!committing && this.abortWhenOffsetsFail) await this.abortQuietly();
@@ -93,7 +96,7 @@ export abstract class TransactionalSender implements RecordSender {
     const wasOpen = this.began || this.beginning !== undefined;
     this.began = false;
     this.beginning = undefined;
-    if (wasOpen) await this.producer.abortTransaction().catch(() => {});
+    if (wasOpen) await withinLimit(this.producer.abortTransaction(), MAX_BLOCK_MS, 'abort the transaction').catch(() => {});
   }
 
   /** Disconnects. An open transaction is left to the next producer of the id, or the brokers' timeout. */
@@ -108,7 +111,7 @@ export abstract class TransactionalSender implements RecordSender {
 
   private begin(): Promise<void> {
     if (this.began) return Promise.resolve();
-    this.beginning ??= this.producer.beginTransaction().then(
+    this.beginning ??= withinLimit(this.producer.beginTransaction(), MAX_BLOCK_MS, 'begin a transaction').then(
       () => {
         this.began = true;
       },

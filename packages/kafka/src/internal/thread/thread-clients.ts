@@ -8,6 +8,7 @@
 import type { InternalTopologyBuilder, SubtopologySpec } from '@tributary/streams/engine';
 import type { KafkaClientSupplier, RecordSender, StreamsAdmin, StreamsConsumer, StreamsProducer } from '../../client/kafka-client.js';
 import type { ResolvedKafkaStreamsOptions } from '../../options.js';
+import { boundedSender } from '../broker-wait.js';
 import { KafkaRecordCollector } from '../kafka-record-collector.js';
 import { taskAssignor, type TaskKey } from '../task-assignor.js';
 import { sinkPartitionCount } from '../topic-manager.js';
@@ -75,7 +76,8 @@ export function threadClients({ client, admin, builder, plan, options, processId
   // A transactional collector's owner: a task (v1), or '*', every task of the thread (v2).
   const newCollector = (producer: RecordSender, transactionalTaskId?: string): KafkaRecordCollector =>
     new KafkaRecordCollector({
-      producer,
+      // A send the brokers never acknowledge fails the thread, rather than hold it (broker-wait.ts).
+      producer: boundedSender(producer),
       transactionalTaskId,
       partitionCounts: plan.partitionCounts,
       fetchPartitionCount,

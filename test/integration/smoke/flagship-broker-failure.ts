@@ -173,18 +173,23 @@ export async function runBrokerFailureScenario(options: BrokerFailureOptions): P
   // Every broker up again and in sync before the count.
   for (const id of brokerIds) await waitInSync(run.admin, topics, id, 60_000);
 
-  const summary = await finishFlagship(run, options.commitIntervalMs, failures.length, 300_000);
+  const appEvents = run.cluster.process(instanceName).events;
+  const directory = join(import.meta.dirname, '../../../.scratch/failure-logs');
+  await mkdir(directory, { recursive: true });
+  const appLogFile = join(directory, `${options.name}-${Date.now()}.jsonl`);
+  let summary: Awaited<ReturnType<typeof finishFlagship>>;
+  try {
+    summary = await finishFlagship(run, options.commitIntervalMs, failures.length, 300_000);
+  } finally {
+    // Kept when the flagship did not finish too: that log is the one that says where it stopped.
+    await writeFile(appLogFile, appEvents.map((event) => JSON.stringify(event)).join('\n') + '\n');
+    console.log(`FAILURE ${options.name}: the instance's whole log (debug included) is in ${appLogFile}`);
+  }
   const measured = await run.cluster.measured();
   const maxResumeMs = run.cluster.maxResumeMs();
-  const appEvents = run.cluster.process(instanceName).events;
   const appWarnings = appEvents
     .filter((event) => event.event === 'log' && (event.level === 'warn' || event.level === 'error'))
     .map((event) => `${String(event.level)}: ${String(event.message).slice(0, 160)}`);
   console.log(`FAILURE ${options.name}: output resumed after each failure in ${measured.map((failure) => failure.resumedAfterMs ?? 'not measured').join(', ')} ms`);
-  const directory = join(import.meta.dirname, '../../../.scratch/failure-logs');
-  await mkdir(directory, { recursive: true });
-  const appLogFile = join(directory, `${options.name}-${Date.now()}.jsonl`);
-  await writeFile(appLogFile, appEvents.map((event) => JSON.stringify(event)).join('\n') + '\n');
-  console.log(`FAILURE ${options.name}: the instance's whole log (debug included) is in ${appLogFile}`);
   return { summary, failures, replicationFactors, appWarnings, appLogFile, maxResumeMs };
 }

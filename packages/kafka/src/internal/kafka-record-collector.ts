@@ -36,7 +36,7 @@
  * failure is kept and thrown by the next {@link KafkaRecordCollector.flush} (the thread also
  * checks {@link KafkaRecordCollector.failure} after each batch).
  */
-import { DeadLetterHeaders, fitDeadLetter, StreamRecord, StreamsError, type ErrorHandlerContext, type HandlerResponse, type Headers, type Logger } from '@tributary/streams';
+import { DeadLetterHeaders, fitDeadLetter, recordSizeInBytes, StreamRecord, StreamsError, type ErrorHandlerContext, type HandlerResponse, type Headers, type Logger } from '@tributary/streams';
 import type { RecordCollector } from '@tributary/streams/engine';
 import { brokersUnavailable, RecordSendError, TaskCorruptedError } from '../errors.js';
 import { clientErrorIn } from '../client/client-error.js';
@@ -58,6 +58,12 @@ export const LINGER_RECORDS = 500;
  * the end-to-end latency of records that cross a repartition topic low.
  */
 export const LINGER_MS = 5;
+/**
+ * What a record waiting to be sent holds in memory beyond its bytes, for {@link
+ * KafkaRecordCollector.pendingBytes}: its `OutgoingRecord` and the `Buffer` objects of its key
+ * and value (Kafka's producer holds a waiting record as bytes in its batch, and counts only those).
+ */
+export const PENDING_RECORD_OVERHEAD_BYTES = 256;
 
 /** A record the brokers refused, with why. */
 interface FailedSend {
@@ -112,6 +118,7 @@ export class TaskRecordCollector implements RecordCollector {
 export class KafkaRecordCollector implements RecordCollector {
   private buffered = new Map<string, OutgoingRecord[]>();
   private count = 0;
+  private bytes = 0;
   /** When the oldest buffered record was appended (`Date.now()`), for the linger. */
   private oldestAt = 0;
   /** The background send in flight; it never rejects (its error is kept in {@link failure}). */
@@ -171,6 +178,7 @@ export class KafkaRecordCollector implements RecordCollector {
     if (partition !== undefined) record.partition = partition;
     records.push(record);
     this.count++;
+    this.bytes += PENDING_RECORD_OVERHEAD_BYTES + (headers.size === 0 ? (key?.length ?? 0) + (value?.length ?? 0) : recordSizeInBytes(key, value, headers));
   }
 
   partitionCount(topic: string): number | undefined {
@@ -180,6 +188,15 @@ export class KafkaRecordCollector implements RecordCollector {
   /** Records waiting to be sent (a send in flight not included). */
   get pending(): number {
     return this.count;
+  }
+
+  /**
+   * The memory the records waiting to be sent hold (a send in flight not included): their keys,
+   * values and headers, plus {@link PENDING_RECORD_OVERHEAD_BYTES} each. Kafka's producer bounds
+   * the same (`buffer.memory`).
+   */
+  get pendingBytes(): number {
+    return this.bytes;
   }
 
   /** Whether a background send is in flight. */
@@ -260,6 +277,7 @@ export class KafkaRecordCollector implements RecordCollector {
     const buffered = this.buffered;
     this.buffered = new Map();
     this.count = 0;
+    this.bytes = 0;
     await this.assignPartitions(buffered);
     const failures: FailedSend[] = [];
     // One request per topic-partition and bounded size: kafkajs puts all of a request's records
@@ -381,6 +399,7 @@ export class KafkaRecordCollector implements RecordCollector {
   discard(): void {
     this.buffered = new Map();
     this.count = 0;
+    this.bytes = 0;
     this.discarded = true;
   }
 
@@ -394,6 +413,7 @@ export class KafkaRecordCollector implements RecordCollector {
     this.failure = undefined;
     this.buffered = new Map();
     this.count = 0;
+    this.bytes = 0;
     this.discarded = false;
   }
 

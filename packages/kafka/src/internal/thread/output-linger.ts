@@ -2,8 +2,8 @@
  * When the thread's collected output is sent between commits: a collector's records go out in the
  * background once its linger says they are due (see `LINGER_MS` in the collector), at most one
  * timer per thread is armed for the soonest collector still waiting, and a collector holding too
- * many records is flushed before more are processed. Sends happen under the lock, so never between
- * a commit's flush and its commit.
+ * much ({@link MAX_PENDING_BYTES}) is flushed before more are processed. Sends happen under the
+ * lock, so never between a commit's flush and its commit.
  */
 import type { KafkaRecordCollector } from '../kafka-record-collector.js';
 import type { ManagedTask } from '../task-manager.js';
@@ -11,10 +11,15 @@ import type { TaskKey } from '../task-assignor.js';
 import type { ThreadLock } from './thread-lock.js';
 
 /**
- * Records waiting to be sent beyond which processing stops until they are acknowledged: bounds
- * the memory records take when the brokers are slower than the thread.
+ * The memory of records waiting to be sent (`KafkaRecordCollector.pendingBytes`) beyond which
+ * processing stops until they are acknowledged: bounds what they hold when the brokers are slower
+ * than the thread, as Kafka's producer blocks a send once `buffer.memory` (32 MiB) is full. It is
+ * per collector, as Kafka's is per producer: the thread's, or each task's under exactly-once v1.
+ * It was 10,000 records, whatever their size: 10 GB of 1 MB records, and for the flagship's small
+ * ones a wait for every acknowledgement after nearly each fetched batch (about a fifth of a
+ * benchmark run's wall time, in which the thread neither processed nor fetched).
  */
-const MAX_PENDING_RECORDS = 10_000;
+export const MAX_PENDING_BYTES = 32 * 1024 * 1024;
 
 export interface OutputLingerOptions {
   /** The collector every task shares, or `undefined` when each task has its own (exactly-once). */
@@ -36,7 +41,7 @@ export class OutputLinger {
   /**
    * After a batch, under the lock: starts a background send of the collector's records when they
    * are due, or arms the linger timer for when they will be, and flushes a collector that holds
-   * too many. False, having failed the thread, when a send had failed.
+   * too much (see {@link MAX_PENDING_BYTES}). False, having failed the thread, when a send had failed.
    */
   async afterProcessing(collector: KafkaRecordCollector): Promise<boolean> {
     if (collector.failure !== undefined) {
@@ -45,7 +50,7 @@ export class OutputLinger {
     }
     if (collector.sendDue(Date.now())) collector.sendInBackground();
     this.arm();
-    if (collector.pending < MAX_PENDING_RECORDS) return true;
+    if (collector.pendingBytes < MAX_PENDING_BYTES) return true;
     if (!this.options.mayAct()) return false;
     try {
       await collector.flush();

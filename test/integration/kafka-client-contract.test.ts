@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { FetchedBatch, GroupAssignment, GroupAssignor, KafkaClientSupplier, StreamsConsumer } from '../../packages/kafka/src/client/kafka-client.js';
+import { withTimeout } from '../../packages/kafka/src/internal/with-timeout.js';
 import { clientName } from './helpers/client-option.mjs';
 import { supplierUnderTest } from './helpers/client-under-test.js';
 import { uniqueTopic } from './helpers/kafka.js';
@@ -366,11 +367,7 @@ describe.runIf(clientName === 'platformatic')('@platformatic/kafka: the transact
     const inner = (producer as unknown as { producer: { metadata(options: { topics: string[] }): Promise<{ brokers: Map<number, unknown> }> } }).producer;
     (await inner.metadata({ topics: [] })).brokers.clear();
     await producer.beginTransaction();
-    let timer: NodeJS.Timeout | undefined;
-    const stuck = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('The send waited 15 s: the producer kept retrying AddPartitionsToTxn against a broker list it never refreshed.')), 15_000);
-    });
-    const sent = await Promise.race([producer.send(topic, [{ key: null, value: Buffer.from('second'), partition: 1 }]), stuck]).finally(() => clearTimeout(timer));
+    const sent = await withTimeout(producer.send(topic, [{ key: null, value: Buffer.from('second'), partition: 1 }]), 15_000, () => new Error('The send waited 15 s: the producer kept retrying AddPartitionsToTxn against a broker list it never refreshed.'));
     expect(sent).toMatchObject([{ topic, partition: 1 }]);
     await producer.commitTransaction();
   });

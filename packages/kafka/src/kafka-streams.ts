@@ -25,6 +25,7 @@ import { StreamThread, type StreamThreadOptions } from './internal/stream-thread
 import { ThreadPool } from './internal/thread-pool.js';
 import { prepareTopics } from './internal/topic-manager.js';
 import { ThreadReplacements } from './internal/thread-replacements.js';
+import { withTimeout } from './internal/with-timeout.js';
 
 /** The lifecycle states, as in Kafka Streams. */
 export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR';
@@ -109,14 +110,6 @@ const transitions: Record<KafkaStreamsState, readonly KafkaStreamsState[]> = {
  */
 function recoverable(error: unknown): error is Error {
   return error instanceof TaskCorruptedError || error instanceof TaskMigratedError || (error instanceof Error && brokersUnavailable(error));
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**

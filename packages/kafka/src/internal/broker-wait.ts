@@ -11,6 +11,7 @@
  */
 import { KafkaClientError } from '../client/client-error.js';
 import type { OutgoingKafkaRecord, RecordSender, SendAcknowledgement } from '../client/kafka-client.js';
+import { withTimeout } from './with-timeout.js';
 
 /** Kafka's `delivery.timeout.ms`: how long a send may wait for the brokers' acknowledgement. */
 export const DELIVERY_TIMEOUT_MS = 120_000;
@@ -23,11 +24,7 @@ export const MAX_BLOCK_MS = 60_000;
  * it settling. `what` completes "The brokers did not ..." in the error's message.
  */
 export function withinLimit<T>(work: Promise<T>, limitMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new KafkaClientError('unavailable', `The brokers did not ${what} within ${limitMs} ms; the client may still be retrying.`, true)), limitMs);
-  });
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+  return withTimeout(work, limitMs, () => new KafkaClientError('unavailable', `The brokers did not ${what} within ${limitMs} ms; the client may still be retrying.`, true));
 }
 
 /** `sender`, with each send failing as unavailable once it waited `limitMs` for its acknowledgement. */

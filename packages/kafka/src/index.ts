@@ -21,6 +21,7 @@ export type {
   StreamsAdmin,
   RecordSender,
   ConsumerConfig,
+  ProducerConfig,
   TransactionalProducerConfig,
   GroupMembershipListener,
   GroupAssignment,

@@ -64,6 +64,61 @@ function logAt(level) {
 }
 export const logger = { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') };
 
+/** How long after its thaw the produce requests a self-frozen app writes are its own thread's late writes (its replacement is made after 0.5 s, then joins). */
+const LATE_PRODUCE_WINDOW_MS = 400;
+
+/**
+ * Config `freezeMidProduce` (kafkajs only): once armed by SIGUSR2, the app stops itself (SIGSTOP)
+ * in the middle of a burst of produce requests, with all four of the at-least-once producer's
+ * requests on the wire and more waiting behind them, as a process frozen or starved during a
+ * commit's flush is. Thawed (SIGCONT from the harness), it reports the produce requests its
+ * clients put on the wire in the {@link LATE_PRODUCE_WINDOW_MS} after: event
+ * `{"event":"late-produce","requests":n}`; each would land after the writes of the member its
+ * tasks moved to. kafkajs' debug log names each request as it goes out (the at-least-once
+ * producer's lock per broker has been taken by then), which is what this watches; warnings and
+ * errors go to the app's logger as usual.
+ */
+function freezeMidProduceKafka(base) {
+  let armed = false;
+  let frozen = false;
+  let burst = 0;
+  let thawedAt;
+  let late = 0;
+  process.on('SIGUSR2', () => {
+    armed = true;
+  });
+  const freezeAfterBurst = () => {
+    const requests = burst;
+    burst = 0;
+    // Four requests at once means each producer is busy: a commit's flush or a linger send of many partitions, with more waiting.
+    if (requests < 4 || frozen) return;
+    frozen = true;
+    emit({ event: 'freezing', requests });
+    process.kill(process.pid, 'SIGSTOP');
+    thawedAt = Date.now();
+    emit({ event: 'thawed' });
+    setTimeout(() => emit({ event: 'late-produce', requests: late }), LATE_PRODUCE_WINDOW_MS);
+  };
+  return {
+    ...base,
+    logLevel: 5,
+    logCreator:
+      () =>
+      ({ level, log }) => {
+        const { message, ...fields } = log;
+        if (level === 1) logger.error(`kafkajs: ${message}`, fields);
+        else if (level === 2) logger.warn(`kafkajs: ${message}`, fields);
+        if (typeof message !== 'string' || !message.startsWith('Request Produce')) return;
+        if (thawedAt !== undefined) {
+          if (Date.now() - thawedAt < LATE_PRODUCE_WINDOW_MS) late++;
+          return;
+        }
+        if (!armed || frozen) return;
+        if (burst++ === 0) setImmediate(freezeAfterBurst);
+      },
+  };
+}
+
 /**
  * The `KafkaStreams` options every smoke app takes from its config, with this module's logger, on
  * the client `TRIBUTARY_CLIENT` names (helpers/client-option.mjs).
@@ -77,7 +132,7 @@ export function streamsOptions(config) {
     processingGuarantee: config.processingGuarantee ?? 'at_least_once',
     commitIntervalMs: config.commitIntervalMs ?? 1000,
     consumer: config.consumer,
-    kafka: config.kafka,
+    kafka: config.freezeMidProduce === true ? freezeMidProduceKafka(config.kafka) : config.kafka,
     logger,
   };
 }

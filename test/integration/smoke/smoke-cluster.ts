@@ -129,6 +129,8 @@ export interface SmokeAppConfig {
   readonly stateDir: string;
   readonly consumer?: { readonly sessionTimeoutMs?: number; readonly heartbeatIntervalMs?: number; readonly rebalanceTimeoutMs?: number };
   readonly kafka?: Record<string, unknown>;
+  /** Test hook (kafkajs only, see app-process.mjs): armed by SIGUSR2, the app freezes itself in the middle of a burst of produce requests. */
+  readonly freezeMidProduce?: boolean;
 }
 
 /** One JSON line an instance printed. */

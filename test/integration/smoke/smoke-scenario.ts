@@ -35,6 +35,8 @@ export interface SetupOptions {
   readonly kafka?: Kafka;
   /** kafkajs client options for the app (retry, say). */
   readonly appKafka?: Record<string, unknown>;
+  /** The apps take the `freezeMidProduce` test hook (see app-process.mjs). */
+  readonly midProduce?: boolean;
 }
 
 /** Topics (deleted at the end), an application id (its internal topics deleted too) and a cluster. */
@@ -64,6 +66,7 @@ export async function setUpSmoke(options: SetupOptions): Promise<SmokeSetup> {
     commitIntervalMs: options.commitIntervalMs ?? 1000,
     consumer: FAST_CONSUMER,
     ...(options.appKafka === undefined ? {} : { kafka: options.appKafka }),
+    ...(options.midProduce === true ? { freezeMidProduce: true } : {}),
   });
   return { kafka, topics, applicationId, cluster };
 }
@@ -169,6 +172,17 @@ export interface ZombieScenarioOptions {
   readonly ratePerSecond?: number;
   /** How long the frozen instance stays frozen: well past its 6 s session timeout. */
   readonly frozenMs?: number;
+  /**
+   * Freeze the instance in the middle of a burst of produce requests (it stops itself, see
+   * `freezeMidProduce` in app-process.mjs; kafkajs only) rather than at whatever moment SIGSTOP
+   * finds it, and report how many produce requests it wrote just after its thaw.
+   */
+  readonly midProduce?: boolean;
+}
+
+/** A zombie run's summary, with the produce requests the frozen instance wrote once thawed (`midProduce` runs). */
+export interface ZombieSummary extends SmokeSummary {
+  readonly lateProduceRequests: number | undefined;
 }
 
 /**
@@ -176,8 +190,8 @@ export interface ZombieScenarioOptions {
  * input flows, so the group gives its tasks to the other; then thawed (SIGCONT), when it still believes it owns them and
  * tries to write and commit. Those writes must be fenced.
  */
-export async function runZombieScenario(options: ZombieScenarioOptions): Promise<SmokeSummary> {
-  const setup = await setUpSmoke({ name: options.name, guarantee: options.guarantee, commitIntervalMs: options.commitIntervalMs });
+export async function runZombieScenario(options: ZombieScenarioOptions): Promise<ZombieSummary> {
+  const setup = await setUpSmoke({ name: options.name, guarantee: options.guarantee, commitIntervalMs: options.commitIntervalMs, midProduce: options.midProduce });
   const { cluster, kafka, topics } = setup;
   await startStaggered(cluster, ['app-1', 'app-2']);
   const rate = options.ratePerSecond ?? 1000;
@@ -195,7 +209,15 @@ export async function runZombieScenario(options: ZombieScenarioOptions): Promise
   }
   const frozen = inputTasks('app-2') > 0 ? 'app-2' : 'app-1';
   const zombie = cluster.process(frozen);
-  await cluster.freeze(frozen);
+  if (options.midProduce === true) {
+    zombie.child.kill('SIGUSR2');
+    for (const deadline = Date.now() + 20_000; !zombie.events.some((event) => event.event === 'freezing'); await sleep(20)) {
+      if (Date.now() > deadline) throw new Error(`${frozen} did not freeze itself in a burst of produce requests within 20 s of being armed.`);
+    }
+    await cluster.failure(frozen, 'SIGSTOP', () => {});
+  } else {
+    await cluster.freeze(frozen);
+  }
   await sleep(frozenMs);
   const thawedAt = Date.now();
   cluster.thaw(frozen);
@@ -212,5 +234,7 @@ export async function runZombieScenario(options: ZombieScenarioOptions): Promise
   console.log(
     `SMOKE ${options.name}: after the thaw ${frozen} went ${changes.join(' → ') || 'nowhere'} (${zombie.alive ? 'still alive' : `exited ${JSON.stringify(zombie.exit)}`}); errors: ${[...errors].map(([text, count]) => `${count}× "${text}"`).join('; ') || 'none'}`,
   );
-  return summary;
+  const late = zombie.events.find((event) => event.event === 'late-produce');
+  if (options.midProduce === true) console.log(`SMOKE ${options.name}: froze in a burst of ${String(zombie.events.find((event) => event.event === 'freezing')?.requests)} produce requests; wrote ${String(late?.requests)} just after the thaw`);
+  return { ...summary, lateProduceRequests: typeof late?.requests === 'number' ? late.requests : undefined };
 }

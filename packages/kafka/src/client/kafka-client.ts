@@ -236,6 +236,21 @@ export interface RecordSender {
   send(topic: string, records: readonly OutgoingKafkaRecord[]): Promise<SendAcknowledgement[]>;
 }
 
+/** How a {@link StreamsProducer} is set up. */
+export interface ProducerConfig {
+  /**
+   * Asked before each send is handed to the brokers, queued ones included: false once the stream
+   * thread was stopped for longer than its session timeout (frozen, starved), when its group may
+   * have given its tasks to another member and anything it sends now would land after the new
+   * owner's writes, which nothing fences under at-least-once. A producer should fail such a send,
+   * and every send still queued, with a `KafkaClientError` of kind `'group-fenced'`, and should keep
+   * sends waiting for their turn in its own queue rather than the client library's, where the
+   * library would send them the moment the request before them is answered, before the thread
+   * runs again. The built-in suppliers do both.
+   */
+  readonly mayDispatch?: () => boolean;
+}
+
 /** A producer outside transactions (at-least-once). */
 export interface StreamsProducer extends RecordSender {
   /** Connects to the brokers. */
@@ -353,7 +368,7 @@ export interface KafkaClientSupplier {
   /** A consumer (see {@link ConsumerConfig} for which). */
   consumer(config: ConsumerConfig): StreamsConsumer;
   /** The idempotent producer a stream thread shares among its tasks under at-least-once. */
-  producer(): StreamsProducer;
+  producer(config?: ProducerConfig): StreamsProducer;
   /** A transactional producer (exactly-once). */
   transactionalProducer(config: TransactionalProducerConfig): TransactionalProducer;
   /**

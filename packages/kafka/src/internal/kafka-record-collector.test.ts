@@ -5,7 +5,7 @@ import { DeadLetterHeaders, Headers, recordSizeInBytes, silentLogger } from '@tr
 import { KafkaRecordCollector, LINGER_MS, LINGER_RECORDS, type TaskRecordCollector, type KafkaRecordCollectorOptions } from './kafka-record-collector.js';
 import { OutgoingRecord } from './outgoing-record.js';
 import { describeSendError, requestsOf } from './send-requests.js';
-import { RecordSendError, TaskCorruptedError } from '../errors.js';
+import { RecordSendError, TaskCorruptedError, TaskMigratedError } from '../errors.js';
 import { defaultPartition } from './murmur2.js';
 
 function record(bytes: number, partition?: number): OutgoingRecord {
@@ -223,6 +223,35 @@ describe('KafkaRecordCollector: one topic-partition per request', () => {
     await expect(sender.flush()).rejects.toBeInstanceOf(TaskCorruptedError);
     // Partition 0's first request failed while partition 1's first was in flight: neither sent a second.
     expect(requests.map((request) => request.partitions[0]).sort()).toEqual([0, 1]);
+  });
+
+  it('fails the thread as migrated, asking no handler and re-sending nothing, when the producer will not send for a stopped thread', async () => {
+    // The first request of each partition goes out; the process is stopped past its session timeout, and the second is refused.
+    let mayDispatch = true;
+    const fenced = new KafkaClientError('group-fenced', 'stopped past its session timeout', false);
+    const { producer, requests, singles } = recordingProducer(() => {
+      const refused = mayDispatch ? undefined : fenced;
+      mayDispatch = false;
+      return refused;
+    });
+    const handled: string[] = [];
+    const sender = collector(producer, {
+      productionExceptionHandler: (_context, refused) => {
+        handled.push(String(refused.value));
+        return { action: 'continue' };
+      },
+    });
+    for (let index = 0; index < 1_500; index++) sender.send('in', null, Buffer.from(String(index)), new Headers(), 0, 0);
+    sender.send('in', null, Buffer.from('other'), new Headers(), 0, 1);
+    const error = await sender.flush().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TaskMigratedError);
+    expect((error as Error).message).toContain('stopped past its session timeout');
+    expect(handled).toEqual([]);
+    expect(singles).toEqual([]);
+    // Only partition 0's first request was taken: partition 1's, refused, is not sent record by record, nor anything after it.
+    expect(requests.length).toBeGreaterThan(1);
+    expect(sender.sent).toBe(requests[0]!.values.length);
+    await expect(sender.flush()).rejects.toBeInstanceOf(TaskCorruptedError);
   });
 
   it('under exactly-once, a refused partition fails the transaction without re-sending anything', async () => {

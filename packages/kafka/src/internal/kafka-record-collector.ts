@@ -38,7 +38,7 @@
  */
 import { DeadLetterHeaders, fitDeadLetter, recordSizeInBytes, StreamRecord, StreamsError, type ErrorHandlerContext, type HandlerResponse, type Headers, type Logger } from '@tributary/streams';
 import type { RecordCollector } from '@tributary/streams/engine';
-import { brokersUnavailable, RecordSendError, TaskCorruptedError } from '../errors.js';
+import { brokersUnavailable, RecordSendError, TaskCorruptedError, TaskMigratedError } from '../errors.js';
 import { clientErrorIn } from '../client/client-error.js';
 import type { RecordSender, SendAcknowledgement } from '../client/kafka-client.js';
 import { OutgoingRecord, toKafkaHeaders, type TaskContext } from './outgoing-record.js';
@@ -308,6 +308,7 @@ export class KafkaRecordCollector implements RecordCollector {
           this.sent += records.length;
           if (request.explicit) this.noteOffsets(metadata, request.records.length);
         } catch (error) {
+          if (clientErrorIn(error)?.kind === 'group-fenced') throw this.migrated(topic, error);
           if (this.options.transactionalTaskId !== undefined) throw this.transactionalSendError(this.options.transactionalTaskId, topic, error);
           if (brokersUnavailable(error)) throw this.unavailable([topic], error);
           failures.push(...(await this.resendToFindFailures(request, error)));
@@ -375,6 +376,17 @@ export class KafkaRecordCollector implements RecordCollector {
     return new TaskCorruptedError(`Records for [${topics}] could not be sent: ${describeSendError(cause)}. Nothing is dropped: the stream thread is rebuilt and its tasks reprocess from their last commit.`, '*', { cause });
   }
 
+  /**
+   * A send the producer would not hand on: the thread was stopped past its session timeout and
+   * its tasks may have moved (`ProducerConfig.mayDispatch`). Nothing of it is the records' fault,
+   * so none goes to the production handler; the thread is rebuilt and rejoins.
+   */
+  private migrated(topic: string, error: unknown): TaskMigratedError {
+    this.discard();
+    const cause = error instanceof Error ? error : new Error(String(error));
+    return new TaskMigratedError(`Records for [${topic}] were not sent: ${cause.message} The stream thread is rebuilt and rejoins its group; its tasks resume from their last commit.`, { cause });
+  }
+
   /** Why a send inside a task's transaction failed: the record's fault (fatal), or an unknown outcome. */
   private transactionalSendError(taskId: string, topic: string, error: unknown): Error {
     this.discard();
@@ -438,6 +450,7 @@ export class KafkaRecordCollector implements RecordCollector {
     for (const record of records) {
       const recordError = await this.trySend(topic, [record], request.explicit);
       if (recordError === undefined) continue;
+      if (clientErrorIn(recordError)?.kind === 'group-fenced') throw this.migrated(topic, recordError);
       if (brokersUnavailable(recordError)) throw this.unavailable([topic], recordError);
       failures.push({ topic, record, error: recordError });
     }

@@ -117,6 +117,8 @@ export class StreamThread extends ThreadTasksView {
       heldTasks: () => ({ active: [...this.taskManager.tasks.keys()], standby: this.standbys?.keys() ?? [] }),
       mayRestart: () => this.lifecycle.isActive,
       onBackgroundSendDone: () => this.linger.arm(),
+      // The first send after a stop past the session timeout fails the thread (LivenessWatchdog.expelled), before anything reaches the brokers.
+      mayDispatch: () => !this.watchdog.expelled(),
     });
     const { sharedCollector, collectorFor, subtopologyByTopic } = clients;
     this.sourceTopics = [...subtopologyByTopic.keys()];

@@ -65,7 +65,11 @@ describe('KafkajsProducer', () => {
     const partitions = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
     const pending: Promise<unknown>[] = [];
     for (let round = 0; round < 3; round++) for (const partition of partitions) pending.push(producer.send(round === 2 ? 'other' : 'out', [record(partition)]));
-    for (const send of sends) send.acknowledge();
+    // Each producer is handed its next request once the one before is acknowledged.
+    for (let acknowledged = 0; acknowledged < pending.length; await new Promise((resolve) => setImmediate(resolve))) {
+      for (const send of sends.slice(acknowledged)) send.acknowledge();
+      acknowledged = sends.length;
+    }
     await Promise.all(pending);
     const producerOf = new Map<string, Set<number>>();
     for (const { topic, partition, producer: index } of sends) {
@@ -74,6 +78,25 @@ describe('KafkajsProducer', () => {
     }
     expect([...producerOf.values()].every((used) => used.size === 1)).toBe(true);
     expect(producerOf.size).toBe(20);
+  });
+
+  it('hands each kafkajs producer one request at a time, and none once the thread may no longer send', async () => {
+    const { kafka, sends } = fakeKafka();
+    let mayDispatch = true;
+    const producer = new KafkajsProducer(kafka, { mayDispatch: () => mayDispatch });
+    // Partitions 0 and 4 go through the same producer (given out in turn to the four); kafkajs would queue 4 behind 0 itself.
+    const first = producer.send('out', [record(0)]);
+    const others = [1, 2, 3].map((partition) => producer.send('out', [record(partition)]));
+    const queued = producer.send('out', [record(4)]);
+    expect(sends.map((send) => send.partition)).toEqual([0, 1, 2, 3]);
+    // The process was stopped past its session timeout; the answer to partition 0's request comes after.
+    mayDispatch = false;
+    sends[0]!.acknowledge();
+    await first;
+    await expect(queued).rejects.toMatchObject({ kind: 'group-fenced' });
+    expect(sends.map((send) => send.partition)).toEqual([0, 1, 2, 3]);
+    for (const send of sends.slice(1)) send.acknowledge();
+    await Promise.all(others);
   });
 
   it("gives kafkajs' grouping by partition the same groups as a plain array of the records, in one step rather than a copy per message", async () => {

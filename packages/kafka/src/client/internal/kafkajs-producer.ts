@@ -13,11 +13,14 @@
  * of the flagship's 50 or so partitions (repartition, changelog and output topics) waited for 50
  * round trips one after the other. So the at-least-once producer is {@link PRODUCERS_PER_THREAD}
  * kafkajs producers, each partition always sent through the same one: a partition's records keep
- * their order and their sequence numbers, and different partitions' requests overlap.
+ * their order and their sequence numbers, and different partitions' requests overlap. Each of them
+ * is handed one request at a time, the rest waiting here rather than in kafkajs, so that none goes
+ * out once the thread may no longer send (see `dispatch-lanes.ts`).
  */
 import { Partitioners, type Kafka, type Message, type Producer, type RecordMetadata, type Transaction } from 'kafkajs';
 import { IllegalStateError } from '../../errors.js';
-import type { ConsumerGroupMetadata, OffsetCommit, OutgoingKafkaRecord, SendAcknowledgement, StreamsProducer, TransactionalProducer, TransactionalProducerConfig } from '../kafka-client.js';
+import type { ConsumerGroupMetadata, OffsetCommit, OutgoingKafkaRecord, ProducerConfig, SendAcknowledgement, StreamsProducer, TransactionalProducer, TransactionalProducerConfig } from '../kafka-client.js';
+import { DispatchLanes } from './dispatch-lanes.js';
 import { kafkajsCall } from './kafkajs-errors.js';
 
 function acknowledgements(metadata: readonly RecordMetadata[]): SendAcknowledgement[] {
@@ -63,10 +66,13 @@ const PRODUCERS_PER_THREAD = 4;
 
 export class KafkajsProducer implements StreamsProducer {
   private readonly producers: Producer[] = [];
-  /** The producer each topic-partition goes through (`<topic>:<partition>`), given out in turn as partitions first appear. */
-  private readonly route = new Map<string, Producer>();
+  /** The producer each topic-partition goes through (`<topic>:<partition>`, an index into {@link producers}), given out in turn as partitions first appear. */
+  private readonly route = new Map<string, number>();
+  /** One lane per producer, one request in flight in each: what kafkajs puts on the wire to one broker at once. */
+  private readonly lanes: DispatchLanes;
 
-  constructor(kafka: Kafka) {
+  constructor(kafka: Kafka, config: ProducerConfig = {}) {
+    this.lanes = new DispatchLanes(1, config.mayDispatch);
     for (let index = 0; index < PRODUCERS_PER_THREAD; index++) {
       // Idempotent, as Kafka Streams' producers are since 3.0: a send retried after a lost ack
       // (common while a new topic's leaders settle) is written once, not twice.
@@ -83,19 +89,20 @@ export class KafkajsProducer implements StreamsProducer {
   }
 
   async send(topic: string, records: readonly OutgoingKafkaRecord[]): Promise<SendAcknowledgement[]> {
-    const producer = this.producerFor(topic, records[0]?.partition);
-    return acknowledgements(await kafkajsCall(() => producer.sendBatch({ topicMessages: [{ topic, messages: messagesOf(records) }], acks: -1 })));
+    const index = this.producerFor(topic, records[0]?.partition);
+    const producer = this.producers[index]!;
+    return acknowledgements(await this.lanes.dispatch(index, () => kafkajsCall(() => producer.sendBatch({ topicMessages: [{ topic, messages: messagesOf(records) }], acks: -1 }))));
   }
 
   /** The producer of one topic-partition, the same for every send to it. */
-  private producerFor(topic: string, partition: number | undefined): Producer {
+  private producerFor(topic: string, partition: number | undefined): number {
     const key = `${topic}:${partition ?? -1}`;
-    let producer = this.route.get(key);
-    if (producer === undefined) {
-      producer = this.producers[this.route.size % this.producers.length]!;
-      this.route.set(key, producer);
+    let index = this.route.get(key);
+    if (index === undefined) {
+      index = this.route.size % this.producers.length;
+      this.route.set(key, index);
     }
-    return producer;
+    return index;
   }
 }
 

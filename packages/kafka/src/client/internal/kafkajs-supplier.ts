@@ -39,7 +39,7 @@ export function kafkajsClientSupplier(options: KafkajsSupplierOptions): KafkaCli
   return {
     name: 'kafkajs',
     consumer: (consumerConfig) => new KafkajsConsumer(kafka, config.retry, consumerConfig),
-    producer: () => new KafkajsProducer(kafka),
+    producer: (producerConfig) => new KafkajsProducer(kafka, producerConfig),
     transactionalProducer: (producerConfig) => new KafkajsTransactionalProducer(kafka, producerConfig),
     admin: () => new KafkajsAdmin(kafka, config, options.brokers, options.logger),
     shutdown: () => sockets.shutdown(),

@@ -14,7 +14,8 @@
 import { Base, Producer, ProduceAcks, type Admin, type ProduceResult, type ProducerOptions, type RetryDelayGetter } from '@platformatic/kafka';
 import { IllegalStateError } from '../../errors.js';
 import { KafkaClientError } from '../client-error.js';
-import type { ConsumerGroupMetadata, OffsetCommit, OutgoingKafkaRecord, SendAcknowledgement, StreamsProducer, TransactionalProducer, TransactionalProducerConfig } from '../kafka-client.js';
+import type { ConsumerGroupMetadata, OffsetCommit, OutgoingKafkaRecord, ProducerConfig, SendAcknowledgement, StreamsProducer, TransactionalProducer, TransactionalProducerConfig } from '../kafka-client.js';
+import { DispatchLanes } from './dispatch-lanes.js';
 import { brokerNotInMetadata, fromPlatformatic, hasKafkaError, platformaticCall } from './platformatic-errors.js';
 import { messageOf } from './platformatic-records.js';
 import { brokerOf, request } from './platformatic-requests.js';
@@ -81,11 +82,19 @@ function acknowledgements(topic: string, result: ProduceResult): SendAcknowledge
   return (result.offsets ?? []).map((entry) => ({ topic: entry.topic || topic, partition: entry.partition, baseOffset: Number(entry.offset) }));
 }
 
+/**
+ * The idempotent producer at-least-once shares. platformatic lets an idempotent producer have one
+ * request in flight per broker connection and queues the rest; here they wait in one lane, one
+ * in flight, instead, so that none goes out once the thread may no longer send (see
+ * `dispatch-lanes.ts`). On one broker that is the order platformatic sends them in anyway.
+ */
 export class PlatformaticProducer implements StreamsProducer {
   private readonly producer: Producer;
+  private readonly lanes: DispatchLanes;
 
-  constructor(options: PlatformaticBaseOptions) {
+  constructor(options: PlatformaticBaseOptions, config: ProducerConfig = {}) {
     this.producer = new Producer({ ...options, idempotent: true, acks: ProduceAcks.ALL, autocreateTopics: true });
+    this.lanes = new DispatchLanes(1, config.mayDispatch);
   }
 
   async connect(): Promise<void> {
@@ -98,7 +107,7 @@ export class PlatformaticProducer implements StreamsProducer {
 
   async send(topic: string, records: readonly OutgoingKafkaRecord[]): Promise<SendAcknowledgement[]> {
     const messages = records.map((record) => messageOf(topic, record));
-    return acknowledgements(topic, await platformaticCall(() => this.producer.send({ messages })));
+    return acknowledgements(topic, await this.lanes.dispatch(0, () => platformaticCall(() => this.producer.send({ messages }))));
   }
 }
 

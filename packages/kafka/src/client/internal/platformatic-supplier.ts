@@ -27,7 +27,7 @@ export function platformaticSupplier(options: PlatformaticBaseOptions, brokers: 
     name: 'platformatic',
     groupFencedOffsetCommits: true,
     consumer: (config) => track(new PlatformaticConsumer(options, config, fetchSizes)),
-    producer: () => track(new PlatformaticProducer(options)),
+    producer: (producerConfig) => track(new PlatformaticProducer(options, producerConfig)),
     transactionalProducer: (config) => track(new PlatformaticTransactionalProducer(options, config, groupCoordinatorLookup(admin))),
     admin: () => track(new PlatformaticAdmin(options, brokers)),
     shutdown: () => {

@@ -100,6 +100,33 @@ describe('StreamThread liveness, through the client seam', () => {
     expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE']);
   });
 
+  it('hands its producer a gate that shuts, failing the thread as migrated, once the process was stopped past its session timeout', async () => {
+    const cluster = new FakeKafkaCluster();
+    const clients = cluster.supplier();
+    let mayDispatch: (() => boolean) | undefined;
+    const client: KafkaClientSupplier = {
+      ...clients,
+      producer: (config) => {
+        mayDispatch = config?.mayDispatch;
+        return clients.producer(config);
+      },
+    };
+    const { fatal, started } = await startThread(cluster, { client, options: { consumer: { sessionTimeoutMs: 1000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 1000 } } });
+    await started;
+    cluster.produce('in', 0, [{ key: 'a', value: 'one' }]);
+    await vi.waitFor(() => expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE']));
+    expect(mayDispatch?.()).toBe(true);
+    // The process stops (a freeze, a long pause) for longer than the session timeout: nothing runs meanwhile.
+    for (const until = Date.now() + 1_300; Date.now() < until; );
+    // The first thing to run after it may be a send the client library answers before any timer of the thread fires.
+    expect(mayDispatch!()).toBe(false);
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0]).toBeInstanceOf(TaskMigratedError);
+    cluster.produce('in', 0, [{ key: 'b', value: 'two' }]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE']);
+  });
+
   it('fails, to be replaced, when its first join never completes, instead of waiting in silence', { timeout: 20_000 }, async () => {
     const builder = new StreamsBuilder();
     builder.stream('clicks', { keySerde: Serdes.String(), valueSerde: Serdes.String() }).to('out');

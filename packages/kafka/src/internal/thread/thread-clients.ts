@@ -8,6 +8,7 @@
 import type { InternalTopologyBuilder, SubtopologySpec } from '@tributary/streams/engine';
 import type { KafkaClientSupplier, RecordSender, StreamsAdmin, StreamsConsumer, StreamsProducer } from '../../client/kafka-client.js';
 import type { ResolvedKafkaStreamsOptions } from '../../options.js';
+import { KafkaClientError } from '../../client/client-error.js';
 import { boundedSender } from '../broker-wait.js';
 import { KafkaRecordCollector } from '../kafka-record-collector.js';
 import { taskAssignor, type TaskKey } from '../task-assignor.js';
@@ -31,6 +32,20 @@ export interface ThreadClientsOptions {
   readonly mayRestart: () => boolean;
   /** A collector's background send is done: the linger may arm again. */
   readonly onBackgroundSendDone: () => void;
+  /** Whether the thread may still send: false once it was stopped past its session timeout (see `ProducerConfig.mayDispatch`). */
+  readonly mayDispatch: () => boolean;
+}
+
+/**
+ * `sender`, refusing each send as `'group-fenced'` once the thread may no longer send: the
+ * collector's own next request (a partition's second, a flush's next round) is held to the same
+ * gate as the sends a producer queues, whichever client supplier made it.
+ */
+function gatedSender(sender: RecordSender, mayDispatch: () => boolean): RecordSender {
+  return {
+    send: (topic, records) =>
+      mayDispatch() ? sender.send(topic, records) : Promise.reject(new KafkaClientError('group-fenced', 'The stream thread was stopped for longer than its session timeout, so its group may have given its tasks to another member: nothing more is sent.', false)),
+  };
 }
 
 export interface ThreadClients {
@@ -47,7 +62,7 @@ export interface ThreadClients {
   readonly collectorFor: (transaction: RecordSender | undefined, taskId: string) => KafkaRecordCollector;
 }
 
-export function threadClients({ client, admin, builder, plan, options, processId, threadIndex, heldTasks, mayRestart, onBackgroundSendDone }: ThreadClientsOptions): ThreadClients {
+export function threadClients({ client, admin, builder, plan, options, processId, threadIndex, heldTasks, mayRestart, onBackgroundSendDone, mayDispatch }: ThreadClientsOptions): ThreadClients {
   const subtopologyByTopic = new Map<string, SubtopologySpec>();
   const assignable = builder.subtopologies().map((subtopology) => {
     const sourceTopics = subtopology.sourceTopics.map((topic) => builder.resolveTopic(options.applicationId, topic));
@@ -77,7 +92,7 @@ export function threadClients({ client, admin, builder, plan, options, processId
   const newCollector = (producer: RecordSender, transactionalTaskId?: string): KafkaRecordCollector =>
     new KafkaRecordCollector({
       // A send the brokers never acknowledge fails the thread, rather than hold it (broker-wait.ts).
-      producer: boundedSender(producer),
+      producer: gatedSender(boundedSender(producer), mayDispatch),
       transactionalTaskId,
       partitionCounts: plan.partitionCounts,
       fetchPartitionCount,
@@ -89,7 +104,7 @@ export function threadClients({ client, admin, builder, plan, options, processId
     });
   // At-least-once: one idempotent producer, as Kafka Streams' producers are since 3.0 (see RecordSender).
   const guarantee = options.processingGuarantee;
-  const producer = guarantee === 'at_least_once' ? client.producer() : undefined;
+  const producer = guarantee === 'at_least_once' ? client.producer({ mayDispatch }) : undefined;
   const transaction =
     guarantee === 'exactly_once_v2' ? new ThreadTransaction({ client, applicationId: options.applicationId, processId, threadIndex, commitIntervalMs: options.commitIntervalMs }) : undefined;
   const sharedCollector = producer !== undefined ? newCollector(producer) : transaction !== undefined ? newCollector(transaction, '*') : undefined;

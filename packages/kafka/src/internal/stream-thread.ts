@@ -224,11 +224,12 @@ export class StreamThread extends ThreadTasksView {
   /** Commits what was processed (unless the thread failed), closes the tasks and leaves the group. */
   async close(): Promise<void> {
     this.lifecycle.beginShutdown();
-    this.batches.stop();
     this.linger.stop();
     this.started.reject(new Error('The application was closed before it was running.'));
     this.pauseAll();
     await this.lock.exclusive(() => this.listener.closeAll());
+    // Only now: the tick keeps the liveness clock that the last commit's sends ask (it does nothing else once closing).
+    this.batches.stop();
     await this.consumer.disconnect().catch((error: unknown) => this.options.options.streams.logger.warn('Could not leave the consumer group cleanly', { error: String(error) }));
     await this.producer?.disconnect().catch(() => {});
     await this.aborting;

@@ -120,7 +120,8 @@ export class BatchLoop {
 
   private tick(): void {
     const { active, watchdog, lock } = this.options;
-    if (!active() || !watchdog.tick()) return;
+    // The liveness clock runs until the tick stops, after a close's last commit: that commit's sends ask it too.
+    if (!watchdog.tick() || !active()) return;
     if (this.tickQueued) return;
     this.tickQueued = true;
     lock.background(async () => {

@@ -127,6 +127,40 @@ describe('StreamThread liveness, through the client seam', () => {
     expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE']);
   });
 
+  it('sends and commits everything at close even when the close waits longer than the session timeout for an acknowledgement', async () => {
+    const cluster = new FakeKafkaCluster();
+    const clients = cluster.supplier();
+    let inFlight = 0;
+    // Every send is acknowledged 1.5 s late: longer than the 1 s session timeout, in which the process runs all along.
+    const client: KafkaClientSupplier = {
+      ...clients,
+      producer: (config) => {
+        const producer = clients.producer(config);
+        return {
+          connect: () => producer.connect(),
+          disconnect: () => producer.disconnect(),
+          send: async (topic, records) => {
+            inFlight++;
+            await new Promise((resolve) => setTimeout(resolve, 1_500));
+            inFlight--;
+            return producer.send(topic, records);
+          },
+        };
+      },
+    };
+    const { thread, fatal, started } = await startThread(cluster, { client, options: { consumer: { sessionTimeoutMs: 1000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 1000 } } });
+    await started;
+    cluster.produce('in', 0, [{ key: 'a', value: 'one' }]);
+    await vi.waitFor(() => expect(inFlight).toBe(1));
+    // Processed while that send is in flight, so sent by the close's flush once it is acknowledged, 1.5 s into the close.
+    cluster.produce('in', 0, [{ key: 'b', value: 'two' }]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await thread.close();
+    expect(fatal).toEqual([]);
+    expect(values(cluster.committedRecords('out', 0))).toEqual(['ONE', 'TWO']);
+    expect(cluster.committedOffset('app', 'in', 0)?.offset).toBe(2);
+  });
+
   it('fails, to be replaced, when its first join never completes, instead of waiting in silence', { timeout: 20_000 }, async () => {
     const builder = new StreamsBuilder();
     builder.stream('clicks', { keySerde: Serdes.String(), valueSerde: Serdes.String() }).to('out');

@@ -14,7 +14,8 @@ import { StreamsError, type StreamsErrorOptions } from '@tributary/streams';
  * - `'group-fenced'`: the group coordinator refused an offset commit because the group moved on
  *   without this member (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID): what it
  *   consumed may belong to another member now (under `exactly_once_v2`, its transaction is a
- *   zombie's).
+ *   zombie's); and a send a producer would not hand on because the stream thread was stopped
+ *   past its session timeout (`ProducerConfig.mayDispatch`).
  * - `'unknown-topic'`: the topic or partition does not exist (or not yet, on this broker).
  * - `'rebalance-in-progress'`: the group is rebalancing; the commit belongs to the old generation.
  * - `'record-rejected'`: the brokers refused the records themselves (too large, invalid).
@@ -50,4 +51,12 @@ export function clientErrorIn(error: unknown): KafkaClientError | undefined {
     if (current instanceof KafkaClientError) return current;
   }
   return undefined;
+}
+
+/**
+ * What a producer fails a send with once `ProducerConfig.mayDispatch` says no (the stream thread
+ * was stopped past its session timeout), and every send queued behind it.
+ */
+export function stoppedThreadError(): KafkaClientError {
+  return new KafkaClientError('group-fenced', 'The stream thread was stopped for longer than its session timeout, so its group may have given its tasks to another member: the send is not handed to the brokers.', false);
 }

@@ -15,7 +15,7 @@
  * would put on the wire at once, and asks the gate before each: a send it refuses, and those
  * queued behind it, fail as `'group-fenced'`, and nothing of them reaches the brokers.
  */
-import { KafkaClientError } from '../client-error.js';
+import { stoppedThreadError } from '../client-error.js';
 
 interface Lane {
   inFlight: number;
@@ -45,7 +45,7 @@ export class DispatchLanes {
     return new Promise<T>((resolve, reject) => {
       const start = (): void => {
         if (this.mayDispatch !== undefined && !this.mayDispatch()) {
-          reject(new KafkaClientError('group-fenced', 'The stream thread was stopped for longer than its session timeout, so its group may have given its tasks to another member: a send still waiting for its turn is not handed to the brokers.', false));
+          reject(stoppedThreadError());
           return;
         }
         entered.inFlight++;

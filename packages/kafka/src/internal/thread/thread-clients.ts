@@ -8,7 +8,7 @@
 import type { InternalTopologyBuilder, SubtopologySpec } from '@tributary/streams/engine';
 import type { KafkaClientSupplier, RecordSender, StreamsAdmin, StreamsConsumer, StreamsProducer } from '../../client/kafka-client.js';
 import type { ResolvedKafkaStreamsOptions } from '../../options.js';
-import { KafkaClientError } from '../../client/client-error.js';
+import { stoppedThreadError } from '../../client/client-error.js';
 import { boundedSender } from '../broker-wait.js';
 import { KafkaRecordCollector } from '../kafka-record-collector.js';
 import { taskAssignor, type TaskKey } from '../task-assignor.js';
@@ -43,8 +43,7 @@ export interface ThreadClientsOptions {
  */
 function gatedSender(sender: RecordSender, mayDispatch: () => boolean): RecordSender {
   return {
-    send: (topic, records) =>
-      mayDispatch() ? sender.send(topic, records) : Promise.reject(new KafkaClientError('group-fenced', 'The stream thread was stopped for longer than its session timeout, so its group may have given its tasks to another member: nothing more is sent.', false)),
+    send: (topic, records) => (mayDispatch() ? sender.send(topic, records) : Promise.reject(stoppedThreadError())),
   };
 }
 

@@ -3,7 +3,8 @@
  * handed on only once the thread may still send (`ProducerConfig.mayDispatch`).
  *
  * A client library queues a send it cannot put on the wire yet: kafkajs holds an idempotent
- * producer's requests to a broker to one at a time, @platformatic/kafka a connection's to five.
+ * producer's requests to a broker to one at a time, @platformatic/kafka an idempotent producer's
+ * requests on a connection to one as well.
  * A commit's flush hands it every partition's request at once, so most of them wait there. When
  * the process is stopped past its session timeout (frozen, starved) in the middle of that flush,
  * the group gives its tasks to another member, which restores them and writes on; once the process

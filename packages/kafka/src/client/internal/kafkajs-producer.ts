@@ -22,6 +22,7 @@ import { IllegalStateError } from '../../errors.js';
 import type { ConsumerGroupMetadata, OffsetCommit, OutgoingKafkaRecord, ProducerConfig, SendAcknowledgement, StreamsProducer, TransactionalProducer, TransactionalProducerConfig } from '../kafka-client.js';
 import { DispatchLanes } from './dispatch-lanes.js';
 import { kafkajsCall } from './kafkajs-errors.js';
+import { selfEncodingMessages } from './kafkajs-records.js';
 
 function acknowledgements(metadata: readonly RecordMetadata[]): SendAcknowledgement[] {
   return metadata.map((entry) => ({ topic: entry.topicName, partition: entry.partition, baseOffset: Number(entry.baseOffset ?? entry.offset ?? -1) }));
@@ -38,7 +39,8 @@ function acknowledgements(metadata: readonly RecordMetadata[]): SendAcknowledgem
  * partitioner. That grouping is the one reduce kafkajs makes over the messages it is given, and
  * every send here is one partition's records, each carrying its partition, which the default
  * partitioner returns as it is. So the array's `reduce` answers it directly when every message
- * names the same partition, and is the ordinary one otherwise.
+ * names the same partition, and is the ordinary one otherwise. The partition's messages it hands
+ * on encode their own records (`kafkajs-records.ts`).
  */
 function messagesOf(records: readonly OutgoingKafkaRecord[]): Message[] {
   const messages = records.slice() as Message[];
@@ -53,7 +55,7 @@ function groupedByPartition(this: Message[], ...args: Parameters<Message[]['redu
   if (args.length !== 2 || typeof initial !== 'object' || initial === null || Object.keys(initial).length > 0 || typeof partition !== 'number' || !this.every((message) => message.partition === partition)) {
     return Array.prototype.reduce.apply(this, args as Parameters<typeof Array.prototype.reduce>);
   }
-  (initial as Record<number, Message[]>)[partition] = Array.from(this);
+  (initial as Record<number, Message[]>)[partition] = selfEncodingMessages(this);
   return initial;
 }
 

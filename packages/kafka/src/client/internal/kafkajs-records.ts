@@ -167,11 +167,18 @@ function headersSizeOf(headers: unknown): number {
   for (const key of Object.keys(headers)) {
     const value = (headers as Record<string, unknown>)[key];
     const keySize = Buffer.byteLength(key, 'utf8');
-    const values = Array.isArray(value) ? (value as unknown[]) : [value];
-    for (const each of values) {
+    const keyPart = varintSize(zigzag(keySize)) + keySize;
+    if (!Array.isArray(value)) {
+      const valueSize = headerValueSize(value);
+      if (valueSize < 0) return -1;
+      size += keyPart + varintSize(zigzag(valueSize)) + valueSize;
+      count++;
+      continue;
+    }
+    for (const each of value as unknown[]) {
       const valueSize = headerValueSize(each);
       if (valueSize < 0) return -1;
-      size += varintSize(zigzag(keySize)) + keySize + varintSize(zigzag(valueSize)) + valueSize;
+      size += keyPart + varintSize(zigzag(valueSize)) + valueSize;
       count++;
     }
   }
@@ -193,13 +200,19 @@ function writeHeaders(out: Buffer, start: number, headers: Message['headers']): 
   }
   let offset = writeVarint(out, start, zigzag(count));
   for (const key of Object.keys(headers)) {
-    const value = headers[key];
-    for (const each of Array.isArray(value) ? (value as (Buffer | string)[]) : [value as Buffer | string]) {
-      offset = writeString(out, offset, key);
-      offset = typeof each === 'string' ? writeString(out, offset, each) : writeBytes(out, offset, each);
+    const value = headers[key] as Buffer | string | (Buffer | string)[];
+    if (!Array.isArray(value)) {
+      offset = writeHeader(out, offset, key, value);
+      continue;
     }
+    for (const each of value) offset = writeHeader(out, offset, key, each);
   }
   return offset;
+}
+
+function writeHeader(out: Buffer, start: number, key: string, value: Buffer | string): number {
+  const offset = writeString(out, start, key);
+  return typeof value === 'string' ? writeString(out, offset, value) : writeBytes(out, offset, value);
 }
 
 function writeString(out: Buffer, start: number, text: string): number {

@@ -6,7 +6,7 @@
  * kafkajs encodes a request's messages one at a time (`messages.map((message, i) => Record(...))`
  * in its produce request): each message spread into a new object, a zero-filled 512-byte
  * `Encoder` for the record and another per header, varints through its `Long`, then the record's
- * bytes copied into the batch. That was about a sixth of the kafkajs flagship's busy samples
+ * bytes copied into the batch. That was about a fifth of the kafkajs flagship's busy samples
  * (benchmarks/PROFILE.md, "kafkajs' record encoding"). Its record batch only asks each element of
  * what the map returns for its bytes (`buf`, `buffer`) and their count: so the map returns one
  * element holding every record's bytes and empty ones for the rest, and the batch kafkajs builds

@@ -194,7 +194,7 @@ export class KafkaStreams {
     // filter, which lets some aborted records through (a worker thread's KafkaStreams fixes its own).
     this.client =
       this.options.client ??
-      kafkajsClientSupplier({ kafka: this.options.kafka, clientId: this.clientId(), brokers: this.options.brokers, logger: this.options.streams.logger, closing: () => this.closing() });
+      kafkajsClientSupplier({ kafka: this.options.kafka, clientId: this.clientId(), brokers: this.options.brokers, fetchSizes: this.options.fetchSizes, logger: this.options.streams.logger, closing: () => this.closing() });
     if (this.builder.nodes.size === 0 && this.builder.globalStores.size === 0) {
       throw new IllegalStateError('The topology is empty: add sources, processors and sinks before creating KafkaStreams.');
     }

@@ -93,6 +93,9 @@ describe('resolveKafkaStreamsOptions', () => {
     [{ consumer: { sessionTimeoutMs: 10 } }, 'consumer.sessionTimeoutMs'],
     [{ consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 6000 } }, 'consumer.heartbeatIntervalMs'],
     [{ consumer: { pollMs: 1 } }, 'consumer.pollMs'],
+    [{ consumer: { partitionFetchMaxBytes: 0 } }, 'consumer.partitionFetchMaxBytes'],
+    [{ consumer: { partitionFetchMaxBytes: 2 ** 31 } }, 'consumer.partitionFetchMaxBytes'],
+    [{ consumer: { fetchMaxBytes: '4MB' } }, 'consumer.fetchMaxBytes'],
     [{ defaultKeySerde: {} }, 'defaultKeySerde'],
     [{ logger: 'console' }, 'logger'],
   ])('names the bad option in %j', (options, name) => {
@@ -132,6 +135,19 @@ describe('resolveKafkaStreamsOptions', () => {
     const resolved = resolveKafkaStreamsOptions({ ...base, processingGuarantee: 'exactly_once_v2', client: fencing });
     expect(resolved.processingGuarantee).toBe('exactly_once_v2');
     expect(resolved.commitIntervalMs).toBe(100);
+  });
+
+  it("sizes the kafkajs client's fetches from consumer.partitionFetchMaxBytes and consumer.fetchMaxBytes, and leaves another client's to it", () => {
+    expect(resolveKafkaStreamsOptions(base).fetchSizes).toEqual({ partitionMaxBytes: 131_072, maxBytes: 4_194_304 });
+    expect(resolveKafkaStreamsOptions({ ...base, consumer: { partitionFetchMaxBytes: 1_048_576, fetchMaxBytes: 52_428_800 } }).fetchSizes).toEqual({
+      partitionMaxBytes: 1_048_576,
+      maxBytes: 52_428_800,
+    });
+    expect(optionError({ consumer: { fetchMaxBytes: 1.5 } })).toMatch(/'consumer\.fetchMaxBytes' must be a whole number of bytes from 1 to 2147483647, got 1\.5/);
+    const supplier = { name: 'mine', consumer: () => {}, producer: () => {}, transactionalProducer: () => {}, admin: () => {}, shutdown: () => {} };
+    expect(optionError({ client: supplier, consumer: { partitionFetchMaxBytes: 65_536 } })).toMatch(
+      /'consumer\.partitionFetchMaxBytes' sizes the fetches of the default kafkajs client; the option 'client' \('mine'\) takes its own/,
+    );
   });
 
   it('keeps secrets out of appConfigs', () => {

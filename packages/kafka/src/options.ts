@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 import type { KafkaConfig } from 'kafkajs';
 import type { KafkaClientSupplier } from './client/kafka-client.js';
+import { DEFAULT_KAFKAJS_FETCH_MAX_BYTES, DEFAULT_KAFKAJS_PARTITION_FETCH_MAX_BYTES, type KafkajsFetchSizes } from './client/internal/kafkajs-consumer.js';
 import { ConfigError, DEFAULT_DEAD_LETTER_MAX_BYTES, type Logger, type StreamsConfig } from '@tributary/streams';
 import { checkKnownOptions, resolveStreamsConfig, streamsConfigOptions, type ResolvedStreamsConfig } from '@tributary/streams/engine';
 
@@ -23,7 +24,7 @@ import { checkKnownOptions, resolveStreamsConfig, streamsConfigOptions, type Res
  */
 export type ProcessingGuarantee = 'at_least_once' | 'exactly_once' | 'exactly_once_v2';
 
-/** Consumer-group timings, in milliseconds (kafkajs' consumer options of the same meaning). */
+/** Consumer-group timings, in milliseconds (kafkajs' consumer options of the same meaning), and the kafkajs client's fetch sizes. */
 export interface KafkaStreamsConsumerOptions {
   /**
    * How long the group waits for a silent member before it moves its tasks. Default 10000: a
@@ -35,6 +36,17 @@ export interface KafkaStreamsConsumerOptions {
   readonly heartbeatIntervalMs?: number;
   /** How long a rebalance waits for every member to rejoin. Default 60000 (kafkajs), or the session timeout if longer. */
   readonly rebalanceTimeoutMs?: number;
+  /**
+   * The most record bytes of one partition a fetch of the kafkajs client brings (Kafka's
+   * `max.partition.fetch.bytes`). Default 131072 (128 KiB), an eighth of kafkajs' and Kafka's 1
+   * MiB: kafkajs decodes a fetch whole into objects, about 2 KB of heap a record, held until the
+   * thread has processed them, so this bounds fetched data in memory. A record batch larger than
+   * it still comes, alone. With `client` set, give the client its own (`platformaticClient`'s
+   * `partitionFetchMaxBytes`).
+   */
+  readonly partitionFetchMaxBytes?: number;
+  /** The most record bytes a fetch of the kafkajs client brings over all its partitions (Kafka's `fetch.max.bytes`). Default 4194304 (4 MiB). With `client` set, give the client its own. */
+  readonly fetchMaxBytes?: number;
 }
 
 /** The options of a {@link KafkaStreams} application: the streams config plus how to reach Kafka. */
@@ -119,7 +131,8 @@ export interface KafkaStreamsOptions extends StreamsConfig {
   readonly client?: KafkaClientSupplier;
   /**
    * Consumer-group timings: how soon a crashed instance's tasks move to another (session
-   * timeout, default 10 s) and how long a rebalance waits for members.
+   * timeout, default 10 s) and how long a rebalance waits for members; and how many record bytes
+   * a fetch of the kafkajs client brings (128 KiB a partition by default).
    */
   readonly consumer?: KafkaStreamsConsumerOptions;
   /**
@@ -220,6 +233,8 @@ export interface ResolvedKafkaStreamsOptions {
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly rebalanceTimeoutMs: number;
+  /** The kafkajs client's fetch sizes (`consumer.partitionFetchMaxBytes` and `consumer.fetchMaxBytes`, defaulted). */
+  readonly fetchSizes: KafkajsFetchSizes;
   /** The engine's config; its logger scrubs secrets and its `appConfigs` hold none. */
   readonly streams: ResolvedStreamsConfig;
   /** The secret strings found in the client options, longest first. */
@@ -263,7 +278,9 @@ const saslMechanisms: readonly string[] = ['plain', 'scram-sha-256', 'scram-sha-
 const MAX_STREAM_THREADS = 64;
 /** A URL's scheme; two letters at least, so a Windows drive (`C:\\`) reads as a path. */
 const urlSchemePattern = /^[a-z][a-z0-9+.-]+:/i;
-const consumerOptionNames = new Set(['sessionTimeoutMs', 'heartbeatIntervalMs', 'rebalanceTimeoutMs']);
+const consumerOptionNames = new Set(['sessionTimeoutMs', 'heartbeatIntervalMs', 'rebalanceTimeoutMs', 'partitionFetchMaxBytes', 'fetchMaxBytes']);
+/** Fetch sizes are Kafka INT32s. */
+const INT32_MAX = 2 ** 31 - 1;
 const hostPortPattern = /^(\[[0-9a-fA-F:]+\]|[^\s:,/]+):(\d{1,5})$/;
 
 function fail(message: string): never {
@@ -433,14 +450,21 @@ function checkKafkaOptions(kafka: unknown): Omit<KafkaConfig, 'brokers'> {
   return options as Omit<KafkaConfig, 'brokers'>;
 }
 
-function checkConsumerOptions(consumer: unknown): { sessionTimeoutMs: number; heartbeatIntervalMs: number; rebalanceTimeoutMs: number } {
+function checkConsumerOptions(
+  consumer: unknown,
+  client: KafkaClientSupplier | undefined,
+): { sessionTimeoutMs: number; heartbeatIntervalMs: number; rebalanceTimeoutMs: number; fetchSizes: KafkajsFetchSizes } {
   if (consumer !== undefined && (typeof consumer !== 'object' || consumer === null || Array.isArray(consumer))) {
-    fail("Option 'consumer' must be an object with sessionTimeoutMs, heartbeatIntervalMs or rebalanceTimeoutMs.");
+    fail("Option 'consumer' must be an object with sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs, partitionFetchMaxBytes or fetchMaxBytes.");
   }
   const options = (consumer ?? {}) as Record<string, unknown>;
   for (const name of Object.keys(options)) {
-    if (!consumerOptionNames.has(name)) fail(`Option 'consumer.${name}' is not known; the consumer options are sessionTimeoutMs, heartbeatIntervalMs and rebalanceTimeoutMs.`);
+    if (!consumerOptionNames.has(name)) {
+      fail(`Option 'consumer.${name}' is not known; the consumer options are sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs, partitionFetchMaxBytes and fetchMaxBytes.`);
+    }
   }
+  const partitionMaxBytes = checkFetchBytes(options.partitionFetchMaxBytes, 'partitionFetchMaxBytes', client);
+  const maxBytes = checkFetchBytes(options.fetchMaxBytes, 'fetchMaxBytes', client);
   const sessionTimeoutMs = checkInteger(options.sessionTimeoutMs, 'consumer.sessionTimeoutMs', 1000) ?? DEFAULT_SESSION_TIMEOUT_MS;
   const heartbeatIntervalMs =
     checkInteger(options.heartbeatIntervalMs, 'consumer.heartbeatIntervalMs', 1) ?? Math.min(DEFAULT_HEARTBEAT_INTERVAL_MS, Math.floor(sessionTimeoutMs / 3));
@@ -448,7 +472,20 @@ function checkConsumerOptions(consumer: unknown): { sessionTimeoutMs: number; he
   if (heartbeatIntervalMs >= sessionTimeoutMs) {
     fail(`Option 'consumer.heartbeatIntervalMs' (${heartbeatIntervalMs}) must be below 'consumer.sessionTimeoutMs' (${sessionTimeoutMs}); about a third of it is usual.`);
   }
-  return { sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs };
+  const fetchSizes = { partitionMaxBytes: partitionMaxBytes ?? DEFAULT_KAFKAJS_PARTITION_FETCH_MAX_BYTES, maxBytes: maxBytes ?? DEFAULT_KAFKAJS_FETCH_MAX_BYTES };
+  return { sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs, fetchSizes };
+}
+
+/** A fetch size of the kafkajs client (`consumer.<option>`): a byte count a fetch request can carry, not given with a `client` of its own. */
+function checkFetchBytes(value: unknown, option: string, client: KafkaClientSupplier | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > INT32_MAX) {
+    fail(`Option 'consumer.${option}' must be a whole number of bytes from 1 to ${INT32_MAX}, got ${typeof value === 'number' ? value : typeof value}.`);
+  }
+  if (client !== undefined) {
+    fail(`Option 'consumer.${option}' sizes the fetches of the default kafkajs client; the option 'client' ('${client.name}') takes its own (platformaticClient's ${option}).`);
+  }
+  return value;
 }
 
 function checkApplicationServer(value: unknown): string | undefined {
@@ -615,8 +652,8 @@ export function resolveKafkaStreamsOptions(options: KafkaStreamsOptions): Resolv
     if ('numPartitionsForInternalTopics' in options && options.numPartitionsForInternalTopics !== undefined) {
       fail("Option 'numPartitionsForInternalTopics' is not supported: internal topics take their partition counts from the topics that feed them (or from Repartitioned.withNumberOfPartitions).");
     }
-    const consumer = checkConsumerOptions(options.consumer);
     const client = checkClientSupplier(options.client);
+    const consumer = checkConsumerOptions(options.consumer, client);
     const { numStreamThreads, threadModule } = checkStreamThreads(options.numStreamThreads, options.threadModule);
     // Worker threads build their own clients (the thread module's createOptions()): each checks its own.
     if (guarantee === 'exactly_once_v2' && (client !== undefined || numStreamThreads === 1)) checkGroupFencedOffsetCommits(client);

@@ -14,6 +14,26 @@ import { fromKafkajs, kafkajsCall } from './kafkajs-errors.js';
 
 function noop(): void {}
 
+/**
+ * What a fetch of the kafkajs consumer may bring, in record bytes: of one partition
+ * (`maxBytesPerPartition`, Kafka's `max.partition.fetch.bytes`) and of the whole fetch (`maxBytes`,
+ * `fetch.max.bytes`). kafkajs decodes a fetch response whole, every partition's records before the
+ * first batch is handed on, at about 2 KB of heap a record (BigInt-backed varints, a `Buffer` view
+ * per key and value, strings for offsets and timestamps), and the stream thread holds them until it
+ * has processed them all: they outlive the young generation and fill the old one. kafkajs' own 1
+ * MiB a partition peaked the flagship on a million events at 681 to 730 MB; 128 KiB at 582 to 586
+ * MB for about the same events per second (benchmarks/README.md, "kafkajs' fetch sizes").
+ */
+export interface KafkajsFetchSizes {
+  readonly partitionMaxBytes: number;
+  readonly maxBytes: number;
+}
+
+/** The default {@link KafkajsFetchSizes.partitionMaxBytes}: an eighth of Kafka's consumer's 1 MiB (see {@link KafkajsFetchSizes}). */
+export const DEFAULT_KAFKAJS_PARTITION_FETCH_MAX_BYTES = 128 * 1024;
+/** The default {@link KafkajsFetchSizes.maxBytes}: 32 partitions at the partition default (kafkajs asks 10 MiB, Kafka's consumer 50 MiB). */
+export const DEFAULT_KAFKAJS_FETCH_MAX_BYTES = 4 * 1024 * 1024;
+
 /** A {@link GroupAssignor} as a kafkajs partition assigner: Kafka's consumer protocol around its user data. */
 function kafkajsAssigner(assignor: GroupAssignor): PartitionAssigner {
   const { name, version } = assignor;
@@ -52,7 +72,7 @@ export class KafkajsConsumer implements StreamsConsumer {
   private memberId: string | undefined;
   private readonly heartbeatIntervalMs: number;
 
-  constructor(kafka: Kafka, retry: KafkaConfig['retry'], config: ConsumerConfig) {
+  constructor(kafka: Kafka, retry: KafkaConfig['retry'], config: ConsumerConfig, sizes: KafkajsFetchSizes) {
     const mayRestart = config.mayRestart;
     this.heartbeatIntervalMs = config.heartbeatIntervalMs;
     this.consumer = kafka.consumer({
@@ -63,6 +83,8 @@ export class KafkajsConsumer implements StreamsConsumer {
       ...(config.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeout: config.rebalanceTimeoutMs }),
       ...(config.maxWaitTimeMs === undefined ? {} : { maxWaitTimeInMs: config.maxWaitTimeMs }),
       allowAutoTopicCreation: false,
+      maxBytesPerPartition: sizes.partitionMaxBytes,
+      maxBytes: sizes.maxBytes,
       ...(config.assignor === undefined ? {} : { partitionAssigners: [kafkajsAssigner(config.assignor)] }),
     });
   }

@@ -9,7 +9,7 @@ import type { Logger } from '@tributary/streams';
 import { installReadCommittedFilter } from '../../internal/read-committed.js';
 import type { KafkaClientSupplier } from '../kafka-client.js';
 import { KafkajsAdmin } from './kafkajs-admin.js';
-import { KafkajsConsumer } from './kafkajs-consumer.js';
+import { KafkajsConsumer, type KafkajsFetchSizes } from './kafkajs-consumer.js';
 import { clientLogCreator } from './kafkajs-log.js';
 import { KafkajsProducer, KafkajsTransactionalProducer } from './kafkajs-producer.js';
 import { SocketRegistry } from './kafkajs-sockets.js';
@@ -19,6 +19,8 @@ export interface KafkajsSupplierOptions {
   readonly kafka: Omit<KafkaConfig, 'brokers'>;
   readonly clientId: string;
   readonly brokers: readonly string[];
+  /** What every consumer's fetches may bring (the options `consumer.partitionFetchMaxBytes` and `consumer.fetchMaxBytes`). */
+  readonly fetchSizes: KafkajsFetchSizes;
   readonly logger: Logger;
   /** Whether the application is closing: kafkajs' complaints about connections it drops are quieter then. */
   readonly closing: () => boolean;
@@ -38,7 +40,7 @@ export function kafkajsClientSupplier(options: KafkajsSupplierOptions): KafkaCli
   const kafka = new Kafka(config);
   return {
     name: 'kafkajs',
-    consumer: (consumerConfig) => new KafkajsConsumer(kafka, config.retry, consumerConfig),
+    consumer: (consumerConfig) => new KafkajsConsumer(kafka, config.retry, consumerConfig, options.fetchSizes),
     producer: (producerConfig) => new KafkajsProducer(kafka, producerConfig),
     transactionalProducer: (producerConfig) => new KafkajsTransactionalProducer(kafka, producerConfig),
     admin: () => new KafkajsAdmin(kafka, config, options.brokers, options.logger),

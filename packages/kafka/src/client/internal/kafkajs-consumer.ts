@@ -20,9 +20,9 @@ function noop(): void {}
  * `fetch.max.bytes`). kafkajs decodes a fetch response whole, every partition's records before the
  * first batch is handed on, at about 2 KB of heap a record (BigInt-backed varints, a `Buffer` view
  * per key and value, strings for offsets and timestamps), and the stream thread holds them until it
- * has processed them all: they outlive the young generation and fill the old one. kafkajs' own 1
- * MiB a partition peaked the flagship on a million events at 681 to 730 MB; 128 KiB at 582 to 586
- * MB for about the same events per second (benchmarks/README.md, "kafkajs' fetch sizes").
+ * has processed them all: they outlive the young generation and fill the old one. With kafkajs'
+ * own 1 MiB a partition the flagship on a million events peaked at 697 MB, with 128 KiB at 584 MB,
+ * for about 9% fewer events per second (medians; benchmarks/PROFILE.md, "kafkajs' fetch sizes").
  */
 export interface KafkajsFetchSizes {
   readonly partitionMaxBytes: number;

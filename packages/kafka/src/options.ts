@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 import type { KafkaConfig } from 'kafkajs';
 import type { KafkaClientSupplier } from './client/kafka-client.js';
-import { DEFAULT_KAFKAJS_FETCH_MAX_BYTES, DEFAULT_KAFKAJS_PARTITION_FETCH_MAX_BYTES, type KafkajsFetchSizes } from './client/internal/kafkajs-consumer.js';
+import { DEFAULT_KAFKAJS_FETCH_SIZES, type KafkajsFetchSizes } from './client/internal/kafkajs-consumer.js';
 import { ConfigError, DEFAULT_DEAD_LETTER_MAX_BYTES, type Logger, type StreamsConfig } from '@tributary/streams';
 import { checkKnownOptions, resolveStreamsConfig, streamsConfigOptions, type ResolvedStreamsConfig } from '@tributary/streams/engine';
 
@@ -472,7 +472,7 @@ function checkConsumerOptions(
   if (heartbeatIntervalMs >= sessionTimeoutMs) {
     fail(`Option 'consumer.heartbeatIntervalMs' (${heartbeatIntervalMs}) must be below 'consumer.sessionTimeoutMs' (${sessionTimeoutMs}); about a third of it is usual.`);
   }
-  const fetchSizes = { partitionMaxBytes: partitionMaxBytes ?? DEFAULT_KAFKAJS_PARTITION_FETCH_MAX_BYTES, maxBytes: maxBytes ?? DEFAULT_KAFKAJS_FETCH_MAX_BYTES };
+  const fetchSizes = { partitionMaxBytes: partitionMaxBytes ?? DEFAULT_KAFKAJS_FETCH_SIZES.partitionMaxBytes, maxBytes: maxBytes ?? DEFAULT_KAFKAJS_FETCH_SIZES.maxBytes };
   return { sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs, fetchSizes };
 }
 

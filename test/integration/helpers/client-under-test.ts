@@ -18,9 +18,8 @@ export async function supplierUnderTest(clientId: string): Promise<KafkaClientSu
     return platformaticClient({ brokers, clientId });
   }
   const { kafkajsClientSupplier } = await import('../../../packages/kafka/src/client/internal/kafkajs-supplier.js');
-  const { DEFAULT_KAFKAJS_FETCH_MAX_BYTES, DEFAULT_KAFKAJS_PARTITION_FETCH_MAX_BYTES } = await import('../../../packages/kafka/src/client/internal/kafkajs-consumer.js');
-  const fetchSizes = { partitionMaxBytes: DEFAULT_KAFKAJS_PARTITION_FETCH_MAX_BYTES, maxBytes: DEFAULT_KAFKAJS_FETCH_MAX_BYTES };
-  return kafkajsClientSupplier({ kafka: { retry: { retries: 5 } }, clientId, brokers, fetchSizes, logger: silentLogger, closing: () => false });
+  const { DEFAULT_KAFKAJS_FETCH_SIZES } = await import('../../../packages/kafka/src/client/internal/kafkajs-consumer.js');
+  return kafkajsClientSupplier({ kafka: { retry: { retries: 5 } }, clientId, brokers, fetchSizes: DEFAULT_KAFKAJS_FETCH_SIZES, logger: silentLogger, closing: () => false });
 }
 
 /** Which exactly-once the exactly-once tests run. */

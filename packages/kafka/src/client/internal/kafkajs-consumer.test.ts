@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Consumer, ConsumerConfig, ConsumerRunConfig, EachBatchPayload, Kafka } from 'kafkajs';
-import { DEFAULT_KAFKAJS_FETCH_MAX_BYTES, DEFAULT_KAFKAJS_PARTITION_FETCH_MAX_BYTES, KafkajsConsumer } from './kafkajs-consumer.js';
-
-const defaultSizes = { partitionMaxBytes: DEFAULT_KAFKAJS_PARTITION_FETCH_MAX_BYTES, maxBytes: DEFAULT_KAFKAJS_FETCH_MAX_BYTES };
+import { DEFAULT_KAFKAJS_FETCH_SIZES, KafkajsConsumer } from './kafkajs-consumer.js';
 
 /** A kafkajs consumer whose `run` hands one batch of partition 0 of `in` to `eachBatch`, counting the heartbeats it is sent meanwhile. */
 function fakeKafka() {
@@ -32,7 +30,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 describe('KafkajsConsumer', () => {
   it('heartbeats while a batch is processed (kafkajs itself heartbeats only between batches), and stops when it is done', async () => {
     const { kafka, heartbeats, batchDone } = fakeKafka();
-    const consumer = new KafkajsConsumer(kafka, undefined, { groupId: 'app', sessionTimeoutMs: 300, heartbeatIntervalMs: 20 }, defaultSizes);
+    const consumer = new KafkajsConsumer(kafka, undefined, { groupId: 'app', sessionTimeoutMs: 300, heartbeatIntervalMs: 20 }, DEFAULT_KAFKAJS_FETCH_SIZES);
     // A batch whose processing (with a commit) outlasts the session: without heartbeats the group would drop the member.
     await consumer.run(() => sleep(400), { manualPositions: true });
     await batchDone();
@@ -47,7 +45,7 @@ describe('KafkajsConsumer', () => {
   it('asks kafkajs for fetches of the sizes it is given (kafkajs would ask 1 MiB a partition and 10 MiB a fetch)', () => {
     const { kafka, configs } = fakeKafka();
     new KafkajsConsumer(kafka, undefined, { groupId: 'app', sessionTimeoutMs: 6000, heartbeatIntervalMs: 2000 }, { partitionMaxBytes: 65_536, maxBytes: 1_048_576 });
-    new KafkajsConsumer(kafka, undefined, { groupId: 'app', sessionTimeoutMs: 6000, heartbeatIntervalMs: 2000 }, defaultSizes);
+    new KafkajsConsumer(kafka, undefined, { groupId: 'app', sessionTimeoutMs: 6000, heartbeatIntervalMs: 2000 }, DEFAULT_KAFKAJS_FETCH_SIZES);
     expect(configs.map(({ maxBytesPerPartition, maxBytes }) => ({ maxBytesPerPartition, maxBytes }))).toEqual([
       { maxBytesPerPartition: 65_536, maxBytes: 1_048_576 },
       { maxBytesPerPartition: 128 * 1024, maxBytes: 4 * 1024 * 1024 },

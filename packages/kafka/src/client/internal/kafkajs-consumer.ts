@@ -29,10 +29,12 @@ export interface KafkajsFetchSizes {
   readonly maxBytes: number;
 }
 
-/** The default {@link KafkajsFetchSizes.partitionMaxBytes}: an eighth of Kafka's consumer's 1 MiB (see {@link KafkajsFetchSizes}). */
-export const DEFAULT_KAFKAJS_PARTITION_FETCH_MAX_BYTES = 128 * 1024;
-/** The default {@link KafkajsFetchSizes.maxBytes}: 32 partitions at the partition default (kafkajs asks 10 MiB, Kafka's consumer 50 MiB). */
-export const DEFAULT_KAFKAJS_FETCH_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * The default sizes: 128 KiB a partition, an eighth of Kafka's consumer's 1 MiB (see
+ * {@link KafkajsFetchSizes}), and 4 MiB a fetch, 32 partitions at that (kafkajs asks 10 MiB,
+ * Kafka's consumer 50 MiB).
+ */
+export const DEFAULT_KAFKAJS_FETCH_SIZES: KafkajsFetchSizes = { partitionMaxBytes: 128 * 1024, maxBytes: 4 * 1024 * 1024 };
 
 /** A {@link GroupAssignor} as a kafkajs partition assigner: Kafka's consumer protocol around its user data. */
 function kafkajsAssigner(assignor: GroupAssignor): PartitionAssigner {

@@ -30,19 +30,11 @@ import { consumeUntil, startApp } from './helpers/streams-app.js';
 const fiveMinutes = 5 * 60_000;
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'product-analytics', 'dist', 'cli.js');
 
-/**
- * kafkajs 2.2.4 (the CLI's client for its topics, input and tail) sets a timer of minus the
- * current time when a connection is made, which Node 24 reports on stderr as a
- * TimeoutNegativeWarning (tulios/kafkajs#1751, unreleased fix); the test asserts an empty stderr,
- * so that one warning is turned off (`--disable-warning` exists since Node 20.11).
- */
-const quietKafkajsOnNode24 = ['--disable-warning=TimeoutNegativeWarning'];
-
 /** Runs the built CLI to its exit; resolves with its exit code, output and how long it ran. */
 function runCli(args: readonly string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string; seconds: number }> {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build the example first (pnpm --filter ./examples/product-analytics run build).`);
   const startedAt = performance.now();
-  const child = spawn(process.execPath, [...quietKafkajsOnNode24, cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   onTestFinished(() => void child.kill('SIGKILL'));
   let stdout = '';
   let stderr = '';
@@ -138,6 +130,7 @@ describe('product-analytics on Kafka', () => {
 
     const result = await runCli(['run', '-b', bootstrapServers(), '--client', clientName, '--duration', '8', '--application-id', applicationId, '--state-dir', stateDir], 75_000);
     expect(result.code, result.stdout + result.stderr).toBe(0);
+    // Empty on Node 24 too, where kafkajs' idle request queue makes Node warn: the CLI does not print that warning (node-warnings.ts).
     expect(result.stderr).toBe('');
     expect(result.stdout).toMatch(new RegExp(`^${applicationId}: PENDING_SHUTDOWN -> NOT_RUNNING$`, 'm'));
     const done = /^done: processed (\d+) records in ([\d.]+)s, state in /m.exec(result.stdout);

@@ -51,4 +51,37 @@ describe('KafkajsConsumer', () => {
       { maxBytesPerPartition: 128 * 1024, maxBytes: 4 * 1024 * 1024 },
     ]);
   });
+
+  it("leaves the group again when a join kafkajs' own restart began outlives disconnect(), without reporting that membership", async () => {
+    const listeners = new Map<string, (event: { payload: unknown }) => void>();
+    let disconnects = 0;
+    const inner = {
+      events: { GROUP_JOIN: 'join', REBALANCING: 'rebalancing', CRASH: 'crash', END_BATCH_PROCESS: 'end-batch' },
+      on: (event: string, listener: (event: { payload: unknown }) => void) => void listeners.set(event, listener),
+      connect: async () => {},
+      subscribe: async () => {},
+      disconnect: async () => void disconnects++,
+    };
+    const kafka = { consumer: () => inner as unknown as Consumer } as unknown as Kafka;
+    const consumer = new KafkajsConsumer(kafka, undefined, { groupId: 'app', sessionTimeoutMs: 6000, heartbeatIntervalMs: 2000 }, DEFAULT_KAFKAJS_FETCH_SIZES);
+    const assigned: string[] = [];
+    await consumer.connect();
+    await consumer.subscribe(['in'], { onAssigned: ({ memberId }) => void assigned.push(memberId) });
+    const join = (memberId: string): void => listeners.get('join')!({ payload: { memberId, memberAssignment: { in: [0, 1] } } });
+    join('member-1');
+    expect(assigned).toEqual(['member-1']);
+    await consumer.disconnect();
+    expect(disconnects).toBe(1);
+    // kafkajs' restart, scheduled at a crash before the disconnect, finishes joining once the brokers are back.
+    join('member-2');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(disconnects).toBe(2);
+    expect(assigned).toEqual(['member-1']);
+    // Connected again (a consumer reused), its joins count as before.
+    await consumer.connect();
+    join('member-3');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(disconnects).toBe(2);
+    expect(assigned).toEqual(['member-1', 'member-3']);
+  });
 });

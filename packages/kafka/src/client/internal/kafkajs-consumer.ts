@@ -73,6 +73,15 @@ export class KafkajsConsumer implements StreamsConsumer {
   private listener: GroupMembershipListener = {};
   private memberId: string | undefined;
   private readonly heartbeatIntervalMs: number;
+  /**
+   * Set by {@link disconnect}. kafkajs restarts a crashed consumer by itself after a delay (when
+   * `restartOnFailure` said yes at the crash); a disconnect while that restart is still joining the
+   * group (brokers down) does not stop the join, since kafkajs stops only a runner that finished
+   * joining. The join then completes once the brokers are back, and the consumer becomes a member
+   * that holds partitions and processes nothing (a failed thread's, replaced meanwhile). Such a
+   * join leaves the group again at once (see {@link subscribe}).
+   */
+  private disconnected = false;
 
   constructor(kafka: Kafka, retry: KafkaConfig['retry'], config: ConsumerConfig, sizes: KafkajsFetchSizes) {
     const mayRestart = config.mayRestart;
@@ -92,6 +101,7 @@ export class KafkajsConsumer implements StreamsConsumer {
   }
 
   connect(): Promise<void> {
+    this.disconnected = false;
     return kafkajsCall(() => this.consumer.connect());
   }
 
@@ -101,6 +111,11 @@ export class KafkajsConsumer implements StreamsConsumer {
     const { events } = this.consumer;
     this.consumer.on(events.REBALANCING, () => listener.onRevoked?.());
     this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
+      if (this.disconnected) {
+        // A kafkajs restart's join that outlived disconnect(): leave again, once kafkajs marks the runner running (after this event), so its stop applies.
+        setImmediate(() => void this.consumer.disconnect().catch(noop));
+        return;
+      }
       const previous = this.memberId;
       this.memberId = payload.memberId;
       if (previous !== undefined && previous !== payload.memberId) listener.onLost?.(previous, payload.memberId);
@@ -159,6 +174,7 @@ export class KafkajsConsumer implements StreamsConsumer {
   }
 
   disconnect(): Promise<void> {
+    this.disconnected = true;
     return kafkajsCall(() => this.consumer.disconnect());
   }
 }

@@ -3,9 +3,9 @@
  *
  * kafkajs 2.2.4, which the Kafka commands use, arms a timer of minus the current time whenever a
  * connection's request queue is idle (its throttle deadline starts at -1; tulios/kafkajs#1751,
- * open, its proposed fixes not merged), and Node 24 prints a `TimeoutNegativeWarning` for it. Node runs such
- * a timer after 1 ms, which is what kafkajs' check wants, so the line tells whoever runs the CLI
- * nothing.
+ * open, its proposed fixes not merged), and Node 24 prints a `TimeoutNegativeWarning` for it.
+ * Node runs such a timer after 1 ms, which is what kafkajs' check wants, so the line tells
+ * whoever runs the CLI nothing.
  */
 
 /** Whether `warning` is Node's report of kafkajs' idle-queue timer (see the module comment). */

@@ -52,36 +52,127 @@ describe('KafkajsConsumer', () => {
     ]);
   });
 
-  it("leaves the group again when a join kafkajs' own restart began outlives disconnect(), without reporting that membership", async () => {
+  /** A kafkajs consumer whose `run` resolves when the test says (its join), recording the calls. */
+  function scriptedKafka() {
     const listeners = new Map<string, (event: { payload: unknown }) => void>();
-    let disconnects = 0;
+    const calls: string[] = [];
+    const joins: (() => void)[] = [];
     const inner = {
       events: { GROUP_JOIN: 'join', REBALANCING: 'rebalancing', CRASH: 'crash', END_BATCH_PROCESS: 'end-batch' },
       on: (event: string, listener: (event: { payload: unknown }) => void) => void listeners.set(event, listener),
-      connect: async () => {},
+      logger: () => ({ error: (message: string) => void calls.push(`log: ${message}`) }),
+      connect: async () => void calls.push('connect'),
       subscribe: async () => {},
-      disconnect: async () => void disconnects++,
+      run: () => {
+        calls.push('run');
+        return new Promise<void>((resolve) => joins.push(resolve));
+      },
+      disconnect: async () => void calls.push('disconnect'),
     };
-    const kafka = { consumer: () => inner as unknown as Consumer } as unknown as Kafka;
-    const consumer = new KafkajsConsumer(kafka, undefined, { groupId: 'app', sessionTimeoutMs: 6000, heartbeatIntervalMs: 2000 }, DEFAULT_KAFKAJS_FETCH_SIZES);
+    const configs: ConsumerConfig[] = [];
+    const kafka = { consumer: (config: ConsumerConfig) => (configs.push(config), inner as unknown as Consumer) } as unknown as Kafka;
+    const emit = (event: string, payload: unknown): void => listeners.get(event)!({ payload });
+    const joined = (memberId: string): void => {
+      emit('join', { memberId, memberAssignment: { in: [0, 1] } });
+      joins.shift()!();
+    };
+    const crash = (name: string, retryTime?: number): void => {
+      const error = Object.assign(new Error('Connection error'), { name, retryTime });
+      emit('crash', { error, groupId: 'app', restart: false });
+      joins.shift()?.();
+    };
+    return { kafka, calls, joined, crash, configs };
+  }
+
+  async function scriptedConsumer(mayRestart?: () => boolean) {
+    const script = scriptedKafka();
+    const consumer = new KafkajsConsumer(script.kafka, { initialRetryTime: 10 }, { groupId: 'app', sessionTimeoutMs: 6000, heartbeatIntervalMs: 2000, ...(mayRestart === undefined ? {} : { mayRestart }) }, DEFAULT_KAFKAJS_FETCH_SIZES);
     const assigned: string[] = [];
+    const failures: string[] = [];
     await consumer.connect();
-    await consumer.subscribe(['in'], { onAssigned: ({ memberId }) => void assigned.push(memberId) });
-    const join = (memberId: string): void => listeners.get('join')!({ payload: { memberId, memberAssignment: { in: [0, 1] } } });
-    join('member-1');
-    expect(assigned).toEqual(['member-1']);
+    await consumer.subscribe(['in'], { onAssigned: ({ memberId }) => void assigned.push(memberId), onFailed: (error) => void failures.push(String(error)) });
+    return { ...script, consumer, assigned, failures };
+  }
+
+  it('restarts kafkajs itself after a crash kafkajs would restart from, after its retry time, and tells kafkajs not to', async () => {
+    const { consumer, calls, joined, crash, assigned, failures, configs } = await scriptedConsumer();
+    expect(await configs[0]!.retry!.restartOnFailure!(new Error('any'))).toBe(false);
+    const running = consumer.run(async () => {});
+    joined('member-1');
+    await running;
+    crash('KafkaJSNumberOfRetriesExceeded', 30);
+    expect(calls).toEqual(['connect', 'run', 'log: Restarting the consumer in 30ms']);
+    await sleep(60);
+    expect(calls.slice(3)).toEqual(['run']);
+    joined('member-2');
+    expect(assigned).toEqual(['member-1', 'member-2']);
+    expect(failures).toEqual([]);
+  });
+
+  it('reports a crash it does not restart from: not retriable, or the thread said no', async () => {
+    const notRetriable = await scriptedConsumer();
+    void notRetriable.consumer.run(async () => {});
+    notRetriable.crash('KafkaJSNonRetriableError');
+    expect(notRetriable.failures).toHaveLength(1);
+    const refused = await scriptedConsumer(() => false);
+    void refused.consumer.run(async () => {});
+    refused.crash('KafkaJSNumberOfRetriesExceeded', 5);
+    expect(refused.failures).toHaveLength(1);
+    await sleep(30);
+    expect(refused.calls.filter((call) => call === 'run')).toHaveLength(1);
+  });
+
+  it('cancels a restart that has not begun when disconnected', async () => {
+    const { consumer, calls, joined, crash } = await scriptedConsumer();
+    const running = consumer.run(async () => {});
+    joined('member-1');
+    await running;
+    crash('KafkaJSNumberOfRetriesExceeded', 30);
     await consumer.disconnect();
-    expect(disconnects).toBe(1);
-    // kafkajs' restart, scheduled at a crash before the disconnect, finishes joining once the brokers are back.
-    join('member-2');
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(disconnects).toBe(2);
+    await sleep(60);
+    expect(calls.filter((call) => call === 'run')).toHaveLength(1);
+    expect(calls.at(-1)).toBe('disconnect');
+  });
+
+  it('lets a join in progress (a restart while the brokers are down) finish before kafkajs is told to stop, so that its stop leaves the group; that membership is not reported', async () => {
+    // kafkajs' stop() returns at once for a runner still joining and lets the join go on: stopped then, the
+    // consumer would become a member once the brokers are back, holding partitions and processing nothing.
+    const { consumer, calls, joined, crash, assigned } = await scriptedConsumer();
+    const running = consumer.run(async () => {});
+    joined('member-1');
+    await running;
+    crash('KafkaJSNumberOfRetriesExceeded', 5);
+    await sleep(30);
+    expect(calls.filter((call) => call === 'run')).toHaveLength(2);
+    let disconnected = false;
+    const disconnecting = consumer.disconnect().then(() => void (disconnected = true));
+    await sleep(20);
+    expect(disconnected).toBe(false);
+    expect(calls.at(-1)).toBe('run');
+    joined('member-2');
+    await disconnecting;
+    expect(calls.at(-1)).toBe('disconnect');
     expect(assigned).toEqual(['member-1']);
     // Connected again (a consumer reused), its joins count as before.
     await consumer.connect();
-    join('member-3');
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(disconnects).toBe(2);
+    const again = consumer.run(async () => {});
+    joined('member-3');
+    await again;
     expect(assigned).toEqual(['member-1', 'member-3']);
+  });
+
+  it('lets a restart that fails while disconnecting end there: no further restart', async () => {
+    const { consumer, calls, joined, crash } = await scriptedConsumer();
+    const running = consumer.run(async () => {});
+    joined('member-1');
+    await running;
+    crash('KafkaJSNumberOfRetriesExceeded', 5);
+    await sleep(30);
+    const disconnecting = consumer.disconnect();
+    crash('KafkaJSNumberOfRetriesExceeded', 5);
+    await disconnecting;
+    await sleep(30);
+    expect(calls.filter((call) => call === 'run')).toHaveLength(2);
+    expect(calls.at(-1)).toBe('disconnect');
   });
 });

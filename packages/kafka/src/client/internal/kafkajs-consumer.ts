@@ -8,11 +8,19 @@
  * `eachBatch` (only transaction markers or aborted records) come through END_BATCH_PROCESS with
  * no records: they are handed on empty, as they still move the position.
  */
-import { AssignerProtocol, type Assigner, type Consumer, type Kafka, type KafkaConfig, type PartitionAssigner } from 'kafkajs';
+import { AssignerProtocol, type Assigner, type Consumer, type ConsumerRunConfig, type Kafka, type KafkaConfig, type PartitionAssigner } from 'kafkajs';
 import type { ConsumerConfig, FetchedBatch, GroupAssignor, GroupMembershipListener, OffsetCommit, StreamsConsumer, TopicPartitions } from '../kafka-client.js';
 import { fromKafkajs, kafkajsCall } from './kafkajs-errors.js';
 
 function noop(): void {}
+
+/** Whether kafkajs would restart from a crash with this error (its consumer's rule): retries ran out, or the root cause is retriable. */
+function restartable(error: Error & { cause?: unknown }): boolean {
+  if (error.name === 'KafkaJSNumberOfRetriesExceeded') return true;
+  let cause: unknown = error;
+  while (typeof cause === 'object' && cause !== null && (cause as { cause?: unknown }).cause !== undefined) cause = (cause as { cause: unknown }).cause;
+  return (cause as { retriable?: unknown } | null)?.retriable === true;
+}
 
 /**
  * What a fetch of the kafkajs consumer may bring, in record bytes: of one partition
@@ -74,21 +82,28 @@ export class KafkajsConsumer implements StreamsConsumer {
   private memberId: string | undefined;
   private readonly heartbeatIntervalMs: number;
   /**
-   * Set by {@link disconnect}. kafkajs restarts a crashed consumer by itself after a delay (when
-   * `restartOnFailure` said yes at the crash); a disconnect while that restart is still joining the
-   * group (brokers down) does not stop the join, since kafkajs stops only a runner that finished
-   * joining. The join then completes once the brokers are back, and the consumer becomes a member
-   * that holds partitions and processes nothing (a failed thread's, replaced meanwhile). Such a
-   * join leaves the group again at once (see {@link subscribe}).
+   * Restarts after a crash are this adapter's, not kafkajs' (its `restartOnFailure` always says no):
+   * kafkajs' `stop()` stops a runner only once it has joined the group, so a disconnect while its
+   * own restart was still joining (brokers down) left that join going; it completed once the
+   * brokers were back, and the consumer became a member that held partitions and processed nothing
+   * (a failed thread's, replaced meanwhile). Here a pending restart is a timer that
+   * {@link disconnect} cancels, and a join in progress ({@link starting}: the first run or a
+   * restart) is let finish before kafkajs is told to stop, so that its stop leaves the group.
    */
   private disconnected = false;
+  private starting: Promise<void> | undefined;
+  private restartTimer: ReturnType<typeof setTimeout> | undefined;
+  private runConfig: ConsumerRunConfig | undefined;
+  private readonly mayRestart: () => boolean;
+  private readonly initialRetryTimeMs: number;
 
   constructor(kafka: Kafka, retry: KafkaConfig['retry'], config: ConsumerConfig, sizes: KafkajsFetchSizes) {
-    const mayRestart = config.mayRestart;
+    this.mayRestart = config.mayRestart ?? (() => true);
+    this.initialRetryTimeMs = retry?.initialRetryTime ?? 300;
     this.heartbeatIntervalMs = config.heartbeatIntervalMs;
     this.consumer = kafka.consumer({
       groupId: config.groupId,
-      retry: { ...retry, restartOnFailure: async () => mayRestart?.() ?? true },
+      retry: { ...retry, restartOnFailure: async () => false },
       sessionTimeout: config.sessionTimeoutMs,
       heartbeatInterval: config.heartbeatIntervalMs,
       ...(config.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeout: config.rebalanceTimeoutMs }),
@@ -111,18 +126,27 @@ export class KafkajsConsumer implements StreamsConsumer {
     const { events } = this.consumer;
     this.consumer.on(events.REBALANCING, () => listener.onRevoked?.());
     this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
-      if (this.disconnected) {
-        // A kafkajs restart's join that outlived disconnect(): leave again, once kafkajs marks the runner running (after this event), so its stop applies.
-        setImmediate(() => void this.consumer.disconnect().catch(noop));
-        return;
-      }
+      // A join that completed after disconnect() began: that disconnect stops it once it is done (it leaves the group); not a membership to report.
+      if (this.disconnected) return;
       const previous = this.memberId;
       this.memberId = payload.memberId;
       if (previous !== undefined && previous !== payload.memberId) listener.onLost?.(previous, payload.memberId);
       listener.onAssigned?.({ memberId: payload.memberId, generationId: -1, partitions: payload.memberAssignment });
     });
     this.consumer.on(events.CRASH, ({ payload }) => {
-      if (!payload.restart) listener.onFailed?.(fromKafkajs(payload.error));
+      // kafkajs' own rule for a crash it would restart from; it has stopped and disconnected by now.
+      const error = payload.error as Error & { retryTime?: number };
+      if (this.disconnected) return;
+      if (restartable(error) && this.mayRestart()) {
+        const retryTime = error.retryTime || this.initialRetryTimeMs;
+        this.consumer.logger().error(`Restarting the consumer in ${retryTime}ms`, { retryTime, groupId: payload.groupId });
+        this.restartTimer = setTimeout(() => {
+          this.restartTimer = undefined;
+          if (!this.disconnected && this.runConfig !== undefined) this.start(this.runConfig).catch((failure: unknown) => listener.onFailed?.(failure));
+        }, retryTime);
+        return;
+      }
+      listener.onFailed?.(fromKafkajs(payload.error));
     });
   }
 
@@ -133,26 +157,34 @@ export class KafkajsConsumer implements StreamsConsumer {
       const batch: FetchedBatch = { topic: payload.topic, partition: payload.partition, records: [], lastOffset: Number(payload.lastOffset), highWatermark: Number(payload.highWatermark) };
       onBatch(batch, noop).catch((error: unknown) => this.listener.onFailed?.(error));
     });
-    await kafkajsCall(() =>
-      this.consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: !manual,
-        partitionsConsumedConcurrently: 1,
-        eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-          const lastOffset = batch.lastOffset();
-          const fetched: FetchedBatch = { topic: batch.topic, partition: batch.partition, records: batch.messages, lastOffset: Number(lastOffset), highWatermark: Number(batch.highWatermark) };
-          // kafkajs heartbeats only between batches: a batch whose processing and commit outlast the
-          // session (a starved process or broker) would lose the membership. Heartbeat meanwhile, as
-          // the Java consumer's heartbeat thread does; kafkajs' loop sees any error itself after the batch.
-          const keepAlive = setInterval(() => void heartbeat().catch(noop), this.heartbeatIntervalMs);
-          try {
-            await onBatch(fetched, manual ? () => resolveOffset(lastOffset) : noop);
-          } finally {
-            clearInterval(keepAlive);
-          }
-        },
-      }),
-    );
+    this.runConfig = {
+      autoCommit: false,
+      eachBatchAutoResolve: !manual,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+        const lastOffset = batch.lastOffset();
+        const fetched: FetchedBatch = { topic: batch.topic, partition: batch.partition, records: batch.messages, lastOffset: Number(lastOffset), highWatermark: Number(batch.highWatermark) };
+        // kafkajs heartbeats only between batches: a batch whose processing and commit outlast the
+        // session (a starved process or broker) would lose the membership. Heartbeat meanwhile, as
+        // the Java consumer's heartbeat thread does; kafkajs' loop sees any error itself after the batch.
+        const keepAlive = setInterval(() => void heartbeat().catch(noop), this.heartbeatIntervalMs);
+        try {
+          await onBatch(fetched, manual ? () => resolveOffset(lastOffset) : noop);
+        } finally {
+          clearInterval(keepAlive);
+        }
+      },
+    };
+    await this.start(this.runConfig);
+  }
+
+  /** kafkajs' `run`: resolves once the consumer joined the group, or crashed trying (a CRASH event). */
+  private start(config: ConsumerRunConfig): Promise<void> {
+    const starting = kafkajsCall(() => this.consumer.run(config)).finally(() => {
+      if (this.starting === starting) this.starting = undefined;
+    });
+    this.starting = starting;
+    return starting;
   }
 
   pause(partitions: readonly TopicPartitions[]): void {
@@ -173,8 +205,11 @@ export class KafkajsConsumer implements StreamsConsumer {
     );
   }
 
-  disconnect(): Promise<void> {
+  async disconnect(): Promise<void> {
     this.disconnected = true;
-    return kafkajsCall(() => this.consumer.disconnect());
+    clearTimeout(this.restartTimer);
+    // A join in progress is let finish (or fail): stopped before it has joined, kafkajs would let it go on.
+    await this.starting?.catch(noop);
+    await kafkajsCall(() => this.consumer.disconnect());
   }
 }

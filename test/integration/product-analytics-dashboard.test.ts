@@ -93,7 +93,14 @@ describe('the flagship dashboard on Kafka', () => {
   it('shows two instances one whole picture through server-sent events, and follows new input', async () => {
     const topics = defaultOptions.topics;
     await ensureTopics(bootstrapServers(), Object.values(topics), 3);
-    await produceRecords(bootstrapServers(), generateDataSet(3000, { seed: 23, startTime: Date.now() - 30_000, eventsPerSecond: 100 }));
+    // 3,000 events over 30 s, all in one 5-minute window: the page shows the window of the latest
+    // event, and input that crossed a boundary would leave it only the few events past it.
+    const windowMs = 5 * 60_000;
+    const spanMs = 31_000; // 30 s of events, and the generator's jitter of up to 200 ms
+    let firstTime = Date.now() - 30_000;
+    const windowEnd = (Math.floor(firstTime / windowMs) + 1) * windowMs;
+    if (firstTime + spanMs > windowEnd) firstTime = windowEnd - spanMs;
+    await produceRecords(bootstrapServers(), generateDataSet(3000, { seed: 23, startTime: firstTime, eventsPerSecond: 100 }));
 
     const applicationId = `pa-dashboard-${randomUUID().slice(0, 8)}`;
     const instances = await Promise.all(

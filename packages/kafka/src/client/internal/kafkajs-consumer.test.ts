@@ -91,15 +91,19 @@ describe('KafkajsConsumer', () => {
     const failures: string[] = [];
     await consumer.connect();
     await consumer.subscribe(['in'], { onAssigned: ({ memberId }) => void assigned.push(memberId), onFailed: (error) => void failures.push(String(error)) });
-    return { ...script, consumer, assigned, failures };
+    /** Runs the consumer and lets kafkajs' join complete as `memberId`. */
+    const runAndJoin = async (memberId: string): Promise<void> => {
+      const running = consumer.run(async () => {});
+      script.joined(memberId);
+      await running;
+    };
+    return { ...script, consumer, assigned, failures, runAndJoin };
   }
 
   it('restarts kafkajs itself after a crash kafkajs would restart from, after its retry time, and tells kafkajs not to', async () => {
-    const { consumer, calls, joined, crash, assigned, failures, configs } = await scriptedConsumer();
+    const { calls, joined, crash, assigned, failures, configs, runAndJoin } = await scriptedConsumer();
     expect(await configs[0]!.retry!.restartOnFailure!(new Error('any'))).toBe(false);
-    const running = consumer.run(async () => {});
-    joined('member-1');
-    await running;
+    await runAndJoin('member-1');
     crash('KafkaJSNumberOfRetriesExceeded', 30);
     expect(calls).toEqual(['connect', 'run', 'log: Restarting the consumer in 30ms']);
     await sleep(60);
@@ -123,10 +127,8 @@ describe('KafkajsConsumer', () => {
   });
 
   it('cancels a restart that has not begun when disconnected', async () => {
-    const { consumer, calls, joined, crash } = await scriptedConsumer();
-    const running = consumer.run(async () => {});
-    joined('member-1');
-    await running;
+    const { consumer, calls, crash, runAndJoin } = await scriptedConsumer();
+    await runAndJoin('member-1');
     crash('KafkaJSNumberOfRetriesExceeded', 30);
     await consumer.disconnect();
     await sleep(60);
@@ -137,10 +139,8 @@ describe('KafkajsConsumer', () => {
   it('lets a join in progress (a restart while the brokers are down) finish before kafkajs is told to stop, so that its stop leaves the group; that membership is not reported', async () => {
     // kafkajs' stop() returns at once for a runner still joining and lets the join go on: stopped then, the
     // consumer would become a member once the brokers are back, holding partitions and processing nothing.
-    const { consumer, calls, joined, crash, assigned } = await scriptedConsumer();
-    const running = consumer.run(async () => {});
-    joined('member-1');
-    await running;
+    const { consumer, calls, joined, crash, assigned, runAndJoin } = await scriptedConsumer();
+    await runAndJoin('member-1');
     crash('KafkaJSNumberOfRetriesExceeded', 5);
     await sleep(30);
     expect(calls.filter((call) => call === 'run')).toHaveLength(2);
@@ -155,17 +155,13 @@ describe('KafkajsConsumer', () => {
     expect(assigned).toEqual(['member-1']);
     // Connected again (a consumer reused), its joins count as before.
     await consumer.connect();
-    const again = consumer.run(async () => {});
-    joined('member-3');
-    await again;
+    await runAndJoin('member-3');
     expect(assigned).toEqual(['member-1', 'member-3']);
   });
 
   it('lets a restart that fails while disconnecting end there: no further restart', async () => {
-    const { consumer, calls, joined, crash } = await scriptedConsumer();
-    const running = consumer.run(async () => {});
-    joined('member-1');
-    await running;
+    const { consumer, calls, crash, runAndJoin } = await scriptedConsumer();
+    await runAndJoin('member-1');
     crash('KafkaJSNumberOfRetriesExceeded', 5);
     await sleep(30);
     const disconnecting = consumer.disconnect();

@@ -4,9 +4,10 @@
  * {@link GroupMembershipListener} calls: REBALANCING is the revoke (kafkajs has no revoke
  * callback, and the old generation's commits are still accepted then), GROUP_JOIN the
  * assignment (a member id other than the last one's means the membership was lost meanwhile),
- * a CRASH kafkajs will not restart from the failure. Batches kafkajs skips without calling
- * `eachBatch` (only transaction markers or aborted records) come through END_BATCH_PROCESS with
- * no records: they are handed on empty, as they still move the position.
+ * a CRASH a restart (this adapter's, after kafkajs' retry time) or, when none is due, the
+ * failure. Batches kafkajs skips without calling `eachBatch` (only transaction markers or
+ * aborted records) come through END_BATCH_PROCESS with no records: they are handed on empty, as
+ * they still move the position.
  */
 import { AssignerProtocol, type Assigner, type Consumer, type ConsumerRunConfig, type Kafka, type KafkaConfig, type PartitionAssigner } from 'kafkajs';
 import type { ConsumerConfig, FetchedBatch, GroupAssignor, GroupMembershipListener, OffsetCommit, StreamsConsumer, TopicPartitions } from '../kafka-client.js';
@@ -134,9 +135,9 @@ export class KafkajsConsumer implements StreamsConsumer {
       listener.onAssigned?.({ memberId: payload.memberId, generationId: -1, partitions: payload.memberAssignment });
     });
     this.consumer.on(events.CRASH, ({ payload }) => {
+      if (this.disconnected) return;
       // kafkajs' own rule for a crash it would restart from; it has stopped and disconnected by now.
       const error = payload.error as Error & { retryTime?: number };
-      if (this.disconnected) return;
       if (restartable(error) && this.mayRestart()) {
         const retryTime = error.retryTime || this.initialRetryTimeMs;
         this.consumer.logger().error(`Restarting the consumer in ${retryTime}ms`, { retryTime, groupId: payload.groupId });

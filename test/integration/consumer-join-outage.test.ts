@@ -41,16 +41,21 @@ async function untilGroupEmpty(admin: Admin, groupId: string): Promise<void> {
   });
 }
 
+/** A private broker with a topic of two partitions, and an admin client of it (for the group's members). */
+async function brokerWithTopic(topic: string): Promise<{ broker: PrivateBroker; admin: Admin }> {
+  const broker = await PrivateBroker.create();
+  const admin = new Kafka({ clientId: `${topic}-test`, brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  onTestFinished(() => admin.disconnect());
+  await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+  return { broker, admin };
+}
+
 describe('a group consumer across a broker outage', () => {
   it('is no member of the group once the broker is back when it was disconnected while its first join waited for the broker', { timeout: 180_000 }, async () => {
-    const broker = await PrivateBroker.create();
     const topic = 'join-race-in';
     const groupId = 'join-race';
-    const kafka = new Kafka({ clientId: 'join-race-test', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    onTestFinished(() => admin.disconnect());
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    const { broker, admin } = await brokerWithTopic(topic);
 
     const clientId = 'join-race';
     const supplier =
@@ -77,14 +82,9 @@ describe('a group consumer across a broker outage', () => {
 
   // The race is kafkajs' own (its restart and its stop); @platformatic/kafka's consumer has no such restart.
   it.skipIf(clientName === 'platformatic')('is no member of the group once the broker is back when it was disconnected while a kafkajs restart was joining', { timeout: 180_000 }, async () => {
-    const broker = await PrivateBroker.create();
     const topic = 'restart-race-in';
     const groupId = 'restart-race';
-    const kafka = new Kafka({ clientId: 'restart-race-test', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    onTestFinished(() => admin.disconnect());
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    const { broker, admin } = await brokerWithTopic(topic);
 
     const logged: string[] = [];
     const note = (message: string): void => void logged.push(message);

@@ -6,7 +6,7 @@
  */
 import type { KafkaClientSupplier, KafkaStreamsOptions, StreamThreadContext } from '@tributary/kafka';
 import { StreamsBuilder, type Topology } from '@tributary/streams';
-import { LevelStores } from '@tributary/level';
+import { levelStoreSuppliers } from '../../../examples/product-analytics/src/stores.js';
 import { buildTopology, defaultOptions, type ProductAnalyticsTopics } from '../../../examples/product-analytics/src/topology.js';
 
 /** What the topology needs to know of a run; passed to the app as JSON in {@link topologyEnvironmentVariable}. */
@@ -44,7 +44,7 @@ export function flagshipOutputTopics(settings: FlagshipSettings): string[] {
 }
 
 export function buildFlagship(settings: FlagshipSettings): Topology {
-  const storeSuppliers = LevelStores.dslStoreSuppliers();
+  const storeSuppliers = levelStoreSuppliers();
   return buildTopology(new StreamsBuilder({ dslStoreSuppliers: storeSuppliers }), {
     storeSuppliers,
     emitFinalOnly: settings.emitFinalOnly,

@@ -6,12 +6,12 @@
 import { mkdir } from 'node:fs/promises';
 import { EmbeddedRunner, StreamsBuilder, type Logger } from '@tributary/streams';
 import { RouteTable } from '@tributary/kafka/http';
-import { LevelStores } from '@tributary/level';
 import type { RunCommand } from './cli-options.js';
 import { Dashboard, type Throughput } from './dashboard.js';
 import { EventGenerator } from './generator.js';
 import type { Alert, CategoryStats, ProductStats } from './model.js';
 import { buildTopology, defaultOptions } from './topology.js';
+import { levelStoreSuppliers } from './stores.js';
 import { RateSampler, serveRoutes, WebDashboard, type ListeningServer } from './web-dashboard.js';
 import { embeddedReader, feedAlerts } from './web-dashboard-data.js';
 
@@ -38,7 +38,7 @@ const commitIntervalMs = 1000;
 /** Runs until the duration or event count is reached, or `stop` resolves (a signal); then commits and closes. */
 export async function runEmbedded(command: RunCommand, terminal: Terminal, stop: Promise<void>): Promise<void> {
   const topics = defaultOptions.topics;
-  const storeSuppliers = LevelStores.dslStoreSuppliers();
+  const storeSuppliers = levelStoreSuppliers();
   const topology = buildTopology(new StreamsBuilder({ dslStoreSuppliers: storeSuppliers }), { storeSuppliers, emitFinalOnly: command.emitFinalOnly });
   await mkdir(command.stateDir, { recursive: true });
   const runner = await EmbeddedRunner.start(topology, { applicationId: command.applicationId, logger: quietLogger }, { stateDir: command.stateDir, commitIntervalMs });

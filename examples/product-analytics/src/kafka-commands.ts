@@ -7,13 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { KafkaStreams, type KafkaClientSupplier } from '@tributary/kafka';
 import { StreamsBuilder } from '@tributary/streams';
-import { LevelStores } from '@tributary/level';
 import type { ProduceCommand, RunCommand, TailCommand } from './cli-options.js';
 import { formatAlert, streamTimeAhead } from './dashboard.js';
 import { quietLogger, type Terminal } from './embedded.js';
 import { resolvePort, startKafkaDashboard, type KafkaDashboard } from './kafka-dashboard.js';
 import { EventGenerator, type GeneratedRecord } from './generator.js';
 import type { Alert, CategoryStats, ProductStats, ProductTrend } from './model.js';
+import { levelStoreSuppliers } from './stores.js';
 import { buildTopology, defaultOptions, type ProductAnalyticsTopics } from './topology.js';
 
 function client(bootstrapServers: string, clientId: string): Kafka {
@@ -154,7 +154,7 @@ async function platformaticSupplier(bootstrapServers: string, clientId: string):
 export async function runOnKafka(command: RunCommand, terminal: Terminal, stop: Promise<void>): Promise<void> {
   const topics = defaultOptions.topics;
   const bootstrapServers = command.bootstrapServers!;
-  const storeSuppliers = LevelStores.dslStoreSuppliers();
+  const storeSuppliers = levelStoreSuppliers();
   const topology = buildTopology(new StreamsBuilder({ dslStoreSuppliers: storeSuppliers }), { storeSuppliers, emitFinalOnly: command.emitFinalOnly });
   // With --http, the instance's address goes into the group metadata (`applicationServer`), so
   // every instance's dashboard reads every instance's stores; port 0 is resolved first for that.

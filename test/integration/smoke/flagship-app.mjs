@@ -11,9 +11,9 @@
  *
  * It speaks JSON event lines on stdout and exits as app-process.mjs describes.
  */
+import { levelStoreSuppliers } from '@tributary/example-product-analytics/dist/stores.js';
 import { buildTopology } from '@tributary/example-product-analytics/dist/topology.js';
 import { KafkaStreams } from '@tributary/kafka';
-import { LevelStores } from '@tributary/level';
 import { StreamsBuilder } from '@tributary/streams';
 import { readConfig, runApp, streamsOptions } from './app-process.mjs';
 
@@ -21,7 +21,7 @@ const topicNames = ['events', 'catalog', 'deadLetter', 'productAnalytics', 'cate
 
 runApp(() => {
   const config = readConfig('flagship-app', ['bootstrap', 'applicationId', 'stateDir'], topicNames);
-  const storeSuppliers = LevelStores.dslStoreSuppliers();
+  const storeSuppliers = levelStoreSuppliers();
   const topology = buildTopology(new StreamsBuilder({ dslStoreSuppliers: storeSuppliers }), { storeSuppliers, topics: config.topics });
   return new KafkaStreams(topology, streamsOptions(config));
 });

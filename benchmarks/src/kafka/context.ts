@@ -14,6 +14,13 @@ import { nodeFor, type AppNodes } from './node-binaries.js';
 import type { AppSettings, BenchClient, BenchGuarantee } from './protocol.js';
 import { pipeOutputTopic } from './pipe-topology.js';
 
+/**
+ * The Java reference's heap cap, MB (`-Xmx`). The `heap-cap` scenarios give the Tributary app the
+ * same cap on its old generation (`--max-old-space-size`), so that both runtimes size their heaps
+ * against one limit.
+ */
+export const javaHeapMb = 1024;
+
 /** Sizes and repetitions of a mode (`--quick` or `--full`). */
 export interface ModeSettings {
   readonly name: 'quick' | 'full';
@@ -121,6 +128,11 @@ export interface FlagshipApp {
    * absent (16 MB on Node 20, 64 MB on Node 24 without pointer compression).
    */
   readonly semiSpaceMb?: number;
+  /**
+   * Tributary only: a cap on the app's V8 old generation, MB (`--max-old-space-size`); none when
+   * absent (V8 sizes it from the machine's memory, 4 GB here).
+   */
+  readonly oldSpaceMb?: number;
 }
 
 /** Creates the outputs and starts the app as a child process; its group id is `applicationId`. */
@@ -141,10 +153,13 @@ export async function startFlagship(context: Context, app: FlagshipApp, data: Pi
       ...(app.topology === undefined ? {} : { topology: app.topology }),
       ...(app.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: app.sessionTimeoutMs, heartbeatIntervalMs: Math.floor(app.sessionTimeoutMs / 3) }),
     };
-    const nodeFlags = app.semiSpaceMb === undefined ? [] : [`--max-semi-space-size=${app.semiSpaceMb}`];
+    const nodeFlags = [
+      ...(app.semiSpaceMb === undefined ? [] : [`--max-semi-space-size=${app.semiSpaceMb}`]),
+      ...(app.oldSpaceMb === undefined ? [] : [`--max-old-space-size=${app.oldSpaceMb}`]),
+    ];
     return new Child(applicationId, nodeFor(context.nodes, app.client).path, [...nodeFlags, join(context.distDirectory, 'app.js'), JSON.stringify(settings)], { [topologyEnvironmentVariable]: JSON.stringify(flagship) });
   }
-  const args = ['-Xmx1g', '-jar', context.javaJar, '--bootstrap-servers', context.broker.bootstrap, '--application-id', applicationId];
+  const args = [`-Xmx${javaHeapMb}m`, '-jar', context.javaJar, '--bootstrap-servers', context.broker.bootstrap, '--application-id', applicationId];
   args.push('--events-topic', data.eventsTopic, '--catalog-topic', data.catalogTopic, '--output-prefix', flagship.outputPrefix);
   args.push('--guarantee', app.guarantee === 'at_least_once' ? 'at_least_once' : 'exactly_once_v2', '--threads', String(app.threads));
   args.push('--state-dir', stateDirectory, '--commit-interval-ms', String(app.commitIntervalMs));

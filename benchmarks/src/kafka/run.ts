@@ -14,7 +14,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeMachine } from '../harness.js';
 import { ensureBroker, kafkaClient, stopBroker, Topics } from './cluster.js';
-import { javaUnavailable, type Context, type ModeSettings } from './context.js';
+import { javaHeapMb, javaUnavailable, type Context, type ModeSettings } from './context.js';
 import { eosCommitScenarios } from './eos-commits.js';
 import { runKeyedState } from './keyed-state.js';
 import { runLatency } from './latency.js';
@@ -27,7 +27,7 @@ import { runCeiling, runEngine, runFlagship } from './throughput.js';
 const usage = `Usage: pnpm bench:kafka [--quick | --full] [--only scenario,...] [--events N] [--runs N] [--latency-rate N] [--state-keys N] [--app-node current|24|PATH] [--no-java-build] [--latency-hops]
   --quick          a few minutes: 50,000 events, 1 run, latency at 2,000 events/s, recovery over 100,000 keys (default)
   --full           1,000,000 events, 3 runs, latency at 5,000 events/s, recovery over 1,000,000 keys
-  --only           scenario ids or groups: ceiling, pipe, tributary, kstreams, platformatic, engine, latency, latency10k, recovery, scaling, eos-commits, state, semi-space
+  --only           scenario ids or groups: ceiling, pipe, tributary, kstreams, platformatic, engine, latency, latency10k, recovery, scaling, eos-commits, state, semi-space, heap-cap
   --events N       events pre-loaded for the throughput scenarios (overrides the mode)
   --runs N         runs per scenario (overrides the mode)
   --latency-rate N events/s of the latency scenarios (overrides the mode)
@@ -136,6 +136,17 @@ function scenarioList(mode: ModeSettings): { result: ScenarioResult; group: stri
         group: 'semi-space',
         result: { id: `${twin}-semi16`, kind: 'throughput', label: `Tributary, ${words}, 1 thread, --max-semi-space-size=16`, runs: [], reference: `kstreams-${short}-1t`, ...(client === 'platformatic' ? { client } : {}) },
         run: (context) => runFlagship(context, { implementation: 'tributary', guarantee, threads: 1, client, semiSpaceMb }),
+      });
+    }
+  }
+  // The one-thread rows with the app's old generation capped as the JVM's heap is (-Xmx).
+  for (const client of ['kafkajs', 'platformatic'] as const) {
+    for (const [short, guarantee, words] of guarantees) {
+      const twin = `tributary-${client === 'platformatic' ? 'pf-' : ''}${short}-1t`;
+      list.push({
+        group: 'heap-cap',
+        result: { id: `${twin}-heap${javaHeapMb}`, kind: 'throughput', label: `Tributary, ${words}, 1 thread, --max-old-space-size=${javaHeapMb}`, runs: [], reference: `kstreams-${short}-1t`, ...(client === 'platformatic' ? { client } : {}) },
+        run: (context) => runFlagship(context, { implementation: 'tributary', guarantee, threads: 1, client, oldSpaceMb: javaHeapMb }),
       });
     }
   }

@@ -73,6 +73,7 @@ async function main(): Promise<void> {
     processingGuarantee: settings.guarantee as KafkaStreamsOptions['processingGuarantee'],
     ...(counting === undefined ? {} : { client: counting.supplier }),
     commitIntervalMs: settings.commitIntervalMs,
+    ...(settings.cacheMaxBytes === undefined ? {} : { cacheMaxBytes: settings.cacheMaxBytes }),
     logger,
     ...(settings.metricsOff === true ? { appConfigs: { [perRecordSensorsOffConfig]: true } } : {}),
     ...(settings.sessionTimeoutMs === undefined ? {} : { consumer: { sessionTimeoutMs: settings.sessionTimeoutMs, heartbeatIntervalMs: settings.heartbeatIntervalMs } }),

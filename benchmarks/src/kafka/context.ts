@@ -133,6 +133,12 @@ export interface FlagshipApp {
    * absent (V8 sizes it from the machine's memory, 4 GB here).
    */
   readonly oldSpaceMb?: number;
+  /**
+   * The record caches' budget, bytes (Tributary's `cacheMaxBytes`, Kafka Streams'
+   * `statestore.cache.max.bytes`); each implementation's default (10 MiB) when absent. 0 turns
+   * the caches off: every update is forwarded as it happens, not at the next commit.
+   */
+  readonly cacheMaxBytes?: number;
 }
 
 /** Creates the outputs and starts the app as a child process; its group id is `applicationId`. */
@@ -149,6 +155,7 @@ export async function startFlagship(context: Context, app: FlagshipApp, data: Pi
       threads: app.threads,
       commitIntervalMs: app.commitIntervalMs,
       metricsIntervalMs: 200,
+      ...(app.cacheMaxBytes === undefined ? {} : { cacheMaxBytes: app.cacheMaxBytes }),
       ...(app.metricsOff === true ? { metricsOff: true } : {}),
       ...(app.topology === undefined ? {} : { topology: app.topology }),
       ...(app.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: app.sessionTimeoutMs, heartbeatIntervalMs: Math.floor(app.sessionTimeoutMs / 3) }),
@@ -163,6 +170,7 @@ export async function startFlagship(context: Context, app: FlagshipApp, data: Pi
   args.push('--events-topic', data.eventsTopic, '--catalog-topic', data.catalogTopic, '--output-prefix', flagship.outputPrefix);
   args.push('--guarantee', app.guarantee === 'at_least_once' ? 'at_least_once' : 'exactly_once_v2', '--threads', String(app.threads));
   args.push('--state-dir', stateDirectory, '--commit-interval-ms', String(app.commitIntervalMs));
+  if (app.cacheMaxBytes !== undefined) args.push('--cache-max-bytes', String(app.cacheMaxBytes));
   return new Child(applicationId, 'java', args);
 }
 

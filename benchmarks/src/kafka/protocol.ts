@@ -78,6 +78,8 @@ export interface AppSettings {
   readonly metricsIntervalMs: number;
   /** Turn the engine's per-record metric sensors off (the metrics-cost comparison). */
   readonly metricsOff?: boolean;
+  /** The record caches' budget, bytes (`cacheMaxBytes`); the runtime's default (10 MiB) when absent. */
+  readonly cacheMaxBytes?: number;
 }
 
 /** The pipes' settings (`pipe.js` on kafkajs, `pipe-platformatic.js`; first argument). */

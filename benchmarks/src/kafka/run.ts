@@ -27,7 +27,7 @@ import { runCeiling, runEngine, runFlagship } from './throughput.js';
 const usage = `Usage: pnpm bench:kafka [--quick | --full] [--only scenario,...] [--events N] [--runs N] [--latency-rate N] [--state-keys N] [--app-node current|24|PATH] [--no-java-build] [--latency-hops]
   --quick          a few minutes: 50,000 events, 1 run, latency at 2,000 events/s, recovery over 100,000 keys (default)
   --full           1,000,000 events, 3 runs, latency at 5,000 events/s, recovery over 1,000,000 keys
-  --only           scenario ids or groups: ceiling, pipe, tributary, kstreams, platformatic, engine, latency, latency10k, recovery, scaling, eos-commits, state, semi-space, heap-cap
+  --only           scenario ids or groups: ceiling, pipe, tributary, kstreams, platformatic, engine, metrics-off, latency, latency10k, latency-nocache, recovery, scaling, eos-commits, state, semi-space, heap-cap
   --events N       events pre-loaded for the throughput scenarios (overrides the mode)
   --runs N         runs per scenario (overrides the mode)
   --latency-rate N events/s of the latency scenarios (overrides the mode)
@@ -91,6 +91,9 @@ const semiSpaceMb = 16;
 
 /** The input rate of the `latency10k` scenarios, events/s. */
 const highLatencyRate = 10_000;
+
+/** The input rate of the `latency-nocache` scenarios, events/s: with every update sent, neither implementation keeps up with 10,000 here. */
+const noCacheLatencyRate = 2_000;
 
 /** Every scenario, in the order they run within a round. */
 function scenarioList(mode: ModeSettings): { result: ScenarioResult; group: string; run: (context: Context) => Promise<ScenarioResult['runs'][number]> }[] {
@@ -165,6 +168,14 @@ function scenarioList(mode: ModeSettings): { result: ScenarioResult; group: stri
       group: 'latency10k',
       result: { id: `latency10k-${implementation}-alo`, kind: 'latency', label: `${implementation === 'tributary' ? 'Tributary' : 'Kafka Streams (Java)'}, at-least-once, 10,000 events/s`, runs: [] },
       run: (context) => runLatency(context, { implementation: implementation === 'tributary' ? 'tributary' : 'kafka-streams', guarantee: 'at_least_once', threads: 1 }, highLatencyRate),
+    });
+  }
+  // Latency with the record caches off on both sides (`statestore.cache.max.bytes=0`): every update goes out as it happens, so the wait for the next commit is no floor.
+  for (const implementation of ['tributary', 'kstreams'] as const) {
+    list.push({
+      group: 'latency-nocache',
+      result: { id: `latency-nocache-${implementation}-alo`, kind: 'latency', label: `${implementation === 'tributary' ? 'Tributary' : 'Kafka Streams (Java)'}, at-least-once, 2,000 events/s, record caches off`, runs: [] },
+      run: (context) => runLatency(context, { implementation: implementation === 'tributary' ? 'tributary' : 'kafka-streams', guarantee: 'at_least_once', threads: 1, cacheMaxBytes: 0 }, noCacheLatencyRate),
     });
   }
   list.push({ group: 'recovery', result: { id: 'recovery', kind: 'recovery', label: 'Tributary, at-least-once, 2 instances, kill -9 one', runs: [] }, run: runRecovery });

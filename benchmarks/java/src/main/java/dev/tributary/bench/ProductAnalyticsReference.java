@@ -340,7 +340,7 @@ public final class ProductAnalyticsReference {
   private static final String USAGE = String.join("\n",
       "Usage: java -jar product-analytics-reference.jar --bootstrap-servers HOST:PORT --application-id ID",
       "         --events-topic T --catalog-topic C --output-prefix P --guarantee at_least_once|exactly_once_v2",
-      "         --threads N --state-dir DIR --commit-interval-ms MS [--emit-final-only] [--describe]",
+      "         --threads N --state-dir DIR --commit-interval-ms MS [--cache-max-bytes B] [--emit-final-only] [--describe]",
       "Prints JSON lines on stdout: {\"event\":\"state\",...} on state changes and",
       "{\"event\":\"metrics\",\"processed\":N,\"ts\":epochMs} every second. SIGTERM closes cleanly.");
 
@@ -377,7 +377,7 @@ public final class ProductAnalyticsReference {
         System.exit(2);
       }
     }
-    List<String> known = List.of("bootstrap-servers", "application-id", "events-topic", "catalog-topic", "output-prefix", "guarantee", "threads", "state-dir", "commit-interval-ms");
+    List<String> known = List.of("bootstrap-servers", "application-id", "events-topic", "catalog-topic", "output-prefix", "guarantee", "threads", "state-dir", "commit-interval-ms", "cache-max-bytes");
     for (String flag : flags.keySet()) {
       if (!known.contains(flag)) {
         System.err.println("Unknown flag --" + flag + ".\n" + USAGE);
@@ -411,6 +411,7 @@ public final class ProductAnalyticsReference {
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.parseInt(flags.getOrDefault("threads", "1")));
     props.put(StreamsConfig.STATE_DIR_CONFIG, flags.getOrDefault("state-dir", "/tmp/product-analytics-reference"));
     if (flags.containsKey("commit-interval-ms")) props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.parseLong(flags.get("commit-interval-ms")));
+    if (flags.containsKey("cache-max-bytes")) props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.parseLong(flags.get("cache-max-bytes")));
     // A catalog value no serde can read is logged and skipped, not fatal (events never reach a
     // serde: they are read as bytes and rejected to the dead-letter topic).
     props.put(StreamsConfig.DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);

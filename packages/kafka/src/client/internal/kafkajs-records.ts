@@ -47,6 +47,11 @@ export function selfEncodingMessages(messages: readonly Message[]): Message[] {
   return copy;
 }
 
+/** Whether `messages` came from {@link selfEncodingMessages}: the runtime's own, as it sends them. */
+export function isSelfEncoding(messages: unknown): messages is Message[] {
+  return Array.isArray(messages) && (messages as { map?: unknown }).map === mapMessages;
+}
+
 /**
  * `Array.prototype.map`, except when the callback turns a message into kafkajs' encoded record:
  * then the records are encoded here, after the first (see the module's comment).
@@ -73,7 +78,7 @@ function isEncodedBytes(value: unknown): value is EncodedBytes {
   return typeof value === 'object' && value !== null && Buffer.isBuffer((value as EncodedBytes).buf) && Buffer.isBuffer((value as EncodedBytes).buffer);
 }
 
-/** Reused across requests: each record's body size, then its timestamp delta. */
+/** Reused across requests: each record's body size, then its timestamp delta, by its index in what is being encoded. */
 let bodySizes = new Float64Array(256);
 let timestampDeltas = new Float64Array(256);
 
@@ -86,16 +91,34 @@ function encodeRecords(messages: readonly Message[], firstRecord: Buffer): Buffe
   const firstTimestamp = timestampOf(messages[0]!);
   const firstDelta = timestampDeltaOf(firstRecord);
   if (firstTimestamp === undefined || firstDelta === undefined) return undefined;
-  const batchTimestamp = firstTimestamp - firstDelta;
-  const count = messages.length;
-  if (bodySizes.length < count) {
-    bodySizes = new Float64Array(count * 2);
-    timestampDeltas = new Float64Array(count * 2);
-  }
+  reserveRecords(messages.length);
+  const total = measureRecords(messages, firstTimestamp - firstDelta, 0);
+  if (total === undefined) return undefined;
+  const out = Buffer.allocUnsafe(total);
+  const end = writeRecords(out, 0, messages, 0);
+  if (end !== total || firstRecord.length !== varintSize(zigzag(bodySizes[0]!)) + bodySizes[0]! || !out.subarray(0, firstRecord.length).equals(firstRecord)) return undefined;
+  return out;
+}
+
+/** Makes room in the scratch arrays for `count` records. */
+export function reserveRecords(count: number): void {
+  if (bodySizes.length >= count) return;
+  bodySizes = new Float64Array(count * 2);
+  timestampDeltas = new Float64Array(count * 2);
+}
+
+/**
+ * The bytes of the messages' records in a batch whose first timestamp is `batchTimestamp`, each
+ * record's sizes kept at `from` + its index for {@link writeRecords} (room reserved with
+ * {@link reserveRecords}); undefined when kafkajs should encode them (a message without a timestamp
+ * of its own, a key or value not a `Buffer`, headers kafkajs would reject). `timestamps`, when
+ * given, holds each message's timestamp already read, at `from` + its index.
+ */
+export function measureRecords(messages: readonly Message[], batchTimestamp: number, from: number, timestamps?: Float64Array): number | undefined {
   let total = 0;
-  for (let index = 0; index < count; index++) {
+  for (let index = 0; index < messages.length; index++) {
     const message = messages[index]!;
-    const timestamp = timestampOf(message);
+    const timestamp = timestamps === undefined ? timestampOf(message) : timestamps[from + index]!;
     if (timestamp === undefined) return undefined;
     const delta = timestamp - batchTimestamp;
     const keySize = bytesSize(message.key);
@@ -103,24 +126,27 @@ function encodeRecords(messages: readonly Message[], firstRecord: Buffer): Buffe
     const headersSize = headersSizeOf(message.headers);
     if (!(Math.abs(delta) < MAX_DELTA) || keySize < 0 || valueSize < 0 || headersSize < 0) return undefined;
     const bodySize = 1 + varintSize(zigzag(delta)) + varintSize(zigzag(index)) + keySize + valueSize + headersSize;
-    bodySizes[index] = bodySize;
-    timestampDeltas[index] = delta;
+    bodySizes[from + index] = bodySize;
+    timestampDeltas[from + index] = delta;
     total += varintSize(zigzag(bodySize)) + bodySize;
   }
-  const out = Buffer.allocUnsafe(total);
-  let offset = 0;
-  for (let index = 0; index < count; index++) {
+  return total;
+}
+
+/** Writes the records {@link measureRecords} measured from `from` into `out` at `start`; returns where they end. */
+export function writeRecords(out: Buffer, start: number, messages: readonly Message[], from: number): number {
+  let offset = start;
+  for (let index = 0; index < messages.length; index++) {
     const message = messages[index]!;
-    offset = writeVarint(out, offset, zigzag(bodySizes[index]!));
+    offset = writeVarint(out, offset, zigzag(bodySizes[from + index]!));
     out[offset++] = 0; // attributes: none used
-    offset = writeVarint(out, offset, zigzag(timestampDeltas[index]!));
+    offset = writeVarint(out, offset, zigzag(timestampDeltas[from + index]!));
     offset = writeVarint(out, offset, zigzag(index));
     offset = writeBytes(out, offset, message.key as Buffer | null | undefined);
     offset = writeBytes(out, offset, message.value as Buffer | null);
     offset = writeHeaders(out, offset, message.headers);
   }
-  if (offset !== total || firstRecord.length !== varintSize(zigzag(bodySizes[0]!)) + bodySizes[0]! || !out.subarray(0, firstRecord.length).equals(firstRecord)) return undefined;
-  return out;
+  return offset;
 }
 
 /** kafkajs' `message.timestamp || Date.now()`: only a given timestamp is taken here. */

@@ -2,7 +2,8 @@
  * The default {@link KafkaClientSupplier}: every client on one kafkajs `Kafka` instance built
  * from the application's `kafka` options, its sockets in one registry (so `shutdown()` ends them
  * all, connects kafkajs is still retrying included), its log lines in the application's logger,
- * and kafkajs' read_committed filter replaced by a correct one (see `read-committed.ts`).
+ * kafkajs' read_committed filter replaced by a correct one (see `read-committed.ts`), and its
+ * produce requests written in one pass (`kafkajs-produce-request.ts`).
  */
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import type { Logger } from '@tributary/streams';
@@ -11,6 +12,7 @@ import type { KafkaClientSupplier } from '../kafka-client.js';
 import { KafkajsAdmin } from './kafkajs-admin.js';
 import { KafkajsConsumer, type KafkajsFetchSizes } from './kafkajs-consumer.js';
 import { clientLogCreator } from './kafkajs-log.js';
+import { installProduceRequestEncoder } from './kafkajs-produce-request.js';
 import { KafkajsProducer, KafkajsTransactionalProducer } from './kafkajs-producer.js';
 import { SocketRegistry } from './kafkajs-sockets.js';
 
@@ -28,6 +30,7 @@ export interface KafkajsSupplierOptions {
 
 export function kafkajsClientSupplier(options: KafkajsSupplierOptions): KafkaClientSupplier {
   installReadCommittedFilter();
+  installProduceRequestEncoder();
   const sockets = new SocketRegistry(options.kafka.socketFactory);
   const config: KafkaConfig = {
     ...options.kafka,

@@ -8,6 +8,8 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { FetchedBatch, GroupAssignment, GroupAssignor, KafkaClientSupplier, StreamsConsumer } from '../../packages/kafka/src/client/kafka-client.js';
+import { fetchResponseReaderVerified } from '../../packages/kafka/src/client/internal/kafkajs-fetch-response.js';
+import { produceRequestEncoderVerified } from '../../packages/kafka/src/client/internal/kafkajs-produce-request.js';
 import { withTimeout } from '../../packages/kafka/src/internal/with-timeout.js';
 import { clientName } from './helpers/client-option.mjs';
 import { supplierUnderTest } from './helpers/client-under-test.js';
@@ -156,6 +158,11 @@ describe(`the Kafka client seam on ${clientName}`, () => {
     await admin.deleteRecords(topic, [{ partition: 0, offset: 2 }]);
     expect((await byPartition())[0]).toEqual({ partition: 0, low: 2, high: 3 });
     expect(read.failures).toEqual([]);
+    if (clientName === 'kafkajs') {
+      // The adapter wrote these produce requests and read these fetch responses itself, the first of each checked against kafkajs' own.
+      expect(produceRequestEncoderVerified()).toBe(true);
+      expect(fetchResponseReaderVerified()).toBe(true);
+    }
   });
 
   it('rebalances two members with the runtime-style assignor: disjoint partitions, each member its own assignment user data', async () => {

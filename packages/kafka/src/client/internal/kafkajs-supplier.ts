@@ -2,8 +2,9 @@
  * The default {@link KafkaClientSupplier}: every client on one kafkajs `Kafka` instance built
  * from the application's `kafka` options, its sockets in one registry (so `shutdown()` ends them
  * all, connects kafkajs is still retrying included), its log lines in the application's logger,
- * kafkajs' read_committed filter replaced by a correct one (see `read-committed.ts`), and its
- * produce requests written in one pass (`kafkajs-produce-request.ts`).
+ * kafkajs' read_committed filter replaced by a correct one (see `read-committed.ts`), its
+ * produce requests written and its fetch responses read in one pass (`kafkajs-produce-request.ts`,
+ * `kafkajs-fetch-response.ts`).
  */
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import type { Logger } from '@tributary/streams';
@@ -12,6 +13,7 @@ import type { KafkaClientSupplier } from '../kafka-client.js';
 import { KafkajsAdmin } from './kafkajs-admin.js';
 import { KafkajsConsumer, type KafkajsFetchSizes } from './kafkajs-consumer.js';
 import { clientLogCreator } from './kafkajs-log.js';
+import { installFetchResponseReader } from './kafkajs-fetch-response.js';
 import { installProduceRequestEncoder } from './kafkajs-produce-request.js';
 import { KafkajsProducer, KafkajsTransactionalProducer } from './kafkajs-producer.js';
 import { SocketRegistry } from './kafkajs-sockets.js';
@@ -31,6 +33,7 @@ export interface KafkajsSupplierOptions {
 export function kafkajsClientSupplier(options: KafkajsSupplierOptions): KafkaClientSupplier {
   installReadCommittedFilter();
   installProduceRequestEncoder();
+  installFetchResponseReader();
   const sockets = new SocketRegistry(options.kafka.socketFactory);
   const config: KafkaConfig = {
     ...options.kafka,

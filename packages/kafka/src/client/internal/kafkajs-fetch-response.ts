@@ -108,23 +108,18 @@ class Reader {
 
   /** A zigzag varint of at most four bytes (kafkajs' 32-bit varint reads these exactly). */
   varint(): number {
-    let unsigned = 0;
-    let scale = 1;
-    for (let count = 0; count < 4; count++) {
-      this.need(1);
-      const byte = this.bytes[this.offset++]!;
-      unsigned += (byte & 0x7f) * scale;
-      if (byte < 0x80) return unsigned % 2 === 0 ? unsigned / 2 : -(unsigned + 1) / 2;
-      scale *= 128;
-    }
-    throw notTaken;
+    return this.zigzag(4);
   }
 
   /** A zigzag varlong of at most seven bytes (49 bits: exact as a number). */
   varlong(): number {
+    return this.zigzag(7);
+  }
+
+  private zigzag(maxBytes: number): number {
     let unsigned = 0;
     let scale = 1;
-    for (let count = 0; count < 7; count++) {
+    for (let count = 0; count < maxBytes; count++) {
       this.need(1);
       const byte = this.bytes[this.offset++]!;
       unsigned += (byte & 0x7f) * scale;

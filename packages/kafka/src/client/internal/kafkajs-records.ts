@@ -17,6 +17,10 @@
  * kafkajs as before (a kafkajs whose record format changed costs speed, never correctness). Messages
  * this encoder does not take as they are (a missing timestamp, which kafkajs stamps with its own
  * clock; a key or value not a `Buffer`; headers kafkajs would reject) also go to kafkajs.
+ *
+ * Where the whole request is written by `kafkajs-produce-request.ts` (the usual case), that module
+ * measures and writes these arrays' records with {@link measureRecords} and {@link writeRecords},
+ * and kafkajs' `map` is never called; this one is what runs when that encoder is off.
  */
 import type { Message } from 'kafkajs';
 

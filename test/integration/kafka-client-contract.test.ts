@@ -98,12 +98,15 @@ describe(`the Kafka client seam on ${clientName}`, () => {
     const producer = supplier.producer();
     await producer.connect();
     onClose(() => producer.disconnect());
+    // An hour ago, on the hour: times within the broker's retention (7 days), which would otherwise delete the records under the test's feet.
+    const hourAgo = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+    const stamp = (plus: number): string => String(hourAgo + plus);
     const first = await producer.send(topic, [
-      { key: Buffer.from('a'), value: Buffer.from('a0'), partition: 0, timestamp: '1700000000000', headers: { trace: 'x', repeated: ['1', '2'] } },
-      { key: Buffer.from('a'), value: Buffer.from('a1'), partition: 0, timestamp: '1700000000001' },
+      { key: Buffer.from('a'), value: Buffer.from('a0'), partition: 0, timestamp: stamp(0), headers: { trace: 'x', repeated: ['1', '2'] } },
+      { key: Buffer.from('a'), value: Buffer.from('a1'), partition: 0, timestamp: stamp(1) },
     ]);
     expect(first).toEqual([{ topic, partition: 0, baseOffset: 0 }]);
-    const second = await producer.send(topic, [{ key: null, value: null, partition: 1, timestamp: '1700000000002' }]);
+    const second = await producer.send(topic, [{ key: null, value: null, partition: 1, timestamp: stamp(2) }]);
     expect(second).toEqual([{ topic, partition: 1, baseOffset: 0 }]);
 
     const groupId = uniqueTopic('contract-produce-group');
@@ -111,8 +114,8 @@ describe(`the Kafka client seam on ${clientName}`, () => {
     await waitFor('three records', () => read.batches.reduce((sum, batch) => sum + batch.records.length, 0) >= 3);
     const zero = read.batches.filter((batch) => batch.partition === 0).flatMap((batch) => batch.records);
     expect(zero.map((record) => [record.offset, record.timestamp, record.key?.toString(), record.value?.toString()])).toEqual([
-      ['0', '1700000000000', 'a', 'a0'],
-      ['1', '1700000000001', 'a', 'a1'],
+      ['0', stamp(0), 'a', 'a0'],
+      ['1', stamp(1), 'a', 'a1'],
     ]);
     const headers = zero[0]!.headers!;
     expect(String(headers['trace'])).toBe('x');

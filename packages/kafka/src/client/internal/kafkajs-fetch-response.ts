@@ -202,23 +202,22 @@ function readBatch(reader: Reader, records: unknown[]): boolean {
   const isControlRecord = batchContext.isControlBatch;
   const count = batch.int32();
   if (count < -1) throw notTaken;
+  const batchEnd = batch.end;
   for (let index = 0; index < count; index++) {
     const recordLength = batch.varint();
     if (recordLength < 0) throw notTaken;
     batch.need(recordLength);
-    // The batch's reader reads the record, bounded by its end; bytes of it left unread are skipped, as kafkajs does.
-    const record = batch;
-    const batchEnd = batch.end;
+    // The batch's reader reads the record, bounded by the record's end; bytes of it left unread are skipped, as kafkajs does.
     const recordEnd = batch.offset + recordLength;
-    record.end = recordEnd;
-    const recordAttributes = record.int8();
-    const timestampDelta = record.varlong();
+    batch.end = recordEnd;
+    const recordAttributes = batch.int8();
+    const timestampDelta = batch.varlong();
     const timestamp = logAppend ? batchContext.maxTimestamp : String(firstTimestamp + timestampDelta);
-    const offset = firstOffset + record.varint();
+    const offset = firstOffset + batch.varint();
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(firstTimestamp + timestampDelta)) throw notTaken;
-    const key = record.slice(record.varint());
-    const value = record.slice(record.varint());
-    const headers = readHeaders(record);
+    const key = batch.slice(batch.varint());
+    const value = batch.slice(batch.varint());
+    const headers = readHeaders(batch);
     batch.offset = recordEnd;
     batch.end = batchEnd;
     records.push({ magicByte, attributes: recordAttributes, timestamp, offset: String(offset), key, value, headers, isControlRecord, batchContext });

@@ -26,7 +26,46 @@ function deliverTwice(base: KafkaClientSupplier): KafkaClientSupplier {
   return { ...base, consumer };
 }
 
+/** The cluster's clients, with the thread's consumer noting, for each batch, whether the event loop turned before the thread's handler resolved. */
+function noteTurns(base: KafkaClientSupplier, turned: boolean[]): KafkaClientSupplier {
+  const consumer = (config: Parameters<KafkaClientSupplier['consumer']>[0]): StreamsConsumer => {
+    const inner = base.consumer(config);
+    return new Proxy(inner, {
+      get(target, property, receiver) {
+        if (property !== 'run') {
+          const value: unknown = Reflect.get(target, property, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        const run: StreamsConsumer['run'] = (onBatch, options) =>
+          target.run(async (batch: FetchedBatch, markConsumed) => {
+            let turn = false;
+            setImmediate(() => (turn = true));
+            await onBatch(batch, markConsumed);
+            turned.push(turn);
+          }, options);
+        return run;
+      },
+    });
+  };
+  return { ...base, consumer };
+}
+
 describe('BatchLoop', () => {
+  it('lets the event loop turn after a batch when it last turned 10 ms or more before, so V8 can finish its collections while fetched batches keep coming', async () => {
+    const cluster = new FakeKafkaCluster();
+    const turned: boolean[] = [];
+    const { fatal, started } = await startThread(cluster, { client: noteTurns(cluster.supplier(), turned) });
+    await started;
+    for (const value of ['one', 'two', 'three']) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      cluster.produce('in', 0, [{ key: 'k', value }]);
+      await vi.waitFor(() => expect(values(cluster.committedRecords('out', 0))).toContain(value.toUpperCase()));
+    }
+    expect(turned.length).toBeGreaterThanOrEqual(3);
+    expect(turned.every(Boolean)).toBe(true);
+    expect(fatal).toEqual([]);
+  });
+
   it('feeds a task each record once, though its batch is delivered again', async () => {
     const cluster = new FakeKafkaCluster();
     const { thread, fatal, started } = await startThread(cluster, { client: deliverTwice(cluster.supplier()) });

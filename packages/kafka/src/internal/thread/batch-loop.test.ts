@@ -4,8 +4,10 @@ import type { FetchedBatch, KafkaClientSupplier, StreamsConsumer } from '../../c
 import { FakeKafkaCluster } from '../../client/testing/fake-kafka-cluster.js';
 import { startThread, values } from './thread-test-kit.js';
 
-/** The cluster's clients, with the thread's consumer delivering each batch twice, as a client may after a rebalance. */
-function deliverTwice(base: KafkaClientSupplier): KafkaClientSupplier {
+type OnBatch = Parameters<StreamsConsumer['run']>[0];
+
+/** The cluster's clients, with the handler the thread gives its consumer's `run` wrapped by `wrap`. */
+function wrapOnBatch(base: KafkaClientSupplier, wrap: (onBatch: OnBatch) => OnBatch): KafkaClientSupplier {
   const consumer = (config: Parameters<KafkaClientSupplier['consumer']>[0]): StreamsConsumer => {
     const inner = base.consumer(config);
     return new Proxy(inner, {
@@ -14,11 +16,7 @@ function deliverTwice(base: KafkaClientSupplier): KafkaClientSupplier {
           const value: unknown = Reflect.get(target, property, receiver);
           return typeof value === 'function' ? value.bind(target) : value;
         }
-        const run: StreamsConsumer['run'] = (onBatch, options) =>
-          target.run(async (batch: FetchedBatch, markConsumed) => {
-            await onBatch(batch, markConsumed);
-            await onBatch(batch, markConsumed);
-          }, options);
+        const run: StreamsConsumer['run'] = (onBatch, options) => target.run(wrap(onBatch), options);
         return run;
       },
     });
@@ -26,28 +24,22 @@ function deliverTwice(base: KafkaClientSupplier): KafkaClientSupplier {
   return { ...base, consumer };
 }
 
+/** The cluster's clients, with the thread's consumer delivering each batch twice, as a client may after a rebalance. */
+function deliverTwice(base: KafkaClientSupplier): KafkaClientSupplier {
+  return wrapOnBatch(base, (onBatch) => async (batch: FetchedBatch, markConsumed) => {
+    await onBatch(batch, markConsumed);
+    await onBatch(batch, markConsumed);
+  });
+}
+
 /** The cluster's clients, with the thread's consumer noting, for each batch, whether the event loop turned before the thread's handler resolved. */
 function noteTurns(base: KafkaClientSupplier, turned: boolean[]): KafkaClientSupplier {
-  const consumer = (config: Parameters<KafkaClientSupplier['consumer']>[0]): StreamsConsumer => {
-    const inner = base.consumer(config);
-    return new Proxy(inner, {
-      get(target, property, receiver) {
-        if (property !== 'run') {
-          const value: unknown = Reflect.get(target, property, receiver);
-          return typeof value === 'function' ? value.bind(target) : value;
-        }
-        const run: StreamsConsumer['run'] = (onBatch, options) =>
-          target.run(async (batch: FetchedBatch, markConsumed) => {
-            let turn = false;
-            setImmediate(() => (turn = true));
-            await onBatch(batch, markConsumed);
-            turned.push(turn);
-          }, options);
-        return run;
-      },
-    });
-  };
-  return { ...base, consumer };
+  return wrapOnBatch(base, (onBatch) => async (batch: FetchedBatch, markConsumed) => {
+    let turn = false;
+    setImmediate(() => (turn = true));
+    await onBatch(batch, markConsumed);
+    turned.push(turn);
+  });
 }
 
 describe('BatchLoop', () => {

@@ -13,7 +13,7 @@ import { produceRequestEncoderVerified } from '../../packages/kafka/src/client/i
 import { withTimeout } from '../../packages/kafka/src/internal/with-timeout.js';
 import { clientName } from './helpers/client-option.mjs';
 import { supplierUnderTest } from './helpers/client-under-test.js';
-import { uniqueTopic } from './helpers/kafka.js';
+import { retainedBaseTime, uniqueTopic } from './helpers/kafka.js';
 
 const open: { supplier: KafkaClientSupplier; close: (() => Promise<void>)[] }[] = [];
 
@@ -98,9 +98,7 @@ describe(`the Kafka client seam on ${clientName}`, () => {
     const producer = supplier.producer();
     await producer.connect();
     onClose(() => producer.disconnect());
-    // An hour ago, on the hour: times within the broker's retention (7 days), which would otherwise delete the records under the test's feet.
-    const hourAgo = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
-    const stamp = (plus: number): string => String(hourAgo + plus);
+    const stamp = (plus: number): string => String(retainedBaseTime + plus);
     const first = await producer.send(topic, [
       { key: Buffer.from('a'), value: Buffer.from('a0'), partition: 0, timestamp: stamp(0), headers: { trace: 'x', repeated: ['1', '2'] } },
       { key: Buffer.from('a'), value: Buffer.from('a1'), partition: 0, timestamp: stamp(1) },

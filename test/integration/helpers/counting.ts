@@ -4,10 +4,8 @@
  */
 import { LevelStores } from '@tributary/level';
 import { Consumed, Materialized, Produced, Serdes, StreamsBuilder, type Topology } from '@tributary/streams';
+import { retainedBaseTime } from './kafka.js';
 import type { InputRecord } from './streams-app.js';
-
-/** An hour ago, on the hour: event times the broker's retention keeps. */
-const baseTime = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
 
 /** `input` → groupByKey → count (LevelDB store `counts`) → `output`. */
 export function levelCountTopology(input: string, output: string): Topology {
@@ -23,7 +21,7 @@ export function levelCountTopology(input: string, output: string): Topology {
 
 /** `count` records over keys `k0`..`k<keys-1>`, valued `<prefix><index>`, `stepMs` apart. */
 export function keyedRecords(count: number, keys: number, prefix: string, stepMs = 1000): InputRecord<string, string>[] {
-  return Array.from({ length: count }, (_, index) => ({ key: `k${index % keys}`, value: `${prefix}${index}`, timestamp: baseTime + index * stepMs }));
+  return Array.from({ length: count }, (_, index) => ({ key: `k${index % keys}`, value: `${prefix}${index}`, timestamp: retainedBaseTime + index * stepMs }));
 }
 
 /** Each key's number of records. */

@@ -47,6 +47,9 @@ export function inputProducer(kafka: Kafka, options: { allowAutoTopicCreation?: 
   return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: options.allowAutoTopicCreation ?? false });
 }
 
+/** An hour ago, on the hour: record times the broker's retention (7 days) keeps, where fixed old times would be deleted under a test's feet. */
+export const retainedBaseTime = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+
 /** A unique topic name for one test. */
 export function uniqueTopic(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;

@@ -206,6 +206,38 @@ describe('sparse UniqueCountSketch', () => {
     expect(dense.toBytes().equals(sketchOf(Array.from({ length: 200 }, (_, value) => String(value)), 6).toBytes())).toBe(true);
   });
 
+  it("reads any dense registers with hyperloglog-lite's estimate, high ranks included (property)", () => {
+    // Mostly the small ranks real sketches hold, some above 31 (where the sum is taken one register at a time) and up to 65.
+    const rank = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 12 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 65 }) }, { weight: 1, arbitrary: fc.constant(0) });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 4, max: 14 }).chain((p) => fc.tuple(fc.constant(p), fc.array(rank, { minLength: 2 ** p, maxLength: 2 ** p }))),
+        ([p, ranks]) => {
+          const registers = Buffer.from(ranks);
+          const library = HyperLogLog(p);
+          library.merge({ n: p, buckets: Buffer.from(registers) });
+          const sketch = UniqueCountSketch.fromBytes(Buffer.concat([Buffer.from([p]), registers]));
+          expect(sketch.count()).toBe(library.count());
+          expect(registersOf(sketch.toBytes()).equals(registers)).toBe(true);
+          expect(sketch.isSparse).toBe(nonZero(registers) <= sparseLimit(p));
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // Past 31 at the last register only, and a register out of range anywhere, named.
+    const high = Buffer.alloc(1 + 4096, 3);
+    high[0] = 12;
+    high[4096] = 65;
+    const library = HyperLogLog(12);
+    library.merge({ n: 12, buckets: Buffer.from(high.subarray(1)) });
+    expect(UniqueCountSketch.fromBytes(high).count()).toBe(library.count());
+    for (const at of [1, 2, 3, 4, 4096]) {
+      const bad = Buffer.from(high);
+      bad[at] = 200;
+      expect(() => UniqueCountSketch.fromBytes(bad)).toThrow(new RegExp(`register ${at - 1} of the dense format is 200`));
+    }
+  });
+
   it('rejects bytes that are not a sketch, naming what is wrong', () => {
     const reject = (bytes: number[], pattern: RegExp) => {
       expect(() => UniqueCountSketch.fromBytes(Buffer.from(bytes))).toThrow(DeserializationError);

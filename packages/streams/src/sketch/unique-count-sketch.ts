@@ -47,9 +47,10 @@ interface DenseSums {
  * another from 0). Four sums over every fourth register, added at the end, are the same number
  * whenever every partial sum is exact: each term is a multiple of 2^-31 when no register is above
  * 31, and no sum exceeds 2^18 (the most registers), so 49 bits hold any of them and no addition
- * rounds. Registers above 31 (about one sketch in 2^31 per register, or bytes that are not a sketch)
- * take the one-at-a-time sum, which also names a register out of range. A dense sketch
- * has at least 16 registers, a multiple of four.
+ * rounds. A register above 31 (a value whose hash starts with 31 zero bits, about one value in
+ * two billion, or bytes that are not a sketch) sends the registers to the one-at-a-time sum,
+ * which also names a register out of range. A dense sketch has at least 16 registers, a
+ * multiple of four.
  */
 function denseSums(registers: Buffer): DenseSums {
   let sum0 = 0;

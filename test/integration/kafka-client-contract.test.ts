@@ -39,11 +39,11 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 60_00
   }
 }
 
-async function createTopic(supplier: KafkaClientSupplier, onClose: (step: () => Promise<void>) => void, name: string, partitions: number): Promise<void> {
+async function createTopic(supplier: KafkaClientSupplier, onClose: (step: () => Promise<void>) => void, name: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
   const admin = supplier.admin();
   await admin.connect({ timeoutMs: 30_000, stopped: () => false });
   onClose(() => admin.disconnect());
-  await admin.createTopics([{ name, partitions, replicationFactor: 1, configs: {} }]);
+  await admin.createTopics([{ name, partitions, replicationFactor: 1, configs }]);
 }
 
 /** Splits the partitions of every topic among the members, round robin in member id order; each member's user data names it. */
@@ -222,6 +222,43 @@ describe(`the Kafka client seam on ${clientName}`, () => {
     await waitFor('the end of the partition', () => read.batches.some((batch) => batch.lastOffset >= 5));
     expect(read.values()).toEqual(['committed-1', 'committed-2']);
     expect(Math.max(...read.batches.map((batch) => batch.highWatermark))).toBe(7);
+    expect(read.failures).toEqual([]);
+  });
+
+  it('keeps a committed transaction that an abort marker with no records of its own follows, as a kill between adding a partition and producing to it leaves', async () => {
+    const { supplier, onClose } = await clients('between-aborts');
+    const topic = uniqueTopic('contract-between');
+    // Batches above 2,048 bytes are refused, so a transaction can add the partition and then write nothing to it.
+    await createTopic(supplier, onClose, topic, 1, { 'max.message.bytes': '2048' });
+    const transactionalId = uniqueTopic('contract-between-id');
+    const killed = supplier.transactionalProducer({ transactionalId, transactionTimeoutMs: 30_000 });
+    await killed.initTransactions();
+    onClose(() => killed.disconnect());
+    const transaction = async (producer: typeof killed, values: string[], end: 'commit' | 'abort'): Promise<void> => {
+      await producer.beginTransaction();
+      await producer.send(topic, values.map((value) => ({ key: null, value: Buffer.from(value), partition: 0 })));
+      await (end === 'commit' ? producer.commitTransaction() : producer.abortTransaction());
+    };
+    await transaction(killed, ['aborted-1', 'aborted-2'], 'abort');
+    await transaction(killed, ['kept-1', 'kept-2', 'kept-3'], 'commit');
+    // The partition joins a transaction and its only batch is refused; then the producer is left as if killed.
+    await killed.beginTransaction();
+    const refused = await killed.send(topic, [{ key: null, value: Buffer.alloc(8_192, 120), partition: 0 }]).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(Error);
+    // Its successor's initialization aborts that transaction: an abort marker after the kept records, for which the
+    // broker lists no aborted transaction, since the transaction has no records in the partition.
+    const successor = supplier.transactionalProducer({ transactionalId, transactionTimeoutMs: 30_000 });
+    await successor.initTransactions();
+    onClose(() => successor.disconnect());
+    await transaction(successor, ['kept-4'], 'commit');
+
+    const read = await reader(supplier, onClose, uniqueTopic('contract-between-group'), topic);
+    // Two aborted and their marker (0..2), three kept and theirs (3..6), the bare abort marker (7), one kept and its marker (8, 9).
+    await waitFor('the end of the partition', () => read.batches.some((batch) => batch.lastOffset >= 9));
+    expect(read.values()).toEqual(['kept-1', 'kept-2', 'kept-3', 'kept-4']);
     expect(read.failures).toEqual([]);
   });
 

@@ -2,10 +2,11 @@
  * The consumer of the @platformatic/kafka adapter. platformatic's consumer keeps the group
  * membership (join, sync, heartbeats, rejoin on a rebalance); its message stream hands out
  * single messages with no high watermark and pauses only as a whole, so this adapter runs its
- * own fetch loop on the consumer's `fetch` (one request per partition leader, read_committed):
- * per-partition positions that `seek` sets and `pause` holds, batches with the partition's last
- * stable offset, aborted transactions filtered as Kafka's consumer does. Offsets are committed
- * with an OffsetCommit request of the current generation (see `platformatic-requests.ts`).
+ * own fetch loop on Fetch requests of its own (one per partition leader, read_committed; see
+ * `fetchFrom` for why not the consumer's `fetch`): per-partition positions that `seek` sets and
+ * `pause` holds, batches with the partition's last stable offset, aborted transactions filtered
+ * as Kafka's consumer does. Offsets are committed with an OffsetCommit request of the current
+ * generation (see `platformatic-requests.ts`).
  */
 import { Consumer, FetchIsolationLevels, ListOffsetTimestamps, type ClusterMetadata, type ConsumerGroupJoinPayload } from '@platformatic/kafka';
 import { KafkaClientError } from '../client-error.js';
@@ -15,11 +16,18 @@ import { fromPlatformatic, hasKafkaError, platformaticCall } from './platformati
 import type { FetchSizes } from './platformatic-fetch-sizes.js';
 import type { PlatformaticBaseOptions } from './platformatic-producer.js';
 import { committedBatches, fetchedRecords, nextOffsetAfter } from './platformatic-records.js';
-import { brokerOf, request } from './platformatic-requests.js';
+import { brokerOf, request, requestAtVersion } from './platformatic-requests.js';
 
 const IDLE_MS = 20;
 const MAX_BACKOFF_MS = 1000;
 const DEFAULT_MAX_WAIT_MS = 500;
+/** A fetch answers once it has a byte, or after the longest wait. */
+const FETCH_MIN_BYTES = 1;
+/** Session id 0 at the final epoch: a fetch outside any fetch session (KIP-227), naming all its partitions. */
+const SESSIONLESS_ID = 0;
+const SESSIONLESS_EPOCH = -1;
+/** Fetch versions up to 12 name topics; later ones give their ids. */
+const LAST_FETCH_VERSION_BY_NAME = 12;
 
 /** What a fetch answers (the package exports no name for it). */
 type FetchResponse = Awaited<ReturnType<Consumer['fetch']>>;
@@ -48,6 +56,8 @@ interface Requested {
 
 export class PlatformaticConsumer implements StreamsConsumer {
   private readonly consumer: Consumer;
+  /** How long a fetch waits for records at most. */
+  private readonly maxWaitMs: number;
   private listener: GroupMembershipListener = {};
   private topics: string[] = [];
   /** The partitions of the current assignment, by key. */
@@ -69,13 +79,14 @@ export class PlatformaticConsumer implements StreamsConsumer {
     private readonly config: ConsumerConfig,
     private readonly sizes: FetchSizes,
   ) {
+    this.maxWaitMs = config.maxWaitTimeMs ?? DEFAULT_MAX_WAIT_MS;
     this.consumer = new Consumer({
       ...options,
       groupId: config.groupId,
       sessionTimeout: config.sessionTimeoutMs,
       heartbeatInterval: config.heartbeatIntervalMs,
       ...(config.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeout: config.rebalanceTimeoutMs }),
-      maxWaitTime: config.maxWaitTimeMs ?? DEFAULT_MAX_WAIT_MS,
+      maxWaitTime: this.maxWaitMs,
       isolationLevel: FetchIsolationLevels.READ_COMMITTED,
       autocommit: false,
       autocreateTopics: false,
@@ -245,8 +256,21 @@ export class PlatformaticConsumer implements StreamsConsumer {
     }
   }
 
-  /** One fetch from `node`; a partition out of range starts again at its log start, as Kafka Streams resets. */
+  /**
+   * One read_committed fetch from `node`; a partition out of range starts again at its log start,
+   * as Kafka Streams resets.
+   *
+   * The request is sent on the consumer's connection, not through its `fetch`. That one filters
+   * aborted records itself, and wrongly: it keeps one aborted range per producer, from the last
+   * aborted transaction the broker lists for it to its last abort marker in the response. An abort
+   * marker the broker lists no transaction for (a transaction with no records in the partition,
+   * which a kill between adding the partition and producing to it leaves) then takes the committed
+   * transactions before it along with it (@platformatic/kafka 2.12.1). Here `committedBatches`
+   * alone applies Kafka's rule. There is no fetch session: each request names all its partitions.
+   */
   private async fetchFrom(metadata: ClusterMetadata, node: number, requested: readonly Requested[]): Promise<FetchResponse | undefined> {
+    const broker = metadata.brokers.get(node);
+    if (broker === undefined) throw new KafkaClientError('unavailable', `No known broker leads ${requested.map(({ topic, partition }) => `${topic}-${partition}`).join(', ')}.`, true);
     const byTopic = new Map<string, { topicId: string; partitions: { partition: number; fetchOffset: bigint; partitionMaxBytes: number; currentLeaderEpoch: number; lastFetchedEpoch: number }[] }>();
     for (const { topic, partition, offset } of requested) {
       const topicId = metadata.topics.get(topic)?.id;
@@ -256,7 +280,14 @@ export class PlatformaticConsumer implements StreamsConsumer {
       entry.partitions.push({ partition, fetchOffset: offset, partitionMaxBytes: this.sizes.partitionMaxBytes, currentLeaderEpoch: -1, lastFetchedEpoch: -1 });
     }
     try {
-      return await this.consumer.fetch({ node, topics: [...byTopic.values()], maxBytes: this.sizes.maxBytes, isolationLevel: FetchIsolationLevels.READ_COMMITTED });
+      let byName = false;
+      const response = await requestAtVersion<FetchResponse>(this.consumer, broker, 'Fetch', (version) => {
+        byName = version <= LAST_FETCH_VERSION_BY_NAME;
+        const topics = [...byTopic].map(([name, entry]) => (byName ? { ...entry, topicId: name } : entry));
+        return [this.maxWaitMs, FETCH_MIN_BYTES, this.sizes.maxBytes, FetchIsolationLevels.READ_COMMITTED, SESSIONLESS_ID, SESSIONLESS_EPOCH, topics, [], ''];
+      });
+      if (byName) for (const topicResponse of response.responses) topicResponse.topicId = metadata.topics.get(topicResponse.topicId)?.id ?? topicResponse.topicId;
+      return response;
     } catch (error) {
       if (!hasKafkaError(error, 'OFFSET_OUT_OF_RANGE')) throw error;
       const earliest = await this.consumer.listOffsets({ topics: [...byTopic.keys()], timestamp: ListOffsetTimestamps.EARLIEST });

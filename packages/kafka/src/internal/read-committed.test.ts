@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hideAbortedRecords, installReadCommittedFilter, type FetchedPartition, type FetchedRecord } from './read-committed.js';
 
@@ -104,5 +105,94 @@ describe('installReadCommittedFilter', () => {
     Object.assign(standIn, { lookupRequest: () => () => ({}), [sendRequest!]: async () => response });
     const answered = await standIn.fetch({ topics: [{ topic: 'repartition', partitions: [0] }] });
     expect(delivered(answered.responses[0]!.partitions[0]!, 0)).toEqual([3, 6, 10]);
+  });
+});
+
+/** One step of a partition's log: a producer appends records (in its transaction, opening one), ends its transaction (a bare marker when none is open), or plain records. */
+const step = fc.oneof(
+  fc.record({ kind: fc.constant('append' as const), producer: fc.constantFrom('A', 'B', 'C'), count: fc.integer({ min: 1, max: 3 }) }),
+  fc.record({ kind: fc.constant('end' as const), producer: fc.constantFrom('A', 'B', 'C'), commit: fc.boolean() }),
+  fc.record({ kind: fc.constant('plain' as const), count: fc.integer({ min: 1, max: 2 }) }),
+);
+
+/**
+ * read_committed over many fetches, against a brute-force oracle, as kafkajs delivers what
+ * {@link hideAbortedRecords} leaves: random interleaved transactions of three producers, committed
+ * or aborted, bare markers (a transaction that added the partition and wrote nothing to it, which
+ * the broker lists no transaction for), plain records; fetched from a random offset in responses of
+ * whole batches cut at random, each with the aborted transactions the broker lists for its range,
+ * in the order of their markers.
+ */
+describe('hideAbortedRecords over fetches, against an oracle', () => {
+  it('delivers exactly the committed and plain records from the fetch offset on (property)', () => {
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), fc.nat(), fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 60 }), (steps, startSeed, cuts) => {
+        interface Txn {
+          readonly producerId: string;
+          readonly firstOffset: number;
+          committed?: boolean;
+          markerOffset?: number;
+        }
+        const batches: { readonly records: FetchedRecord[]; readonly txn: Txn | undefined }[] = [];
+        const txns: Txn[] = [];
+        const open = new Map<string, Txn>();
+        let offset = 0;
+        const append = (producerId: string, count: number, txn: Txn | undefined, control?: Buffer): void => {
+          const records = Array.from({ length: count }, (_, index): FetchedRecord => ({
+            offset: String(offset + index),
+            key: control ?? Buffer.from(`k${offset + index}`),
+            isControlRecord: control !== undefined,
+            batchContext: { producerId, inTransaction: producerId !== '-1' },
+          }));
+          batches.push({ records, txn });
+          offset += count;
+        };
+        for (const s of steps) {
+          if (s.kind === 'plain') append('-1', s.count, undefined);
+          else if (s.kind === 'append') {
+            let txn = open.get(s.producer);
+            if (txn === undefined) {
+              txn = { producerId: s.producer, firstOffset: offset };
+              open.set(s.producer, txn);
+              txns.push(txn);
+            }
+            append(s.producer, s.count, txn);
+          } else {
+            const txn = open.get(s.producer);
+            open.delete(s.producer);
+            if (txn !== undefined) {
+              txn.committed = s.commit;
+              txn.markerOffset = offset;
+            }
+            append(s.producer, 1, undefined, s.commit ? COMMIT : ABORT);
+          }
+        }
+        // Every transaction ends (the last stable offset is the log's end).
+        for (const [producerId, txn] of [...open]) {
+          txn.committed = false;
+          txn.markerOffset = offset;
+          append(producerId, 1, undefined, ABORT);
+        }
+        const expected = batches.flatMap(({ records, txn }) => (records[0]!.isControlRecord || txn?.committed === false ? [] : records.map((record) => Number(record.offset))));
+        const aborted = txns.filter((txn) => txn.committed === false).sort((a, b) => a.markerOffset! - b.markerOffset!);
+        const start = startSeed % offset;
+        let position = start;
+        const seen: number[] = [];
+        let cut = 0;
+        for (let round = 0; round < 1000 && position < offset; round++) {
+          const first = batches.findIndex(({ records }) => Number(records[records.length - 1]!.offset) >= position);
+          const response = batches.slice(first, first + cuts[cut++ % cuts.length]!).flatMap(({ records }) => records.map((record) => ({ ...record, batchContext: { ...record.batchContext } })));
+          const upper = Number(response[response.length - 1]!.offset);
+          const listed = aborted.filter((txn) => txn.markerOffset! >= position && txn.firstOffset <= upper).map((txn) => ({ producerId: txn.producerId, firstOffset: String(txn.firstOffset) }));
+          const partition = { partition: 0, abortedTransactions: listed, messages: response };
+          hideAbortedRecords(partition);
+          const batch = new Batch('repartition', String(position), partition);
+          seen.push(...batch.messages.map((message) => Number(message.offset)));
+          position = Number(batch.lastOffset()) + 1;
+        }
+        expect(seen).toEqual(expected.filter((o) => o >= start));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

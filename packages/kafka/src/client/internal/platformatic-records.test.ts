@@ -110,13 +110,18 @@ const step = fc.oneof(
  * read_committed over many fetches, against a brute-force oracle: random transactions of a few
  * producers (interleaved, committed or aborted, a producer's next transaction after its marker),
  * fetched from a random offset in responses cut at random batches, each with the aborted
- * transactions the broker lists for its range. What the consumer sees must be exactly the records
- * of committed transactions (and non-transactional ones) from the fetch offset on.
+ * transactions the broker lists for its range, in the order of their markers as the broker's
+ * transaction index keeps them. An end with no transaction open writes a bare marker, as a
+ * transaction that added the partition and wrote nothing to it leaves: the broker lists no
+ * transaction for it. What the consumer sees must be exactly the records of committed
+ * transactions (and non-transactional ones) from the fetch offset on. Responses run up to 12
+ * batches: @platformatic/kafka 2.12.1's own filter (which the consumer no longer uses) fails this
+ * on one of five, a producer's aborted, committed and bare-aborted transactions.
  */
 describe('read_committed over fetches, against an oracle', () => {
   it('sees exactly the committed and plain records from the fetch offset on (property)', () => {
     fc.assert(
-      fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), fc.nat(), fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 60 }), (steps, startSeed, cuts) => {
+      fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), fc.nat(), fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 60 }), (steps, startSeed, cuts) => {
         const log: RecordsBatch[] = [];
         const txns: Txn[] = [];
         const open = new Map<bigint, Txn>();
@@ -151,6 +156,9 @@ describe('read_committed over fetches, against an oracle', () => {
             offset += s.count;
           } else if (open.has(BigInt(s.producer))) {
             end(BigInt(s.producer), s.commit);
+          } else {
+            log.push(marker(offset, BigInt(s.producer), s.commit ? 1 : 0));
+            offset++;
           }
         }
         // Every transaction ends (the last stable offset is the log's end).
@@ -160,7 +168,7 @@ describe('read_committed over fetches, against an oracle', () => {
           if ((b.attributes & CONTROL) !== 0) continue;
           if (txn === undefined || txn.outcome === 'commit') for (let index = 0; index <= b.lastOffsetDelta; index++) committedRecords.add(Number(b.firstOffset) + index);
         }
-        const aborted = txns.filter((txn) => txn.outcome === 'abort');
+        const aborted = txns.filter((txn) => txn.outcome === 'abort').sort((a, b) => a.markerOffset! - b.markerOffset!);
         const start = offset === 0 ? 0 : startSeed % offset;
         // The consumer: fetch from its position, a response of a few batches, the aborted transactions overlapping it.
         let position = BigInt(start);

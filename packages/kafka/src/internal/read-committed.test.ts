@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hideAbortedRecords, installReadCommittedFilter, type FetchedPartition, type FetchedRecord } from './read-committed.js';
+import { TransactionLog, committedBeforeBareMarker, logSteps, responseSizes, type LogBatch } from './transaction-log.test-support.js';
 
 /** kafkajs' own batch, built from a fetch response's partition: what a consumer delivers. */
 interface KafkajsBatch {
@@ -108,91 +109,43 @@ describe('installReadCommittedFilter', () => {
   });
 });
 
-/** One step of a partition's log: a producer appends records (in its transaction, opening one), ends its transaction (a bare marker when none is open), or plain records. */
-const step = fc.oneof(
-  fc.record({ kind: fc.constant('append' as const), producer: fc.constantFrom('A', 'B', 'C'), count: fc.integer({ min: 1, max: 3 }) }),
-  fc.record({ kind: fc.constant('end' as const), producer: fc.constantFrom('A', 'B', 'C'), commit: fc.boolean() }),
-  fc.record({ kind: fc.constant('plain' as const), count: fc.integer({ min: 1, max: 2 }) }),
-);
+/** The records of a batch of the model's log as kafkajs decodes them. */
+function kafkajsRecords({ firstOffset, count, producer, marker }: LogBatch): FetchedRecord[] {
+  return Array.from({ length: count }, (_, index) => ({
+    offset: String(firstOffset + index),
+    key: marker === undefined ? Buffer.from(`k${firstOffset + index}`) : marker === 'commit' ? COMMIT : ABORT,
+    isControlRecord: marker !== undefined,
+    batchContext: { producerId: String(producer ?? -1), inTransaction: producer !== undefined },
+  }));
+}
 
 /**
- * read_committed over many fetches, against a brute-force oracle, as kafkajs delivers what
- * {@link hideAbortedRecords} leaves: random interleaved transactions of three producers, committed
- * or aborted, bare markers (a transaction that added the partition and wrote nothing to it, which
- * the broker lists no transaction for), plain records; fetched from a random offset in responses of
- * whole batches cut at random, each with the aborted transactions the broker lists for its range,
- * in the order of their markers.
+ * read_committed over many fetches, against a brute-force oracle (`transaction-log.test-support.ts`:
+ * interleaved transactions committed or aborted, bare markers, plain records), as kafkajs delivers
+ * what {@link hideAbortedRecords} leaves: fetched from a random offset in responses of whole
+ * batches cut at random, each with the aborted transactions the broker lists for its range.
  */
 describe('hideAbortedRecords over fetches, against an oracle', () => {
   it('delivers exactly the committed and plain records from the fetch offset on (property)', () => {
     fc.assert(
-      fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), fc.nat(), fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 60 }), (steps, startSeed, cuts) => {
-        interface Txn {
-          readonly producerId: string;
-          readonly firstOffset: number;
-          committed?: boolean;
-          markerOffset?: number;
-        }
-        const batches: { readonly records: FetchedRecord[]; readonly txn: Txn | undefined }[] = [];
-        const txns: Txn[] = [];
-        const open = new Map<string, Txn>();
-        let offset = 0;
-        const append = (producerId: string, count: number, txn: Txn | undefined, control?: Buffer): void => {
-          const records = Array.from({ length: count }, (_, index): FetchedRecord => ({
-            offset: String(offset + index),
-            key: control ?? Buffer.from(`k${offset + index}`),
-            isControlRecord: control !== undefined,
-            batchContext: { producerId, inTransaction: producerId !== '-1' },
-          }));
-          batches.push({ records, txn });
-          offset += count;
-        };
-        for (const s of steps) {
-          if (s.kind === 'plain') append('-1', s.count, undefined);
-          else if (s.kind === 'append') {
-            let txn = open.get(s.producer);
-            if (txn === undefined) {
-              txn = { producerId: s.producer, firstOffset: offset };
-              open.set(s.producer, txn);
-              txns.push(txn);
-            }
-            append(s.producer, s.count, txn);
-          } else {
-            const txn = open.get(s.producer);
-            open.delete(s.producer);
-            if (txn !== undefined) {
-              txn.committed = s.commit;
-              txn.markerOffset = offset;
-            }
-            append(s.producer, 1, undefined, s.commit ? COMMIT : ABORT);
-          }
-        }
-        // Every transaction ends (the last stable offset is the log's end).
-        for (const [producerId, txn] of [...open]) {
-          txn.committed = false;
-          txn.markerOffset = offset;
-          append(producerId, 1, undefined, ABORT);
-        }
-        const expected = batches.flatMap(({ records, txn }) => (records[0]!.isControlRecord || txn?.committed === false ? [] : records.map((record) => Number(record.offset))));
-        const aborted = txns.filter((txn) => txn.committed === false).sort((a, b) => a.markerOffset! - b.markerOffset!);
-        const start = startSeed % offset;
+      fc.property(logSteps, fc.nat(), responseSizes, (steps, startSeed, sizes) => {
+        const model = new TransactionLog(steps);
+        const start = startSeed % model.end;
         let position = start;
         const seen: number[] = [];
-        let cut = 0;
-        for (let round = 0; round < 1000 && position < offset; round++) {
-          const first = batches.findIndex(({ records }) => Number(records[records.length - 1]!.offset) >= position);
-          const response = batches.slice(first, first + cuts[cut++ % cuts.length]!).flatMap(({ records }) => records.map((record) => ({ ...record, batchContext: { ...record.batchContext } })));
-          const upper = Number(response[response.length - 1]!.offset);
-          const listed = aborted.filter((txn) => txn.markerOffset! >= position && txn.firstOffset <= upper).map((txn) => ({ producerId: txn.producerId, firstOffset: String(txn.firstOffset) }));
-          const partition = { partition: 0, abortedTransactions: listed, messages: response };
+        for (let round = 0; round < 1000 && position < model.end; round++) {
+          const { first, end } = model.response(position, sizes[round % sizes.length]!);
+          const messages = model.batches.slice(first, end).flatMap(kafkajsRecords);
+          const listed = model.listed(position, Number(messages[messages.length - 1]!.offset)).map(({ producer, firstOffset }) => ({ producerId: String(producer), firstOffset: String(firstOffset) }));
+          const partition = { partition: 0, abortedTransactions: listed, messages };
           hideAbortedRecords(partition);
           const batch = new Batch('repartition', String(position), partition);
           seen.push(...batch.messages.map((message) => Number(message.offset)));
           position = Number(batch.lastOffset()) + 1;
         }
-        expect(seen).toEqual(expected.filter((o) => o >= start));
+        expect(seen).toEqual(model.committed.filter((offset) => offset >= start));
       }),
-      { numRuns: 3000 },
+      { numRuns: 3000, examples: [committedBeforeBareMarker] },
     );
   });
 });

@@ -1,6 +1,7 @@
 import type { KafkaRecord, RecordsBatch } from '@platformatic/kafka';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { TransactionLog, committedBeforeBareMarker, logSteps, responseSizes, type LogBatch } from '../../internal/transaction-log.test-support.js';
 import { committedBatches, fetchedRecords, messageOf, nextOffsetAfter } from './platformatic-records.js';
 
 const TRANSACTIONAL = 1 << 4;
@@ -92,100 +93,40 @@ function offsetValues(firstOffset: number, count: number): string[] {
   return Array.from({ length: count }, (_, index) => String(firstOffset + index));
 }
 
-interface Txn {
-  readonly producerId: bigint;
-  readonly firstOffset: number;
-  outcome?: 'commit' | 'abort';
-  markerOffset?: number;
+/** A batch of the model's log as platformatic decodes it. */
+function platformaticBatch({ firstOffset, count, producer, marker: kind }: LogBatch): RecordsBatch {
+  if (producer === undefined) return batch(firstOffset, offsetValues(firstOffset, count));
+  if (kind !== undefined) return marker(firstOffset, BigInt(producer), kind === 'commit' ? 1 : 0);
+  return batch(firstOffset, offsetValues(firstOffset, count), { producerId: BigInt(producer), transactional: true });
 }
 
-/** One step of the log: a producer appends a batch (in its transaction, opening one), ends its transaction, or a plain batch. */
-const step = fc.oneof(
-  fc.record({ kind: fc.constant('append' as const), producer: fc.integer({ min: 1, max: 3 }), count: fc.integer({ min: 1, max: 3 }) }),
-  fc.record({ kind: fc.constant('end' as const), producer: fc.integer({ min: 1, max: 3 }), commit: fc.boolean() }),
-  fc.record({ kind: fc.constant('plain' as const), count: fc.integer({ min: 1, max: 2 }) }),
-);
-
 /**
- * read_committed over many fetches, against a brute-force oracle: random transactions of a few
- * producers (interleaved, committed or aborted, a producer's next transaction after its marker),
- * fetched from a random offset in responses cut at random batches, each with the aborted
- * transactions the broker lists for its range, in the order of their markers as the broker's
- * transaction index keeps them. An end with no transaction open writes a bare marker, as a
- * transaction that added the partition and wrote nothing to it leaves: the broker lists no
- * transaction for it. What the consumer sees must be exactly the records of committed
- * transactions (and non-transactional ones) from the fetch offset on. Responses run up to 12
- * batches: @platformatic/kafka 2.12.1's own filter (which the consumer no longer uses) fails this
- * on one of five, a producer's aborted, committed and bare-aborted transactions.
+ * read_committed over many fetches, against a brute-force oracle (`transaction-log.test-support.ts`:
+ * interleaved transactions committed or aborted, bare markers, plain records), fetched from a
+ * random offset in responses cut at random batches, each with the aborted transactions the broker
+ * lists for its range. What the consumer sees must be exactly the records of committed
+ * transactions (and non-transactional ones) from the fetch offset on.
  */
 describe('read_committed over fetches, against an oracle', () => {
   it('sees exactly the committed and plain records from the fetch offset on (property)', () => {
     fc.assert(
-      fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), fc.nat(), fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 60 }), (steps, startSeed, cuts) => {
-        const log: RecordsBatch[] = [];
-        const txns: Txn[] = [];
-        const open = new Map<bigint, Txn>();
-        const committedRecords = new Set<number>();
-        const batchTxn = new Map<RecordsBatch, Txn | undefined>();
-        let offset = 0;
-        const end = (producerId: bigint, commit: boolean): void => {
-          const txn = open.get(producerId)!;
-          open.delete(producerId);
-          txn.outcome = commit ? 'commit' : 'abort';
-          txn.markerOffset = offset;
-          log.push(marker(offset, producerId, commit ? 1 : 0));
-          offset++;
-        };
-        for (const s of steps) {
-          if (s.kind === 'plain') {
-            const b = batch(offset, offsetValues(offset, s.count));
-            log.push(b);
-            batchTxn.set(b, undefined);
-            offset += s.count;
-          } else if (s.kind === 'append') {
-            const producerId = BigInt(s.producer);
-            let txn = open.get(producerId);
-            if (txn === undefined) {
-              txn = { producerId, firstOffset: offset };
-              open.set(producerId, txn);
-              txns.push(txn);
-            }
-            const b = batch(offset, offsetValues(offset, s.count), { producerId, transactional: true });
-            log.push(b);
-            batchTxn.set(b, txn);
-            offset += s.count;
-          } else if (open.has(BigInt(s.producer))) {
-            end(BigInt(s.producer), s.commit);
-          } else {
-            log.push(marker(offset, BigInt(s.producer), s.commit ? 1 : 0));
-            offset++;
-          }
-        }
-        // Every transaction ends (the last stable offset is the log's end).
-        for (const producerId of [...open.keys()]) end(producerId, false);
-        for (const b of log) {
-          const txn = batchTxn.get(b);
-          if ((b.attributes & CONTROL) !== 0) continue;
-          if (txn === undefined || txn.outcome === 'commit') for (let index = 0; index <= b.lastOffsetDelta; index++) committedRecords.add(Number(b.firstOffset) + index);
-        }
-        const aborted = txns.filter((txn) => txn.outcome === 'abort').sort((a, b) => a.markerOffset! - b.markerOffset!);
-        const start = offset === 0 ? 0 : startSeed % offset;
-        // The consumer: fetch from its position, a response of a few batches, the aborted transactions overlapping it.
+      fc.property(logSteps, fc.nat(), responseSizes, (steps, startSeed, sizes) => {
+        const model = new TransactionLog(steps);
+        const log = model.batches.map(platformaticBatch);
+        const start = startSeed % model.end;
         let position = BigInt(start);
         const seen: number[] = [];
-        let cut = 0;
-        for (let round = 0; round < 1000 && position < BigInt(offset); round++) {
-          const first = log.findIndex((b) => b.firstOffset + BigInt(b.lastOffsetDelta) >= position);
-          const raw = log.slice(first, first + cuts[cut++ % cuts.length]!);
+        for (let round = 0; round < 1000 && position < BigInt(model.end); round++) {
+          const { first, end } = model.response(Number(position), sizes[round % sizes.length]!);
+          const raw = log.slice(first, end);
           const last = raw[raw.length - 1]!;
-          const upper = last.firstOffset + BigInt(last.lastOffsetDelta);
-          const listed = aborted.filter((txn) => BigInt(txn.markerOffset!) >= position && BigInt(txn.firstOffset) <= upper).map((txn) => ({ producerId: txn.producerId, firstOffset: BigInt(txn.firstOffset) }));
+          const listed = model.listed(Number(position), Number(last.firstOffset) + last.lastOffsetDelta).map(({ producer, firstOffset }) => ({ producerId: BigInt(producer), firstOffset: BigInt(firstOffset) }));
           for (const entry of fetchedRecords(committedBatches(raw, listed), position)) seen.push(Number(entry.offset));
           position = nextOffsetAfter(raw)!;
         }
-        expect(seen).toEqual([...committedRecords].filter((o) => o >= start).sort((a, b) => a - b));
+        expect(seen).toEqual(model.committed.filter((offset) => offset >= start));
       }),
-      { numRuns: 3000 },
+      { numRuns: 3000, examples: [committedBeforeBareMarker] },
     );
   });
 });

@@ -311,12 +311,10 @@ export class LevelDatabase {
         // A chained batch hands each operation to LevelDB's WriteBatch as it goes: faster than
         // an array batch, which copies every operation into a new object first.
         const batch = db.batch();
-        const { keys, values } = layer;
-        for (let index = 0; index < keys.length; index++) {
-          const value = values[index];
-          if (value === null) batch.del(keys[index]!);
-          else batch.put(keys[index]!, value!);
-        }
+        layer.forEach((key, value) => {
+          if (value === null) batch.del(key);
+          else batch.put(key, value);
+        });
         batch.put(flushSequenceKey, encodeNumber(sequence));
         await batch.write({ sync });
         this.writtenSequence = sequence;

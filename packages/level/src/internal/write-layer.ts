@@ -23,6 +23,8 @@ const firstChunkBytes = 4 * 1024;
 export const copiedValueMaxBytes = 1024;
 /** Copied bytes left behind by overwritten values that start a compaction, when they are also more than the live bytes. */
 const compactionMinGarbageBytes = 1024 * 1024;
+/** Places of overwritten kept values that start a compaction, when they are also more than the keys. */
+const compactionMinKeptGarbage = 1024;
 
 /** A slot's places in {@link WriteLayer.places}, six numbers per slot. */
 const keyChunk = 0;
@@ -106,7 +108,7 @@ export class WriteLayer {
     const base = slot * placesPerSlot;
     this.dropValue(base);
     this.placeValue(base, value);
-    if ((this.garbageBytes > compactionMinGarbageBytes && this.garbageBytes > this.liveBytes) || (this.keptGarbage > 1024 && this.keptGarbage > this.slots)) this.compact();
+    if ((this.garbageBytes > compactionMinGarbageBytes && this.garbageBytes > this.liveBytes) || (this.keptGarbage > compactionMinKeptGarbage && this.keptGarbage > this.slots)) this.compact();
   }
 
   /** The value buffered for `key`: its bytes, `null` for a delete, `undefined` when the key was not written. */
@@ -115,7 +117,7 @@ export class WriteLayer {
     return slot === free ? undefined : this.valueOf(slot * placesPerSlot);
   }
 
-  /** Each key and its last value (`null` deletes it), keys in first-write order: views of the layer's bytes, to read before the layer changes. */
+  /** Each key and its last value (`null` deletes it), keys in first-write order, as views of the layer's bytes (which it never rewrites). */
   forEach(visit: (key: Buffer, value: Buffer | null) => void): void {
     const places = this.places;
     for (let slot = 0; slot < this.slots; slot++) {

@@ -88,6 +88,15 @@ describe('WriteLayer', () => {
     expect(layer.get(keyOf(20_000))).toBeUndefined();
   });
 
+  it('takes a key larger than its first chunk as its first write', () => {
+    const layer = new WriteLayer();
+    const key = valueOf(6_000, 7);
+    layer.set(key, Buffer.from([1]));
+    layer.set(Buffer.from('next', 'latin1'), valueOf(copiedValueMaxBytes, 3));
+    expect(layer.get(valueOf(6_000, 7))).toEqual(Buffer.from([1]));
+    expect(entriesOf(layer).keys).toEqual([key, Buffer.from('next', 'latin1')]);
+  });
+
   it('keeps its own copy of a key and a small value: the caller may reuse its buffers', () => {
     const layer = new WriteLayer();
     const key = Buffer.from('scratch-key', 'latin1');

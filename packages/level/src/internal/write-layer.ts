@@ -185,7 +185,8 @@ export class WriteLayer {
     }
     let chunk = this.chunk;
     if (chunk === undefined || this.chunkUsed + length > chunk.length) {
-      chunk = Buffer.allocUnsafeSlow(chunk === undefined ? firstChunkBytes : Math.min(chunk.length * 2, chunkBytes));
+      // At least the payload: a key of up to a quarter of a chunk can be larger than the first one.
+      chunk = Buffer.allocUnsafeSlow(Math.max(length, chunk === undefined ? firstChunkBytes : Math.min(chunk.length * 2, chunkBytes)));
       this.chunk = chunk;
       this.chunkIndex = this.chunks.length;
       this.chunks.push(chunk);

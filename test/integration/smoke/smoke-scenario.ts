@@ -120,6 +120,7 @@ export async function finishAndVerify(options: FinishOptions): Promise<SmokeSumm
     aggregates: options.guarantee === 'at_least_once' ? 'at-least' : 'exact',
     killsSurvived: options.killsSurvived,
     maxKillToResumeMs: cluster.maxResumeMs(),
+    aggregateChangelog: `${options.setup.applicationId}-smoke-agg-changelog`,
   });
 }
 
@@ -209,6 +210,7 @@ export async function runZombieScenario(options: ZombieScenarioOptions): Promise
   }
   const frozen = inputTasks('app-2') > 0 ? 'app-2' : 'app-1';
   const zombie = cluster.process(frozen);
+  const frozenAt = Date.now();
   if (options.midProduce === true) {
     zombie.child.kill('SIGUSR2');
     for (const deadline = Date.now() + 20_000; !zombie.events.some((event) => event.event === 'freezing'); await sleep(20)) {
@@ -232,7 +234,7 @@ export async function runZombieScenario(options: ZombieScenarioOptions): Promise
     errors.set(text, (errors.get(text) ?? 0) + 1);
   }
   console.log(
-    `SMOKE ${options.name}: after the thaw ${frozen} went ${changes.join(' → ') || 'nowhere'} (${zombie.alive ? 'still alive' : `exited ${JSON.stringify(zombie.exit)}`}); errors: ${[...errors].map(([text, count]) => `${count}× "${text}"`).join('; ') || 'none'}`,
+    `SMOKE ${options.name}: after the thaw (frozen at ${frozenAt}, thawed at ${thawedAt}) ${frozen} went ${changes.join(' → ') || 'nowhere'} (${zombie.alive ? 'still alive' : `exited ${JSON.stringify(zombie.exit)}`}); errors: ${[...errors].map(([text, count]) => `${count}× "${text}"`).join('; ') || 'none'}`,
   );
   const late = zombie.events.find((event) => event.event === 'late-produce');
   if (options.midProduce === true) console.log(`SMOKE ${options.name}: froze in a burst of ${String(zombie.events.find((event) => event.event === 'freezing')?.requests)} produce requests; wrote ${String(late?.requests)} just after the thaw`);

@@ -45,6 +45,11 @@ export interface VerifyOptions {
   readonly maxKillToResumeMs?: number;
   /** How long to read before calling a partition stuck. Default 30 s. */
   readonly timeoutMs?: number;
+  /**
+   * The aggregate store's changelog: when aggregates are wrong, a few wrong keys' records there
+   * and in `agg` are printed, with their partitions and offsets (what a failure in CI keeps).
+   */
+  readonly aggregateChangelog?: string;
 }
 
 /** A partition that could not be read read_committed to its high watermark. */
@@ -87,8 +92,17 @@ export interface SmokeSummary {
   readonly line: string;
 }
 
+/** A record read back, with where it sits. */
+interface ReadRecord {
+  readonly key: string | null;
+  readonly value: Buffer | null;
+  readonly timestamp: number;
+  readonly partition: number;
+  readonly offset: number;
+}
+
 interface ReadResult {
-  readonly records: Map<string, { key: string | null; value: Buffer | null; timestamp: number }[]>;
+  readonly records: Map<string, ReadRecord[]>;
   readonly stuck: StuckPartition[];
 }
 
@@ -170,16 +184,17 @@ export async function readCommitted(kafka: Kafka, topics: readonly string[], tim
       stuck.push({ topic: id.slice(0, separator), partition: Number(id.slice(separator + 1)), committedEnd: position, end });
     }
   }
-  const records = new Map<string, { key: string | null; value: Buffer | null; timestamp: number }[]>(topics.map((topic) => [topic, []]));
+  const records = new Map<string, ReadRecord[]>(topics.map((topic) => [topic, []]));
   const ids = [...byPartition.keys()].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   for (const id of ids) {
     const topic = id.slice(0, id.lastIndexOf(':'));
+    const partition = Number(id.slice(id.lastIndexOf(':') + 1));
     // A redelivery after a rebalance of the reader's own group would repeat offsets: keep each once.
     const seen = new Set<number>();
     for (const record of byPartition.get(id)!.sort((a, b) => a.offset - b.offset)) {
       if (seen.has(record.offset)) continue;
       seen.add(record.offset);
-      records.get(topic)!.push({ key: record.key, value: record.value, timestamp: record.timestamp });
+      records.get(topic)!.push({ key: record.key, value: record.value, timestamp: record.timestamp, partition, offset: record.offset });
     }
   }
   return { records, stuck };
@@ -280,7 +295,10 @@ export async function verifySmokeRun(options: VerifyOptions): Promise<SmokeSumma
   console.log(line);
   if (lostSample.length > 0) console.log(`SMOKE ${options.name}: lost e.g. ${lostSample.join(', ')}`);
   if (duplicatedSample.length > 0) console.log(`SMOKE ${options.name}: duplicated e.g. ${duplicatedSample.join(', ')}`);
-  if (aggregateErrors.length > 0) console.log(`SMOKE ${options.name}: agg errors e.g. ${JSON.stringify(aggregateErrors.slice(0, 5))}`);
+  if (aggregateErrors.length > 0) {
+    console.log(`SMOKE ${options.name}: agg errors e.g. ${JSON.stringify(aggregateErrors.slice(0, 5))}`);
+    await printAggregateHistories(options, records.get(topics.agg)!, aggregateErrors.map((error) => error.key));
+  }
   if (bucketErrors.length > 0) console.log(`SMOKE ${options.name}: cnt errors ${JSON.stringify(bucketErrors)}`);
   if (stuck.length > 0) console.log(`SMOKE ${options.name}: partitions short of their end read_committed ${JSON.stringify(stuck)}`);
   return {
@@ -303,4 +321,46 @@ export async function verifySmokeRun(options: VerifyOptions): Promise<SmokeSumma
     maxKillToResumeMs,
     line,
   };
+}
+
+/** How many wrong keys {@link printAggregateHistories} follows, and how many of each one's last records it prints. */
+const HISTORY_KEYS = 3;
+const HISTORY_RECORDS = 8;
+
+/**
+ * For a failure's diagnosis: how the wrong keys spread over `agg`'s partitions, and for a few of
+ * them their last records in `agg` and in the aggregate store's changelog (offset, timestamp,
+ * count), which tell a late write landing after the new owner's from updates never counted.
+ */
+async function printAggregateHistories(options: VerifyOptions, aggRecords: readonly ReadRecord[], wrongKeys: readonly string[]): Promise<void> {
+  const wrong = new Set(wrongKeys);
+  const perPartition = new Map<number, Set<string>>();
+  for (const record of aggRecords) {
+    if (record.key === null || !wrong.has(record.key)) continue;
+    let keys = perPartition.get(record.partition);
+    if (keys === undefined) perPartition.set(record.partition, (keys = new Set()));
+    keys.add(record.key);
+  }
+  const spread = [...perPartition].sort(([a], [b]) => a - b).map(([partition, keys]) => `${partition}: ${keys.size}`);
+  console.log(`SMOKE ${options.name}: wrong keys per agg partition {${spread.join(', ')}}`);
+  const sample = wrongKeys.slice(0, HISTORY_KEYS);
+  const histories: [string, readonly ReadRecord[]][] = [['agg', aggRecords]];
+  if (options.aggregateChangelog !== undefined) {
+    try {
+      const { records } = await readCommitted(options.kafka, [options.aggregateChangelog], 20_000, 500);
+      histories.push(['changelog', records.get(options.aggregateChangelog)!]);
+    } catch (error) {
+      console.log(`SMOKE ${options.name}: could not read ${options.aggregateChangelog}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  for (const key of sample) {
+    for (const [label, records] of histories) {
+      const ofKey = records.filter((record) => record.key === key);
+      const shown = ofKey.slice(-HISTORY_RECORDS).map((record) => {
+        const count = record.value === null ? 'null' : String((JSON.parse(record.value.toString('utf8')) as Partial<SmokeAggregate>).count);
+        return `@${record.offset} t=${record.timestamp} count=${count}`;
+      });
+      console.log(`SMOKE ${options.name}: ${label} of ${key} (partition ${ofKey[0]?.partition ?? '?'}, ${ofKey.length} records, last ${shown.length}): ${shown.join(' | ')}`);
+    }
+  }
 }

@@ -77,12 +77,12 @@ export async function setUpSmoke(options: SetupOptions): Promise<SmokeSetup> {
  * UNKNOWN_TOPIC_OR_PARTITION (a runtime bug, reported with issue #6); these tests are about
  * failures after the start.
  */
-export async function startStaggered(cluster: SmokeCluster, names: readonly string[]): Promise<void> {
+export async function startStaggered(cluster: SmokeCluster, names: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<void> {
   const [first, ...rest] = names;
   if (first === undefined) return;
-  cluster.start(first);
+  cluster.start(first, {}, env);
   await cluster.waitRunning(60_000, [first]);
-  for (const name of rest) cluster.start(name);
+  for (const name of rest) cluster.start(name, {}, env);
   await cluster.waitRunning(60_000);
 }
 
@@ -194,7 +194,8 @@ export interface ZombieSummary extends SmokeSummary {
 export async function runZombieScenario(options: ZombieScenarioOptions): Promise<ZombieSummary> {
   const setup = await setUpSmoke({ name: options.name, guarantee: options.guarantee, commitIntervalMs: options.commitIntervalMs, midProduce: options.midProduce });
   const { cluster, kafka, topics } = setup;
-  await startStaggered(cluster, ['app-1', 'app-2']);
+  // Both log at debug: a run with wrong aggregates prints what the runtime did with the tasks (see printZombieTimeline).
+  await startStaggered(cluster, ['app-1', 'app-2'], { SMOKE_APP_LOG: '1' });
   const rate = options.ratePerSecond ?? 1000;
   const frozenMs = options.frozenMs ?? 12_000;
   const inputMs = frozenMs + 16_000;
@@ -236,7 +237,38 @@ export async function runZombieScenario(options: ZombieScenarioOptions): Promise
   console.log(
     `SMOKE ${options.name}: after the thaw (frozen at ${frozenAt}, thawed at ${thawedAt}) ${frozen} went ${changes.join(' → ') || 'nowhere'} (${zombie.alive ? 'still alive' : `exited ${JSON.stringify(zombie.exit)}`}); errors: ${[...errors].map(([text, count]) => `${count}× "${text}"`).join('; ') || 'none'}`,
   );
+  if (summary.aggregateErrors.length > 0 || process.env.SMOKE_TIMELINE === '1') printZombieTimeline(options.name, cluster, frozenAt);
   const late = zombie.events.find((event) => event.event === 'late-produce');
   if (options.midProduce === true) console.log(`SMOKE ${options.name}: froze in a burst of ${String(zombie.events.find((event) => event.event === 'freezing')?.requests)} produce requests; wrote ${String(late?.requests)} just after the thaw`);
   return { ...summary, lateProduceRequests: typeof late?.requests === 'number' ? late.requests : undefined };
+}
+
+/** What {@link printZombieTimeline} prints: the runtime's words on task moves, restores, roll-backs, checkpoints and failures. */
+const TIMELINE_MESSAGES = /rolled back|past the last commit|restored .* from offset|Closed revoked|checkpointed|did not run for|lost its group membership|no longer in its group|Could not commit|moved on without|Restored \d+ records|rebuilt|replac/i;
+const TIMELINE_LINES = 120;
+
+/**
+ * For a zombie run with wrong aggregates: every instance's states, task lists and the log lines
+ * that say where task state went, from a second before the freeze on, in time order (ms from the
+ * freeze), so a failure in CI shows which instance restored what, from where, and what it rolled back.
+ */
+function printZombieTimeline(name: string, cluster: SmokeCluster, frozenAt: number): void {
+  const lines: { time: number; text: string }[] = [];
+  for (const instance of cluster.instances) {
+    let lastTasks = '';
+    for (const event of instance.events) {
+      if (event.time < frozenAt - 1000) continue;
+      let text: string | undefined;
+      if (event.event === 'state') text = `state ${String(event.state)}`;
+      else if (event.event === 'processed') {
+        const tasks = (event.tasks as string[] | undefined ?? []).join(',');
+        if (tasks !== lastTasks) text = `tasks [${tasks}]`;
+        lastTasks = tasks;
+      } else if (event.event === 'log' && typeof event.message === 'string' && (event.level === 'error' || TIMELINE_MESSAGES.test(event.message))) text = `${String(event.level)}: ${event.message}`.slice(0, 240);
+      if (text !== undefined) lines.push({ time: event.time, text: `${instance.name} ${text}` });
+    }
+  }
+  lines.sort((a, b) => a.time - b.time);
+  const shown = lines.slice(0, TIMELINE_LINES);
+  console.log(`SMOKE ${name}: timeline from the freeze (${shown.length} of ${lines.length} lines)\n${shown.map((line) => `  ${String(line.time - frozenAt).padStart(7)} ms ${line.text}`).join('\n')}`);
 }

@@ -63,19 +63,33 @@ function splittingAssignor(label: string): GroupAssignor {
 let topicOfAssignor = '';
 
 /** A consumer of `topic` in `groupId` that keeps every batch and membership event. */
-async function reader(supplier: KafkaClientSupplier, onClose: (step: () => Promise<void>) => void, groupId: string, topic: string, options: { assignor?: GroupAssignor; manual?: boolean } = {}) {
+async function reader(
+  supplier: KafkaClientSupplier,
+  onClose: (step: () => Promise<void>) => void,
+  groupId: string,
+  topic: string,
+  options: { assignor?: GroupAssignor; manual?: boolean; revokeCommitMs?: number } = {},
+) {
   const batches: FetchedBatch[] = [];
   const assignments: GroupAssignment[] = [];
+  /** When each assignment came, and when each revoke's (simulated) commit settled. */
+  const assignedAt: number[] = [];
+  const revokeSettledAt: number[] = [];
   const events: string[] = [];
   const failures: unknown[] = [];
   const consumer: StreamsConsumer = supplier.consumer({ groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500, rebalanceTimeoutMs: 20_000, maxWaitTimeMs: 200, ...(options.assignor === undefined ? {} : { assignor: options.assignor }) });
   await consumer.connect();
   onClose(() => consumer.disconnect());
   await consumer.subscribe([topic], {
-    onRevoked: () => events.push('revoked'),
+    onRevoked: async () => {
+      events.push('revoked');
+      if (options.revokeCommitMs !== undefined) await new Promise((resolve) => setTimeout(resolve, options.revokeCommitMs));
+      revokeSettledAt.push(Date.now());
+    },
     onAssigned: (assignment) => {
       events.push('assigned');
       assignments.push(assignment);
+      assignedAt.push(Date.now());
     },
     onFailed: (error) => failures.push(error),
   });
@@ -87,7 +101,7 @@ async function reader(supplier: KafkaClientSupplier, onClose: (step: () => Promi
     { manualPositions: options.manual ?? false },
   );
   const values = (): string[] => batches.flatMap((batch) => batch.records.map((record) => record.value?.toString() ?? 'null'));
-  return { consumer, batches, assignments, events, failures, values };
+  return { consumer, batches, assignments, assignedAt, revokeSettledAt, events, failures, values };
 }
 
 describe(`the Kafka client seam on ${clientName}`, () => {
@@ -196,6 +210,25 @@ describe(`the Kafka client seam on ${clientName}`, () => {
     ]);
     const ids = new Set([first.assignments.at(-1)!.memberId, second.assignments.at(-1)!.memberId]);
     expect(new Set(members.map((member) => member.memberId))).toEqual(ids);
+    expect(first.failures).toEqual([]);
+    expect(second.failures).toEqual([]);
+  });
+
+  it("holds its JoinGroup until the revoke's commit settles, so no other member gets the partitions before their last writes", async () => {
+    const { supplier, onClose } = await clients('revoke-first');
+    const topic = uniqueTopic('contract-revoke-first');
+    topicOfAssignor = topic;
+    await createTopic(supplier, onClose, topic, 4);
+    const groupId = uniqueTopic('contract-revoke-first-group');
+    const revokeCommitMs = 3000;
+    const first = await reader(supplier, onClose, groupId, topic, { assignor: splittingAssignor('first'), revokeCommitMs });
+    await waitFor('the first member assigned', () => first.assignments.length > 0);
+    const second = await reader(supplier, onClose, groupId, topic, { assignor: splittingAssignor('second') });
+    await waitFor('both members in one generation', () => (first.assignments.at(-1)?.partitions[topic]?.length ?? 0) === 2 && (second.assignments.at(-1)?.partitions[topic]?.length ?? 0) === 2);
+    // The first member's revoke took 3 s; the second got its partitions only after it settled.
+    await waitFor("the first member's revoke settled", () => first.revokeSettledAt.length > 0, 10_000);
+    const secondGotPartitions = second.assignments.findIndex((assignment) => (assignment.partitions[topic]?.length ?? 0) > 0);
+    expect(second.assignedAt[secondGotPartitions]!).toBeGreaterThanOrEqual(first.revokeSettledAt[0]!);
     expect(first.failures).toEqual([]);
     expect(second.failures).toEqual([]);
   });

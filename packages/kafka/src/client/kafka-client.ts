@@ -104,9 +104,12 @@ export interface GroupAssignment {
 export interface GroupMembershipListener {
   /**
    * A rebalance begins: the partitions held may be revoked. The current generation's offset
-   * commits are still accepted until the member rejoins.
+   * commits are still accepted until the member rejoins. Returns the commit of what the member
+   * processed: the client holds its JoinGroup until that settles (as Kafka's consumer runs
+   * `onPartitionsRevoked` before it rejoins; `revocation-hold.ts`), so the group gives the
+   * partitions to another member only after their last writes.
    */
-  onRevoked?(): void;
+  onRevoked?(): void | Promise<void>;
   /** The member joined a generation and owns {@link GroupAssignment.partitions} now. */
   onAssigned?(assignment: GroupAssignment): void;
   /**

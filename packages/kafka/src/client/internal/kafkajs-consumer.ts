@@ -12,6 +12,8 @@
 import { AssignerProtocol, type Assigner, type Consumer, type ConsumerRunConfig, type Kafka, type KafkaConfig, type PartitionAssigner } from 'kafkajs';
 import type { ConsumerConfig, FetchedBatch, GroupAssignor, GroupMembershipListener, OffsetCommit, StreamsConsumer, TopicPartitions } from '../kafka-client.js';
 import { fromKafkajs, kafkajsCall } from './kafkajs-errors.js';
+import { holdJoinWith } from './kafkajs-join-hold.js';
+import { RevocationHold } from './revocation-hold.js';
 
 function noop(): void {}
 
@@ -46,9 +48,9 @@ export interface KafkajsFetchSizes {
 export const DEFAULT_KAFKAJS_FETCH_SIZES: KafkajsFetchSizes = { partitionMaxBytes: 128 * 1024, maxBytes: 4 * 1024 * 1024 };
 
 /** A {@link GroupAssignor} as a kafkajs partition assigner: Kafka's consumer protocol around its user data. */
-function kafkajsAssigner(assignor: GroupAssignor): PartitionAssigner {
+function kafkajsAssigner(assignor: GroupAssignor, hold: RevocationHold): PartitionAssigner {
   const { name, version } = assignor;
-  return ({ cluster }): Assigner => ({
+  return ({ cluster }): Assigner => holdJoinWith({
     name,
     version,
     async assign({ members }) {
@@ -70,7 +72,7 @@ function kafkajsAssigner(assignor: GroupAssignor): PartitionAssigner {
     protocol({ topics }) {
       return { name, metadata: AssignerProtocol.MemberMetadata.encode({ version, topics, userData: assignor.subscriptionUserData() }) };
     },
-  });
+  }, () => hold.beforeJoin());
 }
 
 function kafkajsPartitions(partitions: readonly TopicPartitions[]): { topic: string; partitions?: number[] }[] {
@@ -97,8 +99,11 @@ export class KafkajsConsumer implements StreamsConsumer {
   private runConfig: ConsumerRunConfig | undefined;
   private readonly mayRestart: () => boolean;
   private readonly initialRetryTimeMs: number;
+  /** The last revoke's commit, which the next join waits for (`kafkajs-join-hold.ts`). */
+  private readonly hold: RevocationHold;
 
   constructor(kafka: Kafka, retry: KafkaConfig['retry'], config: ConsumerConfig, sizes: KafkajsFetchSizes) {
+    this.hold = new RevocationHold(config);
     this.mayRestart = config.mayRestart ?? (() => true);
     this.initialRetryTimeMs = retry?.initialRetryTime ?? 300;
     this.heartbeatIntervalMs = config.heartbeatIntervalMs;
@@ -112,7 +117,7 @@ export class KafkajsConsumer implements StreamsConsumer {
       allowAutoTopicCreation: false,
       maxBytesPerPartition: sizes.partitionMaxBytes,
       maxBytes: sizes.maxBytes,
-      ...(config.assignor === undefined ? {} : { partitionAssigners: [kafkajsAssigner(config.assignor)] }),
+      ...(config.assignor === undefined ? {} : { partitionAssigners: [kafkajsAssigner(config.assignor, this.hold)] }),
     });
   }
 
@@ -125,7 +130,8 @@ export class KafkajsConsumer implements StreamsConsumer {
     this.listener = listener;
     await kafkajsCall(() => this.consumer.subscribe({ topics: [...topics], fromBeginning: true }));
     const { events } = this.consumer;
-    this.consumer.on(events.REBALANCING, () => listener.onRevoked?.());
+    // kafkajs rejoins straight after this event; its join waits for the revoke's commit (kafkajs-join-hold.ts).
+    this.consumer.on(events.REBALANCING, () => this.hold.revoked(listener.onRevoked?.()));
     this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
       // A join that completed after disconnect() began: that disconnect stops it once it is done (it leaves the group); not a membership to report.
       if (this.disconnected) return;

@@ -8,6 +8,7 @@
  */
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import type { Logger } from '@tributary/streams';
+import { installJoinHold } from './kafkajs-join-hold.js';
 import { installReadCommittedFilter } from '../../internal/read-committed.js';
 import type { KafkaClientSupplier } from '../kafka-client.js';
 import { KafkajsAdmin } from './kafkajs-admin.js';
@@ -34,6 +35,7 @@ export function kafkajsClientSupplier(options: KafkajsSupplierOptions): KafkaCli
   installReadCommittedFilter();
   installProduceRequestEncoder();
   installFetchResponseReader();
+  installJoinHold();
   const sockets = new SocketRegistry(options.kafka.socketFactory);
   const config: KafkaConfig = {
     ...options.kafka,

@@ -14,8 +14,12 @@ function partitionCounter(metadata: ClusterMetadata | undefined): (topic: string
   return (topic) => metadata?.topics.get(topic)?.partitionsCount ?? 0;
 }
 
-/** The group options that run `assignor` on `consumer`, which it wires its user data into. */
-export function platformaticGroupOptions(consumer: Consumer, assignor: GroupAssignor): Pick<GroupOptions, 'protocols' | 'protocolsMetadata' | 'partitionAssigner'> {
+/**
+ * The group options that run `assignor` on `consumer`, which it wires its user data into. Each
+ * JoinGroup waits for `beforeJoin` first (the revoked partitions' commit): platformatic asks for
+ * the subscription's user data before it sends the request, and waits for a promise.
+ */
+export function platformaticGroupOptions(consumer: Consumer, assignor: GroupAssignor, beforeJoin: () => Promise<void> = () => Promise.resolve()): Pick<GroupOptions, 'protocols' | 'protocolsMetadata' | 'partitionAssigner'> {
   const pendingUserData: Buffer[] = [];
   let lastSubscription: Buffer | undefined;
   Object.defineProperty((consumer as unknown as Record<symbol, object>)[kOptions], 'assignmentUserData', {
@@ -31,7 +35,8 @@ export function platformaticGroupOptions(consumer: Consumer, assignor: GroupAssi
   });
   return {
     protocols: [{ name: assignor.name, version: assignor.version }],
-    protocolsMetadata: () => {
+    protocolsMetadata: async () => {
+      await beforeJoin();
       lastSubscription = assignor.subscriptionUserData();
       return lastSubscription;
     },

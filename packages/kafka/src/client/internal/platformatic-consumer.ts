@@ -12,6 +12,7 @@ import { Consumer, FetchIsolationLevels, ListOffsetTimestamps, type ClusterMetad
 import { KafkaClientError } from '../client-error.js';
 import type { ConsumerConfig, FetchedBatch, GroupMembershipListener, OffsetCommit, StreamsConsumer, TopicPartitions } from '../kafka-client.js';
 import { platformaticGroupOptions } from './platformatic-assignor.js';
+import { RevocationHold } from './revocation-hold.js';
 import { fromPlatformatic, hasKafkaError, platformaticCall } from './platformatic-errors.js';
 import type { FetchSizes } from './platformatic-fetch-sizes.js';
 import type { PlatformaticBaseOptions } from './platformatic-producer.js';
@@ -73,6 +74,8 @@ export class PlatformaticConsumer implements StreamsConsumer {
   private revoked = true;
   private closed = false;
   private loop: Promise<void> | undefined;
+  /** The last revoke's commit, which the next JoinGroup waits for (platformatic asks for the subscription's user data first). */
+  private readonly hold: RevocationHold;
 
   constructor(
     options: PlatformaticBaseOptions,
@@ -80,6 +83,7 @@ export class PlatformaticConsumer implements StreamsConsumer {
     private readonly sizes: FetchSizes,
   ) {
     this.maxWaitMs = config.maxWaitTimeMs ?? DEFAULT_MAX_WAIT_MS;
+    this.hold = new RevocationHold(config);
     this.consumer = new Consumer({
       ...options,
       groupId: config.groupId,
@@ -110,7 +114,7 @@ export class PlatformaticConsumer implements StreamsConsumer {
 
   async run(onBatch: OnBatch, options: { readonly manualPositions?: boolean } = {}): Promise<void> {
     const { assignor } = this.config;
-    const group = assignor === undefined ? {} : platformaticGroupOptions(this.consumer, assignor);
+    const group = assignor === undefined ? {} : platformaticGroupOptions(this.consumer, assignor, () => this.hold.beforeJoin());
     await platformaticCall(() => this.consumer.joinGroup(group));
     this.loop = this.fetchLoop(onBatch, options.manualPositions === true).catch((error: unknown) => {
       if (!this.closed) this.listener.onFailed?.(fromPlatformatic(error));
@@ -165,7 +169,7 @@ export class PlatformaticConsumer implements StreamsConsumer {
     this.revoked = true;
     this.epoch++;
     this.assigned.clear();
-    this.listener.onRevoked?.();
+    this.hold.revoked(this.listener.onRevoked?.());
   }
 
   private assign(payload: ConsumerGroupJoinPayload): void {

@@ -114,7 +114,7 @@ export class FakeKafkaCluster {
   async rebalance(groupId: string, assign?: (memberIds: readonly string[]) => Map<string, Record<string, number[]>>): Promise<void> {
     const group = this.groups.get(groupId);
     if (group === undefined) throw new Error(`No group ${groupId}`);
-    for (const member of group.members) member.listener.onRevoked?.();
+    for (const member of group.members) void member.listener.onRevoked?.();
     await new Promise((resolve) => setTimeout(resolve, JOIN_ROUND_TRIP_MS));
     group.generation++;
     // A member whose session expired rejoins under a new id, and is told so before its assignment.

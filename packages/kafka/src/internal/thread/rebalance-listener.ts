@@ -58,11 +58,13 @@ export class RebalanceListener implements GroupMembershipListener {
 
   constructor(private readonly options: RebalanceListenerOptions) {}
 
-  onRevoked(): void {
+  /** Commits everything (settled once done or failed, a failure failing the thread), while the old generation's commits are still accepted. */
+  onRevoked(): Promise<void> {
     const { state, lock, committer } = this.options;
     if (state.isActive) state.transitionTo('PARTITIONS_REVOKED');
-    // The old generation's commits are still accepted while the group prepares to rebalance.
-    lock.background(() => committer.commitAll('rebalance'));
+    return lock.exclusive(() => committer.commitAll('rebalance')).catch((error: unknown) => {
+      if (state.isActive) this.options.fail(error);
+    });
   }
 
   onLost(): void {

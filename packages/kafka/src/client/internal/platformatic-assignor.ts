@@ -19,7 +19,7 @@ function partitionCounter(metadata: ClusterMetadata | undefined): (topic: string
  * JoinGroup waits for `beforeJoin` first (the revoked partitions' commit): platformatic asks for
  * the subscription's user data before it sends the request, and waits for a promise.
  */
-export function platformaticGroupOptions(consumer: Consumer, assignor: GroupAssignor, beforeJoin: () => Promise<void> = () => Promise.resolve()): Pick<GroupOptions, 'protocols' | 'protocolsMetadata' | 'partitionAssigner'> {
+export function platformaticGroupOptions(consumer: Consumer, assignor: GroupAssignor, beforeJoin: () => Promise<void>): Pick<GroupOptions, 'protocols' | 'protocolsMetadata' | 'partitionAssigner'> {
   const pendingUserData: Buffer[] = [];
   let lastSubscription: Buffer | undefined;
   Object.defineProperty((consumer as unknown as Record<symbol, object>)[kOptions], 'assignmentUserData', {

@@ -4,6 +4,7 @@ import type { OutgoingKafkaRecord } from '../client/kafka-client.js';
 import { DeadLetterHeaders, Headers, recordSizeInBytes, silentLogger } from '@tributary/streams';
 import { KafkaRecordCollector, LINGER_MS, LINGER_RECORDS, type TaskRecordCollector, type KafkaRecordCollectorOptions } from './kafka-record-collector.js';
 import { OutgoingRecord } from './outgoing-record.js';
+import { timestampMillisOf } from '../client/internal/record-timestamp.js';
 import { describeSendError, requestsOf } from './send-requests.js';
 import { RecordSendError, TaskCorruptedError, TaskMigratedError } from '../errors.js';
 import { defaultPartition } from './murmur2.js';
@@ -17,10 +18,15 @@ function record(bytes: number, partition?: number): OutgoingRecord {
 describe('OutgoingRecord', () => {
   it('has only the kafkajs message fields as own properties, since kafkajs spreads every message it encodes', () => {
     const outgoing = new OutgoingRecord(Buffer.from('k'), Buffer.from('v'), new Headers().add('h', 'x'), 5, undefined);
-    expect(Object.keys({ ...outgoing }).sort()).toEqual(['headers', 'key', 'partition', 'timestamp', 'value']);
+    // The timestamp is a getter: kafkajs reads it (`message.timestamp`), and its record takes the delta instead.
+    expect(Object.keys({ ...outgoing }).sort()).toEqual(['headers', 'key', 'partition', 'value']);
     expect(outgoing.recordHeaders.lastString('h')).toBe('x');
     expect(outgoing.recordTimestamp).toBe(5);
     expect(outgoing.timestamp).toBe('5');
+    expect(timestampMillisOf(outgoing)).toBe(5);
+    const unstamped = new OutgoingRecord(null, null, new Headers(), undefined, undefined);
+    expect(unstamped.timestamp).toBeUndefined();
+    expect(timestampMillisOf(unstamped)).toBeUndefined();
   });
 });
 

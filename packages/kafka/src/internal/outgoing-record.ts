@@ -6,6 +6,7 @@
 import { Headers, type ErrorHandlerContext, type Logger } from '@tributary/streams';
 import type { StreamTask } from '@tributary/streams/engine';
 import type { OutgoingKafkaRecord, RecordHeaders } from '../client/kafka-client.js';
+import { timestampMillis } from '../client/internal/record-timestamp.js';
 
 /** The task context a record is produced in (`undefined` for dead letters). */
 export type TaskContext = StreamTask['context'];
@@ -29,13 +30,13 @@ export function toKafkaHeaders(headers: Headers): RecordHeaders | undefined {
  * handler needs should it fail — the task and the source record it came from. One object per
  * record, as the plain message was before. Only the message's fields are own properties: kafkajs
  * spreads each message into the record it encodes (`{ ...message, offsetDelta }`), and private
- * fields are not copied, so the bookkeeping costs nothing there.
+ * fields are not copied, so the bookkeeping costs nothing there. The timestamp is a getter: its
+ * decimal string is made only when read (kafkajs' own encoding, a client of the seam's), as the
+ * adapters read the number ({@link timestampMillis}).
  */
 export class OutgoingRecord implements OutgoingKafkaRecord {
   headers: RecordHeaders | undefined = undefined;
   partition: number | undefined = undefined;
-  /** `undefined` when the record has none: kafkajs stamps it with the current time, as Kafka's producer does. */
-  readonly timestamp: string | undefined;
   readonly #recordHeaders: Headers;
   readonly #recordTimestamp: number | undefined;
   readonly #context: TaskContext | undefined;
@@ -57,7 +58,6 @@ export class OutgoingRecord implements OutgoingKafkaRecord {
     recordTimestamp: number | undefined,
     context: TaskContext | undefined,
   ) {
-    this.timestamp = recordTimestamp === undefined ? undefined : String(recordTimestamp);
     this.#recordHeaders = recordHeaders;
     this.#recordTimestamp = recordTimestamp;
     this.#context = context;
@@ -74,6 +74,17 @@ export class OutgoingRecord implements OutgoingKafkaRecord {
   /** The record's headers as the topology wrote them. */
   get recordHeaders(): Headers {
     return this.#recordHeaders;
+  }
+
+  /** The seam's timestamp, a decimal string; `undefined` when the record has none: the client stamps it with the current time, as Kafka's producer does. */
+  get timestamp(): string | undefined {
+    const timestamp = this.#recordTimestamp;
+    return timestamp === undefined ? undefined : String(timestamp);
+  }
+
+  /** The timestamp as a number, for the adapters (`record-timestamp.ts`). */
+  get [timestampMillis](): number | undefined {
+    return this.#recordTimestamp;
   }
 
   /** The record's timestamp as the topology wrote it. */

@@ -2,8 +2,9 @@ import { createRequire } from 'node:module';
 import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import type { Message } from 'kafkajs';
-import { crc32c, encodeProduceRequest, installProduceRequestEncoder, plainTimestamp, produceRequestEncoderVerified } from './kafkajs-produce-request.js';
+import { crc32c, encodeProduceRequest, installProduceRequestEncoder, plainTimestamp, produceRequestEncoderVerified, sortsBefore } from './kafkajs-produce-request.js';
 import { selfEncodingMessages } from './kafkajs-records.js';
+import { timestampMillis } from './record-timestamp.js';
 
 const require = createRequire(import.meta.url);
 interface Encoded {
@@ -39,7 +40,41 @@ const timestamp = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 99_999 }).map(String) },
   { weight: 1, arbitrary: fc.constantFrom('0', '-5', '0012', ' 12', '1.5', 0, undefined) },
 );
-const message = fc.record({ key: fc.option(bytes, { nil: null, freq: 4 }), value: fc.option(bytes, { nil: null, freq: 6 }), timestamp, headers }, { requiredKeys: ['key', 'value'] }) as fc.Arbitrary<Message>;
+const plainMessage = fc.record({ key: fc.option(bytes, { nil: null, freq: 4 }), value: fc.option(bytes, { nil: null, freq: 6 }), timestamp, headers }, { requiredKeys: ['key', 'value'] }) as fc.Arbitrary<Message>;
+
+/** A message as the runtime's `OutgoingRecord` is one: its timestamp a getter of the number it also carries under `timestampMillis`. */
+class RuntimeMessage {
+  readonly headers: Message['headers'];
+  readonly #millis: number | undefined;
+
+  constructor(
+    readonly key: Buffer | null,
+    readonly value: Buffer | null,
+    messageHeaders: Message['headers'],
+    millis: number | undefined,
+  ) {
+    this.headers = messageHeaders;
+    this.#millis = millis;
+  }
+
+  get timestamp(): string | undefined {
+    return this.#millis === undefined ? undefined : String(this.#millis);
+  }
+
+  get [timestampMillis](): number | undefined {
+    return this.#millis;
+  }
+}
+/** Mostly times as the runtime has them, out of order; sometimes other safe integers (fewer digits, negative, 0, -0; within 2^49, so that deltas stay exact), fractions, unsafe integers, none. */
+const millis = fc.oneof(
+  { weight: 10, arbitrary: fc.integer({ min: -5_000_000, max: 5_000_000 }).map((delta) => base + delta) },
+  { weight: 2, arbitrary: fc.oneof(fc.integer({ min: -(2 ** 40), max: 2 ** 40 }), fc.constantFrom(1e12 - 1, 1e12, 1e13 - 1, 1e13, 2 ** 49, -(2 ** 49))) },
+  { weight: 1, arbitrary: fc.constantFrom(0, -0, 1.5, 2 ** 53 + 2, Number.NaN, undefined) },
+);
+const runtimeMessage = fc
+  .record({ key: fc.option(bytes, { nil: null, freq: 4 }), value: fc.option(bytes, { nil: null, freq: 6 }), headers, millis })
+  .map(({ key, value, headers: messageHeaders, millis: stamp }) => new RuntimeMessage(key, value, messageHeaders as Message['headers'], stamp) as unknown as Message);
+const message = fc.oneof(plainMessage, runtimeMessage);
 const partitions = fc.uniqueArray(
   fc.record({ partition: fc.integer({ min: 0, max: 63 }), firstSequence: fc.option(fc.integer({ min: 0, max: 2 ** 31 - 1 }), { nil: undefined }), messages: fc.array(message, { minLength: 1, maxLength: 12 }) }),
   { minLength: 1, maxLength: 4, selector: (entry) => entry.partition },
@@ -66,7 +101,12 @@ function plain(args: ProduceArguments): boolean {
     topic.partitions.every((data) =>
       data.messages.every((each) => {
         const stamp = each.timestamp as unknown;
-        const plainStamp = typeof stamp === 'number' ? stamp !== 0 : typeof stamp === 'string' && Number.isSafeInteger(Number(stamp)) && String(Number(stamp)) === stamp;
+        const plainStamp =
+          each instanceof RuntimeMessage
+            ? Number.isSafeInteger(each[timestampMillis])
+            : typeof stamp === 'number'
+              ? stamp !== 0
+              : typeof stamp === 'string' && Number.isSafeInteger(Number(stamp)) && String(Number(stamp)) === stamp;
         return plainStamp && Object.values(each.headers ?? {}).every((value) => value !== null);
       }),
     ),
@@ -106,6 +146,18 @@ describe('plainTimestamp', () => {
   });
 });
 
+describe('sortsBefore', () => {
+  it("orders safe integers as kafkajs' sort orders their strings", () => {
+    const integer = fc.oneof(fc.integer({ min: 1e12 - 10, max: 1e13 + 10 }), fc.integer({ min: base - 5_000_000, max: base + 5_000_000 }), fc.maxSafeInteger(), fc.integer({ min: -1_000, max: 1_000 }));
+    fc.assert(
+      fc.property(integer, integer, (a, b) => {
+        expect(sortsBefore(a, b)).toBe(String(a) < String(b));
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+});
+
 describe('encodeProduceRequest', () => {
   it("writes kafkajs' bytes for any request of the runtime's messages, and takes every one whose messages are plain", async () => {
     vi.spyOn(Date, 'now').mockReturnValue(base + 12_345);
@@ -135,6 +187,17 @@ describe('encodeProduceRequest', () => {
     expect(encodeProduceRequest({ ...args, topicData: [{ topic: 't', partitions: [{ partition: 0, messages }] }] })).toBeUndefined();
     expect(encodeProduceRequest({ ...args, compression: 1 })).toBeUndefined();
     expect(encodeProduceRequest({ ...args, topicData: [{ topic: 't', partitions: [{ partition: 0, messages: selfEncodingMessages([]) }] }] })).toBeUndefined();
+  });
+
+  it("takes a runtime record's timestamp as its number only when it is a safe integer, as its string would be read", () => {
+    installProduceRequestEncoder();
+    const request = (stamps: (number | undefined)[]): ProduceArguments => ({
+      acks: -1,
+      timeout: 1_000,
+      topicData: [{ topic: 't', partitions: [{ partition: 0, messages: selfEncodingMessages(stamps.map((stamp) => new RuntimeMessage(null, Buffer.from('v'), undefined, stamp) as unknown as Message)) }] }],
+    });
+    expect(encodeProduceRequest(request([base, base + 1, 0, -0, -12]))).toBeInstanceOf(Buffer);
+    for (const odd of [1.5, 2 ** 53 + 2, Number.NaN, Number.POSITIVE_INFINITY, undefined]) expect(encodeProduceRequest(request([base, odd, base + 1]))).toBeUndefined();
   });
 });
 

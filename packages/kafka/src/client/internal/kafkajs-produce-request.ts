@@ -23,6 +23,7 @@
 import { createRequire } from 'node:module';
 import type { Message } from 'kafkajs';
 import { isSelfEncoding, measureRecords, reserveRecords, writeRecords } from './kafkajs-records.js';
+import { timestampMillisOf } from './record-timestamp.js';
 
 /** kafkajs' `Long` as the encoder uses it: any value it takes, as its two 32-bit halves. */
 interface KafkajsLong {
@@ -134,6 +135,16 @@ export function plainTimestamp(timestamp: unknown): number {
   return Number.isSafeInteger(value) ? (negative ? -value : value) : Number.NaN;
 }
 
+/**
+ * Whether `String(a) < String(b)`, as kafkajs' sort orders timestamps, for safe integers: in
+ * numeric order while both have 13 digits (every millisecond from September 2001 to 2286), else
+ * by their strings.
+ */
+export function sortsBefore(a: number, b: number): boolean {
+  if (a >= 1e12 && a < 1e13 && b >= 1e12 && b < 1e13) return a < b;
+  return String(a) < String(b);
+}
+
 /** Each message's timestamp as {@link plainTimestamp} reads it, by its index in the request being written. */
 let timestampValues = new Float64Array(256);
 
@@ -161,8 +172,8 @@ interface MeasuredBatch {
   readonly messages: readonly Message[];
   readonly from: number;
   readonly recordsSize: number;
-  readonly firstTimestamp: unknown;
-  readonly maxTimestamp: unknown;
+  readonly firstTimestamp: number;
+  readonly maxTimestamp: number;
 }
 
 /**
@@ -190,26 +201,18 @@ export function encodeProduceRequest(args: ProduceArguments): Buffer | undefined
     for (const data of topic.partitions) {
       const messages = data.messages;
       // kafkajs' first and last timestamps: the first and last of its sort of them, which compares them as strings.
-      let first: unknown = messages[0]!.timestamp;
-      let firstText = String(first);
-      let max = first;
-      let maxText = firstText;
+      let first = Number.NaN;
+      let max = Number.NaN;
       for (let index = 0; index < messages.length; index++) {
-        const timestamp = messages[index]!.timestamp as unknown;
-        const value = plainTimestamp(timestamp);
+        const message = messages[index]!;
+        // The runtime's records carry the number itself; a string is read as the number whose `String` it is.
+        const value = timestampMillisOf(message) ?? plainTimestamp(message.timestamp);
         if (Number.isNaN(value)) return undefined;
         timestampValues[from + index] = value;
-        const text = typeof timestamp === 'string' ? timestamp : String(timestamp);
-        if (text < firstText) {
-          first = timestamp;
-          firstText = text;
-        }
-        if (text > maxText) {
-          max = timestamp;
-          maxText = text;
-        }
+        if (index === 0 || sortsBefore(value, first)) first = value;
+        if (index === 0 || sortsBefore(max, value)) max = value;
       }
-      const recordsSize = measureRecords(messages, plainTimestamp(first), from, timestampValues);
+      const recordsSize = measureRecords(messages, first, from, timestampValues);
       if (recordsSize === undefined) return undefined;
       measured.push({ partition: data.partition, firstSequence: data.firstSequence, messages, from, recordsSize, firstTimestamp: first, maxTimestamp: max });
       from += messages.length;

@@ -23,6 +23,7 @@
  * and kafkajs' `map` is never called; this one is what runs when that encoder is off.
  */
 import type { Message } from 'kafkajs';
+import { timestampMillisOf } from './record-timestamp.js';
 
 /** What kafkajs' record batch reads of each record: its bytes. */
 interface EncodedBytes {
@@ -153,8 +154,10 @@ export function writeRecords(out: Buffer, start: number, messages: readonly Mess
   return offset;
 }
 
-/** kafkajs' `message.timestamp || Date.now()`: only a given timestamp is taken here. */
+/** kafkajs' `message.timestamp || Date.now()`: only a given timestamp is taken here (the runtime's records carry it as a number too). */
 function timestampOf(message: Message): number | undefined {
+  const millis = timestampMillisOf(message);
+  if (millis !== undefined) return millis;
   const timestamp = message.timestamp as unknown;
   if (typeof timestamp !== 'string' && typeof timestamp !== 'number') return undefined;
   if (!timestamp) return undefined;
@@ -254,9 +257,10 @@ function writeString(out: Buffer, start: number, text: string): number {
 
 function writeBytes(out: Buffer, start: number, bytes: Buffer | null | undefined): number {
   if (bytes === null || bytes === undefined) return writeVarint(out, start, zigzag(-1));
-  const offset = writeVarint(out, start, zigzag(bytes.length));
-  bytes.copy(out, offset);
-  return offset + bytes.length;
+  const length = bytes.length;
+  const offset = writeVarint(out, start, zigzag(length));
+  out.set(bytes, offset);
+  return offset + length;
 }
 
 /** Kafka's zigzag encoding of a signed integer (exact for safe integers). */

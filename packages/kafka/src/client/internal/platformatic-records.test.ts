@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TransactionLog, committedBeforeBareMarker, logSteps, responseSizes, type LogBatch } from '../../internal/transaction-log.test-support.js';
 import { committedBatches, fetchedRecords, messageOf, nextOffsetAfter } from './platformatic-records.js';
+import { timestampMillis } from './record-timestamp.js';
 
 const TRANSACTIONAL = 1 << 4;
 const CONTROL = 1 << 5;
@@ -85,6 +86,17 @@ describe('read_committed batches from platformatic fetches', () => {
       ['h', '1'],
       ['h', '2'],
     ]);
+  });
+
+  it("takes a runtime record's timestamp as its number when it carries one, and the string otherwise", () => {
+    const runtime = { key: null, value: null, get timestamp(): string { throw new Error('the string is not read'); }, [timestampMillis]: 1_796_000_000_123 };
+    expect(messageOf('out', runtime).timestamp).toBe(1_796_000_000_123n);
+    // -0 is written "0"; a number that is no safe integer leaves the string to be read.
+    const zero = { key: null, value: null, timestamp: '0', [timestampMillis]: -0 };
+    expect(messageOf('out', zero).timestamp).toBe(0n);
+    const fraction = { key: null, value: null, timestamp: '7', [timestampMillis]: 1.5 };
+    expect(messageOf('out', fraction).timestamp).toBe(7n);
+    expect(messageOf('out', { key: null, value: null }).timestamp).toBeUndefined();
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import type { MessageToProduce, RecordsBatch } from '@platformatic/kafka';
 import type { FetchedRecord, OutgoingKafkaRecord, RecordHeaders } from '../kafka-client.js';
+import { timestampMillisOf } from './record-timestamp.js';
 
 /** A record batch's attribute bits (Kafka's `RecordBatch`). */
 const TIMESTAMP_LOG_APPEND_TIME = 1 << 3;
@@ -22,7 +23,9 @@ export interface AbortedTransaction {
 export function messageOf(topic: string, record: OutgoingKafkaRecord): MessageToProduce {
   const message: MessageToProduce = { topic, key: record.key ?? undefined, value: record.value ?? undefined };
   if (record.partition !== undefined) message.partition = record.partition;
-  if (record.timestamp !== undefined) message.timestamp = BigInt(record.timestamp);
+  const millis = timestampMillisOf(record);
+  if (millis !== undefined) message.timestamp = BigInt(millis);
+  else if (record.timestamp !== undefined) message.timestamp = BigInt(record.timestamp);
   if (record.headers !== undefined) {
     const headers = new Map<Buffer, Buffer>();
     for (const [name, value] of Object.entries(record.headers)) {

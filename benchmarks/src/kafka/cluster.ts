@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixKafkajsReadCommitted } from '@tributary/kafka';
+import { fixKafkajsIdlePolling, fixKafkajsReadCommitted } from '@tributary/kafka';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { EventGenerator, type GeneratedRecord, type GeneratorOptions } from '../../../examples/product-analytics/src/generator.js';
 
@@ -49,7 +49,9 @@ function kafkaVersion(repositoryRoot: string): string {
   }
 }
 
+/** The runner's own kafkajs clients (admin, load, probes); they share the cores with the app measured, so they do not poll while idle. */
 export function kafkaClient(bootstrap: string, clientId: string): Kafka {
+  fixKafkajsIdlePolling();
   return new Kafka({ clientId, brokers: bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 8 } });
 }
 

@@ -7,7 +7,6 @@
 import { commandUsage, mainUsage, parseCommand, UsageError, type Command } from './cli-options.js';
 import { runEmbedded, type Terminal } from './embedded.js';
 import { produce, runOnKafka, tail } from './kafka-commands.js';
-import { hideKafkajsIdleTimerWarning } from './node-warnings.js';
 
 const terminal: Terminal = {
   write: (text) => void process.stdout.write(text),
@@ -61,7 +60,6 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-hideKafkajsIdleTimerWarning();
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { KafkaStreams, type KafkaClientSupplier } from '@tributary/kafka';
+import { fixKafkajsIdlePolling, KafkaStreams, type KafkaClientSupplier } from '@tributary/kafka';
 import { StreamsBuilder } from '@tributary/streams';
 import type { ProduceCommand, RunCommand, TailCommand } from './cli-options.js';
 import { formatAlert, streamTimeAhead } from './dashboard.js';
@@ -17,6 +17,8 @@ import { levelStoreSuppliers } from './stores.js';
 import { buildTopology, defaultOptions, type ProductAnalyticsTopics } from './topology.js';
 
 function client(bootstrapServers: string, clientId: string): Kafka {
+  // kafkajs' request queues would check themselves every millisecond while idle (and Node 24 warn about it).
+  fixKafkajsIdlePolling();
   return new Kafka({ clientId, brokers: bootstrapServers.split(',').map((server) => server.trim()), logLevel: logLevel.NOTHING, retry: { retries: 5 } });
 }
 

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { fixKafkajsReadCommitted, hostAddress, type KafkaStreams } from '@tributary/kafka';
+import { fixKafkajsIdlePolling, fixKafkajsReadCommitted, hostAddress, type KafkaStreams } from '@tributary/kafka';
 import { createQueryServer, type QueryServer } from '@tributary/kafka/http';
 import { sumMetrics } from '@tributary/streams';
 import type { HttpAddress } from './cli-options.js';
@@ -51,6 +51,7 @@ class KafkaEventFeed {
   /** Starts reading `topics.alerts` and `topics.deadLetter` (which must exist). */
   static async start(bootstrapServers: string, topics: Pick<ProductAnalyticsTopics, 'alerts' | 'deadLetter'>): Promise<KafkaEventFeed> {
     fixKafkajsReadCommitted();
+    fixKafkajsIdlePolling();
     const kafka = new Kafka({ clientId: 'product-analytics-dashboard', brokers: bootstrapServers.split(',').map((server) => server.trim()), logLevel: logLevel.NOTHING, retry: { retries: 5 } });
     const consumer = kafka.consumer({ groupId: `product-analytics-dashboard-${randomUUID().slice(0, 8)}`, maxWaitTimeInMs: 500, readUncommitted: false });
     const feed = new KafkaEventFeed(consumer);

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { onTestFinished } from 'vitest';
-import { fixKafkajsReadCommitted } from '@tributary/kafka';
+import { fixKafkajsIdlePolling, fixKafkajsReadCommitted } from '@tributary/kafka';
 
 /** The broker's `host:port`; throws a message that says how to start one. */
 export function bootstrapServers(): string {
@@ -22,7 +22,8 @@ export function bootstrapServers(): string {
  * A kafkajs client for the test broker, quiet unless something is wrong. Its read_committed
  * consumers hide every aborted record (see `fixKafkajsReadCommitted`): a verifier reading an
  * exactly-once application's output after kill -9 would otherwise count records of aborted
- * transactions.
+ * transactions. Its idle connections do not poll (see `fixKafkajsIdlePolling`), which would take
+ * CPU from the applications under test.
  */
 export function kafkaClient(clientId = 'tributary-it'): Kafka {
   return kafkaClientFor(bootstrapServers(), clientId);
@@ -35,6 +36,7 @@ export function kafkaClient(clientId = 'tributary-it'): Kafka {
  */
 export function kafkaClientFor(bootstrap: string, clientId = 'tributary-it', quiet = false): Kafka {
   fixKafkajsReadCommitted();
+  fixKafkajsIdlePolling();
   return new Kafka({ clientId, brokers: bootstrap.split(','), logLevel: quiet ? logLevel.NOTHING : logLevel.ERROR, retry: { retries: 5 } });
 }
 

@@ -4,7 +4,8 @@
  * all, connects kafkajs is still retrying included), its log lines in the application's logger,
  * kafkajs' read_committed filter replaced by a correct one (see `read-committed.ts`), its
  * produce requests written and its fetch responses read in one pass (`kafkajs-produce-request.ts`,
- * `kafkajs-fetch-response.ts`).
+ * `kafkajs-fetch-response.ts`), and its request queues quiet while they have nothing to send
+ * (`kafkajs-request-queue.ts`).
  */
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import type { Logger } from '@tributary/streams';
@@ -16,6 +17,7 @@ import { KafkajsConsumer, type KafkajsFetchSizes } from './kafkajs-consumer.js';
 import { clientLogCreator } from './kafkajs-log.js';
 import { installFetchResponseReader } from './kafkajs-fetch-response.js';
 import { installProduceRequestEncoder } from './kafkajs-produce-request.js';
+import { installIdleRequestQueue } from './kafkajs-request-queue.js';
 import { KafkajsProducer, KafkajsTransactionalProducer } from './kafkajs-producer.js';
 import { SocketRegistry } from './kafkajs-sockets.js';
 
@@ -36,6 +38,7 @@ export function kafkajsClientSupplier(options: KafkajsSupplierOptions): KafkaCli
   installProduceRequestEncoder();
   installFetchResponseReader();
   installJoinHold();
+  installIdleRequestQueue();
   const sockets = new SocketRegistry(options.kafka.socketFactory);
   const config: KafkaConfig = {
     ...options.kafka,

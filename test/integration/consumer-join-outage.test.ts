@@ -9,6 +9,7 @@
  * progress finish before it stops kafkajs. The first case runs on either client.
  */
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { fixKafkajsIdlePolling } from '@tributary/kafka';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { silentLogger, type Logger } from '@tributary/streams';
 import { DEFAULT_KAFKAJS_FETCH_SIZES } from '../../packages/kafka/src/client/internal/kafkajs-consumer.js';
@@ -44,6 +45,7 @@ async function untilGroupEmpty(admin: Admin, groupId: string): Promise<void> {
 /** A private broker with a topic of two partitions, and an admin client of it (for the group's members). */
 async function brokerWithTopic(topic: string): Promise<{ broker: PrivateBroker; admin: Admin }> {
   const broker = await PrivateBroker.create();
+  fixKafkajsIdlePolling();
   const admin = new Kafka({ clientId: `${topic}-test`, brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   onTestFinished(() => admin.disconnect());

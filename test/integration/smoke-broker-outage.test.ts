@@ -8,6 +8,7 @@
  * acknowledged may be missing from the output. The test prints which of the two happened.
  */
 import { Kafka, logLevel } from 'kafkajs';
+import { fixKafkajsIdlePolling } from '@tributary/kafka';
 import { describe, expect, it } from 'vitest';
 import { sleep } from './smoke/smoke-cluster.js';
 import { PrivateBroker } from './smoke/smoke-broker.js';
@@ -21,6 +22,7 @@ const outageMs = 20_000;
 describe('smoke: the broker goes away and comes back', () => {
   it('loses no acknowledged input across a broker outage longer than the retry budget', { timeout: 240_000 }, async () => {
     const broker = await PrivateBroker.create();
+    fixKafkajsIdlePolling();
     const kafka = new Kafka({ clientId: 'smoke-outage', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 5 } });
     const setup = await setUpSmoke({ name: 'outage', guarantee: 'at_least_once', bootstrap: broker.bootstrap, kafka, partitions: 2, appKafka: { retry: appRetry } });
     const { cluster, topics } = setup;

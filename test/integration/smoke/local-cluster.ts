@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
+import { fixKafkajsIdlePolling } from '@tributary/kafka';
 import { onTestFinished } from 'vitest';
 import { sleep } from './smoke-cluster.js';
 
@@ -86,6 +87,7 @@ export class LocalCluster {
    * delete with "Broker -1 not found in the cached metadata".
    */
   private async waitForController(timeoutMs: number): Promise<void> {
+    fixKafkajsIdlePolling();
     const kafka = new Kafka({ clientId: 'local-cluster-ready', brokers: this.bootstrap.split(','), logLevel: logLevel.NOTHING });
     const deadline = Date.now() + timeoutMs;
     let last = 'no answer yet';

@@ -139,6 +139,8 @@ export interface FlagshipApp {
    * the caches off: every update is forwarded as it happens, not at the next commit.
    */
   readonly cacheMaxBytes?: number;
+  /** Tributary only: how often the app prints its metrics line, ms; 200 when absent (the Java reference prints one a second). */
+  readonly metricsIntervalMs?: number;
 }
 
 /** Creates the outputs and starts the app as a child process; its group id is `applicationId`. */
@@ -154,7 +156,7 @@ export async function startFlagship(context: Context, app: FlagshipApp, data: Pi
       ...(app.client === undefined ? {} : { client: app.client }),
       threads: app.threads,
       commitIntervalMs: app.commitIntervalMs,
-      metricsIntervalMs: 200,
+      metricsIntervalMs: app.metricsIntervalMs ?? 200,
       ...(app.cacheMaxBytes === undefined ? {} : { cacheMaxBytes: app.cacheMaxBytes }),
       ...(app.metricsOff === true ? { metricsOff: true } : {}),
       ...(app.topology === undefined ? {} : { topology: app.topology }),

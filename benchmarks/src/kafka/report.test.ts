@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CommitsMeasurement } from './eos-commits.js';
+import type { IdleMeasurement } from './idle.js';
 import type { LatencyMeasurement } from './latency.js';
 import { toMarkdown, type Report, type ScenarioResult } from './report.js';
 import type { ThroughputMeasurement } from './throughput.js';
@@ -83,5 +84,22 @@ describe('toMarkdown with the client dimension', () => {
   it('gives the latency rows a client column', () => {
     const markdown = toMarkdown(report([{ id: 'latency-tributary-pf-eos', kind: 'latency', label: 'Tributary, exactly-once', client: 'platformatic', runs: [latency(120)] }]), 'results/x.json');
     expect(row(markdown, 'Tributary, exactly-once', '@platformatic/kafka (Node 24.22.3)')).toContain('| 500/s | **120 ms** | 360 ms |');
+  });
+
+  it('sets the idle rows side by side, a skipped one without figures, and leaves out an empty throughput table', () => {
+    const idle = (cpuPercentOfCore: number): IdleMeasurement => ({ seconds: 20, cpuMs: cpuPercentOfCore * 200, cpuPercentOfCore, peakRssBytes: 100 * 1024 * 1024 });
+    const markdown = toMarkdown(
+      report([
+        { id: 'idle-tributary-alo', kind: 'idle', label: 'Tributary, at-least-once, 1 thread, no input', runs: [idle(2.35), idle(2.1), idle(3)] },
+        { id: 'idle-tributary-pf-alo', kind: 'idle', label: 'Tributary, at-least-once, 1 thread, no input', client: 'platformatic', runs: [], outcome: 'skipped: no Node >= 22.22' },
+        { id: 'idle-kstreams-alo', kind: 'idle', label: 'Kafka Streams (Java), at-least-once, 1 thread, no input', runs: [idle(2.75)] },
+      ]),
+      'results/x.json',
+    );
+    expect(row(markdown, 'Tributary, at-least-once, 1 thread, no input', 'kafkajs (Node 20.20.2)')).toBe('| Tributary, at-least-once, 1 thread, no input | kafkajs (Node 20.20.2) | 20.0 s | **2.35%** | 100 MB |');
+    expect(row(markdown, 'Tributary, at-least-once, 1 thread, no input', '@platformatic/kafka (Node 24.22.3)')).toBe('| Tributary, at-least-once, 1 thread, no input | @platformatic/kafka (Node 24.22.3) | skipped: no Node >= 22.22 |  |  |');
+    expect(row(markdown, 'Kafka Streams (Java), at-least-once, 1 thread, no input', 'Java (kafka-clients)')).toContain('**2.75%**');
+    expect(markdown).toContain('## Idle');
+    expect(markdown).not.toContain('## Throughput');
   });
 });

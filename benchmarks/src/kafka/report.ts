@@ -4,13 +4,14 @@
  */
 import type { Machine } from '../harness.js';
 import type { CommitsMeasurement } from './eos-commits.js';
+import type { IdleMeasurement } from './idle.js';
 import type { KeyedStateMeasurement } from './keyed-state.js';
 import type { LatencyMeasurement } from './latency.js';
 import type { BenchClient } from './protocol.js';
 import type { RecoveryMeasurement } from './recovery.js';
 import type { ThroughputMeasurement } from './throughput.js';
 
-type ScenarioKind = 'throughput' | 'latency' | 'recovery' | 'scaling' | 'commits' | 'state';
+type ScenarioKind = 'throughput' | 'latency' | 'recovery' | 'scaling' | 'commits' | 'state' | 'idle';
 
 /** Thrown by a scenario that cannot run here (a missing Node, a runtime without the guarantee): its message is the row's outcome, `skipped: ...`. */
 export class ScenarioSkipped extends Error {}
@@ -25,7 +26,7 @@ export interface ScenarioResult {
   readonly partitions?: number;
   /** The Kafka client of a Tributary app or pipe when it is not kafkajs (the Java reference's and the engine's rows say so by their ids). */
   readonly client?: BenchClient;
-  runs: (ThroughputMeasurement | LatencyMeasurement | RecoveryMeasurement | CommitsMeasurement | KeyedStateMeasurement)[];
+  runs: (ThroughputMeasurement | LatencyMeasurement | RecoveryMeasurement | CommitsMeasurement | KeyedStateMeasurement | IdleMeasurement)[];
   /** Set when a run failed or the scenario was skipped: never a number in its place. */
   outcome?: string;
 }
@@ -138,15 +139,19 @@ export function toMarkdown(report: Report, jsonFile: string): string {
     '',
     `${report.date}; ${machine.cpu}, ${machine.cores} cores (${machine.platform}), runner on Node ${machine.node}, Apache Kafka ${machine.kafka} (one local broker), kafkajs ${machine.kafkajs}, @platformatic/kafka ${machine.platformaticKafka}; load average at the start ${machine.loadAverage.map((value) => value.toFixed(1)).join(', ')}. ` +
       `Runs per scenario: ${String(report.settings.runs)}; figures are medians, with min–max over the runs. All of it in \`${jsonFile}\`; definitions in benchmarks/README.md.`,
-    '',
-    '## Throughput',
-    '',
-    `${whole(Number(report.settings.events))} events pre-loaded in ${String(report.settings.partitions)} partitions; commit interval ${String(report.settings.commitIntervalMs)} ms. Each row's ceiling is the pipe on its own client.`,
-    '',
-    '| scenario | client | events/s | spread | CPU (cores) | CPU µs/event | peak RSS | vs ceiling | vs Kafka Streams |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...throughputRows(report, 'throughput'),
   ];
+  if (report.scenarios.some((scenario) => scenario.kind === 'throughput')) {
+    lines.push(
+      '',
+      '## Throughput',
+      '',
+      `${whole(Number(report.settings.events))} events pre-loaded in ${String(report.settings.partitions)} partitions; commit interval ${String(report.settings.commitIntervalMs)} ms. Each row's ceiling is the pipe on its own client.`,
+      '',
+      '| scenario | client | events/s | spread | CPU (cores) | CPU µs/event | peak RSS | vs ceiling | vs Kafka Streams |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      ...throughputRows(report, 'throughput'),
+    );
+  }
   const latency = report.scenarios.filter((scenario) => scenario.kind === 'latency');
   if (latency.length > 0) {
     lines.push('', '## Latency', '', `At ${whole(Number(report.settings.latencyRate))} events/s (unless the row says otherwise) for ${String(report.settings.latencySeconds)} s (the first ${String(report.settings.latencyWarmupSeconds)} s not counted), commit interval 100 ms. A backlog at the end above a second's worth of events means the app fell behind the rate and its latency grew through the run.`, '');
@@ -207,8 +212,34 @@ export function toMarkdown(report: Report, jsonFile: string): string {
       lines.push(`| ${cells.join(' | ')} |`);
     }
   }
+  lines.push(...idleTable(report));
   lines.push('', `Elapsed: ${seconds(report.elapsedSeconds)}.`, '');
   return lines.join('\n');
+}
+
+/** The idle table (`idle.ts`): each app's CPU and memory with nothing to process. */
+function idleTable(report: Report): string[] {
+  const scenarios = report.scenarios.filter((scenario) => scenario.kind === 'idle');
+  if (scenarios.length === 0) return [];
+  const lines = [
+    '',
+    '## Idle',
+    '',
+    `The flagship on empty input topics (${String(report.settings.partitions)} partitions), commit interval ${String(report.settings.commitIntervalMs)} ms: the CPU of the whole process over a window that starts 10 s after it is RUNNING.`,
+    '',
+    '| scenario | client | window | CPU (% of a core) | peak RSS |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  for (const scenario of scenarios) {
+    const leading = [scenario.label, clientCell(report, scenario)];
+    if (scenario.outcome !== undefined || scenario.runs.length === 0) {
+      lines.push(reasonRow(leading, scenario.outcome ?? 'no runs', 5));
+      continue;
+    }
+    const runs = scenario.runs as IdleMeasurement[];
+    lines.push(`| ${leading.join(' | ')} | ${seconds(median(runs, (run) => run.seconds))} | **${median(runs, (run) => run.cpuPercentOfCore).toFixed(2)}%** | ${megabytes(median(runs, (run) => run.peakRssBytes))} |`);
+  }
+  return lines;
 }
 
 /**

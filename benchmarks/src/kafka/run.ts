@@ -16,6 +16,7 @@ import { describeMachine } from '../harness.js';
 import { ensureBroker, kafkaClient, stopBroker, Topics } from './cluster.js';
 import { javaHeapMb, javaUnavailable, type Context, type ModeSettings } from './context.js';
 import { eosCommitScenarios } from './eos-commits.js';
+import { runIdle } from './idle.js';
 import { runKeyedState } from './keyed-state.js';
 import { runLatency } from './latency.js';
 import { runRecovery } from './recovery.js';
@@ -27,7 +28,7 @@ import { runCeiling, runEngine, runFlagship } from './throughput.js';
 const usage = `Usage: pnpm bench:kafka [--quick | --full] [--only scenario,...] [--events N] [--runs N] [--latency-rate N] [--state-keys N] [--app-node current|24|PATH] [--no-java-build] [--latency-hops]
   --quick          a few minutes: 50,000 events, 1 run, latency at 2,000 events/s, recovery over 100,000 keys (default)
   --full           1,000,000 events, 3 runs, latency at 5,000 events/s, recovery over 1,000,000 keys
-  --only           scenario ids or groups: ceiling, pipe, tributary, kstreams, platformatic, engine, metrics-off, latency, latency10k, latency-nocache, recovery, scaling, eos-commits, state, semi-space, heap-cap
+  --only           scenario ids or groups: ceiling, pipe, tributary, kstreams, platformatic, engine, metrics-off, latency, latency10k, latency-nocache, recovery, scaling, eos-commits, state, semi-space, heap-cap, idle
   --events N       events pre-loaded for the throughput scenarios (overrides the mode)
   --runs N         runs per scenario (overrides the mode)
   --latency-rate N events/s of the latency scenarios (overrides the mode)
@@ -188,6 +189,17 @@ function scenarioList(mode: ModeSettings): { result: ScenarioResult; group: stri
   }
   list.push(...eosCommitScenarios());
   list.push({ group: 'state', result: { id: 'keyed-state', kind: 'state', label: 'Tributary, count per key, at-least-once, 1 thread', runs: [] }, run: (context) => runKeyedState(context) });
+  // What each app costs with nothing to process (idle.ts).
+  for (const [implementation, client] of [['tributary', undefined], ['tributary', 'platformatic'], ['kstreams', undefined]] as const) {
+    for (const [short, guarantee, words] of guarantees) {
+      const name = implementation === 'tributary' ? 'Tributary' : 'Kafka Streams (Java)';
+      list.push({
+        group: 'idle',
+        result: { id: `idle-${implementation}-${client === undefined ? '' : 'pf-'}${short}`, kind: 'idle', label: `${name}, ${words}, 1 thread, no input`, runs: [], ...(client === undefined ? {} : { client }) },
+        run: (context) => runIdle(context, { implementation: implementation === 'tributary' ? 'tributary' : 'kafka-streams', guarantee, threads: 1, ...(client === undefined ? {} : { client }) }),
+      });
+    }
+  }
   list.push({ group: 'state', result: { id: 'keyed-state-pf', kind: 'state', label: 'Tributary, count per key, at-least-once, 1 thread', client: 'platformatic', runs: [] }, run: (context) => runKeyedState(context, 'platformatic') });
   return besideTheirTwins(list);
 }

@@ -1,6 +1,6 @@
 /**
  * Idle: what an app costs while no record arrives, as an operator who keeps it running sees it.
- * The flagship starts on empty input topics (`partitions` of them each), and once it is RUNNING
+ * The flagship starts on empty input topics (the mode's partitions each), and once it is RUNNING
  * and has settled for {@link settleMs}, the CPU of its whole process (every thread: the JVM's
  * compiler and collector threads, Node's worker threads and LevelDB's) is read from `/proc` at the
  * start and the end of a window: 20 s in quick mode, 60 s in full. What remains is each

@@ -13,7 +13,6 @@ interface Queue {
   fulfillRequest(response: { correlationId: number; payload: Buffer; size: number }): void;
   checkPendingRequests(): void;
   maybeThrottle(milliseconds: number): void;
-  destroy(): void;
 }
 type QueueClass = new (options: object) => Queue;
 

@@ -105,7 +105,11 @@ export async function produceInput(kafka: Kafka, topics: ProductAnalyticsTopics,
     for (let start = 0; start < records.length; start += batchSize) {
       if (pace.stop?.() === true) break;
       // At the rate: this batch goes out once its records are due.
-      if (pace.ratePerSecond !== undefined) await sleep(started + (start / pace.ratePerSecond) * 1000 - Date.now());
+      if (pace.ratePerSecond !== undefined) {
+        // Behind the rate, no wait (a negative timeout makes Node 24 warn).
+        const wait = started + (start / pace.ratePerSecond) * 1000 - Date.now();
+        if (wait > 0) await sleep(wait);
+      }
       const byTopic = new Map<string, Array<{ key: Buffer | null; value: Buffer | null; timestamp: string }>>();
       for (const record of records.slice(start, start + batchSize)) {
         const topic = record.stream === 'events' ? topics.events : topics.catalog;
